@@ -1,0 +1,92 @@
+# strata -- build, test, bench.
+#   make          build/strata, build/libstrata.a, build/libstrata.so, build/strata.pc,
+#                 build/app_startup
+#   make demo     apply the sample migrations to a SQLite file and show status
+#   make test     unit tests, sanitizer build, end-to-end tests on SQLite and on a
+#                 throwaway PostgreSQL 15 (pg_virtualenv)
+#   make bench    benchmarks (ratios against baselines measured in the same run)
+
+CC      ?= cc
+PREFIX  ?= /usr/local
+PKGS    := libpq sqlite3 libcrypto
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null || echo -I/usr/include/postgresql)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lpq -lsqlite3 -lcrypto)
+WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-parameter
+CFLAGS  ?= -O2 -g
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -fPIC -fvisibility=hidden -Iinclude -Isrc/lib $(PKG_CFLAGS)
+ifeq ($(WERROR),1)
+ALL_CFLAGS += -Werror
+endif
+
+B ?= build
+LIB_SRC := $(wildcard src/lib/*.c)
+CLI_SRC := $(wildcard src/cli/*.c)
+UNIT_SRC := $(wildcard tests/unit/*.c)
+LIB_OBJ := $(LIB_SRC:src/%.c=$(B)/obj/%.o)
+CLI_OBJ := $(CLI_SRC:src/%.c=$(B)/obj/%.o)
+UNIT_OBJ := $(UNIT_SRC:tests/%.c=$(B)/obj/tests/%.o)
+HDRS := include/strata.h $(wildcard src/lib/*.h) $(wildcard src/cli/*.h)
+
+all: $(B)/strata $(B)/libstrata.a $(B)/libstrata.so $(B)/strata.pc $(B)/app_startup
+
+$(B)/obj/%.o: src/%.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(B)/obj/tests/%.o: tests/%.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(B)/libstrata.a: $(LIB_OBJ)
+	rm -f $@
+	ar rcs $@ $^
+
+$(B)/libstrata.so: $(LIB_OBJ)
+	$(CC) $(CFLAGS) $(LDFLAGS) -shared -Wl,-soname,libstrata.so.0 -o $@ $^ $(PKG_LIBS)
+
+$(B)/strata: $(CLI_OBJ) $(B)/libstrata.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(CLI_OBJ) $(B)/libstrata.a $(PKG_LIBS)
+
+$(B)/app_startup: examples/app_startup.c include/strata.h $(B)/libstrata.a
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ examples/app_startup.c $(B)/libstrata.a $(PKG_LIBS)
+
+$(B)/test_unit: $(UNIT_OBJ) $(B)/libstrata.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(UNIT_OBJ) $(LIB_OBJ) $(PKG_LIBS)
+
+$(B)/strata.pc: Makefile
+	@mkdir -p $(B)
+	printf 'prefix=%s\nlibdir=$${prefix}/lib\nincludedir=$${prefix}/include\n\nName: strata\nDescription: schema migrations for SQLite and PostgreSQL\nVersion: %s\nRequires.private: %s\nLibs: -L$${libdir} -lstrata\nCflags: -I$${includedir}\n' \
+	  '$(PREFIX)' "$$(sed -n 's/#define STRATA_VERSION "\(.*\)"/\1/p' include/strata.h)" '$(PKGS)' > $@
+
+# The sanitizer build: same sources, separate directory.
+asan:
+	$(MAKE) B=build-asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+	  LDFLAGS="-fsanitize=address,undefined" build-asan/strata build-asan/test_unit build-asan/app_startup
+
+demo: $(B)/strata
+	@rm -f demo.sqlite3
+	$(B)/strata --url sqlite:///demo.sqlite3 --dir examples/pos/migrations up
+	$(B)/strata --url sqlite:///demo.sqlite3 --dir examples/pos/migrations status
+
+unit: $(B)/test_unit
+	$(B)/test_unit
+
+test: all asan
+	$(B)/test_unit
+	build-asan/test_unit
+	STRATA=$(CURDIR)/build-asan/strata APP=$(CURDIR)/build-asan/app_startup tests/cli/run.sh sqlite
+	STRATA=$(CURDIR)/build-asan/strata APP=$(CURDIR)/build-asan/app_startup tests/pg/with_pg.sh tests/cli/run.sh postgres
+
+bench: all
+	bench/run.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include
+	install -m 755 $(B)/strata $(DESTDIR)$(PREFIX)/bin/
+	install -m 644 $(B)/libstrata.a include/strata.h $(DESTDIR)$(PREFIX)/lib/
+	install -m 644 $(B)/strata.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+
+clean:
+	rm -rf build build-asan demo.sqlite3
+
+.PHONY: all asan demo unit test bench install clean

@@ -1,0 +1,66 @@
+/*
+ * cli.h -- the strata command-line program. It is a client of strata.h
+ * and nothing else: every command is one file with one entry in commands[].
+ */
+#ifndef STRATA_CLI_H
+#define STRATA_CLI_H
+
+#include "strata.h"
+#include <stdio.h>
+
+/* Command-specific options; each command lists those it accepts. */
+enum {
+    OPT_DRY_RUN = 1 << 0,
+    OPT_SINGLE_TX = 1 << 1,
+    OPT_IGNORE = 1 << 2, /* --ignore-checksums --ignore-missing --allow-out-of-order */
+    OPT_RETRY = 1 << 3,
+    OPT_EXIT_CODE = 1 << 4,
+    OPT_TIMESTAMP = 1 << 5,
+    OPT_SQL = 1 << 6 /* --dialect --from --to --down */
+};
+
+typedef struct cli {
+    /* global options */
+    const char *url, *url_env, *env_file, *dir, *table;
+    int require_url, json, quiet, verbose, color;
+    double lock_timeout;
+    /* command options */
+    int dry_run, single_tx, ignore_checksums, ignore_missing, allow_ooo, retry_failed;
+    int exit_code, timestamp, down;
+    const char *dialect, *from, *to;
+    /* positional arguments after the command name */
+    char **args;
+    int nargs;
+    /* SQL collected from dry-run events for --json */
+    char *dry_sql;
+    size_t dry_len;
+} cli;
+
+typedef struct command {
+    const char *name;
+    const char *alias;
+    int (*run)(cli *c);
+    unsigned opts;
+    int min_args, max_args;
+    const char *summary;
+    const char *usage; /* full --help text */
+} command;
+
+/* output.c: the only place that prints errors */
+int out_error(const cli *c, const strata_error *err); /* prints, returns exit code */
+int out_usage_error(const cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void json_str(FILE *f, const char *s); /* a JSON string literal, or null */
+const char *color(const cli *c, const char *code); /* ANSI escape, or "" */
+
+/* common.c */
+/* Resolves the URL, loads the directory and opens the database. */
+int cli_open(cli *c, int readonly, strata **db, strata_migset **set, strata_error *err);
+const char *cli_dir(const cli *c);
+/* Prints a run's result (up/down/redo) in human or JSON form. */
+void print_result(cli *c, const strata_result *r, int dry_run);
+void print_status_entry(const cli *c, const strata_status_entry *e, int show_state);
+
+extern const command cmd_new, cmd_up, cmd_down, cmd_redo, cmd_status, cmd_current, cmd_history,
+    cmd_validate, cmd_stamp, cmd_sql;
+
+#endif

@@ -1,0 +1,53 @@
+/* cmd_down.c -- strata down [TARGET]; also the shared up/down runner */
+#include "cli.h"
+
+int run_migrate(cli *c, int down);
+
+int run_migrate(cli *c, int down)
+{
+    strata *db = NULL;
+    strata_migset *set = NULL;
+    strata_result *res = NULL;
+    strata_error err = {0};
+    int rc = 0;
+    c->down = down;
+    if (cli_open(c, c->dry_run, &db, &set, &err) == 0) {
+        strata_run_opts o = {c->nargs ? c->args[0] : NULL, 0};
+        o.flags |= c->dry_run ? STRATA_DRY_RUN : 0;
+        o.flags |= c->single_tx ? STRATA_SINGLE_TRANSACTION : 0;
+        o.flags |= c->ignore_checksums ? STRATA_IGNORE_CHECKSUMS : 0;
+        o.flags |= c->ignore_missing ? STRATA_IGNORE_MISSING : 0;
+        o.flags |= c->allow_ooo ? STRATA_ALLOW_OUT_OF_ORDER : 0;
+        o.flags |= c->retry_failed ? STRATA_RETRY_FAILED : 0;
+        if ((down ? strata_down : strata_up)(db, set, &o, &res, &err) == STRATA_OK)
+            print_result(c, res, c->dry_run);
+    }
+    if (err.code)
+        rc = out_error(c, &err);
+    strata_result_free(res);
+    strata_close(db);
+    strata_migset_free(set);
+    return rc;
+}
+
+static int run(cli *c)
+{
+    return run_migrate(c, 1);
+}
+
+const command cmd_down = {
+    "down", "downgrade", run, OPT_DRY_RUN | OPT_SINGLE_TX | OPT_IGNORE, 0, 1,
+    "roll back (one step, -N, to a version, or base)",
+    "usage: strata down [TARGET] [options]     (alias: downgrade)\n"
+    "\n"
+    "Reverts applied migrations, newest first, each in its own transaction.\n"
+    "TARGET: none (one step), -N (N steps), a version or id (everything after\n"
+    "it is reverted; it stays applied), or base (everything).\n"
+    "A migration without a down section is irreversible: down stops before\n"
+    "changing anything (IRREVERSIBLE).\n"
+    "\n"
+    "Options:\n"
+    "  --dry-run              connect read-only, print the SQL that would run\n"
+    "  --single-transaction   revert all selected migrations in one transaction\n"
+    "  --ignore-checksums     revert although the files were modified\n",
+};

@@ -1,0 +1,32 @@
+/* cmd_new.c -- strata new NAME */
+#include "cli.h"
+
+#include <stdlib.h>
+
+static int run(cli *c)
+{
+    strata_error err = {0};
+    char *path = NULL;
+    if (strata_new_migration(cli_dir(c), c->args[0], c->timestamp, &path, &err))
+        return out_error(c, &err);
+    if (c->json) {
+        printf("{\"path\": ");
+        json_str(stdout, path);
+        printf("}\n");
+    } else {
+        printf("%s\n", path);
+    }
+    free(path);
+    return 0;
+}
+
+const command cmd_new = {
+    "new", NULL, run, OPT_TIMESTAMP, 1, 1, "write the next migration file",
+    "usage: strata new [--timestamp] NAME\n"
+    "\n"
+    "Writes DIR/<version>_<name>.sql from the template and prints its path.\n"
+    "The version is the next 4-digit number (0001, 0002, ...), or a UTC\n"
+    "timestamp (20261123120000) with --timestamp or when the directory\n"
+    "already uses timestamps. NAME is turned into a lowercase slug.\n"
+    "The directory is created when missing.\n",
+};

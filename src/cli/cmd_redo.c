@@ -1,0 +1,30 @@
+/* cmd_redo.c -- strata redo */
+#include "cli.h"
+
+static int run(cli *c)
+{
+    strata *db = NULL;
+    strata_migset *set = NULL;
+    strata_result *res = NULL;
+    strata_error err = {0};
+    int rc = 0;
+    if (cli_open(c, 0, &db, &set, &err) == 0) {
+        strata_run_opts o = {NULL, c->ignore_checksums ? STRATA_IGNORE_CHECKSUMS : 0};
+        if (strata_redo(db, set, &o, &res, &err) == STRATA_OK)
+            print_result(c, res, 0);
+    }
+    if (err.code)
+        rc = out_error(c, &err);
+    strata_result_free(res);
+    strata_close(db);
+    strata_migset_free(set);
+    return rc;
+}
+
+const command cmd_redo = {
+    "redo", NULL, run, OPT_IGNORE, 0, 0, "revert the newest migration and apply it again",
+    "usage: strata redo\n"
+    "\n"
+    "Reverts the newest applied migration and applies it again (handy while\n"
+    "writing a migration). Each step is its own transaction.\n",
+};

@@ -1,0 +1,55 @@
+/* cmd_sql.c -- strata sql: offline SQL rendering */
+#include "cli.h"
+
+#include <stdlib.h>
+
+static int run(cli *c)
+{
+    strata_migset *set = NULL;
+    strata_error err = {0};
+    char *sql = NULL;
+    int rc = 0;
+    const char *dialect = c->dialect;
+    if (!dialect) {
+        /* the engine of the URL, without connecting */
+        strata_url_opts uo = {c->url, c->url_env, c->env_file, 0};
+        char *url = NULL;
+        if (strata_url_resolve(&uo, &url, NULL, &err) == STRATA_OK)
+            dialect = strata_url_engine(url);
+        free(url);
+        if (!dialect)
+            dialect = "postgres";
+    }
+    if (strata_migset_load(cli_dir(c), &set, &err) == STRATA_OK &&
+        strata_sql_render(set, dialect, c->table, c->from, c->to, c->down, &sql, &err) == STRATA_OK) {
+        if (c->json) {
+            printf("{\"dialect\": ");
+            json_str(stdout, dialect);
+            printf(", \"sql\": ");
+            json_str(stdout, sql);
+            printf("}\n");
+        } else {
+            fputs(sql, stdout);
+        }
+    }
+    if (err.code)
+        rc = out_error(c, &err);
+    free(sql);
+    strata_migset_free(set);
+    return rc;
+}
+
+const command cmd_sql = {
+    "sql", NULL, run, OPT_SQL, 0, 0, "print the SQL of a range without connecting",
+    "usage: strata sql [--dialect postgres|sqlite] [--from V] [--to V] [--down]\n"
+    "\n"
+    "Prints, without connecting to any database, the SQL that 'up' (or with\n"
+    "--down, 'down') would run, bookkeeping included: for CI dry runs and for\n"
+    "DBAs who apply SQL by hand.\n"
+    "\n"
+    "Options:\n"
+    "  --dialect D   postgres or sqlite (default: the engine of the URL)\n"
+    "  --from V      up: start after V (default base); down: start at V (default head)\n"
+    "  --to V        up: stop at V (default head); down: stop above V (default base)\n"
+    "  --down        render the down direction\n",
+};

@@ -1,0 +1,37 @@
+/* cmd_stamp.c -- strata stamp TARGET */
+#include "cli.h"
+
+static int run(cli *c)
+{
+    strata *db = NULL;
+    strata_migset *set = NULL;
+    strata_status *st = NULL;
+    strata_error err = {0};
+    int rc = 0;
+    if (cli_open(c, 0, &db, &set, &err) == 0 && strata_stamp(db, set, c->args[0], &err) == STRATA_OK &&
+        strata_history_get(db, &st, &err) == STRATA_OK) {
+        if (c->json) {
+            printf("{\"current\": ");
+            json_str(stdout, st->current);
+            printf("}\n");
+        } else if (!c->quiet) {
+            printf("stamped; current: %s\n", st->current);
+        }
+    }
+    if (err.code)
+        rc = out_error(c, &err);
+    strata_status_free(st);
+    strata_close(db);
+    strata_migset_free(set);
+    return rc;
+}
+
+const command cmd_stamp = {
+    "stamp", NULL, run, 0, 1, 1, "mark migrations applied without running them",
+    "usage: strata stamp TARGET\n"
+    "\n"
+    "Makes the version table say that exactly the migrations up to TARGET\n"
+    "(a version, an id, head) are applied, without running any of their SQL;\n"
+    "'base' clears it. For adopting an existing database, and for marking a\n"
+    "failed no-transaction migration done after fixing it by hand.\n",
+};

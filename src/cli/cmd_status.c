@@ -1,0 +1,66 @@
+/* cmd_status.c -- strata status [--exit-code] */
+#include "cli.h"
+
+static int run(cli *c)
+{
+    strata *db = NULL;
+    strata_migset *set = NULL;
+    strata_status *st = NULL;
+    strata_error err = {0};
+    int rc = 0, pending = 0;
+    if (cli_open(c, 1, &db, &set, &err) == 0 && strata_status_get(db, set, &st, &err) == STRATA_OK) {
+        for (size_t i = 0; i < st->count; i++)
+            pending |= st->entries[i].state == STRATA_STATE_PENDING;
+        if (c->json) {
+            printf("{\"current\": ");
+            json_str(stdout, st->current);
+            printf(", \"migrations\": [");
+            for (size_t i = 0; i < st->count; i++) {
+                const strata_status_entry *e = &st->entries[i];
+                printf("%s{\"version\": ", i ? ", " : "");
+                json_str(stdout, e->version);
+                printf(", \"name\": ");
+                json_str(stdout, e->name);
+                printf(", \"state\": ");
+                json_str(stdout, strata_state_name(e->state));
+                printf(", \"applied_at\": ");
+                json_str(stdout, e->applied_at);
+                if (e->error) {
+                    printf(", \"error\": ");
+                    json_str(stdout, e->error);
+                }
+                printf("}");
+            }
+            printf("]}\n");
+        } else if (!c->quiet) {
+            printf("current: %s\n", st->current);
+            for (size_t i = 0; i < st->count; i++)
+                print_status_entry(c, &st->entries[i], 1);
+        }
+        if (c->exit_code && pending)
+            rc = 3;
+        if (set)
+            for (size_t i = 0; i < strata_migset_problem_count(set); i++)
+                if (!c->json)
+                    fprintf(stderr, "strata: warning: %s\n", strata_migset_problem(set, i)->detail);
+    }
+    if (err.code)
+        rc = out_error(c, &err);
+    strata_status_free(st);
+    strata_close(db);
+    strata_migset_free(set);
+    return rc;
+}
+
+const command cmd_status = {
+    "status", NULL, run, OPT_EXIT_CODE, 0, 0, "list migrations and their state",
+    "usage: strata status [--exit-code]\n"
+    "\n"
+    "Lists every migration with its state: applied (with the time), pending,\n"
+    "modified (file changed since it was applied), missing (applied, no file)\n"
+    "or failed (a no-transaction section that did not finish).\n"
+    "Connects read-only and never creates anything.\n"
+    "\n"
+    "Options:\n"
+    "  --exit-code   exit 3 when migrations are pending\n",
+};

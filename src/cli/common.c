@@ -1,0 +1,138 @@
+/* common.c -- what several commands share: opening, events, result output. */
+#include "cli.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+const char *cli_dir(const cli *c)
+{
+    if (c->dir)
+        return c->dir;
+    const char *e = getenv("STRATA_DIR");
+    return e && *e ? e : "./migrations";
+}
+
+static void on_event(void *ud, const strata_event *ev)
+{
+    cli *c = ud;
+    switch (ev->kind) {
+    case STRATA_EV_LOCK_WAIT:
+        if (!c->quiet && !c->json)
+            fprintf(stderr, "strata: %s\n", ev->text);
+        break;
+    case STRATA_EV_MIGRATE_START:
+        if (c->verbose && !c->json)
+            fprintf(stderr, "strata: %s %s\n", ev->down ? "reverting" : "applying", ev->text);
+        break;
+    case STRATA_EV_MIGRATE_DONE:
+        if (!c->quiet && !c->json)
+            printf("%s%s%s %s (%ld ms)\n", color(c, ev->down ? "\033[33m" : "\033[32m"),
+                   ev->down ? "reverted" : "applied", color(c, "\033[0m"), ev->text, ev->duration_ms);
+        fflush(stdout);
+        break;
+    case STRATA_EV_SQL:
+        if (c->json) {
+            size_t n = strlen(ev->text);
+            char *p = realloc(c->dry_sql, c->dry_len + n + 1);
+            if (p) {
+                memcpy(p + c->dry_len, ev->text, n + 1);
+                c->dry_sql = p;
+                c->dry_len += n;
+            }
+        } else {
+            fputs(ev->text, stdout);
+        }
+        break;
+    case STRATA_EV_NOTICE:
+        if (c->verbose && !c->json)
+            fprintf(stderr, "strata: server: %s", ev->text);
+        break;
+    }
+}
+
+int cli_open(cli *c, int readonly, strata **db, strata_migset **set, strata_error *err)
+{
+    strata_url_opts uo = {c->url, c->url_env, c->env_file, c->require_url};
+    char *url = NULL;
+    strata_url_source src;
+    *db = NULL;
+    if (set) {
+        *set = NULL;
+        if (strata_migset_load(cli_dir(c), set, err))
+            return -1;
+    }
+    if (strata_url_resolve(&uo, &url, &src, err))
+        return -1;
+    if (c->verbose && !c->json) {
+        char *red = strata_url_redact(url);
+        static const char *from[] = {"--url", "environment", "env file", "embedded default"};
+        fprintf(stderr, "strata: database %s (from %s)\n", red ? red : "?", from[src]);
+        free(red);
+    }
+    strata_config cfg = {c->table, c->lock_timeout, readonly, on_event, c};
+    int rc = strata_open(url, &cfg, db, err);
+    free(url);
+    return rc ? -1 : 0;
+}
+
+void print_result(cli *c, const strata_result *r, int dry_run)
+{
+    if (c->json) {
+        const char *keys[2] = {"applied", "reverted"};
+        printf("{");
+        int first_key = 1;
+        for (int k = 0; k < 2; k++) {
+            int any = 0;
+            for (size_t i = 0; i < r->count; i++)
+                any |= r->steps[i].down == k;
+            /* up always has "applied", down always "reverted" */
+            if (!any && !(k == 0 && !c->down) && !(k == 1 && c->down))
+                continue;
+            printf("%s\"%s\": [", first_key ? "" : ", ", keys[k]);
+            first_key = 0;
+            int first = 1;
+            for (size_t i = 0; i < r->count; i++) {
+                if (r->steps[i].down != k)
+                    continue;
+                printf("%s{\"version\": ", first ? "" : ", ");
+                json_str(stdout, r->steps[i].version);
+                printf(", \"name\": ");
+                json_str(stdout, r->steps[i].name);
+                printf(", \"duration_ms\": %ld}", r->steps[i].duration_ms);
+                first = 0;
+            }
+            printf("]");
+        }
+        printf(", \"current\": ");
+        json_str(stdout, r->current);
+        if (dry_run) {
+            printf(", \"dry_run\": true, \"sql\": ");
+            json_str(stdout, c->dry_sql ? c->dry_sql : "");
+        }
+        printf("}\n");
+        return;
+    }
+    if (c->quiet)
+        return;
+    if (dry_run)
+        printf("-- dry run: %zu migration%s would run; nothing was changed\n", r->count,
+               r->count == 1 ? "" : "s");
+    else if (r->count == 0)
+        printf("nothing to %s\n", c->down ? "revert" : "apply");
+    printf("current: %s\n", r->current ? r->current : "base");
+}
+
+void print_status_entry(const cli *c, const strata_status_entry *e, int show_state)
+{
+    static const char *colors[] = {"\033[32m", "\033[33m", "\033[31m", "\033[31m", "\033[31m"};
+    printf("%-16s %-40s", e->version, e->name);
+    if (show_state)
+        printf(" %s%-8s%s", color(c, colors[e->state]), strata_state_name(e->state), color(c, "\033[0m"));
+    if (e->applied_at)
+        printf(" %s", e->applied_at);
+    if (!show_state)
+        printf(" %5ld ms", e->duration_ms);
+    if (e->error && show_state)
+        printf("  (%s)", e->error);
+    printf("\n");
+}

@@ -1,0 +1,272 @@
+/*
+ * main.c -- option parsing and the table of commands.
+ *
+ * Global options may stand before or after the command name. A lone "-N"
+ * (digits) is a positional argument (down -1), not an option.
+ */
+#include "cli.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const command *commands[] = {&cmd_new,     &cmd_up,      &cmd_down,     &cmd_redo,
+                                    &cmd_status,  &cmd_current, &cmd_history,  &cmd_validate,
+                                    &cmd_stamp,   &cmd_sql,     NULL};
+
+static const char global_help[] =
+    "usage: strata [global options] COMMAND [options] [args]\n"
+    "\n"
+    "Schema migrations for SQLite and PostgreSQL.\n"
+    "\n"
+    "Commands:\n"
+    "%s"
+    "\n"
+    "Global options (before or after the command):\n"
+    "  --url URL            database URL (postgresql://..., sqlite:///path.db)\n"
+    "  --url-env NAME       environment variable holding the URL (default DATABASE_URL)\n"
+    "  --env-file FILE      dotenv file to read it from (default .env.local, then .env)\n"
+    "  --require-url        no embedded default: fail when no URL is given\n"
+    "                       (also STRATA_REQUIRE_URL=1)\n"
+    "  --dir DIR            migration directory (default $STRATA_DIR or ./migrations)\n"
+    "  --table NAME         version table (default strata_migrations)\n"
+    "  --lock-timeout SECS  how long to wait for the migration lock (default 60)\n"
+    "  --json               one JSON document on stdout; errors as JSON on stderr\n"
+    "  -q, --quiet          print only errors\n"
+    "  -v, --verbose        say more (URL used, statements' notices)\n"
+    "  --no-color           no colors (also NO_COLOR)\n"
+    "  -h, --help           help; 'strata COMMAND --help' for a command\n"
+    "  --version            print the version\n"
+    "\n"
+    "With no URL anywhere, strata uses " STRATA_DEFAULT_URL ".\n"
+    "Exit codes: 0 ok, 1 failed, 2 usage or configuration, 3 pending/problems, 4 connect or lock.\n";
+
+static void print_global_help(void)
+{
+    char list[2048] = "";
+    size_t n = 0;
+    for (int i = 0; commands[i]; i++) {
+        char name[64];
+        snprintf(name, sizeof(name), "%s%s%s", commands[i]->name, commands[i]->alias ? ", " : "",
+                 commands[i]->alias ? commands[i]->alias : "");
+        n += (size_t)snprintf(list + n, sizeof(list) - n, "  %-20s %s\n", name, commands[i]->summary);
+    }
+    printf(global_help, list);
+}
+
+static const command *find_command(const char *name)
+{
+    for (int i = 0; commands[i]; i++)
+        if (!strcmp(commands[i]->name, name) || (commands[i]->alias && !strcmp(commands[i]->alias, name)))
+            return commands[i];
+    return NULL;
+}
+
+static int is_negative_number(const char *s)
+{
+    if (s[0] != '-' || !s[1])
+        return 0;
+    for (s++; *s; s++)
+        if (!isdigit((unsigned char)*s))
+            return 0;
+    return 1;
+}
+
+enum { T_FLAG, T_STR, T_NUM };
+
+typedef struct optdef {
+    const char *name;
+    int type;
+    size_t off;
+    unsigned cmdmask; /* 0 = global */
+} optdef;
+
+#define F(field) offsetof(cli, field)
+static const optdef options[] = {
+    {"--url", T_STR, F(url), 0},
+    {"--url-env", T_STR, F(url_env), 0},
+    {"--env-file", T_STR, F(env_file), 0},
+    {"--require-url", T_FLAG, F(require_url), 0},
+    {"--dir", T_STR, F(dir), 0},
+    {"--table", T_STR, F(table), 0},
+    {"--lock-timeout", T_NUM, F(lock_timeout), 0},
+    {"--json", T_FLAG, F(json), 0},
+    {"-q", T_FLAG, F(quiet), 0},
+    {"--quiet", T_FLAG, F(quiet), 0},
+    {"-v", T_FLAG, F(verbose), 0},
+    {"--verbose", T_FLAG, F(verbose), 0},
+    {"--dry-run", T_FLAG, F(dry_run), OPT_DRY_RUN},
+    {"--single-transaction", T_FLAG, F(single_tx), OPT_SINGLE_TX},
+    {"--ignore-checksums", T_FLAG, F(ignore_checksums), OPT_IGNORE},
+    {"--ignore-missing", T_FLAG, F(ignore_missing), OPT_IGNORE},
+    {"--allow-out-of-order", T_FLAG, F(allow_ooo), OPT_IGNORE},
+    {"--retry-failed", T_FLAG, F(retry_failed), OPT_RETRY},
+    {"--exit-code", T_FLAG, F(exit_code), OPT_EXIT_CODE},
+    {"--timestamp", T_FLAG, F(timestamp), OPT_TIMESTAMP},
+    {"--dialect", T_STR, F(dialect), OPT_SQL},
+    {"--from", T_STR, F(from), OPT_SQL},
+    {"--to", T_STR, F(to), OPT_SQL},
+    {"--down", T_FLAG, F(down), OPT_SQL},
+    {NULL, 0, 0, 0},
+};
+
+int main(int argc, char **argv)
+{
+    cli c;
+    memset(&c, 0, sizeof(c));
+    c.lock_timeout = 60;
+    const command *cmd = NULL;
+    int help = 0, version = 0, no_color = 0, rc;
+    char **pos = calloc((size_t)argc + 1, sizeof(char *));
+    const char *bad = NULL, *cmdname = NULL;
+    char badbuf[300];
+    if (!pos)
+        return 1;
+
+    for (int i = 1; i < argc; i++) {
+        char *a = argv[i];
+        if (!strcmp(a, "--")) {
+            while (++i < argc)
+                pos[c.nargs++] = argv[i];
+            break;
+        }
+        if (a[0] != '-' || !a[1] || is_negative_number(a)) {
+            if (!cmd && !cmdname) {
+                cmdname = a;
+                cmd = find_command(a);
+                if (!cmd && strcmp(a, "help") != 0) {
+                    snprintf(badbuf, sizeof(badbuf), "unknown command '%s'", a);
+                    bad = badbuf;
+                }
+            } else {
+                pos[c.nargs++] = a;
+            }
+            continue;
+        }
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            help = 1;
+            continue;
+        }
+        if (!strcmp(a, "--version")) {
+            version = 1;
+            continue;
+        }
+        if (!strcmp(a, "--no-color")) {
+            no_color = 1;
+            continue;
+        }
+        /* --name=value */
+        char name[64];
+        const char *val = NULL;
+        const char *eq = strchr(a, '=');
+        if (eq && (size_t)(eq - a) < sizeof(name)) {
+            memcpy(name, a, (size_t)(eq - a));
+            name[eq - a] = 0;
+            val = eq + 1;
+        } else {
+            snprintf(name, sizeof(name), "%s", a);
+        }
+        const optdef *o = options;
+        while (o->name && strcmp(o->name, name) != 0)
+            o++;
+        if (!o->name) {
+            snprintf(badbuf, sizeof(badbuf), "unknown option '%s'", name);
+            bad = bad ? bad : badbuf;
+            continue;
+        }
+        if (o->cmdmask && cmd && !(cmd->opts & o->cmdmask)) {
+            snprintf(badbuf, sizeof(badbuf), "option '%s' does not apply to '%s'", name, cmd->name);
+            bad = bad ? bad : badbuf;
+            continue;
+        }
+        char *base = (char *)&c;
+        if (o->type == T_FLAG) {
+            if (val) {
+                snprintf(badbuf, sizeof(badbuf), "option '%s' takes no value", name);
+                bad = bad ? bad : badbuf;
+            }
+            *(int *)(base + o->off) = 1;
+            continue;
+        }
+        if (!val) {
+            if (i + 1 >= argc) {
+                snprintf(badbuf, sizeof(badbuf), "option '%s' needs a value", name);
+                bad = bad ? bad : badbuf;
+                continue;
+            }
+            val = argv[++i];
+        }
+        if (o->type == T_STR) {
+            *(const char **)(base + o->off) = val;
+        } else {
+            char *end;
+            double d = strtod(val, &end);
+            if (*end || d < 0 || end == val) {
+                snprintf(badbuf, sizeof(badbuf), "option '%s' needs a number of seconds, not '%s'", name, val);
+                bad = bad ? bad : badbuf;
+            }
+            *(double *)(base + o->off) = d;
+        }
+    }
+    c.args = pos;
+    const char *nc = getenv("NO_COLOR");
+    c.color = !no_color && !(nc && *nc) && isatty(1) && !c.json;
+
+    if (version) {
+        printf("strata %s\n", STRATA_VERSION);
+        rc = 0;
+        goto out;
+    }
+    if (cmdname && !strcmp(cmdname, "help")) {
+        const command *h = c.nargs ? find_command(c.args[0]) : NULL;
+        if (c.nargs && !h) {
+            rc = out_usage_error(&c, "unknown command '%s'", c.args[0]);
+            goto out;
+        }
+        if (h)
+            fputs(h->usage, stdout);
+        else
+            print_global_help();
+        rc = 0;
+        goto out;
+    }
+    if (help && !bad) {
+        if (cmd)
+            fputs(cmd->usage, stdout);
+        else
+            print_global_help();
+        rc = 0;
+        goto out;
+    }
+    if (bad) {
+        rc = out_usage_error(&c, "%s", bad);
+        goto out;
+    }
+    if (!cmd) {
+        print_global_help();
+        rc = 2;
+        goto out;
+    }
+    /* options given before the command name were not checked against it */
+    for (const optdef *o = options; o->name; o++) {
+        if (!o->cmdmask || (cmd->opts & o->cmdmask))
+            continue;
+        char *base = (char *)&c;
+        if ((o->type == T_FLAG && *(int *)(base + o->off)) || (o->type == T_STR && *(const char **)(base + o->off))) {
+            rc = out_usage_error(&c, "option '%s' does not apply to '%s'", o->name, cmd->name);
+            goto out;
+        }
+    }
+    if (c.nargs < cmd->min_args || c.nargs > cmd->max_args) {
+        rc = out_usage_error(&c, "'%s' takes %s argument%s; see 'strata %s --help'", cmd->name,
+                             cmd->min_args == cmd->max_args ? (cmd->max_args ? "one" : "no") : "at most one",
+                             cmd->max_args == 1 ? "" : "s", cmd->name);
+        goto out;
+    }
+    rc = cmd->run(&c);
+out:
+    free(c.dry_sql);
+    free(pos);
+    return rc;
+}

@@ -1,0 +1,131 @@
+/* buf.c -- growing NUL-terminated byte buffer and small string helpers. */
+#include "internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void buf_init(buf *b)
+{
+    memset(b, 0, sizeof(*b));
+}
+
+void buf_release(buf *b)
+{
+    free(b->data);
+    buf_init(b);
+}
+
+static int grow(buf *b, size_t extra)
+{
+    if (b->oom)
+        return -1;
+    if (b->len + extra + 1 <= b->cap)
+        return 0;
+    size_t cap = b->cap ? b->cap : 64;
+    while (cap < b->len + extra + 1)
+        cap *= 2;
+    char *p = realloc(b->data, cap);
+    if (!p) {
+        b->oom = 1;
+        return -1;
+    }
+    b->data = p;
+    b->cap = cap;
+    return 0;
+}
+
+void buf_add(buf *b, const char *s, size_t n)
+{
+    if (grow(b, n))
+        return;
+    memcpy(b->data + b->len, s, n);
+    b->len += n;
+    b->data[b->len] = 0;
+}
+
+void buf_adds(buf *b, const char *s)
+{
+    buf_add(b, s, strlen(s));
+}
+
+void buf_addf(buf *b, const char *fmt, ...)
+{
+    va_list ap;
+    char small[256];
+    va_start(ap, fmt);
+    int n = vsnprintf(small, sizeof(small), fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    if ((size_t)n < sizeof(small)) {
+        buf_add(b, small, (size_t)n);
+        return;
+    }
+    if (grow(b, (size_t)n))
+        return;
+    va_start(ap, fmt);
+    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
+}
+
+void buf_add_sqlstr(buf *b, const char *s)
+{
+    buf_add(b, "'", 1);
+    for (; *s; s++) {
+        if (*s == '\'')
+            buf_add(b, "'", 1);
+        buf_add(b, s, 1);
+    }
+    buf_add(b, "'", 1);
+}
+
+void buf_add_ident(buf *b, const char *s)
+{
+    buf_add(b, "\"", 1);
+    for (; *s; s++) {
+        if (*s == '.') {
+            buf_adds(b, "\".\"");
+            continue;
+        }
+        if (*s == '"')
+            buf_add(b, "\"", 1);
+        buf_add(b, s, 1);
+    }
+    buf_add(b, "\"", 1);
+}
+
+char *buf_detach(buf *b)
+{
+    char *p = b->oom ? NULL : b->data;
+    if (b->oom)
+        free(b->data);
+    else if (!p)
+        p = xstrdup("");
+    buf_init(b);
+    return p;
+}
+
+char *xstrdup(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}
+
+char *xstrndup(const char *s, size_t n)
+{
+    return s ? strndup(s, n) : NULL;
+}
+
+int version_cmp(const char *a, const char *b)
+{
+    while (*a == '0' && a[1])
+        a++;
+    while (*b == '0' && b[1])
+        b++;
+    size_t la = strlen(a), lb = strlen(b);
+    if (la != lb)
+        return la < lb ? -1 : 1;
+    int c = strcmp(a, b);
+    return c < 0 ? -1 : c > 0;
+}

@@ -1,0 +1,1058 @@
+/*
+ * engine.c -- the migration engine: version-table records, planning, and
+ * running up/down/redo/stamp under the lock.
+ *
+ * Atomicity: a transactional section runs in one transaction together with
+ * its version-table change, so a failure or a kill leaves the database at
+ * the previous version. A no-transaction section is first recorded as
+ * "failed" (committed), then run, then marked applied; a kill in between
+ * leaves a visible failed record that `up` refuses to skip.
+ */
+#include "sqlgen.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+struct strata {
+    drv *d;
+    const drv_ops *ops;
+    char *table;
+    double lock_timeout;
+    int readonly;
+    strata_event_fn on_event;
+    void *ud;
+};
+
+typedef struct rec {
+    char *version, *name, *checksum, *applied_at, *state, *error;
+    long duration_ms;
+} rec;
+
+typedef struct recs {
+    rec *v;
+    size_t n, cap;
+} recs;
+
+static void recs_release(recs *r)
+{
+    for (size_t i = 0; i < r->n; i++) {
+        free(r->v[i].version);
+        free(r->v[i].name);
+        free(r->v[i].checksum);
+        free(r->v[i].applied_at);
+        free(r->v[i].state);
+        free(r->v[i].error);
+    }
+    free(r->v);
+    memset(r, 0, sizeof(*r));
+}
+
+static void emit(strata *db, strata_event_kind k, int down, const char *text, long ms)
+{
+    if (!db->on_event)
+        return;
+    strata_event ev = {k, down, text, ms};
+    db->on_event(db->ud, &ev);
+}
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
+}
+
+static void utc_now(char out[32])
+{
+    time_t t = time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* ------------------------------------------------------------ open/close */
+
+strata_code strata_open(const char *url, const strata_config *cfg, strata **out, strata_error *err)
+{
+    static const strata_config defaults = {NULL, -1, 0, NULL, NULL};
+    strata_config c = cfg ? *cfg : defaults;
+    *out = NULL;
+    if (c.lock_timeout < 0)
+        c.lock_timeout = 60;
+    db_url u;
+    strata_code rc = url_parse(url, &u, err);
+    if (rc)
+        return rc;
+    strata *db = calloc(1, sizeof(*db));
+    if (!db) {
+        url_release(&u);
+        return err_set(err, STRATA_NOMEM, "out of memory");
+    }
+    db->ops = u.engine == DIALECT_POSTGRES ? &drv_postgres_ops : &drv_sqlite_ops;
+    db->table = xstrdup(c.table && *c.table ? c.table : "strata_migrations");
+    db->lock_timeout = c.lock_timeout;
+    db->readonly = c.readonly;
+    db->on_event = c.on_event;
+    db->ud = c.userdata;
+    rc = db->ops->open(&db->d, &u, &c, err);
+    url_release(&u);
+    if (rc) {
+        strata_close(db);
+        return rc;
+    }
+    *out = db;
+    return STRATA_OK;
+}
+
+void strata_close(strata *db)
+{
+    if (!db)
+        return;
+    if (db->d)
+        db->ops->close(db->d);
+    free(db->table);
+    free(db);
+}
+
+const char *strata_engine(const strata *db)
+{
+    return db ? db->ops->engine : NULL;
+}
+
+const char *strata_state_name(strata_state st)
+{
+    static const char *names[] = {"applied", "pending", "modified", "missing", "failed"};
+    return (unsigned)st < 5 ? names[st] : "unknown";
+}
+
+/* --------------------------------------------------------- version table */
+
+static strata_code q(strata *db, const char *sql, int n, const char *const *p, strata_error *err)
+{
+    return db->ops->query(db->d, sql, n, p, NULL, NULL, err);
+}
+
+static int add_rec(void *ud, int n, char **v)
+{
+    recs *r = ud;
+    if (n < 7)
+        return 1;
+    if (r->n == r->cap) {
+        size_t cap = r->cap ? r->cap * 2 : 64;
+        rec *nv = realloc(r->v, cap * sizeof(*nv));
+        if (!nv)
+            return 1;
+        r->v = nv;
+        r->cap = cap;
+    }
+    rec *x = &r->v[r->n++];
+    x->version = xstrdup(v[0] ? v[0] : "");
+    x->name = xstrdup(v[1] ? v[1] : "");
+    x->checksum = xstrdup(v[2] ? v[2] : "");
+    x->applied_at = xstrdup(v[3] ? v[3] : "");
+    x->duration_ms = v[4] ? atol(v[4]) : 0;
+    x->state = xstrdup(v[5] ? v[5] : "applied");
+    x->error = xstrdup(v[6]);
+    return 0;
+}
+
+static int rec_cmp(const void *a, const void *b)
+{
+    return version_cmp(((const rec *)a)->version, ((const rec *)b)->version);
+}
+
+/* Reads every record, sorted by version; an absent table reads as empty. */
+static strata_code read_recs(strata *db, recs *r, strata_error *err)
+{
+    int exists = 0;
+    memset(r, 0, sizeof(*r));
+    strata_code rc = db->ops->table_exists(db->d, db->table, &exists, err);
+    if (rc || !exists)
+        return rc;
+    buf b;
+    buf_init(&b);
+    if (db->ops->dialect == DIALECT_POSTGRES)
+        buf_adds(&b, "SELECT version, name, checksum, "
+                     "to_char(applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
+                     "duration_ms, state, error FROM ");
+    else
+        buf_adds(&b, "SELECT version, name, checksum, applied_at, duration_ms, state, error FROM ");
+    buf_add_ident(&b, db->table);
+    rc = db->ops->query(db->d, b.data, 0, NULL, add_rec, r, err);
+    buf_release(&b);
+    if (rc) {
+        recs_release(r);
+        return rc;
+    }
+    if (r->n)
+        qsort(r->v, r->n, sizeof(rec), rec_cmp);
+    return STRATA_OK;
+}
+
+static strata_code ensure_table(strata *db, strata_error *err)
+{
+    int exists = 0;
+    strata_code rc = db->ops->table_exists(db->d, db->table, &exists, err);
+    if (rc || exists)
+        return rc;
+    buf b;
+    buf_init(&b);
+    sqlgen_create_table(&b, db->ops->dialect, db->table);
+    rc = q(db, b.data, 0, NULL, err);
+    buf_release(&b);
+    return rc;
+}
+
+static const rec *find_rec(const recs *r, const char *version)
+{
+    for (size_t i = 0; i < r->n; i++)
+        if (version_cmp(r->v[i].version, version) == 0)
+            return &r->v[i];
+    return NULL;
+}
+
+static const migration *find_mig(const strata_migset *set, const char *version)
+{
+    for (size_t i = 0; i < set->count; i++)
+        if (version_cmp(set->migs[i].version, version) == 0)
+            return &set->migs[i];
+    return NULL;
+}
+
+static int rec_applied(const rec *x)
+{
+    return x && !strcmp(x->state, "applied");
+}
+
+/* Writes the record of m: state "applied" or "failed". Replaces any row. */
+static strata_code write_rec(strata *db, const migration *m, const char *state, long ms,
+                             const char *error, int replace, strata_error *err)
+{
+    buf b;
+    strata_code rc = STRATA_OK;
+    char at[32], msbuf[32];
+    utc_now(at);
+    snprintf(msbuf, sizeof(msbuf), "%ld", ms);
+    buf_init(&b);
+    if (replace) {
+        buf_adds(&b, "DELETE FROM ");
+        buf_add_ident(&b, db->table);
+        buf_adds(&b, " WHERE version = $1");
+        const char *p1[1] = {m->version};
+        rc = q(db, b.data, 1, p1, err);
+        b.len = 0;
+    }
+    if (!rc) {
+        buf_adds(&b, "INSERT INTO ");
+        buf_add_ident(&b, db->table);
+        buf_adds(&b, " (version, name, checksum, applied_at, duration_ms, state, error) "
+                     "VALUES ($1, $2, $3, $4, $5, $6, $7)");
+        const char *p[7] = {m->version, m->name, m->checksum, at, msbuf, state, error};
+        rc = q(db, b.data, 7, p, err);
+    }
+    buf_release(&b);
+    return rc;
+}
+
+static strata_code delete_rec(strata *db, const char *version, strata_error *err)
+{
+    buf b;
+    buf_init(&b);
+    buf_adds(&b, "DELETE FROM ");
+    buf_add_ident(&b, db->table);
+    buf_adds(&b, " WHERE version = $1");
+    const char *p[1] = {version};
+    strata_code rc = q(db, b.data, 1, p, err);
+    buf_release(&b);
+    return rc;
+}
+
+static int read_state(void *ud, int n, char **v)
+{
+    char *out = ud;
+    snprintf(out, 16, "%s", n > 0 && v[0] ? v[0] : "");
+    return 1;
+}
+
+/* The state column of version, "" when there is no row. */
+static strata_code rec_state_now(strata *db, const char *version, char out[16], strata_error *err)
+{
+    buf b;
+    buf_init(&b);
+    buf_adds(&b, "SELECT state FROM ");
+    buf_add_ident(&b, db->table);
+    buf_adds(&b, " WHERE version = $1");
+    const char *p[1] = {version};
+    out[0] = 0;
+    strata_code rc = db->ops->query(db->d, b.data, 1, p, read_state, out, err);
+    buf_release(&b);
+    return rc;
+}
+
+static void rollback(strata *db)
+{
+    strata_error ignore;
+    q(db, "ROLLBACK", 0, NULL, &ignore);
+}
+
+/* ---------------------------------------------------------------- results */
+
+static strata_code result_add(strata_result *r, const migration *m, int down, long ms)
+{
+    if (!r)
+        return STRATA_OK;
+    strata_step *s = realloc(r->steps, (r->count + 1) * sizeof(*s));
+    if (!s)
+        return STRATA_NOMEM;
+    r->steps = s;
+    s += r->count++;
+    s->version = xstrdup(m->version);
+    s->name = xstrdup(m->name);
+    s->down = down;
+    s->duration_ms = ms;
+    return STRATA_OK;
+}
+
+void strata_result_free(strata_result *r)
+{
+    if (!r)
+        return;
+    for (size_t i = 0; i < r->count; i++) {
+        free(r->steps[i].version);
+        free(r->steps[i].name);
+    }
+    free(r->steps);
+    free(r->current);
+    free(r);
+}
+
+/* Newest applied version in recs, or "base". */
+static char *current_of(const recs *r)
+{
+    for (size_t i = r->n; i-- > 0;)
+        if (rec_applied(&r->v[i]))
+            return xstrdup(r->v[i].version);
+    return xstrdup("base");
+}
+
+/* ------------------------------------------------------------- one step */
+
+enum { STEP_DONE = 0, STEP_SKIPPED = -1 };
+
+/*
+ * Applies (or reverts) m. in_tx: the caller holds an open transaction
+ * (single-transaction mode). Returns STRATA_OK, STEP_SKIPPED when another
+ * process did it first (sqlite), or an error code.
+ */
+static int run_step(strata *db, const migration *m, int down, int in_tx, int replace,
+                    strata_result *res, strata_error *err)
+{
+    int dialect = db->ops->dialect;
+    const section *s = mig_section(m, down ? SEC_DOWN : SEC_UP, dialect);
+    const section *v = down ? NULL : mig_section(m, SEC_VERIFY, dialect);
+    strata_code rc;
+    double t0;
+    long ms;
+
+    if (s && s->notx) {
+        /* mark first, so that a kill or failure leaves a visible record */
+        if ((rc = db->ops->begin(db->d, db->lock_timeout, err)))
+            return rc;
+        char st[16];
+        if (!db->ops->session_lock && (rc = rec_state_now(db, m->version, st, err)) == STRATA_OK &&
+            (down ? strcmp(st, "") == 0 : strcmp(st, "applied") == 0)) {
+            rollback(db);
+            return STEP_SKIPPED;
+        }
+        if (rc || (rc = write_rec(db, m, "failed",
+                                  0, down ? "down interrupted before completion"
+                                          : "interrupted before completion", 1, err)) ||
+            (rc = q(db, "COMMIT", 0, NULL, err))) {
+            rollback(db);
+            return rc;
+        }
+        emit(db, STRATA_EV_MIGRATE_START, down, m->id, 0);
+        t0 = now_ms();
+        rc = db->ops->exec_script(db->d, s->sql, m->path, s->line, err);
+        if (!rc && v) {
+            strata_error e2;
+            if (!(rc = db->ops->begin(db->d, db->lock_timeout, err))) {
+                rc = db->ops->verify(db->d, v->sql, m->path, v->line, err);
+                q(db, "ROLLBACK", 0, NULL, &e2);
+            }
+        }
+        ms = (long)(now_ms() - t0);
+        strata_error e3;
+        strata_code wrc;
+        if (rc) {
+            /* keep the failure on record for status and the next up */
+            if (db->ops->begin(db->d, db->lock_timeout, &e3) == STRATA_OK) {
+                wrc = write_rec(db, m, "failed", ms, err->message, 1, &e3);
+                if (wrc || q(db, "COMMIT", 0, NULL, &e3))
+                    rollback(db);
+            }
+            err_hint(err, "the no-transaction section may have partly run; fix the database, then "
+                          "'strata up --retry-failed' (or 'strata stamp %s' if it is done)", m->version);
+            return rc;
+        }
+        if ((rc = db->ops->begin(db->d, db->lock_timeout, err)))
+            return rc;
+        rc = down ? delete_rec(db, m->version, err) : write_rec(db, m, "applied", ms, NULL, 1, err);
+        if (rc || (rc = q(db, "COMMIT", 0, NULL, err))) {
+            rollback(db);
+            return rc;
+        }
+        emit(db, STRATA_EV_MIGRATE_DONE, down, m->id, ms);
+        return result_add(res, m, down, ms);
+    }
+
+    if (!in_tx) {
+        if ((rc = db->ops->begin(db->d, db->lock_timeout, err)))
+            return rc;
+        if (!db->ops->session_lock) {
+            /* another process may have done it while we waited for the lock */
+            char st[16];
+            if ((rc = rec_state_now(db, m->version, st, err))) {
+                rollback(db);
+                return rc;
+            }
+            if (down ? strcmp(st, "") == 0 : strcmp(st, "applied") == 0) {
+                rollback(db);
+                return STEP_SKIPPED;
+            }
+            if (!down && st[0])
+                replace = 1;
+        }
+    }
+    emit(db, STRATA_EV_MIGRATE_START, down, m->id, 0);
+    t0 = now_ms();
+    rc = s ? db->ops->exec_script(db->d, s->sql, m->path, s->line, err) : STRATA_OK;
+    if (!rc && v) {
+        strata_error e2;
+        if (!(rc = q(db, "SAVEPOINT strata_verify", 0, NULL, err))) {
+            rc = db->ops->verify(db->d, v->sql, m->path, v->line, err);
+            if (!rc)
+                rc = q(db, "ROLLBACK TO SAVEPOINT strata_verify", 0, NULL, err);
+            else
+                q(db, "ROLLBACK TO SAVEPOINT strata_verify", 0, NULL, &e2);
+            if (!rc)
+                rc = q(db, "RELEASE SAVEPOINT strata_verify", 0, NULL, err);
+        }
+    }
+    ms = (long)(now_ms() - t0);
+    if (!rc)
+        rc = down ? delete_rec(db, m->version, err) : write_rec(db, m, "applied", ms, NULL, replace, err);
+    if (!rc && !in_tx)
+        rc = q(db, "COMMIT", 0, NULL, err);
+    if (rc) {
+        if (!in_tx)
+            rollback(db);
+        return rc;
+    }
+    emit(db, STRATA_EV_MIGRATE_DONE, down, m->id, ms);
+    return result_add(res, m, down, ms);
+}
+
+/* ------------------------------------------------------------- planning */
+
+typedef struct plan {
+    const migration **v;
+    size_t n;
+    int replace_failed; /* up: records of failed migrations get replaced */
+} plan;
+
+static int plan_add(plan *p, const migration *m)
+{
+    const migration **nv = realloc(p->v, (p->n + 1) * sizeof(*nv));
+    if (!nv)
+        return -1;
+    p->v = nv;
+    p->v[p->n++] = m;
+    return 0;
+}
+
+static int is_plus_n(const char *t, long *n)
+{
+    if (!t || (t[0] != '+' && t[0] != '-') || !t[1])
+        return 0;
+    char *end;
+    long v = strtol(t + 1, &end, 10);
+    if (*end || v <= 0)
+        return 0;
+    *n = v;
+    return 1;
+}
+
+/* Checks the records against the files: modified, missing, failed. */
+static strata_code check_recs(strata *db, const strata_migset *set, const recs *r, int flags,
+                              strata_error *err)
+{
+    (void)db;
+    for (size_t i = 0; i < r->n; i++) {
+        const rec *x = &r->v[i];
+        const migration *m = find_mig(set, x->version);
+        if (!m) {
+            if (flags & STRATA_IGNORE_MISSING)
+                continue;
+            err_set(err, STRATA_MISSING_MIGRATION, "migration %s_%s is applied but its file is missing from '%s'",
+                    x->version, x->name, set->dir);
+            err_hint(err, "restore the file, or pass --ignore-missing");
+            return STRATA_MISSING_MIGRATION;
+        }
+        if (!strcmp(x->state, "failed")) {
+            if (flags & STRATA_RETRY_FAILED)
+                continue;
+            err_set(err, STRATA_FAILED_MIGRATION, "migration %s failed earlier and may be partly applied: %s",
+                    m->id, x->error ? x->error : "unknown error");
+            err_hint(err, "fix the database by hand, then run 'strata up --retry-failed', or 'strata stamp %s' "
+                          "if the change is complete",
+                     m->version);
+            err_where(err, m->path, 0);
+            return STRATA_FAILED_MIGRATION;
+        }
+        if (strcmp(x->checksum, m->checksum) != 0 && !(flags & STRATA_IGNORE_CHECKSUMS)) {
+            err_set(err, STRATA_CHECKSUM_MISMATCH, "migration %s was modified after it was applied", m->id);
+            err_hint(err, "restore the applied version of '%s', or pass --ignore-checksums", m->path);
+            err_where(err, m->path, 0);
+            return STRATA_CHECKSUM_MISMATCH;
+        }
+    }
+    return STRATA_OK;
+}
+
+static strata_code need_section(const strata *db, const migration *m, int kind, strata_error *err)
+{
+    if (mig_section(m, kind, db->ops->dialect))
+        return STRATA_OK;
+    if (kind == SEC_DOWN) {
+        err_set(err, STRATA_IRREVERSIBLE, "migration %s has no down section%s; it cannot be reverted",
+                m->id, mig_section(m, SEC_DOWN, DIALECT_POSTGRES) || mig_section(m, SEC_DOWN, DIALECT_SQLITE)
+                           ? " for this engine" : "");
+        err_hint(err, "add a '-- strata:down' section (an empty one is a valid no-op)");
+        err_where(err, m->path, 0);
+        return STRATA_IRREVERSIBLE;
+    }
+    err_set(err, STRATA_PARSE_ERROR, "migration %s has no up section for %s", m->id, db->ops->engine);
+    err_hint(err, "add a '-- strata:up' section without dialect, or one with dialect=%s", db->ops->engine);
+    err_where(err, m->path, 1);
+    return STRATA_PARSE_ERROR;
+}
+
+static strata_code plan_up(strata *db, const strata_migset *set, const recs *r,
+                           const strata_run_opts *o, plan *p, strata_error *err)
+{
+    strata_code rc = check_recs(db, set, r, o->flags, err);
+    if (rc)
+        return rc;
+    const char *newest = NULL;
+    for (size_t i = 0; i < r->n; i++)
+        if (rec_applied(&r->v[i]))
+            newest = r->v[i].version;
+    long limit = -1;
+    const char *upto = NULL;
+    const char *t = o->target;
+    if (t && strcmp(t, "head") != 0) {
+        if (t[0] == '+') {
+            if (!is_plus_n(t, &limit))
+                return err_set(err, STRATA_USAGE, "bad target '%s' (expected head, a version, or +N)", t);
+        } else {
+            const migration *m = migset_find(set, t);
+            if (!m) {
+                err_set(err, STRATA_TARGET_NOT_FOUND, "no migration '%s' in '%s'", t, set->dir);
+                err_hint(err, "name a migration by its version (0012) or id (0012_seed_admin_user)");
+                return STRATA_TARGET_NOT_FOUND;
+            }
+            upto = m->version;
+        }
+    }
+    for (size_t i = 0; i < set->count; i++) {
+        const migration *m = &set->migs[i];
+        const rec *x = find_rec(r, m->version);
+        if (rec_applied(x))
+            continue;
+        if (x)
+            p->replace_failed = 1;
+        if (newest && version_cmp(m->version, newest) < 0 && !(o->flags & STRATA_ALLOW_OUT_OF_ORDER)) {
+            err_set(err, STRATA_OUT_OF_ORDER, "pending migration %s is older than the newest applied %s",
+                    m->id, newest);
+            err_hint(err, "give it a newer version, or pass --allow-out-of-order");
+            err_where(err, m->path, 0);
+            return STRATA_OUT_OF_ORDER;
+        }
+        if (upto && version_cmp(m->version, upto) > 0)
+            continue;
+        if (limit >= 0 && (long)p->n >= limit)
+            continue;
+        if ((rc = need_section(db, m, SEC_UP, err)))
+            return rc;
+        if ((o->flags & STRATA_SINGLE_TRANSACTION) && mig_section(m, SEC_UP, db->ops->dialect)->notx) {
+            err_set(err, STRATA_SINGLE_TRANSACTION_REFUSED,
+                    "migration %s has a no-transaction up section; it cannot run in a single transaction",
+                    m->id);
+            err_hint(err, "run without --single-transaction");
+            err_where(err, m->path, 0);
+            return STRATA_SINGLE_TRANSACTION_REFUSED;
+        }
+        if (plan_add(p, m))
+            return err_set(err, STRATA_NOMEM, "out of memory");
+    }
+    return STRATA_OK;
+}
+
+static strata_code plan_down(strata *db, const strata_migset *set, const recs *r,
+                             const strata_run_opts *o, plan *p, strata_error *err)
+{
+    long steps = 1;
+    const char *keep = NULL; /* versions above keep are reverted */
+    const char *t = o->target;
+    int all = 0;
+    if (t && !strcmp(t, "base"))
+        all = 1;
+    else if (t && t[0] == '-') {
+        if (!is_plus_n(t, &steps))
+            return err_set(err, STRATA_USAGE, "bad target '%s' (expected -N, a version or base)", t);
+    } else if (t) {
+        const migration *m = migset_find(set, t);
+        const rec *x = m ? NULL : find_rec(r, t);
+        if (!m && !x) {
+            err_set(err, STRATA_TARGET_NOT_FOUND, "no migration '%s' in '%s'", t, set->dir);
+            err_hint(err, "name a migration by its version (0011) or id (0011_create_purchases_tables)");
+            return STRATA_TARGET_NOT_FOUND;
+        }
+        keep = m ? m->version : x->version;
+    }
+    for (size_t i = r->n; i-- > 0;) {
+        const rec *x = &r->v[i];
+        if (keep && version_cmp(x->version, keep) <= 0)
+            break;
+        if (!keep && !all && (long)p->n >= steps)
+            break;
+        const migration *m = find_mig(set, x->version);
+        if (!m) {
+            err_set(err, STRATA_MISSING_MIGRATION, "cannot revert %s_%s: its file is missing from '%s'",
+                    x->version, x->name, set->dir);
+            err_hint(err, "restore the file to revert it");
+            return STRATA_MISSING_MIGRATION;
+        }
+        if (strcmp(x->checksum, m->checksum) != 0 && !(o->flags & STRATA_IGNORE_CHECKSUMS)) {
+            err_set(err, STRATA_CHECKSUM_MISMATCH, "migration %s was modified after it was applied", m->id);
+            err_hint(err, "restore the applied version of '%s', or pass --ignore-checksums", m->path);
+            err_where(err, m->path, 0);
+            return STRATA_CHECKSUM_MISMATCH;
+        }
+        strata_code rc = need_section(db, m, SEC_DOWN, err);
+        if (rc)
+            return rc;
+        if ((o->flags & STRATA_SINGLE_TRANSACTION) && mig_section(m, SEC_DOWN, db->ops->dialect)->notx) {
+            err_set(err, STRATA_SINGLE_TRANSACTION_REFUSED,
+                    "migration %s has a no-transaction down section; it cannot run in a single transaction",
+                    m->id);
+            err_where(err, m->path, 0);
+            return STRATA_SINGLE_TRANSACTION_REFUSED;
+        }
+        if (plan_add(p, m))
+            return err_set(err, STRATA_NOMEM, "out of memory");
+    }
+    return STRATA_OK;
+}
+
+/* ---------------------------------------------------------------- running */
+
+typedef strata_code (*planner)(strata *, const strata_migset *, const recs *, const strata_run_opts *,
+                               plan *, strata_error *);
+
+static strata_code run(strata *db, const strata_migset *set, const strata_run_opts *o, int down,
+                       strata_result **out, strata_error *err)
+{
+    static const strata_run_opts none = {NULL, 0};
+    strata_result *res = calloc(1, sizeof(*res));
+    recs r = {0};
+    plan p = {0};
+    int locked = 0, in_tx = 0;
+    strata_code rc;
+    if (!o)
+        o = &none;
+    if (out)
+        *out = NULL;
+    if (!res)
+        return err_set(err, STRATA_NOMEM, "out of memory");
+    if ((rc = strata_migset_check(set, err)))
+        goto out;
+    planner plan_fn = down ? plan_down : plan_up;
+
+    if (o->flags & STRATA_DRY_RUN) {
+        if ((rc = read_recs(db, &r, err)) || (rc = plan_fn(db, set, &r, o, &p, err)))
+            goto out;
+        buf b;
+        buf_init(&b);
+        for (size_t i = 0; i < p.n; i++) {
+            b.len = 0;
+            sqlgen_step(&b, p.v[i], db->ops->dialect, db->table, down);
+            emit(db, STRATA_EV_SQL, down, b.data ? b.data : "", 0);
+            result_add(res, p.v[i], down, 0);
+        }
+        buf_release(&b);
+        /* what current would be afterwards */
+        if (!down && p.n)
+            res->current = xstrdup(p.v[p.n - 1]->version);
+        else if (down && p.n) {
+            const char *cur = "base";
+            for (size_t i = 0; i < r.n; i++)
+                if (rec_applied(&r.v[i]) && version_cmp(r.v[i].version, p.v[p.n - 1]->version) < 0)
+                    cur = r.v[i].version;
+            res->current = xstrdup(cur);
+        }
+        goto out;
+    }
+    if (db->readonly) {
+        rc = err_set(err, STRATA_USAGE, "the database was opened read-only");
+        goto out;
+    }
+    if ((rc = db->ops->lock(db->d, db->table, db->lock_timeout, err)))
+        goto out;
+    locked = 1;
+    if ((rc = ensure_table(db, err)) || (rc = read_recs(db, &r, err)) ||
+        (rc = plan_fn(db, set, &r, o, &p, err)))
+        goto out;
+    if ((o->flags & STRATA_SINGLE_TRANSACTION) && p.n) {
+        if ((rc = db->ops->begin(db->d, db->lock_timeout, err)))
+            goto out;
+        in_tx = 1;
+    }
+    for (size_t i = 0; i < p.n; i++) {
+        const rec *x = find_rec(&r, p.v[i]->version);
+        int step = run_step(db, p.v[i], down, in_tx, x != NULL, res, err);
+        if (step == STEP_SKIPPED)
+            continue;
+        if (step) {
+            rc = (strata_code)step;
+            goto out;
+        }
+    }
+    if (in_tx) {
+        in_tx = 0;
+        if ((rc = q(db, "COMMIT", 0, NULL, err)))
+            goto out;
+    }
+out:
+    if (in_tx) {
+        rollback(db);
+        /* nothing of the run is committed */
+        for (size_t i = 0; i < res->count; i++) {
+            free(res->steps[i].version);
+            free(res->steps[i].name);
+        }
+        res->count = 0;
+    }
+    if (!(o->flags & STRATA_DRY_RUN) || !res->current) {
+        recs now = {0};
+        strata_error e2;
+        free(res->current);
+        res->current = read_recs(db, &now, &e2) == STRATA_OK ? current_of(&now) : xstrdup("base");
+        recs_release(&now);
+    }
+    if (locked)
+        db->ops->unlock(db->d, db->table);
+    recs_release(&r);
+    free(p.v);
+    if (out)
+        *out = res;
+    else
+        strata_result_free(res);
+    return rc;
+}
+
+strata_code strata_up(strata *db, const strata_migset *set, const strata_run_opts *o,
+                      strata_result **out, strata_error *err)
+{
+    return run(db, set, o, 0, out, err);
+}
+
+strata_code strata_down(strata *db, const strata_migset *set, const strata_run_opts *o,
+                        strata_result **out, strata_error *err)
+{
+    return run(db, set, o, 1, out, err);
+}
+
+strata_code strata_redo(strata *db, const strata_migset *set, const strata_run_opts *o,
+                        strata_result **out, strata_error *err)
+{
+    strata_run_opts d = {NULL, o ? o->flags : 0};
+    strata_result *r1 = NULL, *r2 = NULL;
+    if (out)
+        *out = NULL;
+    strata_code rc = run(db, set, &d, 1, &r1, err);
+    if (rc == STRATA_OK && r1->count) {
+        strata_run_opts u = {r1->steps[0].version, d.flags};
+        rc = run(db, set, &u, 0, &r2, err);
+    }
+    if (r2) {
+        /* append r2's steps to r1 */
+        strata_step *s = realloc(r1->steps, (r1->count + r2->count) * sizeof(*s));
+        if (s) {
+            memcpy(s + r1->count, r2->steps, r2->count * sizeof(*s));
+            r1->steps = s;
+            r1->count += r2->count;
+            r2->count = 0;
+            free(r1->current);
+            r1->current = r2->current;
+            r2->current = NULL;
+        }
+        strata_result_free(r2);
+    }
+    if (out)
+        *out = r1;
+    else
+        strata_result_free(r1);
+    return rc;
+}
+
+strata_code strata_stamp(strata *db, const strata_migset *set, const char *target, strata_error *err)
+{
+    recs r = {0};
+    strata_code rc = strata_migset_check(set, err);
+    if (rc)
+        return rc;
+    const char *upto = NULL;
+    if (!target)
+        return err_set(err, STRATA_USAGE, "stamp needs a target (a version, head or base)");
+    if (!strcmp(target, "head")) {
+        upto = set->count ? set->migs[set->count - 1].version : NULL;
+    } else if (strcmp(target, "base") != 0) {
+        const migration *m = migset_find(set, target);
+        if (!m) {
+            err_set(err, STRATA_TARGET_NOT_FOUND, "no migration '%s' in '%s'", target, set->dir);
+            return STRATA_TARGET_NOT_FOUND;
+        }
+        upto = m->version;
+    }
+    if ((rc = db->ops->lock(db->d, db->table, db->lock_timeout, err)))
+        return rc;
+    if ((rc = ensure_table(db, err)) || (rc = db->ops->begin(db->d, db->lock_timeout, err)))
+        goto out;
+    if ((rc = read_recs(db, &r, err)))
+        goto fail;
+    for (size_t i = 0; i < r.n; i++)
+        if ((!upto || version_cmp(r.v[i].version, upto) > 0) && (rc = delete_rec(db, r.v[i].version, err)))
+            goto fail;
+    for (size_t i = 0; upto && i < set->count; i++) {
+        const migration *m = &set->migs[i];
+        if (version_cmp(m->version, upto) > 0)
+            break;
+        const rec *x = find_rec(&r, m->version);
+        if (rec_applied(x))
+            continue;
+        if ((rc = write_rec(db, m, "applied", 0, NULL, x != NULL, err)))
+            goto fail;
+    }
+    rc = q(db, "COMMIT", 0, NULL, err);
+    if (!rc)
+        goto out;
+fail:
+    rollback(db);
+out:
+    db->ops->unlock(db->d, db->table);
+    recs_release(&r);
+    return rc;
+}
+
+/* ------------------------------------------------------- status, history */
+
+static strata_code status_add(strata_status *st, const char *version, const char *name,
+                              strata_state state, const rec *x)
+{
+    strata_status_entry *e = realloc(st->entries, (st->count + 1) * sizeof(*e));
+    if (!e)
+        return STRATA_NOMEM;
+    st->entries = e;
+    e += st->count++;
+    memset(e, 0, sizeof(*e));
+    e->version = xstrdup(version);
+    e->name = xstrdup(name);
+    e->state = state;
+    if (x) {
+        e->applied_at = xstrdup(x->applied_at);
+        e->duration_ms = x->duration_ms;
+        e->error = xstrdup(x->error);
+    }
+    return STRATA_OK;
+}
+
+void strata_status_free(strata_status *st)
+{
+    if (!st)
+        return;
+    for (size_t i = 0; i < st->count; i++) {
+        free(st->entries[i].version);
+        free(st->entries[i].name);
+        free(st->entries[i].applied_at);
+        free(st->entries[i].error);
+    }
+    free(st->entries);
+    free(st->current);
+    free(st);
+}
+
+strata_code strata_status_get(strata *db, const strata_migset *set, strata_status **out,
+                              strata_error *err)
+{
+    recs r;
+    *out = NULL;
+    strata_code rc = read_recs(db, &r, err);
+    if (rc)
+        return rc;
+    strata_status *st = calloc(1, sizeof(*st));
+    if (!st) {
+        recs_release(&r);
+        return err_set(err, STRATA_NOMEM, "out of memory");
+    }
+    size_t i = 0, j = 0;
+    while (!rc && (i < set->count || j < r.n)) {
+        const migration *m = i < set->count ? &set->migs[i] : NULL;
+        const rec *x = j < r.n ? &r.v[j] : NULL;
+        int c = !m ? 1 : !x ? -1 : version_cmp(m->version, x->version);
+        if (c > 0) { /* a record without a file */
+            rc = status_add(st, x->version, x->name, STRATA_STATE_MISSING, x);
+            j++;
+        } else if (c < 0) {
+            rc = status_add(st, m->version, m->name, STRATA_STATE_PENDING, NULL);
+            i++;
+        } else {
+            strata_state s = !strcmp(x->state, "failed") ? STRATA_STATE_FAILED
+                             : strcmp(x->checksum, m->checksum) ? STRATA_STATE_MODIFIED
+                                                                : STRATA_STATE_APPLIED;
+            rc = status_add(st, m->version, m->name, s, x);
+            i++;
+            j++;
+        }
+    }
+    st->current = current_of(&r);
+    recs_release(&r);
+    if (rc || !st->current) {
+        strata_status_free(st);
+        return err_set(err, STRATA_NOMEM, "out of memory");
+    }
+    *out = st;
+    return STRATA_OK;
+}
+
+strata_code strata_history_get(strata *db, strata_status **out, strata_error *err)
+{
+    recs r;
+    *out = NULL;
+    strata_code rc = read_recs(db, &r, err);
+    if (rc)
+        return rc;
+    strata_status *st = calloc(1, sizeof(*st));
+    for (size_t i = 0; st && !rc && i < r.n; i++)
+        if (rec_applied(&r.v[i]))
+            rc = status_add(st, r.v[i].version, r.v[i].name, STRATA_STATE_APPLIED, &r.v[i]);
+    if (st)
+        st->current = current_of(&r);
+    recs_release(&r);
+    if (!st || rc || !st->current) {
+        strata_status_free(st);
+        return err_set(err, STRATA_NOMEM, "out of memory");
+    }
+    *out = st;
+    return STRATA_OK;
+}
+
+/* ---------------------------------------------------------------- validate */
+
+static void problem_add(strata_problems *p, strata_code code, const char *version, const char *file,
+                        int line, const char *detail)
+{
+    strata_problem *n = realloc(p->items, (p->count + 1) * sizeof(*n));
+    if (!n)
+        return;
+    p->items = n;
+    n += p->count++;
+    n->code = code;
+    n->version = xstrdup(version ? version : "");
+    n->detail = xstrdup(detail);
+    n->file = xstrdup(file ? file : "");
+    n->line = line;
+}
+
+void strata_problems_free(strata_problems *p)
+{
+    if (!p)
+        return;
+    for (size_t i = 0; i < p->count; i++) {
+        free((char *)p->items[i].version);
+        free((char *)p->items[i].detail);
+        free((char *)p->items[i].file);
+    }
+    free(p->items);
+    free(p);
+}
+
+strata_code strata_validate(strata *db, const strata_migset *set, strata_problems **out,
+                            strata_error *err)
+{
+    recs r;
+    char msg[1200];
+    *out = NULL;
+    strata_code rc = read_recs(db, &r, err);
+    if (rc)
+        return rc;
+    strata_problems *p = calloc(1, sizeof(*p));
+    if (!p) {
+        recs_release(&r);
+        return err_set(err, STRATA_NOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < set->nproblems; i++) {
+        const strata_problem *x = &set->problems[i];
+        problem_add(p, x->code, x->version, x->file, x->line, x->detail);
+    }
+    const char *newest = NULL;
+    for (size_t i = 0; i < r.n; i++) {
+        const rec *x = &r.v[i];
+        const migration *m = find_mig(set, x->version);
+        if (rec_applied(x))
+            newest = x->version;
+        if (!m) {
+            snprintf(msg, sizeof(msg), "migration %s_%s is applied but its file is missing", x->version, x->name);
+            problem_add(p, STRATA_MISSING_MIGRATION, x->version, "", 0, msg);
+        } else if (!strcmp(x->state, "failed")) {
+            snprintf(msg, sizeof(msg), "migration %s failed earlier: %s", m->id, x->error ? x->error : "");
+            problem_add(p, STRATA_FAILED_MIGRATION, x->version, m->path, 0, msg);
+        } else if (strcmp(x->checksum, m->checksum) != 0) {
+            snprintf(msg, sizeof(msg), "migration %s was modified after it was applied", m->id);
+            problem_add(p, STRATA_CHECKSUM_MISMATCH, x->version, m->path, 0, msg);
+        }
+    }
+    for (size_t i = 0; newest && i < set->count; i++) {
+        const migration *m = &set->migs[i];
+        if (version_cmp(m->version, newest) < 0 && !find_rec(&r, m->version)) {
+            snprintf(msg, sizeof(msg), "pending migration %s is older than the newest applied %s", m->id, newest);
+            problem_add(p, STRATA_OUT_OF_ORDER, m->version, m->path, 0, msg);
+        }
+    }
+    recs_release(&r);
+    *out = p;
+    return STRATA_OK;
+}
+
+/* ---------------------------------------------------------------- startup */
+
+strata_code strata_startup(const char *url, const char *dir, const char *table, strata_error *err)
+{
+    const char *skip = getenv("STRATA_SKIP_MIGRATIONS");
+    if (skip && (!strcmp(skip, "1") || !strcasecmp(skip, "true")))
+        return STRATA_OK;
+    strata_config cfg = {table, -1, 0, NULL, NULL};
+    strata *db = NULL;
+    strata_migset *set = NULL;
+    strata_code rc = strata_migset_load(dir, &set, err);
+    if (!rc)
+        rc = strata_open(url, &cfg, &db, err);
+    if (!rc)
+        rc = strata_up(db, set, NULL, NULL, err);
+    strata_close(db);
+    strata_migset_free(set);
+    return rc;
+}

@@ -1,0 +1,74 @@
+/*
+ * env.c -- reads one variable from a dotenv file.
+ *
+ * Syntax: KEY=VALUE lines, optional "export ", '#' comments, values in
+ * single quotes (literal), double quotes (\n, \", \\ escapes) or bare (an
+ * inline " #" starts a comment; surrounding blanks trimmed). Later lines win.
+ */
+#include "internal.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static char *parse_value(const char *v)
+{
+    buf b;
+    buf_init(&b);
+    while (*v == ' ' || *v == '\t')
+        v++;
+    if (*v == '\'') {
+        const char *e = strchr(v + 1, '\'');
+        buf_add(&b, v + 1, e ? (size_t)(e - v - 1) : strlen(v + 1));
+    } else if (*v == '"') {
+        for (v++; *v && *v != '"'; v++) {
+            if (*v == '\\' && v[1]) {
+                v++;
+                buf_add(&b, *v == 'n' ? "\n" : *v == 't' ? "\t" : v, 1);
+            } else {
+                buf_add(&b, v, 1);
+            }
+        }
+    } else {
+        size_t n = 0;
+        while (v[n] && !(v[n] == '#' && n > 0 && (v[n - 1] == ' ' || v[n - 1] == '\t')))
+            n++;
+        while (n && isspace((unsigned char)v[n - 1]))
+            n--;
+        buf_add(&b, v, n);
+    }
+    return buf_detach(&b);
+}
+
+int env_file_lookup(const char *path, const char *name, char **value)
+{
+    *value = NULL;
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return errno == ENOENT ? 0 : -1;
+    char line[8192];
+    size_t nl = strlen(name);
+    while (fgets(line, sizeof(line), f)) {
+        line[strcspn(line, "\r\n")] = 0;
+        char *p = line;
+        while (*p == ' ' || *p == '\t')
+            p++;
+        if (!strncmp(p, "export ", 7))
+            p += 7;
+        while (*p == ' ' || *p == '\t')
+            p++;
+        if (strncmp(p, name, nl) != 0)
+            continue;
+        p += nl;
+        while (*p == ' ' || *p == '\t')
+            p++;
+        if (*p != '=')
+            continue;
+        free(*value);
+        *value = parse_value(p + 1);
+    }
+    fclose(f);
+    return 0;
+}

@@ -1,0 +1,79 @@
+/* error.c -- the stable error list and message formatting. */
+#include "internal.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const struct {
+    const char *name;
+    int exit;
+} codes[] = {
+#define X(name, exit, msg) {#name, exit},
+    STRATA_ERRORS(X)
+#undef X
+};
+
+const char *strata_code_name(strata_code code)
+{
+    if ((unsigned)code >= STRATA_CODE_COUNT)
+        return "INTERNAL";
+    return codes[code].name;
+}
+
+int strata_code_exit(strata_code code)
+{
+    if ((unsigned)code >= STRATA_CODE_COUNT)
+        return 1;
+    return codes[code].exit;
+}
+
+void strata_error_clear(strata_error *err)
+{
+    if (err)
+        memset(err, 0, sizeof(*err));
+}
+
+/* Keep messages on one line: a server message may contain newlines. */
+static void one_line(char *s)
+{
+    for (; *s; s++)
+        if (*s == '\n' || *s == '\r')
+            *s = ' ';
+}
+
+strata_code err_set(strata_error *err, strata_code code, const char *fmt, ...)
+{
+    va_list ap;
+    if (!err)
+        return code;
+    strata_error_clear(err);
+    err->code = code;
+    va_start(ap, fmt);
+    vsnprintf(err->message, sizeof(err->message), fmt, ap);
+    va_end(ap);
+    /* trim trailing blanks left by server messages */
+    size_t n = strlen(err->message);
+    while (n && (err->message[n - 1] == '\n' || err->message[n - 1] == ' '))
+        err->message[--n] = 0;
+    one_line(err->message);
+    return code;
+}
+
+void err_hint(strata_error *err, const char *fmt, ...)
+{
+    va_list ap;
+    if (!err)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(err->hint, sizeof(err->hint), fmt, ap);
+    va_end(ap);
+    one_line(err->hint);
+}
+
+void err_where(strata_error *err, const char *file, int line)
+{
+    if (!err)
+        return;
+    snprintf(err->file, sizeof(err->file), "%s", file ? file : "");
+    err->line = line;
+}

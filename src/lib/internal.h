@@ -1,0 +1,153 @@
+/*
+ * internal.h -- declarations shared inside libstrata; never installed.
+ */
+#ifndef STRATA_INTERNAL_H
+#define STRATA_INTERNAL_H
+
+#include "strata.h"
+#include <stdarg.h>
+#include <stddef.h>
+#include <strings.h>
+
+#define ATTR_PRINTF(a, b) __attribute__((format(printf, a, b)))
+
+/* ---- error.c: format the message where it fails */
+/* Sets err (if non-NULL) to code with a printf-style message; returns code. */
+strata_code err_set(strata_error *err, strata_code code, const char *fmt, ...) ATTR_PRINTF(3, 4);
+/* Sets the hint of an already set error. */
+void err_hint(strata_error *err, const char *fmt, ...) ATTR_PRINTF(2, 3);
+/* Sets the file and line of an already set error. */
+void err_where(strata_error *err, const char *file, int line);
+
+/* ---- buf.c: a growing byte buffer; data is always NUL-terminated */
+typedef struct buf {
+    char *data;
+    size_t len, cap;
+    int oom; /* set once an allocation failed; later appends are no-ops */
+} buf;
+void buf_init(buf *b);
+void buf_release(buf *b);
+void buf_add(buf *b, const char *s, size_t n);
+void buf_adds(buf *b, const char *s);
+void buf_addf(buf *b, const char *fmt, ...) ATTR_PRINTF(2, 3);
+/* Appends s as a single-quoted SQL literal. */
+void buf_add_sqlstr(buf *b, const char *s);
+/* Appends an identifier, double-quoted; "a.b" becomes "a"."b". */
+void buf_add_ident(buf *b, const char *s);
+/* Returns the storage (caller frees) and resets b; NULL if an append failed. */
+char *buf_detach(buf *b);
+
+char *xstrdup(const char *s); /* NULL-safe strdup */
+char *xstrndup(const char *s, size_t n);
+
+/* ---- version.c */
+/* Compares two digit strings numerically, without integer conversion. */
+int version_cmp(const char *a, const char *b);
+
+/* ---- sqlsplit.c: statement splitter */
+enum { DIALECT_ANY = 0, DIALECT_POSTGRES = 1, DIALECT_SQLITE = 2 };
+
+typedef struct sql_stmt {
+    const char *text; /* start of the statement's first token */
+    size_t len;       /* up to, not including, the terminating ';' */
+    int line;         /* 1-based line of text within the input */
+    char first[16];   /* first keyword, upper-cased ("" if none) */
+    char second[16];  /* second keyword, upper-cased */
+} sql_stmt;
+
+typedef int (*sql_stmt_fn)(void *ud, const sql_stmt *st);
+/*
+ * Splits sql into statements at top-level semicolons, honouring quotes,
+ * dollar quotes (postgres), comments, E'' strings, BEGIN ATOMIC..END and
+ * trigger BEGIN..END bodies. Statements holding only comments or blanks are
+ * skipped. Calls fn for each; a non-zero return stops and is returned.
+ */
+int sql_split(const char *sql, size_t len, int dialect, sql_stmt_fn fn, void *ud);
+/* 1 when the statement is a top-level transaction control statement. */
+int sql_is_txn_control(const sql_stmt *st);
+
+/* ---- migfile.c */
+enum { SEC_UP = 0, SEC_DOWN = 1, SEC_VERIFY = 2 };
+
+typedef struct section {
+    int kind;
+    int dialect; /* DIALECT_ANY, _POSTGRES, _SQLITE */
+    int notx;
+    char *sql;
+    int line; /* 1-based line in the file of the first body line */
+} section;
+
+typedef struct migration {
+    strata_migration pub; /* must stay first */
+    char *id, *version, *name, *path, *checksum;
+    section *secs;
+    int nsecs;
+    int broken; /* has a parse problem; never run */
+} migration;
+
+struct strata_migset {
+    char *dir;
+    migration *migs;
+    size_t count;
+    strata_problem *problems;
+    size_t nproblems;
+};
+
+/* The section of a migration for (kind, engine dialect), or NULL if none. */
+const section *mig_section(const migration *m, int kind, int dialect);
+/* Parses a migration file's text. Problems are appended to set. Exposed for tests. */
+int mig_parse(migration *m, const char *text, size_t len, strata_migset *set);
+void migset_add_problem(strata_migset *set, strata_code code, const char *version,
+                        const char *file, int line, const char *fmt, ...) ATTR_PRINTF(6, 7);
+/* Finds a migration by id, version ("0012", "12") or NULL. */
+const migration *migset_find(const strata_migset *set, const char *target);
+int dialect_of_engine(const char *engine);
+
+/* ---- url.c / env.c */
+typedef struct db_url {
+    int engine;     /* DIALECT_POSTGRES or DIALECT_SQLITE */
+    char *conninfo; /* postgres: the URL with the driver suffix removed */
+    char *path;     /* sqlite: file path or ":memory:" */
+} db_url;
+strata_code url_parse(const char *url, db_url *out, strata_error *err);
+void url_release(db_url *u);
+/* Looks name up in a dotenv file; *value malloc'd or NULL when absent. 0 ok, -1 unreadable */
+int env_file_lookup(const char *path, const char *name, char **value);
+
+/* ---- drivers */
+typedef struct drv drv;
+typedef int (*row_fn)(void *ud, int ncols, char **vals);
+
+typedef struct drv_ops {
+    const char *engine;
+    int dialect;
+    /* 1 when the lock is held for the whole session (postgres advisory lock);
+       0 when it is taken per transaction (sqlite write lock) */
+    int session_lock;
+    strata_code (*open)(drv **out, const db_url *u, const strata_config *cfg, strata_error *err);
+    void (*close)(drv *d);
+    /* Runs a section statement by statement; errors carry file:line. */
+    strata_code (*exec_script)(drv *d, const char *sql, const char *file, int line,
+                               strata_error *err);
+    /* Runs verify SQL: every row-returning statement must yield a true first value. */
+    strata_code (*verify)(drv *d, const char *sql, const char *file, int line, strata_error *err);
+    /* One statement with text parameters ($1..$n); fn (may be NULL) per row. */
+    strata_code (*query)(drv *d, const char *sql, int nparams, const char *const *params, row_fn fn,
+                         void *ud, strata_error *err);
+    strata_code (*lock)(drv *d, const char *key, double timeout, strata_error *err);
+    void (*unlock)(drv *d, const char *key);
+    strata_code (*begin)(drv *d, double timeout, strata_error *err);
+    strata_code (*table_exists)(drv *d, const char *table, int *exists, strata_error *err);
+} drv_ops;
+
+struct drv {
+    const drv_ops *ops;
+};
+
+extern const drv_ops drv_sqlite_ops;
+extern const drv_ops drv_postgres_ops;
+
+/* sha256 of text with CRLF folded to LF, as 64 hex chars + NUL */
+void checksum_text(const char *text, size_t len, char out[65]);
+
+#endif

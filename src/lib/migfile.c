@@ -1,0 +1,517 @@
+/*
+ * migfile.c -- the migration directory: file names, sections, checksums.
+ *
+ * File format (docs/migrations.md): marker lines "-- strata:up",
+ * "-- strata:down", "-- strata:verify" with options "no-transaction" and
+ * "dialect=postgres|sqlite" open sections; everything before the first marker
+ * must be comments or blank.
+ */
+#include "internal.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+void checksum_text(const char *text, size_t len, char out[65])
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    static const char hex[] = "0123456789abcdef";
+    EVP_Digest(text, len, md, &mdlen, EVP_sha256(), NULL);
+    for (unsigned i = 0; i < 32; i++) {
+        out[2 * i] = hex[md[i] >> 4];
+        out[2 * i + 1] = hex[md[i] & 15];
+    }
+    out[64] = 0;
+}
+
+int dialect_of_engine(const char *engine)
+{
+    if (!engine)
+        return DIALECT_ANY;
+    if (!strcmp(engine, "postgres") || !strcmp(engine, "postgresql") || !strcmp(engine, "pg"))
+        return DIALECT_POSTGRES;
+    if (!strcmp(engine, "sqlite") || !strcmp(engine, "sqlite3"))
+        return DIALECT_SQLITE;
+    return -1;
+}
+
+void migset_add_problem(strata_migset *set, strata_code code, const char *version,
+                        const char *file, int line, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    strata_problem *p = realloc(set->problems, (set->nproblems + 1) * sizeof(*p));
+    if (!p)
+        return;
+    set->problems = p;
+    p += set->nproblems++;
+    p->code = code;
+    p->version = xstrdup(version ? version : "");
+    p->detail = xstrdup(msg);
+    p->file = xstrdup(file ? file : "");
+    p->line = line;
+}
+
+const section *mig_section(const migration *m, int kind, int dialect)
+{
+    const section *generic = NULL;
+    for (int i = 0; i < m->nsecs; i++) {
+        const section *s = &m->secs[i];
+        if (s->kind != kind)
+            continue;
+        if (s->dialect == dialect && dialect != DIALECT_ANY)
+            return s;
+        if (s->dialect == DIALECT_ANY)
+            generic = s;
+    }
+    return generic;
+}
+
+/* Parses "-- strata:KIND opts" at line; returns 1 if it is a marker (then
+   *kind etc. are set), 0 if not, -1 if it is a malformed marker (msg set). */
+static int parse_marker(const char *l, size_t n, int *kind, int *dialect, int *notx, char *msg,
+                        size_t msgsz)
+{
+    size_t i = 0;
+    while (i < n && (l[i] == ' ' || l[i] == '\t'))
+        i++;
+    if (n - i < 2 || l[i] != '-' || l[i + 1] != '-')
+        return 0;
+    i += 2;
+    while (i < n && (l[i] == ' ' || l[i] == '\t'))
+        i++;
+    if (n - i < 7 || strncmp(l + i, "strata:", 7) != 0)
+        return 0;
+    i += 7;
+    size_t w = i;
+    while (i < n && (isalnum((unsigned char)l[i]) || l[i] == '-' || l[i] == '_'))
+        i++;
+    size_t wl = i - w;
+    if (wl == 2 && !strncmp(l + w, "up", 2))
+        *kind = SEC_UP;
+    else if (wl == 4 && !strncmp(l + w, "down", 4))
+        *kind = SEC_DOWN;
+    else if (wl == 6 && !strncmp(l + w, "verify", 6))
+        *kind = SEC_VERIFY;
+    else if (wl == 11 && !strncmp(l + w, "lint-ignore", 11))
+        return 0; /* a lint directive, not a section */
+    else {
+        snprintf(msg, msgsz, "unknown marker 'strata:%.*s' (expected up, down or verify)", (int)wl,
+                 l + w);
+        return -1;
+    }
+    *dialect = DIALECT_ANY;
+    *notx = 0;
+    for (;;) {
+        while (i < n && (l[i] == ' ' || l[i] == '\t' || l[i] == '\r'))
+            i++;
+        if (i >= n)
+            break;
+        size_t o = i;
+        while (i < n && l[i] != ' ' && l[i] != '\t' && l[i] != '\r')
+            i++;
+        size_t ol = i - o;
+        const char *opt = l + o;
+        if (ol == 14 && !strncmp(opt, "no-transaction", 14)) {
+            *notx = 1;
+        } else if (ol > 8 && !strncmp(opt, "dialect=", 8)) {
+            char d[32];
+            snprintf(d, sizeof(d), "%.*s", (int)(ol - 8), opt + 8);
+            int dl = dialect_of_engine(d);
+            if (dl <= 0) {
+                snprintf(msg, msgsz, "unknown dialect '%s' (expected postgres or sqlite)", d);
+                return -1;
+            }
+            *dialect = dl;
+        } else {
+            snprintf(msg, msgsz, "unknown marker option '%.*s' (expected no-transaction or dialect=...)",
+                     (int)ol, opt);
+            return -1;
+        }
+    }
+    if (*kind == SEC_VERIFY && *notx) {
+        snprintf(msg, msgsz, "a verify section cannot be no-transaction");
+        return -1;
+    }
+    return 1;
+}
+
+static const char *kind_name(int k)
+{
+    return k == SEC_UP ? "up" : k == SEC_DOWN ? "down" : "verify";
+}
+
+struct txcheck {
+    int found_line;
+    char word[16];
+};
+
+static int txcheck_fn(void *ud, const sql_stmt *st)
+{
+    struct txcheck *t = ud;
+    if (sql_is_txn_control(st)) {
+        t->found_line = st->line;
+        memcpy(t->word, st->first, sizeof(t->word));
+        return 1;
+    }
+    return 0;
+}
+
+/* Only blanks and comments? */
+static int is_blank_sql(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (isspace((unsigned char)s[i]))
+            continue;
+        if (s[i] == '-' && i + 1 < n && s[i + 1] == '-') {
+            while (i < n && s[i] != '\n')
+                i++;
+            continue;
+        }
+        return 0;
+    }
+    return 1;
+}
+
+int mig_parse(migration *m, const char *text, size_t len, strata_migset *set)
+{
+    const char *file = m->path ? m->path : m->id;
+    int lineno = 0, cur = -1, ok = 1;
+    size_t pos = 0, body_start = 0;
+    char msg[512];
+
+    /* closes section cur, whose body runs from body_start to end */
+#define CLOSE_SECTION(end)                                                                   \
+    do {                                                                                     \
+        if (cur >= 0) {                                                                      \
+            m->secs[cur].sql = xstrndup(text + body_start, (end) - body_start);             \
+        } else if (!is_blank_sql(text, (end))) {                                            \
+            migset_add_problem(set, STRATA_PARSE_ERROR, m->version, file, 1,                 \
+                               "SQL before the first '-- strata:up' marker in '%s'", file); \
+            ok = 0;                                                                          \
+        }                                                                                    \
+    } while (0)
+
+    while (pos <= len) {
+        size_t eol = pos;
+        while (eol < len && text[eol] != '\n')
+            eol++;
+        lineno++;
+        int kind, dialect, notx;
+        int r = parse_marker(text + pos, eol - pos, &kind, &dialect, &notx, msg, sizeof(msg));
+        if (r < 0) {
+            migset_add_problem(set, STRATA_PARSE_ERROR, m->version, file, lineno, "%s", msg);
+            ok = 0;
+        } else if (r > 0) {
+            CLOSE_SECTION(pos);
+            for (int i = 0; i < m->nsecs; i++)
+                if (m->secs[i].kind == kind && m->secs[i].dialect == dialect) {
+                    migset_add_problem(set, STRATA_PARSE_ERROR, m->version, file, lineno,
+                                       "second '%s' section for the same dialect in '%s'",
+                                       kind_name(kind), file);
+                    ok = 0;
+                }
+            section *ns = realloc(m->secs, (m->nsecs + 1) * sizeof(*ns));
+            if (!ns)
+                return 0;
+            m->secs = ns;
+            cur = m->nsecs++;
+            memset(&m->secs[cur], 0, sizeof(section));
+            m->secs[cur].kind = kind;
+            m->secs[cur].dialect = dialect;
+            m->secs[cur].notx = notx;
+            m->secs[cur].line = lineno + 1;
+            body_start = eol < len ? eol + 1 : len;
+        }
+        if (eol >= len)
+            break;
+        pos = eol + 1;
+    }
+    CLOSE_SECTION(len);
+#undef CLOSE_SECTION
+
+    int has_up = 0;
+    for (int i = 0; i < m->nsecs; i++) {
+        section *s = &m->secs[i];
+        if (!s->sql)
+            return 0;
+        if (s->kind == SEC_UP)
+            has_up = 1;
+        if (s->notx)
+            continue;
+        struct txcheck t = {0, ""};
+        if (sql_split(s->sql, strlen(s->sql), s->dialect == DIALECT_SQLITE ? DIALECT_SQLITE : DIALECT_POSTGRES,
+                      txcheck_fn, &t)) {
+            migset_add_problem(set, STRATA_PARSE_ERROR, m->version, file, s->line + t.found_line - 1,
+                               "'%s' statement in a transactional %s section of '%s'", t.word,
+                               kind_name(s->kind), file);
+            ok = 0;
+        }
+    }
+    if (!has_up && ok) {
+        migset_add_problem(set, STRATA_PARSE_ERROR, m->version, file, 1,
+                           "no '-- strata:up' section in '%s'", file);
+        ok = 0;
+    }
+    return ok;
+}
+
+static int read_file(const char *path, char **out, size_t *outlen)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    struct stat sb;
+    if (fstat(fd, &sb) < 0) {
+        close(fd);
+        return -1;
+    }
+    size_t cap = (size_t)sb.st_size + 1, len = 0;
+    char *p = malloc(cap);
+    if (!p) {
+        close(fd);
+        return -1;
+    }
+    for (;;) {
+        if (len + 1 >= cap) {
+            char *np = realloc(p, cap * 2);
+            if (!np) {
+                free(p);
+                close(fd);
+                return -1;
+            }
+            p = np;
+            cap *= 2;
+        }
+        ssize_t n = read(fd, p + len, cap - len - 1);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            free(p);
+            close(fd);
+            return -1;
+        }
+        if (n == 0)
+            break;
+        len += (size_t)n;
+    }
+    close(fd);
+    p[len] = 0;
+    *out = p;
+    *outlen = len;
+    return 0;
+}
+
+/* Folds CRLF to LF in place. */
+static size_t fold_crlf(char *s, size_t n)
+{
+    size_t w = 0;
+    for (size_t r = 0; r < n; r++) {
+        if (s[r] == '\r' && r + 1 < n && s[r + 1] == '\n')
+            continue;
+        s[w++] = s[r];
+    }
+    s[w] = 0;
+    return w;
+}
+
+static void mig_release(migration *m)
+{
+    free(m->id);
+    free(m->version);
+    free(m->name);
+    free(m->path);
+    free(m->checksum);
+    for (int i = 0; i < m->nsecs; i++)
+        free(m->secs[i].sql);
+    free(m->secs);
+}
+
+static int mig_cmp(const void *a, const void *b)
+{
+    const migration *x = a, *y = b;
+    int c = version_cmp(x->version, y->version);
+    return c ? c : strcmp(x->id, y->id);
+}
+
+strata_code strata_migset_load(const char *dir, strata_migset **out, strata_error *err)
+{
+    *out = NULL;
+    DIR *d = opendir(dir);
+    if (!d) {
+        if (errno == ENOENT || errno == ENOTDIR) {
+            err_set(err, STRATA_DIR_NOT_FOUND, "cannot open migration directory '%s': %s", dir,
+                    strerror(errno));
+            err_hint(err, "pass --dir DIR or set STRATA_DIR; 'strata new NAME' creates it");
+            return STRATA_DIR_NOT_FOUND;
+        }
+        return err_set(err, STRATA_IO_ERROR, "cannot open migration directory '%s': %s", dir,
+                       strerror(errno));
+    }
+    strata_migset *set = calloc(1, sizeof(*set));
+    size_t cap = 0;
+    if (!set || !(set->dir = xstrdup(dir))) {
+        closedir(d);
+        free(set);
+        return err_set(err, STRATA_NOMEM, "out of memory");
+    }
+    struct dirent *de;
+    strata_code rc = STRATA_OK;
+    while ((de = readdir(d)) != NULL) {
+        const char *fn = de->d_name;
+        size_t fl = strlen(fn);
+        if (!isdigit((unsigned char)fn[0]) || fl < 5 || strcmp(fn + fl - 4, ".sql") != 0)
+            continue;
+        size_t vl = 0;
+        while (isdigit((unsigned char)fn[vl]))
+            vl++;
+        char path[4096];
+        snprintf(path, sizeof(path), "%s/%s", dir, fn);
+        if (fn[vl] != '_' && fn[vl] != '.') {
+            migset_add_problem(set, STRATA_PARSE_ERROR, "", path, 0,
+                               "bad migration file name '%s' (expected <version>_<name>.sql)", fn);
+            continue;
+        }
+        if (set->count == cap) {
+            cap = cap ? cap * 2 : 64;
+            migration *nm = realloc(set->migs, cap * sizeof(*nm));
+            if (!nm) {
+                rc = STRATA_NOMEM;
+                break;
+            }
+            set->migs = nm;
+        }
+        migration *m = &set->migs[set->count];
+        memset(m, 0, sizeof(*m));
+        m->path = xstrdup(path);
+        m->id = xstrndup(fn, fl - 4);
+        m->version = xstrndup(fn, vl);
+        m->name = xstrdup(fn[vl] == '_' ? m->id + vl + 1 : "");
+        set->count++;
+        char *text;
+        size_t len;
+        if (read_file(path, &text, &len) < 0) {
+            migset_add_problem(set, STRATA_IO_ERROR, m->version, path, 0, "cannot read '%s': %s",
+                               path, strerror(errno));
+            m->broken = 1;
+            continue;
+        }
+        len = fold_crlf(text, len);
+        char sum[65];
+        checksum_text(text, len, sum);
+        m->checksum = xstrdup(sum);
+        if (strlen(text) != len) {
+            migset_add_problem(set, STRATA_PARSE_ERROR, m->version, path, 0,
+                               "'%s' contains a NUL byte", path);
+            m->broken = 1;
+        } else if (!mig_parse(m, text, len, set)) {
+            m->broken = 1;
+        }
+        free(text);
+    }
+    closedir(d);
+    if (rc != STRATA_OK) {
+        strata_migset_free(set);
+        return err_set(err, rc, "out of memory");
+    }
+    if (set->count)
+        qsort(set->migs, set->count, sizeof(migration), mig_cmp);
+    for (size_t i = 0; i < set->count; i++) {
+        migration *m = &set->migs[i];
+        m->pub.id = m->id;
+        m->pub.version = m->version;
+        m->pub.name = m->name;
+        m->pub.path = m->path;
+        m->pub.checksum = m->checksum ? m->checksum : "";
+        if (i && version_cmp(set->migs[i - 1].version, m->version) == 0) {
+            migset_add_problem(set, STRATA_DUPLICATE_VERSION, m->version, m->path, 0,
+                               "'%s' and '%s' have the same version %s", set->migs[i - 1].path,
+                               m->path, m->version);
+            m->broken = set->migs[i - 1].broken = 1;
+        }
+    }
+    *out = set;
+    return STRATA_OK;
+}
+
+void strata_migset_free(strata_migset *set)
+{
+    if (!set)
+        return;
+    for (size_t i = 0; i < set->count; i++)
+        mig_release(&set->migs[i]);
+    for (size_t i = 0; i < set->nproblems; i++) {
+        free((char *)set->problems[i].version);
+        free((char *)set->problems[i].detail);
+        free((char *)set->problems[i].file);
+    }
+    free(set->problems);
+    free(set->migs);
+    free(set->dir);
+    free(set);
+}
+
+size_t strata_migset_count(const strata_migset *set)
+{
+    return set ? set->count : 0;
+}
+
+const strata_migration *strata_migset_get(const strata_migset *set, size_t i)
+{
+    return set && i < set->count ? &set->migs[i].pub : NULL;
+}
+
+size_t strata_migset_problem_count(const strata_migset *set)
+{
+    return set ? set->nproblems : 0;
+}
+
+const strata_problem *strata_migset_problem(const strata_migset *set, size_t i)
+{
+    return set && i < set->nproblems ? &set->problems[i] : NULL;
+}
+
+strata_code strata_migset_check(const strata_migset *set, strata_error *err)
+{
+    if (!set || !set->nproblems)
+        return STRATA_OK;
+    const strata_problem *p = &set->problems[0];
+    err_set(err, p->code, "%s", p->detail);
+    err_where(err, p->file, p->line);
+    if (p->code == STRATA_DUPLICATE_VERSION)
+        err_hint(err, "renumber one of the files; versions must be unique");
+    return p->code;
+}
+
+static int all_digits(const char *s)
+{
+    if (!*s)
+        return 0;
+    for (; *s; s++)
+        if (!isdigit((unsigned char)*s))
+            return 0;
+    return 1;
+}
+
+const migration *migset_find(const strata_migset *set, const char *target)
+{
+    for (size_t i = 0; i < set->count; i++)
+        if (!strcmp(set->migs[i].id, target))
+            return &set->migs[i];
+    if (all_digits(target))
+        for (size_t i = 0; i < set->count; i++)
+            if (version_cmp(set->migs[i].version, target) == 0)
+                return &set->migs[i];
+    return NULL;
+}

@@ -1,0 +1,12 @@
+/* sqlgen.h -- rendering of the SQL strata runs (internal). */
+#ifndef STRATA_SQLGEN_H
+#define STRATA_SQLGEN_H
+#include "internal.h"
+
+/* CREATE TABLE IF NOT EXISTS for the version table, no trailing ';'. */
+void sqlgen_create_table(buf *b, int dialect, const char *table);
+/* One migration step as runnable SQL text, bookkeeping included. */
+void sqlgen_step(buf *b, const migration *m, int dialect, const char *table, int down);
+/* The statements of sql, one per line group, each ending in ';'. */
+void sqlgen_statements(buf *b, const char *sql, int dialect);
+#endif

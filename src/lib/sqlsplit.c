@@ -1,0 +1,212 @@
+/*
+ * sqlsplit.c -- splits SQL text into statements.
+ *
+ * A small lexer, not a parser: it knows quotes, comments and the few block
+ * constructs whose bodies hold semicolons (dollar quotes, E'' strings,
+ * BEGIN ATOMIC ... END function bodies, trigger BEGIN ... END bodies, and
+ * CASE ... END inside those), which is all that is needed to find the
+ * semicolons that end top-level statements.
+ */
+#include "internal.h"
+
+#include <ctype.h>
+#include <string.h>
+
+static int ident_start(unsigned char c)
+{
+    return isalpha(c) || c == '_' || c >= 0x80;
+}
+
+static int ident_char(unsigned char c)
+{
+    return isalnum(c) || c == '_' || c == '$' || c >= 0x80;
+}
+
+/* Skips a quoted run starting at s[i] (the opening quote q) and returns the
+   index after the closing quote; doubled quotes stay inside. backslash: E''. */
+static size_t skip_quoted(const char *s, size_t i, size_t len, char q, int backslash, int *line)
+{
+    i++;
+    while (i < len) {
+        char c = s[i];
+        if (c == '\n')
+            (*line)++;
+        if (backslash && c == '\\' && i + 1 < len) {
+            if (s[i + 1] == '\n')
+                (*line)++;
+            i += 2;
+            continue;
+        }
+        if (c == q) {
+            if (i + 1 < len && s[i + 1] == q) {
+                i += 2;
+                continue;
+            }
+            return i + 1;
+        }
+        i++;
+    }
+    return len;
+}
+
+static int word_is(const char *w, size_t n, const char *kw)
+{
+    return strlen(kw) == n && strncasecmp(w, kw, n) == 0;
+}
+
+int sql_split(const char *s, size_t len, int dialect, sql_stmt_fn fn, void *ud)
+{
+    size_t i = 0, start = 0;
+    int line = 1, start_line = 0, have = 0, ntok = 0, create = 0, routine = 0, depth = 0;
+    sql_stmt st;
+    memset(&st, 0, sizeof(st));
+
+    while (i <= len) {
+        if (i == len || (s[i] == ';' && depth == 0)) {
+            if (have) {
+                st.text = s + start;
+                st.len = i - start;
+                st.line = start_line;
+                int rc = fn(ud, &st);
+                if (rc)
+                    return rc;
+            }
+            memset(&st, 0, sizeof(st));
+            have = ntok = create = routine = depth = 0;
+            i++;
+            continue;
+        }
+        unsigned char c = (unsigned char)s[i];
+        if (c == '\n') {
+            line++;
+            i++;
+            continue;
+        }
+        if (isspace(c)) {
+            i++;
+            continue;
+        }
+        if (c == '-' && i + 1 < len && s[i + 1] == '-') {
+            while (i < len && s[i] != '\n')
+                i++;
+            continue;
+        }
+        if (c == '/' && i + 1 < len && s[i + 1] == '*') {
+            int nest = 1;
+            i += 2;
+            while (i < len && nest) {
+                if (s[i] == '\n')
+                    line++;
+                if (s[i] == '*' && i + 1 < len && s[i + 1] == '/') {
+                    nest--;
+                    i += 2;
+                } else if (dialect != DIALECT_SQLITE && s[i] == '/' && i + 1 < len && s[i + 1] == '*') {
+                    nest++;
+                    i += 2;
+                } else {
+                    i++;
+                }
+            }
+            continue;
+        }
+        if (c == ';') { /* inside a BEGIN..END body */
+            i++;
+            continue;
+        }
+        if (!have) {
+            have = 1;
+            start = i;
+            start_line = line;
+        }
+        if (c == '\'') {
+            i = skip_quoted(s, i, len, '\'', 0, &line);
+            continue;
+        }
+        if (c == '"') {
+            i = skip_quoted(s, i, len, '"', 0, &line);
+            continue;
+        }
+        if (dialect == DIALECT_SQLITE && c == '`') {
+            i = skip_quoted(s, i, len, '`', 0, &line);
+            continue;
+        }
+        if (dialect == DIALECT_SQLITE && c == '[') {
+            i = skip_quoted(s, i, len, ']', 0, &line);
+            continue;
+        }
+        if (c == '$' && dialect != DIALECT_SQLITE) {
+            size_t j = i + 1;
+            if (j < len && (ident_start((unsigned char)s[j]) || s[j] == '$')) {
+                while (j < len && s[j] != '$' && ident_char((unsigned char)s[j]))
+                    j++;
+                if (j < len && s[j] == '$') {
+                    size_t taglen = j - i + 1;
+                    const char *tag = s + i;
+                    size_t k = j + 1;
+                    while (k < len) {
+                        if (s[k] == '$' && k + taglen <= len && memcmp(s + k, tag, taglen) == 0)
+                            break;
+                        if (s[k] == '\n')
+                            line++;
+                        k++;
+                    }
+                    i = k < len ? k + taglen : len;
+                    continue;
+                }
+            }
+            i++;
+            while (i < len && isdigit((unsigned char)s[i]))
+                i++;
+            continue;
+        }
+        if (ident_start(c)) {
+            size_t j = i;
+            while (j < len && ident_char((unsigned char)s[j]))
+                j++;
+            const char *w = s + i;
+            size_t n = j - i;
+            if (n == 1 && (c == 'E' || c == 'e') && j < len && s[j] == '\'' &&
+                dialect != DIALECT_SQLITE) {
+                i = skip_quoted(s, j, len, '\'', 1, &line);
+                continue;
+            }
+            ntok++;
+            if (ntok <= 2) {
+                char *dst = ntok == 1 ? st.first : st.second;
+                size_t k;
+                for (k = 0; k < n && k < sizeof(st.first) - 1; k++)
+                    dst[k] = (char)toupper((unsigned char)w[k]);
+                dst[k] = 0;
+            }
+            if (ntok == 1 && word_is(w, n, "CREATE"))
+                create = 1;
+            if (create && ntok <= 8 &&
+                (word_is(w, n, "FUNCTION") || word_is(w, n, "PROCEDURE") || word_is(w, n, "TRIGGER")))
+                routine = 1;
+            if (routine) {
+                if (word_is(w, n, "BEGIN"))
+                    depth++;
+                else if (depth > 0 && word_is(w, n, "CASE"))
+                    depth++;
+                else if (depth > 0 && word_is(w, n, "END"))
+                    depth--;
+            }
+            i = j;
+            continue;
+        }
+        i++;
+    }
+    return 0;
+}
+
+int sql_is_txn_control(const sql_stmt *st)
+{
+    const char *f = st->first, *s = st->second;
+    if (!strcmp(f, "BEGIN") || !strcmp(f, "COMMIT") || !strcmp(f, "END") || !strcmp(f, "ABORT"))
+        return 1;
+    if (!strcmp(f, "ROLLBACK"))
+        return strcmp(s, "TO") != 0;
+    if (!strcmp(f, "START"))
+        return !strcmp(s, "TRANSACTION");
+    return 0;
+}

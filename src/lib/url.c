@@ -1,0 +1,206 @@
+/*
+ * url.c -- database URLs: resolution order, parsing, redaction.
+ */
+#include "internal.h"
+
+#include <ctype.h>
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Splits off "scheme" (without any "+driver" suffix); returns the index of
+   the ':' ending the scheme, or -1 when there is none. */
+static int scheme_of(const char *url, char *base, size_t basesz)
+{
+    int i = 0;
+    while (url[i] && (isalnum((unsigned char)url[i]) || url[i] == '+' || url[i] == '-' || url[i] == '.'))
+        i++;
+    if (url[i] != ':' || i == 0)
+        return -1;
+    int j = 0;
+    while (j < i && url[j] != '+' && (size_t)j + 1 < basesz) {
+        base[j] = (char)tolower((unsigned char)url[j]);
+        j++;
+    }
+    base[j] = 0;
+    return i;
+}
+
+const char *strata_url_engine(const char *url)
+{
+    char base[32];
+    if (!url || scheme_of(url, base, sizeof(base)) < 0)
+        return NULL;
+    if (!strcmp(base, "postgres") || !strcmp(base, "postgresql"))
+        return "postgres";
+    if (!strcmp(base, "sqlite") || !strcmp(base, "sqlite3"))
+        return "sqlite";
+    return NULL;
+}
+
+void url_release(db_url *u)
+{
+    free(u->conninfo);
+    free(u->path);
+    memset(u, 0, sizeof(*u));
+}
+
+strata_code url_parse(const char *url, db_url *out, strata_error *err)
+{
+    char base[32];
+    memset(out, 0, sizeof(*out));
+    const char *engine = strata_url_engine(url);
+    if (!url || !*url)
+        return err_set(err, STRATA_URL_INVALID, "database URL is empty");
+    if (!engine) {
+        char *red = strata_url_redact(url);
+        int has = scheme_of(url, base, sizeof(base)) >= 0;
+        err_set(err, STRATA_URL_INVALID, "unsupported database URL '%s'%s%s%s", red ? red : "",
+                has ? " (scheme '" : "", has ? base : "", has ? "')" : "");
+        err_hint(err, "use postgresql://user:password@host:5432/dbname or sqlite:///path/to/file.db");
+        free(red);
+        return STRATA_URL_INVALID;
+    }
+    int colon = scheme_of(url, base, sizeof(base));
+    const char *rest = url + colon + 1;
+    if (!strcmp(engine, "postgres")) {
+        out->engine = DIALECT_POSTGRES;
+        size_t n = strlen(rest) + 16;
+        out->conninfo = malloc(n);
+        if (!out->conninfo)
+            return err_set(err, STRATA_NOMEM, "out of memory");
+        snprintf(out->conninfo, n, "postgresql:%s", rest);
+        char *perr = NULL;
+        PQconninfoOption *opts = PQconninfoParse(out->conninfo, &perr);
+        if (!opts) {
+            char *red = strata_url_redact(url);
+            err_set(err, STRATA_URL_INVALID, "invalid PostgreSQL URL '%s': %s", red ? red : "",
+                    perr ? perr : "cannot parse");
+            err_hint(err, "the form is postgresql://user:password@host:5432/dbname?sslmode=...");
+            free(red);
+            PQfreemem(perr);
+            url_release(out);
+            return STRATA_URL_INVALID;
+        }
+        PQconninfoFree(opts);
+        return STRATA_OK;
+    }
+    out->engine = DIALECT_SQLITE;
+    if (rest[0] == '/' && rest[1] == '/') {
+        rest += 2;
+        if (*rest == '/')
+            rest++;
+    }
+    size_t n = strcspn(rest, "?");
+    if (n == 0 || (n == 8 && !strncmp(rest, ":memory:", 8)))
+        out->path = xstrdup(":memory:");
+    else
+        out->path = xstrndup(rest, n);
+    if (!out->path)
+        return err_set(err, STRATA_NOMEM, "out of memory");
+    return STRATA_OK;
+}
+
+char *strata_url_redact(const char *url)
+{
+    if (!url)
+        return NULL;
+    buf b;
+    buf_init(&b);
+    const char *p = strstr(url, "://");
+    const char *rest = url;
+    if (p) {
+        const char *auth = p + 3;
+        size_t alen = strcspn(auth, "/?#");
+        const char *at = NULL;
+        for (size_t i = 0; i < alen; i++)
+            if (auth[i] == '@')
+                at = auth + i;
+        buf_add(&b, url, (size_t)(auth - url));
+        if (at) {
+            const char *colon = memchr(auth, ':', (size_t)(at - auth));
+            if (colon) {
+                buf_add(&b, auth, (size_t)(colon - auth));
+                buf_adds(&b, ":****");
+            } else {
+                buf_add(&b, auth, (size_t)(at - auth));
+            }
+            rest = at;
+        } else {
+            rest = auth;
+        }
+    }
+    /* query parameters named password */
+    const char *q = strchr(rest, '?');
+    if (!q) {
+        buf_adds(&b, rest);
+        return buf_detach(&b);
+    }
+    buf_add(&b, rest, (size_t)(q - rest));
+    const char *s = q;
+    while (*s) {
+        size_t seg = strcspn(s + 1, "&") + 1; /* includes the leading ? or & */
+        if (seg > 10 && !strncasecmp(s + 1, "password=", 9)) {
+            buf_add(&b, s, 10);
+            buf_adds(&b, "****");
+        } else {
+            buf_add(&b, s, seg);
+        }
+        s += seg;
+    }
+    return buf_detach(&b);
+}
+
+strata_code strata_url_resolve(const strata_url_opts *o, char **out, strata_url_source *source,
+                               strata_error *err)
+{
+    static const strata_url_opts none = {0};
+    if (!o)
+        o = &none;
+    const char *name = o->url_env && *o->url_env ? o->url_env : "DATABASE_URL";
+    strata_url_source src = STRATA_URL_FROM_FLAG;
+    char *url = NULL;
+    *out = NULL;
+    if (o->url) {
+        url = xstrdup(o->url);
+    } else if (getenv(name) && *getenv(name)) {
+        url = xstrdup(getenv(name));
+        src = STRATA_URL_FROM_ENV;
+    } else if (o->env_file) {
+        if (access(o->env_file, R_OK) != 0 || env_file_lookup(o->env_file, name, &url) < 0) {
+            err_set(err, STRATA_CONFIG_ERROR, "cannot read env file '%s'", o->env_file);
+            return STRATA_CONFIG_ERROR;
+        }
+        src = STRATA_URL_FROM_ENV_FILE;
+    } else {
+        /* .env.local overrides .env, as in dotenv-flow and Vite */
+        if (env_file_lookup(".env.local", name, &url) < 0 || !url) {
+            free(url);
+            url = NULL;
+            env_file_lookup(".env", name, &url);
+        }
+        src = STRATA_URL_FROM_ENV_FILE;
+    }
+    if (url && !*url) {
+        free(url);
+        url = NULL;
+    }
+    if (!url) {
+        const char *strict = getenv("STRATA_REQUIRE_URL");
+        if (o->require_url || (strict && (!strcmp(strict, "1") || !strcasecmp(strict, "true")))) {
+            err_set(err, STRATA_DATABASE_URL_REQUIRED, "%s is required", name);
+            err_hint(err, "pass --url or set %s in the environment or in .env", name);
+            return STRATA_DATABASE_URL_REQUIRED;
+        }
+        url = xstrdup(STRATA_DEFAULT_URL);
+        src = STRATA_URL_FROM_DEFAULT;
+    }
+    if (!url)
+        return err_set(err, STRATA_NOMEM, "out of memory");
+    *out = url;
+    if (source)
+        *source = src;
+    return STRATA_OK;
+}
