@@ -1,0 +1,115 @@
+# lib.sh -- helpers for the end-to-end tests. Sourced by tests/cli/test_*.sh.
+#
+# Environment: STRATA (binary), ENGINE (sqlite|postgres), APP (app_startup).
+# For postgres, PGHOST/PGPORT/PGUSER/PGPASSWORD come from pg_virtualenv.
+set -uo pipefail
+
+: "${STRATA:?STRATA must point at the strata binary}"
+: "${ENGINE:=sqlite}"
+TESTS_FAILED=0
+TEST_NAME=$(basename "$0" .sh)
+WORK=$(mktemp -d "/tmp/strata-$TEST_NAME.XXXXXX")
+trap 'cleanup_dbs; rm -rf "$WORK"' EXIT
+cd "$WORK"
+DBS=()
+
+fail() {
+    echo "FAIL [$ENGINE] $TEST_NAME: $*" >&2
+    TESTS_FAILED=$((TESTS_FAILED + 1))
+}
+
+# new_db: sets URL to a fresh empty database (and DBNAME / DBFILE)
+new_db() {
+    if [ "$ENGINE" = postgres ]; then
+        DBNAME="t_$(date +%s%N | tail -c 10)_$RANDOM"
+        createdb "$DBNAME" || { echo "createdb failed" >&2; exit 1; }
+        DBS+=("$DBNAME")
+        URL="postgresql://$PGUSER:$PGPASSWORD@${PGHOST:-localhost}:$PGPORT/$DBNAME"
+    else
+        DBFILE="$WORK/db_$RANDOM$RANDOM.sqlite3"
+        URL="sqlite:///$DBFILE"
+    fi
+}
+
+cleanup_dbs() {
+    if [ "$ENGINE" = postgres ]; then
+        for d in "${DBS[@]}"; do dropdb --if-exists --force "$d" 2>/dev/null || true; done
+    fi
+}
+
+# q SQL: runs a query on the current database, prints rows (| separated)
+q() {
+    if [ "$ENGINE" = postgres ]; then
+        psql -X -q -A -t -v ON_ERROR_STOP=1 -d "$DBNAME" -c "$1"
+    else
+        sqlite3 "$DBFILE" "$1"
+    fi
+}
+
+# table_exists NAME -> prints 1 or 0
+table_exists() {
+    if [ "$ENGINE" = postgres ]; then
+        q "SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tablename = '$1'"
+    else
+        q "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = '$1'"
+    fi
+}
+
+# st [args...]: runs strata against URL; sets OUT, ERR, RC
+st() {
+    "$STRATA" --url "$URL" "$@" >"$WORK/out" 2>"$WORK/err"
+    RC=$?
+    OUT=$(cat "$WORK/out")
+    ERR=$(cat "$WORK/err")
+}
+
+# raw [args...]: runs strata with exactly these arguments
+raw() {
+    "$STRATA" "$@" >"$WORK/out" 2>"$WORK/err"
+    RC=$?
+    OUT=$(cat "$WORK/out")
+    ERR=$(cat "$WORK/err")
+}
+
+expect_rc() {
+    if [ "$RC" != "$1" ]; then
+        fail "${2:-command}: exit $RC, expected $1; stdout: $OUT; stderr: $ERR"
+    fi
+}
+
+eq() { # eq ACTUAL EXPECTED MSG
+    if [ "$1" != "$2" ]; then fail "$3: got '$1', expected '$2'"; fi
+}
+
+contains() { # contains HAYSTACK NEEDLE MSG
+    case "$1" in
+    *"$2"*) ;;
+    *) fail "$3: '$2' not in: $1" ;;
+    esac
+}
+
+lacks() { # lacks HAYSTACK NEEDLE MSG
+    case "$1" in
+    *"$2"*) fail "$3: unexpected '$2' in: $1" ;;
+    esac
+}
+
+# mig DIR FILE <<SQL : writes a migration file
+mig() {
+    mkdir -p "$1"
+    cat >"$1/$2"
+}
+
+# json_get JSON PYTHON-EXPR: evaluates an expression on the parsed document j
+json_get() {
+    python3 -c 'import json,sys; j=json.loads(sys.argv[1]); print(eval(sys.argv[2]))' "$1" "$2"
+}
+
+finish() {
+    if [ "$TESTS_FAILED" -ne 0 ]; then
+        echo "not ok [$ENGINE] $TEST_NAME ($TESTS_FAILED failures)"
+        exit 1
+    fi
+    echo "ok [$ENGINE] $TEST_NAME"
+    exit 0
+}
