@@ -53,6 +53,8 @@ static strata_code pg_open(drv **out, const db_url *u, const strata_config *cfg,
         const char *m = p->c ? PQerrorMessage(p->c) : "out of memory";
         char *red = strata_url_redact(u->conninfo);
         err_set(err, STRATA_CONNECT_FAILED, "cannot connect to %s: %s", red ? red : "PostgreSQL", m);
+        if (err)
+            url_scrub(err->message, sizeof(err->message), u->conninfo);
         free(red);
         if (strstr(m, "password authentication failed") || strstr(m, "no password supplied"))
             err_hint(err, "check the user name and password in the URL (PGPASSWORD and ~/.pgpass also apply)");

@@ -111,6 +111,8 @@ typedef struct db_url {
 } db_url;
 strata_code url_parse(const char *url, db_url *out, strata_error *err);
 void url_release(db_url *u);
+/* Replaces every occurrence of url's password in msg (capacity cap) by ****. */
+void url_scrub(char *msg, size_t cap, const char *url);
 /* Looks name up in a dotenv file; *value malloc'd or NULL when absent. 0 ok, -1 unreadable */
 int env_file_lookup(const char *path, const char *name, char **value);
 

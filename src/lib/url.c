@@ -78,6 +78,8 @@ strata_code url_parse(const char *url, db_url *out, strata_error *err)
             char *red = strata_url_redact(url);
             err_set(err, STRATA_URL_INVALID, "invalid PostgreSQL URL '%s': %s", red ? red : "",
                     perr ? perr : "cannot parse");
+            if (err)
+                url_scrub(err->message, sizeof(err->message), url);
             err_hint(err, "the form is postgresql://user:password@host:5432/dbname?sslmode=...");
             free(red);
             PQfreemem(perr);
@@ -101,6 +103,30 @@ strata_code url_parse(const char *url, db_url *out, strata_error *err)
     if (!out->path)
         return err_set(err, STRATA_NOMEM, "out of memory");
     return STRATA_OK;
+}
+
+void url_scrub(char *msg, size_t cap, const char *url)
+{
+    const char *p = url ? strstr(url, "://") : NULL;
+    if (!p)
+        return;
+    p += 3;
+    size_t alen = strcspn(p, "/?#");
+    const char *at = NULL, *colon;
+    for (size_t i = 0; i < alen; i++)
+        if (p[i] == '@')
+            at = p + i;
+    if (!at || !(colon = memchr(p, ':', (size_t)(at - p))) || colon + 1 == at)
+        return;
+    size_t plen = (size_t)(at - colon - 1);
+    char *hit;
+    while ((hit = memmem(msg, strlen(msg), colon + 1, plen)) != NULL) {
+        size_t tail = strlen(hit + plen) + 1;
+        if ((size_t)(hit - msg) + 4 + tail > cap)
+            break;
+        memmove(hit + 4, hit + plen, tail);
+        memcpy(hit, "****", 4);
+    }
 }
 
 char *strata_url_redact(const char *url)

@@ -1,0 +1,240 @@
+#!/usr/bin/env bash
+# Bad input: clear error code, one line, right exit code, database unchanged,
+# never a password.
+. "$(dirname "$0")/lib.sh"
+
+new_db
+D=$WORK/m
+mig "$D" 0001_create_a.sql <<'SQL'
+-- strata:up
+CREATE TABLE a (id integer PRIMARY KEY, v integer NOT NULL);
+-- strata:down
+DROP TABLE a;
+SQL
+mig "$D" 0002_fill_a.sql <<'SQL'
+-- strata:up
+CREATE TABLE b (id integer PRIMARY KEY);
+INSERT INTO a (id, v) VALUES (1, 1);
+
+-- the next statement fails: v is NOT NULL
+INSERT INTO a (id, v)
+  VALUES (2, NULL);
+-- strata:down
+DROP TABLE b;
+DELETE FROM a;
+SQL
+st --dir "$D" up
+expect_rc 1 "failing statement"
+contains "$ERR" "MIGRATION_FAILED" "error code"
+contains "$ERR" "$D/0002_fill_a.sql:6:" "file and line of the failing statement"
+[ "$ENGINE" = postgres ] && contains "$ERR" "SQLSTATE 23502" "sqlstate"
+eq "$(echo "$ERR" | grep -c '^strata: error:')" "1" "one error line"
+st --dir "$D" current
+eq "$OUT" "0001" "database stays at the previous version"
+eq "$(table_exists b)" "0" "the failed migration left nothing behind"
+eq "$(q 'SELECT count(*) FROM a')" "0" "no partial rows"
+st --dir "$D" up --json
+contains "$ERR" '"code": "MIGRATION_FAILED"' "JSON error code"
+contains "$ERR" '"line": 6' "JSON error line"
+contains "$ERR" '"file": "' "JSON error file"
+
+# fix it: works
+sed -i 's/(2, NULL)/(2, 2)/' "$D/0002_fill_a.sql"
+st --dir "$D" up
+expect_rc 0 "after the fix"
+
+# modified applied migration
+echo "-- a change" >>"$D/0001_create_a.sql"
+mig "$D" 0003_c.sql <<'SQL'
+-- strata:up
+CREATE TABLE c (id integer);
+-- strata:down
+DROP TABLE c;
+SQL
+st --dir "$D" up
+expect_rc 1 "modified migration refused"
+contains "$ERR" "CHECKSUM_MISMATCH" "checksum code"
+contains "$ERR" "--ignore-checksums" "hint names the override"
+eq "$(table_exists c)" "0" "nothing ran"
+st --dir "$D" validate --json
+expect_rc 3 "validate finds the problem"
+eq "$(json_get "$OUT" '[p["code"] for p in j["problems"]]')" "['CHECKSUM_MISMATCH']" "validate lists it"
+st --dir "$D" status --json
+eq "$(json_get "$OUT" 'j["migrations"][0]["state"]')" "modified" "status shows modified"
+# CRLF checkouts are not modifications
+sed -i '$ d' "$D/0001_create_a.sql"
+sed -i 's/$/\r/' "$D/0001_create_a.sql"
+st --dir "$D" validate
+expect_rc 0 "CRLF file has the same checksum"
+st --dir "$D" up
+expect_rc 0 "up after restoring"
+
+# missing file
+mv "$D/0003_c.sql" "$WORK/0003_c.sql"
+st --dir "$D" up
+expect_rc 1 "missing migration refused"
+contains "$ERR" "MISSING_MIGRATION" "missing code"
+st --dir "$D" status --json
+eq "$(json_get "$OUT" 'j["migrations"][-1]["state"]')" "missing" "status shows missing"
+st --dir "$D" up --ignore-missing
+expect_rc 0 "--ignore-missing"
+mv "$WORK/0003_c.sql" "$D/0003_c.sql"
+
+# out of order
+mig "$D" 0000_early.sql <<'SQL'
+-- strata:up
+CREATE TABLE early (id integer);
+-- strata:down
+DROP TABLE early;
+SQL
+st --dir "$D" up
+expect_rc 1 "out of order refused"
+contains "$ERR" "OUT_OF_ORDER" "out of order code"
+eq "$(table_exists early)" "0" "nothing ran"
+st --dir "$D" up --allow-out-of-order
+expect_rc 0 "--allow-out-of-order"
+eq "$(table_exists early)" "1" "applied with the override"
+
+# irreversible
+mig "$D" 0004_irreversible.sql <<'SQL'
+-- strata:up
+CREATE TABLE d (id integer);
+SQL
+st --dir "$D" up
+st --dir "$D" down -2
+expect_rc 1 "irreversible"
+contains "$ERR" "IRREVERSIBLE" "irreversible code"
+st --dir "$D" current
+eq "$OUT" "0004" "down across an irreversible migration changes nothing"
+rm "$D/0004_irreversible.sql"
+st --dir "$D" stamp 0003
+
+# unknown target
+st --dir "$D" up 0099
+expect_rc 2 "unknown target"
+contains "$ERR" "TARGET_NOT_FOUND" "target code"
+st --dir "$D" down 0099_nothing
+expect_rc 2 "unknown down target"
+
+# malformed files: each names file and line, exit 2, nothing runs
+B=$WORK/bad
+mig "$B" 0001_ok.sql <<'SQL'
+-- strata:up
+CREATE TABLE ok1 (id integer);
+SQL
+mig "$B" 0002_bad_marker.sql <<'SQL'
+-- strata:up
+CREATE TABLE x (id integer);
+-- strata:down transactional
+DROP TABLE x;
+SQL
+new_db
+st --dir "$B" up
+expect_rc 2 "bad marker option"
+contains "$ERR" "PARSE_ERROR" "parse code"
+contains "$ERR" "unknown marker option 'transactional'" "says what is wrong"
+eq "$(table_exists ok1)" "0" "a parse error anywhere stops everything"
+st --dir "$B" up --json
+contains "$ERR" '"line": 3' "parse error line"
+rm "$B/0002_bad_marker.sql"
+
+mig "$B" 0002_commit.sql <<'SQL'
+-- strata:up
+CREATE TABLE y (id integer);
+COMMIT;
+-- strata:down
+DROP TABLE y;
+SQL
+st --dir "$B" up --json
+expect_rc 2 "COMMIT in a transactional section"
+contains "$ERR" "'COMMIT' statement in a transactional up section" "names the statement"
+contains "$ERR" '"line": 3' "and its line"
+rm "$B/0002_commit.sql"
+
+mig "$B" 0002_nothing.sql <<'SQL'
+CREATE TABLE z (id integer);
+SQL
+st --dir "$B" up
+expect_rc 2 "no markers"
+contains "$ERR" "before the first '-- strata:up' marker" "no marker message"
+rm "$B/0002_nothing.sql"
+
+mig "$B" 02_dup.sql <<'SQL'
+-- strata:up
+SQL
+mig "$B" 2_dup_again.sql <<'SQL'
+-- strata:up
+SQL
+st --dir "$B" up
+expect_rc 2 "duplicate versions"
+contains "$ERR" "DUPLICATE_VERSION" "duplicate code"
+rm "$B/02_dup.sql" "$B/2_dup_again.sql"
+
+mig "$B" 0002_pg_only.sql <<'SQL'
+-- strata:up dialect=postgres
+CREATE TABLE pg_only (id integer);
+-- strata:up dialect=sqlite
+SQL
+st --dir "$B" up
+expect_rc 0 "an empty dialect section is a no-op"
+
+# missing directory
+st --dir "$WORK/nope" up
+expect_rc 2 "missing dir"
+contains "$ERR" "DIR_NOT_FOUND" "dir code"
+
+# usage errors
+raw frobnicate
+expect_rc 2 "unknown command"
+raw --url "$URL" --dir "$D" status --dry-run
+expect_rc 2 "option of another command"
+contains "$ERR" "does not apply to 'status'" "message"
+raw --lock-timeout abc --url "$URL" --dir "$D" up
+expect_rc 2 "bad number"
+
+# URLs: invalid, unsupported, unreachable; the password never shows
+raw --url "mysql://root:hunter2@localhost/db" --dir "$D" status
+expect_rc 2 "unsupported scheme"
+contains "$ERR" "URL_INVALID" "url code"
+lacks "$ERR" "hunter2" "password hidden"
+contains "$ERR" "root:****@" "redacted URL"
+raw --url "postgresql://u:hunter2@127.0.0.1:1/db" --dir "$D" status
+expect_rc 4 "unreachable server"
+contains "$ERR" "CONNECT_FAILED" "connect code"
+lacks "$ERR" "hunter2" "password hidden"
+raw --json --url "postgresql://u:hunter2@127.0.0.1:1/db" --dir "$D" up
+expect_rc 4 "unreachable server json"
+contains "$ERR" '"code": "CONNECT_FAILED"' "json connect code"
+lacks "$ERR$OUT" "hunter2" "password hidden in json"
+raw --url "postgresql://u:hunter2@[::1/db" --dir "$D" status
+expect_rc 2 "malformed postgres URL"
+lacks "$ERR" "hunter2" "password hidden in a parse error"
+raw -v --url "postgresql://u:hunter2@127.0.0.1:1/db" --dir "$D" status
+lacks "$ERR$OUT" "hunter2" "password hidden in verbose output"
+raw --url "sqlite:///$WORK/no/such/dir/x.db" --dir "$D" up
+expect_rc 4 "sqlite file in a missing directory"
+echo "this is not a database, just text that is long enough to fill a header page..........." >"$WORK/notadb.sqlite3"
+raw --url "sqlite:///$WORK/notadb.sqlite3" --dir "$D" status
+expect_rc 4 "not a database"
+contains "$ERR" "not a database" "not a database message"
+
+if [ "$ENGINE" = postgres ]; then
+    raw --url "postgresql+asyncpg://$PGUSER:wrong-password-xyz@${PGHOST:-localhost}:$PGPORT/postgres" --dir "$D" status
+    expect_rc 4 "bad password"
+    contains "$ERR" "password authentication failed" "says why"
+    lacks "$ERR" "wrong-password-xyz" "password hidden"
+    contains "$ERR" "hint:" "a hint"
+    raw --url "postgresql://$PGUSER:$PGPASSWORD@${PGHOST:-localhost}:$PGPORT/no_such_db" --dir "$D" status
+    expect_rc 4 "missing database"
+    lacks "$ERR" "$PGPASSWORD" "password hidden"
+fi
+
+# strict mode
+raw --require-url --dir "$D" status --json
+expect_rc 2 "strict mode without URL"
+eq "$ERR" '{"detail": "DATABASE_URL is required", "code": "DATABASE_URL_REQUIRED", "hint": "pass --url or set DATABASE_URL in the environment or in .env"}' "strict mode JSON"
+STRATA_REQUIRE_URL=1 raw --dir "$D" status
+expect_rc 2 "STRATA_REQUIRE_URL=1"
+contains "$ERR" "DATABASE_URL_REQUIRED" "env strict mode"
+
+finish
