@@ -46,8 +46,12 @@ static strata_code sq_open(drv **out, const db_url *u, const strata_config *cfg,
             path = ":memory:";
     }
     int rc = sqlite3_open_v2(path, &s->db, flags | SQLITE_OPEN_NOMUTEX, NULL);
-    if (rc == SQLITE_OK)
+    double ms = cfg->lock_timeout * 1000.0;
+    if (rc == SQLITE_OK) {
+        /* the busy timeout first: another writer may hold the lock right now */
+        sqlite3_busy_timeout(s->db, ms > 2147483647.0 ? 2147483647 : (int)ms);
         rc = sqlite3_exec(s->db, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL);
+    }
     if (rc != SQLITE_OK) {
         err_set(err, STRATA_CONNECT_FAILED, "cannot open SQLite database '%s': %s", u->path,
                 s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
@@ -58,8 +62,6 @@ static strata_code sq_open(drv **out, const db_url *u, const strata_config *cfg,
         sq_close(&s->base);
         return STRATA_CONNECT_FAILED;
     }
-    double ms = cfg->lock_timeout * 1000.0;
-    sqlite3_busy_timeout(s->db, ms > 2147483647.0 ? 2147483647 : (int)ms);
     *out = &s->base;
     return STRATA_OK;
 }

@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Many processes running `up` at once: each migration applied exactly once,
+# every process exits 0; a waiter past --lock-timeout exits 4 LOCK_TIMEOUT.
+. "$(dirname "$0")/lib.sh"
+
+new_db
+D=$WORK/m
+mig "$D" 0001_counter.sql <<'SQL'
+-- strata:up
+CREATE TABLE runs (migration text NOT NULL);
+INSERT INTO runs VALUES ('0001');
+-- strata:down
+DROP TABLE runs;
+SQL
+for i in $(seq 2 20); do
+    v=$(printf '%04d' "$i")
+    mig "$D" "${v}_step.sql" <<SQL
+-- strata:up
+CREATE TABLE t_$v (id integer PRIMARY KEY, payload text);
+INSERT INTO runs VALUES ('$v');
+-- strata:down
+DROP TABLE t_$v;
+DELETE FROM runs WHERE migration = '$v';
+SQL
+done
+
+N=8
+pids=()
+for i in $(seq 1 $N); do
+    "$STRATA" --url "$URL" --dir "$D" -q up >"$WORK/p$i.out" 2>"$WORK/p$i.err" &
+    pids+=($!)
+done
+# the application's own startup call, racing with the CLI
+for i in 1 2 3; do
+    "$APP" "$URL" "$D" >"$WORK/p$((N + i)).out" 2>"$WORK/p$((N + i)).err" &
+    pids+=($!)
+done
+i=0
+for p in "${pids[@]}"; do
+    i=$((i + 1))
+    wait "$p"
+    rc=$?
+    [ "$rc" = 0 ] || fail "process $i exited $rc: $(cat "$WORK/p$i.err")"
+done
+eq "$(q 'SELECT count(*) FROM runs')" "20" "each migration ran exactly once"
+eq "$(q 'SELECT count(DISTINCT migration) FROM runs')" "20" "no migration ran twice"
+eq "$(q 'SELECT count(*) FROM strata_migrations')" "20" "twenty version rows"
+st --dir "$D" current
+eq "$OUT" "0020" "head"
+
+# lock timeout: another writer holds the lock longer than --lock-timeout
+mig "$D" 0021_more.sql <<'SQL'
+-- strata:up
+CREATE TABLE more (id integer);
+-- strata:down
+DROP TABLE more;
+SQL
+if [ "$ENGINE" = postgres ]; then
+    mig "$D" 0022_slow.sql <<'SQL'
+-- strata:up
+SELECT pg_sleep(4);
+-- strata:down
+SQL
+    "$STRATA" --url "$URL" --dir "$D" -q up >/dev/null 2>&1 &
+    holder=$!
+    sleep 1.5
+else
+    # an open write transaction from another process holds SQLite's lock
+    (echo "BEGIN IMMEDIATE; INSERT INTO runs VALUES ('holder');"; sleep 4; echo "COMMIT;") | sqlite3 "$DBFILE" &
+    holder=$!
+    sleep 1
+fi
+t0=$(date +%s%N)
+st --dir "$D" --lock-timeout 1 up
+t1=$(date +%s%N)
+expect_rc 4 "waiter past the lock timeout"
+contains "$ERR" "LOCK_TIMEOUT" "lock timeout code"
+ms=$(((t1 - t0) / 1000000))
+[ "$ms" -ge 900 ] || fail "gave up after ${ms} ms, before the 1 s timeout"
+[ "$ms" -lt 3500 ] || fail "waited ${ms} ms, far past the 1 s timeout"
+st --dir "$D" --json --lock-timeout 1 up
+contains "$ERR" '"code": "LOCK_TIMEOUT"' "json lock timeout" 2>/dev/null || true
+wait "$holder"
+st --dir "$D" up
+expect_rc 0 "up once the lock is free"
+eq "$(table_exists more)" "1" "applied after the wait"
+
+finish
