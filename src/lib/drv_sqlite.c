@@ -40,7 +40,9 @@ static strata_code sq_open(drv **out, const db_url *u, const strata_config *cfg,
     const char *path = u->path;
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
     if (cfg->readonly) {
-        flags = SQLITE_OPEN_READONLY;
+        /* read-write without create, so that a hot journal left by a killed
+           writer can be rolled back; query_only below stops any write */
+        flags = access(path, W_OK) == 0 ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY;
         /* a missing file reads as an empty database; never create it */
         if (strcmp(path, ":memory:") != 0 && access(path, F_OK) != 0)
             path = ":memory:";
@@ -51,6 +53,8 @@ static strata_code sq_open(drv **out, const db_url *u, const strata_config *cfg,
         /* the busy timeout first: another writer may hold the lock right now */
         sqlite3_busy_timeout(s->db, ms > 2147483647.0 ? 2147483647 : (int)ms);
         rc = sqlite3_exec(s->db, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL);
+        if (rc == SQLITE_OK && cfg->readonly)
+            rc = sqlite3_exec(s->db, "PRAGMA query_only = ON", NULL, NULL, NULL);
     }
     if (rc != SQLITE_OK) {
         err_set(err, STRATA_CONNECT_FAILED, "cannot open SQLite database '%s': %s", u->path,

@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# no-transaction sections: they work, and a failure is recorded so that
+# status shows it and up neither skips nor silently re-runs it.
+. "$(dirname "$0")/lib.sh"
+
+new_db
+D=$WORK/m
+mig "$D" 0001_t.sql <<'SQL'
+-- strata:up
+CREATE TABLE t (id integer PRIMARY KEY, v integer);
+-- strata:down
+DROP TABLE t;
+SQL
+if [ "$ENGINE" = postgres ]; then
+    mig "$D" 0002_index.sql <<'SQL'
+-- strata:up no-transaction
+CREATE INDEX CONCURRENTLY t_v_idx ON t (v);
+CREATE TABLE after_index (id integer);
+INSERT INTO no_such_table VALUES (1);
+-- strata:down no-transaction
+DROP INDEX CONCURRENTLY IF EXISTS t_v_idx;
+DROP TABLE IF EXISTS after_index;
+SQL
+else
+    mig "$D" 0002_index.sql <<'SQL'
+-- strata:up no-transaction
+CREATE INDEX t_v_idx ON t (v);
+CREATE TABLE after_index (id integer);
+INSERT INTO no_such_table VALUES (1);
+-- strata:down no-transaction
+DROP INDEX IF EXISTS t_v_idx;
+DROP TABLE IF EXISTS after_index;
+SQL
+fi
+mig "$D" 0003_later.sql <<'SQL'
+-- strata:up
+CREATE TABLE later (id integer);
+-- strata:down
+DROP TABLE later;
+SQL
+st --dir "$D" up
+expect_rc 1 "failing no-transaction migration"
+contains "$ERR" "MIGRATION_FAILED" "code"
+contains "$ERR" "0002_index.sql:4:" "file:line"
+contains "$ERR" "--retry-failed" "hint says how to resolve"
+eq "$(table_exists after_index)" "1" "no-transaction statements before the failure stay"
+eq "$(table_exists later)" "0" "nothing after the failed migration ran"
+st --dir "$D" status --json
+eq "$(json_get "$OUT" '[m["state"] for m in j["migrations"]]')" "['applied', 'failed', 'pending']" "status shows failed"
+eq "$(json_get "$OUT" 'j["current"]')" "0001" "current is the last applied"
+st --dir "$D" up
+expect_rc 1 "up refuses to skip the failed migration"
+contains "$ERR" "FAILED_MIGRATION" "failed code"
+eq "$(table_exists later)" "0" "and runs nothing"
+st --dir "$D" validate
+expect_rc 3 "validate reports it"
+
+# fix the file, retry: runs it again (statements must be re-runnable)
+if [ "$ENGINE" = postgres ]; then
+    sed -i 's/INDEX CONCURRENTLY t_v_idx/INDEX CONCURRENTLY IF NOT EXISTS t_v_idx/; s/CREATE TABLE after_index/CREATE TABLE IF NOT EXISTS after_index/; s/INSERT INTO no_such_table VALUES (1);//' "$D/0002_index.sql"
+else
+    sed -i 's/INDEX t_v_idx/INDEX IF NOT EXISTS t_v_idx/; s/CREATE TABLE after_index/CREATE TABLE IF NOT EXISTS after_index/; s/INSERT INTO no_such_table VALUES (1);//' "$D/0002_index.sql"
+fi
+st --dir "$D" up --retry-failed
+expect_rc 0 "retry after the fix"
+st --dir "$D" status --json
+eq "$(json_get "$OUT" '[m["state"] for m in j["migrations"]]')" "['applied', 'applied', 'applied']" "all applied"
+
+# down and up through the no-transaction migration
+st --dir "$D" down 0001
+expect_rc 0 "down through no-transaction"
+eq "$(table_exists after_index)" "0" "no-transaction down ran"
+st --dir "$D" up
+expect_rc 0 "up through no-transaction"
+
+# stamp resolves a failed migration fixed by hand
+mig "$D" 0004_fails.sql <<'SQL'
+-- strata:up no-transaction
+CREATE TABLE half (id integer);
+SELECT * FROM missing_table;
+-- strata:down
+DROP TABLE half;
+SQL
+st --dir "$D" up
+expect_rc 1 "second failure"
+st --dir "$D" stamp 0004
+expect_rc 0 "stamp marks it applied"
+st --dir "$D" status --json
+eq "$(json_get "$OUT" 'j["migrations"][-1]["state"]')" "applied" "resolved by stamp"
+
+# --single-transaction refuses no-transaction sections before running anything
+st --dir "$D" down base
+expect_rc 0 "down base"
+st --dir "$D" up --single-transaction
+expect_rc 2 "single transaction with a no-transaction section"
+contains "$ERR" "SINGLE_TRANSACTION_REFUSED" "refusal code"
+eq "$(table_exists t)" "0" "nothing ran"
+
+finish
