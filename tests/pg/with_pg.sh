@@ -11,4 +11,5 @@ if ! command -v pg_virtualenv >/dev/null; then
     echo "with_pg.sh: pg_virtualenv not found; install postgresql and postgresql-common" >&2
     exit 1
 fi
-exec pg_virtualenv -v 15 "$@"
+# -t: a private cluster directory even as root, so parallel runs do not collide
+exec pg_virtualenv -t -v 15 "$@"
