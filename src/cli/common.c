@@ -119,7 +119,7 @@ void print_result(cli *c, const strata_result *r, int dry_run)
                r->count == 1 ? "" : "s");
     else if (r->count == 0)
         printf("nothing to %s\n", c->down ? "revert" : "apply");
-    printf("current: %s\n", r->current ? r->current : "base");
+    printf("current: %s%s\n", r->current ? r->current : "base", dry_run ? " (unchanged)" : "");
 }
 
 void print_status_entry(const cli *c, const strata_status_entry *e, int show_state)

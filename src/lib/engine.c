@@ -694,16 +694,6 @@ static strata_code run(strata *db, const strata_migset *set, const strata_run_op
             result_add(res, p.v[i], down, 0);
         }
         buf_release(&b);
-        /* what current would be afterwards */
-        if (!down && p.n)
-            res->current = xstrdup(p.v[p.n - 1]->version);
-        else if (down && p.n) {
-            const char *cur = "base";
-            for (size_t i = 0; i < r.n; i++)
-                if (rec_applied(&r.v[i]) && version_cmp(r.v[i].version, p.v[p.n - 1]->version) < 0)
-                    cur = r.v[i].version;
-            res->current = xstrdup(cur);
-        }
         goto out;
     }
     if (db->readonly) {
@@ -746,7 +736,7 @@ out:
         }
         res->count = 0;
     }
-    if (!(o->flags & STRATA_DRY_RUN) || !res->current) {
+    {
         recs now = {0};
         strata_error e2;
         free(res->current);

@@ -55,7 +55,7 @@ int env_file_lookup(const char *path, const char *name, char **value)
         char *p = line;
         while (*p == ' ' || *p == '\t')
             p++;
-        if (!strncmp(p, "export ", 7))
+        if (!strncmp(p, "export", 6) && (p[6] == ' ' || p[6] == '\t'))
             p += 7;
         while (*p == ' ' || *p == '\t')
             p++;

@@ -168,26 +168,37 @@ static int txcheck_fn(void *ud, const sql_stmt *st)
     return 0;
 }
 
-/* Only blanks and comments? */
-static int is_blank_sql(const char *s, size_t n)
+/* The 1-based line of the first thing in s that is not a blank, a line
+   comment or a block comment; 0 when there is none. */
+static int first_sql_line(const char *s, size_t n)
 {
+    int line = 1;
     for (size_t i = 0; i < n; i++) {
+        if (s[i] == '\n')
+            line++;
         if (isspace((unsigned char)s[i]))
             continue;
         if (s[i] == '-' && i + 1 < n && s[i + 1] == '-') {
-            while (i < n && s[i] != '\n')
+            while (i + 1 < n && s[i + 1] != '\n')
                 i++;
             continue;
         }
-        return 0;
+        if (s[i] == '/' && i + 1 < n && s[i + 1] == '*') {
+            for (i += 2; i < n && !(s[i] == '*' && i + 1 < n && s[i + 1] == '/'); i++)
+                if (s[i] == '\n')
+                    line++;
+            i++;
+            continue;
+        }
+        return line;
     }
-    return 1;
+    return 0;
 }
 
 int mig_parse(migration *m, const char *text, size_t len, strata_migset *set)
 {
     const char *file = m->path ? m->path : m->id;
-    int lineno = 0, cur = -1, ok = 1;
+    int lineno = 0, cur = -1, ok = 1, sql_line;
     size_t pos = 0, body_start = 0;
     char msg[512];
 
@@ -196,8 +207,8 @@ int mig_parse(migration *m, const char *text, size_t len, strata_migset *set)
     do {                                                                                     \
         if (cur >= 0) {                                                                      \
             m->secs[cur].sql = xstrndup(text + body_start, (end) - body_start);             \
-        } else if (!is_blank_sql(text, (end))) {                                            \
-            migset_add_problem(set, STRATA_PARSE_ERROR, m->version, file, 1,                 \
+        } else if ((sql_line = first_sql_line(text, (end))) > 0) {                          \
+            migset_add_problem(set, STRATA_PARSE_ERROR, m->version, file, sql_line,          \
                                "SQL before the first '-- strata:up' marker in '%s'", file); \
             ok = 0;                                                                          \
         }                                                                                    \
@@ -345,6 +356,16 @@ static int mig_cmp(const void *a, const void *b)
     return c ? c : strcmp(x->id, y->id);
 }
 
+/* Problems in version order, so the first one does not depend on readdir. */
+static int problem_cmp(const void *a, const void *b)
+{
+    const strata_problem *x = a, *y = b;
+    int c = version_cmp(x->version, y->version);
+    if (!c)
+        c = strcmp(x->file, y->file);
+    return c ? c : (x->line > y->line) - (x->line < y->line);
+}
+
 strata_code strata_migset_load(const char *dir, strata_migset **out, strata_error *err)
 {
     *out = NULL;
@@ -441,6 +462,8 @@ strata_code strata_migset_load(const char *dir, strata_migset **out, strata_erro
             m->broken = set->migs[i - 1].broken = 1;
         }
     }
+    if (set->nproblems > 1)
+        qsort(set->problems, set->nproblems, sizeof(strata_problem), problem_cmp);
     *out = set;
     return STRATA_OK;
 }

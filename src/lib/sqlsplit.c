@@ -4,8 +4,9 @@
  * A small lexer, not a parser: it knows quotes, comments and the few block
  * constructs whose bodies hold semicolons (dollar quotes, E'' strings,
  * BEGIN ATOMIC ... END function bodies, trigger BEGIN ... END bodies, and
- * CASE ... END inside those), which is all that is needed to find the
- * semicolons that end top-level statements.
+ * CASE ... END inside those, parentheses as in CREATE RULE ... DO (a; b)),
+ * which is all that is needed to find the semicolons that end top-level
+ * statements.
  */
 #include "internal.h"
 
@@ -58,11 +59,12 @@ int sql_split(const char *s, size_t len, int dialect, sql_stmt_fn fn, void *ud)
 {
     size_t i = 0, start = 0;
     int line = 1, start_line = 0, have = 0, ntok = 0, create = 0, routine = 0, depth = 0;
+    int paren = 0;
     sql_stmt st;
     memset(&st, 0, sizeof(st));
 
     while (i <= len) {
-        if (i == len || (s[i] == ';' && depth == 0)) {
+        if (i == len || (s[i] == ';' && depth == 0 && paren == 0)) {
             if (have) {
                 st.text = s + start;
                 st.len = i - start;
@@ -72,7 +74,7 @@ int sql_split(const char *s, size_t len, int dialect, sql_stmt_fn fn, void *ud)
                     return rc;
             }
             memset(&st, 0, sizeof(st));
-            have = ntok = create = routine = depth = 0;
+            have = ntok = create = routine = depth = paren = 0;
             i++;
             continue;
         }
@@ -109,7 +111,7 @@ int sql_split(const char *s, size_t len, int dialect, sql_stmt_fn fn, void *ud)
             }
             continue;
         }
-        if (c == ';') { /* inside a BEGIN..END body */
+        if (c == ';') { /* inside a BEGIN..END body or parentheses */
             i++;
             continue;
         }
@@ -194,9 +196,49 @@ int sql_split(const char *s, size_t len, int dialect, sql_stmt_fn fn, void *ud)
             i = j;
             continue;
         }
+        if (c == '(')
+            paren++;
+        else if (c == ')' && paren > 0)
+            paren--;
         i++;
     }
     return 0;
+}
+
+/* The n-th word (1-based) of a statement that starts with plain words,
+   upper-cased into out; "" when the statement has fewer leading words. */
+static void nth_word(const sql_stmt *st, int n, char *out, size_t outsz)
+{
+    const char *s = st->text;
+    size_t i = 0, len = st->len;
+    out[0] = 0;
+    while (i < len) {
+        if (isspace((unsigned char)s[i])) {
+            i++;
+        } else if (s[i] == '-' && i + 1 < len && s[i + 1] == '-') {
+            while (i < len && s[i] != '\n')
+                i++;
+        } else if (s[i] == '/' && i + 1 < len && s[i + 1] == '*') {
+            i += 2;
+            while (i < len && !(s[i] == '*' && i + 1 < len && s[i + 1] == '/'))
+                i++;
+            i += 2;
+        } else if (ident_start((unsigned char)s[i])) {
+            size_t j = i;
+            while (j < len && ident_char((unsigned char)s[j]))
+                j++;
+            if (--n == 0) {
+                size_t k;
+                for (k = 0; k < j - i && k + 1 < outsz; k++)
+                    out[k] = (char)toupper((unsigned char)s[i + k]);
+                out[k] = 0;
+                return;
+            }
+            i = j;
+        } else {
+            return;
+        }
+    }
 }
 
 int sql_is_txn_control(const sql_stmt *st)
@@ -204,8 +246,15 @@ int sql_is_txn_control(const sql_stmt *st)
     const char *f = st->first, *s = st->second;
     if (!strcmp(f, "BEGIN") || !strcmp(f, "COMMIT") || !strcmp(f, "END") || !strcmp(f, "ABORT"))
         return 1;
-    if (!strcmp(f, "ROLLBACK"))
+    if (!strcmp(f, "ROLLBACK")) {
+        /* ROLLBACK [TRANSACTION | WORK] TO [SAVEPOINT] name stays inside */
+        if (!strcmp(s, "TRANSACTION") || !strcmp(s, "WORK")) {
+            char third[16];
+            nth_word(st, 3, third, sizeof(third));
+            return strcmp(third, "TO") != 0;
+        }
         return strcmp(s, "TO") != 0;
+    }
     if (!strcmp(f, "START"))
         return !strcmp(s, "TRANSACTION");
     return 0;

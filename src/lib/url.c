@@ -105,6 +105,27 @@ strata_code url_parse(const char *url, db_url *out, strata_error *err)
     return STRATA_OK;
 }
 
+/* Replaces every occurrence of secret (n bytes) in msg by ****; when the
+   message has no room to grow, it is cut at the secret. */
+static void scrub_one(char *msg, size_t cap, const char *secret, size_t n)
+{
+    char *from = msg, *hit;
+    if (!n)
+        return;
+    while ((hit = memmem(from, strlen(from), secret, n)) != NULL) {
+        size_t off = (size_t)(hit - msg), tail = strlen(hit + n) + 1;
+        if (off + 4 + tail > cap) {
+            size_t room = cap - off - 1;
+            memcpy(hit, "****", room < 4 ? room : 4);
+            hit[room < 4 ? room : 4] = 0;
+            return;
+        }
+        memmove(hit + 4, hit + n, tail);
+        memcpy(hit, "****", 4);
+        from = hit + 4; /* the password may itself contain "****" */
+    }
+}
+
 void url_scrub(char *msg, size_t cap, const char *url)
 {
     const char *p = url ? strstr(url, "://") : NULL;
@@ -116,16 +137,15 @@ void url_scrub(char *msg, size_t cap, const char *url)
     for (size_t i = 0; i < alen; i++)
         if (p[i] == '@')
             at = p + i;
-    if (!at || !(colon = memchr(p, ':', (size_t)(at - p))) || colon + 1 == at)
-        return;
-    size_t plen = (size_t)(at - colon - 1);
-    char *hit;
-    while ((hit = memmem(msg, strlen(msg), colon + 1, plen)) != NULL) {
-        size_t tail = strlen(hit + plen) + 1;
-        if ((size_t)(hit - msg) + 4 + tail > cap)
-            break;
-        memmove(hit + 4, hit + plen, tail);
-        memcpy(hit, "****", 4);
+    if (at && (colon = memchr(p, ':', (size_t)(at - p))) != NULL)
+        scrub_one(msg, cap, colon + 1, (size_t)(at - colon - 1));
+    /* password=... query parameters */
+    for (const char *q = strchr(p, '?'); q && (*q == '?' || *q == '&');) {
+        q++;
+        size_t seg = strcspn(q, "&#");
+        if (seg > 9 && !strncasecmp(q, "password=", 9))
+            scrub_one(msg, cap, q + 9, seg - 9);
+        q += seg;
     }
 }
 

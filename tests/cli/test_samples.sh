@@ -50,10 +50,15 @@ trap cleanup EXIT
 CONTEXT=""  # "sample: step", printed with every failure
 EVENTS=0    # payment_events rows inserted by the checks
 
+# fail MESSAGE: report and stop the whole script, also when called inside a
+# command substitution such as assert_eq "$(q ...)" (where exit alone would
+# only leave the subshell)
 fail() {
     echo "FAIL [$ENGINE] $TEST_NAME${CONTEXT:+ ($CONTEXT)}: $*" >&2
+    [ "$BASHPID" = "$$" ] || kill -USR1 "$$"
     exit 1
 }
+trap 'exit 1' USR1
 
 step() {
     CONTEXT="$SAMPLE: $*"
@@ -160,7 +165,7 @@ new_db() {
 # for postgres also types and functions the samples create
 leftovers() {
     if [ "$ENGINE" = postgres ]; then
-        q "SELECT 'relation ' || n.nspname || '.' || c.relname || ' (' || c.relkind || ')'
+        q "SELECT 'relation ' || n.nspname || '.' || c.relname || ' (' || c.relkind::text || ')'
              FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
             WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')
               AND n.nspname !~ '^pg_(toast|temp)'
@@ -169,7 +174,7 @@ leftovers() {
               AND NOT EXISTS (SELECT 1 FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid
                                WHERE i.indexrelid = c.oid AND t.relname = 'strata_migrations')
            UNION ALL
-           SELECT 'type ' || n.nspname || '.' || t.typname || ' (' || t.typtype || ')'
+           SELECT 'type ' || n.nspname || '.' || t.typname || ' (' || t.typtype::text || ')'
              FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
             WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')
               AND n.nspname !~ '^pg_(toast|temp)'
