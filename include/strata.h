@@ -281,7 +281,7 @@ typedef struct strata_step {
 typedef struct strata_result {
     size_t count;
     strata_step *steps; /* in the order they ran */
-    char *current;      /* version after the run (or that it would be, dry run) */
+    char *current;      /* version after the run (a dry run changes nothing) */
 } strata_result;
 
 /*
