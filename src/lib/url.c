@@ -55,10 +55,15 @@ strata_code url_parse(const char *url, db_url *out, strata_error *err)
     if (!url || !*url)
         return err_set(err, STRATA_URL_INVALID, "database URL is empty");
     if (!engine) {
-        char *red = strata_url_redact(url);
+        /* redaction only understands scheme://user:password@...; anything
+           else that may hold a password (a libpq "host=... password=..."
+           string) is not echoed */
+        int secret = !strstr(url, "://") && (strchr(url, '@') || strcasestr(url, "password"));
+        char *red = secret ? NULL : strata_url_redact(url);
         int has = scheme_of(url, base, sizeof(base)) >= 0;
-        err_set(err, STRATA_URL_INVALID, "unsupported database URL '%s'%s%s%s", red ? red : "",
-                has ? " (scheme '" : "", has ? base : "", has ? "')" : "");
+        err_set(err, STRATA_URL_INVALID, "unsupported database URL%s%s%s%s%s%s",
+                secret ? "" : " '", red ? red : "", secret ? "" : "'", has ? " (scheme '" : "",
+                has ? base : "", has ? "')" : "");
         err_hint(err, "use postgresql://user:password@host:5432/dbname or sqlite:///path/to/file.db");
         free(red);
         return STRATA_URL_INVALID;
@@ -66,6 +71,13 @@ strata_code url_parse(const char *url, db_url *out, strata_error *err)
     int colon = scheme_of(url, base, sizeof(base));
     const char *rest = url + colon + 1;
     if (!strcmp(engine, "postgres")) {
+        if (rest[0] != '/' || rest[1] != '/') {
+            /* libpq would echo the whole string, password included */
+            err_set(err, STRATA_URL_INVALID, "invalid PostgreSQL URL: expected '//' after '%.*s:'",
+                    colon, url);
+            err_hint(err, "the form is postgresql://user:password@host:5432/dbname?sslmode=...");
+            return STRATA_URL_INVALID;
+        }
         out->engine = DIALECT_POSTGRES;
         size_t n = strlen(rest) + 16;
         out->conninfo = malloc(n);

@@ -205,8 +205,22 @@ static void errors(void)
                  "unknown marker option 'fast'");
     EXPECT_ERROR("-- strata:up\nSELECT 1;\n\n-- strata:downn\nSELECT 2;\n", 4,
                  "unknown marker 'strata:downn'");
-    EXPECT_ERROR("-- strata:up dialect=mysql\nSELECT 1;\n", 1, "unknown dialect 'mysql'");
-    EXPECT_ERROR("-- strata:up dialect=\nSELECT 1;\n", 1, "unknown marker option 'dialect='");
+    EXPECT_ERROR("-- strata:up\nSELECT 1;\n-- strata:down dialect=mysql\n", 3,
+                 "unknown dialect 'mysql'");
+    EXPECT_ERROR("-- strata:up\nSELECT 1;\n-- strata:down dialect=\n", 3,
+                 "unknown marker option 'dialect='");
+    /* a malformed first marker: its SQL then sits before the first marker */
+    parsed p;
+    parse(&p, "-- strata:up dialect=mysql\n\nSELECT 1;\n");
+    CHECK_INT(p.ok, 0);
+    CHECK_INT(p.set.nproblems, 2);
+    if (p.set.nproblems == 2) {
+        CHECK_INT(p.set.problems[0].line, 1);
+        CHECK_HAS(p.set.problems[0].detail, "unknown dialect 'mysql' (expected postgres or sqlite)");
+        CHECK_INT(p.set.problems[1].line, 3);
+        CHECK_HAS(p.set.problems[1].detail, "SQL before the first");
+    }
+    release(&p);
     EXPECT_ERROR("-- strata:up\nSELECT 1;\n-- strata:verify no-transaction\nSELECT 1;\n", 3,
                  "verify section cannot be no-transaction");
     EXPECT_ERROR("-- strata:up\nSELECT 1;\n-- strata:up\nSELECT 2;\n", 3, "second 'up' section");
@@ -219,6 +233,8 @@ static void errors(void)
     EXPECT_ERROR("SELECT 1;\n", 1, "SQL before the first");
     /* comments of both kinds before the first marker are fine */
     EXPECT_OK("/*\n * license header; see LICENSE\n */\n-- note\n-- strata:up\nSELECT 1;\n");
+    EXPECT_ERROR("/* a\n b */ -- c\n\n /* d */ SELECT 1; -- strata:up\n-- strata:up\n", 4,
+                 "SQL before the first");
 
     /* missing up section */
     EXPECT_ERROR("-- strata:down\nDROP TABLE a;\n", 1, "no '-- strata:up' section in 'db/0007_x.sql'");

@@ -1,0 +1,258 @@
+/* test_migset.c -- loading a migration directory. */
+#include "internal.h"
+#include "unit.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static const char LF_TEXT[] = "-- strata:up\nCREATE TABLE t (id int);\n-- strata:down\nDROP TABLE t;\n";
+static const char CRLF_TEXT[] =
+    "-- strata:up\r\nCREATE TABLE t (id int);\r\n-- strata:down\r\nDROP TABLE t;\r\n";
+/* printf -- '<LF_TEXT>' | sha256sum */
+static const char LF_SHA256[] = "111d4177bd6c2cf6e32e5bc6949e04046b8dfeffea45772a254424ff1bc1c5f5";
+
+static strata_migset *load(const char *dir, strata_code want)
+{
+    strata_migset *set = (strata_migset *)1;
+    strata_error e;
+    strata_code rc = strata_migset_load(dir, &set, &e);
+    CHECK_INT(rc, want);
+    if (rc != STRATA_OK)
+        CHECK(set == NULL);
+    return rc == STRATA_OK ? set : NULL;
+}
+
+static void ordering(void)
+{
+    char *d = tmpdir_new();
+    write_file(d, "2_two.sql", LF_TEXT);
+    write_file(d, "10_ten.sql", LF_TEXT);
+    write_file(d, "0001_one.sql", LF_TEXT);
+    write_file(d, "20150100000001000000_big.sql", LF_TEXT);
+    write_file(d, "20150100000000999999_big0.sql", LF_TEXT);
+    write_file(d, "0012_seed_admin_user.sql", LF_TEXT);
+    write_file(d, "5.sql", LF_TEXT);
+    write_file(d, "README.md", "not a migration");
+    write_file(d, "notes.sql", "SELECT broken");
+    write_file(d, "x0003_y.sql", "SELECT broken");
+    write_file(d, "0003_y.sql.bak", "SELECT broken");
+    write_file(d, "0004_z.txt", "SELECT broken");
+    write_file(d, ".0006_hidden.sql", "SELECT broken");
+
+    strata_migset *set = load(d, STRATA_OK);
+    CHECK_INT(strata_migset_count(set), 7);
+    CHECK_INT(strata_migset_problem_count(set), 0);
+    static const char *const ids[] = {"0001_one", "2_two", "5", "10_ten", "0012_seed_admin_user",
+                                      "20150100000000999999_big0", "20150100000001000000_big"};
+    static const char *const versions[] = {"0001", "2", "5", "10", "0012", "20150100000000999999",
+                                           "20150100000001000000"};
+    static const char *const names[] = {"one", "two", "", "ten", "seed_admin_user", "big0", "big"};
+    for (size_t i = 0; i < 7 && i < strata_migset_count(set); i++) {
+        const strata_migration *m = strata_migset_get(set, i);
+        CHECK_STR(m->id, ids[i]);
+        CHECK_STR(m->version, versions[i]);
+        CHECK_STR(m->name, names[i]);
+        CHECK_STR(m->checksum, LF_SHA256);
+        char fn[128];
+        strcpy(fn, ids[i]);
+        strcat(fn, ".sql");
+        char *p = path_join(d, fn);
+        CHECK_STR(m->path, p);
+        free(p);
+    }
+    CHECK(strata_migset_get(set, 7) == NULL);
+    CHECK(strata_migset_problem(set, 0) == NULL);
+
+    /* by id, by version as written, by numeric value */
+    const migration *m = migset_find(set, "0012_seed_admin_user");
+    CHECK(m && !strcmp(m->version, "0012"));
+    m = migset_find(set, "0012");
+    CHECK(m && !strcmp(m->id, "0012_seed_admin_user"));
+    m = migset_find(set, "12");
+    CHECK(m && !strcmp(m->id, "0012_seed_admin_user"));
+    m = migset_find(set, "00012");
+    CHECK(m && !strcmp(m->id, "0012_seed_admin_user"));
+    m = migset_find(set, "1");
+    CHECK(m && !strcmp(m->id, "0001_one"));
+    m = migset_find(set, "5");
+    CHECK(m && !strcmp(m->id, "5"));
+    m = migset_find(set, "20150100000001000000");
+    CHECK(m && !strcmp(m->id, "20150100000001000000_big"));
+    CHECK(migset_find(set, "13") == NULL);
+    CHECK(migset_find(set, "seed_admin_user") == NULL);
+    CHECK(migset_find(set, "0012_seed") == NULL);
+    CHECK(migset_find(set, "") == NULL);
+    CHECK(migset_find(set, "head") == NULL);
+
+    strata_error e;
+    CHECK_INT(strata_migset_check(set, &e), STRATA_OK);
+    strata_migset_free(set);
+    tmpdir_free(d);
+}
+
+static void checksums(void)
+{
+    char *d = tmpdir_new();
+    char *lf = path_join(d, "lf"), *crlf = path_join(d, "crlf");
+    mkdir(lf, 0755);
+    mkdir(crlf, 0755);
+    write_file(lf, "0001_a.sql", LF_TEXT);
+    write_file(crlf, "0001_a.sql", CRLF_TEXT);
+    strata_migset *a = load(lf, STRATA_OK), *b = load(crlf, STRATA_OK);
+    const strata_migration *ma = strata_migset_get(a, 0), *mb = strata_migset_get(b, 0);
+    CHECK(ma && mb);
+    if (ma && mb) {
+        CHECK_STR(ma->checksum, LF_SHA256);
+        CHECK_STR(mb->checksum, LF_SHA256);
+    }
+    /* the sections of the CRLF file have LF endings */
+    const section *s = mig_section(&b->migs[0], SEC_DOWN, DIALECT_POSTGRES);
+    CHECK(s && !strcmp(s->sql, "DROP TABLE t;\n"));
+    char sum[65];
+    checksum_text("", 0, sum);
+    CHECK_STR(sum, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    checksum_text(LF_TEXT, strlen(LF_TEXT), sum);
+    CHECK_STR(sum, LF_SHA256);
+    strata_migset_free(a);
+    strata_migset_free(b);
+
+    free(lf);
+    free(crlf);
+    tmpdir_free(d);
+}
+
+static void problems(void)
+{
+    char *d = tmpdir_new();
+    strata_error e;
+
+    /* duplicate versions */
+    write_file(d, "0001_a.sql", LF_TEXT);
+    write_file(d, "1_b.sql", LF_TEXT);
+    strata_migset *set = load(d, STRATA_OK);
+    CHECK_INT(strata_migset_count(set), 2);
+    CHECK_INT(strata_migset_problem_count(set), 1);
+    const strata_problem *p = strata_migset_problem(set, 0);
+    CHECK(p != NULL);
+    if (p) {
+        CHECK_INT(p->code, STRATA_DUPLICATE_VERSION);
+        CHECK_HAS(p->detail, "0001_a.sql");
+        CHECK_HAS(p->detail, "1_b.sql");
+    }
+    CHECK_INT(set->migs[0].broken, 1);
+    CHECK_INT(set->migs[1].broken, 1);
+    CHECK_INT(strata_migset_check(set, &e), STRATA_DUPLICATE_VERSION);
+    CHECK_INT(e.code, STRATA_DUPLICATE_VERSION);
+    CHECK_HAS(e.hint, "renumber");
+    strata_migset_free(set);
+    tmpdir_free(d);
+
+    /* the first problem becomes the error; good files still load */
+    d = tmpdir_new();
+    write_file(d, "0001_ok.sql", LF_TEXT);
+    write_file(d, "0002_bad.sql", "-- strata:up\nCREATE TABLE b (id int);\nCOMMIT;\n");
+    set = load(d, STRATA_OK);
+    CHECK_INT(strata_migset_count(set), 2);
+    CHECK_INT(strata_migset_problem_count(set), 1);
+    CHECK_INT(set->migs[0].broken, 0);
+    CHECK_INT(set->migs[1].broken, 1);
+    CHECK_INT(strata_migset_check(set, &e), STRATA_PARSE_ERROR);
+    CHECK_INT(e.code, STRATA_PARSE_ERROR);
+    CHECK_INT(e.line, 3);
+    char *bad = path_join(d, "0002_bad.sql");
+    CHECK_STR(e.file, bad);
+    free(bad);
+    CHECK_HAS(e.message, "'COMMIT' statement in a transactional up section");
+    strata_migset_free(set);
+
+    /* a bad file name and a missing up section */
+    write_file(d, "0003-dash.sql", LF_TEXT);
+    set = load(d, STRATA_OK);
+    CHECK_INT(strata_migset_count(set), 2);
+    CHECK_INT(strata_migset_problem_count(set), 2);
+    int saw_name = 0;
+    for (size_t i = 0; i < strata_migset_problem_count(set); i++) {
+        p = strata_migset_problem(set, i);
+        CHECK_INT(p->code, STRATA_PARSE_ERROR);
+        if (strstr(p->detail, "bad migration file name '0003-dash.sql'"))
+            saw_name = 1;
+    }
+    CHECK(saw_name);
+    strata_migset_free(set);
+    tmpdir_free(d);
+
+    d = tmpdir_new();
+    write_file(d, "0001_noup.sql", "-- strata:down\nSELECT 1;\n");
+    set = load(d, STRATA_OK);
+    CHECK_INT(strata_migset_check(set, &e), STRATA_PARSE_ERROR);
+    CHECK_HAS(e.message, "no '-- strata:up' section");
+    CHECK_INT(e.line, 1);
+    strata_migset_free(set);
+    tmpdir_free(d);
+
+    /* problems come in version order, whatever the directory order */
+    d = tmpdir_new();
+    write_file(d, "0003_c.sql", "-- strata:up\nCOMMIT;\n");
+    write_file(d, "0010_j.sql", "-- strata:up\nEND;\n");
+    write_file(d, "0001_a.sql", "-- strata:up\n\nBEGIN;\n");
+    write_file(d, "0002_b.sql", "SELECT 1;\n");
+    write_file(d, "2_dup.sql", LF_TEXT);
+    set = load(d, STRATA_OK);
+    CHECK_INT(strata_migset_count(set), 5);
+    CHECK_INT(strata_migset_problem_count(set), 5);
+    /* same version: by file name, so 0002_b.sql before the duplicate 2_dup.sql */
+    static const char *const pv[] = {"0001", "0002", "2", "0003", "0010"};
+    static const strata_code pc[] = {STRATA_PARSE_ERROR, STRATA_PARSE_ERROR,
+                                     STRATA_DUPLICATE_VERSION, STRATA_PARSE_ERROR, STRATA_PARSE_ERROR};
+    static const int pl[] = {3, 1, 0, 2, 2};
+    for (size_t i = 0; i < 5 && i < strata_migset_problem_count(set); i++) {
+        p = strata_migset_problem(set, i);
+        CHECK_STR(p->version, pv[i]);
+        CHECK_INT(p->code, pc[i]);
+        CHECK_INT(p->line, pl[i]);
+    }
+    CHECK_INT(strata_migset_check(set, &e), STRATA_PARSE_ERROR);
+    CHECK_HAS(e.message, "'BEGIN'");
+    CHECK_INT(e.line, 3);
+    strata_migset_free(set);
+    tmpdir_free(d);
+
+    /* an empty directory is fine */
+    d = tmpdir_new();
+    set = load(d, STRATA_OK);
+    CHECK_INT(strata_migset_count(set), 0);
+    CHECK_INT(strata_migset_check(set, &e), STRATA_OK);
+    strata_migset_free(set);
+
+    /* a missing directory, and a file where the directory should be */
+    char *missing = path_join(d, "missing");
+    strata_migset *out = (strata_migset *)1;
+    CHECK_INT(strata_migset_load(missing, &out, &e), STRATA_DIR_NOT_FOUND);
+    CHECK(out == NULL);
+    CHECK_INT(e.code, STRATA_DIR_NOT_FOUND);
+    CHECK_HAS(e.message, "cannot open migration directory");
+    CHECK_HAS(e.message, missing);
+    CHECK(e.hint[0] != 0);
+    write_file(d, "file", "x");
+    char *file = path_join(d, "file");
+    CHECK_INT(strata_migset_load(file, &out, &e), STRATA_DIR_NOT_FOUND);
+    CHECK_INT(strata_migset_load(missing, &out, NULL), STRATA_DIR_NOT_FOUND);
+    free(file);
+    free(missing);
+    tmpdir_free(d);
+
+    /* NULL-safe accessors */
+    CHECK_INT(strata_migset_count(NULL), 0);
+    CHECK_INT(strata_migset_problem_count(NULL), 0);
+    CHECK(strata_migset_get(NULL, 0) == NULL);
+    CHECK_INT(strata_migset_check(NULL, &e), STRATA_OK);
+    strata_migset_free(NULL);
+}
+
+void test_migset(void)
+{
+    ordering();
+    checksums();
+    problems();
+}

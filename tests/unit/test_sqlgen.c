@@ -1,0 +1,281 @@
+/* test_sqlgen.c -- `strata new` and the SQL rendering of `strata sql`. */
+#include "internal.h"
+#include "sqlgen.h"
+#include "unit.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Path of a new migration's file relative to dir ("" on failure). */
+static void new_mig(const char *file, int line, const char *dir, const char *name, int ts,
+                    char *rel, size_t relsz)
+{
+    char *path = (char *)1;
+    strata_error e;
+    strata_code rc = strata_new_migration(dir, name, ts, &path, &e);
+    unit_check_int(file, line, rc, STRATA_OK, "strata_new_migration", "STRATA_OK");
+    rel[0] = 0;
+    if (rc == STRATA_OK && path) {
+        size_t dl = strlen(dir);
+        unit_check(file, line, !strncmp(path, dir, dl) && path[dl] == '/', "path starts with dir/");
+        snprintf(rel, relsz, "%s", path + dl + 1);
+        free(path);
+    }
+}
+#define NEW_MIG(dir, name, ts, rel) new_mig(__FILE__, __LINE__, dir, name, ts, rel, sizeof(rel))
+
+static int all_digits_n(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (s[i] < '0' || s[i] > '9')
+            return 0;
+    return 1;
+}
+
+static void new_migration(void)
+{
+    char *d = tmpdir_new();
+    char *dir = path_join(d, "db/migrations"); /* created with its parent */
+    char rel[256];
+
+    NEW_MIG(dir, "Add Users Table!", 0, rel);
+    CHECK_STR(rel, "0001_add_users_table.sql");
+    char *p = path_join(dir, rel);
+    char *text = read_text(p);
+    CHECK(text && !strncmp(text, "-- strata:up\n", 13));
+    CHECK_HAS(text, "\n-- strata:down\n");
+    free(text);
+    free(p);
+    NEW_MIG(dir, "  second -- one  ", 0, rel);
+    CHECK_STR(rel, "0002_second_one.sql");
+    NEW_MIG(dir, "CamelCase2Go", 0, rel);
+    CHECK_STR(rel, "0003_camelcase2go.sql");
+
+    /* the template loads cleanly: comment-only sections are no-ops */
+    strata_migset *set = NULL;
+    strata_error e;
+    CHECK_INT(strata_migset_load(dir, &set, &e), STRATA_OK);
+    CHECK_INT(strata_migset_count(set), 3);
+    CHECK_INT(strata_migset_problem_count(set), 0);
+    strata_migset_free(set);
+
+    /* names without letters or digits are refused, nothing is written */
+    char *path = (char *)1;
+    CHECK_INT(strata_new_migration(dir, "", 0, &path, &e), STRATA_USAGE);
+    CHECK(path == NULL);
+    CHECK_INT(strata_new_migration(dir, "!!! ---", 0, &path, &e), STRATA_USAGE);
+    CHECK_INT(strata_new_migration(dir, NULL, 0, &path, &e), STRATA_USAGE);
+    CHECK_INT(e.code, STRATA_USAGE);
+    CHECK_INT(strata_migset_load(dir, &set, &e), STRATA_OK);
+    CHECK_INT(strata_migset_count(set), 3);
+    strata_migset_free(set);
+
+    /* numbering follows the highest version and keeps its width */
+    write_file(dir, "0009_gap.sql", "-- strata:up\n");
+    NEW_MIG(dir, "after gap", 0, rel);
+    CHECK_STR(rel, "0010_after_gap.sql");
+    write_file(dir, "9999_last.sql", "-- strata:up\n");
+    NEW_MIG(dir, "wide", 0, rel);
+    CHECK_STR(rel, "10000_wide.sql");
+
+    /* timestamps on request */
+    char *d2 = path_join(d, "ts");
+    NEW_MIG(d2, "first", 1, rel);
+    CHECK_INT(strlen(rel), 14 + strlen("_first.sql"));
+    CHECK(all_digits_n(rel, 14) && !strcmp(rel + 14, "_first.sql"));
+    CHECK(!strncmp(rel, "20", 2));
+    /* a directory that already uses timestamps keeps using them */
+    char *d3 = path_join(d, "ts2");
+    NEW_MIG(d3, "seed", 0, rel); /* creates the directory */
+    CHECK_STR(rel, "0001_seed.sql");
+    write_file(d3, "20240101000000_old.sql", "-- strata:up\n");
+    NEW_MIG(d3, "next", 0, rel);
+    CHECK_INT(strlen(rel), 14 + strlen("_next.sql"));
+    CHECK(all_digits_n(rel, 14) && !strcmp(rel + 14, "_next.sql"));
+    char v[15];
+    memcpy(v, rel, 14);
+    v[14] = 0;
+    CHECK_INT(version_cmp(v, "20240101000000"), 1);
+    /* a timestamp in the future: the next version is one more */
+    write_file(d3, "29991231235959_future.sql", "-- strata:up\n");
+    NEW_MIG(d3, "later", 0, rel);
+    CHECK_STR(rel, "29991231235960_later.sql");
+
+    free(d3);
+    free(d2);
+    free(dir);
+    tmpdir_free(d);
+}
+
+static const char M1[] = "-- strata:up\nCREATE TABLE a (id int);\n-- strata:down\nDROP TABLE a;\n";
+static const char M2[] = "-- strata:up no-transaction\nCREATE INDEX CONCURRENTLY ia ON a (id);\n"
+                         "-- strata:up dialect=sqlite\nCREATE INDEX ia ON a (id);\n"
+                         "-- strata:down\nDROP INDEX ia;\n";
+static const char M3[] = "-- strata:up\nINSERT INTO a VALUES (1); -- seed\nINSERT INTO a VALUES (2)\n";
+
+static const char PG_TABLE[] =
+    "CREATE TABLE IF NOT EXISTS \"strata_migrations\" (version text PRIMARY KEY, name text NOT "
+    "NULL DEFAULT '', checksum text NOT NULL DEFAULT '', applied_at timestamptz NOT NULL DEFAULT "
+    "now(), duration_ms bigint NOT NULL DEFAULT 0, state text NOT NULL DEFAULT 'applied', error "
+    "text);\n\n";
+
+static void render(void)
+{
+    char *d = tmpdir_new();
+    write_file(d, "0001_create.sql", M1);
+    write_file(d, "0002_index.sql", M2);
+    write_file(d, "0003_seed.sql", M3);
+    strata_migset *set = NULL;
+    strata_error e;
+    CHECK_INT(strata_migset_load(d, &set, &e), STRATA_OK);
+    CHECK_INT(strata_migset_count(set), 3);
+    if (strata_migset_count(set) != 3) {
+        strata_migset_free(set);
+        tmpdir_free(d);
+        return;
+    }
+    const char *sum1 = strata_migset_get(set, 0)->checksum;
+    const char *sum2 = strata_migset_get(set, 1)->checksum;
+    const char *sum3 = strata_migset_get(set, 2)->checksum;
+    char want[8192];
+    char *out = NULL;
+
+    /* base to head on postgres, exactly */
+    CHECK_INT(strata_sql_render(set, "postgres", NULL, NULL, NULL, 0, &out, &e), STRATA_OK);
+    snprintf(want, sizeof(want),
+             "%s"
+             "-- 0001_create (up)\nBEGIN;\nCREATE TABLE a (id int);\n"
+             "INSERT INTO \"strata_migrations\" (version, name, checksum, applied_at, duration_ms, "
+             "state) VALUES ('0001', 'create', '%s', now(), 0, 'applied');\nCOMMIT;\n\n"
+             "-- 0002_index (up, no-transaction)\nCREATE INDEX CONCURRENTLY ia ON a (id);\n"
+             "INSERT INTO \"strata_migrations\" (version, name, checksum, applied_at, duration_ms, "
+             "state) VALUES ('0002', 'index', '%s', now(), 0, 'applied');\n\n"
+             "-- 0003_seed (up)\nBEGIN;\nINSERT INTO a VALUES (1);\nINSERT INTO a VALUES (2);\n"
+             "INSERT INTO \"strata_migrations\" (version, name, checksum, applied_at, duration_ms, "
+             "state) VALUES ('0003', 'seed', '%s', now(), 0, 'applied');\nCOMMIT;\n\n",
+             PG_TABLE, sum1, sum2, sum3);
+    CHECK_STR(out, want);
+    free(out);
+    /* the same with explicit "base" and "head" */
+    CHECK_INT(strata_sql_render(set, NULL, NULL, "base", "head", 0, &out, &e), STRATA_OK);
+    CHECK_STR(out, want);
+    free(out);
+
+    /* a range: from is exclusive, to inclusive; by id or numeric version */
+    CHECK_INT(strata_sql_render(set, "postgres", "app.migs", "1", "0002_index", 0, &out, &e),
+              STRATA_OK);
+    CHECK_HAS(out, "CREATE TABLE IF NOT EXISTS \"app\".\"migs\" (");
+    CHECK_LACKS(out, "0001_create");
+    CHECK_HAS(out, "-- 0002_index (up, no-transaction)\n");
+    CHECK_LACKS(out, "0003_seed");
+    CHECK_LACKS(out, "BEGIN;");
+    CHECK_HAS(out, "INSERT INTO \"app\".\"migs\" (");
+    free(out);
+
+    /* sqlite: the dialect=sqlite section, in a transaction; sqlite's clock */
+    CHECK_INT(strata_sql_render(set, "sqlite", NULL, "0001", "0002", 0, &out, &e), STRATA_OK);
+    CHECK_HAS(out, "applied_at text NOT NULL");
+    CHECK_HAS(out, "-- 0002_index (up)\nBEGIN;\nCREATE INDEX ia ON a (id);\nINSERT INTO");
+    CHECK_HAS(out, "strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), 0, 'applied');\nCOMMIT;\n");
+    CHECK_LACKS(out, "CONCURRENTLY");
+    CHECK_LACKS(out, "now(),");
+    free(out);
+
+    /* down from 0002 to base: newest first, version rows deleted */
+    CHECK_INT(strata_sql_render(set, "postgres", NULL, "0002", "base", 1, &out, &e), STRATA_OK);
+    snprintf(want, sizeof(want),
+             "%s"
+             "-- 0002_index (down)\nBEGIN;\nDROP INDEX ia;\n"
+             "DELETE FROM \"strata_migrations\" WHERE version = '0002';\nCOMMIT;\n\n"
+             "-- 0001_create (down)\nBEGIN;\nDROP TABLE a;\n"
+             "DELETE FROM \"strata_migrations\" WHERE version = '0001';\nCOMMIT;\n\n",
+             PG_TABLE);
+    CHECK_STR(out, want);
+    free(out);
+    CHECK_INT(strata_sql_render(set, "postgres", NULL, "0002", NULL, 1, &out, &e), STRATA_OK);
+    CHECK_STR(out, want);
+    free(out);
+    CHECK_INT(strata_sql_render(set, "postgres", NULL, "0002", "0001", 1, &out, &e), STRATA_OK);
+    CHECK_HAS(out, "-- 0002_index (down)");
+    CHECK_LACKS(out, "-- 0001_create (down)");
+    free(out);
+
+    /* an irreversible migration in the down range */
+    out = (char *)1;
+    CHECK_INT(strata_sql_render(set, "postgres", NULL, NULL, "0001", 1, &out, &e),
+              STRATA_IRREVERSIBLE);
+    CHECK(out == NULL);
+    CHECK_INT(e.code, STRATA_IRREVERSIBLE);
+    CHECK_HAS(e.message, "0003_seed");
+    CHECK_HAS(e.file, "0003_seed.sql");
+    CHECK(e.hint[0] != 0);
+
+    /* unknown targets and dialects */
+    CHECK_INT(strata_sql_render(set, "postgres", NULL, NULL, "0099", 0, &out, &e),
+              STRATA_TARGET_NOT_FOUND);
+    CHECK(out == NULL);
+    CHECK_HAS(e.message, "'0099'");
+    CHECK_INT(strata_sql_render(set, "postgres", NULL, "nope", NULL, 0, &out, &e),
+              STRATA_TARGET_NOT_FOUND);
+    CHECK_HAS(e.message, "'nope'");
+    CHECK_INT(strata_sql_render(set, "mysql", NULL, NULL, NULL, 0, &out, &e), STRATA_USAGE);
+    CHECK_HAS(e.message, "mysql");
+    CHECK(out == NULL);
+    strata_migset_free(set);
+
+    /* no up section for the engine */
+    write_file(d, "0004_pg_only.sql", "-- strata:up dialect=postgres\nSELECT 1;\n-- strata:down\n");
+    CHECK_INT(strata_migset_load(d, &set, &e), STRATA_OK);
+    CHECK_INT(strata_sql_render(set, "sqlite", NULL, "0003", NULL, 0, &out, &e), STRATA_PARSE_ERROR);
+    CHECK_HAS(e.message, "no up section for sqlite");
+    CHECK_INT(strata_sql_render(set, "postgres", NULL, "0003", NULL, 0, &out, &e), STRATA_OK);
+    CHECK_HAS(out, "-- 0004_pg_only (up)\nBEGIN;\nSELECT 1;\nINSERT");
+    free(out);
+    /* down with an empty generic down section: only the bookkeeping */
+    CHECK_INT(strata_sql_render(set, "sqlite", NULL, NULL, "0003", 1, &out, &e), STRATA_OK);
+    CHECK_HAS(out, "-- 0004_pg_only (down)\nBEGIN;\nDELETE FROM");
+    free(out);
+    strata_migset_free(set);
+
+    /* a broken set is refused with its first problem */
+    write_file(d, "4_dup.sql", M1);
+    CHECK_INT(strata_migset_load(d, &set, &e), STRATA_OK);
+    CHECK_INT(strata_sql_render(set, "postgres", NULL, NULL, NULL, 0, &out, &e),
+              STRATA_DUPLICATE_VERSION);
+    CHECK(out == NULL);
+    strata_migset_free(set);
+    tmpdir_free(d);
+
+    /* an empty directory renders only the version table */
+    d = tmpdir_new();
+    CHECK_INT(strata_migset_load(d, &set, &e), STRATA_OK);
+    CHECK_INT(strata_sql_render(set, "postgres", NULL, NULL, NULL, 0, &out, &e), STRATA_OK);
+    CHECK_STR(out, PG_TABLE);
+    free(out);
+    strata_migset_free(set);
+    tmpdir_free(d);
+}
+
+static void statements(void)
+{
+    buf b;
+    buf_init(&b);
+    /* a trailing line comment must not swallow the semicolon */
+    sqlgen_statements(&b, "SELECT 1 -- note\n;\n  SELECT 2 ;\n-- only a comment\n", DIALECT_POSTGRES);
+    CHECK_STR(b.data, "SELECT 1 -- note\n;\nSELECT 2;\n");
+    buf_release(&b);
+    sqlgen_statements(&b, "DO $$ BEGIN PERFORM 1; END $$;\nSELECT '--';", DIALECT_POSTGRES);
+    CHECK_HAS(b.data, "DO $$ BEGIN PERFORM 1; END $$;\n");
+    buf_release(&b);
+    sqlgen_statements(&b, "-- nothing\n", DIALECT_SQLITE);
+    CHECK(b.data == NULL || b.data[0] == 0);
+    buf_release(&b);
+}
+
+void test_sqlgen(void)
+{
+    new_migration();
+    render();
+    statements();
+}
