@@ -6,7 +6,7 @@
  */
 #include "internal.h"
 
-#include <libpq-fe.h>
+#include "pqload.h"
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,7 +24,7 @@ static void pg_notice(void *arg, const PGresult *res)
     pg *p = arg;
     if (!p->on_event)
         return;
-    strata_event ev = {STRATA_EV_NOTICE, 0, PQresultErrorMessage(res), 0};
+    strata_event ev = {STRATA_EV_NOTICE, 0, pq.PQresultErrorMessage(res), 0};
     p->on_event(p->ud, &ev);
 }
 
@@ -33,12 +33,15 @@ static void pg_close(drv *d)
     pg *p = (pg *)d;
     if (!p)
         return;
-    PQfinish(p->c);
+    pq.PQfinish(p->c);
     free(p);
 }
 
 static strata_code pg_open(drv **out, const db_url *u, const strata_config *cfg, strata_error *err)
 {
+    strata_code rc = pq_load(err);
+    if (rc)
+        return rc;
     pg *p = calloc(1, sizeof(*p));
     if (!p)
         return err_set(err, STRATA_NOMEM, "out of memory");
@@ -48,9 +51,9 @@ static strata_code pg_open(drv **out, const db_url *u, const strata_config *cfg,
     /* the URL's own settings override these defaults (they come later) */
     const char *keys[] = {"connect_timeout", "fallback_application_name", "dbname", NULL};
     const char *vals[] = {"10", "strata", u->conninfo, NULL};
-    p->c = PQconnectdbParams(keys, vals, 1);
-    if (!p->c || PQstatus(p->c) != CONNECTION_OK) {
-        const char *m = p->c ? PQerrorMessage(p->c) : "out of memory";
+    p->c = pq.PQconnectdbParams(keys, vals, 1);
+    if (!p->c || pq.PQstatus(p->c) != CONNECTION_OK) {
+        const char *m = p->c ? pq.PQerrorMessage(p->c) : "out of memory";
         char *red = strata_url_redact(u->conninfo);
         err_set(err, STRATA_CONNECT_FAILED, "cannot connect to %s: %s", red ? red : "PostgreSQL", m);
         if (err)
@@ -66,10 +69,10 @@ static strata_code pg_open(drv **out, const db_url *u, const strata_config *cfg,
         pg_close(&p->base);
         return STRATA_CONNECT_FAILED;
     }
-    PQsetNoticeReceiver(p->c, pg_notice, p);
+    pq.PQsetNoticeReceiver(p->c, pg_notice, p);
     if (cfg->readonly) {
-        PGresult *r = PQexec(p->c, "SET default_transaction_read_only = on");
-        PQclear(r);
+        PGresult *r = pq.PQexec(p->c, "SET default_transaction_read_only = on");
+        pq.PQclear(r);
     }
     *out = &p->base;
     return STRATA_OK;
@@ -102,13 +105,13 @@ static int count_lines(const char *s, size_t n)
 static strata_code pg_fail(PGresult *r, PGconn *c, strata_code code, const char *file, int line,
                            const char *stmt, size_t stmtlen, strata_error *err)
 {
-    const char *primary = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
-    const char *detail = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_DETAIL) : NULL;
-    const char *hint = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_HINT) : NULL;
-    const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
-    const char *pos = r ? PQresultErrorField(r, PG_DIAG_STATEMENT_POSITION) : NULL;
+    const char *primary = r ? pq.PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+    const char *detail = r ? pq.PQresultErrorField(r, PG_DIAG_MESSAGE_DETAIL) : NULL;
+    const char *hint = r ? pq.PQresultErrorField(r, PG_DIAG_MESSAGE_HINT) : NULL;
+    const char *state = r ? pq.PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+    const char *pos = r ? pq.PQresultErrorField(r, PG_DIAG_STATEMENT_POSITION) : NULL;
     if (!primary)
-        primary = PQerrorMessage(c);
+        primary = pq.PQerrorMessage(c);
     if (stmt && pos)
         line += count_lines(stmt, char_offset(stmt, stmtlen, atol(pos)));
     char where[1100] = "";
@@ -130,7 +133,7 @@ static strata_code pg_fail(PGresult *r, PGconn *c, strata_code code, const char 
         err_where(err, file, line);
     if (state && !strcmp(state, "55P03"))
         err->code = STRATA_LOCK_TIMEOUT;
-    if (PQstatus(c) == CONNECTION_BAD)
+    if (pq.PQstatus(c) == CONNECTION_BAD)
         err_hint(err, "the connection to the server was lost; the migration's transaction was rolled back");
     return err->code;
 }
@@ -159,24 +162,24 @@ static int run_stmt(void *ud, const sql_stmt *st)
         x->rc = err_set(x->err, STRATA_NOMEM, "out of memory");
         return 1;
     }
-    PGresult *r = PQexec(x->p->c, x->sql.data);
-    ExecStatusType s = PQresultStatus(r);
+    PGresult *r = pq.PQexec(x->p->c, x->sql.data);
+    ExecStatusType s = pq.PQresultStatus(r);
     int line = x->line + st->line - 1;
     if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK && s != PGRES_EMPTY_QUERY) {
         x->rc = pg_fail(r, x->p->c, x->verify ? STRATA_VERIFY_FAILED : STRATA_MIGRATION_FAILED,
                         x->file, line, st->text, st->len, x->err);
-        PQclear(r);
+        pq.PQclear(r);
         return 1;
     }
     if (x->verify && s == PGRES_TUPLES_OK &&
-        (PQntuples(r) == 0 || PQgetisnull(r, 0, 0) || is_false(PQgetvalue(r, 0, 0)))) {
+        (pq.PQntuples(r) == 0 || pq.PQgetisnull(r, 0, 0) || is_false(pq.PQgetvalue(r, 0, 0)))) {
         x->rc = err_set(x->err, STRATA_VERIFY_FAILED, "%s:%d: verify query returned %s", x->file,
-                        line, PQntuples(r) == 0 ? "no rows" : "false");
+                        line, pq.PQntuples(r) == 0 ? "no rows" : "false");
         err_where(x->err, x->file, line);
-        PQclear(r);
+        pq.PQclear(r);
         return 1;
     }
-    PQclear(r);
+    pq.PQclear(r);
     return 0;
 }
 
@@ -205,27 +208,27 @@ static strata_code pg_query(drv *d, const char *sql, int nparams, const char *co
                             row_fn fn, void *ud, strata_error *err)
 {
     pg *p = (pg *)d;
-    PGresult *r = nparams ? PQexecParams(p->c, sql, nparams, NULL, params, NULL, NULL, 0)
-                          : PQexec(p->c, sql);
-    ExecStatusType s = PQresultStatus(r);
+    PGresult *r = nparams ? pq.PQexecParams(p->c, sql, nparams, NULL, params, NULL, NULL, 0)
+                          : pq.PQexec(p->c, sql);
+    ExecStatusType s = pq.PQresultStatus(r);
     if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK) {
         strata_code c = pg_fail(r, p->c, STRATA_DB_ERROR, NULL, 0, NULL, 0, err);
-        PQclear(r);
+        pq.PQclear(r);
         return c;
     }
     if (fn && s == PGRES_TUPLES_OK) {
-        int n = PQnfields(r), rows = PQntuples(r);
+        int n = pq.PQnfields(r), rows = pq.PQntuples(r);
         char *vals[16];
         if (n > 16)
             n = 16;
         for (int i = 0; i < rows; i++) {
             for (int j = 0; j < n; j++)
-                vals[j] = PQgetisnull(r, i, j) ? NULL : PQgetvalue(r, i, j);
+                vals[j] = pq.PQgetisnull(r, i, j) ? NULL : pq.PQgetvalue(r, i, j);
             if (fn(ud, n, vals))
                 break;
         }
     }
-    PQclear(r);
+    pq.PQclear(r);
     return STRATA_OK;
 }
 

@@ -205,19 +205,37 @@ static strata_code ensure_table(strata *db, strata_error *err)
     return rc;
 }
 
+/* Both lists are sorted by version: binary search keeps validation of
+   thousands of migrations O(n log n). */
 static const rec *find_rec(const recs *r, const char *version)
 {
-    for (size_t i = 0; i < r->n; i++)
-        if (version_cmp(r->v[i].version, version) == 0)
-            return &r->v[i];
+    size_t lo = 0, hi = r->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = version_cmp(r->v[mid].version, version);
+        if (c == 0)
+            return &r->v[mid];
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
     return NULL;
 }
 
 static const migration *find_mig(const strata_migset *set, const char *version)
 {
-    for (size_t i = 0; i < set->count; i++)
-        if (version_cmp(set->migs[i].version, version) == 0)
-            return &set->migs[i];
+    size_t lo = 0, hi = set->count;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = version_cmp(set->migs[mid].version, version);
+        if (c == 0)
+            return &set->migs[mid];
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
     return NULL;
 }
 
@@ -670,7 +688,7 @@ static strata_code run(strata *db, const strata_migset *set, const strata_run_op
     strata_result *res = calloc(1, sizeof(*res));
     recs r = {0};
     plan p = {0};
-    int locked = 0, in_tx = 0;
+    int locked = 0, in_tx = 0, have_recs = 0;
     strata_code rc;
     if (!o)
         o = &none;
@@ -683,7 +701,10 @@ static strata_code run(strata *db, const strata_migset *set, const strata_run_op
     planner plan_fn = down ? plan_down : plan_up;
 
     if (o->flags & STRATA_DRY_RUN) {
-        if ((rc = read_recs(db, &r, err)) || (rc = plan_fn(db, set, &r, o, &p, err)))
+        if ((rc = read_recs(db, &r, err)))
+            goto out;
+        have_recs = 1;
+        if ((rc = plan_fn(db, set, &r, o, &p, err)))
             goto out;
         buf b;
         buf_init(&b);
@@ -703,8 +724,10 @@ static strata_code run(strata *db, const strata_migset *set, const strata_run_op
     if ((rc = db->ops->lock(db->d, db->table, db->lock_timeout, err)))
         goto out;
     locked = 1;
-    if ((rc = ensure_table(db, err)) || (rc = read_recs(db, &r, err)) ||
-        (rc = plan_fn(db, set, &r, o, &p, err)))
+    if ((rc = ensure_table(db, err)) || (rc = read_recs(db, &r, err)))
+        goto out;
+    have_recs = 1;
+    if ((rc = plan_fn(db, set, &r, o, &p, err)))
         goto out;
     if ((o->flags & STRATA_SINGLE_TRANSACTION) && p.n) {
         if ((rc = db->ops->begin(db->d, db->lock_timeout, err)))
@@ -736,10 +759,12 @@ out:
         }
         res->count = 0;
     }
-    {
+    if (have_recs && res->count == 0) {
+        /* nothing ran (no-op up, dry run): what was read is still current */
+        res->current = current_of(&r);
+    } else {
         recs now = {0};
         strata_error e2;
-        free(res->current);
         res->current = read_recs(db, &now, &e2) == STRATA_OK ? current_of(&now) : xstrdup("base");
         recs_release(&now);
     }

@@ -4,7 +4,7 @@
 #include "internal.h"
 
 #include <ctype.h>
-#include <libpq-fe.h>
+#include "pqload.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,7 +85,12 @@ strata_code url_parse(const char *url, db_url *out, strata_error *err)
             return err_set(err, STRATA_NOMEM, "out of memory");
         snprintf(out->conninfo, n, "postgresql:%s", rest);
         char *perr = NULL;
-        PQconninfoOption *opts = PQconninfoParse(out->conninfo, &perr);
+        strata_code lrc = pq_load(err);
+        if (lrc) {
+            url_release(out);
+            return lrc;
+        }
+        PQconninfoOption *opts = pq.PQconninfoParse(out->conninfo, &perr);
         if (!opts) {
             char *red = strata_url_redact(url);
             err_set(err, STRATA_URL_INVALID, "invalid PostgreSQL URL '%s': %s", red ? red : "",
@@ -94,11 +99,11 @@ strata_code url_parse(const char *url, db_url *out, strata_error *err)
                 url_scrub(err->message, sizeof(err->message), url);
             err_hint(err, "the form is postgresql://user:password@host:5432/dbname?sslmode=...");
             free(red);
-            PQfreemem(perr);
+            pq.PQfreemem(perr);
             url_release(out);
             return STRATA_URL_INVALID;
         }
-        PQconninfoFree(opts);
+        pq.PQconninfoFree(opts);
         return STRATA_OK;
     }
     out->engine = DIALECT_SQLITE;
