@@ -73,14 +73,14 @@ demo: $(B)/strata
 unit: $(B)/test_unit
 	$(B)/test_unit
 
-test: all asan
+test: all $(B)/test_unit asan
 	$(B)/test_unit
 	build-asan/test_unit
 	STRATA=$(CURDIR)/build-asan/strata APP=$(CURDIR)/build-asan/app_startup tests/cli/run.sh sqlite
 	STRATA=$(CURDIR)/build-asan/strata APP=$(CURDIR)/build-asan/app_startup tests/pg/with_pg.sh tests/cli/run.sh postgres
 
 bench: all
-	bench/run.sh
+	STRATA=$(CURDIR)/$(B)/strata bench/run.sh
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include
