@@ -85,7 +85,8 @@ bench: all
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include
 	install -m 755 $(B)/strata $(DESTDIR)$(PREFIX)/bin/
-	install -m 644 $(B)/libstrata.a include/strata.h $(DESTDIR)$(PREFIX)/lib/
+	install -m 644 $(B)/libstrata.a $(B)/libstrata.so $(DESTDIR)$(PREFIX)/lib/
+	install -m 644 include/strata.h $(DESTDIR)$(PREFIX)/include/
 	install -m 644 $(B)/strata.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
 
 clean:

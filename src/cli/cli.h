@@ -36,14 +36,25 @@ typedef struct cli {
     size_t dry_len;
 } cli;
 
+/* An option of one command only, stored where dst points:
+   CMDOPT_FLAG -> int (set to 1), CMDOPT_STR -> const char *, CMDOPT_NUM -> double.
+   Such options must follow the command name (or use --name=value). */
+enum { CMDOPT_FLAG, CMDOPT_STR, CMDOPT_NUM };
+typedef struct cmdopt {
+    const char *name; /* "--force" */
+    int type;
+    void *dst;
+} cmdopt;
+
 typedef struct command {
     const char *name;
     const char *alias;
     int (*run)(cli *c);
-    unsigned opts;
+    unsigned opts; /* OPT_* bits of the shared options it accepts */
     int min_args, max_args;
     const char *summary;
-    const char *usage; /* full --help text */
+    const char *usage;      /* full --help text */
+    const cmdopt *options;  /* its own options, NULL-name terminated; may be NULL */
 } command;
 
 /* output.c: the only place that prints errors */

@@ -170,6 +170,33 @@ int main(int argc, char **argv)
         const optdef *o = options;
         while (o->name && strcmp(o->name, name) != 0)
             o++;
+        if (!o->name && cmd && cmd->options) {
+            const cmdopt *co = cmd->options;
+            while (co->name && strcmp(co->name, name) != 0)
+                co++;
+            if (co->name) {
+                if (co->type == CMDOPT_FLAG) {
+                    *(int *)co->dst = 1;
+                    continue;
+                }
+                if (!val && i + 1 < argc)
+                    val = argv[++i];
+                if (!val) {
+                    snprintf(badbuf, sizeof(badbuf), "option '%s' needs a value", name);
+                    bad = bad ? bad : badbuf;
+                } else if (co->type == CMDOPT_STR) {
+                    *(const char **)co->dst = val;
+                } else {
+                    char *end;
+                    *(double *)co->dst = strtod(val, &end);
+                    if (*end || end == val) {
+                        snprintf(badbuf, sizeof(badbuf), "option '%s' needs a number, not '%s'", name, val);
+                        bad = bad ? bad : badbuf;
+                    }
+                }
+                continue;
+            }
+        }
         if (!o->name) {
             snprintf(badbuf, sizeof(badbuf), "unknown option '%s'", name);
             bad = bad ? bad : badbuf;
