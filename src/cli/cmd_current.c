@@ -29,4 +29,5 @@ const command cmd_current = {
     "\n"
     "Prints the newest applied version, or 'base' when nothing is applied.\n"
     "Does not read the migration directory.\n",
+    NULL,
 };

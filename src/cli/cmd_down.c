@@ -50,4 +50,5 @@ const command cmd_down = {
     "  --dry-run              connect read-only, print the SQL that would run\n"
     "  --single-transaction   revert all selected migrations in one transaction\n"
     "  --ignore-checksums     revert although the files were modified\n",
+    NULL,
 };

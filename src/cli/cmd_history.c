@@ -41,4 +41,5 @@ const command cmd_history = {
     "\n"
     "Lists the applied migrations in version order with the time each was\n"
     "applied (UTC) and how long it took.\n",
+    NULL,
 };

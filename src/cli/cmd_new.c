@@ -29,4 +29,5 @@ const command cmd_new = {
     "timestamp (20261123120000) with --timestamp or when the directory\n"
     "already uses timestamps. NAME is turned into a lowercase slug.\n"
     "The directory is created when missing.\n",
+    NULL,
 };

@@ -27,4 +27,5 @@ const command cmd_redo = {
     "\n"
     "Reverts the newest applied migration and applies it again (handy while\n"
     "writing a migration). Each step is its own transaction.\n",
+    NULL,
 };

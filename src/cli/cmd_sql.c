@@ -52,4 +52,5 @@ const command cmd_sql = {
     "  --from V      up: start after V (default base); down: start at V (default head)\n"
     "  --to V        up: stop at V (default head); down: stop above V (default base)\n"
     "  --down        render the down direction\n",
+    NULL,
 };

@@ -34,4 +34,5 @@ const command cmd_stamp = {
     "(a version, an id, head) are applied, without running any of their SQL;\n"
     "'base' clears it. For adopting an existing database, and for marking a\n"
     "failed no-transaction migration done after fixing it by hand.\n",
+    NULL,
 };

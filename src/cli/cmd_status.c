@@ -63,4 +63,5 @@ const command cmd_status = {
     "\n"
     "Options:\n"
     "  --exit-code   exit 3 when migrations are pending\n",
+    NULL,
 };

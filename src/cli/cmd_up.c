@@ -31,4 +31,5 @@ const command cmd_up = {
     "  --ignore-missing       run although applied files are missing\n"
     "  --allow-out-of-order   apply older pending migrations too\n"
     "  --retry-failed         run a failed no-transaction migration again\n",
+    NULL,
 };

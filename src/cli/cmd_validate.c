@@ -57,4 +57,5 @@ const command cmd_validate = {
     "errors, duplicate versions, modified applied migrations, missing files,\n"
     "out-of-order pending migrations and failed no-transaction runs.\n"
     "Exits 3 when it finds any. Connects read-only.\n",
+    NULL,
 };
