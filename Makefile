@@ -23,10 +23,10 @@ endif
 B ?= build
 LIB_SRC := $(wildcard src/lib/*.c)
 CLI_SRC := $(wildcard src/cli/*.c)
-UNIT_SRC := $(wildcard tests/unit/*.c)
+UNIT_SRC := $(wildcard tests/unit/*.c) fuzz/fuzz_targets.c
 LIB_OBJ := $(LIB_SRC:src/%.c=$(B)/obj/%.o)
 CLI_OBJ := $(CLI_SRC:src/%.c=$(B)/obj/%.o)
-UNIT_OBJ := $(UNIT_SRC:tests/%.c=$(B)/obj/tests/%.o)
+UNIT_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(UNIT_SRC))
 HDRS := include/strata.h $(wildcard src/lib/*.h) $(wildcard src/cli/*.h)
 
 all: $(B)/strata $(B)/libstrata.a $(B)/libstrata.so $(B)/strata.pc $(B)/app_startup
@@ -35,7 +35,11 @@ $(B)/obj/%.o: src/%.c $(HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
-$(B)/obj/tests/%.o: tests/%.c $(HDRS)
+$(B)/obj/tests/%.o: tests/%.c $(HDRS) fuzz/fuzz_targets.h
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(B)/obj/fuzz/%.o: fuzz/%.c $(HDRS) fuzz/fuzz_targets.h
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
@@ -65,6 +69,27 @@ asan:
 	$(MAKE) B=build-asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 	  LDFLAGS="-fsanitize=address,undefined" build-asan/strata build-asan/test_unit build-asan/app_startup
 
+# Fuzzing (clang, libFuzzer): each target runs FUZZ_SECONDS; new inputs go to
+# build-fuzz/corpus/<target>, crashes to build-fuzz/crash-<target>-*. Copy a
+# crash into fuzz/regressions/<target>/ to make it a regression test.
+FUZZ_TARGETS := migfile sqlsplit url env
+FUZZ_SECONDS ?= 60
+FUZZ_CC ?= clang
+build-fuzz/fuzz_%: fuzz/entry.c fuzz/fuzz_targets.c fuzz/fuzz_targets.h $(LIB_SRC) $(HDRS)
+	@mkdir -p build-fuzz
+	$(FUZZ_CC) -std=c11 -D_GNU_SOURCE -DFUZZ_FN=fuzz_$* -g -O1 -fsanitize=fuzzer,address,undefined \
+	  -Iinclude -Isrc/lib $(PKG_CFLAGS) fuzz/entry.c fuzz/fuzz_targets.c $(LIB_SRC) $(PKG_LIBS) -o $@
+
+fuzz: $(FUZZ_TARGETS:%=build-fuzz/fuzz_%)
+	@for t in $(FUZZ_TARGETS); do \
+	  mkdir -p build-fuzz/corpus/$$t; \
+	  echo "== fuzz $$t for $(FUZZ_SECONDS) s"; \
+	  build-fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 -timeout=10 \
+	    -rss_limit_mb=1024 -artifact_prefix=build-fuzz/crash-$$t- build-fuzz/corpus/$$t fuzz/corpus/$$t \
+	    2>build-fuzz/$$t.log || { tail -40 build-fuzz/$$t.log; exit 1; }; \
+	  grep -E 'stat::number_of_executed_units|stat::peak_rss_mb' build-fuzz/$$t.log; \
+	done
+
 demo: $(B)/strata
 	@rm -f demo.sqlite3
 	$(B)/strata --url sqlite:///demo.sqlite3 --dir examples/pos/migrations up
@@ -90,6 +115,6 @@ install: all
 	install -m 644 $(B)/strata.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
 
 clean:
-	rm -rf build build-asan demo.sqlite3
+	rm -rf build build-asan build-fuzz demo.sqlite3
 
-.PHONY: all asan demo unit test bench install clean
+.PHONY: all asan demo unit test bench install clean fuzz

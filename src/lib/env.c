@@ -42,16 +42,22 @@ static char *parse_value(const char *v)
     return buf_detach(&b);
 }
 
-int env_file_lookup(const char *path, const char *name, char **value)
+int env_text_lookup(const char *text, size_t len, const char *name, char **value)
 {
+    size_t nl = strlen(name), pos = 0;
     *value = NULL;
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return errno == ENOENT ? 0 : -1;
-    char line[8192];
-    size_t nl = strlen(name);
-    while (fgets(line, sizeof(line), f)) {
-        line[strcspn(line, "\r\n")] = 0;
+    while (pos < len) {
+        size_t eol = pos;
+        while (eol < len && text[eol] != '\n')
+            eol++;
+        /* one line, without its CR/LF, as a NUL-terminated copy */
+        size_t n = eol - pos;
+        while (n && text[pos + n - 1] == '\r')
+            n--;
+        char *line = xstrndup(text + pos, n);
+        pos = eol + 1;
+        if (!line)
+            return -1;
         char *p = line;
         while (*p == ' ' || *p == '\t')
             p++;
@@ -59,16 +65,36 @@ int env_file_lookup(const char *path, const char *name, char **value)
             p += 7;
         while (*p == ' ' || *p == '\t')
             p++;
-        if (strncmp(p, name, nl) != 0)
-            continue;
-        p += nl;
-        while (*p == ' ' || *p == '\t')
-            p++;
-        if (*p != '=')
-            continue;
-        free(*value);
-        *value = parse_value(p + 1);
+        if (nl && strncmp(p, name, nl) == 0) {
+            p += nl;
+            while (*p == ' ' || *p == '\t')
+                p++;
+            if (*p == '=') {
+                free(*value);
+                *value = parse_value(p + 1);
+            }
+        }
+        free(line);
     }
-    fclose(f);
     return 0;
+}
+
+int env_file_lookup(const char *path, const char *name, char **value)
+{
+    enum { MAX_ENV_FILE = 1 << 20 };
+    *value = NULL;
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return errno == ENOENT ? 0 : -1;
+    buf b;
+    char chunk[8192];
+    size_t n;
+    buf_init(&b);
+    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0 && b.len < MAX_ENV_FILE)
+        buf_add(&b, chunk, n);
+    int bad = ferror(f) || b.oom;
+    fclose(f);
+    int rc = bad ? -1 : env_text_lookup(b.data ? b.data : "", b.len, name, value);
+    buf_release(&b);
+    return rc;
 }

@@ -115,6 +115,8 @@ void url_release(db_url *u);
 void url_scrub(char *msg, size_t cap, const char *url);
 /* Looks name up in a dotenv file; *value malloc'd or NULL when absent. 0 ok, -1 unreadable */
 int env_file_lookup(const char *path, const char *name, char **value);
+/* The same on text in memory (lines of any length; NULs end a line's value). */
+int env_text_lookup(const char *text, size_t len, const char *name, char **value);
 
 /* ---- drivers */
 typedef struct drv drv;
