@@ -117,25 +117,21 @@ static strata_code pg_fail(PGresult *r, PGconn *c, strata_code code, const char 
     char where[1100] = "";
     if (file)
         snprintf(where, sizeof(where), "%s:%d: ", file, line);
-    err_set(err, code, "%s%s%s%s%s%s%s", where, primary, detail ? " (" : "", detail ? detail : "",
-            detail ? ")" : "", state ? " [SQLSTATE " : "", state ? state : "");
-    if (state) {
-        size_t n = strlen(err->message);
-        if (n + 1 < sizeof(err->message)) {
-            err->message[n] = ']';
-            err->message[n + 1] = 0;
-        }
+    if (state && !strcmp(state, "55P03"))
+        code = STRATA_LOCK_TIMEOUT;
+    err_set(err, code, "%s%s%s%s%s%s%s%s", where, primary, detail ? " (" : "", detail ? detail : "",
+            detail ? ")" : "", state ? " [SQLSTATE " : "", state ? state : "", state ? "]" : "");
+    if (!err)
+        return code;
+    if (state)
         snprintf(err->sqlstate, sizeof(err->sqlstate), "%s", state);
-    }
     if (hint)
         err_hint(err, "%s", hint);
     if (file)
         err_where(err, file, line);
-    if (state && !strcmp(state, "55P03"))
-        err->code = STRATA_LOCK_TIMEOUT;
     if (pq.PQstatus(c) == CONNECTION_BAD)
         err_hint(err, "the connection to the server was lost; the migration's transaction was rolled back");
-    return err->code;
+    return code;
 }
 
 struct run_ctx {

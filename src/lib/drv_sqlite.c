@@ -110,8 +110,15 @@ static strata_code sq_fail(sq *s, strata_code code, const char *sql, const char 
     else
         err_set(err, code, "%s", sqlite3_errmsg(s->db));
     err_where(err, file, file ? l : 0);
-    if ((ext & 0xff) == SQLITE_BUSY)
-        err->code = code = STRATA_LOCK_TIMEOUT;
+    if ((ext & 0xff) == SQLITE_BUSY) {
+        err_set_code(err, STRATA_LOCK_TIMEOUT);
+        err_hint(err, "another process holds the database's write lock; raise --lock-timeout to wait longer");
+        return STRATA_LOCK_TIMEOUT;
+    }
+    if ((ext & 0xff) == SQLITE_READONLY)
+        err_hint(err, "the database file (or its directory, for the journal) is not writable by this user");
+    else if ((ext & 0xff) == SQLITE_FULL)
+        err_hint(err, "the disk or the file size limit is full; nothing of this migration was kept");
     return code;
 }
 

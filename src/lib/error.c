@@ -36,9 +36,14 @@ void strata_error_clear(strata_error *err)
 /* Keep messages on one line: a server message may contain newlines. */
 static void one_line(char *s)
 {
-    for (; *s; s++)
-        if (*s == '\n' || *s == '\r')
-            *s = ' ';
+    char *w = s;
+    for (const char *r = s; *r; r++) {
+        char c = (*r == '\n' || *r == '\r' || *r == '\t') ? ' ' : *r;
+        if (c == ' ' && w > s && w[-1] == ' ')
+            continue; /* collapse runs of blanks */
+        *w++ = c;
+    }
+    *w = 0;
 }
 
 strata_code err_set(strata_error *err, strata_code code, const char *fmt, ...)
@@ -76,4 +81,10 @@ void err_where(strata_error *err, const char *file, int line)
         return;
     snprintf(err->file, sizeof(err->file), "%s", file ? file : "");
     err->line = line;
+}
+
+void err_set_code(strata_error *err, strata_code code)
+{
+    if (err)
+        err->code = code;
 }

@@ -1,0 +1,135 @@
+#!/usr/bin/env bash
+# Fault injection: each fault ends with a clear error, the documented exit
+# code and a database at a consistent version; the same command then succeeds
+# once the fault is gone.
+. "$(dirname "$0")/lib.sh"
+
+D=$WORK/m
+mig "$D" 0001_a.sql <<'SQL'
+-- strata:up
+CREATE TABLE a (id integer PRIMARY KEY, v text);
+-- strata:down
+DROP TABLE a;
+SQL
+
+# as an unprivileged user (root ignores file permissions)
+as_nobody() {
+    setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all "$@"
+}
+can_drop=0
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null && as_nobody true 2>/dev/null; then
+    can_drop=1
+    chmod 755 "$WORK"
+fi
+
+if [ "$ENGINE" = postgres ]; then
+    # the connection killed mid-migration by pg_terminate_backend
+    new_db
+    mig "$D" 0002_slow.sql <<'SQL'
+-- strata:up
+CREATE TABLE b (id integer);
+INSERT INTO b VALUES (1);
+SELECT pg_sleep(5);
+-- strata:down
+DROP TABLE b;
+SQL
+    st --dir "$D" up 0001
+    "$STRATA" --url "$URL" --dir "$D" up >"$WORK/t.out" 2>"$WORK/t.err" &
+    pid=$!
+    for _ in $(seq 1 50); do
+        sleep 0.1
+        n=$(q "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'strata' AND query LIKE '%pg_sleep%' AND state = 'active'")
+        [ "$n" = 1 ] && break
+    done
+    killed=$(q "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = 'strata' AND datname = current_database()")
+    eq "$killed" "1" "one strata backend terminated"
+    wait "$pid"
+    RC=$?
+    ERR=$(cat "$WORK/t.err")
+    expect_rc 1 "terminated connection"
+    contains "$ERR" "MIGRATION_FAILED" "failure code"
+    contains "$ERR" "0002_slow.sql:4" "names the statement that was running"
+    contains "$ERR" "terminating connection due to administrator command" "the server's message"
+    contains "$ERR" "connection to the server was lost" "a hint that says what happened"
+    eq "$(table_exists b)" "0" "terminated migration rolled back"
+    st --dir "$D" current
+    eq "$OUT" "0001" "still at the previous version"
+    sed -i 's/pg_sleep(5)/pg_sleep(0)/' "$D/0002_slow.sql"
+    st --dir "$D" up
+    expect_rc 0 "up once the fault is gone"
+    rm "$D/0002_slow.sql"
+else
+    # a database file that is not writable
+    if [ "$can_drop" = 1 ]; then
+        new_db
+        st --dir "$D" up
+        mig "$D" 0002_b.sql <<'SQL'
+-- strata:up
+CREATE TABLE b (id integer);
+-- strata:down
+DROP TABLE b;
+SQL
+        chmod 644 "$DBFILE"
+        chmod 755 "$D" && chmod 644 "$D"/*.sql
+        as_nobody "$STRATA" --url "$URL" --dir "$D" up >"$WORK/t.out" 2>"$WORK/t.err"
+        RC=$?
+        ERR=$(cat "$WORK/t.err")
+        expect_rc 1 "read-only database file"
+        contains "$ERR" "readonly database" "says the file is read-only"
+        contains "$ERR" "hint:" "with a hint"
+        as_nobody "$STRATA" --url "$URL" --dir "$D" status >"$WORK/t.out" 2>"$WORK/t.err"
+        eq "$?" "0" "status works on a read-only file"
+        st --dir "$D" current
+        eq "$OUT" "0001" "unchanged"
+        st --dir "$D" up
+        expect_rc 0 "up once writable"
+        rm "$D/0002_b.sql"
+        st --dir "$D" down
+    fi
+
+    # disk full while writing the SQLite file (RLIMIT_FSIZE; SIGXFSZ ignored)
+    new_db
+    st --dir "$D" up
+    mig "$D" 0002_big.sql <<'SQL'
+-- strata:up
+CREATE TABLE big (id integer PRIMARY KEY, v text);
+WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 20000)
+INSERT INTO big SELECT x, hex(randomblob(64)) FROM c;
+-- strata:down
+DROP TABLE big;
+SQL
+    size=$(stat -c %s "$DBFILE")
+    (trap '' XFSZ; ulimit -f $((size / 1024 + 200)); exec "$STRATA" --url "$URL" --dir "$D" up) >"$WORK/t.out" 2>"$WORK/t.err"
+    RC=$?
+    ERR=$(cat "$WORK/t.err")
+    expect_rc 1 "disk full"
+    contains "$ERR" "MIGRATION_FAILED" "failure code"
+    contains "$ERR" "0002_big.sql:3" "names the statement"
+    st --dir "$D" current
+    eq "$OUT" "0001" "still at the previous version after disk full"
+    eq "$(table_exists big)" "0" "nothing of the failed migration"
+    eq "$(sqlite3 "$DBFILE" 'PRAGMA integrity_check')" "ok" "the file is intact"
+    st --dir "$D" up
+    expect_rc 0 "up once there is room"
+    rm "$D/0002_big.sql"
+fi
+
+# a migrations directory that cannot be read
+if [ "$can_drop" = 1 ]; then
+    new_db
+    [ "$ENGINE" = sqlite ] && chmod 666 "$DBFILE" 2>/dev/null
+    chmod 700 "$D"
+    as_nobody "$STRATA" --url "$URL" --dir "$D" up >"$WORK/t.out" 2>"$WORK/t.err"
+    RC=$?
+    ERR=$(cat "$WORK/t.err")
+    expect_rc 1 "unreadable migrations directory"
+    contains "$ERR" "IO_ERROR" "code"
+    contains "$ERR" "Permission denied" "says why"
+    chmod 755 "$D"
+    st --dir "$D" up
+    expect_rc 0 "up once readable"
+fi
+
+# a database locked by another writer is in test_concurrency.sh (LOCK_TIMEOUT),
+# a file that is not a database in test_errors.sh (CONNECT_FAILED).
+finish
