@@ -75,6 +75,8 @@ asan:
 FUZZ_TARGETS := migfile sqlsplit url env
 FUZZ_SECONDS ?= 60
 FUZZ_CC ?= clang
+# the sample migrations seed the SQL targets too (also replayed by test_fuzz.c)
+FUZZ_SQL_SEEDS := examples/pos/migrations examples/payments/migrations
 build-fuzz/fuzz_%: fuzz/entry.c fuzz/fuzz_targets.c fuzz/fuzz_targets.h $(LIB_SRC) $(HDRS)
 	@mkdir -p build-fuzz
 	$(FUZZ_CC) -std=c11 -D_GNU_SOURCE -DFUZZ_FN=fuzz_$* -g -O1 -fsanitize=fuzzer,address,undefined \
@@ -84,8 +86,10 @@ fuzz: $(FUZZ_TARGETS:%=build-fuzz/fuzz_%)
 	@for t in $(FUZZ_TARGETS); do \
 	  mkdir -p build-fuzz/corpus/$$t; \
 	  echo "== fuzz $$t for $(FUZZ_SECONDS) s"; \
+	  seeds=fuzz/corpus/$$t; \
+	  case $$t in migfile|sqlsplit) seeds="$$seeds $(FUZZ_SQL_SEEDS)";; esac; \
 	  build-fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 -timeout=10 \
-	    -rss_limit_mb=1024 -artifact_prefix=build-fuzz/crash-$$t- build-fuzz/corpus/$$t fuzz/corpus/$$t \
+	    -rss_limit_mb=1024 -artifact_prefix=build-fuzz/crash-$$t- build-fuzz/corpus/$$t $$seeds \
 	    2>build-fuzz/$$t.log || { tail -40 build-fuzz/$$t.log; exit 1; }; \
 	  grep -E 'stat::number_of_executed_units|stat::peak_rss_mb' build-fuzz/$$t.log; \
 	done
