@@ -323,6 +323,42 @@ STRATA_API strata_code strata_validate(strata *db, const strata_migset *set,
                                        strata_problems **out, strata_error *err);
 STRATA_API void strata_problems_free(strata_problems *p);
 
+/* ------------------------------------------------------ scratch databases */
+
+/*
+ * Creates an empty throwaway database. base_url NULL or a SQLite URL: a new
+ * temporary SQLite file (the file the URL names is not touched). A PostgreSQL
+ * URL: CREATE DATABASE strata_scratch_<pid>_<n> on that server, connecting
+ * to the URL's database only to issue it. *out (malloc'd) is the new URL.
+ */
+STRATA_API strata_code strata_scratch_create(const char *base_url, char **out, strata_error *err);
+/* Removes a database made by strata_scratch_create with the same base_url. */
+STRATA_API strata_code strata_scratch_drop(const char *base_url, const char *scratch_url,
+                                           strata_error *err);
+
+/* ---------------------------------------------------------- migration tests */
+
+typedef struct strata_test_case {
+    char *file;
+    int ok;            /* 1 passed, 0 failed */
+    int steps;         /* steps run on this engine */
+    int expectations;  /* expect sections checked */
+    char *message;     /* why it failed (file:line: ...), NULL when ok */
+    int line;          /* line of the failure, 0 when unknown */
+    long duration_ms;
+} strata_test_case;
+
+/*
+ * Runs one test file (format: docs/testing.md) on a fresh scratch database
+ * made from server_url (see strata_scratch_create), dropped afterwards.
+ * Returns STRATA_OK when the test ran, passed or failed (see tc->ok); an
+ * error when it could not run (bad test file, no scratch database). tc is
+ * filled either way; release it with strata_test_case_release.
+ */
+STRATA_API strata_code strata_test_file(const char *server_url, const strata_migset *set,
+                                        const char *path, strata_test_case *tc, strata_error *err);
+STRATA_API void strata_test_case_release(strata_test_case *tc);
+
 /*
  * Application startup in one call: opens url, loads dir, upgrades to head
  * under the lock (a no-op when up to date; replicas starting together apply

@@ -72,6 +72,6 @@ void print_result(cli *c, const strata_result *r, int dry_run);
 void print_status_entry(const cli *c, const strata_status_entry *e, int show_state);
 
 extern const command cmd_new, cmd_up, cmd_down, cmd_redo, cmd_status, cmd_current, cmd_history,
-    cmd_validate, cmd_stamp, cmd_sql;
+    cmd_validate, cmd_stamp, cmd_sql, cmd_test;
 
 #endif

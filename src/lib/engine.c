@@ -15,15 +15,6 @@
 #include <string.h>
 #include <time.h>
 
-struct strata {
-    drv *d;
-    const drv_ops *ops;
-    char *table;
-    double lock_timeout;
-    int readonly;
-    strata_event_fn on_event;
-    void *ud;
-};
 
 typedef struct rec {
     char *version, *name, *checksum, *applied_at, *state, *error;

@@ -150,6 +150,18 @@ struct drv {
     const drv_ops *ops;
 };
 
+/* The database handle (engine.c); other modules of the library use its
+   driver directly (testrun.c runs test SQL through d). */
+struct strata {
+    drv *d;
+    const drv_ops *ops;
+    char *table;
+    double lock_timeout;
+    int readonly;
+    strata_event_fn on_event;
+    void *ud;
+};
+
 extern const drv_ops drv_sqlite_ops;
 extern const drv_ops drv_postgres_ops;
 

@@ -1,0 +1,156 @@
+/* cmd_test.c -- strata test [FILE...]: migration tests on scratch databases */
+#include "cli.h"
+
+#include <dirent.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The .sql files of DIR/tests, sorted; *n set. NULL with n 0 when there are none. */
+static char **list_tests(const char *dir, size_t *n)
+{
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/tests", dir);
+    DIR *d = opendir(path);
+    char **v = NULL;
+    *n = 0;
+    if (!d)
+        return NULL;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        size_t l = strlen(de->d_name);
+        if (de->d_name[0] == '.' || l < 5 || strcmp(de->d_name + l - 4, ".sql") != 0)
+            continue;
+        char **nv = realloc(v, (*n + 1) * sizeof(*nv));
+        if (!nv)
+            break;
+        v = nv;
+        size_t pl = strlen(path) + l + 2;
+        if (!(v[*n] = malloc(pl)))
+            break;
+        snprintf(v[*n], pl, "%s/%s", path, de->d_name);
+        (*n)++;
+    }
+    closedir(d);
+    if (*n)
+        qsort(v, *n, sizeof(*v), by_name);
+    return v;
+}
+
+static int run(cli *c)
+{
+    strata_migset *set = NULL;
+    strata_error err = {0};
+    char *url = NULL, **files = NULL;
+    size_t nfiles = 0, failed = 0, ran = 0;
+    int rc = 0, interrupted = 0;
+    strata_url_opts uo = {c->url, c->url_env, c->env_file, c->require_url};
+    strata_url_source src;
+    if (strata_migset_load(cli_dir(c), &set, &err) || strata_url_resolve(&uo, &url, &src, &err))
+        goto out;
+    /* a SQLite URL (or none) means a temporary SQLite file; a PostgreSQL URL
+       names the server where scratch databases are created */
+    const char *engine = strata_url_engine(url);
+    const char *server = engine && !strcmp(engine, "postgres") ? url : NULL;
+    if (c->nargs) {
+        files = calloc((size_t)c->nargs, sizeof(*files));
+        for (int i = 0; files && i < c->nargs; i++)
+            files[nfiles++] = strdup(c->args[i]);
+    } else {
+        files = list_tests(cli_dir(c), &nfiles);
+    }
+    if (!nfiles) {
+        snprintf(err.message, sizeof(err.message), "no test files in '%s/tests'", cli_dir(c));
+        snprintf(err.hint, sizeof(err.hint), "write DIR/tests/NAME.sql (see 'strata test --help')");
+        err.code = STRATA_USAGE;
+        goto out;
+    }
+    /* Ctrl-C waits for the current file, whose scratch database is dropped */
+    sigset_t block, old, pending;
+    sigemptyset(&block);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGTERM);
+    sigaddset(&block, SIGHUP);
+    sigprocmask(SIG_BLOCK, &block, &old);
+    if (c->json)
+        printf("{\"tests\": [");
+    for (size_t i = 0; i < nfiles && !interrupted; i++) {
+        strata_test_case tc;
+        strata_code r = strata_test_file(server, set, files[i], &tc, &err);
+        if (r) {
+            strata_test_case_release(&tc);
+            break;
+        }
+        ran++;
+        failed += !tc.ok;
+        if (c->json) {
+            printf("%s{\"file\": ", i ? ", " : "");
+            json_str(stdout, tc.file);
+            printf(", \"ok\": %s, \"steps\": %d, \"expectations\": %d, \"duration_ms\": %ld, \"message\": ",
+                   tc.ok ? "true" : "false", tc.steps, tc.expectations, tc.duration_ms);
+            json_str(stdout, tc.message);
+            printf("}");
+        } else if (!c->quiet || !tc.ok) {
+            printf("%s%s%s %s", color(c, tc.ok ? "\033[32m" : "\033[31m"), tc.ok ? "ok  " : "FAIL",
+                   color(c, "\033[0m"), tc.file);
+            if (tc.ok)
+                printf(" (%d steps, %d expectations, %ld ms)\n", tc.steps, tc.expectations, tc.duration_ms);
+            else
+                printf("\n     %s\n", tc.message ? tc.message : "failed");
+        }
+        fflush(stdout);
+        strata_test_case_release(&tc);
+        sigpending(&pending);
+        interrupted = sigismember(&pending, SIGINT) || sigismember(&pending, SIGTERM) ||
+                      sigismember(&pending, SIGHUP);
+    }
+    if (c->json)
+        printf("], \"ok\": %s, \"passed\": %zu, \"failed\": %zu}\n",
+               failed || err.code || interrupted ? "false" : "true", ran - failed, failed);
+    else if (!c->quiet && !err.code)
+        printf("%zu passed, %zu failed%s\n", ran - failed, failed, interrupted ? " (interrupted)" : "");
+    rc = failed ? 1 : 0;
+    if (interrupted) {
+        rc = 130;
+        signal(SIGINT, SIG_IGN);
+        signal(SIGTERM, SIG_IGN);
+        signal(SIGHUP, SIG_IGN);
+    }
+    sigprocmask(SIG_SETMASK, &old, NULL);
+out:
+    if (err.code)
+        rc = out_error(c, &err);
+    for (size_t i = 0; i < nfiles; i++)
+        free(files[i]);
+    free(files);
+    free(url);
+    strata_migset_free(set);
+    return rc;
+}
+
+const command cmd_test = {
+    "test", NULL, run, 0, 0, 64, "run migration tests on scratch databases",
+    "usage: strata test [FILE...]\n"
+    "\n"
+    "Runs the migration tests in DIR/tests/*.sql (or the files given), each on\n"
+    "its own fresh scratch database that is dropped afterwards: a temporary\n"
+    "SQLite file, or, when the URL is PostgreSQL, a new database created on\n"
+    "that server (the database the URL names is never changed).\n"
+    "\n"
+    "A test file is a list of steps (docs/testing.md):\n"
+    "  -- strata:at VERSION     migrate to VERSION, then run the SQL below\n"
+    "  -- strata:up [TARGET]    upgrade (default head), then the SQL below\n"
+    "  -- strata:down [TARGET]  downgrade (default one step), then the SQL below\n"
+    "  -- strata:run            run the SQL below\n"
+    "  -- strata:expect         each query below must return true\n"
+    "Each marker takes dialect=postgres|sqlite.\n"
+    "\n"
+    "Exit 0 when every test passes, 1 when one fails, 2 for a bad test file.\n"
+    "Ctrl-C stops after the current file (its scratch database is dropped).\n",
+    NULL,
+};

@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# strata test: migration tests on scratch databases (docs/testing.md).
+. "$(dirname "$0")/lib.sh"
+
+SRC=$(cd "$(dirname "$0")/../.." && pwd)/examples/studying_light/migrations
+D=$WORK/m
+cp -r "$SRC" "$D"
+export TMPDIR=$WORK/tmp
+mkdir -p "$TMPDIR"
+new_db
+# the database the URL names is never touched
+q "CREATE TABLE precious (v text)" >/dev/null
+q "INSERT INTO precious VALUES ('keep me')" >/dev/null
+
+scratch_left() {
+    if [ "$ENGINE" = postgres ]; then
+        psql -X -A -t -d postgres -c "SELECT count(*) FROM pg_database WHERE datname LIKE 'strata_scratch_%'"
+    else
+        find "$TMPDIR" -name 'strata-scratch-*' | wc -l
+    fi
+}
+
+st --dir "$D" test
+expect_rc 0 "the backfill test passes"
+contains "$OUT" "ok   $D/tests/0014_backfill_requested_at.sql" "one line per test"
+contains "$OUT" "1 passed, 0 failed" "summary"
+eq "$(scratch_left)" "0" "scratch database removed after success"
+eq "$(q 'SELECT v FROM precious')" "keep me" "the URL's database is untouched"
+eq "$(table_exists users)" "0" "no migration ran on the URL's database"
+
+st --dir "$D" test --json
+expect_rc 0 "json"
+eq "$(json_get "$OUT" '(j["ok"], j["passed"], j["tests"][0]["expectations"])')" "(True, 1, 3)" "json report"
+
+# a failing expectation: exit 1, file:line of the query
+cat >"$D/tests/broken_backfill.sql" <<'SQL'
+-- strata:at 0013
+INSERT INTO users (id, email, password_hash) VALUES (2, 's@example.com', 'x');
+INSERT INTO password_reset_requests (id, user_id, created_at) VALUES (10, 2, '2026-01-02 03:04:05');
+-- strata:up
+-- strata:expect
+SELECT requested_at IS NULL FROM password_reset_requests WHERE id = 10;
+SQL
+st --dir "$D" test
+expect_rc 1 "a failing test"
+contains "$OUT" "FAIL $D/tests/broken_backfill.sql" "names the failing file"
+contains "$OUT" "broken_backfill.sql:6: verify query returned false" "file:line of the expectation"
+contains "$OUT" "1 passed, 1 failed" "summary counts"
+eq "$(scratch_left)" "0" "scratch database removed after a failure"
+
+# one file only
+st --dir "$D" test "$D/tests/0014_backfill_requested_at.sql"
+expect_rc 0 "a single file"
+
+# a migration that fails inside a test is a test failure
+cat >"$D/tests/bad_target.sql" <<'SQL'
+-- strata:at 0099
+SQL
+st --dir "$D" test "$D/tests/bad_target.sql"
+expect_rc 1 "unknown version in a test"
+contains "$OUT" "no migration '0099'" "says which version"
+
+# malformed test file: exit 2
+printf -- '-- strata:frobnicate\nSELECT 1;\n' >"$WORK/bad.sql"
+st --dir "$D" test "$WORK/bad.sql"
+expect_rc 2 "malformed test file"
+contains "$ERR" "bad.sql:1: unknown test marker 'strata:frobnicate'" "names file and line"
+
+# no tests at all
+mkdir -p "$WORK/empty"
+st --dir "$WORK/empty" test
+expect_rc 2 "no test files"
+
+# Ctrl-C in the middle: the scratch database is still dropped
+if [ "$ENGINE" = postgres ]; then
+    printf -- '-- strata:at 0001\n-- strata:run\nSELECT pg_sleep(2);\n' >"$D/tests/slow.sql"
+else
+    printf -- '-- strata:at 0001\n-- strata:run\nWITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 3000000) SELECT count(*) FROM c;\n' >"$D/tests/slow.sql"
+fi
+"$STRATA" --url "$URL" --dir "$D" test "$D/tests/slow.sql" "$D/tests/0014_backfill_requested_at.sql" >"$WORK/int.out" 2>&1 &
+pid=$!
+sleep 0.5
+kill -INT "$pid"
+wait "$pid"
+rc=$?
+eq "$rc" "130" "interrupted run exits 130"
+contains "$(cat "$WORK/int.out")" "(interrupted)" "says it was interrupted"
+eq "$(scratch_left)" "0" "scratch database removed after Ctrl-C"
+finish
