@@ -13,8 +13,9 @@ static int run(cli *c)
     if (!dialect) {
         /* the engine of the URL, without connecting */
         strata_url_opts uo = {c->url, c->url_env, c->env_file, 0};
+        strata_error ignore;
         char *url = NULL;
-        if (strata_url_resolve(&uo, &url, NULL, &err) == STRATA_OK)
+        if (strata_url_resolve(&uo, &url, NULL, &ignore) == STRATA_OK)
             dialect = strata_url_engine(url);
         free(url);
         if (!dialect)
