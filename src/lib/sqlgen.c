@@ -70,6 +70,15 @@ void sqlgen_step(buf *b, const migration *m, int dialect, const char *table, int
         buf_adds(b, "BEGIN;\n");
     if (s)
         sqlgen_statements(b, s->sql, dialect);
+    const section *v = down ? NULL : mig_section(m, SEC_VERIFY, dialect);
+    if (v) {
+        /* strata checks that each query returns true; run by hand, read them */
+        int tx = !s || !s->notx;
+        buf_adds(b, tx ? "SAVEPOINT strata_verify;\n" : "BEGIN; -- verify\n");
+        sqlgen_statements(b, v->sql, dialect);
+        buf_adds(b, tx ? "ROLLBACK TO SAVEPOINT strata_verify;\nRELEASE SAVEPOINT strata_verify;\n"
+                       : "ROLLBACK;\n");
+    }
     if (down) {
         buf_adds(b, "DELETE FROM ");
         buf_add_ident(b, table);
