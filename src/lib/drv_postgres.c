@@ -259,7 +259,8 @@ static strata_code pg_lock(drv *d, const char *key, double timeout, strata_error
         p->on_event(p->ud, &ev);
     }
     if (timeout > 0) {
-        snprintf(sql, sizeof(sql), "SET lock_timeout = %ld", (long)(timeout * 1000.0 + 0.5));
+        double ms = timeout * 1000.0 + 0.5;
+        snprintf(sql, sizeof(sql), "SET lock_timeout = %ld", ms > 2147483647.0 ? 2147483647L : (long)ms);
         if ((rc = pg_query(d, sql, 0, NULL, NULL, NULL, err)))
             return rc;
         rc = pg_query(d, "SELECT pg_advisory_lock($1::bigint)", 1, params, NULL, NULL, err);
