@@ -413,7 +413,7 @@ static int parse_directive(lint *L, const char *c, size_t n, int line, rulemask 
         return 0;
     i += tl;
     *mask = 0;
-    int any = 0;
+    int any = 0; /* names seen, known or not */
     while (i < n) {
         while (i < n && (isspace((unsigned char)c[i]) || c[i] == ','))
             i++;
@@ -425,15 +425,15 @@ static int parse_directive(lint *L, const char *c, size_t n, int line, rulemask 
         if (i == w)
             break;
         int r = rule_index(c + w, i - w);
+        any = 1;
         if (r < 0) {
             file_finding(L, R_BAD_IGNORE, line, "unknown rule '%.*s' in lint-ignore", (int)(i - w), c + w);
         } else {
             *mask |= 1ULL << r;
-            any = 1;
         }
     }
-    if (!any && !*mask)
-        file_finding(L, R_BAD_IGNORE, line, "lint-ignore names no known rule");
+    if (!any)
+        file_finding(L, R_BAD_IGNORE, line, "lint-ignore names no rule");
     return 1;
 }
 
@@ -1178,14 +1178,19 @@ static int lfind_cmp(const void *a, const void *b)
    section checked for both engines yields, and moves them into the report. */
 static void publish(lint *L, strata_lint_report *rep)
 {
+    size_t kept = 0;
     if (L->nfound > 1)
         qsort(L->found, L->nfound, sizeof(lfind), lfind_cmp);
     for (size_t i = 0; i < L->nfound; i++) {
+        if (kept > 0 && lfind_cmp(&L->found[i], &L->found[kept - 1]) == 0) {
+            free(L->found[i].msg);
+            continue;
+        }
+        L->found[kept++] = L->found[i];
+    }
+    L->nfound = kept;
+    for (size_t i = 0; i < L->nfound && !L->oom; i++) {
         lfind *f = &L->found[i];
-        if (i > 0 && lfind_cmp(f, f - 1) == 0)
-            continue;
-        if (L->oom)
-            continue;
         strata_lint_finding *nf = realloc(rep->findings, (rep->count + 1) * sizeof(*nf));
         if (!nf) {
             L->oom = 1;
