@@ -320,6 +320,7 @@ typedef struct lfind {
 /* A lint-ignore comment in a section: where it is and what it silences. */
 typedef struct directive {
     size_t off;
+    int line; /* in the section */
     rulemask mask;
 } directive;
 
@@ -464,6 +465,7 @@ static void scan_directives(lint *L, const char *sql, int dialect, int first_lin
             L->capdirs = cap;
         }
         L->dirs[L->ndirs].off = (size_t)(tok.text - sql);
+        L->dirs[L->ndirs].line = tok.line;
         L->dirs[L->ndirs].mask = mask;
         L->ndirs++;
     }
@@ -656,17 +658,22 @@ static void check_reindex(lint *L)
     size_t i = 1;
     if (L->sec->notx || L->es->dialect != DIALECT_POSTGRES)
         return;
-    if (is_punct(L, i, '(')) {
+    int conc = 0;
+    if (is_punct(L, i, '(')) { /* (CONCURRENTLY, VERBOSE, ...) since PostgreSQL 14 */
         int depth = 0;
         for (; i < L->n; i++) {
             if (is_punct(L, i, '('))
                 depth++;
             else if (is_punct(L, i, ')') && --depth == 0)
                 break;
+            else if (is_word(L, i, "CONCURRENTLY") && !is_word(L, i + 1, "FALSE") &&
+                     !is_word(L, i + 1, "OFF") && !(i + 1 < L->n && L->t[i + 1].kind == SQLTOK_NUMBER &&
+                                                    L->t[i + 1].text[0] == '0'))
+                conc = 1;
         }
         i++;
     }
-    if (is_word(L, i + 1, "CONCURRENTLY"))
+    if (conc || is_word(L, i + 1, "CONCURRENTLY"))
         finding(L, R_CONCURRENTLY_IN_TX, "REINDEX CONCURRENTLY cannot run inside a transaction block");
     else if (is_word(L, i, "SCHEMA") || is_word(L, i, "DATABASE") || is_word(L, i, "SYSTEM"))
         finding(L, R_CANNOT_RUN_IN_TX, "REINDEX %.*s cannot run inside a transaction",
@@ -744,8 +751,8 @@ static void check_add_column(lint *L, const char *table, size_t i, size_t end)
             size_t as = find_word(L, k, end, "AS");
             if (is_word(L, as + 1, "IDENTITY"))
                 identity = 1;
-            else if (!has_words(L, as, end, "VIRTUAL", NULL))
-                stored = 1; /* STORED, the only kind before PostgreSQL 18 */
+            else if (has_words(L, as, end, "STORED", NULL))
+                stored = 1; /* VIRTUAL is the default of SQLite and PostgreSQL 18 */
         } else if (is_word(L, k, "DEFAULT") && !has_default) {
             has_default = 1;
             d0 = k + 1;
@@ -762,13 +769,10 @@ static void check_add_column(lint *L, const char *table, size_t i, size_t end)
         }
     }
     int default_null = has_default && d1 == d0 + 1 && is_word(L, d0, "NULL");
-    const char *volatile_fn = NULL;
-    for (size_t k = d0; k < d1; k++)
-        if (in_list(L, k, volatile_fns) && is_punct(L, k + 1, '(')) {
-            volatile_fn = L->t[k].text;
-            d0 = k; /* for the length below */
-            break;
-        }
+    const sql_token *volatile_fn = NULL;
+    for (size_t k = d0; k < d1 && !volatile_fn; k++)
+        if (in_list(L, k, volatile_fns) && is_punct(L, k + 1, '('))
+            volatile_fn = &L->t[k];
 
     /* PostgreSQL */
     if (old) {
@@ -781,7 +785,7 @@ static void check_add_column(lint *L, const char *table, size_t i, size_t end)
             finding(L, R_VOLATILE_DEFAULT,
                     "adding column '%s' to '%s' with the volatile default %.*s() rewrites the "
                     "whole table under an ACCESS EXCLUSIVE lock",
-                    col, table, (int)L->t[d0].len, volatile_fn);
+                    col, table, (int)volatile_fn->len, volatile_fn->text);
         else if (serial || identity)
             finding(L, R_VOLATILE_DEFAULT,
                     "adding %s column '%s' to '%s' fills every row from a sequence: the whole table "
@@ -1117,14 +1121,31 @@ static void check_statement(lint *L)
     }
 }
 
+/* 1 when directive d follows the end of a statement (at end, on end_line)
+   with nothing but its semicolon and blanks in between. */
+static int trailing(const char *sql, size_t end, const directive *d, int end_line)
+{
+    if (d->line != end_line)
+        return 0;
+    for (size_t k = end; k < d->off; k++)
+        if (sql[k] != ';' && sql[k] != ' ' && sql[k] != '\t' && sql[k] != '\r')
+            return 0;
+    return 1;
+}
+
 static int on_statement(void *ud, const sql_stmt *st)
 {
     lint *L = ud;
     const char *sql = L->sec->sql;
     size_t end = (size_t)(st->text - sql) + st->len;
-    /* a lint-ignore applies to the statement it precedes (or sits in) */
+    /* a lint-ignore applies to the statement it precedes or sits in, or to
+       the one that ends on its line ("DROP TABLE t; -- strata:lint-ignore ...") */
+    int end_line = st->line;
+    for (size_t k = 0; k < st->len; k++)
+        end_line += st->text[k] == '\n';
     L->stmt_mask = 0;
-    while (L->nextdir < L->ndirs && L->dirs[L->nextdir].off < end)
+    while (L->nextdir < L->ndirs &&
+           (L->dirs[L->nextdir].off < end || trailing(sql, end, &L->dirs[L->nextdir], end_line)))
         L->stmt_mask |= L->dirs[L->nextdir++].mask;
     L->line = L->sec->line + st->line - 1;
 

@@ -167,6 +167,8 @@ static void transaction_rules(void)
     EXPECT_PG("CREATE TABLE t (a int);\nCREATE INDEX CONCURRENTLY ix ON t (a);", "concurrently-in-transaction@3");
     EXPECT_PG("REINDEX TABLE CONCURRENTLY orders;", "concurrently-in-transaction@2");
     EXPECT_PG("REINDEX (VERBOSE) INDEX CONCURRENTLY ix;", "concurrently-in-transaction@2");
+    EXPECT_PG("REINDEX (CONCURRENTLY, VERBOSE) TABLE orders;", "concurrently-in-transaction@2");
+    EXPECT_PG("REINDEX (CONCURRENTLY false) TABLE orders;", "");
     EXPECT_PG("REINDEX TABLE orders;", "");
     EXPECT_PG("ALTER TABLE m DETACH PARTITION m1 CONCURRENTLY;", "concurrently-in-transaction@2");
     /* down sections fail too */
@@ -379,6 +381,8 @@ static void sqlite_rules(void)
     EXPECT_SQLITE("ALTER TABLE t ADD COLUMN c int GENERATED ALWAYS AS (a + 1) STORED;", "sqlite-add-column@2");
     EXPECT_SQLITE("ALTER TABLE t ADD COLUMN c int AS (a + 1);", "");
     EXPECT_SQLITE("ALTER TABLE t ADD COLUMN c int GENERATED ALWAYS AS (a + 1) VIRTUAL;", "");
+    EXPECT_SQLITE("ALTER TABLE t ADD COLUMN c int GENERATED ALWAYS AS (a + 1);", "");
+    EXPECT_SQLITE("ALTER TABLE t ADD COLUMN c int DEFAULT (random());", "sqlite-add-column@2");
     EXPECT_SQLITE("ALTER TABLE t ADD COLUMN c int NOT NULL;", "sqlite-add-column@2");
     EXPECT_SQLITE("ALTER TABLE t ADD COLUMN c int NOT NULL DEFAULT NULL;", "sqlite-add-column@2");
     EXPECT_SQLITE("ALTER TABLE t ADD COLUMN c int NOT NULL DEFAULT 0;", "");
@@ -488,6 +492,12 @@ static void ignores(void)
               "index-not-concurrent@5");
     /* another rule's name does not silence */
     EXPECT_PG("-- strata:lint-ignore drop-column\nDROP TABLE t;", "drop-table@3");
+    /* at the end of the statement's last line it applies to that statement */
+    EXPECT_PG("DROP TABLE a; -- strata:lint-ignore drop-table\nDROP TABLE b;", "drop-table@3");
+    EXPECT_PG("DROP TABLE a\n  CASCADE; -- strata:lint-ignore drop-table\nDROP TABLE b;", "drop-table@4");
+    EXPECT_PG("DROP TABLE a; DROP TABLE b; -- strata:lint-ignore drop-table", "drop-table@2");
+    EXPECT_PG("DROP TABLE a; DROP TABLE b; -- strata:lint-ignore drop-table\nDROP TABLE c;",
+              "drop-table@2 drop-table@3");
     /* after the last statement it silences nothing */
     EXPECT_PG("DROP TABLE t;\n-- strata:lint-ignore drop-table", "drop-table@2");
     /* in the file header it applies to every section of the file */
