@@ -137,6 +137,60 @@ for r in $(json_get "$OUT" '" ".join(x["rule"] for x in j["rules"])'); do
     grep -q "^### \`$r\`" "$ROOT/docs/lint.md" || fail "docs/lint.md does not document $r"
 done
 
+# every rule's examples in docs/lint.md: "Fires" fires it, "Fixed" is clean
+# (both linted with the rule's engines only)
+python3 - "$ROOT/docs/lint.md" "$WORK/doc" <<'PY'
+import os, re, sys
+rule = label = None
+blocks = {}
+lines = open(sys.argv[1]).read().split("\n")
+i = 0
+while i < len(lines):
+    l = lines[i]
+    m = re.match(r"^### `([a-z-]+)`", l)
+    if m:
+        rule, label = m.group(1), None
+    elif l.startswith("Fires") or l.startswith("Fixed"):
+        label = l[:5].lower()
+    elif l.startswith("```sql") and rule and label and (rule, label) not in blocks:
+        j = i + 1
+        while lines[j] != "```":
+            j += 1
+        blocks[(rule, label)] = lines[i + 1:j]
+        i = j
+    i += 1
+for (rule, label), body in blocks.items():
+    d = os.path.join(sys.argv[2], rule, label)
+    os.makedirs(d)
+    name, text = "0001_example.sql", []
+    for l in body + ["-- file: END"]:
+        if l.startswith("-- file: "):
+            open(os.path.join(d, name), "w").write("\n".join(text) + "\n")
+            name, text = l[9:], []
+        else:
+            text.append(l)
+PY
+raw lint --list-rules --json
+RULES_JSON=$OUT
+for r in $(json_get "$RULES_JSON" '" ".join(x["rule"] for x in j["rules"])'); do
+    dialect=$(json_get "$RULES_JSON" '[x["dialects"] for x in j["rules"] if x["rule"] == "'"$r"'"][0]')
+    opt=()
+    case "$dialect" in postgres | sqlite) opt=(--dialect "$dialect") ;; esac
+    for label in fires fixed; do
+        if [ ! -d "$WORK/doc/$r/$label" ]; then
+            fail "docs/lint.md: no '$label' example for $r"
+            continue
+        fi
+        raw --dir "$WORK/doc/$r/$label" lint "${opt[@]}" --json
+        rules=$(json_get "$OUT" '[f["rule"] for f in j["findings"]]')
+        if [ $label = fires ]; then
+            contains "$rules" "'$r'" "docs/lint.md: the example that fires $r"
+        else
+            eq "$rules" "[]" "docs/lint.md: the fixed example of $r"
+        fi
+    done
+done
+
 # ---------------------------------------------------------------- the samples
 
 for s in pos payments; do
