@@ -336,6 +336,7 @@ typedef struct lint {
     engine_state *es;
     const section *sec;
     int kind;
+    int lexd;        /* how its text is lexed (DIALECT_POSTGRES or _SQLITE) */
     strset created;  /* tables created earlier in this section */
     strset notvalid; /* constraints added NOT VALID earlier in this section */
     directive *dirs;
@@ -711,6 +712,27 @@ static int column_keyword(const lint *L, size_t i)
     return in_list(L, i, kws);
 }
 
+/* 1 when SQLite's ADD COLUMN calls the DEFAULT at [a, b) non-constant: it
+   takes a literal, a signed number or a bare word, also in parentheses, but
+   not CURRENT_TIME/DATE/TIMESTAMP nor any other expression ((1 + 1), (f())). */
+static int sqlite_nonconstant(const lint *L, size_t a, size_t b)
+{
+    if (!is_punct(L, a, '('))
+        return is_word(L, a, "CURRENT_TIMESTAMP") || is_word(L, a, "CURRENT_DATE") ||
+               is_word(L, a, "CURRENT_TIME");
+    while (b > a + 1 && is_punct(L, a, '(') && is_punct(L, b - 1, ')')) {
+        a++;
+        b--;
+    }
+    if (b == a + 1)
+        return !(L->t[a].kind == SQLTOK_NUMBER || L->t[a].kind == SQLTOK_STRING || is_word(L, a, "NULL") ||
+                 is_word(L, a, "TRUE") || is_word(L, a, "FALSE"));
+    if (b == a + 2)
+        return !(((is_punct(L, a, '-') || is_punct(L, a, '+')) && L->t[a + 1].kind == SQLTOK_NUMBER) ||
+                 ((is_word(L, a, "X") || is_word(L, a, "x")) && L->t[a + 1].kind == SQLTOK_STRING));
+    return 1;
+}
+
 /* ADD [COLUMN] [IF NOT EXISTS] name type constraints..., tokens [i, end). */
 static void check_add_column(lint *L, const char *table, size_t i, size_t end)
 {
@@ -814,9 +836,7 @@ static void check_add_column(lint *L, const char *table, size_t i, size_t end)
                 "SQLite cannot add NOT NULL column '%s' to '%s' without a non-NULL default when "
                 "the table has rows",
                 col, table);
-    if (old && has_default &&
-        (is_punct(L, d0, '(') || is_word(L, d0, "CURRENT_TIMESTAMP") || is_word(L, d0, "CURRENT_DATE") ||
-         is_word(L, d0, "CURRENT_TIME")))
+    if (old && has_default && sqlite_nonconstant(L, d0, d1))
         finding(L, R_SQLITE_ADD_COLUMN,
                 "SQLite cannot add column '%s' to '%s' with a non-constant default when the "
                 "table has rows",
@@ -1163,7 +1183,7 @@ static int on_statement(void *ud, const sql_stmt *st)
             L->t = t;
             L->capt = cap;
         }
-        if (sql_token_next(st->text, st->len, &pos, &line, L->es->dialect, 0, &L->t[L->n]) == SQLTOK_END)
+        if (sql_token_next(st->text, st->len, &pos, &line, L->lexd, 0, &L->t[L->n]) == SQLTOK_END)
             break;
         L->n++;
     }
@@ -1176,11 +1196,14 @@ static void check_section(lint *L, engine_state *es, const section *sec, int kin
     L->es = es;
     L->sec = sec;
     L->kind = kind;
+    /* a generic section is read as the parser reads it (PostgreSQL lexing:
+       $$ bodies, nested comments), for both engines' rules */
+    L->lexd = sec->dialect == DIALECT_SQLITE ? DIALECT_SQLITE : DIALECT_POSTGRES;
     set_clear(&L->created);
     set_clear(&L->notvalid);
-    scan_directives(L, sec->sql, es->dialect, sec->line, 0);
+    scan_directives(L, sec->sql, L->lexd, sec->line, 0);
     if (!L->oom)
-        sql_split(sec->sql, strlen(sec->sql), es->dialect, on_statement, L);
+        sql_split(sec->sql, strlen(sec->sql), L->lexd, on_statement, L);
 }
 
 /* ------------------------------------------------------------ the report */

@@ -389,6 +389,12 @@ static void sqlite_rules(void)
     EXPECT_SQLITE("ALTER TABLE t ADD COLUMN c text DEFAULT CURRENT_TIMESTAMP;", "sqlite-add-column@2");
     EXPECT_SQLITE("ALTER TABLE t ADD COLUMN c int DEFAULT (1 + 1);", "sqlite-add-column@2");
     EXPECT_SQLITE("ALTER TABLE t ADD COLUMN c int DEFAULT -1 CHECK (c < 0);", "");
+    EXPECT_SQLITE("ALTER TABLE t ADD COLUMN c int DEFAULT (0);\nALTER TABLE t ADD COLUMN d text DEFAULT (('x'));\n"
+                  "ALTER TABLE t ADD COLUMN e int DEFAULT (-1) NOT NULL;\nALTER TABLE t ADD COLUMN f blob DEFAULT X'00';\n"
+                  "ALTER TABLE t ADD COLUMN g int NOT NULL DEFAULT TRUE;\nALTER TABLE t ADD COLUMN h text DEFAULT abc;",
+                  "");
+    EXPECT_SQLITE("ALTER TABLE t ADD COLUMN c text DEFAULT (CURRENT_TIMESTAMP);", "sqlite-add-column@2");
+    EXPECT_SQLITE("ALTER TABLE t ADD COLUMN c int DEFAULT (abs(-1)) NOT NULL;", "sqlite-add-column@2");
     EXPECT_SQLITE("ALTER TABLE t ADD c text COLLATE NOCASE;", "");
     /* an empty table (created in the same section) takes NOT NULL and non-constant defaults */
     EXPECT_SQLITE("CREATE TABLE t (a int);\nALTER TABLE t ADD COLUMN c int NOT NULL;\n"
@@ -450,10 +456,19 @@ static void not_code(void)
 {
     EXPECT(NULL, UP("INSERT INTO notes VALUES ('DROP TABLE users; ALTER TABLE t DROP COLUMN c');"), "");
     EXPECT(NULL, UP("-- DROP TABLE users;\n/* ALTER TABLE t DROP COLUMN c;\n VACUUM; */\nSELECT 1;"), "");
-    /* block comments nest on PostgreSQL only: on SQLite this VACUUM is code */
-    EXPECT("postgres", UP("/* ALTER TABLE t DROP COLUMN c; /* nested */ VACUUM; */\nSELECT 1;"), "");
-    EXPECT("sqlite", UP("/* ALTER TABLE t DROP COLUMN c; /* nested */ VACUUM; */\nSELECT 1;"),
+    /* a generic section is read as the parser reads it: nested comments,
+       $$ bodies, for both engines */
+    EXPECT(NULL, UP("/* ALTER TABLE t DROP COLUMN c; /* nested */ VACUUM; */\nSELECT 1;"), "");
+    EXPECT(NULL, UP("DO $$ BEGIN ALTER TABLE t ALTER COLUMN a TYPE int; VACUUM; END $$;"), "");
+    /* a SQLite section as SQLite reads it: comments do not nest, so this VACUUM is code */
+    EXPECT("sqlite",
+           "-- strata:up dialect=sqlite\n/* ALTER TABLE t DROP COLUMN c; /* nested */ VACUUM; */\nSELECT 1;\n"
+           "-- strata:down dialect=sqlite\n",
            "cannot-run-in-transaction@2");
+    EXPECT("sqlite",
+           "-- strata:up dialect=sqlite\nCREATE TABLE [my table] (a int);\nALTER TABLE `my table` ADD COLUMN b int UNIQUE;\n"
+           "-- strata:down dialect=sqlite\n",
+           "sqlite-add-column@3");
     EXPECT("postgres",
            UP("DO $$\nBEGIN\n  ALTER TABLE t DROP COLUMN c;\n  EXECUTE 'CREATE INDEX i ON t (a)';\nEND\n$$;"), "");
     EXPECT("postgres",
