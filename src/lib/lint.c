@@ -889,7 +889,7 @@ static void check_add_constraint(lint *L, const char *table, const char *name, s
 {
     int old = existing(L, table);
     int not_valid = has_words(L, i, end, "NOT", "VALID");
-    finding(L, R_SQLITE_ALTER_CONSTRAINT, "SQLite cannot add a constraint to existing table '%s'", table);
+    finding(L, R_SQLITE_ALTER_CONSTRAINT, "SQLite cannot add a constraint to table '%s' once it exists", table);
     if (not_valid && name[0] && !L->sec->notx && set_add(&L->notvalid, name) < 0)
         L->oom = 1;
     if (is_word(L, i, "PRIMARY") || is_word(L, i, "UNIQUE")) {
