@@ -181,6 +181,67 @@ STRATA_API strata_code strata_sql_render(const strata_migset *set, const char *d
                                          const char *table, const char *from, const char *to,
                                          int down, char **out, strata_error *err);
 
+/* ------------------------------------------------------------------ lint */
+
+/*
+ * Static checks of migration files, without a database (docs/lint.md lists
+ * every rule). A section is checked with the PostgreSQL rules when it runs on
+ * PostgreSQL (generic or dialect=postgres) and with the SQLite rules when it
+ * runs on SQLite; up sections get every rule, down sections only the rules
+ * about statements that fail. "-- strata:lint-ignore RULE[,RULE...]" silences
+ * rules for the next statement, or for the whole file when it stands before
+ * the first marker.
+ */
+typedef enum strata_lint_severity {
+    STRATA_LINT_WARNING = 1, /* worth a look; does not fail `strata lint` */
+    STRATA_LINT_ERROR = 2    /* fails, breaks the running app, or locks a table */
+} strata_lint_severity;
+
+/* One rule of the catalogue; static storage, never freed. */
+typedef struct strata_lint_rule {
+    const char *id;       /* stable kebab-case id: "index-not-concurrent" */
+    strata_lint_severity severity;
+    const char *dialects; /* "postgres", "sqlite" or "postgres,sqlite" */
+    const char *summary;  /* one line: what it catches and why it matters */
+    const char *hint;     /* the safer alternative */
+} strata_lint_rule;
+
+typedef struct strata_lint_finding {
+    const char *rule;     /* rule id (static storage) */
+    strata_lint_severity severity;
+    const char *file;     /* path of the migration file */
+    int line;             /* 1-based: the statement's first line, or the
+                             section marker for missing-down */
+    const char *version;  /* "0012" */
+    const char *message;  /* one line naming the table or column */
+    const char *hint;     /* the safer alternative (static storage) */
+} strata_lint_finding;
+
+typedef struct strata_lint_report {
+    size_t count;
+    strata_lint_finding *findings; /* in version order, then by line */
+    size_t errors, warnings;       /* counts by severity */
+} strata_lint_report;
+
+/*
+ * Lints every migration of set. dialect: "postgres" or "sqlite" to apply
+ * only that engine's rules, NULL for both (an unknown name is a USAGE
+ * error). Migrations with parse problems are skipped: call
+ * strata_migset_check first to report those. *out (count 0 when clean) is
+ * freed with strata_lint_report_free; its strings live as long as it does.
+ * Fails only with USAGE or NOMEM.
+ */
+STRATA_API strata_code strata_lint(const strata_migset *set, const char *dialect,
+                                   strata_lint_report **out, strata_error *err);
+STRATA_API void strata_lint_report_free(strata_lint_report *r);
+/* "error" or "warning". */
+STRATA_API const char *strata_lint_severity_name(strata_lint_severity s);
+/* The rule catalogue, in documentation order; get returns NULL past the end. */
+STRATA_API size_t strata_lint_rule_count(void);
+STRATA_API const strata_lint_rule *strata_lint_rule_get(size_t i);
+/* The rule with that id, or NULL. */
+STRATA_API const strata_lint_rule *strata_lint_rule_find(const char *id);
+
 /* -------------------------------------------------------------- database */
 
 typedef struct strata strata;

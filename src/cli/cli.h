@@ -16,7 +16,8 @@ enum {
     OPT_RETRY = 1 << 3,
     OPT_EXIT_CODE = 1 << 4,
     OPT_TIMESTAMP = 1 << 5,
-    OPT_SQL = 1 << 6 /* --dialect --from --to --down */
+    OPT_SQL = 1 << 6, /* --dialect --from --to --down */
+    OPT_DIALECT = 1 << 7 /* --dialect alone (lint) */
 };
 
 typedef struct cli {
@@ -72,6 +73,6 @@ void print_result(cli *c, const strata_result *r, int dry_run);
 void print_status_entry(const cli *c, const strata_status_entry *e, int show_state);
 
 extern const command cmd_new, cmd_up, cmd_down, cmd_redo, cmd_status, cmd_current, cmd_history,
-    cmd_validate, cmd_stamp, cmd_sql, cmd_test;
+    cmd_validate, cmd_stamp, cmd_sql, cmd_test, cmd_lint;
 
 #endif

@@ -13,7 +13,8 @@
 
 static const command *commands[] = {&cmd_new,     &cmd_up,      &cmd_down,     &cmd_redo,
                                     &cmd_status,  &cmd_current, &cmd_history,  &cmd_validate,
-                                    &cmd_stamp,   &cmd_sql,     &cmd_test,     NULL};
+                                    &cmd_stamp,   &cmd_sql,     &cmd_test,     &cmd_lint,
+                                    NULL};
 
 static const char global_help[] =
     "usage: strata [global options] COMMAND [options] [args]\n"
@@ -104,7 +105,7 @@ static const optdef options[] = {
     {"--retry-failed", T_FLAG, F(retry_failed), OPT_RETRY},
     {"--exit-code", T_FLAG, F(exit_code), OPT_EXIT_CODE},
     {"--timestamp", T_FLAG, F(timestamp), OPT_TIMESTAMP},
-    {"--dialect", T_STR, F(dialect), OPT_SQL},
+    {"--dialect", T_STR, F(dialect), OPT_SQL | OPT_DIALECT},
     {"--from", T_STR, F(from), OPT_SQL},
     {"--to", T_STR, F(to), OPT_SQL},
     {"--down", T_FLAG, F(down), OPT_SQL},

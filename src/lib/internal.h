@@ -68,6 +68,32 @@ int sql_split(const char *sql, size_t len, int dialect, sql_stmt_fn fn, void *ud
 /* 1 when the statement is a top-level transaction control statement. */
 int sql_is_txn_control(const sql_stmt *st);
 
+/* Tokens of one statement, for the linter: the same lexing as sql_split, so
+   keywords inside strings, comments and dollar-quoted bodies are never words. */
+enum {
+    SQLTOK_END = 0,
+    SQLTOK_WORD,    /* keyword or unquoted identifier */
+    SQLTOK_QUOTED,  /* "ident" (and SQLite `ident`, [ident]) */
+    SQLTOK_STRING,  /* '...', E'...', $tag$...$tag$ */
+    SQLTOK_NUMBER,
+    SQLTOK_PARAM,   /* $1, ?, :name, @name */
+    SQLTOK_PUNCT,   /* one character, or "::" */
+    SQLTOK_COMMENT  /* -- ... or a block comment; only when asked for */
+};
+typedef struct sql_token {
+    int kind;
+    const char *text; /* the token as written (quotes included) */
+    size_t len;
+    int line;         /* 1-based line, counted by the caller's *line */
+} sql_token;
+/*
+ * Reads the next token of s (len bytes) at *pos, skipping blanks and, unless
+ * comments is set, comments; advances *pos past it and counts newlines into
+ * *line. Returns the token's kind, SQLTOK_END at the end of the text.
+ */
+int sql_token_next(const char *s, size_t len, size_t *pos, int *line, int dialect, int comments,
+                   sql_token *tok);
+
 /* ---- migfile.c */
 enum { SEC_UP = 0, SEC_DOWN = 1, SEC_VERIFY = 2 };
 
@@ -85,6 +111,7 @@ typedef struct migration {
     section *secs;
     int nsecs;
     int broken; /* has a parse problem; never run */
+    char *header; /* the text before the first marker (comments), or NULL */
 } migration;
 
 struct strata_migset {

@@ -231,6 +231,8 @@ int mig_parse(migration *m, const char *text, size_t len, strata_migset *set)
             migset_add_problem(set, STRATA_PARSE_ERROR, m->version, file, sql_line,          \
                                "SQL before the first '-- strata:up' marker in '%s'", file); \
             ok = 0;                                                                          \
+        } else if (!m->header) { /* for lint-ignore comments */                              \
+            m->header = xstrndup(text, (end));                                               \
         }                                                                                    \
     } while (0)
 
@@ -364,6 +366,7 @@ static void mig_release(migration *m)
     for (int i = 0; i < m->nsecs; i++)
         free(m->secs[i].sql);
     free(m->secs);
+    free(m->header);
 }
 
 static int mig_cmp(const void *a, const void *b)

@@ -55,6 +55,129 @@ static int word_is(const char *w, size_t n, const char *kw)
     return strlen(kw) == n && strncasecmp(w, kw, n) == 0;
 }
 
+/* The end of a dollar quote opened at s[i] ('$'), or 0 when s[i] does not open
+   one ($1 is a parameter, a$b an identifier). */
+static size_t dollar_quote_end(const char *s, size_t i, size_t len, int *line)
+{
+    size_t j = i + 1;
+    if (j >= len || !(ident_start((unsigned char)s[j]) || s[j] == '$'))
+        return 0;
+    while (j < len && s[j] != '$' && ident_char((unsigned char)s[j]))
+        j++;
+    if (j >= len || s[j] != '$')
+        return 0;
+    size_t taglen = j - i + 1, k = j + 1;
+    while (k < len) {
+        if (s[k] == '$' && k + taglen <= len && memcmp(s + k, s + i, taglen) == 0)
+            return k + taglen;
+        if (s[k] == '\n')
+            (*line)++;
+        k++;
+    }
+    return len;
+}
+
+int sql_token_next(const char *s, size_t len, size_t *pos, int *line, int dialect, int comments,
+                   sql_token *tok)
+{
+    size_t i = *pos;
+    for (;;) {
+        while (i < len && isspace((unsigned char)s[i])) {
+            if (s[i] == '\n')
+                (*line)++;
+            i++;
+        }
+        if (i >= len) {
+            *pos = len;
+            memset(tok, 0, sizeof(*tok));
+            tok->text = s + len;
+            tok->line = *line;
+            return SQLTOK_END;
+        }
+        size_t start = i;
+        int start_line = *line;
+        if (s[i] == '-' && i + 1 < len && s[i + 1] == '-') {
+            while (i < len && s[i] != '\n')
+                i++;
+        } else if (s[i] == '/' && i + 1 < len && s[i + 1] == '*') {
+            int nest = 1;
+            i += 2;
+            while (i < len && nest) {
+                if (s[i] == '\n')
+                    (*line)++;
+                if (s[i] == '*' && i + 1 < len && s[i + 1] == '/') {
+                    nest--;
+                    i += 2;
+                } else if (dialect != DIALECT_SQLITE && s[i] == '/' && i + 1 < len && s[i + 1] == '*') {
+                    nest++;
+                    i += 2;
+                } else {
+                    i++;
+                }
+            }
+        } else {
+            break;
+        }
+        if (comments) {
+            *pos = i;
+            tok->kind = SQLTOK_COMMENT;
+            tok->text = s + start;
+            tok->len = i - start;
+            tok->line = start_line;
+            return SQLTOK_COMMENT;
+        }
+    }
+
+    size_t start = i;
+    unsigned char c = (unsigned char)s[i];
+    int kind;
+    tok->line = *line;
+    if (c == '\'') {
+        i = skip_quoted(s, i, len, '\'', 0, line);
+        kind = SQLTOK_STRING;
+    } else if (c == '"' || (dialect == DIALECT_SQLITE && c == '`')) {
+        i = skip_quoted(s, i, len, (char)c, 0, line);
+        kind = SQLTOK_QUOTED;
+    } else if (dialect == DIALECT_SQLITE && c == '[') {
+        i = skip_quoted(s, i, len, ']', 0, line);
+        kind = SQLTOK_QUOTED;
+    } else if (c == '$' && dialect != DIALECT_SQLITE && (i = dollar_quote_end(s, start, len, line)) != 0) {
+        kind = SQLTOK_STRING;
+    } else if (c == '$' || c == '?' || ((c == ':' || c == '@') && dialect == DIALECT_SQLITE)) {
+        i = start + 1;
+        while (i < len && ident_char((unsigned char)s[i]))
+            i++;
+        kind = SQLTOK_PARAM;
+    } else if (ident_start(c)) {
+        size_t j = i;
+        while (j < len && ident_char((unsigned char)s[j]))
+            j++;
+        if (j - i == 1 && (c == 'E' || c == 'e') && j < len && s[j] == '\'' &&
+            dialect != DIALECT_SQLITE) {
+            i = skip_quoted(s, j, len, '\'', 1, line);
+            kind = SQLTOK_STRING;
+        } else {
+            i = j;
+            kind = SQLTOK_WORD;
+        }
+    } else if (isdigit(c) || (c == '.' && i + 1 < len && isdigit((unsigned char)s[i + 1]))) {
+        while (i < len && (isalnum((unsigned char)s[i]) || s[i] == '.' || s[i] == '_' ||
+                           ((s[i] == '+' || s[i] == '-') && (s[i - 1] == 'e' || s[i - 1] == 'E'))))
+            i++;
+        kind = SQLTOK_NUMBER;
+    } else {
+        i++;
+        if (c == ':' && i < len && s[i] == ':')
+            i++;
+        kind = SQLTOK_PUNCT;
+    }
+    *pos = i;
+    tok->kind = kind;
+    tok->text = s + start;
+    tok->len = i - start;
+    return kind;
+}
+
 int sql_split(const char *s, size_t len, int dialect, sql_stmt_fn fn, void *ud)
 {
     size_t i = 0, start = 0;

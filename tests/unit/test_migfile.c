@@ -25,6 +25,7 @@ static void release(parsed *p)
     for (int i = 0; i < p->m.nsecs; i++)
         free(p->m.secs[i].sql);
     free(p->m.secs);
+    free(p->m.header);
     for (size_t i = 0; i < p->set.nproblems; i++) {
         free((char *)p->set.problems[i].version);
         free((char *)p->set.problems[i].detail);

@@ -51,5 +51,6 @@ void test_env(void);
 void test_sqlgen(void);
 void test_buf(void);
 void test_fuzz(void);
+void test_lint(void);
 
 #endif

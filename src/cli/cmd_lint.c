@@ -1,0 +1,136 @@
+/* cmd_lint.c -- strata lint: static checks of the migration files */
+#include "cli.h"
+
+static int strict, list_rules;
+
+static const cmdopt options[] = {
+    {"--strict", CMDOPT_FLAG, &strict},
+    {"--list-rules", CMDOPT_FLAG, &list_rules},
+    {NULL, 0, NULL},
+};
+
+static void print_rules(const cli *c)
+{
+    size_t n = strata_lint_rule_count();
+    if (c->json)
+        printf("{\"rules\": [");
+    for (size_t i = 0; i < n; i++) {
+        const strata_lint_rule *r = strata_lint_rule_get(i);
+        if (c->json) {
+            printf("%s{\"rule\": ", i ? ", " : "");
+            json_str(stdout, r->id);
+            printf(", \"severity\": ");
+            json_str(stdout, strata_lint_severity_name(r->severity));
+            printf(", \"dialects\": ");
+            json_str(stdout, r->dialects);
+            printf(", \"summary\": ");
+            json_str(stdout, r->summary);
+            printf(", \"hint\": ");
+            json_str(stdout, r->hint);
+            printf("}");
+        } else {
+            printf("%-30s %-8s %-16s %s\n", r->id, strata_lint_severity_name(r->severity),
+                   r->dialects, r->summary);
+            if (c->verbose)
+                printf("%-30s hint: %s\n", "", r->hint);
+        }
+    }
+    if (c->json)
+        printf("]}\n");
+}
+
+static void print_json(const strata_lint_report *r, int ok)
+{
+    printf("{\"ok\": %s, \"errors\": %zu, \"warnings\": %zu, \"findings\": [", ok ? "true" : "false",
+           r->errors, r->warnings);
+    for (size_t i = 0; i < r->count; i++) {
+        const strata_lint_finding *f = &r->findings[i];
+        printf("%s{\"rule\": ", i ? ", " : "");
+        json_str(stdout, f->rule);
+        printf(", \"severity\": ");
+        json_str(stdout, strata_lint_severity_name(f->severity));
+        printf(", \"file\": ");
+        json_str(stdout, f->file);
+        printf(", \"line\": %d, \"version\": ", f->line);
+        json_str(stdout, f->version);
+        printf(", \"message\": ");
+        json_str(stdout, f->message);
+        printf(", \"hint\": ");
+        json_str(stdout, f->hint);
+        printf("}");
+    }
+    printf("]}\n");
+}
+
+static void print_human(const cli *c, const strata_lint_report *r, size_t nmig)
+{
+    for (size_t i = 0; i < r->count; i++) {
+        const strata_lint_finding *f = &r->findings[i];
+        int err = f->severity == STRATA_LINT_ERROR;
+        printf("%s:%d: %s%s%s: [%s] %s\n", f->file, f->line, color(c, err ? "\033[1;31m" : "\033[1;33m"),
+               strata_lint_severity_name(f->severity), color(c, "\033[0m"), f->rule, f->message);
+        printf("  hint: %s\n", f->hint);
+    }
+    if (c->quiet)
+        return;
+    if (!r->count)
+        printf("ok: %zu migration%s, no findings\n", nmig, nmig == 1 ? "" : "s");
+    else
+        printf("%zu error%s, %zu warning%s in %zu migration%s\n", r->errors, r->errors == 1 ? "" : "s",
+               r->warnings, r->warnings == 1 ? "" : "s", nmig, nmig == 1 ? "" : "s");
+}
+
+static int run(cli *c)
+{
+    strata_migset *set = NULL;
+    strata_lint_report *r = NULL;
+    strata_error err = {0};
+    int rc = 0;
+    if (list_rules) {
+        print_rules(c);
+        return 0;
+    }
+    if (strata_migset_load(cli_dir(c), &set, &err) == STRATA_OK &&
+        strata_migset_check(set, &err) == STRATA_OK &&
+        strata_lint(set, c->dialect, &r, &err) == STRATA_OK) {
+        int ok = r->errors == 0 && !(strict && r->warnings);
+        if (c->json)
+            print_json(r, ok);
+        else
+            print_human(c, r, strata_migset_count(set));
+        rc = ok ? 0 : 1;
+    }
+    if (err.code)
+        rc = out_error(c, &err);
+    strata_lint_report_free(r);
+    strata_migset_free(set);
+    return rc;
+}
+
+const command cmd_lint = {
+    "lint", NULL, run, OPT_DIALECT, 0, 0, "check migration files for unsafe or unsupported SQL",
+    "usage: strata lint [--dialect postgres|sqlite] [--strict] [--list-rules]\n"
+    "\n"
+    "Checks the migration files without connecting to any database: statements\n"
+    "that lock or rewrite existing tables on PostgreSQL, break the application\n"
+    "version still running during a deploy, cannot run in a transaction, or\n"
+    "that SQLite's ALTER TABLE does not support. Sections are checked with the\n"
+    "rules of the engines they run on (generic sections with both).\n"
+    "\n"
+    "Each finding prints as 'FILE:LINE: error|warning: [RULE] message' and a\n"
+    "hint with the safer alternative. Exits 1 when an error-level rule fires\n"
+    "(with --strict, any rule), 0 otherwise, 2 when a file does not parse.\n"
+    "\n"
+    "To accept a finding, put '-- strata:lint-ignore RULE[,RULE...] -- reason'\n"
+    "on a line before the statement; before the first marker of a file, it\n"
+    "applies to the whole file. Rules and examples: docs/lint.md.\n"
+    "\n"
+    "Options:\n"
+    "  --dialect D    only the rules of one engine: postgres or sqlite\n"
+    "  --strict       warnings fail too (exit 1)\n"
+    "  --list-rules   print every rule: id, severity, engines, what it catches\n"
+    "                 (with -v, the hint too)\n"
+    "  --json         {\"ok\", \"errors\", \"warnings\", \"findings\": [{\"rule\",\n"
+    "                 \"severity\", \"file\", \"line\", \"version\", \"message\", \"hint\"}]}\n",
+    options,
+};
