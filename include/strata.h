@@ -394,7 +394,7 @@ typedef enum strata_check_state {
 STRATA_API const char *strata_check_state_name(strata_check_state st);
 
 typedef struct strata_check_entry {
-    char *id;      /* "0003_add_index"; "up again" and "down base" for the global steps */
+    char *id;      /* "0003_add_index"; "up again" and "base" for the global steps */
     char *version; /* NULL for the global steps */
     strata_check_state state;
     char *step;    /* what failed: "up", "up again", "down", "up after down", "down again",

@@ -143,17 +143,21 @@ static int print_report(cli *c, const strata_check_report *r)
     strata_error err = {0};
     char list[600] = "";
     size_t n = 0, len = 0;
+    int diffs = 0;
     const strata_check_entry *all[2] = {&r->up_again, &r->base};
     for (size_t i = 0; i < r->count + 2; i++) {
         const strata_check_entry *e = i < r->count ? &r->migrations[i] : all[i - r->count];
         if (e->state != STRATA_CHECK_FAIL)
             continue;
+        diffs |= e->diff != NULL;
         if (n++ < 6 && len < sizeof(list))
             len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%s", len ? ", " : "", e->id);
     }
     err.code = STRATA_CHECK_FAILED;
     snprintf(err.message, sizeof(err.message), "check failed: %s%s", list, n > 6 ? ", ..." : "");
-    snprintf(err.hint, sizeof(err.hint), "'-' lines are the expected schema, '+' lines what the database has");
+    if (diffs)
+        snprintf(err.hint, sizeof(err.hint), "in the differences, '-' lines are the expected schema and '+' lines what "
+                                             "the database had instead");
     return out_error(c, &err);
 }
 
@@ -217,15 +221,25 @@ static int run(cli *c)
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = forward;
     sigemptyset(&sa.sa_mask);
-    for (size_t i = 0; i < NFWD; i++)
-        sigaction(forwarded[i], &sa, &old[i]);
+    for (size_t i = 0; i < NFWD; i++) {
+        sigaction(forwarded[i], NULL, &old[i]);
+        /* SIGINT and SIGTERM always stop the check (a background job starts
+           with SIGINT ignored, yet `kill -INT` should still stop it); an
+           ignored SIGHUP or SIGQUIT (nohup) stays ignored */
+        if (i < 2 || old[i].sa_handler != SIG_IGN)
+            sigaction(forwarded[i], &sa, NULL);
+    }
     fflush(stdout);
     fflush(stderr);
     pid_t parent = getpid();
     pid_t pid = fork();
     if (pid == 0) {
+        struct sigaction dfl;
+        memset(&dfl, 0, sizeof(dfl));
+        dfl.sa_handler = SIG_DFL;
+        sigemptyset(&dfl.sa_mask);
         for (size_t i = 0; i < NFWD; i++)
-            sigaction(forwarded[i], &old[i], NULL);
+            sigaction(forwarded[i], i < 2 ? &dfl : &old[i], NULL);
         sigprocmask(SIG_SETMASK, &saved, NULL);
 #ifdef __linux__
         prctl(PR_SET_PDEATHSIG, SIGTERM);

@@ -454,14 +454,14 @@ static strata_code run_walk(walk *w, strata_error *err)
     /* 2. a second up applies nothing */
     strata_result *res = NULL;
     if (strata_up(w->db, set, NULL, &res, &e)) {
-        entry_msg(&r->up_again, STRATA_CHECK_FAIL, "up again", e.code, "up again failed: %s", e.message);
+        entry_msg(&r->up_again, STRATA_CHECK_FAIL, "up again", e.code, "failed: %s", e.message);
     } else if (res->count) {
         buf ids;
         buf_init(&ids);
         for (size_t i = 0; i < res->count; i++)
             buf_addf(&ids, "%s%s_%s", i ? ", " : "", res->steps[i].version, res->steps[i].name);
         entry_msg(&r->up_again, STRATA_CHECK_FAIL, "up again", STRATA_OK,
-                  "up again applied %zu migration%s: %s", res->count, res->count == 1 ? "" : "s",
+                  "applied %zu migration%s: %s", res->count, res->count == 1 ? "" : "s",
                   ids.data ? ids.data : "");
         buf_release(&ids);
     }
@@ -545,7 +545,7 @@ strata_code strata_check_run(const char *url, const strata_migset *set, const st
     if (!rc)
         rc = entry_init(&r->up_again, "up again", NULL);
     if (!rc)
-        rc = entry_init(&r->base, "down base", NULL);
+        rc = entry_init(&r->base, "base", NULL);
     if (rc)
         err_set(err, rc, "out of memory");
     w.r = r;

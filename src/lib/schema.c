@@ -232,6 +232,16 @@ static int same_items(const sobj *x, const sobj *y, span k)
     }
 }
 
+static int same_body(const sobj *x, const sobj *y)
+{
+    if (x->nbody != y->nbody)
+        return 0;
+    for (size_t i = 0; i < x->nbody; i++)
+        if (!span_eq(x->body[i], y->body[i]))
+            return 0;
+    return 1;
+}
+
 static int has_key(const sobj *o, span k)
 {
     for (size_t i = 0; i < o->nbody; i++)
@@ -305,6 +315,7 @@ int schema_compare(const char *expected, const char *actual, int tolerate_enum_v
         if (tolerate_enum_values && ao->hdr.n > 5 && !strncmp(ao->hdr.s, "enum ", 5) &&
             enum_superset(eo, ao, &d->kept))
             continue;
+        size_t before = nx + nm + nc;
         for (size_t j = 0; j < ao->nbody; j++) {
             span k = item_key(ao->body[j]);
             int first = 1; /* report each key once */
@@ -320,6 +331,15 @@ int schema_compare(const char *expected, const char *actual, int tolerate_enum_v
         for (size_t j = 0; j < eo->nbody; j++)
             if (!has_key(ao, item_key(eo->body[j])))
                 add_item(&d->missing, eo, eo->body[j], &nm);
+        if (nx + nm + nc == before && !same_body(eo, ao)) {
+            /* the same items in another order: columns, enum values */
+            if (nc++ < 8) {
+                if (d->changed.len)
+                    buf_adds(&d->changed, ", ");
+                buf_adds(&d->changed, "order in ");
+                buf_add(&d->changed, ao->hdr.s, ao->hdr.n);
+            }
+        }
     }
     for (size_t i = 0; i < e.n; i++)
         if (!find_obj(&a, e.v[i].hdr))
@@ -328,6 +348,11 @@ int schema_compare(const char *expected, const char *actual, int tolerate_enum_v
     add_more(&d->missing, nm);
     add_more(&d->changed, nc);
     int oom = e.oom || a.oom;
+    if (!oom && nx + nm + nc == 0 && (e.n != a.n || !d->kept.len)) {
+        /* differs only in layout (never from strata's own dumps) */
+        buf_adds(&d->changed, "the layout of the schema text");
+        nc++;
+    }
     sobjs_release(&e);
     sobjs_release(&a);
     /* out of memory: say "different" without names rather than "equal" */
