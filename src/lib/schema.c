@@ -126,7 +126,7 @@ static span hdr_name(span h)
     static const char *kinds[] = {"materialized view ", "unlogged table ", "foreign table ",
                                   "virtual table ", "table ", "view ", "enum ", "domain ", "type ",
                                   "range ", "sequence ", "function ", "procedure ", "aggregate ",
-                                  "extension ", NULL};
+                                  "extension ", "schema ", NULL};
     for (int i = 0; kinds[i]; i++) {
         size_t k = strlen(kinds[i]);
         if (h.n > k && !strncmp(h.s, kinds[i], k)) {

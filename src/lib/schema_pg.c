@@ -11,6 +11,7 @@
  *
  * Scope: the schemas of current_schemas(false) except pg_catalog,
  * information_schema and pg_*; objects of the first one print unqualified.
+ * Other user schemas are named on a line of their own, without contents.
  * Objects that belong to an extension are represented by the extension.
  * Needs PostgreSQL 12 or newer (attgenerated).
  */
@@ -52,9 +53,15 @@ static const char dump_sql[] =
     "  WHERE NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass"
     "                    AND d.objid = p.oid AND d.deptype = 'e'))"
     "SELECT sec, obj, cat, ord, line, blk FROM ("
+    /* other schemas: named, so that a leftover one shows, but not listed */
+    "  SELECT 0 AS sec, quote_ident(n.nspname) AS obj, 0 AS cat, ''::text AS ord,"
+    "         'schema ' || quote_ident(n.nspname) || ' (not on the search path)' AS line, 0 AS blk"
+    "  FROM pg_namespace n"
+    "  WHERE n.nspname NOT IN ('information_schema') AND n.nspname NOT LIKE 'pg\\_%'"
+    "    AND n.oid NOT IN (SELECT oid FROM sch)"
     /* extensions */
-    "  SELECT 1 AS sec, quote_ident(e.extname) AS obj, 0 AS cat, ''::text AS ord,"
-    "         'extension ' || quote_ident(e.extname) AS line, 0 AS blk"
+    "  UNION ALL SELECT 1, quote_ident(e.extname), 0, '',"
+    "         'extension ' || quote_ident(e.extname), 0"
     "  FROM pg_extension e JOIN nm ON nm.oid = e.extnamespace"
     /* types */
     "  UNION ALL SELECT 2, t.name, 0, '',"
