@@ -153,6 +153,7 @@ static int print_report(cli *c, const strata_check_report *r)
         if (n++ < 6 && len < sizeof(list))
             len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%s", len ? ", " : "", e->id);
     }
+    fflush(stdout); /* the report first, then the error line */
     err.code = STRATA_CHECK_FAILED;
     snprintf(err.message, sizeof(err.message), "check failed: %s%s", list, n > 6 ? ", ..." : "");
     if (diffs)
