@@ -281,6 +281,24 @@ if [ "$ENGINE" = postgres ]; then
     expect_rc 0 "check with a URL naming a missing database"
     eq "$(psql -X -A -t -d postgres -c "SELECT count(*) FROM pg_database WHERE datname LIKE 'no\_such\_db\_%'")" "0" "the missing database was not created"
     eq "$(scratch_left)" "0" "no scratch left (missing database URL)"
+    # a user without CREATEDB: a clear error, nothing created
+    PGOPTIONS="-c client_min_messages=warning" psql -X -q -d postgres -c "DROP ROLE IF EXISTS strata_nocreate" -c "CREATE ROLE strata_nocreate LOGIN PASSWORD 'pw_nocreate'"
+    "$STRATA" --url "postgresql://strata_nocreate:pw_nocreate@${PGHOST:-localhost}:$PGPORT/$DBNAME" --dir "$ROOT/examples/pos/migrations" check >"$WORK/out" 2>"$WORK/err"
+    RC=$?
+    ERR=$(cat "$WORK/err")
+    expect_rc 1 "check without CREATEDB"
+    contains "$ERR" "permission denied to create database" "server message"
+    contains "$ERR" "CREATEDB privilege" "hint names the privilege"
+    lacks "$ERR" "pw_nocreate" "no password in the error"
+    psql -X -q -d postgres -c "DROP ROLE strata_nocreate"
+    eq "$(scratch_left)" "0" "no scratch left (no CREATEDB)"
+    # an unreachable server
+    "$STRATA" --url "postgresql://u:secret_pw@127.0.0.1:1/db" --dir "$ROOT/examples/pos/migrations" check >"$WORK/out" 2>"$WORK/err"
+    RC=$?
+    ERR=$(cat "$WORK/err")
+    expect_rc 4 "check with an unreachable server"
+    contains "$ERR" "CONNECT_FAILED" "connect error"
+    lacks "$ERR" "secret_pw" "no password in the connect error"
 fi
 # no URL at all: a temporary SQLite file
 raw --dir "$ROOT/examples/pos/migrations" check

@@ -2,9 +2,11 @@
 #include "internal.h"
 #include "unit.h"
 
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static char *norm(const char *sql)
 {
@@ -272,9 +274,90 @@ static void test_compare(void)
     buf_release(&big);
 }
 
+static int count_scratch(const char *dir)
+{
+    int n = 0;
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    while (d && (e = readdir(d)) != NULL)
+        n += !strncmp(e->d_name, "strata_check_", 13);
+    if (d)
+        closedir(d);
+    return n;
+}
+
+/* strata_check end to end on SQLite scratch files, through the library. */
+static void test_check_lib(void)
+{
+    char *tmp = tmpdir_new(), *mig = tmpdir_new();
+    char *old_tmp = getenv("TMPDIR") ? xstrdup(getenv("TMPDIR")) : NULL;
+    setenv("TMPDIR", tmp, 1);
+    write_file(mig, "0001_t.sql", "-- strata:up\nCREATE TABLE t (id integer PRIMARY KEY, a text);\n"
+                                  "-- strata:down\nDROP TABLE t;\n");
+    write_file(mig, "0002_ix.sql", "-- strata:up\nCREATE INDEX t_a ON t (a);\n-- strata:down\nDROP INDEX t_a;\n");
+    strata_migset *set = NULL;
+    strata_check_report *r = NULL;
+    strata_error err;
+    CHECK_INT(strata_migset_load(mig, &set, &err), STRATA_OK);
+    CHECK_INT(strata_check(NULL, set, NULL, &r, &err), STRATA_OK);
+    CHECK(r && r->ok);
+    CHECK_STR(r ? r->engine : NULL, "sqlite");
+    CHECK_INT(r ? r->count : 0, 2);
+    CHECK_INT(r ? (int)r->migrations[1].state : -1, STRATA_CHECK_PASS);
+    CHECK_INT(r ? (int)r->base.state : -1, STRATA_CHECK_PASS);
+    CHECK_INT(count_scratch(tmp), 0);
+    strata_check_report_free(r);
+    strata_migset_free(set);
+
+    /* the down of 0002 forgets the index */
+    write_file(mig, "0002_ix.sql", "-- strata:up\nCREATE INDEX t_a ON t (a);\n-- strata:down\n");
+    CHECK_INT(strata_migset_load(mig, &set, &err), STRATA_OK);
+    CHECK_INT(strata_check("sqlite:///ignored.db", set, NULL, &r, &err), STRATA_OK);
+    CHECK(r && !r->ok);
+    if (r) {
+        CHECK_INT(r->migrations[1].state, STRATA_CHECK_FAIL);
+        CHECK_STR(r->migrations[1].step, "down");
+        CHECK_STR(r->migrations[1].message, "down left: index t_a");
+        CHECK_HAS(r->migrations[1].diff, "\n+  index t_a (a)\n");
+        CHECK_INT(r->migrations[0].state, STRATA_CHECK_SKIPPED);
+        CHECK_INT(r->base.state, STRATA_CHECK_SKIPPED);
+        CHECK_STR(strata_check_state_name(r->migrations[0].state), "skipped");
+    }
+    CHECK_INT(count_scratch(tmp), 0);
+    CHECK(access("ignored.db", F_OK) != 0);
+    strata_check_report_free(r);
+
+    /* a database that is not empty is refused */
+    strata_scratch *s = NULL;
+    strata *db = NULL;
+    CHECK_INT(strata_scratch_create(NULL, &s, &err), STRATA_OK);
+    CHECK_INT(count_scratch(tmp), 1);
+    CHECK_INT(strata_open(strata_scratch_url(s), NULL, &db, &err), STRATA_OK);
+    CHECK_INT(strata_up(db, set, NULL, NULL, &err), STRATA_OK);
+    strata_close(db);
+    r = NULL;
+    CHECK_INT(strata_check_run(strata_scratch_url(s), set, NULL, &r, &err), STRATA_CONFIG_ERROR);
+    CHECK(r == NULL);
+    CHECK_HAS(err.message, "not empty");
+    CHECK_INT(strata_scratch_drop(s, &err), STRATA_OK);
+    CHECK_INT(strata_scratch_drop(s, &err), STRATA_OK); /* twice is fine */
+    CHECK_INT(count_scratch(tmp), 0);
+    strata_scratch_free(s);
+    strata_migset_free(set);
+
+    if (old_tmp)
+        setenv("TMPDIR", old_tmp, 1);
+    else
+        unsetenv("TMPDIR");
+    free(old_tmp);
+    tmpdir_free(tmp);
+    tmpdir_free(mig);
+}
+
 void test_schema(void)
 {
     test_norm();
     test_diff();
     test_compare();
+    test_check_lib();
 }
