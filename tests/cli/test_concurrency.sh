@@ -79,7 +79,8 @@ ms=$(((t1 - t0) / 1000000))
 [ "$ms" -ge 900 ] || fail "gave up after ${ms} ms, before the 1 s timeout"
 [ "$ms" -lt 3500 ] || fail "waited ${ms} ms, far past the 1 s timeout"
 st --dir "$D" --json --lock-timeout 1 up
-contains "$ERR" '"code": "LOCK_TIMEOUT"' "json lock timeout" 2>/dev/null || true
+# best effort: under a sanitizer build the holder may be done by now (exit 0)
+[ "$RC" != 4 ] || contains "$ERR" '"code": "LOCK_TIMEOUT"' "json lock timeout"
 wait "$holder"
 st --dir "$D" up
 expect_rc 0 "up once the lock is free"
