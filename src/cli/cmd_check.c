@@ -261,6 +261,7 @@ static int run(cli *c)
         sigprocmask(SIG_SETMASK, &saved, NULL);
         while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
             ;
+        child_pid = 0; /* reaped: its pid may be reused */
         if (WIFEXITED(status))
             rc = WEXITSTATUS(status);
         else

@@ -524,6 +524,9 @@ static strata_code entry_init(strata_check_entry *e, const char *id, const char 
 strata_code strata_check_run(const char *url, const strata_migset *set, const strata_check_opts *opts,
                              strata_check_report **out, strata_error *err)
 {
+    strata_error local;
+    if (!err)
+        err = &local; /* the walk reads err->code */
     *out = NULL;
     strata_code rc = strata_migset_check(set, err);
     if (rc)
