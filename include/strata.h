@@ -63,7 +63,9 @@ extern "C" {
     X(CONNECT_FAILED, 4, "could not connect to the database")                   \
     X(LOCK_TIMEOUT, 4, "timed out waiting for the migration lock")              \
     X(NOMEM, 1, "out of memory")                                                \
-    X(INTERNAL, 1, "internal error")
+    X(INTERNAL, 1, "internal error")                                            \
+    X(SCHEMA_DRIFT, 3, "database schema differs from the schema file")          \
+    X(CHECK_FAILED, 1, "migration check failed")
 
 typedef enum strata_code {
 #define STRATA_X_ENUM(name, exit, msg) STRATA_##name,
@@ -384,19 +386,6 @@ STRATA_API strata_code strata_validate(strata *db, const strata_migset *set,
                                        strata_problems **out, strata_error *err);
 STRATA_API void strata_problems_free(strata_problems *p);
 
-/* ------------------------------------------------------ scratch databases */
-
-/*
- * Creates an empty throwaway database. base_url NULL or a SQLite URL: a new
- * temporary SQLite file (the file the URL names is not touched). A PostgreSQL
- * URL: CREATE DATABASE strata_scratch_<pid>_<n> on that server, connecting
- * to the URL's database only to issue it. *out (malloc'd) is the new URL.
- */
-STRATA_API strata_code strata_scratch_create(const char *base_url, char **out, strata_error *err);
-/* Removes a database made by strata_scratch_create with the same base_url. */
-STRATA_API strata_code strata_scratch_drop(const char *base_url, const char *scratch_url,
-                                           strata_error *err);
-
 /* ---------------------------------------------------------- migration tests */
 
 typedef struct strata_test_case {
@@ -411,7 +400,8 @@ typedef struct strata_test_case {
 
 /*
  * Runs one test file (format: docs/testing.md) on a fresh scratch database
- * made from server_url (see strata_scratch_create), dropped afterwards.
+ * made from server_url (see strata_scratch_create; NULL or a SQLite URL
+ * means a temporary SQLite file), dropped afterwards.
  * Returns STRATA_OK when the test ran, passed or failed (see tc->ok); an
  * error when it could not run (bad test file, no scratch database). tc is
  * filled either way; release it with strata_test_case_release.
@@ -429,6 +419,112 @@ STRATA_API void strata_test_case_release(strata_test_case *tc);
  */
 STRATA_API strata_code strata_startup(const char *url, const char *dir, const char *table,
                                       strata_error *err);
+
+/* ---------------------------------------------------------------- schema */
+
+/*
+ * The schema of the connected database as normalized, deterministic text
+ * (docs/schema.md): extensions, enum and other types, sequences, tables
+ * (columns in order, constraints, indexes, triggers), views, materialized
+ * views and routines, each kind sorted by name; the version table is left
+ * out. The same schema prints the same bytes whatever order it was created
+ * in. PostgreSQL: the schemas on the search path. *out is malloc'd ("" for
+ * an empty database); the caller frees it.
+ */
+STRATA_API strata_code strata_schema_dump(strata *db, char **out, strata_error *err);
+
+/*
+ * A line diff of a and b in unified style: "--- a_label", "+++ b_label",
+ * then "@@" hunks with three lines of context, '-' for lines only in a and
+ * '+' for lines only in b. *out is NULL when the texts are equal, else a
+ * malloc'd string the caller frees.
+ */
+STRATA_API strata_code strata_text_diff(const char *a, const char *b, const char *a_label,
+                                        const char *b_label, char **out, strata_error *err);
+
+/* ----------------------------------------------------------------- check */
+
+/*
+ * A scratch database for `check`: a temporary SQLite file, or a new
+ * PostgreSQL database (strata_check_<random>, from template0) on the server
+ * of a PostgreSQL URL. Never touches the database the URL names.
+ */
+typedef struct strata_scratch strata_scratch;
+
+/*
+ * Creates a scratch database: on the server of server_url when it is a
+ * PostgreSQL URL (the user needs the CREATEDB privilege), else a temporary
+ * SQLite file in $TMPDIR (or /tmp). *out is released with
+ * strata_scratch_free, which does not drop the database.
+ */
+STRATA_API strata_code strata_scratch_create(const char *server_url, strata_scratch **out,
+                                             strata_error *err);
+/* The URL of the scratch database (holds the server URL's password). */
+STRATA_API const char *strata_scratch_url(const strata_scratch *s);
+/* What to show a user: the database name or the file path. */
+STRATA_API const char *strata_scratch_name(const strata_scratch *s);
+/* Drops the scratch database (PostgreSQL: DROP DATABASE ... WITH (FORCE))
+   or removes the file and its journals. Safe to call twice. */
+STRATA_API strata_code strata_scratch_drop(strata_scratch *s, strata_error *err);
+STRATA_API void strata_scratch_free(strata_scratch *s);
+
+typedef enum strata_check_state {
+    STRATA_CHECK_PASS,         /* every step matched */
+    STRATA_CHECK_FAIL,         /* see step, message, diff */
+    STRATA_CHECK_IRREVERSIBLE, /* no down section: round trip skipped, the down-walk stops */
+    STRATA_CHECK_SKIPPED       /* not reached (message says why) */
+} strata_check_state;
+
+/* "ok", "failed", "irreversible", "skipped". */
+STRATA_API const char *strata_check_state_name(strata_check_state st);
+
+typedef struct strata_check_entry {
+    char *id;      /* "0003_add_index"; "up again" and "base" for the global steps */
+    char *version; /* NULL for the global steps */
+    strata_check_state state;
+    char *step;    /* what failed: "up", "up again", "down", "up after down", "down again",
+                      "down base"; NULL unless failed */
+    char *message; /* one line: what failed or why skipped, NULL when ok */
+    char *note;    /* something worth knowing that is not a failure, or NULL */
+    char *diff;    /* failed schema comparison: '-' expected, '+' actual; else NULL */
+    strata_code code; /* the error of a command that failed, STRATA_OK otherwise */
+} strata_check_entry;
+
+typedef struct strata_check_report {
+    int ok;         /* 1 when nothing failed */
+    const char *engine;
+    size_t count;
+    strata_check_entry *migrations; /* one per migration, in version order */
+    strata_check_entry up_again;    /* a second up applies nothing */
+    strata_check_entry base;        /* down base leaves only the version table */
+} strata_check_report;
+
+typedef struct strata_check_opts {
+    const char *table;   /* version table, NULL = "strata_migrations" */
+    double lock_timeout; /* <0 = default */
+} strata_check_opts;
+
+/*
+ * The smoke test of a migration directory on the EMPTY database at url
+ * (normally a scratch database; refused with CONFIG_ERROR when it holds any
+ * object or applied migration): up one migration at a time recording the
+ * schema after each; up again must apply nothing; then newest first, down
+ * must give back the schema before the migration, up the schema after it,
+ * and down again the schema before it; a migration without a down section
+ * stops the walk there; at base only the version table may remain. Verify
+ * sections run with every up. Returns STRATA_OK when the test ran, whatever
+ * it found (see report->ok); an error when it could not run. *out is freed
+ * with strata_check_report_free.
+ */
+STRATA_API strata_code strata_check_run(const char *url, const strata_migset *set,
+                                        const strata_check_opts *opts, strata_check_report **out,
+                                        strata_error *err);
+/* strata_scratch_create + strata_check_run + strata_scratch_drop, in one
+   call (the scratch database is dropped also when the run fails). */
+STRATA_API strata_code strata_check(const char *server_url, const strata_migset *set,
+                                    const strata_check_opts *opts, strata_check_report **out,
+                                    strata_error *err);
+STRATA_API void strata_check_report_free(strata_check_report *r);
 
 #ifdef __cplusplus
 }

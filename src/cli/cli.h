@@ -72,7 +72,12 @@ const char *cli_dir(const cli *c);
 void print_result(cli *c, const strata_result *r, int dry_run);
 void print_status_entry(const cli *c, const strata_status_entry *e, int show_state);
 
+/* cmd_lint.c: findings as `strata lint` prints them (check shares them) */
+void print_lint_findings(const cli *c, const strata_lint_report *r);
+void print_lint_findings_json(const strata_lint_report *r);
+
 extern const command cmd_new, cmd_up, cmd_down, cmd_redo, cmd_status, cmd_current, cmd_history,
     cmd_validate, cmd_stamp, cmd_sql, cmd_test, cmd_lint;
+extern const command cmd_schema, cmd_check;
 
 #endif

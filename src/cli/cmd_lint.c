@@ -39,10 +39,9 @@ static void print_rules(const cli *c)
         printf("]}\n");
 }
 
-static void print_json(const strata_lint_report *r, int ok)
+void print_lint_findings_json(const strata_lint_report *r)
 {
-    printf("{\"ok\": %s, \"errors\": %zu, \"warnings\": %zu, \"findings\": [", ok ? "true" : "false",
-           r->errors, r->warnings);
+    printf("[");
     for (size_t i = 0; i < r->count; i++) {
         const strata_lint_finding *f = &r->findings[i];
         printf("%s{\"rule\": ", i ? ", " : "");
@@ -59,10 +58,18 @@ static void print_json(const strata_lint_report *r, int ok)
         json_str(stdout, f->hint);
         printf("}");
     }
-    printf("]}\n");
+    printf("]");
 }
 
-static void print_human(const cli *c, const strata_lint_report *r, size_t nmig)
+static void print_json(const strata_lint_report *r, int ok)
+{
+    printf("{\"ok\": %s, \"errors\": %zu, \"warnings\": %zu, \"findings\": ", ok ? "true" : "false",
+           r->errors, r->warnings);
+    print_lint_findings_json(r);
+    printf("}\n");
+}
+
+void print_lint_findings(const cli *c, const strata_lint_report *r)
 {
     for (size_t i = 0; i < r->count; i++) {
         const strata_lint_finding *f = &r->findings[i];
@@ -71,6 +78,11 @@ static void print_human(const cli *c, const strata_lint_report *r, size_t nmig)
                strata_lint_severity_name(f->severity), color(c, "\033[0m"), f->rule, f->message);
         printf("  hint: %s\n", f->hint);
     }
+}
+
+static void print_human(const cli *c, const strata_lint_report *r, size_t nmig)
+{
+    print_lint_findings(c, r);
     if (c->quiet)
         return;
     if (!r->count)

@@ -306,4 +306,5 @@ static strata_code pg_table_exists(drv *d, const char *table, int *exists, strat
 const drv_ops drv_postgres_ops = {
     "postgres", DIALECT_POSTGRES, 1,       pg_open,  pg_close,        pg_exec_script,
     pg_verify,  pg_query,         pg_lock, pg_unlock, pg_begin, pg_table_exists,
+    schema_dump_pg,
 };

@@ -260,4 +260,5 @@ static strata_code sq_table_exists(drv *d, const char *table, int *exists, strat
 const drv_ops drv_sqlite_ops = {
     "sqlite",       DIALECT_SQLITE, 0,       sq_open,  sq_close,        sq_exec_script,
     sq_verify,      sq_query,       sq_lock, sq_unlock, sq_begin, sq_table_exists,
+    schema_dump_sqlite,
 };

@@ -1062,3 +1062,15 @@ strata_code strata_startup(const char *url, const char *dir, const char *table, 
     strata_migset_free(set);
     return rc;
 }
+
+/* ------------------------------------------------ for schema.c and check.c */
+
+drv *db_driver(strata *db)
+{
+    return db->d;
+}
+
+const char *db_table(const strata *db)
+{
+    return db->table;
+}

@@ -171,6 +171,9 @@ typedef struct drv_ops {
     void (*unlock)(drv *d, const char *key);
     strata_code (*begin)(drv *d, double timeout, strata_error *err);
     strata_code (*table_exists)(drv *d, const char *table, int *exists, strata_error *err);
+    /* Appends the normalized schema text of the connected database, without
+       the version table `table`, to out (docs/schema.md). */
+    strata_code (*schema_dump)(drv *d, const char *table, buf *out, strata_error *err);
 } drv_ops;
 
 struct drv {
@@ -194,5 +197,52 @@ extern const drv_ops drv_postgres_ops;
 
 /* sha256 of text with CRLF folded to LF, as 64 hex chars + NUL */
 void checksum_text(const char *text, size_t len, char out[65]);
+
+/* ---- engine.c: what modules built on the engine need from a handle */
+drv *db_driver(strata *db);
+const char *db_table(const strata *db);
+
+/* ---- schema_sqlite.c, schema_pg.c: the drivers' schema_dump ops */
+strata_code schema_dump_sqlite(drv *d, const char *table, buf *out, strata_error *err);
+strata_code schema_dump_pg(drv *d, const char *table, buf *out, strata_error *err);
+
+/* ---- sqlnorm.c: tokens of stored SQL and their canonical rendering */
+enum { TOK_WORD, TOK_QIDENT, TOK_STRING, TOK_NUM, TOK_PUNCT };
+typedef struct sql_tok {
+    const char *s; /* points into the tokenized text */
+    size_t n;
+    int kind;
+} sql_tok;
+/* Tokenizes sql, skipping blanks and comments; *out is malloc'd (NULL when
+   there are no tokens). Returns the count, or (size_t)-1 when out of memory. */
+size_t sql_tokenize(const char *sql, sql_tok **out);
+/* Appends t[0..n) on one line: single spaces, no space inside parentheses or
+   before commas, unquoted words and plain quoted identifiers lower-cased. */
+void sql_norm(const sql_tok *t, size_t n, buf *out);
+int tok_is(const sql_tok *t, const char *word); /* a word, any case */
+int tok_punct(const sql_tok *t, char c);
+/* Index of the ')' matching the '(' at t[open], or n when unbalanced. */
+size_t tok_match_paren(const sql_tok *t, size_t n, size_t open);
+
+/* ---- diff.c: line diff in unified style */
+/* Appends to out the difference of a and b ("--- la", "+++ lb", "@@" hunks
+   with `context` lines around; '-' lines only in a, '+' lines only in b).
+   Returns the number of changed lines (0: equal, nothing appended). */
+size_t text_diff(const char *a, const char *b, const char *la, const char *lb, int context,
+                 buf *out);
+
+/* ---- schema.c: object-level comparison of two schema texts */
+typedef struct schema_delta {
+    buf extra;   /* objects only in actual: "index ix_a, column t.c" */
+    buf missing; /* objects only in expected */
+    buf changed; /* objects in both that differ */
+    buf kept;    /* enum values only in actual that were tolerated */
+} schema_delta;
+void schema_delta_release(schema_delta *d);
+/* 1 when actual matches expected. With tolerate_enum_values, an enum type of
+   actual that holds expected's values in the same order plus others still
+   matches (PostgreSQL cannot drop enum values); those go to d->kept. */
+int schema_compare(const char *expected, const char *actual, int tolerate_enum_values,
+                   schema_delta *d);
 
 #endif

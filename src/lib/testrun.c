@@ -224,12 +224,12 @@ strata_code strata_test_file(const char *server_url, const strata_migset *set, c
         return rc;
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    char *scratch = NULL;
+    strata_scratch *scratch = NULL;
     strata *db = NULL;
     rc = strata_scratch_create(server_url, &scratch, err);
     strata_config cfg = {NULL, 60, 0, NULL, NULL};
     if (!rc)
-        rc = strata_open(scratch, &cfg, &db, err);
+        rc = strata_open(strata_scratch_url(scratch), &cfg, &db, err);
     tc->ok = 1;
     for (size_t i = 0; !rc && tc->ok && i < s.n; i++) {
         step *st = &s.v[i];
@@ -260,13 +260,14 @@ strata_code strata_test_file(const char *server_url, const strata_migset *set, c
     strata_close(db);
     if (scratch) {
         strata_error e2;
-        strata_code drc = strata_scratch_drop(server_url, scratch, &e2);
+        strata_code drc = strata_scratch_drop(scratch, &e2);
         if (!rc && drc) {
-            *err = e2;
+            if (err)
+                *err = e2;
             rc = drc;
         }
     }
-    free(scratch);
+    strata_scratch_free(scratch);
     steps_release(&s);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     tc->duration_ms = (long)((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000);

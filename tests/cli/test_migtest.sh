@@ -14,9 +14,9 @@ q "INSERT INTO precious VALUES ('keep me')" >/dev/null
 
 scratch_left() {
     if [ "$ENGINE" = postgres ]; then
-        psql -X -A -t -d postgres -c "SELECT count(*) FROM pg_database WHERE datname LIKE 'strata_scratch_%'"
+        psql -X -A -t -d postgres -c "SELECT count(*) FROM pg_database WHERE datname LIKE 'strata\_check\_%'"
     else
-        find "$TMPDIR" -name 'strata-scratch-*' | wc -l
+        find "$TMPDIR" -type f | wc -l
     fi
 }
 

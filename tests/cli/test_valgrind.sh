@@ -19,7 +19,8 @@ vg() {
     ERR=$(cat "$WORK/vg.err")
 }
 for args in "up" "up" "status" "status --json" "history" "validate" "current" \
-    "down" "up --dry-run" "redo" "down base --json" "up 0003"; do
+    "down" "up --dry-run" "redo" "down base --json" "up 0003" \
+    "schema" "schema --json" "check -q"; do
     # shellcheck disable=SC2086
     vg $args
     [ "$RC" = 0 ] || fail "valgrind strata $args: exit $RC: $ERR"

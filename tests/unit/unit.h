@@ -52,5 +52,6 @@ void test_sqlgen(void);
 void test_buf(void);
 void test_fuzz(void);
 void test_lint(void);
+void test_schema(void);
 
 #endif

@@ -1,0 +1,166 @@
+/* cmd_schema.c -- strata schema [-o FILE] [--check FILE] */
+#include "cli.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char *opt_output, *opt_check;
+
+static const cmdopt options[] = {
+    {"-o", CMDOPT_STR, &opt_output},
+    {"--output", CMDOPT_STR, &opt_output},
+    {"--check", CMDOPT_STR, &opt_check},
+    {NULL, 0, NULL},
+};
+
+/* The whole file with CRLF folded to LF (a Windows checkout is no drift). */
+static char *read_file(const char *path, strata_error *err)
+{
+    FILE *f = fopen(path, "rb");
+    char *s = NULL;
+    size_t n = 0, cap = 0;
+    if (!f) {
+        err->code = STRATA_IO_ERROR;
+        snprintf(err->message, sizeof(err->message), "cannot read schema file '%s': %s", path,
+                 strerror(errno));
+        snprintf(err->hint, sizeof(err->hint), "write it first with 'strata schema -o %s'", path);
+        return NULL;
+    }
+    for (;;) {
+        if (n + 4096 + 1 > cap) {
+            cap = cap ? cap * 2 : 8192;
+            char *ns = realloc(s, cap);
+            if (!ns) {
+                free(s);
+                fclose(f);
+                err->code = STRATA_NOMEM;
+                snprintf(err->message, sizeof(err->message), "out of memory");
+                return NULL;
+            }
+            s = ns;
+        }
+        size_t got = fread(s + n, 1, 4096, f);
+        n += got;
+        if (got < 4096)
+            break;
+    }
+    fclose(f);
+    s[n] = 0;
+    size_t w = 0;
+    for (size_t r = 0; r < n; r++)
+        if (!(s[r] == '\r' && s[r + 1] == '\n'))
+            s[w++] = s[r];
+    s[w] = 0;
+    return s;
+}
+
+/* Writes text to path through a temporary file and rename(). */
+static int write_file(const char *path, const char *text, strata_error *err)
+{
+    size_t n = strlen(path) + 16;
+    char *tmp = malloc(n);
+    if (!tmp) {
+        err->code = STRATA_NOMEM;
+        snprintf(err->message, sizeof(err->message), "out of memory");
+        return -1;
+    }
+    snprintf(tmp, n, "%s.tmp%ld", path, (long)getpid());
+    FILE *f = fopen(tmp, "wb");
+    int ok = f && fputs(text, f) >= 0;
+    ok = f && fclose(f) == 0 && ok;
+    if (ok && rename(tmp, path) != 0)
+        ok = 0;
+    if (!ok) {
+        err->code = STRATA_IO_ERROR;
+        snprintf(err->message, sizeof(err->message), "cannot write schema file '%s': %s", path,
+                 strerror(errno));
+        unlink(tmp);
+    }
+    free(tmp);
+    return ok ? 0 : -1;
+}
+
+static int run(cli *c)
+{
+    strata *db = NULL;
+    strata_error err = {0};
+    char *schema = NULL, *want = NULL, *diff = NULL;
+    int rc = 0;
+    if (opt_output && opt_check)
+        return out_usage_error(c, "-o and --check do not go together");
+    if (cli_open(c, 1, &db, NULL, &err) != 0 || strata_schema_dump(db, &schema, &err) != STRATA_OK)
+        goto out;
+    if (opt_check) {
+        if (!(want = read_file(opt_check, &err)))
+            goto out;
+        if (strata_text_diff(want, schema, opt_check, "database", &diff, &err) != STRATA_OK)
+            goto out;
+        if (c->json) {
+            printf("{\"ok\": %s, \"file\": ", diff ? "false" : "true");
+            json_str(stdout, opt_check);
+            printf(", \"diff\": ");
+            json_str(stdout, diff);
+            printf("}\n");
+        } else if (diff) {
+            fputs(diff, stdout);
+        } else if (!c->quiet) {
+            printf("schema matches %s\n", opt_check);
+        }
+        if (diff) {
+            err.code = STRATA_SCHEMA_DRIFT;
+            snprintf(err.message, sizeof(err.message), "the database schema differs from '%s'", opt_check);
+            snprintf(err.hint, sizeof(err.hint),
+                     "'-' lines are in the file, '+' lines in the database; if the change is intended, "
+                     "run 'strata schema -o %s'", opt_check);
+        }
+    } else if (opt_output) {
+        if (write_file(opt_output, schema, &err) != 0)
+            goto out;
+        if (c->json) {
+            printf("{\"file\": ");
+            json_str(stdout, opt_output);
+            printf(", \"engine\": ");
+            json_str(stdout, strata_engine(db));
+            printf("}\n");
+        } else if (!c->quiet) {
+            printf("wrote %s\n", opt_output);
+        }
+    } else if (c->json) {
+        printf("{\"engine\": ");
+        json_str(stdout, strata_engine(db));
+        printf(", \"schema\": ");
+        json_str(stdout, schema);
+        printf("}\n");
+    } else {
+        fputs(schema, stdout);
+    }
+out:
+    if (err.code)
+        rc = out_error(c, &err);
+    free(diff);
+    free(want);
+    free(schema);
+    strata_close(db);
+    return rc;
+}
+
+const command cmd_schema = {
+    "schema", NULL, run, 0, 0, 0, "print the database schema in a normalized text form",
+    "usage: strata schema [-o FILE | --check FILE]\n"
+    "\n"
+    "Prints the schema of the database in a normalized, deterministic text form\n"
+    "(docs/schema.md): extensions, enum and other types, sequences, tables with\n"
+    "their columns, constraints, indexes and triggers, views, materialized views\n"
+    "and functions, each kind sorted by name, so that the same schema always\n"
+    "prints the same bytes, whatever order it was created in. The version table\n"
+    "is left out. PostgreSQL: the schemas on the search path. Connects read-only.\n"
+    "\n"
+    "Options (after the command name):\n"
+    "  -o, --output FILE   write it to FILE (for committing next to the migrations)\n"
+    "  --check FILE        compare with FILE: exit 0 when equal; exit 3 with the\n"
+    "                      difference ('-' in FILE, '+' in the database) when the\n"
+    "                      database has drifted (SCHEMA_DRIFT)\n",
+    options,
+};

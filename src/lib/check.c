@@ -1,0 +1,592 @@
+/*
+ * check.c -- `strata check`: scratch databases and the round-trip walk of a
+ * migration directory (docs/check.md).
+ *
+ * Safety: the scratch database is always a new one (a mkstemp() file, or a
+ * PostgreSQL database with a random strata_check_ name created here), the
+ * run refuses a database that is not empty, and drop refuses any name that
+ * does not start with strata_check_.
+ */
+#include "internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#define SCRATCH_PREFIX "strata_check_"
+
+struct strata_scratch {
+    int engine;      /* DIALECT_POSTGRES or DIALECT_SQLITE */
+    char *url;       /* the scratch database */
+    char *name;      /* database name, or file path */
+    char *admin_url; /* postgres: where CREATE/DROP DATABASE run */
+    int dropped;
+};
+
+void strata_scratch_free(strata_scratch *s)
+{
+    if (!s)
+        return;
+    free(s->url);
+    free(s->name);
+    free(s->admin_url);
+    free(s);
+}
+
+const char *strata_scratch_url(const strata_scratch *s)
+{
+    return s ? s->url : NULL;
+}
+
+const char *strata_scratch_name(const strata_scratch *s)
+{
+    return s ? s->name : NULL;
+}
+
+/* url with its database replaced by db: libpq lets a later dbname query
+   parameter override the path, whatever form the URL has. */
+static char *url_with_db(const char *url, const char *db)
+{
+    buf b;
+    buf_init(&b);
+    size_t n = strcspn(url, "#");
+    buf_add(&b, url, n);
+    const char *q = memchr(url, '?', n);
+    if (!q)
+        buf_adds(&b, "?");
+    else if (url[n - 1] != '?' && url[n - 1] != '&')
+        buf_adds(&b, "&");
+    buf_addf(&b, "dbname=%s", db);
+    return buf_detach(&b);
+}
+
+static void random_suffix(char out[13])
+{
+    unsigned char r[6];
+    if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r)) {
+        unsigned long x = (unsigned long)time(NULL) ^ ((unsigned long)getpid() << 16) ^ (unsigned long)clock();
+        for (int i = 0; i < 6; i++, x >>= 5)
+            r[i] = (unsigned char)(x * 2654435761u >> (i * 3));
+    }
+    for (int i = 0; i < 6; i++)
+        snprintf(out + 2 * i, 3, "%02x", r[i]);
+}
+
+static strata_code exec(strata *db, const char *sql, int n, const char *const *p, strata_error *err)
+{
+    drv *d = db_driver(db);
+    return d->ops->query(d, sql, n, p, NULL, NULL, err);
+}
+
+/* Connects to the server of url: its own database, else postgres, else template1. */
+static strata_code open_admin(const char *url, strata **db, char **used, strata_error *err)
+{
+    static const char *fallback[] = {NULL, "postgres", "template1"};
+    strata_config cfg = {NULL, 10, 0, NULL, NULL};
+    strata_code rc = STRATA_OK;
+    strata_error first;
+    for (int i = 0; i < 3; i++) {
+        char *u = fallback[i] ? url_with_db(url, fallback[i]) : xstrdup(url);
+        if (!u)
+            return err_set(err, STRATA_NOMEM, "out of memory");
+        rc = strata_open(u, &cfg, db, i ? NULL : &first);
+        if (rc == STRATA_OK) {
+            *used = u;
+            return STRATA_OK;
+        }
+        free(u);
+        if (rc != STRATA_CONNECT_FAILED || !strstr(first.message, "does not exist"))
+            break;
+    }
+    if (err)
+        *err = first;
+    return first.code;
+}
+
+strata_code strata_scratch_create(const char *server_url, strata_scratch **out, strata_error *err)
+{
+    *out = NULL;
+    strata_scratch *s = calloc(1, sizeof(*s));
+    if (!s)
+        return err_set(err, STRATA_NOMEM, "out of memory");
+    const char *engine = server_url ? strata_url_engine(server_url) : NULL;
+    char rnd[13];
+    random_suffix(rnd);
+    if (!engine || strcmp(engine, "postgres") != 0) {
+        const char *dir = getenv("TMPDIR");
+        buf b;
+        buf_init(&b);
+        buf_addf(&b, "%s/" SCRATCH_PREFIX "XXXXXX", dir && *dir ? dir : "/tmp");
+        s->engine = DIALECT_SQLITE;
+        s->name = buf_detach(&b);
+        int fd = s->name ? mkstemp(s->name) : -1;
+        if (fd < 0) {
+            err_set(err, s->name ? STRATA_IO_ERROR : STRATA_NOMEM, "cannot create a scratch SQLite file in '%s': %s",
+                    dir && *dir ? dir : "/tmp", strerror(errno));
+            err_hint(err, "set TMPDIR to a writable directory");
+            strata_scratch_free(s);
+            return err ? err->code : STRATA_IO_ERROR;
+        }
+        close(fd);
+        buf_init(&b);
+        buf_addf(&b, "sqlite:///%s", s->name);
+        s->url = buf_detach(&b);
+        if (!s->url) {
+            unlink(s->name);
+            strata_scratch_free(s);
+            return err_set(err, STRATA_NOMEM, "out of memory");
+        }
+        *out = s;
+        return STRATA_OK;
+    }
+    s->engine = DIALECT_POSTGRES;
+    strata *db = NULL;
+    buf sql;
+    buf_init(&sql);
+    buf_addf(&sql, SCRATCH_PREFIX "%s", rnd);
+    s->name = buf_detach(&sql);
+    strata_code rc = s->name ? open_admin(server_url, &db, &s->admin_url, err)
+                             : err_set(err, STRATA_NOMEM, "out of memory");
+    if (!rc) {
+        buf_adds(&sql, "CREATE DATABASE ");
+        buf_add_ident(&sql, s->name);
+        buf_adds(&sql, " TEMPLATE template0");
+        rc = sql.data ? exec(db, sql.data, 0, NULL, err) : err_set(err, STRATA_NOMEM, "out of memory");
+        if (rc && err && !strcmp(err->sqlstate, "42501"))
+            err_hint(err, "the user of the URL needs the CREATEDB privilege for the scratch database "
+                          "(ALTER ROLE ... CREATEDB)");
+    }
+    buf_release(&sql);
+    strata_close(db);
+    if (!rc && !(s->url = url_with_db(server_url, s->name)))
+        rc = err_set(err, STRATA_NOMEM, "out of memory");
+    if (rc) {
+        if (s->admin_url && s->url) {
+            strata_error ignore;
+            strata_scratch_drop(s, &ignore);
+        }
+        strata_scratch_free(s);
+        return rc;
+    }
+    *out = s;
+    return STRATA_OK;
+}
+
+strata_code strata_scratch_drop(strata_scratch *s, strata_error *err)
+{
+    if (!s || s->dropped)
+        return STRATA_OK;
+    const char *base = strrchr(s->name, '/');
+    base = base ? base + 1 : s->name;
+    if (strncmp(base, SCRATCH_PREFIX, strlen(SCRATCH_PREFIX)) != 0)
+        return err_set(err, STRATA_INTERNAL, "refusing to drop '%s': not a scratch database", s->name);
+    if (s->engine == DIALECT_SQLITE) {
+        static const char *suffix[] = {"", "-journal", "-wal", "-shm"};
+        for (int i = 0; i < 4; i++) {
+            buf p;
+            buf_init(&p);
+            buf_addf(&p, "%s%s", s->name, suffix[i]);
+            if (p.data && unlink(p.data) != 0 && errno != ENOENT) {
+                err_set(err, STRATA_IO_ERROR, "cannot remove the scratch file '%s': %s", p.data,
+                        strerror(errno));
+                buf_release(&p);
+                return STRATA_IO_ERROR;
+            }
+            buf_release(&p);
+        }
+        s->dropped = 1;
+        return STRATA_OK;
+    }
+    strata *db = NULL;
+    strata_config cfg = {NULL, 10, 0, NULL, NULL};
+    strata_code rc = strata_open(s->admin_url, &cfg, &db, err);
+    if (rc)
+        return rc;
+    buf sql;
+    buf_init(&sql);
+    buf_adds(&sql, "DROP DATABASE IF EXISTS ");
+    buf_add_ident(&sql, s->name);
+    size_t plain = sql.len;
+    buf_adds(&sql, " WITH (FORCE)");
+    rc = sql.data ? exec(db, sql.data, 0, NULL, err) : err_set(err, STRATA_NOMEM, "out of memory");
+    if (rc && err && !strcmp(err->sqlstate, "42601")) {
+        /* before PostgreSQL 13: end the sessions, then drop */
+        const char *p[1] = {s->name};
+        sql.data[plain] = 0;
+        exec(db, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", 1, p, err);
+        rc = exec(db, sql.data, 0, NULL, err);
+    }
+    buf_release(&sql);
+    strata_close(db);
+    if (!rc)
+        s->dropped = 1;
+    return rc;
+}
+
+/* ------------------------------------------------------------------ report */
+
+const char *strata_check_state_name(strata_check_state st)
+{
+    static const char *names[] = {"ok", "failed", "irreversible", "skipped"};
+    return (unsigned)st < 4 ? names[st] : "unknown";
+}
+
+static void entry_release(strata_check_entry *e)
+{
+    free(e->id);
+    free(e->version);
+    free(e->step);
+    free(e->message);
+    free(e->note);
+    free(e->diff);
+}
+
+void strata_check_report_free(strata_check_report *r)
+{
+    if (!r)
+        return;
+    for (size_t i = 0; i < r->count; i++)
+        entry_release(&r->migrations[i]);
+    free(r->migrations);
+    entry_release(&r->up_again);
+    entry_release(&r->base);
+    free(r);
+}
+
+static void entry_msg(strata_check_entry *e, strata_check_state st, const char *step, strata_code code,
+                      const char *fmt, ...) ATTR_PRINTF(5, 6);
+
+static void entry_msg(strata_check_entry *e, strata_check_state st, const char *step, strata_code code,
+                      const char *fmt, ...)
+{
+    char msg[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    e->state = st;
+    free(e->step);
+    free(e->message);
+    e->step = step ? xstrdup(step) : NULL;
+    e->message = xstrdup(msg);
+    e->code = code;
+}
+
+/* Marks every entry in [from, to) skipped: "<why> <id><tail>". */
+static void skip_range(strata_check_report *r, size_t from, size_t to, const char *why, const char *id,
+                       const char *tail)
+{
+    for (size_t i = from; i < to; i++)
+        entry_msg(&r->migrations[i], STRATA_CHECK_SKIPPED, NULL, STRATA_OK, "%s %s%s", why, id, tail);
+}
+
+/* --------------------------------------------------------------- the walk */
+
+typedef struct walk {
+    strata *db;
+    const strata_migset *set;
+    strata_check_report *r;
+    buf kept_seen; /* enum values already reported as kept */
+} walk;
+
+/* Applies (+1) or reverts one migration. */
+static strata_code step(walk *w, int down, strata_error *e)
+{
+    strata_run_opts o = {down ? NULL : "+1", 0};
+    strata_result *res = NULL;
+    strata_code rc = (down ? strata_down : strata_up)(w->db, w->set, &o, &res, e);
+    if (!rc && res->count != 1)
+        rc = err_set(e, STRATA_INTERNAL, "%s ran %zu migrations instead of one", down ? "down" : "up",
+                     res->count);
+    strata_result_free(res);
+    return rc;
+}
+
+/*
+ * Compares the live schema with expected. On a match returns 1 (a note about
+ * kept enum values may be set on e); on a mismatch fills e as failed at
+ * `what` and returns 0; -1 when the schema cannot be read (*err set).
+ */
+static int compare(walk *w, strata_check_entry *e, const char *what, const char *expected,
+                   const char *exp_label, strata_error *err)
+{
+    char *actual = NULL;
+    schema_delta d;
+    if (strata_schema_dump(w->db, &actual, err))
+        return -1;
+    int same = schema_compare(expected, actual, 1, &d);
+    if (same) {
+        if (d.kept.len && (!w->kept_seen.data || !strstr(w->kept_seen.data, d.kept.data))) {
+            buf n;
+            buf_init(&n);
+            buf_addf(&n, "%s kept %s (PostgreSQL cannot drop enum values)", what, d.kept.data);
+            free(e->note);
+            e->note = buf_detach(&n);
+            buf_adds(&w->kept_seen, d.kept.data);
+            buf_adds(&w->kept_seen, "\n");
+        }
+    } else {
+        buf m, diff, lab;
+        buf_init(&m);
+        buf_init(&diff);
+        buf_init(&lab);
+        int up = !strncmp(what, "up", 2);
+        const char *parts[3][2] = {{up ? "created" : "left", d.extra.data},
+                                   {up ? "did not create" : "removed", d.missing.data},
+                                   {"changed", d.changed.data}};
+        for (int i = 0; i < 3; i++) {
+            if (!parts[i][1])
+                continue;
+            buf_addf(&m, "%s%s %s: %s", m.len ? "; " : "", what, parts[i][0], parts[i][1]);
+        }
+        if (!m.len)
+            buf_addf(&m, "%s: the schema differs", what);
+        buf_addf(&lab, "schema after %s", what);
+        text_diff(expected, actual, exp_label, lab.data ? lab.data : what, 3, &diff);
+        entry_msg(e, STRATA_CHECK_FAIL, what, STRATA_OK, "%s", m.data ? m.data : what);
+        free(e->diff);
+        e->diff = buf_detach(&diff);
+        buf_release(&m);
+        buf_release(&diff);
+        buf_release(&lab);
+    }
+    schema_delta_release(&d);
+    free(actual);
+    return same;
+}
+
+static char *label(const char *a, const char *id, const char *b2)
+{
+    buf b;
+    buf_init(&b);
+    buf_addf(&b, "%s%s%s", a, id, b2);
+    return buf_detach(&b);
+}
+
+/*
+ * The round trip of migration i, which is applied and the newest: down must
+ * give back S[i], up S[i + 1], down again S[i]. 1 when all matched, 0 when
+ * a step failed (the entry says which), -1 when the schema could not be read.
+ */
+static int round_trip(walk *w, size_t i, char **S, size_t *level, strata_error *err)
+{
+    const migration *m = &w->set->migs[i];
+    strata_check_entry *x = &w->r->migrations[i];
+    char *before = label("schema before ", m->id, " (recorded on the way up)");
+    char *after = label("schema after the first up of ", m->id, "");
+    strata_error e;
+    int ok = 0;
+    if (step(w, 1, &e)) {
+        entry_msg(x, STRATA_CHECK_FAIL, "down", e.code, "down failed: %s", e.message);
+        goto out;
+    }
+    (*level)--;
+    if ((ok = compare(w, x, "down", S[i], before, err)) != 1)
+        goto out;
+    if (step(w, 0, &e)) {
+        entry_msg(x, STRATA_CHECK_FAIL, "up after down", e.code,
+                  "up after down failed (the up is not repeatable after its down): %s", e.message);
+        ok = 0;
+        goto out;
+    }
+    (*level)++;
+    if ((ok = compare(w, x, "up after down", S[i + 1], after, err)) != 1)
+        goto out;
+    if (step(w, 1, &e)) {
+        entry_msg(x, STRATA_CHECK_FAIL, "down again", e.code, "down again failed: %s", e.message);
+        ok = 0;
+        goto out;
+    }
+    (*level)--;
+    ok = compare(w, x, "down again", S[i], before, err);
+out:
+    free(before);
+    free(after);
+    return ok;
+}
+
+static strata_code run_walk(walk *w, strata_error *err)
+{
+    const strata_migset *set = w->set;
+    strata_check_report *r = w->r;
+    size_t n = set->count, level = 0;
+    int dialect = dialect_of_engine(strata_engine(w->db));
+    char **S = calloc(n + 1, sizeof(char *));
+    strata_code rc = STRATA_OK;
+    strata_error e;
+    if (!S)
+        return err_set(err, STRATA_NOMEM, "out of memory");
+
+    /* the database must be empty: never run migrations on real data */
+    strata_status *hist = NULL;
+    if ((rc = strata_schema_dump(w->db, &S[0], err)) || (rc = strata_history_get(w->db, &hist, err)))
+        goto out;
+    int applied = strcmp(hist->current, "base") != 0;
+    strata_status_free(hist);
+    if (S[0][0] || applied) {
+        rc = err_set(err, STRATA_CONFIG_ERROR, "refusing to check on a database that is not empty");
+        err_hint(err, "strata check runs on a scratch database it creates itself");
+        goto out;
+    }
+
+    /* 1. up one at a time, recording the schema after each */
+    for (size_t i = 0; i < n; i++) {
+        const migration *m = &set->migs[i];
+        if (step(w, 0, &e)) {
+            entry_msg(&r->migrations[i], STRATA_CHECK_FAIL, "up", e.code, "up failed: %s", e.message);
+            skip_range(r, i + 1, n, "not applied: the up of", m->id, " failed");
+            skip_range(r, 0, i, "not round-tripped: the up of", m->id, " failed");
+            entry_msg(&r->up_again, STRATA_CHECK_SKIPPED, NULL, STRATA_OK, "not reached: the up of %s failed", m->id);
+            entry_msg(&r->base, STRATA_CHECK_SKIPPED, NULL, STRATA_OK, "not reached: the up of %s failed", m->id);
+            goto out;
+        }
+        level++;
+        if ((rc = strata_schema_dump(w->db, &S[i + 1], err)))
+            goto out;
+    }
+
+    /* 2. a second up applies nothing */
+    strata_result *res = NULL;
+    if (strata_up(w->db, set, NULL, &res, &e)) {
+        entry_msg(&r->up_again, STRATA_CHECK_FAIL, "up again", e.code, "failed: %s", e.message);
+    } else if (res->count) {
+        buf ids;
+        buf_init(&ids);
+        for (size_t i = 0; i < res->count; i++)
+            buf_addf(&ids, "%s%s_%s", i ? ", " : "", res->steps[i].version, res->steps[i].name);
+        entry_msg(&r->up_again, STRATA_CHECK_FAIL, "up again", STRATA_OK,
+                  "applied %zu migration%s: %s", res->count, res->count == 1 ? "" : "s",
+                  ids.data ? ids.data : "");
+        buf_release(&ids);
+    }
+    strata_result_free(res);
+    if (r->up_again.state == STRATA_CHECK_FAIL) {
+        skip_range(r, 0, n, "not round-tripped:", "up again", " failed");
+        entry_msg(&r->base, STRATA_CHECK_SKIPPED, NULL, STRATA_OK, "not reached: up again failed");
+        goto out;
+    }
+
+    /* 3. newest first: down, up, down again */
+    for (size_t i = n; i-- > 0;) {
+        const migration *m = &set->migs[i];
+        if (!mig_section(m, SEC_DOWN, dialect)) {
+            entry_msg(&r->migrations[i], STRATA_CHECK_IRREVERSIBLE, NULL, STRATA_OK,
+                      "no down section: round trip skipped; the down-walk stops here");
+            skip_range(r, 0, i, "not checked: the down-walk stops at irreversible", m->id, "");
+            break;
+        }
+        int ok = round_trip(w, i, S, &level, err);
+        if (ok < 0) {
+            rc = err->code;
+            goto out;
+        }
+        if (!ok) {
+            skip_range(r, 0, i, "not checked: the down-walk stopped at", m->id, "");
+            break;
+        }
+    }
+
+    /* 4. at base only the version table remains */
+    if (level == 0) {
+        strata_run_opts base = {"base", 0};
+        if (strata_down(w->db, set, &base, NULL, &e))
+            entry_msg(&r->base, STRATA_CHECK_FAIL, "down base", e.code, "down base failed: %s", e.message);
+        else if (compare(w, &r->base, "down base", S[0], "empty schema (base)", err) < 0)
+            rc = err->code;
+    } else if (r->base.state == STRATA_CHECK_PASS) {
+        size_t k = 0;
+        while (k < n && r->migrations[k].state == STRATA_CHECK_SKIPPED)
+            k++;
+        entry_msg(&r->base, STRATA_CHECK_SKIPPED, NULL, STRATA_OK, "not reached: the down-walk stopped at %s",
+                  k < n ? set->migs[k].id : "?");
+    }
+out:
+    for (size_t i = 0; i <= n; i++)
+        free(S[i]);
+    free(S);
+    return rc;
+}
+
+static strata_code entry_init(strata_check_entry *e, const char *id, const char *version)
+{
+    memset(e, 0, sizeof(*e));
+    e->id = xstrdup(id);
+    e->version = version ? xstrdup(version) : NULL;
+    return e->id && (!version || e->version) ? STRATA_OK : STRATA_NOMEM;
+}
+
+strata_code strata_check_run(const char *url, const strata_migset *set, const strata_check_opts *opts,
+                             strata_check_report **out, strata_error *err)
+{
+    strata_error local;
+    if (!err)
+        err = &local; /* the walk reads err->code */
+    *out = NULL;
+    strata_code rc = strata_migset_check(set, err);
+    if (rc)
+        return rc;
+    strata_config cfg = {opts ? opts->table : NULL, opts ? opts->lock_timeout : -1, 0, NULL, NULL};
+    walk w = {NULL, set, NULL, {0}};
+    if ((rc = strata_open(url, &cfg, &w.db, err)))
+        return rc;
+    strata_check_report *r = calloc(1, sizeof(*r));
+    if (!r || !(r->migrations = calloc(set->count ? set->count : 1, sizeof(strata_check_entry)))) {
+        free(r);
+        strata_close(w.db);
+        return err_set(err, STRATA_NOMEM, "out of memory");
+    }
+    r->engine = strata_engine(w.db); /* a static string */
+    r->count = set->count;
+    for (size_t i = 0; !rc && i < set->count; i++)
+        rc = entry_init(&r->migrations[i], set->migs[i].id, set->migs[i].version);
+    if (!rc)
+        rc = entry_init(&r->up_again, "up again", NULL);
+    if (!rc)
+        rc = entry_init(&r->base, "base", NULL);
+    if (rc)
+        err_set(err, rc, "out of memory");
+    w.r = r;
+    buf_init(&w.kept_seen);
+    if (!rc)
+        rc = run_walk(&w, err);
+    buf_release(&w.kept_seen);
+    strata_close(w.db);
+    if (rc) {
+        strata_check_report_free(r);
+        return rc;
+    }
+    r->ok = r->up_again.state != STRATA_CHECK_FAIL && r->base.state != STRATA_CHECK_FAIL;
+    for (size_t i = 0; i < r->count; i++)
+        if (r->migrations[i].state == STRATA_CHECK_FAIL)
+            r->ok = 0;
+    *out = r;
+    return STRATA_OK;
+}
+
+strata_code strata_check(const char *server_url, const strata_migset *set, const strata_check_opts *opts,
+                         strata_check_report **out, strata_error *err)
+{
+    strata_scratch *s = NULL;
+    *out = NULL;
+    strata_code rc = strata_migset_check(set, err);
+    if (!rc)
+        rc = strata_scratch_create(server_url, &s, err);
+    if (rc)
+        return rc;
+    rc = strata_check_run(strata_scratch_url(s), set, opts, out, err);
+    strata_error e2;
+    strata_code drc = strata_scratch_drop(s, rc ? &e2 : err);
+    strata_scratch_free(s);
+    if (!rc && drc) {
+        strata_check_report_free(*out);
+        *out = NULL;
+        return drc;
+    }
+    return rc;
+}
