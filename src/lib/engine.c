@@ -23,6 +23,7 @@ struct strata {
     int readonly;
     strata_event_fn on_event;
     void *ud;
+    char *url; /* as opened; for the locality check of reset (never printed) */
 };
 
 typedef struct rec {
@@ -96,6 +97,7 @@ strata_code strata_open(const char *url, const strata_config *cfg, strata **out,
     db->readonly = c.readonly;
     db->on_event = c.on_event;
     db->ud = c.userdata;
+    db->url = xstrdup(url);
     rc = db->ops->open(&db->d, &u, &c, err);
     url_release(&u);
     if (rc) {
@@ -113,6 +115,7 @@ void strata_close(strata *db)
     if (db->d)
         db->ops->close(db->d);
     free(db->table);
+    free(db->url);
     free(db);
 }
 
@@ -1070,4 +1073,31 @@ strata_code strata_startup(const char *url, const char *dir, const char *table, 
     strata_close(db);
     strata_migset_free(set);
     return rc;
+}
+
+/* ------------------------------------------- for the operations (reset.c) */
+
+drv *engine_drv(strata *db)
+{
+    return db->d;
+}
+
+const char *engine_url(const strata *db)
+{
+    return db->url;
+}
+
+const char *engine_table(const strata *db)
+{
+    return db->table;
+}
+
+double engine_lock_timeout(const strata *db)
+{
+    return db->lock_timeout;
+}
+
+void engine_event(strata *db, strata_event_kind kind, const char *text)
+{
+    emit(db, kind, 0, text, 0);
 }

@@ -149,6 +149,13 @@ struct drv {
 extern const drv_ops drv_sqlite_ops;
 extern const drv_ops drv_postgres_ops;
 
+/* ---- engine.c: what the operations (reset.c) need of an open handle */
+drv *engine_drv(strata *db);
+const char *engine_url(const strata *db); /* the URL as opened, password included */
+const char *engine_table(const strata *db);
+double engine_lock_timeout(const strata *db);
+void engine_event(strata *db, strata_event_kind kind, const char *text);
+
 /* sha256 of text with CRLF folded to LF, as 64 hex chars + NUL */
 void checksum_text(const char *text, size_t len, char out[65]);
 
