@@ -237,7 +237,7 @@ static void tool_notices(const strata_config *cfg, const tool_run *r, const char
         size_t n = strcspn(p, "\n");
         if (n) {
             char line[1024];
-            snprintf(line, sizeof(line), "%.*s", (int)(n < sizeof(line) - 1 ? n : sizeof(line) - 1), p);
+            snprintf(line, sizeof(line), "%.*s\n", (int)(n < sizeof(line) - 2 ? n : sizeof(line) - 2), p);
             url_scrub(line, sizeof(line), url);
             strata_event ev = {STRATA_EV_NOTICE, 0, line, 0};
             cfg->on_event(cfg->userdata, &ev);
@@ -536,6 +536,9 @@ static strata_code pg_restore(const char *url, const char *path, int flags, cons
         rc = tool_failed(err, "pg_restore", &r, url);
         if (strstr(r.err.data ? r.err.data : "", "unsupported version"))
             err_hint(err, "the archive was written by a newer pg_dump: use a pg_restore at least as new");
+        else if (strstr(r.err.data ? r.err.data : "", "depend on it"))
+            err_hint(err, "objects made after the backup depend on objects of the backup; nothing was "
+                          "changed: restore into a new database (strata drop; strata create), or drop them");
         else if (strstr(r.err.data ? r.err.data : "", "must be owner") ||
                  strstr(r.err.data ? r.err.data : "", "permission denied"))
             err_hint(err, "restoring as another user than the one who owned the objects: try --no-owner");

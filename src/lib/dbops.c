@@ -117,13 +117,15 @@ static void connect_hint(strata_error *err, const char *m)
         err_hint(err, "create it first with 'strata create', or fix the database name in the URL");
 }
 
-/* Not worth waiting for: the server answered and refused us. Too many
-   connections and "starting up" are the exceptions (PQping reports the
-   latter as PQPING_REJECT already). */
+/* Not worth waiting for: the server answered and refused us. The
+   exceptions: too many connections, and a server starting up, shutting
+   down or in recovery (PQping says PQPING_REJECT for those, but only while
+   it lasts: the text catches a server that became ready in between). */
 static int worth_retry(const pg_target *t, const char *const *keys, const char *const *vals,
                        const char *msg)
 {
-    if (strstr(msg, "too many clients") || strstr(msg, "remaining connection slots"))
+    if (strstr(msg, "too many clients") || strstr(msg, "remaining connection slots") ||
+        strstr(msg, "the database system is"))
         return 1;
     (void)t;
     PGPing p = pq.PQpingParams(keys, vals, 1);
@@ -684,6 +686,7 @@ strata_code strata_wait(const char *url, double timeout, const strata_config *cf
     if (rc)
         return rc;
     strata_error last;
+    int refused = 0;
     for (;;) {
         PGconn *c = NULL;
         int retry = 0;
@@ -693,11 +696,18 @@ strata_code strata_wait(const char *url, double timeout, const strata_config *cf
         double d = deadline - ops_now_ms() < 1000 ? ops_now_ms() + 1000 : deadline;
         rc = pg_target_connect(&t, NULL, d, &c, &retry, &last);
         pq.PQfinish(c);
-        if (rc == STRATA_OK || !retry) {
+        if (rc == STRATA_OK || (!retry && refused)) {
             if (rc && err)
                 *err = last;
             break;
         }
+        if (!retry) {
+            /* refused once: try again at once, in case it was the moment
+               the server became ready; refused twice is an answer */
+            refused = 1;
+            continue;
+        }
+        refused = 0;
         double now = ops_now_ms();
         if (now >= deadline) {
             err_set(err, STRATA_WAIT_TIMEOUT, "gave up after %.0f s waiting for the database (%d attempt%s): %s",
@@ -708,7 +718,7 @@ strata_code strata_wait(const char *url, double timeout, const strata_config *cf
             break;
         }
         char msg[sizeof(last.message) + 64];
-        snprintf(msg, sizeof(msg), "not ready (attempt %d): %s", *attempts, last.message);
+        snprintf(msg, sizeof(msg), "not ready (attempt %d): %s\n", *attempts, last.message);
         notice(cfg, msg);
         ops_sleep_ms(delay < deadline - now ? delay : deadline - now);
         delay = delay * 2 > 1000 ? 1000 : delay * 2;

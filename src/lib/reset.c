@@ -20,8 +20,9 @@
 #include <string.h>
 
 typedef struct reset_impl {
-    strata_code (*list)(drv *d, strata_objects *o, strata_error *err);
-    strata_code (*drop)(drv *d, const char *schema, double timeout, strata_error *err);
+    strata_code (*list)(drv *d, const char *table, strata_objects *o, strata_error *err);
+    strata_code (*drop)(drv *d, const char *schema, const char *table, double timeout,
+                        strata_error *err);
 } reset_impl;
 
 void strata_objects_free(strata_objects *o)
@@ -152,16 +153,31 @@ static strata_code pg_schema(drv *d, char **schema, strata_error *err)
     return STRATA_CONFIG_ERROR;
 }
 
-static strata_code pg_list(drv *d, strata_objects *o, strata_error *err)
+/* The version table, when --table puts it in another schema: reset drops it
+   too, or up would find every migration applied. */
+static const char pg_table_elsewhere_sql[] =
+    "SELECT 'table', format('%I.%I', n.nspname, c.relname) FROM pg_class c"
+    " JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = to_regclass($1) AND n.nspname <> $2";
+
+static strata_code pg_list(drv *d, const char *table, strata_objects *o, strata_error *err)
 {
     strata_code rc = pg_schema(d, &o->schema, err);
     if (rc)
         return rc;
     const char *p[1] = {o->schema};
-    return d->ops->query(d, pg_list_sql, 1, p, add_object, o, err);
+    if ((rc = d->ops->query(d, pg_list_sql, 1, p, add_object, o, err)))
+        return rc;
+    buf b;
+    buf_init(&b);
+    buf_add_ident(&b, table);
+    const char *p2[2] = {b.data ? b.data : "", o->schema};
+    rc = d->ops->query(d, pg_table_elsewhere_sql, 2, p2, add_object, o, err);
+    buf_release(&b);
+    return rc;
 }
 
-static strata_code pg_reset_drop(drv *d, const char *schema, double timeout, strata_error *err)
+static strata_code pg_reset_drop(drv *d, const char *schema, const char *table, double timeout,
+                                 strata_error *err)
 {
     (void)timeout;
     buf stmts, b;
@@ -186,6 +202,15 @@ static strata_code pg_reset_drop(drv *d, const char *schema, double timeout, str
     for (size_t off = 0; off < stmts.len; off += strlen(stmts.data + off) + 1)
         if ((rc = d->ops->query(d, stmts.data + off, 0, NULL, NULL, NULL, err)))
             goto fail;
+    b.len = 0;
+    buf_adds(&b, "DROP TABLE IF EXISTS ");
+    buf_add_ident(&b, table);
+    if (b.oom) {
+        rc = err_set(err, STRATA_NOMEM, "out of memory");
+        goto fail;
+    }
+    if ((rc = d->ops->query(d, b.data, 0, NULL, NULL, NULL, err)))
+        goto fail;
     rc = d->ops->query(d, "COMMIT", 0, NULL, NULL, NULL, err);
     if (rc)
         goto fail;
@@ -204,8 +229,9 @@ fail:
 
 /* ---------------------------------------------------------------- SQLite */
 
-static strata_code sq_list(drv *d, strata_objects *o, strata_error *err)
+static strata_code sq_list(drv *d, const char *table, strata_objects *o, strata_error *err)
 {
+    (void)table; /* every table goes */
     o->schema = xstrdup("main");
     if (!o->schema)
         return err_set(err, STRATA_NOMEM, "out of memory");
@@ -237,9 +263,10 @@ static strata_code sq_drop_each(drv *d, const char *kind, const char *select, st
     return rc;
 }
 
-static strata_code sq_reset_drop(drv *d, const char *schema, double timeout, strata_error *err)
+static strata_code sq_reset_drop(drv *d, const char *schema, const char *table, double timeout,
+                                 strata_error *err)
 {
-    (void)schema;
+    (void)schema, (void)table;
     char *fk = NULL;
     strata_error e2;
     strata_code rc = d->ops->query(d, "PRAGMA foreign_keys", 0, NULL, first_value, &fk, err);
@@ -289,7 +316,7 @@ strata_code strata_reset_list(strata *db, strata_objects **out, strata_error *er
     if (!o)
         return err_set(err, STRATA_NOMEM, "out of memory");
     drv *d = engine_drv(db);
-    strata_code rc = impl_of(d)->list(d, o, err);
+    strata_code rc = impl_of(d)->list(d, engine_table(db), o, err);
     if (rc) {
         strata_objects_free(o);
         return rc;
@@ -329,7 +356,7 @@ strata_code strata_reset(strata *db, const strata_migset *set, int flags, strata
     if (msg.data)
         engine_event(db, STRATA_EV_NOTICE, msg.data);
     buf_release(&msg);
-    rc = impl->drop(d, schema, engine_lock_timeout(db), err);
+    rc = impl->drop(d, schema, engine_table(db), engine_lock_timeout(db), err);
     if (!rc)
         rc = strata_up(db, set, NULL, out, err);
     d->ops->unlock(d, engine_table(db));

@@ -426,6 +426,10 @@ else
     } >"$WORK/writer.sql"
     sqlite3 "$DBFILE" <"$WORK/writer.sql" >/dev/null 2>"$WORK/writer.err" &
     WRITER=$!
+    for _ in $(seq 200); do
+        [ "$(sqlite3 -cmd '.timeout 5000' "$DBFILE" 'SELECT count(*) FROM a' 2>/dev/null)" -gt 0 ] 2>/dev/null && break
+        sleep 0.05
+    done
     n=0
     while kill -0 "$WRITER" 2>/dev/null && [ $n -lt 5 ]; do
         n=$((n + 1))
@@ -447,6 +451,82 @@ else
     eq "$(q 'SELECT count(*) FROM a')" "$(sqlite3 "$WORK/live1" 'SELECT count(*) FROM a')" "restored row count"
     o restore "$WORK/no-such-file"
     expect_rc 1 "restore from a missing file"
+fi
+
+# ------------------------------------------- reset and restore as an owner
+if [ "$ENGINE" = postgres ]; then
+    # a role that owns its database but is no superuser, with a password
+    # that needs URL encoding; and a version table in another schema
+    ROLE="ops_owner_$RANDOM"
+    RPW="p@ss:w/rd%20 'q#?&x-$SECRET_PW"
+    psql -X -q -d postgres -c "CREATE ROLE $ROLE LOGIN PASSWORD '${RPW//\'/\'\'}'"
+    OWNED="ops_owned_$RANDOM"
+    DBS+=("$OWNED")
+    createdb -O "$ROLE" "$OWNED"
+    ENC=$(python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=""))' "$RPW")
+    RURL="postgresql://$ROLE:$ENC@${PGHOST:-localhost}:$PGPORT/$OWNED"
+    r --url "$RURL" --dir "$D" up
+    expect_rc 0 "up as the database owner"
+    psql -X -q -d "$OWNED" -c "SET ROLE $ROLE; ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO PUBLIC; CREATE TABLE extra (x int)"
+    BEFORE=$(psql -X -A -t -d "$OWNED" -c "SELECT nspowner::regrole || ' ' || nspacl::text FROM pg_namespace WHERE nspname = 'public'; SELECT defaclrole::regrole || ' ' || defaclacl::text FROM pg_default_acl")
+    r --url "$RURL" --dir "$D" reset
+    expect_rc 0 "reset as the database owner (no superuser)"
+    eq "$(psql -X -A -t -d "$OWNED" -c "SELECT nspowner::regrole || ' ' || nspacl::text FROM pg_namespace WHERE nspname = 'public'; SELECT defaclrole::regrole || ' ' || defaclacl::text FROM pg_default_acl")" \
+        "$BEFORE" "owner reset keeps the schema's owner and privileges"
+    eq "$(psql -X -A -t -d "$OWNED" -c "SELECT count(*) FROM pg_tables WHERE tablename = 'extra'")" "0" "owner reset dropped"
+    psql -X -q -d "$OWNED" -c "INSERT INTO orders (id, user_id, total) VALUES (5, 1, 1.25)"
+    r --url "$RURL" backup -o "$WORK/owned.dump"
+    expect_rc 0 "backup with a password that needs encoding"
+    psql -X -q -d "$OWNED" -c "DELETE FROM orders"
+    r --url "$RURL" restore "$WORK/owned.dump"
+    expect_rc 0 "restore as the database owner"
+    eq "$(psql -X -A -t -d "$OWNED" -c "SELECT total FROM orders")" "1.25" "restored as the owner"
+    r --url "$RURL" restore "$WORK/owned.dump" --no-owner
+    expect_rc 0 "restore --no-owner"
+    lacks "$(cat "$ALL")" "$RPW" "the owner's password in some output"
+    lacks "$(cat "$ALL")" "$ENC" "the owner's encoded password in some output"
+    r --url "$RURL" drop
+    expect_rc 0 "the owner drops its database"
+
+    new_db
+    q "CREATE SCHEMA audit"
+    o --dir "$D" --table audit.versions up
+    expect_rc 0 "up with the version table in another schema"
+    q "INSERT INTO orders (id, user_id) VALUES (1, 1)"
+    o --dir "$D" --table audit.versions reset
+    expect_rc 0 "reset with the version table in another schema"
+    contains "$ERR" "audit.versions" "reset lists the version table of the other schema"
+    eq "$(q 'SELECT count(*) FROM orders')" "0" "migrations ran again"
+    eq "$(q 'SELECT count(*) FROM audit.versions')" "3" "version table rebuilt"
+fi
+
+# -------------------------------------------------------------- help, tty
+for c in create drop wait reset backup restore; do
+    raw "$c" --help
+    expect_rc 0 "$c --help"
+    contains "$OUT" "usage: strata $c" "$c --help prints usage"
+    raw help "$c"
+    eq "$OUT" "$(cat "$WORK/out")" "help $c"
+done
+raw --help
+for c in create drop wait reset backup restore; do
+    contains "$OUT" "  $c " "strata --help lists $c"
+done
+if [ "$ENGINE" = sqlite ] && command -v script >/dev/null; then
+    new_db
+    o --dir "$D" up
+    printf 'n\n' | script -qec "'$STRATA' --url '$URL' --dir '$D' reset" /dev/null >"$WORK/tty.out" 2>&1
+    RC=$?
+    expect_rc 1 "reset answered no on a terminal"
+    contains "$(cat "$WORK/tty.out")" "[y/N]" "reset asks on a terminal"
+    eq "$(table_exists users)" "1" "no answer, nothing dropped"
+    printf 'y\n' | script -qec "'$STRATA' --url '$URL' --dir '$D' reset" /dev/null >"$WORK/tty.out" 2>&1
+    RC=$?
+    expect_rc 0 "reset answered yes on a terminal"
+    script -qec "'$STRATA' --url '$URL' --dir '$D' reset --yes" /dev/null </dev/null >"$WORK/tty.out" 2>&1
+    RC=$?
+    expect_rc 0 "reset --yes does not ask"
+    lacks "$(cat "$WORK/tty.out")" "[y/N]" "reset --yes does not ask"
 fi
 
 # ------------------------------------------------- wait for a late server
@@ -479,6 +559,7 @@ if [ "$ENGINE" = postgres ]; then
 fi
 
 # ----------------------------------------------------- never a password
+[ -n "${ROLE:-}" ] && psql -X -q -d postgres -c "DROP ROLE IF EXISTS $ROLE" >/dev/null 2>&1
 if [ "$ENGINE" = postgres ]; then
     lacks "$(cat "$ALL")" "$PGPASSWORD" "the server password in some output"
 fi
