@@ -129,6 +129,7 @@ static const struct {
     {"sqlsplit", test_sqlsplit}, {"migfile", test_migfile}, {"migset", test_migset},
     {"version", test_version},   {"url", test_url},         {"env", test_env},
     {"sqlgen", test_sqlgen},     {"buf", test_buf},
+    {"ops", test_ops},
 };
 
 int main(int argc, char **argv)
