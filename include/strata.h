@@ -442,7 +442,7 @@ STRATA_API void strata_objects_free(strata_objects *o);
  * (strata_up). PostgreSQL: under the migration lock and in one transaction,
  * DROP SCHEMA ... CASCADE and CREATE SCHEMA again with the same owner,
  * privileges, comment and default privileges. SQLite: drops every table,
- * view and trigger with foreign keys off, in one transaction, then VACUUM.
+ * view and trigger with foreign keys off, in one transaction.
  * Refuses a database that is not local (NOT_LOCAL) unless flags has
  * STRATA_ALLOW_REMOTE. *out (may be NULL) is up's result.
  */

@@ -129,7 +129,7 @@ const command cmd_reset = {
     "installed in that schema, and views of other schemas built on it, are\n"
     "dropped too. The user must own the schema.\n"
     "SQLite: drops every trigger, view and table (indexes with them) with\n"
-    "foreign keys off, in one transaction, then VACUUM.\n"
+    "foreign keys off, in one transaction.\n"
     "\n"
     "Options:\n"
     "  --force     also reset a database that is not local\n"

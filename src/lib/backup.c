@@ -81,6 +81,17 @@ static void keep_tail(buf *b)
     b->data[b->len] = 0;
 }
 
+/* fd moved to 3 or above, close-on-exec: 0-2 become the child's stdio, and
+   dup2 onto the same number would keep close-on-exec. -1 on failure. */
+static int above_stdio(int fd)
+{
+    if (fd < 0 || fd > 2)
+        return fd;
+    int n = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+    close(fd);
+    return n;
+}
+
 /*
  * Runs path with argv and envp; stdout goes to out_fd, or into r->out when
  * out_fd < 0; stderr into r->err. Returns IO_ERROR only when the program
@@ -95,12 +106,23 @@ static strata_code run_tool(const char *path, char *const argv[], char *const en
     memset(r, 0, sizeof(*r));
     buf_init(&r->out);
     buf_init(&r->err);
-    if ((out_fd < 0 && pipe2(po, O_CLOEXEC) != 0) || pipe2(pe, O_CLOEXEC) != 0) {
+    int dup_out = -1;
+    if (out_fd >= 0 && out_fd <= 2)
+        out_fd = dup_out = fcntl(out_fd, F_DUPFD_CLOEXEC, 3);
+    if (out_fd < 0 && dup_out < 0 && pipe2(po, O_CLOEXEC) == 0) {
+        po[0] = above_stdio(po[0]);
+        po[1] = above_stdio(po[1]);
+    }
+    if (pipe2(pe, O_CLOEXEC) == 0) {
+        pe[0] = above_stdio(pe[0]);
+        pe[1] = above_stdio(pe[1]);
+    }
+    if ((out_fd < 0 && (po[0] < 0 || po[1] < 0)) || pe[0] < 0 || pe[1] < 0) {
         int e = errno;
-        if (po[0] >= 0) {
-            close(po[0]);
-            close(po[1]);
-        }
+        int fds[] = {po[0], po[1], pe[0], pe[1], dup_out};
+        for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
+            if (fds[i] >= 0)
+                close(fds[i]);
         return err_set(err, STRATA_IO_ERROR, "cannot create a pipe: %s", strerror(e));
     }
     posix_spawn_file_actions_init(&fa);
@@ -109,6 +131,8 @@ static strata_code run_tool(const char *path, char *const argv[], char *const en
     posix_spawn_file_actions_adddup2(&fa, pe[1], 2);
     int rc = posix_spawn(&pid, path, &fa, NULL, argv, envp);
     posix_spawn_file_actions_destroy(&fa);
+    if (dup_out >= 0)
+        close(dup_out);
     if (po[1] >= 0)
         close(po[1]);
     close(pe[1]);

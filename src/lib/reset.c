@@ -11,8 +11,10 @@
  * pg_database_owner's with {pg_database_owner=UC,=U}.
  *
  * SQLite: drops triggers, views, virtual tables and tables (indexes go with
- * their tables; sqlite_sequence and sqlite_stat* lose their rows with them) with foreign keys off, in one transaction, then VACUUMs.
- * The file, its page size and journal mode stay.
+ * their tables; sqlite_sequence and sqlite_stat* lose their rows with them)
+ * with foreign keys off, in one transaction. The file, its page size and
+ * journal mode stay. No VACUUM: it would wait for every reader of the file,
+ * and up reuses the free pages anyway.
  */
 #include "ops.h"
 
@@ -295,9 +297,6 @@ static strata_code sq_reset_drop(drv *d, const char *schema, const char *table, 
         d->ops->query(d, b.data, 0, NULL, NULL, NULL, &e2);
     buf_release(&b);
     free(fk);
-    /* give the space back; a failure here changes nothing that matters */
-    if (!rc)
-        d->ops->query(d, "VACUUM", 0, NULL, NULL, NULL, &e2);
     return rc;
 }
 

@@ -185,7 +185,7 @@ contains "$ERR" "gave up after 2 s" "wait timeout: message"
 contains "$ERR" "Connection refused" "wait timeout: last error"
 contains "$ERR" "hint:" "wait timeout: hint"
 [ $((t1 - t0)) -ge 1900 ] || fail "wait gave up too early ($((t1 - t0)) ms)"
-[ $((t1 - t0)) -le 3500 ] || fail "wait overran its timeout ($((t1 - t0)) ms)"
+[ $((t1 - t0)) -le 5000 ] || fail "wait overran its timeout ($((t1 - t0)) ms)"
 r --json --url "postgresql://app:$SECRET_PW@127.0.0.1:1/app" wait --timeout 0
 expect_rc 4 "wait --timeout 0"
 eq "$(json_get "$ERR" 'j["code"]')" "WAIT_TIMEOUT" "wait --timeout 0: JSON code"
@@ -198,7 +198,7 @@ if [ "$ENGINE" = postgres ]; then
         expect_rc 4 "wait with a wrong password"
         contains "$ERR" "CONNECT_FAILED" "a wrong password is not waited for"
         contains "$ERR" "password authentication failed" "wrong password: message"
-        [ $((t1 - t0)) -le 3000 ] || fail "wait retried a wrong password ($((t1 - t0)) ms)"
+        [ $((t1 - t0)) -le 6000 ] || fail "wait retried a wrong password ($((t1 - t0)) ms)"
     else
         echo "note [$ENGINE] $TEST_NAME: server accepts any password; wrong-password wait not tested"
     fi
@@ -216,7 +216,8 @@ for host in 10.255.255.1 db.example.com "[2001:db8::1]"; do
     expect_rc 1 "reset of $host"
     contains "$ERR" "NOT_LOCAL" "reset of $host: code"
     contains "$ERR" "--force" "reset of $host: hint"
-    [ $((t1 - t0)) -le 1000 ] || fail "reset of $host took $((t1 - t0)) ms: it tried to connect"
+    # a connection attempt would take seconds (10.255.255.1 drops packets)
+    [ $((t1 - t0)) -le 2000 ] || fail "reset of $host took $((t1 - t0)) ms: it tried to connect"
     r --url "postgresql://app:$SECRET_PW@$host:5432/app" restore "$WORK/none.dump"
     expect_rc 1 "restore into $host"
     contains "$ERR" "NOT_LOCAL" "restore into $host: code"
