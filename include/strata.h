@@ -65,7 +65,13 @@ extern "C" {
     X(NOMEM, 1, "out of memory")                                                \
     X(INTERNAL, 1, "internal error")                                            \
     X(SCHEMA_DRIFT, 3, "database schema differs from the schema file")          \
-    X(CHECK_FAILED, 1, "migration check failed")
+    X(CHECK_FAILED, 1, "migration check failed")                                \
+    X(NOT_LOCAL, 1, "refused on a database that is not local")                  \
+    X(TOOL_MISSING, 2, "a required client program is not installed")           \
+    X(TOOL_TOO_OLD, 2, "a client program is older than the server")             \
+    X(TOOL_FAILED, 1, "a client program failed")                                \
+    X(WAIT_TIMEOUT, 4, "gave up waiting for the database")                      \
+    X(DATABASE_IN_USE, 1, "the database has open connections")
 
 typedef enum strata_code {
 #define STRATA_X_ENUM(name, exit, msg) STRATA_##name,
@@ -525,6 +531,144 @@ STRATA_API strata_code strata_check(const char *server_url, const strata_migset 
                                     const strata_check_opts *opts, strata_check_report **out,
                                     strata_error *err);
 STRATA_API void strata_check_report_free(strata_check_report *r);
+
+/* ------------------------------------------------------------ operations */
+
+/*
+ * Operating a database as a whole: create, drop, wait, reset, backup and
+ * restore. The URL-based functions open their own connections and close
+ * them before returning.
+ *
+ * Locality: reset and restore refuse a database that is not on this machine
+ * unless the caller passes STRATA_ALLOW_REMOTE. Local means a SQLite file
+ * (or :memory:), or a PostgreSQL server reached through a Unix socket (no
+ * host, or a host starting with '/' or '@') or on a loopback address
+ * ("localhost", 127.0.0.0/8, ::1). Every host of a multi-host URL must be
+ * local; hostaddr, when given, is what is checked; PGHOST and PGHOSTADDR
+ * apply when the URL names no host; a URL that relies on a service file
+ * (service=, PGSERVICE) counts as not local. Decided from the URL and the
+ * environment alone, without connecting.
+ */
+
+/* Flags of the operations below. */
+#define STRATA_ALLOW_REMOTE 0x100 /* reset, restore: also on a non-local database */
+#define STRATA_DROP_FORCE 0x200   /* drop: terminate other sessions (WITH (FORCE)) */
+#define STRATA_NO_OWNER 0x400     /* restore (PostgreSQL): do not restore ownership */
+
+/* STRATA_OK when url names a local database (see above), NOT_LOCAL with the
+   offending host in the message, or URL_INVALID. */
+STRATA_API strata_code strata_url_check_local(const char *url, strata_error *err);
+
+typedef struct strata_create_opts {
+    const char *locale;     /* PostgreSQL LOCALE, NULL = the server's default */
+    const char *lc_collate; /* LC_COLLATE, NULL = from locale */
+    const char *lc_ctype;   /* LC_CTYPE, NULL = from locale */
+    const char *owner;      /* OWNER role, NULL = the connecting user */
+} strata_create_opts;
+
+/*
+ * Creates the database url names. PostgreSQL: connects to the maintenance
+ * database of the same server ("postgres", else "template1") with the same
+ * credentials and runs CREATE DATABASE ... ENCODING 'UTF8' TEMPLATE
+ * template0 with the options of o (may be NULL); the URL must name the
+ * database. SQLite: creates the file as an empty database (the directory
+ * must exist). A database that already exists is left alone: STRATA_OK with
+ * *existed set to 1. existed and name may be NULL; *name (malloc'd, the
+ * caller frees) is the database name or the SQLite path.
+ */
+STRATA_API strata_code strata_db_create(const char *url, const strata_create_opts *o, int *existed,
+                                        char **name, strata_error *err);
+
+/*
+ * Drops the database url names. A database that does not exist is not an
+ * error: STRATA_OK with *missing set to 1. PostgreSQL: through the
+ * maintenance database; when other sessions are connected it fails with
+ * DATABASE_IN_USE listing them, unless flags has STRATA_DROP_FORCE (DROP
+ * DATABASE ... WITH (FORCE), PostgreSQL 13 or newer). SQLite: removes the
+ * file and its -journal, -wal and -shm files; refuses a file that is not a
+ * SQLite database. missing and name may be NULL (see strata_db_create).
+ */
+STRATA_API strata_code strata_db_drop(const char *url, int flags, int *missing, char **name,
+                                      strata_error *err);
+
+/*
+ * Waits until the database accepts connections, trying again with a backoff
+ * of 100 ms doubling up to 1 s, for at most timeout seconds (<= 0: one try).
+ * Retried: no answer from the server (connection refused, no socket yet,
+ * host name not resolvable yet, network timeout), a server that is starting
+ * up, shutting down or in recovery, and "too many connections". Not retried
+ * (returned at once, CONNECT_FAILED): a server that answered but refused
+ * these credentials or this database (wrong password, unknown user or
+ * database, pg_hba.conf), and an invalid URL. On timeout: WAIT_TIMEOUT with
+ * the last error in the message. cfg (may be NULL) gives the event callback,
+ * which gets a STRATA_EV_NOTICE for every failed try. *attempts (may be
+ * NULL) is the number of connection attempts made.
+ */
+STRATA_API strata_code strata_wait(const char *url, double timeout, const strata_config *cfg,
+                                   int *attempts, strata_error *err);
+
+/* An object that reset drops. */
+typedef struct strata_object {
+    char *kind; /* "table", "view", "sequence", "type", "function", "extension", ... */
+    char *name; /* qualified on PostgreSQL: "public.users" */
+} strata_object;
+
+typedef struct strata_objects {
+    char *schema; /* PostgreSQL: the schema reset empties; SQLite: "main" */
+    size_t count;
+    strata_object *items;
+} strata_objects;
+
+/*
+ * What strata_reset would drop: every object of the target schema (on
+ * PostgreSQL the first existing schema of the search path; extensions
+ * installed there included), plus views of other schemas that depend on
+ * them; on SQLite every table, view, index and trigger. Free *out with
+ * strata_objects_free.
+ */
+STRATA_API strata_code strata_reset_list(strata *db, strata_objects **out, strata_error *err);
+STRATA_API void strata_objects_free(strata_objects *o);
+
+/*
+ * Drops every object of the target schema, then applies set up to head
+ * (strata_up). PostgreSQL: under the migration lock and in one transaction,
+ * DROP SCHEMA ... CASCADE and CREATE SCHEMA again with the same owner,
+ * privileges, comment and default privileges. SQLite: drops every table,
+ * view and trigger with foreign keys off, in one transaction.
+ * Refuses a database that is not local (NOT_LOCAL) unless flags has
+ * STRATA_ALLOW_REMOTE. *out (may be NULL) is up's result.
+ */
+STRATA_API strata_code strata_reset(strata *db, const strata_migset *set, int flags,
+                                    strata_result **out, strata_error *err);
+
+/*
+ * Writes a backup of the database to path, a new file created with mode
+ * 0600; an existing file is never overwritten (FILE_EXISTS). path NULL: a
+ * name made of the database name and a UTC timestamp in the working
+ * directory ("shop-20261123T100000Z.dump"). PostgreSQL: pg_dump
+ * --format=custom found in PATH, started without a shell, the password in
+ * its environment (PGPASSWORD), never on its command line; TOOL_MISSING
+ * when there is no pg_dump, TOOL_TOO_OLD when its major version is older
+ * than the server's, TOOL_FAILED with its message when it fails. SQLite:
+ * the online backup API, one consistent snapshot even while other processes
+ * write. A failed backup leaves no file behind. *path_out (may be NULL,
+ * malloc'd) is the file written. cfg (may be NULL): events (pg_dump's
+ * warnings as STRATA_EV_NOTICE) and the lock timeout.
+ */
+STRATA_API strata_code strata_backup(const char *url, const char *path, const strata_config *cfg,
+                                     char **path_out, strata_error *err);
+
+/*
+ * Puts a backup made by strata_backup back. PostgreSQL: pg_restore --clean
+ * --if-exists --single-transaction --exit-on-error, so it either restores
+ * every object of the backup or changes nothing (objects that are not in
+ * the backup are left alone); STRATA_NO_OWNER adds --no-owner. SQLite: the
+ * backup API replaces the whole database with the file's content (creating
+ * the database file if needed). Refuses a database that is not local
+ * (NOT_LOCAL) unless flags has STRATA_ALLOW_REMOTE.
+ */
+STRATA_API strata_code strata_restore(const char *url, const char *path, int flags,
+                                      const strata_config *cfg, strata_error *err);
 
 #ifdef __cplusplus
 }

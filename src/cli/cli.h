@@ -67,6 +67,10 @@ const char *color(const cli *c, const char *code); /* ANSI escape, or "" */
 /* common.c */
 /* Resolves the URL, loads the directory and opens the database. */
 int cli_open(cli *c, int readonly, strata **db, strata_migset **set, strata_error *err);
+/* Resolves the URL (malloc'd into *url); says where from with -v. 0 or -1. */
+int cli_url(cli *c, char **url, strata_error *err);
+/* The library configuration of the command line: table, lock timeout, events. */
+strata_config cli_config(cli *c, int readonly);
 const char *cli_dir(const cli *c);
 /* Prints a run's result (up/down/redo) in human or JSON form. */
 void print_result(cli *c, const strata_result *r, int dry_run);
@@ -79,5 +83,6 @@ void print_lint_findings_json(const strata_lint_report *r);
 extern const command cmd_new, cmd_up, cmd_down, cmd_redo, cmd_status, cmd_current, cmd_history,
     cmd_validate, cmd_stamp, cmd_sql, cmd_test, cmd_lint;
 extern const command cmd_schema, cmd_check;
+extern const command cmd_create, cmd_drop, cmd_wait, cmd_reset, cmd_backup, cmd_restore;
 
 #endif

@@ -50,26 +50,40 @@ static void on_event(void *ud, const strata_event *ev)
     }
 }
 
-int cli_open(cli *c, int readonly, strata **db, strata_migset **set, strata_error *err)
+int cli_url(cli *c, char **url, strata_error *err)
 {
     strata_url_opts uo = {c->url, c->url_env, c->env_file, c->require_url};
-    char *url = NULL;
     strata_url_source src;
+    *url = NULL;
+    if (strata_url_resolve(&uo, url, &src, err))
+        return -1;
+    if (c->verbose && !c->json) {
+        char *red = strata_url_redact(*url);
+        static const char *from[] = {"--url", "environment", "env file", "embedded default"};
+        fprintf(stderr, "strata: database %s (from %s)\n", red ? red : "?", from[src]);
+        free(red);
+    }
+    return 0;
+}
+
+strata_config cli_config(cli *c, int readonly)
+{
+    strata_config cfg = {c->table, c->lock_timeout, readonly, on_event, c};
+    return cfg;
+}
+
+int cli_open(cli *c, int readonly, strata **db, strata_migset **set, strata_error *err)
+{
+    char *url = NULL;
     *db = NULL;
     if (set) {
         *set = NULL;
         if (strata_migset_load(cli_dir(c), set, err))
             return -1;
     }
-    if (strata_url_resolve(&uo, &url, &src, err))
+    if (cli_url(c, &url, err))
         return -1;
-    if (c->verbose && !c->json) {
-        char *red = strata_url_redact(url);
-        static const char *from[] = {"--url", "environment", "env file", "embedded default"};
-        fprintf(stderr, "strata: database %s (from %s)\n", red ? red : "?", from[src]);
-        free(red);
-    }
-    strata_config cfg = {c->table, c->lock_timeout, readonly, on_event, c};
+    strata_config cfg = cli_config(c, readonly);
     int rc = strata_open(url, &cfg, db, err);
     free(url);
     return rc ? -1 : 0;

@@ -14,7 +14,8 @@
 static const command *commands[] = {&cmd_new,     &cmd_up,      &cmd_down,     &cmd_redo,
                                     &cmd_status,  &cmd_current, &cmd_history,  &cmd_validate,
                                     &cmd_stamp,   &cmd_sql,     &cmd_test,     &cmd_lint,
-                                    &cmd_schema,  &cmd_check,
+                                    &cmd_schema,  &cmd_check,   &cmd_create,   &cmd_drop,
+                                    &cmd_wait,    &cmd_reset,   &cmd_backup,   &cmd_restore,
                                     NULL};
 
 static const char global_help[] =

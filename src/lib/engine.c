@@ -87,6 +87,7 @@ strata_code strata_open(const char *url, const strata_config *cfg, strata **out,
     db->readonly = c.readonly;
     db->on_event = c.on_event;
     db->ud = c.userdata;
+    db->url = xstrdup(url);
     rc = db->ops->open(&db->d, &u, &c, err);
     url_release(&u);
     if (rc) {
@@ -104,6 +105,7 @@ void strata_close(strata *db)
     if (db->d)
         db->ops->close(db->d);
     free(db->table);
+    free(db->url);
     free(db);
 }
 
@@ -1063,7 +1065,7 @@ strata_code strata_startup(const char *url, const char *dir, const char *table, 
     return rc;
 }
 
-/* ------------------------------------------------ for schema.c and check.c */
+/* ------------------------------------- for schema.c, check.c and reset.c */
 
 drv *db_driver(strata *db)
 {
@@ -1073,4 +1075,19 @@ drv *db_driver(strata *db)
 const char *db_table(const strata *db)
 {
     return db->table;
+}
+
+const char *engine_url(const strata *db)
+{
+    return db->url;
+}
+
+double engine_lock_timeout(const strata *db)
+{
+    return db->lock_timeout;
+}
+
+void engine_event(strata *db, strata_event_kind kind, const char *text)
+{
+    emit(db, kind, 0, text, 0);
 }

@@ -190,15 +190,22 @@ struct strata {
     int readonly;
     strata_event_fn on_event;
     void *ud;
+    char *url; /* as opened; for the locality check of reset (never printed) */
 };
 
 extern const drv_ops drv_sqlite_ops;
 extern const drv_ops drv_postgres_ops;
 
+/* ---- engine.c: what the operations (reset.c) need of an open handle */
+const char *engine_url(const strata *db); /* the URL as opened, password included */
+double engine_lock_timeout(const strata *db);
+void engine_event(strata *db, strata_event_kind kind, const char *text);
+
 /* sha256 of text with CRLF folded to LF, as 64 hex chars + NUL */
 void checksum_text(const char *text, size_t len, char out[65]);
 
-/* ---- engine.c: what modules built on the engine need from a handle */
+/* ---- engine.c: what modules built on the engine (schema, check, reset)
+   need from a handle */
 drv *db_driver(strata *db);
 const char *db_table(const strata *db);
 

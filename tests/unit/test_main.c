@@ -131,6 +131,7 @@ static const struct {
     {"sqlgen", test_sqlgen},     {"buf", test_buf},         {"fuzz", test_fuzz},
     {"lint", test_lint},
     {"schema", test_schema},
+    {"ops", test_ops},
 };
 
 int main(int argc, char **argv)

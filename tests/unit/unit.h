@@ -53,5 +53,6 @@ void test_buf(void);
 void test_fuzz(void);
 void test_lint(void);
 void test_schema(void);
+void test_ops(void);
 
 #endif

@@ -1,0 +1,59 @@
+/* cmd_backup.c -- strata backup [-o FILE] */
+#include "cli.h"
+
+#include <stdlib.h>
+#include <sys/stat.h>
+
+static const char *output;
+
+static const cmdopt options[] = {
+    {"-o", CMDOPT_STR, &output},
+    {"--output", CMDOPT_STR, &output},
+    {NULL, 0, NULL},
+};
+
+static int run(cli *c)
+{
+    strata_error err = {0};
+    char *url = NULL, *path = NULL;
+    int rc = 0;
+    strata_config cfg = cli_config(c, 1);
+    if (cli_url(c, &url, &err) == 0 && strata_backup(url, output, &cfg, &path, &err) == STRATA_OK) {
+        struct stat st;
+        long long size = stat(path, &st) == 0 ? (long long)st.st_size : -1;
+        if (c->json) {
+            printf("{\"file\": ");
+            json_str(stdout, path);
+            printf(", \"bytes\": %lld}\n", size);
+        } else if (!c->quiet) {
+            printf("backup written to %s (%lld bytes)\n", path, size);
+        }
+    }
+    if (err.code)
+        rc = out_error(c, &err);
+    free(path);
+    free(url);
+    return rc;
+}
+
+const command cmd_backup = {
+    "backup", NULL, run, 0, 0, 0, "write a backup of the database to a file",
+    "usage: strata backup [-o FILE]\n"
+    "\n"
+    "Writes a backup to FILE, a new file with mode 0600 (never readable by\n"
+    "others); an existing file is never overwritten. Default name: the\n"
+    "database name and a UTC timestamp in the working directory, e.g.\n"
+    "shop-20261123T100000Z.dump (SQLite: dev-20261123T100000Z.sqlite3).\n"
+    "A failed backup leaves no file behind.\n"
+    "\n"
+    "PostgreSQL: pg_dump --format=custom (from PATH; Debian package\n"
+    "postgresql-client-NN), started without a shell, the password passed in\n"
+    "its environment, never on its command line. Refused when pg_dump is\n"
+    "missing (TOOL_MISSING) or older than the server (TOOL_TOO_OLD).\n"
+    "SQLite: the online backup API: one consistent snapshot, also while other\n"
+    "processes write. The backup is itself a SQLite database.\n"
+    "\n"
+    "Options:\n"
+    "  -o, --output FILE   where to write the backup\n",
+    options,
+};

@@ -1,0 +1,60 @@
+/* cmd_drop.c -- strata drop [--force] */
+#include "cli.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static int force;
+
+static const cmdopt options[] = {
+    {"--force", CMDOPT_FLAG, &force},
+    {NULL, 0, NULL},
+};
+
+static int run(cli *c)
+{
+    strata_error err = {0};
+    char *url = NULL, *name = NULL;
+    int missing = 0, rc = 0;
+    if (cli_url(c, &url, &err) == 0 &&
+        strata_db_drop(url, force ? STRATA_DROP_FORCE : 0, &missing, &name, &err) == STRATA_OK) {
+        int sqlite = !strcmp(strata_url_engine(url), "sqlite");
+        if (c->json) {
+            printf("{\"database\": ");
+            json_str(stdout, name);
+            printf(", \"engine\": \"%s\", \"dropped\": %s}\n", sqlite ? "sqlite" : "postgres",
+                   missing ? "false" : "true");
+        } else if (!c->quiet) {
+            if (missing)
+                printf("%s '%s' does not exist; nothing to drop\n", sqlite ? "SQLite database" : "database", name);
+            else
+                printf("dropped %s '%s'\n", sqlite ? "SQLite database" : "database", name);
+        }
+    }
+    if (err.code)
+        rc = out_error(c, &err);
+    free(name);
+    free(url);
+    return rc;
+}
+
+const command cmd_drop = {
+    "drop", NULL, run, 0, 0, 0, "drop the database named by the URL",
+    "usage: strata drop [--force]\n"
+    "\n"
+    "Drops the database the URL names, with all its data. A database that does\n"
+    "not exist is not an error: the command says so and exits 0 (like\n"
+    "dropdb --if-exists).\n"
+    "\n"
+    "PostgreSQL: runs DROP DATABASE from the maintenance database of the same\n"
+    "server ('postgres', else 'template1'). While other sessions are connected\n"
+    "it fails with DATABASE_IN_USE and lists them (pid, user, application,\n"
+    "client address).\n"
+    "SQLite: removes the file and its -journal, -wal and -shm files; refuses a\n"
+    "file that is not a SQLite database.\n"
+    "\n"
+    "Options:\n"
+    "  --force   PostgreSQL 13+: terminate the other sessions first\n"
+    "            (DROP DATABASE ... WITH (FORCE))\n",
+    options,
+};

@@ -1,0 +1,60 @@
+/* cmd_restore.c -- strata restore FILE [--force] [--no-owner] */
+#include "cli.h"
+
+#include <stdlib.h>
+
+static int force, no_owner;
+
+static const cmdopt options[] = {
+    {"--force", CMDOPT_FLAG, &force},
+    {"--no-owner", CMDOPT_FLAG, &no_owner},
+    {NULL, 0, NULL},
+};
+
+static int run(cli *c)
+{
+    strata_error err = {0};
+    char *url = NULL;
+    int rc = 0;
+    int flags = (force ? STRATA_ALLOW_REMOTE : 0) | (no_owner ? STRATA_NO_OWNER : 0);
+    strata_config cfg = cli_config(c, 0);
+    if (cli_url(c, &url, &err) == 0 && strata_restore(url, c->args[0], flags, &cfg, &err) == STRATA_OK) {
+        if (c->json) {
+            printf("{\"restored\": true, \"file\": ");
+            json_str(stdout, c->args[0]);
+            printf("}\n");
+        } else if (!c->quiet) {
+            printf("restored %s\n", c->args[0]);
+        }
+    }
+    if (err.code)
+        rc = out_error(c, &err);
+    free(url);
+    return rc;
+}
+
+const command cmd_restore = {
+    "restore", NULL, run, 0, 1, 1, "put a backup made by 'strata backup' back",
+    "usage: strata restore FILE [--force] [--no-owner]\n"
+    "\n"
+    "Puts a backup written by 'strata backup' back into the database the URL\n"
+    "names. Refuses, before connecting, a database that is not local (same\n"
+    "rule as reset: a SQLite file, a Unix socket or a loopback address)\n"
+    "unless --force.\n"
+    "\n"
+    "PostgreSQL: pg_restore --clean --if-exists --single-transaction\n"
+    "--exit-on-error, without a shell, the password in its environment. Every\n"
+    "object in the backup is dropped and created again with the backup's\n"
+    "data, in one transaction: on any error nothing changes. Objects that are\n"
+    "not in the backup (created after it) are left alone; for an exact copy\n"
+    "restore into a new database (strata drop; strata create; strata restore).\n"
+    "The database must exist. Ownership and privileges are restored as in the\n"
+    "backup; --no-owner makes the restoring user own everything instead.\n"
+    "SQLite: the online backup API replaces the whole database with the\n"
+    "backup's content (the file is created if missing).\n"
+    "\n"
+    "Options:\n"
+    "  --force      also restore into a database that is not local\n"
+    "  --no-owner   PostgreSQL: do not restore ownership (pg_restore --no-owner)\n",
+    options,
+};

@@ -1,0 +1,64 @@
+/*
+ * ops.h -- what the operations on a database as a whole (dbops.c, reset.c,
+ * backup.c) share; internal.
+ */
+#ifndef STRATA_OPS_H
+#define STRATA_OPS_H
+
+#include "internal.h"
+#include "pqload.h"
+
+/* Milliseconds on the monotonic clock. */
+double ops_now_ms(void);
+/* Sleeps ms milliseconds (restarting after signals). */
+void ops_sleep_ms(double ms);
+
+/*
+ * A PostgreSQL URL taken apart: the libpq connection string (password
+ * included), the parsed options and the decoded password (NULL if the URL
+ * has none). Never print conninfo or password.
+ */
+typedef struct pg_target {
+    char *url;      /* as given */
+    char *conninfo; /* "postgresql://..." without the driver suffix */
+    PQconninfoOption *opts;
+    const char *password; /* points into opts */
+    const char *dbname;   /* points into opts; NULL when the URL names none */
+} pg_target;
+
+/* Parses url (which must be a PostgreSQL URL); URL_INVALID otherwise. */
+strata_code pg_target_init(pg_target *t, const char *url, strata_error *err);
+void pg_target_release(pg_target *t);
+/* The value of keyword kw in the URL; NULL when absent or empty. */
+const char *pg_target_opt(const pg_target *t, const char *kw);
+
+/*
+ * Connects to t, to database dbname instead of the URL's when dbname is not
+ * NULL, giving up at deadline (ops_now_ms() value; 0 = the URL's
+ * connect_timeout, else 10 s). On failure: CONNECT_FAILED with the server's
+ * message (password scrubbed) and a hint; *retry (may be NULL) is set to 1
+ * when the server did not answer or was not ready (worth trying again), 0
+ * when it answered and refused (credentials, database, pg_hba.conf) or the
+ * options are invalid.
+ */
+strata_code pg_target_connect(const pg_target *t, const char *dbname, double deadline,
+                              PGconn **out, int *retry, strata_error *err);
+
+/*
+ * Runs sql with text parameters on c; on error fills err with code, the
+ * server's message, detail, hint and SQLSTATE (password scrubbed against
+ * url). *res (may be NULL) receives the result, which the caller clears.
+ */
+strata_code pg_run(PGconn *c, const char *url, strata_code code, const char *sql, int n,
+                   const char *const *params, PGresult **res, strata_error *err);
+
+/* Appends s as a double-quoted identifier (no splitting at dots). */
+void buf_add_quoted_ident(buf *b, const char *s);
+
+/* The major version of a server_version_num, comparable across the change
+   of numbering in 10: 1500 for 150004, 906 for 90624. */
+int pg_major(int server_version_num);
+/* A major version as people write it: "15", "9.6". */
+void pg_major_str(int major, char out[16]);
+
+#endif
