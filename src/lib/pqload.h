@@ -16,7 +16,8 @@
     X(PQconnectdbParams) X(PQstatus) X(PQerrorMessage) X(PQfinish) X(PQsetNoticeReceiver)        \
     X(PQexec) X(PQexecParams) X(PQresultStatus) X(PQresultErrorField) X(PQresultErrorMessage)    \
     X(PQclear) X(PQntuples) X(PQnfields) X(PQgetvalue) X(PQgetisnull) X(PQconninfoParse)         \
-    X(PQconninfoFree) X(PQfreemem)
+    X(PQconninfoFree) X(PQfreemem)                                                                \
+    X(PQputCopyData) X(PQputCopyEnd) X(PQgetResult) X(PQcmdTuples)
 
 struct pq_api {
 #define PQ_FIELD(f) __typeof__(f) *f;
