@@ -73,5 +73,6 @@ void print_status_entry(const cli *c, const strata_status_entry *e, int show_sta
 
 extern const command cmd_new, cmd_up, cmd_down, cmd_redo, cmd_status, cmd_current, cmd_history,
     cmd_validate, cmd_stamp, cmd_sql;
+extern const command cmd_copy;
 
 #endif

@@ -13,7 +13,7 @@
 
 static const command *commands[] = {&cmd_new,     &cmd_up,      &cmd_down,     &cmd_redo,
                                     &cmd_status,  &cmd_current, &cmd_history,  &cmd_validate,
-                                    &cmd_stamp,   &cmd_sql,     NULL};
+                                    &cmd_stamp,   &cmd_sql,     &cmd_copy,    NULL};
 
 static const char global_help[] =
     "usage: strata [global options] COMMAND [options] [args]\n"

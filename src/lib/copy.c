@@ -445,8 +445,12 @@ static strata_code scan(worker *w, ctable *t, int mode, strata_error *err)
                         t->src, t->rowid[0] ? "rowid" : "row",
                         t->rowid[0] ? (long long)sqlite3_column_int64(st, 0) : w->rows + 1, c->dst,
                         c->pgtype, shown.data ? shown.data : "?", w->cv.why);
-                err_hint(err, "fix the row in the source, or choose --on-bad-value=null (write NULL) "
-                              "or --on-bad-value=text (make the column text); the table was not changed");
+                if (r->o->on_bad_value == STRATA_BAD_VALUE_NULL)
+                    err_hint(err, "the column is NOT NULL, so --on-bad-value=null cannot apply; fix the "
+                                  "row in the source or use --on-bad-value=text; the table was not changed");
+                else
+                    err_hint(err, "fix the row in the source, or choose --on-bad-value=null (write NULL) "
+                                  "or --on-bad-value=text (make the column text); the table was not changed");
                 buf_release(&shown);
                 rc = STRATA_BAD_VALUE;
                 goto out;
@@ -927,8 +931,15 @@ static strata_code match_target(run *r, ctable *t, strata_error *err)
     t->ncols = n;
     /* keep what the source knew about the columns that matter after the load */
     for (int i = 0; i < n; i++) {
-        if (cols[i].srcidx >= 0)
-            cols[i].identity = t->scols[cols[i].srcidx].identity;
+        if (cols[i].srcidx < 0)
+            continue;
+        ccol *sc = &t->scols[cols[i].srcidx];
+        cols[i].identity = sc->identity;
+        cols[i].pk = sc->pk;
+        cols[i].nocase = sc->nocase;
+        cols[i].generated = sc->generated;
+        free(cols[i].src);
+        cols[i].src = xstrdup(sc->src);
     }
     return rc;
 }
@@ -1203,9 +1214,13 @@ static strata_code schema_phase(run *r, strata_error *err)
     strata_code rc;
     cconv cv;
     cconv_init(&cv);
-    for (int i = 0; i < r->s.n; i++)
+    for (int i = 0; i < r->s.n; i++) {
         if ((rc = lookup_oid(r, &r->s.t[i], err)))
             goto out;
+        /* a table an earlier run created: its columns are what they are */
+        if (r->s.t[i].oid)
+            r->s.t[i].from_target = 1;
+    }
     /* the version table: PostgreSQL's own definition; data-only: only when
        the target is not already at the same version */
     for (int i = 0; i < r->s.n; i++) {
@@ -1647,7 +1662,7 @@ static strata_code foreign_keys(run *r, strata_error *err)
         return rc;
     for (int i = 0; i < r->s.n; i++) {
         ctable *t = &r->s.t[i];
-        if (t->from_target)
+        if (t->version_table)
             continue;
         for (int k = 0; k < t->nfks; k++) {
             cfk *f = &t->fks[k];
@@ -1931,7 +1946,7 @@ static strata_code clear_phase(run *r, int *load, strata_error *err)
     buf_init(&b);
     for (int i = 0; i < r->s.n; i++) {
         ctable *t = &r->s.t[i];
-        if (!load[i] || !t->referenced)
+        if (!load[i] || (!t->referenced && !t->ndeps))
             continue;
         if (ext[i]) {
             rc = err_set(err, STRATA_CONFIG_ERROR,
@@ -1947,7 +1962,7 @@ static strata_code clear_phase(run *r, int *load, strata_error *err)
         buf_adds(&b, "; UPDATE " STATE_TABLE " SET checksum = NULL WHERE kind = 'table' AND name IN (");
         int first = 1;
         for (int i = 0; i < r->s.n; i++)
-            if (load[i] && r->s.t[i].referenced) {
+            if (load[i] && (r->s.t[i].referenced || r->s.t[i].ndeps)) {
                 if (!first)
                     buf_adds(&b, ", ");
                 buf_add_sqlstr(&b, r->s.t[i].dst);
@@ -2109,7 +2124,7 @@ strata_code strata_copy(const char *src_url, const char *dst_url, const strata_c
     }
     if (!r.data_only) {
         for (int i = 0; i < r.s.n; i++)
-            want[i] = !r.s.t[i].from_target;
+            want[i] = !r.s.t[i].version_table;
         if ((rc = run_pool(&r, "constraints", constraints_task, 0, want, err)) ||
             (rc = foreign_keys(&r, err)))
             goto done;
