@@ -23,7 +23,6 @@
 
 #include "pqload.h"
 #include "sqlgen.h"
-#include <openssl/evp.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,7 +40,6 @@ typedef struct run {
     cwarn w;
     PGconn *ctl;
     sqlite3 *sdb;
-    const EVP_MD *md5;
     const char *vtable;
     int data_only, schema_only;
     int jobs;
@@ -62,7 +60,7 @@ typedef struct worker {
     PGconn *pg;
     sqlite3 *db;
     cconv cv;
-    EVP_MD_CTX *md;
+    buf row; /* canonical text of the current row */
     buf out;
     __int128 sum;
     long long rows;
@@ -244,18 +242,26 @@ static void sum_text(__int128 v, char out[48])
     out[k] = 0;
 }
 
-/* The target-side checksum query of t: count and sum of per-row hashes. */
+/*
+ * The target-side checksum query of t: the row count and the sum of
+ * hashtextextended() over each row's canonical text. A row's canonical text
+ * joins its fields with ','; a NULL is "-"; a field whose text may contain
+ * ',' or be "-" is written as <bytes>:<text>. scan() builds the same text.
+ */
 static void checksum_sql(ctable *t, buf *b)
 {
-    buf_adds(b, "SELECT count(*), coalesce(sum(('x' || substr(md5(concat_ws(','");
+    buf_adds(b, "SELECT count(*), coalesce(sum(hashtextextended(concat_ws(','");
     int k = 0;
     for (int i = 0; i < t->ncols; i++) {
         if (t->cols[i].srcidx < 0)
             continue;
-        buf_addf(b, ", coalesce(octet_length(a%d)::text || ':' || a%d, '-')", k, k);
+        if (canon_is_text(t->cols[i].t.kind))
+            buf_addf(b, ", coalesce(octet_length(a%d)::text || ':' || a%d, '-')", k, k);
+        else
+            buf_addf(b, ", coalesce(a%d, '-')", k);
         k++;
     }
-    buf_adds(b, ")), 1, 16))::bit(64)::bigint), 0)::text FROM (SELECT ");
+    buf_adds(b, "), 0)), 0)::text FROM (SELECT ");
     k = 0;
     for (int i = 0; i < t->ncols; i++) {
         if (t->cols[i].srcidx < 0)
@@ -303,19 +309,30 @@ static strata_code target_sum(PGconn *c, ctable *t, long long *rows, char sum[48
 
 enum { SCAN_CHECK = 0, SCAN_LOAD_BINARY = 1, SCAN_LOAD_TEXT = 2, SCAN_WIDEN = 3 };
 
-static void md_field(worker *w, int first, int isnull, const char *p, size_t n)
+static void row_field(worker *w, int first, int isnull, int textual, const char *p, size_t n)
 {
     if (!first)
-        EVP_DigestUpdate(w->md, ",", 1);
+        buf_add(&w->row, ",", 1);
     if (isnull) {
-        EVP_DigestUpdate(w->md, "-", 1);
+        buf_add(&w->row, "-", 1);
         return;
     }
-    char l[24];
-    int k = snprintf(l, sizeof(l), "%zu:", n);
-    EVP_DigestUpdate(w->md, l, (size_t)k);
-    if (n)
-        EVP_DigestUpdate(w->md, p, n);
+    if (textual) {
+        char l[24];
+        int k = 0;
+        size_t v = n;
+        char tmp[24];
+        do {
+            tmp[k++] = (char)('0' + (int)(v % 10));
+            v /= 10;
+        } while (v);
+        int j = 0;
+        while (k)
+            l[j++] = tmp[--k];
+        l[j++] = ':';
+        buf_add(&w->row, l, (size_t)j);
+    }
+    buf_add(&w->row, p ? p : "", n);
 }
 
 static strata_code flush_out(worker *w, ctable *t, strata_error *err)
@@ -402,7 +419,7 @@ static strata_code scan(worker *w, ctable *t, int mode, strata_error *err)
                 buf_add(&w->out, (char *)h, 2);
             }
         }
-        EVP_DigestInit_ex(w->md, r->md5, NULL);
+        w->row.len = 0;
         int col = 0;
         for (int i = 0; i < t->ncols; i++) {
             ccol *c = &t->cols[i];
@@ -459,7 +476,7 @@ static strata_code scan(worker *w, ctable *t, int mode, strata_error *err)
                 col++;
                 continue;
             }
-            md_field(w, col == 0, isnull, w->cv.canon.data, w->cv.canon.len);
+            row_field(w, col == 0, isnull, canon_is_text(c->t.kind), w->cv.canon.data, w->cv.canon.len);
             if (mode == SCAN_LOAD_BINARY) {
                 if (isnull) {
                     put_be32(&w->out, 0xFFFFFFFFu);
@@ -479,15 +496,12 @@ static strata_code scan(worker *w, ctable *t, int mode, strata_error *err)
         }
         if (mode == SCAN_LOAD_TEXT)
             buf_add(&w->out, "\n", 1);
-        unsigned char dig[EVP_MAX_MD_SIZE];
-        unsigned int dl = 0;
-        EVP_DigestFinal_ex(w->md, dig, &dl);
-        uint64_t hv = 0;
-        for (int k = 0; k < 8; k++)
-            hv = (hv << 8) | dig[k];
-        w->sum += (int64_t)hv;
+        if (mode != SCAN_WIDEN)
+            w->sum += (int64_t)pg_hash64(w->row.data ? w->row.data : "", w->row.len);
+        if (w->row.cap > 4 * 1024 * 1024)
+            buf_release(&w->row);
         w->rows++;
-        if (w->out.oom) {
+        if (w->out.oom || w->row.oom) {
             rc = err_set(err, STRATA_NOMEM, "out of memory");
             goto out;
         }
@@ -530,9 +544,7 @@ static strata_code worker_open(worker *w, strata_error *err)
     run *r = w->r;
     cconv_init(&w->cv);
     buf_init(&w->out);
-    w->md = EVP_MD_CTX_new();
-    if (!w->md)
-        return err_set(err, STRATA_NOMEM, "out of memory");
+    buf_init(&w->row);
     if (sqlite3_open_v2(r->su.path, &w->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK)
         return err_set(err, STRATA_CONNECT_FAILED, "cannot open SQLite database '%s': %s", r->su.path,
                        w->db ? sqlite3_errmsg(w->db) : "out of memory");
@@ -547,7 +559,7 @@ static void worker_close(worker *w)
     sqlite3_close_v2(w->db);
     cconv_release(&w->cv);
     buf_release(&w->out);
-    EVP_MD_CTX_free(w->md);
+    buf_release(&w->row);
 }
 
 typedef strata_code (*task_fn)(worker *w, ctable *t, strata_error *err);
@@ -1015,12 +1027,12 @@ static strata_code widen_columns(run *r, ctable *t, strata_error *err)
     w.r = r;
     cconv_init(&w.cv);
     buf_init(&w.out);
+    buf_init(&w.row);
     w.db = r->sdb;
-    w.md = EVP_MD_CTX_new();
-    strata_code rc = w.md ? scan(&w, t, SCAN_WIDEN, err) : err_set(err, STRATA_NOMEM, "out of memory");
+    strata_code rc = scan(&w, t, SCAN_WIDEN, err);
     cconv_release(&w.cv);
     buf_release(&w.out);
-    EVP_MD_CTX_free(w.md);
+    buf_release(&w.row);
     for (int i = 0; !rc && i < t->ncols; i++) {
         ccol *c = &t->cols[i];
         if (!c->widen)
@@ -2084,7 +2096,6 @@ strata_code strata_copy(const char *src_url, const char *dst_url, const strata_c
         goto done;
     }
     sqlite3_busy_timeout(r.sdb, 60000);
-    r.md5 = EVP_md5();
     if ((rc = pq_load(err)) || (rc = pg_connect(&r, &r.ctl, err)))
         goto done;
     r.phase = "schema";

@@ -70,6 +70,11 @@ void canon_sql(buf *b, const ctype *t, const char *quoted_col);
    text; 0 on success. */
 int conv_literal(cconv *c, const ctype *t, const char *lit, int is_string, int is_null, buf *out);
 
+/* PostgreSQL's hashtextextended(bytes, 0) (lookup3, 64 bits). */
+uint64_t pg_hash64(const void *data, size_t len);
+/* 1 when the canonical text of kind k may contain ',' or be "-". */
+int canon_is_text(int kind);
+
 /* Shortest text that reads back as exactly d ("1e-300", "0.1"). */
 void fmt_double(double d, char out[32]);
 

@@ -206,6 +206,84 @@ static int parse_int64(const char *s, size_t n, int64_t *out)
     return 0;
 }
 
+/* Decimal text of v into out (>= 21 bytes); returns the length. */
+static size_t i64_text(int64_t v, char *out)
+{
+    char tmp[24];
+    size_t n = 0, k = 0;
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    do {
+        tmp[n++] = (char)('0' + (int)(u % 10));
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        out[k++] = '-';
+    while (n)
+        out[k++] = tmp[--n];
+    out[k] = 0;
+    return k;
+}
+
+/*
+ * The 64-bit hash PostgreSQL's hashtextextended(text, 0) computes for the
+ * default (deterministic) collation: Bob Jenkins' lookup3 over the bytes,
+ * read as little-endian 32-bit words, 12 bytes per round, the length folded
+ * into the initial state; the result is b:c. Computing the same hash on both
+ * sides lets the target's checksum run as one cheap aggregate.
+ */
+#define ROT(x, k) (((x) << (k)) | ((x) >> (32 - (k))))
+#define MIX(a, b, c)                                                                              \
+    do {                                                                                          \
+        a -= c; a ^= ROT(c, 4); c += b;                                                           \
+        b -= a; b ^= ROT(a, 6); a += c;                                                           \
+        c -= b; c ^= ROT(b, 8); b += a;                                                           \
+        a -= c; a ^= ROT(c, 16); c += b;                                                          \
+        b -= a; b ^= ROT(a, 19); a += c;                                                          \
+        c -= b; c ^= ROT(b, 4); b += a;                                                           \
+    } while (0)
+#define FINAL(a, b, c)                                                                            \
+    do {                                                                                          \
+        c ^= b; c -= ROT(b, 14);                                                                  \
+        a ^= c; a -= ROT(c, 11);                                                                  \
+        b ^= a; b -= ROT(a, 25);                                                                  \
+        c ^= b; c -= ROT(b, 16);                                                                  \
+        a ^= c; a -= ROT(c, 4);                                                                   \
+        b ^= a; b -= ROT(a, 14);                                                                  \
+        c ^= b; c -= ROT(b, 24);                                                                  \
+    } while (0)
+
+static uint32_t le32(const unsigned char *p, size_t n)
+{
+    uint32_t v = 0;
+    for (size_t i = 0; i < n; i++)
+        v |= (uint32_t)p[i] << (8 * i);
+    return v;
+}
+
+uint64_t pg_hash64(const void *data, size_t len)
+{
+    const unsigned char *k = data;
+    uint32_t a, b, c;
+    a = b = c = 0x9e3779b9u + (uint32_t)len + 3923095u;
+    while (len >= 12) {
+        a += le32(k, 4);
+        b += le32(k + 4, 4);
+        c += le32(k + 8, 4);
+        MIX(a, b, c);
+        k += 12;
+        len -= 12;
+    }
+    /* the tail: the low byte of c stays for the length */
+    if (len > 8)
+        c += le32(k + 8, len - 8) << 8;
+    if (len > 4)
+        b += le32(k + 4, len > 8 ? 4 : len - 4);
+    if (len > 0)
+        a += le32(k, len > 4 ? 4 : len);
+    FINAL(a, b, c);
+    return ((uint64_t)b << 32) | c;
+}
+
 /* ------------------------------------------------------------ numeric */
 
 /* A decimal number: digits d[0..nd) (no leading zeros), value
@@ -222,7 +300,7 @@ typedef struct dec {
 static int dec_parse(const char *s, size_t n, dec *x)
 {
     trim(&s, &n);
-    memset(x, 0, sizeof(*x));
+    x->neg = x->nd = x->point = x->dscale = 0;
     size_t i = 0;
     if (i < n && (s[i] == '+' || s[i] == '-'))
         x->neg = s[i++] == '-';
@@ -1024,9 +1102,11 @@ static int conv_int(cconv *c, const ctype *t, sqlite3_value *v, int want_text)
         put32(&c->bin, (uint32_t)(int32_t)x);
     else
         put64(&c->bin, (uint64_t)x);
-    buf_addf(&c->canon, "%lld", (long long)x);
+    char num[24];
+    size_t nl = i64_text(x, num);
+    buf_add(&c->canon, num, nl);
     if (want_text)
-        buf_add(&c->text, c->canon.data, c->canon.len);
+        buf_add(&c->text, num, nl);
     return CV_OK;
 }
 
@@ -1102,15 +1182,47 @@ static int conv_numeric(cconv *c, const ctype *t, sqlite3_value *v, int want_tex
     dec x;
     char tmp[32];
     if (st == SQLITE_INTEGER) {
-        snprintf(tmp, sizeof(tmp), "%lld", (long long)sqlite3_value_int64(v));
-        dec_parse(tmp, strlen(tmp), &x);
+        size_t l = i64_text(sqlite3_value_int64(v), tmp);
+        dec_parse(tmp, l, &x);
     } else if (st == SQLITE_FLOAT) {
         double d = sqlite3_value_double(v);
         if (!isfinite(d))
             return bad(c, "infinity does not fit numeric");
-        fmt_double(d, tmp);
-        if (dec_parse(tmp, strlen(tmp), &x))
-            return bad(c, "number out of range for numeric");
+        /* fast path: a real that is exactly the nearest double of a decimal
+           with at most `scale` digits after the point (12.34 in a
+           numeric(12,2) column) -- k / 10^s is correctly rounded, so the
+           comparison is exact; only below 2^53 / 10^s, where that decimal
+           is unique */
+        static const double p10[] = {1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8};
+        int sc = t->prec > 0 && t->scale <= 8 ? t->scale : -1;
+        double kd = sc >= 0 ? nearbyint(d * p10[sc]) : 0;
+        if (sc >= 0 && fabs(kd) < 9007199254740992.0 / p10[sc] && kd / p10[sc] == d) {
+            int64_t k = (int64_t)kd;
+            size_t l = i64_text(k < 0 ? -k : k, tmp + 1);
+            char *p = tmp + 1;
+            /* digits with the point sc places from the right */
+            x.neg = k < 0;
+            x.nd = 0;
+            x.point = (int)l - sc;
+            int started = 0;
+            for (size_t i = 0; i < l; i++) {
+                if (p[i] == '0' && !started) {
+                    x.point--;
+                    continue;
+                }
+                started = 1;
+                x.d[x.nd++] = p[i];
+            }
+            while (x.nd && x.d[x.nd - 1] == '0')
+                x.nd--;
+            if (!x.nd)
+                x.neg = x.point = 0;
+            x.dscale = sc;
+        } else {
+            fmt_double(d, tmp);
+            if (dec_parse(tmp, strlen(tmp), &x))
+                return bad(c, "number out of range for numeric");
+        }
     } else if (st == SQLITE_TEXT) {
         if (dec_parse((const char *)sqlite3_value_text(v), (size_t)sqlite3_value_bytes(v), &x))
             return bad(c, "text that is not a decimal number");
@@ -1432,6 +1544,12 @@ void conv_show(buf *out, sqlite3_value *v)
     buf_addf(out, "%s'", n > show ? "..." : "");
     if (n > show)
         buf_addf(out, " (%zu bytes)", n);
+}
+
+int canon_is_text(int kind)
+{
+    return kind == K_TEXT || kind == K_VARCHAR || kind == K_BPCHAR || kind == K_JSON ||
+           kind == K_JSONB || kind == K_OTHER;
 }
 
 void canon_sql(buf *b, const ctype *t, const char *q)
