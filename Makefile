@@ -4,7 +4,8 @@
 #   make demo     apply the sample migrations to a SQLite file and show status
 #   make test     unit tests, sanitizer build, end-to-end tests on SQLite and on a
 #                 throwaway PostgreSQL 15 (pg_virtualenv)
-#   make bench    benchmarks (ratios against baselines measured in the same run)
+#   make bench    benchmarks (ratios against baselines measured in the same run):
+#                 migrations (bench/run.sh), strata copy (bench/copy.sh)
 
 CC      ?= cc
 PREFIX  ?= /usr/local
@@ -81,6 +82,7 @@ test: all $(B)/test_unit asan
 
 bench: all
 	STRATA=$(CURDIR)/$(B)/strata bench/run.sh
+	STRATA=$(CURDIR)/$(B)/strata bench/copy.sh
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include

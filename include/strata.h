@@ -397,7 +397,9 @@ typedef struct strata_copy_report {
     char **warnings;   /* what was not carried over, by name; one line each */
     char *version;     /* migration version carried over, NULL when none */
     long long rows;
-    double seconds;
+    double seconds;       /* the whole run */
+    double load_seconds;  /* reading, checking, loading and verifying the rows */
+    double after_seconds; /* keys, indexes, foreign keys, sequences, views */
 } strata_copy_report;
 
 /*

@@ -121,7 +121,8 @@ static void print_report(const cli *c, const strata_copy_report *r)
         }
         printf("], \"version\": ");
         json_str(stdout, r->version);
-        printf(", \"rows\": %lld, \"seconds\": %.3f}\n", r->rows, r->seconds);
+        printf(", \"rows\": %lld, \"seconds\": %.3f, \"load_seconds\": %.3f, \"after_seconds\": %.3f}\n",
+               r->rows, r->seconds, r->load_seconds, r->after_seconds);
         return;
     }
     for (size_t i = 0; i < r->nwarnings; i++)
@@ -140,7 +141,8 @@ static void print_report(const cli *c, const strata_copy_report *r)
     }
     char rows[32];
     thousands(rows, sizeof(rows), r->rows);
-    printf("copied %zu table%s, %s rows in %.2f s", r->count, r->count == 1 ? "" : "s", rows, r->seconds);
+    printf("copied %zu table%s, %s rows in %.2f s (rows %.2f s, keys and indexes %.2f s)", r->count,
+           r->count == 1 ? "" : "s", rows, r->seconds, r->load_seconds, r->after_seconds);
     if (r->version)
         printf("; migrations at %s", r->version);
     printf("\n");

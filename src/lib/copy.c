@@ -53,6 +53,7 @@ typedef struct run {
     long long rows_total, rows_done;
     int tables_total, tables_done;
     char *version;
+    double load_s, after_s;
 } run;
 
 typedef struct worker {
@@ -253,34 +254,29 @@ static void checksum_sql(ctable *t, buf *b)
     buf_adds(b, "SELECT count(*), coalesce(sum(hashtextextended(concat_ws(','");
     int k = 0;
     for (int i = 0; i < t->ncols; i++) {
-        if (t->cols[i].srcidx < 0)
+        ccol *c = &t->cols[i];
+        if (c->srcidx < 0)
             continue;
-        if (canon_is_text(t->cols[i].t.kind))
-            buf_addf(b, ", coalesce(octet_length(a%d)::text || ':' || a%d, '-')", k, k);
-        else
-            buf_addf(b, ", coalesce(a%d, '-')", k);
-        k++;
-    }
-    buf_adds(b, "), 0)), 0)::text FROM (SELECT ");
-    k = 0;
-    for (int i = 0; i < t->ncols; i++) {
-        if (t->cols[i].srcidx < 0)
-            continue;
-        buf q;
+        buf q, e;
         buf_init(&q);
-        qname(&q, t->cols[i].dst);
-        if (k)
-            buf_adds(b, ", ");
-        canon_sql(b, &t->cols[i].t, q.data ? q.data : "\"\"");
-        buf_addf(b, " AS a%d", k);
+        buf_init(&e);
+        qname(&q, c->dst);
+        canon_sql(&e, &c->t, q.data ? q.data : "\"\"");
+        if (canon_is_text(c->t.kind))
+            buf_addf(b, ", coalesce(octet_length(%s)::text || ':' || %s, '-')", e.data ? e.data : "",
+                     e.data ? e.data : "");
+        else if (c->notnull)
+            buf_addf(b, ", %s", e.data ? e.data : "");
+        else
+            buf_addf(b, ", coalesce(%s, '-')", e.data ? e.data : "");
         buf_release(&q);
+        buf_release(&e);
         k++;
     }
     if (!k)
-        buf_adds(b, "1 AS a0");
-    buf_adds(b, " FROM ");
+        buf_adds(b, ", ''");
+    buf_adds(b, "), 0)), 0)::text FROM ");
     qname(b, t->dst);
-    buf_adds(b, " OFFSET 0) s");
 }
 
 /* Reads the target's count and checksum of t. */
@@ -2024,6 +2020,8 @@ static void report_fill(run *r, strata_copy_report *rep)
     rep->version = r->version;
     r->version = NULL;
     rep->seconds = now_s() - r->t0;
+    rep->load_seconds = r->load_s;
+    rep->after_seconds = r->after_s;
 }
 
 void strata_copy_report_free(strata_copy_report *rep)
@@ -2130,9 +2128,13 @@ strata_code strata_copy(const char *src_url, const char *dst_url, const strata_c
         for (int i = 0; i < r.s.n; i++)
             if (want[i])
                 r.rows_total += r.s.t[i].total;
-        if ((rc = run_pool(&r, "load", load_task, 1, want, err)))
+        double tl = now_s();
+        rc = run_pool(&r, "load", load_task, 1, want, err);
+        r.load_s = now_s() - tl;
+        if (rc)
             goto done;
     }
+    double ta = now_s();
     if (!r.data_only) {
         for (int i = 0; i < r.s.n; i++)
             want[i] = !r.s.t[i].version_table;
@@ -2143,6 +2145,7 @@ strata_code strata_copy(const char *src_url, const char *dst_url, const strata_c
     }
     if (!r.schema_only && (rc = sequences(&r, err)))
         goto done;
+    r.after_s = now_s() - ta;
     pthread_mutex_lock(&r.mu);
     r.phase = "done";
     progress(&r, NULL, 1);

@@ -1239,9 +1239,10 @@ static int conv_numeric(cconv *c, const ctype *t, sqlite3_value *v, int want_tex
             return bad(c, "more than %d digit%s before the decimal point", t->prec - t->scale,
                        t->prec - t->scale == 1 ? "" : "s");
     }
+    /* the stored display scale: the column's, or the value's own digits */
     int dscale = t->prec > 0 ? t->scale : frac;
     dec_binary(&x, dscale, &c->bin);
-    dec_plain(&x, frac, &c->canon);
+    dec_plain(&x, dscale, &c->canon);
     if (want_text)
         buf_add(&c->text, c->canon.data, c->canon.len);
     return CV_OK;
@@ -1557,7 +1558,6 @@ void canon_sql(buf *b, const ctype *t, const char *q)
     switch (t->kind) {
     case K_FLOAT4: buf_addf(b, "encode(float4send(%s), 'hex')", q); break;
     case K_FLOAT8: buf_addf(b, "encode(float8send(%s), 'hex')", q); break;
-    case K_NUMERIC: buf_addf(b, "trim_scale(%s)::text", q); break;
     case K_BYTEA: buf_addf(b, "encode(%s, 'hex')", q); break;
     default: buf_addf(b, "%s::text", q); break;
     }
