@@ -216,13 +216,13 @@ SRC=$WORK/kill.db
 sqlite3 "$SRC" <<'SQL'
 CREATE TABLE a (id INTEGER PRIMARY KEY, v TEXT, n REAL);
 CREATE TABLE b (id INTEGER PRIMARY KEY, a_id INTEGER REFERENCES a(id), note TEXT);
-WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 300000)
+WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 100000)
 INSERT INTO a SELECT x, hex(randomblob(20)), x / 7.0 FROM c;
-WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 200000)
+WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 60000)
 INSERT INTO b SELECT x, x, 'note ' || x FROM c;
 SQL
 new_db
-for delay in 0.3 0.8 1.5 2.5; do
+for delay in 0.2 0.5 0.9 1.4; do
     "$STRATA" copy "sqlite:///$SRC" "$URL" >/dev/null 2>&1 &
     pid=$!
     sleep "$delay"
@@ -243,8 +243,8 @@ done
 raw copy "sqlite:///$SRC" "$URL" --json
 expect_rc 0 "the same command after kills"
 eq "$(json_get "$OUT" 'all(t["verified"] for t in j["tables"])')" "True" "rerun ends verified"
-eq "$(pq "SELECT count(*), sum(id), sum(length(v)) FROM a")" "300000|45000150000|12000000" "exact copy of a"
-eq "$(pq "SELECT count(*), sum(a_id) FROM b")" "200000|20000100000" "exact copy of b"
+eq "$(pq "SELECT count(*), sum(id), sum(length(v)) FROM a")" "100000|5000050000|4000000" "exact copy of a"
+eq "$(pq "SELECT count(*), sum(a_id) FROM b")" "60000|1800030000" "exact copy of b"
 
 # -------------------------------- data-only into a schema built by strata up
 D=$ROOT/examples/pos/migrations
