@@ -459,8 +459,10 @@ int expr_translate(const char *sql, size_t len, const cschema *s, const ctable *
         tok *nx = &tk.v[i + 1 < tk.n ? i + 1 : i];
         int pb = prev_bool;
         prev_bool = 0;
-        if (out->len && !tok_punct(x, ")") && !tok_punct(x, ",") && !tok_punct(x, ".") &&
-            out->data[out->len - 1] != '(' && out->data[out->len - 1] != '.')
+        char last = out->len ? out->data[out->len - 1] : 0;
+        int call = tok_punct(x, "(") && (isalnum((unsigned char)last) || last == '_');
+        if (out->len && !tok_punct(x, ")") && !tok_punct(x, ",") && !tok_punct(x, ".") && !call &&
+            last != '(' && last != '.')
             buf_add(out, " ", 1);
         switch (x->type) {
         case TK_WORD:

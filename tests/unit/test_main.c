@@ -128,7 +128,7 @@ static const struct {
 } tests[] = {
     {"sqlsplit", test_sqlsplit}, {"migfile", test_migfile}, {"migset", test_migset},
     {"version", test_version},   {"url", test_url},         {"env", test_env},
-    {"sqlgen", test_sqlgen},     {"buf", test_buf},
+    {"sqlgen", test_sqlgen},     {"buf", test_buf},         {"copy", test_copy},
 };
 
 int main(int argc, char **argv)

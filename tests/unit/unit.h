@@ -50,5 +50,6 @@ void test_url(void);
 void test_env(void);
 void test_sqlgen(void);
 void test_buf(void);
+void test_copy(void);
 
 #endif
