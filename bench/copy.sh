@@ -80,7 +80,7 @@ C=$((ITEMS / 20)); P=$((ITEMS / 200)); O=$((ITEMS / 4))
 [ "$P" -ge 1 ] || P=1
 say "== generating the point-of-sale database: $C customers, $P products, $O orders, $ITEMS order_items, $O payments"
 clock; t0=$NOW
-sqlite3 "$DB" <<SQL
+sqlite3 "$DB" >/dev/null <<SQL
 PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;
 CREATE TABLE customers (id INTEGER PRIMARY KEY AUTOINCREMENT, first_name TEXT NOT NULL, last_name TEXT NOT NULL,
   email VARCHAR(120) UNIQUE, phone TEXT, loyalty_points INTEGER NOT NULL DEFAULT 0,

@@ -560,25 +560,26 @@ static void worker_close(worker *w)
 
 typedef strata_code (*task_fn)(worker *w, ctable *t, strata_error *err);
 
+/*
+ * A pool of worker threads (each with its own SQLite and PostgreSQL
+ * connection) running n items: tables, or the tasks of the after-data phase.
+ * An item runs when ready() says so; among ready items the heaviest first.
+ */
 typedef struct pool {
     run *r;
-    task_fn fn;
+    int n;
+    int *state;  /* per item: 0 waiting, 1 running, 2 done */
+    int (*ready)(struct pool *p, int i);
+    long long (*weight)(struct pool *p, int i);
+    ctable *(*table)(struct pool *p, int i);
+    strata_code (*fn)(worker *w, struct pool *p, int i, strata_error *err);
+    /* table pools */
+    task_fn tfn;
     int use_deps;
-    int *want; /* per table */
+    int *want;
+    /* task pools */
+    void *tasks;
 } pool;
-
-static int ready(pool *p, int i)
-{
-    ctable *t = &p->r->s.t[i];
-    if (!p->use_deps)
-        return 1;
-    for (int k = 0; k < t->ndeps; k++) {
-        int d = t->deps[k];
-        if (d != i && p->want[d] && p->r->s.t[d].state != 2)
-            return 0;
-    }
-    return 1;
-}
 
 static void *pool_thread(void *arg)
 {
@@ -599,38 +600,39 @@ static void *pool_thread(void *arg)
     }
     while (!r->stop) {
         int pick = -1, waiting = 0, running = 0;
-        for (int i = 0; i < r->s.n; i++) {
-            ctable *t = &r->s.t[i];
-            if (!p->want[i])
-                continue;
-            if (t->state == 1)
+        long long best = 0;
+        for (int i = 0; i < p->n; i++) {
+            if (p->state[i] == 1)
                 running++;
-            if (t->state != 0)
+            if (p->state[i] != 0)
                 continue;
             waiting++;
-            if (ready(p, i) && (pick < 0 || t->total > r->s.t[pick].total))
+            long long wt = p->weight(p, i);
+            if (p->ready(p, i) && (pick < 0 || wt > best)) {
                 pick = i;
+                best = wt;
+            }
         }
         if (!waiting)
             break;
         if (pick < 0 && !running) {
-            /* a cycle of foreign keys: load one anyway */
-            for (int i = 0; i < r->s.n && pick < 0; i++)
-                if (p->want[i] && r->s.t[i].state == 0)
+            /* a cycle (of foreign keys): run one anyway */
+            for (int i = 0; i < p->n && pick < 0; i++)
+                if (p->state[i] == 0)
                     pick = i;
         }
         if (pick < 0) {
             pthread_cond_wait(&r->cv, &r->mu);
             continue;
         }
-        ctable *t = &r->s.t[pick];
-        t->state = 1;
+        ctable *t = p->table(p, pick);
+        p->state[pick] = 1;
         progress(r, t, 1);
         pthread_mutex_unlock(&r->mu);
         strata_error_clear(&err);
-        rc = p->fn(&w, t, &err);
+        rc = p->fn(&w, p, pick, &err);
         pthread_mutex_lock(&r->mu);
-        t->state = 2;
+        p->state[pick] = 2;
         r->tables_done++;
         progress(r, t, 1);
         if (rc && !r->stop) {
@@ -645,19 +647,16 @@ static void *pool_thread(void *arg)
     return NULL;
 }
 
-static strata_code run_pool(run *r, const char *phase, task_fn fn, int use_deps, int *want,
-                            strata_error *err)
+static strata_code pool_run(pool *p, const char *phase, strata_error *err)
 {
+    run *r = p->r;
     int n = 0;
-    for (int i = 0; i < r->s.n; i++) {
-        r->s.t[i].state = 0;
-        n += want[i] != 0;
-    }
+    for (int i = 0; i < p->n; i++)
+        n += p->state[i] == 0;
     if (!n)
         return STRATA_OK;
     int jobs = r->jobs < n ? r->jobs : n;
     pthread_t *th = calloc((size_t)jobs, sizeof(*th));
-    pool p = {r, fn, use_deps, want};
     if (!th)
         return err_set(err, STRATA_NOMEM, "out of memory");
     pthread_mutex_lock(&r->mu);
@@ -670,7 +669,7 @@ static strata_code run_pool(run *r, const char *phase, task_fn fn, int use_deps,
     pthread_mutex_unlock(&r->mu);
     int started = 0;
     for (int i = 0; i < jobs; i++) {
-        if (pthread_create(&th[i], NULL, pool_thread, &p) != 0)
+        if (pthread_create(&th[i], NULL, pool_thread, p) != 0)
             break;
         started++;
     }
@@ -685,6 +684,49 @@ static strata_code run_pool(run *r, const char *phase, task_fn fn, int use_deps,
         return r->rc;
     }
     return STRATA_OK;
+}
+
+/* tables as pool items */
+static int table_ready(pool *p, int i)
+{
+    ctable *t = &p->r->s.t[i];
+    if (!p->use_deps)
+        return 1;
+    for (int k = 0; k < t->ndeps; k++) {
+        int d = t->deps[k];
+        if (d != i && p->want[d] && p->state[d] != 2)
+            return 0;
+    }
+    return 1;
+}
+
+static long long table_weight(pool *p, int i)
+{
+    return p->r->s.t[i].total;
+}
+
+static ctable *table_of(pool *p, int i)
+{
+    return &p->r->s.t[i];
+}
+
+static strata_code table_fn(worker *w, pool *p, int i, strata_error *err)
+{
+    return p->tfn(w, &p->r->s.t[i], err);
+}
+
+static strata_code run_pool(run *r, const char *phase, task_fn fn, int use_deps, int *want,
+                            strata_error *err)
+{
+    int *state = calloc((size_t)r->s.n + 1, sizeof(int));
+    if (!state)
+        return err_set(err, STRATA_NOMEM, "out of memory");
+    for (int i = 0; i < r->s.n; i++)
+        state[i] = want[i] ? 0 : 2;
+    pool p = {r, r->s.n, state, table_ready, table_weight, table_of, table_fn, fn, use_deps, want, NULL};
+    strata_code rc = pool_run(&p, phase, err);
+    free(state);
+    return rc;
 }
 
 /* -------------------------------------------------------- check (rerun) */
@@ -1535,136 +1577,259 @@ static int index_sql(run *r, ctable *t, cidx *x, buf *out, char *why, size_t why
     return 0;
 }
 
-/* Primary key, unique constraints, indexes, CHECKs of one table. */
-static strata_code constraints_task(worker *w, ctable *t, strata_error *err)
+/*
+ * The after-data phase as small tasks, so that the indexes of one big table
+ * build on several connections at once: a primary key or unique constraint
+ * is a unique index built under a SHARE lock (concurrent builds on one table
+ * do not block each other) then attached with ADD CONSTRAINT ... USING INDEX;
+ * a table's CHECKs run after its indexes (they take an exclusive lock).
+ */
+enum { AT_PKEY, AT_UNIQUE, AT_INDEX, AT_CHECKS, AT_VALIDATE };
+
+typedef struct atask {
+    int t;     /* table */
+    int kind;  /* AT_* */
+    int item;  /* index or foreign key number */
+    char *name;
+} atask;
+
+static int atask_ready(pool *p, int i)
+{
+    atask *k = (atask *)p->tasks + i;
+    if (k->kind != AT_CHECKS)
+        return 1;
+    for (int j = 0; j < p->n; j++) {
+        atask *o = (atask *)p->tasks + j;
+        if (j != i && o->t == k->t && o->kind != AT_VALIDATE && p->state[j] != 2)
+            return 0;
+    }
+    return 1;
+}
+
+static long long atask_weight(pool *p, int i)
+{
+    atask *k = (atask *)p->tasks + i;
+    return p->r->s.t[k->t].total * (k->kind == AT_CHECKS ? 1 : 4);
+}
+
+static ctable *atask_table(pool *p, int i)
+{
+    return &p->r->s.t[((atask *)p->tasks + i)->t];
+}
+
+static int pk_exists(PGconn *c, unsigned oid)
+{
+    char o[16];
+    snprintf(o, sizeof(o), "%u", oid);
+    const char *p[1] = {o};
+    PGresult *res = pq.PQexecParams(c, "SELECT 1 FROM pg_constraint WHERE conrelid = $1::oid AND contype = 'p'",
+                                    1, NULL, p, NULL, NULL, 0);
+    int has = pq.PQresultStatus(res) == PGRES_TUPLES_OK && pq.PQntuples(res) > 0;
+    pq.PQclear(res);
+    return has;
+}
+
+static strata_code atask_fn(worker *w, pool *p, int i, strata_error *err)
 {
     run *r = w->r;
     PGconn *c = w->pg;
+    atask *k = (atask *)p->tasks + i;
+    ctable *t = &r->s.t[k->t];
     char why[600], what[300];
     buf b;
     buf_init(&b);
-    snprintf(what, sizeof(what), "cannot add the constraints of \"%s\"", t->dst);
+    snprintf(what, sizeof(what), "cannot add the keys and indexes of \"%s\"", t->dst);
     strata_code rc = pgx(c, "BEGIN; SET LOCAL maintenance_work_mem = '256MB'", what, err);
     if (rc)
         return rc;
-    /* primary key */
-    int npk = 0;
-    for (int i = 0; i < t->ncols; i++)
-        npk = t->cols[i].pk > npk ? t->cols[i].pk : npk;
-    if (npk) {
-        char *pkname = pg_name(t->dst, "pkey");
-        char o[16];
-        snprintf(o, sizeof(o), "%u", t->oid);
-        const char *p[1] = {o};
-        PGresult *res = pq.PQexecParams(c, "SELECT 1 FROM pg_constraint WHERE conrelid = $1::oid AND contype = 'p'",
-                                        1, NULL, p, NULL, NULL, 0);
-        int has = pq.PQresultStatus(res) == PGRES_TUPLES_OK && pq.PQntuples(res) > 0;
-        pq.PQclear(res);
-        if (!has) {
-            buf_adds(&b, "ALTER TABLE ");
-            qname(&b, t->dst);
-            buf_adds(&b, " ADD CONSTRAINT ");
-            qname(&b, pkname ? pkname : "pkey");
-            buf_adds(&b, " PRIMARY KEY (");
-            for (int k = 1; k <= npk; k++)
-                for (int i = 0; i < t->ncols; i++)
-                    if (t->cols[i].pk == k) {
-                        if (k > 1)
-                            buf_adds(&b, ", ");
-                        qname(&b, t->cols[i].dst);
-                    }
-            buf_adds(&b, ")");
-            if (try_sql(c, b.data ? b.data : "", why, sizeof(why)))
-                warn(r, "primary key of \"%s\" not created: %s", t->dst, why);
-        }
-        free(pkname);
-    }
-    /* unique constraints and indexes */
-    for (int k = 0; k < t->nidx; k++) {
-        cidx *x = &t->idx[k];
-        b.len = 0;
-        if (x->origin == 'p')
-            continue;
-        if (x->origin == 'u') {
-            int expr = 0;
-            for (int i = 0; i < x->ncols; i++)
-                expr |= x->cols[i] == NULL;
-            buf nm;
-            buf_init(&nm);
-            buf_add(&nm, "", 0);
-            join_names(&nm, t, x->cols, x->ncols);
-            buf_adds(&nm, "_key");
-            char *cname = pg_name(t->dst, nm.data ? nm.data : "key");
-            buf_release(&nm);
-            if (!expr && cname && !constraint_exists(c, t->oid, cname)) {
+    if (k->kind == AT_PKEY && !pk_exists(c, t->oid)) {
+        int npk = 0;
+        for (int j = 0; j < t->ncols; j++)
+            npk = t->cols[j].pk > npk ? t->cols[j].pk : npk;
+        buf_adds(&b, "CREATE UNIQUE INDEX ");
+        qname(&b, k->name);
+        buf_adds(&b, " ON ");
+        qname(&b, t->dst);
+        buf_adds(&b, " (");
+        for (int n = 1; n <= npk; n++)
+            for (int j = 0; j < t->ncols; j++)
+                if (t->cols[j].pk == n) {
+                    if (n > 1)
+                        buf_adds(&b, ", ");
+                    qname(&b, t->cols[j].dst);
+                }
+        buf_adds(&b, "); ALTER TABLE ");
+        qname(&b, t->dst);
+        buf_adds(&b, " ADD CONSTRAINT ");
+        qname(&b, k->name);
+        buf_adds(&b, " PRIMARY KEY USING INDEX ");
+        qname(&b, k->name);
+        if (try_sql(c, b.data ? b.data : "", why, sizeof(why)))
+            warn(r, "primary key of \"%s\" not created: %s", t->dst, why);
+    } else if (k->kind == AT_UNIQUE && !constraint_exists(c, t->oid, k->name)) {
+        cidx *x = &t->idx[k->item];
+        buf_adds(&b, "CREATE UNIQUE INDEX ");
+        qname(&b, k->name);
+        buf_adds(&b, " ON ");
+        qname(&b, t->dst);
+        buf_add(&b, " ", 1);
+        col_list(&b, t, x->cols, x->ncols);
+        buf_adds(&b, "; ALTER TABLE ");
+        qname(&b, t->dst);
+        buf_adds(&b, " ADD CONSTRAINT ");
+        qname(&b, k->name);
+        buf_adds(&b, " UNIQUE USING INDEX ");
+        qname(&b, k->name);
+        if (try_sql(c, b.data ? b.data : "", why, sizeof(why)))
+            warn(r, "unique constraint %s on \"%s\" not created: %s", k->name, t->dst, why);
+        else if (x->nocase)
+            warn(r, "unique constraint %s on \"%s\" compares case-sensitively in PostgreSQL "
+                    "(COLLATE NOCASE in SQLite)", k->name, t->dst);
+    } else if (k->kind == AT_INDEX) {
+        cidx *x = &t->idx[k->item];
+        if (index_sql(r, t, x, &b, why, sizeof(why)) || try_sql(c, b.data ? b.data : "", why, sizeof(why)))
+            warn(r, "index \"%s\" on \"%s\" not created: %s", x->name, t->dst, why);
+    } else if (k->kind == AT_CHECKS) {
+        for (int n = 0; n < t->nchecks; n++) {
+            ccheck *ck = &t->checks[n];
+            char suffix[64];
+            snprintf(suffix, sizeof(suffix), "check%d", n + 1);
+            char *cname = ck->name ? copy_name(ck->name, r->o->keep_case) : pg_name(t->dst, suffix);
+            if (!cname || constraint_exists(c, t->oid, cname)) {
+                free(cname);
+                continue;
+            }
+            buf tr;
+            buf_init(&tr);
+            b.len = 0;
+            int ok = !expr_translate(ck->expr, strlen(ck->expr), &r->s, t, -1, r->o->keep_case, &tr, why,
+                                     sizeof(why));
+            if (ok) {
                 buf_adds(&b, "ALTER TABLE ");
                 qname(&b, t->dst);
                 buf_adds(&b, " ADD CONSTRAINT ");
                 qname(&b, cname);
-                buf_adds(&b, " UNIQUE ");
-                col_list(&b, t, x->cols, x->ncols);
-                if (try_sql(c, b.data ? b.data : "", why, sizeof(why)))
-                    warn(r, "unique constraint on \"%s\" %s not created: %s", t->dst, cname, why);
-                else if (x->nocase)
-                    warn(r, "unique constraint %s on \"%s\" compares case-sensitively in PostgreSQL "
-                            "(COLLATE NOCASE in SQLite)", cname, t->dst);
+                buf_adds(&b, " CHECK (");
+                buf_add(&b, tr.data ? tr.data : "", tr.len);
+                buf_adds(&b, ")");
+                ok = !try_sql(c, b.data ? b.data : "", why, sizeof(why));
             }
+            if (!ok)
+                warn(r, "CHECK constraint %s on \"%s\" not carried over: CHECK (%s): %s", cname, t->dst,
+                     ck->expr, why);
+            buf_release(&tr);
             free(cname);
-            continue;
         }
-        if (!x->sql)
-            continue;
-        if (index_sql(r, t, x, &b, why, sizeof(why)) ||
-            try_sql(c, b.data ? b.data : "", why, sizeof(why)))
-            warn(r, "index \"%s\" on \"%s\" not created: %s", x->name, t->dst, why);
-    }
-    /* CHECK constraints */
-    for (int k = 0; k < t->nchecks; k++) {
-        ccheck *ck = &t->checks[k];
-        char suffix[64];
-        snprintf(suffix, sizeof(suffix), "check%d", k + 1);
-        char *cname = ck->name ? copy_name(ck->name, r->o->keep_case) : pg_name(t->dst, suffix);
-        if (!cname || constraint_exists(c, t->oid, cname)) {
-            free(cname);
-            continue;
+        for (int j = 0; j < t->ncols; j++) {
+            if (t->cols[j].nocase)
+                warn(r, "column \"%s\".\"%s\" has COLLATE NOCASE in SQLite; PostgreSQL compares it "
+                        "case-sensitively (consider citext)", t->dst, t->cols[j].dst);
+            if (t->cols[j].generated)
+                warn(r, "generated column \"%s\".\"%s\" is a plain column in PostgreSQL holding the "
+                        "copied values", t->dst, t->cols[j].dst);
         }
-        buf tr;
-        buf_init(&tr);
-        b.len = 0;
-        int ok = !expr_translate(ck->expr, strlen(ck->expr), &r->s, t, -1, r->o->keep_case, &tr, why,
-                                 sizeof(why));
-        if (ok) {
-            buf_adds(&b, "ALTER TABLE ");
-            qname(&b, t->dst);
-            buf_adds(&b, " ADD CONSTRAINT ");
-            qname(&b, cname);
-            buf_adds(&b, " CHECK (");
-            buf_add(&b, tr.data ? tr.data : "", tr.len);
-            buf_adds(&b, ")");
-            ok = !try_sql(c, b.data ? b.data : "", why, sizeof(why));
-        }
-        if (!ok)
-            warn(r, "CHECK constraint %s on \"%s\" not carried over: CHECK (%s): %s", cname, t->dst,
-                 ck->expr, why);
-        buf_release(&tr);
-        free(cname);
-    }
-    for (int i = 0; i < t->ncols; i++) {
-        if (t->cols[i].nocase)
-            warn(r, "column \"%s\".\"%s\" has COLLATE NOCASE in SQLite; PostgreSQL compares it "
-                    "case-sensitively (consider citext)", t->dst, t->cols[i].dst);
-        if (t->cols[i].generated)
-            warn(r, "generated column \"%s\".\"%s\" is a plain column in PostgreSQL holding the copied values",
-                 t->dst, t->cols[i].dst);
+    } else if (k->kind == AT_VALIDATE) {
+        buf_adds(&b, "ALTER TABLE ");
+        qname(&b, t->dst);
+        buf_adds(&b, " VALIDATE CONSTRAINT ");
+        qname(&b, k->name);
+        if (try_sql(c, b.data ? b.data : "", why, sizeof(why)))
+            warn(r, "foreign key %s of \"%s\" is NOT VALID: existing rows violate it (%s); "
+                    "new rows are checked", k->name, t->dst, why);
     }
     rc = pgx(c, "COMMIT", what, err);
     buf_release(&b);
     return rc;
 }
 
+static int atask_add(atask **v, int *n, int *cap, int t, int kind, int item, char *name)
+{
+    if (*n == *cap) {
+        int nc = *cap ? *cap * 2 : 32;
+        atask *nv = realloc(*v, (size_t)nc * sizeof(atask));
+        if (!nv) {
+            free(name);
+            return -1;
+        }
+        *v = nv;
+        *cap = nc;
+    }
+    (*v)[(*n)++] = (atask){t, kind, item, name};
+    return 0;
+}
+
+static strata_code run_tasks(run *r, const char *phase, atask *v, int n, strata_error *err)
+{
+    int *state = calloc((size_t)n + 1, sizeof(int));
+    if (!state)
+        return err_set(err, STRATA_NOMEM, "out of memory");
+    pool p = {r, n, state, atask_ready, atask_weight, atask_table, atask_fn, NULL, 0, NULL, v};
+    strata_code rc = pool_run(&p, phase, err);
+    free(state);
+    return rc;
+}
+
+static void atasks_free(atask *v, int n)
+{
+    for (int i = 0; i < n; i++)
+        free(v[i].name);
+    free(v);
+}
+
+/* Keys, unique constraints, indexes and CHECKs of every created table. */
+static strata_code constraints(run *r, strata_error *err)
+{
+    atask *v = NULL;
+    int n = 0, cap = 0;
+    strata_code rc = STRATA_OK;
+    for (int i = 0; i < r->s.n && !rc; i++) {
+        ctable *t = &r->s.t[i];
+        if (t->version_table)
+            continue;
+        int npk = 0;
+        for (int j = 0; j < t->ncols; j++)
+            npk |= t->cols[j].pk;
+        if (npk && atask_add(&v, &n, &cap, i, AT_PKEY, 0, pg_name(t->dst, "pkey")))
+            rc = err_set(err, STRATA_NOMEM, "out of memory");
+        for (int k = 0; k < t->nidx && !rc; k++) {
+            cidx *x = &t->idx[k];
+            if (x->origin == 'u') {
+                int expr = 0;
+                for (int j = 0; j < x->ncols; j++)
+                    expr |= x->cols[j] == NULL;
+                if (expr)
+                    continue;
+                buf nm;
+                buf_init(&nm);
+                buf_add(&nm, "", 0);
+                join_names(&nm, t, x->cols, x->ncols);
+                buf_adds(&nm, "_key");
+                char *cname = pg_name(t->dst, nm.data ? nm.data : "key");
+                buf_release(&nm);
+                if (!cname || atask_add(&v, &n, &cap, i, AT_UNIQUE, k, cname))
+                    rc = err_set(err, STRATA_NOMEM, "out of memory");
+            } else if (x->origin == 'c' && x->sql) {
+                if (atask_add(&v, &n, &cap, i, AT_INDEX, k, NULL))
+                    rc = err_set(err, STRATA_NOMEM, "out of memory");
+            }
+        }
+        if (!rc && atask_add(&v, &n, &cap, i, AT_CHECKS, 0, NULL))
+            rc = err_set(err, STRATA_NOMEM, "out of memory");
+    }
+    if (!rc)
+        rc = run_tasks(r, "constraints", v, n, err);
+    atasks_free(v, n);
+    return rc;
+}
+
+/* Foreign keys: added NOT VALID in one transaction (catalog only), then
+   validated in parallel (each holds only a SHARE UPDATE EXCLUSIVE lock on
+   its table). */
 static strata_code foreign_keys(run *r, strata_error *err)
 {
     char why[600];
+    atask *v = NULL;
+    int n = 0, cap = 0;
     strata_code rc = pgx(r->ctl, "BEGIN", "cannot add foreign keys", err);
     if (rc)
         return rc;
@@ -1711,22 +1876,24 @@ static strata_code foreign_keys(run *r, strata_error *err)
                 buf_adds(&b, " NOT VALID");
                 if (try_sql(r->ctl, b.data ? b.data : "", why, sizeof(why))) {
                     warn(r, "foreign key %s of \"%s\" not created: %s", cname, t->dst, why);
+                } else if (atask_add(&v, &n, &cap, i, AT_VALIDATE, k, cname)) {
+                    buf_release(&b);
+                    atasks_free(v, n);
+                    rollback(r->ctl);
+                    return err_set(err, STRATA_NOMEM, "out of memory");
                 } else {
-                    b.len = 0;
-                    buf_adds(&b, "ALTER TABLE ");
-                    qname(&b, t->dst);
-                    buf_adds(&b, " VALIDATE CONSTRAINT ");
-                    qname(&b, cname);
-                    if (try_sql(r->ctl, b.data ? b.data : "", why, sizeof(why)))
-                        warn(r, "foreign key %s of \"%s\" is NOT VALID: existing rows violate it (%s); "
-                                "new rows are checked", cname, t->dst, why);
+                    cname = NULL;
                 }
             }
             free(cname);
             buf_release(&b);
         }
     }
-    return pgx(r->ctl, "COMMIT", "cannot add foreign keys", err);
+    rc = pgx(r->ctl, "COMMIT", "cannot add foreign keys", err);
+    if (!rc)
+        rc = run_tasks(r, "foreign keys", v, n, err);
+    atasks_free(v, n);
+    return rc;
 }
 
 /* Identities and sequences continue after the largest copied value (and
@@ -2136,10 +2303,7 @@ strata_code strata_copy(const char *src_url, const char *dst_url, const strata_c
     }
     double ta = now_s();
     if (!r.data_only) {
-        for (int i = 0; i < r.s.n; i++)
-            want[i] = !r.s.t[i].version_table;
-        if ((rc = run_pool(&r, "constraints", constraints_task, 0, want, err)) ||
-            (rc = foreign_keys(&r, err)))
+        if ((rc = constraints(&r, err)) || (rc = foreign_keys(&r, err)))
             goto done;
         views_and_triggers(&r);
     }
