@@ -308,9 +308,9 @@ enum { SCAN_CHECK = 0, SCAN_LOAD_BINARY = 1, SCAN_LOAD_TEXT = 2, SCAN_WIDEN = 3 
 static void row_field(worker *w, int first, int isnull, int textual, const char *p, size_t n)
 {
     if (!first)
-        buf_add(&w->row, ",", 1);
+        cbuf_add(&w->row, ",", 1);
     if (isnull) {
-        buf_add(&w->row, "-", 1);
+        cbuf_add(&w->row, "-", 1);
         return;
     }
     if (textual) {
@@ -326,9 +326,9 @@ static void row_field(worker *w, int first, int isnull, int textual, const char 
         while (k)
             l[j++] = tmp[--k];
         l[j++] = ':';
-        buf_add(&w->row, l, (size_t)j);
+        cbuf_add(&w->row, l, (size_t)j);
     }
-    buf_add(&w->row, p ? p : "", n);
+    cbuf_add(&w->row, p ? p : "", n);
 }
 
 static strata_code flush_out(worker *w, ctable *t, strata_error *err)
@@ -349,7 +349,7 @@ static void put_be32(buf *b, uint32_t v)
 {
     unsigned char x[4] = {(unsigned char)(v >> 24), (unsigned char)(v >> 16), (unsigned char)(v >> 8),
                           (unsigned char)v};
-    buf_add(b, (char *)x, 4);
+    cbuf_add(b, (char *)x, 4);
 }
 
 static void text_escape(buf *b, const char *s, size_t n)
@@ -364,11 +364,11 @@ static void text_escape(buf *b, const char *s, size_t n)
         case '\t': rep = "\\t"; break;
         default: continue;
         }
-        buf_add(b, s + st, i - st);
-        buf_add(b, rep, 2);
+        cbuf_add(b, s + st, i - st);
+        cbuf_add(b, rep, 2);
         st = i + 1;
     }
-    buf_add(b, s + st, n - st);
+    cbuf_add(b, s + st, n - st);
 }
 
 /*
@@ -412,7 +412,7 @@ static strata_code scan(worker *w, ctable *t, int mode, strata_error *err)
         if (mode != SCAN_CHECK && mode != SCAN_WIDEN) {
             if (mode == SCAN_LOAD_BINARY) {
                 unsigned char h[2] = {(unsigned char)(ncopy >> 8), (unsigned char)ncopy};
-                buf_add(&w->out, (char *)h, 2);
+                cbuf_add(&w->out, (char *)h, 2);
             }
         }
         w->row.len = 0;
@@ -478,11 +478,11 @@ static strata_code scan(worker *w, ctable *t, int mode, strata_error *err)
                     put_be32(&w->out, 0xFFFFFFFFu);
                 } else {
                     put_be32(&w->out, (uint32_t)w->cv.bin.len);
-                    buf_add(&w->out, w->cv.bin.data ? w->cv.bin.data : "", w->cv.bin.len);
+                    cbuf_add(&w->out, w->cv.bin.data ? w->cv.bin.data : "", w->cv.bin.len);
                 }
             } else if (mode == SCAN_LOAD_TEXT) {
                 if (col)
-                    buf_add(&w->out, "\t", 1);
+                    cbuf_add(&w->out, "\t", 1);
                 if (isnull)
                     buf_adds(&w->out, "\\N");
                 else
@@ -491,7 +491,7 @@ static strata_code scan(worker *w, ctable *t, int mode, strata_error *err)
             col++;
         }
         if (mode == SCAN_LOAD_TEXT)
-            buf_add(&w->out, "\n", 1);
+            cbuf_add(&w->out, "\n", 1);
         if (mode != SCAN_WIDEN)
             w->sum += (int64_t)pg_hash64(w->row.data ? w->row.data : "", w->row.len);
         if (w->row.cap > 4 * 1024 * 1024)
@@ -803,7 +803,7 @@ static strata_code load_task(worker *w, ctable *t, strata_error *err)
     pq.PQclear(res);
     w->out.len = 0;
     if (!t->text_copy) {
-        buf_add(&w->out, "PGCOPY\n\377\r\n\0", 11);
+        cbuf_add(&w->out, "PGCOPY\n\377\r\n\0", 11);
         put_be32(&w->out, 0);
         put_be32(&w->out, 0);
     }
@@ -812,7 +812,7 @@ static strata_code load_task(worker *w, ctable *t, strata_error *err)
     t->rows_done = 0;
     rc = scan(w, t, t->text_copy ? SCAN_LOAD_TEXT : SCAN_LOAD_BINARY, err);
     if (!rc && !t->text_copy)
-        buf_add(&w->out, "\377\377", 2);
+        cbuf_add(&w->out, "\377\377", 2);
     if (!rc)
         rc = flush_out(w, t, err);
     if (pq.PQputCopyEnd(c, rc ? "strata copy stopped" : NULL) != 1 && !rc)
@@ -1173,7 +1173,7 @@ static void set_defaults(run *r, ctable *t, cconv *cv)
             buf_adds(&sql, " ALTER COLUMN ");
             qname(&sql, c->dst);
             buf_adds(&sql, " SET DEFAULT ");
-            buf_add(&sql, e.data ? e.data : "", e.len);
+            cbuf_add(&sql, e.data ? e.data : "", e.len);
             ok = !try_sql(r->ctl, sql.data ? sql.data : "", why, sizeof(why));
         }
         if (!ok)
@@ -1549,7 +1549,7 @@ static int index_sql(run *r, ctable *t, cidx *x, buf *out, char *why, size_t why
         if (nocase)
             buf_addf(out, "lower(%s)", tr.data ? tr.data : "");
         else if (tr.len && tr.data[0] == '"' && tr.data[tr.len - 1] == '"')
-            buf_add(out, tr.data, tr.len);
+            cbuf_add(out, tr.data, tr.len);
         else
             buf_addf(out, "(%s)", tr.data ? tr.data : "");
         buf_adds(out, dir);
@@ -1571,7 +1571,7 @@ static int index_sql(run *r, ctable *t, cidx *x, buf *out, char *why, size_t why
             return -1;
         }
         buf_adds(out, " WHERE ");
-        buf_add(out, tr.data ? tr.data : "", tr.len);
+        cbuf_add(out, tr.data ? tr.data : "", tr.len);
         buf_release(&tr);
     }
     return 0;
@@ -1672,7 +1672,7 @@ static strata_code atask_fn(worker *w, pool *p, int i, strata_error *err)
         qname(&b, k->name);
         buf_adds(&b, " ON ");
         qname(&b, t->dst);
-        buf_add(&b, " ", 1);
+        cbuf_add(&b, " ", 1);
         col_list(&b, t, x->cols, x->ncols);
         buf_adds(&b, "; ALTER TABLE ");
         qname(&b, t->dst);
@@ -1710,7 +1710,7 @@ static strata_code atask_fn(worker *w, pool *p, int i, strata_error *err)
                 buf_adds(&b, " ADD CONSTRAINT ");
                 qname(&b, cname);
                 buf_adds(&b, " CHECK (");
-                buf_add(&b, tr.data ? tr.data : "", tr.len);
+                cbuf_add(&b, tr.data ? tr.data : "", tr.len);
                 buf_adds(&b, ")");
                 ok = !try_sql(c, b.data ? b.data : "", why, sizeof(why));
             }
@@ -1801,7 +1801,7 @@ static strata_code constraints(run *r, strata_error *err)
                     continue;
                 buf nm;
                 buf_init(&nm);
-                buf_add(&nm, "", 0);
+                cbuf_add(&nm, "", 0);
                 join_names(&nm, t, x->cols, x->ncols);
                 buf_adds(&nm, "_key");
                 char *cname = pg_name(t->dst, nm.data ? nm.data : "key");
@@ -1866,7 +1866,7 @@ static strata_code foreign_keys(run *r, strata_error *err)
                 for (int j = 0; j < f->n; j++)
                     all &= f->to[j] != NULL && f->to[j][0] != 0;
                 if (all) {
-                    buf_add(&b, " ", 1);
+                    cbuf_add(&b, " ", 1);
                     col_list(&b, p, f->to, f->n);
                 }
                 if (f->on_delete && strcasecmp(f->on_delete, "NO ACTION"))
@@ -1966,7 +1966,7 @@ static void views_and_triggers(run *r)
             buf_adds(&b, "CREATE VIEW ");
             qname(&b, vn ? vn : "");
             buf_adds(&b, " AS ");
-            buf_add(&b, tr.data ? tr.data : "", tr.len);
+            cbuf_add(&b, tr.data ? tr.data : "", tr.len);
             buf qn;
             buf_init(&qn);
             qname(&qn, vn ? vn : "");
@@ -2147,7 +2147,7 @@ static strata_code clear_phase(run *r, int *load, strata_error *err)
         buf q;
         buf_init(&q);
         buf_adds(&q, "BEGIN; ");
-        buf_add(&q, b.data, b.len);
+        cbuf_add(&q, b.data, b.len);
         buf_adds(&q, "; COMMIT");
         rc = q.oom ? err_set(err, STRATA_NOMEM, "out of memory")
                    : pgx(r->ctl, q.data, "cannot empty the tables to reload", err);

@@ -18,6 +18,21 @@
 #include <sqlite3.h>
 #include <stdint.h>
 
+#include <string.h>
+
+/* buf_add with the common case (room left) inline: the copy appends a few
+   bytes at a time, millions of times. */
+static inline void cbuf_add(buf *b, const void *s, size_t n)
+{
+    if (b->len + n + 1 <= b->cap) {
+        memcpy(b->data + b->len, s, n);
+        b->len += n;
+        b->data[b->len] = 0;
+    } else {
+        buf_add(b, s, n);
+    }
+}
+
 /* Target type kinds. K_OTHER is any type strata has no encoder for (enums,
    domains, citext...): such a table is loaded with text COPY. */
 enum {

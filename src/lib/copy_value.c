@@ -54,14 +54,14 @@ static int bad(cconv *c, const char *fmt, ...)
 static void put16(buf *b, int v)
 {
     unsigned char x[2] = {(unsigned char)((unsigned)v >> 8), (unsigned char)v};
-    buf_add(b, (char *)x, 2);
+    cbuf_add(b, (char *)x, 2);
 }
 
 static void put32(buf *b, uint32_t v)
 {
     unsigned char x[4] = {(unsigned char)(v >> 24), (unsigned char)(v >> 16), (unsigned char)(v >> 8),
                           (unsigned char)v};
-    buf_add(b, (char *)x, 4);
+    cbuf_add(b, (char *)x, 4);
 }
 
 static void put64(buf *b, uint64_t v)
@@ -79,11 +79,11 @@ static void hexbytes(buf *b, const unsigned char *p, size_t n)
         tmp[k++] = hx[p[i] >> 4];
         tmp[k++] = hx[p[i] & 15];
         if (k == sizeof(tmp)) {
-            buf_add(b, tmp, k);
+            cbuf_add(b, tmp, k);
             k = 0;
         }
     }
-    buf_add(b, tmp, k);
+    cbuf_add(b, tmp, k);
 }
 
 void fmt_double(double d, char out[32])
@@ -379,18 +379,18 @@ static int dec_frac(const dec *x)
 static void dec_plain(const dec *x, int scale, buf *b)
 {
     if (x->neg)
-        buf_add(b, "-", 1);
+        cbuf_add(b, "-", 1);
     if (x->point <= 0) {
-        buf_add(b, "0", 1);
+        cbuf_add(b, "0", 1);
     } else {
         for (int i = 0; i < x->point; i++)
-            buf_add(b, i < x->nd ? &x->d[i] : "0", 1);
+            cbuf_add(b, i < x->nd ? &x->d[i] : "0", 1);
     }
     if (scale > 0) {
-        buf_add(b, ".", 1);
+        cbuf_add(b, ".", 1);
         for (int k = 0; k < scale; k++) {
             int i = x->point + k; /* digit index */
-            buf_add(b, (i >= 0 && i < x->nd) ? &x->d[i] : "0", 1);
+            cbuf_add(b, (i >= 0 && i < x->nd) ? &x->d[i] : "0", 1);
         }
     }
 }
@@ -621,24 +621,53 @@ static int epoch_us_real(double v, int64_t *us)
     return 0;
 }
 
+static void put_digits(buf *b, int64_t v, int width)
+{
+    char t[24];
+    int n = 0;
+    uint64_t u = v < 0 ? 0 : (uint64_t)v;
+    do {
+        t[n++] = (char)('0' + (int)(u % 10));
+        u /= 10;
+    } while (u);
+    while (n < width)
+        t[n++] = '0';
+    char o[24];
+    for (int i = 0; i < n; i++)
+        o[i] = t[n - 1 - i];
+    cbuf_add(b, o, (size_t)n);
+}
+
 static void fmt_date(buf *b, int64_t days)
 {
     int y, m, d;
     civil_from_days(days, &y, &m, &d);
-    buf_addf(b, "%04d-%02d-%02d", y, m, d);
+    put_digits(b, y, 4);
+    cbuf_add(b, "-", 1);
+    put_digits(b, m, 2);
+    cbuf_add(b, "-", 1);
+    put_digits(b, d, 2);
 }
 
 static void fmt_tod(buf *b, int64_t us)
 {
     int64_t s = us / 1000000, f = us % 1000000;
-    buf_addf(b, "%02d:%02d:%02d", (int)(s / 3600), (int)(s / 60 % 60), (int)(s % 60));
+    put_digits(b, s / 3600, 2);
+    cbuf_add(b, ":", 1);
+    put_digits(b, s / 60 % 60, 2);
+    cbuf_add(b, ":", 1);
+    put_digits(b, s % 60, 2);
     if (f) {
         char fr[8];
-        snprintf(fr, sizeof(fr), "%06d", (int)f);
+        for (int k = 5; k >= 0; k--) {
+            fr[k] = (char)('0' + (int)(f % 10));
+            f /= 10;
+        }
         int k = 6;
         while (k > 0 && fr[k - 1] == '0')
-            fr[--k] = 0;
-        buf_addf(b, ".%s", fr);
+            k--;
+        cbuf_add(b, ".", 1);
+        cbuf_add(b, fr, (size_t)k);
     }
 }
 
@@ -730,22 +759,22 @@ static void utf8_put(buf *b, uint32_t cp)
     char t[4];
     if (cp < 0x80) {
         t[0] = (char)cp;
-        buf_add(b, t, 1);
+        cbuf_add(b, t, 1);
     } else if (cp < 0x800) {
         t[0] = (char)(0xC0 | (cp >> 6));
         t[1] = (char)(0x80 | (cp & 0x3F));
-        buf_add(b, t, 2);
+        cbuf_add(b, t, 2);
     } else if (cp < 0x10000) {
         t[0] = (char)(0xE0 | (cp >> 12));
         t[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
         t[2] = (char)(0x80 | (cp & 0x3F));
-        buf_add(b, t, 3);
+        cbuf_add(b, t, 3);
     } else {
         t[0] = (char)(0xF0 | (cp >> 18));
         t[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
         t[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
         t[3] = (char)(0x80 | (cp & 0x3F));
-        buf_add(b, t, 4);
+        cbuf_add(b, t, 4);
     }
 }
 
@@ -768,7 +797,7 @@ static int jstring(jp *p, buf *raw)
             while (p->i < p->n && p->s[p->i] != '"' && p->s[p->i] != '\\' &&
                    (unsigned char)p->s[p->i] >= 0x20)
                 p->i++;
-            buf_add(raw, p->s + st, p->i - st);
+            cbuf_add(raw, p->s + st, p->i - st);
             continue;
         }
         if (p->i + 1 >= p->n)
@@ -776,14 +805,14 @@ static int jstring(jp *p, buf *raw)
         char e = p->s[p->i + 1];
         p->i += 2;
         switch (e) {
-        case '"': buf_add(raw, "\"", 1); break;
-        case '\\': buf_add(raw, "\\", 1); break;
-        case '/': buf_add(raw, "/", 1); break;
-        case 'b': buf_add(raw, "\b", 1); break;
-        case 'f': buf_add(raw, "\f", 1); break;
-        case 'n': buf_add(raw, "\n", 1); break;
-        case 'r': buf_add(raw, "\r", 1); break;
-        case 't': buf_add(raw, "\t", 1); break;
+        case '"': cbuf_add(raw, "\"", 1); break;
+        case '\\': cbuf_add(raw, "\\", 1); break;
+        case '/': cbuf_add(raw, "/", 1); break;
+        case 'b': cbuf_add(raw, "\b", 1); break;
+        case 'f': cbuf_add(raw, "\f", 1); break;
+        case 'n': cbuf_add(raw, "\n", 1); break;
+        case 'r': cbuf_add(raw, "\r", 1); break;
+        case 't': cbuf_add(raw, "\t", 1); break;
         case 'u': {
             uint32_t cp, lo;
             if (p->i + 4 > p->n || hex4(p->s + p->i, &cp))
@@ -812,7 +841,7 @@ static int jstring(jp *p, buf *raw)
 /* Writes a string as jsonb prints it (escape_json). */
 static void jquote(buf *out, const char *s, size_t n)
 {
-    buf_add(out, "\"", 1);
+    cbuf_add(out, "\"", 1);
     size_t st = 0;
     for (size_t i = 0; i < n; i++) {
         unsigned char ch = (unsigned char)s[i];
@@ -833,13 +862,13 @@ static void jquote(buf *out, const char *s, size_t n)
             }
         }
         if (rep) {
-            buf_add(out, s + st, i - st);
+            cbuf_add(out, s + st, i - st);
             buf_adds(out, rep);
             st = i + 1;
         }
     }
-    buf_add(out, s + st, n - st);
-    buf_add(out, "\"", 1);
+    cbuf_add(out, s + st, n - st);
+    cbuf_add(out, "\"", 1);
 }
 
 typedef struct jmember {
@@ -931,7 +960,7 @@ static int jobject(jp *p, buf *out)
     }
     /* jsonb: keys ordered by length then bytes; the last duplicate wins */
     qsort(m, n, sizeof(*m), jmember_cmp);
-    buf_add(out, "{", 1);
+    cbuf_add(out, "{", 1);
     int first = 1;
     for (size_t i = 0; i < n; i++) {
         if (i + 1 < n && m[i].klen == m[i + 1].klen && !memcmp(m[i].key, m[i + 1].key, m[i].klen))
@@ -941,9 +970,9 @@ static int jobject(jp *p, buf *out)
         first = 0;
         jquote(out, m[i].key, m[i].klen);
         buf_adds(out, ": ");
-        buf_add(out, m[i].val, m[i].vlen);
+        cbuf_add(out, m[i].val, m[i].vlen);
     }
-    buf_add(out, "}", 1);
+    cbuf_add(out, "}", 1);
     rc = 0;
 out:
     for (size_t i = 0; i < n; i++) {
@@ -970,7 +999,7 @@ static int jvalue(jp *p, buf *out)
     } else if (ch == '[') {
         p->i++;
         jws(p);
-        buf_add(out, "[", 1);
+        cbuf_add(out, "[", 1);
         if (p->i < p->n && p->s[p->i] == ']') {
             p->i++;
         } else {
@@ -992,7 +1021,7 @@ static int jvalue(jp *p, buf *out)
                 break;
             }
         }
-        buf_add(out, "]", 1);
+        cbuf_add(out, "]", 1);
     } else if (ch == '"') {
         buf raw;
         buf_init(&raw);
@@ -1104,9 +1133,9 @@ static int conv_int(cconv *c, const ctype *t, sqlite3_value *v, int want_text)
         put64(&c->bin, (uint64_t)x);
     char num[24];
     size_t nl = i64_text(x, num);
-    buf_add(&c->canon, num, nl);
+    cbuf_add(&c->canon, num, nl);
     if (want_text)
-        buf_add(&c->text, num, nl);
+        cbuf_add(&c->text, num, nl);
     return CV_OK;
 }
 
@@ -1244,7 +1273,7 @@ static int conv_numeric(cconv *c, const ctype *t, sqlite3_value *v, int want_tex
     dec_binary(&x, dscale, &c->bin);
     dec_plain(&x, dscale, &c->canon);
     if (want_text)
-        buf_add(&c->text, c->canon.data, c->canon.len);
+        cbuf_add(&c->text, c->canon.data, c->canon.len);
     return CV_OK;
 }
 
@@ -1284,10 +1313,10 @@ static int conv_text(cconv *c, const ctype *t, sqlite3_value *v, int want_text)
         if (r)
             return CV_BAD;
     }
-    buf_add(&c->bin, s, n);
-    buf_add(&c->canon, s, n);
+    cbuf_add(&c->bin, s, n);
+    cbuf_add(&c->canon, s, n);
     if (want_text)
-        buf_add(&c->text, s, n);
+        cbuf_add(&c->text, s, n);
     return CV_OK;
 }
 
@@ -1312,10 +1341,10 @@ static int conv_jsonb(cconv *c, sqlite3_value *v, int want_text)
         return r;
     if (json_normalize(s, n, &c->canon, c->why, sizeof(c->why)))
         return CV_BAD;
-    buf_add(&c->bin, "\001", 1);
-    buf_add(&c->bin, c->canon.data, c->canon.len);
+    cbuf_add(&c->bin, "\001", 1);
+    cbuf_add(&c->bin, c->canon.data, c->canon.len);
     if (want_text)
-        buf_add(&c->text, c->canon.data, c->canon.len);
+        cbuf_add(&c->text, c->canon.data, c->canon.len);
     return CV_OK;
 }
 
@@ -1334,13 +1363,13 @@ static int conv_bytea(cconv *c, sqlite3_value *v, int want_text)
         return bad(c, "a number in a blob column");
     }
     if (n)
-        buf_add(&c->bin, (const char *)p, n);
+        cbuf_add(&c->bin, (const char *)p, n);
     else
-        buf_add(&c->bin, "", 0);
+        cbuf_add(&c->bin, "", 0);
     hexbytes(&c->canon, p, n);
     if (want_text) {
         buf_adds(&c->text, "\\x");
-        buf_add(&c->text, c->canon.data, c->canon.len);
+        cbuf_add(&c->text, c->canon.data, c->canon.len);
     }
     return CV_OK;
 }
@@ -1369,7 +1398,7 @@ static int conv_bool(cconv *c, sqlite3_value *v, int want_text)
     }
     if (b < 0)
         return bad(c, "not a boolean (0/1, t/f, true/false, yes/no, on/off)");
-    buf_add(&c->bin, b ? "\001" : "\000", 1);
+    cbuf_add(&c->bin, b ? "\001" : "\000", 1);
     buf_adds(&c->canon, b ? "true" : "false");
     if (want_text)
         buf_adds(&c->text, b ? "t" : "f");
@@ -1392,13 +1421,13 @@ static int conv_date(cconv *c, const ctype *t, sqlite3_value *v, int want_text)
         put64(&c->bin, (uint64_t)(us - PG_EPOCH_DAYS * US_PER_DAY));
         int64_t days = floordiv(us, US_PER_DAY);
         fmt_date(&c->canon, days);
-        buf_add(&c->canon, " ", 1);
+        cbuf_add(&c->canon, " ", 1);
         fmt_tod(&c->canon, us - days * US_PER_DAY);
         if (t->kind == K_TIMESTAMPTZ)
             buf_adds(&c->canon, "+00");
     }
     if (want_text)
-        buf_add(&c->text, c->canon.data, c->canon.len);
+        cbuf_add(&c->text, c->canon.data, c->canon.len);
     return CV_OK;
 }
 
@@ -1417,7 +1446,7 @@ static int conv_time(cconv *c, sqlite3_value *v, int want_text)
     put64(&c->bin, (uint64_t)us);
     fmt_tod(&c->canon, us);
     if (want_text)
-        buf_add(&c->text, c->canon.data, c->canon.len);
+        cbuf_add(&c->text, c->canon.data, c->canon.len);
     return CV_OK;
 }
 
@@ -1455,14 +1484,14 @@ static int conv_uuid(cconv *c, sqlite3_value *v, int want_text)
     } else {
         return bad(c, "not a UUID (text, or a 16-byte blob)");
     }
-    buf_add(&c->bin, (char *)u, 16);
+    cbuf_add(&c->bin, (char *)u, 16);
     for (int i = 0; i < 16; i++) {
         if (i == 4 || i == 6 || i == 8 || i == 10)
-            buf_add(&c->canon, "-", 1);
+            cbuf_add(&c->canon, "-", 1);
         hexbytes(&c->canon, u + i, 1);
     }
     if (want_text)
-        buf_add(&c->text, c->canon.data, c->canon.len);
+        cbuf_add(&c->text, c->canon.data, c->canon.len);
     return CV_OK;
 }
 
@@ -1528,17 +1557,17 @@ void conv_show(buf *out, sqlite3_value *v)
         buf_addf(out, "%s' (blob, %zu bytes)", n > show ? "..." : "", n);
         return;
     }
-    buf_add(out, "'", 1);
+    cbuf_add(out, "'", 1);
     for (size_t i = 0; i < show; i++) {
         unsigned char ch = p[i];
         if (ch == '\'')
             buf_adds(out, "''");
         else if (ch >= 0x20 && ch < 0x7f)
-            buf_add(out, (const char *)&p[i], 1);
+            cbuf_add(out, (const char *)&p[i], 1);
         else if (ch >= 0x80 && !(ch & 0x40) && i > 0 && p[i - 1] >= 0x80)
-            buf_add(out, (const char *)&p[i], 1);
+            cbuf_add(out, (const char *)&p[i], 1);
         else if (ch >= 0xC2 && ch <= 0xF4 && i + 1 < n && (p[i + 1] & 0xC0) == 0x80)
-            buf_add(out, (const char *)&p[i], 1);
+            cbuf_add(out, (const char *)&p[i], 1);
         else
             buf_addf(out, "\\x%02x", ch);
     }
