@@ -92,7 +92,10 @@ static void on_progress(void *ud, const strata_copy_progress *p)
         fprintf(stderr, "\r\033[Kcopy [%d/%d tables] %s  %s/%s rows  %s rows/s  ETA %s",
                 p->tables_done, p->tables_total, p->table ? p->table : "", done, total, rate, eta);
     } else {
-        fprintf(stderr, "\r\033[Kcopy: %s [%d/%d tables] %s", p->phase, p->tables_done, p->tables_total,
+        const char *what = !strcmp(p->phase, "check")         ? "comparing an earlier copy"
+                           : !strcmp(p->phase, "constraints") ? "keys and indexes"
+                                                              : p->phase;
+        fprintf(stderr, "\r\033[Kcopy: %s [%d/%d] %s", what, p->tables_done, p->tables_total,
                 p->table ? p->table : "");
     }
     fflush(stderr);

@@ -1390,16 +1390,24 @@ out:
 
 /* ------------------------------------------------------------ after data */
 
-static int constraint_exists(PGconn *c, unsigned oid, const char *name)
+/* 0: no such constraint; 1: it exists and is validated; 2: exists, NOT VALID. */
+static int constraint_state(PGconn *c, unsigned oid, const char *name)
 {
     char o[16];
     snprintf(o, sizeof(o), "%u", oid);
     const char *p[2] = {o, name};
-    PGresult *res = pq.PQexecParams(c, "SELECT 1 FROM pg_constraint WHERE conrelid = $1::oid AND conname = $2",
-                                    2, NULL, p, NULL, NULL, 0);
-    int n = pq.PQresultStatus(res) == PGRES_TUPLES_OK ? pq.PQntuples(res) : 0;
+    PGresult *res = pq.PQexecParams(c, "SELECT convalidated FROM pg_constraint WHERE conrelid = $1::oid "
+                                       "AND conname = $2", 2, NULL, p, NULL, NULL, 0);
+    int st = 0;
+    if (pq.PQresultStatus(res) == PGRES_TUPLES_OK && pq.PQntuples(res) > 0)
+        st = pq.PQgetvalue(res, 0, 0)[0] == 't' ? 1 : 2;
     pq.PQclear(res);
-    return n > 0;
+    return st;
+}
+
+static int constraint_exists(PGconn *c, unsigned oid, const char *name)
+{
+    return constraint_state(c, oid, name) != 0;
 }
 
 static void col_list(buf *b, ctable *t, char **cols, int n)
@@ -1629,6 +1637,85 @@ static int pk_exists(PGconn *c, unsigned oid)
     return has;
 }
 
+/* The name of the unique constraint for SQLite index x, or NULL when it is
+   over an expression (then it is an index, not a constraint). Malloc'd. */
+static char *unique_name(ctable *t, cidx *x)
+{
+    for (int j = 0; j < x->ncols; j++)
+        if (x->cols[j] == NULL)
+            return NULL;
+    buf nm;
+    buf_init(&nm);
+    buf_add(&nm, "", 0);
+    join_names(&nm, t, x->cols, x->ncols);
+    buf_adds(&nm, "_key");
+    char *cname = pg_name(t->dst, nm.data ? nm.data : "key");
+    buf_release(&nm);
+    return cname;
+}
+
+/* Relation exists in the current schema (an index name here). */
+static int relation_exists(PGconn *c, const char *name)
+{
+    buf q;
+    buf_init(&q);
+    buf_add_qident(&q, name);
+    const char *p[1] = {q.data};
+    PGresult *res = pq.PQexecParams(c, "SELECT to_regclass($1) IS NOT NULL", 1, NULL, p, NULL, NULL, 0);
+    int yes = pq.PQresultStatus(res) == PGRES_TUPLES_OK && pq.PQgetvalue(res, 0, 0)[0] == 't';
+    pq.PQclear(res);
+    buf_release(&q);
+    return yes;
+}
+
+/* Makes the unique indexes built by the key tasks the table's primary key
+   and unique constraints (catalog only: quick, but an exclusive lock, so it
+   runs once the table's index builds are done). */
+static void attach_keys(run *r, PGconn *c, ctable *t)
+{
+    char why[600];
+    buf b;
+    buf_init(&b);
+    int npk = 0;
+    for (int j = 0; j < t->ncols; j++)
+        npk |= t->cols[j].pk;
+    char *pk = npk ? pg_name(t->dst, "pkey") : NULL;
+    if (pk && !pk_exists(c, t->oid) && relation_exists(c, pk)) {
+        buf_adds(&b, "ALTER TABLE ");
+        qname(&b, t->dst);
+        buf_adds(&b, " ADD CONSTRAINT ");
+        qname(&b, pk);
+        buf_adds(&b, " PRIMARY KEY USING INDEX ");
+        qname(&b, pk);
+        if (try_sql(c, b.data ? b.data : "", why, sizeof(why)))
+            warn(r, "primary key of \"%s\" not created (a unique index stays): %s", t->dst, why);
+    }
+    free(pk);
+    for (int k = 0; k < t->nidx; k++) {
+        cidx *x = &t->idx[k];
+        if (x->origin != 'u')
+            continue;
+        char *cname = unique_name(t, x);
+        if (cname && !constraint_exists(c, t->oid, cname) && relation_exists(c, cname)) {
+            b.len = 0;
+            buf_adds(&b, "ALTER TABLE ");
+            qname(&b, t->dst);
+            buf_adds(&b, " ADD CONSTRAINT ");
+            qname(&b, cname);
+            buf_adds(&b, " UNIQUE USING INDEX ");
+            qname(&b, cname);
+            if (try_sql(c, b.data ? b.data : "", why, sizeof(why)))
+                warn(r, "unique constraint %s on \"%s\" not created (a unique index stays): %s", cname,
+                     t->dst, why);
+            else if (x->nocase)
+                warn(r, "unique constraint %s on \"%s\" compares case-sensitively in PostgreSQL "
+                        "(COLLATE NOCASE in SQLite)", cname, t->dst);
+        }
+        free(cname);
+    }
+    buf_release(&b);
+}
+
 static strata_code atask_fn(worker *w, pool *p, int i, strata_error *err)
 {
     run *r = w->r;
@@ -1643,10 +1730,12 @@ static strata_code atask_fn(worker *w, pool *p, int i, strata_error *err)
     if (rc)
         return rc;
     if (k->kind == AT_PKEY && !pk_exists(c, t->oid)) {
+        /* the index only: attaching it as the key takes an exclusive lock,
+           done by the table's last task (attach_keys) */
         int npk = 0;
         for (int j = 0; j < t->ncols; j++)
             npk = t->cols[j].pk > npk ? t->cols[j].pk : npk;
-        buf_adds(&b, "CREATE UNIQUE INDEX ");
+        buf_adds(&b, "CREATE UNIQUE INDEX IF NOT EXISTS ");
         qname(&b, k->name);
         buf_adds(&b, " ON ");
         qname(&b, t->dst);
@@ -1658,38 +1747,25 @@ static strata_code atask_fn(worker *w, pool *p, int i, strata_error *err)
                         buf_adds(&b, ", ");
                     qname(&b, t->cols[j].dst);
                 }
-        buf_adds(&b, "); ALTER TABLE ");
-        qname(&b, t->dst);
-        buf_adds(&b, " ADD CONSTRAINT ");
-        qname(&b, k->name);
-        buf_adds(&b, " PRIMARY KEY USING INDEX ");
-        qname(&b, k->name);
+        buf_adds(&b, ")");
         if (try_sql(c, b.data ? b.data : "", why, sizeof(why)))
             warn(r, "primary key of \"%s\" not created: %s", t->dst, why);
     } else if (k->kind == AT_UNIQUE && !constraint_exists(c, t->oid, k->name)) {
         cidx *x = &t->idx[k->item];
-        buf_adds(&b, "CREATE UNIQUE INDEX ");
+        buf_adds(&b, "CREATE UNIQUE INDEX IF NOT EXISTS ");
         qname(&b, k->name);
         buf_adds(&b, " ON ");
         qname(&b, t->dst);
-        cbuf_add(&b, " ", 1);
+        buf_add(&b, " ", 1);
         col_list(&b, t, x->cols, x->ncols);
-        buf_adds(&b, "; ALTER TABLE ");
-        qname(&b, t->dst);
-        buf_adds(&b, " ADD CONSTRAINT ");
-        qname(&b, k->name);
-        buf_adds(&b, " UNIQUE USING INDEX ");
-        qname(&b, k->name);
         if (try_sql(c, b.data ? b.data : "", why, sizeof(why)))
             warn(r, "unique constraint %s on \"%s\" not created: %s", k->name, t->dst, why);
-        else if (x->nocase)
-            warn(r, "unique constraint %s on \"%s\" compares case-sensitively in PostgreSQL "
-                    "(COLLATE NOCASE in SQLite)", k->name, t->dst);
     } else if (k->kind == AT_INDEX) {
         cidx *x = &t->idx[k->item];
         if (index_sql(r, t, x, &b, why, sizeof(why)) || try_sql(c, b.data ? b.data : "", why, sizeof(why)))
             warn(r, "index \"%s\" on \"%s\" not created: %s", x->name, t->dst, why);
     } else if (k->kind == AT_CHECKS) {
+        attach_keys(r, c, t);
         for (int n = 0; n < t->nchecks; n++) {
             ccheck *ck = &t->checks[n];
             char suffix[64];
@@ -1794,19 +1870,8 @@ static strata_code constraints(run *r, strata_error *err)
         for (int k = 0; k < t->nidx && !rc; k++) {
             cidx *x = &t->idx[k];
             if (x->origin == 'u') {
-                int expr = 0;
-                for (int j = 0; j < x->ncols; j++)
-                    expr |= x->cols[j] == NULL;
-                if (expr)
-                    continue;
-                buf nm;
-                buf_init(&nm);
-                cbuf_add(&nm, "", 0);
-                join_names(&nm, t, x->cols, x->ncols);
-                buf_adds(&nm, "_key");
-                char *cname = pg_name(t->dst, nm.data ? nm.data : "key");
-                buf_release(&nm);
-                if (!cname || atask_add(&v, &n, &cap, i, AT_UNIQUE, k, cname))
+                char *cname = unique_name(t, x);
+                if (cname && atask_add(&v, &n, &cap, i, AT_UNIQUE, k, cname))
                     rc = err_set(err, STRATA_NOMEM, "out of memory");
             } else if (x->origin == 'c' && x->sql) {
                 if (atask_add(&v, &n, &cap, i, AT_INDEX, k, NULL))
@@ -1853,7 +1918,16 @@ static strata_code foreign_keys(run *r, strata_error *err)
             buf_adds(&nm, "_fkey");
             char *cname = pg_name(t->dst, nm.data ? nm.data : "fkey");
             buf_release(&nm);
-            if (cname && !constraint_exists(r->ctl, t->oid, cname)) {
+            int cst = cname ? constraint_state(r->ctl, t->oid, cname) : 1;
+            if (cst == 2) {
+                /* added by a run that was stopped before validating it */
+                if (atask_add(&v, &n, &cap, i, AT_VALIDATE, k, cname)) {
+                    atasks_free(v, n);
+                    rollback(r->ctl);
+                    return err_set(err, STRATA_NOMEM, "out of memory");
+                }
+                cname = NULL;
+            } else if (cname && cst == 0) {
                 buf_adds(&b, "ALTER TABLE ");
                 qname(&b, t->dst);
                 buf_adds(&b, " ADD CONSTRAINT ");
@@ -2172,7 +2246,7 @@ static void report_fill(run *r, strata_copy_report *rep)
             strata_copy_table *x = &rep->tables[rep->count++];
             x->name = xstrdup(t->dst);
             x->source = xstrdup(t->src);
-            x->rows = t->unchanged ? t->src_rows : t->skip_data ? 0 : t->src_rows;
+            x->rows = t->skip_data ? t->total : t->src_rows;
             x->bytes = t->bytes;
             x->seconds = t->seconds;
             x->verified = t->verified;

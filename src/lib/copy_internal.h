@@ -168,8 +168,7 @@ typedef struct ctable {
     int ndeps;
     int skip_data;      /* data-only: version table already matches */
 
-    /* run state, under the run's mutex */
-    int state;          /* 0 waiting, 1 running, 2 done */
+    /* run state */
     int redo;
     int unchanged;
     long long rows_done;

@@ -268,7 +268,33 @@ eq "$(pq "SELECT count(*) FROM users")" "$(sqlite3 "$SRC" "SELECT count(*) FROM 
 st --dir "$D" status --exit-code
 expect_rc 0 "strata status on the target is clean"
 
+# data-only into enum, uuid, jsonb and timestamptz columns (text COPY for enums)
+PD=$ROOT/examples/payments/migrations
+SRC=$WORK/pay.db
+"$STRATA" --url "sqlite:///$SRC" --dir "$PD" -q up || fail "payments: strata up on SQLite"
+sqlite3 "$SRC" "INSERT INTO payment_events (event_id, aggregate_id, sequence_number, event_type, restaurant_id,
+  payload, metadata, created_at) VALUES ('a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', 'A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A12', 1,
+  'auth_requested', '00000000-0000-0000-0000-000000000001', '{\"processor\":\"stripe\",\"amount\":1250}', '{}',
+  '2024-05-01T10:00:00.123Z')"
+new_db
+st --dir "$PD" -q up
+raw copy "sqlite:///$SRC" "$URL" --data-only
+expect_rc 0 "payments: --data-only with enum columns"
+eq "$(pq "SELECT event_type || ' ' || aggregate_id || ' ' || payload::text || ' ' || created_at FROM payment_events")" \
+    'auth_requested a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a12 {"amount": 1250, "processor": "stripe"} 2024-05-01 10:00:00.123+00' \
+    "enum, uuid, jsonb, timestamptz"
+st --dir "$PD" status --exit-code
+expect_rc 0 "payments: status clean"
+sqlite3 "$SRC" "INSERT INTO payment_events (event_id, aggregate_id, sequence_number, event_type, restaurant_id,
+  payload, created_at) VALUES ('a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a13', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a12', 2,
+  'auth_unknown', '00000000-0000-0000-0000-000000000001', '{}', '2024-05-01T10:00:01Z')"
+raw copy "sqlite:///$SRC" "$URL" --data-only
+expect_rc 1 "a value outside the enum"
+contains "$ERR" "payment_event_type" "PostgreSQL names the enum"
+eq "$(pq "SELECT count(*) FROM payment_events")" "1" "the table kept its rows"
+
 # default mode carries the migration state
+SRC=$WORK/pos.db
 new_db
 raw copy "sqlite:///$SRC" "$URL" --json
 expect_rc 0 "default-mode copy of a migrated database"
