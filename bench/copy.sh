@@ -218,9 +218,13 @@ printf '  %-46s %8s s  %10s rows/s   rows = %sx (target >= 1.0), all = %sx\n' "p
 awk -v r="$ref_ratio" 'BEGIN {exit !(r >= 1.0)}' || ok=0
 if [ "$HAVE_PGLOADER" = 1 ]; then
     pm=$(median "${p_t[@]}")
-    p_ratio=$(awk -v a="$pm" -v b="$sm" 'BEGIN {printf "%.2f", a / b}')
-    printf '  %-46s %8s s  %10s rows/s   strata all = %sx (target >= 3.0)\n' "pgloader $(pgloader --version 2>/dev/null | head -1 | awk '{print $3}')" \
-        "$(secs "$pm")" "$(awk -v n="$p_rows" -v u="$pm" 'BEGIN {printf "%d", n / (u / 1e6)}')" "$p_ratio"
+    # rows/s against rows/s: pgloader may load fewer rows than it was given
+    p_rate=$(awk -v n="$p_rows" -v u="$pm" 'BEGIN {printf "%d", n / (u / 1e6)}')
+    p_ratio=$(awk -v a="$rate" -v b="$p_rate" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}')
+    p_tratio=$(awk -v a="$pm" -v b="$sm" 'BEGIN {printf "%.2f", a / b}')
+    printf '  %-46s %8s s  %10s rows/s   strata all = %sx rows/s (target >= 3.0), %sx time\n' \
+        "pgloader $(pgloader --version 2>/dev/null | head -1 | awk '{print $3}' | tr -d '"')" \
+        "$(secs "$pm")" "$p_rate" "$p_ratio" "$p_tratio"
     [ "$p_rows" = "$TOTAL" ] || echo "  pgloader loaded $p_rows of $TOTAL rows ($(grep -m1 -o 'ERROR.*' "$WORK/p.log" | cut -c1-120))"
     awk -v r="$p_ratio" 'BEGIN {exit !(r >= 3.0)}' || ok=0
 fi

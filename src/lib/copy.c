@@ -153,6 +153,13 @@ static int try_sql(PGconn *c, const char *sql, char *why, size_t whysz)
     return ok ? 0 : -1;
 }
 
+/* The library never prints: server notices are dropped (libpq's default
+   receiver would write them to stderr). */
+static void quiet_notice(void *arg, const PGresult *res)
+{
+    (void)arg, (void)res;
+}
+
 static strata_code pg_connect(run *r, PGconn **out, strata_error *err)
 {
     const char *keys[] = {"connect_timeout", "fallback_application_name", "dbname", NULL};
@@ -170,6 +177,7 @@ static strata_code pg_connect(run *r, PGconn **out, strata_error *err)
         pq.PQfinish(c);
         return STRATA_CONNECT_FAILED;
     }
+    pq.PQsetNoticeReceiver(c, quiet_notice, NULL);
     /* fixed output forms: the checksum expressions rely on them */
     strata_code rc = pgx(c, "SET client_encoding = 'UTF8'; SET DateStyle = 'ISO, YMD'; "
                             "SET TimeZone = 'UTC'; SET IntervalStyle = 'postgres'; "
