@@ -205,12 +205,22 @@ rm_=$(median "${r_t[@]}")
 rate=$(awk -v n="$TOTAL" -v u="$sm" 'BEGIN {printf "%d", n / (u / 1e6)}')
 lrate=$(awk -v n="$TOTAL" -v u="$lm" 'BEGIN {printf "%d", n / (u / 1e6)}')
 # ratios of medians of per-run pairs would need equal counts; medians of each side are used
-ref_ratio=$(awk -v a="$rm_" -v b="$lm" 'BEGIN {printf "%.2f", a / b}')
-all_ratio=$(awk -v a="$rm_" -v b="$sm" 'BEGIN {printf "%.2f", a / b}')
+# ratio = median of the per-run ratios: the runs of one repetition are
+# measured next to each other, so a slow phase of a shared machine hits
+# both sides of a pair
+pratio() { # pratio NUMS DENS -> median of NUMS[i] / DENS[i]
+    local -n a=$1 b=$2
+    local i out=()
+    for i in "${!a[@]}"; do out+=("$(awk -v x="${a[i]}" -v y="${b[i]}" 'BEGIN {printf "%d", x * 1000 / y}')"); done
+    awk -v m="$(median "${out[@]}")" 'BEGIN {printf "%.2f", m / 1000}'
+}
+ref_ratio=$(pratio r_t l_t)
+all_ratio=$(pratio r_t s_t)
 maxrss=$(printf '%s\n' "${rss[@]}" | sort -n | tail -1)
 ok=1
 echo
-echo "strata copy: $TOTAL rows (SQLite $(($(stat -c %s "$DB") / 1048576)) MiB), median of $REPS runs, $(nproc) cores"
+echo "strata copy: $TOTAL rows (SQLite $(($(stat -c %s "$DB") / 1048576)) MiB), median of $REPS runs, $(nproc) cores;"
+echo "ratios: median of per-run ratios (runs interleaved)"
 printf '  %-46s %8s s  %10s rows/s\n' "strata copy, rows: read, check, COPY, verify" "$(secs "$lm")" "$lrate"
 printf '  %-46s %8s s  %10s rows/s\n' "strata copy, all (+ keys, indexes, FKs)" "$(secs "$sm")" "$rate"
 printf '  %-46s %8s s  %10s rows/s   rows = %sx (target >= 1.0), all = %sx\n' "psql \\copy of exported CSV (load alone)" \
@@ -220,8 +230,8 @@ if [ "$HAVE_PGLOADER" = 1 ]; then
     pm=$(median "${p_t[@]}")
     # rows/s against rows/s: pgloader may load fewer rows than it was given
     p_rate=$(awk -v n="$p_rows" -v u="$pm" 'BEGIN {printf "%d", n / (u / 1e6)}')
-    p_ratio=$(awk -v a="$rate" -v b="$p_rate" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}')
-    p_tratio=$(awk -v a="$pm" -v b="$sm" 'BEGIN {printf "%.2f", a / b}')
+    p_tratio=$(pratio p_t s_t)
+    p_ratio=$(awk -v t="$p_tratio" -v a="$TOTAL" -v b="$p_rows" 'BEGIN {printf "%.2f", (b > 0 ? t * a / b : 0)}')
     printf '  %-46s %8s s  %10s rows/s   strata all = %sx rows/s (target >= 3.0), %sx time\n' \
         "pgloader $(pgloader --version 2>/dev/null | head -1 | awk '{print $3}' | tr -d '"')" \
         "$(secs "$pm")" "$p_rate" "$p_ratio" "$p_tratio"
