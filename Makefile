@@ -4,7 +4,8 @@
 #   make demo     apply the sample migrations to a SQLite file and show status
 #   make test     unit tests, sanitizer build, end-to-end tests on SQLite and on a
 #                 throwaway PostgreSQL 15 (pg_virtualenv)
-#   make bench    benchmarks (ratios against baselines measured in the same run)
+#   make bench    benchmarks (ratios against baselines measured in the same run):
+#                 migrations (bench/run.sh), strata copy (bench/copy.sh)
 
 CC      ?= cc
 PREFIX  ?= /usr/local
@@ -12,7 +13,7 @@ PREFIX  ?= /usr/local
 # only its headers are needed at build time.
 PKGS    := sqlite3 libcrypto
 PKG_CFLAGS := $(shell pkg-config --cflags libpq $(PKGS) 2>/dev/null || echo -I/usr/include/postgresql)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lsqlite3 -lcrypto) -ldl -pthread
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lsqlite3 -lcrypto) -ldl -pthread -lm
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-parameter
 CFLAGS  ?= -O2 -g
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -fPIC -fvisibility=hidden -Iinclude -Isrc/lib $(PKG_CFLAGS)
@@ -61,7 +62,7 @@ $(B)/test_unit: $(UNIT_OBJ) $(B)/libstrata.a
 
 $(B)/strata.pc: Makefile
 	@mkdir -p $(B)
-	printf 'prefix=%s\nlibdir=$${prefix}/lib\nincludedir=$${prefix}/include\n\nName: strata\nDescription: schema migrations for SQLite and PostgreSQL\nVersion: %s\nRequires.private: %s\nLibs: -L$${libdir} -lstrata\nLibs.private: -ldl -pthread\nCflags: -I$${includedir}\n' \
+	printf 'prefix=%s\nlibdir=$${prefix}/lib\nincludedir=$${prefix}/include\n\nName: strata\nDescription: schema migrations for SQLite and PostgreSQL\nVersion: %s\nRequires.private: %s\nLibs: -L$${libdir} -lstrata\nLibs.private: -ldl -pthread -lm\nCflags: -I$${includedir}\n' \
 	  '$(PREFIX)' "$$(sed -n 's/#define STRATA_VERSION "\(.*\)"/\1/p' include/strata.h)" '$(PKGS)' > $@
 
 # The sanitizer build: same sources, separate directory.
@@ -110,6 +111,7 @@ test: all $(B)/test_unit asan
 
 bench: all
 	STRATA=$(CURDIR)/$(B)/strata bench/run.sh
+	STRATA=$(CURDIR)/$(B)/strata bench/copy.sh
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include

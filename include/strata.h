@@ -71,7 +71,9 @@ extern "C" {
     X(TOOL_TOO_OLD, 2, "a client program is older than the server")             \
     X(TOOL_FAILED, 1, "a client program failed")                                \
     X(WAIT_TIMEOUT, 4, "gave up waiting for the database")                      \
-    X(DATABASE_IN_USE, 1, "the database has open connections")
+    X(DATABASE_IN_USE, 1, "the database has open connections") \
+    X(BAD_VALUE, 1, "a value does not fit its target column")                   \
+    X(COPY_MISMATCH, 1, "copied data differs from the source")
 
 typedef enum strata_code {
 #define STRATA_X_ENUM(name, exit, msg) STRATA_##name,
@@ -669,6 +671,89 @@ STRATA_API strata_code strata_backup(const char *url, const char *path, const st
  */
 STRATA_API strata_code strata_restore(const char *url, const char *path, int flags,
                                       const strata_config *cfg, strata_error *err);
+/* ------------------------------------------------------------------ copy */
+
+/* strata_copy_opts.mode */
+#define STRATA_COPY_ALL 0         /* create the tables, load, constraints after */
+#define STRATA_COPY_SCHEMA_ONLY 1 /* create tables, constraints, indexes; no rows */
+#define STRATA_COPY_DATA_ONLY 2   /* load into existing tables, columns by name */
+
+/* strata_copy_opts.on_bad_value: what to do with a value that does not fit
+   its target column (docs/copy.md) */
+#define STRATA_BAD_VALUE_FAIL 0 /* stop; the error names table, rowid, column, value */
+#define STRATA_BAD_VALUE_NULL 1 /* write NULL and list it in the report */
+#define STRATA_BAD_VALUE_TEXT 2 /* create such a column as text (bytea for bytes) */
+
+typedef struct strata_copy_progress {
+    const char *phase;      /* "schema", "check", "load", "constraints", "done" */
+    const char *table;      /* the table that advanced, or NULL */
+    long long table_rows;   /* its rows so far */
+    long long table_total;  /* its rows in the source */
+    long long rows;         /* rows loaded by this run, all tables */
+    long long total_rows;   /* rows this run will load */
+    int tables_done;
+    int tables_total;
+    double elapsed;         /* seconds since the copy started */
+} strata_copy_progress;
+
+/* Called from the copy's threads, one call at a time, at most about ten
+   times a second plus once per table start and end. */
+typedef void (*strata_copy_progress_fn)(void *userdata, const strata_copy_progress *p);
+
+typedef struct strata_copy_opts {
+    int mode;                   /* STRATA_COPY_* */
+    const char *const *tables;  /* only these SQLite tables (any case); NULL: all */
+    size_t ntables;
+    const char *const *exclude; /* never these */
+    size_t nexclude;
+    int jobs;                   /* tables loaded in parallel; <= 0: one per core */
+    int on_bad_value;           /* STRATA_BAD_VALUE_* */
+    int no_verify;              /* skip the read-back comparison */
+    int keep_case;              /* keep names' case instead of folding ASCII to lower */
+    const char *table;          /* version table, NULL = "strata_migrations" */
+    double lock_timeout;        /* seconds to wait for another copy; < 0: 60 */
+    strata_copy_progress_fn progress; /* may be NULL */
+    void *userdata;
+} strata_copy_opts;
+
+typedef struct strata_copy_table {
+    char *name;        /* PostgreSQL name */
+    char *source;      /* SQLite name */
+    long long rows;    /* rows in the target after the copy */
+    long long bytes;   /* COPY data sent by this run */
+    double seconds;    /* this run's time on the table */
+    int verified;      /* count and checksum read back and equal to the source */
+    int skipped;       /* unchanged since an earlier copy: not loaded again */
+} strata_copy_table;
+
+typedef struct strata_copy_report {
+    size_t count;
+    strata_copy_table *tables; /* in load order */
+    size_t nwarnings;
+    char **warnings;   /* what was not carried over, by name; one line each */
+    char *version;     /* migration version carried over, NULL when none */
+    long long rows;
+    double seconds;       /* the whole run */
+    double load_seconds;  /* reading, checking, loading and verifying the rows */
+    double after_seconds; /* keys, indexes, foreign keys, sequences, views */
+} strata_copy_report;
+
+/*
+ * Copies the SQLite database src_url into the PostgreSQL database dst_url
+ * (docs/copy.md): tables, rows, keys, indexes, sequences and the migration
+ * version table. Each table loads in one transaction together with its row
+ * in the target's strata_copy_state table, and is verified (row count and
+ * content checksum read back with a plain SELECT) before it commits; running
+ * the same call again after a failure or a kill finishes the copy and skips
+ * tables that are unchanged. Errors: USAGE, URL_INVALID, CONNECT_FAILED,
+ * LOCK_TIMEOUT, CONFIG_ERROR (target conflicts), BAD_VALUE, COPY_MISMATCH,
+ * DB_ERROR. *out (may be NULL) gets the report, also on error (tables done
+ * so far); free it with strata_copy_report_free.
+ */
+STRATA_API strata_code strata_copy(const char *src_url, const char *dst_url,
+                                   const strata_copy_opts *o, strata_copy_report **out,
+                                   strata_error *err);
+STRATA_API void strata_copy_report_free(strata_copy_report *r);
 
 #ifdef __cplusplus
 }

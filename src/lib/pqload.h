@@ -18,7 +18,8 @@
     X(PQclear) X(PQntuples) X(PQnfields) X(PQgetvalue) X(PQgetisnull) X(PQconninfoParse)         \
     X(PQconninfoFree) X(PQfreemem)                                                               \
     X(PQconnectStartParams) X(PQconnectPoll) X(PQsocket) X(PQpingParams) X(PQserverVersion)      \
-    X(PQdb)
+    X(PQdb) \
+    X(PQputCopyData) X(PQputCopyEnd) X(PQgetResult) X(PQcmdTuples)
 
 struct pq_api {
 #define PQ_FIELD(f) __typeof__(f) *f;

@@ -132,6 +132,7 @@ static const struct {
     {"lint", test_lint},
     {"schema", test_schema},
     {"ops", test_ops},
+    {"copy", test_copy},
 };
 
 int main(int argc, char **argv)

@@ -54,5 +54,6 @@ void test_fuzz(void);
 void test_lint(void);
 void test_schema(void);
 void test_ops(void);
+void test_copy(void);
 
 #endif

@@ -1,0 +1,235 @@
+/*
+ * copy_internal.h -- strata copy (SQLite -> PostgreSQL), shared by the
+ * copy_*.c files of the library; never installed.
+ *
+ *   copy_value.c   value conversion: every SQLite value is checked against
+ *                  its target type and encoded for binary or text COPY,
+ *                  together with the canonical text the checksum is built on
+ *   copy_schema.c  reading the SQLite schema, type mapping, names, the
+ *                  expression translator, DDL
+ *   copy.c         the run: bookkeeping, parallel loading, verification,
+ *                  constraints after data, sequences, report
+ */
+#ifndef STRATA_COPY_INTERNAL_H
+#define STRATA_COPY_INTERNAL_H
+
+#include "internal.h"
+
+#include <sqlite3.h>
+#include <stdint.h>
+
+#include <string.h>
+
+/* buf_add with the common case (room left) inline: the copy appends a few
+   bytes at a time, millions of times. */
+static inline void cbuf_add(buf *b, const void *s, size_t n)
+{
+    if (b->len + n + 1 <= b->cap) {
+        memcpy(b->data + b->len, s, n);
+        b->len += n;
+        b->data[b->len] = 0;
+    } else {
+        buf_add(b, s, n);
+    }
+}
+
+/* Target type kinds. K_OTHER is any type strata has no encoder for (enums,
+   domains, citext...): such a table is loaded with text COPY. */
+enum {
+    K_INT2, K_INT4, K_INT8, K_FLOAT4, K_FLOAT8, K_NUMERIC, K_TEXT, K_VARCHAR, K_BPCHAR,
+    K_BYTEA, K_BOOL, K_DATE, K_TIME, K_TIMESTAMP, K_TIMESTAMPTZ, K_JSON, K_JSONB, K_UUID,
+    K_OTHER
+};
+
+typedef struct ctype {
+    int kind;
+    int len;          /* varchar(n) / char(n): n; else -1 */
+    int prec, scale;  /* numeric(p,s); -1 when unconstrained */
+} ctype;
+
+/* Bad-value policies (strata_copy_opts.on_bad_value). */
+enum { BAD_FAIL = 0, BAD_NULL = 1, BAD_TEXT = 2 };
+
+/* Why a value does not fit; the message is in cconv.why. */
+enum { CV_OK = 0, CV_BAD = 1, CV_BAD_BYTES = 2 /* not valid text at all */ };
+
+/* Per-thread conversion scratch. */
+typedef struct cconv {
+    buf bin;    /* binary field payload */
+    buf canon;  /* canonical text (checksum) */
+    buf text;   /* text-COPY field (unescaped) */
+    buf tmp;
+    char why[256];
+} cconv;
+
+void cconv_init(cconv *c);
+void cconv_release(cconv *c);
+
+/*
+ * Converts one SQLite value to type t. On CV_OK: *isnull, and (unless NULL)
+ * c->bin holds the binary COPY payload, c->canon the canonical text that the
+ * target's checksum expression yields for the stored value, and, when
+ * want_text, c->text the text-COPY input form. On failure c->why says why.
+ * The value's storage class drives the rules described in docs/type-mapping.md.
+ */
+int conv_value(cconv *c, const ctype *t, sqlite3_value *v, int want_text, int *isnull);
+
+/* A short, printable rendering of a SQLite value for error messages. */
+void conv_show(buf *out, sqlite3_value *v);
+
+/* SQL expression giving the canonical text of column expression col of kind t
+   (for the target-side checksum). Appended to b. */
+void canon_sql(buf *b, const ctype *t, const char *quoted_col);
+
+/* Literal SQL (quoted) for a default value given as a SQLite literal token
+   text; 0 on success. */
+int conv_literal(cconv *c, const ctype *t, const char *lit, int is_string, int is_null, buf *out);
+
+/* PostgreSQL's hashtextextended(bytes, 0) (lookup3, 64 bits). */
+uint64_t pg_hash64(const void *data, size_t len);
+/* 1 when the canonical text of kind k may contain ',' or be "-". */
+int canon_is_text(int kind);
+
+/* Shortest text that reads back as exactly d ("1e-300", "0.1"). */
+void fmt_double(double d, char out[32]);
+
+/* Exposed for unit tests. */
+int json_normalize(const char *s, size_t n, buf *out, char *why, size_t whysz);
+int parse_datetime_text(const char *s, size_t n, int64_t *unix_us, char *why, size_t whysz);
+
+/* ------------------------------------------------------------ schema */
+
+typedef struct ccol {
+    char *src;       /* SQLite name */
+    char *dst;       /* PostgreSQL name */
+    char *decl;      /* SQLite declared type ("" when none) */
+    char *pgtype;    /* PostgreSQL type as written in DDL / format_type() */
+    ctype t;
+    int notnull;
+    char *dflt;      /* SQLite default expression, NULL when none */
+    int pk;          /* 1-based position in the primary key, 0 */
+    int identity;    /* rowid alias: identity column */
+    int generated;   /* generated column in SQLite */
+    int nocase;      /* COLLATE NOCASE */
+    int widen;       /* --on-bad-value=text: 1 -> text, 2 -> bytea */
+    int srcidx;      /* index of the matching source column, -1 when none */
+    long long nnull; /* values written as NULL by --on-bad-value=null */
+} ccol;
+
+typedef struct cfk {
+    char *name;
+    char *parent;       /* SQLite parent table name */
+    int n;
+    char **from, **to;  /* SQLite column names; to[i] NULL = parent's primary key */
+    char *on_update, *on_delete;
+} cfk;
+
+typedef struct cidx {
+    char *name;
+    char *sql;     /* CREATE INDEX text (origin 'c'), else NULL */
+    int unique;
+    char origin;   /* 'c', 'u', 'pk' -> 'p' */
+    int ncols;
+    char **cols;   /* SQLite column names, NULL entry for an expression */
+    int *desc;
+    int partial;
+    int nocase;
+} cidx;
+
+typedef struct ccheck {
+    char *name;   /* NULL when unnamed */
+    char *expr;   /* SQLite expression text */
+    char *col;    /* column-level check: the column, else NULL */
+} ccheck;
+
+typedef struct ctable {
+    char *src, *dst;
+    char *sql;
+    ccol *cols;         /* target columns (the source's, mapped, unless from_target) */
+    int ncols;
+    ccol *scols;        /* from_target: the source columns; cols[i].srcidx indexes them */
+    int nscols;
+    cfk *fks;
+    int nfks;
+    cidx *idx;
+    int nidx;
+    ccheck *checks;
+    int nchecks;
+    char rowid[8];      /* "rowid", "_rowid_", "oid", or "" (WITHOUT ROWID) */
+    int has_seq;        /* AUTOINCREMENT: sqlite_sequence has a row */
+    long long seq;
+    long long total;    /* SELECT count(*) at the start */
+    int version_table;  /* strata_migrations (or --table) */
+    int from_target;    /* columns come from the target catalog */
+    int text_copy;      /* some column has no binary encoder */
+    unsigned oid;       /* target relation oid (after creation/lookup) */
+    int referenced;     /* some target foreign key references it */
+    int *deps;          /* tables (indexes) it references in the target */
+    int ndeps;
+    int skip_data;      /* data-only: version table already matches */
+
+    /* run state */
+    int redo;
+    int unchanged;
+    long long rows_done;
+    long long bytes;
+    double seconds;
+    int verified;
+    char *src_sum;      /* source checksum of the last pass */
+    long long src_rows;
+    char *rec_sum;      /* checksum recorded in strata_copy_state, NULL none */
+    long long rec_rows;
+    int rec_exists;
+} ctable;
+
+typedef struct cschema {
+    ctable *t;
+    int n;
+    char **views;      /* name, sql pairs: views[2i], views[2i+1] */
+    int nviews;
+    char **triggers;   /* names */
+    int ntriggers;
+} cschema;
+
+typedef struct cwarn {
+    char **v;
+    size_t n, cap;
+} cwarn;
+void cwarn_add(cwarn *w, const char *fmt, ...) ATTR_PRINTF(2, 3);
+
+/* Target name of a SQLite name: ASCII letters folded to lower case unless
+   keep_case. Malloc'd. */
+char *copy_name(const char *src, int keep_case);
+/* Appends a double-quoted identifier (no splitting at dots). */
+void buf_add_qident(buf *b, const char *s);
+/* Maps a SQLite declared type. pgtype (malloc'd) is the DDL spelling. */
+void map_decl_type(const char *decl, ctype *t, char **pgtype);
+/* PostgreSQL spelling of a ctype. */
+void ctype_sql(const ctype *t, buf *b);
+
+/* Reads the schema of an open SQLite database. */
+strata_code schema_read(sqlite3 *db, int keep_case, const char *version_table, cschema *s,
+                        cwarn *w, strata_error *err);
+void schema_release(cschema *s);
+void table_release(ctable *t);
+void ccols_free(ccol *v, int n);
+/* Index of the table with SQLite name (case-insensitive), -1. */
+int schema_find(const cschema *s, const char *src);
+int table_col(const ctable *t, const char *src);
+
+/*
+ * Translates a SQLite expression to PostgreSQL for table t (NULL: no column
+ * context; s: table names for views). kind_hint: the target column kind for
+ * defaults (CURRENT_TIMESTAMP and friends), -1 otherwise. 0 on success, -1
+ * with why when the expression uses something with no PostgreSQL form.
+ */
+int expr_translate(const char *sql, size_t len, const cschema *s, const ctable *t,
+                   int kind_hint, int keep_case, buf *out, char *why, size_t whysz);
+
+/* CREATE TABLE for a mapped table (columns only; no constraints). */
+void ddl_create_table(const ctable *t, buf *b);
+
+/* A name <= 63 bytes for a generated constraint/index name. Malloc'd. */
+char *pg_name(const char *base, const char *suffix);
+
+#endif

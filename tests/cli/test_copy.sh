@@ -1,0 +1,349 @@
+#!/usr/bin/env bash
+# strata copy: real SQLite files into a real PostgreSQL (ENGINE=postgres only).
+# Every type case of docs/type-mapping.md, names that need quoting, empty and
+# AUTOINCREMENT tables, a 1,000,000-character text, values that do not fit,
+# the policies, a killed copy rerun, a data-only copy into a schema built by
+# strata up, and verification catching a target that changes what it stores.
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+. "$(dirname "$0")/lib.sh"
+
+if [ "$ENGINE" != postgres ]; then
+    echo "ok [$ENGINE] $TEST_NAME (PostgreSQL only)"
+    exit 0
+fi
+
+# pq SQL: one value from the current PostgreSQL database
+pq() { psql -X -q -A -t -v ON_ERROR_STOP=1 -d "$DBNAME" -c "$1"; }
+
+# ------------------------------------------------------------ every type
+SRC=$WORK/types.db
+sqlite3 "$SRC" <<'SQL'
+CREATE TABLE t (
+    id INTEGER PRIMARY KEY,
+    i BIGINT, r REAL, d DOUBLE, n NUMERIC(12,2), nn NUMERIC, b BOOLEAN,
+    dt DATE, ts DATETIME, tz TIMESTAMPTZ, j JSON, u UUID, bl BLOB,
+    tx TEXT, vc VARCHAR(5), ch CHAR(3), untyped
+);
+INSERT INTO t (id, i, r, d, n, nn, b, dt, ts, tz, j, u, bl, tx, vc, ch, untyped) VALUES
+ (1, 9223372036854775807, 1e-300, 5e-324, 12.5, '123456789012345678901234567890.000000000000000000001', 1,
+  '2024-02-29', '2024-01-02 03:04:05', '2024-01-02T03:04:05Z', '{"b": 1, "a": [1, 2.50, "x\u00e9"]}',
+  'A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11', x'00ff0000', 'tab	newline
+backslash \ quote '' dq " emoji 😀', 'abcde', 'ab', 42),
+ (2, -9223372036854775808, 1.79e308, -1.79e308, -0.01, 0, 0,
+  1709164800, '2024-01-02T03:04:05.123456', '2024-01-02T05:04:05.5+02:00', '[]',
+  x'a0eebc999c0b4ef8bb6d6bb9bd380a11', x'', '', NULL, NULL, 7),
+ (3, 0, -1.79e308, 0.1, 0, -5, 't', 2460369.5, 1704164645, 1704164645123, 'true',
+  NULL, NULL, NULL, NULL, NULL, 1),
+ (4, 1, 3.0, -0.0, 1, 1e2, 'f', NULL, 2460311.627835648, '2024-01-02 03:04', '1e2', NULL, NULL, NULL, NULL, NULL, NULL),
+ (5, 2, 2.5, 1e308, 2, 1.5, 'true', NULL, '2024-01-02', NULL, 'null', NULL, NULL, NULL, NULL, NULL, NULL),
+ (6, 3, 0.5, 4.9406564584124654e-324, 3, 2, 'false', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+ (7, 4, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+CREATE TABLE big (id INTEGER PRIMARY KEY, body TEXT);
+WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 1000000)
+INSERT INTO big SELECT 1, group_concat('é', '') FROM c;
+SQL
+new_db
+raw copy "sqlite:///$SRC" "$URL" --json
+expect_rc 0 "copy of every type"
+eq "$(json_get "$OUT" '[(t["table"], t["rows"], t["verified"]) for t in j["tables"]]')" \
+    "[('big', 1, True), ('t', 7, True)]" "report: rows and verified per table"
+eq "$(pq "SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = 't'::regclass AND attnum > 0 ORDER BY attnum" | tr '\n' ',')" \
+    "bigint,bigint,double precision,double precision,numeric(12,2),numeric,boolean,date,timestamp without time zone,timestamp with time zone,jsonb,uuid,bytea,text,character varying(5),character(3),bigint," \
+    "type mapping"
+eq "$(pq "SELECT string_agg(i::text, ',' ORDER BY id) FROM t")" \
+    "9223372036854775807,-9223372036854775808,0,1,2,3,4" "64-bit integer extremes"
+eq "$(pq "SELECT string_agg(encode(float8send(r), 'hex'), ',' ORDER BY id) FROM t WHERE r IS NOT NULL")" \
+    "01a56e1fc2f8f359,7fefdcf158adbb99,ffefdcf158adbb99,4008000000000000,4004000000000000,3fe0000000000000" \
+    "REAL bit-exact as double precision (1e-300, 1.79e308, -1.79e308, 3, 2.5, 0.5)"
+eq "$(pq "SELECT string_agg(encode(float8send(d), 'hex'), ',' ORDER BY id) FROM t WHERE d IS NOT NULL")" \
+    "0000000000000001,ffefdcf158adbb99,3fb999999999999a,0000000000000000,7fe1ccf385ebc8a0,0000000000000001" \
+    "doubles bit-exact (5e-324, -1.79e308, 0.1, 0 (SQLite keeps no -0.0), 1e308)"
+eq "$(pq "SELECT string_agg(n::text, ',' ORDER BY id) FROM t")" "12.50,-0.01,0.00,1.00,2.00,3.00" "numeric(12,2)"
+eq "$(pq "SELECT nn::text FROM t WHERE id = 1")" "123456789012345680000000000000" \
+    "numeric: SQLite made the long literal a REAL; its shortest exact digits are kept"
+eq "$(pq "SELECT string_agg(b::text, ',' ORDER BY id) FROM t")" "true,false,true,false,true,false" "booleans 1/0/'t'/'f'/'true'/'false'"
+eq "$(pq "SELECT string_agg(coalesce(dt::text, '-'), ',' ORDER BY id) FROM t")" \
+    "2024-02-29,2024-02-29,2024-02-29,-,-,-,-" "dates: ISO, epoch seconds, Julian day"
+eq "$(pq "SELECT string_agg(coalesce(ts::text, '-'), ',' ORDER BY id) FROM t")" \
+    "2024-01-02 03:04:05,2024-01-02 03:04:05.123456,2024-01-02 03:04:05,2024-01-02 03:04:05,2024-01-02 00:00:00,-,-" \
+    "timestamps: ISO with space, with T and fraction, epoch seconds, Julian day, date only"
+eq "$(pq "SET TimeZone = 'UTC'; SELECT string_agg(coalesce(tz::text, '-'), ',' ORDER BY id) FROM t")" \
+    "2024-01-02 03:04:05+00,2024-01-02 03:04:05.5+00,2024-01-02 03:04:05.123+00,2024-01-02 03:04:00+00,-,-,-" \
+    "timestamptz: Z, +02:00 offset, epoch milliseconds, no seconds"
+eq "$(pq "SELECT string_agg(coalesce(j::text, '-'), ' | ' ORDER BY id) FROM t")" \
+    '{"a": [1, 2.50, "xé"], "b": 1} | [] | true | 100 | null | - | -' "JSON validated into jsonb"
+eq "$(pq "SELECT string_agg(coalesce(u::text, '-'), ',' ORDER BY id) FROM t")" \
+    "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11,a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11,-,-,-,-,-" "UUID from text and from a 16-byte blob"
+eq "$(pq "SELECT string_agg(coalesce(encode(bl, 'hex'), '-'), ',' ORDER BY id) FROM t")" "00ff0000,,-,-,-,-,-" "blob with NUL bytes, empty blob"
+eq "$(pq "SELECT md5(tx) FROM t WHERE id = 1")" "$(printf '%s' "tab	newline
+backslash \\ quote ' dq \" emoji 😀" | md5sum | cut -d' ' -f1)" "text with tab, newline, backslash, quotes, emoji"
+eq "$(pq "SELECT tx = '' FROM t WHERE id = 2")" "t" "empty text stays empty, not NULL"
+eq "$(pq "SELECT length(body), octet_length(body) FROM big")" "1000000|2000000" "a 1,000,000-character text"
+eq "$(pq "SELECT vc || '|' || ch FROM t WHERE id = 1")" "abcde|ab" "varchar(5), char(3)"
+eq "$(pq "SELECT count(*) FROM t WHERE id = 7 AND r IS NULL AND j IS NULL AND tx IS NULL")" "1" "NULLs stay NULL"
+# a rerun after success changes nothing and re-verifies
+raw copy "sqlite:///$SRC" "$URL" --json
+expect_rc 0 "rerun after success"
+eq "$(json_get "$OUT" '[(t["skipped"], t["verified"], t["bytes"]) for t in j["tables"]]')" \
+    "[(True, True, 0), (True, True, 0)]" "rerun skips unchanged tables, verified"
+# a change in the source: only that table is loaded again
+sqlite3 "$SRC" "UPDATE t SET tx = 'changed' WHERE id = 3"
+raw copy "sqlite:///$SRC" "$URL" --json
+expect_rc 0 "rerun after a source change"
+eq "$(json_get "$OUT" '[(t["table"], t["skipped"]) for t in j["tables"]]')" "[('big', True), ('t', False)]" \
+    "only the changed table reloads"
+eq "$(pq "SELECT tx FROM t WHERE id = 3")" "changed" "the change arrived"
+
+# ------------------------------------------------- names, keys, sequences
+SRC=$WORK/names.db
+sqlite3 "$SRC" <<'SQL'
+CREATE TABLE "Order Items" ("ID" INTEGER PRIMARY KEY AUTOINCREMENT, "select" TEXT, "we""ird" TEXT, "MixedCase" INT,
+    "a.b" TEXT, "ünïcode" TEXT, qty INTEGER NOT NULL DEFAULT 1 CHECK (qty > 0),
+    created DATETIME DEFAULT CURRENT_TIMESTAMP, flag BOOLEAN NOT NULL DEFAULT 0);
+CREATE TABLE Customers (Id INTEGER PRIMARY KEY, Email TEXT UNIQUE, Name TEXT);
+CREATE TABLE "group" (id INTEGER PRIMARY KEY AUTOINCREMENT, customer_id INTEGER REFERENCES Customers(Id) ON DELETE CASCADE, label TEXT);
+CREATE TABLE empty_plain (id INTEGER PRIMARY KEY, x TEXT);
+CREATE TABLE empty_auto (id INTEGER PRIMARY KEY AUTOINCREMENT, x TEXT);
+CREATE TABLE pairs (a TEXT, b INTEGER, v REAL, PRIMARY KEY (a, b)) WITHOUT ROWID;
+CREATE INDEX "ix select" ON "Order Items" ("select");
+CREATE UNIQUE INDEX ix_lower_email ON Customers (lower(Email));
+CREATE INDEX ix_partial ON "group" (label) WHERE label IS NOT NULL;
+CREATE VIEW big_orders AS SELECT "ID", qty FROM "Order Items" WHERE qty > 1;
+CREATE VIEW odd AS SELECT typeof(qty) AS ty FROM "Order Items";
+CREATE TRIGGER audit AFTER INSERT ON Customers BEGIN SELECT 1; END;
+INSERT INTO "Order Items" ("select", "we""ird", "MixedCase", "a.b", "ünïcode", qty) VALUES ('s', 'w', 1, 'ab', 'ü', 2), ('t', 'x', 2, 'cd', 'ï', 1);
+INSERT INTO "Order Items" ("ID", "select") VALUES (1000, 'high');
+DELETE FROM "Order Items" WHERE "ID" = 1000;
+INSERT INTO Customers VALUES (1, 'a@x', 'A'), (2, 'b@x', 'B');
+INSERT INTO "group" (customer_id, label) VALUES (1, 'g1'), (2, NULL);
+INSERT INTO empty_auto (x) VALUES ('gone');
+DELETE FROM empty_auto;
+INSERT INTO pairs VALUES ('x', 1, 0.5), ('x', 2, 1.5);
+SQL
+new_db
+raw copy "sqlite:///$SRC" "$URL"
+expect_rc 0 "copy with names that need quoting"
+contains "$ERR" 'view "odd" not created' "untranslatable view reported by name"
+contains "$ERR" 'trigger "audit" not carried over' "trigger reported by name"
+lacks "$ERR" 'big_orders' "translatable view created silently"
+eq "$(pq "SELECT string_agg(tablename, ',' ORDER BY tablename) FROM pg_tables WHERE schemaname = 'public'")" \
+    "customers,empty_auto,empty_plain,group,order items,pairs,strata_copy_state" "table names: lower case, spaces and reserved words kept"
+eq "$(pq "SELECT string_agg(attname, ',' ORDER BY attnum) FROM pg_attribute WHERE attrelid = '\"order items\"'::regclass AND attnum > 0")" \
+    'id,select,we"ird,mixedcase,a.b,ünïcode,qty,created,flag' "column names survive"
+eq "$(pq "SELECT \"we\"\"ird\" || \"a.b\" || \"ünïcode\" FROM \"order items\" WHERE id = 1")" "wabü" "values under quoted names"
+eq "$(pq "SELECT count(*) FROM big_orders")" "1" "translated view works"
+eq "$(pq "SELECT count(*) FROM pg_constraint WHERE conname = 'group_customer_id_fkey' AND confdeltype = 'c' AND convalidated")" "1" \
+    "foreign key created after data, ON DELETE CASCADE kept, validated"
+eq "$(pq "SELECT count(*) FROM pg_indexes WHERE indexname IN ('ix select', 'ix_lower_email', 'ix_partial')")" "3" \
+    "indexes, expression index and partial index"
+eq "$(pq "SELECT pg_get_indexdef('ix_partial'::regclass) LIKE '%WHERE (label IS NOT NULL)'")" "t" "partial index keeps its WHERE"
+eq "$(pq "SELECT count(*) FROM pg_constraint WHERE contype = 'c' AND conrelid = '\"order items\"'::regclass")" "1" "CHECK carried over"
+eq "$(pq "SELECT count(*) FROM pg_constraint WHERE contype = 'p' AND connamespace = 'public'::regnamespace")" "7" "primary keys on every table (composite too)"
+# inserting a row without an id into every table succeeds, after the largest id
+eq "$(pq "INSERT INTO \"order items\" (\"select\") VALUES ('new') RETURNING id")" "1001" \
+    "AUTOINCREMENT continues after sqlite_sequence (above max(id))"
+eq "$(pq "INSERT INTO customers (email) VALUES ('c@x') RETURNING id")" "3" "identity continues after max(id)"
+eq "$(pq "INSERT INTO \"group\" (label) VALUES ('g') RETURNING id")" "3" "identity on a reserved-word table"
+eq "$(pq "INSERT INTO empty_plain (x) VALUES ('a') RETURNING id")" "1" "empty table starts at 1"
+eq "$(pq "INSERT INTO empty_auto (x) VALUES ('a') RETURNING id")" "2" "empty AUTOINCREMENT table continues after its counter"
+eq "$(pq "SELECT flag::text || qty FROM \"order items\" WHERE id = 1001")" "false1" "defaults translated (boolean 0, literal 1)"
+eq "$(pq "SELECT created > now() AT TIME ZONE 'UTC' - interval '1 minute' FROM \"order items\" WHERE id = 1001")" "t" \
+    "CURRENT_TIMESTAMP default is UTC now"
+# --keep-case keeps names as written
+new_db
+raw copy "sqlite:///$SRC" "$URL" --keep-case --tables Customers
+expect_rc 0 "--keep-case --tables"
+eq "$(pq "SELECT string_agg(tablename, ',' ORDER BY tablename) FROM pg_tables WHERE schemaname = 'public'")" \
+    "Customers,strata_copy_state" "--keep-case and --tables"
+eq "$(pq "SELECT \"Email\" FROM \"Customers\" WHERE \"Id\" = 2")" "b@x" "--keep-case column names"
+new_db
+raw copy "sqlite:///$SRC" "$URL" --schema-only --exclude pairs
+expect_rc 0 "--schema-only --exclude"
+eq "$(pq "SELECT count(*) FROM customers")" "0" "--schema-only copies no rows"
+eq "$(table_exists pairs)" "0" "--exclude"
+eq "$(pq "INSERT INTO customers (email) VALUES ('z') RETURNING id")" "1" "--schema-only: identity starts at 1"
+raw copy "sqlite:///$SRC" "$URL" --exclude pairs
+expect_rc 0 "data after --schema-only (foreign keys already there)"
+eq "$(pq "SELECT count(*) FROM customers")" "2" "load after --schema-only replaces rows"
+
+# ---------------------------------------------------- values that do not fit
+SRC=$WORK/bad.db
+sqlite3 "$SRC" <<'SQL'
+CREATE TABLE ok (id INTEGER PRIMARY KEY, v TEXT);
+INSERT INTO ok VALUES (1, 'fine');
+CREATE TABLE m (id INTEGER PRIMARY KEY, qty INTEGER, price NUMERIC(6,2), at DATETIME, name TEXT);
+INSERT INTO m VALUES (1, 5, 1.25, '2024-01-01', 'a'), (2, 'five', 1.5, '2024-01-01', 'b');
+SQL
+new_db
+raw copy "sqlite:///$SRC" "$URL" --jobs 1
+expect_rc 1 "a value that does not fit"
+contains "$ERR" 'table "m", rowid 2, column "qty" (bigint)' "error names table, rowid, column"
+contains "$ERR" "'five'" "error shows the value"
+contains "$ERR" "[BAD_VALUE]" "error code"
+eq "$(pq "SELECT count(*) FROM m")" "0" "the failing table is unchanged"
+eq "$(pq "SELECT count(*) FROM strata_copy_state WHERE name = 'm' AND checksum IS NOT NULL")" "0" "and not marked done"
+raw --json copy "sqlite:///$SRC" "$URL"
+expect_rc 1 "bad value, --json"
+eq "$(json_get "$ERR" 'j["code"]')" "BAD_VALUE" "JSON error code"
+sqlite3 "$SRC" "UPDATE m SET qty = 5 WHERE id = 2"
+for case in "price|12345.6|more than 4 digits before" "price|1.234|more than 2 digits after" \
+    "at|'2024-02-30'|no such date" "at|'yesterday'|not an ISO-8601 date" \
+    "name|CAST(x'61ff62' AS TEXT)|not valid UTF-8" "name|CAST(x'610062' AS TEXT)|NUL byte" \
+    "name|x'00'|a blob in a text column"; do
+    IFS='|' read -r col val want <<<"$case"
+    sqlite3 "$SRC" "UPDATE m SET $col = $val WHERE id = 2"
+    raw copy "sqlite:///$SRC" "$URL"
+    expect_rc 1 "bad $col $val"
+    contains "$ERR" "column \"$col\"" "bad $col names the column"
+    contains "$ERR" "$want" "bad $col $val: reason"
+    sqlite3 "$SRC" "UPDATE m SET price = 1.5, at = '2024-01-01', name = 'b' WHERE id = 2"
+done
+sqlite3 "$SRC" "UPDATE m SET qty = 'five', name = CAST(x'61ff62' AS TEXT) WHERE id = 2"
+raw copy "sqlite:///$SRC" "$URL" --on-bad-value=null
+expect_rc 0 "--on-bad-value=null"
+eq "$(pq "SELECT coalesce(qty::text, 'NULL') || ',' || coalesce(name, 'NULL') FROM m WHERE id = 2")" "NULL,NULL" "bad values became NULL"
+contains "$ERR" 'column "qty": 1 value that did not fit written as NULL' "NULLed values are reported"
+new_db
+raw copy "sqlite:///$SRC" "$URL" --on-bad-value=text
+expect_rc 0 "--on-bad-value=text"
+eq "$(pq "SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = 'm'::regclass AND attname IN ('qty', 'name') ORDER BY attnum" | tr '\n' ',')" \
+    "text,bytea," "columns widened: text, bytea for invalid UTF-8"
+eq "$(pq "SELECT qty || ',' || encode(name, 'hex') FROM m WHERE id = 2")" "five,61ff62" "values kept exactly"
+contains "$ERR" 'created as text' "widening is reported"
+
+# ------------------------------------------------------ a killed copy, rerun
+SRC=$WORK/kill.db
+sqlite3 "$SRC" <<'SQL'
+CREATE TABLE a (id INTEGER PRIMARY KEY, v TEXT, n REAL);
+CREATE TABLE b (id INTEGER PRIMARY KEY, a_id INTEGER REFERENCES a(id), note TEXT);
+WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 100000)
+INSERT INTO a SELECT x, hex(randomblob(20)), x / 7.0 FROM c;
+WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 60000)
+INSERT INTO b SELECT x, x, 'note ' || x FROM c;
+SQL
+new_db
+for delay in 0.2 0.5 0.9 1.4; do
+    "$STRATA" copy "sqlite:///$SRC" "$URL" >/dev/null 2>&1 &
+    pid=$!
+    sleep "$delay"
+    kill -9 "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+    # never doubled, never a half-loaded table marked done
+    for t in a b; do
+        n=$(pq "SELECT count(*) FROM $t" 2>/dev/null || echo 0)
+        done_n=$(pq "SELECT coalesce(max(source_rows), -1) FROM strata_copy_state WHERE name = '$t' AND checksum IS NOT NULL" 2>/dev/null || echo -1)
+        if [ "$n" != 0 ] && [ "$n" != "$(sqlite3 "$SRC" "SELECT count(*) FROM $t")" ]; then
+            fail "after kill at ${delay}s: table $t has $n rows (partial or doubled)"
+        fi
+        if [ "$done_n" != -1 ] && [ "$done_n" != "$n" ]; then
+            fail "after kill at ${delay}s: table $t marked done with $done_n rows but holds $n"
+        fi
+    done
+done
+raw copy "sqlite:///$SRC" "$URL" --json
+expect_rc 0 "the same command after kills"
+eq "$(json_get "$OUT" 'all(t["verified"] for t in j["tables"])')" "True" "rerun ends verified"
+eq "$(pq "SELECT count(*), sum(id), sum(length(v)) FROM a")" "100000|5000050000|4000000" "exact copy of a"
+eq "$(pq "SELECT count(*), sum(a_id) FROM b")" "60000|1800030000" "exact copy of b"
+
+# -------------------------------- data-only into a schema built by strata up
+D=$ROOT/examples/pos/migrations
+SRC=$WORK/pos.db
+"$STRATA" --url "sqlite:///$SRC" --dir "$D" -q up || fail "strata up on SQLite"
+sqlite3 "$SRC" <<'SQL'
+INSERT INTO customers (id, first_name, last_name, email, phone) VALUES (7, 'Zoë', 'O''Neil', 'zoe@x', NULL);
+INSERT INTO categories (id, name) VALUES (3, 'Drinks');
+INSERT INTO products (id, sku, name, category_id, unit_price, tax_rate, is_active, created_at, updated_at)
+  VALUES (10, 'SKU-10', 'Tea', 3, 2.50, 0.07, 1, '2024-05-01 10:00:00', 1714557600);
+SQL
+new_db
+st --dir "$D" -q up
+expect_rc 0 "strata up on PostgreSQL"
+raw copy "sqlite:///$SRC" "$URL" --data-only --json
+expect_rc 0 "--data-only into the schema from strata up"
+eq "$(pq "SELECT first_name || ' ' || last_name FROM customers WHERE id = 7")" "Zoë O'Neil" "data-only row"
+eq "$(pq "SELECT unit_price || ' ' || is_active || ' ' || updated_at FROM products WHERE id = 10")" \
+    "2.50 true 2024-05-01 10:00:00" "converted to the target's types (boolean, epoch into timestamp)"
+eq "$(pq "SELECT count(*) FROM users")" "$(sqlite3 "$SRC" "SELECT count(*) FROM users")" "seed rows not doubled"
+st --dir "$D" status --exit-code
+expect_rc 0 "strata status on the target is clean"
+
+# data-only into enum, uuid, jsonb and timestamptz columns (text COPY for enums)
+PD=$ROOT/examples/payments/migrations
+SRC=$WORK/pay.db
+"$STRATA" --url "sqlite:///$SRC" --dir "$PD" -q up || fail "payments: strata up on SQLite"
+sqlite3 "$SRC" "INSERT INTO payment_events (event_id, aggregate_id, sequence_number, event_type, restaurant_id,
+  payload, metadata, created_at) VALUES ('a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', 'A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A12', 1,
+  'auth_requested', '00000000-0000-0000-0000-000000000001', '{\"processor\":\"stripe\",\"amount\":1250}', '{}',
+  '2024-05-01T10:00:00.123Z')"
+new_db
+st --dir "$PD" -q up
+raw copy "sqlite:///$SRC" "$URL" --data-only
+expect_rc 0 "payments: --data-only with enum columns"
+eq "$(pq "SELECT event_type || ' ' || aggregate_id || ' ' || payload::text || ' ' || created_at FROM payment_events")" \
+    'auth_requested a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a12 {"amount": 1250, "processor": "stripe"} 2024-05-01 10:00:00.123+00' \
+    "enum, uuid, jsonb, timestamptz"
+st --dir "$PD" status --exit-code
+expect_rc 0 "payments: status clean"
+sqlite3 "$SRC" "INSERT INTO payment_events (event_id, aggregate_id, sequence_number, event_type, restaurant_id,
+  payload, created_at) VALUES ('a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a13', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a12', 2,
+  'auth_unknown', '00000000-0000-0000-0000-000000000001', '{}', '2024-05-01T10:00:01Z')"
+raw copy "sqlite:///$SRC" "$URL" --data-only
+expect_rc 1 "a value outside the enum"
+contains "$ERR" "payment_event_type" "PostgreSQL names the enum"
+eq "$(pq "SELECT count(*) FROM payment_events")" "1" "the table kept its rows"
+
+# default mode carries the migration state
+SRC=$WORK/pos.db
+new_db
+raw copy "sqlite:///$SRC" "$URL" --json
+expect_rc 0 "default-mode copy of a migrated database"
+eq "$(json_get "$OUT" 'j["version"]')" "0012" "report names the version"
+st --dir "$D" status --exit-code --json
+expect_rc 0 "status clean after copy"
+eq "$(json_get "$OUT" 'j["current"]')" "0012" "target at the same version"
+
+# -------------------------------------------- verification catches a change
+SRC=$WORK/verify.db
+sqlite3 "$SRC" "CREATE TABLE v (id INTEGER PRIMARY KEY, s TEXT); INSERT INTO v VALUES (1, 'a'), (2, 'b');"
+new_db
+pq "CREATE TABLE v (id bigint PRIMARY KEY, s text);
+CREATE FUNCTION meddle() RETURNS trigger LANGUAGE plpgsql AS \$\$ BEGIN NEW.s := upper(NEW.s); RETURN NEW; END \$\$;
+CREATE TRIGGER meddle BEFORE INSERT ON v FOR EACH ROW EXECUTE FUNCTION meddle();" >/dev/null
+raw copy "sqlite:///$SRC" "$URL" --data-only
+expect_rc 1 "verification mismatch"
+contains "$ERR" 'table "v": the target does not match the source' "mismatch names the table"
+contains "$ERR" "[COPY_MISMATCH]" "mismatch code"
+eq "$(pq "SELECT count(*) FROM v")" "0" "mismatching table rolled back"
+
+# --------------------------------------------------------- usage and errors
+raw copy "sqlite:///$SRC"
+expect_rc 2 "one argument"
+raw copy "$URL" "sqlite:///$SRC"
+expect_rc 2 "wrong direction"
+raw copy "sqlite:///$WORK/nope.db" "$URL"
+expect_rc 4 "missing source file"
+raw copy "sqlite:///$SRC" "postgresql://$PGUSER:s3cr3t-pw@${PGHOST:-localhost}:1/none"
+expect_rc 4 "unreachable target"
+lacks "$ERR" "s3cr3t-pw" "password never printed"
+raw copy "sqlite:///$SRC" "$URL" --on-bad-value=maybe
+expect_rc 2 "bad policy"
+raw copy --help
+contains "$OUT" "usage: strata copy" "copy --help"
+
+# ------------------------------------------- memory does not grow with rows
+PLAIN=$ROOT/build/strata
+if [ -x "$PLAIN" ]; then
+    SRC=$WORK/mem.db
+    sqlite3 "$SRC" "CREATE TABLE m (id INTEGER PRIMARY KEY, v TEXT);
+WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 400000)
+INSERT INTO m SELECT x, 'value ' || x FROM c;"
+    new_db
+    rss=$(python3 -c 'import resource, subprocess, sys
+subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024)' "$PLAIN" copy "sqlite:///$SRC" "$URL") ||
+        fail "memory run failed"
+    if [ "${rss:-999}" -ge 64 ]; then fail "peak RSS ${rss} MiB for 400,000 rows (limit 64)"; fi
+fi
+
+finish

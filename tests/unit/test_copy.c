@@ -1,0 +1,219 @@
+/* test_copy.c -- strata copy's value rules, JSON normalizer, hash, names. */
+#include "copy_internal.h"
+#include "unit.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static sqlite3 *db;
+
+/* Converts the SQLite expression expr (e.g. "'12.5'", "x'00ff'") to type t;
+   returns the CV_ code; *canon (static) the canonical text or the reason. */
+static int conv(const ctype *t, const char *expr, const char **canon)
+{
+    static char out[512];
+    char sql[600];
+    sqlite3_stmt *st = NULL;
+    cconv c;
+    cconv_init(&c);
+    snprintf(sql, sizeof(sql), "SELECT %s", expr);
+    int rc = -1, isnull = 0;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
+        rc = conv_value(&c, t, sqlite3_column_value(st, 0), 1, &isnull);
+        snprintf(out, sizeof(out), "%s", rc ? c.why : isnull ? "NULL" : c.canon.data ? c.canon.data : "");
+    }
+    sqlite3_finalize(st);
+    cconv_release(&c);
+    *canon = out;
+    return rc;
+}
+
+static const char *ok(const ctype *t, const char *expr)
+{
+    const char *c;
+    return conv(t, expr, &c) == CV_OK ? c : "(bad)";
+}
+
+static int bad(const ctype *t, const char *expr)
+{
+    const char *c;
+    return conv(t, expr, &c) != CV_OK;
+}
+
+static const char *json(const char *in)
+{
+    static char out[512];
+    char why[200];
+    buf b;
+    buf_init(&b);
+    if (json_normalize(in, strlen(in), &b, why, sizeof(why)))
+        snprintf(out, sizeof(out), "(bad)");
+    else
+        snprintf(out, sizeof(out), "%s", b.data ? b.data : "");
+    buf_release(&b);
+    return out;
+}
+
+void test_copy(void)
+{
+    CHECK(sqlite3_open(":memory:", &db) == SQLITE_OK);
+    ctype i8 = {K_INT8, -1, -1, -1}, i2 = {K_INT2, -1, -1, -1}, f8 = {K_FLOAT8, -1, -1, -1};
+    ctype f4 = {K_FLOAT4, -1, -1, -1}, n122 = {K_NUMERIC, -1, 12, 2}, n = {K_NUMERIC, -1, -1, -1};
+    ctype tx = {K_TEXT, -1, -1, -1}, vc3 = {K_VARCHAR, 3, -1, -1}, ch3 = {K_BPCHAR, 3, -1, -1};
+    ctype bo = {K_BOOL, -1, -1, -1}, da = {K_DATE, -1, -1, -1}, ts = {K_TIMESTAMP, -1, -1, -1};
+    ctype tz = {K_TIMESTAMPTZ, -1, -1, -1}, jb = {K_JSONB, -1, -1, -1}, uu = {K_UUID, -1, -1, -1};
+    ctype by = {K_BYTEA, -1, -1, -1}, ti = {K_TIME, -1, -1, -1};
+
+    /* integers */
+    CHECK_STR(ok(&i8, "9223372036854775807"), "9223372036854775807");
+    CHECK_STR(ok(&i8, "-9223372036854775808"), "-9223372036854775808");
+    CHECK_STR(ok(&i8, "3.0"), "3");
+    CHECK_STR(ok(&i8, "' 42 '"), "42");
+    CHECK(bad(&i8, "3.5"));
+    CHECK(bad(&i8, "'five'"));
+    CHECK(bad(&i8, "x'01'"));
+    CHECK(bad(&i2, "40000"));
+    /* doubles: canonical is the 8 bytes */
+    CHECK_STR(ok(&f8, "5e-324"), "0000000000000001");
+    CHECK_STR(ok(&f8, "1.79e308"), "7fefdcf158adbb99");
+    CHECK_STR(ok(&f8, "0.1"), "3fb999999999999a");
+    CHECK_STR(ok(&f8, "9007199254740992"), "4340000000000000");
+    CHECK(bad(&f8, "9007199254740993"));
+    CHECK(bad(&f4, "0.1"));
+    CHECK_STR(ok(&f4, "0.5"), "3f000000");
+    /* numeric */
+    CHECK_STR(ok(&n122, "12.5"), "12.50");
+    CHECK_STR(ok(&n122, "12.34"), "12.34");
+    CHECK_STR(ok(&n122, "'-0.01'"), "-0.01");
+    CHECK_STR(ok(&n122, "0"), "0.00");
+    CHECK(bad(&n122, "12.345"));
+    CHECK(bad(&n122, "12345678901.5"));
+    CHECK_STR(ok(&n122, "1234567890.5"), "1234567890.50");
+    CHECK_STR(ok(&n, "'1.50e3'"), "1500");
+    CHECK_STR(ok(&n, "'123456789012345678901234567890.000000000000000000001'"),
+              "123456789012345678901234567890.000000000000000000001");
+    CHECK_STR(ok(&n, "0.1"), "0.1");
+    CHECK(bad(&n, "'abc'"));
+    /* text */
+    CHECK_STR(ok(&tx, "'a\tb'"), "a\tb");
+    CHECK_STR(ok(&tx, "12"), "12");
+    CHECK_STR(ok(&tx, "0.1"), "0.1");
+    CHECK(bad(&tx, "CAST(x'61ff' AS TEXT)"));
+    CHECK(bad(&tx, "CAST(x'610062' AS TEXT)"));
+    CHECK(bad(&tx, "CAST(x'eda080' AS TEXT)")); /* a surrogate */
+    CHECK(bad(&tx, "x'61'"));
+    CHECK_STR(ok(&vc3, "'abc'"), "abc");
+    CHECK_STR(ok(&vc3, "'héé'"), "héé");
+    CHECK(bad(&vc3, "'abcd'"));
+    CHECK_STR(ok(&ch3, "'ab   '"), "ab");
+    /* bytea */
+    CHECK_STR(ok(&by, "x'00ff00'"), "00ff00");
+    CHECK_STR(ok(&by, "'A'"), "41");
+    CHECK(bad(&by, "1"));
+    /* booleans */
+    CHECK_STR(ok(&bo, "1"), "true");
+    CHECK_STR(ok(&bo, "'F'"), "false");
+    CHECK_STR(ok(&bo, "'true'"), "true");
+    CHECK_STR(ok(&bo, "'off'"), "false");
+    CHECK(bad(&bo, "2"));
+    CHECK(bad(&bo, "'maybe'"));
+    /* dates and times */
+    CHECK_STR(ok(&ts, "'2024-01-02 03:04:05'"), "2024-01-02 03:04:05");
+    CHECK_STR(ok(&ts, "'2024-01-02T03:04:05.120Z'"), "2024-01-02 03:04:05.12");
+    CHECK_STR(ok(&ts, "'2024-01-02T05:04:05+02:00'"), "2024-01-02 03:04:05");
+    CHECK_STR(ok(&ts, "'2024-01-02 03:04'"), "2024-01-02 03:04:00");
+    CHECK_STR(ok(&ts, "1704164645"), "2024-01-02 03:04:05");
+    CHECK_STR(ok(&ts, "1704164645123"), "2024-01-02 03:04:05.123");
+    CHECK_STR(ok(&ts, "2460311.627835648"), "2024-01-02 03:04:05");
+    CHECK_STR(ok(&ts, "-86400"), "1969-12-31 00:00:00");
+    CHECK_STR(ok(&tz, "'2024-01-02'"), "2024-01-02 00:00:00+00");
+    CHECK(bad(&ts, "'2024-02-30'"));
+    CHECK(bad(&ts, "'2023-02-29'"));
+    CHECK(bad(&ts, "'yesterday'"));
+    CHECK(bad(&ts, "'2024-01-02 25:00'"));
+    CHECK(bad(&ts, "'2024-01-02 03:04:05.1234567'"));
+    CHECK_STR(ok(&ts, "'2024-01-02 03:04:05.1234560'"), "2024-01-02 03:04:05.123456");
+    CHECK_STR(ok(&da, "'2024-02-29'"), "2024-02-29");
+    CHECK_STR(ok(&da, "1709164800"), "2024-02-29");
+    CHECK_STR(ok(&da, "2460369.5"), "2024-02-29");
+    CHECK(bad(&da, "'2024-02-29 10:00'"));
+    CHECK_STR(ok(&ti, "'10:30'"), "10:30:00");
+    CHECK_STR(ok(&ti, "'23:59:59.5'"), "23:59:59.5");
+    CHECK(bad(&ti, "'24:00'"));
+    /* uuid */
+    CHECK_STR(ok(&uu, "'A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11'"), "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11");
+    CHECK_STR(ok(&uu, "'{a0eebc999c0b4ef8bb6d6bb9bd380a11}'"), "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11");
+    CHECK_STR(ok(&uu, "x'a0eebc999c0b4ef8bb6d6bb9bd380a11'"), "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11");
+    CHECK(bad(&uu, "'a0eebc99-9c0b'"));
+    /* jsonb */
+    CHECK_STR(ok(&jb, "'{\"b\":1,\"a\":[1,2.50,{\"z\":null}]}'"), "{\"a\": [1, 2.50, {\"z\": null}], \"b\": 1}");
+    CHECK_STR(ok(&jb, "5"), "5");
+    CHECK(bad(&jb, "'{'"));
+    CHECK_STR(json("{\"aa\":1,\"b\":2,\"aa\":3}"), "{\"b\": 2, \"aa\": 3}");
+    CHECK_STR(json(" [ 1e2 , -0 , 0.10, 1E-2, -1.5e+1 ] "), "[100, 0, 0.10, 0.01, -15]");
+    CHECK_STR(json("\"\\u00e9\\n\\u0001\\\"\""), "\"é\\n\\u0001\\\"\"");
+    CHECK_STR(json("\"\\ud83d\\ude00\""), "\"😀\"");
+    CHECK_STR(json("\"\\u0000\""), "(bad)");
+    CHECK_STR(json("\"\\ud83d\""), "(bad)");
+    CHECK_STR(json("01"), "(bad)");
+    CHECK_STR(json("[1,]"), "(bad)");
+    CHECK_STR(json("true false"), "(bad)");
+    CHECK_STR(json("{}"), "{}");
+    /* the hash PostgreSQL computes with hashtextextended(text, 0) */
+    CHECK_INT((int64_t)pg_hash64("", 0), -6939563903564495251LL);
+    CHECK_INT((int64_t)pg_hash64("abc", 3), -6747756470228489321LL);
+    CHECK_INT((int64_t)pg_hash64("hello world!", 12), -2866487628948787489LL);
+    CHECK_INT((int64_t)pg_hash64("0123456789abcdefghij", 20), -8382056185395640245LL);
+    CHECK_INT((int64_t)pg_hash64("é,1:x", strlen("é,1:x")), -2086586763640414310LL);
+    /* shortest doubles */
+    char d[32];
+    fmt_double(0.1, d);
+    CHECK_STR(d, "0.1");
+    fmt_double(1e-300, d);
+    CHECK_STR(d, "1e-300");
+    /* names and types */
+    char *nm = copy_name("Order Items", 0);
+    CHECK_STR(nm, "order items");
+    free(nm);
+    nm = copy_name("ÜberCase", 0);
+    CHECK_STR(nm, "Übercase");
+    free(nm);
+    nm = pg_name("a_very_long_table_name_that_goes_on_and_on_and_on_forever", "some_column_fkey");
+    CHECK(nm && strlen(nm) <= 63);
+    free(nm);
+    ctype t;
+    char *pt = NULL;
+    map_decl_type("DECIMAL(10, 2)", &t, &pt);
+    CHECK_STR(pt, "numeric(10,2)");
+    free(pt);
+    map_decl_type("varchar(255)", &t, &pt);
+    CHECK_STR(pt, "varchar(255)");
+    free(pt);
+    map_decl_type("REAL", &t, &pt);
+    CHECK_STR(pt, "double precision");
+    free(pt);
+    map_decl_type("unsigned big int", &t, &pt);
+    CHECK_STR(pt, "bigint");
+    free(pt);
+    map_decl_type("DATETIME", &t, &pt);
+    CHECK_STR(pt, "timestamp");
+    free(pt);
+    map_decl_type("money", &t, &pt);
+    CHECK_STR(pt, "numeric");
+    free(pt);
+    /* expressions */
+    char why[200];
+    buf b;
+    buf_init(&b);
+    CHECK_INT(expr_translate("ifnull(a, 0) == 1 AND b LIKE 'x%'", 33, NULL, NULL, -1, 0, &b, why, sizeof(why)), 0);
+    CHECK_STR(b.data, "coalesce(\"a\", 0) = 1 AND \"b\" ILIKE 'x%'");
+    b.len = 0;
+    CHECK_INT(expr_translate("CURRENT_TIMESTAMP", 17, NULL, NULL, K_TIMESTAMP, 0, &b, why, sizeof(why)), 0);
+    CHECK_STR(b.data, "(now() AT TIME ZONE 'UTC')");
+    b.len = 0;
+    CHECK_INT(expr_translate("json_extract(x, '$.a')", 22, NULL, NULL, -1, 0, &b, why, sizeof(why)), -1);
+    CHECK_HAS(why, "json_extract");
+    buf_release(&b);
+    sqlite3_close(db);
+}
