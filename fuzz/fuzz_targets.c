@@ -8,7 +8,11 @@
  * invariant, which calls abort().
  */
 #include "fuzz_targets.h"
+#include "copy_internal.h"
 #include "sqlgen.h"
+
+#include <math.h>
+#include <sqlite3.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -167,5 +171,80 @@ int fuzz_env(const uint8_t *d, size_t n)
     if (env_text_lookup((const char *)d, n, "DATABASE_URL", &v) == 0 && v)
         must(strlen(v) <= n);
     free(v);
+    return 0;
+}
+
+/* The copy engine's value converters: byte 0 picks the target type, byte 1
+   the SQLite storage class, the rest is the value. Doubles must survive
+   fmt_double exactly; every result is one of the documented outcomes. */
+int fuzz_copyvalue(const uint8_t *d, size_t n)
+{
+    static sqlite3 *db;
+    static sqlite3_stmt *st;
+    if (n < 2)
+        return 0;
+    if (!db) {
+        must(sqlite3_open(":memory:", &db) == SQLITE_OK);
+        must(sqlite3_prepare_v2(db, "SELECT ?1", -1, &st, NULL) == SQLITE_OK);
+    }
+    ctype t = {d[0] % (K_OTHER + 1), (d[0] >> 5) ? (int)(d[0] >> 5) : -1, -1, -1};
+    if (t.kind == K_NUMERIC && (d[1] & 0x80)) {
+        t.prec = 1 + (d[1] & 0x1f);
+        t.scale = (d[1] >> 5) & 3;
+    }
+    const uint8_t *v = d + 2;
+    size_t vn = n - 2;
+    switch (d[1] % 5) {
+    case 0:
+        sqlite3_bind_text(st, 1, (const char *)v, (int)vn, SQLITE_TRANSIENT);
+        break;
+    case 1:
+        sqlite3_bind_blob(st, 1, v, (int)vn, SQLITE_TRANSIENT);
+        break;
+    case 2: {
+        int64_t i = 0;
+        memcpy(&i, v, vn < 8 ? vn : 8);
+        sqlite3_bind_int64(st, 1, i);
+        break;
+    }
+    case 3: {
+        double x = 0;
+        memcpy(&x, v, vn < 8 ? vn : 8);
+        sqlite3_bind_double(st, 1, x);
+        if (isfinite(x)) {
+            char out[32];
+            fmt_double(x, out);
+            double back = strtod(out, NULL);
+            must(memcmp(&back, &x, sizeof(x)) == 0 || (x == 0 && back == 0));
+        }
+        break;
+    }
+    default:
+        sqlite3_bind_null(st, 1);
+    }
+    must(sqlite3_step(st) == SQLITE_ROW);
+    cconv c;
+    cconv_init(&c);
+    int isnull = 0;
+    int r = conv_value(&c, &t, sqlite3_column_value(st, 0), 1, &isnull);
+    must(r == CV_OK || r == CV_BAD || r == CV_BAD_BYTES);
+    if (r != CV_OK)
+        must(c.why[0] != 0);
+    buf shown;
+    buf_init(&shown);
+    conv_show(&shown, sqlite3_column_value(st, 0));
+    buf_release(&shown);
+    cconv_release(&c);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+
+    /* the text parsers on the raw bytes */
+    char why[256];
+    int64_t us;
+    buf j;
+    buf_init(&j);
+    (void)parse_datetime_text((const char *)v, vn, &us, why, sizeof(why));
+    (void)json_normalize((const char *)v, vn, &j, why, sizeof(why));
+    buf_release(&j);
     return 0;
 }

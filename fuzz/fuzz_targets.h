@@ -9,5 +9,6 @@ int fuzz_migfile(const uint8_t *data, size_t size);
 int fuzz_sqlsplit(const uint8_t *data, size_t size);
 int fuzz_url(const uint8_t *data, size_t size);
 int fuzz_env(const uint8_t *data, size_t size);
+int fuzz_copyvalue(const uint8_t *data, size_t size);
 
 #endif
