@@ -122,6 +122,10 @@ struct strata_migset {
     size_t nproblems;
 };
 
+/* For a line "-- strata:WORD ...": sets *word to the index where WORD starts
+   and returns the index just after it; 0 when the line is not such a marker.
+   Shared by migration files and test files. */
+size_t marker_word(const char *l, size_t n, size_t *word);
 /* The section of a migration for (kind, engine dialect), or NULL if none. */
 const section *mig_section(const migration *m, int kind, int dialect);
 /* Parses a migration file's text. Problems are appended to set. Exposed for tests. */

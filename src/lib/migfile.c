@@ -100,8 +100,7 @@ const section *mig_section(const migration *m, int kind, int dialect)
 
 /* Parses "-- strata:KIND opts" at line; returns 1 if it is a marker (then
    *kind etc. are set), 0 if not, -1 if it is a malformed marker (msg set). */
-static int parse_marker(const char *l, size_t n, int *kind, int *dialect, int *notx, char *msg,
-                        size_t msgsz)
+size_t marker_word(const char *l, size_t n, size_t *word)
 {
     size_t i = 0;
     while (i < n && (l[i] == ' ' || l[i] == '\t'))
@@ -114,9 +113,18 @@ static int parse_marker(const char *l, size_t n, int *kind, int *dialect, int *n
     if (n - i < 7 || strncmp(l + i, "strata:", 7) != 0)
         return 0;
     i += 7;
-    size_t w = i;
+    *word = i;
     while (i < n && (isalnum((unsigned char)l[i]) || l[i] == '-' || l[i] == '_'))
         i++;
+    return i;
+}
+
+static int parse_marker(const char *l, size_t n, int *kind, int *dialect, int *notx, char *msg,
+                        size_t msgsz)
+{
+    size_t w = 0, i = marker_word(l, n, &w);
+    if (!i)
+        return 0;
     size_t wl = i - w;
     if (wl == 2 && !strncmp(l + w, "up", 2))
         *kind = SEC_UP;

@@ -65,20 +65,9 @@ static int is_blank(const char *s, size_t n)
 static int test_marker(const char *l, size_t n, step *st, char *msg, size_t msgsz)
 {
     static const char *kinds[] = {"at", "up", "down", "run", "expect"};
-    size_t i = 0;
-    while (i < n && (l[i] == ' ' || l[i] == '\t'))
-        i++;
-    if (n - i < 9 || strncmp(l + i, "--", 2) != 0)
+    size_t w = 0, i = marker_word(l, n, &w);
+    if (!i)
         return 0;
-    i += 2;
-    while (i < n && (l[i] == ' ' || l[i] == '\t'))
-        i++;
-    if (n - i < 7 || strncmp(l + i, "strata:", 7) != 0)
-        return 0;
-    i += 7;
-    size_t w = i;
-    while (i < n && (isalnum((unsigned char)l[i]) || l[i] == '-'))
-        i++;
     memset(st, 0, sizeof(*st));
     st->kind = -1;
     for (int k = 0; k < 5; k++)
