@@ -47,13 +47,14 @@ static const char global_help[] =
 
 static void print_global_help(void)
 {
-    char list[2048] = "";
+    char list[8192] = "";
     size_t n = 0;
-    for (int i = 0; commands[i]; i++) {
+    for (int i = 0; commands[i] && n < sizeof(list); i++) {
         char name[64];
         snprintf(name, sizeof(name), "%s%s%s", commands[i]->name, commands[i]->alias ? ", " : "",
                  commands[i]->alias ? commands[i]->alias : "");
-        n += (size_t)snprintf(list + n, sizeof(list) - n, "  %-20s %s\n", name, commands[i]->summary);
+        int w = snprintf(list + n, sizeof(list) - n, "  %-20s %s\n", name, commands[i]->summary);
+        n += w > 0 ? (size_t)w : 0; /* the loop stops once the list is full */
     }
     printf(global_help, list);
 }
