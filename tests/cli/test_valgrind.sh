@@ -32,4 +32,19 @@ valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect --error-
     "$PLAIN" --url "postgresql://u:pw@127.0.0.1:1/x" --dir "$D" status >/dev/null 2>"$WORK/vg.err"
 RC=$?
 [ "$RC" = 4 ] || fail "valgrind on a connect error: exit $RC: $(cat "$WORK/vg.err")"
+# strata copy (PostgreSQL is its target): threads, COPY, verification
+if [ "$ENGINE" = postgres ]; then
+    SRC=$WORK/vg_src.sqlite3
+    sqlite3 "$SRC" "CREATE TABLE a (id INTEGER PRIMARY KEY, t TEXT, r REAL, d DATETIME);
+        CREATE TABLE b (id INTEGER PRIMARY KEY, a_id INTEGER REFERENCES a (id), j JSON, x BLOB);
+        WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c WHERE n < 500)
+        INSERT INTO a SELECT n, 'row ' || n, n / 3.0, datetime(1700000000 + n, 'unixepoch') FROM c;
+        INSERT INTO b SELECT id, id, '{\"k\": ' || id || '}', randomblob(8) FROM a;"
+    new_db
+    valgrind -q --leak-check=full --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect \
+        --error-exitcode=99 "$PLAIN" --url "$URL" copy "sqlite:///$SRC" "$URL" --jobs 2 >/dev/null 2>"$WORK/vg.err"
+    RC=$?
+    [ "$RC" = 0 ] || fail "valgrind strata copy: exit $RC: $(cat "$WORK/vg.err")"
+    eq "$(q 'SELECT count(*) FROM b')" "500" "copy under valgrind copied the rows"
+fi
 finish
