@@ -187,19 +187,9 @@ strata_code strata_scratch_drop(strata_scratch *s, strata_error *err)
     if (strncmp(base, SCRATCH_PREFIX, strlen(SCRATCH_PREFIX)) != 0)
         return err_set(err, STRATA_INTERNAL, "refusing to drop '%s': not a scratch database", s->name);
     if (s->engine == DIALECT_SQLITE) {
-        static const char *suffix[] = {"", "-journal", "-wal", "-shm"};
-        for (int i = 0; i < 4; i++) {
-            buf p;
-            buf_init(&p);
-            buf_addf(&p, "%s%s", s->name, suffix[i]);
-            if (p.data && unlink(p.data) != 0 && errno != ENOENT) {
-                err_set(err, STRATA_IO_ERROR, "cannot remove the scratch file '%s': %s", p.data,
-                        strerror(errno));
-                buf_release(&p);
-                return STRATA_IO_ERROR;
-            }
-            buf_release(&p);
-        }
+        strata_code rc = sqlite_remove_files(s->name, err);
+        if (rc)
+            return rc;
         s->dropped = 1;
         return STRATA_OK;
     }

@@ -394,7 +394,6 @@ static strata_code sqlite_create(const char *path, int *existed, strata_error *e
 
 static strata_code sqlite_drop(const char *path, int *missing, strata_error *err)
 {
-    static const char *const side[] = {"-journal", "-wal", "-shm"};
     if (!strcmp(path, ":memory:")) {
         *missing = 1;
         return STRATA_OK;
@@ -407,16 +406,19 @@ static strata_code sqlite_drop(const char *path, int *missing, strata_error *err
         err_hint(err, "check the path in the URL");
         return STRATA_CONFIG_ERROR;
     }
-    if (kind == -1) {
+    if (kind == -1)
         *missing = 1;
-    } else if (unlink(path) != 0) {
-        return err_set(err, STRATA_IO_ERROR, "cannot remove '%s': %s", path, strerror(errno));
-    }
+    return sqlite_remove_files(path, err);
+}
+
+strata_code sqlite_remove_files(const char *path, strata_error *err)
+{
     /* the main file goes first: a hot journal must not disappear while its
        database stays; a stale -wal must not outlive its database either */
-    for (size_t i = 0; i < sizeof(side) / sizeof(side[0]); i++) {
+    static const char *const suffix[] = {"", "-journal", "-wal", "-shm"};
+    for (size_t i = 0; i < sizeof(suffix) / sizeof(suffix[0]); i++) {
         char p[4200];
-        snprintf(p, sizeof(p), "%s%s", path, side[i]);
+        snprintf(p, sizeof(p), "%s%s", path, suffix[i]);
         if (unlink(p) != 0 && errno != ENOENT)
             return err_set(err, STRATA_IO_ERROR, "cannot remove '%s': %s", p, strerror(errno));
     }

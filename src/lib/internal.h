@@ -205,6 +205,10 @@ const char *engine_url(const strata *db); /* the URL as opened, password include
 double engine_lock_timeout(const strata *db);
 void engine_event(strata *db, strata_event_kind kind, const char *text);
 
+/* dbops.c: removes a SQLite file and its -journal, -wal and -shm (missing
+   ones are fine); the main file first. */
+strata_code sqlite_remove_files(const char *path, strata_error *err);
+
 /* sha256 of text with CRLF folded to LF, as 64 hex chars + NUL */
 void checksum_text(const char *text, size_t len, char out[65]);
 
