@@ -75,7 +75,7 @@ expect_rc 2 "no test files"
 if [ "$ENGINE" = postgres ]; then
     printf -- '-- strata:at 0001\n-- strata:run\nSELECT pg_sleep(2);\n' >"$D/tests/slow.sql"
 else
-    printf -- '-- strata:at 0001\n-- strata:run\nWITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 3000000) SELECT count(*) FROM c;\n' >"$D/tests/slow.sql"
+    printf -- '-- strata:at 0001\n-- strata:run\nWITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 20000000) SELECT count(*) FROM c;\n' >"$D/tests/slow.sql"
 fi
 "$STRATA" --url "$URL" --dir "$D" test "$D/tests/slow.sql" "$D/tests/0014_backfill_requested_at.sql" >"$WORK/int.out" 2>&1 &
 pid=$!
