@@ -61,7 +61,6 @@ typedef struct worker {
     PGconn *pg;
     sqlite3 *db;
     cconv cv;
-    buf row; /* canonical text of the current row */
     buf out;
     __int128 sum;
     long long rows;
@@ -252,38 +251,34 @@ static void sum_text(__int128 v, char out[48])
 }
 
 /*
- * The target-side checksum query of t: the row count and the sum of
- * hashtextextended() over each row's canonical text. A row's canonical text
- * joins its fields with ','; a NULL is "-"; a field whose text may contain
- * ',' or be "-" is written as <bytes>:<text>. scan() builds the same text.
+ * The target-side checksum query of t: the row count and the sum of the
+ * rows' hashes, each the XOR of its column hashes (see conv_hash in
+ * copy_internal.h); scan() computes the same from the source.
  */
 static void checksum_sql(ctable *t, buf *b)
 {
-    buf_adds(b, "SELECT count(*), coalesce(sum(hashtextextended(concat_ws(','");
+    buf_adds(b, "SELECT count(*), coalesce(sum(");
     int k = 0;
     for (int i = 0; i < t->ncols; i++) {
         ccol *c = &t->cols[i];
         if (c->srcidx < 0)
             continue;
-        buf q, e;
+        buf q;
         buf_init(&q);
-        buf_init(&e);
         qname(&q, c->dst);
-        canon_sql(&e, &c->t, q.data ? q.data : "\"\"");
-        if (canon_is_text(c->t.kind))
-            buf_addf(b, ", coalesce(octet_length(%s)::text || ':' || %s, '-')", e.data ? e.data : "",
-                     e.data ? e.data : "");
-        else if (c->notnull)
-            buf_addf(b, ", %s", e.data ? e.data : "");
-        else
-            buf_addf(b, ", coalesce(%s, '-')", e.data ? e.data : "");
+        if (k)
+            buf_adds(b, " # ");
+        if (!c->notnull)
+            buf_adds(b, "coalesce(");
+        hash_sql(b, &c->t, q.data ? q.data : "\"\"", (uint64_t)k + 1);
+        if (!c->notnull)
+            buf_addf(b, ", %llu)", (unsigned long long)null_mark(k));
         buf_release(&q);
-        buf_release(&e);
         k++;
     }
     if (!k)
-        buf_adds(b, ", ''");
-    buf_adds(b, "), 0)), 0)::text FROM ");
+        buf_adds(b, "0::int8");
+    buf_adds(b, "), 0)::text FROM ");
     qname(b, t->dst);
 }
 
@@ -312,32 +307,6 @@ static strata_code target_sum(PGconn *c, ctable *t, long long *rows, char sum[48
 /* ----------------------------------------------------- reading the source */
 
 enum { SCAN_CHECK = 0, SCAN_LOAD_BINARY = 1, SCAN_LOAD_TEXT = 2, SCAN_WIDEN = 3 };
-
-static void row_field(worker *w, int first, int isnull, int textual, const char *p, size_t n)
-{
-    if (!first)
-        cbuf_add(&w->row, ",", 1);
-    if (isnull) {
-        cbuf_add(&w->row, "-", 1);
-        return;
-    }
-    if (textual) {
-        char l[24];
-        int k = 0;
-        size_t v = n;
-        char tmp[24];
-        do {
-            tmp[k++] = (char)('0' + (int)(v % 10));
-            v /= 10;
-        } while (v);
-        int j = 0;
-        while (k)
-            l[j++] = tmp[--k];
-        l[j++] = ':';
-        cbuf_add(&w->row, l, (size_t)j);
-    }
-    cbuf_add(&w->row, p ? p : "", n);
-}
 
 static strata_code flush_out(worker *w, ctable *t, strata_error *err)
 {
@@ -381,7 +350,7 @@ static void text_escape(buf *b, const char *s, size_t n)
 
 /*
  * Reads every row of t from SQLite, converts each copied column, hashes the
- * canonical forms (w->sum, w->rows) and, for the load modes, writes COPY data.
+ * column hashes (w->sum, w->rows) and, for the load modes, writes COPY data.
  * SCAN_CHECK returns STRATA_BAD_VALUE quietly on a bad value (the table is
  * then reloaded, which reports it); SCAN_WIDEN marks columns to widen.
  */
@@ -423,7 +392,7 @@ static strata_code scan(worker *w, ctable *t, int mode, strata_error *err)
                 cbuf_add(&w->out, (char *)h, 2);
             }
         }
-        w->row.len = 0;
+        uint64_t rh = 0;
         int col = 0;
         for (int i = 0; i < t->ncols; i++) {
             ccol *c = &t->cols[i];
@@ -431,7 +400,7 @@ static strata_code scan(worker *w, ctable *t, int mode, strata_error *err)
                 continue;
             sqlite3_value *v = sqlite3_column_value(st, col + 1);
             int isnull = 0;
-            int cr = conv_value(&w->cv, &c->t, v, text, &isnull);
+            int cr = conv_value(&w->cv, &c->t, v, text ? CV_WANT_TEXT : 0, &isnull);
             if (cr && mode == SCAN_WIDEN) {
                 if (cr == CV_BAD_BYTES)
                     c->widen = 2;
@@ -480,7 +449,7 @@ static strata_code scan(worker *w, ctable *t, int mode, strata_error *err)
                 col++;
                 continue;
             }
-            row_field(w, col == 0, isnull, canon_is_text(c->t.kind), w->cv.canon.data, w->cv.canon.len);
+            rh ^= isnull ? null_mark(col) : conv_hash(&w->cv, (uint64_t)col + 1);
             if (mode == SCAN_LOAD_BINARY) {
                 if (isnull) {
                     put_be32(&w->out, 0xFFFFFFFFu);
@@ -501,11 +470,9 @@ static strata_code scan(worker *w, ctable *t, int mode, strata_error *err)
         if (mode == SCAN_LOAD_TEXT)
             cbuf_add(&w->out, "\n", 1);
         if (mode != SCAN_WIDEN)
-            w->sum += (int64_t)pg_hash64(w->row.data ? w->row.data : "", w->row.len);
-        if (w->row.cap > 4 * 1024 * 1024)
-            buf_release(&w->row);
+            w->sum += (int64_t)rh;
         w->rows++;
-        if (w->out.oom || w->row.oom) {
+        if (w->out.oom) {
             rc = err_set(err, STRATA_NOMEM, "out of memory");
             goto out;
         }
@@ -548,7 +515,6 @@ static strata_code worker_open(worker *w, strata_error *err)
     run *r = w->r;
     cconv_init(&w->cv);
     buf_init(&w->out);
-    buf_init(&w->row);
     if (sqlite3_open_v2(r->su.path, &w->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK)
         return err_set(err, STRATA_CONNECT_FAILED, "cannot open SQLite database '%s': %s", r->su.path,
                        w->db ? sqlite3_errmsg(w->db) : "out of memory");
@@ -563,7 +529,6 @@ static void worker_close(worker *w)
     sqlite3_close_v2(w->db);
     cconv_release(&w->cv);
     buf_release(&w->out);
-    buf_release(&w->row);
 }
 
 typedef strata_code (*task_fn)(worker *w, ctable *t, strata_error *err);
@@ -1073,12 +1038,10 @@ static strata_code widen_columns(run *r, ctable *t, strata_error *err)
     w.r = r;
     cconv_init(&w.cv);
     buf_init(&w.out);
-    buf_init(&w.row);
     w.db = r->sdb;
     strata_code rc = scan(&w, t, SCAN_WIDEN, err);
     cconv_release(&w.cv);
     buf_release(&w.out);
-    buf_release(&w.row);
     for (int i = 0; !rc && i < t->ncols; i++) {
         ccol *c = &t->cols[i];
         if (!c->widen)

@@ -4,7 +4,7 @@
  *
  *   copy_value.c   value conversion: every SQLite value is checked against
  *                  its target type and encoded for binary or text COPY,
- *                  together with the canonical text the checksum is built on
+ *                  together with what the checksum hashes
  *   copy_schema.c  reading the SQLite schema, type mapping, names, the
  *                  expression translator, DDL
  *   copy.c         the run: bookkeeping, parallel loading, verification,
@@ -53,12 +53,22 @@ enum { BAD_FAIL = 0, BAD_NULL = 1, BAD_TEXT = 2 };
 /* Why a value does not fit; the message is in cconv.why. */
 enum { CV_OK = 0, CV_BAD = 1, CV_BAD_BYTES = 2 /* not valid text at all */ };
 
+/* What the checksum hashes for a value (cconv.hk): the canonical text, a
+   64-bit or 32-bit integer (hv), or the binary payload. */
+enum { HK_TEXT = 0, HK_I64 = 1, HK_U32 = 2, HK_BIN = 3 };
+
+/* conv_value flags: also fill c->text (text COPY), also fill c->canon for
+   kinds hashed natively (tests, messages). */
+enum { CV_WANT_TEXT = 1, CV_WANT_CANON = 2 };
+
 /* Per-thread conversion scratch. */
 typedef struct cconv {
     buf bin;    /* binary field payload */
-    buf canon;  /* canonical text (checksum) */
+    buf canon;  /* canonical text (hashed when hk == HK_TEXT) */
     buf text;   /* text-COPY field (unescaped) */
     buf tmp;
+    int hk;       /* HK_* */
+    uint64_t hv;  /* the integer hashed for HK_I64 / HK_U32 */
     char why[256];
 } cconv;
 
@@ -67,12 +77,30 @@ void cconv_release(cconv *c);
 
 /*
  * Converts one SQLite value to type t. On CV_OK: *isnull, and (unless NULL)
- * c->bin holds the binary COPY payload, c->canon the canonical text that the
- * target's checksum expression yields for the stored value, and, when
- * want_text, c->text the text-COPY input form. On failure c->why says why.
- * The value's storage class drives the rules described in docs/type-mapping.md.
+ * c->bin holds the binary COPY payload, c->hk/hv/canon what the value's
+ * checksum hash is computed from (conv_hash), and, with CV_WANT_TEXT,
+ * c->text the text-COPY input form. c->canon, the canonical text that the
+ * target's canon_sql() yields for the stored value, is always filled for
+ * kinds hashed as text, and for the others only with CV_WANT_CANON. On
+ * failure c->why says why. The value's storage class drives the rules
+ * described in docs/type-mapping.md.
  */
-int conv_value(cconv *c, const ctype *t, sqlite3_value *v, int want_text, int *isnull);
+int conv_value(cconv *c, const ctype *t, sqlite3_value *v, int flags, int *isnull);
+
+/*
+ * The checksum. A row's hash is the XOR over its copied columns k (0-based)
+ * of the column hash with seed k + 1 -- or, for a NULL, null_mark(k) -- and
+ * a table's checksum is the row count and the sum of its rows' hashes as
+ * signed 64-bit integers. Column hashes are PostgreSQL's own hash functions
+ * (hashint8extended, timestamp_hash_extended, uuid_hash_extended, and
+ * hashtextextended over the canonical text for the other kinds), so the
+ * target computes the same sum with one SELECT (hash_sql) while strata
+ * computes it from the source values (conv_hash).
+ */
+uint64_t conv_hash(const cconv *c, uint64_t seed);
+uint64_t null_mark(int k);
+/* Appends the SQL of the column hash of non-NULL column expression q. */
+void hash_sql(buf *b, const ctype *t, const char *q, uint64_t seed);
 
 /* A short, printable rendering of a SQLite value for error messages. */
 void conv_show(buf *out, sqlite3_value *v);
@@ -85,10 +113,11 @@ void canon_sql(buf *b, const ctype *t, const char *quoted_col);
    text; 0 on success. */
 int conv_literal(cconv *c, const ctype *t, const char *lit, int is_string, int is_null, buf *out);
 
-/* PostgreSQL's hashtextextended(bytes, 0) (lookup3, 64 bits). */
-uint64_t pg_hash64(const void *data, size_t len);
-/* 1 when the canonical text of kind k may contain ',' or be "-". */
-int canon_is_text(int kind);
+/* PostgreSQL's hash_bytes_extended(data, len, seed) -- hashtextextended()
+   for text -- and hash_bytes_uint32_extended(k, seed), as computed on a
+   little-endian server (lookup3, 64 bits). */
+uint64_t pg_hash64(const void *data, size_t len, uint64_t seed);
+uint64_t pg_hash_u32(uint32_t k, uint64_t seed);
 
 /* Shortest text that reads back as exactly d ("1e-300", "0.1"). */
 void fmt_double(double d, char out[32]);

@@ -260,11 +260,17 @@ static uint32_t le32(const unsigned char *p, size_t n)
     return v;
 }
 
-uint64_t pg_hash64(const void *data, size_t len)
+uint64_t pg_hash64(const void *data, size_t len, uint64_t seed)
 {
     const unsigned char *k = data;
     uint32_t a, b, c;
     a = b = c = 0x9e3779b9u + (uint32_t)len + 3923095u;
+    if (seed) {
+        /* the seed perturbs the state as a 12-byte chunk would */
+        a += (uint32_t)(seed >> 32);
+        b += (uint32_t)seed;
+        MIX(a, b, c);
+    }
     while (len >= 12) {
         a += le32(k, 4);
         b += le32(k + 4, 4);
@@ -282,6 +288,28 @@ uint64_t pg_hash64(const void *data, size_t len)
         a += le32(k, len > 4 ? 4 : len);
     FINAL(a, b, c);
     return ((uint64_t)b << 32) | c;
+}
+
+uint64_t pg_hash_u32(uint32_t k, uint64_t seed)
+{
+    uint32_t a, b, c;
+    a = b = c = 0x9e3779b9u + 4u + 3923095u;
+    if (seed) {
+        a += (uint32_t)(seed >> 32);
+        b += (uint32_t)seed;
+        MIX(a, b, c);
+    }
+    a += k;
+    FINAL(a, b, c);
+    return ((uint64_t)b << 32) | c;
+}
+
+/* hashint8extended(): int8, int4, int2, timestamp and time all hash this way */
+static uint64_t pg_hash_i64(int64_t v, uint64_t seed)
+{
+    uint32_t lo = (uint32_t)(uint64_t)v, hi = (uint32_t)((uint64_t)v >> 32);
+    lo ^= v >= 0 ? hi : ~hi;
+    return pg_hash_u32(lo, seed);
 }
 
 /* ------------------------------------------------------------ numeric */
@@ -1104,7 +1132,7 @@ static void number_text(sqlite3_value *v, buf *b)
     }
 }
 
-static int conv_int(cconv *c, const ctype *t, sqlite3_value *v, int want_text)
+static int conv_int(cconv *c, const ctype *t, sqlite3_value *v, int flags)
 {
     int st = sqlite3_value_type(v);
     int64_t x;
@@ -1131,15 +1159,20 @@ static int conv_int(cconv *c, const ctype *t, sqlite3_value *v, int want_text)
         put32(&c->bin, (uint32_t)(int32_t)x);
     else
         put64(&c->bin, (uint64_t)x);
-    char num[24];
-    size_t nl = i64_text(x, num);
-    cbuf_add(&c->canon, num, nl);
-    if (want_text)
-        cbuf_add(&c->text, num, nl);
+    c->hk = HK_I64;
+    c->hv = (uint64_t)x;
+    if (flags) {
+        char num[24];
+        size_t nl = i64_text(x, num);
+        if (flags & CV_WANT_CANON)
+            cbuf_add(&c->canon, num, nl);
+        if (flags & CV_WANT_TEXT)
+            cbuf_add(&c->text, num, nl);
+    }
     return CV_OK;
 }
 
-static int conv_float(cconv *c, const ctype *t, sqlite3_value *v, int want_text)
+static int conv_float(cconv *c, const ctype *t, sqlite3_value *v, int flags)
 {
     int st = sqlite3_value_type(v);
     double d;
@@ -1195,7 +1228,7 @@ static int conv_float(cconv *c, const ctype *t, sqlite3_value *v, int want_text)
             be[i] = (unsigned char)(u >> (56 - 8 * i));
         hexbytes(&c->canon, be, 8);
     }
-    if (want_text) {
+    if (flags & CV_WANT_TEXT) {
         if (t->kind == K_FLOAT4)
             snprintf(txt, sizeof(txt), "%.9g", d);
         else
@@ -1205,7 +1238,7 @@ static int conv_float(cconv *c, const ctype *t, sqlite3_value *v, int want_text)
     return CV_OK;
 }
 
-static int conv_numeric(cconv *c, const ctype *t, sqlite3_value *v, int want_text)
+static int conv_numeric(cconv *c, const ctype *t, sqlite3_value *v, int flags)
 {
     int st = sqlite3_value_type(v);
     dec x;
@@ -1272,12 +1305,12 @@ static int conv_numeric(cconv *c, const ctype *t, sqlite3_value *v, int want_tex
     int dscale = t->prec > 0 ? t->scale : frac;
     dec_binary(&x, dscale, &c->bin);
     dec_plain(&x, dscale, &c->canon);
-    if (want_text)
+    if (flags & CV_WANT_TEXT)
         cbuf_add(&c->text, c->canon.data, c->canon.len);
     return CV_OK;
 }
 
-static int conv_text(cconv *c, const ctype *t, sqlite3_value *v, int want_text)
+static int conv_text(cconv *c, const ctype *t, sqlite3_value *v, int flags)
 {
     int st = sqlite3_value_type(v);
     const char *s;
@@ -1315,12 +1348,12 @@ static int conv_text(cconv *c, const ctype *t, sqlite3_value *v, int want_text)
     }
     cbuf_add(&c->bin, s, n);
     cbuf_add(&c->canon, s, n);
-    if (want_text)
+    if (flags & CV_WANT_TEXT)
         cbuf_add(&c->text, s, n);
     return CV_OK;
 }
 
-static int conv_jsonb(cconv *c, sqlite3_value *v, int want_text)
+static int conv_jsonb(cconv *c, sqlite3_value *v, int flags)
 {
     int st = sqlite3_value_type(v);
     const char *s;
@@ -1343,12 +1376,12 @@ static int conv_jsonb(cconv *c, sqlite3_value *v, int want_text)
         return CV_BAD;
     cbuf_add(&c->bin, "\001", 1);
     cbuf_add(&c->bin, c->canon.data, c->canon.len);
-    if (want_text)
+    if (flags & CV_WANT_TEXT)
         cbuf_add(&c->text, c->canon.data, c->canon.len);
     return CV_OK;
 }
 
-static int conv_bytea(cconv *c, sqlite3_value *v, int want_text)
+static int conv_bytea(cconv *c, sqlite3_value *v, int flags)
 {
     int st = sqlite3_value_type(v);
     const unsigned char *p;
@@ -1367,14 +1400,14 @@ static int conv_bytea(cconv *c, sqlite3_value *v, int want_text)
     else
         cbuf_add(&c->bin, "", 0);
     hexbytes(&c->canon, p, n);
-    if (want_text) {
+    if (flags & CV_WANT_TEXT) {
         buf_adds(&c->text, "\\x");
         cbuf_add(&c->text, c->canon.data, c->canon.len);
     }
     return CV_OK;
 }
 
-static int conv_bool(cconv *c, sqlite3_value *v, int want_text)
+static int conv_bool(cconv *c, sqlite3_value *v, int flags)
 {
     int st = sqlite3_value_type(v), b = -1;
     if (st == SQLITE_INTEGER) {
@@ -1399,13 +1432,16 @@ static int conv_bool(cconv *c, sqlite3_value *v, int want_text)
     if (b < 0)
         return bad(c, "not a boolean (0/1, t/f, true/false, yes/no, on/off)");
     cbuf_add(&c->bin, b ? "\001" : "\000", 1);
-    buf_adds(&c->canon, b ? "true" : "false");
-    if (want_text)
+    c->hk = HK_U32;
+    c->hv = (uint64_t)b;
+    if (flags & CV_WANT_CANON)
+        buf_adds(&c->canon, b ? "true" : "false");
+    if (flags & CV_WANT_TEXT)
         buf_adds(&c->text, b ? "t" : "f");
     return CV_OK;
 }
 
-static int conv_date(cconv *c, const ctype *t, sqlite3_value *v, int want_text)
+static int conv_date(cconv *c, const ctype *t, sqlite3_value *v, int flags)
 {
     int64_t us;
     int r = value_ts(c, v, &us);
@@ -1419,19 +1455,25 @@ static int conv_date(cconv *c, const ctype *t, sqlite3_value *v, int want_text)
         fmt_date(&c->canon, days);
     } else {
         put64(&c->bin, (uint64_t)(us - PG_EPOCH_DAYS * US_PER_DAY));
-        int64_t days = floordiv(us, US_PER_DAY);
-        fmt_date(&c->canon, days);
-        cbuf_add(&c->canon, " ", 1);
-        fmt_tod(&c->canon, us - days * US_PER_DAY);
-        if (t->kind == K_TIMESTAMPTZ)
-            buf_adds(&c->canon, "+00");
+        if (t->kind == K_TIMESTAMP) {
+            c->hk = HK_I64;
+            c->hv = (uint64_t)(us - PG_EPOCH_DAYS * US_PER_DAY);
+        }
+        if (t->kind == K_TIMESTAMPTZ || flags) {
+            int64_t days = floordiv(us, US_PER_DAY);
+            fmt_date(&c->canon, days);
+            cbuf_add(&c->canon, " ", 1);
+            fmt_tod(&c->canon, us - days * US_PER_DAY);
+            if (t->kind == K_TIMESTAMPTZ)
+                buf_adds(&c->canon, "+00");
+        }
     }
-    if (want_text)
+    if (flags & CV_WANT_TEXT)
         cbuf_add(&c->text, c->canon.data, c->canon.len);
     return CV_OK;
 }
 
-static int conv_time(cconv *c, sqlite3_value *v, int want_text)
+static int conv_time(cconv *c, sqlite3_value *v, int flags)
 {
     if (sqlite3_value_type(v) != SQLITE_TEXT)
         return bad(c, "not a time of day (HH:MM[:SS[.fff]])");
@@ -1444,13 +1486,16 @@ static int conv_time(cconv *c, sqlite3_value *v, int want_text)
     if (i != n)
         return bad(c, "unexpected text after the time of day");
     put64(&c->bin, (uint64_t)us);
-    fmt_tod(&c->canon, us);
-    if (want_text)
+    c->hk = HK_I64;
+    c->hv = (uint64_t)us;
+    if (flags)
+        fmt_tod(&c->canon, us);
+    if (flags & CV_WANT_TEXT)
         cbuf_add(&c->text, c->canon.data, c->canon.len);
     return CV_OK;
 }
 
-static int conv_uuid(cconv *c, sqlite3_value *v, int want_text)
+static int conv_uuid(cconv *c, sqlite3_value *v, int flags)
 {
     int st = sqlite3_value_type(v);
     unsigned char u[16];
@@ -1485,12 +1530,13 @@ static int conv_uuid(cconv *c, sqlite3_value *v, int want_text)
         return bad(c, "not a UUID (text, or a 16-byte blob)");
     }
     cbuf_add(&c->bin, (char *)u, 16);
-    for (int i = 0; i < 16; i++) {
+    c->hk = HK_BIN;
+    for (int i = 0; flags && i < 16; i++) {
         if (i == 4 || i == 6 || i == 8 || i == 10)
             cbuf_add(&c->canon, "-", 1);
         hexbytes(&c->canon, u + i, 1);
     }
-    if (want_text)
+    if (flags & CV_WANT_TEXT)
         cbuf_add(&c->text, c->canon.data, c->canon.len);
     return CV_OK;
 }
@@ -1503,9 +1549,10 @@ static int conv_other(cconv *c, sqlite3_value *v)
     return r;
 }
 
-int conv_value(cconv *c, const ctype *t, sqlite3_value *v, int want_text, int *isnull)
+int conv_value(cconv *c, const ctype *t, sqlite3_value *v, int flags, int *isnull)
 {
     c->bin.len = c->canon.len = c->text.len = c->tmp.len = 0;
+    c->hk = HK_TEXT;
     c->why[0] = 0;
     *isnull = sqlite3_value_type(v) == SQLITE_NULL;
     if (*isnull)
@@ -1514,22 +1561,22 @@ int conv_value(cconv *c, const ctype *t, sqlite3_value *v, int want_text, int *i
     switch (t->kind) {
     case K_INT2:
     case K_INT4:
-    case K_INT8: r = conv_int(c, t, v, want_text); break;
+    case K_INT8: r = conv_int(c, t, v, flags); break;
     case K_FLOAT4:
-    case K_FLOAT8: r = conv_float(c, t, v, want_text); break;
-    case K_NUMERIC: r = conv_numeric(c, t, v, want_text); break;
+    case K_FLOAT8: r = conv_float(c, t, v, flags); break;
+    case K_NUMERIC: r = conv_numeric(c, t, v, flags); break;
     case K_TEXT:
     case K_VARCHAR:
     case K_BPCHAR:
-    case K_JSON: r = conv_text(c, t, v, want_text); break;
-    case K_JSONB: r = conv_jsonb(c, v, want_text); break;
-    case K_BYTEA: r = conv_bytea(c, v, want_text); break;
-    case K_BOOL: r = conv_bool(c, v, want_text); break;
+    case K_JSON: r = conv_text(c, t, v, flags); break;
+    case K_JSONB: r = conv_jsonb(c, v, flags); break;
+    case K_BYTEA: r = conv_bytea(c, v, flags); break;
+    case K_BOOL: r = conv_bool(c, v, flags); break;
     case K_DATE:
     case K_TIMESTAMP:
-    case K_TIMESTAMPTZ: r = conv_date(c, t, v, want_text); break;
-    case K_TIME: r = conv_time(c, v, want_text); break;
-    case K_UUID: r = conv_uuid(c, v, want_text); break;
+    case K_TIMESTAMPTZ: r = conv_date(c, t, v, flags); break;
+    case K_TIME: r = conv_time(c, v, flags); break;
+    case K_UUID: r = conv_uuid(c, v, flags); break;
     default: r = conv_other(c, v); break;
     }
     if (!r && (c->bin.oom || c->canon.oom || c->text.oom))
@@ -1576,10 +1623,39 @@ void conv_show(buf *out, sqlite3_value *v)
         buf_addf(out, " (%zu bytes)", n);
 }
 
-int canon_is_text(int kind)
+uint64_t conv_hash(const cconv *c, uint64_t seed)
 {
-    return kind == K_TEXT || kind == K_VARCHAR || kind == K_BPCHAR || kind == K_JSON ||
-           kind == K_JSONB || kind == K_OTHER;
+    switch (c->hk) {
+    case HK_I64: return pg_hash_i64((int64_t)c->hv, seed);
+    case HK_U32: return pg_hash_u32((uint32_t)c->hv, seed);
+    case HK_BIN: return pg_hash64(c->bin.data ? c->bin.data : "", c->bin.len, seed);
+    default: return pg_hash64(c->canon.data ? c->canon.data : "", c->canon.len, seed);
+    }
+}
+
+uint64_t null_mark(int k)
+{
+    /* positive and below 2^62, so that SQL reads it as a bigint literal */
+    return ((uint64_t)(k + 1) * 0x9E3779B97F4A7C15ull) >> 2;
+}
+
+void hash_sql(buf *b, const ctype *t, const char *q, uint64_t seed)
+{
+    unsigned long long s = (unsigned long long)seed;
+    switch (t->kind) {
+    case K_INT2: buf_addf(b, "hashint2extended(%s, %llu)", q, s); break;
+    case K_INT4: buf_addf(b, "hashint4extended(%s, %llu)", q, s); break;
+    case K_INT8: buf_addf(b, "hashint8extended(%s, %llu)", q, s); break;
+    case K_BOOL: buf_addf(b, "hashint4extended(%s::int4, %llu)", q, s); break;
+    case K_TIMESTAMP: buf_addf(b, "timestamp_hash_extended(%s, %llu)", q, s); break;
+    case K_TIME: buf_addf(b, "time_hash_extended(%s, %llu)", q, s); break;
+    case K_UUID: buf_addf(b, "uuid_hash_extended(%s, %llu)", q, s); break;
+    default:
+        buf_adds(b, "hashtextextended((");
+        canon_sql(b, t, q);
+        buf_addf(b, ") COLLATE \"C\", %llu)", s);
+        break;
+    }
 }
 
 void canon_sql(buf *b, const ctype *t, const char *q)
@@ -1617,7 +1693,7 @@ int conv_literal(cconv *c, const ctype *t, const char *lit, int is_string, int i
     if (prc != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW)
         goto out;
     v = sqlite3_column_value(st, 0);
-    if (conv_value(c, t, v, 1, &isnull))
+    if (conv_value(c, t, v, CV_WANT_TEXT, &isnull))
         goto out;
     if (isnull) {
         buf_adds(out, "NULL");

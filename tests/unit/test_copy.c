@@ -20,13 +20,31 @@ static int conv(const ctype *t, const char *expr, const char **canon)
     snprintf(sql, sizeof(sql), "SELECT %s", expr);
     int rc = -1, isnull = 0;
     if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
-        rc = conv_value(&c, t, sqlite3_column_value(st, 0), 1, &isnull);
+        rc = conv_value(&c, t, sqlite3_column_value(st, 0), CV_WANT_TEXT | CV_WANT_CANON, &isnull);
         snprintf(out, sizeof(out), "%s", rc ? c.why : isnull ? "NULL" : c.canon.data ? c.canon.data : "");
     }
     sqlite3_finalize(st);
     cconv_release(&c);
     *canon = out;
     return rc;
+}
+
+/* The checksum hash (conv_hash) of expr converted to t, with seed. */
+static int64_t hashof(const ctype *t, const char *expr, uint64_t seed)
+{
+    char sql[600];
+    sqlite3_stmt *st = NULL;
+    cconv c;
+    cconv_init(&c);
+    snprintf(sql, sizeof(sql), "SELECT %s", expr);
+    int64_t h = 0;
+    int isnull = 0;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW &&
+        conv_value(&c, t, sqlite3_column_value(st, 0), 0, &isnull) == CV_OK && !isnull)
+        h = (int64_t)conv_hash(&c, seed);
+    sqlite3_finalize(st);
+    cconv_release(&c);
+    return h;
 }
 
 static const char *ok(const ctype *t, const char *expr)
@@ -161,11 +179,28 @@ void test_copy(void)
     CHECK_STR(json("true false"), "(bad)");
     CHECK_STR(json("{}"), "{}");
     /* the hash PostgreSQL computes with hashtextextended(text, 0) */
-    CHECK_INT((int64_t)pg_hash64("", 0), -6939563903564495251LL);
-    CHECK_INT((int64_t)pg_hash64("abc", 3), -6747756470228489321LL);
-    CHECK_INT((int64_t)pg_hash64("hello world!", 12), -2866487628948787489LL);
-    CHECK_INT((int64_t)pg_hash64("0123456789abcdefghij", 20), -8382056185395640245LL);
-    CHECK_INT((int64_t)pg_hash64("é,1:x", strlen("é,1:x")), -2086586763640414310LL);
+    CHECK_INT((int64_t)pg_hash64("", 0, 0), -6939563903564495251LL);
+    CHECK_INT((int64_t)pg_hash64("abc", 3, 0), -6747756470228489321LL);
+    CHECK_INT((int64_t)pg_hash64("hello world!", 12, 0), -2866487628948787489LL);
+    CHECK_INT((int64_t)pg_hash64("0123456789abcdefghij", 20, 0), -8382056185395640245LL);
+    CHECK_INT((int64_t)pg_hash64("é,1:x", strlen("é,1:x"), 0), -2086586763640414310LL);
+    /* with a seed, and the per-type hashes, as PostgreSQL 15 computes them:
+       hashtextextended('abc', 7), hashint8extended(-5, 3), ... */
+    CHECK_INT((int64_t)pg_hash64("abc", 3, 7), 1967049030278966041LL);
+    CHECK_INT((int64_t)pg_hash64("hello world!", 12, 123456789012ull), -3240737874912711311LL);
+    ctype i4h = {K_INT4, -1, -1, -1};
+    ctype tsh = {K_TIMESTAMP, -1, -1, -1}, tmh = {K_TIME, -1, -1, -1}, uuh = {K_UUID, -1, -1, -1};
+    ctype txh = {K_TEXT, -1, -1, -1}, boh = {K_BOOL, -1, -1, -1};
+    CHECK_INT(hashof(&i8, "-5", 3), 4566310048417840633LL);
+    CHECK_INT(hashof(&i8, "9223372036854775807", 1), 3044001184559810835LL);
+    CHECK_INT(hashof(&i8, "-9223372036854775808", 2), -4818131594678029970LL);
+    CHECK_INT(hashof(&i4h, "1", 2), 7177384568905846752LL);
+    CHECK_INT(hashof(&boh, "'true'", 2), 7177384568905846752LL); /* hashint4extended(true::int4, 2) */
+    CHECK_INT(hashof(&i2, "-3", 4), -5412822868968083836LL);
+    CHECK_INT(hashof(&tsh, "'2024-01-01 12:00:00.5'", 9), 8442833603293735794LL);
+    CHECK_INT(hashof(&tmh, "'13:14:15.25'", 5), -5934000684123951259LL);
+    CHECK_INT(hashof(&uuh, "'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'", 6), -5685161156393764093LL);
+    CHECK_INT(hashof(&txh, "'abc'", 7), 1967049030278966041LL);
     /* shortest doubles */
     char d[32];
     fmt_double(0.1, d);
