@@ -93,6 +93,19 @@ expect_rc 0 "rerun after a source change"
 eq "$(json_get "$OUT" '[(t["table"], t["skipped"]) for t in j["tables"]]')" "[('big', True), ('t', False)]" \
     "only the changed table reloads"
 eq "$(pq "SELECT tx FROM t WHERE id = 3")" "changed" "the change arrived"
+# the checksum binds values to their rows: swapping two rows' integers (same
+# multiset of values per column) or timestamps in the target is caught, and
+# the rerun puts the table back
+pq "UPDATE t SET i = CASE id WHEN 4 THEN 2 ELSE 1 END WHERE id IN (4, 5)" >/dev/null
+raw copy "sqlite:///$SRC" "$URL" --json
+expect_rc 0 "rerun after two rows' values were swapped in the target"
+eq "$(json_get "$OUT" '[(t["table"], t["skipped"]) for t in j["tables"]]')" "[('big', True), ('t', False)]" \
+    "a swap of values between rows is detected"
+eq "$(pq "SELECT string_agg(i::text, ',' ORDER BY id) FROM t WHERE id IN (4, 5)")" "1,2" "the swap was undone"
+pq "UPDATE t SET ts = ts + interval '1 microsecond' WHERE id = 2" >/dev/null
+raw copy "sqlite:///$SRC" "$URL" --json
+eq "$(json_get "$OUT" '[(t["table"], t["skipped"]) for t in j["tables"]]')" "[('big', True), ('t', False)]" \
+    "a one-microsecond change in the target is detected"
 
 # ------------------------------------------------- names, keys, sequences
 SRC=$WORK/names.db
