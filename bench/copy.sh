@@ -67,11 +67,15 @@ else
     clock() { NOW=$(($(date +%s%N) / 1000)); }
 fi
 median() { printf '%s\n' "$@" | sort -n | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR+1)/2] : int((v[NR/2]+v[NR/2+1])/2)}'; }
-fresh_db() { # fresh_db NAME: an empty database (not timed)
+fresh_db() { # fresh_db NAME: an empty database, and a server at rest (not timed)
     dropdb --if-exists --force "$1" 2>/dev/null || true
     createdb "$1"
     DBS+=("$1")
+    # every run starts alike: no dirty buffers or WAL of the run before to
+    # flush, no autovacuum busy with an earlier run's tables (done_db)
+    psql -X -q -d "$1" -c CHECKPOINT >/dev/null 2>&1 || true
 }
+done_db() { dropdb --if-exists --force "$1" 2>/dev/null || true; } # after a run (not timed)
 secs() { awk -v u="$1" 'BEGIN {printf "%.2f", u / 1e6}'; }
 
 # ------------------------------------------------------------ the data
@@ -172,6 +176,7 @@ sys.exit(r.returncode)' "$WORK/s.err" "$WORK/s.json" "$STRATA" copy --json "sqli
                 for t in "${TABLES[@]}"; do got=$((got + $(psql -X -A -t -d bench_s -c "SELECT count(*) FROM $t"))); done
                 [ "$got" = "$TOTAL" ] || die "strata copied $got rows, expected $TOTAL"
             fi
+            done_db bench_s
             ;;
         1)
             fresh_db bench_r
@@ -181,6 +186,7 @@ sys.exit(r.returncode)' "$WORK/s.err" "$WORK/s.json" "$STRATA" copy --json "sqli
                 { cat "$WORK/r.err" >&2; die "\\copy reference failed"; }
             clock
             r_t+=($((NOW - t0)))
+            done_db bench_r
             ;;
         2)
             [ "$HAVE_PGLOADER" = 1 ] || continue
@@ -192,6 +198,7 @@ sys.exit(r.returncode)' "$WORK/s.err" "$WORK/s.json" "$STRATA" copy --json "sqli
             got=0
             for t in "${TABLES[@]}"; do got=$((got + $(psql -X -A -t -d bench_p -c "SELECT count(*) FROM $t" 2>/dev/null || echo 0))); done
             p_rows=$got
+            done_db bench_p
             ;;
         esac
     done
