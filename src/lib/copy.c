@@ -331,6 +331,37 @@ static strata_code target_sum(PGconn *c, ctable *t, long long *rows, char sum[48
     return STRATA_OK;
 }
 
+/*
+ * The checksum needs the server to hash as strata does (PostgreSQL's hash
+ * functions depend on the server's byte order): asked once, before anything
+ * changes. A server that differs stops the copy, unless --no-verify.
+ */
+static strata_code hash_probe(run *r, strata_error *err)
+{
+    if (r->o->no_verify)
+        return STRATA_OK;
+    PGresult *res = pgq(r->ctl, "SELECT hashtextextended('strata copy', 7), hashint8extended(-2, 3)", 0, NULL,
+                        "cannot read the server's hash functions", err);
+    if (!res)
+        return err->code;
+    cconv cv;
+    cconv_init(&cv);
+    cv.hk = HK_I64;
+    cv.hv = (uint64_t)(int64_t)-2;
+    char want[2][24];
+    snprintf(want[0], sizeof(want[0]), "%lld", (long long)(int64_t)pg_hash64("strata copy", 11, 7));
+    snprintf(want[1], sizeof(want[1]), "%lld", (long long)(int64_t)conv_hash(&cv, 3));
+    cconv_release(&cv);
+    int same = !strcmp(pq.PQgetvalue(res, 0, 0), want[0]) && !strcmp(pq.PQgetvalue(res, 0, 1), want[1]);
+    pq.PQclear(res);
+    if (same)
+        return STRATA_OK;
+    err_set(err, STRATA_CONFIG_ERROR, "the server's hash functions differ from strata's (a big-endian server?): "
+                                      "the copy could not be verified");
+    err_hint(err, "run with --no-verify to copy without the read-back comparison; nothing was changed");
+    return STRATA_CONFIG_ERROR;
+}
+
 /* ----------------------------------------------------- reading the source */
 
 enum { SCAN_CHECK = 0, SCAN_LOAD_BINARY = 1, SCAN_LOAD_TEXT = 2, SCAN_WIDEN = 3 };
@@ -2342,7 +2373,7 @@ strata_code strata_copy(const char *src_url, const char *dst_url, const strata_c
     if ((rc = pq_load(err)) || (rc = pg_connect(&r, &r.ctl, err)))
         goto done;
     r.phase = "schema";
-    if ((rc = take_lock(&r, err)))
+    if ((rc = hash_probe(&r, err)) || (rc = take_lock(&r, err)))
         goto done;
     if ((rc = schema_read(r.sdb, r.o->keep_case, r.vtable, &r.s, &r.w, err)) ||
         (rc = select_tables(&r, err)) || (rc = count_rows(&r, err)) || (rc = read_state(&r, err)) ||
