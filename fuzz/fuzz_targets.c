@@ -226,7 +226,7 @@ int fuzz_copyvalue(const uint8_t *d, size_t n)
     cconv c;
     cconv_init(&c);
     int isnull = 0;
-    int r = conv_value(&c, &t, sqlite3_column_value(st, 0), (int)(data[0] & 3), &isnull);
+    int r = conv_value(&c, &t, sqlite3_column_value(st, 0), (int)(n & 3), &isnull); /* flags from the length */
     must(r == CV_OK || r == CV_BAD || r == CV_BAD_BYTES);
     if (r != CV_OK)
         must(c.why[0] != 0);
