@@ -259,6 +259,31 @@ eq "$(json_get "$OUT" 'all(t["verified"] for t in j["tables"])')" "True" "rerun 
 eq "$(pq "SELECT count(*), sum(id), sum(length(v)) FROM a")" "100000|5000050000|4000000" "exact copy of a"
 eq "$(pq "SELECT count(*), sum(a_id) FROM b")" "60000|1800030000" "exact copy of b"
 
+# two copies into one database at once: the second waits for the first (an
+# advisory lock), then finds every table done; with --lock-timeout 0 it gives
+# up at once with LOCK_TIMEOUT and changes nothing
+new_db
+"$STRATA" copy "sqlite:///$SRC" "$URL" --json >"$WORK/c1.json" 2>"$WORK/c1.err" &
+p1=$!
+"$STRATA" copy "sqlite:///$SRC" "$URL" --json >"$WORK/c2.json" 2>"$WORK/c2.err" &
+p2=$!
+wait "$p1"; r1=$?
+wait "$p2"; r2=$?
+eq "$r1:$r2" "0:0" "two copies at once both succeed (cat $WORK/c1.err $WORK/c2.err)"
+eq "$(python3 -c 'import json, sys
+a, b = (json.load(open(f)) for f in sys.argv[1:])
+print(sorted(sum(t["skipped"] for t in j["tables"]) for j in (a, b)))' "$WORK/c1.json" "$WORK/c2.json")" "[0, 2]" \
+    "one loaded the tables, the other found them done"
+eq "$(pq "SELECT count(*), sum(id), sum(length(v)) FROM a")" "100000|5000050000|4000000" "exact copy of a after two copies"
+eq "$(pq "SELECT count(*), sum(a_id) FROM b")" "60000|1800030000" "exact copy of b after two copies"
+pq "SELECT pg_advisory_lock(hashtext('strata:copy')), pg_sleep(3)" >/dev/null &
+holder=$!
+sleep 1
+raw copy "sqlite:///$SRC" "$URL" --lock-timeout 0
+expect_rc 4 "copy while another holds the copy lock, --lock-timeout 0"
+contains "$ERR" "[LOCK_TIMEOUT]" "lock timeout code"
+wait "$holder"
+
 # -------------------------------- data-only into a schema built by strata up
 D=$ROOT/examples/pos/migrations
 SRC=$WORK/pos.db
