@@ -24,7 +24,12 @@ static const cmdopt copy_options[] = {
     {NULL, 0, NULL},
 };
 
-/* Splits a comma-separated list in place; *n entries. */
+/*
+ * Splits a comma-separated list of names in place; *n entries. Blanks around
+ * a name are dropped. A name in double quotes may hold commas and blanks
+ * ("a,b"; "" is a quote inside it). NULL when out of memory or a quote is
+ * not closed.
+ */
 static const char **split_list(char *s, size_t *n)
 {
     size_t cap = 1;
@@ -34,14 +39,44 @@ static const char **split_list(char *s, size_t *n)
     *n = 0;
     if (!v)
         return NULL;
-    for (char *tok = strtok(s, ","); tok; tok = strtok(NULL, ",")) {
-        while (*tok == ' ')
-            tok++;
-        size_t l = strlen(tok);
-        while (l && tok[l - 1] == ' ')
-            tok[--l] = 0;
-        if (l)
-            v[(*n)++] = tok;
+    char *p = s;
+    while (*p) {
+        while (*p == ' ' || *p == ',')
+            p++;
+        if (!*p)
+            break;
+        char *name = p, *w = p;
+        if (*p == '"') {
+            for (p++;; p++) {
+                if (!*p) {
+                    free(v);
+                    return NULL;
+                }
+                if (*p == '"' && p[1] == '"')
+                    *w++ = *p++;
+                else if (*p == '"')
+                    break;
+                else
+                    *w++ = *p;
+            }
+            p++;
+            while (*p == ' ')
+                p++;
+            if (*p && *p != ',') {
+                free(v);
+                return NULL;
+            }
+        } else {
+            while (*p && *p != ',')
+                *w++ = *p++;
+            while (w > name && w[-1] == ' ')
+                w--;
+        }
+        if (*p)
+            p++;
+        *w = 0;
+        if (*name)
+            v[(*n)++] = name;
     }
     return v;
 }
@@ -178,6 +213,11 @@ static int run(cli *c)
     char *tl = o.tables ? strdup(o.tables) : NULL, *xl = o.exclude ? strdup(o.exclude) : NULL;
     const char **tv = tl ? split_list(tl, &opts.ntables) : NULL;
     const char **xv = xl ? split_list(xl, &opts.nexclude) : NULL;
+    if ((o.tables && !tv) || (o.exclude && !xv)) {
+        free(tv), free(xv), free(tl), free(xl);
+        return out_usage_error(c, "%s: a quoted name is not closed (write \"a,b\" for a name with a comma)",
+                               o.tables && !tv ? "--tables" : "--exclude");
+    }
     opts.tables = tv;
     opts.exclude = xv;
     prog g = {isatty(2) && !c->quiet && !c->json, 0};
@@ -222,7 +262,8 @@ const command cmd_copy = {
     "  --schema-only          create tables, keys and indexes; copy no rows\n"
     "  --data-only            load into existing tables (e.g. made by strata up),\n"
     "                         matching columns by name; replaces their rows\n"
-    "  --tables A,B           only these tables (the version table comes along)\n"
+    "  --tables A,B           only these tables (the version table comes along);\n"
+    "                         \"a,b\" in double quotes: a name with a comma\n"
     "  --exclude A,B          never these tables\n"
     "  --jobs N, -j N         tables loaded in parallel (default: one per core)\n"
     "  --on-bad-value POLICY  a value that does not fit its column:\n"

@@ -178,6 +178,17 @@ eq "$(pq "INSERT INTO customers (email) VALUES ('z') RETURNING id")" "1" "--sche
 raw copy "sqlite:///$SRC" "$URL" --exclude pairs
 expect_rc 0 "data after --schema-only (foreign keys already there)"
 eq "$(pq "SELECT count(*) FROM customers")" "2" "load after --schema-only replaces rows"
+# a table whose name holds a comma, picked with a quoted name
+sqlite3 "$SRC" 'CREATE TABLE "a,b" (id INTEGER PRIMARY KEY, v TEXT); INSERT INTO "a,b" VALUES (1, '"'"'x'"'"');'
+new_db
+raw copy "sqlite:///$SRC" "$URL" --tables ' "a,b" , empty_plain' --json
+expect_rc 0 "--tables with a quoted name holding a comma"
+eq "$(json_get "$OUT" 'sorted(t["table"] for t in j["tables"])')" "['a,b', 'empty_plain']" "quoted name in --tables"
+eq "$(pq 'SELECT v FROM "a,b"')" "x" "the table with a comma in its name was copied"
+raw copy "sqlite:///$SRC" "$URL" --exclude '"a,b'
+expect_rc 2 "--exclude with a quote not closed"
+contains "$ERR" "--exclude: a quoted name is not closed" "unclosed quote message"
+sqlite3 "$SRC" 'DROP TABLE "a,b"'
 
 # ---------------------------------------------------- values that do not fit
 SRC=$WORK/bad.db
