@@ -123,13 +123,20 @@ strata_code url_parse(const char *url, db_url *out, strata_error *err)
 }
 
 /* Replaces every occurrence of secret (n bytes) in msg by ****; when the
-   message has no room to grow, it is cut at the secret. */
+   message has no room to grow, it is cut at the secret. A short secret
+   (under 8 bytes) is replaced only where it stands as a word of its own --
+   between characters that are not letters or digits, as in a URL's
+   ":pw@" -- so that a password like "a" does not garble "database". */
 static void scrub_one(char *msg, size_t cap, const char *secret, size_t n)
 {
     char *from = msg, *hit;
     if (!n)
         return;
     while ((hit = memmem(from, strlen(from), secret, n)) != NULL) {
+        if (n < 8 && ((hit > msg && isalnum((unsigned char)hit[-1])) || isalnum((unsigned char)hit[n]))) {
+            from = hit + 1;
+            continue;
+        }
         size_t off = (size_t)(hit - msg), tail = strlen(hit + n) + 1;
         if (off + 4 + tail > cap) {
             size_t room = cap - off - 1;

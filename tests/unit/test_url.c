@@ -176,6 +176,17 @@ static void scrub(void)
     char small[16] = "xxxxxxxxxxxx ab";
     url_scrub(small, sizeof(small), "postgres://u:ab@h/db");
     CHECK_STR(small, "xxxxxxxxxxxx **");
+    /* a short password is masked where it stands alone, not inside words */
+    strcpy(m, "database \"a\" failed for postgresql://u:a@h/data: a");
+    url_scrub(m, sizeof(m), "postgresql://u:a@h/data");
+    CHECK_STR(m, "database \"****\" failed for postgresql://u:****@h/data: ****");
+    strcpy(m, "password abc123 rejected; xabc123 and abc123x kept");
+    url_scrub(m, sizeof(m), "postgresql://u:abc123@h/db");
+    CHECK_STR(m, "password **** rejected; xabc123 and abc123x kept");
+    /* a long one everywhere */
+    strcpy(m, "xlongsecret1y");
+    url_scrub(m, sizeof(m), "postgresql://u:longsecret1@h/db");
+    CHECK_STR(m, "x****y");
     /* nothing to scrub */
     strcpy(m, "u:secret plain");
     url_scrub(m, sizeof(m), "postgresql://u@h/db");
