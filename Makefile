@@ -1,6 +1,6 @@
 # strata -- build, test, bench.
 #   make          build/strata, build/libstrata.a, build/libstrata.so, build/strata.pc,
-#                 build/app_startup
+#                 build/app_startup, build/app_embedded
 #   make demo     apply the sample migrations to a SQLite file and show status
 #   make test     unit tests, sanitizer build, end-to-end tests on SQLite and on a
 #                 throwaway PostgreSQL 15 (pg_virtualenv)
@@ -30,7 +30,7 @@ CLI_OBJ := $(CLI_SRC:src/%.c=$(B)/obj/%.o)
 UNIT_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(UNIT_SRC))
 HDRS := include/strata.h $(wildcard src/lib/*.h) $(wildcard src/cli/*.h)
 
-all: $(B)/strata $(B)/libstrata.a $(B)/libstrata.so $(B)/strata.pc $(B)/app_startup
+all: $(B)/strata $(B)/libstrata.a $(B)/libstrata.so $(B)/strata.pc $(B)/app_startup $(B)/app_embedded
 
 $(B)/obj/%.o: src/%.c $(HDRS)
 	@mkdir -p $(dir $@)
@@ -57,6 +57,13 @@ $(B)/strata: $(CLI_OBJ) $(B)/libstrata.a
 $(B)/app_startup: examples/app_startup.c include/strata.h $(B)/libstrata.a
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ examples/app_startup.c $(B)/libstrata.a $(PKG_LIBS)
 
+# migrations compiled into a program: strata embed writes them as a C array
+$(B)/pos_migrations.c: $(B)/strata $(wildcard examples/pos/migrations/*.sql)
+	$(B)/strata -q --dir examples/pos/migrations embed --name pos_migrations -o $@
+
+$(B)/app_embedded: examples/app_embedded.c $(B)/pos_migrations.c include/strata.h $(B)/libstrata.a
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ examples/app_embedded.c $(B)/pos_migrations.c $(B)/libstrata.a $(PKG_LIBS)
+
 $(B)/test_unit: $(UNIT_OBJ) $(B)/libstrata.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(UNIT_OBJ) $(LIB_OBJ) $(PKG_LIBS)
 
@@ -68,7 +75,8 @@ $(B)/strata.pc: Makefile
 # The sanitizer build: same sources, separate directory.
 asan:
 	$(MAKE) B=build-asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
-	  LDFLAGS="-fsanitize=address,undefined" build-asan/strata build-asan/test_unit build-asan/app_startup
+	  LDFLAGS="-fsanitize=address,undefined" build-asan/strata build-asan/test_unit build-asan/app_startup \
+	  build-asan/app_embedded
 
 # Fuzzing (clang, libFuzzer): each target runs FUZZ_SECONDS; new inputs go to
 # build-fuzz/corpus/<target>, crashes to build-fuzz/crash-<target>-*. Copy a

@@ -162,6 +162,24 @@ typedef struct strata_problem {
  */
 STRATA_API strata_code strata_migset_load(const char *dir, strata_migset **out,
                                           strata_error *err);
+
+/* One migration compiled into the program (`strata embed` writes an array of
+   them): the file name and the file's bytes, borrowed for the call. */
+typedef struct strata_migration_src {
+    const char *filename; /* "0012_seed_admin_user.sql"; a directory part is ignored */
+    const char *text;     /* the file's bytes */
+    size_t len;           /* their number; 0: text is NUL-terminated */
+} strata_migration_src;
+
+/*
+ * The set of the n migrations of v, as strata_migset_load would read them
+ * from files of those names and contents: same parsing, same problems, same
+ * checksums (a database migrated from files is up to date with the compiled
+ * set, and the reverse). The set copies what it needs; v may go away. Paths
+ * in messages are the file names; the set's directory reads "(compiled in)".
+ */
+STRATA_API strata_code strata_migset_from_array(const strata_migration_src *v, size_t n,
+                                                strata_migset **out, strata_error *err);
 STRATA_API void strata_migset_free(strata_migset *set);
 STRATA_API size_t strata_migset_count(const strata_migset *set);
 /* The i-th migration in version order; NULL when out of range. */
@@ -427,6 +445,10 @@ STRATA_API void strata_test_case_release(strata_test_case *tc);
  */
 STRATA_API strata_code strata_startup(const char *url, const char *dir, const char *table,
                                       strata_error *err);
+/* strata_startup with migrations already loaded (for example compiled in,
+   strata_migset_from_array); set stays the caller's. */
+STRATA_API strata_code strata_startup_set(const char *url, const strata_migset *set, const char *table,
+                                          strata_error *err);
 
 /* ---------------------------------------------------------------- schema */
 

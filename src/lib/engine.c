@@ -1047,20 +1047,34 @@ strata_code strata_validate(strata *db, const strata_migset *set, strata_problem
 
 /* ---------------------------------------------------------------- startup */
 
-strata_code strata_startup(const char *url, const char *dir, const char *table, strata_error *err)
+static int skip_migrations(void)
 {
     const char *skip = getenv("STRATA_SKIP_MIGRATIONS");
-    if (skip && (!strcmp(skip, "1") || !strcasecmp(skip, "true")))
+    return skip && (!strcmp(skip, "1") || !strcasecmp(skip, "true"));
+}
+
+strata_code strata_startup_set(const char *url, const strata_migset *set, const char *table,
+                               strata_error *err)
+{
+    if (skip_migrations())
         return STRATA_OK;
     strata_config cfg = {table, -1, 0, NULL, NULL};
     strata *db = NULL;
-    strata_migset *set = NULL;
-    strata_code rc = strata_migset_load(dir, &set, err);
-    if (!rc)
-        rc = strata_open(url, &cfg, &db, err);
+    strata_code rc = strata_open(url, &cfg, &db, err);
     if (!rc)
         rc = strata_up(db, set, NULL, NULL, err);
     strata_close(db);
+    return rc;
+}
+
+strata_code strata_startup(const char *url, const char *dir, const char *table, strata_error *err)
+{
+    if (skip_migrations())
+        return STRATA_OK;
+    strata_migset *set = NULL;
+    strata_code rc = strata_migset_load(dir, &set, err);
+    if (!rc)
+        rc = strata_startup_set(url, set, table, err);
     strata_migset_free(set);
     return rc;
 }

@@ -395,16 +395,9 @@ static int problem_cmp(const void *a, const void *b)
 }
 
 /* Reads, checksums and parses one file (name = path + skip). */
-static void load_one(strata_migset *set, int dirfd, size_t skip, migration *m)
+/* Parses the text of m (len bytes, taken over and freed). */
+static void load_text(strata_migset *set, migration *m, char *text, size_t len)
 {
-    char *text;
-    size_t len;
-    if (read_file(dirfd, m->path + skip, &text, &len) < 0) {
-        migset_add_problem(set, STRATA_IO_ERROR, m->version, m->path, 0, "cannot read '%s': %s",
-                           m->path, strerror(errno));
-        m->broken = 1;
-        return;
-    }
     len = fold_crlf(text, len);
     char sum[65];
     checksum_text(text, len, sum);
@@ -417,6 +410,19 @@ static void load_one(strata_migset *set, int dirfd, size_t skip, migration *m)
         m->broken = 1;
     }
     free(text);
+}
+
+static void load_one(strata_migset *set, int dirfd, size_t skip, migration *m)
+{
+    char *text;
+    size_t len;
+    if (read_file(dirfd, m->path + skip, &text, &len) < 0) {
+        migset_add_problem(set, STRATA_IO_ERROR, m->version, m->path, 0, "cannot read '%s': %s",
+                           m->path, strerror(errno));
+        m->broken = 1;
+        return;
+    }
+    load_text(set, m, text, len);
 }
 
 struct load_job {
@@ -467,6 +473,68 @@ static void load_files(strata_migset *set, int dirfd, size_t skip)
     }
 }
 
+/* 1 when fn looks like a migration file name (digits first, .sql). */
+static int migration_name(const char *fn)
+{
+    size_t fl = strlen(fn);
+    return isdigit((unsigned char)fn[0]) && fl >= 5 && strcmp(fn + fl - 4, ".sql") == 0;
+}
+
+/*
+ * Adds the migration of file name fn (shown as path) to set, text not read
+ * yet. 1 added, 0 not a valid name (recorded as a problem), -1 out of memory.
+ */
+static int add_entry(strata_migset *set, size_t *cap, const char *fn, const char *path)
+{
+    size_t fl = strlen(fn), vl = 0;
+    while (isdigit((unsigned char)fn[vl]))
+        vl++;
+    if (fn[vl] != '_' && fn[vl] != '.') {
+        migset_add_problem(set, STRATA_PARSE_ERROR, "", path, 0,
+                           "bad migration file name '%s' (expected <version>_<name>.sql)", fn);
+        return 0;
+    }
+    if (set->count == *cap) {
+        size_t nc = *cap ? *cap * 2 : 64;
+        migration *nm = realloc(set->migs, nc * sizeof(*nm));
+        if (!nm)
+            return -1;
+        set->migs = nm;
+        *cap = nc;
+    }
+    migration *m = &set->migs[set->count];
+    memset(m, 0, sizeof(*m));
+    m->path = xstrdup(path);
+    m->id = xstrndup(fn, fl - 4);
+    m->version = xstrndup(fn, vl);
+    m->name = xstrdup(fn[vl] == '_' && m->id ? m->id + vl + 1 : "");
+    set->count++;
+    return m->path && m->id && m->version && m->name ? 1 : -1;
+}
+
+/* Sorts the loaded set, fills the public views, finds duplicate versions. */
+static void finish_set(strata_migset *set)
+{
+    if (set->count)
+        qsort(set->migs, set->count, sizeof(migration), mig_cmp);
+    for (size_t i = 0; i < set->count; i++) {
+        migration *m = &set->migs[i];
+        m->pub.id = m->id;
+        m->pub.version = m->version;
+        m->pub.name = m->name;
+        m->pub.path = m->path;
+        m->pub.checksum = m->checksum ? m->checksum : "";
+        if (i && version_cmp(set->migs[i - 1].version, m->version) == 0) {
+            migset_add_problem(set, STRATA_DUPLICATE_VERSION, m->version, m->path, 0,
+                               "'%s' and '%s' have the same version %s", set->migs[i - 1].path,
+                               m->path, m->version);
+            m->broken = set->migs[i - 1].broken = 1;
+        }
+    }
+    if (set->nproblems > 1)
+        qsort(set->problems, set->nproblems, sizeof(strata_problem), problem_cmp);
+}
+
 strata_code strata_migset_load(const char *dir, strata_migset **out, strata_error *err)
 {
     *out = NULL;
@@ -491,37 +559,11 @@ strata_code strata_migset_load(const char *dir, strata_migset **out, strata_erro
     struct dirent *de;
     strata_code rc = STRATA_OK;
     while ((de = readdir(d)) != NULL) {
-        const char *fn = de->d_name;
-        size_t fl = strlen(fn);
-        if (!isdigit((unsigned char)fn[0]) || fl < 5 || strcmp(fn + fl - 4, ".sql") != 0)
+        if (!migration_name(de->d_name))
             continue;
-        size_t vl = 0;
-        while (isdigit((unsigned char)fn[vl]))
-            vl++;
         char path[4096];
-        snprintf(path, sizeof(path), "%s/%s", dir, fn);
-        if (fn[vl] != '_' && fn[vl] != '.') {
-            migset_add_problem(set, STRATA_PARSE_ERROR, "", path, 0,
-                               "bad migration file name '%s' (expected <version>_<name>.sql)", fn);
-            continue;
-        }
-        if (set->count == cap) {
-            cap = cap ? cap * 2 : 64;
-            migration *nm = realloc(set->migs, cap * sizeof(*nm));
-            if (!nm) {
-                rc = STRATA_NOMEM;
-                break;
-            }
-            set->migs = nm;
-        }
-        migration *m = &set->migs[set->count];
-        memset(m, 0, sizeof(*m));
-        m->path = xstrdup(path);
-        m->id = xstrndup(fn, fl - 4);
-        m->version = xstrndup(fn, vl);
-        m->name = xstrdup(fn[vl] == '_' ? m->id + vl + 1 : "");
-        set->count++;
-        if (!m->path || !m->id || !m->version || !m->name) {
+        snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+        if (add_entry(set, &cap, de->d_name, path) < 0) {
             rc = STRATA_NOMEM;
             break;
         }
@@ -533,24 +575,45 @@ strata_code strata_migset_load(const char *dir, strata_migset **out, strata_erro
         strata_migset_free(set);
         return err_set(err, rc, "out of memory");
     }
-    if (set->count)
-        qsort(set->migs, set->count, sizeof(migration), mig_cmp);
-    for (size_t i = 0; i < set->count; i++) {
-        migration *m = &set->migs[i];
-        m->pub.id = m->id;
-        m->pub.version = m->version;
-        m->pub.name = m->name;
-        m->pub.path = m->path;
-        m->pub.checksum = m->checksum ? m->checksum : "";
-        if (i && version_cmp(set->migs[i - 1].version, m->version) == 0) {
-            migset_add_problem(set, STRATA_DUPLICATE_VERSION, m->version, m->path, 0,
-                               "'%s' and '%s' have the same version %s", set->migs[i - 1].path,
-                               m->path, m->version);
-            m->broken = set->migs[i - 1].broken = 1;
+    finish_set(set);
+    *out = set;
+    return STRATA_OK;
+}
+
+strata_code strata_migset_from_array(const strata_migration_src *v, size_t n, strata_migset **out,
+                                     strata_error *err)
+{
+    *out = NULL;
+    strata_migset *set = calloc(1, sizeof(*set));
+    size_t cap = 0;
+    if (!set || !(set->dir = xstrdup("(compiled in)"))) {
+        free(set);
+        return err_set(err, STRATA_NOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < n; i++) {
+        const char *path = v[i].filename ? v[i].filename : "";
+        const char *slash = strrchr(path, '/');
+        const char *fn = slash ? slash + 1 : path;
+        if (!migration_name(fn)) {
+            migset_add_problem(set, STRATA_PARSE_ERROR, "", path, 0,
+                               "bad migration file name '%s' (expected <version>_<name>.sql)", path);
+            continue;
+        }
+        int added = add_entry(set, &cap, fn, path);
+        char *text = NULL;
+        size_t len = v[i].text ? (v[i].len ? v[i].len : strlen(v[i].text)) : 0;
+        if (added > 0 && (text = malloc(len + 1)) != NULL) {
+            if (len)
+                memcpy(text, v[i].text, len);
+            text[len] = 0;
+            load_text(set, &set->migs[set->count - 1], text, len);
+        }
+        if (added < 0 || (added > 0 && !text)) {
+            strata_migset_free(set);
+            return err_set(err, STRATA_NOMEM, "out of memory");
         }
     }
-    if (set->nproblems > 1)
-        qsort(set->problems, set->nproblems, sizeof(strata_problem), problem_cmp);
+    finish_set(set);
     *out = set;
     return STRATA_OK;
 }

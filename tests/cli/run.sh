@@ -6,6 +6,7 @@ shift
 export ENGINE
 export STRATA=${STRATA:-$(cd "$(dirname "$0")/../.." && pwd)/build/strata}
 export APP=${APP:-$(dirname "$STRATA")/app_startup}
+export APP_EMBEDDED=${APP_EMBEDDED:-$(dirname "$STRATA")/app_embedded}
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:exitcode=99}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1:exitcode=98}
 dir=$(cd "$(dirname "$0")" && pwd)

@@ -250,9 +250,56 @@ static void problems(void)
     strata_migset_free(NULL);
 }
 
+/* Migrations compiled into the program: the same set as from files. */
+static void from_array(void)
+{
+    strata_error e;
+    const strata_migration_src v[] = {
+        {"migrations/0002_b.sql", CRLF_TEXT, 0},
+        {"0001_a.sql", LF_TEXT, strlen(LF_TEXT)},
+        {"README.md", "not a migration", 0},
+        {"0003_nul.sql", "-- strata:up\0x", 14},
+        {"0004_bad.sql", "CREATE TABLE no_marker (id int);\n", 0},
+    };
+    strata_migset *set = NULL;
+    CHECK_INT(strata_migset_from_array(v, 5, &set, &e), STRATA_OK);
+    if (!set)
+        return;
+    CHECK_INT(strata_migset_count(set), 4);
+    const strata_migration *a = strata_migset_get(set, 0), *b = strata_migset_get(set, 1);
+    CHECK(a && b);
+    if (a && b) {
+        CHECK_STR(a->id, "0001_a");
+        CHECK_STR(a->checksum, LF_SHA256);
+        CHECK_STR(b->id, "0002_b");
+        CHECK_STR(b->checksum, LF_SHA256); /* CRLF folded, as from a file */
+        CHECK_STR(b->path, "migrations/0002_b.sql");
+    }
+    const section *s = mig_section(&set->migs[1], SEC_DOWN, DIALECT_POSTGRES);
+    CHECK(s && !strcmp(s->sql, "DROP TABLE t;\n"));
+    /* a name that is not a migration, a NUL byte, a missing marker */
+    CHECK_INT(strata_migset_problem_count(set), 3);
+    CHECK_INT(strata_migset_check(set, &e), STRATA_PARSE_ERROR);
+    int name = 0, nul = 0, marker = 0;
+    for (size_t i = 0; i < strata_migset_problem_count(set); i++) {
+        const strata_problem *p = strata_migset_problem(set, i);
+        name |= strstr(p->detail, "bad migration file name 'README.md'") != NULL;
+        nul |= strstr(p->detail, "NUL byte") != NULL;
+        marker |= !strcmp(p->file, "0004_bad.sql");
+    }
+    CHECK(name && nul && marker);
+    strata_migset_free(set);
+    /* empty */
+    CHECK_INT(strata_migset_from_array(NULL, 0, &set, &e), STRATA_OK);
+    CHECK_INT(strata_migset_count(set), 0);
+    CHECK_INT(strata_migset_check(set, &e), STRATA_OK);
+    strata_migset_free(set);
+}
+
 void test_migset(void)
 {
     ordering();
     checksums();
     problems();
+    from_array();
 }
