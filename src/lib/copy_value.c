@@ -51,20 +51,20 @@ static int bad(cconv *c, const char *fmt, ...)
 
 /* ------------------------------------------------------------ helpers */
 
-static void put16(buf *b, int v)
+static inline void put16(buf *b, int v)
 {
     unsigned char x[2] = {(unsigned char)((unsigned)v >> 8), (unsigned char)v};
     cbuf_add(b, (char *)x, 2);
 }
 
-static void put32(buf *b, uint32_t v)
+static inline void put32(buf *b, uint32_t v)
 {
     unsigned char x[4] = {(unsigned char)(v >> 24), (unsigned char)(v >> 16), (unsigned char)(v >> 8),
                           (unsigned char)v};
     cbuf_add(b, (char *)x, 4);
 }
 
-static void put64(buf *b, uint64_t v)
+static inline void put64(buf *b, uint64_t v)
 {
     put32(b, (uint32_t)(v >> 32));
     put32(b, (uint32_t)v);
@@ -1238,11 +1238,91 @@ static int conv_float(cconv *c, const ctype *t, sqlite3_value *v, int flags)
     return CV_OK;
 }
 
+/*
+ * numeric(p,s), s <= 8, from the exact fixed-point value (neg ? -1 : 1) *
+ * u / 10^s: the binary payload and the canonical text straight from the
+ * integer, without the digit array of the general path (most numbers of a
+ * money column take this way). Base-10000 groups are aligned on the point;
+ * zero groups at either end are fine, the server strips them.
+ */
+static int numeric_fixed(cconv *c, const ctype *t, int neg, uint64_t u, int flags)
+{
+    static const uint64_t p10[] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000};
+    int sc = t->scale;
+    char dg[24];
+    int n = 0;
+    uint64_t w = u;
+    do {
+        dg[n++] = (char)('0' + (int)(w % 10));
+        w /= 10;
+    } while (w);
+    /* dg holds the digits least significant first */
+    int intd = u ? (n > sc ? n - sc : 0) : 0;
+    if (intd > t->prec - sc)
+        return bad(c, "more than %d digit%s before the decimal point", t->prec - sc,
+                   t->prec - sc == 1 ? "" : "s");
+    if (!u)
+        neg = 0;
+    /* canonical text: [-]int.frac with exactly sc digits after the point */
+    char txt[48];
+    int k = 0;
+    if (neg)
+        txt[k++] = '-';
+    if (n > sc)
+        for (int i = n - 1; i >= sc; i--)
+            txt[k++] = dg[i];
+    else
+        txt[k++] = '0';
+    if (sc) {
+        txt[k++] = '.';
+        for (int i = sc - 1; i >= 0; i--)
+            txt[k++] = i < n ? dg[i] : '0';
+    }
+    cbuf_add(&c->canon, txt, (size_t)k);
+    if (flags & CV_WANT_TEXT)
+        cbuf_add(&c->text, txt, (size_t)k);
+    /* binary */
+    uint64_t ip = u / p10[sc], fp = u % p10[sc];
+    int nfrac = (sc + 3) / 4;
+    uint64_t fps = fp * p10[4 * nfrac - sc];
+    int g[8], ni = 0;
+    for (uint64_t q = ip; q; q /= 10000)
+        g[ni++] = (int)(q % 10000);
+    if (!u) {
+        put16(&c->bin, 0);
+        put16(&c->bin, 0);
+        put16(&c->bin, 0);
+        put16(&c->bin, sc);
+        return CV_OK;
+    }
+    put16(&c->bin, ni + nfrac);
+    put16(&c->bin, ni - 1);
+    put16(&c->bin, neg ? 0x4000 : 0);
+    put16(&c->bin, sc);
+    for (int i = ni - 1; i >= 0; i--)
+        put16(&c->bin, g[i]);
+    if (nfrac == 2) {
+        put16(&c->bin, (int)(fps / 10000));
+        put16(&c->bin, (int)(fps % 10000));
+    } else if (nfrac == 1) {
+        put16(&c->bin, (int)fps);
+    }
+    return CV_OK;
+}
+
 static int conv_numeric(cconv *c, const ctype *t, sqlite3_value *v, int flags)
 {
     int st = sqlite3_value_type(v);
     dec x;
     char tmp[32];
+    int fixed = t->prec > 0 && t->scale >= 0 && t->scale <= 8;
+    static const uint64_t p10u[] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000};
+    if (st == SQLITE_INTEGER && fixed) {
+        int64_t i = sqlite3_value_int64(v);
+        uint64_t u = i < 0 ? (uint64_t)0 - (uint64_t)i : (uint64_t)i;
+        if (u <= (UINT64_C(1) << 62) / p10u[t->scale])
+            return numeric_fixed(c, t, i < 0, u * p10u[t->scale], flags);
+    }
     if (st == SQLITE_INTEGER) {
         size_t l = i64_text(sqlite3_value_int64(v), tmp);
         dec_parse(tmp, l, &x);
@@ -1256,35 +1336,13 @@ static int conv_numeric(cconv *c, const ctype *t, sqlite3_value *v, int flags)
            comparison is exact; only below 2^53 / 10^s, where that decimal
            is unique */
         static const double p10[] = {1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8};
-        int sc = t->prec > 0 && t->scale <= 8 ? t->scale : -1;
+        int sc = fixed ? t->scale : -1;
         double kd = sc >= 0 ? nearbyint(d * p10[sc]) : 0;
-        if (sc >= 0 && fabs(kd) < 9007199254740992.0 / p10[sc] && kd / p10[sc] == d) {
-            int64_t k = (int64_t)kd;
-            size_t l = i64_text(k < 0 ? -k : k, tmp + 1);
-            char *p = tmp + 1;
-            /* digits with the point sc places from the right */
-            x.neg = k < 0;
-            x.nd = 0;
-            x.point = (int)l - sc;
-            int started = 0;
-            for (size_t i = 0; i < l; i++) {
-                if (p[i] == '0' && !started) {
-                    x.point--;
-                    continue;
-                }
-                started = 1;
-                x.d[x.nd++] = p[i];
-            }
-            while (x.nd && x.d[x.nd - 1] == '0')
-                x.nd--;
-            if (!x.nd)
-                x.neg = x.point = 0;
-            x.dscale = sc;
-        } else {
-            fmt_double(d, tmp);
-            if (dec_parse(tmp, strlen(tmp), &x))
-                return bad(c, "number out of range for numeric");
-        }
+        if (sc >= 0 && fabs(kd) < 9007199254740992.0 / p10[sc] && kd / p10[sc] == d)
+            return numeric_fixed(c, t, kd < 0, (uint64_t)fabs(kd), flags);
+        fmt_double(d, tmp);
+        if (dec_parse(tmp, strlen(tmp), &x))
+            return bad(c, "number out of range for numeric");
     } else if (st == SQLITE_TEXT) {
         if (dec_parse((const char *)sqlite3_value_text(v), (size_t)sqlite3_value_bytes(v), &x))
             return bad(c, "text that is not a decimal number");

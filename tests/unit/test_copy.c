@@ -47,6 +47,29 @@ static int64_t hashof(const ctype *t, const char *expr, uint64_t seed)
     return h;
 }
 
+/* The binary COPY payload of expr converted to t, in hex. */
+static const char *binhex(const ctype *t, const char *expr)
+{
+    static char out[256];
+    char sql[600];
+    sqlite3_stmt *st = NULL;
+    cconv c;
+    cconv_init(&c);
+    snprintf(sql, sizeof(sql), "SELECT %s", expr);
+    int isnull = 0;
+    snprintf(out, sizeof(out), "(bad)");
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW &&
+        conv_value(&c, t, sqlite3_column_value(st, 0), 0, &isnull) == CV_OK && !isnull) {
+        size_t k = 0;
+        for (size_t i = 0; i < c.bin.len && k + 3 < sizeof(out); i++)
+            k += (size_t)snprintf(out + k, sizeof(out) - k, "%s%02x", i && i % 2 == 0 ? " " : "",
+                                  (unsigned char)c.bin.data[i]);
+    }
+    sqlite3_finalize(st);
+    cconv_release(&c);
+    return out;
+}
+
 static const char *ok(const ctype *t, const char *expr)
 {
     const char *c;
@@ -113,6 +136,20 @@ void test_copy(void)
               "123456789012345678901234567890.000000000000000000001");
     CHECK_STR(ok(&n, "0.1"), "0.1");
     CHECK(bad(&n, "'abc'"));
+    /* numeric(p,s) straight from integers and exact reals: ndigits, weight,
+       sign, dscale, then base-10000 groups aligned on the point */
+    ctype n105 = {K_NUMERIC, -1, 10, 5};
+    CHECK_STR(binhex(&n122, "12.5"), "0002 0000 0000 0002 000c 1388");
+    CHECK_STR(binhex(&n122, "-0.05"), "0001 ffff 4000 0002 01f4");
+    CHECK_STR(binhex(&n122, "1234567890"), "0004 0002 0000 0002 000c 0d80 1ed2 0000");
+    CHECK_STR(binhex(&n122, "0"), "0000 0000 0000 0002");
+    CHECK_STR(binhex(&n122, "-0.0"), "0000 0000 0000 0002");
+    CHECK_STR(binhex(&n105, "0.00001"), "0002 ffff 0000 0005 0000 03e8");
+    CHECK_STR(ok(&n105, "0.00001"), "0.00001");
+    CHECK_STR(ok(&n105, "-12345"), "-12345.00000");
+    CHECK_STR(ok(&n105, "-0.5"), "-0.50000");
+    CHECK(bad(&n122, "12345678901"));
+    CHECK(bad(&n105, "123456"));
     /* text */
     CHECK_STR(ok(&tx, "'a\tb'"), "a\tb");
     CHECK_STR(ok(&tx, "12"), "12");
