@@ -8,22 +8,31 @@
 
 static sqlite3 *db;
 
-/* Converts the SQLite expression expr (e.g. "'12.5'", "x'00ff'") to type t;
-   returns the CV_ code; *canon (static) the canonical text or the reason. */
+/* Converts the value of the SQLite expression expr (e.g. "'12.5'",
+   "x'00ff'") to type t into c (initialized by the caller) with flags;
+   returns the CV_ code, -1 when expr does not evaluate. */
+static int convert(const ctype *t, const char *expr, int flags, cconv *c, int *isnull)
+{
+    char sql[600];
+    sqlite3_stmt *st = NULL;
+    snprintf(sql, sizeof(sql), "SELECT %s", expr);
+    int rc = -1;
+    *isnull = 0;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+        rc = conv_value(c, t, sqlite3_column_value(st, 0), flags, isnull);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* The CV_ code of expr converted to t; *canon (static) the canonical text
+   or the reason. */
 static int conv(const ctype *t, const char *expr, const char **canon)
 {
     static char out[512];
-    char sql[600];
-    sqlite3_stmt *st = NULL;
     cconv c;
     cconv_init(&c);
-    snprintf(sql, sizeof(sql), "SELECT %s", expr);
-    int rc = -1, isnull = 0;
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
-        rc = conv_value(&c, t, sqlite3_column_value(st, 0), CV_WANT_TEXT | CV_WANT_CANON, &isnull);
-        snprintf(out, sizeof(out), "%s", rc ? c.why : isnull ? "NULL" : c.canon.data ? c.canon.data : "");
-    }
-    sqlite3_finalize(st);
+    int isnull, rc = convert(t, expr, CV_WANT_TEXT | CV_WANT_CANON, &c, &isnull);
+    snprintf(out, sizeof(out), "%s", rc < 0 ? "" : rc ? c.why : isnull ? "NULL" : c.canon.data ? c.canon.data : "");
     cconv_release(&c);
     *canon = out;
     return rc;
@@ -32,17 +41,10 @@ static int conv(const ctype *t, const char *expr, const char **canon)
 /* The checksum hash (conv_hash) of expr converted to t, with seed. */
 static int64_t hashof(const ctype *t, const char *expr, uint64_t seed)
 {
-    char sql[600];
-    sqlite3_stmt *st = NULL;
     cconv c;
     cconv_init(&c);
-    snprintf(sql, sizeof(sql), "SELECT %s", expr);
-    int64_t h = 0;
-    int isnull = 0;
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW &&
-        conv_value(&c, t, sqlite3_column_value(st, 0), 0, &isnull) == CV_OK && !isnull)
-        h = (int64_t)conv_hash(&c, seed);
-    sqlite3_finalize(st);
+    int isnull;
+    int64_t h = convert(t, expr, 0, &c, &isnull) == CV_OK && !isnull ? (int64_t)conv_hash(&c, seed) : 0;
     cconv_release(&c);
     return h;
 }
@@ -51,21 +53,16 @@ static int64_t hashof(const ctype *t, const char *expr, uint64_t seed)
 static const char *binhex(const ctype *t, const char *expr)
 {
     static char out[256];
-    char sql[600];
-    sqlite3_stmt *st = NULL;
     cconv c;
     cconv_init(&c);
-    snprintf(sql, sizeof(sql), "SELECT %s", expr);
-    int isnull = 0;
+    int isnull;
     snprintf(out, sizeof(out), "(bad)");
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW &&
-        conv_value(&c, t, sqlite3_column_value(st, 0), 0, &isnull) == CV_OK && !isnull) {
+    if (convert(t, expr, 0, &c, &isnull) == CV_OK && !isnull) {
         size_t k = 0;
         for (size_t i = 0; i < c.bin.len && k + 3 < sizeof(out); i++)
             k += (size_t)snprintf(out + k, sizeof(out) - k, "%s%02x", i && i % 2 == 0 ? " " : "",
                                   (unsigned char)c.bin.data[i]);
     }
-    sqlite3_finalize(st);
     cconv_release(&c);
     return out;
 }
