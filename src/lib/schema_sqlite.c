@@ -178,8 +178,65 @@ static void lines_flush(lines *l, buf *out)
 
 /* ---------------------------------------------------------------- tables */
 
-/* CHECK constraints, table flags and AUTOINCREMENT, from the stored SQL. */
-static void table_sql_facts(const char *sql, lines *checks, buf *flags, int *autoinc)
+/* 1 when t starts a table constraint rather than a column definition. */
+static int table_constraint(const sql_tok *t)
+{
+    static const char *const w[] = {"constraint", "primary", "unique", "check", "foreign"};
+    for (size_t i = 0; i < sizeof(w) / sizeof(w[0]); i++)
+        if (tok_is(t, w[i]))
+            return 1;
+    return 0;
+}
+
+/*
+ * For each column definition between t[open] and t[close] (its parentheses),
+ * in order, a line in gens: "=EXPR" (normalized) for a generated column
+ * (`[GENERATED ALWAYS] AS (EXPR)`), "-" for any other. pragma table_xinfo
+ * says which columns are generated but not what they compute.
+ */
+static void generated_exprs(const sql_tok *t, size_t open, size_t close, lines *gens)
+{
+    buf b;
+    buf_init(&b);
+    size_t start = open + 1;
+    int depth = 0;
+    for (size_t i = open + 1; i <= close; i++) {
+        if (i < close && tok_punct(&t[i], '(')) {
+            depth++;
+            continue;
+        }
+        if (i < close && tok_punct(&t[i], ')')) {
+            depth--;
+            continue;
+        }
+        if (i < close && !(depth == 0 && tok_punct(&t[i], ',')))
+            continue;
+        if (start < i && !table_constraint(&t[start])) {
+            buf_adds(&b, "-");
+            int d = 0;
+            for (size_t j = start + 1; j + 1 < i; j++) {
+                if (tok_punct(&t[j], '('))
+                    d++;
+                else if (tok_punct(&t[j], ')'))
+                    d--;
+                else if (d == 0 && tok_is(&t[j], "as") && tok_punct(&t[j + 1], '(')) {
+                    size_t e = tok_match_paren(t, i, j + 1);
+                    b.len = 0;
+                    buf_adds(&b, "=");
+                    sql_norm(&t[j + 2], (e < i ? e : i) - (j + 2), &b);
+                    break;
+                }
+            }
+            lines_add(gens, &b);
+        }
+        start = i + 1;
+    }
+    buf_release(&b);
+}
+
+/* CHECK constraints, table flags, AUTOINCREMENT and generated columns'
+   expressions, from the stored SQL. */
+static void table_sql_facts(const char *sql, lines *checks, buf *flags, int *autoinc, lines *gens)
 {
     sql_tok *t = NULL;
     size_t n = sql_tokenize(sql, &t);
@@ -194,6 +251,7 @@ static void table_sql_facts(const char *sql, lines *checks, buf *flags, int *aut
     size_t open = after_name(t, n, k);
     if (open < n && tok_punct(&t[open], '(')) {
         size_t close = tok_match_paren(t, n, open);
+        generated_exprs(t, open, close < n ? close : n, gens);
         int depth = 0;
         for (size_t i = open + 1; i < close; i++) {
             if (tok_punct(&t[i], '('))
@@ -227,7 +285,8 @@ static void table_sql_facts(const char *sql, lines *checks, buf *flags, int *aut
     free(t);
 }
 
-static strata_code dump_columns(drv *d, const char *name, int autoinc, buf *out, strata_error *err)
+static strata_code dump_columns(drv *d, const char *name, int autoinc, const lines *gens, buf *out,
+                                strata_error *err)
 {
     rows r;
     strata_code rc = fetch(d,
@@ -257,6 +316,11 @@ static strata_code dump_columns(drv *d, const char *name, int autoinc, buf *out,
             buf_adds(out, " generated virtual");
         else if (hidden && !strcmp(hidden, "3"))
             buf_adds(out, " generated stored");
+        if (hidden && (!strcmp(hidden, "2") || !strcmp(hidden, "3")) && i < gens->n && gens->v[i][0] == '=') {
+            buf_adds(out, " as (");
+            buf_adds(out, gens->v[i] + 1);
+            buf_adds(out, ")");
+        }
         buf_adds(out, "\n");
         if (cell(&r, i, 4) && atoi(cell(&r, i, 4)) > 0)
             npk++;
@@ -449,17 +513,22 @@ strata_code schema_dump_sqlite(drv *d, const char *table, buf *out, strata_error
                 def_line("table", name, sql, out);
                 continue;
             }
-            lines checks = {0};
+            lines checks = {0}, gens = {0};
             buf flags;
             int autoinc;
             buf_init(&flags);
-            table_sql_facts(sql, &checks, &flags, &autoinc);
+            table_sql_facts(sql, &checks, &flags, &autoinc, &gens);
             buf_adds(out, "table ");
             add_name(out, name);
             buf_adds(out, flags.data ? flags.data : "");
             buf_adds(out, "\n");
             buf_release(&flags);
-            rc = dump_columns(d, name, autoinc, out, err);
+            rc = dump_columns(d, name, autoinc, &gens, out, err);
+            for (size_t g = 0; g < gens.n; g++)
+                free(gens.v[g]);
+            free(gens.v);
+            if (gens.oom)
+                out->oom = 1;
             if (!rc)
                 rc = table_constraints(d, name, &checks, err);
             lines_flush(&checks, out);

@@ -99,7 +99,9 @@ CREATE TABLE orders (
     customer_id INTEGER REFERENCES customers (id) ON DELETE CASCADE,
     total NUMERIC(12,2) NOT NULL CHECK (total >= 0),
     created_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP,
-    note TEXT
+    note TEXT,
+    note_len INTEGER GENERATED ALWAYS AS (length(note)) VIRTUAL,
+    total_cents INTEGER AS (CAST(total * 100 AS INTEGER)) STORED
 );
 -- strata:down
 DROP TABLE orders;
@@ -124,7 +126,9 @@ SQL
 create table orders(id integer primary key autoincrement,
   customer_id integer references customers(id) on delete cascade,  -- before customers exists
   total numeric(12, 2) not null check(total>=0),
-  created_at text not null default current_timestamp, note text);
+  created_at text not null default current_timestamp, note text,
+  note_len integer as (LENGTH( note )),
+  total_cents integer generated always as (cast(total*100 as integer)) stored);
 create trigger orders_touch after update on orders
 begin
     update orders set note=note where id=new.id;
@@ -145,6 +149,8 @@ SQL
         "  column id integer"
         "  primary key (id) autoincrement"
         "  column total numeric(12, 2) not null"
+        "  column note_len integer generated virtual as (length(note))"
+        "  column total_cents integer generated stored as (cast(total * 100 as integer))"
         "  foreign key (customer_id) references customers (id) on delete cascade"
         "  index orders_open_idx (customer_id) where note is null"
         "  trigger orders_touch after update on orders begin update orders set note = note where id = new.id; end"
