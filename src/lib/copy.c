@@ -973,8 +973,10 @@ static strata_code match_target(run *r, ctable *t, strata_error *err)
         c->notnull = pq.PQgetvalue(res, i, 4)[0] == 't';
         int generated = pq.PQgetvalue(res, i, 5)[0] == 't';
         c->srcidx = -1;
-        if (generated)
+        if (generated) {
+            c->generated = 1; /* computed by PostgreSQL: never loaded */
             continue;
+        }
         /* exact name, then the names rule, then any case */
         for (int pass = 0; pass < 3 && c->srcidx < 0; pass++) {
             for (int k = 0; k < t->ncols && c->srcidx < 0; k++) {
@@ -998,14 +1000,33 @@ static strata_code match_target(run *r, ctable *t, strata_error *err)
     pq.PQclear(res);
     strata_code rc = STRATA_OK;
     for (int k = 0; used && k < t->ncols; k++) {
-        if (!used[k]) {
+        if (used[k])
+            continue;
+        int target_generated = 0;
+        for (int i = 0; i < n; i++)
+            target_generated |= cols[i].generated && !strcasecmp(cols[i].dst, t->cols[k].src);
+        if (t->cols[k].generated) {
+            /* derived values: PostgreSQL computes its own, or there is nothing to hold them */
+            if (!target_generated)
+                warn(r, "generated column \"%s\" of SQLite table \"%s\" is not copied: target table \"%s\" "
+                        "has no such column (its values are computed from the others)",
+                     t->cols[k].src, t->src, t->dst);
+            continue;
+        }
+        if (target_generated) {
             rc = err_set(err, STRATA_CONFIG_ERROR,
-                         "column \"%s\" of SQLite table \"%s\" has no column in target table \"%s\"",
+                         "column \"%s\" of SQLite table \"%s\" holds data, but in target table \"%s\" it is "
+                         "a generated column, which cannot be loaded",
                          t->cols[k].src, t->src, t->dst);
-            err_hint(err, "bring the target schema up to date (strata up), or leave the table out with "
-                          "--exclude; strata copy never drops a column's data silently");
+            err_hint(err, "make it a plain column in the target, or leave the table out with --exclude");
             break;
         }
+        rc = err_set(err, STRATA_CONFIG_ERROR,
+                     "column \"%s\" of SQLite table \"%s\" has no column in target table \"%s\"",
+                     t->cols[k].src, t->src, t->dst);
+        err_hint(err, "bring the target schema up to date (strata up), or leave the table out with "
+                      "--exclude; strata copy never drops a column's data silently");
+        break;
     }
     free(used);
     t->scols = t->cols;

@@ -379,6 +379,35 @@ st --dir "$D" status --exit-code --json
 expect_rc 0 "status clean after copy"
 eq "$(json_get "$OUT" 'j["current"]')" "0012" "target at the same version"
 
+# ------------------------------------- generated columns, data-only targets
+# a SQLite generated column whose target column is generated too: PostgreSQL
+# computes it; one the target lacks: derived, skipped with a warning; a
+# column holding data that is generated in the target: refused, unchanged
+SRC=$WORK/gen.db
+sqlite3 "$SRC" <<'SQL'
+CREATE TABLE g (id INTEGER PRIMARY KEY, price NUMERIC(8,2), qty INTEGER, name TEXT,
+                total NUMERIC(10,2) GENERATED ALWAYS AS (price * qty) STORED,
+                label TEXT AS (upper(name)));
+INSERT INTO g (id, price, qty, name) VALUES (1, 2.5, 4, 'ab'), (2, 1.25, 2, 'cd');
+CREATE TABLE h (id INTEGER PRIMARY KEY, a INTEGER, b INTEGER);
+INSERT INTO h VALUES (1, 1, 7);
+SQL
+new_db
+pq "CREATE TABLE g (id bigint PRIMARY KEY, price numeric(8,2), qty bigint, name text,
+                    total numeric(10,2) GENERATED ALWAYS AS (price * qty) STORED);
+    CREATE TABLE h (id bigint PRIMARY KEY, a bigint, b bigint GENERATED ALWAYS AS (a * 2) STORED);" >/dev/null
+raw copy "sqlite:///$SRC" "$URL" --data-only --tables g --json
+expect_rc 0 "data-only copy into a table with a generated column"
+eq "$(pq "SELECT string_agg(id || ':' || total, ',' ORDER BY id) FROM g")" "1:10.00,2:2.50" "the target computed its generated column"
+contains "$(json_get "$OUT" 'j["warnings"]')" 'generated column "label" of SQLite table "g" is not copied' \
+    "a generated column the target lacks is named"
+eq "$(json_get "$OUT" '[t["verified"] for t in j["tables"]]')" "[True]" "verified without the generated columns"
+raw copy "sqlite:///$SRC" "$URL" --data-only --tables h
+expect_rc 2 "data for a column that is generated in the target"
+contains "$ERR" 'column "b" of SQLite table "h" holds data, but in target table "h" it is a generated column' \
+    "the refusal names the column"
+eq "$(pq "SELECT count(*) FROM h")" "0" "refused table unchanged"
+
 # -------------------------------------------- verification catches a change
 SRC=$WORK/verify.db
 sqlite3 "$SRC" "CREATE TABLE v (id INTEGER PRIMARY KEY, s TEXT); INSERT INTO v VALUES (1, 'a'), (2, 'b');"
