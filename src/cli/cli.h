@@ -72,6 +72,9 @@ int cli_url(cli *c, char **url, strata_error *err);
 /* The library configuration of the command line: table, lock timeout, events. */
 strata_config cli_config(cli *c, int readonly);
 const char *cli_dir(const cli *c);
+/* The whole file at path, NUL-terminated, *len bytes (malloc'd); NULL with
+   errno set when it cannot be read. */
+char *cli_read_file(const char *path, size_t *len);
 /* Prints a run's result (up/down/redo) in human or JSON form. */
 void print_result(cli *c, const strata_result *r, int dry_run);
 void print_status_entry(const cli *c, const strata_status_entry *e, int show_state);

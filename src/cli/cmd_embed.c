@@ -19,34 +19,6 @@ static const cmdopt options[] = {
     {NULL, 0, NULL},
 };
 
-/* Reads a whole file; NULL with errno set. */
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    size_t cap = 4096, n = 0;
-    char *b = malloc(cap);
-    while (b) {
-        size_t got = fread(b + n, 1, cap - n, f);
-        n += got;
-        if (n < cap) {
-            if (ferror(f)) {
-                free(b);
-                b = NULL;
-            }
-            break;
-        }
-        char *nb = realloc(b, cap *= 2);
-        if (!nb)
-            free(b);
-        b = nb;
-    }
-    fclose(f);
-    *len = n;
-    return b;
-}
-
 /* Writes bytes as C string literals, with split one per line of the file.
    Every byte that is not printable ASCII is an octal escape (three digits,
    so a digit after it cannot join it), and a '?' after a '?' is escaped (no
@@ -124,7 +96,7 @@ static int run(cli *c)
     for (size_t i = 0; i < n && !err.code; i++) {
         const strata_migration *m = strata_migset_get(set, i);
         size_t len = 0;
-        char *text = slurp(m->path, &len);
+        char *text = cli_read_file(m->path, &len);
         if (!text) {
             err.code = STRATA_IO_ERROR;
             snprintf(err.message, sizeof(err.message), "cannot read '%s': %s", m->path, strerror(errno));

@@ -18,36 +18,20 @@ static const cmdopt options[] = {
 /* The whole file with CRLF folded to LF (a Windows checkout is no drift). */
 static char *read_file(const char *path, strata_error *err)
 {
-    FILE *f = fopen(path, "rb");
-    char *s = NULL;
-    size_t n = 0, cap = 0;
-    if (!f) {
+    size_t n = 0;
+    char *s = cli_read_file(path, &n);
+    if (!s && errno == ENOMEM) {
+        err->code = STRATA_NOMEM;
+        snprintf(err->message, sizeof(err->message), "out of memory");
+        return NULL;
+    }
+    if (!s) {
         err->code = STRATA_IO_ERROR;
         snprintf(err->message, sizeof(err->message), "cannot read schema file '%s': %s", path,
                  strerror(errno));
         snprintf(err->hint, sizeof(err->hint), "write it first with 'strata schema -o %s'", path);
         return NULL;
     }
-    for (;;) {
-        if (n + 4096 + 1 > cap) {
-            cap = cap ? cap * 2 : 8192;
-            char *ns = realloc(s, cap);
-            if (!ns) {
-                free(s);
-                fclose(f);
-                err->code = STRATA_NOMEM;
-                snprintf(err->message, sizeof(err->message), "out of memory");
-                return NULL;
-            }
-            s = ns;
-        }
-        size_t got = fread(s + n, 1, 4096, f);
-        n += got;
-        if (got < 4096)
-            break;
-    }
-    fclose(f);
-    s[n] = 0;
     size_t w = 0;
     for (size_t r = 0; r < n; r++)
         if (!(s[r] == '\r' && s[r + 1] == '\n'))

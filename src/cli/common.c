@@ -1,6 +1,7 @@
 /* common.c -- what several commands share: opening, events, result output. */
 #include "cli.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -149,4 +150,37 @@ void print_status_entry(const cli *c, const strata_status_entry *e, int show_sta
     if (e->error && show_state)
         printf("  (%s)", e->error);
     printf("\n");
+}
+
+char *cli_read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    size_t cap = 8192, n = 0;
+    char *b = malloc(cap);
+    while (b) {
+        n += fread(b + n, 1, cap - n - 1, f);
+        if (n < cap - 1) {
+            if (ferror(f)) {
+                free(b);
+                b = NULL;
+                errno = EIO;
+            }
+            break;
+        }
+        char *nb = realloc(b, cap *= 2);
+        if (!nb)
+            free(b);
+        b = nb;
+    }
+    fclose(f);
+    if (!b) {
+        if (errno != EIO)
+            errno = ENOMEM;
+        return NULL;
+    }
+    b[n] = 0;
+    *len = n;
+    return b;
 }

@@ -1245,9 +1245,10 @@ static int conv_float(cconv *c, const ctype *t, sqlite3_value *v, int flags)
  * money column take this way). Base-10000 groups are aligned on the point;
  * zero groups at either end are fine, the server strips them.
  */
+static const uint64_t pow10u[] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000};
+
 static int numeric_fixed(cconv *c, const ctype *t, int neg, uint64_t u, int flags)
 {
-    static const uint64_t p10[] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000};
     int sc = t->scale;
     char dg[24];
     int n = 0;
@@ -1282,9 +1283,9 @@ static int numeric_fixed(cconv *c, const ctype *t, int neg, uint64_t u, int flag
     if (flags & CV_WANT_TEXT)
         cbuf_add(&c->text, txt, (size_t)k);
     /* binary */
-    uint64_t ip = u / p10[sc], fp = u % p10[sc];
+    uint64_t ip = u / pow10u[sc], fp = u % pow10u[sc];
     int nfrac = (sc + 3) / 4;
-    uint64_t fps = fp * p10[4 * nfrac - sc];
+    uint64_t fps = fp * pow10u[4 * nfrac - sc];
     int g[8], ni = 0;
     for (uint64_t q = ip; q; q /= 10000)
         g[ni++] = (int)(q % 10000);
@@ -1316,12 +1317,11 @@ static int conv_numeric(cconv *c, const ctype *t, sqlite3_value *v, int flags)
     dec x;
     char tmp[32];
     int fixed = t->prec > 0 && t->scale >= 0 && t->scale <= 8;
-    static const uint64_t p10u[] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000};
     if (st == SQLITE_INTEGER && fixed) {
         int64_t i = sqlite3_value_int64(v);
         uint64_t u = i < 0 ? (uint64_t)0 - (uint64_t)i : (uint64_t)i;
-        if (u <= (UINT64_C(1) << 62) / p10u[t->scale])
-            return numeric_fixed(c, t, i < 0, u * p10u[t->scale], flags);
+        if (u <= (UINT64_C(1) << 62) / pow10u[t->scale])
+            return numeric_fixed(c, t, i < 0, u * pow10u[t->scale], flags);
     }
     if (st == SQLITE_INTEGER) {
         size_t l = i64_text(sqlite3_value_int64(v), tmp);
@@ -1335,10 +1335,10 @@ static int conv_numeric(cconv *c, const ctype *t, sqlite3_value *v, int flags)
            numeric(12,2) column) -- k / 10^s is correctly rounded, so the
            comparison is exact; only below 2^53 / 10^s, where that decimal
            is unique */
-        static const double p10[] = {1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8};
         int sc = fixed ? t->scale : -1;
-        double kd = sc >= 0 ? nearbyint(d * p10[sc]) : 0;
-        if (sc >= 0 && fabs(kd) < 9007199254740992.0 / p10[sc] && kd / p10[sc] == d)
+        double p = sc >= 0 ? (double)pow10u[sc] : 1; /* exact: at most 10^8 */
+        double kd = sc >= 0 ? nearbyint(d * p) : 0;
+        if (sc >= 0 && fabs(kd) < 9007199254740992.0 / p && kd / p == d)
             return numeric_fixed(c, t, kd < 0, (uint64_t)fabs(kd), flags);
         fmt_double(d, tmp);
         if (dec_parse(tmp, strlen(tmp), &x))
