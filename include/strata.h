@@ -73,7 +73,10 @@ extern "C" {
     X(WAIT_TIMEOUT, 4, "gave up waiting for the database")                      \
     X(DATABASE_IN_USE, 1, "the database has open connections") \
     X(BAD_VALUE, 1, "a value does not fit its target column")                   \
-    X(COPY_MISMATCH, 1, "copied data differs from the source")
+    X(COPY_MISMATCH, 1, "copied data differs from the source")                 \
+    X(LOCK_LOST, 1, "another process took over the migration lock")            \
+    X(INVALID_INDEX, 1, "an index was left INVALID")                           \
+    X(POOLER_UNSUPPORTED, 2, "not supported through a connection pooler")
 
 typedef enum strata_code {
 #define STRATA_X_ENUM(name, exit, msg) STRATA_##name,
@@ -297,6 +300,11 @@ typedef struct strata_config {
     int readonly;          /* connect read-only (status, dry runs): never writes */
     strata_event_fn on_event;
     void *userdata;
+    /* seconds to keep retrying a connection that fails for a passing reason
+       (too many connections, the server starting up, connection refused),
+       with backoff; 0 = one attempt. strata_startup uses 30 (or
+       STRATA_CONNECT_TIMEOUT from the environment). */
+    double connect_timeout;
 } strata_config;
 
 /*
@@ -334,6 +342,10 @@ typedef struct strata_status {
     char *current;     /* newest applied version, or "base" */
     size_t count;
     strata_status_entry *entries; /* in version order */
+    /* PostgreSQL: INVALID indexes on the search path, "schema.name" one per
+       line (a failed or interrupted CREATE INDEX CONCURRENTLY, or one being
+       built right now); NULL when there are none */
+    char *invalid_indexes;
 } strata_status;
 
 /*
@@ -342,7 +354,7 @@ typedef struct strata_status {
  */
 STRATA_API strata_code strata_status_get(strata *db, const strata_migset *set,
                                          strata_status **out, strata_error *err);
-/* Only the applied records (history), same shape. */
+/* The applied records, and failed ones with their error (history), same shape. */
 STRATA_API strata_code strata_history_get(strata *db, strata_status **out, strata_error *err);
 STRATA_API void strata_status_free(strata_status *st);
 

@@ -25,6 +25,7 @@ typedef struct cli {
     const char *url, *url_env, *env_file, *dir, *table;
     int require_url, json, quiet, verbose, color;
     double lock_timeout;
+    double connect_timeout; /* writing commands retry passing connection failures this long */
     /* command options */
     int dry_run, single_tx, ignore_checksums, ignore_missing, allow_ooo, retry_failed;
     int exit_code, timestamp, down;
@@ -78,6 +79,8 @@ char *cli_read_file(const char *path, size_t *len);
 /* Prints a run's result (up/down/redo) in human or JSON form. */
 void print_result(cli *c, const strata_result *r, int dry_run);
 void print_status_entry(const cli *c, const strata_status_entry *e, int show_state);
+/* Prints each line of lines as a JSON string, comma separated. */
+void print_lines_json(const char *lines);
 
 /* cmd_lint.c: findings as `strata lint` prints them (check shares them) */
 void print_lint_findings(const cli *c, const strata_lint_report *r);

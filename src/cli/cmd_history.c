@@ -18,14 +18,21 @@ static int run(cli *c)
                 json_str(stdout, e->name);
                 printf(", \"applied_at\": ");
                 json_str(stdout, e->applied_at);
-                printf(", \"duration_ms\": %ld}", e->duration_ms);
+                printf(", \"duration_ms\": %ld", e->duration_ms);
+                if (e->state != STRATA_STATE_APPLIED) {
+                    printf(", \"state\": ");
+                    json_str(stdout, strata_state_name(e->state));
+                    printf(", \"error\": ");
+                    json_str(stdout, e->error);
+                }
+                printf("}");
             }
             printf("]}\n");
         } else if (!c->quiet) {
             if (!st->count)
                 printf("no migrations applied\n");
             for (size_t i = 0; i < st->count; i++)
-                print_status_entry(c, &st->entries[i], 0);
+                print_status_entry(c, &st->entries[i], st->entries[i].state != STRATA_STATE_APPLIED);
         }
     }
     if (err.code)
@@ -40,6 +47,7 @@ const command cmd_history = {
     "usage: strata history\n"
     "\n"
     "Lists the applied migrations in version order with the time each was\n"
-    "applied (UTC) and how long it took.\n",
+    "applied (UTC) and how long it took; a failed no-transaction run is listed\n"
+    "as failed with the server's error.\n",
     NULL,
 };

@@ -1,6 +1,8 @@
 /* cmd_status.c -- strata status [--exit-code] */
 #include "cli.h"
 
+#include <string.h>
+
 static int run(cli *c)
 {
     strata *db = NULL;
@@ -31,11 +33,29 @@ static int run(cli *c)
                 }
                 printf("}");
             }
-            printf("]}\n");
+            printf("]");
+            if (st->invalid_indexes) {
+                printf(", \"invalid_indexes\": [");
+                print_lines_json(st->invalid_indexes);
+                printf("]");
+            }
+            printf("}\n");
         } else if (!c->quiet) {
             printf("current: %s\n", st->current);
             for (size_t i = 0; i < st->count; i++)
                 print_status_entry(c, &st->entries[i], 1);
+        }
+        if (st->invalid_indexes && !c->json) {
+            char *list = st->invalid_indexes;
+            for (char *nl; *list; list = nl + 1) {
+                nl = strchr(list, '\n');
+                fprintf(stderr, "strata: warning: index %.*s is INVALID (a CREATE INDEX CONCURRENTLY failed or "
+                        "was interrupted, or is running now)\n", (int)(nl - list), list);
+                if (!nl)
+                    break;
+            }
+            fprintf(stderr, "hint: DROP INDEX CONCURRENTLY it, then 'strata up --retry-failed' builds it again "
+                            "(docs/operations.md, \"Recovering a failed no-transaction migration\")\n");
         }
         if (c->exit_code && pending)
             rc = 3;
@@ -58,7 +78,9 @@ const command cmd_status = {
     "\n"
     "Lists every migration with its state: applied (with the time), pending,\n"
     "modified (file changed since it was applied), missing (applied, no file)\n"
-    "or failed (a no-transaction section that did not finish).\n"
+    "or failed (a no-transaction section that did not finish, with the\n"
+    "server's error). On PostgreSQL it warns about INVALID indexes (a failed or\n"
+    "interrupted CREATE INDEX CONCURRENTLY).\n"
     "Connects read-only and never creates anything.\n"
     "\n"
     "Options:\n"

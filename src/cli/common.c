@@ -69,7 +69,8 @@ int cli_url(cli *c, char **url, strata_error *err)
 
 strata_config cli_config(cli *c, int readonly)
 {
-    strata_config cfg = {c->table, c->lock_timeout, readonly, on_event, c};
+    strata_config cfg = {.table = c->table, .lock_timeout = c->lock_timeout, .readonly = readonly,
+                         .on_event = on_event, .userdata = c, .connect_timeout = readonly ? 0 : c->connect_timeout};
     return cfg;
 }
 
@@ -150,6 +151,21 @@ void print_status_entry(const cli *c, const strata_status_entry *e, int show_sta
     if (e->error && show_state)
         printf("  (%s)", e->error);
     printf("\n");
+}
+
+void print_lines_json(const char *lines)
+{
+    int first = 1;
+    while (lines && *lines) {
+        const char *nl = strchr(lines, '\n');
+        size_t n = nl ? (size_t)(nl - lines) : strlen(lines);
+        char one[1024];
+        snprintf(one, sizeof(one), "%.*s", (int)n, lines);
+        printf("%s", first ? "" : ", ");
+        json_str(stdout, one);
+        first = 0;
+        lines += n + (nl != NULL);
+    }
 }
 
 char *cli_read_file(const char *path, size_t *len)

@@ -35,6 +35,8 @@ static const char global_help[] =
     "  --dir DIR            migration directory (default $STRATA_DIR or ./migrations)\n"
     "  --table NAME         version table (default strata_migrations)\n"
     "  --lock-timeout SECS  how long to wait for the migration lock (default 60)\n"
+    "  --connect-timeout SECS  up/down/redo/stamp: how long to retry a connection that fails\n"
+    "                       for a passing reason (too many connections, server starting) (default 30)\n"
     "  --json               one JSON document on stdout; errors as JSON on stderr\n"
     "  -q, --quiet          print only errors\n"
     "  -v, --verbose        say more (URL used, statements' notices)\n"
@@ -95,6 +97,7 @@ static const optdef options[] = {
     {"--dir", T_STR, F(dir), 0},
     {"--table", T_STR, F(table), 0},
     {"--lock-timeout", T_NUM, F(lock_timeout), 0},
+    {"--connect-timeout", T_NUM, F(connect_timeout), 0},
     {"--json", T_FLAG, F(json), 0},
     {"-q", T_FLAG, F(quiet), 0},
     {"--quiet", T_FLAG, F(quiet), 0},
@@ -120,6 +123,7 @@ int main(int argc, char **argv)
     cli c;
     memset(&c, 0, sizeof(c));
     c.lock_timeout = 60;
+    c.connect_timeout = 30;
     const command *cmd = NULL;
     int help = 0, version = 0, no_color = 0, rc;
     char **pos = calloc((size_t)argc + 1, sizeof(char *));

@@ -88,7 +88,7 @@ static strata_code exec(strata *db, const char *sql, int n, const char *const *p
 static strata_code open_admin(const char *url, strata **db, char **used, strata_error *err)
 {
     static const char *fallback[] = {NULL, "postgres", "template1"};
-    strata_config cfg = {NULL, 10, 0, NULL, NULL};
+    strata_config cfg = {.lock_timeout = 10};
     strata_code rc = STRATA_OK;
     strata_error first;
     for (int i = 0; i < 3; i++) {
@@ -194,7 +194,7 @@ strata_code strata_scratch_drop(strata_scratch *s, strata_error *err)
         return STRATA_OK;
     }
     strata *db = NULL;
-    strata_config cfg = {NULL, 10, 0, NULL, NULL};
+    strata_config cfg = {.lock_timeout = 10};
     strata_code rc = strata_open(s->admin_url, &cfg, &db, err);
     if (rc)
         return rc;
@@ -521,7 +521,7 @@ strata_code strata_check_run(const char *url, const strata_migset *set, const st
     strata_code rc = strata_migset_check(set, err);
     if (rc)
         return rc;
-    strata_config cfg = {opts ? opts->table : NULL, opts ? opts->lock_timeout : -1, 0, NULL, NULL};
+    strata_config cfg = {.table = opts ? opts->table : NULL, .lock_timeout = opts ? opts->lock_timeout : -1};
     walk w = {NULL, set, NULL, {0}};
     if ((rc = strata_open(url, &cfg, &w.db, err)))
         return rc;

@@ -125,6 +125,7 @@ static int worth_retry(const pg_target *t, const char *const *keys, const char *
                        const char *msg)
 {
     if (strstr(msg, "too many clients") || strstr(msg, "remaining connection slots") ||
+        strstr(msg, "too many connections") ||
         strstr(msg, "the database system is"))
         return 1;
     (void)t;
@@ -676,7 +677,7 @@ strata_code strata_wait(const char *url, double timeout, const strata_config *cf
     const char *engine = strata_url_engine(url);
     if (engine && !strcmp(engine, "sqlite")) {
         /* a file has nothing to wait for: it opens or it does not */
-        strata_config c = {NULL, timeout, 1, NULL, NULL};
+        strata_config c = {.lock_timeout = timeout, .readonly = 1};
         strata *db = NULL;
         *attempts = 1;
         strata_code rc = strata_open(url, &c, &db, err);

@@ -1,12 +1,16 @@
 /*
  * drv_postgres.c -- the PostgreSQL backend (libpq).
  *
- * Locking: a session-level advisory lock keyed by the version table's name,
- * held for the whole run and released by the server if the process dies.
+ * Connecting retries passing failures (cfg->connect_timeout). Locking: see
+ * the comment above pg_lock.
  */
 #include "internal.h"
 
+#include "ops.h"
 #include "pqload.h"
+#include <poll.h>
+#include <time.h>
+#include <unistd.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,17 +19,31 @@
 typedef struct pg {
     drv base;
     PGconn *c;
+    PGconn *hb;     /* heartbeat connection of the lease; opened on first need */
+    pg_target t;    /* the parsed URL (password inside: never printed) */
     strata_event_fn on_event;
     void *ud;
+    int readonly;   /* every query in a READ ONLY transaction of its own */
+    int pooled;     /* a connection pooler stands between us and the server */
+    int advisory;   /* the session advisory lock is held */
+    int lease;      /* the lease row is held (behind a pooler) */
+    char *lock_table; /* quoted name of the lease table */
+    char owner[96];   /* this process's lease owner id */
+    double lease_ms;  /* lease length */
+    double next_renew; /* ops_now_ms() when the heartbeat renews the lease */
 } pg;
+
+static void notify(pg *p, strata_event_kind k, const char *text)
+{
+    if (!p->on_event)
+        return;
+    strata_event ev = {k, 0, text, 0};
+    p->on_event(p->ud, &ev);
+}
 
 static void pg_notice(void *arg, const PGresult *res)
 {
-    pg *p = arg;
-    if (!p->on_event)
-        return;
-    strata_event ev = {STRATA_EV_NOTICE, 0, pq.PQresultErrorMessage(res), 0};
-    p->on_event(p->ud, &ev);
+    notify(arg, STRATA_EV_NOTICE, pq.PQresultErrorMessage(res));
 }
 
 static void pg_close(drv *d)
@@ -34,7 +52,63 @@ static void pg_close(drv *d)
     if (!p)
         return;
     pq.PQfinish(p->c);
+    pq.PQfinish(p->hb);
+    pg_target_release(&p->t);
+    free(p->lock_table);
     free(p);
+}
+
+/* A setting in seconds from the environment, or def. */
+static double env_seconds(const char *name, double def)
+{
+    const char *v = getenv(name);
+    char *end;
+    double x = v && *v ? strtod(v, &end) : def;
+    return v && *v && (*end || !(x >= 0 && x < 1e7)) ? def : x;
+}
+
+/* ms scaled by a random factor in [0.5, 1): replicas that started together
+   do not knock in step. */
+static double jitter(double ms)
+{
+    static _Thread_local unsigned seed;
+    if (!seed) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        seed = (unsigned)ts.tv_nsec ^ (unsigned)getpid() << 16 ^ (unsigned)(uintptr_t)&ts;
+        seed |= 1;
+    }
+    return ms * (0.5 + 0.5 * (double)(rand_r(&seed) % 1000) / 1000.0);
+}
+
+/*
+ * Connects, retrying failures that pass (too many connections, the server
+ * starting up, connection refused) until cfg->connect_timeout, with backoff.
+ */
+static strata_code connect_retrying(pg *p, const strata_config *cfg, strata_error *err)
+{
+    double start = ops_now_ms(), delay = 100;
+    double deadline = start + (cfg->connect_timeout > 0 ? cfg->connect_timeout * 1000.0 : 0);
+    for (int attempt = 1;; attempt++) {
+        int retry = 0;
+        strata_code rc = pg_target_connect(&p->t, NULL, 0, &p->c, &retry, err);
+        if (rc == STRATA_OK || !retry)
+            return rc;
+        double now = ops_now_ms();
+        if (now >= deadline) {
+            if (attempt > 1 && err)
+                err_hint(err, "gave up after %.0f s and %d attempts (--connect-timeout)", (now - start) / 1000.0,
+                         attempt);
+            return rc;
+        }
+        char msg[sizeof(err->message) + 80];
+        snprintf(msg, sizeof(msg), "database not ready (attempt %d), retrying: %s\n", attempt,
+                 err ? err->message : "");
+        notify(p, STRATA_EV_NOTICE, msg);
+        double wait = jitter(delay);
+        ops_sleep_ms(wait < deadline - now ? wait : deadline - now);
+        delay = delay * 2 > 2000 ? 2000 : delay * 2;
+    }
 }
 
 static strata_code pg_open(drv **out, const db_url *u, const strata_config *cfg, strata_error *err)
@@ -48,32 +122,21 @@ static strata_code pg_open(drv **out, const db_url *u, const strata_config *cfg,
     p->base.ops = &drv_postgres_ops;
     p->on_event = cfg->on_event;
     p->ud = cfg->userdata;
-    /* the URL's own settings override these defaults (they come later) */
-    const char *keys[] = {"connect_timeout", "fallback_application_name", "dbname", NULL};
-    const char *vals[] = {"10", "strata", u->conninfo, NULL};
-    p->c = pq.PQconnectdbParams(keys, vals, 1);
-    if (!p->c || pq.PQstatus(p->c) != CONNECTION_OK) {
-        const char *m = p->c ? pq.PQerrorMessage(p->c) : "out of memory";
-        char *red = strata_url_redact(u->conninfo);
-        err_set(err, STRATA_CONNECT_FAILED, "cannot connect to %s: %s", red ? red : "PostgreSQL", m);
-        if (err)
-            url_scrub(err->message, sizeof(err->message), u->conninfo);
-        free(red);
-        if (strstr(m, "password authentication failed") || strstr(m, "no password supplied"))
-            err_hint(err, "check the user name and password in the URL (PGPASSWORD and ~/.pgpass also apply)");
-        else if (strstr(m, "Connection refused") || strstr(m, "could not translate host name") ||
-                 strstr(m, "timeout expired") || strstr(m, "No such file or directory"))
-            err_hint(err, "is PostgreSQL running and reachable at that host and port?");
-        else if (strstr(m, "does not exist"))
-            err_hint(err, "create the database first (createdb), or fix the database name in the URL");
+    p->readonly = cfg->readonly;
+    if ((rc = pg_target_init(&p->t, u->conninfo, err)) || (rc = connect_retrying(p, cfg, err))) {
         pg_close(&p->base);
-        return STRATA_CONNECT_FAILED;
+        return rc;
     }
     pq.PQsetNoticeReceiver(p->c, pg_notice, p);
-    if (cfg->readonly) {
-        PGresult *r = pq.PQexec(p->c, "SET default_transaction_read_only = on");
-        pq.PQclear(r);
-    }
+    /* A pooler (PgBouncer, pgcat, Odyssey) answers the startup itself and
+       hands the client a process id of its own making: the server's real
+       one differs. Session state then cannot be trusted to last. */
+    PGresult *r = pq.PQexec(p->c, "SELECT pg_backend_pid()");
+    if (pq.PQresultStatus(r) == PGRES_TUPLES_OK && pq.PQntuples(r) == 1)
+        p->pooled = atoi(pq.PQgetvalue(r, 0, 0)) != pq.PQbackendPID(p->c);
+    pq.PQclear(r);
+    if (getenv("STRATA_ASSUME_POOLER") && !strcmp(getenv("STRATA_ASSUME_POOLER"), "1"))
+        p->pooled = 1;
     *out = &p->base;
     return STRATA_OK;
 }
@@ -117,8 +180,6 @@ static strata_code pg_fail(PGresult *r, PGconn *c, strata_code code, const char 
     char where[1100] = "";
     if (file)
         snprintf(where, sizeof(where), "%s:%d: ", file, line);
-    if (state && !strcmp(state, "55P03"))
-        code = STRATA_LOCK_TIMEOUT;
     err_set(err, code, "%s%s%s%s%s%s%s%s", where, primary, detail ? " (" : "", detail ? detail : "",
             detail ? ")" : "", state ? " [SQLSTATE " : "", state ? state : "", state ? "]" : "");
     if (!err)
@@ -127,9 +188,17 @@ static strata_code pg_fail(PGresult *r, PGconn *c, strata_code code, const char 
         snprintf(err->sqlstate, sizeof(err->sqlstate), "%s", state);
     if (hint)
         err_hint(err, "%s", hint);
+    else if (state && !strcmp(state, "57014") && strstr(primary, "statement timeout"))
+        err_hint(err, "the server's statement_timeout stopped it (set for the role or database?); "
+                      "raise it for this migration with SET LOCAL statement_timeout = '...' in the section");
+    else if (state && !strcmp(state, "55P03"))
+        err_hint(err, "the server's lock_timeout stopped it while it waited for a table lock held by "
+                      "another session; raise it with SET LOCAL lock_timeout = '...' in the section");
+    else if (strstr(primary, "idle-in-transaction"))
+        err_hint(err, "the server's idle_in_transaction_session_timeout ended the session");
     if (file)
         err_where(err, file, line);
-    if (pq.PQstatus(c) == CONNECTION_BAD)
+    if (pq.PQstatus(c) == CONNECTION_BAD && !err->hint[0])
         err_hint(err, "the connection to the server was lost; the migration's transaction was rolled back");
     return code;
 }
@@ -149,6 +218,39 @@ static int is_false(const char *v)
     return !strcmp(v, "f") || !strcmp(v, "0") || !strcasecmp(v, "false") || !strcmp(v, "0.0");
 }
 
+static void lease_renew(pg *p);
+
+/*
+ * PQexec that keeps the lease alive: while the statement runs (an index
+ * build may take an hour), the lease is renewed from a second connection.
+ * Without a lease it is PQexec.
+ */
+static PGresult *exec_alive(pg *p, const char *sql)
+{
+    if (!p->lease || !pq.PQsendQuery(p->c, sql))
+        return pq.PQexec(p->c, sql);
+    int sock = pq.PQsocket(p->c);
+    while (pq.PQconsumeInput(p->c) && pq.PQisBusy(p->c)) {
+        double wait = p->next_renew - ops_now_ms();
+        if (wait <= 0) {
+            lease_renew(p);
+            continue;
+        }
+        struct pollfd pf = {sock, POLLIN, 0};
+        poll(&pf, 1, (int)wait + 1);
+    }
+    PGresult *last = NULL, *r;
+    while ((r = pq.PQgetResult(p->c))) {
+        if (last && pq.PQresultStatus(last) == PGRES_FATAL_ERROR) {
+            pq.PQclear(r); /* keep the first error */
+            continue;
+        }
+        pq.PQclear(last);
+        last = r;
+    }
+    return last;
+}
+
 static int run_stmt(void *ud, const sql_stmt *st)
 {
     struct run_ctx *x = ud;
@@ -158,7 +260,7 @@ static int run_stmt(void *ud, const sql_stmt *st)
         x->rc = err_set(x->err, STRATA_NOMEM, "out of memory");
         return 1;
     }
-    PGresult *r = pq.PQexec(x->p->c, x->sql.data);
+    PGresult *r = exec_alive(x->p, x->sql.data);
     ExecStatusType s = pq.PQresultStatus(r);
     int line = x->line + st->line - 1;
     if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK && s != PGRES_EMPTY_QUERY) {
@@ -200,19 +302,38 @@ static strata_code pg_verify(drv *d, const char *sql, const char *file, int line
     return run_sql((pg *)d, sql, file, line, 1, err);
 }
 
+/* One statement on c; the result (caller clears) or NULL with err set. */
+static PGresult *exec1(PGconn *c, const char *sql, int nparams, const char *const *params,
+                       strata_error *err)
+{
+    PGresult *r = nparams ? pq.PQexecParams(c, sql, nparams, NULL, params, NULL, NULL, 0) : pq.PQexec(c, sql);
+    ExecStatusType s = pq.PQresultStatus(r);
+    if (s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK)
+        return r;
+    pg_fail(r, c, STRATA_DB_ERROR, NULL, 0, NULL, 0, err);
+    pq.PQclear(r);
+    return NULL;
+}
+
 static strata_code pg_query(drv *d, const char *sql, int nparams, const char *const *params,
                             row_fn fn, void *ud, strata_error *err)
 {
     pg *p = (pg *)d;
-    PGresult *r = nparams ? pq.PQexecParams(p->c, sql, nparams, NULL, params, NULL, NULL, 0)
-                          : pq.PQexec(p->c, sql);
-    ExecStatusType s = pq.PQresultStatus(r);
-    if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK) {
-        strata_code c = pg_fail(r, p->c, STRATA_DB_ERROR, NULL, 0, NULL, 0, err);
+    /* read-only commands: a READ ONLY transaction per query, never a
+       session setting that would outlive us on a pooled connection */
+    int wrap = p->readonly && pq.PQtransactionStatus(p->c) == PQTRANS_IDLE;
+    PGresult *r;
+    if (wrap && !(r = exec1(p->c, "BEGIN READ ONLY", 0, NULL, err)))
+        return err ? err->code : STRATA_DB_ERROR;
+    if (wrap)
         pq.PQclear(r);
-        return c;
+    r = exec1(p->c, sql, nparams, params, err);
+    if (!r) {
+        if (wrap)
+            pq.PQclear(pq.PQexec(p->c, "ROLLBACK"));
+        return err ? err->code : STRATA_DB_ERROR;
     }
-    if (fn && s == PGRES_TUPLES_OK) {
+    if (fn && pq.PQresultStatus(r) == PGRES_TUPLES_OK) {
         int n = pq.PQnfields(r), rows = pq.PQntuples(r);
         char *vals[16];
         if (n > 16)
@@ -225,8 +346,41 @@ static strata_code pg_query(drv *d, const char *sql, int nparams, const char *co
         }
     }
     pq.PQclear(r);
+    if (wrap && !(r = exec1(p->c, "COMMIT", 0, NULL, err)))
+        return err ? err->code : STRATA_DB_ERROR;
+    if (wrap)
+        pq.PQclear(r);
     return STRATA_OK;
 }
+
+static int got_true(void *ud, int n, char **v)
+{
+    *(int *)ud = n > 0 && v[0] && !strcmp(v[0], "t");
+    return 1;
+}
+
+/* ------------------------------------------------------------------ lock */
+
+/*
+ * Waiting holds nothing open on the server: each attempt is one short
+ * statement outside any transaction, and the wait between attempts happens
+ * in this process (backoff with jitter), which also enforces the timeout. A
+ * blocking pg_advisory_lock() would be a running statement, which a
+ * concurrent CREATE INDEX CONCURRENTLY waits for (a deadlock with the
+ * holder) and a role's statement_timeout kills.
+ *
+ * Directly on the server: a session-level advisory lock keyed by the
+ * version table's name, released by the server when the session ends (a
+ * killed process frees it at once).
+ *
+ * Behind a connection pooler a session is not ours (transaction pooling
+ * hands each transaction to any server connection, and an advisory lock
+ * would stay behind on one of them): the lock is a row in <table>_lock with
+ * a lease, taken and renewed by single autocommit statements, renewed by a
+ * heartbeat during long statements, checked inside every migration's
+ * transaction (held()), and deleted at the end. A killed holder's lease
+ * runs out after STRATA_LEASE_SECONDS (default 30).
+ */
 
 static void lock_key(const char *key, char out[32])
 {
@@ -238,39 +392,158 @@ static void lock_key(const char *key, char out[32])
     snprintf(out, 32, "%lld", (long long)(int64_t)h);
 }
 
-static int got_true(void *ud, int n, char **v)
+static strata_code lease_table(pg *p, const char *key, strata_error *err)
 {
-    *(int *)ud = n > 0 && v[0] && !strcmp(v[0], "t");
-    return 1;
+    if (!p->lock_table) {
+        buf b;
+        buf_init(&b);
+        buf_adds(&b, key);
+        buf_adds(&b, "_lock");
+        char *name = buf_detach(&b);
+        buf_init(&b);
+        buf_add_ident(&b, name ? name : "");
+        free(name);
+        if (!(p->lock_table = buf_detach(&b)))
+            return err_set(err, STRATA_NOMEM, "out of memory");
+        p->lease_ms = env_seconds("STRATA_LEASE_SECONDS", 30) * 1000.0;
+        if (p->lease_ms < 2000)
+            p->lease_ms = 2000;
+        char host[64] = "";
+        gethostname(host, sizeof(host) - 1);
+        unsigned r1 = (unsigned)jitter(1e9), r2 = (unsigned)jitter(1e9);
+        snprintf(p->owner, sizeof(p->owner), "%.60s:%d:%08x%08x", host, (int)getpid(), r1, r2);
+    }
+    const char *params[1] = {p->lock_table};
+    int exists = 0;
+    strata_code rc = pg_query(&p->base, "SELECT to_regclass($1) IS NOT NULL", 1, params, got_true, &exists, err);
+    if (rc || exists)
+        return rc;
+    buf b;
+    buf_init(&b);
+    buf_addf(&b, "CREATE TABLE IF NOT EXISTS %s (id integer PRIMARY KEY CHECK (id = 1), "
+                 "owner text NOT NULL, acquired_at timestamptz NOT NULL, expires_at timestamptz NOT NULL)",
+             p->lock_table);
+    PGresult *r = b.oom ? NULL : pq.PQexec(p->c, b.data);
+    buf_release(&b);
+    const char *state = r ? pq.PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+    if (pq.PQresultStatus(r) == PGRES_COMMAND_OK || (state && (!strcmp(state, "23505") || !strcmp(state, "42P07")))) {
+        pq.PQclear(r); /* made by us, or by another process at the same moment */
+        return STRATA_OK;
+    }
+    rc = pg_fail(r, p->c, STRATA_DB_ERROR, NULL, 0, NULL, 0, err);
+    pq.PQclear(r);
+    err_hint(err, "behind a connection pooler strata keeps its lock in a table; the role needs CREATE on the schema");
+    return rc;
+}
+
+static strata_code lease_try(pg *p, int *got, strata_error *err)
+{
+    char ms[32];
+    snprintf(ms, sizeof(ms), "%.0f milliseconds", p->lease_ms);
+    const char *params[2] = {p->owner, ms};
+    buf b;
+    buf_init(&b);
+    buf_addf(&b, "INSERT INTO %s AS l (id, owner, acquired_at, expires_at) VALUES (1, $1, now(), now() + $2::interval) "
+                 "ON CONFLICT (id) DO UPDATE SET owner = excluded.owner, acquired_at = excluded.acquired_at, "
+                 "expires_at = excluded.expires_at WHERE l.expires_at < now() OR l.owner = excluded.owner "
+                 "RETURNING true",
+             p->lock_table);
+    strata_code rc = b.oom ? err_set(err, STRATA_NOMEM, "out of memory")
+                           : pg_query(&p->base, b.data, 2, params, got_true, got, err);
+    buf_release(&b);
+    if (!rc && *got) {
+        p->lease = 1;
+        p->next_renew = ops_now_ms() + p->lease_ms / 6;
+    }
+    return rc;
+}
+
+/* Renews the lease from the heartbeat connection (the main one is busy). */
+static void lease_renew(pg *p)
+{
+    p->next_renew = ops_now_ms() + p->lease_ms / 6;
+    if (!p->hb || pq.PQstatus(p->hb) != CONNECTION_OK) {
+        pq.PQfinish(p->hb);
+        p->hb = NULL;
+        int retry;
+        strata_error e;
+        if (pg_target_connect(&p->t, NULL, ops_now_ms() + p->lease_ms / 6, &p->hb, &retry, &e)) {
+            notify(p, STRATA_EV_NOTICE, "warning: cannot reach the server to renew the migration lock\n");
+            return;
+        }
+    }
+    char ms[32];
+    snprintf(ms, sizeof(ms), "%.0f milliseconds", p->lease_ms);
+    const char *params[2] = {p->owner, ms};
+    buf b;
+    buf_init(&b);
+    buf_addf(&b, "UPDATE %s SET expires_at = now() + $2::interval WHERE id = 1 AND owner = $1", p->lock_table);
+    PGresult *r = b.oom ? NULL : pq.PQexecParams(p->hb, b.data, 2, NULL, params, NULL, NULL, 0);
+    buf_release(&b);
+    if (pq.PQresultStatus(r) == PGRES_COMMAND_OK && !strcmp(pq.PQcmdTuples(r), "0"))
+        notify(p, STRATA_EV_NOTICE, "warning: the migration lock's lease was lost to another process\n");
+    pq.PQclear(r);
+}
+
+static strata_code lease_held(pg *p, strata_error *err)
+{
+    char ms[32];
+    snprintf(ms, sizeof(ms), "%.0f milliseconds", p->lease_ms);
+    const char *params[2] = {p->owner, ms};
+    buf b;
+    buf_init(&b);
+    buf_addf(&b, "UPDATE %s SET expires_at = now() + $2::interval WHERE id = 1 AND owner = $1", p->lock_table);
+    PGresult *r = b.oom ? NULL : exec1(p->c, b.data, 2, params, err);
+    buf_release(&b);
+    if (!r)
+        return err && err->code ? err->code : STRATA_NOMEM;
+    int ok = strcmp(pq.PQcmdTuples(r), "0") != 0;
+    pq.PQclear(r);
+    p->next_renew = ops_now_ms() + p->lease_ms / 6;
+    if (ok)
+        return STRATA_OK;
+    p->lease = 0;
+    err_set(err, STRATA_LOCK_LOST, "the migration lock's lease ran out and another process took it over");
+    err_hint(err, "this step was rolled back; check 'strata status' and run 'strata up' again");
+    return STRATA_LOCK_LOST;
+}
+
+static strata_code pg_held(drv *d, strata_error *err)
+{
+    pg *p = (pg *)d;
+    return p->lease ? lease_held(p, err) : STRATA_OK;
 }
 
 static strata_code pg_lock(drv *d, const char *key, double timeout, strata_error *err)
 {
     pg *p = (pg *)d;
-    char k[32], sql[160];
-    int got = 0;
+    char k[32];
     lock_key(key, k);
     const char *params[1] = {k};
-    strata_code rc = pg_query(d, "SELECT pg_try_advisory_lock($1::bigint)", 1, params, got_true, &got, err);
-    if (rc || got)
+    strata_code rc = p->pooled ? lease_table(p, key, err) : STRATA_OK;
+    double deadline = ops_now_ms() + (timeout > 0 ? timeout * 1000.0 : 0), delay = 50;
+    int waited = 0;
+    while (rc == STRATA_OK) {
+        int got = 0;
+        rc = p->pooled ? lease_try(p, &got, err)
+                       : pg_query(d, "SELECT pg_try_advisory_lock($1::bigint)", 1, params, got_true, &got, err);
+        if (rc)
+            return rc;
+        if (got) {
+            p->advisory = !p->pooled;
+            return STRATA_OK;
+        }
+        double now = ops_now_ms();
+        if (now >= deadline)
+            break;
+        if (!waited++)
+            notify(p, STRATA_EV_LOCK_WAIT, "waiting for another strata process to finish");
+        double wait = jitter(delay);
+        ops_sleep_ms(wait < deadline - now ? wait : deadline - now);
+        delay = delay * 1.5 > 1000 ? 1000 : delay * 1.5;
+    }
+    if (rc)
         return rc;
-    if (p->on_event) {
-        strata_event ev = {STRATA_EV_LOCK_WAIT, 0, "waiting for another strata process to finish", 0};
-        p->on_event(p->ud, &ev);
-    }
-    if (timeout > 0) {
-        double ms = timeout * 1000.0 + 0.5;
-        snprintf(sql, sizeof(sql), "SET lock_timeout = %ld", ms > 2147483647.0 ? 2147483647L : (long)ms);
-        if ((rc = pg_query(d, sql, 0, NULL, NULL, NULL, err)))
-            return rc;
-        rc = pg_query(d, "SELECT pg_advisory_lock($1::bigint)", 1, params, NULL, NULL, err);
-        strata_error ignore;
-        pg_query(d, "RESET lock_timeout", 0, NULL, NULL, NULL, &ignore);
-        if (rc == STRATA_OK)
-            return rc;
-        if (rc != STRATA_LOCK_TIMEOUT)
-            return rc;
-    }
     err_set(err, STRATA_LOCK_TIMEOUT, "timed out after %gs waiting for the migration lock", timeout);
     err_hint(err, "another strata process is migrating this database; raise --lock-timeout to wait longer");
     return STRATA_LOCK_TIMEOUT;
@@ -278,17 +551,70 @@ static strata_code pg_lock(drv *d, const char *key, double timeout, strata_error
 
 static void pg_unlock(drv *d, const char *key)
 {
-    char k[32];
+    pg *p = (pg *)d;
+    int released = 1;
     strata_error ignore;
-    lock_key(key, k);
-    const char *params[1] = {k};
-    pg_query(d, "SELECT pg_advisory_unlock($1::bigint)", 1, params, NULL, NULL, &ignore);
+    if (p->lease) {
+        buf b;
+        buf_init(&b);
+        buf_addf(&b, "DELETE FROM %s WHERE id = 1 AND owner = $1", p->lock_table);
+        const char *params[1] = {p->owner};
+        PGresult *r = b.oom ? NULL : exec1(p->c, b.data, 1, params, &ignore);
+        released = r && strcmp(pq.PQcmdTuples(r), "0") != 0;
+        pq.PQclear(r);
+        buf_release(&b);
+        p->lease = 0;
+    } else if (p->advisory) {
+        char k[32];
+        lock_key(key, k);
+        const char *params[1] = {k};
+        released = 0;
+        pg_query(d, "SELECT pg_advisory_unlock($1::bigint)", 1, params, got_true, &released, &ignore);
+        p->advisory = 0;
+    } else {
+        return;
+    }
+    pq.PQfinish(p->hb);
+    p->hb = NULL;
+    if (!released)
+        notify(p, STRATA_EV_NOTICE, "warning: the migration lock was no longer held when strata released it\n");
 }
 
 static strata_code pg_begin(drv *d, double timeout, strata_error *err)
 {
     (void)timeout;
     return pg_query(d, "BEGIN", 0, NULL, NULL, NULL, err);
+}
+
+static int pg_recover(drv *d)
+{
+    pg *p = (pg *)d;
+    if (pq.PQstatus(p->c) == CONNECTION_OK)
+        return 0;
+    pq.PQreset(p->c);
+    p->advisory = 0; /* the session that held it is gone; a lease row stays ours */
+    if (pq.PQstatus(p->c) != CONNECTION_OK)
+        return -1;
+    pq.PQsetNoticeReceiver(p->c, pg_notice, p);
+    return 0;
+}
+
+static int add_line(void *ud, int n, char **v)
+{
+    if (n > 0 && v[0]) {
+        buf_adds(ud, v[0]);
+        buf_adds(ud, "\n");
+    }
+    return 0;
+}
+
+static strata_code pg_invalid_indexes(drv *d, buf *out, strata_error *err)
+{
+    return pg_query(d,
+                    "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) FROM pg_index i "
+                    "JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
+                    "WHERE NOT i.indisvalid AND n.nspname = ANY (current_schemas(false)) ORDER BY 1",
+                    0, NULL, add_line, out, err);
 }
 
 static strata_code pg_table_exists(drv *d, const char *table, int *exists, strata_error *err)
@@ -304,7 +630,20 @@ static strata_code pg_table_exists(drv *d, const char *table, int *exists, strat
 }
 
 const drv_ops drv_postgres_ops = {
-    "postgres", DIALECT_POSTGRES, 1,       pg_open,  pg_close,        pg_exec_script,
-    pg_verify,  pg_query,         pg_lock, pg_unlock, pg_begin, pg_table_exists,
-    schema_dump_pg,
+    .engine = "postgres",
+    .dialect = DIALECT_POSTGRES,
+    .session_lock = 1,
+    .open = pg_open,
+    .close = pg_close,
+    .exec_script = pg_exec_script,
+    .verify = pg_verify,
+    .query = pg_query,
+    .lock = pg_lock,
+    .unlock = pg_unlock,
+    .begin = pg_begin,
+    .table_exists = pg_table_exists,
+    .schema_dump = schema_dump_pg,
+    .held = pg_held,
+    .recover = pg_recover,
+    .invalid_indexes = pg_invalid_indexes,
 };

@@ -258,7 +258,17 @@ static strata_code sq_table_exists(drv *d, const char *table, int *exists, strat
 }
 
 const drv_ops drv_sqlite_ops = {
-    "sqlite",       DIALECT_SQLITE, 0,       sq_open,  sq_close,        sq_exec_script,
-    sq_verify,      sq_query,       sq_lock, sq_unlock, sq_begin, sq_table_exists,
-    schema_dump_sqlite,
+    .engine = "sqlite",
+    .dialect = DIALECT_SQLITE,
+    .session_lock = 0,
+    .open = sq_open,
+    .close = sq_close,
+    .exec_script = sq_exec_script,
+    .verify = sq_verify,
+    .query = sq_query,
+    .lock = sq_lock,
+    .unlock = sq_unlock,
+    .begin = sq_begin,
+    .table_exists = sq_table_exists,
+    .schema_dump = schema_dump_sqlite,
 };

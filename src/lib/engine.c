@@ -10,6 +10,7 @@
  */
 #include "sqlgen.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,7 +68,7 @@ static void utc_now(char out[32])
 
 strata_code strata_open(const char *url, const strata_config *cfg, strata **out, strata_error *err)
 {
-    static const strata_config defaults = {NULL, -1, 0, NULL, NULL};
+    static const strata_config defaults = {.lock_timeout = -1};
     strata_config c = cfg ? *cfg : defaults;
     *out = NULL;
     if (c.lock_timeout < 0)
@@ -308,6 +309,68 @@ static void rollback(strata *db)
     q(db, "ROLLBACK", 0, NULL, &ignore);
 }
 
+/* Commits the open transaction, once the driver has confirmed that this
+   process still holds the migration lock (a lease behind a pooler). */
+static strata_code commit(strata *db, strata_error *err)
+{
+    strata_code rc = db->ops->held ? db->ops->held(db->d, err) : STRATA_OK;
+    return rc ? rc : q(db, "COMMIT", 0, NULL, err);
+}
+
+/* 1 when name (schema-qualified, quoted as quote_ident does) is mentioned
+   in sql as a word, without its schema or with it, any case. */
+static int sql_mentions(const char *sql, const char *qualified)
+{
+    const char *dot = strchr(qualified, '.');
+    const char *name = dot && dot[1] ? dot + 1 : qualified;
+    char bare[256];
+    size_t n = 0;
+    for (const char *s = name; *s && n + 1 < sizeof(bare); s++)
+        if (*s != '"')
+            bare[n++] = *s;
+    bare[n] = 0;
+    if (!n)
+        return 0;
+    for (const char *p = sql; (p = strcasestr(p, bare)); p++) {
+        unsigned char before = p > sql ? (unsigned char)p[-1] : ' ';
+        unsigned char after = (unsigned char)p[n];
+        int wb = !(isalnum(before) || before == '_' || before >= 0x80);
+        int wa = !(isalnum(after) || after == '_' || after == '$' || after >= 0x80);
+        if (wb && wa)
+            return 1;
+    }
+    return 0;
+}
+
+/* INVALID_INDEX when an index the section mentions is INVALID: a failed or
+   interrupted CREATE INDEX CONCURRENTLY leaves one behind, and IF NOT
+   EXISTS on a retry would then skip it. */
+static strata_code check_invalid_indexes(strata *db, const migration *m, const section *s,
+                                         strata_error *err)
+{
+    if (!db->ops->invalid_indexes)
+        return STRATA_OK;
+    buf b;
+    buf_init(&b);
+    strata_code rc = db->ops->invalid_indexes(db->d, &b, err);
+    for (char *line = b.data; !rc && line && *line;) {
+        char *nl = strchr(line, '\n');
+        if (nl)
+            *nl = 0;
+        if (sql_mentions(s->sql, line)) {
+            rc = err_set(err, STRATA_INVALID_INDEX,
+                         "migration %s left index %s INVALID (a CREATE INDEX CONCURRENTLY failed or was "
+                         "interrupted; IF NOT EXISTS does not rebuild it)", m->id, line);
+            err_hint(err, "run 'DROP INDEX CONCURRENTLY %s;', then 'strata up --retry-failed' builds it again",
+                     line);
+            err_where(err, m->path, s->line);
+        }
+        line = nl ? nl + 1 : NULL;
+    }
+    buf_release(&b);
+    return rc;
+}
+
 /* ---------------------------------------------------------------- results */
 
 static strata_code result_add(strata_result *r, const migration *m, int down, long ms)
@@ -380,7 +443,7 @@ static int run_step(strata *db, const migration *m, int down, int in_tx, int rep
         if (rc || (rc = write_rec(db, m, "failed",
                                   0, down ? "down interrupted before completion"
                                           : "interrupted before completion", 1, err)) ||
-            (rc = q(db, "COMMIT", 0, NULL, err))) {
+            (rc = commit(db, err))) {
             rollback(db);
             return rc;
         }
@@ -394,11 +457,16 @@ static int run_step(strata *db, const migration *m, int down, int in_tx, int rep
                 q(db, "ROLLBACK", 0, NULL, &e2);
             }
         }
+        if (!rc && !down)
+            rc = check_invalid_indexes(db, m, s, err);
         ms = (long)(now_ms() - t0);
         strata_error e3;
         strata_code wrc;
         if (rc) {
-            /* keep the failure on record for status and the next up */
+            /* keep the failure on record for status and the next up: the
+               server's own message, over a new connection if it was lost */
+            if (db->ops->recover)
+                db->ops->recover(db->d);
             if (db->ops->begin(db->d, db->lock_timeout, &e3) == STRATA_OK) {
                 wrc = write_rec(db, m, "failed", ms, err->message, 1, &e3);
                 if (wrc || q(db, "COMMIT", 0, NULL, &e3))
@@ -411,7 +479,7 @@ static int run_step(strata *db, const migration *m, int down, int in_tx, int rep
         if ((rc = db->ops->begin(db->d, db->lock_timeout, err)))
             return rc;
         rc = down ? delete_rec(db, m->version, err) : write_rec(db, m, "applied", ms, NULL, 1, err);
-        if (rc || (rc = q(db, "COMMIT", 0, NULL, err))) {
+        if (rc || (rc = commit(db, err))) {
             rollback(db);
             return rc;
         }
@@ -456,7 +524,7 @@ static int run_step(strata *db, const migration *m, int down, int in_tx, int rep
     if (!rc)
         rc = down ? delete_rec(db, m->version, err) : write_rec(db, m, "applied", ms, NULL, replace, err);
     if (!rc && !in_tx)
-        rc = q(db, "COMMIT", 0, NULL, err);
+        rc = commit(db, err);
     if (rc) {
         if (!in_tx)
             rollback(db);
@@ -738,9 +806,9 @@ static strata_code run(strata *db, const strata_migset *set, const strata_run_op
         }
     }
     if (in_tx) {
+        if ((rc = commit(db, err)))
+            goto out; /* rolled back below, and no step reported */
         in_tx = 0;
-        if ((rc = q(db, "COMMIT", 0, NULL, err)))
-            goto out;
     }
 out:
     if (in_tx) {
@@ -855,7 +923,7 @@ strata_code strata_stamp(strata *db, const strata_migset *set, const char *targe
         if ((rc = write_rec(db, m, "applied", 0, NULL, x != NULL, err)))
             goto fail;
     }
-    rc = q(db, "COMMIT", 0, NULL, err);
+    rc = commit(db, err);
     if (!rc)
         goto out;
 fail:
@@ -898,9 +966,25 @@ void strata_status_free(strata_status *st)
         free(st->entries[i].applied_at);
         free(st->entries[i].error);
     }
+    free(st->invalid_indexes);
     free(st->entries);
     free(st->current);
     free(st);
+}
+
+/* The driver's list of INVALID indexes (malloc'd), NULL when none or unknown. */
+static char *invalid_indexes(strata *db)
+{
+    if (!db->ops->invalid_indexes)
+        return NULL;
+    buf b;
+    strata_error ignore;
+    buf_init(&b);
+    if (db->ops->invalid_indexes(db->d, &b, &ignore) || !b.len) {
+        buf_release(&b);
+        return NULL;
+    }
+    return buf_detach(&b);
 }
 
 strata_code strata_status_get(strata *db, const strata_migset *set, strata_status **out,
@@ -942,6 +1026,7 @@ strata_code strata_status_get(strata *db, const strata_migset *set, strata_statu
         strata_status_free(st);
         return err_set(err, STRATA_NOMEM, "out of memory");
     }
+    st->invalid_indexes = invalid_indexes(db);
     *out = st;
     return STRATA_OK;
 }
@@ -955,8 +1040,8 @@ strata_code strata_history_get(strata *db, strata_status **out, strata_error *er
         return rc;
     strata_status *st = calloc(1, sizeof(*st));
     for (size_t i = 0; st && !rc && i < r.n; i++)
-        if (rec_applied(&r.v[i]))
-            rc = status_add(st, r.v[i].version, r.v[i].name, STRATA_STATE_APPLIED, &r.v[i]);
+        rc = status_add(st, r.v[i].version, r.v[i].name,
+                        rec_applied(&r.v[i]) ? STRATA_STATE_APPLIED : STRATA_STATE_FAILED, &r.v[i]);
     if (st)
         st->current = current_of(&r);
     recs_release(&r);
@@ -1041,11 +1126,36 @@ strata_code strata_validate(strata *db, const strata_migset *set, strata_problem
         }
     }
     recs_release(&r);
+    char *bad = invalid_indexes(db);
+    for (char *line = bad; line && *line;) {
+        char *nl = strchr(line, '\n');
+        if (nl)
+            *nl = 0;
+        snprintf(msg, sizeof(msg),
+                 "index %s is INVALID (a CREATE INDEX CONCURRENTLY failed or was interrupted, or is "
+                 "running now): DROP INDEX CONCURRENTLY %s, then rebuild it (strata up --retry-failed)",
+                 line, line);
+        problem_add(p, STRATA_INVALID_INDEX, "", "", 0, msg);
+        line = nl ? nl + 1 : NULL;
+    }
+    free(bad);
     *out = p;
     return STRATA_OK;
 }
 
 /* ---------------------------------------------------------------- startup */
+
+/* Seconds from the environment variable name, or def when unset or not a
+   number in [0, 1e6]. */
+static double env_seconds_or(const char *name, double def)
+{
+    const char *v = getenv(name);
+    char *end;
+    if (!v || !*v)
+        return def;
+    double x = strtod(v, &end);
+    return *end || !(x >= 0 && x <= 1e6) ? def : x;
+}
 
 static int skip_migrations(void)
 {
@@ -1058,7 +1168,8 @@ strata_code strata_startup_set(const char *url, const strata_migset *set, const 
 {
     if (skip_migrations())
         return STRATA_OK;
-    strata_config cfg = {table, -1, 0, NULL, NULL};
+    strata_config cfg = {.table = table, .lock_timeout = -1,
+                         .connect_timeout = env_seconds_or("STRATA_CONNECT_TIMEOUT", 30)};
     strata *db = NULL;
     strata_code rc = strata_open(url, &cfg, &db, err);
     if (!rc)

@@ -178,6 +178,19 @@ typedef struct drv_ops {
     /* Appends the normalized schema text of the connected database, without
        the version table `table`, to out (docs/schema.md). */
     strata_code (*schema_dump)(drv *d, const char *table, buf *out, strata_error *err);
+    /* Optional (NULL: nothing to do). Inside a transaction, just before its
+       COMMIT: confirms that this process still holds the migration lock and
+       keeps it held until the commit (a lease renewed under a row lock);
+       LOCK_LOST when another process has taken it over. */
+    strata_code (*held)(drv *d, strata_error *err);
+    /* Optional. After a failure: reconnects if the connection was lost, so
+       that the failure can be recorded; 0 when the connection is usable. The
+       lock held before may be gone: only the failure record may be written. */
+    int (*recover)(drv *d);
+    /* Optional. Appends "schema.index\n" for each INVALID index (a failed or
+       interrupted CREATE INDEX CONCURRENTLY, or one still being built) in the
+       schemas on the search path. */
+    strata_code (*invalid_indexes)(drv *d, buf *out, strata_error *err);
 } drv_ops;
 
 struct drv {

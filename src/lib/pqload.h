@@ -19,7 +19,9 @@
     X(PQconninfoFree) X(PQfreemem)                                                               \
     X(PQconnectStartParams) X(PQconnectPoll) X(PQsocket) X(PQpingParams) X(PQserverVersion)      \
     X(PQdb) \
-    X(PQputCopyData) X(PQputCopyEnd) X(PQgetResult) X(PQcmdTuples)
+    X(PQputCopyData) X(PQputCopyEnd) X(PQgetResult) X(PQcmdTuples)                              \
+    X(PQbackendPID) X(PQsendQuery) X(PQsendQueryParams) X(PQconsumeInput) X(PQisBusy)            \
+    X(PQtransactionStatus) X(PQreset)
 
 struct pq_api {
 #define PQ_FIELD(f) __typeof__(f) *f;

@@ -13,6 +13,8 @@
  * information_schema and pg_*; objects of the first one print unqualified.
  * Other user schemas are named on a line of their own, without contents.
  * Objects that belong to an extension are represented by the extension.
+ * The version table and its lease table (<table>_lock, made only behind a
+ * connection pooler) are strata's own and left out.
  * Needs PostgreSQL 12 or newer (attgenerated).
  */
 #include "internal.h"
@@ -36,7 +38,7 @@ static const char dump_sql[] =
     "  WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')"
     "    AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass"
     "                    AND d.objid = c.oid AND d.deptype IN ('e', 'i'))"
-    "    AND NOT (c.relname::text = $2::text AND"
+    "    AND NOT (c.relname::text IN ($2::text, $2::text || '_lock') AND"
     "             CASE WHEN $1::text = '' THEN nm.first ELSE nm.nspname::text = $1::text END)),"
     " typ AS ("
     "  SELECT t.oid, t.typtype, t.typrelid, t.typbasetype, t.typtypmod, t.typnotnull, t.typdefault,"

@@ -216,7 +216,7 @@ strata_code strata_test_file(const char *server_url, const strata_migset *set, c
     strata_scratch *scratch = NULL;
     strata *db = NULL;
     rc = strata_scratch_create(server_url, &scratch, err);
-    strata_config cfg = {NULL, 60, 0, NULL, NULL};
+    strata_config cfg = {.lock_timeout = 60};
     if (!rc)
         rc = strata_open(strata_scratch_url(scratch), &cfg, &db, err);
     tc->ok = 1;
