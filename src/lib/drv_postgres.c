@@ -92,6 +92,8 @@ static strata_code connect_retrying(pg *p, const strata_config *cfg, strata_erro
     for (int attempt = 1;; attempt++) {
         int retry = 0;
         strata_code rc = pg_target_connect(&p->t, NULL, 0, &p->c, &retry, err);
+        if (rc == STRATA_OK && attempt > 1)
+            strata_error_clear(err);
         if (rc == STRATA_OK || !retry)
             return rc;
         double now = ops_now_ms();

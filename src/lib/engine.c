@@ -472,8 +472,9 @@ static int run_step(strata *db, const migration *m, int down, int in_tx, int rep
                 if (wrc || q(db, "COMMIT", 0, NULL, &e3))
                     rollback(db);
             }
-            err_hint(err, "the no-transaction section may have partly run; fix the database, then "
-                          "'strata up --retry-failed' (or 'strata stamp %s' if it is done)", m->version);
+            if (!err->hint[0])
+                err_hint(err, "the no-transaction section may have partly run; fix the database, then "
+                              "'strata up --retry-failed' (or 'strata stamp %s' if it is done)", m->version);
             return rc;
         }
         if ((rc = db->ops->begin(db->d, db->lock_timeout, err)))
