@@ -282,7 +282,10 @@ typedef enum strata_event_kind {
     STRATA_EV_MIGRATE_START, /* about to apply/revert migration (text: id) */
     STRATA_EV_MIGRATE_DONE,  /* applied/reverted (text: id, duration_ms set) */
     STRATA_EV_SQL,           /* dry run: SQL that would run (text: SQL) */
-    STRATA_EV_NOTICE         /* a server notice or informational line */
+    STRATA_EV_NOTICE,        /* a server notice or informational line */
+    STRATA_EV_WARNING        /* strata's own warning or progress note (text ends
+                                without a newline): retrying a connection, a
+                                lock lost or already released */
 } strata_event_kind;
 
 typedef struct strata_event {

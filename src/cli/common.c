@@ -48,6 +48,10 @@ static void on_event(void *ud, const strata_event *ev)
         if (c->verbose && !c->json)
             fprintf(stderr, "strata: server: %s", ev->text);
         break;
+    case STRATA_EV_WARNING:
+        if (!c->quiet && !c->json)
+            fprintf(stderr, "strata: %s\n", ev->text);
+        break;
     }
 }
 

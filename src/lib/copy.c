@@ -20,6 +20,7 @@
  * was not carried over is in the report's warnings.
  */
 #include "copy_internal.h"
+#include "ops.h"
 
 #include "pqload.h"
 #include "sqlgen.h"
@@ -204,6 +205,17 @@ static strata_code pg_connect(run *r, PGconn **out, strata_error *err)
         return STRATA_CONNECT_FAILED;
     }
     pq.PQsetNoticeReceiver(c, quiet_notice, NULL);
+    if (pg_is_pooled(c)) {
+        /* the copy's session settings, its lock and its snapshot-spanning
+           steps need one server session from start to end */
+        char *red = strata_url_redact(r->du.conninfo);
+        err_set(err, STRATA_POOLER_UNSUPPORTED, "%s goes through a connection pooler; strata copy needs a "
+                "direct connection", red ? red : "the target");
+        err_hint(err, "point the target URL at PostgreSQL itself (its own host and port), not at PgBouncer");
+        free(red);
+        pq.PQfinish(c);
+        return STRATA_POOLER_UNSUPPORTED;
+    }
     /* fixed output forms: the checksum expressions rely on them */
     strata_code rc = pgx(c, "SET client_encoding = 'UTF8'; SET DateStyle = 'ISO, YMD'; "
                             "SET TimeZone = 'UTC'; SET IntervalStyle = 'postgres'; "

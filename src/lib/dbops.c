@@ -188,6 +188,18 @@ strata_code pg_target_connect(const pg_target *t, const char *dbname, double dea
     return STRATA_CONNECT_FAILED;
 }
 
+int pg_is_pooled(PGconn *c)
+{
+    const char *force = getenv("STRATA_ASSUME_POOLER");
+    if (force && !strcmp(force, "1"))
+        return 1;
+    PGresult *r = pq.PQexec(c, "SELECT pg_backend_pid()");
+    int pooled = pq.PQresultStatus(r) == PGRES_TUPLES_OK && pq.PQntuples(r) == 1 &&
+                 atoi(pq.PQgetvalue(r, 0, 0)) != pq.PQbackendPID(c);
+    pq.PQclear(r);
+    return pooled;
+}
+
 strata_code pg_run(PGconn *c, const char *url, strata_code code, const char *sql, int n,
                    const char *const *params, PGresult **res, strata_error *err)
 {

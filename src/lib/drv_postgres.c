@@ -104,9 +104,9 @@ static strata_code connect_retrying(pg *p, const strata_config *cfg, strata_erro
             return rc;
         }
         char msg[sizeof(err->message) + 80];
-        snprintf(msg, sizeof(msg), "database not ready (attempt %d), retrying: %s\n", attempt,
+        snprintf(msg, sizeof(msg), "database not ready (attempt %d), retrying: %s", attempt,
                  err ? err->message : "");
-        notify(p, STRATA_EV_NOTICE, msg);
+        notify(p, STRATA_EV_WARNING, msg);
         double wait = jitter(delay);
         ops_sleep_ms(wait < deadline - now ? wait : deadline - now);
         delay = delay * 2 > 2000 ? 2000 : delay * 2;
@@ -130,15 +130,8 @@ static strata_code pg_open(drv **out, const db_url *u, const strata_config *cfg,
         return rc;
     }
     pq.PQsetNoticeReceiver(p->c, pg_notice, p);
-    /* A pooler (PgBouncer, pgcat, Odyssey) answers the startup itself and
-       hands the client a process id of its own making: the server's real
-       one differs. Session state then cannot be trusted to last. */
-    PGresult *r = pq.PQexec(p->c, "SELECT pg_backend_pid()");
-    if (pq.PQresultStatus(r) == PGRES_TUPLES_OK && pq.PQntuples(r) == 1)
-        p->pooled = atoi(pq.PQgetvalue(r, 0, 0)) != pq.PQbackendPID(p->c);
-    pq.PQclear(r);
-    if (getenv("STRATA_ASSUME_POOLER") && !strcmp(getenv("STRATA_ASSUME_POOLER"), "1"))
-        p->pooled = 1;
+    /* session state cannot be trusted to last behind a pooler */
+    p->pooled = pg_is_pooled(p->c);
     *out = &p->base;
     return STRATA_OK;
 }
@@ -470,7 +463,7 @@ static void lease_renew(pg *p)
         int retry;
         strata_error e;
         if (pg_target_connect(&p->t, NULL, ops_now_ms() + p->lease_ms / 6, &p->hb, &retry, &e)) {
-            notify(p, STRATA_EV_NOTICE, "warning: cannot reach the server to renew the migration lock\n");
+            notify(p, STRATA_EV_WARNING, "warning: cannot reach the server to renew the migration lock");
             return;
         }
     }
@@ -483,7 +476,7 @@ static void lease_renew(pg *p)
     PGresult *r = b.oom ? NULL : pq.PQexecParams(p->hb, b.data, 2, NULL, params, NULL, NULL, 0);
     buf_release(&b);
     if (pq.PQresultStatus(r) == PGRES_COMMAND_OK && !strcmp(pq.PQcmdTuples(r), "0"))
-        notify(p, STRATA_EV_NOTICE, "warning: the migration lock's lease was lost to another process\n");
+        notify(p, STRATA_EV_WARNING, "warning: the migration lock's lease was lost to another process");
     pq.PQclear(r);
 }
 
@@ -579,7 +572,7 @@ static void pg_unlock(drv *d, const char *key)
     pq.PQfinish(p->hb);
     p->hb = NULL;
     if (!released)
-        notify(p, STRATA_EV_NOTICE, "warning: the migration lock was no longer held when strata released it\n");
+        notify(p, STRATA_EV_WARNING, "warning: the migration lock was no longer held when strata released it");
 }
 
 static strata_code pg_begin(drv *d, double timeout, strata_error *err)

@@ -52,6 +52,12 @@ strata_code pg_target_connect(const pg_target *t, const char *dbname, double dea
 strata_code pg_run(PGconn *c, const char *url, strata_code code, const char *sql, int n,
                    const char *const *params, PGresult **res, strata_error *err);
 
+/* 1 when a connection pooler (PgBouncer, pgcat, Odyssey) stands between c
+   and the server: a pooler answers the startup itself and hands out a
+   process id of its own making, so the server's pg_backend_pid() differs.
+   0 when connected directly (or when the query fails). */
+int pg_is_pooled(PGconn *c);
+
 /* Appends s as a double-quoted identifier (no splitting at dots). */
 void buf_add_quoted_ident(buf *b, const char *s);
 

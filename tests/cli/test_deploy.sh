@@ -91,6 +91,13 @@ for mode in session transaction; do
     if [ "$mode" = transaction ]; then
         eq "$(q "SELECT count(*) FROM strata_migrations_lock")" "0" "$mode: the lease row is gone"
     fi
+    # copy needs one session from start to end: refused before anything changes
+    sqlite3 "$WORK/src_$mode.db" "CREATE TABLE copied (id integer PRIMARY KEY, v text); INSERT INTO copied VALUES (1, 'a');"
+    raw copy "sqlite:///$WORK/src_$mode.db" "$PURL"
+    expect_rc 2 "$mode: copy through a pooler"
+    contains "$ERR" "POOLER_UNSUPPORTED" "$mode: copy refuses the pooler by code"
+    lacks "$ERR" "$PGPASSWORD" "$mode: copy error hides the password"
+    eq "$(table_exists copied)" "0" "$mode: the refused copy created nothing"
     # read-only commands leave nothing behind on pooled connections
     for _ in 1 2 3; do
         "$STRATA" --url "$PURL" --dir "$D" status >/dev/null 2>&1 || fail "$mode: status through pgbouncer"
