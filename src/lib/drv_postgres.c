@@ -25,8 +25,8 @@ typedef struct pg {
     void *ud;
     int readonly;   /* every query in a READ ONLY transaction of its own */
     int pooled;     /* a connection pooler stands between us and the server */
-    int advisory;   /* the session advisory lock is held */
-    int lease;      /* the lease row is held (behind a pooler) */
+    int advisory;   /* times the session advisory lock is held (it nests) */
+    int lease;      /* times the lease row is held (behind a pooler; nests) */
     char *lock_table; /* quoted name of the lease table */
     char owner[96];   /* this process's lease owner id */
     double lease_ms;  /* lease length */
@@ -447,7 +447,7 @@ static strata_code lease_try(pg *p, int *got, strata_error *err)
                            : pg_query(&p->base, b.data, 2, params, got_true, got, err);
     buf_release(&b);
     if (!rc && *got) {
-        p->lease = 1;
+        p->lease++;
         p->next_renew = ops_now_ms() + p->lease_ms / 6;
     }
     return rc;
@@ -525,7 +525,7 @@ static strata_code pg_lock(drv *d, const char *key, double timeout, strata_error
         if (rc)
             return rc;
         if (got) {
-            p->advisory = !p->pooled;
+            p->advisory += !p->pooled;
             return STRATA_OK;
         }
         double now = ops_now_ms();
@@ -549,6 +549,22 @@ static void pg_unlock(drv *d, const char *key)
     pg *p = (pg *)d;
     int released = 1;
     strata_error ignore;
+    /* nested (reset runs up under its own lock): the outer hold stays */
+    if (p->lease > 1) {
+        p->lease--;
+        return;
+    }
+    if (p->advisory > 1) {
+        char k[32];
+        lock_key(key, k);
+        const char *params[1] = {k};
+        released = 0;
+        pg_query(d, "SELECT pg_advisory_unlock($1::bigint)", 1, params, got_true, &released, &ignore);
+        p->advisory--;
+        if (!released)
+            notify(p, STRATA_EV_WARNING, "warning: the migration lock was no longer held when strata released it");
+        return;
+    }
     if (p->lease) {
         buf b;
         buf_init(&b);
