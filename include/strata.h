@@ -76,7 +76,8 @@ extern "C" {
     X(COPY_MISMATCH, 1, "copied data differs from the source")                 \
     X(LOCK_LOST, 1, "another process took over the migration lock")            \
     X(INVALID_INDEX, 1, "an index was left INVALID")                           \
-    X(POOLER_UNSUPPORTED, 2, "not supported through a connection pooler")
+    X(POOLER_UNSUPPORTED, 2, "not supported through a connection pooler")      \
+    X(UP_SQL_CHANGED, 1, "the up SQL of an applied migration changed")
 
 typedef enum strata_code {
 #define STRATA_X_ENUM(name, exit, msg) STRATA_##name,
@@ -412,6 +413,30 @@ STRATA_API strata_code strata_redo(strata *db, const strata_migset *set, const s
  */
 STRATA_API strata_code strata_stamp(strata *db, const strata_migset *set, const char *target,
                                     strata_error *err);
+
+/* What strata_accept did. Strings are malloc'd; release with
+   strata_accept_result_release. */
+typedef struct strata_accept_result {
+    char *version, *name;
+    char *old_checksum, *new_checksum;
+    int changed;    /* 0: the file already matched, nothing was written */
+    int up_changed; /* the up SQL: 0 the same (comments, blanks and the down may
+                       differ), 1 changed, -1 unknown (applied before strata
+                       recorded up checksums) */
+} strata_accept_result;
+
+/*
+ * Accepts the edited file of one applied migration (target: version or id):
+ * records the file's new checksum, under the lock, with a note in the
+ * version table ("checksum accepted <UTC time>, was <old>"), so that `up`
+ * no longer stops on CHECKSUM_MISMATCH. For deliberate edits that change
+ * nothing that ran: a comment, a typo in the down section. Refuses with
+ * UP_SQL_CHANGED when the up SQL itself differs from what was applied, or
+ * when that cannot be told, unless force. out may be NULL.
+ */
+STRATA_API strata_code strata_accept(strata *db, const strata_migset *set, const char *target, int force,
+                                     strata_accept_result *out, strata_error *err);
+STRATA_API void strata_accept_result_release(strata_accept_result *r);
 STRATA_API void strata_result_free(strata_result *r);
 
 /*

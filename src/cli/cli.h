@@ -90,6 +90,6 @@ extern const command cmd_new, cmd_up, cmd_down, cmd_redo, cmd_status, cmd_curren
     cmd_validate, cmd_stamp, cmd_sql, cmd_test, cmd_lint;
 extern const command cmd_schema, cmd_check;
 extern const command cmd_create, cmd_drop, cmd_wait, cmd_reset, cmd_backup, cmd_restore;
-extern const command cmd_copy, cmd_embed;
+extern const command cmd_copy, cmd_embed, cmd_accept;
 
 #endif

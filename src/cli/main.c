@@ -16,7 +16,7 @@ static const command *commands[] = {&cmd_new,     &cmd_up,      &cmd_down,     &
                                     &cmd_stamp,   &cmd_sql,     &cmd_test,     &cmd_lint,
                                     &cmd_schema,  &cmd_check,   &cmd_create,   &cmd_drop,
                                     &cmd_wait,    &cmd_reset,   &cmd_backup,   &cmd_restore,
-                                    &cmd_copy,    &cmd_embed,   NULL};
+                                    &cmd_copy,    &cmd_embed,   &cmd_accept,  NULL};
 
 static const char global_help[] =
     "usage: strata [global options] COMMAND [options] [args]\n"

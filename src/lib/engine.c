@@ -19,6 +19,7 @@
 
 typedef struct rec {
     char *version, *name, *checksum, *applied_at, *state, *error;
+    char *up_checksum; /* NULL when recorded before strata kept it */
     long duration_ms;
 } rec;
 
@@ -36,6 +37,7 @@ static void recs_release(recs *r)
         free(r->v[i].applied_at);
         free(r->v[i].state);
         free(r->v[i].error);
+        free(r->v[i].up_checksum);
     }
     free(r->v);
     memset(r, 0, sizeof(*r));
@@ -149,6 +151,7 @@ static int add_rec(void *ud, int n, char **v)
     x->duration_ms = v[4] ? atol(v[4]) : 0;
     x->state = xstrdup(v[5] ? v[5] : "applied");
     x->error = xstrdup(v[6]);
+    x->up_checksum = n > 7 ? xstrdup(v[7]) : NULL;
     return 0;
 }
 
@@ -165,17 +168,25 @@ static strata_code read_recs(strata *db, recs *r, strata_error *err)
     strata_code rc = db->ops->table_exists(db->d, db->table, &exists, err);
     if (rc || !exists)
         return rc;
-    buf b;
-    buf_init(&b);
-    if (db->ops->dialect == DIALECT_POSTGRES)
-        buf_adds(&b, "SELECT version, name, checksum, "
-                     "to_char(applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
-                     "duration_ms, state, error FROM ");
-    else
-        buf_adds(&b, "SELECT version, name, checksum, applied_at, duration_ms, state, error FROM ");
-    buf_add_ident(&b, db->table);
-    rc = db->ops->query(db->d, b.data, 0, NULL, add_rec, r, err);
-    buf_release(&b);
+    /* a table made by an older strata has no up_checksum: read it without */
+    for (int with_up = 1; with_up >= 0; with_up--) {
+        buf b;
+        strata_error e2;
+        buf_init(&b);
+        if (db->ops->dialect == DIALECT_POSTGRES)
+            buf_adds(&b, "SELECT version, name, checksum, "
+                         "to_char(applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
+                         "duration_ms, state, error");
+        else
+            buf_adds(&b, "SELECT version, name, checksum, applied_at, duration_ms, state, error");
+        buf_adds(&b, with_up ? ", up_checksum FROM " : " FROM ");
+        buf_add_ident(&b, db->table);
+        rc = db->ops->query(db->d, b.data, 0, NULL, add_rec, r, with_up ? &e2 : err);
+        buf_release(&b);
+        if (rc == STRATA_OK)
+            break;
+        recs_release(r);
+    }
     if (rc) {
         recs_release(r);
         return rc;
@@ -185,18 +196,49 @@ static strata_code read_recs(strata *db, recs *r, strata_error *err)
     return STRATA_OK;
 }
 
+/* Creates the version table, or adds the columns a table made by an older
+   strata lacks (up_checksum, note). Under the lock, outside a transaction. */
 static strata_code ensure_table(strata *db, strata_error *err)
 {
     int exists = 0;
     strata_code rc = db->ops->table_exists(db->d, db->table, &exists, err);
-    if (rc || exists)
+    if (rc)
         return rc;
     buf b;
     buf_init(&b);
-    sqlgen_create_table(&b, db->ops->dialect, db->table);
-    rc = q(db, b.data, 0, NULL, err);
+    if (!exists) {
+        sqlgen_create_table(&b, db->ops->dialect, db->table);
+        rc = q(db, b.data, 0, NULL, err);
+        buf_release(&b);
+        return rc;
+    }
+    static const char *const newer[] = {"up_checksum, note", "up_checksum", "note"};
+    for (size_t i = 0; !rc && i < sizeof(newer) / sizeof(*newer); i++) {
+        strata_error probe;
+        b.len = 0;
+        buf_addf(&b, "SELECT %s FROM ", newer[i]);
+        buf_add_ident(&b, db->table);
+        buf_adds(&b, " WHERE 1 = 0");
+        if (q(db, b.data, 0, NULL, &probe) == STRATA_OK) {
+            if (i == 0)
+                break; /* all there: the usual case, one query */
+            continue;
+        }
+        if (i == 0)
+            continue;
+        b.len = 0;
+        sqlgen_add_columns(&b, db->table, newer[i]);
+        rc = q(db, b.data, 0, NULL, err);
+    }
     buf_release(&b);
     return rc;
+}
+
+/* The up checksum of m on this engine (sql_norm_checksum of its up section). */
+static void up_checksum(const strata *db, const migration *m, char out[65])
+{
+    const section *s = mig_section(m, SEC_UP, db->ops->dialect);
+    sql_norm_checksum(s ? s->sql : "", out);
 }
 
 /* Both lists are sorted by version: binary search keeps validation of
@@ -259,10 +301,12 @@ static strata_code write_rec(strata *db, const migration *m, const char *state, 
     if (!rc) {
         buf_adds(&b, "INSERT INTO ");
         buf_add_ident(&b, db->table);
-        buf_adds(&b, " (version, name, checksum, applied_at, duration_ms, state, error) "
-                     "VALUES ($1, $2, $3, $4, $5, $6, $7)");
-        const char *p[7] = {m->version, m->name, m->checksum, at, msbuf, state, error};
-        rc = q(db, b.data, 7, p, err);
+        char up[65];
+        up_checksum(db, m, up);
+        buf_adds(&b, " (version, name, checksum, applied_at, duration_ms, state, error, up_checksum) "
+                     "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)");
+        const char *p[8] = {m->version, m->name, m->checksum, at, msbuf, state, error, up};
+        rc = q(db, b.data, 8, p, err);
     }
     buf_release(&b);
     return rc;
@@ -594,7 +638,8 @@ static strata_code check_recs(strata *db, const strata_migset *set, const recs *
         }
         if (strcmp(x->checksum, m->checksum) != 0 && !(flags & STRATA_IGNORE_CHECKSUMS)) {
             err_set(err, STRATA_CHECKSUM_MISMATCH, "migration %s was modified after it was applied", m->id);
-            err_hint(err, "restore the applied version of '%s', or pass --ignore-checksums", m->path);
+            err_hint(err, "restore the applied version of '%s'; if the edit is deliberate and changes nothing "
+                          "that ran, 'strata accept %s' records it (or pass --ignore-checksums)", m->path, m->version);
             err_where(err, m->path, 0);
             return STRATA_CHECKSUM_MISMATCH;
         }
@@ -718,7 +763,8 @@ static strata_code plan_down(strata *db, const strata_migset *set, const recs *r
         }
         if (strcmp(x->checksum, m->checksum) != 0 && !(o->flags & STRATA_IGNORE_CHECKSUMS)) {
             err_set(err, STRATA_CHECKSUM_MISMATCH, "migration %s was modified after it was applied", m->id);
-            err_hint(err, "restore the applied version of '%s', or pass --ignore-checksums", m->path);
+            err_hint(err, "restore the applied version of '%s'; if the edit is deliberate and changes nothing "
+                          "that ran, 'strata accept %s' records it (or pass --ignore-checksums)", m->path, m->version);
             err_where(err, m->path, 0);
             return STRATA_CHECKSUM_MISMATCH;
         }
@@ -932,6 +978,110 @@ fail:
 out:
     db->ops->unlock(db->d, db->table);
     recs_release(&r);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- accept */
+
+void strata_accept_result_release(strata_accept_result *r)
+{
+    if (!r)
+        return;
+    free(r->version);
+    free(r->name);
+    free(r->old_checksum);
+    free(r->new_checksum);
+    memset(r, 0, sizeof(*r));
+}
+
+strata_code strata_accept(strata *db, const strata_migset *set, const char *target, int force,
+                          strata_accept_result *out, strata_error *err)
+{
+    strata_accept_result res = {0};
+    recs r = {0};
+    strata_code rc;
+    if (out)
+        memset(out, 0, sizeof(*out));
+    if (!target || !*target)
+        return err_set(err, STRATA_USAGE, "accept needs the migration to accept (a version or id)");
+    const migration *m = migset_find(set, target);
+    if (!m) {
+        err_set(err, STRATA_TARGET_NOT_FOUND, "no migration '%s' in '%s'", target, set->dir);
+        return STRATA_TARGET_NOT_FOUND;
+    }
+    if (m->broken) {
+        err_set(err, STRATA_PARSE_ERROR, "migration %s does not parse; fix it before accepting it", m->id);
+        err_where(err, m->path, 0);
+        return STRATA_PARSE_ERROR;
+    }
+    if (db->readonly)
+        return err_set(err, STRATA_USAGE, "the database was opened read-only");
+    if ((rc = db->ops->lock(db->d, db->table, db->lock_timeout, err)))
+        return rc;
+    if ((rc = ensure_table(db, err)) || (rc = db->ops->begin(db->d, db->lock_timeout, err)))
+        goto out;
+    if ((rc = read_recs(db, &r, err)))
+        goto fail;
+    const rec *x = find_rec(&r, m->version);
+    if (!rec_applied(x)) {
+        rc = err_set(err, STRATA_TARGET_NOT_FOUND, "migration %s is not applied%s; there is no checksum to accept",
+                     m->id, x ? " (it failed)" : "");
+        err_hint(err, x ? "resolve the failed run first (strata up --retry-failed, or strata stamp)"
+                        : "only an applied migration's checksum can be accepted");
+        goto fail;
+    }
+    char now_up[65], at[32];
+    up_checksum(db, m, now_up);
+    res.version = xstrdup(m->version);
+    res.name = xstrdup(m->name);
+    res.old_checksum = xstrdup(x->checksum);
+    res.new_checksum = xstrdup(m->checksum);
+    res.up_changed = !x->up_checksum || !*x->up_checksum ? -1 : strcmp(x->up_checksum, now_up) != 0;
+    res.changed = strcmp(x->checksum, m->checksum) != 0 || (x->up_checksum && strcmp(x->up_checksum, now_up));
+    if (!res.changed) {
+        rollback(db);
+        goto out;
+    }
+    if (res.up_changed && !force) {
+        if (res.up_changed > 0)
+            rc = err_set(err, STRATA_UP_SQL_CHANGED,
+                         "the up SQL of %s differs from what was applied; accepting it would hide a change "
+                         "that never ran", m->id);
+        else
+            rc = err_set(err, STRATA_UP_SQL_CHANGED,
+                         "%s was applied before strata recorded up checksums; it cannot tell whether its up "
+                         "SQL changed", m->id);
+        err_hint(err, "put the change in a new migration (strata new), or pass --force if the database "
+                      "already matches the new file");
+        err_where(err, m->path, 0);
+        goto fail;
+    }
+    utc_now(at);
+    buf b, note;
+    buf_init(&b);
+    buf_init(&note);
+    buf_addf(&note, "checksum accepted %s, was %.*s%s", at, 12, x->checksum,
+             res.up_changed > 0 ? "; up SQL changed (forced)" : res.up_changed < 0 ? "; forced" : "");
+    buf_adds(&b, "UPDATE ");
+    buf_add_ident(&b, db->table);
+    buf_adds(&b, " SET checksum = $1, up_checksum = $2, note = $3 WHERE version = $4");
+    const char *p[4] = {m->checksum, now_up, note.data ? note.data : "", m->version};
+    rc = b.oom || note.oom ? err_set(err, STRATA_NOMEM, "out of memory") : q(db, b.data, 4, p, err);
+    buf_release(&b);
+    buf_release(&note);
+    if (!rc)
+        rc = commit(db, err);
+    if (!rc)
+        goto out;
+fail:
+    rollback(db);
+out:
+    db->ops->unlock(db->d, db->table);
+    recs_release(&r);
+    if (out && !rc)
+        *out = res;
+    else
+        strata_accept_result_release(&res);
     return rc;
 }
 

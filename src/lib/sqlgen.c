@@ -22,12 +22,21 @@ void sqlgen_create_table(buf *b, int dialect, const char *table)
         buf_adds(b, " (version text PRIMARY KEY, name text NOT NULL DEFAULT '', "
                     "checksum text NOT NULL DEFAULT '', applied_at timestamptz NOT NULL DEFAULT now(), "
                     "duration_ms bigint NOT NULL DEFAULT 0, state text NOT NULL DEFAULT 'applied', "
-                    "error text)");
+                    "error text, up_checksum text, note text)");
     else
         buf_adds(b, " (version text PRIMARY KEY, name text NOT NULL DEFAULT '', "
                     "checksum text NOT NULL DEFAULT '', applied_at text NOT NULL, "
                     "duration_ms integer NOT NULL DEFAULT 0, state text NOT NULL DEFAULT 'applied', "
-                    "error text)");
+                    "error text, up_checksum text, note text)");
+}
+
+void sqlgen_add_columns(buf *b, const char *table, const char *column)
+{
+    buf_adds(b, "ALTER TABLE ");
+    buf_add_ident(b, table);
+    buf_adds(b, " ADD COLUMN ");
+    buf_adds(b, column);
+    buf_adds(b, " text");
 }
 
 struct emit_ctx {
@@ -88,14 +97,18 @@ void sqlgen_step(buf *b, const migration *m, int dialect, const char *table, int
     } else {
         buf_adds(b, "INSERT INTO ");
         buf_add_ident(b, table);
-        buf_adds(b, " (version, name, checksum, applied_at, duration_ms, state) VALUES (");
+        char up[65];
+        sql_norm_checksum(s ? s->sql : "", up);
+        buf_adds(b, " (version, name, checksum, applied_at, duration_ms, state, up_checksum) VALUES (");
         buf_add_sqlstr(b, m->version);
         buf_adds(b, ", ");
         buf_add_sqlstr(b, m->name);
         buf_adds(b, ", ");
         buf_add_sqlstr(b, m->checksum ? m->checksum : "");
         buf_adds(b, dialect == DIALECT_POSTGRES ? ", now()" : ", strftime('%Y-%m-%dT%H:%M:%SZ', 'now')");
-        buf_adds(b, ", 0, 'applied');\n");
+        buf_adds(b, ", 0, 'applied', ");
+        buf_add_sqlstr(b, up);
+        buf_adds(b, ");\n");
     }
     if (!s || !s->notx)
         buf_adds(b, "COMMIT;\n");

@@ -219,3 +219,16 @@ size_t tok_match_paren(const sql_tok *t, size_t n, size_t open)
     }
     return n;
 }
+
+void sql_norm_checksum(const char *sql, char out[65])
+{
+    sql_tok *t = NULL;
+    size_t n = sql ? sql_tokenize(sql, &t) : 0;
+    buf b;
+    buf_init(&b);
+    if (n != (size_t)-1)
+        sql_norm(t, n, &b);
+    checksum_text(b.data ? b.data : "", b.len, out);
+    buf_release(&b);
+    free(t);
+}
