@@ -118,7 +118,7 @@ static const char PG_TABLE[] =
     "CREATE TABLE IF NOT EXISTS \"strata_migrations\" (version text PRIMARY KEY, name text NOT "
     "NULL DEFAULT '', checksum text NOT NULL DEFAULT '', applied_at timestamptz NOT NULL DEFAULT "
     "now(), duration_ms bigint NOT NULL DEFAULT 0, state text NOT NULL DEFAULT 'applied', error "
-    "text);\n\n";
+    "text, up_checksum text, note text);\n\n";
 
 static void render(void)
 {
@@ -140,6 +140,16 @@ static void render(void)
     const char *sum3 = strata_migset_get(set, 2)->checksum;
     char want[8192];
     char *out = NULL;
+    /* the up checksum: the up section in canonical form, so comments and
+       blank space do not count */
+    char up1[65], up2[65], up3[65], again[65];
+    sql_norm_checksum("CREATE TABLE a (id int);\n", up1);
+    sql_norm_checksum("CREATE INDEX CONCURRENTLY ia ON a (id);\n", up2);
+    sql_norm_checksum("INSERT INTO a VALUES (1); -- seed\nINSERT INTO a VALUES (2)\n", up3);
+    sql_norm_checksum("insert  into a values (1);\n/* c */ INSERT INTO a VALUES (2)", again);
+    CHECK_STR(again, up3);
+    sql_norm_checksum("INSERT INTO a VALUES (1); INSERT INTO a VALUES (3)", again);
+    CHECK(strcmp(again, up3) != 0);
 
     /* base to head on postgres, exactly */
     CHECK_INT(strata_sql_render(set, "postgres", NULL, NULL, NULL, 0, &out, &e), STRATA_OK);
@@ -147,14 +157,14 @@ static void render(void)
              "%s"
              "-- 0001_create (up)\nBEGIN;\nCREATE TABLE a (id int);\n"
              "INSERT INTO \"strata_migrations\" (version, name, checksum, applied_at, duration_ms, "
-             "state) VALUES ('0001', 'create', '%s', now(), 0, 'applied');\nCOMMIT;\n\n"
+             "state, up_checksum) VALUES ('0001', 'create', '%s', now(), 0, 'applied', '%s');\nCOMMIT;\n\n"
              "-- 0002_index (up, no-transaction)\nCREATE INDEX CONCURRENTLY ia ON a (id);\n"
              "INSERT INTO \"strata_migrations\" (version, name, checksum, applied_at, duration_ms, "
-             "state) VALUES ('0002', 'index', '%s', now(), 0, 'applied');\n\n"
+             "state, up_checksum) VALUES ('0002', 'index', '%s', now(), 0, 'applied', '%s');\n\n"
              "-- 0003_seed (up)\nBEGIN;\nINSERT INTO a VALUES (1);\nINSERT INTO a VALUES (2);\n"
              "INSERT INTO \"strata_migrations\" (version, name, checksum, applied_at, duration_ms, "
-             "state) VALUES ('0003', 'seed', '%s', now(), 0, 'applied');\nCOMMIT;\n\n",
-             PG_TABLE, sum1, sum2, sum3);
+             "state, up_checksum) VALUES ('0003', 'seed', '%s', now(), 0, 'applied', '%s');\nCOMMIT;\n\n",
+             PG_TABLE, sum1, up1, sum2, up2, sum3, up3);
     CHECK_STR(out, want);
     free(out);
     /* the same with explicit "base" and "head" */
@@ -177,7 +187,7 @@ static void render(void)
     CHECK_INT(strata_sql_render(set, "sqlite", NULL, "0001", "0002", 0, &out, &e), STRATA_OK);
     CHECK_HAS(out, "applied_at text NOT NULL");
     CHECK_HAS(out, "-- 0002_index (up)\nBEGIN;\nCREATE INDEX ia ON a (id);\nINSERT INTO");
-    CHECK_HAS(out, "strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), 0, 'applied');\nCOMMIT;\n");
+    CHECK_HAS(out, "strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), 0, 'applied', '");
     CHECK_LACKS(out, "CONCURRENTLY");
     CHECK_LACKS(out, "now(),");
     free(out);
