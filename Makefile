@@ -30,7 +30,11 @@ CLI_OBJ := $(CLI_SRC:src/%.c=$(B)/obj/%.o)
 UNIT_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(UNIT_SRC))
 HDRS := include/strata.h $(wildcard src/lib/*.h) $(wildcard src/cli/*.h)
 
-all: $(B)/strata $(B)/libstrata.a $(B)/libstrata.so $(B)/strata.pc $(B)/app_startup $(B)/app_embedded
+VERSION := $(shell sed -n 's/\#define STRATA_VERSION "\(.*\)"/\1/p' include/strata.h)
+SOMAJOR := 0
+LIBDIR  ?= $(PREFIX)/lib
+
+all: $(B)/strata $(B)/libstrata.a $(B)/libstrata.so $(B)/strata.pc $(B)/strata.1 $(B)/app_startup $(B)/app_embedded
 
 $(B)/obj/%.o: src/%.c $(HDRS)
 	@mkdir -p $(dir $@)
@@ -44,12 +48,23 @@ $(B)/obj/fuzz/%.o: fuzz/%.c $(HDRS) fuzz/fuzz_targets.h
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
+# The archive holds one object whose internal (hidden) symbols are made
+# local: a program linked with it sees only the strata_* API, as with the
+# shared library (-fvisibility=hidden), and cannot clash with buf_init & co.
 $(B)/libstrata.a: $(LIB_OBJ)
 	rm -f $@
-	ar rcs $@ $^
+	$(LD) -r -o $(B)/strata_all.o $^
+	objcopy --localize-hidden $(B)/strata_all.o
+	ar rcs $@ $(B)/strata_all.o
 
-$(B)/libstrata.so: $(LIB_OBJ)
-	$(CC) $(CFLAGS) $(LDFLAGS) -shared -Wl,-soname,libstrata.so.0 -o $@ $^ $(PKG_LIBS)
+# libstrata.so.0.x.y, with the soname link libstrata.so.0 (what a program
+# linked with -lstrata loads) and the development link libstrata.so
+$(B)/libstrata.so.$(VERSION): $(LIB_OBJ)
+	$(CC) $(CFLAGS) $(LDFLAGS) -shared -Wl,-soname,libstrata.so.$(SOMAJOR) -o $@ $^ $(PKG_LIBS)
+
+$(B)/libstrata.so: $(B)/libstrata.so.$(VERSION)
+	ln -sf libstrata.so.$(VERSION) $(B)/libstrata.so.$(SOMAJOR)
+	ln -sf libstrata.so.$(VERSION) $@
 
 $(B)/strata: $(CLI_OBJ) $(B)/libstrata.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(CLI_OBJ) $(B)/libstrata.a $(PKG_LIBS)
@@ -67,10 +82,16 @@ $(B)/app_embedded: examples/app_embedded.c $(B)/pos_migrations.c include/strata.
 $(B)/test_unit: $(UNIT_OBJ) $(B)/libstrata.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(UNIT_OBJ) $(LIB_OBJ) $(PKG_LIBS)
 
-$(B)/strata.pc: Makefile
+# strata.pc for a prefix: $(call pcfile,PREFIX,LIBDIR)
+pcfile = printf 'prefix=%s\nlibdir=%s\nincludedir=$${prefix}/include\n\nName: strata\nDescription: schema migrations for SQLite and PostgreSQL\nVersion: %s\nRequires.private: %s\nLibs: -L$${libdir} -lstrata\nLibs.private: -ldl -pthread -lm\nCflags: -I$${includedir}\n' '$(1)' '$(2)' '$(VERSION)' '$(PKGS)'
+
+$(B)/strata.pc: Makefile include/strata.h
 	@mkdir -p $(B)
-	printf 'prefix=%s\nlibdir=$${prefix}/lib\nincludedir=$${prefix}/include\n\nName: strata\nDescription: schema migrations for SQLite and PostgreSQL\nVersion: %s\nRequires.private: %s\nLibs: -L$${libdir} -lstrata\nLibs.private: -ldl -pthread -lm\nCflags: -I$${includedir}\n' \
-	  '$(PREFIX)' "$$(sed -n 's/#define STRATA_VERSION "\(.*\)"/\1/p' include/strata.h)" '$(PKGS)' > $@
+	$(call pcfile,$(PREFIX),$(LIBDIR)) > $@
+
+# strata(1), made from the program's own help texts (the command table)
+$(B)/strata.1: $(B)/strata tools/mkman.py
+	python3 tools/mkman.py $(B)/strata $(VERSION) > $@
 
 # The sanitizer build: same sources, separate directory.
 asan:
@@ -103,7 +124,14 @@ fuzz: $(FUZZ_TARGETS:%=build-fuzz/fuzz_%)
 	  grep -E 'stat::number_of_executed_units|stat::peak_rss_mb' build-fuzz/$$t.log; \
 	done
 
-demo: $(B)/strata
+deps:
+	tools/deps.sh build
+
+deps-test:
+	tools/deps.sh test
+
+demo: deps
+	$(MAKE) $(B)/strata
 	@rm -f demo.sqlite3
 	$(B)/strata --url sqlite:///demo.sqlite3 --dir examples/pos/migrations up
 	$(B)/strata --url sqlite:///demo.sqlite3 --dir examples/pos/migrations status
@@ -111,7 +139,10 @@ demo: $(B)/strata
 unit: $(B)/test_unit
 	$(B)/test_unit
 
-test: all $(B)/test_unit asan
+test: deps-test
+	$(MAKE) test-only
+
+test-only: all $(B)/test_unit asan
 	$(B)/test_unit
 	build-asan/test_unit
 	STRATA=$(CURDIR)/build-asan/strata APP=$(CURDIR)/build-asan/app_startup tests/cli/run.sh sqlite
@@ -122,13 +153,30 @@ bench: all
 	STRATA=$(CURDIR)/$(B)/strata bench/copy.sh
 
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(PREFIX)/include \
+	  $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 755 $(B)/strata $(DESTDIR)$(PREFIX)/bin/
-	install -m 644 $(B)/libstrata.a $(B)/libstrata.so $(DESTDIR)$(PREFIX)/lib/
+	install -m 644 $(B)/libstrata.a $(DESTDIR)$(LIBDIR)/
+	install -m 755 $(B)/libstrata.so.$(VERSION) $(DESTDIR)$(LIBDIR)/
+	ln -sf libstrata.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libstrata.so.$(SOMAJOR)
+	ln -sf libstrata.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libstrata.so
 	install -m 644 include/strata.h $(DESTDIR)$(PREFIX)/include/
-	install -m 644 $(B)/strata.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+	$(call pcfile,$(PREFIX),$(LIBDIR)) > $(DESTDIR)$(LIBDIR)/pkgconfig/strata.pc
+	install -m 644 $(B)/strata.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/strata $(DESTDIR)$(LIBDIR)/libstrata.a \
+	  $(DESTDIR)$(LIBDIR)/libstrata.so $(DESTDIR)$(LIBDIR)/libstrata.so.$(SOMAJOR) \
+	  $(DESTDIR)$(LIBDIR)/libstrata.so.$(VERSION) $(DESTDIR)$(PREFIX)/include/strata.h \
+	  $(DESTDIR)$(LIBDIR)/pkgconfig/strata.pc $(DESTDIR)$(PREFIX)/share/man/man1/strata.1
+
+# Installs into a scratch DESTDIR and uses it as a user would: a program
+# built against the installed header and strata.pc, static and shared; the
+# man page rendered; only strata_* exported; then uninstall leaves nothing.
+installcheck: all
+	tools/installcheck.sh
 
 clean:
 	rm -rf build build-asan build-fuzz demo.sqlite3
 
-.PHONY: all asan demo unit test bench install clean fuzz
+.PHONY: all asan demo deps deps-test unit test test-only bench install uninstall installcheck clean fuzz

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# deps.sh [build|test] -- installs the Debian packages strata needs when they
+# are missing (apt-get, with sudo when not root). `build`: to build strata and
+# run `make demo`; `test` (default): also what `make test` runs against (a
+# throwaway PostgreSQL 15, PgBouncer, valgrind). Shared by the Makefile and
+# .ci/run. Does nothing when everything is there; STRATA_NO_APT=1 only lists
+# what is missing.
+set -euo pipefail
+what=${1:-test}
+pkgs=(build-essential pkg-config libpq-dev libsqlite3-dev libssl-dev sqlite3)
+if [ "$what" = test ]; then
+    # postgresql-client-15: pg_dump and pg_restore for strata backup/restore
+    # pgbouncer: the connection pooler in front of the test server (test_deploy.sh)
+    # groff-base: renders the man page in the install check
+    pkgs+=(postgresql-15 postgresql-client-15 postgresql-common python3 valgrind pgbouncer groff-base)
+fi
+need=()
+for p in "${pkgs[@]}"; do
+    dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
+done
+[ ${#need[@]} -eq 0 ] && exit 0
+if [ "${STRATA_NO_APT:-}" = 1 ] || ! command -v apt-get >/dev/null; then
+    echo "deps.sh: missing packages: ${need[*]} (install them with apt-get)" >&2
+    exit 1
+fi
+echo "deps.sh: installing ${need[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO=sudo
+$SUDO apt-get update -q
+$SUDO apt-get install -y -q "${need[@]}"
