@@ -9,8 +9,10 @@
  */
 #include "fuzz_targets.h"
 #include "copy_internal.h"
+#include "pqload.h"
 #include "sqlgen.h"
 
+#include <ctype.h>
 #include <math.h>
 #include <sqlite3.h>
 
@@ -112,7 +114,9 @@ int fuzz_migfile(const uint8_t *d, size_t n)
     return 0;
 }
 
-/* The password of scheme://user:PASSWORD@host..., or NULL. */
+/* The password of scheme://user:PASSWORD@host... as RFC 3986 reads it (the
+   authority ends at the first '/', '?' or '#'; the last '@' in it ends the
+   user-info), or NULL. */
 static char *password_of(const char *url)
 {
     const char *p = strstr(url, "://");
@@ -129,6 +133,92 @@ static char *password_of(const char *url)
     return strndup(colon + 1, (size_t)(at - colon - 1));
 }
 
+/* What a person may have meant: from the user name's ':' up to the last '@'
+   anywhere (a password with an unencoded '/', '?', '#' or '@'), or NULL. */
+static char *wide_password_of(const char *url)
+{
+    const char *p = strstr(url, "://"), *colon, *at;
+    if (!p)
+        return NULL;
+    p += 3;
+    colon = p + strcspn(p, ":@/");
+    at = strrchr(p, '@');
+    if (*colon != ':' || !at || at < colon)
+        return NULL;
+    return strndup(colon + 1, (size_t)(at - colon - 1));
+}
+
+static size_t occurrences(const char *hay, const char *needle)
+{
+    size_t n = 0, len = strlen(needle);
+    for (const char *h = hay; len && (h = strstr(h, needle)) != NULL; h++)
+        n++;
+    return n;
+}
+
+/* needle stands in msg where url_scrub would have masked it: anywhere when
+   it has 8 bytes or more, else between characters that are not letters or
+   digits. */
+static int stands_in(const char *msg, const char *needle)
+{
+    size_t n = strlen(needle);
+    for (const char *h = msg; n && (h = strstr(h, needle)) != NULL; h++)
+        if (n >= 8 || ((h == msg || !isalnum((unsigned char)h[-1])) && !isalnum((unsigned char)h[n])))
+            return 1;
+    return 0;
+}
+
+/* A secret must not survive redaction nor the scrubbing of a message that
+   quotes it. Redaction is checked when the URL holds the secret as written
+   (":pw@" or "password=pw") and nowhere else. */
+static void secret_hidden(const char *url, const char *red, const char *pw)
+{
+    if (!pw || !*pw || strchr(pw, '*'))
+        return;
+    if (red && occurrences(url, pw) == 1) {
+        size_t n = strlen(pw) + 16;
+        char *a = malloc(n), *b = malloc(n);
+        must(a && b);
+        snprintf(a, n, ":%s@", pw);
+        snprintf(b, n, "password=%s", pw);
+        if (strstr(url, a) || strstr(url, b))
+            must(occurrences(red, pw) == 0);
+        free(a);
+        free(b);
+    }
+    char msg[3072];
+    snprintf(msg, sizeof(msg), "cannot connect to %s: password \"%s\" rejected", red ? red : "?", pw);
+    url_scrub(msg, sizeof(msg), url);
+    must(!stands_in(msg, pw));
+}
+
+/* The oracle: the password libpq itself reads from the URL (PQconninfoParse),
+   and every password= in its query. */
+static void libpq_oracle(const char *url, const char *conninfo, const char *red)
+{
+    char *perr = NULL;
+    PQconninfoOption *opts = pq.PQconninfoParse(conninfo, &perr);
+    pq.PQfreemem(perr);
+    must(opts != NULL); /* url_parse accepted it */
+    const char *pw = NULL;
+    for (PQconninfoOption *o = opts; o->keyword; o++)
+        if (!strcmp(o->keyword, "password"))
+            pw = o->val;
+    secret_hidden(url, red, pw);
+    /* the redacted URL, read by libpq, holds no password but the mask */
+    char *red_ci = strata_url_redact(conninfo);
+    must(red_ci != NULL);
+    PQconninfoOption *ropts = pq.PQconninfoParse(red_ci, &perr);
+    pq.PQfreemem(perr);
+    for (PQconninfoOption *o = ropts; o && o->keyword; o++)
+        if (!strcmp(o->keyword, "password") && o->val && *o->val)
+            must(!strcmp(o->val, "****") || !pw || strcmp(o->val, pw));
+    if (ropts)
+        pq.PQconninfoFree(ropts);
+    free(red_ci);
+    pq.PQconninfoFree(opts);
+}
+
 int fuzz_url(const uint8_t *d, size_t n)
 {
     char *url = cstr(d, n);
@@ -136,30 +226,36 @@ int fuzz_url(const uint8_t *d, size_t n)
     db_url u;
     strata_error err;
     strata_error_clear(&err);
+    char *red = strata_url_redact(url);
     if (url_parse(url, &u, &err) == STRATA_OK) {
         must(u.engine == DIALECT_POSTGRES ? u.conninfo != NULL : u.path != NULL);
+        if (u.engine == DIALECT_POSTGRES)
+            libpq_oracle(url, u.conninfo, red);
         url_release(&u);
     }
-    char *red = strata_url_redact(url);
-    char *pw = password_of(url);
-    /* A password of 6+ plain characters that appears only once in the URL
-       (in user:password@) never survives redaction, scrubbing or an error. */
-    int plain = pw && strlen(pw) >= 6 && !strpbrk(pw, "*:@/?#&=%");
-    if (plain) {
-        const char *first = strstr(url, pw);
-        plain = first && !strstr(first + 1, pw);
+    /* what a reader of the URL (RFC 3986, or a person) takes for the
+       password, when it is plain text that appears only once */
+    const int sqlite = strata_url_engine(url) && !strcmp(strata_url_engine(url), "sqlite");
+    char *guesses[2] = {password_of(url), sqlite ? NULL : wide_password_of(url)};
+    for (int g = 0; g < 2; g++) {
+        char *pw = guesses[g];
+        int plain = pw && strlen(pw) >= 6 && !strpbrk(pw, "*:@/?#&=%,[] ");
+        if (plain) {
+            const char *first = strstr(url, pw);
+            plain = first && !strstr(first + 1, pw);
+        }
+        if (plain && red)
+            must(strstr(red, pw) == NULL);
+        if (plain) {
+            char msg[2048];
+            snprintf(msg, sizeof(msg), "could not connect to %s: bad %s", url, pw);
+            url_scrub(msg, sizeof(msg), url);
+            must(strstr(msg, pw) == NULL);
+        }
+        if (plain && err.code == STRATA_URL_INVALID)
+            must(strstr(err.message, pw) == NULL);
+        free(pw);
     }
-    if (plain && red)
-        must(strstr(red, pw) == NULL);
-    if (plain) {
-        char msg[2048];
-        snprintf(msg, sizeof(msg), "could not connect to %s: bad %s", url, pw);
-        url_scrub(msg, sizeof(msg), url);
-        must(strstr(msg, pw) == NULL);
-    }
-    if (plain && err.code == STRATA_URL_INVALID)
-        must(strstr(err.message, pw) == NULL);
-    free(pw);
     free(red);
     free(url);
     return 0;

@@ -130,7 +130,10 @@ typedef enum strata_url_source {
 STRATA_API strata_code strata_url_resolve(const strata_url_opts *opts, char **out,
                                           strata_url_source *source, strata_error *err);
 
-/* A malloc'd copy of url with any password replaced by "****" (NULL on OOM). */
+/* A malloc'd copy of url with any password replaced by "****" (NULL on OOM).
+   The password is the one libpq reads (user-info up to the first '@' before
+   any '/'), and every password= query parameter; in a URL with another '@'
+   (which strata refuses) everything from the password to the last '@'. */
 STRATA_API char *strata_url_redact(const char *url);
 
 /* "sqlite" or "postgres" for a URL strata accepts, NULL otherwise. */

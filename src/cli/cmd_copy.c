@@ -7,7 +7,7 @@
 
 static struct {
     int schema_only, data_only, no_verify, keep_case;
-    const char *tables, *exclude, *on_bad;
+    const char *tables, *exclude, *on_bad, *from_env, *to_env;
     double jobs;
 } o;
 
@@ -21,6 +21,8 @@ static const cmdopt copy_options[] = {
     {"--on-bad-value", CMDOPT_STR, &o.on_bad},
     {"--jobs", CMDOPT_NUM, &o.jobs},
     {"-j", CMDOPT_NUM, &o.jobs},
+    {"--from-env", CMDOPT_STR, &o.from_env},
+    {"--to-env", CMDOPT_STR, &o.to_env},
     {NULL, 0, NULL},
 };
 
@@ -186,10 +188,58 @@ static void print_report(const cli *c, const strata_copy_report *r)
     printf("\n");
 }
 
+/*
+ * The URL of one side of the copy: the next positional argument, or with
+ * --from-env/--to-env NAME the variable NAME, from the environment or the
+ * env file (--env-file, else .env.local, then .env) -- so that a password
+ * need not be on the command line, where ps shows it. *url is malloc'd.
+ */
+static int side_url(cli *c, const char *flag, const char *name, int *next, char **url, strata_error *err)
+{
+    static const char *from[] = {"argument", "environment", "env file", "embedded default"};
+    const char *side = !strcmp(flag, "--from-env") ? "source" : "target";
+    strata_url_source src = STRATA_URL_FROM_FLAG;
+    *url = NULL;
+    if (!name) {
+        *url = strdup(c->args[(*next)++]);
+    } else {
+        strata_url_opts uo = {NULL, name, c->env_file, 1};
+        strata_code rc = strata_url_resolve(&uo, url, &src, err);
+        if (rc == STRATA_DATABASE_URL_REQUIRED) {
+            snprintf(err->message, sizeof(err->message), "%s %s: %s is not set", flag, name, name);
+            snprintf(err->hint, sizeof(err->hint), "set %s in the environment or in %s", name,
+                     c->env_file ? c->env_file : ".env (or .env.local)");
+        }
+        if (rc)
+            return -1;
+    }
+    if (!*url) {
+        strata_error_clear(err);
+        err->code = STRATA_NOMEM;
+        snprintf(err->message, sizeof(err->message), "out of memory");
+        return -1;
+    }
+    if (c->verbose && !c->json) {
+        char *red = strata_url_redact(*url);
+        fprintf(stderr, "strata: copy %s %s (from %s%s%s)\n", side, red ? red : "?", from[src],
+                name ? " " : "", name ? name : "");
+        free(red);
+    }
+    return 0;
+}
+
 static int run(cli *c)
 {
-    if (c->nargs != 2)
-        return out_usage_error(c, "copy takes two arguments, SRC_URL and DST_URL; see 'strata copy --help'");
+    int want = !o.from_env + !o.to_env;
+    if (c->nargs != want)
+        return out_usage_error(c, "copy takes %s; see 'strata copy --help'",
+                               want == 2   ? "two arguments, SRC_URL and DST_URL"
+                               : want == 0 ? "no URL argument with both --from-env and --to-env"
+                               : o.from_env ? "one argument with --from-env, DST_URL"
+                                            : "one argument with --to-env, SRC_URL");
+    if ((o.from_env && !*o.from_env) || (o.to_env && !*o.to_env))
+        return out_usage_error(c, "%s needs the name of an environment variable",
+                               o.from_env && !*o.from_env ? "--from-env" : "--to-env");
     if (o.schema_only && o.data_only)
         return out_usage_error(c, "--schema-only and --data-only exclude each other");
     strata_copy_opts opts;
@@ -226,7 +276,16 @@ static int run(cli *c)
     strata_copy_report *rep = NULL;
     strata_error err;
     strata_error_clear(&err);
-    strata_code rc = strata_copy(c->args[0], c->args[1], &opts, &rep, &err);
+    char *src = NULL, *dst = NULL;
+    int next = 0;
+    strata_code rc;
+    if (side_url(c, "--from-env", o.from_env, &next, &src, &err) ||
+        side_url(c, "--to-env", o.to_env, &next, &dst, &err))
+        rc = err.code;
+    else
+        rc = strata_copy(src, dst, &opts, &rep, &err);
+    free(src);
+    free(dst);
     if (g.drawn)
         fputs("\r\033[K", stderr);
     int ex = 0;
@@ -249,6 +308,8 @@ static int run(cli *c)
 const command cmd_copy = {
     "copy", NULL, run, 0, 0, 2, "copy a SQLite database into PostgreSQL, verified",
     "usage: strata copy SRC_URL DST_URL [options]\n"
+    "       strata copy SRC_URL --to-env NAME [options]\n"
+    "       strata copy --from-env NAME --to-env NAME [options]\n"
     "\n"
     "Copies the SQLite database SRC_URL (sqlite:///file.db) into the PostgreSQL\n"
     "database DST_URL (postgresql://...): tables, rows, primary and unique keys,\n"
@@ -272,9 +333,18 @@ const command cmd_copy = {
     "                           text  create such columns as text (bytea for bytes)\n"
     "  --no-verify            skip the read-back comparison\n"
     "  --keep-case            keep names as written (default: ASCII letters to lower case)\n"
+    "  --from-env NAME        the source URL from variable NAME (environment, else\n"
+    "                         the env file) instead of SRC_URL\n"
+    "  --to-env NAME          the target URL from variable NAME instead of DST_URL\n"
+    "\n"
+    "Passwords: a URL on the command line is visible to other users (ps). Keep it\n"
+    "out: --to-env NAME, or leave the password out of DST_URL and let libpq take\n"
+    "it from PGPASSWORD or ~/.pgpass (host:port:database:user:password, mode 0600).\n"
     "\n"
     "Also: --table NAME (version table), --lock-timeout SECS, --json (a report per\n"
-    "table on stdout), -q. A progress line is drawn on stderr when it is a terminal.\n"
+    "table on stdout), -q, -v (the two URLs, redacted, and where they came from),\n"
+    "--env-file FILE (read by --from-env/--to-env). A progress line is drawn on\n"
+    "stderr when it is a terminal.\n"
     "Names, type mapping, policies and restart rules: docs/copy.md.\n",
     copy_options,
 };

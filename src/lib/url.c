@@ -10,6 +10,9 @@
 #include <string.h>
 #include <unistd.h>
 
+static int ambiguous_at(const char *url);
+static const char *bad_port(const PQconninfoOption *opts, size_t *len);
+
 /* Splits off "scheme" (without any "+driver" suffix); returns the index of
    the ':' ending the scheme, or -1 when there is none. */
 static int scheme_of(const char *url, char *base, size_t basesz)
@@ -78,6 +81,20 @@ strata_code url_parse(const char *url, db_url *out, strata_error *err)
             err_hint(err, "the form is postgresql://user:password@host:5432/dbname?sslmode=...");
             return STRATA_URL_INVALID;
         }
+        if (ambiguous_at(url)) {
+            /* libpq would read part of the password as host, port or path */
+            char *red = strata_url_redact(url);
+            err_set(err, STRATA_URL_INVALID,
+                    "invalid PostgreSQL URL '%s': ambiguous '@' (an unencoded '@' or '/' in the user name "
+                    "or password?)",
+                    red ? red : "");
+            /* red masks all of it; the URL is not scrubbed from the message
+               because the pieces of an ambiguous user-info may be words */
+            err_hint(err, "percent-encode '@' as %%40 and '/' as %%2F (also '?' as %%3F, '#' as %%23) "
+                          "in the user name and password, and an '@' in a query value as %%40");
+            free(red);
+            return STRATA_URL_INVALID;
+        }
         out->engine = DIALECT_POSTGRES;
         size_t n = strlen(rest) + 16;
         out->conninfo = malloc(n);
@@ -103,6 +120,21 @@ strata_code url_parse(const char *url, db_url *out, strata_error *err)
             url_release(out);
             return STRATA_URL_INVALID;
         }
+        size_t plen = 0;
+        const char *port = bad_port(opts, &plen);
+        if (port) {
+            /* libpq would only say so when connecting: CONNECT_FAILED */
+            char *red = strata_url_redact(url);
+            err_set(err, STRATA_URL_INVALID, "invalid PostgreSQL URL '%s': port '%.*s' is not a number from 1 to 65535",
+                    red ? red : "", (int)plen, port);
+            if (err)
+                url_scrub(err->message, sizeof(err->message), url);
+            err_hint(err, "the form is postgresql://user:password@host:5432/dbname?sslmode=...");
+            free(red);
+            pq.PQconninfoFree(opts);
+            url_release(out);
+            return STRATA_URL_INVALID;
+        }
         pq.PQconninfoFree(opts);
         return STRATA_OK;
     }
@@ -120,6 +152,180 @@ strata_code url_parse(const char *url, db_url *out, strata_error *err)
     if (!out->path)
         return err_set(err, STRATA_NOMEM, "out of memory");
     return STRATA_OK;
+}
+
+/* The first port of the "port" option (a comma-separated list, one per
+   host; an empty one means the default) that is not 1..65535 in digits. */
+static const char *bad_port(const PQconninfoOption *opts, size_t *len)
+{
+    for (const PQconninfoOption *o = opts; o && o->keyword; o++) {
+        if (strcmp(o->keyword, "port") || !o->val)
+            continue;
+        for (const char *p = o->val;; p++) {
+            size_t n = strcspn(p, ",");
+            long v = 0;
+            size_t i = 0;
+            while (i < n && isdigit((unsigned char)p[i]) && v <= 65535)
+                v = v * 10 + (p[i++] - '0');
+            if (n && (i < n || v < 1 || v > 65535)) {
+                *len = n;
+                return p;
+            }
+            p += n;
+            if (!*p)
+                break;
+        }
+    }
+    return NULL;
+}
+
+/* ------------------------------------------------------------ secrets
+ *
+ * "The password" is what libpq would use (SPEC section 1), so the split below
+ * follows libpq's URI parser (conninfo_uri_parse_options in fe-connect.c),
+ * not RFC 3986: the user-info runs from "//" to the first '@' that comes
+ * before any '/' -- an unencoded '?' or '#' in a password stays in it; the
+ * user name ends at the first ':', the password runs from there to that '@'.
+ *
+ * A URL with an '@' after that point (or with no such user-info and an '@'
+ * anywhere) is ambiguous: libpq would read part of what the user meant as a
+ * password as host, port, database or query ("u:p@ss@h", "u:a/b@h").
+ * url_parse refuses it; redaction and scrubbing still treat everything from
+ * the start of the password up to the last '@' as secret, so that even such
+ * a URL is never printed with any of it.
+ *
+ * Query parameters whose name (percent-decoded, any case) is "password" are
+ * secret up to the next '&', wherever a '?' or '&' starts them.
+ *
+ * SQLite URLs hold no password; for them (and to keep "sqlite:///a@b.db"
+ * intact) only the RFC authority (up to the first '/', '?', '#') counts.
+ */
+
+typedef struct span {
+    size_t from, to; /* byte offsets into the URL, from <= to */
+    int wide;        /* the ambiguous region: its pieces are secrets too */
+} span;
+
+typedef struct secrets {
+    span *v;
+    size_t n;
+    int ambiguous;
+} secrets;
+
+static int hexval(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    c = tolower(c);
+    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* The percent-decoded copy of s[0..n) (a bad escape or %00 stays as written). */
+static char *pct_decode(const char *s, size_t n)
+{
+    char *d = malloc(n + 1), *w = d;
+    if (!d)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        int hi = i + 2 < n ? hexval((unsigned char)s[i + 1]) : -1;
+        int lo = i + 2 < n ? hexval((unsigned char)s[i + 2]) : -1;
+        if (s[i] == '%' && hi >= 0 && lo >= 0 && (hi || lo)) {
+            *w++ = (char)(hi << 4 | lo);
+            i += 2;
+        } else {
+            *w++ = s[i];
+        }
+    }
+    *w = 0;
+    return d;
+}
+
+static int is_sqlite(const char *url)
+{
+    const char *e = strata_url_engine(url);
+    return e && !strcmp(e, "sqlite");
+}
+
+static void add_span(secrets *s, size_t from, size_t to, int wide)
+{
+    s->v[s->n].from = from;
+    s->v[s->n].to = to;
+    s->v[s->n].wide = wide;
+    s->n++;
+}
+
+/* The secret regions of url, in order of their start; -1 when out of memory. */
+static int find_secrets(const char *url, secrets *s)
+{
+    memset(s, 0, sizeof(*s));
+    size_t len = strlen(url), cap = 2;
+    for (size_t i = 0; i < len; i++)
+        cap += url[i] == '?' || url[i] == '&';
+    s->v = calloc(cap, sizeof(span));
+    if (!s->v)
+        return -1;
+    const char *p = strstr(url, "://");
+    size_t auth = p ? (size_t)(p + 3 - url) : 0, scan = auth;
+    if (p && is_sqlite(url)) {
+        size_t alen = strcspn(url + auth, "/?#"), at = 0, colon;
+        for (size_t i = 0; i < alen; i++)
+            if (url[auth + i] == '@')
+                at = auth + i;
+        if (at) {
+            for (colon = auth; colon < at && url[colon] != ':'; colon++)
+                ;
+            if (colon < at)
+                add_span(s, colon + 1, at, 0);
+            scan = at;
+        }
+    } else if (p) {
+        size_t at = auth, last = 0;
+        while (url[at] && url[at] != '@' && url[at] != '/')
+            at++;
+        if (url[at] != '@')
+            at = 0; /* no user-info */
+        for (size_t i = auth; i < len; i++)
+            if (url[i] == '@')
+                last = i;
+        /* where a password would start: after the user name's ':' */
+        size_t colon = auth;
+        while (url[colon] && !strchr(":@/", url[colon]))
+            colon++;
+        size_t pw = url[colon] == ':' ? colon + 1 : auth;
+        if (last && last != at) {
+            s->ambiguous = 1;
+            add_span(s, pw, last, 1);
+        } else if (at) {
+            if (url[colon] == ':' && colon < at)
+                add_span(s, colon + 1, at, 0);
+        }
+    }
+    /* password=... query parameters, wherever a '?' or '&' starts one (in
+       libpq's user name too: a person may read it as a query) */
+    for (size_t i = p && !is_sqlite(url) ? auth : scan; i < len; i++) {
+        if (url[i] != '?' && url[i] != '&')
+            continue;
+        size_t k = i + 1, klen = strcspn(url + k, "=&");
+        if (url[k + klen] != '=')
+            continue;
+        char *key = pct_decode(url + k, klen);
+        if (!key)
+            return -1;
+        int hit = !strcasecmp(key, "password");
+        free(key);
+        if (hit) {
+            size_t v = k + klen + 1;
+            add_span(s, v, v + strcspn(url + v, "&"), 0);
+        }
+    }
+    /* in order of their start (few: insertion sort) */
+    for (size_t i = 1; i < s->n; i++)
+        for (size_t j = i; j > 0 && s->v[j].from < s->v[j - 1].from; j--) {
+            span t = s->v[j];
+            s->v[j] = s->v[j - 1];
+            s->v[j - 1] = t;
+        }
+    return 0;
 }
 
 /* Replaces every occurrence of secret (n bytes) in msg by ****; when the
@@ -150,77 +356,91 @@ static void scrub_one(char *msg, size_t cap, const char *secret, size_t n)
     }
 }
 
+/* The text as written and percent-decoded. */
+static void scrub_text(char *msg, size_t cap, const char *s, size_t n)
+{
+    scrub_one(msg, cap, s, n);
+    char *d = pct_decode(s, n);
+    if (d && (strlen(d) != n || memcmp(d, s, n))) {
+        scrub_one(msg, cap, d, strlen(d));
+    }
+    free(d);
+}
+
 void url_scrub(char *msg, size_t cap, const char *url)
 {
-    const char *p = url ? strstr(url, "://") : NULL;
-    if (!p)
+    secrets s;
+    if (!msg || !cap || !url)
         return;
-    p += 3;
-    size_t alen = strcspn(p, "/?#");
-    const char *at = NULL, *colon;
-    for (size_t i = 0; i < alen; i++)
-        if (p[i] == '@')
-            at = p + i;
-    if (at && (colon = memchr(p, ':', (size_t)(at - p))) != NULL)
-        scrub_one(msg, cap, colon + 1, (size_t)(at - colon - 1));
-    /* password=... query parameters */
-    for (const char *q = strchr(p, '?'); q && (*q == '?' || *q == '&');) {
-        q++;
-        size_t seg = strcspn(q, "&#");
-        if (seg > 9 && !strncasecmp(q, "password=", 9))
-            scrub_one(msg, cap, q + 9, seg - 9);
-        q += seg;
+    if (find_secrets(url, &s) < 0) {
+        free(s.v);
+        return;
     }
+    /* twice: a mask can leave a short secret standing alone that stood in
+       a word before */
+    for (size_t i = 0; i < 2 * s.n; i++) {
+        const span *v = &s.v[i % s.n];
+        const char *t = url + v->from;
+        size_t n = v->to - v->from;
+        if (i >= s.n && memchr(t, '*', n))
+            continue; /* it would mask the masks */
+        scrub_text(msg, cap, t, n);
+        if (v->wide) {
+            /* and each piece libpq may have read as a host, port or name */
+            for (size_t a = 0; a < n;) {
+                size_t b = a + strcspn(t + a, "@/:?&=,#[]");
+                if (b > n)
+                    b = n;
+                scrub_text(msg, cap, t + a, b - a);
+                a = b + 1;
+            }
+        } else if (memchr(t, '#', n)) {
+            /* a reader that stops at '#' would quote less */
+            scrub_text(msg, cap, t, (size_t)((const char *)memchr(t, '#', n) - t));
+        }
+    }
+    free(s.v);
 }
 
 char *strata_url_redact(const char *url)
 {
     if (!url)
         return NULL;
+    secrets s;
+    if (find_secrets(url, &s) < 0) {
+        free(s.v);
+        return NULL;
+    }
     buf b;
     buf_init(&b);
-    const char *p = strstr(url, "://");
-    const char *rest = url;
-    if (p) {
-        const char *auth = p + 3;
-        size_t alen = strcspn(auth, "/?#");
-        const char *at = NULL;
-        for (size_t i = 0; i < alen; i++)
-            if (auth[i] == '@')
-                at = auth + i;
-        buf_add(&b, url, (size_t)(auth - url));
-        if (at) {
-            const char *colon = memchr(auth, ':', (size_t)(at - auth));
-            if (colon) {
-                buf_add(&b, auth, (size_t)(colon - auth));
-                buf_adds(&b, ":****");
-            } else {
-                buf_add(&b, auth, (size_t)(at - auth));
-            }
-            rest = at;
-        } else {
-            rest = auth;
+    size_t at = 0;
+    for (size_t i = 0; i < s.n; i++) {
+        const span *v = &s.v[i];
+        if (v->from < at) { /* overlaps the previous one: extend it */
+            if (v->to > at)
+                at = v->to;
+            continue;
         }
+        buf_add(&b, url + at, v->from - at);
+        buf_adds(&b, "****");
+        at = v->to;
     }
-    /* query parameters named password */
-    const char *q = strchr(rest, '?');
-    if (!q) {
-        buf_adds(&b, rest);
-        return buf_detach(&b);
-    }
-    buf_add(&b, rest, (size_t)(q - rest));
-    const char *s = q;
-    while (*s) {
-        size_t seg = strcspn(s + 1, "&") + 1; /* includes the leading ? or & */
-        if (seg > 10 && !strncasecmp(s + 1, "password=", 9)) {
-            buf_add(&b, s, 10);
-            buf_adds(&b, "****");
-        } else {
-            buf_add(&b, s, seg);
-        }
-        s += seg;
-    }
+    buf_adds(&b, url + at);
+    free(s.v);
     return buf_detach(&b);
+}
+
+/* Non-zero when url (postgres) has an '@' libpq would not read as the end of
+   the user-info; see "secrets" above. */
+static int ambiguous_at(const char *url)
+{
+    secrets s;
+    if (find_secrets(url, &s) < 0) {
+        free(s.v);
+        return 0;
+    }
+    free(s.v);
+    return s.ambiguous;
 }
 
 strata_code strata_url_resolve(const strata_url_opts *o, char **out, strata_url_source *source,

@@ -96,6 +96,72 @@ static void parsing(void)
     CHECK_INT(url_parse("postgresql://u:s3cretpw@[::1/db", &u, &e), STRATA_URL_INVALID);
     CHECK_HAS(e.message, "IPv6");
 
+    /* a password libpq reads with '?' or '#' in it is accepted as libpq reads it */
+    CHECK_INT(url_parse("postgresql://leak:pa?ssLEAK@127.0.0.1:5432/app", &u, &e), STRATA_OK);
+    CHECK_STR(u.conninfo, "postgresql://leak:pa?ssLEAK@127.0.0.1:5432/app");
+    url_release(&u);
+    CHECK_INT(url_parse("postgresql+asyncpg://u:pa#ss@h/db", &u, &e), STRATA_OK);
+    url_release(&u);
+    CHECK_INT(url_parse("postgresql://u:p%40ss%2Fw%3F%23@h/db", &u, &e), STRATA_OK);
+    url_release(&u);
+    CHECK_INT(url_parse("postgresql://h/db?application_name=a%40b", &u, &e), STRATA_OK);
+    url_release(&u);
+
+    /* an '@' libpq would not read as the end of the user-info: refused,
+       without any of the password */
+    static const struct {
+        const char *url, *secret;
+    } ambiguous[] = {
+        {"postgresql://app:Tr0ub/4dor@host/app", "Tr0ub"},
+        {"postgresql://app:Tr0ub/4dor@host/app", "4dor"},
+        {"postgresql://u:p@ssLEAKw0rd@host/app", "ssLEAK"},
+        {"postgres://u:s3cr@et/x@host:5432/app", "s3cr"},
+        {"postgresql://u:12/34secret@host/app", "34secret"},
+        {"postgresql://u:a/b?c=dsecret@host/db", "dsecret"},
+        {"postgresql://u:ab?c/dsecret@host/db", "dsecret"},
+        {"postgresql://me@azure:s3cretpw@host/db", "s3cret"},
+        {"postgresql+psycopg://u:s3cret@pw@h1,h2/db", "s3cret"},
+        {"postgresql://h/db?user=me@azure", "user=me"},
+    };
+    for (size_t i = 0; i < sizeof(ambiguous) / sizeof(ambiguous[0]); i++) {
+        memset(&e, 0, sizeof(e));
+        CHECK_INT(url_parse(ambiguous[i].url, &u, &e), STRATA_URL_INVALID);
+        CHECK_HAS(e.message, "invalid PostgreSQL URL '");
+        CHECK_HAS(e.message, "ambiguous '@'");
+        CHECK_LACKS(e.message, ambiguous[i].secret);
+        CHECK_LACKS(e.hint, ambiguous[i].secret);
+        CHECK_HAS(e.hint, "%40");
+        CHECK_HAS(e.hint, "%2F");
+        CHECK(u.conninfo == NULL && u.path == NULL);
+    }
+    CHECK_INT(url_parse("postgresql://app:Tr0ub/4dor@host/app", &u, &e), STRATA_URL_INVALID);
+    CHECK_HAS(e.message, "'postgresql://app:****@host/app'");
+
+    /* a port that is not a number from 1 to 65535: URL_INVALID, not a
+       connection failure */
+    static const char *const ports[] = {
+        "postgresql://u@host:abc/db",     "postgresql://u:pw@host:0/db",     "postgresql://h:65536/db",
+        "postgresql://h:54x32/db",        "postgresql://h/db?port=x1",       "postgresql://h1:5432,h2:x/db",
+        "postgresql://h:-1/db",           "postgresql://h:99999999999999999999/db",
+    };
+    for (size_t i = 0; i < sizeof(ports) / sizeof(ports[0]); i++) {
+        memset(&e, 0, sizeof(e));
+        CHECK_INT(url_parse(ports[i], &u, &e), STRATA_URL_INVALID);
+        CHECK_HAS(e.message, "is not a number from 1 to 65535");
+        CHECK(u.conninfo == NULL);
+    }
+    CHECK_INT(url_parse("postgresql://u:pw@host:abc/db", &u, &e), STRATA_URL_INVALID);
+    CHECK_STR(e.message, "invalid PostgreSQL URL 'postgresql://u:****@host:abc/db': port 'abc' is not a "
+                         "number from 1 to 65535");
+    static const char *const good_ports[] = {
+        "postgresql://h:1/db", "postgresql://h:65535/db", "postgresql://h1,h2:5433/db",
+        "postgresql://h1:5432,h2/db", "postgresql://h:/db", "postgresql://h/db?port=5432",
+    };
+    for (size_t i = 0; i < sizeof(good_ports) / sizeof(good_ports[0]); i++) {
+        CHECK_INT(url_parse(good_ports[i], &u, &e), STRATA_OK);
+        url_release(&u);
+    }
+
     CHECK_INT(url_parse("mysql://u:s3cretpw@h/db", &u, &e), STRATA_URL_INVALID);
     CHECK_LACKS(e.message, "s3cret");
     CHECK_HAS(e.message, "unsupported database URL 'mysql://u:****@h/db'");
@@ -139,6 +205,26 @@ static void redaction(void)
     REDACT("postgresql://h/db?password=hunter2&sslmode=require",
            "postgresql://h/db?password=****&sslmode=require");
     REDACT("postgresql://u:x@h/db?PASSWORD=y", "postgresql://u:****@h/db?PASSWORD=****");
+    /* libpq's reading: the user-info runs to the first '@' before any '/',
+       so an unencoded '?' or '#' stays in the password */
+    REDACT("postgresql://leak:pa?ssLEAK@127.0.0.1:5432/app", "postgresql://leak:****@127.0.0.1:5432/app");
+    REDACT("postgresql://u:pa#ss@h/db", "postgresql://u:****@h/db");
+    REDACT("postgresql://u:a?b#c@h/db?sslmode=require", "postgresql://u:****@h/db?sslmode=require");
+    REDACT("postgresql://u:a,b:c@h1,h2/db", "postgresql://u:****@h1,h2/db");
+    REDACT("postgresql://u:p%2F%40%3F@h/db", "postgresql://u:****@h/db");
+    /* ambiguous (refused by url_parse): everything up to the last '@' */
+    REDACT("postgresql://app:Tr0ub/4dor@host/app", "postgresql://app:****@host/app");
+    REDACT("postgresql://u:p@ssLEAKw0rd@host/app", "postgresql://u:****@host/app");
+    REDACT("postgresql://u:a/b?c=d@host/db", "postgresql://u:****@host/db");
+    REDACT("postgresql://u:a?b/c@d@host:5432/db", "postgresql://u:****@host:5432/db");
+    REDACT("postgresql://me@azure:pw@host/db", "postgresql://****@host/db");
+    REDACT("postgresql://host/db?password=s@cret", "postgresql://****");
+    REDACT("mysql://u:p/w@h/db", "mysql://u:****@h/db");
+    /* password query parameters: the name percent-decoded, the value to '&' */
+    REDACT("postgresql://h/db?pass%77ord=x", "postgresql://h/db?pass%77ord=****");
+    REDACT("postgresql://h/db?password=a?b#c&x=1", "postgresql://h/db?password=****&x=1");
+    REDACT("postgresql://h/db?password=a&password=b", "postgresql://h/db?password=****&password=****");
+    REDACT("postgresql://h?password=x@b", "postgresql://h?password=****");
     /* nothing to hide: unchanged */
     REDACT("postgresql://u@h/db", "postgresql://u@h/db");
     REDACT("postgresql://h:5432/db", "postgresql://h:5432/db");
@@ -187,6 +273,28 @@ static void scrub(void)
     strcpy(m, "xlongsecret1y");
     url_scrub(m, sizeof(m), "postgresql://u:longsecret1@h/db");
     CHECK_STR(m, "x****y");
+    /* libpq's password, as written and percent-decoded */
+    strcpy(m, "a pa?ssLEAK b");
+    url_scrub(m, sizeof(m), "postgresql://leak:pa?ssLEAK@127.0.0.1:5432/app");
+    CHECK_STR(m, "a **** b");
+    strcpy(m, "raw p%40ss%2Fw0rd decoded p@ss/w0rd");
+    url_scrub(m, sizeof(m), "postgresql://u:p%40ss%2Fw0rd@h/db");
+    CHECK_STR(m, "raw **** decoded ****");
+    strcpy(m, "value \"zz9secret\" and \"zz9\"");
+    url_scrub(m, sizeof(m), "postgresql://h/db?pass%77ord=zz9%73ecret&x=1");
+    CHECK_STR(m, "value \"****\" and \"zz9\"");
+    /* an ambiguous user-info: the whole of it, and each piece libpq may
+       have read as host, port or database name */
+    strcpy(m, "could not translate host name \"ssLEAKw0rd@host\" to address");
+    url_scrub(m, sizeof(m), "postgresql://u:p@ssLEAKw0rd@host/app");
+    CHECK_LACKS(m, "ssLEAK");
+    strcpy(m, "invalid integer value \"Tr0ub\" for connection option \"port\"; database \"4dor@host/app\"");
+    url_scrub(m, sizeof(m), "postgresql://app:Tr0ub/4dor@host/app");
+    CHECK_LACKS(m, "Tr0ub");
+    CHECK_LACKS(m, "4dor");
+    strcpy(m, "p@ssLEAKw0rd");
+    url_scrub(m, sizeof(m), "postgresql://u:p@ssLEAKw0rd@host/app");
+    CHECK_STR(m, "****");
     /* nothing to scrub */
     strcpy(m, "u:secret plain");
     url_scrub(m, sizeof(m), "postgresql://u@h/db");
