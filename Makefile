@@ -22,7 +22,7 @@ ALL_CFLAGS += -Werror
 endif
 
 B ?= build
-LIB_SRC := $(wildcard src/lib/*.c)
+LIB_SRC := $(wildcard src/lib/*.c src/lib/*/*.c)
 CLI_SRC := $(wildcard src/cli/*.c)
 UNIT_SRC := $(wildcard tests/unit/*.c) fuzz/fuzz_targets.c
 LIB_OBJ := $(LIB_SRC:src/%.c=$(B)/obj/%.o)
