@@ -28,7 +28,7 @@ UNIT_SRC := $(wildcard tests/unit/*.c) fuzz/fuzz_targets.c
 LIB_OBJ := $(LIB_SRC:src/%.c=$(B)/obj/%.o)
 CLI_OBJ := $(CLI_SRC:src/%.c=$(B)/obj/%.o)
 UNIT_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(UNIT_SRC))
-HDRS := include/strata.h $(wildcard src/lib/*.h) $(wildcard src/cli/*.h)
+HDRS := include/strata.h $(wildcard src/lib/*.h src/lib/*/*.h) $(wildcard src/cli/*.h)
 
 VERSION := $(shell sed -n 's/\#define STRATA_VERSION "\(.*\)"/\1/p' include/strata.h)
 SOMAJOR := 0
