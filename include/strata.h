@@ -386,7 +386,11 @@ typedef struct strata_result {
  * first (CHECKSUM_MISMATCH, MISSING_MIGRATION, OUT_OF_ORDER, FAILED_MIGRATION
  * unless overridden by flags); on any error nothing more runs and the
  * database stays at the last fully applied migration. *out (may be NULL) lists
- * what ran, also on error.
+ * what ran, also on error. The version table is created once the plan holds
+ * (a refused --single-transaction run creates nothing). When a run fails on a
+ * SQLite file that this handle created and nothing was committed (the file
+ * holds at most an empty version table), the file and its -journal, -wal and
+ * -shm are removed.
  */
 STRATA_API strata_code strata_up(strata *db, const strata_migset *set, const strata_run_opts *o,
                                  strata_result **out, strata_error *err);

@@ -202,6 +202,10 @@ struct strata {
 };
 
 extern const drv_ops drv_sqlite_ops;
+/* After a failed run: when d is a SQLite connection that created its file,
+   and the file holds nothing but an empty version table `table`, the file
+   goes (and its -journal/-wal/-shm on close). Anything else: a no-op. */
+void drv_sqlite_discard_if_new(drv *d, const char *table);
 extern const drv_ops drv_postgres_ops;
 
 /* ---- engine.c: what the operations (reset.c) need of an open handle */

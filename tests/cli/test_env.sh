@@ -158,6 +158,83 @@ if [ "$ENGINE" = sqlite ]; then
     cd "$WORK/proj"
 fi
 
+# ---- a failed run leaves no database it created (SQLite), a refused one creates nothing
+F=$WORK/fail
+mig "$F" 0001_ok.sql <<'SQL'
+-- strata:up
+CREATE TABLE ok (id integer);
+-- strata:down
+DROP TABLE ok;
+SQL
+mig "$F" 0002_bad.sql <<'SQL'
+-- strata:up
+CREATE TABLE bad (id integer);
+INSERT INTO nosuchtable VALUES (1);
+SQL
+NT=$WORK/notx
+mig "$NT" 0001_notx.sql <<'SQL'
+-- strata:up no-transaction
+CREATE TABLE n (id integer);
+SQL
+if [ "$ENGINE" = sqlite ]; then
+    mkdir -p "$WORK/clean" && cd "$WORK/clean"
+    # the first migration fails: nothing was committed, the new file goes
+    raw --url sqlite:///./fresh.sqlite3 --dir "$F" up 0002
+    expect_rc 1 "failing first migration"
+    raw --url sqlite:///./fresh.sqlite3 --dir "$F" up 0001
+    expect_rc 0 "0001 alone"
+    rm -f fresh.sqlite3
+    mv "$F/0001_ok.sql" "$WORK/0001_ok.sql"
+    raw --url sqlite:///./fresh.sqlite3 --dir "$F" up
+    expect_rc 1 "failing first migration"
+    contains "$ERR" "MIGRATION_FAILED" "failing first migration"
+    no_db_made "a failed up on a new file"
+    # the same through the default database and through the library
+    raw --dir "$F" up
+    expect_rc 1 "failing first migration on the default"
+    no_db_made "a failed up on the default"
+    "$APP" "sqlite:///./app.sqlite3" "$F" >/dev/null 2>&1
+    eq "$?" "1" "app_startup with a failing first migration"
+    no_db_made "a failed strata_startup on a new file"
+    # a file that existed before stays, even empty
+    : >existing.sqlite3
+    raw --url sqlite:///./existing.sqlite3 --dir "$F" up
+    expect_rc 1 "failing migration on an existing empty file"
+    [ -f existing.sqlite3 ] || fail "a file that existed before the run was removed"
+    rm -f existing.sqlite3
+    # something committed: the file stays
+    mv "$WORK/0001_ok.sql" "$F/0001_ok.sql"
+    raw --url sqlite:///./part.sqlite3 --dir "$F" up
+    expect_rc 1 "failing second migration"
+    [ "$(sqlite3 part.sqlite3 'SELECT version FROM strata_migrations')" = 0001 ] ||
+        fail "0001 was committed and its file must stay"
+    rm -f part.sqlite3
+    # a failed no-transaction migration is recorded: the file stays
+    mig "$WORK/notxbad" 0001_notx.sql <<'SQL'
+-- strata:up no-transaction
+CREATE TABLE n (id integer);
+INSERT INTO nosuchtable VALUES (1);
+SQL
+    raw --url sqlite:///./notx.sqlite3 --dir "$WORK/notxbad" up
+    expect_rc 1 "failing no-transaction migration"
+    [ "$(sqlite3 notx.sqlite3 'SELECT state FROM strata_migrations')" = failed ] ||
+        fail "the failed no-transaction migration must stay recorded"
+    rm -f notx.sqlite3
+    # a refused --single-transaction run creates no file
+    raw --url sqlite:///./single.sqlite3 --dir "$NT" up --single-transaction
+    expect_rc 2 "refused --single-transaction"
+    contains "$ERR" "SINGLE_TRANSACTION_REFUSED" "refused --single-transaction"
+    no_db_made "a refused --single-transaction run"
+    cd "$WORK/proj"
+fi
+# a refused --single-transaction run does not create the version table either
+new_db
+q "CREATE TABLE keep (id integer)" >/dev/null
+st --dir "$NT" up --single-transaction
+expect_rc 2 "refused --single-transaction on an existing database"
+eq "$(table_exists strata_migrations)" "0" "a refused run created the version table"
+eq "$(table_exists keep)" "1" "the database is unchanged"
+
 # ---- .env syntax (README "Which database"): dotenv's rules, errors with file:line
 mkdir -p "$WORK/dotenv" && cd "$WORK/dotenv"
 # a UTF-8 byte order mark (Windows editors) does not hide the first variable
