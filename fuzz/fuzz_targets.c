@@ -264,8 +264,18 @@ int fuzz_url(const uint8_t *d, size_t n)
 int fuzz_env(const uint8_t *d, size_t n)
 {
     char *v = NULL;
-    if (env_text_lookup((const char *)d, n, "DATABASE_URL", &v) == 0 && v)
+    strata_error err;
+    strata_code rc = env_text_lookup((const char *)d, n, "DATABASE_URL", &v, ".env", &err);
+    if (rc == STRATA_OK && v)
         must(strlen(v) <= n);
+    if (rc != STRATA_OK) {
+        /* a syntax error names a line of the file */
+        int lines = 1;
+        for (size_t i = 0; i < n; i++)
+            lines += d[i] == '\n';
+        must(rc == STRATA_CONFIG_ERROR && v == NULL);
+        must(err.line >= 1 && err.line <= lines && !strcmp(err.file, ".env"));
+    }
     free(v);
     return 0;
 }

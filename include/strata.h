@@ -106,7 +106,7 @@ STRATA_API void strata_error_clear(strata_error *err);
 
 typedef struct strata_url_opts {
     const char *url;      /* explicit --url, or NULL */
-    const char *url_env;  /* variable name, NULL means "DATABASE_URL" */
+    const char *url_env;  /* variable name, NULL means "DATABASE_URL"; "" is an error */
     const char *env_file; /* explicit dotenv file, or NULL for .env/.env.local */
     int require_url;      /* strict mode: no embedded default */
 } strata_url_opts;
@@ -125,7 +125,12 @@ typedef enum strata_url_source {
  * Resolves the database URL: opts->url, then the environment variable, then
  * the same variable in the dotenv file(s), then STRATA_DEFAULT_URL (not in
  * strict mode, which opts->require_url or STRATA_REQUIRE_URL=1 turn on).
- * On success *out is a malloc'd string the caller frees; source may be NULL.
+ * The default applies only when nothing was given: an empty opts->url, a
+ * variable set (in the environment or a file) to "", is URL_INVALID; a
+ * variable named by opts->url_env, or looked for in opts->env_file, that is
+ * set nowhere is DATABASE_URL_REQUIRED; a dotenv syntax error is
+ * CONFIG_ERROR with err->file and err->line. On success *out is a malloc'd
+ * string the caller frees; source may be NULL. On error *out is NULL.
  */
 STRATA_API strata_code strata_url_resolve(const strata_url_opts *opts, char **out,
                                           strata_url_source *source, strata_error *err);
@@ -316,8 +321,10 @@ typedef struct strata_config {
 
 /*
  * Opens the database named by url (see strata_url_engine). A SQLite file is
- * created on first write; a read-only open of a missing file sees an empty
- * database and creates nothing. Errors: URL_INVALID, CONNECT_FAILED.
+ * created by a read-write open; a read-only open of a missing file sees an
+ * empty database and creates nothing. A SQLite URL without a file
+ * ("sqlite:///") is URL_INVALID; "sqlite::memory:" is the in-memory one.
+ * Errors: URL_INVALID, CONNECT_FAILED.
  */
 STRATA_API strata_code strata_open(const char *url, const strata_config *cfg, strata **out,
                                    strata_error *err);
@@ -398,7 +405,11 @@ typedef struct strata_result {
  * first (CHECKSUM_MISMATCH, MISSING_MIGRATION, OUT_OF_ORDER, FAILED_MIGRATION
  * unless overridden by flags); on any error nothing more runs and the
  * database stays at the last fully applied migration. *out (may be NULL) lists
- * what ran, also on error.
+ * what ran, also on error. The version table is created once the plan holds
+ * (a refused --single-transaction run creates nothing). When a run fails on a
+ * SQLite file that this handle created and nothing was committed (the file
+ * holds at most an empty version table), the file and its -journal, -wal and
+ * -shm are removed.
  */
 STRATA_API strata_code strata_up(strata *db, const strata_migset *set, const strata_run_opts *o,
                                  strata_result **out, strata_error *err);

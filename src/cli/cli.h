@@ -36,6 +36,7 @@ typedef struct cli {
     /* SQL collected from dry-run events for --json */
     char *dry_sql;
     size_t dry_len;
+    int said_default; /* the embedded-default notice was printed */
 } cli;
 
 /* An option of one command only, stored where dst points:
@@ -68,8 +69,10 @@ const char *color(const cli *c, const char *code); /* ANSI escape, or "" */
 /* common.c */
 /* Resolves the URL, loads the directory and opens the database. */
 int cli_open(cli *c, int readonly, strata **db, strata_migset **set, strata_error *err);
-/* Resolves the URL (malloc'd into *url); says where from with -v. 0 or -1. */
-int cli_url(cli *c, char **url, strata_error *err);
+/* Resolves the URL (malloc'd into *url); says where from with -v. A command
+   that will write (writing=1) says so once when it uses the embedded default
+   (not with -q or --json). 0 or -1. */
+int cli_url(cli *c, char **url, int writing, strata_error *err);
 /* The library configuration of the command line: table, lock timeout, events. */
 strata_config cli_config(cli *c, int readonly);
 const char *cli_dir(const cli *c);

@@ -18,7 +18,7 @@ static int run(cli *c)
     char *url = NULL, *path = NULL;
     int rc = 0;
     strata_config cfg = cli_config(c, 1);
-    if (cli_url(c, &url, &err) == 0 && strata_backup(url, output, &cfg, &path, &err) == STRATA_OK) {
+    if (cli_url(c, &url, 0, &err) == 0 && strata_backup(url, output, &cfg, &path, &err) == STRATA_OK) {
         struct stat st;
         long long size = stat(path, &st) == 0 ? (long long)st.st_size : -1;
         if (c->json) {

@@ -226,7 +226,9 @@ static int run(cli *c)
     /* the URL names the server; with none, or a SQLite one, a temporary file */
     strata_url_opts uo = {c->url, c->url_env, c->env_file, 0};
     if (strata_url_resolve(&uo, &url, NULL, &err) != STRATA_OK) {
-        if (err.code != STRATA_DATABASE_URL_REQUIRED)
+        /* strict mode without a URL is fine here; a URL asked for with
+           --url-env or --env-file and not found is not */
+        if (err.code != STRATA_DATABASE_URL_REQUIRED || c->url_env || c->env_file)
             goto out;
         strata_error_clear(&err);
     }

@@ -19,7 +19,7 @@ static int run(cli *c)
     strata_error err = {0};
     char *url = NULL, *name = NULL;
     int existed = 0, rc = 0;
-    if (cli_url(c, &url, &err) == 0 && strata_db_create(url, &opts, &existed, &name, &err) == STRATA_OK) {
+    if (cli_url(c, &url, 1, &err) == 0 && strata_db_create(url, &opts, &existed, &name, &err) == STRATA_OK) {
         int sqlite = !strcmp(strata_url_engine(url), "sqlite");
         if (c->json) {
             printf("{\"database\": ");

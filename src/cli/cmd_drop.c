@@ -16,7 +16,7 @@ static int run(cli *c)
     strata_error err = {0};
     char *url = NULL, *name = NULL;
     int missing = 0, rc = 0;
-    if (cli_url(c, &url, &err) == 0 &&
+    if (cli_url(c, &url, 1, &err) == 0 &&
         strata_db_drop(url, force ? STRATA_DROP_FORCE : 0, &missing, &name, &err) == STRATA_OK) {
         int sqlite = !strcmp(strata_url_engine(url), "sqlite");
         if (c->json) {

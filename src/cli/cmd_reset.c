@@ -79,7 +79,7 @@ static int run(cli *c)
     char *url = NULL;
     int rc = 0;
     /* the locality rule needs only the URL: refuse before connecting */
-    if (cli_url(c, &url, &err) != 0 || (!force && strata_url_check_local(url, &err) != STRATA_OK))
+    if (cli_url(c, &url, 1, &err) != 0 || (!force && strata_url_check_local(url, &err) != STRATA_OK))
         goto out;
     if (cli_open(c, 0, &db, &set, &err) != 0 || strata_migset_check(set, &err) != STRATA_OK ||
         strata_reset_list(db, &objs, &err) != STRATA_OK)

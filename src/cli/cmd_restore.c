@@ -18,7 +18,7 @@ static int run(cli *c)
     int rc = 0;
     int flags = (force ? STRATA_ALLOW_REMOTE : 0) | (no_owner ? STRATA_NO_OWNER : 0);
     strata_config cfg = cli_config(c, 0);
-    if (cli_url(c, &url, &err) == 0 && strata_restore(url, c->args[0], flags, &cfg, &err) == STRATA_OK) {
+    if (cli_url(c, &url, 1, &err) == 0 && strata_restore(url, c->args[0], flags, &cfg, &err) == STRATA_OK) {
         if (c->json) {
             printf("{\"restored\": true, \"file\": ");
             json_str(stdout, c->args[0]);

@@ -27,7 +27,7 @@ static int run(cli *c)
         return out_usage_error(c, "--timeout needs a number of seconds >= 0");
     double t0 = now_ms();
     strata_config cfg = cli_config(c, 1);
-    if (cli_url(c, &url, &err) == 0 && strata_wait(url, timeout, &cfg, &attempts, &err) == STRATA_OK) {
+    if (cli_url(c, &url, 0, &err) == 0 && strata_wait(url, timeout, &cfg, &attempts, &err) == STRATA_OK) {
         long ms = (long)(now_ms() - t0);
         if (c->json)
             printf("{\"ready\": true, \"attempts\": %d, \"waited_ms\": %ld}\n", attempts, ms);

@@ -55,13 +55,19 @@ static void on_event(void *ud, const strata_event *ev)
     }
 }
 
-int cli_url(cli *c, char **url, strata_error *err)
+int cli_url(cli *c, char **url, int writing, strata_error *err)
 {
     strata_url_opts uo = {c->url, c->url_env, c->env_file, c->require_url};
     strata_url_source src;
     *url = NULL;
     if (strata_url_resolve(&uo, url, &src, err))
         return -1;
+    if (writing && src == STRATA_URL_FROM_DEFAULT && !c->said_default && !c->quiet && !c->json) {
+        /* nobody named this database: say which one is about to change */
+        fprintf(stderr, "strata: using the default database %s (no --url or DATABASE_URL given)\n",
+                *url);
+        c->said_default = 1;
+    }
     if (c->verbose && !c->json) {
         char *red = strata_url_redact(*url);
         static const char *from[] = {"--url", "environment", "env file", "embedded default"};
@@ -87,7 +93,7 @@ int cli_open(cli *c, int readonly, strata **db, strata_migset **set, strata_erro
         if (strata_migset_load(cli_dir(c), set, err))
             return -1;
     }
-    if (cli_url(c, &url, err))
+    if (cli_url(c, &url, !readonly, err))
         return -1;
     strata_config cfg = cli_config(c, readonly);
     int rc = strata_open(url, &cfg, db, err);

@@ -44,7 +44,10 @@ static const char global_help[] =
     "  -h, --help           help; 'strata COMMAND --help' for a command\n"
     "  --version            print the version\n"
     "\n"
-    "With no URL anywhere, strata uses " STRATA_DEFAULT_URL ".\n"
+    "With no URL anywhere (no --url, --url-env or --env-file, DATABASE_URL unset\n"
+    "and not in .env.local or .env), strata uses " STRATA_DEFAULT_URL ", and a\n"
+    "command that writes says so on stderr (not with -q or --json). A URL that is\n"
+    "given but empty, or a SQLite URL without a file (sqlite:///), is an error.\n"
     "Exit codes: 0 ok, 1 failed, 2 usage or configuration, 3 pending/problems, 4 connect or lock.\n";
 
 static void print_global_help(void)

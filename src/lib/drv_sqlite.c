@@ -17,6 +17,8 @@ typedef struct sq {
     sqlite3 *db;
     char *path;
     double timeout;
+    int created; /* this connection created the file */
+    int discard; /* remove the file and its journals on close */
 } sq;
 
 static void sq_close(drv *d)
@@ -25,8 +27,61 @@ static void sq_close(drv *d)
     if (!s)
         return;
     sqlite3_close_v2(s->db);
+    if (s->discard && s->path) {
+        static const char *const sfx[] = {"-journal", "-wal", "-shm"};
+        for (size_t i = 0; i < 3; i++) {
+            char *side = malloc(strlen(s->path) + 9);
+            if (side) {
+                sprintf(side, "%s%s", s->path, sfx[i]);
+                unlink(side);
+                free(side);
+            }
+        }
+    }
     free(s->path);
     free(s);
+}
+
+/* Counts with one integer result; -1 on any error. */
+static long count_of(sqlite3 *db, const char *sql, const char *param)
+{
+    sqlite3_stmt *st = NULL;
+    long n = -1;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK &&
+        (!param || sqlite3_bind_text(st, 1, param, -1, SQLITE_STATIC) == SQLITE_OK) &&
+        sqlite3_step(st) == SQLITE_ROW)
+        n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return n;
+}
+
+void drv_sqlite_discard_if_new(drv *d, const char *table)
+{
+    sq *s = (sq *)d;
+    if (!s || s->base.ops != &drv_sqlite_ops || !s->created)
+        return;
+    /* under the write lock, without waiting for it: another process that
+       opened the same new file and is writing keeps it */
+    sqlite3_busy_timeout(s->db, 0);
+    if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+        return;
+    long others = count_of(s->db, "SELECT count(*) FROM sqlite_master WHERE tbl_name <> ?1", table);
+    long tables = count_of(s->db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1",
+                           table);
+    long rows = 0;
+    if (tables > 0) {
+        buf b;
+        buf_init(&b);
+        buf_adds(&b, "SELECT count(*) FROM ");
+        buf_add_ident(&b, table);
+        rows = b.oom ? -1 : count_of(s->db, b.data, NULL);
+        buf_release(&b);
+    }
+    if (others == 0 && tables >= 0 && rows == 0 && unlink(s->path) == 0)
+        s->discard = 1;
+    sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    double ms = s->timeout * 1000.0;
+    sqlite3_busy_timeout(s->db, ms > 2147483647.0 ? 2147483647 : (int)ms);
 }
 
 static strata_code sq_open(drv **out, const db_url *u, const strata_config *cfg, strata_error *err)
@@ -39,6 +94,7 @@ static strata_code sq_open(drv **out, const db_url *u, const strata_config *cfg,
     s->timeout = cfg->lock_timeout;
     const char *path = u->path;
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+    int created = !cfg->readonly && strcmp(path, ":memory:") != 0 && access(path, F_OK) != 0;
     if (cfg->readonly) {
         /* read-write without create, so that a hot journal left by a killed
            writer can be rolled back; query_only below stops any write */
@@ -66,6 +122,7 @@ static strata_code sq_open(drv **out, const db_url *u, const strata_config *cfg,
         sq_close(&s->base);
         return STRATA_CONNECT_FAILED;
     }
+    s->created = created && access(path, F_OK) == 0;
     *out = &s->base;
     return STRATA_OK;
 }

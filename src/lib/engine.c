@@ -832,10 +832,11 @@ static strata_code run(strata *db, const strata_migset *set, const strata_run_op
     if ((rc = db->ops->lock(db->d, db->table, db->lock_timeout, err)))
         goto out;
     locked = 1;
-    if ((rc = ensure_table(db, err)) || (rc = read_recs(db, &r, err)))
+    if ((rc = read_recs(db, &r, err)))
         goto out;
     have_recs = 1;
-    if ((rc = plan_fn(db, set, &r, o, &p, err)))
+    /* the version table only once the plan holds: a refused run creates nothing */
+    if ((rc = plan_fn(db, set, &r, o, &p, err)) || (rc = ensure_table(db, err)))
         goto out;
     if ((o->flags & STRATA_SINGLE_TRANSACTION) && p.n) {
         if ((rc = db->ops->begin(db->d, db->lock_timeout, err)))
@@ -878,6 +879,8 @@ out:
     }
     if (locked)
         db->ops->unlock(db->d, db->table);
+    if (rc && !(o->flags & STRATA_DRY_RUN))
+        drv_sqlite_discard_if_new(db->d, db->table); /* a failed first run leaves no empty file */
     recs_release(&r);
     free(p.v);
     if (out)

@@ -1,100 +1,270 @@
 /*
  * env.c -- reads one variable from a dotenv file.
  *
- * Syntax: KEY=VALUE lines, optional "export ", '#' comments, values in
- * single quotes (literal), double quotes (\n, \", \\ escapes) or bare (an
- * inline " #" starts a comment; surrounding blanks trimmed). Later lines win.
+ * The rules are those of npm dotenv and python-dotenv where they agree
+ * (README.md, "Which database", lists them for users):
+ *   - a UTF-8 byte order mark at the start is skipped; CRLF line ends work
+ *   - blank lines and lines whose first non-blank is '#' are comments
+ *   - NAME=VALUE, with an optional "export " before NAME and blanks around
+ *     '='; NAME is letters, digits, '_', '.' and '-'; a bare NAME sets nothing
+ *   - VALUE unquoted: up to the end of the line, where a '#' preceded by a
+ *     blank starts a comment; blanks around it are trimmed
+ *   - VALUE in single quotes or backquotes: literal, no escapes
+ *   - VALUE in double quotes: \n \r \t \" \\ \' are escapes; another
+ *     backslash stays as written
+ *   - quoted values may span lines; after the closing quote only blanks
+ *     and a comment may follow
+ *   - the last definition of a name wins; no ${VAR} expansion
+ * Anything else (an unterminated quote, a line that is not NAME=VALUE, text
+ * after a closing quote, a NUL byte, a UTF-16 file) is an error naming the
+ * file and line: a value that swallows the lines after it must not be used.
  */
 #include "internal.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static char *parse_value(const char *v)
+typedef struct scan {
+    const char *s;
+    size_t len, pos;
+    int line;
+} scan;
+
+static int at_end(const scan *c)
 {
+    return c->pos >= c->len;
+}
+
+static char peek(const scan *c)
+{
+    return c->pos < c->len ? c->s[c->pos] : 0;
+}
+
+static void skip_blanks(scan *c)
+{
+    while (!at_end(c) && (peek(c) == ' ' || peek(c) == '\t' || peek(c) == '\f' || peek(c) == '\v' ||
+                          (peek(c) == '\r' && (c->pos + 1 == c->len || c->s[c->pos + 1] == '\n'))))
+        c->pos++;
+}
+
+/* At the end of a line (or of the text): steps over the newline. */
+static int end_of_line(scan *c)
+{
+    if (at_end(c))
+        return 1;
+    if (peek(c) != '\n')
+        return 0;
+    c->pos++;
+    c->line++;
+    return 1;
+}
+
+static void skip_comment(scan *c)
+{
+    while (!at_end(c) && peek(c) != '\n')
+        c->pos++;
+}
+
+static int name_char(char ch)
+{
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+           ch == '_' || ch == '.' || ch == '-';
+}
+
+static strata_code syntax(strata_error *err, const char *file, int line, const char *what,
+                          const char *hint)
+{
+    if (file)
+        err_set(err, STRATA_CONFIG_ERROR, "%s:%d: %s", file, line, what);
+    else
+        err_set(err, STRATA_CONFIG_ERROR, "line %d: %s", line, what);
+    err_where(err, file, line);
+    if (hint)
+        err_hint(err, "%s", hint);
+    return STRATA_CONFIG_ERROR;
+}
+
+/* A quoted value, c at the opening quote; appends it to b. */
+static strata_code quoted(scan *c, buf *b, const char *file, strata_error *err)
+{
+    char q = peek(c);
+    int first = c->line;
+    c->pos++;
+    while (!at_end(c) && peek(c) != q) {
+        char ch = peek(c);
+        if (ch == '\n')
+            c->line++;
+        if (ch == '\r' && c->pos + 1 < c->len && c->s[c->pos + 1] == '\n') {
+            c->pos++; /* CRLF inside a value reads as LF */
+            continue;
+        }
+        if (ch == '\\' && q == '"' && c->pos + 1 < c->len) {
+            char e = c->s[c->pos + 1];
+            const char *rep = e == 'n' ? "\n" : e == 'r' ? "\r" : e == 't' ? "\t"
+                            : e == '"' ? "\"" : e == '\\' ? "\\" : e == '\'' ? "'" : NULL;
+            if (rep) {
+                buf_add(b, rep, 1);
+                c->pos += 2;
+                continue;
+            }
+        }
+        buf_add(b, &ch, 1);
+        c->pos++;
+    }
+    if (at_end(c)) {
+        const char *kind = q == '"' ? "unterminated double-quoted value"
+                         : q == '\'' ? "unterminated single-quoted value"
+                                     : "unterminated backquoted value";
+        return syntax(err, file, first, kind,
+                      "close the quote: a quoted value runs until its closing quote, across lines");
+    }
+    c->pos++;
+    skip_blanks(c);
+    if (peek(c) == '#')
+        skip_comment(c);
+    if (!end_of_line(c))
+        return syntax(err, file, c->line, "unexpected text after the closing quote",
+                      "quote the whole value; a '#' after the closing quote starts a comment");
+    return STRATA_OK;
+}
+
+/* An unquoted value, c just after '=' and the blanks after it; blank says
+   whether there were any (then a '#' right here starts a comment). */
+static void unquoted(scan *c, buf *b, int blank)
+{
+    size_t start = c->pos, n = 0;
+    while (start + n < c->len && c->s[start + n] != '\n') {
+        char ch = c->s[start + n];
+        if (ch == '#' && (n ? c->s[start + n - 1] == ' ' || c->s[start + n - 1] == '\t' : blank))
+            break;
+        n++;
+    }
+    c->pos = start + n;
+    skip_comment(c);
+    end_of_line(c);
+    while (n && (c->s[start + n - 1] == ' ' || c->s[start + n - 1] == '\t' ||
+                 c->s[start + n - 1] == '\r' || c->s[start + n - 1] == '\f' ||
+                 c->s[start + n - 1] == '\v'))
+        n--;
+    buf_add(b, c->s + start, n);
+}
+
+strata_code env_text_lookup(const char *text, size_t len, const char *name, char **value,
+                            const char *file, strata_error *err)
+{
+    scan c = {text, len, 0, 1};
     buf b;
-    buf_init(&b);
-    while (*v == ' ' || *v == '\t')
-        v++;
-    if (*v == '\'') {
-        const char *e = strchr(v + 1, '\'');
-        buf_add(&b, v + 1, e ? (size_t)(e - v - 1) : strlen(v + 1));
-    } else if (*v == '"') {
-        for (v++; *v && *v != '"'; v++) {
-            if (*v == '\\' && v[1]) {
-                v++;
-                buf_add(&b, *v == 'n' ? "\n" : *v == 't' ? "\t" : v, 1);
-            } else {
-                buf_add(&b, v, 1);
-            }
-        }
-    } else {
-        size_t n = 0;
-        while (v[n] && !(v[n] == '#' && n > 0 && (v[n - 1] == ' ' || v[n - 1] == '\t')))
-            n++;
-        while (n && isspace((unsigned char)v[n - 1]))
-            n--;
-        buf_add(&b, v, n);
-    }
-    return buf_detach(&b);
-}
-
-int env_text_lookup(const char *text, size_t len, const char *name, char **value)
-{
-    size_t nl = strlen(name), pos = 0;
+    strata_code rc = STRATA_OK;
     *value = NULL;
-    while (pos < len) {
-        size_t eol = pos;
-        while (eol < len && text[eol] != '\n')
-            eol++;
-        /* one line, without its CR/LF, as a NUL-terminated copy */
-        size_t n = eol - pos;
-        while (n && text[pos + n - 1] == '\r')
-            n--;
-        char *line = xstrndup(text + pos, n);
-        pos = eol + 1;
-        if (!line)
-            return -1;
-        char *p = line;
-        while (*p == ' ' || *p == '\t')
-            p++;
-        if (!strncmp(p, "export", 6) && (p[6] == ' ' || p[6] == '\t'))
-            p += 7;
-        while (*p == ' ' || *p == '\t')
-            p++;
-        if (nl && strncmp(p, name, nl) == 0) {
-            p += nl;
-            while (*p == ' ' || *p == '\t')
-                p++;
-            if (*p == '=') {
-                free(*value);
-                *value = parse_value(p + 1);
+    if (len >= 2 && ((text[0] == '\xff' && text[1] == '\xfe') || (text[0] == '\xfe' && text[1] == '\xff')))
+        return syntax(err, file, 1, "the file is UTF-16; strata reads UTF-8 env files",
+                      "save the file as UTF-8");
+    if (memchr(text, 0, len)) {
+        const char *nul = memchr(text, 0, len);
+        int line = 1;
+        for (const char *p = text; p < nul; p++)
+            line += *p == '\n';
+        return syntax(err, file, line, "unexpected NUL byte", "save the file as UTF-8 text");
+    }
+    if (len >= 3 && !memcmp(text, "\xef\xbb\xbf", 3))
+        c.pos = 3;
+    buf_init(&b);
+    while (!at_end(&c)) {
+        skip_blanks(&c);
+        if (end_of_line(&c))
+            continue;
+        if (peek(&c) == '#') {
+            skip_comment(&c);
+            end_of_line(&c);
+            continue;
+        }
+        if (c.len - c.pos > 7 && !memcmp(c.s + c.pos, "export", 6) &&
+            (c.s[c.pos + 6] == ' ' || c.s[c.pos + 6] == '\t')) {
+            size_t save = c.pos;
+            c.pos += 6;
+            skip_blanks(&c);
+            if (!name_char(peek(&c)))
+                c.pos = save; /* "export = 1" defines a variable named export */
+        }
+        size_t key = c.pos;
+        while (!at_end(&c) && name_char(peek(&c)))
+            c.pos++;
+        size_t klen = c.pos - key;
+        if (!klen) {
+            rc = syntax(err, file, c.line, "expected NAME=VALUE", "comment the line out with '#'");
+            goto out;
+        }
+        int mine = name && strlen(name) == klen && !memcmp(text + key, name, klen);
+        skip_blanks(&c);
+        if (peek(&c) == '#')
+            skip_comment(&c);
+        if (end_of_line(&c))
+            continue; /* a bare NAME: sets nothing */
+        if (peek(&c) != '=') {
+            rc = syntax(err, file, c.line, "expected '=' after the variable name",
+                        "write NAME=VALUE; quote a value that has blanks in it");
+            goto out;
+        }
+        c.pos++;
+        size_t before = c.pos;
+        skip_blanks(&c);
+        b.len = 0;
+        if (peek(&c) == '"' || peek(&c) == '\'' || peek(&c) == '`') {
+            if ((rc = quoted(&c, &b, file, err)))
+                goto out;
+        } else {
+            unquoted(&c, &b, c.pos > before);
+        }
+        if (mine) {
+            free(*value);
+            *value = xstrndup(b.data ? b.data : "", b.len);
+            if (!*value) {
+                rc = err_set(err, STRATA_NOMEM, "out of memory");
+                goto out;
             }
         }
-        free(line);
     }
-    return 0;
+out:
+    if (b.oom && !rc)
+        rc = err_set(err, STRATA_NOMEM, "out of memory");
+    buf_release(&b);
+    if (rc) {
+        free(*value);
+        *value = NULL;
+    }
+    return rc;
 }
 
-int env_file_lookup(const char *path, const char *name, char **value)
+strata_code env_file_lookup(const char *path, const char *name, char **value, strata_error *err)
 {
     enum { MAX_ENV_FILE = 1 << 20 };
     *value = NULL;
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return errno == ENOENT ? 0 : -1;
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        if (errno == ENOENT)
+            return STRATA_OK;
+        err_set(err, STRATA_CONFIG_ERROR, "cannot read env file '%s': %s", path, strerror(errno));
+        return STRATA_CONFIG_ERROR;
+    }
     buf b;
     char chunk[8192];
     size_t n;
     buf_init(&b);
-    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0 && b.len < MAX_ENV_FILE)
+    while (b.len <= MAX_ENV_FILE && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
         buf_add(&b, chunk, n);
-    int bad = ferror(f) || b.oom;
+    int bad = ferror(f);
     fclose(f);
-    int rc = bad ? -1 : env_text_lookup(b.data ? b.data : "", b.len, name, value);
+    strata_code rc;
+    if (bad)
+        rc = err_set(err, STRATA_CONFIG_ERROR, "cannot read env file '%s'", path);
+    else if (b.oom)
+        rc = err_set(err, STRATA_NOMEM, "out of memory");
+    else if (b.len > MAX_ENV_FILE)
+        rc = err_set(err, STRATA_CONFIG_ERROR, "env file '%s' is larger than 1 MiB", path);
+    else
+        rc = env_text_lookup(b.data ? b.data : "", b.len, name, value, path, err);
     buf_release(&b);
     return rc;
 }

@@ -146,10 +146,14 @@ strata_code url_parse(const char *url, db_url *out, strata_error *err);
 void url_release(db_url *u);
 /* Replaces every occurrence of url's password in msg (capacity cap) by ****. */
 void url_scrub(char *msg, size_t cap, const char *url);
-/* Looks name up in a dotenv file; *value malloc'd or NULL when absent. 0 ok, -1 unreadable */
-int env_file_lookup(const char *path, const char *name, char **value);
-/* The same on text in memory (lines of any length; NULs end a line's value). */
-int env_text_lookup(const char *text, size_t len, const char *name, char **value);
+/* Looks name up in a dotenv file (syntax: env.c); *value malloc'd, or NULL
+   when the name is not defined or the file does not exist. CONFIG_ERROR when
+   the file cannot be read or has a syntax error (message "path:line: ...",
+   err->file and err->line set); *value is then NULL. */
+strata_code env_file_lookup(const char *path, const char *name, char **value, strata_error *err);
+/* The same on text in memory; file (may be NULL) names it in errors. */
+strata_code env_text_lookup(const char *text, size_t len, const char *name, char **value,
+                            const char *file, strata_error *err);
 
 /* ---- drivers */
 typedef struct drv drv;
@@ -211,6 +215,10 @@ struct strata {
 };
 
 extern const drv_ops drv_sqlite_ops;
+/* After a failed run: when d is a SQLite connection that created its file,
+   and the file holds nothing but an empty version table `table`, the file
+   goes (and its -journal/-wal/-shm on close). Anything else: a no-op. */
+void drv_sqlite_discard_if_new(drv *d, const char *table);
 extern const drv_ops drv_postgres_ops;
 
 /* ---- engine.c: what the operations (reset.c) need of an open handle */

@@ -145,7 +145,15 @@ strata_code url_parse(const char *url, db_url *out, strata_error *err)
             rest++;
     }
     size_t n = strcspn(rest, "?");
-    if (n == 0 || (n == 8 && !strncmp(rest, ":memory:", 8)))
+    if (n == 0) {
+        /* "sqlite:", "sqlite://", "sqlite:///": no file named; SQLite would
+           open a temporary database, and the run would vanish with it */
+        err_set(err, STRATA_URL_INVALID, "SQLite URL '%.*s' names no database file",
+                (int)(rest - url), url);
+        err_hint(err, "use sqlite:///relative/path.db, sqlite:////absolute/path.db or sqlite::memory:");
+        return STRATA_URL_INVALID;
+    }
+    if (n == 8 && !strncmp(rest, ":memory:", 8))
         out->path = xstrdup(":memory:");
     else
         out->path = xstrndup(rest, n);
@@ -443,39 +451,86 @@ static int ambiguous_at(const char *url)
     return s.ambiguous;
 }
 
+/* A URL that was given but is empty: an error, never the default. */
+static strata_code empty_var(strata_error *err, const char *name, const char *where, int named)
+{
+    if (where)
+        err_set(err, STRATA_URL_INVALID, "%s is empty in '%s'", name, where);
+    else
+        err_set(err, STRATA_URL_INVALID, "%s is set but empty", name);
+    err_hint(err, "set %s to a database URL (postgresql://... or sqlite:///path.db)%s", name,
+             where || named ? "" : ", or unset it to use the default database");
+    return STRATA_URL_INVALID;
+}
+
 strata_code strata_url_resolve(const strata_url_opts *o, char **out, strata_url_source *source,
                                strata_error *err)
 {
     static const strata_url_opts none = {0};
     if (!o)
         o = &none;
-    const char *name = o->url_env && *o->url_env ? o->url_env : "DATABASE_URL";
+    const char *name = o->url_env ? o->url_env : "DATABASE_URL";
+    const char *env = NULL, *file = NULL;
     strata_url_source src = STRATA_URL_FROM_FLAG;
     char *url = NULL;
+    strata_code rc;
     *out = NULL;
-    if (o->url) {
-        url = xstrdup(o->url);
-    } else if (getenv(name) && *getenv(name)) {
-        url = xstrdup(getenv(name));
-        src = STRATA_URL_FROM_ENV;
-    } else if (o->env_file) {
-        if (access(o->env_file, R_OK) != 0 || env_file_lookup(o->env_file, name, &url) < 0) {
-            err_set(err, STRATA_CONFIG_ERROR, "cannot read env file '%s'", o->env_file);
-            return STRATA_CONFIG_ERROR;
-        }
-        src = STRATA_URL_FROM_ENV_FILE;
-    } else {
-        /* .env.local overrides .env, as in dotenv-flow and Vite */
-        if (env_file_lookup(".env.local", name, &url) < 0 || !url) {
-            free(url);
-            url = NULL;
-            env_file_lookup(".env", name, &url);
-        }
-        src = STRATA_URL_FROM_ENV_FILE;
+    if (o->url_env && !*o->url_env) {
+        err_set(err, STRATA_USAGE, "--url-env names no variable");
+        err_hint(err, "pass the name of a variable that holds the URL, e.g. --url-env PROD_DATABASE_URL");
+        return STRATA_USAGE;
     }
-    if (url && !*url) {
-        free(url);
-        url = NULL;
+    if (o->url) {
+        if (!*o->url) {
+            err_set(err, STRATA_URL_INVALID, "the database URL given with --url is empty");
+            err_hint(err, "pass a URL (postgresql://... or sqlite:///path.db), or drop --url");
+            return STRATA_URL_INVALID;
+        }
+        url = xstrdup(o->url);
+    } else if ((env = getenv(name)) != NULL) {
+        /* set, even to "": the real environment is never overridden */
+        if (!*env)
+            return empty_var(err, name, NULL, o->url_env != NULL);
+        url = xstrdup(env);
+        src = STRATA_URL_FROM_ENV;
+    } else {
+        src = STRATA_URL_FROM_ENV_FILE;
+        if (o->env_file) {
+            file = o->env_file;
+            if ((rc = env_file_lookup(file, name, &url, err)))
+                return rc;
+            if (!url && access(file, F_OK) != 0) {
+                err_set(err, STRATA_CONFIG_ERROR, "cannot read env file '%s': no such file", file);
+                return STRATA_CONFIG_ERROR;
+            }
+        } else {
+            /* .env.local overrides .env, as in dotenv-flow and Vite */
+            file = ".env.local";
+            if ((rc = env_file_lookup(file, name, &url, err)))
+                return rc;
+            if (!url) {
+                file = ".env";
+                if ((rc = env_file_lookup(file, name, &url, err)))
+                    return rc;
+            }
+        }
+        if (url && !*url) {
+            free(url);
+            return empty_var(err, name, file, o->url_env != NULL);
+        }
+    }
+    if (!url && (o->url_env || o->env_file)) {
+        /* the user named where the URL is: the default is not what they meant */
+        if (o->env_file)
+            err_set(err, STRATA_DATABASE_URL_REQUIRED, "%s is set neither in the environment nor in '%s'",
+                    name, o->env_file);
+        else
+            err_set(err, STRATA_DATABASE_URL_REQUIRED, "%s is not set", name);
+        if (o->url_env)
+            err_hint(err, "export %s or drop --url-env", name);
+        else
+            err_hint(err, "add %s=... to %s, export %s, or drop --env-file", name, o->env_file, name);
+        return STRATA_DATABASE_URL_REQUIRED;
     }
     if (!url) {
         const char *strict = getenv("STRATA_REQUIRE_URL");

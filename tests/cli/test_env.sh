@@ -62,6 +62,229 @@ raw --env-file missing.env --dir "$D" current
 expect_rc 2 "--env-file that does not exist"
 rm -f .env .env.local
 
+# ---- no database nobody named (SPEC 1): given but empty is an error
+# one line and a hint on stderr, exit 2, and no database anywhere
+no_db_made() { # no_db_made MSG
+    local left
+    left=$(ls -A | grep -v '^\.env' | tr '\n' ' ')
+    eq "$left" "" "$1: files left in the working directory"
+}
+named_nothing() { # named_nothing CODE MESSAGE HINT WHAT
+    expect_rc 2 "$4"
+    contains "$ERR" "strata: error: $2 [$1]" "$4"
+    contains "$ERR" "hint: $3" "$4: hint"
+    eq "$(printf '%s\n' "$ERR" | grep -c .)" "2" "$4: one error line and one hint"
+    eq "$OUT" "" "$4: stdout"
+    no_db_made "$4"
+}
+mkdir -p "$WORK/empty" && cd "$WORK/empty"
+raw --url "" --dir "$D" up
+named_nothing URL_INVALID "the database URL given with --url is empty" "pass a URL" '--url ""'
+raw --url= --dir "$D" up
+named_nothing URL_INVALID "the database URL given with --url is empty" "pass a URL" '--url='
+raw --url-env PROD_URL --dir "$D" up
+named_nothing DATABASE_URL_REQUIRED "PROD_URL is not set" "export PROD_URL or drop --url-env" \
+    "--url-env naming an unset variable"
+PROD_URL= raw --url-env PROD_URL --dir "$D" up
+named_nothing URL_INVALID "PROD_URL is set but empty" "set PROD_URL to a database URL" \
+    "--url-env naming an empty variable"
+DATABASE_URL= raw --dir "$D" up
+named_nothing URL_INVALID "DATABASE_URL is set but empty" "set DATABASE_URL" "DATABASE_URL empty"
+# an empty variable is still the environment: a .env does not fill it in
+printf 'DATABASE_URL=sqlite:///./from-dotenv.sqlite3\n' >.env
+DATABASE_URL= raw --dir "$D" up
+named_nothing URL_INVALID "DATABASE_URL is set but empty" "set DATABASE_URL" "empty DATABASE_URL and a .env"
+printf '# template\nDATABASE_URL=\n' >.env
+raw --dir "$D" up
+named_nothing URL_INVALID "DATABASE_URL is empty in '.env'" "set DATABASE_URL" "DATABASE_URL= in .env"
+printf 'DATABASE_URL=""\n' >.env.local
+raw --dir "$D" up
+named_nothing URL_INVALID "DATABASE_URL is empty in '.env.local'" "set DATABASE_URL" 'DATABASE_URL="" in .env.local'
+rm -f .env .env.local
+printf 'OTHER=1\n' >prod.env
+raw --env-file prod.env --dir "$D" up
+rm prod.env
+named_nothing DATABASE_URL_REQUIRED "DATABASE_URL is set neither in the environment nor in 'prod.env'" \
+    "add DATABASE_URL=... to prod.env" "--env-file without the variable"
+for u in "sqlite:" "sqlite://" "sqlite:///" "sqlite3:" "sqlite+aiosqlite:///" "sqlite:///?mode=rwc"; do
+    raw --url "$u" --dir "$D" up
+    named_nothing URL_INVALID "SQLite URL '${u%%\?*}' names no database file" "use sqlite:///relative/path.db" "--url $u"
+    DATABASE_URL=$u raw --dir "$D" up
+    named_nothing URL_INVALID "SQLite URL '${u%%\?*}' names no database file" "use sqlite:///relative/path.db" \
+        "DATABASE_URL=$u"
+done
+# commands that only read say the same
+raw --url-env PROD_URL --dir "$D" status
+expect_rc 2 "status with --url-env naming an unset variable"
+raw --url "sqlite://" --dir "$D" current
+expect_rc 2 "current on sqlite://"
+raw --url "" --dir "$D" drop
+expect_rc 2 "drop with an empty --url"
+no_db_made "read commands"
+# in-memory databases are named and still work
+raw --url "sqlite::memory:" --dir "$D" up
+expect_rc 0 "sqlite::memory:"
+raw --url "sqlite:///:memory:" --dir "$D" up
+expect_rc 0 "sqlite:///:memory:"
+no_db_made "in-memory"
+cd "$WORK/proj"
+
+# ---- a writing command on the embedded default says so, once; reading ones do not
+if [ "$ENGINE" = sqlite ]; then
+    mkdir -p "$WORK/dflt" && cd "$WORK/dflt"
+    NOTE="strata: using the default database sqlite:///./dev.sqlite3 (no --url or DATABASE_URL given)"
+    raw --dir "$D" up --dry-run
+    lacks "$ERR" "default database" "up --dry-run does not write"
+    raw --dir "$D" up
+    expect_rc 0 "up on the default"
+    eq "$ERR" "$NOTE" "up on the default names it on stderr"
+    contains "$OUT" "applied 0001_a" "up on the default"
+    for cmd in status current history validate; do
+        raw --dir "$D" $cmd
+        lacks "$ERR" "default database" "$cmd only reads"
+    done
+    raw --dir "$D" down
+    eq "$ERR" "$NOTE" "down on the default"
+    raw --dir "$D" -q up
+    eq "$ERR" "" "-q silences the notice"
+    raw --dir "$D" --json down
+    eq "$ERR" "" "--json silences the notice"
+    raw --dir "$D" reset --yes
+    eq "$(printf '%s\n' "$ERR" | grep -c 'default database')" "1" "reset says it once"
+    DATABASE_URL=sqlite:///./dev.sqlite3 raw --dir "$D" redo
+    lacks "$ERR" "default database" "a URL that was given"
+    raw --url sqlite:///./dev.sqlite3 --dir "$D" stamp 0001
+    lacks "$ERR" "default database" "--url"
+    cd "$WORK/proj"
+fi
+
+# ---- a failed run leaves no database it created (SQLite), a refused one creates nothing
+F=$WORK/fail
+mig "$F" 0001_ok.sql <<'SQL'
+-- strata:up
+CREATE TABLE ok (id integer);
+-- strata:down
+DROP TABLE ok;
+SQL
+mig "$F" 0002_bad.sql <<'SQL'
+-- strata:up
+CREATE TABLE bad (id integer);
+INSERT INTO nosuchtable VALUES (1);
+SQL
+NT=$WORK/notx
+mig "$NT" 0001_notx.sql <<'SQL'
+-- strata:up no-transaction
+CREATE TABLE n (id integer);
+SQL
+if [ "$ENGINE" = sqlite ]; then
+    mkdir -p "$WORK/clean" && cd "$WORK/clean"
+    # the first migration fails: nothing was committed, the new file goes
+    raw --url sqlite:///./fresh.sqlite3 --dir "$F" up 0002
+    expect_rc 1 "failing first migration"
+    raw --url sqlite:///./fresh.sqlite3 --dir "$F" up 0001
+    expect_rc 0 "0001 alone"
+    rm -f fresh.sqlite3
+    mv "$F/0001_ok.sql" "$WORK/0001_ok.sql"
+    raw --url sqlite:///./fresh.sqlite3 --dir "$F" up
+    expect_rc 1 "failing first migration"
+    contains "$ERR" "MIGRATION_FAILED" "failing first migration"
+    no_db_made "a failed up on a new file"
+    # the same through the default database and through the library
+    raw --dir "$F" up
+    expect_rc 1 "failing first migration on the default"
+    no_db_made "a failed up on the default"
+    "$APP" "sqlite:///./app.sqlite3" "$F" >/dev/null 2>&1
+    eq "$?" "1" "app_startup with a failing first migration"
+    no_db_made "a failed strata_startup on a new file"
+    # a file that existed before stays, even empty
+    : >existing.sqlite3
+    raw --url sqlite:///./existing.sqlite3 --dir "$F" up
+    expect_rc 1 "failing migration on an existing empty file"
+    [ -f existing.sqlite3 ] || fail "a file that existed before the run was removed"
+    rm -f existing.sqlite3
+    # something committed: the file stays
+    mv "$WORK/0001_ok.sql" "$F/0001_ok.sql"
+    raw --url sqlite:///./part.sqlite3 --dir "$F" up
+    expect_rc 1 "failing second migration"
+    [ "$(sqlite3 part.sqlite3 'SELECT version FROM strata_migrations')" = 0001 ] ||
+        fail "0001 was committed and its file must stay"
+    rm -f part.sqlite3
+    # a failed no-transaction migration is recorded: the file stays
+    mig "$WORK/notxbad" 0001_notx.sql <<'SQL'
+-- strata:up no-transaction
+CREATE TABLE n (id integer);
+INSERT INTO nosuchtable VALUES (1);
+SQL
+    raw --url sqlite:///./notx.sqlite3 --dir "$WORK/notxbad" up
+    expect_rc 1 "failing no-transaction migration"
+    [ "$(sqlite3 notx.sqlite3 'SELECT state FROM strata_migrations')" = failed ] ||
+        fail "the failed no-transaction migration must stay recorded"
+    rm -f notx.sqlite3
+    # a refused --single-transaction run creates no file
+    raw --url sqlite:///./single.sqlite3 --dir "$NT" up --single-transaction
+    expect_rc 2 "refused --single-transaction"
+    contains "$ERR" "SINGLE_TRANSACTION_REFUSED" "refused --single-transaction"
+    no_db_made "a refused --single-transaction run"
+    cd "$WORK/proj"
+fi
+# a refused --single-transaction run does not create the version table either
+new_db
+q "CREATE TABLE keep (id integer)" >/dev/null
+st --dir "$NT" up --single-transaction
+expect_rc 2 "refused --single-transaction on an existing database"
+eq "$(table_exists strata_migrations)" "0" "a refused run created the version table"
+eq "$(table_exists keep)" "1" "the database is unchanged"
+
+# ---- .env syntax (README "Which database"): dotenv's rules, errors with file:line
+mkdir -p "$WORK/dotenv" && cd "$WORK/dotenv"
+# a UTF-8 byte order mark (Windows editors) does not hide the first variable
+printf '\xef\xbb\xbfDATABASE_URL=%s\n' "$ALT" >.env
+raw --dir "$D" current
+eq "$OUT" "0001" ".env with a byte order mark"
+# CRLF, export, comments, a quoted value with a comment after it
+printf '# settings\r\n\r\nexport DATABASE_URL = "%s" # the app database\r\n' "$ALT" >.env
+raw --dir "$D" current
+eq "$OUT" "0001" ".env with CRLF, export and a comment"
+# a quoted value spans lines: a line inside it is not a variable
+printf 'DATABASE_URL=%s\nNOTE="a note\nDATABASE_URL=sqlite:///./wrong.sqlite3\n"\nAFTER=1\n' "$ALT" >.env
+raw --dir "$D" current
+eq "$OUT" "0001" "a line inside a multi-line value is not a variable"
+[ -e wrong.sqlite3 ] && fail "the URL inside a quoted value was used"
+# single quotes are literal, double quotes have escapes
+printf "DATABASE_URL='%s'\nX=\"tab\\\\there\\\\\"q\\\\\"\"\n" "$ALT" >.env
+raw --dir "$D" current
+eq "$OUT" "0001" "single-quoted URL"
+# an unterminated quote is an error at its line, and nothing is opened
+printf 'A=1\nDATABASE_URL="%s\nB=2\n' "$ALT" >.env
+raw --dir "$D" up
+expect_rc 2 "unterminated quote in .env"
+contains "$ERR" "strata: error: .env:2: unterminated double-quoted value [CONFIG_ERROR]" "unterminated quote"
+contains "$ERR" "hint: close the quote" "unterminated quote: hint"
+raw --dir "$D" --json up
+eq "$(json_get "$ERR" 'j["code"], j["file"], j["line"]')" "('CONFIG_ERROR', '.env', 2)" "--json names file and line"
+# even when the error is not on the URL's line
+printf 'DATABASE_URL=%s\nSECRET='"'"'abc\n' "$ALT" >.env
+raw --dir "$D" current
+expect_rc 2 "unterminated single quote after the URL"
+contains "$ERR" ".env:2: unterminated single-quoted value" "unterminated single quote"
+printf 'DATABASE_URL="%s" trailing\n' "$ALT" >.env
+raw --dir "$D" current
+expect_rc 2 "text after a closing quote"
+contains "$ERR" ".env:1: unexpected text after the closing quote" "text after a closing quote"
+printf 'DATABASE_URL=%s\nnot a variable\n' "$ALT" >.env.local
+raw --dir "$D" current
+expect_rc 2 "a line that is not NAME=VALUE"
+contains "$ERR" ".env.local:2: expected '=' after the variable name" "a line that is not NAME=VALUE"
+printf 'DATABASE_URL="%s\n' "$ALT" >custom.env
+raw --env-file custom.env --dir "$D" current
+contains "$ERR" "custom.env:1: unterminated double-quoted value" "--env-file syntax error"
+# the environment wins, so the files are not read at all
+DATABASE_URL=$ALT raw --dir "$D" current
+eq "$OUT" "0001" "the environment wins over a broken .env"
+rm -f .env .env.local custom.env
+[ -z "$(ls -A)" ] || fail ".env errors left files: $(ls -A)"
+cd "$WORK/proj"
+
 # strict mode reads env files and the environment but has no default
 DATABASE_URL=$ALT raw --require-url --dir "$D" current
 eq "$OUT" "0001" "strict mode with a URL"

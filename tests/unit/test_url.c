@@ -51,7 +51,7 @@ static void parsing(void)
     SQLITE_PATH("sqlite3:/abs/path.db", "/abs/path.db");
     SQLITE_PATH("sqlite::memory:", ":memory:");
     SQLITE_PATH("sqlite:///:memory:", ":memory:");
-    SQLITE_PATH("sqlite://", ":memory:");
+    SQLITE_PATH("sqlite:///:memory:?cache=shared", ":memory:");
     SQLITE_PATH("sqlite+aiosqlite:///./dev.sqlite3", "./dev.sqlite3");
     SQLITE_PATH("sqlite:///x.db?mode=ro&cache=shared", "x.db");
     SQLITE_PATH("sqlite:////abs/x.db?timeout=5", "/abs/x.db");
@@ -182,6 +182,20 @@ static void parsing(void)
     CHECK_INT(url_parse("", &u, &e), STRATA_URL_INVALID);
     CHECK_HAS(e.message, "empty");
     CHECK_INT(url_parse(NULL, &u, &e), STRATA_URL_INVALID);
+
+    /* a SQLite URL that names no file is not a temporary database */
+    static const char *const nofile[] = {"sqlite:", "sqlite://", "sqlite:///", "sqlite3:",
+                                         "sqlite+aiosqlite:///", "sqlite:///?mode=ro", "SQLite://"};
+    for (size_t i = 0; i < sizeof(nofile) / sizeof(nofile[0]); i++) {
+        memset(&e, 0, sizeof(e));
+        u.path = (char *)1;
+        CHECK_INT(url_parse(nofile[i], &u, &e), STRATA_URL_INVALID);
+        CHECK_HAS(e.message, "names no database file");
+        CHECK_HAS(e.hint, "sqlite::memory:");
+        CHECK(u.path == NULL);
+    }
+    CHECK_INT(url_parse("sqlite:///", &u, &e), STRATA_URL_INVALID);
+    CHECK_STR(e.message, "SQLite URL 'sqlite:///' names no database file");
 }
 
 static void redact_is(const char *file, int line, const char *url, const char *want)
@@ -335,6 +349,18 @@ static void resolves(const char *file, int line, const strata_url_opts *o, const
 }
 #define RESOLVES(o, want, src) resolves(__FILE__, __LINE__, o, want, src)
 
+/* resolution fails with code and exactly message; e (in the caller) keeps the error */
+#define RESOLVE_FAILS(o, want_code, want_message)                                                   \
+    do {                                                                                 \
+        url = (char *)1;                                                                 \
+        memset(&e, 0, sizeof(e));                                                        \
+        CHECK_INT(strata_url_resolve(o, &url, &src, &e), want_code);                          \
+        CHECK(url == NULL);                                                              \
+        CHECK_INT(e.code, want_code);                                                    \
+        CHECK_STR(e.message, want_message);                                              \
+        CHECK(e.hint[0] != 0);                                                           \
+    } while (0)
+
 static void resolution(void)
 {
     static const char *const vars[] = {"DATABASE_URL", "MY_URL", "STRATA_REQUIRE_URL"};
@@ -368,9 +394,9 @@ static void resolution(void)
     write_file(d, ".env.local", "DATABASE_URL=sqlite:///from-env-local.db\n");
     RESOLVES(&o, "sqlite:///from-env-local.db", STRATA_URL_FROM_ENV_FILE);
 
-    /* the environment beats the files, an empty variable does not count */
+    /* the environment beats the files, even when it is empty: then it is an error */
     env_set("DATABASE_URL", "");
-    RESOLVES(&o, "sqlite:///from-env-local.db", STRATA_URL_FROM_ENV_FILE);
+    RESOLVE_FAILS(&o, STRATA_URL_INVALID, "DATABASE_URL is set but empty");
     env_set("DATABASE_URL", "postgres://env/db");
     RESOLVES(&o, "postgres://env/db", STRATA_URL_FROM_ENV);
 
@@ -379,17 +405,33 @@ static void resolution(void)
     RESOLVES(&o, "sqlite:///flag.db", STRATA_URL_FROM_FLAG);
     o.url = NULL;
 
-    /* --url-env NAME: only that variable, in the environment and in the files */
+    /* --url "" is an error, not the default */
+    o.url = "";
+    RESOLVE_FAILS(&o, STRATA_URL_INVALID, "the database URL given with --url is empty");
+
+    /* --url-env NAME: only that variable, in the environment and in the files;
+       set nowhere or empty is an error, not the default */
+    o.url = NULL;
     o.url_env = "MY_URL";
-    RESOLVES(&o, "sqlite:///./dev.sqlite3", STRATA_URL_FROM_DEFAULT);
+    RESOLVE_FAILS(&o, STRATA_DATABASE_URL_REQUIRED, "MY_URL is not set");
+    CHECK_STR(e.hint, "export MY_URL or drop --url-env");
+    env_set("MY_URL", "");
+    RESOLVE_FAILS(&o, STRATA_URL_INVALID, "MY_URL is set but empty");
+    env_set("MY_URL", NULL);
+    write_file(d, ".env", "MY_URL=\n");
+    RESOLVE_FAILS(&o, STRATA_URL_INVALID, "MY_URL is empty in '.env'");
+    write_file(d, ".env.local", "MY_URL=''\n");
+    RESOLVE_FAILS(&o, STRATA_URL_INVALID, "MY_URL is empty in '.env.local'");
+    write_file(d, ".env.local", "DATABASE_URL=sqlite:///from-env-local.db\n");
     write_file(d, ".env", "export MY_URL=sqlite:///my-from-file.db\nDATABASE_URL=sqlite:///no.db\n");
     RESOLVES(&o, "sqlite:///my-from-file.db", STRATA_URL_FROM_ENV_FILE);
     env_set("MY_URL", "postgres://my/db");
     RESOLVES(&o, "postgres://my/db", STRATA_URL_FROM_ENV);
     env_set("MY_URL", NULL);
     o.url_env = "";
-    RESOLVES(&o, "postgres://env/db", STRATA_URL_FROM_ENV);
+    RESOLVE_FAILS(&o, STRATA_USAGE, "--url-env names no variable");
     o.url_env = NULL;
+    RESOLVES(&o, "postgres://env/db", STRATA_URL_FROM_ENV);
     env_set("DATABASE_URL", NULL);
 
     /* an explicit env file replaces .env and .env.local */
@@ -398,7 +440,23 @@ static void resolution(void)
     RESOLVES(&o, "sqlite:///custom.db", STRATA_URL_FROM_ENV_FILE);
     write_file(d, "empty.env", "# nothing\n");
     o.env_file = "empty.env";
-    RESOLVES(&o, "sqlite:///./dev.sqlite3", STRATA_URL_FROM_DEFAULT);
+    RESOLVE_FAILS(&o, STRATA_DATABASE_URL_REQUIRED,
+                  "DATABASE_URL is set neither in the environment nor in 'empty.env'");
+    write_file(d, "blank.env", "DATABASE_URL=\n");
+    o.env_file = "blank.env";
+    RESOLVE_FAILS(&o, STRATA_URL_INVALID, "DATABASE_URL is empty in 'blank.env'");
+    /* a syntax error in the file is reported, with its line */
+    write_file(d, "broken.env", "A=1\nDATABASE_URL=\"sqlite:///x.db\nB=2\n");
+    o.env_file = "broken.env";
+    RESOLVE_FAILS(&o, STRATA_CONFIG_ERROR, "broken.env:2: unterminated double-quoted value");
+    CHECK_INT(e.line, 2);
+    o.env_file = NULL;
+    remove(".env.local");
+    write_file(d, ".env", "\xef\xbb\xbf" "DATABASE_URL=sqlite:///bom.db\n");
+    RESOLVES(&o, "sqlite:///bom.db", STRATA_URL_FROM_ENV_FILE);
+    write_file(d, ".env", "DATABASE_URL='sqlite:///x.db\n");
+    RESOLVE_FAILS(&o, STRATA_CONFIG_ERROR, ".env:1: unterminated single-quoted value");
+    remove(".env");
     o.env_file = "missing.env";
     url = (char *)1;
     CHECK_INT(strata_url_resolve(&o, &url, &src, &e), STRATA_CONFIG_ERROR);
@@ -422,7 +480,7 @@ static void resolution(void)
     CHECK(e.hint[0] != 0);
     o.url_env = "MY_URL";
     CHECK_INT(strata_url_resolve(&o, &url, &src, &e), STRATA_DATABASE_URL_REQUIRED);
-    CHECK_STR(e.message, "MY_URL is required");
+    CHECK_STR(e.message, "MY_URL is not set");
     o.url_env = NULL;
     o.url = "sqlite:///flag.db";
     RESOLVES(&o, "sqlite:///flag.db", STRATA_URL_FROM_FLAG);
