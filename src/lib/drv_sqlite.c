@@ -55,10 +55,10 @@ static long count_of(sqlite3 *db, const char *sql, const char *param)
     return n;
 }
 
-void drv_sqlite_discard_if_new(drv *d, const char *table)
+static void sq_discard_if_new(drv *d, const char *table)
 {
     sq *s = (sq *)d;
-    if (!s || s->base.ops != &drv_sqlite_ops || !s->created)
+    if (!s || !s->created)
         return;
     /* under the write lock, without waiting for it: another process that
        opened the same new file and is writing keeps it */
@@ -328,4 +328,5 @@ const drv_ops drv_sqlite_ops = {
     .begin = sq_begin,
     .table_exists = sq_table_exists,
     .schema_dump = schema_dump_sqlite,
+    .discard_if_new = sq_discard_if_new,
 };

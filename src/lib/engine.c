@@ -879,8 +879,8 @@ out:
     }
     if (locked)
         db->ops->unlock(db->d, db->table);
-    if (rc && !(o->flags & STRATA_DRY_RUN))
-        drv_sqlite_discard_if_new(db->d, db->table); /* a failed first run leaves no empty file */
+    if (rc && !(o->flags & STRATA_DRY_RUN) && db->ops->discard_if_new)
+        db->ops->discard_if_new(db->d, db->table); /* a failed first run leaves no empty file */
     recs_release(&r);
     free(p.v);
     if (out)

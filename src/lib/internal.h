@@ -195,6 +195,10 @@ typedef struct drv_ops {
        interrupted CREATE INDEX CONCURRENTLY, or one still being built) in the
        schemas on the search path. */
     strata_code (*invalid_indexes)(drv *d, buf *out, strata_error *err);
+    /* Optional. After a failed run: removes the database if this handle
+       created it and it holds nothing but an empty version table (no empty
+       SQLite file left behind by a typo). */
+    void (*discard_if_new)(drv *d, const char *table);
 } drv_ops;
 
 struct drv {
@@ -215,10 +219,6 @@ struct strata {
 };
 
 extern const drv_ops drv_sqlite_ops;
-/* After a failed run: when d is a SQLite connection that created its file,
-   and the file holds nothing but an empty version table `table`, the file
-   goes (and its -journal/-wal/-shm on close). Anything else: a no-op. */
-void drv_sqlite_discard_if_new(drv *d, const char *table);
 extern const drv_ops drv_postgres_ops;
 
 /* ---- engine.c: what the operations (reset.c) need of an open handle */
