@@ -164,7 +164,9 @@ void map_decl_type(const char *decl, ctype *t, char **pgtype)
         t->len = a1;
     } else if ((!strcmp(base, "CHAR") || !strcmp(base, "CHARACTER") || !strcmp(base, "NCHAR") ||
                 !strcmp(base, "NATIVE CHARACTER")) && a1 >= 1 && a1 <= 10485760) {
-        t->kind = K_BPCHAR;
+        /* varchar, not char: SQLite never pads, PostgreSQL's char(n) would
+           give 'ab' back as 'ab ' and drop the blanks a value ends with */
+        t->kind = K_VARCHAR;
         t->len = a1;
     } else if (has(base, "CHAR") || has(base, "CLOB") || has(base, "TEXT"))
         t->kind = K_TEXT;

@@ -48,7 +48,7 @@ expect_rc 0 "copy of every type"
 eq "$(json_get "$OUT" '[(t["table"], t["rows"], t["verified"]) for t in j["tables"]]')" \
     "[('big', 1, True), ('t', 7, True)]" "report: rows and verified per table"
 eq "$(pq "SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = 't'::regclass AND attnum > 0 ORDER BY attnum" | tr '\n' ',')" \
-    "bigint,bigint,double precision,double precision,numeric(12,2),numeric,boolean,date,timestamp without time zone,timestamp with time zone,jsonb,uuid,bytea,text,character varying(5),character(3),bigint," \
+    "bigint,bigint,double precision,double precision,numeric(12,2),numeric,boolean,date,timestamp without time zone,timestamp with time zone,jsonb,uuid,bytea,text,character varying(5),character varying(3),bigint," \
     "type mapping"
 eq "$(pq "SELECT string_agg(i::text, ',' ORDER BY id) FROM t")" \
     "9223372036854775807,-9223372036854775808,0,1,2,3,4" "64-bit integer extremes"
@@ -79,7 +79,7 @@ eq "$(pq "SELECT md5(tx) FROM t WHERE id = 1")" "$(printf '%s' "tab	newline
 backslash \\ quote ' dq \" emoji 😀" | md5sum | cut -d' ' -f1)" "text with tab, newline, backslash, quotes, emoji"
 eq "$(pq "SELECT tx = '' FROM t WHERE id = 2")" "t" "empty text stays empty, not NULL"
 eq "$(pq "SELECT length(body), octet_length(body) FROM big")" "1000000|2000000" "a 1,000,000-character text"
-eq "$(pq "SELECT vc || '|' || ch FROM t WHERE id = 1")" "abcde|ab" "varchar(5), char(3)"
+eq "$(pq "SELECT vc || '|' || ch || '|' || octet_length(ch) FROM t WHERE id = 1")" "abcde|ab|2" "varchar(5), CHAR(3) not padded"
 eq "$(pq "SELECT count(*) FROM t WHERE id = 7 AND r IS NULL AND j IS NULL AND tx IS NULL")" "1" "NULLs stay NULL"
 # a rerun after success changes nothing and re-verifies
 raw copy "sqlite:///$SRC" "$URL" --json
@@ -309,6 +309,59 @@ eq "$(sqlite3 "$SRC" "SELECT * FROM v_stats ORDER BY 1" | tr '\n' ' ')" "1|2|5|2
 eq "$(pq "SELECT * FROM v_cast ORDER BY 1" | tr '\n' ' ')" "$(sqlite3 "$SRC" "SELECT * FROM v_cast ORDER BY 1" | tr '\n' ' ')" \
     "view v_cast: CAST truncates, ifnull, iif on a boolean, typeof, length of a number"
 eq "$(pq "SELECT * FROM v_glob ORDER BY 1" | tr '\n' ',')" "1,3,4," "GLOB is case-sensitive, LIKE is not"
+
+# ------------------------------- CHAR(n) is not padded; numbers in dates
+# SQLite never pads CHAR(n): it becomes varchar(n), values come back as
+# they went in (trailing blanks too); one longer than n is a bad value.
+SRC=$WORK/charn.db
+sqlite3 "$SRC" <<'SQL'
+CREATE TABLE roles (id INTEGER PRIMARY KEY, name CHAR(512), code NCHAR(3), tag CHARACTER(4));
+INSERT INTO roles VALUES (1, 'admins', 'ab ', 'x'), (2, 'users', 'abc', NULL);
+SQL
+new_db
+raw copy "sqlite:///$SRC" "$URL"
+expect_rc 0 "copy of CHAR(n) columns"
+eq "$(pq "SELECT string_agg(format_type(atttypid, atttypmod), ',' ORDER BY attnum) FROM pg_attribute WHERE attrelid = 'roles'::regclass AND attnum > 1")" \
+    "character varying(512),character varying(3),character varying(4)" "CHAR(n), NCHAR(n), CHARACTER(n) -> varchar(n)"
+eq "$(pq "SELECT string_agg(octet_length(name) || ':' || name || ':' || code || ':' || octet_length(code), ',' ORDER BY id) FROM roles")" \
+    "6:admins:ab :3,5:users:abc:3" "no padding added, trailing blanks kept"
+eq "$(pq "SELECT count(*) FROM roles WHERE name = 'admins' AND tag = 'x'")" "1" "equality with the unpadded value"
+sqlite3 "$SRC" "INSERT INTO roles VALUES (3, 'guests', 'abcd', NULL)"
+new_db
+raw copy "sqlite:///$SRC" "$URL"
+expect_rc 1 "a value longer than CHAR(n)"
+contains "$ERR" 'table "roles", rowid 3, column "code" (varchar(3))' "too long for CHAR(3): names table, rowid, column"
+contains "$ERR" "4 characters do not fit varchar(3)" "too long for CHAR(3): reason"
+new_db
+raw copy "sqlite:///$SRC" "$URL" --on-bad-value=text
+expect_rc 0 "--on-bad-value=text widens a CHAR(n) column"
+eq "$(pq "SELECT format_type(atttypid, atttypmod) || ':' || (SELECT code FROM roles WHERE id = 3) FROM pg_attribute WHERE attrelid = 'roles'::regclass AND attname = 'code'")" \
+    "text:abcd" "widened to text, value kept"
+
+# A number in a date or time column is a time only where its size makes
+# it plausible (docs/type-mapping.md): 2024 is not 1970-01-01 00:33:44.
+SRC=$WORK/epoch.db
+sqlite3 "$SRC" <<'SQL'
+CREATE TABLE ev (id INTEGER PRIMARY KEY, at DATETIME, day DATE);
+INSERT INTO ev VALUES (1, 1704164645, 1709164800), (2, 1704164645123, '2024-02-29'), (3, 2460311, 2460369.5),
+ (4, 2024, '2024-01-01'), (5, '2024-01-02 03:04:05', 20240229), (6, 0, NULL);
+SQL
+new_db
+raw copy "sqlite:///$SRC" "$URL" --jobs 1
+expect_rc 1 "a year in a DATETIME column"
+contains "$ERR" 'table "ev", rowid 4, column "at" (timestamp): 2024 (integer): a number that is not a plausible time' \
+    "names table, rowid, column and value"
+contains "$ERR" "10^8 <= |n| < 10^10" "says the rule"
+contains "$ERR" "[BAD_VALUE]" "bad value code"
+eq "$(pq "SELECT count(*) FROM ev")" "0" "nothing loaded"
+raw copy "sqlite:///$SRC" "$URL" --on-bad-value=null --json
+expect_rc 0 "--on-bad-value=null for implausible epochs"
+eq "$(pq "SELECT string_agg(id || '=' || coalesce(at::text, 'NULL') || '/' || coalesce(day::text, 'NULL'), ',' ORDER BY id) FROM ev")" \
+    "1=2024-01-02 03:04:05/2024-02-29,2=2024-01-02 03:04:05.123/2024-02-29,3=2024-01-01 12:00:00/2024-02-29,4=NULL/2024-01-01,5=2024-01-02 03:04:05/NULL,6=NULL/NULL" \
+    "seconds, milliseconds, Julian days converted; 2024, 0 and 20240229 are NULL"
+W=$(json_get "$OUT" 'j["warnings"]')
+contains "$W" 'column "at": 2 values that did not fit written as NULL' "implausible epochs counted in a warning"
+contains "$W" '20240229' "the NULLed value is named"
 
 # ---------------------------------------------------- values that do not fit
 SRC=$WORK/bad.db

@@ -276,6 +276,11 @@ void test_copy(void)
     CHECK_STR(ok(&vc3, "'héé'"), "héé");
     CHECK(bad(&vc3, "'abcd'"));
     CHECK_STR(ok(&ch3, "'ab   '"), "ab");
+    ctype mapped;
+    map_decl_type("CHAR(3)", &mapped, NULL);
+    CHECK_INT(mapped.kind, K_VARCHAR); /* SQLite never pads: a CHAR(n) column is varchar(n) */
+    CHECK(bad(&mapped, "'ab   '")); /* 5 characters: kept, so they do not fit */
+    CHECK_STR(ok(&mapped, "'ab '"), "ab ");
     /* bytea */
     CHECK_STR(ok(&by, "x'00ff00'"), "00ff00");
     CHECK_STR(ok(&by, "'A'"), "41");
@@ -295,7 +300,35 @@ void test_copy(void)
     CHECK_STR(ok(&ts, "1704164645"), "2024-01-02 03:04:05");
     CHECK_STR(ok(&ts, "1704164645123"), "2024-01-02 03:04:05.123");
     CHECK_STR(ok(&ts, "2460311.627835648"), "2024-01-02 03:04:05");
-    CHECK_STR(ok(&ts, "-86400"), "1969-12-31 00:00:00");
+    /* numbers are times only where their size makes them plausible */
+    CHECK_STR(ok(&ts, "-864000000"), "1942-08-16 00:00:00");
+    CHECK_STR(ok(&ts, "100000000"), "1973-03-03 09:46:40");
+    CHECK_STR(ok(&ts, "9999999999"), "2286-11-20 17:46:39");
+    CHECK_STR(ok(&ts, "'1704164645'"), "2024-01-02 03:04:05");
+    CHECK_STR(ok(&ts, "1704164645.25"), "2024-01-02 03:04:05.25");
+    CHECK_STR(ok(&ts, "100000000000"), "1973-03-03 09:46:40");
+    CHECK_STR(ok(&ts, "1704164645123456"), "2024-01-02 03:04:05.123456");
+    CHECK_STR(ok(&ts, "2460311"), "2024-01-01 12:00:00"); /* a whole Julian day (NUMERIC affinity) */
+    CHECK(bad(&ts, "2024"));
+    CHECK(bad(&ts, "'2024'"));
+    CHECK(bad(&ts, "2024.5"));
+    CHECK(bad(&ts, "0"));
+    CHECK(bad(&ts, "-86400"));
+    CHECK(bad(&ts, "20240102"));
+    CHECK(bad(&ts, "99999999"));
+    CHECK(bad(&ts, "10000000000"));
+    CHECK(bad(&ts, "99999999999"));
+    CHECK(bad(&ts, "10000000000000"));
+    CHECK(bad(&ts, "10000000000000000"));
+    CHECK(bad(&ts, "-9223372036854775808"));
+    CHECK(bad(&da, "2024"));
+    CHECK(bad(&tz, "1e300"));
+    {
+        const char *why;
+        conv(&ts, "2024", &why);
+        CHECK_HAS(why, "not a plausible time");
+        CHECK_HAS(why, "10^8 <= |n| < 10^10");
+    }
     CHECK_STR(ok(&tz, "'2024-01-02'"), "2024-01-02 00:00:00+00");
     CHECK(bad(&ts, "'2024-02-30'"));
     CHECK(bad(&ts, "'2023-02-29'"));
@@ -384,6 +417,15 @@ void test_copy(void)
     free(pt);
     map_decl_type("DATETIME", &t, &pt);
     CHECK_STR(pt, "timestamp");
+    free(pt);
+    map_decl_type("CHAR(8)", &t, &pt);
+    CHECK_STR(pt, "varchar(8)");
+    free(pt);
+    map_decl_type("nchar(2)", &t, &pt);
+    CHECK_STR(pt, "varchar(2)");
+    free(pt);
+    map_decl_type("CHARACTER(512)", &t, &pt);
+    CHECK_STR(pt, "varchar(512)");
     free(pt);
     map_decl_type("money", &t, &pt);
     CHECK_STR(pt, "numeric");
