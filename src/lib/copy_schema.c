@@ -462,8 +462,12 @@ typedef struct xctx {
     int keep_case;
     char *why;
     size_t whysz;
-    int nsub; /* subqueries in FROM given an alias */
+    int nsub;  /* subqueries in FROM given an alias */
+    int depth; /* nesting of tr(): a hostile schema must not exhaust the stack */
 } xctx;
+
+/* far deeper than real schemas nest; bounds the stack (worker threads too) */
+#define XDEPTH_MAX 200
 
 enum { XF_BOOL01 = 1 }; /* a list after "<boolean column> IN": 0 and 1 are FALSE, TRUE */
 
@@ -983,6 +987,17 @@ static int tr_call(xctx *x, int a, int i, int close, int b, buf *out)
     return rc;
 }
 
+/* The ']' closing the glob set opened at p, NULL when there is none. */
+static const char *glob_set_end(const char *p)
+{
+    const char *q = p + 1;
+    if (*q == '^')
+        q++;
+    if (*q == ']')
+        q++;
+    return strchr(q, ']');
+}
+
 /* glob pattern -> anchored POSIX regular expression, in SQL quotes. */
 static void glob_regex(const tok *t, buf *out)
 {
@@ -995,25 +1010,21 @@ static void glob_regex(const tok *t, buf *out)
             buf_adds(&r, ".*");
         } else if (*p == '?') {
             buf_adds(&r, ".");
-        } else if (*p == '[' && strchr(p + 2, ']')) {
+        } else if (*p == '[' && glob_set_end(p)) {
             /* a set: [abc], [^abc], [a-z]; "]" first is a member */
-            const char *q = p + 1;
+            const char *q = p + 1, *end = glob_set_end(p);
             buf_adds(&r, "[");
             if (*q == '^') {
                 buf_adds(&r, "^");
                 q++;
             }
-            if (*q == ']') {
-                buf_adds(&r, "\\]");
-                q++;
-            }
-            for (; *q && *q != ']'; q++) {
-                if (*q == '\\' || *q == '[')
+            for (; q < end; q++) {
+                if (*q == '\\' || *q == '[' || (*q == ']'))
                     buf_adds(&r, "\\");
                 buf_add(&r, q, 1);
             }
             buf_adds(&r, "]");
-            p = q;
+            p = end;
         } else {
             if (strchr(".^$+(){}|\\[]", *p))
                 buf_adds(&r, "\\");
@@ -1056,7 +1067,19 @@ static void emit_name(xctx *x, const tok *t, int *prev_bool, buf *out)
     free(name);
 }
 
+static int tr_level(xctx *x, int a, int b, int flags, buf *out);
+
 static int tr(xctx *x, int a, int b, int flags, buf *out)
+{
+    if (x->depth >= XDEPTH_MAX)
+        return xfail(x, "expression nested too deeply");
+    x->depth++;
+    int rc = tr_level(x, a, b, flags, out);
+    x->depth--;
+    return rc;
+}
+
+static int tr_level(xctx *x, int a, int b, int flags, buf *out)
 {
     const toks *tk = x->tk;
     static const tok none = {TK_EOF, "", 0};
@@ -1230,7 +1253,7 @@ int expr_translate(const char *sql, size_t len, const cschema *s, const ctable *
         free(tk.v);
         return -1;
     }
-    xctx x = {&tk, s, t, kind_hint, keep_case, why, whysz, 0};
+    xctx x = {&tk, s, t, kind_hint, keep_case, why, whysz, 0, 0};
     rc = tr(&x, 0, tk.n - 1, 0, out);
     if (!rc && out->oom) {
         rc = -1;

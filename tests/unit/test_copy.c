@@ -199,6 +199,26 @@ static void test_translate(void)
               "to_char((to_timestamp(\"rating\") AT TIME ZONE 'UTC'), 'YYYY-MM-DD') = '2024-01-01'");
     /* a column named like a keyword */
     CHECK_STR(xl(&s, "t", "date <> ''"), "\"date\" <> ''");
+    /* nesting: deep enough for any real schema, bounded for a hostile one */
+    {
+        static char deep[8000];
+        size_t k = 0;
+        for (int j = 0; j < 150; j++)
+            k += (size_t)snprintf(deep + k, sizeof(deep) - k, "abs(");
+        k += (size_t)snprintf(deep + k, sizeof(deep) - k, "rating");
+        for (int j = 0; j < 150; j++)
+            deep[k++] = ')';
+        deep[k] = 0;
+        CHECK_HAS(xl(&s, "t", deep), "abs(abs(");
+        k = 0;
+        for (int j = 0; j < 1000; j++)
+            k += (size_t)snprintf(deep + k, sizeof(deep) - k, j % 2 ? "(" : "f(");
+        deep[k++] = '1';
+        for (int j = 0; j < 1000; j++)
+            deep[k++] = ')';
+        deep[k] = 0;
+        CHECK_STR(xl(&s, "t", deep), "(untranslated: expression nested too deeply)");
+    }
     /* unbalanced */
     CHECK_STR(xl(&s, "t", "(rating > 1"), "(untranslated: unbalanced parentheses)");
     CHECK_STR(xl(&s, "t", "rating > 1)"), "(untranslated: unbalanced parentheses)");
