@@ -808,7 +808,7 @@ static int tr_datefn(xctx *x, const char *fn, int a, int i, int close, int b, co
         buf_addf(out, "(floor(extract(epoch FROM %s))::bigint)", e.data);
         break;
     case 4:
-        buf_addf(out, "(extract(epoch FROM %s) / 86400.0 + 2440587.5)", e.data);
+        buf_addf(out, "((extract(epoch FROM %s) / 86400.0 + 2440587.5)::double precision)", e.data);
         break;
     default:
         if (strftime_fmt(fmt ? fmt : "", &f)) {

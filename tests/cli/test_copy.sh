@@ -267,6 +267,9 @@ CREATE VIEW v_cast AS SELECT id, CAST(price AS INTEGER) AS whole, ifnull(note, '
     iif(active, 'on', 'off') AS state, typeof(rating) AS ty, length(rating) AS len FROM products;
 CREATE VIEW v_glob AS SELECT id FROM products WHERE code GLOB 'AB*' OR (sku LIKE 'ef%');
 CREATE VIEW v_json AS SELECT id, json_extract(note, '$.a') AS a FROM products;
+CREATE VIEW a_first AS SELECT sku FROM v_top WHERE rating = 5;
+CREATE VIEW v_named (product, stars) AS SELECT sku, rating FROM products;
+CREATE VIEW v_days AS SELECT id, julianday('2024-03-01') - julianday(released) AS days FROM products WHERE released IS NOT NULL;
 SQL
 new_db
 raw copy "sqlite:///$SRC" "$URL" --json
@@ -309,6 +312,10 @@ eq "$(sqlite3 "$SRC" "SELECT * FROM v_stats ORDER BY 1" | tr '\n' ' ')" "1|2|5|2
 eq "$(pq "SELECT * FROM v_cast ORDER BY 1" | tr '\n' ' ')" "$(sqlite3 "$SRC" "SELECT * FROM v_cast ORDER BY 1" | tr '\n' ' ')" \
     "view v_cast: CAST truncates, ifnull, iif on a boolean, typeof, length of a number"
 eq "$(pq "SELECT * FROM v_glob ORDER BY 1" | tr '\n' ',')" "1,3,4," "GLOB is case-sensitive, LIKE is not"
+eq "$(pq "SELECT * FROM a_first")" "AB-1" "a view reading a view created after it (by name)"
+eq "$(pq "SELECT product FROM v_named WHERE stars = 5")" "AB-1" "a view's column names (v (a, b) AS ...)"
+eq "$(pq "SELECT id || ':' || days FROM v_days ORDER BY id" | tr '\n' ' ')" "1:60 3:245 " "julianday() differences"
+eq "$(sqlite3 "$SRC" "SELECT id || ':' || days FROM v_days ORDER BY id" | tr '\n' ' ')" "1:60.0 3:245.0 " "the same in SQLite"
 
 # ------------------------------- CHAR(n) is not padded; numbers in dates
 # SQLite never pads CHAR(n): it becomes varchar(n), values come back as

@@ -197,6 +197,9 @@ static void test_translate(void)
     CHECK_STR(xl(&s, "t", "date(d, 'localtime') IS NOT NULL"), "(untranslated: date() modifier 'localtime' is not translated)");
     CHECK_STR(xl(&s, "t", "date(rating, 'unixepoch') = '2024-01-01'"),
               "to_char((to_timestamp(\"rating\") AT TIME ZONE 'UTC'), 'YYYY-MM-DD') = '2024-01-01'");
+    CHECK_STR(xl(&s, "t", "julianday(at) - julianday(born) < 30"),
+              "((extract(epoch FROM (\"at\")::timestamp) / 86400.0 + 2440587.5)::double precision) - "
+              "((extract(epoch FROM (\"born\")::timestamp) / 86400.0 + 2440587.5)::double precision) < 30");
     /* a column named like a keyword */
     CHECK_STR(xl(&s, "t", "date <> ''"), "\"date\" <> ''");
     /* nesting: deep enough for any real schema, bounded for a hostile one */
