@@ -811,6 +811,13 @@ static int tr_datefn(xctx *x, const char *fn, int a, int i, int close, int b, co
         buf_addf(out, "((extract(epoch FROM %s) / 86400.0 + 2440587.5)::double precision)", e.data);
         break;
     default:
+        if (x->kind_hint == K_TIMESTAMP || x->kind_hint == K_TIMESTAMPTZ || x->kind_hint == K_DATE) {
+            /* a default of a time column: the format only rendered the time as text */
+            buf_addf(out, x->kind_hint == K_TIMESTAMP ? "%s" : x->kind_hint == K_DATE ? "(%s)::date"
+                                                                                  : "(%s AT TIME ZONE 'UTC')",
+                     e.data);
+            break;
+        }
         if (strftime_fmt(fmt ? fmt : "", &f)) {
             rc = xfail(x, "strftime() format '%s' is not translated", fmt ? fmt : "");
             goto out;
@@ -1087,9 +1094,15 @@ static int tr_level(xctx *x, int a, int b, int flags, buf *out)
     int in_from = 0;    /* after FROM at this level: "(SELECT ...)" needs an alias */
     int bool_list = 0;  /* the next "(...)" is the list of "<boolean column> IN" */
     int in_with = 0;    /* between WITH and its SELECT: "name(columns) AS" */
+    int case_bool = 0;  /* in "CASE <boolean column> WHEN 1 ...": 0 and 1 are FALSE, TRUE */
     for (int i = a; i < b; i++) {
         const tok *c = &tk->v[i];
         const tok *nx = i + 1 < b ? &tk->v[i + 1] : &none;
+        if (case_bool == -1 && !ctok_is(c, "CASE")) {
+            /* the token after CASE: a boolean column makes the WHENs booleans */
+            const ccol *cc = tok_col(x, i, b);
+            case_bool = cc && cc->t.kind == K_BOOL && !ctok_punct(nx, ".") ? 1 : 0;
+        }
         int pb = prev_bool, bl = bool_list;
         prev_bool = 0;
         bool_list = 0;
@@ -1174,6 +1187,12 @@ static int tr_level(xctx *x, int a, int b, int flags, buf *out)
                     in_from = 0;
                 if (ctok_is(c, "NOT") && pb == 1)
                     prev_bool = 1;
+                if (ctok_is(c, "CASE"))
+                    case_bool = -1;
+                else if (ctok_is(c, "WHEN") && case_bool == 1)
+                    prev_bool = 2;
+                else if (ctok_is(c, "END"))
+                    case_bool = 0;
                 if (ctok_is(c, "IN") && pb == 1)
                     bool_list = 1;
             } else {

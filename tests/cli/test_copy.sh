@@ -237,14 +237,17 @@ CREATE TABLE products (
     note TEXT CHECK (NOT (note = '') AND coalesce(length(note), 0) < 100),
     kind TEXT CHECK (CASE WHEN (kind = 'bundle') THEN qty IS NOT NULL ELSE kind IS NOT NULL END),
     CONSTRAINT cheap_is_rated CHECK (NOT (price > 100 AND rating IS (1))),
-    CONSTRAINT upper_sku CHECK (upper(sku) = sku AND substr(sku, 1, 1) <> '-' AND instr(sku, ' ') = 0)
+    CONSTRAINT upper_sku CHECK (upper(sku) = sku AND substr(sku, 1, 1) <> '-' AND instr(sku, ' ') = 0),
+    CONSTRAINT inactive_retired CHECK (CASE active WHEN 1 THEN status IS NOT NULL ELSE status = 'retired' END)
 );
 CREATE TABLE orders (
     id INTEGER PRIMARY KEY,
     product_id INTEGER REFERENCES products(id),
     qty INTEGER NOT NULL CHECK (qty > 0),
     placed DATETIME NOT NULL CHECK (placed >= '2000-01-01' AND strftime('%Y', placed) >= '2000'),
-    note TEXT
+    note TEXT,
+    stamp DATETIME DEFAULT (strftime('%Y-%m-%d %H:%M:%S', 'now')),
+    stamp_text TEXT DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
 );
 CREATE INDEX orders_big ON orders (qty) WHERE (qty > 10);
 INSERT INTO products VALUES
@@ -252,8 +255,8 @@ INSERT INTO products VALUES
  (2, 'CD-22', 'retired', 2, 120.25, 'CD-22', NULL, NULL, 0, NULL, NULL, 'single'),
  (3, 'AB-333', 'active', NULL, 1.75, 'AB-3', 'b@y.io', '2023-06-30', 1, 7, NULL, 'bundle'),
  (4, 'EF-4', 'active', 4, 30, NULL, NULL, NULL, 1, 1, 'x', 'single');
-INSERT INTO orders VALUES (1, 1, 2, '2024-01-05 10:00:00', NULL), (2, 1, 3, '2024-01-20 11:00:00', 'rush'),
- (3, 3, 12, '2024-02-01 09:30:00', NULL), (4, 4, 1, '2024-02-11 08:00:00', NULL);
+INSERT INTO orders (id, product_id, qty, placed, note) VALUES (1, 1, 2, '2024-01-05 10:00:00', NULL),
+ (2, 1, 3, '2024-01-20 11:00:00', 'rush'), (3, 3, 12, '2024-02-01 09:30:00', NULL), (4, 4, 1, '2024-02-11 08:00:00', NULL);
 CREATE VIEW v_top AS SELECT p.sku, p.rating, upper(substr(p.code, 1, 2)) || '/' || lower(p.status) AS label
     FROM products p WHERE (p.rating >= 4) AND p.status IN ('active') ORDER BY p.id;
 CREATE VIEW v_stats AS SELECT o.product_id, count(*) AS n, sum(o.qty) AS total_qty, avg(o.qty) AS avg_qty,
@@ -279,8 +282,8 @@ lacks "$W" "not carried over" "every CHECK translated"
 lacks "$W" "in()" "IN is not a function"
 contains "$W" 'view "v_json" not created: SQLite function json_extract() is not translated' \
     "an untranslatable view is still named, with the function"
-eq "$(pq "SELECT count(*) FROM pg_constraint WHERE contype = 'c' AND conrelid = 'products'::regclass")" "13" \
-    "all 13 CHECKs of products in PostgreSQL"
+eq "$(pq "SELECT count(*) FROM pg_constraint WHERE contype = 'c' AND conrelid = 'products'::regclass")" "14" \
+    "all 14 CHECKs of products in PostgreSQL"
 eq "$(pq "SELECT count(*) FROM pg_constraint WHERE contype = 'c' AND conrelid = 'orders'::regclass")" "2" "CHECKs of orders"
 eq "$(pq "SELECT pg_get_indexdef('orders_big'::regclass) LIKE '%WHERE (qty > 10)'")" "t" "partial index WHERE (...)"
 # each CHECK rejects what SQLite rejects
@@ -296,6 +299,13 @@ for bad in "sku = 'A'" "status = 'gone'" "rating = 6" "price = 0" "code = 'ab-1'
 done
 pq "UPDATE products SET kind = 'bundle', qty = NULL WHERE id = 4" >/dev/null 2>&1 &&
     fail "CASE WHEN (...) CHECK not enforced"
+pq "UPDATE products SET active = false WHERE id = 4" >/dev/null 2>&1 && fail "CASE <boolean> WHEN 1 CHECK not enforced"
+sqlite3 "$SRC" "UPDATE products SET active = 0 WHERE id = 4" 2>/dev/null && fail "test data: SQLite accepts active = 0"
+pq "UPDATE products SET active = false, status = 'retired' WHERE id = 2" >/dev/null || fail "CASE <boolean> WHEN 0 refused a good row"
+eq "$(pq "INSERT INTO orders (product_id, qty, placed) VALUES (1, 1, '2024-03-01') RETURNING
+    abs(extract(epoch FROM stamp - (now() AT TIME ZONE 'UTC'))) < 60 AND stamp_text ~ '^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$'")" "t" \
+    "strftime(..., 'now') defaults: UTC now on a DATETIME column, SQLite's text on a TEXT column"
+pq "DELETE FROM orders WHERE placed = '2024-03-01'" >/dev/null
 pq "INSERT INTO orders (product_id, qty, placed) VALUES (1, 0, '2024-01-01')" >/dev/null 2>&1 &&
     fail "qty > 0 not enforced"
 pq "UPDATE products SET rating = 3, code = 'ZZ-9', released = '2099-12-31' WHERE id = 4" >/dev/null ||

@@ -180,6 +180,9 @@ static void test_translate(void)
     CHECK_STR(xl(&s, "t", "code GLOB status"), "(untranslated: GLOB with a pattern that is not a string literal is not translated)");
     /* booleans compared with 0 and 1 */
     CHECK_STR(xl(&s, "t", "active IN (0, 1) AND active = 1"), "\"active\" IN (FALSE, TRUE) AND \"active\" = TRUE");
+    CHECK_STR(xl(&s, "t", "CASE active WHEN 1 THEN rating > 0 WHEN 0 THEN rating = 0 END"),
+              "CASE \"active\" WHEN TRUE THEN \"rating\" > 0 WHEN FALSE THEN \"rating\" = 0 END");
+    CHECK_STR(xl(&s, "t", "CASE rating WHEN 1 THEN 1 END = 1"), "CASE \"rating\" WHEN 1 THEN 1 END = 1");
     /* dates: the form of what they are compared with */
     CHECK_STR(xl(&s, "t", "born <= date('now')"), "\"born\" <= ((now() AT TIME ZONE 'UTC'))::date");
     CHECK_STR(xl(&s, "t", "born <= date('now', '-18 years')"),
@@ -462,6 +465,20 @@ void test_copy(void)
     b.len = 0;
     CHECK_INT(expr_translate("CURRENT_TIMESTAMP", 17, NULL, NULL, K_TIMESTAMP, 0, &b, why, sizeof(why)), 0);
     CHECK_STR(b.data, "(now() AT TIME ZONE 'UTC')");
+    b.len = 0;
+    /* defaults: the expression for the column's type */
+    const char *fz = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
+    CHECK_INT(expr_translate(fz, strlen(fz), NULL, NULL, K_TIMESTAMP, 0, &b, why, sizeof(why)), 0);
+    CHECK_STR(b.data, "(now() AT TIME ZONE 'UTC')");
+    b.len = 0;
+    CHECK_INT(expr_translate(fz, strlen(fz), NULL, NULL, K_TEXT, 0, &b, why, sizeof(why)), 0);
+    CHECK_STR(b.data, "to_char((now() AT TIME ZONE 'UTC'), 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')");
+    b.len = 0;
+    CHECK_INT(expr_translate("date('now', '+7 days')", 22, NULL, NULL, K_DATE, 0, &b, why, sizeof(why)), 0);
+    CHECK_STR(b.data, "(((now() AT TIME ZONE 'UTC') + interval '7 day'))::date");
+    b.len = 0;
+    CHECK_INT(expr_translate("date('now')", 11, NULL, NULL, K_DATE, 0, &b, why, sizeof(why)), 0);
+    CHECK_STR(b.data, "((now() AT TIME ZONE 'UTC')::date)");
     b.len = 0;
     CHECK_INT(expr_translate("json_extract(x, '$.a')", 22, NULL, NULL, -1, 0, &b, why, sizeof(why)), -1);
     CHECK_HAS(why, "json_extract");
