@@ -102,7 +102,7 @@ asan:
 # Fuzzing (clang, libFuzzer): each target runs FUZZ_SECONDS; new inputs go to
 # build-fuzz/corpus/<target>, crashes to build-fuzz/crash-<target>-*. Copy a
 # crash into fuzz/regressions/<target>/ to make it a regression test.
-FUZZ_TARGETS := migfile sqlsplit url env copyvalue
+FUZZ_TARGETS := migfile sqlsplit url env copyvalue copyexpr
 FUZZ_SECONDS ?= 60
 FUZZ_CC ?= clang
 # the sample migrations seed the SQL targets too (also replayed by test_fuzz.c)

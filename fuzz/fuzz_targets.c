@@ -354,3 +354,40 @@ int fuzz_copyvalue(const uint8_t *d, size_t n)
     buf_release(&j);
     return 0;
 }
+
+/* The copy's expression translator (CHECKs, defaults, indexes, views read
+   from a SQLite file): byte 0 picks the column kind of a default (or none),
+   the rest is the expression. Translated or refused with a reason, never
+   more than a bounded output, no crash however deep the nesting. */
+int fuzz_copyexpr(const uint8_t *d, size_t n)
+{
+    static sqlite3 *db;
+    static cschema s;
+    if (n < 1)
+        return 0;
+    if (!db) {
+        cwarn w = {0};
+        strata_error err = {0};
+        must(sqlite3_open(":memory:", &db) == SQLITE_OK);
+        must(sqlite3_exec(db, "CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT, b BOOLEAN, d DATE, "
+                              "ts DATETIME, r REAL, n NUMERIC, \"date\" TEXT);"
+                              "CREATE TABLE u (id INTEGER PRIMARY KEY, t_id INTEGER, tz TIMESTAMPTZ)",
+                          NULL, NULL, NULL) == SQLITE_OK);
+        must(schema_read(db, 0, NULL, &s, &w, &err) == STRATA_OK);
+        for (size_t k = 0; k < w.n; k++)
+            free(w.v[k]);
+        free(w.v);
+    }
+    int kind = d[0] % (K_OTHER + 2) - 1;
+    char why[300];
+    why[0] = 0;
+    buf out;
+    buf_init(&out);
+    int r = expr_translate((const char *)d + 1, n - 1, &s, (d[0] & 0x80) ? NULL : &s.t[0], kind, d[0] & 1,
+                           &out, why, sizeof(why));
+    must(r == 0 || r == -1);
+    if (r)
+        must(why[0] != 0);
+    buf_release(&out);
+    return 0;
+}

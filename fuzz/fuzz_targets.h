@@ -10,5 +10,6 @@ int fuzz_sqlsplit(const uint8_t *data, size_t size);
 int fuzz_url(const uint8_t *data, size_t size);
 int fuzz_env(const uint8_t *data, size_t size);
 int fuzz_copyvalue(const uint8_t *data, size_t size);
+int fuzz_copyexpr(const uint8_t *data, size_t size);
 
 #endif

@@ -2118,55 +2118,103 @@ static strata_code sequences(run *r, strata_error *err)
     return STRATA_OK;
 }
 
+/* Creates view i (translated); 0 done or already there, 1 PostgreSQL
+   refused it (why; it may read a view not created yet), -1 untranslatable. */
+static int create_view(run *r, int i, char *why, size_t whysz)
+{
+    const char *sql = r->s.views[2 * i + 1];
+    /* CREATE [TEMP] VIEW [IF NOT EXISTS] name [(cols)] AS select */
+    const char *as = NULL;
+    for (const char *p = sql; *p; p++)
+        if (p > sql && (p[-1] == ' ' || p[-1] == '\n' || p[-1] == '"' || p[-1] == ']' || p[-1] == ')') &&
+            !strncasecmp(p, "AS", 2) && (p[2] == ' ' || p[2] == '\n' || p[2] == '\t' || p[2] == '(')) {
+            as = p + 2;
+            break;
+        }
+    if (!as) {
+        snprintf(why, whysz, "cannot parse the view definition");
+        return -1;
+    }
+    /* the column names "name (a, b) AS": the parentheses just before AS */
+    const char *cl = NULL, *cr = as - 2;
+    while (cr > sql && (cr[-1] == ' ' || cr[-1] == '\n' || cr[-1] == '\t'))
+        cr--;
+    if (cr > sql && cr[-1] == ')') {
+        int depth = 0;
+        for (const char *p = cr - 1; p >= sql; p--) {
+            depth += *p == ')' ? 1 : *p == '(' ? -1 : 0;
+            if (depth == 0) {
+                cl = p;
+                break;
+            }
+        }
+    }
+    char *vn = copy_name(r->s.views[2 * i], r->o->keep_case);
+    buf b, tr, cols;
+    buf_init(&b);
+    buf_init(&tr);
+    buf_init(&cols);
+    int rc = -1;
+    if (cl && expr_translate(cl + 1, (size_t)(cr - 1 - (cl + 1)), &r->s, NULL, -1, r->o->keep_case, &cols, why,
+                             whysz))
+        goto out;
+    if (expr_translate(as, strlen(as), &r->s, NULL, -1, r->o->keep_case, &tr, why, whysz))
+        goto out;
+    buf_adds(&b, "CREATE VIEW ");
+    qname(&b, vn ? vn : "");
+    if (cl)
+        buf_addf(&b, " (%s)", cols.data ? cols.data : "");
+    buf_adds(&b, " AS ");
+    cbuf_add(&b, tr.data ? tr.data : "", tr.len);
+    buf qn;
+    buf_init(&qn);
+    qname(&qn, vn ? vn : "");
+    const char *p[1] = {qn.data};
+    PGresult *res = pq.PQexecParams(r->ctl, "SELECT to_regclass($1) IS NOT NULL", 1, NULL, p, NULL, NULL, 0);
+    int exists = pq.PQresultStatus(res) == PGRES_TUPLES_OK && pq.PQgetvalue(res, 0, 0)[0] == 't';
+    pq.PQclear(res);
+    buf_release(&qn);
+    rc = 0;
+    if (!exists) {
+        res = pq.PQexec(r->ctl, "BEGIN");
+        pq.PQclear(res);
+        rc = try_sql(r->ctl, b.data ? b.data : "", why, whysz) ? 1 : 0;
+        res = pq.PQexec(r->ctl, "COMMIT");
+        pq.PQclear(res);
+    }
+out:
+    buf_release(&b);
+    buf_release(&tr);
+    buf_release(&cols);
+    free(vn);
+    return rc;
+}
+
 static void views_and_triggers(run *r)
 {
     char why[600];
-    for (int i = 0; i < r->s.nviews; i++) {
-        const char *name = r->s.views[2 * i], *sql = r->s.views[2 * i + 1];
-        /* CREATE [TEMP] VIEW [IF NOT EXISTS] name [(cols)] AS select */
-        const char *as = NULL;
-        for (const char *p = sql; *p; p++)
-            if (p > sql && (p[-1] == ' ' || p[-1] == '\n' || p[-1] == '"' || p[-1] == ']' || p[-1] == ')') &&
-                !strncasecmp(p, "AS", 2) && (p[2] == ' ' || p[2] == '\n' || p[2] == '\t' || p[2] == '(')) {
-                as = p + 2;
-                break;
-            }
-        char *vn = copy_name(name, r->o->keep_case);
-        buf b, tr;
-        buf_init(&b);
-        buf_init(&tr);
-        int ok = as != NULL;
-        if (!ok)
-            snprintf(why, sizeof(why), "cannot parse the view definition");
-        else
-            ok = !expr_translate(as, strlen(as), &r->s, NULL, -1, r->o->keep_case, &tr, why, sizeof(why));
-        if (ok) {
-            buf_adds(&b, "CREATE VIEW ");
-            qname(&b, vn ? vn : "");
-            buf_adds(&b, " AS ");
-            cbuf_add(&b, tr.data ? tr.data : "", tr.len);
-            buf qn;
-            buf_init(&qn);
-            qname(&qn, vn ? vn : "");
-            const char *p[1] = {qn.data};
-            PGresult *res = pq.PQexecParams(r->ctl, "SELECT to_regclass($1) IS NOT NULL", 1, NULL, p, NULL, NULL, 0);
-            int exists = pq.PQresultStatus(res) == PGRES_TUPLES_OK && pq.PQgetvalue(res, 0, 0)[0] == 't';
-            pq.PQclear(res);
-            buf_release(&qn);
-            if (!exists) {
-                res = pq.PQexec(r->ctl, "BEGIN");
-                pq.PQclear(res);
-                ok = !try_sql(r->ctl, b.data ? b.data : "", why, sizeof(why));
-                res = pq.PQexec(r->ctl, "COMMIT");
-                pq.PQclear(res);
-            }
-        }
-        if (!ok)
-            warn(r, "view \"%s\" not created: %s", name, why);
-        buf_release(&b);
-        buf_release(&tr);
-        free(vn);
+    /* a view may read another one: retry those PostgreSQL refused while
+       a pass creates something */
+    int n = r->s.nviews, *pending = calloc((size_t)(n ? n : 1), sizeof(int)), progress = 1;
+    for (int i = 0; i < n; i++) {
+        int rc = create_view(r, i, why, sizeof(why));
+        if (rc < 0)
+            warn(r, "view \"%s\" not created: %s", r->s.views[2 * i], why);
+        else if (rc > 0 && pending)
+            pending[i] = 1;
+        else if (rc > 0)
+            warn(r, "view \"%s\" not created: %s", r->s.views[2 * i], why);
     }
+    while (pending && progress) {
+        progress = 0;
+        for (int i = 0; i < n; i++)
+            if (pending[i] && create_view(r, i, why, sizeof(why)) == 0)
+                pending[i] = 0, progress = 1;
+    }
+    for (int i = 0; pending && i < n; i++)
+        if (pending[i] && create_view(r, i, why, sizeof(why)) != 0)
+            warn(r, "view \"%s\" not created: %s", r->s.views[2 * i], why);
+    free(pending);
     for (int i = 0; i < r->s.ntriggers; i++)
         warn(r, "trigger \"%s\" not carried over: SQLite trigger bodies are not translated; "
                 "rewrite it as a PL/pgSQL trigger", r->s.triggers[i]);

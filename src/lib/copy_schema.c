@@ -164,7 +164,9 @@ void map_decl_type(const char *decl, ctype *t, char **pgtype)
         t->len = a1;
     } else if ((!strcmp(base, "CHAR") || !strcmp(base, "CHARACTER") || !strcmp(base, "NCHAR") ||
                 !strcmp(base, "NATIVE CHARACTER")) && a1 >= 1 && a1 <= 10485760) {
-        t->kind = K_BPCHAR;
+        /* varchar, not char: SQLite never pads, PostgreSQL's char(n) would
+           give 'ab' back as 'ab ' and drop the blanks a value ends with */
+        t->kind = K_VARCHAR;
         t->len = a1;
     } else if (has(base, "CHAR") || has(base, "CLOB") || has(base, "TEXT"))
         t->kind = K_TEXT;
@@ -444,181 +446,842 @@ static const char *now_expr(int what, int k)
     }
 }
 
-int expr_translate(const char *sql, size_t len, const cschema *s, const ctable *t, int kind_hint,
-                   int keep_case, buf *out, char *why, size_t whysz)
+/*
+ * The translator walks the tokens of one parenthesis level at a time and
+ * calls itself for what is inside parentheses and for each argument of a
+ * function, so every nested expression gets the same treatment. A word
+ * before '(' is a function call only when it is not an SQL keyword:
+ * "a IN (...)", "NOT (...)", "EXISTS (SELECT ...)", "CASE WHEN (...)" are
+ * syntax, written as they are.
+ */
+typedef struct xctx {
+    const toks *tk;
+    const cschema *s;
+    const ctable *t;
+    int kind_hint;
+    int keep_case;
+    char *why;
+    size_t whysz;
+    int nsub;  /* subqueries in FROM given an alias */
+    int depth; /* nesting of tr(): a hostile schema must not exhaust the stack */
+} xctx;
+
+/* far deeper than real schemas nest; bounds the stack (worker threads too) */
+#define XDEPTH_MAX 200
+
+enum { XF_BOOL01 = 1 }; /* a list after "<boolean column> IN": 0 and 1 are FALSE, TRUE */
+
+static int xfail(xctx *x, const char *fmt, ...) ATTR_PRINTF(2, 3);
+static int xfail(xctx *x, const char *fmt, ...)
 {
-    toks tk = {0};
-    int rc = -1, prev_bool = 0; /* 2: [bool column][comparison] just emitted */
-    if (tokenize(sql, len, &tk)) {
-        snprintf(why, whysz, "out of memory");
-        free(tk.v);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(x->why, x->whysz, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+/* Keywords that SQLite also knows as functions (date(), char()) or that
+   may name a column (a column called "date" or "first"). */
+static const char *const soft_keywords[] = {
+    "DATE", "CHAR", "TEXT", "INTEGER", "REAL", "BLOB", "NUMERIC", "VARCHAR", "BOOLEAN",
+    "TIMESTAMP", "BIGINT", "FIRST", "LAST", "ROW", "ROWS", "RANGE", "CURRENT", "FILTER", "NULLS",
+    "PARTITION", "PRECEDING", "FOLLOWING", "UNBOUNDED", "RECURSIVE", "ABORT", NULL};
+
+static int is_soft_keyword(const tok *t)
+{
+    for (int i = 0; soft_keywords[i]; i++)
+        if (ctok_is(t, soft_keywords[i]))
+            return 1;
+    return 0;
+}
+
+static int match_paren(const toks *tk, int open, int end)
+{
+    int depth = 0;
+    for (int k = open; k < end; k++) {
+        if (ctok_punct(&tk->v[k], "("))
+            depth++;
+        else if (ctok_punct(&tk->v[k], ")") && --depth == 0)
+            return k;
+    }
+    return -1;
+}
+
+/* Top-level arguments of the call whose parentheses are at open and close:
+   [st[k], en[k]). 0 for "()", -1 for more than max. */
+static int split_args(const toks *tk, int open, int close, int *st, int *en, int max)
+{
+    int n = 0, depth = 0, from = open + 1;
+    if (close == open + 1)
+        return 0;
+    for (int k = open + 1; k <= close; k++) {
+        if (k < close && ctok_punct(&tk->v[k], "(")) {
+            depth++;
+        } else if (k < close && ctok_punct(&tk->v[k], ")")) {
+            depth--;
+        } else if (k == close || (depth == 0 && ctok_punct(&tk->v[k], ","))) {
+            if (n == max)
+                return -1;
+            st[n] = from;
+            en[n++] = k;
+            from = k + 1;
+        }
+    }
+    return n;
+}
+
+/* The column token k names (in the table, or in any table for views). */
+static const ccol *tok_col(xctx *x, int k, int end)
+{
+    if (k < 0 || k >= end)
+        return NULL;
+    const tok *t = &x->tk->v[k];
+    if (t->type == TK_QID || (t->type == TK_WORD && (!is_keyword(t) || is_soft_keyword(t)))) {
+        char *name = tok_name(t);
+        const ccol *c = name ? find_col(x->s, x->t, name) : NULL;
+        free(name);
+        return c;
+    }
+    return NULL;
+}
+
+/* The column a range of tokens is, when it is just one ("a", "t.a"). */
+static const ccol *range_col(xctx *x, int a, int b)
+{
+    if (b == a + 1)
+        return tok_col(x, a, b);
+    if (b == a + 3 && ctok_punct(&x->tk->v[a + 1], "."))
+        return tok_col(x, a + 2, b);
+    return NULL;
+}
+
+static int is_cmp(const tok *t)
+{
+    static const char *const ops[] = {"=", "==", "!=", "<>", "<", "<=", ">", ">=", NULL};
+    for (int k = 0; ops[k]; k++)
+        if (ctok_punct(t, ops[k]))
+            return 1;
+    return 0;
+}
+
+/* The kind of the column an expression at [i, close] is compared with:
+   "col < f(...)", "f(...) >= col", "col BETWEEN f(...) AND f(...)"; -1. */
+static int near_kind(xctx *x, int a, int i, int close, int b)
+{
+    const toks *tk = x->tk;
+    const ccol *c = NULL;
+    if (i - 2 >= a && (is_cmp(&tk->v[i - 1]) || ctok_is(&tk->v[i - 1], "BETWEEN")))
+        c = tok_col(x, i - 2, b);
+    if (!c && i - 1 > a && ctok_is(&tk->v[i - 1], "AND")) {
+        /* the upper bound of a BETWEEN */
+        int depth = 0;
+        for (int k = i - 2; k > a; k--) {
+            if (ctok_punct(&tk->v[k], ")"))
+                depth++;
+            else if (ctok_punct(&tk->v[k], "("))
+                depth--;
+            else if (depth == 0 && (ctok_is(&tk->v[k], "AND") || ctok_is(&tk->v[k], "OR")))
+                break;
+            else if (depth == 0 && ctok_is(&tk->v[k], "BETWEEN")) {
+                c = tok_col(x, k - 1, b);
+                break;
+            }
+        }
+    }
+    if (!c && close + 2 < b && is_cmp(&tk->v[close + 1])) {
+        int k = close + 2;
+        if (k + 2 < b && ctok_punct(&tk->v[k + 1], "."))
+            k += 2;
+        c = tok_col(x, k, b);
+    }
+    return c ? c->t.kind : -1;
+}
+
+static int tr(xctx *x, int a, int b, int flags, buf *out);
+
+/* Translates [a, b) into a fresh buffer o (released by the caller). */
+static int tr_to(xctx *x, int a, int b, buf *o)
+{
+    buf_init(o);
+    int rc = tr(x, a, b, 0, o);
+    if (!rc && !o->data)
+        buf_adds(o, "");
+    if (!rc && (o->oom || !o->data))
+        rc = xfail(x, "out of memory");
+    return rc;
+}
+
+/* Text of a string token without its quotes. Malloc'd. */
+static char *str_text(const tok *t)
+{
+    buf b;
+    buf_init(&b);
+    for (size_t i = 1; i + 1 < t->n; i++) {
+        buf_add(&b, t->p + i, 1);
+        if (t->p[i] == '\'' && i + 2 < t->n && t->p[i + 1] == '\'')
+            i++;
+    }
+    if (!b.data)
+        buf_adds(&b, "");
+    return buf_detach(&b);
+}
+
+static int is_text_kind(int k)
+{
+    return k == K_TEXT || k == K_VARCHAR || k == K_BPCHAR;
+}
+
+/* strftime() format -> to_char() format; -1 for a conversion with no
+   to_char form. */
+static int strftime_fmt(const char *f, buf *o)
+{
+    for (const char *p = f; *p; p++) {
+        if (*p != '%') {
+            if (isalpha((unsigned char)*p))
+                buf_addf(o, "\"%c\"", *p);
+            else if (*p == '"' || *p == '\\')
+                return -1;
+            else
+                buf_add(o, p, 1);
+            continue;
+        }
+        switch (*++p) {
+        case 'Y': buf_adds(o, "YYYY"); break;
+        case 'm': buf_adds(o, "MM"); break;
+        case 'd': buf_adds(o, "DD"); break;
+        case 'H': buf_adds(o, "HH24"); break;
+        case 'M': buf_adds(o, "MI"); break;
+        case 'S': buf_adds(o, "SS"); break;
+        case 'f': buf_adds(o, "SS.MS"); break;
+        case 'j': buf_adds(o, "DDD"); break;
+        case '%': buf_adds(o, "%"); break;
+        default: return -1;
+        }
+    }
+    return 0;
+}
+
+/*
+ * date(), time(), datetime(), julianday(), unixepoch(), strftime(): the
+ * time value (now, a column, text, or a number with 'unixepoch') becomes a
+ * PostgreSQL timestamp in UTC, modifiers ('+7 days', 'start of month')
+ * become interval arithmetic and date_trunc, and the result takes the form
+ * of what it is compared with: a date, timestamp or time column gets that
+ * type, anything else SQLite's text.
+ */
+static int tr_datefn(xctx *x, const char *fn, int a, int i, int close, int b, const int *st,
+                     const int *en, int nargs, buf *out)
+{
+    const toks *tk = x->tk;
+    int what = !strcmp(fn, "datetime") ? 0 : !strcmp(fn, "date") ? 1 : !strcmp(fn, "time") ? 2
+             : !strcmp(fn, "unixepoch") ? 3 : !strcmp(fn, "julianday") ? 4 : 5;
+    int first = what == 5 ? 1 : 0, rc = -1;
+    char *fmt = NULL;
+    buf e, v, f;
+    buf_init(&e);
+    buf_init(&v);
+    buf_init(&f);
+    if (what == 5) {
+        if (nargs < 1 || en[0] != st[0] + 1 || tk->v[st[0]].type != TK_STR) {
+            rc = xfail(x, "strftime() with a format that is not a string literal is not translated");
+            goto out;
+        }
+        fmt = str_text(&tk->v[st[0]]);
+        if (fmt && !strcmp(fmt, "%s"))
+            what = 3;
+    }
+    int now = nargs <= first || (en[first] == st[first] + 1 && str_is(&tk->v[st[first]], "now"));
+    /* a default: the PostgreSQL expression for the column's type */
+    if (x->kind_hint >= 0 && now && nargs <= first + 1 && what != 5) {
+        const char *ne = now_expr(what, x->kind_hint);
+        if (!ne) {
+            rc = xfail(x, "%s('now') has no equivalent here", fn);
+            goto out;
+        }
+        buf_adds(out, ne);
+        rc = 0;
+        goto out;
+    }
+    int kind = x->kind_hint >= 0 ? x->kind_hint : near_kind(x, a, i, close, b);
+    int m = first + 1, unixepoch = 0;
+    if (m < nargs && en[m] == st[m] + 1 && str_is(&tk->v[st[m]], "unixepoch")) {
+        unixepoch = 1;
+        m++;
+    }
+    if (now) {
+        buf_adds(&e, "(now() AT TIME ZONE 'UTC')");
+    } else {
+        const ccol *c = range_col(x, st[first], en[first]);
+        int ck = c ? c->t.kind : -1;
+        if (tr_to(x, st[first], en[first], &v))
+            goto out;
+        if (unixepoch)
+            buf_addf(&e, "(to_timestamp(%s) AT TIME ZONE 'UTC')", v.data);
+        else if (ck == K_TIMESTAMPTZ)
+            buf_addf(&e, "(%s AT TIME ZONE 'UTC')", v.data);
+        else if (ck == K_INT2 || ck == K_INT4 || ck == K_INT8 || ck == K_FLOAT4 || ck == K_FLOAT8 ||
+                 ck == K_NUMERIC || tk->v[st[first]].type == TK_NUM) {
+            rc = xfail(x, "%s() of a number (a Julian day) is not translated", fn);
+            goto out;
+        } else
+            buf_addf(&e, "(%s)::timestamp", v.data);
+    }
+    for (; m < nargs; m++) {
+        if (en[m] != st[m] + 1 || tk->v[st[m]].type != TK_STR) {
+            rc = xfail(x, "%s() with a modifier that is not a string literal is not translated", fn);
+            goto out;
+        }
+        char *mod = str_text(&tk->v[st[m]]);
+        char unit[16] = "";
+        double num;
+        int used = 0;
+        for (char *p = mod; p && *p; p++)
+            *p = (char)tolower((unsigned char)*p);
+        const char *trunc = !mod ? NULL : !strcmp(mod, "start of day") ? "day"
+                          : !strcmp(mod, "start of month") ? "month"
+                          : !strcmp(mod, "start of year") ? "year" : NULL;
+        if (trunc) {
+            buf_init(&f);
+            buf_addf(&f, "date_trunc('%s', %s)", trunc, e.data);
+        } else if (mod && sscanf(mod, " %lf %15[a-z] %n", &num, unit, &used) == 2 && !mod[used] &&
+                   strspn(mod, " +-0123456789.") > 0) {
+            size_t ul = strlen(unit);
+            if (ul > 1 && unit[ul - 1] == 's')
+                unit[--ul] = 0;
+            if (strcmp(unit, "day") && strcmp(unit, "hour") && strcmp(unit, "minute") &&
+                strcmp(unit, "second") && strcmp(unit, "month") && strcmp(unit, "year")) {
+                rc = xfail(x, "%s() modifier '%s' is not translated", fn, mod);
+                free(mod);
+                goto out;
+            }
+            const char *n = mod;
+            while (*n == ' ' || *n == '+')
+                n++;
+            size_t nl = strcspn(n, " abcdefghijklmnopqrstuvwxyz");
+            int okn = nl > 0;
+            for (size_t k = 0; k < nl; k++)
+                okn &= isdigit((unsigned char)n[k]) || n[k] == '.' || (k == 0 && n[k] == '-');
+            if (!okn) {
+                rc = xfail(x, "%s() modifier '%s' is not translated", fn, mod);
+                free(mod);
+                goto out;
+            }
+            buf_init(&f);
+            buf_addf(&f, "(%s + interval '%.*s %s')", e.data, (int)nl, n, unit);
+        } else {
+            rc = xfail(x, "%s() modifier '%s' is not translated", fn, mod ? mod : "");
+            free(mod);
+            goto out;
+        }
+        free(mod);
+        buf_release(&e);
+        e = f;
+        buf_init(&f);
+    }
+    switch (what) {
+    case 0:
+        if (kind == K_TIMESTAMP || kind == K_DATE)
+            buf_adds(out, e.data);
+        else if (kind == K_TIMESTAMPTZ)
+            buf_addf(out, "(%s AT TIME ZONE 'UTC')", e.data);
+        else
+            buf_addf(out, "to_char(%s, 'YYYY-MM-DD HH24:MI:SS')", e.data);
+        break;
+    case 1:
+        if (kind == K_DATE)
+            buf_addf(out, "(%s)::date", e.data);
+        else if (kind == K_TIMESTAMP)
+            buf_addf(out, "date_trunc('day', %s)", e.data);
+        else if (kind == K_TIMESTAMPTZ)
+            buf_addf(out, "(date_trunc('day', %s) AT TIME ZONE 'UTC')", e.data);
+        else
+            buf_addf(out, "to_char(%s, 'YYYY-MM-DD')", e.data);
+        break;
+    case 2:
+        if (kind == K_TIME)
+            buf_addf(out, "(%s)::time(0)", e.data);
+        else
+            buf_addf(out, "to_char(%s, 'HH24:MI:SS')", e.data);
+        break;
+    case 3:
+        buf_addf(out, "(floor(extract(epoch FROM %s))::bigint)", e.data);
+        break;
+    case 4:
+        buf_addf(out, "((extract(epoch FROM %s) / 86400.0 + 2440587.5)::double precision)", e.data);
+        break;
+    default:
+        if (x->kind_hint == K_TIMESTAMP || x->kind_hint == K_TIMESTAMPTZ || x->kind_hint == K_DATE) {
+            /* a default of a time column: the format only rendered the time as text */
+            buf_addf(out, x->kind_hint == K_TIMESTAMP ? "%s" : x->kind_hint == K_DATE ? "(%s)::date"
+                                                                                  : "(%s AT TIME ZONE 'UTC')",
+                     e.data);
+            break;
+        }
+        if (strftime_fmt(fmt ? fmt : "", &f)) {
+            rc = xfail(x, "strftime() format '%s' is not translated", fmt ? fmt : "");
+            goto out;
+        }
+        buf_addf(out, "to_char(%s, ", e.data);
+        buf_add_sqlstr(out, f.data ? f.data : "");
+        buf_adds(out, ")");
+        break;
+    }
+    rc = 0;
+out:
+    free(fmt);
+    buf_release(&e);
+    buf_release(&v);
+    buf_release(&f);
+    return rc;
+}
+
+/* CAST(expr AS type): the type is mapped as a column's declared type is. An
+   integer cast of a real truncates in SQLite and rounds in PostgreSQL. */
+static int tr_cast(xctx *x, int open, int close, buf *out)
+{
+    const toks *tk = x->tk;
+    int as = -1, depth = 0;
+    for (int k = open + 1; k < close; k++) {
+        if (ctok_punct(&tk->v[k], "("))
+            depth++;
+        else if (ctok_punct(&tk->v[k], ")"))
+            depth--;
+        else if (depth == 0 && ctok_is(&tk->v[k], "AS"))
+            as = k;
+    }
+    if (as < 0)
+        return xfail(x, "CAST without AS");
+    buf ty, e;
+    buf_init(&ty);
+    for (int k = as + 1; k < close; k++) {
+        if (k > as + 1 && tk->v[k].type == TK_WORD && tk->v[k - 1].type == TK_WORD)
+            buf_adds(&ty, " ");
+        buf_add(&ty, tk->v[k].p, tk->v[k].n);
+    }
+    ctype t;
+    char *pgtype = NULL;
+    map_decl_type(ty.data ? ty.data : "", &t, &pgtype);
+    buf_release(&ty);
+    if (tr_to(x, open + 1, as, &e)) {
+        buf_release(&e);
+        free(pgtype);
         return -1;
     }
-    for (int i = 0; i < tk.n && tk.v[i].type != TK_EOF; i++) {
-        tok *x = &tk.v[i];
-        tok *nx = &tk.v[i + 1 < tk.n ? i + 1 : i];
-        int pb = prev_bool;
+    const ccol *c = range_col(x, open + 1, as);
+    if (t.kind == K_INT8 && c && (c->t.kind == K_FLOAT8 || c->t.kind == K_FLOAT4 || c->t.kind == K_NUMERIC))
+        buf_addf(out, "CAST(trunc(%s) AS %s)", e.data, pgtype ? pgtype : "text");
+    else
+        buf_addf(out, "CAST(%s AS %s)", e.data, pgtype ? pgtype : "text");
+    buf_release(&e);
+    free(pgtype);
+    return 0;
+}
+
+/* A function call: name at i, parentheses at i + 1 and close. */
+static int tr_call(xctx *x, int a, int i, int close, int b, buf *out)
+{
+    const toks *tk = x->tk;
+    enum { MAXARGS = 64 };
+    int st[MAXARGS], en[MAXARGS];
+    int nargs = split_args(tk, i + 1, close, st, en, MAXARGS);
+    char fn[64];
+    snprintf(fn, sizeof(fn), "%.*s", (int)(tk->v[i].n < 63 ? tk->v[i].n : 63), tk->v[i].p);
+    for (char *p = fn; *p; p++)
+        *p = (char)tolower((unsigned char)*p);
+    if (nargs < 0)
+        return xfail(x, "SQLite function %s() has too many arguments", fn);
+    if (!strcmp(fn, "date") || !strcmp(fn, "time") || !strcmp(fn, "datetime") ||
+        !strcmp(fn, "julianday") || !strcmp(fn, "unixepoch") || !strcmp(fn, "strftime"))
+        return tr_datefn(x, fn, a, i, close, b, st, en, nargs, out);
+
+    static const char *const same[] = {
+        "abs", "coalesce", "nullif", "lower", "upper", "ltrim", "rtrim", "replace", "substr",
+        "count", "sum", "random", "sign", "concat", "concat_ws", "row_number", "rank", "dense_rank",
+        "percent_rank", "cume_dist", "ntile", "lag", "lead", "first_value", "last_value",
+        "nth_value", NULL};
+    static const struct { const char *sqlite, *pg; } renamed[] = {
+        {"ifnull", "coalesce"}, {"instr", "strpos"}, {"substring", "substr"}, {"trim", "btrim"},
+        {"unicode", "ascii"}, {NULL, NULL}};
+    const char *same_fn = NULL;
+    for (int k = 0; same[k] && !same_fn; k++)
+        if (!strcmp(fn, same[k]))
+            same_fn = same[k];
+    for (int k = 0; renamed[k].sqlite && !same_fn; k++)
+        if (!strcmp(fn, renamed[k].sqlite))
+            same_fn = renamed[k].pg;
+    if ((!strcmp(fn, "max") || !strcmp(fn, "min")) && nargs >= 1)
+        same_fn = nargs >= 2 ? (fn[1] == 'a' ? "greatest" : "least") : fn;
+
+    /* the arguments, translated; a leading DISTINCT is kept apart */
+    buf av[MAXARGS];
+    int distinct = nargs >= 1 && ctok_is(&tk->v[st[0]], "DISTINCT");
+    int rc = -1, done = 0;
+    for (int k = 0; k < nargs; k++) {
+        if (tr_to(x, st[k] + (k == 0 && distinct), en[k], &av[k])) {
+            for (int j = 0; j <= k; j++)
+                buf_release(&av[j]);
+            return -1;
+        }
+    }
+    const char *dis = distinct ? "DISTINCT " : "";
+    const ccol *c0 = nargs >= 1 ? range_col(x, st[0], en[0]) : NULL;
+    if (same_fn) {
+        buf_addf(out, "%s(%s", same_fn, dis);
+        for (int k = 0; k < nargs; k++)
+            buf_addf(out, "%s%s", k ? ", " : "", av[k].data);
+        buf_adds(out, ")");
+        done = 1;
+    } else if (!strcmp(fn, "iif") && nargs == 3) {
+        buf_addf(out, "(CASE WHEN %s THEN %s ELSE %s END)", av[0].data, av[1].data, av[2].data);
+        done = 1;
+    } else if ((!strcmp(fn, "likely") || !strcmp(fn, "unlikely")) && nargs == 1) {
+        buf_addf(out, "(%s)", av[0].data);
+        done = 1;
+    } else if (!strcmp(fn, "likelihood") && nargs == 2) {
+        buf_addf(out, "(%s)", av[0].data);
+        done = 1;
+    } else if (!strcmp(fn, "length") && nargs == 1) {
+        /* SQLite measures a number as its text */
+        if (c0 && !is_text_kind(c0->t.kind) && c0->t.kind != K_BYTEA)
+            buf_addf(out, "length((%s)::text)", av[0].data);
+        else
+            buf_addf(out, "length(%s)", av[0].data);
+        done = 1;
+    } else if (!strcmp(fn, "round") && (nargs == 1 || nargs == 2)) {
+        if (nargs == 2) /* PostgreSQL rounds to n places only a numeric */
+            buf_addf(out, "round((%s)::numeric, %s)", av[0].data, av[1].data);
+        else
+            buf_addf(out, "round(%s)", av[0].data);
+        done = 1;
+    } else if (!strcmp(fn, "avg") && nargs == 1) {
+        /* SQLite's avg() is always a real */
+        buf_addf(out, "avg(%s(%s)::double precision)", dis, av[0].data);
+        done = 1;
+    } else if (!strcmp(fn, "total") && nargs == 1) {
+        buf_addf(out, "coalesce(sum(%s(%s)::double precision), 0)", dis, av[0].data);
+        done = 1;
+    } else if (!strcmp(fn, "group_concat") && (nargs == 1 || nargs == 2)) {
+        buf_addf(out, "string_agg(%s(%s)::text, %s)", dis, av[0].data, nargs == 2 ? av[1].data : "','");
+        done = 1;
+    } else if (!strcmp(fn, "char") && nargs >= 1) {
+        buf_adds(out, "(");
+        for (int k = 0; k < nargs; k++)
+            buf_addf(out, "%schr(%s)", k ? " || " : "", av[k].data);
+        buf_adds(out, ")");
+        done = 1;
+    } else if (!strcmp(fn, "typeof") && nargs == 1 && c0) {
+        /* a copied column holds one storage class: its type's */
+        int k = c0->t.kind;
+        const char *cls = k == K_INT2 || k == K_INT4 || k == K_INT8 || k == K_BOOL ? "'integer'"
+                        : k == K_FLOAT4 || k == K_FLOAT8 ? "'real'"
+                        : k == K_BYTEA ? "'blob'" : "'text'";
+        if (k == K_NUMERIC)
+            buf_addf(out, "(CASE WHEN %s IS NULL THEN 'null' WHEN %s = trunc(%s) THEN 'integer' ELSE 'real' END)",
+                     av[0].data, av[0].data, av[0].data);
+        else
+            buf_addf(out, "(CASE WHEN %s IS NULL THEN 'null' ELSE %s END)", av[0].data, cls);
+        done = 1;
+    }
+    if (done)
+        rc = 0;
+    else if (!strcmp(fn, "typeof"))
+        rc = xfail(x, "SQLite function typeof() of an expression is not translated");
+    else
+        rc = xfail(x, "SQLite function %s() is not translated", fn);
+    for (int k = 0; k < nargs; k++)
+        buf_release(&av[k]);
+    return rc;
+}
+
+/* The ']' closing the glob set opened at p, NULL when there is none. */
+static const char *glob_set_end(const char *p)
+{
+    const char *q = p + 1;
+    if (*q == '^')
+        q++;
+    if (*q == ']')
+        q++;
+    return strchr(q, ']');
+}
+
+/* glob pattern -> anchored POSIX regular expression, in SQL quotes. */
+static void glob_regex(const tok *t, buf *out)
+{
+    char *g = str_text(t);
+    buf r;
+    buf_init(&r);
+    buf_adds(&r, "^");
+    for (const char *p = g ? g : ""; *p; p++) {
+        if (*p == '*') {
+            buf_adds(&r, ".*");
+        } else if (*p == '?') {
+            buf_adds(&r, ".");
+        } else if (*p == '[' && glob_set_end(p)) {
+            /* a set: [abc], [^abc], [a-z]; "]" first is a member */
+            const char *q = p + 1, *end = glob_set_end(p);
+            buf_adds(&r, "[");
+            if (*q == '^') {
+                buf_adds(&r, "^");
+                q++;
+            }
+            for (; q < end; q++) {
+                if (*q == '\\' || *q == '[' || (*q == ']'))
+                    buf_adds(&r, "\\");
+                buf_add(&r, q, 1);
+            }
+            buf_adds(&r, "]");
+            p = end;
+        } else {
+            if (strchr(".^$+(){}|\\[]", *p))
+                buf_adds(&r, "\\");
+            buf_add(&r, p, 1);
+        }
+    }
+    buf_adds(&r, "$");
+    buf_add_sqlstr(out, r.data ? r.data : "");
+    buf_release(&r);
+    free(g);
+}
+
+static void emit_space(buf *out, const tok *t)
+{
+    char last = out->len ? out->data[out->len - 1] : 0;
+    if (out->len && !ctok_punct(t, ")") && !ctok_punct(t, ",") && !ctok_punct(t, ".") && last != '(' &&
+        last != '.' && last != ' ')
+        buf_add(out, " ", 1);
+}
+
+static void emit_name(xctx *x, const tok *t, int *prev_bool, buf *out)
+{
+    char *name = tok_name(t);
+    const ccol *c = name ? find_col(x->s, x->t, name) : NULL;
+    int ti = name && x->s ? schema_find(x->s, name) : -1;
+    if (c) {
+        buf_add_qident(out, c->dst);
+        if (c->t.kind == K_BOOL)
+            *prev_bool = 1;
+    } else if (ti >= 0) {
+        buf_add_qident(out, x->s->t[ti].dst);
+    } else if (t->type == TK_QID && t->p[0] == '"' && x->t) {
+        /* SQLite reads a double-quoted word that names nothing as a string */
+        buf_add_sqlstr(out, name ? name : "");
+    } else {
+        char *m = copy_name(name ? name : "", x->keep_case);
+        buf_add_qident(out, m ? m : "");
+        free(m);
+    }
+    free(name);
+}
+
+static int tr_level(xctx *x, int a, int b, int flags, buf *out);
+
+static int tr(xctx *x, int a, int b, int flags, buf *out)
+{
+    if (x->depth >= XDEPTH_MAX)
+        return xfail(x, "expression nested too deeply");
+    x->depth++;
+    int rc = tr_level(x, a, b, flags, out);
+    x->depth--;
+    return rc;
+}
+
+static int tr_level(xctx *x, int a, int b, int flags, buf *out)
+{
+    const toks *tk = x->tk;
+    static const tok none = {TK_EOF, "", 0};
+    int prev_bool = 0;  /* 1: a boolean column just emitted, 2: and a comparison */
+    int in_from = 0;    /* after FROM at this level: "(SELECT ...)" needs an alias */
+    int bool_list = 0;  /* the next "(...)" is the list of "<boolean column> IN" */
+    int in_with = 0;    /* between WITH and its SELECT: "name(columns) AS" */
+    int case_bool = 0;  /* in "CASE <boolean column> WHEN 1 ...": 0 and 1 are FALSE, TRUE */
+    for (int i = a; i < b; i++) {
+        const tok *c = &tk->v[i];
+        const tok *nx = i + 1 < b ? &tk->v[i + 1] : &none;
+        if (case_bool == -1 && !ctok_is(c, "CASE")) {
+            /* the token after CASE: a boolean column makes the WHENs booleans */
+            const ccol *cc = tok_col(x, i, b);
+            case_bool = cc && cc->t.kind == K_BOOL && !ctok_punct(nx, ".") ? 1 : 0;
+        }
+        int pb = prev_bool, bl = bool_list;
         prev_bool = 0;
-        char last = out->len ? out->data[out->len - 1] : 0;
-        int call = ctok_punct(x, "(") && (isalnum((unsigned char)last) || last == '_');
-        if (out->len && !ctok_punct(x, ")") && !ctok_punct(x, ",") && !ctok_punct(x, ".") && !call &&
-            last != '(' && last != '.')
-            buf_add(out, " ", 1);
-        switch (x->type) {
+        bool_list = 0;
+        emit_space(out, c);
+        switch (c->type) {
         case TK_WORD:
-            if (ctok_is(x, "CURRENT_TIMESTAMP") || ctok_is(x, "CURRENT_DATE") || ctok_is(x, "CURRENT_TIME")) {
-                int what = ctok_is(x, "CURRENT_TIMESTAMP") ? 0 : ctok_is(x, "CURRENT_DATE") ? 1 : 2;
-                const char *e = kind_hint >= 0 ? now_expr(what, kind_hint) : NULL;
-                if (!e) {
-                    snprintf(why, whysz, "%.*s has no equivalent for this column type", (int)x->n, x->p);
-                    goto out;
+            if (ctok_is(c, "CURRENT_TIMESTAMP") || ctok_is(c, "CURRENT_DATE") || ctok_is(c, "CURRENT_TIME")) {
+                int what = ctok_is(c, "CURRENT_TIMESTAMP") ? 0 : ctok_is(c, "CURRENT_DATE") ? 1 : 2;
+                const char *e;
+                if (x->kind_hint >= 0) {
+                    e = now_expr(what, x->kind_hint);
+                    if (!e)
+                        return xfail(x, "%.*s has no equivalent for this column type", (int)c->n, c->p);
+                } else {
+                    int k = near_kind(x, a, i, i, b);
+                    e = k >= 0 ? now_expr(what, k) : NULL;
+                    if (!e || k == K_INT8 || k == K_INT4 || k == K_NUMERIC || k == K_FLOAT8)
+                        e = now_expr(what, K_TEXT); /* SQLite's own: text */
                 }
                 buf_adds(out, e);
-            } else if (ctok_punct(nx, "(")) {
-                int close, nargs = call_args(&tk, i + 1, &close);
-                int what = -1;
-                if ((ctok_is(x, "datetime") || ctok_is(x, "date") || ctok_is(x, "time") ||
-                     ctok_is(x, "julianday")) && nargs == 1 && str_is(&tk.v[i + 2], "now"))
-                    what = ctok_is(x, "datetime") ? 0 : ctok_is(x, "date") ? 1 : ctok_is(x, "time") ? 2 : 4;
-                else if (ctok_is(x, "strftime") && nargs == 2 && str_is(&tk.v[i + 2], "%s") &&
-                         str_is(&tk.v[i + 4], "now"))
-                    what = 3;
-                if (what >= 0) {
-                    const char *e = kind_hint >= 0 ? now_expr(what, kind_hint) : NULL;
-                    if (!e) {
-                        snprintf(why, whysz, "%.*s('now') has no equivalent here", (int)x->n, x->p);
-                        goto out;
-                    }
-                    buf_adds(out, e);
-                    i = close;
-                    break;
-                }
-                static const char *const same[] = {
-                    "abs", "coalesce", "nullif", "lower", "upper", "length", "trim", "ltrim", "rtrim",
-                    "replace", "substr", "round", "count", "sum", "avg", "random", "sign", NULL};
-                char lname[64];
-                snprintf(lname, sizeof(lname), "%.*s", (int)(x->n < 63 ? x->n : 63), x->p);
-                for (char *p = lname; *p; p++)
-                    *p = (char)tolower((unsigned char)*p);
-                const char *fn = NULL;
-                for (int k = 0; same[k]; k++)
-                    if (!strcmp(lname, same[k]))
-                        fn = same[k];
-                if (!strcmp(lname, "ifnull"))
-                    fn = "coalesce";
-                else if (!strcmp(lname, "instr"))
-                    fn = "strpos";
-                else if (!strcmp(lname, "substring"))
-                    fn = "substr";
-                else if ((!strcmp(lname, "max") || !strcmp(lname, "min")) && nargs >= 1)
-                    fn = nargs >= 2 ? (lname[1] == 'a' ? "greatest" : "least") : (lname[1] == 'a' ? "max" : "min");
-                if (!fn) {
-                    snprintf(why, whysz, "SQLite function %s() is not translated", lname);
-                    goto out;
-                }
-                buf_adds(out, fn);
-            } else if (ctok_is(x, "LIKE")) {
+            } else if (ctok_is(c, "CAST") && ctok_punct(nx, "(")) {
+                int close = match_paren(tk, i + 1, b);
+                if (close < 0)
+                    return xfail(x, "unbalanced parentheses");
+                if (tr_cast(x, i + 1, close, out))
+                    return -1;
+                i = close;
+            } else if (ctok_is(c, "LIKE")) {
                 buf_adds(out, "ILIKE"); /* SQLite's LIKE ignores ASCII case */
-            } else if (ctok_is(x, "GLOB") || ctok_is(x, "REGEXP") || ctok_is(x, "MATCH")) {
-                snprintf(why, whysz, "%.*s is not translated", (int)x->n, x->p);
-                goto out;
-            } else if (ctok_is(x, "IS") && !ctok_is(nx, "NULL") && !ctok_is(nx, "TRUE") &&
-                       !ctok_is(nx, "FALSE") && !(ctok_is(nx, "NOT") && i + 2 < tk.n &&
-                                                 (ctok_is(&tk.v[i + 2], "NULL") ||
-                                                  ctok_is(&tk.v[i + 2], "TRUE") ||
-                                                  ctok_is(&tk.v[i + 2], "FALSE")))) {
+                /* SQLite's LIKE has no escape character unless told, PostgreSQL's is '\' */
+                if (nx->type == TK_STR && memchr(nx->p, '\\', nx->n) &&
+                    !(i + 2 < b && ctok_is(&tk->v[i + 2], "ESCAPE"))) {
+                    buf_add(out, " ", 1);
+                    buf_add(out, nx->p, nx->n);
+                    buf_adds(out, " ESCAPE ''");
+                    i++;
+                }
+            } else if (ctok_is(c, "GLOB") || (ctok_is(c, "NOT") && ctok_is(nx, "GLOB"))) {
+                int neg = ctok_is(c, "NOT"), p = i + 1 + neg;
+                if (p >= b || tk->v[p].type != TK_STR)
+                    return xfail(x, "GLOB with a pattern that is not a string literal is not translated");
+                buf_adds(out, neg ? "!~ " : "~ ");
+                glob_regex(&tk->v[p], out);
+                i = p;
+            } else if (ctok_is(c, "REGEXP") || ctok_is(c, "MATCH")) {
+                return xfail(x, "%.*s is not translated", (int)c->n, c->p);
+            } else if (ctok_is(c, "IS") && !ctok_is(nx, "NULL") && !ctok_is(nx, "TRUE") &&
+                       !ctok_is(nx, "FALSE") && !(ctok_is(nx, "NOT") && i + 2 < b &&
+                                                 (ctok_is(&tk->v[i + 2], "NULL") ||
+                                                  ctok_is(&tk->v[i + 2], "TRUE") ||
+                                                  ctok_is(&tk->v[i + 2], "FALSE")))) {
                 if (ctok_is(nx, "NOT")) {
                     buf_adds(out, "IS DISTINCT FROM");
                     i++;
                 } else {
                     buf_adds(out, "IS NOT DISTINCT FROM");
                 }
-            } else if (is_keyword(x)) {
-                for (size_t k = 0; k < x->n; k++)
-                    buf_addf(out, "%c", toupper((unsigned char)x->p[k]));
-            } else {
-                char *name = tok_name(x);
-                const ccol *c = name ? find_col(s, t, name) : NULL;
-                int ti = name && s ? schema_find(s, name) : -1;
-                if (c) {
-                    buf_add_qident(out, c->dst);
-                    if (c->t.kind == K_BOOL)
-                        prev_bool = 1;
-                } else if (ti >= 0) {
-                    buf_add_qident(out, s->t[ti].dst);
-                } else {
-                    char *m = copy_name(name ? name : "", keep_case);
-                    buf_add_qident(out, m ? m : "");
-                    free(m);
+            } else if (ctok_punct(nx, "(") && (!is_keyword(c) || ctok_is(c, "DATE") || ctok_is(c, "CHAR"))) {
+                int close = match_paren(tk, i + 1, b);
+                if (close < 0)
+                    return xfail(x, "unbalanced parentheses");
+                if (in_with && close + 1 < b && ctok_is(&tk->v[close + 1], "AS")) {
+                    emit_name(x, c, &prev_bool, out); /* WITH name(columns) AS (...) */
+                    continue;
                 }
-                free(name);
-            }
-            break;
-        case TK_QID: {
-            char *name = tok_name(x);
-            const ccol *c = name ? find_col(s, t, name) : NULL;
-            int ti = name && s ? schema_find(s, name) : -1;
-            if (c) {
-                buf_add_qident(out, c->dst);
-                if (c->t.kind == K_BOOL)
+                if (tr_call(x, a, i, close, b, out))
+                    return -1;
+                i = close;
+            } else if (is_keyword(c) && !(is_soft_keyword(c) && tok_col(x, i, b))) {
+                for (size_t k = 0; k < c->n; k++)
+                    buf_addf(out, "%c", toupper((unsigned char)c->p[k]));
+                if (ctok_is(c, "WITH"))
+                    in_with = 1;
+                else if (ctok_is(c, "SELECT"))
+                    in_with = 0;
+                if (ctok_is(c, "FROM") || ctok_is(c, "JOIN"))
+                    in_from = 1;
+                else if (ctok_is(c, "WHERE") || ctok_is(c, "GROUP") || ctok_is(c, "HAVING") ||
+                         ctok_is(c, "ORDER") || ctok_is(c, "LIMIT") || ctok_is(c, "UNION") ||
+                         ctok_is(c, "INTERSECT") || ctok_is(c, "EXCEPT") || ctok_is(c, "ON") ||
+                         ctok_is(c, "USING"))
+                    in_from = 0;
+                if (ctok_is(c, "NOT") && pb == 1)
                     prev_bool = 1;
-            } else if (ti >= 0) {
-                buf_add_qident(out, s->t[ti].dst);
-            } else if (x->p[0] == '"' && t) {
-                /* SQLite reads a double-quoted word that names nothing as a string */
-                buf_add_sqlstr(out, name ? name : "");
+                if (ctok_is(c, "CASE"))
+                    case_bool = -1;
+                else if (ctok_is(c, "WHEN") && case_bool == 1)
+                    prev_bool = 2;
+                else if (ctok_is(c, "END"))
+                    case_bool = 0;
+                if (ctok_is(c, "IN") && pb == 1)
+                    bool_list = 1;
             } else {
-                char *m = copy_name(name ? name : "", keep_case);
-                buf_add_qident(out, m ? m : "");
-                free(m);
+                emit_name(x, c, &prev_bool, out);
             }
-            free(name);
             break;
-        }
+        case TK_QID:
+            emit_name(x, c, &prev_bool, out);
+            break;
         case TK_STR:
-            buf_add(out, x->p, x->n);
+            buf_add(out, c->p, c->n);
             break;
         case TK_BLOB:
             buf_adds(out, "'\\x");
-            buf_add(out, x->p + 2, x->n > 3 ? x->n - 3 : 0);
+            buf_add(out, c->p + 2, c->n > 3 ? c->n - 3 : 0);
             buf_adds(out, "'::bytea");
             break;
         case TK_NUM:
-            if (x->n > 2 && x->p[0] == '0' && (x->p[1] == 'x' || x->p[1] == 'X')) {
+            if (c->n > 2 && c->p[0] == '0' && (c->p[1] == 'x' || c->p[1] == 'X')) {
                 char tmp[40];
-                snprintf(tmp, sizeof(tmp), "%.*s", (int)(x->n < 39 ? x->n : 39), x->p);
+                snprintf(tmp, sizeof(tmp), "%.*s", (int)(c->n < 39 ? c->n : 39), c->p);
                 buf_addf(out, "%lld", (long long)strtoull(tmp, NULL, 16));
-            } else if (pb == 2 && x->n == 1 && (x->p[0] == '0' || x->p[0] == '1')) {
-                buf_adds(out, x->p[0] == '1' ? "TRUE" : "FALSE");
+            } else if ((pb == 2 || (flags & XF_BOOL01)) && c->n == 1 && (c->p[0] == '0' || c->p[0] == '1')) {
+                buf_adds(out, c->p[0] == '1' ? "TRUE" : "FALSE");
             } else {
-                buf_add(out, x->p, x->n);
+                buf_add(out, c->p, c->n);
             }
             break;
         case TK_VAR:
-            snprintf(why, whysz, "parameter %.*s in an expression", (int)x->n, x->p);
-            goto out;
+            return xfail(x, "parameter %.*s in an expression", (int)c->n, c->p);
         default:
-            if (ctok_punct(x, "==")) {
+            if (ctok_punct(c, "(")) {
+                int close = match_paren(tk, i, b);
+                if (close < 0)
+                    return xfail(x, "unbalanced parentheses");
+                const tok *first = &tk->v[i + 1];
+                int sub = ctok_is(first, "SELECT") || ctok_is(first, "WITH") || ctok_is(first, "VALUES");
+                int need_alias = sub && i > a && (ctok_is(&tk->v[i - 1], "FROM") || ctok_is(&tk->v[i - 1], "JOIN") ||
+                                                  (in_from && ctok_punct(&tk->v[i - 1], ",")));
+                buf_adds(out, "(");
+                if (tr(x, i + 1, close, bl ? XF_BOOL01 : 0, out))
+                    return -1;
+                buf_adds(out, ")");
+                i = close;
+                if (need_alias) {
+                    /* PostgreSQL before 16 wants a name for a subquery in FROM */
+                    const tok *after = i + 1 < b ? &tk->v[i + 1] : &none;
+                    if (!ctok_is(after, "AS") && after->type != TK_QID &&
+                        !(after->type == TK_WORD && !is_keyword(after)))
+                        buf_addf(out, " AS \"subquery%d\"", ++x->nsub);
+                }
+            } else if (ctok_punct(c, ")")) {
+                return xfail(x, "unbalanced parentheses");
+            } else if (ctok_punct(c, "==")) {
                 buf_adds(out, "=");
-            } else if (ctok_punct(x, "->") || ctok_punct(x, "->>")) {
-                snprintf(why, whysz, "JSON operator %.*s is not translated", (int)x->n, x->p);
-                goto out;
+            } else if (ctok_punct(c, "->") || ctok_punct(c, "->>")) {
+                return xfail(x, "JSON operator %.*s is not translated", (int)c->n, c->p);
             } else {
-                buf_add(out, x->p, x->n);
+                buf_add(out, c->p, c->n);
             }
-            if (pb == 1 && (ctok_punct(x, "=") || ctok_punct(x, "==") || ctok_punct(x, "!=") ||
-                            ctok_punct(x, "<>")))
+            if (pb == 1 && (ctok_punct(c, "=") || ctok_punct(c, "==") || ctok_punct(c, "!=") ||
+                            ctok_punct(c, "<>")))
                 prev_bool = 2;
             break;
         }
     }
-    rc = out->oom ? -1 : 0;
-    if (rc)
+    return 0;
+}
+
+int expr_translate(const char *sql, size_t len, const cschema *s, const ctable *t, int kind_hint,
+                   int keep_case, buf *out, char *why, size_t whysz)
+{
+    toks tk = {0};
+    int rc = -1;
+    if (tokenize(sql, len, &tk)) {
         snprintf(why, whysz, "out of memory");
-out:
+        free(tk.v);
+        return -1;
+    }
+    xctx x = {&tk, s, t, kind_hint, keep_case, why, whysz, 0, 0};
+    rc = tr(&x, 0, tk.n - 1, 0, out);
+    if (!rc && out->oom) {
+        rc = -1;
+        snprintf(why, whysz, "out of memory");
+    }
     free(tk.v);
     return rc;
 }
+
 
 /* ------------------------------------------------------------ reading */
 

@@ -612,17 +612,40 @@ int parse_datetime_text(const char *s, size_t n, int64_t *unix_us, char *why, si
     return 0;
 }
 
-/* Epoch number -> microseconds: |v| < 1e11 seconds, < 1e14 milliseconds,
-   else microseconds. */
+/*
+ * A number in a date or time column is a time only where its size makes it
+ * plausible: a Julian day between 1721425.5 and 5373484.5 (years 1 to 9999,
+ * read as SQLite's own date functions read it), or Unix time in seconds
+ * when 1e8 <= |v| < 1e10 (1973-03-03 .. 2286-11-20, and 1653 .. 1966 before
+ * 1970), milliseconds when 1e11 <= |v| < 1e13, microseconds when
+ * 1e14 <= |v| < 1e16. Anything else -- 0, a year such as 2024, 20240102 --
+ * is not a time and not made one: -1.
+ */
+#define EPOCH_RULE "a Unix time needs 10^8 <= |n| < 10^10 (seconds), 10^11..10^13 (milliseconds) " \
+                   "or 10^14..10^16 (microseconds), a Julian day 1721425.5..5373484.5"
+
+static int julian_us(double v, int64_t *us)
+{
+    if (!(v >= 1721425.5 && v < 5373484.5))
+        return -1;
+    int64_t ijd = (int64_t)(v * 86400000.0 + 0.5);
+    *us = (ijd - 210866760000000LL) * 1000;
+    return 0;
+}
+
 static int epoch_us_int(int64_t v, int64_t *us)
 {
-    int64_t a = v < 0 ? -(v + 1) : v;
-    if (a < 100000000000LL)
+    if (!julian_us((double)v, us))
+        return 0;
+    uint64_t a = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    if (a >= 100000000ULL && a < 10000000000ULL)
         *us = v * 1000000;
-    else if (a < 100000000000000LL)
+    else if (a >= 100000000000ULL && a < 10000000000000ULL)
         *us = v * 1000;
-    else
+    else if (a >= 100000000000000ULL && a < 10000000000000000ULL)
         *us = v;
+    else
+        return -1;
     return 0;
 }
 
@@ -630,22 +653,17 @@ static int epoch_us_real(double v, int64_t *us)
 {
     double a = fabs(v);
     double x;
-    if (v >= 1721425.5 && v < 5373484.5) {
-        /* Julian day number, read as SQLite's own date functions read it */
-        int64_t ijd = (int64_t)(v * 86400000.0 + 0.5);
-        *us = (ijd - 210866760000000LL) * 1000;
+    if (!julian_us(v, us))
         return 0;
-    }
-    if (a < 1e11)
+    if (a >= 1e8 && a < 1e10)
         x = v * 1e6;
-    else if (a < 1e14)
+    else if (a >= 1e11 && a < 1e13)
         x = v * 1e3;
-    else
+    else if (a >= 1e14 && a < 1e16)
         x = v;
-    x = nearbyint(x);
-    if (!(x > -9.2e18 && x < 9.2e18))
+    else
         return -1;
-    *us = (int64_t)x;
+    *us = (int64_t)nearbyint(x);
     return 0;
 }
 
@@ -714,22 +732,24 @@ static int value_ts(cconv *c, sqlite3_value *v, int64_t *us)
 {
     int st = sqlite3_value_type(v);
     if (st == SQLITE_INTEGER) {
-        epoch_us_int(sqlite3_value_int64(v), us);
+        if (epoch_us_int(sqlite3_value_int64(v), us))
+            return bad(c, "a number that is not a plausible time: " EPOCH_RULE);
     } else if (st == SQLITE_FLOAT) {
         double r = sqlite3_value_double(v);
         if (!isfinite(r) || epoch_us_real(r, us))
-            return bad(c, "number out of range for a date");
+            return bad(c, "a number that is not a plausible time: " EPOCH_RULE);
     } else if (st == SQLITE_TEXT) {
         const char *s = (const char *)sqlite3_value_text(v);
         size_t n = (size_t)sqlite3_value_bytes(v);
         int64_t iv;
         dec x;
         if (!parse_int64(s, n, &iv)) {
-            epoch_us_int(iv, us);
+            if (epoch_us_int(iv, us))
+                return bad(c, "a number that is not a plausible time: " EPOCH_RULE);
         } else if (!dec_parse(s, n, &x)) {
             double r = strtod(s, NULL);
-            if (epoch_us_real(r, us))
-                return bad(c, "number out of range for a date");
+            if (!isfinite(r) || epoch_us_real(r, us))
+                return bad(c, "a number that is not a plausible time: " EPOCH_RULE);
         } else if (parse_datetime_text(s, n, us, c->why, sizeof(c->why))) {
             return CV_BAD;
         }

@@ -93,8 +93,151 @@ static const char *json(const char *in)
     return out;
 }
 
+
+/* The PostgreSQL form of SQLite expression e in the context of table tname
+   of schema s (NULL: no table, as for a view); "(untranslated: why)" when
+   there is none. Static. */
+static const char *xl(const cschema *s, const char *tname, const char *e)
+{
+    static char out[2048];
+    char why[300];
+    buf b;
+    buf_init(&b);
+    int ti = s && tname ? schema_find(s, tname) : -1;
+    if (expr_translate(e, strlen(e), s, ti >= 0 ? &s->t[ti] : NULL, -1, 0, &b, why, sizeof(why)))
+        snprintf(out, sizeof(out), "(untranslated: %s)", why);
+    else
+        snprintf(out, sizeof(out), "%s", b.data ? b.data : "");
+    buf_release(&b);
+    return out;
+}
+
+/* Translator: keywords before '(' are syntax, not functions; the functions
+   and date arithmetic SQLite CHECKs and views use. */
+static void test_translate(void)
+{
+    sqlite3 *x;
+    CHECK(sqlite3_open(":memory:", &x) == SQLITE_OK);
+    CHECK(sqlite3_exec(x, "CREATE TABLE t (id INTEGER PRIMARY KEY, Status TEXT, rating INTEGER, "
+                          "price REAL, amt NUMERIC, active BOOLEAN, born DATE, at DATETIME, "
+                          "tz TIMESTAMPTZ, d TEXT, \"date\" TEXT, code CHAR(3), img BLOB);"
+                          "CREATE TABLE u (id INTEGER PRIMARY KEY, name TEXT, tid INTEGER);",
+                       NULL, NULL, NULL) == SQLITE_OK);
+    cschema s;
+    cwarn w = {0};
+    strata_error err = {0};
+    CHECK_INT(schema_read(x, 0, NULL, &s, &w, &err), STRATA_OK);
+    /* keywords before '(' */
+    CHECK_STR(xl(&s, "t", "status in ('a','b')"), "\"status\" IN ('a', 'b')");
+    CHECK_STR(xl(&s, "t", "status NOT IN ('a')"), "\"status\" NOT IN ('a')");
+    CHECK_STR(xl(&s, "t", "rating BETWEEN 1 AND 5"), "\"rating\" BETWEEN 1 AND 5");
+    CHECK_STR(xl(&s, "t", "rating between(1) and (5)"), "\"rating\" BETWEEN (1) AND (5)");
+    CHECK_STR(xl(&s, "t", "NOT(rating > 5) AND(price > 0) OR(amt IS NOT(1))"),
+              "NOT (\"rating\" > 5) AND (\"price\" > 0) OR (\"amt\" IS DISTINCT FROM (1))");
+    CHECK_STR(xl(&s, "t", "CASE WHEN(rating > 3) THEN 'hi' ELSE(NULL) END IS NOT NULL"),
+              "CASE WHEN (\"rating\" > 3) THEN 'hi' ELSE (NULL) END IS NOT NULL");
+    CHECK_STR(xl(&s, "t", "((rating >= 1) and ((rating <= 5)))"),
+              "((\"rating\" >= 1) AND ((\"rating\" <= 5)))");
+    CHECK_STR(xl(&s, NULL, "SELECT * FROM (SELECT id FROM t) WHERE(id > 1)"),
+              "SELECT * FROM (SELECT \"id\" FROM \"t\") AS \"subquery1\" WHERE (\"id\" > 1)");
+    CHECK_STR(xl(&s, NULL, "SELECT x.id FROM (SELECT id FROM t) x"),
+              "SELECT \"x\".\"id\" FROM (SELECT \"id\" FROM \"t\") \"x\"");
+    CHECK_STR(xl(&s, NULL, "SELECT name FROM u WHERE tid IN(SELECT id FROM t) AND EXISTS(SELECT 1 FROM t)"),
+              "SELECT \"name\" FROM \"u\" WHERE \"tid\" IN (SELECT \"id\" FROM \"t\") AND EXISTS (SELECT 1 FROM \"t\")");
+    CHECK_STR(xl(&s, NULL, "WITH c(n) AS (SELECT 1) SELECT n FROM c"),
+              "WITH \"c\" (\"n\") AS (SELECT 1) SELECT \"n\" FROM \"c\"");
+    /* CAST maps the type like a declared type; an integer cast of a real truncates */
+    CHECK_STR(xl(&s, "t", "CAST(rating AS TEXT) <> ''"), "CAST(\"rating\" AS text) <> ''");
+    CHECK_STR(xl(&s, "t", "cast(price as integer) > 0"), "CAST(trunc(\"price\") AS bigint) > 0");
+    CHECK_STR(xl(&s, "t", "CAST(status AS VARCHAR(10))"), "CAST(\"status\" AS varchar(10))");
+    /* functions */
+    CHECK_STR(xl(&s, "t", "coalesce(status, ifnull(d, 'x')) || '-' || upper(substr(status, 1, 2))"),
+              "coalesce(\"status\", coalesce(\"d\", 'x')) || '-' || upper(substr(\"status\", 1, 2))");
+    CHECK_STR(xl(&s, "t", "length(code) = 3 AND length(rating) < 3 AND lower(status) = status"),
+              "length(\"code\") = 3 AND length((\"rating\")::text) < 3 AND lower(\"status\") = \"status\"");
+    CHECK_STR(xl(&s, "t", "typeof(rating) = 'integer' AND typeof(price) IN ('real', 'null')"),
+              "(CASE WHEN \"rating\" IS NULL THEN 'null' ELSE 'integer' END) = 'integer' AND "
+              "(CASE WHEN \"price\" IS NULL THEN 'null' ELSE 'real' END) IN ('real', 'null')");
+    CHECK_STR(xl(&s, "t", "typeof(rating + 1) = 'integer'"),
+              "(untranslated: SQLite function typeof() of an expression is not translated)");
+    CHECK_STR(xl(&s, "t", "iif(rating > 3, 'good', 'bad') <> ''"),
+              "(CASE WHEN \"rating\" > 3 THEN 'good' ELSE 'bad' END) <> ''");
+    CHECK_STR(xl(&s, "t", "round(price, 2) = price"), "round((\"price\")::numeric, 2) = \"price\"");
+    CHECK_STR(xl(&s, NULL, "SELECT avg(rating), total(price), group_concat(DISTINCT status) FROM t"),
+              "SELECT avg((\"rating\")::double precision), coalesce(sum((\"price\")::double precision), 0), "
+              "string_agg(DISTINCT (\"status\")::text, ',') FROM \"t\"");
+    CHECK_STR(xl(&s, NULL, "SELECT group_concat(name, '; ') FROM u"),
+              "SELECT string_agg((\"name\")::text, '; ') FROM \"u\"");
+    CHECK_STR(xl(&s, NULL, "SELECT count(*), max(id, 3), row_number() OVER (ORDER BY id) FROM t"),
+              "SELECT count(*), greatest(\"id\", 3), row_number() OVER (ORDER BY \"id\") FROM \"t\"");
+    CHECK_STR(xl(&s, "t", "printf('%d', rating) <> ''"), "(untranslated: SQLite function printf() is not translated)");
+    CHECK_STR(xl(&s, "t", "json_extract(d, '$.a') = 1"), "(untranslated: SQLite function json_extract() is not translated)");
+    /* LIKE: no escape character in SQLite; GLOB becomes an anchored regular expression */
+    CHECK_STR(xl(&s, "t", "status LIKE 'a%'"), "\"status\" ILIKE 'a%'");
+    CHECK_STR(xl(&s, "t", "status NOT LIKE 'a\\b%'"), "\"status\" NOT ILIKE 'a\\b%' ESCAPE ''");
+    CHECK_STR(xl(&s, "t", "code GLOB '[A-Z][A-Z]?' AND status NOT GLOB '*.x'"),
+              "\"code\" ~ '^[A-Z][A-Z].$' AND \"status\" !~ '^.*\\.x$'");
+    CHECK_STR(xl(&s, "t", "code GLOB status"), "(untranslated: GLOB with a pattern that is not a string literal is not translated)");
+    /* booleans compared with 0 and 1 */
+    CHECK_STR(xl(&s, "t", "active IN (0, 1) AND active = 1"), "\"active\" IN (FALSE, TRUE) AND \"active\" = TRUE");
+    CHECK_STR(xl(&s, "t", "CASE active WHEN 1 THEN rating > 0 WHEN 0 THEN rating = 0 END"),
+              "CASE \"active\" WHEN TRUE THEN \"rating\" > 0 WHEN FALSE THEN \"rating\" = 0 END");
+    CHECK_STR(xl(&s, "t", "CASE rating WHEN 1 THEN 1 END = 1"), "CASE \"rating\" WHEN 1 THEN 1 END = 1");
+    /* dates: the form of what they are compared with */
+    CHECK_STR(xl(&s, "t", "born <= date('now')"), "\"born\" <= ((now() AT TIME ZONE 'UTC'))::date");
+    CHECK_STR(xl(&s, "t", "born <= date('now', '-18 years')"),
+              "\"born\" <= (((now() AT TIME ZONE 'UTC') + interval '-18 year'))::date");
+    CHECK_STR(xl(&s, "t", "d < date('now', 'start of month', '+1 month')"),
+              "\"d\" < to_char((date_trunc('month', (now() AT TIME ZONE 'UTC')) + interval '1 month'), 'YYYY-MM-DD')");
+    CHECK_STR(xl(&s, "t", "at > CURRENT_TIMESTAMP"), "\"at\" > (now() AT TIME ZONE 'UTC')");
+    CHECK_STR(xl(&s, "t", "d > CURRENT_DATE"), "\"d\" > to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD')");
+    CHECK_STR(xl(&s, "t", "datetime(at, '+1 day') > at"), "((\"at\")::timestamp + interval '1 day') > \"at\"");
+    CHECK_STR(xl(&s, NULL, "SELECT strftime('%Y-%m', at) AS month FROM t"),
+              "SELECT to_char((\"at\")::timestamp, 'YYYY-MM') AS \"month\" FROM \"t\"");
+    CHECK_STR(xl(&s, NULL, "SELECT strftime('%s', tz) FROM t"),
+              "SELECT (floor(extract(epoch FROM (\"tz\" AT TIME ZONE 'UTC')))::bigint) FROM \"t\"");
+    CHECK_STR(xl(&s, "t", "date(rating) IS NOT NULL"), "(untranslated: date() of a number (a Julian day) is not translated)");
+    CHECK_STR(xl(&s, "t", "date(d, 'localtime') IS NOT NULL"), "(untranslated: date() modifier 'localtime' is not translated)");
+    CHECK_STR(xl(&s, "t", "date(rating, 'unixepoch') = '2024-01-01'"),
+              "to_char((to_timestamp(\"rating\") AT TIME ZONE 'UTC'), 'YYYY-MM-DD') = '2024-01-01'");
+    CHECK_STR(xl(&s, "t", "julianday(at) - julianday(born) < 30"),
+              "((extract(epoch FROM (\"at\")::timestamp) / 86400.0 + 2440587.5)::double precision) - "
+              "((extract(epoch FROM (\"born\")::timestamp) / 86400.0 + 2440587.5)::double precision) < 30");
+    /* a column named like a keyword */
+    CHECK_STR(xl(&s, "t", "date <> ''"), "\"date\" <> ''");
+    /* nesting: deep enough for any real schema, bounded for a hostile one */
+    {
+        static char deep[8000];
+        size_t k = 0;
+        for (int j = 0; j < 150; j++)
+            k += (size_t)snprintf(deep + k, sizeof(deep) - k, "abs(");
+        k += (size_t)snprintf(deep + k, sizeof(deep) - k, "rating");
+        for (int j = 0; j < 150; j++)
+            deep[k++] = ')';
+        deep[k] = 0;
+        CHECK_HAS(xl(&s, "t", deep), "abs(abs(");
+        k = 0;
+        for (int j = 0; j < 1000; j++)
+            k += (size_t)snprintf(deep + k, sizeof(deep) - k, j % 2 ? "(" : "f(");
+        deep[k++] = '1';
+        for (int j = 0; j < 1000; j++)
+            deep[k++] = ')';
+        deep[k] = 0;
+        CHECK_STR(xl(&s, "t", deep), "(untranslated: expression nested too deeply)");
+    }
+    /* unbalanced */
+    CHECK_STR(xl(&s, "t", "(rating > 1"), "(untranslated: unbalanced parentheses)");
+    CHECK_STR(xl(&s, "t", "rating > 1)"), "(untranslated: unbalanced parentheses)");
+    schema_release(&s);
+    for (size_t k = 0; k < w.n; k++)
+        free(w.v[k]);
+    free(w.v);
+    sqlite3_close(x);
+}
+
 void test_copy(void)
 {
+    test_translate();
     CHECK(sqlite3_open(":memory:", &db) == SQLITE_OK);
     ctype i8 = {K_INT8, -1, -1, -1}, i2 = {K_INT2, -1, -1, -1}, f8 = {K_FLOAT8, -1, -1, -1};
     ctype f4 = {K_FLOAT4, -1, -1, -1}, n122 = {K_NUMERIC, -1, 12, 2}, n = {K_NUMERIC, -1, -1, -1};
@@ -159,6 +302,11 @@ void test_copy(void)
     CHECK_STR(ok(&vc3, "'héé'"), "héé");
     CHECK(bad(&vc3, "'abcd'"));
     CHECK_STR(ok(&ch3, "'ab   '"), "ab");
+    ctype mapped;
+    map_decl_type("CHAR(3)", &mapped, NULL);
+    CHECK_INT(mapped.kind, K_VARCHAR); /* SQLite never pads: a CHAR(n) column is varchar(n) */
+    CHECK(bad(&mapped, "'ab   '")); /* 5 characters: kept, so they do not fit */
+    CHECK_STR(ok(&mapped, "'ab '"), "ab ");
     /* bytea */
     CHECK_STR(ok(&by, "x'00ff00'"), "00ff00");
     CHECK_STR(ok(&by, "'A'"), "41");
@@ -178,7 +326,35 @@ void test_copy(void)
     CHECK_STR(ok(&ts, "1704164645"), "2024-01-02 03:04:05");
     CHECK_STR(ok(&ts, "1704164645123"), "2024-01-02 03:04:05.123");
     CHECK_STR(ok(&ts, "2460311.627835648"), "2024-01-02 03:04:05");
-    CHECK_STR(ok(&ts, "-86400"), "1969-12-31 00:00:00");
+    /* numbers are times only where their size makes them plausible */
+    CHECK_STR(ok(&ts, "-864000000"), "1942-08-16 00:00:00");
+    CHECK_STR(ok(&ts, "100000000"), "1973-03-03 09:46:40");
+    CHECK_STR(ok(&ts, "9999999999"), "2286-11-20 17:46:39");
+    CHECK_STR(ok(&ts, "'1704164645'"), "2024-01-02 03:04:05");
+    CHECK_STR(ok(&ts, "1704164645.25"), "2024-01-02 03:04:05.25");
+    CHECK_STR(ok(&ts, "100000000000"), "1973-03-03 09:46:40");
+    CHECK_STR(ok(&ts, "1704164645123456"), "2024-01-02 03:04:05.123456");
+    CHECK_STR(ok(&ts, "2460311"), "2024-01-01 12:00:00"); /* a whole Julian day (NUMERIC affinity) */
+    CHECK(bad(&ts, "2024"));
+    CHECK(bad(&ts, "'2024'"));
+    CHECK(bad(&ts, "2024.5"));
+    CHECK(bad(&ts, "0"));
+    CHECK(bad(&ts, "-86400"));
+    CHECK(bad(&ts, "20240102"));
+    CHECK(bad(&ts, "99999999"));
+    CHECK(bad(&ts, "10000000000"));
+    CHECK(bad(&ts, "99999999999"));
+    CHECK(bad(&ts, "10000000000000"));
+    CHECK(bad(&ts, "10000000000000000"));
+    CHECK(bad(&ts, "-9223372036854775808"));
+    CHECK(bad(&da, "2024"));
+    CHECK(bad(&tz, "1e300"));
+    {
+        const char *why;
+        conv(&ts, "2024", &why);
+        CHECK_HAS(why, "not a plausible time");
+        CHECK_HAS(why, "10^8 <= |n| < 10^10");
+    }
     CHECK_STR(ok(&tz, "'2024-01-02'"), "2024-01-02 00:00:00+00");
     CHECK(bad(&ts, "'2024-02-30'"));
     CHECK(bad(&ts, "'2023-02-29'"));
@@ -268,6 +444,15 @@ void test_copy(void)
     map_decl_type("DATETIME", &t, &pt);
     CHECK_STR(pt, "timestamp");
     free(pt);
+    map_decl_type("CHAR(8)", &t, &pt);
+    CHECK_STR(pt, "varchar(8)");
+    free(pt);
+    map_decl_type("nchar(2)", &t, &pt);
+    CHECK_STR(pt, "varchar(2)");
+    free(pt);
+    map_decl_type("CHARACTER(512)", &t, &pt);
+    CHECK_STR(pt, "varchar(512)");
+    free(pt);
     map_decl_type("money", &t, &pt);
     CHECK_STR(pt, "numeric");
     free(pt);
@@ -280,6 +465,20 @@ void test_copy(void)
     b.len = 0;
     CHECK_INT(expr_translate("CURRENT_TIMESTAMP", 17, NULL, NULL, K_TIMESTAMP, 0, &b, why, sizeof(why)), 0);
     CHECK_STR(b.data, "(now() AT TIME ZONE 'UTC')");
+    b.len = 0;
+    /* defaults: the expression for the column's type */
+    const char *fz = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
+    CHECK_INT(expr_translate(fz, strlen(fz), NULL, NULL, K_TIMESTAMP, 0, &b, why, sizeof(why)), 0);
+    CHECK_STR(b.data, "(now() AT TIME ZONE 'UTC')");
+    b.len = 0;
+    CHECK_INT(expr_translate(fz, strlen(fz), NULL, NULL, K_TEXT, 0, &b, why, sizeof(why)), 0);
+    CHECK_STR(b.data, "to_char((now() AT TIME ZONE 'UTC'), 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')");
+    b.len = 0;
+    CHECK_INT(expr_translate("date('now', '+7 days')", 22, NULL, NULL, K_DATE, 0, &b, why, sizeof(why)), 0);
+    CHECK_STR(b.data, "(((now() AT TIME ZONE 'UTC') + interval '7 day'))::date");
+    b.len = 0;
+    CHECK_INT(expr_translate("date('now')", 11, NULL, NULL, K_DATE, 0, &b, why, sizeof(why)), 0);
+    CHECK_STR(b.data, "((now() AT TIME ZONE 'UTC')::date)");
     b.len = 0;
     CHECK_INT(expr_translate("json_extract(x, '$.a')", 22, NULL, NULL, -1, 0, &b, why, sizeof(why)), -1);
     CHECK_HAS(why, "json_extract");

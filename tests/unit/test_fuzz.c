@@ -44,7 +44,7 @@ void test_fuzz(void)
         int (*fn)(const uint8_t *, size_t);
     } targets[] = {
         {"migfile", fuzz_migfile}, {"sqlsplit", fuzz_sqlsplit}, {"url", fuzz_url}, {"env", fuzz_env},
-        {"copyvalue", fuzz_copyvalue},
+        {"copyvalue", fuzz_copyvalue}, {"copyexpr", fuzz_copyexpr},
     };
     for (size_t i = 0; i < sizeof(targets) / sizeof(targets[0]); i++) {
         char dir[256];
