@@ -9,6 +9,7 @@
  * leaves a visible failed record that `up` refuses to skip.
  */
 #include "sqlgen.h"
+#include "vtable.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -173,14 +174,7 @@ static strata_code read_recs(strata *db, recs *r, strata_error *err)
         buf b;
         strata_error e2;
         buf_init(&b);
-        if (db->ops->dialect == DIALECT_POSTGRES)
-            buf_adds(&b, "SELECT version, name, checksum, "
-                         "to_char(applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
-                         "duration_ms, state, error");
-        else
-            buf_adds(&b, "SELECT version, name, checksum, applied_at, duration_ms, state, error");
-        buf_adds(&b, with_up ? ", up_checksum FROM " : " FROM ");
-        buf_add_ident(&b, db->table);
+        vt_select(&b, db->ops->dialect, db->table, with_up);
         rc = db->ops->query(db->d, b.data, 0, NULL, add_rec, r, with_up ? &e2 : err);
         buf_release(&b);
         if (rc == STRATA_OK)
@@ -207,7 +201,7 @@ static strata_code ensure_table(strata *db, strata_error *err)
     buf b;
     buf_init(&b);
     if (!exists) {
-        sqlgen_create_table(&b, db->ops->dialect, db->table);
+        vt_create(&b, db->ops->dialect, db->table);
         rc = q(db, b.data, 0, NULL, err);
         buf_release(&b);
         return rc;
@@ -216,9 +210,7 @@ static strata_code ensure_table(strata *db, strata_error *err)
     for (size_t i = 0; !rc && i < sizeof(newer) / sizeof(*newer); i++) {
         strata_error probe;
         b.len = 0;
-        buf_addf(&b, "SELECT %s FROM ", newer[i]);
-        buf_add_ident(&b, db->table);
-        buf_adds(&b, " WHERE 1 = 0");
+        vt_probe_columns(&b, db->table, newer[i]);
         if (q(db, b.data, 0, NULL, &probe) == STRATA_OK) {
             if (i == 0)
                 break; /* all there: the usual case, one query */
@@ -227,7 +219,7 @@ static strata_code ensure_table(strata *db, strata_error *err)
         if (i == 0)
             continue;
         b.len = 0;
-        sqlgen_add_columns(&b, db->table, newer[i]);
+        vt_add_column(&b, db->table, newer[i]);
         rc = q(db, b.data, 0, NULL, err);
     }
     buf_release(&b);
@@ -280,34 +272,30 @@ static int rec_applied(const rec *x)
     return x && !strcmp(x->state, "applied");
 }
 
+static strata_code delete_rec(strata *db, const char *version, strata_error *err);
+
 /* Writes the record of m: state "applied" or "failed". Replaces any row. */
 static strata_code write_rec(strata *db, const migration *m, const char *state, long ms,
                              const char *error, int replace, strata_error *err)
 {
-    buf b;
-    strata_code rc = STRATA_OK;
-    char at[32], msbuf[32];
-    utc_now(at);
+    strata_code rc = replace ? delete_rec(db, m->version, err) : STRATA_OK;
+    if (rc)
+        return rc;
+    char msbuf[32], up[65];
     snprintf(msbuf, sizeof(msbuf), "%ld", ms);
+    up_checksum(db, m, up);
+    const char *p[VT_NVALS];
+    p[VT_VERSION] = m->version;
+    p[VT_NAME] = m->name;
+    p[VT_CHECKSUM] = m->checksum;
+    p[VT_DURATION_MS] = msbuf;
+    p[VT_STATE] = state;
+    p[VT_ERROR] = error;
+    p[VT_UP_CHECKSUM] = up;
+    buf b;
     buf_init(&b);
-    if (replace) {
-        buf_adds(&b, "DELETE FROM ");
-        buf_add_ident(&b, db->table);
-        buf_adds(&b, " WHERE version = $1");
-        const char *p1[1] = {m->version};
-        rc = q(db, b.data, 1, p1, err);
-        b.len = 0;
-    }
-    if (!rc) {
-        buf_adds(&b, "INSERT INTO ");
-        buf_add_ident(&b, db->table);
-        char up[65];
-        up_checksum(db, m, up);
-        buf_adds(&b, " (version, name, checksum, applied_at, duration_ms, state, error, up_checksum) "
-                     "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)");
-        const char *p[8] = {m->version, m->name, m->checksum, at, msbuf, state, error, up};
-        rc = q(db, b.data, 8, p, err);
-    }
+    vt_insert(&b, db->ops->dialect, db->table, NULL);
+    rc = b.oom ? err_set(err, STRATA_NOMEM, "out of memory") : q(db, b.data, VT_NVALS, p, err);
     buf_release(&b);
     return rc;
 }
@@ -316,9 +304,7 @@ static strata_code delete_rec(strata *db, const char *version, strata_error *err
 {
     buf b;
     buf_init(&b);
-    buf_adds(&b, "DELETE FROM ");
-    buf_add_ident(&b, db->table);
-    buf_adds(&b, " WHERE version = $1");
+    vt_delete(&b, db->table, NULL);
     const char *p[1] = {version};
     strata_code rc = q(db, b.data, 1, p, err);
     buf_release(&b);
@@ -337,9 +323,7 @@ static strata_code rec_state_now(strata *db, const char *version, char out[16], 
 {
     buf b;
     buf_init(&b);
-    buf_adds(&b, "SELECT state FROM ");
-    buf_add_ident(&b, db->table);
-    buf_adds(&b, " WHERE version = $1");
+    vt_state(&b, db->table);
     const char *p[1] = {version};
     out[0] = 0;
     strata_code rc = db->ops->query(db->d, b.data, 1, p, read_state, out, err);
@@ -1065,9 +1049,7 @@ strata_code strata_accept(strata *db, const strata_migset *set, const char *targ
     buf_init(&note);
     buf_addf(&note, "checksum accepted %s, was %.*s%s", at, 12, x->checksum,
              res.up_changed > 0 ? "; up SQL changed (forced)" : res.up_changed < 0 ? "; forced" : "");
-    buf_adds(&b, "UPDATE ");
-    buf_add_ident(&b, db->table);
-    buf_adds(&b, " SET checksum = $1, up_checksum = $2, note = $3 WHERE version = $4");
+    vt_accept(&b, db->table);
     const char *p[4] = {m->checksum, now_up, note.data ? note.data : "", m->version};
     rc = b.oom || note.oom ? err_set(err, STRATA_NOMEM, "out of memory") : q(db, b.data, 4, p, err);
     buf_release(&b);

@@ -3,6 +3,7 @@
  * sql`, and the version table's DDL; plus `strata new`.
  */
 #include "sqlgen.h"
+#include "vtable.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -16,27 +17,7 @@
 
 void sqlgen_create_table(buf *b, int dialect, const char *table)
 {
-    buf_adds(b, "CREATE TABLE IF NOT EXISTS ");
-    buf_add_ident(b, table);
-    if (dialect == DIALECT_POSTGRES)
-        buf_adds(b, " (version text PRIMARY KEY, name text NOT NULL DEFAULT '', "
-                    "checksum text NOT NULL DEFAULT '', applied_at timestamptz NOT NULL DEFAULT now(), "
-                    "duration_ms bigint NOT NULL DEFAULT 0, state text NOT NULL DEFAULT 'applied', "
-                    "error text, up_checksum text, note text)");
-    else
-        buf_adds(b, " (version text PRIMARY KEY, name text NOT NULL DEFAULT '', "
-                    "checksum text NOT NULL DEFAULT '', applied_at text NOT NULL, "
-                    "duration_ms integer NOT NULL DEFAULT 0, state text NOT NULL DEFAULT 'applied', "
-                    "error text, up_checksum text, note text)");
-}
-
-void sqlgen_add_columns(buf *b, const char *table, const char *column)
-{
-    buf_adds(b, "ALTER TABLE ");
-    buf_add_ident(b, table);
-    buf_adds(b, " ADD COLUMN ");
-    buf_adds(b, column);
-    buf_adds(b, " text");
+    vt_create(b, dialect, table);
 }
 
 struct emit_ctx {
@@ -89,26 +70,22 @@ void sqlgen_step(buf *b, const migration *m, int dialect, const char *table, int
                        : "ROLLBACK;\n");
     }
     if (down) {
-        buf_adds(b, "DELETE FROM ");
-        buf_add_ident(b, table);
-        buf_adds(b, " WHERE version = ");
-        buf_add_sqlstr(b, m->version);
+        const char *vals[1] = {m->version};
+        vt_delete(b, table, vals);
         buf_adds(b, ";\n");
     } else {
-        buf_adds(b, "INSERT INTO ");
-        buf_add_ident(b, table);
         char up[65];
         sql_norm_checksum(s ? s->sql : "", up);
-        buf_adds(b, " (version, name, checksum, applied_at, duration_ms, state, up_checksum) VALUES (");
-        buf_add_sqlstr(b, m->version);
-        buf_adds(b, ", ");
-        buf_add_sqlstr(b, m->name);
-        buf_adds(b, ", ");
-        buf_add_sqlstr(b, m->checksum ? m->checksum : "");
-        buf_adds(b, dialect == DIALECT_POSTGRES ? ", now()" : ", strftime('%Y-%m-%dT%H:%M:%SZ', 'now')");
-        buf_adds(b, ", 0, 'applied', ");
-        buf_add_sqlstr(b, up);
-        buf_adds(b, ");\n");
+        const char *vals[VT_NVALS];
+        vals[VT_VERSION] = m->version;
+        vals[VT_NAME] = m->name;
+        vals[VT_CHECKSUM] = m->checksum ? m->checksum : "";
+        vals[VT_DURATION_MS] = "0";
+        vals[VT_STATE] = "applied";
+        vals[VT_ERROR] = NULL;
+        vals[VT_UP_CHECKSUM] = up;
+        vt_insert(b, dialect, table, vals);
+        buf_adds(b, ";\n");
     }
     if (!s || !s->notx)
         buf_adds(b, "COMMIT;\n");

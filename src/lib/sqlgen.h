@@ -5,8 +5,6 @@
 
 /* CREATE TABLE IF NOT EXISTS for the version table, no trailing ';'. */
 void sqlgen_create_table(buf *b, int dialect, const char *table);
-/* ALTER TABLE table ADD COLUMN column text (a column newer strata records). */
-void sqlgen_add_columns(buf *b, const char *table, const char *column);
 /* One migration step as runnable SQL text, bookkeeping included. */
 void sqlgen_step(buf *b, const migration *m, int dialect, const char *table, int down);
 /* The statements of sql, one per line group, each ending in ';'. */

@@ -1,0 +1,36 @@
+/*
+ * vtable.h -- the version table's SQL, written once: what the runner
+ * (engine.c), `strata sql` and dry runs (sqlgen.c) and `accept` send. Each
+ * function appends one statement without a trailing ';'. Where a statement
+ * takes values, vals == NULL renders placeholders $1..$n (for the drivers'
+ * query op) and vals != NULL renders them as SQL literals (a NULL value as
+ * NULL), so the SQL that runs and the SQL that is printed cannot drift.
+ * Internal.
+ */
+#ifndef STRATA_VTABLE_H
+#define STRATA_VTABLE_H
+#include "internal.h"
+
+/* Columns of a record, in the order vt_select returns them and vt_insert
+   takes them (applied_at is the server's clock, not a value). */
+enum { VT_VERSION, VT_NAME, VT_CHECKSUM, VT_DURATION_MS, VT_STATE, VT_ERROR, VT_UP_CHECKSUM, VT_NVALS };
+
+/* CREATE TABLE IF NOT EXISTS with every column. */
+void vt_create(buf *b, int dialect, const char *table);
+/* ALTER TABLE ... ADD COLUMN for a column newer than the table (text). */
+void vt_add_column(buf *b, const char *table, const char *column);
+/* SELECT version, name, checksum, applied_at (ISO-8601 UTC text),
+   duration_ms, state, error[, up_checksum] FROM table. */
+void vt_select(buf *b, int dialect, const char *table, int with_up_checksum);
+/* Probe that fails when the newer columns are missing. */
+void vt_probe_columns(buf *b, const char *table, const char *columns);
+/* INSERT of one record (VT_NVALS values), applied_at = now. */
+void vt_insert(buf *b, int dialect, const char *table, const char *const *vals);
+/* DELETE of one version ($1 or vals[0]). */
+void vt_delete(buf *b, const char *table, const char *const *vals);
+/* SELECT state of one version ($1). */
+void vt_state(buf *b, const char *table);
+/* UPDATE checksum, up_checksum, note of one version ($1..$4: checksum,
+   up_checksum, note, version). */
+void vt_accept(buf *b, const char *table);
+#endif
