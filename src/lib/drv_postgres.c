@@ -657,4 +657,6 @@ const drv_ops drv_postgres_ops = {
     .held = pg_held,
     .recover = pg_recover,
     .invalid_indexes = pg_invalid_indexes,
+    .reset_list = pg_reset_list,
+    .reset_drop = pg_reset_drop,
 };

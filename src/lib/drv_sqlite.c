@@ -329,4 +329,6 @@ const drv_ops drv_sqlite_ops = {
     .table_exists = sq_table_exists,
     .schema_dump = schema_dump_sqlite,
     .discard_if_new = sq_discard_if_new,
+    .reset_list = sq_reset_list,
+    .reset_drop = sq_reset_drop,
 };

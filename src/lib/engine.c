@@ -85,7 +85,12 @@ strata_code strata_open(const char *url, const strata_config *cfg, strata **out,
         url_release(&u);
         return err_set(err, STRATA_NOMEM, "out of memory");
     }
-    db->ops = u.engine == DIALECT_POSTGRES ? &drv_postgres_ops : &drv_sqlite_ops;
+    db->ops = engine_by_dialect(u.engine);
+    if (!db->ops) {
+        url_release(&u);
+        free(db);
+        return err_set(err, STRATA_URL_INVALID, "no engine for this URL");
+    }
     db->table = xstrdup(c.table && *c.table ? c.table : "strata_migrations");
     db->lock_timeout = c.lock_timeout;
     db->readonly = c.readonly;

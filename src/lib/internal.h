@@ -199,6 +199,11 @@ typedef struct drv_ops {
        created it and it holds nothing but an empty version table (no empty
        SQLite file left behind by a typo). */
     void (*discard_if_new)(drv *d, const char *table);
+    /* strata reset: lists what reset_drop would drop (o->schema: its target,
+       "main" for SQLite), then drops it all, the version table too, under
+       the caller's lock. */
+    strata_code (*reset_list)(drv *d, const char *table, strata_objects *o, strata_error *err);
+    strata_code (*reset_drop)(drv *d, const char *table, double timeout, strata_error *err);
 } drv_ops;
 
 struct drv {
@@ -220,6 +225,27 @@ struct strata {
 
 extern const drv_ops drv_sqlite_ops;
 extern const drv_ops drv_postgres_ops;
+
+/* ---- reset.c: row_fn helpers shared by the engines' reset ops */
+/* Appends (kind, name) to a strata_objects (ud); stops on OOM. */
+int row_add_object(void *ud, int n, char **v);
+/* The first value of the first row, malloc'd, into *(char **)ud. */
+int row_first_value(void *ud, int n, char **v);
+/* Every first value, appended to a buf (ud) separated by NULs. */
+int row_collect(void *ud, int n, char **v);
+
+/* ---- the engines' reset ops (postgres/pg_reset.c, sqlite/sq_reset.c) */
+strata_code pg_reset_list(drv *d, const char *table, strata_objects *o, strata_error *err);
+strata_code pg_reset_drop(drv *d, const char *table, double timeout, strata_error *err);
+strata_code sq_reset_list(drv *d, const char *table, strata_objects *o, strata_error *err);
+strata_code sq_reset_drop(drv *d, const char *table, double timeout, strata_error *err);
+
+/* ---- engines.c: the table of engines */
+/* The engine of a URL scheme ("postgresql", "sqlite3"; without the driver
+   suffix), or NULL: an unknown engine is an error, never a fallback. */
+const drv_ops *engine_by_scheme(const char *scheme);
+/* The engine of a parsed URL's dialect (db_url.engine), or NULL. */
+const drv_ops *engine_by_dialect(int dialect);
 
 /* ---- engine.c: what the operations (reset.c) need of an open handle */
 const char *engine_url(const strata *db); /* the URL as opened, password included */

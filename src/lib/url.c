@@ -36,11 +36,8 @@ const char *strata_url_engine(const char *url)
     char base[32];
     if (!url || scheme_of(url, base, sizeof(base)) < 0)
         return NULL;
-    if (!strcmp(base, "postgres") || !strcmp(base, "postgresql"))
-        return "postgres";
-    if (!strcmp(base, "sqlite") || !strcmp(base, "sqlite3"))
-        return "sqlite";
-    return NULL;
+    const drv_ops *e = engine_by_scheme(base);
+    return e ? e->engine : NULL;
 }
 
 void url_release(db_url *u)
