@@ -36,6 +36,8 @@ void buf_addf(buf *b, const char *fmt, ...) ATTR_PRINTF(2, 3);
 void buf_add_sqlstr(buf *b, const char *s);
 /* Appends an identifier, double-quoted; "a.b" becomes "a"."b". */
 void buf_add_ident(buf *b, const char *s);
+/* Appends s as a double-quoted identifier (no splitting at dots). */
+void buf_add_quoted_ident(buf *b, const char *s);
 /* Returns the storage (caller frees) and resets b; NULL if an append failed. */
 char *buf_detach(buf *b);
 

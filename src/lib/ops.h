@@ -58,8 +58,6 @@ strata_code pg_run(PGconn *c, const char *url, strata_code code, const char *sql
    0 when connected directly (or when the query fails). */
 int pg_is_pooled(PGconn *c);
 
-/* Appends s as a double-quoted identifier (no splitting at dots). */
-void buf_add_quoted_ident(buf *b, const char *s);
 
 /* The major version of a server_version_num, comparable across the change
    of numbering in 10: 1500 for 150004, 906 for 90624. */
