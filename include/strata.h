@@ -663,8 +663,9 @@ STRATA_API strata_code strata_db_create(const char *url, const strata_create_opt
  * maintenance database; when other sessions are connected it fails with
  * DATABASE_IN_USE listing them, unless flags has STRATA_DROP_FORCE (DROP
  * DATABASE ... WITH (FORCE), PostgreSQL 13 or newer). SQLite: removes the
- * file and its -journal, -wal and -shm files; refuses a file that is not a
- * SQLite database. missing and name may be NULL (see strata_db_create).
+ * file and its -journal, -wal and -shm files; refuses (CONFIG_ERROR) a file
+ * that is not a SQLite database and a symbolic link, and (USAGE) a ?mode=ro
+ * URL. missing and name may be NULL (see strata_db_create).
  */
 STRATA_API strata_code strata_db_drop(const char *url, int flags, int *missing, char **name,
                                       strata_error *err);
@@ -729,7 +730,8 @@ STRATA_API strata_code strata_reset(strata *db, const strata_migset *set, int fl
  * when there is no pg_dump, TOOL_TOO_OLD when its major version is older
  * than the server's, TOOL_FAILED with its message when it fails. SQLite:
  * the online backup API, one consistent snapshot even while other processes
- * write. A failed backup leaves no file behind. *path_out (may be NULL,
+ * write. A failed backup leaves no file behind. path "-" is refused
+ * (USAGE): a backup is always a file. *path_out (may be NULL,
  * malloc'd) is the file written. cfg (may be NULL): events (pg_dump's
  * warnings as STRATA_EV_NOTICE) and the lock timeout.
  */
@@ -742,7 +744,8 @@ STRATA_API strata_code strata_backup(const char *url, const char *path, const st
  * every object of the backup or changes nothing (objects that are not in
  * the backup are left alone); STRATA_NO_OWNER adds --no-owner. SQLite: the
  * backup API replaces the whole database with the file's content (creating
- * the database file if needed). Refuses a database that is not local
+ * the database file if needed), after checking that the file has the SQLite
+ * header and passes PRAGMA quick_check (USAGE when not, nothing changed). Refuses a database that is not local
  * (NOT_LOCAL) unless flags has STRATA_ALLOW_REMOTE.
  */
 STRATA_API strata_code strata_restore(const char *url, const char *path, int flags,

@@ -51,7 +51,7 @@ const command cmd_drop = {
     "it fails with DATABASE_IN_USE and lists them (pid, user, application,\n"
     "client address).\n"
     "SQLite: removes the file and its -journal, -wal and -shm files; refuses a\n"
-    "file that is not a SQLite database.\n"
+    "file that is not a SQLite database and a symbolic link (name its target).\n"
     "\n"
     "Options:\n"
     "  --force   PostgreSQL 13+: terminate the other sessions first\n"

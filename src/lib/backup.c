@@ -715,6 +715,55 @@ out:
     return rc;
 }
 
+static int first_row(void *ud, int n, char **v, char **names)
+{
+    (void)names;
+    char **out = ud;
+    if (!*out && n > 0)
+        *out = xstrdup(v[0] ? v[0] : "");
+    return 0;
+}
+
+/* Opens a backup to restore from, read-only, after checking that it is a
+   whole SQLite database: the 16-byte header (an empty or short file would
+   restore as an empty database) and PRAGMA quick_check. */
+static strata_code sq_open_backup(const char *path, double timeout, sqlite3 **db, strata_error *err)
+{
+    char magic[16];
+    struct stat st;
+    strata_code c = read_magic(path, magic, err);
+    if (c)
+        return c;
+    if (memcmp(magic, "SQLite format 3", 16) != 0) {
+        int empty = stat(path, &st) == 0 && st.st_size == 0;
+        err_set(err, STRATA_USAGE, "'%s' is not a SQLite database%s", path, empty ? " (it is empty)" : "");
+        err_hint(err, !memcmp(magic, "PGDMP", 5) ? "it is a PostgreSQL archive: restore it with a postgresql:// URL"
+                                                 : "check the file name; nothing was changed");
+        return STRATA_USAGE;
+    }
+    int rc = sqlite3_open_v2(path, db, SQLITE_OPEN_READONLY, NULL);
+    char *check = NULL;
+    if (rc == SQLITE_OK) {
+        sqlite3_busy_timeout(*db, (int)(timeout * 1000.0 > 2e9 ? 2e9 : timeout * 1000.0));
+        rc = sqlite3_exec(*db, "PRAGMA quick_check(1)", first_row, &check, NULL);
+    }
+    if (rc != SQLITE_OK || !check || strcmp(check, "ok") != 0) {
+        if (rc != SQLITE_OK)
+            err_set(err, STRATA_USAGE, "'%s' is not a usable SQLite backup: %s", path,
+                    *db ? sqlite3_errmsg(*db) : sqlite3_errstr(rc));
+        else
+            err_set(err, STRATA_USAGE, "'%s' is not a usable SQLite backup: quick_check says: %s", path,
+                    check ? check : "nothing");
+        err_hint(err, "the backup is damaged or cut short; nothing was changed");
+        free(check);
+        sqlite3_close(*db);
+        *db = NULL;
+        return STRATA_USAGE;
+    }
+    free(check);
+    return STRATA_OK;
+}
+
 static strata_code sq_restore(const char *dst_path, const char *path, double timeout, strata_error *err)
 {
     sqlite3 *src = NULL, *dst = NULL;
@@ -722,7 +771,7 @@ static strata_code sq_restore(const char *dst_path, const char *path, double tim
         err_set(err, STRATA_USAGE, "restoring into an in-memory database would be lost at once");
         return STRATA_USAGE;
     }
-    strata_code rc = sq_open_existing(path, timeout, &src, err);
+    strata_code rc = sq_open_backup(path, timeout, &src, err);
     if (rc)
         return rc;
     int r = sqlite3_open_v2(dst_path, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
@@ -755,6 +804,12 @@ strata_code strata_backup(const char *url, const char *path, const strata_config
         *path_out = NULL;
     if (path && !*path)
         return err_set(err, STRATA_USAGE, "the backup file name is empty");
+    if (path && !strcmp(path, "-")) {
+        /* not standard output: a file named '-' is what it used to make */
+        err_set(err, STRATA_USAGE, "strata backup does not write to standard output ('-o -')");
+        err_hint(err, "name a file (./- for a file called '-')");
+        return STRATA_USAGE;
+    }
     db_url u;
     strata_code rc = url_parse(url, &u, err);
     if (rc)
@@ -783,7 +838,11 @@ strata_code strata_restore(const char *url, const char *path, int flags, const s
         url_release(&u);
         return rc;
     }
-    if (u.engine == DIALECT_SQLITE)
+    if (u.engine == DIALECT_SQLITE && u.readonly) {
+        err_set(err, STRATA_USAGE, "the URL opens the database read-only (?mode=ro): cannot restore into it");
+        err_hint(err, "use a URL without ?mode=ro");
+        rc = STRATA_USAGE;
+    } else if (u.engine == DIALECT_SQLITE)
         rc = sq_restore(u.path, path, lock_timeout_of(cfg), err);
     else
         rc = pg_restore(url, path, flags, cfg, err);

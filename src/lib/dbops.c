@@ -411,6 +411,16 @@ static strata_code sqlite_drop(const char *path, int *missing, strata_error *err
         *missing = 1;
         return STRATA_OK;
     }
+    /* unlink would remove the link and leave the database: refuse */
+    struct stat ls;
+    if (lstat(path, &ls) == 0 && S_ISLNK(ls.st_mode)) {
+        char to[4096];
+        ssize_t n = readlink(path, to, sizeof(to) - 1);
+        to[n > 0 ? n : 0] = 0;
+        err_set(err, STRATA_CONFIG_ERROR, "refusing to drop '%s': it is a symbolic link to '%s'", path, to);
+        err_hint(err, "name the database file itself in the URL (or remove the link with rm)");
+        return STRATA_CONFIG_ERROR;
+    }
     int kind = sqlite_file_kind(path, err);
     if (kind == -2)
         return STRATA_IO_ERROR;
@@ -634,6 +644,13 @@ static strata_code create_or_drop(const char *url, const strata_create_opts *o, 
     if (rc)
         return rc;
     if (u.engine == DIALECT_SQLITE) {
+        if (u.readonly) {
+            url_release(&u);
+            err_set(err, STRATA_USAGE, "the URL opens the database read-only (?mode=ro): cannot %s it",
+                    drop ? "drop" : "create");
+            err_hint(err, "use a URL without ?mode=ro");
+            return STRATA_USAGE;
+        }
         rc = drop ? sqlite_drop(u.path, flag, err) : sqlite_create(u.path, flag, err);
         if (!rc && name && !(*name = xstrdup(u.path)))
             rc = err_set(err, STRATA_NOMEM, "out of memory");

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 typedef struct sq {
@@ -19,6 +20,7 @@ typedef struct sq {
     double timeout;
     int created; /* this connection created the file */
     int discard; /* remove the file and its journals on close */
+    int url_ro; /* the URL says ?mode=ro */
 } sq;
 
 static void sq_close(drv *d)
@@ -84,6 +86,83 @@ static void sq_discard_if_new(drv *d, const char *table)
     sqlite3_busy_timeout(s->db, ms > 2147483647.0 ? 2147483647 : (int)ms);
 }
 
+/* "file:" URI of path with param, for sqlite3_open_v2 with SQLITE_OPEN_URI */
+static char *file_uri(const char *path, const char *param)
+{
+    buf b;
+    buf_init(&b);
+    buf_adds(&b, "file:");
+    for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
+        if (*p == '%' || *p == '?' || *p == '#' || *p < 0x21 || *p >= 0x7f)
+            buf_addf(&b, "%%%02X", *p);
+        else
+            buf_add(&b, (const char *)p, 1);
+    }
+    buf_addf(&b, "?%s", param);
+    return buf_detach(&b);
+}
+
+/* Size of path's -wal file: -1 when there is none. */
+static long long wal_size(const char *path)
+{
+    char p[4200];
+    struct stat st;
+    snprintf(p, sizeof(p), "%s-wal", path);
+    return stat(p, &st) == 0 ? (long long)st.st_size : -1;
+}
+
+/* Whether this user may create files (-wal, -shm, -journal) next to path. */
+static int dir_writable(const char *path)
+{
+    char *d = xstrdup(path);
+    if (!d)
+        return 1;
+    char *slash = strrchr(d, '/');
+    int ok;
+    if (!slash)
+        ok = access(".", W_OK) == 0;
+    else if (slash == d)
+        ok = access("/", W_OK) == 0;
+    else {
+        *slash = 0;
+        ok = access(d, W_OK) == 0;
+    }
+    free(d);
+    return ok;
+}
+
+/* Opens name and reads the schema once; SQLITE_OK or an extended code. */
+static int open_probe(sq *s, const char *name, int flags, const strata_config *cfg)
+{
+    if (s->db) {
+        sqlite3_close_v2(s->db);
+        s->db = NULL;
+    }
+    int rc = sqlite3_open_v2(name, &s->db, flags | SQLITE_OPEN_NOMUTEX, NULL);
+    if (rc != SQLITE_OK)
+        return s->db ? sqlite3_extended_errcode(s->db) : rc;
+    sqlite3_extended_result_codes(s->db, 1);
+    double ms = cfg->lock_timeout * 1000.0;
+    /* the busy timeout first: another writer may hold the lock right now */
+    sqlite3_busy_timeout(s->db, ms > 2147483647.0 ? 2147483647 : (int)ms);
+    return sqlite3_exec(s->db, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL);
+}
+
+/*
+ * Read-only opens (status, current, history, validate, schema, dry runs, and
+ * any command on a ?mode=ro URL) use SQLITE_OPEN_READONLY and never create
+ * the file. Two fallbacks:
+ *  - a hot journal left by a killed writer cannot be rolled back read-only
+ *    (SQLITE_READONLY_ROLLBACK): when the file is writable and the URL does
+ *    not say mode=ro, it is opened read-write (never created) so that SQLite
+ *    rolls the journal back, with query_only on;
+ *  - a WAL database needs its -shm and -wal files; when they cannot be
+ *    created because the directory is not writable by this user, the file is
+ *    opened with immutable=1 -- but only when there is no -wal file or it is
+ *    empty: then every committed change is in the main file and no writer
+ *    has a transaction under way. A -wal file with content would be skipped
+ *    by immutable=1 (stale data), so that case is an error.
+ */
 static strata_code sq_open(drv **out, const db_url *u, const strata_config *cfg, strata_error *err)
 {
     sq *s = calloc(1, sizeof(*s));
@@ -92,33 +171,58 @@ static strata_code sq_open(drv **out, const db_url *u, const strata_config *cfg,
     s->base.ops = &drv_sqlite_ops;
     s->path = xstrdup(u->path);
     s->timeout = cfg->lock_timeout;
+    s->url_ro = u->readonly;
     const char *path = u->path;
-    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
-    int created = !cfg->readonly && strcmp(path, ":memory:") != 0 && access(path, F_OK) != 0;
-    if (cfg->readonly) {
-        /* read-write without create, so that a hot journal left by a killed
-           writer can be rolled back; query_only below stops any write */
-        flags = access(path, W_OK) == 0 ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY;
+    int ro = cfg->readonly || u->readonly, memory = !strcmp(path, ":memory:");
+    int flags = ro ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+    int created = !ro && !memory && access(path, F_OK) != 0;
+    if (ro && !memory && access(path, F_OK) != 0) {
+        if (u->readonly) {
+            err_set(err, STRATA_CONNECT_FAILED, "SQLite database '%s' does not exist", u->path);
+            err_hint(err, "the URL says ?mode=ro, which never creates the file; check the path");
+            sq_close(&s->base);
+            return STRATA_CONNECT_FAILED;
+        }
         /* a missing file reads as an empty database; never create it */
-        if (strcmp(path, ":memory:") != 0 && access(path, F_OK) != 0)
-            path = ":memory:";
+        path = ":memory:";
+        memory = 1;
     }
-    int rc = sqlite3_open_v2(path, &s->db, flags | SQLITE_OPEN_NOMUTEX, NULL);
-    double ms = cfg->lock_timeout * 1000.0;
-    if (rc == SQLITE_OK) {
-        /* the busy timeout first: another writer may hold the lock right now */
-        sqlite3_busy_timeout(s->db, ms > 2147483647.0 ? 2147483647 : (int)ms);
-        rc = sqlite3_exec(s->db, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL);
-        if (rc == SQLITE_OK && cfg->readonly)
-            rc = sqlite3_exec(s->db, "PRAGMA query_only = ON", NULL, NULL, NULL);
+    int rc = open_probe(s, path, flags, cfg);
+    long long wal = -1;
+    if (rc != SQLITE_OK && ro && !memory) {
+        if (rc == SQLITE_READONLY_ROLLBACK && !u->readonly && access(path, W_OK) == 0) {
+            rc = open_probe(s, path, SQLITE_OPEN_READWRITE, cfg);
+        } else if ((rc == SQLITE_READONLY_DIRECTORY || (rc & 0xff) == SQLITE_CANTOPEN) &&
+                   !dir_writable(path) && (wal = wal_size(path)) <= 0) {
+            char *uri = file_uri(path, "immutable=1");
+            rc = uri ? open_probe(s, uri, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, cfg) : SQLITE_NOMEM;
+            free(uri);
+        }
     }
+    if (rc == SQLITE_OK && ro)
+        rc = sqlite3_exec(s->db, "PRAGMA query_only = ON", NULL, NULL, NULL);
     if (rc != SQLITE_OK) {
-        err_set(err, STRATA_CONNECT_FAILED, "cannot open SQLite database '%s': %s", u->path,
-                s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
-        if (rc == SQLITE_CANTOPEN)
-            err_hint(err, "check that the directory exists and is writable");
-        else if (rc == SQLITE_NOTADB)
-            err_hint(err, "the file exists but is not a SQLite database; check the URL");
+        if (wal > 0) {
+            err_set(err, STRATA_CONNECT_FAILED,
+                    "cannot read SQLite database '%s': it is in WAL mode, its directory is not "
+                    "writable by this user and its -wal file holds changes not yet in the database file",
+                    u->path);
+            err_hint(err, "open it once as a user who can write the directory (that folds the -wal "
+                          "file in), or make the directory writable");
+        } else {
+            err_set(err, STRATA_CONNECT_FAILED, "cannot open SQLite database '%s': %s", u->path,
+                    s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+            if ((rc & 0xff) == SQLITE_CANTOPEN)
+                err_hint(err, ro ? "check that the file exists and is readable by this user"
+                                 : "check that the directory exists and is writable");
+            else if ((rc & 0xff) == SQLITE_NOTADB)
+                err_hint(err, "the file exists but is not a SQLite database; check the URL");
+            else if (rc == SQLITE_READONLY_DIRECTORY || (rc == SQLITE_READONLY && !ro))
+                err_hint(err, "the database file (or its directory, for the journal) is not writable by this user");
+            else if (rc == SQLITE_READONLY_ROLLBACK)
+                err_hint(err, "a writer was interrupted and its journal must be rolled back; run a "
+                              "command as a user who can write the database (or drop ?mode=ro)");
+        }
         sq_close(&s->base);
         return STRATA_CONNECT_FAILED;
     }
@@ -173,7 +277,8 @@ static strata_code sq_fail(sq *s, strata_code code, const char *sql, const char 
         return STRATA_LOCK_TIMEOUT;
     }
     if ((ext & 0xff) == SQLITE_READONLY)
-        err_hint(err, "the database file (or its directory, for the journal) is not writable by this user");
+        err_hint(err, s->url_ro ? "the URL opens the database read-only (?mode=ro); use a URL without it to write"
+                                : "the database file (or its directory, for the journal) is not writable by this user");
     else if ((ext & 0xff) == SQLITE_FULL)
         err_hint(err, "the disk or the file size limit is full; nothing of this migration was kept");
     return code;

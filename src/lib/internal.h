@@ -143,9 +143,12 @@ typedef struct db_url {
     int engine;     /* DIALECT_POSTGRES or DIALECT_SQLITE */
     char *conninfo; /* postgres: the URL with the driver suffix removed */
     char *path;     /* sqlite: file path or ":memory:" */
+    int readonly;   /* sqlite: the URL says ?mode=ro */
 } db_url;
 strata_code url_parse(const char *url, db_url *out, strata_error *err);
 void url_release(db_url *u);
+/* url without the whitespace around it (malloc'd; NULL: out of memory) */
+char *url_trim(const char *url);
 /* Replaces every occurrence of url's password in msg (capacity cap) by ****. */
 void url_scrub(char *msg, size_t cap, const char *url);
 /* Looks name up in a dotenv file (syntax: env.c); *value malloc'd, or NULL

@@ -34,6 +34,8 @@ static int scheme_of(const char *url, char *base, size_t basesz)
 const char *strata_url_engine(const char *url)
 {
     char base[32];
+    while (url && isspace((unsigned char)*url))
+        url++;
     if (!url || scheme_of(url, base, sizeof(base)) < 0)
         return NULL;
     const drv_ops *e = engine_by_scheme(base);
@@ -47,10 +49,57 @@ void url_release(db_url *u)
     memset(u, 0, sizeof(*u));
 }
 
+/* A SQLite URL's query: mode=ro opens the file read-only, mode=rw and
+   mode=rwc are the default; any other parameter is refused by name rather
+   than silently ignored. */
+static strata_code sqlite_params(const char *q, db_url *out, strata_error *err)
+{
+    while (*q == '?' || *q == '&') {
+        q++;
+        size_t n = strcspn(q, "&#");
+        if (n == 7 && !strncmp(q, "mode=ro", 7)) {
+            out->readonly = 1;
+        } else if (n && !(n == 7 && !strncmp(q, "mode=rw", 7)) &&
+                   !(n == 8 && !strncmp(q, "mode=rwc", 8))) {
+            err_set(err, STRATA_URL_INVALID, "unsupported SQLite URL parameter '%.*s'", (int)n, q);
+            err_hint(err, "a SQLite URL takes only ?mode=ro (read-only); set the lock wait with --lock-timeout");
+            return STRATA_URL_INVALID;
+        }
+        q += n;
+    }
+    return STRATA_OK;
+}
+
+/* Whitespace around a URL (a trailing blank or CR in an env file) is never
+   part of it. */
+static int url_is_padded(const char *url)
+{
+    size_t n = url ? strlen(url) : 0;
+    return n && (isspace((unsigned char)url[0]) || isspace((unsigned char)url[n - 1]));
+}
+
+char *url_trim(const char *url)
+{
+    while (isspace((unsigned char)*url))
+        url++;
+    size_t n = strlen(url);
+    while (n && isspace((unsigned char)url[n - 1]))
+        n--;
+    return xstrndup(url, n);
+}
+
 strata_code url_parse(const char *url, db_url *out, strata_error *err)
 {
     char base[32];
     memset(out, 0, sizeof(*out));
+    if (url_is_padded(url)) {
+        char *t = url_trim(url);
+        if (!t)
+            return err_set(err, STRATA_NOMEM, "out of memory");
+        strata_code rc = url_parse(t, out, err);
+        free(t);
+        return rc;
+    }
     const char *engine = strata_url_engine(url);
     if (!url || !*url)
         return err_set(err, STRATA_URL_INVALID, "database URL is empty");
@@ -156,7 +205,10 @@ strata_code url_parse(const char *url, db_url *out, strata_error *err)
         out->path = xstrndup(rest, n);
     if (!out->path)
         return err_set(err, STRATA_NOMEM, "out of memory");
-    return STRATA_OK;
+    strata_code prc = sqlite_params(rest + n, out, err);
+    if (prc)
+        url_release(out);
+    return prc;
 }
 
 /* The first port of the "port" option (a comma-separated list, one per
@@ -528,6 +580,19 @@ strata_code strata_url_resolve(const strata_url_opts *o, char **out, strata_url_
         else
             err_hint(err, "add %s=... to %s, export %s, or drop --env-file", name, o->env_file, name);
         return STRATA_DATABASE_URL_REQUIRED;
+    }
+    /* blanks around a URL (a trailing space or CR in an env file) are never
+       part of it */
+    if (url && url_is_padded(url)) {
+        char *t = url_trim(url);
+        free(url);
+        url = t;
+        if (url && !*url) {
+            free(url);
+            err_set(err, STRATA_URL_INVALID, "the database URL is blank");
+            err_hint(err, "pass a URL (postgresql://... or sqlite:///path.db)");
+            return STRATA_URL_INVALID;
+        }
     }
     if (!url) {
         const char *strict = getenv("STRATA_REQUIRE_URL");

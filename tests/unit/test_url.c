@@ -51,13 +51,32 @@ static void parsing(void)
     SQLITE_PATH("sqlite3:/abs/path.db", "/abs/path.db");
     SQLITE_PATH("sqlite::memory:", ":memory:");
     SQLITE_PATH("sqlite:///:memory:", ":memory:");
-    SQLITE_PATH("sqlite:///:memory:?cache=shared", ":memory:");
+    SQLITE_PATH("sqlite:///:memory:?mode=rw", ":memory:");
     SQLITE_PATH("sqlite+aiosqlite:///./dev.sqlite3", "./dev.sqlite3");
-    SQLITE_PATH("sqlite:///x.db?mode=ro&cache=shared", "x.db");
-    SQLITE_PATH("sqlite:////abs/x.db?timeout=5", "/abs/x.db");
+    SQLITE_PATH("sqlite:///x.db?mode=rw", "x.db");
+    SQLITE_PATH("sqlite:////abs/x.db?mode=rwc", "/abs/x.db");
+    /* whitespace around a URL is not part of it */
+    SQLITE_PATH("sqlite:///ws.db ", "ws.db");
+    SQLITE_PATH(" \tsqlite:///ws.db\r\n", "ws.db");
 
     db_url u;
     strata_error e;
+    /* ?mode=ro is honoured, other parameters are refused by name */
+    CHECK_INT(url_parse("sqlite:///x.db?mode=ro", &u, &e), STRATA_OK);
+    CHECK_STR(u.path, "x.db");
+    CHECK_INT(u.readonly, 1);
+    url_release(&u);
+    CHECK_INT(url_parse("sqlite:///x.db", &u, &e), STRATA_OK);
+    CHECK_INT(u.readonly, 0);
+    url_release(&u);
+    CHECK_INT(url_parse("sqlite:///x.db?mode=ro&cache=shared", &u, &e), STRATA_URL_INVALID);
+    CHECK(strstr(e.message, "'cache=shared'") != NULL);
+    CHECK_INT(url_parse("sqlite:////abs/x.db?timeout=5", &u, &e), STRATA_URL_INVALID);
+    CHECK_INT(url_parse("sqlite:///x.db?mode=memory", &u, &e), STRATA_URL_INVALID);
+    CHECK_INT(url_parse("postgresql://h/db ", &u, &e), STRATA_OK);
+    CHECK_STR(u.conninfo, "postgresql://h/db");
+    url_release(&u);
+    CHECK_STR(strata_url_engine(" sqlite:///x"), "sqlite");
     CHECK_INT(url_parse("postgresql+asyncpg://u:p@h:5432/db", &u, &e), STRATA_OK);
     CHECK_INT(u.engine, DIALECT_POSTGRES);
     CHECK_STR(u.conninfo, "postgresql://u:p@h:5432/db");

@@ -1,0 +1,222 @@
+#!/usr/bin/env bash
+# SQLite operations: read-only commands on a WAL database whose directory is
+# not writable, ?mode=ro URLs, restore of a file that is not a backup,
+# backup -o -, drop of a symbolic link, whitespace around a URL.
+. "$(dirname "$0")/lib.sh"
+
+D=$WORK/m
+mig "$D" 0001_a.sql <<'SQL'
+-- strata:up
+CREATE TABLE a (id integer PRIMARY KEY, v text);
+-- strata:down
+DROP TABLE a;
+SQL
+mig "$D" 0002_b.sql <<'SQL'
+-- strata:up
+CREATE TABLE b (id integer);
+-- strata:down
+DROP TABLE b;
+SQL
+
+# ------------------------------------------------- whitespace around a URL
+# (both engines) a trailing blank or CR, from a flag, the environment or an
+# env file, is not part of the URL
+new_db
+st --dir "$D" up 0001
+"$STRATA" --url "$URL " --dir "$D" current >"$WORK/out" 2>"$WORK/err"
+RC=$?
+expect_rc 0 "URL with a trailing blank"
+eq "$(cat "$WORK/out")" "0001" "URL with a trailing blank names the same database"
+DATABASE_URL=" $URL	" raw --dir "$D" current
+eq "$OUT" "0001" "DATABASE_URL with blanks around it"
+mkdir -p "$WORK/envdir"
+printf 'DATABASE_URL=%s \r\n' "$URL" >"$WORK/envdir/.env"
+(cd "$WORK/envdir" && env -u DATABASE_URL "$STRATA" --dir "$D" current) >"$WORK/out" 2>"$WORK/err"
+eq "$(cat "$WORK/out")" "0001" ".env line with a trailing blank and CR"
+if [ "$ENGINE" = sqlite ]; then
+    ls "$WORK" | grep -q ' $' && fail "a file whose name ends in a blank was created: $(ls "$WORK")"
+fi
+
+# ------------------------------------------------------------ backup -o -
+# (both engines) refused: it used to create a file named '-'
+(cd "$WORK" && "$STRATA" --url "$URL" backup -o - >"$WORK/out" 2>"$WORK/err")
+RC=$?
+ERR=$(cat "$WORK/err")
+expect_rc 2 "backup -o -"
+contains "$ERR" "standard output" "backup -o - says why"
+contains "$ERR" "./-" "backup -o - hints at ./-"
+[ -e "$WORK/-" ] && fail "backup -o - created a file named '-'"
+
+if [ "$ENGINE" != sqlite ]; then
+    finish
+fi
+
+# -------------------------------------------------------- restore checks
+new_db
+st --dir "$D" up
+q "INSERT INTO a VALUES (1, 'keep')"
+before=$(sqlite3 "$DBFILE" .dump)
+: >"$WORK/empty.bak"
+st restore "$WORK/empty.bak"
+expect_rc 2 "restore of a 0-byte file"
+contains "$ERR" "not a SQLite database" "0-byte backup: message"
+contains "$ERR" "empty" "0-byte backup: says it is empty"
+eq "$(sqlite3 "$DBFILE" .dump)" "$before" "0-byte restore left the database unchanged"
+echo "plain text" >"$WORK/text.bak"
+st restore "$WORK/text.bak"
+expect_rc 2 "restore of a text file"
+eq "$(sqlite3 "$DBFILE" .dump)" "$before" "text restore left the database unchanged"
+# a SQLite backup cut short: the header is right, the pages are not there
+st backup -o "$WORK/good.bak"
+expect_rc 0 "backup"
+sqlite3 "$WORK/big.db" "CREATE TABLE z (v); WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 2000) INSERT INTO z SELECT hex(randomblob(100)) FROM c;"
+head -c 8192 "$WORK/big.db" >"$WORK/cut.bak"
+st restore "$WORK/cut.bak"
+expect_rc 2 "restore of a truncated SQLite file"
+contains "$ERR" "not a usable SQLite backup" "truncated backup: message"
+eq "$(sqlite3 "$DBFILE" .dump)" "$before" "truncated restore left the database unchanged"
+# a good backup still restores
+q "DELETE FROM a"
+st restore "$WORK/good.bak"
+expect_rc 0 "restore of a good backup"
+eq "$(q 'SELECT v FROM a')" "keep" "good backup restored"
+
+# -------------------------------------------------------- drop of a link
+new_db
+st --dir "$D" up
+ln -s "$DBFILE" "$WORK/link.db"
+raw --url "sqlite:///$WORK/link.db" drop
+expect_rc 2 "drop of a symbolic link"
+contains "$ERR" "symbolic link" "drop of a link: says so"
+contains "$ERR" "$DBFILE" "drop of a link: names the target"
+[ -L "$WORK/link.db" ] || fail "drop removed the link"
+[ -f "$DBFILE" ] || fail "drop removed the target"
+eq "$(table_exists a)" "1" "target database intact after drop of a link"
+rm "$WORK/link.db"
+
+# ----------------------------------------------------------- ?mode=ro
+new_db
+st --dir "$D" up 0001
+RO="sqlite:///$DBFILE?mode=ro"
+raw --url "$RO" --dir "$D" status
+expect_rc 0 "status on a mode=ro URL"
+raw --url "$RO" --dir "$D" up
+expect_rc 1 "up on a mode=ro URL"
+contains "$ERR" "readonly" "up on mode=ro: message"
+contains "$ERR" "mode=ro" "up on mode=ro: hint names mode=ro"
+eq "$(table_exists b)" "0" "up on mode=ro changed nothing"
+st --dir "$D" current
+eq "$OUT" "0001" "still at 0001 after up on mode=ro"
+raw --url "$RO" restore "$WORK/good.bak"
+expect_rc 2 "restore into a mode=ro URL"
+raw --url "$RO" drop
+expect_rc 2 "drop of a mode=ro URL"
+[ -f "$DBFILE" ] || fail "drop of a mode=ro URL removed the file"
+raw --url "sqlite:///$WORK/nothere.db?mode=ro" --dir "$D" status
+expect_rc 4 "mode=ro on a missing file"
+contains "$ERR" "does not exist" "mode=ro on a missing file: message"
+[ -e "$WORK/nothere.db" ] && fail "mode=ro created the file"
+raw --url "sqlite:///$DBFILE?cache=shared" --dir "$D" current
+expect_rc 2 "unknown SQLite URL parameter"
+contains "$ERR" "'cache=shared'" "unknown parameter named"
+contains "$ERR" "URL_INVALID" "unknown parameter: code"
+
+# -------------------------------- read-only commands, WAL, directory 555
+as_nobody() {
+    setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all "$@"
+}
+if [ "$(id -u)" != 0 ] || ! command -v setpriv >/dev/null || ! as_nobody true 2>/dev/null; then
+    echo "note: setpriv as nobody unavailable; the read-only directory checks were skipped" >&2
+    finish
+fi
+chmod 755 "$WORK"
+chmod 755 "$D" && chmod 644 "$D"/*.sql
+RD=$WORK/ro
+mkdir "$RD"
+F=$RD/wal.db
+"$STRATA" --url "sqlite:///$F" --dir "$D" up 0001 >/dev/null 2>&1 || fail "setup up"
+eq "$(sqlite3 "$F" 'PRAGMA journal_mode=wal')" "wal" "WAL mode on"
+chmod 555 "$RD"
+nb() { # nb ARGS: strata as nobody on F; sets OUT, ERR, RC
+    as_nobody "$STRATA" --url "sqlite:///$F" --dir "$D" "$@" >"$WORK/out" 2>"$WORK/err"
+    RC=$?
+    OUT=$(cat "$WORK/out")
+    ERR=$(cat "$WORK/err")
+}
+readonly_cmds() { # readonly_cmds LABEL WANT_CURRENT
+    nb status --json
+    expect_rc 0 "$1: status"
+    [ "$RC" = 0 ] && eq "$(json_get "$OUT" 'j["current"]')" "$2" "$1: status current"
+    nb current
+    expect_rc 0 "$1: current"
+    eq "$OUT" "$2" "$1: current"
+    nb validate
+    expect_rc 0 "$1: validate"
+    nb history
+    expect_rc 0 "$1: history"
+    contains "$OUT" "0001" "$1: history lists 0001"
+    nb schema
+    expect_rc 0 "$1: schema"
+    contains "$OUT" "table a" "$1: schema shows table a"
+    nb up --dry-run
+    expect_rc 0 "$1: up --dry-run"
+    lacks "$ERR" "readonly" "$1: up --dry-run"
+}
+# no -wal nor -shm file, and none can be created
+readonly_cmds "WAL, directory 555, no -wal/-shm" 0001
+eq "$(ls "$RD")" "wal.db" "no file created in the read-only directory"
+# a writing command still fails clearly
+nb up
+expect_rc 4 "up in a read-only directory"
+contains "$ERR" "readonly" "up in a read-only directory: message"
+contains "$ERR" "hint:" "up in a read-only directory: hint"
+# a missing file is not created and reads as an empty database
+as_nobody "$STRATA" --url "sqlite:///$RD/none.db" --dir "$D" status >"$WORK/out" 2>"$WORK/err"
+eq "$?" "0" "status on a missing file in a read-only directory"
+[ -e "$RD/none.db" ] && fail "status created the file"
+
+# -wal (with a committed migration in it) and -shm left by a writer that is
+# gone: the migration in the -wal file is seen
+chmod 755 "$RD"
+"$STRATA" --url "sqlite:///$F" --dir "$D" up >/dev/null 2>&1 || fail "setup up 0002"
+python3 - "$F" <<'PY'
+import os, sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+c.execute("PRAGMA wal_autocheckpoint = 0")
+c.execute("INSERT INTO a VALUES (7, 'in the wal')")
+c.commit()
+os._exit(0)  # no checkpoint, -wal and -shm stay
+PY
+[ -s "$F-wal" ] || fail "setup: no -wal file with content"
+[ -e "$F-shm" ] || fail "setup: no -shm file"
+chmod 555 "$RD"
+readonly_cmds "WAL, directory 555, -wal and -shm present" 0002
+eq "$(as_nobody sqlite3 -readonly "$F" 'SELECT v FROM a WHERE id = 7' 2>&1)" "in the wal" "setup: the row is only in the -wal"
+
+# the same -wal without its -shm: it cannot be read safely, a clear error
+chmod 755 "$RD"
+mv "$F-shm" "$WORK/shm.keep"
+chmod 555 "$RD"
+nb status
+expect_rc 4 "-wal with content, no -shm"
+contains "$ERR" "-wal" "-wal without -shm: names the -wal file"
+contains "$ERR" "hint:" "-wal without -shm: hint"
+eq "$(ls "$RD" | sort | tr '\n' ' ')" "wal.db wal.db-wal " "-wal without -shm: nothing created"
+
+# an empty -wal (checkpointed and truncated) and no -shm: read with immutable=1
+chmod 755 "$RD"
+mv "$WORK/shm.keep" "$F-shm"
+sqlite3 "$F" 'PRAGMA wal_checkpoint(TRUNCATE)' >/dev/null
+python3 - "$F" <<'PY'
+import os, sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+c.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+os._exit(0)
+PY
+rm -f "$F-shm"
+[ -e "$F-wal" ] && [ ! -s "$F-wal" ] || : >"$F-wal"
+chmod 555 "$RD"
+readonly_cmds "WAL, directory 555, empty -wal, no -shm" 0002
+chmod 755 "$RD"
+
+finish
