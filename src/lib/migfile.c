@@ -295,8 +295,8 @@ int mig_parse(migration *m, const char *text, size_t len, strata_migset *set)
         if (sql_split(s->sql, strlen(s->sql), s->dialect == DIALECT_SQLITE ? DIALECT_SQLITE : DIALECT_POSTGRES,
                       txcheck_fn, &t)) {
             migset_add_problem(set, STRATA_PARSE_ERROR, m->version, file, s->line + t.found_line - 1,
-                               "'%s' statement in a transactional %s section of '%s'", t.word,
-                               kind_name(s->kind), file);
+                               "'%s' statement in a transactional %s section of '%s' (it would end "
+                               "the migration's own transaction)", t.word, kind_name(s->kind), file);
             ok = 0;
         }
     }
@@ -660,10 +660,17 @@ strata_code strata_migset_check(const strata_migset *set, strata_error *err)
     if (!set || !set->nproblems)
         return STRATA_OK;
     const strata_problem *p = &set->problems[0];
-    err_set(err, p->code, "%s", p->detail);
+    /* where, in front, when the detail does not say it already */
+    if (p->file && p->file[0] && p->line > 0 && strncmp(p->detail, p->file, strlen(p->file)) != 0)
+        err_set(err, p->code, "%s:%d: %s", p->file, p->line, p->detail);
+    else
+        err_set(err, p->code, "%s", p->detail);
     err_where(err, p->file, p->line);
     if (p->code == STRATA_DUPLICATE_VERSION)
         err_hint(err, "renumber one of the files; versions must be unique");
+    else if (strstr(p->detail, "statement in a transactional"))
+        err_hint(err, "strata runs each migration in its own transaction: remove the statement, or put "
+                      "the SQL in a '-- strata:up no-transaction' section");
     return p->code;
 }
 

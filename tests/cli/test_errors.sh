@@ -149,6 +149,12 @@ st --dir "$B" up --json
 expect_rc 2 "COMMIT in a transactional section"
 contains "$ERR" "'COMMIT' statement in a transactional up section" "names the statement"
 contains "$ERR" '"line": 3' "and its line"
+contains "$ERR" "no-transaction" "json: the hint suggests no-transaction"
+st --dir "$B" up
+expect_rc 2 "COMMIT in a transactional section (human)"
+contains "$ERR" "0002_commit.sql:3:" "human: names the file and line"
+contains "$ERR" "hint: " "human: has a hint"
+contains "$ERR" "no-transaction" "human: the hint suggests no-transaction"
 rm "$B/0002_commit.sql"
 
 mig "$B" 0002_nothing.sql <<'SQL'
