@@ -23,8 +23,8 @@ static int run(cli *c)
     strata_error err = {0};
     char *url = NULL;
     int attempts = 0, rc = 0;
-    if (timeout < 0)
-        return out_usage_error(c, "--timeout needs a number of seconds >= 0");
+    if (!(timeout >= 0 && timeout <= 1000000))
+        return out_usage_error(c, "--timeout needs a number of seconds from 0 to 1000000");
     double t0 = now_ms();
     strata_config cfg = cli_config(c, 1);
     if (cli_url(c, &url, 0, &err) == 0 && strata_wait(url, timeout, &cfg, &attempts, &err) == STRATA_OK) {

@@ -7,6 +7,7 @@
 #include "cli.h"
 
 #include <ctype.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -50,7 +51,7 @@ static const char global_help[] =
     "given but empty, or a SQLite URL without a file (sqlite:///), is an error.\n"
     "Exit codes: 0 ok, 1 failed, 2 usage or configuration, 3 pending/problems, 4 connect or lock.\n";
 
-static void print_global_help(void)
+static void print_global_help(FILE *f)
 {
     char list[8192] = "";
     size_t n = 0;
@@ -61,7 +62,7 @@ static void print_global_help(void)
         int w = snprintf(list + n, sizeof(list) - n, "  %-20s %s\n", name, commands[i]->summary);
         n += w > 0 ? (size_t)w : 0; /* the loop stops once the list is full */
     }
-    printf(global_help, list);
+    fprintf(f, global_help, list);
 }
 
 static const command *find_command(const char *name)
@@ -83,6 +84,8 @@ static int is_negative_number(const char *s)
 }
 
 enum { T_FLAG, T_STR, T_NUM };
+/* the longest wait an option may ask for: 11.5 days */
+enum { MAX_SECONDS = 1000000 };
 
 typedef struct optdef {
     const char *name;
@@ -155,6 +158,18 @@ int main(int argc, char **argv)
             }
             continue;
         }
+        if (a[0] == '-' && a[1] != '-' && a[2] && strspn(a + 1, "qvh") == strlen(a + 1)) {
+            /* combined short flags: -qv */
+            for (const char *f = a + 1; *f; f++) {
+                if (*f == 'q')
+                    c.quiet = 1;
+                else if (*f == 'v')
+                    c.verbose = 1;
+                else
+                    help = 1;
+            }
+            continue;
+        }
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             help = 1;
             continue;
@@ -199,11 +214,13 @@ int main(int argc, char **argv)
                     *(const char **)co->dst = val;
                 } else {
                     char *end;
-                    *(double *)co->dst = strtod(val, &end);
-                    if (*end || end == val) {
-                        snprintf(badbuf, sizeof(badbuf), "option '%s' needs a number, not '%s'", name, val);
+                    double d = strtod(val, &end);
+                    if (*end || end == val || !isfinite(d)) {
+                        snprintf(badbuf, sizeof(badbuf), "option '%s' needs a finite number, not '%s'", name, val);
                         bad = bad ? bad : badbuf;
+                        d = 0;
                     }
+                    *(double *)co->dst = d;
                 }
                 continue;
             }
@@ -236,13 +253,21 @@ int main(int argc, char **argv)
             val = argv[++i];
         }
         if (o->type == T_STR) {
+            if (!*val && strcmp(name, "--url") != 0) {
+                /* --url "" has its own error (no database nobody named) */
+                snprintf(badbuf, sizeof(badbuf), "option '%s' needs a value, not an empty string", name);
+                bad = bad ? bad : badbuf;
+            }
             *(const char **)(base + o->off) = val;
         } else {
             char *end;
             double d = strtod(val, &end);
-            if (*end || d < 0 || end == val) {
-                snprintf(badbuf, sizeof(badbuf), "option '%s' needs a number of seconds, not '%s'", name, val);
+            /* nan would time out at once, inf or 1e999 wait forever */
+            if (*end || end == val || !isfinite(d) || d < 0 || d > MAX_SECONDS) {
+                snprintf(badbuf, sizeof(badbuf), "option '%s' needs a number of seconds from 0 to %d, not '%s'",
+                         name, MAX_SECONDS, val);
                 bad = bad ? bad : badbuf;
+                d = 0;
             }
             *(double *)(base + o->off) = d;
         }
@@ -265,7 +290,7 @@ int main(int argc, char **argv)
         if (h)
             fputs(h->usage, stdout);
         else
-            print_global_help();
+            print_global_help(stdout);
         rc = 0;
         goto out;
     }
@@ -273,7 +298,7 @@ int main(int argc, char **argv)
         if (cmd)
             fputs(cmd->usage, stdout);
         else
-            print_global_help();
+            print_global_help(stdout);
         rc = 0;
         goto out;
     }
@@ -282,7 +307,8 @@ int main(int argc, char **argv)
         goto out;
     }
     if (!cmd) {
-        print_global_help();
+        /* no command: usage on stderr, like any usage error */
+        print_global_help(stderr);
         rc = 2;
         goto out;
     }
