@@ -41,15 +41,17 @@ static void forward(int sig)
 }
 
 /*
- * SPEC section 8: check runs the lint too, with the rules of both engines,
- * before the round trip. Findings are printed first (in JSON, under "lint");
- * an error-level finding fails the check after the round trip has run.
+ * SPEC section 8: check runs the lint too, before the round trip, with the
+ * rules of the URL's engine (a PostgreSQL history checked on PostgreSQL is
+ * not failed by SQLite-only rules); with no URL at all, both engines'. Findings are printed first
+ * (in JSON, under "lint"); an error-level finding fails the check after the
+ * round trip has run.
  */
 static strata_lint_report *lint_report;
 
-static int check_lint(cli *c, const strata_migset *set, strata_error *err)
+static int check_lint(cli *c, const strata_migset *set, const char *engine, strata_error *err)
 {
-    if (strata_lint(set, NULL, &lint_report, err) != STRATA_OK)
+    if (strata_lint(set, engine, &lint_report, err) != STRATA_OK)
         return -1;
     if (!c->json && lint_report->count) {
         print_lint_findings(c, lint_report);
@@ -221,17 +223,19 @@ static int run(cli *c)
 
     if (strata_migset_load(cli_dir(c), &set, &err) || strata_migset_check(set, &err))
         goto out;
-    if (check_lint(c, set, &err) != 0)
-        goto out;
     /* the URL names the server; with none, or a SQLite one, a temporary file */
     strata_url_opts uo = {c->url, c->url_env, c->env_file, 0};
-    if (strata_url_resolve(&uo, &url, NULL, &err) != STRATA_OK) {
+    strata_url_source src = STRATA_URL_FROM_DEFAULT;
+    if (strata_url_resolve(&uo, &url, &src, &err) != STRATA_OK) {
         /* strict mode without a URL is fine here; a URL asked for with
            --url-env or --env-file and not found is not */
         if (err.code != STRATA_DATABASE_URL_REQUIRED || c->url_env || c->env_file)
             goto out;
         strata_error_clear(&err);
     }
+    /* the lint follows the URL's engine; with no URL at all, both engines */
+    if (check_lint(c, set, url && src != STRATA_URL_FROM_DEFAULT ? strata_url_engine(url) : NULL, &err) != 0)
+        goto out;
     if (strata_scratch_create(url, &scratch, &err) != STRATA_OK)
         goto out;
     if (c->verbose && !c->json) {
@@ -347,6 +351,9 @@ const command cmd_check = {
     "     before it; a migration without a down section is irreversible: its\n"
     "     round trip is skipped and the walk stops there;\n"
     "  4. at base, only the version table may be left.\n"
+    "Before the walk it runs 'strata lint' with the rules of the URL's engine\n"
+    "(PostgreSQL rules for a PostgreSQL URL, SQLite rules for a SQLite one; with\n"
+    "no URL at all, both); an error-level finding fails the check too.\n"
     "Prints one line per migration (ok, FAIL, irreversible, skip) and, for a\n"
     "failure, which objects differ and the schema difference ('-' expected,\n"
     "'+' found). Exit 0 when everything passed, 1 when something failed.\n"

@@ -1,6 +1,8 @@
 /* cmd_lint.c -- strata lint: static checks of the migration files */
 #include "cli.h"
 
+#include <stdlib.h>
+
 static int strict, list_rules;
 
 static const cmdopt options[] = {
@@ -102,9 +104,21 @@ static int run(cli *c)
         print_rules(c);
         return 0;
     }
-    if (strata_migset_load(cli_dir(c), &set, &err) == STRATA_OK &&
+    const char *dialect = c->dialect;
+    char *url = NULL;
+    if (!dialect) {
+        /* the engine of the URL the migrations are for, without connecting;
+           with no URL at all, the rules of both engines */
+        strata_url_opts uo = {c->url, c->url_env, c->env_file, 0};
+        strata_url_source src;
+        if (strata_url_resolve(&uo, &url, &src, &err) == STRATA_OK && src != STRATA_URL_FROM_DEFAULT)
+            dialect = strata_url_engine(url);
+        else if (err.code == STRATA_DATABASE_URL_REQUIRED && !c->url_env && !c->env_file)
+            strata_error_clear(&err);
+    }
+    if (!err.code && strata_migset_load(cli_dir(c), &set, &err) == STRATA_OK &&
         strata_migset_check(set, &err) == STRATA_OK &&
-        strata_lint(set, c->dialect, &r, &err) == STRATA_OK) {
+        strata_lint(set, dialect, &r, &err) == STRATA_OK) {
         int ok = r->errors == 0 && !(strict && r->warnings);
         if (c->json)
             print_json(r, ok);
@@ -116,6 +130,7 @@ static int run(cli *c)
         rc = out_error(c, &err);
     strata_lint_report_free(r);
     strata_migset_free(set);
+    free(url);
     return rc;
 }
 
@@ -127,7 +142,9 @@ const command cmd_lint = {
     "that lock or rewrite existing tables on PostgreSQL, break the application\n"
     "version still running during a deploy, cannot run in a transaction, or\n"
     "that SQLite's ALTER TABLE does not support. Sections are checked with the\n"
-    "rules of the engines they run on (generic sections with both).\n"
+    "rules of the engines they run on: the engine of the database URL (--url,\n"
+    "DATABASE_URL, .env; never connected to), or --dialect; with no URL at all,\n"
+    "generic sections get the rules of both engines.\n"
     "\n"
     "Each finding prints as 'FILE:LINE: error|warning: [RULE] message' and a\n"
     "hint with the safer alternative. Exits 1 when an error-level rule fires\n"

@@ -361,4 +361,36 @@ st --dir "$S" down base
 expect_rc 0 "the safe recipes revert on $ENGINE"
 eq "$(table_exists orders)" "0" "down base dropped orders"
 
+# the lint follows the URL's engine (never connecting); check passes its own
+P=$WORK/pgonly
+mig "$P" 0001_t.sql <<'SQL'
+-- strata:up
+CREATE TABLE t (id integer PRIMARY KEY, a integer);
+-- strata:down
+DROP TABLE t;
+SQL
+mig "$P" 0002_widen.sql <<'SQL'
+-- strata:up
+-- strata:lint-ignore alter-column-type -- a small table
+ALTER TABLE t ALTER COLUMN a TYPE bigint;
+-- strata:down
+ALTER TABLE t ALTER COLUMN a TYPE integer;
+SQL
+raw --dir "$P" --url "postgresql://nobody@127.0.0.1:1/none" lint
+lacks "$OUT" "sqlite-alter" "a PostgreSQL URL: no SQLite rule"
+expect_rc 0 "a PostgreSQL history linted for PostgreSQL"
+DATABASE_URL="postgresql://nobody@127.0.0.1:1/none" raw --dir "$P" lint
+lacks "$OUT" "sqlite-alter" "DATABASE_URL (PostgreSQL): no SQLite rule"
+raw --dir "$P" --url "sqlite:///$WORK/x.db" lint
+contains "$OUT" "sqlite-alter-column" "a SQLite URL: the SQLite rule fires"
+expect_rc 1 "a PostgreSQL history linted for SQLite"
+[ -e "$WORK/x.db" ] && fail "lint created the SQLite file it never needed"
+raw --dir "$P" --url "postgresql://nobody@127.0.0.1:1/none" lint --dialect sqlite
+contains "$OUT" "sqlite-alter-column" "--dialect overrides the URL"
+if [ "$ENGINE" = postgres ]; then
+    raw --dir "$P" --url "$URL" check
+    expect_rc 0 "check of a PostgreSQL history on PostgreSQL"
+    lacks "$OUT" "sqlite-alter" "check on PostgreSQL: no SQLite rule"
+fi
+
 finish
