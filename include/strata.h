@@ -73,7 +73,9 @@ extern "C" {
     X(WAIT_TIMEOUT, 4, "gave up waiting for the database")                      \
     X(DATABASE_IN_USE, 1, "the database has open connections") \
     X(BAD_VALUE, 1, "a value does not fit its target column")                   \
-    X(COPY_MISMATCH, 1, "copied data differs from the source")
+    X(COPY_MISMATCH, 1, "copied data differs from the source")                  \
+    X(FILE_NOT_REGULAR, 2, "not a regular file")                                \
+    X(FILE_TOO_LARGE, 2, "file larger than the limit")
 
 typedef enum strata_code {
 #define STRATA_X_ENUM(name, exit, msg) STRATA_##name,

@@ -72,9 +72,13 @@ int cli_url(cli *c, char **url, strata_error *err);
 /* The library configuration of the command line: table, lock timeout, events. */
 strata_config cli_config(cli *c, int readonly);
 const char *cli_dir(const cli *c);
-/* The whole file at path, NUL-terminated, *len bytes (malloc'd); NULL with
-   errno set when it cannot be read. */
-char *cli_read_file(const char *path, size_t *len);
+/* The largest file the command line reads (as the library: 64 MiB). */
+#define CLI_FILE_MAX (64 << 20)
+/* The whole regular file at path (a symlink to one is fine), NUL-terminated,
+   *len bytes (malloc'd). NULL when it cannot be read, is not a regular file
+   (a FIFO never blocks) or is larger than CLI_FILE_MAX: err says so, as
+   "cannot read WHAT 'path': ..." (what may be NULL), and errno is set. */
+char *cli_read_file(const char *what, const char *path, size_t *len, strata_error *err);
 /* Prints a run's result (up/down/redo) in human or JSON form. */
 void print_result(cli *c, const strata_result *r, int dry_run);
 void print_status_entry(const cli *c, const strata_status_entry *e, int show_state);

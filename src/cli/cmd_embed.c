@@ -96,12 +96,9 @@ static int run(cli *c)
     for (size_t i = 0; i < n && !err.code; i++) {
         const strata_migration *m = strata_migset_get(set, i);
         size_t len = 0;
-        char *text = cli_read_file(m->path, &len);
-        if (!text) {
-            err.code = STRATA_IO_ERROR;
-            snprintf(err.message, sizeof(err.message), "cannot read '%s': %s", m->path, strerror(errno));
+        char *text = cli_read_file(NULL, m->path, &len, &err);
+        if (!text)
             break;
-        }
         const char *base = strrchr(m->path, '/');
         const char *fn = base ? base + 1 : m->path;
         fputs("    {", f);

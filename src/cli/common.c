@@ -2,8 +2,11 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 const char *cli_dir(const cli *c)
 {
@@ -152,32 +155,77 @@ void print_status_entry(const cli *c, const strata_status_entry *e, int show_sta
     printf("\n");
 }
 
-char *cli_read_file(const char *path, size_t *len)
+char *cli_read_file(const char *what, const char *path, size_t *len, strata_error *err)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
+    /* non-blocking, so a FIFO cannot hang the open; fstat looks at what was opened */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    struct stat st;
+    const char *sep = what ? " " : "";
+    what = what ? what : "";
+    if (fd < 0 || fstat(fd, &st) < 0) {
+        int e = errno;
+        if (fd >= 0)
+            close(fd);
+        err->code = STRATA_IO_ERROR;
+        snprintf(err->message, sizeof(err->message), "cannot read %s%s'%s': %s", what, sep, path,
+                 strerror(e));
+        errno = e;
         return NULL;
-    size_t cap = 8192, n = 0;
+    }
+    if (!S_ISREG(st.st_mode) || st.st_size > CLI_FILE_MAX) {
+        int reg = S_ISREG(st.st_mode);
+        close(fd);
+        err->code = reg ? STRATA_FILE_TOO_LARGE : STRATA_FILE_NOT_REGULAR;
+        if (reg)
+            snprintf(err->message, sizeof(err->message), "cannot read %s%s'%s': it is larger than %d MiB",
+                     what, sep, path, CLI_FILE_MAX >> 20);
+        else
+            snprintf(err->message, sizeof(err->message), "cannot read %s%s'%s': it is %s, not a regular file",
+                     what, sep, path,
+                     S_ISDIR(st.st_mode) ? "a directory" : S_ISFIFO(st.st_mode) ? "a FIFO"
+                     : S_ISCHR(st.st_mode) ? "a character device" : S_ISSOCK(st.st_mode) ? "a socket"
+                     : "a special file");
+        errno = reg ? EFBIG : EINVAL;
+        return NULL;
+    }
+    size_t cap = (size_t)st.st_size + 2, n = 0;
     char *b = malloc(cap);
     while (b) {
-        n += fread(b + n, 1, cap - n - 1, f);
-        if (n < cap - 1) {
-            if (ferror(f)) {
-                free(b);
-                b = NULL;
-                errno = EIO;
-            }
-            break;
+        ssize_t r = read(fd, b + n, cap - n - 1);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            int e = errno;
+            free(b);
+            close(fd);
+            err->code = STRATA_IO_ERROR;
+            snprintf(err->message, sizeof(err->message), "cannot read %s%s'%s': %s", what, sep, path,
+                     strerror(e));
+            errno = e;
+            return NULL;
         }
+        n += (size_t)r;
+        if (n > CLI_FILE_MAX) { /* it grew while we read it */
+            free(b);
+            close(fd);
+            err->code = STRATA_FILE_TOO_LARGE;
+            snprintf(err->message, sizeof(err->message), "cannot read %s%s'%s': it is larger than %d MiB",
+                     what, sep, path, CLI_FILE_MAX >> 20);
+            errno = EFBIG;
+            return NULL;
+        }
+        if (r == 0 || n + 1 < cap)
+            break;
         char *nb = realloc(b, cap *= 2);
         if (!nb)
             free(b);
         b = nb;
     }
-    fclose(f);
+    close(fd);
     if (!b) {
-        if (errno != EIO)
-            errno = ENOMEM;
+        err->code = STRATA_NOMEM;
+        snprintf(err->message, sizeof(err->message), "out of memory");
+        errno = ENOMEM;
         return NULL;
     }
     b[n] = 0;

@@ -135,6 +135,14 @@ void migset_add_problem(strata_migset *set, strata_code code, const char *versio
 /* Finds a migration by id, version ("0012", "12") or NULL. */
 const migration *migset_find(const strata_migset *set, const char *target);
 int dialect_of_engine(const char *engine);
+/* The largest migration (or test) file strata reads: 64 MiB. */
+#define FILE_MAX_BYTES (64 << 20)
+enum { READ_OK = 0, READ_ERRNO = -1, READ_NOT_REGULAR = -2, READ_TOO_LARGE = -3 };
+/* Reads the whole regular file name (relative to dirfd, or AT_FDCWD) of at
+   most FILE_MAX_BYTES into *out (malloc'd, NUL-terminated), *outlen bytes.
+   Never blocks on a FIFO. READ_NOT_REGULAR sets *kind ("a FIFO", "a
+   directory"...); READ_ERRNO leaves errno set. */
+int read_regular_file(int dirfd, const char *name, char **out, size_t *outlen, const char **kind);
 
 /* ---- url.c / env.c */
 typedef struct db_url {

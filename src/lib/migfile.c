@@ -308,47 +308,89 @@ int mig_parse(migration *m, const char *text, size_t len, strata_migset *set)
     return ok;
 }
 
-/* Reads a whole file relative to dirfd. Three system calls for a small file
-   (open, read, close): a short read of a regular file means end of file, so
-   no fstat and no final zero-length read. That matters for `up` with
-   thousands of migrations, where these calls are most of the time. */
-static int read_file(int dirfd, const char *name, char **out, size_t *outlen)
+/* What kind of file st_mode is, for messages. */
+static const char *file_kind(mode_t m)
 {
-    int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
+    return S_ISDIR(m) ? "a directory" : S_ISFIFO(m) ? "a FIFO" : S_ISCHR(m) ? "a character device"
+           : S_ISBLK(m) ? "a block device" : S_ISSOCK(m) ? "a socket" : "not a regular file";
+}
+
+/* Reads a whole file relative to dirfd (AT_FDCWD for a plain path): only a
+   regular file (a symlink to one is fine) of at most FILE_MAX_BYTES. The
+   open is non-blocking, so a FIFO cannot hang it, and fstat after the open
+   looks at what was opened, not at a name that may have changed since. Four
+   system calls for a small file (open, fstat, read, close): a short read
+   means end of file. That matters for `up` with thousands of migrations,
+   where these calls are most of the time. */
+int read_regular_file(int dirfd, const char *name, char **out, size_t *outlen, const char **kind)
+{
+    *kind = NULL;
+    int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
     if (fd < 0)
-        return -1;
-    size_t cap = 16384, len = 0;
+        return READ_ERRNO;
+    struct stat st;
+    if (fstat(fd, &st) < 0) {
+        int e = errno;
+        close(fd);
+        errno = e;
+        return READ_ERRNO;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        *kind = file_kind(st.st_mode);
+        errno = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
+        return READ_NOT_REGULAR;
+    }
+    if (st.st_size > FILE_MAX_BYTES) {
+        close(fd);
+        errno = EFBIG;
+        return READ_TOO_LARGE;
+    }
+    /* room for the whole file and one byte more, to see the end in one read;
+       a file that grows meanwhile still stops at the limit */
+    size_t cap = (size_t)st.st_size + 2, len = 0;
     char *p = malloc(cap);
     if (!p) {
         close(fd);
-        return -1;
+        errno = ENOMEM;
+        return READ_ERRNO;
     }
     for (;;) {
         ssize_t n = read(fd, p + len, cap - len - 1);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
+            int e = errno;
             free(p);
             close(fd);
-            return -1;
+            errno = e;
+            return READ_ERRNO;
         }
         len += (size_t)n;
+        if (len > FILE_MAX_BYTES) {
+            free(p);
+            close(fd);
+            errno = EFBIG;
+            return READ_TOO_LARGE;
+        }
         if (n == 0 || len + 1 < cap)
             break;
-        char *np = realloc(p, cap * 2);
+        size_t nc = cap * 2 > (size_t)FILE_MAX_BYTES + 2 ? (size_t)FILE_MAX_BYTES + 2 : cap * 2;
+        char *np = realloc(p, nc);
         if (!np) {
             free(p);
             close(fd);
-            return -1;
+            errno = ENOMEM;
+            return READ_ERRNO;
         }
         p = np;
-        cap *= 2;
+        cap = nc;
     }
     close(fd);
     p[len] = 0;
     *out = p;
     *outlen = len;
-    return 0;
+    return READ_OK;
 }
 
 /* Folds CRLF to LF in place. */
@@ -416,9 +458,19 @@ static void load_one(strata_migset *set, int dirfd, size_t skip, migration *m)
 {
     char *text;
     size_t len;
-    if (read_file(dirfd, m->path + skip, &text, &len) < 0) {
+    const char *kind;
+    int r = read_regular_file(dirfd, m->path + skip, &text, &len, &kind);
+    if (r == READ_NOT_REGULAR)
+        migset_add_problem(set, STRATA_FILE_NOT_REGULAR, m->version, m->path, 0,
+                           "cannot read '%s': it is %s, not a regular file", m->path, kind);
+    else if (r == READ_TOO_LARGE)
+        migset_add_problem(set, STRATA_FILE_TOO_LARGE, m->version, m->path, 0,
+                           "cannot read '%s': it is larger than %d MiB", m->path,
+                           FILE_MAX_BYTES >> 20);
+    else if (r != READ_OK)
         migset_add_problem(set, STRATA_IO_ERROR, m->version, m->path, 0, "cannot read '%s': %s",
                            m->path, strerror(errno));
+    if (r != READ_OK) {
         m->broken = 1;
         return;
     }
@@ -664,6 +716,10 @@ strata_code strata_migset_check(const strata_migset *set, strata_error *err)
     err_where(err, p->file, p->line);
     if (p->code == STRATA_DUPLICATE_VERSION)
         err_hint(err, "renumber one of the files; versions must be unique");
+    else if (p->code == STRATA_FILE_NOT_REGULAR)
+        err_hint(err, "a migration must be a regular file (or a symlink to one)");
+    else if (p->code == STRATA_FILE_TOO_LARGE)
+        err_hint(err, "split the migration into several files");
     return p->code;
 }
 

@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# Hostile migration directories: FIFOs, devices and huge files named like
+# migrations, names that are not migration names, control characters and
+# invalid UTF-8 in names, a missing directory, an unchanged template.
+# Every strata run has a timeout, so a regression that hangs fails instead.
+. "$(dirname "$0")/lib.sh"
+
+# tst ARGS...: st with a timeout (exit 124 when strata hangs)
+tst() {
+    timeout 20 "$STRATA" --url "$URL" "$@" >"$WORK/out" 2>"$WORK/err"
+    RC=$?
+    OUT=$(cat "$WORK/out")
+    ERR=$(cat "$WORK/err")
+}
+
+valid_json() { # valid_json TEXT MSG: TEXT is one valid JSON document per line
+    if ! printf '%s\n' "$1" | python3 -c '
+import json, sys
+for line in sys.stdin.buffer.read().split(b"\n"):
+    if line.strip():
+        json.loads(line.decode("utf-8"))' 2>"$WORK/pyerr"; then
+        fail "$2: not valid UTF-8 JSON ($(cat "$WORK/pyerr" | tail -1)): $1"
+    fi
+}
+
+new_db
+D=$WORK/m
+mig "$D" 0001_create_a.sql <<'SQL'
+-- strata:up
+CREATE TABLE a (id integer PRIMARY KEY);
+-- strata:down
+DROP TABLE a;
+SQL
+
+# ---- item: only regular files are read, with a size limit
+
+mkfifo "$D/0005_x.sql"
+tst --dir "$D" validate
+expect_rc 3 "validate with a FIFO"
+contains "$OUT" "FILE_NOT_REGULAR: cannot read '$D/0005_x.sql': it is a FIFO, not a regular file" "FIFO named"
+tst --dir "$D" up
+expect_rc 2 "up with a FIFO"
+contains "$ERR" "[FILE_NOT_REGULAR]" "up: FIFO code"
+contains "$ERR" "0005_x.sql" "up: FIFO file named"
+eq "$(table_exists a)" 0 "nothing applied when a file is a FIFO"
+for cmd in status "sql --dialect sqlite" lint embed; do
+    # shellcheck disable=SC2086
+    tst --dir "$D" $cmd
+    [ "$RC" = 124 ] && fail "$cmd hangs on a FIFO"
+    contains "$ERR$OUT" "0005_x.sql': it is a FIFO, not a regular file" "$cmd: FIFO named"
+done
+rm "$D/0005_x.sql"
+
+ln -s /dev/urandom "$D/0006_random.sql"
+tst --dir "$D" validate
+expect_rc 3 "validate with a symlink to /dev/urandom"
+contains "$OUT" "'$D/0006_random.sql': it is a character device, not a regular file" "device named"
+rm "$D/0006_random.sql"
+
+mkdir "$D/0007_dir.sql"
+tst --dir "$D" up
+expect_rc 2 "up with a directory named like a migration"
+contains "$ERR" "it is a directory, not a regular file [FILE_NOT_REGULAR]" "directory"
+rmdir "$D/0007_dir.sql"
+
+truncate -s $((64 * 1024 * 1024 + 1)) "$D/0008_big.sql"
+tst --dir "$D" up
+expect_rc 2 "up with a file over 64 MiB"
+contains "$ERR" "cannot read '$D/0008_big.sql': it is larger than 64 MiB [FILE_TOO_LARGE]" "too large"
+eq "$(table_exists a)" 0 "nothing applied when a file is too large"
+rm "$D/0008_big.sql"
+
+# a symlink to a regular file is a migration like any other
+mkdir -p "$WORK/elsewhere"
+mig "$WORK/elsewhere" real.sql <<'SQL'
+-- strata:up
+CREATE TABLE linked (id integer);
+-- strata:down
+DROP TABLE linked;
+SQL
+ln -s "$WORK/elsewhere/real.sql" "$D/0002_linked.sql"
+tst --dir "$D" up
+expect_rc 0 "up through a symlink to a regular file"
+eq "$(table_exists linked)" 1 "symlinked migration applied"
+tst --dir "$D" down base
+expect_rc 0 "down to base"
+rm "$D/0002_linked.sql"
+
+# the command line's own reads: schema --check, test files
+mkfifo "$WORK/schema.fifo"
+tst schema --check "$WORK/schema.fifo"
+expect_rc 2 "schema --check on a FIFO"
+contains "$ERR" "cannot read schema file '$WORK/schema.fifo': it is a FIFO, not a regular file [FILE_NOT_REGULAR]" "schema FIFO"
+truncate -s $((64 * 1024 * 1024 + 1)) "$WORK/schema.big"
+tst schema --check "$WORK/schema.big"
+expect_rc 2 "schema --check on a huge file"
+contains "$ERR" "[FILE_TOO_LARGE]" "schema too large"
+rm -f "$WORK/schema.big"
+mkdir -p "$D/tests"
+mkfifo "$D/tests/t.sql"
+tst --dir "$D" test
+[ "$RC" = 124 ] && fail "strata test hangs on a FIFO test file"
+contains "$ERR$OUT" "'$D/tests/t.sql': it is a FIFO, not a regular file" "test file FIFO"
+rm -r "$D/tests"
+
+finish
