@@ -188,6 +188,17 @@ STRATA_API size_t strata_migset_count(const strata_migset *set);
 STRATA_API const strata_migration *strata_migset_get(const strata_migset *set, size_t i);
 STRATA_API size_t strata_migset_problem_count(const strata_migset *set);
 STRATA_API const strata_problem *strata_migset_problem(const strata_migset *set, size_t i);
+/*
+ * Warnings found while loading, in version order, then by file: they do not
+ * make the set invalid, and the library never prints them (the caller
+ * does). A visible *.sql file of dir whose name is not a migration name
+ * ("abc_x.sql", "0004_x.SQL") is skipped with "skipping NAME: not a
+ * migration name (<digits>_<slug>.sql)"; a migration none of whose up
+ * sections holds a statement (the template of strata_new_migration left
+ * unchanged) is named with the line of its up marker. code is STRATA_OK.
+ */
+STRATA_API size_t strata_migset_warning_count(const strata_migset *set);
+STRATA_API const strata_problem *strata_migset_warning(const strata_migset *set, size_t i);
 /* STRATA_OK when the set has no problems, else the first problem as an error. */
 STRATA_API strata_code strata_migset_check(const strata_migset *set, strata_error *err);
 

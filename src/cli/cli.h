@@ -63,9 +63,14 @@ int out_error(const cli *c, const strata_error *err); /* prints, returns exit co
 int out_usage_error(const cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void json_str(FILE *f, const char *s); /* a JSON string literal, or null */
 const char *color(const cli *c, const char *code); /* ANSI escape, or "" */
+/* A warning of the library on stderr ("strata: warning: ...", or one JSON
+   object {"warning", "file", "line"} with --json); nothing with -q. */
+void out_warning(const cli *c, const strata_problem *w);
 
 /* common.c */
-/* Resolves the URL, loads the directory and opens the database. */
+/* Loads the migration directory and prints its warnings. */
+strata_code cli_load(const cli *c, strata_migset **set, strata_error *err);
+/* Resolves the URL, loads the directory (cli_load) and opens the database. */
 int cli_open(cli *c, int readonly, strata **db, strata_migset **set, strata_error *err);
 /* Resolves the URL (malloc'd into *url); says where from with -v. 0 or -1. */
 int cli_url(cli *c, char **url, strata_error *err);

@@ -219,7 +219,7 @@ static int run(cli *c)
     int rc = 0, status = 0;
     struct sigaction old[NFWD];
 
-    if (strata_migset_load(cli_dir(c), &set, &err) || strata_migset_check(set, &err))
+    if (cli_load(c, &set, &err) || strata_migset_check(set, &err))
         goto out;
     if (check_lint(c, set, &err) != 0)
         goto out;

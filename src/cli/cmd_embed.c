@@ -62,7 +62,7 @@ static int run(cli *c)
     strata_migset *set = NULL;
     strata_error err;
     strata_error_clear(&err);
-    if (strata_migset_load(cli_dir(c), &set, &err) || strata_migset_check(set, &err)) {
+    if (cli_load(c, &set, &err) || strata_migset_check(set, &err)) {
         strata_migset_free(set);
         return out_error(c, &err);
     }

@@ -102,7 +102,7 @@ static int run(cli *c)
         print_rules(c);
         return 0;
     }
-    if (strata_migset_load(cli_dir(c), &set, &err) == STRATA_OK &&
+    if (cli_load(c, &set, &err) == STRATA_OK &&
         strata_migset_check(set, &err) == STRATA_OK &&
         strata_lint(set, c->dialect, &r, &err) == STRATA_OK) {
         int ok = r->errors == 0 && !(strict && r->warnings);

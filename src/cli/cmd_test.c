@@ -51,7 +51,7 @@ static int run(cli *c)
     int rc = 0, interrupted = 0;
     strata_url_opts uo = {c->url, c->url_env, c->env_file, c->require_url};
     strata_url_source src;
-    if (strata_migset_load(cli_dir(c), &set, &err) || strata_url_resolve(&uo, &url, &src, &err))
+    if (cli_load(c, &set, &err) || strata_url_resolve(&uo, &url, &src, &err))
         goto out;
     /* a SQLite URL (or none) means a temporary SQLite file; a PostgreSQL URL
        names the server where scratch databases are created */

@@ -76,13 +76,21 @@ strata_config cli_config(cli *c, int readonly)
     return cfg;
 }
 
+strata_code cli_load(const cli *c, strata_migset **set, strata_error *err)
+{
+    strata_code rc = strata_migset_load(cli_dir(c), set, err);
+    for (size_t i = 0; rc == STRATA_OK && i < strata_migset_warning_count(*set); i++)
+        out_warning(c, strata_migset_warning(*set, i));
+    return rc;
+}
+
 int cli_open(cli *c, int readonly, strata **db, strata_migset **set, strata_error *err)
 {
     char *url = NULL;
     *db = NULL;
     if (set) {
         *set = NULL;
-        if (strata_migset_load(cli_dir(c), set, err))
+        if (cli_load(c, set, err))
             return -1;
     }
     if (cli_url(c, &url, err))

@@ -64,6 +64,25 @@ int out_error(const cli *c, const strata_error *err)
     return strata_code_exit(err->code);
 }
 
+void out_warning(const cli *c, const strata_problem *w)
+{
+    if (c->quiet)
+        return;
+    if (c->json) {
+        fputs("{\"warning\": ", stderr);
+        json_str(stderr, w->detail);
+        if (w->file && w->file[0]) {
+            fputs(", \"file\": ", stderr);
+            json_str(stderr, w->file);
+            if (w->line)
+                fprintf(stderr, ", \"line\": %d", w->line);
+        }
+        fputs("}\n", stderr);
+    } else {
+        fprintf(stderr, "strata: %swarning%s: %s\n", color(c, "\033[33m"), color(c, "\033[0m"), w->detail);
+    }
+}
+
 int out_usage_error(const cli *c, const char *fmt, ...)
 {
     strata_error err;

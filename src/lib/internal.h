@@ -120,6 +120,8 @@ struct strata_migset {
     size_t count;
     strata_problem *problems;
     size_t nproblems;
+    strata_problem *warnings; /* code STRATA_OK: skipped names, empty up sections */
+    size_t nwarnings;
 };
 
 /* For a line "-- strata:WORD ...": sets *word to the index where WORD starts
@@ -132,6 +134,9 @@ const section *mig_section(const migration *m, int kind, int dialect);
 int mig_parse(migration *m, const char *text, size_t len, strata_migset *set);
 void migset_add_problem(strata_migset *set, strata_code code, const char *version,
                         const char *file, int line, const char *fmt, ...) ATTR_PRINTF(6, 7);
+/* A warning: it does not make the set invalid (file skipped, empty section). */
+void migset_add_warning(strata_migset *set, const char *version, const char *file, int line,
+                        const char *fmt, ...) ATTR_PRINTF(5, 6);
 /* Finds a migration by id, version ("0012", "12") or NULL. */
 const migration *migset_find(const strata_migset *set, const char *target);
 int dialect_of_engine(const char *engine);

@@ -61,19 +61,16 @@ int dialect_of_engine(const char *engine)
 /* Loader threads add problems concurrently. */
 static pthread_mutex_t problems_lock = PTHREAD_MUTEX_INITIALIZER;
 
-void migset_add_problem(strata_migset *set, strata_code code, const char *version,
-                        const char *file, int line, const char *fmt, ...)
+static void add_item(strata_problem **list, size_t *n, strata_code code, const char *version,
+                     const char *file, int line, const char *fmt, va_list ap)
 {
     char msg[1024];
-    va_list ap;
-    va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
     pthread_mutex_lock(&problems_lock);
-    strata_problem *p = realloc(set->problems, (set->nproblems + 1) * sizeof(*p));
+    strata_problem *p = realloc(*list, (*n + 1) * sizeof(*p));
     if (p) {
-        set->problems = p;
-        p += set->nproblems++;
+        *list = p;
+        p += (*n)++;
         p->code = code;
         p->version = xstrdup(version ? version : "");
         p->detail = xstrdup(msg);
@@ -81,6 +78,24 @@ void migset_add_problem(strata_migset *set, strata_code code, const char *versio
         p->line = line;
     }
     pthread_mutex_unlock(&problems_lock);
+}
+
+void migset_add_problem(strata_migset *set, strata_code code, const char *version,
+                        const char *file, int line, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    add_item(&set->problems, &set->nproblems, code, version, file, line, fmt, ap);
+    va_end(ap);
+}
+
+void migset_add_warning(strata_migset *set, const char *version, const char *file, int line,
+                        const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    add_item(&set->warnings, &set->nwarnings, STRATA_OK, version, file, line, fmt, ap);
+    va_end(ap);
 }
 
 const section *mig_section(const migration *m, int kind, int dialect)
@@ -436,7 +451,36 @@ static int problem_cmp(const void *a, const void *b)
     return c ? c : (x->line > y->line) - (x->line < y->line);
 }
 
-/* Reads, checksums and parses one file (name = path + skip). */
+static int count_stmt(void *ud, const sql_stmt *st)
+{
+    (void)st;
+    ++*(int *)ud;
+    return 1; /* one is enough */
+}
+
+/* Warns when no up section of m holds a statement: the template of `strata
+   new` left unchanged. Valid (an empty section is a no-op), likely a slip. */
+static void warn_empty_up(strata_migset *set, const migration *m)
+{
+    int marker = 0;
+    for (int i = 0; i < m->nsecs; i++) {
+        const section *s = &m->secs[i];
+        if (s->kind != SEC_UP)
+            continue;
+        int n = 0;
+        sql_split(s->sql, strlen(s->sql), s->dialect == DIALECT_SQLITE ? DIALECT_SQLITE : DIALECT_POSTGRES,
+                  count_stmt, &n);
+        if (n)
+            return;
+        if (!marker)
+            marker = s->line - 1;
+    }
+    if (marker)
+        migset_add_warning(set, m->version, m->path, marker,
+                           "the up section of '%s' has no statement; applying it only records the version",
+                           m->path);
+}
+
 /* Parses the text of m (len bytes, taken over and freed). */
 static void load_text(strata_migset *set, migration *m, char *text, size_t len)
 {
@@ -450,6 +494,8 @@ static void load_text(strata_migset *set, migration *m, char *text, size_t len)
         m->broken = 1;
     } else if (!mig_parse(m, text, len, set)) {
         m->broken = 1;
+    } else {
+        warn_empty_up(set, m);
     }
     free(text);
 }
@@ -532,6 +578,15 @@ static int migration_name(const char *fn)
     return isdigit((unsigned char)fn[0]) && fl >= 5 && strcmp(fn + fl - 4, ".sql") == 0;
 }
 
+/* 1 when fn is a visible SQL file (".sql" in any case) that migration_name
+   refuses: "abc_x.sql", "0004_x.SQL", "-1_x.sql". Those are skipped with a
+   warning; other files (README.md, .#0001_x.sql, x.sql~) silently. */
+static int skipped_sql_name(const char *fn)
+{
+    size_t fl = strlen(fn);
+    return fn[0] != '.' && fl >= 4 && strcasecmp(fn + fl - 4, ".sql") == 0 && !migration_name(fn);
+}
+
 /*
  * Adds the migration of file name fn (shown as path) to set, text not read
  * yet. 1 added, 0 not a valid name (recorded as a problem), -1 out of memory.
@@ -585,6 +640,8 @@ static void finish_set(strata_migset *set)
     }
     if (set->nproblems > 1)
         qsort(set->problems, set->nproblems, sizeof(strata_problem), problem_cmp);
+    if (set->nwarnings > 1)
+        qsort(set->warnings, set->nwarnings, sizeof(strata_problem), problem_cmp);
 }
 
 strata_code strata_migset_load(const char *dir, strata_migset **out, strata_error *err)
@@ -611,10 +668,13 @@ strata_code strata_migset_load(const char *dir, strata_migset **out, strata_erro
     struct dirent *de;
     strata_code rc = STRATA_OK;
     while ((de = readdir(d)) != NULL) {
-        if (!migration_name(de->d_name))
-            continue;
         char path[4096];
         snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+        if (skipped_sql_name(de->d_name))
+            migset_add_warning(set, "", path, 0,
+                               "skipping %s: not a migration name (<digits>_<slug>.sql)", de->d_name);
+        if (!migration_name(de->d_name))
+            continue;
         if (add_entry(set, &cap, de->d_name, path) < 0) {
             rc = STRATA_NOMEM;
             break;
@@ -682,6 +742,12 @@ void strata_migset_free(strata_migset *set)
         free((char *)set->problems[i].file);
     }
     free(set->problems);
+    for (size_t i = 0; i < set->nwarnings; i++) {
+        free((char *)set->warnings[i].version);
+        free((char *)set->warnings[i].detail);
+        free((char *)set->warnings[i].file);
+    }
+    free(set->warnings);
     free(set->migs);
     free(set->dir);
     free(set);
@@ -705,6 +771,16 @@ size_t strata_migset_problem_count(const strata_migset *set)
 const strata_problem *strata_migset_problem(const strata_migset *set, size_t i)
 {
     return set && i < set->nproblems ? &set->problems[i] : NULL;
+}
+
+size_t strata_migset_warning_count(const strata_migset *set)
+{
+    return set ? set->nwarnings : 0;
+}
+
+const strata_problem *strata_migset_warning(const strata_migset *set, size_t i)
+{
+    return set && i < set->nwarnings ? &set->warnings[i] : NULL;
 }
 
 strata_code strata_migset_check(const strata_migset *set, strata_error *err)

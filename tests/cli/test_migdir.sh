@@ -103,4 +103,79 @@ tst --dir "$D" test
 contains "$ERR$OUT" "'$D/tests/t.sql': it is a FIFO, not a regular file" "test file FIFO"
 rm -r "$D/tests"
 
+# ---- item: names that are not migration names, a missing directory, the template
+
+for f in abc_x.sql 0004_x.SQL -1_x.sql; do
+    cp "$D/0001_create_a.sql" "$D/$f"
+done
+cp "$D/0001_create_a.sql" "$D/.#0003_lock.sql"   # hidden: an editor's file
+cp "$D/0001_create_a.sql" "$D/0003_backup.sql~"  # not .sql
+tst --dir "$D" validate
+expect_rc 0 "validate with skipped names"
+for f in abc_x.sql 0004_x.SQL -1_x.sql; do
+    contains "$ERR" "strata: warning: skipping $f: not a migration name (<digits>_<slug>.sql)" "warning for $f"
+done
+lacks "$ERR" ".#0003" "hidden file skipped without a word"
+lacks "$ERR" "backup" "non-.sql file skipped without a word"
+eq "$(grep -c warning "$WORK/err")" 3 "one warning per skipped file"
+tst -q --dir "$D" validate
+eq "$ERR" "" "-q silences warnings"
+tst --json --dir "$D" validate
+valid_json "$ERR" "--json warnings"
+contains "$ERR" '{"warning": "skipping 0004_x.SQL: not a migration name (<digits>_<slug>.sql)", "file": "'"$D"'/0004_x.SQL"}' "JSON warning"
+for cmd in status up "sql --dialect sqlite" lint; do
+    # shellcheck disable=SC2086
+    tst --dir "$D" $cmd
+    contains "$ERR" "skipping abc_x.sql" "$cmd warns about skipped files"
+done
+eq "$(table_exists a)" 1 "up applied the real migration"
+tst --dir "$D" down base
+rm "$D/abc_x.sql" "$D/0004_x.SQL" "$D/-1_x.sql" "$D/.#0003_lock.sql" "$D/0003_backup.sql~"
+
+# a directory that does not exist, or is a file: DIR_NOT_FOUND on every command that reads migrations
+for cmd in validate status up down redo "stamp 0001" "sql --dialect sqlite" lint check embed test reset; do
+    # shellcheck disable=SC2086
+    tst --dir "$WORK/wrong" $cmd
+    expect_rc 2 "$cmd with a missing directory"
+    contains "$ERR" "cannot open migration directory '$WORK/wrong'" "$cmd: missing directory named"
+    contains "$ERR" "[DIR_NOT_FOUND]" "$cmd: missing directory code"
+    lacks "$OUT" "ok:" "$cmd: no 'ok' for a missing directory"
+done
+tst --dir "$D/0001_create_a.sql" validate
+expect_rc 2 "a file as --dir"
+contains "$ERR" "[DIR_NOT_FOUND]" "file as --dir"
+
+# the template of `strata new` left unchanged: valid, with a warning
+raw --dir "$D" new "todo"
+expect_rc 0 "new"
+NEWFILE=$OUT
+tst --dir "$D" validate
+expect_rc 0 "an empty up section is valid"
+contains "$ERR" "strata: warning: the up section of '$NEWFILE' has no statement; applying it only records the version" "empty up warned"
+contains "$OUT" "ok: 2 migrations" "validate still ok"
+tst --json --dir "$D" lint
+valid_json "$ERR" "lint --json warning"
+contains "$ERR" '"line": 1}' "warning names the up marker's line"
+# one non-empty up section (even for one engine only) is not a slip
+cat >"$NEWFILE" <<'SQL'
+-- strata:up dialect=postgres
+CREATE TABLE pgonly (id integer);
+-- strata:up
+SQL
+tst --dir "$D" validate
+lacks "$ERR" "no statement" "no warning when one up section holds a statement"
+cat >"$NEWFILE" <<'SQL'
+-- strata:up
+-- just a comment; and an empty statement
+;
+-- strata:down
+SQL
+tst --dir "$D" up
+expect_rc 0 "up of a comment-only migration"
+contains "$ERR" "has no statement" "comment-only up warned"
+eq "$(q "SELECT count(*) FROM strata_migrations")" 2 "both versions recorded"
+tst --dir "$D" down base
+expect_rc 0 "down base"
+rm "$NEWFILE"
+
 finish
