@@ -61,7 +61,11 @@ typedef struct command {
 /* output.c: the only place that prints errors */
 int out_error(const cli *c, const strata_error *err); /* prints, returns exit code */
 int out_usage_error(const cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void json_str(FILE *f, const char *s); /* a JSON string literal, or null */
+/* A JSON string literal, or null; always valid UTF-8 JSON (output.c explains). */
+void json_str(FILE *f, const char *s);
+/* s with control characters and invalid UTF-8 shown as \xNN, for human
+   output of names, paths and messages (returns s when it is clean). */
+const char *term_str(const char *s);
 const char *color(const cli *c, const char *code); /* ANSI escape, or "" */
 /* A warning of the library on stderr ("strata: warning: ...", or one JSON
    object {"warning", "file", "line"} with --json); nothing with -q. */

@@ -74,8 +74,8 @@ void print_lint_findings(const cli *c, const strata_lint_report *r)
     for (size_t i = 0; i < r->count; i++) {
         const strata_lint_finding *f = &r->findings[i];
         int err = f->severity == STRATA_LINT_ERROR;
-        printf("%s:%d: %s%s%s: [%s] %s\n", f->file, f->line, color(c, err ? "\033[1;31m" : "\033[1;33m"),
-               strata_lint_severity_name(f->severity), color(c, "\033[0m"), f->rule, f->message);
+        printf("%s:%d: %s%s%s: [%s] %s\n", term_str(f->file), f->line, color(c, err ? "\033[1;31m" : "\033[1;33m"),
+               strata_lint_severity_name(f->severity), color(c, "\033[0m"), f->rule, term_str(f->message));
         printf("  hint: %s\n", f->hint);
     }
 }

@@ -97,11 +97,11 @@ static int run(cli *c)
             printf("}");
         } else if (!c->quiet || !tc.ok) {
             printf("%s%s%s %s", color(c, tc.ok ? "\033[32m" : "\033[31m"), tc.ok ? "ok  " : "FAIL",
-                   color(c, "\033[0m"), tc.file);
+                   color(c, "\033[0m"), term_str(tc.file));
             if (tc.ok)
                 printf(" (%d steps, %d expectations, %ld ms)\n", tc.steps, tc.expectations, tc.duration_ms);
             else
-                printf("\n     %s\n", tc.message ? tc.message : "failed");
+                printf("\n     %s\n", tc.message ? term_str(tc.message) : "failed");
         }
         fflush(stdout);
         strata_test_case_release(&tc);

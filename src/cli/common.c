@@ -22,16 +22,16 @@ static void on_event(void *ud, const strata_event *ev)
     switch (ev->kind) {
     case STRATA_EV_LOCK_WAIT:
         if (!c->quiet && !c->json)
-            fprintf(stderr, "strata: %s\n", ev->text);
+            fprintf(stderr, "strata: %s\n", term_str(ev->text));
         break;
     case STRATA_EV_MIGRATE_START:
         if (c->verbose && !c->json)
-            fprintf(stderr, "strata: %s %s\n", ev->down ? "reverting" : "applying", ev->text);
+            fprintf(stderr, "strata: %s %s\n", ev->down ? "reverting" : "applying", term_str(ev->text));
         break;
     case STRATA_EV_MIGRATE_DONE:
         if (!c->quiet && !c->json)
             printf("%s%s%s %s (%ld ms)\n", color(c, ev->down ? "\033[33m" : "\033[32m"),
-                   ev->down ? "reverted" : "applied", color(c, "\033[0m"), ev->text, ev->duration_ms);
+                   ev->down ? "reverted" : "applied", color(c, "\033[0m"), term_str(ev->text), ev->duration_ms);
         fflush(stdout);
         break;
     case STRATA_EV_SQL:
@@ -145,21 +145,21 @@ void print_result(cli *c, const strata_result *r, int dry_run)
                r->count == 1 ? "" : "s");
     else if (r->count == 0)
         printf("nothing to %s\n", c->down ? "revert" : "apply");
-    printf("current: %s%s\n", r->current ? r->current : "base", dry_run ? " (unchanged)" : "");
+    printf("current: %s%s\n", r->current ? term_str(r->current) : "base", dry_run ? " (unchanged)" : "");
 }
 
 void print_status_entry(const cli *c, const strata_status_entry *e, int show_state)
 {
     static const char *colors[] = {"\033[32m", "\033[33m", "\033[31m", "\033[31m", "\033[31m"};
-    printf("%-16s %-40s", e->version, e->name);
+    printf("%-16s %-40s", term_str(e->version), term_str(e->name));
     if (show_state)
         printf(" %s%-8s%s", color(c, colors[e->state]), strata_state_name(e->state), color(c, "\033[0m"));
     if (e->applied_at)
-        printf(" %s", e->applied_at);
+        printf(" %s", term_str(e->applied_at));
     if (!show_state)
         printf(" %5ld ms", e->duration_ms);
     if (e->error && show_state)
-        printf("  (%s)", e->error);
+        printf("  (%s)", term_str(e->error));
     printf("\n");
 }
 

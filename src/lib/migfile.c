@@ -601,6 +601,14 @@ static int add_entry(strata_migset *set, size_t *cap, const char *fn, const char
                            "bad migration file name '%s' (expected <version>_<name>.sql)", fn);
         return 0;
     }
+    /* a newline or an escape in a name would reach terminals, logs and the
+       comments of rendered SQL */
+    for (const unsigned char *p = (const unsigned char *)fn; *p; p++)
+        if (*p < 0x20 || *p == 0x7f) {
+            migset_add_problem(set, STRATA_PARSE_ERROR, "", path, 0,
+                               "bad migration file name '%s': it holds a control character", fn);
+            return 0;
+        }
     if (set->count == *cap) {
         size_t nc = *cap ? *cap * 2 : 64;
         migration *nm = realloc(set->migs, nc * sizeof(*nm));

@@ -7,7 +7,7 @@
 
 # tst ARGS...: st with a timeout (exit 124 when strata hangs)
 tst() {
-    timeout 20 "$STRATA" --url "$URL" "$@" >"$WORK/out" 2>"$WORK/err"
+    timeout -k 5 20 "$STRATA" --url "$URL" "$@" >"$WORK/out" 2>"$WORK/err"
     RC=$?
     OUT=$(cat "$WORK/out")
     ERR=$(cat "$WORK/err")
@@ -177,5 +177,76 @@ eq "$(q "SELECT count(*) FROM strata_migrations")" 2 "both versions recorded"
 tst --dir "$D" down base
 expect_rc 0 "down base"
 rm "$NEWFILE"
+
+# ---- item: control characters and invalid UTF-8 in names never reach the terminal raw
+
+ESC=$'\x1b'
+cp "$D/0001_create_a.sql" "$D/0003_a${ESC}[31mred.sql"
+tst --dir "$D" validate
+expect_rc 3 "a control character in a migration name"
+contains "$OUT" "PARSE_ERROR: bad migration file name '0003_a\\x1b[31mred.sql': it holds a control character" "escaped in validate"
+lacks "$OUT$ERR" "$ESC" "no raw escape in validate"
+tst --json --dir "$D" validate
+valid_json "$OUT" "validate --json with an escape in a name"
+eq "$(json_get "$OUT" 'j["problems"][0]["file"]')" "$D/0003_a${ESC}[31mred.sql" "JSON round-trips the name"
+tst --dir "$D" up
+expect_rc 2 "up refuses a name with a control character"
+contains "$ERR" "0003_a\\x1b[31mred.sql" "escaped in the error"
+lacks "$ERR" "$ESC" "no raw escape in the error"
+tst --json --dir "$D" up
+valid_json "$ERR" "up --json error"
+rm "$D/0003_a${ESC}[31mred.sql"
+cp "$D/0001_create_a.sql" "$D/x${ESC}]0;title$(printf '\a').sql"
+tst --dir "$D" validate
+contains "$ERR" "skipping x\\x1b]0;title\\x07.sql" "skipped name escaped"
+lacks "$ERR" "$ESC" "no raw escape in a warning"
+tst --json --dir "$D" validate
+valid_json "$ERR" "--json warning with an escape"
+rm "$D/x${ESC}]0;title$(printf '\a').sql"
+
+# invalid UTF-8 (Latin-1) in a name: accepted, escaped for humans, U+FFFD in JSON
+cat >"$D/0004_caf"$'\xe9'".sql" <<'SQL'
+-- strata:up
+CREATE TABLE cafe (id integer);
+-- strata:down
+DROP TABLE cafe;
+SQL
+for cmd in validate status lint "sql --dialect sqlite"; do
+    # shellcheck disable=SC2086
+    tst --json --dir "$D" $cmd
+    valid_json "$OUT" "$cmd --json with invalid UTF-8 in a name"
+done
+tst --json --dir "$D" status
+eq "$(json_get "$OUT" 'j["migrations"][1]["name"]')" "caf"$'\xef\xbf\xbd' "invalid byte is U+FFFD"
+tst --dir "$D" status
+contains "$OUT" 'caf\xe9' "human status escapes invalid UTF-8"
+if [ "$ENGINE" = sqlite ]; then
+    tst --dir "$D" up
+    expect_rc 0 "up with a Latin-1 name"
+    contains "$OUT" 'applied 0004_caf\xe9' "applied line escaped"
+    tst --json --dir "$D" history
+    valid_json "$OUT" "history --json"
+    tst --dir "$D" down base
+fi
+rm "$D/0004_caf"$'\xe9'".sql"
+
+# names read back from the version table (another tool, an old strata)
+tst --dir "$D" up
+expect_rc 0 "up"
+if [ "$ENGINE" = postgres ]; then
+    q "INSERT INTO strata_migrations (version, name, checksum, applied_at) VALUES ('0009', 'evil' || chr(27) || '[2J' || chr(10) || 'x', '', '2026-01-01T00:00:00Z')"
+else
+    q "INSERT INTO strata_migrations (version, name, checksum, applied_at) VALUES ('0009', 'evil' || char(27) || '[2J' || char(10) || CAST(X'FF' AS text), '', '2026-01-01T00:00:00Z')"
+fi
+for cmd in history status current; do
+    tst --dir "$D" $cmd
+    lacks "$OUT$ERR" "$ESC" "$cmd: no raw escape from the database"
+    tst --json --dir "$D" $cmd
+    valid_json "$OUT" "$cmd --json with control characters from the database"
+done
+tst --dir "$D" history
+contains "$OUT" 'evil\x1b[2J\x0a' "history escapes"
+q "DELETE FROM strata_migrations WHERE version = '0009'"
+tst --dir "$D" down base
 
 finish

@@ -329,6 +329,17 @@ static void files_and_warnings(void)
     tmpdir_free(d);
     CHECK_INT(strata_migset_warning_count(NULL), 0);
     CHECK(strata_migset_warning(NULL, 0) == NULL);
+
+    /* a control character in a name is refused; bytes that are not UTF-8 are not */
+    const strata_migration_src v[] = {{"0003_a\x1b[31mred.sql", LF_TEXT, 0},
+                                      {"0004_a\nb.sql", LF_TEXT, 0},
+                                      {"0005_caf\xe9.sql", LF_TEXT, 0}};
+    CHECK_INT(strata_migset_from_array(v, 3, &set, &e), STRATA_OK);
+    CHECK_INT(strata_migset_count(set), 1);
+    CHECK_INT(strata_migset_problem_count(set), 2);
+    CHECK_INT(strata_migset_check(set, &e), STRATA_PARSE_ERROR);
+    CHECK_HAS(e.message, "it holds a control character");
+    strata_migset_free(set);
 }
 
 /* Migrations compiled into the program: the same set as from files. */
