@@ -65,7 +65,7 @@ static strata_code pg_open(drv **out, const db_url *u, const strata_config *cfg,
                  strstr(m, "timeout expired") || strstr(m, "No such file or directory"))
             err_hint(err, "is PostgreSQL running and reachable at that host and port?");
         else if (strstr(m, "does not exist"))
-            err_hint(err, "create the database first (createdb), or fix the database name in the URL");
+            err_hint(err, "create it with 'strata create' (same URL), or fix the database name in the URL");
         pg_close(&p->base);
         return STRATA_CONNECT_FAILED;
     }

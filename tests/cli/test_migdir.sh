@@ -249,4 +249,45 @@ contains "$OUT" 'evil\x1b[2J\x0a' "history escapes"
 q "DELETE FROM strata_migrations WHERE version = '0009'"
 tst --dir "$D" down base
 
+# ---- item: strata new keeps the letters of a name
+
+N=$WORK/n
+for pair in "Add Ünïcode name|0001_add_unicode_name.sql" "Straße Größe|0002_strasse_grosse.sql" \
+    "Œuvre — Æther!|0003_oeuvre_aether.sql" "Добавить Таблицу|0004_добавить_таблицу.sql" \
+    "u"$'\xcc\x88'"ber|0005_uber.sql" "日本語 テスト|0006_日本語_テスト.sql"; do
+    raw --dir "$N" new "${pair%%|*}"
+    expect_rc 0 "new ${pair%%|*}"
+    eq "$OUT" "$N/${pair#*|}" "slug of '${pair%%|*}'"
+done
+raw --dir "$N" new $'\xff\xfe'
+expect_rc 2 "a name with no letters"
+contains "$ERR" "[USAGE]" "no letters: usage error"
+tst --dir "$N" validate
+expect_rc 0 "every new file is a valid migration"
+contains "$OUT" "ok: 6 migrations" "all six loaded"
+for f in "$N"/*.sql; do
+    printf -- '-- strata:up\nSELECT 1;\n-- strata:down\n' >"$f"
+done
+tst --dir "$N" up
+expect_rc 0 "up of the new files"
+tst --json --dir "$N" status
+valid_json "$OUT" "status --json with UTF-8 names"
+eq "$(json_get "$OUT" 'j["migrations"][3]["name"]')" "добавить_таблицу" "UTF-8 name stored and read back"
+tst --dir "$N" history
+contains "$OUT" "日本語_テスト" "UTF-8 name shown as is"
+tst --dir "$N" down base
+expect_rc 0 "down base"
+
+# the hint for a missing PostgreSQL database names strata create
+if [ "$ENGINE" = postgres ]; then
+    MISSING="postgresql://$PGUSER:$PGPASSWORD@${PGHOST:-localhost}:$PGPORT/strata_no_such_db_$RANDOM"
+    timeout -k 5 20 "$STRATA" --url "$MISSING" --dir "$D" status >"$WORK/out" 2>"$WORK/err"
+    RC=$?
+    ERR=$(cat "$WORK/err")
+    expect_rc 4 "missing database"
+    contains "$ERR" "[CONNECT_FAILED]" "missing database code"
+    contains "$ERR" "hint: create it with 'strata create' (same URL)" "hint names strata create"
+    lacks "$ERR" "$PGPASSWORD" "no password"
+fi
+
 finish
