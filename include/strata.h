@@ -77,7 +77,9 @@ extern "C" {
     X(LOCK_LOST, 1, "another process took over the migration lock")            \
     X(INVALID_INDEX, 1, "an index was left INVALID")                           \
     X(POOLER_UNSUPPORTED, 2, "not supported through a connection pooler")      \
-    X(UP_SQL_CHANGED, 1, "the up SQL of an applied migration changed")
+    X(UP_SQL_CHANGED, 1, "the up SQL of an applied migration changed")         \
+    X(FILE_NOT_REGULAR, 2, "not a regular file")                               \
+    X(FILE_TOO_LARGE, 2, "file larger than the limit")
 
 typedef enum strata_code {
 #define STRATA_X_ENUM(name, exit, msg) STRATA_##name,
@@ -198,6 +200,17 @@ STRATA_API size_t strata_migset_count(const strata_migset *set);
 STRATA_API const strata_migration *strata_migset_get(const strata_migset *set, size_t i);
 STRATA_API size_t strata_migset_problem_count(const strata_migset *set);
 STRATA_API const strata_problem *strata_migset_problem(const strata_migset *set, size_t i);
+/*
+ * Warnings found while loading, in version order, then by file: they do not
+ * make the set invalid, and the library never prints them (the caller
+ * does). A visible *.sql file of dir whose name is not a migration name
+ * ("abc_x.sql", "0004_x.SQL") is skipped with "skipping NAME: not a
+ * migration name (<digits>_<slug>.sql)"; a migration none of whose up
+ * sections holds a statement (the template of strata_new_migration left
+ * unchanged) is named with the line of its up marker. code is STRATA_OK.
+ */
+STRATA_API size_t strata_migset_warning_count(const strata_migset *set);
+STRATA_API const strata_problem *strata_migset_warning(const strata_migset *set, size_t i);
 /* STRATA_OK when the set has no problems, else the first problem as an error. */
 STRATA_API strata_code strata_migset_check(const strata_migset *set, strata_error *err);
 

@@ -63,11 +63,20 @@ typedef struct command {
 /* output.c: the only place that prints errors */
 int out_error(const cli *c, const strata_error *err); /* prints, returns exit code */
 int out_usage_error(const cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void json_str(FILE *f, const char *s); /* a JSON string literal, or null */
+/* A JSON string literal, or null; always valid UTF-8 JSON (output.c explains). */
+void json_str(FILE *f, const char *s);
+/* s with control characters and invalid UTF-8 shown as \xNN, for human
+   output of names, paths and messages (returns s when it is clean). */
+const char *term_str(const char *s);
 const char *color(const cli *c, const char *code); /* ANSI escape, or "" */
+/* A warning of the library on stderr ("strata: warning: ...", or one JSON
+   object {"warning", "file", "line"} with --json); nothing with -q. */
+void out_warning(const cli *c, const strata_problem *w);
 
 /* common.c */
-/* Resolves the URL, loads the directory and opens the database. */
+/* Loads the migration directory and prints its warnings. */
+strata_code cli_load(const cli *c, strata_migset **set, strata_error *err);
+/* Resolves the URL, loads the directory (cli_load) and opens the database. */
 int cli_open(cli *c, int readonly, strata **db, strata_migset **set, strata_error *err);
 /* Resolves the URL (malloc'd into *url); says where from with -v. A command
    that will write (writing=1) says so once when it uses the embedded default
@@ -76,9 +85,13 @@ int cli_url(cli *c, char **url, int writing, strata_error *err);
 /* The library configuration of the command line: table, lock timeout, events. */
 strata_config cli_config(cli *c, int readonly);
 const char *cli_dir(const cli *c);
-/* The whole file at path, NUL-terminated, *len bytes (malloc'd); NULL with
-   errno set when it cannot be read. */
-char *cli_read_file(const char *path, size_t *len);
+/* The largest file the command line reads (as the library: 64 MiB). */
+#define CLI_FILE_MAX (64 << 20)
+/* The whole regular file at path (a symlink to one is fine), NUL-terminated,
+   *len bytes (malloc'd). NULL when it cannot be read, is not a regular file
+   (a FIFO never blocks) or is larger than CLI_FILE_MAX: err says so, as
+   "cannot read WHAT 'path': ..." (what may be NULL), and errno is set. */
+char *cli_read_file(const char *what, const char *path, size_t *len, strata_error *err);
 /* Prints a run's result (up/down/redo) in human or JSON form. */
 void print_result(cli *c, const strata_result *r, int dry_run);
 void print_status_entry(const cli *c, const strata_status_entry *e, int show_state);

@@ -94,14 +94,14 @@ static void print_entry(const cli *c, const strata_check_entry *e, const char *o
     static const char *col[] = {"\033[32m", "\033[1;31m", "\033[33m", "\033[33m"};
     if (c->quiet && e->state != STRATA_CHECK_FAIL)
         return;
-    printf("%s%s%s %s", color(c, col[e->state]), word[e->state], color(c, "\033[0m"), e->id);
+    printf("%s%s%s %s", color(c, col[e->state]), word[e->state], color(c, "\033[0m"), term_str(e->id));
     if (e->message)
-        printf(": %s", e->message);
+        printf(": %s", term_str(e->message));
     else if (ok_text)
         printf(": %s", ok_text);
     printf("\n");
     if (e->note)
-        printf("    note: %s\n", e->note);
+        printf("    note: %s\n", term_str(e->note));
     if (e->diff) {
         const char *p = e->diff;
         while (*p) {
@@ -221,7 +221,7 @@ static int run(cli *c)
     int rc = 0, status = 0;
     struct sigaction old[NFWD];
 
-    if (strata_migset_load(cli_dir(c), &set, &err) || strata_migset_check(set, &err))
+    if (cli_load(c, &set, &err) || strata_migset_check(set, &err))
         goto out;
     /* the URL names the server; with none, or a SQLite one, a temporary file */
     strata_url_opts uo = {c->url, c->url_env, c->env_file, 0};

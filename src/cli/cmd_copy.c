@@ -166,14 +166,14 @@ static void print_report(const cli *c, const strata_copy_report *r)
         return;
     }
     for (size_t i = 0; i < r->nwarnings; i++)
-        fprintf(stderr, "strata: warning: %s\n", r->warnings[i]);
+        fprintf(stderr, "strata: warning: %s\n", term_str(r->warnings[i]));
     if (c->quiet)
         return;
     for (size_t i = 0; i < r->count; i++) {
         const strata_copy_table *t = &r->tables[i];
         char rows[32];
         thousands(rows, sizeof(rows), t->rows);
-        printf("%-30s %12s rows  %8.2f s  %s%s%s\n", t->name, rows, t->seconds,
+        printf("%-30s %12s rows  %8.2f s  %s%s%s\n", term_str(t->name), rows, t->seconds,
                color(c, t->verified ? "\033[32m" : "\033[33m"),
                t->skipped ? (t->verified ? "unchanged, verified" : "skipped")
                           : (t->verified ? "verified" : "not verified"),
@@ -294,7 +294,7 @@ static int run(cli *c)
     } else {
         if (rep && !c->json)
             for (size_t i = 0; i < rep->nwarnings; i++)
-                fprintf(stderr, "strata: warning: %s\n", rep->warnings[i]);
+                fprintf(stderr, "strata: warning: %s\n", term_str(rep->warnings[i]));
         ex = out_error(c, &err);
     }
     strata_copy_report_free(rep);

@@ -13,7 +13,7 @@ static int run(cli *c)
             json_str(stdout, st->current);
             printf("}\n");
         } else {
-            printf("%s\n", st->current);
+            printf("%s\n", term_str(st->current));
         }
     }
     if (err.code)

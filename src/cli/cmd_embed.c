@@ -62,7 +62,7 @@ static int run(cli *c)
     strata_migset *set = NULL;
     strata_error err;
     strata_error_clear(&err);
-    if (strata_migset_load(cli_dir(c), &set, &err) || strata_migset_check(set, &err)) {
+    if (cli_load(c, &set, &err) || strata_migset_check(set, &err)) {
         strata_migset_free(set);
         return out_error(c, &err);
     }
@@ -96,12 +96,9 @@ static int run(cli *c)
     for (size_t i = 0; i < n && !err.code; i++) {
         const strata_migration *m = strata_migset_get(set, i);
         size_t len = 0;
-        char *text = cli_read_file(m->path, &len);
-        if (!text) {
-            err.code = STRATA_IO_ERROR;
-            snprintf(err.message, sizeof(err.message), "cannot read '%s': %s", m->path, strerror(errno));
+        char *text = cli_read_file(NULL, m->path, &len, &err);
+        if (!text)
             break;
-        }
         const char *base = strrchr(m->path, '/');
         const char *fn = base ? base + 1 : m->path;
         fputs("    {", f);

@@ -76,8 +76,8 @@ void print_lint_findings(const cli *c, const strata_lint_report *r)
     for (size_t i = 0; i < r->count; i++) {
         const strata_lint_finding *f = &r->findings[i];
         int err = f->severity == STRATA_LINT_ERROR;
-        printf("%s:%d: %s%s%s: [%s] %s\n", f->file, f->line, color(c, err ? "\033[1;31m" : "\033[1;33m"),
-               strata_lint_severity_name(f->severity), color(c, "\033[0m"), f->rule, f->message);
+        printf("%s:%d: %s%s%s: [%s] %s\n", term_str(f->file), f->line, color(c, err ? "\033[1;31m" : "\033[1;33m"),
+               strata_lint_severity_name(f->severity), color(c, "\033[0m"), f->rule, term_str(f->message));
         printf("  hint: %s\n", f->hint);
     }
 }
@@ -116,7 +116,7 @@ static int run(cli *c)
         else if (err.code == STRATA_DATABASE_URL_REQUIRED && !c->url_env && !c->env_file)
             strata_error_clear(&err);
     }
-    if (!err.code && strata_migset_load(cli_dir(c), &set, &err) == STRATA_OK &&
+    if (!err.code && cli_load(c, &set, &err) == STRATA_OK &&
         strata_migset_check(set, &err) == STRATA_OK &&
         strata_lint(set, dialect, &r, &err) == STRATA_OK) {
         int ok = r->errors == 0 && !(strict && r->warnings);

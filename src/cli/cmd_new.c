@@ -27,7 +27,10 @@ const command cmd_new = {
     "Writes DIR/<version>_<name>.sql from the template and prints its path.\n"
     "The version is the next 4-digit number (0001, 0002, ...), or a UTC\n"
     "timestamp (20261123120000) with --timestamp or when the directory\n"
-    "already uses timestamps. NAME is turned into a lowercase slug.\n"
+    "already uses timestamps. NAME is turned into a lowercase slug: ASCII\n"
+    "letters and digits stay, Latin letters with accents become ASCII\n"
+    "(\"Add Ünïcode name\" -> add_unicode_name, ß -> ss), letters of other\n"
+    "scripts stay as written (UTF-8), anything else becomes one '_'.\n"
     "The directory is created when missing.\n",
     NULL,
 };

@@ -39,7 +39,7 @@ static void print_objects(const cli *c, const strata_objects *o, const char *url
                 o->count == 1 ? "" : "s", pg ? "schema " : "", pg ? o->schema : "", pg ? " of " : "",
                 red ? red : "?");
     for (size_t i = 0; i < o->count; i++)
-        fprintf(stderr, "  %-18s %s\n", o->items[i].kind, o->items[i].name);
+        fprintf(stderr, "  %-18s %s\n", o->items[i].kind, term_str(o->items[i].name));
     free(red);
     (void)c;
 }
@@ -97,7 +97,7 @@ static int run(cli *c)
         print_json(objs, res);
     else if (!c->quiet)
         printf("reset: dropped %zu object%s, applied %zu migration%s; current: %s\n", objs->count,
-               objs->count == 1 ? "" : "s", res->count, res->count == 1 ? "" : "s", res->current);
+               objs->count == 1 ? "" : "s", res->count, res->count == 1 ? "" : "s", term_str(res->current));
 out:
     if (err.code)
         rc = out_error(c, &err);

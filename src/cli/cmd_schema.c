@@ -19,17 +19,10 @@ static const cmdopt options[] = {
 static char *read_file(const char *path, strata_error *err)
 {
     size_t n = 0;
-    char *s = cli_read_file(path, &n);
-    if (!s && errno == ENOMEM) {
-        err->code = STRATA_NOMEM;
-        snprintf(err->message, sizeof(err->message), "out of memory");
-        return NULL;
-    }
+    char *s = cli_read_file("schema file", path, &n, err);
     if (!s) {
-        err->code = STRATA_IO_ERROR;
-        snprintf(err->message, sizeof(err->message), "cannot read schema file '%s': %s", path,
-                 strerror(errno));
-        snprintf(err->hint, sizeof(err->hint), "write it first with 'strata schema -o %s'", path);
+        if (errno == ENOENT)
+            snprintf(err->hint, sizeof(err->hint), "write it first with 'strata schema -o %s'", path);
         return NULL;
     }
     size_t w = 0;

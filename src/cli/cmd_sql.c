@@ -21,7 +21,7 @@ static int run(cli *c)
         if (!dialect)
             dialect = "postgres";
     }
-    if (strata_migset_load(cli_dir(c), &set, &err) == STRATA_OK &&
+    if (cli_load(c, &set, &err) == STRATA_OK &&
         strata_sql_render(set, dialect, c->table, c->from, c->to, c->down, &sql, &err) == STRATA_OK) {
         if (c->json) {
             printf("{\"dialect\": ");

@@ -15,7 +15,7 @@ static int run(cli *c)
             json_str(stdout, st->current);
             printf("}\n");
         } else if (!c->quiet) {
-            printf("stamped; current: %s\n", st->current);
+            printf("stamped; current: %s\n", term_str(st->current));
         }
     }
     if (err.code)

@@ -41,7 +41,7 @@ static int run(cli *c)
             }
             printf("}\n");
         } else if (!c->quiet) {
-            printf("current: %s\n", st->current);
+            printf("current: %s\n", term_str(st->current));
             for (size_t i = 0; i < st->count; i++)
                 print_status_entry(c, &st->entries[i], 1);
         }
@@ -62,7 +62,7 @@ static int run(cli *c)
         if (set)
             for (size_t i = 0; i < strata_migset_problem_count(set); i++)
                 if (!c->json)
-                    fprintf(stderr, "strata: warning: %s\n", strata_migset_problem(set, i)->detail);
+                    fprintf(stderr, "strata: warning: %s\n", term_str(strata_migset_problem(set, i)->detail));
     }
     if (err.code)
         rc = out_error(c, &err);

@@ -51,7 +51,7 @@ static int run(cli *c)
     int rc = 0, interrupted = 0;
     strata_url_opts uo = {c->url, c->url_env, c->env_file, c->require_url};
     strata_url_source src;
-    if (strata_migset_load(cli_dir(c), &set, &err) || strata_url_resolve(&uo, &url, &src, &err))
+    if (cli_load(c, &set, &err) || strata_url_resolve(&uo, &url, &src, &err))
         goto out;
     /* a SQLite URL (or none) means a temporary SQLite file; a PostgreSQL URL
        names the server where scratch databases are created */
@@ -97,11 +97,11 @@ static int run(cli *c)
             printf("}");
         } else if (!c->quiet || !tc.ok) {
             printf("%s%s%s %s", color(c, tc.ok ? "\033[32m" : "\033[31m"), tc.ok ? "ok  " : "FAIL",
-                   color(c, "\033[0m"), tc.file);
+                   color(c, "\033[0m"), term_str(tc.file));
             if (tc.ok)
                 printf(" (%d steps, %d expectations, %ld ms)\n", tc.steps, tc.expectations, tc.duration_ms);
             else
-                printf("\n     %s\n", tc.message ? tc.message : "failed");
+                printf("\n     %s\n", tc.message ? term_str(tc.message) : "failed");
         }
         fflush(stdout);
         strata_test_case_release(&tc);

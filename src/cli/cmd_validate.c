@@ -32,8 +32,8 @@ static int run(cli *c)
             for (size_t i = 0; i < p->count; i++) {
                 const strata_problem *x = &p->items[i];
                 if (x->line)
-                    printf("%s:%d: ", x->file, x->line);
-                printf("%s: %s\n", strata_code_name(x->code), x->detail);
+                    printf("%s:%d: ", term_str(x->file), x->line);
+                printf("%s: %s\n", strata_code_name(x->code), term_str(x->detail));
             }
             if (!p->count && !c->quiet)
                 printf("ok: %zu migration%s, no problems\n", strata_migset_count(set),

@@ -2,8 +2,11 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 const char *cli_dir(const cli *c)
 {
@@ -19,16 +22,16 @@ static void on_event(void *ud, const strata_event *ev)
     switch (ev->kind) {
     case STRATA_EV_LOCK_WAIT:
         if (!c->quiet && !c->json)
-            fprintf(stderr, "strata: %s\n", ev->text);
+            fprintf(stderr, "strata: %s\n", term_str(ev->text));
         break;
     case STRATA_EV_MIGRATE_START:
         if (c->verbose && !c->json)
-            fprintf(stderr, "strata: %s %s\n", ev->down ? "reverting" : "applying", ev->text);
+            fprintf(stderr, "strata: %s %s\n", ev->down ? "reverting" : "applying", term_str(ev->text));
         break;
     case STRATA_EV_MIGRATE_DONE:
         if (!c->quiet && !c->json)
             printf("%s%s%s %s (%ld ms)\n", color(c, ev->down ? "\033[33m" : "\033[32m"),
-                   ev->down ? "reverted" : "applied", color(c, "\033[0m"), ev->text, ev->duration_ms);
+                   ev->down ? "reverted" : "applied", color(c, "\033[0m"), term_str(ev->text), ev->duration_ms);
         fflush(stdout);
         break;
     case STRATA_EV_SQL:
@@ -84,13 +87,21 @@ strata_config cli_config(cli *c, int readonly)
     return cfg;
 }
 
+strata_code cli_load(const cli *c, strata_migset **set, strata_error *err)
+{
+    strata_code rc = strata_migset_load(cli_dir(c), set, err);
+    for (size_t i = 0; rc == STRATA_OK && i < strata_migset_warning_count(*set); i++)
+        out_warning(c, strata_migset_warning(*set, i));
+    return rc;
+}
+
 int cli_open(cli *c, int readonly, strata **db, strata_migset **set, strata_error *err)
 {
     char *url = NULL;
     *db = NULL;
     if (set) {
         *set = NULL;
-        if (strata_migset_load(cli_dir(c), set, err))
+        if (cli_load(c, set, err))
             return -1;
     }
     if (cli_url(c, &url, !readonly, err))
@@ -145,21 +156,21 @@ void print_result(cli *c, const strata_result *r, int dry_run)
                r->count == 1 ? "" : "s");
     else if (r->count == 0)
         printf("nothing to %s\n", c->down ? "revert" : "apply");
-    printf("current: %s%s\n", r->current ? r->current : "base", dry_run ? " (unchanged)" : "");
+    printf("current: %s%s\n", r->current ? term_str(r->current) : "base", dry_run ? " (unchanged)" : "");
 }
 
 void print_status_entry(const cli *c, const strata_status_entry *e, int show_state)
 {
     static const char *colors[] = {"\033[32m", "\033[33m", "\033[31m", "\033[31m", "\033[31m"};
-    printf("%-16s %-40s", e->version, e->name);
+    printf("%-16s %-40s", term_str(e->version), term_str(e->name));
     if (show_state)
         printf(" %s%-8s%s", color(c, colors[e->state]), strata_state_name(e->state), color(c, "\033[0m"));
     if (e->applied_at)
-        printf(" %s", e->applied_at);
+        printf(" %s", term_str(e->applied_at));
     if (!show_state)
         printf(" %5ld ms", e->duration_ms);
     if (e->error && show_state)
-        printf("  (%s)", e->error);
+        printf("  (%s)", term_str(e->error));
     printf("\n");
 }
 
@@ -178,32 +189,77 @@ void print_lines_json(const char *lines)
     }
 }
 
-char *cli_read_file(const char *path, size_t *len)
+char *cli_read_file(const char *what, const char *path, size_t *len, strata_error *err)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
+    /* non-blocking, so a FIFO cannot hang the open; fstat looks at what was opened */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    struct stat st;
+    const char *sep = what ? " " : "";
+    what = what ? what : "";
+    if (fd < 0 || fstat(fd, &st) < 0) {
+        int e = errno;
+        if (fd >= 0)
+            close(fd);
+        err->code = STRATA_IO_ERROR;
+        snprintf(err->message, sizeof(err->message), "cannot read %s%s'%s': %s", what, sep, path,
+                 strerror(e));
+        errno = e;
         return NULL;
-    size_t cap = 8192, n = 0;
+    }
+    if (!S_ISREG(st.st_mode) || st.st_size > CLI_FILE_MAX) {
+        int reg = S_ISREG(st.st_mode);
+        close(fd);
+        err->code = reg ? STRATA_FILE_TOO_LARGE : STRATA_FILE_NOT_REGULAR;
+        if (reg)
+            snprintf(err->message, sizeof(err->message), "cannot read %s%s'%s': it is larger than %d MiB",
+                     what, sep, path, CLI_FILE_MAX >> 20);
+        else
+            snprintf(err->message, sizeof(err->message), "cannot read %s%s'%s': it is %s, not a regular file",
+                     what, sep, path,
+                     S_ISDIR(st.st_mode) ? "a directory" : S_ISFIFO(st.st_mode) ? "a FIFO"
+                     : S_ISCHR(st.st_mode) ? "a character device" : S_ISSOCK(st.st_mode) ? "a socket"
+                     : "a special file");
+        errno = reg ? EFBIG : EINVAL;
+        return NULL;
+    }
+    size_t cap = (size_t)st.st_size + 2, n = 0;
     char *b = malloc(cap);
     while (b) {
-        n += fread(b + n, 1, cap - n - 1, f);
-        if (n < cap - 1) {
-            if (ferror(f)) {
-                free(b);
-                b = NULL;
-                errno = EIO;
-            }
-            break;
+        ssize_t r = read(fd, b + n, cap - n - 1);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            int e = errno;
+            free(b);
+            close(fd);
+            err->code = STRATA_IO_ERROR;
+            snprintf(err->message, sizeof(err->message), "cannot read %s%s'%s': %s", what, sep, path,
+                     strerror(e));
+            errno = e;
+            return NULL;
         }
+        n += (size_t)r;
+        if (n > CLI_FILE_MAX) { /* it grew while we read it */
+            free(b);
+            close(fd);
+            err->code = STRATA_FILE_TOO_LARGE;
+            snprintf(err->message, sizeof(err->message), "cannot read %s%s'%s': it is larger than %d MiB",
+                     what, sep, path, CLI_FILE_MAX >> 20);
+            errno = EFBIG;
+            return NULL;
+        }
+        if (r == 0 || n + 1 < cap)
+            break;
         char *nb = realloc(b, cap *= 2);
         if (!nb)
             free(b);
         b = nb;
     }
-    fclose(f);
+    close(fd);
     if (!b) {
-        if (errno != EIO)
-            errno = ENOMEM;
+        err->code = STRATA_NOMEM;
+        snprintf(err->message, sizeof(err->message), "out of memory");
+        errno = ENOMEM;
         return NULL;
     }
     b[n] = 0;

@@ -114,7 +114,7 @@ static void connect_hint(strata_error *err, const char *m)
              strstr(m, "timeout expired") || strstr(m, "No such file or directory"))
         err_hint(err, "is PostgreSQL running and reachable at that host and port?");
     else if (strstr(m, "does not exist") && strstr(m, "database"))
-        err_hint(err, "create it first with 'strata create', or fix the database name in the URL");
+        err_hint(err, "create it with 'strata create' (same URL), or fix the database name in the URL");
 }
 
 /* Not worth waiting for: the server answered and refused us. The

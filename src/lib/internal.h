@@ -122,6 +122,8 @@ struct strata_migset {
     size_t count;
     strata_problem *problems;
     size_t nproblems;
+    strata_problem *warnings; /* code STRATA_OK: skipped names, empty up sections */
+    size_t nwarnings;
 };
 
 /* For a line "-- strata:WORD ...": sets *word to the index where WORD starts
@@ -134,9 +136,20 @@ const section *mig_section(const migration *m, int kind, int dialect);
 int mig_parse(migration *m, const char *text, size_t len, strata_migset *set);
 void migset_add_problem(strata_migset *set, strata_code code, const char *version,
                         const char *file, int line, const char *fmt, ...) ATTR_PRINTF(6, 7);
+/* A warning: it does not make the set invalid (file skipped, empty section). */
+void migset_add_warning(strata_migset *set, const char *version, const char *file, int line,
+                        const char *fmt, ...) ATTR_PRINTF(5, 6);
 /* Finds a migration by id, version ("0012", "12") or NULL. */
 const migration *migset_find(const strata_migset *set, const char *target);
 int dialect_of_engine(const char *engine);
+/* The largest migration (or test) file strata reads: 64 MiB. */
+#define FILE_MAX_BYTES (64 << 20)
+enum { READ_OK = 0, READ_ERRNO = -1, READ_NOT_REGULAR = -2, READ_TOO_LARGE = -3 };
+/* Reads the whole regular file name (relative to dirfd, or AT_FDCWD) of at
+   most FILE_MAX_BYTES into *out (malloc'd, NUL-terminated), *outlen bytes.
+   Never blocks on a FIFO. READ_NOT_REGULAR sets *kind ("a FIFO", "a
+   directory"...); READ_ERRNO leaves errno set. */
+int read_regular_file(int dirfd, const char *name, char **out, size_t *outlen, const char **kind);
 
 /* ---- url.c / env.c */
 typedef struct db_url {

@@ -61,19 +61,16 @@ int dialect_of_engine(const char *engine)
 /* Loader threads add problems concurrently. */
 static pthread_mutex_t problems_lock = PTHREAD_MUTEX_INITIALIZER;
 
-void migset_add_problem(strata_migset *set, strata_code code, const char *version,
-                        const char *file, int line, const char *fmt, ...)
+static void add_item(strata_problem **list, size_t *n, strata_code code, const char *version,
+                     const char *file, int line, const char *fmt, va_list ap)
 {
     char msg[1024];
-    va_list ap;
-    va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
     pthread_mutex_lock(&problems_lock);
-    strata_problem *p = realloc(set->problems, (set->nproblems + 1) * sizeof(*p));
+    strata_problem *p = realloc(*list, (*n + 1) * sizeof(*p));
     if (p) {
-        set->problems = p;
-        p += set->nproblems++;
+        *list = p;
+        p += (*n)++;
         p->code = code;
         p->version = xstrdup(version ? version : "");
         p->detail = xstrdup(msg);
@@ -81,6 +78,24 @@ void migset_add_problem(strata_migset *set, strata_code code, const char *versio
         p->line = line;
     }
     pthread_mutex_unlock(&problems_lock);
+}
+
+void migset_add_problem(strata_migset *set, strata_code code, const char *version,
+                        const char *file, int line, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    add_item(&set->problems, &set->nproblems, code, version, file, line, fmt, ap);
+    va_end(ap);
+}
+
+void migset_add_warning(strata_migset *set, const char *version, const char *file, int line,
+                        const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    add_item(&set->warnings, &set->nwarnings, STRATA_OK, version, file, line, fmt, ap);
+    va_end(ap);
 }
 
 const section *mig_section(const migration *m, int kind, int dialect)
@@ -308,47 +323,89 @@ int mig_parse(migration *m, const char *text, size_t len, strata_migset *set)
     return ok;
 }
 
-/* Reads a whole file relative to dirfd. Three system calls for a small file
-   (open, read, close): a short read of a regular file means end of file, so
-   no fstat and no final zero-length read. That matters for `up` with
-   thousands of migrations, where these calls are most of the time. */
-static int read_file(int dirfd, const char *name, char **out, size_t *outlen)
+/* What kind of file st_mode is, for messages. */
+static const char *file_kind(mode_t m)
 {
-    int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
+    return S_ISDIR(m) ? "a directory" : S_ISFIFO(m) ? "a FIFO" : S_ISCHR(m) ? "a character device"
+           : S_ISBLK(m) ? "a block device" : S_ISSOCK(m) ? "a socket" : "not a regular file";
+}
+
+/* Reads a whole file relative to dirfd (AT_FDCWD for a plain path): only a
+   regular file (a symlink to one is fine) of at most FILE_MAX_BYTES. The
+   open is non-blocking, so a FIFO cannot hang it, and fstat after the open
+   looks at what was opened, not at a name that may have changed since. Four
+   system calls for a small file (open, fstat, read, close): a short read
+   means end of file. That matters for `up` with thousands of migrations,
+   where these calls are most of the time. */
+int read_regular_file(int dirfd, const char *name, char **out, size_t *outlen, const char **kind)
+{
+    *kind = NULL;
+    int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
     if (fd < 0)
-        return -1;
-    size_t cap = 16384, len = 0;
+        return READ_ERRNO;
+    struct stat st;
+    if (fstat(fd, &st) < 0) {
+        int e = errno;
+        close(fd);
+        errno = e;
+        return READ_ERRNO;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        *kind = file_kind(st.st_mode);
+        errno = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
+        return READ_NOT_REGULAR;
+    }
+    if (st.st_size > FILE_MAX_BYTES) {
+        close(fd);
+        errno = EFBIG;
+        return READ_TOO_LARGE;
+    }
+    /* room for the whole file and one byte more, to see the end in one read;
+       a file that grows meanwhile still stops at the limit */
+    size_t cap = (size_t)st.st_size + 2, len = 0;
     char *p = malloc(cap);
     if (!p) {
         close(fd);
-        return -1;
+        errno = ENOMEM;
+        return READ_ERRNO;
     }
     for (;;) {
         ssize_t n = read(fd, p + len, cap - len - 1);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
+            int e = errno;
             free(p);
             close(fd);
-            return -1;
+            errno = e;
+            return READ_ERRNO;
         }
         len += (size_t)n;
+        if (len > FILE_MAX_BYTES) {
+            free(p);
+            close(fd);
+            errno = EFBIG;
+            return READ_TOO_LARGE;
+        }
         if (n == 0 || len + 1 < cap)
             break;
-        char *np = realloc(p, cap * 2);
+        size_t nc = cap * 2 > (size_t)FILE_MAX_BYTES + 2 ? (size_t)FILE_MAX_BYTES + 2 : cap * 2;
+        char *np = realloc(p, nc);
         if (!np) {
             free(p);
             close(fd);
-            return -1;
+            errno = ENOMEM;
+            return READ_ERRNO;
         }
         p = np;
-        cap *= 2;
+        cap = nc;
     }
     close(fd);
     p[len] = 0;
     *out = p;
     *outlen = len;
-    return 0;
+    return READ_OK;
 }
 
 /* Folds CRLF to LF in place. */
@@ -394,7 +451,36 @@ static int problem_cmp(const void *a, const void *b)
     return c ? c : (x->line > y->line) - (x->line < y->line);
 }
 
-/* Reads, checksums and parses one file (name = path + skip). */
+static int count_stmt(void *ud, const sql_stmt *st)
+{
+    (void)st;
+    ++*(int *)ud;
+    return 1; /* one is enough */
+}
+
+/* Warns when no up section of m holds a statement: the template of `strata
+   new` left unchanged. Valid (an empty section is a no-op), likely a slip. */
+static void warn_empty_up(strata_migset *set, const migration *m)
+{
+    int marker = 0;
+    for (int i = 0; i < m->nsecs; i++) {
+        const section *s = &m->secs[i];
+        if (s->kind != SEC_UP)
+            continue;
+        int n = 0;
+        sql_split(s->sql, strlen(s->sql), s->dialect == DIALECT_SQLITE ? DIALECT_SQLITE : DIALECT_POSTGRES,
+                  count_stmt, &n);
+        if (n)
+            return;
+        if (!marker)
+            marker = s->line - 1;
+    }
+    if (marker)
+        migset_add_warning(set, m->version, m->path, marker,
+                           "the up section of '%s' has no statement; applying it only records the version",
+                           m->path);
+}
+
 /* Parses the text of m (len bytes, taken over and freed). */
 static void load_text(strata_migset *set, migration *m, char *text, size_t len)
 {
@@ -408,6 +494,8 @@ static void load_text(strata_migset *set, migration *m, char *text, size_t len)
         m->broken = 1;
     } else if (!mig_parse(m, text, len, set)) {
         m->broken = 1;
+    } else {
+        warn_empty_up(set, m);
     }
     free(text);
 }
@@ -416,9 +504,19 @@ static void load_one(strata_migset *set, int dirfd, size_t skip, migration *m)
 {
     char *text;
     size_t len;
-    if (read_file(dirfd, m->path + skip, &text, &len) < 0) {
+    const char *kind;
+    int r = read_regular_file(dirfd, m->path + skip, &text, &len, &kind);
+    if (r == READ_NOT_REGULAR)
+        migset_add_problem(set, STRATA_FILE_NOT_REGULAR, m->version, m->path, 0,
+                           "cannot read '%s': it is %s, not a regular file", m->path, kind);
+    else if (r == READ_TOO_LARGE)
+        migset_add_problem(set, STRATA_FILE_TOO_LARGE, m->version, m->path, 0,
+                           "cannot read '%s': it is larger than %d MiB", m->path,
+                           FILE_MAX_BYTES >> 20);
+    else if (r != READ_OK)
         migset_add_problem(set, STRATA_IO_ERROR, m->version, m->path, 0, "cannot read '%s': %s",
                            m->path, strerror(errno));
+    if (r != READ_OK) {
         m->broken = 1;
         return;
     }
@@ -480,6 +578,15 @@ static int migration_name(const char *fn)
     return isdigit((unsigned char)fn[0]) && fl >= 5 && strcmp(fn + fl - 4, ".sql") == 0;
 }
 
+/* 1 when fn is a visible SQL file (".sql" in any case) that migration_name
+   refuses: "abc_x.sql", "0004_x.SQL", "-1_x.sql". Those are skipped with a
+   warning; other files (README.md, .#0001_x.sql, x.sql~) silently. */
+static int skipped_sql_name(const char *fn)
+{
+    size_t fl = strlen(fn);
+    return fn[0] != '.' && fl >= 4 && strcasecmp(fn + fl - 4, ".sql") == 0 && !migration_name(fn);
+}
+
 /*
  * Adds the migration of file name fn (shown as path) to set, text not read
  * yet. 1 added, 0 not a valid name (recorded as a problem), -1 out of memory.
@@ -494,6 +601,14 @@ static int add_entry(strata_migset *set, size_t *cap, const char *fn, const char
                            "bad migration file name '%s' (expected <version>_<name>.sql)", fn);
         return 0;
     }
+    /* a newline or an escape in a name would reach terminals, logs and the
+       comments of rendered SQL */
+    for (const unsigned char *p = (const unsigned char *)fn; *p; p++)
+        if (*p < 0x20 || *p == 0x7f) {
+            migset_add_problem(set, STRATA_PARSE_ERROR, "", path, 0,
+                               "bad migration file name '%s': it holds a control character", fn);
+            return 0;
+        }
     if (set->count == *cap) {
         size_t nc = *cap ? *cap * 2 : 64;
         migration *nm = realloc(set->migs, nc * sizeof(*nm));
@@ -533,6 +648,8 @@ static void finish_set(strata_migset *set)
     }
     if (set->nproblems > 1)
         qsort(set->problems, set->nproblems, sizeof(strata_problem), problem_cmp);
+    if (set->nwarnings > 1)
+        qsort(set->warnings, set->nwarnings, sizeof(strata_problem), problem_cmp);
 }
 
 strata_code strata_migset_load(const char *dir, strata_migset **out, strata_error *err)
@@ -559,10 +676,13 @@ strata_code strata_migset_load(const char *dir, strata_migset **out, strata_erro
     struct dirent *de;
     strata_code rc = STRATA_OK;
     while ((de = readdir(d)) != NULL) {
-        if (!migration_name(de->d_name))
-            continue;
         char path[4096];
         snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+        if (skipped_sql_name(de->d_name))
+            migset_add_warning(set, "", path, 0,
+                               "skipping %s: not a migration name (<digits>_<slug>.sql)", de->d_name);
+        if (!migration_name(de->d_name))
+            continue;
         if (add_entry(set, &cap, de->d_name, path) < 0) {
             rc = STRATA_NOMEM;
             break;
@@ -630,6 +750,12 @@ void strata_migset_free(strata_migset *set)
         free((char *)set->problems[i].file);
     }
     free(set->problems);
+    for (size_t i = 0; i < set->nwarnings; i++) {
+        free((char *)set->warnings[i].version);
+        free((char *)set->warnings[i].detail);
+        free((char *)set->warnings[i].file);
+    }
+    free(set->warnings);
     free(set->migs);
     free(set->dir);
     free(set);
@@ -655,6 +781,16 @@ const strata_problem *strata_migset_problem(const strata_migset *set, size_t i)
     return set && i < set->nproblems ? &set->problems[i] : NULL;
 }
 
+size_t strata_migset_warning_count(const strata_migset *set)
+{
+    return set ? set->nwarnings : 0;
+}
+
+const strata_problem *strata_migset_warning(const strata_migset *set, size_t i)
+{
+    return set && i < set->nwarnings ? &set->warnings[i] : NULL;
+}
+
 strata_code strata_migset_check(const strata_migset *set, strata_error *err)
 {
     if (!set || !set->nproblems)
@@ -671,6 +807,10 @@ strata_code strata_migset_check(const strata_migset *set, strata_error *err)
     else if (strstr(p->detail, "statement in a transactional"))
         err_hint(err, "strata runs each migration in its own transaction: remove the statement, or put "
                       "the SQL in a '-- strata:up no-transaction' section");
+    else if (p->code == STRATA_FILE_NOT_REGULAR)
+        err_hint(err, "a migration must be a regular file (or a symlink to one)");
+    else if (p->code == STRATA_FILE_TOO_LARGE)
+        err_hint(err, "split the migration into several files");
     return p->code;
 }
 

@@ -196,22 +196,118 @@ static const char template_text[] =
     "-- to make the migration irreversible.\n"
     "\n";
 
+/* ASCII for the Latin letters U+00C0..U+017F, two bytes each ("a ", "ss");
+   "__" marks the two that are not letters (U+00D7, U+00F7). */
+static const char latin_ascii[] =
+    "a a a a a a aec e e e e i i i i d n o o o o o __o u u u u y thss"
+    "a a a a a a aec e e e e i i i i d n o o o o o __o u u u u y thy "
+    "a a a a a a c c c c c c c c d d d d e e e e e e e e e e g g g g "
+    "g g g g h h h h i i i i i i i i i i ijijj j k k k l l l l l l l "
+    "l l l n n n n n n n n n o o o o o o oeoer r r r r r s s s s s s "
+    "s s t t t t t t u u u u u u u u u u u u w w y y y z z z z z z s ";
+
+/* 1 when code point c is a letter of a script kept as written: Greek,
+   Cyrillic and the other alphabets up to U+1FFF, kana, CJK, Hangul. */
+static int kept_letter(unsigned c)
+{
+    return (c >= 0x370 && c <= 0x1fff) || (c >= 0x2c00 && c <= 0x2dff) ||
+           (c >= 0x3040 && c <= 0x31ff) || (c >= 0x3400 && c <= 0x9fff) ||
+           (c >= 0xa000 && c <= 0xd7ff) || (c >= 0xf900 && c <= 0xfaff) ||
+           (c >= 0x20000 && c <= 0x3ffff);
+}
+
+/* Decodes the well-formed UTF-8 sequence at p into *c; its length, 0 if none. */
+static int utf8_decode(const unsigned char *p, unsigned *c)
+{
+    unsigned v = p[0], min;
+    int n;
+    if (v >= 0xc2 && v <= 0xdf)
+        n = 2, v &= 0x1f, min = 0x80;
+    else if (v >= 0xe0 && v <= 0xef)
+        n = 3, v &= 0x0f, min = 0x800;
+    else if (v >= 0xf0 && v <= 0xf4)
+        n = 4, v &= 0x07, min = 0x10000;
+    else
+        return 0;
+    for (int i = 1; i < n; i++) {
+        if ((p[i] & 0xc0) != 0x80)
+            return 0;
+        v = (v << 6) | (p[i] & 0x3f);
+    }
+    if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
+        return 0;
+    *c = v;
+    return n;
+}
+
+/*
+ * The slug of a migration name, in out (size cap); returns its length.
+ * ASCII letters and digits are kept, lowercased; Latin letters with accents
+ * become ASCII (Ü -> u, ß -> ss, Æ -> ae); combining accents are dropped;
+ * letters of other scripts are kept as written in UTF-8 (Greek and Cyrillic
+ * capitals lowercased); any other run of characters becomes one '_'.
+ */
+static size_t make_slug(const char *name, char *out, size_t cap)
+{
+    size_t n = 0;
+    const unsigned char *p = (const unsigned char *)name;
+    while (*p) {
+        unsigned c = *p;
+        int len = c < 0x80 ? 1 : utf8_decode(p, &c);
+        char piece[5];
+        size_t pl = 0;
+        if (len == 0) {
+            len = 1; /* a byte that is not UTF-8: a separator */
+        } else if (c < 0x80) {
+            if (isalnum((int)c))
+                piece[pl++] = (char)tolower((int)c);
+        } else if (c >= 0x300 && c <= 0x36f) {
+            p += len; /* a combining accent: "u" + U+0308 is "u" */
+            continue;
+        } else if (c >= 0xc0 && c <= 0x17f) {
+            const char *t = latin_ascii + 2 * (c - 0xc0);
+            if (t[0] != '_') {
+                piece[pl++] = t[0];
+                if (t[1] != ' ')
+                    piece[pl++] = t[1];
+            }
+        } else if (kept_letter(c)) {
+            if ((c >= 0x391 && c <= 0x3a9) || (c >= 0x410 && c <= 0x42f))
+                c += 0x20; /* Greek and basic Cyrillic capitals */
+            else if (c >= 0x400 && c <= 0x40f)
+                c += 0x50;
+            /* all kept letters encode in 2 to 4 bytes, as they came */
+            if (c < 0x800) {
+                piece[pl++] = (char)(0xc0 | (c >> 6));
+                piece[pl++] = (char)(0x80 | (c & 0x3f));
+            } else {
+                memcpy(piece, p, (size_t)len);
+                pl = (size_t)len;
+            }
+        }
+        p += len;
+        if (!pl) {
+            if (n && out[n - 1] != '_' && n + 1 < cap)
+                out[n++] = '_';
+            continue;
+        }
+        if (n + pl >= cap)
+            break; /* never cut a character in two */
+        memcpy(out + n, piece, pl);
+        n += pl;
+    }
+    while (n && out[n - 1] == '_')
+        n--;
+    out[n] = 0;
+    return n;
+}
+
 strata_code strata_new_migration(const char *dir, const char *name, int use_timestamp,
                                  char **path_out, strata_error *err)
 {
     *path_out = NULL;
     char slug[200];
-    size_t n = 0;
-    for (const char *p = name ? name : ""; *p && n < sizeof(slug) - 1; p++) {
-        unsigned char c = (unsigned char)*p;
-        if (isalnum(c))
-            slug[n++] = (char)tolower(c);
-        else if (n && slug[n - 1] != '_')
-            slug[n++] = '_';
-    }
-    while (n && slug[n - 1] == '_')
-        n--;
-    slug[n] = 0;
+    size_t n = make_slug(name ? name : "", slug, sizeof(slug));
     if (!n)
         return err_set(err, STRATA_USAGE, "migration name '%s' has no letters or digits", name ? name : "");
     if (mkdirs(dir) < 0)

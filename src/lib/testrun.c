@@ -17,6 +17,8 @@
 #include "internal.h"
 
 #include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -159,21 +161,6 @@ static strata_code parse_test(const char *path, const char *text, steps *out, st
     return STRATA_OK;
 }
 
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    buf b;
-    char chunk[8192];
-    size_t n;
-    buf_init(&b);
-    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-        buf_add(&b, chunk, n);
-    fclose(f);
-    return buf_detach(&b);
-}
-
 /* Moves db to exactly target (up or down as needed). */
 static strata_code migrate_to(strata *db, const strata_migset *set, const char *target,
                               strata_error *err)
@@ -203,9 +190,21 @@ strata_code strata_test_file(const char *server_url, const strata_migset *set, c
     strata_code rc = strata_migset_check(set, err);
     if (rc)
         return rc;
-    char *text = slurp(path);
-    if (!text)
-        return err_set(err, STRATA_IO_ERROR, "cannot read test file '%s'", path);
+    char *text = NULL;
+    size_t len;
+    const char *kind;
+    switch (read_regular_file(AT_FDCWD, path, &text, &len, &kind)) {
+    case READ_OK:
+        break;
+    case READ_NOT_REGULAR:
+        return err_set(err, STRATA_FILE_NOT_REGULAR, "cannot read test file '%s': it is %s, not a regular file",
+                       path, kind);
+    case READ_TOO_LARGE:
+        return err_set(err, STRATA_FILE_TOO_LARGE, "cannot read test file '%s': it is larger than %d MiB",
+                       path, FILE_MAX_BYTES >> 20);
+    default:
+        return err_set(err, STRATA_IO_ERROR, "cannot read test file '%s': %s", path, strerror(errno));
+    }
     steps s;
     rc = parse_test(path, text, &s, err);
     free(text);

@@ -2,9 +2,12 @@
 #include "internal.h"
 #include "unit.h"
 
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static const char LF_TEXT[] = "-- strata:up\nCREATE TABLE t (id int);\n-- strata:down\nDROP TABLE t;\n";
 static const char CRLF_TEXT[] =
@@ -43,6 +46,17 @@ static void ordering(void)
     strata_migset *set = load(d, STRATA_OK);
     CHECK_INT(strata_migset_count(set), 7);
     CHECK_INT(strata_migset_problem_count(set), 0);
+    /* visible .sql files that are not migrations are skipped with a warning */
+    CHECK_INT(strata_migset_warning_count(set), 2);
+    const strata_problem *w = strata_migset_warning(set, 0);
+    CHECK(w != NULL);
+    if (w) {
+        CHECK_STR(w->detail, "skipping notes.sql: not a migration name (<digits>_<slug>.sql)");
+        CHECK_INT(w->code, STRATA_OK);
+    }
+    w = strata_migset_warning(set, 1);
+    CHECK(w && !strcmp(w->detail, "skipping x0003_y.sql: not a migration name (<digits>_<slug>.sql)"));
+    CHECK(strata_migset_warning(set, 2) == NULL);
     static const char *const ids[] = {"0001_one", "2_two", "5", "10_ten", "0012_seed_admin_user",
                                       "20150100000000999999_big0", "20150100000001000000_big"};
     static const char *const versions[] = {"0001", "2", "5", "10", "0012", "20150100000000999999",
@@ -250,6 +264,84 @@ static void problems(void)
     strata_migset_free(NULL);
 }
 
+/* Only regular files are read; an up section with no statement is a warning. */
+static void files_and_warnings(void)
+{
+    strata_error e;
+    char *d = tmpdir_new();
+    write_file(d, "0001_a.sql", LF_TEXT);
+    write_file(d, "0002_todo.sql", "-- strata:up\n-- nothing yet\n\n-- strata:down\n");
+    write_file(d, "0003_pg.sql", "-- strata:up dialect=postgres\nSELECT 1;\n-- strata:up\n");
+    char *fifo = path_join(d, "0004_fifo.sql");
+    CHECK(mkfifo(fifo, 0644) == 0);
+    char *dir = path_join(d, "0005_dir.sql");
+    CHECK(mkdir(dir, 0755) == 0);
+    char *dev = path_join(d, "0006_dev.sql");
+    CHECK(symlink("/dev/zero", dev) == 0);
+    char *link = path_join(d, "0007_link.sql");
+    CHECK(symlink("0001_a.sql", link) == 0);
+    strata_migset *set = load(d, STRATA_OK);
+    CHECK_INT(strata_migset_count(set), 7);
+    CHECK_INT(strata_migset_problem_count(set), 3);
+    const char *kinds[] = {"a FIFO", "a directory", "a character device"};
+    for (size_t i = 0; i < 3 && i < strata_migset_problem_count(set); i++) {
+        const strata_problem *p = strata_migset_problem(set, i);
+        CHECK_INT(p->code, STRATA_FILE_NOT_REGULAR);
+        CHECK_HAS(p->detail, kinds[i]);
+        CHECK_HAS(p->detail, "not a regular file");
+    }
+    CHECK_INT(strata_migset_check(set, &e), STRATA_FILE_NOT_REGULAR);
+    CHECK_HAS(e.message, "0004_fifo.sql");
+    CHECK(e.hint[0] != 0);
+    CHECK_STR(strata_migset_get(set, 6)->checksum, LF_SHA256); /* through the symlink */
+    /* 0002 warns (its marker is line 1); 0003 has a statement for postgres */
+    CHECK_INT(strata_migset_warning_count(set), 1);
+    const strata_problem *w = strata_migset_warning(set, 0);
+    CHECK(w && strstr(w->detail, "0002_todo.sql' has no statement") && w->line == 1 &&
+          !strcmp(w->version, "0002"));
+    strata_migset_free(set);
+    free(fifo);
+    free(dir);
+    free(dev);
+    free(link);
+    tmpdir_free(d);
+
+    /* larger than 64 MiB (sparse) */
+    d = tmpdir_new();
+    char *big = path_join(d, "0001_big.sql");
+    FILE *f = fopen(big, "w");
+    CHECK(f && fseek(f, FILE_MAX_BYTES, SEEK_SET) == 0 && fputc('x', f) == 'x');
+    if (f)
+        fclose(f);
+    set = load(d, STRATA_OK);
+    CHECK_INT(strata_migset_check(set, &e), STRATA_FILE_TOO_LARGE);
+    CHECK_HAS(e.message, "larger than 64 MiB");
+    strata_migset_free(set);
+    /* exactly the limit is read */
+    CHECK(truncate(big, FILE_MAX_BYTES) == 0);
+    char *text = NULL;
+    size_t len = 0;
+    const char *kind;
+    CHECK_INT(read_regular_file(AT_FDCWD, big, &text, &len, &kind), READ_OK);
+    CHECK(len == (size_t)FILE_MAX_BYTES);
+    free(text);
+    free(big);
+    tmpdir_free(d);
+    CHECK_INT(strata_migset_warning_count(NULL), 0);
+    CHECK(strata_migset_warning(NULL, 0) == NULL);
+
+    /* a control character in a name is refused; bytes that are not UTF-8 are not */
+    const strata_migration_src v[] = {{"0003_a\x1b[31mred.sql", LF_TEXT, 0},
+                                      {"0004_a\nb.sql", LF_TEXT, 0},
+                                      {"0005_caf\xe9.sql", LF_TEXT, 0}};
+    CHECK_INT(strata_migset_from_array(v, 3, &set, &e), STRATA_OK);
+    CHECK_INT(strata_migset_count(set), 1);
+    CHECK_INT(strata_migset_problem_count(set), 2);
+    CHECK_INT(strata_migset_check(set, &e), STRATA_PARSE_ERROR);
+    CHECK_HAS(e.message, "it holds a control character");
+    strata_migset_free(set);
+}
+
 /* Migrations compiled into the program: the same set as from files. */
 static void from_array(void)
 {
@@ -301,5 +393,6 @@ void test_migset(void)
     ordering();
     checksums();
     problems();
+    files_and_warnings();
     from_array();
 }
