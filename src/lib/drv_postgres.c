@@ -659,4 +659,7 @@ const drv_ops drv_postgres_ops = {
     .invalid_indexes = pg_invalid_indexes,
     .reset_list = pg_reset_list,
     .reset_drop = pg_reset_drop,
+    .db_create_or_drop = pg_db_create_or_drop,
+    .wait = pg_wait,
+    .check_local = pg_check_local,
 };

@@ -436,4 +436,7 @@ const drv_ops drv_sqlite_ops = {
     .discard_if_new = sq_discard_if_new,
     .reset_list = sq_reset_list,
     .reset_drop = sq_reset_drop,
+    .db_create_or_drop = sq_db_create_or_drop,
+    .wait = sq_wait,
+    .check_local = sq_check_local,
 };

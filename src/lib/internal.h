@@ -222,6 +222,17 @@ typedef struct drv_ops {
        the caller's lock. */
     strata_code (*reset_list)(drv *d, const char *table, strata_objects *o, strata_error *err);
     strata_code (*reset_drop)(drv *d, const char *table, double timeout, strata_error *err);
+
+    /* ---- the database as a whole, by URL (no open handle) */
+    /* create (drop = 0) or drop the database the URL names; *flag: it
+       existed already / was missing; *name (may be NULL): its name */
+    strata_code (*db_create_or_drop)(const char *url, const strata_create_opts *o, int drop, int flags,
+                                     int *flag, char **name, strata_error *err);
+    /* strata_wait: until it accepts connections or timeout seconds pass */
+    strata_code (*wait)(const char *url, double timeout, const strata_config *cfg, int *attempts,
+                        strata_error *err);
+    /* the locality rule of reset and restore: NOT_LOCAL unless local */
+    strata_code (*check_local)(const char *url, strata_error *err);
 } drv_ops;
 
 struct drv {
@@ -257,6 +268,17 @@ strata_code pg_reset_list(drv *d, const char *table, strata_objects *o, strata_e
 strata_code pg_reset_drop(drv *d, const char *table, double timeout, strata_error *err);
 strata_code sq_reset_list(drv *d, const char *table, strata_objects *o, strata_error *err);
 strata_code sq_reset_drop(drv *d, const char *table, double timeout, strata_error *err);
+/* the engines' whole-database ops (postgres/pg_dbops.c, sqlite/sq_dbops.c) */
+strata_code pg_db_create_or_drop(const char *url, const strata_create_opts *o, int drop, int flags,
+                                 int *flag, char **name, strata_error *err);
+strata_code pg_wait(const char *url, double timeout, const strata_config *cfg, int *attempts,
+                    strata_error *err);
+strata_code pg_check_local(const char *url, strata_error *err);
+strata_code sq_db_create_or_drop(const char *url, const strata_create_opts *o, int drop, int flags,
+                                 int *flag, char **name, strata_error *err);
+strata_code sq_wait(const char *url, double timeout, const strata_config *cfg, int *attempts,
+                    strata_error *err);
+strata_code sq_check_local(const char *url, strata_error *err);
 
 /* ---- engines.c: the table of engines */
 /* The engine of a URL scheme ("postgresql", "sqlite3"; without the driver
@@ -264,6 +286,8 @@ strata_code sq_reset_drop(drv *d, const char *table, double timeout, strata_erro
 const drv_ops *engine_by_scheme(const char *scheme);
 /* The engine of a parsed URL's dialect (db_url.engine), or NULL. */
 const drv_ops *engine_by_dialect(int dialect);
+/* The engine of url (parsed); URL_INVALID when it has none. */
+strata_code engine_of_url(const char *url, const drv_ops **out, strata_error *err);
 
 /* ---- engine.c: what the operations (reset.c) need of an open handle */
 const char *engine_url(const strata *db); /* the URL as opened, password included */

@@ -1,0 +1,185 @@
+/*
+ * postgres/pg_conn.c -- connecting to PostgreSQL, once for every part of
+ * strata: a URL taken apart (pg_target), connect with a deadline and a
+ * retry verdict, one formatter of a server error (pg_run), pooler detection.
+ */
+#include "ops.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int pg_major(int v)
+{
+    return v >= 100000 ? v / 10000 * 100 : v / 100;
+}
+void pg_major_str(int major, char out[16])
+{
+    if (major >= 1000)
+        snprintf(out, 16, "%d", major / 100);
+    else
+        snprintf(out, 16, "%d.%d", major / 100, major % 100);
+}
+strata_code pg_target_init(pg_target *t, const char *url, strata_error *err)
+{
+    db_url u;
+    memset(t, 0, sizeof(*t));
+    strata_code rc = url_parse(url, &u, err);
+    if (rc)
+        return rc;
+    if (u.engine != DIALECT_POSTGRES) {
+        url_release(&u);
+        return err_set(err, STRATA_INTERNAL, "not a PostgreSQL URL");
+    }
+    t->url = xstrdup(url);
+    t->conninfo = u.conninfo;
+    u.conninfo = NULL;
+    url_release(&u);
+    char *perr = NULL;
+    t->opts = pq.PQconninfoParse(t->conninfo, &perr);
+    pq.PQfreemem(perr);
+    if (!t->url || !t->opts) { /* url_parse parsed it already: only OOM is left */
+        pg_target_release(t);
+        return err_set(err, STRATA_NOMEM, "out of memory");
+    }
+    t->password = pg_target_opt(t, "password");
+    t->dbname = pg_target_opt(t, "dbname");
+    return STRATA_OK;
+}
+void pg_target_release(pg_target *t)
+{
+    if (t->opts)
+        pq.PQconninfoFree(t->opts);
+    free(t->url);
+    free(t->conninfo);
+    memset(t, 0, sizeof(*t));
+}
+const char *pg_target_opt(const pg_target *t, const char *kw)
+{
+    for (PQconninfoOption *o = t->opts; o && o->keyword; o++)
+        if (!strcmp(o->keyword, kw))
+            return o->val && *o->val ? o->val : NULL;
+    return NULL;
+}
+static void connect_hint(strata_error *err, const char *m)
+{
+    if (strstr(m, "password authentication failed") || strstr(m, "no password supplied"))
+        err_hint(err, "check the user name and password in the URL (PGPASSWORD and ~/.pgpass also apply)");
+    else if (strstr(m, "Connection refused") || strstr(m, "could not translate host name") ||
+             strstr(m, "timeout expired") || strstr(m, "No such file or directory"))
+        err_hint(err, "is PostgreSQL running and reachable at that host and port?");
+    else if (strstr(m, "does not exist") && strstr(m, "database"))
+        err_hint(err, "create it with 'strata create' (same URL), or fix the database name in the URL");
+}
+/* Not worth waiting for: the server answered and refused us. The
+   exceptions: too many connections, and a server starting up, shutting
+   down or in recovery (PQping says PQPING_REJECT for those, but only while
+   it lasts: the text catches a server that became ready in between). */
+static int worth_retry(const pg_target *t, const char *const *keys, const char *const *vals,
+                       const char *msg)
+{
+    if (strstr(msg, "too many clients") || strstr(msg, "remaining connection slots") ||
+        strstr(msg, "too many connections") ||
+        strstr(msg, "the database system is"))
+        return 1;
+    (void)t;
+    PGPing p = pq.PQpingParams(keys, vals, 1);
+    return p == PQPING_NO_RESPONSE || p == PQPING_REJECT;
+}
+strata_code pg_target_connect(const pg_target *t, const char *dbname, double deadline,
+                              PGconn **out, int *retry, strata_error *err)
+{
+    /* "dbname" is expanded as a connection string the first time only; a
+       second "dbname" then replaces just the database name */
+    const char *keys[] = {"connect_timeout", "fallback_application_name", "dbname", "dbname", NULL};
+    const char *vals[] = {"2", "strata", t->conninfo, dbname, NULL};
+    if (!dbname)
+        keys[3] = vals[3] = NULL;
+    *out = NULL;
+    if (retry)
+        *retry = 0;
+    if (deadline <= 0) {
+        const char *ct = pg_target_opt(t, "connect_timeout");
+        double secs = ct ? atof(ct) : 10;
+        deadline = ops_now_ms() + (secs > 0 ? secs : 10) * 1000.0;
+    }
+    PGconn *c = pq.PQconnectStartParams(keys, vals, 1);
+    if (!c)
+        return err_set(err, STRATA_NOMEM, "out of memory");
+    PostgresPollingStatusType st = PGRES_POLLING_WRITING;
+    int timed_out = 0;
+    while (pq.PQstatus(c) != CONNECTION_BAD && st != PGRES_POLLING_OK && st != PGRES_POLLING_FAILED) {
+        double left = deadline - ops_now_ms();
+        if (left <= 0) {
+            timed_out = 1;
+            break;
+        }
+        struct pollfd p = {pq.PQsocket(c), st == PGRES_POLLING_READING ? POLLIN : POLLOUT, 0};
+        int n = poll(&p, 1, left > 2147483647.0 ? 2147483647 : (int)left + 1);
+        if (n < 0 && errno != EINTR) {
+            timed_out = 1;
+            break;
+        }
+        if (n > 0)
+            st = pq.PQconnectPoll(c);
+    }
+    if (!timed_out && pq.PQstatus(c) == CONNECTION_OK) {
+        *out = c;
+        return STRATA_OK;
+    }
+    const char *m = timed_out ? "timeout expired" : pq.PQerrorMessage(c);
+    char *red = strata_url_redact(t->url);
+    err_set(err, STRATA_CONNECT_FAILED, "cannot connect to %s%s%s%s: %s", red ? red : "PostgreSQL",
+            dbname ? " (database '" : "", dbname ? dbname : "", dbname ? "')" : "", m);
+    if (err)
+        url_scrub(err->message, sizeof(err->message), t->url);
+    free(red);
+    connect_hint(err, m);
+    if (retry)
+        *retry = timed_out || worth_retry(t, keys, vals, m);
+    pq.PQfinish(c);
+    return STRATA_CONNECT_FAILED;
+}
+int pg_is_pooled(PGconn *c)
+{
+    const char *force = getenv("STRATA_ASSUME_POOLER");
+    if (force && !strcmp(force, "1"))
+        return 1;
+    PGresult *r = pq.PQexec(c, "SELECT pg_backend_pid()");
+    int pooled = pq.PQresultStatus(r) == PGRES_TUPLES_OK && pq.PQntuples(r) == 1 &&
+                 atoi(pq.PQgetvalue(r, 0, 0)) != pq.PQbackendPID(c);
+    pq.PQclear(r);
+    return pooled;
+}
+strata_code pg_run(PGconn *c, const char *url, strata_code code, const char *sql, int n,
+                   const char *const *params, PGresult **res, strata_error *err)
+{
+    PGresult *r = n ? pq.PQexecParams(c, sql, n, NULL, params, NULL, NULL, 0) : pq.PQexec(c, sql);
+    ExecStatusType s = pq.PQresultStatus(r);
+    if (res)
+        *res = NULL;
+    if (s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK) {
+        if (res)
+            *res = r;
+        else
+            pq.PQclear(r);
+        return STRATA_OK;
+    }
+    const char *primary = r ? pq.PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+    const char *detail = r ? pq.PQresultErrorField(r, PG_DIAG_MESSAGE_DETAIL) : NULL;
+    const char *hint = r ? pq.PQresultErrorField(r, PG_DIAG_MESSAGE_HINT) : NULL;
+    const char *state = r ? pq.PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+    err_set(err, code, "%s%s%s%s%s%s%s", primary ? primary : pq.PQerrorMessage(c),
+            detail ? " (" : "", detail ? detail : "", detail ? ")" : "", state ? " [SQLSTATE " : "",
+            state ? state : "", state ? "]" : "");
+    if (err) {
+        snprintf(err->sqlstate, sizeof(err->sqlstate), "%s", state ? state : "");
+        url_scrub(err->message, sizeof(err->message), url);
+    }
+    if (hint)
+        err_hint(err, "%s", hint);
+    pq.PQclear(r);
+    return code;
+}

@@ -1,0 +1,352 @@
+/*
+ * postgres/pg_dbops.c -- the PostgreSQL database as a whole: the locality
+ * rule, create, drop and wait. create and drop run in the maintenance
+ * database of the same server ("postgres", else "template1"), reached with
+ * the URL's own credentials by overriding only its database name.
+ */
+#include "ops.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* 1 when host (n bytes) is a Unix socket or a loopback address. */
+static int host_is_local(const char *h, size_t n)
+{
+    char a[256];
+    while (n && (*h == ' ' || *h == '\t'))
+        h++, n--;
+    while (n && (h[n - 1] == ' ' || h[n - 1] == '\t'))
+        n--;
+    if (n == 0 || h[0] == '/' || h[0] == '@')
+        return 1;
+    if (n >= 2 && h[0] == '[' && h[n - 1] == ']')
+        h++, n -= 2;
+    if (n >= sizeof(a))
+        return 0;
+    memcpy(a, h, n);
+    a[n] = 0;
+    if (!strcasecmp(a, "localhost") || !strcasecmp(a, "localhost."))
+        return 1;
+    unsigned char ip[16];
+    if (inet_pton(AF_INET, a, ip) == 1)
+        return ip[0] == 127;
+    if (inet_pton(AF_INET6, a, ip) == 1) {
+        static const unsigned char loop6[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+        static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+        return !memcmp(ip, loop6, 16) || (!memcmp(ip, mapped, 12) && ip[12] == 127);
+    }
+    return 0;
+}
+/* The i-th comma-separated entry of list (NULL list: ""). */
+static size_t list_item(const char *list, size_t i, const char **item)
+{
+    const char *p = list ? list : "";
+    for (; i > 0; i--) {
+        p = strchr(p, ',');
+        if (!p) {
+            *item = "";
+            return 0;
+        }
+        p++;
+    }
+    *item = p;
+    return strcspn(p, ",");
+}
+static size_t list_len(const char *list)
+{
+    size_t n = 1;
+    for (const char *p = list ? list : ""; *p; p++)
+        n += *p == ',';
+    return n;
+}
+static strata_code not_local(strata_error *err, const char *url, const char *what, const char *h,
+                             size_t n)
+{
+    char *red = strata_url_redact(url);
+    err_set(err, STRATA_NOT_LOCAL, "%s is not a local database (%s '%.*s')", red ? red : "the database",
+            what, (int)(n > 200 ? 200 : n), h);
+    free(red);
+    err_hint(err, "reset and restore run only on local databases (a SQLite file, a Unix socket, "
+                  "localhost, 127.0.0.0/8, ::1); pass --force to run it on this one anyway");
+    return STRATA_NOT_LOCAL;
+}
+strata_code pg_check_local(const char *url, strata_error *err)
+{
+    pg_target t;
+    strata_code rc = pg_target_init(&t, url, err);
+    if (rc)
+        return rc;
+    const char *service = pg_target_opt(&t, "service");
+    if (!service && getenv("PGSERVICE") && *getenv("PGSERVICE"))
+        service = getenv("PGSERVICE");
+    const char *host = pg_target_opt(&t, "host");
+    const char *hostaddr = pg_target_opt(&t, "hostaddr");
+    if (!host)
+        host = getenv("PGHOST");
+    if (!hostaddr)
+        hostaddr = getenv("PGHOSTADDR");
+    if (service) {
+        rc = not_local(err, url, "connection service", service, strlen(service));
+        goto out;
+    }
+    size_t n = list_len(host), na = hostaddr && *hostaddr ? list_len(hostaddr) : 0;
+    if (na > n)
+        n = na;
+    for (size_t i = 0; i < n; i++) {
+        const char *h = "", *a = "";
+        size_t hl = list_item(host, i, &h), al = na ? list_item(hostaddr, i, &a) : 0;
+        /* hostaddr, when given, is where libpq connects; host then only
+           names the server for authentication and TLS */
+        if (al ? !host_is_local(a, al) : !host_is_local(h, hl)) {
+            rc = al ? not_local(err, url, "hostaddr", a, al) : not_local(err, url, "host", h, hl);
+            goto out;
+        }
+    }
+out:
+    pg_target_release(&t);
+    return rc;
+}
+
+/* Connects to the maintenance database of t's server. */
+static strata_code maintenance(const pg_target *t, PGconn **c, strata_error *err)
+{
+    static const char *const names[] = {"postgres", "template1"};
+    strata_error first;
+    int tried = 0, retry = 0;
+    strata_error_clear(&first);
+    for (size_t i = 0; i < 2; i++) {
+        if (!strcmp(t->dbname, names[i]))
+            continue;
+        strata_code rc = pg_target_connect(t, names[i], 0, c, &retry, tried ? NULL : &first);
+        if (rc == STRATA_OK)
+            return STRATA_OK;
+        tried = 1;
+        if (rc != STRATA_CONNECT_FAILED || retry)
+            break; /* the server is down: the next name will not help */
+    }
+    if (err)
+        *err = first;
+    return first.code ? first.code : STRATA_CONNECT_FAILED;
+}
+static strata_code need_dbname(const pg_target *t, strata_error *err)
+{
+    if (t->dbname)
+        return STRATA_OK;
+    char *red = strata_url_redact(t->url);
+    err_set(err, STRATA_URL_INVALID, "the URL %s names no database", red ? red : "");
+    free(red);
+    err_hint(err, "put the database name in the URL: postgresql://user:password@host:5432/NAME");
+    return STRATA_URL_INVALID;
+}
+static int db_exists(PGconn *c, const pg_target *t, int *exists, strata_error *err)
+{
+    PGresult *r;
+    const char *p[1] = {t->dbname};
+    strata_code rc = pg_run(c, t->url, STRATA_DB_ERROR, "SELECT 1 FROM pg_database WHERE datname = $1",
+                            1, p, &r, err);
+    if (rc)
+        return rc;
+    *exists = pq.PQntuples(r) > 0;
+    pq.PQclear(r);
+    return STRATA_OK;
+}
+static strata_code pg_create(const pg_target *t, const strata_create_opts *o, int *existed,
+                             strata_error *err)
+{
+    PGconn *c = NULL;
+    int exists = 0;
+    strata_code rc = maintenance(t, &c, err);
+    if (rc || (rc = db_exists(c, t, &exists, err)))
+        goto out;
+    if (exists) {
+        *existed = 1;
+        goto out;
+    }
+    buf b;
+    buf_init(&b);
+    buf_adds(&b, "CREATE DATABASE ");
+    buf_add_quoted_ident(&b, t->dbname);
+    buf_adds(&b, " ENCODING 'UTF8' TEMPLATE template0");
+    if (o && o->locale) {
+        buf_adds(&b, " LOCALE ");
+        buf_add_sqlstr(&b, o->locale);
+    }
+    if (o && o->lc_collate) {
+        buf_adds(&b, " LC_COLLATE ");
+        buf_add_sqlstr(&b, o->lc_collate);
+    }
+    if (o && o->lc_ctype) {
+        buf_adds(&b, " LC_CTYPE ");
+        buf_add_sqlstr(&b, o->lc_ctype);
+    }
+    if (o && o->owner) {
+        buf_adds(&b, " OWNER ");
+        buf_add_quoted_ident(&b, o->owner);
+    }
+    if (b.oom) {
+        buf_release(&b);
+        rc = err_set(err, STRATA_NOMEM, "out of memory");
+        goto out;
+    }
+    rc = pg_run(c, t->url, STRATA_DB_ERROR, b.data, 0, NULL, NULL, err);
+    buf_release(&b);
+    if (rc && !strcmp(err->sqlstate, "42P04")) { /* created meanwhile by someone else */
+        strata_error_clear(err);
+        *existed = 1;
+        rc = STRATA_OK;
+    } else if (rc) {
+        char m[sizeof(err->message)];
+        snprintf(m, sizeof(m), "%s", err->message);
+        err_set(err, STRATA_DB_ERROR, "cannot create database '%s': %s", t->dbname, m);
+        if (strstr(m, "42501"))
+            err_hint(err, "the user needs the CREATEDB privilege (ALTER ROLE ... CREATEDB)");
+        else if (strstr(m, "22023") || strstr(m, "locale") || strstr(m, "encoding"))
+            err_hint(err, "pick a UTF-8 locale the server has, e.g. --locale C.UTF-8 or en_US.UTF-8");
+    }
+out:
+    pq.PQfinish(c);
+    return rc;
+}
+/* Lists the other sessions connected to the database, for DATABASE_IN_USE. */
+static void describe_sessions(PGconn *c, const pg_target *t, buf *b)
+{
+    PGresult *r;
+    strata_error ignore;
+    const char *p[1] = {t->dbname};
+    if (pg_run(c, t->url, STRATA_DB_ERROR,
+               "SELECT pid, coalesce(usename, '?'), coalesce(nullif(application_name, ''), '-'), "
+               "coalesce(host(client_addr), 'local') FROM pg_stat_activity "
+               "WHERE datname = $1 AND pid <> pg_backend_pid() ORDER BY pid",
+               1, p, &r, &ignore))
+        return;
+    int n = pq.PQntuples(r);
+    for (int i = 0; i < n && i < 10; i++)
+        buf_addf(b, "%spid %s (user %s, application %s, from %s)", i ? ", " : ": ",
+                 pq.PQgetvalue(r, i, 0), pq.PQgetvalue(r, i, 1), pq.PQgetvalue(r, i, 2),
+                 pq.PQgetvalue(r, i, 3));
+    if (n > 10)
+        buf_addf(b, " and %d more", n - 10);
+    pq.PQclear(r);
+}
+static strata_code pg_drop(const pg_target *t, int flags, int *missing, strata_error *err)
+{
+    PGconn *c = NULL;
+    int exists = 0;
+    strata_code rc = maintenance(t, &c, err);
+    if (rc || (rc = db_exists(c, t, &exists, err)))
+        goto out;
+    if (!exists) {
+        *missing = 1;
+        goto out;
+    }
+    int force = flags & STRATA_DROP_FORCE;
+    if (force && pq.PQserverVersion(c) < 130000) {
+        rc = err_set(err, STRATA_USAGE, "--force needs PostgreSQL 13 or newer (DROP DATABASE ... WITH (FORCE))");
+        err_hint(err, "end the other sessions (pg_terminate_backend), then drop without --force");
+        goto out;
+    }
+    buf b;
+    buf_init(&b);
+    buf_adds(&b, "DROP DATABASE IF EXISTS ");
+    buf_add_quoted_ident(&b, t->dbname);
+    if (force)
+        buf_adds(&b, " WITH (FORCE)");
+    rc = b.oom ? err_set(err, STRATA_NOMEM, "out of memory")
+               : pg_run(c, t->url, STRATA_DB_ERROR, b.data, 0, NULL, NULL, err);
+    buf_release(&b);
+    if (rc && !strcmp(err->sqlstate, "55006")) {
+        char m[sizeof(err->message)];
+        snprintf(m, sizeof(m), "%s", err->message);
+        buf_init(&b);
+        describe_sessions(c, t, &b);
+        err_set(err, STRATA_DATABASE_IN_USE, "cannot drop database '%s': it has open connections%s (%s)",
+                t->dbname, b.data ? b.data : "", m);
+        err_hint(err, "close them first, or pass --force to terminate them (DROP DATABASE ... WITH (FORCE))");
+        buf_release(&b);
+        if (err)
+            url_scrub(err->message, sizeof(err->message), t->url);
+    } else if (rc) {
+        char m[sizeof(err->message)];
+        snprintf(m, sizeof(m), "%s", err->message);
+        err_set(err, rc, "cannot drop database '%s': %s", t->dbname, m);
+        if (strstr(m, "42501"))
+            err_hint(err, "only the owner of the database (or a superuser) may drop it");
+    }
+out:
+    pq.PQfinish(c);
+    return rc;
+}
+strata_code pg_db_create_or_drop(const char *url, const strata_create_opts *o, int drop, int flags,
+                                 int *flag, char **name, strata_error *err)
+{
+    pg_target t;
+    strata_code rc = pg_target_init(&t, url, err);
+    if (rc)
+        return rc;
+    if (!(rc = need_dbname(&t, err)))
+        rc = drop ? pg_drop(&t, flags, flag, err) : pg_create(&t, o, flag, err);
+    if (!rc && name && !(*name = xstrdup(t.dbname)))
+        rc = err_set(err, STRATA_NOMEM, "out of memory");
+    pg_target_release(&t);
+    return rc;
+}
+
+static void notice(const strata_config *cfg, const char *text)
+{
+    if (cfg && cfg->on_event) {
+        strata_event ev = {STRATA_EV_NOTICE, 0, text, 0};
+        cfg->on_event(cfg->userdata, &ev);
+    }
+}
+
+strata_code pg_wait(const char *url, double timeout, const strata_config *cfg, int *attempts,
+                    strata_error *err)
+{
+    double start = ops_now_ms(), deadline = start + timeout * 1000.0, delay = 100;
+    pg_target t;
+    strata_code rc = pg_target_init(&t, url, err);
+    if (rc)
+        return rc;
+    strata_error last;
+    int refused = 0;
+    for (;;) {
+        PGconn *c = NULL;
+        int retry = 0;
+        ++*attempts;
+        /* an attempt may use the whole remaining time, but at least 1 s:
+           a first try with --timeout 0 must still be able to connect */
+        double d = deadline - ops_now_ms() < 1000 ? ops_now_ms() + 1000 : deadline;
+        rc = pg_target_connect(&t, NULL, d, &c, &retry, &last);
+        pq.PQfinish(c);
+        if (rc == STRATA_OK || (!retry && refused)) {
+            if (rc && err)
+                *err = last;
+            break;
+        }
+        if (!retry) {
+            /* refused once: try again at once, in case it was the moment
+               the server became ready; refused twice is an answer */
+            refused = 1;
+            continue;
+        }
+        refused = 0;
+        double now = ops_now_ms();
+        if (now >= deadline) {
+            err_set(err, STRATA_WAIT_TIMEOUT, "gave up after %.0f s waiting for the database (%d attempt%s): %s",
+                    (now - start) / 1000.0, *attempts, *attempts == 1 ? "" : "s", last.message);
+            err_hint(err, "%s%sraise --timeout to wait longer%s", last.hint[0] ? last.hint : "",
+                     last.hint[0] ? " (" : "", last.hint[0] ? ")" : "");
+            rc = STRATA_WAIT_TIMEOUT;
+            break;
+        }
+        char msg[sizeof(last.message) + 64];
+        snprintf(msg, sizeof(msg), "not ready (attempt %d): %s\n", *attempts, last.message);
+        notice(cfg, msg);
+        ops_sleep_ms(delay < deadline - now ? delay : deadline - now);
+        delay = delay * 2 > 1000 ? 1000 : delay * 2;
+    }
+    pg_target_release(&t);
+    return rc;
+}

@@ -1,0 +1,160 @@
+/*
+ * sqlite/sq_dbops.c -- the SQLite database as a whole: the file. create,
+ * drop (the file and its -journal, -wal, -shm) and wait (open it once).
+ */
+#include "ops.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* 1: a SQLite database (or an empty file); 0: something else; -1: missing. */
+static int sqlite_file_kind(const char *path, strata_error *err)
+{
+    char head[16];
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno == ENOENT)
+            return -1;
+        err_set(err, STRATA_IO_ERROR, "cannot read '%s': %s", path, strerror(errno));
+        return -2;
+    }
+    ssize_t n = read(fd, head, sizeof(head));
+    close(fd);
+    if (n == 0)
+        return 1;
+    return n == (ssize_t)sizeof(head) && !memcmp(head, "SQLite format 3", 16);
+}
+static strata_code sqlite_create(const char *path, int *existed, strata_error *err)
+{
+    if (!strcmp(path, ":memory:")) {
+        *existed = 1;
+        return STRATA_OK;
+    }
+    int kind = sqlite_file_kind(path, err);
+    if (kind == -2)
+        return STRATA_IO_ERROR;
+    if (kind == 0) {
+        err_set(err, STRATA_FILE_EXISTS, "'%s' exists and is not a SQLite database", path);
+        err_hint(err, "check the path in the URL");
+        return STRATA_FILE_EXISTS;
+    }
+    if (kind == 1) {
+        *existed = 1;
+        return STRATA_OK;
+    }
+    /* O_EXCL: of two processes creating it at once, one creates it */
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    if (fd < 0) {
+        if (errno == EEXIST) {
+            *existed = 1;
+            return STRATA_OK;
+        }
+        err_set(err, STRATA_IO_ERROR, "cannot create '%s': %s", path, strerror(errno));
+        if (errno == ENOENT)
+            err_hint(err, "create the directory first");
+        return STRATA_IO_ERROR;
+    }
+    close(fd);
+    /* write the header, so that the file is a database, not just empty */
+    sqlite3 *db = NULL;
+    int rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(db, "PRAGMA user_version = 0", NULL, NULL, NULL);
+    if (rc != SQLITE_OK) {
+        err_set(err, STRATA_IO_ERROR, "cannot create SQLite database '%s': %s", path,
+                db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+        sqlite3_close(db);
+        unlink(path);
+        return STRATA_IO_ERROR;
+    }
+    sqlite3_close(db);
+    return STRATA_OK;
+}
+static strata_code sqlite_drop(const char *path, int *missing, strata_error *err)
+{
+    if (!strcmp(path, ":memory:")) {
+        *missing = 1;
+        return STRATA_OK;
+    }
+    /* unlink would remove the link and leave the database: refuse */
+    struct stat ls;
+    if (lstat(path, &ls) == 0 && S_ISLNK(ls.st_mode)) {
+        char to[4096];
+        ssize_t n = readlink(path, to, sizeof(to) - 1);
+        to[n > 0 ? n : 0] = 0;
+        err_set(err, STRATA_CONFIG_ERROR, "refusing to drop '%s': it is a symbolic link to '%s'", path, to);
+        err_hint(err, "name the database file itself in the URL (or remove the link with rm)");
+        return STRATA_CONFIG_ERROR;
+    }
+    int kind = sqlite_file_kind(path, err);
+    if (kind == -2)
+        return STRATA_IO_ERROR;
+    if (kind == 0) {
+        err_set(err, STRATA_CONFIG_ERROR, "refusing to remove '%s': it is not a SQLite database", path);
+        err_hint(err, "check the path in the URL");
+        return STRATA_CONFIG_ERROR;
+    }
+    if (kind == -1)
+        *missing = 1;
+    return sqlite_remove_files(path, err);
+}
+strata_code sqlite_remove_files(const char *path, strata_error *err)
+{
+    /* the main file goes first: a hot journal must not disappear while its
+       database stays; a stale -wal must not outlive its database either */
+    static const char *const suffix[] = {"", "-journal", "-wal", "-shm"};
+    for (size_t i = 0; i < sizeof(suffix) / sizeof(suffix[0]); i++) {
+        char p[4200];
+        snprintf(p, sizeof(p), "%s%s", path, suffix[i]);
+        if (unlink(p) != 0 && errno != ENOENT)
+            return err_set(err, STRATA_IO_ERROR, "cannot remove '%s': %s", p, strerror(errno));
+    }
+    return STRATA_OK;
+}
+strata_code sq_db_create_or_drop(const char *url, const strata_create_opts *o, int drop, int flags,
+                                 int *flag, char **name, strata_error *err)
+{
+    (void)o, (void)flags;
+    db_url u;
+    strata_code rc = url_parse(url, &u, err);
+    if (rc)
+        return rc;
+    if (u.readonly) {
+        url_release(&u);
+        err_set(err, STRATA_USAGE, "the URL opens the database read-only (?mode=ro): cannot %s it",
+                drop ? "drop" : "create");
+        err_hint(err, "use a URL without ?mode=ro");
+        return STRATA_USAGE;
+    }
+    rc = drop ? sqlite_drop(u.path, flag, err) : sqlite_create(u.path, flag, err);
+    if (!rc && name && !(*name = xstrdup(u.path)))
+        rc = err_set(err, STRATA_NOMEM, "out of memory");
+    url_release(&u);
+    return rc;
+}
+
+/* A file has nothing to wait for: it opens or it does not. */
+strata_code sq_wait(const char *url, double timeout, const strata_config *cfg, int *attempts,
+                    strata_error *err)
+{
+    (void)cfg;
+    strata_config c = {.lock_timeout = timeout, .readonly = 1};
+    strata *db = NULL;
+    *attempts = 1;
+    strata_code rc = strata_open(url, &c, &db, err);
+    strata_close(db);
+    return rc;
+}
+
+/* A file is always local. */
+strata_code sq_check_local(const char *url, strata_error *err)
+{
+    (void)url, (void)err;
+    return STRATA_OK;
+}
