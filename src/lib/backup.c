@@ -1,5 +1,7 @@
 /*
- * backup.c -- strata backup and strata restore.
+ * backup.c -- strata backup and strata restore, engine-neutral: the
+ * engines' backup/restore ops (postgres/pg_backup.c, sqlite/sq_backup.c) do
+ * the work; the file helpers they share are here.
  *
  * PostgreSQL goes through pg_dump and pg_restore, started with posix_spawn:
  * no shell, an argv array, stdin from /dev/null. Their connection string is
@@ -20,326 +22,17 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
-#include <spawn.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-
-extern char **environ;
-
-/* ------------------------------------------------------------- children */
-
-/* The full path of an executable named name in PATH, malloc'd; NULL if none. */
-static char *find_tool(const char *name)
-{
-    const char *path = getenv("PATH");
-    if (!path)
-        path = "/usr/bin:/bin";
-    for (const char *p = path;; p++) {
-        size_t n = strcspn(p, ":");
-        buf b;
-        buf_init(&b);
-        if (n)
-            buf_add(&b, p, n);
-        else
-            buf_adds(&b, ".");
-        buf_addf(&b, "/%s", name);
-        struct stat st;
-        if (b.data && stat(b.data, &st) == 0 && S_ISREG(st.st_mode) && access(b.data, X_OK) == 0)
-            return buf_detach(&b);
-        buf_release(&b);
-        p += n;
-        if (!*p)
-            return NULL;
-    }
-}
-
-typedef struct tool_run {
-    int status; /* exit status; 128 + signal number when killed */
-    buf out;    /* stdout, when not sent to a file */
-    buf err;    /* stderr, the last 16-32 KiB of it */
-} tool_run;
-
-static void tool_run_release(tool_run *r)
-{
-    buf_release(&r->out);
-    buf_release(&r->err);
-}
-
-static void keep_tail(buf *b)
-{
-    if (b->len <= 32768)
-        return;
-    memmove(b->data, b->data + b->len - 16384, 16384);
-    b->len = 16384;
-    b->data[b->len] = 0;
-}
-
-/* fd moved to 3 or above, close-on-exec: 0-2 become the child's stdio, and
-   dup2 onto the same number would keep close-on-exec. -1 on failure. */
-static int above_stdio(int fd)
-{
-    if (fd < 0 || fd > 2)
-        return fd;
-    int n = fcntl(fd, F_DUPFD_CLOEXEC, 3);
-    close(fd);
-    return n;
-}
-
-/*
- * Runs path with argv and envp; stdout goes to out_fd, or into r->out when
- * out_fd < 0; stderr into r->err. Returns IO_ERROR only when the program
- * could not be started; its exit status is r->status.
- */
-static strata_code run_tool(const char *path, char *const argv[], char *const envp[], int out_fd,
-                            tool_run *r, strata_error *err)
-{
-    int po[2] = {-1, -1}, pe[2] = {-1, -1};
-    posix_spawn_file_actions_t fa;
-    pid_t pid;
-    memset(r, 0, sizeof(*r));
-    buf_init(&r->out);
-    buf_init(&r->err);
-    int dup_out = -1;
-    if (out_fd >= 0 && out_fd <= 2)
-        out_fd = dup_out = fcntl(out_fd, F_DUPFD_CLOEXEC, 3);
-    if (out_fd < 0 && dup_out < 0 && pipe2(po, O_CLOEXEC) == 0) {
-        po[0] = above_stdio(po[0]);
-        po[1] = above_stdio(po[1]);
-    }
-    if (pipe2(pe, O_CLOEXEC) == 0) {
-        pe[0] = above_stdio(pe[0]);
-        pe[1] = above_stdio(pe[1]);
-    }
-    if ((out_fd < 0 && (po[0] < 0 || po[1] < 0)) || pe[0] < 0 || pe[1] < 0) {
-        int e = errno;
-        int fds[] = {po[0], po[1], pe[0], pe[1], dup_out};
-        for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
-            if (fds[i] >= 0)
-                close(fds[i]);
-        return err_set(err, STRATA_IO_ERROR, "cannot create a pipe: %s", strerror(e));
-    }
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_adddup2(&fa, out_fd >= 0 ? out_fd : po[1], 1);
-    posix_spawn_file_actions_adddup2(&fa, pe[1], 2);
-    int rc = posix_spawn(&pid, path, &fa, NULL, argv, envp);
-    posix_spawn_file_actions_destroy(&fa);
-    if (dup_out >= 0)
-        close(dup_out);
-    if (po[1] >= 0)
-        close(po[1]);
-    close(pe[1]);
-    if (rc != 0) {
-        if (po[0] >= 0)
-            close(po[0]);
-        close(pe[0]);
-        return err_set(err, STRATA_IO_ERROR, "cannot run %s: %s", path, strerror(rc));
-    }
-    struct pollfd fds[2] = {{pe[0], POLLIN, 0}, {po[0], POLLIN, 0}};
-    int open_fds = po[0] >= 0 ? 2 : 1;
-    while (fds[0].fd >= 0 || (open_fds == 2 && fds[1].fd >= 0)) {
-        if (poll(fds, (nfds_t)open_fds, -1) < 0) {
-            if (errno == EINTR)
-                continue;
-            break;
-        }
-        for (int i = 0; i < open_fds; i++) {
-            if (fds[i].fd < 0 || !fds[i].revents)
-                continue;
-            char chunk[4096];
-            ssize_t n = read(fds[i].fd, chunk, sizeof(chunk));
-            if (n < 0 && errno == EINTR)
-                continue;
-            if (n <= 0) {
-                close(fds[i].fd);
-                fds[i].fd = -1;
-                continue;
-            }
-            buf *b = i == 0 ? &r->err : &r->out;
-            buf_add(b, chunk, (size_t)n);
-            if (i == 0)
-                keep_tail(b);
-        }
-    }
-    for (int i = 0; i < 2; i++)
-        if (fds[i].fd >= 0)
-            close(fds[i].fd);
-    int status = 0;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-        ;
-    r->status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    return STRATA_OK;
-}
-
-/* The environment for a child: ours, with PGPASSWORD set to password when
-   the URL has one. The array and the PGPASSWORD string are malloc'd. */
-static char **tool_env(const char *password, char **pwvar)
-{
-    size_t n = 0;
-    while (environ[n])
-        n++;
-    char **env = calloc(n + 2, sizeof(char *));
-    *pwvar = NULL;
-    if (!env)
-        return NULL;
-    size_t j = 0;
-    for (size_t i = 0; i < n; i++)
-        if (!password || strncmp(environ[i], "PGPASSWORD=", 11) != 0)
-            env[j++] = environ[i];
-    if (password) {
-        buf b;
-        buf_init(&b);
-        buf_adds(&b, "PGPASSWORD=");
-        buf_adds(&b, password);
-        if (!(*pwvar = buf_detach(&b))) {
-            free(env);
-            return NULL;
-        }
-        env[j++] = *pwvar;
-    }
-    return env;
-}
-
-static void tool_env_free(char **env, char *pwvar)
-{
-    if (pwvar) {
-        explicit_bzero(pwvar, strlen(pwvar));
-        free(pwvar);
-    }
-    free(env);
-}
-
-/* The URL's libpq options as a keyword='value' string, without the password. */
-static char *tool_conninfo(const pg_target *t)
-{
-    buf b;
-    buf_init(&b);
-    for (PQconninfoOption *o = t->opts; o && o->keyword; o++) {
-        if (!o->val || !*o->val || !strcmp(o->keyword, "password"))
-            continue;
-        buf_addf(&b, "%s%s='", b.len ? " " : "", o->keyword);
-        for (const char *v = o->val; *v; v++) {
-            if (*v == '\'' || *v == '\\')
-                buf_add(&b, "\\", 1);
-            buf_add(&b, v, 1);
-        }
-        buf_add(&b, "'", 1);
-    }
-    return buf_detach(&b);
-}
-
-/* Puts the last lines of a child's stderr in the message of err. */
-static strata_code tool_failed(strata_error *err, const char *tool, const tool_run *r, const char *url)
-{
-    const char *e = r->err.data ? r->err.data : "";
-    size_t n = strlen(e);
-    while (n && (e[n - 1] == '\n' || e[n - 1] == ' '))
-        n--;
-    /* the end of the output says what went wrong; keep what fits */
-    size_t room = 700;
-    const char *from = n > room ? e + n - room : e;
-    err_set(err, STRATA_TOOL_FAILED, "%s failed (exit %d)%s%s%.*s", tool, r->status,
-            n ? ": " : "", n > room ? "..." : "", (int)(n - (size_t)(from - e)), from);
-    if (err)
-        url_scrub(err->message, sizeof(err->message), url);
-    return STRATA_TOOL_FAILED;
-}
-
-/* Each non-empty line of a child's stderr as a notice. */
-static void tool_notices(const strata_config *cfg, const tool_run *r, const char *url)
-{
-    if (!cfg || !cfg->on_event || !r->err.data)
-        return;
-    for (const char *p = r->err.data; *p;) {
-        size_t n = strcspn(p, "\n");
-        if (n) {
-            char line[1024];
-            snprintf(line, sizeof(line), "%.*s\n", (int)(n < sizeof(line) - 2 ? n : sizeof(line) - 2), p);
-            url_scrub(line, sizeof(line), url);
-            strata_event ev = {STRATA_EV_NOTICE, 0, line, 0};
-            cfg->on_event(cfg->userdata, &ev);
-        }
-        p += n;
-        if (*p)
-            p++;
-    }
-}
-
-/* The major version a PostgreSQL program reports, as pg_major() gives it:
-   "pg_dump (PostgreSQL) 15.4 (Debian ...)" -> 1500, "9.6.24" -> 906; 0 when
-   unknown. */
-static int tool_major(const char *text)
-{
-    const char *p = text ? strstr(text, ") ") : NULL;
-    if (!p)
-        return 0;
-    p += 2;
-    char *end;
-    long maj = strtol(p, &end, 10);
-    if (end == p || maj <= 0)
-        return 0;
-    if (maj < 10 && *end == '.')
-        return (int)(maj * 100 + strtol(end + 1, NULL, 10));
-    return maj > 20000000 ? 0 : (int)maj * 100;
-}
-
-static void install_hint(strata_error *err, const char *tool, int server_major)
-{
-    char ver[16];
-    pg_major_str(server_major, ver);
-    err_hint(err, "install the PostgreSQL %s client (Debian/Ubuntu: apt-get install postgresql-client-%s; "
-                  "or a newer one) and put its %s first in PATH (Debian: /usr/lib/postgresql/%s/bin)",
-             ver, ver, tool, ver);
-}
-
-/* Finds tool; with check_version, refuses one older than the server. */
-static strata_code pick_tool(const char *tool, int server_major, int check_version, char **path,
-                             strata_error *err)
-{
-    *path = find_tool(tool);
-    if (!*path) {
-        err_set(err, STRATA_TOOL_MISSING, "%s not found in PATH", tool);
-        install_hint(err, tool, server_major);
-        return STRATA_TOOL_MISSING;
-    }
-    if (!check_version)
-        return STRATA_OK;
-    char *argv[] = {(char *)tool, "--version", NULL};
-    tool_run r;
-    strata_code rc = run_tool(*path, argv, environ, -1, &r, err);
-    int major = rc ? 0 : tool_major(r.out.data);
-    if (!rc && (r.status != 0 || !major)) {
-        err_set(err, STRATA_TOOL_FAILED, "cannot tell the version of %s: '%s --version' %s", *path, tool,
-                r.status ? "failed" : "printed no version");
-        rc = STRATA_TOOL_FAILED;
-    } else if (!rc && major < server_major) {
-        char mine[16], theirs[16];
-        pg_major_str(major, mine);
-        pg_major_str(server_major, theirs);
-        err_set(err, STRATA_TOOL_TOO_OLD, "%s (%s) is version %s, older than the server (PostgreSQL %s); "
-                "it cannot dump a newer server", tool, *path, mine, theirs);
-        install_hint(err, tool, server_major);
-        rc = STRATA_TOOL_TOO_OLD;
-    }
-    tool_run_release(&r);
-    if (rc) {
-        free(*path);
-        *path = NULL;
-    }
-    return rc;
-}
 
 /* ---------------------------------------------------------------- files */
 
 /* The default backup name: NAME-20261123T100000Z.EXT in the working directory. */
-static char *default_name(const char *name, const char *ext)
+char *backup_default_name(const char *name, const char *ext)
 {
     char ts[32];
     time_t now = time(NULL);
@@ -355,7 +48,7 @@ static char *default_name(const char *name, const char *ext)
 }
 
 /* Creates PATH.tmp-XXXXXX (mode 0600) for a backup to path. */
-static int temp_next_to(const char *path, char **tmp, strata_error *err)
+int backup_temp_next_to(const char *path, char **tmp, strata_error *err)
 {
     buf b;
     buf_init(&b);
@@ -381,7 +74,7 @@ static int temp_next_to(const char *path, char **tmp, strata_error *err)
 }
 
 /* Gives tmp its final name, never replacing an existing file. */
-static strata_code publish(const char *tmp, const char *path, strata_error *err)
+strata_code backup_publish(const char *tmp, const char *path, strata_error *err)
 {
     if (link(tmp, path) == 0) {
         unlink(tmp);
@@ -402,7 +95,7 @@ static strata_code publish(const char *tmp, const char *path, strata_error *err)
     return STRATA_IO_ERROR;
 }
 
-static strata_code refuse_existing(const char *path, strata_error *err)
+strata_code backup_refuse_existing(const char *path, strata_error *err)
 {
     struct stat st;
     if (lstat(path, &st) != 0)
@@ -413,7 +106,7 @@ static strata_code refuse_existing(const char *path, strata_error *err)
 }
 
 /* First bytes of a file, to tell a SQLite database from a pg_dump archive. */
-static strata_code read_magic(const char *path, char magic[16], strata_error *err)
+strata_code backup_read_magic(const char *path, char magic[16], strata_error *err)
 {
     memset(magic, 0, 16);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -426,373 +119,8 @@ static strata_code read_magic(const char *path, char magic[16], strata_error *er
     return STRATA_OK;
 }
 
-/* ------------------------------------------------------------ PostgreSQL */
-
-/* Connects once: checks the URL works, gives the server version and name. */
-static strata_code pg_probe(const pg_target *t, int *server_major, char **dbname, strata_error *err)
-{
-    PGconn *c = NULL;
-    strata_code rc = pg_target_connect(t, NULL, 0, &c, NULL, err);
-    if (rc)
-        return rc;
-    *server_major = pg_major(pq.PQserverVersion(c));
-    if (dbname && !(*dbname = xstrdup(pq.PQdb(c))))
-        rc = err_set(err, STRATA_NOMEM, "out of memory");
-    pq.PQfinish(c);
-    return rc;
-}
-
-static strata_code pg_backup(const char *url, const char *path, const strata_config *cfg,
-                             char **path_out, strata_error *err)
-{
-    pg_target t;
-    char *dbname = NULL, *tool = NULL, *target = NULL, *tmp = NULL, *ci = NULL, *pw = NULL;
-    char **env = NULL;
-    int server_major = 0, fd = -1;
-    tool_run r;
-    memset(&r, 0, sizeof(r));
-    strata_code rc = pg_target_init(&t, url, err);
-    if (rc)
-        return rc;
-    if ((rc = pg_probe(&t, &server_major, &dbname, err)) ||
-        (rc = pick_tool("pg_dump", server_major, 1, &tool, err)))
-        goto out;
-    target = path ? xstrdup(path) : default_name(dbname, ".dump");
-    ci = tool_conninfo(&t);
-    env = tool_env(t.password, &pw);
-    if (!target || !ci || !env) {
-        rc = err_set(err, STRATA_NOMEM, "out of memory");
-        goto out;
-    }
-    if ((rc = refuse_existing(target, err)))
-        goto out;
-    if ((fd = temp_next_to(target, &tmp, err)) < 0) {
-        rc = err->code;
-        goto out;
-    }
-    char *argv[] = {"pg_dump", "--format=custom", "--no-password", "--dbname", ci, NULL};
-    if ((rc = run_tool(tool, argv, env, fd, &r, err)))
-        goto out;
-    if (r.status != 0) {
-        rc = tool_failed(err, "pg_dump", &r, url);
-        goto out;
-    }
-    if (fsync(fd) != 0) {
-        rc = err_set(err, STRATA_IO_ERROR, "cannot write '%s': %s", target, strerror(errno));
-        goto out;
-    }
-    close(fd);
-    fd = -1;
-    if ((rc = publish(tmp, target, err)))
-        goto out;
-    free(tmp);
-    tmp = NULL;
-    tool_notices(cfg, &r, url);
-    if (path_out) {
-        *path_out = target;
-        target = NULL;
-    }
-out:
-    if (fd >= 0)
-        close(fd);
-    if (tmp)
-        unlink(tmp);
-    tool_run_release(&r);
-    tool_env_free(env, pw);
-    free(tmp);
-    free(ci);
-    free(target);
-    free(tool);
-    free(dbname);
-    pg_target_release(&t);
-    return rc;
-}
-
-static strata_code pg_restore(const char *url, const char *path, int flags, const strata_config *cfg,
-                              strata_error *err)
-{
-    char magic[16];
-    strata_code rc = read_magic(path, magic, err);
-    if (rc)
-        return rc;
-    if (memcmp(magic, "PGDMP", 5) != 0) {
-        err_set(err, STRATA_USAGE, "'%s' is not a pg_dump custom-format archive%s", path,
-                !memcmp(magic, "SQLite format 3", 16) ? " (it is a SQLite database)" : "");
-        err_hint(err, "restore a file written by 'strata backup' (pg_dump --format=custom); a plain SQL "
-                      "dump goes through psql -f");
-        return STRATA_USAGE;
-    }
-    pg_target t;
-    char *tool = NULL, *ci = NULL, *pw = NULL;
-    char **env = NULL;
-    int server_major = 0;
-    tool_run r;
-    memset(&r, 0, sizeof(r));
-    if ((rc = pg_target_init(&t, url, err)))
-        return rc;
-    if ((rc = pg_probe(&t, &server_major, NULL, err)) ||
-        (rc = pick_tool("pg_restore", server_major, 0, &tool, err)))
-        goto out;
-    ci = tool_conninfo(&t);
-    env = tool_env(t.password, &pw);
-    if (!ci || !env) {
-        rc = err_set(err, STRATA_NOMEM, "out of memory");
-        goto out;
-    }
-    char *argv[16];
-    int n = 0;
-    argv[n++] = "pg_restore";
-    argv[n++] = "--clean";
-    argv[n++] = "--if-exists";
-    argv[n++] = "--single-transaction";
-    argv[n++] = "--exit-on-error";
-    argv[n++] = "--no-password";
-    if (flags & STRATA_NO_OWNER)
-        argv[n++] = "--no-owner";
-    argv[n++] = "--dbname";
-    argv[n++] = ci;
-    argv[n++] = "--";
-    argv[n++] = (char *)path;
-    argv[n] = NULL;
-    if ((rc = run_tool(tool, argv, env, -1, &r, err)))
-        goto out;
-    if (r.status != 0) {
-        rc = tool_failed(err, "pg_restore", &r, url);
-        if (strstr(r.err.data ? r.err.data : "", "unsupported version"))
-            err_hint(err, "the archive was written by a newer pg_dump: use a pg_restore at least as new");
-        else if (strstr(r.err.data ? r.err.data : "", "depend on it"))
-            err_hint(err, "objects made after the backup depend on objects of the backup; nothing was "
-                          "changed: restore into a new database (strata drop; strata create), or drop them");
-        else if (strstr(r.err.data ? r.err.data : "", "must be owner") ||
-                 strstr(r.err.data ? r.err.data : "", "permission denied"))
-            err_hint(err, "restoring as another user than the one who owned the objects: try --no-owner");
-        else
-            err_hint(err, "the restore ran in one transaction: nothing was changed");
-        goto out;
-    }
-    tool_notices(cfg, &r, url);
-out:
-    tool_run_release(&r);
-    tool_env_free(env, pw);
-    free(ci);
-    free(tool);
-    pg_target_release(&t);
-    return rc;
-}
-
-/* ---------------------------------------------------------------- SQLite */
-
-static strata_code sq_err(strata_error *err, strata_code code, const char *what, const char *path,
-                          sqlite3 *db, int rc)
-{
-    return err_set(err, code, "%s '%s': %s", what, path, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
-}
-
-/* Opens an existing SQLite file for reading (read-write when allowed, so
-   that a hot journal left by a crashed writer can be rolled back). */
-static strata_code sq_open_existing(const char *path, double timeout, sqlite3 **db, strata_error *err)
-{
-    char magic[16];
-    strata_code c = read_magic(path, magic, err);
-    if (c)
-        return c;
-    if (memcmp(magic, "SQLite format 3", 16) != 0 && magic[0]) {
-        err_set(err, STRATA_USAGE, "'%s' is not a SQLite database", path);
-        err_hint(err, !memcmp(magic, "PGDMP", 5) ? "it is a PostgreSQL archive: restore it with a postgresql:// URL"
-                                                 : "check the file name");
-        return STRATA_USAGE;
-    }
-    int flags = access(path, W_OK) == 0 ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY;
-    int rc = sqlite3_open_v2(path, db, flags, NULL);
-    if (rc == SQLITE_OK) {
-        sqlite3_busy_timeout(*db, (int)(timeout * 1000.0 > 2e9 ? 2e9 : timeout * 1000.0));
-        rc = sqlite3_exec(*db, "PRAGMA query_only = ON", NULL, NULL, NULL);
-    }
-    if (rc != SQLITE_OK) {
-        sq_err(err, STRATA_CONNECT_FAILED, "cannot open SQLite database", path, *db, rc);
-        sqlite3_close(*db);
-        *db = NULL;
-        return STRATA_CONNECT_FAILED;
-    }
-    return STRATA_OK;
-}
-
-/* Copies every page of src into dst in one step, waiting out locks. */
-static strata_code sq_copy(sqlite3 *dst, sqlite3 *src, double timeout, const char *what,
-                           const char *path, strata_error *err)
-{
-    sqlite3_backup *bk = sqlite3_backup_init(dst, "main", src, "main");
-    if (!bk)
-        return sq_err(err, STRATA_DB_ERROR, what, path, dst, SQLITE_ERROR);
-    double deadline = ops_now_ms() + timeout * 1000.0;
-    int rc;
-    while ((rc = sqlite3_backup_step(bk, -1)) == SQLITE_BUSY || rc == SQLITE_LOCKED) {
-        if (ops_now_ms() >= deadline)
-            break;
-        ops_sleep_ms(20);
-    }
-    sqlite3_backup_finish(bk);
-    if (rc == SQLITE_DONE)
-        return STRATA_OK;
-    if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) {
-        err_set(err, STRATA_LOCK_TIMEOUT, "%s '%s': timed out after %gs waiting for a lock", what, path,
-                timeout);
-        err_hint(err, "another process holds the database; raise --lock-timeout to wait longer");
-        return STRATA_LOCK_TIMEOUT;
-    }
-    err_set(err, STRATA_DB_ERROR, "%s '%s': %s", what, path, sqlite3_errstr(rc));
-    if (rc == SQLITE_READONLY)
-        err_hint(err, "the database is in WAL mode with another page size than the backup; "
-                      "switch it to journal_mode=DELETE first, or drop it and restore into a new file");
-    return STRATA_DB_ERROR;
-}
-
-static strata_code sq_backup(const char *src_path, const char *path, double timeout, char **path_out,
-                             strata_error *err)
-{
-    sqlite3 *src = NULL, *dst = NULL;
-    char *target = NULL, *tmp = NULL;
-    if (!strcmp(src_path, ":memory:")) {
-        err_set(err, STRATA_USAGE, "an in-memory database has nothing to back up");
-        return STRATA_USAGE;
-    }
-    strata_code rc = sq_open_existing(src_path, timeout, &src, err);
-    if (rc)
-        return rc;
-    if (path) {
-        target = xstrdup(path);
-    } else {
-        const char *base = strrchr(src_path, '/');
-        base = base ? base + 1 : src_path;
-        const char *dot = strrchr(base, '.');
-        char *stem = xstrndup(base, dot && dot != base ? (size_t)(dot - base) : strlen(base));
-        target = stem ? default_name(stem, ".sqlite3") : NULL;
-        free(stem);
-    }
-    if (!target) {
-        rc = err_set(err, STRATA_NOMEM, "out of memory");
-        goto out;
-    }
-    if ((rc = refuse_existing(target, err)))
-        goto out;
-    int fd = temp_next_to(target, &tmp, err);
-    if (fd < 0) {
-        rc = err->code;
-        goto out;
-    }
-    /* SQLite takes POSIX locks on the file: no other descriptor of ours may
-       be closed while it is open, so close this one first */
-    close(fd);
-    int orc = sqlite3_open_v2(tmp, &dst, SQLITE_OPEN_READWRITE, NULL);
-    if (orc != SQLITE_OK) {
-        rc = sq_err(err, STRATA_IO_ERROR, "cannot write", tmp, dst, orc);
-        goto out;
-    }
-    if ((rc = sq_copy(dst, src, timeout, "cannot back up", src_path, err)))
-        goto out;
-    if (sqlite3_close(dst) != SQLITE_OK) {
-        rc = err_set(err, STRATA_IO_ERROR, "cannot finish '%s'", tmp);
-        dst = NULL;
-        goto out;
-    }
-    dst = NULL;
-    if ((rc = publish(tmp, target, err)))
-        goto out;
-    free(tmp);
-    tmp = NULL;
-    if (path_out) {
-        *path_out = target;
-        target = NULL;
-    }
-out:
-    sqlite3_close(dst);
-    sqlite3_close(src);
-    if (tmp) {
-        unlink(tmp);
-        free(tmp);
-    }
-    free(target);
-    return rc;
-}
-
-static int first_row(void *ud, int n, char **v, char **names)
-{
-    (void)names;
-    char **out = ud;
-    if (!*out && n > 0)
-        *out = xstrdup(v[0] ? v[0] : "");
-    return 0;
-}
-
-/* Opens a backup to restore from, read-only, after checking that it is a
-   whole SQLite database: the 16-byte header (an empty or short file would
-   restore as an empty database) and PRAGMA quick_check. */
-static strata_code sq_open_backup(const char *path, double timeout, sqlite3 **db, strata_error *err)
-{
-    char magic[16];
-    struct stat st;
-    strata_code c = read_magic(path, magic, err);
-    if (c)
-        return c;
-    if (memcmp(magic, "SQLite format 3", 16) != 0) {
-        int empty = stat(path, &st) == 0 && st.st_size == 0;
-        err_set(err, STRATA_USAGE, "'%s' is not a SQLite database%s", path, empty ? " (it is empty)" : "");
-        err_hint(err, !memcmp(magic, "PGDMP", 5) ? "it is a PostgreSQL archive: restore it with a postgresql:// URL"
-                                                 : "check the file name; nothing was changed");
-        return STRATA_USAGE;
-    }
-    int rc = sqlite3_open_v2(path, db, SQLITE_OPEN_READONLY, NULL);
-    char *check = NULL;
-    if (rc == SQLITE_OK) {
-        sqlite3_busy_timeout(*db, (int)(timeout * 1000.0 > 2e9 ? 2e9 : timeout * 1000.0));
-        rc = sqlite3_exec(*db, "PRAGMA quick_check(1)", first_row, &check, NULL);
-    }
-    if (rc != SQLITE_OK || !check || strcmp(check, "ok") != 0) {
-        if (rc != SQLITE_OK)
-            err_set(err, STRATA_USAGE, "'%s' is not a usable SQLite backup: %s", path,
-                    *db ? sqlite3_errmsg(*db) : sqlite3_errstr(rc));
-        else
-            err_set(err, STRATA_USAGE, "'%s' is not a usable SQLite backup: quick_check says: %s", path,
-                    check ? check : "nothing");
-        err_hint(err, "the backup is damaged or cut short; nothing was changed");
-        free(check);
-        sqlite3_close(*db);
-        *db = NULL;
-        return STRATA_USAGE;
-    }
-    free(check);
-    return STRATA_OK;
-}
-
-static strata_code sq_restore(const char *dst_path, const char *path, double timeout, strata_error *err)
-{
-    sqlite3 *src = NULL, *dst = NULL;
-    if (!strcmp(dst_path, ":memory:")) {
-        err_set(err, STRATA_USAGE, "restoring into an in-memory database would be lost at once");
-        return STRATA_USAGE;
-    }
-    strata_code rc = sq_open_backup(path, timeout, &src, err);
-    if (rc)
-        return rc;
-    int r = sqlite3_open_v2(dst_path, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
-    if (r != SQLITE_OK) {
-        rc = sq_err(err, STRATA_CONNECT_FAILED, "cannot open SQLite database", dst_path, dst, r);
-        goto out;
-    }
-    sqlite3_busy_timeout(dst, (int)(timeout * 1000.0 > 2e9 ? 2e9 : timeout * 1000.0));
-    rc = sq_copy(dst, src, timeout, "cannot restore into", dst_path, err);
-out:
-    sqlite3_close(dst);
-    sqlite3_close(src);
-    return rc;
-}
-
 /* ------------------------------------------------------------------ API */
 
-static double lock_timeout_of(const strata_config *cfg)
-{
-    return cfg && cfg->lock_timeout >= 0 ? cfg->lock_timeout : 60;
-}
 
 strata_code strata_backup(const char *url, const char *path, const strata_config *cfg, char **path_out,
                           strata_error *err)
@@ -810,16 +138,9 @@ strata_code strata_backup(const char *url, const char *path, const strata_config
         err_hint(err, "name a file (./- for a file called '-')");
         return STRATA_USAGE;
     }
-    db_url u;
-    strata_code rc = url_parse(url, &u, err);
-    if (rc)
-        return rc;
-    if (u.engine == DIALECT_SQLITE)
-        rc = sq_backup(u.path, path, lock_timeout_of(cfg), path_out, err);
-    else
-        rc = pg_backup(url, path, cfg, path_out, err);
-    url_release(&u);
-    return rc;
+    const drv_ops *e = NULL;
+    strata_code rc = engine_of_url(url, &e, err);
+    return rc ? rc : e->backup(url, path, cfg, path_out, err);
 }
 
 strata_code strata_restore(const char *url, const char *path, int flags, const strata_config *cfg,
@@ -830,22 +151,12 @@ strata_code strata_restore(const char *url, const char *path, int flags, const s
         err = &local;
     if (!path || !*path)
         return err_set(err, STRATA_USAGE, "restore needs a backup file");
-    db_url u;
-    strata_code rc = url_parse(url, &u, err);
+    const drv_ops *e = NULL;
+    strata_code rc = engine_of_url(url, &e, err);
     if (rc)
         return rc;
-    if (!(flags & STRATA_ALLOW_REMOTE) && (rc = strata_url_check_local(url, err))) {
-        url_release(&u);
+    if (!(flags & STRATA_ALLOW_REMOTE) && (rc = strata_url_check_local(url, err)))
         return rc;
-    }
-    if (u.engine == DIALECT_SQLITE && u.readonly) {
-        err_set(err, STRATA_USAGE, "the URL opens the database read-only (?mode=ro): cannot restore into it");
-        err_hint(err, "use a URL without ?mode=ro");
-        rc = STRATA_USAGE;
-    } else if (u.engine == DIALECT_SQLITE)
-        rc = sq_restore(u.path, path, lock_timeout_of(cfg), err);
-    else
-        rc = pg_restore(url, path, flags, cfg, err);
-    url_release(&u);
-    return rc;
+    return e->restore(url, path, flags, cfg, err);
 }
+

@@ -662,4 +662,6 @@ const drv_ops drv_postgres_ops = {
     .db_create_or_drop = pg_db_create_or_drop,
     .wait = pg_wait,
     .check_local = pg_check_local,
+    .backup = pg_backup,
+    .restore = pg_restore,
 };

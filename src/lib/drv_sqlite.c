@@ -439,4 +439,6 @@ const drv_ops drv_sqlite_ops = {
     .db_create_or_drop = sq_db_create_or_drop,
     .wait = sq_wait,
     .check_local = sq_check_local,
+    .backup = sq_backup,
+    .restore = sq_restore,
 };

@@ -233,6 +233,11 @@ typedef struct drv_ops {
                         strata_error *err);
     /* the locality rule of reset and restore: NOT_LOCAL unless local */
     strata_code (*check_local)(const char *url, strata_error *err);
+    /* strata_backup / strata_restore (the locality rule already applied) */
+    strata_code (*backup)(const char *url, const char *path, const strata_config *cfg, char **path_out,
+                          strata_error *err);
+    strata_code (*restore)(const char *url, const char *path, int flags, const strata_config *cfg,
+                           strata_error *err);
 } drv_ops;
 
 struct drv {
@@ -279,6 +284,16 @@ strata_code sq_db_create_or_drop(const char *url, const strata_create_opts *o, i
 strata_code sq_wait(const char *url, double timeout, const strata_config *cfg, int *attempts,
                     strata_error *err);
 strata_code sq_check_local(const char *url, strata_error *err);
+
+/* ---- the engines' backup and restore ops */
+strata_code pg_backup(const char *url, const char *path, const strata_config *cfg, char **path_out,
+                      strata_error *err);
+strata_code pg_restore(const char *url, const char *path, int flags, const strata_config *cfg,
+                       strata_error *err);
+strata_code sq_backup(const char *url, const char *path, const strata_config *cfg, char **path_out,
+                      strata_error *err);
+strata_code sq_restore(const char *url, const char *path, int flags, const strata_config *cfg,
+                       strata_error *err);
 
 /* ---- engines.c: the table of engines */
 /* The engine of a URL scheme ("postgresql", "sqlite3"; without the driver

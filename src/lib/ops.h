@@ -65,4 +65,16 @@ int pg_major(int server_version_num);
 /* A major version as people write it: "15", "9.6". */
 void pg_major_str(int major, char out[16]);
 
+/* ---- backup.c: file helpers the engines' backup ops share */
+/* The default backup name: NAME-20261123T100000Z.EXT in the working directory. */
+char *backup_default_name(const char *name, const char *ext);
+/* A temporary file (mode 0600) next to path; its fd, or -1 with err set. */
+int backup_temp_next_to(const char *path, char **tmp, strata_error *err);
+/* Links tmp to path (never overwriting) and removes tmp. */
+strata_code backup_publish(const char *tmp, const char *path, strata_error *err);
+/* FILE_EXISTS when path exists. */
+strata_code backup_refuse_existing(const char *path, strata_error *err);
+/* The first 16 bytes of path. */
+strata_code backup_read_magic(const char *path, char magic[16], strata_error *err);
+
 #endif

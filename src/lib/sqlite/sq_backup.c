@@ -1,0 +1,260 @@
+/*
+ * sqlite/sq_backup.c -- backup and restore of SQLite with the online backup
+ * API in both directions: one step over all pages under one read lock gives
+ * a consistent snapshot while other processes write (they wait, or in WAL
+ * mode carry on). A backup to restore is checked first (header, opens
+ * read-only, quick_check) so that a bad file changes nothing.
+ */
+#include "ops.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* ---------------------------------------------------------------- SQLite */
+
+static strata_code sq_err(strata_error *err, strata_code code, const char *what, const char *path,
+                          sqlite3 *db, int rc)
+{
+    return err_set(err, code, "%s '%s': %s", what, path, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+}
+
+/* Opens an existing SQLite file for reading (read-write when allowed, so
+   that a hot journal left by a crashed writer can be rolled back). */
+static strata_code sq_open_existing(const char *path, double timeout, sqlite3 **db, strata_error *err)
+{
+    char magic[16];
+    strata_code c = backup_read_magic(path, magic, err);
+    if (c)
+        return c;
+    if (memcmp(magic, "SQLite format 3", 16) != 0 && magic[0]) {
+        err_set(err, STRATA_USAGE, "'%s' is not a SQLite database", path);
+        err_hint(err, !memcmp(magic, "PGDMP", 5) ? "it is a PostgreSQL archive: restore it with a postgresql:// URL"
+                                                 : "check the file name");
+        return STRATA_USAGE;
+    }
+    int flags = access(path, W_OK) == 0 ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY;
+    int rc = sqlite3_open_v2(path, db, flags, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_busy_timeout(*db, (int)(timeout * 1000.0 > 2e9 ? 2e9 : timeout * 1000.0));
+        rc = sqlite3_exec(*db, "PRAGMA query_only = ON", NULL, NULL, NULL);
+    }
+    if (rc != SQLITE_OK) {
+        sq_err(err, STRATA_CONNECT_FAILED, "cannot open SQLite database", path, *db, rc);
+        sqlite3_close(*db);
+        *db = NULL;
+        return STRATA_CONNECT_FAILED;
+    }
+    return STRATA_OK;
+}
+
+/* Copies every page of src into dst in one step, waiting out locks. */
+static strata_code sq_copy(sqlite3 *dst, sqlite3 *src, double timeout, const char *what,
+                           const char *path, strata_error *err)
+{
+    sqlite3_backup *bk = sqlite3_backup_init(dst, "main", src, "main");
+    if (!bk)
+        return sq_err(err, STRATA_DB_ERROR, what, path, dst, SQLITE_ERROR);
+    double deadline = ops_now_ms() + timeout * 1000.0;
+    int rc;
+    while ((rc = sqlite3_backup_step(bk, -1)) == SQLITE_BUSY || rc == SQLITE_LOCKED) {
+        if (ops_now_ms() >= deadline)
+            break;
+        ops_sleep_ms(20);
+    }
+    sqlite3_backup_finish(bk);
+    if (rc == SQLITE_DONE)
+        return STRATA_OK;
+    if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) {
+        err_set(err, STRATA_LOCK_TIMEOUT, "%s '%s': timed out after %gs waiting for a lock", what, path,
+                timeout);
+        err_hint(err, "another process holds the database; raise --lock-timeout to wait longer");
+        return STRATA_LOCK_TIMEOUT;
+    }
+    err_set(err, STRATA_DB_ERROR, "%s '%s': %s", what, path, sqlite3_errstr(rc));
+    if (rc == SQLITE_READONLY)
+        err_hint(err, "the database is in WAL mode with another page size than the backup; "
+                      "switch it to journal_mode=DELETE first, or drop it and restore into a new file");
+    return STRATA_DB_ERROR;
+}
+
+static strata_code sq_backup_file(const char *src_path, const char *path, double timeout, char **path_out,
+                             strata_error *err)
+{
+    sqlite3 *src = NULL, *dst = NULL;
+    char *target = NULL, *tmp = NULL;
+    if (!strcmp(src_path, ":memory:")) {
+        err_set(err, STRATA_USAGE, "an in-memory database has nothing to back up");
+        return STRATA_USAGE;
+    }
+    strata_code rc = sq_open_existing(src_path, timeout, &src, err);
+    if (rc)
+        return rc;
+    if (path) {
+        target = xstrdup(path);
+    } else {
+        const char *base = strrchr(src_path, '/');
+        base = base ? base + 1 : src_path;
+        const char *dot = strrchr(base, '.');
+        char *stem = xstrndup(base, dot && dot != base ? (size_t)(dot - base) : strlen(base));
+        target = stem ? backup_default_name(stem, ".sqlite3") : NULL;
+        free(stem);
+    }
+    if (!target) {
+        rc = err_set(err, STRATA_NOMEM, "out of memory");
+        goto out;
+    }
+    if ((rc = backup_refuse_existing(target, err)))
+        goto out;
+    int fd = backup_temp_next_to(target, &tmp, err);
+    if (fd < 0) {
+        rc = err->code;
+        goto out;
+    }
+    /* SQLite takes POSIX locks on the file: no other descriptor of ours may
+       be closed while it is open, so close this one first */
+    close(fd);
+    int orc = sqlite3_open_v2(tmp, &dst, SQLITE_OPEN_READWRITE, NULL);
+    if (orc != SQLITE_OK) {
+        rc = sq_err(err, STRATA_IO_ERROR, "cannot write", tmp, dst, orc);
+        goto out;
+    }
+    if ((rc = sq_copy(dst, src, timeout, "cannot back up", src_path, err)))
+        goto out;
+    if (sqlite3_close(dst) != SQLITE_OK) {
+        rc = err_set(err, STRATA_IO_ERROR, "cannot finish '%s'", tmp);
+        dst = NULL;
+        goto out;
+    }
+    dst = NULL;
+    if ((rc = backup_publish(tmp, target, err)))
+        goto out;
+    free(tmp);
+    tmp = NULL;
+    if (path_out) {
+        *path_out = target;
+        target = NULL;
+    }
+out:
+    sqlite3_close(dst);
+    sqlite3_close(src);
+    if (tmp) {
+        unlink(tmp);
+        free(tmp);
+    }
+    free(target);
+    return rc;
+}
+
+static int first_row(void *ud, int n, char **v, char **names)
+{
+    (void)names;
+    char **out = ud;
+    if (!*out && n > 0)
+        *out = xstrdup(v[0] ? v[0] : "");
+    return 0;
+}
+
+/* Opens a backup to restore from, read-only, after checking that it is a
+   whole SQLite database: the 16-byte header (an empty or short file would
+   restore as an empty database) and PRAGMA quick_check. */
+static strata_code sq_open_backup(const char *path, double timeout, sqlite3 **db, strata_error *err)
+{
+    char magic[16];
+    struct stat st;
+    strata_code c = backup_read_magic(path, magic, err);
+    if (c)
+        return c;
+    if (memcmp(magic, "SQLite format 3", 16) != 0) {
+        int empty = stat(path, &st) == 0 && st.st_size == 0;
+        err_set(err, STRATA_USAGE, "'%s' is not a SQLite database%s", path, empty ? " (it is empty)" : "");
+        err_hint(err, !memcmp(magic, "PGDMP", 5) ? "it is a PostgreSQL archive: restore it with a postgresql:// URL"
+                                                 : "check the file name; nothing was changed");
+        return STRATA_USAGE;
+    }
+    int rc = sqlite3_open_v2(path, db, SQLITE_OPEN_READONLY, NULL);
+    char *check = NULL;
+    if (rc == SQLITE_OK) {
+        sqlite3_busy_timeout(*db, (int)(timeout * 1000.0 > 2e9 ? 2e9 : timeout * 1000.0));
+        rc = sqlite3_exec(*db, "PRAGMA quick_check(1)", first_row, &check, NULL);
+    }
+    if (rc != SQLITE_OK || !check || strcmp(check, "ok") != 0) {
+        if (rc != SQLITE_OK)
+            err_set(err, STRATA_USAGE, "'%s' is not a usable SQLite backup: %s", path,
+                    *db ? sqlite3_errmsg(*db) : sqlite3_errstr(rc));
+        else
+            err_set(err, STRATA_USAGE, "'%s' is not a usable SQLite backup: quick_check says: %s", path,
+                    check ? check : "nothing");
+        err_hint(err, "the backup is damaged or cut short; nothing was changed");
+        free(check);
+        sqlite3_close(*db);
+        *db = NULL;
+        return STRATA_USAGE;
+    }
+    free(check);
+    return STRATA_OK;
+}
+
+static strata_code sq_restore_file(const char *dst_path, const char *path, double timeout, strata_error *err)
+{
+    sqlite3 *src = NULL, *dst = NULL;
+    if (!strcmp(dst_path, ":memory:")) {
+        err_set(err, STRATA_USAGE, "restoring into an in-memory database would be lost at once");
+        return STRATA_USAGE;
+    }
+    strata_code rc = sq_open_backup(path, timeout, &src, err);
+    if (rc)
+        return rc;
+    int r = sqlite3_open_v2(dst_path, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+    if (r != SQLITE_OK) {
+        rc = sq_err(err, STRATA_CONNECT_FAILED, "cannot open SQLite database", dst_path, dst, r);
+        goto out;
+    }
+    sqlite3_busy_timeout(dst, (int)(timeout * 1000.0 > 2e9 ? 2e9 : timeout * 1000.0));
+    rc = sq_copy(dst, src, timeout, "cannot restore into", dst_path, err);
+out:
+    sqlite3_close(dst);
+    sqlite3_close(src);
+    return rc;
+}
+
+static double lock_timeout_of(const strata_config *cfg)
+{
+    return cfg && cfg->lock_timeout >= 0 ? cfg->lock_timeout : 60;
+}
+
+strata_code sq_backup(const char *url, const char *path, const strata_config *cfg, char **path_out,
+                      strata_error *err)
+{
+    db_url u;
+    strata_code rc = url_parse(url, &u, err);
+    if (rc)
+        return rc;
+    rc = sq_backup_file(u.path, path, lock_timeout_of(cfg), path_out, err);
+    url_release(&u);
+    return rc;
+}
+
+strata_code sq_restore(const char *url, const char *path, int flags, const strata_config *cfg,
+                       strata_error *err)
+{
+    (void)flags;
+    db_url u;
+    strata_code rc = url_parse(url, &u, err);
+    if (rc)
+        return rc;
+    if (u.readonly) {
+        err_set(err, STRATA_USAGE, "the URL opens the database read-only (?mode=ro): cannot restore into it");
+        err_hint(err, "use a URL without ?mode=ro");
+        rc = STRATA_USAGE;
+    } else {
+        rc = sq_restore_file(u.path, path, lock_timeout_of(cfg), err);
+    }
+    url_release(&u);
+    return rc;
+}
