@@ -22,10 +22,10 @@
 #define SCRATCH_PREFIX "strata_check_"
 
 struct strata_scratch {
-    int engine;      /* DIALECT_POSTGRES or DIALECT_SQLITE */
-    char *url;       /* the scratch database */
-    char *name;      /* database name, or file path */
-    char *admin_url; /* postgres: where CREATE/DROP DATABASE run */
+    const drv_ops *ops; /* the engine that made it */
+    char *url;          /* the scratch database */
+    char *name;         /* database name, or file path */
+    char *admin_url;    /* where it is dropped from (postgres), or NULL */
     int dropped;
 };
 
@@ -49,23 +49,6 @@ const char *strata_scratch_name(const strata_scratch *s)
     return s ? s->name : NULL;
 }
 
-/* url with its database replaced by db: libpq lets a later dbname query
-   parameter override the path, whatever form the URL has. */
-static char *url_with_db(const char *url, const char *db)
-{
-    buf b;
-    buf_init(&b);
-    size_t n = strcspn(url, "#");
-    buf_add(&b, url, n);
-    const char *q = memchr(url, '?', n);
-    if (!q)
-        buf_adds(&b, "?");
-    else if (url[n - 1] != '?' && url[n - 1] != '&')
-        buf_adds(&b, "&");
-    buf_addf(&b, "dbname=%s", db);
-    return buf_detach(&b);
-}
-
 static void random_suffix(char out[13])
 {
     unsigned char r[6];
@@ -78,99 +61,26 @@ static void random_suffix(char out[13])
         snprintf(out + 2 * i, 3, "%02x", r[i]);
 }
 
-static strata_code exec(strata *db, const char *sql, int n, const char *const *p, strata_error *err)
-{
-    drv *d = db_driver(db);
-    return d->ops->query(d, sql, n, p, NULL, NULL, err);
-}
-
-/* Connects to the server of url: its own database, else postgres, else template1. */
-static strata_code open_admin(const char *url, strata **db, char **used, strata_error *err)
-{
-    static const char *fallback[] = {NULL, "postgres", "template1"};
-    strata_config cfg = {.lock_timeout = 10};
-    strata_code rc = STRATA_OK;
-    strata_error first;
-    for (int i = 0; i < 3; i++) {
-        char *u = fallback[i] ? url_with_db(url, fallback[i]) : xstrdup(url);
-        if (!u)
-            return err_set(err, STRATA_NOMEM, "out of memory");
-        rc = strata_open(u, &cfg, db, i ? NULL : &first);
-        if (rc == STRATA_OK) {
-            *used = u;
-            return STRATA_OK;
-        }
-        free(u);
-        if (rc != STRATA_CONNECT_FAILED || !strstr(first.message, "does not exist"))
-            break;
-    }
-    if (err)
-        *err = first;
-    return first.code;
-}
-
+/* A SQLite URL or none: a temporary SQLite file (the embedded default's
+   engine); a server URL: a new database on that server. */
 strata_code strata_scratch_create(const char *server_url, strata_scratch **out, strata_error *err)
 {
     *out = NULL;
+    const drv_ops *e = engine_by_dialect(DIALECT_SQLITE);
+    strata_code rc = server_url ? engine_of_url(server_url, &e, err) : STRATA_OK;
+    if (rc)
+        return rc;
+    if (!e->scratch_create)
+        e = engine_by_dialect(DIALECT_SQLITE);
     strata_scratch *s = calloc(1, sizeof(*s));
     if (!s)
         return err_set(err, STRATA_NOMEM, "out of memory");
-    const char *engine = server_url ? strata_url_engine(server_url) : NULL;
-    char rnd[13];
+    s->ops = e;
+    char rnd[13], prefix[64];
     random_suffix(rnd);
-    if (!engine || strcmp(engine, "postgres") != 0) {
-        const char *dir = getenv("TMPDIR");
-        buf b;
-        buf_init(&b);
-        buf_addf(&b, "%s/" SCRATCH_PREFIX "XXXXXX", dir && *dir ? dir : "/tmp");
-        s->engine = DIALECT_SQLITE;
-        s->name = buf_detach(&b);
-        int fd = s->name ? mkstemp(s->name) : -1;
-        if (fd < 0) {
-            err_set(err, s->name ? STRATA_IO_ERROR : STRATA_NOMEM, "cannot create a scratch SQLite file in '%s': %s",
-                    dir && *dir ? dir : "/tmp", strerror(errno));
-            err_hint(err, "set TMPDIR to a writable directory");
-            strata_scratch_free(s);
-            return err ? err->code : STRATA_IO_ERROR;
-        }
-        close(fd);
-        buf_init(&b);
-        buf_addf(&b, "sqlite:///%s", s->name);
-        s->url = buf_detach(&b);
-        if (!s->url) {
-            unlink(s->name);
-            strata_scratch_free(s);
-            return err_set(err, STRATA_NOMEM, "out of memory");
-        }
-        *out = s;
-        return STRATA_OK;
-    }
-    s->engine = DIALECT_POSTGRES;
-    strata *db = NULL;
-    buf sql;
-    buf_init(&sql);
-    buf_addf(&sql, SCRATCH_PREFIX "%s", rnd);
-    s->name = buf_detach(&sql);
-    strata_code rc = s->name ? open_admin(server_url, &db, &s->admin_url, err)
-                             : err_set(err, STRATA_NOMEM, "out of memory");
-    if (!rc) {
-        buf_adds(&sql, "CREATE DATABASE ");
-        buf_add_ident(&sql, s->name);
-        buf_adds(&sql, " TEMPLATE template0");
-        rc = sql.data ? exec(db, sql.data, 0, NULL, err) : err_set(err, STRATA_NOMEM, "out of memory");
-        if (rc && err && !strcmp(err->sqlstate, "42501"))
-            err_hint(err, "the user of the URL needs the CREATEDB privilege for the scratch database "
-                          "(ALTER ROLE ... CREATEDB)");
-    }
-    buf_release(&sql);
-    strata_close(db);
-    if (!rc && !(s->url = url_with_db(server_url, s->name)))
-        rc = err_set(err, STRATA_NOMEM, "out of memory");
+    snprintf(prefix, sizeof(prefix), SCRATCH_PREFIX "%s", rnd);
+    rc = e->scratch_create(server_url, prefix, &s->url, &s->name, &s->admin_url, err);
     if (rc) {
-        if (s->admin_url && s->url) {
-            strata_error ignore;
-            strata_scratch_drop(s, &ignore);
-        }
         strata_scratch_free(s);
         return rc;
     }
@@ -186,34 +96,7 @@ strata_code strata_scratch_drop(strata_scratch *s, strata_error *err)
     base = base ? base + 1 : s->name;
     if (strncmp(base, SCRATCH_PREFIX, strlen(SCRATCH_PREFIX)) != 0)
         return err_set(err, STRATA_INTERNAL, "refusing to drop '%s': not a scratch database", s->name);
-    if (s->engine == DIALECT_SQLITE) {
-        strata_code rc = sqlite_remove_files(s->name, err);
-        if (rc)
-            return rc;
-        s->dropped = 1;
-        return STRATA_OK;
-    }
-    strata *db = NULL;
-    strata_config cfg = {.lock_timeout = 10};
-    strata_code rc = strata_open(s->admin_url, &cfg, &db, err);
-    if (rc)
-        return rc;
-    buf sql;
-    buf_init(&sql);
-    buf_adds(&sql, "DROP DATABASE IF EXISTS ");
-    buf_add_ident(&sql, s->name);
-    size_t plain = sql.len;
-    buf_adds(&sql, " WITH (FORCE)");
-    rc = sql.data ? exec(db, sql.data, 0, NULL, err) : err_set(err, STRATA_NOMEM, "out of memory");
-    if (rc && err && !strcmp(err->sqlstate, "42601")) {
-        /* before PostgreSQL 13: end the sessions, then drop */
-        const char *p[1] = {s->name};
-        sql.data[plain] = 0;
-        exec(db, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", 1, p, err);
-        rc = exec(db, sql.data, 0, NULL, err);
-    }
-    buf_release(&sql);
-    strata_close(db);
+    strata_code rc = s->ops->scratch_drop(s->name, s->admin_url, err);
     if (!rc)
         s->dropped = 1;
     return rc;

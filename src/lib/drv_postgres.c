@@ -664,4 +664,6 @@ const drv_ops drv_postgres_ops = {
     .check_local = pg_check_local,
     .backup = pg_backup,
     .restore = pg_restore,
+    .scratch_create = pg_scratch_create,
+    .scratch_drop = pg_scratch_drop,
 };

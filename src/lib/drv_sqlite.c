@@ -441,4 +441,6 @@ const drv_ops drv_sqlite_ops = {
     .check_local = sq_check_local,
     .backup = sq_backup,
     .restore = sq_restore,
+    .scratch_create = sq_scratch_create,
+    .scratch_drop = sq_scratch_drop,
 };

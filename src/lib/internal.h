@@ -238,6 +238,12 @@ typedef struct drv_ops {
                           strata_error *err);
     strata_code (*restore)(const char *url, const char *path, int flags, const strata_config *cfg,
                            strata_error *err);
+    /* strata check's scratch database named name (a prefix for a file):
+       made next to server_url (NULL: the engine's default place); *url,
+       *name and *admin_url (NULL when not needed) are malloc'd */
+    strata_code (*scratch_create)(const char *server_url, const char *name, char **url, char **made,
+                                  char **admin_url, strata_error *err);
+    strata_code (*scratch_drop)(const char *made, const char *admin_url, strata_error *err);
 } drv_ops;
 
 struct drv {
@@ -284,6 +290,12 @@ strata_code sq_db_create_or_drop(const char *url, const strata_create_opts *o, i
 strata_code sq_wait(const char *url, double timeout, const strata_config *cfg, int *attempts,
                     strata_error *err);
 strata_code sq_check_local(const char *url, strata_error *err);
+strata_code pg_scratch_create(const char *server_url, const char *name, char **url, char **made,
+                              char **admin_url, strata_error *err);
+strata_code pg_scratch_drop(const char *made, const char *admin_url, strata_error *err);
+strata_code sq_scratch_create(const char *server_url, const char *name, char **url, char **made,
+                              char **admin_url, strata_error *err);
+strata_code sq_scratch_drop(const char *made, const char *admin_url, strata_error *err);
 
 /* ---- the engines' backup and restore ops */
 strata_code pg_backup(const char *url, const char *path, const strata_config *cfg, char **path_out,

@@ -350,3 +350,117 @@ strata_code pg_wait(const char *url, double timeout, const strata_config *cfg, i
     pg_target_release(&t);
     return rc;
 }
+
+/* ------------------------------------------------------------ scratch */
+
+/* url with its database replaced by db: libpq lets a later dbname query
+   parameter override the path, whatever form the URL has. */
+static char *url_with_db(const char *url, const char *db)
+{
+    buf b;
+    buf_init(&b);
+    size_t n = strcspn(url, "#");
+    buf_add(&b, url, n);
+    const char *q = memchr(url, '?', n);
+    if (!q)
+        buf_adds(&b, "?");
+    else if (url[n - 1] != '?' && url[n - 1] != '&')
+        buf_adds(&b, "&");
+    buf_addf(&b, "dbname=%s", db);
+    return buf_detach(&b);
+}
+
+static strata_code exec(strata *db, const char *sql, int n, const char *const *p, strata_error *err)
+{
+    drv *d = db_driver(db);
+    return d->ops->query(d, sql, n, p, NULL, NULL, err);
+}
+
+/* Connects to the server of url: its own database, else postgres, else template1. */
+static strata_code open_admin(const char *url, strata **db, char **used, strata_error *err)
+{
+    static const char *fallback[] = {NULL, "postgres", "template1"};
+    strata_config cfg = {.lock_timeout = 10};
+    strata_code rc = STRATA_OK;
+    strata_error first;
+    for (int i = 0; i < 3; i++) {
+        char *u = fallback[i] ? url_with_db(url, fallback[i]) : xstrdup(url);
+        if (!u)
+            return err_set(err, STRATA_NOMEM, "out of memory");
+        rc = strata_open(u, &cfg, db, i ? NULL : &first);
+        if (rc == STRATA_OK) {
+            *used = u;
+            return STRATA_OK;
+        }
+        free(u);
+        if (rc != STRATA_CONNECT_FAILED || !strstr(first.message, "does not exist"))
+            break;
+    }
+    if (err)
+        *err = first;
+    return first.code;
+}
+
+strata_code pg_scratch_drop(const char *name, const char *admin_url, strata_error *err)
+{
+    strata *db = NULL;
+    strata_config cfg = {.lock_timeout = 10};
+    strata_code rc = strata_open(admin_url, &cfg, &db, err);
+    if (rc)
+        return rc;
+    buf sql;
+    buf_init(&sql);
+    buf_adds(&sql, "DROP DATABASE IF EXISTS ");
+    buf_add_ident(&sql, name);
+    size_t plain = sql.len;
+    buf_adds(&sql, " WITH (FORCE)");
+    rc = sql.data ? exec(db, sql.data, 0, NULL, err) : err_set(err, STRATA_NOMEM, "out of memory");
+    if (rc && err && !strcmp(err->sqlstate, "42601")) {
+        /* before PostgreSQL 13: end the sessions, then drop */
+        const char *p[1] = {name};
+        sql.data[plain] = 0;
+        exec(db, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", 1, p, err);
+        rc = exec(db, sql.data, 0, NULL, err);
+    }
+    buf_release(&sql);
+    strata_close(db);
+    return rc;
+}
+
+/* A scratch database: CREATE DATABASE name on the server of server_url. */
+strata_code pg_scratch_create(const char *server_url, const char *name, char **url, char **dbname,
+                              char **admin_url, strata_error *err)
+{
+    strata *db = NULL;
+    buf sql;
+    buf_init(&sql);
+    *url = *admin_url = NULL;
+    *dbname = xstrdup(name);
+    strata_code rc = *dbname ? open_admin(server_url, &db, admin_url, err)
+                             : err_set(err, STRATA_NOMEM, "out of memory");
+    if (!rc) {
+        buf_adds(&sql, "CREATE DATABASE ");
+        buf_add_ident(&sql, name);
+        buf_adds(&sql, " TEMPLATE template0");
+        rc = sql.data ? exec(db, sql.data, 0, NULL, err) : err_set(err, STRATA_NOMEM, "out of memory");
+        if (rc && err && !strcmp(err->sqlstate, "42501"))
+            err_hint(err, "the user of the URL needs the CREATEDB privilege for the scratch database "
+                          "(ALTER ROLE ... CREATEDB)");
+    }
+    buf_release(&sql);
+    strata_close(db);
+    if (!rc && !(*url = url_with_db(server_url, name)))
+        rc = err_set(err, STRATA_NOMEM, "out of memory");
+    if (rc) {
+        if (*admin_url && *url) {
+            strata_error ignore;
+            pg_scratch_drop(name, *admin_url, &ignore);
+        }
+        free(*url);
+        free(*admin_url);
+        free(*dbname);
+        *url = *admin_url = *dbname = NULL;
+    }
+    return rc;
+}
+

@@ -158,3 +158,42 @@ strata_code sq_check_local(const char *url, strata_error *err)
     (void)url, (void)err;
     return STRATA_OK;
 }
+
+/* A scratch database: a new temporary file TMPDIR/<name>XXXXXX (mkstemp). */
+strata_code sq_scratch_create(const char *server_url, const char *name, char **url, char **path,
+                              char **admin_url, strata_error *err)
+{
+    (void)server_url;
+    *admin_url = NULL;
+    const char *dir = getenv("TMPDIR");
+    buf b;
+    buf_init(&b);
+    buf_addf(&b, "%s/%sXXXXXX", dir && *dir ? dir : "/tmp", name);
+    *path = buf_detach(&b);
+    int fd = *path ? mkstemp(*path) : -1;
+    if (fd < 0) {
+        err_set(err, *path ? STRATA_IO_ERROR : STRATA_NOMEM, "cannot create a scratch SQLite file in '%s': %s",
+                dir && *dir ? dir : "/tmp", strerror(errno));
+        err_hint(err, "set TMPDIR to a writable directory");
+        free(*path);
+        *path = NULL;
+        return err ? err->code : STRATA_IO_ERROR;
+    }
+    close(fd);
+    buf_init(&b);
+    buf_addf(&b, "sqlite:///%s", *path);
+    *url = buf_detach(&b);
+    if (!*url) {
+        unlink(*path);
+        free(*path);
+        *path = NULL;
+        return err_set(err, STRATA_NOMEM, "out of memory");
+    }
+    return STRATA_OK;
+}
+
+strata_code sq_scratch_drop(const char *path, const char *admin_url, strata_error *err)
+{
+    (void)admin_url;
+    return sqlite_remove_files(path, err);
+}
