@@ -333,7 +333,7 @@ void checksum_text(const char *text, size_t len, char out[65]);
 drv *db_driver(strata *db);
 const char *db_table(const strata *db);
 
-/* ---- schema_sqlite.c, schema_pg.c: the drivers' schema_dump ops */
+/* ---- sqlite/sq_schema.c, postgres/pg_schema.c: the drivers' schema_dump ops */
 strata_code schema_dump_sqlite(drv *d, const char *table, buf *out, strata_error *err);
 strata_code schema_dump_pg(drv *d, const char *table, buf *out, strata_error *err);
 

@@ -1,5 +1,5 @@
 /*
- * schema_sqlite.c -- the schema dump of a SQLite database (docs/schema.md).
+ * sqlite/sq_schema.c -- the schema dump of a SQLite database (docs/schema.md).
  *
  * What the pragmas know (columns, primary key, unique constraints, foreign
  * keys) comes from them, so that a table rebuilt or altered by a migration

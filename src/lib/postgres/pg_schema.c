@@ -1,5 +1,5 @@
 /*
- * schema_pg.c -- the schema dump of a PostgreSQL database (docs/schema.md).
+ * postgres/pg_schema.c -- the schema dump of a PostgreSQL database (docs/schema.md).
  *
  * One catalog query renders every line and sorts them on the server with
  * the "C" collation: by section (extensions, types, sequences, tables, views,

@@ -1,5 +1,5 @@
 /*
- * drv_sqlite.c -- the SQLite backend.
+ * sqlite/sq_driver.c -- the SQLite backend.
  *
  * Locking: SQLite's own write lock. Each migration runs in BEGIN IMMEDIATE,
  * which waits up to the lock timeout (busy timeout) for other writers.

@@ -1,5 +1,5 @@
 /*
- * drv_postgres.c -- the PostgreSQL backend (libpq).
+ * postgres/pg_driver.c -- the PostgreSQL backend (libpq).
  *
  * Connecting retries passing failures (cfg->connect_timeout). Locking: see
  * the comment above pg_lock.
