@@ -34,7 +34,8 @@ VERSION := $(shell sed -n 's/\#define STRATA_VERSION "\(.*\)"/\1/p' include/stra
 SOMAJOR := 0
 LIBDIR  ?= $(PREFIX)/lib
 
-all: $(B)/strata $(B)/libstrata.a $(B)/libstrata.so $(B)/strata.pc $(B)/strata.1 $(B)/app_startup $(B)/app_embedded
+all: $(B)/strata $(B)/libstrata.a $(B)/libstrata.so $(B)/strata.pc $(B)/strata.1 $(B)/strata.bash $(B)/_strata \
+  $(B)/app_startup $(B)/app_embedded
 
 $(B)/obj/%.o: src/%.c $(HDRS)
 	@mkdir -p $(dir $@)
@@ -88,6 +89,13 @@ pcfile = printf 'prefix=%s\nlibdir=%s\nincludedir=$${prefix}/include\n\nName: st
 $(B)/strata.pc: Makefile include/strata.h
 	@mkdir -p $(B)
 	$(call pcfile,$(PREFIX),$(LIBDIR)) > $@
+
+# shell completion, made from the command and option tables
+$(B)/strata.bash: $(B)/strata
+	$(B)/strata completion bash > $@
+
+$(B)/_strata: $(B)/strata
+	$(B)/strata completion zsh > $@
 
 # strata(1), made from the program's own help texts (the command table)
 $(B)/strata.1: $(B)/strata tools/mkman.py
@@ -154,7 +162,8 @@ bench: all
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(PREFIX)/include \
-	  $(DESTDIR)$(PREFIX)/share/man/man1
+	  $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/bash-completion/completions \
+	  $(DESTDIR)$(PREFIX)/share/zsh/site-functions
 	install -m 755 $(B)/strata $(DESTDIR)$(PREFIX)/bin/
 	install -m 644 $(B)/libstrata.a $(DESTDIR)$(LIBDIR)/
 	install -m 755 $(B)/libstrata.so.$(VERSION) $(DESTDIR)$(LIBDIR)/
@@ -163,12 +172,16 @@ install: all
 	install -m 644 include/strata.h $(DESTDIR)$(PREFIX)/include/
 	$(call pcfile,$(PREFIX),$(LIBDIR)) > $(DESTDIR)$(LIBDIR)/pkgconfig/strata.pc
 	install -m 644 $(B)/strata.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 644 $(B)/strata.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/strata
+	install -m 644 $(B)/_strata $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_strata
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/strata $(DESTDIR)$(LIBDIR)/libstrata.a \
 	  $(DESTDIR)$(LIBDIR)/libstrata.so $(DESTDIR)$(LIBDIR)/libstrata.so.$(SOMAJOR) \
 	  $(DESTDIR)$(LIBDIR)/libstrata.so.$(VERSION) $(DESTDIR)$(PREFIX)/include/strata.h \
-	  $(DESTDIR)$(LIBDIR)/pkgconfig/strata.pc $(DESTDIR)$(PREFIX)/share/man/man1/strata.1
+	  $(DESTDIR)$(LIBDIR)/pkgconfig/strata.pc $(DESTDIR)$(PREFIX)/share/man/man1/strata.1 \
+	  $(DESTDIR)$(PREFIX)/share/bash-completion/completions/strata \
+	  $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_strata
 
 # Installs into a scratch DESTDIR and uses it as a user would: a program
 # built against the installed header and strata.pc, static and shared; the

@@ -12,7 +12,8 @@ R=$D$PREFIX
 fail() { echo "installcheck: $*" >&2; exit 1; }
 
 for f in bin/strata include/strata.h lib/libstrata.a lib/libstrata.so lib/libstrata.so.0 \
-    lib/pkgconfig/strata.pc share/man/man1/strata.1; do
+    lib/pkgconfig/strata.pc share/man/man1/strata.1 share/bash-completion/completions/strata \
+    share/zsh/site-functions/_strata; do
     [ -e "$R/$f" ] || fail "missing $f"
 done
 [ "$(readlink "$R/lib/libstrata.so.0")" != "" ] || fail "libstrata.so.0 is not a link"
@@ -44,6 +45,14 @@ echo "$slibs" >/dev/null
 err=$(groff -man -Tutf8 -ww "$R/share/man/man1/strata.1" 2>&1 >/dev/null)
 [ -z "$err" ] || fail "the man page has roff warnings: $err"
 man -l "$R/share/man/man1/strata.1" 2>/dev/null | grep -q "strata accept" || fail "man page lacks a command"
+
+# the bash completion loads and completes a command and its options
+out=$(bash -c "source '$R/share/bash-completion/completions/strata'; COMP_WORDS=(strata res); COMP_CWORD=1; _strata; echo \"\${COMPREPLY[*]}\"")
+[ "$out" = "reset restore" ] || fail "bash completion of 'res': '$out'"
+out=$(bash -c "source '$R/share/bash-completion/completions/strata'; COMP_WORDS=(strata up --dry); COMP_CWORD=2; _strata; echo \"\${COMPREPLY[*]}\"")
+[ "$out" = "--dry-run" ] || fail "bash completion of 'up --dry': '$out'"
+grep -q '^#compdef strata' "$R/share/zsh/site-functions/_strata" || fail "zsh completion"
+"$R/bin/strata" -V | grep -q "strata " || fail "strata -V"
 
 make -s uninstall DESTDIR="$D" PREFIX="$PREFIX" >/dev/null
 left=$(find "$R" -type f -o -type l)

@@ -20,7 +20,8 @@ def esc(line):
     line = line.replace("\\", "\\e").replace("-", "\\-")
     if line.startswith(".") or line.startswith("'"):
         line = "\\&" + line
-    return line
+    # roff input is ASCII: other characters as \[uXXXX]
+    return "".join(c if ord(c) < 128 else "\\[u%04X]" % ord(c) for c in line)
 
 
 def pre(text):

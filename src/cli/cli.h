@@ -106,6 +106,12 @@ extern const command cmd_new, cmd_up, cmd_down, cmd_redo, cmd_status, cmd_curren
     cmd_validate, cmd_stamp, cmd_sql, cmd_test, cmd_lint;
 extern const command cmd_schema, cmd_check;
 extern const command cmd_create, cmd_drop, cmd_wait, cmd_reset, cmd_backup, cmd_restore;
-extern const command cmd_copy, cmd_embed, cmd_accept;
+extern const command cmd_copy, cmd_embed, cmd_accept, cmd_version, cmd_completion;
+
+/* main.c: the command table (NULL-terminated), and the shared options one
+   by one with the OPT_* bits of the commands they apply to (0: global);
+   NULL past the end. For completion. */
+const command *const *cli_commands(void);
+const char *cli_option(size_t i, unsigned *cmdmask);
 
 #endif

@@ -14,10 +14,16 @@
 
 static const command *commands[] = {&cmd_new,     &cmd_up,      &cmd_down,     &cmd_redo,
                                     &cmd_status,  &cmd_current, &cmd_history,  &cmd_validate,
-                                    &cmd_stamp,   &cmd_sql,     &cmd_test,     &cmd_lint,
-                                    &cmd_schema,  &cmd_check,   &cmd_create,   &cmd_drop,
-                                    &cmd_wait,    &cmd_reset,   &cmd_backup,   &cmd_restore,
-                                    &cmd_copy,    &cmd_embed,   &cmd_accept,  NULL};
+                                    &cmd_stamp,   &cmd_accept,  &cmd_sql,      &cmd_test,
+                                    &cmd_lint,    &cmd_schema,  &cmd_check,    &cmd_create,
+                                    &cmd_drop,    &cmd_wait,    &cmd_reset,    &cmd_backup,
+                                    &cmd_restore, &cmd_copy,    &cmd_embed,    &cmd_version,
+                                    &cmd_completion, NULL};
+
+const command *const *cli_commands(void)
+{
+    return commands;
+}
 
 static const char global_help[] =
     "usage: strata [global options] COMMAND [options] [args]\n"
@@ -43,7 +49,7 @@ static const char global_help[] =
     "  -v, --verbose        say more (URL used, statements' notices)\n"
     "  --no-color           no colors (also NO_COLOR)\n"
     "  -h, --help           help; 'strata COMMAND --help' for a command\n"
-    "  --version            print the version\n"
+    "  -V, --version        print the version (also 'strata version')\n"
     "\n"
     "With no URL anywhere (no --url, --url-env or --env-file, DATABASE_URL unset\n"
     "and not in .env.local or .env), strata uses " STRATA_DEFAULT_URL ", and a\n"
@@ -124,6 +130,19 @@ static const optdef options[] = {
     {NULL, 0, 0, 0},
 };
 
+const char *cli_option(size_t i, unsigned *cmdmask)
+{
+    static const char *const fixed[] = {"--help", "--version", "--no-color"};
+    size_t n = sizeof(options) / sizeof(*options) - 1;
+    *cmdmask = 0;
+    if (i < n) {
+        *cmdmask = options[i].cmdmask;
+        return options[i].name;
+    }
+    i -= n;
+    return i < sizeof(fixed) / sizeof(*fixed) ? fixed[i] : NULL;
+}
+
 int main(int argc, char **argv)
 {
     cli c;
@@ -174,7 +193,7 @@ int main(int argc, char **argv)
             help = 1;
             continue;
         }
-        if (!strcmp(a, "--version")) {
+        if (!strcmp(a, "--version") || !strcmp(a, "-V")) {
             version = 1;
             continue;
         }

@@ -61,4 +61,29 @@ raw --help
 expect_rc 0 "--help"
 contains "$OUT" "usage: strata" "--help: usage on stdout"
 
+# version: three spellings, one answer
+raw version
+expect_rc 0 "strata version"
+v=$OUT
+raw -V
+eq "$OUT" "$v" "-V"
+raw --version
+eq "$OUT" "$v" "--version"
+raw --json version
+contains "$OUT" '"version"' "version --json"
+
+# completion scripts come from the command table
+raw completion bash
+expect_rc 0 "completion bash"
+echo "$OUT" >"$WORK/c.bash"
+got=$(bash -c "source '$WORK/c.bash'; COMP_WORDS=(strata acc); COMP_CWORD=1; _strata; echo \"\${COMPREPLY[*]}\"")
+eq "$got" "accept" "bash completion of a command"
+got=$(bash -c "source '$WORK/c.bash'; COMP_WORDS=(strata up --single); COMP_CWORD=2; _strata; echo \"\${COMPREPLY[*]}\"")
+eq "$got" "--single-transaction" "bash completion of a command's option"
+raw completion zsh
+expect_rc 0 "completion zsh"
+contains "$OUT" "#compdef strata" "zsh completion"
+raw completion fish
+expect_rc 2 "completion for an unknown shell"
+
 finish
