@@ -276,4 +276,18 @@ void schema_delta_release(schema_delta *d);
 int schema_compare(const char *expected, const char *actual, int tolerate_enum_values,
                    schema_delta *d);
 
+
+/* ---- engine.c: adopt.c's write */
+/*
+ * Records the migrations of set whose versions are the n given (sorted, no
+ * duplicates) as applied without running them, with their checksums: under
+ * the migration lock, in one transaction. Refuses with ADOPT_MISMATCH, and
+ * writes nothing, when the version table holds a row that is not among
+ * versions, not applied, or applied with another checksum. already[k] is
+ * set to 1 for versions already recorded (not written again); *written
+ * counts the rows written. dry_run: no lock, no write, the same checks.
+ */
+strata_code engine_record_applied(strata *db, const strata_migset *set, const char *const *versions, size_t n,
+                                  int dry_run, int *already, size_t *written, strata_error *err);
+
 #endif
