@@ -358,37 +358,33 @@ static strata_code read_alembic(adopt_ctx *x, strata_error *err)
         return rc;
     for (size_t i = 0; i < x->n; i++)
         alembic_parents(&x->c[i]);
-    /* a stack of revisions to mark */
-    const char **todo = malloc((x->n + x->nrows + 1) * sizeof(*todo) * 2);
-    size_t nt = 0;
-    if (!todo)
-        return err_set(err, STRATA_NOMEM, "out of memory");
     for (size_t i = 0; i < x->nrows; i++)
-        if (cell(x, i, 0))
-            todo[nt++] = cell(x, i, 0);
-    while (nt && !rc) {
-        const char *v = todo[--nt];
-        cand *c = find_orig(x, v);
-        if (!c) {
-            rc = no_file(x, v, err);
-            break;
-        }
-        if (c->applied)
-            continue;
-        c->applied = 1;
-        if (!c->nparents) { /* no graph in the file: the revisions before it */
-            for (size_t k = 0; k < x->n && &x->c[k] != c; k++)
-                x->c[k].applied = 1;
-            continue;
-        }
-        for (size_t p = 0; p < c->nparents; p++) {
-            if (nt >= (x->n + x->nrows + 1) * 2)
-                break;
-            todo[nt++] = c->parents[p];
+        if (cell(x, i, 0) && (rc = mark(x, cell(x, i, 0), 1, err)))
+            return rc;
+    /* parents come before their children in the imported order: passes
+       from the newest down reach every ancestor (a second pass only when
+       an edited directory broke that order) */
+    for (int changed = 1; changed;) {
+        changed = 0;
+        for (size_t i = x->n; i-- > 0;) {
+            cand *c = &x->c[i];
+            if (!c->applied)
+                continue;
+            if (!c->nparents) { /* no graph in the file: the revisions before it */
+                for (size_t k = 0; k < i; k++)
+                    changed |= !x->c[k].applied, x->c[k].applied = 1;
+                continue;
+            }
+            for (size_t p = 0; p < c->nparents; p++) {
+                cand *pc = find_orig(x, c->parents[p]);
+                if (!pc)
+                    return no_file(x, c->parents[p], err);
+                changed |= !pc->applied;
+                pc->applied = 1;
+            }
         }
     }
-    free(todo);
-    return rc;
+    return STRATA_OK;
 }
 
 /* sqitch: the registry's changes table holds the deployed changes (a
