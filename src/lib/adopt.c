@@ -520,10 +520,19 @@ strata_code strata_adopt(strata *db, const strata_migset *set, const char *forma
         rc = err_set(err, STRATA_NOMEM, "out of memory");
         goto out;
     }
-    for (size_t i = 0; i < x.n; i++) /* x.c is in strata's version order */
-        if (x.c[i].applied)
-            versions[napplied++] = x.c[i].m->version;
-    if ((rc = engine_record_applied(db, set, versions, napplied, dry_run, already, &written, err)))
+    int *applied = calloc(x.n, sizeof(*applied));
+    if (!applied) {
+        rc = err_set(err, STRATA_NOMEM, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < x.n; i++) { /* x.c is in strata's version order */
+        versions[i] = x.c[i].m->version;
+        applied[i] = x.c[i].applied;
+        napplied += applied[i];
+    }
+    rc = engine_record_applied(db, set, versions, applied, x.n, dry_run, already, &written, err);
+    free(applied);
+    if (rc)
         goto out;
     r->tool = xstrdup(x.tool);
     r->table = xstrdup(x.table);
@@ -533,14 +542,14 @@ strata_code strata_adopt(strata *db, const strata_migset *set, const char *forma
         rc = err_set(err, STRATA_NOMEM, "out of memory");
         goto out;
     }
-    for (size_t i = 0, j = 0; i < x.n; i++) {
+    for (size_t i = 0; i < x.n; i++) {
         if (!x.c[i].applied)
             continue;
         strata_adopt_entry *e = &r->entries[r->count++];
         e->version = xstrdup(x.c[i].m->version);
         e->name = xstrdup(x.c[i].m->name);
         e->original = xstrdup(x.c[i].orig);
-        e->recorded = already[j++];
+        e->recorded = already[i];
     }
 out:
     for (size_t i = 0; i < x.n; i++) {

@@ -1370,8 +1370,9 @@ void engine_event(strata *db, strata_event_kind kind, const char *text)
 
 /* ----------------------------------------------------------------- adopt */
 
-strata_code engine_record_applied(strata *db, const strata_migset *set, const char *const *versions, size_t n,
-                                  int dry_run, int *already, size_t *written, strata_error *err)
+strata_code engine_record_applied(strata *db, const strata_migset *set, const char *const *versions,
+                                  const int *applied, size_t n, int dry_run, int *already, size_t *written,
+                                  strata_error *err)
 {
     recs r = {0};
     strata_code rc;
@@ -1386,18 +1387,20 @@ strata_code engine_record_applied(strata *db, const strata_migset *set, const ch
     }
     if ((rc = read_recs(db, &r, err)))
         goto fail;
-    /* strata's table may already hold exactly these migrations (adopt run
-       twice), never anything else */
+    /* strata's table may already hold the applied ones (adopt run twice)
+       and migrations of its own; never one the other tool has not applied */
     for (size_t i = 0; i < r.n; i++) {
         const rec *x = &r.v[i];
         size_t k = 0;
         while (k < n && version_cmp(versions[k], x->version) != 0)
             k++;
+        if (k == n)
+            continue;
         const migration *m = find_mig(set, x->version);
-        if (k == n || !rec_applied(x) || !m || strcmp(x->checksum, m->checksum) != 0) {
+        if (!applied[k] || !rec_applied(x) || !m || strcmp(x->checksum, m->checksum) != 0) {
             rc = err_set(err, STRATA_ADOPT_MISMATCH, "%s already records %s as %s%s; it disagrees with the other "
                          "tool's table", db->table, x->version, rec_applied(x) ? "applied" : x->state,
-                         k == n ? ", which the other tool has not applied"
+                         !applied[k] ? ", which the other tool has not applied"
                          : !m ? " but it has no file" : rec_applied(x) ? " with another checksum" : "");
             err_hint(err, "compare 'strata status' with the other tool's table; 'strata stamp base' clears "
                           "strata's table when it is wrong");
@@ -1405,6 +1408,9 @@ strata_code engine_record_applied(strata *db, const strata_migset *set, const ch
         }
     }
     for (size_t k = 0; k < n; k++) {
+        already[k] = 0;
+        if (!applied[k])
+            continue;
         const migration *m = find_mig(set, versions[k]);
         if (!m) {
             rc = err_set(err, STRATA_INTERNAL, "no migration %s to record", versions[k]);

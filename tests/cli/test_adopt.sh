@@ -210,6 +210,10 @@ EOF
     eq "$(json_get "$OUT" '[a["version"] for a in j["applied"]]')" "['20240201000000']" "only the new migration"
     eq "$(schema_without schema_migrations)" "$(built_schema "$WORK/dmig")" "dbmate-adopted schema equals strata's build"
     eq "$(q "SELECT count(*) FROM schema_migrations")" 3 "dbmate's table untouched"
+    # adopt again once strata has applied its own migrations: those are left alone
+    st --dir "$WORK/dmig" adopt --from dbmate
+    expect_rc 0 "adopt again after strata's own migration"
+    contains "$OUT" "adopted 0 migrations" "nothing more to record"
     # going back: dbmate still sees its own state
     "$DBMATE" --url "$DURL" --migrations-dir "$D" --no-dump-schema status >"$WORK/dstatus" 2>&1
     contains "$(cat "$WORK/dstatus")" "Applied: 3" "dbmate still reads its table"
