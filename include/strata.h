@@ -79,7 +79,8 @@ extern "C" {
     X(POOLER_UNSUPPORTED, 2, "not supported through a connection pooler")      \
     X(UP_SQL_CHANGED, 1, "the up SQL of an applied migration changed")         \
     X(FILE_NOT_REGULAR, 2, "not a regular file")                               \
-    X(FILE_TOO_LARGE, 2, "file larger than the limit")
+    X(FILE_TOO_LARGE, 2, "file larger than the limit")                 \
+    X(ADOPT_MISMATCH, 1, "the other tool's version table does not match the migrations")
 
 typedef enum strata_code {
 #define STRATA_X_ENUM(name, exit, msg) STRATA_##name,
@@ -846,6 +847,64 @@ STRATA_API strata_code strata_copy(const char *src_url, const char *dst_url,
                                    const strata_copy_opts *o, strata_copy_report **out,
                                    strata_error *err);
 STRATA_API void strata_copy_report_free(strata_copy_report *r);
+
+/* --------------------------------------------------------------- import */
+/* STAND-IN (branch adopt): the contract shared with branch import, whose
+   core replaces this block when it is merged. */
+
+typedef struct strata_import_opts {
+    const char *dialects; /* "postgres,sqlite"; NULL: the reader's default */
+    int force;            /* overwrite files that already exist in dir */
+    int expand_env;       /* goose ENVSUB: expand from the environment */
+} strata_import_opts;
+
+typedef struct strata_import_report {
+    size_t count;  /* migration files written */
+    char **files;  /* their paths */
+} strata_import_report;
+
+/* Writes into dir a strata migration directory made from the other tool's
+   directory src (docs/adopting.md); *out (may be NULL) lists what it wrote. */
+STRATA_API strata_code strata_import(const char *format, const char *src, const char *dir,
+                                     const strata_import_opts *o, strata_import_report **out,
+                                     strata_error *err);
+STRATA_API void strata_import_report_free(strata_import_report *r);
+
+/* ---------------------------------------------------------------- adopt */
+
+/* One migration that strata_adopt records (or found already recorded). */
+typedef struct strata_adopt_entry {
+    char *version;  /* strata's version: "0003" */
+    char *name;     /* "create_posts" */
+    char *original; /* the other tool's version: "3d4e5f607182", "20240101120000" */
+    int recorded;   /* 1: already applied in strata's table, nothing written */
+} strata_adopt_entry;
+
+typedef struct strata_adopt_report {
+    char *tool;    /* the format adopted from: "dbmate" */
+    char *table;   /* the other tool's table that was read: "schema_migrations" */
+    size_t count;
+    strata_adopt_entry *entries; /* in strata's version order */
+    size_t written; /* rows written into strata's table (0 with dry_run) */
+} strata_adopt_report;
+
+/*
+ * Reads the version table of the tool that `format` names ("dbmate", "goose",
+ * "golang-migrate", "flyway", "sqitch", "pop", "alembic") on db, maps each
+ * applied version to the migration of set whose import header says
+ * tool=<format> version=<it>, and records those as applied without running
+ * them: under the migration lock, in one transaction, with the files'
+ * checksums. The other tool's table is only read. With dry_run nothing is
+ * written (and no lock taken); the report says what would be. Refuses with
+ * nothing changed (ADOPT_MISMATCH) when the other tool's state is dirty or
+ * failed, an applied version has no imported migration, or strata's table
+ * already holds a row that disagrees. Also USAGE (unknown format), the
+ * errors of strata_migset_check, LOCK_TIMEOUT and DB_ERROR. *out (may be
+ * NULL) is freed with strata_adopt_report_free.
+ */
+STRATA_API strata_code strata_adopt(strata *db, const strata_migset *set, const char *format,
+                                    int dry_run, strata_adopt_report **out, strata_error *err);
+STRATA_API void strata_adopt_report_free(strata_adopt_report *r);
 
 #ifdef __cplusplus
 }

@@ -12,7 +12,11 @@ if [ "$what" = test ]; then
     # postgresql-client-15: pg_dump and pg_restore for strata backup/restore
     # pgbouncer: the connection pooler in front of the test server (test_deploy.sh)
     # groff-base: renders the man page in the install check
+    # alembic, python3-alembic: strata import --from alembic runs Alembic itself;
+    #   python3-psycopg2: the alembic in test_adopt.sh migrating PostgreSQL online
+    #   (dbmate for that test comes from npm, when npm is there)
     pkgs+=(postgresql-15 postgresql-client-15 postgresql-common python3 valgrind pgbouncer groff-base)
+    pkgs+=(alembic python3-alembic python3-psycopg2)
 fi
 need=()
 for p in "${pkgs[@]}"; do

@@ -17,7 +17,8 @@ enum {
     OPT_EXIT_CODE = 1 << 4,
     OPT_TIMESTAMP = 1 << 5,
     OPT_SQL = 1 << 6, /* --dialect --from --to --down */
-    OPT_DIALECT = 1 << 7 /* --dialect alone (lint) */
+    OPT_DIALECT = 1 << 7, /* --dialect alone (lint) */
+    OPT_FROM = 1 << 8     /* --from alone (adopt, import) */
 };
 
 typedef struct cli {
@@ -107,6 +108,7 @@ extern const command cmd_new, cmd_up, cmd_down, cmd_redo, cmd_status, cmd_curren
 extern const command cmd_schema, cmd_check;
 extern const command cmd_create, cmd_drop, cmd_wait, cmd_reset, cmd_backup, cmd_restore;
 extern const command cmd_copy, cmd_embed, cmd_accept, cmd_version, cmd_completion;
+extern const command cmd_adopt, cmd_import;
 
 /* main.c: the command table (NULL-terminated), and the shared options one
    by one with the OPT_* bits of the commands they apply to (0: global);

@@ -1357,3 +1357,74 @@ void engine_event(strata *db, strata_event_kind kind, const char *text)
 {
     emit(db, kind, 0, text, 0);
 }
+
+/* ----------------------------------------------------------------- adopt */
+
+strata_code engine_record_applied(strata *db, const strata_migset *set, const char *const *versions,
+                                  const int *applied, size_t n, int dry_run, int *already, size_t *written,
+                                  strata_error *err)
+{
+    recs r = {0};
+    strata_code rc;
+    *written = 0;
+    if (!dry_run && db->readonly)
+        return err_set(err, STRATA_USAGE, "the database was opened read-only");
+    if (!dry_run) {
+        if ((rc = db->ops->lock(db->d, db->table, db->lock_timeout, err)))
+            return rc;
+        if ((rc = ensure_table(db, err)) || (rc = db->ops->begin(db->d, db->lock_timeout, err)))
+            goto out;
+    }
+    if ((rc = read_recs(db, &r, err)))
+        goto fail;
+    /* strata's table may already hold the applied ones (adopt run twice)
+       and migrations of its own; never one the other tool has not applied */
+    for (size_t i = 0; i < r.n; i++) {
+        const rec *x = &r.v[i];
+        size_t k = 0;
+        while (k < n && version_cmp(versions[k], x->version) != 0)
+            k++;
+        if (k == n)
+            continue;
+        const migration *m = find_mig(set, x->version);
+        if (!applied[k] || !rec_applied(x) || !m || strcmp(x->checksum, m->checksum) != 0) {
+            rc = err_set(err, STRATA_ADOPT_MISMATCH, "%s already records %s as %s%s; it disagrees with the other "
+                         "tool's table", db->table, x->version, rec_applied(x) ? "applied" : x->state,
+                         !applied[k] ? ", which the other tool has not applied"
+                         : !m ? " but it has no file" : rec_applied(x) ? " with another checksum" : "");
+            err_hint(err, "compare 'strata status' with the other tool's table; 'strata stamp base' clears "
+                          "strata's table when it is wrong");
+            goto fail;
+        }
+    }
+    for (size_t k = 0; k < n; k++) {
+        already[k] = 0;
+        if (!applied[k])
+            continue;
+        const migration *m = find_mig(set, versions[k]);
+        if (!m) {
+            rc = err_set(err, STRATA_INTERNAL, "no migration %s to record", versions[k]);
+            goto fail;
+        }
+        already[k] = find_rec(&r, m->version) != NULL;
+        if (already[k] || dry_run)
+            continue;
+        if ((rc = write_rec(db, m, "applied", 0, NULL, 0, err)))
+            goto fail;
+        (*written)++;
+    }
+    if (dry_run)
+        goto out;
+    rc = commit(db, err);
+    if (!rc)
+        goto out;
+fail:
+    *written = 0;
+    if (!dry_run)
+        rollback(db);
+out:
+    if (!dry_run)
+        db->ops->unlock(db->d, db->table);
+    recs_release(&r);
+    return rc;
+}

@@ -379,4 +379,21 @@ void schema_delta_release(schema_delta *d);
 int schema_compare(const char *expected, const char *actual, int tolerate_enum_values,
                    schema_delta *d);
 
+
+/* ---- engine.c: adopt.c's write */
+/*
+ * versions: the n migrations of set imported from the other tool, in
+ * version order; applied[k]: whether that tool has versions[k] applied.
+ * Records the applied ones as applied without running them, with their
+ * checksums: under the migration lock, in one transaction. Refuses with
+ * ADOPT_MISMATCH, writing nothing, when the version table holds one of
+ * versions that is not applied there, or a failed row or another checksum
+ * for one of them (rows of other migrations are strata's own: left alone).
+ * already[k] is set to 1 for those already recorded (not written again);
+ * *written counts the rows written. dry_run: no lock, no write, same checks.
+ */
+strata_code engine_record_applied(strata *db, const strata_migset *set, const char *const *versions,
+                                  const int *applied, size_t n, int dry_run, int *already, size_t *written,
+                                  strata_error *err);
+
 #endif

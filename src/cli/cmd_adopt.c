@@ -1,0 +1,97 @@
+/* cmd_adopt.c -- strata adopt --from FORMAT [--dry-run] */
+#include "cli.h"
+
+static void print_json(const strata_adopt_report *r, int dry_run)
+{
+    printf("{\"tool\": ");
+    json_str(stdout, r->tool);
+    printf(", \"table\": ");
+    json_str(stdout, r->table);
+    printf(", \"dry_run\": %s, \"recorded\": [", dry_run ? "true" : "false");
+    int first = 1;
+    for (int already = 0; already < 2; already++) {
+        for (size_t i = 0; i < r->count; i++) {
+            const strata_adopt_entry *e = &r->entries[i];
+            if (e->recorded != already)
+                continue;
+            printf("%s{\"version\": ", first ? "" : ", ");
+            json_str(stdout, e->version);
+            printf(", \"name\": ");
+            json_str(stdout, e->name);
+            printf(", \"original\": ");
+            json_str(stdout, e->original);
+            printf("}");
+            first = 0;
+        }
+        printf(already ? "]" : "], \"already\": [");
+        first = 1;
+    }
+    printf(", \"written\": %zu}\n", r->written);
+}
+
+static int run(cli *c)
+{
+    strata *db = NULL;
+    strata_migset *set = NULL;
+    strata_adopt_report *r = NULL;
+    strata_error err = {0};
+    int rc = 0;
+    if (!c->from)
+        return out_usage_error(c, "adopt needs --from FORMAT (dbmate, goose, golang-migrate, flyway, sqitch, "
+                                  "pop, alembic)");
+    if (cli_open(c, c->dry_run, &db, &set, &err) == 0 &&
+        strata_adopt(db, set, c->from, c->dry_run, &r, &err) == STRATA_OK) {
+        if (c->json) {
+            print_json(r, c->dry_run);
+        } else if (!c->quiet) {
+            size_t todo = 0;
+            for (size_t i = 0; i < r->count; i++) {
+                const strata_adopt_entry *e = &r->entries[i];
+                todo += !e->recorded;
+                printf("%s %s_%s (%s %s)\n",
+                       e->recorded ? "already" : c->dry_run ? "would record" : "recorded", e->version, e->name,
+                       r->tool, e->original);
+            }
+            if (c->dry_run)
+                printf("dry run: %zu migration%s would be recorded as applied from %s; nothing changed\n", todo,
+                       todo == 1 ? "" : "s", r->table);
+            else
+                printf("adopted %zu migration%s as applied from %s (%s left untouched)\n", r->written,
+                       r->written == 1 ? "" : "s", r->table, r->table);
+        }
+    }
+    if (err.code)
+        rc = out_error(c, &err);
+    strata_adopt_report_free(r);
+    strata_close(db);
+    strata_migset_free(set);
+    return rc;
+}
+
+const command cmd_adopt = {
+    "adopt", NULL, run, OPT_FROM | OPT_DRY_RUN, 0, 0, "record another tool's applied migrations as applied",
+    "usage: strata adopt --from FORMAT [--dry-run]\n"
+    "\n"
+    "Reads the version table of the tool the database was migrated with and\n"
+    "records the matching migrations of the directory (written by 'strata\n"
+    "import --from FORMAT') as applied, without running them: under the\n"
+    "migration lock, in one transaction, with the files' checksums.\n"
+    "\n"
+    "FORMAT and the table read:\n"
+    "  dbmate          schema_migrations (version)\n"
+    "  golang-migrate  schema_migrations (version, dirty): every version up to it\n"
+    "  goose           goose_db_version: the latest row of each version_id\n"
+    "  flyway          flyway_schema_history (BASELINE, SQL, UNDO_SQL rows)\n"
+    "  alembic         alembic_version: each revision and its ancestors\n"
+    "  sqitch          sqitch.changes (PostgreSQL), sqitch.db's changes (SQLite)\n"
+    "  pop             schema_migration (version)\n"
+    "\n"
+    "Refuses with nothing changed (ADOPT_MISMATCH) when the other tool's state\n"
+    "is dirty or failed, an applied version has no imported migration, or\n"
+    "strata's table already holds rows that disagree. The other tool's table\n"
+    "is never written: going back to that tool stays possible.\n"
+    "\n"
+    "  --from FORMAT   the tool the database was migrated with\n"
+    "  --dry-run       print what would be recorded; change nothing\n",
+    NULL,
+};

@@ -1,0 +1,572 @@
+/*
+ * adopt.c -- `strata adopt --from FORMAT`: a database migrated by another
+ * tool gets strata's version table, without running anything.
+ *
+ * The migrations written by `strata import` carry a header line
+ * "-- import: tool=T version=V file=F"; the other tool's version table says
+ * which of its versions V are applied. Those migrations are recorded as
+ * applied by engine_record_applied (under the lock, one transaction). The
+ * other tool's table is only read, so going back to that tool stays
+ * possible (docs/adopting.md).
+ */
+#include "internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* One imported migration of the tool being adopted from. */
+typedef struct cand {
+    const migration *m;
+    char *orig;     /* the tool's version, from the header */
+    char **parents; /* alembic: the revisions it follows */
+    size_t nparents;
+    int applied;
+} cand;
+
+typedef struct adopt_ctx {
+    strata *db;
+    const strata_migset *set;
+    const char *tool;
+    const char *table; /* the other tool's table, for messages */
+    cand *c;
+    size_t n;
+    /* rows read from the other tool's table: up to 4 text columns each */
+    char **rows;
+    size_t nrows, cap;
+    int oom;
+} adopt_ctx;
+
+enum { NCOL = 4 };
+
+/* ------------------------------------------------------------ headers */
+
+static int hexval(char ch)
+{
+    return ch >= '0' && ch <= '9' ? ch - '0' : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10
+                                           : ch >= 'A' && ch <= 'F' ? ch - 'A' + 10
+                                                                    : -1;
+}
+
+/* The value of key= in the "-- import:" line of header (%XX decoded),
+   malloc'd; NULL when absent. */
+static char *header_value(const char *header, const char *key)
+{
+    const char *line = header;
+    while (line && strncmp(line, "-- import:", 10) != 0) {
+        line = strchr(line, '\n');
+        line = line ? line + 1 : NULL;
+    }
+    if (!line)
+        return NULL;
+    const char *end = strchr(line, '\n');
+    if (!end)
+        end = line + strlen(line);
+    size_t k = strlen(key);
+    for (const char *p = line + 10; p < end;) {
+        while (p < end && (*p == ' ' || *p == '\t'))
+            p++;
+        const char *w = p;
+        while (p < end && *p != ' ' && *p != '\t' && *p != '\r')
+            p++;
+        if ((size_t)(p - w) > k && !strncmp(w, key, k) && w[k] == '=') {
+            buf b;
+            buf_init(&b);
+            for (const char *s = w + k + 1; s < p; s++) {
+                if (*s == '%' && s + 2 < p + 1 && hexval(s[1]) >= 0 && hexval(s[2]) >= 0) {
+                    char ch = (char)(hexval(s[1]) * 16 + hexval(s[2]));
+                    buf_add(&b, &ch, 1);
+                    s += 2;
+                } else {
+                    buf_add(&b, s, 1);
+                }
+            }
+            if (!b.data)
+                buf_add(&b, "", 0);
+            return buf_detach(&b);
+        }
+    }
+    return NULL;
+}
+
+/* Alembic's "-- Running upgrade P1, P2 -> R" comment, which the Alembic
+   reader keeps first in every up section: the parents of R. */
+static void alembic_parents(cand *c)
+{
+    for (int i = 0; i < c->m->nsecs; i++) {
+        const section *s = &c->m->secs[i];
+        if (s->kind != SEC_UP || !s->sql)
+            continue;
+        const char *p = strstr(s->sql, "-- Running upgrade ");
+        if (!p)
+            continue;
+        p += 19;
+        const char *arrow = strstr(p, " -> "), *eol = strchr(p, '\n');
+        if (!arrow || (eol && eol < arrow))
+            continue;
+        while (p < arrow) {
+            while (p < arrow && (*p == ' ' || *p == ','))
+                p++;
+            const char *w = p;
+            while (p < arrow && *p != ',' && *p != ' ')
+                p++;
+            if (p > w) {
+                char **np = realloc(c->parents, (c->nparents + 1) * sizeof(*np));
+                if (!np)
+                    return;
+                c->parents = np;
+                c->parents[c->nparents++] = xstrndup(w, (size_t)(p - w));
+            }
+        }
+        return;
+    }
+}
+
+/* ------------------------------------------------------------- versions */
+
+static int all_digits(const char *s)
+{
+    if (!*s)
+        return 0;
+    for (; *s; s++)
+        if (*s < '0' || *s > '9')
+            return 0;
+    return 1;
+}
+
+/* Flyway's order: dot- (or underscore-) separated numbers, trailing zero
+   parts insignificant ("1.0" == "1", "1.10" > "1.9"). */
+static int flyway_cmp(const char *a, const char *b)
+{
+    while (*a || *b) {
+        char pa[64] = "0", pb[64] = "0";
+        size_t na = strcspn(a, "._"), nb = strcspn(b, "._");
+        if (na) 
+            snprintf(pa, sizeof(pa), "%.*s", (int)na, a);
+        if (nb)
+            snprintf(pb, sizeof(pb), "%.*s", (int)nb, b);
+        int c = all_digits(pa) && all_digits(pb) ? version_cmp(pa, pb) : strcmp(pa, pb);
+        if (c)
+            return c < 0 ? -1 : 1;
+        a += na;
+        b += nb;
+        if (*a)
+            a++;
+        if (*b)
+            b++;
+    }
+    return 0;
+}
+
+/* Compares the tool's versions the way that tool does. */
+static int orig_cmp(const adopt_ctx *x, const char *a, const char *b)
+{
+    if (!strcmp(x->tool, "flyway"))
+        return flyway_cmp(a, b);
+    if (all_digits(a) && all_digits(b))
+        return version_cmp(a, b);
+    return strcmp(a, b) != 0;
+}
+
+static cand *find_orig(adopt_ctx *x, const char *v)
+{
+    for (size_t i = 0; i < x->n; i++)
+        if (!orig_cmp(x, x->c[i].orig, v))
+            return &x->c[i];
+    return NULL;
+}
+
+static strata_code no_file(adopt_ctx *x, const char *v, strata_error *err)
+{
+    err_set(err, STRATA_ADOPT_MISMATCH,
+            "%s version %s is applied on the database (%s) but no migration in '%s' was imported from it", x->tool,
+            v, x->table, x->set->dir);
+    err_hint(err, "import the %s directory that this database was migrated with: strata import --from %s SRC",
+             x->tool, x->tool);
+    return STRATA_ADOPT_MISMATCH;
+}
+
+/* Marks the migration of the tool's version v applied (or not). */
+static strata_code mark(adopt_ctx *x, const char *v, int applied, strata_error *err)
+{
+    cand *c = find_orig(x, v);
+    if (!c)
+        return applied ? no_file(x, v, err) : STRATA_OK;
+    c->applied = applied;
+    return STRATA_OK;
+}
+
+/* ---------------------------------------------------------------- rows */
+
+static int add_row(void *ud, int ncols, char **v)
+{
+    adopt_ctx *x = ud;
+    if (x->nrows == x->cap) {
+        size_t cap = x->cap ? x->cap * 2 : 64;
+        char **nr = realloc(x->rows, cap * NCOL * sizeof(*nr));
+        if (!nr)
+            return x->oom = 1;
+        x->rows = nr;
+        x->cap = cap;
+    }
+    for (int i = 0; i < NCOL; i++)
+        x->rows[x->nrows * NCOL + i] = i < ncols && v[i] ? xstrdup(v[i]) : NULL;
+    x->nrows++;
+    return 0;
+}
+
+static const char *cell(const adopt_ctx *x, size_t row, int col)
+{
+    return x->rows[row * NCOL + col];
+}
+
+static int truthy(const char *v)
+{
+    return v && (!strcasecmp(v, "t") || !strcasecmp(v, "true") || !strcmp(v, "1"));
+}
+
+/* Reads the other tool's table (sql selects up to NCOL columns). */
+static strata_code read_table(adopt_ctx *x, const char *table, const char *sql, strata_error *err)
+{
+    drv *d = db_driver(x->db);
+    int exists = 0;
+    strata_code rc = d->ops->table_exists(d, table, &exists, err);
+    if (rc)
+        return rc;
+    x->table = table;
+    if (!exists) {
+        err_set(err, STRATA_ADOPT_MISMATCH, "the database has no %s version table '%s'", x->tool, table);
+        err_hint(err, "--from names the tool that migrated this database; check --url");
+        return STRATA_ADOPT_MISMATCH;
+    }
+    rc = d->ops->query(d, sql, 0, NULL, add_row, x, err);
+    if (!rc && x->oom)
+        rc = err_set(err, STRATA_NOMEM, "out of memory");
+    return rc;
+}
+
+/* ---------------------------------------------------------- the formats */
+
+/* dbmate, pop: one row per applied version */
+static strata_code read_rows_applied(adopt_ctx *x, const char *table, strata_error *err)
+{
+    buf b;
+    buf_init(&b);
+    buf_adds(&b, "SELECT version FROM ");
+    buf_add_ident(&b, table);
+    strata_code rc = read_table(x, table, b.data, err);
+    buf_release(&b);
+    for (size_t i = 0; !rc && i < x->nrows; i++)
+        if (cell(x, i, 0))
+            rc = mark(x, cell(x, i, 0), 1, err);
+    return rc;
+}
+
+static strata_code read_dbmate(adopt_ctx *x, strata_error *err)
+{
+    return read_rows_applied(x, "schema_migrations", err);
+}
+
+static strata_code read_pop(adopt_ctx *x, strata_error *err)
+{
+    return read_rows_applied(x, "schema_migration", err);
+}
+
+/* golang-migrate: one row (version, dirty); every version up to it */
+static strata_code read_migrate(adopt_ctx *x, strata_error *err)
+{
+    strata_code rc = read_table(x, "schema_migrations", "SELECT version, dirty FROM schema_migrations", err);
+    for (size_t i = 0; !rc && i < x->nrows; i++) {
+        const char *v = cell(x, i, 0);
+        if (!v)
+            continue;
+        if (truthy(cell(x, i, 1))) {
+            err_set(err, STRATA_ADOPT_MISMATCH, "golang-migrate's schema_migrations is dirty at version %s: "
+                    "that migration failed part way", v);
+            err_hint(err, "repair the database, then 'migrate force VERSION' to clear the flag, and adopt again");
+            return STRATA_ADOPT_MISMATCH;
+        }
+        if (!strcmp(v, "-1")) /* golang-migrate's NilVersion: nothing applied */
+            continue;
+        if (!find_orig(x, v))
+            return no_file(x, v, err);
+        for (size_t k = 0; k < x->n; k++)
+            if (orig_cmp(x, x->c[k].orig, v) <= 0)
+                x->c[k].applied = 1;
+    }
+    return rc;
+}
+
+/* goose: a log of (version_id, is_applied); the latest row per version
+   decides; version 0 is the row goose writes when it creates the table */
+static strata_code read_goose(adopt_ctx *x, strata_error *err)
+{
+    strata_code rc = read_table(x, "goose_db_version",
+                                "SELECT version_id, is_applied FROM goose_db_version ORDER BY id", err);
+    for (size_t i = 0; !rc && i < x->nrows; i++) {
+        const char *v = cell(x, i, 0);
+        if (!v || !strcmp(v, "0"))
+            continue;
+        rc = mark(x, v, truthy(cell(x, i, 1)), err);
+    }
+    return rc;
+}
+
+/* Flyway: flyway_schema_history in installed_rank order */
+static strata_code read_flyway(adopt_ctx *x, strata_error *err)
+{
+    strata_code rc = read_table(x, "flyway_schema_history",
+                                "SELECT version, script, success, type FROM flyway_schema_history "
+                                "ORDER BY installed_rank", err);
+    for (size_t i = 0; !rc && i < x->nrows; i++) {
+        const char *v = cell(x, i, 0), *script = cell(x, i, 1), *type = cell(x, i, 3);
+        if (!truthy(cell(x, i, 2))) {
+            err_set(err, STRATA_ADOPT_MISMATCH, "flyway_schema_history records a failed migration: %s%s(%s)",
+                    v ? v : "", v ? " " : "", script ? script : "?");
+            err_hint(err, "repair it with Flyway first (fix the database, then 'flyway repair'), and adopt again");
+            return STRATA_ADOPT_MISMATCH;
+        }
+        if (!type || !strcmp(type, "SCHEMA"))
+            continue;
+        if (!v) {
+            err_set(err, STRATA_ADOPT_MISMATCH, "flyway_schema_history records the repeatable migration %s, "
+                    "which strata does not carry", script ? script : "?");
+            err_hint(err, "docs/adopting.md: put what it does in a versioned migration");
+            return STRATA_ADOPT_MISMATCH;
+        }
+        if (!strcmp(type, "BASELINE")) {
+            /* the database was at v before Flyway took over */
+            for (size_t k = 0; k < x->n; k++)
+                if (flyway_cmp(x->c[k].orig, v) <= 0)
+                    x->c[k].applied = 1;
+        } else if (!strncmp(type, "UNDO_", 5) || !strcmp(type, "DELETE")) {
+            rc = mark(x, v, 0, err);
+        } else {
+            rc = mark(x, v, 1, err);
+        }
+    }
+    return rc;
+}
+
+/* Alembic: alembic_version holds the current heads; applied is each head
+   and all its ancestors */
+static strata_code read_alembic(adopt_ctx *x, strata_error *err)
+{
+    strata_code rc = read_table(x, "alembic_version", "SELECT version_num FROM alembic_version", err);
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < x->n; i++)
+        alembic_parents(&x->c[i]);
+    for (size_t i = 0; i < x->nrows; i++)
+        if (cell(x, i, 0) && (rc = mark(x, cell(x, i, 0), 1, err)))
+            return rc;
+    /* parents come before their children in the imported order: passes
+       from the newest down reach every ancestor (a second pass only when
+       an edited directory broke that order) */
+    for (int changed = 1; changed;) {
+        changed = 0;
+        for (size_t i = x->n; i-- > 0;) {
+            cand *c = &x->c[i];
+            if (!c->applied)
+                continue;
+            if (!c->nparents) { /* no graph in the file: the revisions before it */
+                for (size_t k = 0; k < i; k++)
+                    changed |= !x->c[k].applied, x->c[k].applied = 1;
+                continue;
+            }
+            for (size_t p = 0; p < c->nparents; p++) {
+                cand *pc = find_orig(x, c->parents[p]);
+                if (!pc)
+                    return no_file(x, c->parents[p], err);
+                changed |= !pc->applied;
+                pc->applied = 1;
+            }
+        }
+    }
+    return STRATA_OK;
+}
+
+/* sqitch: the registry's changes table holds the deployed changes (a
+   reverted change's row is deleted). PostgreSQL: sqitch.changes; SQLite:
+   the registry file sqitch.db next to the database file, attached for the
+   read and detached after it. */
+static strata_code read_sqitch(adopt_ctx *x, strata_error *err)
+{
+    drv *d = db_driver(x->db);
+    strata_code rc;
+    if (d->ops->dialect == DIALECT_POSTGRES) {
+        rc = read_table(x, "sqitch.changes", "SELECT change FROM sqitch.changes ORDER BY committed_at", err);
+    } else {
+        db_url u = {0};
+        if ((rc = url_parse(engine_url(x->db), &u, err)))
+            return rc;
+        char reg[4096];
+        const char *slash = u.path ? strrchr(u.path, '/') : NULL;
+        if (slash)
+            snprintf(reg, sizeof(reg), "%.*s/sqitch.db", (int)(slash - u.path), u.path);
+        else
+            snprintf(reg, sizeof(reg), "sqitch.db");
+        url_release(&u);
+        struct stat sb;
+        x->table = "sqitch.db";
+        if (stat(reg, &sb) != 0) {
+            err_set(err, STRATA_ADOPT_MISMATCH, "no sqitch registry '%s' next to the database", reg);
+            err_hint(err, "sqitch keeps a SQLite database's registry in sqitch.db in the same directory");
+            return STRATA_ADOPT_MISMATCH;
+        }
+        const char *p[1] = {reg};
+        if ((rc = d->ops->query(d, "ATTACH DATABASE $1 AS sqitch", 1, p, NULL, NULL, err)))
+            return rc;
+        strata_error e2;
+        int exists = 0;
+        rc = d->ops->query(d, "SELECT 1 FROM sqitch.sqlite_master WHERE type = 'table' AND name = 'changes'", 0,
+                           NULL, add_row, x, err);
+        exists = x->nrows > 0;
+        for (size_t i = 0; i < x->nrows * NCOL; i++)
+            free(x->rows[i]);
+        x->nrows = 0;
+        if (!rc && !exists)
+            rc = err_set(err, STRATA_ADOPT_MISMATCH, "the sqitch registry '%s' has no changes table", reg);
+        if (!rc)
+            rc = d->ops->query(d, "SELECT change FROM sqitch.changes ORDER BY committed_at", 0, NULL, add_row, x,
+                               err);
+        d->ops->query(d, "DETACH DATABASE sqitch", 0, NULL, NULL, NULL, &e2);
+        if (!rc && x->oom)
+            rc = err_set(err, STRATA_NOMEM, "out of memory");
+    }
+    for (size_t i = 0; !rc && i < x->nrows; i++)
+        if (cell(x, i, 0))
+            rc = mark(x, cell(x, i, 0), 1, err);
+    return rc;
+}
+
+/* --------------------------------------------------------------- adopt */
+
+static const struct {
+    const char *name;
+    strata_code (*read)(adopt_ctx *x, strata_error *err);
+} formats[] = {
+    {"dbmate", read_dbmate},  {"golang-migrate", read_migrate}, {"goose", read_goose},
+    {"flyway", read_flyway},  {"alembic", read_alembic},       {"sqitch", read_sqitch},
+    {"pop", read_pop},
+};
+
+void strata_adopt_report_free(strata_adopt_report *r)
+{
+    if (!r)
+        return;
+    for (size_t i = 0; i < r->count; i++) {
+        free(r->entries[i].version);
+        free(r->entries[i].name);
+        free(r->entries[i].original);
+    }
+    free(r->entries);
+    free(r->tool);
+    free(r->table);
+    free(r);
+}
+
+strata_code strata_adopt(strata *db, const strata_migset *set, const char *format, int dry_run,
+                         strata_adopt_report **out, strata_error *err)
+{
+    adopt_ctx x;
+    memset(&x, 0, sizeof(x));
+    strata_adopt_report *r = NULL;
+    const char **versions = NULL;
+    int *already = NULL;
+    strata_code rc;
+    size_t k, napplied = 0, written = 0;
+    if (out)
+        *out = NULL;
+    for (k = 0; k < sizeof(formats) / sizeof(*formats); k++)
+        if (format && !strcmp(format, formats[k].name))
+            break;
+    if (k == sizeof(formats) / sizeof(*formats)) {
+        err_set(err, STRATA_USAGE, "unknown format '%s'", format ? format : "");
+        err_hint(err, "adopt reads: dbmate, golang-migrate, goose, flyway, alembic, sqitch, pop");
+        return STRATA_USAGE;
+    }
+    if ((rc = strata_migset_check(set, err)))
+        return rc;
+    x.db = db;
+    x.set = set;
+    x.tool = formats[k].name;
+    x.c = calloc(set->count + 1, sizeof(*x.c));
+    if (!x.c)
+        return err_set(err, STRATA_NOMEM, "out of memory");
+    for (size_t i = 0; i < set->count; i++) {
+        const migration *m = &set->migs[i];
+        char *tool = m->header ? header_value(m->header, "tool") : NULL;
+        char *v = tool && !strcmp(tool, x.tool) ? header_value(m->header, "version") : NULL;
+        free(tool);
+        if (!v)
+            continue;
+        x.c[x.n].m = m;
+        x.c[x.n++].orig = v;
+    }
+    if (!x.n) {
+        rc = err_set(err, STRATA_ADOPT_MISMATCH, "no migration in '%s' was imported from %s", set->dir, x.tool);
+        err_hint(err, "write them first: strata import --from %s SRC --dir %s", x.tool, set->dir);
+        goto out;
+    }
+    if ((rc = formats[k].read(&x, err)))
+        goto out;
+
+    versions = calloc(x.n, sizeof(*versions));
+    already = calloc(x.n, sizeof(*already));
+    r = calloc(1, sizeof(*r));
+    if (!versions || !already || !r) {
+        rc = err_set(err, STRATA_NOMEM, "out of memory");
+        goto out;
+    }
+    int *applied = calloc(x.n, sizeof(*applied));
+    if (!applied) {
+        rc = err_set(err, STRATA_NOMEM, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < x.n; i++) { /* x.c is in strata's version order */
+        versions[i] = x.c[i].m->version;
+        applied[i] = x.c[i].applied;
+        napplied += applied[i];
+    }
+    rc = engine_record_applied(db, set, versions, applied, x.n, dry_run, already, &written, err);
+    free(applied);
+    if (rc)
+        goto out;
+    r->tool = xstrdup(x.tool);
+    r->table = xstrdup(x.table);
+    r->written = written;
+    r->entries = calloc(napplied + 1, sizeof(*r->entries));
+    if (!r->entries || !r->tool || !r->table) {
+        rc = err_set(err, STRATA_NOMEM, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < x.n; i++) {
+        if (!x.c[i].applied)
+            continue;
+        strata_adopt_entry *e = &r->entries[r->count++];
+        e->version = xstrdup(x.c[i].m->version);
+        e->name = xstrdup(x.c[i].m->name);
+        e->original = xstrdup(x.c[i].orig);
+        e->recorded = already[i];
+    }
+out:
+    for (size_t i = 0; i < x.n; i++) {
+        free(x.c[i].orig);
+        for (size_t p = 0; p < x.c[i].nparents; p++)
+            free(x.c[i].parents[p]);
+        free(x.c[i].parents);
+    }
+    free(x.c);
+    for (size_t i = 0; i < x.nrows * NCOL; i++)
+        free(x.rows[i]);
+    free(x.rows);
+    free(versions);
+    free(already);
+    if (out && !rc)
+        *out = r;
+    else
+        strata_adopt_report_free(r);
+    return rc;
+}

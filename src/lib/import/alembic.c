@@ -1,0 +1,692 @@
+/*
+ * alembic.c -- the Alembic reader of `strata import`, through Alembic's own
+ * offline mode: strata never interprets a revision's Python, it asks the
+ * project's alembic to print the SQL (docs/adopting.md).
+ *
+ *   1. `alembic history --verbose` gives the revision graph; read bottom up
+ *      it is the order in which `alembic upgrade heads` runs the revisions.
+ *   2. For each revision R and each requested dialect, `alembic upgrade
+ *      P:R --sql` and `alembic downgrade R:P --sql` (P its first parent, or
+ *      base), with sqlalchemy.url set to a URL of that dialect that needs no
+ *      server. Alembic marks every step with "-- Running upgrade PARENTS ->
+ *      R"; the step of R is taken from its marker to the next one (for a
+ *      merge revision the run also holds the other branch: only R's step is
+ *      kept). The marker comment stays: adopt reads the parents from it.
+ *   3. Alembic's own bookkeeping is removed (CREATE/DROP TABLE, INSERT,
+ *      UPDATE, DELETE on alembic_version, and the BEGIN/COMMIT it wraps the
+ *      run in); every other byte is kept as Alembic printed it.
+ *
+ * alembic runs without a shell (fork + execvpe), in the directory of
+ * alembic.ini, with stdout and stderr going to files in a private temporary
+ * directory; STRATA_ALEMBIC names another alembic (a virtualenv's).
+ */
+#include "import.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+typedef struct arev {
+    char *id;
+    char *path;
+    char *parent; /* first parent, NULL for a root */
+} arev;
+
+typedef struct actx {
+    const char *prog; /* alembic, or $STRATA_ALEMBIC */
+    char inidir[PATH_MAX];
+    char tmp[PATH_MAX]; /* private temporary directory */
+    char *ini_text;     /* the project's alembic.ini */
+    arev *revs;
+    size_t nrevs;
+} actx;
+
+/* -------------------------------------------------------------- helpers */
+
+static char *read_all(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    buf b;
+    buf_init(&b);
+    char chunk[8192];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+        buf_add(&b, chunk, n);
+    fclose(f);
+    if (!b.data)
+        buf_add(&b, "", 0);
+    if (len)
+        *len = b.len;
+    return buf_detach(&b);
+}
+
+static int write_all(const char *path, const char *text, size_t len)
+{
+    FILE *f = fopen(path, "wb");
+    if (!f)
+        return -1;
+    int ok = fwrite(text, 1, len, f) == len;
+    return fclose(f) == 0 && ok ? 0 : -1;
+}
+
+/* The last non-blank line of text (Alembic's "FAILED: ..." or the
+   exception line of a traceback), into out. */
+static void last_line(const char *text, char *out, size_t cap)
+{
+    const char *end = text + strlen(text);
+    while (end > text && (end[-1] == '\n' || end[-1] == '\r' || end[-1] == ' '))
+        end--;
+    const char *start = end;
+    while (start > text && start[-1] != '\n')
+        start--;
+    while (start < end && (*start == ' ' || *start == '\t'))
+        start++;
+    snprintf(out, cap, "%.*s", (int)(end - start), start);
+    if (!*out)
+        snprintf(out, cap, "no error message");
+}
+
+/*
+ * Runs prog with args in ctx->inidir, without a shell; the child's
+ * environment is ours plus DATABASE_URL=url when url is given (an env.py
+ * that reads it then sees the dialect asked for). Its stdout is read into
+ * *out, its stderr into *errout (both malloc'd). Returns the exit status,
+ * -1 with errno set when the program could not be started.
+ */
+static int run_alembic(actx *c, const char *const *args, const char *url, char **out, char **errout)
+{
+    char opath[PATH_MAX + 16], epath[PATH_MAX + 16];
+    snprintf(opath, sizeof(opath), "%s/stdout", c->tmp);
+    snprintf(epath, sizeof(epath), "%s/stderr", c->tmp);
+    *out = *errout = NULL;
+
+    size_t nenv = 0;
+    while (environ[nenv])
+        nenv++;
+    char **envp = calloc(nenv + 2, sizeof(*envp));
+    char *dburl = NULL;
+    if (!envp)
+        return errno = ENOMEM, -1;
+    size_t k = 0;
+    for (size_t i = 0; i < nenv; i++)
+        if (!url || strncmp(environ[i], "DATABASE_URL=", 13) != 0)
+            envp[k++] = environ[i];
+    if (url) {
+        size_t n = strlen(url) + 14;
+        dburl = malloc(n);
+        if (dburl) {
+            snprintf(dburl, n, "DATABASE_URL=%s", url);
+            envp[k++] = dburl;
+        }
+    }
+    size_t nargs = 0;
+    while (args[nargs])
+        nargs++;
+    char **argv = calloc(nargs + 2, sizeof(*argv));
+    if (!argv) {
+        free(envp);
+        free(dburl);
+        return errno = ENOMEM, -1;
+    }
+    argv[0] = (char *)c->prog;
+    for (size_t i = 0; i < nargs; i++)
+        argv[i + 1] = (char *)args[i];
+
+    int status = -1, perr[2];
+    if (pipe2(perr, O_CLOEXEC) != 0)
+        goto done;
+    pid_t pid = fork();
+    if (pid == 0) {
+        int o = open(opath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        int e = open(epath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        int nul = open("/dev/null", O_RDONLY);
+        if (o < 0 || e < 0 || nul < 0 || dup2(o, 1) < 0 || dup2(e, 2) < 0 || dup2(nul, 0) < 0 ||
+            chdir(c->inidir) != 0) {
+            int x = errno;
+            (void)!write(perr[1], &x, sizeof(x));
+            _exit(127);
+        }
+        execvpe(argv[0], argv, envp);
+        int x = errno;
+        (void)!write(perr[1], &x, sizeof(x));
+        _exit(127);
+    }
+    close(perr[1]);
+    if (pid < 0) {
+        close(perr[0]);
+        goto done;
+    }
+    int child_errno = 0;
+    ssize_t got;
+    do
+        got = read(perr[0], &child_errno, sizeof(child_errno));
+    while (got < 0 && errno == EINTR);
+    close(perr[0]);
+    int ws = 0;
+    while (waitpid(pid, &ws, 0) < 0 && errno == EINTR)
+        ;
+    if (got == (ssize_t)sizeof(child_errno)) {
+        errno = child_errno;
+        goto done;
+    }
+    status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + (WIFSIGNALED(ws) ? WTERMSIG(ws) : 0);
+    *out = read_all(opath, NULL);
+    *errout = read_all(epath, NULL);
+    if (!*out || !*errout) {
+        free(*out);
+        free(*errout);
+        *out = *errout = NULL;
+        status = -1;
+        errno = ENOMEM;
+    }
+done:
+    free(argv);
+    free(envp);
+    free(dburl);
+    return status;
+}
+
+/* ------------------------------------------------------------ alembic.ini */
+
+static int is_blank(char ch)
+{
+    return ch == ' ' || ch == '\t';
+}
+
+/*
+ * Writes ctx->tmp/<dialect>.ini: the project's alembic.ini with
+ * sqlalchemy.url of its [alembic] section replaced by url (added when
+ * absent), and %(here)s kept pointing at the project's directory.
+ */
+static strata_code write_ini(actx *c, const char *dialect, const char *url, char *path, size_t cap,
+                             strata_error *err)
+{
+    buf b;
+    buf_init(&b);
+    const char *s = c->ini_text;
+    int in_alembic = 0, url_done = 0, have_default = 0;
+    for (const char *p = s; *p;) {
+        const char *e = strchr(p, '\n');
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        const char *q = p;
+        while (q < p + n && is_blank(*q))
+            q++;
+        if (q < p + n && *q == '[' && q == p) {
+            if (in_alembic && !url_done) {
+                buf_addf(&b, "sqlalchemy.url = %s\n", url);
+                url_done = 1;
+            }
+            in_alembic = !strncmp(q, "[alembic]", 9);
+            buf_add(&b, p, n);
+            buf_adds(&b, "\n");
+            if (!strncmp(q, "[DEFAULT]", 9)) {
+                have_default = 1;
+                buf_addf(&b, "here = %s\n", c->inidir);
+            }
+        } else if (in_alembic && q == p && !strncmp(q, "sqlalchemy.url", 14) &&
+                   (is_blank(q[14]) || q[14] == '=' || q[14] == ':')) {
+            buf_addf(&b, "sqlalchemy.url = %s\n", url);
+            url_done = 1;
+            /* skip continuation lines of the old value */
+            while (e && (e[1] == ' ' || e[1] == '\t')) {
+                const char *e2 = strchr(e + 1, '\n');
+                const char *t = e + 1;
+                while (*t && is_blank(*t))
+                    t++;
+                if (*t == '\n' || !*t)
+                    break;
+                e = e2;
+            }
+            p = e ? e + 1 : p + n;
+            continue;
+        } else if (have_default && q == p && !strncmp(q, "here", 4) &&
+                   (is_blank(q[4]) || q[4] == '=' || q[4] == ':')) {
+            /* our here= replaces it */
+        } else {
+            buf_add(&b, p, n);
+            buf_adds(&b, "\n");
+        }
+        p = e ? e + 1 : p + n;
+    }
+    if (in_alembic && !url_done)
+        buf_addf(&b, "sqlalchemy.url = %s\n", url);
+    buf prefix;
+    buf_init(&prefix);
+    if (!have_default)
+        buf_addf(&prefix, "[DEFAULT]\nhere = %s\n\n", c->inidir);
+    buf_add(&prefix, b.data ? b.data : "", b.len);
+    buf_release(&b);
+    snprintf(path, cap, "%s/%s.ini", c->tmp, dialect);
+    strata_code rc = STRATA_OK;
+    if (prefix.oom)
+        rc = err_set(err, STRATA_NOMEM, "out of memory");
+    else if (write_all(path, prefix.data, prefix.len) != 0)
+        rc = err_set(err, STRATA_IO_ERROR, "cannot write '%s': %s", path, strerror(errno));
+    buf_release(&prefix);
+    return rc;
+}
+
+/* -------------------------------------------------------------- history */
+
+static char *line_value(const char *line, size_t n, const char *key)
+{
+    size_t k = strlen(key);
+    if (n < k || strncmp(line, key, k) != 0)
+        return NULL;
+    return xstrndup(line + k, n - k);
+}
+
+/* Parses `alembic history --verbose`: blocks of "Rev: ID [(tags)]",
+   "Parent: P" | "Merges: P1, P2", "Path: FILE". Heads come first; the
+   revisions are stored in the reverse (upgrade) order. */
+static strata_code parse_history(actx *c, const char *text, strata_error *err)
+{
+    size_t cap = 0;
+    arev *cur = NULL;
+    for (const char *p = text; *p;) {
+        const char *e = strchr(p, '\n');
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        char *v;
+        if ((v = line_value(p, n, "Rev: "))) {
+            if (c->nrevs == cap) {
+                cap = cap ? cap * 2 : 32;
+                arev *nv = realloc(c->revs, cap * sizeof(*nv));
+                if (!nv) {
+                    free(v);
+                    return err_set(err, STRATA_NOMEM, "out of memory");
+                }
+                c->revs = nv;
+            }
+            cur = &c->revs[c->nrevs++];
+            memset(cur, 0, sizeof(*cur));
+            v[strcspn(v, " \t")] = 0;
+            cur->id = v;
+        } else if (cur && ((v = line_value(p, n, "Parent: ")) || (v = line_value(p, n, "Merges: ")))) {
+            v[strcspn(v, ", \t")] = 0;
+            if (!strcmp(v, "<base>") || !*v) {
+                free(v);
+                v = NULL;
+            }
+            free(cur->parent);
+            cur->parent = v;
+        } else if (cur && (v = line_value(p, n, "Path: "))) {
+            free(cur->path);
+            cur->path = v;
+        }
+        p = e ? e + 1 : p + n;
+    }
+    for (size_t i = 0; i < c->nrevs / 2; i++) {
+        arev t = c->revs[i];
+        c->revs[i] = c->revs[c->nrevs - 1 - i];
+        c->revs[c->nrevs - 1 - i] = t;
+    }
+    for (size_t i = 0; i < c->nrevs; i++)
+        if (!c->revs[i].id || !c->revs[i].path)
+            return err_set(err, STRATA_TOOL_FAILED, "cannot read the output of 'alembic history --verbose'");
+    return STRATA_OK;
+}
+
+/* ---------------------------------------------------- one revision's SQL */
+
+/* The step of rev in Alembic's offline output: from the line after its
+   "-- Running upgrade ... -> REV" (or "-- Running downgrade REV -> ...")
+   marker to the next marker. *start is where the marker line begins. */
+static int find_step(const char *out, const char *rev, int down, const char **start, const char **body,
+                     const char **end)
+{
+    const char *kw = down ? "-- Running downgrade " : "-- Running upgrade ";
+    size_t kwn = strlen(kw), rn = strlen(rev);
+    *start = NULL;
+    for (const char *p = out; *p;) {
+        const char *e = strchr(p, '\n');
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        if (!strncmp(p, "-- Running ", 11)) {
+            if (*start) {
+                *end = p;
+                return 1;
+            }
+            if (n > kwn && !strncmp(p, kw, kwn)) {
+                const char *arrow = strstr(p, " -> ");
+                if (arrow && arrow < p + n) {
+                    int hit = down ? (size_t)(arrow - (p + kwn)) == rn && !strncmp(p + kwn, rev, rn)
+                                   : (size_t)(p + n - (arrow + 4)) == rn && !strncmp(arrow + 4, rev, rn);
+                    if (hit) {
+                        *start = p;
+                        *body = e ? e + 1 : p + n;
+                    }
+                }
+            }
+        }
+        p = e ? e + 1 : p + n;
+    }
+    if (*start)
+        *end = out + strlen(out);
+    return *start != NULL;
+}
+
+/* 1 when the statement is Alembic's bookkeeping on its version table. */
+static int is_bookkeeping(const sql_stmt *st)
+{
+    static const char *const forms[] = {"CREATE TABLE alembic_version", "DROP TABLE alembic_version",
+                                        "INSERT INTO alembic_version", "UPDATE alembic_version",
+                                        "DELETE FROM alembic_version"};
+    for (size_t i = 0; i < sizeof(forms) / sizeof(*forms); i++) {
+        const char *f = forms[i], *s = st->text, *e = st->text + st->len;
+        while (*f && s < e) {
+            if (*f == ' ') {
+                if (!is_blank(*s) && *s != '\n' && *s != '\r')
+                    break;
+                while (s < e && (is_blank(*s) || *s == '\n' || *s == '\r'))
+                    s++;
+                f++;
+                continue;
+            }
+            if ((*f | 0x20) != (*s | 0x20))
+                break;
+            f++;
+            s++;
+        }
+        if (!*f && (s == e || !(isalnum((unsigned char)*s) || *s == '_')))
+            return 1;
+    }
+    return 0;
+}
+
+typedef struct strip_ctx {
+    const char *base;
+    size_t from; /* copied up to here */
+    buf *out;
+    int committed; /* a COMMIT was seen */
+    int notx;      /* SQL after a COMMIT: an autocommit_block() */
+} strip_ctx;
+
+static int strip_stmt(void *ud, const sql_stmt *st)
+{
+    strip_ctx *x = ud;
+    int txn = sql_is_txn_control(st);
+    if (!txn && !is_bookkeeping(st)) {
+        if (x->committed)
+            x->notx = 1;
+        return 0;
+    }
+    if (txn && !strcmp(st->first, "COMMIT"))
+        x->committed = 1;
+    /* drop the statement, its ';' and the rest of its line, and one blank
+       line after it (Alembic ends each statement with ";\n\n") */
+    size_t s = (size_t)(st->text - x->base), e = s + st->len;
+    if (x->base[e] == ';')
+        e++;
+    while (x->base[e] && is_blank(x->base[e]))
+        e++;
+    if (x->base[e] == '\n')
+        e++;
+    size_t b = e;
+    while (x->base[b] == ' ' || x->base[b] == '\t' || x->base[b] == '\r')
+        b++;
+    if (x->base[b] == '\n')
+        e = b + 1;
+    buf_add(x->out, x->base + x->from, s - x->from);
+    x->from = e;
+    return 0;
+}
+
+/* The step's SQL without Alembic's bookkeeping; the marker line is kept
+   first. Blank lines at the end are trimmed to one newline. */
+static char *strip_step(const char *marker, const char *body, const char *end, int dialect, int *notx)
+{
+    char *text = xstrndup(body, (size_t)(end - body));
+    if (!text)
+        return NULL;
+    buf out;
+    buf_init(&out);
+    buf_add(&out, marker, (size_t)(body - marker));
+    strip_ctx x = {text, 0, &out, 0, 0};
+    sql_split(text, strlen(text), dialect, strip_stmt, &x);
+    buf_adds(&out, text + x.from);
+    free(text);
+    while (out.len && (out.data[out.len - 1] == '\n' || is_blank(out.data[out.len - 1])))
+        out.data[--out.len] = 0;
+    buf_adds(&out, "\n");
+    *notx = x.notx;
+    return buf_detach(&out);
+}
+
+static strata_code revision_sql(actx *c, const arev *r, const char *ini, const char *dialect,
+                                const char *url, int down, char **sql, int *notx, strata_error *err)
+{
+    char range[512];
+    const char *parent = r->parent ? r->parent : "base";
+    if (down)
+        snprintf(range, sizeof(range), "%s:%s", r->id, parent);
+    else
+        snprintf(range, sizeof(range), "%s:%s", parent, r->id);
+    const char *args[] = {"-c", ini, down ? "downgrade" : "upgrade", range, "--sql", NULL};
+    char *out = NULL, *errout = NULL;
+    strata_code rc = STRATA_OK;
+    *sql = NULL;
+    int st = run_alembic(c, args, url, &out, &errout);
+    if (st < 0) {
+        rc = err_set(err, errno == ENOENT ? STRATA_TOOL_MISSING : STRATA_TOOL_FAILED, "cannot run '%s': %s",
+                     c->prog, strerror(errno));
+        goto out;
+    }
+    if (st != 0) {
+        char why[600];
+        last_line(errout, why, sizeof(why));
+        rc = err_set(err, STRATA_TOOL_FAILED, "alembic cannot produce the offline %s SQL of revision %s for %s: %s",
+                     down ? "downgrade" : "upgrade", r->id, dialect, why);
+        err_hint(err, "Alembic's --sql mode must run the revision without a database (no reads, no "
+                      "bind parameters); fix the revision or leave %s out with --dialect", dialect);
+        err_where(err, r->path, 0);
+        goto out;
+    }
+    const char *start, *body, *end;
+    if (!find_step(out, r->id, down, &start, &body, &end)) {
+        rc = err_set(err, STRATA_TOOL_FAILED, "alembic printed no %s step for revision %s (%s)",
+                     down ? "downgrade" : "upgrade", r->id, dialect);
+        err_where(err, r->path, 0);
+        goto out;
+    }
+    *sql = strip_step(start, body, end, !strcmp(dialect, "sqlite") ? DIALECT_SQLITE : DIALECT_POSTGRES, notx);
+    if (!*sql)
+        rc = err_set(err, STRATA_NOMEM, "out of memory");
+out:
+    free(out);
+    free(errout);
+    return rc;
+}
+
+/* The file name without its directory and ".py"; the slug is what follows
+   the revision id in it ("0a1b2c3d4e5f_create_users" -> "create_users"). */
+static void names_of(const arev *r, char *file, size_t fcap, char *slug, size_t scap)
+{
+    const char *base = strrchr(r->path, '/');
+    base = base ? base + 1 : r->path;
+    snprintf(file, fcap, "%s", base);
+    char stem[512];
+    snprintf(stem, sizeof(stem), "%s", base);
+    size_t n = strlen(stem);
+    if (n > 3 && !strcmp(stem + n - 3, ".py"))
+        stem[n - 3] = 0;
+    const char *s = strstr(stem, r->id);
+    if (s && (s[strlen(r->id)] == '_' || s[strlen(r->id)] == '-'))
+        s += strlen(r->id) + 1;
+    else if (s && !s[strlen(r->id)])
+        s = "revision";
+    else
+        s = stem;
+    size_t k = 0;
+    for (; *s && k + 1 < scap; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (isalnum(ch))
+            slug[k++] = (char)tolower(ch);
+        else if (k && slug[k - 1] != '_')
+            slug[k++] = '_';
+    }
+    while (k && slug[k - 1] == '_')
+        k--;
+    slug[k] = 0;
+    if (!k)
+        snprintf(slug, scap, "revision");
+}
+
+/* ---------------------------------------------------------------- reader */
+
+static const char *dialect_url(const char *d)
+{
+    if (!strcmp(d, "postgres"))
+        return "postgresql://";
+    if (!strcmp(d, "sqlite"))
+        return "sqlite://";
+    return NULL;
+}
+
+static void rm_tmp(actx *c)
+{
+    static const char *const names[] = {"stdout", "stderr", "postgres.ini", "sqlite.ini"};
+    char p[PATH_MAX + 32];
+    if (!c->tmp[0])
+        return;
+    for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++) {
+        snprintf(p, sizeof(p), "%s/%s", c->tmp, names[i]);
+        unlink(p);
+    }
+    rmdir(c->tmp);
+}
+
+strata_code import_alembic(const char *src, const strata_import_opts *o, import_set *out, strata_error *err)
+{
+    actx c;
+    memset(&c, 0, sizeof(c));
+    strata_code rc = STRATA_OK;
+    char ini[PATH_MAX], inis[2][PATH_MAX + 32];
+    const char *dialects[2];
+    size_t nd = 0;
+    char *hist = NULL, *hist_err = NULL;
+
+    /* dialects: "postgres,sqlite" by default */
+    const char *ds = o && o->dialects && *o->dialects ? o->dialects : "postgres,sqlite";
+    for (const char *p = ds; *p;) {
+        size_t n = strcspn(p, ",");
+        const char *d = !strncmp(p, "postgres", n) && n == 8 ? "postgres"
+                        : !strncmp(p, "sqlite", n) && n == 6   ? "sqlite"
+                                                               : NULL;
+        if (!d) {
+            rc = err_set(err, STRATA_USAGE, "unknown dialect '%.*s'", (int)n, p);
+            err_hint(err, "--dialect takes postgres, sqlite or postgres,sqlite");
+            return rc;
+        }
+        if (!(nd == 1 && !strcmp(dialects[0], d)) && nd < 2)
+            dialects[nd++] = d;
+        p += n;
+        if (*p == ',')
+            p++;
+    }
+
+    /* SRC: the project directory holding alembic.ini, or the ini itself */
+    struct stat sb;
+    if (!src || stat(src, &sb) != 0)
+        return err_set(err, STRATA_DIR_NOT_FOUND, "cannot read '%s': %s", src ? src : "",
+                       strerror(src ? errno : EINVAL));
+    if (S_ISDIR(sb.st_mode))
+        snprintf(ini, sizeof(ini), "%s/alembic.ini", src);
+    else
+        snprintf(ini, sizeof(ini), "%s", src);
+    char real[PATH_MAX];
+    if (!realpath(ini, real)) {
+        rc = err_set(err, STRATA_DIR_NOT_FOUND, "no alembic.ini in '%s'", src);
+        err_hint(err, "give the directory where you run alembic (the one with alembic.ini), or the ini file");
+        return rc;
+    }
+    snprintf(c.inidir, sizeof(c.inidir), "%s", real);
+    char *slash = strrchr(c.inidir, '/');
+    if (slash)
+        *(slash == c.inidir ? slash + 1 : slash) = 0;
+    if (!(c.ini_text = read_all(real, NULL)))
+        return err_set(err, STRATA_IO_ERROR, "cannot read '%s': %s", real, strerror(errno));
+
+    c.prog = getenv("STRATA_ALEMBIC") && *getenv("STRATA_ALEMBIC") ? getenv("STRATA_ALEMBIC") : "alembic";
+    const char *tmpdir = getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+    snprintf(c.tmp, sizeof(c.tmp), "%s/strata-alembic-XXXXXX", tmpdir);
+    if (!mkdtemp(c.tmp)) {
+        rc = err_set(err, STRATA_IO_ERROR, "cannot create a temporary directory in '%s': %s", tmpdir,
+                     strerror(errno));
+        c.tmp[0] = 0;
+        goto out;
+    }
+    for (size_t i = 0; i < nd; i++)
+        if ((rc = write_ini(&c, dialects[i], dialect_url(dialects[i]), inis[i], sizeof(inis[i]), err)))
+            goto out;
+
+    const char *hargs[] = {"-c", inis[0], "history", "--verbose", NULL};
+    int st = run_alembic(&c, hargs, dialect_url(dialects[0]), &hist, &hist_err);
+    if (st < 0) {
+        if (errno == ENOENT) {
+            rc = err_set(err, STRATA_TOOL_MISSING, "'%s' is not installed (alembic import runs Alembic itself)",
+                         c.prog);
+            err_hint(err, "install it (apt-get install alembic, or pip), or set STRATA_ALEMBIC to your "
+                          "project's alembic, e.g. .venv/bin/alembic");
+        } else {
+            rc = err_set(err, STRATA_TOOL_FAILED, "cannot run '%s': %s", c.prog, strerror(errno));
+        }
+        goto out;
+    }
+    if (st != 0) {
+        char why[600];
+        last_line(hist_err, why, sizeof(why));
+        rc = err_set(err, STRATA_TOOL_FAILED, "'alembic history' failed: %s", why);
+        err_where(err, real, 0);
+        goto out;
+    }
+    if ((rc = parse_history(&c, hist, err)))
+        goto out;
+    if (!c.nrevs) {
+        rc = err_set(err, STRATA_TOOL_FAILED, "alembic lists no revision in '%s'", src);
+        goto out;
+    }
+
+    for (size_t i = 0; i < c.nrevs && !rc; i++) {
+        const arev *r = &c.revs[i];
+        char file[512], slug[256];
+        names_of(r, file, sizeof(file), slug, sizeof(slug));
+        for (size_t d = 0; d < nd && !rc; d++) {
+            import_mig m;
+            memset(&m, 0, sizeof(m));
+            m.version = r->id;
+            m.name = slug;
+            m.file = file;
+            m.dialect = (char *)dialects[d];
+            m.has_down = 1;
+            const char *url = dialect_url(dialects[d]);
+            if (!(rc = revision_sql(&c, r, inis[d], dialects[d], url, 0, &m.up, &m.up_notx, err)) &&
+                !(rc = revision_sql(&c, r, inis[d], dialects[d], url, 1, &m.down, &m.down_notx, err)) &&
+                import_add(out, &m) != STRATA_OK)
+                rc = err_set(err, STRATA_NOMEM, "out of memory");
+            free(m.up);
+            free(m.down);
+        }
+    }
+out:
+    free(hist);
+    free(hist_err);
+    free(c.ini_text);
+    for (size_t i = 0; i < c.nrevs; i++) {
+        free(c.revs[i].id);
+        free(c.revs[i].path);
+        free(c.revs[i].parent);
+    }
+    free(c.revs);
+    rm_tmp(&c);
+    return rc;
+}

@@ -1,0 +1,348 @@
+#!/usr/bin/env bash
+# strata adopt --from FORMAT (SPEC section 10): a database migrated by another
+# tool gets strata's version table without anything being run. Alembic and
+# dbmate are the real tools migrating a real database; goose, golang-migrate,
+# Flyway, pop and sqitch tables are written here from their documented DDL.
+. "$(dirname "$0")/lib.sh"
+
+FIX=$(cd "$(dirname "$0")/../fixtures" && pwd)
+
+# schema_without TABLE: `strata schema` of URL without the block of TABLE
+schema_without() {
+    "$STRATA" --url "$URL" schema | awk -v t="table $1" 'BEGIN { RS = ""; ORS = "\n\n" } $0 !~ "^" t "\n" { print }'
+}
+
+# built_schema DIR: the schema of a fresh database built by strata alone from DIR
+built_schema() {
+    local keep_url=$URL keep_db=${DBNAME:-} keep_file=${DBFILE:-}
+    new_db
+    "$STRATA" --url "$URL" --dir "$1" -q up || fail "strata up of $1 on a fresh database"
+    "$STRATA" --url "$URL" schema
+    URL=$keep_url DBNAME=$keep_db DBFILE=$keep_file
+}
+
+# strata_rows: the versions in strata's table, space separated ("none" when absent)
+strata_rows() {
+    if [ "$(table_exists strata_migrations)" = 0 ]; then echo none; return; fi
+    q "SELECT version FROM strata_migrations ORDER BY version" | tr '\n' ' ' | sed 's/ $//'
+}
+
+# imp DIR VERSION NAME TOOL ORIG: an imported migration (the header that
+# `strata import` writes) creating table t_NAME
+imp() {
+    mig "$1" "$2_$3.sql" <<EOF
+-- import: tool=$4 version=$5 file=$5_$3.sql
+-- strata:up
+CREATE TABLE t_$3 (id integer PRIMARY KEY);
+
+-- strata:down
+DROP TABLE t_$3;
+EOF
+}
+
+bool() { if [ "$ENGINE" = postgres ]; then echo "$1"; else [ "$1" = true ] && echo 1 || echo 0; fi; }
+
+# ------------------------------------------------------------------ alembic
+if ! command -v alembic >/dev/null; then
+    echo "note [$ENGINE] $TEST_NAME: alembic is not installed (apt-get install alembic python3-psycopg2): alembic cases skipped" >&2
+else
+    cp -r "$FIX/alembic" "$WORK/alembic"
+    raw --dir "$WORK/amig" import --from alembic "$WORK/alembic" --dialect "$ENGINE"
+    expect_rc 0 "import --from alembic"
+    eq "$(ls "$WORK/amig" | tr '\n' ' ')" \
+        "0001_create_users.sql 0002_create_posts.sql 0003_add_email.sql 0004_merge_seed_admin.sql " \
+        "revisions renumbered in Alembic's order"
+    eq "$(head -1 "$WORK/amig/0004_merge_seed_admin.sql")" \
+        "-- import: tool=alembic version=3d4e5f607182 file=3d4e5f607182_merge_seed_admin.py" "merge revision header"
+    merge=$(cat "$WORK/amig/0004_merge_seed_admin.sql")
+    contains "$merge" "INSERT INTO users (id, name, email) VALUES (1, 'admin; root', 'admin@example.com');" \
+        "merge revision's own SQL, byte for byte"
+    lacks "$merge" "CREATE TABLE posts" "merge revision holds only its own step"
+    all=$(cat "$WORK/amig"/*.sql)
+    lacks "$all" "alembic_version" "Alembic's bookkeeping removed"
+    lacks "$all" "COMMIT;" "Alembic's transaction removed"
+
+    # a database migrated online by alembic to one branch only: its ancestors
+    # are applied, the other branch (0002) is not, even though it comes first
+    new_db
+    (cd "$WORK/alembic" && alembic -x url="$URL" upgrade 1b2c3d4e5f60) >/dev/null 2>&1 ||
+        fail "alembic upgrade 1b2c3d4e5f60"
+    st --dir "$WORK/amig" adopt --from alembic
+    expect_rc 0 "adopt one branch"
+    eq "$(strata_rows)" "0001 0003" "applied set is the revision and its ancestors"
+
+    # the whole history, then import + adopt + a new strata migration
+    new_db
+    (cd "$WORK/alembic" && alembic -x url="$URL" upgrade heads) >/dev/null 2>&1 || fail "alembic upgrade heads"
+    before_av=$(q "SELECT version_num FROM alembic_version")
+    st --dir "$WORK/amig" adopt --from alembic --dry-run
+    expect_rc 0 "adopt --dry-run"
+    contains "$OUT" "would record 0004_merge_seed_admin (alembic 3d4e5f607182)" "dry run lists"
+    eq "$(strata_rows)" none "dry run writes nothing"
+    st --dir "$WORK/amig" adopt --from alembic
+    expect_rc 0 "adopt alembic"
+    eq "$(strata_rows)" "0001 0002 0003 0004" "all four recorded"
+    eq "$(q "SELECT version_num FROM alembic_version")" "$before_av" "alembic_version untouched"
+    st --dir "$WORK/amig" status --exit-code
+    expect_rc 0 "status clean after adopt"
+    mig "$WORK/amig" 0005_add_bio.sql <<'EOF'
+-- strata:up
+ALTER TABLE users ADD COLUMN bio text;
+-- strata:down
+ALTER TABLE users DROP COLUMN bio;
+EOF
+    st --dir "$WORK/amig" --json up
+    expect_rc 0 "up after adopt"
+    eq "$(json_get "$OUT" '[a["version"] for a in j["applied"]]')" "['0005']" "up applies only the new migration"
+    adopted=$(schema_without alembic_version)
+    eq "$adopted" "$(built_schema "$WORK/amig")" "adopted schema equals strata's own build"
+
+    # a revision whose offline SQL cannot be produced: named, Alembic's error quoted
+    cat >"$WORK/alembic/versions/4e5f60718293_backfill.py" <<'EOF'
+"""backfill from existing rows
+
+Revision ID: 4e5f60718293
+Revises: 3d4e5f607182
+"""
+from alembic import op
+import sqlalchemy as sa
+
+revision = "4e5f60718293"
+down_revision = "3d4e5f607182"
+
+
+def upgrade():
+    rows = op.get_bind().execute(sa.text("SELECT id FROM users")).fetchall()
+    for r in rows:
+        op.execute("UPDATE users SET name = name WHERE id = %d" % r[0])
+
+
+def downgrade():
+    pass
+EOF
+    raw --dir "$WORK/amig_bad" import --from alembic "$WORK/alembic" --dialect "$ENGINE"
+    expect_rc 1 "import of a revision alembic cannot print"
+    contains "$ERR" "revision 4e5f60718293" "refusal names the revision"
+    contains "$ERR" "'NoneType' object has no attribute 'fetchall'" "refusal quotes Alembic's error"
+    [ -e "$WORK/amig_bad" ] && fail "nothing written when a revision is refused"
+fi
+
+# ------------------------------------------------------------------- dbmate
+DBMATE=${DBMATE:-}
+if [ -z "$DBMATE" ]; then
+    NPMDIR=${STRATA_NPM_CACHE:-/tmp/strata-npm-dbmate}
+    if [ ! -x "$NPMDIR/node_modules/@dbmate/linux-x64/bin/dbmate" ] && command -v npm >/dev/null; then
+        mkdir -p "$NPMDIR" && (cd "$NPMDIR" && npm install --silent --no-audit --no-fund dbmate >/dev/null 2>&1)
+    fi
+    [ -x "$NPMDIR/node_modules/@dbmate/linux-x64/bin/dbmate" ] && DBMATE="$NPMDIR/node_modules/@dbmate/linux-x64/bin/dbmate"
+fi
+if [ -z "$DBMATE" ]; then
+    echo "note [$ENGINE] $TEST_NAME: npm could not install dbmate: dbmate cases skipped" >&2
+else
+    D="$WORK/dbmate"
+    mkdir -p "$D"
+    cat >"$D/20240101000000_create_users.sql" <<'EOF'
+-- migrate:up
+CREATE TABLE users (id integer PRIMARY KEY, name text NOT NULL);
+
+-- migrate:down
+DROP TABLE users;
+EOF
+    cat >"$D/20240102000000_add_email.sql" <<'EOF'
+-- migrate:up
+ALTER TABLE users ADD COLUMN email text;
+
+-- migrate:down
+ALTER TABLE users DROP COLUMN email;
+EOF
+    cat >"$D/20240103000000_seed.sql" <<'EOF'
+-- migrate:up
+INSERT INTO users (id, name) VALUES (1, 'admin; root');
+
+-- migrate:down
+DELETE FROM users WHERE id = 1;
+EOF
+    raw --dir "$WORK/dmig" import --from dbmate "$D"
+    if [ "$RC" != 0 ]; then
+        # until `strata import --from dbmate` is in this build: the files it
+        # writes (header, then the sections), per the import contract
+        echo "note [$ENGINE] $TEST_NAME: import --from dbmate unavailable ($ERR); imported files written by the test" >&2
+        mkdir -p "$WORK/dmig"
+        for f in "$D"/*.sql; do
+            b=$(basename "$f")
+            v=${b%%_*}
+            sed -e "1i -- import: tool=dbmate version=$v file=$b" -e 's/^-- migrate:up/-- strata:up/' \
+                -e 's/^-- migrate:down/-- strata:down/' "$f" >"$WORK/dmig/$b"
+        done
+    fi
+    new_db
+    if [ "$ENGINE" = postgres ]; then
+        DURL="postgres://$PGUSER:$PGPASSWORD@${PGHOST:-localhost}:$PGPORT/$DBNAME?sslmode=disable"
+    else
+        DURL="sqlite:$DBFILE"
+    fi
+    "$DBMATE" --url "$DURL" --migrations-dir "$D" --no-dump-schema up >/dev/null 2>&1 || fail "dbmate up"
+    # one more dbmate migration in the directory but not applied: pending after adopt
+    eq "$(q "SELECT count(*) FROM schema_migrations")" 3 "dbmate applied three"
+    st --dir "$WORK/dmig" --json adopt --from dbmate --dry-run
+    expect_rc 0 "dbmate adopt --dry-run"
+    eq "$(json_get "$OUT" '[e["original"] for e in j["recorded"]]')" \
+        "['20240101000000', '20240102000000', '20240103000000']" "dry run JSON lists the versions"
+    eq "$(json_get "$OUT" 'j["written"]')" 0 "dry run writes nothing"
+    eq "$(strata_rows)" none "no strata table after a dry run"
+    st --dir "$WORK/dmig" adopt --from dbmate
+    expect_rc 0 "dbmate adopt"
+    contains "$OUT" "adopted 3 migrations" "adopt says how many"
+    eq "$(strata_rows)" "20240101000000 20240102000000 20240103000000" "dbmate versions recorded"
+    st --dir "$WORK/dmig" status --exit-code
+    expect_rc 0 "status clean after dbmate adopt"
+    st --dir "$WORK/dmig" adopt --from dbmate
+    expect_rc 0 "adopt again"
+    contains "$OUT" "adopted 0 migrations" "adopt again writes nothing"
+    mig "$WORK/dmig" 20240201000000_add_bio.sql <<'EOF'
+-- strata:up
+ALTER TABLE users ADD COLUMN bio text;
+-- strata:down
+ALTER TABLE users DROP COLUMN bio;
+EOF
+    st --dir "$WORK/dmig" --json up
+    expect_rc 0 "up after dbmate adopt"
+    eq "$(json_get "$OUT" '[a["version"] for a in j["applied"]]')" "['20240201000000']" "only the new migration"
+    eq "$(schema_without schema_migrations)" "$(built_schema "$WORK/dmig")" "dbmate-adopted schema equals strata's build"
+    eq "$(q "SELECT count(*) FROM schema_migrations")" 3 "dbmate's table untouched"
+    # adopt again once strata has applied its own migrations: those are left alone
+    st --dir "$WORK/dmig" adopt --from dbmate
+    expect_rc 0 "adopt again after strata's own migration"
+    contains "$OUT" "adopted 0 migrations" "nothing more to record"
+    # going back: dbmate still sees its own state
+    "$DBMATE" --url "$DURL" --migrations-dir "$D" --no-dump-schema status >"$WORK/dstatus" 2>&1
+    contains "$(cat "$WORK/dstatus")" "Applied: 3" "dbmate still reads its table"
+
+    # strata's table disagrees: it records what dbmate has not applied
+    q "DELETE FROM schema_migrations WHERE version = '20240103000000'"
+    before=$(q "SELECT version || state FROM strata_migrations ORDER BY version" | tr '\n' ' ')
+    st --dir "$WORK/dmig" adopt --from dbmate
+    expect_rc 1 "adopt against a disagreeing strata table"
+    contains "$ERR" "disagrees with the other tool" "disagreement named"
+    eq "$(q "SELECT version || state FROM strata_migrations ORDER BY version" | tr '\n' ' ')" "$before" \
+        "nothing changed on refusal"
+fi
+
+# ---------------------------------------------- hand-made version tables
+# goose: the latest row per version decides; out-of-order (3 before 2); 4 rolled back
+new_db
+G="$WORK/gmig"
+imp "$G" 00001 one goose 1
+imp "$G" 00002 two goose 2
+imp "$G" 00003 three goose 3
+imp "$G" 00004 four goose 4
+if [ "$ENGINE" = postgres ]; then
+    q "CREATE TABLE goose_db_version (id serial NOT NULL, version_id bigint NOT NULL, is_applied boolean NOT NULL, tstamp timestamp NULL default now(), PRIMARY KEY(id))"
+else
+    q "CREATE TABLE goose_db_version (id INTEGER PRIMARY KEY AUTOINCREMENT, version_id INTEGER NOT NULL, is_applied INTEGER NOT NULL, tstamp TIMESTAMP DEFAULT (datetime('now')))"
+fi
+T=$(bool true) F=$(bool false)
+q "INSERT INTO goose_db_version (version_id, is_applied) VALUES (0, $T), (1, $T), (3, $T), (2, $T), (4, $T), (4, $F)"
+q "CREATE TABLE t_one (id integer PRIMARY KEY); CREATE TABLE t_two (id integer PRIMARY KEY); CREATE TABLE t_three (id integer PRIMARY KEY)"
+st --dir "$G" adopt --from goose
+expect_rc 0 "goose adopt"
+eq "$(strata_rows)" "00001 00002 00003" "goose: latest row per version decides"
+st --dir "$G" --json up
+expect_rc 0 "up after goose adopt"
+eq "$(json_get "$OUT" '[a["version"] for a in j["applied"]]')" "['00004']" "goose: only the rolled-back one runs"
+
+# golang-migrate: one row (version, dirty); every file version up to it
+new_db
+M="$WORK/mmig"
+imp "$M" 1 one golang-migrate 1
+imp "$M" 2 two golang-migrate 2
+imp "$M" 3 three golang-migrate 3
+q "CREATE TABLE schema_migrations (version bigint NOT NULL PRIMARY KEY, dirty boolean NOT NULL)"
+q "INSERT INTO schema_migrations (version, dirty) VALUES (2, $T)"
+st --dir "$M" adopt --from golang-migrate
+expect_rc 1 "dirty golang-migrate refused"
+contains "$ERR" "dirty at version 2" "dirty named"
+eq "$(strata_rows)" none "nothing changed on a dirty row"
+st --dir "$M" --json adopt --from golang-migrate
+contains "$ERR" '"code": "ADOPT_MISMATCH"' "dirty: ADOPT_MISMATCH"
+q "UPDATE schema_migrations SET dirty = $F"
+st --dir "$M" adopt --from golang-migrate
+expect_rc 0 "golang-migrate adopt"
+eq "$(strata_rows)" "1 2" "golang-migrate: every version up to the row"
+eq "$(q "SELECT version FROM schema_migrations")" 2 "golang-migrate's row untouched"
+
+# an applied version with no imported file
+new_db
+q "CREATE TABLE schema_migrations (version bigint NOT NULL PRIMARY KEY, dirty boolean NOT NULL)"
+q "INSERT INTO schema_migrations (version, dirty) VALUES (7, $F)"
+st --dir "$M" adopt --from golang-migrate
+expect_rc 1 "applied version without a file"
+contains "$ERR" "golang-migrate version 7 is applied" "the version is named"
+eq "$(strata_rows)" none "nothing changed"
+
+# Flyway: a baseline at 1, then 1.1 and 2 (SQL); 3 pending; a failed row refused
+new_db
+W="$WORK/fmig"
+imp "$W" 0001 base flyway 1
+imp "$W" 0002 one_one flyway 1.1
+imp "$W" 0003 two flyway 2
+imp "$W" 0004 three flyway 3
+FDDL="CREATE TABLE flyway_schema_history (installed_rank INT NOT NULL PRIMARY KEY, version VARCHAR(50), description VARCHAR(200) NOT NULL, type VARCHAR(20) NOT NULL, script VARCHAR(1000) NOT NULL, checksum INT, installed_by VARCHAR(100) NOT NULL, installed_on TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP, execution_time INT NOT NULL, success BOOLEAN NOT NULL)"
+q "$FDDL"
+q "INSERT INTO flyway_schema_history (installed_rank, version, description, type, script, checksum, installed_by, execution_time, success) VALUES
+ (1, '1', '<< Flyway Baseline >>', 'BASELINE', '<< Flyway Baseline >>', NULL, 'app', 0, $T),
+ (2, '1.1', 'one one', 'SQL', 'V1_1__one_one.sql', 123, 'app', 5, $T),
+ (3, '2', 'two', 'SQL', 'V2__two.sql', 456, 'app', 5, $T)"
+st --dir "$W" adopt --from flyway
+expect_rc 0 "flyway adopt"
+eq "$(strata_rows)" "0001 0002 0003" "flyway: baseline and SQL rows"
+new_db
+q "$FDDL"
+q "INSERT INTO flyway_schema_history (installed_rank, version, description, type, script, checksum, installed_by, execution_time, success) VALUES
+ (1, '1', 'base', 'SQL', 'V1__base.sql', 1, 'app', 5, $T),
+ (2, '1.1', 'one one', 'SQL', 'V1_1__one_one.sql', 2, 'app', 5, $F)"
+st --dir "$W" adopt --from flyway
+expect_rc 1 "failed flyway row refused"
+contains "$ERR" "failed migration: 1.1 (V1_1__one_one.sql)" "failed row named"
+eq "$(strata_rows)" none "nothing changed on a failed row"
+
+# pop: schema_migration (version)
+new_db
+P="$WORK/pmig"
+imp "$P" 20190101120000 one pop 20190101120000
+imp "$P" 20190102120000 two pop 20190102120000
+q "CREATE TABLE schema_migration (version varchar(14) NOT NULL)"
+q "CREATE UNIQUE INDEX schema_migration_version_idx ON schema_migration (version)"
+q "INSERT INTO schema_migration (version) VALUES ('20190101120000')"
+st --dir "$P" adopt --from pop
+expect_rc 0 "pop adopt"
+eq "$(strata_rows)" "20190101120000" "pop rows"
+
+# sqitch: the registry's changes (PostgreSQL: schema sqitch; SQLite: sqitch.db)
+new_db
+S="$WORK/smig"
+imp "$S" 0001 users sqitch users
+imp "$S" 0002 posts sqitch posts
+SDDL="CREATE TABLE changes (change_id TEXT PRIMARY KEY, script_hash TEXT, change TEXT NOT NULL, project TEXT NOT NULL, note TEXT NOT NULL DEFAULT '', committed_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP, committer_name TEXT NOT NULL, committer_email TEXT NOT NULL, planned_at TIMESTAMP NOT NULL, planner_name TEXT NOT NULL, planner_email TEXT NOT NULL)"
+SROW="INSERT INTO changes (change_id, change, project, committer_name, committer_email, planned_at, planner_name, planner_email) VALUES ('a1', 'users', 'app', 'n', 'e', CURRENT_TIMESTAMP, 'n', 'e')"
+if [ "$ENGINE" = postgres ]; then
+    q "CREATE SCHEMA sqitch; SET search_path = sqitch; $SDDL; $SROW"
+else
+    sqlite3 "$(dirname "$DBFILE")/sqitch.db" "$SDDL; $SROW"
+fi
+st --dir "$S" adopt --from sqitch
+expect_rc 0 "sqitch adopt"
+eq "$(strata_rows)" "0001" "sqitch changes"
+[ "$ENGINE" = sqlite ] && rm -f "$(dirname "$DBFILE")/sqitch.db"
+
+# usage
+st --dir "$P" adopt --from liquibase
+expect_rc 2 "unknown format"
+st --dir "$P" adopt
+expect_rc 2 "adopt without --from"
+new_db
+st --dir "$P" adopt --from pop
+expect_rc 1 "no pop table"
+contains "$ERR" "no pop version table 'schema_migration'" "absent table named"
+
+finish
