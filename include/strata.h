@@ -80,7 +80,8 @@ extern "C" {
     X(UP_SQL_CHANGED, 1, "the up SQL of an applied migration changed")         \
     X(FILE_NOT_REGULAR, 2, "not a regular file")                               \
     X(FILE_TOO_LARGE, 2, "file larger than the limit")                 \
-    X(ADOPT_MISMATCH, 1, "the other tool's version table does not match the migrations")
+    X(ADOPT_MISMATCH, 1, "the other tool's version table does not match the migrations") \
+    X(IMPORT_UNSUPPORTED, 2, "the other tool's history holds what strata cannot express")
 
 typedef enum strata_code {
 #define STRATA_X_ENUM(name, exit, msg) STRATA_##name,

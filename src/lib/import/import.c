@@ -1,7 +1,6 @@
 /*
- * import.c -- STAND-IN (branch adopt) for the core of `strata import`, only
- * what the Alembic reader and the adopt tests need: the real core comes
- * from branch import and replaces this file when it is merged.
+ * import.c -- the core of `strata import`: the table of formats, and the
+ * writer of the strata files.
  *
  * Writes each version of the reader's set (in the reader's order) as one
  * file: the header line "-- import: tool=T version=V file=F", then its
@@ -63,6 +62,9 @@ static const struct {
     import_reader read;
 } formats[] = {
     {"alembic", import_alembic},
+    {"dbmate", import_dbmate},
+    {"goose", import_goose},
+    {"golang-migrate", import_golang_migrate},
 };
 
 static int all_digits(const char *s)
@@ -120,7 +122,8 @@ strata_code strata_import(const char *format, const char *src, const char *dir, 
             break;
     if (k == sizeof(formats) / sizeof(*formats)) {
         rc = err_set(err, STRATA_USAGE, "unknown import format '%s'", format ? format : "");
-        err_hint(err, "this build reads: alembic");
+        err_hint(err, "strata imports from: alembic, dbmate, goose, golang-migrate (flyway, sqitch and "
+                      "pop are not done yet)");
         goto out;
     }
     if ((rc = formats[k].read(src, o, &s, err)))

@@ -2,8 +2,6 @@
  * import.h -- the readers of `strata import` (one per foreign format) and the
  * core that writes their migrations as strata files. Internal; never installed.
  *
- * STAND-IN (branch adopt): the contract shared with branch import, whose
- * import.h replaces this file when it is merged.
  */
 #ifndef STRATA_IMPORT_H
 #define STRATA_IMPORT_H
@@ -37,5 +35,11 @@ typedef strata_code (*import_reader)(const char *src, const strata_import_opts *
 /* alembic.c: through Alembic's offline mode (docs/adopting.md) */
 strata_code import_alembic(const char *src, const strata_import_opts *o, import_set *out,
                            strata_error *err);
+
+/* sqlfiles.c: dbmate, goose, golang-migrate */
+strata_code import_dbmate(const char *src, const strata_import_opts *o, import_set *out, strata_error *err);
+strata_code import_goose(const char *src, const strata_import_opts *o, import_set *out, strata_error *err);
+strata_code import_golang_migrate(const char *src, const strata_import_opts *o, import_set *out,
+                                  strata_error *err);
 
 #endif
