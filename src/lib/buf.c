@@ -3,7 +3,9 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <errno.h>
 #include <string.h>
+#include <time.h>
 
 void buf_init(buf *b)
 {
@@ -128,4 +130,30 @@ int version_cmp(const char *a, const char *b)
         return la < lb ? -1 : 1;
     int c = strcmp(a, b);
     return c < 0 ? -1 : c > 0;
+}
+
+/* ------------------------------------------------------------- clock */
+
+double clock_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
+}
+
+void sleep_ms(double ms)
+{
+    if (ms <= 0)
+        return;
+    struct timespec ts = {(time_t)(ms / 1000.0), (long)((ms - (double)(long)(ms / 1000.0) * 1000.0) * 1e6)};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+}
+
+
+void buf_reset(buf *b)
+{
+    b->len = 0;
+    if (b->data)
+        b->data[0] = 0;
 }

@@ -70,9 +70,7 @@ typedef struct worker {
 
 static double now_s(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+    return clock_ms() / 1000.0;
 }
 
 /* --------------------------------------------------------- PostgreSQL */
@@ -386,7 +384,7 @@ static strata_code flush_out(worker *w, ctable *t, strata_error *err)
         return err_set(err, STRATA_DB_ERROR, "COPY into \"%s\" failed: %s", t->dst,
                        pq.PQerrorMessage(w->pg));
     t->bytes += (long long)w->out.len;
-    w->out.len = 0;
+    buf_reset(&w->out);
     if (w->out.cap > 4 * 1024 * 1024)
         buf_release(&w->out); /* a huge row passed: give the memory back */
     return STRATA_OK;
@@ -825,7 +823,7 @@ static strata_code load_task(worker *w, ctable *t, strata_error *err)
         if ((rc = pgx(c, b.data, what, err)))
             goto fail;
     }
-    b.len = 0;
+    buf_reset(&b);
     buf_adds(&b, "COPY ");
     qname(&b, t->dst);
     buf_adds(&b, " (");
@@ -846,7 +844,7 @@ static strata_code load_task(worker *w, ctable *t, strata_error *err)
         goto fail;
     }
     pq.PQclear(res);
-    w->out.len = 0;
+    buf_reset(&w->out);
     if (!t->text_copy) {
         cbuf_add(&w->out, "PGCOPY\n\377\r\n\0", 11);
         put_be32(&w->out, 0);
@@ -862,7 +860,7 @@ static strata_code load_task(worker *w, ctable *t, strata_error *err)
         rc = flush_out(w, t, err);
     if (pq.PQputCopyEnd(c, rc ? "strata copy stopped" : NULL) != 1 && !rc)
         rc = err_set(err, STRATA_DB_ERROR, "%s: %s", what, pq.PQerrorMessage(c));
-    w->out.len = 0;
+    buf_reset(&w->out);
     while ((res = pq.PQgetResult(c)) != NULL) {
         if (!rc && pq.PQresultStatus(res) != PGRES_COMMAND_OK)
             rc = pg_error(err, STRATA_DB_ERROR, c, res, what);
@@ -1761,7 +1759,7 @@ static void attach_keys(run *r, PGconn *c, ctable *t)
             continue;
         char *cname = unique_name(t, x);
         if (cname && !constraint_exists(c, t->oid, cname) && relation_exists(c, cname)) {
-            b.len = 0;
+            buf_reset(&b);
             buf_adds(&b, "ALTER TABLE ");
             qname(&b, t->dst);
             buf_adds(&b, " ADD CONSTRAINT ");
@@ -1872,7 +1870,7 @@ static strata_code atask_fn(worker *w, pool *p, int i, strata_error *err)
             }
             buf tr;
             buf_init(&tr);
-            b.len = 0;
+            buf_reset(&b);
             int ok = !expr_translate(ck->expr, strlen(ck->expr), &r->s, t, -1, r->o->keep_case, &tr, why,
                                      sizeof(why));
             if (ok) {

@@ -52,13 +52,6 @@ static void emit(strata *db, strata_event_kind k, int down, const char *text, lo
     db->on_event(db->ud, &ev);
 }
 
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
-}
-
 static void utc_now(char out[32])
 {
     time_t t = time(NULL);
@@ -214,7 +207,7 @@ static strata_code ensure_table(strata *db, strata_error *err)
     static const char *const newer[] = {"up_checksum, note", "up_checksum", "note"};
     for (size_t i = 0; !rc && i < sizeof(newer) / sizeof(*newer); i++) {
         strata_error probe;
-        b.len = 0;
+        buf_reset(&b);
         vt_probe_columns(&b, db->table, newer[i]);
         if (q(db, b.data, 0, NULL, &probe) == STRATA_OK) {
             if (i == 0)
@@ -223,7 +216,7 @@ static strata_code ensure_table(strata *db, strata_error *err)
         }
         if (i == 0)
             continue;
-        b.len = 0;
+        buf_reset(&b);
         vt_add_column(&b, db->table, newer[i]);
         rc = q(db, b.data, 0, NULL, err);
     }
@@ -481,7 +474,7 @@ static int run_step(strata *db, const migration *m, int down, int in_tx, int rep
             return rc;
         }
         emit(db, STRATA_EV_MIGRATE_START, down, m->id, 0);
-        t0 = now_ms();
+        t0 = clock_ms();
         rc = db->ops->exec_script(db->d, s->sql, m->path, s->line, err);
         if (!rc && v) {
             strata_error e2;
@@ -492,7 +485,7 @@ static int run_step(strata *db, const migration *m, int down, int in_tx, int rep
         }
         if (!rc && !down)
             rc = check_invalid_indexes(db, m, s, err);
-        ms = (long)(now_ms() - t0);
+        ms = (long)(clock_ms() - t0);
         strata_error e3;
         strata_code wrc;
         if (rc) {
@@ -540,7 +533,7 @@ static int run_step(strata *db, const migration *m, int down, int in_tx, int rep
         }
     }
     emit(db, STRATA_EV_MIGRATE_START, down, m->id, 0);
-    t0 = now_ms();
+    t0 = clock_ms();
     rc = s ? db->ops->exec_script(db->d, s->sql, m->path, s->line, err) : STRATA_OK;
     if (!rc && v) {
         strata_error e2;
@@ -554,7 +547,7 @@ static int run_step(strata *db, const migration *m, int down, int in_tx, int rep
                 rc = q(db, "RELEASE SAVEPOINT strata_verify", 0, NULL, err);
         }
     }
-    ms = (long)(now_ms() - t0);
+    ms = (long)(clock_ms() - t0);
     if (!rc)
         rc = down ? delete_rec(db, m->version, err) : write_rec(db, m, "applied", ms, NULL, replace, err);
     if (!rc && !in_tx)
@@ -806,7 +799,7 @@ static strata_code run(strata *db, const strata_migset *set, const strata_run_op
         buf b;
         buf_init(&b);
         for (size_t i = 0; i < p.n; i++) {
-            b.len = 0;
+            buf_reset(&b);
             sqlgen_step(&b, p.v[i], db->ops->dialect, db->table, down);
             emit(db, STRATA_EV_SQL, down, b.data ? b.data : "", 0);
             result_add(res, p.v[i], down, 0);

@@ -210,7 +210,7 @@ strata_code env_text_lookup(const char *text, size_t len, const char *name, char
         c.pos++;
         size_t before = c.pos;
         skip_blanks(&c);
-        b.len = 0;
+        buf_reset(&b);
         if (peek(&c) == '"' || peek(&c) == '\'' || peek(&c) == '`') {
             if ((rc = quoted(&c, &b, file, err)))
                 goto out;

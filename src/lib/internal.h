@@ -41,6 +41,14 @@ void buf_add_quoted_ident(buf *b, const char *s);
 /* Returns the storage (caller frees) and resets b; NULL if an append failed. */
 char *buf_detach(buf *b);
 
+/* Empties b (its storage stays). */
+void buf_reset(buf *b);
+
+/* The one clock: milliseconds on the monotonic clock, and a sleep that
+   restarts after signals. */
+double clock_ms(void);
+void sleep_ms(double ms);
+
 char *xstrdup(const char *s); /* NULL-safe strdup */
 char *xstrndup(const char *s, size_t n);
 

@@ -8,10 +8,6 @@
 #include "internal.h"
 #include "pqload.h"
 
-/* Milliseconds on the monotonic clock. */
-double ops_now_ms(void);
-/* Sleeps ms milliseconds (restarting after signals). */
-void ops_sleep_ms(double ms);
 
 /*
  * A PostgreSQL URL taken apart: the libpq connection string (password

@@ -103,7 +103,7 @@ strata_code pg_target_connect(const pg_target *t, const char *dbname, double dea
     if (deadline <= 0) {
         const char *ct = pg_target_opt(t, "connect_timeout");
         double secs = ct ? atof(ct) : 10;
-        deadline = ops_now_ms() + (secs > 0 ? secs : 10) * 1000.0;
+        deadline = clock_ms() + (secs > 0 ? secs : 10) * 1000.0;
     }
     PGconn *c = pq.PQconnectStartParams(keys, vals, 1);
     if (!c)
@@ -111,7 +111,7 @@ strata_code pg_target_connect(const pg_target *t, const char *dbname, double dea
     PostgresPollingStatusType st = PGRES_POLLING_WRITING;
     int timed_out = 0;
     while (pq.PQstatus(c) != CONNECTION_BAD && st != PGRES_POLLING_OK && st != PGRES_POLLING_FAILED) {
-        double left = deadline - ops_now_ms();
+        double left = deadline - clock_ms();
         if (left <= 0) {
             timed_out = 1;
             break;

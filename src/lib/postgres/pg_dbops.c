@@ -304,7 +304,7 @@ static void notice(const strata_config *cfg, const char *text)
 strata_code pg_wait(const char *url, double timeout, const strata_config *cfg, int *attempts,
                     strata_error *err)
 {
-    double start = ops_now_ms(), deadline = start + timeout * 1000.0, delay = 100;
+    double start = clock_ms(), deadline = start + timeout * 1000.0, delay = 100;
     pg_target t;
     strata_code rc = pg_target_init(&t, url, err);
     if (rc)
@@ -317,7 +317,7 @@ strata_code pg_wait(const char *url, double timeout, const strata_config *cfg, i
         ++*attempts;
         /* an attempt may use the whole remaining time, but at least 1 s:
            a first try with --timeout 0 must still be able to connect */
-        double d = deadline - ops_now_ms() < 1000 ? ops_now_ms() + 1000 : deadline;
+        double d = deadline - clock_ms() < 1000 ? clock_ms() + 1000 : deadline;
         rc = pg_target_connect(&t, NULL, d, &c, &retry, &last);
         pq.PQfinish(c);
         if (rc == STRATA_OK || (!retry && refused)) {
@@ -332,7 +332,7 @@ strata_code pg_wait(const char *url, double timeout, const strata_config *cfg, i
             continue;
         }
         refused = 0;
-        double now = ops_now_ms();
+        double now = clock_ms();
         if (now >= deadline) {
             err_set(err, STRATA_WAIT_TIMEOUT, "gave up after %.0f s waiting for the database (%d attempt%s): %s",
                     (now - start) / 1000.0, *attempts, *attempts == 1 ? "" : "s", last.message);
@@ -344,7 +344,7 @@ strata_code pg_wait(const char *url, double timeout, const strata_config *cfg, i
         char msg[sizeof(last.message) + 64];
         snprintf(msg, sizeof(msg), "not ready (attempt %d): %s\n", *attempts, last.message);
         notice(cfg, msg);
-        ops_sleep_ms(delay < deadline - now ? delay : deadline - now);
+        sleep_ms(delay < deadline - now ? delay : deadline - now);
         delay = delay * 2 > 1000 ? 1000 : delay * 2;
     }
     pg_target_release(&t);

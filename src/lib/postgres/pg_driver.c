@@ -30,7 +30,7 @@ typedef struct pg {
     char *lock_table; /* quoted name of the lease table */
     char owner[96];   /* this process's lease owner id */
     double lease_ms;  /* lease length */
-    double next_renew; /* ops_now_ms() when the heartbeat renews the lease */
+    double next_renew; /* clock_ms() when the heartbeat renews the lease */
 } pg;
 
 static void notify(pg *p, strata_event_kind k, const char *text)
@@ -87,7 +87,7 @@ static double jitter(double ms)
  */
 static strata_code connect_retrying(pg *p, const strata_config *cfg, strata_error *err)
 {
-    double start = ops_now_ms(), delay = 100;
+    double start = clock_ms(), delay = 100;
     double deadline = start + (cfg->connect_timeout > 0 ? cfg->connect_timeout * 1000.0 : 0);
     for (int attempt = 1;; attempt++) {
         int retry = 0;
@@ -96,7 +96,7 @@ static strata_code connect_retrying(pg *p, const strata_config *cfg, strata_erro
             strata_error_clear(err);
         if (rc == STRATA_OK || !retry)
             return rc;
-        double now = ops_now_ms();
+        double now = clock_ms();
         if (now >= deadline) {
             if (attempt > 1 && err)
                 err_hint(err, "gave up after %.0f s and %d attempts (--connect-timeout)", (now - start) / 1000.0,
@@ -108,7 +108,7 @@ static strata_code connect_retrying(pg *p, const strata_config *cfg, strata_erro
                  err ? err->message : "");
         notify(p, STRATA_EV_WARNING, msg);
         double wait = jitter(delay);
-        ops_sleep_ms(wait < deadline - now ? wait : deadline - now);
+        sleep_ms(wait < deadline - now ? wait : deadline - now);
         delay = delay * 2 > 2000 ? 2000 : delay * 2;
     }
 }
@@ -226,7 +226,7 @@ static PGresult *exec_alive(pg *p, const char *sql)
         return pq.PQexec(p->c, sql);
     int sock = pq.PQsocket(p->c);
     while (pq.PQconsumeInput(p->c) && pq.PQisBusy(p->c)) {
-        double wait = p->next_renew - ops_now_ms();
+        double wait = p->next_renew - clock_ms();
         if (wait <= 0) {
             lease_renew(p);
             continue;
@@ -249,7 +249,7 @@ static PGresult *exec_alive(pg *p, const char *sql)
 static int run_stmt(void *ud, const sql_stmt *st)
 {
     struct run_ctx *x = ud;
-    x->sql.len = 0;
+    buf_reset(&x->sql);
     buf_add(&x->sql, st->text, st->len);
     if (x->sql.oom) {
         x->rc = err_set(x->err, STRATA_NOMEM, "out of memory");
@@ -448,7 +448,7 @@ static strata_code lease_try(pg *p, int *got, strata_error *err)
     buf_release(&b);
     if (!rc && *got) {
         p->lease++;
-        p->next_renew = ops_now_ms() + p->lease_ms / 6;
+        p->next_renew = clock_ms() + p->lease_ms / 6;
     }
     return rc;
 }
@@ -456,13 +456,13 @@ static strata_code lease_try(pg *p, int *got, strata_error *err)
 /* Renews the lease from the heartbeat connection (the main one is busy). */
 static void lease_renew(pg *p)
 {
-    p->next_renew = ops_now_ms() + p->lease_ms / 6;
+    p->next_renew = clock_ms() + p->lease_ms / 6;
     if (!p->hb || pq.PQstatus(p->hb) != CONNECTION_OK) {
         pq.PQfinish(p->hb);
         p->hb = NULL;
         int retry;
         strata_error e;
-        if (pg_target_connect(&p->t, NULL, ops_now_ms() + p->lease_ms / 6, &p->hb, &retry, &e)) {
+        if (pg_target_connect(&p->t, NULL, clock_ms() + p->lease_ms / 6, &p->hb, &retry, &e)) {
             notify(p, STRATA_EV_WARNING, "warning: cannot reach the server to renew the migration lock");
             return;
         }
@@ -494,7 +494,7 @@ static strata_code lease_held(pg *p, strata_error *err)
         return err && err->code ? err->code : STRATA_NOMEM;
     int ok = strcmp(pq.PQcmdTuples(r), "0") != 0;
     pq.PQclear(r);
-    p->next_renew = ops_now_ms() + p->lease_ms / 6;
+    p->next_renew = clock_ms() + p->lease_ms / 6;
     if (ok)
         return STRATA_OK;
     p->lease = 0;
@@ -516,7 +516,7 @@ static strata_code pg_lock(drv *d, const char *key, double timeout, strata_error
     lock_key(key, k);
     const char *params[1] = {k};
     strata_code rc = p->pooled ? lease_table(p, key, err) : STRATA_OK;
-    double deadline = ops_now_ms() + (timeout > 0 ? timeout * 1000.0 : 0), delay = 50;
+    double deadline = clock_ms() + (timeout > 0 ? timeout * 1000.0 : 0), delay = 50;
     int waited = 0;
     while (rc == STRATA_OK) {
         int got = 0;
@@ -528,13 +528,13 @@ static strata_code pg_lock(drv *d, const char *key, double timeout, strata_error
             p->advisory += !p->pooled;
             return STRATA_OK;
         }
-        double now = ops_now_ms();
+        double now = clock_ms();
         if (now >= deadline)
             break;
         if (!waited++)
             notify(p, STRATA_EV_LOCK_WAIT, "waiting for another strata process to finish");
         double wait = jitter(delay);
-        ops_sleep_ms(wait < deadline - now ? wait : deadline - now);
+        sleep_ms(wait < deadline - now ? wait : deadline - now);
         delay = delay * 1.5 > 1000 ? 1000 : delay * 1.5;
     }
     if (rc)

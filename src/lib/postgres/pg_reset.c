@@ -137,7 +137,7 @@ strata_code pg_reset_drop(drv *d, const char *table, double timeout, strata_erro
     for (size_t off = 0; off < stmts.len; off += strlen(stmts.data + off) + 1)
         if ((rc = d->ops->query(d, stmts.data + off, 0, NULL, NULL, NULL, err)))
             goto fail;
-    b.len = 0;
+    buf_reset(&b);
     buf_adds(&b, "DROP TABLE IF EXISTS ");
     buf_add_ident(&b, table);
     if (b.oom) {

@@ -60,12 +60,12 @@ static strata_code sq_copy(sqlite3 *dst, sqlite3 *src, double timeout, const cha
     sqlite3_backup *bk = sqlite3_backup_init(dst, "main", src, "main");
     if (!bk)
         return sq_err(err, STRATA_DB_ERROR, what, path, dst, SQLITE_ERROR);
-    double deadline = ops_now_ms() + timeout * 1000.0;
+    double deadline = clock_ms() + timeout * 1000.0;
     int rc;
     while ((rc = sqlite3_backup_step(bk, -1)) == SQLITE_BUSY || rc == SQLITE_LOCKED) {
-        if (ops_now_ms() >= deadline)
+        if (clock_ms() >= deadline)
             break;
-        ops_sleep_ms(20);
+        sleep_ms(20);
     }
     sqlite3_backup_finish(bk);
     if (rc == SQLITE_DONE)

@@ -29,7 +29,7 @@ static strata_code sq_drop_each(drv *d, const char *kind, const char *select, st
     buf_init(&b);
     strata_code rc = d->ops->query(d, select, 0, NULL, row_collect, &names, err);
     for (size_t off = 0; !rc && off < names.len; off += strlen(names.data + off) + 1) {
-        b.len = 0;
+        buf_reset(&b);
         buf_addf(&b, "DROP %s IF EXISTS main.", kind);
         buf_add_quoted_ident(&b, names.data + off);
         rc = b.oom ? err_set(err, STRATA_NOMEM, "out of memory")

@@ -221,7 +221,7 @@ static void generated_exprs(const sql_tok *t, size_t open, size_t close, lines *
                     d--;
                 else if (d == 0 && tok_is(&t[j], "as") && tok_punct(&t[j + 1], '(')) {
                     size_t e = tok_match_paren(t, i, j + 1);
-                    b.len = 0;
+                    buf_reset(&b);
                     buf_adds(&b, "=");
                     sql_norm(&t[j + 2], (e < i ? e : i) - (j + 2), &b);
                     break;
