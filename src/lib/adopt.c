@@ -125,15 +125,6 @@ static void alembic_parents(cand *c)
 
 /* ------------------------------------------------------------- versions */
 
-static int all_digits(const char *s)
-{
-    if (!*s)
-        return 0;
-    for (; *s; s++)
-        if (*s < '0' || *s > '9')
-            return 0;
-    return 1;
-}
 
 /* Flyway's order: dot- (or underscore-) separated numbers, trailing zero
    parts insignificant ("1.0" == "1", "1.10" > "1.9"). */

@@ -150,6 +150,8 @@ void migset_add_warning(strata_migset *set, const char *version, const char *fil
 /* Finds a migration by id, version ("0012", "12") or NULL. */
 const migration *migset_find(const strata_migset *set, const char *target);
 int dialect_of_engine(const char *engine);
+/* 1 when s is one or more ASCII digits. */
+int all_digits(const char *s);
 /* The largest migration (or test) file strata reads: 64 MiB. */
 #define FILE_MAX_BYTES (64 << 20)
 enum { READ_OK = 0, READ_ERRNO = -1, READ_NOT_REGULAR = -2, READ_TOO_LARGE = -3 };

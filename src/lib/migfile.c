@@ -814,7 +814,7 @@ strata_code strata_migset_check(const strata_migset *set, strata_error *err)
     return p->code;
 }
 
-static int all_digits(const char *s)
+int all_digits(const char *s)
 {
     if (!*s)
         return 0;

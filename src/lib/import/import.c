@@ -67,15 +67,6 @@ static const struct {
     {"golang-migrate", import_golang_migrate},
 };
 
-static int all_digits(const char *s)
-{
-    if (!*s)
-        return 0;
-    for (; *s; s++)
-        if (*s < '0' || *s > '9')
-            return 0;
-    return 1;
-}
 
 static void add_value(buf *b, const char *s)
 {
