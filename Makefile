@@ -189,7 +189,17 @@ uninstall:
 installcheck: all
 	tools/installcheck.sh
 
+# The C style (.clang-format): format rewrites the sources, format-check
+# fails when one differs.
+FORMAT_SRC = $(wildcard src/lib/*.c src/lib/*/*.c src/lib/*.h src/lib/*/*.h src/cli/*.c src/cli/*.h) include/strata.h
+
+format:
+	clang-format -i $(FORMAT_SRC)
+
+format-check:
+	clang-format --dry-run --Werror $(FORMAT_SRC)
+
 clean:
 	rm -rf build build-asan build-fuzz demo.sqlite3
 
-.PHONY: all asan demo deps deps-test unit test test-only bench install uninstall installcheck clean fuzz
+.PHONY: all asan demo deps deps-test unit test test-only bench install uninstall installcheck format format-check clean fuzz

@@ -39,55 +39,55 @@ extern "C" {
  * Codes are strings that users script against (strata_code_name); never
  * rename or renumber an entry, only append.
  */
-#define STRATA_ERRORS(X)                                                        \
-    X(OK, 0, "success")                                                         \
-    X(USAGE, 2, "usage error")                                                  \
-    X(DATABASE_URL_REQUIRED, 2, "DATABASE_URL is required")                     \
-    X(URL_INVALID, 2, "invalid database URL")                                   \
-    X(CONFIG_ERROR, 2, "configuration error")                                   \
-    X(DIR_NOT_FOUND, 2, "migration directory not found")                        \
-    X(PARSE_ERROR, 2, "malformed migration file")                               \
-    X(DUPLICATE_VERSION, 2, "two migrations share a version")                   \
-    X(TARGET_NOT_FOUND, 2, "target migration not found")                        \
+#define STRATA_ERRORS(X)                                                                   \
+    X(OK, 0, "success")                                                                    \
+    X(USAGE, 2, "usage error")                                                             \
+    X(DATABASE_URL_REQUIRED, 2, "DATABASE_URL is required")                                \
+    X(URL_INVALID, 2, "invalid database URL")                                              \
+    X(CONFIG_ERROR, 2, "configuration error")                                              \
+    X(DIR_NOT_FOUND, 2, "migration directory not found")                                   \
+    X(PARSE_ERROR, 2, "malformed migration file")                                          \
+    X(DUPLICATE_VERSION, 2, "two migrations share a version")                              \
+    X(TARGET_NOT_FOUND, 2, "target migration not found")                                   \
     X(SINGLE_TRANSACTION_REFUSED, 2, "no-transaction section in a single transaction run") \
-    X(FILE_EXISTS, 1, "file already exists")                                    \
-    X(IO_ERROR, 1, "input/output error")                                        \
-    X(MIGRATION_FAILED, 1, "migration failed")                                  \
-    X(VERIFY_FAILED, 1, "verify section failed")                                \
-    X(CHECKSUM_MISMATCH, 1, "applied migration was modified")                   \
-    X(MISSING_MIGRATION, 1, "applied migration has no file")                    \
-    X(OUT_OF_ORDER, 1, "pending migration older than the newest applied")       \
-    X(IRREVERSIBLE, 1, "migration has no down section")                         \
-    X(FAILED_MIGRATION, 1, "a no-transaction migration failed earlier")         \
-    X(DB_ERROR, 1, "database error")                                            \
-    X(CONNECT_FAILED, 4, "could not connect to the database")                   \
-    X(LOCK_TIMEOUT, 4, "timed out waiting for the migration lock")              \
-    X(NOMEM, 1, "out of memory")                                                \
-    X(INTERNAL, 1, "internal error")                                            \
-    X(SCHEMA_DRIFT, 3, "database schema differs from the schema file")          \
-    X(CHECK_FAILED, 1, "migration check failed")                                \
-    X(NOT_LOCAL, 1, "refused on a database that is not local")                  \
-    X(TOOL_MISSING, 2, "a required client program is not installed")           \
-    X(TOOL_TOO_OLD, 2, "a client program is older than the server")             \
-    X(TOOL_FAILED, 1, "a client program failed")                                \
-    X(WAIT_TIMEOUT, 4, "gave up waiting for the database")                      \
-    X(DATABASE_IN_USE, 1, "the database has open connections") \
-    X(BAD_VALUE, 1, "a value does not fit its target column")                   \
-    X(COPY_MISMATCH, 1, "copied data differs from the source")                 \
-    X(LOCK_LOST, 1, "another process took over the migration lock")            \
-    X(INVALID_INDEX, 1, "an index was left INVALID")                           \
-    X(POOLER_UNSUPPORTED, 2, "not supported through a connection pooler")      \
-    X(UP_SQL_CHANGED, 1, "the up SQL of an applied migration changed")         \
-    X(FILE_NOT_REGULAR, 2, "not a regular file")                               \
-    X(FILE_TOO_LARGE, 2, "file larger than the limit")                 \
-    X(ADOPT_MISMATCH, 1, "the other tool's version table does not match the migrations") \
+    X(FILE_EXISTS, 1, "file already exists")                                               \
+    X(IO_ERROR, 1, "input/output error")                                                   \
+    X(MIGRATION_FAILED, 1, "migration failed")                                             \
+    X(VERIFY_FAILED, 1, "verify section failed")                                           \
+    X(CHECKSUM_MISMATCH, 1, "applied migration was modified")                              \
+    X(MISSING_MIGRATION, 1, "applied migration has no file")                               \
+    X(OUT_OF_ORDER, 1, "pending migration older than the newest applied")                  \
+    X(IRREVERSIBLE, 1, "migration has no down section")                                    \
+    X(FAILED_MIGRATION, 1, "a no-transaction migration failed earlier")                    \
+    X(DB_ERROR, 1, "database error")                                                       \
+    X(CONNECT_FAILED, 4, "could not connect to the database")                              \
+    X(LOCK_TIMEOUT, 4, "timed out waiting for the migration lock")                         \
+    X(NOMEM, 1, "out of memory")                                                           \
+    X(INTERNAL, 1, "internal error")                                                       \
+    X(SCHEMA_DRIFT, 3, "database schema differs from the schema file")                     \
+    X(CHECK_FAILED, 1, "migration check failed")                                           \
+    X(NOT_LOCAL, 1, "refused on a database that is not local")                             \
+    X(TOOL_MISSING, 2, "a required client program is not installed")                       \
+    X(TOOL_TOO_OLD, 2, "a client program is older than the server")                        \
+    X(TOOL_FAILED, 1, "a client program failed")                                           \
+    X(WAIT_TIMEOUT, 4, "gave up waiting for the database")                                 \
+    X(DATABASE_IN_USE, 1, "the database has open connections")                             \
+    X(BAD_VALUE, 1, "a value does not fit its target column")                              \
+    X(COPY_MISMATCH, 1, "copied data differs from the source")                             \
+    X(LOCK_LOST, 1, "another process took over the migration lock")                        \
+    X(INVALID_INDEX, 1, "an index was left INVALID")                                       \
+    X(POOLER_UNSUPPORTED, 2, "not supported through a connection pooler")                  \
+    X(UP_SQL_CHANGED, 1, "the up SQL of an applied migration changed")                     \
+    X(FILE_NOT_REGULAR, 2, "not a regular file")                                           \
+    X(FILE_TOO_LARGE, 2, "file larger than the limit")                                     \
+    X(ADOPT_MISMATCH, 1, "the other tool's version table does not match the migrations")   \
     X(IMPORT_UNSUPPORTED, 2, "the other tool's history holds what strata cannot express")
 
 typedef enum strata_code {
 #define STRATA_X_ENUM(name, exit, msg) STRATA_##name,
     STRATA_ERRORS(STRATA_X_ENUM)
 #undef STRATA_X_ENUM
-    STRATA_CODE_COUNT
+        STRATA_CODE_COUNT
 } strata_code;
 
 typedef struct strata_error {
@@ -136,8 +136,8 @@ typedef enum strata_url_source {
  * CONFIG_ERROR with err->file and err->line. On success *out is a malloc'd
  * string the caller frees; source may be NULL. On error *out is NULL.
  */
-STRATA_API strata_code strata_url_resolve(const strata_url_opts *opts, char **out,
-                                          strata_url_source *source, strata_error *err);
+STRATA_API strata_code strata_url_resolve(const strata_url_opts *opts, char **out, strata_url_source *source,
+                                          strata_error *err);
 
 /* A malloc'd copy of url with any password replaced by "****" (NULL on OOM).
    The password is the one libpq reads (user-info up to the first '@' before
@@ -176,8 +176,7 @@ typedef struct strata_problem {
  * list all of them; strata_migset_check() turns the first problem into an
  * error. Fails only when the directory cannot be read (DIR_NOT_FOUND).
  */
-STRATA_API strata_code strata_migset_load(const char *dir, strata_migset **out,
-                                          strata_error *err);
+STRATA_API strata_code strata_migset_load(const char *dir, strata_migset **out, strata_error *err);
 
 /* One migration compiled into the program (`strata embed` writes an array of
    them): the file name and the file's bytes, borrowed for the call. */
@@ -194,8 +193,8 @@ typedef struct strata_migration_src {
  * set, and the reverse). The set copies what it needs; v may go away. Paths
  * in messages are the file names; the set's directory reads "(compiled in)".
  */
-STRATA_API strata_code strata_migset_from_array(const strata_migration_src *v, size_t n,
-                                                strata_migset **out, strata_error *err);
+STRATA_API strata_code strata_migset_from_array(const strata_migration_src *v, size_t n, strata_migset **out,
+                                                strata_error *err);
 STRATA_API void strata_migset_free(strata_migset *set);
 STRATA_API size_t strata_migset_count(const strata_migset *set);
 /* The i-th migration in version order; NULL when out of range. */
@@ -232,9 +231,9 @@ STRATA_API strata_code strata_new_migration(const char *dir, const char *name, i
  * stays applied; NULL = head for up, base for down), bookkeeping included.
  * *out is malloc'd.
  */
-STRATA_API strata_code strata_sql_render(const strata_migset *set, const char *dialect,
-                                         const char *table, const char *from, const char *to,
-                                         int down, char **out, strata_error *err);
+STRATA_API strata_code strata_sql_render(const strata_migset *set, const char *dialect, const char *table,
+                                         const char *from, const char *to, int down, char **out,
+                                         strata_error *err);
 
 /* ------------------------------------------------------------------ lint */
 
@@ -254,7 +253,7 @@ typedef enum strata_lint_severity {
 
 /* One rule of the catalogue; static storage, never freed. */
 typedef struct strata_lint_rule {
-    const char *id;       /* stable kebab-case id: "index-not-concurrent" */
+    const char *id; /* stable kebab-case id: "index-not-concurrent" */
     strata_lint_severity severity;
     const char *dialects; /* "postgres", "sqlite" or "postgres,sqlite" */
     const char *summary;  /* one line: what it catches and why it matters */
@@ -262,14 +261,14 @@ typedef struct strata_lint_rule {
 } strata_lint_rule;
 
 typedef struct strata_lint_finding {
-    const char *rule;     /* rule id (static storage) */
+    const char *rule; /* rule id (static storage) */
     strata_lint_severity severity;
-    const char *file;     /* path of the migration file */
-    int line;             /* 1-based: the statement's first line, or the
+    const char *file;    /* path of the migration file */
+    int line;            /* 1-based: the statement's first line, or the
                              section marker for missing-down */
-    const char *version;  /* "0012" */
-    const char *message;  /* one line naming the table or column */
-    const char *hint;     /* the safer alternative (static storage) */
+    const char *version; /* "0012" */
+    const char *message; /* one line naming the table or column */
+    const char *hint;    /* the safer alternative (static storage) */
 } strata_lint_finding;
 
 typedef struct strata_lint_report {
@@ -286,8 +285,8 @@ typedef struct strata_lint_report {
  * freed with strata_lint_report_free; its strings live as long as it does.
  * Fails only with USAGE or NOMEM.
  */
-STRATA_API strata_code strata_lint(const strata_migset *set, const char *dialect,
-                                   strata_lint_report **out, strata_error *err);
+STRATA_API strata_code strata_lint(const strata_migset *set, const char *dialect, strata_lint_report **out,
+                                   strata_error *err);
 STRATA_API void strata_lint_report_free(strata_lint_report *r);
 /* "error" or "warning". */
 STRATA_API const char *strata_lint_severity_name(strata_lint_severity s);
@@ -314,17 +313,17 @@ typedef enum strata_event_kind {
 
 typedef struct strata_event {
     strata_event_kind kind;
-    int down;          /* 1 when reverting */
-    const char *text;  /* see the kinds above */
+    int down;         /* 1 when reverting */
+    const char *text; /* see the kinds above */
     long duration_ms;
 } strata_event;
 
 typedef void (*strata_event_fn)(void *userdata, const strata_event *ev);
 
 typedef struct strata_config {
-    const char *table;     /* version table, NULL = "strata_migrations" */
-    double lock_timeout;   /* seconds to wait for the lock; <0 = default 60 */
-    int readonly;          /* connect read-only (status, dry runs): never writes */
+    const char *table;   /* version table, NULL = "strata_migrations" */
+    double lock_timeout; /* seconds to wait for the lock; <0 = default 60 */
+    int readonly;        /* connect read-only (status, dry runs): never writes */
     strata_event_fn on_event;
     void *userdata;
     /* seconds to keep retrying a connection that fails for a passing reason
@@ -362,13 +361,13 @@ typedef struct strata_status_entry {
     char *version;
     char *name;
     strata_state state;
-    char *applied_at;  /* "2026-11-23T10:00:00Z", NULL when not applied */
+    char *applied_at; /* "2026-11-23T10:00:00Z", NULL when not applied */
     long duration_ms;
-    char *error;       /* failed: the recorded error, else NULL */
+    char *error; /* failed: the recorded error, else NULL */
 } strata_status_entry;
 
 typedef struct strata_status {
-    char *current;     /* newest applied version, or "base" */
+    char *current; /* newest applied version, or "base" */
     size_t count;
     strata_status_entry *entries; /* in version order */
     /* PostgreSQL: INVALID indexes on the search path, "schema.name" one per
@@ -381,8 +380,8 @@ typedef struct strata_status {
  * Every migration of set and every applied record, merged in version order.
  * Never creates the version table. *out is freed with strata_status_free.
  */
-STRATA_API strata_code strata_status_get(strata *db, const strata_migset *set,
-                                         strata_status **out, strata_error *err);
+STRATA_API strata_code strata_status_get(strata *db, const strata_migset *set, strata_status **out,
+                                         strata_error *err);
 /* The applied records, and failed ones with their error (history), same shape. */
 STRATA_API strata_code strata_history_get(strata *db, strata_status **out, strata_error *err);
 STRATA_API void strata_status_free(strata_status *st);
@@ -429,9 +428,8 @@ typedef struct strata_result {
 STRATA_API strata_code strata_up(strata *db, const strata_migset *set, const strata_run_opts *o,
                                  strata_result **out, strata_error *err);
 /* Reverts applied migrations, newest first; see strata_run_opts.target. */
-STRATA_API strata_code strata_down(strata *db, const strata_migset *set,
-                                   const strata_run_opts *o, strata_result **out,
-                                   strata_error *err);
+STRATA_API strata_code strata_down(strata *db, const strata_migset *set, const strata_run_opts *o,
+                                   strata_result **out, strata_error *err);
 /* Reverts the newest applied migration and applies it again. */
 STRATA_API strata_code strata_redo(strata *db, const strata_migset *set, const strata_run_opts *o,
                                    strata_result **out, strata_error *err);
@@ -477,19 +475,19 @@ typedef struct strata_problems {
     size_t count;
     strata_problem *items; /* strings owned by the list */
 } strata_problems;
-STRATA_API strata_code strata_validate(strata *db, const strata_migset *set,
-                                       strata_problems **out, strata_error *err);
+STRATA_API strata_code strata_validate(strata *db, const strata_migset *set, strata_problems **out,
+                                       strata_error *err);
 STRATA_API void strata_problems_free(strata_problems *p);
 
 /* ---------------------------------------------------------- migration tests */
 
 typedef struct strata_test_case {
     char *file;
-    int ok;            /* 1 passed, 0 failed */
-    int steps;         /* steps run on this engine */
-    int expectations;  /* expect sections checked */
-    char *message;     /* why it failed (file:line: ...), NULL when ok */
-    int line;          /* line of the failure, 0 when unknown */
+    int ok;           /* 1 passed, 0 failed */
+    int steps;        /* steps run on this engine */
+    int expectations; /* expect sections checked */
+    char *message;    /* why it failed (file:line: ...), NULL when ok */
+    int line;         /* line of the failure, 0 when unknown */
     long duration_ms;
 } strata_test_case;
 
@@ -501,8 +499,8 @@ typedef struct strata_test_case {
  * error when it could not run (bad test file, no scratch database). tc is
  * filled either way; release it with strata_test_case_release.
  */
-STRATA_API strata_code strata_test_file(const char *server_url, const strata_migset *set,
-                                        const char *path, strata_test_case *tc, strata_error *err);
+STRATA_API strata_code strata_test_file(const char *server_url, const strata_migset *set, const char *path,
+                                        strata_test_case *tc, strata_error *err);
 STRATA_API void strata_test_case_release(strata_test_case *tc);
 
 /*
@@ -512,8 +510,7 @@ STRATA_API void strata_test_case_release(strata_test_case *tc);
  * STRATA_SKIP_MIGRATIONS is "1" or "true" it returns STRATA_OK at once
  * (development setups that migrate by hand). table may be NULL.
  */
-STRATA_API strata_code strata_startup(const char *url, const char *dir, const char *table,
-                                      strata_error *err);
+STRATA_API strata_code strata_startup(const char *url, const char *dir, const char *table, strata_error *err);
 /* strata_startup with migrations already loaded (for example compiled in,
    strata_migset_from_array); set stays the caller's. */
 STRATA_API strata_code strata_startup_set(const char *url, const strata_migset *set, const char *table,
@@ -556,8 +553,7 @@ typedef struct strata_scratch strata_scratch;
  * SQLite file in $TMPDIR (or /tmp). *out is released with
  * strata_scratch_free, which does not drop the database.
  */
-STRATA_API strata_code strata_scratch_create(const char *server_url, strata_scratch **out,
-                                             strata_error *err);
+STRATA_API strata_code strata_scratch_create(const char *server_url, strata_scratch **out, strata_error *err);
 /* The URL of the scratch database (holds the server URL's password). */
 STRATA_API const char *strata_scratch_url(const strata_scratch *s);
 /* What to show a user: the database name or the file path. */
@@ -581,16 +577,16 @@ typedef struct strata_check_entry {
     char *id;      /* "0003_add_index"; "up again" and "base" for the global steps */
     char *version; /* NULL for the global steps */
     strata_check_state state;
-    char *step;    /* what failed: "up", "up again", "down", "up after down", "down again",
+    char *step;       /* what failed: "up", "up again", "down", "up after down", "down again",
                       "down base"; NULL unless failed */
-    char *message; /* one line: what failed or why skipped, NULL when ok */
-    char *note;    /* something worth knowing that is not a failure, or NULL */
-    char *diff;    /* failed schema comparison: '-' expected, '+' actual; else NULL */
+    char *message;    /* one line: what failed or why skipped, NULL when ok */
+    char *note;       /* something worth knowing that is not a failure, or NULL */
+    char *diff;       /* failed schema comparison: '-' expected, '+' actual; else NULL */
     strata_code code; /* the error of a command that failed, STRATA_OK otherwise */
 } strata_check_entry;
 
 typedef struct strata_check_report {
-    int ok;         /* 1 when nothing failed */
+    int ok; /* 1 when nothing failed */
     const char *engine;
     size_t count;
     strata_check_entry *migrations; /* one per migration, in version order */
@@ -698,8 +694,8 @@ STRATA_API strata_code strata_db_drop(const char *url, int flags, int *missing, 
  * which gets a STRATA_EV_NOTICE for every failed try. *attempts (may be
  * NULL) is the number of connection attempts made.
  */
-STRATA_API strata_code strata_wait(const char *url, double timeout, const strata_config *cfg,
-                                   int *attempts, strata_error *err);
+STRATA_API strata_code strata_wait(const char *url, double timeout, const strata_config *cfg, int *attempts,
+                                   strata_error *err);
 
 /* An object that reset drops. */
 typedef struct strata_object {
@@ -732,8 +728,8 @@ STRATA_API void strata_objects_free(strata_objects *o);
  * Refuses a database that is not local (NOT_LOCAL) unless flags has
  * STRATA_ALLOW_REMOTE. *out (may be NULL) is up's result.
  */
-STRATA_API strata_code strata_reset(strata *db, const strata_migset *set, int flags,
-                                    strata_result **out, strata_error *err);
+STRATA_API strata_code strata_reset(strata *db, const strata_migset *set, int flags, strata_result **out,
+                                    strata_error *err);
 
 /*
  * Writes a backup of the database to path, a new file created with mode
@@ -763,8 +759,8 @@ STRATA_API strata_code strata_backup(const char *url, const char *path, const st
  * header and passes PRAGMA quick_check (USAGE when not, nothing changed). Refuses a database that is not local
  * (NOT_LOCAL) unless flags has STRATA_ALLOW_REMOTE.
  */
-STRATA_API strata_code strata_restore(const char *url, const char *path, int flags,
-                                      const strata_config *cfg, strata_error *err);
+STRATA_API strata_code strata_restore(const char *url, const char *path, int flags, const strata_config *cfg,
+                                      strata_error *err);
 /* ------------------------------------------------------------------ copy */
 
 /* strata_copy_opts.mode */
@@ -779,15 +775,15 @@ STRATA_API strata_code strata_restore(const char *url, const char *path, int fla
 #define STRATA_BAD_VALUE_TEXT 2 /* create such a column as text (bytea for bytes) */
 
 typedef struct strata_copy_progress {
-    const char *phase;      /* "schema", "check", "load", "constraints", "done" */
-    const char *table;      /* the table that advanced, or NULL */
-    long long table_rows;   /* its rows so far */
-    long long table_total;  /* its rows in the source */
-    long long rows;         /* rows loaded by this run, all tables */
-    long long total_rows;   /* rows this run will load */
+    const char *phase;     /* "schema", "check", "load", "constraints", "done" */
+    const char *table;     /* the table that advanced, or NULL */
+    long long table_rows;  /* its rows so far */
+    long long table_total; /* its rows in the source */
+    long long rows;        /* rows loaded by this run, all tables */
+    long long total_rows;  /* rows this run will load */
     int tables_done;
     int tables_total;
-    double elapsed;         /* seconds since the copy started */
+    double elapsed; /* seconds since the copy started */
 } strata_copy_progress;
 
 /* Called from the copy's threads, one call at a time, at most about ten
@@ -795,37 +791,37 @@ typedef struct strata_copy_progress {
 typedef void (*strata_copy_progress_fn)(void *userdata, const strata_copy_progress *p);
 
 typedef struct strata_copy_opts {
-    int mode;                   /* STRATA_COPY_* */
-    const char *const *tables;  /* only these SQLite tables (any case); NULL: all */
+    int mode;                  /* STRATA_COPY_* */
+    const char *const *tables; /* only these SQLite tables (any case); NULL: all */
     size_t ntables;
     const char *const *exclude; /* never these */
     size_t nexclude;
-    int jobs;                   /* tables loaded in parallel; <= 0: one per core */
-    int on_bad_value;           /* STRATA_BAD_VALUE_* */
-    int no_verify;              /* skip the read-back comparison */
-    int keep_case;              /* keep names' case instead of folding ASCII to lower */
-    const char *table;          /* version table, NULL = "strata_migrations" */
-    double lock_timeout;        /* seconds to wait for another copy; < 0: 60 */
+    int jobs;                         /* tables loaded in parallel; <= 0: one per core */
+    int on_bad_value;                 /* STRATA_BAD_VALUE_* */
+    int no_verify;                    /* skip the read-back comparison */
+    int keep_case;                    /* keep names' case instead of folding ASCII to lower */
+    const char *table;                /* version table, NULL = "strata_migrations" */
+    double lock_timeout;              /* seconds to wait for another copy; < 0: 60 */
     strata_copy_progress_fn progress; /* may be NULL */
     void *userdata;
 } strata_copy_opts;
 
 typedef struct strata_copy_table {
-    char *name;        /* PostgreSQL name */
-    char *source;      /* SQLite name */
-    long long rows;    /* rows in the target after the copy */
-    long long bytes;   /* COPY data sent by this run */
-    double seconds;    /* this run's time on the table */
-    int verified;      /* count and checksum read back and equal to the source */
-    int skipped;       /* unchanged since an earlier copy: not loaded again */
+    char *name;      /* PostgreSQL name */
+    char *source;    /* SQLite name */
+    long long rows;  /* rows in the target after the copy */
+    long long bytes; /* COPY data sent by this run */
+    double seconds;  /* this run's time on the table */
+    int verified;    /* count and checksum read back and equal to the source */
+    int skipped;     /* unchanged since an earlier copy: not loaded again */
 } strata_copy_table;
 
 typedef struct strata_copy_report {
     size_t count;
     strata_copy_table *tables; /* in load order */
     size_t nwarnings;
-    char **warnings;   /* what was not carried over, by name; one line each */
-    char *version;     /* migration version carried over, NULL when none */
+    char **warnings; /* what was not carried over, by name; one line each */
+    char *version;   /* migration version carried over, NULL when none */
     long long rows;
     double seconds;       /* the whole run */
     double load_seconds;  /* reading, checking, loading and verifying the rows */
@@ -844,9 +840,8 @@ typedef struct strata_copy_report {
  * DB_ERROR. *out (may be NULL) gets the report, also on error (tables done
  * so far); free it with strata_copy_report_free.
  */
-STRATA_API strata_code strata_copy(const char *src_url, const char *dst_url,
-                                   const strata_copy_opts *o, strata_copy_report **out,
-                                   strata_error *err);
+STRATA_API strata_code strata_copy(const char *src_url, const char *dst_url, const strata_copy_opts *o,
+                                   strata_copy_report **out, strata_error *err);
 STRATA_API void strata_copy_report_free(strata_copy_report *r);
 
 /* --------------------------------------------------------------- import */
@@ -860,8 +855,8 @@ typedef struct strata_import_opts {
 } strata_import_opts;
 
 typedef struct strata_import_report {
-    size_t count;  /* migration files written */
-    char **files;  /* their paths */
+    size_t count; /* migration files written */
+    char **files; /* their paths */
 } strata_import_report;
 
 /* Writes into dir a strata migration directory made from the other tool's
@@ -882,11 +877,11 @@ typedef struct strata_adopt_entry {
 } strata_adopt_entry;
 
 typedef struct strata_adopt_report {
-    char *tool;    /* the format adopted from: "dbmate" */
-    char *table;   /* the other tool's table that was read: "schema_migrations" */
+    char *tool;  /* the format adopted from: "dbmate" */
+    char *table; /* the other tool's table that was read: "schema_migrations" */
     size_t count;
     strata_adopt_entry *entries; /* in strata's version order */
-    size_t written; /* rows written into strata's table (0 with dry_run) */
+    size_t written;              /* rows written into strata's table (0 with dry_run) */
 } strata_adopt_report;
 
 /*
@@ -903,8 +898,8 @@ typedef struct strata_adopt_report {
  * errors of strata_migset_check, LOCK_TIMEOUT and DB_ERROR. *out (may be
  * NULL) is freed with strata_adopt_report_free.
  */
-STRATA_API strata_code strata_adopt(strata *db, const strata_migset *set, const char *format,
-                                    int dry_run, strata_adopt_report **out, strata_error *err);
+STRATA_API strata_code strata_adopt(strata *db, const strata_migset *set, const char *format, int dry_run,
+                                    strata_adopt_report **out, strata_error *err);
 STRATA_API void strata_adopt_report_free(strata_adopt_report *r);
 
 #ifdef __cplusplus

@@ -16,7 +16,7 @@ enum {
     OPT_RETRY = 1 << 3,
     OPT_EXIT_CODE = 1 << 4,
     OPT_TIMESTAMP = 1 << 5,
-    OPT_SQL = 1 << 6, /* --dialect --from --to --down */
+    OPT_SQL = 1 << 6,     /* --dialect --from --to --down */
     OPT_DIALECT = 1 << 7, /* --dialect alone (lint) */
     OPT_FROM = 1 << 8     /* --from alone (adopt, import) */
 };
@@ -57,8 +57,8 @@ typedef struct command {
     unsigned opts; /* OPT_* bits of the shared options it accepts */
     int min_args, max_args;
     const char *summary;
-    const char *usage;      /* full --help text */
-    const cmdopt *options;  /* its own options, NULL-name terminated; may be NULL */
+    const char *usage;     /* full --help text */
+    const cmdopt *options; /* its own options, NULL-name terminated; may be NULL */
 } command;
 
 /* output.c: the only place that prints errors */
@@ -103,8 +103,8 @@ void print_lines_json(const char *lines);
 void print_lint_findings(const cli *c, const strata_lint_report *r);
 void print_lint_findings_json(const strata_lint_report *r);
 
-extern const command cmd_new, cmd_up, cmd_down, cmd_redo, cmd_status, cmd_current, cmd_history,
-    cmd_validate, cmd_stamp, cmd_sql, cmd_test, cmd_lint;
+extern const command cmd_new, cmd_up, cmd_down, cmd_redo, cmd_status, cmd_current, cmd_history, cmd_validate,
+    cmd_stamp, cmd_sql, cmd_test, cmd_lint;
 extern const command cmd_schema, cmd_check;
 extern const command cmd_create, cmd_drop, cmd_wait, cmd_reset, cmd_backup, cmd_restore;
 extern const command cmd_copy, cmd_embed, cmd_accept, cmd_version, cmd_completion;

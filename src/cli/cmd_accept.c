@@ -20,7 +20,8 @@ static int run(cli *c)
     strata_accept_result r = {0};
     strata_error err = {0};
     int rc = 0;
-    if (cli_open(c, 0, &db, &set, &err) == 0 && strata_accept(db, set, c->args[0], force, &r, &err) == STRATA_OK) {
+    if (cli_open(c, 0, &db, &set, &err) == 0 &&
+        strata_accept(db, set, c->args[0], force, &r, &err) == STRATA_OK) {
         if (c->json) {
             printf("{\"accepted\": {\"version\": ");
             json_str(stdout, r.version);
@@ -51,7 +52,13 @@ static int run(cli *c)
 }
 
 const command cmd_accept = {
-    "accept", NULL, run, 0, 1, 1, "accept a deliberate edit of an applied migration",
+    "accept",
+    NULL,
+    run,
+    0,
+    1,
+    1,
+    "accept a deliberate edit of an applied migration",
     "usage: strata accept VERSION [--force]\n"
     "\n"
     "Records the current checksum of one applied migration, so that 'up' no\n"

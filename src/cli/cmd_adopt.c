@@ -49,12 +49,14 @@ static int run(cli *c)
                 const strata_adopt_entry *e = &r->entries[i];
                 todo += !e->recorded;
                 printf("%s %s_%s (%s %s)\n",
-                       e->recorded ? "already" : c->dry_run ? "would record" : "recorded", e->version, e->name,
-                       r->tool, e->original);
+                       e->recorded  ? "already"
+                       : c->dry_run ? "would record"
+                                    : "recorded",
+                       e->version, e->name, r->tool, e->original);
             }
             if (c->dry_run)
-                printf("dry run: %zu migration%s would be recorded as applied from %s; nothing changed\n", todo,
-                       todo == 1 ? "" : "s", r->table);
+                printf("dry run: %zu migration%s would be recorded as applied from %s; nothing changed\n",
+                       todo, todo == 1 ? "" : "s", r->table);
             else
                 printf("adopted %zu migration%s as applied from %s (%s left untouched)\n", r->written,
                        r->written == 1 ? "" : "s", r->table, r->table);
@@ -69,7 +71,13 @@ static int run(cli *c)
 }
 
 const command cmd_adopt = {
-    "adopt", NULL, run, OPT_FROM | OPT_DRY_RUN, 0, 0, "record another tool's applied migrations as applied",
+    "adopt",
+    NULL,
+    run,
+    OPT_FROM | OPT_DRY_RUN,
+    0,
+    0,
+    "record another tool's applied migrations as applied",
     "usage: strata adopt --from FORMAT [--dry-run]\n"
     "\n"
     "Reads the version table of the tool the database was migrated with and\n"

@@ -37,7 +37,13 @@ static int run(cli *c)
 }
 
 const command cmd_backup = {
-    "backup", NULL, run, 0, 0, 0, "write a backup of the database to a file",
+    "backup",
+    NULL,
+    run,
+    0,
+    0,
+    0,
+    "write a backup of the database to a file",
     "usage: strata backup [-o FILE]\n"
     "\n"
     "Writes a backup to FILE, a new file with mode 0600 (never readable by\n"

@@ -55,9 +55,8 @@ static int check_lint(cli *c, const strata_migset *set, const char *engine, stra
         return -1;
     if (!c->json && lint_report->count) {
         print_lint_findings(c, lint_report);
-        printf("lint: %zu error%s, %zu warning%s\n", lint_report->errors,
-               lint_report->errors == 1 ? "" : "s", lint_report->warnings,
-               lint_report->warnings == 1 ? "" : "s");
+        printf("lint: %zu error%s, %zu warning%s\n", lint_report->errors, lint_report->errors == 1 ? "" : "s",
+               lint_report->warnings, lint_report->warnings == 1 ? "" : "s");
     }
     fflush(stdout);
     return 0;
@@ -166,8 +165,9 @@ static int print_report(cli *c, const strata_check_report *r)
         err.code = STRATA_CHECK_FAILED;
         snprintf(err.message, sizeof(err.message), "check failed: the lint found %zu error%s", lint_errors,
                  lint_errors == 1 ? "" : "s");
-        snprintf(err.hint, sizeof(err.hint), "fix them, or accept one with '-- strata:lint-ignore RULE' "
-                                             "(see 'strata lint')");
+        snprintf(err.hint, sizeof(err.hint),
+                 "fix them, or accept one with '-- strata:lint-ignore RULE' "
+                 "(see 'strata lint')");
         return out_error(c, &err);
     }
     char list[600] = "";
@@ -186,8 +186,9 @@ static int print_report(cli *c, const strata_check_report *r)
     err.code = STRATA_CHECK_FAILED;
     snprintf(err.message, sizeof(err.message), "check failed: %s%s", list, n > 6 ? ", ..." : "");
     if (diffs)
-        snprintf(err.hint, sizeof(err.hint), "in the differences, '-' lines are the expected schema and '+' lines what "
-                                             "the database had instead");
+        snprintf(err.hint, sizeof(err.hint),
+                 "in the differences, '-' lines are the expected schema and '+' lines what "
+                 "the database had instead");
     return out_error(c, &err);
 }
 
@@ -303,7 +304,8 @@ static int run(cli *c)
     if (opt_keep) {
         char *red = strata_url_redact(strata_scratch_url(scratch));
         if (!c->json)
-            fprintf(stderr, "strata: kept the scratch database: %s\n", red ? red : strata_scratch_name(scratch));
+            fprintf(stderr, "strata: kept the scratch database: %s\n",
+                    red ? red : strata_scratch_name(scratch));
         free(red);
     } else if (strata_scratch_drop(scratch, &derr) != STRATA_OK) {
         snprintf(derr.hint, sizeof(derr.hint), "drop '%s' by hand", strata_scratch_name(scratch));
@@ -319,7 +321,9 @@ static int run(cli *c)
             err.code = STRATA_CHECK_FAILED;
             snprintf(err.message, sizeof(err.message), "check %s by signal %d (%s); the scratch database %s",
                      got_signal ? "interrupted" : "killed", sig, strsignal(sig),
-                     opt_keep ? "was kept" : derr.code ? "could not be dropped" : "was dropped");
+                     opt_keep    ? "was kept"
+                     : derr.code ? "could not be dropped"
+                                 : "was dropped");
             out_error(c, &err);
             err.code = STRATA_OK;
             rc = 128 + sig;
@@ -337,7 +341,13 @@ out:
 }
 
 const command cmd_check = {
-    "check", NULL, run, 0, 0, 0, "smoke-test every migration up and down on a scratch database",
+    "check",
+    NULL,
+    run,
+    0,
+    0,
+    0,
+    "smoke-test every migration up and down on a scratch database",
     "usage: strata check [--url SERVER_URL] [--keep]\n"
     "\n"
     "Runs the whole migration directory on a scratch database that strata\n"

@@ -120,7 +120,13 @@ static int run(cli *c)
 }
 
 const command cmd_completion = {
-    "completion", NULL, run, 0, 1, 1, "print a shell completion script (bash or zsh)",
+    "completion",
+    NULL,
+    run,
+    0,
+    1,
+    1,
+    "print a shell completion script (bash or zsh)",
     "usage: strata completion bash|zsh\n"
     "\n"
     "Prints a completion script for the shell, made from strata's own command\n"

@@ -126,8 +126,8 @@ static void on_progress(void *ud, const strata_copy_progress *p)
             long s = (long)((double)(p->total_rows - p->rows) / rps + 0.5);
             snprintf(eta, sizeof(eta), "%ld:%02ld", s / 60, s % 60);
         }
-        fprintf(stderr, "\r\033[Kcopy [%d/%d tables] %s  %s/%s rows  %s rows/s  ETA %s",
-                p->tables_done, p->tables_total, p->table ? p->table : "", done, total, rate, eta);
+        fprintf(stderr, "\r\033[Kcopy [%d/%d tables] %s  %s/%s rows  %s rows/s  ETA %s", p->tables_done,
+                p->tables_total, p->table ? p->table : "", done, total, rate, eta);
     } else {
         const char *what = !strcmp(p->phase, "check")         ? "comparing an earlier copy"
                            : !strcmp(p->phase, "constraints") ? "keys and indexes"
@@ -233,8 +233,8 @@ static int run(cli *c)
     int want = !o.from_env + !o.to_env;
     if (c->nargs != want)
         return out_usage_error(c, "copy takes %s; see 'strata copy --help'",
-                               want == 2   ? "two arguments, SRC_URL and DST_URL"
-                               : want == 0 ? "no URL argument with both --from-env and --to-env"
+                               want == 2    ? "two arguments, SRC_URL and DST_URL"
+                               : want == 0  ? "no URL argument with both --from-env and --to-env"
                                : o.from_env ? "one argument with --from-env, DST_URL"
                                             : "one argument with --to-env, SRC_URL");
     if ((o.from_env && !*o.from_env) || (o.to_env && !*o.to_env))
@@ -244,7 +244,9 @@ static int run(cli *c)
         return out_usage_error(c, "--schema-only and --data-only exclude each other");
     strata_copy_opts opts;
     memset(&opts, 0, sizeof(opts));
-    opts.mode = o.schema_only ? STRATA_COPY_SCHEMA_ONLY : o.data_only ? STRATA_COPY_DATA_ONLY : STRATA_COPY_ALL;
+    opts.mode = o.schema_only ? STRATA_COPY_SCHEMA_ONLY
+                : o.data_only ? STRATA_COPY_DATA_ONLY
+                              : STRATA_COPY_ALL;
     opts.jobs = (int)o.jobs;
     opts.no_verify = o.no_verify;
     opts.keep_case = o.keep_case;
@@ -306,7 +308,13 @@ static int run(cli *c)
 }
 
 const command cmd_copy = {
-    "copy", NULL, run, 0, 0, 2, "copy a SQLite database into PostgreSQL, verified",
+    "copy",
+    NULL,
+    run,
+    0,
+    0,
+    2,
+    "copy a SQLite database into PostgreSQL, verified",
     "usage: strata copy SRC_URL DST_URL [options]\n"
     "       strata copy SRC_URL --to-env NAME [options]\n"
     "       strata copy --from-env NAME --to-env NAME [options]\n"

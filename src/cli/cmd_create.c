@@ -28,7 +28,8 @@ static int run(cli *c)
                    existed ? "false" : "true");
         } else if (!c->quiet) {
             if (existed)
-                printf("%s '%s' already exists; nothing to do\n", sqlite ? "SQLite database" : "database", name);
+                printf("%s '%s' already exists; nothing to do\n", sqlite ? "SQLite database" : "database",
+                       name);
             else
                 printf("created %s '%s'\n", sqlite ? "SQLite database" : "database", name);
         }
@@ -41,7 +42,13 @@ static int run(cli *c)
 }
 
 const command cmd_create = {
-    "create", NULL, run, 0, 0, 0, "create the database named by the URL",
+    "create",
+    NULL,
+    run,
+    0,
+    0,
+    0,
+    "create the database named by the URL",
     "usage: strata create [--locale L] [--lc-collate L] [--lc-ctype L] [--owner ROLE]\n"
     "\n"
     "Creates the database the URL names. A database that already exists is\n"

@@ -24,7 +24,13 @@ static int run(cli *c)
 }
 
 const command cmd_current = {
-    "current", NULL, run, 0, 0, 0, "print the newest applied version",
+    "current",
+    NULL,
+    run,
+    0,
+    0,
+    0,
+    "print the newest applied version",
     "usage: strata current\n"
     "\n"
     "Prints the newest applied version, or 'base' when nothing is applied.\n"

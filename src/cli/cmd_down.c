@@ -36,7 +36,12 @@ static int run(cli *c)
 }
 
 const command cmd_down = {
-    "down", "downgrade", run, OPT_DRY_RUN | OPT_SINGLE_TX | OPT_IGNORE, 0, 1,
+    "down",
+    "downgrade",
+    run,
+    OPT_DRY_RUN | OPT_SINGLE_TX | OPT_IGNORE,
+    0,
+    1,
     "roll back (one step, -N, to a version, or base)",
     "usage: strata down [TARGET] [options]     (alias: downgrade)\n"
     "\n"

@@ -26,7 +26,8 @@ static int run(cli *c)
                    missing ? "false" : "true");
         } else if (!c->quiet) {
             if (missing)
-                printf("%s '%s' does not exist; nothing to drop\n", sqlite ? "SQLite database" : "database", name);
+                printf("%s '%s' does not exist; nothing to drop\n", sqlite ? "SQLite database" : "database",
+                       name);
             else
                 printf("dropped %s '%s'\n", sqlite ? "SQLite database" : "database", name);
         }
@@ -39,7 +40,13 @@ static int run(cli *c)
 }
 
 const command cmd_drop = {
-    "drop", NULL, run, 0, 0, 0, "drop the database named by the URL",
+    "drop",
+    NULL,
+    run,
+    0,
+    0,
+    0,
+    "drop the database named by the URL",
     "usage: strata drop [--force]\n"
     "\n"
     "Drops the database the URL names, with all its data. A database that does\n"

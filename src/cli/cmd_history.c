@@ -43,7 +43,13 @@ static int run(cli *c)
 }
 
 const command cmd_history = {
-    "history", NULL, run, 0, 0, 0, "list applied migrations with time and duration",
+    "history",
+    NULL,
+    run,
+    0,
+    0,
+    0,
+    "list applied migrations with time and duration",
     "usage: strata history\n"
     "\n"
     "Lists the applied migrations in version order with the time each was\n"

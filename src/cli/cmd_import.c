@@ -38,7 +38,13 @@ static int run(cli *c)
 }
 
 const command cmd_import = {
-    "import", NULL, run, OPT_FROM | OPT_DIALECT, 1, 1, "write migrations from another tool's directory",
+    "import",
+    NULL,
+    run,
+    OPT_FROM | OPT_DIALECT,
+    1,
+    1,
+    "write migrations from another tool's directory",
     "usage: strata import --from FORMAT SRC [--dir DIR] [--dialect D[,D]] [--force]\n"
     "\n"
     "Writes a strata migration directory (--dir, default ./migrations) from\n"

@@ -31,8 +31,8 @@ static void print_rules(const cli *c)
             json_str(stdout, r->hint);
             printf("}");
         } else {
-            printf("%-30s %-8s %-16s %s\n", r->id, strata_lint_severity_name(r->severity),
-                   r->dialects, r->summary);
+            printf("%-30s %-8s %-16s %s\n", r->id, strata_lint_severity_name(r->severity), r->dialects,
+                   r->summary);
             if (c->verbose)
                 printf("%-30s hint: %s\n", "", r->hint);
         }
@@ -76,8 +76,9 @@ void print_lint_findings(const cli *c, const strata_lint_report *r)
     for (size_t i = 0; i < r->count; i++) {
         const strata_lint_finding *f = &r->findings[i];
         int err = f->severity == STRATA_LINT_ERROR;
-        printf("%s:%d: %s%s%s: [%s] %s\n", term_str(f->file), f->line, color(c, err ? "\033[1;31m" : "\033[1;33m"),
-               strata_lint_severity_name(f->severity), color(c, "\033[0m"), f->rule, term_str(f->message));
+        printf("%s:%d: %s%s%s: [%s] %s\n", term_str(f->file), f->line,
+               color(c, err ? "\033[1;31m" : "\033[1;33m"), strata_lint_severity_name(f->severity),
+               color(c, "\033[0m"), f->rule, term_str(f->message));
         printf("  hint: %s\n", f->hint);
     }
 }
@@ -116,8 +117,7 @@ static int run(cli *c)
         else if (err.code == STRATA_DATABASE_URL_REQUIRED && !c->url_env && !c->env_file)
             strata_error_clear(&err);
     }
-    if (!err.code && cli_load(c, &set, &err) == STRATA_OK &&
-        strata_migset_check(set, &err) == STRATA_OK &&
+    if (!err.code && cli_load(c, &set, &err) == STRATA_OK && strata_migset_check(set, &err) == STRATA_OK &&
         strata_lint(set, dialect, &r, &err) == STRATA_OK) {
         int ok = r->errors == 0 && !(strict && r->warnings);
         if (c->json)
@@ -135,7 +135,13 @@ static int run(cli *c)
 }
 
 const command cmd_lint = {
-    "lint", NULL, run, OPT_DIALECT, 0, 0, "check migration files for unsafe or unsupported SQL",
+    "lint",
+    NULL,
+    run,
+    OPT_DIALECT,
+    0,
+    0,
+    "check migration files for unsafe or unsupported SQL",
     "usage: strata lint [--dialect postgres|sqlite] [--strict] [--list-rules]\n"
     "\n"
     "Checks the migration files without connecting to any database: statements\n"

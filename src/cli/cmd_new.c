@@ -21,7 +21,13 @@ static int run(cli *c)
 }
 
 const command cmd_new = {
-    "new", NULL, run, OPT_TIMESTAMP, 1, 1, "write the next migration file",
+    "new",
+    NULL,
+    run,
+    OPT_TIMESTAMP,
+    1,
+    1,
+    "write the next migration file",
     "usage: strata new [--timestamp] NAME\n"
     "\n"
     "Writes DIR/<version>_<name>.sql from the template and prints its path.\n"

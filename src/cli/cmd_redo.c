@@ -22,7 +22,13 @@ static int run(cli *c)
 }
 
 const command cmd_redo = {
-    "redo", NULL, run, OPT_IGNORE, 0, 0, "revert the newest migration and apply it again",
+    "redo",
+    NULL,
+    run,
+    OPT_IGNORE,
+    0,
+    0,
+    "revert the newest migration and apply it again",
     "usage: strata redo\n"
     "\n"
     "Reverts the newest applied migration and applies it again (handy while\n"

@@ -110,7 +110,13 @@ out:
 }
 
 const command cmd_reset = {
-    "reset", NULL, run, 0, 0, 0, "drop every object, then apply all migrations again",
+    "reset",
+    NULL,
+    run,
+    0,
+    0,
+    0,
+    "drop every object, then apply all migrations again",
     "usage: strata reset [--force] [--yes]\n"
     "\n"
     "Drops every object of the target schema and runs 'up' to head again: a\n"

@@ -34,7 +34,13 @@ static int run(cli *c)
 }
 
 const command cmd_restore = {
-    "restore", NULL, run, 0, 1, 1, "put a backup made by 'strata backup' back",
+    "restore",
+    NULL,
+    run,
+    0,
+    1,
+    1,
+    "put a backup made by 'strata backup' back",
     "usage: strata restore FILE [--force] [--no-owner]\n"
     "\n"
     "Puts a backup written by 'strata backup' back into the database the URL\n"

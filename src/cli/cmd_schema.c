@@ -90,7 +90,8 @@ static int run(cli *c)
             snprintf(err.message, sizeof(err.message), "the database schema differs from '%s'", opt_check);
             snprintf(err.hint, sizeof(err.hint),
                      "'-' lines are in the file, '+' lines in the database; if the change is intended, "
-                     "run 'strata schema -o %s'", opt_check);
+                     "run 'strata schema -o %s'",
+                     opt_check);
         }
     } else if (opt_output) {
         if (write_file(opt_output, schema, &err) != 0)
@@ -124,7 +125,13 @@ out:
 }
 
 const command cmd_schema = {
-    "schema", NULL, run, 0, 0, 0, "print the database schema in a normalized text form",
+    "schema",
+    NULL,
+    run,
+    0,
+    0,
+    0,
+    "print the database schema in a normalized text form",
     "usage: strata schema [-o FILE | --check FILE]\n"
     "\n"
     "Prints the schema of the database in a normalized, deterministic text form\n"

@@ -41,7 +41,13 @@ static int run(cli *c)
 }
 
 const command cmd_sql = {
-    "sql", NULL, run, OPT_SQL, 0, 0, "print the SQL of a range without connecting",
+    "sql",
+    NULL,
+    run,
+    OPT_SQL,
+    0,
+    0,
+    "print the SQL of a range without connecting",
     "usage: strata sql [--dialect postgres|sqlite] [--from V] [--to V] [--down]\n"
     "\n"
     "Prints, without connecting to any database, the SQL that 'up' (or with\n"

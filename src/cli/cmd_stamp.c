@@ -27,7 +27,13 @@ static int run(cli *c)
 }
 
 const command cmd_stamp = {
-    "stamp", NULL, run, 0, 1, 1, "mark migrations applied without running them",
+    "stamp",
+    NULL,
+    run,
+    0,
+    1,
+    1,
+    "mark migrations applied without running them",
     "usage: strata stamp TARGET\n"
     "\n"
     "Makes the version table say that exactly the migrations up to TARGET\n"

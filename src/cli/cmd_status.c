@@ -49,13 +49,16 @@ static int run(cli *c)
             char *list = st->invalid_indexes;
             for (char *nl; *list; list = nl + 1) {
                 nl = strchr(list, '\n');
-                fprintf(stderr, "strata: warning: index %.*s is INVALID (a CREATE INDEX CONCURRENTLY failed or "
-                        "was interrupted, or is running now)\n", (int)(nl - list), list);
+                fprintf(stderr,
+                        "strata: warning: index %.*s is INVALID (a CREATE INDEX CONCURRENTLY failed or "
+                        "was interrupted, or is running now)\n",
+                        (int)(nl - list), list);
                 if (!nl)
                     break;
             }
-            fprintf(stderr, "hint: DROP INDEX CONCURRENTLY it, then 'strata up --retry-failed' builds it again "
-                            "(docs/operations.md, \"Recovering a failed no-transaction migration\")\n");
+            fprintf(stderr,
+                    "hint: DROP INDEX CONCURRENTLY it, then 'strata up --retry-failed' builds it again "
+                    "(docs/operations.md, \"Recovering a failed no-transaction migration\")\n");
         }
         if (c->exit_code && pending)
             rc = 3;
@@ -73,7 +76,13 @@ static int run(cli *c)
 }
 
 const command cmd_status = {
-    "status", NULL, run, OPT_EXIT_CODE, 0, 0, "list migrations and their state",
+    "status",
+    NULL,
+    run,
+    OPT_EXIT_CODE,
+    0,
+    0,
+    "list migrations and their state",
     "usage: strata status [--exit-code]\n"
     "\n"
     "Lists every migration with its state: applied (with the time), pending,\n"

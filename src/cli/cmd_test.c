@@ -106,8 +106,8 @@ static int run(cli *c)
         fflush(stdout);
         strata_test_case_release(&tc);
         sigpending(&pending);
-        interrupted = sigismember(&pending, SIGINT) || sigismember(&pending, SIGTERM) ||
-                      sigismember(&pending, SIGHUP);
+        interrupted =
+            sigismember(&pending, SIGINT) || sigismember(&pending, SIGTERM) || sigismember(&pending, SIGHUP);
     }
     if (c->json)
         printf("], \"ok\": %s, \"passed\": %zu, \"failed\": %zu}\n",
@@ -134,7 +134,13 @@ out:
 }
 
 const command cmd_test = {
-    "test", NULL, run, 0, 0, 64, "run migration tests on scratch databases",
+    "test",
+    NULL,
+    run,
+    0,
+    0,
+    64,
+    "run migration tests on scratch databases",
     "usage: strata test [FILE...]\n"
     "\n"
     "Runs the migration tests in DIR/tests/*.sql (or the files given), each on\n"

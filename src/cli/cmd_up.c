@@ -9,7 +9,12 @@ static int run(cli *c)
 }
 
 const command cmd_up = {
-    "up", "upgrade", run, OPT_DRY_RUN | OPT_SINGLE_TX | OPT_IGNORE | OPT_RETRY, 0, 1,
+    "up",
+    "upgrade",
+    run,
+    OPT_DRY_RUN | OPT_SINGLE_TX | OPT_IGNORE | OPT_RETRY,
+    0,
+    1,
     "apply pending migrations (to head, a version, or +N)",
     "usage: strata up [TARGET] [options]     (alias: upgrade)\n"
     "\n"

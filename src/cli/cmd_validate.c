@@ -50,7 +50,13 @@ static int run(cli *c)
 }
 
 const command cmd_validate = {
-    "validate", NULL, run, 0, 0, 0, "check files and checksums against the database",
+    "validate",
+    NULL,
+    run,
+    0,
+    0,
+    0,
+    "check files and checksums against the database",
     "usage: strata validate\n"
     "\n"
     "Parses every migration file and compares them with the database: parse\n"

@@ -42,7 +42,13 @@ static int run(cli *c)
 }
 
 const command cmd_wait = {
-    "wait", NULL, run, 0, 0, 0, "wait until the database accepts connections",
+    "wait",
+    NULL,
+    run,
+    0,
+    0,
+    0,
+    "wait until the database accepts connections",
     "usage: strata wait [--timeout SECONDS]\n"
     "\n"
     "Tries to connect until the database accepts connections, then exits 0:\n"

@@ -31,7 +31,8 @@ static void on_event(void *ud, const strata_event *ev)
     case STRATA_EV_MIGRATE_DONE:
         if (!c->quiet && !c->json)
             printf("%s%s%s %s (%ld ms)\n", color(c, ev->down ? "\033[33m" : "\033[32m"),
-                   ev->down ? "reverted" : "applied", color(c, "\033[0m"), term_str(ev->text), ev->duration_ms);
+                   ev->down ? "reverted" : "applied", color(c, "\033[0m"), term_str(ev->text),
+                   ev->duration_ms);
         fflush(stdout);
         break;
     case STRATA_EV_SQL:
@@ -67,8 +68,7 @@ int cli_url(cli *c, char **url, int writing, strata_error *err)
         return -1;
     if (writing && src == STRATA_URL_FROM_DEFAULT && !c->said_default && !c->quiet && !c->json) {
         /* nobody named this database: say which one is about to change */
-        fprintf(stderr, "strata: using the default database %s (no --url or DATABASE_URL given)\n",
-                *url);
+        fprintf(stderr, "strata: using the default database %s (no --url or DATABASE_URL given)\n", *url);
         c->said_default = 1;
     }
     if (c->verbose && !c->json) {
@@ -82,8 +82,12 @@ int cli_url(cli *c, char **url, int writing, strata_error *err)
 
 strata_config cli_config(cli *c, int readonly)
 {
-    strata_config cfg = {.table = c->table, .lock_timeout = c->lock_timeout, .readonly = readonly,
-                         .on_event = on_event, .userdata = c, .connect_timeout = readonly ? 0 : c->connect_timeout};
+    strata_config cfg = {.table = c->table,
+                         .lock_timeout = c->lock_timeout,
+                         .readonly = readonly,
+                         .on_event = on_event,
+                         .userdata = c,
+                         .connect_timeout = readonly ? 0 : c->connect_timeout};
     return cfg;
 }
 
@@ -216,9 +220,11 @@ char *cli_read_file(const char *what, const char *path, size_t *len, strata_erro
         else
             snprintf(err->message, sizeof(err->message), "cannot read %s%s'%s': it is %s, not a regular file",
                      what, sep, path,
-                     S_ISDIR(st.st_mode) ? "a directory" : S_ISFIFO(st.st_mode) ? "a FIFO"
-                     : S_ISCHR(st.st_mode) ? "a character device" : S_ISSOCK(st.st_mode) ? "a socket"
-                     : "a special file");
+                     S_ISDIR(st.st_mode)    ? "a directory"
+                     : S_ISFIFO(st.st_mode) ? "a FIFO"
+                     : S_ISCHR(st.st_mode)  ? "a character device"
+                     : S_ISSOCK(st.st_mode) ? "a socket"
+                                            : "a special file");
         errno = reg ? EFBIG : EINVAL;
         return NULL;
     }

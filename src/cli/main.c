@@ -12,13 +12,11 @@
 #include <string.h>
 #include <unistd.h>
 
-static const command *commands[] = {&cmd_new,     &cmd_up,      &cmd_down,     &cmd_redo,
-                                    &cmd_status,  &cmd_current, &cmd_history,  &cmd_validate,
-                                    &cmd_stamp,   &cmd_accept,  &cmd_sql,      &cmd_test,
-                                    &cmd_lint,    &cmd_schema,  &cmd_check,    &cmd_create,
-                                    &cmd_drop,    &cmd_wait,    &cmd_reset,    &cmd_backup,
-                                    &cmd_restore, &cmd_copy,    &cmd_embed,    &cmd_import,
-                                    &cmd_adopt,   &cmd_version, &cmd_completion, NULL};
+static const command *commands[] = {
+    &cmd_new,      &cmd_up,     &cmd_down,   &cmd_redo,  &cmd_status,  &cmd_current,    &cmd_history,
+    &cmd_validate, &cmd_stamp,  &cmd_accept, &cmd_sql,   &cmd_test,    &cmd_lint,       &cmd_schema,
+    &cmd_check,    &cmd_create, &cmd_drop,   &cmd_wait,  &cmd_reset,   &cmd_backup,     &cmd_restore,
+    &cmd_copy,     &cmd_embed,  &cmd_import, &cmd_adopt, &cmd_version, &cmd_completion, NULL};
 
 const command *const *cli_commands(void)
 {
@@ -235,7 +233,8 @@ int main(int argc, char **argv)
                     char *end;
                     double d = strtod(val, &end);
                     if (*end || end == val || !isfinite(d)) {
-                        snprintf(badbuf, sizeof(badbuf), "option '%s' needs a finite number, not '%s'", name, val);
+                        snprintf(badbuf, sizeof(badbuf), "option '%s' needs a finite number, not '%s'", name,
+                                 val);
                         bad = bad ? bad : badbuf;
                         d = 0;
                     }
@@ -283,8 +282,9 @@ int main(int argc, char **argv)
             double d = strtod(val, &end);
             /* nan would time out at once, inf or 1e999 wait forever */
             if (*end || end == val || !isfinite(d) || d < 0 || d > MAX_SECONDS) {
-                snprintf(badbuf, sizeof(badbuf), "option '%s' needs a number of seconds from 0 to %d, not '%s'",
-                         name, MAX_SECONDS, val);
+                snprintf(badbuf, sizeof(badbuf),
+                         "option '%s' needs a number of seconds from 0 to %d, not '%s'", name, MAX_SECONDS,
+                         val);
                 bad = bad ? bad : badbuf;
                 d = 0;
             }
@@ -336,7 +336,8 @@ int main(int argc, char **argv)
         if (!o->cmdmask || (cmd->opts & o->cmdmask))
             continue;
         char *base = (char *)&c;
-        if ((o->type == T_FLAG && *(int *)(base + o->off)) || (o->type == T_STR && *(const char **)(base + o->off))) {
+        if ((o->type == T_FLAG && *(int *)(base + o->off)) ||
+            (o->type == T_STR && *(const char **)(base + o->off))) {
             rc = out_usage_error(&c, "option '%s' does not apply to '%s'", o->name, cmd->name);
             goto out;
         }

@@ -58,11 +58,21 @@ void json_str(FILE *f, const char *s)
             continue;
         }
         switch (*p) {
-        case '"': fputs("\\\"", f); break;
-        case '\\': fputs("\\\\", f); break;
-        case '\n': fputs("\\n", f); break;
-        case '\r': fputs("\\r", f); break;
-        case '\t': fputs("\\t", f); break;
+        case '"':
+            fputs("\\\"", f);
+            break;
+        case '\\':
+            fputs("\\\\", f);
+            break;
+        case '\n':
+            fputs("\\n", f);
+            break;
+        case '\r':
+            fputs("\\r", f);
+            break;
+        case '\t':
+            fputs("\\t", f);
+            break;
         default:
             if (*p < 0x20 || *p == 0x7f)
                 fprintf(f, "\\u%04x", *p);
@@ -170,7 +180,8 @@ void out_warning(const cli *c, const strata_problem *w)
         }
         fputs("}\n", stderr);
     } else {
-        fprintf(stderr, "strata: %swarning%s: %s\n", color(c, "\033[33m"), color(c, "\033[0m"), term_str(w->detail));
+        fprintf(stderr, "strata: %swarning%s: %s\n", color(c, "\033[33m"), color(c, "\033[0m"),
+                term_str(w->detail));
     }
 }
 

@@ -44,9 +44,10 @@ enum { NCOL = 4 };
 
 static int hexval(char ch)
 {
-    return ch >= '0' && ch <= '9' ? ch - '0' : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10
-                                           : ch >= 'A' && ch <= 'F' ? ch - 'A' + 10
-                                                                    : -1;
+    return ch >= '0' && ch <= '9'   ? ch - '0'
+           : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10
+           : ch >= 'A' && ch <= 'F' ? ch - 'A' + 10
+                                    : -1;
 }
 
 /* The value of key= in the "-- import:" line of header (%XX decoded),
@@ -125,7 +126,6 @@ static void alembic_parents(cand *c)
 
 /* ------------------------------------------------------------- versions */
 
-
 /* Flyway's order: dot- (or underscore-) separated numbers, trailing zero
    parts insignificant ("1.0" == "1", "1.10" > "1.9"). */
 static int flyway_cmp(const char *a, const char *b)
@@ -133,7 +133,7 @@ static int flyway_cmp(const char *a, const char *b)
     while (*a || *b) {
         char pa[64] = "0", pb[64] = "0";
         size_t na = strcspn(a, "._"), nb = strcspn(b, "._");
-        if (na) 
+        if (na)
             snprintf(pa, sizeof(pa), "%.*s", (int)na, a);
         if (nb)
             snprintf(pb, sizeof(pb), "%.*s", (int)nb, b);
@@ -171,8 +171,8 @@ static cand *find_orig(adopt_ctx *x, const char *v)
 static strata_code no_file(adopt_ctx *x, const char *v, strata_error *err)
 {
     err_set(err, STRATA_ADOPT_MISMATCH,
-            "%s version %s is applied on the database (%s) but no migration in '%s' was imported from it", x->tool,
-            v, x->table, x->set->dir);
+            "%s version %s is applied on the database (%s) but no migration in '%s' was imported from it",
+            x->tool, v, x->table, x->set->dir);
     err_hint(err, "import the %s directory that this database was migrated with: strata import --from %s SRC",
              x->tool, x->tool);
     return STRATA_ADOPT_MISMATCH;
@@ -273,9 +273,12 @@ static strata_code read_migrate(adopt_ctx *x, strata_error *err)
         if (!v)
             continue;
         if (truthy(cell(x, i, 1))) {
-            err_set(err, STRATA_ADOPT_MISMATCH, "golang-migrate's schema_migrations is dirty at version %s: "
-                    "that migration failed part way", v);
-            err_hint(err, "repair the database, then 'migrate force VERSION' to clear the flag, and adopt again");
+            err_set(err, STRATA_ADOPT_MISMATCH,
+                    "golang-migrate's schema_migrations is dirty at version %s: "
+                    "that migration failed part way",
+                    v);
+            err_hint(err,
+                     "repair the database, then 'migrate force VERSION' to clear the flag, and adopt again");
             return STRATA_ADOPT_MISMATCH;
         }
         if (!strcmp(v, "-1")) /* golang-migrate's NilVersion: nothing applied */
@@ -309,20 +312,24 @@ static strata_code read_flyway(adopt_ctx *x, strata_error *err)
 {
     strata_code rc = read_table(x, "flyway_schema_history",
                                 "SELECT version, script, success, type FROM flyway_schema_history "
-                                "ORDER BY installed_rank", err);
+                                "ORDER BY installed_rank",
+                                err);
     for (size_t i = 0; !rc && i < x->nrows; i++) {
         const char *v = cell(x, i, 0), *script = cell(x, i, 1), *type = cell(x, i, 3);
         if (!truthy(cell(x, i, 2))) {
             err_set(err, STRATA_ADOPT_MISMATCH, "flyway_schema_history records a failed migration: %s%s(%s)",
                     v ? v : "", v ? " " : "", script ? script : "?");
-            err_hint(err, "repair it with Flyway first (fix the database, then 'flyway repair'), and adopt again");
+            err_hint(err,
+                     "repair it with Flyway first (fix the database, then 'flyway repair'), and adopt again");
             return STRATA_ADOPT_MISMATCH;
         }
         if (!type || !strcmp(type, "SCHEMA"))
             continue;
         if (!v) {
-            err_set(err, STRATA_ADOPT_MISMATCH, "flyway_schema_history records the repeatable migration %s, "
-                    "which strata does not carry", script ? script : "?");
+            err_set(err, STRATA_ADOPT_MISMATCH,
+                    "flyway_schema_history records the repeatable migration %s, "
+                    "which strata does not carry",
+                    script ? script : "?");
             err_hint(err, "docs/adopting.md: put what it does in a versioned migration");
             return STRATA_ADOPT_MISMATCH;
         }
@@ -411,8 +418,8 @@ static strata_code read_sqitch(adopt_ctx *x, strata_error *err)
             return rc;
         strata_error e2;
         int exists = 0;
-        rc = d->ops->query(d, "SELECT 1 FROM sqitch.sqlite_master WHERE type = 'table' AND name = 'changes'", 0,
-                           NULL, add_row, x, err);
+        rc = d->ops->query(d, "SELECT 1 FROM sqitch.sqlite_master WHERE type = 'table' AND name = 'changes'",
+                           0, NULL, add_row, x, err);
         exists = x->nrows > 0;
         for (size_t i = 0; i < x->nrows * NCOL; i++)
             free(x->rows[i]);
@@ -420,8 +427,8 @@ static strata_code read_sqitch(adopt_ctx *x, strata_error *err)
         if (!rc && !exists)
             rc = err_set(err, STRATA_ADOPT_MISMATCH, "the sqitch registry '%s' has no changes table", reg);
         if (!rc)
-            rc = d->ops->query(d, "SELECT change FROM sqitch.changes ORDER BY committed_at", 0, NULL, add_row, x,
-                               err);
+            rc = d->ops->query(d, "SELECT change FROM sqitch.changes ORDER BY committed_at", 0, NULL, add_row,
+                               x, err);
         d->ops->query(d, "DETACH DATABASE sqitch", 0, NULL, NULL, NULL, &e2);
         if (!rc && x->oom)
             rc = err_set(err, STRATA_NOMEM, "out of memory");
@@ -438,8 +445,8 @@ static const struct {
     const char *name;
     strata_code (*read)(adopt_ctx *x, strata_error *err);
 } formats[] = {
-    {"dbmate", read_dbmate},  {"golang-migrate", read_migrate}, {"goose", read_goose},
-    {"flyway", read_flyway},  {"alembic", read_alembic},       {"sqitch", read_sqitch},
+    {"dbmate", read_dbmate}, {"golang-migrate", read_migrate}, {"goose", read_goose},
+    {"flyway", read_flyway}, {"alembic", read_alembic},        {"sqitch", read_sqitch},
     {"pop", read_pop},
 };
 
@@ -497,7 +504,8 @@ strata_code strata_adopt(strata *db, const strata_migset *set, const char *forma
         x.c[x.n++].orig = v;
     }
     if (!x.n) {
-        rc = err_set(err, STRATA_ADOPT_MISMATCH, "no migration in '%s' was imported from %s", set->dir, x.tool);
+        rc = err_set(err, STRATA_ADOPT_MISMATCH, "no migration in '%s' was imported from %s", set->dir,
+                     x.tool);
         err_hint(err, "write them first: strata import --from %s SRC --dir %s", x.tool, set->dir);
         goto out;
     }

@@ -121,7 +121,6 @@ strata_code backup_read_magic(const char *path, char magic[16], strata_error *er
 
 /* ------------------------------------------------------------------ API */
 
-
 strata_code strata_backup(const char *url, const char *path, const strata_config *cfg, char **path_out,
                           strata_error *err)
 {
@@ -159,4 +158,3 @@ strata_code strata_restore(const char *url, const char *path, int flags, const s
         return rc;
     return e->restore(url, path, flags, cfg, err);
 }
-

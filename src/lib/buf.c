@@ -150,7 +150,6 @@ void sleep_ms(double ms)
         ;
 }
 
-
 void buf_reset(buf *b)
 {
     b->len = 0;

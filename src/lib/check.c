@@ -53,7 +53,8 @@ static void random_suffix(char out[13])
 {
     unsigned char r[6];
     if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r)) {
-        unsigned long x = (unsigned long)time(NULL) ^ ((unsigned long)getpid() << 16) ^ (unsigned long)clock();
+        unsigned long x =
+            (unsigned long)time(NULL) ^ ((unsigned long)getpid() << 16) ^ (unsigned long)clock();
         for (int i = 0; i < 6; i++, x >>= 5)
             r[i] = (unsigned char)(x * 2654435761u >> (i * 3));
     }
@@ -315,8 +316,10 @@ static strata_code run_walk(walk *w, strata_error *err)
             entry_msg(&r->migrations[i], STRATA_CHECK_FAIL, "up", e.code, "up failed: %s", e.message);
             skip_range(r, i + 1, n, "not applied: the up of", m->id, " failed");
             skip_range(r, 0, i, "not round-tripped: the up of", m->id, " failed");
-            entry_msg(&r->up_again, STRATA_CHECK_SKIPPED, NULL, STRATA_OK, "not reached: the up of %s failed", m->id);
-            entry_msg(&r->base, STRATA_CHECK_SKIPPED, NULL, STRATA_OK, "not reached: the up of %s failed", m->id);
+            entry_msg(&r->up_again, STRATA_CHECK_SKIPPED, NULL, STRATA_OK, "not reached: the up of %s failed",
+                      m->id);
+            entry_msg(&r->base, STRATA_CHECK_SKIPPED, NULL, STRATA_OK, "not reached: the up of %s failed",
+                      m->id);
             goto out;
         }
         level++;
@@ -333,9 +336,8 @@ static strata_code run_walk(walk *w, strata_error *err)
         buf_init(&ids);
         for (size_t i = 0; i < res->count; i++)
             buf_addf(&ids, "%s%s_%s", i ? ", " : "", res->steps[i].version, res->steps[i].name);
-        entry_msg(&r->up_again, STRATA_CHECK_FAIL, "up again", STRATA_OK,
-                  "applied %zu migration%s: %s", res->count, res->count == 1 ? "" : "s",
-                  ids.data ? ids.data : "");
+        entry_msg(&r->up_again, STRATA_CHECK_FAIL, "up again", STRATA_OK, "applied %zu migration%s: %s",
+                  res->count, res->count == 1 ? "" : "s", ids.data ? ids.data : "");
         buf_release(&ids);
     }
     strata_result_free(res);

@@ -53,7 +53,7 @@ typedef struct run {
     const char *phase;
     long long rows_total, rows_done;
     int tables_total, tables_done;
-    int left;  /* items of the running pool not finished yet */
+    int left; /* items of the running pool not finished yet */
     char *version;
     double load_s, after_s;
 } run;
@@ -75,8 +75,7 @@ static double now_s(void)
 
 /* --------------------------------------------------------- PostgreSQL */
 
-static strata_code pg_error(strata_error *err, strata_code code, PGconn *c, PGresult *res,
-                            const char *what)
+static strata_code pg_error(strata_error *err, strata_code code, PGconn *c, PGresult *res, const char *what)
 {
     const char *primary = res ? pq.PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
     const char *detail = res ? pq.PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL) : NULL;
@@ -142,10 +141,10 @@ static void rollback(PGconn *c)
  * builds side by side take 30% longer with them). The last task alone
  * keeps the server's parallelism.
  */
-#define TUNE_MEMORY                                                                             \
-    "SELECT CASE WHEN pg_size_bytes(current_setting('maintenance_work_mem')) < 268435456 "       \
-    "THEN set_config('maintenance_work_mem', '256MB', true) END, "                              \
-    "CASE WHEN pg_size_bytes(current_setting('work_mem')) < 67108864 "                          \
+#define TUNE_MEMORY                                                                        \
+    "SELECT CASE WHEN pg_size_bytes(current_setting('maintenance_work_mem')) < 268435456 " \
+    "THEN set_config('maintenance_work_mem', '256MB', true) END, "                         \
+    "CASE WHEN pg_size_bytes(current_setting('work_mem')) < 67108864 "                     \
     "THEN set_config('work_mem', '64MB', true) END"
 
 static strata_code tune(run *r, PGconn *c, const char *what, strata_error *err)
@@ -153,9 +152,10 @@ static strata_code tune(run *r, PGconn *c, const char *what, strata_error *err)
     pthread_mutex_lock(&r->mu);
     int alone = r->left <= 1;
     pthread_mutex_unlock(&r->mu);
-    return pgx(c, alone ? TUNE_MEMORY
-                        : TUNE_MEMORY ", set_config('max_parallel_maintenance_workers', '0', true), "
-                                      "set_config('max_parallel_workers_per_gather', '0', true)",
+    return pgx(c,
+               alone ? TUNE_MEMORY
+                     : TUNE_MEMORY ", set_config('max_parallel_maintenance_workers', '0', true), "
+                                   "set_config('max_parallel_workers_per_gather', '0', true)",
                what, err);
 }
 
@@ -207,18 +207,21 @@ static strata_code pg_connect(run *r, PGconn **out, strata_error *err)
         /* the copy's session settings, its lock and its snapshot-spanning
            steps need one server session from start to end */
         char *red = strata_url_redact(r->du.conninfo);
-        err_set(err, STRATA_POOLER_UNSUPPORTED, "%s goes through a connection pooler; strata copy needs a "
-                "direct connection", red ? red : "the target");
+        err_set(err, STRATA_POOLER_UNSUPPORTED,
+                "%s goes through a connection pooler; strata copy needs a "
+                "direct connection",
+                red ? red : "the target");
         err_hint(err, "point the target URL at PostgreSQL itself (its own host and port), not at PgBouncer");
         free(red);
         pq.PQfinish(c);
         return STRATA_POOLER_UNSUPPORTED;
     }
     /* fixed output forms: the checksum expressions rely on them */
-    strata_code rc = pgx(c, "SET client_encoding = 'UTF8'; SET DateStyle = 'ISO, YMD'; "
-                            "SET TimeZone = 'UTC'; SET IntervalStyle = 'postgres'; "
-                            "SET extra_float_digits = 3; SET statement_timeout = 0; "
-                            "SET client_min_messages = warning",
+    strata_code rc = pgx(c,
+                         "SET client_encoding = 'UTF8'; SET DateStyle = 'ISO, YMD'; "
+                         "SET TimeZone = 'UTC'; SET IntervalStyle = 'postgres'; "
+                         "SET extra_float_digits = 3; SET statement_timeout = 0; "
+                         "SET client_min_messages = warning",
                          "cannot set up the session", err);
     if (rc) {
         pq.PQfinish(c);
@@ -239,9 +242,9 @@ static void progress(run *r, const ctable *t, int force)
     if (!force && now - r->last_progress < 0.1)
         return;
     r->last_progress = now;
-    strata_copy_progress p = {r->phase, t ? t->dst : NULL, t ? t->rows_done : 0, t ? t->total : 0,
-                              r->rows_done, r->rows_total, r->tables_done, r->tables_total,
-                              now - r->t0};
+    strata_copy_progress p = {r->phase,         t ? t->dst : NULL, t ? t->rows_done : 0,
+                              t ? t->total : 0, r->rows_done,      r->rows_total,
+                              r->tables_done,   r->tables_total,   now - r->t0};
     r->o->progress(r->o->userdata, &p);
 }
 
@@ -366,8 +369,9 @@ static strata_code hash_probe(run *r, strata_error *err)
     pq.PQclear(res);
     if (same)
         return STRATA_OK;
-    err_set(err, STRATA_CONFIG_ERROR, "the server's hash functions differ from strata's (a big-endian server?): "
-                                      "the copy could not be verified");
+    err_set(err, STRATA_CONFIG_ERROR,
+            "the server's hash functions differ from strata's (a big-endian server?): "
+            "the copy could not be verified");
     err_hint(err, "run with --no-verify to copy without the read-back comparison; nothing was changed");
     return STRATA_CONFIG_ERROR;
 }
@@ -381,8 +385,7 @@ static strata_code flush_out(worker *w, ctable *t, strata_error *err)
     if (!w->out.len)
         return STRATA_OK;
     if (pq.PQputCopyData(w->pg, w->out.data, (int)w->out.len) != 1)
-        return err_set(err, STRATA_DB_ERROR, "COPY into \"%s\" failed: %s", t->dst,
-                       pq.PQerrorMessage(w->pg));
+        return err_set(err, STRATA_DB_ERROR, "COPY into \"%s\" failed: %s", t->dst, pq.PQerrorMessage(w->pg));
     t->bytes += (long long)w->out.len;
     buf_reset(&w->out);
     if (w->out.cap > 4 * 1024 * 1024)
@@ -403,11 +406,20 @@ static void text_escape(buf *b, const char *s, size_t n)
     for (size_t i = 0; i < n; i++) {
         const char *rep = NULL;
         switch (s[i]) {
-        case '\\': rep = "\\\\"; break;
-        case '\n': rep = "\\n"; break;
-        case '\r': rep = "\\r"; break;
-        case '\t': rep = "\\t"; break;
-        default: continue;
+        case '\\':
+            rep = "\\\\";
+            break;
+        case '\n':
+            rep = "\\n";
+            break;
+        case '\r':
+            rep = "\\r";
+            break;
+        case '\t':
+            rep = "\\t";
+            break;
+        default:
+            continue;
         }
         cbuf_add(b, s + st, i - st);
         cbuf_add(b, rep, 2);
@@ -487,8 +499,9 @@ static strata_code scan(worker *w, ctable *t, int mode, strata_error *err)
                     buf_init(&shown);
                     conv_show(&shown, v);
                     warn(r, "table \"%s\", %s %lld, column \"%s\": %s written as NULL (%s)", t->dst,
-                         t->rowid[0] ? "rowid" : "row", t->rowid[0] ? (long long)sqlite3_column_int64(st, 0) : w->rows + 1,
-                         c->dst, shown.data ? shown.data : "?", w->cv.why);
+                         t->rowid[0] ? "rowid" : "row",
+                         t->rowid[0] ? (long long)sqlite3_column_int64(st, 0) : w->rows + 1, c->dst,
+                         shown.data ? shown.data : "?", w->cv.why);
                     buf_release(&shown);
                 }
                 c->nnull++;
@@ -499,10 +512,10 @@ static strata_code scan(worker *w, ctable *t, int mode, strata_error *err)
                 buf shown;
                 buf_init(&shown);
                 conv_show(&shown, v);
-                err_set(err, STRATA_BAD_VALUE, "table \"%s\", %s %lld, column \"%s\" (%s): %s: %s",
-                        t->src, t->rowid[0] ? "rowid" : "row",
-                        t->rowid[0] ? (long long)sqlite3_column_int64(st, 0) : w->rows + 1, c->dst,
-                        c->pgtype, shown.data ? shown.data : "?", w->cv.why);
+                err_set(err, STRATA_BAD_VALUE, "table \"%s\", %s %lld, column \"%s\" (%s): %s: %s", t->src,
+                        t->rowid[0] ? "rowid" : "row",
+                        t->rowid[0] ? (long long)sqlite3_column_int64(st, 0) : w->rows + 1, c->dst, c->pgtype,
+                        shown.data ? shown.data : "?", w->cv.why);
                 if (r->o->on_bad_value == STRATA_BAD_VALUE_NULL)
                     err_hint(err, "the column is NOT NULL, so --on-bad-value=null cannot apply; fix the "
                                   "row in the source or use --on-bad-value=text; the table was not changed");
@@ -609,7 +622,7 @@ typedef strata_code (*task_fn)(worker *w, ctable *t, strata_error *err);
 typedef struct pool {
     run *r;
     int n;
-    int *state;  /* per item: 0 waiting, 1 running, 2 done */
+    int *state; /* per item: 0 waiting, 1 running, 2 done */
     int (*ready)(struct pool *p, int i);
     long long (*weight)(struct pool *p, int i);
     ctable *(*table)(struct pool *p, int i);
@@ -758,8 +771,7 @@ static strata_code table_fn(worker *w, pool *p, int i, strata_error *err)
     return p->tfn(w, &p->r->s.t[i], err);
 }
 
-static strata_code run_pool(run *r, const char *phase, task_fn fn, int use_deps, int *want,
-                            strata_error *err)
+static strata_code run_pool(run *r, const char *phase, task_fn fn, int use_deps, int *want, strata_error *err)
 {
     int *state = calloc((size_t)r->s.n + 1, sizeof(int));
     if (!state)
@@ -885,7 +897,8 @@ static strata_code load_task(worker *w, ctable *t, strata_error *err)
         if (trows != w->rows || strcmp(tsum, sum) != 0) {
             rc = err_set(err, STRATA_COPY_MISMATCH,
                          "table \"%s\": the target does not match the source after loading "
-                         "(rows %lld vs %lld, checksum %s vs %s)", t->dst, trows, w->rows, tsum, sum);
+                         "(rows %lld vs %lld, checksum %s vs %s)",
+                         t->dst, trows, w->rows, tsum, sum);
             err_hint(err, "the table was rolled back; rerun the copy, and report this if it persists");
             goto fail;
         }
@@ -894,10 +907,12 @@ static strata_code load_task(worker *w, ctable *t, strata_error *err)
     char rows[32];
     snprintf(rows, sizeof(rows), "%lld", w->rows);
     const char *params[3] = {t->dst, rows, sum};
-    res = pgq(c, "INSERT INTO " STATE_TABLE " (kind, name, source_rows, checksum, loaded_at) "
-                 "VALUES ('table', $1, $2, $3, now()) ON CONFLICT (kind, name) DO UPDATE SET "
-                 "source_rows = EXCLUDED.source_rows, checksum = EXCLUDED.checksum, "
-                 "loaded_at = EXCLUDED.loaded_at", 3, params, what, err);
+    res = pgq(c,
+              "INSERT INTO " STATE_TABLE " (kind, name, source_rows, checksum, loaded_at) "
+              "VALUES ('table', $1, $2, $3, now()) ON CONFLICT (kind, name) DO UPDATE SET "
+              "source_rows = EXCLUDED.source_rows, checksum = EXCLUDED.checksum, "
+              "loaded_at = EXCLUDED.loaded_at",
+              3, params, what, err);
     if (!res) {
         rc = err->code;
         goto fail;
@@ -907,8 +922,8 @@ static strata_code load_task(worker *w, ctable *t, strata_error *err)
         goto out;
     for (int i = 0; i < t->ncols; i++)
         if (t->cols[i].nnull)
-            warn(r, "table \"%s\", column \"%s\": %lld value%s that did not fit written as NULL",
-                 t->dst, t->cols[i].dst, t->cols[i].nnull, t->cols[i].nnull == 1 ? "" : "s");
+            warn(r, "table \"%s\", column \"%s\": %lld value%s that did not fit written as NULL", t->dst,
+                 t->cols[i].dst, t->cols[i].nnull, t->cols[i].nnull == 1 ? "" : "s");
     t->seconds = now_s() - t0;
     goto out;
 fail:
@@ -926,12 +941,24 @@ static int pg_kind(const char *typname, int typmod, ctype *t)
     static const struct {
         const char *name;
         int kind;
-    } m[] = {{"int2", K_INT2},       {"int4", K_INT4},         {"int8", K_INT8},
-             {"float4", K_FLOAT4},   {"float8", K_FLOAT8},     {"numeric", K_NUMERIC},
-             {"text", K_TEXT},       {"varchar", K_VARCHAR},   {"bpchar", K_BPCHAR},
-             {"bytea", K_BYTEA},     {"bool", K_BOOL},         {"date", K_DATE},
-             {"time", K_TIME},       {"timestamp", K_TIMESTAMP}, {"timestamptz", K_TIMESTAMPTZ},
-             {"json", K_JSON},       {"jsonb", K_JSONB},       {"uuid", K_UUID},
+    } m[] = {{"int2", K_INT2},
+             {"int4", K_INT4},
+             {"int8", K_INT8},
+             {"float4", K_FLOAT4},
+             {"float8", K_FLOAT8},
+             {"numeric", K_NUMERIC},
+             {"text", K_TEXT},
+             {"varchar", K_VARCHAR},
+             {"bpchar", K_BPCHAR},
+             {"bytea", K_BYTEA},
+             {"bool", K_BOOL},
+             {"date", K_DATE},
+             {"time", K_TIME},
+             {"timestamp", K_TIMESTAMP},
+             {"timestamptz", K_TIMESTAMPTZ},
+             {"json", K_JSON},
+             {"jsonb", K_JSONB},
+             {"uuid", K_UUID},
              {NULL, 0}};
     t->kind = K_OTHER;
     t->len = t->prec = t->scale = -1;
@@ -963,7 +990,8 @@ static strata_code match_target(run *r, ctable *t, strata_error *err)
                         "a.attnotnull, a.attgenerated <> '' "
                         "FROM pg_attribute a JOIN pg_type ty ON ty.oid = a.atttypid "
                         "WHERE a.attrelid = $1::oid AND a.attnum > 0 AND NOT a.attisdropped "
-                        "ORDER BY a.attnum", 1, params, "cannot read the target's columns", err);
+                        "ORDER BY a.attnum",
+                        1, params, "cannot read the target's columns", err);
     if (!res)
         return err->code;
     int n = pq.PQntuples(res);
@@ -1018,8 +1046,9 @@ static strata_code match_target(run *r, ctable *t, strata_error *err)
         if (t->cols[k].generated) {
             /* derived values: PostgreSQL computes its own, or there is nothing to hold them */
             if (!target_generated)
-                warn(r, "generated column \"%s\" of SQLite table \"%s\" is not copied: target table \"%s\" "
-                        "has no such column (its values are computed from the others)",
+                warn(r,
+                     "generated column \"%s\" of SQLite table \"%s\" is not copied: target table \"%s\" "
+                     "has no such column (its values are computed from the others)",
                      t->cols[k].src, t->src, t->dst);
             continue;
         }
@@ -1085,8 +1114,9 @@ static int find_oid(run *r, unsigned oid)
 /* Foreign keys of the target among (and into) the copied tables. */
 static strata_code read_target_fks(run *r, int *external, strata_error *err)
 {
-    PGresult *res = pgq(r->ctl, "SELECT conrelid::oid, confrelid::oid, conrelid::regclass::text "
-                                "FROM pg_constraint WHERE contype = 'f'",
+    PGresult *res = pgq(r->ctl,
+                        "SELECT conrelid::oid, confrelid::oid, conrelid::regclass::text "
+                        "FROM pg_constraint WHERE contype = 'f'",
                         0, NULL, "cannot read the target's foreign keys", err);
     if (!res)
         return err->code;
@@ -1138,9 +1168,11 @@ static strata_code widen_columns(run *r, ctable *t, strata_error *err)
         if (!c->widen)
             continue;
         ctype nt = {c->widen == 2 ? K_BYTEA : K_TEXT, -1, -1, -1};
-        cwarn_add(&r->w, "table \"%s\", column \"%s\": declared %s, created as %s because some values "
-                         "do not fit %s (--on-bad-value=text)", t->dst, c->dst, c->decl[0] ? c->decl : "(none)",
-                  c->widen == 2 ? "bytea" : "text", c->pgtype);
+        cwarn_add(&r->w,
+                  "table \"%s\", column \"%s\": declared %s, created as %s because some values "
+                  "do not fit %s (--on-bad-value=text)",
+                  t->dst, c->dst, c->decl[0] ? c->decl : "(none)", c->widen == 2 ? "bytea" : "text",
+                  c->pgtype);
         c->t = nt;
         free(c->pgtype);
         c->pgtype = xstrdup(c->widen == 2 ? "bytea" : "text");
@@ -1248,15 +1280,17 @@ static void set_defaults(run *r, ctable *t, cconv *cv)
 
 static strata_code read_state(run *r, strata_error *err)
 {
-    strata_code rc = pgx(r->ctl,
-                         "CREATE TABLE IF NOT EXISTS " STATE_TABLE " (kind text NOT NULL, name text NOT NULL, "
-                         "source_rows bigint, checksum text, loaded_at timestamptz, "
-                         "PRIMARY KEY (kind, name))",
-                         "cannot create the bookkeeping table " STATE_TABLE, err);
+    strata_code rc =
+        pgx(r->ctl,
+            "CREATE TABLE IF NOT EXISTS " STATE_TABLE " (kind text NOT NULL, name text NOT NULL, "
+            "source_rows bigint, checksum text, loaded_at timestamptz, "
+            "PRIMARY KEY (kind, name))",
+            "cannot create the bookkeeping table " STATE_TABLE, err);
     if (rc)
         return rc;
-    PGresult *res = pgq(r->ctl, "SELECT name, source_rows, checksum FROM " STATE_TABLE " WHERE kind = 'table'",
-                        0, NULL, "cannot read " STATE_TABLE, err);
+    PGresult *res =
+        pgq(r->ctl, "SELECT name, source_rows, checksum FROM " STATE_TABLE " WHERE kind = 'table'", 0, NULL,
+            "cannot read " STATE_TABLE, err);
     if (!res)
         return err->code;
     for (int i = 0; i < pq.PQntuples(res); i++) {
@@ -1349,8 +1383,8 @@ static strata_code schema_phase(run *r, strata_error *err)
                 t->skip_data = 1;
             } else if (b && b[0]) {
                 err_set(err, STRATA_CONFIG_ERROR,
-                        "the target's version table \"%s\" differs from the source's (source at %s)",
-                        t->dst, r->version ? r->version : "base");
+                        "the target's version table \"%s\" differs from the source's (source at %s)", t->dst,
+                        r->version ? r->version : "base");
                 err_hint(err, "bring the target to the source's version first (strata up TARGET), "
                               "or drop the target's version table");
                 free(a);
@@ -1393,8 +1427,7 @@ static strata_code schema_phase(run *r, strata_error *err)
         }
         if (r->o->on_bad_value == STRATA_BAD_VALUE_TEXT)
             for (int i = 0; i < r->s.n; i++)
-                if (!r->s.t[i].oid && !r->s.t[i].version_table &&
-                    (rc = widen_columns(r, &r->s.t[i], err)))
+                if (!r->s.t[i].oid && !r->s.t[i].version_table && (rc = widen_columns(r, &r->s.t[i], err)))
                     goto out;
     }
     /* create what is missing, in one transaction */
@@ -1419,8 +1452,9 @@ static strata_code schema_phase(run *r, strata_error *err)
         if (!t->version_table)
             set_defaults(r, t, &cv);
         const char *params[1] = {t->dst};
-        PGresult *res = pgq(r->ctl, "INSERT INTO " STATE_TABLE " (kind, name) VALUES ('table', $1) "
-                                    "ON CONFLICT (kind, name) DO UPDATE SET checksum = NULL",
+        PGresult *res = pgq(r->ctl,
+                            "INSERT INTO " STATE_TABLE " (kind, name) VALUES ('table', $1) "
+                            "ON CONFLICT (kind, name) DO UPDATE SET checksum = NULL",
                             1, params, what, err);
         if (!res) {
             rc = err->code;
@@ -1458,8 +1492,10 @@ static int constraint_state(PGconn *c, unsigned oid, const char *name)
     char o[16];
     snprintf(o, sizeof(o), "%u", oid);
     const char *p[2] = {o, name};
-    PGresult *res = pq.PQexecParams(c, "SELECT convalidated FROM pg_constraint WHERE conrelid = $1::oid "
-                                       "AND conname = $2", 2, NULL, p, NULL, NULL, 0);
+    PGresult *res = pq.PQexecParams(c,
+                                    "SELECT convalidated FROM pg_constraint WHERE conrelid = $1::oid "
+                                    "AND conname = $2",
+                                    2, NULL, p, NULL, NULL, 0);
     int st = 0;
     if (pq.PQresultStatus(res) == PGRES_TUPLES_OK && pq.PQntuples(res) > 0)
         st = pq.PQgetvalue(res, 0, 0)[0] == 't' ? 1 : 2;
@@ -1502,8 +1538,8 @@ static int index_sql(run *r, ctable *t, cidx *x, buf *out, char *why, size_t why
     const char *on = NULL;
     for (const char *p = s; *p; p++) {
         if ((p == s || p[-1] == ' ' || p[-1] == '\n' || p[-1] == '\t' || p[-1] == '"' || p[-1] == ']') &&
-            !strncasecmp(p, "ON", 2) && (p[2] == ' ' || p[2] == '\n' || p[2] == '\t' || p[2] == '"' ||
-                                         p[2] == '[' || p[2] == '`')) {
+            !strncasecmp(p, "ON", 2) &&
+            (p[2] == ' ' || p[2] == '\n' || p[2] == '\t' || p[2] == '"' || p[2] == '[' || p[2] == '`')) {
             on = p;
             break;
         }
@@ -1657,9 +1693,9 @@ static int index_sql(run *r, ctable *t, cidx *x, buf *out, char *why, size_t why
 enum { AT_PKEY, AT_UNIQUE, AT_INDEX, AT_CHECKS, AT_VALIDATE };
 
 typedef struct atask {
-    int t;     /* table */
-    int kind;  /* AT_* */
-    int item;  /* index or foreign key number */
+    int t;    /* table */
+    int kind; /* AT_* */
+    int item; /* index or foreign key number */
     char *name;
 } atask;
 
@@ -1692,8 +1728,9 @@ static int pk_exists(PGconn *c, unsigned oid)
     char o[16];
     snprintf(o, sizeof(o), "%u", oid);
     const char *p[1] = {o};
-    PGresult *res = pq.PQexecParams(c, "SELECT 1 FROM pg_constraint WHERE conrelid = $1::oid AND contype = 'p'",
-                                    1, NULL, p, NULL, NULL, 0);
+    PGresult *res =
+        pq.PQexecParams(c, "SELECT 1 FROM pg_constraint WHERE conrelid = $1::oid AND contype = 'p'", 1, NULL,
+                        p, NULL, NULL, 0);
     int has = pq.PQresultStatus(res) == PGRES_TUPLES_OK && pq.PQntuples(res) > 0;
     pq.PQclear(res);
     return has;
@@ -1770,8 +1807,10 @@ static void attach_keys(run *r, PGconn *c, ctable *t)
                 warn(r, "unique constraint %s on \"%s\" not created (a unique index stays): %s", cname,
                      t->dst, why);
             else if (x->nocase)
-                warn(r, "unique constraint %s on \"%s\" compares case-sensitively in PostgreSQL "
-                        "(COLLATE NOCASE in SQLite)", cname, t->dst);
+                warn(r,
+                     "unique constraint %s on \"%s\" compares case-sensitively in PostgreSQL "
+                     "(COLLATE NOCASE in SQLite)",
+                     cname, t->dst);
         }
         free(cname);
     }
@@ -1891,19 +1930,22 @@ static strata_code atask_fn(worker *w, pool *p, int i, strata_error *err)
         }
         for (int j = 0; j < t->ncols; j++) {
             if (t->cols[j].nocase)
-                warn(r, "column \"%s\".\"%s\" has COLLATE NOCASE in SQLite; PostgreSQL compares it "
-                        "case-sensitively (consider citext)", t->dst, t->cols[j].dst);
+                warn(r,
+                     "column \"%s\".\"%s\" has COLLATE NOCASE in SQLite; PostgreSQL compares it "
+                     "case-sensitively (consider citext)",
+                     t->dst, t->cols[j].dst);
             if (t->cols[j].generated)
-                warn(r, "generated column \"%s\".\"%s\" is a plain column in PostgreSQL holding the "
-                        "copied values", t->dst, t->cols[j].dst);
+                warn(r,
+                     "generated column \"%s\".\"%s\" is a plain column in PostgreSQL holding the "
+                     "copied values",
+                     t->dst, t->cols[j].dst);
         }
     } else if (k->kind == AT_VALIDATE) {
         /* with an index on the referencing columns, both sides are read in
            key order from their indexes (index-only: COPY FREEZE set the
            visibility map) and merged -- three times faster than hashing
            the parent for 1,000,000 rows */
-        if (fk_indexed(t, &t->fks[k->item]) &&
-            (rc = pgx(c, "SET LOCAL enable_hashjoin = off", what, err))) {
+        if (fk_indexed(t, &t->fks[k->item]) && (rc = pgx(c, "SET LOCAL enable_hashjoin = off", what, err))) {
             rollback(c);
             return rc;
         }
@@ -1912,8 +1954,10 @@ static strata_code atask_fn(worker *w, pool *p, int i, strata_error *err)
         buf_adds(&b, " VALIDATE CONSTRAINT ");
         qname(&b, k->name);
         if (try_sql(c, b.data ? b.data : "", why, sizeof(why)))
-            warn(r, "foreign key %s of \"%s\" is NOT VALID: existing rows violate it (%s); "
-                    "new rows are checked", k->name, t->dst, why);
+            warn(r,
+                 "foreign key %s of \"%s\" is NOT VALID: existing rows violate it (%s); "
+                 "new rows are checked",
+                 k->name, t->dst, why);
     }
     rc = pgx(c, "COMMIT", what, err);
     buf_release(&b);
@@ -2084,8 +2128,8 @@ static strata_code sequences(run *r, strata_error *err)
             buf_init(&tn);
             qname(&tn, t->dst);
             const char *p[2] = {tn.data, c->dst};
-            PGresult *res = pgq(r->ctl, "SELECT pg_get_serial_sequence($1, $2)", 2, p,
-                                "cannot look up a sequence", err);
+            PGresult *res =
+                pgq(r->ctl, "SELECT pg_get_serial_sequence($1, $2)", 2, p, "cannot look up a sequence", err);
             buf_release(&tn);
             if (!res)
                 return err->code;
@@ -2153,8 +2197,8 @@ static int create_view(run *r, int i, char *why, size_t whysz)
     buf_init(&tr);
     buf_init(&cols);
     int rc = -1;
-    if (cl && expr_translate(cl + 1, (size_t)(cr - 1 - (cl + 1)), &r->s, NULL, -1, r->o->keep_case, &cols, why,
-                             whysz))
+    if (cl && expr_translate(cl + 1, (size_t)(cr - 1 - (cl + 1)), &r->s, NULL, -1, r->o->keep_case, &cols,
+                             why, whysz))
         goto out;
     if (expr_translate(as, strlen(as), &r->s, NULL, -1, r->o->keep_case, &tr, why, whysz))
         goto out;
@@ -2214,8 +2258,10 @@ static void views_and_triggers(run *r)
             warn(r, "view \"%s\" not created: %s", r->s.views[2 * i], why);
     free(pending);
     for (int i = 0; i < r->s.ntriggers; i++)
-        warn(r, "trigger \"%s\" not carried over: SQLite trigger bodies are not translated; "
-                "rewrite it as a PL/pgSQL trigger", r->s.triggers[i]);
+        warn(r,
+             "trigger \"%s\" not carried over: SQLite trigger bodies are not translated; "
+             "rewrite it as a PL/pgSQL trigger",
+             r->s.triggers[i]);
 }
 
 /* ------------------------------------------------------------- the run */
@@ -2255,8 +2301,8 @@ static strata_code select_tables(run *r, strata_error *err)
     for (int i = 0; i < r->s.n; i++) {
         ctable *t = &r->s.t[i];
         if (strlen(t->dst) > 63)
-            return err_set(err, STRATA_CONFIG_ERROR,
-                           "table name \"%s\" is longer than PostgreSQL's 63 bytes", t->src);
+            return err_set(err, STRATA_CONFIG_ERROR, "table name \"%s\" is longer than PostgreSQL's 63 bytes",
+                           t->src);
         for (int c = 0; c < t->ncols; c++)
             if (strlen(t->cols[c].dst) > 63)
                 return err_set(err, STRATA_CONFIG_ERROR,
@@ -2304,8 +2350,10 @@ static strata_code take_lock(run *r, strata_error *err)
         if (got)
             return STRATA_OK;
         if (now_s() - t0 >= timeout) {
-            err_set(err, STRATA_LOCK_TIMEOUT, "timed out after %gs waiting for another strata copy "
-                                              "into the same database", timeout);
+            err_set(err, STRATA_LOCK_TIMEOUT,
+                    "timed out after %gs waiting for another strata copy "
+                    "into the same database",
+                    timeout);
             err_hint(err, "wait for it to finish, or raise --lock-timeout");
             return STRATA_LOCK_TIMEOUT;
         }
@@ -2463,7 +2511,8 @@ strata_code strata_copy(const char *src_url, const char *dst_url, const strata_c
     r.data_only = r.o->mode == STRATA_COPY_DATA_ONLY;
     r.schema_only = r.o->mode == STRATA_COPY_SCHEMA_ONLY;
     if (r.data_only && r.o->on_bad_value == STRATA_BAD_VALUE_TEXT) {
-        rc = err_set(err, STRATA_USAGE, "--on-bad-value=text changes column types; it cannot be used with --data-only");
+        rc = err_set(err, STRATA_USAGE,
+                     "--on-bad-value=text changes column types; it cannot be used with --data-only");
         goto done;
     }
     r.vtable = r.o->table && *r.o->table ? r.o->table : "strata_migrations";

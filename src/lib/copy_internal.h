@@ -36,15 +36,31 @@ static inline void cbuf_add(buf *b, const void *s, size_t n)
 /* Target type kinds. K_OTHER is any type strata has no encoder for (enums,
    domains, citext...): such a table is loaded with text COPY. */
 enum {
-    K_INT2, K_INT4, K_INT8, K_FLOAT4, K_FLOAT8, K_NUMERIC, K_TEXT, K_VARCHAR, K_BPCHAR,
-    K_BYTEA, K_BOOL, K_DATE, K_TIME, K_TIMESTAMP, K_TIMESTAMPTZ, K_JSON, K_JSONB, K_UUID,
+    K_INT2,
+    K_INT4,
+    K_INT8,
+    K_FLOAT4,
+    K_FLOAT8,
+    K_NUMERIC,
+    K_TEXT,
+    K_VARCHAR,
+    K_BPCHAR,
+    K_BYTEA,
+    K_BOOL,
+    K_DATE,
+    K_TIME,
+    K_TIMESTAMP,
+    K_TIMESTAMPTZ,
+    K_JSON,
+    K_JSONB,
+    K_UUID,
     K_OTHER
 };
 
 typedef struct ctype {
     int kind;
-    int len;          /* varchar(n) / char(n): n; else -1 */
-    int prec, scale;  /* numeric(p,s); -1 when unconstrained */
+    int len;         /* varchar(n) / char(n): n; else -1 */
+    int prec, scale; /* numeric(p,s); -1 when unconstrained */
 } ctype;
 
 /* Bad-value policies (strata_copy_opts.on_bad_value). */
@@ -63,12 +79,12 @@ enum { CV_WANT_TEXT = 1, CV_WANT_CANON = 2 };
 
 /* Per-thread conversion scratch. */
 typedef struct cconv {
-    buf bin;    /* binary field payload */
-    buf canon;  /* canonical text (hashed when hk == HK_TEXT) */
-    buf text;   /* text-COPY field (unescaped) */
+    buf bin;   /* binary field payload */
+    buf canon; /* canonical text (hashed when hk == HK_TEXT) */
+    buf text;  /* text-COPY field (unescaped) */
     buf tmp;
-    int hk;       /* HK_* */
-    uint64_t hv;  /* the integer hashed for HK_I64 / HK_U32 */
+    int hk;      /* HK_* */
+    uint64_t hv; /* the integer hashed for HK_I64 / HK_U32 */
     char why[256];
 } cconv;
 
@@ -129,10 +145,10 @@ int parse_datetime_text(const char *s, size_t n, int64_t *unix_us, char *why, si
 /* ------------------------------------------------------------ schema */
 
 typedef struct ccol {
-    char *src;       /* SQLite name */
-    char *dst;       /* PostgreSQL name */
-    char *decl;      /* SQLite declared type ("" when none) */
-    char *pgtype;    /* PostgreSQL type as written in DDL / format_type() */
+    char *src;    /* SQLite name */
+    char *dst;    /* PostgreSQL name */
+    char *decl;   /* SQLite declared type ("" when none) */
+    char *pgtype; /* PostgreSQL type as written in DDL / format_type() */
     ctype t;
     int notnull;
     char *dflt;      /* SQLite default expression, NULL when none */
@@ -147,36 +163,36 @@ typedef struct ccol {
 
 typedef struct cfk {
     char *name;
-    char *parent;       /* SQLite parent table name */
+    char *parent; /* SQLite parent table name */
     int n;
-    char **from, **to;  /* SQLite column names; to[i] NULL = parent's primary key */
+    char **from, **to; /* SQLite column names; to[i] NULL = parent's primary key */
     char *on_update, *on_delete;
 } cfk;
 
 typedef struct cidx {
     char *name;
-    char *sql;     /* CREATE INDEX text (origin 'c'), else NULL */
+    char *sql; /* CREATE INDEX text (origin 'c'), else NULL */
     int unique;
-    char origin;   /* 'c', 'u', 'pk' -> 'p' */
+    char origin; /* 'c', 'u', 'pk' -> 'p' */
     int ncols;
-    char **cols;   /* SQLite column names, NULL entry for an expression */
+    char **cols; /* SQLite column names, NULL entry for an expression */
     int *desc;
     int partial;
     int nocase;
 } cidx;
 
 typedef struct ccheck {
-    char *name;   /* NULL when unnamed */
-    char *expr;   /* SQLite expression text */
-    char *col;    /* column-level check: the column, else NULL */
+    char *name; /* NULL when unnamed */
+    char *expr; /* SQLite expression text */
+    char *col;  /* column-level check: the column, else NULL */
 } ccheck;
 
 typedef struct ctable {
     char *src, *dst;
     char *sql;
-    ccol *cols;         /* target columns (the source's, mapped, unless from_target) */
+    ccol *cols; /* target columns (the source's, mapped, unless from_target) */
     int ncols;
-    ccol *scols;        /* from_target: the source columns; cols[i].srcidx indexes them */
+    ccol *scols; /* from_target: the source columns; cols[i].srcidx indexes them */
     int nscols;
     cfk *fks;
     int nfks;
@@ -184,18 +200,18 @@ typedef struct ctable {
     int nidx;
     ccheck *checks;
     int nchecks;
-    char rowid[8];      /* "rowid", "_rowid_", "oid", or "" (WITHOUT ROWID) */
-    int has_seq;        /* AUTOINCREMENT: sqlite_sequence has a row */
+    char rowid[8]; /* "rowid", "_rowid_", "oid", or "" (WITHOUT ROWID) */
+    int has_seq;   /* AUTOINCREMENT: sqlite_sequence has a row */
     long long seq;
-    long long total;    /* SELECT count(*) at the start */
-    int version_table;  /* strata_migrations (or --table) */
-    int from_target;    /* columns come from the target catalog */
-    int text_copy;      /* some column has no binary encoder */
-    unsigned oid;       /* target relation oid (after creation/lookup) */
-    int referenced;     /* some target foreign key references it */
-    int *deps;          /* tables (indexes) it references in the target */
+    long long total;   /* SELECT count(*) at the start */
+    int version_table; /* strata_migrations (or --table) */
+    int from_target;   /* columns come from the target catalog */
+    int text_copy;     /* some column has no binary encoder */
+    unsigned oid;      /* target relation oid (after creation/lookup) */
+    int referenced;    /* some target foreign key references it */
+    int *deps;         /* tables (indexes) it references in the target */
     int ndeps;
-    int skip_data;      /* data-only: version table already matches */
+    int skip_data; /* data-only: version table already matches */
 
     /* run state */
     int redo;
@@ -204,9 +220,9 @@ typedef struct ctable {
     long long bytes;
     double seconds;
     int verified;
-    char *src_sum;      /* source checksum of the last pass */
+    char *src_sum; /* source checksum of the last pass */
     long long src_rows;
-    char *rec_sum;      /* checksum recorded in strata_copy_state, NULL none */
+    char *rec_sum; /* checksum recorded in strata_copy_state, NULL none */
     long long rec_rows;
     int rec_exists;
 } ctable;
@@ -214,9 +230,9 @@ typedef struct ctable {
 typedef struct cschema {
     ctable *t;
     int n;
-    char **views;      /* name, sql pairs: views[2i], views[2i+1] */
+    char **views; /* name, sql pairs: views[2i], views[2i+1] */
     int nviews;
-    char **triggers;   /* names */
+    char **triggers; /* names */
     int ntriggers;
 } cschema;
 
@@ -237,8 +253,8 @@ void map_decl_type(const char *decl, ctype *t, char **pgtype);
 void ctype_sql(const ctype *t, buf *b);
 
 /* Reads the schema of an open SQLite database. */
-strata_code schema_read(sqlite3 *db, int keep_case, const char *version_table, cschema *s,
-                        cwarn *w, strata_error *err);
+strata_code schema_read(sqlite3 *db, int keep_case, const char *version_table, cschema *s, cwarn *w,
+                        strata_error *err);
 void schema_release(cschema *s);
 void table_release(ctable *t);
 void ccols_free(ccol *v, int n);
@@ -252,8 +268,8 @@ int table_col(const ctable *t, const char *src);
  * defaults (CURRENT_TIMESTAMP and friends), -1 otherwise. 0 on success, -1
  * with why when the expression uses something with no PostgreSQL form.
  */
-int expr_translate(const char *sql, size_t len, const cschema *s, const ctable *t,
-                   int kind_hint, int keep_case, buf *out, char *why, size_t whysz);
+int expr_translate(const char *sql, size_t len, const cschema *s, const ctable *t, int kind_hint,
+                   int keep_case, buf *out, char *why, size_t whysz);
 
 /* CREATE TABLE for a mapped table (columns only; no constraints). */
 void ddl_create_table(const ctable *t, buf *b);

@@ -90,29 +90,63 @@ static int has(const char *u, const char *w)
 void ctype_sql(const ctype *t, buf *b)
 {
     switch (t->kind) {
-    case K_INT2: buf_adds(b, "smallint"); break;
-    case K_INT4: buf_adds(b, "integer"); break;
-    case K_INT8: buf_adds(b, "bigint"); break;
-    case K_FLOAT4: buf_adds(b, "real"); break;
-    case K_FLOAT8: buf_adds(b, "double precision"); break;
+    case K_INT2:
+        buf_adds(b, "smallint");
+        break;
+    case K_INT4:
+        buf_adds(b, "integer");
+        break;
+    case K_INT8:
+        buf_adds(b, "bigint");
+        break;
+    case K_FLOAT4:
+        buf_adds(b, "real");
+        break;
+    case K_FLOAT8:
+        buf_adds(b, "double precision");
+        break;
     case K_NUMERIC:
         if (t->prec > 0)
             buf_addf(b, "numeric(%d,%d)", t->prec, t->scale);
         else
             buf_adds(b, "numeric");
         break;
-    case K_VARCHAR: buf_addf(b, "varchar(%d)", t->len); break;
-    case K_BPCHAR: buf_addf(b, "char(%d)", t->len); break;
-    case K_BYTEA: buf_adds(b, "bytea"); break;
-    case K_BOOL: buf_adds(b, "boolean"); break;
-    case K_DATE: buf_adds(b, "date"); break;
-    case K_TIME: buf_adds(b, "time"); break;
-    case K_TIMESTAMP: buf_adds(b, "timestamp"); break;
-    case K_TIMESTAMPTZ: buf_adds(b, "timestamptz"); break;
-    case K_JSON: buf_adds(b, "json"); break;
-    case K_JSONB: buf_adds(b, "jsonb"); break;
-    case K_UUID: buf_adds(b, "uuid"); break;
-    default: buf_adds(b, "text"); break;
+    case K_VARCHAR:
+        buf_addf(b, "varchar(%d)", t->len);
+        break;
+    case K_BPCHAR:
+        buf_addf(b, "char(%d)", t->len);
+        break;
+    case K_BYTEA:
+        buf_adds(b, "bytea");
+        break;
+    case K_BOOL:
+        buf_adds(b, "boolean");
+        break;
+    case K_DATE:
+        buf_adds(b, "date");
+        break;
+    case K_TIME:
+        buf_adds(b, "time");
+        break;
+    case K_TIMESTAMP:
+        buf_adds(b, "timestamp");
+        break;
+    case K_TIMESTAMPTZ:
+        buf_adds(b, "timestamptz");
+        break;
+    case K_JSON:
+        buf_adds(b, "json");
+        break;
+    case K_JSONB:
+        buf_adds(b, "jsonb");
+        break;
+    case K_UUID:
+        buf_adds(b, "uuid");
+        break;
+    default:
+        buf_adds(b, "text");
+        break;
     }
 }
 
@@ -157,13 +191,14 @@ void map_decl_type(const char *decl, ctype *t, char **pgtype)
             t->prec = a1;
             t->scale = a2 >= 0 && a2 <= a1 ? a2 : 0;
         }
-    } else if ((!strcmp(base, "VARCHAR") || !strcmp(base, "CHARACTER VARYING") ||
-                !strcmp(base, "NVARCHAR") || !strcmp(base, "VARYING CHARACTER") ||
-                !strcmp(base, "NATIVE CHARACTER VARYING")) && a1 >= 1 && a1 <= 10485760) {
+    } else if ((!strcmp(base, "VARCHAR") || !strcmp(base, "CHARACTER VARYING") || !strcmp(base, "NVARCHAR") ||
+                !strcmp(base, "VARYING CHARACTER") || !strcmp(base, "NATIVE CHARACTER VARYING")) &&
+               a1 >= 1 && a1 <= 10485760) {
         t->kind = K_VARCHAR;
         t->len = a1;
     } else if ((!strcmp(base, "CHAR") || !strcmp(base, "CHARACTER") || !strcmp(base, "NCHAR") ||
-                !strcmp(base, "NATIVE CHARACTER")) && a1 >= 1 && a1 <= 10485760) {
+                !strcmp(base, "NATIVE CHARACTER")) &&
+               a1 >= 1 && a1 <= 10485760) {
         /* varchar, not char: SQLite never pads, PostgreSQL's char(n) would
            give 'ab' back as 'ab ' and drop the blanks a value ends with */
         t->kind = K_VARCHAR;
@@ -233,8 +268,8 @@ static size_t next_tok(const char *s, size_t len, size_t i, tok *t)
         t->type = TK_BLOB;
         i = i < len ? i + 1 : len;
     } else if (isalpha((unsigned char)c) || c == '_' || (unsigned char)c >= 0x80) {
-        while (i < len && (isalnum((unsigned char)s[i]) || s[i] == '_' || s[i] == '$' ||
-                           (unsigned char)s[i] >= 0x80))
+        while (i < len &&
+               (isalnum((unsigned char)s[i]) || s[i] == '_' || s[i] == '$' || (unsigned char)s[i] >= 0x80))
             i++;
         t->type = TK_WORD;
     } else if (c == '"' || c == '`' || c == '[') {
@@ -360,14 +395,16 @@ static int ctok_punct(const tok *t, const char *p)
 /* ------------------------------------------------------------ translation */
 
 static const char *const keywords[] = {
-    "ABORT", "ALL", "AND", "AS", "ASC", "BETWEEN", "BY", "CASE", "CAST", "COLLATE", "CROSS",
-    "DESC", "DISTINCT", "ELSE", "END", "ESCAPE", "EXCEPT", "EXISTS", "FALSE", "FROM", "FULL",
-    "GROUP", "HAVING", "IN", "INNER", "INTERSECT", "IS", "ISNULL", "JOIN", "LEFT", "LIMIT",
-    "NATURAL", "NOT", "NOTNULL", "NULL", "OFFSET", "ON", "OR", "ORDER", "OUTER", "RIGHT",
-    "SELECT", "THEN", "TRUE", "UNION", "USING", "WHEN", "WHERE", "WITH", "RECURSIVE", "OVER",
-    "PARTITION", "ROWS", "RANGE", "PRECEDING", "FOLLOWING", "UNBOUNDED", "CURRENT", "ROW",
-    "NULLS", "FIRST", "LAST", "INTEGER", "TEXT", "REAL", "BLOB", "NUMERIC", "VARCHAR", "CHAR",
-    "BOOLEAN", "DATE", "TIMESTAMP", "BIGINT", "FILTER", "VALUES", NULL};
+    "ABORT",     "ALL",       "AND",     "AS",        "ASC",      "BETWEEN", "BY",        "CASE",
+    "CAST",      "COLLATE",   "CROSS",   "DESC",      "DISTINCT", "ELSE",    "END",       "ESCAPE",
+    "EXCEPT",    "EXISTS",    "FALSE",   "FROM",      "FULL",     "GROUP",   "HAVING",    "IN",
+    "INNER",     "INTERSECT", "IS",      "ISNULL",    "JOIN",     "LEFT",    "LIMIT",     "NATURAL",
+    "NOT",       "NOTNULL",   "NULL",    "OFFSET",    "ON",       "OR",      "ORDER",     "OUTER",
+    "RIGHT",     "SELECT",    "THEN",    "TRUE",      "UNION",    "USING",   "WHEN",      "WHERE",
+    "WITH",      "RECURSIVE", "OVER",    "PARTITION", "ROWS",     "RANGE",   "PRECEDING", "FOLLOWING",
+    "UNBOUNDED", "CURRENT",   "ROW",     "NULLS",     "FIRST",    "LAST",    "INTEGER",   "TEXT",
+    "REAL",      "BLOB",      "NUMERIC", "VARCHAR",   "CHAR",     "BOOLEAN", "DATE",      "TIMESTAMP",
+    "BIGINT",    "FILTER",    "VALUES",  NULL};
 
 static int is_keyword(const tok *t)
 {
@@ -422,26 +459,38 @@ static const char *now_expr(int what, int k)
     /* what: 0 timestamp, 1 date, 2 time, 3 epoch seconds, 4 julian day */
     switch (what) {
     case 0:
-        if (k == K_TIMESTAMPTZ) return "now()";
-        if (k == K_TIMESTAMP) return "(now() AT TIME ZONE 'UTC')";
-        if (k == K_DATE) return "((now() AT TIME ZONE 'UTC')::date)";
-        if (k == K_TEXT || k == K_VARCHAR) return "to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS')";
+        if (k == K_TIMESTAMPTZ)
+            return "now()";
+        if (k == K_TIMESTAMP)
+            return "(now() AT TIME ZONE 'UTC')";
+        if (k == K_DATE)
+            return "((now() AT TIME ZONE 'UTC')::date)";
+        if (k == K_TEXT || k == K_VARCHAR)
+            return "to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS')";
         return NULL;
     case 1:
-        if (k == K_DATE) return "((now() AT TIME ZONE 'UTC')::date)";
-        if (k == K_TIMESTAMP) return "date_trunc('day', now() AT TIME ZONE 'UTC')";
-        if (k == K_TIMESTAMPTZ) return "date_trunc('day', now(), 'UTC')";
-        if (k == K_TEXT || k == K_VARCHAR) return "to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD')";
+        if (k == K_DATE)
+            return "((now() AT TIME ZONE 'UTC')::date)";
+        if (k == K_TIMESTAMP)
+            return "date_trunc('day', now() AT TIME ZONE 'UTC')";
+        if (k == K_TIMESTAMPTZ)
+            return "date_trunc('day', now(), 'UTC')";
+        if (k == K_TEXT || k == K_VARCHAR)
+            return "to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD')";
         return NULL;
     case 2:
-        if (k == K_TIME) return "((now() AT TIME ZONE 'UTC')::time(0))";
-        if (k == K_TEXT || k == K_VARCHAR) return "to_char(now() AT TIME ZONE 'UTC', 'HH24:MI:SS')";
+        if (k == K_TIME)
+            return "((now() AT TIME ZONE 'UTC')::time(0))";
+        if (k == K_TEXT || k == K_VARCHAR)
+            return "to_char(now() AT TIME ZONE 'UTC', 'HH24:MI:SS')";
         return NULL;
     case 3:
-        if (k == K_INT8 || k == K_INT4 || k == K_NUMERIC) return "(extract(epoch FROM now())::bigint)";
+        if (k == K_INT8 || k == K_INT4 || k == K_NUMERIC)
+            return "(extract(epoch FROM now())::bigint)";
         return NULL;
     default:
-        if (k == K_FLOAT8 || k == K_NUMERIC) return "(extract(epoch FROM now()) / 86400.0 + 2440587.5)";
+        if (k == K_FLOAT8 || k == K_NUMERIC)
+            return "(extract(epoch FROM now()) / 86400.0 + 2440587.5)";
         return NULL;
     }
 }
@@ -484,9 +533,10 @@ static int xfail(xctx *x, const char *fmt, ...)
 /* Keywords that SQLite also knows as functions (date(), char()) or that
    may name a column (a column called "date" or "first"). */
 static const char *const soft_keywords[] = {
-    "DATE", "CHAR", "TEXT", "INTEGER", "REAL", "BLOB", "NUMERIC", "VARCHAR", "BOOLEAN",
-    "TIMESTAMP", "BIGINT", "FIRST", "LAST", "ROW", "ROWS", "RANGE", "CURRENT", "FILTER", "NULLS",
-    "PARTITION", "PRECEDING", "FOLLOWING", "UNBOUNDED", "RECURSIVE", "ABORT", NULL};
+    "DATE",      "CHAR",      "TEXT",      "INTEGER", "REAL",  "BLOB",      "NUMERIC",
+    "VARCHAR",   "BOOLEAN",   "TIMESTAMP", "BIGINT",  "FIRST", "LAST",      "ROW",
+    "ROWS",      "RANGE",     "CURRENT",   "FILTER",  "NULLS", "PARTITION", "PRECEDING",
+    "FOLLOWING", "UNBOUNDED", "RECURSIVE", "ABORT",   NULL};
 
 static int is_soft_keyword(const tok *t)
 {
@@ -647,16 +697,35 @@ static int strftime_fmt(const char *f, buf *o)
             continue;
         }
         switch (*++p) {
-        case 'Y': buf_adds(o, "YYYY"); break;
-        case 'm': buf_adds(o, "MM"); break;
-        case 'd': buf_adds(o, "DD"); break;
-        case 'H': buf_adds(o, "HH24"); break;
-        case 'M': buf_adds(o, "MI"); break;
-        case 'S': buf_adds(o, "SS"); break;
-        case 'f': buf_adds(o, "SS.MS"); break;
-        case 'j': buf_adds(o, "DDD"); break;
-        case '%': buf_adds(o, "%"); break;
-        default: return -1;
+        case 'Y':
+            buf_adds(o, "YYYY");
+            break;
+        case 'm':
+            buf_adds(o, "MM");
+            break;
+        case 'd':
+            buf_adds(o, "DD");
+            break;
+        case 'H':
+            buf_adds(o, "HH24");
+            break;
+        case 'M':
+            buf_adds(o, "MI");
+            break;
+        case 'S':
+            buf_adds(o, "SS");
+            break;
+        case 'f':
+            buf_adds(o, "SS.MS");
+            break;
+        case 'j':
+            buf_adds(o, "DDD");
+            break;
+        case '%':
+            buf_adds(o, "%");
+            break;
+        default:
+            return -1;
         }
     }
     return 0;
@@ -670,12 +739,16 @@ static int strftime_fmt(const char *f, buf *o)
  * of what it is compared with: a date, timestamp or time column gets that
  * type, anything else SQLite's text.
  */
-static int tr_datefn(xctx *x, const char *fn, int a, int i, int close, int b, const int *st,
-                     const int *en, int nargs, buf *out)
+static int tr_datefn(xctx *x, const char *fn, int a, int i, int close, int b, const int *st, const int *en,
+                     int nargs, buf *out)
 {
     const toks *tk = x->tk;
-    int what = !strcmp(fn, "datetime") ? 0 : !strcmp(fn, "date") ? 1 : !strcmp(fn, "time") ? 2
-             : !strcmp(fn, "unixepoch") ? 3 : !strcmp(fn, "julianday") ? 4 : 5;
+    int what = !strcmp(fn, "datetime")    ? 0
+               : !strcmp(fn, "date")      ? 1
+               : !strcmp(fn, "time")      ? 2
+               : !strcmp(fn, "unixepoch") ? 3
+               : !strcmp(fn, "julianday") ? 4
+                                          : 5;
     int first = what == 5 ? 1 : 0, rc = -1;
     char *fmt = NULL;
     buf e, v, f;
@@ -738,9 +811,11 @@ static int tr_datefn(xctx *x, const char *fn, int a, int i, int close, int b, co
         int used = 0;
         for (char *p = mod; p && *p; p++)
             *p = (char)tolower((unsigned char)*p);
-        const char *trunc = !mod ? NULL : !strcmp(mod, "start of day") ? "day"
-                          : !strcmp(mod, "start of month") ? "month"
-                          : !strcmp(mod, "start of year") ? "year" : NULL;
+        const char *trunc = !mod                             ? NULL
+                            : !strcmp(mod, "start of day")   ? "day"
+                            : !strcmp(mod, "start of month") ? "month"
+                            : !strcmp(mod, "start of year")  ? "year"
+                                                             : NULL;
         if (trunc) {
             buf_init(&f);
             buf_addf(&f, "date_trunc('%s', %s)", trunc, e.data);
@@ -813,8 +888,10 @@ static int tr_datefn(xctx *x, const char *fn, int a, int i, int close, int b, co
     default:
         if (x->kind_hint == K_TIMESTAMP || x->kind_hint == K_TIMESTAMPTZ || x->kind_hint == K_DATE) {
             /* a default of a time column: the format only rendered the time as text */
-            buf_addf(out, x->kind_hint == K_TIMESTAMP ? "%s" : x->kind_hint == K_DATE ? "(%s)::date"
-                                                                                  : "(%s AT TIME ZONE 'UTC')",
+            buf_addf(out,
+                     x->kind_hint == K_TIMESTAMP ? "%s"
+                     : x->kind_hint == K_DATE    ? "(%s)::date"
+                                                 : "(%s AT TIME ZONE 'UTC')",
                      e.data);
             break;
         }
@@ -891,18 +968,19 @@ static int tr_call(xctx *x, int a, int i, int close, int b, buf *out)
         *p = (char)tolower((unsigned char)*p);
     if (nargs < 0)
         return xfail(x, "SQLite function %s() has too many arguments", fn);
-    if (!strcmp(fn, "date") || !strcmp(fn, "time") || !strcmp(fn, "datetime") ||
-        !strcmp(fn, "julianday") || !strcmp(fn, "unixepoch") || !strcmp(fn, "strftime"))
+    if (!strcmp(fn, "date") || !strcmp(fn, "time") || !strcmp(fn, "datetime") || !strcmp(fn, "julianday") ||
+        !strcmp(fn, "unixepoch") || !strcmp(fn, "strftime"))
         return tr_datefn(x, fn, a, i, close, b, st, en, nargs, out);
 
     static const char *const same[] = {
-        "abs", "coalesce", "nullif", "lower", "upper", "ltrim", "rtrim", "replace", "substr",
-        "count", "sum", "random", "sign", "concat", "concat_ws", "row_number", "rank", "dense_rank",
-        "percent_rank", "cume_dist", "ntile", "lag", "lead", "first_value", "last_value",
-        "nth_value", NULL};
-    static const struct { const char *sqlite, *pg; } renamed[] = {
-        {"ifnull", "coalesce"}, {"instr", "strpos"}, {"substring", "substr"}, {"trim", "btrim"},
-        {"unicode", "ascii"}, {NULL, NULL}};
+        "abs",       "coalesce",   "nullif",      "lower",      "upper",        "ltrim",     "rtrim",
+        "replace",   "substr",     "count",       "sum",        "random",       "sign",      "concat",
+        "concat_ws", "row_number", "rank",        "dense_rank", "percent_rank", "cume_dist", "ntile",
+        "lag",       "lead",       "first_value", "last_value", "nth_value",    NULL};
+    static const struct {
+        const char *sqlite, *pg;
+    } renamed[] = {{"ifnull", "coalesce"}, {"instr", "strpos"},  {"substring", "substr"},
+                   {"trim", "btrim"},      {"unicode", "ascii"}, {NULL, NULL}};
     const char *same_fn = NULL;
     for (int k = 0; same[k] && !same_fn; k++)
         if (!strcmp(fn, same[k]))
@@ -974,10 +1052,12 @@ static int tr_call(xctx *x, int a, int i, int close, int b, buf *out)
         /* a copied column holds one storage class: its type's */
         int k = c0->t.kind;
         const char *cls = k == K_INT2 || k == K_INT4 || k == K_INT8 || k == K_BOOL ? "'integer'"
-                        : k == K_FLOAT4 || k == K_FLOAT8 ? "'real'"
-                        : k == K_BYTEA ? "'blob'" : "'text'";
+                          : k == K_FLOAT4 || k == K_FLOAT8                         ? "'real'"
+                          : k == K_BYTEA                                           ? "'blob'"
+                                                                                   : "'text'";
         if (k == K_NUMERIC)
-            buf_addf(out, "(CASE WHEN %s IS NULL THEN 'null' WHEN %s = trunc(%s) THEN 'integer' ELSE 'real' END)",
+            buf_addf(out,
+                     "(CASE WHEN %s IS NULL THEN 'null' WHEN %s = trunc(%s) THEN 'integer' ELSE 'real' END)",
                      av[0].data, av[0].data, av[0].data);
         else
             buf_addf(out, "(CASE WHEN %s IS NULL THEN 'null' ELSE %s END)", av[0].data, cls);
@@ -1090,11 +1170,11 @@ static int tr_level(xctx *x, int a, int b, int flags, buf *out)
 {
     const toks *tk = x->tk;
     static const tok none = {TK_EOF, "", 0};
-    int prev_bool = 0;  /* 1: a boolean column just emitted, 2: and a comparison */
-    int in_from = 0;    /* after FROM at this level: "(SELECT ...)" needs an alias */
-    int bool_list = 0;  /* the next "(...)" is the list of "<boolean column> IN" */
-    int in_with = 0;    /* between WITH and its SELECT: "name(columns) AS" */
-    int case_bool = 0;  /* in "CASE <boolean column> WHEN 1 ...": 0 and 1 are FALSE, TRUE */
+    int prev_bool = 0; /* 1: a boolean column just emitted, 2: and a comparison */
+    int in_from = 0;   /* after FROM at this level: "(SELECT ...)" needs an alias */
+    int bool_list = 0; /* the next "(...)" is the list of "<boolean column> IN" */
+    int in_with = 0;   /* between WITH and its SELECT: "name(columns) AS" */
+    int case_bool = 0; /* in "CASE <boolean column> WHEN 1 ...": 0 and 1 are FALSE, TRUE */
     for (int i = a; i < b; i++) {
         const tok *c = &tk->v[i];
         const tok *nx = i + 1 < b ? &tk->v[i + 1] : &none;
@@ -1150,10 +1230,10 @@ static int tr_level(xctx *x, int a, int b, int flags, buf *out)
             } else if (ctok_is(c, "REGEXP") || ctok_is(c, "MATCH")) {
                 return xfail(x, "%.*s is not translated", (int)c->n, c->p);
             } else if (ctok_is(c, "IS") && !ctok_is(nx, "NULL") && !ctok_is(nx, "TRUE") &&
-                       !ctok_is(nx, "FALSE") && !(ctok_is(nx, "NOT") && i + 2 < b &&
-                                                 (ctok_is(&tk->v[i + 2], "NULL") ||
-                                                  ctok_is(&tk->v[i + 2], "TRUE") ||
-                                                  ctok_is(&tk->v[i + 2], "FALSE")))) {
+                       !ctok_is(nx, "FALSE") &&
+                       !(ctok_is(nx, "NOT") && i + 2 < b &&
+                         (ctok_is(&tk->v[i + 2], "NULL") || ctok_is(&tk->v[i + 2], "TRUE") ||
+                          ctok_is(&tk->v[i + 2], "FALSE")))) {
                 if (ctok_is(nx, "NOT")) {
                     buf_adds(out, "IS DISTINCT FROM");
                     i++;
@@ -1230,8 +1310,9 @@ static int tr_level(xctx *x, int a, int b, int flags, buf *out)
                     return xfail(x, "unbalanced parentheses");
                 const tok *first = &tk->v[i + 1];
                 int sub = ctok_is(first, "SELECT") || ctok_is(first, "WITH") || ctok_is(first, "VALUES");
-                int need_alias = sub && i > a && (ctok_is(&tk->v[i - 1], "FROM") || ctok_is(&tk->v[i - 1], "JOIN") ||
-                                                  (in_from && ctok_punct(&tk->v[i - 1], ",")));
+                int need_alias = sub && i > a &&
+                                 (ctok_is(&tk->v[i - 1], "FROM") || ctok_is(&tk->v[i - 1], "JOIN") ||
+                                  (in_from && ctok_punct(&tk->v[i - 1], ",")));
                 buf_adds(out, "(");
                 if (tr(x, i + 1, close, bl ? XF_BOOL01 : 0, out))
                     return -1;
@@ -1253,8 +1334,8 @@ static int tr_level(xctx *x, int a, int b, int flags, buf *out)
             } else {
                 buf_add(out, c->p, c->n);
             }
-            if (pb == 1 && (ctok_punct(c, "=") || ctok_punct(c, "==") || ctok_punct(c, "!=") ||
-                            ctok_punct(c, "<>")))
+            if (pb == 1 &&
+                (ctok_punct(c, "=") || ctok_punct(c, "==") || ctok_punct(c, "!=") || ctok_punct(c, "<>")))
                 prev_bool = 2;
             break;
         }
@@ -1281,7 +1362,6 @@ int expr_translate(const char *sql, size_t len, const cschema *s, const ctable *
     free(tk.v);
     return rc;
 }
-
 
 /* ------------------------------------------------------------ reading */
 
@@ -1424,7 +1504,8 @@ static void parse_create(ctable *t)
                     cname = NULL;
                 }
                 k = close;
-            } else if (ctok_is(&tk.v[k], "COLLATE") && k + 1 < end && ctok_is(&tk.v[k + 1], "NOCASE") && col) {
+            } else if (ctok_is(&tk.v[k], "COLLATE") && k + 1 < end && ctok_is(&tk.v[k + 1], "NOCASE") &&
+                       col) {
                 int ci = table_col(t, col);
                 if (ci >= 0)
                     t->cols[ci].nocase = 1;
@@ -1493,8 +1574,10 @@ static strata_code read_table(sqlite3 *db, ctable *t, int keep_case, strata_erro
     sqlite3_stmt *st = NULL;
     strata_code rc = STRATA_OK;
     /* columns */
-    if (sqlite3_prepare_v2(db, "SELECT name, type, \"notnull\", dflt_value, pk, hidden "
-                               "FROM pragma_table_xinfo(?1) ORDER BY cid", -1, &st, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(db,
+                           "SELECT name, type, \"notnull\", dflt_value, pk, hidden "
+                           "FROM pragma_table_xinfo(?1) ORDER BY cid",
+                           -1, &st, NULL) != SQLITE_OK)
         return sq_fail(db, err, "columns");
     sqlite3_bind_text(st, 1, t->src, -1, SQLITE_STATIC);
     while (sqlite3_step(st) == SQLITE_ROW) {
@@ -1548,7 +1631,8 @@ static strata_code read_table(sqlite3 *db, ctable *t, int keep_case, strata_erro
         if (!t->cols[k].decl[0] && !t->cols[k].identity)
             refine_typeless(db, t, &t->cols[k]);
     /* AUTOINCREMENT counter */
-    if (sqlite3_prepare_v2(db, "SELECT seq FROM sqlite_sequence WHERE name = ?1", -1, &st, NULL) == SQLITE_OK) {
+    if (sqlite3_prepare_v2(db, "SELECT seq FROM sqlite_sequence WHERE name = ?1", -1, &st, NULL) ==
+        SQLITE_OK) {
         sqlite3_bind_text(st, 1, t->src, -1, SQLITE_STATIC);
         if (sqlite3_step(st) == SQLITE_ROW) {
             t->has_seq = 1;
@@ -1558,8 +1642,10 @@ static strata_code read_table(sqlite3 *db, ctable *t, int keep_case, strata_erro
     sqlite3_finalize(st);
     st = NULL;
     /* foreign keys */
-    if (sqlite3_prepare_v2(db, "SELECT id, \"table\", \"from\", \"to\", on_update, on_delete "
-                               "FROM pragma_foreign_key_list(?1) ORDER BY id, seq", -1, &st, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(db,
+                           "SELECT id, \"table\", \"from\", \"to\", on_update, on_delete "
+                           "FROM pragma_foreign_key_list(?1) ORDER BY id, seq",
+                           -1, &st, NULL) != SQLITE_OK)
         return sq_fail(db, err, "foreign keys");
     sqlite3_bind_text(st, 1, t->src, -1, SQLITE_STATIC);
     int lastid = -1;
@@ -1593,9 +1679,10 @@ static strata_code read_table(sqlite3 *db, ctable *t, int keep_case, strata_erro
     sqlite3_finalize(st);
     st = NULL;
     /* indexes */
-    if (sqlite3_prepare_v2(db, "SELECT l.name, l.\"unique\", l.origin, l.partial, m.sql "
-                               "FROM pragma_index_list(?1) l LEFT JOIN sqlite_master m "
-                               "ON m.type = 'index' AND m.name = l.name ORDER BY l.seq DESC",
+    if (sqlite3_prepare_v2(db,
+                           "SELECT l.name, l.\"unique\", l.origin, l.partial, m.sql "
+                           "FROM pragma_index_list(?1) l LEFT JOIN sqlite_master m "
+                           "ON m.type = 'index' AND m.name = l.name ORDER BY l.seq DESC",
                            -1, &st, NULL) != SQLITE_OK)
         return sq_fail(db, err, "indexes");
     sqlite3_bind_text(st, 1, t->src, -1, SQLITE_STATIC);
@@ -1617,8 +1704,10 @@ static strata_code read_table(sqlite3 *db, ctable *t, int keep_case, strata_erro
     st = NULL;
     for (int k = 0; k < t->nidx; k++) {
         cidx *x = &t->idx[k];
-        if (sqlite3_prepare_v2(db, "SELECT cid, name, \"desc\", coll FROM pragma_index_xinfo(?1) "
-                                   "WHERE key = 1 ORDER BY seqno", -1, &st, NULL) != SQLITE_OK)
+        if (sqlite3_prepare_v2(db,
+                               "SELECT cid, name, \"desc\", coll FROM pragma_index_xinfo(?1) "
+                               "WHERE key = 1 ORDER BY seqno",
+                               -1, &st, NULL) != SQLITE_OK)
             return sq_fail(db, err, "index columns");
         sqlite3_bind_text(st, 1, x->name, -1, SQLITE_STATIC);
         while (sqlite3_step(st) == SQLITE_ROW) {
@@ -1645,13 +1734,14 @@ static strata_code read_table(sqlite3 *db, ctable *t, int keep_case, strata_erro
     return rc;
 }
 
-strata_code schema_read(sqlite3 *db, int keep_case, const char *version_table, cschema *s,
-                        cwarn *w, strata_error *err)
+strata_code schema_read(sqlite3 *db, int keep_case, const char *version_table, cschema *s, cwarn *w,
+                        strata_error *err)
 {
     sqlite3_stmt *st = NULL;
     memset(s, 0, sizeof(*s));
-    if (sqlite3_prepare_v2(db, "SELECT type, name, sql FROM sqlite_master "
-                               "WHERE type IN ('table', 'view', 'trigger') ORDER BY type, name",
+    if (sqlite3_prepare_v2(db,
+                           "SELECT type, name, sql FROM sqlite_master "
+                           "WHERE type IN ('table', 'view', 'trigger') ORDER BY type, name",
                            -1, &st, NULL) != SQLITE_OK)
         return sq_fail(db, err, "sqlite_master");
     char **virt = NULL;

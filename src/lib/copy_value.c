@@ -232,24 +232,43 @@ static size_t i64_text(int64_t v, char *out)
  * sides lets the target's checksum run as one cheap aggregate.
  */
 #define ROT(x, k) (((x) << (k)) | ((x) >> (32 - (k))))
-#define MIX(a, b, c)                                                                              \
-    do {                                                                                          \
-        a -= c; a ^= ROT(c, 4); c += b;                                                           \
-        b -= a; b ^= ROT(a, 6); a += c;                                                           \
-        c -= b; c ^= ROT(b, 8); b += a;                                                           \
-        a -= c; a ^= ROT(c, 16); c += b;                                                          \
-        b -= a; b ^= ROT(a, 19); a += c;                                                          \
-        c -= b; c ^= ROT(b, 4); b += a;                                                           \
+#define MIX(a, b, c)     \
+    do {                 \
+        a -= c;          \
+        a ^= ROT(c, 4);  \
+        c += b;          \
+        b -= a;          \
+        b ^= ROT(a, 6);  \
+        a += c;          \
+        c -= b;          \
+        c ^= ROT(b, 8);  \
+        b += a;          \
+        a -= c;          \
+        a ^= ROT(c, 16); \
+        c += b;          \
+        b -= a;          \
+        b ^= ROT(a, 19); \
+        a += c;          \
+        c -= b;          \
+        c ^= ROT(b, 4);  \
+        b += a;          \
     } while (0)
-#define FINAL(a, b, c)                                                                            \
-    do {                                                                                          \
-        c ^= b; c -= ROT(b, 14);                                                                  \
-        a ^= c; a -= ROT(c, 11);                                                                  \
-        b ^= a; b -= ROT(a, 25);                                                                  \
-        c ^= b; c -= ROT(b, 16);                                                                  \
-        a ^= c; a -= ROT(c, 4);                                                                   \
-        b ^= a; b -= ROT(a, 14);                                                                  \
-        c ^= b; c -= ROT(b, 24);                                                                  \
+#define FINAL(a, b, c)   \
+    do {                 \
+        c ^= b;          \
+        c -= ROT(b, 14); \
+        a ^= c;          \
+        a -= ROT(c, 11); \
+        b ^= a;          \
+        b -= ROT(a, 25); \
+        c ^= b;          \
+        c -= ROT(b, 16); \
+        a ^= c;          \
+        a -= ROT(c, 4);  \
+        b ^= a;          \
+        b -= ROT(a, 14); \
+        c ^= b;          \
+        c -= ROT(b, 24); \
     } while (0)
 
 static uint32_t le32(const unsigned char *p, size_t n)
@@ -502,8 +521,8 @@ static int digits(const char *s, size_t n, size_t at, int k, int *out)
 }
 
 #define US_PER_DAY 86400000000LL
-#define MIN_US (-62135596800LL * 1000000LL)   /* 0001-01-01 */
-#define MAX_US (253402300800LL * 1000000LL)   /* 10000-01-01, exclusive */
+#define MIN_US (-62135596800LL * 1000000LL) /* 0001-01-01 */
+#define MAX_US (253402300800LL * 1000000LL) /* 10000-01-01, exclusive */
 
 /* Parses a time of day "HH:MM[:SS[.frac]]" at s[*i]; micros of the day. */
 static int parse_tod(const char *s, size_t n, size_t *i, int64_t *us, char *why, size_t whysz)
@@ -621,8 +640,9 @@ int parse_datetime_text(const char *s, size_t n, int64_t *unix_us, char *why, si
  * 1e14 <= |v| < 1e16. Anything else -- 0, a year such as 2024, 20240102 --
  * is not a time and not made one: -1.
  */
-#define EPOCH_RULE "a Unix time needs 10^8 <= |n| < 10^10 (seconds), 10^11..10^13 (milliseconds) " \
-                   "or 10^14..10^16 (microseconds), a Julian day 1721425.5..5373484.5"
+#define EPOCH_RULE                                                                  \
+    "a Unix time needs 10^8 <= |n| < 10^10 (seconds), 10^11..10^13 (milliseconds) " \
+    "or 10^14..10^16 (microseconds), a Julian day 1721425.5..5373484.5"
 
 static int julian_us(double v, int64_t *us)
 {
@@ -773,8 +793,8 @@ typedef struct jp {
 
 static void jws(jp *p)
 {
-    while (p->i < p->n && (p->s[p->i] == ' ' || p->s[p->i] == '\t' || p->s[p->i] == '\n' ||
-                           p->s[p->i] == '\r'))
+    while (p->i < p->n &&
+           (p->s[p->i] == ' ' || p->s[p->i] == '\t' || p->s[p->i] == '\n' || p->s[p->i] == '\r'))
         p->i++;
 }
 
@@ -853,14 +873,30 @@ static int jstring(jp *p, buf *raw)
         char e = p->s[p->i + 1];
         p->i += 2;
         switch (e) {
-        case '"': cbuf_add(raw, "\"", 1); break;
-        case '\\': cbuf_add(raw, "\\", 1); break;
-        case '/': cbuf_add(raw, "/", 1); break;
-        case 'b': cbuf_add(raw, "\b", 1); break;
-        case 'f': cbuf_add(raw, "\f", 1); break;
-        case 'n': cbuf_add(raw, "\n", 1); break;
-        case 'r': cbuf_add(raw, "\r", 1); break;
-        case 't': cbuf_add(raw, "\t", 1); break;
+        case '"':
+            cbuf_add(raw, "\"", 1);
+            break;
+        case '\\':
+            cbuf_add(raw, "\\", 1);
+            break;
+        case '/':
+            cbuf_add(raw, "/", 1);
+            break;
+        case 'b':
+            cbuf_add(raw, "\b", 1);
+            break;
+        case 'f':
+            cbuf_add(raw, "\f", 1);
+            break;
+        case 'n':
+            cbuf_add(raw, "\n", 1);
+            break;
+        case 'r':
+            cbuf_add(raw, "\r", 1);
+            break;
+        case 't':
+            cbuf_add(raw, "\t", 1);
+            break;
         case 'u': {
             uint32_t cp, lo;
             if (p->i + 4 > p->n || hex4(p->s + p->i, &cp))
@@ -896,13 +932,27 @@ static void jquote(buf *out, const char *s, size_t n)
         const char *rep = NULL;
         char u[8];
         switch (ch) {
-        case '"': rep = "\\\""; break;
-        case '\\': rep = "\\\\"; break;
-        case '\b': rep = "\\b"; break;
-        case '\f': rep = "\\f"; break;
-        case '\n': rep = "\\n"; break;
-        case '\r': rep = "\\r"; break;
-        case '\t': rep = "\\t"; break;
+        case '"':
+            rep = "\\\"";
+            break;
+        case '\\':
+            rep = "\\\\";
+            break;
+        case '\b':
+            rep = "\\b";
+            break;
+        case '\f':
+            rep = "\\f";
+            break;
+        case '\n':
+            rep = "\\n";
+            break;
+        case '\r':
+            rep = "\\r";
+            break;
+        case '\t':
+            rep = "\\t";
+            break;
         default:
             if (ch < 0x20) {
                 snprintf(u, sizeof(u), "\\u%04x", ch);
@@ -1372,8 +1422,7 @@ static int conv_numeric(cconv *c, const ctype *t, sqlite3_value *v, int flags)
     int frac = dec_frac(&x);
     if (t->prec > 0) {
         if (frac > t->scale)
-            return bad(c, "more than %d digit%s after the decimal point", t->scale,
-                       t->scale == 1 ? "" : "s");
+            return bad(c, "more than %d digit%s after the decimal point", t->scale, t->scale == 1 ? "" : "s");
         int intd = x.point > 0 ? x.point : 0;
         if (intd > t->prec - t->scale)
             return bad(c, "more than %d digit%s before the decimal point", t->prec - t->scale,
@@ -1414,8 +1463,8 @@ static int conv_text(cconv *c, const ctype *t, sqlite3_value *v, int flags)
             n--, chars--;
     }
     if ((t->kind == K_VARCHAR || t->kind == K_BPCHAR) && t->len >= 0 && chars > t->len)
-        return bad(c, "%ld characters do not fit %s(%d)", chars,
-                   t->kind == K_VARCHAR ? "varchar" : "char", t->len);
+        return bad(c, "%ld characters do not fit %s(%d)", chars, t->kind == K_VARCHAR ? "varchar" : "char",
+                   t->len);
     if (t->kind == K_JSON) {
         buf scratch;
         buf_init(&scratch);
@@ -1593,7 +1642,8 @@ static int conv_uuid(cconv *c, sqlite3_value *v, int flags)
                 continue;
             int d = isdigit((unsigned char)ch) ? ch - '0'
                     : (ch >= 'a' && ch <= 'f') ? ch - 'a' + 10
-                    : (ch >= 'A' && ch <= 'F') ? ch - 'A' + 10 : -1;
+                    : (ch >= 'A' && ch <= 'F') ? ch - 'A' + 10
+                                               : -1;
             if (d < 0 || k >= 32)
                 return bad(c, "not a UUID");
             if (k % 2 == 0)
@@ -1639,23 +1689,45 @@ int conv_value(cconv *c, const ctype *t, sqlite3_value *v, int flags, int *isnul
     switch (t->kind) {
     case K_INT2:
     case K_INT4:
-    case K_INT8: r = conv_int(c, t, v, flags); break;
+    case K_INT8:
+        r = conv_int(c, t, v, flags);
+        break;
     case K_FLOAT4:
-    case K_FLOAT8: r = conv_float(c, t, v, flags); break;
-    case K_NUMERIC: r = conv_numeric(c, t, v, flags); break;
+    case K_FLOAT8:
+        r = conv_float(c, t, v, flags);
+        break;
+    case K_NUMERIC:
+        r = conv_numeric(c, t, v, flags);
+        break;
     case K_TEXT:
     case K_VARCHAR:
     case K_BPCHAR:
-    case K_JSON: r = conv_text(c, t, v, flags); break;
-    case K_JSONB: r = conv_jsonb(c, v, flags); break;
-    case K_BYTEA: r = conv_bytea(c, v, flags); break;
-    case K_BOOL: r = conv_bool(c, v, flags); break;
+    case K_JSON:
+        r = conv_text(c, t, v, flags);
+        break;
+    case K_JSONB:
+        r = conv_jsonb(c, v, flags);
+        break;
+    case K_BYTEA:
+        r = conv_bytea(c, v, flags);
+        break;
+    case K_BOOL:
+        r = conv_bool(c, v, flags);
+        break;
     case K_DATE:
     case K_TIMESTAMP:
-    case K_TIMESTAMPTZ: r = conv_date(c, t, v, flags); break;
-    case K_TIME: r = conv_time(c, v, flags); break;
-    case K_UUID: r = conv_uuid(c, v, flags); break;
-    default: r = conv_other(c, v); break;
+    case K_TIMESTAMPTZ:
+        r = conv_date(c, t, v, flags);
+        break;
+    case K_TIME:
+        r = conv_time(c, v, flags);
+        break;
+    case K_UUID:
+        r = conv_uuid(c, v, flags);
+        break;
+    default:
+        r = conv_other(c, v);
+        break;
     }
     if (!r && (c->bin.oom || c->canon.oom || c->text.oom))
         r = bad(c, "out of memory");
@@ -1704,10 +1776,14 @@ void conv_show(buf *out, sqlite3_value *v)
 uint64_t conv_hash(const cconv *c, uint64_t seed)
 {
     switch (c->hk) {
-    case HK_I64: return pg_hash_i64((int64_t)c->hv, seed);
-    case HK_U32: return pg_hash_u32((uint32_t)c->hv, seed);
-    case HK_BIN: return pg_hash64(c->bin.data ? c->bin.data : "", c->bin.len, seed);
-    default: return pg_hash64(c->canon.data ? c->canon.data : "", c->canon.len, seed);
+    case HK_I64:
+        return pg_hash_i64((int64_t)c->hv, seed);
+    case HK_U32:
+        return pg_hash_u32((uint32_t)c->hv, seed);
+    case HK_BIN:
+        return pg_hash64(c->bin.data ? c->bin.data : "", c->bin.len, seed);
+    default:
+        return pg_hash64(c->canon.data ? c->canon.data : "", c->canon.len, seed);
     }
 }
 
@@ -1721,13 +1797,27 @@ void hash_sql(buf *b, const ctype *t, const char *q, uint64_t seed)
 {
     unsigned long long s = (unsigned long long)seed;
     switch (t->kind) {
-    case K_INT2: buf_addf(b, "hashint2extended(%s, %llu)", q, s); break;
-    case K_INT4: buf_addf(b, "hashint4extended(%s, %llu)", q, s); break;
-    case K_INT8: buf_addf(b, "hashint8extended(%s, %llu)", q, s); break;
-    case K_BOOL: buf_addf(b, "hashint4extended(%s::int4, %llu)", q, s); break;
-    case K_TIMESTAMP: buf_addf(b, "timestamp_hash_extended(%s, %llu)", q, s); break;
-    case K_TIME: buf_addf(b, "time_hash_extended(%s, %llu)", q, s); break;
-    case K_UUID: buf_addf(b, "uuid_hash_extended(%s, %llu)", q, s); break;
+    case K_INT2:
+        buf_addf(b, "hashint2extended(%s, %llu)", q, s);
+        break;
+    case K_INT4:
+        buf_addf(b, "hashint4extended(%s, %llu)", q, s);
+        break;
+    case K_INT8:
+        buf_addf(b, "hashint8extended(%s, %llu)", q, s);
+        break;
+    case K_BOOL:
+        buf_addf(b, "hashint4extended(%s::int4, %llu)", q, s);
+        break;
+    case K_TIMESTAMP:
+        buf_addf(b, "timestamp_hash_extended(%s, %llu)", q, s);
+        break;
+    case K_TIME:
+        buf_addf(b, "time_hash_extended(%s, %llu)", q, s);
+        break;
+    case K_UUID:
+        buf_addf(b, "uuid_hash_extended(%s, %llu)", q, s);
+        break;
     default:
         buf_adds(b, "hashtextextended((");
         canon_sql(b, t, q);
@@ -1739,10 +1829,18 @@ void hash_sql(buf *b, const ctype *t, const char *q, uint64_t seed)
 void canon_sql(buf *b, const ctype *t, const char *q)
 {
     switch (t->kind) {
-    case K_FLOAT4: buf_addf(b, "encode(float4send(%s), 'hex')", q); break;
-    case K_FLOAT8: buf_addf(b, "encode(float8send(%s), 'hex')", q); break;
-    case K_BYTEA: buf_addf(b, "encode(%s, 'hex')", q); break;
-    default: buf_addf(b, "%s::text", q); break;
+    case K_FLOAT4:
+        buf_addf(b, "encode(float4send(%s), 'hex')", q);
+        break;
+    case K_FLOAT8:
+        buf_addf(b, "encode(float8send(%s), 'hex')", q);
+        break;
+    case K_BYTEA:
+        buf_addf(b, "encode(%s, 'hex')", q);
+        break;
+    default:
+        buf_addf(b, "%s::text", q);
+        break;
     }
 }
 

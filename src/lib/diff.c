@@ -61,7 +61,7 @@ static int same(const tlines *a, size_t i, const tlines *b, size_t j)
 }
 
 typedef struct op {
-    char kind; /* ' ', '-', '+' */
+    char kind;     /* ' ', '-', '+' */
     size_t ai, bi; /* line in a and in b (for '+', ai is where it goes; for '-', bi likewise) */
 } op;
 
@@ -125,7 +125,7 @@ static int myers(const tlines *a, const tlines *b, size_t p, long N, long M, ops
         snaplen += need;
         for (long k = -d; k <= d; k += 2) {
             long x = (k == -d || (k != d && v[off + k - 1] < v[off + k + 1])) ? v[off + k + 1]
-                                                                               : v[off + k - 1] + 1;
+                                                                              : v[off + k - 1] + 1;
             long y = x - k;
             while (x < N && y < M && same(a, p + (size_t)x, b, p + (size_t)y))
                 x++, y++;

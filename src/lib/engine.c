@@ -17,7 +17,6 @@
 #include <string.h>
 #include <time.h>
 
-
 typedef struct rec {
     char *version, *name, *checksum, *applied_at, *state, *error;
     char *up_checksum; /* NULL when recorded before strata kept it */
@@ -273,8 +272,8 @@ static int rec_applied(const rec *x)
 static strata_code delete_rec(strata *db, const char *version, strata_error *err);
 
 /* Writes the record of m: state "applied" or "failed". Replaces any row. */
-static strata_code write_rec(strata *db, const migration *m, const char *state, long ms,
-                             const char *error, int replace, strata_error *err)
+static strata_code write_rec(strata *db, const migration *m, const char *state, long ms, const char *error,
+                             int replace, strata_error *err)
 {
     strata_code rc = replace ? delete_rec(db, m->version, err) : STRATA_OK;
     if (rc)
@@ -371,8 +370,7 @@ static int sql_mentions(const char *sql, const char *qualified)
 /* INVALID_INDEX when an index the section mentions is INVALID: a failed or
    interrupted CREATE INDEX CONCURRENTLY leaves one behind, and IF NOT
    EXISTS on a retry would then skip it. */
-static strata_code check_invalid_indexes(strata *db, const migration *m, const section *s,
-                                         strata_error *err)
+static strata_code check_invalid_indexes(strata *db, const migration *m, const section *s, strata_error *err)
 {
     if (!db->ops->invalid_indexes)
         return STRATA_OK;
@@ -386,8 +384,10 @@ static strata_code check_invalid_indexes(strata *db, const migration *m, const s
         if (sql_mentions(s->sql, line)) {
             rc = err_set(err, STRATA_INVALID_INDEX,
                          "migration %s left index %s INVALID (a CREATE INDEX CONCURRENTLY failed or was "
-                         "interrupted; IF NOT EXISTS does not rebuild it)", m->id, line);
-            err_hint(err, "run 'DROP INDEX CONCURRENTLY %s;', then 'strata up --retry-failed' builds it again",
+                         "interrupted; IF NOT EXISTS does not rebuild it)",
+                         m->id, line);
+            err_hint(err,
+                     "run 'DROP INDEX CONCURRENTLY %s;', then 'strata up --retry-failed' builds it again",
                      line);
             err_where(err, m->path, s->line);
         }
@@ -446,8 +446,8 @@ enum { STEP_DONE = 0, STEP_SKIPPED = -1 };
  * (single-transaction mode). Returns STRATA_OK, STEP_SKIPPED when another
  * process did it first (sqlite), or an error code.
  */
-static int run_step(strata *db, const migration *m, int down, int in_tx, int replace,
-                    strata_result *res, strata_error *err)
+static int run_step(strata *db, const migration *m, int down, int in_tx, int replace, strata_result *res,
+                    strata_error *err)
 {
     int dialect = db->ops->dialect;
     const section *s = mig_section(m, down ? SEC_DOWN : SEC_UP, dialect);
@@ -466,9 +466,10 @@ static int run_step(strata *db, const migration *m, int down, int in_tx, int rep
             rollback(db);
             return STEP_SKIPPED;
         }
-        if (rc || (rc = write_rec(db, m, "failed",
-                                  0, down ? "down interrupted before completion"
-                                          : "interrupted before completion", 1, err)) ||
+        if (rc ||
+            (rc = write_rec(db, m, "failed", 0,
+                            down ? "down interrupted before completion" : "interrupted before completion", 1,
+                            err)) ||
             (rc = commit(db, err))) {
             rollback(db);
             return rc;
@@ -499,8 +500,10 @@ static int run_step(strata *db, const migration *m, int down, int in_tx, int rep
                     rollback(db);
             }
             if (!err->hint[0])
-                err_hint(err, "the no-transaction section may have partly run; fix the database, then "
-                              "'strata up --retry-failed' (or 'strata stamp %s' if it is done)", m->version);
+                err_hint(err,
+                         "the no-transaction section may have partly run; fix the database, then "
+                         "'strata up --retry-failed' (or 'strata stamp %s' if it is done)",
+                         m->version);
             return rc;
         }
         if ((rc = db->ops->begin(db->d, db->lock_timeout, err)))
@@ -602,8 +605,9 @@ static strata_code check_recs(strata *db, const strata_migset *set, const recs *
         if (!m) {
             if (flags & STRATA_IGNORE_MISSING)
                 continue;
-            err_set(err, STRATA_MISSING_MIGRATION, "migration %s_%s is applied but its file is missing from '%s'",
-                    x->version, x->name, set->dir);
+            err_set(err, STRATA_MISSING_MIGRATION,
+                    "migration %s_%s is applied but its file is missing from '%s'", x->version, x->name,
+                    set->dir);
             err_hint(err, "restore the file, or pass --ignore-missing");
             return STRATA_MISSING_MIGRATION;
         }
@@ -612,16 +616,19 @@ static strata_code check_recs(strata *db, const strata_migset *set, const recs *
                 continue;
             err_set(err, STRATA_FAILED_MIGRATION, "migration %s failed earlier and may be partly applied: %s",
                     m->id, x->error ? x->error : "unknown error");
-            err_hint(err, "fix the database by hand, then run 'strata up --retry-failed', or 'strata stamp %s' "
-                          "if the change is complete",
+            err_hint(err,
+                     "fix the database by hand, then run 'strata up --retry-failed', or 'strata stamp %s' "
+                     "if the change is complete",
                      m->version);
             err_where(err, m->path, 0);
             return STRATA_FAILED_MIGRATION;
         }
         if (strcmp(x->checksum, m->checksum) != 0 && !(flags & STRATA_IGNORE_CHECKSUMS)) {
             err_set(err, STRATA_CHECKSUM_MISMATCH, "migration %s was modified after it was applied", m->id);
-            err_hint(err, "restore the applied version of '%s'; if the edit is deliberate and changes nothing "
-                          "that ran, 'strata accept %s' records it (or pass --ignore-checksums)", m->path, m->version);
+            err_hint(err,
+                     "restore the applied version of '%s'; if the edit is deliberate and changes nothing "
+                     "that ran, 'strata accept %s' records it (or pass --ignore-checksums)",
+                     m->path, m->version);
             err_where(err, m->path, 0);
             return STRATA_CHECKSUM_MISMATCH;
         }
@@ -634,9 +641,10 @@ static strata_code need_section(const strata *db, const migration *m, int kind, 
     if (mig_section(m, kind, db->ops->dialect))
         return STRATA_OK;
     if (kind == SEC_DOWN) {
-        err_set(err, STRATA_IRREVERSIBLE, "migration %s has no down section%s; it cannot be reverted",
-                m->id, mig_section(m, SEC_DOWN, DIALECT_POSTGRES) || mig_section(m, SEC_DOWN, DIALECT_SQLITE)
-                           ? " for this engine" : "");
+        err_set(err, STRATA_IRREVERSIBLE, "migration %s has no down section%s; it cannot be reverted", m->id,
+                mig_section(m, SEC_DOWN, DIALECT_POSTGRES) || mig_section(m, SEC_DOWN, DIALECT_SQLITE)
+                    ? " for this engine"
+                    : "");
         err_hint(err, "add a '-- strata:down' section (an empty one is a valid no-op)");
         err_where(err, m->path, 0);
         return STRATA_IRREVERSIBLE;
@@ -647,8 +655,8 @@ static strata_code need_section(const strata *db, const migration *m, int kind, 
     return STRATA_PARSE_ERROR;
 }
 
-static strata_code plan_up(strata *db, const strata_migset *set, const recs *r,
-                           const strata_run_opts *o, plan *p, strata_error *err)
+static strata_code plan_up(strata *db, const strata_migset *set, const recs *r, const strata_run_opts *o,
+                           plan *p, strata_error *err)
 {
     strata_code rc = check_recs(db, set, r, o->flags, err);
     if (rc)
@@ -708,8 +716,8 @@ static strata_code plan_up(strata *db, const strata_migset *set, const recs *r,
     return STRATA_OK;
 }
 
-static strata_code plan_down(strata *db, const strata_migset *set, const recs *r,
-                             const strata_run_opts *o, plan *p, strata_error *err)
+static strata_code plan_down(strata *db, const strata_migset *set, const recs *r, const strata_run_opts *o,
+                             plan *p, strata_error *err)
 {
     long steps = 1;
     const char *keep = NULL; /* versions above keep are reverted */
@@ -745,8 +753,10 @@ static strata_code plan_down(strata *db, const strata_migset *set, const recs *r
         }
         if (strcmp(x->checksum, m->checksum) != 0 && !(o->flags & STRATA_IGNORE_CHECKSUMS)) {
             err_set(err, STRATA_CHECKSUM_MISMATCH, "migration %s was modified after it was applied", m->id);
-            err_hint(err, "restore the applied version of '%s'; if the edit is deliberate and changes nothing "
-                          "that ran, 'strata accept %s' records it (or pass --ignore-checksums)", m->path, m->version);
+            err_hint(err,
+                     "restore the applied version of '%s'; if the edit is deliberate and changes nothing "
+                     "that ran, 'strata accept %s' records it (or pass --ignore-checksums)",
+                     m->path, m->version);
             err_where(err, m->path, 0);
             return STRATA_CHECKSUM_MISMATCH;
         }
@@ -768,8 +778,8 @@ static strata_code plan_down(strata *db, const strata_migset *set, const recs *r
 
 /* ---------------------------------------------------------------- running */
 
-typedef strata_code (*planner)(strata *, const strata_migset *, const recs *, const strata_run_opts *,
-                               plan *, strata_error *);
+typedef strata_code (*planner)(strata *, const strata_migset *, const recs *, const strata_run_opts *, plan *,
+                               strata_error *);
 
 static strata_code run(strata *db, const strata_migset *set, const strata_run_opts *o, int down,
                        strata_result **out, strata_error *err)
@@ -872,20 +882,20 @@ out:
     return rc;
 }
 
-strata_code strata_up(strata *db, const strata_migset *set, const strata_run_opts *o,
-                      strata_result **out, strata_error *err)
+strata_code strata_up(strata *db, const strata_migset *set, const strata_run_opts *o, strata_result **out,
+                      strata_error *err)
 {
     return run(db, set, o, 0, out, err);
 }
 
-strata_code strata_down(strata *db, const strata_migset *set, const strata_run_opts *o,
-                        strata_result **out, strata_error *err)
+strata_code strata_down(strata *db, const strata_migset *set, const strata_run_opts *o, strata_result **out,
+                        strata_error *err)
 {
     return run(db, set, o, 1, out, err);
 }
 
-strata_code strata_redo(strata *db, const strata_migset *set, const strata_run_opts *o,
-                        strata_result **out, strata_error *err)
+strata_code strata_redo(strata *db, const strata_migset *set, const strata_run_opts *o, strata_result **out,
+                        strata_error *err)
 {
     strata_run_opts d = {NULL, o ? o->flags : 0};
     strata_result *r1 = NULL, *r2 = NULL;
@@ -1009,8 +1019,9 @@ strata_code strata_accept(strata *db, const strata_migset *set, const char *targ
         goto fail;
     const rec *x = find_rec(&r, m->version);
     if (!rec_applied(x)) {
-        rc = err_set(err, STRATA_TARGET_NOT_FOUND, "migration %s is not applied%s; there is no checksum to accept",
-                     m->id, x ? " (it failed)" : "");
+        rc = err_set(err, STRATA_TARGET_NOT_FOUND,
+                     "migration %s is not applied%s; there is no checksum to accept", m->id,
+                     x ? " (it failed)" : "");
         err_hint(err, x ? "resolve the failed run first (strata up --retry-failed, or strata stamp)"
                         : "only an applied migration's checksum can be accepted");
         goto fail;
@@ -1031,11 +1042,13 @@ strata_code strata_accept(strata *db, const strata_migset *set, const char *targ
         if (res.up_changed > 0)
             rc = err_set(err, STRATA_UP_SQL_CHANGED,
                          "the up SQL of %s differs from what was applied; accepting it would hide a change "
-                         "that never ran", m->id);
+                         "that never ran",
+                         m->id);
         else
             rc = err_set(err, STRATA_UP_SQL_CHANGED,
                          "%s was applied before strata recorded up checksums; it cannot tell whether its up "
-                         "SQL changed", m->id);
+                         "SQL changed",
+                         m->id);
         err_hint(err, "put the change in a new migration (strata new), or pass --force if the database "
                       "already matches the new file");
         err_where(err, m->path, 0);
@@ -1046,7 +1059,9 @@ strata_code strata_accept(strata *db, const strata_migset *set, const char *targ
     buf_init(&b);
     buf_init(&note);
     buf_addf(&note, "checksum accepted %s, was %.*s%s", at, 12, x->checksum,
-             res.up_changed > 0 ? "; up SQL changed (forced)" : res.up_changed < 0 ? "; forced" : "");
+             res.up_changed > 0   ? "; up SQL changed (forced)"
+             : res.up_changed < 0 ? "; forced"
+                                  : "");
     vt_accept(&b, db->table);
     const char *p[4] = {m->checksum, now_up, note.data ? note.data : "", m->version};
     rc = b.oom || note.oom ? err_set(err, STRATA_NOMEM, "out of memory") : q(db, b.data, 4, p, err);
@@ -1070,8 +1085,8 @@ out:
 
 /* ------------------------------------------------------- status, history */
 
-static strata_code status_add(strata_status *st, const char *version, const char *name,
-                              strata_state state, const rec *x)
+static strata_code status_add(strata_status *st, const char *version, const char *name, strata_state state,
+                              const rec *x)
 {
     strata_status_entry *e = realloc(st->entries, (st->count + 1) * sizeof(*e));
     if (!e)
@@ -1121,8 +1136,7 @@ static char *invalid_indexes(strata *db)
     return buf_detach(&b);
 }
 
-strata_code strata_status_get(strata *db, const strata_migset *set, strata_status **out,
-                              strata_error *err)
+strata_code strata_status_get(strata *db, const strata_migset *set, strata_status **out, strata_error *err)
 {
     recs r;
     *out = NULL;
@@ -1146,7 +1160,7 @@ strata_code strata_status_get(strata *db, const strata_migset *set, strata_statu
             rc = status_add(st, m->version, m->name, STRATA_STATE_PENDING, NULL);
             i++;
         } else {
-            strata_state s = !strcmp(x->state, "failed") ? STRATA_STATE_FAILED
+            strata_state s = !strcmp(x->state, "failed")        ? STRATA_STATE_FAILED
                              : strcmp(x->checksum, m->checksum) ? STRATA_STATE_MODIFIED
                                                                 : STRATA_STATE_APPLIED;
             rc = status_add(st, m->version, m->name, s, x);
@@ -1189,8 +1203,8 @@ strata_code strata_history_get(strata *db, strata_status **out, strata_error *er
 
 /* ---------------------------------------------------------------- validate */
 
-static void problem_add(strata_problems *p, strata_code code, const char *version, const char *file,
-                        int line, const char *detail)
+static void problem_add(strata_problems *p, strata_code code, const char *version, const char *file, int line,
+                        const char *detail)
 {
     strata_problem *n = realloc(p->items, (p->count + 1) * sizeof(*n));
     if (!n)
@@ -1217,8 +1231,7 @@ void strata_problems_free(strata_problems *p)
     free(p);
 }
 
-strata_code strata_validate(strata *db, const strata_migset *set, strata_problems **out,
-                            strata_error *err)
+strata_code strata_validate(strata *db, const strata_migset *set, strata_problems **out, strata_error *err)
 {
     recs r;
     char msg[1200];
@@ -1242,7 +1255,8 @@ strata_code strata_validate(strata *db, const strata_migset *set, strata_problem
         if (rec_applied(x))
             newest = x->version;
         if (!m) {
-            snprintf(msg, sizeof(msg), "migration %s_%s is applied but its file is missing", x->version, x->name);
+            snprintf(msg, sizeof(msg), "migration %s_%s is applied but its file is missing", x->version,
+                     x->name);
             problem_add(p, STRATA_MISSING_MIGRATION, x->version, "", 0, msg);
         } else if (!strcmp(x->state, "failed")) {
             snprintf(msg, sizeof(msg), "migration %s failed earlier: %s", m->id, x->error ? x->error : "");
@@ -1255,7 +1269,8 @@ strata_code strata_validate(strata *db, const strata_migset *set, strata_problem
     for (size_t i = 0; newest && i < set->count; i++) {
         const migration *m = &set->migs[i];
         if (version_cmp(m->version, newest) < 0 && !find_rec(&r, m->version)) {
-            snprintf(msg, sizeof(msg), "pending migration %s is older than the newest applied %s", m->id, newest);
+            snprintf(msg, sizeof(msg), "pending migration %s is older than the newest applied %s", m->id,
+                     newest);
             problem_add(p, STRATA_OUT_OF_ORDER, m->version, m->path, 0, msg);
         }
     }
@@ -1302,8 +1317,8 @@ strata_code strata_startup_set(const char *url, const strata_migset *set, const 
 {
     if (skip_migrations())
         return STRATA_OK;
-    strata_config cfg = {.table = table, .lock_timeout = -1,
-                         .connect_timeout = env_seconds_or("STRATA_CONNECT_TIMEOUT", 30)};
+    strata_config cfg = {
+        .table = table, .lock_timeout = -1, .connect_timeout = env_seconds_or("STRATA_CONNECT_TIMEOUT", 30)};
     strata *db = NULL;
     strata_code rc = strata_open(url, &cfg, &db, err);
     if (!rc)
@@ -1381,10 +1396,14 @@ strata_code engine_record_applied(strata *db, const strata_migset *set, const ch
             continue;
         const migration *m = find_mig(set, x->version);
         if (!applied[k] || !rec_applied(x) || !m || strcmp(x->checksum, m->checksum) != 0) {
-            rc = err_set(err, STRATA_ADOPT_MISMATCH, "%s already records %s as %s%s; it disagrees with the other "
-                         "tool's table", db->table, x->version, rec_applied(x) ? "applied" : x->state,
-                         !applied[k] ? ", which the other tool has not applied"
-                         : !m ? " but it has no file" : rec_applied(x) ? " with another checksum" : "");
+            rc = err_set(err, STRATA_ADOPT_MISMATCH,
+                         "%s already records %s as %s%s; it disagrees with the other "
+                         "tool's table",
+                         db->table, x->version, rec_applied(x) ? "applied" : x->state,
+                         !applied[k]      ? ", which the other tool has not applied"
+                         : !m             ? " but it has no file"
+                         : rec_applied(x) ? " with another checksum"
+                                          : "");
             err_hint(err, "compare 'strata status' with the other tool's table; 'strata stamp base' clears "
                           "strata's table when it is wrong");
             goto fail;

@@ -69,12 +69,11 @@ static void skip_comment(scan *c)
 
 static int name_char(char ch)
 {
-    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-           ch == '_' || ch == '.' || ch == '-';
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '_' ||
+           ch == '.' || ch == '-';
 }
 
-static strata_code syntax(strata_error *err, const char *file, int line, const char *what,
-                          const char *hint)
+static strata_code syntax(strata_error *err, const char *file, int line, const char *what, const char *hint)
 {
     if (file)
         err_set(err, STRATA_CONFIG_ERROR, "%s:%d: %s", file, line, what);
@@ -102,8 +101,13 @@ static strata_code quoted(scan *c, buf *b, const char *file, strata_error *err)
         }
         if (ch == '\\' && q == '"' && c->pos + 1 < c->len) {
             char e = c->s[c->pos + 1];
-            const char *rep = e == 'n' ? "\n" : e == 'r' ? "\r" : e == 't' ? "\t"
-                            : e == '"' ? "\"" : e == '\\' ? "\\" : e == '\'' ? "'" : NULL;
+            const char *rep = e == 'n'    ? "\n"
+                              : e == 'r'  ? "\r"
+                              : e == 't'  ? "\t"
+                              : e == '"'  ? "\""
+                              : e == '\\' ? "\\"
+                              : e == '\'' ? "'"
+                                          : NULL;
             if (rep) {
                 buf_add(b, rep, 1);
                 c->pos += 2;
@@ -114,9 +118,9 @@ static strata_code quoted(scan *c, buf *b, const char *file, strata_error *err)
         c->pos++;
     }
     if (at_end(c)) {
-        const char *kind = q == '"' ? "unterminated double-quoted value"
-                         : q == '\'' ? "unterminated single-quoted value"
-                                     : "unterminated backquoted value";
+        const char *kind = q == '"'    ? "unterminated double-quoted value"
+                           : q == '\'' ? "unterminated single-quoted value"
+                                       : "unterminated backquoted value";
         return syntax(err, file, first, kind,
                       "close the quote: a quoted value runs until its closing quote, across lines");
     }
@@ -144,15 +148,14 @@ static void unquoted(scan *c, buf *b, int blank)
     c->pos = start + n;
     skip_comment(c);
     end_of_line(c);
-    while (n && (c->s[start + n - 1] == ' ' || c->s[start + n - 1] == '\t' ||
-                 c->s[start + n - 1] == '\r' || c->s[start + n - 1] == '\f' ||
-                 c->s[start + n - 1] == '\v'))
+    while (n && (c->s[start + n - 1] == ' ' || c->s[start + n - 1] == '\t' || c->s[start + n - 1] == '\r' ||
+                 c->s[start + n - 1] == '\f' || c->s[start + n - 1] == '\v'))
         n--;
     buf_add(b, c->s + start, n);
 }
 
-strata_code env_text_lookup(const char *text, size_t len, const char *name, char **value,
-                            const char *file, strata_error *err)
+strata_code env_text_lookup(const char *text, size_t len, const char *name, char **value, const char *file,
+                            strata_error *err)
 {
     scan c = {text, len, 0, 1};
     buf b;

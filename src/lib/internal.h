@@ -82,19 +82,19 @@ int sql_is_txn_control(const sql_stmt *st);
    keywords inside strings, comments and dollar-quoted bodies are never words. */
 enum {
     SQLTOK_END = 0,
-    SQLTOK_WORD,    /* keyword or unquoted identifier */
-    SQLTOK_QUOTED,  /* "ident" (and SQLite `ident`, [ident]) */
-    SQLTOK_STRING,  /* '...', E'...', $tag$...$tag$ */
+    SQLTOK_WORD,   /* keyword or unquoted identifier */
+    SQLTOK_QUOTED, /* "ident" (and SQLite `ident`, [ident]) */
+    SQLTOK_STRING, /* '...', E'...', $tag$...$tag$ */
     SQLTOK_NUMBER,
-    SQLTOK_PARAM,   /* $1, ?, :name, @name */
-    SQLTOK_PUNCT,   /* one character, or "::" */
-    SQLTOK_COMMENT  /* -- ... or a block comment; only when asked for */
+    SQLTOK_PARAM,  /* $1, ?, :name, @name */
+    SQLTOK_PUNCT,  /* one character, or "::" */
+    SQLTOK_COMMENT /* -- ... or a block comment; only when asked for */
 };
 typedef struct sql_token {
     int kind;
     const char *text; /* the token as written (quotes included) */
     size_t len;
-    int line;         /* 1-based line, counted by the caller's *line */
+    int line; /* 1-based line, counted by the caller's *line */
 } sql_token;
 /*
  * Reads the next token of s (len bytes) at *pos, skipping blanks and, unless
@@ -120,7 +120,7 @@ typedef struct migration {
     char *id, *version, *name, *path, *checksum;
     section *secs;
     int nsecs;
-    int broken; /* has a parse problem; never run */
+    int broken;   /* has a parse problem; never run */
     char *header; /* the text before the first marker (comments), or NULL */
 } migration;
 
@@ -142,11 +142,11 @@ size_t marker_word(const char *l, size_t n, size_t *word);
 const section *mig_section(const migration *m, int kind, int dialect);
 /* Parses a migration file's text. Problems are appended to set. Exposed for tests. */
 int mig_parse(migration *m, const char *text, size_t len, strata_migset *set);
-void migset_add_problem(strata_migset *set, strata_code code, const char *version,
-                        const char *file, int line, const char *fmt, ...) ATTR_PRINTF(6, 7);
+void migset_add_problem(strata_migset *set, strata_code code, const char *version, const char *file, int line,
+                        const char *fmt, ...) ATTR_PRINTF(6, 7);
 /* A warning: it does not make the set invalid (file skipped, empty section). */
-void migset_add_warning(strata_migset *set, const char *version, const char *file, int line,
-                        const char *fmt, ...) ATTR_PRINTF(5, 6);
+void migset_add_warning(strata_migset *set, const char *version, const char *file, int line, const char *fmt,
+                        ...) ATTR_PRINTF(5, 6);
 /* Finds a migration by id, version ("0012", "12") or NULL. */
 const migration *migset_find(const strata_migset *set, const char *target);
 int dialect_of_engine(const char *engine);
@@ -180,8 +180,8 @@ void url_scrub(char *msg, size_t cap, const char *url);
    err->file and err->line set); *value is then NULL. */
 strata_code env_file_lookup(const char *path, const char *name, char **value, strata_error *err);
 /* The same on text in memory; file (may be NULL) names it in errors. */
-strata_code env_text_lookup(const char *text, size_t len, const char *name, char **value,
-                            const char *file, strata_error *err);
+strata_code env_text_lookup(const char *text, size_t len, const char *name, char **value, const char *file,
+                            strata_error *err);
 
 /* ---- drivers */
 typedef struct drv drv;
@@ -196,13 +196,12 @@ typedef struct drv_ops {
     strata_code (*open)(drv **out, const db_url *u, const strata_config *cfg, strata_error *err);
     void (*close)(drv *d);
     /* Runs a section statement by statement; errors carry file:line. */
-    strata_code (*exec_script)(drv *d, const char *sql, const char *file, int line,
-                               strata_error *err);
+    strata_code (*exec_script)(drv *d, const char *sql, const char *file, int line, strata_error *err);
     /* Runs verify SQL: every row-returning statement must yield a true first value. */
     strata_code (*verify)(drv *d, const char *sql, const char *file, int line, strata_error *err);
     /* One statement with text parameters ($1..$n); fn (may be NULL) per row. */
-    strata_code (*query)(drv *d, const char *sql, int nparams, const char *const *params, row_fn fn,
-                         void *ud, strata_error *err);
+    strata_code (*query)(drv *d, const char *sql, int nparams, const char *const *params, row_fn fn, void *ud,
+                         strata_error *err);
     strata_code (*lock)(drv *d, const char *key, double timeout, strata_error *err);
     void (*unlock)(drv *d, const char *key);
     strata_code (*begin)(drv *d, double timeout, strata_error *err);
@@ -290,13 +289,13 @@ strata_code pg_reset_drop(drv *d, const char *table, double timeout, strata_erro
 strata_code sq_reset_list(drv *d, const char *table, strata_objects *o, strata_error *err);
 strata_code sq_reset_drop(drv *d, const char *table, double timeout, strata_error *err);
 /* the engines' whole-database ops (postgres/pg_dbops.c, sqlite/sq_dbops.c) */
-strata_code pg_db_create_or_drop(const char *url, const strata_create_opts *o, int drop, int flags,
-                                 int *flag, char **name, strata_error *err);
+strata_code pg_db_create_or_drop(const char *url, const strata_create_opts *o, int drop, int flags, int *flag,
+                                 char **name, strata_error *err);
 strata_code pg_wait(const char *url, double timeout, const strata_config *cfg, int *attempts,
                     strata_error *err);
 strata_code pg_check_local(const char *url, strata_error *err);
-strata_code sq_db_create_or_drop(const char *url, const strata_create_opts *o, int drop, int flags,
-                                 int *flag, char **name, strata_error *err);
+strata_code sq_db_create_or_drop(const char *url, const strata_create_opts *o, int drop, int flags, int *flag,
+                                 char **name, strata_error *err);
 strata_code sq_wait(const char *url, double timeout, const strata_config *cfg, int *attempts,
                     strata_error *err);
 strata_code sq_check_local(const char *url, strata_error *err);
@@ -372,8 +371,7 @@ size_t tok_match_paren(const sql_tok *t, size_t n, size_t open);
 /* Appends to out the difference of a and b ("--- la", "+++ lb", "@@" hunks
    with `context` lines around; '-' lines only in a, '+' lines only in b).
    Returns the number of changed lines (0: equal, nothing appended). */
-size_t text_diff(const char *a, const char *b, const char *la, const char *lb, int context,
-                 buf *out);
+size_t text_diff(const char *a, const char *b, const char *la, const char *lb, int context, buf *out);
 
 /* ---- schema.c: object-level comparison of two schema texts */
 typedef struct schema_delta {
@@ -386,9 +384,7 @@ void schema_delta_release(schema_delta *d);
 /* 1 when actual matches expected. With tolerate_enum_values, an enum type of
    actual that holds expected's values in the same order plus others still
    matches (PostgreSQL cannot drop enum values); those go to d->kept. */
-int schema_compare(const char *expected, const char *actual, int tolerate_enum_values,
-                   schema_delta *d);
-
+int schema_compare(const char *expected, const char *actual, int tolerate_enum_values, schema_delta *d);
 
 /* ---- engine.c: adopt.c's write */
 /*

@@ -46,130 +46,153 @@ static const struct rule_def {
       "index builds",
       "build it with CREATE INDEX CONCURRENTLY IF NOT EXISTS in a '-- strata:up "
       "no-transaction' section of its own"},
-     D_PG, S_UP},
+     D_PG,
+     S_UP},
     {{"concurrently-in-transaction", E, "postgres",
       "CREATE INDEX, DROP INDEX, REINDEX or DETACH PARTITION with CONCURRENTLY fails inside a "
       "transaction block",
       "move the statement into a section marked no-transaction ('-- strata:up "
       "no-transaction'), with IF [NOT] EXISTS so that a rerun after a failure is safe"},
-     D_PG, S_BOTH},
+     D_PG,
+     S_BOTH},
     {{"cannot-run-in-transaction", E, "postgres,sqlite",
       "VACUUM, CLUSTER without a table, REINDEX SCHEMA/DATABASE/SYSTEM, CREATE/DROP DATABASE, "
       "CREATE/DROP TABLESPACE and ALTER SYSTEM fail inside a transaction",
       "move the statement into a section marked no-transaction"},
-     D_BOTH, S_BOTH},
+     D_BOTH,
+     S_BOTH},
     {{"add-enum-value-in-transaction", W, "postgres",
       "ALTER TYPE ... ADD VALUE in a transaction: the new value cannot be used before the "
       "transaction commits (and PostgreSQL 11 and older refuse the statement)",
       "put ALTER TYPE ... ADD VALUE IF NOT EXISTS in a no-transaction section and use the new "
       "value from a later migration on"},
-     D_PG, S_BOTH},
+     D_PG,
+     S_BOTH},
     {{"not-null-without-default", E, "postgres",
       "ADD COLUMN ... NOT NULL without a default fails on a table that has rows",
       "give the column a constant DEFAULT (no table rewrite since PostgreSQL 11), or add it "
       "nullable, backfill it, and enforce NOT NULL through a validated CHECK (see set-not-null)"},
-     D_PG, S_UP},
+     D_PG,
+     S_UP},
     {{"volatile-default", E, "postgres",
       "ADD COLUMN with a volatile default (random(), gen_random_uuid(), clock_timestamp(), "
       "nextval(), serial, identity or a stored generated column) rewrites the whole table under "
       "an ACCESS EXCLUSIVE lock",
       "add the column without a default (or with a constant or stable one such as now()), then "
       "ALTER COLUMN ... SET DEFAULT for new rows and backfill existing rows in batches"},
-     D_PG, S_UP},
+     D_PG,
+     S_UP},
     {{"alter-column-type", E, "postgres",
       "ALTER COLUMN ... TYPE rewrites the table and rebuilds its indexes under an ACCESS "
       "EXCLUSIVE lock, unless the change is binary-compatible (varchar(n) to text or to a longer "
       "varchar)",
       "add a column of the new type, write to both, backfill in batches, move reads over, and "
       "drop the old column in a later release"},
-     D_PG, S_UP},
+     D_PG,
+     S_UP},
     {{"set-not-null", E, "postgres",
       "ALTER COLUMN ... SET NOT NULL scans the whole table under an ACCESS EXCLUSIVE lock",
       "ADD CONSTRAINT c CHECK (col IS NOT NULL) NOT VALID; VALIDATE CONSTRAINT c in a later "
       "migration; then SET NOT NULL, which PostgreSQL 12+ proves from the validated check "
       "without a scan, and drop the check"},
-     D_PG, S_UP},
+     D_PG,
+     S_UP},
     {{"foreign-key-without-not-valid", E, "postgres",
       "adding a FOREIGN KEY to an existing table checks every row while blocking writes to both "
       "tables",
       "ADD CONSTRAINT ... FOREIGN KEY ... NOT VALID now, ALTER TABLE ... VALIDATE CONSTRAINT in "
       "a later migration (it only takes a SHARE UPDATE EXCLUSIVE lock)"},
-     D_PG, S_UP},
+     D_PG,
+     S_UP},
     {{"check-without-not-valid", E, "postgres",
       "adding a CHECK constraint to an existing table scans every row under an ACCESS "
       "EXCLUSIVE lock",
       "ADD CONSTRAINT ... CHECK (...) NOT VALID now, ALTER TABLE ... VALIDATE CONSTRAINT in a "
       "later migration (it only takes a SHARE UPDATE EXCLUSIVE lock)"},
-     D_PG, S_UP},
+     D_PG,
+     S_UP},
     {{"validate-in-same-transaction", W, "postgres",
       "VALIDATE CONSTRAINT in the transaction that added the constraint NOT VALID: the lock "
       "taken by the ADD is held through the validation scan",
       "validate in a later migration, or in a no-transaction section, so that the scan runs "
       "under a SHARE UPDATE EXCLUSIVE lock only"},
-     D_PG, S_UP},
+     D_PG,
+     S_UP},
     {{"unique-without-using-index", E, "postgres",
       "ADD PRIMARY KEY or UNIQUE on an existing table (or ADD COLUMN ... UNIQUE) builds the "
       "index under an ACCESS EXCLUSIVE lock",
       "CREATE UNIQUE INDEX CONCURRENTLY in a no-transaction section, then ALTER TABLE ... ADD "
       "CONSTRAINT c PRIMARY KEY (or UNIQUE) USING INDEX that_index"},
-     D_PG, S_UP},
+     D_PG,
+     S_UP},
     {{"drop-table", E, "postgres",
       "DROP TABLE breaks the application version that is still running during a rolling "
       "deploy, and the data is gone",
       "first release application code that no longer uses the table; then drop it in a later "
       "migration, with '-- strata:lint-ignore drop-table' and the reason"},
-     D_PG, S_UP},
+     D_PG,
+     S_UP},
     {{"drop-column", E, "postgres",
       "DROP COLUMN breaks the application version that still reads or writes the column",
       "first release code that no longer uses the column (ORMs list columns: tell yours to "
       "ignore it); then drop it in a later migration, with '-- strata:lint-ignore drop-column'"},
-     D_PG, S_UP},
+     D_PG,
+     S_UP},
     {{"rename-table", E, "postgres",
       "RENAME TO breaks the application version that still uses the old table name",
       "keep the old name: create the new table or a view, move the application over, and drop "
       "the old name in a later release"},
-     D_PG, S_UP},
+     D_PG,
+     S_UP},
     {{"rename-column", E, "postgres",
       "RENAME COLUMN breaks the application version that still uses the old column name",
       "add the new column, write to both, backfill, move reads over, and drop the old column "
       "in a later release"},
-     D_PG, S_UP},
+     D_PG,
+     S_UP},
     {{"missing-down", W, "postgres,sqlite",
       "no down section: the migration is irreversible and 'strata down' across it fails with "
       "IRREVERSIBLE",
       "add a '-- strata:down' section; an empty one declares a deliberate no-op"},
-     D_BOTH, S_UP},
+     D_BOTH,
+     S_UP},
     {{"sqlite-alter-column", E, "sqlite",
       "SQLite has no ALTER TABLE ... ALTER COLUMN (type, default, NOT NULL)", SQLITE_REBUILD},
-     D_SQLITE, S_BOTH},
+     D_SQLITE,
+     S_BOTH},
     {{"sqlite-alter-constraint", E, "sqlite",
       "SQLite cannot add, drop, rename or validate a constraint of an existing table",
       "for UNIQUE, CREATE UNIQUE INDEX does the same job; otherwise " SQLITE_REBUILD},
-     D_SQLITE, S_BOTH},
+     D_SQLITE,
+     S_BOTH},
     {{"sqlite-add-column", E, "sqlite",
       "SQLite cannot add a PRIMARY KEY, UNIQUE or STORED generated column, nor, to a table "
       "with rows, a NOT NULL column without a non-NULL default or a column with a non-constant "
       "default",
       "add the column with a constant non-NULL DEFAULT and without the constraint (CREATE "
       "UNIQUE INDEX for uniqueness), or " SQLITE_REBUILD},
-     D_SQLITE, S_BOTH},
+     D_SQLITE,
+     S_BOTH},
     {{"sqlite-alter-syntax", E, "sqlite",
       "SQLite's ALTER TABLE takes a single RENAME TO, RENAME COLUMN, ADD COLUMN or DROP "
       "COLUMN, without IF [NOT] EXISTS, ONLY or CASCADE",
       "one ALTER TABLE per change in plain form; put PostgreSQL-only forms in a "
       "dialect=postgres section and the SQLite equivalent in a dialect=sqlite one"},
-     D_SQLITE, S_BOTH},
+     D_SQLITE,
+     S_BOTH},
     {{"sqlite-pragma-in-transaction", W, "sqlite",
       "PRAGMA foreign_keys has no effect inside a transaction, and PRAGMA journal_mode cannot "
       "switch to WAL there",
       "set the PRAGMA in a no-transaction section, or where the application opens the "
       "database"},
-     D_SQLITE, S_BOTH},
+     D_SQLITE,
+     S_BOTH},
     {{"bad-lint-ignore", W, "postgres,sqlite",
       "a '-- strata:lint-ignore' comment names no rule or an unknown rule",
       "list rule ids separated by commas ('strata lint --list-rules' prints them); put the "
       "reason after ' -- '"},
-     D_BOTH, S_BOTH},
+     D_BOTH,
+     S_BOTH},
 };
 #undef W
 #undef E
@@ -410,8 +433,7 @@ static int parse_directive(lint *L, const char *c, size_t n, int line, rulemask 
         return 0;
     while (i < n && (c[i] == ' ' || c[i] == '\t'))
         i++;
-    if (n - i < tl || strncmp(c + i, tag, tl) != 0 ||
-        (i + tl < n && !isspace((unsigned char)c[i + tl])))
+    if (n - i < tl || strncmp(c + i, tag, tl) != 0 || (i + tl < n && !isspace((unsigned char)c[i + tl])))
         return 0;
     i += tl;
     *mask = 0;
@@ -606,7 +628,8 @@ static void check_create(lint *L)
             i++;
         read_name(L, i, table, sizeof(table));
         if (conc && !L->sec->notx)
-            finding(L, R_CONCURRENTLY_IN_TX, "CREATE INDEX CONCURRENTLY cannot run inside a transaction block");
+            finding(L, R_CONCURRENTLY_IN_TX,
+                    "CREATE INDEX CONCURRENTLY cannot run inside a transaction block");
         else if (!conc && !only && table[0] && existing(L, table))
             finding(L, R_INDEX_NOT_CONCURRENT,
                     "CREATE INDEX on existing table '%s' without CONCURRENTLY blocks writes to it "
@@ -616,8 +639,8 @@ static void check_create(lint *L)
     }
     if (!L->sec->notx && L->es->dialect == DIALECT_POSTGRES &&
         (is_word(L, i, "DATABASE") || is_word(L, i, "TABLESPACE")))
-        finding(L, R_CANNOT_RUN_IN_TX, "CREATE %.*s cannot run inside a transaction",
-                (int)L->t[i].len, L->t[i].text);
+        finding(L, R_CANNOT_RUN_IN_TX, "CREATE %.*s cannot run inside a transaction", (int)L->t[i].len,
+                L->t[i].text);
 }
 
 static void check_drop(lint *L)
@@ -632,8 +655,8 @@ static void check_drop(lint *L)
             if (j == i)
                 break;
             if (existing(L, name))
-                finding(L, R_DROP_TABLE,
-                        "DROP TABLE '%s' breaks the application version that still uses it", name);
+                finding(L, R_DROP_TABLE, "DROP TABLE '%s' breaks the application version that still uses it",
+                        name);
             set_del(&L->created, name);
             if (L->kind == SEC_UP)
                 set_del(&L->es->known, name);
@@ -649,8 +672,8 @@ static void check_drop(lint *L)
     }
     if (!L->sec->notx && L->es->dialect == DIALECT_POSTGRES &&
         (is_word(L, 1, "DATABASE") || is_word(L, 1, "TABLESPACE")))
-        finding(L, R_CANNOT_RUN_IN_TX, "DROP %.*s cannot run inside a transaction",
-                (int)L->t[1].len, L->t[1].text);
+        finding(L, R_CANNOT_RUN_IN_TX, "DROP %.*s cannot run inside a transaction", (int)L->t[1].len,
+                L->t[1].text);
 }
 
 /* REINDEX [(options)] {INDEX|TABLE|SCHEMA|DATABASE|SYSTEM} [CONCURRENTLY] name */
@@ -668,8 +691,8 @@ static void check_reindex(lint *L)
             else if (is_punct(L, i, ')') && --depth == 0)
                 break;
             else if (is_word(L, i, "CONCURRENTLY") && !is_word(L, i + 1, "FALSE") &&
-                     !is_word(L, i + 1, "OFF") && !(i + 1 < L->n && L->t[i + 1].kind == SQLTOK_NUMBER &&
-                                                    L->t[i + 1].text[0] == '0'))
+                     !is_word(L, i + 1, "OFF") &&
+                     !(i + 1 < L->n && L->t[i + 1].kind == SQLTOK_NUMBER && L->t[i + 1].text[0] == '0'))
                 conc = 1;
         }
         i++;
@@ -677,8 +700,8 @@ static void check_reindex(lint *L)
     if (conc || is_word(L, i + 1, "CONCURRENTLY"))
         finding(L, R_CONCURRENTLY_IN_TX, "REINDEX CONCURRENTLY cannot run inside a transaction block");
     else if (is_word(L, i, "SCHEMA") || is_word(L, i, "DATABASE") || is_word(L, i, "SYSTEM"))
-        finding(L, R_CANNOT_RUN_IN_TX, "REINDEX %.*s cannot run inside a transaction",
-                (int)L->t[i].len, L->t[i].text);
+        finding(L, R_CANNOT_RUN_IN_TX, "REINDEX %.*s cannot run inside a transaction", (int)L->t[i].len,
+                L->t[i].text);
 }
 
 /* ------------------------------------------------------------ ALTER TABLE */
@@ -687,9 +710,23 @@ static void check_reindex(lint *L)
    CURRENT_TIMESTAMP, statement_timestamp() and the like are STABLE: since
    PostgreSQL 11 they are evaluated once and stored without a rewrite. */
 static const char *const volatile_fns[] = {
-    "random", "random_normal", "gen_random_uuid", "uuid_generate_v1", "uuid_generate_v1mc",
-    "uuid_generate_v4", "uuidv4", "uuidv7", "gen_random_bytes", "clock_timestamp", "timeofday",
-    "nextval", "currval", "lastval", "setval", "txid_current", NULL,
+    "random",
+    "random_normal",
+    "gen_random_uuid",
+    "uuid_generate_v1",
+    "uuid_generate_v1mc",
+    "uuid_generate_v4",
+    "uuidv4",
+    "uuidv7",
+    "gen_random_bytes",
+    "clock_timestamp",
+    "timeofday",
+    "nextval",
+    "currval",
+    "lastval",
+    "setval",
+    "txid_current",
+    NULL,
 };
 
 static const char *const serial_types[] = {
@@ -707,8 +744,8 @@ static int in_list(const lint *L, size_t i, const char *const *list)
 /* Words that end a DEFAULT expression in a column definition. */
 static int column_keyword(const lint *L, size_t i)
 {
-    static const char *const kws[] = {"NOT",  "NULL",       "CONSTRAINT", "CHECK",   "UNIQUE",
-                                      "PRIMARY", "REFERENCES", "GENERATED", "COLLATE", NULL};
+    static const char *const kws[] = {"NOT",     "NULL",       "CONSTRAINT", "CHECK",   "UNIQUE",
+                                      "PRIMARY", "REFERENCES", "GENERATED",  "COLLATE", NULL};
     return in_list(L, i, kws);
 }
 
@@ -829,8 +866,8 @@ static void check_add_column(lint *L, const char *table, size_t i, size_t end)
         finding(L, R_SQLITE_ADD_COLUMN, "SQLite cannot add a %s column ('%s' to '%s')",
                 pk ? "PRIMARY KEY" : "UNIQUE", col, table);
     if (stored)
-        finding(L, R_SQLITE_ADD_COLUMN, "SQLite cannot add a STORED generated column ('%s' to '%s')",
-                col, table);
+        finding(L, R_SQLITE_ADD_COLUMN, "SQLite cannot add a STORED generated column ('%s' to '%s')", col,
+                table);
     if (old && notnull && (!has_default || default_null) && !stored)
         finding(L, R_SQLITE_ADD_COLUMN,
                 "SQLite cannot add NOT NULL column '%s' to '%s' without a non-NULL default when "
@@ -889,13 +926,13 @@ static void check_add_constraint(lint *L, const char *table, const char *name, s
 {
     int old = existing(L, table);
     int not_valid = has_words(L, i, end, "NOT", "VALID");
-    finding(L, R_SQLITE_ALTER_CONSTRAINT, "SQLite cannot add a constraint to table '%s' once it exists", table);
+    finding(L, R_SQLITE_ALTER_CONSTRAINT, "SQLite cannot add a constraint to table '%s' once it exists",
+            table);
     if (not_valid && name[0] && !L->sec->notx && set_add(&L->notvalid, name) < 0)
         L->oom = 1;
     if (is_word(L, i, "PRIMARY") || is_word(L, i, "UNIQUE")) {
         if (old && !has_words(L, i, end, "USING", "INDEX"))
-            finding(L, R_UNIQUE_NO_INDEX,
-                    "adding %s to '%s' builds its index under an ACCESS EXCLUSIVE lock",
+            finding(L, R_UNIQUE_NO_INDEX, "adding %s to '%s' builds its index under an ACCESS EXCLUSIVE lock",
                     is_word(L, i, "PRIMARY") ? "a PRIMARY KEY" : "a UNIQUE constraint", table);
     } else if (is_word(L, i, "FOREIGN")) {
         if (old && !not_valid)
@@ -925,7 +962,8 @@ static void check_alter_column(lint *L, const char *table, size_t i, size_t end)
     finding(L, R_SQLITE_ALTER_COLUMN, "SQLite cannot ALTER COLUMN '%s' of '%s'", col, table);
     if (!existing(L, table))
         return;
-    if (is_word(L, i, "TYPE") || (is_word(L, i, "SET") && is_word(L, i + 1, "DATA") && is_word(L, i + 2, "TYPE"))) {
+    if (is_word(L, i, "TYPE") ||
+        (is_word(L, i, "SET") && is_word(L, i + 1, "DATA") && is_word(L, i + 2, "TYPE"))) {
         finding(L, R_ALTER_COLUMN_TYPE,
                 "changing the type of column '%s' of '%s' rewrites the table and its indexes under "
                 "an ACCESS EXCLUSIVE lock",
@@ -980,8 +1018,8 @@ static void check_alter_action(lint *L, const char *table, size_t i, size_t end)
             finding(L, R_SQLITE_ALTER_SYNTAX, "SQLite does not support DROP COLUMN ... CASCADE");
         if (existing(L, table))
             finding(L, R_DROP_COLUMN,
-                    "dropping column '%s' of '%s' breaks the application version that still uses it",
-                    name, table);
+                    "dropping column '%s' of '%s' breaks the application version that still uses it", name,
+                    table);
         return;
     }
     if (is_word(L, i, "ALTER")) {
@@ -1009,10 +1047,11 @@ static void check_alter_action(lint *L, const char *table, size_t i, size_t end)
         return;
     }
     if (is_word(L, i, "DETACH") && has_words(L, i, end, "CONCURRENTLY", NULL) && !L->sec->notx)
-        finding(L, R_CONCURRENTLY_IN_TX, "DETACH PARTITION CONCURRENTLY cannot run inside a transaction block");
+        finding(L, R_CONCURRENTLY_IN_TX,
+                "DETACH PARTITION CONCURRENTLY cannot run inside a transaction block");
     if (i < end)
-        finding(L, R_SQLITE_ALTER_SYNTAX, "SQLite does not support ALTER TABLE ... %.*s",
-                (int)L->t[i].len, L->t[i].text);
+        finding(L, R_SQLITE_ALTER_SYNTAX, "SQLite does not support ALTER TABLE ... %.*s", (int)L->t[i].len,
+                L->t[i].text);
 }
 
 static void check_alter_table(lint *L)
@@ -1088,8 +1127,7 @@ static void check_alter_table(lint *L)
         }
     }
     if (nactions > 1)
-        finding(L, R_SQLITE_ALTER_SYNTAX,
-                "SQLite's ALTER TABLE takes one action; this one has %d", nactions);
+        finding(L, R_SQLITE_ALTER_SYNTAX, "SQLite's ALTER TABLE takes one action; this one has %d", nactions);
 }
 
 static void check_alter(lint *L)
@@ -1326,8 +1364,8 @@ strata_code strata_lint(const strata_migset *set, const char *dialect, strata_li
                 check_section(&L, &es[e], down, SEC_DOWN);
         }
         if (nmissing == nup && nmissing > 0)
-            file_finding(&L, R_MISSING_DOWN, miss_line,
-                         "'%s' has no down section: it cannot be reverted", m->id);
+            file_finding(&L, R_MISSING_DOWN, miss_line, "'%s' has no down section: it cannot be reverted",
+                         m->id);
         else if (nmissing > 0)
             file_finding(&L, R_MISSING_DOWN, miss_line,
                          "'%s' has no down section for %s: it cannot be reverted there", m->id, which);

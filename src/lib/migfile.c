@@ -80,8 +80,8 @@ static void add_item(strata_problem **list, size_t *n, strata_code code, const c
     pthread_mutex_unlock(&problems_lock);
 }
 
-void migset_add_problem(strata_migset *set, strata_code code, const char *version,
-                        const char *file, int line, const char *fmt, ...)
+void migset_add_problem(strata_migset *set, strata_code code, const char *version, const char *file, int line,
+                        const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -89,8 +89,8 @@ void migset_add_problem(strata_migset *set, strata_code code, const char *versio
     va_end(ap);
 }
 
-void migset_add_warning(strata_migset *set, const char *version, const char *file, int line,
-                        const char *fmt, ...)
+void migset_add_warning(strata_migset *set, const char *version, const char *file, int line, const char *fmt,
+                        ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -134,8 +134,7 @@ size_t marker_word(const char *l, size_t n, size_t *word)
     return i;
 }
 
-static int parse_marker(const char *l, size_t n, int *kind, int *dialect, int *notx, char *msg,
-                        size_t msgsz)
+static int parse_marker(const char *l, size_t n, int *kind, int *dialect, int *notx, char *msg, size_t msgsz)
 {
     size_t w = 0, i = marker_word(l, n, &w);
     if (!i)
@@ -150,8 +149,7 @@ static int parse_marker(const char *l, size_t n, int *kind, int *dialect, int *n
     else if (wl == 11 && !strncmp(l + w, "lint-ignore", 11))
         return 0; /* a lint directive, not a section */
     else {
-        snprintf(msg, msgsz, "unknown marker 'strata:%.*s' (expected up, down or verify)", (int)wl,
-                 l + w);
+        snprintf(msg, msgsz, "unknown marker 'strata:%.*s' (expected up, down or verify)", (int)wl, l + w);
         return -1;
     }
     *dialect = DIALECT_ANY;
@@ -246,17 +244,17 @@ int mig_parse(migration *m, const char *text, size_t len, strata_migset *set)
     char msg[512];
 
     /* closes section cur, whose body runs from body_start to end */
-#define CLOSE_SECTION(end)                                                                   \
-    do {                                                                                     \
-        if (cur >= 0) {                                                                      \
-            m->secs[cur].sql = xstrndup(text + body_start, (end) - body_start);             \
+#define CLOSE_SECTION(end)                                                                  \
+    do {                                                                                    \
+        if (cur >= 0) {                                                                     \
+            m->secs[cur].sql = xstrndup(text + body_start, (end)-body_start);               \
         } else if ((sql_line = first_sql_line(text, (end))) > 0) {                          \
-            migset_add_problem(set, STRATA_PARSE_ERROR, m->version, file, sql_line,          \
+            migset_add_problem(set, STRATA_PARSE_ERROR, m->version, file, sql_line,         \
                                "SQL before the first '-- strata:up' marker in '%s'", file); \
-            ok = 0;                                                                          \
-        } else if (!m->header) { /* for lint-ignore comments */                              \
-            m->header = xstrndup(text, (end));                                               \
-        }                                                                                    \
+            ok = 0;                                                                         \
+        } else if (!m->header) { /* for lint-ignore comments */                             \
+            m->header = xstrndup(text, (end));                                              \
+        }                                                                                   \
     } while (0)
 
     while (pos <= len) {
@@ -274,8 +272,8 @@ int mig_parse(migration *m, const char *text, size_t len, strata_migset *set)
             for (int i = 0; i < m->nsecs; i++)
                 if (m->secs[i].kind == kind && m->secs[i].dialect == dialect) {
                     migset_add_problem(set, STRATA_PARSE_ERROR, m->version, file, lineno,
-                                       "second '%s' section for the same dialect in '%s'",
-                                       kind_name(kind), file);
+                                       "second '%s' section for the same dialect in '%s'", kind_name(kind),
+                                       file);
                     ok = 0;
                 }
             section *ns = realloc(m->secs, (m->nsecs + 1) * sizeof(*ns));
@@ -307,17 +305,18 @@ int mig_parse(migration *m, const char *text, size_t len, strata_migset *set)
         if (s->notx)
             continue;
         struct txcheck t = {0, ""};
-        if (sql_split(s->sql, strlen(s->sql), s->dialect == DIALECT_SQLITE ? DIALECT_SQLITE : DIALECT_POSTGRES,
-                      txcheck_fn, &t)) {
+        if (sql_split(s->sql, strlen(s->sql),
+                      s->dialect == DIALECT_SQLITE ? DIALECT_SQLITE : DIALECT_POSTGRES, txcheck_fn, &t)) {
             migset_add_problem(set, STRATA_PARSE_ERROR, m->version, file, s->line + t.found_line - 1,
                                "'%s' statement in a transactional %s section of '%s' (it would end "
-                               "the migration's own transaction)", t.word, kind_name(s->kind), file);
+                               "the migration's own transaction)",
+                               t.word, kind_name(s->kind), file);
             ok = 0;
         }
     }
     if (!has_up && ok) {
-        migset_add_problem(set, STRATA_PARSE_ERROR, m->version, file, 1,
-                           "no '-- strata:up' section in '%s'", file);
+        migset_add_problem(set, STRATA_PARSE_ERROR, m->version, file, 1, "no '-- strata:up' section in '%s'",
+                           file);
         ok = 0;
     }
     return ok;
@@ -326,8 +325,12 @@ int mig_parse(migration *m, const char *text, size_t len, strata_migset *set)
 /* What kind of file st_mode is, for messages. */
 static const char *file_kind(mode_t m)
 {
-    return S_ISDIR(m) ? "a directory" : S_ISFIFO(m) ? "a FIFO" : S_ISCHR(m) ? "a character device"
-           : S_ISBLK(m) ? "a block device" : S_ISSOCK(m) ? "a socket" : "not a regular file";
+    return S_ISDIR(m)    ? "a directory"
+           : S_ISFIFO(m) ? "a FIFO"
+           : S_ISCHR(m)  ? "a character device"
+           : S_ISBLK(m)  ? "a block device"
+           : S_ISSOCK(m) ? "a socket"
+                         : "not a regular file";
 }
 
 /* Reads a whole file relative to dirfd (AT_FDCWD for a plain path): only a
@@ -489,8 +492,8 @@ static void load_text(strata_migset *set, migration *m, char *text, size_t len)
     checksum_text(text, len, sum);
     m->checksum = xstrdup(sum);
     if (strlen(text) != len) {
-        migset_add_problem(set, STRATA_PARSE_ERROR, m->version, m->path, 0,
-                           "'%s' contains a NUL byte", m->path);
+        migset_add_problem(set, STRATA_PARSE_ERROR, m->version, m->path, 0, "'%s' contains a NUL byte",
+                           m->path);
         m->broken = 1;
     } else if (!mig_parse(m, text, len, set)) {
         m->broken = 1;
@@ -511,11 +514,10 @@ static void load_one(strata_migset *set, int dirfd, size_t skip, migration *m)
                            "cannot read '%s': it is %s, not a regular file", m->path, kind);
     else if (r == READ_TOO_LARGE)
         migset_add_problem(set, STRATA_FILE_TOO_LARGE, m->version, m->path, 0,
-                           "cannot read '%s': it is larger than %d MiB", m->path,
-                           FILE_MAX_BYTES >> 20);
+                           "cannot read '%s': it is larger than %d MiB", m->path, FILE_MAX_BYTES >> 20);
     else if (r != READ_OK)
-        migset_add_problem(set, STRATA_IO_ERROR, m->version, m->path, 0, "cannot read '%s': %s",
-                           m->path, strerror(errno));
+        migset_add_problem(set, STRATA_IO_ERROR, m->version, m->path, 0, "cannot read '%s': %s", m->path,
+                           strerror(errno));
     if (r != READ_OK) {
         m->broken = 1;
         return;
@@ -641,8 +643,8 @@ static void finish_set(strata_migset *set)
         m->pub.checksum = m->checksum ? m->checksum : "";
         if (i && version_cmp(set->migs[i - 1].version, m->version) == 0) {
             migset_add_problem(set, STRATA_DUPLICATE_VERSION, m->version, m->path, 0,
-                               "'%s' and '%s' have the same version %s", set->migs[i - 1].path,
-                               m->path, m->version);
+                               "'%s' and '%s' have the same version %s", set->migs[i - 1].path, m->path,
+                               m->version);
             m->broken = set->migs[i - 1].broken = 1;
         }
     }
@@ -679,8 +681,8 @@ strata_code strata_migset_load(const char *dir, strata_migset **out, strata_erro
         char path[4096];
         snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
         if (skipped_sql_name(de->d_name))
-            migset_add_warning(set, "", path, 0,
-                               "skipping %s: not a migration name (<digits>_<slug>.sql)", de->d_name);
+            migset_add_warning(set, "", path, 0, "skipping %s: not a migration name (<digits>_<slug>.sql)",
+                               de->d_name);
         if (!migration_name(de->d_name))
             continue;
         if (add_entry(set, &cap, de->d_name, path) < 0) {

@@ -8,7 +8,6 @@
 #include "internal.h"
 #include "pqload.h"
 
-
 /*
  * A PostgreSQL URL taken apart: the libpq connection string (password
  * included), the parsed options and the decoded password (NULL if the URL
@@ -37,8 +36,8 @@ const char *pg_target_opt(const pg_target *t, const char *kw);
  * when it answered and refused (credentials, database, pg_hba.conf) or the
  * options are invalid.
  */
-strata_code pg_target_connect(const pg_target *t, const char *dbname, double deadline,
-                              PGconn **out, int *retry, strata_error *err);
+strata_code pg_target_connect(const pg_target *t, const char *dbname, double deadline, PGconn **out,
+                              int *retry, strata_error *err);
 
 /*
  * Runs sql with text parameters on c; on error fills err with code, the
@@ -53,7 +52,6 @@ strata_code pg_run(PGconn *c, const char *url, strata_code code, const char *sql
    process id of its own making, so the server's pg_backend_pid() differs.
    0 when connected directly (or when the query fails). */
 int pg_is_pooled(PGconn *c);
-
 
 /* The major version of a server_version_num, comparable across the change
    of numbering in 10: 1500 for 150004, 906 for 90624. */

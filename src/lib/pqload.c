@@ -16,10 +16,10 @@ static void load(void)
         snprintf(load_error, sizeof(load_error), "%s", dlerror());
         return;
     }
-#define PQ_LOAD(f)                                                                          \
-    if (!(*(void **)&pq.f = dlsym(h, #f))) {                                                \
-        snprintf(load_error, sizeof(load_error), "libpq.so.5 has no symbol %s", #f);        \
-        return;                                                                             \
+#define PQ_LOAD(f)                                                                   \
+    if (!(*(void **)&pq.f = dlsym(h, #f))) {                                         \
+        snprintf(load_error, sizeof(load_error), "libpq.so.5 has no symbol %s", #f); \
+        return;                                                                      \
     }
     PQ_FUNCS(PQ_LOAD)
 #undef PQ_LOAD

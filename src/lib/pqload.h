@@ -12,16 +12,18 @@
 #include "internal.h"
 #include <libpq-fe.h>
 
-#define PQ_FUNCS(X)                                                                               \
-    X(PQconnectdbParams) X(PQstatus) X(PQerrorMessage) X(PQfinish) X(PQsetNoticeReceiver)        \
-    X(PQexec) X(PQexecParams) X(PQresultStatus) X(PQresultErrorField) X(PQresultErrorMessage)    \
-    X(PQclear) X(PQntuples) X(PQnfields) X(PQgetvalue) X(PQgetisnull) X(PQconninfoParse)         \
-    X(PQconninfoFree) X(PQfreemem)                                                               \
-    X(PQconnectStartParams) X(PQconnectPoll) X(PQsocket) X(PQpingParams) X(PQserverVersion)      \
-    X(PQdb) \
-    X(PQputCopyData) X(PQputCopyEnd) X(PQgetResult) X(PQcmdTuples)                              \
-    X(PQbackendPID) X(PQsendQuery) X(PQsendQueryParams) X(PQconsumeInput) X(PQisBusy)            \
+/* clang-format off */
+#define PQ_FUNCS(X)                                                                                 \
+    X(PQconnectdbParams) X(PQstatus) X(PQerrorMessage) X(PQfinish) X(PQsetNoticeReceiver)          \
+    X(PQexec) X(PQexecParams) X(PQresultStatus) X(PQresultErrorField) X(PQresultErrorMessage)      \
+    X(PQclear) X(PQntuples) X(PQnfields) X(PQgetvalue) X(PQgetisnull) X(PQconninfoParse)           \
+    X(PQconninfoFree) X(PQfreemem)                                                                 \
+    X(PQconnectStartParams) X(PQconnectPoll) X(PQsocket) X(PQpingParams) X(PQserverVersion)        \
+    X(PQdb)                                                                                        \
+    X(PQputCopyData) X(PQputCopyEnd) X(PQgetResult) X(PQcmdTuples)                                 \
+    X(PQbackendPID) X(PQsendQuery) X(PQsendQueryParams) X(PQconsumeInput) X(PQisBusy)              \
     X(PQtransactionStatus) X(PQreset)
+/* clang-format on */
 
 struct pq_api {
 #define PQ_FIELD(f) __typeof__(f) *f;

@@ -123,10 +123,23 @@ static const sobj *find_obj(const sobjs *o, span hdr)
 /* The object's name in its header: "orders" in "table orders". */
 static span hdr_name(span h)
 {
-    static const char *kinds[] = {"materialized view ", "unlogged table ", "foreign table ",
-                                  "virtual table ", "table ", "view ", "enum ", "domain ", "type ",
-                                  "range ", "sequence ", "function ", "procedure ", "aggregate ",
-                                  "extension ", "schema ", NULL};
+    static const char *kinds[] = {"materialized view ",
+                                  "unlogged table ",
+                                  "foreign table ",
+                                  "virtual table ",
+                                  "table ",
+                                  "view ",
+                                  "enum ",
+                                  "domain ",
+                                  "type ",
+                                  "range ",
+                                  "sequence ",
+                                  "function ",
+                                  "procedure ",
+                                  "aggregate ",
+                                  "extension ",
+                                  "schema ",
+                                  NULL};
     for (int i = 0; kinds[i]; i++) {
         size_t k = strlen(kinds[i]);
         if (h.n > k && !strncmp(h.s, kinds[i], k)) {
@@ -146,8 +159,7 @@ static span hdr_name(span h)
    a definition line ("  | ...") has the key "|"; other lines are their own key. */
 static span item_key(span l)
 {
-    static const char *named[] = {"column ", "index ", "trigger ", "constraint ", "policy ",
-                                  "value ", NULL};
+    static const char *named[] = {"column ", "index ", "trigger ", "constraint ", "policy ", "value ", NULL};
     span k = {l.s + 2, l.n >= 2 ? l.n - 2 : 0};
     if (k.n && k.s[0] == '|') {
         k.n = 1;

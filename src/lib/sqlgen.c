@@ -106,15 +106,13 @@ static long resolve(const strata_migset *set, const char *target, int def_head)
     return m ? (long)(m - set->migs) : -2;
 }
 
-strata_code strata_sql_render(const strata_migset *set, const char *dialect_name,
-                              const char *table, const char *from, const char *to, int down,
-                              char **out, strata_error *err)
+strata_code strata_sql_render(const strata_migset *set, const char *dialect_name, const char *table,
+                              const char *from, const char *to, int down, char **out, strata_error *err)
 {
     *out = NULL;
     int dialect = dialect_of_engine(dialect_name ? dialect_name : "postgres");
     if (dialect <= 0)
-        return err_set(err, STRATA_USAGE, "unknown dialect '%s' (expected postgres or sqlite)",
-                       dialect_name);
+        return err_set(err, STRATA_USAGE, "unknown dialect '%s' (expected postgres or sqlite)", dialect_name);
     if (!table)
         table = "strata_migrations";
     strata_code rc = strata_migset_check(set, err);
@@ -198,21 +196,19 @@ static const char template_text[] =
 
 /* ASCII for the Latin letters U+00C0..U+017F, two bytes each ("a ", "ss");
    "__" marks the two that are not letters (U+00D7, U+00F7). */
-static const char latin_ascii[] =
-    "a a a a a a aec e e e e i i i i d n o o o o o __o u u u u y thss"
-    "a a a a a a aec e e e e i i i i d n o o o o o __o u u u u y thy "
-    "a a a a a a c c c c c c c c d d d d e e e e e e e e e e g g g g "
-    "g g g g h h h h i i i i i i i i i i ijijj j k k k l l l l l l l "
-    "l l l n n n n n n n n n o o o o o o oeoer r r r r r s s s s s s "
-    "s s t t t t t t u u u u u u u u u u u u w w y y y z z z z z z s ";
+static const char latin_ascii[] = "a a a a a a aec e e e e i i i i d n o o o o o __o u u u u y thss"
+                                  "a a a a a a aec e e e e i i i i d n o o o o o __o u u u u y thy "
+                                  "a a a a a a c c c c c c c c d d d d e e e e e e e e e e g g g g "
+                                  "g g g g h h h h i i i i i i i i i i ijijj j k k k l l l l l l l "
+                                  "l l l n n n n n n n n n o o o o o o oeoer r r r r r s s s s s s "
+                                  "s s t t t t t t u u u u u u u u u u u u w w y y y z z z z z z s ";
 
 /* 1 when code point c is a letter of a script kept as written: Greek,
    Cyrillic and the other alphabets up to U+1FFF, kana, CJK, Hangul. */
 static int kept_letter(unsigned c)
 {
-    return (c >= 0x370 && c <= 0x1fff) || (c >= 0x2c00 && c <= 0x2dff) ||
-           (c >= 0x3040 && c <= 0x31ff) || (c >= 0x3400 && c <= 0x9fff) ||
-           (c >= 0xa000 && c <= 0xd7ff) || (c >= 0xf900 && c <= 0xfaff) ||
+    return (c >= 0x370 && c <= 0x1fff) || (c >= 0x2c00 && c <= 0x2dff) || (c >= 0x3040 && c <= 0x31ff) ||
+           (c >= 0x3400 && c <= 0x9fff) || (c >= 0xa000 && c <= 0xd7ff) || (c >= 0xf900 && c <= 0xfaff) ||
            (c >= 0x20000 && c <= 0x3ffff);
 }
 
@@ -302,8 +298,8 @@ static size_t make_slug(const char *name, char *out, size_t cap)
     return n;
 }
 
-strata_code strata_new_migration(const char *dir, const char *name, int use_timestamp,
-                                 char **path_out, strata_error *err)
+strata_code strata_new_migration(const char *dir, const char *name, int use_timestamp, char **path_out,
+                                 strata_error *err)
 {
     *path_out = NULL;
     char slug[200];
@@ -351,8 +347,8 @@ strata_code strata_new_migration(const char *dir, const char *name, int use_time
         return err_set(err, STRATA_NOMEM, "out of memory");
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (fd < 0) {
-        rc = err_set(err, errno == EEXIST ? STRATA_FILE_EXISTS : STRATA_IO_ERROR,
-                     "cannot create '%s': %s", path, strerror(errno));
+        rc = err_set(err, errno == EEXIST ? STRATA_FILE_EXISTS : STRATA_IO_ERROR, "cannot create '%s': %s",
+                     path, strerror(errno));
         free(path);
         return rc;
     }

@@ -139,13 +139,13 @@ int tok_punct(const sql_tok *t, char c)
 /* Words after which "(" keeps its space: keywords, not function names. */
 static int spaced_before_paren(const sql_tok *t)
 {
-    static const char *kw[] = {"and", "or", "not", "in", "on", "as", "exists", "when", "then", "else",
-                               "is", "check", "where", "key", "references", "unique", "using",
-                               "values", "default", "filter", "over", "select", "from", "join",
-                               "begin", "end", "case", "like", "glob", "match", "between", "with",
-                               "union", "all", "distinct", "by", "returning", "set", "into",
-                               "collate", "desc", "asc", "recursive", "except", "intersect",
-                               "table", "view", "index", "trigger", "row", "each", "for", NULL};
+    static const char *kw[] = {
+        "and",       "or",     "not",   "in",      "on",   "as",         "exists",    "when",     "then",
+        "else",      "is",     "check", "where",   "key",  "references", "unique",    "using",    "values",
+        "default",   "filter", "over",  "select",  "from", "join",       "begin",     "end",      "case",
+        "like",      "glob",   "match", "between", "with", "union",      "all",       "distinct", "by",
+        "returning", "set",    "into",  "collate", "desc", "asc",        "recursive", "except",   "intersect",
+        "table",     "view",   "index", "trigger", "row",  "each",       "for",       NULL};
     if (t->kind != TOK_WORD)
         return 1;
     for (int i = 0; kw[i]; i++)
@@ -187,8 +187,8 @@ void sql_norm(const sql_tok *t, size_t n, buf *out)
         if (i > 0) {
             const sql_tok *p = &t[i - 1];
             int space = 1;
-            if (tok_punct(p, '(') || tok_punct(p, '.') || tok_punct(&t[i], ')') ||
-                tok_punct(&t[i], ',') || tok_punct(&t[i], ';') || tok_punct(&t[i], '.'))
+            if (tok_punct(p, '(') || tok_punct(p, '.') || tok_punct(&t[i], ')') || tok_punct(&t[i], ',') ||
+                tok_punct(&t[i], ';') || tok_punct(&t[i], '.'))
                 space = 0;
             else if (tok_punct(&t[i], '(') && (p->kind == TOK_QIDENT || !spaced_before_paren(p)))
                 space = 0;

@@ -152,8 +152,7 @@ int sql_token_next(const char *s, size_t len, size_t *pos, int *line, int dialec
         size_t j = i;
         while (j < len && ident_char((unsigned char)s[j]))
             j++;
-        if (j - i == 1 && (c == 'E' || c == 'e') && j < len && s[j] == '\'' &&
-            dialect != DIALECT_SQLITE) {
+        if (j - i == 1 && (c == 'E' || c == 'e') && j < len && s[j] == '\'' && dialect != DIALECT_SQLITE) {
             i = skip_quoted(s, j, len, '\'', 1, line);
             kind = SQLTOK_STRING;
         } else {
@@ -290,8 +289,7 @@ int sql_split(const char *s, size_t len, int dialect, sql_stmt_fn fn, void *ud)
                 j++;
             const char *w = s + i;
             size_t n = j - i;
-            if (n == 1 && (c == 'E' || c == 'e') && j < len && s[j] == '\'' &&
-                dialect != DIALECT_SQLITE) {
+            if (n == 1 && (c == 'E' || c == 'e') && j < len && s[j] == '\'' && dialect != DIALECT_SQLITE) {
                 i = skip_quoted(s, j, len, '\'', 1, &line);
                 continue;
             }

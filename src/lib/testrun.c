@@ -162,8 +162,7 @@ static strata_code parse_test(const char *path, const char *text, steps *out, st
 }
 
 /* Moves db to exactly target (up or down as needed). */
-static strata_code migrate_to(strata *db, const strata_migset *set, const char *target,
-                              strata_error *err)
+static strata_code migrate_to(strata *db, const strata_migset *set, const char *target, strata_error *err)
 {
     strata_run_opts up = {target, 0}, down = {target, 0};
     strata_code rc = STRATA_OK;
@@ -197,8 +196,8 @@ strata_code strata_test_file(const char *server_url, const strata_migset *set, c
     case READ_OK:
         break;
     case READ_NOT_REGULAR:
-        return err_set(err, STRATA_FILE_NOT_REGULAR, "cannot read test file '%s': it is %s, not a regular file",
-                       path, kind);
+        return err_set(err, STRATA_FILE_NOT_REGULAR,
+                       "cannot read test file '%s': it is %s, not a regular file", path, kind);
     case READ_TOO_LARGE:
         return err_set(err, STRATA_FILE_TOO_LARGE, "cannot read test file '%s': it is larger than %d MiB",
                        path, FILE_MAX_BYTES >> 20);

@@ -59,10 +59,10 @@ static strata_code sqlite_params(const char *q, db_url *out, strata_error *err)
         size_t n = strcspn(q, "&#");
         if (n == 7 && !strncmp(q, "mode=ro", 7)) {
             out->readonly = 1;
-        } else if (n && !(n == 7 && !strncmp(q, "mode=rw", 7)) &&
-                   !(n == 8 && !strncmp(q, "mode=rwc", 8))) {
+        } else if (n && !(n == 7 && !strncmp(q, "mode=rw", 7)) && !(n == 8 && !strncmp(q, "mode=rwc", 8))) {
             err_set(err, STRATA_URL_INVALID, "unsupported SQLite URL parameter '%.*s'", (int)n, q);
-            err_hint(err, "a SQLite URL takes only ?mode=ro (read-only); set the lock wait with --lock-timeout");
+            err_hint(err,
+                     "a SQLite URL takes only ?mode=ro (read-only); set the lock wait with --lock-timeout");
             return STRATA_URL_INVALID;
         }
         q += n;
@@ -110,9 +110,8 @@ strata_code url_parse(const char *url, db_url *out, strata_error *err)
         int secret = !strstr(url, "://") && (strchr(url, '@') || strcasestr(url, "password"));
         char *red = secret ? NULL : strata_url_redact(url);
         int has = scheme_of(url, base, sizeof(base)) >= 0;
-        err_set(err, STRATA_URL_INVALID, "unsupported database URL%s%s%s%s%s%s",
-                secret ? "" : " '", red ? red : "", secret ? "" : "'", has ? " (scheme '" : "",
-                has ? base : "", has ? "')" : "");
+        err_set(err, STRATA_URL_INVALID, "unsupported database URL%s%s%s%s%s%s", secret ? "" : " '",
+                red ? red : "", secret ? "" : "'", has ? " (scheme '" : "", has ? base : "", has ? "')" : "");
         err_hint(err, "use postgresql://user:password@host:5432/dbname or sqlite:///path/to/file.db");
         free(red);
         return STRATA_URL_INVALID;
@@ -122,8 +121,8 @@ strata_code url_parse(const char *url, db_url *out, strata_error *err)
     if (!strcmp(engine, "postgres")) {
         if (rest[0] != '/' || rest[1] != '/') {
             /* libpq would echo the whole string, password included */
-            err_set(err, STRATA_URL_INVALID, "invalid PostgreSQL URL: expected '//' after '%.*s:'",
-                    colon, url);
+            err_set(err, STRATA_URL_INVALID, "invalid PostgreSQL URL: expected '//' after '%.*s:'", colon,
+                    url);
             err_hint(err, "the form is postgresql://user:password@host:5432/dbname?sslmode=...");
             return STRATA_URL_INVALID;
         }
@@ -171,7 +170,8 @@ strata_code url_parse(const char *url, db_url *out, strata_error *err)
         if (port) {
             /* libpq would only say so when connecting: CONNECT_FAILED */
             char *red = strata_url_redact(url);
-            err_set(err, STRATA_URL_INVALID, "invalid PostgreSQL URL '%s': port '%.*s' is not a number from 1 to 65535",
+            err_set(err, STRATA_URL_INVALID,
+                    "invalid PostgreSQL URL '%s': port '%.*s' is not a number from 1 to 65535",
                     red ? red : "", (int)plen, port);
             if (err)
                 url_scrub(err->message, sizeof(err->message), url);
@@ -194,8 +194,7 @@ strata_code url_parse(const char *url, db_url *out, strata_error *err)
     if (n == 0) {
         /* "sqlite:", "sqlite://", "sqlite:///": no file named; SQLite would
            open a temporary database, and the run would vanish with it */
-        err_set(err, STRATA_URL_INVALID, "SQLite URL '%.*s' names no database file",
-                (int)(rest - url), url);
+        err_set(err, STRATA_URL_INVALID, "SQLite URL '%.*s' names no database file", (int)(rest - url), url);
         err_hint(err, "use sqlite:///relative/path.db, sqlite:////absolute/path.db or sqlite::memory:");
         return STRATA_URL_INVALID;
     }

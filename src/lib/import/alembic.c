@@ -462,8 +462,8 @@ static char *strip_step(const char *marker, const char *body, const char *end, i
     return buf_detach(&out);
 }
 
-static strata_code revision_sql(actx *c, const arev *r, const char *ini, const char *dialect,
-                                const char *url, int down, char **sql, int *notx, strata_error *err)
+static strata_code revision_sql(actx *c, const arev *r, const char *ini, const char *dialect, const char *url,
+                                int down, char **sql, int *notx, strata_error *err)
 {
     char range[512];
     const char *parent = r->parent ? r->parent : "base";
@@ -484,10 +484,13 @@ static strata_code revision_sql(actx *c, const arev *r, const char *ini, const c
     if (st != 0) {
         char why[600];
         last_line(errout, why, sizeof(why));
-        rc = err_set(err, STRATA_TOOL_FAILED, "alembic cannot produce the offline %s SQL of revision %s for %s: %s",
+        rc = err_set(err, STRATA_TOOL_FAILED,
+                     "alembic cannot produce the offline %s SQL of revision %s for %s: %s",
                      down ? "downgrade" : "upgrade", r->id, dialect, why);
-        err_hint(err, "Alembic's --sql mode must run the revision without a database (no reads, no "
-                      "bind parameters); fix the revision or leave %s out with --dialect", dialect);
+        err_hint(err,
+                 "Alembic's --sql mode must run the revision without a database (no reads, no "
+                 "bind parameters); fix the revision or leave %s out with --dialect",
+                 dialect);
         err_where(err, r->path, 0);
         goto out;
     }
@@ -580,8 +583,8 @@ strata_code import_alembic(const char *src, const strata_import_opts *o, import_
     for (const char *p = ds; *p;) {
         size_t n = strcspn(p, ",");
         const char *d = !strncmp(p, "postgres", n) && n == 8 ? "postgres"
-                        : !strncmp(p, "sqlite", n) && n == 6   ? "sqlite"
-                                                               : NULL;
+                        : !strncmp(p, "sqlite", n) && n == 6 ? "sqlite"
+                                                             : NULL;
         if (!d) {
             rc = err_set(err, STRATA_USAGE, "unknown dialect '%.*s'", (int)n, p);
             err_hint(err, "--dialect takes postgres, sqlite or postgres,sqlite");
@@ -633,8 +636,8 @@ strata_code import_alembic(const char *src, const strata_import_opts *o, import_
     int st = run_alembic(&c, hargs, dialect_url(dialects[0]), &hist, &hist_err);
     if (st < 0) {
         if (errno == ENOENT) {
-            rc = err_set(err, STRATA_TOOL_MISSING, "'%s' is not installed (alembic import runs Alembic itself)",
-                         c.prog);
+            rc = err_set(err, STRATA_TOOL_MISSING,
+                         "'%s' is not installed (alembic import runs Alembic itself)", c.prog);
             err_hint(err, "install it (apt-get install alembic, or pip), or set STRATA_ALEMBIC to your "
                           "project's alembic, e.g. .venv/bin/alembic");
         } else {

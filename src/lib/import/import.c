@@ -67,7 +67,6 @@ static const struct {
     {"golang-migrate", import_golang_migrate},
 };
 
-
 static void add_value(buf *b, const char *s)
 {
     for (; s && *s; s++) {
@@ -126,9 +125,8 @@ strata_code strata_import(const char *format, const char *src, const char *dir, 
     /* keep the versions when they are digits in increasing order */
     int keep = 1;
     for (size_t i = 0; i < s.n && keep; i++)
-        keep = all_digits(s.v[i].version) &&
-               (i == 0 || !strcmp(s.v[i - 1].version, s.v[i].version) ||
-                version_cmp(s.v[i - 1].version, s.v[i].version) < 0);
+        keep = all_digits(s.v[i].version) && (i == 0 || !strcmp(s.v[i - 1].version, s.v[i].version) ||
+                                              version_cmp(s.v[i - 1].version, s.v[i].version) < 0);
     size_t num = 0;
     for (size_t i = 0; i < s.n && !rc;) {
         size_t j = i;

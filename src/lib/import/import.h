@@ -33,8 +33,7 @@ typedef strata_code (*import_reader)(const char *src, const strata_import_opts *
                                      strata_error *err);
 
 /* alembic.c: through Alembic's offline mode (docs/adopting.md) */
-strata_code import_alembic(const char *src, const strata_import_opts *o, import_set *out,
-                           strata_error *err);
+strata_code import_alembic(const char *src, const strata_import_opts *o, import_set *out, strata_error *err);
 
 /* sqlfiles.c: dbmate, goose, golang-migrate */
 strata_code import_dbmate(const char *src, const strata_import_opts *o, import_set *out, strata_error *err);

@@ -101,7 +101,9 @@ static strata_code read_sql(const char *dir, const char *file, char **text, stra
     if (r == READ_OK)
         return STRATA_OK;
     err_set(err, STRATA_IO_ERROR, "cannot read '%s': %s", path,
-            r == READ_NOT_REGULAR ? kind : r == READ_TOO_LARGE ? "too large" : strerror(errno));
+            r == READ_NOT_REGULAR ? kind
+            : r == READ_TOO_LARGE ? "too large"
+                                  : strerror(errno));
     return STRATA_IO_ERROR;
 }
 
@@ -195,8 +197,9 @@ static strata_code goose_file(const char *file, const char *text, const strata_i
             else if (line_has(p, n, "NO TRANSACTION"))
                 notx = 1;
             else if (line_has(p, n, "ENVSUB") && !o->expand_env && line_has(p, n, "ON"))
-                rc = unsupported(err, "-- +goose ENVSUB ON substitutes environment variables into the SQL; "
-                                      "strata carries SQL as written (pass --expand-env to substitute now)",
+                rc = unsupported(err,
+                                 "-- +goose ENVSUB ON substitutes environment variables into the SQL; "
+                                 "strata carries SQL as written (pass --expand-env to substitute now)",
                                  file);
             /* StatementBegin/End: strata's splitter keeps $$ bodies whole */
         } else if (cur) {
@@ -246,8 +249,8 @@ static char *envsub(const char *s)
 
 /* ----------------------------------------------------------------- readers */
 
-static strata_code read_numbered(const char *tool, const char *src, const strata_import_opts *o, import_set *out,
-                                 strata_error *err)
+static strata_code read_numbered(const char *tool, const char *src, const strata_import_opts *o,
+                                 import_set *out, strata_error *err)
 {
     entry *v = NULL;
     size_t n = 0;
@@ -274,7 +277,7 @@ static strata_code read_numbered(const char *tool, const char *src, const strata
         char *name = xstrndup(v[i].name, strlen(v[i].name) - 4);
         m.name = name;
         m.file = (char *)f;
-        rc = !text ? err_set(err, STRATA_NOMEM, "out of memory")
+        rc = !text                     ? err_set(err, STRATA_NOMEM, "out of memory")
              : !strcmp(tool, "dbmate") ? dbmate_file(f, text, &m, err)
                                        : goose_file(f, text, o, &m, err);
         if (!rc)

@@ -85,8 +85,8 @@ static int above_stdio(int fd)
  * out_fd < 0; stderr into r->err. Returns IO_ERROR only when the program
  * could not be started; its exit status is r->status.
  */
-static strata_code run_tool(const char *path, char *const argv[], char *const envp[], int out_fd,
-                            tool_run *r, strata_error *err)
+static strata_code run_tool(const char *path, char *const argv[], char *const envp[], int out_fd, tool_run *r,
+                            strata_error *err)
 {
     int po[2] = {-1, -1}, pe[2] = {-1, -1};
     posix_spawn_file_actions_t fa;
@@ -233,8 +233,8 @@ static strata_code tool_failed(strata_error *err, const char *tool, const tool_r
     /* the end of the output says what went wrong; keep what fits */
     size_t room = 700;
     const char *from = n > room ? e + n - room : e;
-    err_set(err, STRATA_TOOL_FAILED, "%s failed (exit %d)%s%s%.*s", tool, r->status,
-            n ? ": " : "", n > room ? "..." : "", (int)(n - (size_t)(from - e)), from);
+    err_set(err, STRATA_TOOL_FAILED, "%s failed (exit %d)%s%s%.*s", tool, r->status, n ? ": " : "",
+            n > room ? "..." : "", (int)(n - (size_t)(from - e)), from);
     if (err)
         url_scrub(err->message, sizeof(err->message), url);
     return STRATA_TOOL_FAILED;
@@ -282,8 +282,9 @@ static void install_hint(strata_error *err, const char *tool, int server_major)
 {
     char ver[16];
     pg_major_str(server_major, ver);
-    err_hint(err, "install the PostgreSQL %s client (Debian/Ubuntu: apt-get install postgresql-client-%s; "
-                  "or a newer one) and put its %s first in PATH (Debian: /usr/lib/postgresql/%s/bin)",
+    err_hint(err,
+             "install the PostgreSQL %s client (Debian/Ubuntu: apt-get install postgresql-client-%s; "
+             "or a newer one) and put its %s first in PATH (Debian: /usr/lib/postgresql/%s/bin)",
              ver, ver, tool, ver);
 }
 
@@ -311,8 +312,10 @@ static strata_code pick_tool(const char *tool, int server_major, int check_versi
         char mine[16], theirs[16];
         pg_major_str(major, mine);
         pg_major_str(server_major, theirs);
-        err_set(err, STRATA_TOOL_TOO_OLD, "%s (%s) is version %s, older than the server (PostgreSQL %s); "
-                "it cannot dump a newer server", tool, *path, mine, theirs);
+        err_set(err, STRATA_TOOL_TOO_OLD,
+                "%s (%s) is version %s, older than the server (PostgreSQL %s); "
+                "it cannot dump a newer server",
+                tool, *path, mine, theirs);
         install_hint(err, tool, server_major);
         rc = STRATA_TOOL_TOO_OLD;
     }
@@ -340,8 +343,8 @@ static strata_code pg_probe(const pg_target *t, int *server_major, char **dbname
     return rc;
 }
 
-strata_code pg_backup(const char *url, const char *path, const strata_config *cfg,
-                             char **path_out, strata_error *err)
+strata_code pg_backup(const char *url, const char *path, const strata_config *cfg, char **path_out,
+                      strata_error *err)
 {
     pg_target t;
     char *dbname = NULL, *tool = NULL, *target = NULL, *tmp = NULL, *ci = NULL, *pw = NULL;
@@ -407,7 +410,7 @@ out:
 }
 
 strata_code pg_restore(const char *url, const char *path, int flags, const strata_config *cfg,
-                              strata_error *err)
+                       strata_error *err)
 {
     char magic[16];
     strata_code rc = backup_read_magic(path, magic, err);

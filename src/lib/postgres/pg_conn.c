@@ -77,19 +77,17 @@ static void connect_hint(strata_error *err, const char *m)
    exceptions: too many connections, and a server starting up, shutting
    down or in recovery (PQping says PQPING_REJECT for those, but only while
    it lasts: the text catches a server that became ready in between). */
-static int worth_retry(const pg_target *t, const char *const *keys, const char *const *vals,
-                       const char *msg)
+static int worth_retry(const pg_target *t, const char *const *keys, const char *const *vals, const char *msg)
 {
     if (strstr(msg, "too many clients") || strstr(msg, "remaining connection slots") ||
-        strstr(msg, "too many connections") ||
-        strstr(msg, "the database system is"))
+        strstr(msg, "too many connections") || strstr(msg, "the database system is"))
         return 1;
     (void)t;
     PGPing p = pq.PQpingParams(keys, vals, 1);
     return p == PQPING_NO_RESPONSE || p == PQPING_REJECT;
 }
-strata_code pg_target_connect(const pg_target *t, const char *dbname, double deadline,
-                              PGconn **out, int *retry, strata_error *err)
+strata_code pg_target_connect(const pg_target *t, const char *dbname, double deadline, PGconn **out,
+                              int *retry, strata_error *err)
 {
     /* "dbname" is expanded as a connection string the first time only; a
        second "dbname" then replaces just the database name */
@@ -171,9 +169,9 @@ strata_code pg_run(PGconn *c, const char *url, strata_code code, const char *sql
     const char *detail = r ? pq.PQresultErrorField(r, PG_DIAG_MESSAGE_DETAIL) : NULL;
     const char *hint = r ? pq.PQresultErrorField(r, PG_DIAG_MESSAGE_HINT) : NULL;
     const char *state = r ? pq.PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
-    err_set(err, code, "%s%s%s%s%s%s%s", primary ? primary : pq.PQerrorMessage(c),
-            detail ? " (" : "", detail ? detail : "", detail ? ")" : "", state ? " [SQLSTATE " : "",
-            state ? state : "", state ? "]" : "");
+    err_set(err, code, "%s%s%s%s%s%s%s", primary ? primary : pq.PQerrorMessage(c), detail ? " (" : "",
+            detail ? detail : "", detail ? ")" : "", state ? " [SQLSTATE " : "", state ? state : "",
+            state ? "]" : "");
     if (err) {
         snprintf(err->sqlstate, sizeof(err->sqlstate), "%s", state ? state : "");
         url_scrub(err->message, sizeof(err->message), url);

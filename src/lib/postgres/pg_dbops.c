@@ -61,12 +61,11 @@ static size_t list_len(const char *list)
         n += *p == ',';
     return n;
 }
-static strata_code not_local(strata_error *err, const char *url, const char *what, const char *h,
-                             size_t n)
+static strata_code not_local(strata_error *err, const char *url, const char *what, const char *h, size_t n)
 {
     char *red = strata_url_redact(url);
-    err_set(err, STRATA_NOT_LOCAL, "%s is not a local database (%s '%.*s')", red ? red : "the database",
-            what, (int)(n > 200 ? 200 : n), h);
+    err_set(err, STRATA_NOT_LOCAL, "%s is not a local database (%s '%.*s')", red ? red : "the database", what,
+            (int)(n > 200 ? 200 : n), h);
     free(red);
     err_hint(err, "reset and restore run only on local databases (a SQLite file, a Unix socket, "
                   "localhost, 127.0.0.0/8, ::1); pass --force to run it on this one anyway");
@@ -144,16 +143,15 @@ static int db_exists(PGconn *c, const pg_target *t, int *exists, strata_error *e
 {
     PGresult *r;
     const char *p[1] = {t->dbname};
-    strata_code rc = pg_run(c, t->url, STRATA_DB_ERROR, "SELECT 1 FROM pg_database WHERE datname = $1",
-                            1, p, &r, err);
+    strata_code rc =
+        pg_run(c, t->url, STRATA_DB_ERROR, "SELECT 1 FROM pg_database WHERE datname = $1", 1, p, &r, err);
     if (rc)
         return rc;
     *exists = pq.PQntuples(r) > 0;
     pq.PQclear(r);
     return STRATA_OK;
 }
-static strata_code pg_create(const pg_target *t, const strata_create_opts *o, int *existed,
-                             strata_error *err)
+static strata_code pg_create(const pg_target *t, const strata_create_opts *o, int *existed, strata_error *err)
 {
     PGconn *c = NULL;
     int exists = 0;
@@ -223,9 +221,8 @@ static void describe_sessions(PGconn *c, const pg_target *t, buf *b)
         return;
     int n = pq.PQntuples(r);
     for (int i = 0; i < n && i < 10; i++)
-        buf_addf(b, "%spid %s (user %s, application %s, from %s)", i ? ", " : ": ",
-                 pq.PQgetvalue(r, i, 0), pq.PQgetvalue(r, i, 1), pq.PQgetvalue(r, i, 2),
-                 pq.PQgetvalue(r, i, 3));
+        buf_addf(b, "%spid %s (user %s, application %s, from %s)", i ? ", " : ": ", pq.PQgetvalue(r, i, 0),
+                 pq.PQgetvalue(r, i, 1), pq.PQgetvalue(r, i, 2), pq.PQgetvalue(r, i, 3));
     if (n > 10)
         buf_addf(b, " and %d more", n - 10);
     pq.PQclear(r);
@@ -243,7 +240,8 @@ static strata_code pg_drop(const pg_target *t, int flags, int *missing, strata_e
     }
     int force = flags & STRATA_DROP_FORCE;
     if (force && pq.PQserverVersion(c) < 130000) {
-        rc = err_set(err, STRATA_USAGE, "--force needs PostgreSQL 13 or newer (DROP DATABASE ... WITH (FORCE))");
+        rc = err_set(err, STRATA_USAGE,
+                     "--force needs PostgreSQL 13 or newer (DROP DATABASE ... WITH (FORCE))");
         err_hint(err, "end the other sessions (pg_terminate_backend), then drop without --force");
         goto out;
     }
@@ -278,8 +276,8 @@ out:
     pq.PQfinish(c);
     return rc;
 }
-strata_code pg_db_create_or_drop(const char *url, const strata_create_opts *o, int drop, int flags,
-                                 int *flag, char **name, strata_error *err)
+strata_code pg_db_create_or_drop(const char *url, const strata_create_opts *o, int drop, int flags, int *flag,
+                                 char **name, strata_error *err)
 {
     pg_target t;
     strata_code rc = pg_target_init(&t, url, err);
@@ -334,7 +332,8 @@ strata_code pg_wait(const char *url, double timeout, const strata_config *cfg, i
         refused = 0;
         double now = clock_ms();
         if (now >= deadline) {
-            err_set(err, STRATA_WAIT_TIMEOUT, "gave up after %.0f s waiting for the database (%d attempt%s): %s",
+            err_set(err, STRATA_WAIT_TIMEOUT,
+                    "gave up after %.0f s waiting for the database (%d attempt%s): %s",
                     (now - start) / 1000.0, *attempts, *attempts == 1 ? "" : "s", last.message);
             err_hint(err, "%s%sraise --timeout to wait longer%s", last.hint[0] ? last.hint : "",
                      last.hint[0] ? " (" : "", last.hint[0] ? ")" : "");
@@ -436,8 +435,8 @@ strata_code pg_scratch_create(const char *server_url, const char *name, char **u
     buf_init(&sql);
     *url = *admin_url = NULL;
     *dbname = xstrdup(name);
-    strata_code rc = *dbname ? open_admin(server_url, &db, admin_url, err)
-                             : err_set(err, STRATA_NOMEM, "out of memory");
+    strata_code rc =
+        *dbname ? open_admin(server_url, &db, admin_url, err) : err_set(err, STRATA_NOMEM, "out of memory");
     if (!rc) {
         buf_adds(&sql, "CREATE DATABASE ");
         buf_add_ident(&sql, name);
@@ -463,4 +462,3 @@ strata_code pg_scratch_create(const char *server_url, const char *name, char **u
     }
     return rc;
 }
-

@@ -19,17 +19,17 @@
 typedef struct pg {
     drv base;
     PGconn *c;
-    PGconn *hb;     /* heartbeat connection of the lease; opened on first need */
-    pg_target t;    /* the parsed URL (password inside: never printed) */
+    PGconn *hb;  /* heartbeat connection of the lease; opened on first need */
+    pg_target t; /* the parsed URL (password inside: never printed) */
     strata_event_fn on_event;
     void *ud;
-    int readonly;   /* every query in a READ ONLY transaction of its own */
-    int pooled;     /* a connection pooler stands between us and the server */
-    int advisory;   /* times the session advisory lock is held (it nests) */
-    int lease;      /* times the lease row is held (behind a pooler; nests) */
-    char *lock_table; /* quoted name of the lease table */
-    char owner[96];   /* this process's lease owner id */
-    double lease_ms;  /* lease length */
+    int readonly;      /* every query in a READ ONLY transaction of its own */
+    int pooled;        /* a connection pooler stands between us and the server */
+    int advisory;      /* times the session advisory lock is held (it nests) */
+    int lease;         /* times the lease row is held (behind a pooler; nests) */
+    char *lock_table;  /* quoted name of the lease table */
+    char owner[96];    /* this process's lease owner id */
+    double lease_ms;   /* lease length */
     double next_renew; /* clock_ms() when the heartbeat renews the lease */
 } pg;
 
@@ -99,8 +99,8 @@ static strata_code connect_retrying(pg *p, const strata_config *cfg, strata_erro
         double now = clock_ms();
         if (now >= deadline) {
             if (attempt > 1 && err)
-                err_hint(err, "gave up after %.0f s and %d attempts (--connect-timeout)", (now - start) / 1000.0,
-                         attempt);
+                err_hint(err, "gave up after %.0f s and %d attempts (--connect-timeout)",
+                         (now - start) / 1000.0, attempt);
             return rc;
         }
         char msg[sizeof(err->message) + 80];
@@ -259,15 +259,15 @@ static int run_stmt(void *ud, const sql_stmt *st)
     ExecStatusType s = pq.PQresultStatus(r);
     int line = x->line + st->line - 1;
     if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK && s != PGRES_EMPTY_QUERY) {
-        x->rc = pg_fail(r, x->p->c, x->verify ? STRATA_VERIFY_FAILED : STRATA_MIGRATION_FAILED,
-                        x->file, line, st->text, st->len, x->err);
+        x->rc = pg_fail(r, x->p->c, x->verify ? STRATA_VERIFY_FAILED : STRATA_MIGRATION_FAILED, x->file, line,
+                        st->text, st->len, x->err);
         pq.PQclear(r);
         return 1;
     }
     if (x->verify && s == PGRES_TUPLES_OK &&
         (pq.PQntuples(r) == 0 || pq.PQgetisnull(r, 0, 0) || is_false(pq.PQgetvalue(r, 0, 0)))) {
-        x->rc = err_set(x->err, STRATA_VERIFY_FAILED, "%s:%d: verify query returned %s", x->file,
-                        line, pq.PQntuples(r) == 0 ? "no rows" : "false");
+        x->rc = err_set(x->err, STRATA_VERIFY_FAILED, "%s:%d: verify query returned %s", x->file, line,
+                        pq.PQntuples(r) == 0 ? "no rows" : "false");
         err_where(x->err, x->file, line);
         pq.PQclear(r);
         return 1;
@@ -276,8 +276,7 @@ static int run_stmt(void *ud, const sql_stmt *st)
     return 0;
 }
 
-static strata_code run_sql(pg *p, const char *sql, const char *file, int line, int verify,
-                           strata_error *err)
+static strata_code run_sql(pg *p, const char *sql, const char *file, int line, int verify, strata_error *err)
 {
     struct run_ctx x = {p, file, line, verify, STRATA_OK, err, {0}};
     buf_init(&x.sql);
@@ -286,8 +285,7 @@ static strata_code run_sql(pg *p, const char *sql, const char *file, int line, i
     return x.rc;
 }
 
-static strata_code pg_exec_script(drv *d, const char *sql, const char *file, int line,
-                                  strata_error *err)
+static strata_code pg_exec_script(drv *d, const char *sql, const char *file, int line, strata_error *err)
 {
     return run_sql((pg *)d, sql, file, line, 0, err);
 }
@@ -298,8 +296,7 @@ static strata_code pg_verify(drv *d, const char *sql, const char *file, int line
 }
 
 /* One statement on c; the result (caller clears) or NULL with err set. */
-static PGresult *exec1(PGconn *c, const char *sql, int nparams, const char *const *params,
-                       strata_error *err)
+static PGresult *exec1(PGconn *c, const char *sql, int nparams, const char *const *params, strata_error *err)
 {
     PGresult *r = nparams ? pq.PQexecParams(c, sql, nparams, NULL, params, NULL, NULL, 0) : pq.PQexec(c, sql);
     ExecStatusType s = pq.PQresultStatus(r);
@@ -310,8 +307,8 @@ static PGresult *exec1(PGconn *c, const char *sql, int nparams, const char *cons
     return NULL;
 }
 
-static strata_code pg_query(drv *d, const char *sql, int nparams, const char *const *params,
-                            row_fn fn, void *ud, strata_error *err)
+static strata_code pg_query(drv *d, const char *sql, int nparams, const char *const *params, row_fn fn,
+                            void *ud, strata_error *err)
 {
     pg *p = (pg *)d;
     /* read-only commands: a READ ONLY transaction per query, never a
@@ -410,24 +407,29 @@ static strata_code lease_table(pg *p, const char *key, strata_error *err)
     }
     const char *params[1] = {p->lock_table};
     int exists = 0;
-    strata_code rc = pg_query(&p->base, "SELECT to_regclass($1) IS NOT NULL", 1, params, got_true, &exists, err);
+    strata_code rc =
+        pg_query(&p->base, "SELECT to_regclass($1) IS NOT NULL", 1, params, got_true, &exists, err);
     if (rc || exists)
         return rc;
     buf b;
     buf_init(&b);
-    buf_addf(&b, "CREATE TABLE IF NOT EXISTS %s (id integer PRIMARY KEY CHECK (id = 1), "
-                 "owner text NOT NULL, acquired_at timestamptz NOT NULL, expires_at timestamptz NOT NULL)",
+    buf_addf(&b,
+             "CREATE TABLE IF NOT EXISTS %s (id integer PRIMARY KEY CHECK (id = 1), "
+             "owner text NOT NULL, acquired_at timestamptz NOT NULL, expires_at timestamptz NOT NULL)",
              p->lock_table);
     PGresult *r = b.oom ? NULL : pq.PQexec(p->c, b.data);
     buf_release(&b);
     const char *state = r ? pq.PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
-    if (pq.PQresultStatus(r) == PGRES_COMMAND_OK || (state && (!strcmp(state, "23505") || !strcmp(state, "42P07")))) {
+    if (pq.PQresultStatus(r) == PGRES_COMMAND_OK ||
+        (state && (!strcmp(state, "23505") || !strcmp(state, "42P07")))) {
         pq.PQclear(r); /* made by us, or by another process at the same moment */
         return STRATA_OK;
     }
     rc = pg_fail(r, p->c, STRATA_DB_ERROR, NULL, 0, NULL, 0, err);
     pq.PQclear(r);
-    err_hint(err, "behind a connection pooler strata keeps its lock in a table; the role needs CREATE on the schema");
+    err_hint(
+        err,
+        "behind a connection pooler strata keeps its lock in a table; the role needs CREATE on the schema");
     return rc;
 }
 
@@ -438,10 +440,12 @@ static strata_code lease_try(pg *p, int *got, strata_error *err)
     const char *params[2] = {p->owner, ms};
     buf b;
     buf_init(&b);
-    buf_addf(&b, "INSERT INTO %s AS l (id, owner, acquired_at, expires_at) VALUES (1, $1, now(), now() + $2::interval) "
-                 "ON CONFLICT (id) DO UPDATE SET owner = excluded.owner, acquired_at = excluded.acquired_at, "
-                 "expires_at = excluded.expires_at WHERE l.expires_at < now() OR l.owner = excluded.owner "
-                 "RETURNING true",
+    buf_addf(&b,
+             "INSERT INTO %s AS l (id, owner, acquired_at, expires_at) VALUES (1, $1, now(), now() + "
+             "$2::interval) "
+             "ON CONFLICT (id) DO UPDATE SET owner = excluded.owner, acquired_at = excluded.acquired_at, "
+             "expires_at = excluded.expires_at WHERE l.expires_at < now() OR l.owner = excluded.owner "
+             "RETURNING true",
              p->lock_table);
     strata_code rc = b.oom ? err_set(err, STRATA_NOMEM, "out of memory")
                            : pg_query(&p->base, b.data, 2, params, got_true, got, err);
@@ -472,7 +476,8 @@ static void lease_renew(pg *p)
     const char *params[2] = {p->owner, ms};
     buf b;
     buf_init(&b);
-    buf_addf(&b, "UPDATE %s SET expires_at = now() + $2::interval WHERE id = 1 AND owner = $1", p->lock_table);
+    buf_addf(&b, "UPDATE %s SET expires_at = now() + $2::interval WHERE id = 1 AND owner = $1",
+             p->lock_table);
     PGresult *r = b.oom ? NULL : pq.PQexecParams(p->hb, b.data, 2, NULL, params, NULL, NULL, 0);
     buf_release(&b);
     if (pq.PQresultStatus(r) == PGRES_COMMAND_OK && !strcmp(pq.PQcmdTuples(r), "0"))
@@ -487,7 +492,8 @@ static strata_code lease_held(pg *p, strata_error *err)
     const char *params[2] = {p->owner, ms};
     buf b;
     buf_init(&b);
-    buf_addf(&b, "UPDATE %s SET expires_at = now() + $2::interval WHERE id = 1 AND owner = $1", p->lock_table);
+    buf_addf(&b, "UPDATE %s SET expires_at = now() + $2::interval WHERE id = 1 AND owner = $1",
+             p->lock_table);
     PGresult *r = b.oom ? NULL : exec1(p->c, b.data, 2, params, err);
     buf_release(&b);
     if (!r)
@@ -520,8 +526,9 @@ static strata_code pg_lock(drv *d, const char *key, double timeout, strata_error
     int waited = 0;
     while (rc == STRATA_OK) {
         int got = 0;
-        rc = p->pooled ? lease_try(p, &got, err)
-                       : pg_query(d, "SELECT pg_try_advisory_lock($1::bigint)", 1, params, got_true, &got, err);
+        rc = p->pooled
+                 ? lease_try(p, &got, err)
+                 : pg_query(d, "SELECT pg_try_advisory_lock($1::bigint)", 1, params, got_true, &got, err);
         if (rc)
             return rc;
         if (got) {
@@ -562,7 +569,8 @@ static void pg_unlock(drv *d, const char *key)
         pg_query(d, "SELECT pg_advisory_unlock($1::bigint)", 1, params, got_true, &released, &ignore);
         p->advisory--;
         if (!released)
-            notify(p, STRATA_EV_WARNING, "warning: the migration lock was no longer held when strata released it");
+            notify(p, STRATA_EV_WARNING,
+                   "warning: the migration lock was no longer held when strata released it");
         return;
     }
     if (p->lease) {
@@ -588,7 +596,8 @@ static void pg_unlock(drv *d, const char *key)
     pq.PQfinish(p->hb);
     p->hb = NULL;
     if (!released)
-        notify(p, STRATA_EV_WARNING, "warning: the migration lock was no longer held when strata released it");
+        notify(p, STRATA_EV_WARNING,
+               "warning: the migration lock was no longer held when strata released it");
 }
 
 static strata_code pg_begin(drv *d, double timeout, strata_error *err)

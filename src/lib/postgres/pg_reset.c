@@ -62,7 +62,8 @@ static const char pg_recreate_sql[] =
     " SELECT 4, 0, 0, format('COMMENT ON SCHEMA %I IS %L', n.nspname, d.description) FROM n"
     " JOIN pg_description d ON d.objoid = n.oid AND d.classoid = 'pg_namespace'::regclass"
     " UNION ALL"
-    " SELECT 5, a.k, da.oid, format('ALTER DEFAULT PRIVILEGES FOR ROLE %I IN SCHEMA %I GRANT %s ON %s TO %s%s',"
+    " SELECT 5, a.k, da.oid, format('ALTER DEFAULT PRIVILEGES FOR ROLE %I IN SCHEMA %I GRANT %s ON %s TO "
+    "%s%s',"
     "  pg_get_userbyid(da.defaclrole), n.nspname, a.privilege_type,"
     "  CASE da.defaclobjtype WHEN 'r' THEN 'TABLES' WHEN 'S' THEN 'SEQUENCES' WHEN 'f' THEN 'FUNCTIONS'"
     "  WHEN 'T' THEN 'TYPES' ELSE 'SCHEMAS' END,"
@@ -156,11 +157,12 @@ strata_code pg_reset_drop(drv *d, const char *table, double timeout, strata_erro
 fail:
     d->ops->query(d, "ROLLBACK", 0, NULL, NULL, NULL, &e2);
     if (err && !strcmp(err->sqlstate, "42501"))
-        err_hint(err, "resetting drops and re-creates schema '%s': the user must own it (or be a member "
-                      "of its owner role)", schema);
+        err_hint(err,
+                 "resetting drops and re-creates schema '%s': the user must own it (or be a member "
+                 "of its owner role)",
+                 schema);
     buf_release(&stmts);
     buf_release(&b);
     free(schema);
     return rc;
 }
-

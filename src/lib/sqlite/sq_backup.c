@@ -34,8 +34,9 @@ static strata_code sq_open_existing(const char *path, double timeout, sqlite3 **
         return c;
     if (memcmp(magic, "SQLite format 3", 16) != 0 && magic[0]) {
         err_set(err, STRATA_USAGE, "'%s' is not a SQLite database", path);
-        err_hint(err, !memcmp(magic, "PGDMP", 5) ? "it is a PostgreSQL archive: restore it with a postgresql:// URL"
-                                                 : "check the file name");
+        err_hint(err, !memcmp(magic, "PGDMP", 5)
+                          ? "it is a PostgreSQL archive: restore it with a postgresql:// URL"
+                          : "check the file name");
         return STRATA_USAGE;
     }
     int flags = access(path, W_OK) == 0 ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY;
@@ -54,8 +55,8 @@ static strata_code sq_open_existing(const char *path, double timeout, sqlite3 **
 }
 
 /* Copies every page of src into dst in one step, waiting out locks. */
-static strata_code sq_copy(sqlite3 *dst, sqlite3 *src, double timeout, const char *what,
-                           const char *path, strata_error *err)
+static strata_code sq_copy(sqlite3 *dst, sqlite3 *src, double timeout, const char *what, const char *path,
+                           strata_error *err)
 {
     sqlite3_backup *bk = sqlite3_backup_init(dst, "main", src, "main");
     if (!bk)
@@ -84,7 +85,7 @@ static strata_code sq_copy(sqlite3 *dst, sqlite3 *src, double timeout, const cha
 }
 
 static strata_code sq_backup_file(const char *src_path, const char *path, double timeout, char **path_out,
-                             strata_error *err)
+                                  strata_error *err)
 {
     sqlite3 *src = NULL, *dst = NULL;
     char *target = NULL, *tmp = NULL;
@@ -173,8 +174,9 @@ static strata_code sq_open_backup(const char *path, double timeout, sqlite3 **db
     if (memcmp(magic, "SQLite format 3", 16) != 0) {
         int empty = stat(path, &st) == 0 && st.st_size == 0;
         err_set(err, STRATA_USAGE, "'%s' is not a SQLite database%s", path, empty ? " (it is empty)" : "");
-        err_hint(err, !memcmp(magic, "PGDMP", 5) ? "it is a PostgreSQL archive: restore it with a postgresql:// URL"
-                                                 : "check the file name; nothing was changed");
+        err_hint(err, !memcmp(magic, "PGDMP", 5)
+                          ? "it is a PostgreSQL archive: restore it with a postgresql:// URL"
+                          : "check the file name; nothing was changed");
         return STRATA_USAGE;
     }
     int rc = sqlite3_open_v2(path, db, SQLITE_OPEN_READONLY, NULL);

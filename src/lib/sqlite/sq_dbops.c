@@ -117,8 +117,8 @@ strata_code sqlite_remove_files(const char *path, strata_error *err)
     }
     return STRATA_OK;
 }
-strata_code sq_db_create_or_drop(const char *url, const strata_create_opts *o, int drop, int flags,
-                                 int *flag, char **name, strata_error *err)
+strata_code sq_db_create_or_drop(const char *url, const strata_create_opts *o, int drop, int flags, int *flag,
+                                 char **name, strata_error *err)
 {
     (void)o, (void)flags;
     db_url u;
@@ -172,8 +172,9 @@ strata_code sq_scratch_create(const char *server_url, const char *name, char **u
     *path = buf_detach(&b);
     int fd = *path ? mkstemp(*path) : -1;
     if (fd < 0) {
-        err_set(err, *path ? STRATA_IO_ERROR : STRATA_NOMEM, "cannot create a scratch SQLite file in '%s': %s",
-                dir && *dir ? dir : "/tmp", strerror(errno));
+        err_set(err, *path ? STRATA_IO_ERROR : STRATA_NOMEM,
+                "cannot create a scratch SQLite file in '%s': %s", dir && *dir ? dir : "/tmp",
+                strerror(errno));
         err_hint(err, "set TMPDIR to a writable directory");
         free(*path);
         *path = NULL;

@@ -20,7 +20,7 @@ typedef struct sq {
     double timeout;
     int created; /* this connection created the file */
     int discard; /* remove the file and its journals on close */
-    int url_ro; /* the URL says ?mode=ro */
+    int url_ro;  /* the URL says ?mode=ro */
 } sq;
 
 static void sq_close(drv *d)
@@ -68,8 +68,8 @@ static void sq_discard_if_new(drv *d, const char *table)
     if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
         return;
     long others = count_of(s->db, "SELECT count(*) FROM sqlite_master WHERE tbl_name <> ?1", table);
-    long tables = count_of(s->db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1",
-                           table);
+    long tables =
+        count_of(s->db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1", table);
     long rows = 0;
     if (tables > 0) {
         buf b;
@@ -218,7 +218,9 @@ static strata_code sq_open(drv **out, const db_url *u, const strata_config *cfg,
             else if ((rc & 0xff) == SQLITE_NOTADB)
                 err_hint(err, "the file exists but is not a SQLite database; check the URL");
             else if (rc == SQLITE_READONLY_DIRECTORY || (rc == SQLITE_READONLY && !ro))
-                err_hint(err, "the database file (or its directory, for the journal) is not writable by this user");
+                err_hint(
+                    err,
+                    "the database file (or its directory, for the journal) is not writable by this user");
             else if (rc == SQLITE_READONLY_ROLLBACK)
                 err_hint(err, "a writer was interrupted and its journal must be rolled back; run a "
                               "command as a user who can write the database (or drop ?mode=ro)");
@@ -259,8 +261,8 @@ static size_t first_token(const char *s)
     }
 }
 
-static strata_code sq_fail(sq *s, strata_code code, const char *sql, const char *stmt_start,
-                           const char *file, int line, strata_error *err)
+static strata_code sq_fail(sq *s, strata_code code, const char *sql, const char *stmt_start, const char *file,
+                           int line, strata_error *err)
 {
     int off = sqlite3_error_offset(s->db);
     size_t at = off >= 0 ? (size_t)off : first_token(stmt_start);
@@ -277,16 +279,17 @@ static strata_code sq_fail(sq *s, strata_code code, const char *sql, const char 
         return STRATA_LOCK_TIMEOUT;
     }
     if ((ext & 0xff) == SQLITE_READONLY)
-        err_hint(err, s->url_ro ? "the URL opens the database read-only (?mode=ro); use a URL without it to write"
-                                : "the database file (or its directory, for the journal) is not writable by this user");
+        err_hint(err,
+                 s->url_ro
+                     ? "the URL opens the database read-only (?mode=ro); use a URL without it to write"
+                     : "the database file (or its directory, for the journal) is not writable by this user");
     else if ((ext & 0xff) == SQLITE_FULL)
         err_hint(err, "the disk or the file size limit is full; nothing of this migration was kept");
     return code;
 }
 
 /* Runs every statement of sql; with verify set, checks their first values. */
-static strata_code run_sql(sq *s, const char *sql, const char *file, int line, int verify,
-                           strata_error *err)
+static strata_code run_sql(sq *s, const char *sql, const char *file, int line, int verify, strata_error *err)
 {
     const char *p = sql;
     while (*p) {
@@ -294,8 +297,8 @@ static strata_code run_sql(sq *s, const char *sql, const char *file, int line, i
         const char *tail = NULL;
         int rc = sqlite3_prepare_v2(s->db, p, -1, &st, &tail);
         if (rc != SQLITE_OK)
-            return sq_fail(s, verify ? STRATA_VERIFY_FAILED : STRATA_MIGRATION_FAILED, sql, p,
-                           file, line, err);
+            return sq_fail(s, verify ? STRATA_VERIFY_FAILED : STRATA_MIGRATION_FAILED, sql, p, file, line,
+                           err);
         if (!st) { /* only blanks or comments left */
             p = tail;
             continue;
@@ -326,8 +329,8 @@ static strata_code run_sql(sq *s, const char *sql, const char *file, int line, i
         while (rc == SQLITE_ROW)
             rc = sqlite3_step(st);
         if (rc != SQLITE_DONE) {
-            strata_code c = sq_fail(s, verify ? STRATA_VERIFY_FAILED : STRATA_MIGRATION_FAILED,
-                                    sql, p, file, line, err);
+            strata_code c =
+                sq_fail(s, verify ? STRATA_VERIFY_FAILED : STRATA_MIGRATION_FAILED, sql, p, file, line, err);
             sqlite3_finalize(st);
             return c;
         }
@@ -337,8 +340,7 @@ static strata_code run_sql(sq *s, const char *sql, const char *file, int line, i
     return STRATA_OK;
 }
 
-static strata_code sq_exec_script(drv *d, const char *sql, const char *file, int line,
-                                  strata_error *err)
+static strata_code sq_exec_script(drv *d, const char *sql, const char *file, int line, strata_error *err)
 {
     return run_sql((sq *)d, sql, file, line, 0, err);
 }
@@ -348,8 +350,8 @@ static strata_code sq_verify(drv *d, const char *sql, const char *file, int line
     return run_sql((sq *)d, sql, file, line, 1, err);
 }
 
-static strata_code sq_query(drv *d, const char *sql, int nparams, const char *const *params,
-                            row_fn fn, void *ud, strata_error *err)
+static strata_code sq_query(drv *d, const char *sql, int nparams, const char *const *params, row_fn fn,
+                            void *ud, strata_error *err)
 {
     sq *s = (sq *)d;
     sqlite3_stmt *st = NULL;
@@ -396,8 +398,8 @@ static strata_code sq_begin(drv *d, double timeout, strata_error *err)
     if (rc == SQLITE_OK)
         return STRATA_OK;
     if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED) {
-        err_set(err, STRATA_LOCK_TIMEOUT,
-                "timed out after %gs waiting for the write lock on '%s'", timeout, s->path);
+        err_set(err, STRATA_LOCK_TIMEOUT, "timed out after %gs waiting for the write lock on '%s'", timeout,
+                s->path);
         err_hint(err, "another process is writing to the database; raise --lock-timeout to wait longer");
         return STRATA_LOCK_TIMEOUT;
     }
@@ -415,8 +417,8 @@ static strata_code sq_table_exists(drv *d, const char *table, int *exists, strat
 {
     const char *p[1] = {table};
     *exists = 0;
-    return sq_query(d, "SELECT 1 FROM sqlite_master WHERE type='table' AND name=$1", 1, p, one_row,
-                    exists, err);
+    return sq_query(d, "SELECT 1 FROM sqlite_master WHERE type='table' AND name=$1", 1, p, one_row, exists,
+                    err);
 }
 
 const drv_ops drv_sqlite_ops = {

@@ -59,10 +59,12 @@ strata_code sq_reset_drop(drv *d, const char *table, double timeout, strata_erro
         !(rc = sq_drop_each(d, "VIEW", "SELECT name FROM sqlite_master WHERE type = 'view'", err)) &&
         !(rc = sq_drop_each(d, "TABLE",
                             "SELECT name FROM sqlite_master WHERE type = 'table' "
-                            "AND sql LIKE 'CREATE VIRTUAL TABLE%'", err)) &&
+                            "AND sql LIKE 'CREATE VIRTUAL TABLE%'",
+                            err)) &&
         !(rc = sq_drop_each(d, "TABLE",
                             "SELECT name FROM sqlite_master WHERE type = 'table' "
-                            "AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'", err)))
+                            "AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'",
+                            err)))
         rc = d->ops->query(d, "COMMIT", 0, NULL, NULL, NULL, err);
     if (rc)
         d->ops->query(d, "ROLLBACK", 0, NULL, NULL, NULL, &e2);
@@ -75,4 +77,3 @@ strata_code sq_reset_drop(drv *d, const char *table, double timeout, strata_erro
     free(fk);
     return rc;
 }
-

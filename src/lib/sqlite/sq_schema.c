@@ -346,16 +346,15 @@ static strata_code table_constraints(drv *d, const char *name, lines *l, strata_
     rows ix, fk;
     buf b;
     buf_init(&b);
-    strata_code rc = fetch(d, "SELECT name, origin FROM pragma_index_list($1) ORDER BY name", name,
-                           &ix, err);
+    strata_code rc = fetch(d, "SELECT name, origin FROM pragma_index_list($1) ORDER BY name", name, &ix, err);
     if (rc)
         return rc;
     for (size_t i = 0; !rc && i < ix.n; i++) {
         if (!cell(&ix, i, 1) || strcmp(cell(&ix, i, 1), "u") != 0)
             continue;
         rows cols;
-        if ((rc = fetch(d, "SELECT name FROM pragma_index_info($1) ORDER BY seqno", cell(&ix, i, 0),
-                        &cols, err)))
+        if ((rc = fetch(d, "SELECT name FROM pragma_index_info($1) ORDER BY seqno", cell(&ix, i, 0), &cols,
+                        err)))
             break;
         buf_adds(&b, "  unique (");
         for (size_t j = 0; j < cols.n; j++) {
