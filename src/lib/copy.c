@@ -37,6 +37,7 @@
 typedef struct run {
     const strata_copy_opts *o;
     db_url su, du;
+    pg_target pt; /* the target, taken apart once for every connection */
     cschema s;
     cwarn w;
     PGconn *ctl;
@@ -187,21 +188,13 @@ static void quiet_notice(void *arg, const PGresult *res)
 
 static strata_code pg_connect(run *r, PGconn **out, strata_error *err)
 {
-    const char *keys[] = {"connect_timeout", "fallback_application_name", "dbname", NULL};
-    const char *vals[] = {"10", "strata-copy", r->du.conninfo, NULL};
-    PGconn *c = pq.PQconnectdbParams(keys, vals, 1);
+    /* the one connect of strata (postgres/pg_conn.c): its error formatting,
+       password scrubbing and hints */
+    PGconn *c = NULL;
     *out = NULL;
-    if (!c || pq.PQstatus(c) != CONNECTION_OK) {
-        const char *m = c ? pq.PQerrorMessage(c) : "out of memory";
-        char *red = strata_url_redact(r->du.conninfo);
-        err_set(err, STRATA_CONNECT_FAILED, "cannot connect to %s: %s", red ? red : "PostgreSQL", m);
-        if (err)
-            url_scrub(err->message, sizeof(err->message), r->du.conninfo);
-        err_hint(err, "is PostgreSQL running, and do the database and the user in the URL exist?");
-        free(red);
-        pq.PQfinish(c);
-        return STRATA_CONNECT_FAILED;
-    }
+    strata_code rc = pg_target_connect(&r->pt, NULL, 0, &c, NULL, err);
+    if (rc)
+        return rc;
     pq.PQsetNoticeReceiver(c, quiet_notice, NULL);
     if (pg_is_pooled(c)) {
         /* the copy's session settings, its lock and its snapshot-spanning
@@ -217,12 +210,12 @@ static strata_code pg_connect(run *r, PGconn **out, strata_error *err)
         return STRATA_POOLER_UNSUPPORTED;
     }
     /* fixed output forms: the checksum expressions rely on them */
-    strata_code rc = pgx(c,
-                         "SET client_encoding = 'UTF8'; SET DateStyle = 'ISO, YMD'; "
-                         "SET TimeZone = 'UTC'; SET IntervalStyle = 'postgres'; "
-                         "SET extra_float_digits = 3; SET statement_timeout = 0; "
-                         "SET client_min_messages = warning",
-                         "cannot set up the session", err);
+    rc = pgx(c,
+             "SET client_encoding = 'UTF8'; SET DateStyle = 'ISO, YMD'; "
+             "SET TimeZone = 'UTC'; SET IntervalStyle = 'postgres'; "
+             "SET extra_float_digits = 3; SET statement_timeout = 0; "
+             "SET client_min_messages = warning",
+             "cannot set up the session", err);
     if (rc) {
         pq.PQfinish(c);
         return rc;
@@ -2534,7 +2527,8 @@ strata_code strata_copy(const char *src_url, const char *dst_url, const strata_c
         goto done;
     }
     sqlite3_busy_timeout(r.sdb, 60000);
-    if ((rc = pq_load(err)) || (rc = pg_connect(&r, &r.ctl, err)))
+    if ((rc = pq_load(err)) || (rc = pg_target_init(&r.pt, dst_url, err)) ||
+        (rc = pg_connect(&r, &r.ctl, err)))
         goto done;
     r.phase = "schema";
     if ((rc = hash_probe(&r, err)) || (rc = take_lock(&r, err)))
@@ -2603,6 +2597,8 @@ done:
     free(r.version);
     url_release(&r.su);
     url_release(&r.du);
+    if (r.pt.url)
+        pg_target_release(&r.pt);
     pthread_mutex_destroy(&r.mu);
     pthread_cond_destroy(&r.cv);
     return rc;
