@@ -78,27 +78,9 @@ static double now_s(void)
 
 static strata_code pg_error(strata_error *err, strata_code code, PGconn *c, PGresult *res, const char *what)
 {
-    const char *primary = res ? pq.PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
-    const char *detail = res ? pq.PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL) : NULL;
-    const char *ctx = res ? pq.PQresultErrorField(res, PG_DIAG_CONTEXT) : NULL;
-    const char *state = res ? pq.PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-    const char *hint = res ? pq.PQresultErrorField(res, PG_DIAG_MESSAGE_HINT) : NULL;
-    if (!primary)
-        primary = pq.PQerrorMessage(c);
-    err_set(err, code, "%s: %s%s%s%s%s%s%s%s", what, primary, detail ? " (" : "", detail ? detail : "",
-            detail ? ")" : "", ctx ? "; " : "", ctx ? ctx : "", state ? " [SQLSTATE " : "",
-            state ? state : "");
-    if (err && state) {
-        size_t n = strlen(err->message);
-        if (n + 1 < sizeof(err->message)) {
-            err->message[n] = ']';
-            err->message[n + 1] = 0;
-        }
-        snprintf(err->sqlstate, sizeof(err->sqlstate), "%s", state);
-    }
-    if (hint)
-        err_hint(err, "%s", hint);
-    return code;
+    char prefix[512];
+    snprintf(prefix, sizeof(prefix), "%s: ", what);
+    return pg_error_set(err, code, c, res, prefix, 1);
 }
 
 /* Runs a command; DB_ERROR with what on failure. */

@@ -40,6 +40,15 @@ strata_code pg_target_connect(const pg_target *t, const char *dbname, double dea
                               int *retry, strata_error *err);
 
 /*
+ * The one formatter of a server error: err gets code and "PREFIX" +
+ * primary + " (detail)" + "; context" (with_context) + " [SQLSTATE x]",
+ * the SQLSTATE and the server's hint. r may be NULL (then libpq's message).
+ * Returns code.
+ */
+strata_code pg_error_set(strata_error *err, strata_code code, PGconn *c, const PGresult *r,
+                         const char *prefix, int with_context);
+
+/*
  * Runs sql with text parameters on c; on error fills err with code, the
  * server's message, detail, hint and SQLSTATE (password scrubbed against
  * url). *res (may be NULL) receives the result, which the caller clears.

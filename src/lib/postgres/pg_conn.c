@@ -151,6 +151,27 @@ int pg_is_pooled(PGconn *c)
     pq.PQclear(r);
     return pooled;
 }
+strata_code pg_error_set(strata_error *err, strata_code code, PGconn *c, const PGresult *r,
+                         const char *prefix, int with_context)
+{
+    const char *primary = r ? pq.PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+    const char *detail = r ? pq.PQresultErrorField(r, PG_DIAG_MESSAGE_DETAIL) : NULL;
+    const char *ctx = r && with_context ? pq.PQresultErrorField(r, PG_DIAG_CONTEXT) : NULL;
+    const char *hint = r ? pq.PQresultErrorField(r, PG_DIAG_MESSAGE_HINT) : NULL;
+    const char *state = r ? pq.PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+    if (!primary)
+        primary = pq.PQerrorMessage(c);
+    err_set(err, code, "%s%s%s%s%s%s%s%s%s%s%s", prefix ? prefix : "", primary, detail ? " (" : "",
+            detail ? detail : "", detail ? ")" : "", ctx ? "; " : "", ctx ? ctx : "",
+            state ? " [SQLSTATE " : "", state ? state : "", state ? "]" : "", "");
+    if (!err)
+        return code;
+    snprintf(err->sqlstate, sizeof(err->sqlstate), "%s", state ? state : "");
+    if (hint)
+        err_hint(err, "%s", hint);
+    return code;
+}
+
 strata_code pg_run(PGconn *c, const char *url, strata_code code, const char *sql, int n,
                    const char *const *params, PGresult **res, strata_error *err)
 {
@@ -165,19 +186,9 @@ strata_code pg_run(PGconn *c, const char *url, strata_code code, const char *sql
             pq.PQclear(r);
         return STRATA_OK;
     }
-    const char *primary = r ? pq.PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
-    const char *detail = r ? pq.PQresultErrorField(r, PG_DIAG_MESSAGE_DETAIL) : NULL;
-    const char *hint = r ? pq.PQresultErrorField(r, PG_DIAG_MESSAGE_HINT) : NULL;
-    const char *state = r ? pq.PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
-    err_set(err, code, "%s%s%s%s%s%s%s", primary ? primary : pq.PQerrorMessage(c), detail ? " (" : "",
-            detail ? detail : "", detail ? ")" : "", state ? " [SQLSTATE " : "", state ? state : "",
-            state ? "]" : "");
-    if (err) {
-        snprintf(err->sqlstate, sizeof(err->sqlstate), "%s", state ? state : "");
+    pg_error_set(err, code, c, r, NULL, 0);
+    if (err)
         url_scrub(err->message, sizeof(err->message), url);
-    }
-    if (hint)
-        err_hint(err, "%s", hint);
     pq.PQclear(r);
     return code;
 }

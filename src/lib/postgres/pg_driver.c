@@ -164,8 +164,6 @@ static strata_code pg_fail(PGresult *r, PGconn *c, strata_code code, const char 
                            const char *stmt, size_t stmtlen, strata_error *err)
 {
     const char *primary = r ? pq.PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
-    const char *detail = r ? pq.PQresultErrorField(r, PG_DIAG_MESSAGE_DETAIL) : NULL;
-    const char *hint = r ? pq.PQresultErrorField(r, PG_DIAG_MESSAGE_HINT) : NULL;
     const char *state = r ? pq.PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
     const char *pos = r ? pq.PQresultErrorField(r, PG_DIAG_STATEMENT_POSITION) : NULL;
     if (!primary)
@@ -175,15 +173,12 @@ static strata_code pg_fail(PGresult *r, PGconn *c, strata_code code, const char 
     char where[1100] = "";
     if (file)
         snprintf(where, sizeof(where), "%s:%d: ", file, line);
-    err_set(err, code, "%s%s%s%s%s%s%s%s", where, primary, detail ? " (" : "", detail ? detail : "",
-            detail ? ")" : "", state ? " [SQLSTATE " : "", state ? state : "", state ? "]" : "");
+    pg_error_set(err, code, c, r, where, 0);
     if (!err)
         return code;
-    if (state)
-        snprintf(err->sqlstate, sizeof(err->sqlstate), "%s", state);
-    if (hint)
-        err_hint(err, "%s", hint);
-    else if (state && !strcmp(state, "57014") && strstr(primary, "statement timeout"))
+    if (err->hint[0]) {
+        /* the server's own hint stands */
+    } else if (state && !strcmp(state, "57014") && strstr(primary, "statement timeout"))
         err_hint(err, "the server's statement_timeout stopped it (set for the role or database?); "
                       "raise it for this migration with SET LOCAL statement_timeout = '...' in the section");
     else if (state && !strcmp(state, "55P03"))
