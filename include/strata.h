@@ -77,7 +77,8 @@ extern "C" {
     X(LOCK_LOST, 1, "another process took over the migration lock")            \
     X(INVALID_INDEX, 1, "an index was left INVALID")                           \
     X(POOLER_UNSUPPORTED, 2, "not supported through a connection pooler")      \
-    X(UP_SQL_CHANGED, 1, "the up SQL of an applied migration changed")
+    X(UP_SQL_CHANGED, 1, "the up SQL of an applied migration changed")         \
+    X(IMPORT_UNSUPPORTED, 2, "another tool's migration cannot be expressed in strata")
 
 typedef enum strata_code {
 #define STRATA_X_ENUM(name, exit, msg) STRATA_##name,
@@ -215,6 +216,43 @@ STRATA_API strata_code strata_new_migration(const char *dir, const char *name, i
 STRATA_API strata_code strata_sql_render(const strata_migset *set, const char *dialect,
                                          const char *table, const char *from, const char *to,
                                          int down, char **out, strata_error *err);
+
+/* ---------------------------------------------------------------- import */
+
+typedef struct strata_import_opts {
+    const char *dialects; /* "postgres,sqlite" or NULL */
+    int force;            /* overwrite: write into a directory that has .sql files */
+    int expand_env;       /* goose ENVSUB: expand ${VAR} from the environment */
+} strata_import_opts;
+
+typedef struct strata_import_report {
+    size_t count;
+    char **files;      /* written, relative to dir, in version order */
+    size_t renumbered; /* files whose version differs from the tool's (0 or count) */
+    char *message;     /* one line: what was done, or NULL */
+} strata_import_report;
+
+/*
+ * Writes a strata migration directory dir (created if missing) from another
+ * tool's directory src (docs/adopting.md). format: "dbmate", "goose",
+ * "golang-migrate", "flyway", "sqitch" (src holds sqitch.plan), "pop";
+ * others are refused (USAGE). The SQL is carried byte for byte; each file
+ * starts with the line
+ *   -- import: tool=<tool> version=<original version> file=<file[,file]>
+ * Versions are kept when they are digits and strata's numeric order agrees
+ * with the tool's; otherwise every file is renumbered 0001, 0002... in the
+ * tool's order. What strata cannot express is refused with
+ * IMPORT_UNSUPPORTED naming the file, before anything is written. A dir that
+ * already holds .sql files is refused (FILE_EXISTS) unless o->force. After
+ * writing, the directory is loaded as `validate` would: its first problem
+ * is returned as the error (the files stay). o may be NULL. *out (may be
+ * NULL) is set on success and when files were written; free it with
+ * strata_import_report_free.
+ */
+STRATA_API strata_code strata_import(const char *format, const char *src, const char *dir,
+                                     const strata_import_opts *o, strata_import_report **out,
+                                     strata_error *err);
+STRATA_API void strata_import_report_free(strata_import_report *r);
 
 /* ------------------------------------------------------------------ lint */
 

@@ -17,7 +17,8 @@ enum {
     OPT_EXIT_CODE = 1 << 4,
     OPT_TIMESTAMP = 1 << 5,
     OPT_SQL = 1 << 6, /* --dialect --from --to --down */
-    OPT_DIALECT = 1 << 7 /* --dialect alone (lint) */
+    OPT_DIALECT = 1 << 7, /* --dialect alone (lint, import) */
+    OPT_FROM = 1 << 8     /* --from alone (import) */
 };
 
 typedef struct cli {
@@ -90,6 +91,6 @@ extern const command cmd_new, cmd_up, cmd_down, cmd_redo, cmd_status, cmd_curren
     cmd_validate, cmd_stamp, cmd_sql, cmd_test, cmd_lint;
 extern const command cmd_schema, cmd_check;
 extern const command cmd_create, cmd_drop, cmd_wait, cmd_reset, cmd_backup, cmd_restore;
-extern const command cmd_copy, cmd_embed, cmd_accept;
+extern const command cmd_copy, cmd_embed, cmd_accept, cmd_import;
 
 #endif

@@ -16,7 +16,8 @@ static const command *commands[] = {&cmd_new,     &cmd_up,      &cmd_down,     &
                                     &cmd_stamp,   &cmd_sql,     &cmd_test,     &cmd_lint,
                                     &cmd_schema,  &cmd_check,   &cmd_create,   &cmd_drop,
                                     &cmd_wait,    &cmd_reset,   &cmd_backup,   &cmd_restore,
-                                    &cmd_copy,    &cmd_embed,   &cmd_accept,  NULL};
+                                    &cmd_copy,    &cmd_embed,   &cmd_accept,   &cmd_import,
+                                    NULL};
 
 static const char global_help[] =
     "usage: strata [global options] COMMAND [options] [args]\n"
@@ -112,7 +113,7 @@ static const optdef options[] = {
     {"--exit-code", T_FLAG, F(exit_code), OPT_EXIT_CODE},
     {"--timestamp", T_FLAG, F(timestamp), OPT_TIMESTAMP},
     {"--dialect", T_STR, F(dialect), OPT_SQL | OPT_DIALECT},
-    {"--from", T_STR, F(from), OPT_SQL},
+    {"--from", T_STR, F(from), OPT_SQL | OPT_FROM},
     {"--to", T_STR, F(to), OPT_SQL},
     {"--down", T_FLAG, F(down), OPT_SQL},
     {NULL, 0, 0, 0},
