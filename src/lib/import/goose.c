@@ -69,16 +69,31 @@ static int annotation(const char *l, size_t n)
     return A_BAD;
 }
 
-/* Appends line l (n bytes) with ${VAR}, ${VAR:-default}, ${VAR-default} and
-   $VAR taken from the environment. An unset variable without a default, or
-   another ${...} form, is refused rather than guessed. */
+/* Appends line l (n bytes) expanded as goose's ENVSUB does (the
+   interpolate package): ${VAR}, $VAR, ${VAR:-default}, ${VAR-default};
+   "$$" and "\$" are a '$', "$(" and "\\" stay as they are. An unset variable
+   without a default (goose would write nothing) and the other ${...} forms
+   are refused rather than guessed. */
 static strata_code expand(buf *b, const char *l, size_t n, const char *where, int line, strata_error *err)
 {
     for (size_t i = 0; i < n; i++) {
-        if (l[i] != '$' || i + 1 >= n || !(l[i + 1] == '{' || isalpha((unsigned char)l[i + 1]) || l[i + 1] == '_')) {
+        if (l[i] == '\\' && i + 1 < n && (l[i + 1] == '\\' || l[i + 1] == '$')) {
+            buf_add(b, l + i + (l[i + 1] == '$'), l[i + 1] == '$' ? 1 : 2);
+            i++;
+            continue;
+        }
+        if (l[i] != '$' || i + 1 >= n) {
             buf_add(b, l + i, 1);
             continue;
         }
+        if (l[i + 1] == '$' || l[i + 1] == '(') {
+            buf_add(b, l + i, l[i + 1] == '$' ? 1 : 2);
+            i++;
+            continue;
+        }
+        if (l[i + 1] != '{' && !isalpha((unsigned char)l[i + 1]))
+            return import_refuse(err, "goose file '%s', line %d: '$%c' in an ENVSUB section (goose fails on it)",
+                                 where, line, l[i + 1]);
         int braced = l[i + 1] == '{';
         size_t s = i + 1 + braced, e = s;
         while (e < n && (isalnum((unsigned char)l[e]) || l[e] == '_'))

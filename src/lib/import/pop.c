@@ -179,16 +179,17 @@ strata_code import_pop(const char *src, const strata_import_opts *o, import_set 
                 else
                     up = text;
             }
-            if (!rc && !up)
-                rc = import_refuse(err, "pop file '%s/%s' has no up file beside it", src, pf[k].file);
+            if (!rc && !up && (!sd || !generic[0]))
+                rc = import_refuse(err, "pop file '%s/%s' has no up file for its version", src, pf[k].file);
             if (!rc) {
                 if (!sd && skipped.len)
                     buf_addf(&upb, "-- import: not imported (for other databases): %s\n", skipped.data);
-                buf_adds(&upb, up);
+                if (up)
+                    buf_adds(&upb, up);
                 m.version = pf[k].version;
                 m.name = pf[k].name;
                 m.file = files.data;
-                m.up = upb.data;
+                m.up = up ? upb.data : NULL; /* none: the generic up serves this dialect */
                 m.up_notx = import_has_txn_control(up);
                 m.down = down;
                 m.has_down = down != NULL;
