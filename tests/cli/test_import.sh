@@ -72,9 +72,14 @@ st --dir "$WORK/goose" up
 expect_rc 0 "goose history applied"
 eq "$(columns users)" "id,name,email,role" "goose: users"
 eq "$(table_exists posts)" "1" "goose: posts"
-st --dir "$WORK/goose" down base
+st --dir "$WORK/goose" down
 expect_rc 0 "goose: a file without Down reverts as a no-op, as in goose"
-eq "$(objects | tr '\n' ' ')" "posts posts_user " "goose: only the no-op down's table is left"
+eq "$(table_exists posts)" "1" "goose: the no-op down left posts"
+st --dir "$WORK/goose" current
+contains "$OUT" "00003" "goose: back at 00003"
+st --dir "$WORK/goose" down
+expect_rc 0 "goose: revert 00003"
+eq "$(columns users)" "id,name,email" "goose: role dropped"
 mkdir -p "$WORK/goose_go" && cp "$FX/goose/"*.sql "$WORK/goose_go/" && echo 'package migrations' >"$WORK/goose_go/00004_seed.go"
 raw --dir "$WORK/out_go" import --from goose "$WORK/goose_go"
 expect_rc 2 "goose Go migration"
