@@ -845,22 +845,37 @@ STRATA_API strata_code strata_copy(const char *src_url, const char *dst_url, con
 STRATA_API void strata_copy_report_free(strata_copy_report *r);
 
 /* --------------------------------------------------------------- import */
-/* STAND-IN (branch adopt): the contract shared with branch import, whose
-   core replaces this block when it is merged. */
-
 typedef struct strata_import_opts {
-    const char *dialects; /* "postgres,sqlite"; NULL: the reader's default */
-    int force;            /* overwrite files that already exist in dir */
-    int expand_env;       /* goose ENVSUB: expand from the environment */
+    const char *dialects; /* "postgres,sqlite" or NULL */
+    int force;            /* overwrite: write into a directory that has .sql files */
+    int expand_env;       /* goose ENVSUB: expand ${VAR} from the environment */
 } strata_import_opts;
 
 typedef struct strata_import_report {
-    size_t count; /* migration files written */
-    char **files; /* their paths */
+    size_t count;
+    char **files;      /* written, relative to dir, in version order */
+    size_t renumbered; /* files whose version differs from the tool's (0 or count) */
+    char *message;     /* one line: what was done, or NULL */
 } strata_import_report;
 
-/* Writes into dir a strata migration directory made from the other tool's
-   directory src (docs/adopting.md); *out (may be NULL) lists what it wrote. */
+/*
+ * Writes a strata migration directory dir (created if missing) from another
+ * tool's directory src (docs/adopting.md). format: "dbmate", "goose",
+ * "golang-migrate", "flyway", "sqitch" (src holds sqitch.plan), "pop",
+ * "alembic" (src holds alembic.ini; through Alembic's own offline mode);
+ * others are refused (USAGE). The SQL is carried byte for byte; each file
+ * starts with the line
+ *   -- import: tool=<tool> version=<original version> file=<file[,file]>
+ * Versions are kept when they are digits and strata's numeric order agrees
+ * with the tool's; otherwise every file is renumbered 0001, 0002... in the
+ * tool's order. What strata cannot express is refused with
+ * IMPORT_UNSUPPORTED naming the file, before anything is written. A dir that
+ * already holds .sql files is refused (FILE_EXISTS) unless o->force. After
+ * writing, the directory is loaded as `validate` would: its first problem
+ * is returned as the error (the files stay). o may be NULL. *out (may be
+ * NULL) is set on success and when files were written; free it with
+ * strata_import_report_free.
+ */
 STRATA_API strata_code strata_import(const char *format, const char *src, const char *dir,
                                      const strata_import_opts *o, strata_import_report **out,
                                      strata_error *err);

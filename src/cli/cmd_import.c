@@ -1,40 +1,54 @@
-/* cmd_import.c -- strata import --from FORMAT SRC [--dir DIR] [--dialect D[,D]]
-   [--force] [--expand-env] */
+/* cmd_import.c -- strata import: another tool's migrations as strata files */
 #include "cli.h"
 
 #include <stdlib.h>
+#include <time.h>
 
-static int force, expand_env;
+static struct {
+    int force, expand_env;
+} o;
 
 static const cmdopt options[] = {
-    {"--force", CMDOPT_FLAG, &force},
-    {"--expand-env", CMDOPT_FLAG, &expand_env},
+    {"--force", CMDOPT_FLAG, &o.force},
+    {"--expand-env", CMDOPT_FLAG, &o.expand_env},
     {NULL, 0, NULL},
 };
 
 static int run(cli *c)
 {
-    strata_error err = {0};
-    strata_import_report *r = NULL;
-    strata_import_opts o = {c->dialect, force, expand_env};
     if (!c->from)
-        return out_usage_error(c, "import needs --from FORMAT");
-    if (strata_import(c->from, c->args[0], cli_dir(c), &o, &r, &err) != STRATA_OK)
-        return out_error(c, &err);
+        return out_usage_error(
+            c, "import needs --from FORMAT (dbmate, goose, golang-migrate, flyway, sqitch, pop)");
+    strata_import_opts io = {c->dialect, o.force, o.expand_env};
+    strata_import_report *r = NULL;
+    strata_error err;
+    strata_error_clear(&err);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    strata_code rc = strata_import(c->from, c->args[0], cli_dir(c), &io, &r, &err);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
     if (c->json) {
-        printf("{\"files\": [");
-        for (size_t i = 0; i < r->count; i++) {
+        printf("{\"ok\": %s, \"format\": ", rc ? "false" : "true");
+        json_str(stdout, c->from);
+        printf(", \"dir\": ");
+        json_str(stdout, cli_dir(c));
+        printf(", \"renumbered\": %s, \"seconds\": %.3f, \"files\": [", r && r->renumbered ? "true" : "false",
+               secs);
+        for (size_t i = 0; r && i < r->count; i++) {
             printf("%s", i ? ", " : "");
             json_str(stdout, r->files[i]);
         }
         printf("]}\n");
-    } else if (!c->quiet) {
-        for (size_t i = 0; i < r->count; i++)
-            printf("%s\n", r->files[i]);
-        printf("imported %zu migration%s into %s\n", r->count, r->count == 1 ? "" : "s", cli_dir(c));
+    } else if (r && !c->quiet) {
+        if (c->verbose)
+            for (size_t i = 0; i < r->count; i++)
+                printf("wrote %s/%s\n", cli_dir(c), r->files[i]);
+        if (!rc)
+            printf("%s (%.3f s); validate: ok\n", r->message ? r->message : "imported", secs);
     }
     strata_import_report_free(r);
-    return 0;
+    return rc ? out_error(c, &err) : 0;
 }
 
 const command cmd_import = {
@@ -44,27 +58,37 @@ const command cmd_import = {
     OPT_FROM | OPT_DIALECT,
     1,
     1,
-    "write migrations from another tool's directory",
-    "usage: strata import --from FORMAT SRC [--dir DIR] [--dialect D[,D]] [--force]\n"
+    "write a migration directory from another tool's",
+    "usage: strata import --from FORMAT SRC [--dir DIR] [--dialect D[,D]] [--force] [--expand-env]\n"
     "\n"
-    "Writes a strata migration directory (--dir, default ./migrations) from\n"
-    "another tool's history SRC, then loads it as 'validate' does. FORMAT:\n"
-    "  dbmate          -- migrate:up / -- migrate:down [transaction:false]\n"
-    "  goose           -- +goose Up / Down, StatementBegin/End, NO TRANSACTION\n"
-    "                  (ENVSUB refused unless --expand-env; .go files refused)\n"
-    "  golang-migrate  N_name.up.sql / N_name.down.sql (up-only: irreversible)\n"
-    "  alembic         SRC is the directory of alembic.ini; Alembic's own offline\n"
-    "                  mode writes the SQL, per --dialect (default postgres,sqlite)\n"
-    "The SQL is carried as written; each file starts with a header naming the\n"
-    "tool, its version and its file ('-- import: tool=... version=... file=...'),\n"
-    "which 'strata adopt' reads. Versions are kept when they are digits in the\n"
-    "tool's order, else renumbered 0001... What strata cannot express is refused\n"
-    "by name (IMPORT_UNSUPPORTED, exit 2). Flyway, sqitch and pop are not done yet.\n"
+    "Reads the migration directory SRC of another tool and writes the same\n"
+    "history as strata files into DIR (the global --dir, default ./migrations).\n"
+    "FORMAT is one of:\n"
+    "  dbmate          <version>_<name>.sql with -- migrate:up / -- migrate:down\n"
+    "  goose           <version>_<name>.sql with -- +goose Up / Down annotations\n"
+    "  golang-migrate  <version>_<title>.up.sql and .down.sql\n"
+    "  flyway          V<version>__<desc>.sql, U (undo) and B (baseline) files\n"
+    "  sqitch          SRC holds sqitch.plan and deploy/, revert/, verify/\n"
+    "  pop             <version>_<name>[.<dialect>].up.sql and .down.sql\n"
+    "\n"
+    "The SQL is carried byte for byte. Each file starts with a header line\n"
+    "naming the tool, the original version and the original file(s):\n"
+    "  -- import: tool=goose version=00002 file=00002_add_email.sql\n"
+    "Versions are kept when they are numbers that strata orders the way the\n"
+    "tool does; otherwise every file is renumbered 0001, 0002... in the tool's\n"
+    "order (Flyway's dotted versions, sqitch's plan). What strata cannot\n"
+    "express is refused by name (IMPORT_UNSUPPORTED, exit 2) before anything is\n"
+    "written: goose Go migrations and ENVSUB, Flyway repeatable migrations and\n"
+    "placeholders, pop fizz files, and more (docs/adopting.md). The written\n"
+    "directory is then checked as `strata validate` reads files.\n"
     "\n"
     "Options:\n"
-    "  --from FORMAT   the tool (required)\n"
-    "  --dialect D,D   alembic: the engines to write sections for\n"
-    "  --force         overwrite files that exist in DIR\n"
-    "  --expand-env    goose ENVSUB: substitute ${VAR} from the environment now\n",
+    "  --from FORMAT     the tool SRC belongs to\n"
+    "  --dialect D[,D]   postgres, sqlite: with one dialect, sections are written for\n"
+    "                    that engine only (pop: only those dialects' files)\n"
+    "  --force           write into a DIR that already holds .sql files (same names\n"
+    "                    are overwritten)\n"
+    "  --expand-env      goose ENVSUB ON: substitute ${VAR} from the environment now\n"
+    "  -v                list the files written\n",
     options,
 };

@@ -133,6 +133,7 @@ static const struct {
     {"schema", test_schema},
     {"ops", test_ops},
     {"copy", test_copy},
+    {"import", test_import},
 };
 
 int main(int argc, char **argv)

@@ -55,5 +55,6 @@ void test_lint(void);
 void test_schema(void);
 void test_ops(void);
 void test_copy(void);
+void test_import(void);
 
 #endif

@@ -1,0 +1,150 @@
+/*
+ * dbmate.c -- dbmate's files: <version><anything>.sql (version = the leading
+ * digits, files ordered by name as dbmate orders them), each with one
+ * "-- migrate:up [transaction:false]" block and one "-- migrate:down" block.
+ */
+#include "import/import.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A "-- migrate:WORD" directive line ("--", blanks, "migrate:WORD", then the
+   end of the line or a blank): returns 1 and sets *notx from its
+   transaction:false option. */
+static int directive(const char *l, size_t n, const char *word, int *notx)
+{
+    size_t i = 0, wl = strlen(word);
+    if (n < 2 || l[0] != '-' || l[1] != '-')
+        return 0;
+    for (i = 2; i < n && isspace((unsigned char)l[i]); i++)
+        ;
+    if (n - i < 8 + wl || strncmp(l + i, "migrate:", 8) || strncmp(l + i + 8, word, wl))
+        return 0;
+    i += 8 + wl;
+    if (i < n && !isspace((unsigned char)l[i]))
+        return 0;
+    *notx = 0;
+    while (i < n) {
+        while (i < n && isspace((unsigned char)l[i]))
+            i++;
+        size_t s = i;
+        while (i < n && !isspace((unsigned char)l[i]))
+            i++;
+        if (i - s == 17 && !strncmp(l + s, "transaction:false", 17))
+            *notx = 1;
+    }
+    return 1;
+}
+
+static int blank_or_comment(const char *l, size_t n)
+{
+    size_t i = 0;
+    while (i < n && isspace((unsigned char)l[i]))
+        i++;
+    return i == n || (n - i >= 2 && l[i] == '-' && l[i + 1] == '-');
+}
+
+static strata_code parse(const char *src, const char *fname, const char *text, size_t len, import_mig *m,
+                         strata_error *err)
+{
+    size_t pos = 0, eol, up_at = 0, up_end = 0, down_at = 0, down_end = 0;
+    int ups = 0, downs = 0, notx, up_notx = 0, down_notx = 0, line = 0, stray = 0;
+    while (pos <= len) {
+        size_t next = import_line(text, len, pos, &eol);
+        line++;
+        if (directive(text + pos, eol - pos, "up", &notx)) {
+            if (++ups == 1) {
+                up_at = pos;
+                up_end = next < len ? next : len;
+                up_notx = notx;
+            }
+        } else if (directive(text + pos, eol - pos, "down", &notx)) {
+            if (++downs == 1) {
+                down_at = pos;
+                down_end = next < len ? next : len;
+                down_notx = notx;
+            }
+            if (!ups)
+                return err_set(err, STRATA_PARSE_ERROR,
+                               "dbmate file '%s/%s', line %d: '-- migrate:down' before '-- migrate:up'", src,
+                               fname, line);
+        } else if (!ups && !stray && !blank_or_comment(text + pos, eol - pos)) {
+            stray = line;
+        }
+        pos = next;
+    }
+    if (!ups)
+        return err_set(err, STRATA_PARSE_ERROR, "dbmate file '%s/%s' has no '-- migrate:up' block", src,
+                       fname);
+    if (stray)
+        return err_set(err, STRATA_PARSE_ERROR,
+                       "dbmate file '%s/%s', line %d: a statement before '-- migrate:up'", src, fname, stray);
+    if (!downs)
+        return err_set(err, STRATA_PARSE_ERROR, "dbmate file '%s/%s' has no '-- migrate:down' block", src,
+                       fname);
+    if (ups > 1 || downs > 1)
+        return import_refuse(err,
+                             "dbmate file '%s/%s' has %d up/down block pairs: strata has one up and one down "
+                             "per file (split it into one file per pair)",
+                             src, fname, ups > downs ? ups : downs);
+    /* the comments above the up directive stay, at the top of the up section */
+    buf up;
+    buf_init(&up);
+    buf_add(&up, text, up_at);
+    buf_add(&up, text + up_end, down_at > up_end ? down_at - up_end : 0);
+    m->up = buf_detach(&up);
+    m->down = xstrndup(text + down_end, len - down_end);
+    m->up_notx = up_notx;
+    m->down_notx = down_notx;
+    m->has_down = 1;
+    return m->up && m->down ? STRATA_OK : err_set(err, STRATA_NOMEM, "out of memory");
+}
+
+strata_code import_dbmate(const char *src, const strata_import_opts *o, import_set *out, strata_error *err)
+{
+    (void)o;
+    char **names = NULL;
+    size_t n = 0;
+    strata_code rc = import_list(src, 0, &names, &n, err);
+    for (size_t i = 0; !rc && i < n; i++) {
+        const char *f = names[i];
+        size_t l = strlen(f);
+        if (l < 4 || strcmp(f + l - 4, ".sql"))
+            continue; /* dbmate reads only .sql files */
+        size_t d = 0;
+        while (isdigit((unsigned char)f[d]))
+            d++;
+        if (!d) {
+            rc = import_refuse(err, "'%s/%s' is not a dbmate migration (no version at the start of its name)",
+                               src, f);
+            break;
+        }
+        char *text = NULL;
+        size_t len = 0;
+        if ((rc = import_read(src, f, &text, &len, err)))
+            break;
+        import_mig m = {0};
+        char *version = xstrndup(f, d);
+        const char *rest = f + d;
+        while (*rest == '_' || *rest == '-')
+            rest++;
+        char *name = xstrndup(rest, (size_t)(f + l - 4 - rest));
+        m.version = version;
+        m.name = name;
+        m.file = (char *)f;
+        rc = parse(src, f, text, len, &m, err);
+        if (!rc)
+            rc = import_add(out, &m);
+        if (rc == STRATA_NOMEM && !err->code)
+            err_set(err, rc, "out of memory");
+        free(version);
+        free(name);
+        free(m.up);
+        free(m.down);
+        free(text);
+    }
+    import_names_free(names);
+    return rc;
+}
