@@ -42,14 +42,6 @@ enum { NCOL = 4 };
 
 /* ------------------------------------------------------------ headers */
 
-static int hexval(char ch)
-{
-    return ch >= '0' && ch <= '9'   ? ch - '0'
-           : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10
-           : ch >= 'A' && ch <= 'F' ? ch - 'A' + 10
-                                    : -1;
-}
-
 /* The value of key= in the "-- import:" line of header (%XX decoded),
    malloc'd; NULL when absent. */
 static char *header_value(const char *header, const char *key)
@@ -72,20 +64,7 @@ static char *header_value(const char *header, const char *key)
         while (p < end && *p != ' ' && *p != '\t' && *p != '\r')
             p++;
         if ((size_t)(p - w) > k && !strncmp(w, key, k) && w[k] == '=') {
-            buf b;
-            buf_init(&b);
-            for (const char *s = w + k + 1; s < p; s++) {
-                if (*s == '%' && s + 2 < p + 1 && hexval(s[1]) >= 0 && hexval(s[2]) >= 0) {
-                    char ch = (char)(hexval(s[1]) * 16 + hexval(s[2]));
-                    buf_add(&b, &ch, 1);
-                    s += 2;
-                } else {
-                    buf_add(&b, s, 1);
-                }
-            }
-            if (!b.data)
-                buf_add(&b, "", 0);
-            return buf_detach(&b);
+            return pct_decode(w + k + 1, (size_t)(p - w - k - 1));
         }
     }
     return NULL;

@@ -26,7 +26,12 @@ typedef struct rec {
 typedef struct recs {
     rec *v;
     size_t n, cap;
+    /* what reading them found out about the version table, for
+       ensure_table: TABLE_UNKNOWN when not read */
+    int table;
 } recs;
+
+enum { TABLE_UNKNOWN = 0, TABLE_ABSENT, TABLE_OLD_COLUMNS, TABLE_CURRENT };
 
 static void recs_release(recs *r)
 {
@@ -164,8 +169,10 @@ static strata_code read_recs(strata *db, recs *r, strata_error *err)
     int exists = 0;
     memset(r, 0, sizeof(*r));
     strata_code rc = db->ops->table_exists(db->d, db->table, &exists, err);
-    if (rc || !exists)
+    if (rc || !exists) {
+        r->table = rc ? TABLE_UNKNOWN : TABLE_ABSENT;
         return rc;
+    }
     /* a table made by an older strata has no up_checksum: read it without */
     for (int with_up = 1; with_up >= 0; with_up--) {
         buf b;
@@ -174,8 +181,10 @@ static strata_code read_recs(strata *db, recs *r, strata_error *err)
         vt_select(&b, db->ops->dialect, db->table, with_up);
         rc = db->ops->query(db->d, b.data, 0, NULL, add_rec, r, with_up ? &e2 : err);
         buf_release(&b);
-        if (rc == STRATA_OK)
+        if (rc == STRATA_OK) {
+            r->table = with_up ? TABLE_CURRENT : TABLE_OLD_COLUMNS;
             break;
+        }
         recs_release(r);
     }
     if (rc) {
@@ -188,11 +197,17 @@ static strata_code read_recs(strata *db, recs *r, strata_error *err)
 }
 
 /* Creates the version table, or adds the columns a table made by an older
-   strata lacks (up_checksum, note). Under the lock, outside a transaction. */
-static strata_code ensure_table(strata *db, strata_error *err)
+   strata lacks (up_checksum, note). Under the lock, outside a transaction.
+   known (may be NULL): records just read under the same lock, which already
+   tell whether the table is there and current -- then no query is needed. */
+static strata_code ensure_table(strata *db, const recs *known, strata_error *err)
 {
-    int exists = 0;
-    strata_code rc = db->ops->table_exists(db->d, db->table, &exists, err);
+    int have = known ? known->table : TABLE_UNKNOWN;
+    if (have == TABLE_CURRENT)
+        return STRATA_OK;
+    int exists = have == TABLE_OLD_COLUMNS;
+    strata_code rc =
+        have == TABLE_UNKNOWN ? db->ops->table_exists(db->d, db->table, &exists, err) : STRATA_OK;
     if (rc)
         return rc;
     buf b;
@@ -828,7 +843,7 @@ static strata_code run(strata *db, const strata_migset *set, const strata_run_op
         goto out;
     have_recs = 1;
     /* the version table only once the plan holds: a refused run creates nothing */
-    if ((rc = plan_fn(db, set, &r, o, &p, err)) || (rc = ensure_table(db, err)))
+    if ((rc = plan_fn(db, set, &r, o, &p, err)) || (rc = ensure_table(db, &r, err)))
         goto out;
     if ((o->flags & STRATA_SINGLE_TRANSACTION) && p.n) {
         if ((rc = db->ops->begin(db->d, db->lock_timeout, err)))
@@ -948,7 +963,7 @@ strata_code strata_stamp(strata *db, const strata_migset *set, const char *targe
     }
     if ((rc = db->ops->lock(db->d, db->table, db->lock_timeout, err)))
         return rc;
-    if ((rc = ensure_table(db, err)) || (rc = db->ops->begin(db->d, db->lock_timeout, err)))
+    if ((rc = ensure_table(db, NULL, err)) || (rc = db->ops->begin(db->d, db->lock_timeout, err)))
         goto out;
     if ((rc = read_recs(db, &r, err)))
         goto fail;
@@ -1013,7 +1028,7 @@ strata_code strata_accept(strata *db, const strata_migset *set, const char *targ
         return err_set(err, STRATA_USAGE, "the database was opened read-only");
     if ((rc = db->ops->lock(db->d, db->table, db->lock_timeout, err)))
         return rc;
-    if ((rc = ensure_table(db, err)) || (rc = db->ops->begin(db->d, db->lock_timeout, err)))
+    if ((rc = ensure_table(db, NULL, err)) || (rc = db->ops->begin(db->d, db->lock_timeout, err)))
         goto out;
     if ((rc = read_recs(db, &r, err)))
         goto fail;
@@ -1294,18 +1309,6 @@ strata_code strata_validate(strata *db, const strata_migset *set, strata_problem
 
 /* ---------------------------------------------------------------- startup */
 
-/* Seconds from the environment variable name, or def when unset or not a
-   number in [0, 1e6]. */
-static double env_seconds_or(const char *name, double def)
-{
-    const char *v = getenv(name);
-    char *end;
-    if (!v || !*v)
-        return def;
-    double x = strtod(v, &end);
-    return *end || !(x >= 0 && x <= 1e6) ? def : x;
-}
-
 static int skip_migrations(void)
 {
     const char *skip = getenv("STRATA_SKIP_MIGRATIONS");
@@ -1317,8 +1320,9 @@ strata_code strata_startup_set(const char *url, const strata_migset *set, const 
 {
     if (skip_migrations())
         return STRATA_OK;
-    strata_config cfg = {
-        .table = table, .lock_timeout = -1, .connect_timeout = env_seconds_or("STRATA_CONNECT_TIMEOUT", 30)};
+    strata_config cfg = {.table = table,
+                         .lock_timeout = -1,
+                         .connect_timeout = env_seconds("STRATA_CONNECT_TIMEOUT", 30, 1e6)};
     strata *db = NULL;
     strata_code rc = strata_open(url, &cfg, &db, err);
     if (!rc)
@@ -1380,7 +1384,7 @@ strata_code engine_record_applied(strata *db, const strata_migset *set, const ch
     if (!dry_run) {
         if ((rc = db->ops->lock(db->d, db->table, db->lock_timeout, err)))
             return rc;
-        if ((rc = ensure_table(db, err)) || (rc = db->ops->begin(db->d, db->lock_timeout, err)))
+        if ((rc = ensure_table(db, NULL, err)) || (rc = db->ops->begin(db->d, db->lock_timeout, err)))
             goto out;
     }
     if ((rc = read_recs(db, &r, err)))

@@ -271,3 +271,13 @@ strata_code env_file_lookup(const char *path, const char *name, char **value, st
     buf_release(&b);
     return rc;
 }
+
+double env_seconds(const char *name, double def, double max)
+{
+    const char *v = getenv(name);
+    char *end;
+    if (!v || !*v)
+        return def;
+    double x = strtod(v, &end);
+    return *end || !(x >= 0 && x <= max) ? def : x;
+}

@@ -169,11 +169,17 @@ typedef struct db_url {
     int readonly;   /* sqlite: the URL says ?mode=ro */
 } db_url;
 strata_code url_parse(const char *url, db_url *out, strata_error *err);
+/* The percent-decoded copy of s[0..n), malloc'd (a bad escape or %00 stays
+   as written); NULL when out of memory. */
+char *pct_decode(const char *s, size_t n);
 void url_release(db_url *u);
 /* url without the whitespace around it (malloc'd; NULL: out of memory) */
 char *url_trim(const char *url);
 /* Replaces every occurrence of url's password in msg (capacity cap) by ****. */
 void url_scrub(char *msg, size_t cap, const char *url);
+/* A number of seconds from the environment variable name: def when it is
+   unset, empty, not a number or outside [0, max]. */
+double env_seconds(const char *name, double def, double max);
 /* Looks name up in a dotenv file (syntax: env.c); *value malloc'd, or NULL
    when the name is not defined or the file does not exist. CONFIG_ERROR when
    the file cannot be read or has a syntax error (message "path:line: ...",

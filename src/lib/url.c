@@ -277,7 +277,7 @@ static int hexval(int c)
 }
 
 /* The percent-decoded copy of s[0..n) (a bad escape or %00 stays as written). */
-static char *pct_decode(const char *s, size_t n)
+char *pct_decode(const char *s, size_t n)
 {
     char *d = malloc(n + 1), *w = d;
     if (!d)

@@ -31,7 +31,7 @@ void vt_select(buf *b, int dialect, const char *table, int with_up_checksum)
                     ? "to_char(applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
                     : "applied_at");
     buf_adds(b, ", duration_ms, state, error");
-    buf_adds(b, with_up_checksum ? ", up_checksum FROM " : " FROM ");
+    buf_adds(b, with_up_checksum ? ", up_checksum, note FROM " : " FROM ");
     buf_add_ident(b, table);
 }
 

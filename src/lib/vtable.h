@@ -20,7 +20,8 @@ void vt_create(buf *b, int dialect, const char *table);
 /* ALTER TABLE ... ADD COLUMN for a column newer than the table (text). */
 void vt_add_column(buf *b, const char *table, const char *column);
 /* SELECT version, name, checksum, applied_at (ISO-8601 UTC text),
-   duration_ms, state, error[, up_checksum] FROM table. */
+   duration_ms, state, error[, up_checksum, note] FROM table: with the newer
+   columns it fails on a table made by an older strata. */
 void vt_select(buf *b, int dialect, const char *table, int with_up_checksum);
 /* Probe that fails when the newer columns are missing. */
 void vt_probe_columns(buf *b, const char *table, const char *columns);

@@ -280,33 +280,6 @@ static void add_encoded(buf *b, const char *s)
     }
 }
 
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c = tolower(c);
-    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
-static char *decode(const char *s, size_t n)
-{
-    char *o = malloc(n + 1), *w = o;
-    if (!o)
-        return NULL;
-    for (size_t i = 0; i < n; i++) {
-        int h, l;
-        if (s[i] == '%' && i + 2 < n && (h = hexval((unsigned char)s[i + 1])) >= 0 &&
-            (l = hexval((unsigned char)s[i + 2])) >= 0) {
-            *w++ = (char)(h * 16 + l);
-            i += 2;
-        } else {
-            *w++ = s[i];
-        }
-    }
-    *w = 0;
-    return o;
-}
-
 int import_header_parse(const char *line, size_t len, char **tool, char **version, char **file)
 {
     static const char pre[] = "-- import: ";
@@ -326,7 +299,7 @@ int import_header_parse(const char *line, size_t len, char **tool, char **versio
         size_t s = i;
         while (i < len && line[i] != ' ')
             i++;
-        if (!(*outs[k] = decode(line + s, i - s)))
+        if (!(*outs[k] = pct_decode(line + s, i - s)))
             goto bad;
         if (i < len)
             i++;

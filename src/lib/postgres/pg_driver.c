@@ -9,6 +9,7 @@
 #include "ops.h"
 #include "pqload.h"
 #include <poll.h>
+#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 #include <stdint.h>
@@ -24,7 +25,8 @@ typedef struct pg {
     strata_event_fn on_event;
     void *ud;
     int readonly;      /* every query in a READ ONLY transaction of its own */
-    int pooled;        /* a connection pooler stands between us and the server */
+    int pooled;        /* a connection pooler stands between us and the server;
+                          -1 until the first lock asks (read-only commands never do) */
     int advisory;      /* times the session advisory lock is held (it nests) */
     int lease;         /* times the lease row is held (behind a pooler; nests) */
     char *lock_table;  /* quoted name of the lease table */
@@ -56,15 +58,6 @@ static void pg_close(drv *d)
     pg_target_release(&p->t);
     free(p->lock_table);
     free(p);
-}
-
-/* A setting in seconds from the environment, or def. */
-static double env_seconds(const char *name, double def)
-{
-    const char *v = getenv(name);
-    char *end;
-    double x = v && *v ? strtod(v, &end) : def;
-    return v && *v && (*end || !(x >= 0 && x < 1e7)) ? def : x;
 }
 
 /* ms scaled by a random factor in [0.5, 1): replicas that started together
@@ -130,8 +123,7 @@ static strata_code pg_open(drv **out, const db_url *u, const strata_config *cfg,
         return rc;
     }
     pq.PQsetNoticeReceiver(p->c, pg_notice, p);
-    /* session state cannot be trusted to last behind a pooler */
-    p->pooled = pg_is_pooled(p->c);
+    p->pooled = -1;
     *out = &p->base;
     return STRATA_OK;
 }
@@ -392,13 +384,15 @@ static strata_code lease_table(pg *p, const char *key, strata_error *err)
         free(name);
         if (!(p->lock_table = buf_detach(&b)))
             return err_set(err, STRATA_NOMEM, "out of memory");
-        p->lease_ms = env_seconds("STRATA_LEASE_SECONDS", 30) * 1000.0;
+        p->lease_ms = env_seconds("STRATA_LEASE_SECONDS", 30, 1e7) * 1000.0;
         if (p->lease_ms < 2000)
             p->lease_ms = 2000;
         char host[64] = "";
         gethostname(host, sizeof(host) - 1);
-        unsigned r1 = (unsigned)jitter(1e9), r2 = (unsigned)jitter(1e9);
-        snprintf(p->owner, sizeof(p->owner), "%.60s:%d:%08x%08x", host, (int)getpid(), r1, r2);
+        unsigned r[2] = {(unsigned)getpid(), (unsigned)clock_ms()};
+        if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
+            r[0] ^= (unsigned)(uintptr_t)p; /* the pid and the clock still set processes apart */
+        snprintf(p->owner, sizeof(p->owner), "%.60s:%d:%08x%08x", host, (int)getpid(), r[0], r[1]);
     }
     const char *params[1] = {p->lock_table};
     int exists = 0;
@@ -516,6 +510,10 @@ static strata_code pg_lock(drv *d, const char *key, double timeout, strata_error
     char k[32];
     lock_key(key, k);
     const char *params[1] = {k};
+    /* session state cannot be trusted to last behind a pooler: ask once,
+       here, where it matters, not at every connect */
+    if (p->pooled < 0)
+        p->pooled = pg_is_pooled(p->c);
     strata_code rc = p->pooled ? lease_table(p, key, err) : STRATA_OK;
     double deadline = clock_ms() + (timeout > 0 ? timeout * 1000.0 : 0), delay = 50;
     int waited = 0;
