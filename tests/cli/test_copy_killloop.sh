@@ -61,12 +61,20 @@ dropdb --force "$DBNAME"
 createdb "$DBNAME"
 "$STRATA" --url "$URL" copy "sqlite:///$SRC" "$URL" --jobs 1 >"$WORK/t.out" 2>"$WORK/t.err" &
 pid=$!
-for _ in $(seq 1 100); do
-    n=$(q "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND query ILIKE 'COPY%'")
-    [ "$n" -ge 1 ] && break
-    sleep 0.05
-done
-q "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()" >/dev/null
+# watched from one server session every 5 ms, so a load that takes a
+# fraction of a second on an idle machine is still caught while it runs (a
+# psql per poll could miss it and terminate a copy that had already ended)
+q "DO \$\$ DECLARE n int; BEGIN
+     FOR i IN 1..2000 LOOP
+       PERFORM pg_stat_clear_snapshot();
+       SELECT count(*) INTO n FROM pg_stat_activity
+        WHERE datname = current_database() AND state = 'active' AND query ILIKE 'COPY%';
+       EXIT WHEN n > 0;
+       PERFORM pg_sleep(0.005);
+     END LOOP;
+     PERFORM pg_terminate_backend(pid) FROM pg_stat_activity
+      WHERE datname = current_database() AND pid <> pg_backend_pid();
+   END \$\$" >/dev/null
 wait "$pid"
 RC=$?
 ERR=$(cat "$WORK/t.err")
