@@ -81,7 +81,9 @@ extern "C" {
     X(FILE_NOT_REGULAR, 2, "not a regular file")                                           \
     X(FILE_TOO_LARGE, 2, "file larger than the limit")                                     \
     X(ADOPT_MISMATCH, 1, "the other tool's version table does not match the migrations")   \
-    X(IMPORT_UNSUPPORTED, 2, "the other tool's history holds what strata cannot express")
+    X(IMPORT_UNSUPPORTED, 2, "the other tool's history holds what strata cannot express")  \
+    X(DIFF_DESTRUCTIVE, 1, "the migration would lose data")                                \
+    X(DIFF_NOT_PROVEN, 1, "the generated migration does not give the desired schema")
 
 typedef enum strata_code {
 #define STRATA_X_ENUM(name, exit, msg) STRATA_##name,
@@ -620,6 +622,59 @@ STRATA_API strata_code strata_check(const char *server_url, const strata_migset 
                                     const strata_check_opts *opts, strata_check_report **out,
                                     strata_error *err);
 STRATA_API void strata_check_report_free(strata_check_report *r);
+
+/* ------------------------------------------------------------------ diff */
+
+/*
+ * strata diff (docs/diff.md): the migration from a start schema to a
+ * desired one, proven on a scratch database before it is returned.
+ */
+typedef struct strata_diff_opts {
+    const char *server_url;   /* engine and server of the scratch databases (NULL: SQLite) */
+    const strata_migset *set; /* start: what this directory builds (when from_url is NULL) */
+    const char *from_url;     /* start: this database's schema (read only) */
+    const char *to_sql;       /* desired: this DDL, run on a scratch database */
+    const char *to_label;     /* its file name, for errors */
+    const char *to_url;       /* desired: this database's schema (read only) */
+    const char *table;        /* version table, NULL = "strata_migrations" */
+    const char *renames;      /* "table.old:new,old_table:new_table", or NULL */
+    int allow_destructive;    /* else DIFF_DESTRUCTIVE when a step loses data */
+    int no_concurrently;      /* PostgreSQL: plain CREATE INDEX on existing tables */
+} strata_diff_opts;
+
+typedef struct strata_diff_stmt {
+    char *kind;  /* "create table", "add column", "create index", ... */
+    char *sql;   /* without the final ';' */
+    char *loses; /* what data a destructive step loses, or NULL */
+    int file;    /* index into files */
+} strata_diff_stmt;
+
+typedef struct strata_diff_file {
+    int no_transaction; /* the up runs outside a transaction */
+    char *suffix;       /* "" or "_enum_values" / "_indexes": appended to the name */
+    char *up, *down;    /* the sections' SQL, one statement per paragraph */
+} strata_diff_file;
+
+typedef struct strata_diff_result {
+    const char *engine; /* static */
+    size_t nfiles;      /* 0: no difference */
+    strata_diff_file *files;
+    size_t nstmts; /* the up statements, in order */
+    strata_diff_stmt *stmts;
+    char *notes;      /* lines: drops and adds that may be renames; NULL when none */
+    char *difference; /* the schema text diff, start to desired; NULL when equal */
+    char *remaining;  /* DIFF_NOT_PROVEN: what the proof found different */
+} strata_diff_result;
+
+/*
+ * Computes the migration, applies its parts on a scratch database made from
+ * o->server_url, checks that the schema text equals the desired one, runs
+ * the downs and checks that the start comes back. *out is set on success
+ * and on DIFF_NOT_PROVEN and DIFF_DESTRUCTIVE (for the report); freed with
+ * strata_diff_result_free. Scratch databases are dropped before returning.
+ */
+STRATA_API strata_code strata_diff(const strata_diff_opts *o, strata_diff_result **out, strata_error *err);
+STRATA_API void strata_diff_result_free(strata_diff_result *r);
 
 /* ------------------------------------------------------------ operations */
 

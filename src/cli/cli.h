@@ -18,7 +18,8 @@ enum {
     OPT_TIMESTAMP = 1 << 5,
     OPT_SQL = 1 << 6,     /* --dialect --from --to --down */
     OPT_DIALECT = 1 << 7, /* --dialect alone (lint) */
-    OPT_FROM = 1 << 8     /* --from alone (adopt, import) */
+    OPT_FROM = 1 << 8,    /* --from alone (adopt, import) */
+    OPT_TO = 1 << 9       /* --to alone (diff) */
 };
 
 typedef struct cli {
@@ -108,7 +109,7 @@ extern const command cmd_new, cmd_up, cmd_down, cmd_redo, cmd_status, cmd_curren
 extern const command cmd_schema, cmd_check;
 extern const command cmd_create, cmd_drop, cmd_wait, cmd_reset, cmd_backup, cmd_restore;
 extern const command cmd_copy, cmd_embed, cmd_accept, cmd_version, cmd_completion;
-extern const command cmd_adopt, cmd_import;
+extern const command cmd_adopt, cmd_import, cmd_diff;
 
 /* main.c: the command table (NULL-terminated), and the shared options one
    by one with the OPT_* bits of the commands they apply to (0: global);

@@ -12,11 +12,12 @@
 #include <string.h>
 #include <unistd.h>
 
-static const command *commands[] = {
-    &cmd_new,      &cmd_up,     &cmd_down,   &cmd_redo,  &cmd_status,  &cmd_current,    &cmd_history,
-    &cmd_validate, &cmd_stamp,  &cmd_accept, &cmd_sql,   &cmd_test,    &cmd_lint,       &cmd_schema,
-    &cmd_check,    &cmd_create, &cmd_drop,   &cmd_wait,  &cmd_reset,   &cmd_backup,     &cmd_restore,
-    &cmd_copy,     &cmd_embed,  &cmd_import, &cmd_adopt, &cmd_version, &cmd_completion, NULL};
+static const command *commands[] = {&cmd_new,     &cmd_up,      &cmd_down,       &cmd_redo,   &cmd_status,
+                                    &cmd_current, &cmd_history, &cmd_validate,   &cmd_stamp,  &cmd_accept,
+                                    &cmd_sql,     &cmd_test,    &cmd_lint,       &cmd_schema, &cmd_check,
+                                    &cmd_diff,    &cmd_create,  &cmd_drop,       &cmd_wait,   &cmd_reset,
+                                    &cmd_backup,  &cmd_restore, &cmd_copy,       &cmd_embed,  &cmd_import,
+                                    &cmd_adopt,   &cmd_version, &cmd_completion, NULL};
 
 const command *const *cli_commands(void)
 {
@@ -123,7 +124,7 @@ static const optdef options[] = {
     {"--timestamp", T_FLAG, F(timestamp), OPT_TIMESTAMP},
     {"--dialect", T_STR, F(dialect), OPT_SQL | OPT_DIALECT},
     {"--from", T_STR, F(from), OPT_SQL | OPT_FROM},
-    {"--to", T_STR, F(to), OPT_SQL},
+    {"--to", T_STR, F(to), OPT_SQL | OPT_TO},
     {"--down", T_FLAG, F(down), OPT_SQL},
     {NULL, 0, 0, 0},
 };

@@ -191,6 +191,9 @@ strata_code env_text_lookup(const char *text, size_t len, const char *name, char
 
 /* ---- drivers */
 typedef struct drv drv;
+struct gen_model; /* gen.h */
+struct gen_opts;
+struct gen_plan;
 typedef int (*row_fn)(void *ud, int ncols, char **vals);
 
 typedef struct drv_ops {
@@ -259,6 +262,12 @@ typedef struct drv_ops {
     strata_code (*scratch_create)(const char *server_url, const char *name, char **url, char **made,
                                   char **admin_url, strata_error *err);
     strata_code (*scratch_drop)(const char *made, const char *admin_url, strata_error *err);
+
+    /* ---- strata diff (gen.h): the schema model of the connected database
+       without the version table, and the plan from one model to another */
+    strata_code (*gen_read)(drv *d, const char *table, struct gen_model *m, strata_error *err);
+    strata_code (*gen_plan)(const struct gen_model *from, const struct gen_model *to,
+                            const struct gen_opts *o, struct gen_plan *p, strata_error *err);
 } drv_ops;
 
 struct drv {

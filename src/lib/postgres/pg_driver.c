@@ -4,6 +4,7 @@
  * Connecting retries passing failures (cfg->connect_timeout). Locking: see
  * the comment above pg_lock.
  */
+#include "gen.h"
 #include "internal.h"
 
 #include "ops.h"
@@ -668,4 +669,6 @@ const drv_ops drv_postgres_ops = {
     .restore = pg_restore,
     .scratch_create = pg_scratch_create,
     .scratch_drop = pg_scratch_drop,
+    .gen_read = pg_gen_read,
+    .gen_plan = pg_gen_plan,
 };

@@ -4,6 +4,7 @@
  * Locking: SQLite's own write lock. Each migration runs in BEGIN IMMEDIATE,
  * which waits up to the lock timeout (busy timeout) for other writers.
  */
+#include "gen.h"
 #include "internal.h"
 
 #include <sqlite3.h>
@@ -445,4 +446,6 @@ const drv_ops drv_sqlite_ops = {
     .restore = sq_restore,
     .scratch_create = sq_scratch_create,
     .scratch_drop = sq_scratch_drop,
+    .gen_read = sq_gen_read,
+    .gen_plan = sq_gen_plan,
 };

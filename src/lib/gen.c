@@ -1,0 +1,715 @@
+/*
+ * gen.c -- `strata diff` (docs/diff.md): the start and desired schemas,
+ * the engine's plan between them, and the proof on a scratch database
+ * before anything is returned.
+ *
+ * The proof: the start is built on a scratch database (the migration
+ * directory replayed, or the start database's schema re-created from its
+ * own model and checked equal). The up's parts run there one after the
+ * other; after the last the schema text must equal the desired one
+ * exactly. The downs are planned from the schemas seen between the parts
+ * (each part's down gives back the state before it), run newest first, and
+ * must give back the start exactly. Anything else is DIFF_NOT_PROVEN with
+ * the remaining difference, and nothing is returned to write.
+ */
+#include "gen.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ------------------------------------------------------------------ model */
+
+void gen_model_release(gen_model *m)
+{
+    for (size_t i = 0; i < m->nt; i++) {
+        gen_table *t = &m->t[i];
+        for (size_t k = 0; k < t->ncols; k++) {
+            gen_col *c = &t->cols[k];
+            free(c->name), free(c->q), free(c->type), free(c->dflt), free(c->gen), free(c->collate);
+            free(c->comment);
+        }
+        for (size_t k = 0; k < t->nitems; k++) {
+            gen_item *it = &t->items[k];
+            if (it->norm != it->def)
+                free(it->norm);
+            free(it->name), free(it->q), free(it->def);
+        }
+        free(t->cols), free(t->items), free(t->name), free(t->q), free(t->sql), free(t->comment);
+    }
+    for (size_t i = 0; i < m->no; i++) {
+        gen_obj *o = &m->o[i];
+        if (o->norm != o->def)
+            free(o->norm);
+        for (size_t k = 0; k < o->nvals; k++)
+            free(o->vals[k]);
+        free(o->vals), free(o->name), free(o->q), free(o->def), free(o->owned);
+    }
+    free(m->t), free(m->o);
+    memset(m, 0, sizeof(*m));
+}
+
+gen_table *gen_model_add_table(gen_model *m, const char *name, const char *q)
+{
+    gen_table *n = realloc(m->t, (m->nt + 1) * sizeof(*n));
+    if (!n)
+        return NULL;
+    m->t = n;
+    gen_table *t = &m->t[m->nt];
+    memset(t, 0, sizeof(*t));
+    if (!(t->name = xstrdup(name)) || !(t->q = xstrdup(q))) {
+        free(t->name);
+        free(t->q);
+        return NULL;
+    }
+    m->nt++;
+    return t;
+}
+
+gen_col *gen_table_add_col(gen_table *t)
+{
+    gen_col *n = realloc(t->cols, (t->ncols + 1) * sizeof(*n));
+    if (!n)
+        return NULL;
+    t->cols = n;
+    memset(&t->cols[t->ncols], 0, sizeof(gen_col));
+    return &t->cols[t->ncols++];
+}
+
+gen_item *gen_table_add_item(gen_table *t, char kind, const char *name, const char *q, const char *def)
+{
+    gen_item *n = realloc(t->items, (t->nitems + 1) * sizeof(*n));
+    if (!n)
+        return NULL;
+    t->items = n;
+    gen_item *it = &t->items[t->nitems];
+    memset(it, 0, sizeof(*it));
+    it->kind = kind;
+    if (!(it->name = xstrdup(name)) || !(it->q = xstrdup(q)) || !(it->def = xstrdup(def ? def : ""))) {
+        free(it->name), free(it->q), free(it->def);
+        return NULL;
+    }
+    it->norm = it->def;
+    t->nitems++;
+    return it;
+}
+
+gen_obj *gen_model_add_obj(gen_model *m, char kind, const char *name, const char *q)
+{
+    gen_obj *n = realloc(m->o, (m->no + 1) * sizeof(*n));
+    if (!n)
+        return NULL;
+    m->o = n;
+    gen_obj *o = &m->o[m->no];
+    memset(o, 0, sizeof(*o));
+    o->kind = kind;
+    if (!(o->name = xstrdup(name)) || !(o->q = xstrdup(q))) {
+        free(o->name), free(o->q);
+        return NULL;
+    }
+    m->no++;
+    return o;
+}
+
+gen_table *gen_find_table(const gen_model *m, const char *name)
+{
+    for (size_t i = 0; i < m->nt; i++)
+        if (!strcmp(m->t[i].name, name))
+            return &m->t[i];
+    return NULL;
+}
+
+gen_obj *gen_find_obj(const gen_model *m, char kind, const char *name)
+{
+    for (size_t i = 0; i < m->no; i++)
+        if (m->o[i].kind == kind && (!strcmp(m->o[i].name, name) || !strcmp(m->o[i].q, name)))
+            return &m->o[i];
+    return NULL;
+}
+
+const gen_col *gen_find_col(const gen_table *t, const char *name)
+{
+    for (size_t i = 0; i < t->ncols; i++)
+        if (!strcmp(t->cols[i].name, name))
+            return &t->cols[i];
+    return NULL;
+}
+
+const gen_item *gen_find_item(const gen_table *t, char kind, const char *name)
+{
+    for (size_t i = 0; i < t->nitems; i++)
+        if (t->items[i].kind == kind && !strcmp(t->items[i].name, name))
+            return &t->items[i];
+    return NULL;
+}
+
+/* ------------------------------------------------------------------- plan */
+
+void gen_plan_release(gen_plan *p)
+{
+    for (size_t i = 0; i < p->n; i++) {
+        free(p->s[i].sql);
+        free(p->s[i].loses);
+    }
+    free(p->s);
+    buf_release(&p->notes);
+    memset(p, 0, sizeof(*p));
+}
+
+void gen_emit(gen_plan *p, int part, const char *kind, const char *loses, const char *fmt, ...)
+{
+    if (p->oom)
+        return;
+    if (p->n == p->cap) {
+        size_t cap = p->cap ? p->cap * 2 : 32;
+        gen_stmt *n = realloc(p->s, cap * sizeof(*n));
+        if (!n) {
+            p->oom = 1;
+            return;
+        }
+        p->s = n;
+        p->cap = cap;
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    int len = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    char *sql = len >= 0 ? malloc((size_t)len + 1) : NULL;
+    if (!sql) {
+        p->oom = 1;
+        return;
+    }
+    va_start(ap, fmt);
+    vsnprintf(sql, (size_t)len + 1, fmt, ap);
+    va_end(ap);
+    gen_stmt *s = &p->s[p->n++];
+    s->part = part;
+    s->kind = kind;
+    s->sql = sql;
+    s->loses = loses ? xstrdup(loses) : NULL;
+}
+
+void gen_note(gen_plan *p, const char *fmt, ...)
+{
+    char line[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof(line), fmt, ap);
+    va_end(ap);
+    buf_adds(&p->notes, line);
+    buf_adds(&p->notes, "\n");
+}
+
+static int ident_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           (unsigned char)c >= 0x80;
+}
+
+int gen_mentions(const char *text, const char *name)
+{
+    size_t n = strlen(name);
+    if (!text || !n)
+        return 0;
+    for (const char *p = text; *p; p++) {
+        if (strncasecmp(p, name, n))
+            continue;
+        if (p > text && ident_char(p[-1]))
+            continue;
+        if (ident_char(p[n]))
+            continue;
+        return 1;
+    }
+    return 0;
+}
+
+const gen_rename *gen_rename_of(const gen_opts *o, const char *table, const char *from)
+{
+    for (size_t i = 0; i < o->nrenames; i++) {
+        const gen_rename *r = &o->renames[i];
+        if ((r->table == NULL) != (table == NULL))
+            continue;
+        if (table && strcmp(r->table, table))
+            continue;
+        if (!strcmp(r->from, from))
+            return r;
+    }
+    return NULL;
+}
+
+/* A dropped table and a new one with the same columns; a dropped column
+   and a new one of the same type in one table: probably renames. */
+static void note_renames(gen_plan *p, const gen_model *from, const gen_model *to, const gen_opts *o)
+{
+    for (size_t i = 0; i < from->nt; i++) {
+        const gen_table *ft = &from->t[i];
+        const gen_rename *r = gen_rename_of(o, NULL, ft->name);
+        const gen_table *tt = gen_find_table(to, r ? r->to : ft->name);
+        if (!tt) {
+            for (size_t k = 0; k < to->nt; k++) {
+                const gen_table *nt = &to->t[k];
+                int fresh = !gen_find_table(from, nt->name);
+                for (size_t x = 0; fresh && x < o->nrenames; x++)
+                    fresh = o->renames[x].table || strcmp(o->renames[x].to, nt->name);
+                if (!fresh || nt->ncols != ft->ncols)
+                    continue;
+                int same = 1;
+                for (size_t c = 0; same && c < nt->ncols; c++)
+                    same = !strcmp(nt->cols[c].name, ft->cols[c].name) &&
+                           !strcasecmp(nt->cols[c].type, ft->cols[c].type);
+                if (same)
+                    gen_note(p,
+                             "table %s is dropped and %s of the same shape is created: if it is a rename, "
+                             "pass --rename %s:%s",
+                             ft->name, nt->name, ft->name, nt->name);
+            }
+            continue;
+        }
+        for (size_t c = 0; c < ft->ncols; c++) {
+            const gen_col *fc = &ft->cols[c];
+            if (gen_rename_of(o, ft->name, fc->name) || gen_find_col(tt, fc->name))
+                continue;
+            for (size_t k = 0; k < tt->ncols; k++) {
+                const gen_col *tc = &tt->cols[k];
+                int fresh = !gen_find_col(ft, tc->name);
+                for (size_t x = 0; fresh && x < o->nrenames; x++)
+                    fresh = !o->renames[x].table || strcmp(o->renames[x].to, tc->name);
+                if (fresh && !strcasecmp(tc->type, fc->type))
+                    gen_note(p,
+                             "column %s.%s is dropped and %s of the same type is added: if it is a rename, "
+                             "pass --rename %s.%s:%s",
+                             ft->name, fc->name, tc->name, ft->name, fc->name, tc->name);
+            }
+        }
+    }
+}
+
+/* "t.old:new,old:new" */
+static strata_code parse_renames(const char *spec, gen_rename **out, size_t *n, strata_error *err)
+{
+    *out = NULL;
+    *n = 0;
+    if (!spec || !*spec)
+        return STRATA_OK;
+    size_t cap = 1;
+    for (const char *p = spec; *p; p++)
+        cap += *p == ',';
+    gen_rename *r = calloc(cap, sizeof(*r));
+    if (!r)
+        return err_set(err, STRATA_NOMEM, "out of memory");
+    const char *p = spec;
+    while (*p) {
+        const char *e = strchr(p, ',');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        char *one = xstrndup(p, len);
+        char *colon = one ? strchr(one, ':') : NULL;
+        if (!one || !colon || colon == one || !colon[1]) {
+            for (size_t i = 0; i < *n; i++)
+                free(r[i].table), free(r[i].from), free(r[i].to);
+            free(r);
+            strata_code rc =
+                one ? err_set(err, STRATA_USAGE, "--rename '%s': expected TABLE.OLD:NEW or OLD:NEW", one)
+                    : err_set(err, STRATA_NOMEM, "out of memory");
+            free(one);
+            return rc;
+        }
+        *colon = 0;
+        char *dot = strchr(one, '.');
+        gen_rename *x = &r[(*n)++];
+        if (dot) {
+            *dot = 0;
+            x->table = xstrdup(one);
+            x->from = xstrdup(dot + 1);
+        } else {
+            x->from = xstrdup(one);
+        }
+        x->to = xstrdup(colon + 1);
+        free(one);
+        p += len + (e ? 1 : 0);
+    }
+    *out = r;
+    return STRATA_OK;
+}
+
+static void renames_free(gen_rename *r, size_t n)
+{
+    if (!r)
+        return;
+    for (size_t i = 0; i < n; i++)
+        free(r[i].table), free(r[i].from), free(r[i].to);
+    free(r);
+}
+
+/* The renames of the way back: new names to old ones. */
+static gen_rename *renames_reverse(const gen_rename *r, size_t n)
+{
+    gen_rename *b = calloc(n + 1, sizeof(*b));
+    if (!b)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        const char *table = r[i].table;
+        if (table) { /* the column's table has its new name by then */
+            for (size_t k = 0; k < n; k++)
+                if (!r[k].table && !strcmp(r[k].from, table))
+                    table = r[k].to;
+        }
+        b[i].table = table ? xstrdup(table) : NULL;
+        b[i].from = xstrdup(r[i].to);
+        b[i].to = xstrdup(r[i].from);
+    }
+    return b;
+}
+
+/* ------------------------------------------------------------------ proof */
+
+typedef struct side {
+    strata *db;
+    strata_scratch *scratch;
+} side;
+
+static void side_close(side *s)
+{
+    if (s->db)
+        strata_close(s->db);
+    if (s->scratch) {
+        strata_scratch_drop(s->scratch, NULL);
+        strata_scratch_free(s->scratch);
+    }
+    memset(s, 0, sizeof(*s));
+}
+
+static strata_code side_scratch(const strata_diff_opts *o, side *s, strata_error *err)
+{
+    strata_code rc = strata_scratch_create(o->server_url, &s->scratch, err);
+    if (rc)
+        return rc;
+    strata_config cfg = {.table = o->table, .lock_timeout = -1};
+    return strata_open(strata_scratch_url(s->scratch), &cfg, &s->db, err);
+}
+
+static strata_code side_url(const strata_diff_opts *o, const char *url, side *s, strata_error *err)
+{
+    strata_config cfg = {.table = o->table, .lock_timeout = -1, .readonly = 1};
+    return strata_open(url, &cfg, &s->db, err);
+}
+
+static strata_code read_state(strata *db, gen_model *m, char **dump, strata_error *err)
+{
+    drv *d = db_driver(db);
+    memset(m, 0, sizeof(*m));
+    if (!d->ops->gen_read)
+        return err_set(err, STRATA_USAGE, "diff is not supported on %s", d->ops->engine);
+    strata_code rc = d->ops->gen_read(d, db_table(db), m, err);
+    if (!rc && dump)
+        rc = strata_schema_dump(db, dump, err);
+    return rc;
+}
+
+/* Runs a part: in one transaction, or (no-transaction) statement by statement. */
+static strata_code run_part(strata *db, const gen_plan *p, int part, int notx, const char *what,
+                            strata_error *err)
+{
+    drv *d = db_driver(db);
+    strata_code rc = STRATA_OK;
+    if (!notx && (rc = d->ops->begin(d, 10, err)))
+        return rc;
+    for (size_t i = 0; !rc && i < p->n; i++)
+        if (p->s[i].part == part)
+            rc = d->ops->exec_script(d, p->s[i].sql, what, 1, err);
+    if (!notx) {
+        if (rc)
+            d->ops->query(d, "ROLLBACK", 0, NULL, NULL, NULL, NULL);
+        else
+            rc = d->ops->query(d, "COMMIT", 0, NULL, NULL, NULL, err);
+    }
+    return rc;
+}
+
+static char *part_sql(const gen_plan *p, int part)
+{
+    buf b;
+    buf_init(&b);
+    for (size_t i = 0; i < p->n; i++)
+        if (p->s[i].part == part)
+            buf_addf(&b, "%s%s;\n", b.len ? "\n" : "", p->s[i].sql);
+    return b.data ? buf_detach(&b) : xstrdup("");
+}
+
+static strata_code plan(strata *db, const gen_model *from, const gen_model *to, const gen_opts *go,
+                        gen_plan *p, strata_error *err)
+{
+    drv *d = db_driver(db);
+    memset(p, 0, sizeof(*p));
+    buf_init(&p->notes);
+    return d->ops->gen_plan(from, to, go, p, err);
+}
+
+static strata_code not_proven(strata_diff_result *r, const char *expected, const char *actual, const char *le,
+                              const char *la, const char *what, strata_error *err)
+{
+    buf d;
+    buf_init(&d);
+    text_diff(expected, actual, le, la, 3, &d);
+    r->remaining = d.data ? buf_detach(&d) : NULL;
+    buf_release(&d);
+    err_set(err, STRATA_DIFF_NOT_PROVEN, "%s", what);
+    err_hint(err, "this is a limit of strata diff: write this part of the migration by hand (docs/diff.md)");
+    return STRATA_DIFF_NOT_PROVEN;
+}
+
+void strata_diff_result_free(strata_diff_result *r)
+{
+    if (!r)
+        return;
+    for (size_t i = 0; i < r->nfiles; i++)
+        free(r->files[i].up), free(r->files[i].down), free(r->files[i].suffix);
+    for (size_t i = 0; i < r->nstmts; i++)
+        free(r->stmts[i].kind), free(r->stmts[i].sql), free(r->stmts[i].loses);
+    free(r->files), free(r->stmts), free(r->notes), free(r->difference), free(r->remaining);
+    free(r);
+}
+
+static strata_code result_stmts(strata_diff_result *r, const gen_plan *p, const int *file_of_part)
+{
+    r->stmts = calloc(p->n + 1, sizeof(*r->stmts));
+    if (!r->stmts)
+        return STRATA_NOMEM;
+    for (size_t i = 0; i < p->n; i++) {
+        strata_diff_stmt *s = &r->stmts[r->nstmts++];
+        s->kind = xstrdup(p->s[i].kind);
+        s->sql = xstrdup(p->s[i].sql);
+        s->loses = p->s[i].loses ? xstrdup(p->s[i].loses) : NULL;
+        s->file = file_of_part ? file_of_part[p->s[i].part] : 0;
+        if (!s->kind || !s->sql)
+            return STRATA_NOMEM;
+    }
+    if (p->notes.len && !(r->notes = xstrdup(p->notes.data)))
+        return STRATA_NOMEM;
+    return STRATA_OK;
+}
+
+strata_code strata_diff(const strata_diff_opts *o, strata_diff_result **out, strata_error *err)
+{
+    *out = NULL;
+    if (!o || (!o->to_sql == !o->to_url) || (!o->set && !o->from_url))
+        return err_set(err, STRATA_USAGE,
+                       "diff needs a start (a directory or --from-url) and one desired schema");
+    strata_diff_result *r = calloc(1, sizeof(*r));
+    if (!r)
+        return err_set(err, STRATA_NOMEM, "out of memory");
+    side work = {0}, want = {0}, start = {0};
+    gen_model m_from = {0}, m_to = {0}, empty = {0};
+    gen_model mid[GEN_NPARTS + 1];
+    char *d_from = NULL, *d_to = NULL, *dumps[GEN_NPARTS + 1] = {0};
+    gen_plan up = {0}, back = {0};
+    gen_rename *ren = NULL, *rev = NULL;
+    size_t nren = 0;
+    memset(mid, 0, sizeof(mid));
+    buf_init(&up.notes);
+    buf_init(&back.notes);
+    strata_code rc = parse_renames(o->renames, &ren, &nren, err);
+    if (rc)
+        goto done;
+
+    /* the start, on the scratch database `work` */
+    if ((rc = side_scratch(o, &work, err)))
+        goto done;
+    r->engine = strata_engine(work.db);
+    if (o->from_url) {
+        if ((rc = side_url(o, o->from_url, &start, err)) ||
+            (rc = read_state(start.db, &m_from, &d_from, err)))
+            goto done;
+        if (strcmp(strata_engine(start.db), r->engine)) {
+            rc = err_set(err, STRATA_USAGE, "--from-url is a %s database; the diff is for %s",
+                         strata_engine(start.db), r->engine);
+            goto done;
+        }
+        side_close(&start);
+        gen_opts go = {0};
+        gen_plan build = {0};
+        if (!(rc = plan(work.db, &empty, &m_from, &go, &build, err)))
+            rc = run_part(work.db, &build, GEN_PART_TX, 0, "the start schema", err);
+        gen_plan_release(&build);
+        if (rc)
+            goto done;
+        char *got = NULL;
+        if ((rc = strata_schema_dump(work.db, &got, err)))
+            goto done;
+        if (strcmp(got, d_from)) {
+            rc = not_proven(r, d_from, got, "the start database", "rebuilt on a scratch database",
+                            "the start schema could not be rebuilt on a scratch database", err);
+            free(got);
+            goto done;
+        }
+        free(got);
+    } else {
+        if ((rc = strata_up(work.db, o->set, NULL, NULL, err)) ||
+            (rc = read_state(work.db, &m_from, &d_from, err)))
+            goto done;
+    }
+
+    /* the desired schema */
+    if (o->to_url) {
+        if ((rc = side_url(o, o->to_url, &want, err)))
+            goto done;
+        if (strcmp(strata_engine(want.db), r->engine)) {
+            rc = err_set(err, STRATA_USAGE, "--to-url is a %s database; the diff is for %s",
+                         strata_engine(want.db), r->engine);
+            goto done;
+        }
+    } else {
+        if ((rc = side_scratch(o, &want, err)))
+            goto done;
+        drv *d = db_driver(want.db);
+        if ((rc = d->ops->exec_script(d, o->to_sql, o->to_label ? o->to_label : "desired schema", 1, err)))
+            goto done;
+    }
+    if ((rc = read_state(want.db, &m_to, &d_to, err)))
+        goto done;
+    side_close(&want);
+
+    if (!strcmp(d_from, d_to))
+        goto done; /* no difference: no files */
+    {
+        buf d;
+        buf_init(&d);
+        text_diff(d_from, d_to, "start", "desired", 3, &d);
+        r->difference = d.data ? buf_detach(&d) : NULL;
+        buf_release(&d);
+    }
+
+    /* the up */
+    gen_opts go = {0, o->no_concurrently, ren, nren};
+    if ((rc = plan(work.db, &m_from, &m_to, &go, &up, err)))
+        goto done;
+    note_renames(&up, &m_from, &m_to, &go);
+    int file_of_part[GEN_NPARTS], parts[GEN_NPARTS], nparts = 0;
+    for (int k = 0; k < GEN_NPARTS; k++) {
+        file_of_part[k] = -1;
+        for (size_t i = 0; i < up.n; i++)
+            if (up.s[i].part == k) {
+                file_of_part[k] = nparts;
+                parts[nparts++] = k;
+                break;
+            }
+    }
+    if ((rc = result_stmts(r, &up, file_of_part))) {
+        err_set(err, rc, "out of memory");
+        goto done;
+    }
+    if (!o->allow_destructive) {
+        buf what;
+        buf_init(&what);
+        size_t n = 0;
+        for (size_t i = 0; i < up.n; i++)
+            if (up.s[i].loses) {
+                buf_addf(&what, "%s%s (loses %s)", n ? "; " : "", up.s[i].kind, up.s[i].loses);
+                n++;
+            }
+        if (n) {
+            err_set(err, STRATA_DIFF_DESTRUCTIVE, "%zu destructive step%s: %s", n, n == 1 ? "" : "s",
+                    what.data);
+            if (up.notes.len)
+                err_hint(err, "%.*s", (int)strcspn(up.notes.data, "\n"), up.notes.data);
+            else
+                err_hint(err, "pass --allow-destructive when losing that data is intended");
+            buf_release(&what);
+            rc = STRATA_DIFF_DESTRUCTIVE;
+            goto done;
+        }
+        buf_release(&what);
+    }
+    if (nparts == 0) {
+        rc = not_proven(r, d_to, d_from, "desired", "start",
+                        "strata diff found no statement for this difference", err);
+        goto done;
+    }
+
+    /* the proof: every part up, recording the schema between them */
+    mid[0] = m_from;
+    memset(&m_from, 0, sizeof(m_from));
+    dumps[0] = d_from;
+    d_from = NULL;
+    for (int k = 0; k < nparts; k++) {
+        if ((rc = run_part(work.db, &up, parts[k], parts[k] != GEN_PART_TX, "generated up", err)))
+            goto done;
+        if ((rc = read_state(work.db, &mid[k + 1], &dumps[k + 1], err)))
+            goto done;
+    }
+    if (strcmp(dumps[nparts], d_to)) {
+        rc = not_proven(r, d_to, dumps[nparts], "desired", "after the generated up",
+                        "the generated up does not give the desired schema", err);
+        goto done;
+    }
+
+    /* the downs, newest first, each back to the state before its part */
+    if (!(r->files = calloc((size_t)nparts, sizeof(*r->files)))) {
+        rc = err_set(err, STRATA_NOMEM, "out of memory");
+        goto done;
+    }
+    r->nfiles = (size_t)nparts;
+    if (nren && !(rev = renames_reverse(ren, nren))) {
+        rc = err_set(err, STRATA_NOMEM, "out of memory");
+        goto done;
+    }
+    for (int k = nparts - 1; k >= 0; k--) {
+        /* renames run in the transactional part */
+        gen_opts bo = {1, 1, parts[k] == GEN_PART_TX ? rev : NULL, parts[k] == GEN_PART_TX ? nren : 0};
+        gen_plan_release(&back);
+        if ((rc = plan(work.db, &mid[k + 1], &mid[k], &bo, &back, err)))
+            goto done;
+        if ((rc = run_part(work.db, &back, GEN_PART_TX, 0, "generated down", err)))
+            goto done;
+        char *got = NULL;
+        if ((rc = strata_schema_dump(work.db, &got, err)))
+            goto done;
+        if (strcmp(got, dumps[k])) {
+            rc = not_proven(r, dumps[k], got, "before the up", "after the generated down",
+                            "the generated down does not give back the start", err);
+            free(got);
+            goto done;
+        }
+        free(got);
+        strata_diff_file *f = &r->files[k];
+        f->no_transaction = parts[k] != GEN_PART_TX;
+        f->suffix = xstrdup(parts[k] == GEN_PART_PRE    ? "_enum_values"
+                            : parts[k] == GEN_PART_POST ? "_indexes"
+                                                        : "");
+        f->up = part_sql(&up, parts[k]);
+        f->down = part_sql(&back, GEN_PART_TX);
+        if (!f->suffix || !f->up || !f->down) {
+            rc = err_set(err, STRATA_NOMEM, "out of memory");
+            goto done;
+        }
+    }
+
+done:
+    side_close(&start);
+    side_close(&want);
+    side_close(&work);
+    gen_model_release(&m_from);
+    gen_model_release(&m_to);
+    for (int k = 0; k <= GEN_NPARTS; k++) {
+        gen_model_release(&mid[k]);
+        free(dumps[k]);
+    }
+    free(d_from);
+    free(d_to);
+    gen_plan_release(&up);
+    gen_plan_release(&back);
+    renames_free(ren, nren);
+    renames_free(rev, nren);
+    if (rc && rc != STRATA_DIFF_NOT_PROVEN && rc != STRATA_DIFF_DESTRUCTIVE) {
+        strata_diff_result_free(r);
+        return rc;
+    }
+    if (rc) {
+        for (size_t i = 0; i < r->nfiles; i++)
+            free(r->files[i].up), free(r->files[i].down), free(r->files[i].suffix);
+        free(r->files);
+        r->files = NULL;
+        r->nfiles = 0;
+    }
+    *out = r;
+    return rc;
+}

@@ -1,0 +1,948 @@
+/*
+ * postgres/pg_gen.c -- `strata diff` on PostgreSQL: the schema model read
+ * from the catalog, and the plan that turns one model into another
+ * (docs/diff.md).
+ *
+ * Scope: the first schema of the search path (current_schema()), as the
+ * schema text shows it unqualified: extensions, enum types, sequences,
+ * tables (columns, constraints, indexes, comments) and views. Functions,
+ * triggers, policies, domains and other schemas are not planned; when they
+ * differ, the proof shows what is left.
+ *
+ * The plan's order: enum values added (a no-transaction part); then, in
+ * one transaction: extensions, views that must go, foreign keys and other
+ * constraints and indexes that change, dropped tables and sequences, new
+ * types and sequences, new tables, column changes, constraints, indexes on
+ * new tables, foreign keys, views, comments, dropped types and extensions;
+ * last, indexes on existing tables built CONCURRENTLY (no-transaction).
+ */
+#include "gen.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---------------------------------------------------------------- reading */
+
+#define OWN_TABLE                                                                              \
+    " n.nspname = current_schema() AND c.relname::text NOT IN ($1::text, $1::text || '_lock')" \
+    " AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass"        \
+    " AND d.objid = c.oid AND d.deptype = 'e')"
+
+static const char q_columns[] =
+    "SELECT c.relname, quote_ident(c.relname), a.attname, quote_ident(a.attname),"
+    " format_type(a.atttypid, a.atttypmod), a.attnotnull::int::text,"
+    " CASE WHEN a.attgenerated = '' THEN pg_get_expr(ad.adbin, ad.adrelid) END,"
+    " CASE WHEN a.attgenerated <> '' THEN pg_get_expr(ad.adbin, ad.adrelid) END, a.attidentity::text,"
+    " CASE WHEN a.attcollation <> t.typcollation THEN quote_ident(co.collname) END,"
+    " col_description(c.oid, a.attnum), obj_description(c.oid, 'pg_class')"
+    " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+    " LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped"
+    " LEFT JOIN pg_type t ON t.oid = a.atttypid"
+    " LEFT JOIN pg_collation co ON co.oid = a.attcollation"
+    " LEFT JOIN pg_attrdef ad ON ad.adrelid = c.oid AND ad.adnum = a.attnum"
+    " WHERE c.relkind IN ('r', 'p') AND" OWN_TABLE " ORDER BY c.relname, a.attnum";
+
+static const char q_constraints[] =
+    "SELECT c.relname, co.conname, quote_ident(co.conname), co.contype::text, pg_get_constraintdef(co.oid)"
+    " FROM pg_constraint co JOIN pg_class c ON c.oid = co.conrelid"
+    " JOIN pg_namespace n ON n.oid = c.relnamespace"
+    " WHERE co.contype IN ('p', 'u', 'c', 'f', 'x') AND c.relkind IN ('r', 'p') AND" OWN_TABLE
+    " ORDER BY 1, 2";
+
+static const char q_indexes[] =
+    "SELECT c.relname, i.relname, quote_ident(i.relname), pg_get_indexdef(i.oid)"
+    " FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class c ON c.oid = x.indrelid"
+    " JOIN pg_namespace n ON n.oid = c.relnamespace"
+    " WHERE c.relkind IN ('r', 'p') AND" OWN_TABLE
+    " AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.oid AND k.conrelid = c.oid"
+    "                 AND k.contype IN ('p', 'u', 'x'))"
+    " ORDER BY 1, 2";
+
+static const char q_views[] = "SELECT c.relname, quote_ident(c.relname), pg_get_viewdef(c.oid)"
+                              " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+                              " WHERE c.relkind = 'v' AND" OWN_TABLE " ORDER BY 1";
+
+static const char q_enums[] =
+    "SELECT t.typname, quote_ident(t.typname),"
+    " string_agg(quote_literal(e.enumlabel), chr(1) ORDER BY e.enumsortorder)"
+    " FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace JOIN pg_enum e ON e.enumtypid = t.oid"
+    " WHERE n.nspname = current_schema() AND $1::text IS NOT NULL"
+    " AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_type'::regclass"
+    " AND d.objid = t.oid AND d.deptype = 'e')"
+    " GROUP BY 1, 2 ORDER BY 1";
+
+static const char q_extensions[] = "SELECT extname, quote_ident(extname) FROM pg_extension"
+                                   " WHERE $1::text IS NOT NULL ORDER BY 1";
+
+static const char q_sequences[] =
+    "SELECT c.relname, quote_ident(c.relname),"
+    " 'AS ' || format_type(s.seqtypid, NULL) || ' INCREMENT BY ' || s.seqincrement || ' MINVALUE '"
+    " || s.seqmin || ' MAXVALUE ' || s.seqmax || ' START WITH ' || s.seqstart || ' CACHE ' || s.seqcache"
+    " || CASE WHEN s.seqcycle THEN ' CYCLE' ELSE ' NO CYCLE' END,"
+    " (SELECT quote_ident(tc.relname) || '.' || quote_ident(a.attname) FROM pg_depend d"
+    "  JOIN pg_class tc ON tc.oid = d.refobjid"
+    "  JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid"
+    "  WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'a'"
+    "  AND d.refclassid = 'pg_class'::regclass LIMIT 1)"
+    " FROM pg_class c JOIN pg_sequence s ON s.seqrelid = c.oid JOIN pg_namespace n ON n.oid = c.relnamespace"
+    " WHERE c.relkind = 'S' AND" OWN_TABLE
+    " AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass"
+    " AND d.objid = c.oid AND d.deptype = 'i')"
+    " ORDER BY 1";
+
+typedef struct rd {
+    gen_model *m;
+    int oom;
+} rd;
+
+static char *dup_or_null(const char *s)
+{
+    return s ? xstrdup(s) : NULL;
+}
+
+static int on_column(void *ud, int n, char **v)
+{
+    rd *r = ud;
+    (void)n;
+    gen_table *t = gen_find_table(r->m, v[0]);
+    if (!t) {
+        if (!(t = gen_model_add_table(r->m, v[0], v[1])))
+            return r->oom = 1;
+        t->comment = dup_or_null(v[11]);
+    }
+    if (!v[2])
+        return 0; /* a table without columns */
+    gen_col *c = gen_table_add_col(t);
+    if (!c)
+        return r->oom = 1;
+    c->name = xstrdup(v[2]);
+    c->q = xstrdup(v[3]);
+    c->type = xstrdup(v[4]);
+    c->notnull = v[5] && v[5][0] == '1';
+    c->dflt = dup_or_null(v[6]);
+    c->gen = dup_or_null(v[7]);
+    c->identity = v[8] && v[8][0] ? v[8][0] : 0;
+    c->collate = dup_or_null(v[9]);
+    c->comment = dup_or_null(v[10]);
+    return 0;
+}
+
+static int on_item(rd *r, char kind, char **v, int at)
+{
+    gen_table *t = gen_find_table(r->m, v[0]);
+    if (!t)
+        return 0;
+    if (!gen_table_add_item(t, kind, v[at], v[at + 1], v[at + 2]))
+        return r->oom = 1;
+    return 0;
+}
+
+static int on_constraint(void *ud, int n, char **v)
+{
+    (void)n;
+    /* v: table, name, quoted, contype, def */
+    rd *r = ud;
+    char *w[3] = {v[1], v[2], v[4]};
+    gen_table *t = gen_find_table(r->m, v[0]);
+    if (!t)
+        return 0;
+    if (!gen_table_add_item(t, v[3][0], w[0], w[1], w[2]))
+        return r->oom = 1;
+    return 0;
+}
+
+static int on_index(void *ud, int n, char **v)
+{
+    (void)n;
+    return on_item(ud, 'i', v, 1);
+}
+
+static int on_obj(rd *r, char kind, char **v, const char *def)
+{
+    gen_obj *o = gen_model_add_obj(r->m, kind, v[0], v[1]);
+    if (!o || (def && !(o->def = xstrdup(def))))
+        return r->oom = 1;
+    o->norm = o->def;
+    return 0;
+}
+
+static int on_view(void *ud, int n, char **v)
+{
+    (void)n;
+    return on_obj(ud, 'v', v, v[2]);
+}
+
+static int on_extension(void *ud, int n, char **v)
+{
+    (void)n;
+    return on_obj(ud, 'x', v, NULL);
+}
+
+static int on_sequence(void *ud, int n, char **v)
+{
+    (void)n;
+    rd *r = ud;
+    if (on_obj(r, 's', v, v[2]))
+        return 1;
+    gen_obj *o = &r->m->o[r->m->no - 1];
+    o->owned = dup_or_null(v[3]);
+    return 0;
+}
+
+static int on_enum(void *ud, int n, char **v)
+{
+    (void)n;
+    rd *r = ud;
+    if (on_obj(r, 'e', v, NULL))
+        return 1;
+    gen_obj *o = &r->m->o[r->m->no - 1];
+    size_t cnt = 1;
+    for (const char *p = v[2]; *p; p++)
+        cnt += *p == '\1';
+    if (!(o->vals = calloc(cnt, sizeof(char *))))
+        return r->oom = 1;
+    const char *p = v[2];
+    while (o->nvals < cnt) {
+        const char *e = strchr(p, '\1');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        if (!(o->vals[o->nvals++] = xstrndup(p, len)))
+            return r->oom = 1;
+        p += len + (e ? 1 : 0);
+    }
+    return 0;
+}
+
+strata_code pg_gen_read(drv *d, const char *table, gen_model *m, strata_error *err)
+{
+    static const struct {
+        const char *sql;
+        row_fn fn;
+    } steps[] = {
+        {q_extensions, on_extension},
+        {q_enums, on_enum},
+        {q_sequences, on_sequence},
+        {q_columns, on_column},
+        {q_constraints, on_constraint},
+        {q_indexes, on_index},
+        {q_views, on_view},
+    };
+    rd r = {m, 0};
+    const char *params[1] = {table};
+    for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+        strata_code rc = d->ops->query(d, steps[i].sql, 1, params, steps[i].fn, &r, err);
+        if (r.oom)
+            return err_set(err, STRATA_NOMEM, "out of memory");
+        if (rc)
+            return rc;
+    }
+    return STRATA_OK;
+}
+
+/* --------------------------------------------------------------- planning */
+
+typedef struct ctx {
+    const gen_model *from, *to;
+    const gen_opts *o;
+    gen_plan *p;
+    const char **touched; /* tables whose columns change (views on them are rebuilt) */
+    size_t ntouched;
+} ctx;
+
+static int streq(const char *a, const char *b)
+{
+    if (!a || !b)
+        return a == b;
+    return !strcmp(a, b);
+}
+
+/* The name a table of `from` has in `to` (after a rename). */
+static const char *to_name(const ctx *c, const char *name)
+{
+    const gen_rename *r = gen_rename_of(c->o, NULL, name);
+    return r ? r->to : name;
+}
+
+static const char *col_to_name(const ctx *c, const char *table, const char *name)
+{
+    const gen_rename *r = gen_rename_of(c->o, table, name);
+    return r ? r->to : name;
+}
+
+/* The table of `from` that becomes `to`'s table name, or NULL. */
+static const gen_table *from_table(const ctx *c, const char *name)
+{
+    for (size_t i = 0; i < c->from->nt; i++)
+        if (!strcmp(to_name(c, c->from->t[i].name), name))
+            return &c->from->t[i];
+    return NULL;
+}
+
+static const gen_col *from_col(const ctx *c, const gen_table *ft, const char *tname, const char *name)
+{
+    for (size_t i = 0; i < ft->ncols; i++)
+        if (!strcmp(col_to_name(c, tname, ft->cols[i].name), name))
+            return &ft->cols[i];
+    return NULL;
+}
+
+static void col_def(buf *b, const gen_col *col)
+{
+    buf_addf(b, "%s %s", col->q, col->type);
+    if (col->collate)
+        buf_addf(b, " COLLATE %s", col->collate);
+    if (col->identity)
+        buf_addf(b, " GENERATED %s AS IDENTITY", col->identity == 'a' ? "ALWAYS" : "BY DEFAULT");
+    if (col->gen)
+        buf_addf(b, " GENERATED ALWAYS AS (%s) STORED", col->gen);
+    else if (col->dflt)
+        buf_addf(b, " DEFAULT %s", col->dflt);
+    if (col->notnull && !col->identity)
+        buf_adds(b, " NOT NULL");
+}
+
+static void touch(ctx *c, const char *table)
+{
+    for (size_t i = 0; i < c->ntouched; i++)
+        if (!strcmp(c->touched[i], table))
+            return;
+    const char **n = realloc(c->touched, (c->ntouched + 1) * sizeof(*n));
+    if (!n) {
+        c->p->oom = 1;
+        return;
+    }
+    c->touched = n;
+    c->touched[c->ntouched++] = table;
+}
+
+/* Widening type changes that keep every value. */
+static int widening(const char *a, const char *b)
+{
+    static const char *chain[][2] = {
+        {"smallint", "integer"},      {"smallint", "bigint"},
+        {"integer", "bigint"},        {"smallint", "numeric"},
+        {"integer", "numeric"},       {"bigint", "numeric"},
+        {"real", "double precision"}, {"character varying", "text"},
+        {"character", "text"},        {"timestamp without time zone", "timestamp with time zone"},
+    };
+    for (size_t i = 0; i < sizeof(chain) / sizeof(chain[0]); i++)
+        if (!strcmp(a, chain[i][0]) && !strcmp(b, chain[i][1]))
+            return 1;
+    /* character varying(n) -> character varying(m >= n) or unbounded; numeric(p,s) -> numeric */
+    long n1, n2;
+    if (sscanf(a, "character varying(%ld)", &n1) == 1) {
+        if (!strcmp(b, "text") || !strcmp(b, "character varying"))
+            return 1;
+        if (sscanf(b, "character varying(%ld)", &n2) == 1)
+            return n2 >= n1;
+    }
+    if (!strncmp(a, "numeric(", 8) && !strcmp(b, "numeric"))
+        return 1;
+    return 0;
+}
+
+/* 1 when a's labels appear in b in the same order (b only adds). */
+static int enum_adds_only(const gen_obj *a, const gen_obj *b)
+{
+    size_t j = 0;
+    for (size_t i = 0; i < b->nvals && j < a->nvals; i++)
+        if (!strcmp(a->vals[j], b->vals[i]))
+            j++;
+    return j == a->nvals;
+}
+
+static int has_val(const gen_obj *e, const char *v)
+{
+    for (size_t i = 0; i < e->nvals; i++)
+        if (!strcmp(e->vals[i], v))
+            return 1;
+    return 0;
+}
+
+static int col_uses_type(const gen_col *col, const gen_obj *e)
+{
+    return !strcmp(col->type, e->name) || !strcmp(col->type, e->q);
+}
+
+/* Enums: new ones, values added, or rebuilt when values go or move. */
+static void plan_enums(ctx *c, int late)
+{
+    gen_plan *p = c->p;
+    for (size_t i = 0; i < c->to->no; i++) {
+        const gen_obj *e = &c->to->o[i];
+        if (e->kind != 'e' || late)
+            continue;
+        const gen_obj *f = gen_find_obj(c->from, 'e', e->name);
+        if (!f) {
+            buf b;
+            buf_init(&b);
+            for (size_t k = 0; k < e->nvals; k++)
+                buf_addf(&b, "%s%s", k ? ", " : "", e->vals[k]);
+            gen_emit(p, GEN_PART_TX, "create type", NULL, "CREATE TYPE %s AS ENUM (%s)", e->q,
+                     b.data ? b.data : "");
+            buf_release(&b);
+            continue;
+        }
+        int same = f->nvals == e->nvals;
+        for (size_t k = 0; same && k < e->nvals; k++)
+            same = !strcmp(f->vals[k], e->vals[k]);
+        if (same)
+            continue;
+        if (enum_adds_only(f, e)) {
+            for (size_t k = 0; k < e->nvals; k++) {
+                if (has_val(f, e->vals[k]))
+                    continue;
+                int part = c->o->down ? GEN_PART_TX : GEN_PART_PRE;
+                if (k > 0)
+                    gen_emit(p, part, "add enum value", NULL, "ALTER TYPE %s ADD VALUE %s AFTER %s", e->q,
+                             e->vals[k], e->vals[k - 1]);
+                else
+                    gen_emit(p, part, "add enum value", NULL, "ALTER TYPE %s ADD VALUE %s BEFORE %s", e->q,
+                             e->vals[k], e->vals[k + 1]);
+            }
+            continue;
+        }
+        /* rebuild: rename, create, move the columns over, drop the old type */
+        buf lost;
+        buf_init(&lost);
+        for (size_t k = 0; k < f->nvals; k++)
+            if (!has_val(e, f->vals[k]))
+                buf_addf(&lost, "%s%s", lost.len ? ", " : "", f->vals[k]);
+        char *loses = NULL;
+        if (lost.len) {
+            buf lb;
+            buf_init(&lb);
+            buf_addf(&lb, "rows holding %s of enum %s", lost.data, e->name);
+            loses = buf_detach(&lb);
+        }
+        buf vals;
+        buf_init(&vals);
+        for (size_t k = 0; k < e->nvals; k++)
+            buf_addf(&vals, "%s%s", k ? ", " : "", e->vals[k]);
+        gen_emit(p, GEN_PART_TX, "rebuild type", loses, "ALTER TYPE %s RENAME TO \"%s__strata_old\"", e->q,
+                 e->name);
+        gen_emit(p, GEN_PART_TX, "rebuild type", NULL, "CREATE TYPE %s AS ENUM (%s)", e->q, vals.data);
+        for (size_t t = 0; t < c->from->nt; t++) {
+            const gen_table *ft = &c->from->t[t];
+            const char *tn = to_name(c, ft->name);
+            const gen_table *tt = gen_find_table(c->to, tn);
+            if (!tt)
+                continue;
+            for (size_t k = 0; k < ft->ncols; k++) {
+                const gen_col *col = &ft->cols[k];
+                if (!col_uses_type(col, f))
+                    continue;
+                const gen_col *tc = gen_find_col(tt, col_to_name(c, ft->name, col->name));
+                if (!tc || !col_uses_type(tc, e))
+                    continue;
+                touch(c, tt->name);
+                if (col->dflt)
+                    gen_emit(p, GEN_PART_TX, "rebuild type", NULL,
+                             "ALTER TABLE %s ALTER COLUMN %s DROP DEFAULT", ft->q, col->q);
+                gen_emit(p, GEN_PART_TX, "rebuild type", NULL,
+                         "ALTER TABLE %s ALTER COLUMN %s TYPE %s USING %s::text::%s", ft->q, col->q, e->q,
+                         col->q, e->q);
+                if (col->dflt && tc->dflt && streq(col->dflt, tc->dflt))
+                    gen_emit(p, GEN_PART_TX, "rebuild type", NULL,
+                             "ALTER TABLE %s ALTER COLUMN %s SET DEFAULT %s", ft->q, col->q, tc->dflt);
+            }
+        }
+        gen_emit(p, GEN_PART_TX, "rebuild type", NULL, "DROP TYPE \"%s__strata_old\"", e->name);
+        free(loses);
+        buf_release(&vals);
+        buf_release(&lost);
+    }
+}
+
+static int is_fk(const gen_item *it)
+{
+    return it->kind == 'f';
+}
+
+/* A constraint or index of tt that is new or changed compared to ft. */
+static int item_new(const gen_table *ft, const gen_item *it)
+{
+    if (!ft)
+        return 1;
+    const gen_item *f = gen_find_item(ft, it->kind == 'i' ? 'i' : it->kind, it->name);
+    if (!f) {
+        /* a constraint may have changed kind under the same name */
+        for (size_t i = 0; i < ft->nitems; i++)
+            if (ft->items[i].kind != 'i' && it->kind != 'i' && !strcmp(ft->items[i].name, it->name))
+                return strcmp(ft->items[i].def, it->def) != 0;
+        return 1;
+    }
+    return strcmp(f->def, it->def) != 0;
+}
+
+static const gen_item *to_item(const gen_table *tt, const gen_item *it)
+{
+    if (!tt)
+        return NULL;
+    for (size_t i = 0; i < tt->nitems; i++)
+        if ((tt->items[i].kind == 'i') == (it->kind == 'i') && !strcmp(tt->items[i].name, it->name))
+            return &tt->items[i];
+    return NULL;
+}
+
+/* Views to drop first: removed, changed, or reading a table or view that changes. */
+static int *views_to_rebuild(ctx *c)
+{
+    int *mark = calloc(c->from->no + 1, sizeof(int));
+    if (!mark) {
+        c->p->oom = 1;
+        return NULL;
+    }
+    for (size_t i = 0; i < c->from->no; i++) {
+        const gen_obj *v = &c->from->o[i];
+        if (v->kind != 'v')
+            continue;
+        const gen_obj *t = gen_find_obj(c->to, 'v', v->name);
+        if (!t || strcmp(t->norm, v->norm))
+            mark[i] = 1;
+        for (size_t k = 0; !mark[i] && k < c->ntouched; k++)
+            mark[i] = gen_mentions(v->def, c->touched[k]);
+    }
+    for (int changed = 1; changed;) {
+        changed = 0;
+        for (size_t i = 0; i < c->from->no; i++) {
+            if (c->from->o[i].kind != 'v' || mark[i])
+                continue;
+            for (size_t k = 0; k < c->from->no; k++)
+                if (mark[k] && gen_mentions(c->from->o[i].def, c->from->o[k].name)) {
+                    mark[i] = changed = 1;
+                    break;
+                }
+        }
+    }
+    return mark;
+}
+
+/* Creates the views of `to` that are new or were dropped, dependencies first. */
+static void create_views(ctx *c, const int *dropped)
+{
+    size_t n = c->to->no;
+    int *need = calloc(n + 1, sizeof(int));
+    if (!need) {
+        c->p->oom = 1;
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const gen_obj *v = &c->to->o[i];
+        if (v->kind != 'v')
+            continue;
+        const gen_obj *f = gen_find_obj(c->from, 'v', v->name);
+        need[i] = !f || (dropped && dropped[f - c->from->o]);
+    }
+    for (int progress = 1; progress;) {
+        progress = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (!need[i])
+                continue;
+            int ready = 1;
+            for (size_t k = 0; ready && k < n; k++)
+                if (k != i && need[k] && gen_mentions(c->to->o[i].def, c->to->o[k].name))
+                    ready = 0;
+            if (!ready)
+                continue;
+            gen_emit(c->p, GEN_PART_TX, "create view", NULL, "CREATE VIEW %s AS\n%s", c->to->o[i].q,
+                     c->to->o[i].def);
+            /* pg_get_viewdef ends with ';' */
+            gen_stmt *s = &c->p->s[c->p->n - 1];
+            size_t l = s->sql ? strlen(s->sql) : 0;
+            while (l && (s->sql[l - 1] == ';' || s->sql[l - 1] == ' ' || s->sql[l - 1] == '\n'))
+                s->sql[--l] = 0;
+            need[i] = 0;
+            progress = 1;
+        }
+    }
+    for (size_t i = 0; i < n; i++)
+        if (need[i]) /* a cycle of mentions: create in name order */
+            gen_emit(c->p, GEN_PART_TX, "create view", NULL, "CREATE VIEW %s AS\n%s", c->to->o[i].q,
+                     c->to->o[i].def);
+    free(need);
+}
+
+static void plan_columns(ctx *c, const gen_table *ft, const gen_table *tt)
+{
+    gen_plan *p = c->p;
+    for (size_t k = 0; k < ft->ncols; k++) {
+        const gen_col *fc = &ft->cols[k];
+        const char *nn = col_to_name(c, ft->name, fc->name);
+        if (!gen_find_col(tt, nn)) {
+            char what[512];
+            snprintf(what, sizeof(what), "the values of column %s.%s", tt->name, fc->name);
+            gen_emit(p, GEN_PART_TX, "drop column", what, "ALTER TABLE %s DROP COLUMN %s", tt->q, fc->q);
+            touch(c, tt->name);
+        }
+    }
+    for (size_t k = 0; k < tt->ncols; k++) {
+        const gen_col *tc = &tt->cols[k];
+        const gen_col *fc = from_col(c, ft, tt->name, tc->name);
+        if (!fc) {
+            buf b;
+            buf_init(&b);
+            col_def(&b, tc);
+            gen_emit(p, GEN_PART_TX, "add column", NULL, "ALTER TABLE %s ADD COLUMN %s", tt->q, b.data);
+            buf_release(&b);
+            touch(c, tt->name);
+            continue;
+        }
+        if (!streq(fc->gen, tc->gen)) {
+            /* a generated column's expression: drop and add (no data of its own) */
+            buf b;
+            buf_init(&b);
+            col_def(&b, tc);
+            gen_emit(p, GEN_PART_TX, "drop column", fc->gen ? NULL : "the values of the column",
+                     "ALTER TABLE %s DROP COLUMN %s", tt->q, tc->q);
+            gen_emit(p, GEN_PART_TX, "add column", NULL, "ALTER TABLE %s ADD COLUMN %s", tt->q, b.data);
+            buf_release(&b);
+            touch(c, tt->name);
+            continue;
+        }
+        int type_changed = strcmp(fc->type, tc->type) || !streq(fc->collate, tc->collate);
+        int enum_rebuilt = 0;
+        const gen_obj *fe = gen_find_obj(c->from, 'e', fc->type);
+        const gen_obj *te = gen_find_obj(c->to, 'e', tc->type);
+        if (fe && te && !strcmp(fc->type, tc->type))
+            enum_rebuilt = 1; /* handled by plan_enums */
+        if (type_changed && !enum_rebuilt) {
+            if (fc->dflt)
+                gen_emit(p, GEN_PART_TX, "alter column", NULL, "ALTER TABLE %s ALTER COLUMN %s DROP DEFAULT",
+                         tt->q, tc->q);
+            char what[512];
+            snprintf(what, sizeof(what), "values of %s.%s that do not fit %s", tt->name, tc->name, tc->type);
+            int safe = widening(fc->type, tc->type) && !tc->collate && !fc->collate;
+            const char *cast = te && !fe ? "::text::" : "::";
+            gen_emit(p, GEN_PART_TX, "alter column type", safe ? NULL : what,
+                     "ALTER TABLE %s ALTER COLUMN %s TYPE %s%s%s USING %s%s%s", tt->q, tc->q, tc->type,
+                     tc->collate ? " COLLATE " : "", tc->collate ? tc->collate : "", tc->q, cast, tc->type);
+            if (tc->dflt)
+                gen_emit(p, GEN_PART_TX, "alter column", NULL,
+                         "ALTER TABLE %s ALTER COLUMN %s SET DEFAULT %s", tt->q, tc->q, tc->dflt);
+            touch(c, tt->name);
+        } else if (!streq(fc->dflt, tc->dflt)) {
+            if (tc->dflt)
+                gen_emit(p, GEN_PART_TX, "alter column", NULL,
+                         "ALTER TABLE %s ALTER COLUMN %s SET DEFAULT %s", tt->q, tc->q, tc->dflt);
+            else
+                gen_emit(p, GEN_PART_TX, "alter column", NULL, "ALTER TABLE %s ALTER COLUMN %s DROP DEFAULT",
+                         tt->q, tc->q);
+        }
+        if (fc->identity != tc->identity) {
+            if (!tc->identity)
+                gen_emit(p, GEN_PART_TX, "alter column", NULL, "ALTER TABLE %s ALTER COLUMN %s DROP IDENTITY",
+                         tt->q, tc->q);
+            else if (!fc->identity)
+                gen_emit(p, GEN_PART_TX, "alter column", NULL,
+                         "ALTER TABLE %s ALTER COLUMN %s ADD GENERATED %s AS IDENTITY", tt->q, tc->q,
+                         tc->identity == 'a' ? "ALWAYS" : "BY DEFAULT");
+            else
+                gen_emit(p, GEN_PART_TX, "alter column", NULL,
+                         "ALTER TABLE %s ALTER COLUMN %s SET GENERATED %s", tt->q, tc->q,
+                         tc->identity == 'a' ? "ALWAYS" : "BY DEFAULT");
+        }
+        if (fc->notnull != tc->notnull && !(tc->identity && !fc->identity && tc->notnull)) {
+            if (tc->notnull)
+                gen_emit(p, GEN_PART_TX, "alter column", NULL, "ALTER TABLE %s ALTER COLUMN %s SET NOT NULL",
+                         tt->q, tc->q);
+            else
+                gen_emit(p, GEN_PART_TX, "alter column", NULL, "ALTER TABLE %s ALTER COLUMN %s DROP NOT NULL",
+                         tt->q, tc->q);
+        }
+    }
+}
+
+static void comment(gen_plan *p, const char *what, const char *a, const char *b)
+{
+    buf s;
+    buf_init(&s);
+    if (b)
+        buf_add_sqlstr(&s, b);
+    else
+        buf_adds(&s, "NULL");
+    (void)a;
+    gen_emit(p, GEN_PART_TX, "comment", NULL, "COMMENT ON %s IS %s", what, s.data);
+    buf_release(&s);
+}
+
+static void plan_comments(ctx *c)
+{
+    for (size_t i = 0; i < c->to->nt; i++) {
+        const gen_table *tt = &c->to->t[i];
+        const gen_table *ft = from_table(c, tt->name);
+        char what[600];
+        if (!streq(ft ? ft->comment : NULL, tt->comment)) {
+            snprintf(what, sizeof(what), "TABLE %s", tt->q);
+            comment(c->p, what, ft ? ft->comment : NULL, tt->comment);
+        }
+        for (size_t k = 0; k < tt->ncols; k++) {
+            const gen_col *tc = &tt->cols[k];
+            const gen_col *fc = ft ? from_col(c, ft, tt->name, tc->name) : NULL;
+            if (!streq(fc ? fc->comment : NULL, tc->comment)) {
+                snprintf(what, sizeof(what), "COLUMN %s.%s", tt->q, tc->q);
+                comment(c->p, what, fc ? fc->comment : NULL, tc->comment);
+            }
+        }
+    }
+}
+
+/* "CREATE [UNIQUE] INDEX name ON ..." with CONCURRENTLY after INDEX. */
+static void create_index(ctx *c, const gen_item *it, int concurrently)
+{
+    const char *at = strstr(it->def, "INDEX ");
+    if (concurrently && at)
+        gen_emit(c->p, GEN_PART_POST, "create index", NULL, "%.*sINDEX CONCURRENTLY %s", (int)(at - it->def),
+                 it->def, at + 6);
+    else
+        gen_emit(c->p, GEN_PART_TX, "create index", NULL, "%s", it->def);
+}
+
+strata_code pg_gen_plan(const gen_model *from, const gen_model *to, const gen_opts *o, gen_plan *p,
+                        strata_error *err)
+{
+    ctx c = {from, to, o, p, NULL, 0};
+
+    /* renames first: every later step speaks of the new names */
+    for (size_t i = 0; i < o->nrenames; i++) {
+        const gen_rename *r = &o->renames[i];
+        buf a, b, t;
+        buf_init(&a);
+        buf_init(&b);
+        buf_init(&t);
+        buf_add_quoted_ident(&a, r->from);
+        buf_add_quoted_ident(&b, r->to);
+        if (r->table) {
+            const gen_table *ft = gen_find_table(from, r->table);
+            buf_add_quoted_ident(&t, to_name(&c, r->table));
+            if (!ft || !gen_find_col(ft, r->from)) {
+                buf_release(&a);
+                buf_release(&b);
+                buf_release(&t);
+                return err_set(err, STRATA_USAGE, "--rename %s.%s:%s: the start has no such column", r->table,
+                               r->from, r->to);
+            }
+            gen_emit(p, GEN_PART_TX, "rename column", NULL, "ALTER TABLE %s RENAME COLUMN %s TO %s", t.data,
+                     a.data, b.data);
+            touch(&c, to_name(&c, r->table));
+        } else {
+            if (!gen_find_table(from, r->from)) {
+                buf_release(&a);
+                buf_release(&b);
+                buf_release(&t);
+                return err_set(err, STRATA_USAGE, "--rename %s:%s: the start has no such table", r->from,
+                               r->to);
+            }
+            gen_emit(p, GEN_PART_TX, "rename table", NULL, "ALTER TABLE %s RENAME TO %s", a.data, b.data);
+            touch(&c, r->to);
+        }
+        buf_release(&a);
+        buf_release(&b);
+        buf_release(&t);
+    }
+
+    /* extensions */
+    for (size_t i = 0; i < to->no; i++)
+        if (to->o[i].kind == 'x' && !gen_find_obj(from, 'x', to->o[i].name))
+            gen_emit(p, GEN_PART_TX, "create extension", NULL, "CREATE EXTENSION IF NOT EXISTS %s",
+                     to->o[i].q);
+
+    /* tables whose columns change: their views are rebuilt */
+    for (size_t i = 0; i < to->nt; i++) {
+        const gen_table *tt = &to->t[i];
+        const gen_table *ft = from_table(&c, tt->name);
+        if (!ft)
+            continue;
+        int differs = ft->ncols != tt->ncols;
+        for (size_t k = 0; !differs && k < tt->ncols; k++) {
+            const gen_col *fc = &ft->cols[k], *tc = &tt->cols[k];
+            differs = strcmp(col_to_name(&c, ft->name, fc->name), tc->name) || strcmp(fc->type, tc->type) ||
+                      !streq(fc->gen, tc->gen) || !streq(fc->collate, tc->collate);
+        }
+        if (differs)
+            touch(&c, tt->name);
+    }
+    for (size_t i = 0; i < from->nt; i++)
+        if (!gen_find_table(to, to_name(&c, from->t[i].name)))
+            touch(&c, from->t[i].name);
+    for (size_t i = 0; i < from->no; i++) { /* columns of a rebuilt enum */
+        const gen_obj *fe = &from->o[i], *te;
+        if (fe->kind != 'e' || !(te = gen_find_obj(to, 'e', fe->name)) || enum_adds_only(fe, te))
+            continue;
+        for (size_t t = 0; t < from->nt; t++)
+            for (size_t k = 0; k < from->t[t].ncols; k++)
+                if (col_uses_type(&from->t[t].cols[k], fe))
+                    touch(&c, to_name(&c, from->t[t].name));
+    }
+
+    /* views that go (one statement: they may depend on each other) */
+    int *vdrop = views_to_rebuild(&c);
+    if (vdrop) {
+        buf b;
+        buf_init(&b);
+        for (size_t i = 0; i < from->no; i++)
+            if (vdrop[i])
+                buf_addf(&b, "%s%s", b.len ? ", " : "", from->o[i].q);
+        if (b.len)
+            gen_emit(p, GEN_PART_TX, "drop view", NULL, "DROP VIEW %s", b.data);
+        buf_release(&b);
+    }
+
+    /* constraints and indexes that go or change: foreign keys first */
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0; i < from->nt; i++) {
+            const gen_table *ft = &from->t[i];
+            const gen_table *tt = gen_find_table(to, to_name(&c, ft->name));
+            if (!tt)
+                continue;
+            for (size_t k = 0; k < ft->nitems; k++) {
+                const gen_item *it = &ft->items[k];
+                if ((pass == 0) != is_fk(it))
+                    continue;
+                const gen_item *ti = to_item(tt, it);
+                if (ti && ti->kind == it->kind && !strcmp(ti->def, it->def))
+                    continue;
+                if (it->kind == 'i')
+                    gen_emit(p, GEN_PART_TX, "drop index", NULL, "DROP INDEX %s", it->q);
+                else
+                    gen_emit(p, GEN_PART_TX, "drop constraint", NULL, "ALTER TABLE %s DROP CONSTRAINT %s",
+                             tt->q, it->q);
+            }
+        }
+    /* foreign keys of dropped tables that point at kept ones are dropped with them */
+
+    /* dropped tables, in one statement */
+    {
+        buf b, lost;
+        buf_init(&b);
+        buf_init(&lost);
+        for (size_t i = 0; i < from->nt; i++)
+            if (!gen_find_table(to, to_name(&c, from->t[i].name))) {
+                buf_addf(&b, "%s%s", b.len ? ", " : "", from->t[i].q);
+                buf_addf(&lost, "%s%s", lost.len ? ", " : "", from->t[i].name);
+            }
+        if (b.len) {
+            char what[1024];
+            snprintf(what, sizeof(what), "every row of %s", lost.data);
+            gen_emit(p, GEN_PART_TX, "drop table", what, "DROP TABLE %s", b.data);
+        }
+        buf_release(&b);
+        buf_release(&lost);
+    }
+    /* dropped sequences (not those owned by a dropped table: gone with it) */
+    for (size_t i = 0; i < from->no; i++) {
+        const gen_obj *s = &from->o[i];
+        if (s->kind != 's' || gen_find_obj(to, 's', s->name))
+            continue;
+        int gone = 0;
+        if (s->owned) {
+            for (size_t t = 0; !gone && t < from->nt; t++) {
+                size_t l = strlen(from->t[t].q);
+                gone = !strncmp(s->owned, from->t[t].q, l) && s->owned[l] == '.' &&
+                       !gen_find_table(to, to_name(&c, from->t[t].name));
+            }
+        }
+        if (!gone)
+            gen_emit(p, GEN_PART_TX, "drop sequence", NULL, "DROP SEQUENCE %s", s->q);
+    }
+
+    plan_enums(&c, 0);
+
+    /* new sequences, then new tables */
+    for (size_t i = 0; i < to->no; i++)
+        if (to->o[i].kind == 's' && !gen_find_obj(from, 's', to->o[i].name))
+            gen_emit(p, GEN_PART_TX, "create sequence", NULL, "CREATE SEQUENCE %s %s", to->o[i].q,
+                     to->o[i].def);
+    for (size_t i = 0; i < to->nt; i++) {
+        const gen_table *tt = &to->t[i];
+        if (from_table(&c, tt->name))
+            continue;
+        buf b;
+        buf_init(&b);
+        buf_addf(&b, "CREATE TABLE %s (", tt->q);
+        for (size_t k = 0; k < tt->ncols; k++) {
+            buf_adds(&b, k ? ",\n    " : "\n    ");
+            col_def(&b, &tt->cols[k]);
+        }
+        for (size_t k = 0; k < tt->nitems; k++) {
+            const gen_item *it = &tt->items[k];
+            if (it->kind == 'i' || it->kind == 'f')
+                continue;
+            buf_addf(&b, "%sCONSTRAINT %s %s", tt->ncols || k ? ",\n    " : "\n    ", it->q, it->def);
+        }
+        buf_adds(&b, "\n)");
+        gen_emit(p, GEN_PART_TX, "create table", NULL, "%s", b.data ? b.data : "");
+        buf_release(&b);
+    }
+
+    /* columns of kept tables */
+    for (size_t i = 0; i < to->nt; i++) {
+        const gen_table *tt = &to->t[i];
+        const gen_table *ft = from_table(&c, tt->name);
+        if (ft)
+            plan_columns(&c, ft, tt);
+    }
+
+    /* sequences that change */
+    for (size_t i = 0; i < to->no; i++) {
+        const gen_obj *s = &to->o[i];
+        if (s->kind != 's')
+            continue;
+        const gen_obj *f = gen_find_obj(from, 's', s->name);
+        if (f && strcmp(f->def, s->def))
+            gen_emit(p, GEN_PART_TX, "alter sequence", NULL, "ALTER SEQUENCE %s %s", s->q, s->def);
+        if (!streq(f ? f->owned : NULL, s->owned))
+            gen_emit(p, GEN_PART_TX, "alter sequence", NULL, "ALTER SEQUENCE %s OWNED BY %s", s->q,
+                     s->owned ? s->owned : "NONE");
+    }
+
+    /* constraints of kept tables, indexes, then every new foreign key */
+    for (size_t i = 0; i < to->nt; i++) {
+        const gen_table *tt = &to->t[i];
+        const gen_table *ft = from_table(&c, tt->name);
+        if (!ft)
+            continue;
+        for (size_t k = 0; k < tt->nitems; k++) {
+            const gen_item *it = &tt->items[k];
+            if (it->kind != 'i' && it->kind != 'f' && item_new(ft, it))
+                gen_emit(p, GEN_PART_TX, "add constraint", NULL, "ALTER TABLE %s ADD CONSTRAINT %s %s", tt->q,
+                         it->q, it->def);
+        }
+    }
+    for (size_t i = 0; i < to->nt; i++) {
+        const gen_table *tt = &to->t[i];
+        const gen_table *ft = from_table(&c, tt->name);
+        for (size_t k = 0; k < tt->nitems; k++) {
+            const gen_item *it = &tt->items[k];
+            if (it->kind == 'i' && item_new(ft, it))
+                create_index(&c, it, ft && !o->down && !o->no_concurrently);
+        }
+    }
+    for (size_t i = 0; i < to->nt; i++) {
+        const gen_table *tt = &to->t[i];
+        const gen_table *ft = from_table(&c, tt->name);
+        for (size_t k = 0; k < tt->nitems; k++) {
+            const gen_item *it = &tt->items[k];
+            if (it->kind == 'f' && item_new(ft, it))
+                gen_emit(p, GEN_PART_TX, "add foreign key", NULL, "ALTER TABLE %s ADD CONSTRAINT %s %s",
+                         tt->q, it->q, it->def);
+        }
+    }
+
+    create_views(&c, vdrop);
+    free(vdrop);
+    plan_comments(&c);
+
+    /* types and extensions that go, last */
+    for (size_t i = 0; i < from->no; i++)
+        if (from->o[i].kind == 'e' && !gen_find_obj(to, 'e', from->o[i].name))
+            gen_emit(p, GEN_PART_TX, "drop type", NULL, "DROP TYPE %s", from->o[i].q);
+    for (size_t i = 0; i < from->no; i++)
+        if (from->o[i].kind == 'x' && !gen_find_obj(to, 'x', from->o[i].name))
+            gen_emit(p, GEN_PART_TX, "drop extension", NULL, "DROP EXTENSION %s", from->o[i].q);
+
+    free(c.touched);
+    if (p->oom)
+        return err_set(err, STRATA_NOMEM, "out of memory");
+    return STRATA_OK;
+}

@@ -1,0 +1,641 @@
+/*
+ * sqlite/sq_gen.c -- `strata diff` on SQLite: the schema model read from
+ * sqlite_master and the pragmas, and the plan that turns one model into
+ * another (docs/diff.md).
+ *
+ * SQLite keeps every definition as the SQL text that created it, so new
+ * tables, indexes, triggers and views are created with the desired text as
+ * it was written. A table whose change is only new columns at its end that
+ * ALTER TABLE ADD COLUMN accepts gets those; any other change is the table
+ * rebuild of the SQLite documentation (https://sqlite.org/lang_altertable.html,
+ * "other kinds of table schema changes"): create the new table under a
+ * temporary name, copy the rows of the columns both have, drop the old
+ * table, rename the new one, create its indexes and triggers again; views
+ * and triggers that read the table are dropped before and created after.
+ * strata runs migrations with foreign_keys off (SQLite's default), so the
+ * drop does not cascade; the up's verify section runs foreign_key_check.
+ */
+#include "gen.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---------------------------------------------------------------- reading */
+
+static int plain_ident(const char *s)
+{
+    static const char *kw[] = {
+        "add",        "all",    "alter", "and",   "as",    "check",       "column",  "constraint", "create",
+        "default",    "delete", "drop",  "from",  "group", "in",          "index",   "insert",     "into",
+        "is",         "join",   "key",   "not",   "null",  "on",          "or",      "order",      "primary",
+        "references", "select", "set",   "table", "to",    "transaction", "trigger", "union",      "unique",
+        "update",     "values", "view",  "where", NULL};
+    if (!s[0] || !(isalpha((unsigned char)s[0]) || s[0] == '_'))
+        return 0;
+    for (const char *p = s; *p; p++)
+        if (!(isalnum((unsigned char)*p) || *p == '_'))
+            return 0;
+    for (int i = 0; kw[i]; i++)
+        if (!strcasecmp(s, kw[i]))
+            return 0;
+    return 1;
+}
+
+static char *quote(const char *s)
+{
+    if (plain_ident(s))
+        return xstrdup(s);
+    buf b;
+    buf_init(&b);
+    buf_add_quoted_ident(&b, s);
+    return buf_detach(&b);
+}
+
+static char *norm_text(const char *sql)
+{
+    sql_tok *t = NULL;
+    size_t n = sql_tokenize(sql, &t);
+    if (n == (size_t)-1)
+        return NULL;
+    buf b;
+    buf_init(&b);
+    sql_norm(t, n, &b);
+    free(t);
+    return b.data ? buf_detach(&b) : xstrdup("");
+}
+
+typedef struct rd {
+    gen_model *m;
+    drv *d;
+    int oom;
+} rd;
+
+static int on_master(void *ud, int n, char **v)
+{
+    (void)n;
+    rd *r = ud;
+    /* v: type, name, tbl_name, sql */
+    char *q = quote(v[1]);
+    if (!q)
+        return r->oom = 1;
+    if (!strcmp(v[0], "table")) {
+        gen_table *t = gen_model_add_table(r->m, v[1], q);
+        if (!t || !(t->sql = xstrdup(v[3] ? v[3] : "")))
+            r->oom = 1;
+    } else if (!strcmp(v[0], "view")) {
+        gen_obj *o = gen_model_add_obj(r->m, 'v', v[1], q);
+        if (!o || !(o->def = xstrdup(v[3])) || !(o->norm = norm_text(v[3])))
+            r->oom = 1;
+    } else {
+        gen_table *t = gen_find_table(r->m, v[2]);
+        gen_item *it = t ? gen_table_add_item(t, v[0][0] == 'i' ? 'i' : 't', v[1], q, v[3]) : NULL;
+        if (t && (!it || !(it->norm = norm_text(v[3]))))
+            r->oom = 1;
+    }
+    free(q);
+    return r->oom;
+}
+
+static int on_column(void *ud, int n, char **v)
+{
+    (void)n;
+    gen_table *t = ud;
+    gen_col *c = gen_table_add_col(t);
+    if (!c)
+        return 1;
+    c->name = xstrdup(v[0]);
+    c->q = quote(v[0]);
+    c->type = xstrdup(v[1] ? v[1] : "");
+    c->notnull = v[2] && v[2][0] == '1';
+    c->dflt = v[3] ? xstrdup(v[3]) : NULL;
+    c->hidden = v[4] ? atoi(v[4]) : 0;
+    return !c->name || !c->q || !c->type;
+}
+
+strata_code sq_gen_read(drv *d, const char *table, gen_model *m, strata_error *err)
+{
+    rd r = {m, d, 0};
+    const char *params[1] = {table};
+    /* tables first, so that indexes and triggers find theirs */
+    strata_code rc = d->ops->query(d,
+                                   "SELECT type, name, tbl_name, sql FROM sqlite_master"
+                                   " WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND sql IS NOT NULL"
+                                   " AND tbl_name <> $1 AND type IN ('table', 'view', 'index', 'trigger')"
+                                   " ORDER BY CASE type WHEN 'table' THEN 0 ELSE 1 END, name",
+                                   1, params, on_master, &r, err);
+    if (r.oom)
+        return err_set(err, STRATA_NOMEM, "out of memory");
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < m->nt; i++) {
+        const char *tp[1] = {m->t[i].name};
+        rc =
+            d->ops->query(d, "SELECT name, type, \"notnull\", dflt_value, hidden FROM pragma_table_xinfo($1)",
+                          1, tp, on_column, &m->t[i], err);
+        if (rc)
+            return rc;
+    }
+    return STRATA_OK;
+}
+
+/* ------------------------------------------------- the parts of CREATE TABLE */
+
+typedef struct part {
+    const char *s; /* the definition as written */
+    size_t n;
+    char *norm;
+    int constraint; /* a table constraint, not a column */
+    sql_tok *t;     /* its tokens (into the table's token array) */
+    size_t nt;
+} part;
+
+typedef struct tdef {
+    sql_tok *t;
+    size_t nt;
+    part *p;
+    size_t np;
+    size_t open; /* index of the '(' of the body */
+    char *tail;  /* what follows the body (WITHOUT ROWID, STRICT), normalized */
+    int ok;
+} tdef;
+
+static void tdef_release(tdef *d)
+{
+    for (size_t i = 0; i < d->np; i++)
+        free(d->p[i].norm);
+    free(d->p);
+    free(d->t);
+    free(d->tail);
+}
+
+static int tdef_parse(const char *sql, tdef *d)
+{
+    memset(d, 0, sizeof(*d));
+    d->nt = sql_tokenize(sql, &d->t);
+    if (d->nt == (size_t)-1) {
+        d->nt = 0;
+        return -1;
+    }
+    size_t open = 0;
+    while (open < d->nt && !tok_punct(&d->t[open], '('))
+        open++;
+    size_t close = tok_match_paren(d->t, d->nt, open);
+    if (open >= d->nt || close >= d->nt)
+        return 0; /* CREATE TABLE ... AS SELECT, or unparsable: always rebuilt */
+    d->open = open;
+    size_t start = open + 1;
+    int depth = 0;
+    for (size_t i = open + 1; i <= close; i++) {
+        if (tok_punct(&d->t[i], '('))
+            depth++;
+        else if (tok_punct(&d->t[i], ')') && i != close)
+            depth--;
+        if (i == close || (depth == 0 && tok_punct(&d->t[i], ','))) {
+            if (i > start) {
+                part *np = realloc(d->p, (d->np + 1) * sizeof(*np));
+                if (!np)
+                    return -1;
+                d->p = np;
+                part *p = &d->p[d->np++];
+                memset(p, 0, sizeof(*p));
+                p->t = &d->t[start];
+                p->nt = i - start;
+                p->s = d->t[start].s;
+                p->n = (size_t)(d->t[i - 1].s + d->t[i - 1].n - p->s);
+                const sql_tok *f = &d->t[start];
+                p->constraint = tok_is(f, "constraint") || tok_is(f, "primary") || tok_is(f, "unique") ||
+                                tok_is(f, "check") || tok_is(f, "foreign");
+                buf b;
+                buf_init(&b);
+                sql_norm(p->t, p->nt, &b);
+                p->norm = b.data ? buf_detach(&b) : xstrdup("");
+                if (!p->norm)
+                    return -1;
+            }
+            start = i + 1;
+        }
+    }
+    buf b;
+    buf_init(&b);
+    sql_norm(&d->t[close + 1], d->nt - close - 1, &b);
+    d->tail = b.data ? buf_detach(&b) : xstrdup("");
+    d->ok = 1;
+    return d->tail ? 0 : -1;
+}
+
+/* Can ALTER TABLE ADD COLUMN add this column definition? */
+static int addable(const part *p)
+{
+    for (size_t i = 0; i < p->nt; i++) {
+        const sql_tok *t = &p->t[i];
+        if (tok_is(t, "primary") || tok_is(t, "unique") || tok_is(t, "stored") || tok_is(t, "references"))
+            return 0;
+        if (tok_is(t, "default") && i + 1 < p->nt &&
+            (tok_punct(&p->t[i + 1], '(') || tok_is(&p->t[i + 1], "current_time") ||
+             tok_is(&p->t[i + 1], "current_date") || tok_is(&p->t[i + 1], "current_timestamp")))
+            return 0;
+    }
+    int notnull = 0, dflt = 0;
+    for (size_t i = 0; i + 1 < p->nt; i++) {
+        if (tok_is(&p->t[i], "not") && tok_is(&p->t[i + 1], "null"))
+            notnull = 1;
+        if (tok_is(&p->t[i], "default") && !tok_is(&p->t[i + 1], "null"))
+            dflt = 1;
+    }
+    return !notnull || dflt;
+}
+
+/* ---------------------------------------------------------------- planning */
+
+typedef struct ctx {
+    const gen_model *from, *to;
+    const gen_opts *o;
+    gen_plan *p;
+    const char **rebuilt; /* tables rebuilt, dropped or renamed */
+    size_t nrebuilt;
+} ctx;
+
+static int name_eq(const char *a, const char *b)
+{
+    return !strcasecmp(a, b);
+}
+
+static const char *to_name(const ctx *c, const char *name)
+{
+    const gen_rename *r = gen_rename_of(c->o, NULL, name);
+    return r ? r->to : name;
+}
+
+static const gen_table *from_table(const ctx *c, const char *name)
+{
+    for (size_t i = 0; i < c->from->nt; i++)
+        if (name_eq(to_name(c, c->from->t[i].name), name))
+            return &c->from->t[i];
+    return NULL;
+}
+
+static const gen_table *to_table(const ctx *c, const char *from_name)
+{
+    const char *n = to_name(c, from_name);
+    for (size_t i = 0; i < c->to->nt; i++)
+        if (name_eq(c->to->t[i].name, n))
+            return &c->to->t[i];
+    return NULL;
+}
+
+static const char *col_to_name(const ctx *c, const char *table, const char *name)
+{
+    const gen_rename *r = gen_rename_of(c->o, table, name);
+    return r ? r->to : name;
+}
+
+static int rebuilt(const ctx *c, const char *name)
+{
+    for (size_t i = 0; i < c->nrebuilt; i++)
+        if (name_eq(c->rebuilt[i], name))
+            return 1;
+    return 0;
+}
+
+static void mark_rebuilt(ctx *c, const char *name)
+{
+    if (rebuilt(c, name))
+        return;
+    const char **n = realloc(c->rebuilt, (c->nrebuilt + 1) * sizeof(*n));
+    if (!n) {
+        c->p->oom = 1;
+        return;
+    }
+    c->rebuilt = n;
+    c->rebuilt[c->nrebuilt++] = name;
+}
+
+static const gen_item *find_item_ci(const gen_model *m, char kind, const char *name, const gen_table **owner)
+{
+    for (size_t i = 0; i < m->nt; i++)
+        for (size_t k = 0; k < m->t[i].nitems; k++)
+            if (m->t[i].items[k].kind == kind && name_eq(m->t[i].items[k].name, name)) {
+                if (owner)
+                    *owner = &m->t[i];
+                return &m->t[i].items[k];
+            }
+    return NULL;
+}
+
+/* 1: only columns added at the end, each one ALTER TABLE ADD COLUMN takes
+   (their definitions are appended to cols); 0: rebuild. */
+static int only_added_columns(const char *fsql, const char *tsql, const char **cols, size_t *ncols)
+{
+    tdef f = {0}, t = {0};
+    int ok = 0;
+    *ncols = 0;
+    if (tdef_parse(fsql, &f) == 0 && tdef_parse(tsql, &t) == 0 && f.ok && t.ok && !strcmp(f.tail, t.tail)) {
+        size_t fc = 0, tc = 0;
+        ok = 1;
+        /* columns of f, in order, then t's extra columns; constraints equal */
+        size_t i = 0, j = 0;
+        while (ok && i < f.np && !f.p[i].constraint) {
+            ok = j < t.np && !t.p[j].constraint && !strcmp(f.p[i].norm, t.p[j].norm);
+            i++, j++, fc++;
+        }
+        while (ok && j < t.np && !t.p[j].constraint) {
+            if (!addable(&t.p[j]))
+                ok = 0;
+            else
+                cols[(*ncols)++] = t.p[j].s; /* start of the text; length below */
+            j++, tc++;
+        }
+        while (ok && i < f.np && j < t.np) {
+            ok = f.p[i].constraint && t.p[j].constraint && !strcmp(f.p[i].norm, t.p[j].norm);
+            i++, j++;
+        }
+        ok = ok && i == f.np && j == t.np && *ncols > 0;
+        (void)fc, (void)tc;
+    }
+    tdef_release(&f);
+    tdef_release(&t);
+    return ok;
+}
+
+/* The text of the new columns of tsql (those after the first nf columns). */
+static void added_columns(ctx *c, const gen_table *tt, size_t nf)
+{
+    tdef t;
+    if (tdef_parse(tt->sql, &t) == 0 && t.ok) {
+        size_t k = 0;
+        for (size_t j = 0; j < t.np && !t.p[j].constraint; j++, k++)
+            if (k >= nf)
+                gen_emit(c->p, GEN_PART_TX, "add column", NULL, "ALTER TABLE %s ADD COLUMN %.*s", tt->q,
+                         (int)t.p[j].n, t.p[j].s);
+    }
+    tdef_release(&t);
+}
+
+static int table_same(const gen_table *f, const gen_table *t)
+{
+    tdef a = {0}, b = {0};
+    int same = 0;
+    if (tdef_parse(f->sql, &a) == 0 && tdef_parse(t->sql, &b) == 0 && a.ok && b.ok && a.np == b.np &&
+        !strcmp(a.tail, b.tail)) {
+        same = 1;
+        for (size_t i = 0; same && i < a.np; i++)
+            same = !strcmp(a.p[i].norm, b.p[i].norm);
+    }
+    tdef_release(&a);
+    tdef_release(&b);
+    return same;
+}
+
+static void rebuild(ctx *c, const gen_table *ft, const gen_table *tt)
+{
+    gen_plan *p = c->p;
+    buf lost, cols, sel, tmp;
+    buf_init(&lost);
+    buf_init(&cols);
+    buf_init(&sel);
+    buf_init(&tmp);
+    for (size_t k = 0; k < ft->ncols; k++) {
+        const gen_col *fc = &ft->cols[k];
+        const char *nn = col_to_name(c, ft->name, fc->name);
+        const gen_col *tc = NULL;
+        for (size_t j = 0; j < tt->ncols; j++)
+            if (name_eq(tt->cols[j].name, nn))
+                tc = &tt->cols[j];
+        if (fc->hidden == 2 || fc->hidden == 3)
+            continue;
+        if (!tc) {
+            buf_addf(&lost, "%scolumn %s.%s", lost.len ? ", " : "", ft->name, fc->name);
+            continue;
+        }
+        if (tc->hidden)
+            continue;
+        if (strcasecmp(fc->type, tc->type))
+            buf_addf(&lost, "%svalues of %s.%s converted from %s to %s", lost.len ? ", " : "", tt->name,
+                     tc->name, fc->type[0] ? fc->type : "(no type)", tc->type[0] ? tc->type : "(no type)");
+        buf_addf(&cols, "%s%s", cols.len ? ", " : "", tc->q);
+        buf_addf(&sel, "%s%s", sel.len ? ", " : "", fc->q);
+    }
+    /* CREATE TABLE <tmp> <everything from the body's '('> */
+    tdef t;
+    char tmpname[512];
+    snprintf(tmpname, sizeof(tmpname), "%s__strata_new", tt->name);
+    buf_add_quoted_ident(&tmp, tmpname);
+    if (tdef_parse(tt->sql, &t) == 0 && t.ok) {
+        gen_emit(p, GEN_PART_TX, "rebuild table", lost.len ? lost.data : NULL, "CREATE TABLE %s %s", tmp.data,
+                 t.t[t.open].s);
+    } else {
+        gen_emit(p, GEN_PART_TX, "rebuild table", lost.len ? lost.data : NULL, "%s", tt->sql);
+    }
+    tdef_release(&t);
+    if (cols.len)
+        gen_emit(p, GEN_PART_TX, "rebuild table", NULL, "INSERT INTO %s (%s) SELECT %s FROM %s", tmp.data,
+                 cols.data, sel.data, ft->q);
+    gen_emit(p, GEN_PART_TX, "rebuild table", NULL, "DROP TABLE %s", ft->q);
+    gen_emit(p, GEN_PART_TX, "rebuild table", NULL, "ALTER TABLE %s RENAME TO %s", tmp.data, tt->q);
+    buf_release(&lost);
+    buf_release(&cols);
+    buf_release(&sel);
+    buf_release(&tmp);
+}
+
+strata_code sq_gen_plan(const gen_model *from, const gen_model *to, const gen_opts *o, gen_plan *p,
+                        strata_error *err)
+{
+    ctx c = {from, to, o, p, NULL, 0};
+
+    /* which tables change: dropped, rebuilt, or given new columns */
+    int *add_only = calloc(to->nt + 1, sizeof(int));
+    if (!add_only)
+        return err_set(err, STRATA_NOMEM, "out of memory");
+    for (size_t i = 0; i < from->nt; i++)
+        if (!to_table(&c, from->t[i].name))
+            mark_rebuilt(&c, from->t[i].name);
+    for (size_t i = 0; i < to->nt; i++) {
+        const gen_table *tt = &to->t[i];
+        const gen_table *ft = from_table(&c, tt->name);
+        if (!ft)
+            continue;
+        int renamed_cols = 0;
+        for (size_t r = 0; r < o->nrenames; r++)
+            renamed_cols |= o->renames[r].table && name_eq(o->renames[r].table, ft->name);
+        if (!renamed_cols && strcmp(ft->name, tt->name) == 0 && table_same(ft, tt))
+            continue;
+        if (!renamed_cols && !strcmp(ft->name, tt->name)) {
+            const char *cols[1024];
+            size_t n = 0;
+            if (tt->ncols < 1024 && only_added_columns(ft->sql, tt->sql, cols, &n)) {
+                add_only[i] = 1;
+                continue;
+            }
+        }
+        if (strcmp(ft->name, tt->name) || renamed_cols) {
+            /* a rename alone is ALTER TABLE ... RENAME; what else changes is rebuilt */
+            mark_rebuilt(&c, tt->name);
+        }
+        add_only[i] = 2; /* rebuild */
+        mark_rebuilt(&c, ft->name);
+        mark_rebuilt(&c, tt->name);
+    }
+
+    /* views and triggers that go: removed, changed, or reading a changed table */
+    int *vdrop = calloc(from->no + 1, sizeof(int));
+    if (!vdrop) {
+        free(add_only);
+        return err_set(err, STRATA_NOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < from->no; i++) {
+        const gen_obj *v = &from->o[i];
+        const gen_obj *tv = NULL;
+        for (size_t k = 0; k < to->no; k++)
+            if (to->o[k].kind == 'v' && name_eq(to->o[k].name, v->name))
+                tv = &to->o[k];
+        vdrop[i] = !tv || strcmp(tv->norm, v->norm);
+        for (size_t k = 0; !vdrop[i] && k < c.nrebuilt; k++)
+            vdrop[i] = gen_mentions(v->def, c.rebuilt[k]);
+    }
+    for (int changed = 1; changed;) {
+        changed = 0;
+        for (size_t i = 0; i < from->no; i++)
+            for (size_t k = 0; !vdrop[i] && k < from->no; k++)
+                if (vdrop[k] && gen_mentions(from->o[i].def, from->o[k].name))
+                    vdrop[i] = changed = 1;
+    }
+    for (size_t i = 0; i < from->no; i++)
+        if (vdrop[i])
+            gen_emit(p, GEN_PART_TX, "drop view", NULL, "DROP VIEW %s", from->o[i].q);
+
+    /* triggers and indexes that go (those of a rebuilt table go with it) */
+    for (size_t i = 0; i < from->nt; i++) {
+        const gen_table *ft = &from->t[i];
+        for (size_t k = 0; k < ft->nitems; k++) {
+            const gen_item *it = &ft->items[k];
+            const gen_table *owner = NULL;
+            const gen_item *ti = find_item_ci(to, it->kind, it->name, &owner);
+            int mentions = 0;
+            for (size_t r = 0; it->kind == 't' && r < c.nrebuilt; r++)
+                mentions |= gen_mentions(it->def, c.rebuilt[r]);
+            if (rebuilt(&c, ft->name) && !mentions)
+                continue;
+            if (ti && !strcmp(ti->norm, it->norm) && !mentions)
+                continue;
+            gen_emit(p, GEN_PART_TX, it->kind == 'i' ? "drop index" : "drop trigger", NULL, "DROP %s %s",
+                     it->kind == 'i' ? "INDEX" : "TRIGGER", it->q);
+        }
+    }
+
+    /* renames of tables and columns */
+    for (size_t r = 0; r < o->nrenames; r++) {
+        const gen_rename *rn = &o->renames[r];
+        buf a, b;
+        buf_init(&a);
+        buf_init(&b);
+        buf_add_quoted_ident(&a, rn->from);
+        buf_add_quoted_ident(&b, rn->to);
+        if (rn->table) {
+            const gen_table *ft = gen_find_table(from, rn->table);
+            if (!ft || !gen_find_col(ft, rn->from)) {
+                buf_release(&a);
+                buf_release(&b);
+                free(add_only);
+                free(vdrop);
+                free(c.rebuilt);
+                return err_set(err, STRATA_USAGE, "--rename %s.%s:%s: the start has no such column",
+                               rn->table, rn->from, rn->to);
+            }
+        } else if (!gen_find_table(from, rn->from)) {
+            buf_release(&a);
+            buf_release(&b);
+            free(add_only);
+            free(vdrop);
+            free(c.rebuilt);
+            return err_set(err, STRATA_USAGE, "--rename %s:%s: the start has no such table", rn->from,
+                           rn->to);
+        }
+        /* a renamed table is rebuilt under its new name (below) */
+        buf_release(&a);
+        buf_release(&b);
+    }
+
+    /* dropped tables */
+    for (size_t i = 0; i < from->nt; i++)
+        if (!to_table(&c, from->t[i].name)) {
+            char what[600];
+            snprintf(what, sizeof(what), "every row of %s", from->t[i].name);
+            gen_emit(p, GEN_PART_TX, "drop table", what, "DROP TABLE %s", from->t[i].q);
+        }
+
+    /* new tables, changed tables */
+    for (size_t i = 0; i < to->nt; i++) {
+        const gen_table *tt = &to->t[i];
+        const gen_table *ft = from_table(&c, tt->name);
+        if (!ft)
+            gen_emit(p, GEN_PART_TX, "create table", NULL, "%s", tt->sql);
+        else if (add_only[i] == 1)
+            added_columns(&c, tt, ft->ncols);
+        else if (add_only[i] == 2)
+            rebuild(&c, ft, tt);
+    }
+    free(add_only);
+
+    /* indexes and triggers that are new, changed, or of a rebuilt table */
+    for (int kind = 0; kind < 2; kind++)
+        for (size_t i = 0; i < to->nt; i++) {
+            const gen_table *tt = &to->t[i];
+            const gen_table *ft = from_table(&c, tt->name);
+            for (size_t k = 0; k < tt->nitems; k++) {
+                const gen_item *it = &tt->items[k];
+                if ((it->kind == 'i') != (kind == 0))
+                    continue;
+                const gen_item *fi = find_item_ci(from, it->kind, it->name, NULL);
+                int mentions = 0;
+                for (size_t r = 0; it->kind == 't' && r < c.nrebuilt; r++)
+                    mentions |= gen_mentions(it->def, c.rebuilt[r]);
+                if (ft && !rebuilt(&c, tt->name) && fi && !strcmp(fi->norm, it->norm) && !mentions)
+                    continue;
+                gen_emit(p, GEN_PART_TX, it->kind == 'i' ? "create index" : "create trigger", NULL, "%s",
+                         it->def);
+            }
+        }
+
+    /* views, dependencies first */
+    size_t n = to->no;
+    int *need = calloc(n + 1, sizeof(int));
+    if (!need) {
+        free(vdrop);
+        free(c.rebuilt);
+        return err_set(err, STRATA_NOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < n; i++) {
+        const gen_obj *v = &to->o[i];
+        const gen_obj *f = NULL;
+        for (size_t k = 0; k < from->no; k++)
+            if (from->o[k].kind == 'v' && name_eq(from->o[k].name, v->name))
+                f = &from->o[k];
+        need[i] = v->kind == 'v' && (!f || vdrop[f - from->o]);
+    }
+    for (int progress = 1; progress;) {
+        progress = 0;
+        for (size_t i = 0; i < n; i++) {
+            int ready = need[i];
+            for (size_t k = 0; ready && k < n; k++)
+                if (k != i && need[k] && gen_mentions(to->o[i].def, to->o[k].name))
+                    ready = 0;
+            if (ready) {
+                gen_emit(p, GEN_PART_TX, "create view", NULL, "%s", to->o[i].def);
+                need[i] = 0;
+                progress = 1;
+            }
+        }
+    }
+    for (size_t i = 0; i < n; i++)
+        if (need[i])
+            gen_emit(p, GEN_PART_TX, "create view", NULL, "%s", to->o[i].def);
+    free(need);
+    free(vdrop);
+    free(c.rebuilt);
+    if (p->oom)
+        return err_set(err, STRATA_NOMEM, "out of memory");
+    return STRATA_OK;
+}
