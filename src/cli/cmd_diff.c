@@ -86,8 +86,10 @@ static void print_human(const cli *c, strata_diff_result *const *res, int both)
         }
         printf("%s: %zu statement%s%s\n", both ? dname[d] : r->engine, r->nstmts, r->nstmts == 1 ? "" : "s",
                r->nfiles > 1 ? " in several files (no-transaction parts apart)" : "");
-        for (size_t i = 0; i < r->nstmts; i++) {
-            const strata_diff_stmt *s = &r->stmts[i];
+        for (size_t i = 0; i < r->nstmts * r->nfiles; i++) {
+            const strata_diff_stmt *s = &r->stmts[i % r->nstmts];
+            if (s->file != (int)(i / r->nstmts))
+                continue;
             int n = (int)strcspn(s->sql, "\n");
             printf("  %s%-18s%s %.*s%s\n", color(c, "\033[36m"), s->kind, color(c, "\033[0m"), n,
                    term_str(s->sql), s->sql[n] ? " ..." : "");
@@ -129,6 +131,45 @@ static void json_result(const char *name, const strata_diff_result *r)
     printf("], \"schema_diff\": ");
     json_str(stdout, r->difference);
     printf("}");
+}
+
+/* The lint on the generated files (as `strata lint` would see them), as
+   warnings on stderr: diff writes what the schema needs; the lint says
+   what that costs on a busy table. */
+static void lint_files(const cli *c, strata_diff_result *const *res, int both, const char *name)
+{
+    strata_migration_src src[NSUF];
+    char *text[NSUF] = {0}, fname[NSUF][300];
+    size_t n = 0;
+    for (int s = 0; s < NSUF; s++) {
+        int has = 0;
+        for (int d = 0; d < ND; d++)
+            has |= file_of(res[d], suffixes[s]) != NULL;
+        if (!has)
+            continue;
+        size_t len = 0;
+        FILE *f = open_memstream(&text[n], &len);
+        if (!f)
+            break;
+        compose(f, res, both, suffixes[s]);
+        fclose(f);
+        snprintf(fname[n], sizeof(fname[n]), "%04zu_%s%s.sql", n + 1, name, suffixes[s]);
+        src[n] = (strata_migration_src){fname[n], text[n], len};
+        n++;
+    }
+    strata_migset *set = NULL;
+    strata_lint_report *r = NULL;
+    if (n && strata_migset_from_array(src, n, &set, NULL) == STRATA_OK &&
+        strata_lint(set, both ? NULL : (res[D_PG] ? "postgres" : "sqlite"), &r, NULL) == STRATA_OK &&
+        !c->quiet) {
+        for (size_t i = 0; i < r->count; i++)
+            fprintf(stderr, "strata: lint: %s: [%s] %s\n", strata_lint_severity_name(r->findings[i].severity),
+                    r->findings[i].rule, term_str(r->findings[i].message));
+    }
+    strata_lint_report_free(r);
+    strata_migset_free(set);
+    for (size_t i = 0; i < n; i++)
+        free(text[i]);
 }
 
 static char *read_to(const char *path, strata_error *err)
@@ -230,7 +271,13 @@ static int run(cli *c)
         if (code) {
             if (res[d] && res[d]->remaining && !c->json) {
                 fflush(stdout);
-                fprintf(stderr, "%s", term_str(res[d]->remaining));
+                for (const char *p = res[d]->remaining; *p;) {
+                    int n = (int)strcspn(p, "\n");
+                    char line[1024];
+                    snprintf(line, sizeof(line), "%.*s", n, p);
+                    fprintf(stderr, "  %s\n", term_str(line));
+                    p += n + (p[n] ? 1 : 0);
+                }
             }
             print_notes(c, res);
             goto fail;
@@ -239,6 +286,8 @@ static int run(cli *c)
     print_notes(c, res);
 
     int differs = any_files(res);
+    if (differs && !c->json)
+        lint_files(c, res, both, opt_name ? opt_name : "diff");
     if (differs && opt_name) {
         for (int s = 0; s < NSUF; s++) {
             int has = 0;

@@ -63,6 +63,23 @@ static const char q_views[] = "SELECT c.relname, quote_ident(c.relname), pg_get_
                               " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
                               " WHERE c.relkind = 'v' AND" OWN_TABLE " ORDER BY 1";
 
+static const char q_triggers[] =
+    "SELECT c.relname, t.tgname, quote_ident(t.tgname), pg_get_triggerdef(t.oid)"
+    " FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace"
+    " WHERE NOT t.tgisinternal AND c.relkind IN ('r', 'p') AND" OWN_TABLE " ORDER BY 1, 2";
+
+/* name: the identity (name and argument types), what DROP FUNCTION takes */
+static const char q_functions[] =
+    "SELECT quote_ident(p.proname) || '(' || pg_get_function_identity_arguments(p.oid) || ')',"
+    " CASE p.prokind WHEN 'p' THEN 'PROCEDURE ' ELSE 'FUNCTION ' END"
+    "  || quote_ident(p.proname) || '(' || pg_get_function_identity_arguments(p.oid) || ')',"
+    " pg_get_functiondef(p.oid)"
+    " FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace"
+    " WHERE n.nspname = current_schema() AND p.prokind IN ('f', 'p') AND $1::text IS NOT NULL"
+    " AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass"
+    " AND d.objid = p.oid AND d.deptype = 'e')"
+    " ORDER BY 1";
+
 static const char q_enums[] =
     "SELECT t.typname, quote_ident(t.typname),"
     " string_agg(quote_literal(e.enumlabel), chr(1) ORDER BY e.enumsortorder)"
@@ -167,6 +184,18 @@ static int on_obj(rd *r, char kind, char **v, const char *def)
     return 0;
 }
 
+static int on_trigger(void *ud, int n, char **v)
+{
+    (void)n;
+    return on_item(ud, 't', v, 1);
+}
+
+static int on_function(void *ud, int n, char **v)
+{
+    (void)n;
+    return on_obj(ud, 'f', v, v[2]);
+}
+
 static int on_view(void *ud, int n, char **v)
 {
     (void)n;
@@ -226,6 +255,8 @@ strata_code pg_gen_read(drv *d, const char *table, gen_model *m, strata_error *e
         {q_constraints, on_constraint},
         {q_indexes, on_index},
         {q_views, on_view},
+        {q_triggers, on_trigger},
+        {q_functions, on_function},
     };
     rd r = {m, 0};
     const char *params[1] = {table};
@@ -459,30 +490,28 @@ static int is_fk(const gen_item *it)
     return it->kind == 'f';
 }
 
-/* A constraint or index of tt that is new or changed compared to ft. */
-static int item_new(const gen_table *ft, const gen_item *it)
+/* Indexes, triggers and constraints have names of their own kind. */
+static int item_class(char kind)
 {
-    if (!ft)
-        return 1;
-    const gen_item *f = gen_find_item(ft, it->kind == 'i' ? 'i' : it->kind, it->name);
-    if (!f) {
-        /* a constraint may have changed kind under the same name */
-        for (size_t i = 0; i < ft->nitems; i++)
-            if (ft->items[i].kind != 'i' && it->kind != 'i' && !strcmp(ft->items[i].name, it->name))
-                return strcmp(ft->items[i].def, it->def) != 0;
-        return 1;
-    }
-    return strcmp(f->def, it->def) != 0;
+    return kind == 'i' ? 1 : kind == 't' ? 2 : 0;
 }
 
-static const gen_item *to_item(const gen_table *tt, const gen_item *it)
+/* The item of t of it's class and name, or NULL. */
+static const gen_item *to_item(const gen_table *t, const gen_item *it)
 {
-    if (!tt)
+    if (!t)
         return NULL;
-    for (size_t i = 0; i < tt->nitems; i++)
-        if ((tt->items[i].kind == 'i') == (it->kind == 'i') && !strcmp(tt->items[i].name, it->name))
-            return &tt->items[i];
+    for (size_t i = 0; i < t->nitems; i++)
+        if (item_class(t->items[i].kind) == item_class(it->kind) && !strcmp(t->items[i].name, it->name))
+            return &t->items[i];
     return NULL;
+}
+
+/* A constraint, index or trigger of `to` that is new or changed compared to ft. */
+static int item_new(const gen_table *ft, const gen_item *it)
+{
+    const gen_item *f = to_item(ft, it);
+    return !f || f->kind != it->kind || strcmp(f->def, it->def) != 0;
 }
 
 /* Views to drop first: removed, changed, or reading a table or view that changes. */
@@ -566,8 +595,11 @@ static void create_views(ctx *c, const int *dropped)
 static void plan_columns(ctx *c, const gen_table *ft, const gen_table *tt)
 {
     gen_plan *p = c->p;
-    for (size_t k = 0; k < ft->ncols; k++) {
-        const gen_col *fc = &ft->cols[k];
+    /* generated columns first: they depend on the others */
+    for (size_t k = 0; k < 2 * ft->ncols; k++) {
+        const gen_col *fc = &ft->cols[k % ft->ncols];
+        if ((k < ft->ncols) != (fc->gen != NULL))
+            continue;
         const char *nn = col_to_name(c, ft->name, fc->name);
         if (!gen_find_col(tt, nn)) {
             char what[512];
@@ -687,6 +719,23 @@ static void plan_comments(ctx *c)
     }
 }
 
+/* A CHECK or FOREIGN KEY on a table that has rows: added NOT VALID in the
+   transaction (a short lock), validated in the no-transaction part after it
+   (VALIDATE takes a lock that lets writes go on). */
+static void add_constraint(ctx *c, const gen_table *tt, const gen_item *it, const char *kind, int existing)
+{
+    size_t l = strlen(it->def);
+    int not_valid = l >= 9 && !strcmp(it->def + l - 9, "NOT VALID");
+    if (existing && !c->o->down && !not_valid && (it->kind == 'c' || it->kind == 'f')) {
+        gen_emit(c->p, GEN_PART_TX, kind, NULL, "ALTER TABLE %s ADD CONSTRAINT %s %s NOT VALID", tt->q, it->q,
+                 it->def);
+        gen_emit(c->p, GEN_PART_POST, "validate constraint", NULL, "ALTER TABLE %s VALIDATE CONSTRAINT %s",
+                 tt->q, it->q);
+        return;
+    }
+    gen_emit(c->p, GEN_PART_TX, kind, NULL, "ALTER TABLE %s ADD CONSTRAINT %s %s", tt->q, it->q, it->def);
+}
+
 /* "CREATE [UNIQUE] INDEX name ON ..." with CONCURRENTLY after INDEX. */
 static void create_index(ctx *c, const gen_item *it, int concurrently)
 {
@@ -804,6 +853,8 @@ strata_code pg_gen_plan(const gen_model *from, const gen_model *to, const gen_op
                     continue;
                 if (it->kind == 'i')
                     gen_emit(p, GEN_PART_TX, "drop index", NULL, "DROP INDEX %s", it->q);
+                else if (it->kind == 't')
+                    gen_emit(p, GEN_PART_TX, "drop trigger", NULL, "DROP TRIGGER %s ON %s", it->q, tt->q);
                 else
                     gen_emit(p, GEN_PART_TX, "drop constraint", NULL, "ALTER TABLE %s DROP CONSTRAINT %s",
                              tt->q, it->q);
@@ -848,6 +899,13 @@ strata_code pg_gen_plan(const gen_model *from, const gen_model *to, const gen_op
 
     plan_enums(&c, 0);
 
+    /* functions, new or changed (CREATE OR REPLACE), before the tables that may use them */
+    for (size_t i = 0; i < to->no; i++) {
+        const gen_obj *f = &to->o[i], *was;
+        if (f->kind == 'f' && (!(was = gen_find_obj(from, 'f', f->name)) || strcmp(was->def, f->def)))
+            gen_emit(p, GEN_PART_TX, "create function", NULL, "%s", f->def);
+    }
+
     /* new sequences, then new tables */
     for (size_t i = 0; i < to->no; i++)
         if (to->o[i].kind == 's' && !gen_find_obj(from, 's', to->o[i].name))
@@ -866,7 +924,7 @@ strata_code pg_gen_plan(const gen_model *from, const gen_model *to, const gen_op
         }
         for (size_t k = 0; k < tt->nitems; k++) {
             const gen_item *it = &tt->items[k];
-            if (it->kind == 'i' || it->kind == 'f')
+            if (it->kind == 'i' || it->kind == 'f' || it->kind == 't')
                 continue;
             buf_addf(&b, "%sCONSTRAINT %s %s", tt->ncols || k ? ",\n    " : "\n    ", it->q, it->def);
         }
@@ -904,9 +962,8 @@ strata_code pg_gen_plan(const gen_model *from, const gen_model *to, const gen_op
             continue;
         for (size_t k = 0; k < tt->nitems; k++) {
             const gen_item *it = &tt->items[k];
-            if (it->kind != 'i' && it->kind != 'f' && item_new(ft, it))
-                gen_emit(p, GEN_PART_TX, "add constraint", NULL, "ALTER TABLE %s ADD CONSTRAINT %s %s", tt->q,
-                         it->q, it->def);
+            if (it->kind != 'i' && it->kind != 'f' && it->kind != 't' && item_new(ft, it))
+                add_constraint(&c, tt, it, "add constraint", 1);
         }
     }
     for (size_t i = 0; i < to->nt; i++) {
@@ -924,14 +981,23 @@ strata_code pg_gen_plan(const gen_model *from, const gen_model *to, const gen_op
         for (size_t k = 0; k < tt->nitems; k++) {
             const gen_item *it = &tt->items[k];
             if (it->kind == 'f' && item_new(ft, it))
-                gen_emit(p, GEN_PART_TX, "add foreign key", NULL, "ALTER TABLE %s ADD CONSTRAINT %s %s",
-                         tt->q, it->q, it->def);
+                add_constraint(&c, tt, it, "add foreign key", ft != NULL);
         }
     }
 
     create_views(&c, vdrop);
     free(vdrop);
+    for (size_t i = 0; i < to->nt; i++) {
+        const gen_table *tt = &to->t[i];
+        const gen_table *ft = from_table(&c, tt->name);
+        for (size_t k = 0; k < tt->nitems; k++)
+            if (tt->items[k].kind == 't' && item_new(ft, &tt->items[k]))
+                gen_emit(p, GEN_PART_TX, "create trigger", NULL, "%s", tt->items[k].def);
+    }
     plan_comments(&c);
+    for (size_t i = 0; i < from->no; i++)
+        if (from->o[i].kind == 'f' && !gen_find_obj(to, 'f', from->o[i].name))
+            gen_emit(p, GEN_PART_TX, "drop function", NULL, "DROP %s", from->o[i].q);
 
     /* types and extensions that go, last */
     for (size_t i = 0; i < from->no; i++)

@@ -1,0 +1,261 @@
+#!/usr/bin/env bash
+# strata diff: the migration from the directory's schema to a desired one,
+# proven before it is written. Every example history step by step; pairs of
+# schemas for each kind of change; destructive steps, renames, no
+# difference, --exit-code, --json, --print, and a diff that cannot be proven.
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+. "$(dirname "$0")/lib.sh"
+
+export TMPDIR=$WORK/tmp
+mkdir -p "$TMPDIR"
+new_db
+SERVER=$URL
+
+# schema_of URL: the schema text
+schema_of() { "$STRATA" --url "$1" schema; }
+
+# diff_in DIR [args]: strata diff with the server URL
+diff_in() {
+    local d=$1
+    shift
+    "$STRATA" --url "$SERVER" --dir "$d" diff "$@" >"$WORK/out" 2>"$WORK/err"
+    RC=$?
+    OUT=$(cat "$WORK/out")
+    ERR=$(cat "$WORK/err")
+}
+
+# ---------------------------------------------------------------- examples
+# For each migration k of each history: the diff from the schema at k-1 to
+# the schema at k, applied at k-1, gives exactly the schema at k, and its
+# down gives back k-1.
+for h in payments pos studying_light; do
+    files=("$ROOT"/examples/$h/migrations/*.sql)
+    for ((k = 1; k <= ${#files[@]}; k++)); do
+        name=$(basename "${files[k - 1]}")
+        rm -rf "$WORK/prev" "$WORK/full"
+        mkdir -p "$WORK/prev" "$WORK/full"
+        for ((j = 0; j < k; j++)); do cp "${files[j]}" "$WORK/full/"; done
+        for ((j = 0; j < k - 1; j++)); do cp "${files[j]}" "$WORK/prev/"; done
+        new_db
+        want=$URL
+        "$STRATA" --url "$want" --dir "$WORK/full" up >/dev/null 2>&1 || {
+            fail "$h $name: up of the history failed"
+            continue
+        }
+        rm -rf "$WORK/base"
+        mkdir -p "$WORK/base"
+        for ((j = 0; j < k - 1; j++)); do cp "${files[j]}" "$WORK/base/"; done
+        new_db
+        "$STRATA" --url "$URL" --dir "$WORK/base" up >/dev/null 2>&1
+        baseurl=$URL
+        diff_in "$WORK/prev" --to-url "$want" --allow-destructive -m step
+        expect_rc 0 "$h $name: diff"
+        if [ "$(schema_of "$baseurl")" = "$(schema_of "$want")" ]; then
+            # a migration that changes data only (a seed): no difference
+            contains "$OUT" "no difference" "$h $name: a data-only migration has no schema difference"
+            continue
+        fi
+        ls "$WORK"/prev/*step*.sql >/dev/null 2>&1 || fail "$h $name: no file written: $OUT $ERR"
+        # applied at k-1 through strata up: the schema at k
+        new_db
+        "$STRATA" --url "$URL" --dir "$WORK/prev" up >/dev/null 2>"$WORK/uperr" || fail "$h $name: up with the generated file: $(cat "$WORK/uperr")"
+        eq "$(schema_of "$URL")" "$(schema_of "$want")" "$h $name: the generated up gives the schema at k"
+        # and its down gives back k-1
+        got=$URL
+        nstep=$(ls "$WORK"/prev/*step*.sql | wc -l)
+        "$STRATA" --url "$got" --dir "$WORK/prev" down "-$nstep" >/dev/null 2>"$WORK/downerr" || fail "$h $name: down: $(cat "$WORK/downerr")"
+        eq "$(schema_of "$got")" "$(schema_of "$baseurl")" "$h $name: the generated down gives back the schema at k-1"
+    done
+done
+
+# ---------------------------------------------------------------- pairs
+D=$WORK/pairs
+mkdir -p "$D"
+if [ "$ENGINE" = postgres ]; then
+    cat >"$WORK/v1.sql" <<'EOF'
+CREATE TYPE status AS ENUM ('new', 'paid');
+CREATE SEQUENCE invoice_no START 1000;
+CREATE TABLE users (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, email text NOT NULL UNIQUE,
+                    name varchar(50), st status NOT NULL DEFAULT 'new');
+CREATE INDEX ix_users_name ON users (name);
+CREATE TABLE posts (id serial PRIMARY KEY, user_id bigint REFERENCES users (id), body jsonb, CHECK (id > 0));
+CREATE VIEW v_posts AS SELECT p.id, u.email FROM posts p JOIN users u ON u.id = p.user_id;
+COMMENT ON TABLE users IS 'people';
+EOF
+    cat >"$WORK/v2.sql" <<'EOF'
+CREATE EXTENSION IF NOT EXISTS pg_trgm;
+CREATE TYPE status AS ENUM ('new', 'pending', 'paid', 'void');
+CREATE SEQUENCE invoice_no START 1000 INCREMENT 2;
+CREATE TABLE users (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, email text NOT NULL UNIQUE,
+                    name text, st status NOT NULL DEFAULT 'new', age int DEFAULT 0 CHECK (age >= 0),
+                    score numeric GENERATED ALWAYS AS (age * 2) STORED);
+CREATE INDEX ix_users_name ON users (name, email);
+CREATE UNIQUE INDEX ix_users_email_lower ON users (lower(email)) WHERE age > 10;
+CREATE TABLE posts (id serial PRIMARY KEY, user_id bigint REFERENCES users (id) ON DELETE CASCADE,
+                    body jsonb NOT NULL DEFAULT '{}', CHECK (id > 0));
+CREATE INDEX ix_posts_body ON posts USING gin (body);
+CREATE TABLE tags (id int PRIMARY KEY, post_id int NOT NULL REFERENCES posts (id), tag text);
+CREATE VIEW v_posts AS SELECT p.id, u.email, u.age FROM posts p JOIN users u ON u.id = p.user_id;
+CREATE VIEW v_adults AS SELECT * FROM v_posts WHERE age >= 18;
+COMMENT ON TABLE users IS 'the people';
+COMMENT ON COLUMN users.age IS 'years';
+EOF
+else
+    cat >"$WORK/v1.sql" <<'EOF'
+CREATE TABLE users (id integer PRIMARY KEY, email text NOT NULL UNIQUE, name text);
+CREATE INDEX ix_users_name ON users (name);
+CREATE TABLE posts (id integer PRIMARY KEY, user_id integer REFERENCES users (id), body text);
+CREATE VIEW v_posts AS SELECT p.id, u.email FROM posts p JOIN users u ON u.id = p.user_id;
+CREATE TRIGGER trg_posts AFTER INSERT ON posts BEGIN UPDATE users SET name = name WHERE id = new.user_id; END;
+EOF
+    cat >"$WORK/v2.sql" <<'EOF'
+CREATE TABLE users (id integer PRIMARY KEY, email text NOT NULL UNIQUE, name text, age integer DEFAULT 0);
+CREATE INDEX ix_users_name ON users (name, email);
+CREATE UNIQUE INDEX ix_users_email_lower ON users (lower(email)) WHERE age > 10;
+CREATE TABLE posts (id integer PRIMARY KEY, user_id integer REFERENCES users (id) ON DELETE CASCADE,
+                    body text NOT NULL DEFAULT '', title text, CHECK (length(body) < 10000));
+CREATE TABLE tags (id integer PRIMARY KEY, post_id integer NOT NULL REFERENCES posts (id), tag text);
+CREATE VIEW v_posts AS SELECT p.id, u.email, u.age, p.title FROM posts p JOIN users u ON u.id = p.user_id;
+CREATE VIEW v_adults AS SELECT * FROM v_posts WHERE age >= 18;
+CREATE TRIGGER trg_posts AFTER INSERT ON posts BEGIN UPDATE users SET age = age WHERE id = new.user_id; END;
+EOF
+fi
+
+# from nothing to v1: one file, nothing else
+diff_in "$D" --to "$WORK/v1.sql" -m init
+expect_rc 0 "diff to v1"
+eq "$(ls "$D" | wc -l | tr -d ' ')" 1 "one file for a new schema"
+contains "$OUT" "wrote" "diff says what it wrote"
+new_db
+st --dir "$D" up
+expect_rc 0 "up of the generated init"
+q "INSERT INTO users (email, name) VALUES ('a@x', 'ann')" >/dev/null
+q "INSERT INTO posts (user_id, body) VALUES (1, $([ "$ENGINE" = postgres ] && echo "'{\"a\":1}'" || echo "'hello'"))" >/dev/null
+
+# no difference: nothing written, exit 0; --exit-code: still 0
+diff_in "$D" --to "$WORK/v1.sql" -m again --exit-code
+expect_rc 0 "no difference"
+contains "$OUT" "no difference" "says there is no difference"
+eq "$(ls "$D" | wc -l | tr -d ' ')" 1 "nothing written when equal"
+
+# v1 -> v2: --exit-code without -m shows it, writes nothing, exits 3
+diff_in "$D" --to "$WORK/v2.sql" --exit-code
+expect_rc 3 "--exit-code with a difference"
+contains "$OUT" "add column" "lists the statements"
+eq "$(ls "$D" | wc -l | tr -d ' ')" 1 "nothing written without -m"
+
+# --json
+diff_in "$D" --to "$WORK/v2.sql" --json
+expect_rc 0 "diff --json"
+eq "$(json_get "$OUT" "j['difference']")" True "json: difference"
+eq "$(json_get "$OUT" "len(j['$ENGINE']['statements']) > 3")" True "json: statements"
+
+# --print: the file on stdout
+diff_in "$D" --to "$WORK/v2.sql" --print
+expect_rc 0 "diff --print"
+contains "$OUT" "-- strata:up" "print shows the up"
+contains "$OUT" "-- strata:down" "print shows the down"
+if [ "$ENGINE" = postgres ]; then
+    contains "$OUT" "CREATE INDEX CONCURRENTLY" "an index on an existing table is built concurrently"
+    contains "$OUT" "ADD VALUE 'pending' AFTER 'new'" "enum values are added"
+    contains "$OUT" "-- strata:up no-transaction" "in no-transaction sections"
+else
+    contains "$OUT" "ALTER TABLE users ADD COLUMN age integer DEFAULT 0" "SQLite adds a column it can"
+    contains "$OUT" '"posts__strata_new"' "SQLite rebuilds a table it cannot alter"
+fi
+
+# written and applied on the database holding rows: rows kept, schema = v2
+diff_in "$D" --to "$WORK/v2.sql" -m v2
+expect_rc 0 "diff -m v2"
+st --dir "$D" up
+expect_rc 0 "up of the generated v2 on a database with rows"
+eq "$(q "SELECT count(*) FROM posts")" 1 "the rows of a rebuilt table are kept"
+eq "$(q "SELECT email FROM users")" "a@x" "the rows of an altered table are kept"
+new_db
+if [ "$ENGINE" = postgres ]; then psql -X -q -d "$DBNAME" -v ON_ERROR_STOP=1 -f "$WORK/v2.sql" >/dev/null; else sqlite3 "$DBFILE" <"$WORK/v2.sql"; fi
+want_schema=$(schema_of "$URL")
+# the database migrated by the generated files has the desired schema
+new_db
+st --dir "$D" up
+eq "$(schema_of "$URL")" "$want_schema" "generated files give exactly the desired schema"
+# and the whole directory round-trips
+# (the lint may flag what the change costs on a busy table; the round trip must pass)
+raw --url "$SERVER" --dir "$D" check
+contains "$OUT" "passed: " "strata check of the generated directory"
+
+# destructive: refused by default, nothing written; the rename hint
+cat >"$WORK/v3.sql" <<'EOF'
+CREATE TABLE people (id integer PRIMARY KEY, mail text NOT NULL, nick text);
+EOF
+cat >"$WORK/v3base.sql" <<'EOF'
+CREATE TABLE people (id integer PRIMARY KEY, email text NOT NULL, nick text);
+EOF
+R=$WORK/ren
+diff_in "$R" --to "$WORK/v3base.sql" -m base
+expect_rc 0 "diff base of the rename case"
+before=$(ls "$R" | wc -l)
+diff_in "$R" --to "$WORK/v3.sql" -m rename
+expect_rc 1 "a drop of a column is refused"
+contains "$ERR" "DIFF_DESTRUCTIVE" "the error code"
+contains "$ERR" "people.email" "names what would be lost"
+contains "$ERR" "--rename people.email:mail" "suggests the rename"
+eq "$(ls "$R" | wc -l)" "$before" "nothing written when refused"
+# --rename: the column is renamed, its values kept
+diff_in "$R" --to "$WORK/v3.sql" -m rename --rename people.email:mail
+expect_rc 0 "diff with --rename"
+new_db
+st --dir "$R" up 1
+q "INSERT INTO people (id, email) VALUES (1, 'kept@x')" >/dev/null
+st --dir "$R" up
+expect_rc 0 "up of the rename"
+eq "$(q "SELECT mail FROM people")" "kept@x" "a renamed column keeps its values"
+# --allow-destructive writes the drop
+printf 'CREATE TABLE people (id integer PRIMARY KEY, mail text NOT NULL);\n' >"$WORK/v3drop.sql"
+diff_in "$R" --to "$WORK/v3drop.sql" --allow-destructive --print
+expect_rc 0 "destructive with --allow-destructive"
+contains "$OUT" "nick" "the drop is written"
+
+# bad input: no desired schema, a missing file, both -m and --print, a bad rename
+diff_in "$R"
+expect_rc 2 "diff without --to"
+diff_in "$R" --to "$WORK/missing.sql"
+[ "$RC" != 0 ] || fail "a missing --to file is an error"
+contains "$ERR" "missing.sql" "names the missing file"
+diff_in "$R" --to "$WORK/v3.sql" -m x --print
+expect_rc 2 "-m with --print"
+diff_in "$R" --to "$WORK/v3base.sql" --rename nope
+expect_rc 2 "a malformed --rename"
+diff_in "$R" --to "$WORK/v3base.sql" --rename ghost.a:b --allow-destructive
+expect_rc 2 "a --rename of a column that does not exist"
+
+if [ "$ENGINE" = postgres ]; then
+    # a change PostgreSQL cannot make in place (a column in the middle): not proven, nothing written
+    P=$WORK/prove
+    printf 'CREATE TABLE t (a int, c int);\n' >"$WORK/p1.sql"
+    printf 'CREATE TABLE t (a int, b int, c int);\n' >"$WORK/p2.sql"
+    diff_in "$P" --to "$WORK/p1.sql" -m base
+    expect_rc 0 "base for the not-proven case"
+    diff_in "$P" --to "$WORK/p2.sql" -m middle
+    expect_rc 1 "a diff that does not round-trip"
+    contains "$ERR" "DIFF_NOT_PROVEN" "the error code"
+    contains "$ERR" "column b" "shows the remaining difference"
+    eq "$(ls "$P" | wc -l | tr -d ' ')" 1 "nothing written when not proven"
+    # --dialect both: dialect sections
+    B=$WORK/both
+    diff_in "$B" --dialect both --to "$WORK/v3base.sql" --print
+    expect_rc 0 "--dialect both"
+    contains "$OUT" "-- strata:up dialect=postgres" "a postgres section"
+    contains "$OUT" "-- strata:up dialect=sqlite" "a sqlite section"
+    # --no-concurrently: the index in the same file
+    diff_in "$D" --to "$WORK/v2.sql" --print --no-concurrently
+    lacks "$OUT" "CONCURRENTLY" "--no-concurrently"
+    # the scratch databases are gone
+    eq "$(psql -X -A -t -d postgres -c "SELECT count(*) FROM pg_database WHERE datname LIKE 'strata\_check\_%'")" 0 "no scratch database left"
+else
+    # --dialect postgres needs a PostgreSQL server
+    diff_in "$R" --dialect postgres --to "$WORK/v3base.sql"
+    expect_rc 2 "postgres dialect with a SQLite URL"
+    eq "$(find "$TMPDIR" -name 'strata_check_*' | wc -l | tr -d ' ')" 0 "no scratch file left"
+fi
+
+finish
