@@ -156,8 +156,11 @@ test-only: all $(B)/test_unit asan
 	STRATA=$(CURDIR)/build-asan/strata APP=$(CURDIR)/build-asan/app_startup tests/cli/run.sh sqlite
 	STRATA=$(CURDIR)/build-asan/strata APP=$(CURDIR)/build-asan/app_startup tests/pg/with_pg.sh tests/cli/run.sh postgres
 
-bench: all
-	STRATA=$(CURDIR)/$(B)/strata bench/run.sh
+$(B)/sqlite_floor: bench/sqlite_floor.c
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(PKG_LIBS)
+
+bench: all $(B)/sqlite_floor
+	STRATA=$(CURDIR)/$(B)/strata FLOOR=$(CURDIR)/$(B)/sqlite_floor bench/run.sh
 	STRATA=$(CURDIR)/$(B)/strata bench/copy.sh
 
 install: all
