@@ -11,9 +11,9 @@ CC      ?= cc
 PREFIX  ?= /usr/local
 # libpq is opened with dlopen() on first PostgreSQL use (src/lib/pqload.h):
 # only its headers are needed at build time.
-PKGS    := sqlite3 libcrypto
+PKGS    := sqlite3
 PKG_CFLAGS := $(shell pkg-config --cflags libpq $(PKGS) 2>/dev/null || echo -I/usr/include/postgresql)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lsqlite3 -lcrypto) -ldl -pthread -lm
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lsqlite3) -ldl -pthread -lm
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-parameter
 CFLAGS  ?= -O2 -g
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -fPIC -fvisibility=hidden -Iinclude -Isrc/lib $(PKG_CFLAGS)
@@ -156,8 +156,11 @@ test-only: all $(B)/test_unit asan
 	STRATA=$(CURDIR)/build-asan/strata APP=$(CURDIR)/build-asan/app_startup tests/cli/run.sh sqlite
 	STRATA=$(CURDIR)/build-asan/strata APP=$(CURDIR)/build-asan/app_startup tests/pg/with_pg.sh tests/cli/run.sh postgres
 
-bench: all
-	STRATA=$(CURDIR)/$(B)/strata bench/run.sh
+$(B)/sqlite_floor: bench/sqlite_floor.c
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(PKG_LIBS)
+
+bench: all $(B)/sqlite_floor
+	STRATA=$(CURDIR)/$(B)/strata FLOOR=$(CURDIR)/$(B)/sqlite_floor bench/run.sh
 	STRATA=$(CURDIR)/$(B)/strata bench/copy.sh
 
 install: all

@@ -10,6 +10,7 @@
 #                                 payments = 25%, products = 0.5% of it
 #   BENCH_COPY_REPS=3             repetitions of each measurement
 #   BENCH_PGLOADER=0              skip pgloader
+#   BENCH_INSTALL=0               do not install pgloader when it is missing
 #   BENCH_STRICT=1                exit 1 when a target is missed
 #
 # What is measured, each on a fresh database:
@@ -36,7 +37,9 @@ die() { say "bench: error: $*"; exit 1; }
 
 if [ -z "${BENCH_COPY_INSIDE:-}" ]; then
     if [ "${BENCH_PGLOADER:-1}" != 0 ] && ! command -v pgloader >/dev/null; then
-        if [ "$(id -u)" = 0 ]; then
+        if [ "${BENCH_INSTALL:-1}" = 0 ]; then
+            say "bench: note: pgloader is not installed and BENCH_INSTALL=0; its comparison is skipped"
+        elif [ "$(id -u)" = 0 ]; then
             say "== installing pgloader (Debian package)"
             DEBIAN_FRONTEND=noninteractive apt-get install -y -q pgloader >/dev/null 2>&1 ||
                 { apt-get update -q >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q pgloader >/dev/null 2>&1; } ||
@@ -246,6 +249,14 @@ if [ "$HAVE_PGLOADER" = 1 ]; then
     awk -v r="$p_ratio" 'BEGIN {exit !(r >= 3.0)}' || ok=0
 fi
 printf '  %-46s %8s MiB (target < 64)\n' "strata peak RSS" "$maxrss"
+# the same, as strata's ratios (strata's time / the other's; < 1 = strata faster)
+echo
+echo "strata copy, whole move: $(secs "$sm") s; ÷ floor (psql \\copy load alone, $(secs "$rm_") s) = $(pratio s_t r_t) (target <= 1.50)$(
+    [ "$HAVE_PGLOADER" = 1 ] && printf '; ÷ best peer (pgloader, %s s) = %s (target <= 0.17, i.e. >= 6x)' "$(secs "$pm")" "$(pratio s_t p_t)")"
+echo "strata copy, rows phase: $(secs "$lm") s; ÷ floor = $(pratio l_t r_t)"
+echo "| copy, whole move | $(secs "$sm") s, $maxrss MiB | $(secs "$rm_") s (psql \\copy, load only) | $(pratio s_t r_t) | $(
+    [ "$HAVE_PGLOADER" = 1 ] && printf 'pgloader %s s | %s' "$(secs "$pm")" "$(pratio s_t p_t)" || printf -- '- | -') | floor <= 1.50, best peer <= 0.17 |"
+echo "| copy, rows phase | $(secs "$lm") s | $(secs "$rm_") s | $(pratio l_t r_t) | - | - | (info) |"
 [ "$maxrss" -lt 64 ] || ok=0
 if [ "$ok" != 1 ]; then
     echo "  some targets were missed"

@@ -1,18 +1,37 @@
 #!/usr/bin/env bash
-# bench/run.sh -- strata benchmarks, each a ratio against a baseline measured in
-# the same run, interleaved (machines are noisy; only same-run ratios mean much).
+# bench/run.sh -- strata beside its peers and its floor, on the same data,
+# interleaved (machines are noisy; only same-run ratios mean much).
+#
+# The history: BENCH_N migrations alternating `CREATE TABLE` and `ALTER
+# TABLE ... ADD COLUMN` + `CREATE INDEX`, written for strata, for dbmate
+# (-- migrate:up files), for Alembic (revision files with op.execute) and
+# for the floor programs. Each row prints strata's ratio to its floor (the
+# least any program must do for the same work with the same durability) and
+# to the best peer (the fastest of dbmate and Alembic in that row).
 #
 #   bench/run.sh                  SQLite, then PostgreSQL 15 in a throwaway
 #                                 server started with pg_virtualenv
 #   STRATA=/path/to/strata        the binary (default: bench/../build/strata)
+#   FLOOR=/path/to/sqlite_floor   the SQLite floor (default: build/sqlite_floor,
+#                                 made by `make bench` from bench/sqlite_floor.c)
 #   BENCH_N=1000                  migrations for the apply and no-op measurements
-#   BENCH_N_BIG=4000              migrations for the linearity check
+#   BENCH_N_BIG=5000              migrations for the second no-op measurement
 #   BENCH_REPS_APPLY=5            repetitions of each apply measurement
-#   BENCH_REPS_NOOP=20            repetitions of each no-op measurement
+#   BENCH_REPS_NOOP=15            repetitions of each no-op measurement
+#   BENCH_ALEMBIC_IMPORT_N=20     revisions for the `strata import --from
+#                                 alembic` row (0: skip it)
 #   BENCH_PG=0                    skip PostgreSQL
+#   BENCH_PEERS=0                 strata and floors only
+#   BENCH_INSTALL=0               do not install missing peers (otherwise, as
+#                                 root: apt-get install alembic python3-psycopg2,
+#                                 npm install dbmate into $STRATA_NPM_CACHE,
+#                                 default /tmp/strata-npm-dbmate)
 #   BENCH_STRICT=1                exit 1 when a target is missed
 #
-# Tools: bash, coreutils, sqlite3, psql, pg_virtualenv, createdb, dropdb.
+# Peers: dbmate (npm package `dbmate`: its Go binary from node_modules, not
+# the Node shim), Alembic (Debian; env.py commits each revision on its own,
+# as strata and dbmate do). A peer that is missing is skipped with a note.
+# Tools: bash, coreutils, sqlite3, cc (for the floor), psql, pg_virtualenv.
 # Times are wall clock from bash's $EPOCHREALTIME (no fork), or `date +%s%N`
 # on bash < 5; the cost of the two clock reads around a command is measured
 # (median of empty intervals) and subtracted.
@@ -25,9 +44,11 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 STRATA=${STRATA:-$here/../build/strata}
 N=${BENCH_N:-1000}
-N_BIG=${BENCH_N_BIG:-4000}
+N_BIG=${BENCH_N_BIG:-5000}
 REPS_APPLY=${BENCH_REPS_APPLY:-5}
-REPS_NOOP=${BENCH_REPS_NOOP:-20}
+REPS_NOOP=${BENCH_REPS_NOOP:-15}
+IMPORT_N=${BENCH_ALEMBIC_IMPORT_N:-20}
+FLOOR=${FLOOR:-$here/../build/sqlite_floor}
 
 say() { printf '%s\n' "$*" >&2; }
 die() { say "bench: error: $*"; exit 1; }
@@ -129,9 +150,50 @@ pratio100() {
 # "yes" when r100 <= limit100, else "no"
 within() { if (($1 <= $2)); then echo yes; else echo no; fi; }
 
-# Result records, one a line, tab separated:
-#   name  strata_us  baseline_us  baseline_label  target_label  met(yes/no/-)  ratio*100
-record() { printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$@" >>"$RESULTS"; }
+# Result rows, one a line, tab separated:
+#   name  strata_us  floor_label  floor_us  r_floor100  best_label  best_us
+#   r_best100  targets  met(yes/no/-)  others
+# (r_* = median of per-run ratios strata/x * 100; "-" where there is none)
+record() { printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$@" >>"$RESULTS"; }
+
+# row NAME STRATA_ARR FLOOR_LABEL FLOOR_ARR FLOOR_MAX100 PEER_MAX100 [PEER_LABEL PEER_ARR]...
+# One result row: strata against its floor (FLOOR_ARR may be "") and the
+# best of the peers given (those with no runs are left out). A target is
+# met when strata/floor <= FLOOR_MAX100 and strata/best <= PEER_MAX100
+# (either may be "" for none).
+row() {
+    local name=$1 sarr=$2 flabel=$3 farr=$4 fmax=$5 pmax=$6
+    shift 6
+    local -n sa=$sarr
+    local su rf="-" fu="-" best="" bu="-" rb="-" others="" met="-" tl=""
+    su=$(median "${sa[@]}")
+    if [ -n "$farr" ]; then
+        local -n fa=$farr
+        fu=$(median "${fa[@]}")
+        rf=$(pratio100 "$sarr" "$farr")
+    fi
+    while [ $# -ge 2 ]; do
+        local label=$1 parr=$2
+        shift 2
+        local -n pa=$parr
+        [ ${#pa[@]} -gt 0 ] || continue
+        local pu
+        pu=$(median "${pa[@]}")
+        others+="${others:+, }$label $(ms "$pu") ms ($(fmt100 "$(pratio100 "$sarr" "$parr")"))"
+        if [ -z "$best" ] || ((pu < bu)); then
+            best=$label bu=$pu rb=$(pratio100 "$sarr" "$parr")
+        fi
+    done
+    if [ -n "$fmax" ] && [ "$rf" != "-" ]; then
+        tl+="floor <= $(fmt100 "$fmax")"
+        met=$(within "$rf" "$fmax")
+    fi
+    if [ -n "$pmax" ] && [ -n "$best" ]; then
+        tl+="${tl:+, }best peer <= $(fmt100 "$pmax")"
+        if [ "$met" = no ] || [ "$(within "$rb" "$pmax")" = no ]; then met=no; else met=yes; fi
+    fi
+    record "$name" "$su" "$flabel" "$fu" "$rf" "${best:--}" "$bu" "$rb" "${tl:-(info)}" "$met" "${others:--}"
+}
 
 # r100 -> "1.23"
 fmt100() { printf '%d.%02d' $(($1 / 100)) $(($1 % 100)); }
@@ -150,174 +212,294 @@ calibrate_timer() {
     TIMER_US=$(median "${t[@]}")
 }
 
-# Writes $1 migrations into dir $2 and their up SQL into $3 (plain), $4 (one
-# BEGIN/COMMIT per migration) and $5 (one BEGIN/COMMIT around all).
-gen_migrations() {
-    local n=$1 dir=$2 plain=$3 pertx=$4 onetx=$5 i v up
-    mkdir -p "$dir"
-    : >"$plain"
-    : >"$pertx"
-    printf 'BEGIN;\n' >"$onetx"
-    for ((i = 1; i <= n; i++)); do
-        printf -v v '%04d' "$i"
-        up="CREATE TABLE t_$v (id integer primary key, name text, created_at text);
-CREATE INDEX t_${v}_created_at ON t_$v (created_at);"
-        printf -- '-- strata:up\n%s\n\n-- strata:down\nDROP TABLE t_%s;\n' \
-            "$up" "$v" >"$dir/${v}_create_t_$v.sql"
-        printf '%s\n' "$up" >&3
-        printf 'BEGIN;\n%s\nCOMMIT;\n' "$up" >&4
-        printf '%s\n' "$up" >&5
-    done 3>>"$plain" 4>>"$pertx" 5>>"$onetx"
-    printf 'COMMIT;\n' >>"$onetx"
+# gen_history N DIR: the history of N migrations, odd ones `CREATE TABLE
+# t_V`, even ones `ALTER TABLE` of the table before `ADD COLUMN` + `CREATE
+# INDEX` on it, as
+#   DIR/m/        strata files
+#   DIR/d/        dbmate files (-- migrate:up / -- migrate:down)
+#   DIR/a/        an Alembic project (alembic.ini, env.py, versions/*.py)
+#   DIR/floor.sql the up SQL of each migration, separated by lines "--;"
+#                 (bench/sqlite_floor.c)
+#   DIR/pertx.sql BEGIN, the SQL, its version row, COMMIT per migration
+#                 (the PostgreSQL floor, through psql)
+#   DIR/onetx.sql the same in one BEGIN/COMMIT
+gen_history() {
+    local n=$1 dir=$2 i v p up down alem rev prev
+    mkdir -p "$dir/m" "$dir/d" "$dir/a/versions"
+    local vt="CREATE TABLE strata_migrations (version text PRIMARY KEY, name text NOT NULL, checksum text NOT NULL, applied_at text NOT NULL);"
+    printf '[alembic]\nscript_location = %%(here)s\nsqlalchemy.url = sqlite:///unused.db\n' >"$dir/a/alembic.ini"
+    cat >"$dir/a/env.py" <<'PY'
+# env.py for the benchmark: `alembic init`'s, without logging, committing
+# each revision on its own (as strata and dbmate do)
+from alembic import context
+from sqlalchemy import engine_from_config, pool
+
+config = context.config
+
+
+def get_url():
+    return context.get_x_argument(as_dictionary=True).get("url") or config.get_main_option("sqlalchemy.url")
+
+
+if context.is_offline_mode():
+    context.configure(url=get_url(), literal_binds=True, dialect_opts={"paramstyle": "named"})
+    with context.begin_transaction():
+        context.run_migrations()
+else:
+    section = config.get_section(config.config_ini_section)
+    section["sqlalchemy.url"] = get_url()
+    engine = engine_from_config(section, prefix="sqlalchemy.", poolclass=pool.NullPool)
+    with engine.connect() as connection:
+        context.configure(connection=connection, transaction_per_migration=True)
+        with context.begin_transaction():
+            context.run_migrations()
+PY
+    {
+        printf '%s\n' "$vt" >&4
+        printf 'BEGIN;\n%s\n' "$vt" >&5
+        for ((i = 1; i <= n; i++)); do
+            printf -v v '%05d' "$i"
+            if ((i % 2)); then
+                up="CREATE TABLE t_$v (id integer primary key, name text);"
+                down="DROP TABLE t_$v;"
+                alem="    op.execute(\"CREATE TABLE t_$v (id integer primary key, name text)\")"
+            else
+                printf -v p '%05d' $((i - 1))
+                up="ALTER TABLE t_$p ADD COLUMN created_at text;
+CREATE INDEX t_${p}_created_at ON t_$p (created_at);"
+                down="DROP INDEX t_${p}_created_at;"
+                alem="    op.execute(\"ALTER TABLE t_$p ADD COLUMN created_at text\")
+    op.execute(\"CREATE INDEX t_${p}_created_at ON t_$p (created_at)\")"
+            fi
+            printf -- '-- strata:up\n%s\n\n-- strata:down\n%s\n' "$up" "$down" >"$dir/m/${v}_m$v.sql"
+            printf -- '-- migrate:up\n%s\n\n-- migrate:down\n%s\n' "$up" "$down" >"$dir/d/${v}_m$v.sql"
+            rev=r$v
+            if ((i == 1)); then prev=None; else printf -v prev '"r%05d"' $((i - 1)); fi
+            printf 'from alembic import op\n\nrevision = "%s"\ndown_revision = %s\nbranch_labels = None\ndepends_on = None\n\n\ndef upgrade():\n%s\n\n\ndef downgrade():\n    op.execute("%s")\n' \
+                "$rev" "$prev" "$alem" "${down%;}" >"$dir/a/versions/${rev}_m.py"
+            printf '%s\n--;\n' "$up" >&3
+            printf "BEGIN;\n%s\nINSERT INTO strata_migrations VALUES ('%s', 'm%s', 'x', '2026-01-01T00:00:00Z');\nCOMMIT;\n" "$up" "$v" "$v" >&4
+            printf "%s\nINSERT INTO strata_migrations VALUES ('%s', 'm%s', 'x', '2026-01-01T00:00:00Z');\n" "$up" "$v" "$v" >&5
+        done
+        printf 'COMMIT;\n' >&5
+    } 3>"$dir/floor.sql" 4>"$dir/pertx.sql" 5>"$dir/onetx.sql"
+}
+
+# ------------------------------------------------------------------- peers
+
+DBMATE="" ALEMBIC=""
+find_peers() {
+    if [ "${BENCH_PEERS:-1}" = 0 ]; then
+        say "bench: BENCH_PEERS=0: dbmate and Alembic are skipped"
+        return 0
+    fi
+    local install=${BENCH_INSTALL:-1}
+    local npmdir=${STRATA_NPM_CACHE:-/tmp/strata-npm-dbmate}
+    local dm=$npmdir/node_modules/@dbmate/linux-x64/bin/dbmate
+    if [ ! -x "$dm" ] && [ "$install" != 0 ] && command -v npm >/dev/null; then
+        say "== installing dbmate (npm package) into $npmdir"
+        mkdir -p "$npmdir" && (cd "$npmdir" && npm install --silent --no-audit --no-fund dbmate >/dev/null 2>&1) || true
+    fi
+    if [ -x "$dm" ]; then
+        DBMATE=$dm
+        say "dbmate: $DBMATE ($("$DBMATE" --version 2>/dev/null | head -1))"
+    else
+        say "bench: note: dbmate is not available (npm install dbmate; BENCH_INSTALL=0 stops the install): its measurements are skipped"
+    fi
+    if ! command -v alembic >/dev/null && [ "$install" != 0 ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        say "== installing alembic (Debian package)"
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get install -y -q alembic python3-psycopg2 >/dev/null 2>&1 ||
+            { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q alembic python3-psycopg2 >/dev/null 2>&1; } || true
+    fi
+    if command -v alembic >/dev/null; then
+        ALEMBIC=$(command -v alembic)
+        say "alembic: $ALEMBIC ($("$ALEMBIC" --version 2>/dev/null | head -1))"
+    else
+        say "bench: note: alembic is not available (apt-get install alembic): its measurements are skipped"
+    fi
 }
 
 # ------------------------------------------------------------------ SQLite
 
 sqlite_count() { sqlite3 "$1" "$2"; }
+rmdb() { rm -f "$1" "$1-journal" "$1-wal" "$1-shm"; }
+
+# copy_with_peer_tables SRC DST N: a copy of strata's database SRC (all N
+# applied) that dbmate and Alembic also read as fully applied: the same
+# schema, so a no-op run of each reads the same file
+copy_with_peer_tables() {
+    cp "$1" "$2"
+    sqlite3 "$2" "CREATE TABLE schema_migrations (version varchar(128) PRIMARY KEY);
+INSERT INTO schema_migrations SELECT version FROM strata_migrations;
+CREATE TABLE alembic_version (version_num varchar(32) NOT NULL PRIMARY KEY);
+INSERT INTO alembic_version VALUES ('r' || printf('%05d', $3));"
+}
 
 bench_sqlite() {
-    local db=$WORK/sq.db i
-    local -a s_up=() b_auto=() b_tx=() s_one=() b_one=()
+    local h=$WORK/h$N db=$WORK/sq.db i
+    local -a s_up=() f_up=() d_up=() a_up=() s_one=() f_one=()
+    local nk=4
     say "== SQLite $(sqlite3 --version | cut -d' ' -f1): apply $N migrations, $REPS_APPLY runs each"
     for ((i = 1; i <= REPS_APPLY; i++)); do
         # rotate the order so no side always runs first
-        local order=$(((i - 1) % 3)) k
-        for k in 0 1 2; do
-            case $(((k + order) % 3)) in
+        local k
+        for ((k = 0; k < nk; k++)); do
+            rmdb "$db"
+            case $(((k + i - 1) % nk)) in
             0)
-                rm -f "$db" "$db-journal"
-                timed "$STRATA" -q --url "sqlite:///$db" --dir "$WORK/m$N" up
+                timed "$STRATA" -q --url "sqlite:///$db" --dir "$h/m" up
                 s_up+=("$ELAPSED_US")
                 if ((i == 1)); then
                     local t r
-                    t=$(sqlite_count "$db" "select count(*) from sqlite_master where type='table' and name like 't\_%' escape '\\'")
+                    t=$(sqlite_count "$db" "select count(*) from sqlite_master where type='index' and name like 't\_%' escape '\\'")
                     r=$(sqlite_count "$db" "select count(*) from strata_migrations")
-                    [ "$t" = "$N" ] && [ "$r" = "$N" ] ||
-                        die "strata up made $t tables and $r version rows, expected $N"
+                    [ "$t" = $((N / 2)) ] && [ "$r" = "$N" ] ||
+                        die "strata up made $t indexes and $r version rows, expected $((N / 2)) and $N"
                 fi
                 ;;
             1)
-                rm -f "$db" "$db-journal"
-                timed_in "$WORK/all$N.sql" sqlite3 "$db"
-                b_auto+=("$ELAPSED_US")
+                # the same durability as strata: see docs/RELIABILITY.md
+                timed env STRATA_FLOOR_SYNC=NORMAL "$FLOOR" apply "$db" "$h/floor.sql"
+                f_up+=("$ELAPSED_US")
                 ;;
             2)
-                rm -f "$db" "$db-journal"
-                timed_in "$WORK/all$N.pertx.sql" sqlite3 "$db"
-                b_tx+=("$ELAPSED_US")
+                [ -n "$DBMATE" ] || continue
+                timed "$DBMATE" --url "sqlite:$db" --migrations-dir "$h/d" --no-dump-schema up
+                d_up+=("$ELAPSED_US")
+                ((i > 1)) || [ "$(sqlite_count "$db" "select count(*) from schema_migrations")" = "$N" ] ||
+                    die "dbmate did not apply $N migrations"
+                ;;
+            3)
+                [ -n "$ALEMBIC" ] || continue
+                timed "$ALEMBIC" -c "$h/a/alembic.ini" -x "url=sqlite:///$db" upgrade head
+                a_up+=("$ELAPSED_US")
+                ((i > 1)) || [ "$(sqlite_count "$db" "select count(*) from sqlite_master where type='index'")" -ge $((N / 2)) ] ||
+                    die "alembic did not apply $N migrations"
                 ;;
             esac
         done
-        # informational: everything in one transaction
-        rm -f "$db" "$db-journal"
-        timed "$STRATA" -q --url "sqlite:///$db" --dir "$WORK/m$N" up --single-transaction
+        # everything in one transaction
+        rmdb "$db"
+        timed "$STRATA" -q --url "sqlite:///$db" --dir "$h/m" up --single-transaction
         s_one+=("$ELAPSED_US")
-        rm -f "$db" "$db-journal"
-        timed_in "$WORK/all$N.onetx.sql" sqlite3 "$db"
-        b_one+=("$ELAPSED_US")
-        say "   run $i: strata $(ms "${s_up[-1]}") ms, sqlite3 autocommit $(ms "${b_auto[-1]}") ms," \
-            "sqlite3 tx/migration $(ms "${b_tx[-1]}") ms; single-tx: strata $(ms "${s_one[-1]}") ms, sqlite3 $(ms "${b_one[-1]}") ms"
+        rmdb "$db"
+        timed env STRATA_FLOOR_SYNC=NORMAL "$FLOOR" apply "$db" "$h/floor.sql" one
+        f_one+=("$ELAPSED_US")
+        say "   run $i: strata $(ms "${s_up[-1]}") ms, floor $(ms "${f_up[-1]}") ms$(
+            [ ${#d_up[@]} -eq 0 ] || printf ', dbmate %s ms' "$(ms "${d_up[-1]}")")$(
+            [ ${#a_up[@]} -eq 0 ] || printf ', alembic %s ms' "$(ms "${a_up[-1]}")");" \
+            "single transaction: strata $(ms "${s_one[-1]}") ms, floor $(ms "${f_one[-1]}") ms"
     done
-    local su ba bt so bo
-    su=$(median "${s_up[@]}")
-    ba=$(median "${b_auto[@]}")
-    bt=$(median "${b_tx[@]}")
-    so=$(median "${s_one[@]}")
-    bo=$(median "${b_one[@]}")
-    local r
-    r=$(pratio100 s_up b_auto)
-    record "sqlite: up, $N migrations, empty db" "$su" "$ba" "sqlite3 < all.sql (autocommit)" \
-        "ratio <= 1.5" "$(within "$r" 150)" "$r"
-    r=$(pratio100 s_up b_tx)
-    record "sqlite: up, $N migrations, empty db" "$su" "$bt" "sqlite3, BEGIN/COMMIT per migration" \
-        "ratio <= 1.5" "$(within "$r" 150)" "$r"
-    record "sqlite: up --single-transaction, $N" "$so" "$bo" "sqlite3, one BEGIN/COMMIT" "(info)" "-" \
-        "$(pratio100 s_one b_one)"
+    row "sqlite: up, $N migrations, empty db" s_up "C loop: BEGIN IMMEDIATE..COMMIT per migration" f_up 105 90 \
+        dbmate d_up alembic a_up
+    row "sqlite: up --single-transaction, $N" s_one "C loop in one transaction" f_one 110 ""
 
-    # no-op: all applied, plus the linearity check. The fixed cost of a run
-    # (process start, shared libraries, opening the database) is measured with
-    # an empty migration directory and taken out of the linearity ratio:
-    # (T(N_BIG) - T(0)) / (T(N) - T(0)) is N_BIG/N when the per-migration work
-    # is linear and (N_BIG/N)^2 when it is quadratic.
-    say "== SQLite: no-op up (0, $N and $N_BIG applied), $REPS_NOOP runs each"
-    local big=$WORK/sq_big.db zero=$WORK/sq_zero.db
-    rm -f "$db" "$big" "$zero"
-    mkdir -p "$WORK/m0"
-    "$STRATA" -q --url "sqlite:///$db" --dir "$WORK/m$N" up --single-transaction >/dev/null
-    "$STRATA" -q --url "sqlite:///$big" --dir "$WORK/m$N_BIG" up --single-transaction >/dev/null
-    "$STRATA" -q --url "sqlite:///$zero" --dir "$WORK/m0" up >/dev/null
+    say "== SQLite: no-op up ($N and $N_BIG applied), $REPS_NOOP runs each"
+    local big=$WORK/sq_big.db pdb=$WORK/sq_peer.db pbig=$WORK/sq_peer_big.db hb=$WORK/h$N_BIG
+    rmdb "$db"
+    rmdb "$big"
+    "$STRATA" -q --url "sqlite:///$db" --dir "$h/m" up --single-transaction >/dev/null
+    "$STRATA" -q --url "sqlite:///$big" --dir "$hb/m" up --single-transaction >/dev/null
     [ "$(sqlite_count "$big" "select count(*) from strata_migrations")" = "$N_BIG" ] ||
         die "setup of the $N_BIG-migration database failed"
-    local -a s_noop=() b_noop=() b_read=() s_big=() s_zero=()
+    copy_with_peer_tables "$db" "$pdb" "$N"
+    copy_with_peer_tables "$big" "$pbig" "$N_BIG"
+    local -a s_noop=() f_noop=() d_noop=() a_noop=() s_big=() f_big=() d_big=()
     # warm the page cache once
-    "$STRATA" -q --url "sqlite:///$db" --dir "$WORK/m$N" up >/dev/null
-    "$STRATA" -q --url "sqlite:///$big" --dir "$WORK/m$N_BIG" up >/dev/null
+    "$STRATA" -q --url "sqlite:///$db" --dir "$h/m" up >/dev/null
+    "$STRATA" -q --url "sqlite:///$big" --dir "$hb/m" up >/dev/null
+    nk=7
     for ((i = 1; i <= REPS_NOOP; i++)); do
-        local order=$(((i - 1) % 5)) k
-        for k in 0 1 2 3 4; do
-            case $(((k + order) % 5)) in
+        local k
+        for ((k = 0; k < nk; k++)); do
+            case $(((k + i - 1) % nk)) in
             0)
-                timed "$STRATA" -q --url "sqlite:///$db" --dir "$WORK/m$N" up
+                timed "$STRATA" -q --url "sqlite:///$db" --dir "$h/m" up
                 s_noop+=("$ELAPSED_US")
                 ;;
             1)
-                timed sqlite3 "$db" 'select 1'
-                b_noop+=("$ELAPSED_US")
+                timed "$FLOOR" noop "$db"
+                f_noop+=("$ELAPSED_US")
                 ;;
             2)
-                timed "$STRATA" -q --url "sqlite:///$big" --dir "$WORK/m$N_BIG" up
-                s_big+=("$ELAPSED_US")
+                [ -n "$DBMATE" ] || continue
+                timed "$DBMATE" --url "sqlite:$pdb" --migrations-dir "$h/d" --no-dump-schema up
+                d_noop+=("$ELAPSED_US")
                 ;;
             3)
-                timed "$STRATA" -q --url "sqlite:///$zero" --dir "$WORK/m0" up
-                s_zero+=("$ELAPSED_US")
+                [ -n "$ALEMBIC" ] || continue
+                timed "$ALEMBIC" -c "$h/a/alembic.ini" -x "url=sqlite:///$pdb" upgrade head
+                a_noop+=("$ELAPSED_US")
                 ;;
             4)
-                timed sqlite3 "$db" 'select * from strata_migrations'
-                b_read+=("$ELAPSED_US")
+                timed "$STRATA" -q --url "sqlite:///$big" --dir "$hb/m" up
+                s_big+=("$ELAPSED_US")
+                ;;
+            5)
+                timed "$FLOOR" noop "$big"
+                f_big+=("$ELAPSED_US")
+                ;;
+            6)
+                # Alembic is left out here: it imports every revision module
+                # (seconds for 5,000), which says little more than the row above
+                [ -n "$DBMATE" ] || continue
+                timed "$DBMATE" --url "sqlite:$pbig" --migrations-dir "$hb/d" --no-dump-schema up
+                d_big+=("$ELAPSED_US")
                 ;;
             esac
         done
     done
-    local sn bn br sb sz
-    sn=$(median "${s_noop[@]}")
-    bn=$(median "${b_noop[@]}")
-    br=$(median "${b_read[@]}")
-    sb=$(median "${s_big[@]}")
-    sz=$(median "${s_zero[@]}")
-    say "   medians: strata $(ms "$sn") ms, sqlite3 'select 1' $(ms "$bn") ms," \
-        "sqlite3 'select * from strata_migrations' $(ms "$br") ms;" \
-        "strata with 0: $(ms "$sz") ms, with $N_BIG: $(ms "$sb") ms"
-    record "sqlite: no-op up, $N applied" "$sn" "$bn" "sqlite3 db 'select 1'" \
-        "under 10 ms" "$( ((sn < 10000)) && echo yes || echo no)" "$(pratio100 s_noop b_noop)"
-    record "sqlite: no-op up, $N applied" "$sn" "$br" "sqlite3 db 'select * from strata_migrations'" \
-        "(info: the floor)" "-" "$(pratio100 s_noop b_read)"
-    record "sqlite: no-op up, 0 applied (fixed cost)" "$sz" "$bn" "sqlite3 db 'select 1'" "(info)" "-" \
-        "$(pratio100 s_zero b_noop)"
-    record "sqlite: no-op up, $N_BIG vs $N applied" "$sb" "$sn" "strata no-op up, $N applied (raw)" \
-        "(info)" "-" "$(pratio100 s_big s_noop)"
-    local vb=$((sb - sz)) vn=$((sn - sz))
-    if ((vn * 10 < sz || vn <= 0 || vb <= 0)); then
-        # the per-migration part is lost in the noise of the fixed cost
-        record "sqlite: no-op up, $N_BIG vs $N, minus fixed" "$((vb > 0 ? vb : 0))" "$((vn > 0 ? vn : 0))" \
-            "the same, 0-migration run subtracted" "(too small to tell)" "-" 0
-    else
-        record "sqlite: no-op up, $N_BIG vs $N, minus fixed" "$vb" "$vn" "the same, 0-migration run subtracted" \
-            "ratio <= 5 (linear $((N_BIG / N)), quadratic $((N_BIG * N_BIG / N / N)))" \
-            "$(within "$(ratio100 "$vb" "$vn")" 500)" "$(ratio100 "$vb" "$vn")"
+    say "   medians: strata $(ms "$(median "${s_noop[@]}")") ms, floor $(ms "$(median "${f_noop[@]}")") ms;" \
+        "with $N_BIG: strata $(ms "$(median "${s_big[@]}")") ms, floor $(ms "$(median "${f_big[@]}")") ms"
+    row "sqlite: no-op up, $N applied" s_noop "open + read the version table (C)" f_noop 120 "" \
+        dbmate d_noop alembic a_noop
+    row "sqlite: no-op up, $N_BIG applied" s_big "open + read the version table (C)" f_big 120 "" \
+        dbmate d_big
+    rmdb "$db"
+    rmdb "$big"
+    rmdb "$pdb"
+    rmdb "$pbig"
+}
+
+# strata import --from alembic (issue 12): what it costs per revision, next
+# to one `alembic upgrade base:head --sql` of the whole history (Alembic's
+# own start-up and script loading, the floor of anything that asks Alembic)
+bench_import_alembic() {
+    [ "$IMPORT_N" -gt 0 ] || return 0
+    if [ -z "$ALEMBIC" ]; then
+        say "bench: note: alembic missing: the import --from alembic row is skipped"
+        return 0
     fi
-    rm -f "$db" "$big" "$zero" "$db-journal" "$big-journal" "$zero-journal"
+    local h=$WORK/imp reps=${BENCH_REPS_IMPORT:-1} i
+    local -a s_imp=() a_sql=()
+    say "== strata import --from alembic: $IMPORT_N revisions, $reps run(s)"
+    gen_history "$IMPORT_N" "$h"
+    for ((i = 1; i <= reps; i++)); do
+        rm -rf "$WORK/imported"
+        timed "$STRATA" --dir "$WORK/imported" import --from alembic "$h/a" --dialect sqlite
+        s_imp+=($((ELAPSED_US / IMPORT_N)))
+        [ "$(ls "$WORK/imported" | wc -l)" = "$IMPORT_N" ] || die "import --from alembic wrote $(ls "$WORK/imported" | wc -l) files"
+        timed "$ALEMBIC" -c "$h/a/alembic.ini" -x "url=sqlite://" upgrade base:head --sql
+        a_sql+=("$ELAPSED_US")
+    done
+    say "   strata $(ms "$(median "${s_imp[@]}")") ms per revision; alembic --sql of all $IMPORT_N: $(ms "$(median "${a_sql[@]}")") ms"
+    row "import --from alembic, per revision ($IMPORT_N)" s_imp "alembic upgrade base:head --sql, whole history" a_sql "" ""
 }
 
 # --------------------------------------------------------------- PostgreSQL
 
-pg_url() { echo "postgresql://${PGUSER:-postgres}@${PGHOST:-localhost}:${PGPORT:-5432}/$1"; }
+pg_url() { echo "postgresql://${PGUSER:-postgres}${PGPASSWORD:+:$PGPASSWORD}@${PGHOST:-localhost}:${PGPORT:-5432}/$1"; }
 
 bench_pg() {
-    local i dbn=0
-    local -a s_up=() b_auto=() b_tx=()
-    local ver
+    local i dbn=0 h=$WORK/h$N
+    local -a s_up=() f_up=() d_up=() a_up=()
+    local ver nk=4
     ver=$(psql -XAtqc 'show server_version')
+    if [ -n "$ALEMBIC" ] && ! /usr/bin/python3 -c 'import psycopg2' 2>/dev/null; then
+        say "bench: note: python3-psycopg2 missing: Alembic is skipped on PostgreSQL"
+        ALEMBIC=""
+    fi
     say "== PostgreSQL $ver (pg_virtualenv, fsync=$(psql -XAtqc 'show fsync')): apply $N migrations, $REPS_APPLY runs each"
     newdb() {
         dbn=$((dbn + 1))
@@ -326,97 +508,117 @@ bench_pg() {
         createdb "$DB"
     }
     for ((i = 1; i <= REPS_APPLY; i++)); do
-        local order=$(((i - 1) % 3)) k
-        for k in 0 1 2; do
-            newdb
-            case $(((k + order) % 3)) in
+        local k
+        for ((k = 0; k < nk; k++)); do
+            case $(((k + i - 1) % nk)) in
             0)
-                timed "$STRATA" -q --url "$(pg_url "$DB")" --dir "$WORK/m$N" up
+                newdb
+                timed "$STRATA" -q --url "$(pg_url "$DB")" --dir "$h/m" up
                 s_up+=("$ELAPSED_US")
                 if ((i == 1)); then
                     local r
-                    r=$(psql -XAtq -d "$DB" -c "select (select count(*) from pg_tables where schemaname='public' and tablename like 't\_%')::text || ' ' || (select count(*) from strata_migrations)::text")
-                    [ "$r" = "$N $N" ] || die "strata up on PostgreSQL gave '$r' (tables, version rows), expected '$N $N'"
+                    r=$(psql -XAtq -d "$DB" -c "select (select count(*) from pg_indexes where schemaname='public' and indexname like 't\_%created_at')::text || ' ' || (select count(*) from strata_migrations)::text")
+                    [ "$r" = "$((N / 2)) $N" ] || die "strata up on PostgreSQL gave '$r' (indexes, version rows), expected '$((N / 2)) $N'"
                 fi
                 ;;
             1)
-                timed psql -X -q -v ON_ERROR_STOP=1 -d "$DB" -f "$WORK/all$N.sql"
-                b_auto+=("$ELAPSED_US")
+                newdb
+                timed psql -X -q -v ON_ERROR_STOP=1 -d "$DB" -f "$h/pertx.sql"
+                f_up+=("$ELAPSED_US")
                 ;;
             2)
-                timed psql -X -q -v ON_ERROR_STOP=1 -d "$DB" -f "$WORK/all$N.pertx.sql"
-                b_tx+=("$ELAPSED_US")
+                [ -n "$DBMATE" ] || continue
+                newdb
+                timed "$DBMATE" --url "$(pg_url "$DB")?sslmode=disable" --migrations-dir "$h/d" --no-dump-schema up
+                d_up+=("$ELAPSED_US")
+                ;;
+            3)
+                [ -n "$ALEMBIC" ] || continue
+                newdb
+                timed "$ALEMBIC" -c "$h/a/alembic.ini" -x "url=$(pg_url "$DB")" upgrade head
+                a_up+=("$ELAPSED_US")
                 ;;
             esac
             dropdb "$DB"
         done
-        say "   run $i: strata $(ms "${s_up[-1]}") ms, psql autocommit $(ms "${b_auto[-1]}") ms," \
-            "psql tx/migration $(ms "${b_tx[-1]}") ms"
+        say "   run $i: strata $(ms "${s_up[-1]}") ms, psql floor $(ms "${f_up[-1]}") ms$(
+            [ ${#d_up[@]} -eq 0 ] || printf ', dbmate %s ms' "$(ms "${d_up[-1]}")")$(
+            [ ${#a_up[@]} -eq 0 ] || printf ', alembic %s ms' "$(ms "${a_up[-1]}")")"
     done
-    local su ba bt
-    su=$(median "${s_up[@]}")
-    ba=$(median "${b_auto[@]}")
-    bt=$(median "${b_tx[@]}")
-    local r
-    r=$(pratio100 s_up b_auto)
-    record "postgres: up, $N migrations, empty db" "$su" "$ba" "psql -f all.sql (autocommit)" \
-        "ratio <= 1.5" "$(within "$r" 150)" "$r"
-    r=$(pratio100 s_up b_tx)
-    record "postgres: up, $N migrations, empty db" "$su" "$bt" "psql, BEGIN/COMMIT per migration" \
-        "ratio <= 1.5" "$(within "$r" 150)" "$r"
+    row "postgres: up, $N migrations, empty db" s_up "psql: BEGIN..version row..COMMIT per migration" f_up "" 90 \
+        dbmate d_up alembic a_up
 
     say "== PostgreSQL: no-op up ($N applied), $REPS_NOOP runs each"
     newdb
-    "$STRATA" -q --url "$(pg_url "$DB")" --dir "$WORK/m$N" up --single-transaction >/dev/null
-    "$STRATA" -q --url "$(pg_url "$DB")" --dir "$WORK/m$N" up >/dev/null
-    local -a s_noop=() b_noop=()
+    "$STRATA" -q --url "$(pg_url "$DB")" --dir "$h/m" up --single-transaction >/dev/null
+    psql -X -q -d "$DB" -c "CREATE TABLE schema_migrations (version varchar(128) PRIMARY KEY);
+INSERT INTO schema_migrations SELECT version FROM strata_migrations;
+CREATE TABLE alembic_version (version_num varchar(32) NOT NULL PRIMARY KEY);
+INSERT INTO alembic_version VALUES ('r' || lpad('$N', 5, '0'));" >/dev/null
+    "$STRATA" -q --url "$(pg_url "$DB")" --dir "$h/m" up >/dev/null
+    local -a s_noop=() f_noop=() d_noop=() a_noop=()
     for ((i = 1; i <= REPS_NOOP; i++)); do
-        if ((i % 2)); then
-            timed "$STRATA" -q --url "$(pg_url "$DB")" --dir "$WORK/m$N" up
-            s_noop+=("$ELAPSED_US")
-            timed psql -X -d "$DB" -c 'select 1'
-            b_noop+=("$ELAPSED_US")
-        else
-            timed psql -X -d "$DB" -c 'select 1'
-            b_noop+=("$ELAPSED_US")
-            timed "$STRATA" -q --url "$(pg_url "$DB")" --dir "$WORK/m$N" up
-            s_noop+=("$ELAPSED_US")
-        fi
+        local k
+        for ((k = 0; k < nk; k++)); do
+            case $(((k + i - 1) % nk)) in
+            0)
+                timed "$STRATA" -q --url "$(pg_url "$DB")" --dir "$h/m" up
+                s_noop+=("$ELAPSED_US")
+                ;;
+            1)
+                timed psql -X -d "$DB" -c 'select 1'
+                f_noop+=("$ELAPSED_US")
+                ;;
+            2)
+                [ -n "$DBMATE" ] || continue
+                timed "$DBMATE" --url "$(pg_url "$DB")?sslmode=disable" --migrations-dir "$h/d" --no-dump-schema up
+                d_noop+=("$ELAPSED_US")
+                ;;
+            3)
+                [ -n "$ALEMBIC" ] || continue
+                timed "$ALEMBIC" -c "$h/a/alembic.ini" -x "url=$(pg_url "$DB")" upgrade head
+                a_noop+=("$ELAPSED_US")
+                ;;
+            esac
+        done
     done
     dropdb "$DB"
-    local sn bn
-    sn=$(median "${s_noop[@]}")
-    bn=$(median "${b_noop[@]}")
-    say "   medians: strata $(ms "$sn") ms, psql -c 'select 1' $(ms "$bn") ms"
-    record "postgres: no-op up, $N applied" "$sn" "$bn" "psql -c 'select 1'" "(info)" "-" \
-        "$(pratio100 s_noop b_noop)"
+    row "postgres: no-op up, $N applied" s_noop "psql -c 'select 1' (connection)" f_noop "" "" \
+        dbmate d_noop alembic a_noop
 }
 
 # ------------------------------------------------------------------ report
 
 report() {
-    local name su bu bl tl ok r fails=0
+    local name su fl fu rf bl bu rb tl ok others fails=0
     echo
-    echo "strata benchmark: $N migrations (CREATE TABLE + CREATE INDEX each); medians of" \
-        "$REPS_APPLY (apply) / $REPS_NOOP (no-op) interleaved runs"
-    echo "ratio: median of per-run ratios (each strata run paired with the baseline run next to it)"
+    echo "strata benchmark, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, load average at the end:$(
+        cut -d' ' -f1-3 /proc/loadavg 2>/dev/null | sed 's/^/ /')"
+    echo "history: $N migrations alternating CREATE TABLE and ALTER TABLE ADD COLUMN + CREATE INDEX;"
+    echo "medians of $REPS_APPLY (apply) / $REPS_NOOP (no-op) interleaved runs; a ratio is the median of"
+    echo "per-run ratios strata/x (each strata run paired with the run of x next to it); < 1 = strata faster"
     echo "timer: $TIMER_NAME, overhead ${TIMER_US} us per measurement (subtracted)"
     echo
-    printf '%-44s %9s %9s %7s  %-36s %-4s %s\n' "measurement" "strata ms" "base ms" "ratio" "target" "met" "baseline"
-    printf '%-44s %9s %9s %7s  %-36s %-4s %s\n' "-----------" "---------" "-------" "-----" "------" "---" "--------"
-    while IFS=$'\t' read -r name su bu bl tl ok r; do
-        printf '%-44s %9s %9s %7s  %-36s %-4s %s\n' "$name" "$(ms "$su")" "$(ms "$bu")" "$(fmt100 "$r")" "$tl" "$ok" "$bl"
+    while IFS=$'\t' read -r name su fl fu rf bl bu rb tl ok others; do
+        printf '%s\n' "$name"
+        printf '    strata %s ms | floor %s ms (%s): x%s | best peer: %s | %s%s\n' "$(ms "$su")" \
+            "$([ "$fu" = - ] && echo - || ms "$fu")" "$fl" "$([ "$rf" = - ] && echo - || fmt100 "$rf")" \
+            "$([ "$bl" = - ] && echo "none measured" || printf '%s %s ms: x%s' "$bl" "$(ms "$bu")" "$(fmt100 "$rb")")" \
+            "$tl" "$(case $ok in yes) echo " met" ;; no) echo " MISSED" ;; esac)"
+        [ "$others" = - ] || printf '    peers: %s\n' "$others"
         [ "$ok" != no ] || fails=$((fails + 1))
     done <"$RESULTS"
     echo
     echo "Markdown (for the README):"
     echo
-    echo "| measurement | strata | baseline | ratio | target |"
-    echo "|---|---:|---:|---:|---|"
-    while IFS=$'\t' read -r name su bu bl tl ok r; do
+    echo "| work | strata | floor | strata ÷ floor | best peer | strata ÷ best peer | target |"
+    echo "|---|---:|---:|---:|---:|---:|---|"
+    while IFS=$'\t' read -r name su fl fu rf bl bu rb tl ok others; do
         local mark=""
         case $ok in yes) mark=" ✓" ;; no) mark=" ✗" ;; esac
-        echo "| $name | $(ms "$su") ms | $(ms "$bu") ms ($bl) | $(fmt100 "$r") | $tl$mark |"
+        echo "| $name | $(ms "$su") ms | $([ "$fu" = - ] && echo - || echo "$(ms "$fu") ms ($fl)") |" \
+            "$([ "$rf" = - ] && echo - || fmt100 "$rf") |" \
+            "$([ "$bl" = - ] && echo - || echo "$bl $(ms "$bu") ms") | $([ "$rb" = - ] && echo - || fmt100 "$rb") | $tl$mark |"
     done <"$RESULTS"
     echo
     if ((fails)); then
@@ -434,12 +636,15 @@ if [ "${BENCH_PHASE:-}" = pg ]; then
     WORK=${BENCH_WORK:?}
     RESULTS=$WORK/results.pg
     TIMER_US=${BENCH_TIMER_US:-0}
+    DBMATE=${BENCH_DBMATE:-}
+    ALEMBIC=${BENCH_ALEMBIC:-}
     bench_pg
     exit 0
 fi
 
 [ -x "$STRATA" ] || die "no strata binary at $STRATA (run make, or set STRATA)"
 STRATA=$(cd "$(dirname "$STRATA")" && pwd)/$(basename "$STRATA")
+[ -x "$FLOOR" ] || die "no floor program at $FLOOR (make bench builds it from bench/sqlite_floor.c)"
 command -v sqlite3 >/dev/null || die "sqlite3 not found"
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/strata-bench.XXXXXX")
@@ -449,18 +654,20 @@ RESULTS=$WORK/results
 : >"$RESULTS"
 
 say "strata: $STRATA ($("$STRATA" --version 2>/dev/null || echo '?'))"
+find_peers
 say "generating $N and $N_BIG migrations in $WORK"
-gen_migrations "$N" "$WORK/m$N" "$WORK/all$N.sql" "$WORK/all$N.pertx.sql" "$WORK/all$N.onetx.sql"
-gen_migrations "$N_BIG" "$WORK/m$N_BIG" /dev/null /dev/null /dev/null
+gen_history "$N" "$WORK/h$N"
+gen_history "$N_BIG" "$WORK/h$N_BIG"
 calibrate_timer
 say "timer: $TIMER_NAME, overhead of two reads: ${TIMER_US} us"
 
 bench_sqlite
+bench_import_alembic
 
 if [ "${BENCH_PG:-1}" != 0 ]; then
     if command -v pg_virtualenv >/dev/null && command -v psql >/dev/null; then
         if BENCH_PHASE=pg BENCH_WORK="$WORK" BENCH_TIMER_US="$TIMER_US" STRATA="$STRATA" \
-            pg_virtualenv -v 15 "$here/$(basename "$0")"; then
+            BENCH_DBMATE="$DBMATE" BENCH_ALEMBIC="$ALEMBIC" pg_virtualenv -t -v 15 "$here/$(basename "$0")"; then
             cat "$WORK/results.pg" >>"$RESULTS"
         else
             say "bench: the PostgreSQL part failed; its results are left out"
@@ -468,7 +675,7 @@ if [ "${BENCH_PG:-1}" != 0 ]; then
             PG_FAILED=1
         fi
     else
-        say "bench: pg_virtualenv or psql not found; PostgreSQL skipped"
+        say "bench: note: pg_virtualenv or psql not found; PostgreSQL skipped"
     fi
 fi
 

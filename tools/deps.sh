@@ -7,7 +7,7 @@
 # what is missing.
 set -euo pipefail
 what=${1:-test}
-pkgs=(build-essential pkg-config libpq-dev libsqlite3-dev libssl-dev sqlite3)
+pkgs=(build-essential pkg-config libpq-dev libsqlite3-dev sqlite3)
 if [ "$what" = test ]; then
     # postgresql-client-15: pg_dump and pg_restore for strata backup/restore
     # pgbouncer: the connection pooler in front of the test server (test_deploy.sh)
@@ -17,6 +17,8 @@ if [ "$what" = test ]; then
     #   (dbmate for that test comes from npm, when npm is there)
     pkgs+=(postgresql-15 postgresql-client-15 postgresql-common python3 valgrind pgbouncer groff-base)
     pkgs+=(alembic python3-alembic python3-psycopg2)
+    # strace: test_sqlite_sync.sh counts the fsyncs of a commit
+    pkgs+=(strace)
 fi
 need=()
 for p in "${pkgs[@]}"; do

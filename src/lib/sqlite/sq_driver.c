@@ -22,6 +22,8 @@ typedef struct sq {
     int created; /* this connection created the file */
     int discard; /* remove the file and its journals on close */
     int url_ro;  /* the URL says ?mode=ro */
+    int sync0;   /* the connection's synchronous level as opened; -1 unread */
+    int synced;  /* the level set for the current journal mode; -1 none */
 } sq;
 
 static void sq_close(drv *d)
@@ -132,6 +134,8 @@ static int dir_writable(const char *path)
     return ok;
 }
 
+static void commit_sync_level(sq *s);
+
 /* Opens name and reads the schema once; SQLITE_OK or an extended code. */
 static int open_probe(sq *s, const char *name, int flags, const strata_config *cfg)
 {
@@ -173,6 +177,7 @@ static strata_code sq_open(drv **out, const db_url *u, const strata_config *cfg,
     s->path = xstrdup(u->path);
     s->timeout = cfg->lock_timeout;
     s->url_ro = u->readonly;
+    s->sync0 = s->synced = -1;
     const char *path = u->path;
     int ro = cfg->readonly || u->readonly, memory = !strcmp(path, ":memory:");
     int flags = ro ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
@@ -230,6 +235,8 @@ static strata_code sq_open(drv **out, const db_url *u, const strata_config *cfg,
         return STRATA_CONNECT_FAILED;
     }
     s->created = created && access(path, F_OK) == 0;
+    if (!ro)
+        commit_sync_level(s); /* also for the version table's creation, before any BEGIN */
     *out = &s->base;
     return STRATA_OK;
 }
@@ -392,9 +399,49 @@ static void sq_unlock(drv *d, const char *key)
     (void)d, (void)key;
 }
 
+static int int_of(sqlite3 *db, const char *sql)
+{
+    long n = count_of(db, sql, NULL);
+    return n < 0 || n > 3 ? -1 : (int)n;
+}
+
+/*
+ * The fsyncs of each commit. In a rollback-journal mode (delete, truncate,
+ * persist) SQLite's default synchronous=FULL syncs the journal twice: once
+ * for its pages, then again after writing the page count into its header.
+ * NORMAL writes the header first and syncs once: the journal's per-page
+ * checksums stand in for the ordering (a torn journal is not played back),
+ * and the database file is still synced before the journal is deleted, so
+ * every COMMIT is on disk when it returns. That is one fsync in four per
+ * migration (journal, directory, journal, database), and what other
+ * migration tools' SQLite drivers run with. In WAL mode NORMAL would not
+ * sync at each commit, so there the level stays as opened. Checked before
+ * each transaction: a no-transaction migration may switch the file to WAL.
+ */
+static void commit_sync_level(sq *s)
+{
+    if (s->sync0 < 0)
+        s->sync0 = int_of(s->db, "PRAGMA synchronous");
+    if (s->sync0 != 2) /* FULL (the default); leave OFF, NORMAL and EXTRA alone */
+        return;
+    char mode[16] = "";
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db, "PRAGMA journal_mode", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+        snprintf(mode, sizeof(mode), "%s", (const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    int want =
+        strcmp(mode, "delete") == 0 || strcmp(mode, "truncate") == 0 || strcmp(mode, "persist") == 0 ? 1 : 2;
+    if (want != s->synced &&
+        sqlite3_exec(s->db, want == 1 ? "PRAGMA synchronous = NORMAL" : "PRAGMA synchronous = FULL", NULL,
+                     NULL, NULL) == SQLITE_OK)
+        s->synced = want;
+}
+
 static strata_code sq_begin(drv *d, double timeout, strata_error *err)
 {
     sq *s = (sq *)d;
+    commit_sync_level(s);
     int rc = sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
     if (rc == SQLITE_OK)
         return STRATA_OK;
