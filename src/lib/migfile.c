@@ -12,12 +12,40 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <openssl/evp.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+/* OpenSSL 3 looks the algorithm up on every EVP_Digest(); fetch it once. */
+static EVP_MD *sha256_md;
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+
+static void sha256_fetch(void)
+{
+    sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
+void checksum_text(const char *text, size_t len, char out[65])
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    static const char hex[] = "0123456789abcdef";
+    pthread_once(&sha256_once, sha256_fetch);
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    if (!ctx || !EVP_DigestInit_ex2(ctx, sha256_md ? sha256_md : EVP_sha256(), NULL) ||
+        !EVP_DigestUpdate(ctx, text, len) || !EVP_DigestFinal_ex(ctx, md, &mdlen) || mdlen != 32)
+        memset(md, 0, sizeof(md));
+    EVP_MD_CTX_free(ctx);
+    for (unsigned i = 0; i < 32; i++) {
+        out[2 * i] = hex[md[i] >> 4];
+        out[2 * i + 1] = hex[md[i] & 15];
+    }
+    out[64] = 0;
+}
 
 int dialect_of_engine(const char *engine)
 {
