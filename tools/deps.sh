@@ -7,7 +7,7 @@
 # what is missing.
 set -euo pipefail
 what=${1:-test}
-pkgs=(build-essential pkg-config libpq-dev libsqlite3-dev sqlite3)
+pkgs=(build-essential pkg-config libpq-dev libsqlite3-dev libssl-dev sqlite3)
 if [ "$what" = test ]; then
     # postgresql-client-15: pg_dump and pg_restore for strata backup/restore
     # pgbouncer: the connection pooler in front of the test server (test_deploy.sh)
