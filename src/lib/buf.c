@@ -1,9 +1,11 @@
-/* buf.c -- growing NUL-terminated byte buffer and small string helpers. */
+/* buf.c -- growing NUL-terminated byte buffer, growable arrays, small string
+   helpers and the clock. */
 #include "internal.h"
 
+#include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <errno.h>
 #include <string.h>
 #include <time.h>
 
@@ -150,9 +152,26 @@ void sleep_ms(double ms)
         ;
 }
 
-void buf_reset(buf *b)
+int arr_grow(void *pp, size_t *cap, size_t need, size_t elsize)
 {
-    b->len = 0;
-    if (b->data)
-        b->data[0] = 0;
+    if (need <= *cap)
+        return 0;
+    size_t nc = *cap ? *cap : 8;
+    while (nc < need) {
+        if (nc > SIZE_MAX / 2)
+            return -1;
+        nc *= 2;
+    }
+    if (elsize && nc > SIZE_MAX / elsize)
+        return -1;
+    /* the caller's pointer is a T *, read and written as bytes: no T ** to
+       void ** cast, which strict aliasing would not allow */
+    void *p;
+    memcpy(&p, pp, sizeof(p));
+    void *np = realloc(p, nc * elsize);
+    if (!np)
+        return -1;
+    memcpy(pp, &np, sizeof(np));
+    *cap = nc;
+    return 0;
 }

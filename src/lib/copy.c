@@ -507,6 +507,7 @@ static strata_code match_target(run *r, ctable *t, strata_error *err)
     t->scols = t->cols;
     t->nscols = t->ncols;
     t->cols = cols;
+    t->capcols = (size_t)(n ? n : 1);
     t->ncols = n;
     /* keep what the source knew about the columns that matter after the load */
     for (int i = 0; i < n; i++) {
@@ -560,6 +561,7 @@ static strata_code read_target_fks(run *r, int *external, strata_error *err)
         free(r->s.t[i].deps);
         r->s.t[i].deps = NULL;
         r->s.t[i].ndeps = 0;
+        r->s.t[i].capdeps = 0;
         r->s.t[i].referenced = 0;
         external[i] = 0;
     }
@@ -576,11 +578,8 @@ static strata_code read_target_fks(run *r, int *external, strata_error *err)
         if (child == parent)
             continue;
         ctable *c = &r->s.t[child];
-        int *nd = realloc(c->deps, (size_t)(c->ndeps + 1) * sizeof(int));
-        if (nd) {
-            c->deps = nd;
+        if (!ARR_GROW(c->deps, c->capdeps, (size_t)c->ndeps + 1))
             c->deps[c->ndeps++] = parent;
-        }
     }
     pq.PQclear(res);
     return STRATA_OK;

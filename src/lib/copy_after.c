@@ -492,17 +492,11 @@ static strata_code atask_fn(worker *w, pool *p, int i, strata_error *err)
     return rc;
 }
 
-static int atask_add(atask **v, int *n, int *cap, int t, int kind, int item, char *name)
+static int atask_add(atask **v, int *n, size_t *cap, int t, int kind, int item, char *name)
 {
-    if (*n == *cap) {
-        int nc = *cap ? *cap * 2 : 32;
-        atask *nv = realloc(*v, (size_t)nc * sizeof(atask));
-        if (!nv) {
-            free(name);
-            return -1;
-        }
-        *v = nv;
-        *cap = nc;
+    if (ARR_GROW(*v, *cap, (size_t)*n + 1)) {
+        free(name);
+        return -1;
     }
     (*v)[(*n)++] = (atask){t, kind, item, name};
     return 0;
@@ -530,7 +524,8 @@ static void atasks_free(atask *v, int n)
 static strata_code constraints(run *r, strata_error *err)
 {
     atask *v = NULL;
-    int n = 0, cap = 0;
+    int n = 0;
+    size_t cap = 0;
     strata_code rc = STRATA_OK;
     for (int i = 0; i < r->s.n && !rc; i++) {
         ctable *t = &r->s.t[i];
@@ -568,7 +563,8 @@ static strata_code foreign_keys(run *r, strata_error *err)
 {
     char why[600];
     atask *v = NULL;
-    int n = 0, cap = 0;
+    int n = 0;
+    size_t cap = 0;
     strata_code rc = copy_exec(r->ctl, "BEGIN", "cannot add foreign keys", err);
     if (rc)
         return rc;

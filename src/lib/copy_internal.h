@@ -233,6 +233,7 @@ typedef struct cfk {
     int n;
     char **from, **to; /* SQLite column names; to[i] NULL = parent's primary key */
     char *on_update, *on_delete;
+    size_t capfrom, capto; /* ARR_GROW capacities */
 } cfk;
 
 typedef struct cidx {
@@ -245,6 +246,7 @@ typedef struct cidx {
     int *desc;
     int partial;
     int nocase;
+    size_t capcols, capdesc; /* ARR_GROW capacities */
 } cidx;
 
 typedef struct ccheck {
@@ -291,6 +293,8 @@ typedef struct ctable {
     char *rec_sum; /* checksum recorded in strata_copy_state, NULL none */
     long long rec_rows;
     int rec_exists;
+
+    size_t capcols, capfks, capidx, capchecks, capdeps; /* ARR_GROW capacities */
 } ctable;
 
 typedef struct cschema {
@@ -300,6 +304,7 @@ typedef struct cschema {
     int nviews;
     char **triggers; /* names */
     int ntriggers;
+    size_t cap, capviews, captriggers; /* ARR_GROW capacities */
 } cschema;
 
 typedef struct cwarn {

@@ -257,16 +257,11 @@ static int jobject(jp *p, buf *out)
             buf_release(&v);
             goto out;
         }
-        if (n == cap) {
-            cap = cap ? cap * 2 : 8;
-            jmember *nm = realloc(m, cap * sizeof(*m));
-            if (!nm) {
-                buf_release(&k);
-                buf_release(&v);
-                jfail(p, "out of memory");
-                goto out;
-            }
-            m = nm;
+        if (ARR_GROW(m, cap, n + 1)) {
+            buf_release(&k);
+            buf_release(&v);
+            jfail(p, "out of memory");
+            goto out;
         }
         m[n].klen = k.len;
         m[n].key = k.data ? k.data : xstrdup("");

@@ -22,14 +22,8 @@ void cwarn_add(cwarn *w, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    if (w->n == w->cap) {
-        size_t cap = w->cap ? w->cap * 2 : 16;
-        char **v = realloc(w->v, cap * sizeof(*v));
-        if (!v)
-            return;
-        w->v = v;
-        w->cap = cap;
-    }
+    if (ARR_GROW(w->v, w->cap, w->n + 1))
+        return;
     char *m = xstrdup(msg);
     if (m)
         w->v[w->n++] = m;
@@ -346,20 +340,15 @@ typedef struct toks {
 
 static int tokenize(const char *s, size_t len, toks *out)
 {
-    int cap = 64;
+    size_t cap = 0;
     out->n = 0;
-    out->v = malloc((size_t)cap * sizeof(tok));
-    if (!out->v)
+    out->v = NULL;
+    if (ARR_GROW(out->v, cap, 64))
         return -1;
     size_t i = 0;
     for (;;) {
-        if (out->n == cap) {
-            cap *= 2;
-            tok *nv = realloc(out->v, (size_t)cap * sizeof(tok));
-            if (!nv)
-                return -1;
-            out->v = nv;
-        }
+        if (ARR_GROW(out->v, cap, (size_t)out->n + 1))
+            return -1;
         i = next_tok(s, len, i, &out->v[out->n]);
         if (out->v[out->n++].type == TK_EOF)
             return 0;
@@ -1494,9 +1483,8 @@ static void parse_create(ctable *t)
                 int close;
                 call_args(&tk, k + 1, &close);
                 const char *a = tk.v[k + 1].p + 1, *b = tk.v[close].p;
-                ccheck *nc = realloc(t->checks, (size_t)(t->nchecks + 1) * sizeof(*nc));
-                if (nc) {
-                    t->checks = nc;
+                if (!ARR_GROW(t->checks, t->capchecks, (size_t)t->nchecks + 1)) {
+                    ccheck *nc = t->checks;
                     nc[t->nchecks].name = cname;
                     nc[t->nchecks].expr = xstrndup(a, (size_t)(b - a));
                     nc[t->nchecks].col = xstrdup(col);
@@ -1581,13 +1569,11 @@ static strata_code read_table(sqlite3 *db, ctable *t, int keep_case, strata_erro
         return sq_fail(db, err, "columns");
     sqlite3_bind_text(st, 1, t->src, -1, SQLITE_STATIC);
     while (sqlite3_step(st) == SQLITE_ROW) {
-        ccol *nc = realloc(t->cols, (size_t)(t->ncols + 1) * sizeof(*nc));
-        if (!nc) {
+        if (ARR_GROW(t->cols, t->capcols, (size_t)t->ncols + 1)) {
             sqlite3_finalize(st);
             return err_set(err, STRATA_NOMEM, "out of memory");
         }
-        t->cols = nc;
-        ccol *c = &nc[t->ncols++];
+        ccol *c = &t->cols[t->ncols++];
         memset(c, 0, sizeof(*c));
         c->src = col_text(st, 0);
         c->dst = copy_name(c->src ? c->src : "", keep_case);
@@ -1652,10 +1638,9 @@ static strata_code read_table(sqlite3 *db, ctable *t, int keep_case, strata_erro
     while (sqlite3_step(st) == SQLITE_ROW) {
         int id = sqlite3_column_int(st, 0);
         if (id != lastid) {
-            cfk *nf = realloc(t->fks, (size_t)(t->nfks + 1) * sizeof(*nf));
-            if (!nf)
+            if (ARR_GROW(t->fks, t->capfks, (size_t)t->nfks + 1))
                 break;
-            t->fks = nf;
+            cfk *nf = t->fks;
             memset(&nf[t->nfks], 0, sizeof(cfk));
             nf[t->nfks].parent = col_text(st, 1);
             nf[t->nfks].on_update = col_text(st, 4);
@@ -1664,13 +1649,7 @@ static strata_code read_table(sqlite3 *db, ctable *t, int keep_case, strata_erro
             lastid = id;
         }
         cfk *f = &t->fks[t->nfks - 1];
-        char **nfrom = realloc(f->from, (size_t)(f->n + 1) * sizeof(char *));
-        if (nfrom)
-            f->from = nfrom;
-        char **nto = realloc(f->to, (size_t)(f->n + 1) * sizeof(char *));
-        if (nto)
-            f->to = nto;
-        if (!nfrom || !nto)
+        if (ARR_GROW(f->from, f->capfrom, (size_t)f->n + 1) || ARR_GROW(f->to, f->capto, (size_t)f->n + 1))
             break;
         f->from[f->n] = col_text(st, 2);
         f->to[f->n] = col_text(st, 3);
@@ -1687,11 +1666,9 @@ static strata_code read_table(sqlite3 *db, ctable *t, int keep_case, strata_erro
         return sq_fail(db, err, "indexes");
     sqlite3_bind_text(st, 1, t->src, -1, SQLITE_STATIC);
     while (sqlite3_step(st) == SQLITE_ROW) {
-        cidx *ni = realloc(t->idx, (size_t)(t->nidx + 1) * sizeof(*ni));
-        if (!ni)
+        if (ARR_GROW(t->idx, t->capidx, (size_t)t->nidx + 1))
             break;
-        t->idx = ni;
-        cidx *x = &ni[t->nidx++];
+        cidx *x = &t->idx[t->nidx++];
         memset(x, 0, sizeof(*x));
         x->name = col_text(st, 0);
         x->unique = sqlite3_column_int(st, 1);
@@ -1711,13 +1688,8 @@ static strata_code read_table(sqlite3 *db, ctable *t, int keep_case, strata_erro
             return sq_fail(db, err, "index columns");
         sqlite3_bind_text(st, 1, x->name, -1, SQLITE_STATIC);
         while (sqlite3_step(st) == SQLITE_ROW) {
-            char **nc = realloc(x->cols, (size_t)(x->ncols + 1) * sizeof(char *));
-            if (nc)
-                x->cols = nc;
-            int *nd = realloc(x->desc, (size_t)(x->ncols + 1) * sizeof(int));
-            if (nd)
-                x->desc = nd;
-            if (!nc || !nd)
+            if (ARR_GROW(x->cols, x->capcols, (size_t)x->ncols + 1) ||
+                ARR_GROW(x->desc, x->capdesc, (size_t)x->ncols + 1))
                 break;
             int cid = sqlite3_column_int(st, 0);
             x->cols[x->ncols] = cid == -2 ? NULL : cid == -1 ? xstrdup(t->rowid) : col_text(st, 1);
@@ -1746,6 +1718,7 @@ strata_code schema_read(sqlite3 *db, int keep_case, const char *version_table, c
         return sq_fail(db, err, "sqlite_master");
     char **virt = NULL;
     int nvirt = 0;
+    size_t capvirt = 0;
     while (sqlite3_step(st) == SQLITE_ROW) {
         const char *type = (const char *)sqlite3_column_text(st, 0);
         const char *name = (const char *)sqlite3_column_text(st, 1);
@@ -1753,42 +1726,34 @@ strata_code schema_read(sqlite3 *db, int keep_case, const char *version_table, c
         if (!type || !name)
             continue;
         if (!strcmp(type, "view")) {
-            char **nv = realloc(s->views, (size_t)(s->nviews + 1) * 2 * sizeof(char *));
-            if (!nv)
+            if (ARR_GROW(s->views, s->capviews, ((size_t)s->nviews + 1) * 2))
                 continue;
-            s->views = nv;
+            char **nv = s->views;
             nv[2 * s->nviews] = xstrdup(name);
             nv[2 * s->nviews + 1] = xstrdup(sql ? sql : "");
             s->nviews++;
             continue;
         }
         if (!strcmp(type, "trigger")) {
-            char **nt = realloc(s->triggers, (size_t)(s->ntriggers + 1) * sizeof(char *));
-            if (!nt)
+            if (ARR_GROW(s->triggers, s->captriggers, (size_t)s->ntriggers + 1))
                 continue;
-            s->triggers = nt;
-            nt[s->ntriggers++] = xstrdup(name);
+            s->triggers[s->ntriggers++] = xstrdup(name);
             continue;
         }
         if (!strncmp(name, "sqlite_", 7))
             continue;
         if (sql && !strncasecmp(sql, "CREATE VIRTUAL", 14)) {
             cwarn_add(w, "virtual table \"%s\" not copied (a SQLite module; rebuild it in PostgreSQL)", name);
-            char **nv = realloc(virt, (size_t)(nvirt + 1) * sizeof(char *));
-            if (nv) {
-                virt = nv;
+            if (!ARR_GROW(virt, capvirt, (size_t)nvirt + 1))
                 virt[nvirt++] = xstrdup(name);
-            }
             continue;
         }
-        ctable *nt = realloc(s->t, (size_t)(s->n + 1) * sizeof(*nt));
-        if (!nt) {
+        if (ARR_GROW(s->t, s->cap, (size_t)s->n + 1)) {
             sqlite3_finalize(st);
             strv_free(virt, nvirt);
             return err_set(err, STRATA_NOMEM, "out of memory");
         }
-        s->t = nt;
-        ctable *t = &nt[s->n++];
+        ctable *t = &s->t[s->n++];
         memset(t, 0, sizeof(*t));
         t->src = xstrdup(name);
         t->dst = copy_name(name, keep_case);

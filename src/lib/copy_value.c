@@ -981,7 +981,10 @@ static int conv_other(cconv *c, sqlite3_value *v)
 
 int conv_value(cconv *c, const ctype *t, sqlite3_value *v, int flags, int *isnull)
 {
-    c->bin.len = c->canon.len = c->text.len = c->tmp.len = 0;
+    buf_reset(&c->bin);
+    buf_reset(&c->canon);
+    buf_reset(&c->text);
+    buf_reset(&c->tmp);
     c->hk = HK_TEXT;
     c->why[0] = 0;
     *isnull = sqlite3_value_type(v) == SQLITE_NULL;

@@ -75,15 +75,9 @@ static void ops_add(ops *o, char kind, size_t ai, size_t bi)
 {
     if (o->oom)
         return;
-    if (o->n == o->cap) {
-        size_t cap = o->cap ? o->cap * 2 : 256;
-        op *nv = realloc(o->v, cap * sizeof(*nv));
-        if (!nv) {
-            o->oom = 1;
-            return;
-        }
-        o->v = nv;
-        o->cap = cap;
+    if (ARR_GROW(o->v, o->cap, o->n + 1)) {
+        o->oom = 1;
+        return;
     }
     o->v[o->n].kind = kind;
     o->v[o->n].ai = ai;
@@ -112,14 +106,8 @@ static int myers(const tlines *a, const tlines *b, size_t p, long N, long M, ops
     for (long d = 0; d <= max && d <= MAX_D; d++) {
         /* keep V[-d-1 .. d+1] as it was before round d */
         size_t need = (size_t)(2 * d + 3);
-        if (snaplen + need > snapcap) {
-            while (snaplen + need > snapcap)
-                snapcap *= 2;
-            int *ns = realloc(snap, snapcap * sizeof(int));
-            if (!ns)
-                goto out;
-            snap = ns;
-        }
+        if (ARR_GROW(snap, snapcap, snaplen + need))
+            goto out;
         snapoff[d] = snaplen;
         memcpy(snap + snaplen, v + off - d - 1, need * sizeof(int));
         snaplen += need;

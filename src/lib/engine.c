@@ -138,14 +138,8 @@ static int add_rec(void *ud, int n, char **v)
     recs *r = ud;
     if (n < 7)
         return 1;
-    if (r->n == r->cap) {
-        size_t cap = r->cap ? r->cap * 2 : 64;
-        rec *nv = realloc(r->v, cap * sizeof(*nv));
-        if (!nv)
-            return 1;
-        r->v = nv;
-        r->cap = cap;
-    }
+    if (ARR_GROW(r->v, r->cap, r->n + 1))
+        return 1;
     rec *x = &r->v[r->n++];
     x->version = xstrdup(v[0] ? v[0] : "");
     x->name = xstrdup(v[1] ? v[1] : "");
@@ -414,15 +408,32 @@ static strata_code check_invalid_indexes(strata *db, const migration *m, const s
 
 /* ---------------------------------------------------------------- results */
 
+/* The lists handed out below are allocated with their array's capacity
+   (ARR_GROW) behind the public struct, which stays first: the public
+   strata_*_free functions free them as they are. */
+typedef struct result_list {
+    strata_result pub;
+    size_t cap;
+} result_list;
+
+typedef struct status_list {
+    strata_status pub;
+    size_t cap;
+} status_list;
+
+typedef struct problem_list {
+    strata_problems pub;
+    size_t cap;
+} problem_list;
+
+/* r: allocated as a result_list (run), or NULL. */
 static strata_code result_add(strata_result *r, const migration *m, int down, long ms)
 {
     if (!r)
         return STRATA_OK;
-    strata_step *s = realloc(r->steps, (r->count + 1) * sizeof(*s));
-    if (!s)
+    if (ARR_GROW(r->steps, ((result_list *)r)->cap, r->count + 1))
         return STRATA_NOMEM;
-    r->steps = s;
-    s += r->count++;
+    strata_step *s = r->steps + r->count++;
     s->version = xstrdup(m->version);
     s->name = xstrdup(m->name);
     s->down = down;
@@ -583,16 +594,14 @@ static int run_step(strata *db, const migration *m, int down, int in_tx, int rep
 
 typedef struct plan {
     const migration **v;
-    size_t n;
+    size_t n, cap;
     int replace_failed; /* up: records of failed migrations get replaced */
 } plan;
 
 static int plan_add(plan *p, const migration *m)
 {
-    const migration **nv = realloc(p->v, (p->n + 1) * sizeof(*nv));
-    if (!nv)
+    if (ARR_GROW(p->v, p->cap, p->n + 1))
         return -1;
-    p->v = nv;
     p->v[p->n++] = m;
     return 0;
 }
@@ -800,7 +809,7 @@ static strata_code run(strata *db, const strata_migset *set, const strata_run_op
                        strata_result **out, strata_error *err)
 {
     static const strata_run_opts none = {NULL, 0};
-    strata_result *res = calloc(1, sizeof(*res));
+    strata_result *res = calloc(1, sizeof(result_list));
     recs r = {0};
     plan p = {0};
     int locked = 0, in_tx = 0, have_recs = 0;
@@ -923,10 +932,8 @@ strata_code strata_redo(strata *db, const strata_migset *set, const strata_run_o
     }
     if (r2) {
         /* append r2's steps to r1 */
-        strata_step *s = realloc(r1->steps, (r1->count + r2->count) * sizeof(*s));
-        if (s) {
-            memcpy(s + r1->count, r2->steps, r2->count * sizeof(*s));
-            r1->steps = s;
+        if (!ARR_GROW(r1->steps, ((result_list *)r1)->cap, r1->count + r2->count)) {
+            memcpy(r1->steps + r1->count, r2->steps, r2->count * sizeof(*r2->steps));
             r1->count += r2->count;
             r2->count = 0;
             free(r1->current);
@@ -1103,11 +1110,9 @@ out:
 static strata_code status_add(strata_status *st, const char *version, const char *name, strata_state state,
                               const rec *x)
 {
-    strata_status_entry *e = realloc(st->entries, (st->count + 1) * sizeof(*e));
-    if (!e)
+    if (ARR_GROW(st->entries, ((status_list *)st)->cap, st->count + 1))
         return STRATA_NOMEM;
-    st->entries = e;
-    e += st->count++;
+    strata_status_entry *e = st->entries + st->count++;
     memset(e, 0, sizeof(*e));
     e->version = xstrdup(version);
     e->name = xstrdup(name);
@@ -1158,7 +1163,7 @@ strata_code strata_status_get(strata *db, const strata_migset *set, strata_statu
     strata_code rc = read_recs(db, &r, err);
     if (rc)
         return rc;
-    strata_status *st = calloc(1, sizeof(*st));
+    strata_status *st = calloc(1, sizeof(status_list));
     if (!st) {
         recs_release(&r);
         return err_set(err, STRATA_NOMEM, "out of memory");
@@ -1201,7 +1206,7 @@ strata_code strata_history_get(strata *db, strata_status **out, strata_error *er
     strata_code rc = read_recs(db, &r, err);
     if (rc)
         return rc;
-    strata_status *st = calloc(1, sizeof(*st));
+    strata_status *st = calloc(1, sizeof(status_list));
     for (size_t i = 0; st && !rc && i < r.n; i++)
         rc = status_add(st, r.v[i].version, r.v[i].name,
                         rec_applied(&r.v[i]) ? STRATA_STATE_APPLIED : STRATA_STATE_FAILED, &r.v[i]);
@@ -1221,11 +1226,9 @@ strata_code strata_history_get(strata *db, strata_status **out, strata_error *er
 static void problem_add(strata_problems *p, strata_code code, const char *version, const char *file, int line,
                         const char *detail)
 {
-    strata_problem *n = realloc(p->items, (p->count + 1) * sizeof(*n));
-    if (!n)
+    if (ARR_GROW(p->items, ((problem_list *)p)->cap, p->count + 1))
         return;
-    p->items = n;
-    n += p->count++;
+    strata_problem *n = p->items + p->count++;
     n->code = code;
     n->version = xstrdup(version ? version : "");
     n->detail = xstrdup(detail);
@@ -1254,7 +1257,7 @@ strata_code strata_validate(strata *db, const strata_migset *set, strata_problem
     strata_code rc = read_recs(db, &r, err);
     if (rc)
         return rc;
-    strata_problems *p = calloc(1, sizeof(*p));
+    strata_problems *p = calloc(1, sizeof(problem_list));
     if (!p) {
         recs_release(&r);
         return err_set(err, STRATA_NOMEM, "out of memory");

@@ -58,12 +58,12 @@ typedef struct span {
 typedef struct sobj {
     span hdr;
     span *body;
-    size_t nbody;
+    size_t nbody, capbody;
 } sobj;
 
 typedef struct sobjs {
     sobj *v;
-    size_t n;
+    size_t n, cap;
     int oom;
 } sobjs;
 
@@ -85,24 +85,20 @@ static void parse_objs(const char *text, sobjs *o)
         if (l.n == 0)
             continue;
         if (l.s[0] != ' ' || o->n == 0) {
-            sobj *nv = realloc(o->v, (o->n + 1) * sizeof(*nv));
-            if (!nv) {
+            if (ARR_GROW(o->v, o->cap, o->n + 1)) {
                 o->oom = 1;
                 break;
             }
-            o->v = nv;
             memset(&o->v[o->n], 0, sizeof(sobj));
             o->v[o->n++].hdr = l;
             if (l.s[0] != ' ')
                 continue;
         }
         sobj *cur = &o->v[o->n - 1];
-        span *nb = realloc(cur->body, (cur->nbody + 1) * sizeof(*nb));
-        if (!nb) {
+        if (ARR_GROW(cur->body, cur->capbody, cur->nbody + 1)) {
             o->oom = 1;
             break;
         }
-        cur->body = nb;
         cur->body[cur->nbody++] = l;
     }
 }

@@ -299,14 +299,9 @@ static strata_code parse_history(actx *c, const char *text, strata_error *err)
         size_t n = e ? (size_t)(e - p) : strlen(p);
         char *v;
         if ((v = line_value(p, n, "Rev: "))) {
-            if (c->nrevs == cap) {
-                cap = cap ? cap * 2 : 32;
-                arev *nv = realloc(c->revs, cap * sizeof(*nv));
-                if (!nv) {
-                    free(v);
-                    return err_set(err, STRATA_NOMEM, "out of memory");
-                }
-                c->revs = nv;
+            if (ARR_GROW(c->revs, cap, c->nrevs + 1)) {
+                free(v);
+                return err_set(err, STRATA_NOMEM, "out of memory");
             }
             cur = &c->revs[c->nrevs++];
             memset(cur, 0, sizeof(*cur));
