@@ -284,7 +284,7 @@ static int relation_exists(PGconn *c, const char *name)
 {
     buf q;
     buf_init(&q);
-    buf_add_qident(&q, name);
+    buf_add_quoted_ident(&q, name);
     const char *p[1] = {q.data};
     PGresult *res = pq.PQexecParams(c, "SELECT to_regclass($1) IS NOT NULL", 1, NULL, p, NULL, NULL, 0);
     int yes = pq.PQresultStatus(res) == PGRES_TUPLES_OK && pq.PQgetvalue(res, 0, 0)[0] == 't';

@@ -316,8 +316,6 @@ void cwarn_add(cwarn *w, const char *fmt, ...) ATTR_PRINTF(2, 3);
 /* Target name of a SQLite name: ASCII letters folded to lower case unless
    keep_case. Malloc'd. */
 char *copy_name(const char *src, int keep_case);
-/* Appends a double-quoted identifier (no splitting at dots). */
-void buf_add_qident(buf *b, const char *s);
 /* Maps a SQLite declared type. pgtype (malloc'd) is the DDL spelling. */
 void map_decl_type(const char *decl, ctype *t, char **pgtype);
 /* PostgreSQL spelling of a ctype. */
@@ -417,7 +415,7 @@ typedef struct pool {
 
 static inline void qname(buf *b, const char *name)
 {
-    buf_add_qident(b, name);
+    buf_add_quoted_ident(b, name);
 }
 
 /* copy.c */

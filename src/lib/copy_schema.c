@@ -39,17 +39,6 @@ char *copy_name(const char *src, int keep_case)
     return s;
 }
 
-void buf_add_qident(buf *b, const char *s)
-{
-    buf_add(b, "\"", 1);
-    for (; *s; s++) {
-        if (*s == '"')
-            buf_add(b, "\"", 1);
-        buf_add(b, s, 1);
-    }
-    buf_add(b, "\"", 1);
-}
-
 char *pg_name(const char *base, const char *suffix)
 {
     buf b;
@@ -1127,17 +1116,17 @@ static void emit_name(xctx *x, const tok *t, int *prev_bool, buf *out)
     const ccol *c = name ? find_col(x->s, x->t, name) : NULL;
     int ti = name && x->s ? schema_find(x->s, name) : -1;
     if (c) {
-        buf_add_qident(out, c->dst);
+        buf_add_quoted_ident(out, c->dst);
         if (c->t.kind == K_BOOL)
             *prev_bool = 1;
     } else if (ti >= 0) {
-        buf_add_qident(out, x->s->t[ti].dst);
+        buf_add_quoted_ident(out, x->s->t[ti].dst);
     } else if (t->type == TK_QID && t->p[0] == '"' && x->t) {
         /* SQLite reads a double-quoted word that names nothing as a string */
         buf_add_sqlstr(out, name ? name : "");
     } else {
         char *m = copy_name(name ? name : "", x->keep_case);
-        buf_add_qident(out, m ? m : "");
+        buf_add_quoted_ident(out, m ? m : "");
         free(m);
     }
     free(name);
@@ -1523,9 +1512,9 @@ static void refine_typeless(sqlite3 *db, ctable *t, ccol *c)
     buf q;
     buf_init(&q);
     buf_adds(&q, "SELECT typeof(");
-    buf_add_qident(&q, c->src);
+    buf_add_quoted_ident(&q, c->src);
     buf_adds(&q, "), count(*) FROM ");
-    buf_add_qident(&q, t->src);
+    buf_add_quoted_ident(&q, t->src);
     buf_adds(&q, " GROUP BY 1");
     sqlite3_stmt *st = NULL;
     int ints = 0, reals = 0, texts = 0, blobs = 0;
@@ -1597,7 +1586,7 @@ static strata_code read_table(sqlite3 *db, ctable *t, int keep_case, strata_erro
         buf q;
         buf_init(&q);
         buf_addf(&q, "SELECT %s FROM ", rid[k]);
-        buf_add_qident(&q, t->src);
+        buf_add_quoted_ident(&q, t->src);
         if (q.data && sqlite3_prepare_v2(db, q.data, -1, &st, NULL) == SQLITE_OK)
             snprintf(t->rowid, sizeof(t->rowid), "%s", rid[k]);
         sqlite3_finalize(st);
@@ -1786,13 +1775,13 @@ strata_code schema_read(sqlite3 *db, int keep_case, const char *version_table, c
 void ddl_create_table(const ctable *t, buf *b)
 {
     buf_adds(b, "CREATE TABLE ");
-    buf_add_qident(b, t->dst);
+    buf_add_quoted_ident(b, t->dst);
     buf_adds(b, " (");
     for (int i = 0; i < t->ncols; i++) {
         const ccol *c = &t->cols[i];
         if (i)
             buf_adds(b, ", ");
-        buf_add_qident(b, c->dst);
+        buf_add_quoted_ident(b, c->dst);
         buf_add(b, " ", 1);
         buf_adds(b, c->pgtype);
         if (c->identity)

@@ -39,18 +39,16 @@ static int tl_split(const char *text, tlines *t)
     t->h = malloc(cap * sizeof(*t->h));
     if (!t->s || !t->n || !t->h)
         return -1;
-    const char *p = text;
-    while (*p) {
-        const char *nl = strchr(p, '\n');
-        size_t len = nl ? (size_t)(nl - p) : strlen(p);
+    const char *p = text, *l;
+    size_t len;
+    while ((l = line_next(&p, &len)) != NULL) {
         unsigned long h = 5381;
         for (size_t i = 0; i < len; i++)
-            h = h * 33 + (unsigned char)p[i];
-        t->s[t->count] = p;
+            h = h * 33 + (unsigned char)l[i];
+        t->s[t->count] = l;
         t->n[t->count] = len;
         t->h[t->count] = h;
         t->count++;
-        p += len + (nl ? 1 : 0);
     }
     return 0;
 }

@@ -376,20 +376,30 @@ static int sql_mentions(const char *sql, const char *qualified)
     return 0;
 }
 
-/* INVALID_INDEX when an index the section mentions is INVALID: a failed or
-   interrupted CREATE INDEX CONCURRENTLY leaves one behind, and IF NOT
-   EXISTS on a retry would then skip it. */
-static strata_code check_invalid_indexes(strata *db, const migration *m, const section *s, strata_error *err)
+/* The engine's INVALID indexes, "schema.name" one per line, into *out
+   (malloc'd); NULL when there are none or the engine has no such thing. */
+static strata_code invalid_indexes(strata *db, char **out, strata_error *err)
 {
+    *out = NULL;
     if (!db->ops->invalid_indexes)
         return STRATA_OK;
     buf b;
     buf_init(&b);
     strata_code rc = db->ops->invalid_indexes(db->d, &b, err);
-    for (char *line = b.data; !rc && line && *line;) {
-        char *nl = strchr(line, '\n');
-        if (nl)
-            *nl = 0;
+    if (!rc && b.len)
+        *out = buf_detach(&b);
+    buf_release(&b);
+    return rc;
+}
+
+/* INVALID_INDEX when an index the section mentions is INVALID: a failed or
+   interrupted CREATE INDEX CONCURRENTLY leaves one behind, and IF NOT
+   EXISTS on a retry would then skip it. */
+static strata_code check_invalid_indexes(strata *db, const migration *m, const section *s, strata_error *err)
+{
+    char *bad;
+    strata_code rc = invalid_indexes(db, &bad, err);
+    for (char *p = bad, *line; !rc && (line = line_cut(&p)) != NULL;) {
         if (sql_mentions(s->sql, line)) {
             rc = err_set(err, STRATA_INVALID_INDEX,
                          "migration %s left index %s INVALID (a CREATE INDEX CONCURRENTLY failed or was "
@@ -400,9 +410,8 @@ static strata_code check_invalid_indexes(strata *db, const migration *m, const s
                      line);
             err_where(err, m->path, s->line);
         }
-        line = nl ? nl + 1 : NULL;
     }
-    buf_release(&b);
+    free(bad);
     return rc;
 }
 
@@ -1141,21 +1150,6 @@ void strata_status_free(strata_status *st)
     free(st);
 }
 
-/* The driver's list of INVALID indexes (malloc'd), NULL when none or unknown. */
-static char *invalid_indexes(strata *db)
-{
-    if (!db->ops->invalid_indexes)
-        return NULL;
-    buf b;
-    strata_error ignore;
-    buf_init(&b);
-    if (db->ops->invalid_indexes(db->d, &b, &ignore) || !b.len) {
-        buf_release(&b);
-        return NULL;
-    }
-    return buf_detach(&b);
-}
-
 strata_code strata_status_get(strata *db, const strata_migset *set, strata_status **out, strata_error *err)
 {
     recs r;
@@ -1194,7 +1188,8 @@ strata_code strata_status_get(strata *db, const strata_migset *set, strata_statu
         strata_status_free(st);
         return err_set(err, STRATA_NOMEM, "out of memory");
     }
-    st->invalid_indexes = invalid_indexes(db);
+    strata_error ignore; /* a status without the list is still a status */
+    invalid_indexes(db, &st->invalid_indexes, &ignore);
     *out = st;
     return STRATA_OK;
 }
@@ -1293,17 +1288,15 @@ strata_code strata_validate(strata *db, const strata_migset *set, strata_problem
         }
     }
     recs_release(&r);
-    char *bad = invalid_indexes(db);
-    for (char *line = bad; line && *line;) {
-        char *nl = strchr(line, '\n');
-        if (nl)
-            *nl = 0;
+    char *bad;
+    strata_error ignore;
+    invalid_indexes(db, &bad, &ignore);
+    for (char *q = bad, *line; (line = line_cut(&q)) != NULL;) {
         snprintf(msg, sizeof(msg),
                  "index %s is INVALID (a CREATE INDEX CONCURRENTLY failed or was interrupted, or is "
                  "running now): DROP INDEX CONCURRENTLY %s, then rebuild it (strata up --retry-failed)",
                  line, line);
         problem_add(p, STRATA_INVALID_INDEX, "", "", 0, msg);
-        line = nl ? nl + 1 : NULL;
     }
     free(bad);
     *out = p;

@@ -41,6 +41,14 @@ void buf_add_quoted_ident(buf *b, const char *s);
 /* Returns the storage (caller frees) and resets b; NULL if an append failed. */
 char *buf_detach(buf *b);
 
+/* The lines of a NUL-terminated text (p may be NULL): returns the line at *p,
+   its length without the '\n' in *n, and moves *p past it; NULL at the end.
+   A last line without '\n' counts; an empty text has no lines. */
+const char *line_next(const char **p, size_t *n);
+/* line_next for a writable text: the line's '\n' is overwritten with a NUL,
+   so the line is a string. */
+char *line_cut(char **p);
+
 /* Empties b (its storage stays). Inline: the copy resets its scratch
    buffers for every value. */
 static inline void buf_reset(buf *b)
@@ -71,6 +79,11 @@ int arr_grow(void *pp, size_t *cap, size_t need, size_t elsize);
    restarts after signals. */
 double clock_ms(void);
 void sleep_ms(double ms);
+/* One step of a retry loop's backoff: sleeps *delay_ms -- scaled by a
+   random factor in [0.5, 1) when jitter, so that processes that started
+   together do not retry in step -- but not past deadline (clock_ms time;
+   now is the current one), then grows *delay_ms by factor, to max_ms. */
+void backoff_sleep(double *delay_ms, double factor, double max_ms, int jitter, double now, double deadline);
 
 char *xstrdup(const char *s); /* NULL-safe strdup */
 char *xstrndup(const char *s, size_t n);

@@ -77,11 +77,9 @@ static void sobjs_release(sobjs *o)
 static void parse_objs(const char *text, sobjs *o)
 {
     memset(o, 0, sizeof(*o));
-    const char *p = text ? text : "";
-    while (*p && !o->oom) {
-        const char *nl = strchr(p, '\n');
-        span l = {p, nl ? (size_t)(nl - p) : strlen(p)};
-        p += l.n + (nl ? 1 : 0);
+    const char *p = text;
+    span l;
+    while (!o->oom && (l.s = line_next(&p, &l.n)) != NULL) {
         if (l.n == 0)
             continue;
         if (l.s[0] != ' ' || o->n == 0) {

@@ -1,4 +1,4 @@
-/* test_buf.c -- the byte buffer, growable arrays, SQL quoting and the error list. */
+/* test_buf.c -- the byte buffer, growable arrays, lines, SQL quoting and the error list. */
 #include "internal.h"
 #include "unit.h"
 
@@ -121,4 +121,32 @@ void test_arr(void)
     CHECK_INT(ncap, 8);
     CHECK_STR(names[0], "a");
     free(names);
+}
+
+/* line_next / line_cut: every line, empty ones too, a last one without
+   '\n', none for an empty or NULL text. */
+void test_lines(void)
+{
+    const char *p = "a\n\nbc\nd", *l;
+    size_t n = 99;
+    buf got;
+    buf_init(&got);
+    while ((l = line_next(&p, &n)) != NULL)
+        buf_addf(&got, "[%.*s]", (int)n, l);
+    CHECK_STR(got.data, "[a][][bc][d]");
+    CHECK(*p == 0);
+    p = "x\n";
+    CHECK((l = line_next(&p, &n)) != NULL && n == 1 && *l == 'x');
+    CHECK(line_next(&p, &n) == NULL);
+    p = "";
+    CHECK(line_next(&p, &n) == NULL);
+    p = NULL;
+    CHECK(line_next(&p, &n) == NULL);
+
+    char text[] = "s.i1\ns.i2\n";
+    buf_reset(&got);
+    for (char *q = text, *line; (line = line_cut(&q)) != NULL;)
+        buf_addf(&got, "<%s>", line);
+    CHECK_STR(got.data, "<s.i1><s.i2>");
+    buf_release(&got);
 }

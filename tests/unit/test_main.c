@@ -130,6 +130,7 @@ static const struct {
     {"version", test_version},   {"url", test_url},         {"env", test_env},
     {"sqlgen", test_sqlgen},     {"buf", test_buf},         {"fuzz", test_fuzz},
     {"arr", test_arr},
+    {"lines", test_lines},
     {"lint", test_lint},
     {"schema", test_schema},
     {"ops", test_ops},

@@ -332,17 +332,14 @@ static void slug_of(const char *name, char *out, size_t cap)
 static int has_marker_line(const char *sql, int *line)
 {
     int ln = 1;
-    for (const char *p = sql; p && *p; ln++) {
-        const char *e = strchr(p, '\n');
-        size_t n = e ? (size_t)(e - p) : strlen(p);
-        size_t w = 0, i = marker_word(p, n, &w);
-        if (i && !(i - w == 11 && !strncmp(p + w, "lint-ignore", 11))) {
+    const char *p = sql, *l;
+    size_t n;
+    for (; (l = line_next(&p, &n)) != NULL; ln++) {
+        size_t w = 0, i = marker_word(l, n, &w);
+        if (i && !(i - w == 11 && !strncmp(l + w, "lint-ignore", 11))) {
             *line = ln;
             return 1;
         }
-        if (!e)
-            break;
-        p = e + 1;
     }
     return 0;
 }
