@@ -21,7 +21,7 @@ typedef struct cand {
     const migration *m;
     char *orig;     /* the tool's version, from the header */
     char **parents; /* alembic: the revisions it follows */
-    size_t nparents;
+    size_t nparents, capparents;
     int applied;
 } cand;
 
@@ -92,10 +92,8 @@ static void alembic_parents(cand *c)
             while (p < arrow && *p != ',' && *p != ' ')
                 p++;
             if (p > w) {
-                char **np = realloc(c->parents, (c->nparents + 1) * sizeof(*np));
-                if (!np)
+                if (ARR_GROW(c->parents, c->capparents, c->nparents + 1))
                     return;
-                c->parents = np;
                 c->parents[c->nparents++] = xstrndup(w, (size_t)(p - w));
             }
         }
@@ -172,14 +170,8 @@ static strata_code mark(adopt_ctx *x, const char *v, int applied, strata_error *
 static int add_row(void *ud, int ncols, char **v)
 {
     adopt_ctx *x = ud;
-    if (x->nrows == x->cap) {
-        size_t cap = x->cap ? x->cap * 2 : 64;
-        char **nr = realloc(x->rows, cap * NCOL * sizeof(*nr));
-        if (!nr)
-            return x->oom = 1;
-        x->rows = nr;
-        x->cap = cap;
-    }
+    if (ARR_GROW(x->rows, x->cap, (x->nrows + 1) * NCOL))
+        return x->oom = 1;
     for (int i = 0; i < NCOL; i++)
         x->rows[x->nrows * NCOL + i] = i < ncols && v[i] ? xstrdup(v[i]) : NULL;
     x->nrows++;

@@ -1,11 +1,14 @@
-/* buf.c -- growing NUL-terminated byte buffer and small string helpers. */
+/* buf.c -- growing NUL-terminated byte buffer, growable arrays, small string
+   helpers and the clock. */
 #include "internal.h"
 
+#include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <errno.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 void buf_init(buf *b)
 {
@@ -141,6 +144,26 @@ double clock_ms(void)
     return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
 }
 
+/* ms scaled by a random factor in [0.5, 1). */
+static double jitter_ms(double ms)
+{
+    static _Thread_local unsigned seed;
+    if (!seed) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        seed = (unsigned)ts.tv_nsec ^ (unsigned)getpid() << 16 ^ (unsigned)(uintptr_t)&ts;
+        seed |= 1;
+    }
+    return ms * (0.5 + 0.5 * (double)(rand_r(&seed) % 1000) / 1000.0);
+}
+
+void backoff_sleep(double *delay_ms, double factor, double max_ms, int jitter, double now, double deadline)
+{
+    double wait = jitter ? jitter_ms(*delay_ms) : *delay_ms;
+    sleep_ms(wait < deadline - now ? wait : deadline - now);
+    *delay_ms = *delay_ms * factor > max_ms ? max_ms : *delay_ms * factor;
+}
+
 void sleep_ms(double ms)
 {
     if (ms <= 0)
@@ -150,9 +173,49 @@ void sleep_ms(double ms)
         ;
 }
 
-void buf_reset(buf *b)
+const char *line_next(const char **p, size_t *n)
 {
-    b->len = 0;
-    if (b->data)
-        b->data[0] = 0;
+    const char *s = *p;
+    if (!s || !*s)
+        return NULL;
+    const char *e = strchr(s, '\n');
+    *n = e ? (size_t)(e - s) : strlen(s);
+    *p = e ? e + 1 : s + *n;
+    return s;
+}
+
+char *line_cut(char **p)
+{
+    const char *q = *p;
+    size_t n;
+    char *s = (char *)line_next(&q, &n);
+    if (s) {
+        *p = (char *)q;
+        s[n] = 0;
+    }
+    return s;
+}
+
+int arr_grow(void *pp, size_t *cap, size_t need, size_t elsize)
+{
+    if (need <= *cap)
+        return 0;
+    size_t nc = *cap ? *cap : 8;
+    while (nc < need) {
+        if (nc > SIZE_MAX / 2)
+            return -1;
+        nc *= 2;
+    }
+    if (elsize && nc > SIZE_MAX / elsize)
+        return -1;
+    /* the caller's pointer is a T *, read and written as bytes: no T ** to
+       void ** cast, which strict aliasing would not allow */
+    void *p;
+    memcpy(&p, pp, sizeof(p));
+    void *np = realloc(p, nc * elsize);
+    if (!np)
+        return -1;
+    memcpy(pp, &np, sizeof(np));
+    *cap = nc;
+    return 0;
 }

@@ -5,16 +5,25 @@
  *   copy_value.c   value conversion: every SQLite value is checked against
  *                  its target type and encoded for binary or text COPY,
  *                  together with what the checksum hashes
+ *   copy_json.c    JSON validation and normalisation (json/jsonb columns)
+ *   copy_time.c    dates and times: ISO-8601 text, Unix and Julian numbers,
+ *                  the calendar, PostgreSQL's output forms
  *   copy_schema.c  reading the SQLite schema, type mapping, names, the
  *                  expression translator, DDL
- *   copy.c         the run: bookkeeping, parallel loading, verification,
- *                  constraints after data, sequences, report
+ *   copy.c         the run: options, the PostgreSQL session, the worker
+ *                  pool, the target schema, bookkeeping and resume, report
+ *   copy_load.c    reading rows, COPY, checksums and read-back verification
+ *   copy_after.c   keys, indexes, CHECKs, foreign keys, sequences, views
  */
 #ifndef STRATA_COPY_INTERNAL_H
 #define STRATA_COPY_INTERNAL_H
 
 #include "internal.h"
+#include "ops.h"
+#include "pqload.h"
 
+#include <ctype.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdint.h>
 
@@ -138,9 +147,66 @@ uint64_t pg_hash_u32(uint32_t k, uint64_t seed);
 /* Shortest text that reads back as exactly d ("1e-300", "0.1"). */
 void fmt_double(double d, char out[32]);
 
-/* Exposed for unit tests. */
+/* Trims ASCII blanks: [*s, *s + *n). */
+static inline void ascii_trim(const char **s, size_t *n)
+{
+    while (*n && isspace((unsigned char)**s))
+        (*s)++, (*n)--;
+    while (*n && isspace((unsigned char)(*s)[*n - 1]))
+        (*n)--;
+}
+
+/* ------------------------------------------------ numbers (copy_value.c) */
+
+/* A decimal number: digits d[0..nd) (no leading zeros), value
+   0.d1d2... * 10^point; dscale as PostgreSQL's numeric_in computes it. */
+typedef struct dec {
+    int neg;
+    char d[1100];
+    int nd;
+    int point;
+    int dscale;
+} dec;
+
+/* Parses [+-]digits[.digits][e[+-]digits] with blanks around; 0, or -1
+   when it is not such a number or has too many digits. */
+int dec_parse(const char *s, size_t n, dec *x);
+/* Appends plain decimal text with exactly scale digits after the point. */
+void dec_plain(const dec *x, int scale, buf *b);
+
+/* ---------------------------------------------------------- copy_json.c */
+
+/* Checks JSON text s[0..n) as PostgreSQL's jsonb input does and appends the
+   text jsonb_out would print for it. 0, or -1 with why. */
 int json_normalize(const char *s, size_t n, buf *out, char *why, size_t whysz);
+
+/* ---------------------------------------------------------- copy_time.c */
+
+#define US_PER_DAY 86400000000LL
+#define MIN_US (-62135596800LL * 1000000LL) /* 0001-01-01 */
+#define MAX_US (253402300800LL * 1000000LL) /* 10000-01-01, exclusive */
+
+/* Which numbers are times (epoch_us_int, epoch_us_real), for messages. */
+#define EPOCH_RULE                                                                  \
+    "a Unix time needs 10^8 <= |n| < 10^10 (seconds), 10^11..10^13 (milliseconds) " \
+    "or 10^14..10^16 (microseconds), a Julian day 1721425.5..5373484.5"
+
+/* ISO-8601 text: YYYY-MM-DD[( |T)HH:MM[:SS[.f]]][Z|(+|-)HH[:MM]], offsets
+   applied: UTC microseconds since 1970. 0, or -1 with why. */
 int parse_datetime_text(const char *s, size_t n, int64_t *unix_us, char *why, size_t whysz);
+/* A time of day "HH:MM[:SS[.frac]]" at s[*i], which it advances past it:
+   microseconds of the day. 0, or -1 with why. */
+int parse_tod(const char *s, size_t n, size_t *i, int64_t *us, char *why, size_t whysz);
+/* A number that is a plausible time (see EPOCH_RULE) as UTC microseconds
+   since 1970; -1 when it is not one. */
+int epoch_us_int(int64_t v, int64_t *us);
+int epoch_us_real(double v, int64_t *us);
+/* Appends YYYY-MM-DD for days since 1970-01-01. */
+void fmt_date(buf *b, int64_t days);
+/* Appends HH:MM:SS[.ffffff] (trailing zeros dropped) for us into a day. */
+void fmt_tod(buf *b, int64_t us);
+/* a / b rounded towards minus infinity. */
+int64_t floordiv(int64_t a, int64_t b);
 
 /* ------------------------------------------------------------ schema */
 
@@ -167,6 +233,7 @@ typedef struct cfk {
     int n;
     char **from, **to; /* SQLite column names; to[i] NULL = parent's primary key */
     char *on_update, *on_delete;
+    size_t capfrom, capto; /* ARR_GROW capacities */
 } cfk;
 
 typedef struct cidx {
@@ -179,6 +246,7 @@ typedef struct cidx {
     int *desc;
     int partial;
     int nocase;
+    size_t capcols, capdesc; /* ARR_GROW capacities */
 } cidx;
 
 typedef struct ccheck {
@@ -225,6 +293,8 @@ typedef struct ctable {
     char *rec_sum; /* checksum recorded in strata_copy_state, NULL none */
     long long rec_rows;
     int rec_exists;
+
+    size_t capcols, capfks, capidx, capchecks, capdeps; /* ARR_GROW capacities */
 } ctable;
 
 typedef struct cschema {
@@ -234,6 +304,7 @@ typedef struct cschema {
     int nviews;
     char **triggers; /* names */
     int ntriggers;
+    size_t cap, capviews, captriggers; /* ARR_GROW capacities */
 } cschema;
 
 typedef struct cwarn {
@@ -245,8 +316,6 @@ void cwarn_add(cwarn *w, const char *fmt, ...) ATTR_PRINTF(2, 3);
 /* Target name of a SQLite name: ASCII letters folded to lower case unless
    keep_case. Malloc'd. */
 char *copy_name(const char *src, int keep_case);
-/* Appends a double-quoted identifier (no splitting at dots). */
-void buf_add_qident(buf *b, const char *s);
 /* Maps a SQLite declared type. pgtype (malloc'd) is the DDL spelling. */
 void map_decl_type(const char *decl, ctype *t, char **pgtype);
 /* PostgreSQL spelling of a ctype. */
@@ -276,5 +345,124 @@ void ddl_create_table(const ctable *t, buf *b);
 
 /* A name <= 63 bytes for a generated constraint/index name. Malloc'd. */
 char *pg_name(const char *base, const char *suffix);
+
+/* ------------------------------------------------------------- the run */
+
+/* copy.c, copy_load.c and copy_after.c share one run and its pool. */
+
+#define STATE_TABLE "strata_copy_state"
+
+/* One strata_copy(). The fields below mu are guarded by it once worker
+   threads run. */
+typedef struct run {
+    const strata_copy_opts *o;
+    db_url su, du;
+    pg_target pt; /* the target, taken apart once for every connection */
+    cschema s;
+    cwarn w;
+    PGconn *ctl;
+    sqlite3 *sdb;
+    const char *vtable;
+    int data_only, schema_only;
+    int jobs;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int stop;
+    strata_error err;
+    strata_code rc;
+    double t0, last_progress;
+    const char *phase;
+    long long rows_total, rows_done;
+    int tables_total, tables_done;
+    int left; /* items of the running pool not finished yet */
+    char *version;
+    double load_s, after_s;
+} run;
+
+/* A pool thread's connections and scratch. */
+typedef struct worker {
+    run *r;
+    PGconn *pg;
+    sqlite3 *db;
+    cconv cv;
+    buf out;
+    __int128 sum;
+    long long rows;
+} worker;
+
+typedef strata_code (*task_fn)(worker *w, ctable *t, strata_error *err);
+
+/*
+ * A pool of worker threads (each with its own SQLite and PostgreSQL
+ * connection) running n items: tables, or the tasks of the after-data phase.
+ * An item runs when ready() says so; among ready items the heaviest first.
+ */
+typedef struct pool {
+    run *r;
+    int n;
+    int *state; /* per item: 0 waiting, 1 running, 2 done */
+    int (*ready)(struct pool *p, int i);
+    long long (*weight)(struct pool *p, int i);
+    ctable *(*table)(struct pool *p, int i);
+    strata_code (*fn)(worker *w, struct pool *p, int i, strata_error *err);
+    /* table pools */
+    task_fn tfn;
+    int use_deps;
+    int *want;
+    /* task pools */
+    void *tasks;
+} pool;
+
+static inline void qname(buf *b, const char *name)
+{
+    buf_add_quoted_ident(b, name);
+}
+
+/* copy.c */
+
+/* Seconds on strata's monotonic clock. */
+double copy_now(void);
+/* Sets err to code with the server's message, prefixed with "what: "; returns code. */
+strata_code copy_pg_error(strata_error *err, strata_code code, PGconn *c, PGresult *res, const char *what);
+/* Runs a command; DB_ERROR with what on failure. */
+strata_code copy_exec(PGconn *c, const char *sql, const char *what, strata_error *err);
+/* A query with text parameters; the result (caller clears) or NULL with err set. */
+PGresult *copy_query(PGconn *c, const char *sql, int n, const char *const *params, const char *what,
+                     strata_error *err);
+/* ROLLBACK, ignoring the outcome. */
+void copy_rollback(PGconn *c);
+/* Memory and parallelism settings for one task, in the current transaction. */
+strata_code copy_tune(run *r, PGconn *c, const char *what, strata_error *err);
+/* Runs sql inside a savepoint: 0 done, -1 failed with the server's message in
+   why (the transaction stays usable). */
+int copy_try_sql(PGconn *c, const char *sql, char *why, size_t whysz);
+/* Reports progress (at most every 0.1 s unless force). Under r->mu. */
+void copy_progress(run *r, const ctable *t, int force);
+/* Adds a warning to the report; any thread. */
+void copy_warn(run *r, const char *fmt, ...) ATTR_PRINTF(2, 3);
+/* Runs the pool's waiting items on up to r->jobs threads; the first error
+   stops the others and is returned. */
+strata_code pool_run(pool *p, const char *phase, strata_error *err);
+
+/* copy_load.c */
+
+/* Stops the copy (CONFIG_ERROR) when the server does not hash as strata
+   does, unless --no-verify. */
+strata_code hash_probe(run *r, strata_error *err);
+/* --on-bad-value=text: scans t and makes the columns whose values do not
+   fit text (or bytea), with a warning each. */
+strata_code widen_columns(run *r, ctable *t, strata_error *err);
+/* Rerun: marks t unchanged when source and target still match the recorded
+   checksum, else redo. */
+strata_code check_task(worker *w, ctable *t, strata_error *err);
+/* Loads t in one transaction (TRUNCATE, COPY, read-back, state row). */
+strata_code load_task(worker *w, ctable *t, strata_error *err);
+
+/* copy_after.c */
+
+/* The after-data phase: keys, indexes, CHECKs, foreign keys and views
+   (unless data-only), sequences (unless schema-only). What cannot be
+   carried over is a warning; an error stops the copy. */
+strata_code copy_after_data(run *r, strata_error *err);
 
 #endif

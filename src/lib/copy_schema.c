@@ -22,14 +22,8 @@ void cwarn_add(cwarn *w, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    if (w->n == w->cap) {
-        size_t cap = w->cap ? w->cap * 2 : 16;
-        char **v = realloc(w->v, cap * sizeof(*v));
-        if (!v)
-            return;
-        w->v = v;
-        w->cap = cap;
-    }
+    if (ARR_GROW(w->v, w->cap, w->n + 1))
+        return;
     char *m = xstrdup(msg);
     if (m)
         w->v[w->n++] = m;
@@ -43,17 +37,6 @@ char *copy_name(const char *src, int keep_case)
             if (*p >= 'A' && *p <= 'Z')
                 *p = (char)(*p - 'A' + 'a');
     return s;
-}
-
-void buf_add_qident(buf *b, const char *s)
-{
-    buf_add(b, "\"", 1);
-    for (; *s; s++) {
-        if (*s == '"')
-            buf_add(b, "\"", 1);
-        buf_add(b, s, 1);
-    }
-    buf_add(b, "\"", 1);
 }
 
 char *pg_name(const char *base, const char *suffix)
@@ -346,20 +329,15 @@ typedef struct toks {
 
 static int tokenize(const char *s, size_t len, toks *out)
 {
-    int cap = 64;
+    size_t cap = 0;
     out->n = 0;
-    out->v = malloc((size_t)cap * sizeof(tok));
-    if (!out->v)
+    out->v = NULL;
+    if (ARR_GROW(out->v, cap, 64))
         return -1;
     size_t i = 0;
     for (;;) {
-        if (out->n == cap) {
-            cap *= 2;
-            tok *nv = realloc(out->v, (size_t)cap * sizeof(tok));
-            if (!nv)
-                return -1;
-            out->v = nv;
-        }
+        if (ARR_GROW(out->v, cap, (size_t)out->n + 1))
+            return -1;
         i = next_tok(s, len, i, &out->v[out->n]);
         if (out->v[out->n++].type == TK_EOF)
             return 0;
@@ -1138,17 +1116,17 @@ static void emit_name(xctx *x, const tok *t, int *prev_bool, buf *out)
     const ccol *c = name ? find_col(x->s, x->t, name) : NULL;
     int ti = name && x->s ? schema_find(x->s, name) : -1;
     if (c) {
-        buf_add_qident(out, c->dst);
+        buf_add_quoted_ident(out, c->dst);
         if (c->t.kind == K_BOOL)
             *prev_bool = 1;
     } else if (ti >= 0) {
-        buf_add_qident(out, x->s->t[ti].dst);
+        buf_add_quoted_ident(out, x->s->t[ti].dst);
     } else if (t->type == TK_QID && t->p[0] == '"' && x->t) {
         /* SQLite reads a double-quoted word that names nothing as a string */
         buf_add_sqlstr(out, name ? name : "");
     } else {
         char *m = copy_name(name ? name : "", x->keep_case);
-        buf_add_qident(out, m ? m : "");
+        buf_add_quoted_ident(out, m ? m : "");
         free(m);
     }
     free(name);
@@ -1494,9 +1472,8 @@ static void parse_create(ctable *t)
                 int close;
                 call_args(&tk, k + 1, &close);
                 const char *a = tk.v[k + 1].p + 1, *b = tk.v[close].p;
-                ccheck *nc = realloc(t->checks, (size_t)(t->nchecks + 1) * sizeof(*nc));
-                if (nc) {
-                    t->checks = nc;
+                if (!ARR_GROW(t->checks, t->capchecks, (size_t)t->nchecks + 1)) {
+                    ccheck *nc = t->checks;
                     nc[t->nchecks].name = cname;
                     nc[t->nchecks].expr = xstrndup(a, (size_t)(b - a));
                     nc[t->nchecks].col = xstrdup(col);
@@ -1535,9 +1512,9 @@ static void refine_typeless(sqlite3 *db, ctable *t, ccol *c)
     buf q;
     buf_init(&q);
     buf_adds(&q, "SELECT typeof(");
-    buf_add_qident(&q, c->src);
+    buf_add_quoted_ident(&q, c->src);
     buf_adds(&q, "), count(*) FROM ");
-    buf_add_qident(&q, t->src);
+    buf_add_quoted_ident(&q, t->src);
     buf_adds(&q, " GROUP BY 1");
     sqlite3_stmt *st = NULL;
     int ints = 0, reals = 0, texts = 0, blobs = 0;
@@ -1581,13 +1558,11 @@ static strata_code read_table(sqlite3 *db, ctable *t, int keep_case, strata_erro
         return sq_fail(db, err, "columns");
     sqlite3_bind_text(st, 1, t->src, -1, SQLITE_STATIC);
     while (sqlite3_step(st) == SQLITE_ROW) {
-        ccol *nc = realloc(t->cols, (size_t)(t->ncols + 1) * sizeof(*nc));
-        if (!nc) {
+        if (ARR_GROW(t->cols, t->capcols, (size_t)t->ncols + 1)) {
             sqlite3_finalize(st);
             return err_set(err, STRATA_NOMEM, "out of memory");
         }
-        t->cols = nc;
-        ccol *c = &nc[t->ncols++];
+        ccol *c = &t->cols[t->ncols++];
         memset(c, 0, sizeof(*c));
         c->src = col_text(st, 0);
         c->dst = copy_name(c->src ? c->src : "", keep_case);
@@ -1611,7 +1586,7 @@ static strata_code read_table(sqlite3 *db, ctable *t, int keep_case, strata_erro
         buf q;
         buf_init(&q);
         buf_addf(&q, "SELECT %s FROM ", rid[k]);
-        buf_add_qident(&q, t->src);
+        buf_add_quoted_ident(&q, t->src);
         if (q.data && sqlite3_prepare_v2(db, q.data, -1, &st, NULL) == SQLITE_OK)
             snprintf(t->rowid, sizeof(t->rowid), "%s", rid[k]);
         sqlite3_finalize(st);
@@ -1652,10 +1627,9 @@ static strata_code read_table(sqlite3 *db, ctable *t, int keep_case, strata_erro
     while (sqlite3_step(st) == SQLITE_ROW) {
         int id = sqlite3_column_int(st, 0);
         if (id != lastid) {
-            cfk *nf = realloc(t->fks, (size_t)(t->nfks + 1) * sizeof(*nf));
-            if (!nf)
+            if (ARR_GROW(t->fks, t->capfks, (size_t)t->nfks + 1))
                 break;
-            t->fks = nf;
+            cfk *nf = t->fks;
             memset(&nf[t->nfks], 0, sizeof(cfk));
             nf[t->nfks].parent = col_text(st, 1);
             nf[t->nfks].on_update = col_text(st, 4);
@@ -1664,13 +1638,7 @@ static strata_code read_table(sqlite3 *db, ctable *t, int keep_case, strata_erro
             lastid = id;
         }
         cfk *f = &t->fks[t->nfks - 1];
-        char **nfrom = realloc(f->from, (size_t)(f->n + 1) * sizeof(char *));
-        if (nfrom)
-            f->from = nfrom;
-        char **nto = realloc(f->to, (size_t)(f->n + 1) * sizeof(char *));
-        if (nto)
-            f->to = nto;
-        if (!nfrom || !nto)
+        if (ARR_GROW(f->from, f->capfrom, (size_t)f->n + 1) || ARR_GROW(f->to, f->capto, (size_t)f->n + 1))
             break;
         f->from[f->n] = col_text(st, 2);
         f->to[f->n] = col_text(st, 3);
@@ -1687,11 +1655,9 @@ static strata_code read_table(sqlite3 *db, ctable *t, int keep_case, strata_erro
         return sq_fail(db, err, "indexes");
     sqlite3_bind_text(st, 1, t->src, -1, SQLITE_STATIC);
     while (sqlite3_step(st) == SQLITE_ROW) {
-        cidx *ni = realloc(t->idx, (size_t)(t->nidx + 1) * sizeof(*ni));
-        if (!ni)
+        if (ARR_GROW(t->idx, t->capidx, (size_t)t->nidx + 1))
             break;
-        t->idx = ni;
-        cidx *x = &ni[t->nidx++];
+        cidx *x = &t->idx[t->nidx++];
         memset(x, 0, sizeof(*x));
         x->name = col_text(st, 0);
         x->unique = sqlite3_column_int(st, 1);
@@ -1711,13 +1677,8 @@ static strata_code read_table(sqlite3 *db, ctable *t, int keep_case, strata_erro
             return sq_fail(db, err, "index columns");
         sqlite3_bind_text(st, 1, x->name, -1, SQLITE_STATIC);
         while (sqlite3_step(st) == SQLITE_ROW) {
-            char **nc = realloc(x->cols, (size_t)(x->ncols + 1) * sizeof(char *));
-            if (nc)
-                x->cols = nc;
-            int *nd = realloc(x->desc, (size_t)(x->ncols + 1) * sizeof(int));
-            if (nd)
-                x->desc = nd;
-            if (!nc || !nd)
+            if (ARR_GROW(x->cols, x->capcols, (size_t)x->ncols + 1) ||
+                ARR_GROW(x->desc, x->capdesc, (size_t)x->ncols + 1))
                 break;
             int cid = sqlite3_column_int(st, 0);
             x->cols[x->ncols] = cid == -2 ? NULL : cid == -1 ? xstrdup(t->rowid) : col_text(st, 1);
@@ -1746,6 +1707,7 @@ strata_code schema_read(sqlite3 *db, int keep_case, const char *version_table, c
         return sq_fail(db, err, "sqlite_master");
     char **virt = NULL;
     int nvirt = 0;
+    size_t capvirt = 0;
     while (sqlite3_step(st) == SQLITE_ROW) {
         const char *type = (const char *)sqlite3_column_text(st, 0);
         const char *name = (const char *)sqlite3_column_text(st, 1);
@@ -1753,42 +1715,34 @@ strata_code schema_read(sqlite3 *db, int keep_case, const char *version_table, c
         if (!type || !name)
             continue;
         if (!strcmp(type, "view")) {
-            char **nv = realloc(s->views, (size_t)(s->nviews + 1) * 2 * sizeof(char *));
-            if (!nv)
+            if (ARR_GROW(s->views, s->capviews, ((size_t)s->nviews + 1) * 2))
                 continue;
-            s->views = nv;
+            char **nv = s->views;
             nv[2 * s->nviews] = xstrdup(name);
             nv[2 * s->nviews + 1] = xstrdup(sql ? sql : "");
             s->nviews++;
             continue;
         }
         if (!strcmp(type, "trigger")) {
-            char **nt = realloc(s->triggers, (size_t)(s->ntriggers + 1) * sizeof(char *));
-            if (!nt)
+            if (ARR_GROW(s->triggers, s->captriggers, (size_t)s->ntriggers + 1))
                 continue;
-            s->triggers = nt;
-            nt[s->ntriggers++] = xstrdup(name);
+            s->triggers[s->ntriggers++] = xstrdup(name);
             continue;
         }
         if (!strncmp(name, "sqlite_", 7))
             continue;
         if (sql && !strncasecmp(sql, "CREATE VIRTUAL", 14)) {
             cwarn_add(w, "virtual table \"%s\" not copied (a SQLite module; rebuild it in PostgreSQL)", name);
-            char **nv = realloc(virt, (size_t)(nvirt + 1) * sizeof(char *));
-            if (nv) {
-                virt = nv;
+            if (!ARR_GROW(virt, capvirt, (size_t)nvirt + 1))
                 virt[nvirt++] = xstrdup(name);
-            }
             continue;
         }
-        ctable *nt = realloc(s->t, (size_t)(s->n + 1) * sizeof(*nt));
-        if (!nt) {
+        if (ARR_GROW(s->t, s->cap, (size_t)s->n + 1)) {
             sqlite3_finalize(st);
             strv_free(virt, nvirt);
             return err_set(err, STRATA_NOMEM, "out of memory");
         }
-        s->t = nt;
-        ctable *t = &nt[s->n++];
+        ctable *t = &s->t[s->n++];
         memset(t, 0, sizeof(*t));
         t->src = xstrdup(name);
         t->dst = copy_name(name, keep_case);
@@ -1821,13 +1775,13 @@ strata_code schema_read(sqlite3 *db, int keep_case, const char *version_table, c
 void ddl_create_table(const ctable *t, buf *b)
 {
     buf_adds(b, "CREATE TABLE ");
-    buf_add_qident(b, t->dst);
+    buf_add_quoted_ident(b, t->dst);
     buf_adds(b, " (");
     for (int i = 0; i < t->ncols; i++) {
         const ccol *c = &t->cols[i];
         if (i)
             buf_adds(b, ", ");
-        buf_add_qident(b, c->dst);
+        buf_add_quoted_ident(b, c->dst);
         buf_add(b, " ", 1);
         buf_adds(b, c->pgtype);
         if (c->identity)

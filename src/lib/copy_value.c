@@ -11,7 +11,8 @@
  *     yields for the stored value, so source and target can be compared
  *     without trusting the load path.
  * A value that does not fit returns CV_BAD with a reason; nothing is ever
- * rounded, truncated or reinterpreted silently.
+ * rounded, truncated or reinterpreted silently. JSON is checked in
+ * copy_json.c, dates and times are parsed and printed in copy_time.c.
  */
 #include "copy_internal.h"
 
@@ -175,18 +176,9 @@ static int text_ok(cconv *c, const unsigned char *s, size_t n, long *chars)
     return CV_OK;
 }
 
-/* Trims ASCII blanks: [*s, *s + *n). */
-static void trim(const char **s, size_t *n)
-{
-    while (*n && isspace((unsigned char)**s))
-        (*s)++, (*n)--;
-    while (*n && isspace((unsigned char)(*s)[*n - 1]))
-        (*n)--;
-}
-
 static int parse_int64(const char *s, size_t n, int64_t *out)
 {
-    trim(&s, &n);
+    ascii_trim(&s, &n);
     if (!n || n > 40)
         return -1;
     char tmp[48];
@@ -333,20 +325,10 @@ static uint64_t pg_hash_i64(int64_t v, uint64_t seed)
 
 /* ------------------------------------------------------------ numeric */
 
-/* A decimal number: digits d[0..nd) (no leading zeros), value
-   0.d1d2... * 10^point; dscale as PostgreSQL's numeric_in computes it. */
-typedef struct dec {
-    int neg;
-    char d[1100];
-    int nd;
-    int point;
-    int dscale;
-} dec;
-
 /* Parses [+-]digits[.digits][e[+-]digits] with blanks around. */
-static int dec_parse(const char *s, size_t n, dec *x)
+int dec_parse(const char *s, size_t n, dec *x)
 {
-    trim(&s, &n);
+    ascii_trim(&s, &n);
     x->neg = x->nd = x->point = x->dscale = 0;
     size_t i = 0;
     if (i < n && (s[i] == '+' || s[i] == '-'))
@@ -423,7 +405,7 @@ static int dec_frac(const dec *x)
 }
 
 /* Plain decimal text with exactly scale digits after the point. */
-static void dec_plain(const dec *x, int scale, buf *b)
+void dec_plain(const dec *x, int scale, buf *b)
 {
     if (x->neg)
         cbuf_add(b, "-", 1);
@@ -472,279 +454,6 @@ static void dec_binary(const dec *x, int dscale, buf *b)
     }
 }
 
-/* --------------------------------------------------------- date & time */
-
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    unsigned yoe = (unsigned)(y - era * 400);
-    unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + (int64_t)doe - 719468;
-}
-
-static void civil_from_days(int64_t z, int *y, int *m, int *d)
-{
-    z += 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    unsigned doe = (unsigned)(z - era * 146097);
-    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t yy = (int64_t)yoe + era * 400;
-    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    unsigned mp = (5 * doy + 2) / 153;
-    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
-    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
-    *y = (int)(yy + (*m <= 2));
-}
-
-static int mdays(int y, int m)
-{
-    static const int d[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
-        return 29;
-    return d[m - 1];
-}
-
-static int digits(const char *s, size_t n, size_t at, int k, int *out)
-{
-    if (at + (size_t)k > n)
-        return -1;
-    int v = 0;
-    for (int i = 0; i < k; i++) {
-        if (!isdigit((unsigned char)s[at + i]))
-            return -1;
-        v = v * 10 + (s[at + i] - '0');
-    }
-    *out = v;
-    return 0;
-}
-
-#define US_PER_DAY 86400000000LL
-#define MIN_US (-62135596800LL * 1000000LL) /* 0001-01-01 */
-#define MAX_US (253402300800LL * 1000000LL) /* 10000-01-01, exclusive */
-
-/* Parses a time of day "HH:MM[:SS[.frac]]" at s[*i]; micros of the day. */
-static int parse_tod(const char *s, size_t n, size_t *i, int64_t *us, char *why, size_t whysz)
-{
-    int h, mi, sec = 0;
-    size_t p = *i;
-    if (digits(s, n, p, 2, &h) || p + 2 >= n || s[p + 2] != ':' || digits(s, n, p + 3, 2, &mi)) {
-        snprintf(why, whysz, "time of day is not HH:MM[:SS[.fff]]");
-        return -1;
-    }
-    p += 5;
-    int64_t frac = 0;
-    if (p < n && s[p] == ':') {
-        if (digits(s, n, p + 1, 2, &sec)) {
-            snprintf(why, whysz, "seconds are not two digits");
-            return -1;
-        }
-        p += 3;
-        if (p < n && s[p] == '.') {
-            p++;
-            int nd = 0;
-            int64_t scale = 100000;
-            while (p < n && isdigit((unsigned char)s[p])) {
-                if (nd < 6) {
-                    frac += (s[p] - '0') * scale;
-                    scale /= 10;
-                } else if (s[p] != '0') {
-                    snprintf(why, whysz, "more than microsecond precision");
-                    return -1;
-                }
-                nd++;
-                p++;
-            }
-            if (!nd) {
-                snprintf(why, whysz, "no digits after the decimal point");
-                return -1;
-            }
-        }
-    }
-    if (h > 23 || mi > 59 || sec > 59) {
-        snprintf(why, whysz, "time of day out of range");
-        return -1;
-    }
-    *us = ((int64_t)h * 3600 + mi * 60 + sec) * 1000000 + frac;
-    *i = p;
-    return 0;
-}
-
-/* ISO-8601 text: YYYY-MM-DD[( |T)HH:MM[:SS[.f]]][Z|(+|-)HH[:MM]]. Offsets are
-   applied: the result is UTC microseconds since 1970. */
-int parse_datetime_text(const char *s, size_t n, int64_t *unix_us, char *why, size_t whysz)
-{
-    trim(&s, &n);
-    int y, m, d;
-    if (digits(s, n, 0, 4, &y) || n < 10 || s[4] != '-' || digits(s, n, 5, 2, &m) || s[7] != '-' ||
-        digits(s, n, 8, 2, &d)) {
-        snprintf(why, whysz, "not an ISO-8601 date (YYYY-MM-DD...)");
-        return -1;
-    }
-    if (y < 1 || m < 1 || m > 12 || d < 1 || d > mdays(y, m)) {
-        snprintf(why, whysz, "no such date");
-        return -1;
-    }
-    int64_t us = days_from_civil(y, (unsigned)m, (unsigned)d) * US_PER_DAY;
-    size_t i = 10;
-    if (i < n && (s[i] == 'T' || s[i] == 't' || s[i] == ' ')) {
-        i++;
-        int64_t tod;
-        if (parse_tod(s, n, &i, &tod, why, whysz))
-            return -1;
-        us += tod;
-    }
-    if (i < n) {
-        if ((s[i] == 'Z' || s[i] == 'z') && i + 1 == n) {
-            i++;
-        } else if (s[i] == '+' || s[i] == '-') {
-            int sign = s[i] == '-' ? -1 : 1, oh, om = 0;
-            size_t p = i + 1;
-            if (digits(s, n, p, 2, &oh)) {
-                snprintf(why, whysz, "bad time zone offset");
-                return -1;
-            }
-            p += 2;
-            if (p < n && s[p] == ':')
-                p++;
-            if (p < n) {
-                if (digits(s, n, p, 2, &om)) {
-                    snprintf(why, whysz, "bad time zone offset");
-                    return -1;
-                }
-                p += 2;
-            }
-            if (p != n || oh > 15 || om > 59) {
-                snprintf(why, whysz, "bad time zone offset");
-                return -1;
-            }
-            us -= sign * ((int64_t)oh * 3600 + om * 60) * 1000000;
-            i = n;
-        }
-    }
-    if (i != n) {
-        snprintf(why, whysz, "unexpected text after the date and time");
-        return -1;
-    }
-    *unix_us = us;
-    return 0;
-}
-
-/*
- * A number in a date or time column is a time only where its size makes it
- * plausible: a Julian day between 1721425.5 and 5373484.5 (years 1 to 9999,
- * read as SQLite's own date functions read it), or Unix time in seconds
- * when 1e8 <= |v| < 1e10 (1973-03-03 .. 2286-11-20, and 1653 .. 1966 before
- * 1970), milliseconds when 1e11 <= |v| < 1e13, microseconds when
- * 1e14 <= |v| < 1e16. Anything else -- 0, a year such as 2024, 20240102 --
- * is not a time and not made one: -1.
- */
-#define EPOCH_RULE                                                                  \
-    "a Unix time needs 10^8 <= |n| < 10^10 (seconds), 10^11..10^13 (milliseconds) " \
-    "or 10^14..10^16 (microseconds), a Julian day 1721425.5..5373484.5"
-
-static int julian_us(double v, int64_t *us)
-{
-    if (!(v >= 1721425.5 && v < 5373484.5))
-        return -1;
-    int64_t ijd = (int64_t)(v * 86400000.0 + 0.5);
-    *us = (ijd - 210866760000000LL) * 1000;
-    return 0;
-}
-
-static int epoch_us_int(int64_t v, int64_t *us)
-{
-    if (!julian_us((double)v, us))
-        return 0;
-    uint64_t a = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-    if (a >= 100000000ULL && a < 10000000000ULL)
-        *us = v * 1000000;
-    else if (a >= 100000000000ULL && a < 10000000000000ULL)
-        *us = v * 1000;
-    else if (a >= 100000000000000ULL && a < 10000000000000000ULL)
-        *us = v;
-    else
-        return -1;
-    return 0;
-}
-
-static int epoch_us_real(double v, int64_t *us)
-{
-    double a = fabs(v);
-    double x;
-    if (!julian_us(v, us))
-        return 0;
-    if (a >= 1e8 && a < 1e10)
-        x = v * 1e6;
-    else if (a >= 1e11 && a < 1e13)
-        x = v * 1e3;
-    else if (a >= 1e14 && a < 1e16)
-        x = v;
-    else
-        return -1;
-    *us = (int64_t)nearbyint(x);
-    return 0;
-}
-
-static void put_digits(buf *b, int64_t v, int width)
-{
-    char t[24];
-    int n = 0;
-    uint64_t u = v < 0 ? 0 : (uint64_t)v;
-    do {
-        t[n++] = (char)('0' + (int)(u % 10));
-        u /= 10;
-    } while (u);
-    while (n < width)
-        t[n++] = '0';
-    char o[24];
-    for (int i = 0; i < n; i++)
-        o[i] = t[n - 1 - i];
-    cbuf_add(b, o, (size_t)n);
-}
-
-static void fmt_date(buf *b, int64_t days)
-{
-    int y, m, d;
-    civil_from_days(days, &y, &m, &d);
-    put_digits(b, y, 4);
-    cbuf_add(b, "-", 1);
-    put_digits(b, m, 2);
-    cbuf_add(b, "-", 1);
-    put_digits(b, d, 2);
-}
-
-static void fmt_tod(buf *b, int64_t us)
-{
-    int64_t s = us / 1000000, f = us % 1000000;
-    put_digits(b, s / 3600, 2);
-    cbuf_add(b, ":", 1);
-    put_digits(b, s / 60 % 60, 2);
-    cbuf_add(b, ":", 1);
-    put_digits(b, s % 60, 2);
-    if (f) {
-        char fr[8];
-        for (int k = 5; k >= 0; k--) {
-            fr[k] = (char)('0' + (int)(f % 10));
-            f /= 10;
-        }
-        int k = 6;
-        while (k > 0 && fr[k - 1] == '0')
-            k--;
-        cbuf_add(b, ".", 1);
-        cbuf_add(b, fr, (size_t)k);
-    }
-}
-
-static int64_t floordiv(int64_t a, int64_t b)
-{
-    int64_t q = a / b;
-    if ((a % b) && ((a < 0) != (b < 0)))
-        q--;
-    return q;
-}
-
 #define PG_EPOCH_DAYS 10957LL /* 2000-01-01 - 1970-01-01 */
 
 /* Gets a timestamp (UTC micros since 1970) from any storage class. */
@@ -779,413 +488,6 @@ static int value_ts(cconv *c, sqlite3_value *v, int64_t *us)
     if (*us < MIN_US || *us >= MAX_US)
         return bad(c, "date outside the years 1 to 9999");
     return CV_OK;
-}
-
-/* ---------------------------------------------------------------- JSON */
-
-typedef struct jp {
-    const char *s;
-    size_t n, i;
-    int depth;
-    char *why;
-    size_t whysz;
-} jp;
-
-static void jws(jp *p)
-{
-    while (p->i < p->n &&
-           (p->s[p->i] == ' ' || p->s[p->i] == '\t' || p->s[p->i] == '\n' || p->s[p->i] == '\r'))
-        p->i++;
-}
-
-static int jfail(jp *p, const char *what)
-{
-    snprintf(p->why, p->whysz, "invalid JSON: %s at offset %zu", what, p->i);
-    return -1;
-}
-
-static int hex4(const char *s, uint32_t *v)
-{
-    *v = 0;
-    for (int k = 0; k < 4; k++) {
-        int c = s[k], d;
-        if (c >= '0' && c <= '9')
-            d = c - '0';
-        else if (c >= 'a' && c <= 'f')
-            d = c - 'a' + 10;
-        else if (c >= 'A' && c <= 'F')
-            d = c - 'A' + 10;
-        else
-            return -1;
-        *v = *v * 16 + (uint32_t)d;
-    }
-    return 0;
-}
-
-static void utf8_put(buf *b, uint32_t cp)
-{
-    char t[4];
-    if (cp < 0x80) {
-        t[0] = (char)cp;
-        cbuf_add(b, t, 1);
-    } else if (cp < 0x800) {
-        t[0] = (char)(0xC0 | (cp >> 6));
-        t[1] = (char)(0x80 | (cp & 0x3F));
-        cbuf_add(b, t, 2);
-    } else if (cp < 0x10000) {
-        t[0] = (char)(0xE0 | (cp >> 12));
-        t[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        t[2] = (char)(0x80 | (cp & 0x3F));
-        cbuf_add(b, t, 3);
-    } else {
-        t[0] = (char)(0xF0 | (cp >> 18));
-        t[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-        t[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        t[3] = (char)(0x80 | (cp & 0x3F));
-        cbuf_add(b, t, 4);
-    }
-}
-
-/* Decodes a JSON string at p->i (on the quote) into raw bytes. */
-static int jstring(jp *p, buf *raw)
-{
-    p->i++;
-    for (;;) {
-        if (p->i >= p->n)
-            return jfail(p, "unterminated string");
-        unsigned char ch = (unsigned char)p->s[p->i];
-        if (ch == '"') {
-            p->i++;
-            return 0;
-        }
-        if (ch < 0x20)
-            return jfail(p, "control character in string");
-        if (ch != '\\') {
-            size_t st = p->i;
-            while (p->i < p->n && p->s[p->i] != '"' && p->s[p->i] != '\\' &&
-                   (unsigned char)p->s[p->i] >= 0x20)
-                p->i++;
-            cbuf_add(raw, p->s + st, p->i - st);
-            continue;
-        }
-        if (p->i + 1 >= p->n)
-            return jfail(p, "bad escape");
-        char e = p->s[p->i + 1];
-        p->i += 2;
-        switch (e) {
-        case '"':
-            cbuf_add(raw, "\"", 1);
-            break;
-        case '\\':
-            cbuf_add(raw, "\\", 1);
-            break;
-        case '/':
-            cbuf_add(raw, "/", 1);
-            break;
-        case 'b':
-            cbuf_add(raw, "\b", 1);
-            break;
-        case 'f':
-            cbuf_add(raw, "\f", 1);
-            break;
-        case 'n':
-            cbuf_add(raw, "\n", 1);
-            break;
-        case 'r':
-            cbuf_add(raw, "\r", 1);
-            break;
-        case 't':
-            cbuf_add(raw, "\t", 1);
-            break;
-        case 'u': {
-            uint32_t cp, lo;
-            if (p->i + 4 > p->n || hex4(p->s + p->i, &cp))
-                return jfail(p, "bad \\u escape");
-            p->i += 4;
-            if (cp >= 0xD800 && cp <= 0xDBFF) {
-                if (p->i + 6 > p->n || p->s[p->i] != '\\' || p->s[p->i + 1] != 'u' ||
-                    hex4(p->s + p->i + 2, &lo) || lo < 0xDC00 || lo > 0xDFFF)
-                    return jfail(p, "lone surrogate in \\u escape");
-                p->i += 6;
-                cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-            } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
-                return jfail(p, "lone surrogate in \\u escape");
-            }
-            if (cp == 0)
-                return jfail(p, "\\u0000 (PostgreSQL jsonb cannot store it)");
-            utf8_put(raw, cp);
-            break;
-        }
-        default:
-            return jfail(p, "bad escape");
-        }
-    }
-}
-
-/* Writes a string as jsonb prints it (escape_json). */
-static void jquote(buf *out, const char *s, size_t n)
-{
-    cbuf_add(out, "\"", 1);
-    size_t st = 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char ch = (unsigned char)s[i];
-        const char *rep = NULL;
-        char u[8];
-        switch (ch) {
-        case '"':
-            rep = "\\\"";
-            break;
-        case '\\':
-            rep = "\\\\";
-            break;
-        case '\b':
-            rep = "\\b";
-            break;
-        case '\f':
-            rep = "\\f";
-            break;
-        case '\n':
-            rep = "\\n";
-            break;
-        case '\r':
-            rep = "\\r";
-            break;
-        case '\t':
-            rep = "\\t";
-            break;
-        default:
-            if (ch < 0x20) {
-                snprintf(u, sizeof(u), "\\u%04x", ch);
-                rep = u;
-            }
-        }
-        if (rep) {
-            cbuf_add(out, s + st, i - st);
-            buf_adds(out, rep);
-            st = i + 1;
-        }
-    }
-    cbuf_add(out, s + st, n - st);
-    cbuf_add(out, "\"", 1);
-}
-
-typedef struct jmember {
-    char *key;
-    size_t klen;
-    char *val;
-    size_t vlen;
-    size_t ord;
-} jmember;
-
-static int jmember_cmp(const void *a, const void *b)
-{
-    const jmember *x = a, *y = b;
-    if (x->klen != y->klen)
-        return x->klen < y->klen ? -1 : 1;
-    int c = memcmp(x->key, y->key, x->klen);
-    if (c)
-        return c;
-    return x->ord < y->ord ? -1 : x->ord > y->ord;
-}
-
-static int jvalue(jp *p, buf *out);
-
-static int jobject(jp *p, buf *out)
-{
-    jmember *m = NULL;
-    size_t n = 0, cap = 0;
-    int rc = -1;
-    p->i++;
-    jws(p);
-    if (p->i < p->n && p->s[p->i] == '}') {
-        p->i++;
-        buf_adds(out, "{}");
-        return 0;
-    }
-    for (;;) {
-        jws(p);
-        if (p->i >= p->n || p->s[p->i] != '"') {
-            jfail(p, "expected a key");
-            goto out;
-        }
-        buf k, v;
-        buf_init(&k);
-        buf_init(&v);
-        if (jstring(p, &k)) {
-            buf_release(&k);
-            goto out;
-        }
-        jws(p);
-        if (p->i >= p->n || p->s[p->i] != ':') {
-            buf_release(&k);
-            jfail(p, "expected ':'");
-            goto out;
-        }
-        p->i++;
-        if (jvalue(p, &v)) {
-            buf_release(&k);
-            buf_release(&v);
-            goto out;
-        }
-        if (n == cap) {
-            cap = cap ? cap * 2 : 8;
-            jmember *nm = realloc(m, cap * sizeof(*m));
-            if (!nm) {
-                buf_release(&k);
-                buf_release(&v);
-                jfail(p, "out of memory");
-                goto out;
-            }
-            m = nm;
-        }
-        m[n].klen = k.len;
-        m[n].key = k.data ? k.data : xstrdup("");
-        m[n].vlen = v.len;
-        m[n].val = v.data ? v.data : xstrdup("");
-        m[n].ord = n;
-        n++;
-        jws(p);
-        if (p->i < p->n && p->s[p->i] == ',') {
-            p->i++;
-            continue;
-        }
-        if (p->i < p->n && p->s[p->i] == '}') {
-            p->i++;
-            break;
-        }
-        jfail(p, "expected ',' or '}'");
-        goto out;
-    }
-    /* jsonb: keys ordered by length then bytes; the last duplicate wins */
-    qsort(m, n, sizeof(*m), jmember_cmp);
-    cbuf_add(out, "{", 1);
-    int first = 1;
-    for (size_t i = 0; i < n; i++) {
-        if (i + 1 < n && m[i].klen == m[i + 1].klen && !memcmp(m[i].key, m[i + 1].key, m[i].klen))
-            continue;
-        if (!first)
-            buf_adds(out, ", ");
-        first = 0;
-        jquote(out, m[i].key, m[i].klen);
-        buf_adds(out, ": ");
-        cbuf_add(out, m[i].val, m[i].vlen);
-    }
-    cbuf_add(out, "}", 1);
-    rc = 0;
-out:
-    for (size_t i = 0; i < n; i++) {
-        free(m[i].key);
-        free(m[i].val);
-    }
-    free(m);
-    return rc;
-}
-
-static int jvalue(jp *p, buf *out)
-{
-    jws(p);
-    if (p->i >= p->n)
-        return jfail(p, "unexpected end");
-    if (++p->depth > 400) {
-        snprintf(p->why, p->whysz, "JSON nested too deeply");
-        return -1;
-    }
-    char ch = p->s[p->i];
-    int rc = 0;
-    if (ch == '{') {
-        rc = jobject(p, out);
-    } else if (ch == '[') {
-        p->i++;
-        jws(p);
-        cbuf_add(out, "[", 1);
-        if (p->i < p->n && p->s[p->i] == ']') {
-            p->i++;
-        } else {
-            for (int first = 1;; first = 0) {
-                if (!first)
-                    buf_adds(out, ", ");
-                if ((rc = jvalue(p, out)))
-                    break;
-                jws(p);
-                if (p->i < p->n && p->s[p->i] == ',') {
-                    p->i++;
-                    continue;
-                }
-                if (p->i < p->n && p->s[p->i] == ']') {
-                    p->i++;
-                    break;
-                }
-                rc = jfail(p, "expected ',' or ']'");
-                break;
-            }
-        }
-        cbuf_add(out, "]", 1);
-    } else if (ch == '"') {
-        buf raw;
-        buf_init(&raw);
-        rc = jstring(p, &raw);
-        if (!rc)
-            jquote(out, raw.data ? raw.data : "", raw.len);
-        buf_release(&raw);
-    } else if (ch == '-' || isdigit((unsigned char)ch)) {
-        size_t st = p->i;
-        if (p->s[p->i] == '-')
-            p->i++;
-        if (p->i >= p->n || !isdigit((unsigned char)p->s[p->i]))
-            return jfail(p, "bad number");
-        if (p->s[p->i] == '0' && p->i + 1 < p->n && isdigit((unsigned char)p->s[p->i + 1]))
-            return jfail(p, "leading zero in number");
-        while (p->i < p->n && isdigit((unsigned char)p->s[p->i]))
-            p->i++;
-        if (p->i < p->n && p->s[p->i] == '.') {
-            p->i++;
-            if (p->i >= p->n || !isdigit((unsigned char)p->s[p->i]))
-                return jfail(p, "bad number");
-            while (p->i < p->n && isdigit((unsigned char)p->s[p->i]))
-                p->i++;
-        }
-        if (p->i < p->n && (p->s[p->i] == 'e' || p->s[p->i] == 'E')) {
-            p->i++;
-            if (p->i < p->n && (p->s[p->i] == '+' || p->s[p->i] == '-'))
-                p->i++;
-            if (p->i >= p->n || !isdigit((unsigned char)p->s[p->i]))
-                return jfail(p, "bad number");
-            while (p->i < p->n && isdigit((unsigned char)p->s[p->i]))
-                p->i++;
-        }
-        dec x;
-        if (dec_parse(p->s + st, p->i - st, &x))
-            return jfail(p, "number out of range");
-        dec_plain(&x, x.dscale, out);
-    } else if (p->n - p->i >= 4 && !memcmp(p->s + p->i, "true", 4)) {
-        p->i += 4;
-        buf_adds(out, "true");
-    } else if (p->n - p->i >= 5 && !memcmp(p->s + p->i, "false", 5)) {
-        p->i += 5;
-        buf_adds(out, "false");
-    } else if (p->n - p->i >= 4 && !memcmp(p->s + p->i, "null", 4)) {
-        p->i += 4;
-        buf_adds(out, "null");
-    } else {
-        rc = jfail(p, "unexpected character");
-    }
-    p->depth--;
-    return rc;
-}
-
-int json_normalize(const char *s, size_t n, buf *out, char *why, size_t whysz)
-{
-    jp p = {s, n, 0, 0, why, whysz};
-    if (jvalue(&p, out))
-        return -1;
-    jws(&p);
-    if (p.i != n)
-        return jfail(&p, "text after the value");
-    if (out->oom) {
-        snprintf(why, whysz, "out of memory");
-        return -1;
-    }
-    return 0;
 }
 
 /* ------------------------------------------------------------ the rules */
@@ -1257,7 +559,7 @@ static int conv_float(cconv *c, const ctype *t, sqlite3_value *v, int flags)
         const char *s = (const char *)sqlite3_value_text(v);
         size_t n = (size_t)sqlite3_value_bytes(v);
         dec x;
-        trim(&s, &n);
+        ascii_trim(&s, &n);
         char tmp[64];
         if (n && n < sizeof(tmp)) {
             memcpy(tmp, s, n);
@@ -1546,7 +848,7 @@ static int conv_bool(cconv *c, sqlite3_value *v, int flags)
     } else if (st == SQLITE_TEXT) {
         const char *s = (const char *)sqlite3_value_text(v);
         size_t n = (size_t)sqlite3_value_bytes(v);
-        trim(&s, &n);
+        ascii_trim(&s, &n);
         static const char *yes[] = {"1", "t", "true", "y", "yes", "on"};
         static const char *no[] = {"0", "f", "false", "n", "no", "off"};
         for (int i = 0; i < 6 && b < 0; i++) {
@@ -1607,7 +909,7 @@ static int conv_time(cconv *c, sqlite3_value *v, int flags)
     const char *s = (const char *)sqlite3_value_text(v);
     size_t n = (size_t)sqlite3_value_bytes(v), i = 0;
     int64_t us;
-    trim(&s, &n);
+    ascii_trim(&s, &n);
     if (parse_tod(s, n, &i, &us, c->why, sizeof(c->why)))
         return CV_BAD;
     if (i != n)
@@ -1631,7 +933,7 @@ static int conv_uuid(cconv *c, sqlite3_value *v, int flags)
     } else if (st == SQLITE_TEXT) {
         const char *s = (const char *)sqlite3_value_text(v);
         size_t n = (size_t)sqlite3_value_bytes(v);
-        trim(&s, &n);
+        ascii_trim(&s, &n);
         int braces = n >= 2 && s[0] == '{' && s[n - 1] == '}';
         if (braces)
             s++, n -= 2;
@@ -1679,7 +981,10 @@ static int conv_other(cconv *c, sqlite3_value *v)
 
 int conv_value(cconv *c, const ctype *t, sqlite3_value *v, int flags, int *isnull)
 {
-    c->bin.len = c->canon.len = c->text.len = c->tmp.len = 0;
+    buf_reset(&c->bin);
+    buf_reset(&c->canon);
+    buf_reset(&c->text);
+    buf_reset(&c->tmp);
     c->hk = HK_TEXT;
     c->why[0] = 0;
     *isnull = sqlite3_value_type(v) == SQLITE_NULL;

@@ -39,18 +39,16 @@ static int tl_split(const char *text, tlines *t)
     t->h = malloc(cap * sizeof(*t->h));
     if (!t->s || !t->n || !t->h)
         return -1;
-    const char *p = text;
-    while (*p) {
-        const char *nl = strchr(p, '\n');
-        size_t len = nl ? (size_t)(nl - p) : strlen(p);
+    const char *p = text, *l;
+    size_t len;
+    while ((l = line_next(&p, &len)) != NULL) {
         unsigned long h = 5381;
         for (size_t i = 0; i < len; i++)
-            h = h * 33 + (unsigned char)p[i];
-        t->s[t->count] = p;
+            h = h * 33 + (unsigned char)l[i];
+        t->s[t->count] = l;
         t->n[t->count] = len;
         t->h[t->count] = h;
         t->count++;
-        p += len + (nl ? 1 : 0);
     }
     return 0;
 }
@@ -75,15 +73,9 @@ static void ops_add(ops *o, char kind, size_t ai, size_t bi)
 {
     if (o->oom)
         return;
-    if (o->n == o->cap) {
-        size_t cap = o->cap ? o->cap * 2 : 256;
-        op *nv = realloc(o->v, cap * sizeof(*nv));
-        if (!nv) {
-            o->oom = 1;
-            return;
-        }
-        o->v = nv;
-        o->cap = cap;
+    if (ARR_GROW(o->v, o->cap, o->n + 1)) {
+        o->oom = 1;
+        return;
     }
     o->v[o->n].kind = kind;
     o->v[o->n].ai = ai;
@@ -112,14 +104,8 @@ static int myers(const tlines *a, const tlines *b, size_t p, long N, long M, ops
     for (long d = 0; d <= max && d <= MAX_D; d++) {
         /* keep V[-d-1 .. d+1] as it was before round d */
         size_t need = (size_t)(2 * d + 3);
-        if (snaplen + need > snapcap) {
-            while (snaplen + need > snapcap)
-                snapcap *= 2;
-            int *ns = realloc(snap, snapcap * sizeof(int));
-            if (!ns)
-                goto out;
-            snap = ns;
-        }
+        if (ARR_GROW(snap, snapcap, snaplen + need))
+            goto out;
         snapoff[d] = snaplen;
         memcpy(snap + snaplen, v + off - d - 1, need * sizeof(int));
         snaplen += need;

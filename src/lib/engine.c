@@ -138,14 +138,8 @@ static int add_rec(void *ud, int n, char **v)
     recs *r = ud;
     if (n < 7)
         return 1;
-    if (r->n == r->cap) {
-        size_t cap = r->cap ? r->cap * 2 : 64;
-        rec *nv = realloc(r->v, cap * sizeof(*nv));
-        if (!nv)
-            return 1;
-        r->v = nv;
-        r->cap = cap;
-    }
+    if (ARR_GROW(r->v, r->cap, r->n + 1))
+        return 1;
     rec *x = &r->v[r->n++];
     x->version = xstrdup(v[0] ? v[0] : "");
     x->name = xstrdup(v[1] ? v[1] : "");
@@ -382,20 +376,30 @@ static int sql_mentions(const char *sql, const char *qualified)
     return 0;
 }
 
-/* INVALID_INDEX when an index the section mentions is INVALID: a failed or
-   interrupted CREATE INDEX CONCURRENTLY leaves one behind, and IF NOT
-   EXISTS on a retry would then skip it. */
-static strata_code check_invalid_indexes(strata *db, const migration *m, const section *s, strata_error *err)
+/* The engine's INVALID indexes, "schema.name" one per line, into *out
+   (malloc'd); NULL when there are none or the engine has no such thing. */
+static strata_code invalid_indexes(strata *db, char **out, strata_error *err)
 {
+    *out = NULL;
     if (!db->ops->invalid_indexes)
         return STRATA_OK;
     buf b;
     buf_init(&b);
     strata_code rc = db->ops->invalid_indexes(db->d, &b, err);
-    for (char *line = b.data; !rc && line && *line;) {
-        char *nl = strchr(line, '\n');
-        if (nl)
-            *nl = 0;
+    if (!rc && b.len)
+        *out = buf_detach(&b);
+    buf_release(&b);
+    return rc;
+}
+
+/* INVALID_INDEX when an index the section mentions is INVALID: a failed or
+   interrupted CREATE INDEX CONCURRENTLY leaves one behind, and IF NOT
+   EXISTS on a retry would then skip it. */
+static strata_code check_invalid_indexes(strata *db, const migration *m, const section *s, strata_error *err)
+{
+    char *bad;
+    strata_code rc = invalid_indexes(db, &bad, err);
+    for (char *p = bad, *line; !rc && (line = line_cut(&p)) != NULL;) {
         if (sql_mentions(s->sql, line)) {
             rc = err_set(err, STRATA_INVALID_INDEX,
                          "migration %s left index %s INVALID (a CREATE INDEX CONCURRENTLY failed or was "
@@ -406,23 +410,39 @@ static strata_code check_invalid_indexes(strata *db, const migration *m, const s
                      line);
             err_where(err, m->path, s->line);
         }
-        line = nl ? nl + 1 : NULL;
     }
-    buf_release(&b);
+    free(bad);
     return rc;
 }
 
 /* ---------------------------------------------------------------- results */
 
+/* The lists handed out below are allocated with their array's capacity
+   (ARR_GROW) behind the public struct, which stays first: the public
+   strata_*_free functions free them as they are. */
+typedef struct result_list {
+    strata_result pub;
+    size_t cap;
+} result_list;
+
+typedef struct status_list {
+    strata_status pub;
+    size_t cap;
+} status_list;
+
+typedef struct problem_list {
+    strata_problems pub;
+    size_t cap;
+} problem_list;
+
+/* r: allocated as a result_list (run), or NULL. */
 static strata_code result_add(strata_result *r, const migration *m, int down, long ms)
 {
     if (!r)
         return STRATA_OK;
-    strata_step *s = realloc(r->steps, (r->count + 1) * sizeof(*s));
-    if (!s)
+    if (ARR_GROW(r->steps, ((result_list *)r)->cap, r->count + 1))
         return STRATA_NOMEM;
-    r->steps = s;
-    s += r->count++;
+    strata_step *s = r->steps + r->count++;
     s->version = xstrdup(m->version);
     s->name = xstrdup(m->name);
     s->down = down;
@@ -583,16 +603,14 @@ static int run_step(strata *db, const migration *m, int down, int in_tx, int rep
 
 typedef struct plan {
     const migration **v;
-    size_t n;
+    size_t n, cap;
     int replace_failed; /* up: records of failed migrations get replaced */
 } plan;
 
 static int plan_add(plan *p, const migration *m)
 {
-    const migration **nv = realloc(p->v, (p->n + 1) * sizeof(*nv));
-    if (!nv)
+    if (ARR_GROW(p->v, p->cap, p->n + 1))
         return -1;
-    p->v = nv;
     p->v[p->n++] = m;
     return 0;
 }
@@ -800,7 +818,7 @@ static strata_code run(strata *db, const strata_migset *set, const strata_run_op
                        strata_result **out, strata_error *err)
 {
     static const strata_run_opts none = {NULL, 0};
-    strata_result *res = calloc(1, sizeof(*res));
+    strata_result *res = calloc(1, sizeof(result_list));
     recs r = {0};
     plan p = {0};
     int locked = 0, in_tx = 0, have_recs = 0;
@@ -923,10 +941,8 @@ strata_code strata_redo(strata *db, const strata_migset *set, const strata_run_o
     }
     if (r2) {
         /* append r2's steps to r1 */
-        strata_step *s = realloc(r1->steps, (r1->count + r2->count) * sizeof(*s));
-        if (s) {
-            memcpy(s + r1->count, r2->steps, r2->count * sizeof(*s));
-            r1->steps = s;
+        if (!ARR_GROW(r1->steps, ((result_list *)r1)->cap, r1->count + r2->count)) {
+            memcpy(r1->steps + r1->count, r2->steps, r2->count * sizeof(*r2->steps));
             r1->count += r2->count;
             r2->count = 0;
             free(r1->current);
@@ -1103,11 +1119,9 @@ out:
 static strata_code status_add(strata_status *st, const char *version, const char *name, strata_state state,
                               const rec *x)
 {
-    strata_status_entry *e = realloc(st->entries, (st->count + 1) * sizeof(*e));
-    if (!e)
+    if (ARR_GROW(st->entries, ((status_list *)st)->cap, st->count + 1))
         return STRATA_NOMEM;
-    st->entries = e;
-    e += st->count++;
+    strata_status_entry *e = st->entries + st->count++;
     memset(e, 0, sizeof(*e));
     e->version = xstrdup(version);
     e->name = xstrdup(name);
@@ -1136,21 +1150,6 @@ void strata_status_free(strata_status *st)
     free(st);
 }
 
-/* The driver's list of INVALID indexes (malloc'd), NULL when none or unknown. */
-static char *invalid_indexes(strata *db)
-{
-    if (!db->ops->invalid_indexes)
-        return NULL;
-    buf b;
-    strata_error ignore;
-    buf_init(&b);
-    if (db->ops->invalid_indexes(db->d, &b, &ignore) || !b.len) {
-        buf_release(&b);
-        return NULL;
-    }
-    return buf_detach(&b);
-}
-
 strata_code strata_status_get(strata *db, const strata_migset *set, strata_status **out, strata_error *err)
 {
     recs r;
@@ -1158,7 +1157,7 @@ strata_code strata_status_get(strata *db, const strata_migset *set, strata_statu
     strata_code rc = read_recs(db, &r, err);
     if (rc)
         return rc;
-    strata_status *st = calloc(1, sizeof(*st));
+    strata_status *st = calloc(1, sizeof(status_list));
     if (!st) {
         recs_release(&r);
         return err_set(err, STRATA_NOMEM, "out of memory");
@@ -1189,7 +1188,8 @@ strata_code strata_status_get(strata *db, const strata_migset *set, strata_statu
         strata_status_free(st);
         return err_set(err, STRATA_NOMEM, "out of memory");
     }
-    st->invalid_indexes = invalid_indexes(db);
+    strata_error ignore; /* a status without the list is still a status */
+    invalid_indexes(db, &st->invalid_indexes, &ignore);
     *out = st;
     return STRATA_OK;
 }
@@ -1201,7 +1201,7 @@ strata_code strata_history_get(strata *db, strata_status **out, strata_error *er
     strata_code rc = read_recs(db, &r, err);
     if (rc)
         return rc;
-    strata_status *st = calloc(1, sizeof(*st));
+    strata_status *st = calloc(1, sizeof(status_list));
     for (size_t i = 0; st && !rc && i < r.n; i++)
         rc = status_add(st, r.v[i].version, r.v[i].name,
                         rec_applied(&r.v[i]) ? STRATA_STATE_APPLIED : STRATA_STATE_FAILED, &r.v[i]);
@@ -1221,11 +1221,9 @@ strata_code strata_history_get(strata *db, strata_status **out, strata_error *er
 static void problem_add(strata_problems *p, strata_code code, const char *version, const char *file, int line,
                         const char *detail)
 {
-    strata_problem *n = realloc(p->items, (p->count + 1) * sizeof(*n));
-    if (!n)
+    if (ARR_GROW(p->items, ((problem_list *)p)->cap, p->count + 1))
         return;
-    p->items = n;
-    n += p->count++;
+    strata_problem *n = p->items + p->count++;
     n->code = code;
     n->version = xstrdup(version ? version : "");
     n->detail = xstrdup(detail);
@@ -1254,7 +1252,7 @@ strata_code strata_validate(strata *db, const strata_migset *set, strata_problem
     strata_code rc = read_recs(db, &r, err);
     if (rc)
         return rc;
-    strata_problems *p = calloc(1, sizeof(*p));
+    strata_problems *p = calloc(1, sizeof(problem_list));
     if (!p) {
         recs_release(&r);
         return err_set(err, STRATA_NOMEM, "out of memory");
@@ -1290,17 +1288,15 @@ strata_code strata_validate(strata *db, const strata_migset *set, strata_problem
         }
     }
     recs_release(&r);
-    char *bad = invalid_indexes(db);
-    for (char *line = bad; line && *line;) {
-        char *nl = strchr(line, '\n');
-        if (nl)
-            *nl = 0;
+    char *bad;
+    strata_error ignore;
+    invalid_indexes(db, &bad, &ignore);
+    for (char *q = bad, *line; (line = line_cut(&q)) != NULL;) {
         snprintf(msg, sizeof(msg),
                  "index %s is INVALID (a CREATE INDEX CONCURRENTLY failed or was interrupted, or is "
                  "running now): DROP INDEX CONCURRENTLY %s, then rebuild it (strata up --retry-failed)",
                  line, line);
         problem_add(p, STRATA_INVALID_INDEX, "", "", 0, msg);
-        line = nl ? nl + 1 : NULL;
     }
     free(bad);
     *out = p;

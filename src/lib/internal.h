@@ -41,13 +41,49 @@ void buf_add_quoted_ident(buf *b, const char *s);
 /* Returns the storage (caller frees) and resets b; NULL if an append failed. */
 char *buf_detach(buf *b);
 
-/* Empties b (its storage stays). */
-void buf_reset(buf *b);
+/* The lines of a NUL-terminated text (p may be NULL): returns the line at *p,
+   its length without the '\n' in *n, and moves *p past it; NULL at the end.
+   A last line without '\n' counts; an empty text has no lines. */
+const char *line_next(const char **p, size_t *n);
+/* line_next for a writable text: the line's '\n' is overwritten with a NUL,
+   so the line is a string. */
+char *line_cut(char **p);
+
+/* Empties b (its storage stays). Inline: the copy resets its scratch
+   buffers for every value. */
+static inline void buf_reset(buf *b)
+{
+    b->len = 0;
+    if (b->data)
+        b->data[0] = 0;
+}
+
+/* ---- buf.c: growable arrays (git's ALLOC_GROW)
+ *
+ * arr_grow makes room for need elements of elsize bytes in the array whose
+ * pointer is at pp (a T **, passed as void *) and which has room for *cap:
+ * the capacity doubles (from 8) until it holds need, the contents are kept.
+ * Returns 0, or -1 when out of memory or on overflow, with the array and
+ * *cap unchanged (the caller still owns and frees it). Use it through
+ * ARR_GROW(p, cap, need), which takes the pointer and the size_t capacity
+ * as lvalues and the element size from *p:
+ *
+ *     if (ARR_GROW(l->v, l->cap, l->n + 1))
+ *         return -1;
+ *     l->v[l->n++] = x;
+ */
+int arr_grow(void *pp, size_t *cap, size_t need, size_t elsize);
+#define ARR_GROW(p, cap, need) arr_grow(&(p), &(cap), (need), sizeof(*(p)))
 
 /* The one clock: milliseconds on the monotonic clock, and a sleep that
    restarts after signals. */
 double clock_ms(void);
 void sleep_ms(double ms);
+/* One step of a retry loop's backoff: sleeps *delay_ms -- scaled by a
+   random factor in [0.5, 1) when jitter, so that processes that started
+   together do not retry in step -- but not past deadline (clock_ms time;
+   now is the current one), then grows *delay_ms by factor, to max_ms. */
+void backoff_sleep(double *delay_ms, double factor, double max_ms, int jitter, double now, double deadline);
 
 char *xstrdup(const char *s); /* NULL-safe strdup */
 char *xstrndup(const char *s, size_t n);
@@ -120,6 +156,7 @@ typedef struct migration {
     char *id, *version, *name, *path, *checksum;
     section *secs;
     int nsecs;
+    size_t capsecs;
     int broken;   /* has a parse problem; never run */
     char *header; /* the text before the first marker (comments), or NULL */
 } migration;
@@ -129,9 +166,9 @@ struct strata_migset {
     migration *migs;
     size_t count;
     strata_problem *problems;
-    size_t nproblems;
+    size_t nproblems, capproblems;
     strata_problem *warnings; /* code STRATA_OK: skipped names, empty up sections */
-    size_t nwarnings;
+    size_t nwarnings, capwarnings;
 };
 
 /* For a line "-- strata:WORD ...": sets *word to the index where WORD starts
@@ -291,7 +328,8 @@ extern const drv_ops drv_sqlite_ops;
 extern const drv_ops drv_postgres_ops;
 
 /* ---- reset.c: row_fn helpers shared by the engines' reset ops */
-/* Appends (kind, name) to a strata_objects (ud); stops on OOM. */
+/* Appends (kind, name) to the strata_objects (ud) that strata_reset_list
+   allocated; stops on OOM. */
 int row_add_object(void *ud, int n, char **v);
 /* The first value of the first row, malloc'd, into *(char **)ud. */
 int row_first_value(void *ud, int n, char **v);

@@ -278,14 +278,8 @@ static int set_add(strset *s, const char *x)
 {
     if (!*x || set_has(s, x))
         return 0;
-    if (s->n == s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 16;
-        char **v = realloc(s->v, cap * sizeof(*v));
-        if (!v)
-            return -1;
-        s->v = v;
-        s->cap = cap;
-    }
+    if (ARR_GROW(s->v, s->cap, s->n + 1))
+        return -1;
     if (!(s->v[s->n] = xstrdup(x)))
         return -1;
     s->n++;
@@ -355,6 +349,7 @@ typedef struct lint {
     rulemask file_mask; /* lint-ignore in the file header */
     lfind *found;
     size_t nfound, capfound;
+    size_t capreport; /* of the report's findings */
     /* the section being checked */
     engine_state *es;
     const section *sec;
@@ -373,15 +368,9 @@ typedef struct lint {
 
 static void vfinding(lint *L, int rule, int line, const char *fmt, va_list ap)
 {
-    if (L->nfound == L->capfound) {
-        size_t cap = L->capfound ? L->capfound * 2 : 16;
-        lfind *f = realloc(L->found, cap * sizeof(*f));
-        if (!f) {
-            L->oom = 1;
-            return;
-        }
-        L->found = f;
-        L->capfound = cap;
+    if (ARR_GROW(L->found, L->capfound, L->nfound + 1)) {
+        L->oom = 1;
+        return;
     }
     char msg[1024];
     vsnprintf(msg, sizeof(msg), fmt, ap);
@@ -477,15 +466,9 @@ static void scan_directives(lint *L, const char *sql, int dialect, int first_lin
             L->file_mask |= mask;
             continue;
         }
-        if (L->ndirs == L->capdirs) {
-            size_t cap = L->capdirs ? L->capdirs * 2 : 8;
-            directive *d = realloc(L->dirs, cap * sizeof(*d));
-            if (!d) {
-                L->oom = 1;
-                return;
-            }
-            L->dirs = d;
-            L->capdirs = cap;
+        if (ARR_GROW(L->dirs, L->capdirs, L->ndirs + 1)) {
+            L->oom = 1;
+            return;
         }
         L->dirs[L->ndirs].off = (size_t)(tok.text - sql);
         L->dirs[L->ndirs].line = tok.line;
@@ -900,15 +883,9 @@ static void note_check(lint *L, const char *table, const char *name, size_t i, s
         return;
     name_of(L, i + 2, col, sizeof(col));
     engine_state *es = L->es;
-    if (es->nchecks == es->capchecks) {
-        size_t cap = es->capchecks ? es->capchecks * 2 : 8;
-        nncheck *c = realloc(es->checks, cap * sizeof(*c));
-        if (!c) {
-            L->oom = 1;
-            return;
-        }
-        es->checks = c;
-        es->capchecks = cap;
+    if (ARR_GROW(es->checks, es->capchecks, es->nchecks + 1)) {
+        L->oom = 1;
+        return;
     }
     nncheck *c = &es->checks[es->nchecks++];
     memset(c, 0, sizeof(*c));
@@ -1211,15 +1188,9 @@ static int on_statement(void *ud, const sql_stmt *st)
     int line = 1;
     L->n = 0;
     for (;;) {
-        if (L->n == L->capt) {
-            size_t cap = L->capt ? L->capt * 2 : 64;
-            sql_token *t = realloc(L->t, cap * sizeof(*t));
-            if (!t) {
-                L->oom = 1;
-                return 1;
-            }
-            L->t = t;
-            L->capt = cap;
+        if (ARR_GROW(L->t, L->capt, L->n + 1)) {
+            L->oom = 1;
+            return 1;
         }
         if (sql_token_next(st->text, st->len, &pos, &line, L->lexd, 0, &L->t[L->n]) == SQLTOK_END)
             break;
@@ -1273,13 +1244,11 @@ static void publish(lint *L, strata_lint_report *rep)
     L->nfound = kept;
     for (size_t i = 0; i < L->nfound && !L->oom; i++) {
         lfind *f = &L->found[i];
-        strata_lint_finding *nf = realloc(rep->findings, (rep->count + 1) * sizeof(*nf));
-        if (!nf) {
+        if (ARR_GROW(rep->findings, L->capreport, rep->count + 1)) {
             L->oom = 1;
             continue;
         }
-        rep->findings = nf;
-        strata_lint_finding *o = &nf[rep->count];
+        strata_lint_finding *o = &rep->findings[rep->count];
         o->rule = rules[f->rule].pub.id;
         o->severity = rules[f->rule].pub.severity;
         o->hint = rules[f->rule].pub.hint;

@@ -61,16 +61,14 @@ int dialect_of_engine(const char *engine)
 /* Loader threads add problems concurrently. */
 static pthread_mutex_t problems_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static void add_item(strata_problem **list, size_t *n, strata_code code, const char *version,
+static void add_item(strata_problem **list, size_t *n, size_t *cap, strata_code code, const char *version,
                      const char *file, int line, const char *fmt, va_list ap)
 {
     char msg[1024];
     vsnprintf(msg, sizeof(msg), fmt, ap);
     pthread_mutex_lock(&problems_lock);
-    strata_problem *p = realloc(*list, (*n + 1) * sizeof(*p));
-    if (p) {
-        *list = p;
-        p += (*n)++;
+    if (!ARR_GROW(*list, *cap, *n + 1)) {
+        strata_problem *p = *list + (*n)++;
         p->code = code;
         p->version = xstrdup(version ? version : "");
         p->detail = xstrdup(msg);
@@ -85,7 +83,7 @@ void migset_add_problem(strata_migset *set, strata_code code, const char *versio
 {
     va_list ap;
     va_start(ap, fmt);
-    add_item(&set->problems, &set->nproblems, code, version, file, line, fmt, ap);
+    add_item(&set->problems, &set->nproblems, &set->capproblems, code, version, file, line, fmt, ap);
     va_end(ap);
 }
 
@@ -94,7 +92,7 @@ void migset_add_warning(strata_migset *set, const char *version, const char *fil
 {
     va_list ap;
     va_start(ap, fmt);
-    add_item(&set->warnings, &set->nwarnings, STRATA_OK, version, file, line, fmt, ap);
+    add_item(&set->warnings, &set->nwarnings, &set->capwarnings, STRATA_OK, version, file, line, fmt, ap);
     va_end(ap);
 }
 
@@ -276,10 +274,8 @@ int mig_parse(migration *m, const char *text, size_t len, strata_migset *set)
                                        file);
                     ok = 0;
                 }
-            section *ns = realloc(m->secs, (m->nsecs + 1) * sizeof(*ns));
-            if (!ns)
+            if (ARR_GROW(m->secs, m->capsecs, (size_t)m->nsecs + 1))
                 return 0;
-            m->secs = ns;
             cur = m->nsecs++;
             memset(&m->secs[cur], 0, sizeof(section));
             m->secs[cur].kind = kind;
@@ -611,14 +607,8 @@ static int add_entry(strata_migset *set, size_t *cap, const char *fn, const char
                                "bad migration file name '%s': it holds a control character", fn);
             return 0;
         }
-    if (set->count == *cap) {
-        size_t nc = *cap ? *cap * 2 : 64;
-        migration *nm = realloc(set->migs, nc * sizeof(*nm));
-        if (!nm)
-            return -1;
-        set->migs = nm;
-        *cap = nc;
-    }
+    if (ARR_GROW(set->migs, *cap, set->count + 1))
+        return -1;
     migration *m = &set->migs[set->count];
     memset(m, 0, sizeof(*m));
     m->path = xstrdup(path);

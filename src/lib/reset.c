@@ -34,15 +34,21 @@ void strata_objects_free(strata_objects *o)
     free(o);
 }
 
+/* strata_reset_list's list, with the capacity of its items (ARR_GROW)
+   behind the public struct, which stays first. */
+typedef struct object_list {
+    strata_objects pub;
+    size_t cap;
+} object_list;
+
 int row_add_object(void *ud, int n, char **v)
 {
     strata_objects *o = ud;
     if (n < 2 || !v[0] || !v[1])
         return 0;
-    strata_object *items = realloc(o->items, (o->count + 1) * sizeof(*items));
-    if (!items)
+    if (ARR_GROW(o->items, ((object_list *)o)->cap, o->count + 1))
         return 1;
-    o->items = items;
+    strata_object *items = o->items;
     items[o->count].kind = xstrdup(v[0]);
     items[o->count].name = xstrdup(v[1]);
     if (!items[o->count].kind || !items[o->count].name) {
@@ -75,7 +81,7 @@ int row_collect(void *ud, int n, char **v)
 strata_code strata_reset_list(strata *db, strata_objects **out, strata_error *err)
 {
     *out = NULL;
-    strata_objects *o = calloc(1, sizeof(*o));
+    strata_objects *o = calloc(1, sizeof(object_list));
     if (!o)
         return err_set(err, STRATA_NOMEM, "out of memory");
     drv *d = db_driver(db);

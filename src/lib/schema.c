@@ -58,12 +58,12 @@ typedef struct span {
 typedef struct sobj {
     span hdr;
     span *body;
-    size_t nbody;
+    size_t nbody, capbody;
 } sobj;
 
 typedef struct sobjs {
     sobj *v;
-    size_t n;
+    size_t n, cap;
     int oom;
 } sobjs;
 
@@ -77,32 +77,26 @@ static void sobjs_release(sobjs *o)
 static void parse_objs(const char *text, sobjs *o)
 {
     memset(o, 0, sizeof(*o));
-    const char *p = text ? text : "";
-    while (*p && !o->oom) {
-        const char *nl = strchr(p, '\n');
-        span l = {p, nl ? (size_t)(nl - p) : strlen(p)};
-        p += l.n + (nl ? 1 : 0);
+    const char *p = text;
+    span l;
+    while (!o->oom && (l.s = line_next(&p, &l.n)) != NULL) {
         if (l.n == 0)
             continue;
         if (l.s[0] != ' ' || o->n == 0) {
-            sobj *nv = realloc(o->v, (o->n + 1) * sizeof(*nv));
-            if (!nv) {
+            if (ARR_GROW(o->v, o->cap, o->n + 1)) {
                 o->oom = 1;
                 break;
             }
-            o->v = nv;
             memset(&o->v[o->n], 0, sizeof(sobj));
             o->v[o->n++].hdr = l;
             if (l.s[0] != ' ')
                 continue;
         }
         sobj *cur = &o->v[o->n - 1];
-        span *nb = realloc(cur->body, (cur->nbody + 1) * sizeof(*nb));
-        if (!nb) {
+        if (ARR_GROW(cur->body, cur->capbody, cur->nbody + 1)) {
             o->oom = 1;
             break;
         }
-        cur->body = nb;
         cur->body[cur->nbody++] = l;
     }
 }

@@ -102,15 +102,9 @@ size_t sql_tokenize(const char *sql, sql_tok **out)
         }
         if (!*p)
             break;
-        if (n == cap) {
-            size_t nc = cap ? cap * 2 : 64;
-            sql_tok *nv = realloc(v, nc * sizeof(*nv));
-            if (!nv) {
-                free(v);
-                return (size_t)-1;
-            }
-            v = nv;
-            cap = nc;
+        if (ARR_GROW(v, cap, n + 1)) {
+            free(v);
+            return (size_t)-1;
         }
         int kind;
         size_t len = lex_one(p, &kind);

@@ -36,7 +36,7 @@ typedef struct step {
 
 typedef struct steps {
     step *v;
-    size_t n;
+    size_t n, cap;
 } steps;
 
 static void steps_release(steps *s)
@@ -138,12 +138,10 @@ static strata_code parse_test(const char *path, const char *text, steps *out, st
                 err_where(err, path, 1);
                 return STRATA_PARSE_ERROR;
             }
-            step *nv = realloc(out->v, (out->n + 1) * sizeof(*nv));
-            if (!nv) {
+            if (ARR_GROW(out->v, out->cap, out->n + 1)) {
                 free(st.target);
                 return err_set(err, STRATA_NOMEM, "out of memory");
             }
-            out->v = nv;
             st.line = lineno + 1;
             out->v[out->n++] = st;
             body = eol < len ? eol + 1 : len;

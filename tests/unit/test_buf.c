@@ -1,7 +1,8 @@
-/* test_buf.c -- the byte buffer, SQL quoting and the error list. */
+/* test_buf.c -- the byte buffer, growable arrays, lines, SQL quoting and the error list. */
 #include "internal.h"
 #include "unit.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -67,4 +68,85 @@ void test_buf(void)
     CHECK_INT(e.code, STRATA_OK);
     CHECK_STR(e.message, "");
     CHECK_INT(err_set(NULL, STRATA_USAGE, "x"), STRATA_USAGE);
+}
+
+/* arr_grow / ARR_GROW: doubling from 8, contents kept, a no-op when there
+   is room, and -1 with the array untouched when the size would overflow. */
+void test_arr(void)
+{
+    long long *v = NULL;
+    size_t n = 0, cap = 0;
+    int ok = 1;
+    for (long long i = 0; i < 1000; i++) {
+        if (!(ok = ARR_GROW(v, cap, n + 1) == 0))
+            break;
+        v[n++] = i * 3;
+        if (i == 0)
+            CHECK_INT(cap, 8);
+        if (i == 8)
+            CHECK_INT(cap, 16);
+    }
+    CHECK(ok);
+    CHECK_INT(cap, 1024);
+    int same = 1;
+    for (size_t i = 0; i < n; i++)
+        same &= v[i] == (long long)i * 3;
+    CHECK(same);
+
+    /* room already: nothing moves */
+    long long *before = v;
+    CHECK_INT(ARR_GROW(v, cap, 1024), 0);
+    CHECK(v == before);
+    CHECK_INT(cap, 1024);
+
+    /* a jump: doubles until it holds need */
+    CHECK_INT(ARR_GROW(v, cap, 5000), 0);
+    CHECK_INT(cap, 8192);
+    CHECK(v[999] == 2997);
+
+    /* overflow: -1, array and capacity unchanged */
+    before = v;
+    CHECK_INT(ARR_GROW(v, cap, SIZE_MAX / 4), -1);
+    CHECK(v == before);
+    CHECK_INT(cap, 8192);
+    CHECK_INT(arr_grow(&v, &cap, SIZE_MAX, 1), -1);
+    CHECK(v == before && cap == 8192);
+    free(v);
+
+    /* an array of pointers, as most callers have */
+    char **names = NULL;
+    size_t nn = 0, ncap = 0;
+    CHECK_INT(ARR_GROW(names, ncap, nn + 1), 0);
+    names[nn++] = "a";
+    CHECK_INT(ncap, 8);
+    CHECK_STR(names[0], "a");
+    free(names);
+}
+
+/* line_next / line_cut: every line, empty ones too, a last one without
+   '\n', none for an empty or NULL text. */
+void test_lines(void)
+{
+    const char *p = "a\n\nbc\nd", *l;
+    size_t n = 99;
+    buf got;
+    buf_init(&got);
+    while ((l = line_next(&p, &n)) != NULL)
+        buf_addf(&got, "[%.*s]", (int)n, l);
+    CHECK_STR(got.data, "[a][][bc][d]");
+    CHECK(*p == 0);
+    p = "x\n";
+    CHECK((l = line_next(&p, &n)) != NULL && n == 1 && *l == 'x');
+    CHECK(line_next(&p, &n) == NULL);
+    p = "";
+    CHECK(line_next(&p, &n) == NULL);
+    p = NULL;
+    CHECK(line_next(&p, &n) == NULL);
+
+    char text[] = "s.i1\ns.i2\n";
+    buf_reset(&got);
+    for (char *q = text, *line; (line = line_cut(&q)) != NULL;)
+        buf_addf(&got, "<%s>", line);
+    CHECK_STR(got.data, "<s.i1><s.i2>");
+    buf_release(&got);
 }

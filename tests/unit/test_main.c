@@ -129,6 +129,8 @@ static const struct {
     {"sqlsplit", test_sqlsplit}, {"migfile", test_migfile}, {"migset", test_migset},
     {"version", test_version},   {"url", test_url},         {"env", test_env},
     {"sqlgen", test_sqlgen},     {"buf", test_buf},         {"fuzz", test_fuzz},
+    {"arr", test_arr},
+    {"lines", test_lines},
     {"lint", test_lint},
     {"schema", test_schema},
     {"ops", test_ops},

@@ -50,6 +50,8 @@ void test_url(void);
 void test_env(void);
 void test_sqlgen(void);
 void test_buf(void);
+void test_arr(void);
+void test_lines(void);
 void test_fuzz(void);
 void test_lint(void);
 void test_schema(void);

@@ -294,25 +294,20 @@ static strata_code parse_history(actx *c, const char *text, strata_error *err)
 {
     size_t cap = 0;
     arev *cur = NULL;
-    for (const char *p = text; *p;) {
-        const char *e = strchr(p, '\n');
-        size_t n = e ? (size_t)(e - p) : strlen(p);
+    const char *p = text;
+    size_t n;
+    for (const char *l; (l = line_next(&p, &n)) != NULL;) {
         char *v;
-        if ((v = line_value(p, n, "Rev: "))) {
-            if (c->nrevs == cap) {
-                cap = cap ? cap * 2 : 32;
-                arev *nv = realloc(c->revs, cap * sizeof(*nv));
-                if (!nv) {
-                    free(v);
-                    return err_set(err, STRATA_NOMEM, "out of memory");
-                }
-                c->revs = nv;
+        if ((v = line_value(l, n, "Rev: "))) {
+            if (ARR_GROW(c->revs, cap, c->nrevs + 1)) {
+                free(v);
+                return err_set(err, STRATA_NOMEM, "out of memory");
             }
             cur = &c->revs[c->nrevs++];
             memset(cur, 0, sizeof(*cur));
             v[strcspn(v, " \t")] = 0;
             cur->id = v;
-        } else if (cur && ((v = line_value(p, n, "Parent: ")) || (v = line_value(p, n, "Merges: ")))) {
+        } else if (cur && ((v = line_value(l, n, "Parent: ")) || (v = line_value(l, n, "Merges: ")))) {
             v[strcspn(v, ", \t")] = 0;
             if (!strcmp(v, "<base>") || !*v) {
                 free(v);
@@ -320,11 +315,10 @@ static strata_code parse_history(actx *c, const char *text, strata_error *err)
             }
             free(cur->parent);
             cur->parent = v;
-        } else if (cur && (v = line_value(p, n, "Path: "))) {
+        } else if (cur && (v = line_value(l, n, "Path: "))) {
             free(cur->path);
             cur->path = v;
         }
-        p = e ? e + 1 : p + n;
     }
     for (size_t i = 0; i < c->nrevs / 2; i++) {
         arev t = c->revs[i];
@@ -348,27 +342,26 @@ static int find_step(const char *out, const char *rev, int down, const char **st
     const char *kw = down ? "-- Running downgrade " : "-- Running upgrade ";
     size_t kwn = strlen(kw), rn = strlen(rev);
     *start = NULL;
-    for (const char *p = out; *p;) {
-        const char *e = strchr(p, '\n');
-        size_t n = e ? (size_t)(e - p) : strlen(p);
-        if (!strncmp(p, "-- Running ", 11)) {
+    const char *p = out, *l;
+    size_t n;
+    while ((l = line_next(&p, &n)) != NULL) {
+        if (!strncmp(l, "-- Running ", 11)) {
             if (*start) {
-                *end = p;
+                *end = l;
                 return 1;
             }
-            if (n > kwn && !strncmp(p, kw, kwn)) {
-                const char *arrow = strstr(p, " -> ");
-                if (arrow && arrow < p + n) {
-                    int hit = down ? (size_t)(arrow - (p + kwn)) == rn && !strncmp(p + kwn, rev, rn)
-                                   : (size_t)(p + n - (arrow + 4)) == rn && !strncmp(arrow + 4, rev, rn);
+            if (n > kwn && !strncmp(l, kw, kwn)) {
+                const char *arrow = strstr(l, " -> ");
+                if (arrow && arrow < l + n) {
+                    int hit = down ? (size_t)(arrow - (l + kwn)) == rn && !strncmp(l + kwn, rev, rn)
+                                   : (size_t)(l + n - (arrow + 4)) == rn && !strncmp(arrow + 4, rev, rn);
                     if (hit) {
-                        *start = p;
-                        *body = e ? e + 1 : p + n;
+                        *start = l;
+                        *body = p; /* the line after it */
                     }
                 }
             }
         }
-        p = e ? e + 1 : p + n;
     }
     if (*start)
         *end = out + strlen(out);

@@ -30,14 +30,8 @@ static const struct {
 
 strata_code import_add(import_set *s, const import_mig *m)
 {
-    if (s->n == s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 64;
-        import_mig *v = realloc(s->v, cap * sizeof(*v));
-        if (!v)
-            return STRATA_NOMEM;
-        s->v = v;
-        s->cap = cap;
-    }
+    if (ARR_GROW(s->v, s->cap, s->n + 1))
+        return STRATA_NOMEM;
     import_mig *d = &s->v[s->n];
     memset(d, 0, sizeof(*d));
     d->version = xstrdup(m->version);
@@ -137,15 +131,9 @@ static int names_add(names *ns, char *s)
 {
     if (!s)
         return -1;
-    if (ns->n + 1 >= ns->cap) {
-        size_t cap = ns->cap ? ns->cap * 2 : 256;
-        char **v = realloc(ns->v, cap * sizeof(*v));
-        if (!v) {
-            free(s);
-            return -1;
-        }
-        ns->v = v;
-        ns->cap = cap;
+    if (ARR_GROW(ns->v, ns->cap, ns->n + 2)) {
+        free(s);
+        return -1;
     }
     ns->v[ns->n++] = s;
     ns->v[ns->n] = NULL;
@@ -344,17 +332,14 @@ static void slug_of(const char *name, char *out, size_t cap)
 static int has_marker_line(const char *sql, int *line)
 {
     int ln = 1;
-    for (const char *p = sql; p && *p; ln++) {
-        const char *e = strchr(p, '\n');
-        size_t n = e ? (size_t)(e - p) : strlen(p);
-        size_t w = 0, i = marker_word(p, n, &w);
-        if (i && !(i - w == 11 && !strncmp(p + w, "lint-ignore", 11))) {
+    const char *p = sql, *l;
+    size_t n;
+    for (; (l = line_next(&p, &n)) != NULL; ln++) {
+        size_t w = 0, i = marker_word(l, n, &w);
+        if (i && !(i - w == 11 && !strncmp(l + w, "lint-ignore", 11))) {
             *line = ln;
             return 1;
         }
-        if (!e)
-            break;
-        p = e + 1;
     }
     return 0;
 }

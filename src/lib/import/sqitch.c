@@ -25,7 +25,7 @@
 typedef struct change {
     char *name;
     char **tags; /* "@tag" */
-    size_t ntags;
+    size_t ntags, captags;
     int line;
 } change;
 
@@ -83,13 +83,11 @@ static strata_code read_plan(const char *src, change **out, size_t *nout, strata
                 break;
             }
             change *c = &v[n - 1];
-            char **t = realloc(c->tags, (c->ntags + 1) * sizeof(*t));
-            if (!t) {
+            if (ARR_GROW(c->tags, c->captags, c->ntags + 1)) {
                 free(word);
                 rc = err_set(err, STRATA_NOMEM, "out of memory");
                 break;
             }
-            c->tags = t;
             c->tags[c->ntags++] = word;
             continue;
         }
@@ -99,15 +97,10 @@ static strata_code read_plan(const char *src, change **out, size_t *nout, strata
                          src, line);
             break;
         }
-        if (n == cap) {
-            cap = cap ? cap * 2 : 64;
-            change *nv = realloc(v, cap * sizeof(*nv));
-            if (!nv) {
-                free(word);
-                rc = err_set(err, STRATA_NOMEM, "out of memory");
-                break;
-            }
-            v = nv;
+        if (ARR_GROW(v, cap, n + 1)) {
+            free(word);
+            rc = err_set(err, STRATA_NOMEM, "out of memory");
+            break;
         }
         memset(&v[n], 0, sizeof(v[n]));
         v[n].name = word;

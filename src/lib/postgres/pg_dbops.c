@@ -343,8 +343,7 @@ strata_code pg_wait(const char *url, double timeout, const strata_config *cfg, i
         char msg[sizeof(last.message) + 64];
         snprintf(msg, sizeof(msg), "not ready (attempt %d): %s\n", *attempts, last.message);
         notice(cfg, msg);
-        sleep_ms(delay < deadline - now ? delay : deadline - now);
-        delay = delay * 2 > 1000 ? 1000 : delay * 2;
+        backoff_sleep(&delay, 2, 1000, 0, now, deadline);
     }
     pg_target_release(&t);
     return rc;

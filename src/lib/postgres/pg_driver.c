@@ -61,20 +61,6 @@ static void pg_close(drv *d)
     free(p);
 }
 
-/* ms scaled by a random factor in [0.5, 1): replicas that started together
-   do not knock in step. */
-static double jitter(double ms)
-{
-    static _Thread_local unsigned seed;
-    if (!seed) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        seed = (unsigned)ts.tv_nsec ^ (unsigned)getpid() << 16 ^ (unsigned)(uintptr_t)&ts;
-        seed |= 1;
-    }
-    return ms * (0.5 + 0.5 * (double)(rand_r(&seed) % 1000) / 1000.0);
-}
-
 /*
  * Connects, retrying failures that pass (too many connections, the server
  * starting up, connection refused) until cfg->connect_timeout, with backoff.
@@ -101,9 +87,7 @@ static strata_code connect_retrying(pg *p, const strata_config *cfg, strata_erro
         snprintf(msg, sizeof(msg), "database not ready (attempt %d), retrying: %s", attempt,
                  err ? err->message : "");
         notify(p, STRATA_EV_WARNING, msg);
-        double wait = jitter(delay);
-        sleep_ms(wait < deadline - now ? wait : deadline - now);
-        delay = delay * 2 > 2000 ? 2000 : delay * 2;
+        backoff_sleep(&delay, 2, 2000, 1, now, deadline);
     }
 }
 
@@ -534,9 +518,7 @@ static strata_code pg_lock(drv *d, const char *key, double timeout, strata_error
             break;
         if (!waited++)
             notify(p, STRATA_EV_LOCK_WAIT, "waiting for another strata process to finish");
-        double wait = jitter(delay);
-        sleep_ms(wait < deadline - now ? wait : deadline - now);
-        delay = delay * 1.5 > 1000 ? 1000 : delay * 1.5;
+        backoff_sleep(&delay, 1.5, 1000, 1, now, deadline);
     }
     if (rc)
         return rc;

@@ -28,15 +28,9 @@ static int add_row(void *ud, int ncols, char **vals)
         return 1;
     if (!r->ncols)
         r->ncols = (size_t)ncols;
-    if ((r->n + 1) * r->ncols > r->cap) {
-        size_t cap = r->cap ? r->cap * 2 : 64 * r->ncols;
-        char **nv = realloc(r->v, cap * sizeof(*nv));
-        if (!nv) {
-            r->oom = 1;
-            return 1;
-        }
-        r->v = nv;
-        r->cap = cap;
+    if (ARR_GROW(r->v, r->cap, (r->n + 1) * r->ncols)) {
+        r->oom = 1;
+        return 1;
     }
     for (size_t j = 0; j < r->ncols; j++) {
         const char *s = (int)j < ncols ? vals[j] : NULL;
@@ -138,20 +132,18 @@ static size_t find_word(const sql_tok *t, size_t n, size_t from, const char *w)
 
 typedef struct lines {
     char **v;
-    size_t n;
+    size_t n, cap;
     int oom;
 } lines;
 
 static void lines_add(lines *l, buf *b)
 {
     char *s = buf_detach(b);
-    char **nv = s ? realloc(l->v, (l->n + 1) * sizeof(*nv)) : NULL;
-    if (!nv) {
+    if (!s || ARR_GROW(l->v, l->cap, l->n + 1)) {
         free(s);
         l->oom = 1;
         return;
     }
-    l->v = nv;
     l->v[l->n++] = s;
 }
 

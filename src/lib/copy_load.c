@@ -1,0 +1,516 @@
+/*
+ * copy_load.c -- strata copy, the data: reading a table's rows from SQLite,
+ * converting and hashing every value (copy_value.c), streaming them into
+ * PostgreSQL with binary or text COPY in one transaction per table, and the
+ * read-back checksum that verifies a load or lets a rerun skip a table that
+ * still holds (check_task).
+ */
+#include "copy_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define FLUSH_AT (256 * 1024)
+
+static ccol *srccol(ctable *t, int i)
+{
+    return t->scols ? &t->scols[i] : &t->cols[i];
+}
+
+static void sum_text(__int128 v, char out[48])
+{
+    char tmp[48];
+    int neg = v < 0, n = 0;
+    unsigned __int128 u = neg ? (unsigned __int128)(-(v + 1)) + 1 : (unsigned __int128)v;
+    do {
+        tmp[n++] = (char)('0' + (int)(u % 10));
+        u /= 10;
+    } while (u);
+    int k = 0;
+    if (neg)
+        out[k++] = '-';
+    while (n)
+        out[k++] = tmp[--n];
+    out[k] = 0;
+}
+
+/*
+ * The target-side checksum query of t: the row count and the sum of the
+ * rows' hashes, each the XOR of its column hashes (see conv_hash in
+ * copy_internal.h); scan() computes the same from the source.
+ */
+static void checksum_sql(ctable *t, buf *b)
+{
+    buf_adds(b, "SELECT count(*), coalesce(sum(");
+    int k = 0;
+    for (int i = 0; i < t->ncols; i++) {
+        ccol *c = &t->cols[i];
+        if (c->srcidx < 0)
+            continue;
+        buf q;
+        buf_init(&q);
+        qname(&q, c->dst);
+        if (k)
+            buf_adds(b, " # ");
+        if (!c->notnull)
+            buf_adds(b, "coalesce(");
+        hash_sql(b, &c->t, q.data ? q.data : "\"\"", (uint64_t)k + 1);
+        if (!c->notnull)
+            buf_addf(b, ", %llu)", (unsigned long long)null_mark(k));
+        buf_release(&q);
+        k++;
+    }
+    if (!k)
+        buf_adds(b, "0::int8");
+    buf_adds(b, "), 0)::text FROM ");
+    qname(b, t->dst);
+}
+
+/* Reads the target's count and checksum of t. */
+static strata_code target_sum(PGconn *c, ctable *t, long long *rows, char sum[48], strata_error *err)
+{
+    buf b;
+    buf_init(&b);
+    checksum_sql(t, &b);
+    if (b.oom) {
+        buf_release(&b);
+        return err_set(err, STRATA_NOMEM, "out of memory");
+    }
+    char what[300];
+    snprintf(what, sizeof(what), "cannot read back table \"%s\"", t->dst);
+    PGresult *res = copy_query(c, b.data, 0, NULL, what, err);
+    buf_release(&b);
+    if (!res)
+        return err->code;
+    *rows = atoll(pq.PQgetvalue(res, 0, 0));
+    snprintf(sum, 48, "%s", pq.PQgetvalue(res, 0, 1));
+    pq.PQclear(res);
+    return STRATA_OK;
+}
+
+/*
+ * The checksum needs the server to hash as strata does (PostgreSQL's hash
+ * functions depend on the server's byte order): asked once, before anything
+ * changes. A server that differs stops the copy, unless --no-verify.
+ */
+strata_code hash_probe(run *r, strata_error *err)
+{
+    if (r->o->no_verify)
+        return STRATA_OK;
+    PGresult *res = copy_query(r->ctl, "SELECT hashtextextended('strata copy', 7), hashint8extended(-2, 3)",
+                               0, NULL, "cannot read the server's hash functions", err);
+    if (!res)
+        return err->code;
+    cconv cv;
+    cconv_init(&cv);
+    cv.hk = HK_I64;
+    cv.hv = (uint64_t)(int64_t)-2;
+    char want[2][24];
+    snprintf(want[0], sizeof(want[0]), "%lld", (long long)(int64_t)pg_hash64("strata copy", 11, 7));
+    snprintf(want[1], sizeof(want[1]), "%lld", (long long)(int64_t)conv_hash(&cv, 3));
+    cconv_release(&cv);
+    int same = !strcmp(pq.PQgetvalue(res, 0, 0), want[0]) && !strcmp(pq.PQgetvalue(res, 0, 1), want[1]);
+    pq.PQclear(res);
+    if (same)
+        return STRATA_OK;
+    err_set(err, STRATA_CONFIG_ERROR,
+            "the server's hash functions differ from strata's (a big-endian server?): "
+            "the copy could not be verified");
+    err_hint(err, "run with --no-verify to copy without the read-back comparison; nothing was changed");
+    return STRATA_CONFIG_ERROR;
+}
+
+/* ----------------------------------------------------- reading the source */
+
+enum { SCAN_CHECK = 0, SCAN_LOAD_BINARY = 1, SCAN_LOAD_TEXT = 2, SCAN_WIDEN = 3 };
+
+static strata_code flush_out(worker *w, ctable *t, strata_error *err)
+{
+    if (!w->out.len)
+        return STRATA_OK;
+    if (pq.PQputCopyData(w->pg, w->out.data, (int)w->out.len) != 1)
+        return err_set(err, STRATA_DB_ERROR, "COPY into \"%s\" failed: %s", t->dst, pq.PQerrorMessage(w->pg));
+    t->bytes += (long long)w->out.len;
+    buf_reset(&w->out);
+    if (w->out.cap > 4 * 1024 * 1024)
+        buf_release(&w->out); /* a huge row passed: give the memory back */
+    return STRATA_OK;
+}
+
+static void put_be32(buf *b, uint32_t v)
+{
+    unsigned char x[4] = {(unsigned char)(v >> 24), (unsigned char)(v >> 16), (unsigned char)(v >> 8),
+                          (unsigned char)v};
+    cbuf_add(b, (char *)x, 4);
+}
+
+static void text_escape(buf *b, const char *s, size_t n)
+{
+    size_t st = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *rep = NULL;
+        switch (s[i]) {
+        case '\\':
+            rep = "\\\\";
+            break;
+        case '\n':
+            rep = "\\n";
+            break;
+        case '\r':
+            rep = "\\r";
+            break;
+        case '\t':
+            rep = "\\t";
+            break;
+        default:
+            continue;
+        }
+        cbuf_add(b, s + st, i - st);
+        cbuf_add(b, rep, 2);
+        st = i + 1;
+    }
+    cbuf_add(b, s + st, n - st);
+}
+
+/*
+ * Reads every row of t from SQLite, converts each copied column, hashes the
+ * column hashes (w->sum, w->rows) and, for the load modes, writes COPY data.
+ * SCAN_CHECK returns STRATA_BAD_VALUE quietly on a bad value (the table is
+ * then reloaded, which reports it); SCAN_WIDEN marks columns to widen.
+ */
+static strata_code scan(worker *w, ctable *t, int mode, strata_error *err)
+{
+    run *r = w->r;
+    buf q;
+    strata_code rc = STRATA_OK;
+    sqlite3_stmt *st = NULL;
+    int ncopy = 0;
+    buf_init(&q);
+    buf_adds(&q, "SELECT ");
+    buf_adds(&q, t->rowid[0] ? t->rowid : "NULL");
+    for (int i = 0; i < t->ncols; i++) {
+        if (t->cols[i].srcidx < 0)
+            continue;
+        buf_adds(&q, ", ");
+        qname(&q, srccol(t, t->cols[i].srcidx)->src);
+        ncopy++;
+    }
+    buf_adds(&q, " FROM ");
+    qname(&q, t->src);
+    if (q.oom || sqlite3_prepare_v2(w->db, q.data, -1, &st, NULL) != SQLITE_OK) {
+        rc = err_set(err, STRATA_DB_ERROR, "cannot read SQLite table \"%s\": %s", t->src,
+                     sqlite3_errmsg(w->db));
+        buf_release(&q);
+        return rc;
+    }
+    buf_release(&q);
+    w->sum = 0;
+    w->rows = 0;
+    int text = mode == SCAN_LOAD_TEXT;
+    long long since = 0;
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        if (mode != SCAN_CHECK && mode != SCAN_WIDEN) {
+            if (mode == SCAN_LOAD_BINARY) {
+                unsigned char h[2] = {(unsigned char)(ncopy >> 8), (unsigned char)ncopy};
+                cbuf_add(&w->out, (char *)h, 2);
+            }
+        }
+        uint64_t rh = 0;
+        int col = 0;
+        for (int i = 0; i < t->ncols; i++) {
+            ccol *c = &t->cols[i];
+            if (c->srcidx < 0)
+                continue;
+            sqlite3_value *v = sqlite3_column_value(st, col + 1);
+            int isnull = 0;
+            int cr = conv_value(&w->cv, &c->t, v, text ? CV_WANT_TEXT : 0, &isnull);
+            if (cr && mode == SCAN_WIDEN) {
+                if (cr == CV_BAD_BYTES)
+                    c->widen = 2;
+                else if (!c->widen)
+                    c->widen = 1;
+                col++;
+                continue;
+            }
+            if (cr && mode == SCAN_CHECK) {
+                rc = STRATA_BAD_VALUE;
+                goto out;
+            }
+            if (cr && r->o->on_bad_value == STRATA_BAD_VALUE_NULL && !c->notnull) {
+                if (c->nnull < 5) {
+                    buf shown;
+                    buf_init(&shown);
+                    conv_show(&shown, v);
+                    copy_warn(r, "table \"%s\", %s %lld, column \"%s\": %s written as NULL (%s)", t->dst,
+                              t->rowid[0] ? "rowid" : "row",
+                              t->rowid[0] ? (long long)sqlite3_column_int64(st, 0) : w->rows + 1, c->dst,
+                              shown.data ? shown.data : "?", w->cv.why);
+                    buf_release(&shown);
+                }
+                c->nnull++;
+                isnull = 1;
+                cr = 0;
+            }
+            if (cr) {
+                buf shown;
+                buf_init(&shown);
+                conv_show(&shown, v);
+                err_set(err, STRATA_BAD_VALUE, "table \"%s\", %s %lld, column \"%s\" (%s): %s: %s", t->src,
+                        t->rowid[0] ? "rowid" : "row",
+                        t->rowid[0] ? (long long)sqlite3_column_int64(st, 0) : w->rows + 1, c->dst, c->pgtype,
+                        shown.data ? shown.data : "?", w->cv.why);
+                if (r->o->on_bad_value == STRATA_BAD_VALUE_NULL)
+                    err_hint(err, "the column is NOT NULL, so --on-bad-value=null cannot apply; fix the "
+                                  "row in the source or use --on-bad-value=text; the table was not changed");
+                else
+                    err_hint(err, "fix the row in the source, or choose --on-bad-value=null (write NULL) "
+                                  "or --on-bad-value=text (make the column text); the table was not changed");
+                buf_release(&shown);
+                rc = STRATA_BAD_VALUE;
+                goto out;
+            }
+            if (mode == SCAN_WIDEN) {
+                col++;
+                continue;
+            }
+            rh ^= isnull ? null_mark(col) : conv_hash(&w->cv, (uint64_t)col + 1);
+            if (mode == SCAN_LOAD_BINARY) {
+                if (isnull) {
+                    put_be32(&w->out, 0xFFFFFFFFu);
+                } else {
+                    put_be32(&w->out, (uint32_t)w->cv.bin.len);
+                    cbuf_add(&w->out, w->cv.bin.data ? w->cv.bin.data : "", w->cv.bin.len);
+                }
+            } else if (mode == SCAN_LOAD_TEXT) {
+                if (col)
+                    cbuf_add(&w->out, "\t", 1);
+                if (isnull)
+                    buf_adds(&w->out, "\\N");
+                else
+                    text_escape(&w->out, w->cv.text.data ? w->cv.text.data : "", w->cv.text.len);
+            }
+            col++;
+        }
+        if (mode == SCAN_LOAD_TEXT)
+            cbuf_add(&w->out, "\n", 1);
+        if (mode != SCAN_WIDEN)
+            w->sum += (int64_t)rh;
+        w->rows++;
+        if (w->out.oom) {
+            rc = err_set(err, STRATA_NOMEM, "out of memory");
+            goto out;
+        }
+        if (w->out.len >= FLUSH_AT && (rc = flush_out(w, t, err)))
+            goto out;
+        if (++since >= 4096) {
+            pthread_mutex_lock(&r->mu);
+            if (mode == SCAN_LOAD_BINARY || mode == SCAN_LOAD_TEXT) {
+                t->rows_done += since;
+                r->rows_done += since;
+                copy_progress(r, t, 0);
+            }
+            int stop = r->stop;
+            pthread_mutex_unlock(&r->mu);
+            since = 0;
+            if (stop) {
+                rc = err_set(err, STRATA_INTERNAL, "stopped");
+                goto out;
+            }
+        }
+    }
+    if (step != SQLITE_DONE)
+        rc = err_set(err, STRATA_DB_ERROR, "cannot read SQLite table \"%s\": %s", t->src,
+                     sqlite3_errmsg(w->db));
+    if (since && (mode == SCAN_LOAD_BINARY || mode == SCAN_LOAD_TEXT)) {
+        pthread_mutex_lock(&r->mu);
+        t->rows_done += since;
+        r->rows_done += since;
+        pthread_mutex_unlock(&r->mu);
+    }
+out:
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* -------------------------------------------------------- check (rerun) */
+
+strata_code check_task(worker *w, ctable *t, strata_error *err)
+{
+    strata_code rc = scan(w, t, SCAN_CHECK, err);
+    if (rc == STRATA_BAD_VALUE) {
+        t->redo = 1;
+        return STRATA_OK;
+    }
+    if (rc)
+        return rc;
+    char sum[48], tsum[48];
+    sum_text(w->sum, sum);
+    if (w->rows != t->rec_rows || strcmp(sum, t->rec_sum) != 0) {
+        t->redo = 1; /* the source changed since the earlier copy */
+        return STRATA_OK;
+    }
+    long long trows;
+    if ((rc = target_sum(w->pg, t, &trows, tsum, err)))
+        return rc;
+    if (trows != w->rows || strcmp(tsum, sum) != 0) {
+        t->redo = 1; /* the target was changed since */
+        return STRATA_OK;
+    }
+    t->unchanged = 1;
+    t->verified = 1;
+    t->src_rows = w->rows;
+    return STRATA_OK;
+}
+
+/* -------------------------------------------------------------- loading */
+
+strata_code load_task(worker *w, ctable *t, strata_error *err)
+{
+    run *r = w->r;
+    PGconn *c = w->pg;
+    double t0 = copy_now();
+    buf b;
+    strata_code rc;
+    char what[300];
+    int freeze = !t->referenced;
+    buf_init(&b);
+    snprintf(what, sizeof(what), "cannot load table \"%s\"", t->dst);
+    if ((rc = copy_exec(c, "BEGIN", what, err)))
+        goto out;
+    if (freeze) {
+        buf_adds(&b, "TRUNCATE ");
+        qname(&b, t->dst);
+        if ((rc = copy_exec(c, b.data, what, err)))
+            goto fail;
+    }
+    buf_reset(&b);
+    buf_adds(&b, "COPY ");
+    qname(&b, t->dst);
+    buf_adds(&b, " (");
+    int k = 0;
+    for (int i = 0; i < t->ncols; i++) {
+        if (t->cols[i].srcidx < 0)
+            continue;
+        if (k++)
+            buf_adds(&b, ", ");
+        qname(&b, t->cols[i].dst);
+    }
+    buf_addf(&b, ") FROM STDIN WITH (FORMAT %s%s)", t->text_copy ? "text" : "binary",
+             freeze ? ", FREEZE" : "");
+    PGresult *res = pq.PQexec(c, b.data);
+    if (pq.PQresultStatus(res) != PGRES_COPY_IN) {
+        rc = copy_pg_error(err, STRATA_DB_ERROR, c, res, what);
+        pq.PQclear(res);
+        goto fail;
+    }
+    pq.PQclear(res);
+    buf_reset(&w->out);
+    if (!t->text_copy) {
+        cbuf_add(&w->out, "PGCOPY\n\377\r\n\0", 11);
+        put_be32(&w->out, 0);
+        put_be32(&w->out, 0);
+    }
+    for (int i = 0; i < t->ncols; i++)
+        t->cols[i].nnull = 0;
+    t->rows_done = 0;
+    rc = scan(w, t, t->text_copy ? SCAN_LOAD_TEXT : SCAN_LOAD_BINARY, err);
+    if (!rc && !t->text_copy)
+        cbuf_add(&w->out, "\377\377", 2);
+    if (!rc)
+        rc = flush_out(w, t, err);
+    if (pq.PQputCopyEnd(c, rc ? "strata copy stopped" : NULL) != 1 && !rc)
+        rc = err_set(err, STRATA_DB_ERROR, "%s: %s", what, pq.PQerrorMessage(c));
+    buf_reset(&w->out);
+    while ((res = pq.PQgetResult(c)) != NULL) {
+        if (!rc && pq.PQresultStatus(res) != PGRES_COMMAND_OK)
+            rc = copy_pg_error(err, STRATA_DB_ERROR, c, res, what);
+        else if (!rc && atoll(pq.PQcmdTuples(res)) != w->rows)
+            rc = err_set(err, STRATA_COPY_MISMATCH, "table \"%s\": COPY stored %s rows, %lld were sent",
+                         t->dst, pq.PQcmdTuples(res), w->rows);
+        pq.PQclear(res);
+    }
+    if (rc)
+        goto fail;
+    char sum[48];
+    sum_text(w->sum, sum);
+    t->src_rows = w->rows;
+    free(t->src_sum);
+    t->src_sum = xstrdup(sum);
+    if (!r->o->no_verify) {
+        /* read back with a plain SELECT: a path independent of COPY */
+        long long trows;
+        char tsum[48];
+        if ((rc = copy_tune(r, c, what, err)) || (rc = target_sum(c, t, &trows, tsum, err)))
+            goto fail;
+        if (trows != w->rows || strcmp(tsum, sum) != 0) {
+            rc = err_set(err, STRATA_COPY_MISMATCH,
+                         "table \"%s\": the target does not match the source after loading "
+                         "(rows %lld vs %lld, checksum %s vs %s)",
+                         t->dst, trows, w->rows, tsum, sum);
+            err_hint(err, "the table was rolled back; rerun the copy, and report this if it persists");
+            goto fail;
+        }
+        t->verified = 1;
+    }
+    char rows[32];
+    snprintf(rows, sizeof(rows), "%lld", w->rows);
+    const char *params[3] = {t->dst, rows, sum};
+    res = copy_query(c,
+                     "INSERT INTO " STATE_TABLE " (kind, name, source_rows, checksum, loaded_at) "
+                     "VALUES ('table', $1, $2, $3, now()) ON CONFLICT (kind, name) DO UPDATE SET "
+                     "source_rows = EXCLUDED.source_rows, checksum = EXCLUDED.checksum, "
+                     "loaded_at = EXCLUDED.loaded_at",
+                     3, params, what, err);
+    if (!res) {
+        rc = err->code;
+        goto fail;
+    }
+    pq.PQclear(res);
+    if ((rc = copy_exec(c, "COMMIT", what, err)))
+        goto out;
+    for (int i = 0; i < t->ncols; i++)
+        if (t->cols[i].nnull)
+            copy_warn(r, "table \"%s\", column \"%s\": %lld value%s that did not fit written as NULL", t->dst,
+                      t->cols[i].dst, t->cols[i].nnull, t->cols[i].nnull == 1 ? "" : "s");
+    t->seconds = copy_now() - t0;
+    goto out;
+fail:
+    copy_rollback(c);
+    t->verified = 0;
+out:
+    buf_release(&b);
+    return rc;
+}
+
+/* --------------------------------------------- widening (--on-bad-value=text) */
+
+strata_code widen_columns(run *r, ctable *t, strata_error *err)
+{
+    worker w;
+    memset(&w, 0, sizeof(w));
+    w.r = r;
+    cconv_init(&w.cv);
+    buf_init(&w.out);
+    w.db = r->sdb;
+    strata_code rc = scan(&w, t, SCAN_WIDEN, err);
+    cconv_release(&w.cv);
+    buf_release(&w.out);
+    for (int i = 0; !rc && i < t->ncols; i++) {
+        ccol *c = &t->cols[i];
+        if (!c->widen)
+            continue;
+        ctype nt = {c->widen == 2 ? K_BYTEA : K_TEXT, -1, -1, -1};
+        cwarn_add(&r->w,
+                  "table \"%s\", column \"%s\": declared %s, created as %s because some values "
+                  "do not fit %s (--on-bad-value=text)",
+                  t->dst, c->dst, c->decl[0] ? c->decl : "(none)", c->widen == 2 ? "bytea" : "text",
+                  c->pgtype);
+        c->t = nt;
+        free(c->pgtype);
+        c->pgtype = xstrdup(c->widen == 2 ? "bytea" : "text");
+        c->identity = 0;
+    }
+    return rc;
+}
