@@ -51,10 +51,8 @@ void gen_model_release(gen_model *m)
 
 gen_table *gen_model_add_table(gen_model *m, const char *name, const char *q)
 {
-    gen_table *n = realloc(m->t, (m->nt + 1) * sizeof(*n));
-    if (!n)
+    if (ARR_GROW(m->t, m->capt, m->nt + 1))
         return NULL;
-    m->t = n;
     gen_table *t = &m->t[m->nt];
     memset(t, 0, sizeof(*t));
     if (!(t->name = xstrdup(name)) || !(t->q = xstrdup(q))) {
@@ -68,20 +66,16 @@ gen_table *gen_model_add_table(gen_model *m, const char *name, const char *q)
 
 gen_col *gen_table_add_col(gen_table *t)
 {
-    gen_col *n = realloc(t->cols, (t->ncols + 1) * sizeof(*n));
-    if (!n)
+    if (ARR_GROW(t->cols, t->capcols, t->ncols + 1))
         return NULL;
-    t->cols = n;
     memset(&t->cols[t->ncols], 0, sizeof(gen_col));
     return &t->cols[t->ncols++];
 }
 
 gen_item *gen_table_add_item(gen_table *t, char kind, const char *name, const char *q, const char *def)
 {
-    gen_item *n = realloc(t->items, (t->nitems + 1) * sizeof(*n));
-    if (!n)
+    if (ARR_GROW(t->items, t->capitems, t->nitems + 1))
         return NULL;
-    t->items = n;
     gen_item *it = &t->items[t->nitems];
     memset(it, 0, sizeof(*it));
     it->kind = kind;
@@ -96,10 +90,8 @@ gen_item *gen_table_add_item(gen_table *t, char kind, const char *name, const ch
 
 gen_obj *gen_model_add_obj(gen_model *m, char kind, const char *name, const char *q)
 {
-    gen_obj *n = realloc(m->o, (m->no + 1) * sizeof(*n));
-    if (!n)
+    if (ARR_GROW(m->o, m->capo, m->no + 1))
         return NULL;
-    m->o = n;
     gen_obj *o = &m->o[m->no];
     memset(o, 0, sizeof(*o));
     o->kind = kind;
@@ -160,15 +152,9 @@ void gen_emit(gen_plan *p, int part, const char *kind, const char *loses, const 
 {
     if (p->oom)
         return;
-    if (p->n == p->cap) {
-        size_t cap = p->cap ? p->cap * 2 : 32;
-        gen_stmt *n = realloc(p->s, cap * sizeof(*n));
-        if (!n) {
-            p->oom = 1;
-            return;
-        }
-        p->s = n;
-        p->cap = cap;
+    if (ARR_GROW(p->s, p->cap, p->n + 1)) {
+        p->oom = 1;
+        return;
     }
     va_list ap;
     va_start(ap, fmt);

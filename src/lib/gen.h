@@ -39,9 +39,9 @@ typedef struct gen_table {
     char *sql;     /* SQLite: the CREATE TABLE text */
     char *comment; /* PostgreSQL: COMMENT ON TABLE */
     gen_col *cols;
-    size_t ncols;
+    size_t ncols, capcols;
     gen_item *items;
-    size_t nitems;
+    size_t nitems, capitems;
 } gen_table;
 
 /* Objects outside tables. */
@@ -58,9 +58,9 @@ typedef struct gen_obj {
 
 typedef struct gen_model {
     gen_table *t;
-    size_t nt;
+    size_t nt, capt;
     gen_obj *o;
-    size_t no;
+    size_t no, capo;
 } gen_model;
 
 void gen_model_release(gen_model *m);

@@ -277,7 +277,7 @@ typedef struct ctx {
     const gen_opts *o;
     gen_plan *p;
     const char **touched; /* tables whose columns change (views on them are rebuilt) */
-    size_t ntouched;
+    size_t ntouched, captouched;
 } ctx;
 
 static int streq(const char *a, const char *b)
@@ -337,12 +337,10 @@ static void touch(ctx *c, const char *table)
     for (size_t i = 0; i < c->ntouched; i++)
         if (!strcmp(c->touched[i], table))
             return;
-    const char **n = realloc(c->touched, (c->ntouched + 1) * sizeof(*n));
-    if (!n) {
+    if (ARR_GROW(c->touched, c->captouched, c->ntouched + 1)) {
         c->p->oom = 1;
         return;
     }
-    c->touched = n;
     c->touched[c->ntouched++] = table;
 }
 
@@ -750,7 +748,7 @@ static void create_index(ctx *c, const gen_item *it, int concurrently)
 strata_code pg_gen_plan(const gen_model *from, const gen_model *to, const gen_opts *o, gen_plan *p,
                         strata_error *err)
 {
-    ctx c = {from, to, o, p, NULL, 0};
+    ctx c = {from, to, o, p, NULL, 0, 0};
 
     /* renames first: every later step speaks of the new names */
     for (size_t i = 0; i < o->nrenames; i++) {

@@ -155,7 +155,7 @@ typedef struct tdef {
     sql_tok *t;
     size_t nt;
     part *p;
-    size_t np;
+    size_t np, capp;
     size_t open; /* index of the '(' of the body */
     char *tail;  /* what follows the body (WITHOUT ROWID, STRICT), normalized */
     int ok;
@@ -194,10 +194,8 @@ static int tdef_parse(const char *sql, tdef *d)
             depth--;
         if (i == close || (depth == 0 && tok_punct(&d->t[i], ','))) {
             if (i > start) {
-                part *np = realloc(d->p, (d->np + 1) * sizeof(*np));
-                if (!np)
+                if (ARR_GROW(d->p, d->capp, d->np + 1))
                     return -1;
-                d->p = np;
                 part *p = &d->p[d->np++];
                 memset(p, 0, sizeof(*p));
                 p->t = &d->t[start];
@@ -254,7 +252,7 @@ typedef struct ctx {
     const gen_opts *o;
     gen_plan *p;
     const char **rebuilt; /* tables rebuilt, dropped or renamed */
-    size_t nrebuilt;
+    size_t nrebuilt, caprebuilt;
 } ctx;
 
 static int name_eq(const char *a, const char *b)
@@ -303,12 +301,10 @@ static void mark_rebuilt(ctx *c, const char *name)
 {
     if (rebuilt(c, name))
         return;
-    const char **n = realloc(c->rebuilt, (c->nrebuilt + 1) * sizeof(*n));
-    if (!n) {
+    if (ARR_GROW(c->rebuilt, c->caprebuilt, c->nrebuilt + 1)) {
         c->p->oom = 1;
         return;
     }
-    c->rebuilt = n;
     c->rebuilt[c->nrebuilt++] = name;
 }
 
@@ -443,7 +439,7 @@ static void rebuild(ctx *c, const gen_table *ft, const gen_table *tt)
 strata_code sq_gen_plan(const gen_model *from, const gen_model *to, const gen_opts *o, gen_plan *p,
                         strata_error *err)
 {
-    ctx c = {from, to, o, p, NULL, 0};
+    ctx c = {from, to, o, p, NULL, 0, 0};
 
     /* which tables change: dropped, rebuilt, or given new columns */
     int *add_only = calloc(to->nt + 1, sizeof(int));
