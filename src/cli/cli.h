@@ -74,6 +74,41 @@ const char *color(const cli *c, const char *code); /* ANSI escape, or "" */
    object {"warning", "file", "line"} with --json); nothing with -q. */
 void out_warning(const cli *c, const strata_problem *w);
 
+/*
+ * json.c: the writer of every --json document. Values and keys are written
+ * in order; the writer puts the ", " between members and elements and the
+ * ": " after a key, so that every document has one shape:
+ *     jw w; jw_init(&w, stdout);
+ *     jw_obj(&w); jw_kstr(&w, "current", v); jw_key(&w, "files"); jw_arr(&w);
+ *     ... jw_arr_end(&w); jw_obj_end(&w); jw_end(&w);   -> {"current": "1", "files": [...]}\n
+ * Strings are escaped by json_str (NULL is written null).
+ */
+#define JW_MAX_DEPTH 32
+typedef struct jw {
+    FILE *f;
+    int depth;
+    unsigned long filled; /* bit d-1: the object or array at depth d holds a value */
+    int after_key;        /* a key was written: its value comes next */
+} jw;
+void jw_init(jw *w, FILE *f);
+void jw_obj(jw *w); /* { */
+void jw_obj_end(jw *w);
+void jw_arr(jw *w); /* [ */
+void jw_arr_end(jw *w);
+void jw_key(jw *w, const char *key);
+void jw_str(jw *w, const char *s); /* a string, or null for NULL */
+void jw_int(jw *w, long long v);
+void jw_fixed(jw *w, double v, int decimals); /* 1.250 for (1.25, 3) */
+void jw_bool(jw *w, int b);
+void jw_null(jw *w);
+void jw_kstr(jw *w, const char *key, const char *s); /* key and value */
+void jw_kint(jw *w, const char *key, long long v);
+void jw_kbool(jw *w, const char *key, int b);
+/* An array of the lines of text (a line longer than 1023 bytes is cut). */
+void jw_lines(jw *w, const char *lines);
+/* Ends the document with a newline; w is ready for the next one. */
+void jw_end(jw *w);
+
 /* common.c */
 /* Loads the migration directory and prints its warnings. */
 strata_code cli_load(const cli *c, strata_migset **set, strata_error *err);
@@ -96,12 +131,10 @@ char *cli_read_file(const char *what, const char *path, size_t *len, strata_erro
 /* Prints a run's result (up/down/redo) in human or JSON form. */
 void print_result(cli *c, const strata_result *r, int dry_run);
 void print_status_entry(const cli *c, const strata_status_entry *e, int show_state);
-/* Prints each line of lines as a JSON string, comma separated. */
-void print_lines_json(const char *lines);
 
 /* cmd_lint.c: findings as `strata lint` prints them (check shares them) */
 void print_lint_findings(const cli *c, const strata_lint_report *r);
-void print_lint_findings_json(const strata_lint_report *r);
+void print_lint_findings_json(jw *w, const strata_lint_report *r);
 
 extern const command cmd_new, cmd_up, cmd_down, cmd_redo, cmd_status, cmd_current, cmd_history, cmd_validate,
     cmd_stamp, cmd_sql, cmd_test, cmd_lint;

@@ -23,17 +23,20 @@ static int run(cli *c)
     if (cli_open(c, 0, &db, &set, &err) == 0 &&
         strata_accept(db, set, c->args[0], force, &r, &err) == STRATA_OK) {
         if (c->json) {
-            printf("{\"accepted\": {\"version\": ");
-            json_str(stdout, r.version);
-            printf(", \"name\": ");
-            json_str(stdout, r.name);
-            printf(", \"old_checksum\": ");
-            json_str(stdout, r.old_checksum);
-            printf(", \"new_checksum\": ");
-            json_str(stdout, r.new_checksum);
-            printf(", \"changed\": %s, \"up_sql\": ", r.changed ? "true" : "false");
-            json_str(stdout, up_word(r.up_changed));
-            printf("}}\n");
+            jw w;
+            jw_init(&w, stdout);
+            jw_obj(&w);
+            jw_key(&w, "accepted");
+            jw_obj(&w);
+            jw_kstr(&w, "version", r.version);
+            jw_kstr(&w, "name", r.name);
+            jw_kstr(&w, "old_checksum", r.old_checksum);
+            jw_kstr(&w, "new_checksum", r.new_checksum);
+            jw_kbool(&w, "changed", r.changed);
+            jw_kstr(&w, "up_sql", up_word(r.up_changed));
+            jw_obj_end(&w);
+            jw_obj_end(&w);
+            jw_end(&w);
         } else if (!c->quiet) {
             if (!r.changed)
                 printf("%s_%s: the file already matches the applied checksum; nothing to accept\n", r.version,

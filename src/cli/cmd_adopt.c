@@ -3,30 +3,30 @@
 
 static void print_json(const strata_adopt_report *r, int dry_run)
 {
-    printf("{\"tool\": ");
-    json_str(stdout, r->tool);
-    printf(", \"table\": ");
-    json_str(stdout, r->table);
-    printf(", \"dry_run\": %s, \"recorded\": [", dry_run ? "true" : "false");
-    int first = 1;
+    jw w;
+    jw_init(&w, stdout);
+    jw_obj(&w);
+    jw_kstr(&w, "tool", r->tool);
+    jw_kstr(&w, "table", r->table);
+    jw_kbool(&w, "dry_run", dry_run);
     for (int already = 0; already < 2; already++) {
+        jw_key(&w, already ? "already" : "recorded");
+        jw_arr(&w);
         for (size_t i = 0; i < r->count; i++) {
             const strata_adopt_entry *e = &r->entries[i];
             if (e->recorded != already)
                 continue;
-            printf("%s{\"version\": ", first ? "" : ", ");
-            json_str(stdout, e->version);
-            printf(", \"name\": ");
-            json_str(stdout, e->name);
-            printf(", \"original\": ");
-            json_str(stdout, e->original);
-            printf("}");
-            first = 0;
+            jw_obj(&w);
+            jw_kstr(&w, "version", e->version);
+            jw_kstr(&w, "name", e->name);
+            jw_kstr(&w, "original", e->original);
+            jw_obj_end(&w);
         }
-        printf(already ? "]" : "], \"already\": [");
-        first = 1;
+        jw_arr_end(&w);
     }
-    printf(", \"written\": %zu}\n", r->written);
+    jw_kint(&w, "written", (long long)r->written);
+    jw_obj_end(&w);
+    jw_end(&w);
 }
 
 static int run(cli *c)

@@ -22,9 +22,13 @@ static int run(cli *c)
         struct stat st;
         long long size = stat(path, &st) == 0 ? (long long)st.st_size : -1;
         if (c->json) {
-            printf("{\"file\": ");
-            json_str(stdout, path);
-            printf(", \"bytes\": %lld}\n", size);
+            jw w;
+            jw_init(&w, stdout);
+            jw_obj(&w);
+            jw_kstr(&w, "file", path);
+            jw_kint(&w, "bytes", size);
+            jw_obj_end(&w);
+            jw_end(&w);
         } else if (!c->quiet) {
             printf("backup written to %s (%lld bytes)\n", path, size);
         }

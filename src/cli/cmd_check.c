@@ -64,27 +64,19 @@ static int check_lint(cli *c, const strata_migset *set, const char *engine, stra
 
 /* ---------------------------------------------------------------- output */
 
-static void json_entry(const strata_check_entry *e)
+static void json_entry(jw *w, const strata_check_entry *e)
 {
-    printf("{\"id\": ");
-    json_str(stdout, e->id);
-    if (e->version) {
-        printf(", \"version\": ");
-        json_str(stdout, e->version);
-    }
-    printf(", \"state\": ");
-    json_str(stdout, strata_check_state_name(e->state));
-    printf(", \"step\": ");
-    json_str(stdout, e->step);
-    printf(", \"message\": ");
-    json_str(stdout, e->message);
-    printf(", \"note\": ");
-    json_str(stdout, e->note);
-    printf(", \"diff\": ");
-    json_str(stdout, e->diff);
-    printf(", \"code\": ");
-    json_str(stdout, e->code ? strata_code_name(e->code) : NULL);
-    printf("}");
+    jw_obj(w);
+    jw_kstr(w, "id", e->id);
+    if (e->version)
+        jw_kstr(w, "version", e->version);
+    jw_kstr(w, "state", strata_check_state_name(e->state));
+    jw_kstr(w, "step", e->step);
+    jw_kstr(w, "message", e->message);
+    jw_kstr(w, "note", e->note);
+    jw_kstr(w, "diff", e->diff);
+    jw_kstr(w, "code", e->code ? strata_code_name(e->code) : NULL);
+    jw_obj_end(w);
 }
 
 static void print_entry(const cli *c, const strata_check_entry *e, const char *ok_text)
@@ -121,27 +113,33 @@ static int print_report(cli *c, const strata_check_report *r)
         skipped += r->migrations[i].state == STRATA_CHECK_SKIPPED;
     }
     if (c->json) {
-        printf("{\"ok\": %s, \"engine\": ", r->ok && !lint_errors ? "true" : "false");
-        json_str(stdout, r->engine);
-        printf(", \"migrations\": [");
-        for (size_t i = 0; i < r->count; i++) {
-            printf("%s", i ? ", " : "");
-            json_entry(&r->migrations[i]);
-        }
-        printf("], \"up_again\": ");
-        json_entry(&r->up_again);
-        printf(", \"base\": ");
-        json_entry(&r->base);
-        printf(", \"lint\": ");
+        jw w;
+        jw_init(&w, stdout);
+        jw_obj(&w);
+        jw_kbool(&w, "ok", r->ok && !lint_errors);
+        jw_kstr(&w, "engine", r->engine);
+        jw_key(&w, "migrations");
+        jw_arr(&w);
+        for (size_t i = 0; i < r->count; i++)
+            json_entry(&w, &r->migrations[i]);
+        jw_arr_end(&w);
+        jw_key(&w, "up_again");
+        json_entry(&w, &r->up_again);
+        jw_key(&w, "base");
+        json_entry(&w, &r->base);
+        jw_key(&w, "lint");
         if (lint_report) {
-            printf("{\"errors\": %zu, \"warnings\": %zu, \"findings\": ", lint_report->errors,
-                   lint_report->warnings);
-            print_lint_findings_json(lint_report);
-            printf("}");
+            jw_obj(&w);
+            jw_kint(&w, "errors", (long long)lint_report->errors);
+            jw_kint(&w, "warnings", (long long)lint_report->warnings);
+            jw_key(&w, "findings");
+            print_lint_findings_json(&w, lint_report);
+            jw_obj_end(&w);
         } else {
-            printf("null");
+            jw_null(&w);
         }
-        printf("}\n");
+        jw_obj_end(&w);
+        jw_end(&w);
     } else {
         for (size_t i = 0; i < r->count; i++)
             print_entry(c, &r->migrations[i], NULL);

@@ -142,27 +142,40 @@ static void on_progress(void *ud, const strata_copy_progress *p)
 static void print_report(const cli *c, const strata_copy_report *r)
 {
     if (c->json) {
-        printf("{\"tables\": [");
+        jw w;
+        jw_init(&w, stdout);
+        jw_obj(&w);
+        jw_key(&w, "tables");
+        jw_arr(&w);
         for (size_t i = 0; i < r->count; i++) {
             const strata_copy_table *t = &r->tables[i];
-            printf("%s{\"table\": ", i ? ", " : "");
-            json_str(stdout, t->name);
-            printf(", \"source\": ");
-            json_str(stdout, t->source);
-            printf(", \"rows\": %lld, \"bytes\": %lld, \"seconds\": %.3f, \"verified\": %s, \"skipped\": %s}",
-                   t->rows, t->bytes, t->seconds, t->verified ? "true" : "false",
-                   t->skipped ? "true" : "false");
+            jw_obj(&w);
+            jw_kstr(&w, "table", t->name);
+            jw_kstr(&w, "source", t->source);
+            jw_kint(&w, "rows", t->rows);
+            jw_kint(&w, "bytes", t->bytes);
+            jw_key(&w, "seconds");
+            jw_fixed(&w, t->seconds, 3);
+            jw_kbool(&w, "verified", t->verified);
+            jw_kbool(&w, "skipped", t->skipped);
+            jw_obj_end(&w);
         }
-        printf("], \"warnings\": [");
-        for (size_t i = 0; i < r->nwarnings; i++) {
-            if (i)
-                printf(", ");
-            json_str(stdout, r->warnings[i]);
-        }
-        printf("], \"version\": ");
-        json_str(stdout, r->version);
-        printf(", \"rows\": %lld, \"seconds\": %.3f, \"load_seconds\": %.3f, \"after_seconds\": %.3f}\n",
-               r->rows, r->seconds, r->load_seconds, r->after_seconds);
+        jw_arr_end(&w);
+        jw_key(&w, "warnings");
+        jw_arr(&w);
+        for (size_t i = 0; i < r->nwarnings; i++)
+            jw_str(&w, r->warnings[i]);
+        jw_arr_end(&w);
+        jw_kstr(&w, "version", r->version);
+        jw_kint(&w, "rows", r->rows);
+        jw_key(&w, "seconds");
+        jw_fixed(&w, r->seconds, 3);
+        jw_key(&w, "load_seconds");
+        jw_fixed(&w, r->load_seconds, 3);
+        jw_key(&w, "after_seconds");
+        jw_fixed(&w, r->after_seconds, 3);
+        jw_obj_end(&w);
+        jw_end(&w);
         return;
     }
     for (size_t i = 0; i < r->nwarnings; i++)

@@ -22,10 +22,14 @@ static int run(cli *c)
     if (cli_url(c, &url, 1, &err) == 0 && strata_db_create(url, &opts, &existed, &name, &err) == STRATA_OK) {
         int sqlite = !strcmp(strata_url_engine(url), "sqlite");
         if (c->json) {
-            printf("{\"database\": ");
-            json_str(stdout, name);
-            printf(", \"engine\": \"%s\", \"created\": %s}\n", sqlite ? "sqlite" : "postgres",
-                   existed ? "false" : "true");
+            jw w;
+            jw_init(&w, stdout);
+            jw_obj(&w);
+            jw_kstr(&w, "database", name);
+            jw_kstr(&w, "engine", sqlite ? "sqlite" : "postgres");
+            jw_kbool(&w, "created", !existed);
+            jw_obj_end(&w);
+            jw_end(&w);
         } else if (!c->quiet) {
             if (existed)
                 printf("%s '%s' already exists; nothing to do\n", sqlite ? "SQLite database" : "database",

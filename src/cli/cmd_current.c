@@ -9,9 +9,12 @@ static int run(cli *c)
     int rc = 0;
     if (cli_open(c, 1, &db, NULL, &err) == 0 && strata_history_get(db, &st, &err) == STRATA_OK) {
         if (c->json) {
-            printf("{\"current\": ");
-            json_str(stdout, st->current);
-            printf("}\n");
+            jw w;
+            jw_init(&w, stdout);
+            jw_obj(&w);
+            jw_kstr(&w, "current", st->current);
+            jw_obj_end(&w);
+            jw_end(&w);
         } else {
             printf("%s\n", term_str(st->current));
         }

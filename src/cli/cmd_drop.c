@@ -20,10 +20,14 @@ static int run(cli *c)
         strata_db_drop(url, force ? STRATA_DROP_FORCE : 0, &missing, &name, &err) == STRATA_OK) {
         int sqlite = !strcmp(strata_url_engine(url), "sqlite");
         if (c->json) {
-            printf("{\"database\": ");
-            json_str(stdout, name);
-            printf(", \"engine\": \"%s\", \"dropped\": %s}\n", sqlite ? "sqlite" : "postgres",
-                   missing ? "false" : "true");
+            jw w;
+            jw_init(&w, stdout);
+            jw_obj(&w);
+            jw_kstr(&w, "database", name);
+            jw_kstr(&w, "engine", sqlite ? "sqlite" : "postgres");
+            jw_kbool(&w, "dropped", !missing);
+            jw_obj_end(&w);
+            jw_end(&w);
         } else if (!c->quiet) {
             if (missing)
                 printf("%s '%s' does not exist; nothing to drop\n", sqlite ? "SQLite database" : "database",

@@ -29,17 +29,22 @@ static int run(cli *c)
     clock_gettime(CLOCK_MONOTONIC, &t1);
     double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
     if (c->json) {
-        printf("{\"ok\": %s, \"format\": ", rc ? "false" : "true");
-        json_str(stdout, c->from);
-        printf(", \"dir\": ");
-        json_str(stdout, cli_dir(c));
-        printf(", \"renumbered\": %s, \"seconds\": %.3f, \"files\": [", r && r->renumbered ? "true" : "false",
-               secs);
-        for (size_t i = 0; r && i < r->count; i++) {
-            printf("%s", i ? ", " : "");
-            json_str(stdout, r->files[i]);
-        }
-        printf("]}\n");
+        jw w;
+        jw_init(&w, stdout);
+        jw_obj(&w);
+        jw_kbool(&w, "ok", !rc);
+        jw_kstr(&w, "format", c->from);
+        jw_kstr(&w, "dir", cli_dir(c));
+        jw_kbool(&w, "renumbered", r && r->renumbered);
+        jw_key(&w, "seconds");
+        jw_fixed(&w, secs, 3);
+        jw_key(&w, "files");
+        jw_arr(&w);
+        for (size_t i = 0; r && i < r->count; i++)
+            jw_str(&w, r->files[i]);
+        jw_arr_end(&w);
+        jw_obj_end(&w);
+        jw_end(&w);
     } else if (r && !c->quiet) {
         if (c->verbose)
             for (size_t i = 0; i < r->count; i++)

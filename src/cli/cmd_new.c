@@ -10,9 +10,12 @@ static int run(cli *c)
     if (strata_new_migration(cli_dir(c), c->args[0], c->timestamp, &path, &err))
         return out_error(c, &err);
     if (c->json) {
-        printf("{\"path\": ");
-        json_str(stdout, path);
-        printf("}\n");
+        jw w;
+        jw_init(&w, stdout);
+        jw_obj(&w);
+        jw_kstr(&w, "path", path);
+        jw_obj_end(&w);
+        jw_end(&w);
     } else {
         printf("%s\n", path);
     }

@@ -46,27 +46,32 @@ static void print_objects(const cli *c, const strata_objects *o, const char *url
 
 static void print_json(const strata_objects *o, const strata_result *r)
 {
-    printf("{\"schema\": ");
-    json_str(stdout, o->schema);
-    printf(", \"dropped\": [");
+    jw w;
+    jw_init(&w, stdout);
+    jw_obj(&w);
+    jw_kstr(&w, "schema", o->schema);
+    jw_key(&w, "dropped");
+    jw_arr(&w);
     for (size_t i = 0; i < o->count; i++) {
-        printf("%s{\"kind\": ", i ? ", " : "");
-        json_str(stdout, o->items[i].kind);
-        printf(", \"name\": ");
-        json_str(stdout, o->items[i].name);
-        printf("}");
+        jw_obj(&w);
+        jw_kstr(&w, "kind", o->items[i].kind);
+        jw_kstr(&w, "name", o->items[i].name);
+        jw_obj_end(&w);
     }
-    printf("], \"applied\": [");
+    jw_arr_end(&w);
+    jw_key(&w, "applied");
+    jw_arr(&w);
     for (size_t i = 0; r && i < r->count; i++) {
-        printf("%s{\"version\": ", i ? ", " : "");
-        json_str(stdout, r->steps[i].version);
-        printf(", \"name\": ");
-        json_str(stdout, r->steps[i].name);
-        printf(", \"duration_ms\": %ld}", r->steps[i].duration_ms);
+        jw_obj(&w);
+        jw_kstr(&w, "version", r->steps[i].version);
+        jw_kstr(&w, "name", r->steps[i].name);
+        jw_kint(&w, "duration_ms", r->steps[i].duration_ms);
+        jw_obj_end(&w);
     }
-    printf("], \"current\": ");
-    json_str(stdout, r && r->current ? r->current : "base");
-    printf("}\n");
+    jw_arr_end(&w);
+    jw_kstr(&w, "current", r && r->current ? r->current : "base");
+    jw_obj_end(&w);
+    jw_end(&w);
 }
 
 static int run(cli *c)

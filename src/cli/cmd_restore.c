@@ -20,9 +20,13 @@ static int run(cli *c)
     strata_config cfg = cli_config(c, 0);
     if (cli_url(c, &url, 1, &err) == 0 && strata_restore(url, c->args[0], flags, &cfg, &err) == STRATA_OK) {
         if (c->json) {
-            printf("{\"restored\": true, \"file\": ");
-            json_str(stdout, c->args[0]);
-            printf("}\n");
+            jw w;
+            jw_init(&w, stdout);
+            jw_obj(&w);
+            jw_kbool(&w, "restored", 1);
+            jw_kstr(&w, "file", c->args[0]);
+            jw_obj_end(&w);
+            jw_end(&w);
         } else if (!c->quiet) {
             printf("restored %s\n", c->args[0]);
         }

@@ -75,11 +75,14 @@ static int run(cli *c)
         if (strata_text_diff(want, schema, opt_check, "database", &diff, &err) != STRATA_OK)
             goto out;
         if (c->json) {
-            printf("{\"ok\": %s, \"file\": ", diff ? "false" : "true");
-            json_str(stdout, opt_check);
-            printf(", \"diff\": ");
-            json_str(stdout, diff);
-            printf("}\n");
+            jw w;
+            jw_init(&w, stdout);
+            jw_obj(&w);
+            jw_kbool(&w, "ok", !diff);
+            jw_kstr(&w, "file", opt_check);
+            jw_kstr(&w, "diff", diff);
+            jw_obj_end(&w);
+            jw_end(&w);
         } else if (diff) {
             fputs(diff, stdout);
         } else if (!c->quiet) {
@@ -97,20 +100,24 @@ static int run(cli *c)
         if (write_file(opt_output, schema, &err) != 0)
             goto out;
         if (c->json) {
-            printf("{\"file\": ");
-            json_str(stdout, opt_output);
-            printf(", \"engine\": ");
-            json_str(stdout, strata_engine(db));
-            printf("}\n");
+            jw w;
+            jw_init(&w, stdout);
+            jw_obj(&w);
+            jw_kstr(&w, "file", opt_output);
+            jw_kstr(&w, "engine", strata_engine(db));
+            jw_obj_end(&w);
+            jw_end(&w);
         } else if (!c->quiet) {
             printf("wrote %s\n", opt_output);
         }
     } else if (c->json) {
-        printf("{\"engine\": ");
-        json_str(stdout, strata_engine(db));
-        printf(", \"schema\": ");
-        json_str(stdout, schema);
-        printf("}\n");
+        jw w;
+        jw_init(&w, stdout);
+        jw_obj(&w);
+        jw_kstr(&w, "engine", strata_engine(db));
+        jw_kstr(&w, "schema", schema);
+        jw_obj_end(&w);
+        jw_end(&w);
     } else {
         fputs(schema, stdout);
     }

@@ -24,11 +24,13 @@ static int run(cli *c)
     if (cli_load(c, &set, &err) == STRATA_OK &&
         strata_sql_render(set, dialect, c->table, c->from, c->to, c->down, &sql, &err) == STRATA_OK) {
         if (c->json) {
-            printf("{\"dialect\": ");
-            json_str(stdout, dialect);
-            printf(", \"sql\": ");
-            json_str(stdout, sql);
-            printf("}\n");
+            jw w;
+            jw_init(&w, stdout);
+            jw_obj(&w);
+            jw_kstr(&w, "dialect", dialect);
+            jw_kstr(&w, "sql", sql);
+            jw_obj_end(&w);
+            jw_end(&w);
         } else {
             fputs(sql, stdout);
         }

@@ -11,9 +11,12 @@ static int run(cli *c)
     if (cli_open(c, 0, &db, &set, &err) == 0 && strata_stamp(db, set, c->args[0], &err) == STRATA_OK &&
         strata_history_get(db, &st, &err) == STRATA_OK) {
         if (c->json) {
-            printf("{\"current\": ");
-            json_str(stdout, st->current);
-            printf("}\n");
+            jw w;
+            jw_init(&w, stdout);
+            jw_obj(&w);
+            jw_kstr(&w, "current", st->current);
+            jw_obj_end(&w);
+            jw_end(&w);
         } else if (!c->quiet) {
             printf("stamped; current: %s\n", term_str(st->current));
         }

@@ -77,8 +77,13 @@ static int run(cli *c)
     sigaddset(&block, SIGTERM);
     sigaddset(&block, SIGHUP);
     sigprocmask(SIG_BLOCK, &block, &old);
-    if (c->json)
-        printf("{\"tests\": [");
+    jw w;
+    jw_init(&w, stdout);
+    if (c->json) {
+        jw_obj(&w);
+        jw_key(&w, "tests");
+        jw_arr(&w);
+    }
     for (size_t i = 0; i < nfiles && !interrupted; i++) {
         strata_test_case tc;
         strata_code r = strata_test_file(server, set, files[i], &tc, &err);
@@ -89,12 +94,14 @@ static int run(cli *c)
         ran++;
         failed += !tc.ok;
         if (c->json) {
-            printf("%s{\"file\": ", i ? ", " : "");
-            json_str(stdout, tc.file);
-            printf(", \"ok\": %s, \"steps\": %d, \"expectations\": %d, \"duration_ms\": %ld, \"message\": ",
-                   tc.ok ? "true" : "false", tc.steps, tc.expectations, tc.duration_ms);
-            json_str(stdout, tc.message);
-            printf("}");
+            jw_obj(&w);
+            jw_kstr(&w, "file", tc.file);
+            jw_kbool(&w, "ok", tc.ok);
+            jw_kint(&w, "steps", tc.steps);
+            jw_kint(&w, "expectations", tc.expectations);
+            jw_kint(&w, "duration_ms", tc.duration_ms);
+            jw_kstr(&w, "message", tc.message);
+            jw_obj_end(&w);
         } else if (!c->quiet || !tc.ok) {
             printf("%s%s%s %s", color(c, tc.ok ? "\033[32m" : "\033[31m"), tc.ok ? "ok  " : "FAIL",
                    color(c, "\033[0m"), term_str(tc.file));
@@ -109,10 +116,14 @@ static int run(cli *c)
         interrupted =
             sigismember(&pending, SIGINT) || sigismember(&pending, SIGTERM) || sigismember(&pending, SIGHUP);
     }
-    if (c->json)
-        printf("], \"ok\": %s, \"passed\": %zu, \"failed\": %zu}\n",
-               failed || err.code || interrupted ? "false" : "true", ran - failed, failed);
-    else if (!c->quiet && !err.code)
+    if (c->json) {
+        jw_arr_end(&w);
+        jw_kbool(&w, "ok", !(failed || err.code || interrupted));
+        jw_kint(&w, "passed", (long long)(ran - failed));
+        jw_kint(&w, "failed", (long long)failed);
+        jw_obj_end(&w);
+        jw_end(&w);
+    } else if (!c->quiet && !err.code)
         printf("%zu passed, %zu failed%s\n", ran - failed, failed, interrupted ? " (interrupted)" : "");
     rc = failed ? 1 : 0;
     if (interrupted) {

@@ -3,9 +3,14 @@
 
 static int run(cli *c)
 {
-    if (c->json)
-        printf("{\"version\": \"%s\"}\n", STRATA_VERSION);
-    else
+    if (c->json) {
+        jw w;
+        jw_init(&w, stdout);
+        jw_obj(&w);
+        jw_kstr(&w, "version", STRATA_VERSION);
+        jw_obj_end(&w);
+        jw_end(&w);
+    } else
         printf("strata %s\n", STRATA_VERSION);
     return 0;
 }

@@ -29,9 +29,16 @@ static int run(cli *c)
     strata_config cfg = cli_config(c, 1);
     if (cli_url(c, &url, 0, &err) == 0 && strata_wait(url, timeout, &cfg, &attempts, &err) == STRATA_OK) {
         long ms = (long)(now_ms() - t0);
-        if (c->json)
-            printf("{\"ready\": true, \"attempts\": %d, \"waited_ms\": %ld}\n", attempts, ms);
-        else if (!c->quiet)
+        if (c->json) {
+            jw w;
+            jw_init(&w, stdout);
+            jw_obj(&w);
+            jw_kbool(&w, "ready", 1);
+            jw_kint(&w, "attempts", attempts);
+            jw_kint(&w, "waited_ms", ms);
+            jw_obj_end(&w);
+            jw_end(&w);
+        } else if (!c->quiet)
             printf("database is ready (%d attempt%s, %.1f s)\n", attempts, attempts == 1 ? "" : "s",
                    (double)ms / 1000.0);
     }
