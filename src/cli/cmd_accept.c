@@ -4,8 +4,8 @@
 static int force;
 
 static const cmdopt options[] = {
-    {"--force", CMDOPT_FLAG, &force},
-    {NULL, 0, NULL},
+    {"--force", NULL, CMDOPT_FLAG, &force, NULL, "accept anyway (the database already matches the new file)"},
+    {NULL, NULL, 0, NULL, NULL, NULL},
 };
 
 static const char *up_word(int up_changed)
@@ -55,27 +55,22 @@ static int run(cli *c)
 }
 
 const command cmd_accept = {
-    "accept",
-    NULL,
-    run,
-    0,
-    1,
-    1,
-    "accept a deliberate edit of an applied migration",
-    "usage: strata accept VERSION [--force]\n"
-    "\n"
-    "Records the current checksum of one applied migration, so that 'up' no\n"
-    "longer stops on CHECKSUM_MISMATCH after a deliberate edit that changes\n"
-    "nothing that ran: a comment, a typo in the down section. The version table\n"
-    "keeps a note (\"checksum accepted <time>, was <old checksum>\").\n"
-    "\n"
-    "Refused (UP_SQL_CHANGED, exit 1) when the up SQL itself differs from what\n"
-    "was applied -- comments, blank space and the case of keywords aside --\n"
-    "because that change never ran: put it in a new migration. Also refused\n"
-    "when strata cannot tell (migrations applied before it recorded up\n"
-    "checksums).\n"
-    "\n"
-    "Options:\n"
-    "  --force   accept anyway (the database already matches the new file)\n",
-    options,
+    .name = "accept",
+    .run = run,
+    .min_args = 1,
+    .max_args = 1,
+    .summary = "accept a deliberate edit of an applied migration",
+    .usage = "usage: strata accept VERSION [--force]\n"
+             "\n"
+             "Records the current checksum of one applied migration, so that 'up' no\n"
+             "longer stops on CHECKSUM_MISMATCH after a deliberate edit that changes\n"
+             "nothing that ran: a comment, a typo in the down section. The version table\n"
+             "keeps a note (\"checksum accepted <time>, was <old checksum>\").\n"
+             "\n"
+             "Refused (UP_SQL_CHANGED, exit 1) when the up SQL itself differs from what\n"
+             "was applied -- comments, blank space and the case of keywords aside --\n"
+             "because that change never ran: put it in a new migration. Also refused\n"
+             "when strata cannot tell (migrations applied before it recorded up\n"
+             "checksums).\n",
+    .options = options,
 };

@@ -23,8 +23,8 @@
 static int opt_keep;
 
 static const cmdopt options[] = {
-    {"--keep", CMDOPT_FLAG, &opt_keep},
-    {NULL, 0, NULL},
+    {"--keep", NULL, CMDOPT_FLAG, &opt_keep, NULL, "do not drop the scratch database (to look at a failure)"},
+    {NULL, NULL, 0, NULL, NULL, NULL},
 };
 
 static const int forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
@@ -339,40 +339,33 @@ out:
 }
 
 const command cmd_check = {
-    "check",
-    NULL,
-    run,
-    0,
-    0,
-    0,
-    "smoke-test every migration up and down on a scratch database",
-    "usage: strata check [--url SERVER_URL] [--keep]\n"
-    "\n"
-    "Runs the whole migration directory on a scratch database that strata\n"
-    "creates and removes itself, and checks that every migration goes both ways\n"
-    "(docs/check.md):\n"
-    "  1. from empty, up one migration at a time, recording the schema after\n"
-    "     each (verify sections run with every up);\n"
-    "  2. up again must apply nothing;\n"
-    "  3. newest first: down must give back exactly the schema before the\n"
-    "     migration, up exactly the schema after it, down again the schema\n"
-    "     before it; a migration without a down section is irreversible: its\n"
-    "     round trip is skipped and the walk stops there;\n"
-    "  4. at base, only the version table may be left.\n"
-    "Before the walk it runs 'strata lint' with the rules of the URL's engine\n"
-    "(PostgreSQL rules for a PostgreSQL URL, SQLite rules for a SQLite one; with\n"
-    "no URL at all, both); an error-level finding fails the check too.\n"
-    "Prints one line per migration (ok, FAIL, irreversible, skip) and, for a\n"
-    "failure, which objects differ and the schema difference ('-' expected,\n"
-    "'+' found). Exit 0 when everything passed, 1 when something failed.\n"
-    "\n"
-    "The scratch database: a temporary SQLite file by default (also when the URL\n"
-    "is a SQLite one, which is never opened); with a PostgreSQL URL (--url,\n"
-    "DATABASE_URL, .env), a new database strata_check_<random> on that server,\n"
-    "dropped afterwards, also after a failure or Ctrl-C. The database the URL\n"
-    "names is never changed. The user needs the CREATEDB privilege.\n"
-    "\n"
-    "Options (after the command name):\n"
-    "  --keep   do not drop the scratch database (to look at a failure)\n",
-    options,
+    .name = "check",
+    .run = run,
+    .summary = "smoke-test every migration up and down on a scratch database",
+    .usage = "usage: strata check [--url SERVER_URL] [--keep]\n"
+             "\n"
+             "Runs the whole migration directory on a scratch database that strata\n"
+             "creates and removes itself, and checks that every migration goes both ways\n"
+             "(docs/check.md):\n"
+             "  1. from empty, up one migration at a time, recording the schema after\n"
+             "     each (verify sections run with every up);\n"
+             "  2. up again must apply nothing;\n"
+             "  3. newest first: down must give back exactly the schema before the\n"
+             "     migration, up exactly the schema after it, down again the schema\n"
+             "     before it; a migration without a down section is irreversible: its\n"
+             "     round trip is skipped and the walk stops there;\n"
+             "  4. at base, only the version table may be left.\n"
+             "Before the walk it runs 'strata lint' with the rules of the URL's engine\n"
+             "(PostgreSQL rules for a PostgreSQL URL, SQLite rules for a SQLite one; with\n"
+             "no URL at all, both); an error-level finding fails the check too.\n"
+             "Prints one line per migration (ok, FAIL, irreversible, skip) and, for a\n"
+             "failure, which objects differ and the schema difference ('-' expected,\n"
+             "'+' found). Exit 0 when everything passed, 1 when something failed.\n"
+             "\n"
+             "The scratch database: a temporary SQLite file by default (also when the URL\n"
+             "is a SQLite one, which is never opened); with a PostgreSQL URL (--url,\n"
+             "DATABASE_URL, .env), a new database strata_check_<random> on that server,\n"
+             "dropped afterwards, also after a failure or Ctrl-C. The database the URL\n"
+             "names is never changed. The user needs the CREATEDB privilege.\n",
+    .options = options,
 };

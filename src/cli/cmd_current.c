@@ -27,16 +27,11 @@ static int run(cli *c)
 }
 
 const command cmd_current = {
-    "current",
-    NULL,
-    run,
-    0,
-    0,
-    0,
-    "print the newest applied version",
-    "usage: strata current\n"
-    "\n"
-    "Prints the newest applied version, or 'base' when nothing is applied.\n"
-    "Does not read the migration directory.\n",
-    NULL,
+    .name = "current",
+    .run = run,
+    .summary = "print the newest applied version",
+    .usage = "usage: strata current\n"
+             "\n"
+             "Prints the newest applied version, or 'base' when nothing is applied.\n"
+             "Does not read the migration directory.\n",
 };

@@ -45,17 +45,12 @@ static int run(cli *c)
 }
 
 const command cmd_history = {
-    "history",
-    NULL,
-    run,
-    0,
-    0,
-    0,
-    "list applied migrations with time and duration",
-    "usage: strata history\n"
-    "\n"
-    "Lists the applied migrations in version order with the time each was\n"
-    "applied (UTC) and how long it took; a failed no-transaction run is listed\n"
-    "as failed with the server's error.\n",
-    NULL,
+    .name = "history",
+    .run = run,
+    .summary = "list applied migrations with time and duration",
+    .usage = "usage: strata history\n"
+             "\n"
+             "Lists the applied migrations in version order with the time each was\n"
+             "applied (UTC) and how long it took; a failed no-transaction run is listed\n"
+             "as failed with the server's error.\n",
 };

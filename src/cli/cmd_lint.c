@@ -6,9 +6,13 @@
 static int strict, list_rules;
 
 static const cmdopt options[] = {
-    {"--strict", CMDOPT_FLAG, &strict},
-    {"--list-rules", CMDOPT_FLAG, &list_rules},
-    {NULL, 0, NULL},
+    {"--dialect", NULL, CMDOPT_STR, &cli_state.dialect, "D",
+     "only the rules of one engine: postgres or sqlite"},
+    {"--strict", NULL, CMDOPT_FLAG, &strict, NULL, "warnings fail too (exit 1)"},
+    {"--list-rules", NULL, CMDOPT_FLAG, &list_rules, NULL,
+     "print every rule: id, severity, engines, what it catches\n"
+     "(with -v, the hint too)"},
+    {NULL, NULL, 0, NULL, NULL, NULL},
 };
 
 static void print_rules(const cli *c)
@@ -141,37 +145,28 @@ static int run(cli *c)
 }
 
 const command cmd_lint = {
-    "lint",
-    NULL,
-    run,
-    OPT_DIALECT,
-    0,
-    0,
-    "check migration files for unsafe or unsupported SQL",
-    "usage: strata lint [--dialect postgres|sqlite] [--strict] [--list-rules]\n"
-    "\n"
-    "Checks the migration files without connecting to any database: statements\n"
-    "that lock or rewrite existing tables on PostgreSQL, break the application\n"
-    "version still running during a deploy, cannot run in a transaction, or\n"
-    "that SQLite's ALTER TABLE does not support. Sections are checked with the\n"
-    "rules of the engines they run on: the engine of the database URL (--url,\n"
-    "DATABASE_URL, .env; never connected to), or --dialect; with no URL at all,\n"
-    "generic sections get the rules of both engines.\n"
-    "\n"
-    "Each finding prints as 'FILE:LINE: error|warning: [RULE] message' and a\n"
-    "hint with the safer alternative. Exits 1 when an error-level rule fires\n"
-    "(with --strict, any rule), 0 otherwise, 2 when a file does not parse.\n"
-    "\n"
-    "To accept a finding, put '-- strata:lint-ignore RULE[,RULE...] -- reason'\n"
-    "on a line before the statement; before the first marker of a file, it\n"
-    "applies to the whole file. Rules and examples: docs/lint.md.\n"
-    "\n"
-    "Options:\n"
-    "  --dialect D    only the rules of one engine: postgres or sqlite\n"
-    "  --strict       warnings fail too (exit 1)\n"
-    "  --list-rules   print every rule: id, severity, engines, what it catches\n"
-    "                 (with -v, the hint too)\n"
-    "  --json         {\"ok\", \"errors\", \"warnings\", \"findings\": [{\"rule\",\n"
-    "                 \"severity\", \"file\", \"line\", \"version\", \"message\", \"hint\"}]}\n",
-    options,
+    .name = "lint",
+    .run = run,
+    .summary = "check migration files for unsafe or unsupported SQL",
+    .usage = "usage: strata lint [--dialect postgres|sqlite] [--strict] [--list-rules]\n"
+             "\n"
+             "Checks the migration files without connecting to any database: statements\n"
+             "that lock or rewrite existing tables on PostgreSQL, break the application\n"
+             "version still running during a deploy, cannot run in a transaction, or\n"
+             "that SQLite's ALTER TABLE does not support. Sections are checked with the\n"
+             "rules of the engines they run on: the engine of the database URL (--url,\n"
+             "DATABASE_URL, .env; never connected to), or --dialect; with no URL at all,\n"
+             "generic sections get the rules of both engines.\n"
+             "\n"
+             "Each finding prints as 'FILE:LINE: error|warning: [RULE] message' and a\n"
+             "hint with the safer alternative. Exits 1 when an error-level rule fires\n"
+             "(with --strict, any rule), 0 otherwise, 2 when a file does not parse.\n"
+             "\n"
+             "To accept a finding, put '-- strata:lint-ignore RULE[,RULE...] -- reason'\n"
+             "on a line before the statement; before the first marker of a file, it\n"
+             "applies to the whole file. Rules and examples: docs/lint.md.\n",
+    .options = options,
+    .notes = "\n"
+             "With --json: {\"ok\", \"errors\", \"warnings\", \"findings\": [{\"rule\", \"severity\",\n"
+             "\"file\", \"line\", \"version\", \"message\", \"hint\"}]}\n",
 };

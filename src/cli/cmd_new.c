@@ -23,23 +23,27 @@ static int run(cli *c)
     return 0;
 }
 
+static const cmdopt options[] = {
+    {"--timestamp", NULL, CMDOPT_FLAG, &cli_state.timestamp, NULL,
+     "version the file with the UTC time (20261123120000), not the next number"},
+    {NULL, NULL, 0, NULL, NULL, NULL},
+};
+
 const command cmd_new = {
-    "new",
-    NULL,
-    run,
-    OPT_TIMESTAMP,
-    1,
-    1,
-    "write the next migration file",
-    "usage: strata new [--timestamp] NAME\n"
-    "\n"
-    "Writes DIR/<version>_<name>.sql from the template and prints its path.\n"
-    "The version is the next 4-digit number (0001, 0002, ...), or a UTC\n"
-    "timestamp (20261123120000) with --timestamp or when the directory\n"
-    "already uses timestamps. NAME is turned into a lowercase slug: ASCII\n"
-    "letters and digits stay, Latin letters with accents become ASCII\n"
-    "(\"Add Ünïcode name\" -> add_unicode_name, ß -> ss), letters of other\n"
-    "scripts stay as written (UTF-8), anything else becomes one '_'.\n"
-    "The directory is created when missing.\n",
-    NULL,
+    .name = "new",
+    .run = run,
+    .min_args = 1,
+    .max_args = 1,
+    .summary = "write the next migration file",
+    .usage = "usage: strata new [--timestamp] NAME\n"
+             "\n"
+             "Writes DIR/<version>_<name>.sql from the template and prints its path.\n"
+             "The version is the next 4-digit number (0001, 0002, ...), or a UTC\n"
+             "timestamp (20261123120000) with --timestamp or when the directory\n"
+             "already uses timestamps. NAME is turned into a lowercase slug: ASCII\n"
+             "letters and digits stay, Latin letters with accents become ASCII\n"
+             "(\"Add Ünïcode name\" -> add_unicode_name, ß -> ss), letters of other\n"
+             "scripts stay as written (UTF-8), anything else becomes one '_'.\n"
+             "The directory is created when missing.\n",
+    .options = options,
 };

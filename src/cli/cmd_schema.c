@@ -9,10 +9,13 @@
 static const char *opt_output, *opt_check;
 
 static const cmdopt options[] = {
-    {"-o", CMDOPT_STR, &opt_output},
-    {"--output", CMDOPT_STR, &opt_output},
-    {"--check", CMDOPT_STR, &opt_check},
-    {NULL, 0, NULL},
+    {"--output", "-o", CMDOPT_STR, &opt_output, "FILE",
+     "write it to FILE (for committing next to the migrations)"},
+    {"--check", NULL, CMDOPT_STR, &opt_check, "FILE",
+     "compare with FILE: exit 0 when equal; exit 3 with the\n"
+     "difference ('-' in FILE, '+' in the database) when the\n"
+     "database has drifted (SCHEMA_DRIFT)"},
+    {NULL, NULL, 0, NULL, NULL, NULL},
 };
 
 /* The whole file with CRLF folded to LF (a Windows checkout is no drift). */
@@ -132,26 +135,16 @@ out:
 }
 
 const command cmd_schema = {
-    "schema",
-    NULL,
-    run,
-    0,
-    0,
-    0,
-    "print the database schema in a normalized text form",
-    "usage: strata schema [-o FILE | --check FILE]\n"
-    "\n"
-    "Prints the schema of the database in a normalized, deterministic text form\n"
-    "(docs/schema.md): extensions, enum and other types, sequences, tables with\n"
-    "their columns, constraints, indexes and triggers, views, materialized views\n"
-    "and functions, each kind sorted by name, so that the same schema always\n"
-    "prints the same bytes, whatever order it was created in. The version table\n"
-    "is left out. PostgreSQL: the schemas on the search path. Connects read-only.\n"
-    "\n"
-    "Options (after the command name):\n"
-    "  -o, --output FILE   write it to FILE (for committing next to the migrations)\n"
-    "  --check FILE        compare with FILE: exit 0 when equal; exit 3 with the\n"
-    "                      difference ('-' in FILE, '+' in the database) when the\n"
-    "                      database has drifted (SCHEMA_DRIFT)\n",
-    options,
+    .name = "schema",
+    .run = run,
+    .summary = "print the database schema in a normalized text form",
+    .usage = "usage: strata schema [-o FILE | --check FILE]\n"
+             "\n"
+             "Prints the schema of the database in a normalized, deterministic text form\n"
+             "(docs/schema.md): extensions, enum and other types, sequences, tables with\n"
+             "their columns, constraints, indexes and triggers, views, materialized views\n"
+             "and functions, each kind sorted by name, so that the same schema always\n"
+             "prints the same bytes, whatever order it was created in. The version table\n"
+             "is left out. PostgreSQL: the schemas on the search path. Connects read-only.\n",
+    .options = options,
 };

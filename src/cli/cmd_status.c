@@ -73,24 +73,22 @@ static int run(cli *c)
     return rc;
 }
 
+static const cmdopt options[] = {
+    {"--exit-code", NULL, CMDOPT_FLAG, &cli_state.exit_code, NULL, "exit 3 when migrations are pending"},
+    {NULL, NULL, 0, NULL, NULL, NULL},
+};
+
 const command cmd_status = {
-    "status",
-    NULL,
-    run,
-    OPT_EXIT_CODE,
-    0,
-    0,
-    "list migrations and their state",
-    "usage: strata status [--exit-code]\n"
-    "\n"
-    "Lists every migration with its state: applied (with the time), pending,\n"
-    "modified (file changed since it was applied), missing (applied, no file)\n"
-    "or failed (a no-transaction section that did not finish, with the\n"
-    "server's error). On PostgreSQL it warns about INVALID indexes (a failed or\n"
-    "interrupted CREATE INDEX CONCURRENTLY).\n"
-    "Connects read-only and never creates anything.\n"
-    "\n"
-    "Options:\n"
-    "  --exit-code   exit 3 when migrations are pending\n",
-    NULL,
+    .name = "status",
+    .run = run,
+    .summary = "list migrations and their state",
+    .usage = "usage: strata status [--exit-code]\n"
+             "\n"
+             "Lists every migration with its state: applied (with the time), pending,\n"
+             "modified (file changed since it was applied), missing (applied, no file)\n"
+             "or failed (a no-transaction section that did not finish, with the\n"
+             "server's error). On PostgreSQL it warns about INVALID indexes (a failed or\n"
+             "interrupted CREATE INDEX CONCURRENTLY).\n"
+             "Connects read-only and never creates anything.\n",
+    .options = options,
 };

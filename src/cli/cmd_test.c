@@ -145,29 +145,25 @@ out:
 }
 
 const command cmd_test = {
-    "test",
-    NULL,
-    run,
-    0,
-    0,
-    64,
-    "run migration tests on scratch databases",
-    "usage: strata test [FILE...]\n"
-    "\n"
-    "Runs the migration tests in DIR/tests/*.sql (or the files given), each on\n"
-    "its own fresh scratch database that is dropped afterwards: a temporary\n"
-    "SQLite file, or, when the URL is PostgreSQL, a new database created on\n"
-    "that server (the database the URL names is never changed).\n"
-    "\n"
-    "A test file is a list of steps (docs/testing.md):\n"
-    "  -- strata:at VERSION     migrate to VERSION, then run the SQL below\n"
-    "  -- strata:up [TARGET]    upgrade (default head), then the SQL below\n"
-    "  -- strata:down [TARGET]  downgrade (default one step), then the SQL below\n"
-    "  -- strata:run            run the SQL below\n"
-    "  -- strata:expect         each query below must return true\n"
-    "Each marker takes dialect=postgres|sqlite.\n"
-    "\n"
-    "Exit 0 when every test passes, 1 when one fails, 2 for a bad test file.\n"
-    "Ctrl-C stops after the current file (its scratch database is dropped).\n",
-    NULL,
+    .name = "test",
+    .run = run,
+    .max_args = 64,
+    .summary = "run migration tests on scratch databases",
+    .usage = "usage: strata test [FILE...]\n"
+             "\n"
+             "Runs the migration tests in DIR/tests/*.sql (or the files given), each on\n"
+             "its own fresh scratch database that is dropped afterwards: a temporary\n"
+             "SQLite file, or, when the URL is PostgreSQL, a new database created on\n"
+             "that server (the database the URL names is never changed).\n"
+             "\n"
+             "A test file is a list of steps (docs/testing.md):\n"
+             "  -- strata:at VERSION     migrate to VERSION, then run the SQL below\n"
+             "  -- strata:up [TARGET]    upgrade (default head), then the SQL below\n"
+             "  -- strata:down [TARGET]  downgrade (default one step), then the SQL below\n"
+             "  -- strata:run            run the SQL below\n"
+             "  -- strata:expect         each query below must return true\n"
+             "Each marker takes dialect=postgres|sqlite.\n"
+             "\n"
+             "Exit 0 when every test passes, 1 when one fails, 2 for a bad test file.\n"
+             "Ctrl-C stops after the current file (its scratch database is dropped).\n",
 };

@@ -54,18 +54,13 @@ static int run(cli *c)
 }
 
 const command cmd_validate = {
-    "validate",
-    NULL,
-    run,
-    0,
-    0,
-    0,
-    "check files and checksums against the database",
-    "usage: strata validate\n"
-    "\n"
-    "Parses every migration file and compares them with the database: parse\n"
-    "errors, duplicate versions, modified applied migrations, missing files,\n"
-    "out-of-order pending migrations and failed no-transaction runs.\n"
-    "Exits 3 when it finds any. Connects read-only.\n",
-    NULL,
+    .name = "validate",
+    .run = run,
+    .summary = "check files and checksums against the database",
+    .usage = "usage: strata validate\n"
+             "\n"
+             "Parses every migration file and compares them with the database: parse\n"
+             "errors, duplicate versions, modified applied migrations, missing files,\n"
+             "out-of-order pending migrations and failed no-transaction runs.\n"
+             "Exits 3 when it finds any. Connects read-only.\n",
 };

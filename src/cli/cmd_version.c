@@ -16,15 +16,10 @@ static int run(cli *c)
 }
 
 const command cmd_version = {
-    "version",
-    NULL,
-    run,
-    0,
-    0,
-    0,
-    "print the version",
-    "usage: strata version    (also strata --version, strata -V)\n"
-    "\n"
-    "Prints the version of strata; with --json, {\"version\": \"...\"}.\n",
-    NULL,
+    .name = "version",
+    .run = run,
+    .summary = "print the version",
+    .usage = "usage: strata version    (also strata --version, strata -V)\n"
+             "\n"
+             "Prints the version of strata; with --json, {\"version\": \"...\"}.\n",
 };
