@@ -80,8 +80,10 @@ $(B)/pos_migrations.c: $(B)/strata $(wildcard examples/pos/migrations/*.sql)
 $(B)/app_embedded: examples/app_embedded.c $(B)/pos_migrations.c include/strata.h $(B)/libstrata.a
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ examples/app_embedded.c $(B)/pos_migrations.c $(B)/libstrata.a $(PKG_LIBS)
 
-$(B)/test_unit: $(UNIT_OBJ) $(B)/libstrata.a
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(UNIT_OBJ) $(LIB_OBJ) $(PKG_LIBS)
+# the command line's JSON writer is tested too (json.c, with json_str of output.c)
+UNIT_CLI_OBJ := $(B)/obj/cli/json.o $(B)/obj/cli/output.o
+$(B)/test_unit: $(UNIT_OBJ) $(UNIT_CLI_OBJ) $(B)/libstrata.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(UNIT_OBJ) $(UNIT_CLI_OBJ) $(LIB_OBJ) $(PKG_LIBS)
 
 # strata.pc for a prefix: $(call pcfile,PREFIX,LIBDIR)
 pcfile = printf 'prefix=%s\nlibdir=%s\nincludedir=$${prefix}/include\n\nName: strata\nDescription: schema migrations for SQLite and PostgreSQL\nVersion: %s\nRequires.private: %s\nLibs: -L$${libdir} -lstrata\nLibs.private: -ldl -pthread -lm\nCflags: -I$${includedir}\n' '$(1)' '$(2)' '$(VERSION)' '$(PKGS)'

@@ -8,27 +8,14 @@
 #include "strata.h"
 #include <stdio.h>
 
-/* Command-specific options; each command lists those it accepts. */
-enum {
-    OPT_DRY_RUN = 1 << 0,
-    OPT_SINGLE_TX = 1 << 1,
-    OPT_IGNORE = 1 << 2, /* --ignore-checksums --ignore-missing --allow-out-of-order */
-    OPT_RETRY = 1 << 3,
-    OPT_EXIT_CODE = 1 << 4,
-    OPT_TIMESTAMP = 1 << 5,
-    OPT_SQL = 1 << 6,     /* --dialect --from --to --down */
-    OPT_DIALECT = 1 << 7, /* --dialect alone (lint) */
-    OPT_FROM = 1 << 8,    /* --from alone (adopt, import) */
-    OPT_TO = 1 << 9       /* --to alone (diff) */
-};
-
 typedef struct cli {
     /* global options */
     const char *url, *url_env, *env_file, *dir, *table;
     int require_url, json, quiet, verbose, color;
+    int help, version, no_color;
     double lock_timeout;
     double connect_timeout; /* writing commands retry passing connection failures this long */
-    /* command options */
+    /* options several commands share (each lists them in its table) */
     int dry_run, single_tx, ignore_checksums, ignore_missing, allow_ooo, retry_failed;
     int exit_code, timestamp, down;
     const char *dialect, *from, *to;
@@ -41,26 +28,55 @@ typedef struct cli {
     int said_default; /* the embedded-default notice was printed */
 } cli;
 
-/* An option of one command only, stored where dst points:
-   CMDOPT_FLAG -> int (set to 1), CMDOPT_STR -> const char *, CMDOPT_NUM -> double.
-   Such options must follow the command name (or use --name=value). */
-enum { CMDOPT_FLAG, CMDOPT_STR, CMDOPT_NUM };
+/*
+ * An option, in the one table that both parses it and documents it: the
+ * global table (main.c) and each command's own (every option the command
+ * takes, those it shares with other commands included):
+ *     {"--output", "-o", CMDOPT_STR, &opt_output, "FILE", "write it to FILE"},
+ *   name   "--output"; alias: a short form ("-o") or NULL
+ *   type   CMDOPT_FLAG: an int set to 1; CMDOPT_STR: a const char *;
+ *          CMDOPT_NUM: a double (any finite number); CMDOPT_SECS: a double
+ *          from 0 to 1000000 seconds
+ *   dst    where the value goes: a static of the command's file, or a field
+ *          of cli_state (options several commands share: the code they share
+ *          reads them there, e.g. &cli_state.dry_run)
+ *   arg    the value's name in the help ("FILE"); NULL for a flag
+ *   help   its text in --help ('\n' starts another line, aligned); NULL: the
+ *          option is accepted but not listed
+ * A command's options follow its name (or use --name=value); options kept
+ * in cli_state may also come before it.
+ */
+enum { CMDOPT_FLAG, CMDOPT_STR, CMDOPT_NUM, CMDOPT_SECS };
 typedef struct cmdopt {
-    const char *name; /* "--force" */
+    const char *name;
+    const char *alias;
     int type;
     void *dst;
+    const char *arg;
+    const char *help;
 } cmdopt;
 
+/*
+ * A command: one `const command cmd_<name>` per cmd_<name>.c, listed in
+ * commands[] in main.c. Its --help is usage, then "Options:" made from
+ * options, then notes.
+ */
 typedef struct command {
     const char *name;
     const char *alias;
     int (*run)(cli *c);
-    unsigned opts; /* OPT_* bits of the shared options it accepts */
-    int min_args, max_args;
-    const char *summary;
-    const char *usage;     /* full --help text */
-    const cmdopt *options; /* its own options, NULL-name terminated; may be NULL */
+    int min_args, max_args; /* positional arguments after the name */
+    const char *summary;    /* one line in 'strata --help' */
+    const char *usage;      /* "usage: strata NAME ...\n\n" and what it does */
+    const cmdopt *options;  /* NULL-name terminated; NULL: none */
+    const char *notes;      /* after the options (may be NULL): "\n..." */
 } command;
+
+/* The command line being run (main.c); commands get it as their cli *c. */
+extern cli cli_state;
+
+/* main.c: prints cmd's --help (usage, options, notes) to f. */
+void cli_print_help(FILE *f, const command *cmd);
 
 /* output.c: the only place that prints errors */
 int out_error(const cli *c, const strata_error *err); /* prints, returns exit code */
@@ -74,6 +90,41 @@ const char *color(const cli *c, const char *code); /* ANSI escape, or "" */
 /* A warning of the library on stderr ("strata: warning: ...", or one JSON
    object {"warning", "file", "line"} with --json); nothing with -q. */
 void out_warning(const cli *c, const strata_problem *w);
+
+/*
+ * json.c: the writer of every --json document. Values and keys are written
+ * in order; the writer puts the ", " between members and elements and the
+ * ": " after a key, so that every document has one shape:
+ *     jw w; jw_init(&w, stdout);
+ *     jw_obj(&w); jw_kstr(&w, "current", v); jw_key(&w, "files"); jw_arr(&w);
+ *     ... jw_arr_end(&w); jw_obj_end(&w); jw_end(&w);   -> {"current": "1", "files": [...]}\n
+ * Strings are escaped by json_str (NULL is written null).
+ */
+#define JW_MAX_DEPTH 32
+typedef struct jw {
+    FILE *f;
+    int depth;
+    unsigned long filled; /* bit d-1: the object or array at depth d holds a value */
+    int after_key;        /* a key was written: its value comes next */
+} jw;
+void jw_init(jw *w, FILE *f);
+void jw_obj(jw *w); /* { */
+void jw_obj_end(jw *w);
+void jw_arr(jw *w); /* [ */
+void jw_arr_end(jw *w);
+void jw_key(jw *w, const char *key);
+void jw_str(jw *w, const char *s); /* a string, or null for NULL */
+void jw_int(jw *w, long long v);
+void jw_fixed(jw *w, double v, int decimals); /* 1.250 for (1.25, 3) */
+void jw_bool(jw *w, int b);
+void jw_null(jw *w);
+void jw_kstr(jw *w, const char *key, const char *s); /* key and value */
+void jw_kint(jw *w, const char *key, long long v);
+void jw_kbool(jw *w, const char *key, int b);
+/* An array of the lines of text (a line longer than 1023 bytes is cut). */
+void jw_lines(jw *w, const char *lines);
+/* Ends the document with a newline; w is ready for the next one. */
+void jw_end(jw *w);
 
 /* common.c */
 /* Loads the migration directory and prints its warnings. */
@@ -97,12 +148,10 @@ char *cli_read_file(const char *what, const char *path, size_t *len, strata_erro
 /* Prints a run's result (up/down/redo) in human or JSON form. */
 void print_result(cli *c, const strata_result *r, int dry_run);
 void print_status_entry(const cli *c, const strata_status_entry *e, int show_state);
-/* Prints each line of lines as a JSON string, comma separated. */
-void print_lines_json(const char *lines);
 
 /* cmd_lint.c: findings as `strata lint` prints them (check shares them) */
 void print_lint_findings(const cli *c, const strata_lint_report *r);
-void print_lint_findings_json(const strata_lint_report *r);
+void print_lint_findings_json(jw *w, const strata_lint_report *r);
 
 extern const command cmd_new, cmd_up, cmd_down, cmd_redo, cmd_status, cmd_current, cmd_history, cmd_validate,
     cmd_stamp, cmd_sql, cmd_test, cmd_lint;
@@ -111,10 +160,9 @@ extern const command cmd_create, cmd_drop, cmd_wait, cmd_reset, cmd_backup, cmd_
 extern const command cmd_copy, cmd_embed, cmd_accept, cmd_version, cmd_completion;
 extern const command cmd_adopt, cmd_import, cmd_diff;
 
-/* main.c: the command table (NULL-terminated), and the shared options one
-   by one with the OPT_* bits of the commands they apply to (0: global);
-   NULL past the end. For completion. */
+/* main.c: the command table and the global options, NULL(-name) terminated
+   (for completion). */
 const command *const *cli_commands(void);
-const char *cli_option(size_t i, unsigned *cmdmask);
+const cmdopt *cli_global_options(void);
 
 #endif

@@ -4,8 +4,8 @@
 static int force;
 
 static const cmdopt options[] = {
-    {"--force", CMDOPT_FLAG, &force},
-    {NULL, 0, NULL},
+    {"--force", NULL, CMDOPT_FLAG, &force, NULL, "accept anyway (the database already matches the new file)"},
+    {NULL, NULL, 0, NULL, NULL, NULL},
 };
 
 static const char *up_word(int up_changed)
@@ -23,17 +23,20 @@ static int run(cli *c)
     if (cli_open(c, 0, &db, &set, &err) == 0 &&
         strata_accept(db, set, c->args[0], force, &r, &err) == STRATA_OK) {
         if (c->json) {
-            printf("{\"accepted\": {\"version\": ");
-            json_str(stdout, r.version);
-            printf(", \"name\": ");
-            json_str(stdout, r.name);
-            printf(", \"old_checksum\": ");
-            json_str(stdout, r.old_checksum);
-            printf(", \"new_checksum\": ");
-            json_str(stdout, r.new_checksum);
-            printf(", \"changed\": %s, \"up_sql\": ", r.changed ? "true" : "false");
-            json_str(stdout, up_word(r.up_changed));
-            printf("}}\n");
+            jw w;
+            jw_init(&w, stdout);
+            jw_obj(&w);
+            jw_key(&w, "accepted");
+            jw_obj(&w);
+            jw_kstr(&w, "version", r.version);
+            jw_kstr(&w, "name", r.name);
+            jw_kstr(&w, "old_checksum", r.old_checksum);
+            jw_kstr(&w, "new_checksum", r.new_checksum);
+            jw_kbool(&w, "changed", r.changed);
+            jw_kstr(&w, "up_sql", up_word(r.up_changed));
+            jw_obj_end(&w);
+            jw_obj_end(&w);
+            jw_end(&w);
         } else if (!c->quiet) {
             if (!r.changed)
                 printf("%s_%s: the file already matches the applied checksum; nothing to accept\n", r.version,
@@ -52,27 +55,22 @@ static int run(cli *c)
 }
 
 const command cmd_accept = {
-    "accept",
-    NULL,
-    run,
-    0,
-    1,
-    1,
-    "accept a deliberate edit of an applied migration",
-    "usage: strata accept VERSION [--force]\n"
-    "\n"
-    "Records the current checksum of one applied migration, so that 'up' no\n"
-    "longer stops on CHECKSUM_MISMATCH after a deliberate edit that changes\n"
-    "nothing that ran: a comment, a typo in the down section. The version table\n"
-    "keeps a note (\"checksum accepted <time>, was <old checksum>\").\n"
-    "\n"
-    "Refused (UP_SQL_CHANGED, exit 1) when the up SQL itself differs from what\n"
-    "was applied -- comments, blank space and the case of keywords aside --\n"
-    "because that change never ran: put it in a new migration. Also refused\n"
-    "when strata cannot tell (migrations applied before it recorded up\n"
-    "checksums).\n"
-    "\n"
-    "Options:\n"
-    "  --force   accept anyway (the database already matches the new file)\n",
-    options,
+    .name = "accept",
+    .run = run,
+    .min_args = 1,
+    .max_args = 1,
+    .summary = "accept a deliberate edit of an applied migration",
+    .usage = "usage: strata accept VERSION [--force]\n"
+             "\n"
+             "Records the current checksum of one applied migration, so that 'up' no\n"
+             "longer stops on CHECKSUM_MISMATCH after a deliberate edit that changes\n"
+             "nothing that ran: a comment, a typo in the down section. The version table\n"
+             "keeps a note (\"checksum accepted <time>, was <old checksum>\").\n"
+             "\n"
+             "Refused (UP_SQL_CHANGED, exit 1) when the up SQL itself differs from what\n"
+             "was applied -- comments, blank space and the case of keywords aside --\n"
+             "because that change never ran: put it in a new migration. Also refused\n"
+             "when strata cannot tell (migrations applied before it recorded up\n"
+             "checksums).\n",
+    .options = options,
 };

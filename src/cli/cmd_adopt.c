@@ -3,30 +3,30 @@
 
 static void print_json(const strata_adopt_report *r, int dry_run)
 {
-    printf("{\"tool\": ");
-    json_str(stdout, r->tool);
-    printf(", \"table\": ");
-    json_str(stdout, r->table);
-    printf(", \"dry_run\": %s, \"recorded\": [", dry_run ? "true" : "false");
-    int first = 1;
+    jw w;
+    jw_init(&w, stdout);
+    jw_obj(&w);
+    jw_kstr(&w, "tool", r->tool);
+    jw_kstr(&w, "table", r->table);
+    jw_kbool(&w, "dry_run", dry_run);
     for (int already = 0; already < 2; already++) {
+        jw_key(&w, already ? "already" : "recorded");
+        jw_arr(&w);
         for (size_t i = 0; i < r->count; i++) {
             const strata_adopt_entry *e = &r->entries[i];
             if (e->recorded != already)
                 continue;
-            printf("%s{\"version\": ", first ? "" : ", ");
-            json_str(stdout, e->version);
-            printf(", \"name\": ");
-            json_str(stdout, e->name);
-            printf(", \"original\": ");
-            json_str(stdout, e->original);
-            printf("}");
-            first = 0;
+            jw_obj(&w);
+            jw_kstr(&w, "version", e->version);
+            jw_kstr(&w, "name", e->name);
+            jw_kstr(&w, "original", e->original);
+            jw_obj_end(&w);
         }
-        printf(already ? "]" : "], \"already\": [");
-        first = 1;
+        jw_arr_end(&w);
     }
-    printf(", \"written\": %zu}\n", r->written);
+    jw_kint(&w, "written", (long long)r->written);
+    jw_obj_end(&w);
+    jw_end(&w);
 }
 
 static int run(cli *c)
@@ -70,36 +70,36 @@ static int run(cli *c)
     return rc;
 }
 
+static const cmdopt options[] = {
+    {"--from", NULL, CMDOPT_STR, &cli_state.from, "FORMAT", "the tool the database was migrated with"},
+    {"--dry-run", NULL, CMDOPT_FLAG, &cli_state.dry_run, NULL,
+     "print what would be recorded; change nothing"},
+    {NULL, NULL, 0, NULL, NULL, NULL},
+};
+
 const command cmd_adopt = {
-    "adopt",
-    NULL,
-    run,
-    OPT_FROM | OPT_DRY_RUN,
-    0,
-    0,
-    "record another tool's applied migrations as applied",
-    "usage: strata adopt --from FORMAT [--dry-run]\n"
-    "\n"
-    "Reads the version table of the tool the database was migrated with and\n"
-    "records the matching migrations of the directory (written by 'strata\n"
-    "import --from FORMAT') as applied, without running them: under the\n"
-    "migration lock, in one transaction, with the files' checksums.\n"
-    "\n"
-    "FORMAT and the table read:\n"
-    "  dbmate          schema_migrations (version)\n"
-    "  golang-migrate  schema_migrations (version, dirty): every version up to it\n"
-    "  goose           goose_db_version: the latest row of each version_id\n"
-    "  flyway          flyway_schema_history (BASELINE, SQL, UNDO_SQL rows)\n"
-    "  alembic         alembic_version: each revision and its ancestors\n"
-    "  sqitch          sqitch.changes (PostgreSQL), sqitch.db's changes (SQLite)\n"
-    "  pop             schema_migration (version)\n"
-    "\n"
-    "Refuses with nothing changed (ADOPT_MISMATCH) when the other tool's state\n"
-    "is dirty or failed, an applied version has no imported migration, or\n"
-    "strata's table already holds rows that disagree. The other tool's table\n"
-    "is never written: going back to that tool stays possible.\n"
-    "\n"
-    "  --from FORMAT   the tool the database was migrated with\n"
-    "  --dry-run       print what would be recorded; change nothing\n",
-    NULL,
+    .name = "adopt",
+    .run = run,
+    .summary = "record another tool's applied migrations as applied",
+    .usage = "usage: strata adopt --from FORMAT [--dry-run]\n"
+             "\n"
+             "Reads the version table of the tool the database was migrated with and\n"
+             "records the matching migrations of the directory (written by 'strata\n"
+             "import --from FORMAT') as applied, without running them: under the\n"
+             "migration lock, in one transaction, with the files' checksums.\n"
+             "\n"
+             "FORMAT and the table read:\n"
+             "  dbmate          schema_migrations (version)\n"
+             "  golang-migrate  schema_migrations (version, dirty): every version up to it\n"
+             "  goose           goose_db_version: the latest row of each version_id\n"
+             "  flyway          flyway_schema_history (BASELINE, SQL, UNDO_SQL rows)\n"
+             "  alembic         alembic_version: each revision and its ancestors\n"
+             "  sqitch          sqitch.changes (PostgreSQL), sqitch.db's changes (SQLite)\n"
+             "  pop             schema_migration (version)\n"
+             "\n"
+             "Refuses with nothing changed (ADOPT_MISMATCH) when the other tool's state\n"
+             "is dirty or failed, an applied version has no imported migration, or\n"
+             "strata's table already holds rows that disagree. The other tool's table\n"
+             "is never written: going back to that tool stays possible.\n",
+    .options = options,
 };

@@ -7,9 +7,8 @@
 static const char *output;
 
 static const cmdopt options[] = {
-    {"-o", CMDOPT_STR, &output},
-    {"--output", CMDOPT_STR, &output},
-    {NULL, 0, NULL},
+    {"--output", "-o", CMDOPT_STR, &output, "FILE", "where to write the backup"},
+    {NULL, NULL, 0, NULL, NULL, NULL},
 };
 
 static int run(cli *c)
@@ -22,9 +21,13 @@ static int run(cli *c)
         struct stat st;
         long long size = stat(path, &st) == 0 ? (long long)st.st_size : -1;
         if (c->json) {
-            printf("{\"file\": ");
-            json_str(stdout, path);
-            printf(", \"bytes\": %lld}\n", size);
+            jw w;
+            jw_init(&w, stdout);
+            jw_obj(&w);
+            jw_kstr(&w, "file", path);
+            jw_kint(&w, "bytes", size);
+            jw_obj_end(&w);
+            jw_end(&w);
         } else if (!c->quiet) {
             printf("backup written to %s (%lld bytes)\n", path, size);
         }
@@ -37,30 +40,23 @@ static int run(cli *c)
 }
 
 const command cmd_backup = {
-    "backup",
-    NULL,
-    run,
-    0,
-    0,
-    0,
-    "write a backup of the database to a file",
-    "usage: strata backup [-o FILE]\n"
-    "\n"
-    "Writes a backup to FILE, a new file with mode 0600 (never readable by\n"
-    "others); an existing file is never overwritten. Default name: the\n"
-    "database name and a UTC timestamp in the working directory, e.g.\n"
-    "shop-20261123T100000Z.dump (SQLite: dev-20261123T100000Z.sqlite3).\n"
-    "A failed backup leaves no file behind. '-o -' is refused: the backup\n"
-    "is always a file (./- for a file called '-').\n"
-    "\n"
-    "PostgreSQL: pg_dump --format=custom (from PATH; Debian package\n"
-    "postgresql-client-NN), started without a shell, the password passed in\n"
-    "its environment, never on its command line. Refused when pg_dump is\n"
-    "missing (TOOL_MISSING) or older than the server (TOOL_TOO_OLD).\n"
-    "SQLite: the online backup API: one consistent snapshot, also while other\n"
-    "processes write. The backup is itself a SQLite database.\n"
-    "\n"
-    "Options:\n"
-    "  -o, --output FILE   where to write the backup\n",
-    options,
+    .name = "backup",
+    .run = run,
+    .summary = "write a backup of the database to a file",
+    .usage = "usage: strata backup [-o FILE]\n"
+             "\n"
+             "Writes a backup to FILE, a new file with mode 0600 (never readable by\n"
+             "others); an existing file is never overwritten. Default name: the\n"
+             "database name and a UTC timestamp in the working directory, e.g.\n"
+             "shop-20261123T100000Z.dump (SQLite: dev-20261123T100000Z.sqlite3).\n"
+             "A failed backup leaves no file behind. '-o -' is refused: the backup\n"
+             "is always a file (./- for a file called '-').\n"
+             "\n"
+             "PostgreSQL: pg_dump --format=custom (from PATH; Debian package\n"
+             "postgresql-client-NN), started without a shell, the password passed in\n"
+             "its environment, never on its command line. Refused when pg_dump is\n"
+             "missing (TOOL_MISSING) or older than the server (TOOL_TOO_OLD).\n"
+             "SQLite: the online backup API: one consistent snapshot, also while other\n"
+             "processes write. The backup is itself a SQLite database.\n",
+    .options = options,
 };

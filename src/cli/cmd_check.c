@@ -23,8 +23,8 @@
 static int opt_keep;
 
 static const cmdopt options[] = {
-    {"--keep", CMDOPT_FLAG, &opt_keep},
-    {NULL, 0, NULL},
+    {"--keep", NULL, CMDOPT_FLAG, &opt_keep, NULL, "do not drop the scratch database (to look at a failure)"},
+    {NULL, NULL, 0, NULL, NULL, NULL},
 };
 
 static const int forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
@@ -64,27 +64,19 @@ static int check_lint(cli *c, const strata_migset *set, const char *engine, stra
 
 /* ---------------------------------------------------------------- output */
 
-static void json_entry(const strata_check_entry *e)
+static void json_entry(jw *w, const strata_check_entry *e)
 {
-    printf("{\"id\": ");
-    json_str(stdout, e->id);
-    if (e->version) {
-        printf(", \"version\": ");
-        json_str(stdout, e->version);
-    }
-    printf(", \"state\": ");
-    json_str(stdout, strata_check_state_name(e->state));
-    printf(", \"step\": ");
-    json_str(stdout, e->step);
-    printf(", \"message\": ");
-    json_str(stdout, e->message);
-    printf(", \"note\": ");
-    json_str(stdout, e->note);
-    printf(", \"diff\": ");
-    json_str(stdout, e->diff);
-    printf(", \"code\": ");
-    json_str(stdout, e->code ? strata_code_name(e->code) : NULL);
-    printf("}");
+    jw_obj(w);
+    jw_kstr(w, "id", e->id);
+    if (e->version)
+        jw_kstr(w, "version", e->version);
+    jw_kstr(w, "state", strata_check_state_name(e->state));
+    jw_kstr(w, "step", e->step);
+    jw_kstr(w, "message", e->message);
+    jw_kstr(w, "note", e->note);
+    jw_kstr(w, "diff", e->diff);
+    jw_kstr(w, "code", e->code ? strata_code_name(e->code) : NULL);
+    jw_obj_end(w);
 }
 
 static void print_entry(const cli *c, const strata_check_entry *e, const char *ok_text)
@@ -121,27 +113,33 @@ static int print_report(cli *c, const strata_check_report *r)
         skipped += r->migrations[i].state == STRATA_CHECK_SKIPPED;
     }
     if (c->json) {
-        printf("{\"ok\": %s, \"engine\": ", r->ok && !lint_errors ? "true" : "false");
-        json_str(stdout, r->engine);
-        printf(", \"migrations\": [");
-        for (size_t i = 0; i < r->count; i++) {
-            printf("%s", i ? ", " : "");
-            json_entry(&r->migrations[i]);
-        }
-        printf("], \"up_again\": ");
-        json_entry(&r->up_again);
-        printf(", \"base\": ");
-        json_entry(&r->base);
-        printf(", \"lint\": ");
+        jw w;
+        jw_init(&w, stdout);
+        jw_obj(&w);
+        jw_kbool(&w, "ok", r->ok && !lint_errors);
+        jw_kstr(&w, "engine", r->engine);
+        jw_key(&w, "migrations");
+        jw_arr(&w);
+        for (size_t i = 0; i < r->count; i++)
+            json_entry(&w, &r->migrations[i]);
+        jw_arr_end(&w);
+        jw_key(&w, "up_again");
+        json_entry(&w, &r->up_again);
+        jw_key(&w, "base");
+        json_entry(&w, &r->base);
+        jw_key(&w, "lint");
         if (lint_report) {
-            printf("{\"errors\": %zu, \"warnings\": %zu, \"findings\": ", lint_report->errors,
-                   lint_report->warnings);
-            print_lint_findings_json(lint_report);
-            printf("}");
+            jw_obj(&w);
+            jw_kint(&w, "errors", (long long)lint_report->errors);
+            jw_kint(&w, "warnings", (long long)lint_report->warnings);
+            jw_key(&w, "findings");
+            print_lint_findings_json(&w, lint_report);
+            jw_obj_end(&w);
         } else {
-            printf("null");
+            jw_null(&w);
         }
-        printf("}\n");
+        jw_obj_end(&w);
+        jw_end(&w);
     } else {
         for (size_t i = 0; i < r->count; i++)
             print_entry(c, &r->migrations[i], NULL);
@@ -341,40 +339,33 @@ out:
 }
 
 const command cmd_check = {
-    "check",
-    NULL,
-    run,
-    0,
-    0,
-    0,
-    "smoke-test every migration up and down on a scratch database",
-    "usage: strata check [--url SERVER_URL] [--keep]\n"
-    "\n"
-    "Runs the whole migration directory on a scratch database that strata\n"
-    "creates and removes itself, and checks that every migration goes both ways\n"
-    "(docs/check.md):\n"
-    "  1. from empty, up one migration at a time, recording the schema after\n"
-    "     each (verify sections run with every up);\n"
-    "  2. up again must apply nothing;\n"
-    "  3. newest first: down must give back exactly the schema before the\n"
-    "     migration, up exactly the schema after it, down again the schema\n"
-    "     before it; a migration without a down section is irreversible: its\n"
-    "     round trip is skipped and the walk stops there;\n"
-    "  4. at base, only the version table may be left.\n"
-    "Before the walk it runs 'strata lint' with the rules of the URL's engine\n"
-    "(PostgreSQL rules for a PostgreSQL URL, SQLite rules for a SQLite one; with\n"
-    "no URL at all, both); an error-level finding fails the check too.\n"
-    "Prints one line per migration (ok, FAIL, irreversible, skip) and, for a\n"
-    "failure, which objects differ and the schema difference ('-' expected,\n"
-    "'+' found). Exit 0 when everything passed, 1 when something failed.\n"
-    "\n"
-    "The scratch database: a temporary SQLite file by default (also when the URL\n"
-    "is a SQLite one, which is never opened); with a PostgreSQL URL (--url,\n"
-    "DATABASE_URL, .env), a new database strata_check_<random> on that server,\n"
-    "dropped afterwards, also after a failure or Ctrl-C. The database the URL\n"
-    "names is never changed. The user needs the CREATEDB privilege.\n"
-    "\n"
-    "Options (after the command name):\n"
-    "  --keep   do not drop the scratch database (to look at a failure)\n",
-    options,
+    .name = "check",
+    .run = run,
+    .summary = "smoke-test every migration up and down on a scratch database",
+    .usage = "usage: strata check [--url SERVER_URL] [--keep]\n"
+             "\n"
+             "Runs the whole migration directory on a scratch database that strata\n"
+             "creates and removes itself, and checks that every migration goes both ways\n"
+             "(docs/check.md):\n"
+             "  1. from empty, up one migration at a time, recording the schema after\n"
+             "     each (verify sections run with every up);\n"
+             "  2. up again must apply nothing;\n"
+             "  3. newest first: down must give back exactly the schema before the\n"
+             "     migration, up exactly the schema after it, down again the schema\n"
+             "     before it; a migration without a down section is irreversible: its\n"
+             "     round trip is skipped and the walk stops there;\n"
+             "  4. at base, only the version table may be left.\n"
+             "Before the walk it runs 'strata lint' with the rules of the URL's engine\n"
+             "(PostgreSQL rules for a PostgreSQL URL, SQLite rules for a SQLite one; with\n"
+             "no URL at all, both); an error-level finding fails the check too.\n"
+             "Prints one line per migration (ok, FAIL, irreversible, skip) and, for a\n"
+             "failure, which objects differ and the schema difference ('-' expected,\n"
+             "'+' found). Exit 0 when everything passed, 1 when something failed.\n"
+             "\n"
+             "The scratch database: a temporary SQLite file by default (also when the URL\n"
+             "is a SQLite one, which is never opened); with a PostgreSQL URL (--url,\n"
+             "DATABASE_URL, .env), a new database strata_check_<random> on that server,\n"
+             "dropped afterwards, also after a failure or Ctrl-C. The database the URL\n"
+             "names is never changed. The user needs the CREATEDB privilege.\n",
+    .options = options,
 };

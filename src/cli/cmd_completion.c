@@ -18,28 +18,31 @@ static void command_words(void)
     }
 }
 
-static void global_words(void)
+/* The names and short forms of an option table, each after a space (not
+   those left out of the help: accepted, but of no use to offer). */
+static void option_words(const cmdopt *opts)
 {
-    const char *o;
-    unsigned mask;
-    int first = 1;
-    for (size_t i = 0; (o = cli_option(i, &mask)); i++)
-        if (!mask) {
-            printf("%s%s", first ? "" : " ", o);
-            first = 0;
-        }
+    for (const cmdopt *o = opts; o && o->name; o++) {
+        if (!o->help)
+            continue;
+        printf(" %s", o->name);
+        if (o->alias)
+            printf(" %s", o->alias);
+    }
 }
 
-/* The options of one command: the shared ones it takes, and its own table. */
+/* The global options, space separated. */
+static void global_words(void)
+{
+    const cmdopt *o = cli_global_options();
+    printf("%s", o->name);
+    option_words(o + 1);
+}
+
+/* The options of one command: its table. */
 static void command_options(const command *c)
 {
-    const char *name;
-    unsigned mask;
-    for (size_t i = 0; (name = cli_option(i, &mask)); i++)
-        if (mask & c->opts)
-            printf(" %s", name);
-    for (const cmdopt *o = c->options; o && o->name; o++)
-        printf(" %s", o->name);
+    option_words(c->options);
 }
 
 static void bash(void)
@@ -120,18 +123,15 @@ static int run(cli *c)
 }
 
 const command cmd_completion = {
-    "completion",
-    NULL,
-    run,
-    0,
-    1,
-    1,
-    "print a shell completion script (bash or zsh)",
-    "usage: strata completion bash|zsh\n"
-    "\n"
-    "Prints a completion script for the shell, made from strata's own command\n"
-    "and option tables. 'make install' installs both; by hand:\n"
-    "  source <(strata completion bash)\n"
-    "  strata completion zsh > \"${fpath[1]}/_strata\"\n",
-    NULL,
+    .name = "completion",
+    .run = run,
+    .min_args = 1,
+    .max_args = 1,
+    .summary = "print a shell completion script (bash or zsh)",
+    .usage = "usage: strata completion bash|zsh\n"
+             "\n"
+             "Prints a completion script for the shell, made from strata's own command\n"
+             "and option tables. 'make install' installs both; by hand:\n"
+             "  source <(strata completion bash)\n"
+             "  strata completion zsh > \"${fpath[1]}/_strata\"\n",
 };

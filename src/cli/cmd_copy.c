@@ -11,21 +11,6 @@ static struct {
     double jobs;
 } o;
 
-static const cmdopt copy_options[] = {
-    {"--schema-only", CMDOPT_FLAG, &o.schema_only},
-    {"--data-only", CMDOPT_FLAG, &o.data_only},
-    {"--no-verify", CMDOPT_FLAG, &o.no_verify},
-    {"--keep-case", CMDOPT_FLAG, &o.keep_case},
-    {"--tables", CMDOPT_STR, &o.tables},
-    {"--exclude", CMDOPT_STR, &o.exclude},
-    {"--on-bad-value", CMDOPT_STR, &o.on_bad},
-    {"--jobs", CMDOPT_NUM, &o.jobs},
-    {"-j", CMDOPT_NUM, &o.jobs},
-    {"--from-env", CMDOPT_STR, &o.from_env},
-    {"--to-env", CMDOPT_STR, &o.to_env},
-    {NULL, 0, NULL},
-};
-
 /*
  * Splits a comma-separated list of names in place; *n entries. Blanks around
  * a name are dropped. A name in double quotes may hold commas and blanks
@@ -142,27 +127,40 @@ static void on_progress(void *ud, const strata_copy_progress *p)
 static void print_report(const cli *c, const strata_copy_report *r)
 {
     if (c->json) {
-        printf("{\"tables\": [");
+        jw w;
+        jw_init(&w, stdout);
+        jw_obj(&w);
+        jw_key(&w, "tables");
+        jw_arr(&w);
         for (size_t i = 0; i < r->count; i++) {
             const strata_copy_table *t = &r->tables[i];
-            printf("%s{\"table\": ", i ? ", " : "");
-            json_str(stdout, t->name);
-            printf(", \"source\": ");
-            json_str(stdout, t->source);
-            printf(", \"rows\": %lld, \"bytes\": %lld, \"seconds\": %.3f, \"verified\": %s, \"skipped\": %s}",
-                   t->rows, t->bytes, t->seconds, t->verified ? "true" : "false",
-                   t->skipped ? "true" : "false");
+            jw_obj(&w);
+            jw_kstr(&w, "table", t->name);
+            jw_kstr(&w, "source", t->source);
+            jw_kint(&w, "rows", t->rows);
+            jw_kint(&w, "bytes", t->bytes);
+            jw_key(&w, "seconds");
+            jw_fixed(&w, t->seconds, 3);
+            jw_kbool(&w, "verified", t->verified);
+            jw_kbool(&w, "skipped", t->skipped);
+            jw_obj_end(&w);
         }
-        printf("], \"warnings\": [");
-        for (size_t i = 0; i < r->nwarnings; i++) {
-            if (i)
-                printf(", ");
-            json_str(stdout, r->warnings[i]);
-        }
-        printf("], \"version\": ");
-        json_str(stdout, r->version);
-        printf(", \"rows\": %lld, \"seconds\": %.3f, \"load_seconds\": %.3f, \"after_seconds\": %.3f}\n",
-               r->rows, r->seconds, r->load_seconds, r->after_seconds);
+        jw_arr_end(&w);
+        jw_key(&w, "warnings");
+        jw_arr(&w);
+        for (size_t i = 0; i < r->nwarnings; i++)
+            jw_str(&w, r->warnings[i]);
+        jw_arr_end(&w);
+        jw_kstr(&w, "version", r->version);
+        jw_kint(&w, "rows", r->rows);
+        jw_key(&w, "seconds");
+        jw_fixed(&w, r->seconds, 3);
+        jw_key(&w, "load_seconds");
+        jw_fixed(&w, r->load_seconds, 3);
+        jw_key(&w, "after_seconds");
+        jw_fixed(&w, r->after_seconds, 3);
+        jw_obj_end(&w);
+        jw_end(&w);
         return;
     }
     for (size_t i = 0; i < r->nwarnings; i++)
@@ -307,52 +305,57 @@ static int run(cli *c)
     return ex;
 }
 
+static const cmdopt options[] = {
+    {"--schema-only", NULL, CMDOPT_FLAG, &o.schema_only, NULL,
+     "create tables, keys and indexes; copy no rows"},
+    {"--data-only", NULL, CMDOPT_FLAG, &o.data_only, NULL,
+     "load into existing tables (e.g. made by strata up),\n"
+     "matching columns by name; replaces their rows"},
+    {"--tables", NULL, CMDOPT_STR, &o.tables, "A,B",
+     "only these tables (the version table comes along);\n"
+     "\"a,b\" in double quotes: a name with a comma"},
+    {"--exclude", NULL, CMDOPT_STR, &o.exclude, "A,B", "never these tables"},
+    {"--jobs", "-j", CMDOPT_NUM, &o.jobs, "N", "tables loaded in parallel (default: one per core)"},
+    {"--on-bad-value", NULL, CMDOPT_STR, &o.on_bad, "POLICY",
+     "a value that does not fit its column:\n"
+     "  fail  stop, naming table, rowid, column, value (default)\n"
+     "  null  write NULL and list it as a warning\n"
+     "  text  create such columns as text (bytea for bytes)"},
+    {"--no-verify", NULL, CMDOPT_FLAG, &o.no_verify, NULL, "skip the read-back comparison"},
+    {"--keep-case", NULL, CMDOPT_FLAG, &o.keep_case, NULL,
+     "keep names as written (default: ASCII letters to lower case)"},
+    {"--from-env", NULL, CMDOPT_STR, &o.from_env, "NAME",
+     "the source URL from variable NAME (environment, else\n"
+     "the env file) instead of SRC_URL"},
+    {"--to-env", NULL, CMDOPT_STR, &o.to_env, "NAME", "the target URL from variable NAME instead of DST_URL"},
+    {NULL, NULL, 0, NULL, NULL, NULL},
+};
+
 const command cmd_copy = {
-    "copy",
-    NULL,
-    run,
-    0,
-    0,
-    2,
-    "copy a SQLite database into PostgreSQL, verified",
-    "usage: strata copy SRC_URL DST_URL [options]\n"
-    "       strata copy SRC_URL --to-env NAME [options]\n"
-    "       strata copy --from-env NAME --to-env NAME [options]\n"
-    "\n"
-    "Copies the SQLite database SRC_URL (sqlite:///file.db) into the PostgreSQL\n"
-    "database DST_URL (postgresql://...): tables, rows, primary and unique keys,\n"
-    "indexes, CHECKs, foreign keys, identities and the migration version table.\n"
-    "Every value is checked against its target type; each table loads in one\n"
-    "transaction and is verified (row count and content checksum read back)\n"
-    "before it commits. Run the same command again after a failure or a kill:\n"
-    "it finishes the copy, and skips tables that are unchanged.\n"
-    "\n"
-    "Options:\n"
-    "  --schema-only          create tables, keys and indexes; copy no rows\n"
-    "  --data-only            load into existing tables (e.g. made by strata up),\n"
-    "                         matching columns by name; replaces their rows\n"
-    "  --tables A,B           only these tables (the version table comes along);\n"
-    "                         \"a,b\" in double quotes: a name with a comma\n"
-    "  --exclude A,B          never these tables\n"
-    "  --jobs N, -j N         tables loaded in parallel (default: one per core)\n"
-    "  --on-bad-value POLICY  a value that does not fit its column:\n"
-    "                           fail  stop, naming table, rowid, column, value (default)\n"
-    "                           null  write NULL and list it as a warning\n"
-    "                           text  create such columns as text (bytea for bytes)\n"
-    "  --no-verify            skip the read-back comparison\n"
-    "  --keep-case            keep names as written (default: ASCII letters to lower case)\n"
-    "  --from-env NAME        the source URL from variable NAME (environment, else\n"
-    "                         the env file) instead of SRC_URL\n"
-    "  --to-env NAME          the target URL from variable NAME instead of DST_URL\n"
-    "\n"
-    "Passwords: a URL on the command line is visible to other users (ps). Keep it\n"
-    "out: --to-env NAME, or leave the password out of DST_URL and let libpq take\n"
-    "it from PGPASSWORD or ~/.pgpass (host:port:database:user:password, mode 0600).\n"
-    "\n"
-    "Also: --table NAME (version table), --lock-timeout SECS, --json (a report per\n"
-    "table on stdout), -q, -v (the two URLs, redacted, and where they came from),\n"
-    "--env-file FILE (read by --from-env/--to-env). A progress line is drawn on\n"
-    "stderr when it is a terminal.\n"
-    "Names, type mapping, policies and restart rules: docs/copy.md.\n",
-    copy_options,
+    .name = "copy",
+    .run = run,
+    .max_args = 2,
+    .summary = "copy a SQLite database into PostgreSQL, verified",
+    .usage = "usage: strata copy SRC_URL DST_URL [options]\n"
+             "       strata copy SRC_URL --to-env NAME [options]\n"
+             "       strata copy --from-env NAME --to-env NAME [options]\n"
+             "\n"
+             "Copies the SQLite database SRC_URL (sqlite:///file.db) into the PostgreSQL\n"
+             "database DST_URL (postgresql://...): tables, rows, primary and unique keys,\n"
+             "indexes, CHECKs, foreign keys, identities and the migration version table.\n"
+             "Every value is checked against its target type; each table loads in one\n"
+             "transaction and is verified (row count and content checksum read back)\n"
+             "before it commits. Run the same command again after a failure or a kill:\n"
+             "it finishes the copy, and skips tables that are unchanged.\n",
+    .options = options,
+    .notes = "\n"
+             "Passwords: a URL on the command line is visible to other users (ps). Keep it\n"
+             "out: --to-env NAME, or leave the password out of DST_URL and let libpq take\n"
+             "it from PGPASSWORD or ~/.pgpass (host:port:database:user:password, mode 0600).\n"
+             "\n"
+             "Also: --table NAME (version table), --lock-timeout SECS, --json (a report per\n"
+             "table on stdout), -q, -v (the two URLs, redacted, and where they came from),\n"
+             "--env-file FILE (read by --from-env/--to-env). A progress line is drawn on\n"
+             "stderr when it is a terminal.\n"
+             "Names, type mapping, policies and restart rules: docs/copy.md.\n",
 };

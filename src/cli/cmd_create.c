@@ -7,11 +7,14 @@
 static strata_create_opts opts;
 
 static const cmdopt options[] = {
-    {"--locale", CMDOPT_STR, &opts.locale},
-    {"--lc-collate", CMDOPT_STR, &opts.lc_collate},
-    {"--lc-ctype", CMDOPT_STR, &opts.lc_ctype},
-    {"--owner", CMDOPT_STR, &opts.owner},
-    {NULL, 0, NULL},
+    {"--locale", NULL, CMDOPT_STR, &opts.locale, "L",
+     "LOCALE of the new database, e.g. C.UTF-8 or en_US.UTF-8\n"
+     "(default: the server's)"},
+    {"--lc-collate", NULL, CMDOPT_STR, &opts.lc_collate, "L", "LC_COLLATE (sort order)"},
+    {"--lc-ctype", NULL, CMDOPT_STR, &opts.lc_ctype, "L", "LC_CTYPE (character classes)"},
+    {"--owner", NULL, CMDOPT_STR, &opts.owner, "ROLE",
+     "owner of the new database (default: the connecting user)"},
+    {NULL, NULL, 0, NULL, NULL, NULL},
 };
 
 static int run(cli *c)
@@ -22,10 +25,14 @@ static int run(cli *c)
     if (cli_url(c, &url, 1, &err) == 0 && strata_db_create(url, &opts, &existed, &name, &err) == STRATA_OK) {
         int sqlite = !strcmp(strata_url_engine(url), "sqlite");
         if (c->json) {
-            printf("{\"database\": ");
-            json_str(stdout, name);
-            printf(", \"engine\": \"%s\", \"created\": %s}\n", sqlite ? "sqlite" : "postgres",
-                   existed ? "false" : "true");
+            jw w;
+            jw_init(&w, stdout);
+            jw_obj(&w);
+            jw_kstr(&w, "database", name);
+            jw_kstr(&w, "engine", sqlite ? "sqlite" : "postgres");
+            jw_kbool(&w, "created", !existed);
+            jw_obj_end(&w);
+            jw_end(&w);
         } else if (!c->quiet) {
             if (existed)
                 printf("%s '%s' already exists; nothing to do\n", sqlite ? "SQLite database" : "database",
@@ -42,29 +49,19 @@ static int run(cli *c)
 }
 
 const command cmd_create = {
-    "create",
-    NULL,
-    run,
-    0,
-    0,
-    0,
-    "create the database named by the URL",
-    "usage: strata create [--locale L] [--lc-collate L] [--lc-ctype L] [--owner ROLE]\n"
-    "\n"
-    "Creates the database the URL names. A database that already exists is\n"
-    "left alone: the command says so and exits 0.\n"
-    "\n"
-    "PostgreSQL: connects to the maintenance database of the same server\n"
-    "('postgres', else 'template1') with the URL's credentials and runs\n"
-    "CREATE DATABASE \"NAME\" ENCODING 'UTF8' TEMPLATE template0. The user needs\n"
-    "the CREATEDB privilege.\n"
-    "SQLite: creates the file as an empty database (its directory must exist).\n"
-    "\n"
-    "Options (PostgreSQL):\n"
-    "  --locale L       LOCALE of the new database, e.g. C.UTF-8 or en_US.UTF-8\n"
-    "                   (default: the server's)\n"
-    "  --lc-collate L   LC_COLLATE (sort order)\n"
-    "  --lc-ctype L     LC_CTYPE (character classes)\n"
-    "  --owner ROLE     owner of the new database (default: the connecting user)\n",
-    options,
+    .name = "create",
+    .run = run,
+    .summary = "create the database named by the URL",
+    .usage = "usage: strata create [--locale L] [--lc-collate L] [--lc-ctype L] [--owner ROLE]\n"
+             "\n"
+             "Creates the database the URL names. A database that already exists is\n"
+             "left alone: the command says so and exits 0.\n"
+             "\n"
+             "PostgreSQL: connects to the maintenance database of the same server\n"
+             "('postgres', else 'template1') with the URL's credentials and runs\n"
+             "CREATE DATABASE \"NAME\" ENCODING 'UTF8' TEMPLATE template0. The user needs\n"
+             "the CREATEDB privilege.\n"
+             "SQLite: creates the file as an empty database (its directory must exist).\n"
+             "The options are PostgreSQL's.\n",
+    .options = options,
 };

@@ -9,9 +9,12 @@ static int run(cli *c)
     int rc = 0;
     if (cli_open(c, 1, &db, NULL, &err) == 0 && strata_history_get(db, &st, &err) == STRATA_OK) {
         if (c->json) {
-            printf("{\"current\": ");
-            json_str(stdout, st->current);
-            printf("}\n");
+            jw w;
+            jw_init(&w, stdout);
+            jw_obj(&w);
+            jw_kstr(&w, "current", st->current);
+            jw_obj_end(&w);
+            jw_end(&w);
         } else {
             printf("%s\n", term_str(st->current));
         }
@@ -24,16 +27,11 @@ static int run(cli *c)
 }
 
 const command cmd_current = {
-    "current",
-    NULL,
-    run,
-    0,
-    0,
-    0,
-    "print the newest applied version",
-    "usage: strata current\n"
-    "\n"
-    "Prints the newest applied version, or 'base' when nothing is applied.\n"
-    "Does not read the migration directory.\n",
-    NULL,
+    .name = "current",
+    .run = run,
+    .summary = "print the newest applied version",
+    .usage = "usage: strata current\n"
+             "\n"
+             "Prints the newest applied version, or 'base' when nothing is applied.\n"
+             "Does not read the migration directory.\n",
 };

@@ -17,16 +17,30 @@ static const char *opt_from_url, *opt_to_url, *opt_to_sqlite, *opt_to_postgres, 
 static int opt_print, opt_destructive, opt_no_conc;
 
 static const cmdopt options[] = {
-    {"--from-url", CMDOPT_STR, &opt_from_url},
-    {"--to-url", CMDOPT_STR, &opt_to_url},
-    {"--to-sqlite", CMDOPT_STR, &opt_to_sqlite},
-    {"--to-postgres", CMDOPT_STR, &opt_to_postgres},
-    {"-m", CMDOPT_STR, &opt_name},
-    {"--print", CMDOPT_FLAG, &opt_print},
-    {"--allow-destructive", CMDOPT_FLAG, &opt_destructive},
-    {"--rename", CMDOPT_STR, &opt_rename},
-    {"--no-concurrently", CMDOPT_FLAG, &opt_no_conc},
-    {NULL, 0, NULL},
+    {"--to", NULL, CMDOPT_STR, &cli_state.to, "FILE", "the desired schema as plain DDL (CREATE TABLE ...)"},
+    {"--to-url", NULL, CMDOPT_STR, &opt_to_url, "URL", "the desired schema is this database's (read only)"},
+    {"--from-url", NULL, CMDOPT_STR, &opt_from_url, "URL",
+     "start from this database's schema, not the directory's"},
+    {"--dialect", NULL, CMDOPT_STR, &cli_state.dialect, "D",
+     "postgres, sqlite or both (default: the URL's engine; SQLite\n"
+     "without a URL); PostgreSQL needs a PostgreSQL URL: its server\nholds the scratch databases"},
+    {"--to-postgres", NULL, CMDOPT_STR, &opt_to_postgres, "FILE",
+     "with --dialect both: PostgreSQL's desired DDL"},
+    {"--to-sqlite", NULL, CMDOPT_STR, &opt_to_sqlite, "FILE", "with --dialect both: SQLite's desired DDL"},
+    {"-m", NULL, CMDOPT_STR, &opt_name, "NAME", "write the next migration file(s), named as 'strata new'"},
+    {"--timestamp", NULL, CMDOPT_FLAG, &cli_state.timestamp, NULL,
+     "with -m: a timestamp version, as 'strata new'"},
+    {"--print", NULL, CMDOPT_FLAG, &opt_print, NULL, "print the migration instead of writing it"},
+    {"--allow-destructive", NULL, CMDOPT_FLAG, &opt_destructive, NULL,
+     "allow steps that lose data (drop a table or a column, narrow\na type, remove enum values)"},
+    {"--rename", NULL, CMDOPT_STR, &opt_rename, "T.OLD:NEW",
+     "a column rename (T.OLD:NEW) or a table rename (OLD:NEW);\ncomma separated; renames are never guessed"},
+    {"--no-concurrently", NULL, CMDOPT_FLAG, &opt_no_conc, NULL,
+     "PostgreSQL: build indexes on existing tables in the\ntransaction, not CONCURRENTLY in a no-transaction "
+     "file"},
+    {"--exit-code", NULL, CMDOPT_FLAG, &cli_state.exit_code, NULL,
+     "exit 3 when there is a difference (CI drift check)"},
+    {NULL, NULL, 0, NULL, NULL, NULL},
 };
 
 enum { D_PG, D_SQ, ND };
@@ -113,24 +127,27 @@ static void print_notes(const cli *c, strata_diff_result *const *res)
     }
 }
 
-static void json_result(const char *name, const strata_diff_result *r)
+static void json_result(jw *w, const char *name, const strata_diff_result *r)
 {
-    printf("\"%s\": {\"difference\": %s, \"statements\": [", name, r->nfiles ? "true" : "false");
+    jw_key(w, name);
+    jw_obj(w);
+    jw_kbool(w, "difference", r->nfiles > 0);
+    jw_key(w, "statements");
+    jw_arr(w);
     for (size_t i = 0; i < r->nstmts; i++) {
         const strata_diff_stmt *s = &r->stmts[i];
-        printf("%s{\"kind\": ", i ? ", " : "");
-        json_str(stdout, s->kind);
-        printf(", \"sql\": ");
-        json_str(stdout, s->sql);
-        printf(", \"file\": %d, \"loses\": ", s->file);
-        json_str(stdout, s->loses);
-        printf("}");
+        jw_obj(w);
+        jw_kstr(w, "kind", s->kind);
+        jw_kstr(w, "sql", s->sql);
+        jw_kint(w, "file", s->file);
+        jw_kstr(w, "loses", s->loses);
+        jw_obj_end(w);
     }
-    printf("], \"notes\": [");
-    print_lines_json(r->notes ? r->notes : "");
-    printf("], \"schema_diff\": ");
-    json_str(stdout, r->difference);
-    printf("}");
+    jw_arr_end(w);
+    jw_key(w, "notes");
+    jw_lines(w, r->notes ? r->notes : "");
+    jw_kstr(w, "schema_diff", r->difference);
+    jw_obj_end(w);
 }
 
 /* The lint on the generated files (as `strata lint` would see them), as
@@ -324,20 +341,20 @@ static int run(cli *c)
     }
 
     if (c->json) {
-        printf("{\"difference\": %s, ", differs ? "true" : "false");
-        int first = 1;
+        jw w;
+        jw_init(&w, stdout);
+        jw_obj(&w);
+        jw_kbool(&w, "difference", differs);
         for (int d = 0; d < ND; d++)
-            if (res[d]) {
-                printf("%s", first ? "" : ", ");
-                json_result(dname[d], res[d]);
-                first = 0;
-            }
-        printf(", \"files\": [");
-        for (size_t i = 0; i < npaths; i++) {
-            printf("%s", i ? ", " : "");
-            json_str(stdout, paths[i]);
-        }
-        printf("]}\n");
+            if (res[d])
+                json_result(&w, dname[d], res[d]);
+        jw_key(&w, "files");
+        jw_arr(&w);
+        for (size_t i = 0; i < npaths; i++)
+            jw_str(&w, paths[i]);
+        jw_arr_end(&w);
+        jw_obj_end(&w);
+        jw_end(&w);
     } else if (!differs) {
         if (!c->quiet)
             printf("no difference: nothing to write\n");
@@ -387,45 +404,23 @@ out:
 }
 
 const command cmd_diff = {
-    "diff",
-    NULL,
-    run,
-    OPT_DIALECT | OPT_EXIT_CODE | OPT_TO | OPT_TIMESTAMP,
-    0,
-    0,
-    "write the next migration from the schema you want, proven first",
-    "usage: strata diff [--from-url URL] (--to FILE.sql | --to-url URL) [--dialect D|both]\n"
-    "                   [-m NAME | --print] [--allow-destructive] [--rename T.OLD:NEW,...]\n"
-    "                   [--no-concurrently] [--exit-code]\n"
-    "\n"
-    "Compares the schema the migration directory builds (replayed on a scratch\n"
-    "database) -- or the database of --from-url -- with the schema you want: the\n"
-    "DDL of --to run on a scratch database, or the database of --to-url. Writes\n"
-    "the migration between them, up and down, after proving it on a scratch\n"
-    "database: the up must give the desired schema exactly (as `strata schema`\n"
-    "prints it) and the down must give back the start.\n"
-    "\n"
-    "  --to FILE           the desired schema as plain DDL (CREATE TABLE ...)\n"
-    "  --to-url URL        the desired schema is this database's (read only)\n"
-    "  --from-url URL      start from this database's schema, not the directory's\n"
-    "  --dialect D         postgres, sqlite or both (default: the URL's engine;\n"
-    "                      SQLite without a URL). PostgreSQL needs a PostgreSQL URL:\n"
-    "                      its server holds the scratch databases. With both, the\n"
-    "                      file gets dialect sections; --to-postgres FILE and\n"
-    "                      --to-sqlite FILE give a desired schema per engine\n"
-    "  -m NAME             write the next migration file(s), named as `strata new`\n"
-    "  --print             print the migration instead of writing it\n"
-    "  --allow-destructive allow steps that lose data (drop a table or a column,\n"
-    "                      narrow a type, remove enum values)\n"
-    "  --rename T.OLD:NEW  a column rename (T.OLD:NEW) or a table rename (OLD:NEW);\n"
-    "                      comma separated; renames are never guessed\n"
-    "  --no-concurrently   PostgreSQL: build indexes on existing tables in the\n"
-    "                      transaction instead of CONCURRENTLY in a no-transaction file\n"
-    "  --exit-code         exit 3 when there is a difference (CI drift check)\n"
-    "\n"
-    "Without -m or --print, shows the statements and writes nothing. On\n"
-    "PostgreSQL, enum values added and indexes built CONCURRENTLY go to files of\n"
-    "their own (NAME_enum_values, NAME_indexes): they cannot run in a transaction.\n"
-    "No difference: nothing is written, exit 0. See docs/diff.md.\n",
-    options,
+    .name = "diff",
+    .run = run,
+    .summary = "write the next migration from the schema you want, proven first",
+    .usage = "usage: strata diff [--from-url URL] (--to FILE.sql | --to-url URL) [--dialect D|both]\n"
+             "                   [-m NAME | --print] [--allow-destructive] [--rename T.OLD:NEW,...]\n"
+             "                   [--no-concurrently] [--exit-code]\n"
+             "\n"
+             "Compares the schema the migration directory builds (replayed on a scratch\n"
+             "database) -- or the database of --from-url -- with the schema you want: the\n"
+             "DDL of --to run on a scratch database, or the database of --to-url. Writes\n"
+             "the migration between them, up and down, after proving it on a scratch\n"
+             "database: the up must give the desired schema exactly (as 'strata schema'\n"
+             "prints it) and the down must give back the start.\n",
+    .options = options,
+    .notes = "\n"
+             "Without -m or --print, shows the statements and writes nothing. On\n"
+             "PostgreSQL, enum values added and indexes built CONCURRENTLY go to files of\n"
+             "their own (NAME_enum_values, NAME_indexes): they cannot run in a transaction.\n"
+             "No difference: nothing is written, exit 0. See docs/diff.md.\n",
 };

@@ -35,25 +35,32 @@ static int run(cli *c)
     return run_migrate(c, 1);
 }
 
+static const cmdopt options[] = {
+    {"--dry-run", NULL, CMDOPT_FLAG, &cli_state.dry_run, NULL,
+     "connect read-only, print the SQL that would run"},
+    {"--single-transaction", NULL, CMDOPT_FLAG, &cli_state.single_tx, NULL,
+     "revert all selected migrations in one transaction"},
+    {"--ignore-checksums", NULL, CMDOPT_FLAG, &cli_state.ignore_checksums, NULL,
+     "revert although the files were modified"},
+    {"--ignore-missing", NULL, CMDOPT_FLAG, &cli_state.ignore_missing, NULL,
+     "go on although applied files are missing"},
+    {"--allow-out-of-order", NULL, CMDOPT_FLAG, &cli_state.allow_ooo, NULL,
+     "go on although a pending migration is older than an applied one"},
+    {NULL, NULL, 0, NULL, NULL, NULL},
+};
+
 const command cmd_down = {
-    "down",
-    "downgrade",
-    run,
-    OPT_DRY_RUN | OPT_SINGLE_TX | OPT_IGNORE,
-    0,
-    1,
-    "roll back (one step, -N, to a version, or base)",
-    "usage: strata down [TARGET] [options]     (alias: downgrade)\n"
-    "\n"
-    "Reverts applied migrations, newest first, each in its own transaction.\n"
-    "TARGET: none (one step), -N (N steps), a version or id (everything after\n"
-    "it is reverted; it stays applied), or base (everything).\n"
-    "A migration without a down section is irreversible: down stops before\n"
-    "changing anything (IRREVERSIBLE).\n"
-    "\n"
-    "Options:\n"
-    "  --dry-run              connect read-only, print the SQL that would run\n"
-    "  --single-transaction   revert all selected migrations in one transaction\n"
-    "  --ignore-checksums     revert although the files were modified\n",
-    NULL,
+    .name = "down",
+    .alias = "downgrade",
+    .run = run,
+    .max_args = 1,
+    .summary = "roll back (one step, -N, to a version, or base)",
+    .usage = "usage: strata down [TARGET] [options]     (alias: downgrade)\n"
+             "\n"
+             "Reverts applied migrations, newest first, each in its own transaction.\n"
+             "TARGET: none (one step), -N (N steps), a version or id (everything after\n"
+             "it is reverted; it stays applied), or base (everything).\n"
+             "A migration without a down section is irreversible: down stops before\n"
+             "changing anything (IRREVERSIBLE).\n",
+    .options = options,
 };

@@ -7,8 +7,10 @@
 static int force;
 
 static const cmdopt options[] = {
-    {"--force", CMDOPT_FLAG, &force},
-    {NULL, 0, NULL},
+    {"--force", NULL, CMDOPT_FLAG, &force, NULL,
+     "PostgreSQL 13+: terminate the other sessions first\n"
+     "(DROP DATABASE ... WITH (FORCE))"},
+    {NULL, NULL, 0, NULL, NULL, NULL},
 };
 
 static int run(cli *c)
@@ -20,10 +22,14 @@ static int run(cli *c)
         strata_db_drop(url, force ? STRATA_DROP_FORCE : 0, &missing, &name, &err) == STRATA_OK) {
         int sqlite = !strcmp(strata_url_engine(url), "sqlite");
         if (c->json) {
-            printf("{\"database\": ");
-            json_str(stdout, name);
-            printf(", \"engine\": \"%s\", \"dropped\": %s}\n", sqlite ? "sqlite" : "postgres",
-                   missing ? "false" : "true");
+            jw w;
+            jw_init(&w, stdout);
+            jw_obj(&w);
+            jw_kstr(&w, "database", name);
+            jw_kstr(&w, "engine", sqlite ? "sqlite" : "postgres");
+            jw_kbool(&w, "dropped", !missing);
+            jw_obj_end(&w);
+            jw_end(&w);
         } else if (!c->quiet) {
             if (missing)
                 printf("%s '%s' does not exist; nothing to drop\n", sqlite ? "SQLite database" : "database",
@@ -40,28 +46,20 @@ static int run(cli *c)
 }
 
 const command cmd_drop = {
-    "drop",
-    NULL,
-    run,
-    0,
-    0,
-    0,
-    "drop the database named by the URL",
-    "usage: strata drop [--force]\n"
-    "\n"
-    "Drops the database the URL names, with all its data. A database that does\n"
-    "not exist is not an error: the command says so and exits 0 (like\n"
-    "dropdb --if-exists).\n"
-    "\n"
-    "PostgreSQL: runs DROP DATABASE from the maintenance database of the same\n"
-    "server ('postgres', else 'template1'). While other sessions are connected\n"
-    "it fails with DATABASE_IN_USE and lists them (pid, user, application,\n"
-    "client address).\n"
-    "SQLite: removes the file and its -journal, -wal and -shm files; refuses a\n"
-    "file that is not a SQLite database and a symbolic link (name its target).\n"
-    "\n"
-    "Options:\n"
-    "  --force   PostgreSQL 13+: terminate the other sessions first\n"
-    "            (DROP DATABASE ... WITH (FORCE))\n",
-    options,
+    .name = "drop",
+    .run = run,
+    .summary = "drop the database named by the URL",
+    .usage = "usage: strata drop [--force]\n"
+             "\n"
+             "Drops the database the URL names, with all its data. A database that does\n"
+             "not exist is not an error: the command says so and exits 0 (like\n"
+             "dropdb --if-exists).\n"
+             "\n"
+             "PostgreSQL: runs DROP DATABASE from the maintenance database of the same\n"
+             "server ('postgres', else 'template1'). While other sessions are connected\n"
+             "it fails with DATABASE_IN_USE and lists them (pid, user, application,\n"
+             "client address).\n"
+             "SQLite: removes the file and its -journal, -wal and -shm files; refuses a\n"
+             "file that is not a SQLite database and a symbolic link (name its target).\n",
+    .options = options,
 };

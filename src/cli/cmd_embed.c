@@ -13,10 +13,10 @@ static struct {
 } o;
 
 static const cmdopt options[] = {
-    {"-o", CMDOPT_STR, &o.out},
-    {"--output", CMDOPT_STR, &o.out},
-    {"--name", CMDOPT_STR, &o.name},
-    {NULL, 0, NULL},
+    {"--output", "-o", CMDOPT_STR, &o.out, "FILE",
+     "write FILE (replaced whole, at the end) instead of stdout"},
+    {"--name", NULL, CMDOPT_STR, &o.name, "NAME", "the array's name (default strata_migrations)"},
+    {NULL, NULL, 0, NULL, NULL, NULL},
 };
 
 /* Writes bytes as C string literals, with split one per line of the file.
@@ -139,29 +139,21 @@ static int run(cli *c)
 }
 
 const command cmd_embed = {
-    "embed",
-    NULL,
-    run,
-    0,
-    0,
-    0,
-    "write the migrations as a C array to compile into a program",
-    "usage: strata embed [-o FILE] [--name NAME]\n"
-    "\n"
-    "Writes a C source file holding every migration of the directory, byte for\n"
-    "byte, as an array of strata_migration_src:\n"
-    "\n"
-    "  const strata_migration_src NAME[] = {{\"0001_create_users.sql\", \"...\", 123}, ...};\n"
-    "  const size_t NAME_count = 1;\n"
-    "\n"
-    "Compile it into the program and pass it to strata_migset_from_array(), then\n"
-    "to strata_startup_set() or strata_up(): the program migrates its database\n"
-    "without the files (checksums are those of the files, so databases migrated\n"
-    "either way agree). Refuses a directory with problems (as `validate` lists\n"
-    "them). Run it again when a migration is added, e.g. from the build.\n"
-    "\n"
-    "Options:\n"
-    "  -o FILE, --output FILE  write FILE (replaced whole, at the end) instead of stdout\n"
-    "  --name NAME             the array's name (default strata_migrations)\n",
-    options,
+    .name = "embed",
+    .run = run,
+    .summary = "write the migrations as a C array to compile into a program",
+    .usage = "usage: strata embed [-o FILE] [--name NAME]\n"
+             "\n"
+             "Writes a C source file holding every migration of the directory, byte for\n"
+             "byte, as an array of strata_migration_src:\n"
+             "\n"
+             "  const strata_migration_src NAME[] = {{\"0001_create_users.sql\", \"...\", 123}, ...};\n"
+             "  const size_t NAME_count = 1;\n"
+             "\n"
+             "Compile it into the program and pass it to strata_migset_from_array(), then\n"
+             "to strata_startup_set() or strata_up(): the program migrates its database\n"
+             "without the files (checksums are those of the files, so databases migrated\n"
+             "either way agree). Refuses a directory with problems (as `validate` lists\n"
+             "them). Run it again when a migration is added, e.g. from the build.\n",
+    .options = options,
 };

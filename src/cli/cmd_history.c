@@ -9,25 +9,27 @@ static int run(cli *c)
     int rc = 0;
     if (cli_open(c, 1, &db, NULL, &err) == 0 && strata_history_get(db, &st, &err) == STRATA_OK) {
         if (c->json) {
-            printf("{\"migrations\": [");
+            jw w;
+            jw_init(&w, stdout);
+            jw_obj(&w);
+            jw_key(&w, "migrations");
+            jw_arr(&w);
             for (size_t i = 0; i < st->count; i++) {
                 const strata_status_entry *e = &st->entries[i];
-                printf("%s{\"version\": ", i ? ", " : "");
-                json_str(stdout, e->version);
-                printf(", \"name\": ");
-                json_str(stdout, e->name);
-                printf(", \"applied_at\": ");
-                json_str(stdout, e->applied_at);
-                printf(", \"duration_ms\": %ld", e->duration_ms);
+                jw_obj(&w);
+                jw_kstr(&w, "version", e->version);
+                jw_kstr(&w, "name", e->name);
+                jw_kstr(&w, "applied_at", e->applied_at);
+                jw_kint(&w, "duration_ms", e->duration_ms);
                 if (e->state != STRATA_STATE_APPLIED) {
-                    printf(", \"state\": ");
-                    json_str(stdout, strata_state_name(e->state));
-                    printf(", \"error\": ");
-                    json_str(stdout, e->error);
+                    jw_kstr(&w, "state", strata_state_name(e->state));
+                    jw_kstr(&w, "error", e->error);
                 }
-                printf("}");
+                jw_obj_end(&w);
             }
-            printf("]}\n");
+            jw_arr_end(&w);
+            jw_obj_end(&w);
+            jw_end(&w);
         } else if (!c->quiet) {
             if (!st->count)
                 printf("no migrations applied\n");
@@ -43,17 +45,12 @@ static int run(cli *c)
 }
 
 const command cmd_history = {
-    "history",
-    NULL,
-    run,
-    0,
-    0,
-    0,
-    "list applied migrations with time and duration",
-    "usage: strata history\n"
-    "\n"
-    "Lists the applied migrations in version order with the time each was\n"
-    "applied (UTC) and how long it took; a failed no-transaction run is listed\n"
-    "as failed with the server's error.\n",
-    NULL,
+    .name = "history",
+    .run = run,
+    .summary = "list applied migrations with time and duration",
+    .usage = "usage: strata history\n"
+             "\n"
+             "Lists the applied migrations in version order with the time each was\n"
+             "applied (UTC) and how long it took; a failed no-transaction run is listed\n"
+             "as failed with the server's error.\n",
 };

@@ -9,9 +9,16 @@ static struct {
 } o;
 
 static const cmdopt options[] = {
-    {"--force", CMDOPT_FLAG, &o.force},
-    {"--expand-env", CMDOPT_FLAG, &o.expand_env},
-    {NULL, 0, NULL},
+    {"--from", NULL, CMDOPT_STR, &cli_state.from, "FORMAT", "the tool SRC belongs to"},
+    {"--dialect", NULL, CMDOPT_STR, &cli_state.dialect, "D[,D]",
+     "postgres, sqlite: with one dialect, sections are written for\n"
+     "that engine only (pop: only those dialects' files)"},
+    {"--force", NULL, CMDOPT_FLAG, &o.force, NULL,
+     "write into a DIR that already holds .sql files (same names\n"
+     "are overwritten)"},
+    {"--expand-env", NULL, CMDOPT_FLAG, &o.expand_env, NULL,
+     "goose ENVSUB ON: substitute ${VAR} from the environment now"},
+    {NULL, NULL, 0, NULL, NULL, NULL},
 };
 
 static int run(cli *c)
@@ -29,17 +36,22 @@ static int run(cli *c)
     clock_gettime(CLOCK_MONOTONIC, &t1);
     double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
     if (c->json) {
-        printf("{\"ok\": %s, \"format\": ", rc ? "false" : "true");
-        json_str(stdout, c->from);
-        printf(", \"dir\": ");
-        json_str(stdout, cli_dir(c));
-        printf(", \"renumbered\": %s, \"seconds\": %.3f, \"files\": [", r && r->renumbered ? "true" : "false",
-               secs);
-        for (size_t i = 0; r && i < r->count; i++) {
-            printf("%s", i ? ", " : "");
-            json_str(stdout, r->files[i]);
-        }
-        printf("]}\n");
+        jw w;
+        jw_init(&w, stdout);
+        jw_obj(&w);
+        jw_kbool(&w, "ok", !rc);
+        jw_kstr(&w, "format", c->from);
+        jw_kstr(&w, "dir", cli_dir(c));
+        jw_kbool(&w, "renumbered", r && r->renumbered);
+        jw_key(&w, "seconds");
+        jw_fixed(&w, secs, 3);
+        jw_key(&w, "files");
+        jw_arr(&w);
+        for (size_t i = 0; r && i < r->count; i++)
+            jw_str(&w, r->files[i]);
+        jw_arr_end(&w);
+        jw_obj_end(&w);
+        jw_end(&w);
     } else if (r && !c->quiet) {
         if (c->verbose)
             for (size_t i = 0; i < r->count; i++)
@@ -52,43 +64,33 @@ static int run(cli *c)
 }
 
 const command cmd_import = {
-    "import",
-    NULL,
-    run,
-    OPT_FROM | OPT_DIALECT,
-    1,
-    1,
-    "write a migration directory from another tool's",
-    "usage: strata import --from FORMAT SRC [--dir DIR] [--dialect D[,D]] [--force] [--expand-env]\n"
-    "\n"
-    "Reads the migration directory SRC of another tool and writes the same\n"
-    "history as strata files into DIR (the global --dir, default ./migrations).\n"
-    "FORMAT is one of:\n"
-    "  dbmate          <version>_<name>.sql with -- migrate:up / -- migrate:down\n"
-    "  goose           <version>_<name>.sql with -- +goose Up / Down annotations\n"
-    "  golang-migrate  <version>_<title>.up.sql and .down.sql\n"
-    "  flyway          V<version>__<desc>.sql, U (undo) and B (baseline) files\n"
-    "  sqitch          SRC holds sqitch.plan and deploy/, revert/, verify/\n"
-    "  pop             <version>_<name>[.<dialect>].up.sql and .down.sql\n"
-    "\n"
-    "The SQL is carried byte for byte. Each file starts with a header line\n"
-    "naming the tool, the original version and the original file(s):\n"
-    "  -- import: tool=goose version=00002 file=00002_add_email.sql\n"
-    "Versions are kept when they are numbers that strata orders the way the\n"
-    "tool does; otherwise every file is renumbered 0001, 0002... in the tool's\n"
-    "order (Flyway's dotted versions, sqitch's plan). What strata cannot\n"
-    "express is refused by name (IMPORT_UNSUPPORTED, exit 2) before anything is\n"
-    "written: goose Go migrations and ENVSUB, Flyway repeatable migrations and\n"
-    "placeholders, pop fizz files, and more (docs/adopting.md). The written\n"
-    "directory is then checked as `strata validate` reads files.\n"
-    "\n"
-    "Options:\n"
-    "  --from FORMAT     the tool SRC belongs to\n"
-    "  --dialect D[,D]   postgres, sqlite: with one dialect, sections are written for\n"
-    "                    that engine only (pop: only those dialects' files)\n"
-    "  --force           write into a DIR that already holds .sql files (same names\n"
-    "                    are overwritten)\n"
-    "  --expand-env      goose ENVSUB ON: substitute ${VAR} from the environment now\n"
-    "  -v                list the files written\n",
-    options,
+    .name = "import",
+    .run = run,
+    .min_args = 1,
+    .max_args = 1,
+    .summary = "write a migration directory from another tool's",
+    .usage = "usage: strata import --from FORMAT SRC [--dir DIR] [--dialect D[,D]] [--force] [--expand-env]\n"
+             "\n"
+             "Reads the migration directory SRC of another tool and writes the same\n"
+             "history as strata files into DIR (the global --dir, default ./migrations).\n"
+             "FORMAT is one of:\n"
+             "  dbmate          <version>_<name>.sql with -- migrate:up / -- migrate:down\n"
+             "  goose           <version>_<name>.sql with -- +goose Up / Down annotations\n"
+             "  golang-migrate  <version>_<title>.up.sql and .down.sql\n"
+             "  flyway          V<version>__<desc>.sql, U (undo) and B (baseline) files\n"
+             "  sqitch          SRC holds sqitch.plan and deploy/, revert/, verify/\n"
+             "  pop             <version>_<name>[.<dialect>].up.sql and .down.sql\n"
+             "\n"
+             "The SQL is carried byte for byte. Each file starts with a header line\n"
+             "naming the tool, the original version and the original file(s):\n"
+             "  -- import: tool=goose version=00002 file=00002_add_email.sql\n"
+             "Versions are kept when they are numbers that strata orders the way the\n"
+             "tool does; otherwise every file is renumbered 0001, 0002... in the tool's\n"
+             "order (Flyway's dotted versions, sqitch's plan). What strata cannot\n"
+             "express is refused by name (IMPORT_UNSUPPORTED, exit 2) before anything is\n"
+             "written: goose Go migrations and ENVSUB, Flyway repeatable migrations and\n"
+             "placeholders, pop fizz files, and more (docs/adopting.md). The written\n"
+             "directory is then checked as `strata validate` reads files.\n",
+    .options = options,
+    .notes = "\nWith -v, it lists the files written.\n",
 };

@@ -6,30 +6,35 @@
 static int strict, list_rules;
 
 static const cmdopt options[] = {
-    {"--strict", CMDOPT_FLAG, &strict},
-    {"--list-rules", CMDOPT_FLAG, &list_rules},
-    {NULL, 0, NULL},
+    {"--dialect", NULL, CMDOPT_STR, &cli_state.dialect, "D",
+     "only the rules of one engine: postgres or sqlite"},
+    {"--strict", NULL, CMDOPT_FLAG, &strict, NULL, "warnings fail too (exit 1)"},
+    {"--list-rules", NULL, CMDOPT_FLAG, &list_rules, NULL,
+     "print every rule: id, severity, engines, what it catches\n"
+     "(with -v, the hint too)"},
+    {NULL, NULL, 0, NULL, NULL, NULL},
 };
 
 static void print_rules(const cli *c)
 {
     size_t n = strata_lint_rule_count();
-    if (c->json)
-        printf("{\"rules\": [");
+    jw w;
+    jw_init(&w, stdout);
+    if (c->json) {
+        jw_obj(&w);
+        jw_key(&w, "rules");
+        jw_arr(&w);
+    }
     for (size_t i = 0; i < n; i++) {
         const strata_lint_rule *r = strata_lint_rule_get(i);
         if (c->json) {
-            printf("%s{\"rule\": ", i ? ", " : "");
-            json_str(stdout, r->id);
-            printf(", \"severity\": ");
-            json_str(stdout, strata_lint_severity_name(r->severity));
-            printf(", \"dialects\": ");
-            json_str(stdout, r->dialects);
-            printf(", \"summary\": ");
-            json_str(stdout, r->summary);
-            printf(", \"hint\": ");
-            json_str(stdout, r->hint);
-            printf("}");
+            jw_obj(&w);
+            jw_kstr(&w, "rule", r->id);
+            jw_kstr(&w, "severity", strata_lint_severity_name(r->severity));
+            jw_kstr(&w, "dialects", r->dialects);
+            jw_kstr(&w, "summary", r->summary);
+            jw_kstr(&w, "hint", r->hint);
+            jw_obj_end(&w);
         } else {
             printf("%-30s %-8s %-16s %s\n", r->id, strata_lint_severity_name(r->severity), r->dialects,
                    r->summary);
@@ -37,38 +42,43 @@ static void print_rules(const cli *c)
                 printf("%-30s hint: %s\n", "", r->hint);
         }
     }
-    if (c->json)
-        printf("]}\n");
+    if (c->json) {
+        jw_arr_end(&w);
+        jw_obj_end(&w);
+        jw_end(&w);
+    }
 }
 
-void print_lint_findings_json(const strata_lint_report *r)
+void print_lint_findings_json(jw *w, const strata_lint_report *r)
 {
-    printf("[");
+    jw_arr(w);
     for (size_t i = 0; i < r->count; i++) {
         const strata_lint_finding *f = &r->findings[i];
-        printf("%s{\"rule\": ", i ? ", " : "");
-        json_str(stdout, f->rule);
-        printf(", \"severity\": ");
-        json_str(stdout, strata_lint_severity_name(f->severity));
-        printf(", \"file\": ");
-        json_str(stdout, f->file);
-        printf(", \"line\": %d, \"version\": ", f->line);
-        json_str(stdout, f->version);
-        printf(", \"message\": ");
-        json_str(stdout, f->message);
-        printf(", \"hint\": ");
-        json_str(stdout, f->hint);
-        printf("}");
+        jw_obj(w);
+        jw_kstr(w, "rule", f->rule);
+        jw_kstr(w, "severity", strata_lint_severity_name(f->severity));
+        jw_kstr(w, "file", f->file);
+        jw_kint(w, "line", f->line);
+        jw_kstr(w, "version", f->version);
+        jw_kstr(w, "message", f->message);
+        jw_kstr(w, "hint", f->hint);
+        jw_obj_end(w);
     }
-    printf("]");
+    jw_arr_end(w);
 }
 
 static void print_json(const strata_lint_report *r, int ok)
 {
-    printf("{\"ok\": %s, \"errors\": %zu, \"warnings\": %zu, \"findings\": ", ok ? "true" : "false",
-           r->errors, r->warnings);
-    print_lint_findings_json(r);
-    printf("}\n");
+    jw w;
+    jw_init(&w, stdout);
+    jw_obj(&w);
+    jw_kbool(&w, "ok", ok);
+    jw_kint(&w, "errors", (long long)r->errors);
+    jw_kint(&w, "warnings", (long long)r->warnings);
+    jw_key(&w, "findings");
+    print_lint_findings_json(&w, r);
+    jw_obj_end(&w);
+    jw_end(&w);
 }
 
 void print_lint_findings(const cli *c, const strata_lint_report *r)
@@ -135,37 +145,28 @@ static int run(cli *c)
 }
 
 const command cmd_lint = {
-    "lint",
-    NULL,
-    run,
-    OPT_DIALECT,
-    0,
-    0,
-    "check migration files for unsafe or unsupported SQL",
-    "usage: strata lint [--dialect postgres|sqlite] [--strict] [--list-rules]\n"
-    "\n"
-    "Checks the migration files without connecting to any database: statements\n"
-    "that lock or rewrite existing tables on PostgreSQL, break the application\n"
-    "version still running during a deploy, cannot run in a transaction, or\n"
-    "that SQLite's ALTER TABLE does not support. Sections are checked with the\n"
-    "rules of the engines they run on: the engine of the database URL (--url,\n"
-    "DATABASE_URL, .env; never connected to), or --dialect; with no URL at all,\n"
-    "generic sections get the rules of both engines.\n"
-    "\n"
-    "Each finding prints as 'FILE:LINE: error|warning: [RULE] message' and a\n"
-    "hint with the safer alternative. Exits 1 when an error-level rule fires\n"
-    "(with --strict, any rule), 0 otherwise, 2 when a file does not parse.\n"
-    "\n"
-    "To accept a finding, put '-- strata:lint-ignore RULE[,RULE...] -- reason'\n"
-    "on a line before the statement; before the first marker of a file, it\n"
-    "applies to the whole file. Rules and examples: docs/lint.md.\n"
-    "\n"
-    "Options:\n"
-    "  --dialect D    only the rules of one engine: postgres or sqlite\n"
-    "  --strict       warnings fail too (exit 1)\n"
-    "  --list-rules   print every rule: id, severity, engines, what it catches\n"
-    "                 (with -v, the hint too)\n"
-    "  --json         {\"ok\", \"errors\", \"warnings\", \"findings\": [{\"rule\",\n"
-    "                 \"severity\", \"file\", \"line\", \"version\", \"message\", \"hint\"}]}\n",
-    options,
+    .name = "lint",
+    .run = run,
+    .summary = "check migration files for unsafe or unsupported SQL",
+    .usage = "usage: strata lint [--dialect postgres|sqlite] [--strict] [--list-rules]\n"
+             "\n"
+             "Checks the migration files without connecting to any database: statements\n"
+             "that lock or rewrite existing tables on PostgreSQL, break the application\n"
+             "version still running during a deploy, cannot run in a transaction, or\n"
+             "that SQLite's ALTER TABLE does not support. Sections are checked with the\n"
+             "rules of the engines they run on: the engine of the database URL (--url,\n"
+             "DATABASE_URL, .env; never connected to), or --dialect; with no URL at all,\n"
+             "generic sections get the rules of both engines.\n"
+             "\n"
+             "Each finding prints as 'FILE:LINE: error|warning: [RULE] message' and a\n"
+             "hint with the safer alternative. Exits 1 when an error-level rule fires\n"
+             "(with --strict, any rule), 0 otherwise, 2 when a file does not parse.\n"
+             "\n"
+             "To accept a finding, put '-- strata:lint-ignore RULE[,RULE...] -- reason'\n"
+             "on a line before the statement; before the first marker of a file, it\n"
+             "applies to the whole file. Rules and examples: docs/lint.md.\n",
+    .options = options,
+    .notes = "\n"
+             "With --json: {\"ok\", \"errors\", \"warnings\", \"findings\": [{\"rule\", \"severity\",\n"
+             "\"file\", \"line\", \"version\", \"message\", \"hint\"}]}\n",
 };

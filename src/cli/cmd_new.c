@@ -10,9 +10,12 @@ static int run(cli *c)
     if (strata_new_migration(cli_dir(c), c->args[0], c->timestamp, &path, &err))
         return out_error(c, &err);
     if (c->json) {
-        printf("{\"path\": ");
-        json_str(stdout, path);
-        printf("}\n");
+        jw w;
+        jw_init(&w, stdout);
+        jw_obj(&w);
+        jw_kstr(&w, "path", path);
+        jw_obj_end(&w);
+        jw_end(&w);
     } else {
         printf("%s\n", path);
     }
@@ -20,23 +23,27 @@ static int run(cli *c)
     return 0;
 }
 
+static const cmdopt options[] = {
+    {"--timestamp", NULL, CMDOPT_FLAG, &cli_state.timestamp, NULL,
+     "version the file with the UTC time (20261123120000), not the next number"},
+    {NULL, NULL, 0, NULL, NULL, NULL},
+};
+
 const command cmd_new = {
-    "new",
-    NULL,
-    run,
-    OPT_TIMESTAMP,
-    1,
-    1,
-    "write the next migration file",
-    "usage: strata new [--timestamp] NAME\n"
-    "\n"
-    "Writes DIR/<version>_<name>.sql from the template and prints its path.\n"
-    "The version is the next 4-digit number (0001, 0002, ...), or a UTC\n"
-    "timestamp (20261123120000) with --timestamp or when the directory\n"
-    "already uses timestamps. NAME is turned into a lowercase slug: ASCII\n"
-    "letters and digits stay, Latin letters with accents become ASCII\n"
-    "(\"Add Ünïcode name\" -> add_unicode_name, ß -> ss), letters of other\n"
-    "scripts stay as written (UTF-8), anything else becomes one '_'.\n"
-    "The directory is created when missing.\n",
-    NULL,
+    .name = "new",
+    .run = run,
+    .min_args = 1,
+    .max_args = 1,
+    .summary = "write the next migration file",
+    .usage = "usage: strata new [--timestamp] NAME\n"
+             "\n"
+             "Writes DIR/<version>_<name>.sql from the template and prints its path.\n"
+             "The version is the next 4-digit number (0001, 0002, ...), or a UTC\n"
+             "timestamp (20261123120000) with --timestamp or when the directory\n"
+             "already uses timestamps. NAME is turned into a lowercase slug: ASCII\n"
+             "letters and digits stay, Latin letters with accents become ASCII\n"
+             "(\"Add Ünïcode name\" -> add_unicode_name, ß -> ss), letters of other\n"
+             "scripts stay as written (UTF-8), anything else becomes one '_'.\n"
+             "The directory is created when missing.\n",
+    .options = options,
 };

@@ -21,17 +21,21 @@ static int run(cli *c)
     return rc;
 }
 
+static const cmdopt options[] = {
+    {"--ignore-checksums", NULL, CMDOPT_FLAG, &cli_state.ignore_checksums, NULL,
+     "redo although the file was modified"},
+    {"--ignore-missing", NULL, CMDOPT_FLAG, &cli_state.ignore_missing, NULL, NULL},
+    {"--allow-out-of-order", NULL, CMDOPT_FLAG, &cli_state.allow_ooo, NULL, NULL},
+    {NULL, NULL, 0, NULL, NULL, NULL},
+};
+
 const command cmd_redo = {
-    "redo",
-    NULL,
-    run,
-    OPT_IGNORE,
-    0,
-    0,
-    "revert the newest migration and apply it again",
-    "usage: strata redo\n"
-    "\n"
-    "Reverts the newest applied migration and applies it again (handy while\n"
-    "writing a migration). Each step is its own transaction.\n",
-    NULL,
+    .name = "redo",
+    .run = run,
+    .summary = "revert the newest migration and apply it again",
+    .usage = "usage: strata redo\n"
+             "\n"
+             "Reverts the newest applied migration and applies it again (handy while\n"
+             "writing a migration). Each step is its own transaction.\n",
+    .options = options,
 };

@@ -9,10 +9,9 @@
 static int force, yes;
 
 static const cmdopt options[] = {
-    {"--force", CMDOPT_FLAG, &force},
-    {"--yes", CMDOPT_FLAG, &yes},
-    {"-y", CMDOPT_FLAG, &yes},
-    {NULL, 0, NULL},
+    {"--force", NULL, CMDOPT_FLAG, &force, NULL, "also reset a database that is not local"},
+    {"--yes", "-y", CMDOPT_FLAG, &yes, NULL, "do not ask on a terminal"},
+    {NULL, NULL, 0, NULL, NULL, NULL},
 };
 
 /* On a terminal, asks before dropping; 1 when the answer is yes. */
@@ -46,27 +45,32 @@ static void print_objects(const cli *c, const strata_objects *o, const char *url
 
 static void print_json(const strata_objects *o, const strata_result *r)
 {
-    printf("{\"schema\": ");
-    json_str(stdout, o->schema);
-    printf(", \"dropped\": [");
+    jw w;
+    jw_init(&w, stdout);
+    jw_obj(&w);
+    jw_kstr(&w, "schema", o->schema);
+    jw_key(&w, "dropped");
+    jw_arr(&w);
     for (size_t i = 0; i < o->count; i++) {
-        printf("%s{\"kind\": ", i ? ", " : "");
-        json_str(stdout, o->items[i].kind);
-        printf(", \"name\": ");
-        json_str(stdout, o->items[i].name);
-        printf("}");
+        jw_obj(&w);
+        jw_kstr(&w, "kind", o->items[i].kind);
+        jw_kstr(&w, "name", o->items[i].name);
+        jw_obj_end(&w);
     }
-    printf("], \"applied\": [");
+    jw_arr_end(&w);
+    jw_key(&w, "applied");
+    jw_arr(&w);
     for (size_t i = 0; r && i < r->count; i++) {
-        printf("%s{\"version\": ", i ? ", " : "");
-        json_str(stdout, r->steps[i].version);
-        printf(", \"name\": ");
-        json_str(stdout, r->steps[i].name);
-        printf(", \"duration_ms\": %ld}", r->steps[i].duration_ms);
+        jw_obj(&w);
+        jw_kstr(&w, "version", r->steps[i].version);
+        jw_kstr(&w, "name", r->steps[i].name);
+        jw_kint(&w, "duration_ms", r->steps[i].duration_ms);
+        jw_obj_end(&w);
     }
-    printf("], \"current\": ");
-    json_str(stdout, r && r->current ? r->current : "base");
-    printf("}\n");
+    jw_arr_end(&w);
+    jw_kstr(&w, "current", r && r->current ? r->current : "base");
+    jw_obj_end(&w);
+    jw_end(&w);
 }
 
 static int run(cli *c)
@@ -110,35 +114,27 @@ out:
 }
 
 const command cmd_reset = {
-    "reset",
-    NULL,
-    run,
-    0,
-    0,
-    0,
-    "drop every object, then apply all migrations again",
-    "usage: strata reset [--force] [--yes]\n"
-    "\n"
-    "Drops every object of the target schema and runs 'up' to head again: a\n"
-    "fresh development database in one command. First lists what it will drop\n"
-    "(on stderr; with --json in the document on stdout); on a terminal it then\n"
-    "asks before going on, unless --yes.\n"
-    "\n"
-    "Refuses, before connecting, a database that is not local: only a SQLite\n"
-    "file, or a PostgreSQL server on a Unix socket or a loopback address\n"
-    "(localhost, 127.0.0.0/8, ::1) is reset without --force.\n"
-    "\n"
-    "PostgreSQL: the target schema is the first existing schema of the\n"
-    "search_path (normally public). In one transaction, under the migration\n"
-    "lock, it runs DROP SCHEMA ... CASCADE and creates the schema again with\n"
-    "the same owner, privileges, comment and default privileges. Extensions\n"
-    "installed in that schema, and views of other schemas built on it, are\n"
-    "dropped too. The user must own the schema.\n"
-    "SQLite: drops every trigger, view and table (indexes with them) with\n"
-    "foreign keys off, in one transaction.\n"
-    "\n"
-    "Options:\n"
-    "  --force     also reset a database that is not local\n"
-    "  -y, --yes   do not ask on a terminal\n",
-    options,
+    .name = "reset",
+    .run = run,
+    .summary = "drop every object, then apply all migrations again",
+    .usage = "usage: strata reset [--force] [--yes]\n"
+             "\n"
+             "Drops every object of the target schema and runs 'up' to head again: a\n"
+             "fresh development database in one command. First lists what it will drop\n"
+             "(on stderr; with --json in the document on stdout); on a terminal it then\n"
+             "asks before going on, unless --yes.\n"
+             "\n"
+             "Refuses, before connecting, a database that is not local: only a SQLite\n"
+             "file, or a PostgreSQL server on a Unix socket or a loopback address\n"
+             "(localhost, 127.0.0.0/8, ::1) is reset without --force.\n"
+             "\n"
+             "PostgreSQL: the target schema is the first existing schema of the\n"
+             "search_path (normally public). In one transaction, under the migration\n"
+             "lock, it runs DROP SCHEMA ... CASCADE and creates the schema again with\n"
+             "the same owner, privileges, comment and default privileges. Extensions\n"
+             "installed in that schema, and views of other schemas built on it, are\n"
+             "dropped too. The user must own the schema.\n"
+             "SQLite: drops every trigger, view and table (indexes with them) with\n"
+             "foreign keys off, in one transaction.\n",
+    .options = options,
 };

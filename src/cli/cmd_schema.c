@@ -9,10 +9,13 @@
 static const char *opt_output, *opt_check;
 
 static const cmdopt options[] = {
-    {"-o", CMDOPT_STR, &opt_output},
-    {"--output", CMDOPT_STR, &opt_output},
-    {"--check", CMDOPT_STR, &opt_check},
-    {NULL, 0, NULL},
+    {"--output", "-o", CMDOPT_STR, &opt_output, "FILE",
+     "write it to FILE (for committing next to the migrations)"},
+    {"--check", NULL, CMDOPT_STR, &opt_check, "FILE",
+     "compare with FILE: exit 0 when equal; exit 3 with the\n"
+     "difference ('-' in FILE, '+' in the database) when the\n"
+     "database has drifted (SCHEMA_DRIFT)"},
+    {NULL, NULL, 0, NULL, NULL, NULL},
 };
 
 /* The whole file with CRLF folded to LF (a Windows checkout is no drift). */
@@ -75,11 +78,14 @@ static int run(cli *c)
         if (strata_text_diff(want, schema, opt_check, "database", &diff, &err) != STRATA_OK)
             goto out;
         if (c->json) {
-            printf("{\"ok\": %s, \"file\": ", diff ? "false" : "true");
-            json_str(stdout, opt_check);
-            printf(", \"diff\": ");
-            json_str(stdout, diff);
-            printf("}\n");
+            jw w;
+            jw_init(&w, stdout);
+            jw_obj(&w);
+            jw_kbool(&w, "ok", !diff);
+            jw_kstr(&w, "file", opt_check);
+            jw_kstr(&w, "diff", diff);
+            jw_obj_end(&w);
+            jw_end(&w);
         } else if (diff) {
             fputs(diff, stdout);
         } else if (!c->quiet) {
@@ -97,20 +103,24 @@ static int run(cli *c)
         if (write_file(opt_output, schema, &err) != 0)
             goto out;
         if (c->json) {
-            printf("{\"file\": ");
-            json_str(stdout, opt_output);
-            printf(", \"engine\": ");
-            json_str(stdout, strata_engine(db));
-            printf("}\n");
+            jw w;
+            jw_init(&w, stdout);
+            jw_obj(&w);
+            jw_kstr(&w, "file", opt_output);
+            jw_kstr(&w, "engine", strata_engine(db));
+            jw_obj_end(&w);
+            jw_end(&w);
         } else if (!c->quiet) {
             printf("wrote %s\n", opt_output);
         }
     } else if (c->json) {
-        printf("{\"engine\": ");
-        json_str(stdout, strata_engine(db));
-        printf(", \"schema\": ");
-        json_str(stdout, schema);
-        printf("}\n");
+        jw w;
+        jw_init(&w, stdout);
+        jw_obj(&w);
+        jw_kstr(&w, "engine", strata_engine(db));
+        jw_kstr(&w, "schema", schema);
+        jw_obj_end(&w);
+        jw_end(&w);
     } else {
         fputs(schema, stdout);
     }
@@ -125,26 +135,16 @@ out:
 }
 
 const command cmd_schema = {
-    "schema",
-    NULL,
-    run,
-    0,
-    0,
-    0,
-    "print the database schema in a normalized text form",
-    "usage: strata schema [-o FILE | --check FILE]\n"
-    "\n"
-    "Prints the schema of the database in a normalized, deterministic text form\n"
-    "(docs/schema.md): extensions, enum and other types, sequences, tables with\n"
-    "their columns, constraints, indexes and triggers, views, materialized views\n"
-    "and functions, each kind sorted by name, so that the same schema always\n"
-    "prints the same bytes, whatever order it was created in. The version table\n"
-    "is left out. PostgreSQL: the schemas on the search path. Connects read-only.\n"
-    "\n"
-    "Options (after the command name):\n"
-    "  -o, --output FILE   write it to FILE (for committing next to the migrations)\n"
-    "  --check FILE        compare with FILE: exit 0 when equal; exit 3 with the\n"
-    "                      difference ('-' in FILE, '+' in the database) when the\n"
-    "                      database has drifted (SCHEMA_DRIFT)\n",
-    options,
+    .name = "schema",
+    .run = run,
+    .summary = "print the database schema in a normalized text form",
+    .usage = "usage: strata schema [-o FILE | --check FILE]\n"
+             "\n"
+             "Prints the schema of the database in a normalized, deterministic text form\n"
+             "(docs/schema.md): extensions, enum and other types, sequences, tables with\n"
+             "their columns, constraints, indexes and triggers, views, materialized views\n"
+             "and functions, each kind sorted by name, so that the same schema always\n"
+             "prints the same bytes, whatever order it was created in. The version table\n"
+             "is left out. PostgreSQL: the schemas on the search path. Connects read-only.\n",
+    .options = options,
 };

@@ -24,11 +24,13 @@ static int run(cli *c)
     if (cli_load(c, &set, &err) == STRATA_OK &&
         strata_sql_render(set, dialect, c->table, c->from, c->to, c->down, &sql, &err) == STRATA_OK) {
         if (c->json) {
-            printf("{\"dialect\": ");
-            json_str(stdout, dialect);
-            printf(", \"sql\": ");
-            json_str(stdout, sql);
-            printf("}\n");
+            jw w;
+            jw_init(&w, stdout);
+            jw_obj(&w);
+            jw_kstr(&w, "dialect", dialect);
+            jw_kstr(&w, "sql", sql);
+            jw_obj_end(&w);
+            jw_end(&w);
         } else {
             fputs(sql, stdout);
         }
@@ -40,24 +42,25 @@ static int run(cli *c)
     return rc;
 }
 
+static const cmdopt options[] = {
+    {"--dialect", NULL, CMDOPT_STR, &cli_state.dialect, "D",
+     "postgres or sqlite (default: the engine of the URL)"},
+    {"--from", NULL, CMDOPT_STR, &cli_state.from, "V",
+     "up: start after V (default base); down: start at V (default head)"},
+    {"--to", NULL, CMDOPT_STR, &cli_state.to, "V",
+     "up: stop at V (default head); down: stop above V (default base)"},
+    {"--down", NULL, CMDOPT_FLAG, &cli_state.down, NULL, "render the down direction"},
+    {NULL, NULL, 0, NULL, NULL, NULL},
+};
+
 const command cmd_sql = {
-    "sql",
-    NULL,
-    run,
-    OPT_SQL,
-    0,
-    0,
-    "print the SQL of a range without connecting",
-    "usage: strata sql [--dialect postgres|sqlite] [--from V] [--to V] [--down]\n"
-    "\n"
-    "Prints, without connecting to any database, the SQL that 'up' (or with\n"
-    "--down, 'down') would run, bookkeeping included: for CI dry runs and for\n"
-    "DBAs who apply SQL by hand.\n"
-    "\n"
-    "Options:\n"
-    "  --dialect D   postgres or sqlite (default: the engine of the URL)\n"
-    "  --from V      up: start after V (default base); down: start at V (default head)\n"
-    "  --to V        up: stop at V (default head); down: stop above V (default base)\n"
-    "  --down        render the down direction\n",
-    NULL,
+    .name = "sql",
+    .run = run,
+    .summary = "print the SQL of a range without connecting",
+    .usage = "usage: strata sql [--dialect postgres|sqlite] [--from V] [--to V] [--down]\n"
+             "\n"
+             "Prints, without connecting to any database, the SQL that 'up' (or with\n"
+             "--down, 'down') would run, bookkeeping included: for CI dry runs and for\n"
+             "DBAs who apply SQL by hand.\n",
+    .options = options,
 };

@@ -11,9 +11,12 @@ static int run(cli *c)
     if (cli_open(c, 0, &db, &set, &err) == 0 && strata_stamp(db, set, c->args[0], &err) == STRATA_OK &&
         strata_history_get(db, &st, &err) == STRATA_OK) {
         if (c->json) {
-            printf("{\"current\": ");
-            json_str(stdout, st->current);
-            printf("}\n");
+            jw w;
+            jw_init(&w, stdout);
+            jw_obj(&w);
+            jw_kstr(&w, "current", st->current);
+            jw_obj_end(&w);
+            jw_end(&w);
         } else if (!c->quiet) {
             printf("stamped; current: %s\n", term_str(st->current));
         }
@@ -27,18 +30,15 @@ static int run(cli *c)
 }
 
 const command cmd_stamp = {
-    "stamp",
-    NULL,
-    run,
-    0,
-    1,
-    1,
-    "mark migrations applied without running them",
-    "usage: strata stamp TARGET\n"
-    "\n"
-    "Makes the version table say that exactly the migrations up to TARGET\n"
-    "(a version, an id, head) are applied, without running any of their SQL;\n"
-    "'base' clears it. For adopting an existing database, and for marking a\n"
-    "failed no-transaction migration done after fixing it by hand.\n",
-    NULL,
+    .name = "stamp",
+    .run = run,
+    .min_args = 1,
+    .max_args = 1,
+    .summary = "mark migrations applied without running them",
+    .usage = "usage: strata stamp TARGET\n"
+             "\n"
+             "Makes the version table say that exactly the migrations up to TARGET\n"
+             "(a version, an id, head) are applied, without running any of their SQL;\n"
+             "'base' clears it. For adopting an existing database, and for marking a\n"
+             "failed no-transaction migration done after fixing it by hand.\n",
 };

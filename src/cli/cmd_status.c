@@ -14,32 +14,30 @@ static int run(cli *c)
         for (size_t i = 0; i < st->count; i++)
             pending |= st->entries[i].state == STRATA_STATE_PENDING;
         if (c->json) {
-            printf("{\"current\": ");
-            json_str(stdout, st->current);
-            printf(", \"migrations\": [");
+            jw w;
+            jw_init(&w, stdout);
+            jw_obj(&w);
+            jw_kstr(&w, "current", st->current);
+            jw_key(&w, "migrations");
+            jw_arr(&w);
             for (size_t i = 0; i < st->count; i++) {
                 const strata_status_entry *e = &st->entries[i];
-                printf("%s{\"version\": ", i ? ", " : "");
-                json_str(stdout, e->version);
-                printf(", \"name\": ");
-                json_str(stdout, e->name);
-                printf(", \"state\": ");
-                json_str(stdout, strata_state_name(e->state));
-                printf(", \"applied_at\": ");
-                json_str(stdout, e->applied_at);
-                if (e->error) {
-                    printf(", \"error\": ");
-                    json_str(stdout, e->error);
-                }
-                printf("}");
+                jw_obj(&w);
+                jw_kstr(&w, "version", e->version);
+                jw_kstr(&w, "name", e->name);
+                jw_kstr(&w, "state", strata_state_name(e->state));
+                jw_kstr(&w, "applied_at", e->applied_at);
+                if (e->error)
+                    jw_kstr(&w, "error", e->error);
+                jw_obj_end(&w);
             }
-            printf("]");
+            jw_arr_end(&w);
             if (st->invalid_indexes) {
-                printf(", \"invalid_indexes\": [");
-                print_lines_json(st->invalid_indexes);
-                printf("]");
+                jw_key(&w, "invalid_indexes");
+                jw_lines(&w, st->invalid_indexes);
             }
-            printf("}\n");
+            jw_obj_end(&w);
+            jw_end(&w);
         } else if (!c->quiet) {
             printf("current: %s\n", term_str(st->current));
             for (size_t i = 0; i < st->count; i++)
@@ -75,24 +73,22 @@ static int run(cli *c)
     return rc;
 }
 
+static const cmdopt options[] = {
+    {"--exit-code", NULL, CMDOPT_FLAG, &cli_state.exit_code, NULL, "exit 3 when migrations are pending"},
+    {NULL, NULL, 0, NULL, NULL, NULL},
+};
+
 const command cmd_status = {
-    "status",
-    NULL,
-    run,
-    OPT_EXIT_CODE,
-    0,
-    0,
-    "list migrations and their state",
-    "usage: strata status [--exit-code]\n"
-    "\n"
-    "Lists every migration with its state: applied (with the time), pending,\n"
-    "modified (file changed since it was applied), missing (applied, no file)\n"
-    "or failed (a no-transaction section that did not finish, with the\n"
-    "server's error). On PostgreSQL it warns about INVALID indexes (a failed or\n"
-    "interrupted CREATE INDEX CONCURRENTLY).\n"
-    "Connects read-only and never creates anything.\n"
-    "\n"
-    "Options:\n"
-    "  --exit-code   exit 3 when migrations are pending\n",
-    NULL,
+    .name = "status",
+    .run = run,
+    .summary = "list migrations and their state",
+    .usage = "usage: strata status [--exit-code]\n"
+             "\n"
+             "Lists every migration with its state: applied (with the time), pending,\n"
+             "modified (file changed since it was applied), missing (applied, no file)\n"
+             "or failed (a no-transaction section that did not finish, with the\n"
+             "server's error). On PostgreSQL it warns about INVALID indexes (a failed or\n"
+             "interrupted CREATE INDEX CONCURRENTLY).\n"
+             "Connects read-only and never creates anything.\n",
+    .options = options,
 };

@@ -77,8 +77,13 @@ static int run(cli *c)
     sigaddset(&block, SIGTERM);
     sigaddset(&block, SIGHUP);
     sigprocmask(SIG_BLOCK, &block, &old);
-    if (c->json)
-        printf("{\"tests\": [");
+    jw w;
+    jw_init(&w, stdout);
+    if (c->json) {
+        jw_obj(&w);
+        jw_key(&w, "tests");
+        jw_arr(&w);
+    }
     for (size_t i = 0; i < nfiles && !interrupted; i++) {
         strata_test_case tc;
         strata_code r = strata_test_file(server, set, files[i], &tc, &err);
@@ -89,12 +94,14 @@ static int run(cli *c)
         ran++;
         failed += !tc.ok;
         if (c->json) {
-            printf("%s{\"file\": ", i ? ", " : "");
-            json_str(stdout, tc.file);
-            printf(", \"ok\": %s, \"steps\": %d, \"expectations\": %d, \"duration_ms\": %ld, \"message\": ",
-                   tc.ok ? "true" : "false", tc.steps, tc.expectations, tc.duration_ms);
-            json_str(stdout, tc.message);
-            printf("}");
+            jw_obj(&w);
+            jw_kstr(&w, "file", tc.file);
+            jw_kbool(&w, "ok", tc.ok);
+            jw_kint(&w, "steps", tc.steps);
+            jw_kint(&w, "expectations", tc.expectations);
+            jw_kint(&w, "duration_ms", tc.duration_ms);
+            jw_kstr(&w, "message", tc.message);
+            jw_obj_end(&w);
         } else if (!c->quiet || !tc.ok) {
             printf("%s%s%s %s", color(c, tc.ok ? "\033[32m" : "\033[31m"), tc.ok ? "ok  " : "FAIL",
                    color(c, "\033[0m"), term_str(tc.file));
@@ -109,10 +116,14 @@ static int run(cli *c)
         interrupted =
             sigismember(&pending, SIGINT) || sigismember(&pending, SIGTERM) || sigismember(&pending, SIGHUP);
     }
-    if (c->json)
-        printf("], \"ok\": %s, \"passed\": %zu, \"failed\": %zu}\n",
-               failed || err.code || interrupted ? "false" : "true", ran - failed, failed);
-    else if (!c->quiet && !err.code)
+    if (c->json) {
+        jw_arr_end(&w);
+        jw_kbool(&w, "ok", !(failed || err.code || interrupted));
+        jw_kint(&w, "passed", (long long)(ran - failed));
+        jw_kint(&w, "failed", (long long)failed);
+        jw_obj_end(&w);
+        jw_end(&w);
+    } else if (!c->quiet && !err.code)
         printf("%zu passed, %zu failed%s\n", ran - failed, failed, interrupted ? " (interrupted)" : "");
     rc = failed ? 1 : 0;
     if (interrupted) {
@@ -134,29 +145,25 @@ out:
 }
 
 const command cmd_test = {
-    "test",
-    NULL,
-    run,
-    0,
-    0,
-    64,
-    "run migration tests on scratch databases",
-    "usage: strata test [FILE...]\n"
-    "\n"
-    "Runs the migration tests in DIR/tests/*.sql (or the files given), each on\n"
-    "its own fresh scratch database that is dropped afterwards: a temporary\n"
-    "SQLite file, or, when the URL is PostgreSQL, a new database created on\n"
-    "that server (the database the URL names is never changed).\n"
-    "\n"
-    "A test file is a list of steps (docs/testing.md):\n"
-    "  -- strata:at VERSION     migrate to VERSION, then run the SQL below\n"
-    "  -- strata:up [TARGET]    upgrade (default head), then the SQL below\n"
-    "  -- strata:down [TARGET]  downgrade (default one step), then the SQL below\n"
-    "  -- strata:run            run the SQL below\n"
-    "  -- strata:expect         each query below must return true\n"
-    "Each marker takes dialect=postgres|sqlite.\n"
-    "\n"
-    "Exit 0 when every test passes, 1 when one fails, 2 for a bad test file.\n"
-    "Ctrl-C stops after the current file (its scratch database is dropped).\n",
-    NULL,
+    .name = "test",
+    .run = run,
+    .max_args = 64,
+    .summary = "run migration tests on scratch databases",
+    .usage = "usage: strata test [FILE...]\n"
+             "\n"
+             "Runs the migration tests in DIR/tests/*.sql (or the files given), each on\n"
+             "its own fresh scratch database that is dropped afterwards: a temporary\n"
+             "SQLite file, or, when the URL is PostgreSQL, a new database created on\n"
+             "that server (the database the URL names is never changed).\n"
+             "\n"
+             "A test file is a list of steps (docs/testing.md):\n"
+             "  -- strata:at VERSION     migrate to VERSION, then run the SQL below\n"
+             "  -- strata:up [TARGET]    upgrade (default head), then the SQL below\n"
+             "  -- strata:down [TARGET]  downgrade (default one step), then the SQL below\n"
+             "  -- strata:run            run the SQL below\n"
+             "  -- strata:expect         each query below must return true\n"
+             "Each marker takes dialect=postgres|sqlite.\n"
+             "\n"
+             "Exit 0 when every test passes, 1 when one fails, 2 for a bad test file.\n"
+             "Ctrl-C stops after the current file (its scratch database is dropped).\n",
 };

@@ -10,24 +10,28 @@ static int run(cli *c)
     int rc = 0;
     if (cli_open(c, 1, &db, &set, &err) == 0 && strata_validate(db, set, &p, &err) == STRATA_OK) {
         if (c->json) {
-            printf("{\"ok\": %s, \"problems\": [", p->count ? "false" : "true");
+            jw w;
+            jw_init(&w, stdout);
+            jw_obj(&w);
+            jw_kbool(&w, "ok", !p->count);
+            jw_key(&w, "problems");
+            jw_arr(&w);
             for (size_t i = 0; i < p->count; i++) {
                 const strata_problem *x = &p->items[i];
-                printf("%s{\"code\": ", i ? ", " : "");
-                json_str(stdout, strata_code_name(x->code));
-                printf(", \"version\": ");
-                json_str(stdout, x->version);
-                printf(", \"detail\": ");
-                json_str(stdout, x->detail);
+                jw_obj(&w);
+                jw_kstr(&w, "code", strata_code_name(x->code));
+                jw_kstr(&w, "version", x->version);
+                jw_kstr(&w, "detail", x->detail);
                 if (x->file && x->file[0]) {
-                    printf(", \"file\": ");
-                    json_str(stdout, x->file);
+                    jw_kstr(&w, "file", x->file);
                     if (x->line)
-                        printf(", \"line\": %d", x->line);
+                        jw_kint(&w, "line", x->line);
                 }
-                printf("}");
+                jw_obj_end(&w);
             }
-            printf("]}\n");
+            jw_arr_end(&w);
+            jw_obj_end(&w);
+            jw_end(&w);
         } else {
             for (size_t i = 0; i < p->count; i++) {
                 const strata_problem *x = &p->items[i];
@@ -50,18 +54,13 @@ static int run(cli *c)
 }
 
 const command cmd_validate = {
-    "validate",
-    NULL,
-    run,
-    0,
-    0,
-    0,
-    "check files and checksums against the database",
-    "usage: strata validate\n"
-    "\n"
-    "Parses every migration file and compares them with the database: parse\n"
-    "errors, duplicate versions, modified applied migrations, missing files,\n"
-    "out-of-order pending migrations and failed no-transaction runs.\n"
-    "Exits 3 when it finds any. Connects read-only.\n",
-    NULL,
+    .name = "validate",
+    .run = run,
+    .summary = "check files and checksums against the database",
+    .usage = "usage: strata validate\n"
+             "\n"
+             "Parses every migration file and compares them with the database: parse\n"
+             "errors, duplicate versions, modified applied migrations, missing files,\n"
+             "out-of-order pending migrations and failed no-transaction runs.\n"
+             "Exits 3 when it finds any. Connects read-only.\n",
 };

@@ -3,23 +3,23 @@
 
 static int run(cli *c)
 {
-    if (c->json)
-        printf("{\"version\": \"%s\"}\n", STRATA_VERSION);
-    else
+    if (c->json) {
+        jw w;
+        jw_init(&w, stdout);
+        jw_obj(&w);
+        jw_kstr(&w, "version", STRATA_VERSION);
+        jw_obj_end(&w);
+        jw_end(&w);
+    } else
         printf("strata %s\n", STRATA_VERSION);
     return 0;
 }
 
 const command cmd_version = {
-    "version",
-    NULL,
-    run,
-    0,
-    0,
-    0,
-    "print the version",
-    "usage: strata version    (also strata --version, strata -V)\n"
-    "\n"
-    "Prints the version of strata; with --json, {\"version\": \"...\"}.\n",
-    NULL,
+    .name = "version",
+    .run = run,
+    .summary = "print the version",
+    .usage = "usage: strata version    (also strata --version, strata -V)\n"
+             "\n"
+             "Prints the version of strata; with --json, {\"version\": \"...\"}.\n",
 };

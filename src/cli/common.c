@@ -120,8 +120,9 @@ void print_result(cli *c, const strata_result *r, int dry_run)
 {
     if (c->json) {
         const char *keys[2] = {"applied", "reverted"};
-        printf("{");
-        int first_key = 1;
+        jw w;
+        jw_init(&w, stdout);
+        jw_obj(&w);
         for (int k = 0; k < 2; k++) {
             int any = 0;
             for (size_t i = 0; i < r->count; i++)
@@ -129,28 +130,26 @@ void print_result(cli *c, const strata_result *r, int dry_run)
             /* up always has "applied", down always "reverted" */
             if (!any && !(k == 0 && !c->down) && !(k == 1 && c->down))
                 continue;
-            printf("%s\"%s\": [", first_key ? "" : ", ", keys[k]);
-            first_key = 0;
-            int first = 1;
+            jw_key(&w, keys[k]);
+            jw_arr(&w);
             for (size_t i = 0; i < r->count; i++) {
                 if (r->steps[i].down != k)
                     continue;
-                printf("%s{\"version\": ", first ? "" : ", ");
-                json_str(stdout, r->steps[i].version);
-                printf(", \"name\": ");
-                json_str(stdout, r->steps[i].name);
-                printf(", \"duration_ms\": %ld}", r->steps[i].duration_ms);
-                first = 0;
+                jw_obj(&w);
+                jw_kstr(&w, "version", r->steps[i].version);
+                jw_kstr(&w, "name", r->steps[i].name);
+                jw_kint(&w, "duration_ms", r->steps[i].duration_ms);
+                jw_obj_end(&w);
             }
-            printf("]");
+            jw_arr_end(&w);
         }
-        printf(", \"current\": ");
-        json_str(stdout, r->current);
+        jw_kstr(&w, "current", r->current);
         if (dry_run) {
-            printf(", \"dry_run\": true, \"sql\": ");
-            json_str(stdout, c->dry_sql ? c->dry_sql : "");
+            jw_kbool(&w, "dry_run", 1);
+            jw_kstr(&w, "sql", c->dry_sql ? c->dry_sql : "");
         }
-        printf("}\n");
+        jw_obj_end(&w);
+        jw_end(&w);
         return;
     }
     if (c->quiet)
@@ -176,21 +175,6 @@ void print_status_entry(const cli *c, const strata_status_entry *e, int show_sta
     if (e->error && show_state)
         printf("  (%s)", term_str(e->error));
     printf("\n");
-}
-
-void print_lines_json(const char *lines)
-{
-    int first = 1;
-    while (lines && *lines) {
-        const char *nl = strchr(lines, '\n');
-        size_t n = nl ? (size_t)(nl - lines) : strlen(lines);
-        char one[1024];
-        snprintf(one, sizeof(one), "%.*s", (int)n, lines);
-        printf("%s", first ? "" : ", ");
-        json_str(stdout, one);
-        first = 0;
-        lines += n + (nl != NULL);
-    }
 }
 
 char *cli_read_file(const char *what, const char *path, size_t *len, strata_error *err)

@@ -1,74 +1,194 @@
 /*
- * main.c -- option parsing and the table of commands.
+ * main.c -- the table of commands, the global options, and main(): parse the
+ * command line (parse_args), then dispatch it to the command (dispatch).
  *
- * Global options may stand before or after the command name. A lone "-N"
- * (digits) is a positional argument (down -1), not an option.
+ * One kind of option table (cmdopt, cli.h) both parses and documents every
+ * option: the global table below and each command's own. Global options may
+ * stand before or after the command name; a command's options follow its
+ * name, except those kept in cli_state (shared by several commands), which
+ * may come before it and are checked against the command once it is known.
+ * A lone "-N" (digits) is a positional argument (down -1), not an option.
  */
 #include "cli.h"
 
 #include <ctype.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-static const command *commands[] = {&cmd_new,     &cmd_up,      &cmd_down,       &cmd_redo,   &cmd_status,
-                                    &cmd_current, &cmd_history, &cmd_validate,   &cmd_stamp,  &cmd_accept,
-                                    &cmd_sql,     &cmd_test,    &cmd_lint,       &cmd_schema, &cmd_check,
-                                    &cmd_diff,    &cmd_create,  &cmd_drop,       &cmd_wait,   &cmd_reset,
-                                    &cmd_backup,  &cmd_restore, &cmd_copy,       &cmd_embed,  &cmd_import,
-                                    &cmd_adopt,   &cmd_version, &cmd_completion, NULL};
+/* The commands, in the order of 'strata --help'. A new command: one line. */
+/* clang-format off */
+static const command *const commands[] = {
+    &cmd_new,
+    &cmd_up,
+    &cmd_down,
+    &cmd_redo,
+    &cmd_status,
+    &cmd_current,
+    &cmd_history,
+    &cmd_validate,
+    &cmd_stamp,
+    &cmd_accept,
+    &cmd_sql,
+    &cmd_test,
+    &cmd_lint,
+    &cmd_schema,
+    &cmd_check,
+    &cmd_diff,
+    &cmd_create,
+    &cmd_drop,
+    &cmd_wait,
+    &cmd_reset,
+    &cmd_backup,
+    &cmd_restore,
+    &cmd_copy,
+    &cmd_embed,
+    &cmd_import,
+    &cmd_adopt,
+    &cmd_version,
+    &cmd_completion,
+    NULL,
+};
+/* clang-format on */
+
+cli cli_state;
+
+static const cmdopt global_options[] = {
+    {"--url", NULL, CMDOPT_STR, &cli_state.url, "URL", "database URL (postgresql://..., sqlite:///path.db)"},
+    {"--url-env", NULL, CMDOPT_STR, &cli_state.url_env, "NAME",
+     "environment variable holding the URL (default DATABASE_URL)"},
+    {"--env-file", NULL, CMDOPT_STR, &cli_state.env_file, "FILE",
+     "dotenv file to read it from (default .env.local, then .env)"},
+    {"--require-url", NULL, CMDOPT_FLAG, &cli_state.require_url, NULL,
+     "no embedded default: fail when no URL is given\n(also STRATA_REQUIRE_URL=1)"},
+    {"--dir", NULL, CMDOPT_STR, &cli_state.dir, "DIR",
+     "migration directory (default $STRATA_DIR or ./migrations)"},
+    {"--table", NULL, CMDOPT_STR, &cli_state.table, "NAME", "version table (default strata_migrations)"},
+    {"--lock-timeout", NULL, CMDOPT_SECS, &cli_state.lock_timeout, "SECS",
+     "how long to wait for the migration lock (default 60)"},
+    {"--connect-timeout", NULL, CMDOPT_SECS, &cli_state.connect_timeout, "SECS",
+     "up/down/redo/stamp: how long to retry a connection that fails\nfor a passing reason (too many "
+     "connections, server starting) (default 30)"},
+    {"--json", NULL, CMDOPT_FLAG, &cli_state.json, NULL,
+     "one JSON document on stdout; errors as JSON on stderr"},
+    {"--quiet", "-q", CMDOPT_FLAG, &cli_state.quiet, NULL, "print only errors"},
+    {"--verbose", "-v", CMDOPT_FLAG, &cli_state.verbose, NULL, "say more (URL used, statements' notices)"},
+    {"--no-color", NULL, CMDOPT_FLAG, &cli_state.no_color, NULL, "no colors (also NO_COLOR)"},
+    {"--help", "-h", CMDOPT_FLAG, &cli_state.help, NULL, "help; 'strata COMMAND --help' for a command"},
+    {"--version", "-V", CMDOPT_FLAG, &cli_state.version, NULL, "print the version (also 'strata version')"},
+    {NULL, NULL, 0, NULL, NULL, NULL},
+};
 
 const command *const *cli_commands(void)
 {
     return commands;
 }
 
-static const char global_help[] =
-    "usage: strata [global options] COMMAND [options] [args]\n"
-    "\n"
-    "Schema migrations for SQLite and PostgreSQL.\n"
-    "\n"
-    "Commands:\n"
-    "%s"
-    "\n"
-    "Global options (before or after the command):\n"
-    "  --url URL            database URL (postgresql://..., sqlite:///path.db)\n"
-    "  --url-env NAME       environment variable holding the URL (default DATABASE_URL)\n"
-    "  --env-file FILE      dotenv file to read it from (default .env.local, then .env)\n"
-    "  --require-url        no embedded default: fail when no URL is given\n"
-    "                       (also STRATA_REQUIRE_URL=1)\n"
-    "  --dir DIR            migration directory (default $STRATA_DIR or ./migrations)\n"
-    "  --table NAME         version table (default strata_migrations)\n"
-    "  --lock-timeout SECS  how long to wait for the migration lock (default 60)\n"
-    "  --connect-timeout SECS  up/down/redo/stamp: how long to retry a connection that fails\n"
-    "                       for a passing reason (too many connections, server starting) (default 30)\n"
-    "  --json               one JSON document on stdout; errors as JSON on stderr\n"
-    "  -q, --quiet          print only errors\n"
-    "  -v, --verbose        say more (URL used, statements' notices)\n"
-    "  --no-color           no colors (also NO_COLOR)\n"
-    "  -h, --help           help; 'strata COMMAND --help' for a command\n"
-    "  -V, --version        print the version (also 'strata version')\n"
-    "\n"
-    "With no URL anywhere (no --url, --url-env or --env-file, DATABASE_URL unset\n"
-    "and not in .env.local or .env), strata uses " STRATA_DEFAULT_URL ", and a\n"
-    "command that writes says so on stderr (not with -q or --json). A URL that is\n"
-    "given but empty, or a SQLite URL without a file (sqlite:///), is an error.\n"
-    "Exit codes: 0 ok, 1 failed, 2 usage or configuration, 3 pending/problems, 4 connect or lock.\n";
+const cmdopt *cli_global_options(void)
+{
+    return global_options;
+}
+
+/* ------------------------------------------------------------------ help */
+
+/* "-o, --output FILE" */
+static int opt_label(const cmdopt *o, char *out, size_t n)
+{
+    return snprintf(out, n, "%s%s%s%s%s", o->alias ? o->alias : "", o->alias ? ", " : "", o->name,
+                    o->arg ? " " : "", o->arg ? o->arg : "");
+}
+
+/* The options of a table that have help, one per line: the label, then the
+   text from column width (two spaces after a longer label); lines of the
+   text after the first start at that column. */
+static void print_options(FILE *f, const cmdopt *opts, int width)
+{
+    for (const cmdopt *o = opts; o && o->name; o++) {
+        if (!o->help)
+            continue;
+        char label[128];
+        int n = opt_label(o, label, sizeof(label));
+        fprintf(f, "  %s%*s", label, n + 2 < width ? width - n : 2, "");
+        for (const char *t = o->help; *t;) {
+            size_t len = strcspn(t, "\n");
+            fprintf(f, "%.*s\n", (int)len, t);
+            t += len;
+            if (*t == '\n' && *++t)
+                fprintf(f, "%*s", width + 2, "");
+        }
+    }
+}
+
+/* The column of a table's help texts: after its longest label (the
+   options that have help), at most max. */
+static int options_width(const cmdopt *opts, int max)
+{
+    int w = 0;
+    for (const cmdopt *o = opts; o && o->name; o++) {
+        char label[128];
+        int n = o->help ? opt_label(o, label, sizeof(label)) : 0;
+        if (n + 3 > w)
+            w = n + 3;
+    }
+    return w > max ? max : w;
+}
+
+void cli_print_help(FILE *f, const command *cmd)
+{
+    fputs(cmd->usage, f);
+    int any = 0;
+    for (const cmdopt *o = cmd->options; o && o->name; o++)
+        any |= o->help != NULL;
+    if (any) {
+        fputs("\nOptions:\n", f);
+        print_options(f, cmd->options, options_width(cmd->options, 25));
+    }
+    if (cmd->notes)
+        fputs(cmd->notes, f);
+}
 
 static void print_global_help(FILE *f)
 {
-    char list[8192] = "";
-    size_t n = 0;
-    for (int i = 0; commands[i] && n < sizeof(list); i++) {
+    fputs("usage: strata [global options] COMMAND [options] [args]\n"
+          "\n"
+          "Schema migrations for SQLite and PostgreSQL.\n"
+          "\n"
+          "Commands:\n",
+          f);
+    for (int i = 0; commands[i]; i++) {
         char name[64];
         snprintf(name, sizeof(name), "%s%s%s", commands[i]->name, commands[i]->alias ? ", " : "",
                  commands[i]->alias ? commands[i]->alias : "");
-        int w = snprintf(list + n, sizeof(list) - n, "  %-20s %s\n", name, commands[i]->summary);
-        n += w > 0 ? (size_t)w : 0; /* the loop stops once the list is full */
+        fprintf(f, "  %-20s %s\n", name, commands[i]->summary);
     }
-    fprintf(f, global_help, list);
+    fputs("\nGlobal options (before or after the command):\n", f);
+    print_options(f, global_options, 21);
+    fputs("\n"
+          "A command's own options follow its name ('strata COMMAND --help' lists them).\n"
+          "With no URL anywhere (no --url, --url-env or --env-file, DATABASE_URL unset\n"
+          "and not in .env.local or .env), strata uses " STRATA_DEFAULT_URL ", and a\n"
+          "command that writes says so on stderr (not with -q or --json). A URL that is\n"
+          "given but empty, or a SQLite URL without a file (sqlite:///), is an error.\n"
+          "Exit codes: 0 ok, 1 failed, 2 usage or configuration, 3 pending/problems, 4 connect or lock.\n",
+          f);
 }
+
+/* --------------------------------------------------------------- parsing */
+
+/* the longest wait an option may ask for: 11.5 days */
+enum { MAX_SECONDS = 1000000 };
+
+typedef struct parsed {
+    const command *cmd;
+    const char *cmdname; /* as given (also "help" and unknown names) */
+    char bad[300];       /* the first usage error, or "" */
+    /* options kept in cli_state given before the command name: checked
+       against the command once it is known */
+    const cmdopt *early[64];
+    int nearly;
+} parsed;
 
 static const command *find_command(const char *name)
 {
@@ -88,118 +208,126 @@ static int is_negative_number(const char *s)
     return 1;
 }
 
-enum { T_FLAG, T_STR, T_NUM };
-/* the longest wait an option may ask for: 11.5 days */
-enum { MAX_SECONDS = 1000000 };
-
-typedef struct optdef {
-    const char *name;
-    int type;
-    size_t off;
-    unsigned cmdmask; /* 0 = global */
-} optdef;
-
-#define F(field) offsetof(cli, field)
-static const optdef options[] = {
-    {"--url", T_STR, F(url), 0},
-    {"--url-env", T_STR, F(url_env), 0},
-    {"--env-file", T_STR, F(env_file), 0},
-    {"--require-url", T_FLAG, F(require_url), 0},
-    {"--dir", T_STR, F(dir), 0},
-    {"--table", T_STR, F(table), 0},
-    {"--lock-timeout", T_NUM, F(lock_timeout), 0},
-    {"--connect-timeout", T_NUM, F(connect_timeout), 0},
-    {"--json", T_FLAG, F(json), 0},
-    {"-q", T_FLAG, F(quiet), 0},
-    {"--quiet", T_FLAG, F(quiet), 0},
-    {"-v", T_FLAG, F(verbose), 0},
-    {"--verbose", T_FLAG, F(verbose), 0},
-    {"--dry-run", T_FLAG, F(dry_run), OPT_DRY_RUN},
-    {"--single-transaction", T_FLAG, F(single_tx), OPT_SINGLE_TX},
-    {"--ignore-checksums", T_FLAG, F(ignore_checksums), OPT_IGNORE},
-    {"--ignore-missing", T_FLAG, F(ignore_missing), OPT_IGNORE},
-    {"--allow-out-of-order", T_FLAG, F(allow_ooo), OPT_IGNORE},
-    {"--retry-failed", T_FLAG, F(retry_failed), OPT_RETRY},
-    {"--exit-code", T_FLAG, F(exit_code), OPT_EXIT_CODE},
-    {"--timestamp", T_FLAG, F(timestamp), OPT_TIMESTAMP},
-    {"--dialect", T_STR, F(dialect), OPT_SQL | OPT_DIALECT},
-    {"--from", T_STR, F(from), OPT_SQL | OPT_FROM},
-    {"--to", T_STR, F(to), OPT_SQL | OPT_TO},
-    {"--down", T_FLAG, F(down), OPT_SQL},
-    {NULL, 0, 0, 0},
-};
-
-const char *cli_option(size_t i, unsigned *cmdmask)
+static const cmdopt *find_opt(const cmdopt *opts, const char *name)
 {
-    static const char *const fixed[] = {"--help", "--version", "--no-color"};
-    size_t n = sizeof(options) / sizeof(*options) - 1;
-    *cmdmask = 0;
-    if (i < n) {
-        *cmdmask = options[i].cmdmask;
-        return options[i].name;
-    }
-    i -= n;
-    return i < sizeof(fixed) / sizeof(*fixed) ? fixed[i] : NULL;
+    for (const cmdopt *o = opts; o && o->name; o++)
+        if (!strcmp(o->name, name) || (o->alias && !strcmp(o->alias, name)))
+            return o;
+    return NULL;
 }
 
-int main(int argc, char **argv)
+/* 1 when o is kept in cli_state: an option several commands share. */
+static int is_shared(const cmdopt *o)
 {
-    cli c;
-    memset(&c, 0, sizeof(c));
-    c.lock_timeout = 60;
-    c.connect_timeout = 30;
-    const command *cmd = NULL;
-    int help = 0, version = 0, no_color = 0, rc;
-    char **pos = calloc((size_t)argc + 1, sizeof(char *));
-    const char *bad = NULL, *cmdname = NULL;
-    char badbuf[300];
-    if (!pos)
-        return 1;
+    uintptr_t p = (uintptr_t)o->dst, base = (uintptr_t)&cli_state;
+    return p >= base && p < base + sizeof(cli_state);
+}
 
+/* A shared option of any command named name (they all store it in the same
+   field), or NULL. */
+static const cmdopt *find_shared(const char *name)
+{
+    for (int i = 0; commands[i]; i++) {
+        const cmdopt *o = find_opt(commands[i]->options, name);
+        if (o && is_shared(o))
+            return o;
+    }
+    return NULL;
+}
+
+/* Whether cmd's table takes the shared option o (the same field). */
+static int takes(const command *cmd, const cmdopt *o)
+{
+    for (const cmdopt *x = cmd->options; x && x->name; x++)
+        if (x->dst == o->dst)
+            return 1;
+    return 0;
+}
+
+#define BAD(p, ...)                                            \
+    do {                                                       \
+        if (!(p)->bad[0])                                      \
+            snprintf((p)->bad, sizeof((p)->bad), __VA_ARGS__); \
+    } while (0)
+
+/* Stores the value of option o (val: from --name=value or the next
+   argument; NULL for a flag without one). */
+static void set_opt(parsed *p, const cmdopt *o, const char *name, const char *val)
+{
+    if (o->type == CMDOPT_FLAG) {
+        if (val)
+            BAD(p, "option '%s' takes no value", name);
+        *(int *)o->dst = 1;
+        return;
+    }
+    if (!val) {
+        BAD(p, "option '%s' needs a value", name);
+        return;
+    }
+    if (o->type == CMDOPT_STR) {
+        /* --url "" has its own error (no database nobody named) */
+        if (!*val && is_shared(o) && o->dst != (void *)&cli_state.url)
+            BAD(p, "option '%s' needs a value, not an empty string", name);
+        *(const char **)o->dst = val;
+        return;
+    }
+    char *end;
+    double d = strtod(val, &end);
+    if (o->type == CMDOPT_SECS) {
+        /* nan would time out at once, inf or 1e999 wait forever */
+        if (*end || end == val || !isfinite(d) || d < 0 || d > MAX_SECONDS) {
+            BAD(p, "option '%s' needs a number of seconds from 0 to %d, not '%s'", name, MAX_SECONDS, val);
+            d = 0;
+        }
+    } else if (*end || end == val || !isfinite(d)) {
+        BAD(p, "option '%s' needs a finite number, not '%s'", name, val);
+        d = 0;
+    }
+    *(double *)o->dst = d;
+}
+
+/* -qv: short flags of the global table together; 0 when a is not that. */
+static int short_flags(const char *a)
+{
+    if (a[0] != '-' || a[1] == '-' || !a[1] || !a[2])
+        return 0;
+    for (const char *f = a + 1; *f; f++) {
+        char one[3] = {'-', *f, 0};
+        const cmdopt *o = find_opt(global_options, one);
+        if (!o || o->type != CMDOPT_FLAG)
+            return 0;
+    }
+    for (const char *f = a + 1; *f; f++) {
+        char one[3] = {'-', *f, 0};
+        *(int *)find_opt(global_options, one)->dst = 1;
+    }
+    return 1;
+}
+
+/* Reads argv into cli_state and p. Errors do not stop it: the first is
+   kept in p->bad (an unknown command name wins), for after --help. */
+static void parse_args(int argc, char **argv, cli *c, parsed *p)
+{
     for (int i = 1; i < argc; i++) {
         char *a = argv[i];
         if (!strcmp(a, "--")) {
             while (++i < argc)
-                pos[c.nargs++] = argv[i];
+                c->args[c->nargs++] = argv[i];
             break;
         }
         if (a[0] != '-' || !a[1] || is_negative_number(a)) {
-            if (!cmd && !cmdname) {
-                cmdname = a;
-                cmd = find_command(a);
-                if (!cmd && strcmp(a, "help") != 0) {
-                    snprintf(badbuf, sizeof(badbuf), "unknown command '%s'", a);
-                    bad = badbuf;
-                }
+            if (!p->cmd && !p->cmdname) {
+                p->cmdname = a;
+                p->cmd = find_command(a);
+                if (!p->cmd && strcmp(a, "help") != 0)
+                    snprintf(p->bad, sizeof(p->bad), "unknown command '%s'", a);
             } else {
-                pos[c.nargs++] = a;
+                c->args[c->nargs++] = a;
             }
             continue;
         }
-        if (a[0] == '-' && a[1] != '-' && a[2] && strspn(a + 1, "qvh") == strlen(a + 1)) {
-            /* combined short flags: -qv */
-            for (const char *f = a + 1; *f; f++) {
-                if (*f == 'q')
-                    c.quiet = 1;
-                else if (*f == 'v')
-                    c.verbose = 1;
-                else
-                    help = 1;
-            }
+        if (short_flags(a))
             continue;
-        }
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            help = 1;
-            continue;
-        }
-        if (!strcmp(a, "--version") || !strcmp(a, "-V")) {
-            version = 1;
-            continue;
-        }
-        if (!strcmp(a, "--no-color")) {
-            no_color = 1;
-            continue;
-        }
         /* --name=value */
         char name[64];
         const char *val = NULL;
@@ -211,147 +339,90 @@ int main(int argc, char **argv)
         } else {
             snprintf(name, sizeof(name), "%s", a);
         }
-        const optdef *o = options;
-        while (o->name && strcmp(o->name, name) != 0)
-            o++;
-        if (!o->name && cmd && cmd->options) {
-            const cmdopt *co = cmd->options;
-            while (co->name && strcmp(co->name, name) != 0)
-                co++;
-            if (co->name) {
-                if (co->type == CMDOPT_FLAG) {
-                    *(int *)co->dst = 1;
-                    continue;
-                }
-                if (!val && i + 1 < argc)
-                    val = argv[++i];
-                if (!val) {
-                    snprintf(badbuf, sizeof(badbuf), "option '%s' needs a value", name);
-                    bad = bad ? bad : badbuf;
-                } else if (co->type == CMDOPT_STR) {
-                    *(const char **)co->dst = val;
-                } else {
-                    char *end;
-                    double d = strtod(val, &end);
-                    if (*end || end == val || !isfinite(d)) {
-                        snprintf(badbuf, sizeof(badbuf), "option '%s' needs a finite number, not '%s'", name,
-                                 val);
-                        bad = bad ? bad : badbuf;
-                        d = 0;
-                    }
-                    *(double *)co->dst = d;
-                }
+        const cmdopt *o = find_opt(global_options, name);
+        if (!o && p->cmd)
+            o = find_opt(p->cmd->options, name);
+        if (!o) {
+            const cmdopt *shared = find_shared(name);
+            if (shared && p->cmd) {
+                BAD(p, "option '%s' does not apply to '%s'", name, p->cmd->name);
+                if (shared->type != CMDOPT_FLAG && !val)
+                    i++; /* its value is not a positional argument */
                 continue;
             }
+            if (shared && p->nearly < (int)(sizeof(p->early) / sizeof(*p->early)))
+                p->early[p->nearly++] = shared;
+            o = shared;
         }
-        if (!o->name) {
-            snprintf(badbuf, sizeof(badbuf), "unknown option '%s'", name);
-            bad = bad ? bad : badbuf;
+        if (!o) {
+            BAD(p, "unknown option '%s'", name);
             continue;
         }
-        if (o->cmdmask && cmd && !(cmd->opts & o->cmdmask)) {
-            snprintf(badbuf, sizeof(badbuf), "option '%s' does not apply to '%s'", name, cmd->name);
-            bad = bad ? bad : badbuf;
-            continue;
-        }
-        char *base = (char *)&c;
-        if (o->type == T_FLAG) {
-            if (val) {
-                snprintf(badbuf, sizeof(badbuf), "option '%s' takes no value", name);
-                bad = bad ? bad : badbuf;
-            }
-            *(int *)(base + o->off) = 1;
-            continue;
-        }
-        if (!val) {
-            if (i + 1 >= argc) {
-                snprintf(badbuf, sizeof(badbuf), "option '%s' needs a value", name);
-                bad = bad ? bad : badbuf;
-                continue;
-            }
+        if (o->type != CMDOPT_FLAG && !val && i + 1 < argc)
             val = argv[++i];
-        }
-        if (o->type == T_STR) {
-            if (!*val && strcmp(name, "--url") != 0) {
-                /* --url "" has its own error (no database nobody named) */
-                snprintf(badbuf, sizeof(badbuf), "option '%s' needs a value, not an empty string", name);
-                bad = bad ? bad : badbuf;
-            }
-            *(const char **)(base + o->off) = val;
-        } else {
-            char *end;
-            double d = strtod(val, &end);
-            /* nan would time out at once, inf or 1e999 wait forever */
-            if (*end || end == val || !isfinite(d) || d < 0 || d > MAX_SECONDS) {
-                snprintf(badbuf, sizeof(badbuf),
-                         "option '%s' needs a number of seconds from 0 to %d, not '%s'", name, MAX_SECONDS,
-                         val);
-                bad = bad ? bad : badbuf;
-                d = 0;
-            }
-            *(double *)(base + o->off) = d;
-        }
+        set_opt(p, o, name, val);
     }
-    c.args = pos;
-    const char *nc = getenv("NO_COLOR");
-    c.color = !no_color && !(nc && *nc) && isatty(1) && !c.json;
+}
 
-    if (version) {
+/* -------------------------------------------------------------- dispatch */
+
+static int dispatch(cli *c, const parsed *p)
+{
+    const command *cmd = p->cmd;
+    if (c->version) {
         printf("strata %s\n", STRATA_VERSION);
-        rc = 0;
-        goto out;
+        return 0;
     }
-    if (cmdname && !strcmp(cmdname, "help")) {
-        const command *h = c.nargs ? find_command(c.args[0]) : NULL;
-        if (c.nargs && !h) {
-            rc = out_usage_error(&c, "unknown command '%s'", c.args[0]);
-            goto out;
-        }
+    if (p->cmdname && !strcmp(p->cmdname, "help")) {
+        const command *h = c->nargs ? find_command(c->args[0]) : NULL;
+        if (c->nargs && !h)
+            return out_usage_error(c, "unknown command '%s'", c->args[0]);
         if (h)
-            fputs(h->usage, stdout);
+            cli_print_help(stdout, h);
         else
             print_global_help(stdout);
-        rc = 0;
-        goto out;
+        return 0;
     }
-    if (help && !bad) {
+    if (c->help && !p->bad[0]) {
         if (cmd)
-            fputs(cmd->usage, stdout);
+            cli_print_help(stdout, cmd);
         else
             print_global_help(stdout);
-        rc = 0;
-        goto out;
+        return 0;
     }
-    if (bad) {
-        rc = out_usage_error(&c, "%s", bad);
-        goto out;
-    }
+    if (p->bad[0])
+        return out_usage_error(c, "%s", p->bad);
     if (!cmd) {
         /* no command: usage on stderr, like any usage error */
         print_global_help(stderr);
-        rc = 2;
-        goto out;
+        return 2;
     }
-    /* options given before the command name were not checked against it */
-    for (const optdef *o = options; o->name; o++) {
-        if (!o->cmdmask || (cmd->opts & o->cmdmask))
-            continue;
-        char *base = (char *)&c;
-        if ((o->type == T_FLAG && *(int *)(base + o->off)) ||
-            (o->type == T_STR && *(const char **)(base + o->off))) {
-            rc = out_usage_error(&c, "option '%s' does not apply to '%s'", o->name, cmd->name);
-            goto out;
-        }
-    }
-    if (c.nargs < cmd->min_args || c.nargs > cmd->max_args) {
-        rc = out_usage_error(&c, "'%s' takes %s argument%s; see 'strata %s --help'", cmd->name,
-                             cmd->min_args == cmd->max_args ? (cmd->max_args ? "one" : "no") : "at most one",
-                             cmd->max_args == 1 ? "" : "s", cmd->name);
-        goto out;
-    }
-    rc = cmd->run(&c);
-out:
-    free(c.dry_sql);
-    free(pos);
+    for (int i = 0; i < p->nearly; i++)
+        if (!takes(cmd, p->early[i]))
+            return out_usage_error(c, "option '%s' does not apply to '%s'", p->early[i]->name, cmd->name);
+    if (c->nargs < cmd->min_args || c->nargs > cmd->max_args)
+        return out_usage_error(c, "'%s' takes %s argument%s; see 'strata %s --help'", cmd->name,
+                               cmd->min_args == cmd->max_args ? (cmd->max_args ? "one" : "no")
+                                                              : "at most one",
+                               cmd->max_args == 1 ? "" : "s", cmd->name);
+    return cmd->run(c);
+}
+
+int main(int argc, char **argv)
+{
+    cli *c = &cli_state;
+    parsed p;
+    memset(&p, 0, sizeof(p));
+    c->lock_timeout = 60;
+    c->connect_timeout = 30;
+    c->args = calloc((size_t)argc + 1, sizeof(char *));
+    if (!c->args)
+        return 1;
+    parse_args(argc, argv, c, &p);
+    const char *nc = getenv("NO_COLOR");
+    c->color = !c->no_color && !(nc && *nc) && isatty(1) && !c->json;
+    int rc = dispatch(c, &p);
+    free(c->dry_sql);
+    free(c->args);
     return rc;
 }

@@ -137,25 +137,22 @@ const char *color(const cli *c, const char *code)
 int out_error(const cli *c, const strata_error *err)
 {
     if (c->json) {
-        fputs("{\"detail\": ", stderr);
-        json_str(stderr, err->message);
-        fputs(", \"code\": ", stderr);
-        json_str(stderr, strata_code_name(err->code));
-        if (err->hint[0]) {
-            fputs(", \"hint\": ", stderr);
-            json_str(stderr, err->hint);
-        }
+        jw w;
+        jw_init(&w, stderr);
+        jw_obj(&w);
+        jw_kstr(&w, "detail", err->message);
+        jw_kstr(&w, "code", strata_code_name(err->code));
+        if (err->hint[0])
+            jw_kstr(&w, "hint", err->hint);
         if (err->file[0]) {
-            fputs(", \"file\": ", stderr);
-            json_str(stderr, err->file);
+            jw_kstr(&w, "file", err->file);
             if (err->line)
-                fprintf(stderr, ", \"line\": %d", err->line);
+                jw_kint(&w, "line", err->line);
         }
-        if (err->sqlstate[0]) {
-            fputs(", \"sqlstate\": ", stderr);
-            json_str(stderr, err->sqlstate);
-        }
-        fputs("}\n", stderr);
+        if (err->sqlstate[0])
+            jw_kstr(&w, "sqlstate", err->sqlstate);
+        jw_obj_end(&w);
+        jw_end(&w);
     } else {
         fprintf(stderr, "strata: %serror%s: %s [%s]\n", color(c, "\033[1;31m"), color(c, "\033[0m"),
                 term_str(err->message), strata_code_name(err->code));
@@ -170,15 +167,17 @@ void out_warning(const cli *c, const strata_problem *w)
     if (c->quiet)
         return;
     if (c->json) {
-        fputs("{\"warning\": ", stderr);
-        json_str(stderr, w->detail);
+        jw j;
+        jw_init(&j, stderr);
+        jw_obj(&j);
+        jw_kstr(&j, "warning", w->detail);
         if (w->file && w->file[0]) {
-            fputs(", \"file\": ", stderr);
-            json_str(stderr, w->file);
+            jw_kstr(&j, "file", w->file);
             if (w->line)
-                fprintf(stderr, ", \"line\": %d", w->line);
+                jw_kint(&j, "line", w->line);
         }
-        fputs("}\n", stderr);
+        jw_obj_end(&j);
+        jw_end(&j);
     } else {
         fprintf(stderr, "strata: %swarning%s: %s\n", color(c, "\033[33m"), color(c, "\033[0m"),
                 term_str(w->detail));

@@ -367,16 +367,13 @@ static strata_code read_sqitch(adopt_ctx *x, strata_error *err)
     if (d->ops->dialect == DIALECT_POSTGRES) {
         rc = read_table(x, "sqitch.changes", "SELECT change FROM sqitch.changes ORDER BY committed_at", err);
     } else {
-        db_url u = {0};
-        if ((rc = url_parse(engine_url(x->db), &u, err)))
-            return rc;
+        const db_url *u = engine_url(x->db);
         char reg[4096];
-        const char *slash = u.path ? strrchr(u.path, '/') : NULL;
+        const char *slash = u->path ? strrchr(u->path, '/') : NULL;
         if (slash)
-            snprintf(reg, sizeof(reg), "%.*s/sqitch.db", (int)(slash - u.path), u.path);
+            snprintf(reg, sizeof(reg), "%.*s/sqitch.db", (int)(slash - u->path), u->path);
         else
             snprintf(reg, sizeof(reg), "sqitch.db");
-        url_release(&u);
         struct stat sb;
         x->table = "sqitch.db";
         if (stat(reg, &sb) != 0) {

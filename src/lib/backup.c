@@ -137,9 +137,13 @@ strata_code strata_backup(const char *url, const char *path, const strata_config
         err_hint(err, "name a file (./- for a file called '-')");
         return STRATA_USAGE;
     }
-    const drv_ops *e = NULL;
-    strata_code rc = engine_of_url(url, &e, err);
-    return rc ? rc : e->backup(url, path, cfg, path_out, err);
+    db_url u;
+    strata_code rc = url_parse(url, &u, err);
+    if (rc)
+        return rc;
+    rc = u.ops->backup(&u, path, cfg, path_out, err);
+    url_release(&u);
+    return rc;
 }
 
 strata_code strata_restore(const char *url, const char *path, int flags, const strata_config *cfg,
@@ -150,11 +154,12 @@ strata_code strata_restore(const char *url, const char *path, int flags, const s
         err = &local;
     if (!path || !*path)
         return err_set(err, STRATA_USAGE, "restore needs a backup file");
-    const drv_ops *e = NULL;
-    strata_code rc = engine_of_url(url, &e, err);
+    db_url u;
+    strata_code rc = url_parse(url, &u, err);
     if (rc)
         return rc;
-    if (!(flags & STRATA_ALLOW_REMOTE) && (rc = strata_url_check_local(url, err)))
-        return rc;
-    return e->restore(url, path, flags, cfg, err);
+    if ((flags & STRATA_ALLOW_REMOTE) || !(rc = u.ops->check_local(&u, err)))
+        rc = u.ops->restore(&u, path, flags, cfg, err);
+    url_release(&u);
+    return rc;
 }

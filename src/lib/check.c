@@ -67,20 +67,24 @@ static void random_suffix(char out[13])
 strata_code strata_scratch_create(const char *server_url, strata_scratch **out, strata_error *err)
 {
     *out = NULL;
+    db_url u = {0};
     const drv_ops *e = engine_by_dialect(DIALECT_SQLITE);
-    strata_code rc = server_url ? engine_of_url(server_url, &e, err) : STRATA_OK;
+    strata_code rc = server_url ? url_parse(server_url, &u, err) : STRATA_OK;
     if (rc)
         return rc;
-    if (!e->scratch_create)
-        e = engine_by_dialect(DIALECT_SQLITE);
+    if (u.ops && u.ops->scratch_create)
+        e = u.ops;
     strata_scratch *s = calloc(1, sizeof(*s));
-    if (!s)
+    if (!s) {
+        url_release(&u);
         return err_set(err, STRATA_NOMEM, "out of memory");
+    }
     s->ops = e;
     char rnd[13], prefix[64];
     random_suffix(rnd);
     snprintf(prefix, sizeof(prefix), SCRATCH_PREFIX "%s", rnd);
-    rc = e->scratch_create(server_url, prefix, &s->url, &s->name, &s->admin_url, err);
+    rc = e->scratch_create(u.ops ? &u : NULL, prefix, &s->url, &s->name, &s->admin_url, err);
+    url_release(&u);
     if (rc) {
         strata_scratch_free(s);
         return rc;

@@ -1,7 +1,8 @@
 /*
  * dbops.c -- operations on a database as a whole (the locality rule,
- * create, drop, wait), engine-neutral: each looks the URL's engine up in the
- * table of engines and calls its op (postgres/pg_dbops.c, sqlite/sq_dbops.c).
+ * create, drop, wait), engine-neutral: each parses the URL once (url_parse
+ * finds its engine in the table of engines) and hands it to the engine's op
+ * (postgres/pg_dbops.c, sqlite/sq_dbops.c).
  */
 #include "ops.h"
 
@@ -24,21 +25,13 @@ void buf_add_quoted_ident(buf *b, const char *s)
 
 strata_code strata_url_check_local(const char *url, strata_error *err)
 {
-    const drv_ops *e = NULL;
-    strata_code rc = engine_of_url(url, &e, err);
-    return rc ? rc : e->check_local(url, err);
-}
-
-/* The engine of url from the table of engines; URL_INVALID for none. */
-strata_code engine_of_url(const char *url, const drv_ops **out, strata_error *err)
-{
     db_url u;
     strata_code rc = url_parse(url, &u, err);
     if (rc)
         return rc;
-    *out = engine_by_dialect(u.engine);
+    rc = u.ops->check_local(&u, err);
     url_release(&u);
-    return *out ? STRATA_OK : err_set(err, STRATA_URL_INVALID, "no engine for this URL");
+    return rc;
 }
 
 static strata_code create_or_drop(const char *url, const strata_create_opts *o, int drop, int flags,
@@ -53,9 +46,13 @@ static strata_code create_or_drop(const char *url, const strata_create_opts *o, 
     *flag = 0;
     if (name)
         *name = NULL;
-    const drv_ops *e = NULL;
-    strata_code rc = engine_of_url(url, &e, err);
-    return rc ? rc : e->db_create_or_drop(url, o, drop, flags, flag, name, err);
+    db_url u;
+    strata_code rc = url_parse(url, &u, err);
+    if (rc)
+        return rc;
+    rc = u.ops->db_create_or_drop(&u, o, drop, flags, flag, name, err);
+    url_release(&u);
+    return rc;
 }
 
 strata_code strata_db_create(const char *url, const strata_create_opts *o, int *existed, char **name,
@@ -81,7 +78,11 @@ strata_code strata_wait(const char *url, double timeout, const strata_config *cf
     *attempts = 0;
     if (timeout < 0)
         timeout = 0;
-    const drv_ops *e = NULL;
-    strata_code rc = engine_of_url(url, &e, err);
-    return rc ? rc : e->wait(url, timeout, cfg, attempts, err);
+    db_url u;
+    strata_code rc = url_parse(url, &u, err);
+    if (rc)
+        return rc;
+    rc = u.ops->wait(&u, timeout, cfg, attempts, err);
+    url_release(&u);
+    return rc;
 }

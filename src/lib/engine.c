@@ -73,29 +73,21 @@ strata_code strata_open(const char *url, const strata_config *cfg, strata **out,
     *out = NULL;
     if (c.lock_timeout < 0)
         c.lock_timeout = 60;
-    db_url u;
-    strata_code rc = url_parse(url, &u, err);
-    if (rc)
-        return rc;
     strata *db = calloc(1, sizeof(*db));
-    if (!db) {
-        url_release(&u);
+    if (!db)
         return err_set(err, STRATA_NOMEM, "out of memory");
-    }
-    db->ops = engine_by_dialect(u.engine);
-    if (!db->ops) {
-        url_release(&u);
+    strata_code rc = url_parse(url, &db->u, err);
+    if (rc) {
         free(db);
-        return err_set(err, STRATA_URL_INVALID, "no engine for this URL");
+        return rc;
     }
+    db->ops = db->u.ops;
     db->table = xstrdup(c.table && *c.table ? c.table : "strata_migrations");
     db->lock_timeout = c.lock_timeout;
     db->readonly = c.readonly;
     db->on_event = c.on_event;
     db->ud = c.userdata;
-    db->url = xstrdup(url);
-    rc = db->ops->open(&db->d, &u, &c, err);
-    url_release(&u);
+    rc = db->ops->open(&db->d, &db->u, &c, err);
     if (rc) {
         strata_close(db);
         return rc;
@@ -111,7 +103,7 @@ void strata_close(strata *db)
     if (db->d)
         db->ops->close(db->d);
     free(db->table);
-    free(db->url);
+    url_release(&db->u);
     free(db);
 }
 
@@ -1351,9 +1343,9 @@ const char *db_table(const strata *db)
     return db->table;
 }
 
-const char *engine_url(const strata *db)
+const db_url *engine_url(const strata *db)
 {
-    return db->url;
+    return &db->u;
 }
 
 double engine_lock_timeout(const strata *db)

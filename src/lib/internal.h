@@ -199,17 +199,38 @@ enum { READ_OK = 0, READ_ERRNO = -1, READ_NOT_REGULAR = -2, READ_TOO_LARGE = -3 
 int read_regular_file(int dirfd, const char *name, char **out, size_t *outlen, const char **kind);
 
 /* ---- url.c / env.c */
+struct drv_ops;
+struct _PQconninfoOption;
+/*
+ * A database URL, parsed once (url_parse) and handed as it is to the
+ * engine's ops: the engine it names and what each engine needs of it.
+ * url, conninfo, pg_opts and password hold the password: never print them
+ * (strata_url_redact, url_scrub).
+ */
 typedef struct db_url {
-    int engine;     /* DIALECT_POSTGRES or DIALECT_SQLITE */
-    char *conninfo; /* postgres: the URL with the driver suffix removed */
-    char *path;     /* sqlite: file path or ":memory:" */
-    int readonly;   /* sqlite: the URL says ?mode=ro */
+    const struct drv_ops *ops; /* the engine, from the table of engines */
+    int engine;                /* its dialect: DIALECT_POSTGRES or DIALECT_SQLITE */
+    char *url;                 /* as given */
+    /* sqlite */
+    char *path;   /* file path or ":memory:" */
+    int readonly; /* the URL says ?mode=ro */
+    /* postgres */
+    char *conninfo;                    /* the URL with the driver suffix removed */
+    struct _PQconninfoOption *pg_opts; /* libpq's parse of conninfo */
+    const char *password;              /* decoded, points into pg_opts; NULL when none */
+    const char *dbname;                /* points into pg_opts; NULL when the URL names none */
 } db_url;
+/* Parses url: URL_INVALID (message redacted, with a hint) when it is not a
+   URL of a known engine or is malformed; a PostgreSQL URL loads libpq. On
+   failure *out holds nothing to release. */
 strata_code url_parse(const char *url, db_url *out, strata_error *err);
 /* The percent-decoded copy of s[0..n), malloc'd (a bad escape or %00 stays
    as written); NULL when out of memory. */
 char *pct_decode(const char *s, size_t n);
-void url_release(db_url *u);
+void url_release(db_url *u); /* idempotent */
+/* PostgreSQL: the value of libpq keyword kw in the URL; NULL when absent or
+   empty (or not a PostgreSQL URL). */
+const char *url_pg_opt(const db_url *u, const char *kw);
 /* url without the whitespace around it (malloc'd; NULL: out of memory) */
 char *url_trim(const char *url);
 /* Replaces every occurrence of url's password in msg (capacity cap) by ****. */
@@ -239,6 +260,7 @@ typedef struct drv_ops {
     /* 1 when the lock is held for the whole session (postgres advisory lock);
        0 when it is taken per transaction (sqlite write lock) */
     int session_lock;
+    /* u belongs to the strata handle and outlives the driver: keep a pointer */
     strata_code (*open)(drv **out, const db_url *u, const strata_config *cfg, strata_error *err);
     void (*close)(drv *d);
     /* Runs a section statement by statement; errors carry file:line. */
@@ -278,25 +300,25 @@ typedef struct drv_ops {
     strata_code (*reset_list)(drv *d, const char *table, strata_objects *o, strata_error *err);
     strata_code (*reset_drop)(drv *d, const char *table, double timeout, strata_error *err);
 
-    /* ---- the database as a whole, by URL (no open handle) */
+    /* ---- the database as a whole, by its parsed URL (no open handle) */
     /* create (drop = 0) or drop the database the URL names; *flag: it
        existed already / was missing; *name (may be NULL): its name */
-    strata_code (*db_create_or_drop)(const char *url, const strata_create_opts *o, int drop, int flags,
+    strata_code (*db_create_or_drop)(const db_url *u, const strata_create_opts *o, int drop, int flags,
                                      int *flag, char **name, strata_error *err);
     /* strata_wait: until it accepts connections or timeout seconds pass */
-    strata_code (*wait)(const char *url, double timeout, const strata_config *cfg, int *attempts,
+    strata_code (*wait)(const db_url *u, double timeout, const strata_config *cfg, int *attempts,
                         strata_error *err);
     /* the locality rule of reset and restore: NOT_LOCAL unless local */
-    strata_code (*check_local)(const char *url, strata_error *err);
+    strata_code (*check_local)(const db_url *u, strata_error *err);
     /* strata_backup / strata_restore (the locality rule already applied) */
-    strata_code (*backup)(const char *url, const char *path, const strata_config *cfg, char **path_out,
+    strata_code (*backup)(const db_url *u, const char *path, const strata_config *cfg, char **path_out,
                           strata_error *err);
-    strata_code (*restore)(const char *url, const char *path, int flags, const strata_config *cfg,
+    strata_code (*restore)(const db_url *u, const char *path, int flags, const strata_config *cfg,
                            strata_error *err);
     /* strata check's scratch database named name (a prefix for a file):
-       made next to server_url (NULL: the engine's default place); *url,
-       *name and *admin_url (NULL when not needed) are malloc'd */
-    strata_code (*scratch_create)(const char *server_url, const char *name, char **url, char **made,
+       made next to server (NULL: the engine's default place); *url, *name
+       and *admin_url (NULL when not needed) are malloc'd */
+    strata_code (*scratch_create)(const db_url *server, const char *name, char **url, char **made,
                                   char **admin_url, strata_error *err);
     strata_code (*scratch_drop)(const char *made, const char *admin_url, strata_error *err);
 
@@ -321,7 +343,7 @@ struct strata {
     int readonly;
     strata_event_fn on_event;
     void *ud;
-    char *url; /* as opened; for the locality check of reset (never printed) */
+    db_url u; /* the URL as opened, parsed (password inside: never printed) */
 };
 
 extern const drv_ops drv_sqlite_ops;
@@ -342,44 +364,42 @@ strata_code pg_reset_drop(drv *d, const char *table, double timeout, strata_erro
 strata_code sq_reset_list(drv *d, const char *table, strata_objects *o, strata_error *err);
 strata_code sq_reset_drop(drv *d, const char *table, double timeout, strata_error *err);
 /* the engines' whole-database ops (postgres/pg_dbops.c, sqlite/sq_dbops.c) */
-strata_code pg_db_create_or_drop(const char *url, const strata_create_opts *o, int drop, int flags, int *flag,
+strata_code pg_db_create_or_drop(const db_url *u, const strata_create_opts *o, int drop, int flags, int *flag,
                                  char **name, strata_error *err);
-strata_code pg_wait(const char *url, double timeout, const strata_config *cfg, int *attempts,
+strata_code pg_wait(const db_url *u, double timeout, const strata_config *cfg, int *attempts,
                     strata_error *err);
-strata_code pg_check_local(const char *url, strata_error *err);
-strata_code sq_db_create_or_drop(const char *url, const strata_create_opts *o, int drop, int flags, int *flag,
+strata_code pg_check_local(const db_url *u, strata_error *err);
+strata_code sq_db_create_or_drop(const db_url *u, const strata_create_opts *o, int drop, int flags, int *flag,
                                  char **name, strata_error *err);
-strata_code sq_wait(const char *url, double timeout, const strata_config *cfg, int *attempts,
+strata_code sq_wait(const db_url *u, double timeout, const strata_config *cfg, int *attempts,
                     strata_error *err);
-strata_code sq_check_local(const char *url, strata_error *err);
-strata_code pg_scratch_create(const char *server_url, const char *name, char **url, char **made,
+strata_code sq_check_local(const db_url *u, strata_error *err);
+strata_code pg_scratch_create(const db_url *server, const char *name, char **url, char **made,
                               char **admin_url, strata_error *err);
 strata_code pg_scratch_drop(const char *made, const char *admin_url, strata_error *err);
-strata_code sq_scratch_create(const char *server_url, const char *name, char **url, char **made,
+strata_code sq_scratch_create(const db_url *server, const char *name, char **url, char **made,
                               char **admin_url, strata_error *err);
 strata_code sq_scratch_drop(const char *made, const char *admin_url, strata_error *err);
 
 /* ---- the engines' backup and restore ops */
-strata_code pg_backup(const char *url, const char *path, const strata_config *cfg, char **path_out,
+strata_code pg_backup(const db_url *u, const char *path, const strata_config *cfg, char **path_out,
                       strata_error *err);
-strata_code pg_restore(const char *url, const char *path, int flags, const strata_config *cfg,
+strata_code pg_restore(const db_url *u, const char *path, int flags, const strata_config *cfg,
                        strata_error *err);
-strata_code sq_backup(const char *url, const char *path, const strata_config *cfg, char **path_out,
+strata_code sq_backup(const db_url *u, const char *path, const strata_config *cfg, char **path_out,
                       strata_error *err);
-strata_code sq_restore(const char *url, const char *path, int flags, const strata_config *cfg,
+strata_code sq_restore(const db_url *u, const char *path, int flags, const strata_config *cfg,
                        strata_error *err);
 
 /* ---- engines.c: the table of engines */
 /* The engine of a URL scheme ("postgresql", "sqlite3"; without the driver
    suffix), or NULL: an unknown engine is an error, never a fallback. */
 const drv_ops *engine_by_scheme(const char *scheme);
-/* The engine of a parsed URL's dialect (db_url.engine), or NULL. */
+/* The engine of a dialect (db_url.engine), or NULL. */
 const drv_ops *engine_by_dialect(int dialect);
-/* The engine of url (parsed); URL_INVALID when it has none. */
-strata_code engine_of_url(const char *url, const drv_ops **out, strata_error *err);
 
 /* ---- engine.c: what the operations (reset.c) need of an open handle */
-const char *engine_url(const strata *db); /* the URL as opened, password included */
+const db_url *engine_url(const strata *db); /* the URL as opened, parsed */
 double engine_lock_timeout(const strata *db);
 void engine_event(strata *db, strata_event_kind kind, const char *text);
 

@@ -9,35 +9,31 @@
 #include "pqload.h"
 
 /*
- * A PostgreSQL URL taken apart: the libpq connection string (password
- * included), the parsed options and the decoded password (NULL if the URL
- * has none). Never print conninfo or password.
+ * Connects to the PostgreSQL database of u, to database dbname instead of
+ * the URL's when dbname is not NULL, giving up at deadline (clock_ms()
+ * value; 0 = the URL's connect_timeout, else 10 s). On failure:
+ * CONNECT_FAILED with the server's message (password scrubbed) and a hint;
+ * *retry (may be NULL) is set to 1 when the server did not answer or was not
+ * ready (worth trying again), 0 when it answered and refused (credentials,
+ * database, pg_hba.conf) or the options are invalid.
  */
-typedef struct pg_target {
-    char *url;      /* as given */
-    char *conninfo; /* "postgresql://..." without the driver suffix */
-    PQconninfoOption *opts;
-    const char *password; /* points into opts */
-    const char *dbname;   /* points into opts; NULL when the URL names none */
-} pg_target;
+strata_code pg_connect_url(const db_url *u, const char *dbname, double deadline, PGconn **out, int *retry,
+                           strata_error *err);
 
-/* Parses url (which must be a PostgreSQL URL); URL_INVALID otherwise. */
+/* The names copy.c still uses for the same type and calls (until its split
+   moves it over): pg_target_init is url_parse that also requires a
+   PostgreSQL URL (INTERNAL otherwise). */
+typedef db_url pg_target;
 strata_code pg_target_init(pg_target *t, const char *url, strata_error *err);
-void pg_target_release(pg_target *t);
-/* The value of keyword kw in the URL; NULL when absent or empty. */
-const char *pg_target_opt(const pg_target *t, const char *kw);
-
-/*
- * Connects to t, to database dbname instead of the URL's when dbname is not
- * NULL, giving up at deadline (ops_now_ms() value; 0 = the URL's
- * connect_timeout, else 10 s). On failure: CONNECT_FAILED with the server's
- * message (password scrubbed) and a hint; *retry (may be NULL) is set to 1
- * when the server did not answer or was not ready (worth trying again), 0
- * when it answered and refused (credentials, database, pg_hba.conf) or the
- * options are invalid.
- */
-strata_code pg_target_connect(const pg_target *t, const char *dbname, double deadline, PGconn **out,
-                              int *retry, strata_error *err);
+static inline void pg_target_release(pg_target *t)
+{
+    url_release(t);
+}
+static inline strata_code pg_target_connect(const pg_target *t, const char *dbname, double deadline,
+                                            PGconn **out, int *retry, strata_error *err)
+{
+    return pg_connect_url(t, dbname, deadline, out, retry, err);
+}
 
 /*
  * The one formatter of a server error: err gets code and "PREFIX" +

@@ -106,7 +106,7 @@ strata_code strata_reset(strata *db, const strata_migset *set, int flags, strata
     strata_code rc = strata_migset_check(set, err);
     if (rc)
         return rc;
-    if (!(flags & STRATA_ALLOW_REMOTE) && (rc = strata_url_check_local(engine_url(db), err)))
+    if (!(flags & STRATA_ALLOW_REMOTE) && (rc = engine_url(db)->ops->check_local(engine_url(db), err)))
         return rc;
     drv *d = db_driver(db);
     strata_objects *what = NULL;

@@ -44,9 +44,20 @@ const char *strata_url_engine(const char *url)
 
 void url_release(db_url *u)
 {
+    if (u->pg_opts)
+        pq.PQconninfoFree(u->pg_opts);
+    free(u->url);
     free(u->conninfo);
     free(u->path);
     memset(u, 0, sizeof(*u));
+}
+
+const char *url_pg_opt(const db_url *u, const char *kw)
+{
+    for (const PQconninfoOption *o = u->pg_opts; o && o->keyword; o++)
+        if (!strcmp(o->keyword, kw))
+            return o->val && *o->val ? o->val : NULL;
+    return NULL;
 }
 
 /* A SQLite URL's query: mode=ro opens the file read-only, mode=rw and
@@ -88,6 +99,20 @@ char *url_trim(const char *url)
     return xstrndup(url, n);
 }
 
+/* The last step of a parse: the engine and the URL as given. */
+static strata_code url_done(db_url *out, const char *url, strata_error *err)
+{
+    out->ops = engine_by_dialect(out->engine);
+    out->url = xstrdup(url);
+    if (!out->url || !out->ops) {
+        int oom = out->ops != NULL;
+        url_release(out);
+        return oom ? err_set(err, STRATA_NOMEM, "out of memory")
+                   : err_set(err, STRATA_URL_INVALID, "no engine for this URL");
+    }
+    return STRATA_OK;
+}
+
 strata_code url_parse(const char *url, db_url *out, strata_error *err)
 {
     char base[32];
@@ -98,6 +123,13 @@ strata_code url_parse(const char *url, db_url *out, strata_error *err)
             return err_set(err, STRATA_NOMEM, "out of memory");
         strata_code rc = url_parse(t, out, err);
         free(t);
+        if (rc == STRATA_OK) { /* the URL as given, for messages as before */
+            free(out->url);
+            if (!(out->url = xstrdup(url))) {
+                url_release(out);
+                return err_set(err, STRATA_NOMEM, "out of memory");
+            }
+        }
         return rc;
     }
     const char *engine = strata_url_engine(url);
@@ -181,8 +213,10 @@ strata_code url_parse(const char *url, db_url *out, strata_error *err)
             url_release(out);
             return STRATA_URL_INVALID;
         }
-        pq.PQconninfoFree(opts);
-        return STRATA_OK;
+        out->pg_opts = opts;
+        out->password = url_pg_opt(out, "password");
+        out->dbname = url_pg_opt(out, "dbname");
+        return url_done(out, url, err);
     }
     out->engine = DIALECT_SQLITE;
     if (rest[0] == '/' && rest[1] == '/') {
@@ -205,9 +239,11 @@ strata_code url_parse(const char *url, db_url *out, strata_error *err)
     if (!out->path)
         return err_set(err, STRATA_NOMEM, "out of memory");
     strata_code prc = sqlite_params(rest + n, out, err);
-    if (prc)
+    if (prc) {
         url_release(out);
-    return prc;
+        return prc;
+    }
+    return url_done(out, url, err);
 }
 
 /* The first port of the "port" option (a comma-separated list, one per

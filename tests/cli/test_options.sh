@@ -80,6 +80,47 @@ got=$(bash -c "source '$WORK/c.bash'; COMP_WORDS=(strata acc); COMP_CWORD=1; _st
 eq "$got" "accept" "bash completion of a command"
 got=$(bash -c "source '$WORK/c.bash'; COMP_WORDS=(strata up --single); COMP_CWORD=2; _strata; echo \"\${COMPREPLY[*]}\"")
 eq "$got" "--single-transaction" "bash completion of a command's option"
+# help comes from the same tables that parse: every option a command takes
+# (what completion offers) is in its --help, and every global one in --help
+raw completion bash
+while read -r line; do
+    case $line in
+    "''"*|"*)"*) continue ;;
+    esac
+    names=${line%%)*}
+    words=${line#*words=\"}
+    words=${words%% \$globals*}
+    [ "$names" = "$line" ] && continue
+    raw "${names%%|*}" --help
+    for w in $words; do
+        contains "$OUT" "$w" "${names%%|*} --help lists $w"
+    done
+done < <(echo "$OUT" | grep -E '^    [a-z|]+\) words=')
+globals=$(echo "$OUT" | sed -n 's/^    local globals="\(.*\)"$/\1/p')
+raw --help
+for w in $globals; do
+    contains "$OUT" "$w" "--help lists $w"
+done
+raw new --help
+contains "$OUT" "--timestamp" "new --help lists --timestamp"
+raw redo --help
+contains "$OUT" "--ignore-checksums" "redo --help lists --ignore-checksums"
+
+# an option shared by some commands may stand before the command name
+st --dir "$D" --dry-run up
+expect_rc 0 "--dry-run before up"
+contains "$OUT" "dry run" "--dry-run before up: a dry run"
+st --dir "$D" --dry-run status
+expect_rc 2 "--dry-run before status"
+contains "$ERR" "does not apply to 'status'" "--dry-run before status: message"
+# a command's own option before its name is unknown there; a flag takes no value
+st --dir "$D" --keep check
+expect_rc 2 "--keep before check"
+contains "$ERR" "unknown option '--keep'" "--keep before check: message"
+st --dir "$D" status --exit-code=1
+expect_rc 2 "a flag with a value"
+contains "$ERR" "takes no value" "a flag with a value: message"
+
 raw completion zsh
 expect_rc 0 "completion zsh"
 contains "$OUT" "#compdef strata" "zsh completion"

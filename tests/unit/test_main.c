@@ -136,6 +136,7 @@ static const struct {
     {"ops", test_ops},
     {"copy", test_copy},
     {"import", test_import},
+    {"json", test_json},
 };
 
 int main(int argc, char **argv)

@@ -82,6 +82,25 @@ static void parsing(void)
     CHECK_STR(u.conninfo, "postgresql://u:p@h:5432/db");
     CHECK_STR(u.path, NULL);
     url_release(&u);
+    /* one parse holds all an engine needs: its ops, the URL as given, and
+       for PostgreSQL libpq's options (the password decoded) */
+    CHECK_INT(url_parse(" postgres://u:p%40ss@h/app?connect_timeout=3", &u, &e), STRATA_OK);
+    CHECK(u.ops == &drv_postgres_ops);
+    CHECK_STR(u.url, " postgres://u:p%40ss@h/app?connect_timeout=3");
+    CHECK_STR(u.password, "p@ss");
+    CHECK_STR(u.dbname, "app");
+    CHECK_STR(url_pg_opt(&u, "connect_timeout"), "3");
+    CHECK_STR(url_pg_opt(&u, "service"), NULL);
+    url_release(&u);
+    CHECK_INT(url_parse("postgresql://h", &u, &e), STRATA_OK);
+    CHECK_STR(u.dbname, NULL);
+    CHECK_STR(u.password, NULL);
+    url_release(&u);
+    CHECK_INT(url_parse("sqlite:///x.db", &u, &e), STRATA_OK);
+    CHECK(u.ops == &drv_sqlite_ops);
+    CHECK_STR(u.url, "sqlite:///x.db");
+    CHECK_STR(url_pg_opt(&u, "dbname"), NULL);
+    url_release(&u);
     CHECK_INT(url_parse("postgres://h/db?sslmode=disable&application_name=x", &u, &e), STRATA_OK);
     CHECK_STR(u.conninfo, "postgresql://h/db?sslmode=disable&application_name=x");
     url_release(&u);

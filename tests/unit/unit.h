@@ -58,5 +58,6 @@ void test_schema(void);
 void test_ops(void);
 void test_copy(void);
 void test_import(void);
+void test_json(void);
 
 #endif

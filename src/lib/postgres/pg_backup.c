@@ -205,11 +205,11 @@ static void tool_env_free(char **env, char *pwvar)
 }
 
 /* The URL's libpq options as a keyword='value' string, without the password. */
-static char *tool_conninfo(const pg_target *t)
+static char *tool_conninfo(const db_url *t)
 {
     buf b;
     buf_init(&b);
-    for (PQconninfoOption *o = t->opts; o && o->keyword; o++) {
+    for (const PQconninfoOption *o = t->pg_opts; o && o->keyword; o++) {
         if (!o->val || !*o->val || !strcmp(o->keyword, "password"))
             continue;
         buf_addf(&b, "%s%s='", b.len ? " " : "", o->keyword);
@@ -330,10 +330,10 @@ static strata_code pick_tool(const char *tool, int server_major, int check_versi
 /* ------------------------------------------------------------ PostgreSQL */
 
 /* Connects once: checks the URL works, gives the server version and name. */
-static strata_code pg_probe(const pg_target *t, int *server_major, char **dbname, strata_error *err)
+static strata_code pg_probe(const db_url *t, int *server_major, char **dbname, strata_error *err)
 {
     PGconn *c = NULL;
-    strata_code rc = pg_target_connect(t, NULL, 0, &c, NULL, err);
+    strata_code rc = pg_connect_url(t, NULL, 0, &c, NULL, err);
     if (rc)
         return rc;
     *server_major = pg_major(pq.PQserverVersion(c));
@@ -343,24 +343,22 @@ static strata_code pg_probe(const pg_target *t, int *server_major, char **dbname
     return rc;
 }
 
-strata_code pg_backup(const char *url, const char *path, const strata_config *cfg, char **path_out,
+strata_code pg_backup(const db_url *t, const char *path, const strata_config *cfg, char **path_out,
                       strata_error *err)
 {
-    pg_target t;
+    const char *url = t->url;
     char *dbname = NULL, *tool = NULL, *target = NULL, *tmp = NULL, *ci = NULL, *pw = NULL;
     char **env = NULL;
     int server_major = 0, fd = -1;
     tool_run r;
     memset(&r, 0, sizeof(r));
-    strata_code rc = pg_target_init(&t, url, err);
-    if (rc)
-        return rc;
-    if ((rc = pg_probe(&t, &server_major, &dbname, err)) ||
+    strata_code rc;
+    if ((rc = pg_probe(t, &server_major, &dbname, err)) ||
         (rc = pick_tool("pg_dump", server_major, 1, &tool, err)))
         goto out;
     target = path ? xstrdup(path) : backup_default_name(dbname, ".dump");
-    ci = tool_conninfo(&t);
-    env = tool_env(t.password, &pw);
+    ci = tool_conninfo(t);
+    env = tool_env(t->password, &pw);
     if (!target || !ci || !env) {
         rc = err_set(err, STRATA_NOMEM, "out of memory");
         goto out;
@@ -405,13 +403,13 @@ out:
     free(target);
     free(tool);
     free(dbname);
-    pg_target_release(&t);
     return rc;
 }
 
-strata_code pg_restore(const char *url, const char *path, int flags, const strata_config *cfg,
+strata_code pg_restore(const db_url *t, const char *path, int flags, const strata_config *cfg,
                        strata_error *err)
 {
+    const char *url = t->url;
     char magic[16];
     strata_code rc = backup_read_magic(path, magic, err);
     if (rc)
@@ -423,19 +421,16 @@ strata_code pg_restore(const char *url, const char *path, int flags, const strat
                       "dump goes through psql -f");
         return STRATA_USAGE;
     }
-    pg_target t;
     char *tool = NULL, *ci = NULL, *pw = NULL;
     char **env = NULL;
     int server_major = 0;
     tool_run r;
     memset(&r, 0, sizeof(r));
-    if ((rc = pg_target_init(&t, url, err)))
-        return rc;
-    if ((rc = pg_probe(&t, &server_major, NULL, err)) ||
+    if ((rc = pg_probe(t, &server_major, NULL, err)) ||
         (rc = pick_tool("pg_restore", server_major, 0, &tool, err)))
         goto out;
-    ci = tool_conninfo(&t);
-    env = tool_env(t.password, &pw);
+    ci = tool_conninfo(t);
+    env = tool_env(t->password, &pw);
     if (!ci || !env) {
         rc = err_set(err, STRATA_NOMEM, "out of memory");
         goto out;
@@ -477,6 +472,5 @@ out:
     tool_env_free(env, pw);
     free(ci);
     free(tool);
-    pg_target_release(&t);
     return rc;
 }

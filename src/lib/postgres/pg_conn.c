@@ -1,6 +1,6 @@
 /*
  * postgres/pg_conn.c -- connecting to PostgreSQL, once for every part of
- * strata: a URL taken apart (pg_target), connect with a deadline and a
+ * strata: connect to a parsed URL (db_url) with a deadline and a
  * retry verdict, one formatter of a server error (pg_run), pooler detection.
  */
 #include "ops.h"
@@ -24,44 +24,12 @@ void pg_major_str(int major, char out[16])
 }
 strata_code pg_target_init(pg_target *t, const char *url, strata_error *err)
 {
-    db_url u;
-    memset(t, 0, sizeof(*t));
-    strata_code rc = url_parse(url, &u, err);
-    if (rc)
-        return rc;
-    if (u.engine != DIALECT_POSTGRES) {
-        url_release(&u);
+    strata_code rc = url_parse(url, t, err);
+    if (rc == STRATA_OK && t->engine != DIALECT_POSTGRES) {
+        url_release(t);
         return err_set(err, STRATA_INTERNAL, "not a PostgreSQL URL");
     }
-    t->url = xstrdup(url);
-    t->conninfo = u.conninfo;
-    u.conninfo = NULL;
-    url_release(&u);
-    char *perr = NULL;
-    t->opts = pq.PQconninfoParse(t->conninfo, &perr);
-    pq.PQfreemem(perr);
-    if (!t->url || !t->opts) { /* url_parse parsed it already: only OOM is left */
-        pg_target_release(t);
-        return err_set(err, STRATA_NOMEM, "out of memory");
-    }
-    t->password = pg_target_opt(t, "password");
-    t->dbname = pg_target_opt(t, "dbname");
-    return STRATA_OK;
-}
-void pg_target_release(pg_target *t)
-{
-    if (t->opts)
-        pq.PQconninfoFree(t->opts);
-    free(t->url);
-    free(t->conninfo);
-    memset(t, 0, sizeof(*t));
-}
-const char *pg_target_opt(const pg_target *t, const char *kw)
-{
-    for (PQconninfoOption *o = t->opts; o && o->keyword; o++)
-        if (!strcmp(o->keyword, kw))
-            return o->val && *o->val ? o->val : NULL;
-    return NULL;
+    return rc;
 }
 static void connect_hint(strata_error *err, const char *m)
 {
@@ -77,17 +45,16 @@ static void connect_hint(strata_error *err, const char *m)
    exceptions: too many connections, and a server starting up, shutting
    down or in recovery (PQping says PQPING_REJECT for those, but only while
    it lasts: the text catches a server that became ready in between). */
-static int worth_retry(const pg_target *t, const char *const *keys, const char *const *vals, const char *msg)
+static int worth_retry(const char *const *keys, const char *const *vals, const char *msg)
 {
     if (strstr(msg, "too many clients") || strstr(msg, "remaining connection slots") ||
         strstr(msg, "too many connections") || strstr(msg, "the database system is"))
         return 1;
-    (void)t;
     PGPing p = pq.PQpingParams(keys, vals, 1);
     return p == PQPING_NO_RESPONSE || p == PQPING_REJECT;
 }
-strata_code pg_target_connect(const pg_target *t, const char *dbname, double deadline, PGconn **out,
-                              int *retry, strata_error *err)
+strata_code pg_connect_url(const db_url *t, const char *dbname, double deadline, PGconn **out, int *retry,
+                           strata_error *err)
 {
     /* "dbname" is expanded as a connection string the first time only; a
        second "dbname" then replaces just the database name */
@@ -99,7 +66,7 @@ strata_code pg_target_connect(const pg_target *t, const char *dbname, double dea
     if (retry)
         *retry = 0;
     if (deadline <= 0) {
-        const char *ct = pg_target_opt(t, "connect_timeout");
+        const char *ct = url_pg_opt(t, "connect_timeout");
         double secs = ct ? atof(ct) : 10;
         deadline = clock_ms() + (secs > 0 ? secs : 10) * 1000.0;
     }
@@ -136,7 +103,7 @@ strata_code pg_target_connect(const pg_target *t, const char *dbname, double dea
     free(red);
     connect_hint(err, m);
     if (retry)
-        *retry = timed_out || worth_retry(t, keys, vals, m);
+        *retry = timed_out || worth_retry(keys, vals, m);
     pq.PQfinish(c);
     return STRATA_CONNECT_FAILED;
 }

@@ -71,25 +71,20 @@ static strata_code not_local(strata_error *err, const char *url, const char *wha
                   "localhost, 127.0.0.0/8, ::1); pass --force to run it on this one anyway");
     return STRATA_NOT_LOCAL;
 }
-strata_code pg_check_local(const char *url, strata_error *err)
+strata_code pg_check_local(const db_url *t, strata_error *err)
 {
-    pg_target t;
-    strata_code rc = pg_target_init(&t, url, err);
-    if (rc)
-        return rc;
-    const char *service = pg_target_opt(&t, "service");
+    const char *url = t->url;
+    const char *service = url_pg_opt(t, "service");
     if (!service && getenv("PGSERVICE") && *getenv("PGSERVICE"))
         service = getenv("PGSERVICE");
-    const char *host = pg_target_opt(&t, "host");
-    const char *hostaddr = pg_target_opt(&t, "hostaddr");
+    const char *host = url_pg_opt(t, "host");
+    const char *hostaddr = url_pg_opt(t, "hostaddr");
     if (!host)
         host = getenv("PGHOST");
     if (!hostaddr)
         hostaddr = getenv("PGHOSTADDR");
-    if (service) {
-        rc = not_local(err, url, "connection service", service, strlen(service));
-        goto out;
-    }
+    if (service)
+        return not_local(err, url, "connection service", service, strlen(service));
     size_t n = list_len(host), na = hostaddr && *hostaddr ? list_len(hostaddr) : 0;
     if (na > n)
         n = na;
@@ -98,18 +93,14 @@ strata_code pg_check_local(const char *url, strata_error *err)
         size_t hl = list_item(host, i, &h), al = na ? list_item(hostaddr, i, &a) : 0;
         /* hostaddr, when given, is where libpq connects; host then only
            names the server for authentication and TLS */
-        if (al ? !host_is_local(a, al) : !host_is_local(h, hl)) {
-            rc = al ? not_local(err, url, "hostaddr", a, al) : not_local(err, url, "host", h, hl);
-            goto out;
-        }
+        if (al ? !host_is_local(a, al) : !host_is_local(h, hl))
+            return al ? not_local(err, url, "hostaddr", a, al) : not_local(err, url, "host", h, hl);
     }
-out:
-    pg_target_release(&t);
-    return rc;
+    return STRATA_OK;
 }
 
 /* Connects to the maintenance database of t's server. */
-static strata_code maintenance(const pg_target *t, PGconn **c, strata_error *err)
+static strata_code maintenance(const db_url *t, PGconn **c, strata_error *err)
 {
     static const char *const names[] = {"postgres", "template1"};
     strata_error first;
@@ -118,7 +109,7 @@ static strata_code maintenance(const pg_target *t, PGconn **c, strata_error *err
     for (size_t i = 0; i < 2; i++) {
         if (!strcmp(t->dbname, names[i]))
             continue;
-        strata_code rc = pg_target_connect(t, names[i], 0, c, &retry, tried ? NULL : &first);
+        strata_code rc = pg_connect_url(t, names[i], 0, c, &retry, tried ? NULL : &first);
         if (rc == STRATA_OK)
             return STRATA_OK;
         tried = 1;
@@ -129,7 +120,7 @@ static strata_code maintenance(const pg_target *t, PGconn **c, strata_error *err
         *err = first;
     return first.code ? first.code : STRATA_CONNECT_FAILED;
 }
-static strata_code need_dbname(const pg_target *t, strata_error *err)
+static strata_code need_dbname(const db_url *t, strata_error *err)
 {
     if (t->dbname)
         return STRATA_OK;
@@ -139,7 +130,7 @@ static strata_code need_dbname(const pg_target *t, strata_error *err)
     err_hint(err, "put the database name in the URL: postgresql://user:password@host:5432/NAME");
     return STRATA_URL_INVALID;
 }
-static int db_exists(PGconn *c, const pg_target *t, int *exists, strata_error *err)
+static int db_exists(PGconn *c, const db_url *t, int *exists, strata_error *err)
 {
     PGresult *r;
     const char *p[1] = {t->dbname};
@@ -151,7 +142,7 @@ static int db_exists(PGconn *c, const pg_target *t, int *exists, strata_error *e
     pq.PQclear(r);
     return STRATA_OK;
 }
-static strata_code pg_create(const pg_target *t, const strata_create_opts *o, int *existed, strata_error *err)
+static strata_code pg_create(const db_url *t, const strata_create_opts *o, int *existed, strata_error *err)
 {
     PGconn *c = NULL;
     int exists = 0;
@@ -208,7 +199,7 @@ out:
     return rc;
 }
 /* Lists the other sessions connected to the database, for DATABASE_IN_USE. */
-static void describe_sessions(PGconn *c, const pg_target *t, buf *b)
+static void describe_sessions(PGconn *c, const db_url *t, buf *b)
 {
     PGresult *r;
     strata_error ignore;
@@ -227,7 +218,7 @@ static void describe_sessions(PGconn *c, const pg_target *t, buf *b)
         buf_addf(b, " and %d more", n - 10);
     pq.PQclear(r);
 }
-static strata_code pg_drop(const pg_target *t, int flags, int *missing, strata_error *err)
+static strata_code pg_drop(const db_url *t, int flags, int *missing, strata_error *err)
 {
     PGconn *c = NULL;
     int exists = 0;
@@ -276,18 +267,14 @@ out:
     pq.PQfinish(c);
     return rc;
 }
-strata_code pg_db_create_or_drop(const char *url, const strata_create_opts *o, int drop, int flags, int *flag,
+strata_code pg_db_create_or_drop(const db_url *t, const strata_create_opts *o, int drop, int flags, int *flag,
                                  char **name, strata_error *err)
 {
-    pg_target t;
-    strata_code rc = pg_target_init(&t, url, err);
-    if (rc)
-        return rc;
-    if (!(rc = need_dbname(&t, err)))
-        rc = drop ? pg_drop(&t, flags, flag, err) : pg_create(&t, o, flag, err);
-    if (!rc && name && !(*name = xstrdup(t.dbname)))
+    strata_code rc = need_dbname(t, err);
+    if (!rc)
+        rc = drop ? pg_drop(t, flags, flag, err) : pg_create(t, o, flag, err);
+    if (!rc && name && !(*name = xstrdup(t->dbname)))
         rc = err_set(err, STRATA_NOMEM, "out of memory");
-    pg_target_release(&t);
     return rc;
 }
 
@@ -299,14 +286,11 @@ static void notice(const strata_config *cfg, const char *text)
     }
 }
 
-strata_code pg_wait(const char *url, double timeout, const strata_config *cfg, int *attempts,
+strata_code pg_wait(const db_url *t, double timeout, const strata_config *cfg, int *attempts,
                     strata_error *err)
 {
     double start = clock_ms(), deadline = start + timeout * 1000.0, delay = 100;
-    pg_target t;
-    strata_code rc = pg_target_init(&t, url, err);
-    if (rc)
-        return rc;
+    strata_code rc;
     strata_error last;
     int refused = 0;
     for (;;) {
@@ -316,7 +300,7 @@ strata_code pg_wait(const char *url, double timeout, const strata_config *cfg, i
         /* an attempt may use the whole remaining time, but at least 1 s:
            a first try with --timeout 0 must still be able to connect */
         double d = deadline - clock_ms() < 1000 ? clock_ms() + 1000 : deadline;
-        rc = pg_target_connect(&t, NULL, d, &c, &retry, &last);
+        rc = pg_connect_url(t, NULL, d, &c, &retry, &last);
         pq.PQfinish(c);
         if (rc == STRATA_OK || (!retry && refused)) {
             if (rc && err)
@@ -345,7 +329,6 @@ strata_code pg_wait(const char *url, double timeout, const strata_config *cfg, i
         notice(cfg, msg);
         backoff_sleep(&delay, 2, 1000, 0, now, deadline);
     }
-    pg_target_release(&t);
     return rc;
 }
 
@@ -426,7 +409,7 @@ strata_code pg_scratch_drop(const char *name, const char *admin_url, strata_erro
 }
 
 /* A scratch database: CREATE DATABASE name on the server of server_url. */
-strata_code pg_scratch_create(const char *server_url, const char *name, char **url, char **dbname,
+strata_code pg_scratch_create(const db_url *server, const char *name, char **url, char **dbname,
                               char **admin_url, strata_error *err)
 {
     strata *db = NULL;
@@ -434,6 +417,7 @@ strata_code pg_scratch_create(const char *server_url, const char *name, char **u
     buf_init(&sql);
     *url = *admin_url = NULL;
     *dbname = xstrdup(name);
+    const char *server_url = server->url;
     strata_code rc =
         *dbname ? open_admin(server_url, &db, admin_url, err) : err_set(err, STRATA_NOMEM, "out of memory");
     if (!rc) {

@@ -21,8 +21,8 @@
 typedef struct pg {
     drv base;
     PGconn *c;
-    PGconn *hb;  /* heartbeat connection of the lease; opened on first need */
-    pg_target t; /* the parsed URL (password inside: never printed) */
+    PGconn *hb;      /* heartbeat connection of the lease; opened on first need */
+    const db_url *t; /* the parsed URL, the handle's (password inside: never printed) */
     strata_event_fn on_event;
     void *ud;
     int readonly;      /* every query in a READ ONLY transaction of its own */
@@ -56,7 +56,6 @@ static void pg_close(drv *d)
         return;
     pq.PQfinish(p->c);
     pq.PQfinish(p->hb);
-    pg_target_release(&p->t);
     free(p->lock_table);
     free(p);
 }
@@ -71,7 +70,7 @@ static strata_code connect_retrying(pg *p, const strata_config *cfg, strata_erro
     double deadline = start + (cfg->connect_timeout > 0 ? cfg->connect_timeout * 1000.0 : 0);
     for (int attempt = 1;; attempt++) {
         int retry = 0;
-        strata_code rc = pg_target_connect(&p->t, NULL, 0, &p->c, &retry, err);
+        strata_code rc = pg_connect_url(p->t, NULL, 0, &p->c, &retry, err);
         if (rc == STRATA_OK && attempt > 1)
             strata_error_clear(err);
         if (rc == STRATA_OK || !retry)
@@ -103,7 +102,8 @@ static strata_code pg_open(drv **out, const db_url *u, const strata_config *cfg,
     p->on_event = cfg->on_event;
     p->ud = cfg->userdata;
     p->readonly = cfg->readonly;
-    if ((rc = pg_target_init(&p->t, u->conninfo, err)) || (rc = connect_retrying(p, cfg, err))) {
+    p->t = u;
+    if ((rc = connect_retrying(p, cfg, err))) {
         pg_close(&p->base);
         return rc;
     }
@@ -440,7 +440,7 @@ static void lease_renew(pg *p)
         p->hb = NULL;
         int retry;
         strata_error e;
-        if (pg_target_connect(&p->t, NULL, clock_ms() + p->lease_ms / 6, &p->hb, &retry, &e)) {
+        if (pg_connect_url(p->t, NULL, clock_ms() + p->lease_ms / 6, &p->hb, &retry, &e)) {
             notify(p, STRATA_EV_WARNING, "warning: cannot reach the server to renew the migration lock");
             return;
         }

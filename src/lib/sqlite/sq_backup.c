@@ -230,33 +230,23 @@ static double lock_timeout_of(const strata_config *cfg)
     return cfg && cfg->lock_timeout >= 0 ? cfg->lock_timeout : 60;
 }
 
-strata_code sq_backup(const char *url, const char *path, const strata_config *cfg, char **path_out,
+strata_code sq_backup(const db_url *u, const char *path, const strata_config *cfg, char **path_out,
                       strata_error *err)
 {
-    db_url u;
-    strata_code rc = url_parse(url, &u, err);
-    if (rc)
-        return rc;
-    rc = sq_backup_file(u.path, path, lock_timeout_of(cfg), path_out, err);
-    url_release(&u);
-    return rc;
+    return sq_backup_file(u->path, path, lock_timeout_of(cfg), path_out, err);
 }
 
-strata_code sq_restore(const char *url, const char *path, int flags, const strata_config *cfg,
+strata_code sq_restore(const db_url *u, const char *path, int flags, const strata_config *cfg,
                        strata_error *err)
 {
     (void)flags;
-    db_url u;
-    strata_code rc = url_parse(url, &u, err);
-    if (rc)
-        return rc;
-    if (u.readonly) {
+    strata_code rc;
+    if (u->readonly) {
         err_set(err, STRATA_USAGE, "the URL opens the database read-only (?mode=ro): cannot restore into it");
         err_hint(err, "use a URL without ?mode=ro");
         rc = STRATA_USAGE;
     } else {
-        rc = sq_restore_file(u.path, path, lock_timeout_of(cfg), err);
+        rc = sq_restore_file(u->path, path, lock_timeout_of(cfg), err);
     }
-    url_release(&u);
     return rc;
 }

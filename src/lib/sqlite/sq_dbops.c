@@ -117,53 +117,47 @@ strata_code sqlite_remove_files(const char *path, strata_error *err)
     }
     return STRATA_OK;
 }
-strata_code sq_db_create_or_drop(const char *url, const strata_create_opts *o, int drop, int flags, int *flag,
+strata_code sq_db_create_or_drop(const db_url *u, const strata_create_opts *o, int drop, int flags, int *flag,
                                  char **name, strata_error *err)
 {
     (void)o, (void)flags;
-    db_url u;
-    strata_code rc = url_parse(url, &u, err);
-    if (rc)
-        return rc;
-    if (u.readonly) {
-        url_release(&u);
+    if (u->readonly) {
         err_set(err, STRATA_USAGE, "the URL opens the database read-only (?mode=ro): cannot %s it",
                 drop ? "drop" : "create");
         err_hint(err, "use a URL without ?mode=ro");
         return STRATA_USAGE;
     }
-    rc = drop ? sqlite_drop(u.path, flag, err) : sqlite_create(u.path, flag, err);
-    if (!rc && name && !(*name = xstrdup(u.path)))
+    strata_code rc = drop ? sqlite_drop(u->path, flag, err) : sqlite_create(u->path, flag, err);
+    if (!rc && name && !(*name = xstrdup(u->path)))
         rc = err_set(err, STRATA_NOMEM, "out of memory");
-    url_release(&u);
     return rc;
 }
 
 /* A file has nothing to wait for: it opens or it does not. */
-strata_code sq_wait(const char *url, double timeout, const strata_config *cfg, int *attempts,
+strata_code sq_wait(const db_url *u, double timeout, const strata_config *cfg, int *attempts,
                     strata_error *err)
 {
     (void)cfg;
     strata_config c = {.lock_timeout = timeout, .readonly = 1};
     strata *db = NULL;
     *attempts = 1;
-    strata_code rc = strata_open(url, &c, &db, err);
+    strata_code rc = strata_open(u->url, &c, &db, err);
     strata_close(db);
     return rc;
 }
 
 /* A file is always local. */
-strata_code sq_check_local(const char *url, strata_error *err)
+strata_code sq_check_local(const db_url *u, strata_error *err)
 {
-    (void)url, (void)err;
+    (void)u, (void)err;
     return STRATA_OK;
 }
 
 /* A scratch database: a new temporary file TMPDIR/<name>XXXXXX (mkstemp). */
-strata_code sq_scratch_create(const char *server_url, const char *name, char **url, char **path,
+strata_code sq_scratch_create(const db_url *server, const char *name, char **url, char **path,
                               char **admin_url, strata_error *err)
 {
-    (void)server_url;
+    (void)server;
     *admin_url = NULL;
     const char *dir = getenv("TMPDIR");
     buf b;
