@@ -57,6 +57,15 @@ static const strata_diff_file *file_of(const strata_diff_result *r, const char *
     return NULL;
 }
 
+/* 1 when some engine's migration has the file of suffixes[s]. */
+static int has_file(strata_diff_result *const *res, int s)
+{
+    for (int d = 0; d < ND; d++)
+        if (file_of(res[d], suffixes[s]))
+            return 1;
+    return 0;
+}
+
 static void section(FILE *f, const char *kind, const char *dialect, int notx, const char *sql)
 {
     fprintf(f, "-- strata:%s%s%s%s\n", kind, dialect ? " dialect=" : "", dialect ? dialect : "",
@@ -159,10 +168,7 @@ static void lint_files(const cli *c, strata_diff_result *const *res, int both, c
     char *text[NSUF] = {0}, fname[NSUF][300];
     size_t n = 0;
     for (int s = 0; s < NSUF; s++) {
-        int has = 0;
-        for (int d = 0; d < ND; d++)
-            has |= file_of(res[d], suffixes[s]) != NULL;
-        if (!has)
+        if (!has_file(res, s))
             continue;
         size_t len = 0;
         FILE *f = open_memstream(&text[n], &len);
@@ -307,10 +313,7 @@ static int run(cli *c)
         lint_files(c, res, both, opt_name ? opt_name : "diff");
     if (differs && opt_name) {
         for (int s = 0; s < NSUF; s++) {
-            int has = 0;
-            for (int d = 0; d < ND; d++)
-                has |= file_of(res[d], suffixes[s]) != NULL;
-            if (!has)
+            if (!has_file(res, s))
                 continue;
             char name[512], *path = NULL;
             snprintf(name, sizeof(name), "%s%s", opt_name, suffixes[s]);
@@ -361,16 +364,9 @@ static int run(cli *c)
     } else if (opt_print) {
         int nfiles = 0;
         for (int s = 0; s < NSUF; s++)
-            for (int d = 0; d < ND; d++)
-                if (file_of(res[d], suffixes[s])) {
-                    nfiles++;
-                    break;
-                }
+            nfiles += has_file(res, s);
         for (int s = 0, k = 0; s < NSUF; s++) {
-            int has = 0;
-            for (int d = 0; d < ND; d++)
-                has |= file_of(res[d], suffixes[s]) != NULL;
-            if (has) {
+            if (has_file(res, s)) {
                 if (nfiles > 1)
                     printf("%s-- file %d of %d: NAME%s\n", k ? "\n" : "", k + 1, nfiles, suffixes[s]);
                 k++;

@@ -127,14 +127,6 @@ const gen_col *gen_find_col(const gen_table *t, const char *name)
     return NULL;
 }
 
-const gen_item *gen_find_item(const gen_table *t, char kind, const char *name)
-{
-    for (size_t i = 0; i < t->nitems; i++)
-        if (t->items[i].kind == kind && !strcmp(t->items[i].name, name))
-            return &t->items[i];
-    return NULL;
-}
-
 /* ------------------------------------------------------------------- plan */
 
 void gen_plan_release(gen_plan *p)
@@ -175,7 +167,7 @@ void gen_emit(gen_plan *p, int part, const char *kind, const char *loses, const 
     s->loses = loses ? xstrdup(loses) : NULL;
 }
 
-void gen_note(gen_plan *p, const char *fmt, ...)
+static void ATTR_PRINTF(2, 3) gen_note(gen_plan *p, const char *fmt, ...)
 {
     char line[1024];
     va_list ap;
@@ -221,6 +213,54 @@ const gen_rename *gen_rename_of(const gen_opts *o, const char *table, const char
             return r;
     }
     return NULL;
+}
+
+const char *gen_new_name(const gen_opts *o, const char *table, const char *name)
+{
+    const gen_rename *r = gen_rename_of(o, table, name);
+    return r ? r->to : name;
+}
+
+void gen_views_spread(const gen_model *m, int *mark)
+{
+    for (int changed = 1; changed;) {
+        changed = 0;
+        for (size_t i = 0; i < m->no; i++)
+            for (size_t k = 0; m->o[i].kind == 'v' && !mark[i] && k < m->no; k++)
+                if (mark[k] && gen_mentions(m->o[i].def, m->o[k].name))
+                    mark[i] = changed = 1;
+    }
+}
+
+static void emit_view(gen_plan *p, const gen_obj *v, int as_query)
+{
+    if (as_query)
+        gen_emit(p, GEN_PART_TX, "create view", NULL, "CREATE VIEW %s AS\n%s", v->q, v->def);
+    else
+        gen_emit(p, GEN_PART_TX, "create view", NULL, "%s", v->def);
+}
+
+void gen_views_create(gen_plan *p, const gen_model *m, int *need, int as_query)
+{
+    for (int progress = 1; progress;) {
+        progress = 0;
+        for (size_t i = 0; i < m->no; i++) {
+            int ready = need[i];
+            for (size_t k = 0; ready && k < m->no; k++)
+                if (k != i && need[k] && gen_mentions(m->o[i].def, m->o[k].name))
+                    ready = 0;
+            if (ready) {
+                emit_view(p, &m->o[i], as_query);
+                need[i] = 0;
+                progress = 1;
+            }
+        }
+    }
+    for (size_t i = 0; i < m->no; i++)
+        if (need[i]) {
+            emit_view(p, &m->o[i], as_query);
+            need[i] = 0;
+        }
 }
 
 /* A dropped table and a new one with the same columns; a dropped column

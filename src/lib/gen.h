@@ -71,7 +71,6 @@ gen_obj *gen_model_add_obj(gen_model *m, char kind, const char *name, const char
 gen_table *gen_find_table(const gen_model *m, const char *name);
 gen_obj *gen_find_obj(const gen_model *m, char kind, const char *name);
 const gen_col *gen_find_col(const gen_table *t, const char *name);
-const gen_item *gen_find_item(const gen_table *t, char kind, const char *name);
 
 /* Parts of a plan, in the order they run; each becomes one migration file. */
 enum { GEN_PART_PRE = 0, GEN_PART_TX = 1, GEN_PART_POST = 2, GEN_NPARTS = 3 };
@@ -106,12 +105,21 @@ void gen_plan_release(gen_plan *p);
 /* Appends a statement (printf-style); loses may be NULL. */
 void gen_emit(gen_plan *p, int part, const char *kind, const char *loses, const char *fmt, ...)
     ATTR_PRINTF(5, 6);
-/* Adds a note line (printf-style). */
-void gen_note(gen_plan *p, const char *fmt, ...) ATTR_PRINTF(2, 3);
 /* 1 when text holds name as a whole identifier (any case; quoted or not). */
 int gen_mentions(const char *text, const char *name);
 /* The rename of table `table` (or of a table when table is NULL) from `from`. */
 const gen_rename *gen_rename_of(const gen_opts *o, const char *table, const char *from);
+/* The name `name` (a column of `table`, or a table when table is NULL) has
+   after the renames. */
+const char *gen_new_name(const gen_opts *o, const char *table, const char *name);
+/* Sets mark[i] for every view of m that reads (mentions) a marked view,
+   until no more are added. */
+void gen_views_spread(const gen_model *m, int *mark);
+/* Emits the views m->o[i] with need[i] set, each after the needed views it
+   reads (a cycle of mentions: the rest in name order); clears need.
+   as_query: the definition is a query (CREATE VIEW q AS is prepended),
+   else the whole CREATE VIEW statement. */
+void gen_views_create(gen_plan *p, const gen_model *m, int *need, int as_query);
 
 /* The engines' ops. */
 strata_code pg_gen_read(drv *d, const char *table, gen_model *m, strata_error *err);

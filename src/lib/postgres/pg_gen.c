@@ -160,11 +160,10 @@ static int on_constraint(void *ud, int n, char **v)
     (void)n;
     /* v: table, name, quoted, contype, def */
     rd *r = ud;
-    char *w[3] = {v[1], v[2], v[4]};
     gen_table *t = gen_find_table(r->m, v[0]);
     if (!t)
         return 0;
-    if (!gen_table_add_item(t, v[3][0], w[0], w[1], w[2]))
+    if (!gen_table_add_item(t, v[3][0], v[1], v[2], v[4]))
         return r->oom = 1;
     return 0;
 }
@@ -199,7 +198,14 @@ static int on_function(void *ud, int n, char **v)
 static int on_view(void *ud, int n, char **v)
 {
     (void)n;
-    return on_obj(ud, 'v', v, v[2]);
+    /* pg_get_viewdef ends with ';': a query, to follow CREATE VIEW ... AS */
+    size_t l = strlen(v[2]);
+    while (l && (v[2][l - 1] == ';' || v[2][l - 1] == ' ' || v[2][l - 1] == '\n'))
+        l--;
+    char *def = xstrndup(v[2], l);
+    int rc = def ? on_obj(ud, 'v', v, def) : (((rd *)ud)->oom = 1);
+    free(def);
+    return rc;
 }
 
 static int on_extension(void *ud, int n, char **v)
@@ -287,17 +293,14 @@ static int streq(const char *a, const char *b)
     return !strcmp(a, b);
 }
 
-/* The name a table of `from` has in `to` (after a rename). */
 static const char *to_name(const ctx *c, const char *name)
 {
-    const gen_rename *r = gen_rename_of(c->o, NULL, name);
-    return r ? r->to : name;
+    return gen_new_name(c->o, NULL, name);
 }
 
 static const char *col_to_name(const ctx *c, const char *table, const char *name)
 {
-    const gen_rename *r = gen_rename_of(c->o, table, name);
-    return r ? r->to : name;
+    return gen_new_name(c->o, table, name);
 }
 
 /* The table of `from` that becomes `to`'s table name, or NULL. */
@@ -394,12 +397,12 @@ static int col_uses_type(const gen_col *col, const gen_obj *e)
 }
 
 /* Enums: new ones, values added, or rebuilt when values go or move. */
-static void plan_enums(ctx *c, int late)
+static void plan_enums(ctx *c)
 {
     gen_plan *p = c->p;
     for (size_t i = 0; i < c->to->no; i++) {
         const gen_obj *e = &c->to->o[i];
-        if (e->kind != 'e' || late)
+        if (e->kind != 'e')
             continue;
         const gen_obj *f = gen_find_obj(c->from, 'e', e->name);
         if (!f) {
@@ -530,18 +533,7 @@ static int *views_to_rebuild(ctx *c)
         for (size_t k = 0; !mark[i] && k < c->ntouched; k++)
             mark[i] = gen_mentions(v->def, c->touched[k]);
     }
-    for (int changed = 1; changed;) {
-        changed = 0;
-        for (size_t i = 0; i < c->from->no; i++) {
-            if (c->from->o[i].kind != 'v' || mark[i])
-                continue;
-            for (size_t k = 0; k < c->from->no; k++)
-                if (mark[k] && gen_mentions(c->from->o[i].def, c->from->o[k].name)) {
-                    mark[i] = changed = 1;
-                    break;
-                }
-        }
-    }
+    gen_views_spread(c->from, mark);
     return mark;
 }
 
@@ -561,32 +553,7 @@ static void create_views(ctx *c, const int *dropped)
         const gen_obj *f = gen_find_obj(c->from, 'v', v->name);
         need[i] = !f || (dropped && dropped[f - c->from->o]);
     }
-    for (int progress = 1; progress;) {
-        progress = 0;
-        for (size_t i = 0; i < n; i++) {
-            if (!need[i])
-                continue;
-            int ready = 1;
-            for (size_t k = 0; ready && k < n; k++)
-                if (k != i && need[k] && gen_mentions(c->to->o[i].def, c->to->o[k].name))
-                    ready = 0;
-            if (!ready)
-                continue;
-            gen_emit(c->p, GEN_PART_TX, "create view", NULL, "CREATE VIEW %s AS\n%s", c->to->o[i].q,
-                     c->to->o[i].def);
-            /* pg_get_viewdef ends with ';' */
-            gen_stmt *s = &c->p->s[c->p->n - 1];
-            size_t l = s->sql ? strlen(s->sql) : 0;
-            while (l && (s->sql[l - 1] == ';' || s->sql[l - 1] == ' ' || s->sql[l - 1] == '\n'))
-                s->sql[--l] = 0;
-            need[i] = 0;
-            progress = 1;
-        }
-    }
-    for (size_t i = 0; i < n; i++)
-        if (need[i]) /* a cycle of mentions: create in name order */
-            gen_emit(c->p, GEN_PART_TX, "create view", NULL, "CREATE VIEW %s AS\n%s", c->to->o[i].q,
-                     c->to->o[i].def);
+    gen_views_create(c->p, c->to, need, 1);
     free(need);
 }
 
@@ -683,7 +650,7 @@ static void plan_columns(ctx *c, const gen_table *ft, const gen_table *tt)
     }
 }
 
-static void comment(gen_plan *p, const char *what, const char *a, const char *b)
+static void comment(gen_plan *p, const char *what, const char *b)
 {
     buf s;
     buf_init(&s);
@@ -691,7 +658,6 @@ static void comment(gen_plan *p, const char *what, const char *a, const char *b)
         buf_add_sqlstr(&s, b);
     else
         buf_adds(&s, "NULL");
-    (void)a;
     gen_emit(p, GEN_PART_TX, "comment", NULL, "COMMENT ON %s IS %s", what, s.data);
     buf_release(&s);
 }
@@ -704,14 +670,14 @@ static void plan_comments(ctx *c)
         char what[600];
         if (!streq(ft ? ft->comment : NULL, tt->comment)) {
             snprintf(what, sizeof(what), "TABLE %s", tt->q);
-            comment(c->p, what, ft ? ft->comment : NULL, tt->comment);
+            comment(c->p, what, tt->comment);
         }
         for (size_t k = 0; k < tt->ncols; k++) {
             const gen_col *tc = &tt->cols[k];
             const gen_col *fc = ft ? from_col(c, ft, tt->name, tc->name) : NULL;
             if (!streq(fc ? fc->comment : NULL, tc->comment)) {
                 snprintf(what, sizeof(what), "COLUMN %s.%s", tt->q, tc->q);
-                comment(c->p, what, fc ? fc->comment : NULL, tc->comment);
+                comment(c->p, what, tc->comment);
             }
         }
     }
@@ -895,7 +861,7 @@ strata_code pg_gen_plan(const gen_model *from, const gen_model *to, const gen_op
             gen_emit(p, GEN_PART_TX, "drop sequence", NULL, "DROP SEQUENCE %s", s->q);
     }
 
-    plan_enums(&c, 0);
+    plan_enums(&c);
 
     /* functions, new or changed (CREATE OR REPLACE), before the tables that may use them */
     for (size_t i = 0; i < to->no; i++) {

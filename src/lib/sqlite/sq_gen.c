@@ -262,8 +262,7 @@ static int name_eq(const char *a, const char *b)
 
 static const char *to_name(const ctx *c, const char *name)
 {
-    const gen_rename *r = gen_rename_of(c->o, NULL, name);
-    return r ? r->to : name;
+    return gen_new_name(c->o, NULL, name);
 }
 
 static const gen_table *from_table(const ctx *c, const char *name)
@@ -285,8 +284,7 @@ static const gen_table *to_table(const ctx *c, const char *from_name)
 
 static const char *col_to_name(const ctx *c, const char *table, const char *name)
 {
-    const gen_rename *r = gen_rename_of(c->o, table, name);
-    return r ? r->to : name;
+    return gen_new_name(c->o, table, name);
 }
 
 static int rebuilt(const ctx *c, const char *name)
@@ -320,35 +318,23 @@ static const gen_item *find_item_ci(const gen_model *m, char kind, const char *n
     return NULL;
 }
 
-/* 1: only columns added at the end, each one ALTER TABLE ADD COLUMN takes
-   (their definitions are appended to cols); 0: rebuild. */
-static int only_added_columns(const char *fsql, const char *tsql, const char **cols, size_t *ncols)
+/* 1: tsql is fsql with columns added at the end, each one that ALTER TABLE
+   ADD COLUMN takes; 0: a rebuild is needed. */
+static int only_added_columns(const char *fsql, const char *tsql)
 {
     tdef f = {0}, t = {0};
     int ok = 0;
-    *ncols = 0;
     if (tdef_parse(fsql, &f) == 0 && tdef_parse(tsql, &t) == 0 && f.ok && t.ok && !strcmp(f.tail, t.tail)) {
-        size_t fc = 0, tc = 0;
+        /* f's columns, in order, then t's new columns; the constraints equal */
+        size_t i = 0, j = 0, added = 0;
         ok = 1;
-        /* columns of f, in order, then t's extra columns; constraints equal */
-        size_t i = 0, j = 0;
-        while (ok && i < f.np && !f.p[i].constraint) {
+        for (; ok && i < f.np && !f.p[i].constraint; i++, j++)
             ok = j < t.np && !t.p[j].constraint && !strcmp(f.p[i].norm, t.p[j].norm);
-            i++, j++, fc++;
-        }
-        while (ok && j < t.np && !t.p[j].constraint) {
-            if (!addable(&t.p[j]))
-                ok = 0;
-            else
-                cols[(*ncols)++] = t.p[j].s; /* start of the text; length below */
-            j++, tc++;
-        }
-        while (ok && i < f.np && j < t.np) {
+        for (; ok && j < t.np && !t.p[j].constraint; j++, added++)
+            ok = addable(&t.p[j]);
+        for (; ok && i < f.np && j < t.np; i++, j++)
             ok = f.p[i].constraint && t.p[j].constraint && !strcmp(f.p[i].norm, t.p[j].norm);
-            i++, j++;
-        }
-        ok = ok && i == f.np && j == t.np && *ncols > 0;
-        (void)fc, (void)tc;
+        ok = ok && i == f.np && j == t.np && added > 0;
     }
     tdef_release(&f);
     tdef_release(&t);
@@ -458,19 +444,11 @@ strata_code sq_gen_plan(const gen_model *from, const gen_model *to, const gen_op
             renamed_cols |= o->renames[r].table && name_eq(o->renames[r].table, ft->name);
         if (!renamed_cols && strcmp(ft->name, tt->name) == 0 && table_same(ft, tt))
             continue;
-        if (!renamed_cols && !strcmp(ft->name, tt->name)) {
-            const char *cols[1024];
-            size_t n = 0;
-            if (tt->ncols < 1024 && only_added_columns(ft->sql, tt->sql, cols, &n)) {
-                add_only[i] = 1;
-                continue;
-            }
+        if (!renamed_cols && !strcmp(ft->name, tt->name) && only_added_columns(ft->sql, tt->sql)) {
+            add_only[i] = 1;
+            continue;
         }
-        if (strcmp(ft->name, tt->name) || renamed_cols) {
-            /* a rename alone is ALTER TABLE ... RENAME; what else changes is rebuilt */
-            mark_rebuilt(&c, tt->name);
-        }
-        add_only[i] = 2; /* rebuild */
+        add_only[i] = 2; /* rebuild (a renamed table or column too) */
         mark_rebuilt(&c, ft->name);
         mark_rebuilt(&c, tt->name);
     }
@@ -491,13 +469,7 @@ strata_code sq_gen_plan(const gen_model *from, const gen_model *to, const gen_op
         for (size_t k = 0; !vdrop[i] && k < c.nrebuilt; k++)
             vdrop[i] = gen_mentions(v->def, c.rebuilt[k]);
     }
-    for (int changed = 1; changed;) {
-        changed = 0;
-        for (size_t i = 0; i < from->no; i++)
-            for (size_t k = 0; !vdrop[i] && k < from->no; k++)
-                if (vdrop[k] && gen_mentions(from->o[i].def, from->o[k].name))
-                    vdrop[i] = changed = 1;
-    }
+    gen_views_spread(from, vdrop);
     for (size_t i = 0; i < from->no; i++)
         if (vdrop[i])
             gen_emit(p, GEN_PART_TX, "drop view", NULL, "DROP VIEW %s", from->o[i].q);
@@ -611,23 +583,7 @@ strata_code sq_gen_plan(const gen_model *from, const gen_model *to, const gen_op
                 f = &from->o[k];
         need[i] = v->kind == 'v' && (!f || vdrop[f - from->o]);
     }
-    for (int progress = 1; progress;) {
-        progress = 0;
-        for (size_t i = 0; i < n; i++) {
-            int ready = need[i];
-            for (size_t k = 0; ready && k < n; k++)
-                if (k != i && need[k] && gen_mentions(to->o[i].def, to->o[k].name))
-                    ready = 0;
-            if (ready) {
-                gen_emit(p, GEN_PART_TX, "create view", NULL, "%s", to->o[i].def);
-                need[i] = 0;
-                progress = 1;
-            }
-        }
-    }
-    for (size_t i = 0; i < n; i++)
-        if (need[i])
-            gen_emit(p, GEN_PART_TX, "create view", NULL, "%s", to->o[i].def);
+    gen_views_create(p, to, need, 0);
     free(need);
     free(vdrop);
     free(c.rebuilt);
