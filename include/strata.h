@@ -653,6 +653,7 @@ typedef struct strata_diff_file {
     int no_transaction; /* the up runs outside a transaction */
     char *suffix;       /* "" or "_enum_values" / "_indexes": appended to the name */
     char *up, *down;    /* the sections' SQL, one statement per paragraph */
+    char *verify;       /* the up's verify section (SQLite table rebuilds: foreign_key_check), or NULL */
 } strata_diff_file;
 
 typedef struct strata_diff_result {

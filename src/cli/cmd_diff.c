@@ -86,6 +86,8 @@ static void compose(FILE *f, strata_diff_result *const *res, int both, const cha
             const strata_diff_file *fi = file_of(res[d], suffix);
             section(f, dir ? "down" : "up", both ? dname[d] : NULL, !dir && fi && fi->no_transaction,
                     fi ? (dir ? fi->down : fi->up) : "");
+            if (!dir && fi && fi->verify)
+                section(f, "verify", both ? dname[d] : NULL, 0, fi->verify);
         }
 }
 
@@ -159,10 +161,10 @@ static void json_result(jw *w, const char *name, const strata_diff_result *r)
     jw_obj_end(w);
 }
 
-/* The lint on the generated files (as `strata lint` would see them), as
-   warnings on stderr: diff writes what the schema needs; the lint says
-   what that costs on a busy table. */
-static void lint_files(const cli *c, strata_diff_result *const *res, int both, const char *name)
+/* The lint on the generated files, as `strata lint` would see them (files
+   named like the ones -m writes): diff writes what the schema needs; the
+   lint says what that costs on a busy table. NULL when it could not run. */
+static strata_lint_report *lint_files(strata_diff_result *const *res, int both, const char *name)
 {
     strata_migration_src src[NSUF];
     char *text[NSUF] = {0}, fname[NSUF][300];
@@ -182,17 +184,35 @@ static void lint_files(const cli *c, strata_diff_result *const *res, int both, c
     }
     strata_migset *set = NULL;
     strata_lint_report *r = NULL;
-    if (n && strata_migset_from_array(src, n, &set, NULL) == STRATA_OK &&
-        strata_lint(set, both ? NULL : (res[D_PG] ? "postgres" : "sqlite"), &r, NULL) == STRATA_OK &&
-        !c->quiet) {
-        for (size_t i = 0; i < r->count; i++)
-            fprintf(stderr, "strata: lint: %s: [%s] %s\n", strata_lint_severity_name(r->findings[i].severity),
-                    r->findings[i].rule, term_str(r->findings[i].message));
-    }
-    strata_lint_report_free(r);
+    if (n && strata_migset_from_array(src, n, &set, NULL) == STRATA_OK)
+        strata_lint(set, both ? NULL : (res[D_PG] ? "postgres" : "sqlite"), &r, NULL);
     strata_migset_free(set);
     for (size_t i = 0; i < n; i++)
         free(text[i]);
+    return r;
+}
+
+static void print_lint(const cli *c, const strata_lint_report *r)
+{
+    for (size_t i = 0; r && !c->quiet && i < r->count; i++)
+        fprintf(stderr, "strata: lint: %s: [%s] %s\n", strata_lint_severity_name(r->findings[i].severity),
+                r->findings[i].rule, term_str(r->findings[i].message));
+}
+
+static void json_lint(jw *w, const strata_lint_report *r)
+{
+    jw_key(w, "lint");
+    jw_arr(w);
+    for (size_t i = 0; r && i < r->count; i++) {
+        const strata_lint_finding *f = &r->findings[i];
+        jw_obj(w);
+        jw_kstr(w, "rule", f->rule);
+        jw_kstr(w, "severity", strata_lint_severity_name(f->severity));
+        jw_kstr(w, "message", f->message);
+        jw_kstr(w, "hint", f->hint);
+        jw_obj_end(w);
+    }
+    jw_arr_end(w);
 }
 
 static char *read_to(const char *path, strata_error *err)
@@ -207,6 +227,7 @@ static int run(cli *c)
     strata_migset *set = NULL;
     char *url = NULL, *to_text[ND] = {0};
     strata_diff_result *res[ND] = {0};
+    strata_lint_report *lint = NULL;
     char **paths = NULL;
     size_t npaths = 0;
     int rc = 0, want[ND] = {0}, both = 0;
@@ -309,8 +330,10 @@ static int run(cli *c)
     print_notes(c, res);
 
     int differs = any_files(res);
-    if (differs && !c->json)
-        lint_files(c, res, both, opt_name ? opt_name : "diff");
+    if (differs)
+        lint = lint_files(res, both, opt_name ? opt_name : "diff");
+    if (!c->json)
+        print_lint(c, lint);
     if (differs && opt_name) {
         for (int s = 0; s < NSUF; s++) {
             if (!has_file(res, s))
@@ -351,6 +374,7 @@ static int run(cli *c)
         for (int d = 0; d < ND; d++)
             if (res[d])
                 json_result(&w, dname[d], res[d]);
+        json_lint(&w, lint);
         jw_key(&w, "files");
         jw_arr(&w);
         for (size_t i = 0; i < npaths; i++)
@@ -390,6 +414,7 @@ out:
     for (size_t i = 0; i < npaths; i++)
         free(paths[i]);
     free(paths);
+    strata_lint_report_free(lint);
     for (int d = 0; d < ND; d++) {
         free(to_text[d]);
         strata_diff_result_free(res[d]);

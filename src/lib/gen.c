@@ -442,6 +442,8 @@ static strata_code run_part(strata *db, const gen_plan *p, int part, int notx, c
     for (size_t i = 0; !rc && i < p->n; i++)
         if (p->s[i].part == part)
             rc = d->ops->exec_script(d, p->s[i].sql, what, 1, err);
+    if (!rc && part == GEN_PART_TX && p->verify)
+        rc = d->ops->verify(d, p->verify, what, 0, err);
     if (!notx) {
         if (rc)
             d->ops->query(d, "ROLLBACK", 0, NULL, NULL, NULL, NULL);
@@ -488,7 +490,7 @@ void strata_diff_result_free(strata_diff_result *r)
     if (!r)
         return;
     for (size_t i = 0; i < r->nfiles; i++)
-        free(r->files[i].up), free(r->files[i].down), free(r->files[i].suffix);
+        free(r->files[i].up), free(r->files[i].down), free(r->files[i].verify), free(r->files[i].suffix);
     for (size_t i = 0; i < r->nstmts; i++)
         free(r->stmts[i].kind), free(r->stmts[i].sql), free(r->stmts[i].loses);
     free(r->files), free(r->stmts), free(r->notes), free(r->difference), free(r->remaining);
@@ -703,6 +705,15 @@ strata_code strata_diff(const strata_diff_opts *o, strata_diff_result **out, str
                                                         : "");
         f->up = part_sql(&up, parts[k]);
         f->down = part_sql(&back, GEN_PART_TX);
+        if (parts[k] == GEN_PART_TX && up.verify) {
+            buf v;
+            buf_init(&v);
+            buf_addf(&v, "%s;\n", up.verify);
+            if (!(f->verify = v.data ? buf_detach(&v) : NULL)) {
+                rc = err_set(err, STRATA_NOMEM, "out of memory");
+                goto done;
+            }
+        }
         if (!f->suffix || !f->up || !f->down) {
             rc = err_set(err, STRATA_NOMEM, "out of memory");
             goto done;

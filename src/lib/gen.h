@@ -97,7 +97,8 @@ typedef struct gen_opts {
 typedef struct gen_plan {
     gen_stmt *s;
     size_t n, cap;
-    buf notes; /* lines: a drop and an add of the same shape (a possible rename) */
+    buf notes;          /* lines: a drop and an add of the same shape (a possible rename) */
+    const char *verify; /* static: the up's verify section (SQLite rebuilds), or NULL */
     int oom;
 } gen_plan;
 

@@ -149,6 +149,13 @@ diff_in "$D" --to "$WORK/v2.sql" --json
 expect_rc 0 "diff --json"
 eq "$(json_get "$OUT" "j['difference']")" True "json: difference"
 eq "$(json_get "$OUT" "len(j['$ENGINE']['statements']) > 3")" True "json: statements"
+eq "$(json_get "$OUT" "isinstance(j['lint'], list)")" True "json: the lint's findings"
+if [ "$ENGINE" = postgres ]; then
+    # v1 -> v2 narrows nothing but widens users.name: varchar(50) -> text; the
+    # lint's findings come in the JSON, not on stderr
+    eq "$(json_get "$OUT" "all(set(f) >= {'rule', 'severity', 'message'} for f in j['lint'])")" True "json: lint findings have rule, severity, message"
+    case "$ERR" in *"strata: lint:"*) fail "json: lint findings printed on stderr too: $ERR" ;; esac
+fi
 
 # --print: the file on stdout
 diff_in "$D" --to "$WORK/v2.sql" --print
@@ -162,6 +169,8 @@ if [ "$ENGINE" = postgres ]; then
 else
     contains "$OUT" "ALTER TABLE users ADD COLUMN age integer DEFAULT 0" "SQLite adds a column it can"
     contains "$OUT" '"posts__strata_new"' "SQLite rebuilds a table it cannot alter"
+    contains "$OUT" "-- strata:verify" "a rebuild gets a verify section"
+    contains "$OUT" "pragma_foreign_key_check" "which runs SQLite's foreign_key_check"
 fi
 
 # written and applied on the database holding rows: rows kept, schema = v2
@@ -171,6 +180,20 @@ st --dir "$D" up
 expect_rc 0 "up of the generated v2 on a database with rows"
 eq "$(q "SELECT count(*) FROM posts")" 1 "the rows of a rebuilt table are kept"
 eq "$(q "SELECT email FROM users")" "a@x" "the rows of an altered table are kept"
+if [ "$ENGINE" = sqlite ]; then
+    # a rebuild that would leave a dangling reference (foreign keys are off
+    # while migrations run) fails its verify section and changes nothing
+    new_db
+    st --dir "$D" up +1
+    expect_rc 0 "up of init only"
+    q "INSERT INTO posts (id, user_id, body) VALUES (7, 42, 'orphan')" >/dev/null
+    before=$(schema_of "$URL")
+    st --dir "$D" up
+    expect_rc 1 "a rebuild over a dangling reference"
+    contains "$ERR" "VERIFY_FAILED" "fails its foreign_key_check"
+    eq "$(schema_of "$URL")" "$before" "and leaves the schema as it was"
+    eq "$(q "SELECT count(*) FROM posts")" 1 "and the rows"
+fi
 new_db
 if [ "$ENGINE" = postgres ]; then psql -X -q -d "$DBNAME" -v ON_ERROR_STOP=1 -f "$WORK/v2.sql" >/dev/null; else sqlite3 "$DBFILE" <"$WORK/v2.sql"; fi
 want_schema=$(schema_of "$URL")

@@ -415,6 +415,7 @@ static void rebuild(ctx *c, const gen_table *ft, const gen_table *tt)
         gen_emit(p, GEN_PART_TX, "rebuild table", NULL, "INSERT INTO %s (%s) SELECT %s FROM %s", tmp.data,
                  cols.data, sel.data, ft->q);
     gen_emit(p, GEN_PART_TX, "rebuild table", NULL, "DROP TABLE %s", ft->q);
+    p->verify = "SELECT count(*) = 0 FROM pragma_foreign_key_check";
     gen_emit(p, GEN_PART_TX, "rebuild table", NULL, "ALTER TABLE %s RENAME TO %s", tmp.data, tt->q);
     buf_release(&lost);
     buf_release(&cols);
