@@ -24,7 +24,7 @@ typedef struct cli {
     int nargs;
     /* SQL collected from dry-run events for --json */
     char *dry_sql;
-    size_t dry_len;
+    size_t dry_len, dry_cap;
     int said_default; /* the embedded-default notice was printed */
 } cli;
 
@@ -127,6 +127,10 @@ void jw_lines(jw *w, const char *lines);
 void jw_end(jw *w);
 
 /* common.c */
+/* Makes room for `need` elements of `size` bytes in the array *pp of
+   capacity *cap (grown by doubling); 0 on success, -1 when out of memory
+   (*pp and *cap unchanged). */
+int cli_grow(void *pp, size_t *cap, size_t need, size_t size);
 /* Loads the migration directory and prints its warnings. */
 strata_code cli_load(const cli *c, strata_migset **set, strata_error *err);
 /* Resolves the URL, loads the directory (cli_load) and opens the database. */

@@ -199,22 +199,6 @@ static void print_lint(const cli *c, const strata_lint_report *r)
                 r->findings[i].rule, term_str(r->findings[i].message));
 }
 
-static void json_lint(jw *w, const strata_lint_report *r)
-{
-    jw_key(w, "lint");
-    jw_arr(w);
-    for (size_t i = 0; r && i < r->count; i++) {
-        const strata_lint_finding *f = &r->findings[i];
-        jw_obj(w);
-        jw_kstr(w, "rule", f->rule);
-        jw_kstr(w, "severity", strata_lint_severity_name(f->severity));
-        jw_kstr(w, "message", f->message);
-        jw_kstr(w, "hint", f->hint);
-        jw_obj_end(w);
-    }
-    jw_arr_end(w);
-}
-
 static char *read_to(const char *path, strata_error *err)
 {
     size_t len;
@@ -229,7 +213,7 @@ static int run(cli *c)
     strata_diff_result *res[ND] = {0};
     strata_lint_report *lint = NULL;
     char **paths = NULL;
-    size_t npaths = 0;
+    size_t npaths = 0, cap_paths = 0;
     int rc = 0, want[ND] = {0}, both = 0;
 
     if (!c->to == !opt_to_url && !opt_to_sqlite && !opt_to_postgres)
@@ -342,14 +326,12 @@ static int run(cli *c)
             snprintf(name, sizeof(name), "%s%s", opt_name, suffixes[s]);
             if (strata_new_migration(cli_dir(c), name, c->timestamp, &path, &err))
                 goto fail;
-            char **np = realloc(paths, (npaths + 1) * sizeof(*np));
-            if (!np) {
+            if (cli_grow(&paths, &cap_paths, npaths + 1, sizeof(*paths))) {
                 free(path);
                 err.code = STRATA_NOMEM;
                 snprintf(err.message, sizeof(err.message), "out of memory");
                 goto fail;
             }
-            paths = np;
             paths[npaths++] = path;
             FILE *f = fopen(path, "w");
             if (!f) {
@@ -374,7 +356,13 @@ static int run(cli *c)
         for (int d = 0; d < ND; d++)
             if (res[d])
                 json_result(&w, dname[d], res[d]);
-        json_lint(&w, lint);
+        jw_key(&w, "lint");
+        if (lint) {
+            print_lint_findings_json(&w, lint);
+        } else {
+            jw_arr(&w);
+            jw_arr_end(&w);
+        }
         jw_key(&w, "files");
         jw_arr(&w);
         for (size_t i = 0; i < npaths; i++)

@@ -18,6 +18,7 @@ static char **list_tests(const char *dir, size_t *n)
     snprintf(path, sizeof(path), "%s/tests", dir);
     DIR *d = opendir(path);
     char **v = NULL;
+    size_t cap = 0;
     *n = 0;
     if (!d)
         return NULL;
@@ -26,10 +27,8 @@ static char **list_tests(const char *dir, size_t *n)
         size_t l = strlen(de->d_name);
         if (de->d_name[0] == '.' || l < 5 || strcmp(de->d_name + l - 4, ".sql") != 0)
             continue;
-        char **nv = realloc(v, (*n + 1) * sizeof(*nv));
-        if (!nv)
+        if (cli_grow(&v, &cap, *n + 1, sizeof(*v)))
             break;
-        v = nv;
         size_t pl = strlen(path) + l + 2;
         if (!(v[*n] = malloc(pl)))
             break;

@@ -2,6 +2,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,10 +39,8 @@ static void on_event(void *ud, const strata_event *ev)
     case STRATA_EV_SQL:
         if (c->json) {
             size_t n = strlen(ev->text);
-            char *p = realloc(c->dry_sql, c->dry_len + n + 1);
-            if (p) {
-                memcpy(p + c->dry_len, ev->text, n + 1);
-                c->dry_sql = p;
+            if (!cli_grow(&c->dry_sql, &c->dry_cap, c->dry_len + n + 1, 1)) {
+                memcpy(c->dry_sql + c->dry_len, ev->text, n + 1);
                 c->dry_len += n;
             }
         } else {
@@ -89,6 +88,22 @@ strata_config cli_config(cli *c, int readonly)
                          .userdata = c,
                          .connect_timeout = readonly ? 0 : c->connect_timeout};
     return cfg;
+}
+
+int cli_grow(void *pp, size_t *cap, size_t need, size_t size)
+{
+    void *p;
+    memcpy(&p, pp, sizeof(p));
+    if (need <= *cap)
+        return 0;
+    size_t n = *cap ? *cap : 8;
+    while (n < need)
+        n *= 2;
+    if (n > SIZE_MAX / size || !(p = realloc(p, n * size)))
+        return -1;
+    memcpy(pp, &p, sizeof(p));
+    *cap = n;
+    return 0;
 }
 
 strata_code cli_load(const cli *c, strata_migset **set, strata_error *err)
@@ -240,10 +255,10 @@ char *cli_read_file(const char *what, const char *path, size_t *len, strata_erro
         }
         if (r == 0 || n + 1 < cap)
             break;
-        char *nb = realloc(b, cap *= 2);
-        if (!nb)
+        if (cli_grow(&b, &cap, cap + 1, 1)) {
             free(b);
-        b = nb;
+            b = NULL;
+        }
     }
     close(fd);
     if (!b) {
