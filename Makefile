@@ -164,6 +164,7 @@ $(B)/sqlite_floor: bench/sqlite_floor.c
 bench: all $(B)/sqlite_floor
 	STRATA=$(CURDIR)/$(B)/strata FLOOR=$(CURDIR)/$(B)/sqlite_floor bench/run.sh
 	STRATA=$(CURDIR)/$(B)/strata bench/copy.sh
+	STRATA=$(CURDIR)/$(B)/strata bench/diff.sh
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(PREFIX)/include \
