@@ -165,6 +165,7 @@ void gen_emit(gen_plan *p, int part, const char *kind, const char *loses, const 
     s->kind = kind;
     s->sql = sql;
     s->loses = loses ? xstrdup(loses) : NULL;
+    s->lint_ignore = NULL;
 }
 
 static void ATTR_PRINTF(2, 3) gen_note(gen_plan *p, const char *fmt, ...)
@@ -459,7 +460,9 @@ static char *part_sql(const gen_plan *p, int part)
     buf_init(&b);
     for (size_t i = 0; i < p->n; i++)
         if (p->s[i].part == part)
-            buf_addf(&b, "%s%s;\n", b.len ? "\n" : "", p->s[i].sql);
+            buf_addf(&b, "%s%s;%s%s\n", b.len ? "\n" : "", p->s[i].sql,
+                     p->s[i].lint_ignore ? " -- strata:lint-ignore " : "",
+                     p->s[i].lint_ignore ? p->s[i].lint_ignore : "");
     return b.data ? buf_detach(&b) : xstrdup("");
 }
 

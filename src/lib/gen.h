@@ -77,9 +77,10 @@ enum { GEN_PART_PRE = 0, GEN_PART_TX = 1, GEN_PART_POST = 2, GEN_NPARTS = 3 };
 
 typedef struct gen_stmt {
     int part;
-    const char *kind; /* "create table", "add column", ... (static) */
-    char *sql;        /* without the final ';' */
-    char *loses;      /* destructive: what data it loses; else NULL */
+    const char *kind;        /* "create table", "add column", ... (static) */
+    char *sql;               /* without the final ';' */
+    char *loses;             /* destructive: what data it loses; else NULL */
+    const char *lint_ignore; /* static: "RULE -- reason" written after it, or NULL */
 } gen_stmt;
 
 typedef struct gen_rename {
