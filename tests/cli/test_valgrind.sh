@@ -25,6 +25,21 @@ for args in "up" "up" "status" "status --json" "history" "validate" "current" \
     vg $args
     [ "$RC" = 0 ] || fail "valgrind strata $args: exit $RC: $ERR"
 done
+# strata diff: the directory against a schema that drops, adds and changes
+# (scratch databases, the plan, the proof, the lint)
+cat >"$WORK/want.sql" <<'EOF'
+CREATE TABLE items (id integer PRIMARY KEY, name text NOT NULL, price numeric(10, 2) DEFAULT 0);
+CREATE INDEX ix_items_name ON items (name);
+CREATE VIEW v_items AS SELECT id, name FROM items;
+EOF
+for args in "diff --to $WORK/want.sql --allow-destructive --print" \
+    "diff --to $WORK/want.sql --allow-destructive --json"; do
+    # shellcheck disable=SC2086
+    vg $args
+    [ "$RC" = 0 ] || fail "valgrind strata $args: exit $RC: $ERR"
+done
+vg diff --to "$WORK/want.sql"
+[ "$RC" = 1 ] || fail "valgrind strata diff refusing a destructive step: exit $RC: $ERR"
 # error paths too
 vg up 0999
 [ "$RC" = 2 ] || fail "valgrind on an error path: exit $RC: $ERR"
