@@ -113,6 +113,12 @@ for mode in session transaction; do
     # the schema dump and status do not show strata's lease table
     st --url "$PURL" --dir "$D" schema
     lacks "$OUT" "strata_migrations_lock" "$mode: schema leaves the lease table out"
+    # strata diff and check make and drop scratch databases through the pooler
+    printf 'CREATE TABLE wanted (id integer PRIMARY KEY, v text);\nCREATE INDEX ix_wanted_v ON wanted (v);\n' >"$WORK/want_$mode.sql"
+    st --url "$PURL" --dir "$WORK/empty_$mode" diff --to "$WORK/want_$mode.sql" --print
+    expect_rc 0 "$mode: diff through pgbouncer"
+    contains "$OUT" "CREATE TABLE wanted" "$mode: diff through pgbouncer writes the migration"
+    eq "$(q "SELECT count(*) FROM pg_database WHERE datname LIKE 'strata\_%'")" "0" "$mode: diff leaves no scratch database"
     # nothing pending: up is a no-op through the pooler
     st --url "$PURL" --dir "$D" up
     expect_rc 0 "$mode: no-op up"
