@@ -225,6 +225,13 @@ STRATA_API strata_code strata_migset_check(const strata_migset *set, strata_erro
  */
 STRATA_API strata_code strata_new_migration(const char *dir, const char *name, int use_timestamp,
                                             char **path_out, strata_error *err);
+/*
+ * The same with the file's text given (strata diff): the file is written to
+ * a hidden temporary file of dir, flushed, and linked into place, so a kill
+ * or a full disk leaves either the whole file or none.
+ */
+STRATA_API strata_code strata_write_migration(const char *dir, const char *name, int use_timestamp,
+                                              const char *text, char **path_out, strata_error *err);
 
 /*
  * Renders, without any connection, the SQL that up (or down) would run on the

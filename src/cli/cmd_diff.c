@@ -9,7 +9,6 @@
  */
 #include "cli.h"
 
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -324,27 +323,24 @@ static int run(cli *c)
                 continue;
             char name[512], *path = NULL;
             snprintf(name, sizeof(name), "%s%s", opt_name, suffixes[s]);
-            if (strata_new_migration(cli_dir(c), name, c->timestamp, &path, &err))
-                goto fail;
-            if (cli_grow(&paths, &cap_paths, npaths + 1, sizeof(*paths))) {
-                free(path);
+            char *text = NULL;
+            size_t len = 0;
+            FILE *f = open_memstream(&text, &len);
+            if (f) {
+                compose(f, res, both, suffixes[s]);
+                fclose(f);
+            }
+            if (!f || !text || cli_grow(&paths, &cap_paths, npaths + 1, sizeof(*paths))) {
+                free(text);
                 err.code = STRATA_NOMEM;
                 snprintf(err.message, sizeof(err.message), "out of memory");
                 goto fail;
             }
+            strata_code wrc = strata_write_migration(cli_dir(c), name, c->timestamp, text, &path, &err);
+            free(text);
+            if (wrc)
+                goto fail;
             paths[npaths++] = path;
-            FILE *f = fopen(path, "w");
-            if (!f) {
-                err.code = STRATA_IO_ERROR;
-                snprintf(err.message, sizeof(err.message), "cannot write '%s': %s", path, strerror(errno));
-                goto fail;
-            }
-            compose(f, res, both, suffixes[s]);
-            if (fclose(f) != 0) {
-                err.code = STRATA_IO_ERROR;
-                snprintf(err.message, sizeof(err.message), "cannot write '%s': %s", path, strerror(errno));
-                goto fail;
-            }
         }
     }
 

@@ -298,8 +298,61 @@ static size_t make_slug(const char *name, char *out, size_t cap)
     return n;
 }
 
+/* Writes text to a hidden temporary file of dir, flushed to disk, and links
+   it into place as path: path appears whole or not at all, and never
+   replaces an existing file. */
+static strata_code write_whole(const char *dir, const char *path, const char *text, size_t len,
+                               strata_error *err)
+{
+    buf t;
+    buf_init(&t);
+    buf_addf(&t, "%s/.strata-new-XXXXXX", dir);
+    if (t.oom) {
+        buf_release(&t);
+        return err_set(err, STRATA_NOMEM, "out of memory");
+    }
+    int fd = mkostemp(t.data, O_CLOEXEC);
+    if (fd < 0) {
+        buf_release(&t);
+        return err_set(err, STRATA_IO_ERROR, "cannot create a file in '%s': %s", dir, strerror(errno));
+    }
+    strata_code rc = STRATA_OK;
+    size_t off = 0;
+    while (off < len) {
+        ssize_t w = write(fd, text + off, len - off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            break;
+        off += (size_t)w;
+    }
+    if (off < len || fchmod(fd, 0644) < 0 || fsync(fd) < 0)
+        rc = err_set(err, STRATA_IO_ERROR, "cannot write '%s': %s", path, strerror(errno ? errno : EIO));
+    if (close(fd) < 0 && !rc)
+        rc = err_set(err, STRATA_IO_ERROR, "cannot write '%s': %s", path, strerror(errno));
+    if (!rc && link(t.data, path) < 0)
+        rc = err_set(err, errno == EEXIST ? STRATA_FILE_EXISTS : STRATA_IO_ERROR, "cannot create '%s': %s",
+                     path, strerror(errno));
+    unlink(t.data);
+    buf_release(&t);
+    if (!rc) {
+        int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd >= 0) {
+            fsync(dfd);
+            close(dfd);
+        }
+    }
+    return rc;
+}
+
 strata_code strata_new_migration(const char *dir, const char *name, int use_timestamp, char **path_out,
                                  strata_error *err)
+{
+    return strata_write_migration(dir, name, use_timestamp, template_text, path_out, err);
+}
+
+strata_code strata_write_migration(const char *dir, const char *name, int use_timestamp, const char *text,
+                                   char **path_out, strata_error *err)
 {
     *path_out = NULL;
     char slug[200];
@@ -345,17 +398,7 @@ strata_code strata_new_migration(const char *dir, const char *name, int use_time
     char *path = buf_detach(&p);
     if (!path)
         return err_set(err, STRATA_NOMEM, "out of memory");
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        rc = err_set(err, errno == EEXIST ? STRATA_FILE_EXISTS : STRATA_IO_ERROR, "cannot create '%s': %s",
-                     path, strerror(errno));
-        free(path);
-        return rc;
-    }
-    ssize_t w = write(fd, template_text, sizeof(template_text) - 1);
-    if (close(fd) < 0 || w != (ssize_t)sizeof(template_text) - 1) {
-        rc = err_set(err, STRATA_IO_ERROR, "cannot write '%s': %s", path, strerror(errno));
-        unlink(path);
+    if ((rc = write_whole(dir, path, text, strlen(text), err))) {
         free(path);
         return rc;
     }

@@ -126,6 +126,7 @@ diff_in "$D" --to "$WORK/v1.sql" -m init
 expect_rc 0 "diff to v1"
 eq "$(ls "$D" | wc -l | tr -d ' ')" 1 "one file for a new schema"
 contains "$OUT" "wrote" "diff says what it wrote"
+eq "$(ls -A "$D" | grep -c '^\.strata-new' || true)" 0 "the file is linked into place whole: no temporary file left"
 new_db
 st --dir "$D" up
 expect_rc 0 "up of the generated init"

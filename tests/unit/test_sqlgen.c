@@ -3,6 +3,7 @@
 #include "sqlgen.h"
 #include "unit.h"
 
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -283,9 +284,43 @@ static void statements(void)
     buf_release(&b);
 }
 
+/* strata_write_migration: the text whole, under the next name, and no
+   temporary file left in the directory */
+static void write_migration(void)
+{
+    char *d = tmpdir_new();
+    char *path = NULL;
+    strata_error e;
+    const char *text = "-- strata:up\nCREATE TABLE t (id integer);\n-- strata:down\nDROP TABLE t;\n";
+    CHECK_INT(strata_write_migration(d, "from diff", 0, text, &path, &e), STRATA_OK);
+    CHECK(path && strstr(path, "/0001_from_diff.sql"));
+    char *got = path ? read_text(path) : NULL;
+    CHECK_STR(got ? got : "", text);
+    free(got);
+    free(path);
+    path = NULL;
+    CHECK_INT(strata_write_migration(d, "again", 0, "-- strata:up\n", &path, &e), STRATA_OK);
+    CHECK(path && strstr(path, "/0002_again.sql"));
+    free(path);
+    DIR *dh = opendir(d);
+    int files = 0, temps = 0;
+    for (struct dirent *de; dh && (de = readdir(dh));) {
+        if (de->d_name[0] != '.')
+            files++;
+        else if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+            temps++;
+    }
+    if (dh)
+        closedir(dh);
+    CHECK_INT(files, 2);
+    CHECK_INT(temps, 0);
+    tmpdir_free(d);
+}
+
 void test_sqlgen(void)
 {
     new_migration();
+    write_migration();
     render();
     statements();
 }
