@@ -347,32 +347,6 @@ static void touch(ctx *c, const char *table)
     c->touched[c->ntouched++] = table;
 }
 
-/* Widening type changes that keep every value. */
-static int widening(const char *a, const char *b)
-{
-    static const char *chain[][2] = {
-        {"smallint", "integer"},      {"smallint", "bigint"},
-        {"integer", "bigint"},        {"smallint", "numeric"},
-        {"integer", "numeric"},       {"bigint", "numeric"},
-        {"real", "double precision"}, {"character varying", "text"},
-        {"character", "text"},        {"timestamp without time zone", "timestamp with time zone"},
-    };
-    for (size_t i = 0; i < sizeof(chain) / sizeof(chain[0]); i++)
-        if (!strcmp(a, chain[i][0]) && !strcmp(b, chain[i][1]))
-            return 1;
-    /* character varying(n) -> character varying(m >= n) or unbounded; numeric(p,s) -> numeric */
-    long n1, n2;
-    if (sscanf(a, "character varying(%ld)", &n1) == 1) {
-        if (!strcmp(b, "text") || !strcmp(b, "character varying"))
-            return 1;
-        if (sscanf(b, "character varying(%ld)", &n2) == 1)
-            return n2 >= n1;
-    }
-    if (!strncmp(a, "numeric(", 8) && !strcmp(b, "numeric"))
-        return 1;
-    return 0;
-}
-
 /* Type changes PostgreSQL makes without rewriting the table (binary
    coercible: a longer or no length limit). */
 static int no_rewrite(const char *a, const char *b)
@@ -387,6 +361,26 @@ static int no_rewrite(const char *a, const char *b)
     if (!strcmp(a, "character varying") && !strcmp(b, "text"))
         return 1;
     return !strncmp(a, "numeric(", 8) && !strcmp(b, "numeric");
+}
+
+/* Widening type changes that keep every value (some rewrite the table). */
+static int widening(const char *a, const char *b)
+{
+    static const char *chain[][2] = {
+        {"smallint", "integer"},
+        {"smallint", "bigint"},
+        {"integer", "bigint"},
+        {"smallint", "numeric"},
+        {"integer", "numeric"},
+        {"bigint", "numeric"},
+        {"real", "double precision"},
+        {"character", "text"},
+        {"timestamp without time zone", "timestamp with time zone"},
+    };
+    for (size_t i = 0; i < sizeof(chain) / sizeof(chain[0]); i++)
+        if (!strcmp(a, chain[i][0]) && !strcmp(b, chain[i][1]))
+            return 1;
+    return no_rewrite(a, b);
 }
 
 /* 1 when a's labels appear in b in the same order (b only adds). */
