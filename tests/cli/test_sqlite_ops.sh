@@ -161,7 +161,14 @@ readonly_cmds() { # readonly_cmds LABEL WANT_CURRENT
     nb up --dry-run
     expect_rc 0 "$1: up --dry-run"
     lacks "$ERR" "readonly" "$1: up --dry-run"
+    # a backup reads the same snapshot (into a directory nobody may write)
+    rm -f "$BK/b.db"
+    nb backup -o "$BK/b.db"
+    expect_rc 0 "$1: backup"
+    eq "$(sqlite3 "$BK/b.db" "SELECT max(version) FROM strata_migrations" 2>&1)" "$2" "$1: the backup holds the migrations"
 }
+BK=$WORK/bk
+mkdir -p "$BK" && chmod 777 "$BK"
 # no -wal nor -shm file, and none can be created
 readonly_cmds "WAL, directory 555, no -wal/-shm" 0001
 eq "$(ls "$RD")" "wal.db" "no file created in the read-only directory"
@@ -202,6 +209,10 @@ expect_rc 4 "-wal with content, no -shm"
 contains "$ERR" "-wal" "-wal without -shm: names the -wal file"
 contains "$ERR" "hint:" "-wal without -shm: hint"
 eq "$(ls "$RD" | sort | tr '\n' ' ')" "wal.db wal.db-wal " "-wal without -shm: nothing created"
+nb backup -o "$BK/c.db"
+expect_rc 4 "backup of a -wal with content, no -shm"
+contains "$ERR" "-wal" "backup, -wal without -shm: names the -wal file"
+[ -e "$BK/c.db" ] && fail "backup, -wal without -shm: no backup file is written"
 
 # an empty -wal (checkpointed and truncated) and no -shm: read with immutable=1
 chmod 755 "$RD"

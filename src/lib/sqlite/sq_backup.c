@@ -6,6 +6,7 @@
  * read-only, quick_check) so that a bad file changes nothing.
  */
 #include "ops.h"
+#include "sq_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -24,8 +25,24 @@ static strata_code sq_err(strata_error *err, strata_code code, const char *what,
     return err_set(err, code, "%s '%s': %s", what, path, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
 }
 
+/* 1 when the file's header says WAL mode (read and write versions 2). */
+static int header_wal(const char *path)
+{
+    unsigned char h[20];
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    ssize_t n = read(fd, h, sizeof(h));
+    close(fd);
+    return n == (ssize_t)sizeof(h) && h[18] == 2 && h[19] == 2;
+}
+
 /* Opens an existing SQLite file for reading (read-write when allowed, so
-   that a hot journal left by a crashed writer can be rolled back). */
+   that a hot journal left by a crashed writer can be rolled back). A WAL
+   database in a directory this user cannot write (no -shm can be made) is
+   opened immutable when its -wal file is empty or gone, as the driver's
+   read-only opens do; with changes in the -wal file (and no -shm to read
+   them through) it is an error. */
 static strata_code sq_open_existing(const char *path, double timeout, sqlite3 **db, strata_error *err)
 {
     char magic[16];
@@ -40,7 +57,20 @@ static strata_code sq_open_existing(const char *path, double timeout, sqlite3 **
         return STRATA_USAGE;
     }
     int flags = access(path, W_OK) == 0 ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY;
-    int rc = sqlite3_open_v2(path, db, flags, NULL);
+    int rc;
+    char shm[4200];
+    snprintf(shm, sizeof(shm), "%s-shm", path);
+    if (header_wal(path) && !sq_dir_writable(path) && access(shm, F_OK) != 0) {
+        if (sq_wal_size(path) > 0)
+            return sq_err_wal_pending(err, path);
+        char *uri = sq_file_uri(path, "immutable=1");
+        if (!uri)
+            return err_set(err, STRATA_NOMEM, "out of memory");
+        rc = sqlite3_open_v2(uri, db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL);
+        free(uri);
+    } else {
+        rc = sqlite3_open_v2(path, db, flags, NULL);
+    }
     if (rc == SQLITE_OK) {
         sqlite3_busy_timeout(*db, (int)(timeout * 1000.0 > 2e9 ? 2e9 : timeout * 1000.0));
         rc = sqlite3_exec(*db, "PRAGMA query_only = ON", NULL, NULL, NULL);

@@ -6,6 +6,7 @@
  */
 #include "gen.h"
 #include "internal.h"
+#include "sq_internal.h"
 
 #include <sqlite3.h>
 #include <stdio.h>
@@ -90,7 +91,7 @@ static void sq_discard_if_new(drv *d, const char *table)
 }
 
 /* "file:" URI of path with param, for sqlite3_open_v2 with SQLITE_OPEN_URI */
-static char *file_uri(const char *path, const char *param)
+char *sq_file_uri(const char *path, const char *param)
 {
     buf b;
     buf_init(&b);
@@ -106,7 +107,18 @@ static char *file_uri(const char *path, const char *param)
 }
 
 /* Size of path's -wal file: -1 when there is none. */
-static long long wal_size(const char *path)
+strata_code sq_err_wal_pending(strata_error *err, const char *path)
+{
+    err_set(err, STRATA_CONNECT_FAILED,
+            "cannot read SQLite database '%s': it is in WAL mode, its directory is not "
+            "writable by this user and its -wal file holds changes not yet in the database file",
+            path);
+    err_hint(err, "open it once as a user who can write the directory (that folds the -wal "
+                  "file in), or make the directory writable");
+    return STRATA_CONNECT_FAILED;
+}
+
+long long sq_wal_size(const char *path)
 {
     char p[4200];
     struct stat st;
@@ -115,7 +127,7 @@ static long long wal_size(const char *path)
 }
 
 /* Whether this user may create files (-wal, -shm, -journal) next to path. */
-static int dir_writable(const char *path)
+int sq_dir_writable(const char *path)
 {
     char *d = xstrdup(path);
     if (!d)
@@ -199,8 +211,8 @@ static strata_code sq_open(drv **out, const db_url *u, const strata_config *cfg,
         if (rc == SQLITE_READONLY_ROLLBACK && !u->readonly && access(path, W_OK) == 0) {
             rc = open_probe(s, path, SQLITE_OPEN_READWRITE, cfg);
         } else if ((rc == SQLITE_READONLY_DIRECTORY || (rc & 0xff) == SQLITE_CANTOPEN) &&
-                   !dir_writable(path) && (wal = wal_size(path)) <= 0) {
-            char *uri = file_uri(path, "immutable=1");
+                   !sq_dir_writable(path) && (wal = sq_wal_size(path)) <= 0) {
+            char *uri = sq_file_uri(path, "immutable=1");
             rc = uri ? open_probe(s, uri, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, cfg) : SQLITE_NOMEM;
             free(uri);
         }
@@ -209,12 +221,7 @@ static strata_code sq_open(drv **out, const db_url *u, const strata_config *cfg,
         rc = sqlite3_exec(s->db, "PRAGMA query_only = ON", NULL, NULL, NULL);
     if (rc != SQLITE_OK) {
         if (wal > 0) {
-            err_set(err, STRATA_CONNECT_FAILED,
-                    "cannot read SQLite database '%s': it is in WAL mode, its directory is not "
-                    "writable by this user and its -wal file holds changes not yet in the database file",
-                    u->path);
-            err_hint(err, "open it once as a user who can write the directory (that folds the -wal "
-                          "file in), or make the directory writable");
+            sq_err_wal_pending(err, u->path);
         } else {
             err_set(err, STRATA_CONNECT_FAILED, "cannot open SQLite database '%s': %s", u->path,
                     s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));

@@ -1,0 +1,21 @@
+/*
+ * sqlite/sq_internal.h -- helpers shared by the SQLite engine's files (the
+ * driver, backup and restore); nothing outside src/lib/sqlite includes it.
+ */
+#ifndef STRATA_SQ_INTERNAL_H
+#define STRATA_SQ_INTERNAL_H
+
+#include "strata.h"
+
+/* "file:" URI of path with param ("immutable=1"), for SQLITE_OPEN_URI;
+   malloc'd, NULL when out of memory. */
+char *sq_file_uri(const char *path, const char *param);
+/* CONNECT_FAILED: a WAL database in a directory this user cannot write,
+   whose -wal file holds changes that cannot be read without a -shm. */
+strata_code sq_err_wal_pending(strata_error *err, const char *path);
+/* Size of path's -wal file; -1 when there is none. */
+long long sq_wal_size(const char *path);
+/* Whether this user may create files (-wal, -shm, -journal) next to path. */
+int sq_dir_writable(const char *path);
+
+#endif
