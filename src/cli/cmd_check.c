@@ -302,7 +302,8 @@ static int run(cli *c)
     if (opt_keep) {
         char *red = strata_url_redact(strata_scratch_url(scratch));
         if (!c->json)
-            fprintf(stderr, "strata: kept the scratch database: %s\n",
+            fprintf(stderr,
+                    "strata: kept the scratch database: %s (a check or diff an hour from now drops it)\n",
                     red ? red : strata_scratch_name(scratch));
         free(red);
     } else if (strata_scratch_drop(scratch, &derr) != STRATA_OK) {

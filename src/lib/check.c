@@ -82,7 +82,8 @@ strata_code strata_scratch_create(const char *server_url, strata_scratch **out, 
     s->ops = e;
     char rnd[13], prefix[64];
     random_suffix(rnd);
-    snprintf(prefix, sizeof(prefix), SCRATCH_PREFIX "%s", rnd);
+    /* the creation time in the name lets a later run drop what a killed one left */
+    snprintf(prefix, sizeof(prefix), SCRATCH_PREFIX "%08lx%s", (unsigned long)time(NULL) & 0xffffffffUL, rnd);
     rc = e->scratch_create(u.ops ? &u : NULL, prefix, &s->url, &s->name, &s->admin_url, err);
     url_release(&u);
     if (rc) {

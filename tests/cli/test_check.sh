@@ -274,6 +274,19 @@ else
 fi
 untouched "after --keep cleanup"
 
+# what a kill -9 of strata left: the next run drops it once it is an hour
+# old and nobody is connected; younger ones and other names stay
+if [ "$ENGINE" = postgres ]; then
+    stale=strata_check_$(printf '%08x' $(($(date +%s) - 7200)))a1b2c3d4e5f6
+    young=strata_check_$(printf '%08x' "$(date +%s)")a1b2c3d4e5f6
+    createdb "$stale" && createdb "$young" && createdb strata_check_by_hand
+    "$STRATA" --url "$SERVER_URL" --dir "$ROOT/examples/pos/migrations" check -q >/dev/null 2>&1 || fail "check beside leftovers"
+    eq "$(psql -X -A -t -d postgres -c "SELECT string_agg(datname, ' ' ORDER BY datname) FROM pg_database WHERE datname LIKE 'strata\_check\_%'")" \
+        "$young strata_check_by_hand" "a stale scratch database is dropped, a young one and another name kept"
+    dropdb "$young"
+    dropdb strata_check_by_hand
+fi
+
 # ------------------------------------------------------------------- misc
 if [ "$ENGINE" = postgres ]; then
     # the URL names a database that does not exist: the server is still used

@@ -408,7 +408,42 @@ strata_code pg_scratch_drop(const char *name, const char *admin_url, strata_erro
     return rc;
 }
 
-/* A scratch database: CREATE DATABASE name on the server of server_url. */
+static int add_name(void *ud, int ncols, char **vals)
+{
+    buf *b = ud;
+    if (ncols > 0 && vals[0])
+        buf_add(b, vals[0], strlen(vals[0]) + 1); /* NUL-separated */
+    return 0;
+}
+
+/* Drops the scratch databases a killed check or diff left behind: named
+   strata_check_<hex creation time>..., created over an hour ago by this
+   user, with no session on them. Best effort: errors are ignored. */
+static void sweep_stale_scratch(strata *db)
+{
+    static const char *q =
+        "SELECT datname FROM pg_database d WHERE datname ~ '^strata_check_[0-9a-f]{8}[0-9a-f]{12}$' "
+        "AND pg_get_userbyid(datdba) = current_user "
+        "AND ('x' || substr(datname, 14, 8))::bit(32)::bigint < extract(epoch FROM now()) - 3600 "
+        "AND NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.datname = d.datname)";
+    buf names, sql;
+    buf_init(&names);
+    buf_init(&sql);
+    drv *d = db_driver(db);
+    if (d->ops->query(d, q, 0, NULL, add_name, &names, NULL) == STRATA_OK && !names.oom)
+        for (size_t i = 0; i < names.len; i += strlen(names.data + i) + 1) {
+            buf_reset(&sql);
+            buf_adds(&sql, "DROP DATABASE IF EXISTS ");
+            buf_add_ident(&sql, names.data + i);
+            if (!sql.oom)
+                d->ops->query(d, sql.data, 0, NULL, NULL, NULL, NULL);
+        }
+    buf_release(&names);
+    buf_release(&sql);
+}
+
+/* A scratch database: CREATE DATABASE name on the server of server_url;
+   stale scratch databases of killed runs are dropped on the way. */
 strata_code pg_scratch_create(const db_url *server, const char *name, char **url, char **dbname,
                               char **admin_url, strata_error *err)
 {
@@ -428,6 +463,8 @@ strata_code pg_scratch_create(const db_url *server, const char *name, char **url
         if (rc && err && !strcmp(err->sqlstate, "42501"))
             err_hint(err, "the user of the URL needs the CREATEDB privilege for the scratch database "
                           "(ALTER ROLE ... CREATEDB)");
+        if (!rc)
+            sweep_stale_scratch(db);
     }
     buf_release(&sql);
     strata_close(db);
