@@ -13,9 +13,12 @@
  *                                      cannot avoid).
  *
  * The connection is left as SQLite opens it (the database's own journal mode,
- * the library's default synchronous level) unless STRATA_FLOOR_SYNC names one
- * (NORMAL, FULL): bench/run.sh sets it to what strata uses for the journal
- * mode, so the floor and strata pay for the same fsyncs.
+ * the library's default synchronous level and locking mode) unless
+ * STRATA_FLOOR_SYNC names a synchronous level (NORMAL, FULL) and
+ * STRATA_FLOOR_LOCKING a locking mode (EXCLUSIVE): bench/run.sh sets them to
+ * what strata uses for the journal mode, so the floor and strata pay for the
+ * same fsyncs (in a rollback-journal mode strata holds the write lock for the
+ * run, which keeps the journal file open between commits).
  */
 #include <sqlite3.h>
 #include <stdio.h>
@@ -87,6 +90,12 @@ int main(int argc, char **argv)
     if (sync && *sync) {
         char p[64];
         snprintf(p, sizeof(p), "PRAGMA synchronous = %s", sync);
+        exec(db, p);
+    }
+    const char *locking = getenv("STRATA_FLOOR_LOCKING");
+    if (locking && *locking) {
+        char p[64];
+        snprintf(p, sizeof(p), "PRAGMA locking_mode = %s", locking);
         exec(db, p);
     }
     int one = argc > 4 && !strcmp(argv[4], "one");

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # The fsyncs of a migration's commit on SQLite, counted with strace: in a
-# rollback-journal mode the journal is synced once per commit (not twice,
-# as synchronous=FULL does) and the database file once, so every COMMIT is
-# on disk when it returns; in WAL mode every commit still syncs the -wal
+# rollback-journal mode the journal's pages are synced once per commit (not
+# twice, as synchronous=FULL does), the database file once and the zeroed
+# journal header once, so every COMMIT is on disk when it returns; in WAL mode every commit still syncs the -wal
 # file, also when a no-transaction migration switched the file to WAL.
-# The journal mode of the file is never changed by strata.
+# The journal mode of the file is never changed by strata; in a
+# rollback-journal mode a run keeps the journal file open (exclusive
+# locking) and deletes it at the end.
 . "$(dirname "$0")/lib.sh"
 
 if [ "$ENGINE" != sqlite ]; then
@@ -40,17 +42,24 @@ traced() {
     ERR=$(cat "$WORK/err")
 }
 
-# rollback journal (the default, delete): one journal sync and one database
-# sync per transaction -- 4 migrations and the version table's creation
+# rollback journal (the default, delete): the run holds the write lock
+# (locking_mode=EXCLUSIVE), so the journal stays open between commits: per
+# commit one sync of its pages, one of the database file, one of its zeroed
+# header (the commit point); the directory when the journal is created,
+# not at every commit -- 4 migrations, and the version table's creation
+# before them (a commit of its own, in normal locking: one journal sync)
 new_db
 traced --dir "$D" up
 expect_rc 0 "up, delete mode"
 eq "$(q 'SELECT count(*) FROM strata_migrations')" 4 "up, delete mode: four applied"
 eq "$(q 'PRAGMA journal_mode')" delete "up, delete mode: journal mode unchanged"
+[ ! -e "$DBFILE-journal" ] || fail "delete mode: the journal file is left behind"
 j=$(syncs -journal)
 f=$(syncs "")
+dir=$(grep -E '^[0-9]+ +f(data)?sync\(' "$WORK/trace" | grep -c -- "<$(dirname "$DBFILE")>" || true)
 [ "$f" -ge 5 ] || fail "delete mode: the database file was synced $f times for 5 commits (each must be durable)"
-eq "$j" "$f" "delete mode: journal syncs (one per commit, as many as database syncs)"
+eq "$j" "$((2 * f - 1))" "delete mode: journal syncs (pages and zeroed header, two per migration's commit)"
+[ "$dir" -le 2 ] || fail "delete mode: the directory was synced $dir times for 5 commits (only when the journal is created)"
 
 # truncate and persist are rollback journals too (set by the application on
 # its own connections; strata's connection opens in delete mode like any)

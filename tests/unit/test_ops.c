@@ -1,9 +1,14 @@
-/* test_ops.c -- the locality rule of reset and restore (no server needed). */
+/* test_ops.c -- the locality rule of reset and restore (no server needed);
+   the SQLite write lock of a run. */
 #include "internal.h"
 #include "unit.h"
 
+#include <sqlite3.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static void local(const char *file, int line, const char *url, strata_code want)
 {
@@ -33,8 +38,73 @@ static void with_env(const char *host, const char *hostaddr, const char *service
     }
 }
 
+/* Another connection's read of path, without waiting: SQLITE_OK or BUSY. */
+static int read_now(const char *path)
+{
+    sqlite3 *o = NULL;
+    int rc = sqlite3_open_v2(path, &o, SQLITE_OPEN_READONLY, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(o, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL);
+    sqlite3_close(o);
+    return rc & 0xff;
+}
+
+struct lock_probe {
+    const char *path;
+    int done, busy_during;
+};
+
+static void probe_event(void *ud, const strata_event *ev)
+{
+    struct lock_probe *p = ud;
+    if (ev->kind == STRATA_EV_MIGRATE_DONE && ++p->done == 1)
+        p->busy_during = read_now(p->path) == SQLITE_BUSY;
+}
+
+/* In a rollback-journal mode a run holds the write lock from its first
+   commit to its end (locking_mode=EXCLUSIVE), and gives it back before
+   strata_up returns: the application's own connections read right after,
+   with the handle still open, and no journal file is left behind. */
+static void test_sqlite_run_lock(void)
+{
+    char *dir = tmpdir_new();
+    char *mig = path_join(dir, "m");
+    char *path = path_join(dir, "app.db");
+    char *journal = path_join(dir, "app.db-journal");
+    char url[4200];
+    snprintf(url, sizeof(url), "sqlite:///%s", path);
+    CHECK(mkdir(mig, 0700) == 0);
+    write_file(mig, "0001_a.sql", "-- strata:up\nCREATE TABLE a (id integer);\n-- strata:down\nDROP TABLE a;\n");
+    write_file(mig, "0002_b.sql", "-- strata:up\nCREATE TABLE b (id integer);\n-- strata:down\nDROP TABLE b;\n");
+    write_file(mig, "0003_c.sql", "-- strata:up\nCREATE TABLE c (id integer);\n-- strata:down\nDROP TABLE c;\n");
+    strata_migset *set = NULL;
+    strata_error err;
+    CHECK_INT(strata_migset_load(mig, &set, &err), STRATA_OK);
+    struct lock_probe probe = {path, 0, 0};
+    strata_config cfg = {NULL, 5, 0, probe_event, &probe, 0};
+    strata *db = NULL;
+    CHECK_INT(strata_open(url, &cfg, &db, &err), STRATA_OK);
+    CHECK_INT(strata_up(db, set, NULL, NULL, &err), STRATA_OK);
+    CHECK_INT(probe.done, 3);
+    CHECK_INT(probe.busy_during, 1); /* held between migrations */
+    CHECK_INT(read_now(path), SQLITE_OK); /* released at the end, handle open */
+    CHECK(access(journal, F_OK) != 0);
+    /* a second run on the same handle: nothing to do, still released */
+    CHECK_INT(strata_up(db, set, NULL, NULL, &err), STRATA_OK);
+    CHECK_INT(read_now(path), SQLITE_OK);
+    strata_close(db);
+    CHECK(access(journal, F_OK) != 0);
+    strata_migset_free(set);
+    free(journal);
+    free(path);
+    free(mig);
+    tmpdir_free(dir);
+}
+
 void test_ops(void)
 {
+    test_sqlite_run_lock();
+
     const char *keep[3] = {getenv("PGHOST"), getenv("PGHOSTADDR"), getenv("PGSERVICE")};
     char *saved[3];
     for (int i = 0; i < 3; i++)

@@ -2,7 +2,9 @@
  * sqlite/sq_driver.c -- the SQLite backend.
  *
  * Locking: SQLite's own write lock. Each migration runs in BEGIN IMMEDIATE,
- * which waits up to the lock timeout (busy timeout) for other writers.
+ * which waits up to the lock timeout (busy timeout) for other writers. In a
+ * rollback-journal mode a run keeps the lock from its first commit to its
+ * end (locking_mode=EXCLUSIVE, see sq_lock).
  */
 #include "gen.h"
 #include "internal.h"
@@ -20,11 +22,13 @@ typedef struct sq {
     sqlite3 *db;
     char *path;
     double timeout;
-    int created; /* this connection created the file */
-    int discard; /* remove the file and its journals on close */
-    int url_ro;  /* the URL says ?mode=ro */
-    int sync0;   /* the connection's synchronous level as opened; -1 unread */
-    int synced;  /* the level set for the current journal mode; -1 none */
+    int created;   /* this connection created the file */
+    int discard;   /* remove the file and its journals on close */
+    int url_ro;    /* the URL says ?mode=ro */
+    int sync0;     /* the connection's synchronous level as opened; -1 unread */
+    int synced;    /* the level set for the current journal mode; -1 none */
+    int want_excl; /* in a run (sq_lock): lock exclusively at the next BEGIN */
+    int excl;      /* locking_mode=EXCLUSIVE set for the current run */
 } sq;
 
 static void sq_close(drv *d)
@@ -355,9 +359,18 @@ static strata_code run_sql(sq *s, const char *sql, const char *file, int line, i
     return STRATA_OK;
 }
 
+static void release_excl(sq *s);
+
 static strata_code sq_exec_script(drv *d, const char *sql, const char *file, int line, strata_error *err)
 {
-    return run_sql((sq *)d, sql, file, line, 0, err);
+    sq *s = (sq *)d;
+    /* outside a transaction: a no-transaction section, which may switch the
+       file to WAL (not possible with the wal-index in heap memory, as
+       exclusive locking would put it) or run for long; the rest of the run
+       locks per transaction */
+    if (s->want_excl && sqlite3_get_autocommit(s->db))
+        release_excl(s);
+    return run_sql(s, sql, file, line, 0, err);
 }
 
 static strata_code sq_verify(drv *d, const char *sql, const char *file, int line, strata_error *err)
@@ -395,17 +408,6 @@ static strata_code sq_query(drv *d, const char *sql, int nparams, const char *co
     return STRATA_OK;
 }
 
-static strata_code sq_lock(drv *d, const char *key, double timeout, strata_error *err)
-{
-    (void)d, (void)key, (void)timeout, (void)err;
-    return STRATA_OK;
-}
-
-static void sq_unlock(drv *d, const char *key)
-{
-    (void)d, (void)key;
-}
-
 static int int_of(sqlite3 *db, const char *sql)
 {
     long n = count_of(db, sql, NULL);
@@ -425,24 +427,73 @@ static int int_of(sqlite3 *db, const char *sql)
  * sync at each commit, so there the level stays as opened. Checked before
  * each transaction: a no-transaction migration may switch the file to WAL.
  */
-static void commit_sync_level(sq *s)
+/* 1 when the connection's journal mode is a rollback journal on disk
+   (delete, truncate, persist); 0 for wal, memory, off, or on error. */
+static int rollback_journal(sq *s)
 {
-    if (s->sync0 < 0)
-        s->sync0 = int_of(s->db, "PRAGMA synchronous");
-    if (s->sync0 != 2) /* FULL (the default); leave OFF, NORMAL and EXTRA alone */
-        return;
     char mode[16] = "";
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(s->db, "PRAGMA journal_mode", -1, &st, NULL) == SQLITE_OK &&
         sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
         snprintf(mode, sizeof(mode), "%s", (const char *)sqlite3_column_text(st, 0));
     sqlite3_finalize(st);
-    int want =
-        strcmp(mode, "delete") == 0 || strcmp(mode, "truncate") == 0 || strcmp(mode, "persist") == 0 ? 1 : 2;
+    return strcmp(mode, "delete") == 0 || strcmp(mode, "truncate") == 0 || strcmp(mode, "persist") == 0;
+}
+
+static void commit_sync_level(sq *s)
+{
+    if (s->sync0 < 0)
+        s->sync0 = int_of(s->db, "PRAGMA synchronous");
+    if (s->sync0 != 2) /* FULL (the default); leave OFF, NORMAL and EXTRA alone */
+        return;
+    int want = rollback_journal(s) ? 1 : 2;
     if (want != s->synced &&
         sqlite3_exec(s->db, want == 1 ? "PRAGMA synchronous = NORMAL" : "PRAGMA synchronous = FULL", NULL,
                      NULL, NULL) == SQLITE_OK)
         s->synced = want;
+}
+
+/*
+ * The lock of a run (up, down, stamp, accept, adopt, reset). In a
+ * rollback-journal mode the connection switches to locking_mode=EXCLUSIVE
+ * inside its first write transaction (sq_begin, holding the write lock: set
+ * before, it would keep the shared lock of the run's first read, and two
+ * processes each keeping one while waiting for the other's write lock would
+ * deadlock). From its first commit it keeps the write lock until sq_unlock,
+ * and SQLite keeps the journal file open between transactions instead of
+ * creating, syncing the directory for and deleting it at every commit; a
+ * commit then invalidates the journal by zeroing its header and syncing it.
+ * Each migration still commits on its own, durably (one journal sync, one
+ * database sync, one sync of the zeroed header: no more than the three of
+ * delete mode, and the commit point itself is synced). The cost: readers of
+ * the file wait for the end of the run, as they do for --single-transaction.
+ * WAL mode is left alone (readers never wait there).
+ */
+static strata_code sq_lock(drv *d, const char *key, double timeout, strata_error *err)
+{
+    (void)key, (void)timeout, (void)err;
+    ((sq *)d)->want_excl = 1;
+    return STRATA_OK;
+}
+
+/* Back to normal locking: the lock is released (and the journal file
+   deleted) at the next access of the file, the read here. */
+static void release_excl(sq *s)
+{
+    s->want_excl = 0;
+    if (!s->excl)
+        return;
+    s->excl = 0;
+    if (!sqlite3_get_autocommit(s->db))
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    sqlite3_exec(s->db, "PRAGMA locking_mode = NORMAL", NULL, NULL, NULL);
+    sqlite3_exec(s->db, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL);
+}
+
+static void sq_unlock(drv *d, const char *key)
+{
+    (void)key;
+    release_excl((sq *)d);
 }
 
 static strata_code sq_begin(drv *d, double timeout, strata_error *err)
@@ -450,8 +501,12 @@ static strata_code sq_begin(drv *d, double timeout, strata_error *err)
     sq *s = (sq *)d;
     commit_sync_level(s);
     int rc = sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
-    if (rc == SQLITE_OK)
+    if (rc == SQLITE_OK) {
+        if (s->want_excl && !s->excl && rollback_journal(s) &&
+            sqlite3_exec(s->db, "PRAGMA locking_mode = EXCLUSIVE", NULL, NULL, NULL) == SQLITE_OK)
+            s->excl = 1;
         return STRATA_OK;
+    }
     if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED) {
         err_set(err, STRATA_LOCK_TIMEOUT, "timed out after %gs waiting for the write lock on '%s'", timeout,
                 s->path);
