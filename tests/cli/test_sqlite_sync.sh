@@ -5,8 +5,8 @@
 # journal header once, so every COMMIT is on disk when it returns; in WAL mode every commit still syncs the -wal
 # file, also when a no-transaction migration switched the file to WAL.
 # The journal mode of the file is never changed by strata; in a
-# rollback-journal mode a run keeps the journal file open (exclusive
-# locking) and deletes it at the end.
+# rollback-journal mode a long run keeps the journal file open from its
+# 17th transaction on (exclusive locking) and deletes it at the end.
 . "$(dirname "$0")/lib.sh"
 
 if [ "$ENGINE" != sqlite ]; then
@@ -42,12 +42,9 @@ traced() {
     ERR=$(cat "$WORK/err")
 }
 
-# rollback journal (the default, delete): the run holds the write lock
-# (locking_mode=EXCLUSIVE), so the journal stays open between commits: per
-# commit one sync of its pages, one of the database file, one of its zeroed
-# header (the commit point); the directory when the journal is created,
-# not at every commit -- 4 migrations, and the version table's creation
-# before them (a commit of its own, in normal locking: one journal sync)
+# rollback journal (the default, delete), 4 migrations and the version
+# table's creation: each commit syncs the journal once (NORMAL), the
+# database file once, and the directory for the journal it deletes
 new_db
 traced --dir "$D" up
 expect_rc 0 "up, delete mode"
@@ -56,10 +53,30 @@ eq "$(q 'PRAGMA journal_mode')" delete "up, delete mode: journal mode unchanged"
 [ ! -e "$DBFILE-journal" ] || fail "delete mode: the journal file is left behind"
 j=$(syncs -journal)
 f=$(syncs "")
-dir=$(grep -E '^[0-9]+ +f(data)?sync\(' "$WORK/trace" | grep -c -- "<$(dirname "$DBFILE")>" || true)
 [ "$f" -ge 5 ] || fail "delete mode: the database file was synced $f times for 5 commits (each must be durable)"
-eq "$j" "$((2 * f - 1))" "delete mode: journal syncs (pages and zeroed header, two per migration's commit)"
-[ "$dir" -le 2 ] || fail "delete mode: the directory was synced $dir times for 5 commits (only when the journal is created)"
+eq "$j" "$f" "delete mode: one journal sync per commit (synchronous=NORMAL)"
+
+# a long run (40 migrations): from its 17th transaction the run holds the
+# write lock (locking_mode=EXCLUSIVE), so the journal stays open between
+# commits: per commit one sync of its pages, one of the database file, one
+# of its zeroed header (the commit point); no directory sync per commit
+DL=$WORK/long
+mkdir -p "$DL"
+for i in $(seq 1 40); do
+    printf -- '-- strata:up\nCREATE TABLE l%d (id integer);\n-- strata:down\nDROP TABLE l%d;\n' "$i" "$i" >"$DL/$(printf '%04d' "$i")_l.sql"
+done
+new_db
+traced --dir "$DL" up
+expect_rc 0 "up, a long run"
+eq "$(q 'SELECT count(*) FROM strata_migrations')" 40 "up, a long run: all applied"
+[ ! -e "$DBFILE-journal" ] || fail "a long run: the journal file is left behind"
+j=$(syncs -journal)
+f=$(syncs "")
+dir=$(grep -E '^[0-9]+ +f(data)?sync\(' "$WORK/trace" | grep -c -- "<$(dirname "$DBFILE")>" || true)
+[ "$f" -ge 41 ] || fail "a long run: the database file was synced $f times for 41 commits (each must be durable)"
+[ "$j" -ge "$f" ] || fail "a long run: the journal was synced $j times for $f database syncs"
+echo "# a long run: $f database, $j journal, $dir directory syncs"
+[ "$dir" -le 20 ] || fail "a long run: the directory was synced $dir times for 41 commits (not once the run holds the lock)"
 
 # truncate and persist are rollback journals too (set by the application on
 # its own connections; strata's connection opens in delete mode like any)

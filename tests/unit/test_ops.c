@@ -51,17 +51,22 @@ static int read_now(const char *path)
 
 struct lock_probe {
     const char *path;
-    int done, busy_during;
+    int done, busy_early, busy_late;
 };
 
 static void probe_event(void *ud, const strata_event *ev)
 {
     struct lock_probe *p = ud;
-    if (ev->kind == STRATA_EV_MIGRATE_DONE && ++p->done == 1)
-        p->busy_during = read_now(p->path) == SQLITE_BUSY;
+    if (ev->kind != STRATA_EV_MIGRATE_DONE)
+        return;
+    p->done++;
+    if (p->done == 1)
+        p->busy_early = read_now(p->path) == SQLITE_BUSY;
+    if (p->done == 18)
+        p->busy_late = read_now(p->path) == SQLITE_BUSY;
 }
 
-/* In a rollback-journal mode a run holds the write lock from its first
+/* In a rollback-journal mode a long run holds the write lock from its 17th
    commit to its end (locking_mode=EXCLUSIVE), and gives it back before
    strata_up returns: the application's own connections read right after,
    with the handle still open, and no journal file is left behind. */
@@ -74,19 +79,24 @@ static void test_sqlite_run_lock(void)
     char url[4200];
     snprintf(url, sizeof(url), "sqlite:///%s", path);
     CHECK(mkdir(mig, 0700) == 0);
-    write_file(mig, "0001_a.sql", "-- strata:up\nCREATE TABLE a (id integer);\n-- strata:down\nDROP TABLE a;\n");
-    write_file(mig, "0002_b.sql", "-- strata:up\nCREATE TABLE b (id integer);\n-- strata:down\nDROP TABLE b;\n");
-    write_file(mig, "0003_c.sql", "-- strata:up\nCREATE TABLE c (id integer);\n-- strata:down\nDROP TABLE c;\n");
+    for (int i = 1; i <= 20; i++) {
+        char name[32], text[128];
+        snprintf(name, sizeof(name), "%04d_t.sql", i);
+        snprintf(text, sizeof(text), "-- strata:up\nCREATE TABLE t%d (id integer);\n-- strata:down\nDROP TABLE t%d;\n",
+                 i, i);
+        write_file(mig, name, text);
+    }
     strata_migset *set = NULL;
     strata_error err;
     CHECK_INT(strata_migset_load(mig, &set, &err), STRATA_OK);
-    struct lock_probe probe = {path, 0, 0};
+    struct lock_probe probe = {path, 0, 0, 0};
     strata_config cfg = {NULL, 5, 0, probe_event, &probe, 0};
     strata *db = NULL;
     CHECK_INT(strata_open(url, &cfg, &db, &err), STRATA_OK);
     CHECK_INT(strata_up(db, set, NULL, NULL, &err), STRATA_OK);
-    CHECK_INT(probe.done, 3);
-    CHECK_INT(probe.busy_during, 1); /* held between migrations */
+    CHECK_INT(probe.done, 20);
+    CHECK_INT(probe.busy_early, 0); /* the first migrations lock one by one */
+    CHECK_INT(probe.busy_late, 1);  /* a long run holds it between migrations */
     CHECK_INT(read_now(path), SQLITE_OK); /* released at the end, handle open */
     CHECK(access(journal, F_OK) != 0);
     /* a second run on the same handle: nothing to do, still released */

@@ -27,7 +27,8 @@ typedef struct sq {
     int url_ro;    /* the URL says ?mode=ro */
     int sync0;     /* the connection's synchronous level as opened; -1 unread */
     int synced;    /* the level set for the current journal mode; -1 none */
-    int want_excl; /* in a run (sq_lock): lock exclusively at the next BEGIN */
+    int want_excl; /* in a run (sq_lock): lock exclusively at a later BEGIN */
+    int run_tx;    /* transactions begun in the current run */
     int excl;      /* locking_mode=EXCLUSIVE set for the current run */
 } sq;
 
@@ -467,12 +468,19 @@ static void commit_sync_level(sq *s)
  * database sync, one sync of the zeroed header: no more than the three of
  * delete mode, and the commit point itself is synced). The cost: readers of
  * the file wait for the end of the run, as they do for --single-transaction.
- * WAL mode is left alone (readers never wait there).
+ * So it starts only with the run's SQ_EXCL_AFTER+1st transaction: a run that
+ * long is a new or far-behind database (a setup, CI, tests), where the
+ * journal's per-commit cost adds up, while the few migrations of a deploy
+ * lock per migration as before and the application's readers wait only for
+ * each commit. WAL mode is left alone (readers never wait there).
  */
+#define SQ_EXCL_AFTER 16
+
 static strata_code sq_lock(drv *d, const char *key, double timeout, strata_error *err)
 {
     (void)key, (void)timeout, (void)err;
     ((sq *)d)->want_excl = 1;
+    ((sq *)d)->run_tx = 0;
     return STRATA_OK;
 }
 
@@ -502,7 +510,7 @@ static strata_code sq_begin(drv *d, double timeout, strata_error *err)
     commit_sync_level(s);
     int rc = sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
     if (rc == SQLITE_OK) {
-        if (s->want_excl && !s->excl && rollback_journal(s) &&
+        if (s->want_excl && !s->excl && ++s->run_tx > SQ_EXCL_AFTER && rollback_journal(s) &&
             sqlite3_exec(s->db, "PRAGMA locking_mode = EXCLUSIVE", NULL, NULL, NULL) == SQLITE_OK)
             s->excl = 1;
         return STRATA_OK;
