@@ -259,15 +259,17 @@ static int atask_ready(pool *p, int i)
     return 1;
 }
 
-/* The work left on the table's chain once the task starts, in the
-   table's rows: its load, then its keys and indexes, then its foreign keys
-   (a table's load before its keys, its keys before the keys of a smaller
-   table). */
+/* Loads first, the largest first: a small table's load is quick, and the
+   foreign keys of larger tables may wait for its keys. Then the work left
+   on the table's chain, in the table's rows: its keys and indexes (the
+   primary key last: its rows come sorted, it builds fastest), its CHECKs,
+   its foreign keys. */
 static long long atask_weight(pool *p, int i)
 {
-    static const int chain[] = {12, 7, 8, 8, 4, 2}; /* by AT_* */
+    static const int chain[] = {0, 7, 8, 8, 4, 2}; /* by AT_* */
     atask *k = (atask *)p->tasks + i;
-    return (p->r->s.t[k->t].total + 1) * chain[k->kind];
+    long long rows = p->r->s.t[k->t].total + 1;
+    return k->kind == AT_LOAD ? (1LL << 60) + rows : rows * chain[k->kind];
 }
 
 static ctable *atask_table(pool *p, int i)
