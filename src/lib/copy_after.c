@@ -898,8 +898,11 @@ static int add_fks(run *r, tasklist *L)
                     return -1;
                 }
             }
-            /* cst == 2: added by a run that was stopped before validating it */
-            int n = task_add(L, i, AT_FK, k, cname, buf_detach(&b), L->finish[i]);
+            /* cst == 2: added by a run that was stopped before validating
+               it, only to validate (no sql) */
+            char *sql = b.len ? buf_detach(&b) : NULL;
+            buf_release(&b);
+            int n = task_add(L, i, AT_FK, k, cname, sql, L->finish[i]);
             if (n < 0 || task_pre(L, n, L->finish[pi]))
                 return -1;
         }

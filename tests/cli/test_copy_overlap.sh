@@ -88,6 +88,14 @@ eq "$(json_get "$OUT" '[(t["table"], t["skipped"], t["verified"]) for t in j["ta
 eq "$(pq "SELECT v FROM big WHERE id = 1")" "changed" "rerun: big holds the source's rows"
 eq "$(shape)" "$want_shape" "rerun: every key, index and foreign key"
 
+# ------------------- a foreign key added NOT VALID by a run stopped before validating it
+pq "ALTER TABLE kid DROP CONSTRAINT kid_small_id_fkey;
+    ALTER TABLE kid ADD CONSTRAINT kid_small_id_fkey FOREIGN KEY (small_id) REFERENCES small (id) NOT VALID"
+st copy "sqlite:///$SRC" "$URL" --json
+expect_rc 0 "rerun with a foreign key not validated yet"
+eq "$(json_get "$OUT" 'j["warnings"]')" "[]" "the foreign key is validated, no warning"
+eq "$(shape)" "$want_shape" "rerun: the foreign key validated"
+
 # ------------------------------------ 2. a table's after-data fails: stop, rerun
 # someone capped big's identity below its ids: setting it after the load fails
 sqlite3 "$SRC" "UPDATE big SET v = 'again' WHERE id = 1"
