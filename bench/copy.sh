@@ -12,6 +12,8 @@
 #   BENCH_PGLOADER=0              skip pgloader
 #   BENCH_INSTALL=0               do not install pgloader when it is missing
 #   BENCH_STRICT=1                exit 1 when a target is missed
+#   BENCH_COPY_BASE=/path/strata  also time this (baseline) binary, interleaved
+#                                 with the others, and print new / baseline
 #
 # What is measured, each on a fresh database:
 #   strata     strata copy sqlite:///pos.db URL -- everything: reading SQLite,
@@ -158,10 +160,11 @@ say "   CSV: $(du -cm "$WORK"/*.csv | tail -1 | cut -f1) MiB"
 HAVE_PGLOADER=0
 if [ "${BENCH_PGLOADER:-1}" != 0 ] && command -v pgloader >/dev/null; then HAVE_PGLOADER=1; fi
 
-s_t=() l_t=() r_t=() p_t=() rss=() p_rows=""
+BASE_BIN=${BENCH_COPY_BASE:-}
+s_t=() l_t=() r_t=() p_t=() b_t=() rss=() p_rows=""
 for ((i = 1; i <= REPS; i++)); do
-    for k in 0 1 2; do
-        case $(((k + i) % 3)) in
+    for k in 0 1 2 3; do
+        case $(((k + i) % 4)) in
         0)
             fresh_db bench_s
             clock; t0=$NOW
@@ -203,10 +206,21 @@ sys.exit(r.returncode)' "$WORK/s.err" "$WORK/s.json" "$STRATA" copy --json "sqli
             p_rows=$got
             done_db bench_p
             ;;
+        3)
+            [ -n "$BASE_BIN" ] || continue
+            fresh_db bench_b
+            clock; t0=$NOW
+            "$BASE_BIN" copy -q "sqlite:///$DB" "$BASE/bench_b" >/dev/null 2>"$WORK/b.err" ||
+                { cat "$WORK/b.err" >&2; die "baseline strata copy failed"; }
+            clock
+            b_t+=($((NOW - t0)))
+            done_db bench_b
+            ;;
         esac
     done
     say "   run $i: strata $(secs "${s_t[-1]}") s (rows $(secs "${l_t[-1]}") s, peak RSS ${rss[-1]} MiB), \\copy $(secs "${r_t[-1]}") s$(
-        [ "$HAVE_PGLOADER" = 1 ] && printf ', pgloader %s s (%s of %s rows)' "$(secs "${p_t[-1]}")" "$p_rows" "$TOTAL")"
+        [ "$HAVE_PGLOADER" = 1 ] && printf ', pgloader %s s (%s of %s rows)' "$(secs "${p_t[-1]}")" "$p_rows" "$TOTAL")$(
+        [ -n "$BASE_BIN" ] && printf ', baseline strata %s s' "$(secs "${b_t[-1]}")")"
 done
 
 sm=$(median "${s_t[@]}")
@@ -254,6 +268,7 @@ echo
 echo "strata copy, whole move: $(secs "$sm") s; ÷ floor (psql \\copy load alone, $(secs "$rm_") s) = $(pratio s_t r_t) (target <= 1.50)$(
     [ "$HAVE_PGLOADER" = 1 ] && printf '; ÷ best peer (pgloader, %s s) = %s (target <= 0.17, i.e. >= 6x)' "$(secs "$pm")" "$(pratio s_t p_t)")"
 echo "strata copy, rows phase: $(secs "$lm") s; ÷ floor = $(pratio l_t r_t)"
+[ -n "$BASE_BIN" ] && echo "strata copy, whole move ÷ baseline ($BASE_BIN, $(secs "$(median "${b_t[@]}")") s) = $(pratio s_t b_t); baseline ÷ floor = $(pratio b_t r_t)"
 echo "| copy, whole move | $(secs "$sm") s, $maxrss MiB | $(secs "$rm_") s (psql \\copy, load only) | $(pratio s_t r_t) | $(
     [ "$HAVE_PGLOADER" = 1 ] && printf 'pgloader %s s | %s' "$(secs "$pm")" "$(pratio s_t p_t)" || printf -- '- | -') | floor <= 1.50, best peer <= 0.17 |"
 echo "| copy, rows phase | $(secs "$lm") s | $(secs "$rm_") s | $(pratio l_t r_t) | - | - | (info) |"

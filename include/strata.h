@@ -887,8 +887,10 @@ typedef struct strata_copy_report {
     char *version;   /* migration version carried over, NULL when none */
     long long rows;
     double seconds;       /* the whole run */
-    double load_seconds;  /* reading, checking, loading and verifying the rows */
-    double after_seconds; /* keys, indexes, foreign keys, sequences, views */
+    double load_seconds;  /* until the last table's rows committed (reading, checking,
+                             loading, verifying; other tables' keys build meanwhile) */
+    double after_seconds; /* after that: the rest of the keys, indexes, foreign keys,
+                             sequences, views */
 } strata_copy_report;
 
 /*

@@ -315,7 +315,8 @@ static const cmdopt options[] = {
      "only these tables (the version table comes along);\n"
      "\"a,b\" in double quotes: a name with a comma"},
     {"--exclude", NULL, CMDOPT_STR, &o.exclude, "A,B", "never these tables"},
-    {"--jobs", "-j", CMDOPT_NUM, &o.jobs, "N", "tables loaded in parallel (default: one per core)"},
+    {"--jobs", "-j", CMDOPT_NUM, &o.jobs, "N",
+     "connections working in parallel: loads, index builds, foreign keys (default: one per core)"},
     {"--on-bad-value", NULL, CMDOPT_STR, &o.on_bad, "POLICY",
      "a value that does not fit its column:\n"
      "  fail  stop, naming table, rowid, column, value (default)\n"

@@ -12,14 +12,17 @@
  *               checksum and read the target's back; equal -> skip the table
  *               (copy_load.c)
  *   3. clear    empty the tables to (re)load that foreign keys point at
- *   4. load     tables in parallel (parents before children when the target
+ *   4. move     one schedule on the worker pool (copy_after.c): tables
+ *               load in parallel (parents before children when the target
  *               has foreign keys), each in ONE transaction: TRUNCATE, binary
  *               COPY, read-back verification, its strata_copy_state row,
- *               COMMIT. A kill at any moment rolls the table back whole
- *               (copy_load.c).
- *   5. after    primary keys, unique constraints, indexes, CHECKs, then
- *               foreign keys, sequences, views; what cannot be translated is
- *               reported by name (copy_after.c)
+ *               COMMIT -- a kill at any moment rolls the table back whole
+ *               (copy_load.c). As soon as a table's rows have committed, its
+ *               primary key, unique constraints and indexes build (while
+ *               other tables still load), then its CHECKs and sequences; a
+ *               foreign key is added and validated once both its tables are
+ *               ready. The largest table's work first.
+ *   5. views    what cannot be translated is reported by name
  * The library never prints: progress goes through opts->progress, and what
  * was not carried over is in the report's warnings.
  */
@@ -93,10 +96,25 @@ void copy_rollback(PGconn *c)
     "CASE WHEN pg_size_bytes(current_setting('work_mem')) < 67108864 "                     \
     "THEN set_config('work_mem', '64MB', true) END"
 
+/* Under r->mu: 1 when the calling item is the only one running and no
+   other is ready to start. */
+static int pool_alone(run *r)
+{
+    pool *p = r->cur;
+    int running = 0;
+    for (int i = 0; p && i < p->n; i++) {
+        if (p->state[i] == 1)
+            running++;
+        else if (p->state[i] == 0 && p->ready(p, i))
+            return 0;
+    }
+    return running <= 1;
+}
+
 strata_code copy_tune(run *r, PGconn *c, const char *what, strata_error *err)
 {
     pthread_mutex_lock(&r->mu);
-    int alone = r->left <= 1;
+    int alone = pool_alone(r);
     pthread_mutex_unlock(&r->mu);
     return copy_exec(c,
                      alone ? TUNE_MEMORY
@@ -137,7 +155,7 @@ static strata_code pg_connect(run *r, PGconn **out, strata_error *err)
        password scrubbing and hints */
     PGconn *c = NULL;
     *out = NULL;
-    strata_code rc = pg_target_connect(&r->pt, NULL, 0, &c, NULL, err);
+    strata_code rc = pg_connect_url(&r->du, NULL, 0, &c, NULL, err);
     if (rc)
         return rc;
     pq.PQsetNoticeReceiver(c, quiet_notice, NULL);
@@ -266,6 +284,7 @@ static void *pool_thread(void *arg)
             continue;
         }
         ctable *t = p->table(p, pick);
+        int stage = p->stage ? p->stage(p, pick) : 0;
         p->state[pick] = 1;
         copy_progress(r, t, 1);
         pthread_mutex_unlock(&r->mu);
@@ -273,8 +292,16 @@ static void *pool_thread(void *arg)
         rc = p->fn(&w, p, pick, &err);
         pthread_mutex_lock(&r->mu);
         p->state[pick] = 2;
-        r->tables_done++;
-        r->left--;
+        p->done[stage]++;
+        if (stage == 0 && p->done[0] == p->total[0] && p->total[1]) {
+            /* the second stage's items were running already: the report
+               now counts them */
+            r->phase = p->phase2;
+            r->tables_done = p->done[1];
+            r->tables_total = p->total[1];
+        } else if (r->phase == (stage ? p->phase2 : p->phase)) {
+            r->tables_done++;
+        }
         copy_progress(r, t, 1);
         if (rc && !r->stop) {
             r->stop = 1;
@@ -288,12 +315,16 @@ static void *pool_thread(void *arg)
     return NULL;
 }
 
-strata_code pool_run(pool *p, const char *phase, strata_error *err)
+strata_code pool_run(pool *p, strata_error *err)
 {
     run *r = p->r;
     int n = 0;
+    p->total[0] = p->total[1] = p->done[0] = p->done[1] = 0;
     for (int i = 0; i < p->n; i++)
-        n += p->state[i] == 0;
+        if (p->state[i] == 0) {
+            n++;
+            p->total[p->stage ? p->stage(p, i) : 0]++;
+        }
     if (!n)
         return STRATA_OK;
     int jobs = r->jobs < n ? r->jobs : n;
@@ -301,10 +332,11 @@ strata_code pool_run(pool *p, const char *phase, strata_error *err)
     if (!th)
         return err_set(err, STRATA_NOMEM, "out of memory");
     pthread_mutex_lock(&r->mu);
-    r->phase = phase;
+    int first = p->total[0] ? 0 : 1;
+    r->phase = first ? p->phase2 : p->phase;
     r->tables_done = 0;
-    r->tables_total = n;
-    r->left = n;
+    r->tables_total = p->total[first];
+    r->cur = p;
     r->stop = 0;
     r->rc = STRATA_OK;
     copy_progress(r, NULL, 1);
@@ -318,6 +350,7 @@ strata_code pool_run(pool *p, const char *phase, strata_error *err)
     for (int i = 0; i < started; i++)
         pthread_join(th[i], NULL);
     free(th);
+    r->cur = NULL;
     if (!started)
         return err_set(err, STRATA_INTERNAL, "cannot start a thread");
     if (r->rc) {
@@ -328,17 +361,10 @@ strata_code pool_run(pool *p, const char *phase, strata_error *err)
     return STRATA_OK;
 }
 
-/* tables as pool items */
+/* tables as pool items (the check phase) */
 static int table_ready(pool *p, int i)
 {
-    ctable *t = &p->r->s.t[i];
-    if (!p->use_deps)
-        return 1;
-    for (int k = 0; k < t->ndeps; k++) {
-        int d = t->deps[k];
-        if (d != i && p->want[d] && p->state[d] != 2)
-            return 0;
-    }
+    (void)p, (void)i;
     return 1;
 }
 
@@ -357,15 +383,16 @@ static strata_code table_fn(worker *w, pool *p, int i, strata_error *err)
     return p->tfn(w, &p->r->s.t[i], err);
 }
 
-static strata_code run_pool(run *r, const char *phase, task_fn fn, int use_deps, int *want, strata_error *err)
+static strata_code run_pool(run *r, const char *phase, task_fn fn, int *want, strata_error *err)
 {
     int *state = calloc((size_t)r->s.n + 1, sizeof(int));
     if (!state)
         return err_set(err, STRATA_NOMEM, "out of memory");
     for (int i = 0; i < r->s.n; i++)
         state[i] = want[i] ? 0 : 2;
-    pool p = {r, r->s.n, state, table_ready, table_weight, table_of, table_fn, fn, use_deps, want, NULL};
-    strata_code rc = pool_run(&p, phase, err);
+    pool p = {r,    r->s.n, state, table_ready, table_weight, table_of, table_fn,
+              NULL, phase,  NULL,  {0, 0},      {0, 0},       fn,       NULL};
+    strata_code rc = pool_run(&p, err);
     free(state);
     return rc;
 }
@@ -1117,6 +1144,7 @@ strata_code strata_copy(const char *src_url, const char *dst_url, const strata_c
     r.o = o ? o : &defaults;
     r.t0 = copy_now();
     pthread_mutex_init(&r.mu, NULL);
+    pthread_mutex_init(&r.fkmu, NULL);
     pthread_cond_init(&r.cv, NULL);
     if (out)
         *out = NULL;
@@ -1148,6 +1176,10 @@ strata_code strata_copy(const char *src_url, const char *dst_url, const strata_c
         r.jobs = 64;
     if ((rc = url_parse(src_url, &r.su, err)) || (rc = url_parse(dst_url, &r.du, err)))
         goto done;
+    if (r.su.engine != DIALECT_SQLITE || r.du.engine != DIALECT_POSTGRES) {
+        rc = err_set(err, STRATA_USAGE, "copy reads a SQLite database into PostgreSQL");
+        goto done;
+    }
     if (!strcmp(r.su.path, ":memory:")) {
         rc = err_set(err, STRATA_USAGE, "copy needs a SQLite file, not an in-memory database");
         goto done;
@@ -1160,8 +1192,7 @@ strata_code strata_copy(const char *src_url, const char *dst_url, const strata_c
         goto done;
     }
     sqlite3_busy_timeout(r.sdb, 60000);
-    if ((rc = pq_load(err)) || (rc = pg_target_init(&r.pt, dst_url, err)) ||
-        (rc = pg_connect(&r, &r.ctl, err)))
+    if ((rc = pq_load(err)) || (rc = pg_connect(&r, &r.ctl, err)))
         goto done;
     r.phase = "schema";
     if ((rc = hash_probe(&r, err)) || (rc = take_lock(&r, err)))
@@ -1185,7 +1216,7 @@ strata_code strata_copy(const char *src_url, const char *dst_url, const strata_c
         /* which earlier loads still hold */
         for (int i = 0; i < r.s.n; i++)
             want[i] = r.s.t[i].rec_sum != NULL && !r.s.t[i].skip_data;
-        if ((rc = run_pool(&r, "check", check_task, 0, want, err)))
+        if ((rc = run_pool(&r, "check", check_task, want, err)))
             goto done;
         for (int i = 0; i < r.s.n; i++)
             want[i] = !r.s.t[i].unchanged && !r.s.t[i].skip_data;
@@ -1195,16 +1226,13 @@ strata_code strata_copy(const char *src_url, const char *dst_url, const strata_c
         for (int i = 0; i < r.s.n; i++)
             if (want[i])
                 r.rows_total += r.s.t[i].total;
-        double tl = copy_now();
-        rc = run_pool(&r, "load", load_task, 1, want, err);
-        r.load_s = copy_now() - tl;
-        if (rc)
-            goto done;
     }
-    double ta = copy_now();
-    if ((rc = copy_after_data(&r, err)))
+    r.load_t0 = r.load_end = copy_now();
+    rc = copy_move(&r, want, err);
+    r.load_s = r.load_end - r.load_t0;
+    r.after_s = copy_now() - r.load_end;
+    if (rc)
         goto done;
-    r.after_s = copy_now() - ta;
     pthread_mutex_lock(&r.mu);
     r.phase = "done";
     copy_progress(&r, NULL, 1);
@@ -1225,9 +1253,8 @@ done:
     free(r.version);
     url_release(&r.su);
     url_release(&r.du);
-    if (r.pt.url)
-        pg_target_release(&r.pt);
     pthread_mutex_destroy(&r.mu);
+    pthread_mutex_destroy(&r.fkmu);
     pthread_cond_destroy(&r.cv);
     return rc;
 }

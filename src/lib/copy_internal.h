@@ -13,7 +13,9 @@
  *   copy.c         the run: options, the PostgreSQL session, the worker
  *                  pool, the target schema, bookkeeping and resume, report
  *   copy_load.c    reading rows, COPY, checksums and read-back verification
- *   copy_after.c   keys, indexes, CHECKs, foreign keys, sequences, views
+ *   copy_after.c   the move as one schedule: loads, then keys, indexes,
+ *                  CHECKs, sequences, foreign keys as their tables are ready;
+ *                  views
  */
 #ifndef STRATA_COPY_INTERNAL_H
 #define STRATA_COPY_INTERNAL_H
@@ -356,8 +358,7 @@ char *pg_name(const char *base, const char *suffix);
    threads run. */
 typedef struct run {
     const strata_copy_opts *o;
-    db_url su, du;
-    pg_target pt; /* the target, taken apart once for every connection */
+    db_url su, du; /* du: the target, taken apart once for every connection */
     cschema s;
     cwarn w;
     PGconn *ctl;
@@ -365,6 +366,7 @@ typedef struct run {
     const char *vtable;
     int data_only, schema_only;
     int jobs;
+    pthread_mutex_t fkmu; /* one foreign key added at a time (their locks) */
     pthread_mutex_t mu;
     pthread_cond_t cv;
     int stop;
@@ -374,8 +376,9 @@ typedef struct run {
     const char *phase;
     long long rows_total, rows_done;
     int tables_total, tables_done;
-    int left; /* items of the running pool not finished yet */
+    struct pool *cur; /* the running pool */
     char *version;
+    double load_t0, load_end; /* rows: first load started, last load committed */
     double load_s, after_s;
 } run;
 
@@ -394,8 +397,12 @@ typedef strata_code (*task_fn)(worker *w, ctable *t, strata_error *err);
 
 /*
  * A pool of worker threads (each with its own SQLite and PostgreSQL
- * connection) running n items: tables, or the tasks of the after-data phase.
- * An item runs when ready() says so; among ready items the heaviest first.
+ * connection) running n items: the tables of the check phase, or the tasks
+ * of the move (loads, then each table's keys and indexes as soon as its
+ * rows have committed, foreign keys when both tables are ready). An item
+ * runs when ready() says so; among ready items the heaviest first. Items
+ * are of two stages for the progress report: stage 0 (phase) until all of
+ * them are done, then stage 1 (phase2).
  */
 typedef struct pool {
     run *r;
@@ -405,10 +412,11 @@ typedef struct pool {
     long long (*weight)(struct pool *p, int i);
     ctable *(*table)(struct pool *p, int i);
     strata_code (*fn)(worker *w, struct pool *p, int i, strata_error *err);
+    int (*stage)(struct pool *p, int i); /* NULL: every item is of stage 0 */
+    const char *phase, *phase2;
+    int total[2], done[2]; /* items per stage */
     /* table pools */
     task_fn tfn;
-    int use_deps;
-    int *want;
     /* task pools */
     void *tasks;
 } pool;
@@ -442,7 +450,7 @@ void copy_progress(run *r, const ctable *t, int force);
 void copy_warn(run *r, const char *fmt, ...) ATTR_PRINTF(2, 3);
 /* Runs the pool's waiting items on up to r->jobs threads; the first error
    stops the others and is returned. */
-strata_code pool_run(pool *p, const char *phase, strata_error *err);
+strata_code pool_run(pool *p, strata_error *err);
 
 /* copy_load.c */
 
@@ -460,9 +468,15 @@ strata_code load_task(worker *w, ctable *t, strata_error *err);
 
 /* copy_after.c */
 
-/* The after-data phase: keys, indexes, CHECKs, foreign keys and views
-   (unless data-only), sequences (unless schema-only). What cannot be
-   carried over is a warning; an error stops the copy. */
-strata_code copy_after_data(run *r, strata_error *err);
+/*
+ * The move, as one schedule on the worker pool: the tables marked in load
+ * are loaded (load_task; with the target's foreign keys, parents first);
+ * as soon as a table's rows have committed its primary key, unique
+ * constraints and indexes build (default mode), then its CHECKs and its
+ * sequences; a foreign key is added and validated once both its tables are
+ * ready; the largest table's work first. Then views (default mode). What
+ * cannot be carried over is a warning; the first error stops the copy.
+ */
+strata_code copy_move(run *r, const int *load, strata_error *err);
 
 #endif

@@ -20,21 +20,6 @@
 strata_code pg_connect_url(const db_url *u, const char *dbname, double deadline, PGconn **out, int *retry,
                            strata_error *err);
 
-/* The names copy.c still uses for the same type and calls (until its split
-   moves it over): pg_target_init is url_parse that also requires a
-   PostgreSQL URL (INTERNAL otherwise). */
-typedef db_url pg_target;
-strata_code pg_target_init(pg_target *t, const char *url, strata_error *err);
-static inline void pg_target_release(pg_target *t)
-{
-    url_release(t);
-}
-static inline strata_code pg_target_connect(const pg_target *t, const char *dbname, double deadline,
-                                            PGconn **out, int *retry, strata_error *err)
-{
-    return pg_connect_url(t, dbname, deadline, out, retry, err);
-}
-
 /*
  * The one formatter of a server error: err gets code and "PREFIX" +
  * primary + " (detail)" + "; context" (with_context) + " [SQLSTATE x]",

@@ -22,15 +22,6 @@ void pg_major_str(int major, char out[16])
     else
         snprintf(out, 16, "%d.%d", major / 100, major % 100);
 }
-strata_code pg_target_init(pg_target *t, const char *url, strata_error *err)
-{
-    strata_code rc = url_parse(url, t, err);
-    if (rc == STRATA_OK && t->engine != DIALECT_POSTGRES) {
-        url_release(t);
-        return err_set(err, STRATA_INTERNAL, "not a PostgreSQL URL");
-    }
-    return rc;
-}
 static void connect_hint(strata_error *err, const char *m)
 {
     if (strstr(m, "password authentication failed") || strstr(m, "no password supplied"))
