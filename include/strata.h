@@ -180,6 +180,20 @@ typedef struct strata_problem {
  */
 STRATA_API strata_code strata_migset_load(const char *dir, strata_migset **out, strata_error *err);
 
+/*
+ * strata_migset_load in two halves, for a caller with something else to do
+ * meanwhile (opening its database): _start opens dir (and fails as
+ * strata_migset_load does when it cannot) and reads the files on a thread
+ * of its own; _finish helps with what is left, waits for the end, frees the
+ * loader and gives the set (fails only when out of memory). Every loader
+ * started must be finished.
+ */
+typedef struct strata_migset_loader strata_migset_loader;
+STRATA_API strata_code strata_migset_load_start(const char *dir, strata_migset_loader **out,
+                                                strata_error *err);
+STRATA_API strata_code strata_migset_load_finish(strata_migset_loader *l, strata_migset **out,
+                                                 strata_error *err);
+
 /* One migration compiled into the program (`strata embed` writes an array of
    them): the file name and the file's bytes, borrowed for the call. */
 typedef struct strata_migration_src {

@@ -117,18 +117,32 @@ strata_code cli_load(const cli *c, strata_migset **set, strata_error *err)
 int cli_open(cli *c, int readonly, strata **db, strata_migset **set, strata_error *err)
 {
     char *url = NULL;
+    strata_migset_loader *ld = NULL;
     *db = NULL;
+    /* the files are read on another thread while the database opens */
     if (set) {
         *set = NULL;
-        if (cli_load(c, set, err))
+        if (strata_migset_load_start(cli_dir(c), &ld, err))
             return -1;
     }
-    if (cli_url(c, &url, !readonly, err))
-        return -1;
-    strata_config cfg = cli_config(c, readonly);
-    int rc = strata_open(url, &cfg, db, err);
-    free(url);
-    return rc ? -1 : 0;
+    int rc = cli_url(c, &url, !readonly, err);
+    if (rc == 0) {
+        strata_config cfg = cli_config(c, readonly);
+        rc = strata_open(url, &cfg, db, err) ? -1 : 0;
+        free(url);
+    }
+    if (ld) {
+        strata_error lerr = {0};
+        if (strata_migset_load_finish(ld, set, &lerr)) {
+            strata_close(*db);
+            *db = NULL;
+            *err = lerr;
+            return -1;
+        }
+        for (size_t i = 0; i < strata_migset_warning_count(*set); i++)
+            out_warning(c, strata_migset_warning(*set, i));
+    }
+    return rc;
 }
 
 void print_result(cli *c, const strata_result *r, int dry_run)

@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <openssl/evp.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -329,81 +330,104 @@ static const char *file_kind(mode_t m)
                          : "not a regular file";
 }
 
-/* Reads a whole file relative to dirfd (AT_FDCWD for a plain path): only a
-   regular file (a symlink to one is fine) of at most FILE_MAX_BYTES. The
-   open is non-blocking, so a FIFO cannot hang it, and fstat after the open
-   looks at what was opened, not at a name that may have changed since. Four
-   system calls for a small file (open, fstat, read, close): a short read
-   means end of file. That matters for `up` with thousands of migrations,
-   where these calls are most of the time. */
-int read_regular_file(int dirfd, const char *name, char **out, size_t *outlen, const char **kind)
+/* A buffer a loader thread reads file after file into. */
+typedef struct rbuf {
+    char *p;
+    size_t cap;
+} rbuf;
+
+/* Reads a whole file relative to dirfd (AT_FDCWD for a plain path) into b:
+   only a regular file (a symlink to one is fine) of at most FILE_MAX_BYTES;
+   *st is what was opened. The open is non-blocking, so a FIFO cannot hang
+   it, and fstat after the open looks at what was opened, not at a name that
+   may have changed since. Four system calls for a small file (open, fstat,
+   read, close): a read shorter than asked means end of file. That matters
+   for `up` with thousands of migrations, where these calls are most of the
+   time; the buffer is reused from file to file, so there is no allocation
+   (and no fresh page to fault in) per file. */
+static int read_into(int dirfd, const char *name, rbuf *b, size_t *outlen, const char **kind, struct stat *st)
 {
     *kind = NULL;
     int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
     if (fd < 0)
         return READ_ERRNO;
-    struct stat st;
-    if (fstat(fd, &st) < 0) {
+    if (fstat(fd, st) < 0) {
         int e = errno;
         close(fd);
         errno = e;
         return READ_ERRNO;
     }
-    if (!S_ISREG(st.st_mode)) {
+    if (!S_ISREG(st->st_mode)) {
         close(fd);
-        *kind = file_kind(st.st_mode);
-        errno = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
+        *kind = file_kind(st->st_mode);
+        errno = S_ISDIR(st->st_mode) ? EISDIR : EINVAL;
         return READ_NOT_REGULAR;
     }
-    if (st.st_size > FILE_MAX_BYTES) {
+    if (st->st_size > FILE_MAX_BYTES) {
         close(fd);
         errno = EFBIG;
         return READ_TOO_LARGE;
     }
     /* room for the whole file and one byte more, to see the end in one read;
        a file that grows meanwhile still stops at the limit */
-    size_t cap = (size_t)st.st_size + 2, len = 0;
-    char *p = malloc(cap);
-    if (!p) {
-        close(fd);
-        errno = ENOMEM;
-        return READ_ERRNO;
+    size_t need = (size_t)st->st_size + 2, len = 0;
+    if (b->cap < need) {
+        size_t nc = need < 4096 ? 4096 : need;
+        char *np = realloc(b->p, nc);
+        if (!np) {
+            close(fd);
+            errno = ENOMEM;
+            return READ_ERRNO;
+        }
+        b->p = np;
+        b->cap = nc;
     }
     for (;;) {
-        ssize_t n = read(fd, p + len, cap - len - 1);
+        ssize_t n = read(fd, b->p + len, b->cap - len - 1);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
             int e = errno;
-            free(p);
             close(fd);
             errno = e;
             return READ_ERRNO;
         }
         len += (size_t)n;
         if (len > FILE_MAX_BYTES) {
-            free(p);
             close(fd);
             errno = EFBIG;
             return READ_TOO_LARGE;
         }
-        if (n == 0 || len + 1 < cap)
+        if (n == 0 || len + 1 < b->cap)
             break;
-        size_t nc = cap * 2 > (size_t)FILE_MAX_BYTES + 2 ? (size_t)FILE_MAX_BYTES + 2 : cap * 2;
-        char *np = realloc(p, nc);
+        size_t nc = b->cap * 2 > (size_t)FILE_MAX_BYTES + 2 ? (size_t)FILE_MAX_BYTES + 2 : b->cap * 2;
+        char *np = realloc(b->p, nc);
         if (!np) {
-            free(p);
             close(fd);
             errno = ENOMEM;
             return READ_ERRNO;
         }
-        p = np;
-        cap = nc;
+        b->p = np;
+        b->cap = nc;
     }
     close(fd);
-    p[len] = 0;
-    *out = p;
+    b->p[len] = 0;
     *outlen = len;
+    return READ_OK;
+}
+
+int read_regular_file(int dirfd, const char *name, char **out, size_t *outlen, const char **kind)
+{
+    rbuf b = {NULL, 0};
+    struct stat st;
+    int r = read_into(dirfd, name, &b, outlen, kind, &st);
+    if (r != READ_OK) {
+        int e = errno;
+        free(b.p);
+        errno = e;
+        return r;
+    }
+    *out = b.p;
     return READ_OK;
 }
 
@@ -480,7 +504,8 @@ static void warn_empty_up(strata_migset *set, const migration *m)
                            m->path);
 }
 
-/* Parses the text of m (len bytes, taken over and freed). */
+/* Checksums and parses the text of m (len bytes, in a buffer of the
+   caller's, changed in place). */
 static void load_text(strata_migset *set, migration *m, char *text, size_t len)
 {
     len = fold_crlf(text, len);
@@ -496,15 +521,14 @@ static void load_text(strata_migset *set, migration *m, char *text, size_t len)
     } else {
         warn_empty_up(set, m);
     }
-    free(text);
 }
 
-static void load_one(strata_migset *set, int dirfd, size_t skip, migration *m)
+static void load_one(strata_migset *set, int dirfd, size_t skip, migration *m, rbuf *b)
 {
-    char *text;
     size_t len;
     const char *kind;
-    int r = read_regular_file(dirfd, m->path + skip, &text, &len, &kind);
+    struct stat st;
+    int r = read_into(dirfd, m->path + skip, b, &len, &kind, &st);
     if (r == READ_NOT_REGULAR)
         migset_add_problem(set, STRATA_FILE_NOT_REGULAR, m->version, m->path, 0,
                            "cannot read '%s': it is %s, not a regular file", m->path, kind);
@@ -518,55 +542,7 @@ static void load_one(strata_migset *set, int dirfd, size_t skip, migration *m)
         m->broken = 1;
         return;
     }
-    load_text(set, m, text, len);
-}
-
-struct load_job {
-    strata_migset *set;
-    int dirfd;
-    size_t skip, from, to;
-};
-
-static void *load_range(void *arg)
-{
-    struct load_job *j = arg;
-    for (size_t i = j->from; i < j->to; i++)
-        load_one(j->set, j->dirfd, j->skip, &j->set->migs[i]);
-    return NULL;
-}
-
-/* Loads every file. Large directories are read by a few threads: with
-   thousands of migrations, opening and reading the files is most of the cost
-   of a no-op `up`, and it parallelises well. */
-static void load_files(strata_migset *set, int dirfd, size_t skip)
-{
-    enum { MAX_THREADS = 4, MIN_PER_THREAD = 128 };
-    struct load_job jobs[MAX_THREADS];
-    pthread_t tids[MAX_THREADS];
-    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    size_t n = set->count / MIN_PER_THREAD;
-    if (n > (size_t)(cpus > 0 ? cpus : 1))
-        n = (size_t)(cpus > 0 ? cpus : 1);
-    if (n > MAX_THREADS)
-        n = MAX_THREADS;
-    if (n < 2) {
-        struct load_job all = {set, dirfd, skip, 0, set->count};
-        load_range(&all);
-        return;
-    }
-    size_t started = 0;
-    for (size_t t = 0; t < n; t++) {
-        jobs[t] = (struct load_job){set, dirfd, skip, set->count * t / n, set->count * (t + 1) / n};
-        if (t > 0 && pthread_create(&tids[t], NULL, load_range, &jobs[t]) == 0)
-            started |= (size_t)1 << t;
-    }
-    load_range(&jobs[0]);
-    for (size_t t = 1; t < n; t++) {
-        if (started & ((size_t)1 << t))
-            pthread_join(tids[t], NULL);
-        else
-            load_range(&jobs[t]);
-    }
+    load_text(set, m, b->p, len);
 }
 
 /* 1 when fn looks like a migration file name (digits first, .sql). */
@@ -644,7 +620,100 @@ static void finish_set(strata_migset *set)
         qsort(set->warnings, set->nwarnings, sizeof(strata_problem), problem_cmp);
 }
 
-strata_code strata_migset_load(const char *dir, strata_migset **out, strata_error *err)
+/*
+ * Loading a directory. strata_migset_load_start opens the directory (its
+ * errors are reported at once) and hands the rest to a thread: list the
+ * names, then read, hash and parse the files. strata_migset_load_finish
+ * joins in (files are taken one by one from a shared counter) and waits for
+ * the end. A caller that opens its database between the two (the CLI does)
+ * overlaps the two: with thousands of migrations, the files are most of a
+ * no-op `up`, SQLite's reading of its schema most of the rest.
+ */
+enum { LOAD_MAX_THREADS = 4, LOAD_MIN_PER_THREAD = 128 };
+
+struct strata_migset_loader {
+    strata_migset *set;
+    DIR *d;
+    int dirfd;
+    size_t skip;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int listed;         /* the names are in set->migs (under mu) */
+    strata_code rc;     /* of the listing */
+    atomic_size_t next; /* the next migration to read */
+    pthread_t first;    /* the thread started by start, when started */
+    int have_first;
+    pthread_t extra[LOAD_MAX_THREADS];
+    int nextra; /* written by the first thread before it ends */
+};
+
+/* Reads the names of the directory into the set (text not read yet). */
+static strata_code list_dir(strata_migset_loader *l)
+{
+    strata_migset *set = l->set;
+    size_t cap = 0;
+    struct dirent *de;
+    while ((de = readdir(l->d)) != NULL) {
+        char path[4096];
+        snprintf(path, sizeof(path), "%s/%s", set->dir, de->d_name);
+        if (skipped_sql_name(de->d_name))
+            migset_add_warning(set, "", path, 0, "skipping %s: not a migration name (<digits>_<slug>.sql)",
+                               de->d_name);
+        if (!migration_name(de->d_name))
+            continue;
+        if (add_entry(set, &cap, de->d_name, path) < 0)
+            return STRATA_NOMEM;
+    }
+    return STRATA_OK;
+}
+
+/* Reads files until none is left. */
+static void *load_work(void *arg)
+{
+    strata_migset_loader *l = arg;
+    rbuf b = {NULL, 0};
+    for (;;) {
+        size_t i = atomic_fetch_add(&l->next, 1);
+        if (i >= l->set->count)
+            break;
+        load_one(l->set, l->dirfd, l->skip, &l->set->migs[i], &b);
+    }
+    free(b.p);
+    return NULL;
+}
+
+static void list_and_signal(strata_migset_loader *l)
+{
+    strata_code rc = list_dir(l);
+    pthread_mutex_lock(&l->mu);
+    l->rc = rc;
+    l->listed = 1;
+    pthread_cond_broadcast(&l->cv);
+    pthread_mutex_unlock(&l->mu);
+}
+
+static void *load_first(void *arg)
+{
+    strata_migset_loader *l = arg;
+    list_and_signal(l);
+    if (l->rc == STRATA_OK) {
+        /* more threads for large directories, one a core: the caller's
+           own thread joins in when it is done with its database */
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        size_t n = l->set->count / LOAD_MIN_PER_THREAD;
+        if (n > (size_t)(cpus > 0 ? cpus : 1))
+            n = (size_t)(cpus > 0 ? cpus : 1);
+        if (n > LOAD_MAX_THREADS)
+            n = LOAD_MAX_THREADS;
+        for (size_t t = 2; t < n; t++)
+            if (pthread_create(&l->extra[l->nextra], NULL, load_work, l) == 0)
+                l->nextra++;
+        load_work(l);
+    }
+    return NULL;
+}
+
+strata_code strata_migset_load_start(const char *dir, strata_migset_loader **out, strata_error *err)
 {
     *out = NULL;
     DIR *d = opendir(dir);
@@ -659,30 +728,50 @@ strata_code strata_migset_load(const char *dir, strata_migset **out, strata_erro
                        strerror(errno));
     }
     strata_migset *set = calloc(1, sizeof(*set));
-    size_t cap = 0;
-    if (!set || !(set->dir = xstrdup(dir))) {
+    strata_migset_loader *l = calloc(1, sizeof(*l));
+    if (!set || !l || !(set->dir = xstrdup(dir))) {
         closedir(d);
         free(set);
+        free(l);
         return err_set(err, STRATA_NOMEM, "out of memory");
     }
-    struct dirent *de;
-    strata_code rc = STRATA_OK;
-    while ((de = readdir(d)) != NULL) {
-        char path[4096];
-        snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-        if (skipped_sql_name(de->d_name))
-            migset_add_warning(set, "", path, 0, "skipping %s: not a migration name (<digits>_<slug>.sql)",
-                               de->d_name);
-        if (!migration_name(de->d_name))
-            continue;
-        if (add_entry(set, &cap, de->d_name, path) < 0) {
-            rc = STRATA_NOMEM;
-            break;
-        }
+    l->set = set;
+    l->d = d;
+    l->dirfd = dirfd(d);
+    l->skip = strlen(dir) + 1;
+    atomic_init(&l->next, 0);
+    pthread_mutex_init(&l->mu, NULL);
+    pthread_cond_init(&l->cv, NULL);
+    l->have_first = pthread_create(&l->first, NULL, load_first, l) == 0;
+    *out = l;
+    return STRATA_OK;
+}
+
+strata_code strata_migset_load_finish(strata_migset_loader *l, strata_migset **out, strata_error *err)
+{
+    *out = NULL;
+    if (!l)
+        return err_set(err, STRATA_USAGE, "no load was started");
+    if (!l->have_first) {
+        list_and_signal(l);
+    } else {
+        pthread_mutex_lock(&l->mu);
+        while (!l->listed)
+            pthread_cond_wait(&l->cv, &l->mu);
+        pthread_mutex_unlock(&l->mu);
     }
-    if (rc == STRATA_OK)
-        load_files(set, dirfd(d), strlen(dir) + 1);
-    closedir(d);
+    if (l->rc == STRATA_OK)
+        load_work(l);
+    if (l->have_first)
+        pthread_join(l->first, NULL);
+    for (int t = 0; t < l->nextra; t++)
+        pthread_join(l->extra[t], NULL);
+    strata_code rc = l->rc;
+    strata_migset *set = l->set;
+    closedir(l->d);
+    pthread_mutex_destroy(&l->mu);
+    pthread_cond_destroy(&l->cv);
+    free(l);
     if (rc != STRATA_OK) {
         strata_migset_free(set);
         return err_set(err, rc, "out of memory");
@@ -690,6 +779,17 @@ strata_code strata_migset_load(const char *dir, strata_migset **out, strata_erro
     finish_set(set);
     *out = set;
     return STRATA_OK;
+}
+
+strata_code strata_migset_load(const char *dir, strata_migset **out, strata_error *err)
+{
+    strata_migset_loader *l;
+    strata_code rc = strata_migset_load_start(dir, &l, err);
+    if (rc) {
+        *out = NULL;
+        return rc;
+    }
+    return strata_migset_load_finish(l, out, err);
 }
 
 strata_code strata_migset_from_array(const strata_migration_src *v, size_t n, strata_migset **out,
@@ -711,16 +811,20 @@ strata_code strata_migset_from_array(const strata_migration_src *v, size_t n, st
                                "bad migration file name '%s' (expected <version>_<name>.sql)", path);
             continue;
         }
-        int added = add_entry(set, &cap, fn, path);
-        char *text = NULL;
+        int added = add_entry(set, &cap, fn, path), nomem = added < 0;
         size_t len = v[i].text ? (v[i].len ? v[i].len : strlen(v[i].text)) : 0;
-        if (added > 0 && (text = malloc(len + 1)) != NULL) {
-            if (len)
-                memcpy(text, v[i].text, len);
-            text[len] = 0;
-            load_text(set, &set->migs[set->count - 1], text, len);
+        if (added > 0) {
+            char *text = malloc(len + 1);
+            if (text) {
+                if (len)
+                    memcpy(text, v[i].text, len);
+                text[len] = 0;
+                load_text(set, &set->migs[set->count - 1], text, len);
+                free(text);
+            }
+            nomem = !text;
         }
-        if (added < 0 || (added > 0 && !text)) {
+        if (nomem) {
             strata_migset_free(set);
             return err_set(err, STRATA_NOMEM, "out of memory");
         }
