@@ -408,7 +408,9 @@ void engine_event(strata *db, strata_event_kind kind, const char *text);
 strata_code sqlite_remove_files(const char *path, strata_error *err);
 
 /* sha256 of text with CRLF folded to LF, as 64 hex chars + NUL */
-void checksum_text(const char *text, size_t len, char out[65]);
+int checksum_text(const char *text, size_t len, char out[65]);
+/* NULL when libcrypto (opened on first use) has SHA-256, else why not. */
+const char *checksum_load_error(void);
 
 /* ---- engine.c: what modules built on the engine (schema, check, reset)
    need from a handle */

@@ -12,7 +12,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <openssl/evp.h>
+#include <dlfcn.h>
+#include <openssl/sha.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -21,31 +22,60 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* OpenSSL 3 looks the algorithm up on every EVP_Digest(); fetch it once. */
-static EVP_MD *sha256_md;
-static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+/*
+ * SHA-256 is libcrypto's, opened on first use rather than linked: loading
+ * and relocating libcrypto costs about 1 ms at every start, a quarter of a
+ * no-op `up` over 1,000 migrations when no file needs hashing (see the
+ * checksum cache below), and on the loader's thread it overlaps the
+ * database's opening. The low-level SHA256_Init/Update/Final go straight to
+ * the digest; EVP_MD_fetch would first set up OpenSSL's providers and read
+ * its configuration (another millisecond).
+ */
+static struct {
+    int (*init)(SHA256_CTX *);
+    int (*update)(SHA256_CTX *, const void *, size_t);
+    int (*final)(unsigned char *, SHA256_CTX *);
+} sha;
+static pthread_once_t sha_once = PTHREAD_ONCE_INIT;
+static char sha_error[256];
 
-static void sha256_fetch(void)
+static void sha_load(void)
 {
-    sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+    static const char *const names[] = {"libcrypto.so.3", "libcrypto.so"};
+    void *h = NULL;
+    for (size_t i = 0; !h && i < sizeof(names) / sizeof(names[0]); i++)
+        h = dlopen(names[i], RTLD_NOW | RTLD_LOCAL);
+    if (!h) {
+        snprintf(sha_error, sizeof(sha_error), "%s", dlerror());
+        return;
+    }
+    *(void **)&sha.init = dlsym(h, "SHA256_Init");
+    *(void **)&sha.update = dlsym(h, "SHA256_Update");
+    *(void **)&sha.final = dlsym(h, "SHA256_Final");
+    if (!sha.init || !sha.update || !sha.final)
+        snprintf(sha_error, sizeof(sha_error), "libcrypto has no SHA256_Init/Update/Final");
 }
 
-void checksum_text(const char *text, size_t len, char out[65])
+const char *checksum_load_error(void)
 {
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int mdlen = 0;
+    pthread_once(&sha_once, sha_load);
+    return sha_error[0] ? sha_error : NULL;
+}
+
+int checksum_text(const char *text, size_t len, char out[65])
+{
+    unsigned char md[32];
     static const char hex[] = "0123456789abcdef";
-    pthread_once(&sha256_once, sha256_fetch);
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    if (!ctx || !EVP_DigestInit_ex2(ctx, sha256_md ? sha256_md : EVP_sha256(), NULL) ||
-        !EVP_DigestUpdate(ctx, text, len) || !EVP_DigestFinal_ex(ctx, md, &mdlen) || mdlen != 32)
+    SHA256_CTX ctx;
+    int ok = !checksum_load_error() && sha.init(&ctx) && sha.update(&ctx, text, len) && sha.final(md, &ctx);
+    if (!ok)
         memset(md, 0, sizeof(md));
-    EVP_MD_CTX_free(ctx);
     for (unsigned i = 0; i < 32; i++) {
         out[2 * i] = hex[md[i] >> 4];
         out[2 * i + 1] = hex[md[i] & 15];
     }
     out[64] = 0;
+    return ok ? 0 : -1;
 }
 
 int dialect_of_engine(const char *engine)
@@ -510,9 +540,14 @@ static void load_text(strata_migset *set, migration *m, char *text, size_t len)
 {
     len = fold_crlf(text, len);
     char sum[65];
-    checksum_text(text, len, sum);
+    int hashed = checksum_text(text, len, sum) == 0;
     m->checksum = xstrdup(sum);
-    if (strlen(text) != len) {
+    if (!hashed) {
+        migset_add_problem(set, STRATA_CONFIG_ERROR, m->version, m->path, 0,
+                           "cannot compute the checksum of '%s': cannot load libcrypto (%s)", m->path,
+                           checksum_load_error());
+        m->broken = 1;
+    } else if (strlen(text) != len) {
         migset_add_problem(set, STRATA_PARSE_ERROR, m->version, m->path, 0, "'%s' contains a NUL byte",
                            m->path);
         m->broken = 1;
