@@ -114,6 +114,21 @@ strata_code cli_load(const cli *c, strata_migset **set, strata_error *err)
     return rc;
 }
 
+const char *cli_cache_dir(void)
+{
+    static char dir[4096];
+    const char *e = getenv("STRATA_CACHE_DIR"), *x = getenv("XDG_CACHE_HOME"), *h = getenv("HOME");
+    if (e)
+        return *e ? e : NULL; /* empty: no cache */
+    if (x && x[0] == '/')
+        snprintf(dir, sizeof(dir), "%s/strata", x);
+    else if (h && h[0] == '/')
+        snprintf(dir, sizeof(dir), "%s/.cache/strata", h);
+    else
+        return NULL;
+    return dir;
+}
+
 int cli_open(cli *c, int readonly, strata **db, strata_migset **set, strata_error *err)
 {
     char *url = NULL;
@@ -122,7 +137,7 @@ int cli_open(cli *c, int readonly, strata **db, strata_migset **set, strata_erro
     /* the files are read on another thread while the database opens */
     if (set) {
         *set = NULL;
-        if (strata_migset_load_start(cli_dir(c), &ld, err))
+        if (strata_migset_load_start(cli_dir(c), c->use_cache ? cli_cache_dir() : NULL, &ld, err))
             return -1;
     }
     int rc = cli_url(c, &url, !readonly, err);

@@ -130,6 +130,8 @@ void migset_add_warning(strata_migset *set, const char *version, const char *fil
 const section *mig_section(const migration *m, int kind, int dialect)
 {
     const section *generic = NULL;
+    if (m->lazy)
+        mig_materialize(m, NULL);
     for (int i = 0; i < m->nsecs; i++) {
         const section *s = &m->secs[i];
         if (s->kind != kind)
@@ -476,10 +478,7 @@ static size_t fold_crlf(char *s, size_t n)
 
 static void mig_release(migration *m)
 {
-    free(m->id);
-    free(m->version);
-    free(m->name);
-    free(m->path);
+    free(m->path); /* one block: path, id, version (name is in id) */
     free(m->checksum);
     for (int i = 0; i < m->nsecs; i++)
         free(m->secs[i].sql);
@@ -513,7 +512,7 @@ static int count_stmt(void *ud, const sql_stmt *st)
 
 /* Warns when no up section of m holds a statement: the template of `strata
    new` left unchanged. Valid (an empty section is a no-op), likely a slip. */
-static void warn_empty_up(strata_migset *set, const migration *m)
+static int warn_empty_up(strata_migset *set, const migration *m)
 {
     int marker = 0;
     for (int i = 0; i < m->nsecs; i++) {
@@ -524,7 +523,7 @@ static void warn_empty_up(strata_migset *set, const migration *m)
         sql_split(s->sql, strlen(s->sql), s->dialect == DIALECT_SQLITE ? DIALECT_SQLITE : DIALECT_POSTGRES,
                   count_stmt, &n);
         if (n)
-            return;
+            return 0;
         if (!marker)
             marker = s->line - 1;
     }
@@ -532,11 +531,13 @@ static void warn_empty_up(strata_migset *set, const migration *m)
         migset_add_warning(set, m->version, m->path, marker,
                            "the up section of '%s' has no statement; applying it only records the version",
                            m->path);
+    return marker != 0;
 }
 
 /* Checksums and parses the text of m (len bytes, in a buffer of the
-   caller's, changed in place). */
-static void load_text(strata_migset *set, migration *m, char *text, size_t len)
+   caller's, changed in place). 1 when it parsed with no problem and no
+   warning (the cache may keep it). */
+static int load_text(strata_migset *set, migration *m, char *text, size_t len)
 {
     len = fold_crlf(text, len);
     char sum[65];
@@ -554,16 +555,225 @@ static void load_text(strata_migset *set, migration *m, char *text, size_t len)
     } else if (!mig_parse(m, text, len, set)) {
         m->broken = 1;
     } else {
-        warn_empty_up(set, m);
+        return !warn_empty_up(set, m);
+    }
+    return 0;
+}
+
+/*
+ * The checksum cache. A no-op `up` must know that no applied file changed,
+ * and reading thousands of files for that (open, fstat, read, close each)
+ * costs more than everything else. The cache keeps, per migration
+ * directory, each file's identity (device, inode, size, mtime and ctime to
+ * the nanosecond) with the SHA-256 of its content, for files that parsed
+ * with no problem and no warning; a file whose stat still shows the same
+ * identity is taken at the cached checksum without being read, and read
+ * (then parsed) only when its SQL is needed (mig_materialize).
+ *
+ * Any write to a file moves its ctime to the current time, and no call sets
+ * ctime to a chosen value. Two writes within one tick of the file system's
+ * clock can leave ctime unchanged, so (as git guards its index against
+ * "racy" entries) a file is kept only when its ctime was more than
+ * migcache_margin_ns (10 s) older than the moment its content was read: a later write
+ * then gives a later ctime. The cache lives in the user's cache directory
+ * (never in the migration directory), one file per directory, named by the
+ * directory's device and inode; it is written only when it changes, to a
+ * temporary file renamed over the old one, and ignored when it is not
+ * this user's, is writable by others, or does not check out (format, strata
+ * version, trailing hash).
+ */
+int64_t migcache_margin_ns = 10LL * 1000000000LL;
+#define CACHE_MAGIC "strata-checksums"
+#define CACHE_FORMAT 1
+
+typedef struct cache_rec {
+    mig_key key;
+    uint16_t namelen;
+    char name[]; /* namelen bytes, no NUL, padded to 8 */
+} cache_rec;
+
+typedef struct cache_head {
+    char magic[16];
+    uint32_t format, count;
+    char version[16];
+} cache_head;
+
+static size_t rec_size(size_t namelen)
+{
+    return (sizeof(cache_rec) + namelen + 7) & ~(size_t)7;
+}
+
+/* A 64-bit hash of n bytes (n a multiple of 8), to see a torn file. */
+static uint64_t cache_hash(const unsigned char *p, size_t n)
+{
+    uint64_t h = 0x9e3779b97f4a7c15ULL;
+    for (size_t i = 0; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, p + i, 8);
+        h = (h ^ w) * 0x100000001b3ULL;
+        h ^= h >> 29;
+    }
+    return h;
+}
+
+static int64_t ts_ns(const struct timespec *t)
+{
+    return (int64_t)t->tv_sec * 1000000000LL + t->tv_nsec;
+}
+
+static void key_of(mig_key *k, const struct stat *st)
+{
+    k->dev = (uint64_t)st->st_dev;
+    k->ino = (uint64_t)st->st_ino;
+    k->size = (uint64_t)st->st_size;
+    k->mtime_ns = ts_ns(&st->st_mtim);
+    k->ctime_ns = ts_ns(&st->st_ctim);
+}
+
+static int same_file(const mig_key *a, const mig_key *b)
+{
+    return a->dev == b->dev && a->ino == b->ino && a->size == b->size && a->mtime_ns == b->mtime_ns &&
+           a->ctime_ns == b->ctime_ns;
+}
+
+static void sum_of_hex(unsigned char out[32], const char *hex)
+{
+    for (int i = 0; i < 32; i++) {
+        int v = 0;
+        for (int j = 0; j < 2; j++) {
+            char c = hex[2 * i + j];
+            v = v * 16 + (c >= 'a' ? c - 'a' + 10 : c - '0');
+        }
+        out[i] = (unsigned char)v;
     }
 }
 
-static void load_one(strata_migset *set, int dirfd, size_t skip, migration *m, rbuf *b)
+static char *hex_of_sum(const unsigned char sum[32])
 {
+    static const char hex[] = "0123456789abcdef";
+    char *s = malloc(65);
+    if (s) {
+        for (int i = 0; i < 32; i++) {
+            s[2 * i] = hex[sum[i] >> 4];
+            s[2 * i + 1] = hex[sum[i] & 15];
+        }
+        s[64] = 0;
+    }
+    return s;
+}
+
+typedef struct mcache {
+    char *path;          /* the cache file */
+    unsigned char *raw;  /* its bytes */
+    const cache_rec **v; /* records, sorted by name */
+    size_t n;
+} mcache;
+
+static void cache_free(mcache *c)
+{
+    if (!c)
+        return;
+    free(c->path);
+    free(c->raw);
+    free(c->v);
+    free(c);
+}
+
+/* Reads the cache file c->path; leaves c->n 0 when there is none, or it
+   does not check out. */
+static void cache_read(mcache *c)
+{
+    int fd = open(c->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
+    if (fd < 0)
+        return;
+    struct stat st;
+    rbuf b = {NULL, 0};
+    size_t len = 0;
+    int ok = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == geteuid() &&
+             !(st.st_mode & (S_IWGRP | S_IWOTH)) && st.st_size <= FILE_MAX_BYTES;
+    close(fd);
+    const char *kind;
+    struct stat st2;
+    if (!ok || read_into(AT_FDCWD, c->path, &b, &len, &kind, &st2) != READ_OK || st2.st_ino != st.st_ino ||
+        st2.st_dev != st.st_dev || len < sizeof(cache_head) + 8 || len % 8) {
+        free(b.p);
+        return;
+    }
+    const unsigned char *p = (const unsigned char *)b.p;
+    cache_head h;
+    memcpy(&h, p, sizeof(h));
+    uint64_t tail;
+    memcpy(&tail, p + len - 8, 8);
+    char version[16] = {0};
+    snprintf(version, sizeof(version), "%s", STRATA_VERSION);
+    if (memcmp(h.magic, CACHE_MAGIC, 16) || h.format != CACHE_FORMAT || memcmp(h.version, version, 16) ||
+        tail != cache_hash(p, len - 8) || !(c->v = malloc(((size_t)h.count + 1) * sizeof(*c->v)))) {
+        free(b.p);
+        return;
+    }
+    size_t off = sizeof(h), end = len - 8;
+    for (uint32_t i = 0; i < h.count; i++) {
+        const cache_rec *r = (const cache_rec *)(p + off);
+        if (end - off < sizeof(cache_rec) || r->namelen == 0 || end - off < rec_size(r->namelen) ||
+            (i && (c->v[i - 1]->namelen > r->namelen
+                       ? memcmp(c->v[i - 1]->name, r->name, r->namelen) >= 0
+                       : memcmp(c->v[i - 1]->name, r->name, c->v[i - 1]->namelen) > 0 ||
+                             (c->v[i - 1]->namelen == r->namelen &&
+                              !memcmp(c->v[i - 1]->name, r->name, r->namelen))))) {
+            free(b.p);
+            return; /* short, or not sorted: not ours */
+        }
+        c->v[i] = r;
+        off += rec_size(r->namelen);
+    }
+    if (off != end) {
+        free(b.p);
+        return;
+    }
+    c->raw = (unsigned char *)b.p;
+    c->n = h.count;
+}
+
+static int name_cmp(const char *a, size_t al, const char *b, size_t bl)
+{
+    int c = memcmp(a, b, al < bl ? al : bl);
+    return c ? c : (al > bl) - (al < bl);
+}
+
+static const cache_rec *cache_find(const mcache *c, const char *name)
+{
+    size_t lo = 0, hi = c ? c->n : 0, nl = strlen(name);
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        int r = name_cmp(c->v[mid]->name, c->v[mid]->namelen, name, nl);
+        if (r == 0)
+            return c->v[mid];
+        if (r < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+static void load_one(strata_migset *set, int dirfd, size_t skip, migration *m, rbuf *b, const mcache *cache)
+{
+    const char *name = m->path + skip;
     size_t len;
     const char *kind;
     struct stat st;
-    int r = read_into(dirfd, m->path + skip, b, &len, &kind, &st);
+    const cache_rec *cr = cache_find(cache, name);
+    if (cr && fstatat(dirfd, name, &st, 0) == 0 && S_ISREG(st.st_mode)) {
+        key_of(&m->key, &st);
+        if (same_file(&m->key, &cr->key) && (m->checksum = hex_of_sum(cr->key.sum)) != NULL) {
+            memcpy(m->key.sum, cr->key.sum, 32);
+            m->lazy = m->cached = 1;
+            return;
+        }
+    }
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    int r = read_into(dirfd, name, b, &len, &kind, &st);
     if (r == READ_NOT_REGULAR)
         migset_add_problem(set, STRATA_FILE_NOT_REGULAR, m->version, m->path, 0,
                            "cannot read '%s': it is %s, not a regular file", m->path, kind);
@@ -577,7 +787,187 @@ static void load_one(strata_migset *set, int dirfd, size_t skip, migration *m, r
         m->broken = 1;
         return;
     }
-    load_text(set, m, b->p, len);
+    if (load_text(set, m, b->p, len) && ts_ns(&st.st_ctim) + migcache_margin_ns < ts_ns(&now)) {
+        key_of(&m->key, &st);
+        sum_of_hex(m->key.sum, m->checksum);
+        m->cached = 1;
+    }
+}
+
+strata_code mig_materialize(const migration *cm, strata_error *err)
+{
+    migration *m = (migration *)cm;
+    if (!m->lazy)
+        return STRATA_OK;
+    m->lazy = 0;
+    rbuf b = {NULL, 0};
+    size_t len;
+    const char *kind;
+    struct stat st;
+    strata_code rc = STRATA_OK;
+    int r = read_into(AT_FDCWD, m->path, &b, &len, &kind, &st);
+    if (r == READ_NOT_REGULAR)
+        rc = err_set(err, STRATA_FILE_NOT_REGULAR, "cannot read '%s': it is %s, not a regular file", m->path,
+                     kind);
+    else if (r == READ_TOO_LARGE)
+        rc = err_set(err, STRATA_FILE_TOO_LARGE, "cannot read '%s': it is larger than %d MiB", m->path,
+                     FILE_MAX_BYTES >> 20);
+    else if (r != READ_OK)
+        rc = err_set(err, STRATA_IO_ERROR, "cannot read '%s': %s", m->path, strerror(errno));
+    if (!rc) {
+        strata_migset tmp;
+        memset(&tmp, 0, sizeof(tmp));
+        char *was = m->checksum;
+        m->checksum = NULL;
+        if (!load_text(&tmp, m, b.p, len) && !tmp.nproblems && !tmp.nwarnings)
+            rc = err_set(err, STRATA_NOMEM, "out of memory");
+        else if (tmp.nproblems)
+            rc = strata_migset_check(&tmp, err);
+        else if (!m->checksum || !was || strcmp(m->checksum, was)) {
+            rc = err_set(err, STRATA_IO_ERROR, "'%s' changed while strata was reading the migrations",
+                         m->path);
+            err_hint(err, "run the command again");
+        }
+        for (size_t i = 0; i < tmp.nproblems; i++) {
+            free((char *)tmp.problems[i].version);
+            free((char *)tmp.problems[i].detail);
+            free((char *)tmp.problems[i].file);
+        }
+        free(tmp.problems);
+        for (size_t i = 0; i < tmp.nwarnings; i++) {
+            free((char *)tmp.warnings[i].version);
+            free((char *)tmp.warnings[i].detail);
+            free((char *)tmp.warnings[i].file);
+        }
+        free(tmp.warnings);
+        if (rc) {
+            free(m->checksum);
+            m->checksum = was;
+        } else {
+            free(was);
+        }
+        m->pub.checksum = m->checksum;
+    }
+    free(b.p);
+    if (rc) {
+        /* nothing of a file that failed is ever run */
+        for (int i = 0; i < m->nsecs; i++)
+            free(m->secs[i].sql);
+        m->nsecs = 0;
+        free(m->header);
+        m->header = NULL;
+        m->broken = 1;
+        err_where(err, m->path, 0);
+    }
+    return rc;
+}
+
+/* mkdir -p of the cache directory, private to this user. */
+static int make_dirs(const char *dir)
+{
+    char p[4096];
+    if (snprintf(p, sizeof(p), "%s", dir) >= (int)sizeof(p))
+        return -1;
+    for (char *q = p + 1; *q; q++)
+        if (*q == '/') {
+            *q = 0;
+            if (mkdir(p, 0700) < 0 && errno != EEXIST)
+                return -1;
+            *q = '/';
+        }
+    return mkdir(p, 0700) < 0 && errno != EEXIST ? -1 : 0;
+}
+
+static int rec_cmp(const void *a, const void *b)
+{
+    const cache_rec *x = *(const cache_rec *const *)a, *y = *(const cache_rec *const *)b;
+    return name_cmp(x->name, x->namelen, y->name, y->namelen);
+}
+
+/* Writes the cache of set when it differs from what was read (c). */
+static void cache_write(const mcache *c, const char *cache_dir, const strata_migset *set, size_t skip)
+{
+    size_t n = 0, hits = 0, fresh = 0, size = sizeof(cache_head) + 8;
+    for (size_t i = 0; i < set->count; i++) {
+        const migration *m = &set->migs[i];
+        size_t nl = strlen(m->path + skip);
+        if (!m->cached || nl == 0 || nl > 65535)
+            continue;
+        n++;
+        size += rec_size(nl);
+        if (m->lazy)
+            hits++;
+        else
+            fresh++;
+    }
+    if (!fresh && hits == c->n)
+        return; /* the same records */
+    unsigned char *out = calloc(1, size);
+    const cache_rec **v = malloc((n + 1) * sizeof(*v));
+    if (!out || !v) {
+        free(out);
+        free(v);
+        return;
+    }
+    size_t off = sizeof(cache_head), k = 0;
+    for (size_t i = 0; i < set->count; i++) {
+        const migration *m = &set->migs[i];
+        const char *name = m->path + skip;
+        size_t nl = strlen(name);
+        if (!m->cached || nl == 0 || nl > 65535)
+            continue;
+        cache_rec *r = (cache_rec *)(out + off);
+        r->key = m->key;
+        r->namelen = (uint16_t)nl;
+        memcpy(r->name, name, nl);
+        v[k++] = r;
+        off += rec_size(nl);
+    }
+    /* in name order, in a second buffer */
+    qsort(v, n, sizeof(*v), rec_cmp);
+    unsigned char *sorted = calloc(1, size);
+    if (!sorted) {
+        free(out);
+        free(v);
+        return;
+    }
+    cache_head h;
+    memset(&h, 0, sizeof(h));
+    memcpy(h.magic, CACHE_MAGIC, 16);
+    h.format = CACHE_FORMAT;
+    h.count = (uint32_t)n;
+    snprintf(h.version, sizeof(h.version), "%s", STRATA_VERSION);
+    memcpy(sorted, &h, sizeof(h));
+    off = sizeof(h);
+    for (size_t i = 0; i < n; i++) {
+        memcpy(sorted + off, v[i], rec_size(v[i]->namelen));
+        off += rec_size(v[i]->namelen);
+    }
+    uint64_t tail = cache_hash(sorted, off);
+    memcpy(sorted + off, &tail, 8);
+    free(out);
+    free(v);
+    char tmp[4200];
+    if (make_dirs(cache_dir) == 0 &&
+        snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", c->path, (long)getpid()) < (int)sizeof(tmp)) {
+        int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd >= 0) {
+            size_t done = 0;
+            while (done < size) {
+                ssize_t w = write(fd, sorted + done, size - done);
+                if (w < 0 && errno == EINTR)
+                    continue;
+                if (w <= 0)
+                    break;
+                done += (size_t)w;
+            }
+            if (close(fd) == 0 && done == size && rename(tmp, c->path) == 0)
+                tmp[0] = 0;
+            if (tmp[0])
+                unlink(tmp);
+        }
+    }
+    free(sorted);
 }
 
 /* 1 when fn looks like a migration file name (digits first, .sql). */
@@ -620,20 +1010,28 @@ static int add_entry(strata_migset *set, size_t *cap, const char *fn, const char
         }
     if (ARR_GROW(set->migs, *cap, set->count + 1))
         return -1;
-    migration *m = &set->migs[set->count];
+    /* one allocation: thousands of files are listed by every `up` */
+    size_t pl = strlen(path);
+    char *b = malloc(pl + 1 + (fl - 4) + 1 + vl + 1);
+    if (!b)
+        return -1;
+    migration *m = &set->migs[set->count++];
     memset(m, 0, sizeof(*m));
-    m->path = xstrdup(path);
-    m->id = xstrndup(fn, fl - 4);
-    m->version = xstrndup(fn, vl);
-    m->name = xstrdup(fn[vl] == '_' && m->id ? m->id + vl + 1 : "");
-    set->count++;
-    return m->path && m->id && m->version && m->name ? 1 : -1;
+    m->path = memcpy(b, path, pl + 1);
+    m->id = b + pl + 1;
+    memcpy(m->id, fn, fl - 4);
+    m->id[fl - 4] = 0;
+    m->version = m->id + (fl - 4) + 1;
+    memcpy(m->version, fn, vl);
+    m->version[vl] = 0;
+    m->name = fn[vl] == '_' ? m->id + vl + 1 : m->id + (fl - 4);
+    return 1;
 }
 
 /* Sorts the loaded set, fills the public views, finds duplicate versions. */
-static void finish_set(strata_migset *set)
+static void finish_set(strata_migset *set, int sorted)
 {
-    if (set->count)
+    if (set->count && !sorted)
         qsort(set->migs, set->count, sizeof(migration), mig_cmp);
     for (size_t i = 0; i < set->count; i++) {
         migration *m = &set->migs[i];
@@ -679,7 +1077,9 @@ struct strata_migset_loader {
     pthread_t first;    /* the thread started by start, when started */
     int have_first;
     pthread_t extra[LOAD_MAX_THREADS];
-    int nextra; /* written by the first thread before it ends */
+    int nextra;      /* written by the first thread before it ends */
+    char *cache_dir; /* NULL: no cache */
+    mcache *cache;   /* read by the first thread, before the listing */
 };
 
 /* Reads the names of the directory into the set (text not read yet). */
@@ -688,9 +1088,17 @@ static strata_code list_dir(strata_migset_loader *l)
     strata_migset *set = l->set;
     size_t cap = 0;
     struct dirent *de;
+    char path[4096 + 256];
+    size_t dl = l->skip - 1;
+    if (dl >= 4096)
+        return STRATA_IO_ERROR; /* opendir took it: longer than PATH_MAX cannot be */
+    memcpy(path, set->dir, dl);
+    path[dl] = '/';
     while ((de = readdir(l->d)) != NULL) {
-        char path[4096];
-        snprintf(path, sizeof(path), "%s/%s", set->dir, de->d_name);
+        size_t nl = strlen(de->d_name);
+        if (nl >= 256)
+            continue;
+        memcpy(path + dl + 1, de->d_name, nl + 1);
         if (skipped_sql_name(de->d_name))
             migset_add_warning(set, "", path, 0, "skipping %s: not a migration name (<digits>_<slug>.sql)",
                                de->d_name);
@@ -711,7 +1119,7 @@ static void *load_work(void *arg)
         size_t i = atomic_fetch_add(&l->next, 1);
         if (i >= l->set->count)
             break;
-        load_one(l->set, l->dirfd, l->skip, &l->set->migs[i], &b);
+        load_one(l->set, l->dirfd, l->skip, &l->set->migs[i], &b, l->cache);
     }
     free(b.p);
     return NULL;
@@ -719,7 +1127,12 @@ static void *load_work(void *arg)
 
 static void list_and_signal(strata_migset_loader *l)
 {
+    if (l->cache)
+        cache_read(l->cache);
     strata_code rc = list_dir(l);
+    /* in version order now, while the caller opens its database */
+    if (rc == STRATA_OK && l->set->count)
+        qsort(l->set->migs, l->set->count, sizeof(migration), mig_cmp);
     pthread_mutex_lock(&l->mu);
     l->rc = rc;
     l->listed = 1;
@@ -748,7 +1161,8 @@ static void *load_first(void *arg)
     return NULL;
 }
 
-strata_code strata_migset_load_start(const char *dir, strata_migset_loader **out, strata_error *err)
+strata_code strata_migset_load_start(const char *dir, const char *cache_dir, strata_migset_loader **out,
+                                     strata_error *err)
 {
     *out = NULL;
     DIR *d = opendir(dir);
@@ -774,6 +1188,20 @@ strata_code strata_migset_load_start(const char *dir, strata_migset_loader **out
     l->d = d;
     l->dirfd = dirfd(d);
     l->skip = strlen(dir) + 1;
+    struct stat dst;
+    if (cache_dir && *cache_dir && fstat(l->dirfd, &dst) == 0 && (l->cache = calloc(1, sizeof(mcache))) &&
+        (l->cache_dir = xstrdup(cache_dir))) {
+        char p[4200];
+        snprintf(p, sizeof(p), "%s/migrations-%llx-%llx", cache_dir, (unsigned long long)dst.st_dev,
+                 (unsigned long long)dst.st_ino);
+        l->cache->path = xstrdup(p);
+    }
+    if (l->cache && (!l->cache_dir || !l->cache->path)) {
+        cache_free(l->cache);
+        free(l->cache_dir);
+        l->cache = NULL;
+        l->cache_dir = NULL;
+    }
     atomic_init(&l->next, 0);
     pthread_mutex_init(&l->mu, NULL);
     pthread_cond_init(&l->cv, NULL);
@@ -803,15 +1231,21 @@ strata_code strata_migset_load_finish(strata_migset_loader *l, strata_migset **o
         pthread_join(l->extra[t], NULL);
     strata_code rc = l->rc;
     strata_migset *set = l->set;
+    if (rc == STRATA_OK && l->cache)
+        cache_write(l->cache, l->cache_dir, set, l->skip);
+    cache_free(l->cache);
+    free(l->cache_dir);
     closedir(l->d);
     pthread_mutex_destroy(&l->mu);
     pthread_cond_destroy(&l->cv);
     free(l);
     if (rc != STRATA_OK) {
+        err_set(err, rc, rc == STRATA_NOMEM ? "out of memory" : "cannot list migration directory '%s'",
+                set->dir);
         strata_migset_free(set);
-        return err_set(err, rc, "out of memory");
+        return rc;
     }
-    finish_set(set);
+    finish_set(set, 1);
     *out = set;
     return STRATA_OK;
 }
@@ -819,7 +1253,7 @@ strata_code strata_migset_load_finish(strata_migset_loader *l, strata_migset **o
 strata_code strata_migset_load(const char *dir, strata_migset **out, strata_error *err)
 {
     strata_migset_loader *l;
-    strata_code rc = strata_migset_load_start(dir, &l, err);
+    strata_code rc = strata_migset_load_start(dir, NULL, &l, err);
     if (rc) {
         *out = NULL;
         return rc;
@@ -864,7 +1298,7 @@ strata_code strata_migset_from_array(const strata_migration_src *v, size_t n, st
             return err_set(err, STRATA_NOMEM, "out of memory");
         }
     }
-    finish_set(set);
+    finish_set(set, 0);
     *out = set;
     return STRATA_OK;
 }
