@@ -166,8 +166,9 @@ typedef struct migration {
     section *secs;
     int nsecs;
     size_t capsecs;
-    int lazy;   /* checksum from the cache, sections not read yet: mig_materialize */
-    int cached; /* key may go to the cache (the file parsed, with no warning) */
+    size_t vskip, vlen; /* the version's leading zeros (one digit kept), the rest's length */
+    int lazy;           /* checksum from the cache, sections not read yet: mig_materialize */
+    int cached;         /* key may go to the cache (the file parsed, with no warning) */
     mig_key key;
     int broken;   /* has a parse problem; never run */
     char *header; /* the text before the first marker (comments), or NULL */
