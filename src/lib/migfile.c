@@ -476,6 +476,16 @@ static size_t fold_crlf(char *s, size_t n)
     return w;
 }
 
+static void problems_release(strata_problem *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free((char *)v[i].version);
+        free((char *)v[i].detail);
+        free((char *)v[i].file);
+    }
+    free(v);
+}
+
 static void mig_release(migration *m)
 {
     free(m->path); /* one block: path, id, version (name is in id) */
@@ -588,7 +598,7 @@ static int load_text(strata_migset *set, migration *m, char *text, size_t len)
  */
 int64_t migcache_margin_ns = 10LL * 1000000000LL;
 #define CACHE_MAGIC "strata-checksums"
-#define CACHE_FORMAT 1
+#define CACHE_FORMAT 2
 
 typedef struct cache_rec {
     mig_key key;
@@ -600,6 +610,9 @@ typedef struct cache_head {
     char magic[16];
     uint32_t format, count;
     char version[16];
+    mig_key dir;      /* the directory's stat identity when it was listed */
+    uint32_t listing; /* 1: the records are all of its migrations, nothing else */
+    uint32_t pad;
 } cache_head;
 
 static size_t rec_size(size_t namelen)
@@ -667,10 +680,12 @@ static char *hex_of_sum(const unsigned char sum[32])
 }
 
 typedef struct mcache {
-    char *path;          /* the cache file */
-    unsigned char *raw;  /* its bytes */
-    const cache_rec **v; /* records, sorted by name */
+    char *path;            /* the cache file */
+    unsigned char *raw;    /* its bytes */
+    const cache_rec **seq; /* records in the file's order (version order) */
+    const cache_rec **v;   /* records sorted by name (cache_index) */
     size_t n;
+    cache_head head;
 } mcache;
 
 static void cache_free(mcache *c)
@@ -679,6 +694,7 @@ static void cache_free(mcache *c)
         return;
     free(c->path);
     free(c->raw);
+    free(c->seq);
     free(c->v);
     free(c);
 }
@@ -704,23 +720,18 @@ static void cache_read(mcache *c)
     char version[16] = {0};
     snprintf(version, sizeof(version), "%s", STRATA_VERSION);
     if (memcmp(h.magic, CACHE_MAGIC, 16) || h.format != CACHE_FORMAT || memcmp(h.version, version, 16) ||
-        tail != cache_hash(p, len - 8) || !(c->v = malloc(((size_t)h.count + 1) * sizeof(*c->v)))) {
+        tail != cache_hash(p, len - 8) || !(c->seq = malloc(((size_t)h.count + 1) * sizeof(*c->seq)))) {
         free(b.p);
         return;
     }
     size_t off = sizeof(h), end = len - 8;
     for (uint32_t i = 0; i < h.count; i++) {
         const cache_rec *r = (const cache_rec *)(p + off);
-        if (end - off < sizeof(cache_rec) || r->namelen == 0 || end - off < rec_size(r->namelen) ||
-            (i && (c->v[i - 1]->namelen > r->namelen
-                       ? memcmp(c->v[i - 1]->name, r->name, r->namelen) >= 0
-                       : memcmp(c->v[i - 1]->name, r->name, c->v[i - 1]->namelen) > 0 ||
-                             (c->v[i - 1]->namelen == r->namelen &&
-                              !memcmp(c->v[i - 1]->name, r->name, r->namelen))))) {
+        if (end - off < sizeof(cache_rec) || r->namelen == 0 || end - off < rec_size(r->namelen)) {
             free(b.p);
-            return; /* short, or not sorted: not ours */
+            return; /* short: not ours */
         }
-        c->v[i] = r;
+        c->seq[i] = r;
         off += rec_size(r->namelen);
     }
     if (off != end) {
@@ -729,12 +740,30 @@ static void cache_read(mcache *c)
     }
     c->raw = (unsigned char *)b.p;
     c->n = h.count;
+    c->head = h;
 }
 
 static int name_cmp(const char *a, size_t al, const char *b, size_t bl)
 {
     int c = memcmp(a, b, al < bl ? al : bl);
     return c ? c : (al > bl) - (al < bl);
+}
+
+static int rec_cmp(const void *a, const void *b);
+
+/* The records sorted by name, for cache_find; a cache with a name twice is
+   dropped. */
+static void cache_index(mcache *c)
+{
+    if (!c->n || !(c->v = malloc(c->n * sizeof(*c->v)))) {
+        c->n = 0;
+        return;
+    }
+    memcpy(c->v, c->seq, c->n * sizeof(*c->v));
+    qsort(c->v, c->n, sizeof(*c->v), rec_cmp);
+    for (size_t i = 1; i < c->n; i++)
+        if (rec_cmp(&c->v[i - 1], &c->v[i]) == 0)
+            c->n = 0;
 }
 
 static const cache_rec *cache_find(const mcache *c, const char *name)
@@ -753,13 +782,12 @@ static const cache_rec *cache_find(const mcache *c, const char *name)
     return NULL;
 }
 
-static void load_one(strata_migset *set, int dirfd, size_t skip, migration *m, rbuf *b, const mcache *cache)
+static void load_one(strata_migset *set, int dirfd, size_t skip, migration *m, rbuf *b, const cache_rec *cr)
 {
     const char *name = m->path + skip;
     size_t len;
     const char *kind;
     struct stat st;
-    const cache_rec *cr = cache_find(cache, name);
     if (cr && fstatat(dirfd, name, &st, 0) == 0 && S_ISREG(st.st_mode)) {
         key_of(&m->key, &st);
         if (same_file(&m->key, &cr->key) && (m->checksum = hex_of_sum(cr->key.sum)) != NULL) {
@@ -819,24 +847,15 @@ strata_code mig_materialize(const migration *cm, strata_error *err)
         if (!load_text(&tmp, m, b.p, len) && !tmp.nproblems && !tmp.nwarnings)
             rc = err_set(err, STRATA_NOMEM, "out of memory");
         else if (tmp.nproblems)
-            rc = strata_migset_check(&tmp, err);
+            rc = strata_migset_check(&tmp, err); /* says where */
         else if (!m->checksum || !was || strcmp(m->checksum, was)) {
             rc = err_set(err, STRATA_IO_ERROR, "'%s' changed while strata was reading the migrations",
                          m->path);
             err_hint(err, "run the command again");
+            err_where(err, m->path, 0);
         }
-        for (size_t i = 0; i < tmp.nproblems; i++) {
-            free((char *)tmp.problems[i].version);
-            free((char *)tmp.problems[i].detail);
-            free((char *)tmp.problems[i].file);
-        }
-        free(tmp.problems);
-        for (size_t i = 0; i < tmp.nwarnings; i++) {
-            free((char *)tmp.warnings[i].version);
-            free((char *)tmp.warnings[i].detail);
-            free((char *)tmp.warnings[i].file);
-        }
-        free(tmp.warnings);
+        problems_release(tmp.problems, tmp.nproblems);
+        problems_release(tmp.warnings, tmp.nwarnings);
         if (rc) {
             free(m->checksum);
             m->checksum = was;
@@ -854,7 +873,8 @@ strata_code mig_materialize(const migration *cm, strata_error *err)
         free(m->header);
         m->header = NULL;
         m->broken = 1;
-        err_where(err, m->path, 0);
+        if (r != READ_OK)
+            err_where(err, m->path, 0);
     }
     return rc;
 }
@@ -882,7 +902,10 @@ static int rec_cmp(const void *a, const void *b)
 }
 
 /* Writes the cache of set when it differs from what was read (c). */
-static void cache_write(const mcache *c, const char *cache_dir, const strata_migset *set, size_t skip)
+/* Writes the cache of set when it differs from what was read (c); listing:
+   the records are the directory's whole listing (dir its identity then). */
+static void cache_write(const mcache *c, const char *cache_dir, const strata_migset *set, size_t skip,
+                        const mig_key *dir, int listing)
 {
     size_t n = 0, hits = 0, fresh = 0, size = sizeof(cache_head) + 8;
     for (size_t i = 0; i < set->count; i++) {
@@ -897,53 +920,38 @@ static void cache_write(const mcache *c, const char *cache_dir, const strata_mig
         else
             fresh++;
     }
-    if (!fresh && hits == c->n)
+    listing = listing && n == set->count && n > 0;
+    if (!fresh && hits == c->n && (uint32_t)listing == c->head.listing &&
+        (!listing || (same_file(dir, &c->head.dir) && dir->mtime_ns == c->head.dir.mtime_ns)))
         return; /* the same records */
-    unsigned char *out = calloc(1, size);
-    const cache_rec **v = malloc((n + 1) * sizeof(*v));
-    if (!out || !v) {
-        free(out);
-        free(v);
-        return;
-    }
-    size_t off = sizeof(cache_head), k = 0;
-    for (size_t i = 0; i < set->count; i++) {
-        const migration *m = &set->migs[i];
-        const char *name = m->path + skip;
-        size_t nl = strlen(name);
-        if (!m->cached || nl == 0 || nl > 65535)
-            continue;
-        cache_rec *r = (cache_rec *)(out + off);
-        r->key = m->key;
-        r->namelen = (uint16_t)nl;
-        memcpy(r->name, name, nl);
-        v[k++] = r;
-        off += rec_size(nl);
-    }
-    /* in name order, in a second buffer */
-    qsort(v, n, sizeof(*v), rec_cmp);
     unsigned char *sorted = calloc(1, size);
-    if (!sorted) {
-        free(out);
-        free(v);
+    if (!sorted)
         return;
-    }
+    /* in version order: a directory that did not change is listed from it */
     cache_head h;
     memset(&h, 0, sizeof(h));
     memcpy(h.magic, CACHE_MAGIC, 16);
     h.format = CACHE_FORMAT;
     h.count = (uint32_t)n;
     snprintf(h.version, sizeof(h.version), "%s", STRATA_VERSION);
+    h.dir = *dir;
+    h.listing = (uint32_t)listing;
     memcpy(sorted, &h, sizeof(h));
-    off = sizeof(h);
-    for (size_t i = 0; i < n; i++) {
-        memcpy(sorted + off, v[i], rec_size(v[i]->namelen));
-        off += rec_size(v[i]->namelen);
+    size_t off = sizeof(h);
+    for (size_t i = 0; i < set->count; i++) {
+        const migration *m = &set->migs[i];
+        const char *name = m->path + skip;
+        size_t nl = strlen(name);
+        if (!m->cached || nl == 0 || nl > 65535)
+            continue;
+        cache_rec *r = (cache_rec *)(sorted + off);
+        r->key = m->key;
+        r->namelen = (uint16_t)nl;
+        memcpy(r->name, name, nl);
+        off += rec_size(nl);
     }
     uint64_t tail = cache_hash(sorted, off);
     memcpy(sorted + off, &tail, 8);
-    free(out);
-    free(v);
     char tmp[4200];
     if (make_dirs(cache_dir) == 0 &&
         snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", c->path, (long)getpid()) < (int)sizeof(tmp)) {
@@ -1077,9 +1085,13 @@ struct strata_migset_loader {
     pthread_t first;    /* the thread started by start, when started */
     int have_first;
     pthread_t extra[LOAD_MAX_THREADS];
-    int nextra;      /* written by the first thread before it ends */
-    char *cache_dir; /* NULL: no cache */
-    mcache *cache;   /* read by the first thread, before the listing */
+    int nextra;             /* written by the first thread before it ends */
+    char *cache_dir;        /* NULL: no cache */
+    mcache *cache;          /* read by the first thread, before the listing */
+    mig_key dir;            /* the directory's stat identity (device, inode, times) */
+    int64_t list_ns;        /* the clock when the listing began */
+    int listing;            /* the listing is one the cache may keep (see cache_write) */
+    const cache_rec **recs; /* the cache's record of each migration, when listed from it */
 };
 
 /* Reads the names of the directory into the set (text not read yet). */
@@ -1119,20 +1131,84 @@ static void *load_work(void *arg)
         size_t i = atomic_fetch_add(&l->next, 1);
         if (i >= l->set->count)
             break;
-        load_one(l->set, l->dirfd, l->skip, &l->set->migs[i], &b, l->cache);
+        migration *m = &l->set->migs[i];
+        load_one(l->set, l->dirfd, l->skip, m, &b,
+                 l->recs    ? l->recs[i]
+                 : l->cache ? cache_find(l->cache, m->path + l->skip)
+                            : NULL);
     }
     free(b.p);
     return NULL;
 }
 
+/*
+ * The listing from the cache: when the directory's own stat identity
+ * (device, inode, mtime, ctime) is the one recorded with a complete
+ * listing, no entry was added, removed or renamed since (each moves the
+ * directory's ctime, and the listing was kept only when the directory's
+ * last change was older than the margin), so its migrations are the
+ * records, in version order. Every file is still checked by its own stat.
+ */
+static strata_code list_from_cache(strata_migset_loader *l)
+{
+    mcache *c = l->cache;
+    size_t cap = 0, dl = l->skip - 1;
+    char path[4096 + 65536];
+    if (!(l->recs = malloc(c->n * sizeof(*l->recs))) || dl >= 4096)
+        return STRATA_NOMEM;
+    memcpy(path, l->set->dir, dl);
+    path[dl] = '/';
+    for (size_t i = 0; i < c->n; i++) {
+        const cache_rec *r = c->seq[i];
+        memcpy(path + dl + 1, r->name, r->namelen);
+        path[dl + 1 + r->namelen] = 0;
+        if (strlen(path + dl + 1) != r->namelen || !migration_name(path + dl + 1) ||
+            add_entry(l->set, &cap, path + dl + 1, path) != 1)
+            return STRATA_NOMEM;
+        l->recs[i] = r;
+    }
+    return STRATA_OK;
+}
+
 static void list_and_signal(strata_migset_loader *l)
 {
-    if (l->cache)
+    strata_code rc = STRATA_OK;
+    int listed = 0;
+    if (l->cache) {
         cache_read(l->cache);
-    strata_code rc = list_dir(l);
-    /* in version order now, while the caller opens its database */
-    if (rc == STRATA_OK && l->set->count)
-        qsort(l->set->migs, l->set->count, sizeof(migration), mig_cmp);
+        const cache_head *h = &l->cache->head;
+        if (l->cache->n && h->listing && same_file(&h->dir, &l->dir)) {
+            if (list_from_cache(l) == STRATA_OK && l->set->count == l->cache->n &&
+                l->set->nproblems + l->set->nwarnings == 0) {
+                listed = l->listing = 1;
+            } else { /* cannot be: start again from the directory */
+                strata_migset *set = l->set;
+                for (size_t i = 0; i < set->count; i++)
+                    mig_release(&set->migs[i]);
+                set->count = 0;
+                problems_release(set->problems, set->nproblems);
+                problems_release(set->warnings, set->nwarnings);
+                set->problems = set->warnings = NULL;
+                set->nproblems = set->nwarnings = set->capproblems = set->capwarnings = 0;
+                free(l->recs);
+                l->recs = NULL;
+            }
+        }
+        if (!listed)
+            cache_index(l->cache);
+    }
+    if (!listed) {
+        struct timespec now;
+        clock_gettime(CLOCK_REALTIME, &now);
+        l->list_ns = ts_ns(&now);
+        rc = list_dir(l);
+        /* in version order now, while the caller opens its database */
+        if (rc == STRATA_OK && l->set->count)
+            qsort(l->set->migs, l->set->count, sizeof(migration), mig_cmp);
+        /* the whole listing, and nothing in the directory changed shortly before */
+        l->listing = rc == STRATA_OK && l->set->nproblems + l->set->nwarnings == 0 &&
+                     l->dir.ctime_ns + migcache_margin_ns < l->list_ns;
+    }
     pthread_mutex_lock(&l->mu);
     l->rc = rc;
     l->listed = 1;
@@ -1195,6 +1271,7 @@ strata_code strata_migset_load_start(const char *dir, const char *cache_dir, str
         snprintf(p, sizeof(p), "%s/migrations-%llx-%llx", cache_dir, (unsigned long long)dst.st_dev,
                  (unsigned long long)dst.st_ino);
         l->cache->path = xstrdup(p);
+        key_of(&l->dir, &dst);
     }
     if (l->cache && (!l->cache_dir || !l->cache->path)) {
         cache_free(l->cache);
@@ -1232,7 +1309,8 @@ strata_code strata_migset_load_finish(strata_migset_loader *l, strata_migset **o
     strata_code rc = l->rc;
     strata_migset *set = l->set;
     if (rc == STRATA_OK && l->cache)
-        cache_write(l->cache, l->cache_dir, set, l->skip);
+        cache_write(l->cache, l->cache_dir, set, l->skip, &l->dir, l->listing);
+    free(l->recs);
     cache_free(l->cache);
     free(l->cache_dir);
     closedir(l->d);
@@ -1309,18 +1387,8 @@ void strata_migset_free(strata_migset *set)
         return;
     for (size_t i = 0; i < set->count; i++)
         mig_release(&set->migs[i]);
-    for (size_t i = 0; i < set->nproblems; i++) {
-        free((char *)set->problems[i].version);
-        free((char *)set->problems[i].detail);
-        free((char *)set->problems[i].file);
-    }
-    free(set->problems);
-    for (size_t i = 0; i < set->nwarnings; i++) {
-        free((char *)set->warnings[i].version);
-        free((char *)set->warnings[i].detail);
-        free((char *)set->warnings[i].file);
-    }
-    free(set->warnings);
+    problems_release(set->problems, set->nproblems);
+    problems_release(set->warnings, set->nwarnings);
     free(set->migs);
     free(set->dir);
     free(set);

@@ -45,6 +45,19 @@ for v in 1 2 3; do
     eq "$(grep -c -a "000${v}_t$v.sql" "$CACHE"/migrations-*)" "1" "000$v is in the cache"
 done
 
+# ---- a file added to a directory listed from the cache is seen
+
+mig "$D" 0004_t4.sql <<'SQL'
+-- strata:up
+CREATE TABLE t4 (id integer);
+-- strata:down
+DROP TABLE t4;
+SQL
+st --dir "$D" up
+expect_rc 0 "up with a new file"
+contains "$OUT" "applied 0004_t4" "the new file applied"
+eq "$(table_exists t4)" "1" "0004 ran"
+
 # ---- STRATA_CACHE_DIR: elsewhere, or "" for none
 
 STRATA_CACHE_DIR=$WORK/other st --dir "$D" status

@@ -2,7 +2,6 @@
 #include "internal.h"
 #include "unit.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <time.h>
 #include <stdio.h>
@@ -484,6 +483,52 @@ static void checksum_cache(void)
     strata_migset_free(set);
     pause_ms(40);
 
+    /* a directory listed from the cache (all its files clean): entries
+       added, removed or renamed since are seen (its ctime moves) */
+    char *d2 = tmpdir_new();
+    write_file(d2, "1_a.sql", LF_TEXT);
+    write_file(d2, "2_b.sql", LF_TEXT);
+    pause_ms(40);
+    set = load_cached(d2, cdir); /* recorded with the whole listing */
+    strata_migset_free(set);
+    set = load_cached(d2, cdir); /* listed from the cache */
+    CHECK_INT(set->count, 2);
+    CHECK_INT(lazy_count(set), 2);
+    strata_migset_free(set);
+    write_file(d2, "5_new.sql", LF_TEXT);
+    set = load_cached(d2, cdir);
+    CHECK_INT(set->count, 3);
+    CHECK(set->count == 3 && !strcmp(set->migs[2].id, "5_new"));
+    strata_migset_free(set);
+    char *np = path_join(d2, "5_new.sql"), *np2 = path_join(d2, "6_renamed.sql");
+    pause_ms(40);
+    set = load_cached(d2, cdir);
+    CHECK_INT(lazy_count(set), 2); /* 5_new was kept (and the listing) */
+    strata_migset_free(set);
+    set = load_cached(d2, cdir);
+    CHECK_INT(lazy_count(set), 3);
+    strata_migset_free(set);
+    CHECK(rename(np, np2) == 0);
+    set = load_cached(d2, cdir);
+    CHECK_INT(set->count, 3);
+    CHECK(set->count == 3 && !strcmp(set->migs[2].id, "6_renamed"));
+    strata_migset_free(set);
+    pause_ms(40);
+    set = load_cached(d2, cdir);
+    strata_migset_free(set);
+    set = load_cached(d2, cdir);
+    CHECK_INT(lazy_count(set), 3);
+    strata_migset_free(set);
+    CHECK(unlink(np2) == 0);
+    write_file(d2, "notes.sql", "-- not a migration name\n");
+    set = load_cached(d2, cdir);
+    CHECK_INT(set->count, 2);
+    CHECK_INT(strata_migset_warning_count(set), 1); /* notes.sql */
+    strata_migset_free(set);
+    free(np);
+    free(np2);
+    tmpdir_free(d2);
+
     /* a cache file others may write, or a damaged one, is not trusted */
     set = load_cached(d, cdir); /* cache the current files */
     strata_migset_free(set);
@@ -491,14 +536,11 @@ static void checksum_cache(void)
     CHECK_INT(lazy_count(set), 2);
     strata_migset_free(set);
     char cpath[4200] = "";
-    DIR *cd = opendir(cdir);
-    struct dirent *de;
-    while (cd && (de = readdir(cd)) != NULL)
-        if (de->d_name[0] != '.')
-            snprintf(cpath, sizeof(cpath), "%s/%s", cdir, de->d_name);
-    if (cd)
-        closedir(cd);
-    CHECK(cpath[0] != 0);
+    struct stat dst;
+    CHECK(stat(d, &dst) == 0);
+    snprintf(cpath, sizeof(cpath), "%s/migrations-%llx-%llx", cdir, (unsigned long long)dst.st_dev,
+             (unsigned long long)dst.st_ino);
+    CHECK(access(cpath, F_OK) == 0);
     CHECK(chmod(cpath, 0666) == 0);
     set = load_cached(d, cdir);
     CHECK_INT(lazy_count(set), 0);
