@@ -11,9 +11,10 @@ CC      ?= cc
 PREFIX  ?= /usr/local
 # libpq is opened with dlopen() on first PostgreSQL use (src/lib/pqload.h):
 # only its headers are needed at build time.
-PKGS    := sqlite3 libcrypto
-PKG_CFLAGS := $(shell pkg-config --cflags libpq $(PKGS) 2>/dev/null || echo -I/usr/include/postgresql)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lsqlite3 -lcrypto) -ldl -pthread -lm
+# libpq and libcrypto are opened on first use (dlopen): headers only
+PKGS    := sqlite3
+PKG_CFLAGS := $(shell pkg-config --cflags libpq libcrypto $(PKGS) 2>/dev/null || echo -I/usr/include/postgresql)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lsqlite3) -ldl -pthread -lm
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-parameter
 CFLAGS  ?= -O2 -g
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -fPIC -fvisibility=hidden -Iinclude -Isrc/lib $(PKG_CFLAGS)

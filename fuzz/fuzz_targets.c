@@ -80,10 +80,14 @@ int fuzz_migfile(const uint8_t *d, size_t n)
     must(set->dir && set->migs);
     set->count = 1;
     migration *m = &set->migs[0];
-    m->path = strdup("fuzz/0001_fuzz.sql");
-    m->id = strdup("0001_fuzz");
-    m->version = strdup("0001");
-    m->name = strdup("fuzz");
+    /* one block, as the loader allocates it: path, id, version; name in id */
+    static const char names[] = "fuzz/0001_fuzz.sql\0" "0001_fuzz\0" "0001";
+    m->path = malloc(sizeof(names));
+    must(m->path != NULL);
+    memcpy(m->path, names, sizeof(names));
+    m->id = m->path + strlen("fuzz/0001_fuzz.sql") + 1;
+    m->version = m->id + strlen("0001_fuzz") + 1;
+    m->name = m->id + 5;
     m->checksum = strdup("");
     char *text = cstr(d, n);
     size_t len = strlen(text); /* the loader refuses files with NUL bytes */

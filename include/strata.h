@@ -180,6 +180,29 @@ typedef struct strata_problem {
  */
 STRATA_API strata_code strata_migset_load(const char *dir, strata_migset **out, strata_error *err);
 
+/*
+ * strata_migset_load in two halves, for a caller with something else to do
+ * meanwhile (opening its database): _start opens dir (and fails as
+ * strata_migset_load does when it cannot) and reads the files on a thread
+ * of its own; _finish helps with what is left, waits for the end, frees the
+ * loader and gives the set (fails only when out of memory). Every loader
+ * started must be finished.
+ *
+ * cache_dir (NULL or "": none) is where a checksum cache may be kept (the
+ * CLI: $XDG_CACHE_HOME/strata): a file whose device, inode, size, mtime and
+ * ctime are those it had when it was last read (more than 10 s after its
+ * last change), and that then parsed cleanly, is given its checksum without
+ * being read; its SQL is read when first needed (an error then when the
+ * file changed meanwhile), so every function works on such a set. The
+ * cache is written only when it changes; one that cannot be read or
+ * written is ignored.
+ */
+typedef struct strata_migset_loader strata_migset_loader;
+STRATA_API strata_code strata_migset_load_start(const char *dir, const char *cache_dir,
+                                                strata_migset_loader **out, strata_error *err);
+STRATA_API strata_code strata_migset_load_finish(strata_migset_loader *l, strata_migset **out,
+                                                 strata_error *err);
+
 /* One migration compiled into the program (`strata embed` writes an array of
    them): the file name and the file's bytes, borrowed for the call. */
 typedef struct strata_migration_src {

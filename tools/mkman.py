@@ -64,6 +64,8 @@ o += [".SH ENVIRONMENT", ".TP", ".B DATABASE_URL",
       "The database URL when \\fB\\-\\-url\\fR is not given (the variable is named by \\fB\\-\\-url\\-env\\fR);",
       "also read from \\fI.env\\fR and \\fI.env.local\\fR.",
       ".TP", ".B STRATA_DIR", "The migration directory when \\fB\\-\\-dir\\fR is not given.",
+      ".TP", ".B STRATA_CACHE_DIR", "Where up and status keep the checksum cache (default \\fI$XDG_CACHE_HOME/strata\\fR,",
+      "else \\fI~/.cache/strata\\fR); empty: no cache. See docs/migrations.md, Checksums.",
       ".TP", ".B STRATA_REQUIRE_URL", "When 1, no embedded default database: a missing URL is an error.",
       ".TP", ".B STRATA_SKIP_MIGRATIONS", "When 1 or true, the library's startup call does nothing.",
       ".TP", ".B STRATA_CONNECT_TIMEOUT", "Seconds the library's startup call retries passing connection failures (default 30).",
@@ -76,6 +78,7 @@ o += [".SH EXIT STATUS", ".TP", ".B 0", "success", ".TP", ".B 1",
       "status \\-\\-exit\\-code: migrations pending; validate: problems found", ".TP", ".B 4",
       "could not connect, or lock timeout"]
 o += [".SH FILES", ".TP", ".I ./migrations/", "Migration files \\fI<version>_<slug>.sql\\fR.",
+      ".TP", ".I ~/.cache/strata/migrations\\-*", "The checksum cache of each migration directory (see STRATA_CACHE_DIR).",
       ".TP", ".I .env, .env.local", "dotenv files read for the URL."]
 o += [".SH SEE ALSO", "The documents in the source tree: README.md, docs/migrations.md, docs/operations.md,",
       "docs/copy.md, docs/type\\-mapping.md, docs/check.md, docs/lint.md, docs/schema.md, docs/testing.md."]

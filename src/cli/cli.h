@@ -26,6 +26,7 @@ typedef struct cli {
     char *dry_sql;
     size_t dry_len, dry_cap;
     int said_default; /* the embedded-default notice was printed */
+    int use_cache;    /* cli_open loads through the checksum cache (up, status) */
 } cli;
 
 /*
@@ -135,6 +136,9 @@ int cli_grow(void *pp, size_t *cap, size_t need, size_t size);
 strata_code cli_load(const cli *c, strata_migset **set, strata_error *err);
 /* Resolves the URL, loads the directory (cli_load) and opens the database. */
 int cli_open(cli *c, int readonly, strata **db, strata_migset **set, strata_error *err);
+/* Where the checksum cache lives: $STRATA_CACHE_DIR ("" for none), else
+   $XDG_CACHE_HOME/strata, else $HOME/.cache/strata; NULL for none. */
+const char *cli_cache_dir(void);
 /* Resolves the URL (malloc'd into *url); says where from with -v. A command
    that will write (writing=1) says so once when it uses the embedded default
    (not with -q or --json). 0 or -1. */

@@ -11,6 +11,7 @@ int run_migrate(cli *c, int down)
     strata_error err = {0};
     int rc = 0;
     c->down = down;
+    c->use_cache = !down; /* down reads the files it reverts anyway */
     if (cli_open(c, c->dry_run, &db, &set, &err) == 0) {
         strata_run_opts o = {c->nargs ? c->args[0] : NULL, 0};
         o.flags |= c->dry_run ? STRATA_DRY_RUN : 0;

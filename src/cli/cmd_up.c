@@ -41,6 +41,8 @@ const command cmd_up = {
              "(CHECKSUM_MISMATCH), an applied migration whose file is gone\n"
              "(MISSING_MIGRATION), a pending migration older than the newest applied one\n"
              "(OUT_OF_ORDER) and a no-transaction migration that failed earlier\n"
-             "(FAILED_MIGRATION).\n",
+             "(FAILED_MIGRATION). Files unchanged since they were last read (same\n"
+             "device, inode, size, mtime and ctime) are not read again: their checksums\n"
+             "are kept in $XDG_CACHE_HOME/strata (STRATA_CACHE_DIR= turns that off).\n",
     .options = options,
 };

@@ -114,21 +114,50 @@ strata_code cli_load(const cli *c, strata_migset **set, strata_error *err)
     return rc;
 }
 
+const char *cli_cache_dir(void)
+{
+    static char dir[4096];
+    const char *e = getenv("STRATA_CACHE_DIR"), *x = getenv("XDG_CACHE_HOME"), *h = getenv("HOME");
+    if (e)
+        return *e ? e : NULL; /* empty: no cache */
+    if (x && x[0] == '/')
+        snprintf(dir, sizeof(dir), "%s/strata", x);
+    else if (h && h[0] == '/')
+        snprintf(dir, sizeof(dir), "%s/.cache/strata", h);
+    else
+        return NULL;
+    return dir;
+}
+
 int cli_open(cli *c, int readonly, strata **db, strata_migset **set, strata_error *err)
 {
     char *url = NULL;
+    strata_migset_loader *ld = NULL;
     *db = NULL;
+    /* the files are read on another thread while the database opens */
     if (set) {
         *set = NULL;
-        if (cli_load(c, set, err))
+        if (strata_migset_load_start(cli_dir(c), c->use_cache ? cli_cache_dir() : NULL, &ld, err))
             return -1;
     }
-    if (cli_url(c, &url, !readonly, err))
-        return -1;
-    strata_config cfg = cli_config(c, readonly);
-    int rc = strata_open(url, &cfg, db, err);
-    free(url);
-    return rc ? -1 : 0;
+    int rc = cli_url(c, &url, !readonly, err);
+    if (rc == 0) {
+        strata_config cfg = cli_config(c, readonly);
+        rc = strata_open(url, &cfg, db, err) ? -1 : 0;
+        free(url);
+    }
+    if (ld) {
+        strata_error lerr = {0};
+        if (strata_migset_load_finish(ld, set, &lerr)) {
+            strata_close(*db);
+            *db = NULL;
+            *err = lerr;
+            return -1;
+        }
+        for (size_t i = 0; i < strata_migset_warning_count(*set); i++)
+            out_warning(c, strata_migset_warning(*set, i));
+    }
+    return rc;
 }
 
 void print_result(cli *c, const strata_result *r, int dry_run)

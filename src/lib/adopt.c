@@ -455,6 +455,9 @@ strata_code strata_adopt(strata *db, const strata_migset *set, const char *forma
     }
     if ((rc = strata_migset_check(set, err)))
         return rc;
+    for (size_t i = 0; i < set->count; i++) /* a set loaded through the cache */
+        if ((rc = mig_materialize(&set->migs[i], err)))
+            return rc;
     x.db = db;
     x.set = set;
     x.tool = formats[k].name;

@@ -35,15 +35,8 @@ enum { TABLE_UNKNOWN = 0, TABLE_ABSENT, TABLE_OLD_COLUMNS, TABLE_CURRENT };
 
 static void recs_release(recs *r)
 {
-    for (size_t i = 0; i < r->n; i++) {
-        free(r->v[i].version);
-        free(r->v[i].name);
-        free(r->v[i].checksum);
-        free(r->v[i].applied_at);
-        free(r->v[i].state);
-        free(r->v[i].error);
-        free(r->v[i].up_checksum);
-    }
+    for (size_t i = 0; i < r->n; i++)
+        free(r->v[i].version); /* one block: the record's strings (add_rec) */
     free(r->v);
     memset(r, 0, sizeof(*r));
 }
@@ -132,15 +125,34 @@ static int add_rec(void *ud, int n, char **v)
         return 1;
     if (ARR_GROW(r->v, r->cap, r->n + 1))
         return 1;
+    /* the strings of a record in one block, version first (thousands of
+       records are read by every `up`) */
+    const char *in[7] = {v[0] ? v[0] : "",   v[1] ? v[1] : "",        v[2] ? v[2] : "",
+                         v[3] ? v[3] : "",   v[5] ? v[5] : "applied", v[6],
+                         n > 7 ? v[7] : NULL};
+    size_t len[7], total = 0;
+    for (int i = 0; i < 7; i++)
+        total += in[i] ? (len[i] = strlen(in[i])) + 1 : 0;
+    char *p = malloc(total);
+    if (!p)
+        return 1;
+    char *out[7];
+    for (int i = 0; i < 7; i++) {
+        out[i] = NULL;
+        if (in[i]) {
+            out[i] = memcpy(p, in[i], len[i] + 1);
+            p += len[i] + 1;
+        }
+    }
     rec *x = &r->v[r->n++];
-    x->version = xstrdup(v[0] ? v[0] : "");
-    x->name = xstrdup(v[1] ? v[1] : "");
-    x->checksum = xstrdup(v[2] ? v[2] : "");
-    x->applied_at = xstrdup(v[3] ? v[3] : "");
+    x->version = out[0];
+    x->name = out[1];
+    x->checksum = out[2];
+    x->applied_at = out[3];
     x->duration_ms = v[4] ? atol(v[4]) : 0;
-    x->state = xstrdup(v[5] ? v[5] : "applied");
-    x->error = xstrdup(v[6]);
-    x->up_checksum = n > 7 ? xstrdup(v[7]) : NULL;
+    x->state = out[4];
+    x->error = out[5];
+    x->up_checksum = out[6];
     return 0;
 }
 
@@ -177,7 +189,11 @@ static strata_code read_recs(strata *db, recs *r, strata_error *err)
         recs_release(r);
         return rc;
     }
-    if (r->n)
+    /* the primary key's order is version order when versions have one width */
+    size_t i = 1;
+    while (i < r->n && version_cmp(r->v[i - 1].version, r->v[i].version) < 0)
+        i++;
+    if (i < r->n)
         qsort(r->v, r->n, sizeof(rec), rec_cmp);
     return STRATA_OK;
 }
@@ -249,6 +265,18 @@ static const rec *find_rec(const recs *r, const char *version)
     return NULL;
 }
 
+/* find_rec for versions asked in increasing order: *at is where the last
+   one was found, so a walk along both lists compares once per step. */
+static const rec *find_rec_next(const recs *r, const char *version, size_t *at)
+{
+    if (*at < r->n && version_cmp(r->v[*at].version, version) == 0)
+        return &r->v[(*at)++];
+    const rec *x = find_rec(r, version);
+    if (x)
+        *at = (size_t)(x - r->v) + 1;
+    return x;
+}
+
 static const migration *find_mig(const strata_migset *set, const char *version)
 {
     size_t lo = 0, hi = set->count;
@@ -263,6 +291,17 @@ static const migration *find_mig(const strata_migset *set, const char *version)
             hi = mid;
     }
     return NULL;
+}
+
+/* The same for the migrations. */
+static const migration *find_mig_next(const strata_migset *set, const char *version, size_t *at)
+{
+    if (*at < set->count && version_cmp(set->migs[*at].version, version) == 0)
+        return &set->migs[(*at)++];
+    const migration *m = find_mig(set, version);
+    if (m)
+        *at = (size_t)(m - set->migs) + 1;
+    return m;
 }
 
 static int rec_applied(const rec *x)
@@ -624,9 +663,10 @@ static strata_code check_recs(strata *db, const strata_migset *set, const recs *
                               strata_error *err)
 {
     (void)db;
+    size_t at = 0;
     for (size_t i = 0; i < r->n; i++) {
         const rec *x = &r->v[i];
-        const migration *m = find_mig(set, x->version);
+        const migration *m = find_mig_next(set, x->version, &at);
         if (!m) {
             if (flags & STRATA_IGNORE_MISSING)
                 continue;
@@ -707,9 +747,10 @@ static strata_code plan_up(strata *db, const strata_migset *set, const recs *r, 
             upto = m->version;
         }
     }
+    size_t at = 0;
     for (size_t i = 0; i < set->count; i++) {
         const migration *m = &set->migs[i];
-        const rec *x = find_rec(r, m->version);
+        const rec *x = find_rec_next(r, m->version, &at);
         if (rec_applied(x))
             continue;
         if (x)
@@ -725,7 +766,8 @@ static strata_code plan_up(strata *db, const strata_migset *set, const recs *r, 
             continue;
         if (limit >= 0 && (long)p->n >= limit)
             continue;
-        if ((rc = need_section(db, m, SEC_UP, err)))
+        /* its checksum may have come from the cache: read it now */
+        if ((rc = mig_materialize(m, err)) || (rc = need_section(db, m, SEC_UP, err)))
             return rc;
         if ((o->flags & STRATA_SINGLE_TRANSACTION) && mig_section(m, SEC_UP, db->ops->dialect)->notx) {
             err_set(err, STRATA_SINGLE_TRANSACTION_REFUSED,

@@ -7,6 +7,7 @@
 #include "strata.h"
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <strings.h>
 
 #define ATTR_PRINTF(a, b) __attribute__((format(printf, a, b)))
@@ -151,12 +152,24 @@ typedef struct section {
     int line; /* 1-based line in the file of the first body line */
 } section;
 
+/* What the checksum cache (migfile.c) keeps of a file: its identity, as
+   stat gives it, and the SHA-256 of its content. */
+typedef struct mig_key {
+    uint64_t dev, ino, size;
+    int64_t mtime_ns, ctime_ns;
+    unsigned char sum[32];
+} mig_key;
+
 typedef struct migration {
     strata_migration pub; /* must stay first */
     char *id, *version, *name, *path, *checksum;
     section *secs;
     int nsecs;
     size_t capsecs;
+    size_t vskip, vlen; /* the version's leading zeros (one digit kept), the rest's length */
+    int lazy;           /* checksum from the cache, sections not read yet: mig_materialize */
+    int cached;         /* key may go to the cache (the file parsed, with no warning) */
+    mig_key key;
     int broken;   /* has a parse problem; never run */
     char *header; /* the text before the first marker (comments), or NULL */
 } migration;
@@ -175,8 +188,17 @@ struct strata_migset {
    and returns the index just after it; 0 when the line is not such a marker.
    Shared by migration files and test files. */
 size_t marker_word(const char *l, size_t n, size_t *word);
-/* The section of a migration for (kind, engine dialect), or NULL if none. */
+/* The section of a migration for (kind, engine dialect), or NULL if none.
+   Reads a lazy migration first (see mig_materialize; a failure leaves it
+   broken, without sections). */
 const section *mig_section(const migration *m, int kind, int dialect);
+/* Reads, checks and parses the file of a migration whose checksum came
+   from the cache (a no-op otherwise): an error when it cannot be read, or
+   no longer matches the checksum the cache gave (it changed meanwhile). */
+strata_code mig_materialize(const migration *m, strata_error *err);
+/* How much older than the moment it is read a file's ctime must be for the
+   checksum cache to keep it: 10 s (unit tests set 0). */
+extern int64_t migcache_margin_ns;
 /* Parses a migration file's text. Problems are appended to set. Exposed for tests. */
 int mig_parse(migration *m, const char *text, size_t len, strata_migset *set);
 void migset_add_problem(strata_migset *set, strata_code code, const char *version, const char *file, int line,
@@ -408,7 +430,9 @@ void engine_event(strata *db, strata_event_kind kind, const char *text);
 strata_code sqlite_remove_files(const char *path, strata_error *err);
 
 /* sha256 of text with CRLF folded to LF, as 64 hex chars + NUL */
-void checksum_text(const char *text, size_t len, char out[65]);
+int checksum_text(const char *text, size_t len, char out[65]);
+/* NULL when libcrypto (opened on first use) has SHA-256, else why not. */
+const char *checksum_load_error(void);
 
 /* ---- engine.c: what modules built on the engine (schema, check, reset)
    need from a handle */

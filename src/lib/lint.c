@@ -1306,6 +1306,7 @@ strata_code strata_lint(const strata_migset *set, const char *dialect, strata_li
 
     for (size_t mi = 0; set && mi < set->count && !L.oom; mi++) {
         const migration *m = &set->migs[mi];
+        mig_materialize(m, NULL); /* a set loaded through the cache */
         if (m->broken)
             continue;
         L.m = m;

@@ -12,39 +12,70 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <openssl/evp.h>
+#include <dlfcn.h>
+#include <openssl/sha.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* OpenSSL 3 looks the algorithm up on every EVP_Digest(); fetch it once. */
-static EVP_MD *sha256_md;
-static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+/*
+ * SHA-256 is libcrypto's, opened on first use rather than linked: loading
+ * and relocating libcrypto costs about 1 ms at every start, a quarter of a
+ * no-op `up` over 1,000 migrations when no file needs hashing (see the
+ * checksum cache below), and on the loader's thread it overlaps the
+ * database's opening. The low-level SHA256_Init/Update/Final go straight to
+ * the digest; EVP_MD_fetch would first set up OpenSSL's providers and read
+ * its configuration (another millisecond).
+ */
+static struct {
+    int (*init)(SHA256_CTX *);
+    int (*update)(SHA256_CTX *, const void *, size_t);
+    int (*final)(unsigned char *, SHA256_CTX *);
+} sha;
+static pthread_once_t sha_once = PTHREAD_ONCE_INIT;
+static char sha_error[256];
 
-static void sha256_fetch(void)
+static void sha_load(void)
 {
-    sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+    static const char *const names[] = {"libcrypto.so.3", "libcrypto.so"};
+    void *h = NULL;
+    for (size_t i = 0; !h && i < sizeof(names) / sizeof(names[0]); i++)
+        h = dlopen(names[i], RTLD_NOW | RTLD_LOCAL);
+    if (!h) {
+        snprintf(sha_error, sizeof(sha_error), "%s", dlerror());
+        return;
+    }
+    *(void **)&sha.init = dlsym(h, "SHA256_Init");
+    *(void **)&sha.update = dlsym(h, "SHA256_Update");
+    *(void **)&sha.final = dlsym(h, "SHA256_Final");
+    if (!sha.init || !sha.update || !sha.final)
+        snprintf(sha_error, sizeof(sha_error), "libcrypto has no SHA256_Init/Update/Final");
 }
 
-void checksum_text(const char *text, size_t len, char out[65])
+const char *checksum_load_error(void)
 {
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int mdlen = 0;
+    pthread_once(&sha_once, sha_load);
+    return sha_error[0] ? sha_error : NULL;
+}
+
+int checksum_text(const char *text, size_t len, char out[65])
+{
+    unsigned char md[32];
     static const char hex[] = "0123456789abcdef";
-    pthread_once(&sha256_once, sha256_fetch);
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    if (!ctx || !EVP_DigestInit_ex2(ctx, sha256_md ? sha256_md : EVP_sha256(), NULL) ||
-        !EVP_DigestUpdate(ctx, text, len) || !EVP_DigestFinal_ex(ctx, md, &mdlen) || mdlen != 32)
+    SHA256_CTX ctx;
+    int ok = !checksum_load_error() && sha.init(&ctx) && sha.update(&ctx, text, len) && sha.final(md, &ctx);
+    if (!ok)
         memset(md, 0, sizeof(md));
-    EVP_MD_CTX_free(ctx);
     for (unsigned i = 0; i < 32; i++) {
         out[2 * i] = hex[md[i] >> 4];
         out[2 * i + 1] = hex[md[i] & 15];
     }
     out[64] = 0;
+    return ok ? 0 : -1;
 }
 
 int dialect_of_engine(const char *engine)
@@ -99,6 +130,8 @@ void migset_add_warning(strata_migset *set, const char *version, const char *fil
 const section *mig_section(const migration *m, int kind, int dialect)
 {
     const section *generic = NULL;
+    if (m->lazy)
+        mig_materialize(m, NULL);
     for (int i = 0; i < m->nsecs; i++) {
         const section *s = &m->secs[i];
         if (s->kind != kind)
@@ -329,81 +362,104 @@ static const char *file_kind(mode_t m)
                          : "not a regular file";
 }
 
-/* Reads a whole file relative to dirfd (AT_FDCWD for a plain path): only a
-   regular file (a symlink to one is fine) of at most FILE_MAX_BYTES. The
-   open is non-blocking, so a FIFO cannot hang it, and fstat after the open
-   looks at what was opened, not at a name that may have changed since. Four
-   system calls for a small file (open, fstat, read, close): a short read
-   means end of file. That matters for `up` with thousands of migrations,
-   where these calls are most of the time. */
-int read_regular_file(int dirfd, const char *name, char **out, size_t *outlen, const char **kind)
+/* A buffer a loader thread reads file after file into. */
+typedef struct rbuf {
+    char *p;
+    size_t cap;
+} rbuf;
+
+/* Reads a whole file relative to dirfd (AT_FDCWD for a plain path) into b:
+   only a regular file (a symlink to one is fine) of at most FILE_MAX_BYTES;
+   *st is what was opened. The open is non-blocking, so a FIFO cannot hang
+   it, and fstat after the open looks at what was opened, not at a name that
+   may have changed since. Four system calls for a small file (open, fstat,
+   read, close): a read shorter than asked means end of file. That matters
+   for `up` with thousands of migrations, where these calls are most of the
+   time; the buffer is reused from file to file, so there is no allocation
+   (and no fresh page to fault in) per file. */
+static int read_into(int dirfd, const char *name, rbuf *b, size_t *outlen, const char **kind, struct stat *st)
 {
     *kind = NULL;
     int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
     if (fd < 0)
         return READ_ERRNO;
-    struct stat st;
-    if (fstat(fd, &st) < 0) {
+    if (fstat(fd, st) < 0) {
         int e = errno;
         close(fd);
         errno = e;
         return READ_ERRNO;
     }
-    if (!S_ISREG(st.st_mode)) {
+    if (!S_ISREG(st->st_mode)) {
         close(fd);
-        *kind = file_kind(st.st_mode);
-        errno = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
+        *kind = file_kind(st->st_mode);
+        errno = S_ISDIR(st->st_mode) ? EISDIR : EINVAL;
         return READ_NOT_REGULAR;
     }
-    if (st.st_size > FILE_MAX_BYTES) {
+    if (st->st_size > FILE_MAX_BYTES) {
         close(fd);
         errno = EFBIG;
         return READ_TOO_LARGE;
     }
     /* room for the whole file and one byte more, to see the end in one read;
        a file that grows meanwhile still stops at the limit */
-    size_t cap = (size_t)st.st_size + 2, len = 0;
-    char *p = malloc(cap);
-    if (!p) {
-        close(fd);
-        errno = ENOMEM;
-        return READ_ERRNO;
+    size_t need = (size_t)st->st_size + 2, len = 0;
+    if (b->cap < need) {
+        size_t nc = need < 4096 ? 4096 : need;
+        char *np = realloc(b->p, nc);
+        if (!np) {
+            close(fd);
+            errno = ENOMEM;
+            return READ_ERRNO;
+        }
+        b->p = np;
+        b->cap = nc;
     }
     for (;;) {
-        ssize_t n = read(fd, p + len, cap - len - 1);
+        ssize_t n = read(fd, b->p + len, b->cap - len - 1);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
             int e = errno;
-            free(p);
             close(fd);
             errno = e;
             return READ_ERRNO;
         }
         len += (size_t)n;
         if (len > FILE_MAX_BYTES) {
-            free(p);
             close(fd);
             errno = EFBIG;
             return READ_TOO_LARGE;
         }
-        if (n == 0 || len + 1 < cap)
+        if (n == 0 || len + 1 < b->cap)
             break;
-        size_t nc = cap * 2 > (size_t)FILE_MAX_BYTES + 2 ? (size_t)FILE_MAX_BYTES + 2 : cap * 2;
-        char *np = realloc(p, nc);
+        size_t nc = b->cap * 2 > (size_t)FILE_MAX_BYTES + 2 ? (size_t)FILE_MAX_BYTES + 2 : b->cap * 2;
+        char *np = realloc(b->p, nc);
         if (!np) {
-            free(p);
             close(fd);
             errno = ENOMEM;
             return READ_ERRNO;
         }
-        p = np;
-        cap = nc;
+        b->p = np;
+        b->cap = nc;
     }
     close(fd);
-    p[len] = 0;
-    *out = p;
+    b->p[len] = 0;
     *outlen = len;
+    return READ_OK;
+}
+
+int read_regular_file(int dirfd, const char *name, char **out, size_t *outlen, const char **kind)
+{
+    rbuf b = {NULL, 0};
+    struct stat st;
+    int r = read_into(dirfd, name, &b, outlen, kind, &st);
+    if (r != READ_OK) {
+        int e = errno;
+        free(b.p);
+        errno = e;
+        return r;
+    }
+    *out = b.p;
     return READ_OK;
 }
 
@@ -420,12 +476,19 @@ static size_t fold_crlf(char *s, size_t n)
     return w;
 }
 
+static void problems_release(strata_problem *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free((char *)v[i].version);
+        free((char *)v[i].detail);
+        free((char *)v[i].file);
+    }
+    free(v);
+}
+
 static void mig_release(migration *m)
 {
-    free(m->id);
-    free(m->version);
-    free(m->name);
-    free(m->path);
+    free(m->path); /* one block: path, id, version (name is in id) */
     free(m->checksum);
     for (int i = 0; i < m->nsecs; i++)
         free(m->secs[i].sql);
@@ -433,11 +496,15 @@ static void mig_release(migration *m)
     free(m->header);
 }
 
+/* version_cmp's order from what add_entry worked out: the version without
+   its leading zeros and that length (tens of thousands of comparisons sort
+   thousands of files) */
 static int mig_cmp(const void *a, const void *b)
 {
     const migration *x = a, *y = b;
-    int c = version_cmp(x->version, y->version);
-    return c ? c : strcmp(x->id, y->id);
+    int c = x->vlen != y->vlen ? (x->vlen > y->vlen) - (x->vlen < y->vlen)
+                               : memcmp(x->version + x->vskip, y->version + y->vskip, x->vlen);
+    return c ? (c > 0) - (c < 0) : strcmp(x->id, y->id);
 }
 
 /* Problems in version order, so the first one does not depend on readdir. */
@@ -459,7 +526,7 @@ static int count_stmt(void *ud, const sql_stmt *st)
 
 /* Warns when no up section of m holds a statement: the template of `strata
    new` left unchanged. Valid (an empty section is a no-op), likely a slip. */
-static void warn_empty_up(strata_migset *set, const migration *m)
+static int warn_empty_up(strata_migset *set, const migration *m)
 {
     int marker = 0;
     for (int i = 0; i < m->nsecs; i++) {
@@ -470,7 +537,7 @@ static void warn_empty_up(strata_migset *set, const migration *m)
         sql_split(s->sql, strlen(s->sql), s->dialect == DIALECT_SQLITE ? DIALECT_SQLITE : DIALECT_POSTGRES,
                   count_stmt, &n);
         if (n)
-            return;
+            return 0;
         if (!marker)
             marker = s->line - 1;
     }
@@ -478,33 +545,260 @@ static void warn_empty_up(strata_migset *set, const migration *m)
         migset_add_warning(set, m->version, m->path, marker,
                            "the up section of '%s' has no statement; applying it only records the version",
                            m->path);
+    return marker != 0;
 }
 
-/* Parses the text of m (len bytes, taken over and freed). */
-static void load_text(strata_migset *set, migration *m, char *text, size_t len)
+/* Checksums and parses the text of m (len bytes, in a buffer of the
+   caller's, changed in place). 1 when it parsed with no problem and no
+   warning (the cache may keep it). */
+static int load_text(strata_migset *set, migration *m, char *text, size_t len)
 {
     len = fold_crlf(text, len);
     char sum[65];
-    checksum_text(text, len, sum);
+    int hashed = checksum_text(text, len, sum) == 0;
     m->checksum = xstrdup(sum);
-    if (strlen(text) != len) {
+    if (!hashed) {
+        migset_add_problem(set, STRATA_CONFIG_ERROR, m->version, m->path, 0,
+                           "cannot compute the checksum of '%s': cannot load libcrypto (%s)", m->path,
+                           checksum_load_error());
+        m->broken = 1;
+    } else if (strlen(text) != len) {
         migset_add_problem(set, STRATA_PARSE_ERROR, m->version, m->path, 0, "'%s' contains a NUL byte",
                            m->path);
         m->broken = 1;
     } else if (!mig_parse(m, text, len, set)) {
         m->broken = 1;
     } else {
-        warn_empty_up(set, m);
+        return !warn_empty_up(set, m);
     }
-    free(text);
+    return 0;
 }
 
-static void load_one(strata_migset *set, int dirfd, size_t skip, migration *m)
+/*
+ * The checksum cache. A no-op `up` must know that no applied file changed,
+ * and reading thousands of files for that (open, fstat, read, close each)
+ * costs more than everything else. The cache keeps, per migration
+ * directory, each file's identity (device, inode, size, mtime and ctime to
+ * the nanosecond) with the SHA-256 of its content, for files that parsed
+ * with no problem and no warning; a file whose stat still shows the same
+ * identity is taken at the cached checksum without being read, and read
+ * (then parsed) only when its SQL is needed (mig_materialize).
+ *
+ * Any write to a file moves its ctime to the current time, and no call sets
+ * ctime to a chosen value. Two writes within one tick of the file system's
+ * clock can leave ctime unchanged, so (as git guards its index against
+ * "racy" entries) a file is kept only when its ctime was more than
+ * migcache_margin_ns (10 s) older than the moment its content was read: a later write
+ * then gives a later ctime. The cache lives in the user's cache directory
+ * (never in the migration directory), one file per directory, named by the
+ * directory's device and inode; it is written only when it changes, to a
+ * temporary file renamed over the old one, and ignored when it is not
+ * this user's, is writable by others, or does not check out (format, strata
+ * version, trailing hash).
+ */
+int64_t migcache_margin_ns = 10LL * 1000000000LL;
+#define CACHE_MAGIC "strata-checksums"
+#define CACHE_FORMAT 2
+
+typedef struct cache_rec {
+    mig_key key;
+    uint16_t namelen;
+    char name[]; /* namelen bytes, no NUL, padded to 8 */
+} cache_rec;
+
+typedef struct cache_head {
+    char magic[16];
+    uint32_t format, count;
+    char version[16];
+    mig_key dir;      /* the directory's stat identity when it was listed */
+    uint32_t listing; /* 1: the records are all of its migrations, nothing else */
+    uint32_t pad;
+} cache_head;
+
+static size_t rec_size(size_t namelen)
 {
-    char *text;
+    return (sizeof(cache_rec) + namelen + 7) & ~(size_t)7;
+}
+
+/* A 64-bit hash of n bytes (n a multiple of 8), to see a torn file. */
+static uint64_t cache_hash(const unsigned char *p, size_t n)
+{
+    uint64_t h = 0x9e3779b97f4a7c15ULL;
+    for (size_t i = 0; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, p + i, 8);
+        h = (h ^ w) * 0x100000001b3ULL;
+        h ^= h >> 29;
+    }
+    return h;
+}
+
+static int64_t ts_ns(const struct timespec *t)
+{
+    return (int64_t)t->tv_sec * 1000000000LL + t->tv_nsec;
+}
+
+static void key_of(mig_key *k, const struct stat *st)
+{
+    k->dev = (uint64_t)st->st_dev;
+    k->ino = (uint64_t)st->st_ino;
+    k->size = (uint64_t)st->st_size;
+    k->mtime_ns = ts_ns(&st->st_mtim);
+    k->ctime_ns = ts_ns(&st->st_ctim);
+}
+
+static int same_file(const mig_key *a, const mig_key *b)
+{
+    return a->dev == b->dev && a->ino == b->ino && a->size == b->size && a->mtime_ns == b->mtime_ns &&
+           a->ctime_ns == b->ctime_ns;
+}
+
+static void sum_of_hex(unsigned char out[32], const char *hex)
+{
+    for (int i = 0; i < 32; i++) {
+        int v = 0;
+        for (int j = 0; j < 2; j++) {
+            char c = hex[2 * i + j];
+            v = v * 16 + (c >= 'a' ? c - 'a' + 10 : c - '0');
+        }
+        out[i] = (unsigned char)v;
+    }
+}
+
+static char *hex_of_sum(const unsigned char sum[32])
+{
+    static const char hex[] = "0123456789abcdef";
+    char *s = malloc(65);
+    if (s) {
+        for (int i = 0; i < 32; i++) {
+            s[2 * i] = hex[sum[i] >> 4];
+            s[2 * i + 1] = hex[sum[i] & 15];
+        }
+        s[64] = 0;
+    }
+    return s;
+}
+
+typedef struct mcache {
+    char *path;            /* the cache file */
+    unsigned char *raw;    /* its bytes */
+    const cache_rec **seq; /* records in the file's order (version order) */
+    const cache_rec **v;   /* records sorted by name (cache_index) */
+    size_t n;
+    cache_head head;
+} mcache;
+
+static void cache_free(mcache *c)
+{
+    if (!c)
+        return;
+    free(c->path);
+    free(c->raw);
+    free(c->seq);
+    free(c->v);
+    free(c);
+}
+
+/* Reads the cache file c->path; leaves c->n 0 when there is none, or it
+   does not check out. */
+static void cache_read(mcache *c)
+{
+    rbuf b = {NULL, 0};
+    size_t len = 0;
+    const char *kind;
+    struct stat st; /* of the file read: this user's, and only theirs to write */
+    if (read_into(AT_FDCWD, c->path, &b, &len, &kind, &st) != READ_OK || st.st_uid != geteuid() ||
+        (st.st_mode & (S_IWGRP | S_IWOTH)) || len < sizeof(cache_head) + 8 || len % 8) {
+        free(b.p);
+        return;
+    }
+    const unsigned char *p = (const unsigned char *)b.p;
+    cache_head h;
+    memcpy(&h, p, sizeof(h));
+    uint64_t tail;
+    memcpy(&tail, p + len - 8, 8);
+    char version[16] = {0};
+    snprintf(version, sizeof(version), "%s", STRATA_VERSION);
+    if (memcmp(h.magic, CACHE_MAGIC, 16) || h.format != CACHE_FORMAT || memcmp(h.version, version, 16) ||
+        tail != cache_hash(p, len - 8) || !(c->seq = malloc(((size_t)h.count + 1) * sizeof(*c->seq)))) {
+        free(b.p);
+        return;
+    }
+    size_t off = sizeof(h), end = len - 8;
+    for (uint32_t i = 0; i < h.count; i++) {
+        const cache_rec *r = (const cache_rec *)(p + off);
+        if (end - off < sizeof(cache_rec) || r->namelen == 0 || end - off < rec_size(r->namelen)) {
+            free(b.p);
+            return; /* short: not ours */
+        }
+        c->seq[i] = r;
+        off += rec_size(r->namelen);
+    }
+    if (off != end) {
+        free(b.p);
+        return;
+    }
+    c->raw = (unsigned char *)b.p;
+    c->n = h.count;
+    c->head = h;
+}
+
+static int name_cmp(const char *a, size_t al, const char *b, size_t bl)
+{
+    int c = memcmp(a, b, al < bl ? al : bl);
+    return c ? c : (al > bl) - (al < bl);
+}
+
+static int rec_cmp(const void *a, const void *b);
+
+/* The records sorted by name, for cache_find; a cache with a name twice is
+   dropped. */
+static void cache_index(mcache *c)
+{
+    if (!c->n || !(c->v = malloc(c->n * sizeof(*c->v)))) {
+        c->n = 0;
+        return;
+    }
+    memcpy(c->v, c->seq, c->n * sizeof(*c->v));
+    qsort(c->v, c->n, sizeof(*c->v), rec_cmp);
+    for (size_t i = 1; i < c->n; i++)
+        if (rec_cmp(&c->v[i - 1], &c->v[i]) == 0)
+            c->n = 0;
+}
+
+static const cache_rec *cache_find(const mcache *c, const char *name)
+{
+    size_t lo = 0, hi = c ? c->n : 0, nl = strlen(name);
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        int r = name_cmp(c->v[mid]->name, c->v[mid]->namelen, name, nl);
+        if (r == 0)
+            return c->v[mid];
+        if (r < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+static void load_one(strata_migset *set, int dirfd, size_t skip, migration *m, rbuf *b, const cache_rec *cr)
+{
+    const char *name = m->path + skip;
     size_t len;
     const char *kind;
-    int r = read_regular_file(dirfd, m->path + skip, &text, &len, &kind);
+    struct stat st;
+    if (cr && fstatat(dirfd, name, &st, 0) == 0 && S_ISREG(st.st_mode)) {
+        key_of(&m->key, &st);
+        if (same_file(&m->key, &cr->key) && (m->checksum = hex_of_sum(cr->key.sum)) != NULL) {
+            memcpy(m->key.sum, cr->key.sum, 32);
+            m->lazy = m->cached = 1;
+            return;
+        }
+    }
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    int r = read_into(dirfd, name, b, &len, &kind, &st);
     if (r == READ_NOT_REGULAR)
         migset_add_problem(set, STRATA_FILE_NOT_REGULAR, m->version, m->path, 0,
                            "cannot read '%s': it is %s, not a regular file", m->path, kind);
@@ -518,55 +812,167 @@ static void load_one(strata_migset *set, int dirfd, size_t skip, migration *m)
         m->broken = 1;
         return;
     }
-    load_text(set, m, text, len);
+    if (load_text(set, m, b->p, len) && ts_ns(&st.st_ctim) + migcache_margin_ns < ts_ns(&now)) {
+        key_of(&m->key, &st);
+        sum_of_hex(m->key.sum, m->checksum);
+        m->cached = 1;
+    }
 }
 
-struct load_job {
-    strata_migset *set;
-    int dirfd;
-    size_t skip, from, to;
-};
-
-static void *load_range(void *arg)
+strata_code mig_materialize(const migration *cm, strata_error *err)
 {
-    struct load_job *j = arg;
-    for (size_t i = j->from; i < j->to; i++)
-        load_one(j->set, j->dirfd, j->skip, &j->set->migs[i]);
-    return NULL;
+    migration *m = (migration *)cm;
+    if (!m->lazy)
+        return STRATA_OK;
+    m->lazy = 0;
+    rbuf b = {NULL, 0};
+    size_t len;
+    const char *kind;
+    struct stat st;
+    strata_code rc = STRATA_OK;
+    int r = read_into(AT_FDCWD, m->path, &b, &len, &kind, &st);
+    if (r == READ_NOT_REGULAR)
+        rc = err_set(err, STRATA_FILE_NOT_REGULAR, "cannot read '%s': it is %s, not a regular file", m->path,
+                     kind);
+    else if (r == READ_TOO_LARGE)
+        rc = err_set(err, STRATA_FILE_TOO_LARGE, "cannot read '%s': it is larger than %d MiB", m->path,
+                     FILE_MAX_BYTES >> 20);
+    else if (r != READ_OK)
+        rc = err_set(err, STRATA_IO_ERROR, "cannot read '%s': %s", m->path, strerror(errno));
+    if (!rc) {
+        strata_migset tmp;
+        memset(&tmp, 0, sizeof(tmp));
+        char *was = m->checksum;
+        m->checksum = NULL;
+        if (!load_text(&tmp, m, b.p, len) && !tmp.nproblems && !tmp.nwarnings)
+            rc = err_set(err, STRATA_NOMEM, "out of memory");
+        else if (tmp.nproblems)
+            rc = strata_migset_check(&tmp, err); /* says where */
+        else if (!m->checksum || !was || strcmp(m->checksum, was)) {
+            rc = err_set(err, STRATA_IO_ERROR, "'%s' changed while strata was reading the migrations",
+                         m->path);
+            err_hint(err, "run the command again");
+            err_where(err, m->path, 0);
+        }
+        problems_release(tmp.problems, tmp.nproblems);
+        problems_release(tmp.warnings, tmp.nwarnings);
+        if (rc) {
+            free(m->checksum);
+            m->checksum = was;
+        } else {
+            free(was);
+        }
+        m->pub.checksum = m->checksum;
+    }
+    free(b.p);
+    if (rc) {
+        /* nothing of a file that failed is ever run */
+        for (int i = 0; i < m->nsecs; i++)
+            free(m->secs[i].sql);
+        m->nsecs = 0;
+        free(m->header);
+        m->header = NULL;
+        m->broken = 1;
+        if (r != READ_OK)
+            err_where(err, m->path, 0);
+    }
+    return rc;
 }
 
-/* Loads every file. Large directories are read by a few threads: with
-   thousands of migrations, opening and reading the files is most of the cost
-   of a no-op `up`, and it parallelises well. */
-static void load_files(strata_migset *set, int dirfd, size_t skip)
+/* mkdir -p of the cache directory, private to this user. */
+static int make_dirs(const char *dir)
 {
-    enum { MAX_THREADS = 4, MIN_PER_THREAD = 128 };
-    struct load_job jobs[MAX_THREADS];
-    pthread_t tids[MAX_THREADS];
-    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    size_t n = set->count / MIN_PER_THREAD;
-    if (n > (size_t)(cpus > 0 ? cpus : 1))
-        n = (size_t)(cpus > 0 ? cpus : 1);
-    if (n > MAX_THREADS)
-        n = MAX_THREADS;
-    if (n < 2) {
-        struct load_job all = {set, dirfd, skip, 0, set->count};
-        load_range(&all);
-        return;
-    }
-    size_t started = 0;
-    for (size_t t = 0; t < n; t++) {
-        jobs[t] = (struct load_job){set, dirfd, skip, set->count * t / n, set->count * (t + 1) / n};
-        if (t > 0 && pthread_create(&tids[t], NULL, load_range, &jobs[t]) == 0)
-            started |= (size_t)1 << t;
-    }
-    load_range(&jobs[0]);
-    for (size_t t = 1; t < n; t++) {
-        if (started & ((size_t)1 << t))
-            pthread_join(tids[t], NULL);
+    char p[4096];
+    if (snprintf(p, sizeof(p), "%s", dir) >= (int)sizeof(p))
+        return -1;
+    for (char *q = p + 1; *q; q++)
+        if (*q == '/') {
+            *q = 0;
+            if (mkdir(p, 0700) < 0 && errno != EEXIST)
+                return -1;
+            *q = '/';
+        }
+    return mkdir(p, 0700) < 0 && errno != EEXIST ? -1 : 0;
+}
+
+static int rec_cmp(const void *a, const void *b)
+{
+    const cache_rec *x = *(const cache_rec *const *)a, *y = *(const cache_rec *const *)b;
+    return name_cmp(x->name, x->namelen, y->name, y->namelen);
+}
+
+/* Writes the cache of set when it differs from what was read (c). */
+/* Writes the cache of set when it differs from what was read (c); listing:
+   the records are the directory's whole listing (dir its identity then). */
+static void cache_write(const mcache *c, const char *cache_dir, const strata_migset *set, size_t skip,
+                        const mig_key *dir, int listing)
+{
+    size_t n = 0, hits = 0, fresh = 0, size = sizeof(cache_head) + 8;
+    for (size_t i = 0; i < set->count; i++) {
+        const migration *m = &set->migs[i];
+        size_t nl = strlen(m->path + skip);
+        if (!m->cached || nl == 0 || nl > 65535)
+            continue;
+        n++;
+        size += rec_size(nl);
+        if (m->lazy)
+            hits++;
         else
-            load_range(&jobs[t]);
+            fresh++;
     }
+    listing = listing && n == set->count && n > 0;
+    if (!fresh && hits == c->n && (uint32_t)listing == c->head.listing &&
+        (!listing || (same_file(dir, &c->head.dir) && dir->mtime_ns == c->head.dir.mtime_ns)))
+        return; /* the same records */
+    unsigned char *sorted = calloc(1, size);
+    if (!sorted)
+        return;
+    /* in version order: a directory that did not change is listed from it */
+    cache_head h;
+    memset(&h, 0, sizeof(h));
+    memcpy(h.magic, CACHE_MAGIC, 16);
+    h.format = CACHE_FORMAT;
+    h.count = (uint32_t)n;
+    snprintf(h.version, sizeof(h.version), "%s", STRATA_VERSION);
+    h.dir = *dir;
+    h.listing = (uint32_t)listing;
+    memcpy(sorted, &h, sizeof(h));
+    size_t off = sizeof(h);
+    for (size_t i = 0; i < set->count; i++) {
+        const migration *m = &set->migs[i];
+        const char *name = m->path + skip;
+        size_t nl = strlen(name);
+        if (!m->cached || nl == 0 || nl > 65535)
+            continue;
+        cache_rec *r = (cache_rec *)(sorted + off);
+        r->key = m->key;
+        r->namelen = (uint16_t)nl;
+        memcpy(r->name, name, nl);
+        off += rec_size(nl);
+    }
+    uint64_t tail = cache_hash(sorted, off);
+    memcpy(sorted + off, &tail, 8);
+    char tmp[4200];
+    if (make_dirs(cache_dir) == 0 &&
+        snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", c->path, (long)getpid()) < (int)sizeof(tmp)) {
+        int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd >= 0) {
+            size_t done = 0;
+            while (done < size) {
+                ssize_t w = write(fd, sorted + done, size - done);
+                if (w < 0 && errno == EINTR)
+                    continue;
+                if (w <= 0)
+                    break;
+                done += (size_t)w;
+            }
+            if (close(fd) == 0 && done == size && rename(tmp, c->path) == 0)
+                tmp[0] = 0;
+            if (tmp[0])
+                unlink(tmp);
+        }
+    }
+    free(sorted);
 }
 
 /* 1 when fn looks like a migration file name (digits first, .sql). */
@@ -609,20 +1015,31 @@ static int add_entry(strata_migset *set, size_t *cap, const char *fn, const char
         }
     if (ARR_GROW(set->migs, *cap, set->count + 1))
         return -1;
-    migration *m = &set->migs[set->count];
+    /* one allocation: thousands of files are listed by every `up` */
+    size_t pl = strlen(path);
+    char *b = malloc(pl + 1 + (fl - 4) + 1 + vl + 1);
+    if (!b)
+        return -1;
+    migration *m = &set->migs[set->count++];
     memset(m, 0, sizeof(*m));
-    m->path = xstrdup(path);
-    m->id = xstrndup(fn, fl - 4);
-    m->version = xstrndup(fn, vl);
-    m->name = xstrdup(fn[vl] == '_' && m->id ? m->id + vl + 1 : "");
-    set->count++;
-    return m->path && m->id && m->version && m->name ? 1 : -1;
+    m->path = memcpy(b, path, pl + 1);
+    m->id = b + pl + 1;
+    memcpy(m->id, fn, fl - 4);
+    m->id[fl - 4] = 0;
+    m->version = m->id + (fl - 4) + 1;
+    memcpy(m->version, fn, vl);
+    m->version[vl] = 0;
+    while (m->vskip + 1 < vl && fn[m->vskip] == '0')
+        m->vskip++;
+    m->vlen = vl - m->vskip;
+    m->name = fn[vl] == '_' ? m->id + vl + 1 : m->id + (fl - 4);
+    return 1;
 }
 
 /* Sorts the loaded set, fills the public views, finds duplicate versions. */
-static void finish_set(strata_migset *set)
+static void finish_set(strata_migset *set, int sorted)
 {
-    if (set->count)
+    if (set->count && !sorted)
         qsort(set->migs, set->count, sizeof(migration), mig_cmp);
     for (size_t i = 0; i < set->count; i++) {
         migration *m = &set->migs[i];
@@ -644,7 +1061,184 @@ static void finish_set(strata_migset *set)
         qsort(set->warnings, set->nwarnings, sizeof(strata_problem), problem_cmp);
 }
 
-strata_code strata_migset_load(const char *dir, strata_migset **out, strata_error *err)
+/*
+ * Loading a directory. strata_migset_load_start opens the directory (its
+ * errors are reported at once) and hands the rest to a thread: list the
+ * names, then read, hash and parse the files. strata_migset_load_finish
+ * joins in (files are taken one by one from a shared counter) and waits for
+ * the end. A caller that opens its database between the two (the CLI does)
+ * overlaps the two: with thousands of migrations, the files are most of a
+ * no-op `up`, SQLite's reading of its schema most of the rest.
+ */
+enum { LOAD_MAX_THREADS = 4, LOAD_MIN_PER_THREAD = 128 };
+
+struct strata_migset_loader {
+    strata_migset *set;
+    DIR *d;
+    int dirfd;
+    size_t skip;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int listed;         /* the names are in set->migs (under mu) */
+    strata_code rc;     /* of the listing */
+    atomic_size_t next; /* the next migration to read */
+    pthread_t first;    /* the thread started by start, when started */
+    int have_first;
+    pthread_t extra[LOAD_MAX_THREADS];
+    int nextra;             /* written by the first thread before it ends */
+    char *cache_dir;        /* NULL: no cache */
+    mcache *cache;          /* read by the first thread, before the listing */
+    mig_key dir;            /* the directory's stat identity (device, inode, times) */
+    int64_t list_ns;        /* the clock when the listing began */
+    int listing;            /* the listing is one the cache may keep (see cache_write) */
+    const cache_rec **recs; /* the cache's record of each migration, when listed from it */
+};
+
+/* Reads the names of the directory into the set (text not read yet). */
+static strata_code list_dir(strata_migset_loader *l)
+{
+    strata_migset *set = l->set;
+    size_t cap = 0;
+    struct dirent *de;
+    char path[4096 + 256];
+    size_t dl = l->skip - 1;
+    if (dl >= 4096)
+        return STRATA_IO_ERROR; /* opendir took it: longer than PATH_MAX cannot be */
+    memcpy(path, set->dir, dl);
+    path[dl] = '/';
+    while ((de = readdir(l->d)) != NULL) {
+        size_t nl = strlen(de->d_name);
+        if (nl >= 256)
+            continue;
+        memcpy(path + dl + 1, de->d_name, nl + 1);
+        if (skipped_sql_name(de->d_name))
+            migset_add_warning(set, "", path, 0, "skipping %s: not a migration name (<digits>_<slug>.sql)",
+                               de->d_name);
+        if (!migration_name(de->d_name))
+            continue;
+        if (add_entry(set, &cap, de->d_name, path) < 0)
+            return STRATA_NOMEM;
+    }
+    return STRATA_OK;
+}
+
+/* Reads files until none is left. */
+static void *load_work(void *arg)
+{
+    strata_migset_loader *l = arg;
+    rbuf b = {NULL, 0};
+    for (;;) {
+        size_t i = atomic_fetch_add(&l->next, 1);
+        if (i >= l->set->count)
+            break;
+        migration *m = &l->set->migs[i];
+        load_one(l->set, l->dirfd, l->skip, m, &b,
+                 l->recs    ? l->recs[i]
+                 : l->cache ? cache_find(l->cache, m->path + l->skip)
+                            : NULL);
+    }
+    free(b.p);
+    return NULL;
+}
+
+/*
+ * The listing from the cache: when the directory's own stat identity
+ * (device, inode, mtime, ctime) is the one recorded with a complete
+ * listing, no entry was added, removed or renamed since (each moves the
+ * directory's ctime, and the listing was kept only when the directory's
+ * last change was older than the margin), so its migrations are the
+ * records, in version order. Every file is still checked by its own stat.
+ */
+static strata_code list_from_cache(strata_migset_loader *l)
+{
+    mcache *c = l->cache;
+    size_t cap = 0, dl = l->skip - 1;
+    char path[4096 + 65536];
+    if (!(l->recs = malloc(c->n * sizeof(*l->recs))) || dl >= 4096)
+        return STRATA_NOMEM;
+    memcpy(path, l->set->dir, dl);
+    path[dl] = '/';
+    for (size_t i = 0; i < c->n; i++) {
+        const cache_rec *r = c->seq[i];
+        memcpy(path + dl + 1, r->name, r->namelen);
+        path[dl + 1 + r->namelen] = 0;
+        if (strlen(path + dl + 1) != r->namelen || !migration_name(path + dl + 1) ||
+            add_entry(l->set, &cap, path + dl + 1, path) != 1)
+            return STRATA_NOMEM;
+        l->recs[i] = r;
+    }
+    return STRATA_OK;
+}
+
+static void list_and_signal(strata_migset_loader *l)
+{
+    strata_code rc = STRATA_OK;
+    int listed = 0;
+    if (l->cache) {
+        cache_read(l->cache);
+        const cache_head *h = &l->cache->head;
+        if (l->cache->n && h->listing && same_file(&h->dir, &l->dir)) {
+            if (list_from_cache(l) == STRATA_OK && l->set->count == l->cache->n &&
+                l->set->nproblems + l->set->nwarnings == 0) {
+                listed = l->listing = 1;
+            } else { /* cannot be: start again from the directory */
+                strata_migset *set = l->set;
+                for (size_t i = 0; i < set->count; i++)
+                    mig_release(&set->migs[i]);
+                set->count = 0;
+                problems_release(set->problems, set->nproblems);
+                problems_release(set->warnings, set->nwarnings);
+                set->problems = set->warnings = NULL;
+                set->nproblems = set->nwarnings = set->capproblems = set->capwarnings = 0;
+                free(l->recs);
+                l->recs = NULL;
+            }
+        }
+        if (!listed)
+            cache_index(l->cache);
+    }
+    if (!listed) {
+        struct timespec now;
+        clock_gettime(CLOCK_REALTIME, &now);
+        l->list_ns = ts_ns(&now);
+        rc = list_dir(l);
+        /* in version order now, while the caller opens its database */
+        if (rc == STRATA_OK && l->set->count)
+            qsort(l->set->migs, l->set->count, sizeof(migration), mig_cmp);
+        /* the whole listing, and nothing in the directory changed shortly before */
+        l->listing = rc == STRATA_OK && l->set->nproblems + l->set->nwarnings == 0 &&
+                     l->dir.ctime_ns + migcache_margin_ns < l->list_ns;
+    }
+    pthread_mutex_lock(&l->mu);
+    l->rc = rc;
+    l->listed = 1;
+    pthread_cond_broadcast(&l->cv);
+    pthread_mutex_unlock(&l->mu);
+}
+
+static void *load_first(void *arg)
+{
+    strata_migset_loader *l = arg;
+    list_and_signal(l);
+    if (l->rc == STRATA_OK) {
+        /* more threads for large directories, one a core: the caller's
+           own thread joins in when it is done with its database */
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        size_t n = l->set->count / LOAD_MIN_PER_THREAD;
+        if (n > (size_t)(cpus > 0 ? cpus : 1))
+            n = (size_t)(cpus > 0 ? cpus : 1);
+        if (n > LOAD_MAX_THREADS)
+            n = LOAD_MAX_THREADS;
+        for (size_t t = 2; t < n; t++)
+            if (pthread_create(&l->extra[l->nextra], NULL, load_work, l) == 0)
+                l->nextra++;
+        load_work(l);
+    }
+    return NULL;
+}
+
+strata_code strata_migset_load_start(const char *dir, const char *cache_dir, strata_migset_loader **out,
+                                     strata_error *err)
 {
     *out = NULL;
     DIR *d = opendir(dir);
@@ -659,37 +1253,90 @@ strata_code strata_migset_load(const char *dir, strata_migset **out, strata_erro
                        strerror(errno));
     }
     strata_migset *set = calloc(1, sizeof(*set));
-    size_t cap = 0;
-    if (!set || !(set->dir = xstrdup(dir))) {
+    strata_migset_loader *l = calloc(1, sizeof(*l));
+    if (!set || !l || !(set->dir = xstrdup(dir))) {
         closedir(d);
         free(set);
+        free(l);
         return err_set(err, STRATA_NOMEM, "out of memory");
     }
-    struct dirent *de;
-    strata_code rc = STRATA_OK;
-    while ((de = readdir(d)) != NULL) {
-        char path[4096];
-        snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-        if (skipped_sql_name(de->d_name))
-            migset_add_warning(set, "", path, 0, "skipping %s: not a migration name (<digits>_<slug>.sql)",
-                               de->d_name);
-        if (!migration_name(de->d_name))
-            continue;
-        if (add_entry(set, &cap, de->d_name, path) < 0) {
-            rc = STRATA_NOMEM;
-            break;
-        }
+    l->set = set;
+    l->d = d;
+    l->dirfd = dirfd(d);
+    l->skip = strlen(dir) + 1;
+    struct stat dst;
+    if (cache_dir && *cache_dir && fstat(l->dirfd, &dst) == 0 && (l->cache = calloc(1, sizeof(mcache))) &&
+        (l->cache_dir = xstrdup(cache_dir))) {
+        char p[4200];
+        snprintf(p, sizeof(p), "%s/migrations-%llx-%llx", cache_dir, (unsigned long long)dst.st_dev,
+                 (unsigned long long)dst.st_ino);
+        l->cache->path = xstrdup(p);
+        key_of(&l->dir, &dst);
     }
-    if (rc == STRATA_OK)
-        load_files(set, dirfd(d), strlen(dir) + 1);
-    closedir(d);
+    if (l->cache && (!l->cache_dir || !l->cache->path)) {
+        cache_free(l->cache);
+        free(l->cache_dir);
+        l->cache = NULL;
+        l->cache_dir = NULL;
+    }
+    atomic_init(&l->next, 0);
+    pthread_mutex_init(&l->mu, NULL);
+    pthread_cond_init(&l->cv, NULL);
+    l->have_first = pthread_create(&l->first, NULL, load_first, l) == 0;
+    *out = l;
+    return STRATA_OK;
+}
+
+strata_code strata_migset_load_finish(strata_migset_loader *l, strata_migset **out, strata_error *err)
+{
+    *out = NULL;
+    if (!l)
+        return err_set(err, STRATA_USAGE, "no load was started");
+    if (!l->have_first) {
+        list_and_signal(l);
+    } else {
+        pthread_mutex_lock(&l->mu);
+        while (!l->listed)
+            pthread_cond_wait(&l->cv, &l->mu);
+        pthread_mutex_unlock(&l->mu);
+    }
+    if (l->rc == STRATA_OK)
+        load_work(l);
+    if (l->have_first)
+        pthread_join(l->first, NULL);
+    for (int t = 0; t < l->nextra; t++)
+        pthread_join(l->extra[t], NULL);
+    strata_code rc = l->rc;
+    strata_migset *set = l->set;
+    if (rc == STRATA_OK && l->cache)
+        cache_write(l->cache, l->cache_dir, set, l->skip, &l->dir, l->listing);
+    free(l->recs);
+    cache_free(l->cache);
+    free(l->cache_dir);
+    closedir(l->d);
+    pthread_mutex_destroy(&l->mu);
+    pthread_cond_destroy(&l->cv);
+    free(l);
     if (rc != STRATA_OK) {
+        err_set(err, rc, rc == STRATA_NOMEM ? "out of memory" : "cannot list migration directory '%s'",
+                set->dir);
         strata_migset_free(set);
-        return err_set(err, rc, "out of memory");
+        return rc;
     }
-    finish_set(set);
+    finish_set(set, 1);
     *out = set;
     return STRATA_OK;
+}
+
+strata_code strata_migset_load(const char *dir, strata_migset **out, strata_error *err)
+{
+    strata_migset_loader *l;
+    strata_code rc = strata_migset_load_start(dir, NULL, &l, err);
+    if (rc) {
+        *out = NULL;
+        return rc;
+    }
+    return strata_migset_load_finish(l, out, err);
 }
 
 strata_code strata_migset_from_array(const strata_migration_src *v, size_t n, strata_migset **out,
@@ -711,21 +1358,25 @@ strata_code strata_migset_from_array(const strata_migration_src *v, size_t n, st
                                "bad migration file name '%s' (expected <version>_<name>.sql)", path);
             continue;
         }
-        int added = add_entry(set, &cap, fn, path);
-        char *text = NULL;
+        int added = add_entry(set, &cap, fn, path), nomem = added < 0;
         size_t len = v[i].text ? (v[i].len ? v[i].len : strlen(v[i].text)) : 0;
-        if (added > 0 && (text = malloc(len + 1)) != NULL) {
-            if (len)
-                memcpy(text, v[i].text, len);
-            text[len] = 0;
-            load_text(set, &set->migs[set->count - 1], text, len);
+        if (added > 0) {
+            char *text = malloc(len + 1);
+            if (text) {
+                if (len)
+                    memcpy(text, v[i].text, len);
+                text[len] = 0;
+                load_text(set, &set->migs[set->count - 1], text, len);
+                free(text);
+            }
+            nomem = !text;
         }
-        if (added < 0 || (added > 0 && !text)) {
+        if (nomem) {
             strata_migset_free(set);
             return err_set(err, STRATA_NOMEM, "out of memory");
         }
     }
-    finish_set(set);
+    finish_set(set, 0);
     *out = set;
     return STRATA_OK;
 }
@@ -736,18 +1387,8 @@ void strata_migset_free(strata_migset *set)
         return;
     for (size_t i = 0; i < set->count; i++)
         mig_release(&set->migs[i]);
-    for (size_t i = 0; i < set->nproblems; i++) {
-        free((char *)set->problems[i].version);
-        free((char *)set->problems[i].detail);
-        free((char *)set->problems[i].file);
-    }
-    free(set->problems);
-    for (size_t i = 0; i < set->nwarnings; i++) {
-        free((char *)set->warnings[i].version);
-        free((char *)set->warnings[i].detail);
-        free((char *)set->warnings[i].file);
-    }
-    free(set->warnings);
+    problems_release(set->problems, set->nproblems);
+    problems_release(set->warnings, set->nwarnings);
     free(set->migs);
     free(set->dir);
     free(set);

@@ -11,6 +11,8 @@ TEST_NAME=$(basename "$0" .sh)
 WORK=$(mktemp -d "/tmp/strata-$TEST_NAME.XXXXXX")
 trap 'cleanup_dbs; rm -rf "$WORK"' EXIT
 cd "$WORK"
+# the checksum cache of each test in its own directory, not the home directory
+export STRATA_CACHE_DIR=$WORK/cache
 DBS=()
 
 fail() {

@@ -3,6 +3,7 @@
 #include "unit.h"
 
 #include <fcntl.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -388,6 +389,184 @@ static void from_array(void)
     strata_migset_free(set);
 }
 
+static strata_migset *load_cached(const char *dir, const char *cache_dir)
+{
+    strata_migset_loader *l = NULL;
+    strata_migset *set = NULL;
+    strata_error e;
+    CHECK_INT(strata_migset_load_start(dir, cache_dir, &l, &e), STRATA_OK);
+    CHECK_INT(strata_migset_load_finish(l, &set, &e), STRATA_OK);
+    return set;
+}
+
+static int lazy_count(const strata_migset *set)
+{
+    int n = 0;
+    for (size_t i = 0; set && i < set->count; i++)
+        n += set->migs[i].lazy;
+    return n;
+}
+
+static void pause_ms(long ms)
+{
+    struct timespec t = {0, ms * 1000000L};
+    nanosleep(&t, NULL);
+}
+
+/* The checksum cache: a file is taken from it only while its stat identity
+   is the one it had when it was read, never when it changed since. */
+static void checksum_cache(void)
+{
+    int64_t margin = migcache_margin_ns;
+    migcache_margin_ns = 20 * 1000000LL; /* 20 ms instead of 10 s */
+    char *d = tmpdir_new(), *c = tmpdir_new(), *cdir = path_join(c, "nested/strata");
+    write_file(d, "1_a.sql", LF_TEXT);
+    write_file(d, "2_b.sql", "-- strata:up\nCREATE TABLE b (id int);\n-- strata:down\nDROP TABLE b;\n");
+    write_file(d, "3_empty.sql", "-- strata:up\n-- strata:down\n"); /* a warning: never cached */
+    write_file(d, "4_bad.sql", "SELECT 1;\n");                      /* a problem: never cached */
+
+    /* too young: read, and not kept */
+    migcache_margin_ns = 60LL * 1000000000LL;
+    strata_migset *set = load_cached(d, cdir);
+    CHECK_INT(lazy_count(set), 0);
+    strata_migset_free(set);
+    set = load_cached(d, cdir);
+    CHECK_INT(lazy_count(set), 0);
+    strata_migset_free(set);
+    migcache_margin_ns = 20 * 1000000LL;
+    pause_ms(40);
+
+    /* cold: everything read; warm: the two clean files are not */
+    set = load_cached(d, cdir);
+    CHECK_INT(lazy_count(set), 0);
+    CHECK_STR(set->migs[0].checksum, LF_SHA256);
+    char *b_sum = xstrdup(set->migs[1].checksum);
+    strata_migset_free(set);
+    set = load_cached(d, cdir);
+    CHECK_INT(set->count, 4);
+    CHECK_INT(lazy_count(set), 2);
+    CHECK(set->migs[0].lazy && set->migs[1].lazy);
+    CHECK_STR(strata_migset_get(set, 0)->checksum, LF_SHA256);
+    CHECK_STR(strata_migset_get(set, 1)->checksum, b_sum);
+    /* the same warnings and problems as without the cache */
+    CHECK_INT(strata_migset_warning_count(set), 1);
+    CHECK_INT(strata_migset_problem_count(set), 1);
+    /* the SQL is read when asked for */
+    const section *up = mig_section(&set->migs[1], SEC_UP, DIALECT_SQLITE);
+    CHECK(up && strstr(up->sql, "CREATE TABLE b"));
+    CHECK(!set->migs[1].lazy);
+    CHECK_STR(strata_migset_get(set, 1)->checksum, b_sum);
+
+    /* a file that changes after the load is refused when its SQL is read */
+    write_file(d, "1_a.sql", "-- strata:up\nCREATE TABLE x (id int);\n-- strata:down\nDROP TABLE x;\n");
+    strata_error e;
+    CHECK_INT(mig_materialize(&set->migs[0], &e), STRATA_IO_ERROR);
+    CHECK_HAS(e.message, "changed while strata was reading");
+    CHECK(set->migs[0].broken && set->migs[0].nsecs == 0);
+    CHECK(mig_section(&set->migs[0], SEC_UP, DIALECT_SQLITE) == NULL);
+    strata_migset_free(set);
+
+    /* an edit of the same size, even with the mtime put back, is seen (ctime) */
+    set = load_cached(d, cdir); /* 1_a re-read: changed */
+    CHECK(!set->migs[0].lazy && set->migs[1].lazy);
+    CHECK(strcmp(set->migs[0].checksum, LF_SHA256) != 0);
+    strata_migset_free(set);
+    char *bp = path_join(d, "2_b.sql");
+    struct stat st;
+    CHECK(stat(bp, &st) == 0);
+    write_file(d, "2_b.sql", "-- strata:up\nCREATE TABLE c (id int);\n-- strata:down\nDROP TABLE c;\n");
+    struct timespec times[2] = {st.st_atim, st.st_mtim};
+    CHECK(utimensat(AT_FDCWD, bp, times, 0) == 0);
+    set = load_cached(d, cdir);
+    CHECK(!set->migs[1].lazy);
+    CHECK(strcmp(set->migs[1].checksum, b_sum) != 0);
+    strata_migset_free(set);
+    pause_ms(40);
+
+    /* a directory listed from the cache (all its files clean): entries
+       added, removed or renamed since are seen (its ctime moves) */
+    char *d2 = tmpdir_new();
+    write_file(d2, "1_a.sql", LF_TEXT);
+    write_file(d2, "2_b.sql", LF_TEXT);
+    pause_ms(40);
+    set = load_cached(d2, cdir); /* recorded with the whole listing */
+    strata_migset_free(set);
+    set = load_cached(d2, cdir); /* listed from the cache */
+    CHECK_INT(set->count, 2);
+    CHECK_INT(lazy_count(set), 2);
+    strata_migset_free(set);
+    write_file(d2, "5_new.sql", LF_TEXT);
+    set = load_cached(d2, cdir);
+    CHECK_INT(set->count, 3);
+    CHECK(set->count == 3 && !strcmp(set->migs[2].id, "5_new"));
+    strata_migset_free(set);
+    char *np = path_join(d2, "5_new.sql"), *np2 = path_join(d2, "6_renamed.sql");
+    pause_ms(40);
+    set = load_cached(d2, cdir);
+    CHECK_INT(lazy_count(set), 2); /* 5_new was kept (and the listing) */
+    strata_migset_free(set);
+    set = load_cached(d2, cdir);
+    CHECK_INT(lazy_count(set), 3);
+    strata_migset_free(set);
+    CHECK(rename(np, np2) == 0);
+    set = load_cached(d2, cdir);
+    CHECK_INT(set->count, 3);
+    CHECK(set->count == 3 && !strcmp(set->migs[2].id, "6_renamed"));
+    strata_migset_free(set);
+    pause_ms(40);
+    set = load_cached(d2, cdir);
+    strata_migset_free(set);
+    set = load_cached(d2, cdir);
+    CHECK_INT(lazy_count(set), 3);
+    strata_migset_free(set);
+    CHECK(unlink(np2) == 0);
+    write_file(d2, "notes.sql", "-- not a migration name\n");
+    set = load_cached(d2, cdir);
+    CHECK_INT(set->count, 2);
+    CHECK_INT(strata_migset_warning_count(set), 1); /* notes.sql */
+    strata_migset_free(set);
+    free(np);
+    free(np2);
+    tmpdir_free(d2);
+
+    /* a cache file others may write, or a damaged one, is not trusted */
+    set = load_cached(d, cdir); /* cache the current files */
+    strata_migset_free(set);
+    set = load_cached(d, cdir);
+    CHECK_INT(lazy_count(set), 2);
+    strata_migset_free(set);
+    char cpath[4200] = "";
+    struct stat dst;
+    CHECK(stat(d, &dst) == 0);
+    snprintf(cpath, sizeof(cpath), "%s/migrations-%llx-%llx", cdir, (unsigned long long)dst.st_dev,
+             (unsigned long long)dst.st_ino);
+    CHECK(access(cpath, F_OK) == 0);
+    CHECK(chmod(cpath, 0666) == 0);
+    set = load_cached(d, cdir);
+    CHECK_INT(lazy_count(set), 0);
+    strata_migset_free(set);
+    CHECK(chmod(cpath, 0600) == 0);
+    set = load_cached(d, cdir);
+    CHECK_INT(lazy_count(set), 2);
+    strata_migset_free(set);
+    int fd = open(cpath, O_RDWR);
+    CHECK(fd >= 0);
+    if (fd >= 0) {
+        CHECK(pwrite(fd, "X", 1, 100) == 1);
+        close(fd);
+    }
+    set = load_cached(d, cdir);
+    CHECK_INT(lazy_count(set), 0);
+    strata_migset_free(set);
+
+    free(bp);
+    free(b_sum);
+    free(cdir);
+    tmpdir_free(c);
+    tmpdir_free(d);
+    migcache_margin_ns = margin;
+}
+
 void test_migset(void)
 {
     ordering();
@@ -395,4 +574,5 @@ void test_migset(void)
     problems();
     files_and_warnings();
     from_array();
+    checksum_cache();
 }
