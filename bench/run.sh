@@ -360,7 +360,7 @@ bench_sqlite() {
                 ;;
             1)
                 # the same durability as strata: see docs/RELIABILITY.md
-                timed env STRATA_FLOOR_SYNC=NORMAL STRATA_FLOOR_LOCKING=EXCLUSIVE "$FLOOR" apply "$db" "$h/floor.sql"
+                timed env STRATA_FLOOR_SYNC=NORMAL STRATA_FLOOR_LOCKING=EXCLUSIVE STRATA_FLOOR_LOCKING_AFTER=16 "$FLOOR" apply "$db" "$h/floor.sql"
                 f_up+=("$ELAPSED_US")
                 ;;
             2)
@@ -384,7 +384,7 @@ bench_sqlite() {
         timed "$STRATA" -q --url "sqlite:///$db" --dir "$h/m" up --single-transaction
         s_one+=("$ELAPSED_US")
         rmdb "$db"
-        timed env STRATA_FLOOR_SYNC=NORMAL STRATA_FLOOR_LOCKING=EXCLUSIVE "$FLOOR" apply "$db" "$h/floor.sql" one
+        timed env STRATA_FLOOR_SYNC=NORMAL STRATA_FLOOR_LOCKING=EXCLUSIVE STRATA_FLOOR_LOCKING_AFTER=16 "$FLOOR" apply "$db" "$h/floor.sql" one
         f_one+=("$ELAPSED_US")
         say "   run $i: strata $(ms "${s_up[-1]}") ms, floor $(ms "${f_up[-1]}") ms$(
             [ ${#d_up[@]} -eq 0 ] || printf ', dbmate %s ms' "$(ms "${d_up[-1]}")")$(

@@ -15,10 +15,12 @@
  * The connection is left as SQLite opens it (the database's own journal mode,
  * the library's default synchronous level and locking mode) unless
  * STRATA_FLOOR_SYNC names a synchronous level (NORMAL, FULL) and
- * STRATA_FLOOR_LOCKING a locking mode (EXCLUSIVE): bench/run.sh sets them to
- * what strata uses for the journal mode, so the floor and strata pay for the
- * same fsyncs (in a rollback-journal mode strata holds the write lock for the
- * run, which keeps the journal file open between commits).
+ * STRATA_FLOOR_LOCKING a locking mode (EXCLUSIVE), set inside the
+ * transaction after the first STRATA_FLOOR_LOCKING_AFTER ones (default 0):
+ * bench/run.sh sets them to what strata uses for the journal mode, so the
+ * floor and strata pay for the same fsyncs (in a rollback-journal mode
+ * strata holds the write lock from a long run's 17th transaction on, which
+ * keeps the journal file open between commits).
  */
 #include <sqlite3.h>
 #include <stdio.h>
@@ -93,11 +95,11 @@ int main(int argc, char **argv)
         exec(db, p);
     }
     const char *locking = getenv("STRATA_FLOOR_LOCKING");
-    if (locking && *locking) {
-        char p[64];
-        snprintf(p, sizeof(p), "PRAGMA locking_mode = %s", locking);
-        exec(db, p);
-    }
+    const char *after_s = getenv("STRATA_FLOOR_LOCKING_AFTER");
+    long after = after_s ? atol(after_s) : 0;
+    char lock_sql[64] = "";
+    if (locking && *locking)
+        snprintf(lock_sql, sizeof(lock_sql), "PRAGMA locking_mode = %s", locking);
     int one = argc > 4 && !strcmp(argv[4], "one");
     char *all = slurp(argv[3]);
     exec(db, "CREATE TABLE IF NOT EXISTS strata_migrations (version text PRIMARY KEY, name text NOT NULL "
@@ -122,6 +124,8 @@ int main(int argc, char **argv)
         snprintf(v, sizeof(v), "%04ld", ++i);
         if (!one)
             exec(db, "BEGIN IMMEDIATE");
+        if (!one && lock_sql[0] && i == after + 1) /* as strata: inside a write transaction */
+            exec(db, lock_sql);
         exec(db, p);
         sqlite3_bind_text(ins, 1, v, -1, SQLITE_TRANSIENT);
         sqlite3_bind_text(ins, 2, "m", -1, SQLITE_STATIC);
