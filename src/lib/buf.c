@@ -219,3 +219,21 @@ int arr_grow(void *pp, size_t *cap, size_t need, size_t elsize)
     *cap = nc;
     return 0;
 }
+
+int fd_write_all(int fd, const void *p, size_t n)
+{
+    const char *c = p;
+    while (n) {
+        ssize_t w = write(fd, c, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            if (w == 0)
+                errno = EIO;
+            return -1;
+        }
+        c += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}

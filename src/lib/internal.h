@@ -76,6 +76,10 @@ static inline void buf_reset(buf *b)
 int arr_grow(void *pp, size_t *cap, size_t need, size_t elsize);
 #define ARR_GROW(p, cap, need) arr_grow(&(p), &(cap), (need), sizeof(*(p)))
 
+/* Writes all n bytes of p to fd, again after EINTR and short writes; 0, or
+   -1 with errno set (EIO when write() wrote nothing). */
+int fd_write_all(int fd, const void *p, size_t n);
+
 /* The one clock: milliseconds on the monotonic clock, and a sleep that
    restarts after signals. */
 double clock_ms(void);

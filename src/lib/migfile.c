@@ -403,16 +403,10 @@ static int read_into(int dirfd, const char *name, rbuf *b, size_t *outlen, const
     /* room for the whole file and one byte more, to see the end in one read;
        a file that grows meanwhile still stops at the limit */
     size_t need = (size_t)st->st_size + 2, len = 0;
-    if (b->cap < need) {
-        size_t nc = need < 4096 ? 4096 : need;
-        char *np = realloc(b->p, nc);
-        if (!np) {
-            close(fd);
-            errno = ENOMEM;
-            return READ_ERRNO;
-        }
-        b->p = np;
-        b->cap = nc;
+    if (ARR_GROW(b->p, b->cap, need < 4096 ? 4096 : need)) {
+        close(fd);
+        errno = ENOMEM;
+        return READ_ERRNO;
     }
     for (;;) {
         ssize_t n = read(fd, b->p + len, b->cap - len - 1);
@@ -432,15 +426,11 @@ static int read_into(int dirfd, const char *name, rbuf *b, size_t *outlen, const
         }
         if (n == 0 || len + 1 < b->cap)
             break;
-        size_t nc = b->cap * 2 > (size_t)FILE_MAX_BYTES + 2 ? (size_t)FILE_MAX_BYTES + 2 : b->cap * 2;
-        char *np = realloc(b->p, nc);
-        if (!np) {
+        if (ARR_GROW(b->p, b->cap, b->cap + 1)) { /* it grew since the stat */
             close(fd);
             errno = ENOMEM;
             return READ_ERRNO;
         }
-        b->p = np;
-        b->cap = nc;
     }
     close(fd);
     b->p[len] = 0;
@@ -957,16 +947,8 @@ static void cache_write(const mcache *c, const char *cache_dir, const strata_mig
         snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", c->path, (long)getpid()) < (int)sizeof(tmp)) {
         int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
         if (fd >= 0) {
-            size_t done = 0;
-            while (done < size) {
-                ssize_t w = write(fd, sorted + done, size - done);
-                if (w < 0 && errno == EINTR)
-                    continue;
-                if (w <= 0)
-                    break;
-                done += (size_t)w;
-            }
-            if (close(fd) == 0 && done == size && rename(tmp, c->path) == 0)
+            int ok = fd_write_all(fd, sorted, size) == 0;
+            if (close(fd) == 0 && ok && rename(tmp, c->path) == 0)
                 tmp[0] = 0;
             if (tmp[0])
                 unlink(tmp);

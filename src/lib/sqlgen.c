@@ -317,17 +317,8 @@ static strata_code write_whole(const char *dir, const char *path, const char *te
         return err_set(err, STRATA_IO_ERROR, "cannot create a file in '%s': %s", dir, strerror(errno));
     }
     strata_code rc = STRATA_OK;
-    size_t off = 0;
-    while (off < len) {
-        ssize_t w = write(fd, text + off, len - off);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            break;
-        off += (size_t)w;
-    }
-    if (off < len || fchmod(fd, 0644) < 0 || fsync(fd) < 0)
-        rc = err_set(err, STRATA_IO_ERROR, "cannot write '%s': %s", path, strerror(errno ? errno : EIO));
+    if (fd_write_all(fd, text, len) != 0 || fchmod(fd, 0644) < 0 || fsync(fd) < 0)
+        rc = err_set(err, STRATA_IO_ERROR, "cannot write '%s': %s", path, strerror(errno));
     if (close(fd) < 0 && !rc)
         rc = err_set(err, STRATA_IO_ERROR, "cannot write '%s': %s", path, strerror(errno));
     if (!rc && link(t.data, path) < 0)

@@ -453,18 +453,11 @@ static strata_code write_file(const char *dir, const char *name, const char *tex
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
     if (fd < 0)
         return err_set(err, STRATA_IO_ERROR, "cannot write '%s': %s", path, strerror(errno));
-    size_t n = strlen(text), off = 0;
-    while (off < n) {
-        ssize_t w = write(fd, text + off, n - off);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0) {
-            int e = errno;
-            close(fd);
-            unlink(path);
-            return err_set(err, STRATA_IO_ERROR, "cannot write '%s': %s", path, strerror(e));
-        }
-        off += (size_t)w;
+    if (fd_write_all(fd, text, strlen(text)) != 0) {
+        int e = errno;
+        close(fd);
+        unlink(path);
+        return err_set(err, STRATA_IO_ERROR, "cannot write '%s': %s", path, strerror(e));
     }
     if (close(fd) != 0) {
         unlink(path);
