@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -236,4 +237,27 @@ int fd_write_all(int fd, const void *p, size_t n)
         n -= (size_t)w;
     }
     return 0;
+}
+
+int mkdir_p(const char *dir, unsigned mode, char *failed, size_t failedsz)
+{
+    char p[4096];
+    if (snprintf(p, sizeof(p), "%s", dir) >= (int)sizeof(p)) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    for (char *q = p + (p[0] != 0);; q++) { /* "" stops at once: mkdir fails, ENOENT */
+        if (*q && *q != '/')
+            continue;
+        char c = *q;
+        *q = 0;
+        if (mkdir(p, (mode_t)mode) < 0 && errno != EEXIST) {
+            if (failed)
+                snprintf(failed, failedsz, "%s", p);
+            return -1;
+        }
+        if (!c)
+            return 0;
+        *q = c;
+    }
 }

@@ -79,6 +79,10 @@ int arr_grow(void *pp, size_t *cap, size_t need, size_t elsize);
 /* Writes all n bytes of p to fd, again after EINTR and short writes; 0, or
    -1 with errno set (EIO when write() wrote nothing). */
 int fd_write_all(int fd, const void *p, size_t n);
+/* mkdir -p: dir and its missing parents with mode; 0, or -1 with errno set
+   (ENAMETOOLONG for a path of 4,096 bytes or more) and, when failed is not
+   NULL, the path that could not be made in failed. */
+int mkdir_p(const char *dir, unsigned mode, char *failed, size_t failedsz);
 
 /* The one clock: milliseconds on the monotonic clock, and a sleep that
    restarts after signals. */

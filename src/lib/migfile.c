@@ -869,22 +869,6 @@ strata_code mig_materialize(const migration *cm, strata_error *err)
     return rc;
 }
 
-/* mkdir -p of the cache directory, private to this user. */
-static int make_dirs(const char *dir)
-{
-    char p[4096];
-    if (snprintf(p, sizeof(p), "%s", dir) >= (int)sizeof(p))
-        return -1;
-    for (char *q = p + 1; *q; q++)
-        if (*q == '/') {
-            *q = 0;
-            if (mkdir(p, 0700) < 0 && errno != EEXIST)
-                return -1;
-            *q = '/';
-        }
-    return mkdir(p, 0700) < 0 && errno != EEXIST ? -1 : 0;
-}
-
 static int rec_cmp(const void *a, const void *b)
 {
     const cache_rec *x = *(const cache_rec *const *)a, *y = *(const cache_rec *const *)b;
@@ -943,7 +927,7 @@ static void cache_write(const mcache *c, const char *cache_dir, const strata_mig
     uint64_t tail = cache_hash(sorted, off);
     memcpy(sorted + off, &tail, 8);
     char tmp[4200];
-    if (make_dirs(cache_dir) == 0 &&
+    if (mkdir_p(cache_dir, 0700, NULL, 0) == 0 && /* private to this user */
         snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", c->path, (long)getpid()) < (int)sizeof(tmp)) {
         int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
         if (fd >= 0) {

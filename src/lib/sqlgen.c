@@ -170,21 +170,6 @@ static void digits_inc(char *s)
     s[0] = '1';
 }
 
-static int mkdirs(const char *dir)
-{
-    char tmp[4096];
-    snprintf(tmp, sizeof(tmp), "%s", dir);
-    for (char *p = tmp + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = 0;
-        if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
-            return -1;
-        *p = '/';
-    }
-    return mkdir(tmp, 0755) < 0 && errno != EEXIST ? -1 : 0;
-}
-
 static const char template_text[] =
     "-- strata:up\n"
     "-- Write the change here; statements end with ';'.\n"
@@ -350,7 +335,7 @@ strata_code strata_write_migration(const char *dir, const char *name, int use_ti
     size_t n = make_slug(name ? name : "", slug, sizeof(slug));
     if (!n)
         return err_set(err, STRATA_USAGE, "migration name '%s' has no letters or digits", name ? name : "");
-    if (mkdirs(dir) < 0)
+    if (mkdir_p(dir, 0755, NULL, 0) < 0)
         return err_set(err, STRATA_IO_ERROR, "cannot create directory '%s': %s", dir, strerror(errno));
     strata_migset *set = NULL;
     strata_code rc = strata_migset_load(dir, &set, err);

@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 void test_buf(void)
 {
@@ -149,4 +150,25 @@ void test_lines(void)
         buf_addf(&got, "<%s>", line);
     CHECK_STR(got.data, "<s.i1><s.i2>");
     buf_release(&got);
+
+    /* mkdir_p: parents made, an existing directory is fine, and the first
+       path that cannot be made is named */
+    char *d = tmpdir_new();
+    char *deep = path_join(d, "a/b/c/");
+    struct stat st;
+    CHECK_INT(mkdir_p(deep, 0700, NULL, 0), 0);
+    CHECK(stat(deep, &st) == 0 && S_ISDIR(st.st_mode) && (st.st_mode & 0777) == 0700);
+    CHECK_INT(mkdir_p(deep, 0700, NULL, 0), 0);
+    char *file = path_join(d, "f");
+    write_file(d, "f", "x");
+    char *under = path_join(file, "g/h"), *first = path_join(file, "g");
+    char failed[4096] = "";
+    CHECK_INT(mkdir_p(under, 0755, failed, sizeof(failed)), -1);
+    CHECK_STR(failed, first); /* the first path that could not be made */
+    free(first);
+    CHECK_INT(mkdir_p("", 0755, NULL, 0), -1);
+    free(under);
+    free(file);
+    free(deep);
+    tmpdir_free(d);
 }

@@ -431,18 +431,10 @@ static int dir_has_sql(const char *dir, int *exists)
 
 static strata_code make_dirs(const char *dir, strata_error *err)
 {
-    char path[4096];
-    snprintf(path, sizeof(path), "%s", dir);
-    for (char *p = path + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = 0;
-        if (mkdir(path, 0777) != 0 && errno != EEXIST)
-            return err_set(err, STRATA_IO_ERROR, "cannot create directory '%s': %s", path, strerror(errno));
-        *p = '/';
-    }
-    if (mkdir(path, 0777) != 0 && errno != EEXIST)
-        return err_set(err, STRATA_IO_ERROR, "cannot create directory '%s': %s", path, strerror(errno));
+    char failed[4096];
+    if (mkdir_p(dir, 0777, failed, sizeof(failed)) != 0)
+        return err_set(err, STRATA_IO_ERROR, "cannot create directory '%s': %s",
+                       errno == ENAMETOOLONG ? dir : failed, strerror(errno));
     return STRATA_OK;
 }
 
