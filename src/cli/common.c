@@ -106,11 +106,17 @@ int cli_grow(void *pp, size_t *cap, size_t need, size_t size)
     return 0;
 }
 
+static void print_load_warnings(const cli *c, const strata_migset *set)
+{
+    for (size_t i = 0; i < strata_migset_warning_count(set); i++)
+        out_warning(c, strata_migset_warning(set, i));
+}
+
 strata_code cli_load(const cli *c, strata_migset **set, strata_error *err)
 {
     strata_code rc = strata_migset_load(cli_dir(c), set, err);
-    for (size_t i = 0; rc == STRATA_OK && i < strata_migset_warning_count(*set); i++)
-        out_warning(c, strata_migset_warning(*set, i));
+    if (rc == STRATA_OK)
+        print_load_warnings(c, *set);
     return rc;
 }
 
@@ -154,8 +160,7 @@ int cli_open(cli *c, int readonly, strata **db, strata_migset **set, strata_erro
             *err = lerr;
             return -1;
         }
-        for (size_t i = 0; i < strata_migset_warning_count(*set); i++)
-            out_warning(c, strata_migset_warning(*set, i));
+        print_load_warnings(c, *set);
     }
     return rc;
 }
