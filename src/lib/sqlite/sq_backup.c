@@ -60,7 +60,7 @@ static strata_code sq_open_existing(const char *path, double timeout, sqlite3 **
     int rc;
     char shm[4200];
     snprintf(shm, sizeof(shm), "%s-shm", path);
-    if (header_wal(path) && !sq_dir_writable(path) && access(shm, F_OK) != 0) {
+    if (!sq_dir_writable(path) && access(shm, F_OK) != 0 && header_wal(path)) { /* cheap checks first */
         if (sq_wal_size(path) > 0)
             return sq_err_wal_pending(err, path);
         char *uri = sq_file_uri(path, "immutable=1");
