@@ -32,8 +32,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 STRATA=${STRATA:-$here/../build/strata}
 ITEMS=${BENCH_COPY_ITEMS:-1000000}
 REPS=${BENCH_COPY_REPS:-3}
-say() { printf '%s\n' "$*" >&2; }
-die() { say "bench: error: $*"; exit 1; }
+. "$here/lib.sh" # say, die, clock, median
 
 [ -x "$STRATA" ] || die "no strata binary at $STRATA (run make)"
 
@@ -66,12 +65,6 @@ cleanup() {
 trap cleanup EXIT
 BASE="postgresql://$PGUSER:$PGPASSWORD@${PGHOST:-localhost}:$PGPORT"
 
-if [ -n "${EPOCHREALTIME:-}" ]; then
-    clock() { local t=$EPOCHREALTIME; NOW=$((10#${t/[.,]/})); }
-else
-    clock() { NOW=$(($(date +%s%N) / 1000)); }
-fi
-median() { printf '%s\n' "$@" | sort -n | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR+1)/2] : int((v[NR/2]+v[NR/2+1])/2)}'; }
 fresh_db() { # fresh_db NAME: an empty database, and a server at rest (not timed)
     dropdb --if-exists --force "$1" 2>/dev/null || true
     createdb "$1"

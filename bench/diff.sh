@@ -33,23 +33,10 @@ here=$(cd "$(dirname "$0")" && pwd)
 STRATA=${STRATA:-$here/../build/strata}
 REPS=${BENCH_DIFF_REPS:-5}
 TABLES=${BENCH_DIFF_TABLES:-30}
-say() { printf '%s\n' "$*" >&2; }
-die() {
-    say "bench: error: $*"
-    exit 1
-}
+. "$here/lib.sh" # say, die, clock, median
 [ -x "$STRATA" ] || die "no strata binary at $STRATA (run make)"
 STRATA=$(cd "$(dirname "$STRATA")" && pwd)/$(basename "$STRATA")
 
-if [ -n "${EPOCHREALTIME:-}" ]; then
-    clock() {
-        local t=$EPOCHREALTIME
-        NOW=$((10#${t/[.,]/}))
-    }
-else
-    clock() { NOW=$(($(date +%s%N) / 1000)); }
-fi
-median() { printf '%s\n' "$@" | sort -n | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR+1)/2] : int((v[NR/2]+v[NR/2+1])/2)}'; }
 msec() { awk -v u="$1" 'BEGIN {printf "%d", (u + 500) / 1000}'; }
 # median of the per-run ratios a[i]/b[i] of two space-separated lists
 pratio() {

@@ -50,20 +50,9 @@ REPS_NOOP=${BENCH_REPS_NOOP:-15}
 IMPORT_N=${BENCH_ALEMBIC_IMPORT_N:-20}
 FLOOR=${FLOOR:-$here/../build/sqlite_floor}
 
-say() { printf '%s\n' "$*" >&2; }
-die() { say "bench: error: $*"; exit 1; }
+. "$here/lib.sh" # say, die, clock, median
 
 # ------------------------------------------------------------------ helpers
-
-# bash 5 has a clock without a fork; older bash falls back to date +%s%N (a
-# fork + exec, milliseconds on slow VMs; its cost is measured and subtracted).
-if [ -n "${EPOCHREALTIME:-}" ]; then
-    TIMER_NAME="bash \$EPOCHREALTIME"
-    clock() { local t=$EPOCHREALTIME; NOW=$((10#${t/[.,]/})); }
-else
-    TIMER_NAME="date +%s%N"
-    clock() { NOW=$(($(date +%s%N) / 1000)); }
-fi
 
 # Runs "$@" with stdout and stderr discarded; sets ELAPSED_US (timer cost
 # subtracted). A failing command aborts the benchmark, showing its stderr.
@@ -102,18 +91,6 @@ timed_in() {
     fi
     ELAPSED_US=$((e - s - TIMER_US))
     [ "$ELAPSED_US" -ge 0 ] || ELAPSED_US=0
-}
-
-# median of integers
-median() {
-    local -a v
-    mapfile -t v < <(printf '%s\n' "$@" | sort -n)
-    local n=${#v[@]}
-    if ((n % 2)); then
-        echo "${v[n / 2]}"
-    else
-        echo $(((v[n / 2 - 1] + v[n / 2]) / 2))
-    fi
 }
 
 # microseconds -> "12.3" (ms)
