@@ -160,34 +160,44 @@ static void json_result(jw *w, const char *name, const strata_diff_result *r)
     jw_obj_end(w);
 }
 
-/* The lint on the generated files, as `strata lint` would see them (files
-   named like the ones -m writes): diff writes what the schema needs; the
-   lint says what that costs on a busy table. NULL when it could not run. */
-static strata_lint_report *lint_files(strata_diff_result *const *res, int both, const char *name)
+/* The text of the file of suffixes[s] (compose), malloc'd; NULL when out
+   of memory. */
+static char *compose_text(strata_diff_result *const *res, int both, int s)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    if (!f)
+        return NULL;
+    compose(f, res, both, suffixes[s]);
+    if (fclose(f) != 0) {
+        free(text);
+        return NULL;
+    }
+    return text;
+}
+
+/* The lint on the generated files (text[s], NULL where there is none), as
+   `strata lint` would see them (named like the files -m writes): diff
+   writes what the schema needs; the lint says what that costs on a busy
+   table. NULL when it could not run. */
+static strata_lint_report *lint_files(char *const *text, const char *dialect, const char *name)
 {
     strata_migration_src src[NSUF];
-    char *text[NSUF] = {0}, fname[NSUF][300];
+    char fname[NSUF][300];
     size_t n = 0;
     for (int s = 0; s < NSUF; s++) {
-        if (!has_file(res, s))
+        if (!text[s])
             continue;
-        size_t len = 0;
-        FILE *f = open_memstream(&text[n], &len);
-        if (!f)
-            break;
-        compose(f, res, both, suffixes[s]);
-        fclose(f);
         snprintf(fname[n], sizeof(fname[n]), "%04zu_%s%s.sql", n + 1, name, suffixes[s]);
-        src[n] = (strata_migration_src){fname[n], text[n], len};
+        src[n] = (strata_migration_src){fname[n], text[s], strlen(text[s])};
         n++;
     }
     strata_migset *set = NULL;
     strata_lint_report *r = NULL;
     if (n && strata_migset_from_array(src, n, &set, NULL) == STRATA_OK)
-        strata_lint(set, both ? NULL : (res[D_PG] ? "postgres" : "sqlite"), &r, NULL);
+        strata_lint(set, dialect, &r, NULL);
     strata_migset_free(set);
-    for (size_t i = 0; i < n; i++)
-        free(text[i]);
     return r;
 }
 
@@ -211,6 +221,7 @@ static int run(cli *c)
     char *url = NULL, *to_text[ND] = {0};
     strata_diff_result *res[ND] = {0};
     strata_lint_report *lint = NULL;
+    char *text[NSUF] = {0};
     char **paths = NULL;
     size_t npaths = 0, cap_paths = 0;
     int rc = 0, want[ND] = {0}, both = 0;
@@ -313,32 +324,30 @@ static int run(cli *c)
     print_notes(c, res);
 
     int differs = any_files(res);
+    /* each file's text, composed once for the lint, -m and --print */
+    for (int s = 0; s < NSUF; s++)
+        if (has_file(res, s) && !(text[s] = compose_text(res, both, s))) {
+            err.code = STRATA_NOMEM;
+            snprintf(err.message, sizeof(err.message), "out of memory");
+            goto fail;
+        }
     if (differs)
-        lint = lint_files(res, both, opt_name ? opt_name : "diff");
+        lint =
+            lint_files(text, both ? NULL : (res[D_PG] ? "postgres" : "sqlite"), opt_name ? opt_name : "diff");
     if (!c->json)
         print_lint(c, lint);
     if (differs && opt_name) {
         for (int s = 0; s < NSUF; s++) {
-            if (!has_file(res, s))
+            if (!text[s])
                 continue;
             char name[512], *path = NULL;
             snprintf(name, sizeof(name), "%s%s", opt_name, suffixes[s]);
-            char *text = NULL;
-            size_t len = 0;
-            FILE *f = open_memstream(&text, &len);
-            if (f) {
-                compose(f, res, both, suffixes[s]);
-                fclose(f);
-            }
-            if (!f || !text || cli_grow(&paths, &cap_paths, npaths + 1, sizeof(*paths))) {
-                free(text);
+            if (cli_grow(&paths, &cap_paths, npaths + 1, sizeof(*paths))) {
                 err.code = STRATA_NOMEM;
                 snprintf(err.message, sizeof(err.message), "out of memory");
                 goto fail;
             }
-            strata_code wrc = strata_write_migration(cli_dir(c), name, c->timestamp, text, &path, &err);
-            free(text);
-            if (wrc)
+            if (strata_write_migration(cli_dir(c), name, c->timestamp, text[s], &path, &err))
                 goto fail;
             paths[npaths++] = path;
         }
@@ -372,13 +381,13 @@ static int run(cli *c)
     } else if (opt_print) {
         int nfiles = 0;
         for (int s = 0; s < NSUF; s++)
-            nfiles += has_file(res, s);
+            nfiles += text[s] != NULL;
         for (int s = 0, k = 0; s < NSUF; s++) {
-            if (has_file(res, s)) {
+            if (text[s]) {
                 if (nfiles > 1)
                     printf("%s-- file %d of %d: NAME%s\n", k ? "\n" : "", k + 1, nfiles, suffixes[s]);
                 k++;
-                compose(stdout, res, both, suffixes[s]);
+                fputs(text[s], stdout);
             }
         }
     } else {
@@ -399,6 +408,8 @@ out:
         free(paths[i]);
     free(paths);
     strata_lint_report_free(lint);
+    for (int s = 0; s < NSUF; s++)
+        free(text[s]);
     for (int d = 0; d < ND; d++) {
         free(to_text[d]);
         strata_diff_result_free(res[d]);
