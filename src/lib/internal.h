@@ -227,6 +227,11 @@ enum { READ_OK = 0, READ_ERRNO = -1, READ_NOT_REGULAR = -2, READ_TOO_LARGE = -3 
    Never blocks on a FIFO. READ_NOT_REGULAR sets *kind ("a FIFO", "a
    directory"...); READ_ERRNO leaves errno set. */
 int read_regular_file(int dirfd, const char *name, char **out, size_t *outlen, const char **kind);
+/* The error of a failed read (r, kind and errno from read_regular_file):
+   its code, and "cannot read WHAT'PATH': why" in msg (what: "" or "test
+   file ", say). */
+strata_code read_failure(int r, const char *kind, const char *what, const char *path, char *msg,
+                         size_t msgsz);
 
 /* ---- url.c / env.c */
 struct drv_ops;

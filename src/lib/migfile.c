@@ -438,6 +438,21 @@ static int read_into(int dirfd, const char *name, rbuf *b, size_t *outlen, const
     return READ_OK;
 }
 
+strata_code read_failure(int r, const char *kind, const char *what, const char *path, char *msg, size_t msgsz)
+{
+    if (r == READ_NOT_REGULAR) {
+        snprintf(msg, msgsz, "cannot read %s'%s': it is %s, not a regular file", what, path, kind);
+        return STRATA_FILE_NOT_REGULAR;
+    }
+    if (r == READ_TOO_LARGE) {
+        snprintf(msg, msgsz, "cannot read %s'%s': it is larger than %d MiB", what, path,
+                 FILE_MAX_BYTES >> 20);
+        return STRATA_FILE_TOO_LARGE;
+    }
+    snprintf(msg, msgsz, "cannot read %s'%s': %s", what, path, strerror(errno));
+    return STRATA_IO_ERROR;
+}
+
 int read_regular_file(int dirfd, const char *name, char **out, size_t *outlen, const char **kind)
 {
     rbuf b = {NULL, 0};
@@ -789,16 +804,10 @@ static void load_one(strata_migset *set, int dirfd, size_t skip, migration *m, r
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
     int r = read_into(dirfd, name, b, &len, &kind, &st);
-    if (r == READ_NOT_REGULAR)
-        migset_add_problem(set, STRATA_FILE_NOT_REGULAR, m->version, m->path, 0,
-                           "cannot read '%s': it is %s, not a regular file", m->path, kind);
-    else if (r == READ_TOO_LARGE)
-        migset_add_problem(set, STRATA_FILE_TOO_LARGE, m->version, m->path, 0,
-                           "cannot read '%s': it is larger than %d MiB", m->path, FILE_MAX_BYTES >> 20);
-    else if (r != READ_OK)
-        migset_add_problem(set, STRATA_IO_ERROR, m->version, m->path, 0, "cannot read '%s': %s", m->path,
-                           strerror(errno));
     if (r != READ_OK) {
+        char msg[1024];
+        strata_code code = read_failure(r, kind, "", m->path, msg, sizeof(msg));
+        migset_add_problem(set, code, m->version, m->path, 0, "%s", msg);
         m->broken = 1;
         return;
     }
@@ -821,14 +830,11 @@ strata_code mig_materialize(const migration *cm, strata_error *err)
     struct stat st;
     strata_code rc = STRATA_OK;
     int r = read_into(AT_FDCWD, m->path, &b, &len, &kind, &st);
-    if (r == READ_NOT_REGULAR)
-        rc = err_set(err, STRATA_FILE_NOT_REGULAR, "cannot read '%s': it is %s, not a regular file", m->path,
-                     kind);
-    else if (r == READ_TOO_LARGE)
-        rc = err_set(err, STRATA_FILE_TOO_LARGE, "cannot read '%s': it is larger than %d MiB", m->path,
-                     FILE_MAX_BYTES >> 20);
-    else if (r != READ_OK)
-        rc = err_set(err, STRATA_IO_ERROR, "cannot read '%s': %s", m->path, strerror(errno));
+    if (r != READ_OK) {
+        char msg[1024];
+        strata_code code = read_failure(r, kind, "", m->path, msg, sizeof(msg));
+        rc = err_set(err, code, "%s", msg);
+    }
     if (!rc) {
         strata_migset tmp;
         memset(&tmp, 0, sizeof(tmp));

@@ -190,17 +190,11 @@ strata_code strata_test_file(const char *server_url, const strata_migset *set, c
     char *text = NULL;
     size_t len;
     const char *kind;
-    switch (read_regular_file(AT_FDCWD, path, &text, &len, &kind)) {
-    case READ_OK:
-        break;
-    case READ_NOT_REGULAR:
-        return err_set(err, STRATA_FILE_NOT_REGULAR,
-                       "cannot read test file '%s': it is %s, not a regular file", path, kind);
-    case READ_TOO_LARGE:
-        return err_set(err, STRATA_FILE_TOO_LARGE, "cannot read test file '%s': it is larger than %d MiB",
-                       path, FILE_MAX_BYTES >> 20);
-    default:
-        return err_set(err, STRATA_IO_ERROR, "cannot read test file '%s': %s", path, strerror(errno));
+    int got = read_regular_file(AT_FDCWD, path, &text, &len, &kind);
+    if (got != READ_OK) {
+        char msg[1024];
+        strata_code code = read_failure(got, kind, "test file ", path, msg, sizeof(msg));
+        return err_set(err, code, "%s", msg);
     }
     steps s;
     rc = parse_test(path, text, &s, err);
