@@ -26,19 +26,50 @@ typedef struct rec {
 typedef struct recs {
     rec *v;
     size_t n, cap;
+    /* the records' strings, packed into chunks (thousands of records are
+       read by every `up`: one allocation per chunk, not per record) */
+    char **chunks;
+    size_t nchunks, capchunks;
+    size_t left; /* bytes free at the end of the last chunk */
     /* what reading them found out about the version table, for
        ensure_table: TABLE_UNKNOWN when not read */
     int table;
 } recs;
 
 enum { TABLE_UNKNOWN = 0, TABLE_ABSENT, TABLE_OLD_COLUMNS, TABLE_CURRENT };
+enum { RECS_CHUNK = 64 * 1024 };
 
 static void recs_release(recs *r)
 {
-    for (size_t i = 0; i < r->n; i++)
-        free(r->v[i].version); /* one block: the record's strings (add_rec) */
+    for (size_t i = 0; i < r->nchunks; i++)
+        free(r->chunks[i]);
+    free(r->chunks);
     free(r->v);
     memset(r, 0, sizeof(*r));
+}
+
+/* n bytes for a record's strings, in the last chunk or a new one. */
+static char *recs_space(recs *r, size_t n)
+{
+    if (r->nchunks && n <= r->left) {
+        char *p = r->chunks[r->nchunks - 1] + (RECS_CHUNK - r->left);
+        r->left -= n;
+        return p;
+    }
+    if (ARR_GROW(r->chunks, r->capchunks, r->nchunks + 1))
+        return NULL;
+    size_t size = n > RECS_CHUNK ? n : RECS_CHUNK;
+    char *c = malloc(size);
+    if (!c)
+        return NULL;
+    if (n > RECS_CHUNK && r->nchunks) { /* a record larger than a chunk: before the last one */
+        r->chunks[r->nchunks] = r->chunks[r->nchunks - 1];
+        r->chunks[r->nchunks++ - 1] = c;
+        return c;
+    }
+    r->chunks[r->nchunks++] = c;
+    r->left = size - n;
+    return c;
 }
 
 static void emit(strata *db, strata_event_kind k, int down, const char *text, long ms)
@@ -93,6 +124,10 @@ void strata_close(strata *db)
 {
     if (!db)
         return;
+    if (db->ahead) {
+        recs_release(db->ahead);
+        free(db->ahead);
+    }
     if (db->d)
         db->ops->close(db->d);
     free(db->table);
@@ -125,15 +160,14 @@ static int add_rec(void *ud, int n, char **v)
         return 1;
     if (ARR_GROW(r->v, r->cap, r->n + 1))
         return 1;
-    /* the strings of a record in one block, version first (thousands of
-       records are read by every `up`) */
+    /* the strings of a record together, version first */
     const char *in[7] = {v[0] ? v[0] : "",   v[1] ? v[1] : "",        v[2] ? v[2] : "",
                          v[3] ? v[3] : "",   v[5] ? v[5] : "applied", v[6],
                          n > 7 ? v[7] : NULL};
     size_t len[7], total = 0;
     for (int i = 0; i < 7; i++)
         total += in[i] ? (len[i] = strlen(in[i])) + 1 : 0;
-    char *p = malloc(total);
+    char *p = recs_space(r, total);
     if (!p)
         return 1;
     char *out[7];
@@ -162,7 +196,7 @@ static int rec_cmp(const void *a, const void *b)
 }
 
 /* Reads every record, sorted by version; an absent table reads as empty. */
-static strata_code read_recs(strata *db, recs *r, strata_error *err)
+static strata_code read_recs_now(strata *db, recs *r, strata_error *err)
 {
     int exists = 0;
     memset(r, 0, sizeof(*r));
@@ -195,6 +229,50 @@ static strata_code read_recs(strata *db, recs *r, strata_error *err)
         i++;
     if (i < r->n)
         qsort(r->v, r->n, sizeof(rec), rec_cmp);
+    return STRATA_OK;
+}
+
+/* read_recs_now, or what strata_read_ahead read when nothing was committed
+   since (used once: the first read after it takes it or drops it). */
+static strata_code read_recs(strata *db, recs *r, strata_error *err)
+{
+    recs *a = db->ahead;
+    if (a) {
+        uint64_t now[3];
+        db->ahead = NULL;
+        if (db->ops->changes(db->d, now) == 0 && !memcmp(now, db->ahead_at, sizeof(now))) {
+            *r = *a;
+            free(a);
+            return STRATA_OK;
+        }
+        recs_release(a);
+        free(a);
+    }
+    return read_recs_now(db, r, err);
+}
+
+strata_code strata_read_ahead(strata *db, strata_error *err)
+{
+    if (!db->ops->changes)
+        return STRATA_OK;
+    if (db->ahead) {
+        recs_release(db->ahead);
+        free(db->ahead);
+        db->ahead = NULL;
+    }
+    recs *a = calloc(1, sizeof(*a));
+    if (!a)
+        return err_set(err, STRATA_NOMEM, "out of memory");
+    if (db->ops->changes(db->d, db->ahead_at)) {
+        free(a);
+        return STRATA_OK; /* read when needed, as without */
+    }
+    strata_code rc = read_recs_now(db, a, err);
+    if (rc) {
+        free(a);
+        return rc;
+    }
+    db->ahead = a;
     return STRATA_OK;
 }
 
@@ -1345,14 +1423,20 @@ static int skip_migrations(void)
     return skip && (!strcmp(skip, "1") || !strcasecmp(skip, "true"));
 }
 
+static strata_config startup_config(const char *table)
+{
+    strata_config cfg = {.table = table,
+                         .lock_timeout = -1,
+                         .connect_timeout = env_seconds("STRATA_CONNECT_TIMEOUT", 30, 1e6)};
+    return cfg;
+}
+
 strata_code strata_startup_set(const char *url, const strata_migset *set, const char *table,
                                strata_error *err)
 {
     if (skip_migrations())
         return STRATA_OK;
-    strata_config cfg = {.table = table,
-                         .lock_timeout = -1,
-                         .connect_timeout = env_seconds("STRATA_CONNECT_TIMEOUT", 30, 1e6)};
+    strata_config cfg = startup_config(table);
     strata *db = NULL;
     strata_code rc = strata_open(url, &cfg, &db, err);
     if (!rc)
@@ -1365,10 +1449,26 @@ strata_code strata_startup(const char *url, const char *dir, const char *table, 
 {
     if (skip_migrations())
         return STRATA_OK;
+    /* the files are read while the database opens (as the CLI does) */
+    strata_migset_loader *ld = NULL;
     strata_migset *set = NULL;
-    strata_code rc = strata_migset_load(dir, &set, err);
+    strata_code rc = strata_migset_load_start(dir, NULL, &ld, err);
+    if (rc)
+        return rc;
+    strata_config cfg = startup_config(table);
+    strata *db = NULL;
+    strata_error oerr = {0}, aerr = {0};
+    strata_code orc = strata_open(url, &cfg, &db, &oerr);
+    if (!orc)
+        strata_read_ahead(db, &aerr); /* an error comes again in strata_up */
+    rc = strata_migset_load_finish(ld, &set, err);
+    if (!rc && orc) {
+        *err = oerr;
+        rc = orc;
+    }
     if (!rc)
-        rc = strata_startup_set(url, set, table, err);
+        rc = strata_up(db, set, NULL, NULL, err);
+    strata_close(db);
     strata_migset_free(set);
     return rc;
 }

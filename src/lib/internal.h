@@ -309,6 +309,12 @@ typedef struct drv_ops {
     void (*unlock)(drv *d, const char *key);
     strata_code (*begin)(drv *d, double timeout, strata_error *err);
     strata_code (*table_exists)(drv *d, const char *table, int *exists, strata_error *err);
+    /* Optional. Marks of the database's state: equal marks taken at two
+       moments mean that no connection (this one included) committed any
+       change in between. NULL: the engine cannot tell (PostgreSQL, whose
+       records are read under its lock anyway), and nothing read ahead is
+       used (strata_read_ahead). Nonzero on error. */
+    int (*changes)(drv *d, uint64_t mark[3]);
     /* Appends the normalized schema text of the connected database, without
        the version table `table`, to out (docs/schema.md). */
     strata_code (*schema_dump)(drv *d, const char *table, buf *out, strata_error *err);
@@ -378,7 +384,9 @@ struct strata {
     int readonly;
     strata_event_fn on_event;
     void *ud;
-    db_url u; /* the URL as opened, parsed (password inside: never printed) */
+    db_url u;             /* the URL as opened, parsed (password inside: never printed) */
+    struct recs *ahead;   /* the version table as strata_read_ahead read it, or NULL */
+    uint64_t ahead_at[3]; /* ops->changes before it was read */
 };
 
 extern const drv_ops drv_sqlite_ops;

@@ -111,9 +111,89 @@ static void test_sqlite_run_lock(void)
     tmpdir_free(dir);
 }
 
+static int status_current_is(strata *db, const strata_migset *set, const char *want)
+{
+    strata_status *st = NULL;
+    strata_error err;
+    int ok = strata_status_get(db, set, &st, &err) == STRATA_OK && !strcmp(st->current, want);
+    strata_status_free(st);
+    return ok;
+}
+
+/* What strata_read_ahead read is used only when nothing was committed since:
+   another connection's migrations, and another connection's DROP of the
+   version table, are seen by the next read on the handle. */
+static void test_sqlite_read_ahead(void)
+{
+    char *dir = tmpdir_new();
+    char *mig = path_join(dir, "m");
+    char *path = path_join(dir, "app.db");
+    char url[4200];
+    snprintf(url, sizeof(url), "sqlite:///%s", path);
+    CHECK(mkdir(mig, 0700) == 0);
+    for (int i = 1; i <= 3; i++) {
+        char name[32], text[128];
+        snprintf(name, sizeof(name), "%04d_t.sql", i);
+        snprintf(text, sizeof(text), "-- strata:up\nCREATE TABLE t%d (id integer);\n-- strata:down\nDROP TABLE t%d;\n",
+                 i, i);
+        write_file(mig, name, text);
+    }
+    strata_migset *set = NULL;
+    strata_error err;
+    CHECK_INT(strata_migset_load(mig, &set, &err), STRATA_OK);
+    strata *a = NULL, *b = NULL;
+    CHECK_INT(strata_open(url, NULL, &a, &err), STRATA_OK);
+    CHECK_INT(strata_open(url, NULL, &b, &err), STRATA_OK);
+    strata_run_opts one = {"0001", 0};
+    CHECK_INT(strata_up(a, set, &one, NULL, &err), STRATA_OK);
+
+    /* unchanged: the records read ahead are the answer */
+    CHECK_INT(strata_read_ahead(a, &err), STRATA_OK);
+    CHECK(status_current_is(a, set, "0001"));
+    /* another connection applies the rest in between */
+    CHECK_INT(strata_read_ahead(a, &err), STRATA_OK);
+    CHECK_INT(strata_up(b, set, NULL, NULL, &err), STRATA_OK);
+    CHECK(status_current_is(a, set, "0003"));
+    strata_result *res = NULL;
+    CHECK_INT(strata_read_ahead(a, &err), STRATA_OK);
+    CHECK_INT(strata_down(b, set, NULL, NULL, &err), STRATA_OK);
+    CHECK_INT(strata_up(a, set, NULL, &res, &err), STRATA_OK); /* runs 0003 again, once */
+    CHECK(res && res->count == 1 && !strcmp(res->current, "0003"));
+    strata_result_free(res);
+    /* another connection drops the version table (schema change) */
+    CHECK_INT(strata_read_ahead(a, &err), STRATA_OK);
+    sqlite3 *o = NULL;
+    CHECK_INT(sqlite3_open(path, &o), SQLITE_OK);
+    CHECK_INT(sqlite3_exec(o, "DROP TABLE strata_migrations", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(o);
+    CHECK(status_current_is(a, set, "base"));
+    /* records are packed into 64 KiB chunks: one larger than a chunk, between others */
+    CHECK_INT(strata_stamp(b, set, "0003", &err), STRATA_OK);
+    CHECK_INT(sqlite3_open(path, &o), SQLITE_OK);
+    CHECK_INT(sqlite3_exec(o, "UPDATE strata_migrations SET name = printf('%.*c', 70000, 'x') WHERE version = '0002'",
+                           NULL, NULL, NULL),
+              SQLITE_OK);
+    sqlite3_close(o);
+    strata_status *st = NULL;
+    CHECK_INT(strata_history_get(a, &st, &err), STRATA_OK); /* the records alone */
+    CHECK(st && st->count == 3);
+    CHECK(st && strlen(st->entries[1].name) == 70000 && !strcmp(st->entries[0].name, "t") &&
+          !strcmp(st->entries[2].name, "t") && !strcmp(st->entries[2].version, "0003"));
+    strata_status_free(st);
+    /* read ahead and never used: freed by strata_close */
+    CHECK_INT(strata_read_ahead(a, &err), STRATA_OK);
+    strata_close(a);
+    strata_close(b);
+    strata_migset_free(set);
+    free(path);
+    free(mig);
+    tmpdir_free(dir);
+}
+
 void test_ops(void)
 {
     test_sqlite_run_lock();
+    test_sqlite_read_ahead();
 
     const char *keep[3] = {getenv("PGHOST"), getenv("PGHOSTADDR"), getenv("PGSERVICE")};
     char *saved[3];

@@ -526,6 +526,21 @@ static strata_code sq_begin(drv *d, double timeout, strata_error *err)
     return sq_fail(s, STRATA_DB_ERROR, "", "", NULL, 0, err);
 }
 
+/* Another connection's commit moves data_version, one of this connection's
+   the total of its changed rows (DML) or the schema cookie (DDL). */
+static int sq_changes(drv *d, uint64_t mark[3])
+{
+    sq *s = (sq *)d;
+    long dv = count_of(s->db, "PRAGMA data_version", NULL),
+         sv = count_of(s->db, "PRAGMA schema_version", NULL);
+    if (dv < 0 || sv < 0)
+        return -1;
+    mark[0] = (uint64_t)dv;
+    mark[1] = (uint64_t)sv;
+    mark[2] = (uint64_t)sqlite3_total_changes64(s->db);
+    return 0;
+}
+
 static int one_row(void *ud, int n, char **v)
 {
     (void)n, (void)v;
@@ -550,7 +565,11 @@ static strata_code sq_table_exists(drv *d, const char *table, int *exists, strat
     const char *p[1] = {table};
     *exists = 0;
     /* from the schema SQLite has in memory: the query below scans
-       sqlite_master, a millisecond with thousands of tables */
+       sqlite_master, a millisecond with thousands of tables. That schema
+       may be stale (another connection created or dropped the table since
+       it was read): a statement's start checks the schema cookie and
+       reads the schema again when it moved. */
+    sqlite3_exec(((sq *)d)->db, "SELECT 1 FROM sqlite_master LIMIT 0", NULL, NULL, NULL);
     pthread_once(&table_meta_once, table_meta_find);
     int rc = table_meta ? table_meta(((sq *)d)->db, "main", table, NULL, NULL, NULL, NULL, NULL, NULL)
                         : SQLITE_MISUSE;
@@ -575,6 +594,7 @@ const drv_ops drv_sqlite_ops = {
     .unlock = sq_unlock,
     .begin = sq_begin,
     .table_exists = sq_table_exists,
+    .changes = sq_changes,
     .schema_dump = schema_dump_sqlite,
     .discard_if_new = sq_discard_if_new,
     .reset_list = sq_reset_list,
