@@ -134,4 +134,21 @@ contains "$ERR" "FILE_NOT_REGULAR" "not regular"
 rm "$D/0003_t3.sql"
 mv "$WORK/0003_t3.sql" "$D/"
 
+# ---- on one core the loader starts where it can (it is started on
+# another core when there is one): the same answers, edits still seen
+
+if command -v taskset >/dev/null; then
+    taskset -c 0 "$STRATA" --url "$URL" --dir "$D" up >"$WORK/out" 2>"$WORK/err"
+    RC=$? OUT=$(cat "$WORK/out")
+    expect_rc 0 "no-op up on one core"
+    contains "$OUT" "nothing to apply" "no-op on one core"
+    cp "$D/0001_t1.sql" "$WORK/t1.sql"
+    echo "-- edited" >>"$D/0001_t1.sql"
+    taskset -c 0 "$STRATA" --url "$URL" --dir "$D" up >"$WORK/out" 2>"$WORK/err"
+    RC=$? ERR=$(cat "$WORK/err")
+    expect_rc 1 "edit refused on one core"
+    contains "$ERR" "CHECKSUM_MISMATCH" "checksum code on one core"
+    cp "$WORK/t1.sql" "$D/0001_t1.sql"
+fi
+
 finish
