@@ -66,6 +66,23 @@ static void probe_event(void *ud, const strata_event *ev)
         p->busy_late = read_now(p->path) == SQLITE_BUSY;
 }
 
+/* A directory mig of n migrations, 000i_t.sql creating table ti, loaded. */
+static strata_migset *tables_history(const char *mig, int n)
+{
+    CHECK(mkdir(mig, 0700) == 0);
+    for (int i = 1; i <= n; i++) {
+        char name[32], text[128];
+        snprintf(name, sizeof(name), "%04d_t.sql", i);
+        snprintf(text, sizeof(text), "-- strata:up\nCREATE TABLE t%d (id integer);\n-- strata:down\nDROP TABLE t%d;\n",
+                 i, i);
+        write_file(mig, name, text);
+    }
+    strata_migset *set = NULL;
+    strata_error err;
+    CHECK_INT(strata_migset_load(mig, &set, &err), STRATA_OK);
+    return set;
+}
+
 /* In a rollback-journal mode a long run holds the write lock from its 17th
    commit to its end (locking_mode=EXCLUSIVE), and gives it back before
    strata_up returns: the application's own connections read right after,
@@ -78,17 +95,8 @@ static void test_sqlite_run_lock(void)
     char *journal = path_join(dir, "app.db-journal");
     char url[4200];
     snprintf(url, sizeof(url), "sqlite:///%s", path);
-    CHECK(mkdir(mig, 0700) == 0);
-    for (int i = 1; i <= 20; i++) {
-        char name[32], text[128];
-        snprintf(name, sizeof(name), "%04d_t.sql", i);
-        snprintf(text, sizeof(text), "-- strata:up\nCREATE TABLE t%d (id integer);\n-- strata:down\nDROP TABLE t%d;\n",
-                 i, i);
-        write_file(mig, name, text);
-    }
-    strata_migset *set = NULL;
+    strata_migset *set = tables_history(mig, 20);
     strata_error err;
-    CHECK_INT(strata_migset_load(mig, &set, &err), STRATA_OK);
     struct lock_probe probe = {path, 0, 0, 0};
     strata_config cfg = {NULL, 5, 0, probe_event, &probe, 0};
     strata *db = NULL;
@@ -130,17 +138,8 @@ static void test_sqlite_read_ahead(void)
     char *path = path_join(dir, "app.db");
     char url[4200];
     snprintf(url, sizeof(url), "sqlite:///%s", path);
-    CHECK(mkdir(mig, 0700) == 0);
-    for (int i = 1; i <= 3; i++) {
-        char name[32], text[128];
-        snprintf(name, sizeof(name), "%04d_t.sql", i);
-        snprintf(text, sizeof(text), "-- strata:up\nCREATE TABLE t%d (id integer);\n-- strata:down\nDROP TABLE t%d;\n",
-                 i, i);
-        write_file(mig, name, text);
-    }
-    strata_migset *set = NULL;
+    strata_migset *set = tables_history(mig, 3);
     strata_error err;
-    CHECK_INT(strata_migset_load(mig, &set, &err), STRATA_OK);
     strata *a = NULL, *b = NULL;
     CHECK_INT(strata_open(url, NULL, &a, &err), STRATA_OK);
     CHECK_INT(strata_open(url, NULL, &b, &err), STRATA_OK);
