@@ -149,6 +149,10 @@ STRATA_API char *strata_url_redact(const char *url);
 
 /* "sqlite" or "postgres" for a URL strata accepts, NULL otherwise. */
 STRATA_API const char *strata_url_engine(const char *url);
+/* Parses url as strata_open would, without connecting: STRATA_OK, or
+   URL_INVALID with strata_open's message and hint (what is wrong, never
+   the password). */
+STRATA_API strata_code strata_url_check(const char *url, strata_error *err);
 
 /* ------------------------------------------------------------ migrations */
 

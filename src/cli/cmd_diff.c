@@ -243,8 +243,11 @@ static int run(cli *c)
     }
     const char *engine = url && src != STRATA_URL_FROM_DEFAULT ? strata_url_engine(url) : "sqlite";
     if (!engine) {
-        err.code = STRATA_URL_INVALID;
-        snprintf(err.message, sizeof(err.message), "the URL names no engine strata knows");
+        /* the message and hint of every other command */
+        if (strata_url_check(url, &err) == STRATA_OK) {
+            err.code = STRATA_URL_INVALID;
+            snprintf(err.message, sizeof(err.message), "the URL names no engine strata knows");
+        }
         goto fail;
     }
     const char *dia = c->dialect ? c->dialect : engine;

@@ -42,6 +42,15 @@ const char *strata_url_engine(const char *url)
     return e ? e->engine : NULL;
 }
 
+strata_code strata_url_check(const char *url, strata_error *err)
+{
+    db_url u;
+    memset(&u, 0, sizeof(u));
+    strata_code rc = url_parse(url, &u, err);
+    url_release(&u);
+    return rc;
+}
+
 void url_release(db_url *u)
 {
     if (u->pg_opts)

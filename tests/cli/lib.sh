@@ -20,6 +20,15 @@ fail() {
     TESTS_FAILED=$((TESTS_FAILED + 1))
 }
 
+# A misspelt helper or a missing tool is a failure, never a check that
+# silently passes. bash runs this handler in a subshell, so it leaves a
+# mark that finish counts.
+command_not_found_handle() {
+    echo "FAIL [$ENGINE] $TEST_NAME: command not found: $1" >&2
+    echo "$1" >>"$WORK/.not-found"
+    return 127
+}
+
 # new_db: sets URL to a fresh empty database (and DBNAME / DBFILE)
 new_db() {
     if [ "$ENGINE" = postgres ]; then
@@ -108,6 +117,9 @@ json_get() {
 }
 
 finish() {
+    if [ -s "$WORK/.not-found" ]; then
+        TESTS_FAILED=$((TESTS_FAILED + $(wc -l <"$WORK/.not-found")))
+    fi
     if [ "$TESTS_FAILED" -ne 0 ]; then
         echo "not ok [$ENGINE] $TEST_NAME ($TESTS_FAILED failures)"
         exit 1

@@ -254,6 +254,14 @@ diff_in "$R" --to "$WORK/v3base.sql" --rename nope
 expect_rc 2 "a malformed --rename"
 diff_in "$R" --to "$WORK/v3base.sql" --rename ghost.a:b --allow-destructive
 expect_rc 2 "a --rename of a column that does not exist"
+# an engine strata does not know: the same message and hint as every
+# other command, and never the password
+"$STRATA" --url 'mysql://app:pw-SECRET@db/app' --dir "$R" diff --to "$WORK/v3.sql" >"$WORK/out" 2>"$WORK/err"
+RC=$? ERR=$(cat "$WORK/err")
+expect_rc 2 "diff with a mysql:// URL"
+contains "$ERR" "unsupported database URL" "the usual URL message"
+contains "$ERR" "hint: use postgresql://" "the usual URL hint"
+lacks "$ERR" "pw-SECRET" "no password"
 
 if [ "$ENGINE" = postgres ]; then
     # a change PostgreSQL cannot make in place (a column in the middle): not proven, nothing written
