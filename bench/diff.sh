@@ -33,7 +33,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 STRATA=${STRATA:-$here/../build/strata}
 REPS=${BENCH_DIFF_REPS:-5}
 TABLES=${BENCH_DIFF_TABLES:-30}
-. "$here/lib.sh" # say, die, clock, median
+. "$here/lib.sh" # say, die, clock, median, verdict, pg_url
 [ -x "$STRATA" ] || die "no strata binary at $STRATA (run make)"
 STRATA=$(cd "$(dirname "$STRATA")" && pwd)/$(basename "$STRATA")
 
@@ -147,12 +147,7 @@ report() {
         [ "$ok" = met ] || fails=$((fails + 1))
     done <"$RESULTS"
     echo
-    if ((fails)); then
-        echo "$fails target(s) missed."
-        [ "${BENCH_STRICT:-0}" != 1 ] || return 1
-    else
-        echo "All targets met."
-    fi
+    verdict "$fails"
 }
 
 if [ "${BENCH_DIFF_PHASE:-}" = pg ]; then
@@ -160,7 +155,7 @@ if [ "${BENCH_DIFF_PHASE:-}" = pg ]; then
     RESULTS=$WORK/results
     dropdb --if-exists strata_bench_floor_a 2>/dev/null || true
     dropdb --if-exists strata_bench_floor_b 2>/dev/null || true
-    measure postgres "postgresql://${PGUSER:-postgres}${PGPASSWORD:+:$PGPASSWORD}@${PGHOST:-localhost}:${PGPORT:-5432}/${PGDATABASE:-postgres}"
+    measure postgres "$(pg_url "${PGDATABASE:-postgres}")"
     exit 0
 fi
 

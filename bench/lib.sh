@@ -21,5 +21,20 @@ else
     clock() { NOW=$(($(date +%s%N) / 1000)); }
 fi
 
+# verdict N: the closing line of a report for N missed targets; with
+# BENCH_STRICT=1 a miss makes it fail (return 1)
+verdict() {
+    if (($1)); then
+        echo "$1 target(s) missed."
+        [ "${BENCH_STRICT:-0}" != 1 ] || return 1
+    else
+        echo "All targets met."
+    fi
+}
+
+# pg_url DB: the URL of database DB on the server the PG* variables name
+# (pg_virtualenv sets them)
+pg_url() { echo "postgresql://${PGUSER:-postgres}${PGPASSWORD:+:$PGPASSWORD}@${PGHOST:-localhost}:${PGPORT:-5432}/$1"; }
+
 # median of integers (the mean of the middle two, rounded down, for an even count)
 median() { printf '%s\n' "$@" | sort -n | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR+1)/2] : int((v[NR/2]+v[NR/2+1])/2)}'; }

@@ -50,7 +50,7 @@ REPS_NOOP=${BENCH_REPS_NOOP:-15}
 IMPORT_N=${BENCH_ALEMBIC_IMPORT_N:-20}
 FLOOR=${FLOOR:-$here/../build/sqlite_floor}
 
-. "$here/lib.sh" # say, die, clock, median
+. "$here/lib.sh" # say, die, clock, median, verdict, pg_url
 
 # ------------------------------------------------------------------ helpers
 
@@ -466,7 +466,6 @@ bench_import_alembic() {
 
 # --------------------------------------------------------------- PostgreSQL
 
-pg_url() { echo "postgresql://${PGUSER:-postgres}${PGPASSWORD:+:$PGPASSWORD}@${PGHOST:-localhost}:${PGPORT:-5432}/$1"; }
 
 bench_pg() {
     local i dbn=0 h=$WORK/h$N
@@ -598,12 +597,7 @@ report() {
             "$([ "$bl" = - ] && echo - || echo "$bl $(ms "$bu") ms") | $([ "$rb" = - ] && echo - || fmt100 "$rb") | $tl$mark |"
     done <"$RESULTS"
     echo
-    if ((fails)); then
-        echo "$fails target(s) missed."
-        [ "${BENCH_STRICT:-0}" != 1 ] || return 1
-    else
-        echo "All targets met."
-    fi
+    verdict "$fails"
 }
 
 # -------------------------------------------------------------------- main
