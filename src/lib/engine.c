@@ -48,6 +48,15 @@ static void recs_release(recs *r)
     memset(r, 0, sizeof(*r));
 }
 
+/* Frees records allocated on their own (read ahead); NULL is fine. */
+static void recs_free(recs *r)
+{
+    if (r) {
+        recs_release(r);
+        free(r);
+    }
+}
+
 /* n bytes for a record's strings, in the last chunk or a new one. */
 static char *recs_space(recs *r, size_t n)
 {
@@ -124,10 +133,7 @@ void strata_close(strata *db)
 {
     if (!db)
         return;
-    if (db->ahead) {
-        recs_release(db->ahead);
-        free(db->ahead);
-    }
+    recs_free(db->ahead);
     if (db->d)
         db->ops->close(db->d);
     free(db->table);
@@ -245,8 +251,7 @@ static strata_code read_recs(strata *db, recs *r, strata_error *err)
             free(a);
             return STRATA_OK;
         }
-        recs_release(a);
-        free(a);
+        recs_free(a);
     }
     return read_recs_now(db, r, err);
 }
@@ -255,11 +260,8 @@ strata_code strata_read_ahead(strata *db, strata_error *err)
 {
     if (!db->ops->changes)
         return STRATA_OK;
-    if (db->ahead) {
-        recs_release(db->ahead);
-        free(db->ahead);
-        db->ahead = NULL;
-    }
+    recs_free(db->ahead);
+    db->ahead = NULL;
     recs *a = calloc(1, sizeof(*a));
     if (!a)
         return err_set(err, STRATA_NOMEM, "out of memory");

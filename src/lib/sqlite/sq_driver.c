@@ -113,7 +113,6 @@ char *sq_file_uri(const char *path, const char *param)
     return buf_detach(&b);
 }
 
-/* Size of path's -wal file: -1 when there is none. */
 strata_code sq_err_wal_pending(strata_error *err, const char *path)
 {
     err_set(err, STRATA_CONNECT_FAILED,
@@ -417,19 +416,6 @@ static int int_of(sqlite3 *db, const char *sql)
     return n < 0 || n > 3 ? -1 : (int)n;
 }
 
-/*
- * The fsyncs of each commit. In a rollback-journal mode (delete, truncate,
- * persist) SQLite's default synchronous=FULL syncs the journal twice: once
- * for its pages, then again after writing the page count into its header.
- * NORMAL writes the header first and syncs once: the journal's per-page
- * checksums stand in for the ordering (a torn journal is not played back),
- * and the database file is still synced before the journal is deleted, so
- * every COMMIT is on disk when it returns. That is one fsync in four per
- * migration (journal, directory, journal, database), and what other
- * migration tools' SQLite drivers run with. In WAL mode NORMAL would not
- * sync at each commit, so there the level stays as opened. Checked before
- * each transaction: a no-transaction migration may switch the file to WAL.
- */
 /* 1 when the connection's journal mode is a rollback journal on disk
    (delete, truncate, persist); 0 for wal, memory, off, or on error. */
 static int rollback_journal(sq *s)
@@ -443,6 +429,19 @@ static int rollback_journal(sq *s)
     return strcmp(mode, "delete") == 0 || strcmp(mode, "truncate") == 0 || strcmp(mode, "persist") == 0;
 }
 
+/*
+ * The fsyncs of each commit. In a rollback-journal mode (delete, truncate,
+ * persist) SQLite's default synchronous=FULL syncs the journal twice: once
+ * for its pages, then again after writing the page count into its header.
+ * NORMAL writes the header first and syncs once: the journal's per-page
+ * checksums stand in for the ordering (a torn journal is not played back),
+ * and the database file is still synced before the journal is deleted, so
+ * every COMMIT is on disk when it returns. That is one fsync in four per
+ * migration (journal, directory, journal, database), and what other
+ * migration tools' SQLite drivers run with. In WAL mode NORMAL would not
+ * sync at each commit, so there the level stays as opened. Checked before
+ * each transaction: a no-transaction migration may switch the file to WAL.
+ */
 static void commit_sync_level(sq *s)
 {
     if (s->sync0 < 0)
