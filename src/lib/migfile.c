@@ -63,19 +63,25 @@ const char *checksum_load_error(void)
     return sha_error[0] ? sha_error : NULL;
 }
 
-int checksum_text(const char *text, size_t len, char out[65])
+/* The 64 lowercase hex digits of a SHA-256, NUL-terminated. */
+static void sum_hex(const unsigned char md[32], char out[65])
 {
-    unsigned char md[32];
     static const char hex[] = "0123456789abcdef";
-    SHA256_CTX ctx;
-    int ok = !checksum_load_error() && sha.init(&ctx) && sha.update(&ctx, text, len) && sha.final(md, &ctx);
-    if (!ok)
-        memset(md, 0, sizeof(md));
     for (unsigned i = 0; i < 32; i++) {
         out[2 * i] = hex[md[i] >> 4];
         out[2 * i + 1] = hex[md[i] & 15];
     }
     out[64] = 0;
+}
+
+int checksum_text(const char *text, size_t len, char out[65])
+{
+    unsigned char md[32];
+    SHA256_CTX ctx;
+    int ok = !checksum_load_error() && sha.init(&ctx) && sha.update(&ctx, text, len) && sha.final(md, &ctx);
+    if (!ok)
+        memset(md, 0, sizeof(md));
+    sum_hex(md, out);
     return ok ? 0 : -1;
 }
 
@@ -673,15 +679,9 @@ static void sum_of_hex(unsigned char out[32], const char *hex)
 
 static char *hex_of_sum(const unsigned char sum[32])
 {
-    static const char hex[] = "0123456789abcdef";
     char *s = malloc(65);
-    if (s) {
-        for (int i = 0; i < 32; i++) {
-            s[2 * i] = hex[sum[i] >> 4];
-            s[2 * i + 1] = hex[sum[i] & 15];
-        }
-        s[64] = 0;
-    }
+    if (s)
+        sum_hex(sum, s);
     return s;
 }
 
