@@ -81,8 +81,10 @@ enum { BAD_FAIL = 0, BAD_NULL = 1, BAD_TEXT = 2 };
 enum { CV_OK = 0, CV_BAD = 1, CV_BAD_BYTES = 2 /* not valid text at all */ };
 
 /* What the checksum hashes for a value (cconv.hk): the canonical text, a
-   64-bit or 32-bit integer (hv), or the binary payload. */
-enum { HK_TEXT = 0, HK_I64 = 1, HK_U32 = 2, HK_BIN = 3 };
+   64-bit or 32-bit integer (hv), the binary payload, or the binary numeric
+   payload as hash_numeric_extended() hashes the stored value (numerics with
+   a declared scale, see hash_sql). */
+enum { HK_TEXT = 0, HK_I64 = 1, HK_U32 = 2, HK_BIN = 3, HK_NUM = 4 };
 
 /* conv_value flags: also fill c->text (text COPY), also fill c->canon for
    kinds hashed natively (tests, messages). */
@@ -119,7 +121,8 @@ int conv_value(cconv *c, const ctype *t, sqlite3_value *v, int flags, int *isnul
  * of the column hash with seed k + 1 -- or, for a NULL, null_mark(k) -- and
  * a table's checksum is the row count and the sum of its rows' hashes as
  * signed 64-bit integers. Column hashes are PostgreSQL's own hash functions
- * (hashint8extended, timestamp_hash_extended, uuid_hash_extended, and
+ * (hashint8extended, timestamp_hash_extended, uuid_hash_extended,
+ * hash_numeric_extended with the sign folded in for numeric(p,s), and
  * hashtextextended over the canonical text for the other kinds), so the
  * target computes the same sum with one SELECT (hash_sql) while strata
  * computes it from the source values (conv_hash).

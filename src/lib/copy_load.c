@@ -98,19 +98,33 @@ strata_code hash_probe(run *r, strata_error *err)
 {
     if (r->o->no_verify)
         return STRATA_OK;
-    PGresult *res = copy_query(r->ctl, "SELECT hashtextextended('strata copy', 7), hashint8extended(-2, 3)",
-                               0, NULL, "cannot read the server's hash functions", err);
+    /* -1234.56 as numeric(12,2), hashed by the SQL the checksum uses */
+    static const ctype num = {K_NUMERIC, -1, 12, 2};
+    buf q;
+    buf_init(&q);
+    buf_adds(&q, "SELECT hashtextextended('strata copy', 7), hashint8extended(-2, 3), ");
+    hash_sql(&q, &num, "'-1234.56'::numeric(12,2)", 5);
+    PGresult *res =
+        q.oom ? NULL : copy_query(r->ctl, q.data, 0, NULL, "cannot read the server's hash functions", err);
+    buf_release(&q);
     if (!res)
-        return err->code;
+        return q.oom ? err_set(err, STRATA_NOMEM, "out of memory") : err->code;
     cconv cv;
     cconv_init(&cv);
+    char want[3][24];
+    snprintf(want[0], sizeof(want[0]), "%lld", (long long)(int64_t)pg_hash64("strata copy", 11, 7));
     cv.hk = HK_I64;
     cv.hv = (uint64_t)(int64_t)-2;
-    char want[2][24];
-    snprintf(want[0], sizeof(want[0]), "%lld", (long long)(int64_t)pg_hash64("strata copy", 11, 7));
     snprintf(want[1], sizeof(want[1]), "%lld", (long long)(int64_t)conv_hash(&cv, 3));
+    /* ndigits 2, weight 0, negative, dscale 2: 1234 5600 */
+    static const char bin[] = {0, 2, 0, 0, 0x40, 0, 0, 2, 0x04, (char)0xD2, 0x15, (char)0xE0};
+    cbuf_add(&cv.bin, bin, sizeof(bin));
+    cv.hk = HK_NUM;
+    snprintf(want[2], sizeof(want[2]), "%lld", (long long)(int64_t)conv_hash(&cv, 5));
     cconv_release(&cv);
-    int same = !strcmp(pq.PQgetvalue(res, 0, 0), want[0]) && !strcmp(pq.PQgetvalue(res, 0, 1), want[1]);
+    int same = 1;
+    for (int i = 0; i < 3; i++)
+        same &= !strcmp(pq.PQgetvalue(res, 0, i), want[i]);
     pq.PQclear(res);
     if (same)
         return STRATA_OK;
@@ -374,6 +388,11 @@ strata_code load_task(worker *w, ctable *t, strata_error *err)
     buf b;
     strata_code rc;
     char what[300];
+    /* TRUNCATE in the load's own transaction lets COPY write the rows frozen
+       and all-visible: the index builds, the read-back and the foreign-key
+       checks that follow then never set a hint bit or look up a commit. A
+       table that a foreign key of the target references (one left by an
+       earlier run; clear_phase emptied it) cannot be truncated alone. */
     int freeze = !t->referenced;
     buf_init(&b);
     snprintf(what, sizeof(what), "cannot load table \"%s\"", t->dst);

@@ -315,6 +315,45 @@ uint64_t pg_hash_u32(uint32_t k, uint64_t seed)
     return ((uint64_t)b << 32) | c;
 }
 
+/*
+ * hash_numeric_extended() of the value in binary numeric payload p (the
+ * COPY form: ndigits, weight, sign, dscale, base-10000 digits, big-endian),
+ * as the server computes it from its stored form: leading and trailing zero
+ * digits left out, the weight XORed in, NaN and infinities the seed, zero
+ * the seed - 1. The server's hash leaves out the sign and the display
+ * scale: hash_sql folds the sign in with "# (x < 0)::int4", done here too,
+ * and uses this only where the column's typmod fixes the scale.
+ */
+static uint64_t pg_hash_numeric(const unsigned char *p, size_t n, uint64_t seed)
+{
+    if (n < 8)
+        return seed;
+    int nd = (p[0] << 8) | p[1], sign = (p[4] << 8) | p[5];
+    int weight = (int16_t)(uint16_t)((p[2] << 8) | p[3]);
+    if ((sign != 0 && sign != 0x4000) || n < 8 + 2 * (size_t)nd)
+        return seed;
+    const unsigned char *d = p + 8;
+    int from = 0, to = nd;
+    while (from < nd && !d[2 * from] && !d[2 * from + 1]) {
+        from++;
+        weight--;
+    }
+    if (from == nd)
+        return seed - 1;
+    while (!d[2 * (to - 1)] && !d[2 * (to - 1) + 1])
+        to--;
+    /* the digits as the server holds them: int16 in its (little-endian,
+       hash_probe) byte order; numeric(p,s) has at most 1000 decimal digits */
+    unsigned char le[2 * 260];
+    int len = to - from > 260 ? 260 : to - from;
+    for (int i = 0; i < len; i++) {
+        le[2 * i] = d[2 * (from + i) + 1];
+        le[2 * i + 1] = d[2 * (from + i)];
+    }
+    uint64_t h = pg_hash64(le, 2 * (size_t)len, seed) ^ (uint64_t)(int64_t)weight;
+    return sign ? h ^ 1 : h;
+}
+
 /* hashint8extended(): int8, int4, int2, timestamp and time all hash this way */
 static uint64_t pg_hash_i64(int64_t v, uint64_t seed)
 {
@@ -619,24 +658,17 @@ static int conv_float(cconv *c, const ctype *t, sqlite3_value *v, int flags)
  */
 static const uint64_t pow10u[] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000};
 
-static int numeric_fixed(cconv *c, const ctype *t, int neg, uint64_t u, int flags)
+/* Numerics whose typmod fixes the display scale are hashed natively
+   (HK_NUM); the others as their text, where the scale shows. */
+static int num_hashed(const ctype *t)
 {
-    int sc = t->scale;
-    char dg[24];
-    int n = 0;
-    uint64_t w = u;
-    do {
-        dg[n++] = (char)('0' + (int)(w % 10));
-        w /= 10;
-    } while (w);
-    /* dg holds the digits least significant first */
-    int intd = u ? (n > sc ? n - sc : 0) : 0;
-    if (intd > t->prec - sc)
-        return bad(c, "more than %d digit%s before the decimal point", t->prec - sc,
-                   t->prec - sc == 1 ? "" : "s");
-    if (!u)
-        neg = 0;
-    /* canonical text: [-]int.frac with exactly sc digits after the point */
+    return t->kind == K_NUMERIC && t->prec > 0;
+}
+
+/* The canonical text of numeric_fixed's value, digits dg (n of them, least
+   significant first) with sc after the point: [-]int.frac. */
+static void numeric_fixed_text(cconv *c, int sc, int neg, const char *dg, int n, int flags)
+{
     char txt[48];
     int k = 0;
     if (neg)
@@ -654,6 +686,28 @@ static int numeric_fixed(cconv *c, const ctype *t, int neg, uint64_t u, int flag
     cbuf_add(&c->canon, txt, (size_t)k);
     if (flags & CV_WANT_TEXT)
         cbuf_add(&c->text, txt, (size_t)k);
+}
+
+static int numeric_fixed(cconv *c, const ctype *t, int neg, uint64_t u, int flags)
+{
+    int sc = t->scale;
+    char dg[24];
+    int n = 0;
+    uint64_t w = u;
+    do {
+        dg[n++] = (char)('0' + (int)(w % 10));
+        w /= 10;
+    } while (w);
+    /* dg holds the digits least significant first */
+    int intd = u ? (n > sc ? n - sc : 0) : 0;
+    if (intd > t->prec - sc)
+        return bad(c, "more than %d digit%s before the decimal point", t->prec - sc,
+                   t->prec - sc == 1 ? "" : "s");
+    if (!u)
+        neg = 0;
+    c->hk = HK_NUM;
+    if (flags & (CV_WANT_TEXT | CV_WANT_CANON))
+        numeric_fixed_text(c, sc, neg, dg, n, flags);
     /* binary */
     uint64_t ip = u / pow10u[sc], fp = u % pow10u[sc];
     int nfrac = (sc + 3) / 4;
@@ -733,7 +787,10 @@ static int conv_numeric(cconv *c, const ctype *t, sqlite3_value *v, int flags)
     /* the stored display scale: the column's, or the value's own digits */
     int dscale = t->prec > 0 ? t->scale : frac;
     dec_binary(&x, dscale, &c->bin);
-    dec_plain(&x, dscale, &c->canon);
+    if (num_hashed(t))
+        c->hk = HK_NUM;
+    if (c->hk == HK_TEXT || (flags & (CV_WANT_TEXT | CV_WANT_CANON)))
+        dec_plain(&x, dscale, &c->canon);
     if (flags & CV_WANT_TEXT)
         cbuf_add(&c->text, c->canon.data, c->canon.len);
     return CV_OK;
@@ -1087,6 +1144,8 @@ uint64_t conv_hash(const cconv *c, uint64_t seed)
         return pg_hash_u32((uint32_t)c->hv, seed);
     case HK_BIN:
         return pg_hash64(c->bin.data ? c->bin.data : "", c->bin.len, seed);
+    case HK_NUM:
+        return pg_hash_numeric((const unsigned char *)(c->bin.data ? c->bin.data : ""), c->bin.len, seed);
     default:
         return pg_hash64(c->canon.data ? c->canon.data : "", c->canon.len, seed);
     }
@@ -1123,6 +1182,12 @@ void hash_sql(buf *b, const ctype *t, const char *q, uint64_t seed)
     case K_UUID:
         buf_addf(b, "uuid_hash_extended(%s, %llu)", q, s);
         break;
+    case K_NUMERIC:
+        if (num_hashed(t)) {
+            buf_addf(b, "(hash_numeric_extended(%s, %llu) # (%s < 0)::int4)", q, s, q);
+            break;
+        }
+        /* fall through */
     default:
         buf_adds(b, "hashtextextended((");
         canon_sql(b, t, q);
