@@ -47,7 +47,8 @@ static void sha_load(void)
     for (size_t i = 0; !h && i < sizeof(names) / sizeof(names[0]); i++)
         h = dlopen(names[i], RTLD_NOW | RTLD_LOCAL);
     if (!h) {
-        snprintf(sha_error, sizeof(sha_error), "%s", dlerror());
+        const char *why = dlerror();
+        snprintf(sha_error, sizeof(sha_error), "%s", why ? why : "not found");
         return;
     }
     *(void **)&sha.init = dlsym(h, "SHA256_Init");
@@ -1467,6 +1468,8 @@ strata_code strata_migset_check(const strata_migset *set, strata_error *err)
         err_hint(err, "a migration must be a regular file (or a symlink to one)");
     else if (p->code == STRATA_FILE_TOO_LARGE)
         err_hint(err, "split the migration into several files");
+    else if (strstr(p->detail, "cannot load libcrypto"))
+        err_hint(err, "install OpenSSL's libcrypto (Debian: apt-get install libssl3)");
     return p->code;
 }
 

@@ -13,7 +13,8 @@ static void load(void)
 {
     void *h = dlopen("libpq.so.5", RTLD_NOW | RTLD_LOCAL);
     if (!h) {
-        snprintf(load_error, sizeof(load_error), "%s", dlerror());
+        const char *why = dlerror();
+        snprintf(load_error, sizeof(load_error), "%s", why ? why : "libpq.so.5 not found");
         return;
     }
 #define PQ_LOAD(f)                                                                   \
