@@ -936,9 +936,10 @@ typedef struct strata_copy_report {
  * (docs/copy.md): tables, rows, keys, indexes, sequences and the migration
  * version table. Each table loads in one transaction together with its row
  * in the target's strata_copy_state table, and is verified (row count and
- * content checksum read back with a plain SELECT) before it commits; running
- * the same call again after a failure or a kill finishes the copy and skips
- * tables that are unchanged. Errors: USAGE, URL_INVALID, CONNECT_FAILED,
+ * content checksum read back with a plain SELECT) before it commits. All
+ * tables are read from one snapshot of the source (its read transactions end
+ * once the rows are read). Running the same call again after a failure or a
+ * kill finishes the copy and skips tables that are unchanged. Errors: USAGE, URL_INVALID, CONNECT_FAILED,
  * LOCK_TIMEOUT, CONFIG_ERROR (target conflicts), BAD_VALUE, COPY_MISMATCH,
  * DB_ERROR. *out (may be NULL) gets the report, also on error (tables done
  * so far); free it with strata_copy_report_free.

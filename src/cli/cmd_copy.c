@@ -346,8 +346,10 @@ const command cmd_copy = {
              "indexes, CHECKs, foreign keys, identities and the migration version table.\n"
              "Every value is checked against its target type; each table loads in one\n"
              "transaction and is verified (row count and content checksum read back)\n"
-             "before it commits. Run the same command again after a failure or a kill:\n"
-             "it finishes the copy, and skips tables that are unchanged.\n",
+             "before it commits. All tables are read from one snapshot of the source,\n"
+             "so an application may keep writing to it (WAL mode) meanwhile. Run the\n"
+             "same command again after a failure or a kill, or after the application\n"
+             "stopped writing: it finishes the copy, and skips tables that are unchanged.\n",
     .options = options,
     .notes = "\n"
              "Passwords: a URL on the command line is visible to other users (ps). Keep it\n"

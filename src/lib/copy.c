@@ -29,6 +29,7 @@
 #include "copy_internal.h"
 
 #include "sqlgen.h"
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -218,23 +219,133 @@ void copy_warn(run *r, const char *fmt, ...)
 
 /* ------------------------------------------------------------- workers */
 
+/* Opens a read-only connection to the source. */
+static strata_code source_open(run *r, sqlite3 **db, strata_error *err)
+{
+    if (sqlite3_open_v2(r->su.path, db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+        err_set(err, STRATA_CONNECT_FAILED, "cannot open SQLite database '%s': %s", r->su.path,
+                *db ? sqlite3_errmsg(*db) : "out of memory");
+        sqlite3_close_v2(*db);
+        *db = NULL;
+        return STRATA_CONNECT_FAILED;
+    }
+    sqlite3_busy_timeout(*db, 60000);
+    return STRATA_OK;
+}
+
+static strata_code begin_read(sqlite3 *db, strata_error *err)
+{
+    /* BEGIN alone takes no snapshot; the first read does */
+    if (sqlite3_exec(db, "BEGIN; SELECT count(*) FROM sqlite_master", NULL, NULL, NULL) != SQLITE_OK)
+        return err_set(err, STRATA_CONNECT_FAILED, "cannot read the SQLite database: %s", sqlite3_errmsg(db));
+    return STRATA_OK;
+}
+
+static long long data_version(sqlite3 *db)
+{
+    sqlite3_stmt *st = NULL;
+    long long v = -1;
+    if (sqlite3_prepare_v2(db, "PRAGMA data_version", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+/*
+ * One snapshot of the source for the whole copy, so that the tables copied
+ * are the source at one moment even while an application writes to it (in
+ * WAL mode; in rollback-journal mode the read locks keep writers out while
+ * the rows are read, as any reader's do). sdb and the readers (one per job)
+ * each start a read transaction; a separate connection's data_version,
+ * read before and after, shows whether any commit fell in between: then
+ * all ended and tried again. The transactions stay open until the copy
+ * ends (a WAL cannot be checkpointed past them meanwhile).
+ */
+static strata_code open_snapshot(run *r, strata_error *err)
+{
+    strata_code rc;
+    sqlite3 *probe = NULL;
+    r->readers = calloc((size_t)r->jobs, sizeof(*r->readers));
+    r->busy = calloc((size_t)r->jobs, 1);
+    if (!r->readers || !r->busy)
+        return err_set(err, STRATA_NOMEM, "out of memory");
+    for (; r->nreaders < r->jobs; r->nreaders++)
+        if ((rc = source_open(r, &r->readers[r->nreaders], err)))
+            return rc;
+    if ((rc = source_open(r, &probe, err)))
+        return rc;
+    enum { TRIES = 200 };
+    int tries = 0;
+    for (; tries < TRIES; tries++) {
+        long long v0 = data_version(probe);
+        rc = begin_read(r->sdb, err);
+        for (int i = 0; !rc && i < r->nreaders; i++)
+            rc = begin_read(r->readers[i], err);
+        if (rc || data_version(probe) == v0)
+            break;
+        sqlite3_exec(r->sdb, "ROLLBACK", NULL, NULL, NULL);
+        for (int i = 0; i < r->nreaders; i++)
+            sqlite3_exec(r->readers[i], "ROLLBACK", NULL, NULL, NULL);
+        usleep((useconds_t)(1000 + rand() % 4000)); /* let the writer's burst pass */
+    }
+    sqlite3_close_v2(probe);
+    if (!rc && tries == TRIES) {
+        rc = err_set(err, STRATA_CONNECT_FAILED,
+                     "the SQLite database changed during each of %d attempts to take one snapshot of it",
+                     TRIES);
+        err_hint(err, "stop the application's writes while copying");
+    }
+    return rc;
+}
+
+void copy_source_done(run *r)
+{
+    for (int i = 0; i < r->nreaders; i++)
+        if (!sqlite3_get_autocommit(r->readers[i]))
+            sqlite3_exec(r->readers[i], "COMMIT", NULL, NULL, NULL);
+    if (r->sdb && !sqlite3_get_autocommit(r->sdb))
+        sqlite3_exec(r->sdb, "COMMIT", NULL, NULL, NULL);
+}
+
+static void close_snapshot(run *r)
+{
+    for (int i = 0; i < r->nreaders; i++)
+        sqlite3_close_v2(r->readers[i]); /* ends its read transaction */
+    free(r->readers);
+    free(r->busy);
+    r->readers = NULL;
+    r->busy = NULL;
+    r->nreaders = 0;
+}
+
 static strata_code worker_open(worker *w, strata_error *err)
 {
     run *r = w->r;
     cconv_init(&w->cv);
     buf_init(&w->out);
-    if (sqlite3_open_v2(r->su.path, &w->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK)
-        return err_set(err, STRATA_CONNECT_FAILED, "cannot open SQLite database '%s': %s", r->su.path,
-                       w->db ? sqlite3_errmsg(w->db) : "out of memory");
-    sqlite3_busy_timeout(w->db, 60000);
+    pthread_mutex_lock(&r->mu);
+    for (int i = 0; !w->db && i < r->nreaders; i++)
+        if (!r->busy[i]) {
+            r->busy[i] = 1;
+            w->db = r->readers[i];
+        }
+    pthread_mutex_unlock(&r->mu);
+    if (!w->db)
+        return err_set(err, STRATA_INTERNAL, "no free source connection");
     return pg_connect(r, &w->pg, err);
 }
 
 static void worker_close(worker *w)
 {
+    run *r = w->r;
     if (w->pg)
         pq.PQfinish(w->pg);
-    sqlite3_close_v2(w->db);
+    pthread_mutex_lock(&r->mu);
+    for (int i = 0; i < r->nreaders; i++)
+        if (r->readers[i] == w->db)
+            r->busy[i] = 0;
+    pthread_mutex_unlock(&r->mu);
     cconv_release(&w->cv);
     buf_release(&w->out);
 }
@@ -1184,18 +1295,23 @@ strata_code strata_copy(const char *src_url, const char *dst_url, const strata_c
         rc = err_set(err, STRATA_USAGE, "copy needs a SQLite file, not an in-memory database");
         goto done;
     }
-    if (access(r.su.path, R_OK) != 0 ||
-        sqlite3_open_v2(r.su.path, &r.sdb, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK ||
-        sqlite3_exec(r.sdb, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL) != SQLITE_OK) {
+    if (access(r.su.path, R_OK) != 0) {
         rc = err_set(err, STRATA_CONNECT_FAILED, "cannot open SQLite database '%s': %s", r.su.path,
-                     r.sdb ? sqlite3_errmsg(r.sdb) : "no such file");
+                     errno == ENOENT ? "no such file" : strerror(errno));
         goto done;
     }
-    sqlite3_busy_timeout(r.sdb, 60000);
+    if ((rc = source_open(&r, &r.sdb, err)))
+        goto done;
+    /* a file that is not a database fails here, not in the schema phase */
+    if (sqlite3_exec(r.sdb, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL) != SQLITE_OK) {
+        rc = err_set(err, STRATA_CONNECT_FAILED, "cannot open SQLite database '%s': %s", r.su.path,
+                     sqlite3_errmsg(r.sdb));
+        goto done;
+    }
     if ((rc = pq_load(err)) || (rc = pg_connect(&r, &r.ctl, err)))
         goto done;
     r.phase = "schema";
-    if ((rc = hash_probe(&r, err)) || (rc = take_lock(&r, err)))
+    if ((rc = hash_probe(&r, err)) || (rc = take_lock(&r, err)) || (rc = open_snapshot(&r, err)))
         goto done;
     if ((rc = schema_read(r.sdb, r.o->keep_case, r.vtable, &r.s, &r.w, err)) ||
         (rc = select_tables(&r, err)) || (rc = count_rows(&r, err)) || (rc = read_state(&r, err)) ||
@@ -1245,6 +1361,7 @@ done:
     free(want);
     if (r.ctl)
         pq.PQfinish(r.ctl); /* ends the session: releases the advisory lock */
+    close_snapshot(&r);
     sqlite3_close_v2(r.sdb);
     schema_release(&r.s);
     for (size_t i = 0; i < r.w.n; i++)

@@ -683,6 +683,8 @@ static strata_code atask_fn(worker *w, pool *p, int i, strata_error *err)
             return rc;
         pthread_mutex_lock(&r->mu);
         r->load_end = copy_now();
+        if (--r->loads_left == 0)
+            copy_source_done(r);
         pthread_mutex_unlock(&r->mu);
         return STRATA_OK;
     }
@@ -798,9 +800,12 @@ static void tasks_free(tasklist *L)
    (data-only, or tables an earlier run gave keys). */
 static int add_loads(run *r, tasklist *L, const int *load)
 {
-    for (int i = 0; i < r->s.n; i++)
+    r->loads_left = 0;
+    for (int i = 0; i < r->s.n; i++) {
         if (load[i] && (L->load[i] = task_add(L, i, AT_LOAD, 0, NULL, NULL, -1)) < 0)
             return -1;
+        r->loads_left += load[i] != 0;
+    }
     for (int i = 0; i < r->s.n; i++) {
         ctable *t = &r->s.t[i];
         for (int k = 0; L->load[i] >= 0 && k < t->ndeps; k++)
@@ -927,6 +932,8 @@ strata_code copy_move(run *r, const int *load, strata_error *err)
         oom = add_keys(r, &L, i) != 0;
     oom = oom || (!r->data_only && add_fks(r, &L));
     strata_code rc = STRATA_OK;
+    if (!r->loads_left)
+        copy_source_done(r); /* nothing to read */
     int *state = oom ? NULL : calloc((size_t)L.n + 1, sizeof(int));
     if (!state) {
         rc = err_set(err, STRATA_NOMEM, "out of memory");

@@ -366,6 +366,13 @@ typedef struct run {
     cwarn w;
     PGconn *ctl;
     sqlite3 *sdb;
+    /* the source's read connections, all in one read transaction on the
+       same snapshot (with sdb's, see open_snapshot); a worker takes a free
+       one (busy) for its thread's life */
+    sqlite3 **readers;
+    unsigned char *busy;
+    int nreaders;
+    int loads_left; /* load tasks not yet done: at 0, copy_source_done */
     const char *vtable;
     int data_only, schema_only;
     int jobs;
@@ -453,6 +460,11 @@ void copy_progress(run *r, const ctable *t, int force);
 void copy_warn(run *r, const char *fmt, ...) ATTR_PRINTF(2, 3);
 /* Runs the pool's waiting items on up to r->jobs threads; the first error
    stops the others and is returned. */
+/* Ends the source snapshot's read transactions (the connections stay
+   open): called once every row has been read, so that writers of a source
+   in rollback-journal mode wait no longer, and a WAL can be checkpointed.
+   Caller holds r->mu; no thread uses a source connection any more. */
+void copy_source_done(run *r);
 strata_code pool_run(pool *p, strata_error *err);
 
 /* copy_load.c */
