@@ -259,8 +259,9 @@ static long long data_version(sqlite3 *db)
  * the rows are read, as any reader's do). sdb and the readers (one per job)
  * each start a read transaction; a separate connection's data_version,
  * read before and after, shows whether any commit fell in between: then
- * all ended and tried again. The transactions stay open until the copy
- * ends (a WAL cannot be checkpointed past them meanwhile).
+ * all ended and tried again. The transactions stay open until the last
+ * table's rows are read (copy_source_done; a WAL cannot be checkpointed
+ * past them meanwhile).
  */
 static strata_code open_snapshot(run *r, strata_error *err)
 {

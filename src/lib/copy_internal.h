@@ -460,12 +460,13 @@ void copy_progress(run *r, const ctable *t, int force);
 void copy_warn(run *r, const char *fmt, ...) ATTR_PRINTF(2, 3);
 /* Runs the pool's waiting items on up to r->jobs threads; the first error
    stops the others and is returned. */
+strata_code pool_run(pool *p, strata_error *err);
 /* Ends the source snapshot's read transactions (the connections stay
    open): called once every row has been read, so that writers of a source
    in rollback-journal mode wait no longer, and a WAL can be checkpointed.
-   Caller holds r->mu; no thread uses a source connection any more. */
+   No thread may be using a source connection (with the pool running, the
+   caller holds r->mu and the last load has finished). */
 void copy_source_done(run *r);
-strata_code pool_run(pool *p, strata_error *err);
 
 /* copy_load.c */
 
