@@ -219,18 +219,11 @@ void copy_warn(run *r, const char *fmt, ...)
 
 /* ------------------------------------------------------------- workers */
 
-/* Opens a read-only connection to the source. */
+/* Opens a read-only connection to the source (as the SQLite engine's
+   read-only commands open a file: hot journals, read-only directories). */
 static strata_code source_open(run *r, sqlite3 **db, strata_error *err)
 {
-    if (sqlite3_open_v2(r->su.path, db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
-        err_set(err, STRATA_CONNECT_FAILED, "cannot open SQLite database '%s': %s", r->su.path,
-                *db ? sqlite3_errmsg(*db) : "out of memory");
-        sqlite3_close_v2(*db);
-        *db = NULL;
-        return STRATA_CONNECT_FAILED;
-    }
-    sqlite3_busy_timeout(*db, 60000);
-    return STRATA_OK;
+    return sqlite_open_read(r->su.path, !r->su.readonly, 60, db, err);
 }
 
 static strata_code begin_read(sqlite3 *db, strata_error *err)
@@ -1301,14 +1294,9 @@ strata_code strata_copy(const char *src_url, const char *dst_url, const strata_c
                      errno == ENOENT ? "no such file" : strerror(errno));
         goto done;
     }
+    /* a file that is not a database fails here, not in the schema phase */
     if ((rc = source_open(&r, &r.sdb, err)))
         goto done;
-    /* a file that is not a database fails here, not in the schema phase */
-    if (sqlite3_exec(r.sdb, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL) != SQLITE_OK) {
-        rc = err_set(err, STRATA_CONNECT_FAILED, "cannot open SQLite database '%s': %s", r.su.path,
-                     sqlite3_errmsg(r.sdb));
-        goto done;
-    }
     if ((rc = pq_load(err)) || (rc = pg_connect(&r, &r.ctl, err)))
         goto done;
     r.phase = "schema";

@@ -21,6 +21,19 @@ strata_code pg_connect_url(const db_url *u, const char *dbname, double deadline,
                            strata_error *err);
 
 /*
+ * Opens the existing SQLite file path for reading (the SQLite driver's
+ * read-only commands, copy's source): SQLITE_OPEN_READONLY, the busy
+ * timeout, the schema read once, query_only on. A hot journal left by a
+ * killed writer is rolled back through a read-write open when may_write and
+ * the file is writable; a WAL database in a directory this user cannot write
+ * (no -shm) is opened immutable when its -wal file is empty or gone. On
+ * failure *db is NULL and err CONNECT_FAILED with a hint.
+ */
+struct sqlite3;
+strata_code sqlite_open_read(const char *path, int may_write, double timeout_s, struct sqlite3 **db,
+                             strata_error *err);
+
+/*
  * The one formatter of a server error: err gets code and "PREFIX" +
  * primary + " (detail)" + "; context" (with_context) + " [SQLSTATE x]",
  * the SQLSTATE and the server's hint. r may be NULL (then libpq's message).

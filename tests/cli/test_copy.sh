@@ -535,6 +535,50 @@ SQL
         "$mode: the rerun copies the final state"
 done
 
+# a source in WAL mode in a directory the user cannot write (no -shm can be
+# made): read as the SQLite engine's read-only commands read it (immutable
+# when the -wal file is empty), nothing created next to it; with changes in
+# its -wal and no -shm, a clear error
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null &&
+    setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all true 2>/dev/null; then
+    as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all "$@"; }
+    RO=$WORK/rodir
+    mkdir -p "$RO"
+    cp "$WORK/live_wal.db" "$RO/src.db"
+    sqlite3 "$RO/src.db" "PRAGMA wal_checkpoint(TRUNCATE)" >/dev/null
+    rm -f "$RO/src.db-wal" "$RO/src.db-shm"
+    chmod 755 "$WORK"
+    chmod 555 "$RO"
+    chmod 444 "$RO/src.db"
+    new_db
+    as_nobody "$STRATA" copy "sqlite:///$RO/src.db" "$URL" >"$WORK/out" 2>"$WORK/err"
+    RC=$?
+    ERR=$(cat "$WORK/err")
+    expect_rc 0 "copy of a WAL source in a read-only directory"
+    eq "$(pq "SELECT count(*) FROM items")" "$(sqlite3 "$RO/src.db" "SELECT count(*) FROM items")" "all its rows"
+    eq "$(ls "$RO")" "src.db" "nothing created next to the source"
+    chmod 755 "$RO"
+    python3 - "$RO/src.db" <<'PY'
+import os, sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+c.execute("PRAGMA wal_autocheckpoint = 0")
+c.execute("INSERT INTO counter VALUES (1)")
+c.commit()
+os._exit(0)  # no checkpoint: the row stays in the -wal
+PY
+    rm -f "$RO/src.db-shm"
+    chmod 555 "$RO"
+    new_db
+    as_nobody "$STRATA" copy "sqlite:///$RO/src.db" "$URL" >"$WORK/out" 2>"$WORK/err"
+    RC=$?
+    ERR=$(cat "$WORK/err")
+    expect_rc 4 "a -wal with changes and no -shm, read-only directory"
+    contains "$ERR" "-wal file holds changes" "says why"
+    contains "$ERR" "hint:" "with a hint"
+    eq "$(pq "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")" "0" "nothing created in the target"
+    chmod 755 "$RO"
+fi
+
 # two copies into one database at once: the second waits for the first (an
 # advisory lock), then finds every table done; with --lock-timeout 0 it gives
 # up at once with LOCK_TIMEOUT and changes nothing

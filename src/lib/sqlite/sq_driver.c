@@ -154,27 +154,75 @@ int sq_dir_writable(const char *path)
 
 static void commit_sync_level(sq *s);
 
-/* Opens name and reads the schema once; SQLITE_OK or an extended code. */
-static int open_probe(sq *s, const char *name, int flags, const strata_config *cfg)
+/* CONNECT_FAILED for a failed open of path (rc an extended code; wal the
+   size of its -wal file when the fallback looked, else -1). */
+static strata_code open_failed(strata_error *err, const char *path, sqlite3 *db, int rc, int ro,
+                               long long wal)
 {
-    if (s->db) {
-        sqlite3_close_v2(s->db);
-        s->db = NULL;
+    if (wal > 0)
+        return sq_err_wal_pending(err, path);
+    err_set(err, STRATA_CONNECT_FAILED, "cannot open SQLite database '%s': %s", path,
+            db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+    if ((rc & 0xff) == SQLITE_CANTOPEN)
+        err_hint(err, ro ? "check that the file exists and is readable by this user"
+                         : "check that the directory exists and is writable");
+    else if ((rc & 0xff) == SQLITE_NOTADB)
+        err_hint(err, "the file exists but is not a SQLite database; check the URL");
+    else if (rc == SQLITE_READONLY_DIRECTORY || (rc == SQLITE_READONLY && !ro))
+        err_hint(err, "the database file (or its directory, for the journal) is not writable by this user");
+    else if (rc == SQLITE_READONLY_ROLLBACK)
+        err_hint(err, "a writer was interrupted and its journal must be rolled back; run a "
+                      "command as a user who can write the database (or drop ?mode=ro)");
+    return STRATA_CONNECT_FAILED;
+}
+
+/* Opens name with flags into *db and reads the schema once; SQLITE_OK or
+   an extended code (*db then still open, for its message). */
+static int open_read_probe(sqlite3 **db, const char *name, int flags, double timeout_s)
+{
+    if (*db) {
+        sqlite3_close_v2(*db);
+        *db = NULL;
     }
-    int rc = sqlite3_open_v2(name, &s->db, flags | SQLITE_OPEN_NOMUTEX, NULL);
+    int rc = sqlite3_open_v2(name, db, flags | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK)
-        return s->db ? sqlite3_extended_errcode(s->db) : rc;
-    sqlite3_extended_result_codes(s->db, 1);
-    double ms = cfg->lock_timeout * 1000.0;
+        return *db ? sqlite3_extended_errcode(*db) : rc;
+    sqlite3_extended_result_codes(*db, 1);
+    double ms = timeout_s * 1000.0;
     /* the busy timeout first: another writer may hold the lock right now */
-    sqlite3_busy_timeout(s->db, ms > 2147483647.0 ? 2147483647 : (int)ms);
-    return sqlite3_exec(s->db, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL);
+    sqlite3_busy_timeout(*db, ms > 2147483647.0 ? 2147483647 : (int)ms);
+    return sqlite3_exec(*db, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL);
+}
+
+strata_code sqlite_open_read(const char *path, int may_write, double timeout_s, sqlite3 **db,
+                             strata_error *err)
+{
+    *db = NULL;
+    int rc = open_read_probe(db, path, SQLITE_OPEN_READONLY, timeout_s);
+    long long wal = -1;
+    if (rc == SQLITE_READONLY_ROLLBACK && may_write && access(path, W_OK) == 0) {
+        rc = open_read_probe(db, path, SQLITE_OPEN_READWRITE, timeout_s);
+    } else if ((rc == SQLITE_READONLY_DIRECTORY || (rc & 0xff) == SQLITE_CANTOPEN) &&
+               access(path, R_OK) == 0 && !sq_dir_writable(path) && (wal = sq_wal_size(path)) <= 0) {
+        char *uri = sq_file_uri(path, "immutable=1");
+        rc = uri ? open_read_probe(db, uri, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, timeout_s) : SQLITE_NOMEM;
+        free(uri);
+    }
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(*db, "PRAGMA query_only = ON", NULL, NULL, NULL);
+    if (rc != SQLITE_OK) {
+        open_failed(err, path, *db, rc, 1, wal);
+        sqlite3_close_v2(*db);
+        *db = NULL;
+        return STRATA_CONNECT_FAILED;
+    }
+    return STRATA_OK;
 }
 
 /*
  * Read-only opens (status, current, history, validate, schema, dry runs, and
  * any command on a ?mode=ro URL) use SQLITE_OPEN_READONLY and never create
- * the file. Two fallbacks:
+ * the file (sqlite_open_read, also copy's source). Two fallbacks:
  *  - a hot journal left by a killed writer cannot be rolled back read-only
  *    (SQLITE_READONLY_ROLLBACK): when the file is writable and the URL does
  *    not say mode=ro, it is opened read-write (never created) so that SQLite
@@ -211,41 +259,20 @@ static strata_code sq_open(drv **out, const db_url *u, const strata_config *cfg,
         path = ":memory:";
         memory = 1;
     }
-    int rc = open_probe(s, path, flags, cfg);
-    long long wal = -1;
-    if (rc != SQLITE_OK && ro && !memory) {
-        if (rc == SQLITE_READONLY_ROLLBACK && !u->readonly && access(path, W_OK) == 0) {
-            rc = open_probe(s, path, SQLITE_OPEN_READWRITE, cfg);
-        } else if ((rc == SQLITE_READONLY_DIRECTORY || (rc & 0xff) == SQLITE_CANTOPEN) &&
-                   !sq_dir_writable(path) && (wal = sq_wal_size(path)) <= 0) {
-            char *uri = sq_file_uri(path, "immutable=1");
-            rc = uri ? open_probe(s, uri, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, cfg) : SQLITE_NOMEM;
-            free(uri);
+    if (ro && !memory) {
+        if (sqlite_open_read(path, !u->readonly, cfg->lock_timeout, &s->db, err)) {
+            sq_close(&s->base);
+            return STRATA_CONNECT_FAILED;
         }
-    }
-    if (rc == SQLITE_OK && ro)
-        rc = sqlite3_exec(s->db, "PRAGMA query_only = ON", NULL, NULL, NULL);
-    if (rc != SQLITE_OK) {
-        if (wal > 0) {
-            sq_err_wal_pending(err, u->path);
-        } else {
-            err_set(err, STRATA_CONNECT_FAILED, "cannot open SQLite database '%s': %s", u->path,
-                    s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
-            if ((rc & 0xff) == SQLITE_CANTOPEN)
-                err_hint(err, ro ? "check that the file exists and is readable by this user"
-                                 : "check that the directory exists and is writable");
-            else if ((rc & 0xff) == SQLITE_NOTADB)
-                err_hint(err, "the file exists but is not a SQLite database; check the URL");
-            else if (rc == SQLITE_READONLY_DIRECTORY || (rc == SQLITE_READONLY && !ro))
-                err_hint(
-                    err,
-                    "the database file (or its directory, for the journal) is not writable by this user");
-            else if (rc == SQLITE_READONLY_ROLLBACK)
-                err_hint(err, "a writer was interrupted and its journal must be rolled back; run a "
-                              "command as a user who can write the database (or drop ?mode=ro)");
+    } else {
+        int rc = open_read_probe(&s->db, path, flags, cfg->lock_timeout);
+        if (rc == SQLITE_OK && ro)
+            rc = sqlite3_exec(s->db, "PRAGMA query_only = ON", NULL, NULL, NULL);
+        if (rc != SQLITE_OK) {
+            open_failed(err, u->path, s->db, rc, ro, -1);
+            sq_close(&s->base);
+            return STRATA_CONNECT_FAILED;
         }
-        sq_close(&s->base);
-        return STRATA_CONNECT_FAILED;
     }
     s->created = created && access(path, F_OK) == 0;
     if (!ro)
