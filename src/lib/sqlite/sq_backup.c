@@ -25,24 +25,9 @@ static strata_code sq_err(strata_error *err, strata_code code, const char *what,
     return err_set(err, code, "%s '%s': %s", what, path, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
 }
 
-/* 1 when the file's header says WAL mode (read and write versions 2). */
-static int header_wal(const char *path)
-{
-    unsigned char h[20];
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return 0;
-    ssize_t n = read(fd, h, sizeof(h));
-    close(fd);
-    return n == (ssize_t)sizeof(h) && h[18] == 2 && h[19] == 2;
-}
-
-/* Opens an existing SQLite file for reading (read-write when allowed, so
-   that a hot journal left by a crashed writer can be rolled back). A WAL
-   database in a directory this user cannot write (no -shm can be made) is
-   opened immutable when its -wal file is empty or gone, as the driver's
-   read-only opens do; with changes in the -wal file (and no -shm to read
-   them through) it is an error. */
+/* Opens an existing SQLite file for reading, as the driver's read-only
+   commands do (sqlite_open_read: hot journals, WAL files in directories this
+   user cannot write), after checking that it is one. */
 static strata_code sq_open_existing(const char *path, double timeout, sqlite3 **db, strata_error *err)
 {
     char magic[16];
@@ -56,32 +41,7 @@ static strata_code sq_open_existing(const char *path, double timeout, sqlite3 **
                           : "check the file name");
         return STRATA_USAGE;
     }
-    int flags = access(path, W_OK) == 0 ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY;
-    int rc;
-    char shm[4200];
-    snprintf(shm, sizeof(shm), "%s-shm", path);
-    if (!sq_dir_writable(path) && access(shm, F_OK) != 0 && header_wal(path)) { /* cheap checks first */
-        if (sq_wal_size(path) > 0)
-            return sq_err_wal_pending(err, path);
-        char *uri = sq_file_uri(path, "immutable=1");
-        if (!uri)
-            return err_set(err, STRATA_NOMEM, "out of memory");
-        rc = sqlite3_open_v2(uri, db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL);
-        free(uri);
-    } else {
-        rc = sqlite3_open_v2(path, db, flags, NULL);
-    }
-    if (rc == SQLITE_OK) {
-        sqlite3_busy_timeout(*db, (int)(timeout * 1000.0 > 2e9 ? 2e9 : timeout * 1000.0));
-        rc = sqlite3_exec(*db, "PRAGMA query_only = ON", NULL, NULL, NULL);
-    }
-    if (rc != SQLITE_OK) {
-        sq_err(err, STRATA_CONNECT_FAILED, "cannot open SQLite database", path, *db, rc);
-        sqlite3_close(*db);
-        *db = NULL;
-        return STRATA_CONNECT_FAILED;
-    }
-    return STRATA_OK;
+    return sqlite_open_read(path, 1, timeout, db, err);
 }
 
 /* Copies every page of src into dst in one step, waiting out locks. */
