@@ -124,23 +124,58 @@ strata_code copy_tune(run *r, PGconn *c, const char *what, strata_error *err)
                      what, err);
 }
 
-/* Runs sql inside a savepoint; on failure rolls back to it and puts the
-   server's message into why. 0 ok, -1 failed (transaction still usable). */
-int copy_try_sql(PGconn *c, const char *sql, char *why, size_t whysz)
+/* Whether a failure with this SQLSTATE is the statement's own (a definition
+   the server refuses, rows that violate it) rather than the session's or
+   the server's: the connection (08), resources such as the disk or memory
+   (53), a cancel, timeout or shutdown (57), the system (58, XX), a
+   deadlock or serialization failure (40), a lock not available (55P03),
+   an idle-transaction timeout (25P03). No SQLSTATE: the connection. */
+static int statement_failure(const char *st)
+{
+    static const char *const cls[] = {"08", "53", "57", "58", "XX", "40"};
+    if (!st || strlen(st) != 5)
+        return 0;
+    for (size_t i = 0; i < sizeof(cls) / sizeof(cls[0]); i++)
+        if (!strncmp(st, cls[i], 2))
+            return 0;
+    return strcmp(st, "55P03") != 0 && strcmp(st, "25P03") != 0;
+}
+
+int copy_try_sql(run *r, PGconn *c, const char *sql, char *why, size_t whysz)
 {
     PGresult *res = pq.PQexec(c, "SAVEPOINT strata_try");
     pq.PQclear(res);
     res = pq.PQexec(c, sql);
     ExecStatusType st = pq.PQresultStatus(res);
-    int ok = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
+    int ok = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK, out = 0;
     if (!ok) {
         const char *m = pq.PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
         snprintf(why, whysz, "%s", m ? m : pq.PQerrorMessage(c));
+        out = -1;
+        if (!statement_failure(pq.PQresultErrorField(res, PG_DIAG_SQLSTATE))) {
+            /* not the statement's fault: the copy stops, a rerun finishes it */
+            char prefix[120];
+            snprintf(prefix, sizeof(prefix), "%.90s%s: ", sql, strlen(sql) > 90 ? "..." : "");
+            strata_error e;
+            strata_error_clear(&e);
+            pg_error_set(&e, STRATA_DB_ERROR, c, res, prefix, 0);
+            if (!e.hint[0])
+                err_hint(&e, "the copy stopped; run the same command again to finish it");
+            pthread_mutex_lock(&r->mu);
+            if (!r->rc) {
+                r->rc = e.code;
+                r->err = e;
+            }
+            r->stop = 1;
+            pthread_cond_broadcast(&r->cv);
+            pthread_mutex_unlock(&r->mu);
+            out = -2;
+        }
     }
     pq.PQclear(res);
     res = pq.PQexec(c, ok ? "RELEASE SAVEPOINT strata_try" : "ROLLBACK TO SAVEPOINT strata_try");
     pq.PQclear(res);
-    return ok ? 0 : -1;
+    return out;
 }
 
 /* The library never prints: server notices are dropped (libpq's default
@@ -177,8 +212,12 @@ static strata_code pg_connect(run *r, PGconn **out, strata_error *err)
     rc = copy_exec(c,
                    "SET client_encoding = 'UTF8'; SET DateStyle = 'ISO, YMD'; "
                    "SET TimeZone = 'UTC'; SET IntervalStyle = 'postgres'; "
-                   "SET extra_float_digits = 3; SET statement_timeout = 0; "
-                   "SET client_min_messages = warning",
+                   "SET extra_float_digits = 3; SET client_min_messages = warning; "
+                   /* a role's or database's timeouts must not cut the copy's
+                      own long statements, or its waits on its own locks
+                      (two validations of one table's foreign keys) */
+                   "SET statement_timeout = 0; SET lock_timeout = 0; "
+                   "SET idle_in_transaction_session_timeout = 0",
                    "cannot set up the session", err);
     if (rc) {
         pq.PQfinish(c);
@@ -806,7 +845,8 @@ static void set_defaults(run *r, ctable *t, cconv *cv)
             qname(&sql, c->dst);
             buf_adds(&sql, " SET DEFAULT ");
             cbuf_add(&sql, e.data ? e.data : "", e.len);
-            ok = !copy_try_sql(r->ctl, sql.data ? sql.data : "", why, sizeof(why));
+            /* -2: the copy stopped, with its own error; no warning */
+            ok = copy_try_sql(r, r->ctl, sql.data ? sql.data : "", why, sizeof(why)) != -1;
         }
         if (!ok)
             cwarn_add(&r->w, "default of \"%s\".\"%s\" not carried over: DEFAULT %s (%s)", t->dst, c->dst,
@@ -1306,6 +1346,12 @@ strata_code strata_copy(const char *src_url, const char *dst_url, const strata_c
         (rc = select_tables(&r, err)) || (rc = count_rows(&r, err)) || (rc = read_state(&r, err)) ||
         (rc = schema_phase(&r, err)))
         goto done;
+    if (r.rc) { /* a statement of the schema phase failed for a reason not its own */
+        if (err)
+            *err = r.err;
+        rc = r.rc;
+        goto done;
+    }
     if (!r.version)
         for (int i = 0; i < r.s.n; i++)
             if (r.s.t[i].version_table) {

@@ -345,7 +345,7 @@ static void attach_keys(run *r, PGconn *c, ctable *t)
         qname(&b, pk);
         buf_adds(&b, " PRIMARY KEY USING INDEX ");
         qname(&b, pk);
-        if (copy_try_sql(c, b.data ? b.data : "", why, sizeof(why)))
+        if (copy_try_sql(r, c, b.data ? b.data : "", why, sizeof(why)) == -1)
             copy_warn(r, "primary key of \"%s\" not created (a unique index stays): %s", t->dst, why);
     }
     free(pk);
@@ -362,10 +362,11 @@ static void attach_keys(run *r, PGconn *c, ctable *t)
             qname(&b, cname);
             buf_adds(&b, " UNIQUE USING INDEX ");
             qname(&b, cname);
-            if (copy_try_sql(c, b.data ? b.data : "", why, sizeof(why)))
+            int tried = copy_try_sql(r, c, b.data ? b.data : "", why, sizeof(why));
+            if (tried == -1)
                 copy_warn(r, "unique constraint %s on \"%s\" not created (a unique index stays): %s", cname,
                           t->dst, why);
-            else if (x->nocase)
+            else if (!tried && x->nocase)
                 copy_warn(r,
                           "unique constraint %s on \"%s\" compares case-sensitively in PostgreSQL "
                           "(COLLATE NOCASE in SQLite)",
@@ -463,7 +464,7 @@ static int create_view(run *r, int i, char *why, size_t whysz)
     if (!exists) {
         res = pq.PQexec(r->ctl, "BEGIN");
         pq.PQclear(res);
-        rc = copy_try_sql(r->ctl, b.data ? b.data : "", why, whysz) ? 1 : 0;
+        rc = copy_try_sql(r, r->ctl, b.data ? b.data : "", why, whysz) == -1; /* -2: the run failed */
         res = pq.PQexec(r->ctl, "COMMIT");
         pq.PQclear(res);
     }
@@ -595,7 +596,7 @@ static void finish_table(run *r, PGconn *c, ctable *t)
             buf_adds(&b, " CHECK (");
             cbuf_add(&b, tr.data ? tr.data : "", tr.len);
             buf_adds(&b, ")");
-            ok = !copy_try_sql(c, b.data ? b.data : "", why, sizeof(why));
+            ok = copy_try_sql(r, c, b.data ? b.data : "", why, sizeof(why)) != -1; /* -2: stopped */
         }
         if (!ok)
             copy_warn(r, "CHECK constraint %s on \"%s\" not carried over: CHECK (%s): %s", cname, t->dst,
@@ -629,7 +630,7 @@ static strata_code fk_task(run *r, PGconn *c, atask *k, ctable *t, const char *w
            time, or two keys between the same tables could deadlock */
         pthread_mutex_lock(&r->fkmu);
         rc = copy_exec(c, "BEGIN", what, err);
-        int bad = !rc && copy_try_sql(c, k->sql, why, sizeof(why));
+        int bad = rc ? 0 : copy_try_sql(r, c, k->sql, why, sizeof(why));
         if (!rc)
             rc = copy_exec(c, "COMMIT", what, err);
         pthread_mutex_unlock(&r->fkmu);
@@ -637,10 +638,10 @@ static strata_code fk_task(run *r, PGconn *c, atask *k, ctable *t, const char *w
             copy_rollback(c);
             return rc;
         }
-        if (bad) {
+        if (bad == -1)
             copy_warn(r, "foreign key %s of \"%s\" not created: %s", k->name, t->dst, why);
-            return STRATA_OK;
-        }
+        if (bad)
+            return STRATA_OK; /* -2: the run's error stops the copy */
     }
     if ((rc = task_begin(r, c, what, err)))
         return rc;
@@ -659,7 +660,7 @@ static strata_code fk_task(run *r, PGconn *c, atask *k, ctable *t, const char *w
     qname(&b, t->dst);
     buf_adds(&b, " VALIDATE CONSTRAINT ");
     qname(&b, k->name);
-    if (copy_try_sql(c, b.data ? b.data : "", why, sizeof(why)))
+    if (copy_try_sql(r, c, b.data ? b.data : "", why, sizeof(why)) == -1)
         copy_warn(r,
                   "foreign key %s of \"%s\" is NOT VALID: existing rows violate it (%s); "
                   "new rows are checked",
@@ -718,7 +719,7 @@ static strata_code atask_fn(worker *w, pool *p, int i, strata_error *err)
                     qname(&b, t->cols[j].dst);
                 }
         buf_adds(&b, ")");
-        if (copy_try_sql(c, b.data ? b.data : "", why, sizeof(why)))
+        if (copy_try_sql(r, c, b.data ? b.data : "", why, sizeof(why)) == -1)
             copy_warn(r, "primary key of \"%s\" not created: %s", t->dst, why);
     } else if (k->kind == AT_UNIQUE && !constraint_exists(c, t->oid, k->name)) {
         cidx *x = &t->idx[k->item];
@@ -728,12 +729,12 @@ static strata_code atask_fn(worker *w, pool *p, int i, strata_error *err)
         qname(&b, t->dst);
         buf_add(&b, " ", 1);
         col_list(&b, t, x->cols, x->ncols);
-        if (copy_try_sql(c, b.data ? b.data : "", why, sizeof(why)))
+        if (copy_try_sql(r, c, b.data ? b.data : "", why, sizeof(why)) == -1)
             copy_warn(r, "unique constraint %s on \"%s\" not created: %s", k->name, t->dst, why);
     } else if (k->kind == AT_INDEX) {
         cidx *x = &t->idx[k->item];
         if (index_sql(r, t, x, &b, why, sizeof(why)) ||
-            copy_try_sql(c, b.data ? b.data : "", why, sizeof(why)))
+            copy_try_sql(r, c, b.data ? b.data : "", why, sizeof(why)) == -1)
             copy_warn(r, "index \"%s\" on \"%s\" not created: %s", x->name, t->dst, why);
     } else if (k->kind == AT_FINISH) {
         if (!r->data_only && !t->version_table)
@@ -946,5 +947,10 @@ strata_code copy_move(run *r, const int *load, strata_error *err)
     tasks_free(&L);
     if (!rc && !r->data_only)
         views_and_triggers(r);
+    if (!rc && r->rc) { /* a view's statement failed for a reason not its own */
+        if (err)
+            *err = r->err;
+        rc = r->rc;
+    }
     return rc;
 }

@@ -451,9 +451,14 @@ PGresult *copy_query(PGconn *c, const char *sql, int n, const char *const *param
 void copy_rollback(PGconn *c);
 /* Memory and parallelism settings for one task, in the current transaction. */
 strata_code copy_tune(run *r, PGconn *c, const char *what, strata_error *err);
-/* Runs sql inside a savepoint: 0 done, -1 failed with the server's message in
-   why (the transaction stays usable). */
-int copy_try_sql(PGconn *c, const char *sql, char *why, size_t whysz);
+/* Runs sql inside a savepoint (the transaction stays usable). 0: done.
+   -1: the server refused the statement itself (a definition it cannot
+   take, rows that violate it): its message is in why, the caller warns and
+   goes on. -2: it failed for a reason that is not the statement's (the
+   connection, a timeout or cancel, the disk, memory, a lock, a deadlock):
+   recorded as the run's error (r->rc, r->err; the pool stops), no warning
+   is owed; a rerun finishes the copy. */
+int copy_try_sql(run *r, PGconn *c, const char *sql, char *why, size_t whysz);
 /* Reports progress (at most every 0.1 s unless force). Under r->mu. */
 void copy_progress(run *r, const ctable *t, int force);
 /* Adds a warning to the report; any thread. */

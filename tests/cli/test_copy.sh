@@ -579,6 +579,55 @@ PY
     chmod 755 "$RO"
 fi
 
+# the target database's own timeouts do not cut the copy: a lock_timeout
+# of 10 ms while another session holds a table's lock for a second (the
+# copy waits for it), and a statement_timeout shorter than its statements
+new_db
+raw copy --schema-only "sqlite:///$SRC" "$URL"
+expect_rc 0 "schema first"
+pq "ALTER DATABASE $DBNAME SET lock_timeout = '10ms'" >/dev/null
+pq "ALTER DATABASE $DBNAME SET statement_timeout = '1ms'" >/dev/null
+PGOPTIONS="-c statement_timeout=0" pq "BEGIN; LOCK TABLE a IN ACCESS SHARE MODE; SELECT pg_sleep(1); COMMIT" >/dev/null &
+lpid=$!
+sleep 0.3
+raw copy "sqlite:///$SRC" "$URL" --json
+expect_rc 0 "copy with the database's lock_timeout and statement_timeout set"
+wait "$lpid"
+eq "$(json_get "$OUT" 'j["warnings"]')" "[]" "nothing cut short"
+export PGOPTIONS="-c statement_timeout=0 -c lock_timeout=0"
+eq "$(pq "SELECT count(*) FROM a")" "100000" "all rows"
+pq "ALTER DATABASE $DBNAME RESET ALL" >/dev/null
+unset PGOPTIONS
+
+# a statement of the after-data phase that fails for a reason that is not its
+# own (here an event trigger raising "disk full", 53100) stops the copy with
+# an error -- not a warning and exit 0 -- and a rerun finishes it; one the
+# server refuses for what it is (0A000) is a warning, the copy goes on
+new_db
+pq "CREATE FUNCTION no_index() RETURNS event_trigger LANGUAGE plpgsql AS \$\$
+BEGIN RAISE EXCEPTION 'could not extend file: No space left on device' USING ERRCODE = '53100'; END \$\$;
+CREATE EVENT TRIGGER no_index ON ddl_command_start WHEN TAG IN ('CREATE INDEX') EXECUTE FUNCTION no_index()" >/dev/null
+raw copy "sqlite:///$SRC" "$URL" --json
+expect_rc 1 "an index build that fails for want of disk"
+eq "$(json_get "$ERR" 'j["code"]')" "DB_ERROR" "an error, not a warning"
+contains "$ERR" "No space left on device" "the server's reason"
+contains "$ERR" "53100" "its SQLSTATE"
+contains "$ERR" "CREATE " "the statement"
+pq "DROP EVENT TRIGGER no_index" >/dev/null
+raw copy "sqlite:///$SRC" "$URL" --json
+expect_rc 0 "the rerun finishes the copy"
+eq "$(json_get "$OUT" 'j["warnings"]')" "[]" "with nothing left out"
+eq "$(pq "SELECT count(*) FROM pg_indexes WHERE tablename IN ('a', 'b')")" "2" "both primary keys built"
+eq "$(pq "SELECT convalidated FROM pg_constraint WHERE contype = 'f' AND conrelid = 'b'::regclass")" "t" "the foreign key validated"
+new_db
+pq "CREATE OR REPLACE FUNCTION no_index() RETURNS event_trigger LANGUAGE plpgsql AS \$\$
+BEGIN RAISE EXCEPTION 'no indexes here' USING ERRCODE = '0A000'; END \$\$;
+CREATE EVENT TRIGGER no_index ON ddl_command_start WHEN TAG IN ('CREATE INDEX') EXECUTE FUNCTION no_index()" >/dev/null
+raw copy "sqlite:///$SRC" "$URL" --json
+expect_rc 0 "an index the server refuses for what it is"
+contains "$(json_get "$OUT" 'j["warnings"]')" "not created: no indexes here" "is a warning naming the reason"
+pq "DROP EVENT TRIGGER no_index; DROP FUNCTION no_index()" >/dev/null
+
 # two copies into one database at once: the second waits for the first (an
 # advisory lock), then finds every table done; with --lock-timeout 0 it gives
 # up at once with LOCK_TIMEOUT and changes nothing
