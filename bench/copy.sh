@@ -8,7 +8,8 @@
 #   STRATA=/path/to/strata        the binary (default: bench/../build/strata)
 #   BENCH_COPY_ITEMS=1000000      order_items rows; customers = 5%, orders and
 #                                 payments = 25%, products = 0.5% of it
-#   BENCH_COPY_REPS=3             repetitions of each measurement
+#   BENCH_COPY_REPS=5             repetitions of each measurement (runs on a
+#                                 shared VM spread by 15%: five for a steadier median)
 #   BENCH_PGLOADER=0              skip pgloader
 #   BENCH_INSTALL=0               do not install pgloader when it is missing
 #   BENCH_STRICT=1                exit 1 when a target is missed
@@ -31,7 +32,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 STRATA=${STRATA:-$here/../build/strata}
 ITEMS=${BENCH_COPY_ITEMS:-1000000}
-REPS=${BENCH_COPY_REPS:-3}
+REPS=${BENCH_COPY_REPS:-5}
 . "$here/lib.sh" # say, die, clock, median
 
 [ -x "$STRATA" ] || die "no strata binary at $STRATA (run make)"
