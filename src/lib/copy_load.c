@@ -334,9 +334,15 @@ static strata_code scan(worker *w, ctable *t, int mode, strata_error *err)
             }
         }
     }
-    if (step != SQLITE_DONE)
+    if (step != SQLITE_DONE) {
         rc = err_set(err, STRATA_DB_ERROR, "cannot read SQLite table \"%s\": %s", t->src,
                      sqlite3_errmsg(w->db));
+        if ((step & 0xff) == SQLITE_CORRUPT || (step & 0xff) == SQLITE_NOTADB)
+            err_hint(err, "the SQLite file is damaged (sqlite3 FILE 'PRAGMA integrity_check' lists where); "
+                          "sqlite3's .recover writes what can still be read into a new file");
+        else if ((step & 0xff) == SQLITE_IOERR)
+            err_hint(err, "the source file could not be read from disk; check the disk and run the copy again");
+    }
     if (since && (mode == SCAN_LOAD_BINARY || mode == SCAN_LOAD_TEXT)) {
         pthread_mutex_lock(&r->mu);
         t->rows_done += since;

@@ -628,6 +628,21 @@ expect_rc 0 "an index the server refuses for what it is"
 contains "$(json_get "$OUT" 'j["warnings"]')" "not created: no indexes here" "is a warning naming the reason"
 pq "DROP EVENT TRIGGER no_index; DROP FUNCTION no_index()" >/dev/null
 
+# a damaged source: the table that cannot be read is rolled back, the error
+# says so with a hint, exit 1
+SRC3=$WORK/damaged.db
+sqlite3 "$SRC3" "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT);
+WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 50000)
+INSERT INTO t SELECT x, hex(randomblob(30)) FROM c;"
+python3 -c 'import sys; f = open(sys.argv[1], "r+b"); f.seek(4096 * 200 + 100); f.write(b"\xff" * 200)' "$SRC3"
+new_db
+raw copy "sqlite:///$SRC3" "$URL" --json
+expect_rc 1 "a damaged source"
+eq "$(json_get "$ERR" 'j["code"]')" "DB_ERROR" "code"
+contains "$ERR" "cannot read SQLite table" "names what failed"
+contains "$ERR" "integrity_check" "the hint says how to look"
+eq "$(pq "SELECT count(*) FROM t")" "0" "nothing of the table is left"
+
 # two copies into one database at once: the second waits for the first (an
 # advisory lock), then finds every table done; with --lock-timeout 0 it gives
 # up at once with LOCK_TIMEOUT and changes nothing
