@@ -341,7 +341,8 @@ static strata_code scan(worker *w, ctable *t, int mode, strata_error *err)
             err_hint(err, "the SQLite file is damaged (sqlite3 FILE 'PRAGMA integrity_check' lists where); "
                           "sqlite3's .recover writes what can still be read into a new file");
         else if ((step & 0xff) == SQLITE_IOERR)
-            err_hint(err, "the source file could not be read from disk; check the disk and run the copy again");
+            err_hint(err,
+                     "the source file could not be read from disk; check the disk and run the copy again");
     }
     if (since && (mode == SCAN_LOAD_BINARY || mode == SCAN_LOAD_TEXT)) {
         pthread_mutex_lock(&r->mu);

@@ -473,6 +473,14 @@ void url_scrub(char *msg, size_t cap, const char *url)
     secrets s;
     if (!msg || !cap || !url)
         return;
+    if (url_is_padded(url)) {
+        /* the URL as url_parse (and so libpq) reads it, without the blanks
+           around it: a password at its very end ends before them */
+        char *t = url_trim(url);
+        if (t)
+            url_scrub(msg, cap, t);
+        free(t);
+    }
     if (find_secrets(url, &s) < 0) {
         free(s.v);
         return;

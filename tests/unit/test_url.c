@@ -303,6 +303,11 @@ static void scrub(void)
     strcpy(m, "value \"qsecret\"");
     url_scrub(m, sizeof(m), "postgresql://h/db?PassWord=qsecret");
     CHECK_STR(m, "value \"****\"");
+    /* a password at the very end of a URL with blanks after it (a line of
+       an env file): it ends where libpq's ends, before them */
+    strcpy(m, "password \"q1secret\" rejected");
+    url_scrub(m, sizeof(m), "postgresql://h/db?password=q1secret\v\r\n");
+    CHECK_STR(m, "password \"****\" rejected");
     /* a password that looks like the mask, or is part of it, ends */
     strcpy(m, "u:**** and ****");
     url_scrub(m, sizeof(m), "postgresql://u:****@h/db");
