@@ -80,7 +80,21 @@ static strata_code sqlite_params(const char *q, db_url *out, strata_error *err)
         if (n == 7 && !strncmp(q, "mode=ro", 7)) {
             out->readonly = 1;
         } else if (n && !(n == 7 && !strncmp(q, "mode=rw", 7)) && !(n == 8 && !strncmp(q, "mode=rwc", 8))) {
-            err_set(err, STRATA_URL_INVALID, "unsupported SQLite URL parameter '%.*s'", (int)n, q);
+            /* named, but never its value, nor anything that is not a plain
+               name (it may be a pasted URL with a password in it) */
+            size_t k = strcspn(q, "=&#");
+            int plain = k > 0 && k <= 32;
+            for (size_t i = 0; plain && i < k; i++)
+                plain = isalnum((unsigned char)q[i]) || q[i] == '_' || q[i] == '-' || q[i] == '.';
+            int word = n > 5 && n <= 5 + 16; /* mode=WORD: letters only */
+            for (size_t i = 5; word && i < n; i++)
+                word = isalpha((unsigned char)q[i]);
+            if (plain && k == 4 && !strncmp(q, "mode", 4) && word)
+                err_set(err, STRATA_URL_INVALID, "unsupported SQLite URL mode '%.*s'", (int)n, q);
+            else if (plain)
+                err_set(err, STRATA_URL_INVALID, "unsupported SQLite URL parameter '%.*s'", (int)k, q);
+            else
+                err_set(err, STRATA_URL_INVALID, "unsupported SQLite URL parameter (not a plain name)");
             err_hint(err,
                      "a SQLite URL takes only ?mode=ro (read-only); set the lock wait with --lock-timeout");
             return STRATA_URL_INVALID;

@@ -118,8 +118,11 @@ contains "$ERR" "does not exist" "mode=ro on a missing file: message"
 [ -e "$WORK/nothere.db" ] && fail "mode=ro created the file"
 raw --url "sqlite:///$DBFILE?cache=shared" --dir "$D" current
 expect_rc 2 "unknown SQLite URL parameter"
-contains "$ERR" "'cache=shared'" "unknown parameter named"
+contains "$ERR" "parameter 'cache'" "unknown parameter named (its value is not echoed)"
 contains "$ERR" "URL_INVALID" "unknown parameter: code"
+raw --url "sqlite:///$DBFILE?postgresql://app:hunter2LEAK@db/app" --dir "$D" current
+expect_rc 2 "a URL pasted after a SQLite URL"
+lacks "$ERR" "hunter2LEAK" "what is not a plain parameter name is not echoed"
 
 # -------------------------------- read-only commands, WAL, directory 555
 as_nobody() {
