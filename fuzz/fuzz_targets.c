@@ -256,7 +256,12 @@ int fuzz_url(const uint8_t *d, size_t n)
             url_scrub(msg, sizeof(msg), url);
             must(strstr(msg, pw) == NULL);
         }
-        if (plain && err.code == STRATA_URL_INVALID)
+        /* strata's own words in the message are not the password's */
+        static const char vocab[] = "invalid PostgreSQL URL: ambiguous '@' (an unencoded '@' or '/' in "
+                                    "the user name or password?) unsupported database URL scheme SQLite "
+                                    "parameter mode names no database file expected '//' after port is "
+                                    "not a number from 1 to 65535 cannot parse";
+        if (plain && err.code == STRATA_URL_INVALID && !strstr(vocab, pw))
             must(strstr(err.message, pw) == NULL);
         free(pw);
     }
