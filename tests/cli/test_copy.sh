@@ -541,7 +541,13 @@ done
 # its -wal and no -shm, a clear error
 if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null &&
     setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all true 2>/dev/null; then
-    as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all "$@"; }
+    copy_as_nobody() { # a fresh target, strata copy SRC to it as nobody: RC, ERR
+        new_db
+        setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
+            "$STRATA" copy "sqlite:///$1" "$URL" >"$WORK/out" 2>"$WORK/err"
+        RC=$?
+        ERR=$(cat "$WORK/err")
+    }
     RO=$WORK/rodir
     mkdir -p "$RO"
     cp "$WORK/live_wal.db" "$RO/src.db"
@@ -550,10 +556,7 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null &&
     chmod 755 "$WORK"
     chmod 555 "$RO"
     chmod 444 "$RO/src.db"
-    new_db
-    as_nobody "$STRATA" copy "sqlite:///$RO/src.db" "$URL" >"$WORK/out" 2>"$WORK/err"
-    RC=$?
-    ERR=$(cat "$WORK/err")
+    copy_as_nobody "$RO/src.db"
     expect_rc 0 "copy of a WAL source in a read-only directory"
     eq "$(pq "SELECT count(*) FROM items")" "$(sqlite3 "$RO/src.db" "SELECT count(*) FROM items")" "all its rows"
     eq "$(ls "$RO")" "src.db" "nothing created next to the source"
@@ -568,10 +571,7 @@ os._exit(0)  # no checkpoint: the row stays in the -wal
 PY
     rm -f "$RO/src.db-shm"
     chmod 555 "$RO"
-    new_db
-    as_nobody "$STRATA" copy "sqlite:///$RO/src.db" "$URL" >"$WORK/out" 2>"$WORK/err"
-    RC=$?
-    ERR=$(cat "$WORK/err")
+    copy_as_nobody "$RO/src.db"
     expect_rc 4 "a -wal with changes and no -shm, read-only directory"
     contains "$ERR" "-wal file holds changes" "says why"
     contains "$ERR" "hint:" "with a hint"
