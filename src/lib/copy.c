@@ -124,6 +124,17 @@ strata_code copy_tune(run *r, PGconn *c, const char *what, strata_error *err)
                      what, err);
 }
 
+/* Records the run's first error and stops the pool. Under r->mu. */
+static void run_fail(run *r, strata_code rc, const strata_error *e)
+{
+    if (!r->stop) {
+        r->stop = 1;
+        r->err = *e;
+        r->rc = rc;
+    }
+    pthread_cond_broadcast(&r->cv);
+}
+
 /* Whether a failure with this SQLSTATE is the statement's own (a definition
    the server refuses, rows that violate it) rather than the session's or
    the server's: the connection (08), resources such as the disk or memory
@@ -162,12 +173,7 @@ int copy_try_sql(run *r, PGconn *c, const char *sql, char *why, size_t whysz)
             if (!e.hint[0])
                 err_hint(&e, "the copy stopped; run the same command again to finish it");
             pthread_mutex_lock(&r->mu);
-            if (!r->rc) {
-                r->rc = e.code;
-                r->err = e;
-            }
-            r->stop = 1;
-            pthread_cond_broadcast(&r->cv);
+            run_fail(r, e.code, &e);
             pthread_mutex_unlock(&r->mu);
             out = -2;
         }
@@ -317,9 +323,7 @@ static strata_code open_snapshot(run *r, strata_error *err)
             rc = begin_read(r->readers[i], err);
         if (rc || data_version(probe) == v0)
             break;
-        sqlite3_exec(r->sdb, "ROLLBACK", NULL, NULL, NULL);
-        for (int i = 0; i < r->nreaders; i++)
-            sqlite3_exec(r->readers[i], "ROLLBACK", NULL, NULL, NULL);
+        copy_source_done(r);                        /* ends them all; again */
         usleep((useconds_t)(1000 + rand() % 4000)); /* let the writer's burst pass */
     }
     sqlite3_close_v2(probe);
@@ -394,12 +398,8 @@ static void *pool_thread(void *arg)
     strata_error_clear(&err);
     strata_code rc = worker_open(&w, &err);
     pthread_mutex_lock(&r->mu);
-    if (rc && !r->stop) {
-        r->stop = 1;
-        r->err = err;
-        r->rc = rc;
-        pthread_cond_broadcast(&r->cv);
-    }
+    if (rc)
+        run_fail(r, rc, &err);
     while (!r->stop) {
         int pick = -1, waiting = 0, running = 0;
         long long best = 0;
@@ -447,12 +447,10 @@ static void *pool_thread(void *arg)
             r->tables_done++;
         }
         copy_progress(r, t, 1);
-        if (rc && !r->stop) {
-            r->stop = 1;
-            r->err = err;
-            r->rc = rc;
-        }
-        pthread_cond_broadcast(&r->cv);
+        if (rc)
+            run_fail(r, rc, &err);
+        else
+            pthread_cond_broadcast(&r->cv);
     }
     pthread_mutex_unlock(&r->mu);
     worker_close(&w);
