@@ -1134,7 +1134,9 @@ static strata_code list_from_cache(strata_migset_loader *l)
     mcache *c = l->cache;
     size_t cap = 0, dl = l->skip - 1;
     char path[4096 + 65536];
-    if (!(l->recs = malloc(c->n * sizeof(*l->recs))) || dl >= 4096)
+    /* the array at its final size at once: growing it by doubling would
+       copy it (and touch twice its pages) on the way */
+    if (!(l->recs = malloc(c->n * sizeof(*l->recs))) || dl >= 4096 || ARR_GROW(l->set->migs, cap, c->n))
         return STRATA_NOMEM;
     memcpy(path, l->set->dir, dl);
     path[dl] = '/';

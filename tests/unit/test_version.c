@@ -16,6 +16,11 @@ void test_version(void)
     CHECK_INT(version_cmp("0", "1"), -1);
     CHECK_INT(version_cmp("000", "0001"), -1);
     CHECK_INT(version_cmp("1", "1"), 0);
+    /* length decides before the first differing digit */
+    CHECK_INT(version_cmp("124", "1234"), -1);
+    CHECK_INT(version_cmp("1234", "124"), 1);
+    CHECK_INT(version_cmp("1299", "1300"), -1);
+    CHECK_INT(version_cmp("1300", "1299"), 1);
     /* beyond 64 bits */
     CHECK_INT(version_cmp("20150100000001000000", "20150100000000999999"), 1);
     CHECK_INT(version_cmp("20150100000000999999", "20150100000001000000"), -1);
