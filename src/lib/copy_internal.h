@@ -83,8 +83,10 @@ enum { CV_OK = 0, CV_BAD = 1, CV_BAD_BYTES = 2 /* not valid text at all */ };
 /* What the checksum hashes for a value (cconv.hk): the canonical text, a
    64-bit or 32-bit integer (hv), the binary payload, or the binary numeric
    payload as hash_numeric_extended() hashes the stored value (numerics with
-   a declared scale, see hash_sql). */
-enum { HK_TEXT = 0, HK_I64 = 1, HK_U32 = 2, HK_BIN = 3, HK_NUM = 4 };
+   a declared scale, see hash_sql), or a real widened to a double whose
+   bits are hv (HK_F8: hashfloat8extended / hashfloat4extended, with the
+   sign of a zero added, see hash_sql). */
+enum { HK_TEXT = 0, HK_I64 = 1, HK_U32 = 2, HK_BIN = 3, HK_NUM = 4, HK_F8 = 5 };
 
 /* conv_value flags: also fill c->text (text COPY), also fill c->canon for
    kinds hashed natively (tests, messages). */
@@ -97,7 +99,7 @@ typedef struct cconv {
     buf text;  /* text-COPY field (unescaped) */
     buf tmp;
     int hk;      /* HK_* */
-    uint64_t hv; /* the integer hashed for HK_I64 / HK_U32 */
+    uint64_t hv; /* the integer hashed for HK_I64 / HK_U32, the double's bits for HK_F8 */
     char why[256];
 } cconv;
 

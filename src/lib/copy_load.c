@@ -99,11 +99,13 @@ strata_code hash_probe(run *r, strata_error *err)
     if (r->o->no_verify)
         return STRATA_OK;
     /* -1234.56 as numeric(12,2), hashed by the SQL the checksum uses */
-    static const ctype num = {K_NUMERIC, -1, 12, 2};
+    static const ctype num = {K_NUMERIC, -1, 12, 2}, f8 = {K_FLOAT8, -1, -1, -1};
     buf q;
     buf_init(&q);
     buf_adds(&q, "SELECT hashtextextended('strata copy', 7), hashint8extended(-2, 3), ");
     hash_sql(&q, &num, "'-1234.56'::numeric(12,2)", 5);
+    buf_adds(&q, ", ");
+    hash_sql(&q, &f8, "'-1.5'::float8", 9);
     PGresult *res =
         q.oom ? NULL : copy_query(r->ctl, q.data, 0, NULL, "cannot read the server's hash functions", err);
     buf_release(&q);
@@ -111,7 +113,7 @@ strata_code hash_probe(run *r, strata_error *err)
         return q.oom ? err_set(err, STRATA_NOMEM, "out of memory") : err->code;
     cconv cv;
     cconv_init(&cv);
-    char want[3][24];
+    char want[4][24];
     snprintf(want[0], sizeof(want[0]), "%lld", (long long)(int64_t)pg_hash64("strata copy", 11, 7));
     cv.hk = HK_I64;
     cv.hv = (uint64_t)(int64_t)-2;
@@ -121,9 +123,13 @@ strata_code hash_probe(run *r, strata_error *err)
     cbuf_add(&cv.bin, bin, sizeof(bin));
     cv.hk = HK_NUM;
     snprintf(want[2], sizeof(want[2]), "%lld", (long long)(int64_t)conv_hash(&cv, 5));
+    double d = -1.5;
+    memcpy(&cv.hv, &d, sizeof(d));
+    cv.hk = HK_F8;
+    snprintf(want[3], sizeof(want[3]), "%lld", (long long)(int64_t)conv_hash(&cv, 9));
     cconv_release(&cv);
     int same = 1;
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < 4; i++)
         same &= !strcmp(pq.PQgetvalue(res, 0, i), want[i]);
     pq.PQclear(res);
     if (same)

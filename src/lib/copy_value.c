@@ -627,18 +627,25 @@ static int conv_float(cconv *c, const ctype *t, sqlite3_value *v, int flags)
         uint32_t u;
         memcpy(&u, &f, 4);
         put32(&c->bin, u);
-        unsigned char be[4] = {(unsigned char)(u >> 24), (unsigned char)(u >> 16), (unsigned char)(u >> 8),
-                               (unsigned char)u};
-        hexbytes(&c->canon, be, 4);
+        if (flags & CV_WANT_CANON) {
+            unsigned char be[4] = {(unsigned char)(u >> 24), (unsigned char)(u >> 16),
+                                   (unsigned char)(u >> 8), (unsigned char)u};
+            hexbytes(&c->canon, be, 4);
+        }
+        d = f; /* hashfloat4extended hashes the value as a double */
     } else {
         uint64_t u;
         memcpy(&u, &d, 8);
         put64(&c->bin, u);
-        unsigned char be[8];
-        for (int i = 0; i < 8; i++)
-            be[i] = (unsigned char)(u >> (56 - 8 * i));
-        hexbytes(&c->canon, be, 8);
+        if (flags & CV_WANT_CANON) {
+            unsigned char be[8];
+            for (int i = 0; i < 8; i++)
+                be[i] = (unsigned char)(u >> (56 - 8 * i));
+            hexbytes(&c->canon, be, 8);
+        }
     }
+    c->hk = HK_F8;
+    memcpy(&c->hv, &d, 8);
     if (flags & CV_WANT_TEXT) {
         if (t->kind == K_FLOAT4)
             snprintf(txt, sizeof(txt), "%.9g", d);
@@ -1146,6 +1153,17 @@ uint64_t conv_hash(const cconv *c, uint64_t seed)
         return pg_hash64(c->bin.data ? c->bin.data : "", c->bin.len, seed);
     case HK_NUM:
         return pg_hash_numeric((const unsigned char *)(c->bin.data ? c->bin.data : ""), c->bin.len, seed);
+    case HK_F8: {
+        /* hashfloat8extended: the seed for either zero (the SQL adds 1 for
+           -0, see hash_sql), one NaN for all, else the double's bytes */
+        double d;
+        memcpy(&d, &c->hv, 8);
+        if (d == 0)
+            return seed ^ (uint64_t)(signbit(d) != 0);
+        if (isnan(d))
+            d = NAN;
+        return pg_hash64(&d, sizeof(d), seed);
+    }
     default:
         return pg_hash64(c->canon.data ? c->canon.data : "", c->canon.len, seed);
     }
@@ -1181,6 +1199,16 @@ void hash_sql(buf *b, const ctype *t, const char *q, uint64_t seed)
         break;
     case K_UUID:
         buf_addf(b, "uuid_hash_extended(%s, %llu)", q, s);
+        break;
+    case K_FLOAT4:
+    case K_FLOAT8:
+        /* hashfloat*extended hash both zeros alike: the sign of a zero is
+           added, asked of zeros only (atan2(-0, -1) is -pi; cheaper than
+           float8send, and many columns are mostly zeros) */
+        buf_addf(
+            b,
+            "(hashfloat%cextended(%s, %llu) # (CASE WHEN %s = 0 THEN (atan2(%s, -1) < 0)::int4 ELSE 0 END))",
+            t->kind == K_FLOAT4 ? '4' : '8', q, s, q, q);
         break;
     case K_NUMERIC:
         if (num_hashed(t)) {

@@ -411,6 +411,17 @@ void test_copy(void)
     CHECK_INT(hashof(&tmh, "'13:14:15.25'", 5), -5934000684123951259LL);
     CHECK_INT(hashof(&uuh, "'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'", 6), -5685161156393764093LL);
     CHECK_INT(hashof(&txh, "'abc'", 7), 1967049030278966041LL);
+    /* reals: hashfloat8extended / hashfloat4extended as PostgreSQL 15
+       computes them (a float4 hashed as its double; either zero hashes to the
+       seed, and hash_sql adds 1 for -0) */
+    ctype f8h = {K_FLOAT8, -1, -1, -1}, f4h = {K_FLOAT4, -1, -1, -1};
+    CHECK_INT(hashof(&f8h, "-1.5", 9), 8935103061760243331LL);
+    CHECK_INT(hashof(&f4h, "-1.5", 9), 8935103061760243331LL);
+    CHECK_INT(hashof(&f8h, "1e300", 11), -5148126753285288062LL);
+    CHECK_INT(hashof(&f4h, "0.375", 3), -6828822554401520286LL);
+    CHECK_INT(hashof(&f8h, "0.0", 9), 9LL);
+    CHECK_INT(hashof(&f8h, "-0.0", 9), 8LL);
+    CHECK_INT(hashof(&f8h, "'-3'", 9), hashof(&f8h, "-3.0", 9));
     /* numeric(p,s): hash_numeric_extended(x, 5) # (x < 0)::int4 as
        PostgreSQL 15 computes it, through the fixed-point path (integers,
        exact reals) and the general one (text, long values) */
