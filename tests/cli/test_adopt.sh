@@ -62,6 +62,41 @@ else
     lacks "$all" "alembic_version" "Alembic's bookkeeping removed"
     lacks "$all" "COMMIT;" "Alembic's transaction removed"
 
+    # all of Alembic's commands run in one Python process when alembic is a
+    # Python script; each in its own process otherwise (a wrapper that is not
+    # Python, or STRATA_ALEMBIC_BATCH=0): the files are the same, byte for byte
+    STRATA_ALEMBIC_BATCH=0 raw --dir "$WORK/amig_each" import --from alembic "$WORK/alembic" --dialect postgres,sqlite
+    expect_rc 0 "import, one alembic process per command"
+    mkdir -p "$WORK/tmpa"
+    TMPDIR=$WORK/tmpa raw --dir "$WORK/amig_one" import --from alembic "$WORK/alembic" --dialect postgres,sqlite
+    expect_rc 0 "import, the commands in one process"
+    [ -z "$(ls -A "$WORK/tmpa")" ] || fail "a temporary directory was left behind: $(ls -A "$WORK/tmpa")"
+    # one process indeed: an env.py that logs its process id
+    cp -r "$WORK/alembic" "$WORK/alembic_pid"
+    { echo 'import os; open(os.environ["PIDLOG"], "a").write("%d\n" % os.getpid())'; cat "$FIX/alembic/env.py"; } \
+        >"$WORK/alembic_pid/env.py"
+    PIDLOG=$WORK/pids raw --dir "$WORK/amig_pid" import --from alembic "$WORK/alembic_pid" --dialect postgres,sqlite
+    expect_rc 0 "import with a logging env.py"
+    eq "$(wc -l <"$WORK/pids" | tr -d ' ') $(sort -u "$WORK/pids" | wc -l | tr -d ' ')" "16 1" \
+        "env.py ran 16 times (4 revisions x 2 dialects x up and down) in one process"
+    diff -r "$WORK/amig_each" "$WORK/amig_one" >/dev/null || fail "one process and one per command differ"
+    printf '#!/bin/sh\nexec alembic "$@"\n' >"$WORK/alembic-wrapper"
+    chmod +x "$WORK/alembic-wrapper"
+    STRATA_ALEMBIC=$WORK/alembic-wrapper raw --dir "$WORK/amig_wrap" import --from alembic "$WORK/alembic" \
+        --dialect postgres,sqlite
+    expect_rc 0 "import through a shell wrapper of alembic"
+    diff -r "$WORK/amig_each" "$WORK/amig_wrap" >/dev/null || fail "the wrapper's import differs"
+    # a Python wrapper whose interpreter cannot import alembic (-S: no
+    # site-packages): the driver gives up, each command runs on its own
+    interp=$(head -1 "$(command -v alembic)" | sed 's/^#! *//' | cut -d' ' -f1)
+    printf '#!%s -S\nimport os, sys\nos.execv("%s", ["alembic"] + sys.argv[1:])\n' "$interp" \
+        "$(command -v alembic)" >"$WORK/alembic-nosite"
+    chmod +x "$WORK/alembic-nosite"
+    STRATA_ALEMBIC=$WORK/alembic-nosite raw --dir "$WORK/amig_nosite" import --from alembic "$WORK/alembic" \
+        --dialect postgres,sqlite
+    expect_rc 0 "import when the driver cannot import alembic"
+    diff -r "$WORK/amig_each" "$WORK/amig_nosite" >/dev/null || fail "the fallback's import differs"
+
     # a database migrated online by alembic to one branch only: its ancestors
     # are applied, the other branch (0002) is not, even though it comes first
     new_db

@@ -19,6 +19,16 @@
  * alembic runs without a shell (fork + execvpe), in the directory of
  * alembic.ini, with stdout and stderr going to files in a private temporary
  * directory; STRATA_ALEMBIC names another alembic (a virtualenv's).
+ *
+ * Step 2 in one process: when alembic is a Python script (its "#!" line
+ * names a python), a small driver runs all those commands with that
+ * interpreter, each through Alembic's own command-line code
+ * (CommandLine.run_cmd with the options the command line would parse), so
+ * Python, SQLAlchemy and the revision files load once instead of twice per
+ * revision. A command that fails there runs again as its own `alembic`
+ * process, whose error is the one reported; a driver that cannot start
+ * (alembic not importable by that python) leaves every command to its own
+ * process, as does STRATA_ALEMBIC_BATCH=0.
  */
 #include "import.h"
 
@@ -29,6 +39,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -48,6 +59,8 @@ typedef struct actx {
     char *ini_text;     /* the project's alembic.ini */
     arev *revs;
     size_t nrevs;
+    int *batch; /* per command of step 2 (batch_index): the driver's exit
+                   status, -1 when it did not run it; NULL without a driver */
 } actx;
 
 /* -------------------------------------------------------------- helpers */
@@ -104,7 +117,8 @@ static void last_line(const char *text, char *out, size_t cap)
  * *out, its stderr into *errout (both malloc'd). Returns the exit status,
  * -1 with errno set when the program could not be started.
  */
-static int run_alembic(actx *c, const char *const *args, const char *url, char **out, char **errout)
+static int run_in(actx *c, const char *prog, const char *const *args, const char *url, char **out,
+                  char **errout)
 {
     char opath[PATH_MAX + 16], epath[PATH_MAX + 16];
     snprintf(opath, sizeof(opath), "%s/stdout", c->tmp);
@@ -139,7 +153,7 @@ static int run_alembic(actx *c, const char *const *args, const char *url, char *
         free(dburl);
         return errno = ENOMEM, -1;
     }
-    argv[0] = (char *)c->prog;
+    argv[0] = (char *)prog;
     for (size_t i = 0; i < nargs; i++)
         argv[i + 1] = (char *)args[i];
 
@@ -195,6 +209,11 @@ done:
     free(envp);
     free(dburl);
     return status;
+}
+
+static int run_alembic(actx *c, const char *const *args, const char *url, char **out, char **errout)
+{
+    return run_in(c, c->prog, args, url, out, errout);
 }
 
 /* ------------------------------------------------------------ alembic.ini */
@@ -331,6 +350,168 @@ static strata_code parse_history(actx *c, const char *text, strata_error *err)
     return STRATA_OK;
 }
 
+/* ------------------------------------------------ step 2 in one process */
+
+/* The driver: argv[1] the job list (lines "K<TAB>INI<TAB>upgrade|downgrade
+   <TAB>RANGE<TAB>URL"), argv[2] the directory for out.K and err.K; prints
+   "K STATUS" after each job. A job is what `alembic -c INI CMD RANGE --sql`
+   runs, through Alembic's own CommandLine; the revision files are read once
+   per ini (ScriptDirectory.from_config remembered). Exit 3: no alembic. */
+static const char driver_py[] =
+    "import os, sys, traceback\n"
+    "from contextlib import redirect_stdout, redirect_stderr\n"
+    "jobs_path, outdir = sys.argv[1], sys.argv[2]\n"
+    "try:\n"
+    "    from alembic.config import CommandLine, Config\n"
+    "except Exception:\n"
+    "    sys.exit(3)\n"
+    "try:\n"
+    "    from alembic.script import ScriptDirectory\n"
+    "    _orig, _cache = ScriptDirectory.from_config, {}\n"
+    "    def _from_config(config):\n"
+    "        k = (config.config_file_name, config.config_ini_section)\n"
+    "        if k not in _cache:\n"
+    "            _cache[k] = _orig(config)\n"
+    "        return _cache[k]\n"
+    "    ScriptDirectory.from_config = staticmethod(_from_config)\n"
+    "except Exception:\n"
+    "    pass\n"
+    "enc, errs = sys.stdout.encoding, sys.stdout.errors\n"
+    "cl = CommandLine(prog='alembic')\n"
+    "with open(jobs_path, encoding='utf-8') as f:\n"
+    "    jobs = [l.rstrip('\\n').split('\\t') for l in f if l.strip()]\n"
+    "for k, ini, cmd, rng, url in jobs:\n"
+    "    os.environ['DATABASE_URL'] = url\n"
+    "    args = ['-c', ini, cmd, rng, '--sql']\n"
+    "    sys.argv = ['alembic'] + args\n"
+    "    status = 0\n"
+    "    with open(os.path.join(outdir, 'out.' + k), 'w', encoding=enc, errors=errs) as o, \\\n"
+    "            open(os.path.join(outdir, 'err.' + k), 'w', encoding=enc, errors=errs) as e, \\\n"
+    "            redirect_stdout(o), redirect_stderr(e):\n"
+    "        try:\n"
+    "            options = cl.parser.parse_args(args)\n"
+    "            cl.run_cmd(Config(file_=options.config, ini_section=options.name, cmd_opts=options), "
+    "options)\n"
+    "        except SystemExit as x:\n"
+    "            status = x.code if isinstance(x.code, int) else 1\n"
+    "        except BaseException:\n"
+    "            traceback.print_exc()\n"
+    "            status = 1\n"
+    "    print(k, status, flush=True)\n";
+
+/* The index of a step-2 command in the driver's job list. */
+static size_t batch_index(size_t rev, size_t dialect, size_t ndialects, int down)
+{
+    return (rev * ndialects + dialect) * 2 + (down ? 1 : 0);
+}
+
+/* The interpreter of prog's "#!" line and its optional argument, when that
+   names a python (/usr/bin/python3, /usr/bin/env python3, a virtualenv's
+   bin/python): 1, else 0. prog without a '/' is looked up in PATH. */
+static int python_of(const char *prog, char *interp, size_t icap, char *arg, size_t acap)
+{
+    char path[PATH_MAX];
+    if (strchr(prog, '/')) {
+        snprintf(path, sizeof(path), "%s", prog);
+    } else {
+        const char *pp = getenv("PATH");
+        int found = 0;
+        for (const char *p = pp ? pp : "/usr/local/bin:/usr/bin:/bin"; !found && *p;) {
+            size_t n = strcspn(p, ":");
+            if ((int)snprintf(path, sizeof(path), "%.*s/%s", (int)n, n ? p : ".", prog) < (int)sizeof(path) &&
+                access(path, X_OK) == 0)
+                found = 1;
+            p += n;
+            if (*p == ':')
+                p++;
+        }
+        if (!found)
+            return 0;
+    }
+    char line[512] = "";
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return 0;
+    int got = fgets(line, sizeof(line), f) != NULL;
+    fclose(f);
+    if (!got || strncmp(line, "#!", 2) != 0 || !strchr(line, '\n'))
+        return 0;
+    line[strcspn(line, "\r\n")] = 0;
+    char *p = line + 2;
+    while (*p == ' ' || *p == '\t')
+        p++;
+    size_t n = strcspn(p, " \t");
+    char *rest = p + n;
+    while (*rest == ' ' || *rest == '\t')
+        rest++;
+    size_t rn = strcspn(rest, " \t"); /* Linux passes one argument: a word here */
+    if (!n || n >= icap || rn >= acap || rest[rn])
+        return 0;
+    snprintf(interp, icap, "%.*s", (int)n, p);
+    snprintf(arg, acap, "%.*s", (int)rn, rest);
+    const char *base = strrchr(interp, '/');
+    base = base ? base + 1 : interp;
+    return strncmp(base, "python", 6) == 0 || (!strcmp(base, "env") && !strncmp(arg, "python", 6));
+}
+
+/* Runs every step-2 command through the driver, when alembic is a Python
+   script; c->batch then holds each command's status. Any failure of the
+   driver itself leaves c->batch NULL: each command runs on its own. */
+static void run_batch(actx *c, char (*inis)[PATH_MAX + 32], const char *const *dialects, size_t nd,
+                      const char *(*url_of)(const char *))
+{
+    char interp[PATH_MAX], arg[256], script[PATH_MAX + 16], jobs[PATH_MAX + 16];
+    const char *b = getenv("STRATA_ALEMBIC_BATCH");
+    if ((b && !strcmp(b, "0")) || !python_of(c->prog, interp, sizeof(interp), arg, sizeof(arg)))
+        return;
+    snprintf(script, sizeof(script), "%s/driver.py", c->tmp);
+    snprintf(jobs, sizeof(jobs), "%s/jobs", c->tmp);
+    buf j;
+    buf_init(&j);
+    int clean = 1;
+    for (size_t i = 0; i < c->nrevs; i++)
+        for (size_t d = 0; d < nd; d++)
+            for (int down = 0; down < 2; down++) {
+                const arev *r = &c->revs[i];
+                const char *parent = r->parent ? r->parent : "base";
+                size_t at = j.len;
+                buf_addf(&j, "%zu\t%s\t%s\t%s:%s\t%s\n", batch_index(i, d, nd, down), inis[d],
+                         down ? "downgrade" : "upgrade", down ? r->id : parent, down ? parent : r->id,
+                         url_of(dialects[d]));
+                /* five fields on one line, or no batch */
+                size_t tabs = 0, lines = 0;
+                for (size_t x = at; j.data && x < j.len; x++)
+                    tabs += j.data[x] == '\t', lines += j.data[x] == '\n';
+                clean &= tabs == 4 && lines == 1;
+            }
+    size_t njobs = batch_index(c->nrevs, 0, nd, 0);
+    char *out = NULL, *errout = NULL;
+    if (!clean || j.oom || write_all(jobs, j.data, j.len) != 0 ||
+        write_all(script, driver_py, sizeof(driver_py) - 1) != 0) {
+        buf_release(&j);
+        return;
+    }
+    buf_release(&j);
+    const char *args[] = {arg, script, jobs, c->tmp, NULL};
+    int st = run_in(c, interp, *arg ? args : args + 1, NULL, &out, &errout);
+    int *status = st == 0 ? malloc(njobs * sizeof(*status)) : NULL;
+    if (status) {
+        for (size_t k = 0; k < njobs; k++)
+            status[k] = -1;
+        const char *p = out;
+        size_t n;
+        for (const char *l; (l = line_next(&p, &n)) != NULL;) {
+            unsigned long k;
+            int s, used = 0;
+            if (sscanf(l, "%lu %d%n", &k, &s, &used) == 2 && (size_t)used == n && k < njobs)
+                status[k] = s;
+        }
+        c->batch = status;
+    }
+    free(out);
+    free(errout);
+}
+
 /* ---------------------------------------------------- one revision's SQL */
 
 /* The step of rev in Alembic's offline output: from the line after its
@@ -455,8 +636,8 @@ static char *strip_step(const char *marker, const char *body, const char *end, i
     return buf_detach(&out);
 }
 
-static strata_code revision_sql(actx *c, const arev *r, const char *ini, const char *dialect, const char *url,
-                                int down, char **sql, int *notx, strata_error *err)
+static strata_code revision_sql(actx *c, const arev *r, size_t job, const char *ini, const char *dialect,
+                                const char *url, int down, char **sql, int *notx, strata_error *err)
 {
     char range[512];
     const char *parent = r->parent ? r->parent : "base";
@@ -468,7 +649,19 @@ static strata_code revision_sql(actx *c, const arev *r, const char *ini, const c
     char *out = NULL, *errout = NULL;
     strata_code rc = STRATA_OK;
     *sql = NULL;
-    int st = run_alembic(c, args, url, &out, &errout);
+    int st = -1;
+    if (c->batch && c->batch[job] == 0) { /* the driver's output; a failure runs again alone */
+        char path[PATH_MAX + 32];
+        snprintf(path, sizeof(path), "%s/out.%zu", c->tmp, job);
+        if ((out = read_all(path, NULL)) != NULL && (errout = xstrdup("")) != NULL)
+            st = 0;
+    }
+    if (st != 0) {
+        free(out);
+        free(errout);
+        out = errout = NULL;
+        st = run_alembic(c, args, url, &out, &errout);
+    }
     if (st < 0) {
         rc = err_set(err, errno == ENOENT ? STRATA_TOOL_MISSING : STRATA_TOOL_FAILED, "cannot run '%s': %s",
                      c->prog, strerror(errno));
@@ -548,15 +741,19 @@ static const char *dialect_url(const char *d)
     return NULL;
 }
 
+/* Removes the private temporary directory and the files strata wrote in it
+   (it holds nothing else: mkdtemp made it, mode 0700). */
 static void rm_tmp(actx *c)
 {
-    static const char *const names[] = {"stdout", "stderr", "postgres.ini", "sqlite.ini"};
-    char p[PATH_MAX + 32];
     if (!c->tmp[0])
         return;
-    for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++) {
-        snprintf(p, sizeof(p), "%s/%s", c->tmp, names[i]);
-        unlink(p);
+    DIR *d = opendir(c->tmp);
+    if (d) {
+        int fd = dirfd(d);
+        for (struct dirent *e; (e = readdir(d)) != NULL;)
+            if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+                unlinkat(fd, e->d_name, 0);
+        closedir(d);
     }
     rmdir(c->tmp);
 }
@@ -652,6 +849,7 @@ strata_code import_alembic(const char *src, const strata_import_opts *o, import_
         goto out;
     }
 
+    run_batch(&c, inis, dialects, nd, dialect_url);
     for (size_t i = 0; i < c.nrevs && !rc; i++) {
         const arev *r = &c.revs[i];
         char file[512], slug[256];
@@ -665,8 +863,10 @@ strata_code import_alembic(const char *src, const strata_import_opts *o, import_
             m.dialect = (char *)dialects[d];
             m.has_down = 1;
             const char *url = dialect_url(dialects[d]);
-            if (!(rc = revision_sql(&c, r, inis[d], dialects[d], url, 0, &m.up, &m.up_notx, err)) &&
-                !(rc = revision_sql(&c, r, inis[d], dialects[d], url, 1, &m.down, &m.down_notx, err)) &&
+            if (!(rc = revision_sql(&c, r, batch_index(i, d, nd, 0), inis[d], dialects[d], url, 0, &m.up,
+                                    &m.up_notx, err)) &&
+                !(rc = revision_sql(&c, r, batch_index(i, d, nd, 1), inis[d], dialects[d], url, 1, &m.down,
+                                    &m.down_notx, err)) &&
                 import_add(out, &m) != STRATA_OK)
                 rc = err_set(err, STRATA_NOMEM, "out of memory");
             free(m.up);
@@ -683,6 +883,7 @@ out:
         free(c.revs[i].parent);
     }
     free(c.revs);
+    free(c.batch);
     rm_tmp(&c);
     return rc;
 }
