@@ -16,7 +16,7 @@
 #                                 made by `make bench` from bench/sqlite_floor.c)
 #   BENCH_N=1000                  migrations for the apply and no-op measurements
 #   BENCH_N_BIG=5000              migrations for the second no-op measurement
-#   BENCH_REPS_APPLY=5            repetitions of each apply measurement
+#   BENCH_REPS_APPLY=9            repetitions of each apply measurement
 #   BENCH_REPS_NOOP=15            repetitions of each no-op measurement
 #   BENCH_ALEMBIC_IMPORT_N=20     revisions for the `strata import --from
 #                                 alembic` row (0: skip it)
@@ -46,7 +46,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 STRATA=${STRATA:-$here/../build/strata}
 N=${BENCH_N:-1000}
 N_BIG=${BENCH_N_BIG:-5000}
-REPS_APPLY=${BENCH_REPS_APPLY:-5}
+REPS_APPLY=${BENCH_REPS_APPLY:-9}
 REPS_NOOP=${BENCH_REPS_NOOP:-15}
 IMPORT_N=${BENCH_ALEMBIC_IMPORT_N:-20}
 FLOOR=${FLOOR:-$here/../build/sqlite_floor}
