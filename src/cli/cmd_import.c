@@ -80,6 +80,8 @@ const command cmd_import = {
              "  flyway          V<version>__<desc>.sql, U (undo) and B (baseline) files\n"
              "  sqitch          SRC holds sqitch.plan and deploy/, revert/, verify/\n"
              "  pop             <version>_<name>[.<dialect>].up.sql and .down.sql\n"
+             "  alembic         SRC holds alembic.ini; Alembic itself prints each\n"
+             "                  revision's SQL in its offline mode (--sql), per dialect\n"
              "\n"
              "The SQL is carried byte for byte. Each file starts with a header line\n"
              "naming the tool, the original version and the original file(s):\n"
@@ -92,5 +94,9 @@ const command cmd_import = {
              "placeholders, pop fizz files, and more (docs/adopting.md). The written\n"
              "directory is then checked as `strata validate` reads files.\n",
     .options = options,
-    .notes = "\nWith -v, it lists the files written.\n",
+    .notes = "\nWith -v, it lists the files written.\n"
+             "\n"
+             "Alembic: `alembic` from PATH runs in SRC's directory, or STRATA_ALEMBIC\n"
+             "(e.g. .venv/bin/alembic). When it is a Python script, all its commands run\n"
+             "in one Python process (STRATA_ALEMBIC_BATCH=0: one process each).\n",
 };

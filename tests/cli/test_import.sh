@@ -182,6 +182,9 @@ expect_rc 2 "--from required"
 raw import --help
 expect_rc 0 "help"
 contains "$OUT" "usage: strata import --from FORMAT SRC" "usage line"
+for f in dbmate goose golang-migrate flyway sqitch pop alembic; do
+    contains "$OUT" "  $f " "help lists the format $f"
+done
 raw --json --dir "$WORK/j" import --from goose "$FX/goose"
 expect_rc 0 "json"
 eq "$(json_get "$OUT" 'len(j["files"])')" "4" "json files"
