@@ -352,6 +352,16 @@ static strata_code parse_history(actx *c, const char *text, strata_error *err)
 
 /* ------------------------------------------------ step 2 in one process */
 
+/* The URL of a dialect that needs no server (sqlalchemy.url, DATABASE_URL). */
+static const char *dialect_url(const char *d)
+{
+    if (!strcmp(d, "postgres"))
+        return "postgresql://";
+    if (!strcmp(d, "sqlite"))
+        return "sqlite://";
+    return NULL;
+}
+
 /* The driver: argv[1] the job list (lines "K<TAB>INI<TAB>upgrade|downgrade
    <TAB>RANGE<TAB>URL"), argv[2] the directory for out.K and err.K; prints
    "K STATUS" after each job. A job is what `alembic -c INI CMD RANGE --sql`
@@ -457,8 +467,7 @@ static int python_of(const char *prog, char *interp, size_t icap, char *arg, siz
 /* Runs every step-2 command through the driver, when alembic is a Python
    script; c->batch then holds each command's status. Any failure of the
    driver itself leaves c->batch NULL: each command runs on its own. */
-static void run_batch(actx *c, char (*inis)[PATH_MAX + 32], const char *const *dialects, size_t nd,
-                      const char *(*url_of)(const char *))
+static void run_batch(actx *c, char (*inis)[PATH_MAX + 32], const char *const *dialects, size_t nd)
 {
     char interp[PATH_MAX], arg[256], script[PATH_MAX + 16], jobs[PATH_MAX + 16];
     const char *b = getenv("STRATA_ALEMBIC_BATCH");
@@ -477,7 +486,7 @@ static void run_batch(actx *c, char (*inis)[PATH_MAX + 32], const char *const *d
                 size_t at = j.len;
                 buf_addf(&j, "%zu\t%s\t%s\t%s:%s\t%s\n", batch_index(i, d, nd, down), inis[d],
                          down ? "downgrade" : "upgrade", down ? r->id : parent, down ? parent : r->id,
-                         url_of(dialects[d]));
+                         dialect_url(dialects[d]));
                 /* five fields on one line, or no batch */
                 size_t tabs = 0, lines = 0;
                 for (size_t x = at; j.data && x < j.len; x++)
@@ -732,15 +741,6 @@ static void names_of(const arev *r, char *file, size_t fcap, char *slug, size_t 
 
 /* ---------------------------------------------------------------- reader */
 
-static const char *dialect_url(const char *d)
-{
-    if (!strcmp(d, "postgres"))
-        return "postgresql://";
-    if (!strcmp(d, "sqlite"))
-        return "sqlite://";
-    return NULL;
-}
-
 /* Removes the private temporary directory and the files strata wrote in it
    (it holds nothing else: mkdtemp made it, mode 0700). */
 static void rm_tmp(actx *c)
@@ -849,7 +849,7 @@ strata_code import_alembic(const char *src, const strata_import_opts *o, import_
         goto out;
     }
 
-    run_batch(&c, inis, dialects, nd, dialect_url);
+    run_batch(&c, inis, dialects, nd);
     for (size_t i = 0; i < c.nrevs && !rc; i++) {
         const arev *r = &c.revs[i];
         char file[512], slug[256];
