@@ -23,8 +23,12 @@
 #   \copy      the physical reference: psql \copy of CSV files exported from
 #              the same database beforehand, into bare tables (no keys or
 #              indexes) -- the load alone
-#   pgloader   pgloader pos.db URL (Debian package; installed here when
-#              missing and we are root)
+#   pgloader   pgloader with a command file: the same SQLite file into the
+#              same kind of database, with the one CAST its user needs here
+#              (payments.paid_at holds Unix-epoch integers; pgloader's
+#              default reads them as years and loses that table) -- so it
+#              loads every row (Debian package; installed here when missing
+#              and we are root)
 # Targets: strata at least 1.0x the \copy reference, at least 3x pgloader;
 # strata's peak RSS under 64 MiB.
 set -euo pipefail
@@ -153,6 +157,14 @@ say "   CSV: $(du -cm "$WORK"/*.csv | tail -1 | cut -f1) MiB"
 
 HAVE_PGLOADER=0
 if [ "${BENCH_PGLOADER:-1}" != 0 ] && command -v pgloader >/dev/null; then HAVE_PGLOADER=1; fi
+# pgloader's defaults for a SQLite source (tables, indexes, keys, sequences),
+# plus the cast its user needs for the epoch integers of payments.paid_at
+cat >"$WORK/p.load" <<LOAD
+LOAD DATABASE
+  FROM sqlite://$DB
+  INTO pgsql://$PGUSER:$PGPASSWORD@${PGHOST:-localhost}:$PGPORT/bench_p
+  CAST column payments.paid_at to timestamptz using unix-timestamp-to-timestamptz;
+LOAD
 
 BASE_BIN=${BENCH_COPY_BASE:-}
 s_t=() l_t=() r_t=() p_t=() b_t=() rss=() p_rows=""
@@ -192,7 +204,7 @@ sys.exit(r.returncode)' "$WORK/s.err" "$WORK/s.json" "$STRATA" copy --json "sqli
             [ "$HAVE_PGLOADER" = 1 ] || continue
             fresh_db bench_p
             clock; t0=$NOW
-            pgloader "$DB" "pgsql://$PGUSER:$PGPASSWORD@${PGHOST:-localhost}:$PGPORT/bench_p" >"$WORK/p.log" 2>&1 || true
+            pgloader "$WORK/p.load" >"$WORK/p.log" 2>&1 || true
             clock
             p_t+=($((NOW - t0)))
             got=0
