@@ -135,6 +135,13 @@ static void run_fail(run *r, strata_code rc, const strata_error *e)
     pthread_cond_broadcast(&r->cv);
 }
 
+strata_code run_error(const run *r, strata_error *err)
+{
+    if (r->rc && err)
+        *err = r->err;
+    return r->rc;
+}
+
 /* Whether a failure with this SQLSTATE is the statement's own (a definition
    the server refuses, rows that violate it) rather than the session's or
    the server's: the connection (08), resources such as the disk or memory
@@ -495,12 +502,7 @@ strata_code pool_run(pool *p, strata_error *err)
     r->cur = NULL;
     if (!started)
         return err_set(err, STRATA_INTERNAL, "cannot start a thread");
-    if (r->rc) {
-        if (err)
-            *err = r->err;
-        return r->rc;
-    }
-    return STRATA_OK;
+    return run_error(r, err);
 }
 
 /* tables as pool items (the check phase) */
@@ -1344,12 +1346,8 @@ strata_code strata_copy(const char *src_url, const char *dst_url, const strata_c
         (rc = select_tables(&r, err)) || (rc = count_rows(&r, err)) || (rc = read_state(&r, err)) ||
         (rc = schema_phase(&r, err)))
         goto done;
-    if (r.rc) { /* a statement of the schema phase failed for a reason not its own */
-        if (err)
-            *err = r.err;
-        rc = r.rc;
+    if ((rc = run_error(&r, err))) /* a statement of the schema phase failed for a reason not its own */
         goto done;
-    }
     if (!r.version)
         for (int i = 0; i < r.s.n; i++)
             if (r.s.t[i].version_table) {

@@ -947,10 +947,7 @@ strata_code copy_move(run *r, const int *load, strata_error *err)
     tasks_free(&L);
     if (!rc && !r->data_only)
         views_and_triggers(r);
-    if (!rc && r->rc) { /* a view's statement failed for a reason not its own */
-        if (err)
-            *err = r->err;
-        rc = r->rc;
-    }
+    if (!rc) /* a view's statement may have failed for a reason not its own */
+        rc = run_error(r, err);
     return rc;
 }

@@ -461,6 +461,9 @@ strata_code copy_tune(run *r, PGconn *c, const char *what, strata_error *err);
    recorded as the run's error (r->rc, r->err; the pool stops), no warning
    is owed; a rerun finishes the copy. */
 int copy_try_sql(run *r, PGconn *c, const char *sql, char *why, size_t whysz);
+/* The run's recorded error (copy_try_sql's -2, a pool's first failure)
+   copied into err: its code, or STRATA_OK when there is none. */
+strata_code run_error(const run *r, strata_error *err);
 /* Reports progress (at most every 0.1 s unless force). Under r->mu. */
 void copy_progress(run *r, const ctable *t, int force);
 /* Adds a warning to the report; any thread. */
