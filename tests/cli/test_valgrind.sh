@@ -49,6 +49,38 @@ valgrind -q --suppressions="$SUPP" --leak-check=full --errors-for-leak-kinds=def
     "$PLAIN" --url "postgresql://u:pw@127.0.0.1:1/x" --dir "$D" status >/dev/null 2>"$WORK/vg.err"
 RC=$?
 [ "$RC" = 4 ] || fail "valgrind on a connect error: exit $RC: $(cat "$WORK/vg.err")"
+# strata import: every file format, and Alembic's one driver process
+FIXI=$(cd "$(dirname "$0")/../fixtures" && pwd)
+for f in dbmate flyway golang-migrate goose pop sqitch; do
+    valgrind -q --suppressions="$SUPP" --leak-check=full --show-leak-kinds=definite,indirect \
+        --errors-for-leak-kinds=definite,indirect --error-exitcode=99 \
+        "$PLAIN" --dir "$WORK/imp_$f" import --from "$f" "$FIXI/import/$f" >/dev/null 2>"$WORK/vg.err"
+    RC=$?
+    [ "$RC" = 0 ] || fail "valgrind strata import --from $f: exit $RC: $(cat "$WORK/vg.err")"
+done
+[ "$(ls "$WORK/imp_dbmate" | wc -l)" = 3 ] || fail "import under valgrind wrote the three dbmate files"
+if command -v alembic >/dev/null; then
+    cp -r "$FIXI/alembic" "$WORK/vg_alembic"
+    valgrind -q --suppressions="$SUPP" --leak-check=full --show-leak-kinds=definite,indirect \
+        --errors-for-leak-kinds=definite,indirect --error-exitcode=99 \
+        "$PLAIN" --dir "$WORK/imp_alembic" import --from alembic "$WORK/vg_alembic" --dialect postgres,sqlite \
+        >/dev/null 2>"$WORK/vg.err"
+    RC=$?
+    [ "$RC" = 0 ] || fail "valgrind strata import --from alembic: exit $RC: $(cat "$WORK/vg.err")"
+fi
+# strata adopt: golang-migrate's table on a fresh database, dry run, then for real
+new_db
+q "CREATE TABLE schema_migrations (version bigint NOT NULL PRIMARY KEY, dirty boolean NOT NULL)"
+q "INSERT INTO schema_migrations (version, dirty) VALUES (2, $([ "$ENGINE" = postgres ] && echo false || echo 0))"
+for args in "adopt --from golang-migrate --dry-run" "adopt --from golang-migrate" "status"; do
+    # shellcheck disable=SC2086
+    valgrind -q --suppressions="$SUPP" --leak-check=full --show-leak-kinds=definite,indirect \
+        --errors-for-leak-kinds=definite,indirect --error-exitcode=99 \
+        "$PLAIN" --url "$URL" --dir "$WORK/imp_golang-migrate" $args >/dev/null 2>"$WORK/vg.err"
+    RC=$?
+    [ "$RC" = 0 ] || fail "valgrind strata $args: exit $RC: $(cat "$WORK/vg.err")"
+done
+eq "$(q "SELECT count(*) FROM strata_migrations")" 2 "adopt under valgrind recorded versions 1 and 2"
 # strata copy (PostgreSQL is its target): threads, COPY, verification
 if [ "$ENGINE" = postgres ]; then
     SRC=$WORK/vg_src.sqlite3
