@@ -111,6 +111,16 @@ mig() {
     cat >"$1/$2"
 }
 
+# mig_a DIR: the smallest history, 0001_a.sql creating (and dropping) table a
+mig_a() {
+    mig "$1" 0001_a.sql <<'SQL'
+-- strata:up
+CREATE TABLE a (id integer);
+-- strata:down
+DROP TABLE a;
+SQL
+}
+
 # json_get JSON PYTHON-EXPR: evaluates an expression on the parsed document j
 json_get() {
     python3 -c 'import json,sys; j=json.loads(sys.argv[1]); print(eval(sys.argv[2]))' "$1" "$2"

@@ -38,12 +38,7 @@ hidden() { # hidden LIB args...: strata with LIB missing
 }
 
 D=$WORK/m
-mig "$D" 0001_a.sql <<'SQL'
--- strata:up
-CREATE TABLE a (id integer);
--- strata:down
-DROP TABLE a;
-SQL
+mig_a "$D"
 
 # ---------------------------------------------------------------- libcrypto
 new_db

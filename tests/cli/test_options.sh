@@ -8,12 +8,7 @@ if [ "$ENGINE" != sqlite ]; then
 fi
 new_db
 D=$WORK/m
-mig "$D" 0001_a.sql <<'SQL'
--- strata:up
-CREATE TABLE a (id integer);
--- strata:down
-DROP TABLE a;
-SQL
+mig_a "$D"
 
 for v in nan NaN inf -inf 1e999 -1 abc 2000000; do
     st --dir "$D" --lock-timeout "$v" up

@@ -11,12 +11,7 @@
 . "$(dirname "$0")/lib.sh"
 
 D=$WORK/m
-mig "$D" 0001_a.sql <<'SQL'
--- strata:up
-CREATE TABLE a (id integer);
--- strata:down
-DROP TABLE a;
-SQL
+mig_a "$D"
 unset DATABASE_URL
 mkdir -p "$WORK/proj" && cd "$WORK/proj"
 
