@@ -373,6 +373,7 @@ static strata_code worker_open(worker *w, strata_error *err)
         if (!r->busy[i]) {
             r->busy[i] = 1;
             w->db = r->readers[i];
+            w->reader = i;
         }
     pthread_mutex_unlock(&r->mu);
     if (!w->db)
@@ -385,11 +386,11 @@ static void worker_close(worker *w)
     run *r = w->r;
     if (w->pg)
         pq.PQfinish(w->pg);
-    pthread_mutex_lock(&r->mu);
-    for (int i = 0; i < r->nreaders; i++)
-        if (r->readers[i] == w->db)
-            r->busy[i] = 0;
-    pthread_mutex_unlock(&r->mu);
+    if (w->db) {
+        pthread_mutex_lock(&r->mu);
+        r->busy[w->reader] = 0;
+        pthread_mutex_unlock(&r->mu);
+    }
     cconv_release(&w->cv);
     buf_release(&w->out);
 }

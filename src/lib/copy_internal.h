@@ -398,7 +398,8 @@ typedef struct run {
 typedef struct worker {
     run *r;
     PGconn *pg;
-    sqlite3 *db;
+    sqlite3 *db; /* r->readers[reader], marked busy while this worker runs */
+    int reader;
     cconv cv;
     buf out;
     __int128 sum;
