@@ -8,9 +8,11 @@
  *                                      SQL, an INSERT of its version row
  *                                      (the columns strata writes), COMMIT.
  *                                      "one": all in one transaction.
- *   sqlite_floor noop DB               opens the file and reads every row of
+ *   sqlite_floor noop DB [nostats]     opens the file and reads every row of
  *                                      the version table (what a no-op `up`
- *                                      cannot avoid).
+ *                                      cannot avoid). "nostats": SQLite's
+ *                                      memory statistics off first, as the
+ *                                      strata CLI runs (strata_global_init).
  *
  * The connection is left as SQLite opens it (the database's own journal mode,
  * the library's default synchronous level and locking mode) unless
@@ -64,11 +66,13 @@ int main(int argc, char **argv)
 {
     if (argc < 3 || (strcmp(argv[1], "apply") && strcmp(argv[1], "noop")) ||
         (!strcmp(argv[1], "apply") && argc < 4)) {
-        fprintf(stderr, "usage: sqlite_floor apply DB FILE [one] | sqlite_floor noop DB\n");
+        fprintf(stderr, "usage: sqlite_floor apply DB FILE [one] | sqlite_floor noop DB [nostats]\n");
         return 2;
     }
     sqlite3 *db = NULL;
     int noop = !strcmp(argv[1], "noop");
+    if (noop && argc > 3 && !strcmp(argv[3], "nostats"))
+        sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
     if (sqlite3_open_v2(argv[2], &db, noop ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
                         NULL) != SQLITE_OK)
         die(db, "open");

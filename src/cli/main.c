@@ -412,6 +412,7 @@ int main(int argc, char **argv)
 {
     cli *c = &cli_state;
     parsed p;
+    strata_global_init(); /* a program may: see strata.h */
     memset(&p, 0, sizeof(p));
     c->lock_timeout = 60;
     c->connect_timeout = 30;

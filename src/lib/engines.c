@@ -35,3 +35,10 @@ const drv_ops *engine_by_dialect(int dialect)
             return engines[i].ops;
     return NULL;
 }
+
+void strata_global_init(void)
+{
+    for (size_t i = 0; i < sizeof(engines) / sizeof(*engines); i++)
+        if (engines[i].ops->global_init)
+            engines[i].ops->global_init();
+}

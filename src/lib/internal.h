@@ -295,6 +295,9 @@ typedef struct drv_ops {
     /* 1 when the lock is held for the whole session (postgres advisory lock);
        0 when it is taken per transaction (sqlite write lock) */
     int session_lock;
+    /* Process-wide settings of the engine's library, for strata_global_init
+       (before the library is used anywhere in the process); may be NULL. */
+    void (*global_init)(void);
     /* u belongs to the strata handle and outlives the driver: keep a pointer */
     strata_code (*open)(drv **out, const db_url *u, const strata_config *cfg, strata_error *err);
     void (*close)(drv *d);

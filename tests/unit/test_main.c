@@ -141,6 +141,8 @@ static const struct {
 
 int main(int argc, char **argv)
 {
+    if (argc == 3 && !strcmp(argv[1], "--global-init-child"))
+        return unit_global_init_child(argv[2]);
     for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
         int only = argc < 2;
         for (int a = 1; a < argc; a++)

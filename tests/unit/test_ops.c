@@ -189,10 +189,53 @@ static void test_sqlite_read_ahead(void)
     tmpdir_free(dir);
 }
 
+/*
+ * strata_global_init, in a fresh process (test_unit run again with
+ * "--global-init-child"): SQLite's memory statistics count nothing after
+ * it, and count the same work without it; once SQLite is initialized it
+ * changes nothing.
+ */
+int unit_global_init_child(const char *mode)
+{
+    int before = !strcmp(mode, "first"), after = !strcmp(mode, "late");
+    strata *db = NULL;
+    strata_error err = {0};
+    if (before)
+        strata_global_init();
+    if (strata_open("sqlite::memory:", NULL, &db, &err) != STRATA_OK)
+        return 3;
+    if (after)
+        strata_global_init();
+    strata_status *st = NULL;
+    int rc = strata_history_get(db, &st, &err) == STRATA_OK ? 0 : 3;
+    long long used = sqlite3_memory_used();
+    strata_status_free(st);
+    strata_close(db);
+    return rc ? rc : before ? used != 0 : used == 0;
+}
+
+static void test_global_init(void)
+{
+    static const char *const modes[] = {"first", "none", "late"};
+    for (int i = 0; i < 3; i++) {
+        char cmd[4200];
+        char self[4096];
+        ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+        CHECK(n > 0);
+        if (n <= 0)
+            return;
+        self[n] = 0;
+        snprintf(cmd, sizeof(cmd), "'%s' --global-init-child %s", self, modes[i]);
+        int rc = system(cmd);
+        CHECK_INT(WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, 0);
+    }
+}
+
 void test_ops(void)
 {
     test_sqlite_run_lock();
     test_sqlite_read_ahead();
+    test_global_init();
 
     const char *keep[3] = {getenv("PGHOST"), getenv("PGHOSTADDR"), getenv("PGSERVICE")};
     char *saved[3];

@@ -56,6 +56,8 @@ void test_fuzz(void);
 void test_lint(void);
 void test_schema(void);
 void test_ops(void);
+/* test_ops.c: the check run in a child process by test_global_init */
+int unit_global_init_child(const char *mode);
 void test_copy(void);
 void test_import(void);
 void test_json(void);

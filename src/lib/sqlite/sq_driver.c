@@ -407,6 +407,19 @@ static strata_code sq_verify(drv *d, const char *sql, const char *file, int line
     return run_sql((sq *)d, sql, file, line, 1, err);
 }
 
+/*
+ * SQLite counts every allocation in its memory statistics by default
+ * (SQLITE_DEFAULT_MEMSTATUS), under a global mutex: a lock and an unlock per
+ * malloc and per free, tens of thousands when it reads a large schema.
+ * Nothing in strata reads those statistics. Process-wide, so only for the
+ * program (strata_global_init); refused by SQLite, harmlessly, once it is
+ * initialized.
+ */
+static void sq_global_init(void)
+{
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 static strata_code sq_query(drv *d, const char *sql, int nparams, const char *const *params, row_fn fn,
                             void *ud, strata_error *err)
 {
@@ -611,6 +624,7 @@ const drv_ops drv_sqlite_ops = {
     .engine = "sqlite",
     .dialect = DIALECT_SQLITE,
     .session_lock = 0,
+    .global_init = sq_global_init,
     .open = sq_open,
     .close = sq_close,
     .exec_script = sq_exec_script,
