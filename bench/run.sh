@@ -394,8 +394,10 @@ bench_sqlite() {
     nk=8
     for ((i = 1; i <= REPS_NOOP; i++)); do
         local k
-        for ((k = 0; k < nk; k++)); do
-            case $(((k + i - 1) % nk)) in
+        # a new random order each round: a run after a heavy one (a Go or Python
+        # process exiting) is slower, and no side may always take that place
+        for k in $(shuf -i 0-$((nk - 1))); do
+            case $k in
             0)
                 timed "$STRATA" -q --url "sqlite:///$db" --dir "$h/m" up
                 s_noop+=("$ELAPSED_US")
@@ -549,8 +551,10 @@ INSERT INTO alembic_version VALUES ('r' || lpad('$N', 5, '0'));" >/dev/null
     local -a s_noop=() f_noop=() d_noop=() a_noop=()
     for ((i = 1; i <= REPS_NOOP; i++)); do
         local k
-        for ((k = 0; k < nk; k++)); do
-            case $(((k + i - 1) % nk)) in
+        # a new random order each round: a run after a heavy one (a Go or Python
+        # process exiting) is slower, and no side may always take that place
+        for k in $(shuf -i 0-$((nk - 1))); do
+            case $k in
             0)
                 timed "$STRATA" -q --url "$(pg_url "$DB")" --dir "$h/m" up
                 s_noop+=("$ELAPSED_US")
@@ -586,7 +590,7 @@ report() {
         cut -d' ' -f1-3 /proc/loadavg 2>/dev/null | sed 's/^/ /')"
     echo "history: $N migrations alternating CREATE TABLE and ALTER TABLE ADD COLUMN + CREATE INDEX;"
     echo "medians of $REPS_APPLY (apply) / $REPS_NOOP (no-op; Alembic $REPS_NOOP_SLOW) interleaved runs; a ratio is the median of"
-    echo "per-run ratios strata/x (each strata run paired with the run of x next to it); < 1 = strata faster"
+    echo "per-run ratios strata/x (each strata run paired with the run of x in the same round); < 1 = strata faster"
     echo "timer: $TIMER_NAME, overhead ${TIMER_US} us per measurement (subtracted)"
     echo
     while IFS=$'\t' read -r name su fl fu rf bl bu rb tl ok others; do
