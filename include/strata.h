@@ -393,13 +393,15 @@ STRATA_API strata_code strata_open(const char *url, const strata_config *cfg, st
 STRATA_API void strata_close(strata *db);
 /*
  * Reads the version table now, so that the next call that needs it
- * (strata_up, _down, _status_get, _validate, ...) starts from what was read
- * instead of reading it again: a caller with other work to wait for (the
- * CLI waits for its files in strata_migset_load_finish) overlaps the two.
- * Optional, and no result changes: what was read ahead is used once, and
- * only when the engine can tell that nothing was committed since (SQLite);
- * otherwise it is read again (PostgreSQL reads it under the migration
- * lock, so there this does nothing). Errors: those of reading the table.
+ * (strata_up, _down, _redo, _validate, _stamp, _accept) starts from what was
+ * read instead of reading it again: a caller with other work to wait for
+ * (the CLI waits for its files in strata_migset_load_finish) overlaps the
+ * two. It reads what those calls use, not when each migration ran:
+ * strata_status_get and _history_get read the table again. Optional, and
+ * no result changes: what was read ahead is used once, and only when the
+ * engine can tell that nothing was committed since (SQLite); otherwise it
+ * is read again (PostgreSQL reads it under the migration lock, so there
+ * this does nothing). Errors: those of reading the table.
  */
 STRATA_API strata_code strata_read_ahead(strata *db, strata_error *err);
 /* "sqlite" or "postgres". */

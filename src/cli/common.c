@@ -152,7 +152,7 @@ int cli_open(cli *c, int readonly, strata **db, strata_migset **set, strata_erro
         rc = strata_open(url, &cfg, db, err) ? -1 : 0;
         free(url);
     }
-    if (rc == 0 && ld) {
+    if (rc == 0 && ld && !c->no_read_ahead) {
         strata_error aerr = {0}; /* the same error comes again where it is needed */
         strata_read_ahead(*db, &aerr);
     }

@@ -34,6 +34,7 @@ typedef struct recs {
     /* what reading them found out about the version table, for
        ensure_table: TABLE_UNKNOWN when not read */
     int table;
+    int full; /* applied_at and duration_ms were read (vt_select) */
 } recs;
 
 enum { TABLE_UNKNOWN = 0, TABLE_ABSENT, TABLE_OLD_COLUMNS, TABLE_CURRENT };
@@ -159,17 +160,23 @@ static strata_code q(strata *db, const char *sql, int n, const char *const *p, s
     return db->ops->query(db->d, sql, n, p, NULL, NULL, err);
 }
 
+/* A row of vt_select: full, or without applied_at and duration_ms. */
 static int add_rec(void *ud, int n, char **v)
 {
     recs *r = ud;
-    if (n < 7)
+    int t = r->full ? 2 : 0; /* where state is, after the times */
+    if (n < 5 + t)
         return 1;
     if (ARR_GROW(r->v, r->cap, r->n + 1))
         return 1;
     /* the strings of a record together, version first */
-    const char *in[7] = {v[0] ? v[0] : "",   v[1] ? v[1] : "",        v[2] ? v[2] : "",
-                         v[3] ? v[3] : "",   v[5] ? v[5] : "applied", v[6],
-                         n > 7 ? v[7] : NULL};
+    const char *in[7] = {v[0] ? v[0] : "",
+                         v[1] ? v[1] : "",
+                         v[2] ? v[2] : "",
+                         t && v[3] ? v[3] : "",
+                         v[3 + t] ? v[3 + t] : "applied",
+                         v[4 + t],
+                         n > 5 + t ? v[5 + t] : NULL};
     size_t len[7], total = 0;
     for (int i = 0; i < 7; i++)
         total += in[i] ? (len[i] = strlen(in[i])) + 1 : 0;
@@ -189,7 +196,7 @@ static int add_rec(void *ud, int n, char **v)
     x->name = out[1];
     x->checksum = out[2];
     x->applied_at = out[3];
-    x->duration_ms = v[4] ? atol(v[4]) : 0;
+    x->duration_ms = t && v[4] ? atol(v[4]) : 0;
     x->state = out[4];
     x->error = out[5];
     x->up_checksum = out[6];
@@ -201,11 +208,13 @@ static int rec_cmp(const void *a, const void *b)
     return version_cmp(((const rec *)a)->version, ((const rec *)b)->version);
 }
 
-/* Reads every record, sorted by version; an absent table reads as empty. */
-static strata_code read_recs_now(strata *db, recs *r, strata_error *err)
+/* Reads every record, sorted by version; an absent table reads as empty.
+   Without full, applied_at is "" and duration_ms 0 (vt_select). */
+static strata_code read_recs_now(strata *db, recs *r, int full, strata_error *err)
 {
     int exists = 0;
     memset(r, 0, sizeof(*r));
+    r->full = full;
     strata_code rc = db->ops->table_exists(db->d, db->table, &exists, err);
     if (rc || !exists) {
         r->table = rc ? TABLE_UNKNOWN : TABLE_ABSENT;
@@ -216,7 +225,7 @@ static strata_code read_recs_now(strata *db, recs *r, strata_error *err)
         buf b;
         strata_error e2;
         buf_init(&b);
-        vt_select(&b, db->ops->dialect, db->table, with_up);
+        vt_select(&b, db->ops->dialect, db->table, with_up, full);
         rc = db->ops->query(db->d, b.data, 0, NULL, add_rec, r, with_up ? &e2 : err);
         buf_release(&b);
         if (rc == STRATA_OK) {
@@ -224,6 +233,7 @@ static strata_code read_recs_now(strata *db, recs *r, strata_error *err)
             break;
         }
         recs_release(r);
+        r->full = full;
     }
     if (rc) {
         recs_release(r);
@@ -239,21 +249,23 @@ static strata_code read_recs_now(strata *db, recs *r, strata_error *err)
 }
 
 /* read_recs_now, or what strata_read_ahead read when nothing was committed
-   since (used once: the first read after it takes it or drops it). */
-static strata_code read_recs(strata *db, recs *r, strata_error *err)
+   since and it holds what full asks for (used once: the first read after it
+   takes it or drops it). */
+static strata_code read_recs(strata *db, recs *r, int full, strata_error *err)
 {
     recs *a = db->ahead;
     if (a) {
         uint64_t now[3];
         db->ahead = NULL;
-        if (db->ops->changes(db->d, now) == 0 && !memcmp(now, db->ahead_at, sizeof(now))) {
+        if ((a->full || !full) && db->ops->changes(db->d, now) == 0 &&
+            !memcmp(now, db->ahead_at, sizeof(now))) {
             *r = *a;
             free(a);
             return STRATA_OK;
         }
         recs_free(a);
     }
-    return read_recs_now(db, r, err);
+    return read_recs_now(db, r, full, err);
 }
 
 strata_code strata_read_ahead(strata *db, strata_error *err)
@@ -269,7 +281,7 @@ strata_code strata_read_ahead(strata *db, strata_error *err)
         free(a);
         return STRATA_OK; /* read when needed, as without */
     }
-    strata_code rc = read_recs_now(db, a, err);
+    strata_code rc = read_recs_now(db, a, 0, err);
     if (rc) {
         free(a);
         return rc;
@@ -948,7 +960,7 @@ static strata_code run(strata *db, const strata_migset *set, const strata_run_op
     planner plan_fn = down ? plan_down : plan_up;
 
     if (o->flags & STRATA_DRY_RUN) {
-        if ((rc = read_recs(db, &r, err)))
+        if ((rc = read_recs(db, &r, 0, err)))
             goto out;
         have_recs = 1;
         if ((rc = plan_fn(db, set, &r, o, &p, err)))
@@ -971,7 +983,7 @@ static strata_code run(strata *db, const strata_migset *set, const strata_run_op
     if ((rc = db->ops->lock(db->d, db->table, db->lock_timeout, err)))
         goto out;
     locked = 1;
-    if ((rc = read_recs(db, &r, err)))
+    if ((rc = read_recs(db, &r, 0, err)))
         goto out;
     have_recs = 1;
     /* the version table only once the plan holds: a refused run creates nothing */
@@ -1013,7 +1025,7 @@ out:
     } else {
         recs now = {0};
         strata_error e2;
-        res->current = read_recs(db, &now, &e2) == STRATA_OK ? current_of(&now) : xstrdup("base");
+        res->current = read_recs(db, &now, 0, &e2) == STRATA_OK ? current_of(&now) : xstrdup("base");
         recs_release(&now);
     }
     if (locked)
@@ -1095,7 +1107,7 @@ strata_code strata_stamp(strata *db, const strata_migset *set, const char *targe
         return rc;
     if ((rc = ensure_table(db, NULL, err)) || (rc = db->ops->begin(db->d, db->lock_timeout, err)))
         goto out;
-    if ((rc = read_recs(db, &r, err)))
+    if ((rc = read_recs(db, &r, 0, err)))
         goto fail;
     for (size_t i = 0; i < r.n; i++)
         if ((!upto || version_cmp(r.v[i].version, upto) > 0) && (rc = delete_rec(db, r.v[i].version, err)))
@@ -1160,7 +1172,7 @@ strata_code strata_accept(strata *db, const strata_migset *set, const char *targ
         return rc;
     if ((rc = ensure_table(db, NULL, err)) || (rc = db->ops->begin(db->d, db->lock_timeout, err)))
         goto out;
-    if ((rc = read_recs(db, &r, err)))
+    if ((rc = read_recs(db, &r, 0, err)))
         goto fail;
     const rec *x = find_rec(&r, m->version);
     if (!rec_applied(x)) {
@@ -1268,7 +1280,7 @@ strata_code strata_status_get(strata *db, const strata_migset *set, strata_statu
 {
     recs r;
     *out = NULL;
-    strata_code rc = read_recs(db, &r, err);
+    strata_code rc = read_recs(db, &r, 1, err);
     if (rc)
         return rc;
     strata_status *st = calloc(1, sizeof(status_list));
@@ -1312,7 +1324,7 @@ strata_code strata_history_get(strata *db, strata_status **out, strata_error *er
 {
     recs r;
     *out = NULL;
-    strata_code rc = read_recs(db, &r, err);
+    strata_code rc = read_recs(db, &r, 1, err);
     if (rc)
         return rc;
     strata_status *st = calloc(1, sizeof(status_list));
@@ -1363,7 +1375,7 @@ strata_code strata_validate(strata *db, const strata_migset *set, strata_problem
     recs r;
     char msg[1200];
     *out = NULL;
-    strata_code rc = read_recs(db, &r, err);
+    strata_code rc = read_recs(db, &r, 0, err);
     if (rc)
         return rc;
     strata_problems *p = calloc(1, sizeof(problem_list));
@@ -1519,7 +1531,7 @@ strata_code engine_record_applied(strata *db, const strata_migset *set, const ch
         if ((rc = ensure_table(db, NULL, err)) || (rc = db->ops->begin(db->d, db->lock_timeout, err)))
             goto out;
     }
-    if ((rc = read_recs(db, &r, err)))
+    if ((rc = read_recs(db, &r, 0, err)))
         goto fail;
     /* strata's table may already hold the applied ones (adopt run twice)
        and migrations of its own; never one the other tool has not applied */

@@ -24,14 +24,19 @@ void vt_add_column(buf *b, const char *table, const char *column)
     buf_addf(b, " ADD COLUMN %s text", column);
 }
 
-void vt_select(buf *b, int dialect, const char *table, int with_up_checksum)
+void vt_select(buf *b, int dialect, const char *table, int with_up_checksum, int full)
 {
     buf_adds(b, "SELECT version, name, checksum, ");
-    buf_adds(b, dialect == DIALECT_POSTGRES
-                    ? "to_char(applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
-                    : "applied_at");
-    buf_adds(b, ", duration_ms, state, error");
-    buf_adds(b, with_up_checksum ? ", up_checksum, note FROM " : " FROM ");
+    if (full) {
+        buf_adds(b, dialect == DIALECT_POSTGRES
+                        ? "to_char(applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+                        : "applied_at");
+        buf_adds(b, ", duration_ms, ");
+    }
+    buf_adds(b, "state, error");
+    if (with_up_checksum)
+        buf_adds(b, full ? ", up_checksum, note" : ", up_checksum");
+    buf_adds(b, " FROM ");
     buf_add_ident(b, table);
 }
 

@@ -20,9 +20,12 @@ void vt_create(buf *b, int dialect, const char *table);
 /* ALTER TABLE ... ADD COLUMN for a column newer than the table (text). */
 void vt_add_column(buf *b, const char *table, const char *column);
 /* SELECT version, name, checksum, applied_at (ISO-8601 UTC text),
-   duration_ms, state, error[, up_checksum, note] FROM table: with the newer
-   columns it fails on a table made by an older strata. */
-void vt_select(buf *b, int dialect, const char *table, int with_up_checksum);
+   duration_ms, state, error[, up_checksum, note] FROM table; without full,
+   what running and checking migrations need: SELECT version, name,
+   checksum, state, error[, up_checksum] (the times are for status and
+   history). With the newer columns it fails on a table made by an older
+   strata. */
+void vt_select(buf *b, int dialect, const char *table, int with_up_checksum, int full);
 /* Probe that fails when the newer columns are missing. */
 void vt_probe_columns(buf *b, const char *table, const char *columns);
 /* INSERT of one record (VT_NVALS values), applied_at = now. */

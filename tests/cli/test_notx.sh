@@ -51,9 +51,11 @@ eq "$(json_get "$OUT" 'j["current"]')" "0001" "current is the last applied"
 st --dir "$D" up
 expect_rc 1 "up refuses to skip the failed migration"
 contains "$ERR" "FAILED_MIGRATION" "failed code"
+contains "$ERR" "no_such_table" "the failed run's own error, as recorded"
 eq "$(table_exists later)" "0" "and runs nothing"
 st --dir "$D" validate
 expect_rc 3 "validate reports it"
+contains "$OUT$ERR" "no_such_table" "validate shows the recorded error too"
 
 # fix the file, retry: runs it again (statements must be re-runnable)
 if [ "$ENGINE" = postgres ]; then
