@@ -22,25 +22,8 @@ static int run(cli *c)
     strata_error err = {0};
     char *url = NULL, *name = NULL;
     int existed = 0, rc = 0;
-    if (cli_url(c, &url, 1, &err) == 0 && strata_db_create(url, &opts, &existed, &name, &err) == STRATA_OK) {
-        int sqlite = !strcmp(strata_url_engine(url), "sqlite");
-        if (c->json) {
-            jw w;
-            jw_init(&w, stdout);
-            jw_obj(&w);
-            jw_kstr(&w, "database", name);
-            jw_kstr(&w, "engine", sqlite ? "sqlite" : "postgres");
-            jw_kbool(&w, "created", !existed);
-            jw_obj_end(&w);
-            jw_end(&w);
-        } else if (!c->quiet) {
-            if (existed)
-                printf("%s '%s' already exists; nothing to do\n", sqlite ? "SQLite database" : "database",
-                       name);
-            else
-                printf("created %s '%s'\n", sqlite ? "SQLite database" : "database", name);
-        }
-    }
+    if (cli_url(c, &url, 1, &err) == 0 && strata_db_create(url, &opts, &existed, &name, &err) == STRATA_OK)
+        print_db_change(c, url, name, "created", !existed, "created", "already exists; nothing to do");
     if (err.code)
         rc = out_error(c, &err);
     free(name);

@@ -19,25 +19,8 @@ static int run(cli *c)
     char *url = NULL, *name = NULL;
     int missing = 0, rc = 0;
     if (cli_url(c, &url, 1, &err) == 0 &&
-        strata_db_drop(url, force ? STRATA_DROP_FORCE : 0, &missing, &name, &err) == STRATA_OK) {
-        int sqlite = !strcmp(strata_url_engine(url), "sqlite");
-        if (c->json) {
-            jw w;
-            jw_init(&w, stdout);
-            jw_obj(&w);
-            jw_kstr(&w, "database", name);
-            jw_kstr(&w, "engine", sqlite ? "sqlite" : "postgres");
-            jw_kbool(&w, "dropped", !missing);
-            jw_obj_end(&w);
-            jw_end(&w);
-        } else if (!c->quiet) {
-            if (missing)
-                printf("%s '%s' does not exist; nothing to drop\n", sqlite ? "SQLite database" : "database",
-                       name);
-            else
-                printf("dropped %s '%s'\n", sqlite ? "SQLite database" : "database", name);
-        }
-    }
+        strata_db_drop(url, force ? STRATA_DROP_FORCE : 0, &missing, &name, &err) == STRATA_OK)
+        print_db_change(c, url, name, "dropped", !missing, "dropped", "does not exist; nothing to drop");
     if (err.code)
         rc = out_error(c, &err);
     free(name);

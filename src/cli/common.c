@@ -169,6 +169,28 @@ int cli_open(cli *c, int readonly, strata **db, strata_migset **set, strata_erro
     return rc;
 }
 
+void print_db_change(cli *c, const char *url, const char *name, const char *key, int changed,
+                     const char *done, const char *nothing)
+{
+    int sqlite = !strcmp(strata_url_engine(url), "sqlite");
+    const char *what = sqlite ? "SQLite database" : "database";
+    if (c->json) {
+        jw w;
+        jw_init(&w, stdout);
+        jw_obj(&w);
+        jw_kstr(&w, "database", name);
+        jw_kstr(&w, "engine", sqlite ? "sqlite" : "postgres");
+        jw_kbool(&w, key, changed);
+        jw_obj_end(&w);
+        jw_end(&w);
+    } else if (!c->quiet) {
+        if (changed)
+            printf("%s %s '%s'\n", done, what, name);
+        else
+            printf("%s '%s' %s\n", what, name, nothing);
+    }
+}
+
 void print_result(cli *c, const strata_result *r, int dry_run)
 {
     if (c->json) {

@@ -84,6 +84,7 @@ contains "$OUT" "created" "create says it created"
 r --url "$U" create --json
 expect_rc 0 "create again"
 eq "$(json_get "$OUT" 'j["created"]')" "False" "second create is a no-op"
+eq "$(json_get "$OUT" 'j["engine"]')" "$ENGINE" "create --json names the engine"
 r --url "$U" create
 contains "$OUT" "already exists" "second create says so"
 if [ "$ENGINE" = postgres ]; then
