@@ -80,6 +80,11 @@ fresh_db() { # fresh_db NAME: an empty database, and a server at rest (not timed
 }
 done_db() { dropdb --if-exists --force "$1" 2>/dev/null || true; } # after a run (not timed)
 secs() { awk -v u="$1" 'BEGIN {printf "%.2f", u / 1e6}'; }
+# the whole machine's busy CPU time so far, in microseconds (/proc/stat:
+# user, nice, system, irq, softirq; not idle, iowait or the hypervisor's
+# steal): what a run used of all cores, strata's and the server's together
+TICK=$(getconf CLK_TCK 2>/dev/null || echo 100)
+busy_us() { awk -v hz="$TICK" '/^cpu / {printf "%.0f", ($2 + $3 + $4 + $7 + $8) * 1e6 / hz; exit}' /proc/stat; }
 
 # ------------------------------------------------------------ the data
 DB=$WORK/pos.db
@@ -167,12 +172,13 @@ LOAD DATABASE
 LOAD
 
 BASE_BIN=${BENCH_COPY_BASE:-}
-s_t=() l_t=() r_t=() p_t=() b_t=() rss=() p_rows=""
+s_t=() l_t=() r_t=() p_t=() b_t=() rss=() p_rows="" s_cpu=() r_cpu=()
 for ((i = 1; i <= REPS; i++)); do
     for k in 0 1 2 3; do
         case $(((k + i) % 4)) in
         0)
             fresh_db bench_s
+            c0=$(busy_us)
             clock; t0=$NOW
             python3 -c 'import resource, subprocess, sys
 r = subprocess.run(sys.argv[3:], stdout=open(sys.argv[2], "w"), stderr=open(sys.argv[1], "w"))
@@ -181,6 +187,7 @@ sys.exit(r.returncode)' "$WORK/s.err" "$WORK/s.json" "$STRATA" copy --json "sqli
                 { cat "$WORK/s.err" >&2; die "strata copy failed"; }
             clock
             s_t+=($((NOW - t0)))
+            s_cpu+=($(($(busy_us) - c0)))
             rss+=("$(cat "$WORK/rss")")
             l_t+=("$(python3 -c 'import json, sys; print(int(json.load(open(sys.argv[1]))["load_seconds"] * 1e6))' "$WORK/s.json")")
             if [ "$i" = 1 ]; then
@@ -193,11 +200,13 @@ sys.exit(r.returncode)' "$WORK/s.err" "$WORK/s.json" "$STRATA" copy --json "sqli
         1)
             fresh_db bench_r
             psql -X -q -d bench_r -f "$WORK/bare.sql" >/dev/null
+            c0=$(busy_us)
             clock; t0=$NOW
             psql -X -q -v ON_ERROR_STOP=1 -d bench_r -f "$WORK/load.psql" >/dev/null 2>"$WORK/r.err" ||
                 { cat "$WORK/r.err" >&2; die "\\copy reference failed"; }
             clock
             r_t+=($((NOW - t0)))
+            r_cpu+=($(($(busy_us) - c0)))
             done_db bench_r
             ;;
         2)
@@ -269,6 +278,13 @@ if [ "$HAVE_PGLOADER" = 1 ]; then
     awk -v r="$p_ratio" 'BEGIN {exit !(r >= 3.0)}' || ok=0
 fi
 printf '  %-46s %8s MiB (target < 64)\n' "strata peak RSS" "$maxrss"
+# what the machine's cores allow: the move's CPU time (strata and the
+# server) spread over every core is a floor no scheduling goes below
+scpu=$(median "${s_cpu[@]}")
+rcpu=$(median "${r_cpu[@]}")
+echo "  CPU time of the whole machine during a run (median): strata copy $(secs "$scpu") s, \\copy $(secs "$rcpu") s;"
+echo "    spread over $(nproc) cores the move takes at least $(awk -v c="$scpu" -v n="$(nproc)" 'BEGIN {printf "%.2f", c / n / 1e6}') s," \
+    "$(awk -v c="$scpu" -v n="$(nproc)" -v r="$rm_" 'BEGIN {printf "%.2f", c / n / r}')x the \\copy load alone"
 # the same, as strata's ratios (strata's time / the other's; < 1 = strata faster)
 echo
 echo "strata copy, whole move: $(secs "$sm") s; ÷ floor (psql \\copy load alone, $(secs "$rm_") s) = $(pratio s_t r_t) (target <= 1.50)$(
