@@ -396,14 +396,16 @@ STRATA_API void strata_close(strata *db);
  * (strata_up, _down, _redo, _validate, _stamp, _accept) starts from what was
  * read instead of reading it again: a caller with other work to wait for
  * (the CLI waits for its files in strata_migset_load_finish) overlaps the
- * two. It reads what those calls use, not when each migration ran:
- * strata_status_get and _history_get read the table again. Optional, and
- * no result changes: what was read ahead is used once, and only when the
- * engine can tell that nothing was committed since (SQLite); otherwise it
- * is read again (PostgreSQL reads it under the migration lock, so there
- * this does nothing). Errors: those of reading the table.
+ * two. It reads what those calls use; with STRATA_READ_TIMES also when each
+ * migration ran, which strata_status_get and _history_get show (without
+ * it they read the table again). Optional, and no result changes: what was
+ * read ahead is used once, and only when the engine can tell that nothing
+ * was committed since (SQLite); otherwise it is read again (PostgreSQL
+ * reads it under the migration lock, so there this does nothing). Errors:
+ * those of reading the table.
  */
-STRATA_API strata_code strata_read_ahead(strata *db, strata_error *err);
+#define STRATA_READ_TIMES 0x01
+STRATA_API strata_code strata_read_ahead(strata *db, unsigned flags, strata_error *err);
 /* "sqlite" or "postgres". */
 STRATA_API const char *strata_engine(const strata *db);
 

@@ -25,9 +25,9 @@ typedef struct cli {
     /* SQL collected from dry-run events for --json */
     char *dry_sql;
     size_t dry_len, dry_cap;
-    int said_default;  /* the embedded-default notice was printed */
-    int use_cache;     /* cli_open loads through the checksum cache (up, status) */
-    int no_read_ahead; /* cli_open does not call strata_read_ahead (status reads more) */
+    int said_default; /* the embedded-default notice was printed */
+    int use_cache;    /* cli_open loads through the checksum cache (up, status) */
+    int read_times;   /* cli_open reads ahead the times too (STRATA_READ_TIMES: status) */
 } cli;
 
 /*

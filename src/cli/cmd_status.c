@@ -11,7 +11,7 @@ static int run(cli *c)
     strata_error err = {0};
     int rc = 0, pending = 0;
     c->use_cache = 1;
-    c->no_read_ahead = 1; /* strata_status_get reads the times too */
+    c->read_times = 1; /* strata_status_get shows them */
     if (cli_open(c, 1, &db, &set, &err) == 0 && strata_status_get(db, set, &st, &err) == STRATA_OK) {
         for (size_t i = 0; i < st->count; i++)
             pending |= st->entries[i].state == STRATA_STATE_PENDING;

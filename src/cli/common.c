@@ -152,9 +152,9 @@ int cli_open(cli *c, int readonly, strata **db, strata_migset **set, strata_erro
         rc = strata_open(url, &cfg, db, err) ? -1 : 0;
         free(url);
     }
-    if (rc == 0 && ld && !c->no_read_ahead) {
+    if (rc == 0 && ld) {
         strata_error aerr = {0}; /* the same error comes again where it is needed */
-        strata_read_ahead(*db, &aerr);
+        strata_read_ahead(*db, c->read_times ? STRATA_READ_TIMES : 0, &aerr);
     }
     if (ld) {
         strata_error lerr = {0};

@@ -268,7 +268,7 @@ static strata_code read_recs(strata *db, recs *r, int full, strata_error *err)
     return read_recs_now(db, r, full, err);
 }
 
-strata_code strata_read_ahead(strata *db, strata_error *err)
+strata_code strata_read_ahead(strata *db, unsigned flags, strata_error *err)
 {
     if (!db->ops->changes)
         return STRATA_OK;
@@ -281,7 +281,7 @@ strata_code strata_read_ahead(strata *db, strata_error *err)
         free(a);
         return STRATA_OK; /* read when needed, as without */
     }
-    strata_code rc = read_recs_now(db, a, 0, err);
+    strata_code rc = read_recs_now(db, a, (flags & STRATA_READ_TIMES) != 0, err);
     if (rc) {
         free(a);
         return rc;
@@ -1474,7 +1474,7 @@ strata_code strata_startup(const char *url, const char *dir, const char *table, 
     strata_error oerr = {0}, aerr = {0};
     strata_code orc = strata_open(url, &cfg, &db, &oerr);
     if (!orc)
-        strata_read_ahead(db, &aerr); /* an error comes again in strata_up */
+        strata_read_ahead(db, 0, &aerr); /* an error comes again in strata_up */
     rc = strata_migset_load_finish(ld, &set, err);
     if (!rc && orc) {
         *err = oerr;
