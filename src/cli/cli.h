@@ -157,10 +157,10 @@ char *cli_read_file(const char *what, const char *path, size_t *len, strata_erro
 /* Prints a run's result (up/down/redo) in human or JSON form. */
 void print_result(cli *c, const strata_result *r, int dry_run);
 /* Prints what create or drop did to the database name of url: JSON
-   {"database", "engine", KEY: changed}, else "DONE database 'name'" or
-   "database 'name' NOTHING" (quiet: nothing). */
+   {"database", "engine", KEY: changed}, else "KEY database 'name'" or
+   "database 'name' NOTHING" (quiet: nothing). KEY is the verb: "created". */
 void print_db_change(cli *c, const char *url, const char *name, const char *key, int changed,
-                     const char *done, const char *nothing);
+                     const char *nothing);
 void print_status_entry(const cli *c, const strata_status_entry *e, int show_state);
 
 /* cmd_lint.c: findings as `strata lint` prints them (check shares them) */

@@ -23,7 +23,7 @@ static int run(cli *c)
     char *url = NULL, *name = NULL;
     int existed = 0, rc = 0;
     if (cli_url(c, &url, 1, &err) == 0 && strata_db_create(url, &opts, &existed, &name, &err) == STRATA_OK)
-        print_db_change(c, url, name, "created", !existed, "created", "already exists; nothing to do");
+        print_db_change(c, url, name, "created", !existed, "already exists; nothing to do");
     if (err.code)
         rc = out_error(c, &err);
     free(name);

@@ -20,7 +20,7 @@ static int run(cli *c)
     int missing = 0, rc = 0;
     if (cli_url(c, &url, 1, &err) == 0 &&
         strata_db_drop(url, force ? STRATA_DROP_FORCE : 0, &missing, &name, &err) == STRATA_OK)
-        print_db_change(c, url, name, "dropped", !missing, "dropped", "does not exist; nothing to drop");
+        print_db_change(c, url, name, "dropped", !missing, "does not exist; nothing to drop");
     if (err.code)
         rc = out_error(c, &err);
     free(name);

@@ -170,7 +170,7 @@ int cli_open(cli *c, int readonly, strata **db, strata_migset **set, strata_erro
 }
 
 void print_db_change(cli *c, const char *url, const char *name, const char *key, int changed,
-                     const char *done, const char *nothing)
+                     const char *nothing)
 {
     int sqlite = !strcmp(strata_url_engine(url), "sqlite");
     const char *what = sqlite ? "SQLite database" : "database";
@@ -185,7 +185,7 @@ void print_db_change(cli *c, const char *url, const char *name, const char *key,
         jw_end(&w);
     } else if (!c->quiet) {
         if (changed)
-            printf("%s %s '%s'\n", done, what, name);
+            printf("%s %s '%s'\n", key, what, name);
         else
             printf("%s '%s' %s\n", what, name, nothing);
     }
