@@ -447,6 +447,10 @@ STRATA_API strata_code strata_status_get(strata *db, const strata_migset *set, s
                                          strata_error *err);
 /* The applied records, and failed ones with their error (history), same shape. */
 STRATA_API strata_code strata_history_get(strata *db, strata_status **out, strata_error *err);
+/* The newest applied version, or "base" (what strata_status_get puts in
+   current), without the per-migration list: *version is malloc'd, the
+   caller frees it. Never creates the version table. */
+STRATA_API strata_code strata_current_get(strata *db, char **version, strata_error *err);
 STRATA_API void strata_status_free(strata_status *st);
 
 /* Flags for strata_run_opts.flags */

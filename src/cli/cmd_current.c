@@ -1,27 +1,28 @@
 /* cmd_current.c -- strata current */
 #include "cli.h"
+#include <stdlib.h>
 
 static int run(cli *c)
 {
     strata *db = NULL;
-    strata_status *st = NULL;
+    char *current = NULL;
     strata_error err = {0};
     int rc = 0;
-    if (cli_open(c, 1, &db, NULL, &err) == 0 && strata_history_get(db, &st, &err) == STRATA_OK) {
+    if (cli_open(c, 1, &db, NULL, &err) == 0 && strata_current_get(db, &current, &err) == STRATA_OK) {
         if (c->json) {
             jw w;
             jw_init(&w, stdout);
             jw_obj(&w);
-            jw_kstr(&w, "current", st->current);
+            jw_kstr(&w, "current", current);
             jw_obj_end(&w);
             jw_end(&w);
         } else {
-            printf("%s\n", term_str(st->current));
+            printf("%s\n", term_str(current));
         }
     }
     if (err.code)
         rc = out_error(c, &err);
-    strata_status_free(st);
+    free(current);
     strata_close(db);
     return rc;
 }

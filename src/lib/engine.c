@@ -12,6 +12,7 @@
 #include "vtable.h"
 
 #include <ctype.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -232,7 +233,7 @@ static strata_code read_recs_now(strata *db, recs *r, int full, strata_error *er
             r->table = with_up ? TABLE_CURRENT : TABLE_OLD_COLUMNS;
             break;
         }
-        recs_release(r);
+        recs_release(r); /* clears full too */
         r->full = full;
     }
     if (rc) {
@@ -339,61 +340,57 @@ static void up_checksum(const strata *db, const migration *m, char out[65])
     sql_norm_checksum(s ? s->sql : "", out);
 }
 
-/* Both lists are sorted by version: binary search keeps validation of
-   thousands of migrations O(n log n). */
-static const rec *find_rec(const recs *r, const char *version)
+/*
+ * Both lists are sorted by version: binary search keeps validation of
+ * thousands of migrations O(n log n). find_at looks for version in n
+ * structs of size sz whose version string sits at offset off and returns
+ * its index, or n. at (may be NULL) is for versions asked in increasing
+ * order: where the last one was found, so a walk along both lists compares
+ * once per step.
+ */
+static size_t find_at(const void *base, size_t n, size_t sz, size_t off, const char *version, size_t *at)
 {
-    size_t lo = 0, hi = r->n;
+#define VERSION_AT(i) (*(char *const *)((const char *)base + (i)*sz + off))
+    if (at && *at < n && version_cmp(VERSION_AT(*at), version) == 0)
+        return (*at)++;
+    size_t lo = 0, hi = n;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        int c = version_cmp(r->v[mid].version, version);
-        if (c == 0)
-            return &r->v[mid];
+        int c = version_cmp(VERSION_AT(mid), version);
+        if (c == 0) {
+            if (at)
+                *at = mid + 1;
+            return mid;
+        }
         if (c < 0)
             lo = mid + 1;
         else
             hi = mid;
     }
-    return NULL;
+    return n;
+#undef VERSION_AT
 }
 
-/* find_rec for versions asked in increasing order: *at is where the last
-   one was found, so a walk along both lists compares once per step. */
 static const rec *find_rec_next(const recs *r, const char *version, size_t *at)
 {
-    if (*at < r->n && version_cmp(r->v[*at].version, version) == 0)
-        return &r->v[(*at)++];
-    const rec *x = find_rec(r, version);
-    if (x)
-        *at = (size_t)(x - r->v) + 1;
-    return x;
+    size_t i = find_at(r->v, r->n, sizeof(rec), offsetof(rec, version), version, at);
+    return i < r->n ? &r->v[i] : NULL;
+}
+
+static const rec *find_rec(const recs *r, const char *version)
+{
+    return find_rec_next(r, version, NULL);
+}
+
+static const migration *find_mig_next(const strata_migset *set, const char *version, size_t *at)
+{
+    size_t i = find_at(set->migs, set->count, sizeof(migration), offsetof(migration, version), version, at);
+    return i < set->count ? &set->migs[i] : NULL;
 }
 
 static const migration *find_mig(const strata_migset *set, const char *version)
 {
-    size_t lo = 0, hi = set->count;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        int c = version_cmp(set->migs[mid].version, version);
-        if (c == 0)
-            return &set->migs[mid];
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return NULL;
-}
-
-/* The same for the migrations. */
-static const migration *find_mig_next(const strata_migset *set, const char *version, size_t *at)
-{
-    if (*at < set->count && version_cmp(set->migs[*at].version, version) == 0)
-        return &set->migs[(*at)++];
-    const migration *m = find_mig(set, version);
-    if (m)
-        *at = (size_t)(m - set->migs) + 1;
-    return m;
+    return find_mig_next(set, version, NULL);
 }
 
 static int rec_applied(const rec *x)
@@ -1340,6 +1337,18 @@ strata_code strata_history_get(strata *db, strata_status **out, strata_error *er
     }
     *out = st;
     return STRATA_OK;
+}
+
+strata_code strata_current_get(strata *db, char **version, strata_error *err)
+{
+    recs r;
+    *version = NULL;
+    strata_code rc = read_recs(db, &r, 0, err);
+    if (rc)
+        return rc;
+    *version = current_of(&r);
+    recs_release(&r);
+    return *version ? STRATA_OK : err_set(err, STRATA_NOMEM, "out of memory");
 }
 
 /* ---------------------------------------------------------------- validate */

@@ -180,6 +180,10 @@ static void test_sqlite_read_ahead(void)
     CHECK_INT(sqlite3_exec(o, "DROP TABLE strata_migrations", NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(o);
     CHECK(dry_current_is(a, set, "base"));
+    char *cur = NULL;
+    CHECK_INT(strata_current_get(a, &cur, &err), STRATA_OK); /* no table: base, none made */
+    CHECK(cur && !strcmp(cur, "base"));
+    free(cur);
     /* records are packed into 64 KiB chunks: one larger than a chunk, between others */
     CHECK_INT(strata_stamp(b, set, "0003", &err), STRATA_OK);
     CHECK_INT(sqlite3_open(path, &o), SQLITE_OK);
@@ -192,6 +196,10 @@ static void test_sqlite_read_ahead(void)
     CHECK(st && strlen(st->entries[1].name) == 70000 && !strcmp(st->entries[0].name, "t") &&
           !strcmp(st->entries[2].name, "t") && !strcmp(st->entries[2].version, "0003"));
     strata_status_free(st);
+    CHECK_INT(strata_read_ahead(a, 0, &err), STRATA_OK); /* what current reads: taken */
+    CHECK_INT(strata_current_get(a, &cur, &err), STRATA_OK);
+    CHECK(cur && !strcmp(cur, "0003"));
+    free(cur);
     /* read ahead and never used: freed by strata_close */
     CHECK_INT(strata_read_ahead(a, 0, &err), STRATA_OK);
     strata_close(a);
