@@ -433,8 +433,8 @@ void strata_adopt_report_free(strata_adopt_report *r)
     free(r);
 }
 
-strata_code strata_adopt(strata *db, const strata_migset *set, const char *format, int dry_run,
-                         strata_adopt_report **out, strata_error *err)
+static strata_code adopt_run(strata *db, const strata_migset *set, const char *format, int dry_run,
+                             strata_adopt_report **out, strata_error *err)
 {
     adopt_ctx x;
     memset(&x, 0, sizeof(x));
@@ -539,4 +539,11 @@ out:
     else
         strata_adopt_report_free(r);
     return rc;
+}
+
+strata_code strata_adopt(strata *db, const strata_migset *set, const char *format, int dry_run,
+                         strata_adopt_report **out, strata_error *err)
+{
+    strata_code rc = adopt_run(db, set, format, dry_run, out, err);
+    return dry_run ? rc : engine_discard_new(db, rc);
 }

@@ -1027,8 +1027,8 @@ out:
     }
     if (locked)
         db->ops->unlock(db->d, db->table);
-    if (rc && !(o->flags & STRATA_DRY_RUN) && db->ops->discard_if_new)
-        db->ops->discard_if_new(db->d, db->table); /* a failed first run leaves no empty file */
+    if (!(o->flags & STRATA_DRY_RUN))
+        engine_discard_new(db, rc);
     recs_release(&r);
     free(p.v);
     if (out)
@@ -1081,7 +1081,14 @@ strata_code strata_redo(strata *db, const strata_migset *set, const strata_run_o
     return rc;
 }
 
-strata_code strata_stamp(strata *db, const strata_migset *set, const char *target, strata_error *err)
+strata_code engine_discard_new(strata *db, strata_code rc)
+{
+    if (rc && db && db->ops->discard_if_new)
+        db->ops->discard_if_new(db->d, db->table);
+    return rc;
+}
+
+static strata_code stamp_run(strata *db, const strata_migset *set, const char *target, strata_error *err)
 {
     recs r = {0};
     strata_code rc = strata_migset_check(set, err);
@@ -1130,6 +1137,11 @@ out:
     return rc;
 }
 
+strata_code strata_stamp(strata *db, const strata_migset *set, const char *target, strata_error *err)
+{
+    return engine_discard_new(db, stamp_run(db, set, target, err));
+}
+
 /* ---------------------------------------------------------------- accept */
 
 void strata_accept_result_release(strata_accept_result *r)
@@ -1143,8 +1155,8 @@ void strata_accept_result_release(strata_accept_result *r)
     memset(r, 0, sizeof(*r));
 }
 
-strata_code strata_accept(strata *db, const strata_migset *set, const char *target, int force,
-                          strata_accept_result *out, strata_error *err)
+static strata_code accept_run(strata *db, const strata_migset *set, const char *target, int force,
+                              strata_accept_result *out, strata_error *err)
 {
     strata_accept_result res = {0};
     recs r = {0};
@@ -1235,6 +1247,12 @@ out:
     else
         strata_accept_result_release(&res);
     return rc;
+}
+
+strata_code strata_accept(strata *db, const strata_migset *set, const char *target, int force,
+                          strata_accept_result *out, strata_error *err)
+{
+    return engine_discard_new(db, accept_run(db, set, target, force, out, err));
 }
 
 /* ------------------------------------------------------- status, history */

@@ -523,4 +523,12 @@ strata_code engine_record_applied(strata *db, const strata_migset *set, const ch
                                   const int *applied, size_t n, int dry_run, int *already, size_t *written,
                                   strata_error *err);
 
+/*
+ * Returns rc. When rc is an error and this connection created the database
+ * file (SQLite), removes it again if nothing but an empty version table is
+ * in it: a failed write command -- up, down, stamp, accept, adopt, reset --
+ * on a database nobody had made leaves no empty file behind.
+ */
+strata_code engine_discard_new(strata *db, strata_code rc);
+
 #endif

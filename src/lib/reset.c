@@ -94,8 +94,8 @@ strata_code strata_reset_list(strata *db, strata_objects **out, strata_error *er
     return STRATA_OK;
 }
 
-strata_code strata_reset(strata *db, const strata_migset *set, int flags, strata_result **out,
-                         strata_error *err)
+static strata_code reset_run(strata *db, const strata_migset *set, int flags, strata_result **out,
+                             strata_error *err)
 {
     strata_error local;
     if (!err)
@@ -130,4 +130,10 @@ strata_code strata_reset(strata *db, const strata_migset *set, int flags, strata
         rc = strata_up(db, set, NULL, out, err);
     d->ops->unlock(d, db_table(db));
     return rc;
+}
+
+strata_code strata_reset(strata *db, const strata_migset *set, int flags, strata_result **out,
+                         strata_error *err)
+{
+    return engine_discard_new(db, reset_run(db, set, flags, out, err));
 }

@@ -215,6 +215,27 @@ SQL
     [ "$(sqlite3 notx.sqlite3 'SELECT state FROM strata_migrations')" = failed ] ||
         fail "the failed no-transaction migration must stay recorded"
     rm -f notx.sqlite3
+    # the other writing commands: a refusal on a file nobody had made removes it
+    raw --dir "$F" stamp 0009
+    expect_rc 2 "stamp to an unknown version on the default"
+    contains "$ERR" "TARGET_NOT_FOUND" "stamp to an unknown version"
+    no_db_made "a failed stamp on the default"
+    raw --url sqlite:///./fresh.sqlite3 --dir "$F" accept 0002
+    expect_rc 2 "accept of a migration never applied"
+    no_db_made "a failed accept on a new file"
+    raw --url sqlite:///./fresh.sqlite3 --dir "$F" adopt --from dbmate
+    expect_rc 1 "adopt of a directory nothing was imported into"
+    contains "$ERR" "ADOPT_MISMATCH" "adopt without imported files"
+    no_db_made "a failed adopt on a new file"
+    mig "$WORK/badfirst" 0001_bad.sql <<'SQL'
+-- strata:up
+CREATE TABLE bad (id integer);
+INSERT INTO nosuchtable VALUES (1);
+SQL
+    raw --url sqlite:///./fresh.sqlite3 --dir "$WORK/badfirst" reset --yes
+    expect_rc 1 "reset with a failing first migration"
+    contains "$ERR" "MIGRATION_FAILED" "reset with a failing first migration"
+    no_db_made "a failed reset on a new file"
     # a refused --single-transaction run creates no file
     raw --url sqlite:///./single.sqlite3 --dir "$NT" up --single-transaction
     expect_rc 2 "refused --single-transaction"
