@@ -262,6 +262,18 @@ done
 raw --dir "$N" new $'\xff\xfe'
 expect_rc 2 "a name with no letters"
 contains "$ERR" "[USAGE]" "no letters: usage error"
+# Alembic's spelling: revision -m NAME; the name once, not twice, not never
+M=$WORK/revision_m
+raw --dir "$M" revision -m "Add users"
+expect_rc 0 "revision -m"
+eq "$OUT" "$M/0001_add_users.sql" "revision -m writes what new would"
+raw --dir "$M" new -m x y
+expect_rc 2 "a name given twice"
+contains "$ERR" "not both" "a name given twice"
+raw --dir "$M" new
+expect_rc 2 "no name"
+contains "$ERR" "needs the migration's name" "no name"
+eq "$(ls "$M" | wc -l)" "1" "the refused runs wrote nothing"
 tst --dir "$N" validate
 expect_rc 0 "every new file is a valid migration"
 contains "$OUT" "ok: 6 migrations" "all six loaded"
