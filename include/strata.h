@@ -463,7 +463,9 @@ STRATA_API void strata_status_free(strata_status *st);
 
 typedef struct strata_run_opts {
     const char *target; /* up: NULL/"head", version, id, "+N";
-                           down: NULL (one step), "-N", version, id, "base" */
+                           down: NULL (one step), "-N", version, id, "base";
+                           +N/-N with fewer than N to run: TARGET_NOT_FOUND,
+                           nothing run */
     int flags;
 } strata_run_opts;
 

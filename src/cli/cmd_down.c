@@ -59,8 +59,9 @@ const command cmd_down = {
     .usage = "usage: strata down [TARGET] [options]     (alias: downgrade)\n"
              "\n"
              "Reverts applied migrations, newest first, each in its own transaction.\n"
-             "TARGET: none (one step), -N (N steps), a version or id (everything after\n"
-             "it is reverted; it stays applied), or base (everything).\n"
+             "TARGET: none (one step), -N (N steps; fewer than N applied: an error,\n"
+             "nothing reverted), a version or id (everything after it is reverted;\n"
+             "it stays applied), or base (everything).\n"
              "A migration without a down section is irreversible: down stops before\n"
              "changing anything (IRREVERSIBLE).\n",
     .options = options,

@@ -869,6 +869,13 @@ static strata_code plan_up(strata *db, const strata_migset *set, const recs *r, 
         if (plan_add(p, m))
             return err_set(err, STRATA_NOMEM, "out of memory");
     }
+    if (limit > 0 && (long)p->n < limit) {
+        /* +N is a count: fewer is a mistake, not "as many as there are" */
+        err_set(err, STRATA_TARGET_NOT_FOUND, "up %s asks for %ld migration%s; %zu %s pending", t, limit,
+                limit == 1 ? "" : "s", p->n, p->n == 1 ? "is" : "are");
+        err_hint(err, "nothing was applied; 'strata up' applies every pending migration");
+        return STRATA_TARGET_NOT_FOUND;
+    }
     return STRATA_OK;
 }
 
@@ -928,6 +935,13 @@ static strata_code plan_down(strata *db, const strata_migset *set, const recs *r
         }
         if (plan_add(p, m))
             return err_set(err, STRATA_NOMEM, "out of memory");
+    }
+    if (t && t[0] == '-' && (long)p->n < steps) {
+        /* -N is a count: a typo (-10 for -1) must not revert everything */
+        err_set(err, STRATA_TARGET_NOT_FOUND, "down %s asks for %ld step%s; %zu migration%s applied", t,
+                steps, steps == 1 ? "" : "s", p->n, p->n == 1 ? " is" : "s are");
+        err_hint(err, "nothing was reverted; 'strata down base' reverts every applied migration");
+        return STRATA_TARGET_NOT_FOUND;
     }
     return STRATA_OK;
 }

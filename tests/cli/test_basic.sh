@@ -98,6 +98,21 @@ st --dir "$D" down -2
 expect_rc 0 "down -2"
 st --dir "$D" current
 eq "$OUT" "0001" "down -2 leaves 0001"
+# -N and +N are counts: more than there are changes nothing (Alembic's rule;
+# a typo of -10 for -1 must not revert everything)
+st --dir "$D" up
+st --dir "$D" down -4
+expect_rc 2 "down -4 with three applied"
+contains "$ERR" "down -4 asks for 4 steps; 3 migrations are applied [TARGET_NOT_FOUND]" "down -4 refused"
+contains "$ERR" "down base" "the hint names down base"
+st --dir "$D" current
+eq "$OUT" "0003" "a refused down -4 reverted nothing"
+st --dir "$D" down -3
+st --dir "$D" up +4
+expect_rc 2 "up +4 with three pending"
+contains "$ERR" "up +4 asks for 4 migrations; 3 are pending" "up +4 refused"
+st --dir "$D" current
+eq "$OUT" "base" "a refused up +4 applied nothing"
 st --dir "$D" up
 st --dir "$D" down base
 expect_rc 0 "down base"
