@@ -123,6 +123,20 @@ strata_code strata_sql_render(const strata_migset *set, const char *dialect_name
         err_set(err, STRATA_TARGET_NOT_FOUND, "no migration '%s' in '%s'", a == -2 ? from : to, set->dir);
         return STRATA_TARGET_NOT_FOUND;
     }
+    if (down ? b > a : a > b) {
+        /* a range backwards renders nothing: say so rather than print an empty script */
+        err_set(err, STRATA_USAGE, "--from %s is %s --to %s: the range is empty",
+                from   ? from
+                : down ? "head"
+                       : "base",
+                down ? "below" : "above",
+                to     ? to
+                : down ? "base"
+                       : "head");
+        err_hint(err, down ? "down runs from --from (newer) down to --to (older)"
+                           : "up runs from --from (older) up to --to (newer); --down renders the way back");
+        return STRATA_USAGE;
+    }
     buf o;
     buf_init(&o);
     sqlgen_create_table(&o, dialect, table);

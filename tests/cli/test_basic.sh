@@ -159,6 +159,14 @@ lacks "$OUT" "0003_seed" "sql --to is inclusive"
 raw --dir "$D" sql --down --dialect sqlite --to 0001
 contains "$OUT" "DROP TABLE users" "sql --down"
 contains "$OUT" "DELETE FROM \"strata_migrations\" WHERE version = '0002'" "sql --down bookkeeping"
+# a range backwards is a usage error, not an empty script
+raw --dir "$D" sql --dialect sqlite --from 0003 --to 0001
+expect_rc 2 "sql --from above --to"
+contains "$ERR" "--from 0003 is above --to 0001: the range is empty [USAGE]" "backwards up range named"
+raw --dir "$D" sql --down --dialect sqlite --from 0001 --to 0002
+expect_rc 2 "sql --down --from below --to"
+contains "$ERR" "down runs from --from (newer)" "backwards down range hint"
+contains "$ERR" "is below --to 0002" "backwards down range named"
 
 # --help everywhere
 for c in new up upgrade down downgrade redo status current history validate stamp sql; do
