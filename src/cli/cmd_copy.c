@@ -230,7 +230,7 @@ static int run(cli *c)
 {
     int want = !o.from_env + !o.to_env;
     if (c->nargs != want)
-        return out_usage_error(c, "copy takes %s; see 'strata copy --help'",
+        return out_usage_error(c, "copy takes %s",
                                want == 2    ? "two arguments, SRC_URL and DST_URL"
                                : want == 0  ? "no URL argument with both --from-env and --to-env"
                                : o.from_env ? "one argument with --from-env, DST_URL"

@@ -369,6 +369,7 @@ static void parse_args(int argc, char **argv, cli *c, parsed *p)
 static int dispatch(cli *c, const parsed *p)
 {
     const command *cmd = p->cmd;
+    c->cmd_name = cmd ? cmd->name : NULL;
     if (c->version) {
         printf("strata %s\n", STRATA_VERSION);
         return 0;
@@ -401,10 +402,10 @@ static int dispatch(cli *c, const parsed *p)
         if (!takes(cmd, p->early[i]))
             return out_usage_error(c, "option '%s' does not apply to '%s'", p->early[i]->name, cmd->name);
     if (c->nargs < cmd->min_args || c->nargs > cmd->max_args)
-        return out_usage_error(c, "'%s' takes %s argument%s; see 'strata %s --help'", cmd->name,
+        return out_usage_error(c, "'%s' takes %s argument%s", cmd->name,
                                cmd->min_args == cmd->max_args ? (cmd->max_args ? "one" : "no")
                                                               : "at most one",
-                               cmd->max_args == 1 ? "" : "s", cmd->name);
+                               cmd->max_args == 1 ? "" : "s");
     return cmd->run(c);
 }
 

@@ -115,6 +115,13 @@ contains "$ERR" "unknown option '--keep'" "--keep before check: message"
 st --dir "$D" status --exit-code=1
 expect_rc 2 "a flag with a value"
 contains "$ERR" "takes no value" "a flag with a value: message"
+# a usage error points at the command's own help, once
+raw --dir "$D" stamp
+expect_rc 2 "stamp without a target"
+eq "$ERR" "strata: error: 'stamp' takes one argument [USAGE]
+hint: see 'strata stamp --help'" "usage error: the command's --help in the hint"
+raw --dir "$D" nosuchcommand
+contains "$ERR" "hint: see 'strata --help'" "an unknown command: the global help"
 
 raw completion zsh
 expect_rc 0 "completion zsh"
