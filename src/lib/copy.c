@@ -1086,7 +1086,17 @@ static strata_code select_tables(run *r, strata_error *err)
     for (int i = 0; i < r->s.n; i++) {
         ctable *t = &r->s.t[i];
         int keep = (!o->ntables || name_listed(t->src, o->tables, o->ntables) || t->version_table) &&
-                   !name_listed(t->src, o->exclude, o->nexclude) && strcmp(t->src, STATE_TABLE) != 0;
+                   !name_listed(t->src, o->exclude, o->nexclude);
+        if (keep && !strcmp(t->dst, STATE_TABLE)) {
+            /* the user's table would meet copy's bookkeeping in the target:
+               refused by name, never skipped */
+            err_set(err, STRATA_CONFIG_ERROR,
+                    "the source table \"%s\" would be copied to \"" STATE_TABLE
+                    "\", the table in which strata copy keeps its progress in the target",
+                    t->src);
+            err_hint(err, "rename it in the source, or leave it out with --exclude \"%s\"", t->src);
+            return err->code;
+        }
         if (keep) {
             if (k != i)
                 r->s.t[k] = *t;

@@ -217,6 +217,19 @@ expect_rc 2 "--exclude with a quote not closed"
 contains "$ERR" "--exclude: a quoted name is not closed" "unclosed quote message"
 sqlite3 "$SRC" 'DROP TABLE "a,b"'
 
+# a source table that folds to the name of copy's bookkeeping table is refused
+# by name, before anything is created, never skipped quietly
+sqlite3 "$SRC" 'CREATE TABLE Strata_Copy_State (id INTEGER PRIMARY KEY); INSERT INTO Strata_Copy_State VALUES (1);'
+new_db
+raw copy "sqlite:///$SRC" "$URL"
+expect_rc 2 "a source table named like the bookkeeping table"
+contains "$ERR" 'the source table "Strata_Copy_State" would be copied to "strata_copy_state"' "the collision is named"
+contains "$ERR" '--exclude "Strata_Copy_State"' "the hint says how to leave it out"
+eq "$(pq "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")" "0" "a refused copy created nothing"
+raw copy "sqlite:///$SRC" "$URL" --exclude Strata_Copy_State --schema-only
+expect_rc 0 "the same source with that table left out"
+sqlite3 "$SRC" 'DROP TABLE Strata_Copy_State'
+
 # ------------------------------------------- CHECKs and views, translated
 # Keywords before '(' are syntax, not functions: IN (...), BETWEEN, NOT (...),
 # EXISTS (SELECT ...), CASE WHEN (...), FROM (subquery). Each CHECK is
