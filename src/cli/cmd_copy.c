@@ -171,16 +171,17 @@ static void print_report(const cli *c, const strata_copy_report *r)
         const strata_copy_table *t = &r->tables[i];
         char rows[32];
         thousands(rows, sizeof(rows), t->rows);
-        printf("%-30s %12s rows  %8.2f s  %s%s%s\n", term_str(t->name), rows, t->seconds,
-               color(c, t->verified ? "\033[32m" : "\033[33m"),
+        printf("%-30s %12s %-4s  %8.2f s  %s%s%s\n", term_str(t->name), rows, t->rows == 1 ? "row" : "rows",
+               t->seconds, color(c, t->verified ? "\033[32m" : "\033[33m"),
                t->skipped ? (t->verified ? "unchanged, verified" : "skipped")
                           : (t->verified ? "verified" : "not verified"),
                color(c, "\033[0m"));
     }
     char rows[32];
     thousands(rows, sizeof(rows), r->rows);
-    printf("copied %zu table%s, %s rows in %.2f s (rows %.2f s, keys and indexes %.2f s)", r->count,
-           r->count == 1 ? "" : "s", rows, r->seconds, r->load_seconds, r->after_seconds);
+    printf("copied %zu table%s, %s row%s in %.2f s (rows %.2f s, keys and indexes %.2f s)", r->count,
+           r->count == 1 ? "" : "s", rows, r->rows == 1 ? "" : "s", r->seconds, r->load_seconds,
+           r->after_seconds);
     if (r->version)
         printf("; migrations at %s", r->version);
     printf("\n");

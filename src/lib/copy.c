@@ -1073,6 +1073,14 @@ static int name_listed(const char *name, const char *const *list, size_t n)
     return 0;
 }
 
+static int col_named(const ctable *t, const char *name)
+{
+    for (int c = 0; c < t->ncols; c++)
+        if (!strcmp(t->cols[c].src, name))
+            return 1;
+    return 0;
+}
+
 static strata_code select_tables(run *r, strata_error *err)
 {
     const strata_copy_opts *o = r->o;
@@ -1093,6 +1101,15 @@ static strata_code select_tables(run *r, strata_error *err)
             err_set(err, STRATA_CONFIG_ERROR,
                     "the source table \"%s\" would be copied to \"" STATE_TABLE
                     "\", the table in which strata copy keeps its progress in the target",
+                    t->src);
+            err_hint(err, "rename it in the source, or leave it out with --exclude \"%s\"", t->src);
+            return err->code;
+        }
+        if (keep && t->version_table && !(col_named(t, "version") && col_named(t, "checksum"))) {
+            /* copied as strata's bookkeeping it would fail half-way: said now */
+            err_set(err, STRATA_CONFIG_ERROR,
+                    "the source table \"%s\" has the name of strata's version table but not its columns "
+                    "(version, checksum)",
                     t->src);
             err_hint(err, "rename it in the source, or leave it out with --exclude \"%s\"", t->src);
             return err->code;
