@@ -77,6 +77,29 @@ static size_t dollar_quote_end(const char *s, size_t i, size_t len, int *line)
     return len;
 }
 
+/* The end of the block comment that starts at s[i] (slash, star), counting its
+   newlines into *line. PostgreSQL's comments nest; SQLite's do not. An
+   unterminated comment runs to the end. */
+static size_t skip_block_comment(const char *s, size_t len, size_t i, int dialect, int *line)
+{
+    int nest = 1;
+    i += 2;
+    while (i < len && nest) {
+        if (s[i] == '\n')
+            (*line)++;
+        if (s[i] == '*' && i + 1 < len && s[i + 1] == '/') {
+            nest--;
+            i += 2;
+        } else if (dialect != DIALECT_SQLITE && s[i] == '/' && i + 1 < len && s[i + 1] == '*') {
+            nest++;
+            i += 2;
+        } else {
+            i++;
+        }
+    }
+    return i;
+}
+
 int sql_token_next(const char *s, size_t len, size_t *pos, int *line, int dialect, int comments,
                    sql_token *tok)
 {
@@ -100,21 +123,7 @@ int sql_token_next(const char *s, size_t len, size_t *pos, int *line, int dialec
             while (i < len && s[i] != '\n')
                 i++;
         } else if (s[i] == '/' && i + 1 < len && s[i + 1] == '*') {
-            int nest = 1;
-            i += 2;
-            while (i < len && nest) {
-                if (s[i] == '\n')
-                    (*line)++;
-                if (s[i] == '*' && i + 1 < len && s[i + 1] == '/') {
-                    nest--;
-                    i += 2;
-                } else if (dialect != DIALECT_SQLITE && s[i] == '/' && i + 1 < len && s[i + 1] == '*') {
-                    nest++;
-                    i += 2;
-                } else {
-                    i++;
-                }
-            }
+            i = skip_block_comment(s, len, i, dialect, line);
         } else {
             break;
         }
@@ -216,21 +225,7 @@ int sql_split(const char *s, size_t len, int dialect, sql_stmt_fn fn, void *ud)
             continue;
         }
         if (c == '/' && i + 1 < len && s[i + 1] == '*') {
-            int nest = 1;
-            i += 2;
-            while (i < len && nest) {
-                if (s[i] == '\n')
-                    line++;
-                if (s[i] == '*' && i + 1 < len && s[i + 1] == '/') {
-                    nest--;
-                    i += 2;
-                } else if (dialect != DIALECT_SQLITE && s[i] == '/' && i + 1 < len && s[i + 1] == '*') {
-                    nest++;
-                    i += 2;
-                } else {
-                    i++;
-                }
-            }
+            i = skip_block_comment(s, len, i, dialect, &line);
             continue;
         }
         if (c == ';') { /* inside a BEGIN..END body or parentheses */

@@ -431,6 +431,19 @@ static strata_code lease_try(pg *p, int *got, strata_error *err)
     return rc;
 }
 
+/* The statement that extends this process's lease by lease_ms, in b (the
+   caller releases it), with its two parameters: the owner and ms, the
+   caller's buffer that params points into. 0 rows updated: the lease was
+   lost to another process. */
+static void lease_extend_sql(const pg *p, buf *b, char ms[32], const char *params[2])
+{
+    snprintf(ms, 32, "%.0f milliseconds", p->lease_ms);
+    params[0] = p->owner;
+    params[1] = ms;
+    buf_init(b);
+    buf_addf(b, "UPDATE %s SET expires_at = now() + $2::interval WHERE id = 1 AND owner = $1", p->lock_table);
+}
+
 /* Renews the lease from the heartbeat connection (the main one is busy). */
 static void lease_renew(pg *p)
 {
@@ -446,12 +459,9 @@ static void lease_renew(pg *p)
         }
     }
     char ms[32];
-    snprintf(ms, sizeof(ms), "%.0f milliseconds", p->lease_ms);
-    const char *params[2] = {p->owner, ms};
+    const char *params[2];
     buf b;
-    buf_init(&b);
-    buf_addf(&b, "UPDATE %s SET expires_at = now() + $2::interval WHERE id = 1 AND owner = $1",
-             p->lock_table);
+    lease_extend_sql(p, &b, ms, params);
     PGresult *r = b.oom ? NULL : pq.PQexecParams(p->hb, b.data, 2, NULL, params, NULL, NULL, 0);
     buf_release(&b);
     if (pq.PQresultStatus(r) == PGRES_COMMAND_OK && !strcmp(pq.PQcmdTuples(r), "0"))
@@ -462,12 +472,9 @@ static void lease_renew(pg *p)
 static strata_code lease_held(pg *p, strata_error *err)
 {
     char ms[32];
-    snprintf(ms, sizeof(ms), "%.0f milliseconds", p->lease_ms);
-    const char *params[2] = {p->owner, ms};
+    const char *params[2];
     buf b;
-    buf_init(&b);
-    buf_addf(&b, "UPDATE %s SET expires_at = now() + $2::interval WHERE id = 1 AND owner = $1",
-             p->lock_table);
+    lease_extend_sql(p, &b, ms, params);
     PGresult *r = b.oom ? NULL : exec1(p->c, b.data, 2, params, err);
     buf_release(&b);
     if (!r)
