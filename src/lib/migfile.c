@@ -476,11 +476,14 @@ int read_regular_file(int dirfd, const char *name, char **out, size_t *outlen, c
     return READ_OK;
 }
 
-/* Folds CRLF to LF in place. */
+/* Folds CRLF to LF in place, and drops a UTF-8 byte order mark at the
+   start (Windows editors write one): neither changes the checksum. */
 static size_t fold_crlf(char *s, size_t n)
 {
-    size_t w = 0;
-    for (size_t r = 0; r < n; r++) {
+    size_t w = 0, r = 0;
+    if (n >= 3 && !memcmp(s, "\xEF\xBB\xBF", 3))
+        r = 3;
+    for (; r < n; r++) {
         if (s[r] == '\r' && r + 1 < n && s[r + 1] == '\n')
             continue;
         s[w++] = s[r];
@@ -566,6 +569,8 @@ static int warn_empty_up(strata_migset *set, const migration *m)
    warning (the cache may keep it). */
 static int load_text(strata_migset *set, migration *m, char *text, size_t len)
 {
+    int utf16 = len >= 2 && ((unsigned char)text[0] == 0xFF || (unsigned char)text[0] == 0xFE) &&
+                ((unsigned char)text[1] ^ (unsigned char)text[0]) == 0x01;
     len = fold_crlf(text, len);
     char sum[65];
     int hashed = checksum_text(text, len, sum) == 0;
@@ -574,6 +579,10 @@ static int load_text(strata_migset *set, migration *m, char *text, size_t len)
         migset_add_problem(set, STRATA_CONFIG_ERROR, m->version, m->path, 0,
                            "cannot compute the checksum of '%s': cannot load libcrypto (%s)", m->path,
                            checksum_load_error());
+        m->broken = 1;
+    } else if (utf16) {
+        migset_add_problem(set, STRATA_PARSE_ERROR, m->version, m->path, 0,
+                           "'%s' is UTF-16 text; save it as UTF-8", m->path);
         m->broken = 1;
     } else if (strlen(text) != len) {
         migset_add_problem(set, STRATA_PARSE_ERROR, m->version, m->path, 0, "'%s' contains a NUL byte",

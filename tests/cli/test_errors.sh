@@ -66,6 +66,16 @@ sed -i '$ d' "$D/0001_create_a.sql"
 sed -i 's/$/\r/' "$D/0001_create_a.sql"
 st --dir "$D" validate
 expect_rc 0 "CRLF file has the same checksum"
+# nor is a UTF-8 byte order mark (Windows editors write one): it parses
+{ printf '\xef\xbb\xbf'; cat "$D/0001_create_a.sql"; } >"$WORK/bom" && mv "$WORK/bom" "$D/0001_create_a.sql"
+st --dir "$D" validate
+expect_rc 0 "a file with a byte order mark has the same checksum"
+# UTF-16 (PowerShell's "> file") is named as such, not as a NUL byte
+printf '\xff\xfe-\x00-\x00 \x00' >"$D/0009_utf16.sql"
+st --dir "$D" validate
+expect_rc 3 "a UTF-16 file"
+contains "$OUT" "0009_utf16.sql' is UTF-16 text; save it as UTF-8" "UTF-16 named"
+rm "$D/0009_utf16.sql"
 st --dir "$D" up
 expect_rc 0 "up after restoring"
 
