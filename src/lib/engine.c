@@ -948,6 +948,37 @@ static strata_code plan_down(strata *db, const strata_migset *set, const recs *r
 
 /* ---------------------------------------------------------------- running */
 
+/*
+ * The first migration of a database strata never migrated failed: when
+ * another tool's version table is there, the database was migrated by that
+ * tool, and the hint says how to switch (import, then adopt) -- unless the
+ * error has a hint of its own.
+ */
+static void foreign_tool_hint(strata *db, strata_error *err)
+{
+    static const char *const tools[][3] = {
+        /* table, --from, name */
+        {"alembic_version", "alembic", "Alembic"},     {"goose_db_version", "goose", "goose"},
+        {"flyway_schema_history", "flyway", "Flyway"}, {"schema_migration", "pop", "pop"},
+        {"schema_migrations", "dbmate", "dbmate"}, /* or golang-migrate: both use it */
+    };
+    if (!err || err->hint[0])
+        return;
+    for (size_t i = 0; i < sizeof(tools) / sizeof(*tools); i++) {
+        int exists = 0;
+        strata_error ignore;
+        if (db->ops->table_exists(db->d, tools[i][0], &exists, &ignore) || !exists)
+            continue;
+        err_hint(err,
+                 "this database has %s's version table %s: it was migrated by %s. Record what it applied "
+                 "instead of running it again: strata import --from %s, then strata adopt --from %s%s "
+                 "(docs/adopting.md)",
+                 tools[i][2], tools[i][0], tools[i][2], tools[i][1], tools[i][1],
+                 i == 4 ? " (or golang-migrate)" : "");
+        return;
+    }
+}
+
 typedef strata_code (*planner)(strata *, const strata_migset *, const recs *, const strata_run_opts *, plan *,
                                strata_error *);
 
@@ -1012,6 +1043,8 @@ static strata_code run(strata *db, const strata_migset *set, const strata_run_op
             continue;
         if (step) {
             rc = (strata_code)step;
+            if (!down && rc == STRATA_MIGRATION_FAILED && r.n == 0 && res->count == 0)
+                foreign_tool_hint(db, err);
             goto out;
         }
     }

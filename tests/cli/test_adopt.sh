@@ -380,4 +380,21 @@ st --dir "$P" adopt --from pop
 expect_rc 1 "no pop table"
 contains "$ERR" "no pop version table 'schema_migration'" "absent table named"
 
+# `up` on a database another tool migrated fails on its first migration (the
+# tables are there); the hint names the tool and the way to switch
+mig_a "$WORK/fresh"
+new_db
+q "CREATE TABLE alembic_version (version_num varchar(32) PRIMARY KEY); INSERT INTO alembic_version VALUES ('abc123'); CREATE TABLE a (id integer);" >/dev/null
+st --dir "$WORK/fresh" up
+expect_rc 1 "up on a database Alembic migrated"
+contains "$ERR" "hint: this database has Alembic's version table alembic_version" "the hint names the tool"
+contains "$ERR" "strata import --from alembic, then strata adopt --from alembic" "the hint names the way"
+eq "$(q "SELECT count(*) FROM strata_migrations")" "0" "the failed up recorded nothing"
+# without another tool's table, no such hint
+new_db
+q "CREATE TABLE a (id integer)" >/dev/null
+st --dir "$WORK/fresh" up
+expect_rc 1 "up on a table that is there"
+lacks "$ERR" "hint:" "no adopt hint without another tool's table"
+
 finish
