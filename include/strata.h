@@ -1031,7 +1031,8 @@ typedef struct strata_adopt_report {
  * applied version to the migration of set whose import header says
  * tool=<format> version=<it>, and records those as applied without running
  * them: under the migration lock, in one transaction, with the files'
- * checksums. The other tool's table is only read. With dry_run nothing is
+ * checksums. The other tool's table is only read. o may be NULL (the tool's
+ * default table, no dry run). With o->dry_run nothing is
  * written (and no lock taken); the report says what would be. Refuses with
  * nothing changed (ADOPT_MISMATCH) when the other tool's state is dirty or
  * failed, an applied version has no imported migration, or strata's table
@@ -1039,8 +1040,18 @@ typedef struct strata_adopt_report {
  * errors of strata_migset_check, LOCK_TIMEOUT and DB_ERROR. *out (may be
  * NULL) is freed with strata_adopt_report_free.
  */
-STRATA_API strata_code strata_adopt(strata *db, const strata_migset *set, const char *format, int dry_run,
-                                    strata_adopt_report **out, strata_error *err);
+typedef struct strata_adopt_opts {
+    int dry_run;       /* check and report; write nothing, take no lock */
+    const char *table; /* the other tool's version table when it was renamed
+                          (dbmate --migrations-table, goose -table, Flyway
+                          flyway.table, Alembic version_table, golang-migrate
+                          x-migrations-table, pop migration_table_name): a
+                          name on the search path; NULL: the tool's default.
+                          Not for sqitch (USAGE) */
+} strata_adopt_opts;
+
+STRATA_API strata_code strata_adopt(strata *db, const strata_migset *set, const char *format,
+                                    const strata_adopt_opts *o, strata_adopt_report **out, strata_error *err);
 STRATA_API void strata_adopt_report_free(strata_adopt_report *r);
 
 #ifdef __cplusplus

@@ -29,6 +29,8 @@ static void print_json(const strata_adopt_report *r, int dry_run)
     jw_end(&w);
 }
 
+static const char *opt_table;
+
 static int run(cli *c)
 {
     strata *db = NULL;
@@ -40,7 +42,7 @@ static int run(cli *c)
         return out_usage_error(c, "adopt needs --from FORMAT (dbmate, goose, golang-migrate, flyway, sqitch, "
                                   "pop, alembic)");
     if (cli_open(c, c->dry_run, &db, &set, &err) == 0 &&
-        strata_adopt(db, set, c->from, c->dry_run, &r, &err) == STRATA_OK) {
+        strata_adopt(db, set, c->from, &(strata_adopt_opts){c->dry_run, opt_table}, &r, &err) == STRATA_OK) {
         if (c->json) {
             print_json(r, c->dry_run);
         } else if (!c->quiet) {
@@ -72,6 +74,8 @@ static int run(cli *c)
 
 static const cmdopt options[] = {
     {"--from", NULL, CMDOPT_STR, &cli_state.from, "FORMAT", "the tool the database was migrated with"},
+    {"--from-table", NULL, CMDOPT_STR, &opt_table, "NAME",
+     "that tool's version table, when it was renamed (a table on\nthe search path; not for sqitch)"},
     {"--dry-run", NULL, CMDOPT_FLAG, &cli_state.dry_run, NULL,
      "print what would be recorded; change nothing"},
     {NULL, NULL, 0, NULL, NULL, NULL},
@@ -81,7 +85,7 @@ const command cmd_adopt = {
     .name = "adopt",
     .run = run,
     .summary = "record another tool's applied migrations as applied",
-    .usage = "usage: strata adopt --from FORMAT [--dry-run]\n"
+    .usage = "usage: strata adopt --from FORMAT [--from-table NAME] [--dry-run]\n"
              "\n"
              "Reads the version table of the tool the database was migrated with and\n"
              "records the matching migrations of the directory (written by 'strata\n"
@@ -96,6 +100,8 @@ const command cmd_adopt = {
              "  alembic         alembic_version: each revision and its ancestors\n"
              "  sqitch          sqitch.changes (PostgreSQL), sqitch.db's changes (SQLite)\n"
              "  pop             schema_migration (version)\n"
+             "A tool set to another table name (dbmate --migrations-table, goose -table,\n"
+             "flyway.table, Alembic's version_table, ...) is read with --from-table NAME.\n"
              "\n"
              "Refuses with nothing changed (ADOPT_MISMATCH) when the other tool's state\n"
              "is dirty or failed, an applied version has no imported migration, or\n"

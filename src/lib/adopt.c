@@ -29,7 +29,8 @@ typedef struct adopt_ctx {
     strata *db;
     const strata_migset *set;
     const char *tool;
-    const char *table; /* the other tool's table, for messages */
+    const char *table;       /* the other tool's table, for messages */
+    const char *table_given; /* the table the caller named, NULL: the default */
     cand *c;
     size_t n;
     /* rows read from the other tool's table: up to 4 text columns each */
@@ -188,6 +189,21 @@ static int truthy(const char *v)
     return v && (!strcasecmp(v, "t") || !strcasecmp(v, "true") || !strcmp(v, "1"));
 }
 
+/* The table to read: the one the caller named, or the tool's default. */
+static const char *tool_table(const adopt_ctx *x, const char *def)
+{
+    return x->table_given ? x->table_given : def;
+}
+
+/* "SELECT cols FROM <table> tail" into b (the caller releases it). */
+static void select_from(buf *b, const char *cols, const char *table, const char *tail)
+{
+    buf_init(b);
+    buf_addf(b, "SELECT %s FROM ", cols);
+    buf_add_ident(b, table);
+    buf_adds(b, tail);
+}
+
 /* Reads the other tool's table (sql selects up to NCOL columns). */
 static strata_code read_table(adopt_ctx *x, const char *table, const char *sql, strata_error *err)
 {
@@ -199,9 +215,13 @@ static strata_code read_table(adopt_ctx *x, const char *table, const char *sql, 
     x->table = table;
     if (!exists) {
         err_set(err, STRATA_ADOPT_MISMATCH, "the database has no %s version table '%s'", x->tool, table);
-        err_hint(err, "--from names the tool that migrated this database; check --url");
+        err_hint(err, x->table_given ? "check --from-table (a table on the search path) and --url"
+                                     : "--from names the tool that migrated this database; check --url, "
+                                       "and --from-table if the tool was set to another table name");
         return STRATA_ADOPT_MISMATCH;
     }
+    if (!sql)
+        return err_set(err, STRATA_NOMEM, "out of memory");
     rc = d->ops->query(d, sql, 0, NULL, add_row, x, err);
     if (!rc && x->oom)
         rc = err_set(err, STRATA_NOMEM, "out of memory");
@@ -214,9 +234,8 @@ static strata_code read_table(adopt_ctx *x, const char *table, const char *sql, 
 static strata_code read_rows_applied(adopt_ctx *x, const char *table, strata_error *err)
 {
     buf b;
-    buf_init(&b);
-    buf_adds(&b, "SELECT version FROM ");
-    buf_add_ident(&b, table);
+    table = tool_table(x, table);
+    select_from(&b, "version", table, "");
     strata_code rc = read_table(x, table, b.data, err);
     buf_release(&b);
     for (size_t i = 0; !rc && i < x->nrows; i++)
@@ -238,16 +257,20 @@ static strata_code read_pop(adopt_ctx *x, strata_error *err)
 /* golang-migrate: one row (version, dirty); every version up to it */
 static strata_code read_migrate(adopt_ctx *x, strata_error *err)
 {
-    strata_code rc = read_table(x, "schema_migrations", "SELECT version, dirty FROM schema_migrations", err);
+    buf b;
+    const char *table = tool_table(x, "schema_migrations");
+    select_from(&b, "version, dirty", table, "");
+    strata_code rc = read_table(x, table, b.data, err);
+    buf_release(&b);
     for (size_t i = 0; !rc && i < x->nrows; i++) {
         const char *v = cell(x, i, 0);
         if (!v)
             continue;
         if (truthy(cell(x, i, 1))) {
             err_set(err, STRATA_ADOPT_MISMATCH,
-                    "golang-migrate's schema_migrations is dirty at version %s: "
+                    "golang-migrate's %s is dirty at version %s: "
                     "that migration failed part way",
-                    v);
+                    table, v);
             err_hint(err,
                      "repair the database, then 'migrate force VERSION' to clear the flag, and adopt again");
             return STRATA_ADOPT_MISMATCH;
@@ -267,8 +290,11 @@ static strata_code read_migrate(adopt_ctx *x, strata_error *err)
    decides; version 0 is the row goose writes when it creates the table */
 static strata_code read_goose(adopt_ctx *x, strata_error *err)
 {
-    strata_code rc = read_table(x, "goose_db_version",
-                                "SELECT version_id, is_applied FROM goose_db_version ORDER BY id", err);
+    buf b;
+    const char *table = tool_table(x, "goose_db_version");
+    select_from(&b, "version_id, is_applied", table, " ORDER BY id");
+    strata_code rc = read_table(x, table, b.data, err);
+    buf_release(&b);
     for (size_t i = 0; !rc && i < x->nrows; i++) {
         const char *v = cell(x, i, 0);
         if (!v || !strcmp(v, "0"))
@@ -281,15 +307,16 @@ static strata_code read_goose(adopt_ctx *x, strata_error *err)
 /* Flyway: flyway_schema_history in installed_rank order */
 static strata_code read_flyway(adopt_ctx *x, strata_error *err)
 {
-    strata_code rc = read_table(x, "flyway_schema_history",
-                                "SELECT version, script, success, type FROM flyway_schema_history "
-                                "ORDER BY installed_rank",
-                                err);
+    buf b;
+    const char *table = tool_table(x, "flyway_schema_history");
+    select_from(&b, "version, script, success, type", table, " ORDER BY installed_rank");
+    strata_code rc = read_table(x, table, b.data, err);
+    buf_release(&b);
     for (size_t i = 0; !rc && i < x->nrows; i++) {
         const char *v = cell(x, i, 0), *script = cell(x, i, 1), *type = cell(x, i, 3);
         if (!truthy(cell(x, i, 2))) {
-            err_set(err, STRATA_ADOPT_MISMATCH, "flyway_schema_history records a failed migration: %s%s(%s)",
-                    v ? v : "", v ? " " : "", script ? script : "?");
+            err_set(err, STRATA_ADOPT_MISMATCH, "%s records a failed migration: %s%s(%s)", table, v ? v : "",
+                    v ? " " : "", script ? script : "?");
             err_hint(err,
                      "repair it with Flyway first (fix the database, then 'flyway repair'), and adopt again");
             return STRATA_ADOPT_MISMATCH;
@@ -298,8 +325,7 @@ static strata_code read_flyway(adopt_ctx *x, strata_error *err)
             continue;
         if (!v) {
             err_set(err, STRATA_ADOPT_MISMATCH,
-                    "flyway_schema_history records the repeatable migration %s, "
-                    "which strata does not carry",
+                    "%s records the repeatable migration %s, which strata does not carry", table,
                     script ? script : "?");
             err_hint(err, "docs/adopting.md: put what it does in a versioned migration");
             return STRATA_ADOPT_MISMATCH;
@@ -322,7 +348,11 @@ static strata_code read_flyway(adopt_ctx *x, strata_error *err)
    and all its ancestors */
 static strata_code read_alembic(adopt_ctx *x, strata_error *err)
 {
-    strata_code rc = read_table(x, "alembic_version", "SELECT version_num FROM alembic_version", err);
+    buf b;
+    const char *table = tool_table(x, "alembic_version");
+    select_from(&b, "version_num", table, "");
+    strata_code rc = read_table(x, table, b.data, err);
+    buf_release(&b);
     if (rc)
         return rc;
     for (size_t i = 0; i < x->n; i++)
@@ -433,8 +463,8 @@ void strata_adopt_report_free(strata_adopt_report *r)
     free(r);
 }
 
-static strata_code adopt_run(strata *db, const strata_migset *set, const char *format, int dry_run,
-                             strata_adopt_report **out, strata_error *err)
+static strata_code adopt_run(strata *db, const strata_migset *set, const char *format, const char *table,
+                             int dry_run, strata_adopt_report **out, strata_error *err)
 {
     adopt_ctx x;
     memset(&x, 0, sizeof(x));
@@ -453,6 +483,14 @@ static strata_code adopt_run(strata *db, const strata_migset *set, const char *f
         err_hint(err, "adopt reads: dbmate, golang-migrate, goose, flyway, alembic, sqitch, pop");
         return STRATA_USAGE;
     }
+    if (table && (!*table || !strcmp(formats[k].name, "sqitch"))) {
+        err_set(err, STRATA_USAGE,
+                *table ? "sqitch keeps its registry in a schema (or a file), not in one table"
+                       : "the other tool's table name is empty");
+        err_hint(err,
+                 *table ? "leave out --from-table for sqitch" : "name the table, or leave out --from-table");
+        return STRATA_USAGE;
+    }
     if ((rc = strata_migset_check(set, err)))
         return rc;
     for (size_t i = 0; i < set->count; i++) /* a set loaded through the cache */
@@ -461,6 +499,7 @@ static strata_code adopt_run(strata *db, const strata_migset *set, const char *f
     x.db = db;
     x.set = set;
     x.tool = formats[k].name;
+    x.table_given = table;
     x.c = calloc(set->count + 1, sizeof(*x.c));
     if (!x.c)
         return err_set(err, STRATA_NOMEM, "out of memory");
@@ -541,9 +580,12 @@ out:
     return rc;
 }
 
-strata_code strata_adopt(strata *db, const strata_migset *set, const char *format, int dry_run,
+strata_code strata_adopt(strata *db, const strata_migset *set, const char *format, const strata_adopt_opts *o,
                          strata_adopt_report **out, strata_error *err)
 {
-    strata_code rc = adopt_run(db, set, format, dry_run, out, err);
-    return dry_run ? rc : engine_discard_new(db, rc);
+    static const strata_adopt_opts none = {0, NULL};
+    if (!o)
+        o = &none;
+    strata_code rc = adopt_run(db, set, format, o->table, o->dry_run, out, err);
+    return o->dry_run ? rc : engine_discard_new(db, rc);
 }

@@ -286,6 +286,26 @@ st --dir "$G" --json up
 expect_rc 0 "up after goose adopt"
 eq "$(json_get "$OUT" '[a["version"] for a in j["applied"]]')" "['00004']" "goose: only the rolled-back one runs"
 
+# a renamed version table (goose -table app_goose): not found under the
+# default name, with a hint; read with --from-table
+new_db
+q "CREATE TABLE app_goose (id integer PRIMARY KEY, version_id bigint NOT NULL, is_applied boolean NOT NULL)"
+q "INSERT INTO app_goose VALUES (1, 0, $T), (2, 1, $T), (3, 2, $T)"
+q "CREATE TABLE t_one (id integer PRIMARY KEY); CREATE TABLE t_two (id integer PRIMARY KEY)"
+st --dir "$G" adopt --from goose
+expect_rc 1 "goose adopt without its renamed table"
+contains "$ERR" "no goose version table 'goose_db_version'" "the default table is named"
+contains "$ERR" "--from-table" "the hint names --from-table"
+st --dir "$G" adopt --from goose --from-table app_goose
+expect_rc 0 "goose adopt --from-table"
+eq "$(strata_rows)" "00001 00002" "goose: the renamed table read"
+st --dir "$G" adopt --from goose --from-table nosuch
+expect_rc 1 "a --from-table that is not there"
+contains "$ERR" "no goose version table 'nosuch'" "the given table is named"
+st --dir "$G" adopt --from sqitch --from-table x
+expect_rc 2 "--from-table with sqitch"
+contains "$ERR" "sqitch keeps its registry in a schema" "sqitch: usage error"
+
 # golang-migrate: one row (version, dirty); every file version up to it
 new_db
 M="$WORK/mmig"
