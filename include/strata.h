@@ -437,6 +437,12 @@ typedef struct strata_status {
        line (a failed or interrupted CREATE INDEX CONCURRENTLY, or one being
        built right now); NULL when there are none */
     char *invalid_indexes;
+    /* strata_status_get, when strata has recorded nothing here and another
+       tool's version table is there: the tool ("alembic", the --from of
+       strata import/adopt; "dbmate" for schema_migrations, which
+       golang-migrate uses too) and its table; else NULL */
+    char *other_tool;
+    char *other_tool_table;
 } strata_status;
 
 /*

@@ -38,6 +38,13 @@ static int run(cli *c)
                 jw_key(&w, "invalid_indexes");
                 jw_lines(&w, st->invalid_indexes);
             }
+            if (st->other_tool) {
+                jw_key(&w, "other_tool");
+                jw_obj(&w);
+                jw_kstr(&w, "tool", st->other_tool);
+                jw_kstr(&w, "table", st->other_tool_table);
+                jw_obj_end(&w);
+            }
             jw_obj_end(&w);
             jw_end(&w);
         } else if (!c->quiet) {
@@ -59,6 +66,16 @@ static int run(cli *c)
             fprintf(stderr,
                     "hint: DROP INDEX CONCURRENTLY it, then 'strata up --retry-failed' builds it again "
                     "(docs/operations.md, \"Recovering a failed no-transaction migration\")\n");
+        }
+        if (st->other_tool && !c->json) {
+            fprintf(stderr,
+                    "strata: warning: strata has recorded nothing here, but the database has the version "
+                    "table %s of %s: it was migrated by that tool\n",
+                    term_str(st->other_tool_table), term_str(st->other_tool));
+            fprintf(stderr,
+                    "hint: before 'strata up', record what it applied: strata import --from %s SRC, then "
+                    "strata adopt --from %s (docs/adopting.md)\n",
+                    term_str(st->other_tool), term_str(st->other_tool));
         }
         if (c->exit_code && pending)
             rc = 3;

@@ -948,35 +948,42 @@ static strata_code plan_down(strata *db, const strata_migset *set, const recs *r
 
 /* ---------------------------------------------------------------- running */
 
+/* Other tools' version tables: table, --from, name */
+static const char *const other_tools[][3] = {
+    {"alembic_version", "alembic", "Alembic"},     {"goose_db_version", "goose", "goose"},
+    {"flyway_schema_history", "flyway", "Flyway"}, {"schema_migration", "pop", "pop"},
+    {"schema_migrations", "dbmate", "dbmate"}, /* or golang-migrate: both use it */
+};
+
+/* The row of other_tools whose table this database has, or -1. */
+static int other_tool(strata *db)
+{
+    for (size_t i = 0; i < sizeof(other_tools) / sizeof(*other_tools); i++) {
+        int exists = 0;
+        strata_error ignore;
+        if (db->ops->table_exists(db->d, other_tools[i][0], &exists, &ignore) == STRATA_OK && exists)
+            return (int)i;
+    }
+    return -1;
+}
+
 /*
  * The first migration of a database strata never migrated failed: when
  * another tool's version table is there, the database was migrated by that
  * tool, and the hint says how to switch (import, then adopt) -- unless the
  * error has a hint of its own.
  */
-static void foreign_tool_hint(strata *db, strata_error *err)
+static void other_tool_hint(strata *db, strata_error *err)
 {
-    static const char *const tools[][3] = {
-        /* table, --from, name */
-        {"alembic_version", "alembic", "Alembic"},     {"goose_db_version", "goose", "goose"},
-        {"flyway_schema_history", "flyway", "Flyway"}, {"schema_migration", "pop", "pop"},
-        {"schema_migrations", "dbmate", "dbmate"}, /* or golang-migrate: both use it */
-    };
-    if (!err || err->hint[0])
+    int i = err && !err->hint[0] ? other_tool(db) : -1;
+    if (i < 0)
         return;
-    for (size_t i = 0; i < sizeof(tools) / sizeof(*tools); i++) {
-        int exists = 0;
-        strata_error ignore;
-        if (db->ops->table_exists(db->d, tools[i][0], &exists, &ignore) || !exists)
-            continue;
-        err_hint(err,
-                 "this database has %s's version table %s: it was migrated by %s. Record what it applied "
-                 "instead of running it again: strata import --from %s, then strata adopt --from %s%s "
-                 "(docs/adopting.md)",
-                 tools[i][2], tools[i][0], tools[i][2], tools[i][1], tools[i][1],
-                 i == 4 ? " (or golang-migrate)" : "");
-        return;
-    }
+    err_hint(err,
+             "this database has %s's version table %s: it was migrated by %s. Record what it applied "
+             "instead of running it again: strata import --from %s, then strata adopt --from %s%s "
+             "(docs/adopting.md)",
+             other_tools[i][2], other_tools[i][0], other_tools[i][2], other_tools[i][1], other_tools[i][1],
+             !strcmp(other_tools[i][1], "dbmate") ? " (or golang-migrate)" : "");
 }
 
 typedef strata_code (*planner)(strata *, const strata_migset *, const recs *, const strata_run_opts *, plan *,
@@ -1044,7 +1051,7 @@ static strata_code run(strata *db, const strata_migset *set, const strata_run_op
         if (step) {
             rc = (strata_code)step;
             if (!down && rc == STRATA_MIGRATION_FAILED && r.n == 0 && res->count == 0)
-                foreign_tool_hint(db, err);
+                other_tool_hint(db, err);
             goto out;
         }
     }
@@ -1333,6 +1340,8 @@ void strata_status_free(strata_status *st)
         free(st->entries[i].error);
     }
     free(st->invalid_indexes);
+    free(st->other_tool);
+    free(st->other_tool_table);
     free(st->entries);
     free(st->current);
     free(st);
@@ -1371,6 +1380,7 @@ strata_code strata_status_get(strata *db, const strata_migset *set, strata_statu
         }
     }
     st->current = current_of(&r);
+    int r_was_empty = r.n == 0;
     recs_release(&r);
     if (rc || !st->current) {
         strata_status_free(st);
@@ -1378,6 +1388,11 @@ strata_code strata_status_get(strata *db, const strata_migset *set, strata_statu
     }
     strata_error ignore; /* a status without the list is still a status */
     invalid_indexes(db, &st->invalid_indexes, &ignore);
+    int other = r_was_empty ? other_tool(db) : -1;
+    if (other >= 0) {
+        st->other_tool = xstrdup(other_tools[other][1]);
+        st->other_tool_table = xstrdup(other_tools[other][0]);
+    }
     *out = st;
     return STRATA_OK;
 }

@@ -405,6 +405,12 @@ contains "$ERR" "no pop version table 'schema_migration'" "absent table named"
 mig_a "$WORK/fresh"
 new_db
 q "CREATE TABLE alembic_version (version_num varchar(32) PRIMARY KEY); INSERT INTO alembic_version VALUES ('abc123'); CREATE TABLE a (id integer);" >/dev/null
+st --dir "$WORK/fresh" status
+expect_rc 0 "status on a database Alembic migrated"
+contains "$ERR" "the database has the version table alembic_version of alembic" "status warns"
+contains "$ERR" "strata adopt --from alembic" "status names adopt"
+st --dir "$WORK/fresh" --json status
+eq "$(json_get "$OUT" 'j["other_tool"]')" "{'tool': 'alembic', 'table': 'alembic_version'}" "status --json: other_tool"
 st --dir "$WORK/fresh" up
 expect_rc 1 "up on a database Alembic migrated"
 contains "$ERR" "hint: this database has Alembic's version table alembic_version" "the hint names the tool"
@@ -416,5 +422,7 @@ q "CREATE TABLE a (id integer)" >/dev/null
 st --dir "$WORK/fresh" up
 expect_rc 1 "up on a table that is there"
 lacks "$ERR" "hint:" "no adopt hint without another tool's table"
+st --dir "$WORK/fresh" --json status
+eq "$(json_get "$OUT" '"other_tool" in j')" "False" "no other_tool without another tool's table"
 
 finish
