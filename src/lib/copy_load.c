@@ -254,6 +254,22 @@ static strata_code scan(worker *w, ctable *t, int mode, strata_error *err)
                 col++;
                 continue;
             }
+            if (!cr && isnull && c->notnull && mode != SCAN_WIDEN) {
+                /* a NULL for a NOT NULL column (--data-only into a stricter
+                   table): named here, by rowid, not as the server's COPY
+                   error; no policy turns it into a value */
+                if (mode != SCAN_CHECK) {
+                    err_set(err, STRATA_BAD_VALUE, "table \"%s\", %s %lld, column \"%s\" (%s NOT NULL): NULL",
+                            t->src, t->rowid[0] ? "rowid" : "row",
+                            t->rowid[0] ? (long long)sqlite3_column_int64(st, 0) : w->rows + 1, c->dst,
+                            c->pgtype);
+                    err_hint(err,
+                             "give the row a value in the source, or allow NULL in the target column; the "
+                             "table was not changed");
+                }
+                rc = STRATA_BAD_VALUE;
+                goto out;
+            }
             if (cr && mode == SCAN_CHECK) {
                 rc = STRATA_BAD_VALUE;
                 goto out;

@@ -778,6 +778,19 @@ contains "$ERR" 'column "b" of SQLite table "h" holds data, but in target table 
     "the refusal names the column"
 eq "$(pq "SELECT count(*) FROM h")" "0" "refused table unchanged"
 
+# a NULL for a column that is NOT NULL in the target is a bad value named by
+# rowid and column (it was the server's COPY error, by line); no policy
+# writes it, and the table stays as it was
+sqlite3 "$SRC" "CREATE TABLE nn (id INTEGER PRIMARY KEY, name TEXT); INSERT INTO nn VALUES (1, 'a'), (7, NULL);"
+pq "CREATE TABLE nn (id bigint PRIMARY KEY, name text NOT NULL); INSERT INTO nn VALUES (99, 'kept')" >/dev/null
+for policy in "" --on-bad-value=null; do
+    # shellcheck disable=SC2086
+    raw copy "sqlite:///$SRC" "$URL" --data-only --tables nn $policy
+    expect_rc 1 "a NULL for a NOT NULL column ${policy:-(no policy)}"
+    contains "$ERR" 'table "nn", rowid 7, column "name" (text NOT NULL): NULL [BAD_VALUE]' "the row and column are named ${policy}"
+    eq "$(pq "SELECT string_agg(id || name, ',') FROM nn")" "99kept" "the table is unchanged ${policy}"
+done
+
 # -------------------------------------------- verification catches a change
 SRC=$WORK/verify.db
 sqlite3 "$SRC" "CREATE TABLE v (id INTEGER PRIMARY KEY, s TEXT); INSERT INTO v VALUES (1, 'a'), (2, 'b');"
