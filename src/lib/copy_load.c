@@ -297,9 +297,15 @@ static strata_code scan(worker *w, ctable *t, int mode, strata_error *err)
                         t->rowid[0] ? "rowid" : "row",
                         t->rowid[0] ? (long long)sqlite3_column_int64(st, 0) : w->rows + 1, c->dst, c->pgtype,
                         shown.data ? shown.data : "?", w->cv.why);
+                /* --on-bad-value=text widens columns it creates: not with --data-only */
                 if (r->o->on_bad_value == STRATA_BAD_VALUE_NULL)
-                    err_hint(err, "the column is NOT NULL, so --on-bad-value=null cannot apply; fix the "
-                                  "row in the source or use --on-bad-value=text; the table was not changed");
+                    err_hint(err,
+                             "the column is NOT NULL, so --on-bad-value=null cannot apply; fix the "
+                             "row in the source%s; the table was not changed",
+                             r->data_only ? "" : " or use --on-bad-value=text");
+                else if (r->data_only)
+                    err_hint(err, "fix the row in the source, widen the target column, or choose "
+                                  "--on-bad-value=null (write NULL); the table was not changed");
                 else
                     err_hint(err, "fix the row in the source, or choose --on-bad-value=null (write NULL) "
                                   "or --on-bad-value=text (make the column text); the table was not changed");

@@ -790,6 +790,15 @@ for policy in "" --on-bad-value=null; do
     contains "$ERR" 'table "nn", rowid 7, column "name" (text NOT NULL): NULL [BAD_VALUE]' "the row and column are named ${policy}"
     eq "$(pq "SELECT string_agg(id || name, ',') FROM nn")" "99kept" "the table is unchanged ${policy}"
 done
+# the hint of a data-only bad value offers no --on-bad-value=text (it widens
+# only the columns copy creates)
+sqlite3 "$SRC" "CREATE TABLE vv (id INTEGER PRIMARY KEY, code TEXT); INSERT INTO vv VALUES (1, 'abcdef');"
+pq "CREATE TABLE vv (id bigint PRIMARY KEY, code varchar(3))" >/dev/null
+raw copy "sqlite:///$SRC" "$URL" --data-only --tables vv
+expect_rc 1 "data-only: a value longer than the target's varchar"
+contains "$ERR" "6 characters do not fit varchar(3) [BAD_VALUE]" "data-only bad value named"
+contains "$ERR" "widen the target column, or choose --on-bad-value=null" "data-only hint"
+lacks "$ERR" "on-bad-value=text" "no text policy offered with --data-only"
 
 # -------------------------------------------- verification catches a change
 SRC=$WORK/verify.db
