@@ -12,6 +12,7 @@
 #include "cli.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -409,6 +410,30 @@ static int dispatch(cli *c, const parsed *p)
     return cmd->run(c);
 }
 
+/*
+ * What was printed must have reached its file: a full disk or a closed
+ * descriptor under `strata status --json > report.json` would otherwise
+ * leave a truncated report behind an exit status of 0. A reader that went
+ * away (EPIPE, with SIGPIPE ignored: `strata history | head -1`) is not an
+ * error. The command itself already ran; the message says so.
+ */
+static int finish_output(const cli *c, int rc)
+{
+    errno = 0;
+    if (fflush(stdout) == 0 && !ferror(stdout))
+        return rc;
+    if (errno == EPIPE)
+        return rc;
+    strata_error err;
+    memset(&err, 0, sizeof(err));
+    err.code = STRATA_IO_ERROR;
+    snprintf(err.message, sizeof(err.message), "cannot write to standard output: %s",
+             errno ? strerror(errno) : "write error");
+    snprintf(err.hint, sizeof(err.hint), "the command itself ran to its end; only what it printed was lost");
+    int out = out_error(c, &err);
+    return rc ? rc : out;
+}
+
 int main(int argc, char **argv)
 {
     cli *c = &cli_state;
@@ -426,5 +451,5 @@ int main(int argc, char **argv)
     int rc = dispatch(c, &p);
     free(c->dry_sql);
     free(c->args);
-    return rc;
+    return finish_output(c, rc);
 }

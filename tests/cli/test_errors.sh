@@ -253,4 +253,27 @@ STRATA_REQUIRE_URL=1 raw --dir "$D" status
 expect_rc 2 "STRATA_REQUIRE_URL=1"
 contains "$ERR" "DATABASE_URL_REQUIRED" "env strict mode"
 
+# what was printed must reach its file: a full disk under a redirected
+# report is an error (IO_ERROR, exit 1), never a truncated file and exit 0
+if [ -w /dev/full ]; then
+    mig_a "$WORK/full"
+    new_db
+    "$STRATA" --url "$URL" --dir "$WORK/full" up >/dev/full 2>"$WORK/err"
+    eq "$?" "1" "up with its output on a full disk"
+    contains "$(cat "$WORK/err")" "cannot write to standard output: No space left on device [IO_ERROR]" "the write error named"
+    contains "$(cat "$WORK/err")" "the command itself ran to its end" "the hint says the command ran"
+    st --dir "$WORK/full" current
+    eq "$OUT" "0001" "the migration was applied all the same"
+    "$STRATA" --url "$URL" --dir "$WORK/full" --json status >/dev/full 2>"$WORK/err"
+    eq "$?" "1" "status --json into a full disk"
+    contains "$(cat "$WORK/err")" '"code": "IO_ERROR"' "--json: the error as JSON on stderr"
+    # a reader that goes away is not an error
+    (
+        trap '' PIPE
+        "$STRATA" --url "$URL" --dir "$WORK/full" history | true
+        exit "${PIPESTATUS[0]}"
+    )
+    eq "$?" "0" "a closed pipe with SIGPIPE ignored"
+fi
+
 finish
