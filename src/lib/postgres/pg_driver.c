@@ -394,8 +394,11 @@ static strata_code lease_table(pg *p, const char *key, strata_error *err)
     PGresult *r = b.oom ? NULL : pq.PQexec(p->c, b.data);
     buf_release(&b);
     const char *state = r ? pq.PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+    /* two CREATE TABLE IF NOT EXISTS at the same moment: the loser fails on
+       the catalog's unique index (23505), on the table (42P07) or on its row
+       type (42710, "type ... already exists") */
     if (pq.PQresultStatus(r) == PGRES_COMMAND_OK ||
-        (state && (!strcmp(state, "23505") || !strcmp(state, "42P07")))) {
+        (state && (!strcmp(state, "23505") || !strcmp(state, "42P07") || !strcmp(state, "42710")))) {
         pq.PQclear(r); /* made by us, or by another process at the same moment */
         return STRATA_OK;
     }
