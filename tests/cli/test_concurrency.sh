@@ -86,4 +86,28 @@ st --dir "$D" up
 expect_rc 0 "up once the lock is free"
 eq "$(table_exists more)" "1" "applied after the wait"
 
+
+# the lease table behind a pooler (forced here): replicas on a new database
+# all create it at once; the losers of that race (23505, 42P07, or 42710 on
+# its row type) go on. 20 rounds of 8 at once, every process exits 0.
+if [ "$ENGINE" = postgres ]; then
+    L=$WORK/lease
+    mig "$L" 0001_a.sql <<'SQL'
+-- strata:up
+SELECT 1;
+SQL
+    lost=0
+    for round in $(seq 1 20); do
+        new_db
+        pids=()
+        for j in 1 2 3 4 5 6 7 8; do
+            STRATA_ASSUME_POOLER=1 "$STRATA" --url "$URL" --dir "$L" -q up 2>>"$WORK/lease.err" &
+            pids+=($!)
+        done
+        for pid in "${pids[@]}"; do wait "$pid" || lost=$((lost + 1)); done
+        dropdb --if-exists --force "$DBNAME" 2>/dev/null
+    done
+    eq "$lost" "0" "8 replicas creating the lease table at once, 20 rounds: $(grep -m1 "error" "$WORK/lease.err")"
+fi
+
 finish
