@@ -126,6 +126,25 @@ if [ "$ENGINE" = postgres ]; then
     expect_rc 2 "create without a database name"
     contains "$ERR" "names no database" "create without a database name: message"
 
+    # replicas that each "create the database if missing" at once: every
+    # one exits 0 and exactly one created it (the losers of the server's
+    # race fail on pg_database's name index, 23505, or with 42P04)
+    lost=0 made=0
+    for round in 1 2 3 4 5 6 7 8; do
+        RACE="ops_race_${round}_$RANDOM"
+        DBS+=("$RACE")
+        pids=()
+        for j in 1 2 3 4 5 6; do
+            "$STRATA" --url "$(url_for "$RACE")" --json create >"$WORK/race.$j" 2>>"$WORK/race.err" &
+            pids+=($!)
+        done
+        for pid in "${pids[@]}"; do wait "$pid" || lost=$((lost + 1)); done
+        made=$((made + $(cat "$WORK"/race.* | grep -c '"created": true')))
+        dropdb --if-exists "$RACE" 2>/dev/null
+    done
+    eq "$lost" "0" "6 creates of one database at once, 8 rounds: $(head -1 "$WORK/race.err" 2>/dev/null)"
+    eq "$made" "8" "exactly one create per round says it created the database"
+
     # drop while another session is connected: a clear error naming it
     BUSY="ops_busy_$RANDOM"
     DBS+=("$BUSY")

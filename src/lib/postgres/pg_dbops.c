@@ -181,7 +181,13 @@ static strata_code pg_create(const db_url *t, const strata_create_opts *o, int *
     }
     rc = pg_run(c, t->url, STRATA_DB_ERROR, b.data, 0, NULL, NULL, err);
     buf_release(&b);
-    if (rc && !strcmp(err->sqlstate, "42P04")) { /* created meanwhile by someone else */
+    /* created meanwhile by someone else (replicas running create at once):
+       42P04, or 23505 on pg_database's name index when both got past the
+       server's own check -- then the database is there now */
+    int now = 0;
+    strata_error e2;
+    if (rc && (!strcmp(err->sqlstate, "42P04") ||
+               (!strcmp(err->sqlstate, "23505") && !db_exists(c, t, &now, &e2) && now))) {
         strata_error_clear(err);
         *existed = 1;
         rc = STRATA_OK;
