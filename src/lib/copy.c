@@ -193,11 +193,6 @@ int copy_try_sql(run *r, PGconn *c, const char *sql, char *why, size_t whysz)
 
 /* The library never prints: server notices are dropped (libpq's default
    receiver would write them to stderr). */
-static void quiet_notice(void *arg, const PGresult *res)
-{
-    (void)arg, (void)res;
-}
-
 static strata_code pg_connect(run *r, PGconn **out, strata_error *err)
 {
     /* the one connect of strata (postgres/pg_conn.c): its error formatting,
@@ -207,7 +202,6 @@ static strata_code pg_connect(run *r, PGconn **out, strata_error *err)
     strata_code rc = pg_connect_url(&r->du, NULL, 0, &c, NULL, err);
     if (rc)
         return rc;
-    pq.PQsetNoticeReceiver(c, quiet_notice, NULL);
     if (pg_is_pooled(c)) {
         /* the copy's session settings, its lock and its snapshot-spanning
            steps need one server session from start to end */

@@ -144,6 +144,22 @@ if [ "$ENGINE" = postgres ]; then
     done
     eq "$lost" "0" "6 creates of one database at once, 8 rounds: $(head -1 "$WORK/race.err" 2>/dev/null)"
     eq "$made" "8" "exactly one create per round says it created the database"
+    # and drops at once: all exit 0, and no server NOTICE reaches stderr (the
+    # library never prints; libpq's default printed "does not exist, skipping")
+    RACE="ops_race_d_$RANDOM"
+    DBS+=("$RACE")
+    createdb "$RACE"
+    : >"$WORK/race.err"
+    pids=()
+    for j in 1 2 3 4 5 6; do
+        "$STRATA" --url "$(url_for "$RACE")" -q drop 2>>"$WORK/race.err" &
+        pids+=($!)
+    done
+    lost=0
+    for pid in "${pids[@]}"; do wait "$pid" || lost=$((lost + 1)); done
+    eq "$lost" "0" "6 drops of one database at once"
+    eq "$(cat "$WORK/race.err")" "" "no server notice on stderr"
+    eq "$(pg_db_exists "$RACE")" "0" "dropped"
 
     # drop while another session is connected: a clear error naming it
     BUSY="ops_busy_$RANDOM"

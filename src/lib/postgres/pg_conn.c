@@ -44,6 +44,14 @@ static int worth_retry(const char *const *keys, const char *const *vals, const c
     PGPing p = pq.PQpingParams(keys, vals, 1);
     return p == PQPING_NO_RESPONSE || p == PQPING_REJECT;
 }
+/* The library never prints: libpq's default notice processor writes the
+   server's NOTICEs ("database ... does not exist, skipping") to stderr. A
+   caller that shows them sets its own receiver (pg_driver: -v). */
+static void quiet_notice(void *arg, const PGresult *res)
+{
+    (void)arg, (void)res;
+}
+
 strata_code pg_connect_url(const db_url *t, const char *dbname, double deadline, PGconn **out, int *retry,
                            strata_error *err)
 {
@@ -64,6 +72,7 @@ strata_code pg_connect_url(const db_url *t, const char *dbname, double deadline,
     PGconn *c = pq.PQconnectStartParams(keys, vals, 1);
     if (!c)
         return err_set(err, STRATA_NOMEM, "out of memory");
+    pq.PQsetNoticeReceiver(c, quiet_notice, NULL);
     PostgresPollingStatusType st = PGRES_POLLING_WRITING;
     int timed_out = 0;
     while (pq.PQstatus(c) != CONNECTION_BAD && st != PGRES_POLLING_OK && st != PGRES_POLLING_FAILED) {
