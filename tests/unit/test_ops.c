@@ -211,6 +211,44 @@ static void test_sqlite_read_ahead(void)
 }
 
 /*
+ * Two handles on a new file: the one that created it fails (a stamp to a
+ * version that is not there) and removes the empty file; the other, opened
+ * in between, cannot write into a file no path names (SQLite refuses:
+ * "disk I/O error"); strata says what happened before it runs anything,
+ * and a new handle migrates.
+ */
+static void test_sqlite_removed_under(void)
+{
+    char *dir = tmpdir_new();
+    char *mig = path_join(dir, "m");
+    char *path = path_join(dir, "new.db");
+    char url[4200];
+    snprintf(url, sizeof(url), "sqlite:///%s", path);
+    strata_migset *set = tables_history(mig, 2);
+    strata_error err;
+    strata *a = NULL, *b = NULL;
+    CHECK_INT(strata_open(url, NULL, &a, &err), STRATA_OK); /* creates the file */
+    CHECK_INT(strata_open(url, NULL, &b, &err), STRATA_OK);
+    CHECK(access(path, F_OK) == 0);
+    CHECK_INT(strata_stamp(a, set, "0009", &err), STRATA_TARGET_NOT_FOUND);
+    CHECK(access(path, F_OK) != 0); /* a failed run on a file it created */
+    CHECK_INT(strata_up(b, set, NULL, NULL, &err), STRATA_DB_ERROR);
+    CHECK(strstr(err.message, "was removed while strata had it open") != NULL);
+    strata_close(b);
+    strata_close(a);
+    CHECK_INT(strata_open(url, NULL, &b, &err), STRATA_OK);
+    strata_result *res = NULL;
+    CHECK_INT(strata_up(b, set, NULL, &res, &err), STRATA_OK);
+    CHECK(res && res->count == 2 && access(path, F_OK) == 0);
+    strata_result_free(res);
+    strata_close(b);
+    strata_migset_free(set);
+    free(path);
+    free(mig);
+    tmpdir_free(dir);
+}
+
+/*
  * strata_global_init, in a fresh process (test_unit run again with
  * "--global-init-child"): SQLite's memory statistics count nothing after
  * it, and count the same work without it; once SQLite is initialized it
@@ -256,6 +294,7 @@ void test_ops(void)
 {
     test_sqlite_run_lock();
     test_sqlite_read_ahead();
+    test_sqlite_removed_under();
     test_global_init();
 
     const char *keep[3] = {getenv("PGHOST"), getenv("PGHOSTADDR"), getenv("PGSERVICE")};

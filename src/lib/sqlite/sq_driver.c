@@ -519,9 +519,24 @@ static void commit_sync_level(sq *s)
 
 static strata_code sq_lock(drv *d, const char *key, double timeout, strata_error *err)
 {
-    (void)key, (void)timeout, (void)err;
-    ((sq *)d)->want_excl = 1;
-    ((sq *)d)->run_tx = 0;
+    sq *s = (sq *)d;
+    (void)key, (void)timeout;
+    /* The file must still be the one at the path: a run that created it and
+       failed removes it when it holds nothing (sq_discard_if_new), and
+       SQLite then refuses every write here with "disk I/O error". Said as
+       what it is, before anything runs. */
+    int moved = 0;
+    if (s->path && sqlite3_file_control(s->db, "main", SQLITE_FCNTL_HAS_MOVED, &moved) == SQLITE_OK &&
+        moved) {
+        err_set(err, STRATA_DB_ERROR,
+                "the database file '%s' was removed while strata had it open (another run that created it "
+                "failed and removed it)",
+                s->path);
+        err_hint(err, "nothing was written; run the command again");
+        return STRATA_DB_ERROR;
+    }
+    s->want_excl = 1;
+    s->run_tx = 0;
     return STRATA_OK;
 }
 
