@@ -121,6 +121,37 @@ DROP TABLE a;
 SQL
 }
 
+# k_history DIR N: N migrations 0001..N, each creating table k_<version>
+# with one row (the kill tests: after a kill, k_tables must equal
+# applied_versions)
+k_history() {
+    local i v
+    for i in $(seq 1 "$2"); do
+        v=$(printf '%04d' "$i")
+        mig "$1" "${v}_t.sql" <<SQL
+-- strata:up
+CREATE TABLE k_$v (id integer PRIMARY KEY, note text);
+INSERT INTO k_$v VALUES (1, 'row of $v');
+-- strata:down
+DROP TABLE k_$v;
+SQL
+    done
+}
+# k_tables: the versions whose k_ table exists; applied_versions: those the
+# version table records as applied (nothing when it is absent)
+k_tables() {
+    if [ "$ENGINE" = postgres ]; then
+        q "SELECT substr(tablename, 3) FROM pg_tables WHERE schemaname = 'public' AND tablename LIKE 'k\_%' ORDER BY 1"
+    else
+        q "SELECT substr(name, 3) FROM sqlite_master WHERE type = 'table' AND name LIKE 'k\_%' ESCAPE '\\' ORDER BY 1"
+    fi
+}
+applied_versions() {
+    if [ "$(table_exists strata_migrations)" = 1 ]; then
+        q "SELECT version FROM strata_migrations WHERE state = 'applied' ORDER BY 1"
+    fi
+}
+
 # json_get JSON PYTHON-EXPR: evaluates an expression on the parsed document j
 json_get() {
     python3 -c 'import json,sys; j=json.loads(sys.argv[1]); print(eval(sys.argv[2]))' "$1" "$2"

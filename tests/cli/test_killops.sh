@@ -115,29 +115,8 @@ fi
 # ---- reset: dropped and migrated again, killed at random
 N=40
 R=$WORK/r
-for i in $(seq 1 $N); do
-    v=$(printf '%04d' "$i")
-    mig "$R" "${v}_t.sql" <<SQL
--- strata:up
-CREATE TABLE k_$v (id integer PRIMARY KEY, note text);
-INSERT INTO k_$v VALUES (1, 'row of $v');
--- strata:down
-DROP TABLE k_$v;
-SQL
-done
+k_history "$R" $N
 new_db
-list_tables() {
-    if [ "$ENGINE" = postgres ]; then
-        q "SELECT substr(tablename, 3) FROM pg_tables WHERE schemaname = 'public' AND tablename LIKE 'k\_%' ORDER BY 1"
-    else
-        q "SELECT substr(name, 3) FROM sqlite_master WHERE type = 'table' AND name LIKE 'k\_%' ESCAPE '\\' ORDER BY 1"
-    fi
-}
-list_versions() {
-    if [ "$(table_exists strata_migrations)" = 1 ]; then
-        q "SELECT version FROM strata_migrations WHERE state = 'applied' ORDER BY 1"
-    fi
-}
 t0=$(date +%s%N)
 st --dir "$R" up
 expect_rc 0 "up before the reset kills"
@@ -148,13 +127,13 @@ D=$R
 partial=0
 for round in $(seq 1 "$KILLS"); do
     kill_at_random "$win" reset --yes
-    t=$(list_tables | tr '\n' ' ')
-    v=$(list_versions | tr '\n' ' ')
+    t=$(k_tables | tr '\n' ' ')
+    v=$(applied_versions | tr '\n' ' ')
     if [ "$t" != "$v" ]; then
         fail "after reset kill $round: tables [$t] but versions [$v]"
         break
     fi
-    n=$(list_tables | wc -l)
+    n=$(k_tables | wc -l)
     [ "$n" -gt 0 ] && [ "$n" -lt $N ] && partial=$((partial + 1))
 done
 echo "# reset [$ENGINE]: $KILLS kills within $win ms, $partial between the first and the last migration"
@@ -162,6 +141,6 @@ st --dir "$R" reset --yes
 expect_rc 0 "reset after the kills"
 st --dir "$R" current
 eq "$OUT" "0040" "reset after the kills reaches head"
-eq "$(list_tables | wc -l)" "$N" "every table exists once"
+eq "$(k_tables | wc -l)" "$N" "every table exists once"
 eq "$(table_exists stray)" "0" "reset dropped what the migrations do not make"
 finish
