@@ -67,7 +67,7 @@ static int run(cli *c)
                     "hint: DROP INDEX CONCURRENTLY it, then 'strata up --retry-failed' builds it again "
                     "(docs/operations.md, \"Recovering a failed no-transaction migration\")\n");
         }
-        if (st->other_tool && !c->json) {
+        if (st->other_tool && !c->json && !c->quiet) {
             fprintf(stderr,
                     "strata: warning: strata has recorded nothing here, but the database has the version "
                     "table %s of %s: it was migrated by that tool\n",
