@@ -29,8 +29,9 @@ typedef struct adopt_ctx {
     strata *db;
     const strata_migset *set;
     const char *tool;
-    const char *table;       /* the other tool's table, for messages */
-    const char *table_given; /* the table the caller named, NULL: the default */
+    const char *table;         /* the other tool's table, for messages */
+    const char *table_given;   /* the table the caller named, NULL: the default */
+    const char *table_default; /* the tool's own name for it (formats[]) */
     cand *c;
     size_t n;
     /* rows read from the other tool's table: up to 4 text columns each */
@@ -190,9 +191,9 @@ static int truthy(const char *v)
 }
 
 /* The table to read: the one the caller named, or the tool's default. */
-static const char *tool_table(const adopt_ctx *x, const char *def)
+static const char *tool_table(const adopt_ctx *x)
 {
-    return x->table_given ? x->table_given : def;
+    return x->table_given ? x->table_given : x->table_default;
 }
 
 /* "SELECT cols FROM <table> tail" into b (the caller releases it). */
@@ -231,10 +232,10 @@ static strata_code read_table(adopt_ctx *x, const char *table, const char *sql, 
 /* ---------------------------------------------------------- the formats */
 
 /* dbmate, pop: one row per applied version */
-static strata_code read_rows_applied(adopt_ctx *x, const char *table, strata_error *err)
+static strata_code read_rows_applied(adopt_ctx *x, strata_error *err)
 {
     buf b;
-    table = tool_table(x, table);
+    const char *table = tool_table(x);
     select_from(&b, "version", table, "");
     strata_code rc = read_table(x, table, b.data, err);
     buf_release(&b);
@@ -246,19 +247,19 @@ static strata_code read_rows_applied(adopt_ctx *x, const char *table, strata_err
 
 static strata_code read_dbmate(adopt_ctx *x, strata_error *err)
 {
-    return read_rows_applied(x, "schema_migrations", err);
+    return read_rows_applied(x, err);
 }
 
 static strata_code read_pop(adopt_ctx *x, strata_error *err)
 {
-    return read_rows_applied(x, "schema_migration", err);
+    return read_rows_applied(x, err);
 }
 
 /* golang-migrate: one row (version, dirty); every version up to it */
 static strata_code read_migrate(adopt_ctx *x, strata_error *err)
 {
     buf b;
-    const char *table = tool_table(x, "schema_migrations");
+    const char *table = tool_table(x);
     select_from(&b, "version, dirty", table, "");
     strata_code rc = read_table(x, table, b.data, err);
     buf_release(&b);
@@ -291,7 +292,7 @@ static strata_code read_migrate(adopt_ctx *x, strata_error *err)
 static strata_code read_goose(adopt_ctx *x, strata_error *err)
 {
     buf b;
-    const char *table = tool_table(x, "goose_db_version");
+    const char *table = tool_table(x);
     select_from(&b, "version_id, is_applied", table, " ORDER BY id");
     strata_code rc = read_table(x, table, b.data, err);
     buf_release(&b);
@@ -308,7 +309,7 @@ static strata_code read_goose(adopt_ctx *x, strata_error *err)
 static strata_code read_flyway(adopt_ctx *x, strata_error *err)
 {
     buf b;
-    const char *table = tool_table(x, "flyway_schema_history");
+    const char *table = tool_table(x);
     select_from(&b, "version, script, success, type", table, " ORDER BY installed_rank");
     strata_code rc = read_table(x, table, b.data, err);
     buf_release(&b);
@@ -349,7 +350,7 @@ static strata_code read_flyway(adopt_ctx *x, strata_error *err)
 static strata_code read_alembic(adopt_ctx *x, strata_error *err)
 {
     buf b;
-    const char *table = tool_table(x, "alembic_version");
+    const char *table = tool_table(x);
     select_from(&b, "version_num", table, "");
     strata_code rc = read_table(x, table, b.data, err);
     buf_release(&b);
@@ -439,14 +440,36 @@ static strata_code read_sqitch(adopt_ctx *x, strata_error *err)
 
 /* --------------------------------------------------------------- adopt */
 
+/* Each tool, its version table's default name (sqitch: a registry schema,
+   none) and its reader. */
 static const struct {
     const char *name;
+    const char *table;
     strata_code (*read)(adopt_ctx *x, strata_error *err);
 } formats[] = {
-    {"dbmate", read_dbmate}, {"golang-migrate", read_migrate}, {"goose", read_goose},
-    {"flyway", read_flyway}, {"alembic", read_alembic},        {"sqitch", read_sqitch},
-    {"pop", read_pop},
+    {"dbmate", "schema_migrations", read_dbmate}, {"golang-migrate", "schema_migrations", read_migrate},
+    {"goose", "goose_db_version", read_goose},    {"flyway", "flyway_schema_history", read_flyway},
+    {"alembic", "alembic_version", read_alembic}, {"sqitch", NULL, read_sqitch},
+    {"pop", "schema_migration", read_pop},
 };
+
+int adopt_other_tool(strata *db, const char **tool, const char **table)
+{
+    drv *d = db_driver(db);
+    for (size_t k = 0; k < sizeof(formats) / sizeof(*formats); k++) {
+        int exists = 0;
+        strata_error ignore;
+        if (!formats[k].table ||
+            (k && formats[k - 1].table && !strcmp(formats[k - 1].table, formats[k].table)))
+            continue; /* no table, or the one just asked about */
+        if (d->ops->table_exists(d, formats[k].table, &exists, &ignore) == STRATA_OK && exists) {
+            *tool = formats[k].name;
+            *table = formats[k].table;
+            return 1;
+        }
+    }
+    return 0;
+}
 
 void strata_adopt_report_free(strata_adopt_report *r)
 {
@@ -500,6 +523,7 @@ static strata_code adopt_run(strata *db, const strata_migset *set, const char *f
     x.set = set;
     x.tool = formats[k].name;
     x.table_given = table;
+    x.table_default = formats[k].table;
     x.c = calloc(set->count + 1, sizeof(*x.c));
     if (!x.c)
         return err_set(err, STRATA_NOMEM, "out of memory");

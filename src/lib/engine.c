@@ -948,25 +948,6 @@ static strata_code plan_down(strata *db, const strata_migset *set, const recs *r
 
 /* ---------------------------------------------------------------- running */
 
-/* Other tools' version tables: table, --from, name */
-static const char *const other_tools[][3] = {
-    {"alembic_version", "alembic", "Alembic"},     {"goose_db_version", "goose", "goose"},
-    {"flyway_schema_history", "flyway", "Flyway"}, {"schema_migration", "pop", "pop"},
-    {"schema_migrations", "dbmate", "dbmate"}, /* or golang-migrate: both use it */
-};
-
-/* The row of other_tools whose table this database has, or -1. */
-static int other_tool(strata *db)
-{
-    for (size_t i = 0; i < sizeof(other_tools) / sizeof(*other_tools); i++) {
-        int exists = 0;
-        strata_error ignore;
-        if (db->ops->table_exists(db->d, other_tools[i][0], &exists, &ignore) == STRATA_OK && exists)
-            return (int)i;
-    }
-    return -1;
-}
-
 /*
  * The first migration of a database strata never migrated failed: when
  * another tool's version table is there, the database was migrated by that
@@ -975,15 +956,14 @@ static int other_tool(strata *db)
  */
 static void other_tool_hint(strata *db, strata_error *err)
 {
-    int i = err && !err->hint[0] ? other_tool(db) : -1;
-    if (i < 0)
+    const char *tool, *table;
+    if (!err || err->hint[0] || !adopt_other_tool(db, &tool, &table))
         return;
     err_hint(err,
              "this database has %s's version table %s: it was migrated by %s. Record what it applied "
              "instead of running it again: strata import --from %s, then strata adopt --from %s%s "
              "(docs/adopting.md)",
-             other_tools[i][2], other_tools[i][0], other_tools[i][2], other_tools[i][1], other_tools[i][1],
-             !strcmp(other_tools[i][1], "dbmate") ? " (or golang-migrate)" : "");
+             tool, table, tool, tool, tool, !strcmp(tool, "dbmate") ? " (or golang-migrate)" : "");
 }
 
 typedef strata_code (*planner)(strata *, const strata_migset *, const recs *, const strata_run_opts *, plan *,
@@ -1388,10 +1368,10 @@ strata_code strata_status_get(strata *db, const strata_migset *set, strata_statu
     }
     strata_error ignore; /* a status without the list is still a status */
     invalid_indexes(db, &st->invalid_indexes, &ignore);
-    int other = r_was_empty ? other_tool(db) : -1;
-    if (other >= 0) {
-        st->other_tool = xstrdup(other_tools[other][1]);
-        st->other_tool_table = xstrdup(other_tools[other][0]);
+    const char *tool, *table;
+    if (r_was_empty && adopt_other_tool(db, &tool, &table)) {
+        st->other_tool = xstrdup(tool);
+        st->other_tool_table = xstrdup(table);
     }
     *out = st;
     return STRATA_OK;

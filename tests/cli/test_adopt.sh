@@ -413,7 +413,7 @@ st --dir "$WORK/fresh" --json status
 eq "$(json_get "$OUT" 'j["other_tool"]')" "{'tool': 'alembic', 'table': 'alembic_version'}" "status --json: other_tool"
 st --dir "$WORK/fresh" up
 expect_rc 1 "up on a database Alembic migrated"
-contains "$ERR" "hint: this database has Alembic's version table alembic_version" "the hint names the tool"
+contains "$ERR" "hint: this database has alembic's version table alembic_version" "the hint names the tool"
 contains "$ERR" "strata import --from alembic, then strata adopt --from alembic" "the hint names the way"
 eq "$(q "SELECT count(*) FROM strata_migrations")" "0" "the failed up recorded nothing"
 # without another tool's table, no such hint
