@@ -66,6 +66,33 @@ static void probe_event(void *ud, const strata_event *ev)
         p->busy_late = read_now(p->path) == SQLITE_BUSY;
 }
 
+/* A scratch directory with a migration directory m of n tables_history
+   migrations (loaded into set) and a SQLite file name, its URL in url. */
+typedef struct sqfix {
+    char *dir, *mig, *path;
+    char url[4200];
+    strata_migset *set;
+} sqfix;
+
+static strata_migset *tables_history(const char *mig, int n);
+
+static void sqfix_init(sqfix *f, const char *file, int n)
+{
+    f->dir = tmpdir_new();
+    f->mig = path_join(f->dir, "m");
+    f->path = path_join(f->dir, file);
+    snprintf(f->url, sizeof(f->url), "sqlite:///%s", f->path);
+    f->set = tables_history(f->mig, n);
+}
+
+static void sqfix_free(sqfix *f)
+{
+    strata_migset_free(f->set);
+    free(f->path);
+    free(f->mig);
+    tmpdir_free(f->dir);
+}
+
 /* A directory mig of n migrations, 000i_t.sql creating table ti, loaded. */
 static strata_migset *tables_history(const char *mig, int n)
 {
@@ -89,13 +116,11 @@ static strata_migset *tables_history(const char *mig, int n)
    with the handle still open, and no journal file is left behind. */
 static void test_sqlite_run_lock(void)
 {
-    char *dir = tmpdir_new();
-    char *mig = path_join(dir, "m");
-    char *path = path_join(dir, "app.db");
-    char *journal = path_join(dir, "app.db-journal");
-    char url[4200];
-    snprintf(url, sizeof(url), "sqlite:///%s", path);
-    strata_migset *set = tables_history(mig, 20);
+    sqfix f;
+    sqfix_init(&f, "app.db", 20);
+    const char *path = f.path, *url = f.url;
+    strata_migset *set = f.set;
+    char *journal = path_join(f.dir, "app.db-journal");
     strata_error err;
     struct lock_probe probe = {path, 0, 0, 0};
     strata_config cfg = {NULL, 5, 0, probe_event, &probe, 0};
@@ -112,11 +137,8 @@ static void test_sqlite_run_lock(void)
     CHECK_INT(read_now(path), SQLITE_OK);
     strata_close(db);
     CHECK(access(journal, F_OK) != 0);
-    strata_migset_free(set);
     free(journal);
-    free(path);
-    free(mig);
-    tmpdir_free(dir);
+    sqfix_free(&f);
 }
 
 /* current as a dry run of up reports it: from the records read ahead, when
@@ -136,12 +158,10 @@ static int dry_current_is(strata *db, const strata_migset *set, const char *want
    version table, are seen by the next read on the handle. */
 static void test_sqlite_read_ahead(void)
 {
-    char *dir = tmpdir_new();
-    char *mig = path_join(dir, "m");
-    char *path = path_join(dir, "app.db");
-    char url[4200];
-    snprintf(url, sizeof(url), "sqlite:///%s", path);
-    strata_migset *set = tables_history(mig, 3);
+    sqfix f;
+    sqfix_init(&f, "app.db", 3);
+    const char *path = f.path, *url = f.url;
+    strata_migset *set = f.set;
     strata_error err;
     strata *a = NULL, *b = NULL;
     CHECK_INT(strata_open(url, NULL, &a, &err), STRATA_OK);
@@ -204,10 +224,7 @@ static void test_sqlite_read_ahead(void)
     CHECK_INT(strata_read_ahead(a, 0, &err), STRATA_OK);
     strata_close(a);
     strata_close(b);
-    strata_migset_free(set);
-    free(path);
-    free(mig);
-    tmpdir_free(dir);
+    sqfix_free(&f);
 }
 
 /*
@@ -219,12 +236,10 @@ static void test_sqlite_read_ahead(void)
  */
 static void test_sqlite_removed_under(void)
 {
-    char *dir = tmpdir_new();
-    char *mig = path_join(dir, "m");
-    char *path = path_join(dir, "new.db");
-    char url[4200];
-    snprintf(url, sizeof(url), "sqlite:///%s", path);
-    strata_migset *set = tables_history(mig, 2);
+    sqfix f;
+    sqfix_init(&f, "new.db", 2);
+    const char *path = f.path, *url = f.url;
+    strata_migset *set = f.set;
     strata_error err;
     strata *a = NULL, *b = NULL;
     CHECK_INT(strata_open(url, NULL, &a, &err), STRATA_OK); /* creates the file */
@@ -242,10 +257,7 @@ static void test_sqlite_removed_under(void)
     CHECK(res && res->count == 2 && access(path, F_OK) == 0);
     strata_result_free(res);
     strata_close(b);
-    strata_migset_free(set);
-    free(path);
-    free(mig);
-    tmpdir_free(dir);
+    sqfix_free(&f);
 }
 
 /*
