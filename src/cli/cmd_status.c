@@ -52,7 +52,7 @@ static int run(cli *c)
             for (size_t i = 0; i < st->count; i++)
                 print_status_entry(c, &st->entries[i], 1);
         }
-        if (st->invalid_indexes && !c->json) {
+        if (st->invalid_indexes && !c->json && !c->quiet) {
             char *list = st->invalid_indexes;
             for (char *nl; *list; list = nl + 1) {
                 nl = strchr(list, '\n');
@@ -81,8 +81,7 @@ static int run(cli *c)
             rc = 3;
         if (set)
             for (size_t i = 0; i < strata_migset_problem_count(set); i++)
-                if (!c->json)
-                    fprintf(stderr, "strata: warning: %s\n", term_str(strata_migset_problem(set, i)->detail));
+                out_warning(c, strata_migset_problem(set, i));
     }
     if (err.code)
         rc = out_error(c, &err);
