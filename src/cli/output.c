@@ -179,8 +179,10 @@ void out_warning(const cli *c, const strata_problem *w)
         jw_obj_end(&j);
         jw_end(&j);
     } else {
-        fprintf(stderr, "strata: %swarning%s: %s\n", color(c, "\033[33m"), color(c, "\033[0m"),
-                term_str(w->detail));
+        fprintf(stderr, "strata: %swarning%s: ", color(c, "\033[33m"), color(c, "\033[0m"));
+        if (w->file && w->file[0] && w->line > 0)
+            fprintf(stderr, "%s:%d: ", term_str(w->file), w->line);
+        fprintf(stderr, "%s\n", term_str(w->detail));
     }
 }
 

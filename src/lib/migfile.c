@@ -283,17 +283,17 @@ int mig_parse(migration *m, const char *text, size_t len, strata_migset *set)
     char msg[512];
 
     /* closes section cur, whose body runs from body_start to end */
-#define CLOSE_SECTION(end)                                                                  \
-    do {                                                                                    \
-        if (cur >= 0) {                                                                     \
-            m->secs[cur].sql = xstrndup(text + body_start, (end)-body_start);               \
-        } else if ((sql_line = first_sql_line(text, (end))) > 0) {                          \
-            migset_add_problem(set, STRATA_PARSE_ERROR, m->version, file, sql_line,         \
-                               "SQL before the first '-- strata:up' marker in '%s'", file); \
-            ok = 0;                                                                         \
-        } else if (!m->header) { /* for lint-ignore comments */                             \
-            m->header = xstrndup(text, (end));                                              \
-        }                                                                                   \
+#define CLOSE_SECTION(end)                                                          \
+    do {                                                                            \
+        if (cur >= 0) {                                                             \
+            m->secs[cur].sql = xstrndup(text + body_start, (end)-body_start);       \
+        } else if ((sql_line = first_sql_line(text, (end))) > 0) {                  \
+            migset_add_problem(set, STRATA_PARSE_ERROR, m->version, file, sql_line, \
+                               "SQL before the first '-- strata:up' marker");       \
+            ok = 0;                                                                 \
+        } else if (!m->header) { /* for lint-ignore comments */                     \
+            m->header = xstrndup(text, (end));                                      \
+        }                                                                           \
     } while (0)
 
     while (pos <= len) {
@@ -311,8 +311,7 @@ int mig_parse(migration *m, const char *text, size_t len, strata_migset *set)
             for (int i = 0; i < m->nsecs; i++)
                 if (m->secs[i].kind == kind && m->secs[i].dialect == dialect) {
                     migset_add_problem(set, STRATA_PARSE_ERROR, m->version, file, lineno,
-                                       "second '%s' section for the same dialect in '%s'", kind_name(kind),
-                                       file);
+                                       "second '%s' section for the same dialect", kind_name(kind));
                     ok = 0;
                 }
             if (ARR_GROW(m->secs, m->capsecs, (size_t)m->nsecs + 1))
@@ -345,14 +344,14 @@ int mig_parse(migration *m, const char *text, size_t len, strata_migset *set)
         if (sql_split(s->sql, strlen(s->sql),
                       s->dialect == DIALECT_SQLITE ? DIALECT_SQLITE : DIALECT_POSTGRES, txcheck_fn, &t)) {
             migset_add_problem(set, STRATA_PARSE_ERROR, m->version, file, s->line + t.found_line - 1,
-                               "'%s' statement in a transactional %s section of '%s' (it would end "
+                               "'%s' statement in a transactional %s section (it would end "
                                "the migration's own transaction)",
-                               t.word, kind_name(s->kind), file);
+                               t.word, kind_name(s->kind));
             ok = 0;
         }
     }
     if (!has_up && ok) {
-        migset_add_problem(set, STRATA_PARSE_ERROR, m->version, file, 1, "no '-- strata:up' section in '%s'",
+        migset_add_problem(set, STRATA_PARSE_ERROR, m->version, file, 0, "no '-- strata:up' section in '%s'",
                            file);
         ok = 0;
     }
@@ -559,8 +558,7 @@ static int warn_empty_up(strata_migset *set, const migration *m)
     }
     if (marker)
         migset_add_warning(set, m->version, m->path, marker,
-                           "the up section of '%s' has no statement; applying it only records the version",
-                           m->path);
+                           "the up section has no statement; applying it only records the version");
     return marker != 0;
 }
 

@@ -151,7 +151,8 @@ expect_rc 0 "new"
 NEWFILE=$OUT
 tst --dir "$D" validate
 expect_rc 0 "an empty up section is valid"
-contains "$ERR" "strata: warning: the up section of '$NEWFILE' has no statement; applying it only records the version" "empty up warned"
+contains "$ERR" "strata: warning: $NEWFILE:" "empty up warned with file:line"
+contains "$ERR" ": the up section has no statement; applying it only records the version" "empty up warned"
 contains "$OUT" "ok: 2 migrations" "validate still ok"
 tst --json --dir "$D" lint
 valid_json "$ERR" "lint --json warning"
