@@ -505,7 +505,10 @@ STRATA_API strata_code strata_up(strata *db, const strata_migset *set, const str
 /* Reverts applied migrations, newest first; see strata_run_opts.target. */
 STRATA_API strata_code strata_down(strata *db, const strata_migset *set, const strata_run_opts *o,
                                    strata_result **out, strata_error *err);
-/* Reverts the newest applied migration and applies it again. */
+/* Reverts the newest applied migration and applies it again, under one hold
+   of the lock. What strata_up would refuse (o->flags: the IGNORE and ALLOW
+   overrides; o->target is ignored) is checked before the down step: a refused
+   redo changes nothing. */
 STRATA_API strata_code strata_redo(strata *db, const strata_migset *set, const strata_run_opts *o,
                                    strata_result **out, strata_error *err);
 /*

@@ -966,12 +966,37 @@ static void other_tool_hint(strata *db, strata_error *err)
              tool, table, tool, tool, tool, !strcmp(tool, "dbmate") ? " (or golang-migrate)" : "");
 }
 
+/*
+ * redo: the newest applied migration, down then up. Both halves are checked
+ * before anything runs -- the up's checks (modified, missing, failed, out of
+ * order) on the records as they will be after the down -- so a refused redo
+ * reverts nothing. p gets the one migration.
+ */
+static strata_code plan_redo(strata *db, const strata_migset *set, const recs *r, const strata_run_opts *o,
+                             plan *p, strata_error *err)
+{
+    strata_run_opts d = {NULL, o->flags};
+    strata_code rc = plan_down(db, set, r, &d, p, err);
+    if (rc || !p->n)
+        return rc;
+    recs after = *r; /* plan_down took the newest record, the last one */
+    after.n--;
+    strata_run_opts u = {p->v[0]->version, o->flags};
+    plan pu = {0};
+    rc = plan_up(db, set, &after, &u, &pu, err);
+    free(pu.v);
+    return rc;
+}
+
 typedef strata_code (*planner)(strata *, const strata_migset *, const recs *, const strata_run_opts *, plan *,
                                strata_error *);
 
-static strata_code run(strata *db, const strata_migset *set, const strata_run_opts *o, int down,
+enum { RUN_UP, RUN_DOWN, RUN_REDO };
+
+static strata_code run(strata *db, const strata_migset *set, const strata_run_opts *o, int mode,
                        strata_result **out, strata_error *err)
 {
+    int down = mode == RUN_DOWN;
     static const strata_run_opts none = {NULL, 0};
     strata_result *res = calloc(1, sizeof(result_list));
     recs r = {0};
@@ -986,7 +1011,7 @@ static strata_code run(strata *db, const strata_migset *set, const strata_run_op
         return err_set(err, STRATA_NOMEM, "out of memory");
     if ((rc = strata_migset_check(set, err)))
         goto out;
-    planner plan_fn = down ? plan_down : plan_up;
+    planner plan_fn = mode == RUN_REDO ? plan_redo : down ? plan_down : plan_up;
 
     if (o->flags & STRATA_DRY_RUN) {
         if ((rc = read_recs(db, &r, 0, err)))
@@ -996,11 +1021,12 @@ static strata_code run(strata *db, const strata_migset *set, const strata_run_op
             goto out;
         buf b;
         buf_init(&b);
-        for (size_t i = 0; i < p.n; i++) {
+        for (size_t i = 0; i < p.n * (mode == RUN_REDO ? 2 : 1); i++) {
+            int dir = mode == RUN_REDO ? i == 0 : down;
             buf_reset(&b);
-            sqlgen_step(&b, p.v[i], db->ops->dialect, db->table, down);
-            emit(db, STRATA_EV_SQL, down, b.data ? b.data : "", 0);
-            result_add(res, p.v[i], down, 0);
+            sqlgen_step(&b, p.v[i % p.n], db->ops->dialect, db->table, dir);
+            emit(db, STRATA_EV_SQL, dir, b.data ? b.data : "", 0);
+            result_add(res, p.v[i % p.n], dir, 0);
         }
         buf_release(&b);
         goto out;
@@ -1023,9 +1049,11 @@ static strata_code run(strata *db, const strata_migset *set, const strata_run_op
             goto out;
         in_tx = 1;
     }
-    for (size_t i = 0; i < p.n; i++) {
-        const rec *x = find_rec(&r, p.v[i]->version);
-        int step = run_step(db, p.v[i], down, in_tx, x != NULL, res, err);
+    for (size_t i = 0; i < p.n * (mode == RUN_REDO ? 2 : 1); i++) {
+        const migration *m = p.v[i % p.n];
+        int dir = mode == RUN_REDO ? i == 0 : down; /* redo: down, then up */
+        const rec *x = mode == RUN_REDO ? NULL : find_rec(&r, m->version);
+        int step = run_step(db, m, dir, in_tx, x != NULL, res, err);
         if (step == STEP_SKIPPED)
             continue;
         if (step) {
@@ -1075,44 +1103,20 @@ out:
 strata_code strata_up(strata *db, const strata_migset *set, const strata_run_opts *o, strata_result **out,
                       strata_error *err)
 {
-    return run(db, set, o, 0, out, err);
+    return run(db, set, o, RUN_UP, out, err);
 }
 
 strata_code strata_down(strata *db, const strata_migset *set, const strata_run_opts *o, strata_result **out,
                         strata_error *err)
 {
-    return run(db, set, o, 1, out, err);
+    return run(db, set, o, RUN_DOWN, out, err);
 }
 
 strata_code strata_redo(strata *db, const strata_migset *set, const strata_run_opts *o, strata_result **out,
                         strata_error *err)
 {
-    strata_run_opts d = {NULL, o ? o->flags : 0};
-    strata_result *r1 = NULL, *r2 = NULL;
-    if (out)
-        *out = NULL;
-    strata_code rc = run(db, set, &d, 1, &r1, err);
-    if (rc == STRATA_OK && r1->count) {
-        strata_run_opts u = {r1->steps[0].version, d.flags};
-        rc = run(db, set, &u, 0, &r2, err);
-    }
-    if (r2) {
-        /* append r2's steps to r1 */
-        if (!ARR_GROW(r1->steps, ((result_list *)r1)->cap, r1->count + r2->count)) {
-            memcpy(r1->steps + r1->count, r2->steps, r2->count * sizeof(*r2->steps));
-            r1->count += r2->count;
-            r2->count = 0;
-            free(r1->current);
-            r1->current = r2->current;
-            r2->current = NULL;
-        }
-        strata_result_free(r2);
-    }
-    if (out)
-        *out = r1;
-    else
-        strata_result_free(r1);
-    return rc;
+    strata_run_opts r = {NULL, o ? o->flags : 0};
+    return run(db, set, &r, RUN_REDO, out, err);
 }
 
 strata_code engine_discard_new(strata *db, strata_code rc)

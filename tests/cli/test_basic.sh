@@ -125,6 +125,27 @@ st --dir "$D" up
 st --dir "$D" redo --json
 expect_rc 0 redo
 eq "$(json_get "$OUT" '[a["version"] for a in j["reverted"]] + [a["version"] for a in j["applied"]]')" "['0003', '0003']" "redo = down one + up one"
+# redo checks what the up half would refuse before the down half runs:
+# a refused redo reverts nothing (it used to revert, then fail)
+D2=$WORK/redo_m
+mkdir -p "$D2"
+cp "$D"/*.sql "$D2"/
+mv "$D2/0001_create_products.sql" "$WORK/0001.keep"
+st --dir "$D2" redo
+expect_rc 1 "redo with an applied file missing"
+contains "$ERR" "[MISSING_MIGRATION]" "redo names the missing file"
+st --dir "$D2" current
+eq "$OUT" "0003" "a refused redo reverted nothing"
+st --dir "$D2" redo --ignore-missing --json
+expect_rc 0 "redo --ignore-missing"
+eq "$(json_get "$OUT" 'j["current"]')" "0003" "redo --ignore-missing went through"
+mv "$WORK/0001.keep" "$D2/0001_create_products.sql"
+echo "-- edited" >>"$D2/0001_create_products.sql"
+st --dir "$D2" redo
+expect_rc 1 "redo with an older file modified"
+contains "$ERR" "[CHECKSUM_MISMATCH]" "redo names the modified file"
+eq "$(applied_versions | tr '\n' ' ')" "0001 0002 0003 " "a refused redo kept every version"
+eq "$(table_exists users)" "1" "a refused redo kept the newest table"
 
 # stamp
 st --dir "$D" stamp 0001
