@@ -89,9 +89,11 @@ $(B)/test_unit: $(UNIT_OBJ) $(UNIT_CLI_OBJ) $(B)/libstrata.a
 # strata.pc for a prefix: $(call pcfile,PREFIX,LIBDIR)
 pcfile = printf 'prefix=%s\nlibdir=%s\nincludedir=$${prefix}/include\n\nName: strata\nDescription: schema migrations for SQLite and PostgreSQL\nVersion: %s\nRequires.private: %s\nLibs: -L$${libdir} -lstrata\nLibs.private: -ldl -pthread -lm\nCflags: -I$${includedir}\n' '$(1)' '$(2)' '$(VERSION)' '$(PKGS)'
 
+# build/strata.pc points at this tree (PKG_CONFIG_PATH=build before
+# installing); `make install` writes one for PREFIX.
 $(B)/strata.pc: Makefile include/strata.h
 	@mkdir -p $(B)
-	$(call pcfile,$(PREFIX),$(LIBDIR)) > $@
+	printf 'prefix=%s\nlibdir=%s\nincludedir=$${prefix}/include\n\nName: strata\nDescription: schema migrations for SQLite and PostgreSQL (build tree)\nVersion: %s\nRequires.private: %s\nLibs: -L$${libdir} -lstrata\nLibs.private: -ldl -pthread -lm\nCflags: -I$${includedir}\n' '$(CURDIR)' '$(abspath $(B))' '$(VERSION)' '$(PKGS)' > $@
 
 # shell completion, made from the command and option tables
 $(B)/strata.bash: $(B)/strata

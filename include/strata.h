@@ -9,12 +9,21 @@
  *   - Functions that can fail return a strata_code (STRATA_OK == 0) and, when
  *     given a non-NULL strata_error, fill it with the code, a one-line message
  *     (lowercase, no full stop), an optional hint and, for migration errors,
- *     the file, the line in that file and the server's SQLSTATE.
+ *     the file, the line in that file and the server's SQLSTATE. The message
+ *     is complete on its own (it already names file:line where there is
+ *     one, and the SQLSTATE): print it, and use the other fields for
+ *     machines, not in front of it. Read it only when the call failed.
  *   - The library never prints and never exits. Progress is reported through
  *     the optional event callback of strata_config.
  *   - Every pointer returned through an out-parameter is owned by the caller
  *     and released with the matching *_free function; every *_free and
  *     strata_close accepts NULL.
+ *   - What a call takes (URLs, paths, strata_config and the other option
+ *     structs) is read or copied during the call, never kept: it may be freed
+ *     as soon as the call returns. A strata_migset is only read; it must
+ *     outlive the calls it is passed to, not the handle.
+ *   - Option structs are meant to be zero-initialised ("= {0}"): a zero
+ *     field means its default.
  *   - Passwords never appear in messages: URLs are reported redacted.
  */
 #ifndef STRATA_H
@@ -368,9 +377,18 @@ typedef struct strata_event {
 
 typedef void (*strata_event_fn)(void *userdata, const strata_event *ev);
 
+/*
+ * A timeout that tries once and does not wait (for strata_config.lock_timeout,
+ * strata_check_opts.lock_timeout, strata_copy_opts.lock_timeout). 0 there
+ * means the default, so that a zero-initialised struct waits as the CLI
+ * does.
+ */
+#define STRATA_NO_WAIT 1e-9
+
 typedef struct strata_config {
     const char *table;   /* version table, NULL = "strata_migrations" */
-    double lock_timeout; /* seconds to wait for the lock; <0 = default 60 */
+    double lock_timeout; /* seconds to wait for the lock; 0 (or <0) = default 60;
+                            STRATA_NO_WAIT = try once */
     int readonly;        /* connect read-only (status, dry runs): never writes */
     strata_event_fn on_event;
     void *userdata;
@@ -674,7 +692,7 @@ typedef struct strata_check_report {
 
 typedef struct strata_check_opts {
     const char *table;   /* version table, NULL = "strata_migrations" */
-    double lock_timeout; /* <0 = default */
+    double lock_timeout; /* 0 (or <0) = default 60; STRATA_NO_WAIT = try once */
 } strata_check_opts;
 
 /*
@@ -933,7 +951,8 @@ typedef struct strata_copy_opts {
     int no_verify;                    /* skip the read-back comparison */
     int keep_case;                    /* keep names' case instead of folding ASCII to lower */
     const char *table;                /* version table, NULL = "strata_migrations" */
-    double lock_timeout;              /* seconds to wait for another copy; < 0: 60 */
+    double lock_timeout;              /* seconds to wait for another copy; 0 (or <0): 60;
+                                         STRATA_NO_WAIT: try once */
     strata_copy_progress_fn progress; /* may be NULL */
     void *userdata;
 } strata_copy_opts;

@@ -70,8 +70,8 @@ static const cmdopt global_options[] = {
     {"--lock-timeout", NULL, CMDOPT_SECS, &cli_state.lock_timeout, "SECS",
      "how long to wait for the migration lock (default 60)"},
     {"--connect-timeout", NULL, CMDOPT_SECS, &cli_state.connect_timeout, "SECS",
-     "up/down/redo/stamp: how long to retry a connection that fails\nfor a passing reason (too many "
-     "connections, server starting) (default 30)"},
+     "commands that write: how long to retry a connection that\nfails for a passing reason (too many "
+     "connections, server\nstarting, refused) (default 30; read-only commands try once)"},
     {"--json", NULL, CMDOPT_FLAG, &cli_state.json, NULL,
      "one JSON document on stdout; errors as JSON on stderr"},
     {"--quiet", "-q", CMDOPT_FLAG, &cli_state.quiet, NULL, "print only errors"},
@@ -446,6 +446,8 @@ int main(int argc, char **argv)
     if (!c->args)
         return 1;
     parse_args(argc, argv, c, &p);
+    if (c->lock_timeout == 0)
+        c->lock_timeout = STRATA_NO_WAIT; /* --lock-timeout 0: the library's 0 is its default */
     const char *nc = getenv("NO_COLOR");
     c->color = !c->no_color && !(nc && *nc) && isatty(1) && !c->json;
     int rc = dispatch(c, &p);

@@ -1158,7 +1158,7 @@ static strata_code count_rows(run *r, strata_error *err)
 
 static strata_code take_lock(run *r, strata_error *err)
 {
-    double timeout = r->o->lock_timeout < 0 ? 60 : r->o->lock_timeout;
+    double timeout = lock_timeout_norm(r->o->lock_timeout);
     double t0 = copy_now();
     for (;;) {
         PGresult *res = copy_query(r->ctl, "SELECT pg_try_advisory_lock(hashtext('strata:copy'))", 0, NULL,

@@ -103,11 +103,10 @@ static void utc_now(char out[32])
 
 strata_code strata_open(const char *url, const strata_config *cfg, strata **out, strata_error *err)
 {
-    static const strata_config defaults = {.lock_timeout = -1};
+    static const strata_config defaults = {0};
     strata_config c = cfg ? *cfg : defaults;
     *out = NULL;
-    if (c.lock_timeout < 0)
-        c.lock_timeout = 60;
+    c.lock_timeout = lock_timeout_norm(c.lock_timeout);
     strata *db = calloc(1, sizeof(*db));
     if (!db)
         return err_set(err, STRATA_NOMEM, "out of memory");
@@ -1575,6 +1574,11 @@ const char *db_table(const strata *db)
 const db_url *engine_url(const strata *db)
 {
     return &db->u;
+}
+
+double lock_timeout_norm(double t)
+{
+    return t <= 0 || t != t ? 60 : t <= STRATA_NO_WAIT ? 0 : t;
 }
 
 double engine_lock_timeout(const strata *db)

@@ -447,6 +447,9 @@ const drv_ops *engine_by_dialect(int dialect);
 /* ---- engine.c: what the operations (reset.c) need of an open handle */
 const db_url *engine_url(const strata *db); /* the URL as opened, parsed */
 double engine_lock_timeout(const strata *db);
+/* A public lock timeout as the drivers take it: 0, <0 or NaN -> 60 s,
+   STRATA_NO_WAIT -> 0 (try once), else itself. */
+double lock_timeout_norm(double t);
 void engine_event(strata *db, strata_event_kind kind, const char *text);
 
 /* dbops.c: removes a SQLite file and its -journal, -wal and -shm (missing

@@ -3,6 +3,7 @@
 #include "internal.h"
 #include "unit.h"
 
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -138,6 +139,48 @@ static void test_sqlite_run_lock(void)
     strata_close(db);
     CHECK(access(journal, F_OK) != 0);
     free(journal);
+    sqfix_free(&f);
+}
+
+/* Holds a write lock on a SQLite file for 300 ms from another thread. */
+struct holder {
+    const char *path;
+    sqlite3 *db;
+};
+
+static void *hold_then_release(void *arg)
+{
+    struct holder *h = arg;
+    usleep(300 * 1000);
+    sqlite3_exec(h->db, "COMMIT", NULL, NULL, NULL);
+    return NULL;
+}
+
+/* A zero-initialised strata_config waits for the lock (the default 60 s),
+   as the CLI does: replicas built with "= {0}" must not fail at startup.
+   STRATA_NO_WAIT tries once. */
+static void test_zero_config_waits(void)
+{
+    sqfix f;
+    sqfix_init(&f, "app.db", 2);
+    strata_error err;
+    strata *db = NULL;
+    strata_config none = {0}, nowait = {.lock_timeout = STRATA_NO_WAIT};
+    struct holder h = {f.path, NULL};
+    CHECK_INT(sqlite3_open(f.path, &h.db), SQLITE_OK);
+    CHECK_INT(sqlite3_exec(h.db, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+
+    CHECK_INT(strata_open(f.url, &nowait, &db, &err), STRATA_OK);
+    CHECK_INT(strata_up(db, f.set, NULL, NULL, &err), STRATA_LOCK_TIMEOUT);
+    strata_close(db);
+
+    pthread_t t;
+    CHECK_INT(pthread_create(&t, NULL, hold_then_release, &h), 0);
+    CHECK_INT(strata_open(f.url, &none, &db, &err), STRATA_OK);
+    CHECK_INT(strata_up(db, f.set, NULL, NULL, &err), STRATA_OK);
+    pthread_join(t, NULL);
+    strata_close(db);
+    sqlite3_close(h.db);
     sqfix_free(&f);
 }
 
@@ -305,6 +348,7 @@ static void test_global_init(void)
 void test_ops(void)
 {
     test_sqlite_run_lock();
+    test_zero_config_waits();
     test_sqlite_read_ahead();
     test_sqlite_removed_under();
     test_global_init();

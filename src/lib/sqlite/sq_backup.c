@@ -217,7 +217,7 @@ out:
 
 static double lock_timeout_of(const strata_config *cfg)
 {
-    return cfg && cfg->lock_timeout >= 0 ? cfg->lock_timeout : 60;
+    return lock_timeout_norm(cfg ? cfg->lock_timeout : 0);
 }
 
 strata_code sq_backup(const db_url *u, const char *path, const strata_config *cfg, char **path_out,
