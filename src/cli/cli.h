@@ -25,10 +25,11 @@ typedef struct cli {
     /* SQL collected from dry-run events for --json */
     char *dry_sql;
     size_t dry_len, dry_cap;
-    int said_default;     /* the embedded-default notice was printed */
-    int use_cache;        /* cli_open loads through the checksum cache (up, status) */
-    int read_times;       /* cli_open reads ahead the times too (STRATA_READ_TIMES: status) */
-    const char *cmd_name; /* the command being run (usage errors point at its --help) */
+    int said_default;       /* the embedded-default notice was printed */
+    int use_cache;          /* cli_open loads through the checksum cache (up, status) */
+    int read_times;         /* cli_open reads ahead the times too (STRATA_READ_TIMES: status) */
+    const char *cmd_name;   /* the command being run (usage errors point at its --help) */
+    const char *usage_hint; /* a usage error's hint instead of "see --help", or NULL */
 } cli;
 
 /*

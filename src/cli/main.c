@@ -185,6 +185,7 @@ typedef struct parsed {
     const command *cmd;
     const char *cmdname; /* as given (also "help" and unknown names) */
     char bad[300];       /* the first usage error, or "" */
+    const char *hint;    /* its hint when a peer's habit explains it, or NULL */
     /* options kept in cli_state given before the command name: checked
        against the command once it is known */
     const cmdopt *early[64];
@@ -305,6 +306,34 @@ static int short_flags(const char *a)
     return 1;
 }
 
+/*
+ * Options users bring from the tools strata replaces, and what strata
+ * calls them: the hint of the "unknown option" error.
+ */
+static const struct habit {
+    const char *option, *command; /* command NULL: any */
+    const char *hint;
+} habits[] = {
+    {"--sql", "up",
+     "Alembic's offline --sql is 'strata sql' (prints the SQL without connecting); "
+     "'strata up --dry-run' connects read-only and prints what would run"},
+    {"--sql", "down",
+     "Alembic's offline --sql is 'strata sql --down' (prints the SQL without connecting); "
+     "'strata down --dry-run' connects read-only and prints what would run"},
+    {"--wait", NULL, "dbmate's --wait is 'strata wait' (then run the command)"},
+    {"--autogenerate", NULL,
+     "'strata diff --to FILE.sql -m NAME' writes a migration from the schema you want"},
+};
+
+static const char *habit_hint(const char *option, const command *cmd)
+{
+    for (size_t i = 0; i < sizeof(habits) / sizeof(*habits); i++)
+        if (!strcmp(habits[i].option, option) &&
+            (!habits[i].command || (cmd && !strcmp(habits[i].command, cmd->name))))
+            return habits[i].hint;
+    return NULL;
+}
+
 /* Reads argv into cli_state and p. Errors do not stop it: the first is
    kept in p->bad (an unknown command name wins), for after --help. */
 static void parse_args(int argc, char **argv, cli *c, parsed *p)
@@ -356,6 +385,8 @@ static void parse_args(int argc, char **argv, cli *c, parsed *p)
             o = shared;
         }
         if (!o) {
+            if (!p->bad[0])
+                p->hint = habit_hint(name, p->cmd);
             BAD(p, "unknown option '%s'", name);
             continue;
         }
@@ -392,8 +423,10 @@ static int dispatch(cli *c, const parsed *p)
             print_global_help(stdout);
         return 0;
     }
-    if (p->bad[0])
+    if (p->bad[0]) {
+        c->usage_hint = p->hint;
         return out_usage_error(c, "%s", p->bad);
+    }
     if (!cmd) {
         /* no command: usage on stderr, like any usage error */
         print_global_help(stderr);

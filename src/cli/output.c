@@ -195,7 +195,10 @@ int out_usage_error(const cli *c, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(err.message, sizeof(err.message), fmt, ap);
     va_end(ap);
-    snprintf(err.hint, sizeof(err.hint), "see 'strata %s%s--help'", c->cmd_name ? c->cmd_name : "",
-             c->cmd_name ? " " : "");
+    if (c->usage_hint)
+        snprintf(err.hint, sizeof(err.hint), "%s", c->usage_hint);
+    else
+        snprintf(err.hint, sizeof(err.hint), "see 'strata %s%s--help'", c->cmd_name ? c->cmd_name : "",
+                 c->cmd_name ? " " : "");
     return out_error(c, &err);
 }

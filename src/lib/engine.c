@@ -808,12 +808,30 @@ static strata_code need_section(const strata *db, const migration *m, int kind, 
     return STRATA_PARSE_ERROR;
 }
 
+/*
+ * TARGET_NOT_FOUND for target t, with a hint drawn from the user's own
+ * directory (its newest migration as the example) and, for a count in the
+ * wrong direction, the command that takes it.
+ */
+static strata_code target_not_found(const strata_migset *set, const char *t, int down, strata_error *err)
+{
+    err_set(err, STRATA_TARGET_NOT_FOUND, "no migration '%s' in '%s'", t, set->dir);
+    if (!down && t[0] == '-')
+        err_hint(err, "'strata down %s' reverts; up takes head, a version or +N", t);
+    else if (down && t[0] == '+')
+        err_hint(err, "'strata up %s' applies; down takes -N, a version or base", t);
+    else if (set->count)
+        err_hint(err, "name a migration by its version (%s) or id (%s)%s", set->migs[set->count - 1].version,
+                 set->migs[set->count - 1].id, down ? ", or base" : ", or head");
+    else
+        err_hint(err, "'%s' holds no migrations", set->dir);
+    return STRATA_TARGET_NOT_FOUND;
+}
+
 static strata_code plan_up(strata *db, const strata_migset *set, const recs *r, const strata_run_opts *o,
                            plan *p, strata_error *err)
 {
-    strata_code rc = check_recs(db, set, r, o->flags, err);
-    if (rc)
-        return rc;
+    strata_code rc;
     const char *newest = NULL;
     for (size_t i = 0; i < r->n; i++)
         if (rec_applied(&r->v[i]))
@@ -827,14 +845,13 @@ static strata_code plan_up(strata *db, const strata_migset *set, const recs *r, 
                 return err_set(err, STRATA_USAGE, "bad target '%s' (expected head, a version, or +N)", t);
         } else {
             const migration *m = migset_find(set, t);
-            if (!m) {
-                err_set(err, STRATA_TARGET_NOT_FOUND, "no migration '%s' in '%s'", t, set->dir);
-                err_hint(err, "name a migration by its version (0012) or id (0012_seed_admin_user)");
-                return STRATA_TARGET_NOT_FOUND;
-            }
+            if (!m)
+                return target_not_found(set, t, 0, err);
             upto = m->version;
         }
     }
+    if ((rc = check_recs(db, set, r, o->flags, err)))
+        return rc;
     size_t at = 0;
     for (size_t i = 0; i < set->count; i++) {
         const migration *m = &set->migs[i];
@@ -893,11 +910,8 @@ static strata_code plan_down(strata *db, const strata_migset *set, const recs *r
     } else if (t) {
         const migration *m = migset_find(set, t);
         const rec *x = m ? NULL : find_rec(r, t);
-        if (!m && !x) {
-            err_set(err, STRATA_TARGET_NOT_FOUND, "no migration '%s' in '%s'", t, set->dir);
-            err_hint(err, "name a migration by its version (0011) or id (0011_create_purchases_tables)");
-            return STRATA_TARGET_NOT_FOUND;
-        }
+        if (!m && !x)
+            return target_not_found(set, t, 1, err);
         keep = m ? m->version : x->version;
     }
     for (size_t i = r->n; i-- > 0;) {

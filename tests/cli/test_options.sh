@@ -112,6 +112,16 @@ contains "$ERR" "does not apply to 'status'" "--dry-run before status: message"
 st --dir "$D" --keep check
 expect_rc 2 "--keep before check"
 contains "$ERR" "unknown option '--keep'" "--keep before check: message"
+# a peer's habit gets the strata way as its hint (Alembic's upgrade --sql)
+st --dir "$D" upgrade head --sql
+expect_rc 2 "upgrade head --sql"
+contains "$ERR" "hint: Alembic's offline --sql is 'strata sql'" "--sql: the hint names strata sql"
+st --dir "$D" up -1
+expect_rc 2 "up -1"
+contains "$ERR" "hint: 'strata down -1' reverts" "up -1: the hint names down -1"
+st --dir "$D" down 99
+expect_rc 2 "down 99"
+contains "$ERR" "or id (0002_" "down 99: the hint's example is the directory's own"
 st --dir "$D" status --exit-code=1
 expect_rc 2 "a flag with a value"
 contains "$ERR" "takes no value" "a flag with a value: message"
