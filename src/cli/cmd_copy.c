@@ -340,6 +340,7 @@ const command cmd_copy = {
     .summary = "copy a SQLite database into PostgreSQL, verified",
     .usage = "usage: strata copy SRC_URL DST_URL [options]\n"
              "       strata copy SRC_URL --to-env NAME [options]\n"
+             "       strata copy --from-env NAME DST_URL [options]\n"
              "       strata copy --from-env NAME --to-env NAME [options]\n"
              "\n"
              "Copies the SQLite database SRC_URL (sqlite:///file.db) into the PostgreSQL\n"

@@ -34,7 +34,7 @@ const command cmd_up = {
              "\n"
              "Applies pending migrations in version order, each in its own transaction\n"
              "together with its row in the version table, under the migration lock.\n"
-             "TARGET: head (default), a version (0012 or 12), an id (0012_seed_admin),\n"
+             "TARGET: head (default), a version (0012 or 12), an id (0012_seed_admin_user),\n"
              "or +N for the next N migrations (fewer than N pending: an error, nothing\n"
              "applied).\n"
              "\n"

@@ -139,14 +139,21 @@ int cli_open(cli *c, int readonly, strata **db, strata_migset **set, strata_erro
 {
     char *url = NULL;
     strata_migset_loader *ld = NULL;
+    strata_error derr = {0};
+    int no_dir = 0;
     *db = NULL;
     /* the files are read on another thread while the database opens */
     if (set) {
         *set = NULL;
-        if (strata_migset_load_start(cli_dir(c), c->use_cache ? cli_cache_dir() : NULL, &ld, err))
-            return -1;
+        no_dir = strata_migset_load_start(cli_dir(c), c->use_cache ? cli_cache_dir() : NULL, &ld, &derr) != 0;
     }
     int rc = cli_url(c, &url, !readonly, err);
+    if (rc == 0 && no_dir) { /* a bad URL is named first: it is the bigger mistake */
+        if (strata_url_check(url, err) == STRATA_OK)
+            *err = derr;
+        free(url);
+        return -1;
+    }
     if (rc == 0) {
         strata_config cfg = cli_config(c, readonly);
         rc = strata_open(url, &cfg, db, err) ? -1 : 0;

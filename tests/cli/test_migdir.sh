@@ -141,6 +141,13 @@ for cmd in validate status up down redo "stamp 0001" "sql --dialect sqlite" lint
     contains "$ERR" "[DIR_NOT_FOUND]" "$cmd: missing directory code"
     lacks "$OUT" "ok:" "$cmd: no 'ok' for a missing directory"
 done
+# with both mistakes, the URL's is named first (the bigger one)
+for u in "" "sqlite:///" "postgresql://app:p@ss@db/app"; do
+    raw --url "$u" --dir "$WORK/wrong" status
+    expect_rc 2 "bad URL '$u' and a missing directory"
+    contains "$ERR" "[URL_INVALID]" "bad URL '$u' named before the missing directory"
+    lacks "$ERR" "p@ss" "bad URL '$u': no password"
+done
 tst --dir "$D/0001_create_a.sql" validate
 expect_rc 2 "a file as --dir"
 contains "$ERR" "[DIR_NOT_FOUND]" "file as --dir"
