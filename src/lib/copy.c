@@ -1181,9 +1181,41 @@ static strata_code take_lock(run *r, strata_error *err)
     }
 }
 
+/*
+ * Default mode: the foreign keys of the target that touch a table to
+ * (re)load, as "ALTER TABLE child DROP CONSTRAINT name; " statements on b.
+ * An earlier run (or --schema-only) added them; the rows about to load may
+ * break them (dangling references SQLite let in, a cycle) where the first
+ * run, loading into tables without keys, got through and left the key NOT
+ * VALID. The after-data phase adds them again, as on a first run.
+ */
+static strata_code drop_fks_sql(run *r, const int *load, buf *b, strata_error *err)
+{
+    PGresult *res = copy_query(r->ctl,
+                               "SELECT conrelid::oid, confrelid::oid, conname FROM pg_constraint "
+                               "WHERE contype = 'f' ORDER BY conrelid, conname",
+                               0, NULL, "cannot read the target's foreign keys", err);
+    if (!res)
+        return err->code;
+    for (int i = 0; i < pq.PQntuples(res); i++) {
+        int child = find_oid(r, (unsigned)strtoul(pq.PQgetvalue(res, i, 0), NULL, 10));
+        int parent = find_oid(r, (unsigned)strtoul(pq.PQgetvalue(res, i, 1), NULL, 10));
+        if (child < 0 || !(load[child] || (parent >= 0 && load[parent])))
+            continue;
+        buf_adds(b, "ALTER TABLE ");
+        qname(b, r->s.t[child].dst);
+        buf_adds(b, " DROP CONSTRAINT ");
+        buf_add_quoted_ident(b, pq.PQgetvalue(res, i, 2));
+        buf_adds(b, "; ");
+    }
+    pq.PQclear(res);
+    return b->oom ? err_set(err, STRATA_NOMEM, "out of memory") : STRATA_OK;
+}
+
 /* Clears the tables to reload that are referenced by foreign keys (others
    are truncated in their own load transaction): the set is closed under
-   "referenced by", then truncated in one statement. */
+   "referenced by", then truncated in one statement -- in default mode after
+   dropping the foreign keys that touch them (drop_fks_sql). */
 static strata_code clear_phase(run *r, int *load, strata_error *err)
 {
     int *ext = calloc((size_t)r->s.n + 1, sizeof(int));
@@ -1225,6 +1257,12 @@ static strata_code clear_phase(run *r, int *load, strata_error *err)
         buf_adds(&b, b.len ? ", " : "TRUNCATE ");
         qname(&b, t->dst);
     }
+    buf drops;
+    buf_init(&drops);
+    if (b.len && !r->data_only && (rc = drop_fks_sql(r, load, &drops, err))) {
+        buf_release(&b);
+        goto out;
+    }
     if (b.len) {
         buf_adds(&b, "; UPDATE " STATE_TABLE " SET checksum = NULL WHERE kind = 'table' AND name IN (");
         int first = 1;
@@ -1239,6 +1277,8 @@ static strata_code clear_phase(run *r, int *load, strata_error *err)
         buf q;
         buf_init(&q);
         buf_adds(&q, "BEGIN; ");
+        if (drops.len)
+            cbuf_add(&q, drops.data, drops.len);
         cbuf_add(&q, b.data, b.len);
         buf_adds(&q, "; COMMIT");
         rc = q.oom ? err_set(err, STRATA_NOMEM, "out of memory")
@@ -1246,7 +1286,11 @@ static strata_code clear_phase(run *r, int *load, strata_error *err)
         if (rc)
             copy_rollback(r->ctl);
         buf_release(&q);
+        /* without those keys the loads need no order and may freeze */
+        if (!rc && drops.len)
+            rc = read_target_fks(r, ext, err);
     }
+    buf_release(&drops);
     buf_release(&b);
 out:
     free(ext);

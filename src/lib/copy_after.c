@@ -295,21 +295,100 @@ static int pk_exists(PGconn *c, unsigned oid)
     return has;
 }
 
-/* The name of the unique constraint for SQLite index x, or NULL when it is
-   over an expression (then it is an index, not a constraint). Malloc'd. */
-static char *unique_name(ctable *t, cidx *x)
+/* ------------------------------------------------ names strata makes up */
+
+typedef struct names {
+    char **v;
+    size_t n, cap;
+    int oom;
+} names;
+
+static int name_taken(const names *s, const char *x)
 {
-    for (int j = 0; j < x->ncols; j++)
-        if (x->cols[j] == NULL)
-            return NULL;
-    buf nm;
-    buf_init(&nm);
-    buf_add(&nm, "", 0);
-    join_names(&nm, t, x->cols, x->ncols);
-    buf_adds(&nm, "_key");
-    char *cname = pg_name(t->dst, nm.data ? nm.data : "key");
-    buf_release(&nm);
-    return cname;
+    for (size_t i = 0; i < s->n; i++)
+        if (!strcmp(s->v[i], x))
+            return 1;
+    return 0;
+}
+
+/* Adds x (taken over: freed on failure). */
+static void name_take(names *s, char *x)
+{
+    if (!x || ARR_GROW(s->v, s->cap, s->n + 1)) {
+        free(x);
+        s->oom = 1;
+        return;
+    }
+    s->v[s->n++] = x;
+}
+
+/* base_label, else base_label1, base_label2, ... -- the first one free,
+   taken; a copy of it (malloc'd) or NULL. */
+static char *name_choose(names *s, const char *base, const char *label)
+{
+    char *x = pg_name(base, label);
+    char alt[80];
+    for (int k = 1; x && name_taken(s, x); k++) {
+        free(x);
+        snprintf(alt, sizeof(alt), "%.60s%d", label, k);
+        x = pg_name(base, alt);
+    }
+    char *copy = x ? xstrdup(x) : NULL;
+    name_take(s, x);
+    return copy;
+}
+
+/*
+ * Names the primary keys (t_pkey) and unique constraints (t_col_key) as
+ * PostgreSQL would. Their indexes share one namespace with tables and the
+ * user's own indexes, and the user's names win: a made-up name already in use
+ * -- a table "users_pkey", a SQLite index named "users_email_key" -- gets a
+ * number, as PostgreSQL's ChooseRelationName does (users_pkey1). The same
+ * source gives the same names, so a rerun finds what an earlier run built.
+ * -1 when out of memory.
+ */
+static int copy_names(run *r)
+{
+    names s = {0};
+    for (int i = 0; i < r->s.n; i++) {
+        ctable *t = &r->s.t[i];
+        name_take(&s, xstrdup(t->dst));
+        for (int k = 0; k < t->nidx; k++)
+            if (t->idx[k].origin == 'c')
+                name_take(&s, copy_name(t->idx[k].name, r->o->keep_case));
+    }
+    for (int i = 0; i < r->s.n && !s.oom; i++) {
+        ctable *t = &r->s.t[i];
+        int npk = 0;
+        for (int j = 0; j < t->ncols; j++)
+            npk |= t->cols[j].pk;
+        free(t->pkname);
+        t->pkname = npk ? name_choose(&s, t->dst, "pkey") : NULL;
+        s.oom |= npk && !t->pkname;
+        for (int k = 0; k < t->nidx; k++) {
+            cidx *x = &t->idx[k];
+            free(x->cname);
+            x->cname = NULL;
+            int expr = 0;
+            for (int j = 0; j < x->ncols; j++)
+                expr |= x->cols[j] == NULL;
+            if (x->origin != 'u' || expr)
+                continue; /* over an expression: an index, not a constraint */
+            buf nm;
+            buf_init(&nm);
+            buf_add(&nm, "", 0);
+            join_names(&nm, t, x->cols, x->ncols);
+            buf_adds(&nm, "_key");
+            x->cname = nm.oom ? NULL : name_choose(&s, t->dst, nm.data);
+            s.oom |= !x->cname;
+            buf_release(&nm);
+        }
+    }
+    int rc = s.oom ? -1 : 0;
+    for (size_t i = 0; i < s.n; i++)
+        free(s.v[i]);
+    free(s.v);
+    return rc;
 }
 
 /* Relation exists in the current schema (an index name here). */
@@ -337,7 +416,7 @@ static void attach_keys(run *r, PGconn *c, ctable *t)
     int npk = 0;
     for (int j = 0; j < t->ncols; j++)
         npk |= t->cols[j].pk;
-    char *pk = npk ? pg_name(t->dst, "pkey") : NULL;
+    char *pk = npk && t->pkname ? xstrdup(t->pkname) : NULL;
     if (pk && !pk_exists(c, t->oid) && relation_exists(c, pk)) {
         buf_adds(&b, "ALTER TABLE ");
         qname(&b, t->dst);
@@ -353,7 +432,7 @@ static void attach_keys(run *r, PGconn *c, ctable *t)
         cidx *x = &t->idx[k];
         if (x->origin != 'u')
             continue;
-        char *cname = unique_name(t, x);
+        char *cname = x->cname ? xstrdup(x->cname) : NULL;
         if (cname && !constraint_exists(c, t->oid, cname) && relation_exists(c, cname)) {
             buf_reset(&b);
             buf_adds(&b, "ALTER TABLE ");
@@ -825,12 +904,12 @@ static int add_keys(run *r, tasklist *L, int i)
         int npk = 0;
         for (int j = 0; j < t->ncols; j++)
             npk |= t->cols[j].pk;
-        if (npk && task_add(L, i, AT_PKEY, 0, pg_name(t->dst, "pkey"), NULL, pre) < 0)
+        if (npk && task_add(L, i, AT_PKEY, 0, xstrdup(t->pkname), NULL, pre) < 0)
             return -1;
         for (int k = 0; k < t->nidx; k++) {
             cidx *x = &t->idx[k];
             if (x->origin == 'u') {
-                char *cname = unique_name(t, x);
+                char *cname = x->cname ? xstrdup(x->cname) : NULL;
                 if (cname && task_add(L, i, AT_UNIQUE, k, cname, NULL, pre) < 0)
                     return -1;
             } else if (x->origin == 'c' && x->sql && task_add(L, i, AT_INDEX, k, NULL, NULL, pre) < 0) {
@@ -926,6 +1005,7 @@ strata_code copy_move(run *r, const int *load, strata_error *err)
     int oom = !L.load || !L.finish;
     for (int i = 0; !oom && i < r->s.n; i++)
         L.load[i] = L.finish[i] = -1;
+    oom = oom || copy_names(r) != 0;
     /* the loads first: when foreign keys make a cycle, the pool runs the
        first waiting task */
     oom = oom || add_loads(r, &L, load);

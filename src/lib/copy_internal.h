@@ -253,6 +253,7 @@ typedef struct cidx {
     int *desc;
     int partial;
     int nocase;
+    char *cname;             /* origin 'u': its unique constraint's target name (copy_names) */
     size_t capcols, capdesc; /* ARR_GROW capacities */
 } cidx;
 
@@ -287,6 +288,7 @@ typedef struct ctable {
     int *deps;         /* tables (indexes) it references in the target */
     int ndeps;
     int skip_data; /* data-only: version table already matches */
+    char *pkname;  /* its primary key's target name (copy_names), NULL when none */
 
     /* run state */
     int redo;

@@ -1396,6 +1396,7 @@ void table_release(ctable *t)
         cidx *x = &t->idx[k];
         free(x->name);
         free(x->sql);
+        free(x->cname);
         strv_free(x->cols, x->ncols);
         free(x->desc);
     }
@@ -1407,6 +1408,7 @@ void table_release(ctable *t)
     }
     free(t->checks);
     free(t->deps);
+    free(t->pkname);
     free(t->src);
     free(t->dst);
     free(t->sql);

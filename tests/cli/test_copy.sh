@@ -204,6 +204,54 @@ contains "$(json_get "$OUT" 'j["warnings"]')" 'foreign key kid_ix_parent_id_fkey
 contains "$(json_get "$OUT" 'j["warnings"]')" 'foreign key kid_plain_parent_id_fkey of "kid_plain" is NOT VALID' "both are named"
 eq "$(pq "SELECT count(*) FROM kid_ix")|$(pq "SELECT count(*) FROM kid_plain")" "4|2" "orphan rows copied"
 pq "INSERT INTO kid_ix VALUES (5, 77)" >/dev/null 2>&1 && fail "a NOT VALID foreign key still checks new rows"
+# the application writes on; a rerun reloads the changed table although its
+# rows still break the key (the key is dropped and added again, as on the
+# first run): it used to empty the table and fail on every rerun
+sqlite3 "$ORPH" "INSERT INTO kid_plain VALUES (3, 1)"
+raw copy "sqlite:///$ORPH" "$URL" --json
+expect_rc 0 "rerun with orphan rows after a source change"
+eq "$(pq "SELECT count(*) FROM kid_plain")" "3" "rerun: the changed table reloaded whole"
+eq "$(pq "SELECT conrelid::regclass || ':' || convalidated FROM pg_constraint WHERE contype = 'f' ORDER BY 1" | tr '\n' ' ')" \
+    "kid_ix:false kid_plain:false ok_kid:true " "rerun: the keys are back, as the first run left them"
+
+# --schema-only, then the copy (the documented two steps): the keys the
+# first step made must not stop the load -- a cycle of keys here
+CYC=$WORK/cycle.db
+sqlite3 "$CYC" <<'SQL'
+CREATE TABLE a (id INTEGER PRIMARY KEY, b_id INTEGER REFERENCES b(id));
+CREATE TABLE b (id INTEGER PRIMARY KEY, a_id INTEGER REFERENCES a(id));
+INSERT INTO a VALUES (1, 1), (2, 1);
+INSERT INTO b VALUES (1, 2);
+SQL
+new_db
+raw copy "sqlite:///$CYC" "$URL" --schema-only
+expect_rc 0 "schema-only of a key cycle"
+raw copy "sqlite:///$CYC" "$URL"
+expect_rc 0 "the copy after --schema-only, key cycle"
+eq "$(pq "SELECT count(*) FROM a")|$(pq "SELECT count(*) FROM b")" "2|1" "key cycle after --schema-only: every row"
+eq "$(pq "SELECT string_agg(convalidated::text, ',') FROM pg_constraint WHERE contype = 'f'")" "true,true" "key cycle: both keys validated"
+pq "INSERT INTO a (b_id) VALUES (1)" >/dev/null || fail "key cycle: the identity continues after the copied ids"
+
+# names strata makes up (t_pkey, t_col_key) never take a name the source
+# uses for a table or an index: the user's names win, strata's get a number
+NM=$WORK/made_up_names.db
+sqlite3 "$NM" <<'SQL'
+CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT UNIQUE);
+CREATE TABLE other (id INTEGER PRIMARY KEY, e TEXT);
+CREATE INDEX users_email_key ON other (e);
+CREATE TABLE users_pkey (x INTEGER);
+INSERT INTO users VALUES (1, 'a');
+SQL
+new_db
+raw copy "sqlite:///$NM" "$URL" --jobs 1
+expect_rc 0 "copy with names that collide with made-up ones"
+lacks "$ERR" "warning" "no warning about colliding names"
+eq "$(pq "SELECT indrelid::regclass FROM pg_index WHERE indexrelid = 'users_email_key'::regclass")" "other" "the user's index keeps its name"
+eq "$(pq "SELECT conname FROM pg_constraint WHERE conrelid = 'users'::regclass AND contype = 'p'")" "users_pkey1" "the primary key is made, numbered"
+pq "INSERT INTO users (id, email) VALUES (1, 'dup')" >/dev/null 2>&1 && fail "the primary key of users holds"
+raw copy "sqlite:///$NM" "$URL" --jobs 1
+expect_rc 0 "rerun with numbered names"
+lacks "$ERR" "warning" "rerun: no warning"
 
 # a table whose name holds a comma, picked with a quoted name
 sqlite3 "$SRC" 'CREATE TABLE "a,b" (id INTEGER PRIMARY KEY, v TEXT); INSERT INTO "a,b" VALUES (1, '"'"'x'"'"');'
