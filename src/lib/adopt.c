@@ -22,6 +22,8 @@ typedef struct cand {
     char *orig;     /* the tool's version, from the header */
     char **parents; /* alembic: the revisions it follows */
     size_t nparents, capparents;
+    size_t ndown;  /* alembic: parents[ndown..] come from depends= */
+    int has_graph; /* alembic: its marker was found (no parents: a base) */
     int applied;
 } cand;
 
@@ -87,6 +89,7 @@ static void alembic_parents(cand *c)
         const char *arrow = strstr(p, " -> "), *eol = strchr(p, '\n');
         if (!arrow || (eol && eol < arrow))
             continue;
+        c->has_graph = 1;
         while (p < arrow) {
             while (p < arrow && (*p == ' ' || *p == ','))
                 p++;
@@ -99,8 +102,22 @@ static void alembic_parents(cand *c)
                 c->parents[c->nparents++] = xstrndup(w, (size_t)(p - w));
             }
         }
-        return;
+        break;
     }
+    /* depends_on: the header's depends= (the marker lists only
+       down_revision) */
+    c->ndown = c->nparents;
+    char *deps = c->m->header ? header_value(c->m->header, "depends") : NULL;
+    for (const char *p = deps; p && *p;) {
+        size_t n = strcspn(p, ",");
+        if (n) {
+            if (ARR_GROW(c->parents, c->capparents, c->nparents + 1))
+                break;
+            c->parents[c->nparents++] = xstrndup(p, n);
+        }
+        p += n + (p[n] == ',');
+    }
+    free(deps);
 }
 
 /* ------------------------------------------------------------- versions */
@@ -346,7 +363,9 @@ static strata_code read_flyway(adopt_ctx *x, strata_error *err)
 }
 
 /* Alembic: alembic_version holds the current heads; applied is each head
-   and all its ancestors */
+   and all its ancestors (down_revision and depends_on, both in the marker's
+   parents). A revision whose marker names no parents is a base: nothing
+   before it follows from it, whatever other base (branch) sits there. */
 static strata_code read_alembic(adopt_ctx *x, strata_error *err)
 {
     buf b;
@@ -370,13 +389,15 @@ static strata_code read_alembic(adopt_ctx *x, strata_error *err)
             cand *c = &x->c[i];
             if (!c->applied)
                 continue;
-            if (!c->nparents) { /* no graph in the file: the revisions before it */
+            if (!c->has_graph) { /* no graph in the file: the revisions before it */
                 for (size_t k = 0; k < i; k++)
                     changed |= !x->c[k].applied, x->c[k].applied = 1;
                 continue;
             }
             for (size_t p = 0; p < c->nparents; p++) {
                 cand *pc = find_orig(x, c->parents[p]);
+                if (!pc && p >= c->ndown) /* a branch label: no one revision */
+                    continue;
                 if (!pc)
                     return no_file(x, c->parents[p], err);
                 changed |= !pc->applied;

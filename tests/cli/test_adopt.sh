@@ -132,6 +132,56 @@ EOF
     adopted=$(schema_without alembic_version)
     eq "$adopted" "$(built_schema "$WORK/amig")" "adopted schema equals strata's own build"
 
+    # two bases, one with a branch label: a database at other@head has only
+    # that branch applied; the first base and its child stay pending
+    A2="$WORK/alembic_bases"
+    mkdir -p "$A2/versions"
+    cp "$FIX/alembic/alembic.ini" "$FIX/alembic/env.py" "$A2/"
+    arev() { # FILE REV DOWN BRANCH_LABELS DEPENDS_ON
+        printf '"""%s"""\nfrom alembic import op\nrevision = %s\ndown_revision = %s\nbranch_labels = %s\ndepends_on = %s\n\n\ndef upgrade():\n    op.execute("CREATE TABLE t_%s (x integer)")\n\n\ndef downgrade():\n    op.execute("DROP TABLE t_%s")\n' \
+            "$1" "'$2'" "$3" "$4" "$5" "$1" "$1" >"$A2/versions/$1.py"
+    }
+    arev r1 1111aaaa None None None
+    arev r2 2222bbbb "'1111aaaa'" None None
+    arev o1 3333cccc None "('other',)" None
+    arev o2 4444dddd "'3333cccc'" None None
+    raw --dir "$WORK/amig2" import --from alembic "$A2" --dialect "$ENGINE"
+    expect_rc 0 "import two bases"
+    eq "$(ls "$WORK/amig2" | tr '\n' ' ')" "0001_r1.sql 0002_r2.sql 0003_o1.sql 0004_o2.sql " "two bases in Alembic's order"
+    new_db
+    (cd "$A2" && alembic -x url="$URL" upgrade other@head) >/dev/null 2>&1 || fail "alembic upgrade other@head"
+    st --dir "$WORK/amig2" adopt --from alembic
+    expect_rc 0 "adopt one of two bases"
+    eq "$(strata_rows)" "0003 0004" "only the branch in alembic_version is applied"
+    st --dir "$WORK/amig2" up
+    expect_rc 1 "up with older pending revisions of the other base"
+    contains "$ERR" "[OUT_OF_ORDER]" "older pending revisions are out of order"
+    contains "$ERR" "--allow-out-of-order" "the refusal names the way through"
+    st --dir "$WORK/amig2" up --allow-out-of-order
+    expect_rc 0 "up --allow-out-of-order applies the other base"
+    eq "$(strata_rows)" "0001 0002 0003 0004" "every revision applied"
+
+    # depends_on: a revision's dependency counts only when the revision is applied
+    arev r3 5555eeee "'2222bbbb'" None "'4444dddd'"
+    raw --dir "$WORK/amig3" import --from alembic "$A2" --dialect "$ENGINE"
+    expect_rc 0 "import with depends_on"
+    eq "$(head -1 "$WORK/amig3/0005_r3.sql")" "-- import: tool=alembic version=5555eeee file=r3.py depends=4444dddd" \
+        "the header keeps depends_on"
+    new_db
+    (cd "$A2" && alembic -x url="$URL" upgrade 2222bbbb) >/dev/null 2>&1 || fail "alembic upgrade 2222bbbb"
+    st --dir "$WORK/amig3" adopt --from alembic --dry-run
+    expect_rc 0 "adopt at 2222bbbb"
+    eq "$(printf '%s\n' "$OUT" | grep -c 'would record')" 2 "two revisions applied at 2222bbbb"
+    contains "$OUT" "would record 0004_r2 (alembic 2222bbbb)" "r2 applied"
+    lacks "$OUT" "4444dddd" "the other branch is not applied: r3 (which depends on it) is not"
+    (cd "$A2" && alembic -x url="$URL" upgrade 5555eeee) >/dev/null 2>&1 || fail "alembic upgrade 5555eeee"
+    eq "$(q "SELECT version_num FROM alembic_version")" 5555eeee "alembic keeps one head for r3"
+    st --dir "$WORK/amig3" adopt --from alembic
+    expect_rc 0 "adopt at 5555eeee"
+    eq "$(strata_rows)" "0001 0002 0003 0004 0005" "depends_on ancestors of an applied revision are applied"
+    st --dir "$WORK/amig3" status --exit-code
+    expect_rc 0 "status clean after adopt with depends_on"
+
     # a revision whose offline SQL cannot be produced: named, Alembic's error quoted
     cat >"$WORK/alembic/versions/4e5f60718293_backfill.py" <<'EOF'
 """backfill from existing rows

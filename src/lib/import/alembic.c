@@ -49,7 +49,8 @@ extern char **environ;
 typedef struct arev {
     char *id;
     char *path;
-    char *parent; /* first parent, NULL for a root */
+    char *parent;  /* first parent, NULL for a root */
+    char *depends; /* "Also depends on: ..." as listed, NULL without */
 } arev;
 
 typedef struct actx {
@@ -307,8 +308,9 @@ static char *line_value(const char *line, size_t n, const char *key)
 }
 
 /* Parses `alembic history --verbose`: blocks of "Rev: ID [(tags)]",
-   "Parent: P" | "Merges: P1, P2", "Path: FILE". Heads come first; the
-   revisions are stored in the reverse (upgrade) order. */
+   "Parent: P" | "Merges: P1, P2", "Also depends on: D1, D2", "Path: FILE".
+   Heads come first; the revisions are stored in the reverse (upgrade)
+   order. */
 static strata_code parse_history(actx *c, const char *text, strata_error *err)
 {
     size_t cap = 0;
@@ -334,6 +336,9 @@ static strata_code parse_history(actx *c, const char *text, strata_error *err)
             }
             free(cur->parent);
             cur->parent = v;
+        } else if (cur && (v = line_value(l, n, "Also depends on: "))) {
+            free(cur->depends);
+            cur->depends = v;
         } else if (cur && (v = line_value(l, n, "Path: "))) {
             free(cur->path);
             cur->path = v;
@@ -707,6 +712,45 @@ out:
 
 /* The file name without its directory and ".py"; the slug is what follows
    the revision id in it ("0a1b2c3d4e5f_create_users" -> "create_users"). */
+/* The depends_on list of `alembic history` ("a1b2, other") with each
+   revision written in full (a unique prefix of one names it, as Alembic
+   resolves it); a branch label stays as written, which adopt ignores.
+   malloc'd, NULL for none (or out of memory when list is not NULL). */
+static char *resolve_depends(const actx *c, const char *list)
+{
+    if (!list)
+        return NULL;
+    buf b;
+    buf_init(&b);
+    for (const char *p = list; *p;) {
+        while (*p == ',' || *p == ' ')
+            p++;
+        size_t n = strcspn(p, ", ");
+        if (!n)
+            break;
+        const char *full = NULL;
+        int hits = 0;
+        for (size_t i = 0; i < c->nrevs; i++) {
+            if (strlen(c->revs[i].id) == n && !strncmp(c->revs[i].id, p, n)) {
+                full = c->revs[i].id, hits = 1;
+                break;
+            }
+            if (!strncmp(c->revs[i].id, p, n))
+                full = c->revs[i].id, hits++;
+        }
+        if (b.len)
+            buf_adds(&b, ",");
+        if (hits == 1)
+            buf_adds(&b, full);
+        else
+            buf_add(&b, p, n);
+        p += n;
+    }
+    if (!b.data)
+        buf_add(&b, "", 0);
+    return buf_detach(&b);
+}
+
 static void names_of(const arev *r, char *file, size_t fcap, char *slug, size_t scap)
 {
     const char *base = strrchr(r->path, '/');
@@ -854,6 +898,11 @@ strata_code import_alembic(const char *src, const strata_import_opts *o, import_
         const arev *r = &c.revs[i];
         char file[512], slug[256];
         names_of(r, file, sizeof(file), slug, sizeof(slug));
+        char *deps = resolve_depends(&c, r->depends);
+        if (r->depends && !deps) {
+            rc = err_set(err, STRATA_NOMEM, "out of memory");
+            break;
+        }
         for (size_t d = 0; d < nd && !rc; d++) {
             import_mig m;
             memset(&m, 0, sizeof(m));
@@ -861,6 +910,7 @@ strata_code import_alembic(const char *src, const strata_import_opts *o, import_
             m.name = slug;
             m.file = file;
             m.dialect = (char *)dialects[d];
+            m.depends = deps;
             m.has_down = 1;
             const char *url = dialect_url(dialects[d]);
             if (!(rc = revision_sql(&c, r, batch_index(i, d, nd, 0), inis[d], dialects[d], url, 0, &m.up,
@@ -872,6 +922,7 @@ strata_code import_alembic(const char *src, const strata_import_opts *o, import_
             free(m.up);
             free(m.down);
         }
+        free(deps);
     }
 out:
     free(hist);
@@ -881,6 +932,7 @@ out:
         free(c.revs[i].id);
         free(c.revs[i].path);
         free(c.revs[i].parent);
+        free(c.revs[i].depends);
     }
     free(c.revs);
     free(c.batch);
