@@ -408,8 +408,13 @@ static strata_code read_alembic(adopt_ctx *x, strata_error *err)
     return STRATA_OK;
 }
 
+/* sqitch's deployed changes in deploy order (planned_at orders two rows
+   committed in the same second: a rework is planned after its original) */
+#define SQITCH_ROWS "SELECT change, project FROM sqitch.changes ORDER BY committed_at, planned_at"
+
 /* sqitch: the registry's changes table holds the deployed changes (a
-   reverted change's row is deleted). PostgreSQL: sqitch.changes; SQLite:
+   reverted change's row is deleted); only rows of the plan's %project
+   count. PostgreSQL: sqitch.changes; SQLite:
    the registry file sqitch.db next to the database file, attached for the
    read and detached after it. */
 static strata_code read_sqitch(adopt_ctx *x, strata_error *err)
@@ -417,7 +422,7 @@ static strata_code read_sqitch(adopt_ctx *x, strata_error *err)
     drv *d = db_driver(x->db);
     strata_code rc;
     if (d->ops->dialect == DIALECT_POSTGRES) {
-        rc = read_table(x, "sqitch.changes", "SELECT change FROM sqitch.changes ORDER BY committed_at", err);
+        rc = read_table(x, "sqitch.changes", SQITCH_ROWS, err);
     } else {
         const db_url *u = engine_url(x->db);
         char reg[4096];
@@ -447,15 +452,41 @@ static strata_code read_sqitch(adopt_ctx *x, strata_error *err)
         if (!rc && !exists)
             rc = err_set(err, STRATA_ADOPT_MISMATCH, "the sqitch registry '%s' has no changes table", reg);
         if (!rc)
-            rc = d->ops->query(d, "SELECT change FROM sqitch.changes ORDER BY committed_at", 0, NULL, add_row,
-                               x, err);
+            rc = d->ops->query(d, SQITCH_ROWS, 0, NULL, add_row, x, err);
         d->ops->query(d, "DETACH DATABASE sqitch", 0, NULL, NULL, NULL, &e2);
         if (!rc && x->oom)
             rc = err_set(err, STRATA_NOMEM, "out of memory");
     }
-    for (size_t i = 0; !rc && i < x->nrows; i++)
-        if (cell(x, i, 0))
-            rc = mark(x, cell(x, i, 0), 1, err);
+    if (rc)
+        return rc;
+    /* the plan's project, from the headers (imports before it had none) */
+    char *project = NULL;
+    for (size_t i = 0; i < x->n && !project; i++)
+        project = header_value(x->c[i].m->header, "project");
+    for (size_t i = 0; !rc && i < x->nrows; i++) {
+        const char *name = cell(x, i, 0), *proj = cell(x, i, 1);
+        if (!name || (project && (!proj || strcmp(proj, project))))
+            continue; /* another project's change */
+        /* a reworked change is deployed once per instance: its k-th row
+           (in deploy order) is its k-th instance in the plan, whose header
+           version is "name@tag" for all but the newest */
+        size_t k = 0, nl = strlen(name);
+        for (size_t j = 0; j < i; j++)
+            if (cell(x, j, 0) && !strcmp(cell(x, j, 0), name) &&
+                (!project || (cell(x, j, 1) && !strcmp(cell(x, j, 1), project))))
+                k++;
+        cand *hit = NULL;
+        for (size_t c = 0; c < x->n && !hit; c++) {
+            const char *o = x->c[c].orig;
+            if (!strncmp(o, name, nl) && (o[nl] == 0 || o[nl] == '@') && !k--)
+                hit = &x->c[c];
+        }
+        if (hit)
+            hit->applied = 1;
+        else
+            rc = no_file(x, name, err);
+    }
+    free(project);
     return rc;
 }
 

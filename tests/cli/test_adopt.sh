@@ -440,6 +440,55 @@ expect_rc 0 "sqitch adopt"
 eq "$(strata_rows)" "0001" "sqitch changes"
 [ "$ENGINE" = sqlite ] && rm -f "$(dirname "$DBFILE")/sqitch.db"
 
+# sqitch: a reworked change is deployed once per instance; its k-th row is
+# its k-th instance in the plan; rows of another project are not this one's
+new_db
+SP="$WORK/sqitch_rework"
+mkdir -p "$SP/deploy" "$SP/revert"
+cat >"$SP/sqitch.plan" <<'EOF'
+%syntax-version=1.0.0
+%project=flipr
+
+appschema 2013-12-30T00:00:00Z m <m@example.com> # schema
+users [appschema] 2013-12-31T00:00:00Z m <m@example.com> # users
+@v1.0 2013-12-31T00:00:01Z m <m@example.com> # tag
+insert_user [users] 2014-01-01T00:00:00Z m <m@example.com> # a row
+users [users@v1.0] 2014-01-02T00:00:00Z m <m@example.com> # rework: a column
+EOF
+echo "CREATE TABLE t_app (a integer);" >"$SP/deploy/appschema.sql"
+echo "DROP TABLE t_app;" >"$SP/revert/appschema.sql"
+echo "CREATE TABLE t_users (x integer);" >"$SP/deploy/users@v1.0.sql"
+echo "DROP TABLE t_users;" >"$SP/revert/users@v1.0.sql"
+echo "INSERT INTO t_users (x) VALUES (1);" >"$SP/deploy/insert_user.sql"
+echo "DELETE FROM t_users;" >"$SP/revert/insert_user.sql"
+echo "ALTER TABLE t_users ADD COLUMN y integer;" >"$SP/deploy/users.sql"
+echo "ALTER TABLE t_users DROP COLUMN y;" >"$SP/revert/users.sql"
+raw --dir "$WORK/smig2" import --from sqitch "$SP"
+expect_rc 0 "import a reworked sqitch change"
+eq "$(head -1 "$WORK/smig2/0002_users.sql")" \
+    "-- import: tool=sqitch version=users@v1.0 file=deploy/users@v1.0.sql,revert/users@v1.0.sql project=flipr" \
+    "the header names the plan's project"
+q "CREATE TABLE t_app (a integer)"
+q "CREATE TABLE t_users (x integer)"
+q "INSERT INTO t_users (x) VALUES (1)"
+SROWS="INSERT INTO changes (change_id, change, project, committer_name, committer_email, committed_at, planned_at, planner_name, planner_email) VALUES
+ ('c1', 'appschema', 'flipr', 'n', 'e', '2014-02-01 10:00:00', '2013-12-30 00:00:00', 'n', 'e'),
+ ('c2', 'users', 'flipr', 'n', 'e', '2014-02-01 10:00:00', '2013-12-31 00:00:00', 'n', 'e'),
+ ('c3', 'insert_user', 'flipr', 'n', 'e', '2014-02-01 10:00:00', '2014-01-01 00:00:00', 'n', 'e'),
+ ('x1', 'users', 'other', 'n', 'e', '2014-01-15 10:00:00', '2013-06-01 00:00:00', 'n', 'e')"
+if [ "$ENGINE" = postgres ]; then
+    q "CREATE SCHEMA sqitch; SET search_path = sqitch; $SDDL; $SROWS"
+else
+    sqlite3 "$(dirname "$DBFILE")/sqitch.db" "$SDDL; $SROWS"
+fi
+st --dir "$WORK/smig2" adopt --from sqitch
+expect_rc 0 "adopt a reworked sqitch change"
+eq "$(strata_rows)" "0001 0002 0003" "the first instance of the reworked change is the deployed one"
+st --dir "$WORK/smig2" --json up
+expect_rc 0 "up after adopting a reworked change"
+eq "$(json_get "$OUT" '[a["version"] for a in j["applied"]]')" "['0004']" "up applies the rework"
+[ "$ENGINE" = sqlite ] && rm -f "$(dirname "$DBFILE")/sqitch.db"
+
 # usage
 st --dir "$P" adopt --from liquibase
 expect_rc 2 "unknown format"

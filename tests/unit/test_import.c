@@ -351,6 +351,16 @@ static void test_import_api(void)
     free(version);
     free(file);
     CHECK_INT(import_header_parse("-- strata:up", 12, &tool, &version, &file), -1);
+    /* optional KEY=VALUE words after file= (sqitch project=, alembic depends=) */
+    h = "-- import: tool=sqitch version=users@v1.0 file=deploy/users@v1.0.sql project=flipr";
+    CHECK_INT(import_header_parse(h, strlen(h), &tool, &version, &file), 0);
+    CHECK_STR(version, "users@v1.0");
+    CHECK_STR(file, "deploy/users@v1.0.sql");
+    free(tool);
+    free(version);
+    free(file);
+    h = "-- import: tool=sqitch version=users file=deploy/users.sql stray";
+    CHECK_INT(import_header_parse(h, strlen(h), &tool, &version, &file), -1);
 }
 
 void test_import(void)

@@ -40,7 +40,29 @@ static void changes_free(change *c, size_t n)
     free(c);
 }
 
-static strata_code read_plan(const char *src, change **out, size_t *nout, strata_error *err)
+/* The value of "%project=NAME" when line (len n) is that pragma, malloc'd. */
+static char *project_pragma(const char *l, size_t n)
+{
+    size_t i = 1;
+    while (i < n && isspace((unsigned char)l[i]))
+        i++;
+    if (n - i < 7 || strncmp(l + i, "project", 7))
+        return NULL;
+    i += 7;
+    while (i < n && isspace((unsigned char)l[i]))
+        i++;
+    if (i >= n || l[i] != '=')
+        return NULL;
+    i++;
+    while (i < n && isspace((unsigned char)l[i]))
+        i++;
+    size_t e = n;
+    while (e > i && isspace((unsigned char)l[e - 1]))
+        e--;
+    return e > i ? xstrndup(l + i, e - i) : NULL;
+}
+
+static strata_code read_plan(const char *src, change **out, size_t *nout, char **project, strata_error *err)
 {
     char *text = NULL;
     size_t len = 0, n = 0, cap = 0;
@@ -58,6 +80,8 @@ static strata_code read_plan(const char *src, change **out, size_t *nout, strata
             i++;
         size_t s = i;
         pos = next;
+        if (text[i] == '%' && !*project)
+            *project = project_pragma(text + i, eol - i);
         if (i == eol || text[i] == '#' || text[i] == '%')
             continue;
         if (text[i] == '-') {
@@ -254,9 +278,10 @@ strata_code import_sqitch(const char *src, const strata_import_opts *o, import_s
     (void)o;
     change *v = NULL;
     size_t n = 0;
+    char *project = NULL;
     strata_code rc = check_conf(src, err);
     if (!rc)
-        rc = read_plan(src, &v, &n, err);
+        rc = read_plan(src, &v, &n, &project, err);
     for (size_t i = 0; !rc && i < n; i++) {
         char suffix[256], version[1024], dep[4096], rev[4096], ver[4096];
         if ((rc = script_of(src, v, n, i, suffix, sizeof(suffix), err)))
@@ -311,6 +336,7 @@ strata_code import_sqitch(const char *src, const strata_import_opts *o, import_s
         m.has_down = down != NULL;
         m.down_notx = import_has_txn_control(down);
         m.verify = vt;
+        m.project = project;
         if (files.oom || (rc = import_add(out, &m)))
             rc = err_set(err, STRATA_NOMEM, "out of memory");
     next:
@@ -321,5 +347,6 @@ strata_code import_sqitch(const char *src, const strata_import_opts *o, import_s
         free(vt);
     }
     changes_free(v, n);
+    free(project);
     return rc;
 }
