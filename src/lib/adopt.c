@@ -146,12 +146,15 @@ static int flyway_cmp(const char *a, const char *b)
     return 0;
 }
 
-/* Compares the tool's versions the way that tool does. */
+/* Compares the tool's versions the way that tool's table stores them:
+   goose and golang-migrate keep a bigint (00002 is 2), Flyway its dotted
+   order; dbmate and pop keep a string ("001" and "1" are two versions), as
+   do alembic and sqitch. */
 static int orig_cmp(const adopt_ctx *x, const char *a, const char *b)
 {
     if (!strcmp(x->tool, "flyway"))
         return flyway_cmp(a, b);
-    if (all_digits(a) && all_digits(b))
+    if ((!strcmp(x->tool, "goose") || !strcmp(x->tool, "golang-migrate")) && all_digits(a) && all_digits(b))
         return version_cmp(a, b);
     return strcmp(a, b) != 0;
 }

@@ -385,6 +385,22 @@ expect_rc 1 "applied version without a file"
 contains "$ERR" "golang-migrate version 7 is applied" "the version is named"
 eq "$(strata_rows)" none "nothing changed"
 
+# dbmate keeps versions as strings: '001' and '1' are two versions
+new_db
+DS="$WORK/dbmate_str"
+mkdir -p "$DS"
+printf -- '-- migrate:up\nCREATE TABLE t_d (id integer PRIMARY KEY);\n-- migrate:down\nDROP TABLE t_d;\n' >"$DS/001_d.sql"
+printf -- '-- migrate:up\nCREATE TABLE t_a (id integer PRIMARY KEY);\n-- migrate:down\nDROP TABLE t_a;\n' >"$DS/1_a.sql"
+raw --dir "$WORK/dsmig" import --from dbmate "$DS"
+expect_rc 0 "import dbmate versions 001 and 1"
+eq "$(head -1 "$WORK/dsmig/0002_a.sql")" "-- import: tool=dbmate version=1 file=1_a.sql" "1_a.sql keeps version 1"
+q "CREATE TABLE schema_migrations (version varchar(128) NOT NULL PRIMARY KEY)"
+q "INSERT INTO schema_migrations (version) VALUES ('1')"
+q "CREATE TABLE t_a (id integer PRIMARY KEY)"
+st --dir "$WORK/dsmig" adopt --from dbmate
+expect_rc 0 "adopt dbmate string versions"
+eq "$(strata_rows)" "0002" "dbmate's '1' is 1_a.sql, not 001_d.sql"
+
 # Flyway: a baseline at 1, then 1.1 and 2 (SQL); 3 pending; a failed row refused
 new_db
 W="$WORK/fmig"
