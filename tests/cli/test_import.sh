@@ -148,8 +148,8 @@ fi
 imp sqitch
 expect_rc 0 "sqitch import"
 eq "$(ls "$WORK/sqitch" | tr '\n' ' ')" "0001_users.sql 0002_flips.sql 0003_userflips.sql 0004_userflips.sql " "sqitch plan order"
-eq "$(head -1 "$WORK/sqitch/0003_userflips.sql")" "-- import: tool=sqitch version=userflips@v1.0.0-dev1 file=deploy/userflips@v1.0.0-dev1.sql,revert/userflips@v1.0.0-dev1.sql,verify/userflips@v1.0.0-dev1.sql" "reworked change: the earlier scripts"
-eq "$(head -1 "$WORK/sqitch/0004_userflips.sql")" "-- import: tool=sqitch version=userflips file=deploy/userflips.sql,revert/userflips.sql,verify/userflips.sql" "reworked change: the newest scripts"
+eq "$(head -1 "$WORK/sqitch/0003_userflips.sql")" "-- import: tool=sqitch version=userflips@v1.0.0-dev1 file=deploy/userflips@v1.0.0-dev1.sql,revert/userflips@v1.0.0-dev1.sql,verify/userflips@v1.0.0-dev1.sql project=flipr" "reworked change: the earlier scripts"
+eq "$(head -1 "$WORK/sqitch/0004_userflips.sql")" "-- import: tool=sqitch version=userflips file=deploy/userflips.sql,revert/userflips.sql,verify/userflips.sql project=flipr" "reworked change: the newest scripts"
 contains "$(cat "$WORK/sqitch/0001_users.sql")" "-- strata:verify" "verify section"
 if [ "$ENGINE" = sqlite ]; then # the fixture is sqitch's SQLite tutorial
     new_db
