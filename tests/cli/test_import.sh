@@ -173,6 +173,27 @@ if [ "$ENGINE" = sqlite ]; then # the fixture is sqitch's SQLite tutorial
     contains "$ERR" "[VERIFY_FAILED]" "VERIFY_FAILED"
 fi
 
+# two dbmate files of one version: refused before anything is written;
+# a UTF-8 byte order mark before "-- migrate:up" is skipped
+DD="$WORK/dbmate_dup"
+mkdir -p "$DD"
+printf -- '-- migrate:up\nCREATE TABLE t_x (id integer);\n-- migrate:down\nDROP TABLE t_x;\n' >"$DD/20240106000000_x.sql"
+printf -- '-- migrate:up\nCREATE TABLE t_y (id integer);\n-- migrate:down\nDROP TABLE t_y;\n' >"$DD/20240106000000_y.sql"
+raw --dir "$WORK/dbmate_dup_out" import --from dbmate "$DD"
+expect_rc 2 "two dbmate files of one version"
+contains "$ERR" "dbmate files '20240106000000_x.sql' and '20240106000000_y.sql' share version 20240106000000" \
+    "both files named"
+contains "$ERR" "[DUPLICATE_VERSION]" "DUPLICATE_VERSION"
+[ -e "$WORK/dbmate_dup_out" ] && fail "nothing written for a duplicate dbmate version"
+DB="$WORK/dbmate_bom"
+mkdir -p "$DB"
+printf -- '\357\273\277-- migrate:up\nCREATE TABLE t_b (id integer);\n-- migrate:down\nDROP TABLE t_b;\n' \
+    >"$DB/20240107000000_b.sql"
+raw --dir "$WORK/dbmate_bom_out" import --from dbmate "$DB"
+expect_rc 0 "a dbmate file with a byte order mark"
+eq "$(sed -n 2,3p "$WORK/dbmate_bom_out/20240107000000_b.sql")" "-- strata:up
+CREATE TABLE t_b (id integer);" "the mark is skipped"
+
 # ------------------------------------------------------------------ the CLI
 raw --dir "$WORK/x" import --from liquibase "$FX/dbmate"
 expect_rc 2 "unknown format"
