@@ -325,7 +325,26 @@ static strata_code read_goose(adopt_ctx *x, strata_error *err)
     return rc;
 }
 
-/* Flyway: flyway_schema_history in installed_rank order */
+/* The imported Flyway baseline (B<version>__...): the file its header names
+   first; NULL without one. */
+static cand *flyway_baseline(adopt_ctx *x)
+{
+    for (size_t i = 0; i < x->n; i++) {
+        char *file = header_value(x->c[i].m->header, "file");
+        const char *base = file ? strrchr(file, '/') : NULL;
+        base = base ? base + 1 : file;
+        int is_b = base && base[0] == 'B';
+        free(file);
+        if (is_b)
+            return &x->c[i];
+    }
+    return NULL;
+}
+
+/* Flyway: flyway_schema_history in installed_rank order. The versions at
+   or below an imported baseline were not imported (the baseline stands for
+   them): applied, they count as the baseline applied, provided the
+   database reached the baseline's version. */
 static strata_code read_flyway(adopt_ctx *x, strata_error *err)
 {
     buf b;
@@ -333,6 +352,12 @@ static strata_code read_flyway(adopt_ctx *x, strata_error *err)
     select_from(&b, "version, script, success, type", table, " ORDER BY installed_rank");
     strata_code rc = read_table(x, table, b.data, err);
     buf_release(&b);
+    cand *base = rc ? NULL : flyway_baseline(x);
+    /* the applied versions standing under base (the rows' own strings) */
+    const char **under = base ? calloc(x->nrows + 1, sizeof(*under)) : NULL;
+    size_t nunder = 0;
+    if (base && !under)
+        return err_set(err, STRATA_NOMEM, "out of memory");
     for (size_t i = 0; !rc && i < x->nrows; i++) {
         const char *v = cell(x, i, 0), *script = cell(x, i, 1), *type = cell(x, i, 3);
         if (!truthy(cell(x, i, 2))) {
@@ -340,7 +365,8 @@ static strata_code read_flyway(adopt_ctx *x, strata_error *err)
                     v ? " " : "", script ? script : "?");
             err_hint(err,
                      "repair it with Flyway first (fix the database, then 'flyway repair'), and adopt again");
-            return STRATA_ADOPT_MISMATCH;
+            rc = STRATA_ADOPT_MISMATCH;
+            break;
         }
         if (!type || !strcmp(type, "SCHEMA"))
             continue;
@@ -349,7 +375,8 @@ static strata_code read_flyway(adopt_ctx *x, strata_error *err)
                     "%s records the repeatable migration %s, which strata does not carry", table,
                     script ? script : "?");
             err_hint(err, "docs/adopting.md: put what it does in a versioned migration");
-            return STRATA_ADOPT_MISMATCH;
+            rc = STRATA_ADOPT_MISMATCH;
+            break;
         }
         if (!strcmp(type, "BASELINE")) {
             /* the database was at v before Flyway took over */
@@ -358,11 +385,36 @@ static strata_code read_flyway(adopt_ctx *x, strata_error *err)
                     x->c[k].applied = 1;
         } else if (!strncmp(type, "UNDO_", 5) || !strcmp(type, "DELETE")) {
             rc = mark(x, v, 0, err);
+            for (size_t u = 0; u < nunder; u++)
+                if (!flyway_cmp(under[u], v))
+                    under[u--] = under[--nunder];
+        } else if (base && !find_orig(x, v) && flyway_cmp(v, base->orig) <= 0) {
+            under[nunder++] = v;
         } else {
             rc = mark(x, v, 1, err);
         }
     }
-    return rc;
+    const char *below = NULL; /* the highest of them */
+    for (size_t u = 0; u < nunder; u++)
+        if (!below || flyway_cmp(under[u], below) > 0)
+            below = under[u];
+    free(under);
+    if (rc || !below || base->applied)
+        return rc;
+    int above = 0;
+    for (size_t k = 0; k < x->n; k++)
+        above |= x->c[k].applied && flyway_cmp(x->c[k].orig, base->orig) > 0;
+    if (!above && flyway_cmp(below, base->orig) < 0) {
+        err_set(err, STRATA_ADOPT_MISMATCH,
+                "%s has Flyway versions up to %s applied, below the baseline %s (%s_%s stands for every "
+                "version up to it)",
+                table, below, base->orig, base->m->version, base->m->name);
+        err_hint(err, "migrate the database with Flyway up to version %s first, then adopt again",
+                 base->orig);
+        return STRATA_ADOPT_MISMATCH;
+    }
+    base->applied = 1;
+    return STRATA_OK;
 }
 
 /* Alembic: alembic_version holds the current heads; applied is each head

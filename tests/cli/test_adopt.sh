@@ -427,6 +427,42 @@ expect_rc 1 "failed flyway row refused"
 contains "$ERR" "failed migration: 1.1 (V1_1__one_one.sql)" "failed row named"
 eq "$(strata_rows)" none "nothing changed on a failed row"
 
+# Flyway: a database migrated before the baseline file existed holds the
+# versions the baseline stands for: they count as the baseline applied
+FB="$WORK/flyway_base"
+mkdir -p "$FB"
+echo "CREATE TABLE t_init (id integer);" >"$FB/V1__init.sql"
+echo "CREATE TABLE t_b (id integer);" >"$FB/V1.1__b.sql"
+printf 'CREATE TABLE t_init (id integer);\nCREATE TABLE t_b (id integer);\n' >"$FB/B1.1__baseline.sql"
+echo "CREATE TABLE t_d (id integer);" >"$FB/V1.2__d.sql"
+raw --dir "$WORK/fbmig" import --from flyway "$FB"
+expect_rc 0 "import a Flyway baseline"
+eq "$(ls "$WORK/fbmig" | tr '\n' ' ')" "0001_baseline.sql 0002_d.sql " "the baseline first, then 1.2"
+new_db
+q "$FDDL"
+q "CREATE TABLE t_init (id integer)"
+q "CREATE TABLE t_b (id integer)"
+q "CREATE TABLE t_d (id integer)"
+q "INSERT INTO flyway_schema_history (installed_rank, version, description, type, script, checksum, installed_by, execution_time, success) VALUES
+ (1, '1', 'init', 'SQL', 'V1__init.sql', 1, 'app', 5, $T),
+ (2, '1.1', 'b', 'SQL', 'V1.1__b.sql', 2, 'app', 5, $T),
+ (3, '1.2', 'd', 'SQL', 'V1.2__d.sql', 3, 'app', 5, $T)"
+st --dir "$WORK/fbmig" adopt --from flyway
+expect_rc 0 "adopt a database migrated before its baseline"
+eq "$(strata_rows)" "0001 0002" "versions under the baseline count as the baseline"
+st --dir "$WORK/fbmig" status --exit-code
+expect_rc 0 "status clean after adopting under a baseline"
+# the same history stopped at 1: below the baseline, refused
+new_db
+q "$FDDL"
+q "INSERT INTO flyway_schema_history (installed_rank, version, description, type, script, checksum, installed_by, execution_time, success) VALUES
+ (1, '1', 'init', 'SQL', 'V1__init.sql', 1, 'app', 5, $T)"
+st --dir "$WORK/fbmig" adopt --from flyway
+expect_rc 1 "a database below the baseline"
+contains "$ERR" "Flyway versions up to 1 applied, below the baseline 1.1" "below the baseline named"
+contains "$ERR" "[ADOPT_MISMATCH]" "ADOPT_MISMATCH"
+eq "$(strata_rows)" none "nothing changed below the baseline"
+
 # pop: schema_migration (version)
 new_db
 P="$WORK/pmig"
