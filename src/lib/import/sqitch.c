@@ -11,8 +11,9 @@
  * strata runs in a savepoint it always rolls back: a BEGIN, ROLLBACK or
  * COMMIT alone on its line (sqitch's template) is turned into a comment.
  * strata's verify fails on an error, like sqitch's, and also on a query
- * that returns no row or false: the sqitch idiom "SELECT ... WHERE FALSE"
- * would always fail and is refused by name.
+ * that returns no row or false: the sqitch idioms "SELECT ... WHERE FALSE"
+ * (or 1 = 0, or 0) and "... LIMIT 0" would always fail and are refused by
+ * name.
  */
 #include "import/import.h"
 
@@ -224,14 +225,28 @@ static char *verify_text(const char *text)
     return buf_detach(&b);
 }
 
-/* 1 when the text holds "WHERE FALSE" or "WHERE 1 = 0" (any case, any blanks). */
+/* 1 when the text holds a query that returns no row by construction:
+   "WHERE FALSE", "WHERE 1 = 0", "WHERE 0" (any case, any blanks), or
+   "LIMIT 0". */
 static int where_false(const char *t, int *line)
 {
     int ln = 1;
     for (const char *p = t; *p; p++) {
         if (*p == '\n')
             ln++;
-        if (strncasecmp(p, "where", 5) || (p > t && (isalnum((unsigned char)p[-1]) || p[-1] == '_')))
+        if (p > t && (isalnum((unsigned char)p[-1]) || p[-1] == '_'))
+            continue;
+        if (!strncasecmp(p, "limit", 5) && isspace((unsigned char)p[5])) {
+            const char *q = p + 5;
+            while (isspace((unsigned char)*q))
+                q++;
+            if (*q == '0' && !isalnum((unsigned char)q[1]) && q[1] != '_' && q[1] != '.') {
+                *line = ln;
+                return 1;
+            }
+            continue;
+        }
+        if (strncasecmp(p, "where", 5))
             continue;
         const char *q = p + 5;
         if (!isspace((unsigned char)*q))
@@ -247,7 +262,10 @@ static int where_false(const char *t, int *line)
             q++;
         }
         w[k] = 0;
-        if (!strncmp(w, "false", 5) || !strncmp(w, "1=0", 3) || !strncmp(w, "0=1", 3)) {
+        /* "0" alone (then the end of the statement) or before a keyword but OR */
+        int zero = w[0] == '0' && ((!w[1] && (!*q || strchr(";)\n", *q))) ||
+                                   (isalpha((unsigned char)w[1]) && strncmp(w + 1, "or", 2)));
+        if (!strncmp(w, "false", 5) || !strncmp(w, "1=0", 3) || !strncmp(w, "0=1", 3) || zero) {
             *line = ln;
             return 1;
         }
