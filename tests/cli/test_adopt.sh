@@ -132,6 +132,23 @@ EOF
     adopted=$(schema_without alembic_version)
     eq "$adopted" "$(built_schema "$WORK/amig")" "adopted schema equals strata's own build"
 
+    # a custom version_table in env.py: its bookkeeping is removed too
+    cp -r "$FIX/alembic" "$WORK/alembic_vt"
+    sed -i 's/target_metadata=target_metadata/target_metadata=target_metadata, version_table="my_version"/' \
+        "$WORK/alembic_vt/env.py"
+    raw --dir "$WORK/amig_vt" import --from alembic "$WORK/alembic_vt" --dialect "$ENGINE"
+    expect_rc 0 "import with a custom version_table"
+    lacks "$(cat "$WORK/amig_vt"/*.sql)" "my_version" "the custom version table's bookkeeping removed"
+    new_db
+    st --dir "$WORK/amig_vt" up
+    expect_rc 0 "a fresh up of a custom version_table import"
+    eq "$(table_exists my_version)" 0 "strata's up writes no alembic version table"
+    new_db
+    (cd "$WORK/alembic_vt" && alembic -x url="$URL" upgrade heads) >/dev/null 2>&1 || fail "alembic upgrade heads (my_version)"
+    st --dir "$WORK/amig_vt" adopt --from alembic --from-table my_version
+    expect_rc 0 "adopt from a custom version_table"
+    eq "$(strata_rows)" "0001 0002 0003 0004" "all four recorded from my_version"
+
     # two bases, one with a branch label: a database at other@head has only
     # that branch applied; the first base and its child stay pending
     A2="$WORK/alembic_bases"
