@@ -144,6 +144,29 @@ else
     eq "$(columns widgets)" "id,name,data" "pop: sqlite3 file used"
 fi
 
+# a postgres-only version (no generic file): pop skips it on other
+# databases, and the import runs nothing there (an explicit no-op section)
+cp -r "$FX/pop" "$WORK/pop_pg"
+echo "CREATE TABLE pg_only (id integer);" >"$WORK/pop_pg/20240104000000_d.postgres.up.sql"
+echo "DROP TABLE pg_only;" >"$WORK/pop_pg/20240104000000_d.postgres.down.sql"
+raw --dir "$WORK/pop_pg_out" import --from pop "$WORK/pop_pg"
+expect_rc 0 "import a postgres-only pop version"
+f=$WORK/pop_pg_out/20240104000000_d.sql
+eq "$(head -1 "$f")" "-- import: tool=pop version=20240104000000 file=20240104000000_d.postgres.up.sql,20240104000000_d.postgres.down.sql" \
+    "postgres-only header"
+contains "$(cat "$f")" "-- strata:up dialect=sqlite" "an up section for sqlite"
+contains "$(cat "$f")" "-- strata:down dialect=sqlite" "a down section for sqlite"
+new_db
+st --dir "$WORK/pop_pg_out" up
+expect_rc 0 "a postgres-only pop version on $ENGINE"
+eq "$(table_exists pg_only)" "$([ "$ENGINE" = postgres ] && echo 1 || echo 0)" "pg_only only on postgres"
+st --dir "$WORK/pop_pg_out" down
+expect_rc 0 "its down on $ENGINE"
+eq "$(table_exists pg_only)" 0 "pg_only gone"
+raw --dir "$WORK/pop_sq_out" import --from pop "$WORK/pop_pg" --dialect sqlite
+expect_rc 0 "import a postgres-only pop version for sqlite only"
+lacks "$(cat "$WORK/pop_sq_out/20240104000000_d.sql")" "CREATE TABLE pg_only" "no postgres SQL in a sqlite-only import"
+
 # ------------------------------------------------------------------ sqitch
 imp sqitch
 expect_rc 0 "sqitch import"

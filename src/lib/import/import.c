@@ -408,14 +408,14 @@ static char *render(const char *tool, const import_set *s, const group *g)
     buf_adds(&b, " version=");
     add_encoded(&b, s->v[g->first].version);
     buf_adds(&b, " file=");
-    for (size_t i = 0; i < g->n; i++) {
+    for (size_t i = 0, nf = 0; i < g->n; i++) {
         const char *f = s->v[g->first + i].file;
         size_t k = 0;
         while (k < i && !(f && s->v[g->first + k].file && !strcmp(f, s->v[g->first + k].file)))
             k++;
-        if (k < i) /* the same file again, for another dialect */
+        if (k < i || !f || !*f) /* the same file again, for another dialect; or none */
             continue;
-        if (i)
+        if (nf++)
             buf_adds(&b, ",");
         add_encoded(&b, f);
     }
