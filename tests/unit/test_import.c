@@ -219,6 +219,15 @@ static void test_flyway(void)
     CHECK_INT(read_with(import_flyway, d, NULL, &s, &err), STRATA_IMPORT_UNSUPPORTED);
     CHECK_HAS(err.message, "V3__ph.sql', line 2: Flyway placeholder '${reader}'");
     import_set_release(&s);
+    /* an unclosed "${" (or one closed on another line, or "${}") is no
+       placeholder: Flyway runs it as written; a later real one still is */
+    write_file(d, "V3__ph.sql", "select '${not closed';\nselect '${x\n}', '${}';\n");
+    CHECK_INT(read_with(import_flyway, d, NULL, &s, &err), STRATA_OK);
+    import_set_release(&s);
+    write_file(d, "V3__ph.sql", "select '${open';\nselect '${schema}.t';\n");
+    CHECK_INT(read_with(import_flyway, d, NULL, &s, &err), STRATA_IMPORT_UNSUPPORTED);
+    CHECK_HAS(err.message, "V3__ph.sql', line 2: Flyway placeholder '${schema}'");
+    import_set_release(&s);
     write_file(d, "V3__ph.sql", "select 3;\n");
     write_file(d, "V4__Java.java", "class V4__Java {}\n");
     CHECK_INT(read_with(import_flyway, d, NULL, &s, &err), STRATA_IMPORT_UNSUPPORTED);
