@@ -560,6 +560,28 @@ static const struct {
     {"pop", "schema_migration", read_pop},
 };
 
+static int count_row(void *ud, int ncols, char **v)
+{
+    (void)ncols;
+    (void)v;
+    ++*(int *)ud;
+    return 0;
+}
+
+/* 1 when table (on the search path) has the column, from the catalog (a
+   failed SELECT would abort a PostgreSQL transaction). */
+static int has_column(drv *d, const char *table, const char *column)
+{
+    const char *p[2] = {table, column};
+    int n = 0;
+    strata_error ignore;
+    const char *sql = d->ops->dialect == DIALECT_POSTGRES
+                          ? "SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass($1) AND attname = $2 "
+                            "AND NOT attisdropped"
+                          : "SELECT 1 FROM pragma_table_info($1) WHERE name = $2";
+    return d->ops->query(d, sql, 2, p, count_row, &n, &ignore) == STRATA_OK && n > 0;
+}
+
 int adopt_other_tool(strata *db, const char **tool, const char **table)
 {
     drv *d = db_driver(db);
@@ -572,6 +594,10 @@ int adopt_other_tool(strata *db, const char **tool, const char **table)
         if (d->ops->table_exists(d, formats[k].table, &exists, &ignore) == STRATA_OK && exists) {
             *tool = formats[k].name;
             *table = formats[k].table;
+            /* dbmate and golang-migrate share the name; golang-migrate's
+               has its dirty flag */
+            if (!strcmp(*tool, "dbmate") && has_column(d, *table, "dirty"))
+                *tool = "golang-migrate";
             return 1;
         }
     }

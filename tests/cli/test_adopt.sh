@@ -584,6 +584,23 @@ expect_rc 1 "up on a database Alembic migrated"
 contains "$ERR" "hint: this database has alembic's version table alembic_version" "the hint names the tool"
 contains "$ERR" "strata import --from alembic, then strata adopt --from alembic" "the hint names the way"
 eq "$(q "SELECT count(*) FROM strata_migrations")" "0" "the failed up recorded nothing"
+# schema_migrations with golang-migrate's dirty column names golang-migrate, not dbmate
+new_db
+q "CREATE TABLE schema_migrations (version bigint NOT NULL PRIMARY KEY, dirty boolean NOT NULL); CREATE TABLE a (id integer);" >/dev/null
+q "INSERT INTO schema_migrations (version, dirty) VALUES (1, $F)" >/dev/null
+st --dir "$WORK/fresh" --json status
+eq "$(json_get "$OUT" 'j["other_tool"]')" "{'tool': 'golang-migrate', 'table': 'schema_migrations'}" \
+    "status --json: golang-migrate's table"
+st --dir "$WORK/fresh" up
+expect_rc 1 "up on a database golang-migrate migrated"
+contains "$ERR" "strata import --from golang-migrate, then strata adopt --from golang-migrate" \
+    "the hint names golang-migrate"
+# dbmate's (no dirty column) still names dbmate
+new_db
+q "CREATE TABLE schema_migrations (version varchar(128) NOT NULL PRIMARY KEY); CREATE TABLE a (id integer);" >/dev/null
+st --dir "$WORK/fresh" --json status
+eq "$(json_get "$OUT" 'j["other_tool"]')" "{'tool': 'dbmate', 'table': 'schema_migrations'}" "status --json: dbmate's table"
+
 # without another tool's table, no such hint
 new_db
 q "CREATE TABLE a (id integer)" >/dev/null
