@@ -67,6 +67,9 @@ else
     # Python, or STRATA_ALEMBIC_BATCH=0): the files are the same, byte for byte
     STRATA_ALEMBIC_BATCH=0 raw --dir "$WORK/amig_each" import --from alembic "$WORK/alembic" --dialect postgres,sqlite
     expect_rc 0 "import, one alembic process per command"
+    eq "$(head -1 "$WORK/amig_each/0004_merge_seed_admin.sql")" \
+        "-- import: tool=alembic version=3d4e5f607182 file=3d4e5f607182_merge_seed_admin.py" \
+        "two dialects: the file named once"
     mkdir -p "$WORK/tmpa"
     TMPDIR=$WORK/tmpa raw --dir "$WORK/amig_one" import --from alembic "$WORK/alembic" --dialect postgres,sqlite
     expect_rc 0 "import, the commands in one process"
