@@ -22,6 +22,8 @@ typedef struct cand {
     char *orig;     /* the tool's version, from the header */
     char **parents; /* alembic: the revisions it follows */
     size_t nparents, capparents;
+    size_t ndown;  /* alembic: parents[ndown..] come from depends= */
+    int has_graph; /* alembic: its marker was found (no parents: a base) */
     int applied;
 } cand;
 
@@ -87,6 +89,7 @@ static void alembic_parents(cand *c)
         const char *arrow = strstr(p, " -> "), *eol = strchr(p, '\n');
         if (!arrow || (eol && eol < arrow))
             continue;
+        c->has_graph = 1;
         while (p < arrow) {
             while (p < arrow && (*p == ' ' || *p == ','))
                 p++;
@@ -99,8 +102,22 @@ static void alembic_parents(cand *c)
                 c->parents[c->nparents++] = xstrndup(w, (size_t)(p - w));
             }
         }
-        return;
+        break;
     }
+    /* depends_on: the header's depends= (the marker lists only
+       down_revision) */
+    c->ndown = c->nparents;
+    char *deps = c->m->header ? header_value(c->m->header, "depends") : NULL;
+    for (const char *p = deps; p && *p;) {
+        size_t n = strcspn(p, ",");
+        if (n) {
+            if (ARR_GROW(c->parents, c->capparents, c->nparents + 1))
+                break;
+            c->parents[c->nparents++] = xstrndup(p, n);
+        }
+        p += n + (p[n] == ',');
+    }
+    free(deps);
 }
 
 /* ------------------------------------------------------------- versions */
@@ -129,12 +146,15 @@ static int flyway_cmp(const char *a, const char *b)
     return 0;
 }
 
-/* Compares the tool's versions the way that tool does. */
+/* Compares the tool's versions the way that tool's table stores them:
+   goose and golang-migrate keep a bigint (00002 is 2), Flyway its dotted
+   order; dbmate and pop keep a string ("001" and "1" are two versions), as
+   do alembic and sqitch. */
 static int orig_cmp(const adopt_ctx *x, const char *a, const char *b)
 {
     if (!strcmp(x->tool, "flyway"))
         return flyway_cmp(a, b);
-    if (all_digits(a) && all_digits(b))
+    if ((!strcmp(x->tool, "goose") || !strcmp(x->tool, "golang-migrate")) && all_digits(a) && all_digits(b))
         return version_cmp(a, b);
     return strcmp(a, b) != 0;
 }
@@ -305,7 +325,26 @@ static strata_code read_goose(adopt_ctx *x, strata_error *err)
     return rc;
 }
 
-/* Flyway: flyway_schema_history in installed_rank order */
+/* The imported Flyway baseline (B<version>__...): the file its header names
+   first; NULL without one. */
+static cand *flyway_baseline(adopt_ctx *x)
+{
+    for (size_t i = 0; i < x->n; i++) {
+        char *file = header_value(x->c[i].m->header, "file");
+        const char *base = file ? strrchr(file, '/') : NULL;
+        base = base ? base + 1 : file;
+        int is_b = base && base[0] == 'B';
+        free(file);
+        if (is_b)
+            return &x->c[i];
+    }
+    return NULL;
+}
+
+/* Flyway: flyway_schema_history in installed_rank order. The versions at
+   or below an imported baseline were not imported (the baseline stands for
+   them): applied, they count as the baseline applied, provided the
+   database reached the baseline's version. */
 static strata_code read_flyway(adopt_ctx *x, strata_error *err)
 {
     buf b;
@@ -313,6 +352,12 @@ static strata_code read_flyway(adopt_ctx *x, strata_error *err)
     select_from(&b, "version, script, success, type", table, " ORDER BY installed_rank");
     strata_code rc = read_table(x, table, b.data, err);
     buf_release(&b);
+    cand *base = rc ? NULL : flyway_baseline(x);
+    /* the applied versions standing under base (the rows' own strings) */
+    const char **under = base ? calloc(x->nrows + 1, sizeof(*under)) : NULL;
+    size_t nunder = 0;
+    if (base && !under)
+        return err_set(err, STRATA_NOMEM, "out of memory");
     for (size_t i = 0; !rc && i < x->nrows; i++) {
         const char *v = cell(x, i, 0), *script = cell(x, i, 1), *type = cell(x, i, 3);
         if (!truthy(cell(x, i, 2))) {
@@ -320,7 +365,8 @@ static strata_code read_flyway(adopt_ctx *x, strata_error *err)
                     v ? " " : "", script ? script : "?");
             err_hint(err,
                      "repair it with Flyway first (fix the database, then 'flyway repair'), and adopt again");
-            return STRATA_ADOPT_MISMATCH;
+            rc = STRATA_ADOPT_MISMATCH;
+            break;
         }
         if (!type || !strcmp(type, "SCHEMA"))
             continue;
@@ -329,7 +375,8 @@ static strata_code read_flyway(adopt_ctx *x, strata_error *err)
                     "%s records the repeatable migration %s, which strata does not carry", table,
                     script ? script : "?");
             err_hint(err, "docs/adopting.md: put what it does in a versioned migration");
-            return STRATA_ADOPT_MISMATCH;
+            rc = STRATA_ADOPT_MISMATCH;
+            break;
         }
         if (!strcmp(type, "BASELINE")) {
             /* the database was at v before Flyway took over */
@@ -338,15 +385,42 @@ static strata_code read_flyway(adopt_ctx *x, strata_error *err)
                     x->c[k].applied = 1;
         } else if (!strncmp(type, "UNDO_", 5) || !strcmp(type, "DELETE")) {
             rc = mark(x, v, 0, err);
+            for (size_t u = 0; u < nunder; u++)
+                if (!flyway_cmp(under[u], v))
+                    under[u--] = under[--nunder];
+        } else if (base && !find_orig(x, v) && flyway_cmp(v, base->orig) <= 0) {
+            under[nunder++] = v;
         } else {
             rc = mark(x, v, 1, err);
         }
     }
-    return rc;
+    const char *below = NULL; /* the highest of them */
+    for (size_t u = 0; u < nunder; u++)
+        if (!below || flyway_cmp(under[u], below) > 0)
+            below = under[u];
+    free(under);
+    if (rc || !below || base->applied)
+        return rc;
+    int above = 0;
+    for (size_t k = 0; k < x->n; k++)
+        above |= x->c[k].applied && flyway_cmp(x->c[k].orig, base->orig) > 0;
+    if (!above && flyway_cmp(below, base->orig) < 0) {
+        err_set(err, STRATA_ADOPT_MISMATCH,
+                "%s has Flyway versions up to %s applied, below the baseline %s (%s_%s stands for every "
+                "version up to it)",
+                table, below, base->orig, base->m->version, base->m->name);
+        err_hint(err, "migrate the database with Flyway up to version %s first, then adopt again",
+                 base->orig);
+        return STRATA_ADOPT_MISMATCH;
+    }
+    base->applied = 1;
+    return STRATA_OK;
 }
 
 /* Alembic: alembic_version holds the current heads; applied is each head
-   and all its ancestors */
+   and all its ancestors (down_revision and depends_on, both in the marker's
+   parents). A revision whose marker names no parents is a base: nothing
+   before it follows from it, whatever other base (branch) sits there. */
 static strata_code read_alembic(adopt_ctx *x, strata_error *err)
 {
     buf b;
@@ -370,13 +444,15 @@ static strata_code read_alembic(adopt_ctx *x, strata_error *err)
             cand *c = &x->c[i];
             if (!c->applied)
                 continue;
-            if (!c->nparents) { /* no graph in the file: the revisions before it */
+            if (!c->has_graph) { /* no graph in the file: the revisions before it */
                 for (size_t k = 0; k < i; k++)
                     changed |= !x->c[k].applied, x->c[k].applied = 1;
                 continue;
             }
             for (size_t p = 0; p < c->nparents; p++) {
                 cand *pc = find_orig(x, c->parents[p]);
+                if (!pc && p >= c->ndown) /* a branch label: no one revision */
+                    continue;
                 if (!pc)
                     return no_file(x, c->parents[p], err);
                 changed |= !pc->applied;
@@ -387,8 +463,13 @@ static strata_code read_alembic(adopt_ctx *x, strata_error *err)
     return STRATA_OK;
 }
 
+/* sqitch's deployed changes in deploy order (planned_at orders two rows
+   committed in the same second: a rework is planned after its original) */
+#define SQITCH_ROWS "SELECT change, project FROM sqitch.changes ORDER BY committed_at, planned_at"
+
 /* sqitch: the registry's changes table holds the deployed changes (a
-   reverted change's row is deleted). PostgreSQL: sqitch.changes; SQLite:
+   reverted change's row is deleted); only rows of the plan's %project
+   count. PostgreSQL: sqitch.changes; SQLite:
    the registry file sqitch.db next to the database file, attached for the
    read and detached after it. */
 static strata_code read_sqitch(adopt_ctx *x, strata_error *err)
@@ -396,7 +477,7 @@ static strata_code read_sqitch(adopt_ctx *x, strata_error *err)
     drv *d = db_driver(x->db);
     strata_code rc;
     if (d->ops->dialect == DIALECT_POSTGRES) {
-        rc = read_table(x, "sqitch.changes", "SELECT change FROM sqitch.changes ORDER BY committed_at", err);
+        rc = read_table(x, "sqitch.changes", SQITCH_ROWS, err);
     } else {
         const db_url *u = engine_url(x->db);
         char reg[4096];
@@ -426,15 +507,41 @@ static strata_code read_sqitch(adopt_ctx *x, strata_error *err)
         if (!rc && !exists)
             rc = err_set(err, STRATA_ADOPT_MISMATCH, "the sqitch registry '%s' has no changes table", reg);
         if (!rc)
-            rc = d->ops->query(d, "SELECT change FROM sqitch.changes ORDER BY committed_at", 0, NULL, add_row,
-                               x, err);
+            rc = d->ops->query(d, SQITCH_ROWS, 0, NULL, add_row, x, err);
         d->ops->query(d, "DETACH DATABASE sqitch", 0, NULL, NULL, NULL, &e2);
         if (!rc && x->oom)
             rc = err_set(err, STRATA_NOMEM, "out of memory");
     }
-    for (size_t i = 0; !rc && i < x->nrows; i++)
-        if (cell(x, i, 0))
-            rc = mark(x, cell(x, i, 0), 1, err);
+    if (rc)
+        return rc;
+    /* the plan's project, from the headers (imports before it had none) */
+    char *project = NULL;
+    for (size_t i = 0; i < x->n && !project; i++)
+        project = header_value(x->c[i].m->header, "project");
+    for (size_t i = 0; !rc && i < x->nrows; i++) {
+        const char *name = cell(x, i, 0), *proj = cell(x, i, 1);
+        if (!name || (project && (!proj || strcmp(proj, project))))
+            continue; /* another project's change */
+        /* a reworked change is deployed once per instance: its k-th row
+           (in deploy order) is its k-th instance in the plan, whose header
+           version is "name@tag" for all but the newest */
+        size_t k = 0, nl = strlen(name);
+        for (size_t j = 0; j < i; j++)
+            if (cell(x, j, 0) && !strcmp(cell(x, j, 0), name) &&
+                (!project || (cell(x, j, 1) && !strcmp(cell(x, j, 1), project))))
+                k++;
+        cand *hit = NULL;
+        for (size_t c = 0; c < x->n && !hit; c++) {
+            const char *o = x->c[c].orig;
+            if (!strncmp(o, name, nl) && (o[nl] == 0 || o[nl] == '@') && !k--)
+                hit = &x->c[c];
+        }
+        if (hit)
+            hit->applied = 1;
+        else
+            rc = no_file(x, name, err);
+    }
+    free(project);
     return rc;
 }
 
@@ -453,6 +560,28 @@ static const struct {
     {"pop", "schema_migration", read_pop},
 };
 
+static int count_row(void *ud, int ncols, char **v)
+{
+    (void)ncols;
+    (void)v;
+    ++*(int *)ud;
+    return 0;
+}
+
+/* 1 when table (on the search path) has the column, from the catalog (a
+   failed SELECT would abort a PostgreSQL transaction). */
+static int has_column(drv *d, const char *table, const char *column)
+{
+    const char *p[2] = {table, column};
+    int n = 0;
+    strata_error ignore;
+    const char *sql = d->ops->dialect == DIALECT_POSTGRES
+                          ? "SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass($1) AND attname = $2 "
+                            "AND NOT attisdropped"
+                          : "SELECT 1 FROM pragma_table_info($1) WHERE name = $2";
+    return d->ops->query(d, sql, 2, p, count_row, &n, &ignore) == STRATA_OK && n > 0;
+}
+
 int adopt_other_tool(strata *db, const char **tool, const char **table)
 {
     drv *d = db_driver(db);
@@ -465,6 +594,10 @@ int adopt_other_tool(strata *db, const char **tool, const char **table)
         if (d->ops->table_exists(d, formats[k].table, &exists, &ignore) == STRATA_OK && exists) {
             *tool = formats[k].name;
             *table = formats[k].table;
+            /* dbmate and golang-migrate share the name; golang-migrate's
+               has its dirty flag */
+            if (!strcmp(*tool, "dbmate") && has_column(d, *table, "dirty"))
+                *tool = "golang-migrate";
             return 1;
         }
     }

@@ -67,6 +67,9 @@ else
     # Python, or STRATA_ALEMBIC_BATCH=0): the files are the same, byte for byte
     STRATA_ALEMBIC_BATCH=0 raw --dir "$WORK/amig_each" import --from alembic "$WORK/alembic" --dialect postgres,sqlite
     expect_rc 0 "import, one alembic process per command"
+    eq "$(head -1 "$WORK/amig_each/0004_merge_seed_admin.sql")" \
+        "-- import: tool=alembic version=3d4e5f607182 file=3d4e5f607182_merge_seed_admin.py" \
+        "two dialects: the file named once"
     mkdir -p "$WORK/tmpa"
     TMPDIR=$WORK/tmpa raw --dir "$WORK/amig_one" import --from alembic "$WORK/alembic" --dialect postgres,sqlite
     expect_rc 0 "import, the commands in one process"
@@ -131,6 +134,73 @@ EOF
     eq "$(json_get "$OUT" '[a["version"] for a in j["applied"]]')" "['0005']" "up applies only the new migration"
     adopted=$(schema_without alembic_version)
     eq "$adopted" "$(built_schema "$WORK/amig")" "adopted schema equals strata's own build"
+
+    # a custom version_table in env.py: its bookkeeping is removed too
+    cp -r "$FIX/alembic" "$WORK/alembic_vt"
+    sed -i 's/target_metadata=target_metadata/target_metadata=target_metadata, version_table="my_version"/' \
+        "$WORK/alembic_vt/env.py"
+    raw --dir "$WORK/amig_vt" import --from alembic "$WORK/alembic_vt" --dialect "$ENGINE"
+    expect_rc 0 "import with a custom version_table"
+    lacks "$(cat "$WORK/amig_vt"/*.sql)" "my_version" "the custom version table's bookkeeping removed"
+    new_db
+    st --dir "$WORK/amig_vt" up
+    expect_rc 0 "a fresh up of a custom version_table import"
+    eq "$(table_exists my_version)" 0 "strata's up writes no alembic version table"
+    new_db
+    (cd "$WORK/alembic_vt" && alembic -x url="$URL" upgrade heads) >/dev/null 2>&1 || fail "alembic upgrade heads (my_version)"
+    st --dir "$WORK/amig_vt" adopt --from alembic --from-table my_version
+    expect_rc 0 "adopt from a custom version_table"
+    eq "$(strata_rows)" "0001 0002 0003 0004" "all four recorded from my_version"
+
+    # two bases, one with a branch label: a database at other@head has only
+    # that branch applied; the first base and its child stay pending
+    A2="$WORK/alembic_bases"
+    mkdir -p "$A2/versions"
+    cp "$FIX/alembic/alembic.ini" "$FIX/alembic/env.py" "$A2/"
+    arev() { # FILE REV DOWN BRANCH_LABELS DEPENDS_ON
+        printf '"""%s"""\nfrom alembic import op\nrevision = %s\ndown_revision = %s\nbranch_labels = %s\ndepends_on = %s\n\n\ndef upgrade():\n    op.execute("CREATE TABLE t_%s (x integer)")\n\n\ndef downgrade():\n    op.execute("DROP TABLE t_%s")\n' \
+            "$1" "'$2'" "$3" "$4" "$5" "$1" "$1" >"$A2/versions/$1.py"
+    }
+    arev r1 1111aaaa None None None
+    arev r2 2222bbbb "'1111aaaa'" None None
+    arev o1 3333cccc None "('other',)" None
+    arev o2 4444dddd "'3333cccc'" None None
+    raw --dir "$WORK/amig2" import --from alembic "$A2" --dialect "$ENGINE"
+    expect_rc 0 "import two bases"
+    eq "$(ls "$WORK/amig2" | tr '\n' ' ')" "0001_r1.sql 0002_r2.sql 0003_o1.sql 0004_o2.sql " "two bases in Alembic's order"
+    new_db
+    (cd "$A2" && alembic -x url="$URL" upgrade other@head) >/dev/null 2>&1 || fail "alembic upgrade other@head"
+    st --dir "$WORK/amig2" adopt --from alembic
+    expect_rc 0 "adopt one of two bases"
+    eq "$(strata_rows)" "0003 0004" "only the branch in alembic_version is applied"
+    st --dir "$WORK/amig2" up
+    expect_rc 1 "up with older pending revisions of the other base"
+    contains "$ERR" "[OUT_OF_ORDER]" "older pending revisions are out of order"
+    contains "$ERR" "--allow-out-of-order" "the refusal names the way through"
+    st --dir "$WORK/amig2" up --allow-out-of-order
+    expect_rc 0 "up --allow-out-of-order applies the other base"
+    eq "$(strata_rows)" "0001 0002 0003 0004" "every revision applied"
+
+    # depends_on: a revision's dependency counts only when the revision is applied
+    arev r3 5555eeee "'2222bbbb'" None "'4444dddd'"
+    raw --dir "$WORK/amig3" import --from alembic "$A2" --dialect "$ENGINE"
+    expect_rc 0 "import with depends_on"
+    eq "$(head -1 "$WORK/amig3/0005_r3.sql")" "-- import: tool=alembic version=5555eeee file=r3.py depends=4444dddd" \
+        "the header keeps depends_on"
+    new_db
+    (cd "$A2" && alembic -x url="$URL" upgrade 2222bbbb) >/dev/null 2>&1 || fail "alembic upgrade 2222bbbb"
+    st --dir "$WORK/amig3" adopt --from alembic --dry-run
+    expect_rc 0 "adopt at 2222bbbb"
+    eq "$(printf '%s\n' "$OUT" | grep -c 'would record')" 2 "two revisions applied at 2222bbbb"
+    contains "$OUT" "would record 0004_r2 (alembic 2222bbbb)" "r2 applied"
+    lacks "$OUT" "4444dddd" "the other branch is not applied: r3 (which depends on it) is not"
+    (cd "$A2" && alembic -x url="$URL" upgrade 5555eeee) >/dev/null 2>&1 || fail "alembic upgrade 5555eeee"
+    eq "$(q "SELECT version_num FROM alembic_version")" 5555eeee "alembic keeps one head for r3"
+    st --dir "$WORK/amig3" adopt --from alembic
+    expect_rc 0 "adopt at 5555eeee"
+    eq "$(strata_rows)" "0001 0002 0003 0004 0005" "depends_on ancestors of an applied revision are applied"
+    st --dir "$WORK/amig3" status --exit-code
+    expect_rc 0 "status clean after adopt with depends_on"
 
     # a revision whose offline SQL cannot be produced: named, Alembic's error quoted
     cat >"$WORK/alembic/versions/4e5f60718293_backfill.py" <<'EOF'
@@ -335,6 +405,22 @@ expect_rc 1 "applied version without a file"
 contains "$ERR" "golang-migrate version 7 is applied" "the version is named"
 eq "$(strata_rows)" none "nothing changed"
 
+# dbmate keeps versions as strings: '001' and '1' are two versions
+new_db
+DS="$WORK/dbmate_str"
+mkdir -p "$DS"
+printf -- '-- migrate:up\nCREATE TABLE t_d (id integer PRIMARY KEY);\n-- migrate:down\nDROP TABLE t_d;\n' >"$DS/001_d.sql"
+printf -- '-- migrate:up\nCREATE TABLE t_a (id integer PRIMARY KEY);\n-- migrate:down\nDROP TABLE t_a;\n' >"$DS/1_a.sql"
+raw --dir "$WORK/dsmig" import --from dbmate "$DS"
+expect_rc 0 "import dbmate versions 001 and 1"
+eq "$(head -1 "$WORK/dsmig/0002_a.sql")" "-- import: tool=dbmate version=1 file=1_a.sql" "1_a.sql keeps version 1"
+q "CREATE TABLE schema_migrations (version varchar(128) NOT NULL PRIMARY KEY)"
+q "INSERT INTO schema_migrations (version) VALUES ('1')"
+q "CREATE TABLE t_a (id integer PRIMARY KEY)"
+st --dir "$WORK/dsmig" adopt --from dbmate
+expect_rc 0 "adopt dbmate string versions"
+eq "$(strata_rows)" "0002" "dbmate's '1' is 1_a.sql, not 001_d.sql"
+
 # Flyway: a baseline at 1, then 1.1 and 2 (SQL); 3 pending; a failed row refused
 new_db
 W="$WORK/fmig"
@@ -360,6 +446,42 @@ st --dir "$W" adopt --from flyway
 expect_rc 1 "failed flyway row refused"
 contains "$ERR" "failed migration: 1.1 (V1_1__one_one.sql)" "failed row named"
 eq "$(strata_rows)" none "nothing changed on a failed row"
+
+# Flyway: a database migrated before the baseline file existed holds the
+# versions the baseline stands for: they count as the baseline applied
+FB="$WORK/flyway_base"
+mkdir -p "$FB"
+echo "CREATE TABLE t_init (id integer);" >"$FB/V1__init.sql"
+echo "CREATE TABLE t_b (id integer);" >"$FB/V1.1__b.sql"
+printf 'CREATE TABLE t_init (id integer);\nCREATE TABLE t_b (id integer);\n' >"$FB/B1.1__baseline.sql"
+echo "CREATE TABLE t_d (id integer);" >"$FB/V1.2__d.sql"
+raw --dir "$WORK/fbmig" import --from flyway "$FB"
+expect_rc 0 "import a Flyway baseline"
+eq "$(ls "$WORK/fbmig" | tr '\n' ' ')" "0001_baseline.sql 0002_d.sql " "the baseline first, then 1.2"
+new_db
+q "$FDDL"
+q "CREATE TABLE t_init (id integer)"
+q "CREATE TABLE t_b (id integer)"
+q "CREATE TABLE t_d (id integer)"
+q "INSERT INTO flyway_schema_history (installed_rank, version, description, type, script, checksum, installed_by, execution_time, success) VALUES
+ (1, '1', 'init', 'SQL', 'V1__init.sql', 1, 'app', 5, $T),
+ (2, '1.1', 'b', 'SQL', 'V1.1__b.sql', 2, 'app', 5, $T),
+ (3, '1.2', 'd', 'SQL', 'V1.2__d.sql', 3, 'app', 5, $T)"
+st --dir "$WORK/fbmig" adopt --from flyway
+expect_rc 0 "adopt a database migrated before its baseline"
+eq "$(strata_rows)" "0001 0002" "versions under the baseline count as the baseline"
+st --dir "$WORK/fbmig" status --exit-code
+expect_rc 0 "status clean after adopting under a baseline"
+# the same history stopped at 1: below the baseline, refused
+new_db
+q "$FDDL"
+q "INSERT INTO flyway_schema_history (installed_rank, version, description, type, script, checksum, installed_by, execution_time, success) VALUES
+ (1, '1', 'init', 'SQL', 'V1__init.sql', 1, 'app', 5, $T)"
+st --dir "$WORK/fbmig" adopt --from flyway
+expect_rc 1 "a database below the baseline"
+contains "$ERR" "Flyway versions up to 1 applied, below the baseline 1.1" "below the baseline named"
+contains "$ERR" "[ADOPT_MISMATCH]" "ADOPT_MISMATCH"
+eq "$(strata_rows)" none "nothing changed below the baseline"
 
 # pop: schema_migration (version)
 new_db
@@ -390,6 +512,55 @@ expect_rc 0 "sqitch adopt"
 eq "$(strata_rows)" "0001" "sqitch changes"
 [ "$ENGINE" = sqlite ] && rm -f "$(dirname "$DBFILE")/sqitch.db"
 
+# sqitch: a reworked change is deployed once per instance; its k-th row is
+# its k-th instance in the plan; rows of another project are not this one's
+new_db
+SP="$WORK/sqitch_rework"
+mkdir -p "$SP/deploy" "$SP/revert"
+cat >"$SP/sqitch.plan" <<'EOF'
+%syntax-version=1.0.0
+%project=flipr
+
+appschema 2013-12-30T00:00:00Z m <m@example.com> # schema
+users [appschema] 2013-12-31T00:00:00Z m <m@example.com> # users
+@v1.0 2013-12-31T00:00:01Z m <m@example.com> # tag
+insert_user [users] 2014-01-01T00:00:00Z m <m@example.com> # a row
+users [users@v1.0] 2014-01-02T00:00:00Z m <m@example.com> # rework: a column
+EOF
+echo "CREATE TABLE t_app (a integer);" >"$SP/deploy/appschema.sql"
+echo "DROP TABLE t_app;" >"$SP/revert/appschema.sql"
+echo "CREATE TABLE t_users (x integer);" >"$SP/deploy/users@v1.0.sql"
+echo "DROP TABLE t_users;" >"$SP/revert/users@v1.0.sql"
+echo "INSERT INTO t_users (x) VALUES (1);" >"$SP/deploy/insert_user.sql"
+echo "DELETE FROM t_users;" >"$SP/revert/insert_user.sql"
+echo "ALTER TABLE t_users ADD COLUMN y integer;" >"$SP/deploy/users.sql"
+echo "ALTER TABLE t_users DROP COLUMN y;" >"$SP/revert/users.sql"
+raw --dir "$WORK/smig2" import --from sqitch "$SP"
+expect_rc 0 "import a reworked sqitch change"
+eq "$(head -1 "$WORK/smig2/0002_users.sql")" \
+    "-- import: tool=sqitch version=users@v1.0 file=deploy/users@v1.0.sql,revert/users@v1.0.sql project=flipr" \
+    "the header names the plan's project"
+q "CREATE TABLE t_app (a integer)"
+q "CREATE TABLE t_users (x integer)"
+q "INSERT INTO t_users (x) VALUES (1)"
+SROWS="INSERT INTO changes (change_id, change, project, committer_name, committer_email, committed_at, planned_at, planner_name, planner_email) VALUES
+ ('c1', 'appschema', 'flipr', 'n', 'e', '2014-02-01 10:00:00', '2013-12-30 00:00:00', 'n', 'e'),
+ ('c2', 'users', 'flipr', 'n', 'e', '2014-02-01 10:00:00', '2013-12-31 00:00:00', 'n', 'e'),
+ ('c3', 'insert_user', 'flipr', 'n', 'e', '2014-02-01 10:00:00', '2014-01-01 00:00:00', 'n', 'e'),
+ ('x1', 'users', 'other', 'n', 'e', '2014-01-15 10:00:00', '2013-06-01 00:00:00', 'n', 'e')"
+if [ "$ENGINE" = postgres ]; then
+    q "CREATE SCHEMA sqitch; SET search_path = sqitch; $SDDL; $SROWS"
+else
+    sqlite3 "$(dirname "$DBFILE")/sqitch.db" "$SDDL; $SROWS"
+fi
+st --dir "$WORK/smig2" adopt --from sqitch
+expect_rc 0 "adopt a reworked sqitch change"
+eq "$(strata_rows)" "0001 0002 0003" "the first instance of the reworked change is the deployed one"
+st --dir "$WORK/smig2" --json up
+expect_rc 0 "up after adopting a reworked change"
+eq "$(json_get "$OUT" '[a["version"] for a in j["applied"]]')" "['0004']" "up applies the rework"
+[ "$ENGINE" = sqlite ] && rm -f "$(dirname "$DBFILE")/sqitch.db"
+
 # usage
 st --dir "$P" adopt --from liquibase
 expect_rc 2 "unknown format"
@@ -416,6 +587,23 @@ expect_rc 1 "up on a database Alembic migrated"
 contains "$ERR" "hint: this database has alembic's version table alembic_version" "the hint names the tool"
 contains "$ERR" "strata import --from alembic, then strata adopt --from alembic" "the hint names the way"
 eq "$(q "SELECT count(*) FROM strata_migrations")" "0" "the failed up recorded nothing"
+# schema_migrations with golang-migrate's dirty column names golang-migrate, not dbmate
+new_db
+q "CREATE TABLE schema_migrations (version bigint NOT NULL PRIMARY KEY, dirty boolean NOT NULL); CREATE TABLE a (id integer);" >/dev/null
+q "INSERT INTO schema_migrations (version, dirty) VALUES (1, $F)" >/dev/null
+st --dir "$WORK/fresh" --json status
+eq "$(json_get "$OUT" 'j["other_tool"]')" "{'tool': 'golang-migrate', 'table': 'schema_migrations'}" \
+    "status --json: golang-migrate's table"
+st --dir "$WORK/fresh" up
+expect_rc 1 "up on a database golang-migrate migrated"
+contains "$ERR" "strata import --from golang-migrate, then strata adopt --from golang-migrate" \
+    "the hint names golang-migrate"
+# dbmate's (no dirty column) still names dbmate
+new_db
+q "CREATE TABLE schema_migrations (version varchar(128) NOT NULL PRIMARY KEY); CREATE TABLE a (id integer);" >/dev/null
+st --dir "$WORK/fresh" --json status
+eq "$(json_get "$OUT" 'j["other_tool"]')" "{'tool': 'dbmate', 'table': 'schema_migrations'}" "status --json: dbmate's table"
+
 # without another tool's table, no such hint
 new_db
 q "CREATE TABLE a (id integer)" >/dev/null

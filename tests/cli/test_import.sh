@@ -144,12 +144,35 @@ else
     eq "$(columns widgets)" "id,name,data" "pop: sqlite3 file used"
 fi
 
+# a postgres-only version (no generic file): pop skips it on other
+# databases, and the import runs nothing there (an explicit no-op section)
+cp -r "$FX/pop" "$WORK/pop_pg"
+echo "CREATE TABLE pg_only (id integer);" >"$WORK/pop_pg/20240104000000_d.postgres.up.sql"
+echo "DROP TABLE pg_only;" >"$WORK/pop_pg/20240104000000_d.postgres.down.sql"
+raw --dir "$WORK/pop_pg_out" import --from pop "$WORK/pop_pg"
+expect_rc 0 "import a postgres-only pop version"
+f=$WORK/pop_pg_out/20240104000000_d.sql
+eq "$(head -1 "$f")" "-- import: tool=pop version=20240104000000 file=20240104000000_d.postgres.up.sql,20240104000000_d.postgres.down.sql" \
+    "postgres-only header"
+contains "$(cat "$f")" "-- strata:up dialect=sqlite" "an up section for sqlite"
+contains "$(cat "$f")" "-- strata:down dialect=sqlite" "a down section for sqlite"
+new_db
+st --dir "$WORK/pop_pg_out" up
+expect_rc 0 "a postgres-only pop version on $ENGINE"
+eq "$(table_exists pg_only)" "$([ "$ENGINE" = postgres ] && echo 1 || echo 0)" "pg_only only on postgres"
+st --dir "$WORK/pop_pg_out" down
+expect_rc 0 "its down on $ENGINE"
+eq "$(table_exists pg_only)" 0 "pg_only gone"
+raw --dir "$WORK/pop_sq_out" import --from pop "$WORK/pop_pg" --dialect sqlite
+expect_rc 0 "import a postgres-only pop version for sqlite only"
+lacks "$(cat "$WORK/pop_sq_out/20240104000000_d.sql")" "CREATE TABLE pg_only" "no postgres SQL in a sqlite-only import"
+
 # ------------------------------------------------------------------ sqitch
 imp sqitch
 expect_rc 0 "sqitch import"
 eq "$(ls "$WORK/sqitch" | tr '\n' ' ')" "0001_users.sql 0002_flips.sql 0003_userflips.sql 0004_userflips.sql " "sqitch plan order"
-eq "$(head -1 "$WORK/sqitch/0003_userflips.sql")" "-- import: tool=sqitch version=userflips@v1.0.0-dev1 file=deploy/userflips@v1.0.0-dev1.sql,revert/userflips@v1.0.0-dev1.sql,verify/userflips@v1.0.0-dev1.sql" "reworked change: the earlier scripts"
-eq "$(head -1 "$WORK/sqitch/0004_userflips.sql")" "-- import: tool=sqitch version=userflips file=deploy/userflips.sql,revert/userflips.sql,verify/userflips.sql" "reworked change: the newest scripts"
+eq "$(head -1 "$WORK/sqitch/0003_userflips.sql")" "-- import: tool=sqitch version=userflips@v1.0.0-dev1 file=deploy/userflips@v1.0.0-dev1.sql,revert/userflips@v1.0.0-dev1.sql,verify/userflips@v1.0.0-dev1.sql project=flipr" "reworked change: the earlier scripts"
+eq "$(head -1 "$WORK/sqitch/0004_userflips.sql")" "-- import: tool=sqitch version=userflips file=deploy/userflips.sql,revert/userflips.sql,verify/userflips.sql project=flipr" "reworked change: the newest scripts"
 contains "$(cat "$WORK/sqitch/0001_users.sql")" "-- strata:verify" "verify section"
 if [ "$ENGINE" = sqlite ]; then # the fixture is sqitch's SQLite tutorial
     new_db
@@ -172,6 +195,27 @@ if [ "$ENGINE" = sqlite ]; then # the fixture is sqitch's SQLite tutorial
     expect_rc 1 "failing verify fails up"
     contains "$ERR" "[VERIFY_FAILED]" "VERIFY_FAILED"
 fi
+
+# two dbmate files of one version: refused before anything is written;
+# a UTF-8 byte order mark before "-- migrate:up" is skipped
+DD="$WORK/dbmate_dup"
+mkdir -p "$DD"
+printf -- '-- migrate:up\nCREATE TABLE t_x (id integer);\n-- migrate:down\nDROP TABLE t_x;\n' >"$DD/20240106000000_x.sql"
+printf -- '-- migrate:up\nCREATE TABLE t_y (id integer);\n-- migrate:down\nDROP TABLE t_y;\n' >"$DD/20240106000000_y.sql"
+raw --dir "$WORK/dbmate_dup_out" import --from dbmate "$DD"
+expect_rc 2 "two dbmate files of one version"
+contains "$ERR" "dbmate files '20240106000000_x.sql' and '20240106000000_y.sql' share version 20240106000000" \
+    "both files named"
+contains "$ERR" "[DUPLICATE_VERSION]" "DUPLICATE_VERSION"
+[ -e "$WORK/dbmate_dup_out" ] && fail "nothing written for a duplicate dbmate version"
+DB="$WORK/dbmate_bom"
+mkdir -p "$DB"
+printf -- '\357\273\277-- migrate:up\nCREATE TABLE t_b (id integer);\n-- migrate:down\nDROP TABLE t_b;\n' \
+    >"$DB/20240107000000_b.sql"
+raw --dir "$WORK/dbmate_bom_out" import --from dbmate "$DB"
+expect_rc 0 "a dbmate file with a byte order mark"
+eq "$(sed -n 2,3p "$WORK/dbmate_bom_out/20240107000000_b.sql")" "-- strata:up
+CREATE TABLE t_b (id integer);" "the mark is skipped"
 
 # ------------------------------------------------------------------ the CLI
 raw --dir "$WORK/x" import --from liquibase "$FX/dbmate"

@@ -219,6 +219,15 @@ static void test_flyway(void)
     CHECK_INT(read_with(import_flyway, d, NULL, &s, &err), STRATA_IMPORT_UNSUPPORTED);
     CHECK_HAS(err.message, "V3__ph.sql', line 2: Flyway placeholder '${reader}'");
     import_set_release(&s);
+    /* an unclosed "${" (or one closed on another line, or "${}") is no
+       placeholder: Flyway runs it as written; a later real one still is */
+    write_file(d, "V3__ph.sql", "select '${not closed';\nselect '${x\n}', '${}';\n");
+    CHECK_INT(read_with(import_flyway, d, NULL, &s, &err), STRATA_OK);
+    import_set_release(&s);
+    write_file(d, "V3__ph.sql", "select '${open';\nselect '${schema}.t';\n");
+    CHECK_INT(read_with(import_flyway, d, NULL, &s, &err), STRATA_IMPORT_UNSUPPORTED);
+    CHECK_HAS(err.message, "V3__ph.sql', line 2: Flyway placeholder '${schema}'");
+    import_set_release(&s);
     write_file(d, "V3__ph.sql", "select 3;\n");
     write_file(d, "V4__Java.java", "class V4__Java {}\n");
     CHECK_INT(read_with(import_flyway, d, NULL, &s, &err), STRATA_IMPORT_UNSUPPORTED);
@@ -239,7 +248,7 @@ static void test_sqitch(void)
                                  "b [b@v1] 2024-01-02T00:00:00Z A <a@x> # reworked\n");
     write_file(d, "deploy/a.sql", "BEGIN;\ncreate table a (x int);\nCOMMIT;\n");
     write_file(d, "revert/a.sql", "drop table a;\n");
-    write_file(d, "verify/a.sql", "BEGIN;\nselect x from a limit 0;\n  rollback;  \n");
+    write_file(d, "verify/a.sql", "BEGIN;\nselect x from a limit 10;\n  rollback;  \n");
     write_file(d, "deploy/b@v1.sql", "create view b as select 1;\n");
     write_file(d, "deploy/b.sql", "create view b as select 2;\n");
     import_set s;
@@ -250,7 +259,7 @@ static void test_sqitch(void)
         CHECK_STR(s.v[0].version, "a");
         CHECK_INT(s.v[0].up_notx, 1);
         CHECK_INT(s.v[0].down_notx, 0);
-        CHECK_STR(s.v[0].verify, "-- BEGIN; -- import: strata rolls verify back itself\nselect x from a limit 0;\n"
+        CHECK_STR(s.v[0].verify, "-- BEGIN; -- import: strata rolls verify back itself\nselect x from a limit 10;\n"
                                  "--   rollback;   -- import: strata rolls verify back itself\n");
         CHECK_STR(s.v[0].file, "deploy/a.sql,revert/a.sql,verify/a.sql");
         CHECK_STR(s.v[1].version, "b@v1");
@@ -263,6 +272,25 @@ static void test_sqitch(void)
     write_file(d, "verify/a.sql", "SELECT x\n  FROM a\n WHERE   FALSE;\n");
     CHECK_INT(read_with(import_sqitch, d, NULL, &s, &err), STRATA_IMPORT_UNSUPPORTED);
     CHECK_HAS(err.message, "verify/a.sql', line 3");
+    /* the other spellings of a query that returns no row */
+    static const char *const none[] = {"SELECT x FROM a WHERE 0;\n", "select x from a where 0\n",
+                                       "SELECT x FROM a LIMIT 0;\n", "SELECT x FROM a\nLIMIT\t0\n",
+                                       "SELECT x FROM a WHERE 0 AND x > 1;\n"};
+    for (size_t k = 0; k < sizeof(none) / sizeof(none[0]); k++) {
+        write_file(d, "verify/a.sql", none[k]);
+        CHECK_INT(read_with(import_sqitch, d, NULL, &s, &err), STRATA_IMPORT_UNSUPPORTED);
+        CHECK_HAS(err.message, "a query that returns no row");
+    }
+    /* ...and queries that do return rows */
+    static const char *const some[] = {"SELECT x FROM a LIMIT 1 OFFSET 0;\n", "SELECT x FROM a WHERE 0 OR x;\n",
+                                       "SELECT x FROM a LIMIT 10;\n", "SELECT x FROM a WHERE 0 < x;\n",
+                                       "SELECT x_limit 0 FROM a;\n"};
+    for (size_t k = 0; k < sizeof(some) / sizeof(some[0]); k++) {
+        write_file(d, "verify/a.sql", some[k]);
+        import_set ok = {0};
+        CHECK_INT(read_with(import_sqitch, d, NULL, &ok, &err), STRATA_OK);
+        import_set_release(&ok);
+    }
     import_set_release(&s);
     write_file(d, "sqitch.conf", "[core]\n\ttop_dir = db\n");
     CHECK_INT(read_with(import_sqitch, d, NULL, &s, &err), STRATA_IMPORT_UNSUPPORTED);
@@ -351,6 +379,16 @@ static void test_import_api(void)
     free(version);
     free(file);
     CHECK_INT(import_header_parse("-- strata:up", 12, &tool, &version, &file), -1);
+    /* optional KEY=VALUE words after file= (sqitch project=, alembic depends=) */
+    h = "-- import: tool=sqitch version=users@v1.0 file=deploy/users@v1.0.sql project=flipr";
+    CHECK_INT(import_header_parse(h, strlen(h), &tool, &version, &file), 0);
+    CHECK_STR(version, "users@v1.0");
+    CHECK_STR(file, "deploy/users@v1.0.sql");
+    free(tool);
+    free(version);
+    free(file);
+    h = "-- import: tool=sqitch version=users file=deploy/users.sql stray";
+    CHECK_INT(import_header_parse(h, strlen(h), &tool, &version, &file), -1);
 }
 
 void test_import(void)

@@ -13,8 +13,10 @@
  *      merge revision the run also holds the other branch: only R's step is
  *      kept). The marker comment stays: adopt reads the parents from it.
  *   3. Alembic's own bookkeeping is removed (CREATE/DROP TABLE, INSERT,
- *      UPDATE, DELETE on alembic_version, and the BEGIN/COMMIT it wraps the
- *      run in); every other byte is kept as Alembic printed it.
+ *      UPDATE, DELETE on its version table: alembic_version, or the
+ *      version_table env.py names, found from the version_num statements
+ *      Alembic prints; and the BEGIN/COMMIT it wraps the run in); every
+ *      other byte is kept as Alembic printed it.
  *
  * alembic runs without a shell (fork + execvpe), in the directory of
  * alembic.ini, with stdout and stderr going to files in a private temporary
@@ -49,7 +51,8 @@ extern char **environ;
 typedef struct arev {
     char *id;
     char *path;
-    char *parent; /* first parent, NULL for a root */
+    char *parent;  /* first parent, NULL for a root */
+    char *depends; /* "Also depends on: ..." as listed, NULL without */
 } arev;
 
 typedef struct actx {
@@ -307,8 +310,9 @@ static char *line_value(const char *line, size_t n, const char *key)
 }
 
 /* Parses `alembic history --verbose`: blocks of "Rev: ID [(tags)]",
-   "Parent: P" | "Merges: P1, P2", "Path: FILE". Heads come first; the
-   revisions are stored in the reverse (upgrade) order. */
+   "Parent: P" | "Merges: P1, P2", "Also depends on: D1, D2", "Path: FILE".
+   Heads come first; the revisions are stored in the reverse (upgrade)
+   order. */
 static strata_code parse_history(actx *c, const char *text, strata_error *err)
 {
     size_t cap = 0;
@@ -334,6 +338,9 @@ static strata_code parse_history(actx *c, const char *text, strata_error *err)
             }
             free(cur->parent);
             cur->parent = v;
+        } else if (cur && (v = line_value(l, n, "Also depends on: "))) {
+            free(cur->depends);
+            cur->depends = v;
         } else if (cur && (v = line_value(l, n, "Path: "))) {
             free(cur->path);
             cur->path = v;
@@ -558,12 +565,77 @@ static int find_step(const char *out, const char *rev, int down, const char **st
     return *start != NULL;
 }
 
-/* 1 when the statement is Alembic's bookkeeping on its version table. */
-static int is_bookkeeping(const sql_stmt *st)
+/* Matches the words of form (a blank in it: any run of blanks) at the
+   start of s; returns the end of the match, NULL when it does not match. */
+static const char *match_words(const char *f, const char *s, const char *e)
 {
-    static const char *const forms[] = {"CREATE TABLE alembic_version", "DROP TABLE alembic_version",
-                                        "INSERT INTO alembic_version", "UPDATE alembic_version",
-                                        "DELETE FROM alembic_version"};
+    while (*f && s < e) {
+        if (*f == ' ') {
+            if (!is_blank(*s) && *s != '\n' && *s != '\r')
+                return NULL;
+            while (s < e && (is_blank(*s) || *s == '\n' || *s == '\r'))
+                s++;
+            f++;
+            continue;
+        }
+        if ((*f | 0x20) != (*s | 0x20))
+            return NULL;
+        f++;
+        s++;
+    }
+    return *f ? NULL : s;
+}
+
+static int ident_char(char ch)
+{
+    return isalnum((unsigned char)ch) || ch == '_' || ch == '.' || ch == '"';
+}
+
+/* The version table of Alembic's run (env.py may name another with
+   version_table=, and a schema with version_table_schema=), from the
+   bookkeeping Alembic prints with its version_num column:
+   "INSERT INTO T (version_num)", "UPDATE T SET version_num",
+   "DELETE FROM T WHERE T.version_num". Into name; "alembic_version" when
+   the text has none. */
+static void version_table_of(const char *text, char *name, size_t cap)
+{
+    static const char *const pre[] = {"INSERT INTO ", "UPDATE ", "DELETE FROM "};
+    static const char *const post[] = {" (version_num)", " SET version_num", " WHERE "};
+    const char *e = text + strlen(text);
+    snprintf(name, cap, "alembic_version");
+    for (const char *p = text; *p; p++) {
+        if (p > text && ident_char(p[-1]))
+            continue;
+        for (int k = 0; k < 3; k++) {
+            const char *s = match_words(pre[k], p, e);
+            if (!s)
+                continue;
+            const char *id = s;
+            while (s < e && ident_char(*s))
+                s++;
+            size_t n = (size_t)(s - id);
+            const char *t = n ? match_words(post[k], s, e) : NULL;
+            if (t && k == 2) { /* WHERE T.version_num */
+                if ((size_t)(e - t) < n + 12 || strncmp(t, id, n) || strncmp(t + n, ".version_num", 12))
+                    t = NULL;
+            }
+            if (t && n < cap) {
+                snprintf(name, cap, "%.*s", (int)n, id);
+                return;
+            }
+        }
+    }
+}
+
+/* 1 when the statement is Alembic's bookkeeping on its version table vt. */
+static int is_bookkeeping(const sql_stmt *st, const char *vt)
+{
+    char forms[5][320];
+    snprintf(forms[0], sizeof(forms[0]), "CREATE TABLE %s", vt);
+    snprintf(forms[1], sizeof(forms[1]), "DROP TABLE %s", vt);
+    snprintf(forms[2], sizeof(forms[2]), "INSERT INTO %s", vt);
+    snprintf(forms[3], sizeof(forms[3]), "UPDATE %s", vt);
+    snprintf(forms[4], sizeof(forms[4]), "DELETE FROM %s", vt);
     for (size_t i = 0; i < sizeof(forms) / sizeof(*forms); i++) {
         const char *f = forms[i], *s = st->text, *e = st->text + st->len;
         while (*f && s < e) {
@@ -588,7 +660,8 @@ static int is_bookkeeping(const sql_stmt *st)
 
 typedef struct strip_ctx {
     const char *base;
-    size_t from; /* copied up to here */
+    const char *vt; /* the version table */
+    size_t from;    /* copied up to here */
     buf *out;
     int committed; /* a COMMIT was seen */
     int notx;      /* SQL after a COMMIT: an autocommit_block() */
@@ -598,7 +671,7 @@ static int strip_stmt(void *ud, const sql_stmt *st)
 {
     strip_ctx *x = ud;
     int txn = sql_is_txn_control(st);
-    if (!txn && !is_bookkeeping(st)) {
+    if (!txn && !is_bookkeeping(st, x->vt)) {
         if (x->committed)
             x->notx = 1;
         return 0;
@@ -634,7 +707,9 @@ static char *strip_step(const char *marker, const char *body, const char *end, i
     buf out;
     buf_init(&out);
     buf_add(&out, marker, (size_t)(body - marker));
-    strip_ctx x = {text, 0, &out, 0, 0};
+    char vt[256];
+    version_table_of(text, vt, sizeof(vt));
+    strip_ctx x = {text, vt, 0, &out, 0, 0};
     sql_split(text, strlen(text), dialect, strip_stmt, &x);
     buf_adds(&out, text + x.from);
     free(text);
@@ -703,6 +778,45 @@ out:
     free(out);
     free(errout);
     return rc;
+}
+
+/* The depends_on list of `alembic history` ("a1b2, other") with each
+   revision written in full (a unique prefix of one names it, as Alembic
+   resolves it); a branch label stays as written, which adopt ignores.
+   malloc'd, NULL for none (or out of memory when list is not NULL). */
+static char *resolve_depends(const actx *c, const char *list)
+{
+    if (!list)
+        return NULL;
+    buf b;
+    buf_init(&b);
+    for (const char *p = list; *p;) {
+        while (*p == ',' || *p == ' ')
+            p++;
+        size_t n = strcspn(p, ", ");
+        if (!n)
+            break;
+        const char *full = NULL;
+        int hits = 0;
+        for (size_t i = 0; i < c->nrevs; i++) {
+            if (strlen(c->revs[i].id) == n && !strncmp(c->revs[i].id, p, n)) {
+                full = c->revs[i].id, hits = 1;
+                break;
+            }
+            if (!strncmp(c->revs[i].id, p, n))
+                full = c->revs[i].id, hits++;
+        }
+        if (b.len)
+            buf_adds(&b, ",");
+        if (hits == 1)
+            buf_adds(&b, full);
+        else
+            buf_add(&b, p, n);
+        p += n;
+    }
+    if (!b.data)
+        buf_add(&b, "", 0);
+    return buf_detach(&b);
 }
 
 /* The file name without its directory and ".py"; the slug is what follows
@@ -854,6 +968,11 @@ strata_code import_alembic(const char *src, const strata_import_opts *o, import_
         const arev *r = &c.revs[i];
         char file[512], slug[256];
         names_of(r, file, sizeof(file), slug, sizeof(slug));
+        char *deps = resolve_depends(&c, r->depends);
+        if (r->depends && !deps) {
+            rc = err_set(err, STRATA_NOMEM, "out of memory");
+            break;
+        }
         for (size_t d = 0; d < nd && !rc; d++) {
             import_mig m;
             memset(&m, 0, sizeof(m));
@@ -861,6 +980,7 @@ strata_code import_alembic(const char *src, const strata_import_opts *o, import_
             m.name = slug;
             m.file = file;
             m.dialect = (char *)dialects[d];
+            m.depends = deps;
             m.has_down = 1;
             const char *url = dialect_url(dialects[d]);
             if (!(rc = revision_sql(&c, r, batch_index(i, d, nd, 0), inis[d], dialects[d], url, 0, &m.up,
@@ -872,6 +992,7 @@ strata_code import_alembic(const char *src, const strata_import_opts *o, import_
             free(m.up);
             free(m.down);
         }
+        free(deps);
     }
 out:
     free(hist);
@@ -881,6 +1002,7 @@ out:
         free(c.revs[i].id);
         free(c.revs[i].path);
         free(c.revs[i].parent);
+        free(c.revs[i].depends);
     }
     free(c.revs);
     free(c.batch);

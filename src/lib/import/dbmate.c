@@ -2,6 +2,10 @@
  * dbmate.c -- dbmate's files: <version><anything>.sql (version = the leading
  * digits, files ordered by name as dbmate orders them), each with one
  * "-- migrate:up [transaction:false]" block and one "-- migrate:down" block.
+ * Versions are strings, as in dbmate's table: "001" and "1" are two
+ * versions, two files of one version are refused (DUPLICATE_VERSION) before
+ * anything is written. A UTF-8 byte order mark at the start of a file is
+ * skipped, as strata's own loader skips it.
  */
 #include "import/import.h"
 
@@ -121,10 +125,20 @@ strata_code import_dbmate(const char *src, const strata_import_opts *o, import_s
                                src, f);
             break;
         }
+        for (size_t k = 0; k < out->n; k++)
+            if (strlen(out->v[k].version) == d && !strncmp(out->v[k].version, f, d)) {
+                rc = err_set(err, STRATA_DUPLICATE_VERSION, "dbmate files '%s' and '%s' share version %s",
+                             out->v[k].file, f, out->v[k].version);
+                err_hint(err, "dbmate records one row per version: give one of them another version");
+                break;
+            }
+        if (rc)
+            break;
         char *text = NULL;
         size_t len = 0;
         if ((rc = import_read(src, f, &text, &len, err)))
             break;
+        size_t bom = len >= 3 && !memcmp(text, "\xEF\xBB\xBF", 3) ? 3 : 0;
         import_mig m = {0};
         char *version = xstrndup(f, d);
         const char *rest = f + d;
@@ -134,7 +148,7 @@ strata_code import_dbmate(const char *src, const strata_import_opts *o, import_s
         m.version = version;
         m.name = name;
         m.file = (char *)f;
-        rc = parse(src, f, text, len, &m, err);
+        rc = parse(src, f, text + bom, len - bom, &m, err);
         if (!rc)
             rc = import_add(out, &m);
         if (rc == STRATA_NOMEM && !err->code)

@@ -117,9 +117,17 @@ static strata_code read_conf(const char *src, const char *f, int *notx, strata_e
     return rc;
 }
 
+/* Flyway's placeholders are "${" NAME "}" on one line (its pattern
+   \$\{(.+?)\}): an unclosed "${" is SQL that Flyway runs as written. */
 static strata_code check_placeholders(const char *src, const char *f, const char *text, strata_error *err)
 {
-    const char *p = strstr(text, "${");
+    const char *p = text;
+    while ((p = strstr(p, "${")) != NULL) {
+        size_t k = strcspn(p + 2, "}\n");
+        if (k && p[2 + k] == '}')
+            break;
+        p += 2;
+    }
     if (!p)
         return STRATA_OK;
     int line = 1;

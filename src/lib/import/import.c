@@ -41,12 +41,15 @@ strata_code import_add(import_set *s, const import_mig *m)
     d->down = xstrdup(m->down);
     d->verify = xstrdup(m->verify);
     d->dialect = xstrdup(m->dialect);
+    d->depends = xstrdup(m->depends);
+    d->project = xstrdup(m->project);
     d->up_notx = m->up_notx;
     d->down_notx = m->down_notx;
     d->has_down = m->has_down;
     s->n++;
     if ((m->version && !d->version) || (m->name && !d->name) || (m->file && !d->file) || (m->up && !d->up) ||
-        (m->down && !d->down) || (m->verify && !d->verify) || (m->dialect && !d->dialect))
+        (m->down && !d->down) || (m->verify && !d->verify) || (m->dialect && !d->dialect) ||
+        (m->depends && !d->depends) || (m->project && !d->project))
         return STRATA_NOMEM;
     return STRATA_OK;
 }
@@ -60,6 +63,8 @@ static void mig_release(import_mig *m)
     free(m->down);
     free(m->verify);
     free(m->dialect);
+    free(m->depends);
+    free(m->project);
 }
 
 void import_set_release(import_set *s)
@@ -292,8 +297,16 @@ int import_header_parse(const char *line, size_t len, char **tool, char **versio
         if (i < len)
             i++;
     }
-    if (i != len)
-        goto bad;
+    while (i < len) { /* optional KEY=VALUE words */
+        size_t s = i;
+        while (i < len && line[i] != ' ')
+            i++;
+        const char *eq = memchr(line + s, '=', i - s);
+        if (!eq || eq == line + s)
+            goto bad;
+        if (i < len)
+            i++;
+    }
     return 0;
 bad:
     free(*tool);
@@ -395,10 +408,24 @@ static char *render(const char *tool, const import_set *s, const group *g)
     buf_adds(&b, " version=");
     add_encoded(&b, s->v[g->first].version);
     buf_adds(&b, " file=");
-    for (size_t i = 0; i < g->n; i++) {
-        if (i)
+    for (size_t i = 0, nf = 0; i < g->n; i++) {
+        const char *f = s->v[g->first + i].file;
+        size_t k = 0;
+        while (k < i && !(f && s->v[g->first + k].file && !strcmp(f, s->v[g->first + k].file)))
+            k++;
+        if (k < i || !f || !*f) /* the same file again, for another dialect; or none */
+            continue;
+        if (nf++)
             buf_adds(&b, ",");
-        add_encoded(&b, s->v[g->first + i].file);
+        add_encoded(&b, f);
+    }
+    if (s->v[g->first].depends && *s->v[g->first].depends) {
+        buf_adds(&b, " depends=");
+        add_encoded(&b, s->v[g->first].depends);
+    }
+    if (s->v[g->first].project && *s->v[g->first].project) {
+        buf_adds(&b, " project=");
+        add_encoded(&b, s->v[g->first].project);
     }
     buf_adds(&b, "\n");
     for (size_t i = 0; i < g->n; i++) {

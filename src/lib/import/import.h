@@ -19,6 +19,8 @@ typedef struct import_mig {
     int up_notx, down_notx;
     int has_down;  /* 0: no down section at all (irreversible) */
     char *dialect; /* NULL or "postgres"/"sqlite" for per-dialect sections */
+    char *depends; /* alembic: the depends_on revisions, comma separated */
+    char *project; /* sqitch: the plan's %project */
 } import_mig;
 
 /* In the tool's order. Consecutive entries with the same version (and
@@ -81,10 +83,11 @@ strata_code import_refuse(strata_error *err, const char *fmt, ...) ATTR_PRINTF(2
 
 /*
  * The header line every imported file starts with:
- *   -- import: tool=<tool> version=<version> file=<file[,file]>
+ *   -- import: tool=<tool> version=<version> file=<file[,file]> [KEY=VALUE...]
+ * (KEY: depends= for alembic, project= for sqitch, which adopt reads).
  * Values are percent-encoded: space %20, '%' %25, control characters %XX.
  * import_header_parse reads it back (line without its newline); the three
- * outputs are malloc'd and decoded. Returns 0, or -1 when line is no such
+ * outputs are malloc'd and decoded (the optional keys are skipped). Returns 0, or -1 when line is no such
  * header.
  */
 int import_header_parse(const char *line, size_t len, char **tool, char **version, char **file);

@@ -8,7 +8,10 @@
  * with a generic section and postgres / sqlite (pop's sqlite3) sections.
  * Files for other databases (mysql, cockroach...) are left out when a
  * generic file of the same version and direction exists (named in a comment
- * of the imported file), and refused by name otherwise. .fizz migrations are
+ * of the imported file), and refused by name otherwise. A version with
+ * postgres or sqlite3 files and no generic up exists for pop only on those
+ * databases; on another one asked for it becomes an explicit no-op section
+ * (SPEC section 2), as pop skips it there. .fizz migrations are
  * refused by name: fizz is a DSL that pop translates per database.
  */
 #include "import/import.h"
@@ -139,6 +142,7 @@ strata_code import_pop(const char *src, const strata_import_opts *o, import_set 
         while (j < np && !strcmp(pf[j].version, pf[i].version))
             j++;
         int generic[2] = {0, 0};
+        size_t before = out->n;
         for (size_t k = i; k < j; k++)
             if (!*pf[k].dialect)
                 generic[pf[k].down] = 1;
@@ -147,7 +151,7 @@ strata_code import_pop(const char *src, const strata_import_opts *o, import_set 
         for (size_t k = i; !rc && k < j; k++) {
             const char *sd = strata_dialect(pf[k].dialect);
             if (sd && (!*sd || !wanted(o, sd))) {
-                if (!generic[pf[k].down])
+                if (!generic[pf[k].down] && !*sd) /* postgres/sqlite3 ones: see the no-op below */
                     rc = import_refuse(
                         err,
                         "'%s/%s' is for %s, and version %s has no generic %s file to use instead "
@@ -207,6 +211,41 @@ strata_code import_pop(const char *src, const strata_import_opts *o, import_set 
             free(up);
             free(down);
             k = e;
+        }
+        /* pop knows a version only on the databases it has files for (or
+           a generic up): on a dialect asked for without either, pop skips
+           it, and so does strata's explicit no-op section */
+        static const char *const ds[] = {"postgres", "sqlite"};
+        for (int q = 0; !rc && !generic[0] && q < 2; q++) {
+            int has = 0;
+            for (size_t k = i; k < j; k++) {
+                const char *sd = strata_dialect(pf[k].dialect);
+                has |= sd && !strcmp(sd, ds[q]);
+            }
+            if (has || !wanted(o, ds[q]))
+                continue;
+            buf note, files;
+            buf_init(&note);
+            buf_init(&files);
+            for (size_t k = i; k < j; k++)
+                buf_addf(&files, "%s%s", k > i ? "," : "", pf[k].file);
+            buf_addf(&note, "-- import: pop runs version %s only on the databases of its files (",
+                     pf[i].version);
+            for (size_t k = i; k < j; k++)
+                buf_addf(&note, "%s%s", k > i ? ", " : "", pf[k].file);
+            buf_addf(&note, "): nothing runs on %s\n", ds[q]);
+            import_mig m = {0};
+            m.version = pf[i].version;
+            m.name = pf[i].name;
+            m.up = note.data;
+            m.down = note.data;
+            m.has_down = 1;
+            m.dialect = (char *)ds[q];
+            m.file = out->n == before ? files.data : NULL; /* the header names them once */
+            if (note.oom || files.oom || import_add(out, &m))
+                rc = err_set(err, STRATA_NOMEM, "out of memory");
+            buf_release(&note);
+            buf_release(&files);
         }
         buf_release(&skipped);
         i = j;

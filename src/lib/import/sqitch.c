@@ -11,8 +11,9 @@
  * strata runs in a savepoint it always rolls back: a BEGIN, ROLLBACK or
  * COMMIT alone on its line (sqitch's template) is turned into a comment.
  * strata's verify fails on an error, like sqitch's, and also on a query
- * that returns no row or false: the sqitch idiom "SELECT ... WHERE FALSE"
- * would always fail and is refused by name.
+ * that returns no row or false: the sqitch idioms "SELECT ... WHERE FALSE"
+ * (or 1 = 0, or 0) and "... LIMIT 0" would always fail and are refused by
+ * name.
  */
 #include "import/import.h"
 
@@ -40,7 +41,29 @@ static void changes_free(change *c, size_t n)
     free(c);
 }
 
-static strata_code read_plan(const char *src, change **out, size_t *nout, strata_error *err)
+/* The value of "%project=NAME" when line (len n) is that pragma, malloc'd. */
+static char *project_pragma(const char *l, size_t n)
+{
+    size_t i = 1;
+    while (i < n && isspace((unsigned char)l[i]))
+        i++;
+    if (n - i < 7 || strncmp(l + i, "project", 7))
+        return NULL;
+    i += 7;
+    while (i < n && isspace((unsigned char)l[i]))
+        i++;
+    if (i >= n || l[i] != '=')
+        return NULL;
+    i++;
+    while (i < n && isspace((unsigned char)l[i]))
+        i++;
+    size_t e = n;
+    while (e > i && isspace((unsigned char)l[e - 1]))
+        e--;
+    return e > i ? xstrndup(l + i, e - i) : NULL;
+}
+
+static strata_code read_plan(const char *src, change **out, size_t *nout, char **project, strata_error *err)
 {
     char *text = NULL;
     size_t len = 0, n = 0, cap = 0;
@@ -58,6 +81,8 @@ static strata_code read_plan(const char *src, change **out, size_t *nout, strata
             i++;
         size_t s = i;
         pos = next;
+        if (text[i] == '%' && !*project)
+            *project = project_pragma(text + i, eol - i);
         if (i == eol || text[i] == '#' || text[i] == '%')
             continue;
         if (text[i] == '-') {
@@ -200,14 +225,28 @@ static char *verify_text(const char *text)
     return buf_detach(&b);
 }
 
-/* 1 when the text holds "WHERE FALSE" or "WHERE 1 = 0" (any case, any blanks). */
+/* 1 when the text holds a query that returns no row by construction:
+   "WHERE FALSE", "WHERE 1 = 0", "WHERE 0" (any case, any blanks), or
+   "LIMIT 0". */
 static int where_false(const char *t, int *line)
 {
     int ln = 1;
     for (const char *p = t; *p; p++) {
         if (*p == '\n')
             ln++;
-        if (strncasecmp(p, "where", 5) || (p > t && (isalnum((unsigned char)p[-1]) || p[-1] == '_')))
+        if (p > t && (isalnum((unsigned char)p[-1]) || p[-1] == '_'))
+            continue;
+        if (!strncasecmp(p, "limit", 5) && isspace((unsigned char)p[5])) {
+            const char *q = p + 5;
+            while (isspace((unsigned char)*q))
+                q++;
+            if (*q == '0' && !isalnum((unsigned char)q[1]) && q[1] != '_' && q[1] != '.') {
+                *line = ln;
+                return 1;
+            }
+            continue;
+        }
+        if (strncasecmp(p, "where", 5))
             continue;
         const char *q = p + 5;
         if (!isspace((unsigned char)*q))
@@ -223,7 +262,10 @@ static int where_false(const char *t, int *line)
             q++;
         }
         w[k] = 0;
-        if (!strncmp(w, "false", 5) || !strncmp(w, "1=0", 3) || !strncmp(w, "0=1", 3)) {
+        /* "0" alone (then the end of the statement) or before a keyword but OR */
+        int zero = w[0] == '0' && ((!w[1] && (!*q || strchr(";)\n", *q))) ||
+                                   (isalpha((unsigned char)w[1]) && strncmp(w + 1, "or", 2)));
+        if (!strncmp(w, "false", 5) || !strncmp(w, "1=0", 3) || !strncmp(w, "0=1", 3) || zero) {
             *line = ln;
             return 1;
         }
@@ -254,9 +296,10 @@ strata_code import_sqitch(const char *src, const strata_import_opts *o, import_s
     (void)o;
     change *v = NULL;
     size_t n = 0;
+    char *project = NULL;
     strata_code rc = check_conf(src, err);
     if (!rc)
-        rc = read_plan(src, &v, &n, err);
+        rc = read_plan(src, &v, &n, &project, err);
     for (size_t i = 0; !rc && i < n; i++) {
         char suffix[256], version[1024], dep[4096], rev[4096], ver[4096];
         if ((rc = script_of(src, v, n, i, suffix, sizeof(suffix), err)))
@@ -311,6 +354,7 @@ strata_code import_sqitch(const char *src, const strata_import_opts *o, import_s
         m.has_down = down != NULL;
         m.down_notx = import_has_txn_control(down);
         m.verify = vt;
+        m.project = project;
         if (files.oom || (rc = import_add(out, &m)))
             rc = err_set(err, STRATA_NOMEM, "out of memory");
     next:
@@ -321,5 +365,6 @@ strata_code import_sqitch(const char *src, const strata_import_opts *o, import_s
         free(vt);
     }
     changes_free(v, n);
+    free(project);
     return rc;
 }
