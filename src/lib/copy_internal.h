@@ -72,6 +72,9 @@ typedef struct ctype {
     int kind;
     int len;         /* varchar(n) / char(n): n; else -1 */
     int prec, scale; /* numeric(p,s); -1 when unconstrained */
+    int lax;         /* bytea: integers and reals as the bytes of their text
+                        (--on-bad-value=text keeps every value of a column
+                        that holds both blobs and numbers) */
 } ctype;
 
 /* Bad-value policies (strata_copy_opts.on_bad_value). */

@@ -99,7 +99,7 @@ strata_code hash_probe(run *r, strata_error *err)
     if (r->o->no_verify)
         return STRATA_OK;
     /* -1234.56 as numeric(12,2), hashed by the SQL the checksum uses */
-    static const ctype num = {K_NUMERIC, -1, 12, 2}, f8 = {K_FLOAT8, -1, -1, -1};
+    static const ctype num = {K_NUMERIC, -1, 12, 2, 0}, f8 = {K_FLOAT8, -1, -1, -1, 0};
     buf q;
     buf_init(&q);
     buf_adds(&q, "SELECT hashtextextended('strata copy', 7), hashint8extended(-2, 3), ");
@@ -247,7 +247,10 @@ static strata_code scan(worker *w, ctable *t, int mode, strata_error *err)
             int isnull = 0;
             int cr = conv_value(&w->cv, &c->t, v, text ? CV_WANT_TEXT : 0, &isnull);
             if (cr && mode == SCAN_WIDEN) {
-                if (cr == CV_BAD_BYTES)
+                /* bytea when text cannot hold it (a blob, invalid UTF-8,
+                   NUL) or the column is bytea already (a number in it):
+                   blobs as they are, numbers as their text */
+                if (cr == CV_BAD_BYTES || sqlite3_value_type(v) == SQLITE_BLOB || c->t.kind == K_BYTEA)
                     c->widen = 2;
                 else if (!c->widen)
                     c->widen = 1;
@@ -555,12 +558,18 @@ strata_code widen_columns(run *r, ctable *t, strata_error *err)
         ccol *c = &t->cols[i];
         if (!c->widen)
             continue;
-        ctype nt = {c->widen == 2 ? K_BYTEA : K_TEXT, -1, -1, -1};
-        cwarn_add(&r->w,
-                  "table \"%s\", column \"%s\": declared %s, created as %s because some values "
-                  "do not fit %s (--on-bad-value=text)",
-                  t->dst, c->dst, c->decl[0] ? c->decl : "(none)", c->widen == 2 ? "bytea" : "text",
-                  c->pgtype);
+        ctype nt = {c->widen == 2 ? K_BYTEA : K_TEXT, -1, -1, -1, c->widen == 2};
+        if (c->widen == 2)
+            cwarn_add(&r->w,
+                      "table \"%s\", column \"%s\": declared %s, created as bytea because some values "
+                      "do not fit %s; its numbers are stored as the bytes of their text "
+                      "(--on-bad-value=text)",
+                      t->dst, c->dst, c->decl[0] ? c->decl : "(none)", c->pgtype);
+        else
+            cwarn_add(&r->w,
+                      "table \"%s\", column \"%s\": declared %s, created as text because some values "
+                      "do not fit %s (--on-bad-value=text)",
+                      t->dst, c->dst, c->decl[0] ? c->decl : "(none)", c->pgtype);
         c->t = nt;
         free(c->pgtype);
         c->pgtype = xstrdup(c->widen == 2 ? "bytea" : "text");

@@ -1533,7 +1533,7 @@ static void refine_typeless(sqlite3 *db, ctable *t, ccol *c)
     }
     sqlite3_finalize(st);
     buf_release(&q);
-    ctype nt = {K_TEXT, -1, -1, -1};
+    ctype nt = {K_TEXT, -1, -1, -1, 0};
     if (blobs && !ints && !reals && !texts)
         nt.kind = K_BYTEA;
     else if (ints && !reals && !texts && !blobs)

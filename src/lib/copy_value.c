@@ -874,7 +874,7 @@ static int conv_jsonb(cconv *c, sqlite3_value *v, int flags)
     return CV_OK;
 }
 
-static int conv_bytea(cconv *c, sqlite3_value *v, int flags)
+static int conv_bytea(cconv *c, const ctype *t, sqlite3_value *v, int flags)
 {
     int st = sqlite3_value_type(v);
     const unsigned char *p;
@@ -882,6 +882,10 @@ static int conv_bytea(cconv *c, sqlite3_value *v, int flags)
     if (st == SQLITE_BLOB) {
         p = sqlite3_value_blob(v);
         n = (size_t)sqlite3_value_bytes(v);
+    } else if ((st == SQLITE_INTEGER || st == SQLITE_FLOAT) && t->lax) {
+        number_text(v, &c->tmp);
+        p = (const unsigned char *)c->tmp.data;
+        n = c->tmp.len;
     } else if (st == SQLITE_TEXT) {
         p = sqlite3_value_text(v);
         n = (size_t)sqlite3_value_bytes(v);
@@ -1038,7 +1042,7 @@ static int conv_uuid(cconv *c, sqlite3_value *v, int flags)
 /* Types without an encoder: the value's own text, checked as text. */
 static int conv_other(cconv *c, sqlite3_value *v)
 {
-    static const ctype tt = {K_TEXT, -1, -1, -1};
+    static const ctype tt = {K_TEXT, -1, -1, -1, 0};
     int r = conv_text(c, &tt, v, 1);
     return r;
 }
@@ -1078,7 +1082,7 @@ int conv_value(cconv *c, const ctype *t, sqlite3_value *v, int flags, int *isnul
         r = conv_jsonb(c, v, flags);
         break;
     case K_BYTEA:
-        r = conv_bytea(c, v, flags);
+        r = conv_bytea(c, t, v, flags);
         break;
     case K_BOOL:
         r = conv_bool(c, v, flags);

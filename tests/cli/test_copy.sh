@@ -496,6 +496,16 @@ eq "$(pq "SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrel
     "text,bytea," "columns widened: text, bytea for invalid UTF-8"
 eq "$(pq "SELECT qty || ',' || encode(name, 'hex') FROM m WHERE id = 2")" "five,61ff62" "values kept exactly"
 contains "$ERR" 'created as text' "widening is reported"
+# a column holding both blobs and numbers: bytea, numbers as their text's
+# bytes (it used to stop on the number, under the policy that keeps all)
+MIX=$WORK/mixed.db
+sqlite3 "$MIX" "CREATE TABLE t (id INTEGER PRIMARY KEY, c INTEGER, o); INSERT INTO t VALUES (1, 42, 1), (2, x'ff00', x'01'), (3, 2.5, 'txt');"
+new_db
+raw copy "sqlite:///$MIX" "$URL" --on-bad-value=text
+expect_rc 0 "--on-bad-value=text, blobs and numbers in one column"
+eq "$(pq "SELECT string_agg(encode(c, 'escape') || '/' || encode(o, 'hex'), ' ' ORDER BY id) FROM t")" \
+    '42/31 \377\000/01 2.5/747874' "blobs kept, numbers as their text"
+contains "$ERR" 'column "c": declared INTEGER, created as bytea' "the INTEGER column with a blob became bytea"
 
 # ------------------------------------------------------ a killed copy, rerun
 SRC=$WORK/kill.db
