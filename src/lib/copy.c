@@ -266,17 +266,24 @@ void copy_warn(run *r, const char *fmt, ...)
 /* ------------------------------------------------------------- workers */
 
 /* Opens a read-only connection to the source (as the SQLite engine's
-   read-only commands open a file: hot journals, read-only directories). */
+   read-only commands open a file: hot journals, read-only directories),
+   waiting --lock-timeout for a writer's lock. */
 static strata_code source_open(run *r, sqlite3 **db, strata_error *err)
 {
-    return sqlite_open_read(r->su.path, !r->su.readonly, 60, db, err);
+    return sqlite_open_read(r->su.path, !r->su.readonly, lock_timeout_norm(r->o->lock_timeout), db, err);
 }
 
 static strata_code begin_read(sqlite3 *db, strata_error *err)
 {
     /* BEGIN alone takes no snapshot; the first read does */
-    if (sqlite3_exec(db, "BEGIN; SELECT count(*) FROM sqlite_master", NULL, NULL, NULL) != SQLITE_OK)
-        return err_set(err, STRATA_CONNECT_FAILED, "cannot read the SQLite database: %s", sqlite3_errmsg(db));
+    if (sqlite3_exec(db, "BEGIN; SELECT count(*) FROM sqlite_master", NULL, NULL, NULL) != SQLITE_OK) {
+        int busy = (sqlite3_extended_errcode(db) & 0xff) == SQLITE_BUSY;
+        err_set(err, STRATA_CONNECT_FAILED, "cannot read the SQLite database: %s", sqlite3_errmsg(db));
+        if (busy)
+            err_hint(err, "another process holds the file locked (a long write, or an EXCLUSIVE lock); "
+                          "let it finish, or raise --lock-timeout to wait longer");
+        return err->code;
+    }
     return STRATA_OK;
 }
 

@@ -602,7 +602,6 @@ static strata_code task_begin(run *r, PGconn *c, const char *what, strata_error 
    (and after SQLite's AUTOINCREMENT counter). */
 static strata_code table_sequences(run *r, PGconn *c, ctable *t, strata_error *err)
 {
-    (void)r;
     buf tn;
     buf_init(&tn);
     qname(&tn, t->dst);
@@ -628,7 +627,8 @@ static strata_code table_sequences(run *r, PGconn *c, ctable *t, strata_error *e
         buf_init(&b);
         char hs[32];
         snprintf(hs, sizeof(hs), "%lld", hint);
-        buf_adds(&b, "SELECT CASE WHEN m >= 1 THEN setval($1, m, true) ELSE setval($1, 1, false) END "
+        buf_adds(&b, "SELECT CASE WHEN m >= 1 THEN setval($1, m, true) ELSE setval($1, 1, false) END, "
+                     "m >= (SELECT seqmax FROM pg_sequence WHERE seqrelid = $1::regclass) "
                      "FROM (SELECT greatest(coalesce(max(");
         qname(&b, col);
         buf_adds(&b, ")::bigint, 0), $2::bigint) AS m FROM ");
@@ -638,6 +638,12 @@ static strata_code table_sequences(run *r, PGconn *c, ctable *t, strata_error *e
         PGresult *res = b.oom ? NULL : copy_query(c, b.data, 2, p2, "cannot set a sequence", err);
         if (!res)
             rc = b.oom ? err_set(err, STRATA_NOMEM, "out of memory") : err->code;
+        else if (pq.PQntuples(res) == 1 && pq.PQgetvalue(res, 0, 1)[0] == 't')
+            copy_warn(r,
+                      "table \"%s\", column \"%s\": the largest value is its sequence's maximum, so a new "
+                      "row without a value fails (SQLite picks a free rowid at random there); renumber, or "
+                      "give new rows their id",
+                      t->dst, col);
         pq.PQclear(res);
         buf_release(&b);
     }

@@ -481,9 +481,14 @@ strata_code load_task(worker *w, ctable *t, strata_error *err)
         rc = err_set(err, STRATA_DB_ERROR, "%s: %s", what, pq.PQerrorMessage(c));
     buf_reset(&w->out);
     while ((res = pq.PQgetResult(c)) != NULL) {
-        if (!rc && pq.PQresultStatus(res) != PGRES_COMMAND_OK)
+        if (!rc && pq.PQresultStatus(res) != PGRES_COMMAND_OK) {
             rc = copy_pg_error(err, STRATA_DB_ERROR, c, res, what);
-        else if (!rc && atoll(pq.PQcmdTuples(res)) != w->rows)
+            if (!strcmp(err->sqlstate, "23503") && !err->hint[0])
+                /* --data-only into the target's own foreign keys */
+                err_hint(err,
+                         "SQLite does not enforce foreign keys unless asked: list the rows that point at "
+                         "nothing with PRAGMA foreign_key_check on the source, then fix or delete them");
+        } else if (!rc && atoll(pq.PQcmdTuples(res)) != w->rows)
             rc = err_set(err, STRATA_COPY_MISMATCH, "table \"%s\": COPY stored %s rows, %lld were sent",
                          t->dst, pq.PQcmdTuples(res), w->rows);
         pq.PQclear(res);

@@ -464,7 +464,7 @@ static const char *now_expr(int what, int k)
         return NULL;
     case 3:
         if (k == K_INT8 || k == K_INT4 || k == K_NUMERIC)
-            return "(extract(epoch FROM now())::bigint)";
+            return "(floor(extract(epoch FROM now()))::bigint)"; /* SQLite's %s truncates */
         return NULL;
     default:
         if (k == K_FLOAT8 || k == K_NUMERIC)

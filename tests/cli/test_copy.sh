@@ -162,6 +162,16 @@ eq "$(pq "INSERT INTO empty_auto (x) VALUES ('a') RETURNING id")" "2" "empty AUT
 eq "$(pq "SELECT flag::text || qty FROM \"order items\" WHERE id = 1001")" "false1" "defaults translated (boolean 0, literal 1)"
 eq "$(pq "SELECT created > now() AT TIME ZONE 'UTC' - interval '1 minute' FROM \"order items\" WHERE id = 1001")" "t" \
     "CURRENT_TIMESTAMP default is UTC now"
+# the largest rowid SQLite allows: the identity cannot continue after it, and
+# the report says so; strftime('%s','now') cuts seconds as SQLite does
+MAXID=$WORK/maxid.db
+sqlite3 "$MAXID" "CREATE TABLE t (id INTEGER PRIMARY KEY, at INTEGER DEFAULT (strftime('%s','now'))); INSERT INTO t (id) VALUES (9223372036854775807);"
+new_db
+raw copy "sqlite:///$MAXID" "$URL"
+expect_rc 0 "copy with the largest rowid"
+contains "$ERR" 'column "id": the largest value is its sequence'"'"'s maximum' "the exhausted identity is reported"
+eq "$(pq "SELECT pg_get_expr(adbin, adrelid) FROM pg_attrdef WHERE adrelid = 't'::regclass")" \
+    "(floor(EXTRACT(epoch FROM now())))::bigint" "strftime('%s','now') cuts, never rounds"
 # --keep-case keeps names as written
 new_db
 raw copy "sqlite:///$SRC" "$URL" --keep-case --tables Customers
@@ -771,6 +781,15 @@ eq "$(pq "SELECT unit_price || ' ' || is_active || ' ' || updated_at FROM produc
 eq "$(pq "SELECT count(*) FROM users")" "$(sqlite3 "$SRC" "SELECT count(*) FROM users")" "seed rows not doubled"
 st --dir "$D" status --exit-code
 expect_rc 0 "strata status on the target is clean"
+# a row that points at nothing (SQLite let it in) against the target's own
+# foreign key: the hint says how to find such rows
+sqlite3 "$SRC" "INSERT INTO products (id, sku, name, category_id, unit_price, tax_rate, is_active, created_at, updated_at) VALUES (11, 'SKU-11', 'Ghost', 99, 1, 0, 1, '2024-05-01', 1714557600)"
+new_db
+st --dir "$D" -q up
+raw copy "sqlite:///$SRC" "$URL" --data-only
+expect_rc 1 "--data-only with a row whose foreign key points at nothing"
+contains "$ERR" "PRAGMA foreign_key_check" "the hint names PRAGMA foreign_key_check"
+sqlite3 "$SRC" "DELETE FROM products WHERE id = 11"
 
 # data-only into enum, uuid, jsonb and timestamptz columns (text COPY for enums)
 PD=$ROOT/examples/payments/migrations
