@@ -302,7 +302,7 @@ int fuzz_copyvalue(const uint8_t *d, size_t n)
         must(sqlite3_open(":memory:", &db) == SQLITE_OK);
         must(sqlite3_prepare_v2(db, "SELECT ?1", -1, &st, NULL) == SQLITE_OK);
     }
-    ctype t = {d[0] % (K_OTHER + 1), (d[0] >> 5) ? (int)(d[0] >> 5) : -1, -1, -1};
+    ctype t = {d[0] % (K_OTHER + 1), (d[0] >> 5) ? (int)(d[0] >> 5) : -1, -1, -1, 0};
     if (t.kind == K_NUMERIC && (d[1] & 0x80)) {
         t.prec = 1 + (d[1] & 0x1f);
         t.scale = (d[1] >> 5) & 3;

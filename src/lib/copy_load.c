@@ -273,11 +273,17 @@ static strata_code scan(worker *w, ctable *t, int mode, strata_error *err)
                 rc = STRATA_BAD_VALUE;
                 goto out;
             }
-            if (cr && mode == SCAN_CHECK) {
+            int to_null = cr && r->o->on_bad_value == STRATA_BAD_VALUE_NULL && !c->notnull;
+            if (cr && mode == SCAN_CHECK && !to_null) {
                 rc = STRATA_BAD_VALUE;
                 goto out;
             }
-            if (cr && r->o->on_bad_value == STRATA_BAD_VALUE_NULL && !c->notnull) {
+            if (to_null && mode == SCAN_CHECK) {
+                /* the checksum a load under the same policy recorded:
+                   an unchanged table is skipped, not reloaded and re-warned */
+                isnull = 1;
+                cr = 0;
+            } else if (to_null) {
                 if (c->nnull < 5) {
                     buf shown;
                     buf_init(&shown);

@@ -499,6 +499,11 @@ raw copy "sqlite:///$SRC" "$URL" --on-bad-value=null
 expect_rc 0 "--on-bad-value=null"
 eq "$(pq "SELECT coalesce(qty::text, 'NULL') || ',' || coalesce(name, 'NULL') FROM m WHERE id = 2")" "NULL,NULL" "bad values became NULL"
 contains "$ERR" 'column "qty": 1 value that did not fit written as NULL' "NULLed values are reported"
+# a rerun under the same policy finds the table as that load left it
+raw copy "sqlite:///$SRC" "$URL" --on-bad-value=null --json
+expect_rc 0 "--on-bad-value=null, rerun"
+eq "$(json_get "$OUT" '[t["skipped"] for t in j["tables"] if t["table"] == "m"]')" "[True]" "rerun: the NULLed table is skipped"
+lacks "$ERR" "written as NULL" "rerun: nothing reloaded, nothing re-reported"
 new_db
 raw copy "sqlite:///$SRC" "$URL" --on-bad-value=text
 expect_rc 0 "--on-bad-value=text"

@@ -239,12 +239,12 @@ void test_copy(void)
 {
     test_translate();
     CHECK(sqlite3_open(":memory:", &db) == SQLITE_OK);
-    ctype i8 = {K_INT8, -1, -1, -1}, i2 = {K_INT2, -1, -1, -1}, f8 = {K_FLOAT8, -1, -1, -1};
-    ctype f4 = {K_FLOAT4, -1, -1, -1}, n122 = {K_NUMERIC, -1, 12, 2}, n = {K_NUMERIC, -1, -1, -1};
-    ctype tx = {K_TEXT, -1, -1, -1}, vc3 = {K_VARCHAR, 3, -1, -1}, ch3 = {K_BPCHAR, 3, -1, -1};
-    ctype bo = {K_BOOL, -1, -1, -1}, da = {K_DATE, -1, -1, -1}, ts = {K_TIMESTAMP, -1, -1, -1};
-    ctype tz = {K_TIMESTAMPTZ, -1, -1, -1}, jb = {K_JSONB, -1, -1, -1}, uu = {K_UUID, -1, -1, -1};
-    ctype by = {K_BYTEA, -1, -1, -1}, ti = {K_TIME, -1, -1, -1};
+    ctype i8 = {K_INT8, -1, -1, -1, 0}, i2 = {K_INT2, -1, -1, -1, 0}, f8 = {K_FLOAT8, -1, -1, -1, 0};
+    ctype f4 = {K_FLOAT4, -1, -1, -1, 0}, n122 = {K_NUMERIC, -1, 12, 2, 0}, n = {K_NUMERIC, -1, -1, -1, 0};
+    ctype tx = {K_TEXT, -1, -1, -1, 0}, vc3 = {K_VARCHAR, 3, -1, -1, 0}, ch3 = {K_BPCHAR, 3, -1, -1, 0};
+    ctype bo = {K_BOOL, -1, -1, -1, 0}, da = {K_DATE, -1, -1, -1, 0}, ts = {K_TIMESTAMP, -1, -1, -1, 0};
+    ctype tz = {K_TIMESTAMPTZ, -1, -1, -1, 0}, jb = {K_JSONB, -1, -1, -1, 0}, uu = {K_UUID, -1, -1, -1, 0};
+    ctype by = {K_BYTEA, -1, -1, -1, 0}, ti = {K_TIME, -1, -1, -1, 0};
 
     /* integers */
     CHECK_STR(ok(&i8, "9223372036854775807"), "9223372036854775807");
@@ -278,7 +278,7 @@ void test_copy(void)
     CHECK(bad(&n, "'abc'"));
     /* numeric(p,s) straight from integers and exact reals: ndigits, weight,
        sign, dscale, then base-10000 groups aligned on the point */
-    ctype n105 = {K_NUMERIC, -1, 10, 5};
+    ctype n105 = {K_NUMERIC, -1, 10, 5, 0};
     CHECK_STR(binhex(&n122, "12.5"), "0002 0000 0000 0002 000c 1388");
     CHECK_STR(binhex(&n122, "-0.05"), "0001 ffff 4000 0002 01f4");
     CHECK_STR(binhex(&n122, "1234567890"), "0004 0002 0000 0002 000c 0d80 1ed2 0000");
@@ -398,9 +398,9 @@ void test_copy(void)
        hashtextextended('abc', 7), hashint8extended(-5, 3), ... */
     CHECK_INT((int64_t)pg_hash64("abc", 3, 7), 1967049030278966041LL);
     CHECK_INT((int64_t)pg_hash64("hello world!", 12, 123456789012ull), -3240737874912711311LL);
-    ctype i4h = {K_INT4, -1, -1, -1};
-    ctype tsh = {K_TIMESTAMP, -1, -1, -1}, tmh = {K_TIME, -1, -1, -1}, uuh = {K_UUID, -1, -1, -1};
-    ctype txh = {K_TEXT, -1, -1, -1}, boh = {K_BOOL, -1, -1, -1};
+    ctype i4h = {K_INT4, -1, -1, -1, 0};
+    ctype tsh = {K_TIMESTAMP, -1, -1, -1, 0}, tmh = {K_TIME, -1, -1, -1, 0}, uuh = {K_UUID, -1, -1, -1, 0};
+    ctype txh = {K_TEXT, -1, -1, -1, 0}, boh = {K_BOOL, -1, -1, -1, 0};
     CHECK_INT(hashof(&i8, "-5", 3), 4566310048417840633LL);
     CHECK_INT(hashof(&i8, "9223372036854775807", 1), 3044001184559810835LL);
     CHECK_INT(hashof(&i8, "-9223372036854775808", 2), -4818131594678029970LL);
@@ -414,7 +414,7 @@ void test_copy(void)
     /* reals: hashfloat8extended / hashfloat4extended as PostgreSQL 15
        computes them (a float4 hashed as its double; either zero hashes to the
        seed, and hash_sql adds 1 for -0) */
-    ctype f8h = {K_FLOAT8, -1, -1, -1}, f4h = {K_FLOAT4, -1, -1, -1};
+    ctype f8h = {K_FLOAT8, -1, -1, -1, 0}, f4h = {K_FLOAT4, -1, -1, -1, 0};
     CHECK_INT(hashof(&f8h, "-1.5", 9), 8935103061760243331LL);
     CHECK_INT(hashof(&f4h, "-1.5", 9), 8935103061760243331LL);
     CHECK_INT(hashof(&f8h, "1e300", 11), -5148126753285288062LL);
@@ -425,8 +425,8 @@ void test_copy(void)
     /* numeric(p,s): hash_numeric_extended(x, 5) # (x < 0)::int4 as
        PostgreSQL 15 computes it, through the fixed-point path (integers,
        exact reals) and the general one (text, long values) */
-    ctype n12 = {K_NUMERIC, -1, 12, 2}, n30 = {K_NUMERIC, -1, 30, 4};
-    ctype n8 = {K_NUMERIC, -1, 8, 0}, n5 = {K_NUMERIC, -1, 5, 3};
+    ctype n12 = {K_NUMERIC, -1, 12, 2, 0}, n30 = {K_NUMERIC, -1, 30, 4, 0};
+    ctype n8 = {K_NUMERIC, -1, 8, 0, 0}, n5 = {K_NUMERIC, -1, 5, 3, 0};
     CHECK_INT(hashof(&n12, "-1234.56", 5), -2381470284270036193LL);
     CHECK_INT(hashof(&n12, "'-1234.56'", 5), -2381470284270036193LL);
     CHECK_INT(hashof(&n12, "0", 5), 4LL); /* zero: the seed - 1 */
