@@ -525,6 +525,82 @@ static int item_new(const gen_table *ft, const gen_item *it)
     return !f || f->kind != it->kind || strcmp(f->def, it->def) != 0;
 }
 
+/* The table and column of `from` that sequence s is owned by (s->owned is
+   "table.column", both quoted), or 0. */
+static int seq_owner(const ctx *c, const gen_obj *s, const gen_table **ft, const gen_col **fc)
+{
+    if (!s->owned)
+        return 0;
+    for (size_t t = 0; t < c->from->nt; t++) {
+        const gen_table *x = &c->from->t[t];
+        size_t l = strlen(x->q);
+        if (strncmp(s->owned, x->q, l) || s->owned[l] != '.')
+            continue;
+        for (size_t k = 0; k < x->ncols; k++)
+            if (!strcmp(s->owned + l + 1, x->cols[k].q)) {
+                *ft = x;
+                *fc = &x->cols[k];
+                return 1;
+            }
+    }
+    return 0;
+}
+
+/* The sequence of `to` that sequence s of `from` becomes under another name:
+   s is not in `to`, the other is not in `from`, and both are owned by the
+   same column (a serial column of a renamed table or column). */
+static const gen_obj *seq_renamed_to(const ctx *c, const gen_obj *s)
+{
+    const gen_table *ft;
+    const gen_col *fc;
+    if (s->kind != 's' || gen_find_obj(c->to, 's', s->name) || !seq_owner(c, s, &ft, &fc))
+        return NULL;
+    const gen_table *tt = gen_find_table(c->to, to_name(c, ft->name));
+    const gen_col *tc = tt ? gen_find_col(tt, col_to_name(c, ft->name, fc->name)) : NULL;
+    if (!tc)
+        return NULL;
+    size_t l = strlen(tt->q);
+    for (size_t i = 0; i < c->to->no; i++) {
+        const gen_obj *x = &c->to->o[i];
+        if (x->kind == 's' && x->owned && !gen_find_obj(c->from, 's', x->name) &&
+            !strncmp(x->owned, tt->q, l) && x->owned[l] == '.' && !strcmp(x->owned + l + 1, tc->q))
+            return x;
+    }
+    return NULL;
+}
+
+/* The sequence of `from` that becomes s of `to` (by name or by a rename). */
+static const gen_obj *seq_from(const ctx *c, const gen_obj *s)
+{
+    const gen_obj *f = gen_find_obj(c->from, 's', s->name);
+    for (size_t i = 0; !f && i < c->from->no; i++)
+        if (c->from->o[i].kind == 's' && seq_renamed_to(c, &c->from->o[i]) == s)
+            f = &c->from->o[i];
+    return f;
+}
+
+/* A new sequence owned by a column of a table that already has rows (a
+   serial column given back by a down): it starts past the column's values. */
+static void seq_past_rows(ctx *c, const gen_obj *s)
+{
+    for (size_t t = 0; t < c->to->nt; t++) {
+        const gen_table *tt = &c->to->t[t];
+        size_t l = strlen(tt->q);
+        if (strncmp(s->owned, tt->q, l) || s->owned[l] != '.' || !from_table(c, tt->name))
+            continue;
+        const char *col = s->owned + l + 1, *mv = strstr(s->def, "MINVALUE ");
+        long long min = mv ? strtoll(mv + 9, NULL, 10) : 1;
+        buf lit;
+        buf_init(&lit);
+        buf_add_sqlstr(&lit, s->q);
+        gen_emit(c->p, GEN_PART_TX, "set sequence start", NULL,
+                 "SELECT setval(%s, max(%s)) FROM %s HAVING max(%s) >= %lld", lit.data ? lit.data : "", col,
+                 tt->q, col, min);
+        buf_release(&lit);
+        return;
+    }
+}
+
 /* Views to drop first: removed, changed, or reading a table or view that changes. */
 static int *views_to_rebuild(ctx *c)
 {
@@ -638,15 +714,34 @@ static void plan_columns(ctx *c, const gen_table *ft, const gen_table *tt)
                 gen_emit(p, GEN_PART_TX, "alter column", NULL, "ALTER TABLE %s ALTER COLUMN %s DROP DEFAULT",
                          tt->q, tc->q);
         }
+        /* a serial's sequence that goes, now that no default uses it (before an
+           identity is added: pg_get_serial_sequence would find it) */
+        for (size_t i = 0; i < c->from->no; i++) {
+            const gen_obj *s = &c->from->o[i];
+            const gen_table *ot;
+            const gen_col *oc;
+            if (s->kind == 's' && seq_owner(c, s, &ot, &oc) && ot == ft && oc == fc &&
+                !gen_find_obj(c->to, 's', s->name) && !seq_renamed_to(c, s))
+                gen_emit(p, GEN_PART_TX, "drop sequence", NULL, "DROP SEQUENCE %s", s->q);
+        }
         if (fc->identity != tc->identity) {
-            if (!tc->identity)
-                gen_emit(p, GEN_PART_TX, "alter column", NULL, "ALTER TABLE %s ALTER COLUMN %s DROP IDENTITY",
-                         tt->q, tc->q);
-            else if (!fc->identity)
+            if (!tc->identity) {
+                /* dropped before the new sequences */
+            } else if (!fc->identity) {
+                /* the identity's sequence starts at 1: past the rows' values */
                 gen_emit(p, GEN_PART_TX, "alter column", NULL,
                          "ALTER TABLE %s ALTER COLUMN %s ADD GENERATED %s AS IDENTITY", tt->q, tc->q,
                          tc->identity == 'a' ? "ALWAYS" : "BY DEFAULT");
-            else
+                buf lit;
+                buf_init(&lit);
+                buf_add_sqlstr(&lit, tt->q);
+                buf_adds(&lit, ", ");
+                buf_add_sqlstr(&lit, tc->q);
+                gen_emit(p, GEN_PART_TX, "set identity start", NULL,
+                         "SELECT setval(pg_get_serial_sequence(%s), max(%s)) FROM %s HAVING max(%s) >= 1",
+                         lit.data ? lit.data : "", tc->q, tt->q, tc->q);
+                buf_release(&lit);
+            } else
                 gen_emit(p, GEN_PART_TX, "alter column", NULL,
                          "ALTER TABLE %s ALTER COLUMN %s SET GENERATED %s", tt->q, tc->q,
                          tc->identity == 'a' ? "ALWAYS" : "BY DEFAULT");
@@ -766,6 +861,14 @@ strata_code pg_gen_plan(const gen_model *from, const gen_model *to, const gen_op
         buf_release(&t);
     }
 
+    /* sequences owned by a renamed column keep their rows: renamed too */
+    for (size_t i = 0; i < from->no; i++) {
+        const gen_obj *ts = seq_renamed_to(&c, &from->o[i]);
+        if (ts)
+            gen_emit(p, GEN_PART_TX, "rename sequence", NULL, "ALTER SEQUENCE %s RENAME TO %s", from->o[i].q,
+                     ts->q);
+    }
+
     /* extensions */
     for (size_t i = 0; i < to->no; i++)
         if (to->o[i].kind == 'x' && !gen_find_obj(from, 'x', to->o[i].name))
@@ -856,23 +959,6 @@ strata_code pg_gen_plan(const gen_model *from, const gen_model *to, const gen_op
         buf_release(&b);
         buf_release(&lost);
     }
-    /* dropped sequences (not those owned by a dropped table: gone with it) */
-    for (size_t i = 0; i < from->no; i++) {
-        const gen_obj *s = &from->o[i];
-        if (s->kind != 's' || gen_find_obj(to, 's', s->name))
-            continue;
-        int gone = 0;
-        if (s->owned) {
-            for (size_t t = 0; !gone && t < from->nt; t++) {
-                size_t l = strlen(from->t[t].q);
-                gone = !strncmp(s->owned, from->t[t].q, l) && s->owned[l] == '.' &&
-                       !gen_find_table(to, to_name(&c, from->t[t].name));
-            }
-        }
-        if (!gone)
-            gen_emit(p, GEN_PART_TX, "drop sequence", NULL, "DROP SEQUENCE %s", s->q);
-    }
-
     plan_enums(&c);
 
     /* functions, new or changed (CREATE OR REPLACE), before the tables that may use them */
@@ -882,9 +968,22 @@ strata_code pg_gen_plan(const gen_model *from, const gen_model *to, const gen_op
             gen_emit(p, GEN_PART_TX, "create function", NULL, "%s", f->def);
     }
 
+    /* identities that go, before new sequences (a serial's may take the
+       identity sequence's name) and defaults (not allowed beside one) */
+    for (size_t i = 0; i < to->nt; i++) {
+        const gen_table *tt = &to->t[i];
+        const gen_table *ft = from_table(&c, tt->name);
+        for (size_t k = 0; ft && k < tt->ncols; k++) {
+            const gen_col *fc = from_col(&c, ft, tt->name, tt->cols[k].name);
+            if (fc && fc->identity && !tt->cols[k].identity && streq(fc->gen, tt->cols[k].gen))
+                gen_emit(p, GEN_PART_TX, "alter column", NULL, "ALTER TABLE %s ALTER COLUMN %s DROP IDENTITY",
+                         tt->q, tt->cols[k].q);
+        }
+    }
+
     /* new sequences, then new tables */
     for (size_t i = 0; i < to->no; i++)
-        if (to->o[i].kind == 's' && !gen_find_obj(from, 's', to->o[i].name))
+        if (to->o[i].kind == 's' && !seq_from(&c, &to->o[i]))
             gen_emit(p, GEN_PART_TX, "create sequence", NULL, "CREATE SEQUENCE %s %s", to->o[i].q,
                      to->o[i].def);
     for (size_t i = 0; i < to->nt; i++) {
@@ -922,12 +1021,24 @@ strata_code pg_gen_plan(const gen_model *from, const gen_model *to, const gen_op
         const gen_obj *s = &to->o[i];
         if (s->kind != 's')
             continue;
-        const gen_obj *f = gen_find_obj(from, 's', s->name);
+        const gen_obj *f = seq_from(&c, s);
         if (f && strcmp(f->def, s->def))
             gen_emit(p, GEN_PART_TX, "alter sequence", NULL, "ALTER SEQUENCE %s %s", s->q, s->def);
-        if (!streq(f ? f->owned : NULL, s->owned))
+        if (!(f && seq_renamed_to(&c, f) == s) && !streq(f ? f->owned : NULL, s->owned))
             gen_emit(p, GEN_PART_TX, "alter sequence", NULL, "ALTER SEQUENCE %s OWNED BY %s", s->q,
                      s->owned ? s->owned : "NONE");
+        if (!f && s->owned)
+            seq_past_rows(&c, s);
+    }
+    /* dropped sequences, once no default uses them (owned ones go with their
+       column or table, or are dropped with the column's default) */
+    for (size_t i = 0; i < from->no; i++) {
+        const gen_obj *s = &from->o[i];
+        const gen_table *ot;
+        const gen_col *oc;
+        if (s->kind == 's' && !gen_find_obj(to, 's', s->name) && !seq_owner(&c, s, &ot, &oc) &&
+            !seq_renamed_to(&c, s))
+            gen_emit(p, GEN_PART_TX, "drop sequence", NULL, "DROP SEQUENCE %s", s->q);
     }
 
     /* constraints of kept tables, indexes, then every new foreign key */
