@@ -367,6 +367,22 @@ if [ "$ENGINE" = postgres ]; then
     st --dir "$QD" up
     expect_rc 0 "up adding the identity"
     eq "$(q "INSERT INTO t (x) VALUES (3) RETURNING id")" 3 "the identity starts past the rows"
+
+    # no schema in the generated SQL: it runs on a database whose search
+    # path schema is not public
+    pair unqualified 'CREATE TABLE t0 (id int);' \
+        'CREATE TABLE t0 (id int); CREATE TABLE t (id int PRIMARY KEY, x int); CREATE INDEX ix_t ON t (x);
+         CREATE FUNCTION f() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NEW; END$$;
+         CREATE TRIGGER trg BEFORE INSERT ON t FOR EACH ROW EXECUTE FUNCTION f(); CREATE INDEX ix_t0 ON t0 (id);'
+    expect_rc 0 "a diff with an index, a function and a trigger"
+    lacks "$(cat "$QD"/*step*.sql)" "public." "no schema named in the generated files"
+    new_db
+    q "CREATE SCHEMA app; ALTER DATABASE $DBNAME SET search_path = app" >/dev/null
+    st --dir "$QD" up
+    expect_rc 0 "up on a database whose search path is schema app"
+    eq "$(q "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'app' AND c.relname IN ('t', 'ix_t', 'ix_t0')")" 3 "the tables and indexes are in app"
+    st --dir "$QD" down -3
+    expect_rc 0 "down of all three on it"
 fi
 
 finish

@@ -29,6 +29,15 @@
     " AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass"        \
     " AND d.objid = c.oid AND d.deptype = 'e')"
 
+/* expr with its first "kw<current schema>." made "kw": the server's deparsers
+   qualify some names always, the migration is written for the schema of the
+   search path whatever it is called (docs/diff.md) */
+#define UNQUALIFY(expr, kw)                                                                          \
+    "CASE WHEN strpos(" expr ", '" kw "' || quote_ident(current_schema()) || '.') > 0"               \
+    " THEN overlay(" expr " PLACING '" kw "' FROM strpos(" expr ", '" kw "'"                         \
+    " || quote_ident(current_schema()) || '.') FOR length('" kw "' || quote_ident(current_schema())" \
+    " || '.')) ELSE " expr " END"
+
 static const char q_columns[] =
     "SELECT c.relname, quote_ident(c.relname), a.attname, quote_ident(a.attname),"
     " format_type(a.atttypid, a.atttypmod), a.attnotnull::int::text,"
@@ -50,35 +59,38 @@ static const char q_constraints[] =
     " WHERE co.contype IN ('p', 'u', 'c', 'f', 'x') AND c.relkind IN ('r', 'p') AND" OWN_TABLE
     " ORDER BY 1, 2";
 
-static const char q_indexes[] =
-    "SELECT c.relname, i.relname, quote_ident(i.relname), pg_get_indexdef(i.oid)"
-    " FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class c ON c.oid = x.indrelid"
-    " JOIN pg_namespace n ON n.oid = c.relnamespace"
-    " WHERE c.relkind IN ('r', 'p') AND" OWN_TABLE
-    " AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.oid AND k.conrelid = c.oid"
-    "                 AND k.contype IN ('p', 'u', 'x'))"
-    " ORDER BY 1, 2";
+static const char q_indexes[] = "SELECT c.relname, i.relname, quote_ident(i.relname), " UNQUALIFY(
+    "pg_get_indexdef(i.oid)",
+    " ON ") " FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class c ON c.oid = x.indrelid"
+            " JOIN pg_namespace n ON n.oid = c.relnamespace"
+            " WHERE c.relkind IN ('r', 'p') AND" OWN_TABLE
+            " AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.oid AND k.conrelid = c.oid"
+            "                 AND k.contype IN ('p', 'u', 'x'))"
+            " ORDER BY 1, 2";
 
 static const char q_views[] = "SELECT c.relname, quote_ident(c.relname), pg_get_viewdef(c.oid)"
                               " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
                               " WHERE c.relkind = 'v' AND" OWN_TABLE " ORDER BY 1";
 
-static const char q_triggers[] =
-    "SELECT c.relname, t.tgname, quote_ident(t.tgname), pg_get_triggerdef(t.oid)"
-    " FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace"
-    " WHERE NOT t.tgisinternal AND c.relkind IN ('r', 'p') AND" OWN_TABLE " ORDER BY 1, 2";
+static const char q_triggers[] = "SELECT c.relname, t.tgname, quote_ident(t.tgname), " UNQUALIFY(
+    "pg_get_triggerdef(t.oid)", " ON ") " FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN "
+                                        "pg_namespace n ON n.oid = c.relnamespace"
+                                        " WHERE NOT t.tgisinternal AND c.relkind IN ('r', 'p') AND" OWN_TABLE
+                                        " ORDER BY 1, 2";
 
 /* name: the identity (name and argument types), what DROP FUNCTION takes */
 static const char q_functions[] =
     "SELECT quote_ident(p.proname) || '(' || pg_get_function_identity_arguments(p.oid) || ')',"
     " CASE p.prokind WHEN 'p' THEN 'PROCEDURE ' ELSE 'FUNCTION ' END"
     "  || quote_ident(p.proname) || '(' || pg_get_function_identity_arguments(p.oid) || ')',"
-    " pg_get_functiondef(p.oid)"
-    " FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace"
-    " WHERE n.nspname = current_schema() AND p.prokind IN ('f', 'p') AND $1::text IS NOT NULL"
-    " AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass"
-    " AND d.objid = p.oid AND d.deptype = 'e')"
-    " ORDER BY 1";
+    " " UNQUALIFY(
+        UNQUALIFY("pg_get_functiondef(p.oid)", "FUNCTION "),
+        "PROCEDURE ") " FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace"
+                      " WHERE n.nspname = current_schema() AND p.prokind IN ('f', 'p') AND $1::text IS NOT "
+                      "NULL"
+                      " AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass"
+                      " AND d.objid = p.oid AND d.deptype = 'e')"
+                      " ORDER BY 1";
 
 static const char q_enums[] =
     "SELECT t.typname, quote_ident(t.typname),"
