@@ -385,4 +385,19 @@ if [ "$ENGINE" = postgres ]; then
     expect_rc 0 "down of all three on it"
 fi
 
+if [ "$ENGINE" = sqlite ]; then
+    # a rebuild keeps AUTOINCREMENT's counter: ids of deleted rows are not reused
+    pair autoinc 'CREATE TABLE t (id INTEGER PRIMARY KEY AUTOINCREMENT, x text);' \
+        "CREATE TABLE t (id INTEGER PRIMARY KEY AUTOINCREMENT, x text NOT NULL DEFAULT '');"
+    expect_rc 0 "a rebuild of an AUTOINCREMENT table"
+    q "INSERT INTO t (x) VALUES ('a'), ('b'), ('c'); DELETE FROM t WHERE id = 3" >/dev/null
+    st --dir "$QD" up
+    expect_rc 0 "up of the rebuild"
+    eq "$(q "INSERT INTO t (x) VALUES ('d') RETURNING id")" 4 "the rebuilt table does not reuse a deleted id"
+    q "DELETE FROM t WHERE id = 4" >/dev/null
+    st --dir "$QD" down
+    expect_rc 0 "down of the rebuild"
+    eq "$(q "INSERT INTO t (x) VALUES ('e') RETURNING id")" 5 "nor after the down"
+fi
+
 finish

@@ -414,6 +414,27 @@ static void rebuild(ctx *c, const gen_table *ft, const gen_table *tt)
     if (cols.len)
         gen_emit(p, GEN_PART_TX, "rebuild table", NULL, "INSERT INTO %s (%s) SELECT %s FROM %s", tmp.data,
                  cols.data, sel.data, ft->q);
+    if (gen_mentions(ft->sql, "AUTOINCREMENT") && gen_mentions(tt->sql, "AUTOINCREMENT")) {
+        /* the old table's sqlite_sequence row goes with it: the new one
+           carries its value (ids of deleted rows are never used again);
+           the rename moves the row to the table's name */
+        buf o, n;
+        buf_init(&o);
+        buf_init(&n);
+        buf_add_sqlstr(&o, ft->name);
+        buf_add_sqlstr(&n, tmpname);
+        gen_emit(p, GEN_PART_TX, "rebuild table", NULL,
+                 "INSERT INTO sqlite_sequence (name, seq) SELECT %s, 0 WHERE NOT EXISTS "
+                 "(SELECT 1 FROM sqlite_sequence WHERE name = %s)",
+                 n.data, n.data);
+        gen_emit(
+            p, GEN_PART_TX, "rebuild table", NULL,
+            "UPDATE sqlite_sequence SET seq = (SELECT max(seq) FROM sqlite_sequence WHERE name IN (%s, %s)) "
+            "WHERE name = %s",
+            o.data, n.data, n.data);
+        buf_release(&o);
+        buf_release(&n);
+    }
     gen_emit(p, GEN_PART_TX, "rebuild table", NULL, "DROP TABLE %s", ft->q);
     p->verify = "SELECT count(*) = 0 FROM pragma_foreign_key_check";
     gen_emit(p, GEN_PART_TX, "rebuild table", NULL, "ALTER TABLE %s RENAME TO %s", tmp.data, tt->q);
