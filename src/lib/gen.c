@@ -387,6 +387,50 @@ static gen_rename *renames_reverse(const gen_rename *r, size_t n)
     return b;
 }
 
+/* ------------------------------------------------------------------ input */
+
+typedef struct meta_ctx {
+    const char *sql;
+    char *copy;
+    const char *label;
+    buf *notes;
+} meta_ctx;
+
+/* Blanks the psql meta-command lines (a backslash first) in front of a
+   statement: pg_dump writes \restrict and \unrestrict, which no server takes. */
+static int blank_meta(void *ud, const sql_stmt *st)
+{
+    meta_ctx *x = ud;
+    size_t at = (size_t)(st->text - x->sql), end = at + st->len;
+    int line = st->line;
+    while (at < end && x->copy[at] == '\\') {
+        size_t n = strcspn(x->copy + at, "\n");
+        buf_addf(x->notes, "%s:%d: psql meta-command '%.*s' skipped\n", x->label, line,
+                 (int)(n > 40 ? 40 : n), x->copy + at);
+        memset(x->copy + at, ' ', n);
+        at += n;
+        for (;;) { /* blanks and -- comments up to the next line that counts */
+            if (at < end && strchr(" \t\r\n", x->copy[at]))
+                line += x->copy[at++] == '\n';
+            else if (at + 1 < end && x->copy[at] == '-' && x->copy[at + 1] == '-')
+                at += strcspn(x->copy + at, "\n");
+            else
+                break;
+        }
+    }
+    return 0;
+}
+
+/* The desired DDL without psql meta-command lines (a copy, the caller frees;
+   NULL when out of memory); notes name each one skipped. */
+static char *desired_sql(const char *sql, const char *label, int dialect, buf *notes)
+{
+    meta_ctx x = {sql, xstrdup(sql), label, notes};
+    if (x.copy)
+        sql_split(sql, strlen(sql), dialect, blank_meta, &x);
+    return x.copy;
+}
+
 /* ------------------------------------------------------------------ proof */
 
 typedef struct side {
@@ -535,6 +579,8 @@ strata_code strata_diff(const strata_diff_opts *o, strata_diff_result **out, str
     gen_plan up = {0}, back = {0};
     gen_rename *ren = NULL, *rev = NULL;
     size_t nren = 0;
+    buf innotes; /* notes on the input, before the plan's */
+    buf_init(&innotes);
     memset(mid, 0, sizeof(mid));
     buf_init(&up.notes);
     buf_init(&back.notes);
@@ -592,7 +638,23 @@ strata_code strata_diff(const strata_diff_opts *o, strata_diff_result **out, str
         if ((rc = side_scratch(o, &want, err)))
             goto done;
         drv *d = db_driver(want.db);
-        if ((rc = d->ops->exec_script(d, o->to_sql, o->to_label ? o->to_label : "desired schema", 1, err)))
+        const char *label = o->to_label ? o->to_label : "desired schema";
+        char *sql = desired_sql(o->to_sql, label,
+                                !strcmp(r->engine, "postgres") ? DIALECT_POSTGRES : DIALECT_SQLITE, &innotes);
+        if (!sql) {
+            rc = err_set(err, STRATA_NOMEM, "out of memory");
+            goto done;
+        }
+        rc = d->ops->exec_script(d, sql, label, 1, err);
+        free(sql);
+        if (rc)
+            goto done;
+        /* read on a session of its own: what the file set (pg_dump empties
+           search_path with set_config) does not hide the schema */
+        strata_close(want.db);
+        want.db = NULL;
+        strata_config cfg = {.table = o->table, .lock_timeout = -1};
+        if ((rc = strata_open(strata_scratch_url(want.scratch), &cfg, &want.db, err)))
             goto done;
     }
     if ((rc = read_state(want.db, &m_to, &d_to, err)))
@@ -724,6 +786,12 @@ strata_code strata_diff(const strata_diff_opts *o, strata_diff_result **out, str
     }
 
 done:
+    if (innotes.len) {
+        buf_adds(&innotes, r->notes ? r->notes : "");
+        free(r->notes);
+        r->notes = innotes.oom ? NULL : buf_detach(&innotes);
+    }
+    buf_release(&innotes);
     side_close(&start);
     side_close(&want);
     side_close(&work);

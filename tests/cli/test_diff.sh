@@ -383,6 +383,20 @@ if [ "$ENGINE" = postgres ]; then
     eq "$(q "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'app' AND c.relname IN ('t', 'ix_t', 'ix_t0')")" 3 "the tables and indexes are in app"
     st --dir "$QD" down -3
     expect_rc 0 "down of all three on it"
+
+    # pg_dump --schema-only as --to: its psql meta-commands (\restrict, in
+    # pg_dump 15.18 and newer) are skipped with a note, and its empty
+    # search_path does not hide the schema
+    new_db
+    q "CREATE TABLE dumped (id int PRIMARY KEY, note text); CREATE INDEX ix_dumped ON dumped (note)" >/dev/null
+    pg_dump --schema-only -d "$DBNAME" >"$WORK/dump.sql"
+    { printf '\\restrict abc123\n\n'; cat "$WORK/dump.sql"; printf '\n\\unrestrict abc123\n'; } >"$WORK/dump2.sql"
+    grep -q "set_config('search_path', '', false)" "$WORK/dump2.sql" || fail "pg_dump empties search_path (the case under test)"
+    diff_in "$WORK/qa_dump" --to "$WORK/dump2.sql" --print
+    expect_rc 0 "diff --to pg_dump output"
+    contains "$OUT" "CREATE TABLE dumped" "the dumped table is planned"
+    contains "$OUT" "CREATE INDEX ix_dumped ON dumped" "and its index"
+    contains "$ERR" "dump2.sql:1: psql meta-command '\\restrict abc123' skipped" "the meta-command is named with its line"
 fi
 
 if [ "$ENGINE" = sqlite ]; then
