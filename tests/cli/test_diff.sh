@@ -384,6 +384,13 @@ if [ "$ENGINE" = postgres ]; then
     st --dir "$QD" down -3
     expect_rc 0 "down of all three on it"
 
+    # a table dropped whose foreign key uses a unique constraint that goes:
+    # the table first
+    pair drop_order 'CREATE TABLE a (id int PRIMARY KEY, k text UNIQUE); CREATE TABLE b (id int PRIMARY KEY, ak text REFERENCES a (k));' \
+        'CREATE TABLE a (id int PRIMARY KEY, k text);' --allow-destructive
+    expect_rc 0 "a dropped table whose foreign key uses a dropped unique constraint"
+    up_down drop_order "INSERT INTO a VALUES (1, 'x')" "INSERT INTO a SELECT max(id) + 1, 'y' || max(id) FROM a"
+
     # pg_dump --schema-only as --to: its psql meta-commands (\restrict, in
     # pg_dump 15.18 and newer) are skipped with a note, and its empty
     # search_path does not hide the schema

@@ -830,6 +830,26 @@ static void create_index(ctx *c, const gen_item *it, int concurrently)
         gen_emit(c->p, GEN_PART_TX, "create index", NULL, "%s", it->def);
 }
 
+/* Dropped tables, in one statement. */
+static void drop_tables(ctx *c)
+{
+    buf b, lost;
+    buf_init(&b);
+    buf_init(&lost);
+    for (size_t i = 0; i < c->from->nt; i++)
+        if (!gen_find_table(c->to, to_name(c, c->from->t[i].name))) {
+            buf_addf(&b, "%s%s", b.len ? ", " : "", c->from->t[i].q);
+            buf_addf(&lost, "%s%s", lost.len ? ", " : "", c->from->t[i].name);
+        }
+    if (b.len) {
+        char what[1024];
+        snprintf(what, sizeof(what), "every row of %s", lost.data);
+        gen_emit(c->p, GEN_PART_TX, "drop table", what, "DROP TABLE %s", b.data);
+    }
+    buf_release(&b);
+    buf_release(&lost);
+}
+
 strata_code pg_gen_plan(const gen_model *from, const gen_model *to, const gen_opts *o, gen_plan *p,
                         strata_error *err)
 {
@@ -928,8 +948,12 @@ strata_code pg_gen_plan(const gen_model *from, const gen_model *to, const gen_op
         buf_release(&b);
     }
 
-    /* constraints and indexes that go or change: foreign keys first */
-    for (int pass = 0; pass < 2; pass++)
+    /* constraints and indexes that go or change: foreign keys first, then
+       the dropped tables (their foreign keys may use a unique constraint
+       that goes), then the rest */
+    for (int pass = 0; pass < 2; pass++) {
+        if (pass == 1)
+            drop_tables(&c);
         for (size_t i = 0; i < from->nt; i++) {
             const gen_table *ft = &from->t[i];
             const gen_table *tt = gen_find_table(to, to_name(&c, ft->name));
@@ -951,26 +975,9 @@ strata_code pg_gen_plan(const gen_model *from, const gen_model *to, const gen_op
                              tt->q, it->q);
             }
         }
+    }
     /* foreign keys of dropped tables that point at kept ones are dropped with them */
 
-    /* dropped tables, in one statement */
-    {
-        buf b, lost;
-        buf_init(&b);
-        buf_init(&lost);
-        for (size_t i = 0; i < from->nt; i++)
-            if (!gen_find_table(to, to_name(&c, from->t[i].name))) {
-                buf_addf(&b, "%s%s", b.len ? ", " : "", from->t[i].q);
-                buf_addf(&lost, "%s%s", lost.len ? ", " : "", from->t[i].name);
-            }
-        if (b.len) {
-            char what[1024];
-            snprintf(what, sizeof(what), "every row of %s", lost.data);
-            gen_emit(p, GEN_PART_TX, "drop table", what, "DROP TABLE %s", b.data);
-        }
-        buf_release(&b);
-        buf_release(&lost);
-    }
     plan_enums(&c);
 
     /* functions, new or changed (CREATE OR REPLACE), before the tables that may use them */
