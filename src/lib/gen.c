@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* ------------------------------------------------------------------ model */
 
@@ -458,8 +459,25 @@ static strata_code side_scratch(const strata_diff_opts *o, side *s, strata_error
     return strata_open(strata_scratch_url(s->scratch), &cfg, &s->db, err);
 }
 
-static strata_code side_url(const strata_diff_opts *o, const char *url, side *s, strata_error *err)
+/* A database to read a schema from (--from-url, --to-url). A SQLite file
+   that does not exist is an error here, as with ?mode=ro (CONNECT_FAILED,
+   like a PostgreSQL database that does not exist): read as an empty
+   database it would plan dropping everything. */
+static strata_code side_url(const strata_diff_opts *o, const char *url, const char *opt, side *s,
+                            strata_error *err)
 {
+    db_url u;
+    strata_code rc = url_parse(url, &u, err);
+    if (rc)
+        return rc;
+    int missing = u.engine == DIALECT_SQLITE && strcmp(u.path, ":memory:") && access(u.path, F_OK) != 0;
+    if (missing) {
+        err_set(err, STRATA_CONNECT_FAILED, "%s: SQLite database '%s' does not exist", opt, u.path);
+        err_hint(err, "check the path; diff reads this database and never creates it");
+    }
+    url_release(&u);
+    if (missing)
+        return STRATA_CONNECT_FAILED;
     strata_config cfg = {.table = o->table, .lock_timeout = -1, .readonly = 1};
     return strata_open(url, &cfg, &s->db, err);
 }
@@ -593,7 +611,7 @@ strata_code strata_diff(const strata_diff_opts *o, strata_diff_result **out, str
         goto done;
     r->engine = strata_engine(work.db);
     if (o->from_url) {
-        if ((rc = side_url(o, o->from_url, &start, err)) ||
+        if ((rc = side_url(o, o->from_url, "--from-url", &start, err)) ||
             (rc = read_state(start.db, &m_from, &d_from, err)))
             goto done;
         if (strcmp(strata_engine(start.db), r->engine)) {
@@ -627,7 +645,7 @@ strata_code strata_diff(const strata_diff_opts *o, strata_diff_result **out, str
 
     /* the desired schema */
     if (o->to_url) {
-        if ((rc = side_url(o, o->to_url, &want, err)))
+        if ((rc = side_url(o, o->to_url, "--to-url", &want, err)))
             goto done;
         if (strcmp(strata_engine(want.db), r->engine)) {
             rc = err_set(err, STRATA_USAGE, "--to-url is a %s database; the diff is for %s",

@@ -419,6 +419,16 @@ if [ "$ENGINE" = sqlite ]; then
     st --dir "$QD" down
     expect_rc 0 "down of the rebuild"
     eq "$(q "INSERT INTO t (x) VALUES ('e') RETURNING id")" 5 "nor after the down"
+
+    # a SQLite file that does not exist is not an empty database here
+    diff_in "$WORK/qa_missing" --to-url "sqlite:///$WORK/no-such.sqlite3"
+    expect_rc 4 "--to-url naming a missing SQLite file"
+    contains "$ERR" "--to-url: SQLite database '$WORK/no-such.sqlite3' does not exist" "names the missing file"
+    contains "$ERR" "CONNECT_FAILED" "as a database that cannot be opened"
+    diff_in "$WORK/qa_missing" --from-url "sqlite:///$WORK/no-such.sqlite3" --to "$WORK/v1.sql"
+    expect_rc 4 "--from-url naming a missing SQLite file"
+    contains "$ERR" "--from-url: SQLite database" "names the option"
+    [ -e "$WORK/no-such.sqlite3" ] && fail "the missing file was created"
 fi
 
 finish
