@@ -83,7 +83,9 @@ extern "C" {
     X(ADOPT_MISMATCH, 1, "the other tool's version table does not match the migrations")   \
     X(IMPORT_UNSUPPORTED, 2, "the other tool's history holds what strata cannot express")  \
     X(DIFF_DESTRUCTIVE, 1, "the migration would lose data")                                \
-    X(DIFF_NOT_PROVEN, 1, "the generated migration does not give the desired schema")
+    X(DIFF_NOT_PROVEN, 1, "the generated migration does not give the desired schema")      \
+    X(DIFF_INPUT_INVALID, 2, "the desired schema file cannot be read or does not run")     \
+    X(DIFF_UNSUPPORTED, 2, "the schema holds an object strata diff does not plan")
 
 typedef enum strata_code {
 #define STRATA_X_ENUM(name, exit, msg) STRATA_##name,

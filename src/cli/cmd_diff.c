@@ -208,10 +208,14 @@ static void print_lint(const cli *c, const strata_lint_report *r)
                 r->findings[i].rule, term_str(r->findings[i].message));
 }
 
+/* The --to file; not readable: DIFF_INPUT_INVALID (exit 2, as for usage). */
 static char *read_to(const char *path, strata_error *err)
 {
     size_t len;
-    return cli_read_file("desired schema", path, &len, err);
+    char *s = cli_read_file("desired schema", path, &len, err);
+    if (!s && err->code == STRATA_IO_ERROR)
+        err->code = STRATA_DIFF_INPUT_INVALID;
+    return s;
 }
 
 static int run(cli *c)
@@ -226,10 +230,13 @@ static int run(cli *c)
     size_t npaths = 0, cap_paths = 0;
     int rc = 0, want[ND] = {0}, both = 0;
 
-    if (!c->to == !opt_to_url && !opt_to_sqlite && !opt_to_postgres)
+    if (opt_to_url && (c->to || opt_to_sqlite || opt_to_postgres))
+        return out_usage_error(c, "--to%s and --to-url cannot be combined: give the desired schema once",
+                               c->to           ? ""
+                               : opt_to_sqlite ? "-sqlite"
+                                               : "-postgres");
+    if (!c->to && !opt_to_url && !opt_to_sqlite && !opt_to_postgres)
         return out_usage_error(c, "diff needs the desired schema: --to FILE or --to-url URL");
-    if (c->to && opt_to_url)
-        return out_usage_error(c, "--to and --to-url exclude each other");
     if (opt_print && opt_name)
         return out_usage_error(c, "-m and --print exclude each other");
 

@@ -665,6 +665,12 @@ strata_code strata_diff(const strata_diff_opts *o, strata_diff_result **out, str
         }
         rc = d->ops->exec_script(d, sql, label, 1, err);
         free(sql);
+        if (rc && rc != STRATA_NOMEM && rc != STRATA_CONNECT_FAILED) {
+            /* the input is wrong, not a migration: FILE:LINE in the message */
+            err->code = rc = STRATA_DIFF_INPUT_INVALID;
+            if (!err->hint[0])
+                err_hint(err, "the desired schema must run on an empty database as it is written");
+        }
         if (rc)
             goto done;
         /* read on a session of its own: what the file set (pg_dump empties
