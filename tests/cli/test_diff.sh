@@ -402,6 +402,16 @@ if [ "$ENGINE" = postgres ]; then
     expect_rc 0 "a dropped table whose foreign key uses a dropped unique constraint"
     up_down drop_order "INSERT INTO a VALUES (1, 'x')" "INSERT INTO a SELECT max(id) + 1, 'y' || max(id) FROM a"
 
+    # a generated statement that fails on the scratch database: its line in
+    # the generated up, and the statement shown
+    pair failing 'CREATE TABLE t0 (id int);' \
+        'CREATE TABLE t0 (id int); CREATE TABLE a (id int); CREATE DOMAIN pos AS int CHECK (VALUE > 0); CREATE TABLE t (id int, x pos);'
+    expect_rc 1 "a statement of the up fails"
+    contains "$ERR" "generated up:7: type \"pos\" does not exist" "the line of the failing statement, not :1"
+    contains "$ERR" "DIFF_NOT_PROVEN" "a proof that fails"
+    contains "$ERR" "the statement that failed (generated up:7):" "shows the statement"
+    contains "$ERR" "      x pos" "with its text"
+
     # pg_dump --schema-only as --to: its psql meta-commands (\restrict, in
     # pg_dump 15.18 and newer) are skipped with a note, and its empty
     # search_path does not hide the schema
