@@ -412,6 +412,20 @@ if [ "$ENGINE" = postgres ]; then
     contains "$ERR" "the statement that failed (generated up:7):" "shows the statement"
     contains "$ERR" "      x pos" "with its text"
 
+    # --json: the lint names the files as written, after the directory's own
+    pair lintnames 'CREATE TABLE a (id int PRIMARY KEY, k text); CREATE TABLE b (id int);' \
+        'CREATE TABLE a (id int PRIMARY KEY, k text); CREATE INDEX ix_a_k ON a (k);' --allow-destructive --json
+    expect_rc 0 "a diff written in two files"
+    eq "$(ls "$QD" | tr '\n' ' ')" "0001_init.sql 0002_step.sql 0003_step_indexes.sql " "the files written"
+    eq "$(json_get "$OUT" "sorted(set((f['file'], f['version']) for f in j['lint'] if f['rule'] == 'drop-table'))")" \
+        "[('0002_step.sql', '0002')]" "json: the lint names the file written, with its version"
+    eq "$(json_get "$OUT" "all(f['file'] in ('0002_step.sql', '0003_step_indexes.sql') for f in j['lint'])")" True \
+        "json: every lint entry names a written file"
+    rm "$QD"/0002_step.sql "$QD"/0003_step_indexes.sql
+    diff_in "$QD" --to "$WORK/qa_want.sql" --allow-destructive --json
+    eq "$(json_get "$OUT" "sorted(set(f['file'] for f in j['lint'] if f['rule'] == 'drop-table'))")" "['0002_diff.sql']" \
+        "json without -m: the name -m would give"
+
     # pg_dump --schema-only as --to: its psql meta-commands (\restrict, in
     # pg_dump 15.18 and newer) are skipped with a note, and its empty
     # search_path does not hide the schema
