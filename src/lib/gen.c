@@ -494,6 +494,24 @@ static strata_code read_state(strata *db, gen_model *m, char **dump, strata_erro
     return rc;
 }
 
+/* read_state; DIFF_UNSUPPORTED names the side (what: "the desired schema", ...). */
+static strata_code read_side(strata *db, gen_model *m, char **dump, const char *what, strata_error *err)
+{
+    strata_code rc = read_state(db, m, dump, err);
+    if (rc == STRATA_DIFF_UNSUPPORTED) {
+        char msg[sizeof(err->message)];
+        size_t w = strlen(what) + 2;
+        memcpy(msg, err->message, sizeof(msg));
+        if (w < sizeof(err->message)) {
+            memcpy(err->message, what, w - 2);
+            memcpy(err->message + w - 2, ": ", 2);
+            memcpy(err->message + w, msg, sizeof(err->message) - w - 1);
+            err->message[sizeof(err->message) - 1] = 0;
+        }
+    }
+    return rc;
+}
+
 /* Runs a part: in one transaction, or (no-transaction) statement by statement.
    Each statement is run with its line in the part's text (part_sql), so an
    error names it; *failed is the index of the statement that failed, or -1. */
@@ -645,7 +663,7 @@ strata_code strata_diff(const strata_diff_opts *o, strata_diff_result **out, str
     r->engine = strata_engine(work.db);
     if (o->from_url) {
         if ((rc = side_url(o, o->from_url, "--from-url", &start, err)) ||
-            (rc = read_state(start.db, &m_from, &d_from, err)))
+            (rc = read_side(start.db, &m_from, &d_from, "the start (--from-url)", err)))
             goto done;
         if (strcmp(strata_engine(start.db), r->engine)) {
             rc = err_set(err, STRATA_USAGE, "--from-url is a %s database; the diff is for %s",
@@ -672,7 +690,7 @@ strata_code strata_diff(const strata_diff_opts *o, strata_diff_result **out, str
         free(got);
     } else {
         if ((rc = strata_up(work.db, o->set, NULL, NULL, err)) ||
-            (rc = read_state(work.db, &m_from, &d_from, err)))
+            (rc = read_side(work.db, &m_from, &d_from, "the start (the migration directory)", err)))
             goto done;
     }
 
@@ -714,7 +732,7 @@ strata_code strata_diff(const strata_diff_opts *o, strata_diff_result **out, str
         if ((rc = strata_open(strata_scratch_url(want.scratch), &cfg, &want.db, err)))
             goto done;
     }
-    if ((rc = read_state(want.db, &m_to, &d_to, err)))
+    if ((rc = read_side(want.db, &m_to, &d_to, "the desired schema", err)))
         goto done;
     side_close(&want);
 

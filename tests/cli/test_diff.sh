@@ -426,6 +426,37 @@ if [ "$ENGINE" = postgres ]; then
     eq "$(json_get "$OUT" "sorted(set(f['file'] for f in j['lint'] if f['rule'] == 'drop-table'))")" "['0002_diff.sql']" \
         "json without -m: the name -m would give"
 
+    # what the planner cannot express is refused by name, never left out
+    for w in 'CREATE TABLE p (id int) PARTITION BY RANGE (id);|partitioned table p' \
+        'CREATE TABLE t (id int); CREATE RULE r AS ON INSERT TO t DO INSTEAD NOTHING;|rule r on t' \
+        'CREATE TABLE t (id int); CREATE VIEW v AS SELECT * FROM t WHERE id > 0 WITH CASCADED CHECK OPTION;|view v WITH (check_option=cascaded)' \
+        'CREATE TABLE t (id int); CREATE VIEW v WITH (security_barrier) AS SELECT * FROM t;|view v WITH (security_barrier=true)' \
+        'CREATE TABLE t (id int); CREATE VIEW v AS SELECT * FROM t; COMMENT ON VIEW v IS $$x$$;|comment on view v' \
+        'CREATE TABLE t (id int CONSTRAINT c CHECK (id > 0)); COMMENT ON CONSTRAINT c ON t IS $$x$$;|comment on constraint c on t' \
+        'CREATE TABLE t (id int); CREATE INDEX i ON t (id); COMMENT ON INDEX i IS $$y$$;|comment on index i' \
+        'CREATE SEQUENCE s; COMMENT ON SEQUENCE s IS $$y$$;|comment on sequence s' \
+        'CREATE TABLE t (id int); GRANT SELECT ON t TO PUBLIC;|privileges (GRANT) on t' \
+        'CREATE TABLE a (id int); CREATE TABLE b (x int) INHERITS (a);|table b inheriting from a' \
+        'CREATE COLLATION c1 (provider = icu, locale = $$und$$);|collation c1' \
+        'CREATE FUNCTION f(int, int) RETURNS bool LANGUAGE sql AS $$SELECT true$$; CREATE OPERATOR === (LEFTARG = int, RIGHTARG = int, FUNCTION = f);|operator ===(integer, integer)'; do
+        pair unsupported 'CREATE TABLE t0 (id int);' "CREATE TABLE t0 (id int); ${w%%|*}"
+        expect_rc 2 "${w#*|}: refused"
+        contains "$ERR" "the desired schema: strata diff does not plan ${w#*|}" "${w#*|}: named"
+        contains "$ERR" "DIFF_UNSUPPORTED" "${w#*|}: the code"
+    done
+    # in the start too
+    mig "$WORK/qa_rule" 0001_rule.sql <<'SQL'
+-- strata:up
+CREATE TABLE t (id int);
+CREATE RULE r AS ON INSERT TO t DO INSTEAD NOTHING;
+-- strata:down
+DROP TABLE t;
+SQL
+    printf 'CREATE TABLE t (id int, x int);\n' >"$WORK/qa_want.sql"
+    diff_in "$WORK/qa_rule" --to "$WORK/qa_want.sql"
+    expect_rc 2 "a rule in the start"
+    contains "$ERR" "the start (the migration directory): strata diff does not plan rule r on t" "named, with its side"
+
     # pg_dump --schema-only as --to: its psql meta-commands (\restrict, in
     # pg_dump 15.18 and newer) are skipped with a note, and its empty
     # search_path does not hide the schema
@@ -454,6 +485,18 @@ if [ "$ENGINE" = sqlite ]; then
     st --dir "$QD" down
     expect_rc 0 "down of the rebuild"
     eq "$(q "INSERT INTO t (x) VALUES ('e') RETURNING id")" 5 "nor after the down"
+
+    # what pragma table_xinfo does not say is in the schema text: a change
+    # of it is planned (a rebuild), never "no difference"
+    for col in "a text COLLATE NOCASE" "id INTEGER PRIMARY KEY ON CONFLICT REPLACE" "id INTEGER PRIMARY KEY DESC"; do
+        case $col in id*) want="CREATE TABLE t ($col, a text);" ;; *) want="CREATE TABLE t (id INTEGER PRIMARY KEY, $col);" ;; esac
+        pair sqcol 'CREATE TABLE t (id INTEGER PRIMARY KEY, a text);' "$want"
+        expect_rc 0 "$col: diff"
+        lacks "$OUT" "no difference" "$col: a difference"
+        contains "$OUT" '"t__strata_new"' "$col: planned as a rebuild"
+        st --dir "$QD" up
+        eq "$(schema_of "$URL")" "$(new_db; sqlite3 "$DBFILE" "$want"; schema_of "$URL")" "$col: the generated up gives the desired schema"
+    done
 
     # a SQLite file that does not exist is not an empty database here
     diff_in "$WORK/qa_missing" --to-url "sqlite:///$WORK/no-such.sqlite3"
