@@ -426,6 +426,14 @@ if [ "$ENGINE" = postgres ]; then
     eq "$(json_get "$OUT" "sorted(set(f['file'] for f in j['lint'] if f['rule'] == 'drop-table'))")" "['0002_diff.sql']" \
         "json without -m: the name -m would give"
 
+    # numeric(10,2) -> numeric(12,2) widens: not destructive, no rewrite
+    pair numeric_wider 'CREATE TABLE t (a numeric(10,2));' 'CREATE TABLE t (a numeric(12,2));'
+    expect_rc 0 "numeric(10,2) -> numeric(12,2) without --allow-destructive"
+    contains "$(cat "$QD"/*step*.sql)" "lint-ignore alter-column-type" "written without a rewrite finding"
+    pair numeric_scale 'CREATE TABLE t (a numeric(10,2));' 'CREATE TABLE t (a numeric(10,3));'
+    expect_rc 1 "numeric(10,2) -> numeric(10,3) has fewer digits before the point"
+    contains "$ERR" "DIFF_DESTRUCTIVE" "and is destructive"
+
     # what the planner cannot express is refused by name, never left out
     for w in 'CREATE TABLE p (id int) PARTITION BY RANGE (id);|partitioned table p' \
         'CREATE TABLE t (id int); CREATE RULE r AS ON INSERT TO t DO INSTEAD NOTHING;|rule r on t' \
@@ -497,6 +505,17 @@ if [ "$ENGINE" = sqlite ]; then
         st --dir "$QD" up
         eq "$(schema_of "$URL")" "$(new_db; sqlite3 "$DBFILE" "$want"; schema_of "$URL")" "$col: the generated up gives the desired schema"
     done
+
+    # a declared type of the same affinity converts nothing: not destructive
+    pair affinity 'CREATE TABLE t (id INT PRIMARY KEY, a TEXT);' 'CREATE TABLE t (id INTEGER PRIMARY KEY, a VARCHAR(10));'
+    expect_rc 0 "INT -> INTEGER, TEXT -> VARCHAR(10) without --allow-destructive"
+    q "INSERT INTO t VALUES (1, 'a longer text than ten')" >/dev/null
+    st --dir "$QD" up
+    expect_rc 0 "up of the same-affinity change"
+    eq "$(q "SELECT a FROM t WHERE id = 1")" "a longer text than ten" "the value is kept"
+    pair affinity2 'CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT);' 'CREATE TABLE t (id INTEGER PRIMARY KEY, a INTEGER);'
+    expect_rc 1 "TEXT -> INTEGER changes the affinity"
+    contains "$ERR" "DIFF_DESTRUCTIVE" "and is destructive"
 
     # a SQLite file that does not exist is not an empty database here
     diff_in "$WORK/qa_missing" --to-url "sqlite:///$WORK/no-such.sqlite3"

@@ -125,98 +125,97 @@ static const char q_sequences[] =
 #define IN_SCHEMA(rel)                                                                        \
     " JOIN pg_namespace n ON n.oid = " rel ".relnamespace WHERE n.nspname = current_schema()" \
     " AND " rel ".relname::text NOT IN ($1::text, $1::text || '_lock')"
-static const char
-    q_unsupported[] =
-        "SELECT what FROM ("
-        " SELECT 'rule ' || quote_ident(r.rulename) || ' on ' || quote_ident(c.relname) AS what"
-        " FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class" IN_SCHEMA(
-            "c") " AND r.rulename <> '_RETURN'"
-                 " UNION ALL SELECT 'partitioned table ' || quote_ident(c.relname) FROM pg_class c" IN_SCHEMA(
-                     "c") " AND c.relkind = 'p'"
-                          " UNION ALL SELECT 'partition ' || quote_ident(c.relname) FROM pg_class "
-                          "c" IN_SCHEMA(
-                              "c") " AND c.relispartition"
-                                   " UNION ALL SELECT 'table ' || quote_ident(c.relname) || ' inheriting "
-                                   "from ' || i.inhparent::regclass::text"
-                                   " FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid" IN_SCHEMA(
-                                       "c") " AND NOT c.relispartition"
-                                            " UNION ALL SELECT 'view ' || quote_ident(c.relname) || ' WITH "
-                                            "(' || array_to_string(c.reloptions, ', ') || ')'"
-                                            " FROM pg_class c" IN_SCHEMA(
-                                                "c") " AND c.relkind = 'v' AND c.reloptions IS NOT NULL"
-                                                     " UNION ALL SELECT 'comment on ' || CASE c.relkind WHEN "
-                                                     "'v' THEN 'view ' WHEN 'm' THEN 'materialized view '"
-                                                     "  WHEN 'i' THEN 'index ' WHEN 'I' THEN 'index ' WHEN "
-                                                     "'S' THEN 'sequence ' ELSE 'relation ' END"
-                                                     "  || quote_ident(c.relname) || CASE WHEN d.objsubid > "
-                                                     "0 THEN ' (a column)' ELSE '' END"
-                                                     " FROM pg_description d JOIN pg_class c ON d.classoid = "
-                                                     "'pg_class'::regclass AND d.objoid = c.oid" IN_SCHEMA(
-                                                         "c") " AND c.relkind NOT IN ('r', 'p')"
-                                                              " UNION ALL SELECT 'comment on constraint ' || "
-                                                              "quote_ident(co.conname) || ' on ' || "
-                                                              "quote_ident(c.relname)"
-                                                              " FROM pg_description d JOIN pg_constraint co "
-                                                              "ON d.classoid = 'pg_constraint'::regclass AND "
-                                                              "d.objoid = co.oid"
-                                                              " JOIN pg_class c ON c.oid = "
-                                                              "co.conrelid" IN_SCHEMA(
-                                                                  "c") " UNION ALL SELECT 'privileges "
-                                                                       "(GRANT) on ' || "
-                                                                       "quote_ident(c.relname) FROM pg_class "
-                                                                       "c" IN_SCHEMA("c") " AND c.relacl IS "
-                                                                                          "NOT NULL AND "
-                                                                                          "c.relkind IN "
-                                                                                          "('r', 'p', 'v', "
-                                                                                          "'m', 'S', 'f')"
-                                                                                          " UNION ALL SELECT "
-                                                                                          "'operator ' || "
-                                                                                          "o.oprname || '(' "
-                                                                                          "|| "
-                                                                                          "format_type(o."
-                                                                                          "oprleft, NULL) || "
-                                                                                          "', '"
-                                                                                          "  || "
-                                                                                          "format_type(o."
-                                                                                          "oprright, NULL) "
-                                                                                          "|| ')'"
-                                                                                          " FROM pg_operator "
-                                                                                          "o JOIN "
-                                                                                          "pg_namespace n ON "
-                                                                                          "n.oid = "
-                                                                                          "o.oprnamespace "
-                                                                                          "WHERE n.nspname = "
-                                                                                          "current_schema()"
-                                                                                          " AND NOT EXISTS "
-                                                                                          "(SELECT 1 FROM "
-                                                                                          "pg_depend x WHERE "
-                                                                                          "x.classid = "
-                                                                                          "'pg_operator'::"
-                                                                                          "regclass"
-                                                                                          " AND x.objid = "
-                                                                                          "o.oid AND "
-                                                                                          "x.deptype = 'e')"
-                                                                                          " UNION ALL SELECT "
-                                                                                          "'collation ' || "
-                                                                                          "quote_ident(co."
-                                                                                          "collname) FROM "
-                                                                                          "pg_collation co"
-                                                                                          " JOIN "
-                                                                                          "pg_namespace n ON "
-                                                                                          "n.oid = "
-                                                                                          "co.collnamespace "
-                                                                                          "WHERE n.nspname = "
-                                                                                          "current_schema()"
-                                                                                          " AND NOT EXISTS "
-                                                                                          "(SELECT 1 FROM "
-                                                                                          "pg_depend x WHERE "
-                                                                                          "x.classid = "
-                                                                                          "'pg_collation'::"
-                                                                                          "regclass"
-                                                                                          " AND x.objid = "
-                                                                                          "co.oid AND "
-                                                                                          "x.deptype = 'e')"
-                                                                                          ") x ORDER BY 1";
+static const char q_unsupported[] =
+    "SELECT what FROM ("
+    " SELECT 'rule ' || quote_ident(r.rulename) || ' on ' || quote_ident(c.relname) AS what"
+    " FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class" IN_SCHEMA(
+        "c") " AND r.rulename <> '_RETURN'"
+             " UNION ALL SELECT 'partitioned table ' || quote_ident(c.relname) FROM pg_class c" IN_SCHEMA(
+                 "c") " AND c.relkind = 'p'"
+                      " UNION ALL SELECT 'partition ' || quote_ident(c.relname) FROM pg_class "
+                      "c" IN_SCHEMA(
+                          "c") " AND c.relispartition"
+                               " UNION ALL SELECT 'table ' || quote_ident(c.relname) || ' inheriting "
+                               "from ' || i.inhparent::regclass::text"
+                               " FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid" IN_SCHEMA(
+                                   "c") " AND NOT c.relispartition"
+                                        " UNION ALL SELECT 'view ' || quote_ident(c.relname) || ' WITH "
+                                        "(' || array_to_string(c.reloptions, ', ') || ')'"
+                                        " FROM pg_class c" IN_SCHEMA(
+                                            "c") " AND c.relkind = 'v' AND c.reloptions IS NOT NULL"
+                                                 " UNION ALL SELECT 'comment on ' || CASE c.relkind WHEN "
+                                                 "'v' THEN 'view ' WHEN 'm' THEN 'materialized view '"
+                                                 "  WHEN 'i' THEN 'index ' WHEN 'I' THEN 'index ' WHEN "
+                                                 "'S' THEN 'sequence ' ELSE 'relation ' END"
+                                                 "  || quote_ident(c.relname) || CASE WHEN d.objsubid > "
+                                                 "0 THEN ' (a column)' ELSE '' END"
+                                                 " FROM pg_description d JOIN pg_class c ON d.classoid = "
+                                                 "'pg_class'::regclass AND d.objoid = c.oid" IN_SCHEMA(
+                                                     "c") " AND c.relkind NOT IN ('r', 'p')"
+                                                          " UNION ALL SELECT 'comment on constraint ' || "
+                                                          "quote_ident(co.conname) || ' on ' || "
+                                                          "quote_ident(c.relname)"
+                                                          " FROM pg_description d JOIN pg_constraint co "
+                                                          "ON d.classoid = 'pg_constraint'::regclass AND "
+                                                          "d.objoid = co.oid"
+                                                          " JOIN pg_class c ON c.oid = "
+                                                          "co.conrelid" IN_SCHEMA(
+                                                              "c") " UNION ALL SELECT 'privileges "
+                                                                   "(GRANT) on ' || "
+                                                                   "quote_ident(c.relname) FROM pg_class "
+                                                                   "c" IN_SCHEMA("c") " AND c.relacl IS "
+                                                                                      "NOT NULL AND "
+                                                                                      "c.relkind IN "
+                                                                                      "('r', 'p', 'v', "
+                                                                                      "'m', 'S', 'f')"
+                                                                                      " UNION ALL SELECT "
+                                                                                      "'operator ' || "
+                                                                                      "o.oprname || '(' "
+                                                                                      "|| "
+                                                                                      "format_type(o."
+                                                                                      "oprleft, NULL) || "
+                                                                                      "', '"
+                                                                                      "  || "
+                                                                                      "format_type(o."
+                                                                                      "oprright, NULL) "
+                                                                                      "|| ')'"
+                                                                                      " FROM pg_operator "
+                                                                                      "o JOIN "
+                                                                                      "pg_namespace n ON "
+                                                                                      "n.oid = "
+                                                                                      "o.oprnamespace "
+                                                                                      "WHERE n.nspname = "
+                                                                                      "current_schema()"
+                                                                                      " AND NOT EXISTS "
+                                                                                      "(SELECT 1 FROM "
+                                                                                      "pg_depend x WHERE "
+                                                                                      "x.classid = "
+                                                                                      "'pg_operator'::"
+                                                                                      "regclass"
+                                                                                      " AND x.objid = "
+                                                                                      "o.oid AND "
+                                                                                      "x.deptype = 'e')"
+                                                                                      " UNION ALL SELECT "
+                                                                                      "'collation ' || "
+                                                                                      "quote_ident(co."
+                                                                                      "collname) FROM "
+                                                                                      "pg_collation co"
+                                                                                      " JOIN "
+                                                                                      "pg_namespace n ON "
+                                                                                      "n.oid = "
+                                                                                      "co.collnamespace "
+                                                                                      "WHERE n.nspname = "
+                                                                                      "current_schema()"
+                                                                                      " AND NOT EXISTS "
+                                                                                      "(SELECT 1 FROM "
+                                                                                      "pg_depend x WHERE "
+                                                                                      "x.classid = "
+                                                                                      "'pg_collation'::"
+                                                                                      "regclass"
+                                                                                      " AND x.objid = "
+                                                                                      "co.oid AND "
+                                                                                      "x.deptype = 'e')"
+                                                                                      ") x ORDER BY 1";
 
 typedef struct unsup {
     buf what;
@@ -497,6 +496,10 @@ static int no_rewrite(const char *a, const char *b)
     }
     if (!strcmp(a, "character varying") && !strcmp(b, "text"))
         return 1;
+    /* numeric(p,s) to more precision at the same scale, or to numeric */
+    int p1, s1, p2, s2;
+    if (sscanf(a, "numeric(%d,%d)", &p1, &s1) == 2 && sscanf(b, "numeric(%d,%d)", &p2, &s2) == 2)
+        return s2 == s1 && p2 >= p1;
     return !strncmp(a, "numeric(", 8) && !strcmp(b, "numeric");
 }
 
@@ -517,6 +520,10 @@ static int widening(const char *a, const char *b)
     for (size_t i = 0; i < sizeof(chain) / sizeof(chain[0]); i++)
         if (!strcmp(a, chain[i][0]) && !strcmp(b, chain[i][1]))
             return 1;
+    /* numeric(p,s): no fewer digits before the point, no fewer after */
+    int p1, s1, p2, s2;
+    if (sscanf(a, "numeric(%d,%d)", &p1, &s1) == 2 && sscanf(b, "numeric(%d,%d)", &p2, &s2) == 2)
+        return s2 >= s1 && p2 - s2 >= p1 - s1;
     return no_rewrite(a, b);
 }
 
