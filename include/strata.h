@@ -728,10 +728,11 @@ typedef struct strata_diff_stmt {
 } strata_diff_stmt;
 
 typedef struct strata_diff_file {
-    int no_transaction; /* the up runs outside a transaction */
-    char *suffix;       /* "" or "_enum_values" / "_indexes": appended to the name */
-    char *up, *down;    /* the sections' SQL, one statement per paragraph */
-    char *verify;       /* the up's verify section (SQLite table rebuilds: foreign_key_check), or NULL */
+    int no_transaction;      /* the up runs outside a transaction */
+    char *suffix;            /* "" or "_enum_values" / "_indexes": appended to the name */
+    char *up, *down;         /* the sections' SQL, one statement per paragraph */
+    char *verify;            /* the up's verify section (SQLite table rebuilds: foreign_key_check), or NULL */
+    int down_no_transaction; /* the down runs outside a transaction (it adds enum values) */
 } strata_diff_file;
 
 typedef struct strata_diff_result {

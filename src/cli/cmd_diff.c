@@ -83,7 +83,8 @@ static void compose(FILE *f, strata_diff_result *const *res, int both, const cha
             if (!res[d])
                 continue;
             const strata_diff_file *fi = file_of(res[d], suffix);
-            section(f, dir ? "down" : "up", both ? dname[d] : NULL, !dir && fi && fi->no_transaction,
+            section(f, dir ? "down" : "up", both ? dname[d] : NULL,
+                    fi && (dir ? fi->down_no_transaction : fi->no_transaction),
                     fi ? (dir ? fi->down : fi->up) : "");
             if (!dir && fi && fi->verify)
                 section(f, "verify", both ? dname[d] : NULL, 0, fi->verify);

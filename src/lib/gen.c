@@ -515,12 +515,12 @@ static strata_code read_side(strata *db, gen_model *m, char **dump, const char *
 /* Runs a part: in one transaction, or (no-transaction) statement by statement.
    Each statement is run with its line in the part's text (part_sql), so an
    error names it; *failed is the index of the statement that failed, or -1. */
-static strata_code run_part(strata *db, const gen_plan *p, int part, int notx, const char *what, int *failed,
-                            strata_error *err)
+static strata_code run_part_at(strata *db, const gen_plan *p, int part, int notx, const char *what,
+                               int *failed, int *linep, strata_error *err)
 {
     drv *d = db_driver(db);
     strata_code rc = STRATA_OK;
-    int line = 1;
+    int line = *linep;
     *failed = -1;
     if (!notx && (rc = d->ops->begin(d, 10, err)))
         return rc;
@@ -533,6 +533,7 @@ static strata_code run_part(strata *db, const gen_plan *p, int part, int notx, c
             line += *c == '\n';
         line += 2; /* its last line, then a blank one */
     }
+    *linep = line;
     if (!rc && part == GEN_PART_TX && p->verify)
         rc = d->ops->verify(d, p->verify, what, 0, err);
     if (!notx) {
@@ -542,6 +543,13 @@ static strata_code run_part(strata *db, const gen_plan *p, int part, int notx, c
             rc = d->ops->query(d, "COMMIT", 0, NULL, NULL, NULL, err);
     }
     return rc;
+}
+
+static strata_code run_part(strata *db, const gen_plan *p, int part, int notx, const char *what, int *failed,
+                            strata_error *err)
+{
+    int line = 1;
+    return run_part_at(db, p, part, notx, what, failed, &line, err);
 }
 
 /* A generated statement that fails on the scratch database: the proof
@@ -564,6 +572,20 @@ static strata_code proof_failed(strata_diff_result *r, const gen_plan *p, int fa
         err_hint(err,
                  "this is a limit of strata diff: write this part of the migration by hand (docs/diff.md)");
     return STRATA_DIFF_NOT_PROVEN;
+}
+
+/* The text of parts a then b (a section); part_sql: of one part. */
+static char *part_sql2(const gen_plan *p, int a, int b2)
+{
+    buf b;
+    buf_init(&b);
+    for (int k = 0; k < 2; k++)
+        for (size_t i = 0; i < p->n; i++)
+            if (p->s[i].part == (k ? b2 : a))
+                buf_addf(&b, "%s%s;%s%s\n", b.len ? "\n" : "", p->s[i].sql,
+                         p->s[i].lint_ignore ? " -- strata:lint-ignore " : "",
+                         p->s[i].lint_ignore ? p->s[i].lint_ignore : "");
+    return b.data ? buf_detach(&b) : xstrdup("");
 }
 
 static char *part_sql(const gen_plan *p, int part)
@@ -828,7 +850,18 @@ strata_code strata_diff(const strata_diff_opts *o, strata_diff_result **out, str
         gen_plan_release(&back);
         if ((rc = plan(work.db, &mid[k + 1], &mid[k], &bo, &back, err)))
             goto done;
-        if ((rc = run_part(work.db, &back, GEN_PART_TX, 0, "generated down", &failed, err))) {
+        /* enum values added back (ALTER TYPE ... ADD VALUE) make the down a
+           no-transaction section: those first, then the rest, one by one */
+        int down_notx = 0;
+        for (size_t i = 0; i < back.n; i++)
+            down_notx |= back.s[i].part == GEN_PART_PRE;
+        if (down_notx)
+            for (size_t i = 0; i < back.n; i++)
+                back.s[i].part = back.s[i].part == GEN_PART_PRE ? GEN_PART_PRE : GEN_PART_TX;
+        int dline = 1; /* the section holds the PRE statements, then the others */
+        if ((rc = run_part_at(work.db, &back, GEN_PART_PRE, 1, "generated down", &failed, &dline, err)) ||
+            (rc = run_part_at(work.db, &back, GEN_PART_TX, down_notx, "generated down", &failed, &dline,
+                              err))) {
             rc = proof_failed(r, &back, failed, rc, err);
             goto done;
         }
@@ -848,7 +881,8 @@ strata_code strata_diff(const strata_diff_opts *o, strata_diff_result **out, str
                             : parts[k] == GEN_PART_POST ? "_indexes"
                                                         : "");
         f->up = part_sql(&up, parts[k]);
-        f->down = part_sql(&back, GEN_PART_TX);
+        f->down_no_transaction = down_notx;
+        f->down = part_sql2(&back, GEN_PART_PRE, GEN_PART_TX);
         if (parts[k] == GEN_PART_TX && up.verify) {
             buf v;
             buf_init(&v);

@@ -434,6 +434,20 @@ if [ "$ENGINE" = postgres ]; then
     expect_rc 1 "numeric(10,2) -> numeric(10,3) has fewer digits before the point"
     contains "$ERR" "DIFF_DESTRUCTIVE" "and is destructive"
 
+    # the down of an enum value removed adds it back: a no-transaction down
+    pair enum_down "CREATE TYPE st AS ENUM ('a', 'b', 'c'); CREATE TABLE t (s st);" \
+        "CREATE TYPE st AS ENUM ('a', 'b'); CREATE TABLE t (s st);" --allow-destructive
+    expect_rc 0 "an enum value removed"
+    contains "$(cat "$QD"/*step*.sql)" "-- strata:down no-transaction" "the down that adds the value back is no-transaction"
+    lacks "$(cat "$QD"/*step*.sql)" "-- strata:up no-transaction" "the up stays transactional"
+    up_down enum_down "INSERT INTO t VALUES ('a')" "INSERT INTO t VALUES ('b')"
+    # --no-concurrently: nothing needs a no-transaction file, so none is written
+    pair noconc 'CREATE TABLE t (id int PRIMARY KEY); CREATE TABLE u (id int, tid int);' \
+        'CREATE TABLE t (id int PRIMARY KEY); CREATE TABLE u (id int, tid int REFERENCES t (id) CHECK (id > 0)); CREATE INDEX ix_u ON u (tid);' --no-concurrently
+    expect_rc 0 "constraints and an index with --no-concurrently"
+    eq "$(ls "$QD" | tr '\n' ' ')" "0001_init.sql 0002_step.sql " "one file: no _indexes file for VALIDATE CONSTRAINT"
+    lacks "$(cat "$QD"/0002_step.sql)" "no-transaction" "nothing outside a transaction"
+
     # what the planner cannot express is refused by name, never left out
     for w in 'CREATE TABLE p (id int) PARTITION BY RANGE (id);|partitioned table p' \
         'CREATE TABLE t (id int); CREATE RULE r AS ON INSERT TO t DO INSTEAD NOTHING;|rule r on t' \

@@ -578,7 +578,7 @@ static void plan_enums(ctx *c)
             for (size_t k = 0; k < e->nvals; k++) {
                 if (has_val(f, e->vals[k]))
                     continue;
-                int part = c->o->down ? GEN_PART_TX : GEN_PART_PRE;
+                int part = GEN_PART_PRE; /* in a down too: its section is then no-transaction */
                 if (k > 0)
                     gen_emit(p, part, "add enum value", NULL, "ALTER TYPE %s ADD VALUE %s AFTER %s", e->q,
                              e->vals[k], e->vals[k - 1]);
@@ -941,7 +941,11 @@ static void add_constraint(ctx *c, const gen_table *tt, const gen_item *it, cons
 {
     size_t l = strlen(it->def);
     int not_valid = l >= 9 && !strcmp(it->def + l - 9, "NOT VALID");
-    if (existing && !c->o->down && !not_valid && (it->kind == 'c' || it->kind == 'f')) {
+    /* --no-concurrently: nothing else goes in a no-transaction file, so no
+       VALIDATE there either: the constraint is added (and checked) in the
+       transaction */
+    if (existing && !c->o->down && !c->o->no_concurrently && !not_valid &&
+        (it->kind == 'c' || it->kind == 'f')) {
         gen_emit(c->p, GEN_PART_TX, kind, NULL, "ALTER TABLE %s ADD CONSTRAINT %s %s NOT VALID", tt->q, it->q,
                  it->def);
         gen_emit(c->p, GEN_PART_POST, "validate constraint", NULL, "ALTER TABLE %s VALIDATE CONSTRAINT %s",
