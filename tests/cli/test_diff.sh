@@ -370,6 +370,31 @@ if [ "$ENGINE" = postgres ]; then
     st --dir "$QD" down
     expect_rc 0 "down of the rename"
     eq "$(q "INSERT INTO users (x) VALUES (3) RETURNING id")" 3 "and after the down"
+    # a renamed table's constraints and indexes are renamed, not built again;
+    # foreign keys that point at it are kept
+    pair rename_items 'CREATE TABLE users (id serial PRIMARY KEY, email text UNIQUE, CHECK (email <> $$$$)); CREATE INDEX users_email_idx ON users (lower(email)); CREATE TABLE posts (id int, uid int REFERENCES users (id));' \
+        'CREATE TABLE people (id serial PRIMARY KEY, email text UNIQUE, CHECK (email <> $$$$)); CREATE INDEX people_email_idx ON people (lower(email)); CREATE TABLE posts (id int, uid int REFERENCES people (id));' \
+        --rename users:people
+    expect_rc 0 "a table renamed with its constraints and indexes"
+    contains "$OUT" "ALTER TABLE people RENAME CONSTRAINT users_pkey TO people_pkey" "the primary key is renamed"
+    contains "$OUT" "ALTER TABLE people RENAME CONSTRAINT users_email_key TO people_email_key" "the unique constraint is renamed"
+    contains "$OUT" "ALTER INDEX users_email_idx RENAME TO people_email_idx" "the index is renamed"
+    lacks "$OUT" "DROP CONSTRAINT" "no constraint dropped and added again"
+    lacks "$OUT" "CREATE INDEX" "no index built again"
+    eq "$(ls "$QD" | wc -l | tr -d ' ')" 2 "one file: nothing to build concurrently"
+    q "INSERT INTO users (email) VALUES ('a'); INSERT INTO posts VALUES (1, 1)" >/dev/null
+    st --dir "$QD" up
+    expect_rc 0 "up of the rename"
+    st --dir "$QD" down
+    expect_rc 0 "down of the rename"
+    eq "$(q "SELECT count(*) FROM users JOIN posts ON posts.uid = users.id")" 1 "the rows are kept"
+    # a renamed column's unique constraint follows it
+    pair rename_col_items 'CREATE TABLE t (id int PRIMARY KEY, email text UNIQUE); CREATE INDEX t_e ON t (email);' \
+        'CREATE TABLE t (id int PRIMARY KEY, mail text UNIQUE); CREATE INDEX t_e ON t (mail);' --rename t.email:mail
+    expect_rc 0 "a column renamed with its constraint and index"
+    contains "$OUT" "RENAME CONSTRAINT t_email_key TO t_mail_key" "its unique constraint is renamed"
+    lacks "$OUT" "INDEX" "its index is kept"
+
     # an identity added to a column with rows: the next value is past them
     pair identity_add 'CREATE TABLE t (id int PRIMARY KEY, x int);' \
         'CREATE TABLE t (id int GENERATED ALWAYS AS IDENTITY PRIMARY KEY, x int);'

@@ -420,7 +420,15 @@ typedef struct ctx {
     gen_plan *p;
     const char **touched; /* tables whose columns change (views on them are rebuilt) */
     size_t ntouched, captouched;
+    const gen_item **ren_from, **ren_to; /* constraints and indexes renamed, not rebuilt */
+    size_t nren, capren, capren2;
 } ctx;
+
+static int ident_byte(char ch)
+{
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '_' ||
+           ch == '"' || (unsigned char)ch >= 0x80;
+}
 
 static int streq(const char *a, const char *b)
 {
@@ -662,11 +670,105 @@ static const gen_item *to_item(const gen_table *t, const gen_item *it)
     return NULL;
 }
 
-/* A constraint, index or trigger of `to` that is new or changed compared to ft. */
-static int item_new(const gen_table *ft, const gen_item *it)
+/* name as quote_ident prints it (keywords aside): plain when lower case. */
+static void add_ident(buf *b, const char *name)
 {
+    int plain = name[0] && !(name[0] >= '0' && name[0] <= '9');
+    for (const char *p = name; plain && *p; p++)
+        plain = (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_';
+    if (plain)
+        buf_adds(b, name);
+    else
+        buf_add_quoted_ident(b, name);
+}
+
+/* def (of table `table` of `from`) with the names --rename changes made
+   new: the table's columns, and every renamed table (whole identifiers,
+   as the server prints them). Malloc'd; NULL when out of memory. */
+static char *def_renamed(const ctx *c, const char *table, const char *def)
+{
+    buf b;
+    buf_init(&b);
+    buf_adds(&b, def);
+    for (size_t i = 0; b.data && i < c->o->nrenames; i++) {
+        const gen_rename *r = &c->o->renames[i];
+        if (r->table && strcmp(r->table, table))
+            continue;
+        buf from, to, out;
+        buf_init(&from);
+        buf_init(&to);
+        buf_init(&out);
+        add_ident(&from, r->from);
+        add_ident(&to, r->to);
+        const char *p = b.data;
+        size_t n = from.len;
+        while (*p) {
+            int at =
+                n && !strncmp(p, from.data, n) && (p == b.data || !ident_byte(p[-1])) && !ident_byte(p[n]);
+            if (at) {
+                buf_adds(&out, to.data);
+                p += n;
+            } else {
+                buf_add(&out, p, 1);
+                p++;
+            }
+        }
+        buf_release(&b);
+        b = out;
+        if (!b.data)
+            buf_adds(&b, "");
+        buf_release(&from);
+        buf_release(&to);
+    }
+    return b.oom ? (buf_release(&b), NULL) : buf_detach(&b);
+}
+
+/* f (of from's table `table`) and t define the same thing once renames are
+   applied; an index's own name and table are left out of the comparison. */
+static int same_def(const ctx *c, const char *table, const gen_item *f, const gen_item *t)
+{
+    if (f->kind != t->kind)
+        return 0;
+    char *fd = def_renamed(c, table, f->def);
+    if (!fd)
+        return 0;
+    int same;
+    if (f->kind == 'i') {
+        const char *a = strstr(fd, " USING "), *b = strstr(t->def, " USING ");
+        same = a && b && !strcmp(a, b) &&
+               !strncmp(fd, "CREATE UNIQUE", 13) == !strncmp(t->def, "CREATE UNIQUE", 13);
+    } else {
+        same = !strcmp(fd, t->def);
+    }
+    free(fd);
+    return same;
+}
+
+static int renamed_from(const ctx *c, const gen_item *f)
+{
+    for (size_t i = 0; i < c->nren; i++)
+        if (c->ren_from[i] == f)
+            return 1;
+    return 0;
+}
+
+static const gen_item *renamed_to(const ctx *c, const gen_item *t)
+{
+    for (size_t i = 0; i < c->nren; i++)
+        if (c->ren_to[i] == t)
+            return c->ren_from[i];
+    return NULL;
+}
+
+/* A constraint, index or trigger of `to` that is new or changed compared to ft. */
+static int item_new(const ctx *c, const gen_table *ft, const gen_item *it)
+{
+    if (!ft)
+        return 1;
+    if (renamed_to(c, it))
+        return 0;
     const gen_item *f = to_item(ft, it);
-    return !f || f->kind != it->kind || strcmp(f->def, it->def) != 0;
+    return !f || !same_def(c, ft->name, f, it);
 }
 
 /* The table and column of `from` that sequence s is owned by (s->owned is
@@ -989,7 +1091,7 @@ static void drop_tables(ctx *c)
 strata_code pg_gen_plan(const gen_model *from, const gen_model *to, const gen_opts *o, gen_plan *p,
                         strata_error *err)
 {
-    ctx c = {from, to, o, p, NULL, 0, 0};
+    ctx c = {from, to, o, p, NULL, 0, 0, NULL, NULL, 0, 0, 0};
 
     /* renames first: every later step speaks of the new names */
     for (size_t i = 0; i < o->nrenames; i++) {
@@ -1027,6 +1129,40 @@ strata_code pg_gen_plan(const gen_model *from, const gen_model *to, const gen_op
         buf_release(&a);
         buf_release(&b);
         buf_release(&t);
+    }
+
+    /* constraints and indexes of a renamed table (or of renamed columns)
+       whose name follows the table's: renamed, not dropped and built again */
+    for (size_t i = 0; i < from->nt; i++) {
+        const gen_table *ft = &from->t[i];
+        const gen_table *tt = gen_find_table(to, to_name(&c, ft->name));
+        int renamed = tt && strcmp(ft->name, tt->name);
+        for (size_t r = 0; tt && !renamed && r < o->nrenames; r++)
+            renamed = o->renames[r].table && !strcmp(o->renames[r].table, ft->name);
+        for (size_t k = 0; renamed && k < ft->nitems; k++) {
+            const gen_item *it = &ft->items[k];
+            if (it->kind == 't' || to_item(tt, it))
+                continue;
+            for (size_t j = 0; j < tt->nitems; j++) {
+                const gen_item *ti = &tt->items[j];
+                if (item_class(ti->kind) != item_class(it->kind) || to_item(ft, ti) || renamed_to(&c, ti) ||
+                    !same_def(&c, ft->name, it, ti))
+                    continue;
+                if (ARR_GROW(c.ren_from, c.capren, c.nren + 1) || ARR_GROW(c.ren_to, c.capren2, c.nren + 1)) {
+                    p->oom = 1;
+                    break;
+                }
+                c.ren_from[c.nren] = it;
+                c.ren_to[c.nren++] = ti;
+                if (it->kind == 'i')
+                    gen_emit(p, GEN_PART_TX, "rename index", NULL, "ALTER INDEX %s RENAME TO %s", it->q,
+                             ti->q);
+                else
+                    gen_emit(p, GEN_PART_TX, "rename constraint", NULL,
+                             "ALTER TABLE %s RENAME CONSTRAINT %s TO %s", tt->q, it->q, ti->q);
+                break;
+            }
+        }
     }
 
     /* sequences owned by a renamed column keep their rows: renamed too */
@@ -1100,7 +1236,7 @@ strata_code pg_gen_plan(const gen_model *from, const gen_model *to, const gen_op
                 if ((pass == 0) != is_fk(it))
                     continue;
                 const gen_item *ti = to_item(tt, it);
-                if (ti && ti->kind == it->kind && !strcmp(ti->def, it->def))
+                if (renamed_from(&c, it) || (ti && same_def(&c, ft->name, it, ti)))
                     continue;
                 if (it->kind == 'i')
                     gen_emit(p, GEN_PART_TX, "drop index", NULL, "DROP INDEX %s", it->q);
@@ -1204,7 +1340,7 @@ strata_code pg_gen_plan(const gen_model *from, const gen_model *to, const gen_op
             continue;
         for (size_t k = 0; k < tt->nitems; k++) {
             const gen_item *it = &tt->items[k];
-            if (it->kind != 'i' && it->kind != 'f' && it->kind != 't' && item_new(ft, it))
+            if (it->kind != 'i' && it->kind != 'f' && it->kind != 't' && item_new(&c, ft, it))
                 add_constraint(&c, tt, it, "add constraint", 1);
         }
     }
@@ -1213,7 +1349,7 @@ strata_code pg_gen_plan(const gen_model *from, const gen_model *to, const gen_op
         const gen_table *ft = from_table(&c, tt->name);
         for (size_t k = 0; k < tt->nitems; k++) {
             const gen_item *it = &tt->items[k];
-            if (it->kind == 'i' && item_new(ft, it))
+            if (it->kind == 'i' && item_new(&c, ft, it))
                 create_index(&c, it, ft && !o->down && !o->no_concurrently);
         }
     }
@@ -1222,7 +1358,7 @@ strata_code pg_gen_plan(const gen_model *from, const gen_model *to, const gen_op
         const gen_table *ft = from_table(&c, tt->name);
         for (size_t k = 0; k < tt->nitems; k++) {
             const gen_item *it = &tt->items[k];
-            if (it->kind == 'f' && item_new(ft, it))
+            if (it->kind == 'f' && item_new(&c, ft, it))
                 add_constraint(&c, tt, it, "add foreign key", ft != NULL);
         }
     }
@@ -1233,7 +1369,7 @@ strata_code pg_gen_plan(const gen_model *from, const gen_model *to, const gen_op
         const gen_table *tt = &to->t[i];
         const gen_table *ft = from_table(&c, tt->name);
         for (size_t k = 0; k < tt->nitems; k++)
-            if (tt->items[k].kind == 't' && item_new(ft, &tt->items[k]))
+            if (tt->items[k].kind == 't' && item_new(&c, ft, &tt->items[k]))
                 gen_emit(p, GEN_PART_TX, "create trigger", NULL, "%s", tt->items[k].def);
     }
     plan_comments(&c);
@@ -1250,6 +1386,8 @@ strata_code pg_gen_plan(const gen_model *from, const gen_model *to, const gen_op
             gen_emit(p, GEN_PART_TX, "drop extension", NULL, "DROP EXTENSION %s", from->o[i].q);
 
     free(c.touched);
+    free(c.ren_from);
+    free(c.ren_to);
     if (p->oom)
         return err_set(err, STRATA_NOMEM, "out of memory");
     return STRATA_OK;
