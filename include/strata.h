@@ -92,7 +92,9 @@ extern "C" {
     X(ADOPT_MISMATCH, 1, "the other tool's version table does not match the migrations")   \
     X(IMPORT_UNSUPPORTED, 2, "the other tool's history holds what strata cannot express")  \
     X(DIFF_DESTRUCTIVE, 1, "the migration would lose data")                                \
-    X(DIFF_NOT_PROVEN, 1, "the generated migration does not give the desired schema")
+    X(DIFF_NOT_PROVEN, 1, "the generated migration does not give the desired schema")      \
+    X(DIFF_INPUT_INVALID, 2, "the desired schema file cannot be read or does not run")     \
+    X(DIFF_UNSUPPORTED, 2, "the schema holds an object strata diff does not plan")
 
 typedef enum strata_code {
 #define STRATA_X_ENUM(name, exit, msg) STRATA_##name,
@@ -744,10 +746,11 @@ typedef struct strata_diff_stmt {
 } strata_diff_stmt;
 
 typedef struct strata_diff_file {
-    int no_transaction; /* the up runs outside a transaction */
-    char *suffix;       /* "" or "_enum_values" / "_indexes": appended to the name */
-    char *up, *down;    /* the sections' SQL, one statement per paragraph */
-    char *verify;       /* the up's verify section (SQLite table rebuilds: foreign_key_check), or NULL */
+    int no_transaction;      /* the up runs outside a transaction */
+    char *suffix;            /* "" or "_enum_values" / "_indexes": appended to the name */
+    char *up, *down;         /* the sections' SQL, one statement per paragraph */
+    char *verify;            /* the up's verify section (SQLite table rebuilds: foreign_key_check), or NULL */
+    int down_no_transaction; /* the down runs outside a transaction (it adds enum values) */
 } strata_diff_file;
 
 typedef struct strata_diff_result {

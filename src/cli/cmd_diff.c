@@ -83,7 +83,8 @@ static void compose(FILE *f, strata_diff_result *const *res, int both, const cha
             if (!res[d])
                 continue;
             const strata_diff_file *fi = file_of(res[d], suffix);
-            section(f, dir ? "down" : "up", both ? dname[d] : NULL, !dir && fi && fi->no_transaction,
+            section(f, dir ? "down" : "up", both ? dname[d] : NULL,
+                    fi && (dir ? fi->down_no_transaction : fi->no_transaction),
                     fi ? (dir ? fi->down : fi->up) : "");
             if (!dir && fi && fi->verify)
                 section(f, "verify", both ? dname[d] : NULL, 0, fi->verify);
@@ -181,23 +182,40 @@ static char *compose_text(strata_diff_result *const *res, int both, int s)
    `strata lint` would see them (named like the files -m writes): diff
    writes what the schema needs; the lint says what that costs on a busy
    table. NULL when it could not run. */
-static strata_lint_report *lint_files(char *const *text, const char *dialect, const char *name)
+static strata_lint_report *lint_files(char *const *text, const char *dialect, const char *name,
+                                      char *const *written, const strata_migset *set)
 {
     strata_migration_src src[NSUF];
     char fname[NSUF][300];
     size_t n = 0;
+    /* without -m: the names `strata new` would give after the directory's
+       newest sequential version (timestamped directories: 0001, ...) */
+    unsigned long next = 1;
+    int width = 4;
+    for (size_t i = 0; set && i < strata_migset_count(set); i++) {
+        const char *v = strata_migset_get(set, i)->version;
+        if (strlen(v) <= 9 && strtoul(v, NULL, 10) + 1 > next) {
+            next = strtoul(v, NULL, 10) + 1;
+            width = (int)strlen(v);
+        }
+    }
     for (int s = 0; s < NSUF; s++) {
         if (!text[s])
             continue;
-        snprintf(fname[n], sizeof(fname[n]), "%04zu_%s%s.sql", n + 1, name, suffixes[s]);
+        if (written) {
+            const char *base = strrchr(written[n], '/');
+            snprintf(fname[n], sizeof(fname[n]), "%s", base ? base + 1 : written[n]);
+        } else {
+            snprintf(fname[n], sizeof(fname[n]), "%0*lu_%s%s.sql", width, next + n, name, suffixes[s]);
+        }
         src[n] = (strata_migration_src){fname[n], text[s], strlen(text[s])};
         n++;
     }
-    strata_migset *set = NULL;
+    strata_migset *lset = NULL;
     strata_lint_report *r = NULL;
-    if (n && strata_migset_from_array(src, n, &set, NULL) == STRATA_OK)
-        strata_lint(set, dialect, &r, NULL);
-    strata_migset_free(set);
+    if (n && strata_migset_from_array(src, n, &lset, NULL) == STRATA_OK)
+        strata_lint(lset, dialect, &r, NULL);
+    strata_migset_free(lset);
     return r;
 }
 
@@ -208,10 +226,14 @@ static void print_lint(const cli *c, const strata_lint_report *r)
                 r->findings[i].rule, term_str(r->findings[i].message));
 }
 
+/* The --to file; not readable: DIFF_INPUT_INVALID (exit 2, as for usage). */
 static char *read_to(const char *path, strata_error *err)
 {
     size_t len;
-    return cli_read_file("desired schema", path, &len, err);
+    char *s = cli_read_file("desired schema", path, &len, err);
+    if (!s && err->code == STRATA_IO_ERROR)
+        err->code = STRATA_DIFF_INPUT_INVALID;
+    return s;
 }
 
 static int run(cli *c)
@@ -226,10 +248,13 @@ static int run(cli *c)
     size_t npaths = 0, cap_paths = 0;
     int rc = 0, want[ND] = {0}, both = 0;
 
-    if (!c->to == !opt_to_url && !opt_to_sqlite && !opt_to_postgres)
+    if (opt_to_url && (c->to || opt_to_sqlite || opt_to_postgres))
+        return out_usage_error(c, "--to%s and --to-url cannot be combined: give the desired schema once",
+                               c->to           ? ""
+                               : opt_to_sqlite ? "-sqlite"
+                                               : "-postgres");
+    if (!c->to && !opt_to_url && !opt_to_sqlite && !opt_to_postgres)
         return out_usage_error(c, "diff needs the desired schema: --to FILE or --to-url URL");
-    if (c->to && opt_to_url)
-        return out_usage_error(c, "--to and --to-url exclude each other");
     if (opt_print && opt_name)
         return out_usage_error(c, "-m and --print exclude each other");
 
@@ -334,11 +359,6 @@ static int run(cli *c)
             snprintf(err.message, sizeof(err.message), "out of memory");
             goto fail;
         }
-    if (differs)
-        lint =
-            lint_files(text, both ? NULL : (res[D_PG] ? "postgres" : "sqlite"), opt_name ? opt_name : "diff");
-    if (!c->json)
-        print_lint(c, lint);
     if (differs && opt_name) {
         for (int s = 0; s < NSUF; s++) {
             if (!text[s])
@@ -355,6 +375,12 @@ static int run(cli *c)
             paths[npaths++] = path;
         }
     }
+    /* the lint names the files as written (or as -m would write them) */
+    if (differs)
+        lint = lint_files(text, both ? NULL : (res[D_PG] ? "postgres" : "sqlite"),
+                          opt_name ? opt_name : "diff", opt_name ? paths : NULL, set);
+    if (!c->json)
+        print_lint(c, lint);
 
     if (c->json) {
         jw w;

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* ------------------------------------------------------------------ model */
 
@@ -387,6 +388,50 @@ static gen_rename *renames_reverse(const gen_rename *r, size_t n)
     return b;
 }
 
+/* ------------------------------------------------------------------ input */
+
+typedef struct meta_ctx {
+    const char *sql;
+    char *copy;
+    const char *label;
+    buf *notes;
+} meta_ctx;
+
+/* Blanks the psql meta-command lines (a backslash first) in front of a
+   statement: pg_dump writes \restrict and \unrestrict, which no server takes. */
+static int blank_meta(void *ud, const sql_stmt *st)
+{
+    meta_ctx *x = ud;
+    size_t at = (size_t)(st->text - x->sql), end = at + st->len;
+    int line = st->line;
+    while (at < end && x->copy[at] == '\\') {
+        size_t n = strcspn(x->copy + at, "\n");
+        buf_addf(x->notes, "%s:%d: psql meta-command '%.*s' skipped\n", x->label, line,
+                 (int)(n > 40 ? 40 : n), x->copy + at);
+        memset(x->copy + at, ' ', n);
+        at += n;
+        for (;;) { /* blanks and -- comments up to the next line that counts */
+            if (at < end && strchr(" \t\r\n", x->copy[at]))
+                line += x->copy[at++] == '\n';
+            else if (at + 1 < end && x->copy[at] == '-' && x->copy[at + 1] == '-')
+                at += strcspn(x->copy + at, "\n");
+            else
+                break;
+        }
+    }
+    return 0;
+}
+
+/* The desired DDL without psql meta-command lines (a copy, the caller frees;
+   NULL when out of memory); notes name each one skipped. */
+static char *desired_sql(const char *sql, const char *label, int dialect, buf *notes)
+{
+    meta_ctx x = {sql, xstrdup(sql), label, notes};
+    if (x.copy)
+        sql_split(sql, strlen(sql), dialect, blank_meta, &x);
+    return x.copy;
+}
+
 /* ------------------------------------------------------------------ proof */
 
 typedef struct side {
@@ -414,8 +459,25 @@ static strata_code side_scratch(const strata_diff_opts *o, side *s, strata_error
     return strata_open(strata_scratch_url(s->scratch), &cfg, &s->db, err);
 }
 
-static strata_code side_url(const strata_diff_opts *o, const char *url, side *s, strata_error *err)
+/* A database to read a schema from (--from-url, --to-url). A SQLite file
+   that does not exist is an error here, as with ?mode=ro (CONNECT_FAILED,
+   like a PostgreSQL database that does not exist): read as an empty
+   database it would plan dropping everything. */
+static strata_code side_url(const strata_diff_opts *o, const char *url, const char *opt, side *s,
+                            strata_error *err)
 {
+    db_url u;
+    strata_code rc = url_parse(url, &u, err);
+    if (rc)
+        return rc;
+    int missing = u.engine == DIALECT_SQLITE && strcmp(u.path, ":memory:") && access(u.path, F_OK) != 0;
+    if (missing) {
+        err_set(err, STRATA_CONNECT_FAILED, "%s: SQLite database '%s' does not exist", opt, u.path);
+        err_hint(err, "check the path; diff reads this database and never creates it");
+    }
+    url_release(&u);
+    if (missing)
+        return STRATA_CONNECT_FAILED;
     strata_config cfg = {.table = o->table, .lock_timeout = -1, .readonly = 1};
     return strata_open(url, &cfg, &s->db, err);
 }
@@ -432,17 +494,46 @@ static strata_code read_state(strata *db, gen_model *m, char **dump, strata_erro
     return rc;
 }
 
-/* Runs a part: in one transaction, or (no-transaction) statement by statement. */
-static strata_code run_part(strata *db, const gen_plan *p, int part, int notx, const char *what,
-                            strata_error *err)
+/* read_state; DIFF_UNSUPPORTED names the side (what: "the desired schema", ...). */
+static strata_code read_side(strata *db, gen_model *m, char **dump, const char *what, strata_error *err)
+{
+    strata_code rc = read_state(db, m, dump, err);
+    if (rc == STRATA_DIFF_UNSUPPORTED) {
+        char msg[sizeof(err->message)];
+        size_t w = strlen(what) + 2;
+        memcpy(msg, err->message, sizeof(msg));
+        if (w < sizeof(err->message)) {
+            memcpy(err->message, what, w - 2);
+            memcpy(err->message + w - 2, ": ", 2);
+            memcpy(err->message + w, msg, sizeof(err->message) - w - 1);
+            err->message[sizeof(err->message) - 1] = 0;
+        }
+    }
+    return rc;
+}
+
+/* Runs a part: in one transaction, or (no-transaction) statement by statement.
+   Each statement is run with its line in the part's text (part_sql), so an
+   error names it; *failed is the index of the statement that failed, or -1. */
+static strata_code run_part_at(strata *db, const gen_plan *p, int part, int notx, const char *what,
+                               int *failed, int *linep, strata_error *err)
 {
     drv *d = db_driver(db);
     strata_code rc = STRATA_OK;
+    int line = *linep;
+    *failed = -1;
     if (!notx && (rc = d->ops->begin(d, 10, err)))
         return rc;
-    for (size_t i = 0; !rc && i < p->n; i++)
-        if (p->s[i].part == part)
-            rc = d->ops->exec_script(d, p->s[i].sql, what, 1, err);
+    for (size_t i = 0; !rc && i < p->n; i++) {
+        if (p->s[i].part != part)
+            continue;
+        if ((rc = d->ops->exec_script(d, p->s[i].sql, what, line, err)))
+            *failed = (int)i;
+        for (const char *c = p->s[i].sql; *c; c++)
+            line += *c == '\n';
+        line += 2; /* its last line, then a blank one */
+    }
+    *linep = line;
     if (!rc && part == GEN_PART_TX && p->verify)
         rc = d->ops->verify(d, p->verify, what, 0, err);
     if (!notx) {
@@ -452,6 +543,49 @@ static strata_code run_part(strata *db, const gen_plan *p, int part, int notx, c
             rc = d->ops->query(d, "COMMIT", 0, NULL, NULL, NULL, err);
     }
     return rc;
+}
+
+static strata_code run_part(strata *db, const gen_plan *p, int part, int notx, const char *what, int *failed,
+                            strata_error *err)
+{
+    int line = 1;
+    return run_part_at(db, p, part, notx, what, failed, &line, err);
+}
+
+/* A generated statement that fails on the scratch database: the proof
+   fails (DIFF_NOT_PROVEN), the error keeps the server's message, SQLSTATE
+   and line; r->remaining shows the statement. */
+static strata_code proof_failed(strata_diff_result *r, const gen_plan *p, int failed, strata_code rc,
+                                strata_error *err)
+{
+    if (rc == STRATA_NOMEM || rc == STRATA_CONNECT_FAILED || failed < 0)
+        return rc;
+    buf b;
+    buf_init(&b);
+    buf_addf(&b, "the statement that failed (%s:%d):\n%s;\n", err->file[0] ? err->file : "generated",
+             err->line, p->s[failed].sql);
+    free(r->remaining);
+    r->remaining = b.oom ? NULL : buf_detach(&b);
+    buf_release(&b);
+    err->code = STRATA_DIFF_NOT_PROVEN;
+    if (!err->hint[0])
+        err_hint(err,
+                 "this is a limit of strata diff: write this part of the migration by hand (docs/diff.md)");
+    return STRATA_DIFF_NOT_PROVEN;
+}
+
+/* The text of parts a then b (a section); part_sql: of one part. */
+static char *part_sql2(const gen_plan *p, int a, int b2)
+{
+    buf b;
+    buf_init(&b);
+    for (int k = 0; k < 2; k++)
+        for (size_t i = 0; i < p->n; i++)
+            if (p->s[i].part == (k ? b2 : a))
+                buf_addf(&b, "%s%s;%s%s\n", b.len ? "\n" : "", p->s[i].sql,
+                         p->s[i].lint_ignore ? " -- strata:lint-ignore " : "",
+                         p->s[i].lint_ignore ? p->s[i].lint_ignore : "");
+    return b.data ? buf_detach(&b) : xstrdup("");
 }
 
 static char *part_sql(const gen_plan *p, int part)
@@ -535,6 +669,9 @@ strata_code strata_diff(const strata_diff_opts *o, strata_diff_result **out, str
     gen_plan up = {0}, back = {0};
     gen_rename *ren = NULL, *rev = NULL;
     size_t nren = 0;
+    int failed = -1;
+    buf innotes; /* notes on the input, before the plan's */
+    buf_init(&innotes);
     memset(mid, 0, sizeof(mid));
     buf_init(&up.notes);
     buf_init(&back.notes);
@@ -547,8 +684,8 @@ strata_code strata_diff(const strata_diff_opts *o, strata_diff_result **out, str
         goto done;
     r->engine = strata_engine(work.db);
     if (o->from_url) {
-        if ((rc = side_url(o, o->from_url, &start, err)) ||
-            (rc = read_state(start.db, &m_from, &d_from, err)))
+        if ((rc = side_url(o, o->from_url, "--from-url", &start, err)) ||
+            (rc = read_side(start.db, &m_from, &d_from, "the start (--from-url)", err)))
             goto done;
         if (strcmp(strata_engine(start.db), r->engine)) {
             rc = err_set(err, STRATA_USAGE, "--from-url is a %s database; the diff is for %s",
@@ -559,7 +696,7 @@ strata_code strata_diff(const strata_diff_opts *o, strata_diff_result **out, str
         gen_opts go = {0};
         gen_plan build = {0};
         if (!(rc = plan(work.db, &empty, &m_from, &go, &build, err)))
-            rc = run_part(work.db, &build, GEN_PART_TX, 0, "the start schema", err);
+            rc = run_part(work.db, &build, GEN_PART_TX, 0, "the start schema", &failed, err);
         gen_plan_release(&build);
         if (rc)
             goto done;
@@ -575,13 +712,13 @@ strata_code strata_diff(const strata_diff_opts *o, strata_diff_result **out, str
         free(got);
     } else {
         if ((rc = strata_up(work.db, o->set, NULL, NULL, err)) ||
-            (rc = read_state(work.db, &m_from, &d_from, err)))
+            (rc = read_side(work.db, &m_from, &d_from, "the start (the migration directory)", err)))
             goto done;
     }
 
     /* the desired schema */
     if (o->to_url) {
-        if ((rc = side_url(o, o->to_url, &want, err)))
+        if ((rc = side_url(o, o->to_url, "--to-url", &want, err)))
             goto done;
         if (strcmp(strata_engine(want.db), r->engine)) {
             rc = err_set(err, STRATA_USAGE, "--to-url is a %s database; the diff is for %s",
@@ -592,10 +729,32 @@ strata_code strata_diff(const strata_diff_opts *o, strata_diff_result **out, str
         if ((rc = side_scratch(o, &want, err)))
             goto done;
         drv *d = db_driver(want.db);
-        if ((rc = d->ops->exec_script(d, o->to_sql, o->to_label ? o->to_label : "desired schema", 1, err)))
+        const char *label = o->to_label ? o->to_label : "desired schema";
+        char *sql = desired_sql(o->to_sql, label,
+                                !strcmp(r->engine, "postgres") ? DIALECT_POSTGRES : DIALECT_SQLITE, &innotes);
+        if (!sql) {
+            rc = err_set(err, STRATA_NOMEM, "out of memory");
+            goto done;
+        }
+        rc = d->ops->exec_script(d, sql, label, 1, err);
+        free(sql);
+        if (rc && rc != STRATA_NOMEM && rc != STRATA_CONNECT_FAILED) {
+            /* the input is wrong, not a migration: FILE:LINE in the message */
+            err->code = rc = STRATA_DIFF_INPUT_INVALID;
+            if (!err->hint[0])
+                err_hint(err, "the desired schema must run on an empty database as it is written");
+        }
+        if (rc)
+            goto done;
+        /* read on a session of its own: what the file set (pg_dump empties
+           search_path with set_config) does not hide the schema */
+        strata_close(want.db);
+        want.db = NULL;
+        strata_config cfg = {.table = o->table, .lock_timeout = -1};
+        if ((rc = strata_open(strata_scratch_url(want.scratch), &cfg, &want.db, err)))
             goto done;
     }
-    if ((rc = read_state(want.db, &m_to, &d_to, err)))
+    if ((rc = read_side(want.db, &m_to, &d_to, "the desired schema", err)))
         goto done;
     side_close(&want);
 
@@ -662,8 +821,10 @@ strata_code strata_diff(const strata_diff_opts *o, strata_diff_result **out, str
     dumps[0] = d_from;
     d_from = NULL;
     for (int k = 0; k < nparts; k++) {
-        if ((rc = run_part(work.db, &up, parts[k], parts[k] != GEN_PART_TX, "generated up", err)))
+        if ((rc = run_part(work.db, &up, parts[k], parts[k] != GEN_PART_TX, "generated up", &failed, err))) {
+            rc = proof_failed(r, &up, failed, rc, err);
             goto done;
+        }
         if ((rc = read_state(work.db, &mid[k + 1], &dumps[k + 1], err)))
             goto done;
     }
@@ -689,8 +850,21 @@ strata_code strata_diff(const strata_diff_opts *o, strata_diff_result **out, str
         gen_plan_release(&back);
         if ((rc = plan(work.db, &mid[k + 1], &mid[k], &bo, &back, err)))
             goto done;
-        if ((rc = run_part(work.db, &back, GEN_PART_TX, 0, "generated down", err)))
+        /* enum values added back (ALTER TYPE ... ADD VALUE) make the down a
+           no-transaction section: those first, then the rest, one by one */
+        int down_notx = 0;
+        for (size_t i = 0; i < back.n; i++)
+            down_notx |= back.s[i].part == GEN_PART_PRE;
+        if (down_notx)
+            for (size_t i = 0; i < back.n; i++)
+                back.s[i].part = back.s[i].part == GEN_PART_PRE ? GEN_PART_PRE : GEN_PART_TX;
+        int dline = 1; /* the section holds the PRE statements, then the others */
+        if ((rc = run_part_at(work.db, &back, GEN_PART_PRE, 1, "generated down", &failed, &dline, err)) ||
+            (rc = run_part_at(work.db, &back, GEN_PART_TX, down_notx, "generated down", &failed, &dline,
+                              err))) {
+            rc = proof_failed(r, &back, failed, rc, err);
             goto done;
+        }
         char *got = NULL;
         if ((rc = strata_schema_dump(work.db, &got, err)))
             goto done;
@@ -707,7 +881,8 @@ strata_code strata_diff(const strata_diff_opts *o, strata_diff_result **out, str
                             : parts[k] == GEN_PART_POST ? "_indexes"
                                                         : "");
         f->up = part_sql(&up, parts[k]);
-        f->down = part_sql(&back, GEN_PART_TX);
+        f->down_no_transaction = down_notx;
+        f->down = part_sql2(&back, GEN_PART_PRE, GEN_PART_TX);
         if (parts[k] == GEN_PART_TX && up.verify) {
             buf v;
             buf_init(&v);
@@ -724,6 +899,12 @@ strata_code strata_diff(const strata_diff_opts *o, strata_diff_result **out, str
     }
 
 done:
+    if (innotes.len) {
+        buf_adds(&innotes, r->notes ? r->notes : "");
+        free(r->notes);
+        r->notes = innotes.oom ? NULL : buf_detach(&innotes);
+    }
+    buf_release(&innotes);
     side_close(&start);
     side_close(&want);
     side_close(&work);

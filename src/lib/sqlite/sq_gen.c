@@ -370,6 +370,27 @@ static int table_same(const gen_table *f, const gen_table *t)
     return same;
 }
 
+/* The column affinity SQLite gives a declared type (section 3.1 of
+   https://sqlite.org/datatype3.html): 'i' INTEGER, 't' TEXT, 'b' BLOB,
+   'r' REAL, 'n' NUMERIC. */
+static char affinity(const char *type)
+{
+    char up[256];
+    size_t n = 0;
+    for (; type[n] && n + 1 < sizeof(up); n++)
+        up[n] = (char)toupper((unsigned char)type[n]);
+    up[n] = 0;
+    if (strstr(up, "INT"))
+        return 'i';
+    if (strstr(up, "CHAR") || strstr(up, "CLOB") || strstr(up, "TEXT"))
+        return 't';
+    if (strstr(up, "BLOB") || !up[0])
+        return 'b';
+    if (strstr(up, "REAL") || strstr(up, "FLOA") || strstr(up, "DOUB"))
+        return 'r';
+    return 'n';
+}
+
 static void rebuild(ctx *c, const gen_table *ft, const gen_table *tt)
 {
     gen_plan *p = c->p;
@@ -393,7 +414,9 @@ static void rebuild(ctx *c, const gen_table *ft, const gen_table *tt)
         }
         if (tc->hidden)
             continue;
-        if (strcasecmp(fc->type, tc->type))
+        /* the same affinity stores every value as it was (INT -> INTEGER,
+           TEXT -> VARCHAR(10): SQLite enforces no length) */
+        if (affinity(fc->type) != affinity(tc->type))
             buf_addf(&lost, "%svalues of %s.%s converted from %s to %s", lost.len ? ", " : "", tt->name,
                      tc->name, fc->type[0] ? fc->type : "(no type)", tc->type[0] ? tc->type : "(no type)");
         buf_addf(&cols, "%s%s", cols.len ? ", " : "", tc->q);
@@ -414,6 +437,27 @@ static void rebuild(ctx *c, const gen_table *ft, const gen_table *tt)
     if (cols.len)
         gen_emit(p, GEN_PART_TX, "rebuild table", NULL, "INSERT INTO %s (%s) SELECT %s FROM %s", tmp.data,
                  cols.data, sel.data, ft->q);
+    if (gen_mentions(ft->sql, "AUTOINCREMENT") && gen_mentions(tt->sql, "AUTOINCREMENT")) {
+        /* the old table's sqlite_sequence row goes with it: the new one
+           carries its value (ids of deleted rows are never used again);
+           the rename moves the row to the table's name */
+        buf o, n;
+        buf_init(&o);
+        buf_init(&n);
+        buf_add_sqlstr(&o, ft->name);
+        buf_add_sqlstr(&n, tmpname);
+        gen_emit(p, GEN_PART_TX, "rebuild table", NULL,
+                 "INSERT INTO sqlite_sequence (name, seq) SELECT %s, 0 WHERE NOT EXISTS "
+                 "(SELECT 1 FROM sqlite_sequence WHERE name = %s)",
+                 n.data, n.data);
+        gen_emit(
+            p, GEN_PART_TX, "rebuild table", NULL,
+            "UPDATE sqlite_sequence SET seq = (SELECT max(seq) FROM sqlite_sequence WHERE name IN (%s, %s)) "
+            "WHERE name = %s",
+            o.data, n.data, n.data);
+        buf_release(&o);
+        buf_release(&n);
+    }
     gen_emit(p, GEN_PART_TX, "rebuild table", NULL, "DROP TABLE %s", ft->q);
     p->verify = "SELECT count(*) = 0 FROM pragma_foreign_key_check";
     gen_emit(p, GEN_PART_TX, "rebuild table", NULL, "ALTER TABLE %s RENAME TO %s", tmp.data, tt->q);

@@ -183,8 +183,10 @@ static int table_constraint(const sql_tok *t)
 /*
  * For each column definition between t[open] and t[close] (its parentheses),
  * in order, a line in gens: "=EXPR" (normalized) for a generated column
- * (`[GENERATED ALWAYS] AS (EXPR)`), "-" for any other. pragma table_xinfo
- * says which columns are generated but not what they compute.
+ * (`[GENERATED ALWAYS] AS (EXPR)`), "-" for any other; then "\x1f" and what
+ * the column line adds from the SQL (" collate nocase", " on conflict
+ * replace", " primary key desc"), often nothing. pragma table_xinfo says
+ * which columns are generated but not what they compute, nor these.
  */
 static void generated_exprs(const sql_tok *t, size_t open, size_t close, lines *gens)
 {
@@ -217,6 +219,25 @@ static void generated_exprs(const sql_tok *t, size_t open, size_t close, lines *
                     buf_adds(&b, "=");
                     sql_norm(&t[j + 2], (e < i ? e : i) - (j + 2), &b);
                     break;
+                }
+            }
+            /* what pragma table_xinfo does not say: COLLATE, a conflict
+               clause, PRIMARY KEY DESC (then not a rowid alias) */
+            buf_adds(&b, "\x1f");
+            for (size_t j = start + 1, dd = 0; j < i; j++) {
+                if (tok_punct(&t[j], '('))
+                    dd++;
+                else if (tok_punct(&t[j], ')'))
+                    dd--;
+                else if (dd == 0 && j + 1 < i && tok_is(&t[j], "collate") && !tok_is(&t[j + 1], "binary")) {
+                    buf_adds(&b, " collate ");
+                    sql_norm(&t[j + 1], 1, &b);
+                } else if (dd == 0 && j + 2 < i && tok_is(&t[j], "on") && tok_is(&t[j + 1], "conflict")) {
+                    buf_adds(&b, " on conflict ");
+                    sql_norm(&t[j + 2], 1, &b);
+                } else if (dd == 0 && j + 2 < i && tok_is(&t[j], "primary") && tok_is(&t[j + 1], "key") &&
+                           tok_is(&t[j + 2], "desc")) {
+                    buf_adds(&b, " primary key desc");
                 }
             }
             lines_add(gens, &b);
@@ -308,11 +329,14 @@ static strata_code dump_columns(drv *d, const char *name, int autoinc, const lin
             buf_adds(out, " generated virtual");
         else if (hidden && !strcmp(hidden, "3"))
             buf_adds(out, " generated stored");
-        if (hidden && (!strcmp(hidden, "2") || !strcmp(hidden, "3")) && i < gens->n && gens->v[i][0] == '=') {
+        const char *g = i < gens->n ? gens->v[i] : "-\x1f", *extra = strchr(g, '\x1f');
+        if (hidden && (!strcmp(hidden, "2") || !strcmp(hidden, "3")) && g[0] == '=') {
             buf_adds(out, " as (");
-            buf_adds(out, gens->v[i] + 1);
+            buf_add(out, g + 1, extra ? (size_t)(extra - g - 1) : strlen(g + 1));
             buf_adds(out, ")");
         }
+        if (extra)
+            buf_adds(out, extra + 1);
         buf_adds(out, "\n");
         if (cell(&r, i, 4) && atoi(cell(&r, i, 4)) > 0)
             npk++;
