@@ -46,7 +46,9 @@ void gen_model_release(gen_model *m)
             free(o->vals[k]);
         free(o->vals), free(o->name), free(o->q), free(o->def), free(o->owned);
     }
-    free(m->t), free(m->o);
+    for (size_t i = 0; i < m->nunsup; i++)
+        free(m->unsup[i]);
+    free(m->t), free(m->o), free(m->unsup);
     memset(m, 0, sizeof(*m));
 }
 
@@ -494,22 +496,51 @@ static strata_code read_state(strata *db, gen_model *m, char **dump, strata_erro
     return rc;
 }
 
-/* read_state; DIFF_UNSUPPORTED names the side (what: "the desired schema", ...). */
-static strata_code read_side(strata *db, gen_model *m, char **dump, const char *what, strata_error *err)
+static int has_str(char *const *v, size_t n, const char *s)
 {
-    strata_code rc = read_state(db, m, dump, err);
-    if (rc == STRATA_DIFF_UNSUPPORTED) {
-        char msg[sizeof(err->message)];
-        size_t w = strlen(what) + 2;
-        memcpy(msg, err->message, sizeof(msg));
-        if (w < sizeof(err->message)) {
-            memcpy(err->message, what, w - 2);
-            memcpy(err->message + w - 2, ": ", 2);
-            memcpy(err->message + w, msg, sizeof(err->message) - w - 1);
-            err->message[sizeof(err->message) - 1] = 0;
-        }
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(v[i], s))
+            return 1;
+    return 0;
+}
+
+/* Adds the objects of a that b lacks (or holds otherwise) to the list. */
+static void unsup_only(const gen_model *a, const gen_model *b, buf *list, size_t *n)
+{
+    for (size_t i = 0; i < a->nunsup; i++) {
+        if (has_str(b->unsup, b->nunsup, a->unsup[i]))
+            continue;
+        const char *what = a->unsup[i];
+        size_t wl = strcspn(what, "\037");
+        /* one mention per object, whichever side it differs on */
+        if (*n < 4 && !(list->data && memmem(list->data, list->len, what, wl)))
+            buf_addf(list, "%s%.*s", list->len ? ", " : "", (int)wl, what);
+        (*n)++;
     }
-    return rc;
+}
+
+/*
+ * DIFF_UNSUPPORTED when an object the plan cannot express (a rule, a
+ * partitioned table, grants, ...) is not the same on both sides: a migration
+ * without it would be proven wrong. The same object with the same content on
+ * both sides needs no step and is fine.
+ */
+static strata_code unsupported_differ(const gen_model *from, const gen_model *to, strata_error *err)
+{
+    buf list;
+    buf_init(&list);
+    size_t n = 0;
+    unsup_only(from, to, &list, &n);
+    unsup_only(to, from, &list, &n);
+    strata_code rc = STRATA_OK;
+    if (n) {
+        rc = err_set(err, STRATA_DIFF_UNSUPPORTED, "strata diff does not plan changes to %s%s",
+                     list.data ? list.data : "?", n > 4 ? ", and more" : "");
+        err_hint(err, "they differ between the start and the desired schema; write that part of the "
+                      "migration by hand (docs/diff.md, \"What it covers\")");
+    }
+    buf_release(&list);
+    return list.oom ? err_set(err, STRATA_NOMEM, "out of memory") : rc;
 }
 
 /* Runs a part: in one transaction, or (no-transaction) statement by statement.
@@ -685,7 +716,7 @@ strata_code strata_diff(const strata_diff_opts *o, strata_diff_result **out, str
     r->engine = strata_engine(work.db);
     if (o->from_url) {
         if ((rc = side_url(o, o->from_url, "--from-url", &start, err)) ||
-            (rc = read_side(start.db, &m_from, &d_from, "the start (--from-url)", err)))
+            (rc = read_state(start.db, &m_from, &d_from, err)))
             goto done;
         if (strcmp(strata_engine(start.db), r->engine)) {
             rc = err_set(err, STRATA_USAGE, "--from-url is a %s database; the diff is for %s",
@@ -712,7 +743,7 @@ strata_code strata_diff(const strata_diff_opts *o, strata_diff_result **out, str
         free(got);
     } else {
         if ((rc = strata_up(work.db, o->set, NULL, NULL, err)) ||
-            (rc = read_side(work.db, &m_from, &d_from, "the start (the migration directory)", err)))
+            (rc = read_state(work.db, &m_from, &d_from, err)))
             goto done;
     }
 
@@ -754,9 +785,11 @@ strata_code strata_diff(const strata_diff_opts *o, strata_diff_result **out, str
         if ((rc = strata_open(strata_scratch_url(want.scratch), &cfg, &want.db, err)))
             goto done;
     }
-    if ((rc = read_side(want.db, &m_to, &d_to, "the desired schema", err)))
+    if ((rc = read_state(want.db, &m_to, &d_to, err)))
         goto done;
     side_close(&want);
+    if ((rc = unsupported_differ(&m_from, &m_to, err)))
+        goto done;
 
     if (!strcmp(d_from, d_to))
         goto done; /* no difference: no files */

@@ -61,6 +61,11 @@ typedef struct gen_model {
     size_t nt, capt;
     gen_obj *o;
     size_t no, capo;
+    /* objects the plan cannot express, "what\037key" each (what names it,
+       key is its content), sorted; diff refuses when the sides differ */
+    char **unsup;
+    size_t nunsup, capunsup;
+    int oom;
 } gen_model;
 
 void gen_model_release(gen_model *m);

@@ -488,7 +488,7 @@ if [ "$ENGINE" = postgres ]; then
         'CREATE FUNCTION f(int, int) RETURNS bool LANGUAGE sql AS $$SELECT true$$; CREATE OPERATOR === (LEFTARG = int, RIGHTARG = int, FUNCTION = f);|operator ===(integer, integer)'; do
         pair unsupported 'CREATE TABLE t0 (id int);' "CREATE TABLE t0 (id int); ${w%%|*}"
         expect_rc 2 "${w#*|}: refused"
-        contains "$ERR" "the desired schema: strata diff does not plan ${w#*|}" "${w#*|}: named"
+        contains "$ERR" "strata diff does not plan changes to ${w#*|}" "${w#*|}: named"
         contains "$ERR" "DIFF_UNSUPPORTED" "${w#*|}: the code"
     done
     # in the start too
@@ -502,7 +502,17 @@ SQL
     printf 'CREATE TABLE t (id int, x int);\n' >"$WORK/qa_want.sql"
     diff_in "$WORK/qa_rule" --to "$WORK/qa_want.sql"
     expect_rc 2 "a rule in the start"
-    contains "$ERR" "the start (the migration directory): strata diff does not plan rule r on t" "named, with its side"
+    contains "$ERR" "strata diff does not plan changes to rule r on t" "named when only the start has it"
+    # the same rule and grant on both sides need no step: the rest is planned
+    printf 'CREATE TABLE t (id int, x int);\nCREATE RULE r AS ON INSERT TO t DO INSTEAD NOTHING;\n' >"$WORK/qa_want.sql"
+    diff_in "$WORK/qa_rule" --to "$WORK/qa_want.sql" --print
+    expect_rc 0 "the same rule on both sides"
+    contains "$OUT" "ADD COLUMN x" "the column is planned beside an equal rule"
+    # a rule whose definition changed is a difference
+    printf 'CREATE TABLE t (id int);\nCREATE RULE r AS ON UPDATE TO t DO INSTEAD NOTHING;\n' >"$WORK/qa_want.sql"
+    diff_in "$WORK/qa_rule" --to "$WORK/qa_want.sql" --print
+    expect_rc 2 "a changed rule"
+    contains "$ERR" "does not plan changes to rule r on t" "a changed rule is named"
 
     # pg_dump --schema-only as --to: its psql meta-commands (\restrict, in
     # pg_dump 15.18 and newer) are skipped with a note, and its empty

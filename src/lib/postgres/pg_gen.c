@@ -120,114 +120,77 @@ static const char q_sequences[] =
     " AND d.objid = c.oid AND d.deptype = 'i')"
     " ORDER BY 1";
 
-/* What the plan cannot express, by name: refused (DIFF_UNSUPPORTED) rather
-   than left out of a migration that would then be proven without it. */
-#define IN_SCHEMA(rel)                                                                        \
-    " JOIN pg_namespace n ON n.oid = " rel ".relnamespace WHERE n.nspname = current_schema()" \
-    " AND " rel ".relname::text NOT IN ($1::text, $1::text || '_lock')"
+/*
+ * What the plan cannot express: (what, key) per object -- what names it for
+ * a message, key is its content (definition, options, comment text, grants
+ * but the owner's own). diff refuses (DIFF_UNSUPPORTED) when these differ
+ * between the start and the desired schema, rather than leave them out of a
+ * migration that would then be proven without them; equal ones need no step.
+ */
+#define IN_SCHEMA_C                                                                     \
+    " JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = current_schema()" \
+    " AND c.relname::text NOT IN ($1::text, $1::text || '_lock')"
+#define NOT_EXTENSION(cls, id)                                                                           \
+    " AND NOT EXISTS (SELECT 1 FROM pg_depend x WHERE x.classid = '" cls "'::regclass AND x.objid = " id \
+    " AND x.deptype = 'e')"
 static const char q_unsupported[] =
-    "SELECT what FROM ("
-    " SELECT 'rule ' || quote_ident(r.rulename) || ' on ' || quote_ident(c.relname) AS what"
-    " FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class" IN_SCHEMA(
-        "c") " AND r.rulename <> '_RETURN'"
-             " UNION ALL SELECT 'partitioned table ' || quote_ident(c.relname) FROM pg_class c" IN_SCHEMA(
-                 "c") " AND c.relkind = 'p'"
-                      " UNION ALL SELECT 'partition ' || quote_ident(c.relname) FROM pg_class "
-                      "c" IN_SCHEMA(
-                          "c") " AND c.relispartition"
-                               " UNION ALL SELECT 'table ' || quote_ident(c.relname) || ' inheriting "
-                               "from ' || i.inhparent::regclass::text"
-                               " FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid" IN_SCHEMA(
-                                   "c") " AND NOT c.relispartition"
-                                        " UNION ALL SELECT 'view ' || quote_ident(c.relname) || ' WITH "
-                                        "(' || array_to_string(c.reloptions, ', ') || ')'"
-                                        " FROM pg_class c" IN_SCHEMA(
-                                            "c") " AND c.relkind = 'v' AND c.reloptions IS NOT NULL"
-                                                 " UNION ALL SELECT 'comment on ' || CASE c.relkind WHEN "
-                                                 "'v' THEN 'view ' WHEN 'm' THEN 'materialized view '"
-                                                 "  WHEN 'i' THEN 'index ' WHEN 'I' THEN 'index ' WHEN "
-                                                 "'S' THEN 'sequence ' ELSE 'relation ' END"
-                                                 "  || quote_ident(c.relname) || CASE WHEN d.objsubid > "
-                                                 "0 THEN ' (a column)' ELSE '' END"
-                                                 " FROM pg_description d JOIN pg_class c ON d.classoid = "
-                                                 "'pg_class'::regclass AND d.objoid = c.oid" IN_SCHEMA(
-                                                     "c") " AND c.relkind NOT IN ('r', 'p')"
-                                                          " UNION ALL SELECT 'comment on constraint ' || "
-                                                          "quote_ident(co.conname) || ' on ' || "
-                                                          "quote_ident(c.relname)"
-                                                          " FROM pg_description d JOIN pg_constraint co "
-                                                          "ON d.classoid = 'pg_constraint'::regclass AND "
-                                                          "d.objoid = co.oid"
-                                                          " JOIN pg_class c ON c.oid = "
-                                                          "co.conrelid" IN_SCHEMA(
-                                                              "c") " UNION ALL SELECT 'privileges "
-                                                                   "(GRANT) on ' || "
-                                                                   "quote_ident(c.relname) FROM pg_class "
-                                                                   "c" IN_SCHEMA("c") " AND c.relacl IS "
-                                                                                      "NOT NULL AND "
-                                                                                      "c.relkind IN "
-                                                                                      "('r', 'p', 'v', "
-                                                                                      "'m', 'S', 'f')"
-                                                                                      " UNION ALL SELECT "
-                                                                                      "'operator ' || "
-                                                                                      "o.oprname || '(' "
-                                                                                      "|| "
-                                                                                      "format_type(o."
-                                                                                      "oprleft, NULL) || "
-                                                                                      "', '"
-                                                                                      "  || "
-                                                                                      "format_type(o."
-                                                                                      "oprright, NULL) "
-                                                                                      "|| ')'"
-                                                                                      " FROM pg_operator "
-                                                                                      "o JOIN "
-                                                                                      "pg_namespace n ON "
-                                                                                      "n.oid = "
-                                                                                      "o.oprnamespace "
-                                                                                      "WHERE n.nspname = "
-                                                                                      "current_schema()"
-                                                                                      " AND NOT EXISTS "
-                                                                                      "(SELECT 1 FROM "
-                                                                                      "pg_depend x WHERE "
-                                                                                      "x.classid = "
-                                                                                      "'pg_operator'::"
-                                                                                      "regclass"
-                                                                                      " AND x.objid = "
-                                                                                      "o.oid AND "
-                                                                                      "x.deptype = 'e')"
-                                                                                      " UNION ALL SELECT "
-                                                                                      "'collation ' || "
-                                                                                      "quote_ident(co."
-                                                                                      "collname) FROM "
-                                                                                      "pg_collation co"
-                                                                                      " JOIN "
-                                                                                      "pg_namespace n ON "
-                                                                                      "n.oid = "
-                                                                                      "co.collnamespace "
-                                                                                      "WHERE n.nspname = "
-                                                                                      "current_schema()"
-                                                                                      " AND NOT EXISTS "
-                                                                                      "(SELECT 1 FROM "
-                                                                                      "pg_depend x WHERE "
-                                                                                      "x.classid = "
-                                                                                      "'pg_collation'::"
-                                                                                      "regclass"
-                                                                                      " AND x.objid = "
-                                                                                      "co.oid AND "
-                                                                                      "x.deptype = 'e')"
-                                                                                      ") x ORDER BY 1";
+    "SELECT what, key FROM ("
+    " SELECT 'rule ' || quote_ident(r.rulename) || ' on ' || quote_ident(c.relname) AS what,"
+    "  pg_get_ruledef(r.oid) AS key"
+    " FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class" IN_SCHEMA_C " AND r.rulename <> '_RETURN'"
+    " UNION ALL SELECT 'partitioned table ' || quote_ident(c.relname), pg_get_partkeydef(c.oid)"
+    " FROM pg_class c" IN_SCHEMA_C " AND c.relkind = 'p'"
+    " UNION ALL SELECT 'partition ' || quote_ident(c.relname), pg_get_expr(c.relpartbound, c.oid)"
+    " FROM pg_class c" IN_SCHEMA_C " AND c.relispartition"
+    " UNION ALL SELECT 'table ' || quote_ident(c.relname) || ' inheriting from ' || "
+    "i.inhparent::regclass::text, ''"
+    " FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid" IN_SCHEMA_C " AND NOT c.relispartition"
+    " UNION ALL SELECT 'view ' || quote_ident(c.relname) || ' WITH (' || array_to_string(c.reloptions, ', ') "
+    "|| ')',"
+    "  ''"
+    " FROM pg_class c" IN_SCHEMA_C " AND c.relkind = 'v' AND c.reloptions IS NOT NULL"
+    " UNION ALL SELECT 'comment on ' || CASE c.relkind WHEN 'v' THEN 'view ' WHEN 'm' THEN 'materialized "
+    "view '"
+    "  WHEN 'i' THEN 'index ' WHEN 'I' THEN 'index ' WHEN 'S' THEN 'sequence ' ELSE 'relation ' END"
+    "  || quote_ident(c.relname) || CASE WHEN d.objsubid > 0 THEN ' (a column)' ELSE '' END, d.description"
+    " FROM pg_description d JOIN pg_class c ON d.classoid = 'pg_class'::regclass AND d.objoid = "
+    "c.oid" IN_SCHEMA_C " AND c.relkind NOT IN ('r', 'p')"
+    " UNION ALL SELECT 'comment on constraint ' || quote_ident(co.conname) || ' on ' || "
+    "quote_ident(c.relname),"
+    "  d.description"
+    " FROM pg_description d JOIN pg_constraint co ON d.classoid = 'pg_constraint'::regclass AND d.objoid = "
+    "co.oid"
+    " JOIN pg_class c ON c.oid = co.conrelid" IN_SCHEMA_C
+    " UNION ALL SELECT 'privileges (GRANT) on ' || quote_ident(c.relname),"
+    "  (SELECT string_agg(CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee) END"
+    "   || ':' || a.privilege_type, ',' ORDER BY 1) FROM aclexplode(c.relacl) a WHERE a.grantee <> "
+    "c.relowner)"
+    " FROM pg_class c" IN_SCHEMA_C " AND c.relacl IS NOT NULL AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')"
+    "  AND EXISTS (SELECT 1 FROM aclexplode(c.relacl) a WHERE a.grantee <> c.relowner)"
+    " UNION ALL SELECT 'operator ' || o.oprname || '(' || format_type(o.oprleft, NULL) || ', '"
+    "  || format_type(o.oprright, NULL) || ')', o.oprcode::text"
+    " FROM pg_operator o JOIN pg_namespace n ON n.oid = o.oprnamespace WHERE n.nspname = "
+    "current_schema()" NOT_EXTENSION(
+        "pg_operator",
+        "o.oid") " UNION ALL SELECT 'collation ' || quote_ident(co.collname),"
+                 "  concat_ws(' ', co.collprovider, co.collcollate, co.collctype, co.colliculocale)"
+                 " FROM pg_collation co JOIN pg_namespace n ON n.oid = co.collnamespace WHERE n.nspname = "
+                 "current_schema()" NOT_EXTENSION("pg_collation", "co.oid") ") x ORDER BY 1, 2";
 
-typedef struct unsup {
-    buf what;
-    size_t n;
-} unsup;
-
+/* One row of q_unsupported into the model: "what\037key". */
 static int on_unsupported(void *ud, int n, char **v)
 {
-    unsup *u = ud;
+    gen_model *m = ud;
     (void)n;
-    if (u->n++ < 4)
-        buf_addf(&u->what, "%s%s", u->what.len ? ", " : "", v[0] ? v[0] : "?");
+    buf b;
+    buf_init(&b);
+    buf_addf(&b, "%s\037%s", v[0] ? v[0] : "?", v[1] ? v[1] : "");
+    if (b.oom || ARR_GROW(m->unsup, m->capunsup, m->nunsup + 1)) {
+        buf_release(&b);
+        m->oom = 1;
+        return -1;
+    }
+    m->unsup[m->nunsup++] = buf_detach(&b);
     return 0;
 }
 
@@ -389,17 +352,9 @@ strata_code pg_gen_read(drv *d, const char *table, gen_model *m, strata_error *e
     };
     rd r = {m, 0};
     const char *params[1] = {table};
-    unsup u = {{0}, 0};
-    buf_init(&u.what);
-    strata_code urc = d->ops->query(d, q_unsupported, 1, params, on_unsupported, &u, err);
-    if (!urc && u.n) {
-        if (u.n > 4)
-            buf_addf(&u.what, " and %zu more", u.n - 4);
-        urc = err_set(err, STRATA_DIFF_UNSUPPORTED, "strata diff does not plan %s",
-                      u.what.data ? u.what.data : "?");
-        err_hint(err, "write that part of the migration by hand (docs/diff.md, \"What it covers\")");
-    }
-    buf_release(&u.what);
+    strata_code urc = d->ops->query(d, q_unsupported, 1, params, on_unsupported, m, err);
+    if (!urc && m->oom)
+        urc = err_set(err, STRATA_NOMEM, "out of memory");
     if (urc)
         return urc;
     for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
