@@ -38,9 +38,11 @@ typedef struct cli {
  * takes, those it shares with other commands included):
  *     {"--output", "-o", CMDOPT_STR, &opt_output, "FILE", "write it to FILE"},
  *   name   "--output"; alias: a short form ("-o") or NULL
- *   type   CMDOPT_FLAG: an int set to 1; CMDOPT_STR: a const char *;
- *          CMDOPT_NUM: a double (any finite number); CMDOPT_SECS: a double
- *          from 0 to 1000000 seconds
+ *   type   CMDOPT_FLAG: an int set to 1; CMDOPT_STR: a const char * (given
+ *          twice, the last wins); CMDOPT_LIST: a const char *, a comma
+ *          separated list that repeated options add to ("--rename a:b
+ *          --rename c:d" is "a:b,c:d"); CMDOPT_NUM: a double (any finite
+ *          number); CMDOPT_SECS: a double from 0 to 1000000 seconds
  *   dst    where the value goes: a static of the command's file, or a field
  *          of cli_state (options several commands share: the code they share
  *          reads them there, e.g. &cli_state.dry_run)
@@ -50,7 +52,7 @@ typedef struct cli {
  * A command's options follow its name (or use --name=value); options kept
  * in cli_state may also come before it.
  */
-enum { CMDOPT_FLAG, CMDOPT_STR, CMDOPT_NUM, CMDOPT_SECS };
+enum { CMDOPT_FLAG, CMDOPT_STR, CMDOPT_NUM, CMDOPT_SECS, CMDOPT_LIST };
 typedef struct cmdopt {
     const char *name;
     const char *alias;

@@ -312,10 +312,10 @@ static const cmdopt options[] = {
     {"--data-only", NULL, CMDOPT_FLAG, &o.data_only, NULL,
      "load into existing tables (e.g. made by strata up),\n"
      "matching columns by name; replaces their rows"},
-    {"--tables", NULL, CMDOPT_STR, &o.tables, "A,B",
+    {"--tables", NULL, CMDOPT_LIST, &o.tables, "A,B",
      "only these tables (the version table comes along);\n"
      "\"a,b\" in double quotes: a name with a comma"},
-    {"--exclude", NULL, CMDOPT_STR, &o.exclude, "A,B", "never these tables"},
+    {"--exclude", NULL, CMDOPT_LIST, &o.exclude, "A,B", "never these tables"},
     {"--jobs", "-j", CMDOPT_NUM, &o.jobs, "N",
      "connections working in parallel: loads, index builds, foreign keys (default: one per core)"},
     {"--on-bad-value", NULL, CMDOPT_STR, &o.on_bad, "POLICY",

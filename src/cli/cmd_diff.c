@@ -32,8 +32,9 @@ static const cmdopt options[] = {
     {"--print", NULL, CMDOPT_FLAG, &opt_print, NULL, "print the migration instead of writing it"},
     {"--allow-destructive", NULL, CMDOPT_FLAG, &opt_destructive, NULL,
      "allow steps that lose data (drop a table or a column, narrow\na type, remove enum values)"},
-    {"--rename", NULL, CMDOPT_STR, &opt_rename, "T.OLD:NEW",
-     "a column rename (T.OLD:NEW) or a table rename (OLD:NEW);\ncomma separated; renames are never guessed"},
+    {"--rename", NULL, CMDOPT_LIST, &opt_rename, "T.OLD:NEW",
+     "a column rename (T.OLD:NEW) or a table rename (OLD:NEW);\ncomma separated or repeated; renames are "
+     "never guessed"},
     {"--no-concurrently", NULL, CMDOPT_FLAG, &opt_no_conc, NULL,
      "PostgreSQL: build indexes on existing tables in the\ntransaction, not CONCURRENTLY in a no-transaction "
      "file"},

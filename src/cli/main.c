@@ -186,6 +186,8 @@ typedef struct parsed {
     const char *cmdname; /* as given (also "help" and unknown names) */
     char bad[300];       /* the first usage error, or "" */
     const char *hint;    /* its hint when a peer's habit explains it, or NULL */
+    char *joined[16];    /* CMDOPT_LIST values joined here (freed at the end) */
+    int njoined;
     /* options kept in cli_state given before the command name: checked
        against the command once it is known */
     const cmdopt *early[64];
@@ -266,7 +268,20 @@ static void set_opt(parsed *p, const cmdopt *o, const char *name, const char *va
         BAD(p, "option '%s' needs a value", name);
         return;
     }
-    if (o->type == CMDOPT_STR) {
+    if (o->type == CMDOPT_LIST && *(const char **)o->dst) {
+        const char *was = *(const char **)o->dst;
+        size_t n = strlen(was) + strlen(val) + 2;
+        char *j = p->njoined < (int)(sizeof(p->joined) / sizeof(*p->joined)) ? malloc(n) : NULL;
+        if (!j) {
+            BAD(p, "option '%s' is given too often", name);
+            return;
+        }
+        snprintf(j, n, "%s,%s", was, val);
+        p->joined[p->njoined++] = j;
+        *(const char **)o->dst = j;
+        return;
+    }
+    if (o->type == CMDOPT_STR || o->type == CMDOPT_LIST) {
         /* --url "" has its own error (no database nobody named) */
         if (!*val && is_shared(o) && o->dst != (void *)&cli_state.url)
             BAD(p, "option '%s' needs a value, not an empty string", name);
@@ -484,6 +499,8 @@ int main(int argc, char **argv)
     const char *nc = getenv("NO_COLOR");
     c->color = !c->no_color && !(nc && *nc) && isatty(1) && !c->json;
     int rc = dispatch(c, &p);
+    for (int i = 0; i < p.njoined; i++)
+        free(p.joined[i]);
     free(c->dry_sql);
     free(c->args);
     return finish_output(c, rc);

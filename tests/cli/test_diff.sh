@@ -236,6 +236,22 @@ q "INSERT INTO people (id, email) VALUES (1, 'kept@x')" >/dev/null
 st --dir "$R" up
 expect_rc 0 "up of the rename"
 eq "$(q "SELECT mail FROM people")" "kept@x" "a renamed column keeps its values"
+# a table and one of its columns renamed together, --rename given twice
+# (the column is named by the start's table)
+TR=$WORK/trename
+mkdir -p "$TR"
+printf 'CREATE TABLE users (id integer PRIMARY KEY, email text);\n' >"$WORK/tr1.sql"
+printf 'CREATE TABLE accounts (id integer PRIMARY KEY, mail text);\n' >"$WORK/tr2.sql"
+diff_in "$TR" --to "$WORK/tr1.sql" -m init
+expect_rc 0 "diff base of the table and column rename"
+diff_in "$TR" --to "$WORK/tr2.sql" -m rename_both --rename users:accounts --rename users.email:mail
+expect_rc 0 "table and column renamed together"
+new_db
+st --dir "$TR" up 1
+q "INSERT INTO users (id, email) VALUES (1, 'both@x')" >/dev/null
+st --dir "$TR" up
+expect_rc 0 "up of the table and column rename"
+eq "$(q "SELECT mail FROM accounts")" "both@x" "table and column renamed: values kept"
 # --allow-destructive writes the drop
 printf 'CREATE TABLE people (id integer PRIMARY KEY, mail text NOT NULL);\n' >"$WORK/v3drop.sql"
 diff_in "$R" --to "$WORK/v3drop.sql" --allow-destructive --print

@@ -411,10 +411,13 @@ static const gen_table *from_table(const ctx *c, const char *name)
     return NULL;
 }
 
-static const gen_col *from_col(const ctx *c, const gen_table *ft, const char *tname, const char *name)
+/* The column of ft (a table of `from`) that becomes column `name` of its
+   table in `to`: a column rename names the start's table (--rename T.OLD:NEW),
+   also when the table is renamed too. */
+static const gen_col *from_col(const ctx *c, const gen_table *ft, const char *name)
 {
     for (size_t i = 0; i < ft->ncols; i++)
-        if (!strcmp(col_to_name(c, tname, ft->cols[i].name), name))
+        if (!strcmp(col_to_name(c, ft->name, ft->cols[i].name), name))
             return &ft->cols[i];
     return NULL;
 }
@@ -862,7 +865,7 @@ static void plan_columns(ctx *c, const gen_table *ft, const gen_table *tt)
     }
     for (size_t k = 0; k < tt->ncols; k++) {
         const gen_col *tc = &tt->cols[k];
-        const gen_col *fc = from_col(c, ft, tt->name, tc->name);
+        const gen_col *fc = from_col(c, ft, tc->name);
         if (!fc) {
             buf b;
             buf_init(&b);
@@ -982,7 +985,7 @@ static void plan_comments(ctx *c)
         }
         for (size_t k = 0; k < tt->ncols; k++) {
             const gen_col *tc = &tt->cols[k];
-            const gen_col *fc = ft ? from_col(c, ft, tt->name, tc->name) : NULL;
+            const gen_col *fc = ft ? from_col(c, ft, tc->name) : NULL;
             if (!streq(fc ? fc->comment : NULL, tc->comment)) {
                 snprintf(what, sizeof(what), "COLUMN %s.%s", tt->q, tc->q);
                 comment(c->p, what, tc->comment);
@@ -1220,7 +1223,7 @@ strata_code pg_gen_plan(const gen_model *from, const gen_model *to, const gen_op
         const gen_table *tt = &to->t[i];
         const gen_table *ft = from_table(&c, tt->name);
         for (size_t k = 0; ft && k < tt->ncols; k++) {
-            const gen_col *fc = from_col(&c, ft, tt->name, tt->cols[k].name);
+            const gen_col *fc = from_col(&c, ft, tt->cols[k].name);
             if (fc && fc->identity && !tt->cols[k].identity && streq(fc->gen, tt->cols[k].gen))
                 gen_emit(p, GEN_PART_TX, "alter column", NULL, "ALTER TABLE %s ALTER COLUMN %s DROP IDENTITY",
                          tt->q, tt->cols[k].q);
