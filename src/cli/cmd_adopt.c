@@ -1,6 +1,9 @@
 /* cmd_adopt.c -- strata adopt --from FORMAT [--dry-run] */
 #include "cli.h"
 
+#include <stdio.h>
+#include <string.h>
+
 static void print_json(const strata_adopt_report *r, int dry_run)
 {
     jw w;
@@ -30,6 +33,41 @@ static void print_json(const strata_adopt_report *r, int dry_run)
 }
 
 static const char *opt_table;
+
+/*
+ * Migrations the other tool never applied that are older than the newest it
+ * did (another Alembic branch, an out-of-order file): they stay pending, and
+ * 'strata up' stops on them (OUT_OF_ORDER) -- say so now, once.
+ */
+static void warn_older_pending(const cli *c, const strata_migset *set, const strata_adopt_report *r)
+{
+    size_t n = strata_migset_count(set), newest = 0, older = 0;
+    const char *first = NULL;
+    int any = 0;
+    for (size_t i = 0; i < n; i++)
+        for (size_t k = 0; k < r->count; k++)
+            if (!strcmp(strata_migset_get(set, i)->version, r->entries[k].version))
+                newest = i, any = 1;
+    for (size_t i = 0; any && i < newest; i++) {
+        const strata_migration *m = strata_migset_get(set, i);
+        int adopted = 0;
+        for (size_t k = 0; k < r->count && !adopted; k++)
+            adopted = !strcmp(m->version, r->entries[k].version);
+        if (!adopted && !older++)
+            first = m->id;
+    }
+    if (!older)
+        return;
+    char msg[600];
+    snprintf(msg, sizeof(msg),
+             "%zu migration%s older than %s %s not applied by %s (first: %s); 'strata up' stops on %s until "
+             "you pass --allow-out-of-order",
+             older, older == 1 ? "" : "s", strata_migset_get(set, newest)->id, older == 1 ? "was" : "were",
+             r->tool, first, older == 1 ? "it" : "them");
+    strata_problem w = {0};
+    w.detail = msg;
+    out_warning(c, &w);
+}
 
 static int run(cli *c)
 {
@@ -63,6 +101,7 @@ static int run(cli *c)
                 printf("adopted %zu migration%s as applied from %s (%s left untouched)\n", r->written,
                        r->written == 1 ? "" : "s", r->table, r->table);
         }
+        warn_older_pending(c, set, r);
     }
     if (err.code)
         rc = out_error(c, &err);

@@ -173,6 +173,7 @@ EOF
     st --dir "$WORK/amig2" adopt --from alembic
     expect_rc 0 "adopt one of two bases"
     eq "$(strata_rows)" "0003 0004" "only the branch in alembic_version is applied"
+    contains "$ERR" "2 migrations older than 0004_o2 were not applied by alembic (first: 0001_r1)" "adopt warns of the older pending ones"
     st --dir "$WORK/amig2" up
     expect_rc 1 "up with older pending revisions of the other base"
     contains "$ERR" "[OUT_OF_ORDER]" "older pending revisions are out of order"
