@@ -89,7 +89,15 @@ enum { CV_OK = 0, CV_BAD = 1, CV_BAD_BYTES = 2 /* not valid text at all */ };
    a declared scale, see hash_sql), or a real widened to a double whose
    bits are hv (HK_F8: hashfloat8extended / hashfloat4extended, with the
    sign of a zero added, see hash_sql). */
-enum { HK_TEXT = 0, HK_I64 = 1, HK_U32 = 2, HK_BIN = 3, HK_NUM = 4, HK_F8 = 5 };
+enum {
+    HK_TEXT = 0,
+    HK_I64 = 1,
+    HK_U32 = 2,
+    HK_BIN = 3,
+    HK_NUM = 4,
+    HK_F8 = 5,
+    HK_HEX = 6 /* bin's hex text */
+};
 
 /* conv_value flags: also fill c->text (text COPY), also fill c->canon for
    kinds hashed natively (tests, messages). */

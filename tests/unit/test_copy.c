@@ -398,6 +398,19 @@ void test_copy(void)
        hashtextextended('abc', 7), hashint8extended(-5, 3), ... */
     CHECK_INT((int64_t)pg_hash64("abc", 3, 7), 1967049030278966041LL);
     CHECK_INT((int64_t)pg_hash64("hello world!", 12, 123456789012ull), -3240737874912711311LL);
+    /* a bytea's hash is that of its hex text, computed without writing the
+       text out: equal to pg_hash64 of the text for every tail length */
+    {
+        ctype byh = {K_BYTEA, -1, -1, -1, 0};
+        for (int len = 0; len <= 25; len++) {
+            char expr[80], hex[60];
+            for (int i = 0; i < len; i++)
+                snprintf(hex + 2 * i, 3, "%02x", (i * 37 + 11) & 255);
+            hex[2 * len] = 0;
+            snprintf(expr, sizeof(expr), "x'%s'", hex);
+            CHECK_INT(hashof(&byh, expr, 5), (int64_t)pg_hash64(hex, 2 * (size_t)len, 5));
+        }
+    }
     ctype i4h = {K_INT4, -1, -1, -1, 0};
     ctype tsh = {K_TIMESTAMP, -1, -1, -1, 0}, tmh = {K_TIME, -1, -1, -1, 0}, uuh = {K_UUID, -1, -1, -1, 0};
     ctype txh = {K_TEXT, -1, -1, -1, 0}, boh = {K_BOOL, -1, -1, -1, 0};
