@@ -46,7 +46,7 @@ static int run(cli *c)
     strata_migset *set = NULL;
     strata_error err = {0};
     char *url = NULL, **files = NULL;
-    size_t nfiles = 0, failed = 0, ran = 0;
+    size_t nfiles = 0, failed = 0, ran = 0, broken = 0;
     int rc = 0, interrupted = 0;
     strata_url_opts uo = {c->url, c->url_env, c->env_file, c->require_url};
     strata_url_source src;
@@ -86,6 +86,14 @@ static int run(cli *c)
     for (size_t i = 0; i < nfiles && !interrupted; i++) {
         strata_test_case tc;
         strata_code r = strata_test_file(server, set, files[i], &tc, &err);
+        if (r == STRATA_PARSE_ERROR) {
+            /* a malformed file is reported, and the others still run */
+            out_error(c, &err);
+            memset(&err, 0, sizeof(err));
+            broken++;
+            strata_test_case_release(&tc);
+            continue;
+        }
         if (r) {
             strata_test_case_release(&tc);
             break;
@@ -117,14 +125,17 @@ static int run(cli *c)
     }
     if (c->json) {
         jw_arr_end(&w);
-        jw_kbool(&w, "ok", !(failed || err.code || interrupted));
+        jw_kbool(&w, "ok", !(failed || broken || err.code || interrupted));
         jw_kint(&w, "passed", (long long)(ran - failed));
         jw_kint(&w, "failed", (long long)failed);
+        jw_kint(&w, "malformed", (long long)broken);
         jw_obj_end(&w);
         jw_end(&w);
     } else if (!c->quiet && !err.code)
-        printf("%zu passed, %zu failed%s\n", ran - failed, failed, interrupted ? " (interrupted)" : "");
-    rc = failed ? 1 : 0;
+        printf("%zu passed, %zu failed%s%s\n", ran - failed, failed,
+               broken ? (broken == 1 ? ", 1 malformed file not run" : ", malformed files not run") : "",
+               interrupted ? " (interrupted)" : "");
+    rc = broken ? 2 : failed ? 1 : 0;
     if (interrupted) {
         rc = 130;
         signal(SIGINT, SIG_IGN);

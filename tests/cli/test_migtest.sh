@@ -44,9 +44,29 @@ SQL
 st --dir "$D" test
 expect_rc 1 "a failing test"
 contains "$OUT" "FAIL $D/tests/broken_backfill.sql" "names the failing file"
-contains "$OUT" "broken_backfill.sql:6: verify query returned false" "file:line of the expectation"
+contains "$OUT" "broken_backfill.sql:6: expectation returned false" "file:line of the expectation"
 contains "$OUT" "1 passed, 1 failed" "summary counts"
 eq "$(scratch_left)" "0" "scratch database removed after a failure"
+
+# an expectation cannot change data: each runs in a transaction rolled back
+cat >"$WORK/expect_rw.sql" <<'SQL'
+-- strata:at 0013
+INSERT INTO users (id, email, password_hash) VALUES (3, 'rw@example.com', 'x');
+-- strata:expect
+DELETE FROM users;
+-- strata:expect
+SELECT count(*) = 1 FROM users WHERE id = 3;
+SQL
+st --dir "$D" test "$WORK/expect_rw.sql"
+expect_rc 0 "an expectation's DELETE is rolled back"
+
+# a malformed file among others: reported, the others still run, exit 2
+printf -- '-- strata:att 0013\n' >"$WORK/malformed.sql"
+st --dir "$D" test "$WORK/malformed.sql" "$D/tests/0014_backfill_requested_at.sql"
+expect_rc 2 "a malformed file among good ones"
+contains "$ERR" "malformed.sql:1:" "the malformed file is named"
+contains "$OUT" "ok   $D/tests/0014_backfill_requested_at.sql" "the good file still ran"
+contains "$OUT" "1 passed, 0 failed, 1 malformed file not run" "the summary counts it"
 
 # one file only
 st --dir "$D" test "$D/tests/0014_backfill_requested_at.sql"
