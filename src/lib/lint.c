@@ -769,7 +769,7 @@ static void check_add_column(lint *L, const char *table, size_t i, size_t end)
     i++;
     int old = existing(L, table);
     int serial = in_list(L, i, serial_types);
-    int notnull = 0, pk = 0, unique = 0, identity = 0, stored = 0, has_default = 0;
+    int notnull = 0, pk = 0, unique = 0, identity = 0, stored = 0, has_default = 0, refs = 0, check = 0;
     size_t d0 = 0, d1 = 0; /* the DEFAULT expression */
     int depth = 0;
     for (size_t k = i; k < end; k++) {
@@ -789,6 +789,10 @@ static void check_add_column(lint *L, const char *table, size_t i, size_t end)
             pk = 1;
         else if (is_word(L, k, "UNIQUE"))
             unique = 1;
+        else if (is_word(L, k, "REFERENCES"))
+            refs = 1;
+        else if (is_word(L, k, "CHECK"))
+            check = 1;
         else if (is_word(L, k, "GENERATED")) {
             size_t as = find_word(L, k, end, "AS");
             if (is_word(L, as + 1, "IDENTITY"))
@@ -842,6 +846,18 @@ static void check_add_column(lint *L, const char *table, size_t i, size_t end)
             finding(L, R_UNIQUE_NO_INDEX,
                     "adding %s column '%s' to '%s' builds its index under an ACCESS EXCLUSIVE lock",
                     pk ? "PRIMARY KEY" : "UNIQUE", col, table);
+        /* an inline key or CHECK is validated at once, like ADD CONSTRAINT
+           without NOT VALID: a scan of every row under the column's lock */
+        if (refs)
+            finding(L, R_FK_NOT_VALID,
+                    "adding column '%s' to '%s' with REFERENCES checks every row while blocking writes "
+                    "to both tables",
+                    col, table);
+        if (check)
+            finding(L, R_CHECK_NOT_VALID,
+                    "adding column '%s' to '%s' with a CHECK scans every row under an ACCESS EXCLUSIVE "
+                    "lock",
+                    col, table);
     }
 
     /* SQLite */

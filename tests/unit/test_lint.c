@@ -205,7 +205,12 @@ static void add_column_rules(void)
     EXPECT_PG("ALTER TABLE orders ADD note text NOT NULL DEFAULT NULL;", "not-null-without-default@2");
     EXPECT_PG("ALTER TABLE orders ADD COLUMN note text NOT NULL DEFAULT '';", "");
     EXPECT_PG("ALTER TABLE orders ADD COLUMN n int DEFAULT 0 NOT NULL;", "");
-    EXPECT_PG("ALTER TABLE orders ADD COLUMN n int CHECK (n IS NOT NULL);", "");
+    /* an inline CHECK or REFERENCES is validated at once: a scan of every row */
+    EXPECT_PG("ALTER TABLE orders ADD COLUMN n int CHECK (n IS NOT NULL);", "check-without-not-valid@2");
+    EXPECT_PG("ALTER TABLE orders ADD COLUMN uid bigint REFERENCES users (id);", "foreign-key-without-not-valid@2");
+    EXPECT_PG("ALTER TABLE orders ADD COLUMN uid bigint CONSTRAINT fk REFERENCES users ON DELETE CASCADE;",
+              "foreign-key-without-not-valid@2");
+    EXPECT_PG("CREATE TABLE orders (id int);\nALTER TABLE orders ADD COLUMN uid bigint REFERENCES users (id);", "");
     EXPECT_PG("ALTER TABLE orders ADD COLUMN n int;", "");
     EXPECT_PG("CREATE TABLE orders (id int);\nALTER TABLE orders ADD COLUMN note text NOT NULL;", "");
 
