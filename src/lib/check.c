@@ -192,12 +192,106 @@ static strata_code step(walk *w, int down, strata_error *e)
  * kept enum values may be set on e); on a mismatch fills e as failed at
  * `what` and returns 0; -1 when the schema cannot be read (*err set).
  */
+/* ----------------------------------------------- the schema, as compared */
+
+typedef struct strlist {
+    char **v;
+    size_t n, cap;
+    int oom;
+} strlist;
+
+static int on_schema_name(void *ud, int n, char **v)
+{
+    strlist *l = ud;
+    (void)n;
+    char *x = v[0] ? xstrdup(v[0]) : NULL;
+    if (!x || ARR_GROW(l->v, l->cap, l->n + 1)) {
+        free(x);
+        l->oom = 1;
+        return 1;
+    }
+    l->v[l->n++] = x;
+    return 0;
+}
+
+/* Appends dump (of schema name) to b with each object's header line marked
+   "[name] ", leaving out the lines about schemas off the search path. */
+static void add_marked(buf *b, const char *name, const char *dump)
+{
+    for (const char *l = dump; *l;) {
+        const char *nl = strchr(l, '\n');
+        size_t n = nl ? (size_t)(nl - l) : strlen(l);
+        int off_path =
+            n > 32 && !strncmp(l, "schema ", 7) && !strncmp(l + n - 25, " (not on the search path)", 25);
+        if (!off_path) {
+            if (n && l[0] != ' ')
+                buf_addf(b, "[%s] ", name);
+            buf_add(b, l, n);
+            buf_adds(b, "\n");
+        }
+        l += n + (nl != NULL);
+    }
+}
+
+/*
+ * The schema as check compares it: strata_schema_dump (the first schema of
+ * the search path) and, on PostgreSQL, every other schema of the database,
+ * each dumped with the search path set to it, its objects' header lines
+ * marked "[schema] " -- so that a down that forgets a column, an index or a
+ * function in audit.* is seen. The session's search path is reset after.
+ */
+static strata_code check_dump(strata *db, char **out, strata_error *err)
+{
+    strata_code rc = strata_schema_dump(db, out, err);
+    if (rc || strcmp(strata_engine(db), "postgres") != 0)
+        return rc;
+    strlist names = {0};
+    rc = db->ops->query(db->d,
+                        "SELECT nspname FROM pg_namespace WHERE nspname <> current_schema() "
+                        "AND nspname NOT IN ('pg_catalog', 'information_schema') "
+                        "AND nspname !~ '^pg_(toast|temp_|toast_temp_)' ORDER BY 1",
+                        0, NULL, on_schema_name, &names, err);
+    if (!rc && names.oom)
+        rc = err_set(err, STRATA_NOMEM, "out of memory");
+    buf b;
+    buf_init(&b);
+    buf_adds(&b, *out);
+    for (size_t i = 0; !rc && i < names.n; i++) {
+        const char *p[1] = {names.v[i]};
+        char *sub = NULL;
+        rc = db->ops->query(db->d, "SELECT set_config('search_path', quote_ident($1), false)", 1, p, NULL,
+                            NULL, err);
+        if (!rc)
+            rc = strata_schema_dump(db, &sub, err);
+        if (!rc && sub && *sub) {
+            buf_addf(&b, "%s", b.len && b.data[b.len - 1] != '\n' ? "\n" : "");
+            add_marked(&b, names.v[i], sub);
+        }
+        free(sub);
+    }
+    if (names.n) {
+        strata_error ignore;
+        db->ops->query(db->d, "RESET search_path", 0, NULL, NULL, NULL, &ignore);
+    }
+    for (size_t i = 0; i < names.n; i++)
+        free(names.v[i]);
+    free(names.v);
+    if (!rc && b.oom)
+        rc = err_set(err, STRATA_NOMEM, "out of memory");
+    if (!rc) {
+        free(*out);
+        *out = buf_detach(&b);
+    }
+    buf_release(&b);
+    return rc;
+}
+
 static int compare(walk *w, strata_check_entry *e, const char *what, const char *expected,
                    const char *exp_label, strata_error *err)
 {
     char *actual = NULL;
     schema_delta d;
-    if (strata_schema_dump(w->db, &actual, err))
+    if (check_dump(w->db, &actual, err))
         return -1;
     int same = schema_compare(expected, actual, 1, &d);
     if (same) {
@@ -304,7 +398,7 @@ static strata_code run_walk(walk *w, strata_error *err)
 
     /* the database must be empty: never run migrations on real data */
     strata_status *hist = NULL;
-    if ((rc = strata_schema_dump(w->db, &S[0], err)) || (rc = strata_history_get(w->db, &hist, err)))
+    if ((rc = check_dump(w->db, &S[0], err)) || (rc = strata_history_get(w->db, &hist, err)))
         goto out;
     int applied = strcmp(hist->current, "base") != 0;
     strata_status_free(hist);
@@ -328,7 +422,7 @@ static strata_code run_walk(walk *w, strata_error *err)
             goto out;
         }
         level++;
-        if ((rc = strata_schema_dump(w->db, &S[i + 1], err)))
+        if ((rc = check_dump(w->db, &S[i + 1], err)))
             goto out;
     }
 

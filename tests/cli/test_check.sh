@@ -287,6 +287,30 @@ if [ "$ENGINE" = postgres ]; then
     dropdb strata_check_by_hand
 fi
 
+# a down that forgets objects in a schema off the search path: compared too
+if [ "$ENGINE" = postgres ]; then
+    AU=$WORK/audit
+    mig "$AU" 0001_audit.sql <<'SQL'
+-- strata:up
+CREATE SCHEMA audit;
+CREATE TABLE audit.log (id bigint PRIMARY KEY, msg text);
+-- strata:down
+DROP SCHEMA audit CASCADE;
+SQL
+    mig "$AU" 0002_more.sql <<'SQL'
+-- strata:up
+ALTER TABLE audit.log ADD COLUMN IF NOT EXISTS at timestamptz;
+CREATE OR REPLACE FUNCTION audit.f() RETURNS int LANGUAGE sql AS 'SELECT 1';
+-- strata:down
+-- forgot everything
+SQL
+    chk "$AU"
+    expect_rc 1 "a down that leaves objects in another schema"
+    contains "$OUT" "FAIL 0002_more: down left: column [audit] table log.at" "the leftover column is named, with its schema"
+    contains "$OUT" "[audit] function f()" "the leftover function is named"
+    eq "$(scratch_left)" "0" "no scratch left (other schema)"
+fi
+
 # ------------------------------------------------------------------- misc
 if [ "$ENGINE" = postgres ]; then
     # the URL names a database that does not exist: the server is still used
