@@ -509,6 +509,23 @@ strata_code strata_check_run(const char *url, const strata_migset *set, const st
     walk w = {NULL, set, NULL, {0}};
     if ((rc = strata_open(url, &cfg, &w.db, err)))
         return rc;
+    /* a migration with no up section for the scratch engine is a parse
+       error (SPEC section 2), named before anything runs */
+    int dialect = dialect_of_engine(strata_engine(w.db));
+    for (size_t i = 0; i < set->count; i++) {
+        const migration *m = &set->migs[i];
+        if (!mig_section(m, SEC_UP, dialect)) {
+            err_set(err, STRATA_PARSE_ERROR, "migration %s has no up section for %s", m->id,
+                    strata_engine(w.db));
+            err_hint(err,
+                     dialect == DIALECT_SQLITE
+                         ? "check a PostgreSQL-only directory on a PostgreSQL server: --url postgresql://..."
+                         : "add a '-- strata:up' section without dialect, or one with dialect=postgres");
+            err_where(err, m->path, 0);
+            strata_close(w.db);
+            return STRATA_PARSE_ERROR;
+        }
+    }
     strata_check_report *r = calloc(1, sizeof(*r));
     if (!r || !(r->migrations = calloc(set->count ? set->count : 1, sizeof(strata_check_entry)))) {
         free(r);

@@ -287,6 +287,25 @@ if [ "$ENGINE" = postgres ]; then
     dropdb strata_check_by_hand
 fi
 
+# a migration with no up section for the scratch engine: a parse error
+# (SPEC section 2), exit 2, nothing run
+mig "$WORK/pgonly" 0001_a.sql <<'SQL'
+-- strata:up dialect=postgres
+CREATE TABLE t (id int);
+-- strata:down dialect=postgres
+DROP TABLE t;
+SQL
+mig "$WORK/pgonly" 0002_b.sql <<'SQL'
+-- strata:up dialect=sqlite
+CREATE TABLE u (id int);
+-- strata:down dialect=sqlite
+DROP TABLE u;
+SQL
+chk "$WORK/pgonly"
+expect_rc 2 "a directory with a migration for the other engine only"
+contains "$ERR" "no up section for $ENGINE [PARSE_ERROR]" "named as a parse error"
+eq "$(scratch_left)" "0" "no scratch left (parse error)"
+
 # a down that forgets objects in a schema off the search path: compared too
 if [ "$ENGINE" = postgres ]; then
     AU=$WORK/audit
