@@ -54,11 +54,38 @@ static int valid_ident(const char *s)
     return 1;
 }
 
+/* C's keywords (C11 and C23): an array cannot be named so. */
+static int c_keyword(const char *s)
+{
+    static const char *const kw[] = {
+        "alignas",      "alignof",  "auto",          "bool",      "break",
+        "case",         "char",     "const",         "constexpr", "continue",
+        "default",      "do",       "double",        "else",      "enum",
+        "extern",       "false",    "float",         "for",       "goto",
+        "if",           "inline",   "int",           "long",      "nullptr",
+        "register",     "restrict", "return",        "short",     "signed",
+        "sizeof",       "static",   "static_assert", "struct",    "switch",
+        "thread_local", "true",     "typedef",       "typeof",    "typeof_unqual",
+        "union",        "unsigned", "void",          "volatile",  "while",
+        "asm",          "fortran",
+    };
+    for (size_t i = 0; i < sizeof(kw) / sizeof(*kw); i++)
+        if (!strcmp(s, kw[i]))
+            return 1;
+    return s[0] == '_' && (isupper((unsigned char)s[1]) || s[1] == '_'); /* reserved: _Bool, __x */
+}
+
 static int run(cli *c)
 {
     const char *name = o.name ? o.name : "strata_migrations";
     if (!valid_ident(name))
         return out_usage_error(c, "--name must be a C identifier, not '%s'", name);
+    if (c_keyword(name))
+        return out_usage_error(c, "--name '%s' is a C keyword or a reserved identifier", name);
+    /* the library's namespace: strata_migset_from_array and friends */
+    if (!strncmp(name, "strata_", 7) && strcmp(name, "strata_migrations") != 0)
+        return out_usage_error(c, "--name '%s' is in the library's namespace (strata_*); pick another name",
+                               name);
     strata_migset *set = NULL;
     strata_error err;
     strata_error_clear(&err);

@@ -86,6 +86,12 @@ contains "$ERR" "[PARSE_ERROR]" "the problem is named"
 ls "$WORK" | grep -q 'broken.c.tmp' && fail "a temporary file was left behind"
 raw --dir "$D" embed --name 9lives
 expect_rc 2 "--name must be a C identifier"
+# names that would not compile: a keyword, a reserved name, the library's own
+for n in int static _Bool strata_migset_from_array; do
+    raw --dir "$D" embed --name "$n" -o "$WORK/kw.c"
+    expect_rc 2 "--name $n refused"
+    [ -e "$WORK/kw.c" ] && fail "--name $n: nothing written"
+done
 raw --dir "$WORK/none" embed
 expect_rc 2 "embed of a missing directory"
 contains "$ERR" "[DIR_NOT_FOUND]" "missing directory code"
