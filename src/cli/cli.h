@@ -157,6 +157,20 @@ const char *cli_dir(const cli *c);
    *len bytes (malloc'd). NULL when it cannot be read, is not a regular file
    (a FIFO never blocks) or is larger than CLI_FILE_MAX: err says so, as
    "cannot read WHAT 'path': ..." (what may be NULL), and errno is set. */
+/*
+ * Replacing an output file whole (schema -o, embed -o): cli_replace_open
+ * opens a temporary file beside the file path names -- beside the file a
+ * symlink points at, which stays a symlink -- with the mode of the file it
+ * replaces (a new one gets 0666 & ~umask); cli_replace_close closes it and,
+ * when ok and every write went through, renames it over the file (1), else
+ * removes it (0). Errors: IO_ERROR naming path.
+ */
+typedef struct cli_replace {
+    FILE *f;
+    char *tmp, *target;
+} cli_replace;
+int cli_replace_open(cli_replace *r, const char *path, strata_error *err);
+int cli_replace_close(cli_replace *r, int ok, const char *path, strata_error *err);
 char *cli_read_file(const char *what, const char *path, size_t *len, strata_error *err);
 /* Prints a run's result (up/down/redo) in human or JSON form. */
 void print_result(cli *c, const strata_result *r, int dry_run);

@@ -93,26 +93,17 @@ static int run(cli *c)
         strata_migset_free(set);
         return out_error(c, &err);
     }
-    /* write to a temporary file next to the output, renamed at the end: a
-       failed run never leaves half a source file behind */
-    char tmp[4096] = "";
+    /* the file is replaced whole at the end: a failed run never leaves half
+       a source file behind */
+    cli_replace rp = {0};
     FILE *f = stdout;
-    if (o.out && strcmp(o.out, "-") != 0) {
-        snprintf(tmp, sizeof(tmp), "%s.tmpXXXXXX", o.out);
-        int fd = mkstemp(tmp);
-        if (fd >= 0) {
-            mode_t um = umask(0); /* a source file: the usual mode, not mkstemp's 0600 */
-            umask(um);
-            (void)fchmod(fd, 0666 & ~um);
-        }
-        if (fd < 0 || !(f = fdopen(fd, "w"))) {
-            err.code = STRATA_IO_ERROR;
-            snprintf(err.message, sizeof(err.message), "cannot write '%s': %s", o.out, strerror(errno));
-            if (fd >= 0)
-                close(fd), unlink(tmp);
+    int to_file = o.out && strcmp(o.out, "-") != 0;
+    if (to_file) {
+        if (cli_replace_open(&rp, o.out, &err)) {
             strata_migset_free(set);
             return out_error(c, &err);
         }
+        f = rp.f;
     }
     size_t n = strata_migset_count(set);
     fprintf(f,
@@ -140,26 +131,15 @@ static int run(cli *c)
         fputs("    {0, 0, 0},\n", f);
     fprintf(f, "};\nconst size_t %s_count = %zu;\n", name, n);
     strata_migset_free(set);
-    if (!err.code && (fflush(f) != 0 || ferror(f))) {
+    if (to_file) {
+        cli_replace_close(&rp, !err.code, o.out, &err);
+    } else if (!err.code && (fflush(f) != 0 || ferror(f))) {
         err.code = STRATA_IO_ERROR;
-        snprintf(err.message, sizeof(err.message), "cannot write '%s': %s", o.out ? o.out : "stdout",
-                 strerror(errno));
-    }
-    if (f != stdout && fclose(f) != 0 && !err.code) {
-        err.code = STRATA_IO_ERROR;
-        snprintf(err.message, sizeof(err.message), "cannot write '%s': %s", o.out, strerror(errno));
-    }
-    if (tmp[0]) {
-        if (!err.code && rename(tmp, o.out) != 0) {
-            err.code = STRATA_IO_ERROR;
-            snprintf(err.message, sizeof(err.message), "cannot write '%s': %s", o.out, strerror(errno));
-        }
-        if (err.code)
-            unlink(tmp);
+        snprintf(err.message, sizeof(err.message), "cannot write 'stdout': %s", strerror(errno));
     }
     if (err.code)
         return out_error(c, &err);
-    if (tmp[0] && !c->quiet)
+    if (to_file && !c->quiet)
         fprintf(stderr, "wrote %s: %zu migration%s as %s[] and %s_count\n", o.out, n, n == 1 ? "" : "s", name,
                 name);
     return 0;

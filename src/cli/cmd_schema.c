@@ -36,30 +36,14 @@ static char *read_file(const char *path, strata_error *err)
     return s;
 }
 
-/* Writes text to path through a temporary file and rename(). */
+/* Writes text to path, replacing the file whole (cli_replace). */
 static int write_file(const char *path, const char *text, strata_error *err)
 {
-    size_t n = strlen(path) + 16;
-    char *tmp = malloc(n);
-    if (!tmp) {
-        err->code = STRATA_NOMEM;
-        snprintf(err->message, sizeof(err->message), "out of memory");
+    cli_replace r;
+    if (cli_replace_open(&r, path, err))
         return -1;
-    }
-    snprintf(tmp, n, "%s.tmp%ld", path, (long)getpid());
-    FILE *f = fopen(tmp, "wb");
-    int ok = f && fputs(text, f) >= 0;
-    ok = f && fclose(f) == 0 && ok;
-    if (ok && rename(tmp, path) != 0)
-        ok = 0;
-    if (!ok) {
-        err->code = STRATA_IO_ERROR;
-        snprintf(err->message, sizeof(err->message), "cannot write schema file '%s': %s", path,
-                 strerror(errno));
-        unlink(tmp);
-    }
-    free(tmp);
-    return ok ? 0 : -1;
+    int ok = fputs(text, r.f) >= 0;
+    return cli_replace_close(&r, ok, path, err) ? 0 : -1;
 }
 
 static int run(cli *c)

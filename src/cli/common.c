@@ -338,3 +338,70 @@ char *cli_read_file(const char *what, const char *path, size_t *len, strata_erro
     *len = n;
     return b;
 }
+
+/* ------------------------------------------------------- replacing a file */
+
+static int replace_fail(strata_error *err, const char *path)
+{
+    err->code = STRATA_IO_ERROR;
+    snprintf(err->message, sizeof(err->message), "cannot write '%s': %s", path, strerror(errno));
+    return -1;
+}
+
+int cli_replace_open(cli_replace *r, const char *path, strata_error *err)
+{
+    memset(r, 0, sizeof(*r));
+    struct stat st;
+    /* a symlink stays one: its target is replaced */
+    r->target = lstat(path, &st) == 0 && S_ISLNK(st.st_mode) ? realpath(path, NULL) : strdup(path);
+    if (!r->target)
+        return replace_fail(err, path);
+    size_t n = strlen(r->target) + 16;
+    if (!(r->tmp = malloc(n))) {
+        free(r->target);
+        r->target = NULL;
+        return replace_fail(err, path);
+    }
+    snprintf(r->tmp, n, "%s.tmpXXXXXX", r->target);
+    int fd = mkstemp(r->tmp);
+    mode_t mode;
+    if (stat(r->target, &st) == 0) {
+        mode = st.st_mode & 07777; /* the file it replaces keeps its mode */
+    } else {
+        mode_t um = umask(0);
+        umask(um);
+        mode = 0666 & ~um; /* a new file: the usual mode, not mkstemp's 0600 */
+    }
+    if (fd >= 0)
+        (void)fchmod(fd, mode);
+    if (fd < 0 || !(r->f = fdopen(fd, "w"))) {
+        int e = errno;
+        if (fd >= 0)
+            close(fd), unlink(r->tmp);
+        free(r->tmp), free(r->target);
+        memset(r, 0, sizeof(*r));
+        errno = e;
+        return replace_fail(err, path);
+    }
+    return 0;
+}
+
+int cli_replace_close(cli_replace *r, int ok, const char *path, strata_error *err)
+{
+    if (!r->f)
+        return 0;
+    int written = fflush(r->f) == 0 && !ferror(r->f);
+    written = fclose(r->f) == 0 && written;
+    int done = 0;
+    if (ok && !written)
+        replace_fail(err, path);
+    else if (ok && rename(r->tmp, r->target) != 0)
+        replace_fail(err, path);
+    else
+        done = ok;
+    if (!done)
+        unlink(r->tmp);
+    free(r->tmp), free(r->target);
+    memset(r, 0, sizeof(*r));
+    return done;
+}
