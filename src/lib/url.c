@@ -375,7 +375,7 @@ static int find_secrets(const char *url, secrets *s)
     memset(s, 0, sizeof(*s));
     size_t len = strlen(url), cap = 2;
     for (size_t i = 0; i < len; i++)
-        cap += url[i] == '?' || url[i] == '&';
+        cap += url[i] == '?' || url[i] == '&' || url[i] == '=';
     s->v = calloc(cap, sizeof(span));
     if (!s->v)
         return -1;
@@ -431,6 +431,44 @@ static int find_secrets(const char *url, secrets *s)
         if (hit) {
             size_t v = k + klen + 1;
             add_span(s, v, v + strcspn(url + v, "&"), 0);
+        }
+    }
+    if (!p) {
+        /* not a URL at all ("postgresql:/u:pw@h", "postgres//u:pw@h", or a
+           key=value conninfo): what a person may have meant as a password
+           goes -- up to the last '@' from the ':' before it, and every
+           password=VALUE */
+        const char *last = strrchr(url, '@');
+        if (last) {
+            size_t at = (size_t)(last - url), colon = at;
+            while (colon > 0 && url[colon - 1] != ':' && url[colon - 1] != '/')
+                colon--;
+            if (colon > 0 && url[colon - 1] == ':')
+                add_span(s, colon, at, 1);
+        }
+        for (size_t i = 0; i + 8 < len; i++) {
+            if (strncasecmp(url + i, "password", 8) || (i && !isspace((unsigned char)url[i - 1])))
+                continue;
+            size_t v = i + 8;
+            while (url[v] == ' ')
+                v++;
+            if (url[v] != '=')
+                continue;
+            v++;
+            while (url[v] == ' ')
+                v++;
+            size_t e = v;
+            if (url[v] == '\'') {
+                for (e = v + 1; url[e] && url[e] != '\''; e++)
+                    if (url[e] == '\\' && url[e + 1])
+                        e++;
+                e += url[e] == '\'';
+            } else {
+                while (url[e] && !isspace((unsigned char)url[e]))
+                    e++;
+            }
+            if (e > v)
+                add_span(s, v, e, 0);
         }
     }
     /* in order of their start (few: insertion sort) */

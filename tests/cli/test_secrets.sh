@@ -138,6 +138,14 @@ raw -v --url "$GOOD" --dir "$D" status
 contains "$ERR" "strata: database postgresql://$R:****@$HOSTPART/$DB (from --url)" "-v shows the URL redacted"
 eq "$(psql -X -A -t -d "$DB" -c "SELECT count(*) FROM a")" "0" "up ran as $R"
 
+# strings that are not URLs at all are redacted too where -v echoes them
+for u in "postgresql:/u:secretLEAKP@localhost/db" "postgres//u:secretLEAKR@h/db" \
+    "host=localhost user=sp password=secretLEAKK dbname=x"; do
+    raw -v --url "$u" --dir "$D" status
+    expect_rc 2 "malformed URL '${u%%secret*}…'"
+    lacks "$OUT$ERR" "secretLEAK" "malformed URL '${u%%secret*}…': no password in any output"
+done
+
 # failures: wrong password, bad host, unknown database, in every mode and source
 WRONG="postgresql://$R:pa?ssLEAK#2@$HOSTPART/$DB"
 BADHOST="postgresql://$R:$PW@no-such-host.invalid:5432/$DB"

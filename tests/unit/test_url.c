@@ -249,6 +249,12 @@ static void redact_is(const char *file, int line, const char *url, const char *w
 static void redaction(void)
 {
     REDACT("postgresql://u:p@h/db", "postgresql://u:****@h/db");
+    /* not URLs at all: what may be a password still goes (-v prints them) */
+    REDACT("postgresql:/u:secretP@localhost/db", "postgresql:/u:****@localhost/db");
+    REDACT("postgres//u:secretR@h/db", "postgres//u:****@h/db");
+    REDACT("host=localhost user=sp password=secretK dbname=x", "host=localhost user=sp password=**** dbname=x");
+    REDACT("host=x password = 'se cr\\'et' dbname=y", "host=x password = **** dbname=y");
+    REDACT("u:pw@host", "u:****@host");
     REDACT("postgresql+asyncpg://app:hunter2@db.example.com:5432/app?sslmode=require",
            "postgresql+asyncpg://app:****@db.example.com:5432/app?sslmode=require");
     REDACT("postgres://u:p%40ss@h/db", "postgres://u:****@h/db");
