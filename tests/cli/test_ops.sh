@@ -227,6 +227,22 @@ expect_rc 4 "wait --timeout 0"
 eq "$(json_get "$ERR" 'j["code"]')" "WAIT_TIMEOUT" "wait --timeout 0: JSON code"
 
 if [ "$ENGINE" = postgres ]; then
+    # sslmode=require against a server without SSL: a settled answer, not a
+    # server on its way up -- neither wait nor up retries it
+    if [ "$(psql -X -A -t -d postgres -c "SHOW ssl")" = off ]; then
+        SSLURL="postgresql://$PGUSER:$PGPASSWORD@${PGHOST:-localhost}:$PGPORT/postgres?sslmode=require"
+        t0=$(now_ms)
+        r --url "$SSLURL" wait --timeout 20
+        t1=$(now_ms)
+        expect_rc 4 "wait with sslmode=require on a server without SSL"
+        contains "$ERR" "CONNECT_FAILED" "an SSL mismatch is not waited for"
+        contains "$ERR" "hint: the server and the URL's sslmode" "an SSL mismatch: hint"
+        [ $((t1 - t0)) -le 6000 ] || fail "wait retried an SSL mismatch ($((t1 - t0)) ms)"
+        r --url "$SSLURL" --dir "$D" status
+        expect_rc 4 "status with sslmode=require on a server without SSL"
+    else
+        echo "note [$ENGINE] $TEST_NAME: the server has SSL; the sslmode=require mismatch is not tested"
+    fi
     if ! PGPASSWORD=wrong psql -X -h "${PGHOST:-localhost}" -d postgres -c "SELECT 1" >/dev/null 2>&1; then
         t0=$(now_ms)
         r --url "postgresql://$PGUSER:$SECRET_PW@${PGHOST:-localhost}:$PGPORT/postgres" wait --timeout 20

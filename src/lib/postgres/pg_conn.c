@@ -31,6 +31,9 @@ static void connect_hint(strata_error *err, const char *m)
         err_hint(err, "is PostgreSQL running and reachable at that host and port?");
     else if (strstr(m, "does not exist") && strstr(m, "database"))
         err_hint(err, "create it with 'strata create' (same URL), or fix the database name in the URL");
+    else if (strstr(m, "SSL") || strstr(m, "certificate"))
+        err_hint(err, "the server and the URL's sslmode (and sslrootcert) disagree: enable SSL on the "
+                      "server, or choose an sslmode it supports");
 }
 /* Not worth waiting for: the server answered and refused us. The
    exceptions: too many connections, and a server starting up, shutting
@@ -41,6 +44,10 @@ static int worth_retry(const char *const *keys, const char *const *vals, const c
     if (strstr(msg, "too many clients") || strstr(msg, "remaining connection slots") ||
         strstr(msg, "too many connections") || strstr(msg, "the database system is"))
         return 1;
+    /* an SSL or certificate mismatch is a settled answer, not a server on
+       its way up (PQping reports no response for it) */
+    if (strstr(msg, "SSL") || strstr(msg, "certificate"))
+        return 0;
     PGPing p = pq.PQpingParams(keys, vals, 1);
     return p == PQPING_NO_RESPONSE || p == PQPING_REJECT;
 }
