@@ -293,6 +293,9 @@ if [ "$ENGINE" = postgres ]; then
     q "CREATE FUNCTION helper(a integer) RETURNS integer LANGUAGE sql AS 'SELECT a'"
     q "CREATE SCHEMA reporting"
     q "CREATE VIEW reporting.user_emails AS SELECT email FROM users"
+    q "CREATE TABLE part (id integer) PARTITION BY RANGE (id)"
+    q "CREATE TABLE part1 PARTITION OF part FOR VALUES FROM (0) TO (10)"
+    q "CREATE TABLE lonely_part (id integer) PARTITION BY LIST (id)"
     q "ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO PUBLIC"
     q "COMMENT ON SCHEMA public IS 'our public schema'"
     SCHEMA_BEFORE=$(q "SELECT nspowner::regrole || ' ' || coalesce(nspacl::text, '-') || ' ' || obj_description(oid, 'pg_namespace') FROM pg_namespace WHERE nspname = 'public'")
@@ -305,11 +308,12 @@ else
 fi
 o --dir "$D" reset
 expect_rc 0 "reset a local database"
+[ "$ENGINE" = postgres ] && { printf '%s\n' "$ERR" | grep -qE 'table +public\.part$' || fail "reset lists the partitioned table"; }
 for obj in scratch scratch_v orders users strata_migrations; do
     contains "$ERR" "$obj" "reset lists $obj before dropping"
 done
 [ "$ENGINE" = postgres ] && for obj in "sequence" "public.loose_seq" "enum type" "public.mood" "domain" "public.helper(integer)" \
-    "reporting.user_emails"; do
+    "reporting.user_emails" "public.part1" "public.lonely_part"; do
     contains "$ERR" "$obj" "reset lists $obj"
 done
 contains "$OUT" "current: 0003" "reset applied the migrations again"

@@ -12,13 +12,14 @@
 static const char pg_list_sql[] =
     "WITH s AS (SELECT oid FROM pg_namespace WHERE nspname = $1), "
     "objs AS ("
-    /* relations; sequences of serial and identity columns go with their
-       tables, members of an extension with the extension */
+    /* relations, partitioned tables and their partitions included;
+       sequences of serial and identity columns go with their tables,
+       members of an extension with the extension */
     " SELECT 'pg_class'::regclass AS cls, c.oid, CASE WHEN c.relkind = 'c' THEN 2 ELSE 1 END AS ord,"
     " NULL::text AS kind"
     " FROM pg_class c, s WHERE c.relnamespace = s.oid AND c.relkind IN ('r','p','f','v','m','S','c')"
     " AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass"
-    "  AND d.objid = c.oid AND d.deptype IN ('e','a','i'))"
+    "  AND d.objid = c.oid AND (d.deptype = 'e' OR (c.relkind = 'S' AND d.deptype IN ('a','i'))))"
     " UNION ALL"
     " SELECT 'pg_type'::regclass, t.oid, 2,"
     " CASE t.typtype WHEN 'd' THEN 'domain' WHEN 'e' THEN 'enum type' ELSE 'range type' END"
