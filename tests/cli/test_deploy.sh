@@ -98,6 +98,17 @@ for mode in session transaction; do
     contains "$ERR" "POOLER_UNSUPPORTED" "$mode: copy refuses the pooler by code"
     lacks "$ERR" "$PGPASSWORD" "$mode: copy error hides the password"
     eq "$(table_exists copied)" "0" "$mode: the refused copy created nothing"
+    # pg_dump and pg_restore set session settings (search_path = ''): refused
+    # through a pooler, before anything runs
+    "$STRATA" --url "$URL" backup -o "$WORK/direct_$mode.dump" >/dev/null 2>&1 || fail "$mode: a direct backup"
+    raw --url "$PURL" backup -o "$WORK/pooled_$mode.dump"
+    expect_rc 2 "$mode: backup through a pooler"
+    contains "$ERR" "POOLER_UNSUPPORTED" "$mode: backup refuses the pooler by code"
+    [ -e "$WORK/pooled_$mode.dump" ] && fail "$mode: the refused backup wrote a file"
+    raw --url "$PURL" restore "$WORK/direct_$mode.dump"
+    expect_rc 2 "$mode: restore through a pooler"
+    contains "$ERR" "POOLER_UNSUPPORTED" "$mode: restore refuses the pooler by code"
+    lacks "$ERR" "$PGPASSWORD" "$mode: restore error hides the password"
     # read-only commands leave nothing behind on pooled connections
     for _ in 1 2 3; do
         "$STRATA" --url "$PURL" --dir "$D" status >/dev/null 2>&1 || fail "$mode: status through pgbouncer"

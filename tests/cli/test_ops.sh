@@ -407,6 +407,24 @@ o restore "$WORK/missing.dump"
 expect_rc 1 "restore of a missing file"
 
 if [ "$ENGINE" = postgres ]; then
+    # an application holding a table lock: restore gives up after
+    # --lock-timeout (LOCK_TIMEOUT, exit 4), its one transaction rolled back
+    q "UPDATE users SET note = 'held' WHERE id = 1"
+    psql -X -q -d "$DBNAME" -c "BEGIN; LOCK TABLE users IN ACCESS SHARE MODE; SELECT pg_sleep(8); COMMIT;" >/dev/null 2>&1 &
+    holder=$!
+    sleep 0.5
+    t0=$(now_ms)
+    o --lock-timeout 1 restore "$WORK/b1"
+    t1=$(now_ms)
+    expect_rc 4 "restore while the application holds a lock"
+    contains "$ERR" "LOCK_TIMEOUT" "restore behind a lock: code"
+    [ $((t1 - t0)) -le 6000 ] || fail "restore waited past --lock-timeout ($((t1 - t0)) ms)"
+    kill "$holder" 2>/dev/null
+    wait "$holder" 2>/dev/null
+    eq "$(q "SELECT note FROM users WHERE id = 1")" "held" "a restore stopped by a lock changed nothing"
+    o restore "$WORK/b1"
+    expect_rc 0 "restore once the lock is gone"
+
     # restore into a fresh database gives the same thing
     FRESH="ops_fresh_$RANDOM"
     DBS+=("$FRESH")

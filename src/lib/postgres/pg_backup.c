@@ -82,11 +82,12 @@ static int above_stdio(int fd)
 
 /*
  * Runs path with argv and envp; stdout goes to out_fd, or into r->out when
- * out_fd < 0; stderr into r->err. Returns IO_ERROR only when the program
+ * out_fd < 0; stderr into r->err. tick (may be NULL) is called with ud about
+ * five times a second while it runs. Returns IO_ERROR only when the program
  * could not be started; its exit status is r->status.
  */
 static strata_code run_tool(const char *path, char *const argv[], char *const envp[], int out_fd, tool_run *r,
-                            strata_error *err)
+                            void (*tick)(void *), void *ud, strata_error *err)
 {
     int po[2] = {-1, -1}, pe[2] = {-1, -1};
     posix_spawn_file_actions_t fa;
@@ -133,11 +134,14 @@ static strata_code run_tool(const char *path, char *const argv[], char *const en
     struct pollfd fds[2] = {{pe[0], POLLIN, 0}, {po[0], POLLIN, 0}};
     int open_fds = po[0] >= 0 ? 2 : 1;
     while (fds[0].fd >= 0 || (open_fds == 2 && fds[1].fd >= 0)) {
-        if (poll(fds, (nfds_t)open_fds, -1) < 0) {
+        int ready = poll(fds, (nfds_t)open_fds, tick ? 200 : -1);
+        if (ready < 0) {
             if (errno == EINTR)
                 continue;
             break;
         }
+        if (tick)
+            tick(ud);
         for (int i = 0; i < open_fds; i++) {
             if (fds[i].fd < 0 || !fds[i].revents)
                 continue;
@@ -302,7 +306,7 @@ static strata_code pick_tool(const char *tool, int server_major, int check_versi
         return STRATA_OK;
     char *argv[] = {(char *)tool, "--version", NULL};
     tool_run r;
-    strata_code rc = run_tool(*path, argv, environ, -1, &r, err);
+    strata_code rc = run_tool(*path, argv, environ, -1, &r, NULL, NULL, err);
     int major = rc ? 0 : tool_major(r.out.data);
     if (!rc && (r.status != 0 || !major)) {
         err_set(err, STRATA_TOOL_FAILED, "cannot tell the version of %s: '%s --version' %s", *path, tool,
@@ -330,12 +334,28 @@ static strata_code pick_tool(const char *tool, int server_major, int check_versi
 /* ------------------------------------------------------------ PostgreSQL */
 
 /* Connects once: checks the URL works, gives the server version and name. */
-static strata_code pg_probe(const db_url *t, int *server_major, char **dbname, strata_error *err)
+/* The server's major version (and the database's name) before a tool runs.
+   pg_dump and pg_restore set session settings (search_path = '', ...) that a
+   transaction-mode pooler would hand to the application's next queries:
+   through a pooler they are refused, POOLER_UNSUPPORTED, nothing run. */
+static strata_code pg_probe(const db_url *t, const char *tool, int *server_major, char **dbname,
+                            strata_error *err)
 {
     PGconn *c = NULL;
     strata_code rc = pg_connect_url(t, NULL, 0, &c, NULL, err);
     if (rc)
         return rc;
+    if (pg_is_pooled(c)) {
+        char *red = strata_url_redact(t->url);
+        err_set(err, STRATA_POOLER_UNSUPPORTED,
+                "%s goes through a connection pooler; %s needs a direct connection (its session "
+                "settings would stay on the pool's connections)",
+                red ? red : "the database", tool);
+        err_hint(err, "point the URL at PostgreSQL itself (its own host and port), not at PgBouncer");
+        free(red);
+        pq.PQfinish(c);
+        return STRATA_POOLER_UNSUPPORTED;
+    }
     *server_major = pg_major(pq.PQserverVersion(c));
     if (dbname && !(*dbname = xstrdup(pq.PQdb(c))))
         rc = err_set(err, STRATA_NOMEM, "out of memory");
@@ -353,7 +373,7 @@ strata_code pg_backup(const db_url *t, const char *path, const strata_config *cf
     tool_run r;
     memset(&r, 0, sizeof(r));
     strata_code rc;
-    if ((rc = pg_probe(t, &server_major, &dbname, err)) ||
+    if ((rc = pg_probe(t, "backup", &server_major, &dbname, err)) ||
         (rc = pick_tool("pg_dump", server_major, 1, &tool, err)))
         goto out;
     target = path ? xstrdup(path) : backup_default_name(dbname, ".dump");
@@ -370,7 +390,7 @@ strata_code pg_backup(const db_url *t, const char *path, const strata_config *cf
         goto out;
     }
     char *argv[] = {"pg_dump", "--format=custom", "--no-password", "--dbname", ci, NULL};
-    if ((rc = run_tool(tool, argv, env, fd, &r, err)))
+    if ((rc = run_tool(tool, argv, env, fd, &r, NULL, NULL, err)))
         goto out;
     if (r.status != 0) {
         rc = tool_failed(err, "pg_dump", &r, url);
@@ -406,6 +426,43 @@ out:
     return rc;
 }
 
+/* pg_restore's session, watched from a second connection (run_tool's tick). */
+typedef struct lock_watch {
+    PGconn *c;         /* the watching connection; NULL: no watch */
+    const char *app;   /* the application_name of pg_restore's session */
+    double timeout_ms; /* how long it may wait for a lock */
+    double since;      /* when it was first seen waiting; 0: not waiting */
+    int cancelled;     /* its statement was cancelled for waiting too long */
+} lock_watch;
+
+static void lock_watch_tick(void *ud)
+{
+    lock_watch *w = ud;
+    if (!w->c || w->cancelled)
+        return;
+    const char *p[1] = {w->app};
+    PGresult *res = pq.PQexecParams(w->c,
+                                    "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1 "
+                                    "AND wait_event_type = 'Lock'",
+                                    1, NULL, p, NULL, NULL, 0);
+    int waiting = pq.PQresultStatus(res) == PGRES_TUPLES_OK && atoi(pq.PQgetvalue(res, 0, 0)) > 0;
+    pq.PQclear(res);
+    double now = clock_ms();
+    if (!waiting) {
+        w->since = 0;
+    } else if (!w->since) {
+        w->since = now;
+    } else if (now - w->since >= w->timeout_ms) {
+        res =
+            pq.PQexecParams(w->c,
+                            "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE application_name = $1 "
+                            "AND wait_event_type = 'Lock'",
+                            1, NULL, p, NULL, NULL, 0);
+        w->cancelled = pq.PQresultStatus(res) == PGRES_TUPLES_OK && pq.PQntuples(res) > 0;
+        pq.PQclear(res);
+    }
+}
+
 strata_code pg_restore(const db_url *t, const char *path, int flags, const strata_config *cfg,
                        strata_error *err)
 {
@@ -421,12 +478,14 @@ strata_code pg_restore(const db_url *t, const char *path, int flags, const strat
                       "dump goes through psql -f");
         return STRATA_USAGE;
     }
+    char app[64];
+    lock_watch watch = {0};
     char *tool = NULL, *ci = NULL, *pw = NULL;
     char **env = NULL;
     int server_major = 0;
     tool_run r;
     memset(&r, 0, sizeof(r));
-    if ((rc = pg_probe(t, &server_major, NULL, err)) ||
+    if ((rc = pg_probe(t, "restore", &server_major, NULL, err)) ||
         (rc = pick_tool("pg_restore", server_major, 0, &tool, err)))
         goto out;
     ci = tool_conninfo(t);
@@ -434,6 +493,26 @@ strata_code pg_restore(const db_url *t, const char *path, int flags, const strat
     if (!ci || !env) {
         rc = err_set(err, STRATA_NOMEM, "out of memory");
         goto out;
+    }
+    /* pg_restore sets lock_timeout = 0 itself: a second connection watches
+       its session (found by application_name) and cancels it once it has
+       waited --lock-timeout for a lock -- the one transaction then rolls
+       back whole, and the application's queries stop queueing behind it */
+    snprintf(app, sizeof(app), "strata-restore-%ld", (long)getpid());
+    watch.app = app;
+    watch.timeout_ms = lock_timeout_norm(cfg ? cfg->lock_timeout : 0) * 1000.0;
+    {
+        strata_error ignore;
+        buf o;
+        buf_init(&o);
+        buf_addf(&o, "%s application_name='%s'", ci, app);
+        free(ci);
+        if (!(ci = buf_detach(&o))) {
+            rc = err_set(err, STRATA_NOMEM, "out of memory");
+            goto out;
+        }
+        if (pg_connect_url(t, NULL, 0, &watch.c, NULL, &ignore))
+            watch.c = NULL; /* no watch: pg_restore waits as it would alone */
     }
     char *argv[16];
     int n = 0;
@@ -450,11 +529,17 @@ strata_code pg_restore(const db_url *t, const char *path, int flags, const strat
     argv[n++] = "--";
     argv[n++] = (char *)path;
     argv[n] = NULL;
-    if ((rc = run_tool(tool, argv, env, -1, &r, err)))
+    if ((rc = run_tool(tool, argv, env, -1, &r, lock_watch_tick, &watch, err)))
         goto out;
     if (r.status != 0) {
         rc = tool_failed(err, "pg_restore", &r, url);
-        if (strstr(r.err.data ? r.err.data : "", "unsupported version"))
+        if (watch.cancelled) {
+            rc = err_set(err, STRATA_LOCK_TIMEOUT,
+                         "restore stopped after waiting %gs for a table lock another session holds",
+                         watch.timeout_ms / 1000.0);
+            err_hint(err, "the restore ran in one transaction: nothing was changed; stop the application's "
+                          "sessions, or raise --lock-timeout");
+        } else if (strstr(r.err.data ? r.err.data : "", "unsupported version"))
             err_hint(err, "the archive was written by a newer pg_dump: use a pg_restore at least as new");
         else if (strstr(r.err.data ? r.err.data : "", "depend on it"))
             err_hint(err, "objects made after the backup depend on objects of the backup; nothing was "
@@ -468,6 +553,8 @@ strata_code pg_restore(const db_url *t, const char *path, int flags, const strat
     }
     tool_notices(cfg, &r, url);
 out:
+    if (watch.c)
+        pq.PQfinish(watch.c);
     tool_run_release(&r);
     tool_env_free(env, pw);
     free(ci);
