@@ -52,6 +52,15 @@ if [ "$ENGINE" != sqlite ]; then
 fi
 
 # -------------------------------------------------------- restore checks
+# a backup in WAL mode: restoring from it leaves no -wal or -shm beside it
+WALDB=$WORK/walsrc.db
+sqlite3 "$WALDB" "PRAGMA journal_mode=wal; CREATE TABLE w (x); INSERT INTO w VALUES (1);" >/dev/null
+raw --url "sqlite:///$WALDB" backup -o "$WORK/wal.bak"
+expect_rc 0 "backup of a WAL database"
+raw --url "sqlite:///$WORK/walcopy.db" restore "$WORK/wal.bak"
+expect_rc 0 "restore from a WAL-mode backup"
+[ -e "$WORK/wal.bak-wal" ] || [ -e "$WORK/wal.bak-shm" ] && fail "restore left -wal/-shm beside the backup"
+eq "$(sqlite3 "$WORK/walcopy.db" "SELECT x FROM w")" "1" "restored from the WAL-mode backup"
 new_db
 st --dir "$D" up
 q "INSERT INTO a VALUES (1, 'keep')"

@@ -28,6 +28,35 @@ static strata_code sq_err(strata_error *err, strata_code code, const char *what,
 /* Opens an existing SQLite file for reading, as the driver's read-only
    commands do (sqlite_open_read: hot journals, WAL files in directories this
    user cannot write), after checking that it is one. */
+/*
+ * Reading a database in WAL mode read-only makes -wal and -shm files beside
+ * it that only a writer removes. wal_side_note records which were there
+ * before; wal_side_clean removes the empty -wal (and its -shm) that the read
+ * left, never one that was there before or holds frames.
+ */
+typedef struct wal_side {
+    char path[2][4200]; /* -wal, -shm */
+    int had[2];
+} wal_side;
+
+static void wal_side_note(wal_side *w, const char *db)
+{
+    for (int i = 0; i < 2; i++) {
+        snprintf(w->path[i], sizeof(w->path[i]), "%s%s", db, i ? "-shm" : "-wal");
+        w->had[i] = access(w->path[i], F_OK) == 0;
+    }
+}
+
+static void wal_side_clean(const wal_side *w)
+{
+    struct stat st;
+    if (!w->had[0] && stat(w->path[0], &st) == 0 && st.st_size == 0) {
+        unlink(w->path[0]);
+        if (!w->had[1])
+            unlink(w->path[1]);
+    }
+}
+
 static strata_code sq_open_existing(const char *path, double timeout, sqlite3 **db, strata_error *err)
 {
     char magic[16];
@@ -199,6 +228,8 @@ static strata_code sq_restore_file(const char *dst_path, const char *path, doubl
         err_set(err, STRATA_USAGE, "restoring into an in-memory database would be lost at once");
         return STRATA_USAGE;
     }
+    wal_side side;
+    wal_side_note(&side, path);
     strata_code rc = sq_open_backup(path, timeout, &src, err);
     if (rc)
         return rc;
@@ -212,6 +243,7 @@ static strata_code sq_restore_file(const char *dst_path, const char *path, doubl
 out:
     sqlite3_close(dst);
     sqlite3_close(src);
+    wal_side_clean(&side);
     return rc;
 }
 
