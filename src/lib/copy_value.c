@@ -271,34 +271,55 @@ static uint32_t le32(const unsigned char *p, size_t n)
     return v;
 }
 
+/*
+ * PostgreSQL's hash_bytes_extended in three parts, so that pg_hash64_hex can
+ * feed it chunks it makes on the fly: the start (length and seed), one
+ * 12-byte chunk, and the tail (under 12 bytes) with the final mix.
+ */
+typedef struct hstate {
+    uint32_t a, b, c;
+} hstate;
+
+static void hash_start(hstate *h, size_t len, uint64_t seed)
+{
+    h->a = h->b = h->c = 0x9e3779b9u + (uint32_t)len + 3923095u;
+    if (seed) {
+        /* the seed perturbs the state as a 12-byte chunk would */
+        h->a += (uint32_t)(seed >> 32);
+        h->b += (uint32_t)seed;
+        MIX(h->a, h->b, h->c);
+    }
+}
+
+static void hash_chunk(hstate *h, const unsigned char *k)
+{
+    h->a += le32(k, 4);
+    h->b += le32(k + 4, 4);
+    h->c += le32(k + 8, 4);
+    MIX(h->a, h->b, h->c);
+}
+
+static uint64_t hash_end(hstate *h, const unsigned char *k, size_t len)
+{
+    /* the tail: the low byte of c stays for the length */
+    if (len > 8)
+        h->c += le32(k + 8, len - 8) << 8;
+    if (len > 4)
+        h->b += le32(k + 4, len > 8 ? 4 : len - 4);
+    if (len > 0)
+        h->a += le32(k, len > 4 ? 4 : len);
+    FINAL(h->a, h->b, h->c);
+    return ((uint64_t)h->b << 32) | h->c;
+}
+
 uint64_t pg_hash64(const void *data, size_t len, uint64_t seed)
 {
     const unsigned char *k = data;
-    uint32_t a, b, c;
-    a = b = c = 0x9e3779b9u + (uint32_t)len + 3923095u;
-    if (seed) {
-        /* the seed perturbs the state as a 12-byte chunk would */
-        a += (uint32_t)(seed >> 32);
-        b += (uint32_t)seed;
-        MIX(a, b, c);
-    }
-    while (len >= 12) {
-        a += le32(k, 4);
-        b += le32(k + 4, 4);
-        c += le32(k + 8, 4);
-        MIX(a, b, c);
-        k += 12;
-        len -= 12;
-    }
-    /* the tail: the low byte of c stays for the length */
-    if (len > 8)
-        c += le32(k + 8, len - 8) << 8;
-    if (len > 4)
-        b += le32(k + 4, len > 8 ? 4 : len - 4);
-    if (len > 0)
-        a += le32(k, len > 4 ? 4 : len);
-    FINAL(a, b, c);
-    return ((uint64_t)b << 32) | c;
+    hstate h;
+    hash_start(&h, len, seed);
+    for (; len >= 12; k += 12, len -= 12)
+        hash_chunk(&h, k);
+    return hash_end(&h, k, len);
 }
 
 /* pg_hash64 of the lowercase hex text of p (2n bytes), without writing it
@@ -308,37 +329,18 @@ static uint64_t pg_hash64_hex(const unsigned char *p, size_t n, uint64_t seed)
 {
     static const char hx[] = "0123456789abcdef";
     unsigned char k[12];
-    size_t len = 2 * n;
-    uint32_t a, b, c;
-    a = b = c = 0x9e3779b9u + (uint32_t)len + 3923095u;
-    if (seed) {
-        a += (uint32_t)(seed >> 32);
-        b += (uint32_t)seed;
-        MIX(a, b, c);
-    }
-    for (; n >= 6; n -= 6, p += 6) {
-        for (int i = 0; i < 6; i++) {
+    hstate h;
+    hash_start(&h, 2 * n, seed);
+    for (;; n -= 6, p += 6) {
+        size_t m = n < 6 ? n : 6;
+        for (size_t i = 0; i < m; i++) {
             k[2 * i] = (unsigned char)hx[p[i] >> 4];
             k[2 * i + 1] = (unsigned char)hx[p[i] & 15];
         }
-        a += le32(k, 4);
-        b += le32(k + 4, 4);
-        c += le32(k + 8, 4);
-        MIX(a, b, c);
+        if (n < 6)
+            return hash_end(&h, k, 2 * n);
+        hash_chunk(&h, k);
     }
-    for (size_t i = 0; i < n; i++) {
-        k[2 * i] = (unsigned char)hx[p[i] >> 4];
-        k[2 * i + 1] = (unsigned char)hx[p[i] & 15];
-    }
-    len = 2 * n; /* the tail, as pg_hash64 takes it */
-    if (len > 8)
-        c += le32(k + 8, len - 8) << 8;
-    if (len > 4)
-        b += le32(k + 4, len > 8 ? 4 : len - 4);
-    if (len > 0)
-        a += le32(k, len > 4 ? 4 : len);
-    FINAL(a, b, c);
-    return ((uint64_t)b << 32) | c;
 }
 
 uint64_t pg_hash_u32(uint32_t k, uint64_t seed)
