@@ -79,6 +79,7 @@ SQL
 st --dir "$D" test "$D/tests/bad_target.sql"
 expect_rc 1 "unknown version in a test"
 contains "$OUT" "no migration '0099'" "says which version"
+contains "$OUT" "bad_target.sql:1: " "names the marker's file and line"
 
 # malformed test file: exit 2
 printf -- '-- strata:frobnicate\nSELECT 1;\n' >"$WORK/bad.sql"
