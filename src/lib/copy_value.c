@@ -280,7 +280,7 @@ typedef struct hstate {
     uint32_t a, b, c;
 } hstate;
 
-static void hash_start(hstate *h, size_t len, uint64_t seed)
+static inline void hash_start(hstate *h, size_t len, uint64_t seed)
 {
     h->a = h->b = h->c = 0x9e3779b9u + (uint32_t)len + 3923095u;
     if (seed) {
@@ -291,7 +291,7 @@ static void hash_start(hstate *h, size_t len, uint64_t seed)
     }
 }
 
-static void hash_chunk(hstate *h, const unsigned char *k)
+static inline void hash_chunk(hstate *h, const unsigned char *k)
 {
     h->a += le32(k, 4);
     h->b += le32(k + 4, 4);
@@ -299,7 +299,7 @@ static void hash_chunk(hstate *h, const unsigned char *k)
     MIX(h->a, h->b, h->c);
 }
 
-static uint64_t hash_end(hstate *h, const unsigned char *k, size_t len)
+static inline uint64_t hash_end(hstate *h, const unsigned char *k, size_t len)
 {
     /* the tail: the low byte of c stays for the length */
     if (len > 8)
