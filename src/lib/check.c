@@ -187,32 +187,7 @@ static strata_code step(walk *w, int down, strata_error *e)
     return rc;
 }
 
-/*
- * Compares the live schema with expected. On a match returns 1 (a note about
- * kept enum values may be set on e); on a mismatch fills e as failed at
- * `what` and returns 0; -1 when the schema cannot be read (*err set).
- */
 /* ----------------------------------------------- the schema, as compared */
-
-typedef struct strlist {
-    char **v;
-    size_t n, cap;
-    int oom;
-} strlist;
-
-static int on_schema_name(void *ud, int n, char **v)
-{
-    strlist *l = ud;
-    (void)n;
-    char *x = v[0] ? xstrdup(v[0]) : NULL;
-    if (!x || ARR_GROW(l->v, l->cap, l->n + 1)) {
-        free(x);
-        l->oom = 1;
-        return 1;
-    }
-    l->v[l->n++] = x;
-    return 0;
-}
 
 /* Appends dump (of schema name) to b with each object's header line marked
    "[name] ", leaving out the lines about schemas off the search path. */
@@ -245,19 +220,20 @@ static strata_code check_dump(strata *db, char **out, strata_error *err)
     strata_code rc = strata_schema_dump(db, out, err);
     if (rc || strcmp(strata_engine(db), "postgres") != 0)
         return rc;
-    strlist names = {0};
+    buf names; /* NUL-separated */
+    buf_init(&names);
     rc = db->ops->query(db->d,
                         "SELECT nspname FROM pg_namespace WHERE nspname <> current_schema() "
                         "AND nspname NOT IN ('pg_catalog', 'information_schema') "
                         "AND nspname !~ '^pg_(toast|temp_|toast_temp_)' ORDER BY 1",
-                        0, NULL, on_schema_name, &names, err);
+                        0, NULL, row_collect, &names, err);
     if (!rc && names.oom)
         rc = err_set(err, STRATA_NOMEM, "out of memory");
     buf b;
     buf_init(&b);
     buf_adds(&b, *out);
-    for (size_t i = 0; !rc && i < names.n; i++) {
-        const char *p[1] = {names.v[i]};
+    for (size_t i = 0; !rc && i < names.len; i += strlen(names.data + i) + 1) {
+        const char *p[1] = {names.data + i};
         char *sub = NULL;
         rc = db->ops->query(db->d, "SELECT set_config('search_path', quote_ident($1), false)", 1, p, NULL,
                             NULL, err);
@@ -265,17 +241,15 @@ static strata_code check_dump(strata *db, char **out, strata_error *err)
             rc = strata_schema_dump(db, &sub, err);
         if (!rc && sub && *sub) {
             buf_addf(&b, "%s", b.len && b.data[b.len - 1] != '\n' ? "\n" : "");
-            add_marked(&b, names.v[i], sub);
+            add_marked(&b, names.data + i, sub);
         }
         free(sub);
     }
-    if (names.n) {
+    if (names.len) {
         strata_error ignore;
         db->ops->query(db->d, "RESET search_path", 0, NULL, NULL, NULL, &ignore);
     }
-    for (size_t i = 0; i < names.n; i++)
-        free(names.v[i]);
-    free(names.v);
+    buf_release(&names);
     if (!rc && b.oom)
         rc = err_set(err, STRATA_NOMEM, "out of memory");
     if (!rc) {
@@ -286,6 +260,11 @@ static strata_code check_dump(strata *db, char **out, strata_error *err)
     return rc;
 }
 
+/*
+ * Compares the live schema with expected. On a match returns 1 (a note about
+ * kept enum values may be set on e); on a mismatch fills e as failed at
+ * `what` and returns 0; -1 when the schema cannot be read (*err set).
+ */
 static int compare(walk *w, strata_check_entry *e, const char *what, const char *expected,
                    const char *exp_label, strata_error *err)
 {

@@ -191,8 +191,6 @@ int copy_try_sql(run *r, PGconn *c, const char *sql, char *why, size_t whysz)
     return out;
 }
 
-/* The library never prints: server notices are dropped (libpq's default
-   receiver would write them to stderr). */
 static strata_code pg_connect(run *r, PGconn **out, strata_error *err)
 {
     /* the one connect of strata (postgres/pg_conn.c): its error formatting,

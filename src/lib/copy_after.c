@@ -413,10 +413,7 @@ static void attach_keys(run *r, PGconn *c, ctable *t)
     char why[600];
     buf b;
     buf_init(&b);
-    int npk = 0;
-    for (int j = 0; j < t->ncols; j++)
-        npk |= t->cols[j].pk;
-    char *pk = npk && t->pkname ? xstrdup(t->pkname) : NULL;
+    char *pk = t->pkname ? xstrdup(t->pkname) : NULL; /* copy_names: set when it has one */
     if (pk && !pk_exists(c, t->oid) && relation_exists(c, pk)) {
         buf_adds(&b, "ALTER TABLE ");
         qname(&b, t->dst);
@@ -907,10 +904,7 @@ static int add_keys(run *r, tasklist *L, int i)
     ctable *t = &r->s.t[i];
     int first = L->n, pre = L->load[i];
     if (!r->data_only && !t->version_table) {
-        int npk = 0;
-        for (int j = 0; j < t->ncols; j++)
-            npk |= t->cols[j].pk;
-        if (npk && task_add(L, i, AT_PKEY, 0, xstrdup(t->pkname), NULL, pre) < 0)
+        if (t->pkname && task_add(L, i, AT_PKEY, 0, xstrdup(t->pkname), NULL, pre) < 0)
             return -1;
         for (int k = 0; k < t->nidx; k++) {
             cidx *x = &t->idx[k];

@@ -134,8 +134,7 @@ static strata_code run_tool(const char *path, char *const argv[], char *const en
     struct pollfd fds[2] = {{pe[0], POLLIN, 0}, {po[0], POLLIN, 0}};
     int open_fds = po[0] >= 0 ? 2 : 1;
     while (fds[0].fd >= 0 || (open_fds == 2 && fds[1].fd >= 0)) {
-        int ready = poll(fds, (nfds_t)open_fds, tick ? 200 : -1);
-        if (ready < 0) {
+        if (poll(fds, (nfds_t)open_fds, tick ? 200 : -1) < 0) {
             if (errno == EINTR)
                 continue;
             break;

@@ -414,14 +414,6 @@ strata_code pg_scratch_drop(const char *name, const char *admin_url, strata_erro
     return rc;
 }
 
-static int add_name(void *ud, int ncols, char **vals)
-{
-    buf *b = ud;
-    if (ncols > 0 && vals[0])
-        buf_add(b, vals[0], strlen(vals[0]) + 1); /* NUL-separated */
-    return 0;
-}
-
 /* Drops the scratch databases a killed check or diff left behind: named
    strata_check_<hex creation time>..., created over an hour ago by this
    user, with no session on them. Best effort: errors are ignored. */
@@ -436,7 +428,7 @@ static void sweep_stale_scratch(strata *db)
     buf_init(&names);
     buf_init(&sql);
     drv *d = db_driver(db);
-    if (d->ops->query(d, q, 0, NULL, add_name, &names, NULL) == STRATA_OK && !names.oom)
+    if (d->ops->query(d, q, 0, NULL, row_collect, &names, NULL) == STRATA_OK && !names.oom)
         for (size_t i = 0; i < names.len; i += strlen(names.data + i) + 1) {
             buf_reset(&sql);
             buf_adds(&sql, "DROP DATABASE IF EXISTS ");

@@ -247,15 +247,10 @@ out:
     return rc;
 }
 
-static double lock_timeout_of(const strata_config *cfg)
-{
-    return lock_timeout_norm(cfg ? cfg->lock_timeout : 0);
-}
-
 strata_code sq_backup(const db_url *u, const char *path, const strata_config *cfg, char **path_out,
                       strata_error *err)
 {
-    return sq_backup_file(u->path, path, lock_timeout_of(cfg), path_out, err);
+    return sq_backup_file(u->path, path, lock_timeout_norm(cfg ? cfg->lock_timeout : 0), path_out, err);
 }
 
 strata_code sq_restore(const db_url *u, const char *path, int flags, const strata_config *cfg,
@@ -268,7 +263,7 @@ strata_code sq_restore(const db_url *u, const char *path, int flags, const strat
         err_hint(err, "use a URL without ?mode=ro");
         rc = STRATA_USAGE;
     } else {
-        rc = sq_restore_file(u->path, path, lock_timeout_of(cfg), err);
+        rc = sq_restore_file(u->path, path, lock_timeout_norm(cfg ? cfg->lock_timeout : 0), err);
     }
     return rc;
 }
