@@ -845,24 +845,32 @@ static int conv_numeric(cconv *c, const ctype *t, sqlite3_value *v, int flags)
     return CV_OK;
 }
 
-static int conv_text(cconv *c, const ctype *t, sqlite3_value *v, int flags)
+/* The text of v for a text-like column (a number as its text, in c->tmp);
+   a blob is CV_BAD_BYTES ("a blob in a WHAT column"). Then text_ok on it
+   (chars: as text_ok's). */
+static int value_text(cconv *c, sqlite3_value *v, const char *what, const char **s, size_t *n, long *chars)
 {
     int st = sqlite3_value_type(v);
-    const char *s;
-    size_t n;
     if (st == SQLITE_INTEGER || st == SQLITE_FLOAT) {
         number_text(v, &c->tmp);
-        s = c->tmp.data;
-        n = c->tmp.len;
+        *s = c->tmp.data;
+        *n = c->tmp.len;
     } else if (st == SQLITE_TEXT) {
-        s = (const char *)sqlite3_value_text(v);
-        n = (size_t)sqlite3_value_bytes(v);
+        *s = (const char *)sqlite3_value_text(v);
+        *n = (size_t)sqlite3_value_bytes(v);
     } else {
-        snprintf(c->why, sizeof(c->why), "a blob in a text column");
+        snprintf(c->why, sizeof(c->why), "a blob in a %s column", what);
         return CV_BAD_BYTES;
     }
+    return text_ok(c, (const unsigned char *)*s, *n, chars);
+}
+
+static int conv_text(cconv *c, const ctype *t, sqlite3_value *v, int flags)
+{
+    const char *s;
+    size_t n;
     long chars = 0;
-    int r = text_ok(c, (const unsigned char *)s, n, &chars);
+    int r = value_text(c, v, "text", &s, &n, &chars);
     if (r)
         return r;
     if (t->kind == K_BPCHAR) {
@@ -890,21 +898,9 @@ static int conv_text(cconv *c, const ctype *t, sqlite3_value *v, int flags)
 
 static int conv_jsonb(cconv *c, sqlite3_value *v, int flags)
 {
-    int st = sqlite3_value_type(v);
     const char *s;
     size_t n;
-    if (st == SQLITE_INTEGER || st == SQLITE_FLOAT) {
-        number_text(v, &c->tmp);
-        s = c->tmp.data;
-        n = c->tmp.len;
-    } else if (st == SQLITE_TEXT) {
-        s = (const char *)sqlite3_value_text(v);
-        n = (size_t)sqlite3_value_bytes(v);
-    } else {
-        snprintf(c->why, sizeof(c->why), "a blob in a JSON column");
-        return CV_BAD_BYTES;
-    }
-    int r = text_ok(c, (const unsigned char *)s, n, NULL);
+    int r = value_text(c, v, "JSON", &s, &n, NULL);
     if (r)
         return r;
     if (json_normalize(s, n, &c->canon, c->why, sizeof(c->why)))
