@@ -276,4 +276,18 @@ if [ -w /dev/full ]; then
     eq "$?" "0" "a closed pipe with SIGPIPE ignored"
 fi
 
+# docs/errors.md lists every code of the stable list with its exit code
+# (once: the list is the same on both engines)
+if [ "$ENGINE" = sqlite ]; then
+    ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+    codes=$(sed -n 's/^ *X(\([A-Z_]*\), \([0-9]\),.*/\1 \2/p' "$ROOT/include/strata.h")
+    [ "$(echo "$codes" | wc -l)" -gt 40 ] || fail "read the error list from strata.h"
+    while read -r code ex; do
+        [ "$code" = OK ] && continue
+        grep -q "^| \`$code\` | $ex | " "$ROOT/docs/errors.md" || fail "docs/errors.md: no row for $code with exit $ex"
+    done <<<"$codes"
+    n=$(grep -c '^| `[A-Z_]*` | [0-9] | ' "$ROOT/docs/errors.md")
+    eq "$n" "$(($(echo "$codes" | wc -l) - 1))" "docs/errors.md has no row for a code strata.h lacks"
+fi
+
 finish
