@@ -296,12 +296,20 @@ int sql_split(const char *s, size_t len, int dialect, sql_stmt_fn fn, void *ud)
                     dst[k] = (char)toupper((unsigned char)w[k]);
                 dst[k] = 0;
             }
+            /* psql's rule: a body only in CREATE [OR REPLACE] FUNCTION or
+               PROCEDURE (and SQLite's CREATE [TEMP] TRIGGER), and BEGIN,
+               CASE, END count only outside parentheses, so a column or
+               parameter named begin opens nothing */
+            if (create && paren == 0) {
+                if (word_is(w, n, "FUNCTION") || word_is(w, n, "PROCEDURE") || word_is(w, n, "TRIGGER"))
+                    routine = 1;
+                if (ntok > 1 && !word_is(w, n, "OR") && !word_is(w, n, "REPLACE") && !word_is(w, n, "TEMP") &&
+                    !word_is(w, n, "TEMPORARY"))
+                    create = 0;
+            }
             if (ntok == 1 && word_is(w, n, "CREATE"))
                 create = 1;
-            if (create && ntok <= 8 &&
-                (word_is(w, n, "FUNCTION") || word_is(w, n, "PROCEDURE") || word_is(w, n, "TRIGGER")))
-                routine = 1;
-            if (routine) {
+            if (routine && paren == 0) {
                 if (word_is(w, n, "BEGIN"))
                     depth++;
                 else if (depth > 0 && word_is(w, n, "CASE"))

@@ -287,6 +287,37 @@ static void block_bodies(void)
     CHECK_STR(c.text[0], "CREATE RULE r AS ON INSERT TO t DO ALSO (INSERT INTO a VALUES (1); "
                          "INSERT INTO b VALUES (2))");
     CHECK_INT(c.line[1], 2);
+
+    /* as psql: BEGIN, CASE and END count only outside parentheses, and only
+       in CREATE [OR REPLACE] FUNCTION / PROCEDURE / [TEMP] TRIGGER; a
+       parameter or column named begin opens no body */
+    split("CREATE FUNCTION f(begin int) RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;\n"
+          "CREATE INDEX CONCURRENTLY i ON t (id);\nCOMMIT;",
+          DIALECT_POSTGRES, &c);
+    CHECK_INT(c.n, 3);
+    CHECK_STR(c.text[0], "CREATE FUNCTION f(begin int) RETURNS int LANGUAGE sql AS $$ SELECT 1 $$");
+    CHECK_INT(c.line[1], 2);
+    CHECK_INT(c.txn[2], 1);
+    for (int d = 0; d < 2; d++) {
+        split("CREATE TABLE t(trigger TEXT, begin INT);\nCREATE TABLE u(x);\nBEGIN;\nCOMMIT;\n", dialects[d],
+              &c);
+        CHECK_INT(c.n, 4);
+        CHECK_STR(c.text[0], "CREATE TABLE t(trigger TEXT, begin INT)");
+        CHECK_INT(c.txn[2], 1);
+        CHECK_INT(c.line[3], 4);
+    }
+    split("CREATE TABLE function (id int);\nCREATE TABLE x AS SELECT 1 AS begin;\nSELECT 2;", DIALECT_POSTGRES,
+          &c);
+    CHECK_INT(c.n, 3);
+    CHECK_STR(c.text[2], "SELECT 2");
+    /* CASE ... END in parentheses inside a body */
+    split("CREATE TRIGGER trg AFTER INSERT ON t BEGIN\n"
+          "  INSERT INTO log VALUES (new.id, CASE new.n WHEN 1 THEN 'one' END);\n"
+          "  UPDATE t SET n = (CASE WHEN n > 0 THEN 1 END);\nEND;\nSELECT 3;",
+          DIALECT_SQLITE, &c);
+    CHECK_INT(c.n, 2);
+    CHECK_STR(c.text[1], "SELECT 3");
+    CHECK_INT(c.line[1], 5);
 }
 
 static void txn_control(void)
