@@ -120,6 +120,15 @@ typedef int (*sql_stmt_fn)(void *ud, const sql_stmt *st);
  * skipped. Calls fn for each; a non-zero return stops and is returned.
  */
 int sql_split(const char *sql, size_t len, int dialect, sql_stmt_fn fn, void *ud);
+/*
+ * For finding marker lines: from s[i], the start of a line that begins
+ * outside any token, returns the start of the next line that begins outside
+ * any token too -- past a string, quoted name, dollar quote or block
+ * comment that runs on over later lines, whose lines are then no markers.
+ * When the text ends inside one, returns len and sets *open_at to where it
+ * opened (else *open_at is left as it was).
+ */
+size_t sql_next_line(const char *s, size_t len, size_t i, int dialect, size_t *open_at);
 /* 1 when the statement is a top-level transaction control statement. */
 int sql_is_txn_control(const sql_stmt *st);
 

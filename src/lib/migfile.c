@@ -275,11 +275,31 @@ static int first_sql_line(const char *s, size_t n)
     return 0;
 }
 
+/* What the token that opens at s is, for messages. */
+static const char *token_kind(const char *s, size_t n, char *out, size_t outsz)
+{
+    if (s[0] == '$') {
+        size_t k = 1;
+        while (k < n && k < 64 && s[k] != '$')
+            k++;
+        snprintf(out, outsz, "dollar quote %.*s", (int)(k + 1), s);
+    } else {
+        snprintf(out, outsz, "%s",
+                 s[0] == '/'                  ? "/* comment"
+                 : s[0] == '\''               ? "string"
+                 : s[0] == 'E' || s[0] == 'e' ? "E'' string"
+                                              : "quoted identifier");
+    }
+    return out;
+}
+
 int mig_parse(migration *m, const char *text, size_t len, strata_migset *set)
 {
     const char *file = m->path ? m->path : m->id;
-    int lineno = 0, cur = -1, ok = 1, sql_line;
-    size_t pos = 0, body_start = 0;
+    int lineno = 0, cur = -1, ok = 1, sql_line, lexd = DIALECT_POSTGRES, hidden = 0;
+    /* lex_next: the next line that starts outside any string, dollar quote
+       or comment; a marker-like line before it is SQL text, not a marker */
+    size_t pos = 0, body_start = 0, lex_next = 0, open_at = (size_t)-1;
     char msg[512];
 
     /* closes section cur, whose body runs from body_start to end */
@@ -301,8 +321,14 @@ int mig_parse(migration *m, const char *text, size_t len, strata_migset *set)
         while (eol < len && text[eol] != '\n')
             eol++;
         lineno++;
-        int kind, dialect, notx;
-        int r = parse_marker(text + pos, eol - pos, &kind, &dialect, &notx, msg, sizeof(msg));
+        int kind, dialect, notx, r = 0;
+        if (pos >= lex_next) {
+            r = parse_marker(text + pos, eol - pos, &kind, &dialect, &notx, msg, sizeof(msg));
+            if (r == 0)
+                lex_next = sql_next_line(text, len, pos, lexd, &open_at);
+        } else if (!hidden && parse_marker(text + pos, eol - pos, &kind, &dialect, &notx, msg, sizeof(msg))) {
+            hidden = lineno; /* inside a string or comment: the first such line */
+        }
         if (r < 0) {
             migset_add_problem(set, STRATA_PARSE_ERROR, m->version, file, lineno, "%s", msg);
             ok = 0;
@@ -323,6 +349,8 @@ int mig_parse(migration *m, const char *text, size_t len, strata_migset *set)
             m->secs[cur].notx = notx;
             m->secs[cur].line = lineno + 1;
             body_start = eol < len ? eol + 1 : len;
+            lexd = dialect == DIALECT_SQLITE ? DIALECT_SQLITE : DIALECT_POSTGRES;
+            hidden = 0;
         }
         if (eol >= len)
             break;
@@ -330,6 +358,18 @@ int mig_parse(migration *m, const char *text, size_t len, strata_migset *set)
     }
     CLOSE_SECTION(len);
 #undef CLOSE_SECTION
+    if (open_at != (size_t)-1 && hidden) {
+        /* a string or comment left open ran over a marker: say so, rather
+           than run everything after it as one section */
+        int open_line = 1;
+        char what[80];
+        for (size_t i = 0; i < open_at; i++)
+            open_line += text[i] == '\n';
+        migset_add_problem(set, STRATA_PARSE_ERROR, m->version, file, open_line,
+                           "%s opened here is never closed: line %d is inside it, not a marker",
+                           token_kind(text + open_at, len - open_at, what, sizeof(what)), hidden);
+        ok = 0;
+    }
 
     int has_up = 0;
     for (int i = 0; i < m->nsecs; i++) {

@@ -24,8 +24,10 @@ static int ident_char(unsigned char c)
 }
 
 /* Skips a quoted run starting at s[i] (the opening quote q) and returns the
-   index after the closing quote; doubled quotes stay inside. backslash: E''. */
-static size_t skip_quoted(const char *s, size_t i, size_t len, char q, int backslash, int *line)
+   index after the closing quote; doubled quotes stay inside. backslash: E''.
+   Unterminated, it runs to the end and sets *open (when open is not NULL). */
+static size_t skip_quoted_open(const char *s, size_t i, size_t len, char q, int backslash, int *line,
+                               int *open)
 {
     i++;
     while (i < len) {
@@ -47,7 +49,14 @@ static size_t skip_quoted(const char *s, size_t i, size_t len, char q, int backs
         }
         i++;
     }
+    if (open)
+        *open = 1;
     return len;
+}
+
+static size_t skip_quoted(const char *s, size_t i, size_t len, char q, int backslash, int *line)
+{
+    return skip_quoted_open(s, i, len, q, backslash, line, NULL);
 }
 
 static int word_is(const char *w, size_t n, const char *kw)
@@ -56,8 +65,9 @@ static int word_is(const char *w, size_t n, const char *kw)
 }
 
 /* The end of a dollar quote opened at s[i] ('$'), or 0 when s[i] does not open
-   one ($1 is a parameter, a$b an identifier). */
-static size_t dollar_quote_end(const char *s, size_t i, size_t len, int *line)
+   one ($1 is a parameter, a$b an identifier). Unterminated, it runs to the
+   end and sets *open (when open is not NULL). */
+static size_t dollar_quote_open_end(const char *s, size_t i, size_t len, int *line, int *open)
 {
     size_t j = i + 1;
     if (j >= len || !(ident_start((unsigned char)s[j]) || s[j] == '$'))
@@ -74,13 +84,21 @@ static size_t dollar_quote_end(const char *s, size_t i, size_t len, int *line)
             (*line)++;
         k++;
     }
+    if (open)
+        *open = 1;
     return len;
+}
+
+static size_t dollar_quote_end(const char *s, size_t i, size_t len, int *line)
+{
+    return dollar_quote_open_end(s, i, len, line, NULL);
 }
 
 /* The end of the block comment that starts at s[i] (slash, star), counting its
    newlines into *line. PostgreSQL's comments nest; SQLite's do not. An
-   unterminated comment runs to the end. */
-static size_t skip_block_comment(const char *s, size_t len, size_t i, int dialect, int *line)
+   unterminated comment runs to the end (and sets *open when open is not
+   NULL). */
+static size_t skip_block_comment_open(const char *s, size_t len, size_t i, int dialect, int *line, int *open)
 {
     int nest = 1;
     i += 2;
@@ -97,7 +115,14 @@ static size_t skip_block_comment(const char *s, size_t len, size_t i, int dialec
             i++;
         }
     }
+    if (nest && open)
+        *open = 1;
     return i;
+}
+
+static size_t skip_block_comment(const char *s, size_t len, size_t i, int dialect, int *line)
+{
+    return skip_block_comment_open(s, len, i, dialect, line, NULL);
 }
 
 int sql_token_next(const char *s, size_t len, size_t *pos, int *line, int dialect, int comments,
@@ -184,6 +209,43 @@ int sql_token_next(const char *s, size_t len, size_t *pos, int *line, int dialec
     tok->text = s + start;
     tok->len = i - start;
     return kind;
+}
+
+size_t sql_next_line(const char *s, size_t len, size_t i, int dialect, size_t *open_at)
+{
+    int line = 0, open = 0;
+    while (i < len && s[i] != '\n') {
+        unsigned char c = (unsigned char)s[i];
+        size_t start = i, j;
+        if (c == '-' && i + 1 < len && s[i + 1] == '-') {
+            while (i < len && s[i] != '\n')
+                i++;
+            break;
+        } else if (c == '/' && i + 1 < len && s[i + 1] == '*') {
+            i = skip_block_comment_open(s, len, i, dialect, &line, &open);
+        } else if (c == '\'' || c == '"') {
+            i = skip_quoted_open(s, i, len, (char)c, 0, &line, &open);
+        } else if (dialect == DIALECT_SQLITE && (c == '`' || c == '[')) {
+            i = skip_quoted_open(s, i, len, c == '[' ? ']' : '`', 0, &line, &open);
+        } else if (c == '$' && dialect != DIALECT_SQLITE &&
+                   (j = dollar_quote_open_end(s, i, len, &line, &open))) {
+            i = j;
+        } else if (ident_start(c)) {
+            j = i;
+            while (j < len && ident_char((unsigned char)s[j]))
+                j++;
+            if (j - i == 1 && (c == 'E' || c == 'e') && j < len && s[j] == '\'' && dialect != DIALECT_SQLITE)
+                j = skip_quoted_open(s, j, len, '\'', 1, &line, &open);
+            i = j;
+        } else {
+            i++;
+        }
+        if (open) {
+            *open_at = start;
+            return len;
+        }
+    }
+    return i < len ? i + 1 : len;
 }
 
 int sql_split(const char *s, size_t len, int dialect, sql_stmt_fn fn, void *ud)

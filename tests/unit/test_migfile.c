@@ -284,8 +284,66 @@ static void txn_statements(void)
     EXPECT_OK("-- strata:up\n-- nothing yet\n-- strata:down\n\n");
 }
 
+/* A marker line inside a string, a dollar quote or a block comment is SQL
+   text, as psql and sqlite3 read it, not a marker. */
+static void markers_in_sql(void)
+{
+    parsed p;
+    parse(&p, "-- strata:up\n"
+              "INSERT INTO tmpl VALUES ('\n-- strata:down\nDROP TABLE x;\n');\n"
+              "CREATE FUNCTION f() RETURNS text LANGUAGE sql AS $fn$\nSELECT 'a'\n"
+              "-- strata:verify\n$fn$;\n"
+              "SELECT E'\\'\n-- strata:up dialect=sqlite\n';\n"
+              "/* outer /* nested */\n-- strata:down\n*/\n"
+              "SELECT \"\n-- strata:down\n\" FROM t;\n"
+              "-- strata:down\nDROP FUNCTION f();\n");
+    CHECK_INT(p.ok, 1);
+    CHECK_INT(p.set.nproblems, 0);
+    CHECK_INT(p.m.nsecs, 2);
+    if (p.m.nsecs == 2) {
+        CHECK_INT(p.m.secs[0].kind, SEC_UP);
+        CHECK_HAS(p.m.secs[0].sql, "DROP TABLE x;\n');\n");
+        CHECK_HAS(p.m.secs[0].sql, "-- strata:verify\n$fn$;\n");
+        CHECK_HAS(p.m.secs[0].sql, "/* outer /* nested */\n-- strata:down\n*/\n");
+        CHECK_INT(p.m.secs[1].kind, SEC_DOWN);
+        CHECK_STR(p.m.secs[1].sql, "DROP FUNCTION f();\n");
+        CHECK_INT(p.m.secs[1].line, 20);
+    }
+    release(&p);
+
+    /* SQLite has no dollar quotes nor nested comments: these markers are markers */
+    parse(&p, "-- strata:up dialect=sqlite\nSELECT $$;\n-- strata:down dialect=sqlite\n"
+              "/* a /* b */\n-- strata:verify\nSELECT 1;\n");
+    CHECK_INT(p.ok, 1);
+    CHECK_INT(p.m.nsecs, 3);
+    release(&p);
+    /* a marker after a line comment holding a quote is a marker */
+    parse(&p, "-- strata:up\nSELECT 1; -- don't\n-- strata:down\nSELECT 2; /* it's */\n");
+    CHECK_INT(p.m.nsecs, 2);
+    release(&p);
+    /* the header before the first marker is lexed too */
+    parse(&p, "/* example:\n-- strata:up\n*/\n-- strata:up\nSELECT 1;\n");
+    CHECK_INT(p.ok, 1);
+    CHECK_INT(p.m.nsecs, 1);
+    release(&p);
+
+    /* left open, a string or comment would swallow the markers after it */
+    EXPECT_ERROR("-- strata:up dialect=sqlite\nCREATE TABLE a(x); /* forgot\n"
+                 "-- strata:down dialect=sqlite\nDROP TABLE a;\n",
+                 2, "/* comment opened here is never closed: line 3 is inside it, not a marker");
+    EXPECT_ERROR("-- strata:up\n\nCREATE FUNCTION f() RETURNS int AS $fn$ SELECT 1 $f$ LANGUAGE sql;\n"
+                 "-- strata:down\nDROP FUNCTION f();\n",
+                 3, "dollar quote $fn$ opened here is never closed: line 4 is inside it");
+    EXPECT_ERROR("-- strata:up\nINSERT INTO t VALUES ('it''s);\n-- strata:down\n", 2,
+                 "string opened here is never closed: line 3");
+    EXPECT_ERROR("-- strata:up\nSELECT E'a\\';\n-- strata:down\nSELECT 1;\n", 2, "E'' string opened here");
+    /* left open with no marker after it: the database's own error */
+    EXPECT_OK("-- strata:up\nSELECT 1;\n-- strata:down\nSELECT 'open;\n");
+}
+
 void test_migfile(void)
 {
+    markers_in_sql();
     sections();
     options();
     errors();
