@@ -129,6 +129,15 @@ int sql_split(const char *sql, size_t len, int dialect, sql_stmt_fn fn, void *ud
  * opened (else *open_at is left as it was).
  */
 size_t sql_next_line(const char *s, size_t len, size_t i, int dialect, size_t *open_at);
+/*
+ * A command in st that only a client program runs, never the database: a
+ * psql meta-command (a backslash outside strings and comments: \connect,
+ * \i, \set, \copy), a sqlite3 shell dot-command (.read at the start of a
+ * statement), or COPY ... FROM STDIN / TO STDOUT, whose rows psql streams
+ * from or to the file. Returns 0 when there is none; else its line (counted
+ * from st->line) with the command as written, cut short, in what.
+ */
+int sql_client_command(const sql_stmt *st, int dialect, char *what, size_t whatsz);
 /* 1 when the statement is a top-level transaction control statement. */
 int sql_is_txn_control(const sql_stmt *st);
 

@@ -233,14 +233,24 @@ static const char *kind_name(int k)
 }
 
 struct txcheck {
+    int txn;     /* look for transaction control too (a transactional section) */
+    int dialect; /* the lexing */
     int found_line;
+    int client; /* found a client command (what), not transaction control (word) */
     char word[16];
+    char what[64];
 };
 
 static int txcheck_fn(void *ud, const sql_stmt *st)
 {
     struct txcheck *t = ud;
-    if (sql_is_txn_control(st)) {
+    int line = sql_client_command(st, t->dialect, t->what, sizeof(t->what));
+    if (line) {
+        t->found_line = line;
+        t->client = 1;
+        return 1;
+    }
+    if (t->txn && sql_is_txn_control(st)) {
         t->found_line = st->line;
         memcpy(t->word, st->first, sizeof(t->word));
         return 1;
@@ -378,17 +388,34 @@ int mig_parse(migration *m, const char *text, size_t len, strata_migset *set)
             return 0;
         if (s->kind == SEC_UP)
             has_up = 1;
-        if (s->notx)
+        struct txcheck t;
+        memset(&t, 0, sizeof(t));
+        t.txn = !s->notx;
+        t.dialect = s->dialect == DIALECT_SQLITE ? DIALECT_SQLITE : DIALECT_POSTGRES;
+        if (!sql_split(s->sql, strlen(s->sql), t.dialect, txcheck_fn, &t))
             continue;
-        struct txcheck t = {0, ""};
-        if (sql_split(s->sql, strlen(s->sql),
-                      s->dialect == DIALECT_SQLITE ? DIALECT_SQLITE : DIALECT_POSTGRES, txcheck_fn, &t)) {
-            migset_add_problem(set, STRATA_PARSE_ERROR, m->version, file, s->line + t.found_line - 1,
+        ok = 0;
+        int line = s->line + t.found_line - 1;
+        if (!t.client)
+            migset_add_problem(set, STRATA_PARSE_ERROR, m->version, file, line,
                                "'%s' statement in a transactional %s section (it would end "
                                "the migration's own transaction)",
                                t.word, kind_name(s->kind));
-            ok = 0;
-        }
+        else if (t.what[0] == '\\')
+            migset_add_problem(set, STRATA_PARSE_ERROR, m->version, file, line,
+                               "psql meta-command '%s' in the %s section: strata sends SQL to the "
+                               "database and cannot run psql's backslash commands",
+                               t.what, kind_name(s->kind));
+        else if (t.what[0] == '.')
+            migset_add_problem(set, STRATA_PARSE_ERROR, m->version, file, line,
+                               "sqlite3 shell command '%s' in the %s section: strata sends SQL to the "
+                               "database and cannot run the shell's dot-commands",
+                               t.what, kind_name(s->kind));
+        else
+            migset_add_problem(set, STRATA_PARSE_ERROR, m->version, file, line,
+                               "'%s' in the %s section: psql streams those rows to or from the "
+                               "file itself, strata runs SQL only",
+                               t.what, kind_name(s->kind));
     }
     if (!has_up && ok) {
         migset_add_problem(set, STRATA_PARSE_ERROR, m->version, file, 0, "no '-- strata:up' section in '%s'",
@@ -1513,6 +1540,12 @@ strata_code strata_migset_check(const strata_migset *set, strata_error *err)
     else if (strstr(p->detail, "statement in a transactional"))
         err_hint(err, "strata runs each migration in its own transaction: remove the statement, or put "
                       "the SQL in a '-- strata:up no-transaction' section");
+    else if (strstr(p->detail, "psql meta-command") || strstr(p->detail, "sqlite3 shell command"))
+        err_hint(err, "remove it: each migration runs on the database of --url, and a file to include "
+                      "belongs in a migration of its own");
+    else if (strstr(p->detail, "psql streams those rows"))
+        err_hint(err, "load the rows with INSERT ... VALUES, or COPY ... FROM a file the server can read "
+                      "(COPY ... TO STDOUT has nothing to print to)");
     else if (p->code == STRATA_FILE_NOT_REGULAR)
         err_hint(err, "a migration must be a regular file (or a symlink to one)");
     else if (p->code == STRATA_FILE_TOO_LARGE)

@@ -11,6 +11,7 @@
 #include "internal.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <string.h>
 
 static int ident_start(unsigned char c)
@@ -425,6 +426,45 @@ static void nth_word(const sql_stmt *st, int n, char *out, size_t outsz)
             return;
         }
     }
+}
+
+int sql_client_command(const sql_stmt *st, int dialect, char *what, size_t whatsz)
+{
+    size_t pos = 0;
+    int line = st->line, paren = 0, ntok = 0, copy = 0, prev_from = 0, prev_to = 0;
+    sql_token t;
+    while (sql_token_next(st->text, st->len, &pos, &line, dialect, 0, &t) != SQLTOK_END) {
+        ntok++;
+        if (t.kind == SQLTOK_PUNCT && (t.text[0] == '\\' || (ntok == 1 && t.text[0] == '.' && pos < st->len &&
+                                                             isalpha((unsigned char)st->text[pos])))) {
+            /* psql's \connect, \i, \set ...; sqlite3's .read, .mode ...:
+               the command runs to the end of its line */
+            size_t e = (size_t)(t.text - st->text);
+            while (e < st->len && st->text[e] != '\n' && st->text[e] != '\r')
+                e++;
+            size_t n = (size_t)(st->text + e - t.text);
+            if (n > 60)
+                snprintf(what, whatsz, "%.57s...", t.text);
+            else
+                snprintf(what, whatsz, "%.*s", (int)n, t.text);
+            return t.line;
+        }
+        if (t.kind == SQLTOK_PUNCT && t.text[0] == '(')
+            paren++;
+        else if (t.kind == SQLTOK_PUNCT && t.text[0] == ')' && paren > 0)
+            paren--;
+        if (ntok == 1)
+            copy = t.kind == SQLTOK_WORD && word_is(t.text, t.len, "COPY");
+        if (!copy || paren || t.kind != SQLTOK_WORD)
+            continue;
+        if ((prev_from && word_is(t.text, t.len, "STDIN")) || (prev_to && word_is(t.text, t.len, "STDOUT"))) {
+            snprintf(what, whatsz, "COPY ... %s", prev_from ? "FROM STDIN" : "TO STDOUT");
+            return st->line;
+        }
+        prev_from = word_is(t.text, t.len, "FROM");
+        prev_to = word_is(t.text, t.len, "TO");
+    }
+    return 0;
 }
 
 int sql_is_txn_control(const sql_stmt *st)

@@ -341,8 +341,29 @@ static void markers_in_sql(void)
     EXPECT_OK("-- strata:up\nSELECT 1;\n-- strata:down\nSELECT 'open;\n");
 }
 
+/* What psql or the sqlite3 shell would run themselves never reaches the
+   database: a PARSE_ERROR at its line, in every kind of section. */
+static void client_commands(void)
+{
+    EXPECT_ERROR("-- strata:up\nCREATE TABLE t (id int);\n\\connect other\nCREATE TABLE u (id int);\n", 3,
+                 "psql meta-command '\\connect other' in the up section: strata sends SQL");
+    EXPECT_ERROR("-- strata:up no-transaction\nSELECT 1;\n  \\i other.sql\n", 3, "'\\i other.sql'");
+    EXPECT_ERROR("-- strata:up\nSELECT 1;\n-- strata:down\nSELECT 2 \\gset\n", 4, "'\\gset'");
+    EXPECT_ERROR("-- strata:up dialect=sqlite\nCREATE TABLE t (x);\n.read other.sql\n", 3,
+                 "sqlite3 shell command '.read other.sql' in the up section");
+    EXPECT_ERROR("-- strata:up\nCREATE TABLE t (id int, v text);\nCOPY t (id, v) FROM stdin;\n1\tit's\n\\.\n", 3,
+                 "'COPY ... FROM STDIN' in the up section: psql streams those rows");
+    EXPECT_ERROR("-- strata:up\nSELECT 1;\n-- strata:verify\ncopy (SELECT 1) to\n  Stdout;\n", 4,
+                 "'COPY ... TO STDOUT' in the verify section");
+    /* backslashes in strings and comments, COPY with a file, .5 are SQL */
+    EXPECT_OK("-- strata:up\nSELECT 'a\\', E'\\\\', $$\\x$$, .5; -- \\i x\n/* \\c */\n"
+              "COPY t FROM '/srv/t.csv';\nCOPY (SELECT 'stdin' FROM stdin) TO '/tmp/x';\n"
+              "-- strata:up dialect=sqlite\nSELECT [a\\b], `\\`;\n");
+}
+
 void test_migfile(void)
 {
+    client_commands();
     markers_in_sql();
     sections();
     options();
