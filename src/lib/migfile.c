@@ -306,7 +306,8 @@ static const char *token_kind(const char *s, size_t n, char *out, size_t outsz)
 int mig_parse(migration *m, const char *text, size_t len, strata_migset *set)
 {
     const char *file = m->path ? m->path : m->id;
-    int lineno = 0, cur = -1, ok = 1, sql_line, lexd = DIALECT_POSTGRES, hidden = 0;
+    int lineno = 0, cur = -1, ok = 1, sql_line, hidden = 0;
+    sql_lines lx = {DIALECT_POSTGRES, 0};
     /* lex_next: the next line that starts outside any string, dollar quote
        or comment; a marker-like line before it is SQL text, not a marker */
     size_t pos = 0, body_start = 0, lex_next = 0, open_at = (size_t)-1;
@@ -335,7 +336,7 @@ int mig_parse(migration *m, const char *text, size_t len, strata_migset *set)
         if (pos >= lex_next) {
             r = parse_marker(text + pos, eol - pos, &kind, &dialect, &notx, msg, sizeof(msg));
             if (r == 0)
-                lex_next = sql_next_line(text, len, pos, lexd, &open_at);
+                lex_next = sql_next_line(text, len, pos, &lx, &open_at);
         } else if (!hidden && parse_marker(text + pos, eol - pos, &kind, &dialect, &notx, msg, sizeof(msg))) {
             hidden = lineno; /* inside a string or comment: the first such line */
         }
@@ -359,7 +360,8 @@ int mig_parse(migration *m, const char *text, size_t len, strata_migset *set)
             m->secs[cur].notx = notx;
             m->secs[cur].line = lineno + 1;
             body_start = eol < len ? eol + 1 : len;
-            lexd = dialect == DIALECT_SQLITE ? DIALECT_SQLITE : DIALECT_POSTGRES;
+            lx.dialect = dialect == DIALECT_SQLITE ? DIALECT_SQLITE : DIALECT_POSTGRES;
+            lx.stmt = body_start;
             hidden = 0;
         }
         if (eol >= len)

@@ -129,6 +129,8 @@ static size_t skip_block_comment(const char *s, size_t len, size_t i, int dialec
 int sql_token_next(const char *s, size_t len, size_t *pos, int *line, int dialect, int comments,
                    sql_token *tok)
 {
+    int nonstd = (dialect & SQL_NONSTD_STRINGS) != 0;
+    dialect &= ~SQL_NONSTD_STRINGS;
     size_t i = *pos;
     for (;;) {
         while (i < len && isspace((unsigned char)s[i])) {
@@ -168,7 +170,7 @@ int sql_token_next(const char *s, size_t len, size_t *pos, int *line, int dialec
     int kind;
     tok->line = *line;
     if (c == '\'') {
-        i = skip_quoted(s, i, len, '\'', 0, line);
+        i = skip_quoted(s, i, len, '\'', nonstd && dialect != DIALECT_SQLITE, line);
         kind = SQLTOK_STRING;
     } else if (c == '"' || (dialect == DIALECT_SQLITE && c == '`')) {
         i = skip_quoted(s, i, len, (char)c, 0, line);
@@ -212,9 +214,13 @@ int sql_token_next(const char *s, size_t len, size_t *pos, int *line, int dialec
     return kind;
 }
 
-size_t sql_next_line(const char *s, size_t len, size_t i, int dialect, size_t *open_at)
+static void nth_word(const sql_stmt *st, int n, char *out, size_t outsz);
+static int nonstd_after(const sql_stmt *st, int cur, int initial);
+
+size_t sql_next_line(const char *s, size_t len, size_t i, sql_lines *lx, size_t *open_at)
 {
-    int line = 0, open = 0;
+    int line = 0, open = 0, nonstd = (lx->dialect & SQL_NONSTD_STRINGS) != 0;
+    int dialect = lx->dialect & ~SQL_NONSTD_STRINGS;
     while (i < len && s[i] != '\n') {
         unsigned char c = (unsigned char)s[i];
         size_t start = i, j;
@@ -225,7 +231,7 @@ size_t sql_next_line(const char *s, size_t len, size_t i, int dialect, size_t *o
         } else if (c == '/' && i + 1 < len && s[i + 1] == '*') {
             i = skip_block_comment_open(s, len, i, dialect, &line, &open);
         } else if (c == '\'' || c == '"') {
-            i = skip_quoted_open(s, i, len, (char)c, 0, &line, &open);
+            i = skip_quoted_open(s, i, len, (char)c, c == '\'' && nonstd, &line, &open);
         } else if (dialect == DIALECT_SQLITE && (c == '`' || c == '[')) {
             i = skip_quoted_open(s, i, len, c == '[' ? ']' : '`', 0, &line, &open);
         } else if (c == '$' && dialect != DIALECT_SQLITE &&
@@ -238,6 +244,15 @@ size_t sql_next_line(const char *s, size_t len, size_t i, int dialect, size_t *o
             if (j - i == 1 && (c == 'E' || c == 'e') && j < len && s[j] == '\'' && dialect != DIALECT_SQLITE)
                 j = skip_quoted_open(s, j, len, '\'', 1, &line, &open);
             i = j;
+        } else if (c == ';' && dialect != DIALECT_SQLITE) { /* did it SET standard_conforming_strings? */
+            sql_stmt st;
+            memset(&st, 0, sizeof(st));
+            st.text = s + lx->stmt;
+            st.len = i - lx->stmt;
+            nth_word(&st, 1, st.first, sizeof(st.first));
+            nonstd = nonstd_after(&st, nonstd, 0);
+            lx->dialect = dialect | (nonstd ? SQL_NONSTD_STRINGS : 0);
+            lx->stmt = ++i;
         } else {
             i++;
         }
@@ -249,11 +264,60 @@ size_t sql_next_line(const char *s, size_t len, size_t i, int dialect, size_t *o
     return i < len ? i + 1 : len;
 }
 
+/* After st: whether strings take backslash escapes (standard_conforming_
+   strings off), as psql follows it from the server. cur is the state st was
+   lexed in, initial the session's default (for RESET and DEFAULT). */
+static int nonstd_after(const sql_stmt *st, int cur, int initial)
+{
+    if (strcmp(st->first, "SET") && strcmp(st->first, "RESET"))
+        return cur;
+    size_t pos = 0;
+    int line = 0, n = 0, kind;
+    sql_token t[5];
+    while (n < 5 &&
+           (kind = sql_token_next(st->text, st->len, &pos, &line, DIALECT_POSTGRES, 0, &t[n])) != SQLTOK_END)
+        n++;
+    int k = 1;
+    if (k < n && t[k].kind == SQLTOK_WORD &&
+        (word_is(t[k].text, t[k].len, "SESSION") || word_is(t[k].text, t[k].len, "LOCAL")))
+        k++;
+    if (!strcmp(st->first, "RESET"))
+        return n == 2 && t[1].kind == SQLTOK_WORD &&
+                       (word_is(t[1].text, t[1].len, "ALL") ||
+                        word_is(t[1].text, t[1].len, "standard_conforming_strings"))
+                   ? initial
+                   : cur;
+    if (k + 2 >= n || t[k].kind != SQLTOK_WORD ||
+        !word_is(t[k].text, t[k].len, "standard_conforming_strings") ||
+        !((t[k + 1].kind == SQLTOK_PUNCT && t[k + 1].text[0] == '=') ||
+          (t[k + 1].kind == SQLTOK_WORD && word_is(t[k + 1].text, t[k + 1].len, "TO"))))
+        return cur;
+    const sql_token *v = &t[k + 2];
+    const char *w = v->text;
+    size_t wl = v->len;
+    if (v->kind == SQLTOK_STRING && wl >= 2 && w[0] == '\'') {
+        w++;
+        wl -= 2;
+    }
+    if (word_is(w, wl, "off") || word_is(w, wl, "false") || word_is(w, wl, "no") || word_is(w, wl, "0"))
+        return 1;
+    if (word_is(w, wl, "on") || word_is(w, wl, "true") || word_is(w, wl, "yes") || word_is(w, wl, "1"))
+        return 0;
+    if (word_is(w, wl, "DEFAULT"))
+        return initial;
+    return cur;
+}
+
 int sql_split(const char *s, size_t len, int dialect, sql_stmt_fn fn, void *ud)
 {
     size_t i = 0, start = 0;
     int line = 1, start_line = 0, have = 0, ntok = 0, create = 0, routine = 0, depth = 0;
     int paren = 0;
+    /* standard_conforming_strings off: '...' takes backslash escapes too */
+    int nonstd0 = (dialect & SQL_NONSTD_STRINGS) != 0, nonstd = nonstd0;
+    dialect &= ~SQL_NONSTD_STRINGS;
+    if (dialect == DIALECT_SQLITE)
+        nonstd0 = nonstd = 0;
     sql_stmt st;
     memset(&st, 0, sizeof(st));
 
@@ -263,9 +327,12 @@ int sql_split(const char *s, size_t len, int dialect, sql_stmt_fn fn, void *ud)
                 st.text = s + start;
                 st.len = i - start;
                 st.line = start_line;
+                st.nonstd = nonstd;
                 int rc = fn(ud, &st);
                 if (rc)
                     return rc;
+                if (dialect != DIALECT_SQLITE)
+                    nonstd = nonstd_after(&st, nonstd, nonstd0);
             }
             memset(&st, 0, sizeof(st));
             have = ntok = create = routine = depth = paren = 0;
@@ -301,7 +368,7 @@ int sql_split(const char *s, size_t len, int dialect, sql_stmt_fn fn, void *ud)
             start_line = line;
         }
         if (c == '\'') {
-            i = skip_quoted(s, i, len, '\'', 0, &line);
+            i = skip_quoted(s, i, len, '\'', nonstd, &line);
             continue;
         }
         if (c == '"') {
@@ -433,6 +500,8 @@ int sql_client_command(const sql_stmt *st, int dialect, char *what, size_t whats
     size_t pos = 0;
     int line = st->line, paren = 0, ntok = 0, copy = 0, prev_from = 0, prev_to = 0;
     sql_token t;
+    if (st->nonstd)
+        dialect |= SQL_NONSTD_STRINGS;
     while (sql_token_next(st->text, st->len, &pos, &line, dialect, 0, &t) != SQLTOK_END) {
         ntok++;
         if (t.kind == SQLTOK_PUNCT && (t.text[0] == '\\' || (ntok == 1 && t.text[0] == '.' && pos < st->len &&

@@ -337,6 +337,9 @@ static void markers_in_sql(void)
     EXPECT_ERROR("-- strata:up\nINSERT INTO t VALUES ('it''s);\n-- strata:down\n", 2,
                  "string opened here is never closed: line 3");
     EXPECT_ERROR("-- strata:up\nSELECT E'a\\';\n-- strata:down\nSELECT 1;\n", 2, "E'' string opened here");
+    /* with standard_conforming_strings off, \' stays inside the string */
+    EXPECT_OK("-- strata:up\nSET standard_conforming_strings = off;\nINSERT INTO t VALUES ('it\\'s');\n"
+              "-- strata:down\nSELECT 1;\n");
     /* left open with no marker after it: the database's own error */
     EXPECT_OK("-- strata:up\nSELECT 1;\n-- strata:down\nSELECT 'open;\n");
 }

@@ -320,6 +320,35 @@ static void block_bodies(void)
     CHECK_INT(c.line[1], 5);
 }
 
+/* standard_conforming_strings off: '...' takes backslash escapes, as psql
+   lexes it while the server reports the setting off */
+static void nonstd_strings(void)
+{
+    coll c;
+    split("SELECT 'a\\'; SET standard_conforming_strings = off; SELECT 'it\\'s; here';\n"
+          "SET LOCAL standard_conforming_strings TO 'on'; SELECT 'b\\';\n"
+          "set session standard_conforming_strings to false; SELECT 'c\\';'; RESET ALL; SELECT 'd\\';",
+          DIALECT_POSTGRES, &c);
+    CHECK_INT(c.n, 9);
+    CHECK_STR(c.text[0], "SELECT 'a\\'");
+    CHECK_STR(c.text[2], "SELECT 'it\\'s; here'");
+    CHECK_INT(c.txn[2], 0);
+    CHECK_STR(c.text[4], "SELECT 'b\\'");
+    CHECK_STR(c.text[6], "SELECT 'c\\';'");
+    CHECK_STR(c.text[8], "SELECT 'd\\'");
+    /* off from the start (the server's setting), back with RESET */
+    memset(&c, 0, sizeof(c));
+    const char *sql = "SELECT 'x\\';'; RESET standard_conforming_strings; SET standard_conforming_strings = on;"
+                      " SELECT 'y\\';";
+    sql_split(sql, strlen(sql), DIALECT_POSTGRES | SQL_NONSTD_STRINGS, collect, &c);
+    CHECK_INT(c.n, 4);
+    CHECK_STR(c.text[0], "SELECT 'x\\';'");
+    CHECK_STR(c.text[3], "SELECT 'y\\'");
+    /* SQLite strings never take backslash escapes */
+    split("SET standard_conforming_strings = off; SELECT 'a\\'; SELECT 2;", DIALECT_SQLITE, &c);
+    CHECK_INT(c.n, 3);
+}
+
 static void txn_control(void)
 {
     CHECK_INT(txn("BEGIN"), 1);
@@ -355,5 +384,6 @@ void test_sqlsplit(void)
     quotes_and_comments();
     dollar_quotes();
     block_bodies();
+    nonstd_strings();
     txn_control();
 }
