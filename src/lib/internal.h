@@ -103,6 +103,9 @@ int version_cmp(const char *a, const char *b);
 
 /* ---- sqlsplit.c: statement splitter */
 enum { DIALECT_ANY = 0, DIALECT_POSTGRES = 1, DIALECT_SQLITE = 2 };
+/* Or'ed into the dialect of sql_split and sql_token_next: PostgreSQL with
+   standard_conforming_strings off, where '...' takes backslash escapes. */
+#define SQL_NONSTD_STRINGS 0x100
 
 typedef struct sql_stmt {
     const char *text; /* start of the statement's first token */
@@ -110,6 +113,7 @@ typedef struct sql_stmt {
     int line;         /* 1-based line of text within the input */
     char first[16];   /* first keyword, upper-cased ("" if none) */
     char second[16];  /* second keyword, upper-cased */
+    int nonstd;       /* lexed with standard_conforming_strings off */
 } sql_stmt;
 
 typedef int (*sql_stmt_fn)(void *ud, const sql_stmt *st);
@@ -118,8 +122,33 @@ typedef int (*sql_stmt_fn)(void *ud, const sql_stmt *st);
  * dollar quotes (postgres), comments, E'' strings, BEGIN ATOMIC..END and
  * trigger BEGIN..END bodies. Statements holding only comments or blanks are
  * skipped. Calls fn for each; a non-zero return stops and is returned.
+ * Like psql, it follows standard_conforming_strings: off from the start
+ * with SQL_NONSTD_STRINGS in dialect, and as SET and RESET statements in
+ * sql turn it (fn runs each statement before the next is lexed).
  */
 int sql_split(const char *sql, size_t len, int dialect, sql_stmt_fn fn, void *ud);
+/*
+ * For finding marker lines: from s[i], the start of a line that begins
+ * outside any token, returns the start of the next line that begins outside
+ * any token too -- past a string, quoted name, dollar quote or block
+ * comment that runs on over later lines, whose lines are then no markers.
+ * When the text ends inside one, returns len and sets *open_at to where it
+ * opened (else *open_at is left as it was).
+ */
+typedef struct sql_lines {
+    int dialect; /* of the section; SQL_NONSTD_STRINGS follows SET statements */
+    size_t stmt; /* where the current statement starts */
+} sql_lines;
+size_t sql_next_line(const char *s, size_t len, size_t i, sql_lines *lx, size_t *open_at);
+/*
+ * A command in st that only a client program runs, never the database: a
+ * psql meta-command (a backslash outside strings and comments: \connect,
+ * \i, \set, \copy), a sqlite3 shell dot-command (.read at the start of a
+ * statement), or COPY ... FROM STDIN / TO STDOUT, whose rows psql streams
+ * from or to the file. Returns 0 when there is none; else its line (counted
+ * from st->line) with the command as written, cut short, in what.
+ */
+int sql_client_command(const sql_stmt *st, int dialect, char *what, size_t whatsz);
 /* 1 when the statement is a top-level transaction control statement. */
 int sql_is_txn_control(const sql_stmt *st);
 

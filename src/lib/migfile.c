@@ -233,14 +233,24 @@ static const char *kind_name(int k)
 }
 
 struct txcheck {
+    int txn;     /* look for transaction control too (a transactional section) */
+    int dialect; /* the lexing */
     int found_line;
+    int client; /* found a client command (what), not transaction control (word) */
     char word[16];
+    char what[64];
 };
 
 static int txcheck_fn(void *ud, const sql_stmt *st)
 {
     struct txcheck *t = ud;
-    if (sql_is_txn_control(st)) {
+    int line = sql_client_command(st, t->dialect, t->what, sizeof(t->what));
+    if (line) {
+        t->found_line = line;
+        t->client = 1;
+        return 1;
+    }
+    if (t->txn && sql_is_txn_control(st)) {
         t->found_line = st->line;
         memcpy(t->word, st->first, sizeof(t->word));
         return 1;
@@ -275,11 +285,32 @@ static int first_sql_line(const char *s, size_t n)
     return 0;
 }
 
+/* What the token that opens at s is, for messages. */
+static const char *token_kind(const char *s, size_t n, char *out, size_t outsz)
+{
+    if (s[0] == '$') {
+        size_t k = 1;
+        while (k < n && k < 64 && s[k] != '$')
+            k++;
+        snprintf(out, outsz, "dollar quote %.*s", (int)(k + 1), s);
+    } else {
+        snprintf(out, outsz, "%s",
+                 s[0] == '/'                  ? "/* comment"
+                 : s[0] == '\''               ? "string"
+                 : s[0] == 'E' || s[0] == 'e' ? "E'' string"
+                                              : "quoted identifier");
+    }
+    return out;
+}
+
 int mig_parse(migration *m, const char *text, size_t len, strata_migset *set)
 {
     const char *file = m->path ? m->path : m->id;
-    int lineno = 0, cur = -1, ok = 1, sql_line;
-    size_t pos = 0, body_start = 0;
+    int lineno = 0, cur = -1, ok = 1, sql_line, hidden = 0;
+    sql_lines lx = {DIALECT_POSTGRES, 0};
+    /* lex_next: the next line that starts outside any string, dollar quote
+       or comment; a marker-like line before it is SQL text, not a marker */
+    size_t pos = 0, body_start = 0, lex_next = 0, open_at = (size_t)-1;
     char msg[512];
 
     /* closes section cur, whose body runs from body_start to end */
@@ -301,8 +332,14 @@ int mig_parse(migration *m, const char *text, size_t len, strata_migset *set)
         while (eol < len && text[eol] != '\n')
             eol++;
         lineno++;
-        int kind, dialect, notx;
-        int r = parse_marker(text + pos, eol - pos, &kind, &dialect, &notx, msg, sizeof(msg));
+        int kind, dialect, notx, r = 0;
+        if (pos >= lex_next) {
+            r = parse_marker(text + pos, eol - pos, &kind, &dialect, &notx, msg, sizeof(msg));
+            if (r == 0)
+                lex_next = sql_next_line(text, len, pos, &lx, &open_at);
+        } else if (!hidden && parse_marker(text + pos, eol - pos, &kind, &dialect, &notx, msg, sizeof(msg))) {
+            hidden = lineno; /* inside a string or comment: the first such line */
+        }
         if (r < 0) {
             migset_add_problem(set, STRATA_PARSE_ERROR, m->version, file, lineno, "%s", msg);
             ok = 0;
@@ -323,6 +360,9 @@ int mig_parse(migration *m, const char *text, size_t len, strata_migset *set)
             m->secs[cur].notx = notx;
             m->secs[cur].line = lineno + 1;
             body_start = eol < len ? eol + 1 : len;
+            lx.dialect = dialect == DIALECT_SQLITE ? DIALECT_SQLITE : DIALECT_POSTGRES;
+            lx.stmt = body_start;
+            hidden = 0;
         }
         if (eol >= len)
             break;
@@ -330,6 +370,18 @@ int mig_parse(migration *m, const char *text, size_t len, strata_migset *set)
     }
     CLOSE_SECTION(len);
 #undef CLOSE_SECTION
+    if (open_at != (size_t)-1 && hidden) {
+        /* a string or comment left open ran over a marker: say so, rather
+           than run everything after it as one section */
+        int open_line = 1;
+        char what[80];
+        for (size_t i = 0; i < open_at; i++)
+            open_line += text[i] == '\n';
+        migset_add_problem(set, STRATA_PARSE_ERROR, m->version, file, open_line,
+                           "%s opened here is never closed: line %d is inside it, not a marker",
+                           token_kind(text + open_at, len - open_at, what, sizeof(what)), hidden);
+        ok = 0;
+    }
 
     int has_up = 0;
     for (int i = 0; i < m->nsecs; i++) {
@@ -338,17 +390,34 @@ int mig_parse(migration *m, const char *text, size_t len, strata_migset *set)
             return 0;
         if (s->kind == SEC_UP)
             has_up = 1;
-        if (s->notx)
+        struct txcheck t;
+        memset(&t, 0, sizeof(t));
+        t.txn = !s->notx;
+        t.dialect = s->dialect == DIALECT_SQLITE ? DIALECT_SQLITE : DIALECT_POSTGRES;
+        if (!sql_split(s->sql, strlen(s->sql), t.dialect, txcheck_fn, &t))
             continue;
-        struct txcheck t = {0, ""};
-        if (sql_split(s->sql, strlen(s->sql),
-                      s->dialect == DIALECT_SQLITE ? DIALECT_SQLITE : DIALECT_POSTGRES, txcheck_fn, &t)) {
-            migset_add_problem(set, STRATA_PARSE_ERROR, m->version, file, s->line + t.found_line - 1,
+        ok = 0;
+        int line = s->line + t.found_line - 1;
+        if (!t.client)
+            migset_add_problem(set, STRATA_PARSE_ERROR, m->version, file, line,
                                "'%s' statement in a transactional %s section (it would end "
                                "the migration's own transaction)",
                                t.word, kind_name(s->kind));
-            ok = 0;
-        }
+        else if (t.what[0] == '\\')
+            migset_add_problem(set, STRATA_PARSE_ERROR, m->version, file, line,
+                               "psql meta-command '%s' in the %s section: strata sends SQL to the "
+                               "database and cannot run psql's backslash commands",
+                               t.what, kind_name(s->kind));
+        else if (t.what[0] == '.')
+            migset_add_problem(set, STRATA_PARSE_ERROR, m->version, file, line,
+                               "sqlite3 shell command '%s' in the %s section: strata sends SQL to the "
+                               "database and cannot run the shell's dot-commands",
+                               t.what, kind_name(s->kind));
+        else
+            migset_add_problem(set, STRATA_PARSE_ERROR, m->version, file, line,
+                               "'%s' in the %s section: psql streams those rows to or from the "
+                               "file itself, strata runs SQL only",
+                               t.what, kind_name(s->kind));
     }
     if (!has_up && ok) {
         migset_add_problem(set, STRATA_PARSE_ERROR, m->version, file, 0, "no '-- strata:up' section in '%s'",
@@ -1473,6 +1542,12 @@ strata_code strata_migset_check(const strata_migset *set, strata_error *err)
     else if (strstr(p->detail, "statement in a transactional"))
         err_hint(err, "strata runs each migration in its own transaction: remove the statement, or put "
                       "the SQL in a '-- strata:up no-transaction' section");
+    else if (strstr(p->detail, "psql meta-command") || strstr(p->detail, "sqlite3 shell command"))
+        err_hint(err, "remove it: each migration runs on the database of --url, and a file to include "
+                      "belongs in a migration of its own");
+    else if (strstr(p->detail, "psql streams those rows"))
+        err_hint(err, "load the rows with INSERT ... VALUES, or COPY ... FROM a file the server can read "
+                      "(COPY ... TO STDOUT has nothing to print to)");
     else if (p->code == STRATA_FILE_NOT_REGULAR)
         err_hint(err, "a migration must be a regular file (or a symlink to one)");
     else if (p->code == STRATA_FILE_TOO_LARGE)

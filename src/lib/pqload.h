@@ -22,7 +22,7 @@
     X(PQdb)                                                                                        \
     X(PQputCopyData) X(PQputCopyEnd) X(PQgetResult) X(PQcmdTuples)                                 \
     X(PQbackendPID) X(PQsendQuery) X(PQsendQueryParams) X(PQconsumeInput) X(PQisBusy)              \
-    X(PQtransactionStatus) X(PQreset)
+    X(PQtransactionStatus) X(PQreset) X(PQparameterStatus)
 /* clang-format on */
 
 struct pq_api {

@@ -11,6 +11,7 @@
 #include "internal.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <string.h>
 
 static int ident_start(unsigned char c)
@@ -24,8 +25,10 @@ static int ident_char(unsigned char c)
 }
 
 /* Skips a quoted run starting at s[i] (the opening quote q) and returns the
-   index after the closing quote; doubled quotes stay inside. backslash: E''. */
-static size_t skip_quoted(const char *s, size_t i, size_t len, char q, int backslash, int *line)
+   index after the closing quote; doubled quotes stay inside. backslash: E''.
+   Unterminated, it runs to the end and sets *open (when open is not NULL). */
+static size_t skip_quoted_open(const char *s, size_t i, size_t len, char q, int backslash, int *line,
+                               int *open)
 {
     i++;
     while (i < len) {
@@ -47,7 +50,14 @@ static size_t skip_quoted(const char *s, size_t i, size_t len, char q, int backs
         }
         i++;
     }
+    if (open)
+        *open = 1;
     return len;
+}
+
+static size_t skip_quoted(const char *s, size_t i, size_t len, char q, int backslash, int *line)
+{
+    return skip_quoted_open(s, i, len, q, backslash, line, NULL);
 }
 
 static int word_is(const char *w, size_t n, const char *kw)
@@ -56,8 +66,9 @@ static int word_is(const char *w, size_t n, const char *kw)
 }
 
 /* The end of a dollar quote opened at s[i] ('$'), or 0 when s[i] does not open
-   one ($1 is a parameter, a$b an identifier). */
-static size_t dollar_quote_end(const char *s, size_t i, size_t len, int *line)
+   one ($1 is a parameter, a$b an identifier). Unterminated, it runs to the
+   end and sets *open (when open is not NULL). */
+static size_t dollar_quote_open_end(const char *s, size_t i, size_t len, int *line, int *open)
 {
     size_t j = i + 1;
     if (j >= len || !(ident_start((unsigned char)s[j]) || s[j] == '$'))
@@ -74,13 +85,21 @@ static size_t dollar_quote_end(const char *s, size_t i, size_t len, int *line)
             (*line)++;
         k++;
     }
+    if (open)
+        *open = 1;
     return len;
+}
+
+static size_t dollar_quote_end(const char *s, size_t i, size_t len, int *line)
+{
+    return dollar_quote_open_end(s, i, len, line, NULL);
 }
 
 /* The end of the block comment that starts at s[i] (slash, star), counting its
    newlines into *line. PostgreSQL's comments nest; SQLite's do not. An
-   unterminated comment runs to the end. */
-static size_t skip_block_comment(const char *s, size_t len, size_t i, int dialect, int *line)
+   unterminated comment runs to the end (and sets *open when open is not
+   NULL). */
+static size_t skip_block_comment_open(const char *s, size_t len, size_t i, int dialect, int *line, int *open)
 {
     int nest = 1;
     i += 2;
@@ -97,12 +116,21 @@ static size_t skip_block_comment(const char *s, size_t len, size_t i, int dialec
             i++;
         }
     }
+    if (nest && open)
+        *open = 1;
     return i;
+}
+
+static size_t skip_block_comment(const char *s, size_t len, size_t i, int dialect, int *line)
+{
+    return skip_block_comment_open(s, len, i, dialect, line, NULL);
 }
 
 int sql_token_next(const char *s, size_t len, size_t *pos, int *line, int dialect, int comments,
                    sql_token *tok)
 {
+    int nonstd = (dialect & SQL_NONSTD_STRINGS) != 0;
+    dialect &= ~SQL_NONSTD_STRINGS;
     size_t i = *pos;
     for (;;) {
         while (i < len && isspace((unsigned char)s[i])) {
@@ -142,7 +170,7 @@ int sql_token_next(const char *s, size_t len, size_t *pos, int *line, int dialec
     int kind;
     tok->line = *line;
     if (c == '\'') {
-        i = skip_quoted(s, i, len, '\'', 0, line);
+        i = skip_quoted(s, i, len, '\'', nonstd && dialect != DIALECT_SQLITE, line);
         kind = SQLTOK_STRING;
     } else if (c == '"' || (dialect == DIALECT_SQLITE && c == '`')) {
         i = skip_quoted(s, i, len, (char)c, 0, line);
@@ -186,11 +214,110 @@ int sql_token_next(const char *s, size_t len, size_t *pos, int *line, int dialec
     return kind;
 }
 
+static void nth_word(const sql_stmt *st, int n, char *out, size_t outsz);
+static int nonstd_after(const sql_stmt *st, int cur, int initial);
+
+size_t sql_next_line(const char *s, size_t len, size_t i, sql_lines *lx, size_t *open_at)
+{
+    int line = 0, open = 0, nonstd = (lx->dialect & SQL_NONSTD_STRINGS) != 0;
+    int dialect = lx->dialect & ~SQL_NONSTD_STRINGS;
+    while (i < len && s[i] != '\n') {
+        unsigned char c = (unsigned char)s[i];
+        size_t start = i, j;
+        if (c == '-' && i + 1 < len && s[i + 1] == '-') {
+            while (i < len && s[i] != '\n')
+                i++;
+            break;
+        } else if (c == '/' && i + 1 < len && s[i + 1] == '*') {
+            i = skip_block_comment_open(s, len, i, dialect, &line, &open);
+        } else if (c == '\'' || c == '"') {
+            i = skip_quoted_open(s, i, len, (char)c, c == '\'' && nonstd, &line, &open);
+        } else if (dialect == DIALECT_SQLITE && (c == '`' || c == '[')) {
+            i = skip_quoted_open(s, i, len, c == '[' ? ']' : '`', 0, &line, &open);
+        } else if (c == '$' && dialect != DIALECT_SQLITE &&
+                   (j = dollar_quote_open_end(s, i, len, &line, &open))) {
+            i = j;
+        } else if (ident_start(c)) {
+            j = i;
+            while (j < len && ident_char((unsigned char)s[j]))
+                j++;
+            if (j - i == 1 && (c == 'E' || c == 'e') && j < len && s[j] == '\'' && dialect != DIALECT_SQLITE)
+                j = skip_quoted_open(s, j, len, '\'', 1, &line, &open);
+            i = j;
+        } else if (c == ';' && dialect != DIALECT_SQLITE) { /* did it SET standard_conforming_strings? */
+            sql_stmt st;
+            memset(&st, 0, sizeof(st));
+            st.text = s + lx->stmt;
+            st.len = i - lx->stmt;
+            nth_word(&st, 1, st.first, sizeof(st.first));
+            nonstd = nonstd_after(&st, nonstd, 0);
+            lx->dialect = dialect | (nonstd ? SQL_NONSTD_STRINGS : 0);
+            lx->stmt = ++i;
+        } else {
+            i++;
+        }
+        if (open) {
+            *open_at = start;
+            return len;
+        }
+    }
+    return i < len ? i + 1 : len;
+}
+
+/* After st: whether strings take backslash escapes (standard_conforming_
+   strings off), as psql follows it from the server. cur is the state st was
+   lexed in, initial the session's default (for RESET and DEFAULT). */
+static int nonstd_after(const sql_stmt *st, int cur, int initial)
+{
+    if (strcmp(st->first, "SET") && strcmp(st->first, "RESET"))
+        return cur;
+    size_t pos = 0;
+    int line = 0, n = 0, kind;
+    sql_token t[5];
+    while (n < 5 &&
+           (kind = sql_token_next(st->text, st->len, &pos, &line, DIALECT_POSTGRES, 0, &t[n])) != SQLTOK_END)
+        n++;
+    int k = 1;
+    if (k < n && t[k].kind == SQLTOK_WORD &&
+        (word_is(t[k].text, t[k].len, "SESSION") || word_is(t[k].text, t[k].len, "LOCAL")))
+        k++;
+    if (!strcmp(st->first, "RESET"))
+        return n == 2 && t[1].kind == SQLTOK_WORD &&
+                       (word_is(t[1].text, t[1].len, "ALL") ||
+                        word_is(t[1].text, t[1].len, "standard_conforming_strings"))
+                   ? initial
+                   : cur;
+    if (k + 2 >= n || t[k].kind != SQLTOK_WORD ||
+        !word_is(t[k].text, t[k].len, "standard_conforming_strings") ||
+        !((t[k + 1].kind == SQLTOK_PUNCT && t[k + 1].text[0] == '=') ||
+          (t[k + 1].kind == SQLTOK_WORD && word_is(t[k + 1].text, t[k + 1].len, "TO"))))
+        return cur;
+    const sql_token *v = &t[k + 2];
+    const char *w = v->text;
+    size_t wl = v->len;
+    if (v->kind == SQLTOK_STRING && wl >= 2 && w[0] == '\'') {
+        w++;
+        wl -= 2;
+    }
+    if (word_is(w, wl, "off") || word_is(w, wl, "false") || word_is(w, wl, "no") || word_is(w, wl, "0"))
+        return 1;
+    if (word_is(w, wl, "on") || word_is(w, wl, "true") || word_is(w, wl, "yes") || word_is(w, wl, "1"))
+        return 0;
+    if (word_is(w, wl, "DEFAULT"))
+        return initial;
+    return cur;
+}
+
 int sql_split(const char *s, size_t len, int dialect, sql_stmt_fn fn, void *ud)
 {
     size_t i = 0, start = 0;
     int line = 1, start_line = 0, have = 0, ntok = 0, create = 0, routine = 0, depth = 0;
     int paren = 0;
+    /* standard_conforming_strings off: '...' takes backslash escapes too */
+    int nonstd0 = (dialect & SQL_NONSTD_STRINGS) != 0, nonstd = nonstd0;
+    dialect &= ~SQL_NONSTD_STRINGS;
+    if (dialect == DIALECT_SQLITE)
+        nonstd0 = nonstd = 0;
     sql_stmt st;
     memset(&st, 0, sizeof(st));
 
@@ -200,9 +327,12 @@ int sql_split(const char *s, size_t len, int dialect, sql_stmt_fn fn, void *ud)
                 st.text = s + start;
                 st.len = i - start;
                 st.line = start_line;
+                st.nonstd = nonstd;
                 int rc = fn(ud, &st);
                 if (rc)
                     return rc;
+                if (dialect != DIALECT_SQLITE)
+                    nonstd = nonstd_after(&st, nonstd, nonstd0);
             }
             memset(&st, 0, sizeof(st));
             have = ntok = create = routine = depth = paren = 0;
@@ -238,7 +368,7 @@ int sql_split(const char *s, size_t len, int dialect, sql_stmt_fn fn, void *ud)
             start_line = line;
         }
         if (c == '\'') {
-            i = skip_quoted(s, i, len, '\'', 0, &line);
+            i = skip_quoted(s, i, len, '\'', nonstd, &line);
             continue;
         }
         if (c == '"') {
@@ -296,12 +426,20 @@ int sql_split(const char *s, size_t len, int dialect, sql_stmt_fn fn, void *ud)
                     dst[k] = (char)toupper((unsigned char)w[k]);
                 dst[k] = 0;
             }
+            /* psql's rule: a body only in CREATE [OR REPLACE] FUNCTION or
+               PROCEDURE (and SQLite's CREATE [TEMP] TRIGGER), and BEGIN,
+               CASE, END count only outside parentheses, so a column or
+               parameter named begin opens nothing */
+            if (create && paren == 0) {
+                if (word_is(w, n, "FUNCTION") || word_is(w, n, "PROCEDURE") || word_is(w, n, "TRIGGER"))
+                    routine = 1;
+                if (ntok > 1 && !word_is(w, n, "OR") && !word_is(w, n, "REPLACE") && !word_is(w, n, "TEMP") &&
+                    !word_is(w, n, "TEMPORARY"))
+                    create = 0;
+            }
             if (ntok == 1 && word_is(w, n, "CREATE"))
                 create = 1;
-            if (create && ntok <= 8 &&
-                (word_is(w, n, "FUNCTION") || word_is(w, n, "PROCEDURE") || word_is(w, n, "TRIGGER")))
-                routine = 1;
-            if (routine) {
+            if (routine && paren == 0) {
                 if (word_is(w, n, "BEGIN"))
                     depth++;
                 else if (depth > 0 && word_is(w, n, "CASE"))
@@ -355,6 +493,47 @@ static void nth_word(const sql_stmt *st, int n, char *out, size_t outsz)
             return;
         }
     }
+}
+
+int sql_client_command(const sql_stmt *st, int dialect, char *what, size_t whatsz)
+{
+    size_t pos = 0;
+    int line = st->line, paren = 0, ntok = 0, copy = 0, prev_from = 0, prev_to = 0;
+    sql_token t;
+    if (st->nonstd)
+        dialect |= SQL_NONSTD_STRINGS;
+    while (sql_token_next(st->text, st->len, &pos, &line, dialect, 0, &t) != SQLTOK_END) {
+        ntok++;
+        if (t.kind == SQLTOK_PUNCT && (t.text[0] == '\\' || (ntok == 1 && t.text[0] == '.' && pos < st->len &&
+                                                             isalpha((unsigned char)st->text[pos])))) {
+            /* psql's \connect, \i, \set ...; sqlite3's .read, .mode ...:
+               the command runs to the end of its line */
+            size_t e = (size_t)(t.text - st->text);
+            while (e < st->len && st->text[e] != '\n' && st->text[e] != '\r')
+                e++;
+            size_t n = (size_t)(st->text + e - t.text);
+            if (n > 60)
+                snprintf(what, whatsz, "%.57s...", t.text);
+            else
+                snprintf(what, whatsz, "%.*s", (int)n, t.text);
+            return t.line;
+        }
+        if (t.kind == SQLTOK_PUNCT && t.text[0] == '(')
+            paren++;
+        else if (t.kind == SQLTOK_PUNCT && t.text[0] == ')' && paren > 0)
+            paren--;
+        if (ntok == 1)
+            copy = t.kind == SQLTOK_WORD && word_is(t.text, t.len, "COPY");
+        if (!copy || paren || t.kind != SQLTOK_WORD)
+            continue;
+        if ((prev_from && word_is(t.text, t.len, "STDIN")) || (prev_to && word_is(t.text, t.len, "STDOUT"))) {
+            snprintf(what, whatsz, "COPY ... %s", prev_from ? "FROM STDIN" : "TO STDOUT");
+            return st->line;
+        }
+        prev_from = word_is(t.text, t.len, "FROM");
+        prev_to = word_is(t.text, t.len, "TO");
+    }
+    return 0;
 }
 
 int sql_is_txn_control(const sql_stmt *st)

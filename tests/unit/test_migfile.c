@@ -284,8 +284,90 @@ static void txn_statements(void)
     EXPECT_OK("-- strata:up\n-- nothing yet\n-- strata:down\n\n");
 }
 
+/* A marker line inside a string, a dollar quote or a block comment is SQL
+   text, as psql and sqlite3 read it, not a marker. */
+static void markers_in_sql(void)
+{
+    parsed p;
+    parse(&p, "-- strata:up\n"
+              "INSERT INTO tmpl VALUES ('\n-- strata:down\nDROP TABLE x;\n');\n"
+              "CREATE FUNCTION f() RETURNS text LANGUAGE sql AS $fn$\nSELECT 'a'\n"
+              "-- strata:verify\n$fn$;\n"
+              "SELECT E'\\'\n-- strata:up dialect=sqlite\n';\n"
+              "/* outer /* nested */\n-- strata:down\n*/\n"
+              "SELECT \"\n-- strata:down\n\" FROM t;\n"
+              "-- strata:down\nDROP FUNCTION f();\n");
+    CHECK_INT(p.ok, 1);
+    CHECK_INT(p.set.nproblems, 0);
+    CHECK_INT(p.m.nsecs, 2);
+    if (p.m.nsecs == 2) {
+        CHECK_INT(p.m.secs[0].kind, SEC_UP);
+        CHECK_HAS(p.m.secs[0].sql, "DROP TABLE x;\n');\n");
+        CHECK_HAS(p.m.secs[0].sql, "-- strata:verify\n$fn$;\n");
+        CHECK_HAS(p.m.secs[0].sql, "/* outer /* nested */\n-- strata:down\n*/\n");
+        CHECK_INT(p.m.secs[1].kind, SEC_DOWN);
+        CHECK_STR(p.m.secs[1].sql, "DROP FUNCTION f();\n");
+        CHECK_INT(p.m.secs[1].line, 20);
+    }
+    release(&p);
+
+    /* SQLite has no dollar quotes nor nested comments: these markers are markers */
+    parse(&p, "-- strata:up dialect=sqlite\nSELECT $$;\n-- strata:down dialect=sqlite\n"
+              "/* a /* b */\n-- strata:verify\nSELECT 1;\n");
+    CHECK_INT(p.ok, 1);
+    CHECK_INT(p.m.nsecs, 3);
+    release(&p);
+    /* a marker after a line comment holding a quote is a marker */
+    parse(&p, "-- strata:up\nSELECT 1; -- don't\n-- strata:down\nSELECT 2; /* it's */\n");
+    CHECK_INT(p.m.nsecs, 2);
+    release(&p);
+    /* the header before the first marker is lexed too */
+    parse(&p, "/* example:\n-- strata:up\n*/\n-- strata:up\nSELECT 1;\n");
+    CHECK_INT(p.ok, 1);
+    CHECK_INT(p.m.nsecs, 1);
+    release(&p);
+
+    /* left open, a string or comment would swallow the markers after it */
+    EXPECT_ERROR("-- strata:up dialect=sqlite\nCREATE TABLE a(x); /* forgot\n"
+                 "-- strata:down dialect=sqlite\nDROP TABLE a;\n",
+                 2, "/* comment opened here is never closed: line 3 is inside it, not a marker");
+    EXPECT_ERROR("-- strata:up\n\nCREATE FUNCTION f() RETURNS int AS $fn$ SELECT 1 $f$ LANGUAGE sql;\n"
+                 "-- strata:down\nDROP FUNCTION f();\n",
+                 3, "dollar quote $fn$ opened here is never closed: line 4 is inside it");
+    EXPECT_ERROR("-- strata:up\nINSERT INTO t VALUES ('it''s);\n-- strata:down\n", 2,
+                 "string opened here is never closed: line 3");
+    EXPECT_ERROR("-- strata:up\nSELECT E'a\\';\n-- strata:down\nSELECT 1;\n", 2, "E'' string opened here");
+    /* with standard_conforming_strings off, \' stays inside the string */
+    EXPECT_OK("-- strata:up\nSET standard_conforming_strings = off;\nINSERT INTO t VALUES ('it\\'s');\n"
+              "-- strata:down\nSELECT 1;\n");
+    /* left open with no marker after it: the database's own error */
+    EXPECT_OK("-- strata:up\nSELECT 1;\n-- strata:down\nSELECT 'open;\n");
+}
+
+/* What psql or the sqlite3 shell would run themselves never reaches the
+   database: a PARSE_ERROR at its line, in every kind of section. */
+static void client_commands(void)
+{
+    EXPECT_ERROR("-- strata:up\nCREATE TABLE t (id int);\n\\connect other\nCREATE TABLE u (id int);\n", 3,
+                 "psql meta-command '\\connect other' in the up section: strata sends SQL");
+    EXPECT_ERROR("-- strata:up no-transaction\nSELECT 1;\n  \\i other.sql\n", 3, "'\\i other.sql'");
+    EXPECT_ERROR("-- strata:up\nSELECT 1;\n-- strata:down\nSELECT 2 \\gset\n", 4, "'\\gset'");
+    EXPECT_ERROR("-- strata:up dialect=sqlite\nCREATE TABLE t (x);\n.read other.sql\n", 3,
+                 "sqlite3 shell command '.read other.sql' in the up section");
+    EXPECT_ERROR("-- strata:up\nCREATE TABLE t (id int, v text);\nCOPY t (id, v) FROM stdin;\n1\tit's\n\\.\n", 3,
+                 "'COPY ... FROM STDIN' in the up section: psql streams those rows");
+    EXPECT_ERROR("-- strata:up\nSELECT 1;\n-- strata:verify\ncopy (SELECT 1) to\n  Stdout;\n", 4,
+                 "'COPY ... TO STDOUT' in the verify section");
+    /* backslashes in strings and comments, COPY with a file, .5 are SQL */
+    EXPECT_OK("-- strata:up\nSELECT 'a\\', E'\\\\', $$\\x$$, .5; -- \\i x\n/* \\c */\n"
+              "COPY t FROM '/srv/t.csv';\nCOPY (SELECT 'stdin' FROM stdin) TO '/tmp/x';\n"
+              "-- strata:up dialect=sqlite\nSELECT [a\\b], `\\`;\n");
+}
+
 void test_migfile(void)
 {
+    client_commands();
+    markers_in_sql();
     sections();
     options();
     errors();

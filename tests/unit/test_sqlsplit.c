@@ -287,6 +287,66 @@ static void block_bodies(void)
     CHECK_STR(c.text[0], "CREATE RULE r AS ON INSERT TO t DO ALSO (INSERT INTO a VALUES (1); "
                          "INSERT INTO b VALUES (2))");
     CHECK_INT(c.line[1], 2);
+
+    /* as psql: BEGIN, CASE and END count only outside parentheses, and only
+       in CREATE [OR REPLACE] FUNCTION / PROCEDURE / [TEMP] TRIGGER; a
+       parameter or column named begin opens no body */
+    split("CREATE FUNCTION f(begin int) RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;\n"
+          "CREATE INDEX CONCURRENTLY i ON t (id);\nCOMMIT;",
+          DIALECT_POSTGRES, &c);
+    CHECK_INT(c.n, 3);
+    CHECK_STR(c.text[0], "CREATE FUNCTION f(begin int) RETURNS int LANGUAGE sql AS $$ SELECT 1 $$");
+    CHECK_INT(c.line[1], 2);
+    CHECK_INT(c.txn[2], 1);
+    for (int d = 0; d < 2; d++) {
+        split("CREATE TABLE t(trigger TEXT, begin INT);\nCREATE TABLE u(x);\nBEGIN;\nCOMMIT;\n", dialects[d],
+              &c);
+        CHECK_INT(c.n, 4);
+        CHECK_STR(c.text[0], "CREATE TABLE t(trigger TEXT, begin INT)");
+        CHECK_INT(c.txn[2], 1);
+        CHECK_INT(c.line[3], 4);
+    }
+    split("CREATE TABLE function (id int);\nCREATE TABLE x AS SELECT 1 AS begin;\nSELECT 2;", DIALECT_POSTGRES,
+          &c);
+    CHECK_INT(c.n, 3);
+    CHECK_STR(c.text[2], "SELECT 2");
+    /* CASE ... END in parentheses inside a body */
+    split("CREATE TRIGGER trg AFTER INSERT ON t BEGIN\n"
+          "  INSERT INTO log VALUES (new.id, CASE new.n WHEN 1 THEN 'one' END);\n"
+          "  UPDATE t SET n = (CASE WHEN n > 0 THEN 1 END);\nEND;\nSELECT 3;",
+          DIALECT_SQLITE, &c);
+    CHECK_INT(c.n, 2);
+    CHECK_STR(c.text[1], "SELECT 3");
+    CHECK_INT(c.line[1], 5);
+}
+
+/* standard_conforming_strings off: '...' takes backslash escapes, as psql
+   lexes it while the server reports the setting off */
+static void nonstd_strings(void)
+{
+    coll c;
+    split("SELECT 'a\\'; SET standard_conforming_strings = off; SELECT 'it\\'s; here';\n"
+          "SET LOCAL standard_conforming_strings TO 'on'; SELECT 'b\\';\n"
+          "set session standard_conforming_strings to false; SELECT 'c\\';'; RESET ALL; SELECT 'd\\';",
+          DIALECT_POSTGRES, &c);
+    CHECK_INT(c.n, 9);
+    CHECK_STR(c.text[0], "SELECT 'a\\'");
+    CHECK_STR(c.text[2], "SELECT 'it\\'s; here'");
+    CHECK_INT(c.txn[2], 0);
+    CHECK_STR(c.text[4], "SELECT 'b\\'");
+    CHECK_STR(c.text[6], "SELECT 'c\\';'");
+    CHECK_STR(c.text[8], "SELECT 'd\\'");
+    /* off from the start (the server's setting), back with RESET */
+    memset(&c, 0, sizeof(c));
+    const char *sql = "SELECT 'x\\';'; RESET standard_conforming_strings; SET standard_conforming_strings = on;"
+                      " SELECT 'y\\';";
+    sql_split(sql, strlen(sql), DIALECT_POSTGRES | SQL_NONSTD_STRINGS, collect, &c);
+    CHECK_INT(c.n, 4);
+    CHECK_STR(c.text[0], "SELECT 'x\\';'");
+    CHECK_STR(c.text[3], "SELECT 'y\\'");
+    /* SQLite strings never take backslash escapes */
+    split("SET standard_conforming_strings = off; SELECT 'a\\'; SELECT 2;", DIALECT_SQLITE, &c);
+    CHECK_INT(c.n, 3);
 }
 
 static void txn_control(void)
@@ -324,5 +384,6 @@ void test_sqlsplit(void)
     quotes_and_comments();
     dollar_quotes();
     block_bodies();
+    nonstd_strings();
     txn_control();
 }

@@ -251,8 +251,12 @@ static int run_stmt(void *ud, const sql_stmt *st)
 static strata_code run_sql(pg *p, const char *sql, const char *file, int line, int verify, strata_error *err)
 {
     struct run_ctx x = {p, file, line, verify, STRATA_OK, err, {0}};
+    /* as psql: strings take backslash escapes while the session's
+       standard_conforming_strings is off (the splitter follows SETs) */
+    const char *scs = pq.PQparameterStatus(p->c, "standard_conforming_strings");
+    int dialect = DIALECT_POSTGRES | (scs && !strcmp(scs, "off") ? SQL_NONSTD_STRINGS : 0);
     buf_init(&x.sql);
-    sql_split(sql, strlen(sql), DIALECT_POSTGRES, run_stmt, &x);
+    sql_split(sql, strlen(sql), dialect, run_stmt, &x);
     buf_release(&x.sql);
     return x.rc;
 }
