@@ -404,10 +404,14 @@ int mig_parse(migration *m, const char *text, size_t len, strata_migset *set)
                                "the migration's own transaction)",
                                t.word, kind_name(s->kind));
         else if (t.what[0] == '\\')
-            migset_add_problem(set, STRATA_PARSE_ERROR, m->version, file, line,
-                               "psql meta-command '%s' in the %s section: strata sends SQL to the "
-                               "database and cannot run psql's backslash commands",
-                               t.what, kind_name(s->kind));
+            migset_add_problem(
+                set, STRATA_PARSE_ERROR, m->version, file, line,
+                t.dialect == DIALECT_SQLITE
+                    ? "'%s' in the %s section is not SQL: a line starting with a backslash is a "
+                      "psql meta-command, and strata sends SQL to the database"
+                    : "psql meta-command '%s' in the %s section: strata sends SQL to the "
+                      "database and cannot run psql's backslash commands",
+                t.what, kind_name(s->kind));
         else if (t.what[0] == '.')
             migset_add_problem(set, STRATA_PARSE_ERROR, m->version, file, line,
                                "sqlite3 shell command '%s' in the %s section: strata sends SQL to the "
