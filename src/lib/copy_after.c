@@ -595,37 +595,76 @@ static strata_code task_begin(run *r, PGconn *c, const char *what, strata_error 
     return rc;
 }
 
-/* Identities and sequences of t continue after the largest copied value
-   (and after SQLite's AUTOINCREMENT counter). */
+/*
+ * Identities and sequences of t continue after the largest copied value
+ * (and after SQLite's AUTOINCREMENT counter). That is every sequence a
+ * column of t draws from: its identity or serial (pg_get_serial_sequence),
+ * and any sequence its default names with nextval(), owned or not (a
+ * document number, a sequence several tables share). A sequence that is
+ * this column's alone is set to the column's largest value; one that other
+ * columns also draw from, or that belongs to something else, is only ever
+ * raised, under a lock per sequence, since the other tables' tasks set it
+ * too, in any order.
+ */
 static strata_code table_sequences(run *r, PGconn *c, ctable *t, strata_error *err)
 {
     buf tn;
     buf_init(&tn);
     qname(&tn, t->dst);
     const char *p[1] = {tn.data};
-    PGresult *seqs =
-        copy_query(c,
-                   "SELECT a.attname, s FROM pg_attribute a, pg_get_serial_sequence($1, a.attname) s "
-                   "WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped "
-                   "AND s IS NOT NULL",
-                   1, p, "cannot look up a sequence", err);
+    PGresult *seqs = copy_query(
+        c,
+        "SELECT a.attname, s.oid::regclass::text, "
+        "NOT EXISTS (SELECT 1 FROM pg_depend o WHERE o.classid = 'pg_class'::regclass AND o.objid = s.oid "
+        "  AND o.refclassid = 'pg_class'::regclass AND o.refobjid = a.attrelid AND o.refobjsubid = a.attnum "
+        "  AND o.deptype IN ('a', 'i')) "
+        "OR EXISTS (SELECT 1 FROM pg_depend u JOIN pg_attrdef ud ON ud.oid = u.objid "
+        "  WHERE u.classid = 'pg_attrdef'::regclass AND u.refclassid = 'pg_class'::regclass "
+        "  AND u.refobjid = s.oid AND (ud.adrelid, ud.adnum) <> (a.attrelid, a.attnum)) "
+        "FROM pg_attribute a JOIN pg_class s ON s.relkind = 'S' "
+        "AND (s.oid = pg_get_serial_sequence($1, a.attname)::regclass "
+        "  OR s.oid IN (SELECT d.refobjid FROM pg_attrdef ad JOIN pg_depend d "
+        "    ON d.classid = 'pg_attrdef'::regclass AND d.objid = ad.oid AND d.refclassid = "
+        "'pg_class'::regclass "
+        "    WHERE ad.adrelid = a.attrelid AND ad.adnum = a.attnum)) "
+        "WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum, 2",
+        1, p, "cannot look up a sequence", err);
     buf_release(&tn);
     if (!seqs)
         return err->code;
     strata_code rc = STRATA_OK;
     for (int i = 0; i < pq.PQntuples(seqs) && !rc; i++) {
         const char *col = pq.PQgetvalue(seqs, i, 0), *seq = pq.PQgetvalue(seqs, i, 1);
+        int shared = pq.PQgetvalue(seqs, i, 2)[0] == 't';
         ccol *cc = NULL;
         for (int k = 0; k < t->ncols && !cc; k++)
             if (!strcmp(t->cols[k].dst, col))
                 cc = &t->cols[k];
         long long hint = cc && cc->identity && t->has_seq ? t->seq : 0;
+        const char *p1[1] = {seq};
+        PGresult *lock = !shared ? NULL
+                                 : copy_query(c,
+                                              "SELECT pg_advisory_xact_lock(hashtext('strata:sequence'), "
+                                              "$1::regclass::oid::int4)",
+                                              1, p1, "cannot lock a sequence", err);
+        if (shared && !lock) {
+            rc = err->code;
+            break;
+        }
+        pq.PQclear(lock);
         buf b;
         buf_init(&b);
         char hs[32];
         snprintf(hs, sizeof(hs), "%lld", hint);
-        buf_adds(&b, "SELECT CASE WHEN m >= 1 THEN setval($1, m, true) ELSE setval($1, 1, false) END, "
-                     "m >= (SELECT seqmax FROM pg_sequence WHERE seqrelid = $1::regclass) "
+        /* the column's own: exactly its largest value, or the start when
+           it is empty; shared: raised, never lowered */
+        buf_adds(&b,
+                 shared ? "SELECT CASE WHEN m >= 1 AND m > coalesce(pg_sequence_last_value($1), 0) "
+                          "THEN setval($1, m, true) END, "
+                        : "SELECT CASE WHEN m >= 1 THEN setval($1, m, true) "
+                          "ELSE setval($1, (SELECT seqstart FROM pg_sequence WHERE seqrelid = $1::regclass), "
+                          "false) END, ");
+        buf_adds(&b, "m >= (SELECT seqmax FROM pg_sequence WHERE seqrelid = $1::regclass) "
                      "FROM (SELECT greatest(coalesce(max(");
         qname(&b, col);
         buf_adds(&b, ")::bigint, 0), $2::bigint) AS m FROM ");
