@@ -12,6 +12,7 @@
 
 static int ambiguous_at(const char *url);
 static const char *bad_port(const PQconninfoOption *opts, size_t *len);
+static int in_list(const char *const *l, const char *s, size_t n);
 
 /* Splits off "scheme" (without any "+driver" suffix); returns the index of
    the ':' ending the scheme, or -1 when there is none. */
@@ -69,9 +70,19 @@ const char *url_pg_opt(const db_url *u, const char *kw)
     return NULL;
 }
 
+/* The parameters of Python's sqlite3 driver (SQLAlchemy's pysqlite and
+   aiosqlite pass them on) that only tune that driver in the application:
+   a URL pasted from it works. uri=true says the others are SQLite's own,
+   which strata reads itself. The driver's timeout is not among them: the
+   lock wait is --lock-timeout, and ignoring a wish about it would be a
+   surprise. */
+static const char *const sqlite_app_only[] = {"check_same_thread", "cached_statements", "detect_types", "uri",
+                                              NULL};
+
 /* A SQLite URL's query: mode=ro opens the file read-only, mode=rw and
-   mode=rwc are the default; any other parameter is refused by name rather
-   than silently ignored. */
+   mode=rwc are the default, the application's driver parameters above are
+   left out; any other parameter is refused by name rather than silently
+   ignored. */
 static strata_code sqlite_params(const char *q, db_url *out, strata_error *err)
 {
     while (*q == '?' || *q == '&') {
@@ -79,7 +90,8 @@ static strata_code sqlite_params(const char *q, db_url *out, strata_error *err)
         size_t n = strcspn(q, "&#");
         if (n == 7 && !strncmp(q, "mode=ro", 7)) {
             out->readonly = 1;
-        } else if (n && !(n == 7 && !strncmp(q, "mode=rw", 7)) && !(n == 8 && !strncmp(q, "mode=rwc", 8))) {
+        } else if (n && !(n == 7 && !strncmp(q, "mode=rw", 7)) && !(n == 8 && !strncmp(q, "mode=rwc", 8)) &&
+                   !in_list(sqlite_app_only, q, strcspn(q, "=&#"))) {
             /* named, but never its value, nor anything that is not a plain
                name (it may be a pasted URL with a password in it) */
             size_t k = strcspn(q, "=&#");
@@ -95,12 +107,121 @@ static strata_code sqlite_params(const char *q, db_url *out, strata_error *err)
                 err_set(err, STRATA_URL_INVALID, "unsupported SQLite URL parameter '%.*s'", (int)k, q);
             else
                 err_set(err, STRATA_URL_INVALID, "unsupported SQLite URL parameter (not a plain name)");
-            err_hint(err,
-                     "a SQLite URL takes only ?mode=ro (read-only); set the lock wait with --lock-timeout");
+            err_hint(
+                err,
+                "a SQLite URL takes only ?mode=ro (read-only) and the Python driver's check_same_thread, "
+                "cached_statements, detect_types and uri; set the lock wait with --lock-timeout");
             return STRATA_URL_INVALID;
         }
         q += n;
     }
+    return STRATA_OK;
+}
+
+/*
+ * The query parameters of an application's driver or ORM that libpq does
+ * not know, so that the URL the application uses works as is (SPEC 1).
+ * Dropped: those that tune only that driver -- statement caches, pools,
+ * the timeout of the application's own queries, Prisma's pgbouncer flag
+ * (strata detects a pooler itself). asyncpg's ssl=MODE is libpq's
+ * sslmode=MODE (ssl=true stays: libpq reads it). Prisma's schema=NAME is
+ * refused with the libpq spelling: strata does not guess where to work.
+ * Anything else libpq does not know stays, and libpq refuses it.
+ */
+static const char *const pg_app_only[] = {
+    "prepared_statement_cache_size",
+    "statement_cache_size",
+    "max_cached_statement_lifetime",
+    "max_cacheable_statement_size",
+    "command_timeout",
+    "async_fallback", /* SQLAlchemy + asyncpg */
+    "pgbouncer",
+    "connection_limit",
+    "pool_timeout",
+    "socket_timeout", /* Prisma */
+    NULL,
+};
+static const char *const pg_sslmodes[] = {"disable",   "allow",       "prefer", "require",
+                                          "verify-ca", "verify-full", NULL};
+
+static int in_list(const char *const *l, const char *s, size_t n)
+{
+    for (; *l; l++)
+        if (strlen(*l) == n && !strncmp(*l, s, n))
+            return 1;
+    return 0;
+}
+
+/* The value of parameter name in query q ("a=1&b=2"), its length in *n. */
+static const char *query_value(const char *q, const char *name, size_t *n)
+{
+    size_t k = strlen(name);
+    for (const char *p = q; *p; p += *p == '&') {
+        size_t len = strcspn(p, "&");
+        if (len > k && !strncmp(p, name, k) && p[k] == '=') {
+            *n = len - k - 1;
+            return p + k + 1;
+        }
+        p += len;
+    }
+    return NULL;
+}
+
+/* Rewrites the query of u->conninfo as above; url is the URL as given, for
+   messages (redacted). */
+static strata_code pg_app_params(db_url *u, const char *url, strata_error *err)
+{
+    char *host = u->conninfo + strlen("postgresql://");
+    size_t auth = strcspn(host, "/");
+    char *at = memchr(host, '@', auth);
+    char *q = strchr(at ? at + 1 : host, '?');
+    if (!q)
+        return STRATA_OK;
+    size_t sslmode_n = 0, ssl_n = 0;
+    const char *sslmode = query_value(q + 1, "sslmode", &sslmode_n);
+    const char *ssl = query_value(q + 1, "ssl", &ssl_n);
+    int ssl_mode = ssl && in_list(pg_sslmodes, ssl, ssl_n);
+    size_t schema_n = 0;
+    int clash = ssl_mode && sslmode && (ssl_n != sslmode_n || strncmp(ssl, sslmode, ssl_n));
+    if (clash || query_value(q + 1, "schema", &schema_n)) {
+        char *red = strata_url_redact(url);
+        if (clash)
+            err_set(err, STRATA_URL_INVALID, "PostgreSQL URL '%s' has ssl=%.*s and sslmode=%.*s",
+                    red ? red : "", (int)ssl_n, ssl, (int)sslmode_n, sslmode);
+        else
+            err_set(err, STRATA_URL_INVALID,
+                    "PostgreSQL URL '%s': 'schema' (Prisma's) is not a libpq parameter", red ? red : "");
+        if (err)
+            url_scrub(err->message, sizeof(err->message), url);
+        err_hint(err, clash ? "keep one of them: asyncpg's ssl=MODE is libpq's sslmode=MODE"
+                            : "strata works in the schemas of the server's search_path; to choose one, write "
+                              "?options=-csearch_path%%3DNAME");
+        free(red);
+        return STRATA_URL_INVALID;
+    }
+    buf b;
+    buf_init(&b);
+    buf_add(&b, u->conninfo, (size_t)(q - u->conninfo));
+    int first = 1;
+    for (const char *p = q + 1; *p; p += *p == '&') {
+        size_t len = strcspn(p, "&"), k = strcspn(p, "=&");
+        if (len && !in_list(pg_app_only, p, k) && !(ssl_mode && k == 3 && !strncmp(p, "ssl", 3) && sslmode)) {
+            buf_adds(&b, first ? "?" : "&");
+            first = 0;
+            if (ssl_mode && k == 3 && !strncmp(p, "ssl", 3))
+                buf_adds(&b, "sslmode");
+            else
+                buf_add(&b, p, k);
+            buf_add(&b, p + k, len - k);
+        }
+        p += len;
+    }
+    char *s = b.oom ? NULL : buf_detach(&b);
+    buf_release(&b);
+    if (!s)
+        return err_set(err, STRATA_NOMEM, "out of memory");
+    free(u->conninfo);
+    u->conninfo = s;
     return STRATA_OK;
 }
 
@@ -202,7 +323,9 @@ strata_code url_parse(const char *url, db_url *out, strata_error *err)
             return err_set(err, STRATA_NOMEM, "out of memory");
         snprintf(out->conninfo, n, "postgresql:%s", rest);
         char *perr = NULL;
-        strata_code lrc = pq_load(err);
+        strata_code lrc = pg_app_params(out, url, err);
+        if (!lrc)
+            lrc = pq_load(err);
         if (lrc) {
             url_release(out);
             return lrc;

@@ -57,6 +57,45 @@ raw --env-file missing.env --dir "$D" current
 expect_rc 2 "--env-file that does not exist"
 rm -f .env .env.local
 
+# the URL an application's Python driver or ORM takes, pasted as is: the
+# parameters that tune only that driver (statement caches, pools, thread
+# checks) are left out; asyncpg's ssl=MODE is libpq's sslmode=MODE
+if [ "$ENGINE" = sqlite ]; then
+    for q in "check_same_thread=false" "check_same_thread=False&uri=true" "cached_statements=50&detect_types=1"; do
+        DATABASE_URL="sqlite+aiosqlite:///$DBFILE?$q" raw --dir "$D" current
+        expect_rc 0 "a SQLAlchemy SQLite URL with ?$q"
+        eq "$OUT" "0001" "a SQLAlchemy SQLite URL with ?$q: current"
+    done
+    DATABASE_URL="sqlite:///$DBFILE?check_same_thread=false&mode=ro" raw --dir "$D" down
+    expect_rc 1 "mode=ro still honoured next to a driver parameter"
+    contains "$ERR" "?mode=ro" "mode=ro next to a driver parameter: the hint"
+else
+    PGA="postgresql+asyncpg://$PGUSER:$PGPASSWORD@${PGHOST:-localhost}:$PGPORT/$DBNAME"
+    for q in "ssl=disable" "ssl=prefer&prepared_statement_cache_size=0" "statement_cache_size=0&command_timeout=60" \
+        "application_name=api&pgbouncer=true&connection_limit=5&pool_timeout=10"; do
+        printf 'DATABASE_URL=%s?%s\n' "$PGA" "$q" >.env
+        raw --dir "$D" current
+        expect_rc 0 "an application's URL from .env with ?$q"
+        eq "$OUT" "0001" "an application's URL from .env with ?$q: current"
+    done
+    raw --url "$PGA?ssl=require" --dir "$D" current
+    expect_rc 4 "ssl=require is sslmode=require (the test server has no SSL)"
+    contains "$ERR" "SSL was required" "ssl=require reaches libpq as sslmode=require"
+    lacks "$ERR" "$PGPASSWORD" "ssl=require: no password"
+    raw --url "$PGA?ssl=true" --dir "$D" current
+    expect_rc 4 "ssl=true (libpq reads it as sslmode=require)"
+    contains "$ERR" "SSL was required" "ssl=true reaches libpq"
+    raw --url "$PGA?ssl=disable&sslmode=require" --dir "$D" current
+    expect_rc 2 "ssl and sslmode that disagree"
+    raw --url "$PGA?schema=public" --dir "$D" current
+    expect_rc 2 "Prisma's ?schema="
+    contains "$ERR" "search_path" "Prisma's ?schema=: the hint says how to write it"
+    lacks "$ERR" "$PGPASSWORD" "Prisma's ?schema=: no password"
+    raw --url "$PGA?frobnicate=1" --dir "$D" current
+    expect_rc 2 "a parameter nobody knows is still refused"
+    rm -f .env
+fi
+
 # ---- no database nobody named (SPEC 1): given but empty is an error
 # one line and a hint on stderr, exit 2, and no database anywhere
 no_db_made() { # no_db_made MSG

@@ -74,6 +74,32 @@ static void parsing(void)
     CHECK_INT(url_parse("sqlite:///x.db?a://u:pw123456@h", &u, &e), STRATA_URL_INVALID);
     CHECK(!strstr(e.message, "pw123456"));
     CHECK_INT(url_parse("sqlite:////abs/x.db?timeout=5", &u, &e), STRATA_URL_INVALID);
+    /* an application's Python driver parameters are left out */
+    CHECK_INT(url_parse("sqlite+aiosqlite:///x.db?check_same_thread=False&uri=true&mode=ro", &u, &e), STRATA_OK);
+    CHECK_STR(u.path, "x.db");
+    CHECK_INT(u.readonly, 1);
+    url_release(&u);
+    /* and a PostgreSQL driver's or ORM's: asyncpg's ssl=MODE is sslmode */
+    CHECK_INT(url_parse("postgresql+asyncpg://u:p@h/db?ssl=require&prepared_statement_cache_size=0&application_name=x",
+                        &u, &e),
+              STRATA_OK);
+    CHECK_STR(u.conninfo, "postgresql://u:p@h/db?sslmode=require&application_name=x");
+    CHECK_STR(url_pg_opt(&u, "sslmode"), "require");
+    url_release(&u);
+    CHECK_INT(url_parse("postgresql://u:p?ssl=require@h/db?pgbouncer=true&connection_limit=1", &u, &e), STRATA_OK);
+    CHECK_STR(u.conninfo, "postgresql://u:p?ssl=require@h/db");
+    CHECK_STR(u.password, "p?ssl=require");
+    url_release(&u);
+    CHECK_INT(url_parse("postgresql://h/db?ssl=true", &u, &e), STRATA_OK);
+    CHECK_STR(u.conninfo, "postgresql://h/db?ssl=true"); /* libpq's own */
+    url_release(&u);
+    CHECK_INT(url_parse("postgresql://h/db?ssl=require&sslmode=require", &u, &e), STRATA_OK);
+    CHECK_STR(u.conninfo, "postgresql://h/db?sslmode=require");
+    url_release(&u);
+    CHECK_INT(url_parse("postgresql://u:s3cretpw@h/db?ssl=disable&sslmode=require", &u, &e), STRATA_URL_INVALID);
+    CHECK(!strstr(e.message, "s3cretpw"));
+    CHECK_INT(url_parse("postgresql://u:s3cretpw@h/db?schema=public", &u, &e), STRATA_URL_INVALID);
+    CHECK(!strstr(e.message, "s3cretpw") && strstr(e.hint, "search_path"));
     CHECK_INT(url_parse("sqlite:///x.db?mode=memory", &u, &e), STRATA_URL_INVALID);
     CHECK_INT(url_parse("postgresql://h/db ", &u, &e), STRATA_OK);
     CHECK_STR(u.conninfo, "postgresql://h/db");
