@@ -340,6 +340,37 @@ static const struct habit {
      "'strata diff --to FILE.sql -m NAME' writes a migration from the schema you want"},
 };
 
+/* And the commands: the hint of the "unknown command" error. */
+static const struct habit_cmd {
+    const char *name, *hint;
+} habit_cmds[] = {
+    {"rollback", "dbmate's rollback is 'strata down' (one step; -N, a version, base)"},
+    {"migrate", "apply pending migrations with 'strata up' (alias upgrade)"},
+    {"dump", "dbmate's dump is 'strata schema -o FILE' (and --check FILE to compare)"},
+    {"load", "strata builds a database from its migrations ('strata up'); 'strata restore FILE' puts back a "
+             "backup made by 'strata backup'"},
+    {"heads", "strata's history has one head, its newest migration: 'strata status' lists what is pending"},
+    {"branches", "strata's history has one head, ordered by version: there are no branches"},
+    {"merge", "strata's history has one head, ordered by version: there is nothing to merge"},
+    {"show",
+     "'strata sql --from PREVIOUS --to VERSION' prints one migration's SQL; 'strata status' its state"},
+    {"init", "strata needs no setup: 'strata new NAME' creates ./migrations and the first file"},
+    {"info", "Flyway's info is 'strata status'"},
+    {"baseline", "Flyway's baseline is 'strata stamp VERSION' (marks applied without running)"},
+    {"repair", "Flyway's repair is 'strata accept VERSION' (a deliberate edit of an applied migration)"},
+    {"clean", "'strata reset' drops every object and applies the migrations again; 'strata drop' drops the "
+              "database"},
+    {"edit", "migrations are plain files: open ./migrations/*.sql in your editor"},
+};
+
+static const char *habit_cmd_hint(const char *name)
+{
+    for (size_t i = 0; i < sizeof(habit_cmds) / sizeof(*habit_cmds); i++)
+        if (!strcmp(habit_cmds[i].name, name))
+            return habit_cmds[i].hint;
+    return NULL;
+}
+
 static const char *habit_hint(const char *option, const command *cmd)
 {
     for (size_t i = 0; i < sizeof(habits) / sizeof(*habits); i++)
@@ -364,8 +395,10 @@ static void parse_args(int argc, char **argv, cli *c, parsed *p)
             if (!p->cmd && !p->cmdname) {
                 p->cmdname = a;
                 p->cmd = find_command(a);
-                if (!p->cmd && strcmp(a, "help") != 0)
+                if (!p->cmd && strcmp(a, "help") != 0) {
                     snprintf(p->bad, sizeof(p->bad), "unknown command '%s'", a);
+                    p->hint = habit_cmd_hint(a);
+                }
             } else {
                 c->args[c->nargs++] = a;
             }
@@ -423,8 +456,10 @@ static int dispatch(cli *c, const parsed *p)
     }
     if (p->cmdname && !strcmp(p->cmdname, "help")) {
         const command *h = c->nargs ? find_command(c->args[0]) : NULL;
-        if (c->nargs && !h)
+        if (c->nargs && !h) {
+            c->usage_hint = habit_cmd_hint(c->args[0]);
             return out_usage_error(c, "unknown command '%s'", c->args[0]);
+        }
         if (h)
             cli_print_help(stdout, h);
         else

@@ -816,7 +816,12 @@ static strata_code need_section(const strata *db, const migration *m, int kind, 
 static strata_code target_not_found(const strata_migset *set, const char *t, int down, strata_error *err)
 {
     err_set(err, STRATA_TARGET_NOT_FOUND, "no migration '%s' in '%s'", t, set->dir);
-    if (!down && t[0] == '-')
+    size_t digits = strncmp(t, "head-", 5) ? 0 : strspn(t + 5, "0123456789");
+    if (!down && !strcmp(t, "heads"))
+        err_hint(err, "strata's history has one head: 'strata up head' (or no target)");
+    else if (digits && !t[5 + digits])
+        err_hint(err, "Alembic's %s is 'strata down -%s'", t, t + 5);
+    else if (!down && t[0] == '-')
         err_hint(err, "'strata down %s' reverts; up takes head, a version or +N", t);
     else if (down && t[0] == '+')
         err_hint(err, "'strata up %s' applies; down takes -N, a version or base", t);

@@ -132,6 +132,36 @@ eq "$ERR" "strata: error: 'stamp' takes one argument [USAGE]
 hint: see 'strata stamp --help'" "usage error: the command's --help in the hint"
 raw --dir "$D" nosuchcommand
 contains "$ERR" "hint: see 'strata --help'" "an unknown command: the global help"
+# the commands of the tools a team comes from: the strata command in the
+# hint, exit 2, nothing run
+st --dir "$D" current
+before=$OUT
+for habit in "rollback|'strata down'" "migrate|'strata up'" "dump|'strata schema -o FILE'" \
+    "load|'strata restore FILE'" "heads|one head" "show 0002|'strata sql" "branches|one head" \
+    "merge heads|one head" "init|'strata new NAME'" "info|'strata status'" "baseline|'strata stamp" \
+    "repair|'strata accept" "clean|'strata reset'" "revision --autogenerate -m x|'strata diff"; do
+    cmd=${habit%%|*}
+    # shellcheck disable=SC2086
+    st --dir "$D" $cmd
+    expect_rc 2 "another tool's '$cmd'"
+    contains "$ERR" "hint: " "another tool's '$cmd': a hint"
+    contains "$ERR" "${habit#*|}" "another tool's '$cmd': the strata way"
+    lacks "$ERR" "see 'strata --help'" "another tool's '$cmd': not only the global help"
+done
+raw help rollback
+expect_rc 2 "help rollback"
+contains "$ERR" "hint: dbmate's rollback is 'strata down'" "help rollback: the hint"
+st --dir "$D" current
+eq "$OUT" "$before" "the habits changed nothing"
+# Alembic's targets: heads, head-N
+st --dir "$D" upgrade heads
+expect_rc 2 "upgrade heads"
+contains "$ERR" "hint: strata's history has one head: 'strata up head'" "upgrade heads: the hint"
+st --dir "$D" downgrade head-1
+expect_rc 2 "downgrade head-1"
+contains "$ERR" "hint: Alembic's head-1 is 'strata down -1'" "downgrade head-1: the hint"
+st --dir "$D" current
+eq "$OUT" "$before" "the targets changed nothing"
 
 raw completion zsh
 expect_rc 0 "completion zsh"
