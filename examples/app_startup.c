@@ -1,30 +1,39 @@
 /*
  * app_startup.c -- an application that migrates its database at startup.
  *
+ *   build/app_startup MIGRATIONS_DIR                (the URL from DATABASE_URL)
  *   build/app_startup DATABASE_URL MIGRATIONS_DIR
  *
  * Many replicas may start at once: strata_startup() takes the migration
  * lock, so each migration is applied exactly once and every replica goes on.
  * Set STRATA_SKIP_MIGRATIONS=1 to skip (development setups that migrate by
- * hand).
+ * hand). With DATABASE_URL unset the call fails with DATABASE_URL_REQUIRED.
  */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <strata.h>
 
 int main(int argc, char **argv)
 {
-    if (argc != 3) {
-        fprintf(stderr, "usage: %s DATABASE_URL MIGRATIONS_DIR\n", argv[0]);
+    if (argc != 2 && argc != 3) {
+        fprintf(stderr, "usage: %s [DATABASE_URL] MIGRATIONS_DIR\n", argv[0]);
         return 2;
     }
+    const char *url = argc == 3 ? argv[1] : getenv("DATABASE_URL");
+    const char *dir = argv[argc - 1];
     strata_error err;
-    if (strata_startup(argv[1], argv[2], NULL, &err) != STRATA_OK) {
+    if (strata_startup(url, dir, NULL, &err) != STRATA_OK) {
         fprintf(stderr, "app_startup: migrations failed: %s [%s]\n", err.message,
                 strata_code_name(err.code));
         if (err.hint[0])
             fprintf(stderr, "hint: %s\n", err.hint);
         return 1;
     }
-    printf("database is at head; starting the application\n");
+    const char *skip = getenv("STRATA_SKIP_MIGRATIONS");
+    if (skip && (!strcmp(skip, "1") || !strcmp(skip, "true")))
+        printf("migrations skipped (STRATA_SKIP_MIGRATIONS); starting the application\n");
+    else
+        printf("database is at head; starting the application\n");
     return 0;
 }

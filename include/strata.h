@@ -606,7 +606,9 @@ STRATA_API void strata_test_case_release(strata_test_case *tc);
  * under the lock (a no-op when up to date; replicas starting together apply
  * each migration once) and closes. When the environment variable
  * STRATA_SKIP_MIGRATIONS is "1" or "true" it returns STRATA_OK at once
- * (development setups that migrate by hand). table may be NULL.
+ * (development setups that migrate by hand). table may be NULL. url NULL
+ * (getenv of a variable that is not set) is DATABASE_URL_REQUIRED; an empty
+ * url is URL_INVALID.
  */
 STRATA_API strata_code strata_startup(const char *url, const char *dir, const char *table, strata_error *err);
 /* strata_startup with migrations already loaded (for example compiled in,

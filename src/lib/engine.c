@@ -1536,11 +1536,27 @@ static strata_config startup_config(const char *table)
     return cfg;
 }
 
+/* An application passes getenv("DATABASE_URL"): NULL is a variable that is
+   not set, the code a deployment's checks look for. */
+static strata_code startup_url(const char *url, strata_error *err)
+{
+    if (url)
+        return STRATA_OK;
+    strata_code rc = err_set(err, STRATA_DATABASE_URL_REQUIRED,
+                             "a database URL is required (the application passed none)");
+    err_hint(err, "set DATABASE_URL (or the variable the application reads the URL from); "
+                  "STRATA_SKIP_MIGRATIONS=1 skips migrating at startup");
+    return rc;
+}
+
 strata_code strata_startup_set(const char *url, const strata_migset *set, const char *table,
                                strata_error *err)
 {
     if (skip_migrations())
         return STRATA_OK;
+    strata_code urc = startup_url(url, err);
+    if (urc)
+        return urc;
     strata_config cfg = startup_config(table);
     strata *db = NULL;
     strata_code rc = strata_open(url, &cfg, &db, err);
@@ -1554,6 +1570,9 @@ strata_code strata_startup(const char *url, const char *dir, const char *table, 
 {
     if (skip_migrations())
         return STRATA_OK;
+    strata_code urc = startup_url(url, err);
+    if (urc)
+        return urc;
     /* the files are read while the database opens (as the CLI does) */
     strata_migset_loader *ld = NULL;
     strata_migset *set = NULL;

@@ -368,7 +368,23 @@ SQL
 rc=$?
 eq "$rc" "1" "app_startup fails on a bad migration"
 contains "$(cat "$WORK/app.out")" "0003_bad.sql:2" "app_startup prints the error"
-"$APP" "sqlite:///x" >/dev/null 2>&1
+"$APP" "sqlite:///x" "$D" extra >/dev/null 2>&1
 eq "$?" "2" "app_startup usage"
+# the application reads DATABASE_URL itself (app_startup DIR): unset, it
+# fails with DATABASE_URL_REQUIRED (as a Docker setup's runbook expects);
+# set but empty, URL_INVALID; STRATA_SKIP_MIGRATIONS=1 skips, and says so
+env -u DATABASE_URL "$APP" "$D" >"$WORK/app.out" 2>&1
+eq "$?" "1" "app_startup without DATABASE_URL"
+contains "$(cat "$WORK/app.out")" "[DATABASE_URL_REQUIRED]" "app_startup without DATABASE_URL: the code"
+contains "$(cat "$WORK/app.out")" "hint: " "app_startup without DATABASE_URL: a hint"
+DATABASE_URL= "$APP" "$D" >"$WORK/app.out" 2>&1
+eq "$?" "1" "app_startup with DATABASE_URL empty"
+contains "$(cat "$WORK/app.out")" "[URL_INVALID]" "app_startup with DATABASE_URL empty: the code"
+STRATA_SKIP_MIGRATIONS=1 env -u DATABASE_URL "$APP" "$D" >"$WORK/app.out" 2>&1
+eq "$?" "0" "app_startup skipped"
+contains "$(cat "$WORK/app.out")" "skipped" "app_startup skipped: says so"
+rm "$D/0003_bad.sql"
+DATABASE_URL=$ALT "$APP" "$D" >"$WORK/app.out" 2>&1
+eq "$?" "0" "app_startup with DATABASE_URL from the environment"
 
 finish
