@@ -52,6 +52,16 @@ if [ "$ENGINE" != sqlite ]; then
 fi
 
 # -------------------------------------------------------- restore checks
+# a backup of a database that is not there: says so (not "cannot read
+# backup"), exit 4 like any database that cannot be opened, no file written
+raw --url "sqlite:///$WORK/nodb.sqlite3" backup -o "$WORK/nodb.bak"
+expect_rc 4 "backup of a missing SQLite file"
+contains "$ERR" "SQLite database '$WORK/nodb.sqlite3' does not exist [CONNECT_FAILED]" \
+    "backup of a missing SQLite file: message"
+lacks "$ERR" "cannot read backup" "backup of a missing SQLite file: not called a backup"
+[ -e "$WORK/nodb.bak" ] && fail "backup of a missing SQLite file wrote a file"
+[ -e "$WORK/nodb.sqlite3" ] && fail "backup of a missing SQLite file created the database"
+
 # a backup in WAL mode: restoring from it leaves no -wal or -shm beside it
 WALDB=$WORK/walsrc.db
 sqlite3 "$WALDB" "PRAGMA journal_mode=wal; CREATE TABLE w (x); INSERT INTO w VALUES (1);" >/dev/null

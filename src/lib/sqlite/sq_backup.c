@@ -57,9 +57,17 @@ static void wal_side_clean(const wal_side *w)
     }
 }
 
+/* Opens the database to back up, read-only; a file that is not there is a
+   database that cannot be opened (as for any command that only reads),
+   never created. */
 static strata_code sq_open_existing(const char *path, double timeout, sqlite3 **db, strata_error *err)
 {
     char magic[16];
+    if (access(path, F_OK) != 0 && errno == ENOENT) {
+        err_set(err, STRATA_CONNECT_FAILED, "SQLite database '%s' does not exist", path);
+        err_hint(err, "check the URL; 'strata up' creates the database");
+        return STRATA_CONNECT_FAILED;
+    }
     strata_code c = backup_read_magic(path, magic, err);
     if (c)
         return c;
