@@ -335,6 +335,15 @@ static const struct habit {
     {"--sql", "down",
      "Alembic's offline --sql is 'strata sql --down' (prints the SQL without connecting); "
      "'strata down --dry-run' connects read-only and prints what would run"},
+    {"-r", "history",
+     "Alembic's history range: 'strata history' lists every applied migration (with --json to filter); "
+     "'strata status' shows applied and pending"},
+    {"--rev-range", "history",
+     "Alembic's history range: 'strata history' lists every applied migration (with --json to filter); "
+     "'strata status' shows applied and pending"},
+    {"-i", "history", "'strata status' marks where the database is (Alembic's --indicate-current)"},
+    {"--indicate-current", "history",
+     "'strata status' marks where the database is (Alembic's --indicate-current)"},
     {"--wait", NULL, "dbmate's --wait is 'strata wait' (then run the command)"},
     {"--autogenerate", NULL,
      "'strata diff --to FILE.sql -m NAME' writes a migration from the schema you want"},

@@ -139,7 +139,8 @@ before=$OUT
 for habit in "rollback|'strata down'" "migrate|'strata up'" "dump|'strata schema -o FILE'" \
     "load|'strata restore FILE'" "heads|one head" "show 0002|'strata sql" "branches|one head" \
     "merge heads|one head" "init|'strata new NAME'" "info|'strata status'" "baseline|'strata stamp" \
-    "repair|'strata accept" "clean|'strata reset'" "revision --autogenerate -m x|'strata diff"; do
+    "repair|'strata accept" "clean|'strata reset'" "revision --autogenerate -m x|'strata diff" \
+    "history -r 0001:0002|'strata history' lists every" "history --indicate-current|'strata status'"; do
     cmd=${habit%%|*}
     # shellcheck disable=SC2086
     st --dir "$D" $cmd
