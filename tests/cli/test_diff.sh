@@ -374,6 +374,18 @@ if [ "$ENGINE" = postgres ]; then
     st --dir "$QD" down
     expect_rc 0 "down of serial to a plain column"
     eq "$(q "INSERT INTO t (x) VALUES (4) RETURNING id")" 4 "the sequence given back by the down starts past the rows"
+    # the same with a descending sequence: the down goes on below the rows
+    pair seq_desc "CREATE SEQUENCE t_id_seq AS integer INCREMENT BY -1 MINVALUE -1000 MAXVALUE -1 START WITH -1;
+CREATE TABLE t (id integer PRIMARY KEY DEFAULT nextval('t_id_seq'), x int);
+ALTER SEQUENCE t_id_seq OWNED BY t.id;" 'CREATE TABLE t (id integer PRIMARY KEY, x int);' --allow-destructive
+    expect_rc 0 "a descending sequence dropped"
+    q "INSERT INTO t (x) VALUES (1), (2)" >/dev/null
+    st --dir "$QD" up
+    expect_rc 0 "up of the descending sequence dropped"
+    q "INSERT INTO t VALUES (-3, 3)" >/dev/null
+    st --dir "$QD" down
+    expect_rc 0 "down of the descending sequence dropped"
+    eq "$(q "INSERT INTO t (x) VALUES (4) RETURNING id")" -4 "the descending sequence given back goes on below the rows"
     # a table with a serial renamed: its sequence is renamed with it
     pair serial_rename 'CREATE TABLE users (id serial PRIMARY KEY, x int);' \
         'CREATE TABLE people (id serial PRIMARY KEY, x int);' --rename users:people

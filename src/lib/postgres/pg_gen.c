@@ -792,14 +792,17 @@ static void seq_past_rows(ctx *c, const gen_obj *s)
         size_t l = strlen(tt->q);
         if (strncmp(s->owned, tt->q, l) || s->owned[l] != '.' || !from_table(c, tt->name))
             continue;
-        const char *col = s->owned + l + 1, *mv = strstr(s->def, "MINVALUE ");
-        long long min = mv ? strtoll(mv + 9, NULL, 10) : 1;
+        const char *col = s->owned + l + 1, *inc = strstr(s->def, "INCREMENT BY ");
+        /* a descending sequence goes on below the smallest value */
+        int down = inc && strtoll(inc + 13, NULL, 10) < 0;
+        const char *bound = strstr(s->def, down ? "MAXVALUE " : "MINVALUE ");
+        long long lim = bound ? strtoll(bound + 9, NULL, 10) : down ? -1 : 1;
         buf lit;
         buf_init(&lit);
         buf_add_sqlstr(&lit, s->q);
         gen_emit(c->p, GEN_PART_TX, "set sequence start", NULL,
-                 "SELECT setval(%s, max(%s)) FROM %s HAVING max(%s) >= %lld", lit.data ? lit.data : "", col,
-                 tt->q, col, min);
+                 "SELECT setval(%s, %s(%s)) FROM %s HAVING %s(%s) %s %lld", lit.data ? lit.data : "",
+                 down ? "min" : "max", col, tt->q, down ? "min" : "max", col, down ? "<=" : ">=", lim);
         buf_release(&lit);
         return;
     }
