@@ -391,6 +391,7 @@ ALTER SEQUENCE t_id_seq OWNED BY t.id;" 'CREATE TABLE t (id integer PRIMARY KEY,
         'CREATE TABLE people (id serial PRIMARY KEY, x int);' --rename users:people
     expect_rc 0 "a table with a serial renamed"
     contains "$OUT" "ALTER SEQUENCE users_id_seq RENAME TO people_id_seq" "the owned sequence is renamed"
+    lacks "$(cat "$QD"/*_step.sql)" "SET DEFAULT" "the default follows the renamed sequence by itself"
     q "INSERT INTO users (x) VALUES (1)" >/dev/null
     st --dir "$QD" up
     expect_rc 0 "up of the rename"

@@ -773,6 +773,36 @@ static const gen_obj *seq_renamed_to(const ctx *c, const gen_obj *s)
     return NULL;
 }
 
+/* Whether a column default of `from` (fd) is the default of `to` (td): the
+   same text, or nextval() of a sequence the plan renames -- the default
+   holds the sequence's oid, so the rename alone carries it over. */
+static int dflt_same(const ctx *c, const char *fd, const char *td)
+{
+    if (streq(fd, td))
+        return 1;
+    if (!fd || !td || strncmp(fd, "nextval(", 8) || strncmp(td, "nextval(", 8))
+        return 0;
+    int same = 0;
+    for (size_t i = 0; !same && i < c->from->no; i++) {
+        const gen_obj *r = seq_renamed_to(c, &c->from->o[i]);
+        if (!r)
+            continue;
+        buf a, b;
+        buf_init(&a);
+        buf_init(&b);
+        buf_adds(&a, "nextval(");
+        buf_add_sqlstr(&a, c->from->o[i].q);
+        buf_adds(&a, "::regclass)");
+        buf_adds(&b, "nextval(");
+        buf_add_sqlstr(&b, r->q);
+        buf_adds(&b, "::regclass)");
+        same = a.data && b.data && !strcmp(fd, a.data) && !strcmp(td, b.data);
+        buf_release(&a);
+        buf_release(&b);
+    }
+    return same;
+}
+
 /* The sequence of `from` that becomes s of `to` (by name or by a rename). */
 static const gen_obj *seq_from(const ctx *c, const gen_obj *s)
 {
@@ -913,7 +943,7 @@ static void plan_columns(ctx *c, const gen_table *ft, const gen_table *tt)
                 gen_emit(p, GEN_PART_TX, "alter column", NULL,
                          "ALTER TABLE %s ALTER COLUMN %s SET DEFAULT %s", tt->q, tc->q, tc->dflt);
             touch(c, tt->name);
-        } else if (!streq(fc->dflt, tc->dflt)) {
+        } else if (!dflt_same(c, fc->dflt, tc->dflt)) {
             if (tc->dflt)
                 gen_emit(p, GEN_PART_TX, "alter column", NULL,
                          "ALTER TABLE %s ALTER COLUMN %s SET DEFAULT %s", tt->q, tc->q, tc->dflt);
