@@ -52,44 +52,132 @@ void sqlgen_statements(buf *b, const char *sql, int dialect)
     sql_split(sql, strlen(sql), dialect, emit_stmt, &c);
 }
 
+/* Name of the CHECK constraint whose failure stops a SQLite script that
+   does not match the database (the sqlite3 shell shows only the name). */
+#define SQLITE_EXPECT_CHECK "strata: the database is not where this script expects"
+
+/*
+ * A statement that fails unless the version table records version as
+ * applied; what says why the script needs it. A script that a client runs
+ * to the first error (psql -v ON_ERROR_STOP=1, sqlite3 with .bail on) then
+ * stops before it changes anything: run twice, on a database at another
+ * version, or next to another run. PostgreSQL: a DO block that locks the
+ * row, so a second run at the same time waits for the first and then
+ * fails; SQLite (one writer at a time): a row for a temporary table whose
+ * CHECK fails.
+ */
+static void expect_applied(buf *b, int dialect, const char *table, const migration *m, const char *what)
+{
+    buf msg, body;
+    buf_init(&msg);
+    buf_init(&body);
+    buf_addf(&msg, "strata: migration %s is not applied (%s)", m->id, what);
+    if (dialect == DIALECT_POSTGRES) {
+        buf_adds(&body, "BEGIN PERFORM 1 FROM ");
+        buf_add_ident(&body, table);
+        buf_adds(&body, " WHERE version = ");
+        buf_add_sqlstr(&body, m->version);
+        buf_adds(&body,
+                 " AND state = 'applied' FOR UPDATE; IF NOT FOUND THEN RAISE EXCEPTION USING MESSAGE = ");
+        buf_add_sqlstr(&body, msg.data ? msg.data : "");
+        buf_adds(&body,
+                 ", HINT = 'check strata status; render the script again with the right --from'; END IF; "
+                 "END");
+        buf_adds(b, "DO ");
+        buf_add_sqlstr(b, body.data ? body.data : "");
+        buf_adds(b, ";\n");
+    } else {
+        buf_adds(b, "CREATE TEMP TABLE IF NOT EXISTS strata_expect (what text NOT NULL, ok integer NOT NULL, "
+                    "CONSTRAINT \"" SQLITE_EXPECT_CHECK "\" CHECK (ok = 1));\n");
+        buf_adds(b, "INSERT INTO strata_expect SELECT ");
+        buf_add_sqlstr(b, msg.data ? msg.data : "");
+        buf_adds(b, ", count(*) FROM ");
+        buf_add_ident(b, table);
+        buf_adds(b, " WHERE version = ");
+        buf_add_sqlstr(b, m->version);
+        buf_adds(b, " AND state = 'applied';\n");
+    }
+    if (msg.oom || body.oom)
+        b->oom = 1;
+    buf_release(&msg);
+    buf_release(&body);
+}
+
+/* The INSERT of m's record (state "applied" or "failed" with error) as up
+   writes it: the checksums of this dialect's sections, applied_at = now. */
+static void record(buf *b, const migration *m, const section *up, int dialect, const char *table,
+                   const char *state, const char *error)
+{
+    char upsum[65];
+    sql_norm_checksum(up ? up->sql : "", upsum);
+    const char *vals[VT_NVALS];
+    vals[VT_VERSION] = m->version;
+    vals[VT_NAME] = m->name;
+    vals[VT_CHECKSUM] = m->checksum ? m->checksum : "";
+    vals[VT_DURATION_MS] = "0";
+    vals[VT_STATE] = state;
+    vals[VT_ERROR] = error;
+    vals[VT_UP_CHECKSUM] = upsum;
+    vt_insert(b, dialect, table, vals);
+    buf_adds(b, ";\n");
+}
+
+static void forget(buf *b, const migration *m, const char *table)
+{
+    const char *vals[1] = {m->version};
+    vt_delete(b, table, vals);
+    buf_adds(b, ";\n");
+}
+
+/*
+ * The records are written as run_step (engine.c) writes them. A
+ * transactional section: one transaction with its record; a second run
+ * fails on the record's primary key (up) or on expect_applied (down)
+ * before it commits anything. A no-transaction section: first a record
+ * "failed" in its own commit -- on up an INSERT without a DELETE, so that
+ * a second run (or one next to strata up) fails on the primary key before
+ * any statement runs -- then the statements, then the final record. A
+ * script stopped in between leaves the same "failed" record as up, which
+ * status shows and up refuses until --retry-failed.
+ */
 void sqlgen_step(buf *b, const migration *m, int dialect, const char *table, int down)
 {
     const section *s = mig_section(m, down ? SEC_DOWN : SEC_UP, dialect);
-    buf_addf(b, "-- %s (%s%s)\n", m->id, down ? "down" : "up", s && s->notx ? ", no-transaction" : "");
-    if (!s || !s->notx)
+    const section *up = down ? mig_section(m, SEC_UP, dialect) : s;
+    int notx = s && s->notx;
+    buf_addf(b, "-- %s (%s%s)\n", m->id, down ? "down" : "up", notx ? ", no-transaction" : "");
+    if (notx) {
+        if (down) {
+            buf_adds(b, "BEGIN;\n");
+            expect_applied(b, dialect, table, m, "this script reverts it");
+            forget(b, m, table);
+            record(b, m, up, dialect, table, "failed", "down interrupted before completion");
+            buf_adds(b, "COMMIT;\n");
+        } else {
+            record(b, m, up, dialect, table, "failed", "interrupted before completion");
+        }
+    } else {
         buf_adds(b, "BEGIN;\n");
+        if (down)
+            expect_applied(b, dialect, table, m, "this script reverts it");
+    }
     if (s)
         sqlgen_statements(b, s->sql, dialect);
     const section *v = down ? NULL : mig_section(m, SEC_VERIFY, dialect);
     if (v) {
         /* strata checks that each query returns true; run by hand, read them */
-        int tx = !s || !s->notx;
-        buf_adds(b, tx ? "SAVEPOINT strata_verify;\n" : "BEGIN; -- verify\n");
+        buf_adds(b, notx ? "BEGIN; -- verify\n" : "SAVEPOINT strata_verify;\n");
         sqlgen_statements(b, v->sql, dialect);
-        buf_adds(b, tx ? "ROLLBACK TO SAVEPOINT strata_verify;\nRELEASE SAVEPOINT strata_verify;\n"
-                       : "ROLLBACK;\n");
+        buf_adds(b, notx ? "ROLLBACK;\n"
+                         : "ROLLBACK TO SAVEPOINT strata_verify;\nRELEASE SAVEPOINT strata_verify;\n");
     }
-    if (down) {
-        const char *vals[1] = {m->version};
-        vt_delete(b, table, vals);
-        buf_adds(b, ";\n");
-    } else {
-        char up[65];
-        sql_norm_checksum(s ? s->sql : "", up);
-        const char *vals[VT_NVALS];
-        vals[VT_VERSION] = m->version;
-        vals[VT_NAME] = m->name;
-        vals[VT_CHECKSUM] = m->checksum ? m->checksum : "";
-        vals[VT_DURATION_MS] = "0";
-        vals[VT_STATE] = "applied";
-        vals[VT_ERROR] = NULL;
-        vals[VT_UP_CHECKSUM] = up;
-        vt_insert(b, dialect, table, vals);
-        buf_adds(b, ";\n");
-    }
-    if (!s || !s->notx)
-        buf_adds(b, "COMMIT;\n");
-    buf_adds(b, "\n");
+    if (notx)
+        buf_adds(b, "BEGIN;\n");
+    if (down || notx)
+        forget(b, m, table);
+    if (!down)
+        record(b, m, up, dialect, table, "applied", NULL);
+    buf_adds(b, "COMMIT;\n\n");
 }
 
 /* Index of the migration named by target; -1 for "base", count-1 for
@@ -139,8 +227,23 @@ strata_code strata_sql_render(const strata_migset *set, const char *dialect_name
     }
     buf o;
     buf_init(&o);
+    /* a client that goes on after an error would commit the rest of a
+       failed migration's transaction (SQLite keeps it open) and run the
+       migrations after it: the script is for a client that stops */
+    if (dialect == DIALECT_POSTGRES) {
+        buf_adds(&o, "-- strata sql: run with psql -v ON_ERROR_STOP=1 -f FILE (stop at the first error)\n");
+    } else {
+        buf_adds(&o, "-- strata sql: run with sqlite3 DB < FILE; .bail on stops it at the first error\n"
+                     ".bail on\n");
+    }
     sqlgen_create_table(&o, dialect, table);
     buf_adds(&o, ";\n\n");
+    if (!down && a >= 0) {
+        /* on a database below --from the script would leave a hole */
+        buf_addf(&o, "-- this script starts after %s\n", set->migs[a].id);
+        expect_applied(&o, dialect, table, &set->migs[a], "this script starts after it");
+        buf_adds(&o, "\n");
+    }
     if (!down) {
         for (long i = a + 1; i <= b; i++) {
             const migration *m = &set->migs[i];

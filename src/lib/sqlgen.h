@@ -5,7 +5,9 @@
 
 /* CREATE TABLE IF NOT EXISTS for the version table, no trailing ';'. */
 void sqlgen_create_table(buf *b, int dialect, const char *table);
-/* One migration step as runnable SQL text, bookkeeping included. */
+/* One migration step as runnable SQL text, bookkeeping included, written
+   as run_step writes it, with the check that stops a down step whose
+   migration is not applied (see sqlgen.c). */
 void sqlgen_step(buf *b, const migration *m, int dialect, const char *table, int down);
 /* The statements of sql, one per line group, each ending in ';'. */
 void sqlgen_statements(buf *b, const char *sql, int dialect);

@@ -116,6 +116,7 @@ static const char M2[] = "-- strata:up no-transaction\nCREATE INDEX CONCURRENTLY
 static const char M3[] = "-- strata:up\nINSERT INTO a VALUES (1); -- seed\nINSERT INTO a VALUES (2)\n";
 
 static const char PG_TABLE[] =
+    "-- strata sql: run with psql -v ON_ERROR_STOP=1 -f FILE (stop at the first error)\n"
     "CREATE TABLE IF NOT EXISTS \"strata_migrations\" (version text PRIMARY KEY, name text NOT "
     "NULL DEFAULT '', checksum text NOT NULL DEFAULT '', applied_at timestamptz NOT NULL DEFAULT "
     "now(), duration_ms bigint NOT NULL DEFAULT 0, state text NOT NULL DEFAULT 'applied', error "
@@ -159,13 +160,18 @@ static void render(void)
              "-- 0001_create (up)\nBEGIN;\nCREATE TABLE a (id int);\n"
              "INSERT INTO \"strata_migrations\" (version, name, checksum, applied_at, duration_ms, "
              "state, up_checksum) VALUES ('0001', 'create', '%s', now(), 0, 'applied', '%s');\nCOMMIT;\n\n"
-             "-- 0002_index (up, no-transaction)\nCREATE INDEX CONCURRENTLY ia ON a (id);\n"
+             "-- 0002_index (up, no-transaction)\n"
              "INSERT INTO \"strata_migrations\" (version, name, checksum, applied_at, duration_ms, "
-             "state, up_checksum) VALUES ('0002', 'index', '%s', now(), 0, 'applied', '%s');\n\n"
+             "state, error, up_checksum) VALUES ('0002', 'index', '%s', now(), 0, 'failed', "
+             "'interrupted before completion', '%s');\n"
+             "CREATE INDEX CONCURRENTLY ia ON a (id);\nBEGIN;\n"
+             "DELETE FROM \"strata_migrations\" WHERE version = '0002';\n"
+             "INSERT INTO \"strata_migrations\" (version, name, checksum, applied_at, duration_ms, "
+             "state, up_checksum) VALUES ('0002', 'index', '%s', now(), 0, 'applied', '%s');\nCOMMIT;\n\n"
              "-- 0003_seed (up)\nBEGIN;\nINSERT INTO a VALUES (1);\nINSERT INTO a VALUES (2);\n"
              "INSERT INTO \"strata_migrations\" (version, name, checksum, applied_at, duration_ms, "
              "state, up_checksum) VALUES ('0003', 'seed', '%s', now(), 0, 'applied', '%s');\nCOMMIT;\n\n",
-             PG_TABLE, sum1, up1, sum2, up2, sum3, up3);
+             PG_TABLE, sum1, up1, sum2, up2, sum2, up2, sum3, up3);
     CHECK_STR(out, want);
     free(out);
     /* the same with explicit "base" and "head" */
@@ -177,11 +183,18 @@ static void render(void)
     CHECK_INT(strata_sql_render(set, "postgres", "app.migs", "1", "0002_index", 0, &out, &e),
               STRATA_OK);
     CHECK_HAS(out, "CREATE TABLE IF NOT EXISTS \"app\".\"migs\" (");
-    CHECK_LACKS(out, "0001_create");
-    CHECK_HAS(out, "-- 0002_index (up, no-transaction)\n");
+    CHECK_LACKS(out, "0001_create (up)");
+    /* it stops unless the database is at --from */
+    CHECK_HAS(out, "-- this script starts after 0001_create\nDO 'BEGIN PERFORM 1 FROM \"app\".\"migs\" "
+                   "WHERE version = ''0001'' AND state = ''applied'' FOR UPDATE; IF NOT FOUND");
+    CHECK_HAS(out, "''strata: migration 0001_create is not applied (this script starts after it)''");
+    /* no-transaction: recorded failed first (no DELETE: a second run fails on
+       the primary key), the index outside any transaction, then applied */
+    CHECK_HAS(out, "-- 0002_index (up, no-transaction)\nINSERT INTO \"app\".\"migs\" (");
+    CHECK_HAS(out, "'failed', 'interrupted before completion', '");
+    CHECK_HAS(out, "');\nCREATE INDEX CONCURRENTLY ia ON a (id);\nBEGIN;\nDELETE FROM \"app\".\"migs\" WHERE "
+                   "version = '0002';\nINSERT INTO \"app\".\"migs\" (");
     CHECK_LACKS(out, "0003_seed");
-    CHECK_LACKS(out, "BEGIN;");
-    CHECK_HAS(out, "INSERT INTO \"app\".\"migs\" (");
     free(out);
 
     /* sqlite: the dialect=sqlite section, in a transaction; sqlite's clock */
@@ -193,15 +206,28 @@ static void render(void)
     CHECK_LACKS(out, "now(),");
     free(out);
 
-    /* down from 0002 to base: newest first, version rows deleted */
+    /* down from 0002 to base: newest first, each step stops unless its
+       migration is applied (the row locked), version rows deleted */
+    const char *expect2 =
+        "DO 'BEGIN PERFORM 1 FROM \"strata_migrations\" WHERE version = ''0002'' AND state = "
+        "''applied'' FOR UPDATE; IF NOT FOUND THEN RAISE EXCEPTION USING MESSAGE = ''strata: "
+        "migration 0002_index is not applied (this script reverts it)'', HINT = ''check strata "
+        "status; render the script again with the right --from''; END IF; END';\n";
+    const char *expect1 =
+        "DO 'BEGIN PERFORM 1 FROM \"strata_migrations\" WHERE version = ''0001'' AND state = "
+        "''applied'' FOR UPDATE; IF NOT FOUND THEN RAISE EXCEPTION USING MESSAGE = ''strata: "
+        "migration 0001_create is not applied (this script reverts it)'', HINT = ''check strata "
+        "status; render the script again with the right --from''; END IF; END';\n";
     CHECK_INT(strata_sql_render(set, "postgres", NULL, "0002", "base", 1, &out, &e), STRATA_OK);
     snprintf(want, sizeof(want),
              "%s"
-             "-- 0002_index (down)\nBEGIN;\nDROP INDEX ia;\n"
+             "-- 0002_index (down)\nBEGIN;\n%s"
+             "DROP INDEX ia;\n"
              "DELETE FROM \"strata_migrations\" WHERE version = '0002';\nCOMMIT;\n\n"
-             "-- 0001_create (down)\nBEGIN;\nDROP TABLE a;\n"
+             "-- 0001_create (down)\nBEGIN;\n%s"
+             "DROP TABLE a;\n"
              "DELETE FROM \"strata_migrations\" WHERE version = '0001';\nCOMMIT;\n\n",
-             PG_TABLE);
+             PG_TABLE, expect2, expect1);
     CHECK_STR(out, want);
     free(out);
     CHECK_INT(strata_sql_render(set, "postgres", NULL, "0002", NULL, 1, &out, &e), STRATA_OK);
@@ -245,7 +271,12 @@ static void render(void)
     free(out);
     /* down with an empty generic down section: only the bookkeeping */
     CHECK_INT(strata_sql_render(set, "sqlite", NULL, NULL, "0003", 1, &out, &e), STRATA_OK);
-    CHECK_HAS(out, "-- 0004_pg_only (down)\nBEGIN;\nDELETE FROM");
+    CHECK_HAS(out, "-- strata sql: run with sqlite3 DB < FILE; .bail on stops it at the first error\n"
+                   ".bail on\nCREATE TABLE IF NOT EXISTS");
+    CHECK_HAS(out, "-- 0004_pg_only (down)\nBEGIN;\nCREATE TEMP TABLE IF NOT EXISTS strata_expect (");
+    CHECK_HAS(out, "CHECK (ok = 1));\nINSERT INTO strata_expect SELECT 'strata: migration 0004_pg_only is not "
+                   "applied (this script reverts it)', count(*) FROM \"strata_migrations\" WHERE version = "
+                   "'0004' AND state = 'applied';\nDELETE FROM");
     free(out);
     strata_migset_free(set);
 
