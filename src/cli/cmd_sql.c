@@ -61,6 +61,9 @@ const command cmd_sql = {
              "\n"
              "Prints, without connecting to any database, the SQL that 'up' (or with\n"
              "--down, 'down') would run, bookkeeping included: for CI dry runs and for\n"
-             "DBAs who apply SQL by hand.\n",
+             "DBAs who apply SQL by hand. Run it with a client that stops at the first\n"
+             "error: 'psql -v ON_ERROR_STOP=1 -f FILE', or 'sqlite3 DB < FILE' (the\n"
+             "script says '.bail on'). It stops before changing anything when run twice\n"
+             "or on a database that is not at --from (docs/migrations.md).\n",
     .options = options,
 };
