@@ -57,28 +57,29 @@ void sqlgen_statements(buf *b, const char *sql, int dialect)
 #define SQLITE_EXPECT_CHECK "strata: the database is not where this script expects"
 
 /*
- * A statement that fails unless the version table records version as
- * applied; what says why the script needs it. A script that a client runs
- * to the first error (psql -v ON_ERROR_STOP=1, sqlite3 with .bail on) then
- * stops before it changes anything: run twice, on a database at another
- * version, or next to another run. PostgreSQL: a DO block that locks the
- * row, so a second run at the same time waits for the first and then
- * fails; SQLite (one writer at a time): a row for a temporary table whose
- * CHECK fails.
+ * A statement that fails unless the version table records m as applied
+ * (applied = 1) or holds no row of m at all (applied = 0); what says why
+ * the script needs it. A script that a client runs to the first error
+ * (psql -v ON_ERROR_STOP=1, sqlite3 with .bail on) then stops before it
+ * changes anything: run twice, on a database at another version, or next
+ * to another run. PostgreSQL: a DO block that locks the row, so a second
+ * run at the same time waits for the first and then fails; SQLite (one
+ * writer at a time): a row for a temporary table whose CHECK fails.
  */
-static void expect_applied(buf *b, int dialect, const char *table, const migration *m, const char *what)
+static void expect_state(buf *b, int dialect, const char *table, const migration *m, int applied,
+                         const char *what)
 {
     buf msg, body;
     buf_init(&msg);
     buf_init(&body);
-    buf_addf(&msg, "strata: migration %s is not applied (%s)", m->id, what);
+    buf_addf(&msg, "strata: migration %s is %s (%s)", m->id, applied ? "not applied" : "on record", what);
     if (dialect == DIALECT_POSTGRES) {
         buf_adds(&body, "BEGIN PERFORM 1 FROM ");
         buf_add_ident(&body, table);
         buf_adds(&body, " WHERE version = ");
         buf_add_sqlstr(&body, m->version);
-        buf_adds(&body,
-                 " AND state = 'applied' FOR UPDATE; IF NOT FOUND THEN RAISE EXCEPTION USING MESSAGE = ");
+        buf_adds(&body, applied ? " AND state = 'applied' FOR UPDATE; IF NOT FOUND" : "; IF FOUND");
+        buf_adds(&body, " THEN RAISE EXCEPTION USING MESSAGE = ");
         buf_add_sqlstr(&body, msg.data ? msg.data : "");
         buf_adds(&body,
                  ", HINT = 'check strata status; render the script again with the right --from'; END IF; "
@@ -91,11 +92,11 @@ static void expect_applied(buf *b, int dialect, const char *table, const migrati
                     "CONSTRAINT \"" SQLITE_EXPECT_CHECK "\" CHECK (ok = 1));\n");
         buf_adds(b, "INSERT INTO strata_expect SELECT ");
         buf_add_sqlstr(b, msg.data ? msg.data : "");
-        buf_adds(b, ", count(*) FROM ");
+        buf_adds(b, applied ? ", count(*) FROM " : ", count(*) = 0 FROM ");
         buf_add_ident(b, table);
         buf_adds(b, " WHERE version = ");
         buf_add_sqlstr(b, m->version);
-        buf_adds(b, " AND state = 'applied';\n");
+        buf_adds(b, applied ? " AND state = 'applied';\n" : ";\n");
     }
     if (msg.oom || body.oom)
         b->oom = 1;
@@ -132,7 +133,7 @@ static void forget(buf *b, const migration *m, const char *table)
 /*
  * The records are written as run_step (engine.c) writes them. A
  * transactional section: one transaction with its record; a second run
- * fails on the record's primary key (up) or on expect_applied (down)
+ * fails on the record's primary key (up) or on expect_state (down)
  * before it commits anything. A no-transaction section: first a record
  * "failed" in its own commit -- on up an INSERT without a DELETE, so that
  * a second run (or one next to strata up) fails on the primary key before
@@ -149,7 +150,7 @@ void sqlgen_step(buf *b, const migration *m, int dialect, const char *table, int
     if (notx) {
         if (down) {
             buf_adds(b, "BEGIN;\n");
-            expect_applied(b, dialect, table, m, "this script reverts it");
+            expect_state(b, dialect, table, m, 1, "this script reverts it");
             forget(b, m, table);
             record(b, m, up, dialect, table, "failed", "down interrupted before completion");
             buf_adds(b, "COMMIT;\n");
@@ -159,7 +160,7 @@ void sqlgen_step(buf *b, const migration *m, int dialect, const char *table, int
     } else {
         buf_adds(b, "BEGIN;\n");
         if (down)
-            expect_applied(b, dialect, table, m, "this script reverts it");
+            expect_state(b, dialect, table, m, 1, "this script reverts it");
     }
     if (s)
         sqlgen_statements(b, s->sql, dialect);
@@ -241,7 +242,13 @@ strata_code strata_sql_render(const strata_migset *set, const char *dialect_name
     if (!down && a >= 0) {
         /* on a database below --from the script would leave a hole */
         buf_addf(&o, "-- this script starts after %s\n", set->migs[a].id);
-        expect_applied(&o, dialect, table, &set->migs[a], "this script starts after it");
+        expect_state(&o, dialect, table, &set->migs[a], 1, "this script starts after it");
+        buf_adds(&o, "\n");
+    }
+    if (down && a + 1 < (long)set->count) {
+        /* on a database above --from the script would leave a hole */
+        buf_addf(&o, "-- this script reverts what is below %s\n", set->migs[a + 1].id);
+        expect_state(&o, dialect, table, &set->migs[a + 1], 0, "this script reverts the migrations below it");
         buf_adds(&o, "\n");
     }
     if (!down) {

@@ -157,9 +157,9 @@ EOF
     A2="$WORK/alembic_bases"
     mkdir -p "$A2/versions"
     cp "$FIX/alembic/alembic.ini" "$FIX/alembic/env.py" "$A2/"
-    arev() { # FILE REV DOWN BRANCH_LABELS DEPENDS_ON
+    arev() { # FILE REV DOWN BRANCH_LABELS DEPENDS_ON (into $ADIR, default $A2)
         printf '"""%s"""\nfrom alembic import op\nrevision = %s\ndown_revision = %s\nbranch_labels = %s\ndepends_on = %s\n\n\ndef upgrade():\n    op.execute("CREATE TABLE t_%s (x integer)")\n\n\ndef downgrade():\n    op.execute("DROP TABLE t_%s")\n' \
-            "$1" "'$2'" "$3" "$4" "$5" "$1" "$1" >"$A2/versions/$1.py"
+            "$1" "'$2'" "$3" "$4" "$5" "$1" "$1" >"${ADIR:-$A2}/versions/$1.py"
     }
     arev r1 1111aaaa None None None
     arev r2 2222bbbb "'1111aaaa'" None None
@@ -202,6 +202,31 @@ EOF
     eq "$(strata_rows)" "0001 0002 0003 0004 0005" "depends_on ancestors of an applied revision are applied"
     st --dir "$WORK/amig3" status --exit-code
     expect_rc 0 "status clean after adopt with depends_on"
+
+    # depends_on naming a branch label: Alembic resolves it to the revision
+    # that declares the label (not the branch's head), and so does import
+    A3="$WORK/alembic_label"
+    mkdir -p "$A3/versions"
+    cp "$FIX/alembic/alembic.ini" "$FIX/alembic/env.py" "$A3/"
+    ADIR=$A3
+    arev l1 aaaa1111 None None None
+    arev n1 bbbb2222 None "('networking',)" None
+    arev n2 cccc3333 "'bbbb2222'" None None
+    arev l2 dddd4444 "'aaaa1111'" None "'networking'"
+    ADIR=
+    raw --dir "$WORK/amig4" import --from alembic "$A3" --dialect "$ENGINE"
+    expect_rc 0 "import with depends_on a branch label"
+    l2file=$(grep -l "version=dddd4444" "$WORK/amig4"/*.sql)
+    n1file=$(basename "$(grep -l "version=bbbb2222" "$WORK/amig4"/*.sql)")
+    contains "$(head -1 "$l2file")" "depends=bbbb2222" "a depends_on label is written as the revision declaring it"
+    new_db
+    (cd "$A3" && alembic -x url="$URL" upgrade dddd4444) >/dev/null 2>&1 || fail "alembic upgrade dddd4444"
+    st --dir "$WORK/amig4" adopt --from alembic
+    expect_rc 0 "adopt with depends_on a branch label"
+    contains "$OUT" "recorded ${n1file%.sql} (alembic bbbb2222)" "the labelled revision is applied"
+    lacks "$OUT" "cccc3333" "the label's later revision is not"
+    st --dir "$WORK/amig4" up
+    expect_rc 0 "up after adopt with depends_on a branch label applies only what alembic did not"
 
     # a revision whose offline SQL cannot be produced: named, Alembic's error quoted
     cat >"$WORK/alembic/versions/4e5f60718293_backfill.py" <<'EOF'

@@ -267,6 +267,20 @@ apply "$WORK/from.sql"
 [ "$RC" != 0 ] || fail "a script from 0002 on a database at 0001 exits 0"
 eq "$(q 'SELECT n FROM counter')" "10" "a script from the wrong version changes nothing"
 eq "$(applied_versions)" "0001" "a script from the wrong version records nothing"
+# a down script from below head on a database above it: refused before
+# anything runs (it would revert 0002 under an applied 0003)
+new_db
+st --dir "$T2" up
+raw --dir "$T2" sql --dialect "$ENGINE" --down --from 0002 --to base
+printf '%s\n' "$OUT" >"$WORK/downfrom.sql"
+apply "$WORK/downfrom.sql"
+[ "$RC" != 0 ] || fail "a down script from 0002 on a database at 0003 exits 0"
+eq "$(q 'SELECT n FROM counter')" "11" "a down script from below head changes nothing"
+eq "$(applied_versions | tr '\n' ' ')" "0001 0002 0003 " "a down script from below head keeps the version rows"
+st --dir "$T2" down
+apply "$WORK/downfrom.sql"
+expect_rc 0 "the same down script once the database is at 0002"
+eq "$(applied_versions)" "" "the down script from 0002 reverts to base"
 
 # ------------------------------ a no-transaction section that fails
 # leaves the same record as up: status shows it failed, up refuses it

@@ -780,11 +780,46 @@ out:
     return rc;
 }
 
+/* The revision that declares branch label name, as Alembic resolves a
+   depends_on that names a label (its revision map maps the label to that
+   revision, not to the branch's head): `alembic show LABEL`, whose first
+   line is "Rev: ID ...". 0 and out filled, or -1 (not a label Alembic knows). */
+static int label_revision(actx *c, const char *ini, const char *url, const char *name, size_t n, char *out,
+                          size_t cap)
+{
+    char label[256];
+    if (n >= sizeof(label))
+        return -1;
+    memcpy(label, name, n);
+    label[n] = 0;
+    const char *args[] = {"-c", ini, "show", label, NULL};
+    char *so = NULL, *se = NULL;
+    int st = run_alembic(c, args, url, &so, &se);
+    int rc = -1;
+    const char *v = so && st == 0 ? strstr(so, "Rev: ") : NULL;
+    if (v && (v == so || v[-1] == '\n')) {
+        v += 5;
+        size_t k = strcspn(v, " \t\r\n");
+        for (size_t i = 0; k && i < c->nrevs; i++)
+            if (strlen(c->revs[i].id) == k && !strncmp(c->revs[i].id, v, k) && k < cap) {
+                memcpy(out, v, k);
+                out[k] = 0;
+                rc = 0;
+                break;
+            }
+    }
+    free(so);
+    free(se);
+    return rc;
+}
+
 /* The depends_on list of `alembic history` ("a1b2, other") with each
    revision written in full (a unique prefix of one names it, as Alembic
-   resolves it); a branch label stays as written, which adopt ignores.
-   malloc'd, NULL for none (or out of memory when list is not NULL). */
-static char *resolve_depends(const actx *c, const char *list)
+   resolves it) and a branch label replaced by the revision that declares
+   it (label_revision); a name neither resolves to stays as written, which
+   adopt ignores. malloc'd, NULL for none (or out of memory when list is
+   not NULL). */
+static char *resolve_depends(actx *c, const char *ini, const char *url, const char *list)
 {
     if (!list)
         return NULL;
@@ -806,10 +841,13 @@ static char *resolve_depends(const actx *c, const char *list)
             if (!strncmp(c->revs[i].id, p, n))
                 full = c->revs[i].id, hits++;
         }
+        char labelled[256];
         if (b.len)
             buf_adds(&b, ",");
         if (hits == 1)
             buf_adds(&b, full);
+        else if (!hits && !label_revision(c, ini, url, p, n, labelled, sizeof(labelled)))
+            buf_adds(&b, labelled);
         else
             buf_add(&b, p, n);
         p += n;
@@ -968,7 +1006,7 @@ strata_code import_alembic(const char *src, const strata_import_opts *o, import_
         const arev *r = &c.revs[i];
         char file[512], slug[256];
         names_of(r, file, sizeof(file), slug, sizeof(slug));
-        char *deps = resolve_depends(&c, r->depends);
+        char *deps = resolve_depends(&c, inis[0], dialect_url(dialects[0]), r->depends);
         if (r->depends && !deps) {
             rc = err_set(err, STRATA_NOMEM, "out of memory");
             break;
