@@ -104,6 +104,168 @@ static void expect_state(buf *b, int dialect, const char *table, const migration
     buf_release(&body);
 }
 
+/* Name of the CHECK constraint whose failure stops a SQLite script at a
+   verify query that returned false or no row. */
+#define SQLITE_VERIFY_CHECK "strata: a verify query returned false or no rows"
+
+/*
+ * The index of a statement's main keyword: its first token, or past a WITH
+ * list the first depth-0 SELECT, VALUES, INSERT, UPDATE, DELETE or MERGE
+ * (n when there is none).
+ */
+static size_t main_keyword(const sql_tok *t, size_t n)
+{
+    static const char *kw[] = {"SELECT", "VALUES", "INSERT", "UPDATE", "DELETE", "MERGE", NULL};
+    if (!n || !tok_is(&t[0], "WITH"))
+        return 0;
+    int depth = 0;
+    for (size_t i = 1; i < n; i++) {
+        if (tok_punct(&t[i], '('))
+            depth++;
+        else if (tok_punct(&t[i], ')'))
+            depth--;
+        else if (!depth)
+            for (int k = 0; kw[k]; k++)
+                if (tok_is(&t[i], kw[k]))
+                    return i;
+    }
+    return n;
+}
+
+/* Whether a depth-0 word of t is word (RETURNING of a DML statement). */
+static int has_word(const sql_tok *t, size_t n, const char *word)
+{
+    int depth = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (tok_punct(&t[i], '('))
+            depth++;
+        else if (tok_punct(&t[i], ')'))
+            depth--;
+        else if (!depth && tok_is(&t[i], word))
+            return 1;
+    }
+    return 0;
+}
+
+/* Whether the SELECT at t[sel] lists exactly one column: no depth-0 comma
+   and no '*' before its FROM (or whatever ends the list). */
+static int one_column(const sql_tok *t, size_t n, size_t sel)
+{
+    static const char *end[] = {"FROM",  "WHERE", "GROUP",  "HAVING",    "WINDOW", "ORDER",
+                                "LIMIT", "UNION", "EXCEPT", "INTERSECT", NULL};
+    int depth = 0;
+    for (size_t i = sel + 1; i < n; i++) {
+        if (tok_punct(&t[i], '('))
+            depth++;
+        else if (tok_punct(&t[i], ')'))
+            depth--;
+        else if (depth)
+            continue;
+        else if (tok_punct(&t[i], ',') || tok_punct(&t[i], '*'))
+            return 0;
+        else
+            for (int k = 0; end[k]; k++)
+                if (tok_is(&t[i], end[k]))
+                    return 1;
+    }
+    return 1;
+}
+
+/* How a verify statement can be checked by the script itself: 0 not a
+   query (it runs as it is), 1 checked, -1 a query the script cannot check
+   (SQLite: more than one column, or not a SELECT; EXPLAIN, PRAGMA, SHOW,
+   RETURNING). */
+static int verify_kind(const sql_stmt *st, int dialect)
+{
+    char *text = malloc(st->len + 1);
+    if (!text)
+        return -1;
+    memcpy(text, st->text, st->len);
+    text[st->len] = 0;
+    sql_tok *t = NULL;
+    size_t n = sql_tokenize(text, &t);
+    int kind = 0;
+    if (n != (size_t)-1 && n) {
+        size_t k = main_keyword(t, n);
+        int query =
+            k < n && (tok_is(&t[k], "SELECT") || tok_is(&t[k], "VALUES") || (!k && tok_is(&t[k], "TABLE")));
+        if (query && dialect == DIALECT_POSTGRES)
+            kind = 1;
+        else if (query)
+            kind = tok_is(&t[k], "SELECT") && one_column(t, n, k) ? 1 : -1;
+        else if (tok_is(&t[0], "EXPLAIN") || tok_is(&t[0], "PRAGMA") || tok_is(&t[0], "SHOW") ||
+                 has_word(t, n, "RETURNING"))
+            kind = -1; /* rows that only strata's runner can check */
+    }
+    free(t);
+    free(text);
+    return kind;
+}
+
+struct verify_ctx {
+    buf *b;
+    int dialect;
+    const migration *m;
+    int line0; /* the file's line of the section's first line */
+};
+
+/*
+ * One statement of a verify section, checked as strata checks it: the
+ * first column of the first row must be there and not NULL, false, 0 or
+ * 0.0 (pg_driver.c, sq_driver.c), else the script stops. PostgreSQL: a DO
+ * block reads that column through row_to_json, whatever the columns;
+ * SQLite: a row for a temporary table whose CHECK fails.
+ */
+static int emit_verify(void *ud, const sql_stmt *st)
+{
+    struct verify_ctx *c = ud;
+    int kind = verify_kind(st, c->dialect);
+    int line = c->line0 + st->line - 1;
+    if (kind <= 0) {
+        if (kind < 0)
+            buf_addf(c->b, "-- %s:%d: verify query not checked by this script: read its result\n", c->m->path,
+                     line);
+        struct emit_ctx e = {c->b};
+        return emit_stmt(&e, st);
+    }
+    size_t n = st->len;
+    while (n && isspace((unsigned char)st->text[n - 1]))
+        n--;
+    buf msg;
+    buf_init(&msg);
+    buf_addf(&msg, "strata: %s:%d: verify query returned false or no rows", c->m->path, line);
+    if (c->dialect == DIALECT_POSTGRES) {
+        /* a dollar-quote tag the statement does not hold */
+        char tag[40] = "$strata_verify$";
+        for (int k = 1; memmem(st->text, n, tag, strlen(tag)); k++)
+            snprintf(tag, sizeof(tag), "$strata_verify%d$", k);
+        buf_addf(c->b,
+                 "DO %s BEGIN IF NOT coalesce((SELECT NOT (value IS NULL OR value IN ('f', '0', '0.0') "
+                 "OR lower(value) = 'false') FROM json_each_text((SELECT row_to_json(strata_q) FROM (\n",
+                 tag);
+        buf_add(c->b, st->text, n);
+        buf_adds(c->b, "\n) strata_q LIMIT 1)) LIMIT 1), false) THEN RAISE EXCEPTION USING MESSAGE = ");
+        buf_add_sqlstr(c->b, msg.data ? msg.data : "");
+        buf_addf(c->b, "; END IF; END %s;\n", tag);
+    } else {
+        buf_adds(c->b,
+                 "CREATE TEMP TABLE IF NOT EXISTS strata_verify (what text NOT NULL, ok integer NOT NULL, "
+                 "CONSTRAINT \"" SQLITE_VERIFY_CHECK "\" CHECK (ok = 1));\n");
+        buf_addf(c->b, "-- %s:%d\n", c->m->path, line);
+        buf_adds(c->b, "INSERT INTO strata_verify SELECT ");
+        buf_add_sqlstr(c->b, msg.data ? msg.data : "");
+        buf_adds(
+            c->b,
+            ", NOT (v IS NULL OR v IN ('0', '0.0') OR lower(v) IN ('false', 'f')) FROM (SELECT CAST((\n");
+        buf_add(c->b, st->text, n);
+        buf_adds(c->b, "\n) AS TEXT) AS v);\n");
+    }
+    if (msg.oom)
+        c->b->oom = 1;
+    buf_release(&msg);
+    return 0;
+}
+
 /* The INSERT of m's record (state "applied" or "failed" with error) as up
    writes it: the checksums of this dialect's sections, applied_at = now. */
 static void record(buf *b, const migration *m, const section *up, int dialect, const char *table,
@@ -166,9 +328,9 @@ void sqlgen_step(buf *b, const migration *m, int dialect, const char *table, int
         sqlgen_statements(b, s->sql, dialect);
     const section *v = down ? NULL : mig_section(m, SEC_VERIFY, dialect);
     if (v) {
-        /* strata checks that each query returns true; run by hand, read them */
         buf_adds(b, notx ? "BEGIN; -- verify\n" : "SAVEPOINT strata_verify;\n");
-        sqlgen_statements(b, v->sql, dialect);
+        struct verify_ctx vc = {b, dialect, m, v->line};
+        sql_split(v->sql, strlen(v->sql), dialect, emit_verify, &vc);
         buf_adds(b, notx ? "ROLLBACK;\n"
                          : "ROLLBACK TO SAVEPOINT strata_verify;\nRELEASE SAVEPOINT strata_verify;\n");
     }

@@ -282,6 +282,70 @@ apply "$WORK/downfrom.sql"
 expect_rc 0 "the same down script once the database is at 0002"
 eq "$(applied_versions)" "" "the down script from 0002 reverts to base"
 
+# ------------------------------ verify sections are checked as up checks them
+V=$WORK/verify
+mig "$V" 0001_t.sql <<'SQL'
+-- strata:up
+CREATE TABLE t (id integer PRIMARY KEY, v integer);
+INSERT INTO t VALUES (1, 0);
+-- strata:verify
+SELECT count(*) = 1 FROM t; -- true
+CREATE TEMP TABLE scratch (x integer);
+SELECT v + 1 FROM t WHERE id = 1
+-- strata:down
+DROP TABLE t;
+SQL
+mig "$V" 0002_false.sql <<'SQL'
+-- strata:up
+UPDATE t SET v = 5;
+-- strata:verify
+SELECT v FROM t WHERE id = 1 AND v = 0
+-- strata:down
+UPDATE t SET v = 0;
+SQL
+for upto in 0001 0002; do
+    new_db
+    st --dir "$V" up "$upto"
+    rc_up=$RC
+    snapshot "$WORK/want"
+    new_db
+    raw --dir "$V" sql --dialect "$ENGINE" --to "$upto"
+    printf '%s\n' "$OUT" >"$WORK/verify.sql"
+    apply "$WORK/verify.sql"
+    if [ "$rc_up" = 0 ]; then
+        expect_rc 0 "a script whose verify queries hold (to $upto)"
+    else
+        [ "$RC" != 0 ] || fail "a script whose verify query returns no row exits 0 (to $upto)"
+        contains "$OUT" "verify query returned false or no rows" "the script names the failed verify (to $upto)"
+    fi
+    snapshot "$WORK/got"
+    diff "$WORK/want" "$WORK/got" >"$WORK/diff" || fail "verify to $upto: the script's database differs from strata's: $(cat "$WORK/diff")"
+done
+eq "$(q 'SELECT v FROM t')" "0" "a failed verify rolls its migration back"
+# first column false, the others true: PostgreSQL checks any query; a SQLite
+# query of several columns is printed for reading, with a comment
+mig "$V" 0002_false.sql <<'SQL'
+-- strata:up
+UPDATE t SET v = 5;
+-- strata:verify
+SELECT v = 0, 1 FROM t
+-- strata:down
+UPDATE t SET v = 0;
+SQL
+new_db
+st --dir "$V" up 0001
+raw --dir "$V" sql --dialect "$ENGINE" --from 0001
+printf '%s\n' "$OUT" >"$WORK/verify2.sql"
+apply "$WORK/verify2.sql"
+if [ "$ENGINE" = postgres ]; then
+    [ "$RC" != 0 ] || fail "a verify query of two columns whose first is false exits 0"
+    eq "$(q 'SELECT v FROM t')" "0" "a failed two-column verify rolls its migration back"
+else
+    expect_rc 0 "a SQLite verify query of two columns is not checked"
+    contains "$(cat "$WORK/verify2.sql")" "verify query not checked by this script" \
+        "the script says which verify query it cannot check"
+fi
+
 # ------------------------------ a no-transaction section that fails
 # leaves the same record as up: status shows it failed, up refuses it
 N=$WORK/notx

@@ -218,16 +218,23 @@ static void render(void)
         "''applied'' FOR UPDATE; IF NOT FOUND THEN RAISE EXCEPTION USING MESSAGE = ''strata: "
         "migration 0001_create is not applied (this script reverts it)'', HINT = ''check strata "
         "status; render the script again with the right --from''; END IF; END';\n";
+    /* ... after checking that nothing above 0002 is on record */
+    const char *expect3 =
+        "-- this script reverts what is below 0003_seed\n"
+        "DO 'BEGIN PERFORM 1 FROM \"strata_migrations\" WHERE version = ''0003''; IF FOUND THEN RAISE "
+        "EXCEPTION USING MESSAGE = ''strata: migration 0003_seed is on record (this script reverts the "
+        "migrations below it)'', HINT = ''check strata status; render the script again with the right "
+        "--from''; END IF; END';\n\n";
     CHECK_INT(strata_sql_render(set, "postgres", NULL, "0002", "base", 1, &out, &e), STRATA_OK);
     snprintf(want, sizeof(want),
-             "%s"
+             "%s%s"
              "-- 0002_index (down)\nBEGIN;\n%s"
              "DROP INDEX ia;\n"
              "DELETE FROM \"strata_migrations\" WHERE version = '0002';\nCOMMIT;\n\n"
              "-- 0001_create (down)\nBEGIN;\n%s"
              "DROP TABLE a;\n"
              "DELETE FROM \"strata_migrations\" WHERE version = '0001';\nCOMMIT;\n\n",
-             PG_TABLE, expect2, expect1);
+             PG_TABLE, expect3, expect2, expect1);
     CHECK_STR(out, want);
     free(out);
     CHECK_INT(strata_sql_render(set, "postgres", NULL, "0002", NULL, 1, &out, &e), STRATA_OK);
@@ -348,8 +355,62 @@ static void write_migration(void)
     tmpdir_free(d);
 }
 
+/* Which verify queries a SQLite script checks itself (1): a SELECT of one
+   column (commas inside parentheses and CTEs do not count); other queries
+   are printed for reading, after a comment (0); statements that return no
+   rows run as they are (-1) */
+static void verify_queries(void)
+{
+    static const struct {
+        const char *q;
+        int checked;
+    } cases[] = {
+        {"SELECT count(*) = 1 FROM t", 1},
+        {"select coalesce(a, b) from t where x in (1, 2)", 1},
+        {"WITH w (a, b) AS (SELECT 1, 2) SELECT a FROM w", 1},
+        {"SELECT (SELECT 1, 2 LIMIT 1)", 1},
+        {"SELECT 'a,b'", 1},
+        {"SELECT \"a,b\" FROM t", 1},
+        {"SELECT a, b FROM t", 0},
+        {"SELECT * FROM t", 0},
+        {"SELECT t.* FROM t", 0},
+        {"VALUES (1)", 0},
+        {"PRAGMA foreign_key_check", 0},
+        {"INSERT INTO t VALUES (1, 2) RETURNING a", 0},
+        {"CREATE TEMP TABLE x (a int)", -1},
+        {"CREATE TEMP TABLE x AS SELECT a FROM t", -1},
+        {"WITH w AS (SELECT 1) INSERT INTO t SELECT * FROM w", -1},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char *d = tmpdir_new();
+        char text[512];
+        snprintf(text, sizeof(text), "-- strata:up\nCREATE TABLE t (a int, b int);\n-- strata:verify\n%s\n",
+                 cases[i].q);
+        write_file(d, "0001_v.sql", text);
+        strata_migset *set = NULL;
+        strata_error e;
+        char *out = NULL;
+        CHECK_INT(strata_migset_load(d, &set, &e), STRATA_OK);
+        CHECK_INT(strata_sql_render(set, "sqlite", NULL, NULL, NULL, 0, &out, &e), STRATA_OK);
+        int checked = out && strstr(out, "INSERT INTO strata_verify SELECT");
+        int noted = out && strstr(out, "verify query not checked by this script");
+        if (cases[i].checked > 0)
+            CHECK(checked && !noted);
+        else if (!cases[i].checked)
+            CHECK(!checked && noted);
+        else
+            CHECK(!checked && !noted);
+        if (!out || (cases[i].checked > 0) != !!checked || (!cases[i].checked) != !!noted)
+            fprintf(stderr, "  verify query: %s\n", cases[i].q);
+        free(out);
+        strata_migset_free(set);
+        tmpdir_free(d);
+    }
+}
+
 void test_sqlgen(void)
 {
+    verify_queries();
     new_migration();
     write_migration();
     render();
