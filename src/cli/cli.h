@@ -76,6 +76,7 @@ typedef struct command {
     const char *usage;      /* "usage: strata NAME ...\n\n" and what it does */
     const cmdopt *options;  /* NULL-name terminated; NULL: none */
     const char *notes;      /* after the options (may be NULL): "\n..." */
+    const char *args_hint;  /* hint when the positional arguments do not fit (NULL: see --help) */
 } command;
 
 /* The command line being run (main.c); commands get it as their cli *c. */

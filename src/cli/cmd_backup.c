@@ -43,6 +43,7 @@ const command cmd_backup = {
     .name = "backup",
     .run = run,
     .summary = "write a backup of the database to a file",
+    .args_hint = "name the file with -o: strata backup -o FILE",
     .usage = "usage: strata backup [-o FILE]\n"
              "\n"
              "Writes a backup to FILE, a new file with mode 0600 (never readable by\n"

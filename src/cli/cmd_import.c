@@ -68,7 +68,7 @@ const command cmd_import = {
     .run = run,
     .min_args = 1,
     .max_args = 1,
-    .summary = "write a migration directory from another tool's",
+    .summary = "write a migration directory from another tool's migrations",
     .usage = "usage: strata import --from FORMAT SRC [--dir DIR] [--dialect D[,D]] [--force] [--expand-env]\n"
              "\n"
              "Reads the migration directory SRC of another tool and writes the same\n"

@@ -494,11 +494,13 @@ static int dispatch(cli *c, const parsed *p)
     for (int i = 0; i < p->nearly; i++)
         if (!takes(cmd, p->early[i]))
             return out_usage_error(c, "option '%s' does not apply to '%s'", p->early[i]->name, cmd->name);
-    if (c->nargs < cmd->min_args || c->nargs > cmd->max_args)
+    if (c->nargs < cmd->min_args || c->nargs > cmd->max_args) {
+        c->usage_hint = cmd->args_hint;
         return out_usage_error(c, "'%s' takes %s argument%s", cmd->name,
                                cmd->min_args == cmd->max_args ? (cmd->max_args ? "one" : "no")
                                                               : "at most one",
                                cmd->max_args == 1 ? "" : "s");
+    }
     return cmd->run(c);
 }
 

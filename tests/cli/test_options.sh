@@ -130,6 +130,11 @@ raw --dir "$D" stamp
 expect_rc 2 "stamp without a target"
 eq "$ERR" "strata: error: 'stamp' takes one argument [USAGE]
 hint: see 'strata stamp --help'" "usage error: the command's --help in the hint"
+# pg_dump's habit of naming the file: backup names it with -o
+raw --dir "$D" backup "$WORK/b.dump"
+expect_rc 2 "backup FILE"
+contains "$ERR" "hint: name the file with -o: strata backup -o FILE" "backup FILE: the hint names -o"
+[ ! -e "$WORK/b.dump" ] || fail "backup FILE wrote a file"
 raw --dir "$D" nosuchcommand
 contains "$ERR" "hint: see 'strata --help'" "an unknown command: the global help"
 # the commands of the tools a team comes from: the strata command in the
