@@ -108,43 +108,31 @@ static void expect_state(buf *b, int dialect, const char *table, const migration
    verify query that returned false or no row. */
 #define SQLITE_VERIFY_CHECK "strata: a verify query returned false or no rows"
 
-/*
- * The index of a statement's main keyword: its first token, or past a WITH
- * list the first depth-0 SELECT, VALUES, INSERT, UPDATE, DELETE or MERGE
- * (n when there is none).
- */
-static size_t main_keyword(const sql_tok *t, size_t n)
+/* The index of the first of words (NULL-terminated) among t[from..n) at
+   parenthesis depth 0, or n. */
+static size_t depth0_word(const sql_tok *t, size_t n, size_t from, const char *const *words)
 {
-    static const char *kw[] = {"SELECT", "VALUES", "INSERT", "UPDATE", "DELETE", "MERGE", NULL};
-    if (!n || !tok_is(&t[0], "WITH"))
-        return 0;
     int depth = 0;
-    for (size_t i = 1; i < n; i++) {
+    for (size_t i = from; i < n; i++) {
         if (tok_punct(&t[i], '('))
             depth++;
         else if (tok_punct(&t[i], ')'))
             depth--;
         else if (!depth)
-            for (int k = 0; kw[k]; k++)
-                if (tok_is(&t[i], kw[k]))
+            for (int k = 0; words[k]; k++)
+                if (tok_is(&t[i], words[k]))
                     return i;
     }
     return n;
 }
 
-/* Whether a depth-0 word of t is word (RETURNING of a DML statement). */
-static int has_word(const sql_tok *t, size_t n, const char *word)
+/* The index of a statement's main keyword: its first token, or past a WITH
+   list the first depth-0 SELECT, VALUES, INSERT, UPDATE, DELETE or MERGE
+   (n when there is none). */
+static size_t main_keyword(const sql_tok *t, size_t n)
 {
-    int depth = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (tok_punct(&t[i], '('))
-            depth++;
-        else if (tok_punct(&t[i], ')'))
-            depth--;
-        else if (!depth && tok_is(&t[i], word))
-            return 1;
-    }
-    return 0;
+    static const char *const kw[] = {"SELECT", "VALUES", "INSERT", "UPDATE", "DELETE", "MERGE", NULL};
+    return n && tok_is(&t[0], "WITH") ? depth0_word(t, n, 1, kw) : 0;
 }
 
 /* Whether the SELECT at t[sel] lists exactly one column: no depth-0 comma
@@ -184,6 +172,7 @@ static int verify_kind(const sql_stmt *st, int dialect)
     text[st->len] = 0;
     sql_tok *t = NULL;
     size_t n = sql_tokenize(text, &t);
+    static const char *const returning[] = {"RETURNING", NULL};
     int kind = 0;
     if (n != (size_t)-1 && n) {
         size_t k = main_keyword(t, n);
@@ -194,7 +183,7 @@ static int verify_kind(const sql_stmt *st, int dialect)
         else if (query)
             kind = tok_is(&t[k], "SELECT") && one_column(t, n, k) ? 1 : -1;
         else if (tok_is(&t[0], "EXPLAIN") || tok_is(&t[0], "PRAGMA") || tok_is(&t[0], "SHOW") ||
-                 has_word(t, n, "RETURNING"))
+                 depth0_word(t, n, 0, returning) < n)
             kind = -1; /* rows that only strata's runner can check */
     }
     free(t);
