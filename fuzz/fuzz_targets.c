@@ -250,7 +250,9 @@ int fuzz_url(const uint8_t *d, size_t n)
         }
         if (plain && red)
             must(strstr(red, pw) == NULL);
-        if (plain) {
+        /* a password that is part of the message's own words ("connec")
+           is not a leak when those words remain */
+        if (plain && !strstr("could not connect to : bad", pw)) {
             char msg[2048];
             snprintf(msg, sizeof(msg), "could not connect to %s: bad %s", url, pw);
             url_scrub(msg, sizeof(msg), url);
