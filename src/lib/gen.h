@@ -28,7 +28,7 @@ typedef struct gen_col {
 
 /* A constraint, index or trigger of a table. */
 typedef struct gen_item {
-    char kind; /* 'p' 'u' 'c' 'f' 'x': constraint; 'i' index; 't' trigger */
+    char kind; /* 'p' 'u' 'c' 'f' 'x': constraint; 'i' index; 't' trigger; 'l' policy (PostgreSQL) */
     char *name, *q;
     char *def;  /* PostgreSQL: pg_get_constraintdef / pg_get_indexdef; SQLite: the CREATE text */
     char *norm; /* what is compared: def, or its canonical rendering (SQLite) */
@@ -38,6 +38,8 @@ typedef struct gen_table {
     char *name, *q;
     char *sql;     /* SQLite: the CREATE TABLE text */
     char *comment; /* PostgreSQL: COMMENT ON TABLE */
+    int unlogged;  /* PostgreSQL: UNLOGGED */
+    int rls;       /* PostgreSQL: row level security, 1 enabled, 3 enabled and forced (2: forced only) */
     gen_col *cols;
     size_t ncols, capcols;
     gen_item *items;

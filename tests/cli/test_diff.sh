@@ -353,6 +353,49 @@ up_down() {
 }
 
 if [ "$ENGINE" = postgres ]; then
+    # row level security, policies and UNLOGGED are planned both ways; a
+    # policy on a column whose type changes is dropped first, created last
+    pair rls 'CREATE TABLE t (id int PRIMARY KEY, n int, owner text);
+CREATE TABLE u (x int);' 'CREATE TABLE t (id int PRIMARY KEY, n bigint, owner text);
+ALTER TABLE t ENABLE ROW LEVEL SECURITY;
+ALTER TABLE t FORCE ROW LEVEL SECURITY;
+CREATE POLICY p_read ON t FOR SELECT USING (n > 1);
+CREATE POLICY "Owner Writes" ON t AS RESTRICTIVE FOR UPDATE TO PUBLIC USING (owner = current_user) WITH CHECK (owner = current_user);
+CREATE UNLOGGED TABLE u (x int);
+CREATE UNLOGGED TABLE w (y int);'
+    expect_rc 0 "row level security, policies and UNLOGGED"
+    contains "$OUT" "ALTER TABLE t ENABLE ROW LEVEL SECURITY" "row level security enabled"
+    contains "$OUT" "ALTER TABLE t FORCE ROW LEVEL SECURITY" "and forced"
+    contains "$OUT" 'CREATE POLICY "Owner Writes" ON t AS RESTRICTIVE FOR UPDATE TO PUBLIC' "a restrictive policy"
+    contains "$OUT" "ALTER TABLE u SET UNLOGGED" "a table made unlogged"
+    contains "$OUT" "CREATE UNLOGGED TABLE w" "a new unlogged table"
+    q "INSERT INTO t VALUES (1, 2, 'a'); INSERT INTO u VALUES (7)" >/dev/null
+    st --dir "$QD" up
+    expect_rc 0 "up of row level security and policies"
+    eq "$(q "SELECT relrowsecurity::text || relforcerowsecurity::text FROM pg_class WHERE relname = 't'")" "truetrue" "row level security on the database"
+    eq "$(q "SELECT string_agg(polname, ',' ORDER BY polname) FROM pg_policy")" "Owner Writes,p_read" "the policies on the database"
+    eq "$(q "SELECT relpersistence FROM pg_class WHERE relname = 'u'")" "u" "u is unlogged"
+    eq "$(q "SELECT x FROM u")" "7" "SET UNLOGGED keeps the rows"
+    # the policy's column changes type back: dropped first, created last
+    printf '%s\n' 'CREATE TABLE t (id int PRIMARY KEY, n int, owner text);
+ALTER TABLE t ENABLE ROW LEVEL SECURITY;
+CREATE POLICY p_read ON t FOR SELECT USING (n > 5);
+CREATE TABLE u (x int);
+CREATE UNLOGGED TABLE w (y int);' >"$WORK/qa_want2.sql"
+    diff_in "$QD" --to "$WORK/qa_want2.sql" -m step2 --allow-destructive
+    expect_rc 0 "a policy changed, its column's type changed, a policy dropped"
+    contains "$OUT" "DROP POLICY \"Owner Writes\" ON t" "a policy dropped"
+    contains "$OUT" "ALTER TABLE t NO FORCE ROW LEVEL SECURITY" "row level security no longer forced"
+    contains "$OUT" "ALTER TABLE u SET LOGGED" "u logged again"
+    st --dir "$QD" up
+    expect_rc 0 "up of the policy change"
+    eq "$(q "SELECT pg_get_expr(polqual, polrelid) FROM pg_policy")" "(n > 5)" "the changed policy"
+    st --dir "$QD" down base
+    expect_rc 0 "down to base through the policies"
+    eq "$(q "SELECT count(*) FROM pg_policy")" "0" "no policy left at base"
+fi
+
+if [ "$ENGINE" = postgres ]; then
     # a serial column added: its sequence goes with the column in the down
     pair serial_add 'CREATE TABLE t (id serial PRIMARY KEY, x int);' \
         'CREATE TABLE t (id serial PRIMARY KEY, x int, y serial);'

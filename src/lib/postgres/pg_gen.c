@@ -5,9 +5,10 @@
  *
  * Scope: the first schema of the search path (current_schema()), as the
  * schema text shows it unqualified: extensions, enum types, sequences,
- * tables (columns, constraints, indexes, comments) and views. Functions,
- * triggers, policies, domains and other schemas are not planned; when they
- * differ, the proof shows what is left.
+ * tables (columns, constraints, indexes, triggers, row level security and
+ * its policies, comments, UNLOGGED), views and functions. Domains,
+ * materialized views and other schemas are not planned; when they differ,
+ * the proof shows what is left.
  *
  * The plan's order: enum values added (a no-transaction part); then, in
  * one transaction: extensions, views that must go, foreign keys and other
@@ -44,7 +45,8 @@ static const char q_columns[] =
     " CASE WHEN a.attgenerated = '' THEN pg_get_expr(ad.adbin, ad.adrelid) END,"
     " CASE WHEN a.attgenerated <> '' THEN pg_get_expr(ad.adbin, ad.adrelid) END, a.attidentity::text,"
     " CASE WHEN a.attcollation <> t.typcollation THEN quote_ident(co.collname) END,"
-    " col_description(c.oid, a.attnum), obj_description(c.oid, 'pg_class')"
+    " col_description(c.oid, a.attnum), obj_description(c.oid, 'pg_class'),"
+    " (c.relpersistence = 'u')::int::text, (c.relrowsecurity::int + 2 * c.relforcerowsecurity::int)::text"
     " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
     " LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped"
     " LEFT JOIN pg_type t ON t.oid = a.atttypid"
@@ -67,6 +69,20 @@ static const char q_indexes[] = "SELECT c.relname, i.relname, quote_ident(i.reln
             " AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.oid AND k.conrelid = c.oid"
             "                 AND k.contype IN ('p', 'u', 'x'))"
             " ORDER BY 1, 2";
+
+/* a policy as the CREATE POLICY that makes it */
+static const char q_policies[] =
+    "SELECT c.relname, p.polname, quote_ident(p.polname),"
+    " 'CREATE POLICY ' || quote_ident(p.polname) || ' ON ' || quote_ident(c.relname)"
+    " || CASE WHEN p.polpermissive THEN '' ELSE ' AS RESTRICTIVE' END"
+    " || ' FOR ' || CASE p.polcmd WHEN 'r' THEN 'SELECT' WHEN 'a' THEN 'INSERT' WHEN 'w' THEN 'UPDATE'"
+    "      WHEN 'd' THEN 'DELETE' ELSE 'ALL' END"
+    " || ' TO ' || array_to_string(ARRAY(SELECT CASE WHEN ro = 0 THEN 'PUBLIC'"
+    "      ELSE quote_ident(pg_get_userbyid(ro)) END FROM unnest(p.polroles) ro ORDER BY 1), ', ')"
+    " || coalesce(' USING (' || pg_get_expr(p.polqual, p.polrelid) || ')', '')"
+    " || coalesce(' WITH CHECK (' || pg_get_expr(p.polwithcheck, p.polrelid) || ')', '')"
+    " FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid JOIN pg_namespace n ON n.oid = c.relnamespace"
+    " WHERE c.relkind IN ('r', 'p') AND" OWN_TABLE " ORDER BY 1, 2";
 
 static const char q_views[] = "SELECT c.relname, quote_ident(c.relname), pg_get_viewdef(c.oid)"
                               " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
@@ -213,6 +229,8 @@ static int on_column(void *ud, int n, char **v)
         if (!(t = gen_model_add_table(r->m, v[0], v[1])))
             return r->oom = 1;
         t->comment = dup_or_null(v[11]);
+        t->unlogged = v[12] && v[12][0] == '1';
+        t->rls = v[13] ? atoi(v[13]) : 0;
     }
     if (!v[2])
         return 0; /* a table without columns */
@@ -273,6 +291,12 @@ static int on_trigger(void *ud, int n, char **v)
 {
     (void)n;
     return on_item(ud, 't', v, 1);
+}
+
+static int on_policy(void *ud, int n, char **v)
+{
+    (void)n;
+    return on_item(ud, 'l', v, 1);
 }
 
 static int on_function(void *ud, int n, char **v)
@@ -348,6 +372,7 @@ strata_code pg_gen_read(drv *d, const char *table, gen_model *m, strata_error *e
         {q_indexes, on_index},
         {q_views, on_view},
         {q_triggers, on_trigger},
+        {q_policies, on_policy},
         {q_functions, on_function},
     };
     rd r = {m, 0};
@@ -611,10 +636,27 @@ static int is_fk(const gen_item *it)
     return it->kind == 'f';
 }
 
-/* Indexes, triggers and constraints have names of their own kind. */
+/* Indexes, triggers, policies and constraints have names of their own kind. */
 static int item_class(char kind)
 {
-    return kind == 'i' ? 1 : kind == 't' ? 2 : 0;
+    return kind == 'i' ? 1 : kind == 't' ? 2 : kind == 'l' ? 3 : 0;
+}
+
+/* Whether an item is made by a statement of its own after the table
+   (CREATE INDEX / TRIGGER / POLICY, or a foreign key): not in CREATE TABLE. */
+static int item_apart(const gen_item *it)
+{
+    return it->kind == 'i' || it->kind == 'f' || it->kind == 't' || it->kind == 'l';
+}
+
+/* A policy that reads a table whose columns change (its own, or one of
+   its subqueries'): dropped before and created again after, as views are. */
+static int policy_rebuilt(const ctx *c, const gen_item *it)
+{
+    for (size_t k = 0; it->kind == 'l' && k < c->ntouched; k++)
+        if (gen_mentions(it->def, c->touched[k]))
+            return 1;
+    return 0;
 }
 
 /* The item of t of it's class and name, or NULL. */
@@ -994,6 +1036,29 @@ static void plan_columns(ctx *c, const gen_table *ft, const gen_table *tt)
     }
 }
 
+/*
+ * UNLOGGED and row level security of every table: set after CREATE TABLE
+ * for a new one (UNLOGGED in it), changed on a kept one. SET LOGGED /
+ * UNLOGGED rewrites the table, rows kept.
+ */
+static void plan_table_options(ctx *c)
+{
+    for (size_t i = 0; i < c->to->nt; i++) {
+        const gen_table *tt = &c->to->t[i];
+        const gen_table *ft = from_table(c, tt->name);
+        if (ft && ft->unlogged != tt->unlogged)
+            gen_emit(c->p, GEN_PART_TX, "alter table", NULL, "ALTER TABLE %s SET %s", tt->q,
+                     tt->unlogged ? "UNLOGGED" : "LOGGED");
+        int was = ft ? ft->rls : 0;
+        if ((was & 1) != (tt->rls & 1))
+            gen_emit(c->p, GEN_PART_TX, "alter table", NULL, "ALTER TABLE %s %s ROW LEVEL SECURITY", tt->q,
+                     tt->rls & 1 ? "ENABLE" : "DISABLE");
+        if ((was & 2) != (tt->rls & 2))
+            gen_emit(c->p, GEN_PART_TX, "alter table", NULL, "ALTER TABLE %s %sFORCE ROW LEVEL SECURITY",
+                     tt->q, tt->rls & 2 ? "" : "NO ");
+    }
+}
+
 static void comment(gen_plan *p, const char *what, const char *b)
 {
     buf s;
@@ -1132,7 +1197,7 @@ strata_code pg_gen_plan(const gen_model *from, const gen_model *to, const gen_op
             renamed = o->renames[r].table && !strcmp(o->renames[r].table, ft->name);
         for (size_t k = 0; renamed && k < ft->nitems; k++) {
             const gen_item *it = &ft->items[k];
-            if (it->kind == 't' || to_item(tt, it))
+            if (it->kind == 't' || it->kind == 'l' || to_item(tt, it))
                 continue;
             for (size_t j = 0; j < tt->nitems; j++) {
                 const gen_item *ti = &tt->items[j];
@@ -1227,12 +1292,14 @@ strata_code pg_gen_plan(const gen_model *from, const gen_model *to, const gen_op
                 if ((pass == 0) != is_fk(it))
                     continue;
                 const gen_item *ti = to_item(tt, it);
-                if (renamed_from(&c, it) || (ti && same_def(&c, ft->name, it, ti)))
+                if (renamed_from(&c, it) || (ti && same_def(&c, ft->name, it, ti) && !policy_rebuilt(&c, it)))
                     continue;
                 if (it->kind == 'i')
                     gen_emit(p, GEN_PART_TX, "drop index", NULL, "DROP INDEX %s", it->q);
                 else if (it->kind == 't')
                     gen_emit(p, GEN_PART_TX, "drop trigger", NULL, "DROP TRIGGER %s ON %s", it->q, tt->q);
+                else if (it->kind == 'l')
+                    gen_emit(p, GEN_PART_TX, "drop policy", NULL, "DROP POLICY %s ON %s", it->q, tt->q);
                 else
                     gen_emit(p, GEN_PART_TX, "drop constraint", NULL, "ALTER TABLE %s DROP CONSTRAINT %s",
                              tt->q, it->q);
@@ -1274,14 +1341,14 @@ strata_code pg_gen_plan(const gen_model *from, const gen_model *to, const gen_op
             continue;
         buf b;
         buf_init(&b);
-        buf_addf(&b, "CREATE TABLE %s (", tt->q);
+        buf_addf(&b, "CREATE %sTABLE %s (", tt->unlogged ? "UNLOGGED " : "", tt->q);
         for (size_t k = 0; k < tt->ncols; k++) {
             buf_adds(&b, k ? ",\n    " : "\n    ");
             col_def(&b, &tt->cols[k]);
         }
         for (size_t k = 0; k < tt->nitems; k++) {
             const gen_item *it = &tt->items[k];
-            if (it->kind == 'i' || it->kind == 'f' || it->kind == 't')
+            if (item_apart(it))
                 continue;
             buf_addf(&b, "%sCONSTRAINT %s %s", tt->ncols || k ? ",\n    " : "\n    ", it->q, it->def);
         }
@@ -1297,6 +1364,7 @@ strata_code pg_gen_plan(const gen_model *from, const gen_model *to, const gen_op
         if (ft)
             plan_columns(&c, ft, tt);
     }
+    plan_table_options(&c);
 
     /* sequences that change */
     for (size_t i = 0; i < to->no; i++) {
@@ -1331,7 +1399,7 @@ strata_code pg_gen_plan(const gen_model *from, const gen_model *to, const gen_op
             continue;
         for (size_t k = 0; k < tt->nitems; k++) {
             const gen_item *it = &tt->items[k];
-            if (it->kind != 'i' && it->kind != 'f' && it->kind != 't' && item_new(&c, ft, it))
+            if (!item_apart(it) && item_new(&c, ft, it))
                 add_constraint(&c, tt, it, "add constraint", 1);
         }
     }
@@ -1359,9 +1427,13 @@ strata_code pg_gen_plan(const gen_model *from, const gen_model *to, const gen_op
     for (size_t i = 0; i < to->nt; i++) {
         const gen_table *tt = &to->t[i];
         const gen_table *ft = from_table(&c, tt->name);
-        for (size_t k = 0; k < tt->nitems; k++)
-            if (tt->items[k].kind == 't' && item_new(&c, ft, &tt->items[k]))
-                gen_emit(p, GEN_PART_TX, "create trigger", NULL, "%s", tt->items[k].def);
+        for (size_t k = 0; k < tt->nitems; k++) {
+            const gen_item *it = &tt->items[k];
+            if (it->kind == 't' && item_new(&c, ft, it))
+                gen_emit(p, GEN_PART_TX, "create trigger", NULL, "%s", it->def);
+            else if (it->kind == 'l' && (item_new(&c, ft, it) || (ft && policy_rebuilt(&c, it))))
+                gen_emit(p, GEN_PART_TX, "create policy", NULL, "%s", it->def);
+        }
     }
     plan_comments(&c);
     for (size_t i = 0; i < from->no; i++)
