@@ -502,12 +502,12 @@ ALTER SEQUENCE t_id_seq OWNED BY t.id;" 'CREATE TABLE t (id integer PRIMARY KEY,
     # a generated statement that fails on the scratch database: its line in
     # the generated up, and the statement shown
     pair failing 'CREATE TABLE t0 (id int);' \
-        'CREATE TABLE t0 (id int); CREATE TABLE a (id int); CREATE DOMAIN pos AS int CHECK (VALUE > 0); CREATE TABLE t (id int, x pos);'
+        'CREATE TABLE t0 (id int); CREATE TABLE a (id int); CREATE SCHEMA other; CREATE TYPE other.pos AS ENUM ($$a$$); CREATE TABLE t (id int, x other.pos);'
     expect_rc 1 "a statement of the up fails"
-    contains "$ERR" "generated up:7: type \"pos\" does not exist" "the line of the failing statement, not :1"
+    contains "$ERR" "generated up:7: schema \"other\" does not exist" "the line of the failing statement, not :1"
     contains "$ERR" "DIFF_NOT_PROVEN" "a proof that fails"
     contains "$ERR" "the statement that failed (generated up:7):" "shows the statement"
-    contains "$ERR" "      x pos" "with its text"
+    contains "$ERR" "      x other.pos" "with its text"
 
     # --json: the lint names the files as written, after the directory's own
     pair lintnames 'CREATE TABLE a (id int PRIMARY KEY, k text); CREATE TABLE b (id int);' \

@@ -6,9 +6,10 @@
  * Scope: the first schema of the search path (current_schema()), as the
  * schema text shows it unqualified: extensions, enum types, sequences,
  * tables (columns, constraints, indexes, triggers, row level security and
- * its policies, comments, UNLOGGED), views and functions. Domains,
- * materialized views and other schemas are not planned; when they differ,
- * the proof shows what is left.
+ * its policies, comments, UNLOGGED), views and functions. What it cannot
+ * express (q_unsupported: rules, domains, storage parameters, ...) is
+ * refused by name when it differs; other schemas are not planned, the
+ * proof shows what is left.
  *
  * The plan's order: enum values added (a no-transaction part); then, in
  * one transaction: extensions, views that must go, foreign keys and other
@@ -149,6 +150,68 @@ static const char q_sequences[] =
 #define NOT_EXTENSION(cls, id)                                                                           \
     " AND NOT EXISTS (SELECT 1 FROM pg_depend x WHERE x.classid = '" cls "'::regclass AND x.objid = " id \
     " AND x.deptype = 'e')"
+/* More of q_unsupported: objects the schema text shows but the plan does
+   not write (domains, policies, ...), and settings the schema text does not
+   show (storage parameters, identity options, ...), without which a desired
+   schema holding them would be "no difference", or a table created without
+   them proven equal. Each row only when it is not PostgreSQL's default. */
+#define IDENTITY_DEFAULT                                                                                   \
+    "s.seqincrement = 1 AND s.seqmin = 1 AND s.seqstart = 1 AND s.seqcache = 1 AND NOT s.seqcycle"         \
+    " AND s.seqmax = CASE s.seqtypid WHEN 'int2'::regtype THEN 32767 WHEN 'int4'::regtype THEN 2147483647" \
+    " ELSE 9223372036854775807 END"
+#define UNSUPPORTED_MORE                                                                                     \
+    " UNION ALL SELECT 'storage parameters of table ' || quote_ident(c.relname),"                            \
+    "  array_to_string(c.reloptions, ', ')"                                                                  \
+    " FROM pg_class c" IN_SCHEMA_C " AND c.relkind IN ('r', 'p') AND c.reloptions IS NOT NULL"               \
+    " UNION ALL SELECT 'storage parameters of index ' || quote_ident(c.relname),"                            \
+    "  array_to_string(c.reloptions, ', ')"                                                                  \
+    " FROM pg_class c" IN_SCHEMA_C " AND c.relkind IN ('i', 'I') AND c.reloptions IS NOT NULL"               \
+    "  AND EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = c.oid AND k.contype IN ('p', 'u', 'x'))" \
+    " UNION ALL SELECT 'replica identity of table ' || quote_ident(c.relname), c.relreplident::text"         \
+    " FROM pg_class c" IN_SCHEMA_C " AND c.relkind IN ('r', 'p') AND c.relreplident <> 'd'"                  \
+    " UNION ALL SELECT 'clustered index ' || quote_ident(i.relname) || ' on ' || quote_ident(c.relname), ''" \
+    " FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class c ON c.oid = "                   \
+    "x.indrelid" IN_SCHEMA_C " AND x.indisclustered"                                                         \
+    " UNION ALL SELECT 'materialized view ' || quote_ident(c.relname),"                                      \
+    "  pg_get_viewdef(c.oid) || coalesce((SELECT string_agg(pg_get_indexdef(x.indexrelid), '; ' ORDER BY 1)" \
+    "  FROM pg_index x WHERE x.indrelid = c.oid), '')"                                                       \
+    " FROM pg_class c" IN_SCHEMA_C " AND c.relkind = 'm'"                                                    \
+    " UNION ALL SELECT CASE a.attidentity WHEN '' THEN '' ELSE 'identity options of ' END"                   \
+    "  || CASE WHEN a.attidentity <> '' THEN '' WHEN a.attstorage <> t.typstorage THEN 'storage of '"        \
+    "  WHEN a.attcompression <> '' THEN 'compression of ' ELSE 'statistics target of ' END"                  \
+    "  || quote_ident(c.relname) || '.' || quote_ident(a.attname),"                                          \
+    "  concat_ws(' ', a.attidentity, a.attstorage, a.attcompression, a.attstattarget,"                       \
+    "  (SELECT concat_ws(' ', s.seqstart, s.seqincrement, s.seqmin, s.seqmax, s.seqcache, s.seqcycle)"       \
+    "   FROM pg_sequence s WHERE s.seqrelid = pg_get_serial_sequence(quote_ident(c.relname),"                \
+    "   a.attname)::regclass AND a.attidentity <> '' AND NOT (" IDENTITY_DEFAULT ")))"                       \
+    " FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped"     \
+    " JOIN pg_type t ON t.oid = a.atttypid" IN_SCHEMA_C " AND c.relkind IN ('r', 'p')"                       \
+    "  AND (a.attstorage <> t.typstorage OR a.attcompression <> '' OR a.attstattarget >= 0"                  \
+    "  OR EXISTS (SELECT 1 FROM pg_sequence s WHERE a.attidentity <> ''"                                     \
+    "   AND s.seqrelid = pg_get_serial_sequence(quote_ident(c.relname), a.attname)::regclass"                \
+    "   AND NOT (" IDENTITY_DEFAULT ")))"                                                                    \
+    " UNION ALL SELECT CASE t.typtype WHEN 'd' THEN 'domain ' WHEN 'c' THEN 'composite type '"               \
+    "  ELSE 'range type ' END || quote_ident(t.typname),"                                                    \
+    "  concat_ws(' ', format_type(t.typbasetype, t.typtypmod), t.typnotnull, t.typdefault,"                  \
+    "  (SELECT string_agg(k.conname || ' ' || pg_get_constraintdef(k.oid), ', ' ORDER BY 1)"                 \
+    "   FROM pg_constraint k WHERE k.contypid = t.oid),"                                                     \
+    "  (SELECT string_agg(a.attname || ' ' || format_type(a.atttypid, a.atttypmod), ', ' ORDER BY a.attnum)" \
+    "   FROM pg_attribute a WHERE a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped),"         \
+    "  (SELECT format_type(r.rngsubtype, NULL) FROM pg_range r WHERE r.rngtypid = t.oid))"                   \
+    " FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace WHERE n.nspname = current_schema()"       \
+    "  AND (t.typtype IN ('d', 'r') OR (t.typtype = 'c' AND (SELECT relkind FROM pg_class WHERE oid ="       \
+    "  t.typrelid) = 'c'))" NOT_EXTENSION(                                                                   \
+        "pg_type", "t.oid") " UNION ALL SELECT 'comment on ' || CASE WHEN d.classoid = 'pg_type'::regclass"  \
+                            "  THEN 'type ' || format_type(d.objoid, NULL) ELSE 'function ' || "             \
+                            "d.objoid::regprocedure::text END,"                                              \
+                            "  d.description"                                                                \
+                            " FROM pg_description d WHERE (d.classoid = 'pg_type'::regclass AND EXISTS "     \
+                            "(SELECT 1 FROM pg_type t"                                                       \
+                            "  JOIN pg_namespace n ON n.oid = t.typnamespace WHERE t.oid = d.objoid AND "    \
+                            "n.nspname = current_schema()))"                                                 \
+                            "  OR (d.classoid = 'pg_proc'::regclass AND EXISTS (SELECT 1 FROM pg_proc p"     \
+                            "  JOIN pg_namespace n ON n.oid = p.pronamespace WHERE p.oid = d.objoid AND "    \
+                            "n.nspname = current_schema()))"
 static const char q_unsupported[] =
     "SELECT what, key FROM ("
     " SELECT 'rule ' || quote_ident(r.rulename) || ' on ' || quote_ident(c.relname) AS what,"
@@ -191,7 +254,8 @@ static const char q_unsupported[] =
         "o.oid") " UNION ALL SELECT 'collation ' || quote_ident(co.collname),"
                  "  concat_ws(' ', co.collprovider, co.collcollate, co.collctype, co.colliculocale)"
                  " FROM pg_collation co JOIN pg_namespace n ON n.oid = co.collnamespace WHERE n.nspname = "
-                 "current_schema()" NOT_EXTENSION("pg_collation", "co.oid") ") x ORDER BY 1, 2";
+                 "current_schema()" NOT_EXTENSION("pg_collation", "co.oid") UNSUPPORTED_MORE
+    ") x ORDER BY 1, 2";
 
 /* One row of q_unsupported into the model: "what\037key". */
 static int on_unsupported(void *ud, int n, char **v)
