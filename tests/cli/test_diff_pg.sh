@@ -101,4 +101,17 @@ new_db
 st --dir "$QD" up
 expect_rc 0 "up of the column of a domain"
 
+# ------------------------------------------------------ planned, with rows
+# a collation changed alone keeps every value: not destructive
+pair collation 'CREATE TABLE t (id int PRIMARY KEY, x text, y varchar(10) COLLATE "C");' \
+    'CREATE TABLE t (id int PRIMARY KEY, x text COLLATE "C", y varchar(10) COLLATE "POSIX");'
+expect_rc 0 "a collation change without --allow-destructive"
+lacks "$OUT" "loses" "a collation change loses nothing"
+q "INSERT INTO t VALUES (1, 'a', 'b')" >/dev/null
+st --dir "$QD" up
+expect_rc 0 "collation: up with rows"
+eq "$(q "SELECT x || y FROM t")" "ab" "collation: the rows are kept"
+st --dir "$QD" down
+expect_rc 0 "collation: down with rows"
+
 finish

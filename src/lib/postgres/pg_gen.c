@@ -1038,7 +1038,8 @@ static void plan_columns(ctx *c, const gen_table *ft, const gen_table *tt)
                          tt->q, tc->q);
             char what[512];
             snprintf(what, sizeof(what), "values of %s.%s that do not fit %s", tt->name, tc->name, tc->type);
-            int safe = widening(fc->type, tc->type) && !tc->collate && !fc->collate;
+            /* a collation keeps every value: only the type can lose some */
+            int safe = !strcmp(fc->type, tc->type) || widening(fc->type, tc->type);
             const char *cast = te && !fe ? "::text::" : "::";
             gen_emit(p, GEN_PART_TX, "alter column type", safe ? NULL : what,
                      "ALTER TABLE %s ALTER COLUMN %s TYPE %s%s%s USING %s%s%s", tt->q, tc->q, tc->type,
