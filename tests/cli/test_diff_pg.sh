@@ -114,4 +114,41 @@ eq "$(q "SELECT x || y FROM t")" "ab" "collation: the rows are kept"
 st --dir "$QD" down
 expect_rc 0 "collation: down with rows"
 
+# up_with_rows NAME SEED: rows SEED on the database at the base, then every
+# generated step up and down again; the schema comes back
+up_with_rows() {
+    q "$2" >/dev/null 2>"$WORK/qerr" || fail "$1: seed: $(cat "$WORK/qerr")"
+    local before n
+    st --dir "$QD" schema
+    before=$OUT
+    [ -n "$before" ] || fail "$1: no schema read"
+    n=$(ls "$QD" | grep -c step)
+    st --dir "$QD" up
+    expect_rc 0 "$1: up with rows"
+    st --dir "$QD" down "-$n"
+    expect_rc 0 "$1: down with rows"
+    st --dir "$QD" schema
+    eq "$OUT" "$before" "$1: the down gives the schema back"
+}
+
+# a primary key that changes while a foreign key, written the same, uses
+# its index: the foreign key is dropped first and added again after it
+pair pk_change 'CREATE TABLE p (id int PRIMARY KEY, k int NOT NULL); CREATE TABLE c (id int PRIMARY KEY, pid int REFERENCES p (id));' \
+    'CREATE TABLE p (id int NOT NULL, k int NOT NULL, CONSTRAINT p_pkey PRIMARY KEY (id, k), UNIQUE (id)); CREATE TABLE c (id int PRIMARY KEY, pid int REFERENCES p (id));'
+expect_rc 0 "a primary key changed under a foreign key"
+contains "$(cat "$QD"/*step.sql)" "ALTER TABLE c DROP CONSTRAINT c_pid_fkey" "the foreign key is dropped before the key"
+up_with_rows pk_change "INSERT INTO p VALUES (1, 1); INSERT INTO c VALUES (1, 1)"
+# a foreign key that needs a unique index built CONCURRENTLY: added after
+# it, in the no-transaction file
+pair fk_unique_index 'CREATE TABLE p (id int PRIMARY KEY, code text); CREATE TABLE c (id int PRIMARY KEY, pcode text);' \
+    'CREATE TABLE p (id int PRIMARY KEY, code text); CREATE UNIQUE INDEX p_code_ux ON p (code); CREATE TABLE c (id int PRIMARY KEY, pcode text REFERENCES p (code));'
+expect_rc 0 "a foreign key on a new unique index"
+contains "$(cat "$QD"/*step_indexes.sql)" "REFERENCES p(code) NOT VALID" "the foreign key follows the index"
+up_with_rows fk_unique_index "INSERT INTO p VALUES (1, 'a'); INSERT INTO c VALUES (1, 'a')"
+# the unique index changes under a foreign key kept as it is
+pair fk_index_change 'CREATE TABLE p (id int PRIMARY KEY, code text); CREATE UNIQUE INDEX p_code_ux ON p (code); CREATE TABLE c (id int PRIMARY KEY, pcode text REFERENCES p (code));' \
+    'CREATE TABLE p (id int PRIMARY KEY, code text); CREATE UNIQUE INDEX p_code_ux ON p (code) WITH (fillfactor = 50); CREATE TABLE c (id int PRIMARY KEY, pcode text REFERENCES p (code));'
+expect_rc 0 "a unique index changed under a foreign key"
+up_with_rows fk_index_change "INSERT INTO p VALUES (1, 'a'); INSERT INTO c VALUES (1, 'a')"
+
 finish

@@ -835,6 +835,49 @@ static int item_new(const ctx *c, const gen_table *ft, const gen_item *it)
     return !f || !same_def(c, ft->name, f, it);
 }
 
+/* The table of m that foreign key `it` (of m) references, or NULL. */
+static const gen_table *fk_target(const gen_model *m, const gen_item *it)
+{
+    const char *r = strstr(it->def, " REFERENCES ");
+    if (!r)
+        return NULL;
+    r += 12;
+    for (size_t i = 0; i < m->nt; i++) {
+        size_t l = strlen(m->t[i].q);
+        if (!strncmp(r, m->t[i].q, l) && r[l] == '(')
+            return &m->t[i];
+    }
+    return NULL;
+}
+
+/* 1 when a key of table ft of `from` that a foreign key may use (primary
+   key, unique constraint, unique index) goes or changes. */
+static int keys_change(const ctx *c, const gen_table *ft)
+{
+    const gen_table *tt = gen_find_table(c->to, to_name(c, ft->name));
+    for (size_t k = 0; k < ft->nitems; k++) {
+        const gen_item *it = &ft->items[k];
+        int key =
+            it->kind == 'p' || it->kind == 'u' || (it->kind == 'i' && !strncmp(it->def, "CREATE UNIQUE", 13));
+        if (!key || renamed_from(c, it))
+            continue;
+        const gen_item *ti = to_item(tt, it);
+        if (!ti || !same_def(c, ft->name, it, ti))
+            return 1;
+    }
+    return 0;
+}
+
+/* A foreign key of `from` kept as it is written that must still be dropped
+   and added again: it depends on the index of a key of the table it
+   references, and that key goes or changes (PostgreSQL refuses to drop it
+   under the foreign key). */
+static int fk_rebuilt(const ctx *c, const gen_item *it)
+{
+    const gen_table *rt = it->kind == 'f' ? fk_target(c->from, it) : NULL;
+    return rt && keys_change(c, rt);
+}
+
 /* The table and column of `from` that sequence s is owned by (s->owned is
    "table.column", both quoted), or 0. */
 static int seq_owner(const ctx *c, const gen_obj *s, const gen_table **ft, const gen_col **fc)
@@ -1178,6 +1221,36 @@ static void add_constraint(ctx *c, const gen_table *tt, const gen_item *it, cons
     gen_emit(c->p, GEN_PART_TX, kind, NULL, "ALTER TABLE %s ADD CONSTRAINT %s %s", tt->q, it->q, it->def);
 }
 
+/* 1 when foreign key `it` (of `to`) references a table that gets a unique
+   index built CONCURRENTLY in the no-transaction part: the index its key
+   may need does not exist before then. */
+static int fk_waits_for_index(const ctx *c, const gen_item *it)
+{
+    const gen_table *rt = fk_target(c->to, it);
+    const gen_table *rf = rt ? from_table(c, rt->name) : NULL;
+    if (!rf || c->o->down || c->o->no_concurrently)
+        return 0;
+    for (size_t k = 0; k < rt->nitems; k++) {
+        const gen_item *ix = &rt->items[k];
+        if (ix->kind == 'i' && !strncmp(ix->def, "CREATE UNIQUE", 13) && item_new(c, rf, ix))
+            return 1;
+    }
+    return 0;
+}
+
+/* A foreign key on an existing table whose key is built CONCURRENTLY: added
+   NOT VALID and validated in the no-transaction part, after the index. */
+static void add_fk_late(ctx *c, const gen_table *tt, const gen_item *it)
+{
+    size_t l = strlen(it->def);
+    int not_valid = l >= 9 && !strcmp(it->def + l - 9, "NOT VALID");
+    gen_emit(c->p, GEN_PART_POST, "add foreign key", NULL, "ALTER TABLE %s ADD CONSTRAINT %s %s%s", tt->q,
+             it->q, it->def, not_valid ? "" : " NOT VALID");
+    if (!not_valid)
+        gen_emit(c->p, GEN_PART_POST, "validate constraint", NULL, "ALTER TABLE %s VALIDATE CONSTRAINT %s",
+                 tt->q, it->q);
+}
+
 /* "CREATE [UNIQUE] INDEX name ON ..." with CONCURRENTLY after INDEX. */
 static void create_index(ctx *c, const gen_item *it, int concurrently)
 {
@@ -1357,7 +1430,8 @@ strata_code pg_gen_plan(const gen_model *from, const gen_model *to, const gen_op
                 if ((pass == 0) != is_fk(it))
                     continue;
                 const gen_item *ti = to_item(tt, it);
-                if (renamed_from(&c, it) || (ti && same_def(&c, ft->name, it, ti) && !policy_rebuilt(&c, it)))
+                if (renamed_from(&c, it) ||
+                    (ti && same_def(&c, ft->name, it, ti) && !policy_rebuilt(&c, it) && !fk_rebuilt(&c, it)))
                     continue;
                 if (it->kind == 'i')
                     gen_emit(p, GEN_PART_TX, "drop index", NULL, "DROP INDEX %s", it->q);
@@ -1482,7 +1556,12 @@ strata_code pg_gen_plan(const gen_model *from, const gen_model *to, const gen_op
         const gen_table *ft = from_table(&c, tt->name);
         for (size_t k = 0; k < tt->nitems; k++) {
             const gen_item *it = &tt->items[k];
-            if (it->kind == 'f' && item_new(&c, ft, it))
+            const gen_item *was = ft && !renamed_to(&c, it) ? to_item(ft, it) : NULL;
+            if (it->kind != 'f' || !(item_new(&c, ft, it) || (was && fk_rebuilt(&c, was))))
+                continue;
+            if (ft && fk_waits_for_index(&c, it))
+                add_fk_late(&c, tt, it);
+            else
                 add_constraint(&c, tt, it, "add foreign key", ft != NULL);
         }
     }
