@@ -543,6 +543,40 @@ static strata_code unsupported_differ(const gen_model *from, const gen_model *to
     return list.oom ? err_set(err, STRATA_NOMEM, "out of memory") : rc;
 }
 
+/*
+ * DIFF_UNSUPPORTED when a table of the start gains a column that is NOT
+ * NULL with no default (nor an identity or a generated expression): its
+ * ADD COLUMN (or the SQLite rebuild's INSERT ... SELECT) fails as soon as
+ * the table holds a row, which the proof, on an empty scratch database,
+ * cannot see. Renamed tables and columns are matched by their new names.
+ */
+static strata_code not_null_added(const gen_model *from, const gen_model *to, const gen_opts *go,
+                                  strata_error *err)
+{
+    for (size_t i = 0; i < from->nt; i++) {
+        const gen_table *ft = &from->t[i];
+        const gen_table *tt = gen_find_table(to, gen_new_name(go, NULL, ft->name));
+        for (size_t k = 0; tt && k < tt->ncols; k++) {
+            const gen_col *tc = &tt->cols[k];
+            if (!tc->notnull || tc->dflt || tc->gen || tc->identity || tc->hidden)
+                continue;
+            int kept = 0;
+            for (size_t j = 0; !kept && j < ft->ncols; j++)
+                kept = !strcmp(gen_new_name(go, ft->name, ft->cols[j].name), tc->name);
+            if (kept)
+                continue;
+            err_set(err, STRATA_DIFF_UNSUPPORTED,
+                    "column %s.%s is added NOT NULL without a default: the migration would fail on a table "
+                    "that holds rows",
+                    tt->name, tc->name);
+            err_hint(err, "give it a DEFAULT in the desired schema, or add it without NOT NULL, fill it, and "
+                          "make it NOT NULL in a later migration");
+            return STRATA_DIFF_UNSUPPORTED;
+        }
+    }
+    return STRATA_OK;
+}
+
 /* Runs a part: in one transaction, or (no-transaction) statement by statement.
    Each statement is run with its line in the part's text (part_sql), so an
    error names it; *failed is the index of the statement that failed, or -1. */
@@ -842,6 +876,8 @@ strata_code strata_diff(const strata_diff_opts *o, strata_diff_result **out, str
         }
         buf_release(&what);
     }
+    if ((rc = not_null_added(&m_from, &m_to, &go, err)))
+        goto done;
     if (nparts == 0) {
         rc = not_proven(r, d_to, d_from, "desired", "start",
                         "strata diff found no statement for this difference", err);

@@ -258,6 +258,30 @@ diff_in "$R" --to "$WORK/v3drop.sql" --allow-destructive --print
 expect_rc 0 "destructive with --allow-destructive"
 contains "$OUT" "nick" "the drop is written"
 
+# a column added NOT NULL without a default fails on a table with rows
+# (the proof's scratch database has none): refused by name, nothing written;
+# with a default it is written, and applies on a table with rows
+NN=$WORK/notnull
+printf 'CREATE TABLE t (id integer PRIMARY KEY, x text);\n' >"$WORK/nn1.sql"
+printf 'CREATE TABLE t (id integer PRIMARY KEY, x text, y integer NOT NULL);\n' >"$WORK/nn2.sql"
+diff_in "$NN" --to "$WORK/nn1.sql" -m init
+expect_rc 0 "diff base of the NOT NULL case"
+diff_in "$NN" --to "$WORK/nn2.sql" -m notnull
+expect_rc 2 "a NOT NULL column without a default added to a kept table"
+contains "$ERR" "column t.y is added NOT NULL without a default" "names the column"
+contains "$ERR" "DIFF_UNSUPPORTED" "the code"
+eq "$(ls "$NN" | wc -l | tr -d ' ')" 1 "nothing written for it"
+printf 'CREATE TABLE t (id integer PRIMARY KEY, x text, y integer NOT NULL DEFAULT 0);\n' >"$WORK/nn2.sql"
+diff_in "$NN" --to "$WORK/nn2.sql" -m notnull
+expect_rc 0 "with a default it is written"
+new_db
+st --dir "$NN" up 1
+q "INSERT INTO t (id, x) VALUES (1, 'a')" >/dev/null
+st --dir "$NN" up
+expect_rc 0 "and applies on a table with rows"
+st --dir "$NN" down
+expect_rc 0 "and its down too"
+
 # bad input: no desired schema, a missing file, both -m and --print, a bad rename
 diff_in "$R"
 expect_rc 2 "diff without --to"
