@@ -150,5 +150,11 @@ pair fk_index_change 'CREATE TABLE p (id int PRIMARY KEY, code text); CREATE UNI
     'CREATE TABLE p (id int PRIMARY KEY, code text); CREATE UNIQUE INDEX p_code_ux ON p (code) WITH (fillfactor = 50); CREATE TABLE c (id int PRIMARY KEY, pcode text REFERENCES p (code));'
 expect_rc 0 "a unique index changed under a foreign key"
 up_with_rows fk_index_change "INSERT INTO p VALUES (1, 'a'); INSERT INTO c VALUES (1, 'a')"
+# an enum rebuilt (values reordered) moves its array columns too
+pair enum_array "CREATE TYPE mood AS ENUM ('a', 'b', 'c'); CREATE TABLE t (id int PRIMARY KEY, m mood[] DEFAULT '{a}', s mood);" \
+    "CREATE TYPE mood AS ENUM ('c', 'b', 'a'); CREATE TABLE t (id int PRIMARY KEY, m mood[] DEFAULT '{a}', s mood);"
+expect_rc 0 "an enum rebuilt with an array column"
+contains "$(cat "$QD"/*step.sql)" "TYPE mood[] USING m::text[]::mood[]" "the array column is moved over"
+up_with_rows enum_array "INSERT INTO t VALUES (1, '{a,b}', 'c')"
 
 finish

@@ -600,9 +600,22 @@ static int has_val(const gen_obj *e, const char *v)
     return 0;
 }
 
+/* How col uses enum e: "" of the type, "[]" an array of it (format_type
+   prints "e[]" whatever the dimensions), NULL not at all. */
+static const char *enum_use(const gen_col *col, const gen_obj *e)
+{
+    const char *names[2] = {e->name, e->q};
+    for (int i = 0; i < 2; i++) {
+        size_t l = strlen(names[i]);
+        if (!strncmp(col->type, names[i], l) && (!col->type[l] || !strcmp(col->type + l, "[]")))
+            return col->type + l;
+    }
+    return NULL;
+}
+
 static int col_uses_type(const gen_col *col, const gen_obj *e)
 {
-    return !strcmp(col->type, e->name) || !strcmp(col->type, e->q);
+    return enum_use(col, e) != NULL;
 }
 
 /* Enums: new ones, values added, or rebuilt when values go or move. */
@@ -680,9 +693,10 @@ static void plan_enums(ctx *c)
                 if (col->dflt)
                     gen_emit(p, GEN_PART_TX, "rebuild type", NULL,
                              "ALTER TABLE %s ALTER COLUMN %s DROP DEFAULT", ft->q, col->q);
+                const char *arr = enum_use(col, f);
                 gen_emit(p, GEN_PART_TX, "rebuild type", NULL,
-                         "ALTER TABLE %s ALTER COLUMN %s TYPE %s USING %s::text::%s", ft->q, col->q, e->q,
-                         col->q, e->q);
+                         "ALTER TABLE %s ALTER COLUMN %s TYPE %s%s USING %s::text%s::%s%s", ft->q, col->q,
+                         e->q, arr, col->q, arr, e->q, arr);
                 if (col->dflt && tc->dflt && streq(col->dflt, tc->dflt))
                     gen_emit(p, GEN_PART_TX, "rebuild type", NULL,
                              "ALTER TABLE %s ALTER COLUMN %s SET DEFAULT %s", ft->q, col->q, tc->dflt);
