@@ -156,5 +156,17 @@ pair enum_array "CREATE TYPE mood AS ENUM ('a', 'b', 'c'); CREATE TABLE t (id in
 expect_rc 0 "an enum rebuilt with an array column"
 contains "$(cat "$QD"/*step.sql)" "TYPE mood[] USING m::text[]::mood[]" "the array column is moved over"
 up_with_rows enum_array "INSERT INTO t VALUES (1, '{a,b}', 'c')"
+# an enum value removed (--allow-destructive) while rows hold it: NULL, or
+# left out of an array; the up does not fail on them
+pair enum_value_gone "CREATE TYPE mood AS ENUM ('a', 'b', 'c'); CREATE TABLE t (id int PRIMARY KEY, s mood, m mood[]);" \
+    "CREATE TYPE mood AS ENUM ('a', 'b'); CREATE TABLE t (id int PRIMARY KEY, s mood, m mood[]);" --allow-destructive
+expect_rc 0 "an enum value removed"
+q "INSERT INTO t VALUES (1, 'c', '{a,c,b}'), (2, 'b', '{c}')" >/dev/null
+st --dir "$QD" up
+expect_rc 0 "enum value removed: up on rows holding it"
+eq "$(q "SELECT id, coalesce(s::text, 'null'), m FROM t ORDER BY id" | tr '\n' ' ')" "1|null|{a,b} 2|b|{} " \
+    "the value that went is NULL, or left out of the array"
+st --dir "$QD" down
+expect_rc 0 "enum value removed: down"
 
 finish

@@ -618,6 +618,39 @@ static int col_uses_type(const gen_col *col, const gen_obj *e)
     return enum_use(col, e) != NULL;
 }
 
+/* Column col of ft moved to the rebuilt enum e (f the old type) through
+   text. The values e lacks become NULL, or are left out of an array (arr
+   "[]"): a cast of them would fail the migration on the rows holding them. */
+static void enum_cast(gen_plan *p, const gen_table *ft, const gen_col *col, const gen_obj *e, const char *arr,
+                      const gen_obj *f)
+{
+    buf gone, u;
+    buf_init(&gone);
+    buf_init(&u);
+    size_t n = 0;
+    for (size_t k = 0; k < f->nvals; k++)
+        if (!has_val(e, f->vals[k]))
+            buf_addf(&gone, "%s%s", n++ ? ", " : "", f->vals[k]);
+    if (!n) {
+        buf_addf(&u, "%s::text%s::%s%s", col->q, arr, e->q, arr);
+    } else if (*arr) {
+        for (size_t k = 0; k < n; k++)
+            buf_adds(&u, "array_remove(");
+        buf_addf(&u, "%s::text[]", col->q);
+        for (size_t k = 0; k < f->nvals; k++)
+            if (!has_val(e, f->vals[k]))
+                buf_addf(&u, ", %s)", f->vals[k]);
+        buf_addf(&u, "::%s[]", e->q);
+    } else {
+        buf_addf(&u, "CASE WHEN %s::text IN (%s) THEN NULL ELSE %s::text::%s END", col->q, gone.data, col->q,
+                 e->q);
+    }
+    gen_emit(p, GEN_PART_TX, "rebuild type", NULL, "ALTER TABLE %s ALTER COLUMN %s TYPE %s%s USING %s", ft->q,
+             col->q, e->q, arr, u.data ? u.data : "");
+    buf_release(&gone);
+    buf_release(&u);
+}
+
 /* Enums: new ones, values added, or rebuilt when values go or move. */
 static void plan_enums(ctx *c)
 {
@@ -666,7 +699,7 @@ static void plan_enums(ctx *c)
         if (lost.len) {
             buf lb;
             buf_init(&lb);
-            buf_addf(&lb, "rows holding %s of enum %s", lost.data, e->name);
+            buf_addf(&lb, "the values %s of enum %s (NULL, or left out of arrays)", lost.data, e->name);
             loses = buf_detach(&lb);
         }
         buf vals;
@@ -693,10 +726,7 @@ static void plan_enums(ctx *c)
                 if (col->dflt)
                     gen_emit(p, GEN_PART_TX, "rebuild type", NULL,
                              "ALTER TABLE %s ALTER COLUMN %s DROP DEFAULT", ft->q, col->q);
-                const char *arr = enum_use(col, f);
-                gen_emit(p, GEN_PART_TX, "rebuild type", NULL,
-                         "ALTER TABLE %s ALTER COLUMN %s TYPE %s%s USING %s::text%s::%s%s", ft->q, col->q,
-                         e->q, arr, col->q, arr, e->q, arr);
+                enum_cast(p, ft, col, e, enum_use(col, f), f);
                 if (col->dflt && tc->dflt && streq(col->dflt, tc->dflt))
                     gen_emit(p, GEN_PART_TX, "rebuild type", NULL,
                              "ALTER TABLE %s ALTER COLUMN %s SET DEFAULT %s", ft->q, col->q, tc->dflt);
