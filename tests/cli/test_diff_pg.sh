@@ -168,5 +168,16 @@ eq "$(q "SELECT id, coalesce(s::text, 'null'), m FROM t ORDER BY id" | tr '\n' '
     "the value that went is NULL, or left out of the array"
 st --dir "$QD" down
 expect_rc 0 "enum value removed: down"
+# a column a generated column reads changes type: the generated column
+# (no data of its own) and its index are dropped first and built again after
+pair generated_reads 'CREATE TABLE t (id int PRIMARY KEY, price int, qty int, total int GENERATED ALWAYS AS (price * qty) STORED); CREATE INDEX ix_total ON t (total);' \
+    'CREATE TABLE t (id int PRIMARY KEY, price bigint, qty int, total bigint GENERATED ALWAYS AS (price * qty) STORED); CREATE INDEX ix_total ON t (total);'
+expect_rc 0 "a type change under a generated column"
+up_with_rows generated_reads "INSERT INTO t (id, price, qty) VALUES (1, 2, 3)"
+# its expression changes: the index on it is built again too
+pair generated_expr 'CREATE TABLE t (id int PRIMARY KEY, a int, g int GENERATED ALWAYS AS (a + 1) STORED); CREATE INDEX ix_g ON t (g);' \
+    'CREATE TABLE t (id int PRIMARY KEY, a int, g int GENERATED ALWAYS AS (a + 2) STORED); CREATE INDEX ix_g ON t (g);'
+expect_rc 0 "a generated expression changed under an index"
+up_with_rows generated_expr "INSERT INTO t (id, a) VALUES (1, 2)"
 
 finish

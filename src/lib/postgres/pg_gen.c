@@ -868,6 +868,42 @@ static const gen_item *renamed_to(const ctx *c, const gen_item *t)
     return NULL;
 }
 
+/* 1 when generated column fc (of ft, kept as tc of tt, generated on both
+   sides) is dropped and added again: its expression or type changes, or the
+   type of a column it reads does (PostgreSQL alters neither under it). It
+   holds no data of its own. */
+static int gen_rebuilt(const ctx *c, const gen_table *ft, const gen_table *tt, const gen_col *fc,
+                       const gen_col *tc)
+{
+    if (!fc->gen || !tc || !tc->gen)
+        return 0;
+    if (strcmp(fc->gen, tc->gen) || strcmp(fc->type, tc->type) || !streq(fc->collate, tc->collate))
+        return 1;
+    for (size_t k = 0; k < ft->ncols; k++) {
+        const gen_col *o = &ft->cols[k];
+        const gen_col *n = gen_find_col(tt, col_to_name(c, ft->name, o->name));
+        if (o != fc && n && strcmp(o->type, n->type) && gen_mentions(fc->gen, o->name))
+            return 1;
+    }
+    return 0;
+}
+
+/* 1 when `it` (of table ft of `from`) reads a column that is dropped and
+   added again (a generated column rebuilt, or one made generated or plain):
+   DROP COLUMN takes it along, so it is built again after. */
+static int on_rebuilt_col(const ctx *c, const gen_table *ft, const gen_item *it)
+{
+    const gen_table *tt = gen_find_table(c->to, to_name(c, ft->name));
+    for (size_t k = 0; tt && k < ft->ncols; k++) {
+        const gen_col *fc = &ft->cols[k];
+        const gen_col *tc = gen_find_col(tt, col_to_name(c, ft->name, fc->name));
+        if (tc && (gen_rebuilt(c, ft, tt, fc, tc) || !streq(fc->gen, tc->gen)) &&
+            gen_mentions(it->def, fc->name))
+            return 1;
+    }
+    return 0;
+}
+
 /* A constraint, index or trigger of `to` that is new or changed compared to ft. */
 static int item_new(const ctx *c, const gen_table *ft, const gen_item *it)
 {
@@ -876,7 +912,7 @@ static int item_new(const ctx *c, const gen_table *ft, const gen_item *it)
     if (renamed_to(c, it))
         return 0;
     const gen_item *f = to_item(ft, it);
-    return !f || !same_def(c, ft->name, f, it);
+    return !f || !same_def(c, ft->name, f, it) || on_rebuilt_col(c, ft, f);
 }
 
 /* The table of m that foreign key `it` (of m) references, or NULL. */
@@ -1082,7 +1118,10 @@ static void plan_columns(ctx *c, const gen_table *ft, const gen_table *tt)
         if ((k < ft->ncols) != (fc->gen != NULL))
             continue;
         const char *nn = col_to_name(c, ft->name, fc->name);
-        if (!gen_find_col(tt, nn)) {
+        if (gen_rebuilt(c, ft, tt, fc, gen_find_col(tt, nn))) {
+            gen_emit(p, GEN_PART_TX, "drop column", NULL, "ALTER TABLE %s DROP COLUMN %s", tt->q, fc->q);
+            touch(c, tt->name);
+        } else if (!gen_find_col(tt, nn)) {
             char what[512];
             snprintf(what, sizeof(what), "the values of column %s.%s", tt->name, fc->name);
             gen_emit(p, GEN_PART_TX, "drop column", what, "ALTER TABLE %s DROP COLUMN %s", tt->q, fc->q);
@@ -1101,8 +1140,10 @@ static void plan_columns(ctx *c, const gen_table *ft, const gen_table *tt)
             touch(c, tt->name);
             continue;
         }
+        if (gen_rebuilt(c, ft, tt, fc, tc))
+            continue; /* dropped above, added after the columns it reads */
         if (!streq(fc->gen, tc->gen)) {
-            /* a generated column's expression: drop and add (no data of its own) */
+            /* a column made generated or plain: drop and add */
             buf b;
             buf_init(&b);
             col_def(&b, tc);
@@ -1184,6 +1225,17 @@ static void plan_columns(ctx *c, const gen_table *ft, const gen_table *tt)
             else
                 gen_emit(p, GEN_PART_TX, "alter column", NULL, "ALTER TABLE %s ALTER COLUMN %s DROP NOT NULL",
                          tt->q, tc->q);
+        }
+    }
+    for (size_t k = 0; k < tt->ncols; k++) {
+        const gen_col *tc = &tt->cols[k];
+        const gen_col *fc = from_col(c, ft, tc->name);
+        if (fc && gen_rebuilt(c, ft, tt, fc, tc)) {
+            buf b;
+            buf_init(&b);
+            col_def(&b, tc);
+            gen_emit(p, GEN_PART_TX, "add column", NULL, "ALTER TABLE %s ADD COLUMN %s", tt->q, b.data);
+            buf_release(&b);
         }
     }
 }
@@ -1475,7 +1527,8 @@ strata_code pg_gen_plan(const gen_model *from, const gen_model *to, const gen_op
                     continue;
                 const gen_item *ti = to_item(tt, it);
                 if (renamed_from(&c, it) ||
-                    (ti && same_def(&c, ft->name, it, ti) && !policy_rebuilt(&c, it) && !fk_rebuilt(&c, it)))
+                    (ti && same_def(&c, ft->name, it, ti) && !policy_rebuilt(&c, it) && !fk_rebuilt(&c, it) &&
+                     !on_rebuilt_col(&c, ft, it)))
                     continue;
                 if (it->kind == 'i')
                     gen_emit(p, GEN_PART_TX, "drop index", NULL, "DROP INDEX %s", it->q);
