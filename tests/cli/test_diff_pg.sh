@@ -179,5 +179,11 @@ pair generated_expr 'CREATE TABLE t (id int PRIMARY KEY, a int, g int GENERATED 
     'CREATE TABLE t (id int PRIMARY KEY, a int, g int GENERATED ALWAYS AS (a + 2) STORED); CREATE INDEX ix_g ON t (g);'
 expect_rc 0 "a generated expression changed under an index"
 up_with_rows generated_expr "INSERT INTO t (id, a) VALUES (1, 2)"
+# a column a trigger names (UPDATE OF, WHEN) changes type: the trigger is
+# dropped before and created again after
+pair trigger_column 'CREATE FUNCTION f() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NEW; END$$; CREATE TABLE t (id int PRIMARY KEY, x int); CREATE TRIGGER tr BEFORE UPDATE OF x ON t FOR EACH ROW WHEN (OLD.x IS DISTINCT FROM NEW.x) EXECUTE FUNCTION f();' \
+    'CREATE FUNCTION f() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NEW; END$$; CREATE TABLE t (id int PRIMARY KEY, x bigint); CREATE TRIGGER tr BEFORE UPDATE OF x ON t FOR EACH ROW WHEN (OLD.x IS DISTINCT FROM NEW.x) EXECUTE FUNCTION f();'
+expect_rc 0 "a type change of a column a trigger names"
+up_with_rows trigger_column "INSERT INTO t VALUES (1, 1)"
 
 finish

@@ -890,15 +890,19 @@ static int gen_rebuilt(const ctx *c, const gen_table *ft, const gen_table *tt, c
 
 /* 1 when `it` (of table ft of `from`) reads a column that is dropped and
    added again (a generated column rebuilt, or one made generated or plain):
-   DROP COLUMN takes it along, so it is built again after. */
+   DROP COLUMN takes it along, so it is built again after; or, a trigger,
+   a column whose type changes (PostgreSQL does not alter it under one). */
 static int on_rebuilt_col(const ctx *c, const gen_table *ft, const gen_item *it)
 {
     const gen_table *tt = gen_find_table(c->to, to_name(c, ft->name));
     for (size_t k = 0; tt && k < ft->ncols; k++) {
         const gen_col *fc = &ft->cols[k];
         const gen_col *tc = gen_find_col(tt, col_to_name(c, ft->name, fc->name));
-        if (tc && (gen_rebuilt(c, ft, tt, fc, tc) || !streq(fc->gen, tc->gen)) &&
-            gen_mentions(it->def, fc->name))
+        if (!tc || !gen_mentions(it->def, fc->name))
+            continue;
+        if (gen_rebuilt(c, ft, tt, fc, tc) || !streq(fc->gen, tc->gen))
+            return 1;
+        if (it->kind == 't' && (strcmp(fc->type, tc->type) || !streq(fc->collate, tc->collate)))
             return 1;
     }
     return 0;
