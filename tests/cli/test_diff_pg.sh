@@ -185,5 +185,14 @@ pair trigger_column 'CREATE FUNCTION f() RETURNS trigger LANGUAGE plpgsql AS $$B
     'CREATE FUNCTION f() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NEW; END$$; CREATE TABLE t (id int PRIMARY KEY, x bigint); CREATE TRIGGER tr BEFORE UPDATE OF x ON t FOR EACH ROW WHEN (OLD.x IS DISTINCT FROM NEW.x) EXECUTE FUNCTION f();'
 expect_rc 0 "a type change of a column a trigger names"
 up_with_rows trigger_column "INSERT INTO t VALUES (1, 1)"
+# a generated column dropped and added keeps its comment (the schema text,
+# which the proof compares, does not show comments)
+pair generated_comment "CREATE TABLE t (id int PRIMARY KEY, a int, g int GENERATED ALWAYS AS (a + 1) STORED); COMMENT ON COLUMN t.g IS 'the g';" \
+    "CREATE TABLE t (id int PRIMARY KEY, a int, g int GENERATED ALWAYS AS (a + 2) STORED); COMMENT ON COLUMN t.g IS 'the g';"
+expect_rc 0 "a generated column with a comment changed"
+st --dir "$QD" up
+expect_rc 0 "generated_comment: up"
+eq "$(q "SELECT col_description('t'::regclass, attnum) FROM pg_attribute WHERE attrelid = 't'::regclass AND attname = 'g'")" \
+    "the g" "the comment is given back after the column is added again"
 
 finish

@@ -1292,7 +1292,9 @@ static void plan_comments(ctx *c)
         for (size_t k = 0; k < tt->ncols; k++) {
             const gen_col *tc = &tt->cols[k];
             const gen_col *fc = ft ? from_col(c, ft, tc->name) : NULL;
-            if (!streq(fc ? fc->comment : NULL, tc->comment)) {
+            /* a column dropped and added again lost its comment */
+            int readded = fc && (gen_rebuilt(c, ft, tt, fc, tc) || !streq(fc->gen, tc->gen));
+            if (!streq(fc && !readded ? fc->comment : NULL, tc->comment)) {
                 snprintf(what, sizeof(what), "COLUMN %s.%s", tt->q, tc->q);
                 comment(c->p, what, tc->comment);
             }
