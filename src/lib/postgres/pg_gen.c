@@ -159,7 +159,7 @@ static const char q_sequences[] =
     "s.seqincrement = 1 AND s.seqmin = 1 AND s.seqstart = 1 AND s.seqcache = 1 AND NOT s.seqcycle"         \
     " AND s.seqmax = CASE s.seqtypid WHEN 'int2'::regtype THEN 32767 WHEN 'int4'::regtype THEN 2147483647" \
     " ELSE 9223372036854775807 END"
-#define UNSUPPORTED_MORE                                                                                     \
+#define UNSUPPORTED_MORE(comp)                                                                               \
     " UNION ALL SELECT 'storage parameters of table ' || quote_ident(c.relname),"                            \
     "  array_to_string(c.reloptions, ', ')"                                                                  \
     " FROM pg_class c" IN_SCHEMA_C " AND c.relkind IN ('r', 'p') AND c.reloptions IS NOT NULL"               \
@@ -178,15 +178,15 @@ static const char q_sequences[] =
     " FROM pg_class c" IN_SCHEMA_C " AND c.relkind = 'm'"                                                    \
     " UNION ALL SELECT CASE a.attidentity WHEN '' THEN '' ELSE 'identity options of ' END"                   \
     "  || CASE WHEN a.attidentity <> '' THEN '' WHEN a.attstorage <> t.typstorage THEN 'storage of '"        \
-    "  WHEN a.attcompression <> '' THEN 'compression of ' ELSE 'statistics target of ' END"                  \
+    "  WHEN " comp " <> '' THEN 'compression of ' ELSE 'statistics target of ' END"                          \
     "  || quote_ident(c.relname) || '.' || quote_ident(a.attname),"                                          \
-    "  concat_ws(' ', a.attidentity, a.attstorage, a.attcompression, a.attstattarget,"                       \
+    "  concat_ws(' ', a.attidentity, a.attstorage, " comp ", a.attstattarget,"                               \
     "  (SELECT concat_ws(' ', s.seqstart, s.seqincrement, s.seqmin, s.seqmax, s.seqcache, s.seqcycle)"       \
     "   FROM pg_sequence s WHERE s.seqrelid = pg_get_serial_sequence(quote_ident(c.relname),"                \
     "   a.attname)::regclass AND a.attidentity <> '' AND NOT (" IDENTITY_DEFAULT ")))"                       \
     " FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped"     \
     " JOIN pg_type t ON t.oid = a.atttypid" IN_SCHEMA_C " AND c.relkind IN ('r', 'p')"                       \
-    "  AND (a.attstorage <> t.typstorage OR a.attcompression <> '' OR a.attstattarget >= 0"                  \
+    "  AND (a.attstorage <> t.typstorage OR " comp " <> '' OR a.attstattarget >= 0"                          \
     "  OR EXISTS (SELECT 1 FROM pg_sequence s WHERE a.attidentity <> ''"                                     \
     "   AND s.seqrelid = pg_get_serial_sequence(quote_ident(c.relname), a.attname)::regclass"                \
     "   AND NOT (" IDENTITY_DEFAULT ")))"                                                                    \
@@ -212,50 +212,58 @@ static const char q_sequences[] =
                             "  OR (d.classoid = 'pg_proc'::regclass AND EXISTS (SELECT 1 FROM pg_proc p"     \
                             "  JOIN pg_namespace n ON n.oid = p.pronamespace WHERE p.oid = d.objoid AND "    \
                             "n.nspname = current_schema()))"
-static const char q_unsupported[] =
-    "SELECT what, key FROM ("
-    " SELECT 'rule ' || quote_ident(r.rulename) || ' on ' || quote_ident(c.relname) AS what,"
-    "  pg_get_ruledef(r.oid) AS key"
-    " FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class" IN_SCHEMA_C " AND r.rulename <> '_RETURN'"
-    " UNION ALL SELECT 'partitioned table ' || quote_ident(c.relname), pg_get_partkeydef(c.oid)"
-    " FROM pg_class c" IN_SCHEMA_C " AND c.relkind = 'p'"
-    " UNION ALL SELECT 'partition ' || quote_ident(c.relname), pg_get_expr(c.relpartbound, c.oid)"
-    " FROM pg_class c" IN_SCHEMA_C " AND c.relispartition"
-    " UNION ALL SELECT 'table ' || quote_ident(c.relname) || ' inheriting from ' || "
-    "i.inhparent::regclass::text, ''"
-    " FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid" IN_SCHEMA_C " AND NOT c.relispartition"
-    " UNION ALL SELECT 'view ' || quote_ident(c.relname) || ' WITH (' || array_to_string(c.reloptions, ', ') "
-    "|| ')',"
-    "  ''"
-    " FROM pg_class c" IN_SCHEMA_C " AND c.relkind = 'v' AND c.reloptions IS NOT NULL"
-    " UNION ALL SELECT 'comment on ' || CASE c.relkind WHEN 'v' THEN 'view ' WHEN 'm' THEN 'materialized "
-    "view '"
-    "  WHEN 'i' THEN 'index ' WHEN 'I' THEN 'index ' WHEN 'S' THEN 'sequence ' ELSE 'relation ' END"
-    "  || quote_ident(c.relname) || CASE WHEN d.objsubid > 0 THEN ' (a column)' ELSE '' END, d.description"
-    " FROM pg_description d JOIN pg_class c ON d.classoid = 'pg_class'::regclass AND d.objoid = "
-    "c.oid" IN_SCHEMA_C " AND c.relkind NOT IN ('r', 'p')"
-    " UNION ALL SELECT 'comment on constraint ' || quote_ident(co.conname) || ' on ' || "
-    "quote_ident(c.relname),"
-    "  d.description"
-    " FROM pg_description d JOIN pg_constraint co ON d.classoid = 'pg_constraint'::regclass AND d.objoid = "
-    "co.oid"
-    " JOIN pg_class c ON c.oid = co.conrelid" IN_SCHEMA_C
-    " UNION ALL SELECT 'privileges (GRANT) on ' || quote_ident(c.relname),"
-    "  (SELECT string_agg(CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee) END"
-    "   || ':' || a.privilege_type, ',' ORDER BY 1) FROM aclexplode(c.relacl) a WHERE a.grantee <> "
-    "c.relowner)"
-    " FROM pg_class c" IN_SCHEMA_C " AND c.relacl IS NOT NULL AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')"
-    "  AND EXISTS (SELECT 1 FROM aclexplode(c.relacl) a WHERE a.grantee <> c.relowner)"
-    " UNION ALL SELECT 'operator ' || o.oprname || '(' || format_type(o.oprleft, NULL) || ', '"
-    "  || format_type(o.oprright, NULL) || ')', o.oprcode::text"
-    " FROM pg_operator o JOIN pg_namespace n ON n.oid = o.oprnamespace WHERE n.nspname = "
-    "current_schema()" NOT_EXTENSION(
-        "pg_operator",
-        "o.oid") " UNION ALL SELECT 'collation ' || quote_ident(co.collname),"
-                 "  concat_ws(' ', co.collprovider, co.collcollate, co.collctype, co.colliculocale)"
-                 " FROM pg_collation co JOIN pg_namespace n ON n.oid = co.collnamespace WHERE n.nspname = "
-                 "current_schema()" NOT_EXTENSION("pg_collation", "co.oid") UNSUPPORTED_MORE
-    ") x ORDER BY 1, 2";
+#define Q_UNSUPPORTED(comp, icu)                                                                             \
+    "SELECT what, key FROM ("                                                                                \
+    " SELECT 'rule ' || quote_ident(r.rulename) || ' on ' || quote_ident(c.relname) AS what,"                \
+    "  pg_get_ruledef(r.oid) AS key"                                                                         \
+    " FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class" IN_SCHEMA_C " AND r.rulename <> '_RETURN'"    \
+    " UNION ALL SELECT 'partitioned table ' || quote_ident(c.relname), pg_get_partkeydef(c.oid)"             \
+    " FROM pg_class c" IN_SCHEMA_C " AND c.relkind = 'p'"                                                    \
+    " UNION ALL SELECT 'partition ' || quote_ident(c.relname), pg_get_expr(c.relpartbound, c.oid)"           \
+    " FROM pg_class c" IN_SCHEMA_C " AND c.relispartition"                                                   \
+    " UNION ALL SELECT 'table ' || quote_ident(c.relname) || ' inheriting from ' || "                        \
+    "i.inhparent::regclass::text, ''"                                                                        \
+    " FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid" IN_SCHEMA_C " AND NOT c.relispartition"      \
+    " UNION ALL SELECT 'view ' || quote_ident(c.relname) || ' WITH (' || array_to_string(c.reloptions, ', "  \
+    "') "                                                                                                    \
+    "|| ')',"                                                                                                \
+    "  ''"                                                                                                   \
+    " FROM pg_class c" IN_SCHEMA_C " AND c.relkind = 'v' AND c.reloptions IS NOT NULL"                       \
+    " UNION ALL SELECT 'comment on ' || CASE c.relkind WHEN 'v' THEN 'view ' WHEN 'm' THEN 'materialized "   \
+    "view '"                                                                                                 \
+    "  WHEN 'i' THEN 'index ' WHEN 'I' THEN 'index ' WHEN 'S' THEN 'sequence ' ELSE 'relation ' END"         \
+    "  || quote_ident(c.relname) || CASE WHEN d.objsubid > 0 THEN ' (a column)' ELSE '' END, d.description"  \
+    " FROM pg_description d JOIN pg_class c ON d.classoid = 'pg_class'::regclass AND d.objoid = "            \
+    "c.oid" IN_SCHEMA_C " AND c.relkind NOT IN ('r', 'p')"                                                   \
+    " UNION ALL SELECT 'comment on constraint ' || quote_ident(co.conname) || ' on ' || "                    \
+    "quote_ident(c.relname),"                                                                                \
+    "  d.description"                                                                                        \
+    " FROM pg_description d JOIN pg_constraint co ON d.classoid = 'pg_constraint'::regclass AND d.objoid = " \
+    "co.oid"                                                                                                 \
+    " JOIN pg_class c ON c.oid = co.conrelid" IN_SCHEMA_C                                                    \
+    " UNION ALL SELECT 'privileges (GRANT) on ' || quote_ident(c.relname),"                                  \
+    "  (SELECT string_agg(CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee) END"         \
+    "   || ':' || a.privilege_type, ',' ORDER BY 1) FROM aclexplode(c.relacl) a WHERE a.grantee <> "         \
+    "c.relowner)"                                                                                            \
+    " FROM pg_class c" IN_SCHEMA_C                                                                           \
+    " AND c.relacl IS NOT NULL AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')"                              \
+    "  AND EXISTS (SELECT 1 FROM aclexplode(c.relacl) a WHERE a.grantee <> c.relowner)"                      \
+    " UNION ALL SELECT 'operator ' || o.oprname || '(' || format_type(o.oprleft, NULL) || ', '"              \
+    "  || format_type(o.oprright, NULL) || ')', o.oprcode::text"                                             \
+    " FROM pg_operator o JOIN pg_namespace n ON n.oid = o.oprnamespace WHERE n.nspname = "                   \
+    "current_schema()" NOT_EXTENSION(                                                                        \
+        "pg_operator",                                                                                       \
+        "o.oid") " UNION ALL SELECT 'collation ' || quote_ident(co.collname),"                               \
+                 "  concat_ws(' ', co.collprovider, co.collcollate, co.collctype, " icu ")"                  \
+                 " FROM pg_collation co JOIN pg_namespace n ON n.oid = co.collnamespace WHERE n.nspname = "  \
+                 "current_schema()" NOT_EXTENSION("pg_collation", "co.oid")                                  \
+                     UNSUPPORTED_MORE(comp) ") x ORDER BY 1, 2"
+/* by server version: pg_attribute.attcompression is PostgreSQL 14's,
+   pg_collation.colliculocale 15's (colllocale from 17 on) */
+static const char q_unsupported_pg17[] = Q_UNSUPPORTED("a.attcompression::text", "co.colllocale");
+static const char q_unsupported_pg15[] = Q_UNSUPPORTED("a.attcompression::text", "co.colliculocale");
+static const char q_unsupported_pg14[] = Q_UNSUPPORTED("a.attcompression::text", "NULL");
+static const char q_unsupported_pg12[] = Q_UNSUPPORTED("''::text", "NULL");
 
 /* One row of q_unsupported into the model: "what\037key". */
 static int on_unsupported(void *ud, int n, char **v)
@@ -422,6 +430,13 @@ static int on_enum(void *ud, int n, char **v)
     return 0;
 }
 
+/* server_version_num into *(int *)ud */
+static int on_version(void *ud, int n, char **v)
+{
+    *(int *)ud = n > 0 && v[0] ? atoi(v[0]) : 0;
+    return 0;
+}
+
 strata_code pg_gen_read(drv *d, const char *table, gen_model *m, strata_error *err)
 {
     static const struct {
@@ -441,7 +456,17 @@ strata_code pg_gen_read(drv *d, const char *table, gen_model *m, strata_error *e
     };
     rd r = {m, 0};
     const char *params[1] = {table};
-    strata_code urc = d->ops->query(d, q_unsupported, 1, params, on_unsupported, m, err);
+    int version = 0;
+    strata_code urc =
+        d->ops->query(d, "SELECT current_setting('server_version_num') WHERE $1::text IS NOT NULL", 1, params,
+                      on_version, &version, err);
+    if (!urc)
+        urc = d->ops->query(d,
+                            version >= 170000   ? q_unsupported_pg17
+                            : version >= 150000 ? q_unsupported_pg15
+                            : version >= 140000 ? q_unsupported_pg14
+                                                : q_unsupported_pg12,
+                            1, params, on_unsupported, m, err);
     if (!urc && m->oom)
         urc = err_set(err, STRATA_NOMEM, "out of memory");
     if (urc)
