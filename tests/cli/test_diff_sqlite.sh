@@ -76,4 +76,20 @@ st --dir "$QD" down
 expect_rc 0 "fkon: down"
 eq "$(q "SELECT count(*) FROM posts")" 2 "fkon: and its down"
 
+# ------------------------------------------------ names that need quoting
+# SQLite keywords (any of them, not only the common ones), spaces, quotes
+KW='CREATE TABLE "limit" (id INTEGER PRIMARY KEY, "case" TEXT, "desc" TEXT, "having" INT, "a b" TEXT, "q""x" TEXT);
+CREATE INDEX "end" ON "limit" ("desc");
+CREATE VIEW "exists" AS SELECT "case", "q""x" FROM "limit";'
+pair keywords "$KW" "${KW/\"case\" TEXT,/\"case\" TEXT NOT NULL DEFAULT \'\',}"
+expect_rc 0 "keywords: diff of a rebuild"
+q "INSERT INTO \"limit\" VALUES (1, 'c', 'd', 2, 'ab', 'qx')" >/dev/null
+st --dir "$QD" up
+expect_rc 0 "keywords: up"
+eq "$(q "SELECT * FROM \"limit\"")" "1|c|d|2|ab|qx" "keywords: the row is kept"
+eq "$(schema_of "$URL")" "$(want_schema "$(cat "$WORK/qa_want.sql")")" "keywords: the desired schema"
+st --dir "$QD" down
+expect_rc 0 "keywords: down"
+eq "$(q "SELECT * FROM \"limit\"")" "1|c|d|2|ab|qx" "keywords: the row is kept by the down"
+
 finish

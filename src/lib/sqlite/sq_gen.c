@@ -18,29 +18,25 @@
 #include "gen.h"
 
 #include <ctype.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 /* ---------------------------------------------------------------- reading */
 
+/* 1 when s can be written without quotes: an identifier's characters, and
+   none of SQLite's keywords (sqlite3_keyword_check knows them all, such as
+   LIMIT or EXISTS, which a name may be when quoted). */
 static int plain_ident(const char *s)
 {
-    static const char *kw[] = {
-        "add",        "all",    "alter", "and",   "as",    "check",       "column",  "constraint", "create",
-        "default",    "delete", "drop",  "from",  "group", "in",          "index",   "insert",     "into",
-        "is",         "join",   "key",   "not",   "null",  "on",          "or",      "order",      "primary",
-        "references", "select", "set",   "table", "to",    "transaction", "trigger", "union",      "unique",
-        "update",     "values", "view",  "where", NULL};
     if (!s[0] || !(isalpha((unsigned char)s[0]) || s[0] == '_'))
         return 0;
     for (const char *p = s; *p; p++)
         if (!(isalnum((unsigned char)*p) || *p == '_'))
             return 0;
-    for (int i = 0; kw[i]; i++)
-        if (!strcasecmp(s, kw[i]))
-            return 0;
-    return 1;
+    size_t n = strlen(s);
+    return n > 64 || !sqlite3_keyword_check(s, (int)n);
 }
 
 static char *quote(const char *s)
