@@ -92,4 +92,35 @@ st --dir "$QD" down
 expect_rc 0 "keywords: down"
 eq "$(q "SELECT * FROM \"limit\"")" "1|c|d|2|ab|qx" "keywords: the row is kept by the down"
 
+# ------------------------------------------------ rowids
+# A table without an INTEGER PRIMARY KEY keeps its rowids through the
+# rebuild (an FTS5 index with external content, or the application, may
+# hold them); an alias column keeps its values.
+pair rowid 'CREATE TABLE t (a TEXT, b INT);' "CREATE TABLE t (a TEXT NOT NULL DEFAULT '', b INT);"
+expect_rc 0 "rowid: diff"
+q "INSERT INTO t (rowid, a, b) VALUES (3, 'x', 1), (7, 'y', 2), (8, 'z', 3)" >/dev/null
+st --dir "$QD" up
+expect_rc 0 "rowid: up"
+eq "$(q "SELECT group_concat(rowid || ':' || a) FROM t")" "3:x,7:y,8:z" "rowid: rowids kept by the rebuild"
+st --dir "$QD" down
+expect_rc 0 "rowid: down"
+eq "$(q "SELECT group_concat(rowid || ':' || a) FROM t")" "3:x,7:y,8:z" "rowid: and by its down"
+# INT PRIMARY KEY (not an alias) to INTEGER PRIMARY KEY (an alias) and back
+pair rowid_alias 'CREATE TABLE t (id INT PRIMARY KEY, a TEXT);' 'CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT);'
+expect_rc 0 "rowid_alias: diff"
+q "INSERT INTO t (rowid, id, a) VALUES (1, 10, 'x'), (2, 20, 'y')" >/dev/null
+st --dir "$QD" up
+expect_rc 0 "rowid_alias: up"
+eq "$(q "SELECT group_concat(rowid || ':' || id) FROM t")" "10:10,20:20" "rowid_alias: the alias keeps the id values"
+st --dir "$QD" down
+expect_rc 0 "rowid_alias: down"
+eq "$(q "SELECT group_concat(id || ':' || a) FROM t ORDER BY id")" "10:x,20:y" "rowid_alias: the down keeps the ids"
+# a column named rowid: the rowid is copied as _rowid_
+pair rowid_named 'CREATE TABLE t ("rowid" TEXT, b INT);' 'CREATE TABLE t ("rowid" TEXT, b INT NOT NULL DEFAULT 0);'
+expect_rc 0 "rowid_named: diff"
+q "INSERT INTO t (_rowid_, \"rowid\", b) VALUES (5, 'r', 1)" >/dev/null
+st --dir "$QD" up
+expect_rc 0 "rowid_named: up"
+eq "$(q "SELECT _rowid_ || ':' || \"rowid\" FROM t")" "5:r" "rowid_named: rowid and the column named rowid kept"
+
 finish

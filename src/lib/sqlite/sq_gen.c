@@ -387,6 +387,34 @@ static char affinity(const char *type)
     return 'n';
 }
 
+/* The name under which both tables' rowid can be copied ("rowid", or
+   "_rowid_" or "oid" when a column has that name), or NULL: a WITHOUT
+   ROWID table on either side, or every name taken. The rebuild copies it
+   first, so that a table without an INTEGER PRIMARY KEY keeps its rowids
+   (an FTS index or the application may hold them); an alias column copied
+   after it sets the rowid to its own value. */
+static const char *rowid_name(const gen_table *ft, const gen_table *tt)
+{
+    static const char *const names[] = {"rowid", "_rowid_", "oid"};
+    const gen_table *side[2] = {ft, tt};
+    for (int k = 0; k < 2; k++) {
+        tdef d;
+        int rowid = tdef_parse(side[k]->sql, &d) == 0 && d.ok && !gen_mentions(d.tail, "rowid");
+        tdef_release(&d);
+        if (!rowid)
+            return NULL;
+    }
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        int taken = 0;
+        for (int k = 0; k < 2; k++)
+            for (size_t c = 0; c < side[k]->ncols; c++)
+                taken |= name_eq(side[k]->cols[c].name, names[i]);
+        if (!taken)
+            return names[i];
+    }
+    return NULL;
+}
+
 static void rebuild(ctx *c, const gen_table *ft, const gen_table *tt)
 {
     gen_plan *p = c->p;
@@ -395,6 +423,11 @@ static void rebuild(ctx *c, const gen_table *ft, const gen_table *tt)
     buf_init(&cols);
     buf_init(&sel);
     buf_init(&tmp);
+    const char *rowid = rowid_name(ft, tt);
+    if (rowid) {
+        buf_adds(&cols, rowid);
+        buf_adds(&sel, rowid);
+    }
     for (size_t k = 0; k < ft->ncols; k++) {
         const gen_col *fc = &ft->cols[k];
         const char *nn = col_to_name(c, ft->name, fc->name);
