@@ -123,4 +123,32 @@ st --dir "$QD" up
 expect_rc 0 "rowid_named: up"
 eq "$(q "SELECT _rowid_ || ':' || \"rowid\" FROM t")" "5:r" "rowid_named: rowid and the column named rowid kept"
 
+# ------------------------------------------------ what only the SQL says
+# A foreign key's DEFERRABLE INITIALLY DEFERRED and the ON CONFLICT clause
+# of a table-level UNIQUE or PRIMARY KEY are in no pragma: the schema text
+# must show them, else diff says "no difference" and writes nothing.
+FKB='CREATE TABLE p (id INTEGER PRIMARY KEY);
+CREATE TABLE c (id INTEGER PRIMARY KEY, a INT REFERENCES p (id), b INT, FOREIGN KEY (b) REFERENCES p (id));'
+for want in "${FKB/REFERENCES p (id),/REFERENCES p (id) DEFERRABLE INITIALLY DEFERRED,}" \
+    "${FKB/REFERENCES p (id));/REFERENCES p (id) DEFERRABLE INITIALLY DEFERRED);}" \
+    'CREATE TABLE p (id INTEGER PRIMARY KEY, u TEXT, UNIQUE (u) ON CONFLICT REPLACE);
+CREATE TABLE c (id INTEGER PRIMARY KEY, a INT REFERENCES p (id), b INT, FOREIGN KEY (b) REFERENCES p (id));' \
+    'CREATE TABLE p (id INTEGER, PRIMARY KEY (id) ON CONFLICT IGNORE);
+CREATE TABLE c (id INTEGER PRIMARY KEY, a INT REFERENCES p (id), b INT, FOREIGN KEY (b) REFERENCES p (id));'; do
+    base=$FKB
+    case $want in *UNIQUE*) base=${FKB/KEY);/KEY, u TEXT, UNIQUE (u));} ;; esac
+    pair sqlonly "$base" "$want"
+    expect_rc 0 "sqlonly: diff to $want"
+    lacks "$OUT" "no difference" "sqlonly: $want is a difference"
+    st --dir "$QD" up
+    expect_rc 0 "sqlonly: up to $want"
+    eq "$(schema_of "$URL")" "$(want_schema "$want")" "sqlonly: $want: the desired schema"
+done
+eq "$(want_schema "$FKB")" "$(want_schema "${FKB/a INT REFERENCES p (id),/a INT REFERENCES p (id) NOT DEFERRABLE INITIALLY DEFERRED,}")" \
+    "NOT DEFERRABLE INITIALLY DEFERRED is not deferred"
+contains "$(want_schema "${FKB/REFERENCES p (id));/REFERENCES p (id) DEFERRABLE INITIALLY DEFERRED);}")" \
+    "foreign key (b) references p (id) deferrable initially deferred" "the schema text names a deferred foreign key"
+contains "$(want_schema 'CREATE TABLE t (a TEXT, b TEXT, UNIQUE ("A" COLLATE NOCASE, b) ON CONFLICT IGNORE)')" \
+    "unique (a, b) on conflict ignore" "the schema text names a unique constraint's conflict clause"
+
 finish
