@@ -45,6 +45,13 @@ pair() {
     diff_in "$QD" --to "$WORK/qa_want.sql" -m step "$@"
 }
 
+# sqlfile 'SQL': a file holding SQL (its path on stdout)
+sqlfile() {
+    local f=$WORK/sql_$RANDOM$RANDOM.sql
+    printf '%s\n' "$1" >"$f"
+    echo "$f"
+}
+
 # want_schema 'SQL': the schema text of SQL run on an empty database
 want_schema() {
     local f=$WORK/want_$RANDOM.sqlite3
@@ -150,5 +157,41 @@ contains "$(want_schema "${FKB/REFERENCES p (id));/REFERENCES p (id) DEFERRABLE 
     "foreign key (b) references p (id) deferrable initially deferred" "the schema text names a deferred foreign key"
 contains "$(want_schema 'CREATE TABLE t (a TEXT, b TEXT, UNIQUE ("A" COLLATE NOCASE, b) ON CONFLICT IGNORE)')" \
     "unique (a, b) on conflict ignore" "the schema text names a unique constraint's conflict clause"
+
+# ------------------------------------------------ virtual tables
+# An FTS5 table is created and dropped by its statement (its shadow tables
+# come and go with it); a change of one is refused by name, never planned
+# as a rebuild of a virtual table.
+NOTES='CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT);'
+FTS="$NOTES
+CREATE VIRTUAL TABLE notes_fts USING fts5(body, content='notes', content_rowid='id');"
+pair fts "$NOTES" "$FTS"
+expect_rc 0 "fts: diff creating an FTS5 table"
+contains "$OUT" "CREATE VIRTUAL TABLE notes_fts USING fts5" "fts: created by its statement"
+lacks "$OUT" "notes_fts_data" "fts: its shadow tables are not planned"
+q "INSERT INTO notes VALUES (1, 'hello world')" >/dev/null
+st --dir "$QD" up
+expect_rc 0 "fts: up"
+eq "$(schema_of "$URL")" "$(want_schema "$FTS")" "fts: the desired schema"
+q "INSERT INTO notes_fts (notes_fts) VALUES ('rebuild')" >/dev/null
+eq "$(q "SELECT rowid FROM notes_fts WHERE notes_fts MATCH 'hello'")" 1 "fts: the index works"
+# the content table rebuilt: rows and the FTS index (by rowid) still match
+diff_in "$QD" --to "$(sqlfile "${FTS/body TEXT)/body TEXT NOT NULL DEFAULT \'\')}")" -m rebuild_notes
+expect_rc 0 "fts: diff rebuilding the content table"
+st --dir "$QD" up
+expect_rc 0 "fts: up of the content table's rebuild"
+eq "$(q "SELECT n.body FROM notes_fts f JOIN notes n ON n.id = f.rowid WHERE notes_fts MATCH 'hello'")" "hello world" "fts: the index still finds the row"
+# a changed virtual table: refused by name
+diff_in "$QD" --to "$(sqlfile "${FTS/fts5(body,/fts5(body, tokenize='trigram',}")" -m change_fts
+expect_rc 2 "fts: a changed virtual table"
+contains "$ERR" "DIFF_UNSUPPORTED" "fts: refused"
+contains "$ERR" "virtual table notes_fts" "fts: by name"
+# dropped: destructive, then done by DROP TABLE
+diff_in "$QD" --to "$(sqlfile "$NOTES")" -m drop_fts
+expect_rc 1 "fts: dropping a virtual table is destructive"
+diff_in "$QD" --to "$(sqlfile "$NOTES")" -m drop_fts --allow-destructive
+expect_rc 0 "fts: drop"
+contains "$OUT" "DROP TABLE notes_fts" "fts: dropped by its name"
+lacks "$OUT" "notes_fts_data" "fts: not its shadow tables"
 
 finish

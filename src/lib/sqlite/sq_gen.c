@@ -110,17 +110,32 @@ static int on_column(void *ud, int n, char **v)
     return !c->name || !c->q || !c->type;
 }
 
+/* The objects of the schema, tables first (so that indexes and triggers find
+   theirs). The shadow tables of a virtual table (an FTS5 table's _data,
+   _idx, ...) are left out: they come and go with it. pragma_table_list
+   (SQLite 3.37) names them; before it, a table named after a virtual table
+   and '_' is taken for one. */
+static const char *const q_master[2] = {
+    "SELECT type, name, tbl_name, sql FROM sqlite_master"
+    " WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND sql IS NOT NULL"
+    " AND tbl_name <> $1 AND type IN ('table', 'view', 'index', 'trigger')"
+    " AND tbl_name NOT IN (SELECT name FROM pragma_table_list WHERE type = 'shadow')"
+    " ORDER BY CASE type WHEN 'table' THEN 0 ELSE 1 END, name",
+    "SELECT type, name, tbl_name, sql FROM sqlite_master m"
+    " WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND sql IS NOT NULL"
+    " AND tbl_name <> $1 AND type IN ('table', 'view', 'index', 'trigger')"
+    " AND NOT EXISTS (SELECT 1 FROM sqlite_master v WHERE v.type = 'table'"
+    " AND v.sql LIKE 'CREATE VIRTUAL TABLE %' AND m.sql NOT LIKE 'CREATE VIRTUAL TABLE %'"
+    " AND substr(m.tbl_name, 1, length(v.name) + 1) = v.name || '_')"
+    " ORDER BY CASE type WHEN 'table' THEN 0 ELSE 1 END, name"};
+
 strata_code sq_gen_read(drv *d, const char *table, gen_model *m, strata_error *err)
 {
     rd r = {m, d, 0};
     const char *params[1] = {table};
-    /* tables first, so that indexes and triggers find theirs */
-    strata_code rc = d->ops->query(d,
-                                   "SELECT type, name, tbl_name, sql FROM sqlite_master"
-                                   " WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND sql IS NOT NULL"
-                                   " AND tbl_name <> $1 AND type IN ('table', 'view', 'index', 'trigger')"
-                                   " ORDER BY CASE type WHEN 'table' THEN 0 ELSE 1 END, name",
-                                   1, params, on_master, &r, err);
+    strata_code rc = d->ops->query(d, q_master[0], 1, params, on_master, &r, err);
+    if (rc && !r.oom && m->nt == 0 && m->no == 0) /* no pragma_table_list */
+        rc = d->ops->query(d, q_master[1], 1, params, on_master, &r, err);
     if (r.oom)
         return err_set(err, STRATA_NOMEM, "out of memory");
     if (rc)
@@ -496,6 +511,22 @@ static void rebuild(ctx *c, const gen_table *ft, const gen_table *tt)
     buf_release(&tmp);
 }
 
+/* A virtual table (CREATE VIRTUAL TABLE: FTS5, R*Tree, ...). */
+static int is_virtual(const gen_table *t)
+{
+    return t->sql && !strncasecmp(t->sql, "CREATE VIRTUAL TABLE", 20);
+}
+
+/* A virtual table cannot be rebuilt (its module keeps the rows) nor altered:
+   a change of one is refused by name, never planned. */
+static strata_code refuse_virtual(strata_error *err, const char *name)
+{
+    err_set(err, STRATA_DIFF_UNSUPPORTED, "strata diff does not plan changes to virtual table %s", name);
+    err_hint(err, "drop it and create it again in a migration written by hand (an FTS5 table with "
+                  "external content is filled again by INSERT INTO t(t) VALUES ('rebuild'))");
+    return STRATA_DIFF_UNSUPPORTED;
+}
+
 strata_code sq_gen_plan(const gen_model *from, const gen_model *to, const gen_opts *o, gen_plan *p,
                         strata_error *err)
 {
@@ -516,6 +547,12 @@ strata_code sq_gen_plan(const gen_model *from, const gen_model *to, const gen_op
         int renamed_cols = 0;
         for (size_t r = 0; r < o->nrenames; r++)
             renamed_cols |= o->renames[r].table && name_eq(o->renames[r].table, ft->name);
+        if ((is_virtual(ft) || is_virtual(tt)) &&
+            (renamed_cols || strcmp(ft->name, tt->name) || !table_same(ft, tt))) {
+            free(add_only);
+            free(c.rebuilt);
+            return refuse_virtual(err, tt->name);
+        }
         if (!renamed_cols && strcmp(ft->name, tt->name) == 0 && table_same(ft, tt))
             continue;
         if (!renamed_cols && !strcmp(ft->name, tt->name) && only_added_columns(ft->sql, tt->sql)) {
