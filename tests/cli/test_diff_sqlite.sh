@@ -194,4 +194,46 @@ expect_rc 0 "fts: drop"
 contains "$OUT" "DROP TABLE notes_fts" "fts: dropped by its name"
 lacks "$OUT" "notes_fts_data" "fts: not its shadow tables"
 
+# ------------------------------------------------ triggers on views
+# INSTEAD OF triggers belong to a view: created with it, kept when their
+# view is created again around a rebuild, dropped and created when changed.
+VT='CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT);
+CREATE VIEW v AS SELECT id, a FROM t;'
+TRG='CREATE TRIGGER v_ins INSTEAD OF INSERT ON v BEGIN INSERT INTO t (a) VALUES (new.a); END;'
+pair viewtrg "$VT" "$VT
+$TRG"
+expect_rc 0 "viewtrg: diff adding a trigger on a view"
+contains "$OUT" "CREATE TRIGGER v_ins INSTEAD OF INSERT ON v" "viewtrg: the trigger is created"
+st --dir "$QD" up
+expect_rc 0 "viewtrg: up"
+eq "$(schema_of "$URL")" "$(want_schema "$VT
+$TRG")" "viewtrg: the desired schema"
+q "INSERT INTO v (a) VALUES ('through the view')" >/dev/null
+# the table under the view rebuilt: the view and its trigger come back
+VT2="${VT/a TEXT)/a TEXT NOT NULL DEFAULT \'\')}
+$TRG"
+diff_in "$QD" --to "$(sqlfile "$VT2")" -m rebuild_t
+expect_rc 0 "viewtrg: diff rebuilding the table under the view"
+st --dir "$QD" up
+expect_rc 0 "viewtrg: up of the rebuild"
+eq "$(schema_of "$URL")" "$(want_schema "$VT2")" "viewtrg: the trigger is back after the rebuild"
+# changed, then dropped
+VT3="${VT2/VALUES (new.a)/VALUES (upper(new.a))}"
+diff_in "$QD" --to "$(sqlfile "$VT3")" -m change_trg
+expect_rc 0 "viewtrg: diff changing the trigger"
+st --dir "$QD" up
+expect_rc 0 "viewtrg: up of the change"
+eq "$(schema_of "$URL")" "$(want_schema "$VT3")" "viewtrg: the changed trigger"
+diff_in "$QD" --to "$(sqlfile "${VT/a TEXT)/a TEXT NOT NULL DEFAULT \'\')}")" -m drop_trg
+expect_rc 0 "viewtrg: diff dropping the trigger"
+contains "$OUT" "DROP TRIGGER v_ins" "viewtrg: dropped by name"
+st --dir "$QD" up
+expect_rc 0 "viewtrg: up of the drop"
+eq "$(schema_of "$URL")" "$(want_schema "${VT/a TEXT)/a TEXT NOT NULL DEFAULT \'\')}")" "viewtrg: the trigger is gone"
+st --dir "$QD" down -3
+expect_rc 0 "viewtrg: the downs"
+eq "$(schema_of "$URL")" "$(want_schema "$VT
+$TRG")" "viewtrg: the downs give back the trigger"
+eq "$(q "SELECT a FROM t")" "through the view" "viewtrg: and the row"
+
 finish

@@ -84,6 +84,11 @@ static int on_master(void *ud, int n, char **v)
         gen_obj *o = gen_model_add_obj(r->m, 'v', v[1], q);
         if (!o || !(o->def = xstrdup(v[3])) || !(o->norm = norm_text(v[3])))
             r->oom = 1;
+    } else if (v[0][0] == 't' && !gen_find_table(r->m, v[2])) {
+        /* a trigger on a view (INSTEAD OF): an object, owned by its view */
+        gen_obj *o = gen_model_add_obj(r->m, 't', v[1], q);
+        if (!o || !(o->def = xstrdup(v[3])) || !(o->norm = norm_text(v[3])) || !(o->owned = xstrdup(v[2])))
+            r->oom = 1;
     } else {
         gen_table *t = gen_find_table(r->m, v[2]);
         gen_item *it = t ? gen_table_add_item(t, v[0][0] == 'i' ? 'i' : 't', v[1], q, v[3]) : NULL;
@@ -511,6 +516,64 @@ static void rebuild(ctx *c, const gen_table *ft, const gen_table *tt)
     buf_release(&tmp);
 }
 
+/* The object of kind in m named name (any case), or NULL. */
+static const gen_obj *find_obj_ci(const gen_model *m, char kind, const char *name)
+{
+    for (size_t i = 0; i < m->no; i++)
+        if (m->o[i].kind == kind && name_eq(m->o[i].name, name))
+            return &m->o[i];
+    return NULL;
+}
+
+/* 1 when the trigger's text mentions a table rebuilt, dropped or renamed. */
+static int reads_rebuilt(const ctx *c, const char *def)
+{
+    for (size_t r = 0; r < c->nrebuilt; r++)
+        if (gen_mentions(def, c->rebuilt[r]))
+            return 1;
+    return 0;
+}
+
+/*
+ * Triggers on views (INSTEAD OF) that go: removed, changed, or reading a
+ * table that is rebuilt (ALTER TABLE RENAME checks every trigger), unless
+ * their view is dropped (vdrop: indexed like from->o), which drops them.
+ */
+static void view_triggers_drop(ctx *c, const int *vdrop)
+{
+    for (size_t i = 0; i < c->from->no; i++) {
+        const gen_obj *ft = &c->from->o[i];
+        if (ft->kind != 't')
+            continue;
+        const gen_obj *v = find_obj_ci(c->from, 'v', ft->owned);
+        if (v && vdrop[v - c->from->o])
+            continue;
+        const gen_obj *tt = find_obj_ci(c->to, 't', ft->name);
+        if (tt && !strcmp(tt->norm, ft->norm) && !reads_rebuilt(c, ft->def))
+            continue;
+        gen_emit(c->p, GEN_PART_TX, "drop trigger", NULL, "DROP TRIGGER %s", ft->q);
+    }
+}
+
+/*
+ * Triggers on views that are created, after the views: new, changed,
+ * reading a rebuilt table, or on a view created (made: indexed like
+ * to->o, the views gen_views_create was asked for).
+ */
+static void view_triggers_create(ctx *c, const int *made)
+{
+    for (size_t i = 0; i < c->to->no; i++) {
+        const gen_obj *tt = &c->to->o[i];
+        if (tt->kind != 't')
+            continue;
+        const gen_obj *v = find_obj_ci(c->to, 'v', tt->owned);
+        const gen_obj *ft = find_obj_ci(c->from, 't', tt->name);
+        if (ft && !strcmp(tt->norm, ft->norm) && !reads_rebuilt(c, tt->def) && !(v && made[v - c->to->o]))
+            continue;
+        gen_emit(c->p, GEN_PART_TX, "create trigger", NULL, "%s", tt->def);
+    }
+}
+
 /* A virtual table (CREATE VIRTUAL TABLE: FTS5, R*Tree, ...). */
 static int is_virtual(const gen_table *t)
 {
@@ -573,6 +636,8 @@ strata_code sq_gen_plan(const gen_model *from, const gen_model *to, const gen_op
     for (size_t i = 0; i < from->no; i++) {
         const gen_obj *v = &from->o[i];
         const gen_obj *tv = NULL;
+        if (v->kind != 'v')
+            continue; /* triggers on views: view_triggers_drop */
         for (size_t k = 0; k < to->no; k++)
             if (to->o[k].kind == 'v' && name_eq(to->o[k].name, v->name))
                 tv = &to->o[k];
@@ -584,6 +649,7 @@ strata_code sq_gen_plan(const gen_model *from, const gen_model *to, const gen_op
     for (size_t i = 0; i < from->no; i++)
         if (vdrop[i])
             gen_emit(p, GEN_PART_TX, "drop view", NULL, "DROP VIEW %s", from->o[i].q);
+    view_triggers_drop(&c, vdrop);
 
     /* triggers and indexes that go (those of a rebuilt table go with it) */
     for (size_t i = 0; i < from->nt; i++) {
@@ -694,7 +760,15 @@ strata_code sq_gen_plan(const gen_model *from, const gen_model *to, const gen_op
                 f = &from->o[k];
         need[i] = v->kind == 'v' && (!f || vdrop[f - from->o]);
     }
+    int *made = calloc(n + 1, sizeof(int));
+    if (made)
+        memcpy(made, need, n * sizeof(int));
     gen_views_create(p, to, need, 0);
+    if (made)
+        view_triggers_create(&c, made);
+    else
+        p->oom = 1;
+    free(made);
     free(need);
     free(vdrop);
     free(c.rebuilt);
