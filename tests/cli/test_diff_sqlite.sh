@@ -236,4 +236,26 @@ eq "$(schema_of "$URL")" "$(want_schema "$VT
 $TRG")" "viewtrg: the downs give back the trigger"
 eq "$(q "SELECT a FROM t")" "through the view" "viewtrg: and the row"
 
+# ------------------------------------------------ generated columns
+# generated -> plain: the column keeps the values it had
+pair gen2plain 'CREATE TABLE t (id INTEGER PRIMARY KEY, b INT, c INT AS (b * 2));' \
+    'CREATE TABLE t (id INTEGER PRIMARY KEY, b INT, c INT);'
+expect_rc 0 "gen2plain: diff"
+q "INSERT INTO t (id, b) VALUES (1, 21)" >/dev/null
+st --dir "$QD" up
+expect_rc 0 "gen2plain: up"
+eq "$(q "SELECT c FROM t")" 42 "gen2plain: the computed values are kept"
+# plain -> generated: its own values are replaced, which is destructive
+pair plain2gen 'CREATE TABLE t (id INTEGER PRIMARY KEY, b INT, c INT);' \
+    'CREATE TABLE t (id INTEGER PRIMARY KEY, b INT, c INT AS (b * 2) STORED);'
+expect_rc 1 "plain2gen: refused without --allow-destructive"
+contains "$ERR" "DIFF_DESTRUCTIVE" "plain2gen: destructive"
+contains "$ERR" "values of t.c replaced by its generated expression" "plain2gen: says what is lost"
+diff_in "$QD" --to "$WORK/qa_want.sql" -m step --allow-destructive
+expect_rc 0 "plain2gen: diff with --allow-destructive"
+q "INSERT INTO t VALUES (1, 21, 7)" >/dev/null
+st --dir "$QD" up
+expect_rc 0 "plain2gen: up"
+eq "$(q "SELECT b || ':' || c FROM t")" "21:42" "plain2gen: computed"
+
 finish

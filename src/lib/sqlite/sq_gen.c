@@ -455,14 +455,20 @@ static void rebuild(ctx *c, const gen_table *ft, const gen_table *tt)
         for (size_t j = 0; j < tt->ncols; j++)
             if (name_eq(tt->cols[j].name, nn))
                 tc = &tt->cols[j];
-        if (fc->hidden == 2 || fc->hidden == 3)
+        int fgen = fc->hidden == 2 || fc->hidden == 3;
+        /* a generated column that goes or stays generated holds no data of
+           its own; one that becomes a plain column keeps the values it had */
+        if (fgen && (!tc || tc->hidden))
             continue;
         if (!tc) {
             buf_addf(&lost, "%scolumn %s.%s", lost.len ? ", " : "", ft->name, fc->name);
             continue;
         }
-        if (tc->hidden)
+        if (tc->hidden) {
+            buf_addf(&lost, "%svalues of %s.%s replaced by its generated expression", lost.len ? ", " : "",
+                     tt->name, tc->name);
             continue;
+        }
         /* the same affinity stores every value as it was (INT -> INTEGER,
            TEXT -> VARCHAR(10): SQLite enforces no length) */
         if (affinity(fc->type) != affinity(tc->type))
