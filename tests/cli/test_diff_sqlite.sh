@@ -258,4 +258,20 @@ st --dir "$QD" up
 expect_rc 0 "plain2gen: up"
 eq "$(q "SELECT b || ':' || c FROM t")" "21:42" "plain2gen: computed"
 
+# ------------------------------------------------ a trigger reading a view
+# The view over a rebuilt table is dropped and created again; a trigger on
+# another table that reads the view must go and come back with it (ALTER
+# TABLE RENAME checks every trigger).
+RV='CREATE VIEW vt AS SELECT id, a FROM t;
+CREATE TABLE x (id INTEGER PRIMARY KEY);
+CREATE TABLE log (n INT);
+CREATE TRIGGER xi AFTER INSERT ON x BEGIN INSERT INTO log SELECT count(*) FROM vt; END;'
+pair trgview "CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT);
+$RV" "CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT NOT NULL DEFAULT '');
+$RV"
+expect_rc 0 "trgview: diff"
+st --dir "$QD" up
+expect_rc 0 "trgview: up"
+eq "$(schema_of "$URL")" "$(want_schema "$(cat "$WORK/qa_want.sql")")" "trgview: the desired schema"
+
 finish

@@ -267,7 +267,7 @@ typedef struct ctx {
     const gen_model *from, *to;
     const gen_opts *o;
     gen_plan *p;
-    const char **rebuilt; /* tables rebuilt, dropped or renamed */
+    const char **rebuilt; /* tables rebuilt, dropped or renamed; views dropped */
     size_t nrebuilt, caprebuilt;
 } ctx;
 
@@ -653,8 +653,12 @@ strata_code sq_gen_plan(const gen_model *from, const gen_model *to, const gen_op
     }
     gen_views_spread(from, vdrop);
     for (size_t i = 0; i < from->no; i++)
-        if (vdrop[i])
+        if (vdrop[i]) {
             gen_emit(p, GEN_PART_TX, "drop view", NULL, "DROP VIEW %s", from->o[i].q);
+            /* a trigger that reads it goes too: ALTER TABLE RENAME checks
+               every trigger, and fails on one reading a missing view */
+            mark_rebuilt(&c, from->o[i].name);
+        }
     view_triggers_drop(&c, vdrop);
 
     /* triggers and indexes that go (those of a rebuilt table go with it) */
