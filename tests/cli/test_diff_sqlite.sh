@@ -274,4 +274,22 @@ st --dir "$QD" up
 expect_rc 0 "trgview: up"
 eq "$(schema_of "$URL")" "$(want_schema "$(cat "$WORK/qa_want.sql")")" "trgview: the desired schema"
 
+# ------------------------------------------------ the sqlite3 shell's .schema
+# .schema prints CREATE TABLE sqlite_sequence (and sqlite_stat1 after
+# ANALYZE), which SQLite refuses to run: skipped with a note
+new_db
+q "CREATE TABLE t (id INTEGER PRIMARY KEY AUTOINCREMENT, a TEXT); CREATE INDEX ia ON t (a);
+   CREATE VIRTUAL TABLE nf USING fts5(a); INSERT INTO t (a) VALUES ('x'); ANALYZE" >/dev/null
+sqlite3 "$DBFILE" .schema >"$WORK/shell_schema.sql"
+grep -q 'CREATE TABLE sqlite_sequence' "$WORK/shell_schema.sql" || fail ".schema prints sqlite_sequence (the case under test)"
+diff_in "$WORK/qa_shell" --to "$WORK/shell_schema.sql" -m init
+expect_rc 0 "diff --to the output of .schema"
+contains "$ERR" "shell_schema.sql:2: CREATE TABLE sqlite_sequence skipped" "the internal table is named with its line"
+contains "$ERR" "CREATE TABLE sqlite_stat1 skipped" "and sqlite_stat1"
+shell_url=$URL
+new_db
+st --dir "$WORK/qa_shell" up
+expect_rc 0 "up of the migration from .schema"
+eq "$(schema_of "$URL")" "$(schema_of "$shell_url")" "the schema of the database .schema printed"
+
 finish
