@@ -292,4 +292,35 @@ st --dir "$WORK/qa_shell" up
 expect_rc 0 "up of the migration from .schema"
 eq "$(schema_of "$URL")" "$(schema_of "$shell_url")" "the schema of the database .schema printed"
 
+# ------------------------------------------------ comments like markers
+# SQLite keeps a definition's comments, and diff writes the definition into
+# the file: a comment line "-- strata:down" inside it must not become a
+# section marker of the written file; in a string it is kept as it is.
+pair markers 'CREATE TABLE t (id INTEGER PRIMARY KEY, a INT);' "CREATE TABLE t (
+  id INTEGER PRIMARY KEY, -- the id
+  a INT NOT NULL DEFAULT 0,
+  -- strata:down
+  b TEXT DEFAULT 'two
+-- strata:down
+lines'
+);
+CREATE TRIGGER tb AFTER INSERT ON t BEGIN
+  -- strata:verify
+  UPDATE t SET a = 1 WHERE id = new.id;
+END;"
+expect_rc 0 "markers: diff"
+q "INSERT INTO t VALUES (1, 5)" >/dev/null
+st --dir "$QD" up
+expect_rc 0 "markers: up of the written file"
+eq "$(schema_of "$URL")" "$(want_schema "$(cat "$WORK/qa_want.sql")")" "markers: the desired schema"
+q "INSERT INTO t (id) VALUES (2)" >/dev/null
+eq "$(q "SELECT b FROM t WHERE id = 2")" "two
+-- strata:down
+lines" "markers: a string is kept as it is"
+st --dir "$QD" down
+expect_rc 0 "markers: down of the written file"
+eq "$(q "SELECT group_concat(id || ':' || a) FROM t")" "1:5,2:1" "markers: rows kept"
+diff_in "$QD" --to "$WORK/qa_want.sql"
+contains "$OUT" "no difference" "markers: the comments changed are no difference"
+
 finish

@@ -62,6 +62,42 @@ static char *norm_text(const char *sql)
     return b.data ? buf_detach(&b) : xstrdup("");
 }
 
+/* 1 when s points into one of the tokens t[0..n) (a string, a quoted name). */
+static int in_token(const sql_tok *t, size_t n, const char *s)
+{
+    for (size_t i = 0; i < n; i++)
+        if (s >= t[i].s && s < t[i].s + t[i].n)
+            return 1;
+    return 0;
+}
+
+/*
+ * A copy of sql (the caller frees; NULL when out of memory) in which each
+ * comment line the migration file parser would take for a section marker
+ * ("-- strata:down" first on its line, outside any string) gets a third
+ * '-': SQLite keeps the comments of a definition as written, and diff
+ * writes definitions into a migration file. Comments are not compared.
+ */
+static char *unmark(const char *sql)
+{
+    sql_tok *t = NULL;
+    size_t n = sql_tokenize(sql, &t);
+    if (n == (size_t)-1)
+        return xstrdup(sql);
+    buf b;
+    buf_init(&b);
+    for (const char *p = sql; *p;) {
+        size_t eol = strcspn(p, "\n"), w = 0, lead = strspn(p, " \t");
+        buf_add(&b, p, lead);
+        if (marker_word(p, eol, &w) && !in_token(t, n, p + lead))
+            buf_adds(&b, "-");
+        buf_add(&b, p + lead, eol - lead + (p[eol] == '\n'));
+        p += eol + (p[eol] == '\n');
+    }
+    free(t);
+    return b.data ? buf_detach(&b) : xstrdup("");
+}
+
 typedef struct rd {
     gen_model *m;
     drv *d;
@@ -73,29 +109,33 @@ static int on_master(void *ud, int n, char **v)
     (void)n;
     rd *r = ud;
     /* v: type, name, tbl_name, sql */
-    char *q = quote(v[1]);
-    if (!q)
+    char *q = quote(v[1]), *sql = unmark(v[3] ? v[3] : "");
+    if (!q || !sql) {
+        free(q);
+        free(sql);
         return r->oom = 1;
+    }
     if (!strcmp(v[0], "table")) {
         gen_table *t = gen_model_add_table(r->m, v[1], q);
-        if (!t || !(t->sql = xstrdup(v[3] ? v[3] : "")))
+        if (!t || !(t->sql = xstrdup(sql)))
             r->oom = 1;
     } else if (!strcmp(v[0], "view")) {
         gen_obj *o = gen_model_add_obj(r->m, 'v', v[1], q);
-        if (!o || !(o->def = xstrdup(v[3])) || !(o->norm = norm_text(v[3])))
+        if (!o || !(o->def = xstrdup(sql)) || !(o->norm = norm_text(sql)))
             r->oom = 1;
     } else if (v[0][0] == 't' && !gen_find_table(r->m, v[2])) {
         /* a trigger on a view (INSTEAD OF): an object, owned by its view */
         gen_obj *o = gen_model_add_obj(r->m, 't', v[1], q);
-        if (!o || !(o->def = xstrdup(v[3])) || !(o->norm = norm_text(v[3])) || !(o->owned = xstrdup(v[2])))
+        if (!o || !(o->def = xstrdup(sql)) || !(o->norm = norm_text(sql)) || !(o->owned = xstrdup(v[2])))
             r->oom = 1;
     } else {
         gen_table *t = gen_find_table(r->m, v[2]);
-        gen_item *it = t ? gen_table_add_item(t, v[0][0] == 'i' ? 'i' : 't', v[1], q, v[3]) : NULL;
-        if (t && (!it || !(it->norm = norm_text(v[3]))))
+        gen_item *it = t ? gen_table_add_item(t, v[0][0] == 'i' ? 'i' : 't', v[1], q, sql) : NULL;
+        if (t && (!it || !(it->norm = norm_text(sql))))
             r->oom = 1;
     }
     free(q);
+    free(sql);
     return r->oom;
 }
 
