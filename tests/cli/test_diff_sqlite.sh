@@ -68,6 +68,8 @@ CREATE TABLE posts (id INTEGER PRIMARY KEY, user_id INTEGER REFERENCES users (id
 pair fkon "$PARENT" "${PARENT/email TEXT)/email TEXT NOT NULL DEFAULT \'\')}"
 expect_rc 0 "fkon: diff of the parent's rebuild"
 contains "$OUT" '"users__strata_new"' "fkon: the parent is rebuilt"
+contains "$(cat "$QD"/0002_step.sql)" "-- a dangling reference anywhere in the database fails this check; PRAGMA foreign_key_check lists them
+SELECT count(*) = 0 FROM pragma_foreign_key_check;" "fkon: the verify section says what fails it"
 mig "$QD" 0002_fk_on.sql <<'SQL'
 -- strata:up no-transaction
 PRAGMA foreign_keys = ON;

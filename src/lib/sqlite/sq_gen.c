@@ -554,7 +554,10 @@ static void rebuild(ctx *c, const gen_table *ft, const gen_table *tt)
         buf_release(&n);
     }
     gen_emit(p, GEN_PART_TX, "rebuild table", NULL, "DROP TABLE %s", ft->q);
-    p->verify = "SELECT count(*) = 0 FROM pragma_foreign_key_check";
+    /* the comment is for whoever meets VERIFY_FAILED at deploy time */
+    p->verify = "-- a dangling reference anywhere in the database fails this check; "
+                "PRAGMA foreign_key_check lists them\n"
+                "SELECT count(*) = 0 FROM pragma_foreign_key_check";
     gen_emit(p, GEN_PART_TX, "rebuild table", NULL, "ALTER TABLE %s RENAME TO %s", tmp.data, tt->q);
     buf_release(&lost);
     buf_release(&cols);
