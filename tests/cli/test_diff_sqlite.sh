@@ -325,4 +325,30 @@ eq "$(q "SELECT group_concat(id || ':' || a) FROM t")" "1:5,2:1" "markers: rows 
 diff_in "$QD" --to "$WORK/qa_want.sql"
 contains "$OUT" "no difference" "markers: the comments changed are no difference"
 
+# ------------------------------------------------ names that move
+# a renamed table and a new one under its old name; two tables swapping
+# names: every rebuild copies first, then the old tables go, then the new
+# ones take their names (and the down does the same the other way)
+pair oldname 'CREATE TABLE users (id INTEGER PRIMARY KEY, x INT);' \
+    'CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT);
+CREATE TABLE users_old (id INTEGER PRIMARY KEY, x INT);' --rename users:users_old
+expect_rc 0 "oldname: diff"
+q "INSERT INTO users VALUES (1, 10)" >/dev/null
+st --dir "$QD" up
+expect_rc 0 "oldname: up"
+eq "$(q "SELECT * FROM users_old")" "1|10" "oldname: the renamed table keeps its rows"
+eq "$(q "SELECT count(*) FROM users")" 0 "oldname: the new table is empty"
+st --dir "$QD" down
+expect_rc 0 "oldname: down"
+eq "$(q "SELECT * FROM users")" "1|10" "oldname: the down gives the rows back"
+pair swap 'CREATE TABLE a (x INT); CREATE TABLE b (y TEXT);' 'CREATE TABLE b (x INT); CREATE TABLE a (y TEXT);' --rename a:b,b:a
+expect_rc 0 "swap: diff"
+q "INSERT INTO a VALUES (1); INSERT INTO b VALUES ('one')" >/dev/null
+st --dir "$QD" up
+expect_rc 0 "swap: up"
+eq "$(q "SELECT x FROM b") $(q "SELECT y FROM a")" "1 one" "swap: the rows follow their tables"
+st --dir "$QD" down
+expect_rc 0 "swap: down"
+eq "$(q "SELECT x FROM a") $(q "SELECT y FROM b")" "1 one" "swap: and back"
+
 finish

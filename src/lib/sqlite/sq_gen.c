@@ -321,16 +321,32 @@ static const char *to_name(const ctx *c, const char *name)
     return gen_new_name(c->o, NULL, name);
 }
 
+/* 1 when the start's table `name` is not renamed but another one is renamed
+   to its name (the down of --rename users:users_old beside a new users
+   table): then it has no counterpart of its own, it is dropped. */
+static int displaced(const ctx *c, const char *name)
+{
+    if (gen_rename_of(c->o, NULL, name))
+        return 0;
+    for (size_t r = 0; r < c->o->nrenames; r++)
+        if (!c->o->renames[r].table && name_eq(c->o->renames[r].to, name) &&
+            !name_eq(c->o->renames[r].from, name))
+            return 1;
+    return 0;
+}
+
 static const gen_table *from_table(const ctx *c, const char *name)
 {
     for (size_t i = 0; i < c->from->nt; i++)
-        if (name_eq(to_name(c, c->from->t[i].name), name))
+        if (name_eq(to_name(c, c->from->t[i].name), name) && !displaced(c, c->from->t[i].name))
             return &c->from->t[i];
     return NULL;
 }
 
 static const gen_table *to_table(const ctx *c, const char *from_name)
 {
+    if (displaced(c, from_name))
+        return NULL;
     const char *n = to_name(c, from_name);
     for (size_t i = 0; i < c->to->nt; i++)
         if (name_eq(c->to->t[i].name, n))
@@ -475,7 +491,10 @@ static const char *rowid_name(const gen_table *ft, const gen_table *tt)
     return NULL;
 }
 
-static void rebuild(ctx *c, const gen_table *ft, const gen_table *tt)
+/* The first step of the table rebuild of ft into tt: the new table under
+   its temporary name (TT__strata_new), the rows copied into it, the
+   AUTOINCREMENT counter carried. rebuild_finish does the rest. */
+static void rebuild_copy(ctx *c, const gen_table *ft, const gen_table *tt)
 {
     gen_plan *p = c->p;
     buf lost, cols, sel, tmp;
@@ -553,12 +572,10 @@ static void rebuild(ctx *c, const gen_table *ft, const gen_table *tt)
         buf_release(&o);
         buf_release(&n);
     }
-    gen_emit(p, GEN_PART_TX, "rebuild table", NULL, "DROP TABLE %s", ft->q);
     /* the comment is for whoever meets VERIFY_FAILED at deploy time */
     p->verify = "-- a dangling reference anywhere in the database fails this check; "
                 "PRAGMA foreign_key_check lists them\n"
                 "SELECT count(*) = 0 FROM pragma_foreign_key_check";
-    gen_emit(p, GEN_PART_TX, "rebuild table", NULL, "ALTER TABLE %s RENAME TO %s", tmp.data, tt->q);
     buf_release(&lost);
     buf_release(&cols);
     buf_release(&sel);
@@ -637,6 +654,28 @@ static strata_code refuse_virtual(strata_error *err, const char *name)
     err_hint(err, "drop it and create it again in a migration written by hand (an FTS5 table with "
                   "external content is filled again by INSERT INTO t(t) VALUES ('rebuild'))");
     return STRATA_DIFF_UNSUPPORTED;
+}
+
+/* The last steps of a rebuild: step 0 drops the old table, step 1 renames
+   the new one. Each step is done for every rebuilt table before the next,
+   so that a table may take the name another one leaves (--rename a:b,b:a,
+   or a new table named as a renamed one was). */
+static void rebuild_finish(ctx *c, const gen_table *ft, const gen_table *tt, int step)
+{
+    if (step == 0) {
+        gen_emit(c->p, GEN_PART_TX, "rebuild table", NULL, "DROP TABLE %s", ft->q);
+        return;
+    }
+    char tmpname[512];
+    snprintf(tmpname, sizeof(tmpname), "%s__strata_new", tt->name);
+    buf tmp;
+    buf_init(&tmp);
+    buf_add_quoted_ident(&tmp, tmpname);
+    gen_emit(c->p, GEN_PART_TX, "rebuild table", NULL, "ALTER TABLE %s RENAME TO %s",
+             tmp.data ? tmp.data : "", tt->q);
+    if (tmp.oom)
+        c->p->oom = 1;
+    buf_release(&tmp);
 }
 
 strata_code sq_gen_plan(const gen_model *from, const gen_model *to, const gen_opts *o, gen_plan *p,
@@ -764,17 +803,28 @@ strata_code sq_gen_plan(const gen_model *from, const gen_model *to, const gen_op
             gen_emit(p, GEN_PART_TX, "drop table", what, "DROP TABLE %s", from->t[i].q);
         }
 
-    /* new tables, changed tables */
+    /* changed tables: the rebuilds, each step for all of them (see
+       rebuild_finish); new columns; then new tables, which may take the
+       name of a table renamed */
+    for (int step = -1; step < 2; step++)
+        for (size_t i = 0; i < to->nt; i++) {
+            const gen_table *tt = &to->t[i];
+            const gen_table *ft = from_table(&c, tt->name);
+            if (!ft || add_only[i] != 2)
+                continue;
+            if (step < 0)
+                rebuild_copy(&c, ft, tt);
+            else
+                rebuild_finish(&c, ft, tt, step);
+        }
     for (size_t i = 0; i < to->nt; i++) {
-        const gen_table *tt = &to->t[i];
-        const gen_table *ft = from_table(&c, tt->name);
-        if (!ft)
-            gen_emit(p, GEN_PART_TX, "create table", NULL, "%s", tt->sql);
-        else if (add_only[i] == 1)
-            added_columns(&c, tt, ft->ncols);
-        else if (add_only[i] == 2)
-            rebuild(&c, ft, tt);
+        const gen_table *ft = from_table(&c, to->t[i].name);
+        if (ft && add_only[i] == 1)
+            added_columns(&c, &to->t[i], ft->ncols);
     }
+    for (size_t i = 0; i < to->nt; i++)
+        if (!from_table(&c, to->t[i].name))
+            gen_emit(p, GEN_PART_TX, "create table", NULL, "%s", to->t[i].sql);
     free(add_only);
 
     /* indexes and triggers that are new, changed, or of a rebuilt table */
