@@ -351,4 +351,18 @@ st --dir "$QD" down
 expect_rc 0 "swap: down"
 eq "$(q "SELECT x FROM a") $(q "SELECT y FROM b")" "1 one" "swap: and back"
 
+# a column renamed to the name of one that goes: that one's values are
+# lost, which is destructive (the copy named the column twice, silently)
+pair colname 'CREATE TABLE t (id INTEGER PRIMARY KEY, a INT, b INT);' 'CREATE TABLE t (id INTEGER PRIMARY KEY, b INT);' --rename t.a:b
+expect_rc 1 "colname: refused"
+contains "$ERR" "DIFF_DESTRUCTIVE" "colname: destructive"
+contains "$ERR" "loses column t.b" "colname: names the column lost"
+diff_in "$QD" --to "$WORK/qa_want.sql" -m step --rename t.a:b --allow-destructive
+expect_rc 0 "colname: with --allow-destructive"
+lacks "$OUT" "b, b" "colname: each column once"
+q "INSERT INTO t VALUES (1, 100, 200)" >/dev/null
+st --dir "$QD" up
+expect_rc 0 "colname: up"
+eq "$(q "SELECT * FROM t")" "1|100" "colname: b holds a's values"
+
 finish

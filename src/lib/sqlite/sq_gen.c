@@ -359,6 +359,21 @@ static const char *col_to_name(const ctx *c, const char *table, const char *name
     return gen_new_name(c->o, table, name);
 }
 
+/* 1 when column `name` of the start's table is not renamed but another
+   column of it is renamed to its name (--rename t.a:b while t has a b):
+   then b's values have no column to go to, they are lost. */
+static int col_displaced(const ctx *c, const char *table, const char *name)
+{
+    if (gen_rename_of(c->o, table, name))
+        return 0;
+    for (size_t r = 0; r < c->o->nrenames; r++) {
+        const gen_rename *rn = &c->o->renames[r];
+        if (rn->table && name_eq(rn->table, table) && name_eq(rn->to, name) && !name_eq(rn->from, name))
+            return 1;
+    }
+    return 0;
+}
+
 static int rebuilt(const ctx *c, const char *name)
 {
     for (size_t i = 0; i < c->nrebuilt; i++)
@@ -511,7 +526,7 @@ static void rebuild_copy(ctx *c, const gen_table *ft, const gen_table *tt)
         const gen_col *fc = &ft->cols[k];
         const char *nn = col_to_name(c, ft->name, fc->name);
         const gen_col *tc = NULL;
-        for (size_t j = 0; j < tt->ncols; j++)
+        for (size_t j = 0; j < tt->ncols && !col_displaced(c, ft->name, fc->name); j++)
             if (name_eq(tt->cols[j].name, nn))
                 tc = &tt->cols[j];
         int fgen = fc->hidden == 2 || fc->hidden == 3;
