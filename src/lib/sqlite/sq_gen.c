@@ -526,9 +526,10 @@ static void rebuild_copy(ctx *c, const gen_table *ft, const gen_table *tt)
         const gen_col *fc = &ft->cols[k];
         const char *nn = col_to_name(c, ft->name, fc->name);
         const gen_col *tc = NULL;
-        for (size_t j = 0; j < tt->ncols && !col_displaced(c, ft->name, fc->name); j++)
-            if (name_eq(tt->cols[j].name, nn))
-                tc = &tt->cols[j];
+        if (!col_displaced(c, ft->name, fc->name))
+            for (size_t j = 0; j < tt->ncols; j++)
+                if (name_eq(tt->cols[j].name, nn))
+                    tc = &tt->cols[j];
         int fgen = fc->hidden == 2 || fc->hidden == 3;
         /* a generated column that goes or stays generated holds no data of
            its own; one that becomes a plain column keeps the values it had */
@@ -606,7 +607,8 @@ static const gen_obj *find_obj_ci(const gen_model *m, char kind, const char *nam
     return NULL;
 }
 
-/* 1 when the trigger's text mentions a table rebuilt, dropped or renamed. */
+/* 1 when the trigger's text mentions a table rebuilt, dropped or renamed,
+   or a view dropped. */
 static int reads_rebuilt(const ctx *c, const char *def)
 {
     for (size_t r = 0; r < c->nrebuilt; r++)
