@@ -158,7 +158,19 @@ eq "$(want_schema "$FKB")" "$(want_schema "${FKB/a INT REFERENCES p (id),/a INT 
 contains "$(want_schema "${FKB/REFERENCES p (id));/REFERENCES p (id) DEFERRABLE INITIALLY DEFERRED);}")" \
     "foreign key (b) references p (id) deferrable initially deferred" "the schema text names a deferred foreign key"
 contains "$(want_schema 'CREATE TABLE t (a TEXT, b TEXT, UNIQUE ("A" COLLATE NOCASE, b) ON CONFLICT IGNORE)')" \
-    "unique (a, b) on conflict ignore" "the schema text names a unique constraint's conflict clause"
+    "unique (a collate nocase, b) on conflict ignore" "the schema text names a unique constraint's collation and conflict clause"
+# the collation of a key's column, said only in the constraint
+for want in 'CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT, UNIQUE (a COLLATE NOCASE));' \
+    'CREATE TABLE t (id INTEGER, a TEXT, PRIMARY KEY (a COLLATE NOCASE));'; do
+    pair keycoll 'CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT, UNIQUE (a));' "$want" --allow-destructive
+    expect_rc 0 "keycoll: diff to $want"
+    lacks "$OUT" "no difference" "keycoll: $want is a difference"
+    st --dir "$QD" up
+    expect_rc 0 "keycoll: up to $want"
+    eq "$(schema_of "$URL")" "$(want_schema "$want")" "keycoll: $want: the desired schema"
+done
+contains "$(want_schema 'CREATE TABLE t (a TEXT, PRIMARY KEY (a COLLATE NOCASE)) WITHOUT ROWID;')" \
+    "primary key (a collate nocase)" "the schema text names a primary key column's collation"
 
 # ------------------------------------------------ virtual tables
 # An FTS5 table is created and dropped by its statement (its shadow tables

@@ -390,6 +390,22 @@ static void table_sql_facts(const char *sql, lines *checks, buf *flags, int *aut
     free(t);
 }
 
+/* " collate C" after a key column of an index (keys: rows of name, coll)
+   whose collation is not BINARY: a UNIQUE (a COLLATE NOCASE) or PRIMARY
+   KEY (a COLLATE NOCASE) says it only there. */
+static void add_key_collation(buf *b, const rows *keys, const char *col)
+{
+    for (size_t k = 0; k < keys->n; k++)
+        if (cell(keys, k, 0) && !strcmp(cell(keys, k, 0), col)) {
+            const char *coll = cell(keys, k, 1);
+            if (coll && strcasecmp(coll, "BINARY") != 0) {
+                buf_adds(b, " collate ");
+                add_norm(b, coll);
+            }
+            return;
+        }
+}
+
 static strata_code dump_columns(drv *d, const char *name, int autoinc, const lines *gens, const lines *cons,
                                 buf *out, strata_error *err)
 {
@@ -433,23 +449,38 @@ static strata_code dump_columns(drv *d, const char *name, int autoinc, const lin
         if (cell(&r, i, 4) && atoi(cell(&r, i, 4)) > 0)
             npk++;
     }
+    rows keys = {0};
+    if (npk && (rc = fetch(d,
+                           "SELECT x.name, x.coll FROM pragma_index_list($1) l, pragma_index_xinfo(l.name) x "
+                           "WHERE l.origin = 'pk' AND x.key = 1",
+                           name, &keys, err))) {
+        rows_release(&r);
+        return rc;
+    }
     if (npk) {
-        buf cols;
+        buf cols, shown;
         buf_init(&cols);
+        buf_init(&shown);
         for (int k = 1; k <= npk; k++)
             for (size_t i = 0; i < r.n; i++)
                 if (cell(&r, i, 4) && atoi(cell(&r, i, 4)) == k) {
-                    if (k > 1)
+                    if (k > 1) {
                         buf_adds(&cols, ", ");
+                        buf_adds(&shown, ", ");
+                    }
                     add_name(&cols, cell(&r, i, 0));
+                    add_name(&shown, cell(&r, i, 0));
+                    add_key_collation(&shown, &keys, cell(&r, i, 0));
                 }
         const char *onc = cols.data ? conflict_of(cons, 'p', cols.data) : NULL;
-        buf_addf(out, "  primary key (%s)%s%s%s\n", cols.data ? cols.data : "",
+        buf_addf(out, "  primary key (%s)%s%s%s\n", shown.data ? shown.data : "",
                  autoinc ? " autoincrement" : "", onc ? " on conflict " : "", onc ? onc : "");
-        if (cols.oom)
+        if (cols.oom || shown.oom)
             out->oom = 1;
         buf_release(&cols);
+        buf_release(&shown);
     }
+    rows_release(&keys);
     rows_release(&r);
     return STRATA_OK;
 }
@@ -467,22 +498,29 @@ static strata_code table_constraints(drv *d, const char *name, const lines *cons
         if (!cell(&ix, i, 1) || strcmp(cell(&ix, i, 1), "u") != 0)
             continue;
         rows cols;
-        if ((rc = fetch(d, "SELECT name FROM pragma_index_info($1) ORDER BY seqno", cell(&ix, i, 0), &cols,
-                        err)))
+        if ((rc = fetch(d, "SELECT name, coll FROM pragma_index_xinfo($1) WHERE key = 1 ORDER BY seqno",
+                        cell(&ix, i, 0), &cols, err)))
             break;
-        buf names;
+        buf names, shown;
         buf_init(&names);
+        buf_init(&shown);
         for (size_t j = 0; j < cols.n; j++) {
-            if (j)
+            const char *col = cell(&cols, j, 0) ? cell(&cols, j, 0) : "?";
+            if (j) {
                 buf_adds(&names, ", ");
-            add_name(&names, cell(&cols, j, 0) ? cell(&cols, j, 0) : "?");
+                buf_adds(&shown, ", ");
+            }
+            add_name(&names, col);
+            add_name(&shown, col);
+            add_key_collation(&shown, &cols, col);
         }
         const char *onc = names.data ? conflict_of(cons, 'u', names.data) : NULL;
-        buf_addf(&b, "  unique (%s)%s%s", names.data ? names.data : "", onc ? " on conflict " : "",
+        buf_addf(&b, "  unique (%s)%s%s", shown.data ? shown.data : "", onc ? " on conflict " : "",
                  onc ? onc : "");
-        if (names.oom)
+        if (names.oom || shown.oom)
             b.oom = 1;
         buf_release(&names);
+        buf_release(&shown);
         lines_add(l, &b);
         rows_release(&cols);
     }
