@@ -124,6 +124,22 @@ eq "$(q "SELECT group_concat(rowid || ':' || id) FROM t")" "10:10,20:20" "rowid_
 st --dir "$QD" down
 expect_rc 0 "rowid_alias: down"
 eq "$(q "SELECT group_concat(id || ':' || a) FROM t ORDER BY id")" "10:x,20:y" "rowid_alias: the down keeps the ids"
+# the FTS5 pattern of the SQLite documentation: an external content table
+# without an INTEGER PRIMARY KEY, kept in step by triggers; after its
+# rebuild the index still matches the rows (FTS5's integrity-check)
+FTSR="CREATE TABLE notes (body TEXT, tag TEXT);
+CREATE VIRTUAL TABLE notes_fts USING fts5(body, content='notes');
+CREATE TRIGGER notes_ai AFTER INSERT ON notes BEGIN INSERT INTO notes_fts (rowid, body) VALUES (new.rowid, new.body); END;
+CREATE TRIGGER notes_ad AFTER DELETE ON notes BEGIN INSERT INTO notes_fts (notes_fts, rowid, body) VALUES ('delete', old.rowid, old.body); END;"
+pair ftsrowid "$FTSR" "${FTSR/tag TEXT)/tag TEXT NOT NULL DEFAULT \'\')}"
+expect_rc 0 "ftsrowid: diff"
+q "INSERT INTO notes VALUES ('alpha', 't'), ('beta', 't'), ('gamma', 't'); DELETE FROM notes WHERE body = 'alpha'" >/dev/null
+st --dir "$QD" up
+expect_rc 0 "ftsrowid: up"
+q "INSERT INTO notes_fts (notes_fts, rank) VALUES ('integrity-check', 1)" >/dev/null 2>"$WORK/qerr" ||
+    fail "ftsrowid: the FTS index no longer matches its content table: $(cat "$WORK/qerr")"
+eq "$(q "SELECT n.tag FROM notes_fts f JOIN notes n ON n.rowid = f.rowid WHERE notes_fts MATCH 'gamma'")" t "ftsrowid: a match finds its row"
+
 # a column named rowid: the rowid is copied as _rowid_
 pair rowid_named 'CREATE TABLE t ("rowid" TEXT, b INT);' 'CREATE TABLE t ("rowid" TEXT, b INT NOT NULL DEFAULT 0);'
 expect_rc 0 "rowid_named: diff"
