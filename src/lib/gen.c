@@ -424,13 +424,49 @@ static int blank_meta(void *ud, const sql_stmt *st)
     return 0;
 }
 
-/* The desired DDL without psql meta-command lines (a copy, the caller frees;
-   NULL when out of memory); notes name each one skipped. */
+/* Blanks a CREATE TABLE of SQLite's own tables (sqlite_sequence,
+   sqlite_stat1, ...), which the sqlite3 shell's .schema prints and SQLite
+   refuses to create: SQLite makes them itself when they are needed. */
+static int blank_sqlite_internal(void *ud, const sql_stmt *st)
+{
+    meta_ctx *x = ud;
+    if (strcmp(st->first, "CREATE") || strcmp(st->second, "TABLE") || st->text[0] == '\\')
+        return 0;
+    char *text = xstrndup(st->text, st->len);
+    sql_tok *t = NULL;
+    size_t n = text ? sql_tokenize(text, &t) : (size_t)-1;
+    size_t k = 2;
+    if (n != (size_t)-1 && k + 2 < n && tok_is(&t[k], "if") && tok_is(&t[k + 1], "not") &&
+        tok_is(&t[k + 2], "exists"))
+        k += 3;
+    if (n != (size_t)-1 && k + 2 < n && tok_punct(&t[k + 1], '.'))
+        k += 2;
+    if (n != (size_t)-1 && k < n) {
+        const char *name = t[k].s + (t[k].kind == TOK_WORD ? 0 : 1);
+        if (!strncasecmp(name, "sqlite_", 7)) {
+            size_t at = (size_t)(st->text - x->sql);
+            buf_addf(x->notes, "%s:%d: CREATE TABLE %.*s skipped: SQLite makes its own tables\n", x->label,
+                     st->line, (int)(t[k].n > 40 ? 40 : t[k].n), t[k].s);
+            for (size_t i = at; i < at + st->len; i++)
+                if (x->copy[i] != '\n')
+                    x->copy[i] = ' ';
+        }
+    }
+    free(t);
+    free(text);
+    return 0;
+}
+
+/* The desired DDL without psql meta-command lines, nor (SQLite) a CREATE
+   TABLE of SQLite's own tables (a copy, the caller frees; NULL when out of
+   memory); notes name each one skipped. */
 static char *desired_sql(const char *sql, const char *label, int dialect, buf *notes)
 {
     meta_ctx x = {sql, xstrdup(sql), label, notes};
     if (x.copy)
         sql_split(sql, strlen(sql), dialect, blank_meta, &x);
+    if (x.copy && dialect == DIALECT_SQLITE)
+        sql_split(sql, strlen(sql), dialect, blank_sqlite_internal, &x);
     return x.copy;
 }
 

@@ -564,6 +564,13 @@ static strata_code sq_begin(drv *d, double timeout, strata_error *err)
 {
     sq *s = (sq *)d;
     commit_sync_level(s);
+    /* Every transaction starts with foreign keys off (SQLite's default), as
+       docs/diff.md promises for the table rebuild: a no-transaction section
+       that turned them on for this connection must not make a later
+       migration's DROP TABLE cascade to child rows. Outside a transaction
+       only: SQLite ignores the PRAGMA inside one. */
+    if (sqlite3_get_autocommit(s->db))
+        sqlite3_exec(s->db, "PRAGMA foreign_keys = OFF", NULL, NULL, NULL);
     int rc = sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
     if (rc == SQLITE_OK) {
         if (s->want_excl && !s->excl && ++s->run_tx > SQ_EXCL_AFTER && rollback_journal(s) &&

@@ -18,29 +18,25 @@
 #include "gen.h"
 
 #include <ctype.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 /* ---------------------------------------------------------------- reading */
 
+/* 1 when s can be written without quotes: an identifier's characters, and
+   none of SQLite's keywords (sqlite3_keyword_check knows them all, such as
+   LIMIT or EXISTS, which a name may be when quoted). */
 static int plain_ident(const char *s)
 {
-    static const char *kw[] = {
-        "add",        "all",    "alter", "and",   "as",    "check",       "column",  "constraint", "create",
-        "default",    "delete", "drop",  "from",  "group", "in",          "index",   "insert",     "into",
-        "is",         "join",   "key",   "not",   "null",  "on",          "or",      "order",      "primary",
-        "references", "select", "set",   "table", "to",    "transaction", "trigger", "union",      "unique",
-        "update",     "values", "view",  "where", NULL};
     if (!s[0] || !(isalpha((unsigned char)s[0]) || s[0] == '_'))
         return 0;
     for (const char *p = s; *p; p++)
         if (!(isalnum((unsigned char)*p) || *p == '_'))
             return 0;
-    for (int i = 0; kw[i]; i++)
-        if (!strcasecmp(s, kw[i]))
-            return 0;
-    return 1;
+    size_t n = strlen(s);
+    return n > 64 || !sqlite3_keyword_check(s, (int)n);
 }
 
 static char *quote(const char *s)
@@ -66,6 +62,42 @@ static char *norm_text(const char *sql)
     return b.data ? buf_detach(&b) : xstrdup("");
 }
 
+/* 1 when s points into one of the tokens t[0..n) (a string, a quoted name). */
+static int in_token(const sql_tok *t, size_t n, const char *s)
+{
+    for (size_t i = 0; i < n; i++)
+        if (s >= t[i].s && s < t[i].s + t[i].n)
+            return 1;
+    return 0;
+}
+
+/*
+ * A copy of sql (the caller frees; NULL when out of memory) in which each
+ * comment line the migration file parser would take for a section marker
+ * ("-- strata:down" first on its line, outside any string) gets a third
+ * '-': SQLite keeps the comments of a definition as written, and diff
+ * writes definitions into a migration file. Comments are not compared.
+ */
+static char *unmark(const char *sql)
+{
+    sql_tok *t = NULL;
+    size_t n = sql_tokenize(sql, &t);
+    if (n == (size_t)-1)
+        return xstrdup(sql);
+    buf b;
+    buf_init(&b);
+    for (const char *p = sql; *p;) {
+        size_t eol = strcspn(p, "\n"), w = 0, lead = strspn(p, " \t");
+        buf_add(&b, p, lead);
+        if (marker_word(p, eol, &w) && !in_token(t, n, p + lead))
+            buf_adds(&b, "-");
+        buf_add(&b, p + lead, eol - lead + (p[eol] == '\n'));
+        p += eol + (p[eol] == '\n');
+    }
+    free(t);
+    return b.data ? buf_detach(&b) : xstrdup("");
+}
+
 typedef struct rd {
     gen_model *m;
     drv *d;
@@ -77,24 +109,33 @@ static int on_master(void *ud, int n, char **v)
     (void)n;
     rd *r = ud;
     /* v: type, name, tbl_name, sql */
-    char *q = quote(v[1]);
-    if (!q)
+    char *q = quote(v[1]), *sql = unmark(v[3] ? v[3] : "");
+    if (!q || !sql) {
+        free(q);
+        free(sql);
         return r->oom = 1;
+    }
     if (!strcmp(v[0], "table")) {
         gen_table *t = gen_model_add_table(r->m, v[1], q);
-        if (!t || !(t->sql = xstrdup(v[3] ? v[3] : "")))
+        if (!t || !(t->sql = xstrdup(sql)))
             r->oom = 1;
     } else if (!strcmp(v[0], "view")) {
         gen_obj *o = gen_model_add_obj(r->m, 'v', v[1], q);
-        if (!o || !(o->def = xstrdup(v[3])) || !(o->norm = norm_text(v[3])))
+        if (!o || !(o->def = xstrdup(sql)) || !(o->norm = norm_text(sql)))
+            r->oom = 1;
+    } else if (v[0][0] == 't' && !gen_find_table(r->m, v[2])) {
+        /* a trigger on a view (INSTEAD OF): an object, owned by its view */
+        gen_obj *o = gen_model_add_obj(r->m, 't', v[1], q);
+        if (!o || !(o->def = xstrdup(sql)) || !(o->norm = norm_text(sql)) || !(o->owned = xstrdup(v[2])))
             r->oom = 1;
     } else {
         gen_table *t = gen_find_table(r->m, v[2]);
-        gen_item *it = t ? gen_table_add_item(t, v[0][0] == 'i' ? 'i' : 't', v[1], q, v[3]) : NULL;
-        if (t && (!it || !(it->norm = norm_text(v[3]))))
+        gen_item *it = t ? gen_table_add_item(t, v[0][0] == 'i' ? 'i' : 't', v[1], q, sql) : NULL;
+        if (t && (!it || !(it->norm = norm_text(sql))))
             r->oom = 1;
     }
     free(q);
+    free(sql);
     return r->oom;
 }
 
@@ -114,17 +155,32 @@ static int on_column(void *ud, int n, char **v)
     return !c->name || !c->q || !c->type;
 }
 
+/* The objects of the schema, tables first (so that indexes and triggers find
+   theirs). The shadow tables of a virtual table (an FTS5 table's _data,
+   _idx, ...) are left out: they come and go with it. pragma_table_list
+   (SQLite 3.37) names them; before it, a table named after a virtual table
+   and '_' is taken for one. */
+static const char *const q_master[2] = {
+    "SELECT type, name, tbl_name, sql FROM sqlite_master"
+    " WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND sql IS NOT NULL"
+    " AND tbl_name <> $1 AND type IN ('table', 'view', 'index', 'trigger')"
+    " AND tbl_name NOT IN (SELECT name FROM pragma_table_list WHERE type = 'shadow')"
+    " ORDER BY CASE type WHEN 'table' THEN 0 ELSE 1 END, name",
+    "SELECT type, name, tbl_name, sql FROM sqlite_master m"
+    " WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND sql IS NOT NULL"
+    " AND tbl_name <> $1 AND type IN ('table', 'view', 'index', 'trigger')"
+    " AND NOT EXISTS (SELECT 1 FROM sqlite_master v WHERE v.type = 'table'"
+    " AND v.sql LIKE 'CREATE VIRTUAL TABLE %' AND m.sql NOT LIKE 'CREATE VIRTUAL TABLE %'"
+    " AND substr(m.tbl_name, 1, length(v.name) + 1) = v.name || '_')"
+    " ORDER BY CASE type WHEN 'table' THEN 0 ELSE 1 END, name"};
+
 strata_code sq_gen_read(drv *d, const char *table, gen_model *m, strata_error *err)
 {
     rd r = {m, d, 0};
     const char *params[1] = {table};
-    /* tables first, so that indexes and triggers find theirs */
-    strata_code rc = d->ops->query(d,
-                                   "SELECT type, name, tbl_name, sql FROM sqlite_master"
-                                   " WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND sql IS NOT NULL"
-                                   " AND tbl_name <> $1 AND type IN ('table', 'view', 'index', 'trigger')"
-                                   " ORDER BY CASE type WHEN 'table' THEN 0 ELSE 1 END, name",
-                                   1, params, on_master, &r, err);
+    strata_code rc = d->ops->query(d, q_master[0], 1, params, on_master, &r, err);
+    if (rc && !r.oom && m->nt == 0 && m->no == 0) /* no pragma_table_list */
+        rc = d->ops->query(d, q_master[1], 1, params, on_master, &r, err);
     if (r.oom)
         return err_set(err, STRATA_NOMEM, "out of memory");
     if (rc)
@@ -251,7 +307,7 @@ typedef struct ctx {
     const gen_model *from, *to;
     const gen_opts *o;
     gen_plan *p;
-    const char **rebuilt; /* tables rebuilt, dropped or renamed */
+    const char **rebuilt; /* tables rebuilt, dropped or renamed; views dropped */
     size_t nrebuilt, caprebuilt;
 } ctx;
 
@@ -265,16 +321,32 @@ static const char *to_name(const ctx *c, const char *name)
     return gen_new_name(c->o, NULL, name);
 }
 
+/* 1 when the start's table `name` is not renamed but another one is renamed
+   to its name (the down of --rename users:users_old beside a new users
+   table): then it has no counterpart of its own, it is dropped. */
+static int displaced(const ctx *c, const char *name)
+{
+    if (gen_rename_of(c->o, NULL, name))
+        return 0;
+    for (size_t r = 0; r < c->o->nrenames; r++)
+        if (!c->o->renames[r].table && name_eq(c->o->renames[r].to, name) &&
+            !name_eq(c->o->renames[r].from, name))
+            return 1;
+    return 0;
+}
+
 static const gen_table *from_table(const ctx *c, const char *name)
 {
     for (size_t i = 0; i < c->from->nt; i++)
-        if (name_eq(to_name(c, c->from->t[i].name), name))
+        if (name_eq(to_name(c, c->from->t[i].name), name) && !displaced(c, c->from->t[i].name))
             return &c->from->t[i];
     return NULL;
 }
 
 static const gen_table *to_table(const ctx *c, const char *from_name)
 {
+    if (displaced(c, from_name))
+        return NULL;
     const char *n = to_name(c, from_name);
     for (size_t i = 0; i < c->to->nt; i++)
         if (name_eq(c->to->t[i].name, n))
@@ -285,6 +357,21 @@ static const gen_table *to_table(const ctx *c, const char *from_name)
 static const char *col_to_name(const ctx *c, const char *table, const char *name)
 {
     return gen_new_name(c->o, table, name);
+}
+
+/* 1 when column `name` of the start's table is not renamed but another
+   column of it is renamed to its name (--rename t.a:b while t has a b):
+   then b's values have no column to go to, they are lost. */
+static int col_displaced(const ctx *c, const char *table, const char *name)
+{
+    if (gen_rename_of(c->o, table, name))
+        return 0;
+    for (size_t r = 0; r < c->o->nrenames; r++) {
+        const gen_rename *rn = &c->o->renames[r];
+        if (rn->table && name_eq(rn->table, table) && name_eq(rn->to, name) && !name_eq(rn->from, name))
+            return 1;
+    }
+    return 0;
 }
 
 static int rebuilt(const ctx *c, const char *name)
@@ -391,7 +478,38 @@ static char affinity(const char *type)
     return 'n';
 }
 
-static void rebuild(ctx *c, const gen_table *ft, const gen_table *tt)
+/* The name under which both tables' rowid can be copied ("rowid", or
+   "_rowid_" or "oid" when a column has that name), or NULL: a WITHOUT
+   ROWID table on either side, or every name taken. The rebuild copies it
+   first, so that a table without an INTEGER PRIMARY KEY keeps its rowids
+   (an FTS index or the application may hold them); an alias column copied
+   after it sets the rowid to its own value. */
+static const char *rowid_name(const gen_table *ft, const gen_table *tt)
+{
+    static const char *const names[] = {"rowid", "_rowid_", "oid"};
+    const gen_table *side[2] = {ft, tt};
+    for (int k = 0; k < 2; k++) {
+        tdef d;
+        int rowid = tdef_parse(side[k]->sql, &d) == 0 && d.ok && !gen_mentions(d.tail, "rowid");
+        tdef_release(&d);
+        if (!rowid)
+            return NULL;
+    }
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        int taken = 0;
+        for (int k = 0; k < 2; k++)
+            for (size_t c = 0; c < side[k]->ncols; c++)
+                taken |= name_eq(side[k]->cols[c].name, names[i]);
+        if (!taken)
+            return names[i];
+    }
+    return NULL;
+}
+
+/* The first step of the table rebuild of ft into tt: the new table under
+   its temporary name (TT__strata_new), the rows copied into it, the
+   AUTOINCREMENT counter carried. rebuild_finish does the rest. */
+static void rebuild_copy(ctx *c, const gen_table *ft, const gen_table *tt)
 {
     gen_plan *p = c->p;
     buf lost, cols, sel, tmp;
@@ -399,21 +517,33 @@ static void rebuild(ctx *c, const gen_table *ft, const gen_table *tt)
     buf_init(&cols);
     buf_init(&sel);
     buf_init(&tmp);
+    const char *rowid = rowid_name(ft, tt);
+    if (rowid) {
+        buf_adds(&cols, rowid);
+        buf_adds(&sel, rowid);
+    }
     for (size_t k = 0; k < ft->ncols; k++) {
         const gen_col *fc = &ft->cols[k];
         const char *nn = col_to_name(c, ft->name, fc->name);
         const gen_col *tc = NULL;
-        for (size_t j = 0; j < tt->ncols; j++)
-            if (name_eq(tt->cols[j].name, nn))
-                tc = &tt->cols[j];
-        if (fc->hidden == 2 || fc->hidden == 3)
+        if (!col_displaced(c, ft->name, fc->name))
+            for (size_t j = 0; j < tt->ncols; j++)
+                if (name_eq(tt->cols[j].name, nn))
+                    tc = &tt->cols[j];
+        int fgen = fc->hidden == 2 || fc->hidden == 3;
+        /* a generated column that goes or stays generated holds no data of
+           its own; one that becomes a plain column keeps the values it had */
+        if (fgen && (!tc || tc->hidden))
             continue;
         if (!tc) {
             buf_addf(&lost, "%scolumn %s.%s", lost.len ? ", " : "", ft->name, fc->name);
             continue;
         }
-        if (tc->hidden)
+        if (tc->hidden) {
+            buf_addf(&lost, "%svalues of %s.%s replaced by its generated expression", lost.len ? ", " : "",
+                     tt->name, tc->name);
             continue;
+        }
         /* the same affinity stores every value as it was (INT -> INTEGER,
            TEXT -> VARCHAR(10): SQLite enforces no length) */
         if (affinity(fc->type) != affinity(tc->type))
@@ -458,12 +588,110 @@ static void rebuild(ctx *c, const gen_table *ft, const gen_table *tt)
         buf_release(&o);
         buf_release(&n);
     }
-    gen_emit(p, GEN_PART_TX, "rebuild table", NULL, "DROP TABLE %s", ft->q);
-    p->verify = "SELECT count(*) = 0 FROM pragma_foreign_key_check";
-    gen_emit(p, GEN_PART_TX, "rebuild table", NULL, "ALTER TABLE %s RENAME TO %s", tmp.data, tt->q);
+    /* the comment is for whoever meets VERIFY_FAILED at deploy time */
+    p->verify = "-- a dangling reference anywhere in the database fails this check; "
+                "PRAGMA foreign_key_check lists them\n"
+                "SELECT count(*) = 0 FROM pragma_foreign_key_check";
     buf_release(&lost);
     buf_release(&cols);
     buf_release(&sel);
+    buf_release(&tmp);
+}
+
+/* The object of kind in m named name (any case), or NULL. */
+static const gen_obj *find_obj_ci(const gen_model *m, char kind, const char *name)
+{
+    for (size_t i = 0; i < m->no; i++)
+        if (m->o[i].kind == kind && name_eq(m->o[i].name, name))
+            return &m->o[i];
+    return NULL;
+}
+
+/* 1 when the trigger's text mentions a table rebuilt, dropped or renamed,
+   or a view dropped. */
+static int reads_rebuilt(const ctx *c, const char *def)
+{
+    for (size_t r = 0; r < c->nrebuilt; r++)
+        if (gen_mentions(def, c->rebuilt[r]))
+            return 1;
+    return 0;
+}
+
+/*
+ * Triggers on views (INSTEAD OF) that go: removed, changed, or reading a
+ * table that is rebuilt (ALTER TABLE RENAME checks every trigger), unless
+ * their view is dropped (vdrop: indexed like from->o), which drops them.
+ */
+static void view_triggers_drop(ctx *c, const int *vdrop)
+{
+    for (size_t i = 0; i < c->from->no; i++) {
+        const gen_obj *ft = &c->from->o[i];
+        if (ft->kind != 't')
+            continue;
+        const gen_obj *v = find_obj_ci(c->from, 'v', ft->owned);
+        if (v && vdrop[v - c->from->o])
+            continue;
+        const gen_obj *tt = find_obj_ci(c->to, 't', ft->name);
+        if (tt && !strcmp(tt->norm, ft->norm) && !reads_rebuilt(c, ft->def))
+            continue;
+        gen_emit(c->p, GEN_PART_TX, "drop trigger", NULL, "DROP TRIGGER %s", ft->q);
+    }
+}
+
+/*
+ * Triggers on views that are created, after the views: new, changed,
+ * reading a rebuilt table, or on a view created (made: indexed like
+ * to->o, the views gen_views_create was asked for).
+ */
+static void view_triggers_create(ctx *c, const int *made)
+{
+    for (size_t i = 0; i < c->to->no; i++) {
+        const gen_obj *tt = &c->to->o[i];
+        if (tt->kind != 't')
+            continue;
+        const gen_obj *v = find_obj_ci(c->to, 'v', tt->owned);
+        const gen_obj *ft = find_obj_ci(c->from, 't', tt->name);
+        if (ft && !strcmp(tt->norm, ft->norm) && !reads_rebuilt(c, tt->def) && !(v && made[v - c->to->o]))
+            continue;
+        gen_emit(c->p, GEN_PART_TX, "create trigger", NULL, "%s", tt->def);
+    }
+}
+
+/* A virtual table (CREATE VIRTUAL TABLE: FTS5, R*Tree, ...). */
+static int is_virtual(const gen_table *t)
+{
+    return t->sql && !strncasecmp(t->sql, "CREATE VIRTUAL TABLE", 20);
+}
+
+/* A virtual table cannot be rebuilt (its module keeps the rows) nor altered:
+   a change of one is refused by name, never planned. */
+static strata_code refuse_virtual(strata_error *err, const char *name)
+{
+    err_set(err, STRATA_DIFF_UNSUPPORTED, "strata diff does not plan changes to virtual table %s", name);
+    err_hint(err, "drop it and create it again in a migration written by hand (an FTS5 table with "
+                  "external content is filled again by INSERT INTO t(t) VALUES ('rebuild'))");
+    return STRATA_DIFF_UNSUPPORTED;
+}
+
+/* The last steps of a rebuild: step 0 drops the old table, step 1 renames
+   the new one. Each step is done for every rebuilt table before the next,
+   so that a table may take the name another one leaves (--rename a:b,b:a,
+   or a new table named as a renamed one was). */
+static void rebuild_finish(ctx *c, const gen_table *ft, const gen_table *tt, int step)
+{
+    if (step == 0) {
+        gen_emit(c->p, GEN_PART_TX, "rebuild table", NULL, "DROP TABLE %s", ft->q);
+        return;
+    }
+    char tmpname[512];
+    snprintf(tmpname, sizeof(tmpname), "%s__strata_new", tt->name);
+    buf tmp;
+    buf_init(&tmp);
+    buf_add_quoted_ident(&tmp, tmpname);
+    gen_emit(c->p, GEN_PART_TX, "rebuild table", NULL, "ALTER TABLE %s RENAME TO %s",
+             tmp.data ? tmp.data : "", tt->q);
+    if (tmp.oom)
+        c->p->oom = 1;
     buf_release(&tmp);
 }
 
@@ -487,6 +715,12 @@ strata_code sq_gen_plan(const gen_model *from, const gen_model *to, const gen_op
         int renamed_cols = 0;
         for (size_t r = 0; r < o->nrenames; r++)
             renamed_cols |= o->renames[r].table && name_eq(o->renames[r].table, ft->name);
+        if ((is_virtual(ft) || is_virtual(tt)) &&
+            (renamed_cols || strcmp(ft->name, tt->name) || !table_same(ft, tt))) {
+            free(add_only);
+            free(c.rebuilt);
+            return refuse_virtual(err, tt->name);
+        }
         if (!renamed_cols && strcmp(ft->name, tt->name) == 0 && table_same(ft, tt))
             continue;
         if (!renamed_cols && !strcmp(ft->name, tt->name) && only_added_columns(ft->sql, tt->sql)) {
@@ -507,6 +741,8 @@ strata_code sq_gen_plan(const gen_model *from, const gen_model *to, const gen_op
     for (size_t i = 0; i < from->no; i++) {
         const gen_obj *v = &from->o[i];
         const gen_obj *tv = NULL;
+        if (v->kind != 'v')
+            continue; /* triggers on views: view_triggers_drop */
         for (size_t k = 0; k < to->no; k++)
             if (to->o[k].kind == 'v' && name_eq(to->o[k].name, v->name))
                 tv = &to->o[k];
@@ -516,8 +752,13 @@ strata_code sq_gen_plan(const gen_model *from, const gen_model *to, const gen_op
     }
     gen_views_spread(from, vdrop);
     for (size_t i = 0; i < from->no; i++)
-        if (vdrop[i])
+        if (vdrop[i]) {
             gen_emit(p, GEN_PART_TX, "drop view", NULL, "DROP VIEW %s", from->o[i].q);
+            /* a trigger that reads it goes too: ALTER TABLE RENAME checks
+               every trigger, and fails on one reading a missing view */
+            mark_rebuilt(&c, from->o[i].name);
+        }
+    view_triggers_drop(&c, vdrop);
 
     /* triggers and indexes that go (those of a rebuilt table go with it) */
     for (size_t i = 0; i < from->nt; i++) {
@@ -579,17 +820,28 @@ strata_code sq_gen_plan(const gen_model *from, const gen_model *to, const gen_op
             gen_emit(p, GEN_PART_TX, "drop table", what, "DROP TABLE %s", from->t[i].q);
         }
 
-    /* new tables, changed tables */
+    /* changed tables: the rebuilds, each step for all of them (see
+       rebuild_finish); new columns; then new tables, which may take the
+       name of a table renamed */
+    for (int step = -1; step < 2; step++)
+        for (size_t i = 0; i < to->nt; i++) {
+            const gen_table *tt = &to->t[i];
+            const gen_table *ft = from_table(&c, tt->name);
+            if (!ft || add_only[i] != 2)
+                continue;
+            if (step < 0)
+                rebuild_copy(&c, ft, tt);
+            else
+                rebuild_finish(&c, ft, tt, step);
+        }
     for (size_t i = 0; i < to->nt; i++) {
-        const gen_table *tt = &to->t[i];
-        const gen_table *ft = from_table(&c, tt->name);
-        if (!ft)
-            gen_emit(p, GEN_PART_TX, "create table", NULL, "%s", tt->sql);
-        else if (add_only[i] == 1)
-            added_columns(&c, tt, ft->ncols);
-        else if (add_only[i] == 2)
-            rebuild(&c, ft, tt);
+        const gen_table *ft = from_table(&c, to->t[i].name);
+        if (ft && add_only[i] == 1)
+            added_columns(&c, &to->t[i], ft->ncols);
     }
+    for (size_t i = 0; i < to->nt; i++)
+        if (!from_table(&c, to->t[i].name))
+            gen_emit(p, GEN_PART_TX, "create table", NULL, "%s", to->t[i].sql);
     free(add_only);
 
     /* indexes and triggers that are new, changed, or of a rebuilt table */
@@ -628,7 +880,15 @@ strata_code sq_gen_plan(const gen_model *from, const gen_model *to, const gen_op
                 f = &from->o[k];
         need[i] = v->kind == 'v' && (!f || vdrop[f - from->o]);
     }
+    int *made = calloc(n + 1, sizeof(int));
+    if (made)
+        memcpy(made, need, n * sizeof(int));
     gen_views_create(p, to, need, 0);
+    if (made)
+        view_triggers_create(&c, made);
+    else
+        p->oom = 1;
+    free(made);
     free(need);
     free(vdrop);
     free(c.rebuilt);

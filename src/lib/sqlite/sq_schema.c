@@ -247,9 +247,100 @@ static void generated_exprs(const sql_tok *t, size_t open, size_t close, lines *
     buf_release(&b);
 }
 
-/* CHECK constraints, table flags, AUTOINCREMENT and generated columns'
-   expressions, from the stored SQL. */
-static void table_sql_facts(const char *sql, lines *checks, buf *flags, int *autoinc, lines *gens)
+/*
+ * What no pragma says about the keys, from the table body t[open..close], as
+ * lines in cons: for each foreign key in the order of the text, "f1" when it
+ * is DEFERRABLE INITIALLY DEFERRED (the last defer clause after its
+ * REFERENCES decides; NOT DEFERRABLE is immediate whatever follows), else
+ * "f0"; for a table-level UNIQUE or PRIMARY KEY with an ON CONFLICT clause,
+ * "u" or "p", its columns ("a, b", normalized), "\x1f" and the action.
+ * pragma_foreign_key_list numbers the keys from the last in the text.
+ */
+static void key_facts(const sql_tok *t, size_t open, size_t close, lines *cons)
+{
+    buf b;
+    buf_init(&b);
+    size_t part = open + 1;
+    int depth = 0, in_fk = 0, deferred = 0;
+    for (size_t i = open + 1; i <= close; i++) {
+        if (i < close && tok_punct(&t[i], '(')) {
+            depth++;
+            continue;
+        }
+        if (i < close && tok_punct(&t[i], ')')) {
+            depth--;
+            continue;
+        }
+        if (depth != 0)
+            continue;
+        int end = i == close || tok_punct(&t[i], ',');
+        if (in_fk && (end || tok_is(&t[i], "references"))) {
+            buf_adds(&b, deferred ? "f1" : "f0");
+            lines_add(cons, &b);
+            in_fk = 0;
+        }
+        if (i < close && tok_is(&t[i], "references"))
+            in_fk = 1, deferred = 0;
+        else if (in_fk && tok_is(&t[i], "deferrable"))
+            deferred = !tok_is(&t[i - 1], "not") && i + 2 < close && tok_is(&t[i + 1], "initially") &&
+                       tok_is(&t[i + 2], "deferred");
+        if (!end)
+            continue;
+        /* a table-level UNIQUE / PRIMARY KEY (...) ON CONFLICT x */
+        size_t k = part;
+        if (k + 2 < i && tok_is(&t[k], "constraint"))
+            k += 2;
+        char kind = tok_is(&t[k], "unique") ? 'u' : tok_is(&t[k], "primary") ? 'p' : 0;
+        size_t lp = k + (kind == 'p' ? 2 : 1);
+        if (kind && lp < i && tok_punct(&t[lp], '(')) {
+            size_t rp = tok_match_paren(t, i, lp);
+            if (rp + 3 < i && tok_is(&t[rp + 1], "on") && tok_is(&t[rp + 2], "conflict")) {
+                buf_add(&b, &kind, 1);
+                for (size_t j = lp + 1, first = 1; j < rp; j++)
+                    if (first || tok_punct(&t[j - 1], ',')) {
+                        if (!first)
+                            buf_adds(&b, ", ");
+                        sql_norm(&t[j], 1, &b);
+                        first = 0;
+                    }
+                buf_adds(&b, "\x1f");
+                sql_norm(&t[rp + 3], 1, &b);
+                lines_add(cons, &b);
+            }
+        }
+        part = i + 1;
+    }
+    buf_release(&b);
+}
+
+/* The ON CONFLICT action key_facts found for the table-level UNIQUE ('u')
+   or PRIMARY KEY ('p') on cols (as the schema text writes them), or NULL. */
+static const char *conflict_of(const lines *cons, char kind, const char *cols)
+{
+    size_t n = strlen(cols);
+    for (size_t i = 0; i < cons->n; i++) {
+        const char *c = cons->v[i];
+        if (c[0] == kind && !strncasecmp(c + 1, cols, n) && c[1 + n] == '\x1f')
+            return c + 2 + n;
+    }
+    return NULL;
+}
+
+/* 1 when the foreign key pragma_foreign_key_list numbers id (of nfk) is
+   DEFERRABLE INITIALLY DEFERRED, by key_facts. */
+static int fk_deferred(const lines *cons, long id, long nfk)
+{
+    long k = 0, want = nfk - 1 - id;
+    for (size_t i = 0; i < cons->n; i++)
+        if (cons->v[i][0] == 'f' && k++ == want)
+            return cons->v[i][1] == '1';
+    return 0;
+}
+
+/* CHECK constraints, table flags, AUTOINCREMENT, generated columns'
+   expressions and what key_facts finds, from the stored SQL. */
+static void table_sql_facts(const char *sql, lines *checks, buf *flags, int *autoinc, lines *gens,
+                            lines *cons)
 {
     sql_tok *t = NULL;
     size_t n = sql_tokenize(sql, &t);
@@ -265,6 +356,7 @@ static void table_sql_facts(const char *sql, lines *checks, buf *flags, int *aut
     if (open < n && tok_punct(&t[open], '(')) {
         size_t close = tok_match_paren(t, n, open);
         generated_exprs(t, open, close < n ? close : n, gens);
+        key_facts(t, open, close < n ? close : n, cons);
         int depth = 0;
         for (size_t i = open + 1; i < close; i++) {
             if (tok_punct(&t[i], '('))
@@ -298,8 +390,24 @@ static void table_sql_facts(const char *sql, lines *checks, buf *flags, int *aut
     free(t);
 }
 
-static strata_code dump_columns(drv *d, const char *name, int autoinc, const lines *gens, buf *out,
-                                strata_error *err)
+/* " collate C" after a key column of an index (keys: rows of name, coll)
+   whose collation is not BINARY: a UNIQUE (a COLLATE NOCASE) or PRIMARY
+   KEY (a COLLATE NOCASE) says it only there. */
+static void add_key_collation(buf *b, const rows *keys, const char *col)
+{
+    for (size_t k = 0; k < keys->n; k++)
+        if (cell(keys, k, 0) && !strcmp(cell(keys, k, 0), col)) {
+            const char *coll = cell(keys, k, 1);
+            if (coll && strcasecmp(coll, "BINARY") != 0) {
+                buf_adds(b, " collate ");
+                add_norm(b, coll);
+            }
+            return;
+        }
+}
+
+static strata_code dump_columns(drv *d, const char *name, int autoinc, const lines *gens, const lines *cons,
+                                buf *out, strata_error *err)
 {
     rows r;
     strata_code rc = fetch(d,
@@ -341,23 +449,44 @@ static strata_code dump_columns(drv *d, const char *name, int autoinc, const lin
         if (cell(&r, i, 4) && atoi(cell(&r, i, 4)) > 0)
             npk++;
     }
+    rows keys = {0};
+    if (npk && (rc = fetch(d,
+                           "SELECT x.name, x.coll FROM pragma_index_list($1) l, pragma_index_xinfo(l.name) x "
+                           "WHERE l.origin = 'pk' AND x.key = 1",
+                           name, &keys, err))) {
+        rows_release(&r);
+        return rc;
+    }
     if (npk) {
-        buf_adds(out, "  primary key (");
+        buf cols, shown;
+        buf_init(&cols);
+        buf_init(&shown);
         for (int k = 1; k <= npk; k++)
             for (size_t i = 0; i < r.n; i++)
                 if (cell(&r, i, 4) && atoi(cell(&r, i, 4)) == k) {
-                    if (k > 1)
-                        buf_adds(out, ", ");
-                    add_name(out, cell(&r, i, 0));
+                    if (k > 1) {
+                        buf_adds(&cols, ", ");
+                        buf_adds(&shown, ", ");
+                    }
+                    add_name(&cols, cell(&r, i, 0));
+                    add_name(&shown, cell(&r, i, 0));
+                    add_key_collation(&shown, &keys, cell(&r, i, 0));
                 }
-        buf_adds(out, autoinc ? ") autoincrement\n" : ")\n");
+        const char *onc = cols.data ? conflict_of(cons, 'p', cols.data) : NULL;
+        buf_addf(out, "  primary key (%s)%s%s%s\n", shown.data ? shown.data : "",
+                 autoinc ? " autoincrement" : "", onc ? " on conflict " : "", onc ? onc : "");
+        if (cols.oom || shown.oom)
+            out->oom = 1;
+        buf_release(&cols);
+        buf_release(&shown);
     }
+    rows_release(&keys);
     rows_release(&r);
     return STRATA_OK;
 }
 
 /* UNIQUE constraints (the autoindexes behind them) and foreign keys. */
-static strata_code table_constraints(drv *d, const char *name, lines *l, strata_error *err)
+static strata_code table_constraints(drv *d, const char *name, const lines *cons, lines *l, strata_error *err)
 {
     rows ix, fk;
     buf b;
@@ -369,16 +498,29 @@ static strata_code table_constraints(drv *d, const char *name, lines *l, strata_
         if (!cell(&ix, i, 1) || strcmp(cell(&ix, i, 1), "u") != 0)
             continue;
         rows cols;
-        if ((rc = fetch(d, "SELECT name FROM pragma_index_info($1) ORDER BY seqno", cell(&ix, i, 0), &cols,
-                        err)))
+        if ((rc = fetch(d, "SELECT name, coll FROM pragma_index_xinfo($1) WHERE key = 1 ORDER BY seqno",
+                        cell(&ix, i, 0), &cols, err)))
             break;
-        buf_adds(&b, "  unique (");
+        buf names, shown;
+        buf_init(&names);
+        buf_init(&shown);
         for (size_t j = 0; j < cols.n; j++) {
-            if (j)
-                buf_adds(&b, ", ");
-            add_name(&b, cell(&cols, j, 0) ? cell(&cols, j, 0) : "?");
+            const char *col = cell(&cols, j, 0) ? cell(&cols, j, 0) : "?";
+            if (j) {
+                buf_adds(&names, ", ");
+                buf_adds(&shown, ", ");
+            }
+            add_name(&names, col);
+            add_name(&shown, col);
+            add_key_collation(&shown, &cols, col);
         }
-        buf_adds(&b, ")");
+        const char *onc = names.data ? conflict_of(cons, 'u', names.data) : NULL;
+        buf_addf(&b, "  unique (%s)%s%s", shown.data ? shown.data : "", onc ? " on conflict " : "",
+                 onc ? onc : "");
+        if (names.oom || shown.oom)
+            b.oom = 1;
+        buf_release(&names);
+        buf_release(&shown);
         lines_add(l, &b);
         rows_release(&cols);
     }
@@ -391,6 +533,12 @@ static strata_code table_constraints(drv *d, const char *name, lines *l, strata_
                name, &fk, err);
     if (rc)
         return rc;
+    long nfk = 0, nf = 0;
+    for (size_t i = 0; i < cons->n; i++)
+        nf += cons->v[i][0] == 'f';
+    for (size_t i = 0; i < fk.n; i++)
+        if (atol(cell(&fk, i, 0)) + 1 > nfk)
+            nfk = atol(cell(&fk, i, 0)) + 1;
     for (size_t i = 0; i < fk.n;) {
         size_t j = i;
         while (j < fk.n && !strcmp(cell(&fk, j, 0), cell(&fk, i, 0)))
@@ -420,6 +568,9 @@ static strata_code table_constraints(drv *d, const char *name, lines *l, strata_
                 add_norm(&b, act);
             }
         }
+        /* the text's keys match the pragma's when they count the same */
+        if (nf == nfk && fk_deferred(cons, atol(cell(&fk, i, 0)), nfk))
+            buf_adds(&b, " deferrable initially deferred");
         lines_add(l, &b);
         i = j;
     }
@@ -528,24 +679,29 @@ strata_code schema_dump_sqlite(drv *d, const char *table, buf *out, strata_error
                 def_line("table", name, sql, out);
                 continue;
             }
-            lines checks = {0}, gens = {0};
+            lines checks = {0}, gens = {0}, cons = {0};
             buf flags;
             int autoinc;
             buf_init(&flags);
-            table_sql_facts(sql, &checks, &flags, &autoinc, &gens);
+            table_sql_facts(sql, &checks, &flags, &autoinc, &gens, &cons);
             buf_adds(out, "table ");
             add_name(out, name);
             buf_adds(out, flags.data ? flags.data : "");
             buf_adds(out, "\n");
             buf_release(&flags);
-            rc = dump_columns(d, name, autoinc, &gens, out, err);
+            rc = dump_columns(d, name, autoinc, &gens, &cons, out, err);
             for (size_t g = 0; g < gens.n; g++)
                 free(gens.v[g]);
             free(gens.v);
             if (gens.oom)
                 out->oom = 1;
             if (!rc)
-                rc = table_constraints(d, name, &checks, err);
+                rc = table_constraints(d, name, &cons, &checks, err);
+            for (size_t c = 0; c < cons.n; c++)
+                free(cons.v[c]);
+            free(cons.v);
+            if (cons.oom)
+                out->oom = 1;
             lines_flush(&checks, out);
             if (!rc)
                 dependents(&objs, name, out);
