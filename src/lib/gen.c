@@ -140,6 +140,7 @@ void gen_plan_release(gen_plan *p)
     }
     free(p->s);
     buf_release(&p->notes);
+    free(p->verify);
     memset(p, 0, sizeof(*p));
 }
 

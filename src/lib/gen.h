@@ -105,8 +105,8 @@ typedef struct gen_opts {
 typedef struct gen_plan {
     gen_stmt *s;
     size_t n, cap;
-    buf notes;          /* lines: a drop and an add of the same shape (a possible rename) */
-    const char *verify; /* static: the up's verify section (SQLite rebuilds), or NULL */
+    buf notes;    /* lines: a drop and an add of the same shape (a possible rename) */
+    char *verify; /* owned: the up's verify section (SQLite rebuilds), or NULL */
     int oom;
 } gen_plan;
 
