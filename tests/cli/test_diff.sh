@@ -5,24 +5,13 @@
 # difference, --exit-code, --json, --print, and a diff that cannot be proven.
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/diff_lib.sh"
 
 export TMPDIR=$WORK/tmp
 mkdir -p "$TMPDIR"
 new_db
 SERVER=$URL
 
-# schema_of URL: the schema text
-schema_of() { "$STRATA" --url "$1" schema; }
-
-# diff_in DIR [args]: strata diff with the server URL
-diff_in() {
-    local d=$1
-    shift
-    "$STRATA" --url "$SERVER" --dir "$d" diff "$@" >"$WORK/out" 2>"$WORK/err"
-    RC=$?
-    OUT=$(cat "$WORK/out")
-    ERR=$(cat "$WORK/err")
-}
 
 # ---------------------------------------------------------------- examples
 # For each migration k of each history: the diff from the schema at k-1 to
@@ -345,24 +334,6 @@ else
 fi
 
 # ------------------------------------------------------------ QA cases
-# pair NAME 'BASE SQL' 'DESIRED SQL' [diff args]: a directory whose init
-# builds BASE (written by diff), a database migrated to it (URL); then
-# diff -m step to DESIRED. Sets RC/OUT/ERR of that diff; QD is the directory.
-pair() {
-    local name=$1 base=$2 want=$3
-    shift 3
-    QD=$WORK/qa_$name
-    rm -rf "$QD"
-    mkdir -p "$QD"
-    printf '%s\n' "$base" >"$WORK/qa_base.sql"
-    printf '%s\n' "$want" >"$WORK/qa_want.sql"
-    diff_in "$QD" --to "$WORK/qa_base.sql" -m init
-    expect_rc 0 "$name: diff of the base"
-    new_db
-    st --dir "$QD" up
-    expect_rc 0 "$name: up of the base"
-    diff_in "$QD" --to "$WORK/qa_want.sql" -m step "$@"
-}
 
 # up_down NAME SEED INSERT: rows SEED before the up, INSERT after the up and
 # after the down (a sequence behind the rows fails it)

@@ -5,6 +5,7 @@
 # Each case: a directory whose init builds BASE, a database at it holding
 # rows, diff -m step to DESIRED, then strata up / down on that database.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/diff_lib.sh"
 
 if [ "$ENGINE" != sqlite ]; then
     echo "ok [$ENGINE] $TEST_NAME (SQLite only: skipped)"
@@ -15,35 +16,6 @@ export TMPDIR=$WORK/tmp
 mkdir -p "$TMPDIR"
 new_db
 SERVER=$URL
-
-schema_of() { "$STRATA" --url "$1" schema; }
-
-diff_in() {
-    local d=$1
-    shift
-    "$STRATA" --url "$SERVER" --dir "$d" diff "$@" >"$WORK/out" 2>"$WORK/err"
-    RC=$?
-    OUT=$(cat "$WORK/out")
-    ERR=$(cat "$WORK/err")
-}
-
-# pair NAME 'BASE SQL' 'DESIRED SQL' [diff args]: QD is the directory, URL
-# a database migrated to BASE; RC/OUT/ERR are those of the diff to DESIRED
-pair() {
-    local name=$1 base=$2 want=$3
-    shift 3
-    QD=$WORK/qa_$name
-    rm -rf "$QD"
-    mkdir -p "$QD"
-    printf '%s\n' "$base" >"$WORK/qa_base.sql"
-    printf '%s\n' "$want" >"$WORK/qa_want.sql"
-    diff_in "$QD" --to "$WORK/qa_base.sql" -m init
-    expect_rc 0 "$name: diff of the base"
-    new_db
-    st --dir "$QD" up
-    expect_rc 0 "$name: up of the base"
-    diff_in "$QD" --to "$WORK/qa_want.sql" -m step "$@"
-}
 
 # sqlfile 'SQL': a file holding SQL (its path on stdout)
 sqlfile() {
