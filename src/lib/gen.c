@@ -711,6 +711,172 @@ static strata_code plan(strata *db, const gen_model *from, const gen_model *to, 
     return d->ops->gen_plan(from, to, go, p, err);
 }
 
+/* ------------------------------------------------------- column order */
+
+/*
+ * PostgreSQL puts an added column after the table's last one, and no
+ * statement moves a column: on PostgreSQL the proof compares the schema
+ * texts with each table's column lines in name order, and a table whose
+ * columns differ in order only gets a note (docs/diff.md, Column order).
+ */
+typedef struct dtext {
+    const char *s;
+    size_t n;
+} dtext;
+
+static int dtext_cmp(const void *a, const void *b)
+{
+    const dtext *x = a, *y = b;
+    size_t n = x->n < y->n ? x->n : y->n;
+    int c = memcmp(x->s, y->s, n);
+    return c ? c : (x->n > y->n) - (x->n < y->n);
+}
+
+static int is_col_line(const char *s, size_t n)
+{
+    return n > 9 && !strncmp(s, "  column ", 9);
+}
+
+/* The column lines of the block headed `header` (a "table NAME" line,
+   n bytes) in dump, in their order: *out (caller frees), their count. */
+static size_t table_cols(const char *dump, const char *header, size_t hn, dtext **out)
+{
+    *out = NULL;
+    const char *p = dump;
+    while (*p) {
+        size_t n = strcspn(p, "\n");
+        if (n == hn && !memcmp(p, header, n))
+            break;
+        p += n + (p[n] ? 1 : 0);
+    }
+    if (!*p)
+        return 0;
+    p += hn + (p[hn] ? 1 : 0);
+    size_t k = 0, cap = 0;
+    for (;;) {
+        size_t n = strcspn(p, "\n");
+        if (!is_col_line(p, n))
+            break;
+        if (ARR_GROW(*out, cap, k + 1))
+            break;
+        (*out)[k].s = p;
+        (*out)[k++].n = n;
+        p += n + (p[n] ? 1 : 0);
+    }
+    return k;
+}
+
+/* dump with each table's column lines sorted (caller frees), or NULL. */
+static char *cols_sorted(const char *dump)
+{
+    buf b;
+    buf_init(&b);
+    const char *p = dump;
+    int in_table = 0;
+    while (*p) {
+        size_t n = strcspn(p, "\n");
+        if (in_table && is_col_line(p, n)) {
+            dtext *run = NULL;
+            size_t k = 0, cap = 0;
+            while (is_col_line(p, n) && !ARR_GROW(run, cap, k + 1)) {
+                run[k].s = p;
+                run[k++].n = n;
+                p += n + (p[n] ? 1 : 0);
+                n = strcspn(p, "\n");
+            }
+            if (run)
+                qsort(run, k, sizeof(*run), dtext_cmp);
+            for (size_t i = 0; i < k; i++)
+                buf_addf(&b, "%.*s\n", (int)run[i].n, run[i].s);
+            free(run);
+            if (!k) { /* out of memory */
+                b.oom = 1;
+                break;
+            }
+            continue;
+        }
+        if (n && p[0] != ' ')
+            in_table = n > 6 && !strncmp(p, "table ", 6);
+        buf_addf(&b, "%.*s%s", (int)n, p, p[n] ? "\n" : "");
+        p += n + (p[n] ? 1 : 0);
+    }
+    if (b.oom) {
+        buf_release(&b);
+        return NULL;
+    }
+    return b.data ? buf_detach(&b) : xstrdup("");
+}
+
+/* The column name of a "  column NAME ..." line, into out. */
+static void col_name(const dtext *l, buf *out)
+{
+    const char *s = l->s + 9, *e = l->s + l->n;
+    const char *q = s;
+    if (*q == '"') {
+        for (q++; q < e; q++)
+            if (*q == '"' && !(q + 1 < e && q[1] == '"'))
+                break;
+            else if (*q == '"')
+                q++;
+        q += q < e;
+    } else {
+        while (q < e && *q != ' ')
+            q++;
+    }
+    buf_addf(out, "%.*s", (int)(q - s), s);
+}
+
+static void col_names(const dtext *c, size_t n, buf *out)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            buf_adds(out, ", ");
+        col_name(&c[i], out);
+    }
+}
+
+/*
+ * 1 when the schema texts want and got are equal; on PostgreSQL also when
+ * tables' columns differ in order only: then a note per such table, on
+ * notes, says so (what: "after the up"; wanted: "the desired schema").
+ */
+static int dumps_equal(const strata_diff_result *r, const char *want, const char *got, const char *what,
+                       const char *wanted, buf *notes)
+{
+    if (!strcmp(want, got))
+        return 1;
+    if (strcmp(r->engine, "postgres"))
+        return 0;
+    char *a = cols_sorted(want), *b = cols_sorted(got);
+    int same = a && b && !strcmp(a, b);
+    free(a);
+    free(b);
+    if (!same)
+        return 0;
+    for (const char *p = got; *p;) {
+        size_t n = strcspn(p, "\n");
+        if (n > 6 && !strncmp(p, "table ", 6)) {
+            dtext *x = NULL, *y = NULL;
+            size_t nx = table_cols(want, p, n, &x), ny = table_cols(got, p, n, &y);
+            int differ = nx != ny;
+            for (size_t i = 0; !differ && i < nx; i++)
+                differ = dtext_cmp(&x[i], &y[i]) != 0;
+            if (differ) {
+                buf_addf(notes, "%.*s: %s, its columns are in the order ", (int)n, p, what);
+                col_names(y, ny, notes);
+                buf_addf(notes, ", where %s has ", wanted);
+                col_names(x, nx, notes);
+                buf_adds(notes, " (PostgreSQL adds a column after the last one and cannot move one; "
+                                "INSERT without a column list and SELECT * see the table's order)\n");
+            }
+            free(x);
+            free(y);
+        }
+        p += n + (p[n] ? 1 : 0);
+    }
+    return 1;
+}
+
 static strata_code not_proven(strata_diff_result *r, const char *expected, const char *actual, const char *le,
                               const char *la, const char *what, strata_error *err)
 {
@@ -862,7 +1028,7 @@ strata_code strata_diff(const strata_diff_opts *o, strata_diff_result **out, str
     if ((rc = unsupported_differ(&m_from, &m_to, err)))
         goto done;
 
-    if (!strcmp(d_from, d_to))
+    if (dumps_equal(r, d_to, d_from, "in the start", "the desired schema", &innotes))
         goto done; /* no difference: no files */
     {
         buf d;
@@ -934,7 +1100,7 @@ strata_code strata_diff(const strata_diff_opts *o, strata_diff_result **out, str
         if ((rc = read_state(work.db, &mid[k + 1], &dumps[k + 1], err)))
             goto done;
     }
-    if (strcmp(dumps[nparts], d_to)) {
+    if (!dumps_equal(r, d_to, dumps[nparts], "after the up", "the desired schema", &innotes)) {
         rc = not_proven(r, d_to, dumps[nparts], "desired", "after the generated up",
                         "the generated up does not give the desired schema", err);
         goto done;
@@ -974,7 +1140,7 @@ strata_code strata_diff(const strata_diff_opts *o, strata_diff_result **out, str
         char *got = NULL;
         if ((rc = strata_schema_dump(work.db, &got, err)))
             goto done;
-        if (strcmp(got, dumps[k])) {
+        if (!dumps_equal(r, dumps[k], got, "after the down", "the start", &innotes)) {
             rc = not_proven(r, dumps[k], got, "before the up", "after the generated down",
                             "the generated down does not give back the start", err);
             free(got);

@@ -168,4 +168,31 @@ expect_rc 0 "generated_comment: up"
 eq "$(q "SELECT col_description('t'::regclass, attnum) FROM pg_attribute WHERE attrelid = 't'::regclass AND attname = 'g'")" \
     "the g" "the comment is given back after the column is added again"
 
+
+# ------------------------------------------------------------ column order
+# PostgreSQL adds a column after the last one and cannot move one: a new
+# column in the middle of the desired table (an ORM model's order), or a
+# dropped column that the down adds back, is proven with the columns in
+# another order, and a note says which
+pair col_middle 'CREATE TABLE t (id int PRIMARY KEY, b text, c int);' \
+    'CREATE TABLE t (id int PRIMARY KEY, x text, b text, c int);'
+expect_rc 0 "a column added in the middle of a table"
+contains "$OUT" "ALTER TABLE t ADD COLUMN x text" "col_middle: added"
+contains "$ERR" "note: table t: after the up, its columns are in the order id, b, c, x, where the desired schema has id, x, b, c" "col_middle: the note names the order"
+up_with_rows col_middle "INSERT INTO t VALUES (1, 'b', 2)"
+pair col_drop 'CREATE TABLE t (id int PRIMARY KEY, b text, c int);' 'CREATE TABLE t (id int PRIMARY KEY, c int);' --allow-destructive
+expect_rc 0 "a column dropped before the last one"
+contains "$ERR" "note: table t: after the down, its columns are in the order id, c, b, where the start has id, b, c" "col_drop: the down's order is named"
+q "INSERT INTO t VALUES (1, 'b', 2)" >/dev/null
+st --dir "$QD" up
+expect_rc 0 "col_drop: up"
+st --dir "$QD" down
+expect_rc 0 "col_drop: down"
+eq "$(q "SELECT string_agg(attname, ',' ORDER BY attnum) FROM pg_attribute WHERE attrelid = 't'::regclass AND attnum > 0 AND NOT attisdropped")" "id,c,b" "col_drop: the down adds the column last"
+# the same columns in another order only: no difference, with the note
+pair col_order 'CREATE TABLE t (id int PRIMARY KEY, b text, c int);' 'CREATE TABLE t (id int PRIMARY KEY, c int, b text);' --exit-code
+expect_rc 0 "columns in another order only: no difference"
+contains "$OUT" "no difference" "order only: says no difference"
+contains "$ERR" "note: table t: in the start, its columns are in the order id, b, c, where the desired schema has id, c, b" "order only: the note"
+
 finish
