@@ -86,6 +86,19 @@ contains "$ERR" "VERIFY_FAILED" "orphan: as a failed verify"
 eq "$(q "SELECT sql FROM sqlite_master ORDER BY name")" "$before" "orphan: the schema is as before"
 eq "$(q "SELECT count(*) FROM users")" 1 "orphan: the rows are as before"
 
+# ------------------------------------------------ rows that break the new definition
+# The proof runs on empty tables; a row that breaks a new NOT NULL fails
+# the rebuild at up, rolled back whole, with a hint that says why
+pair breaks 'CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT);' 'CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT NOT NULL);'
+expect_rc 0 "breaks: diff"
+q "INSERT INTO users VALUES (1, NULL), (2, 'b')" >/dev/null
+st --dir "$QD" up
+expect_rc 1 "breaks: up fails on a row with NULL"
+contains "$ERR" "0002_step.sql:5: NOT NULL constraint failed" "breaks: the statement's line"
+contains "$ERR" "hint: this table rebuild copies the table's rows into its new definition, and a row breaks it" "breaks: the hint"
+eq "$(q "SELECT count(*) FROM users")" 2 "breaks: the rows are as before"
+eq "$(q "SELECT count(*) FROM sqlite_master WHERE name LIKE '%strata_new%'")" 0 "breaks: no new table left"
+
 # ------------------------------------------------ names that need quoting
 # SQLite keywords (any of them, not only the common ones), spaces, quotes
 KW='CREATE TABLE "limit" (id INTEGER PRIMARY KEY, "case" TEXT, "desc" TEXT, "having" INT, "a b" TEXT, "q""x" TEXT);
