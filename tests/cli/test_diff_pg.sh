@@ -169,6 +169,21 @@ eq "$(q "SELECT col_description('t'::regclass, attnum) FROM pg_attribute WHERE a
     "the g" "the comment is given back after the column is added again"
 
 
+# a trigger's firing mode: disabled, replica, always are planned (and
+# shown by the schema text; replica and always were "no difference")
+TRG='CREATE TABLE t (id int); CREATE FUNCTION f() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NEW; END$$; CREATE TRIGGER tr BEFORE INSERT ON t FOR EACH ROW EXECUTE FUNCTION f();'
+for mode in 'DISABLE|D' 'ENABLE REPLICA|R' 'ENABLE ALWAYS|A'; do
+    pair "trigger_${mode#*|}" "$TRG" "$TRG ALTER TABLE t ${mode%|*} TRIGGER tr;"
+    expect_rc 0 "trigger mode ${mode%|*}"
+    contains "$(cat "$QD"/0002_step.sql)" "ALTER TABLE t ${mode%|*} TRIGGER tr;" "trigger mode ${mode%|*}: written"
+    st --dir "$QD" up
+    expect_rc 0 "trigger mode ${mode%|*}: up"
+    eq "$(q "SELECT tgenabled FROM pg_trigger WHERE tgname = 'tr'")" "${mode#*|}" "trigger mode ${mode%|*}: on the database"
+    st --dir "$QD" down
+    expect_rc 0 "trigger mode ${mode%|*}: down"
+    eq "$(q "SELECT tgenabled FROM pg_trigger WHERE tgname = 'tr'")" "O" "trigger mode ${mode%|*}: the down gives it back"
+done
+
 # ------------------------------------------------------------ column order
 # PostgreSQL adds a column after the last one and cannot move one: a new
 # column in the middle of the desired table (an ORM model's order), or a

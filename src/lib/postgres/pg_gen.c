@@ -89,11 +89,18 @@ static const char q_views[] = "SELECT c.relname, quote_ident(c.relname), pg_get_
                               " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
                               " WHERE c.relkind = 'v' AND" OWN_TABLE " ORDER BY 1";
 
+/* def: CREATE TRIGGER, and the ALTER TABLE that sets a firing mode other
+   than the default (disabled, replica, always): a change of mode is a
+   trigger dropped and created again */
 static const char q_triggers[] = "SELECT c.relname, t.tgname, quote_ident(t.tgname), " UNQUALIFY(
-    "pg_get_triggerdef(t.oid)", " ON ") " FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN "
-                                        "pg_namespace n ON n.oid = c.relnamespace"
-                                        " WHERE NOT t.tgisinternal AND c.relkind IN ('r', 'p') AND" OWN_TABLE
-                                        " ORDER BY 1, 2";
+    "pg_get_triggerdef(t.oid)",
+    " ON ") " || CASE WHEN t.tgenabled = 'O' THEN '' ELSE"
+            " E';\\nALTER TABLE ' || quote_ident(c.relname) || CASE t.tgenabled WHEN 'D' THEN ' DISABLE'"
+            " WHEN 'R' THEN ' ENABLE REPLICA' ELSE ' ENABLE ALWAYS' END || ' TRIGGER ' || "
+            "quote_ident(t.tgname) END"
+            " FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN "
+            "pg_namespace n ON n.oid = c.relnamespace"
+            " WHERE NOT t.tgisinternal AND c.relkind IN ('r', 'p') AND" OWN_TABLE " ORDER BY 1, 2";
 
 /* name: the identity (name and argument types), what DROP FUNCTION takes */
 static const char q_functions[] =
