@@ -184,6 +184,17 @@ for mode in 'DISABLE|D' 'ENABLE REPLICA|R' 'ENABLE ALWAYS|A'; do
     eq "$(q "SELECT tgenabled FROM pg_trigger WHERE tgname = 'tr'")" "O" "trigger mode ${mode%|*}: the down gives it back"
 done
 
+# what CREATE OR REPLACE FUNCTION cannot change (the result type, argument
+# names, a default removed): the function is dropped and created again
+for fp in 'RETURNS int|RETURNS bigint|a int|a int' 'RETURNS int|RETURNS int|a int DEFAULT 1|b int'; do
+    IFS='|' read -r r1 r2 a1 a2 <<<"$fp"
+    pair function_head "CREATE FUNCTION f($a1) $r1 LANGUAGE sql AS \$\$SELECT 1\$\$;" "CREATE FUNCTION f($a2) $r2 LANGUAGE sql AS \$\$SELECT 2\$\$;"
+    expect_rc 0 "a function's head changed: $fp"
+    contains "$OUT" "drop function" "$fp: dropped first"
+    up_with_rows function_head "SELECT 1"
+    eq "$(q "SELECT f(1)")" 1 "$fp: the down gives back the old function"
+done
+
 # ------------------------------------------------------------ column order
 # PostgreSQL adds a column after the last one and cannot move one: a new
 # column in the middle of the desired table (an ORM model's order), or a

@@ -102,14 +102,19 @@ static const char q_triggers[] = "SELECT c.relname, t.tgname, quote_ident(t.tgna
             "pg_namespace n ON n.oid = c.relnamespace"
             " WHERE NOT t.tgisinternal AND c.relkind IN ('r', 'p') AND" OWN_TABLE " ORDER BY 1, 2";
 
-/* name: the identity (name and argument types), what DROP FUNCTION takes */
+/* name: the identity (name and argument types, without argument names:
+   a function whose arguments are renamed is the same one); q: what DROP
+   FUNCTION takes; then what CREATE OR REPLACE cannot change (the kind,
+   argument names and defaults, the result type), kept as norm */
 static const char q_functions[] =
-    "SELECT quote_ident(p.proname) || '(' || pg_get_function_identity_arguments(p.oid) || ')',"
+    "SELECT quote_ident(p.proname) || '(' || oidvectortypes(p.proargtypes) || ')',"
     " CASE p.prokind WHEN 'p' THEN 'PROCEDURE ' ELSE 'FUNCTION ' END"
     "  || quote_ident(p.proname) || '(' || pg_get_function_identity_arguments(p.oid) || ')',"
     " " UNQUALIFY(
         UNQUALIFY("pg_get_functiondef(p.oid)", "FUNCTION "),
-        "PROCEDURE ") " FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace"
+        "PROCEDURE ") ", p.prokind::text || ' ' || pg_get_function_arguments(p.oid) || ' '"
+                      " || coalesce(pg_get_function_result(p.oid), '')"
+                      " FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace"
                       " WHERE n.nspname = current_schema() AND p.prokind IN ('f', 'p') AND $1::text IS NOT "
                       "NULL"
                       " AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass"
@@ -381,7 +386,13 @@ static int on_policy(void *ud, int n, char **v)
 static int on_function(void *ud, int n, char **v)
 {
     (void)n;
-    return on_obj(ud, 'f', v, v[2]);
+    rd *r = ud;
+    if (on_obj(ud, 'f', v, v[2]))
+        return 1;
+    gen_obj *o = &r->m->o[r->m->no - 1];
+    if (!(o->norm = xstrdup(v[3])))
+        return r->oom = 1;
+    return 0;
 }
 
 static int on_view(void *ud, int n, char **v)
@@ -1587,8 +1598,14 @@ strata_code pg_gen_plan(const gen_model *from, const gen_model *to, const gen_op
     /* functions, new or changed (CREATE OR REPLACE), before the tables that may use them */
     for (size_t i = 0; i < to->no; i++) {
         const gen_obj *f = &to->o[i], *was;
-        if (f->kind == 'f' && (!(was = gen_find_obj(from, 'f', f->name)) || strcmp(was->def, f->def)))
-            gen_emit(p, GEN_PART_TX, "create function", NULL, "%s", f->def);
+        if (f->kind != 'f' || ((was = gen_find_obj(from, 'f', f->name)) && !strcmp(was->def, f->def)))
+            continue;
+        /* CREATE OR REPLACE cannot change the result type, argument names
+           or defaults: dropped first (what depends on it fails the drop,
+           and the proof shows it) */
+        if (was && strcmp(was->norm, f->norm))
+            gen_emit(p, GEN_PART_TX, "drop function", NULL, "DROP %s", was->q);
+        gen_emit(p, GEN_PART_TX, "create function", NULL, "%s", f->def);
     }
 
     /* identities that go, before new sequences (a serial's may take the
