@@ -195,6 +195,23 @@ for fp in 'RETURNS int|RETURNS bigint|a int|a int' 'RETURNS int|RETURNS int|a in
     eq "$(q "SELECT f(1)")" 1 "$fp: the down gives back the old function"
 done
 
+# --rename t.a:b where the start has a column b of its own: b (and its
+# index) is dropped first, destructive, then a takes its name
+pair rename_onto 'CREATE TABLE t (id int PRIMARY KEY, a text, b text); CREATE INDEX ix_b ON t (b); CREATE INDEX ix_a ON t (a);' \
+    'CREATE TABLE t (id int PRIMARY KEY, b text); CREATE INDEX ix_a ON t (b);' --rename t.a:b
+expect_rc 1 "a rename onto an existing column, without --allow-destructive"
+contains "$ERR" "loses the values of column t.b (--rename t.a:b takes its name)" "rename_onto: the loss is named"
+diff_in "$QD" --to "$WORK/qa_want.sql" -m step --rename t.a:b --allow-destructive
+expect_rc 0 "rename_onto: with --allow-destructive"
+q "INSERT INTO t VALUES (1, 'from a', 'old b')" >/dev/null
+st --dir "$QD" up
+expect_rc 0 "rename_onto: up"
+eq "$(q "SELECT b FROM t")" "from a" "rename_onto: a's values under the name b"
+eq "$(q "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_a'")" "CREATE INDEX ix_a ON public.t USING btree (b)" "rename_onto: a's index follows it"
+st --dir "$QD" down
+expect_rc 0 "rename_onto: down"
+eq "$(q "SELECT a || '|' || coalesce(b, 'NULL') FROM t")" "from a|NULL" "rename_onto: the down gives a back, b empty"
+
 # ------------------------------------------------------------ column order
 # PostgreSQL adds a column after the last one and cannot move one: a new
 # column in the middle of the desired table (an ORM model's order), or a

@@ -529,8 +529,29 @@ static const char *to_name(const ctx *c, const char *name)
     return gen_new_name(c->o, NULL, name);
 }
 
+/* What col_to_name gives a displaced column: no column has this name. */
+static const char displaced_name[] = "\001strata: displaced";
+
+/* 1 when column name of table (the start's) is not renamed and a column
+   rename (--rename T.A:NAME) takes its name: it is dropped before the
+   renames (destructive). */
+static int col_displaced(const ctx *c, const char *table, const char *name)
+{
+    const gen_table *ft = gen_find_table(c->from, table);
+    if (!ft || !gen_find_col(ft, name) || gen_rename_of(c->o, table, name))
+        return 0;
+    for (size_t r = 0; r < c->o->nrenames; r++) {
+        const gen_rename *rn = &c->o->renames[r];
+        if (rn->table && !strcmp(rn->table, table) && !strcmp(rn->to, name) && strcmp(rn->from, name))
+            return 1;
+    }
+    return 0;
+}
+
 static const char *col_to_name(const ctx *c, const char *table, const char *name)
 {
+    if (col_displaced(c, table, name))
+        return displaced_name;
     return gen_new_name(c->o, table, name);
 }
 
@@ -951,6 +972,29 @@ static int on_rebuilt_col(const ctx *c, const gen_table *ft, const gen_item *it)
     return 0;
 }
 
+/* 1 when item it of ft (the start's) mentions a displaced column: it is
+   dropped before that column, ahead of the renames. */
+static int on_displaced_col(const ctx *c, const gen_table *ft, const gen_item *it)
+{
+    for (size_t k = 0; k < ft->ncols; k++)
+        if (col_displaced(c, ft->name, ft->cols[k].name) && gen_mentions(it->def, ft->cols[k].name))
+            return 1;
+    return 0;
+}
+
+/* Drops item it of the table quoted tq. */
+static void drop_item(gen_plan *p, const char *tq, const gen_item *it)
+{
+    if (it->kind == 'i')
+        gen_emit(p, GEN_PART_TX, "drop index", NULL, "DROP INDEX %s", it->q);
+    else if (it->kind == 't')
+        gen_emit(p, GEN_PART_TX, "drop trigger", NULL, "DROP TRIGGER %s ON %s", it->q, tq);
+    else if (it->kind == 'l')
+        gen_emit(p, GEN_PART_TX, "drop policy", NULL, "DROP POLICY %s ON %s", it->q, tq);
+    else
+        gen_emit(p, GEN_PART_TX, "drop constraint", NULL, "ALTER TABLE %s DROP CONSTRAINT %s", tq, it->q);
+}
+
 /* A constraint, index or trigger of `to` that is new or changed compared to ft. */
 static int item_new(const ctx *c, const gen_table *ft, const gen_item *it)
 {
@@ -959,7 +1003,7 @@ static int item_new(const ctx *c, const gen_table *ft, const gen_item *it)
     if (renamed_to(c, it))
         return 0;
     const gen_item *f = to_item(ft, it);
-    return !f || !same_def(c, ft->name, f, it) || on_rebuilt_col(c, ft, f);
+    return !f || !same_def(c, ft->name, f, it) || on_rebuilt_col(c, ft, f) || on_displaced_col(c, ft, f);
 }
 
 /* The table of m that foreign key `it` (of m) references, or NULL. */
@@ -1165,6 +1209,8 @@ static void plan_columns(ctx *c, const gen_table *ft, const gen_table *tt)
         if ((k < ft->ncols) != (fc->gen != NULL))
             continue;
         const char *nn = col_to_name(c, ft->name, fc->name);
+        if (nn == displaced_name)
+            continue; /* dropped before the renames */
         if (gen_rebuilt(c, ft, tt, fc, gen_find_col(tt, nn))) {
             gen_emit(p, GEN_PART_TX, "drop column", NULL, "ALTER TABLE %s DROP COLUMN %s", tt->q, fc->q);
             touch(c, tt->name);
@@ -1451,6 +1497,18 @@ strata_code pg_gen_plan(const gen_model *from, const gen_model *to, const gen_op
                 return err_set(err, STRATA_USAGE, "--rename %s.%s:%s: the start has no such column", r->table,
                                r->from, r->to);
             }
+            if (col_displaced(&c, r->table, r->to)) {
+                /* what mentions it first (DROP COLUMN would take it along
+                   unseen), then the column */
+                for (size_t k = 0; k < ft->nitems; k++)
+                    if (gen_mentions(ft->items[k].def, r->to))
+                        drop_item(p, t.data, &ft->items[k]);
+                char what[512];
+                snprintf(what, sizeof(what), "the values of column %s.%s (--rename %s.%s:%s takes its name)",
+                         r->table, r->to, r->table, r->from, r->to);
+                gen_emit(p, GEN_PART_TX, "drop column", what, "ALTER TABLE %s DROP COLUMN %s", t.data,
+                         b.data);
+            }
             gen_emit(p, GEN_PART_TX, "rename column", NULL, "ALTER TABLE %s RENAME COLUMN %s TO %s", t.data,
                      a.data, b.data);
             touch(&c, to_name(&c, r->table));
@@ -1575,19 +1633,11 @@ strata_code pg_gen_plan(const gen_model *from, const gen_model *to, const gen_op
                 if ((pass == 0) != is_fk(it))
                     continue;
                 const gen_item *ti = to_item(tt, it);
-                if (renamed_from(&c, it) ||
+                if (renamed_from(&c, it) || on_displaced_col(&c, ft, it) ||
                     (ti && same_def(&c, ft->name, it, ti) && !policy_rebuilt(&c, it) && !fk_rebuilt(&c, it) &&
                      !on_rebuilt_col(&c, ft, it)))
                     continue;
-                if (it->kind == 'i')
-                    gen_emit(p, GEN_PART_TX, "drop index", NULL, "DROP INDEX %s", it->q);
-                else if (it->kind == 't')
-                    gen_emit(p, GEN_PART_TX, "drop trigger", NULL, "DROP TRIGGER %s ON %s", it->q, tt->q);
-                else if (it->kind == 'l')
-                    gen_emit(p, GEN_PART_TX, "drop policy", NULL, "DROP POLICY %s ON %s", it->q, tt->q);
-                else
-                    gen_emit(p, GEN_PART_TX, "drop constraint", NULL, "ALTER TABLE %s DROP CONSTRAINT %s",
-                             tt->q, it->q);
+                drop_item(p, tt->q, it);
             }
         }
     }
