@@ -2,6 +2,7 @@
 #include "cli.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 static int strict, list_rules;
 
@@ -93,11 +94,21 @@ void print_lint_findings(const cli *c, const strata_lint_report *r)
     }
 }
 
-static void print_human(const cli *c, const strata_lint_report *r, size_t nmig)
+static void print_human(const cli *c, const strata_lint_report *r, size_t nmig, int both)
 {
     print_lint_findings(c, r);
     if (c->quiet)
         return;
+    /* with no URL, both engines' rules: say so where a PostgreSQL rule
+       found something (a SQLite-only project lints with --dialect sqlite) */
+    for (size_t i = 0; both && i < r->count; i++) {
+        const strata_lint_rule *rule = strata_lint_rule_find(r->findings[i].rule);
+        if (rule && !strcmp(rule->dialects, "postgres")) {
+            fprintf(stderr, "strata: note: no database URL, so the rules of both engines apply; "
+                            "for migrations that run only on SQLite: strata lint --dialect sqlite\n");
+            break;
+        }
+    }
     if (!r->count)
         printf("ok: %zu migration%s, no findings\n", nmig, nmig == 1 ? "" : "s");
     else
@@ -133,7 +144,7 @@ static int run(cli *c)
         if (c->json)
             print_json(r, ok);
         else
-            print_human(c, r, strata_migset_count(set));
+            print_human(c, r, strata_migset_count(set), dialect == NULL);
         rc = ok ? 0 : 1;
     }
     if (err.code)

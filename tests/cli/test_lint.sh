@@ -387,6 +387,22 @@ expect_rc 1 "a PostgreSQL history linted for SQLite"
 [ -e "$WORK/x.db" ] && fail "lint created the SQLite file it never needed"
 raw --dir "$P" --url "postgresql://nobody@127.0.0.1:1/none" lint --dialect sqlite
 contains "$OUT" "sqlite-alter-column" "--dialect overrides the URL"
+# no URL at all: both engines' rules, and a note where a PostgreSQL rule
+# found something (a SQLite-only project lints with --dialect sqlite)
+mig "$P" 0003_ix.sql <<'SQL'
+-- strata:up
+CREATE INDEX ix_t_a ON t (a);
+-- strata:down
+DROP INDEX ix_t_a;
+SQL
+(cd "$WORK" && env -u DATABASE_URL "$STRATA" --dir "$P" lint >"$WORK/out" 2>"$WORK/err")
+RC=$? OUT=$(cat "$WORK/out") ERR=$(cat "$WORK/err")
+expect_rc 1 "no URL: the PostgreSQL rule fails the lint"
+contains "$OUT" "index-not-concurrent" "no URL: the PostgreSQL rule fires"
+contains "$ERR" "strata: note: no database URL, so the rules of both engines apply; for migrations that run only on SQLite: strata lint --dialect sqlite" "no URL: the note says why and what to pass"
+(cd "$WORK" && env -u DATABASE_URL "$STRATA" --dir "$P" lint --dialect postgres >"$WORK/out" 2>"$WORK/err")
+lacks "$(cat "$WORK/err")" "note:" "--dialect postgres: no note"
+rm "$P/0003_ix.sql"
 if [ "$ENGINE" = postgres ]; then
     raw --dir "$P" --url "$URL" check
     expect_rc 0 "check of a PostgreSQL history on PostgreSQL"
