@@ -195,6 +195,19 @@ for fp in 'RETURNS int|RETURNS bigint|a int|a int' 'RETURNS int|RETURNS int|a in
     eq "$(q "SELECT f(1)")" 1 "$fp: the down gives back the old function"
 done
 
+# ... and a view that reads it (a chain of two) is dropped before and
+# created again after
+pair function_view 'CREATE FUNCTION "F"() RETURNS int LANGUAGE sql AS $$SELECT 1$$; CREATE VIEW v AS SELECT "F"() AS x; CREATE VIEW w AS SELECT x FROM v;' \
+    'CREATE FUNCTION "F"() RETURNS bigint LANGUAGE sql AS $$SELECT 2$$; CREATE VIEW v AS SELECT "F"() AS x; CREATE VIEW w AS SELECT x FROM v;'
+expect_rc 0 "a function's result type changed under a view"
+contains "$OUT" "DROP VIEW" "function_view: the views are dropped first"
+st --dir "$QD" up
+expect_rc 0 "function_view: up"
+eq "$(q "SELECT x || '|' || pg_typeof(x) FROM w")" "2|bigint" "function_view: the views read the new function"
+st --dir "$QD" down
+expect_rc 0 "function_view: down"
+eq "$(q "SELECT x || '|' || pg_typeof(x) FROM w")" "1|integer" "function_view: the down gives back the old ones"
+
 # --rename t.a:b where the start has a column b of its own: b (and its
 # index) is dropped first, destructive, then a takes its name
 pair rename_onto 'CREATE TABLE t (id int PRIMARY KEY, a text, b text); CREATE INDEX ix_b ON t (b); CREATE INDEX ix_a ON t (a);' \
@@ -237,5 +250,25 @@ pair col_order 'CREATE TABLE t (id int PRIMARY KEY, b text, c int);' 'CREATE TAB
 expect_rc 0 "columns in another order only: no difference"
 contains "$OUT" "no difference" "order only: says no difference"
 contains "$ERR" "note: table t: in the start, its columns are in the order id, b, c, where the desired schema has id, c, b" "order only: the note"
+
+# ------------------------------------------- made NOT NULL with a default
+# An ORM model's column made nullable=False with a server_default: the rows
+# holding NULL take the default before SET NOT NULL (which would fail on
+# them at up; the proof, on empty tables, cannot see it)
+pair nn_default 'CREATE TABLE t (id int PRIMARY KEY, nick varchar(20), score int, at timestamptz);' \
+    "CREATE TABLE t (id int PRIMARY KEY, nick varchar(20) NOT NULL DEFAULT '', score int NOT NULL DEFAULT 0, at timestamptz NOT NULL DEFAULT now());"
+expect_rc 0 "nn_default: columns made NOT NULL with a default"
+contains "$OUT" "UPDATE t SET nick = DEFAULT WHERE nick IS NULL" "nn_default: the NULLs take the default"
+q "INSERT INTO t VALUES (1, 'a', 5, '2024-01-01'), (2, NULL, NULL, NULL)" >/dev/null
+st --dir "$QD" up
+expect_rc 0 "nn_default: up on rows holding NULL"
+eq "$(q "SELECT id || '|' || nick || '|' || score || '|' || (at > '2025-01-01') FROM t ORDER BY id" | tr '\n' ' ')" \
+    "1|a|5|false 2||0|true " "nn_default: NULLs filled, other values kept"
+st --dir "$QD" down
+expect_rc 0 "nn_default: down"
+# without a default there is nothing to fill with: no UPDATE
+pair nn_nodefault 'CREATE TABLE t (id int PRIMARY KEY, nick text);' 'CREATE TABLE t (id int PRIMARY KEY, nick text NOT NULL);'
+expect_rc 0 "nn_nodefault: made NOT NULL"
+lacks "$OUT" "UPDATE" "nn_nodefault: no fill"
 
 finish

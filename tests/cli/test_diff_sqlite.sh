@@ -40,8 +40,9 @@ CREATE TABLE posts (id INTEGER PRIMARY KEY, user_id INTEGER REFERENCES users (id
 pair fkon "$PARENT" "${PARENT/email TEXT)/email TEXT NOT NULL DEFAULT \'\')}"
 expect_rc 0 "fkon: diff of the parent's rebuild"
 contains "$OUT" '"users__strata_new"' "fkon: the parent is rebuilt"
-contains "$(cat "$QD"/0002_step.sql)" "-- a dangling reference out of or into a rebuilt table fails this check; PRAGMA foreign_key_check lists them
-SELECT count(*) = 0 FROM pragma_foreign_key_check WHERE lower(\"table\") IN ('users') OR lower(parent) IN ('users');" "fkon: the verify section says what fails it"
+contains "$(cat "$QD"/0002_step.sql)" "-- a reference out of or into a rebuilt table that this migration left dangling fails this check (those dangling before it are in temp.strata_fk_before); PRAGMA foreign_key_check lists them
+SELECT NOT EXISTS (SELECT lower(\"table\"), \"rowid\", lower(parent) FROM pragma_foreign_key_check WHERE lower(\"table\") IN ('users') OR lower(parent) IN ('users') EXCEPT SELECT t, r, p FROM temp.strata_fk_before)" "fkon: the verify section says what fails it"
+contains "$(cat "$QD"/0002_step.sql)" "CREATE TEMP TABLE strata_fk_before AS SELECT lower(\"table\") AS t, \"rowid\" AS r, lower(parent) AS p FROM pragma_foreign_key_check WHERE lower(\"table\") IN ('users') OR lower(parent) IN ('users');" "fkon: the snapshot before the rebuild"
 mig "$QD" 0002_fk_on.sql <<'SQL'
 -- strata:up no-transaction
 PRAGMA foreign_keys = ON;
@@ -57,10 +58,11 @@ st --dir "$QD" down
 expect_rc 0 "fkon: down"
 eq "$(q "SELECT count(*) FROM posts")" 2 "fkon: and its down"
 
-# ------------------------------------------------ an old orphan elsewhere
-# A dangling reference SQLite let in long ago, between tables the rebuild
-# does not touch, does not fail it; one into the rebuilt table does, and
-# the database is left as it was.
+# ------------------------------------------------ old orphans
+# A dangling reference SQLite let in long ago (it enforces foreign keys only
+# when asked), between tables the rebuild does not touch or out of and into
+# the rebuilt table, does not fail it: the rebuild did not make it. One the
+# migration makes does, and the database is left as it was.
 ORPH='CREATE TABLE Users (id INTEGER PRIMARY KEY, email TEXT);
 CREATE TABLE posts (id INTEGER PRIMARY KEY, user_id INTEGER REFERENCES users (id), body TEXT);
 CREATE TABLE tags (id INTEGER PRIMARY KEY, post_id INTEGER REFERENCES posts (id));'
@@ -78,13 +80,50 @@ st --dir "$QD" up
 expect_rc 0 "orphan: an old dangling reference between other tables does not fail the rebuild"
 st --dir "$QD" down
 expect_rc 0 "orphan: down"
-q "INSERT INTO posts VALUES (2, 7, 'dangling')" >/dev/null
+q "INSERT INTO posts VALUES (2, 7, 'dangling'), (3, 8, 'dangling')" >/dev/null
+st --dir "$QD" up
+expect_rc 0 "orphan: old dangling references into the rebuilt table do not fail it"
+eq "$(q "SELECT count(*) FROM pragma_foreign_key_check")" 3 "orphan: and they are still there"
+# a second rebuild in the same up (one connection) takes its own snapshot
+st --dir "$QD" down
+expect_rc 0 "orphan: down again"
+sed 's/^-- strata:down$/-- strata:down\nSELECT 1;/' "$QD"/0002_step.sql >"$QD"/0003_again.sql
+st --dir "$QD" up
+expect_rc 0 "orphan: two rebuilds in one up"
+contains "$OUT" "0003_again" "orphan: the second one applied"
+# out of the rebuilt table: an old dangling reference in posts, rebuilt
+ORPH2='CREATE TABLE users (id INTEGER PRIMARY KEY);
+CREATE TABLE posts (id INTEGER PRIMARY KEY, user_id INTEGER REFERENCES users (id), body TEXT);'
+pair orphan_out "$ORPH2" "${ORPH2/body TEXT)/body TEXT NOT NULL DEFAULT \'\')}"
+expect_rc 0 "orphan_out: diff of the child's rebuild"
+q "INSERT INTO users VALUES (1); INSERT INTO posts VALUES (1, 1, NULL), (2, 5, 'old')" >/dev/null
+st --dir "$QD" up
+expect_rc 0 "orphan_out: an old dangling reference out of the rebuilt table does not fail it"
+eq "$(q "SELECT id || '|' || body FROM posts ORDER BY id" | tr '\n' ' ')" "1| 2|old " "orphan_out: rows kept, NULL filled"
+# a dangling reference the migration makes: a new foreign key the rows break
+NEWFK_FROM='CREATE TABLE users (id INTEGER PRIMARY KEY);
+CREATE TABLE posts (id INTEGER PRIMARY KEY, user_id INTEGER, body TEXT);'
+pair newfk "$NEWFK_FROM" "${NEWFK_FROM/user_id INTEGER,/user_id INTEGER REFERENCES users (id),}"
+expect_rc 0 "newfk: diff of a new foreign key"
+q "INSERT INTO users VALUES (1); INSERT INTO posts VALUES (1, 1, 'a'), (2, 9, 'b')" >/dev/null
 before=$(q "SELECT sql FROM sqlite_master ORDER BY name")
 st --dir "$QD" up
-expect_rc 1 "orphan: a dangling reference into the rebuilt table fails it"
-contains "$ERR" "VERIFY_FAILED" "orphan: as a failed verify"
-eq "$(q "SELECT sql FROM sqlite_master ORDER BY name")" "$before" "orphan: the schema is as before"
-eq "$(q "SELECT count(*) FROM users")" 1 "orphan: the rows are as before"
+expect_rc 1 "newfk: a dangling reference the rebuild makes fails it"
+contains "$ERR" "VERIFY_FAILED" "newfk: as a failed verify"
+eq "$(q "SELECT sql FROM sqlite_master ORDER BY name")" "$before" "newfk: the schema is as before"
+eq "$(q "SELECT count(*) FROM posts")" 2 "newfk: the rows are as before"
+# ... also where another row dangled before it, out of the same table
+NEWFK2='CREATE TABLE users (id INTEGER PRIMARY KEY);
+CREATE TABLE posts (id INTEGER PRIMARY KEY, user_id INTEGER REFERENCES users (id), editor_id INTEGER);'
+pair newfk2 "$NEWFK2" "${NEWFK2/editor_id INTEGER)/editor_id INTEGER REFERENCES users (id))}"
+expect_rc 0 "newfk2: diff of a second foreign key"
+q "INSERT INTO users VALUES (1); INSERT INTO posts VALUES (1, 1, 1), (2, 7, 1), (3, 1, 9)" >/dev/null
+st --dir "$QD" up
+expect_rc 1 "newfk2: a new dangling reference beside an old one fails it"
+contains "$ERR" "VERIFY_FAILED" "newfk2: as a failed verify"
+q "DELETE FROM posts WHERE id = 3" >/dev/null
+st --dir "$QD" up
+expect_rc 0 "newfk2: the old one alone does not"
 
 # ------------------------------------------------ rows that break the new definition
 # The proof runs on empty tables; a row that breaks a new NOT NULL fails
@@ -94,7 +133,7 @@ expect_rc 0 "breaks: diff"
 q "INSERT INTO users VALUES (1, NULL), (2, 'b')" >/dev/null
 st --dir "$QD" up
 expect_rc 1 "breaks: up fails on a row with NULL"
-contains "$ERR" "0002_step.sql:5: NOT NULL constraint failed" "breaks: the statement's line"
+contains "$ERR" "0002_step.sql:9: NOT NULL constraint failed" "breaks: the statement's line"
 contains "$ERR" "hint: this table rebuild copies the table's rows into its new definition, and a row breaks it" "breaks: the hint"
 eq "$(q "SELECT count(*) FROM users")" 2 "breaks: the rows are as before"
 eq "$(q "SELECT count(*) FROM sqlite_master WHERE name LIKE '%strata_new%'")" 0 "breaks: no new table left"
@@ -406,5 +445,21 @@ q "INSERT INTO t VALUES (1, 100, 200)" >/dev/null
 st --dir "$QD" up
 expect_rc 0 "colname: up"
 eq "$(q "SELECT * FROM t")" "1|100" "colname: b holds a's values"
+
+# ------------------------------------------- made NOT NULL with a default
+# An ORM model's column made nullable=False with a server_default: the
+# rebuild's copy gives the rows holding NULL the default (the INSERT would
+# fail on them at up; the proof, on empty tables, cannot see it)
+pair nn_default 'CREATE TABLE t (id INTEGER PRIMARY KEY, nick VARCHAR(20), score INTEGER, at DATETIME);' \
+    "CREATE TABLE t (id INTEGER PRIMARY KEY, nick VARCHAR(20) DEFAULT '' NOT NULL, score INTEGER NOT NULL DEFAULT 0, at DATETIME DEFAULT (CURRENT_TIMESTAMP) NOT NULL);"
+expect_rc 0 "nn_default: columns made NOT NULL with a default"
+contains "$OUT" "SELECT rowid, id, coalesce(nick, ''), coalesce(score, 0), coalesce(at, CURRENT_TIMESTAMP) FROM t" "nn_default: the NULLs take the default"
+q "INSERT INTO t VALUES (1, 'a', 5, '2024-01-01'), (2, NULL, NULL, NULL)" >/dev/null
+st --dir "$QD" up
+expect_rc 0 "nn_default: up on rows holding NULL"
+eq "$(q "SELECT id || '|' || nick || '|' || score || '|' || (substr(at, 1, 4) >= '2025') FROM t ORDER BY id" | tr '\n' ' ')" \
+    "1|a|5|0 2||0|1 " "nn_default: NULLs filled, other values kept"
+st --dir "$QD" down
+expect_rc 0 "nn_default: down"
 
 finish

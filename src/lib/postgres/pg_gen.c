@@ -1158,7 +1158,55 @@ static void seq_past_rows(ctx *c, const gen_obj *s)
     }
 }
 
-/* Views to drop first: removed, changed, or reading a table or view that changes. */
+/* The function name of a function's identity ("name(types)"), unquoted,
+   into out; 0 when it does not fit. */
+static int func_name(const char *ident, char *out, size_t n)
+{
+    size_t o = 0;
+    const char *s = ident;
+    if (*s == '"') {
+        for (s++; *s && !(*s == '"' && s[1] != '"'); s++) {
+            if (*s == '"')
+                s++; /* "" inside quotes */
+            if (o + 1 >= n)
+                return 0;
+            out[o++] = *s;
+        }
+    } else {
+        for (; *s && *s != '('; s++) {
+            if (o + 1 >= n)
+                return 0;
+            out[o++] = *s;
+        }
+    }
+    out[o] = 0;
+    return o > 0;
+}
+
+/* The start's function that f of the desired schema replaces by DROP and
+   CREATE (its result type, argument names or defaults change: CREATE OR
+   REPLACE cannot change them), or NULL. */
+static const gen_obj *recreated_function(const ctx *c, const gen_obj *f)
+{
+    const gen_obj *was = f->kind == 'f' ? gen_find_obj(c->from, 'f', f->name) : NULL;
+    return was && strcmp(was->norm, f->norm) ? was : NULL;
+}
+
+/* 1 when view v reads a function that is dropped and created again (the
+   drop fails while a view reads it). */
+static int reads_recreated_function(const ctx *c, const gen_obj *v)
+{
+    for (size_t i = 0; i < c->to->no; i++) {
+        const gen_obj *was = recreated_function(c, &c->to->o[i]);
+        char name[256];
+        if (was && func_name(was->name, name, sizeof(name)) && gen_mentions(v->def, name))
+            return 1;
+    }
+    return 0;
+}
+
+/* Views to drop first: removed, changed, reading a table or view that
+   changes, or reading a function that is dropped and created again. */
 static int *views_to_rebuild(ctx *c)
 {
     int *mark = calloc(c->from->no + 1, sizeof(int));
@@ -1175,6 +1223,8 @@ static int *views_to_rebuild(ctx *c)
             mark[i] = 1;
         for (size_t k = 0; !mark[i] && k < c->ntouched; k++)
             mark[i] = gen_mentions(v->def, c->touched[k]);
+        if (!mark[i])
+            mark[i] = reads_recreated_function(c, v);
     }
     gen_views_spread(c->from, mark);
     return mark;
@@ -1312,6 +1362,12 @@ static void plan_columns(ctx *c, const gen_table *ft, const gen_table *tt)
                          tc->identity == 'a' ? "ALWAYS" : "BY DEFAULT");
         }
         if (fc->notnull != tc->notnull && !(tc->identity && !fc->identity && tc->notnull)) {
+            /* made NOT NULL with a default: the rows holding NULL take
+               the default first (SET NOT NULL would fail on them; the
+               proof, on empty tables, cannot see it) */
+            if (tc->notnull && tc->dflt && !tc->gen && !tc->identity)
+                gen_emit(p, GEN_PART_TX, "fill nulls", NULL, "UPDATE %s SET %s = DEFAULT WHERE %s IS NULL",
+                         tt->q, tc->q, tc->q);
             if (tc->notnull)
                 gen_emit(p, GEN_PART_TX, "alter column", NULL, "ALTER TABLE %s ALTER COLUMN %s SET NOT NULL",
                          tt->q, tc->q);
@@ -1651,9 +1707,10 @@ strata_code pg_gen_plan(const gen_model *from, const gen_model *to, const gen_op
         if (f->kind != 'f' || ((was = gen_find_obj(from, 'f', f->name)) && !strcmp(was->def, f->def)))
             continue;
         /* CREATE OR REPLACE cannot change the result type, argument names
-           or defaults: dropped first (what depends on it fails the drop,
-           and the proof shows it) */
-        if (was && strcmp(was->norm, f->norm))
+           or defaults: dropped first (the views that read it were dropped
+           above and are created again below; anything else that depends
+           on it fails the drop, and the proof shows it) */
+        if ((was = recreated_function(&c, f)))
             gen_emit(p, GEN_PART_TX, "drop function", NULL, "DROP %s", was->q);
         gen_emit(p, GEN_PART_TX, "create function", NULL, "%s", f->def);
     }

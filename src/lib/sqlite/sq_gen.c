@@ -309,7 +309,8 @@ typedef struct ctx {
     gen_plan *p;
     const char **rebuilt; /* tables rebuilt, dropped or renamed; views dropped */
     size_t nrebuilt, caprebuilt;
-    buf fk_tables; /* 'name', 'name': the tables rebuilt, lower case, as SQL strings */
+    buf fk_tables;  /* 'name', 'name': the tables rebuilt, lower case, as SQL strings */
+    size_t fk_snap; /* up: 1 + the index of the foreign-key snapshot statement; 0: none yet */
 } ctx;
 
 static int name_eq(const char *a, const char *b)
@@ -527,28 +528,70 @@ static void fk_table_add(ctx *c, const char *name, const char *other)
     buf_release(&q);
 }
 
+/* The up's first rebuild statement is preceded by a snapshot of the
+   dangling references out of and into the tables it rebuilds (SQLite does
+   not enforce foreign keys unless asked, so old ones are common); its
+   WHERE is filled in by fk_verify, once every rebuilt table is known. */
+static void fk_snapshot(ctx *c)
+{
+    if (c->o->down || c->fk_snap)
+        return;
+    gen_emit(c->p, GEN_PART_TX, "foreign key snapshot", NULL, "DROP TABLE IF EXISTS temp.strata_fk_before");
+    if (!c->p->oom)
+        c->p->s[c->p->n - 1].lint_ignore =
+            "drop-table -- a temporary table: the snapshot below, of an earlier "
+            "migration on this connection";
+    gen_emit(c->p, GEN_PART_TX, "foreign key snapshot", NULL, "-");
+    c->fk_snap = c->p->oom ? 0 : c->p->n;
+}
+
 /* The up's verify section after table rebuilds: SQLite's documented last
-   step, foreign_key_check, counting the references out of and into the
-   rebuilt tables (a dangling reference elsewhere in the database, older
-   than this migration, does not fail it). */
+   step, foreign_key_check, over the references out of and into the rebuilt
+   tables -- one the migration left dangling fails it; one that dangled
+   before it (in the snapshot) does not, nor does one elsewhere in the
+   database. The down (its proof on a scratch database) counts them all. */
 static void fk_verify(ctx *c)
 {
     if (!c->fk_tables.len)
         return;
-    buf v;
+    buf v, w;
     buf_init(&v);
-    /* the comment is for whoever meets VERIFY_FAILED at deploy time */
-    buf_addf(&v,
-             "-- a dangling reference out of or into a rebuilt table fails this check; "
-             "PRAGMA foreign_key_check lists them\n"
-             "SELECT count(*) = 0 FROM pragma_foreign_key_check "
-             "WHERE lower(\"table\") IN (%s) OR lower(parent) IN (%s)",
-             c->fk_tables.data, c->fk_tables.data);
-    if (v.oom || !v.data)
+    buf_init(&w);
+    buf_addf(&w, "lower(\"table\") IN (%s) OR lower(parent) IN (%s)", c->fk_tables.data, c->fk_tables.data);
+    if (c->fk_snap && !w.oom) {
+        gen_stmt *s = &c->p->s[c->fk_snap - 1];
+        buf snap;
+        buf_init(&snap);
+        buf_addf(&snap,
+                 "CREATE TEMP TABLE strata_fk_before AS SELECT lower(\"table\") AS t, \"rowid\" AS r, "
+                 "lower(parent) AS p FROM pragma_foreign_key_check WHERE %s",
+                 w.data);
+        if (snap.oom || !snap.data) {
+            c->p->oom = 1;
+        } else {
+            free(s->sql);
+            s->sql = buf_detach(&snap);
+        }
+        buf_release(&snap);
+        /* the comment is for whoever meets VERIFY_FAILED at deploy time */
+        buf_addf(&v,
+                 "-- a reference out of or into a rebuilt table that this migration left dangling fails "
+                 "this check (those dangling before it are in temp.strata_fk_before); "
+                 "PRAGMA foreign_key_check lists them\n"
+                 "SELECT NOT EXISTS (SELECT lower(\"table\"), \"rowid\", lower(parent) FROM "
+                 "pragma_foreign_key_check WHERE %s EXCEPT SELECT t, r, p FROM temp.strata_fk_before) "
+                 "AND (SELECT count(*) FROM pragma_foreign_key_check WHERE %s) <= "
+                 "(SELECT count(*) FROM temp.strata_fk_before)",
+                 w.data, w.data);
+    } else {
+        buf_addf(&v, "SELECT count(*) = 0 FROM pragma_foreign_key_check WHERE %s", w.data ? w.data : "");
+    }
+    if (v.oom || w.oom || !v.data)
         c->p->oom = 1;
     free(c->p->verify);
     c->p->verify = v.data ? buf_detach(&v) : NULL;
     buf_release(&v);
+    buf_release(&w);
 }
 
 /* The first step of the table rebuild of ft into tt: the new table under
@@ -562,6 +605,7 @@ static void rebuild_copy(ctx *c, const gen_table *ft, const gen_table *tt)
     buf_init(&cols);
     buf_init(&sel);
     buf_init(&tmp);
+    fk_snapshot(c);
     const char *rowid = rowid_name(ft, tt);
     if (rowid) {
         buf_adds(&cols, rowid);
@@ -595,7 +639,13 @@ static void rebuild_copy(ctx *c, const gen_table *ft, const gen_table *tt)
             buf_addf(&lost, "%svalues of %s.%s converted from %s to %s", lost.len ? ", " : "", tt->name,
                      tc->name, fc->type[0] ? fc->type : "(no type)", tc->type[0] ? tc->type : "(no type)");
         buf_addf(&cols, "%s%s", cols.len ? ", " : "", tc->q);
-        buf_addf(&sel, "%s%s", sel.len ? ", " : "", fc->q);
+        /* made NOT NULL with a default: a row holding NULL takes the
+           default (the copy would fail on it; the proof, on empty tables,
+           cannot see it) */
+        if (!fc->notnull && tc->notnull && tc->dflt && !fgen)
+            buf_addf(&sel, "%scoalesce(%s, %s)", sel.len ? ", " : "", fc->q, tc->dflt);
+        else
+            buf_addf(&sel, "%s%s", sel.len ? ", " : "", fc->q);
     }
     /* CREATE TABLE <tmp> <everything from the body's '('> */
     tdef t;
@@ -746,7 +796,7 @@ static void rebuild_finish(ctx *c, const gen_table *ft, const gen_table *tt, int
 strata_code sq_gen_plan(const gen_model *from, const gen_model *to, const gen_opts *o, gen_plan *p,
                         strata_error *err)
 {
-    ctx c = {from, to, o, p, NULL, 0, 0, {0}};
+    ctx c = {from, to, o, p, NULL, 0, 0, {0}, 0};
 
     /* which tables change: dropped, rebuilt, or given new columns */
     int *add_only = calloc(to->nt + 1, sizeof(int));
