@@ -5,11 +5,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#define JOBS_UNSET (-1e300)
+
 static struct {
     int schema_only, data_only, no_verify, keep_case;
     const char *tables, *exclude, *on_bad, *from_env, *to_env;
-    double jobs;
-} o;
+    double jobs; /* JOBS_UNSET unless --jobs was given */
+} o = {.jobs = JOBS_UNSET};
 
 /*
  * Splits a comma-separated list of names in place; *n entries. Blanks around
@@ -220,8 +222,8 @@ static int side_url(cli *c, const char *flag, const char *name, int *next, char 
     }
     if (c->verbose && !c->json) {
         char *red = strata_url_redact(*url);
-        fprintf(stderr, "strata: copy %s %s (from %s%s%s)\n", side, red ? red : "?", from[src],
-                name ? " " : "", name ? name : "");
+        fprintf(stderr, "strata: copy %s %s (from %s%s%s)\n", side, red ? term_str(red) : "?", from[src],
+                name ? " " : "", name ? term_str(name) : "");
         free(red);
     }
     return 0;
@@ -246,12 +248,12 @@ static int run(cli *c)
     opts.mode = o.schema_only ? STRATA_COPY_SCHEMA_ONLY
                 : o.data_only ? STRATA_COPY_DATA_ONLY
                               : STRATA_COPY_ALL;
-    opts.jobs = (int)o.jobs;
+    opts.jobs = o.jobs == JOBS_UNSET ? 0 : (int)o.jobs; /* 0: one per core */
     opts.no_verify = o.no_verify;
     opts.keep_case = o.keep_case;
     opts.table = c->table;
     opts.lock_timeout = c->lock_timeout;
-    if (o.jobs < 0 || o.jobs > 64 || o.jobs != (double)(int)o.jobs)
+    if (o.jobs != JOBS_UNSET && (o.jobs < 1 || o.jobs > 64 || o.jobs != (double)(int)o.jobs))
         return out_usage_error(c, "--jobs needs a whole number from 1 to 64");
     if (!o.on_bad || !strcmp(o.on_bad, "fail"))
         opts.on_bad_value = STRATA_BAD_VALUE_FAIL;

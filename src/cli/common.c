@@ -67,13 +67,14 @@ int cli_url(cli *c, char **url, int writing, strata_error *err)
         return -1;
     if (writing && src == STRATA_URL_FROM_DEFAULT && !c->said_default && !c->quiet && !c->json) {
         /* nobody named this database: say which one is about to change */
-        fprintf(stderr, "strata: using the default database %s (no --url or DATABASE_URL given)\n", *url);
+        fprintf(stderr, "strata: using the default database %s (no --url or DATABASE_URL given)\n",
+                term_str(*url));
         c->said_default = 1;
     }
     if (c->verbose && !c->json) {
         char *red = strata_url_redact(*url);
         static const char *from[] = {"--url", "environment", "env file", "embedded default"};
-        fprintf(stderr, "strata: database %s (from %s)\n", red ? red : "?", from[src]);
+        fprintf(stderr, "strata: database %s (from %s)\n", red ? term_str(red) : "?", from[src]);
         free(red);
     }
     return 0;

@@ -389,6 +389,18 @@ static const char *habit_hint(const char *option, const command *cmd)
     return NULL;
 }
 
+/* name is the command (from a positional argument, or the one after "--"):
+   p->cmd, or the unknown-command error in p->bad. */
+static void set_command(parsed *p, const char *name)
+{
+    p->cmdname = name;
+    p->cmd = find_command(name);
+    if (!p->cmd && strcmp(name, "help") != 0) {
+        snprintf(p->bad, sizeof(p->bad), "unknown command '%s'", name);
+        p->hint = habit_cmd_hint(name);
+    }
+}
+
 /* Reads argv into cli_state and p. Errors do not stop it: the first is
    kept in p->bad (an unknown command name wins), for after --help. */
 static void parse_args(int argc, char **argv, cli *c, parsed *p)
@@ -396,18 +408,17 @@ static void parse_args(int argc, char **argv, cli *c, parsed *p)
     for (int i = 1; i < argc; i++) {
         char *a = argv[i];
         if (!strcmp(a, "--")) {
+            /* the end of the options: the command, if none came yet, then
+               its arguments */
+            if (!p->cmd && !p->cmdname && i + 1 < argc)
+                set_command(p, argv[++i]);
             while (++i < argc)
                 c->args[c->nargs++] = argv[i];
             break;
         }
         if (a[0] != '-' || !a[1] || is_negative_number(a)) {
             if (!p->cmd && !p->cmdname) {
-                p->cmdname = a;
-                p->cmd = find_command(a);
-                if (!p->cmd && strcmp(a, "help") != 0) {
-                    snprintf(p->bad, sizeof(p->bad), "unknown command '%s'", a);
-                    p->hint = habit_cmd_hint(a);
-                }
+                set_command(p, a);
             } else {
                 c->args[c->nargs++] = a;
             }
@@ -415,11 +426,22 @@ static void parse_args(int argc, char **argv, cli *c, parsed *p)
         }
         if (short_flags(a))
             continue;
-        /* --name=value */
+        /* --name=value, or -Xvalue (a short option that takes a value,
+           the value attached: -j4) */
         char name[64];
         const char *val = NULL;
         const char *eq = strchr(a, '=');
-        if (eq && (size_t)(eq - a) < sizeof(name)) {
+        char one[3] = {'-', a[1], 0};
+        const cmdopt *so = NULL;
+        if (a[1] != '-' && a[2]) {
+            so = find_opt(global_options, one);
+            if (!so && p->cmd)
+                so = find_opt(p->cmd->options, one);
+        }
+        if (so && so->type != CMDOPT_FLAG) {
+            memcpy(name, one, sizeof(one));
+            val = a + 2;
+        } else if (eq && (size_t)(eq - a) < sizeof(name)) {
             memcpy(name, a, (size_t)(eq - a));
             name[eq - a] = 0;
             val = eq + 1;

@@ -154,6 +154,12 @@ strata_code strata_restore(const char *url, const char *path, int flags, const s
         err = &local;
     if (!path || !*path)
         return err_set(err, STRATA_USAGE, "restore needs a backup file");
+    /* a FIFO would block the restore's read, a directory is no backup:
+       refused before anything is opened or changed */
+    struct stat st;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+        return err_set(err, STRATA_FILE_NOT_REGULAR, "cannot restore from '%s': it is %s, not a regular file",
+                       path, file_kind(st.st_mode));
     db_url u;
     strata_code rc = url_parse(url, &u, err);
     if (rc)

@@ -213,17 +213,32 @@ static strata_code pg_connect(run *r, PGconn **out, strata_error *err)
         pq.PQfinish(c);
         return STRATA_POOLER_UNSUPPORTED;
     }
+    /* a role's or database's timeouts must not cut the copy's own long
+       statements, or its waits on its own locks (two validations of one
+       table's foreign keys). statement_timeout goes first, alone: it still
+       applies to the SET itself, and a timeout shorter than a SET on a
+       busy server (1 ms) cancels it now and then -- a cancelled SET
+       changes nothing, so it is sent again */
+    PGresult *res;
+    for (int tries = 1;; tries++) {
+        res = pq.PQexec(c, "SET statement_timeout = 0");
+        const char *state = pq.PQresultErrorField(res, PG_DIAG_SQLSTATE);
+        if (pq.PQresultStatus(res) == PGRES_COMMAND_OK || !state || strcmp(state, "57014") || tries == 20)
+            break;
+        pq.PQclear(res);
+    }
+    rc = pq.PQresultStatus(res) == PGRES_COMMAND_OK
+             ? STRATA_OK
+             : copy_pg_error(err, STRATA_DB_ERROR, c, res, "cannot set up the session");
+    pq.PQclear(res);
     /* fixed output forms: the checksum expressions rely on them */
-    rc = copy_exec(c,
-                   "SET client_encoding = 'UTF8'; SET DateStyle = 'ISO, YMD'; "
-                   "SET TimeZone = 'UTC'; SET IntervalStyle = 'postgres'; "
-                   "SET extra_float_digits = 3; SET client_min_messages = warning; "
-                   /* a role's or database's timeouts must not cut the copy's
-                      own long statements, or its waits on its own locks
-                      (two validations of one table's foreign keys) */
-                   "SET statement_timeout = 0; SET lock_timeout = 0; "
-                   "SET idle_in_transaction_session_timeout = 0",
-                   "cannot set up the session", err);
+    if (!rc)
+        rc = copy_exec(c,
+                       "SET client_encoding = 'UTF8'; SET DateStyle = 'ISO, YMD'; "
+                       "SET TimeZone = 'UTC'; SET IntervalStyle = 'postgres'; "
+                       "SET extra_float_digits = 3; SET client_min_messages = warning; "
+                       "SET lock_timeout = 0; SET idle_in_transaction_session_timeout = 0",
+                       "cannot set up the session", err);
     if (rc) {
         pq.PQfinish(c);
         return rc;

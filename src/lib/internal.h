@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <strings.h>
+#include <sys/types.h>
 
 #define ATTR_PRINTF(a, b) __attribute__((format(printf, a, b)))
 
@@ -256,6 +257,8 @@ enum { READ_OK = 0, READ_ERRNO = -1, READ_NOT_REGULAR = -2, READ_TOO_LARGE = -3 
    Never blocks on a FIFO. READ_NOT_REGULAR sets *kind ("a FIFO", "a
    directory"...); READ_ERRNO leaves errno set. */
 int read_regular_file(int dirfd, const char *name, char **out, size_t *outlen, const char **kind);
+/* What kind of file st_mode is, for messages: "a directory", "a FIFO", ... */
+const char *file_kind(mode_t m);
 /* The error of a failed read (r, kind and errno from read_regular_file):
    its code, and "cannot read WHAT'PATH': why" in msg (what: "" or "test
    file ", say). */

@@ -431,8 +431,7 @@ int mig_parse(migration *m, const char *text, size_t len, strata_migset *set)
     return ok;
 }
 
-/* What kind of file st_mode is, for messages. */
-static const char *file_kind(mode_t m)
+const char *file_kind(mode_t m)
 {
     return S_ISDIR(m)    ? "a directory"
            : S_ISFIFO(m) ? "a FIFO"

@@ -183,9 +183,15 @@ static strata_code pg_app_params(db_url *u, const char *url, strata_error *err)
     int ssl_mode = ssl && in_list(pg_sslmodes, ssl, ssl_n);
     size_t schema_n = 0;
     int clash = ssl_mode && sslmode && (ssl_n != sslmode_n || strncmp(ssl, sslmode, ssl_n));
-    if (clash || query_value(q + 1, "schema", &schema_n)) {
+    /* libpq refuses an unknown sslmode only when connecting, as a
+       connection failure */
+    int bad_mode = sslmode && !in_list(pg_sslmodes, sslmode, sslmode_n);
+    if (bad_mode || clash || query_value(q + 1, "schema", &schema_n)) {
         char *red = strata_url_redact(url);
-        if (clash)
+        if (bad_mode)
+            err_set(err, STRATA_URL_INVALID, "PostgreSQL URL '%s': sslmode=%.*s is not one of libpq's modes",
+                    red ? red : "", (int)sslmode_n, sslmode);
+        else if (clash)
             err_set(err, STRATA_URL_INVALID, "PostgreSQL URL '%s' has ssl=%.*s and sslmode=%.*s",
                     red ? red : "", (int)ssl_n, ssl, (int)sslmode_n, sslmode);
         else
@@ -193,9 +199,11 @@ static strata_code pg_app_params(db_url *u, const char *url, strata_error *err)
                     "PostgreSQL URL '%s': 'schema' (Prisma's) is not a libpq parameter", red ? red : "");
         if (err)
             url_scrub(err->message, sizeof(err->message), url);
-        err_hint(err, clash ? "keep one of them: asyncpg's ssl=MODE is libpq's sslmode=MODE"
-                            : "strata works in the schemas of the server's search_path; to choose one, write "
-                              "?options=-csearch_path%%3DNAME");
+        err_hint(err, bad_mode ? "sslmode is one of disable, allow, prefer, require, verify-ca, verify-full"
+                      : clash
+                          ? "keep one of them: asyncpg's ssl=MODE is libpq's sslmode=MODE"
+                          : "strata works in the schemas of the server's search_path; to choose one, write "
+                            "?options=-csearch_path%%3DNAME");
         free(red);
         return STRATA_URL_INVALID;
     }
@@ -432,8 +440,9 @@ static const char *bad_port(const PQconninfoOption *opts, size_t *len)
  * the start of the password up to the last '@' as secret, so that even such
  * a URL is never printed with any of it.
  *
- * Query parameters whose name (percent-decoded, any case) is "password" are
- * secret up to the next '&', wherever a '?' or '&' starts them.
+ * Query parameters whose name (percent-decoded, any case) is "password" or
+ * "sslpassword" (libpq's passphrase of the client key) are secret up to the
+ * next '&', wherever a '?' or '&' starts them.
  *
  * SQLite URLs hold no password; for them (and to keep "sqlite:///a@b.db"
  * intact) only the RFC authority (up to the first '/', '?', '#') counts.
@@ -549,7 +558,7 @@ static int find_secrets(const char *url, secrets *s)
         char *key = pct_decode(url + k, klen);
         if (!key)
             return -1;
-        int hit = !strcasecmp(key, "password");
+        int hit = !strcasecmp(key, "password") || !strcasecmp(key, "sslpassword");
         free(key);
         if (hit) {
             size_t v = k + klen + 1;
@@ -570,9 +579,12 @@ static int find_secrets(const char *url, secrets *s)
                 add_span(s, colon, at, 1);
         }
         for (size_t i = 0; i + 8 < len; i++) {
-            if (strncasecmp(url + i, "password", 8) || (i && !isspace((unsigned char)url[i - 1])))
+            size_t kl = !strncasecmp(url + i, "sslpassword", 11) ? 11
+                        : !strncasecmp(url + i, "password", 8)   ? 8
+                                                                 : 0;
+            if (!kl || (i && !isspace((unsigned char)url[i - 1])))
                 continue;
-            size_t v = i + 8;
+            size_t v = i + kl;
             while (url[v] == ' ')
                 v++;
             if (url[v] != '=')

@@ -46,6 +46,26 @@ expect_rc 2 "an unknown letter in combined flags"
 raw --dir "$D" new -- "-leading dash"
 expect_rc 0 "new -- NAME"
 contains "$OUT" "_leading_dash.sql" "the name after -- is taken as it is"
+# ... and before the command: what follows is the command
+st --dir "$D" -- status
+expect_rc 0 "-- before the command"
+contains "$OUT" "0001" "-- status: runs status"
+st --dir "$D" -- nosuch
+expect_rc 2 "-- before an unknown command"
+contains "$ERR" "unknown command 'nosuch'" "-- nosuch: named"
+# a short option's value attached (-j4), like getopt
+raw copy "sqlite:///$WORK/none.db" "postgresql://u@127.0.0.1:1/x" -j4
+expect_rc 4 "copy -j4: taken (the source is missing)"
+lacks "$ERR" "unknown option" "copy -j4: not an unknown option"
+for j in 0 -j0 65; do
+    if [ "$j" = -j0 ]; then raw copy "sqlite:///$WORK/none.db" "postgresql://u@127.0.0.1:1/x" -j0; else raw copy "sqlite:///$WORK/none.db" "postgresql://u@127.0.0.1:1/x" --jobs "$j"; fi
+    expect_rc 2 "copy jobs $j: out of range"
+    contains "$ERR" "--jobs needs a whole number from 1 to 64" "copy jobs $j: the message"
+done
+# -v shows the URL's control characters escaped, as every other line does
+raw --url "$(printf 'sqlite:///%s/e\033[31mred.db' "$WORK")" -v current
+contains "$ERR" 'e\x1b[31mred.db' "-v: an escape in the URL is shown as \x1b"
+case "$ERR" in *$'\033'*) fail "-v: a raw escape reached the terminal" ;; esac
 
 # a bare strata: usage on stderr, exit 2
 raw

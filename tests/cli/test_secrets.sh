@@ -65,6 +65,22 @@ done
 raw --url "postgresql://app:Tr0ub/4dorLEAK@$HOSTPART/app" --dir "$D" status
 contains "$ERR" "postgresql://app:****@$HOSTPART/app" "the redacted URL"
 
+# sslpassword (libpq's passphrase of the client key) is a secret too:
+# in the connection failure's message, with -v and in --json
+for mode in "" -v --json; do
+    raw $mode --url "postgresql://u:pwLEAK@127.0.0.1:1/db?sslpassword=sslLEAK9&connect_timeout=2" --dir "$D" status
+    expect_rc 4 "sslpassword $mode: an unreachable server"
+    no_leak "sslpassword $mode"
+    contains "$ERR" "sslpassword=****" "sslpassword $mode: shown as ****"
+done
+# a sslmode libpq does not know is a URL error (libpq says so only when
+# connecting, as a connection failure)
+raw --json --url "postgresql://u:pwLEAK@127.0.0.1:1/db?sslmode=bogus" --dir "$D" status
+expect_rc 2 "sslmode=bogus"
+code_is URL_INVALID "sslmode=bogus"
+no_leak "sslmode=bogus"
+contains "$(json_get "$ERR" 'j["hint"]')" "verify-full" "sslmode=bogus: the hint lists the modes"
+
 # a port that is not a number is a URL error, not a connection failure
 for u in "postgresql://u@$HOSTPART/db?port=abc" "postgresql://u:pwLEAK@127.0.0.1:abc/db" \
     "postgresql://u@127.0.0.1:0/db" "postgresql://u@127.0.0.1:65536/db"; do

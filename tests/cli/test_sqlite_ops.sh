@@ -62,6 +62,18 @@ lacks "$ERR" "cannot read backup" "backup of a missing SQLite file: not called a
 [ -e "$WORK/nodb.bak" ] && fail "backup of a missing SQLite file wrote a file"
 [ -e "$WORK/nodb.sqlite3" ] && fail "backup of a missing SQLite file created the database"
 
+# a FIFO or a directory given as the backup: FILE_NOT_REGULAR at once (a
+# FIFO used to block the restore), nothing created
+mkfifo "$WORK/fifo.bak"
+timeout 10 "$STRATA" --url "sqlite:///$WORK/fromfifo.db" restore "$WORK/fifo.bak" >"$WORK/out" 2>"$WORK/err"
+RC=$? OUT=$(cat "$WORK/out") ERR=$(cat "$WORK/err")
+expect_rc 2 "restore from a FIFO (124: it hung)"
+contains "$ERR" "it is a FIFO, not a regular file [FILE_NOT_REGULAR]" "restore from a FIFO: the message"
+raw --url "sqlite:///$WORK/fromfifo.db" restore "$WORK"
+expect_rc 2 "restore from a directory"
+contains "$ERR" "it is a directory, not a regular file [FILE_NOT_REGULAR]" "restore from a directory: the message"
+[ -e "$WORK/fromfifo.db" ] && fail "restore from a FIFO or directory created the database"
+
 # a backup in WAL mode: restoring from it leaves no -wal or -shm beside it
 WALDB=$WORK/walsrc.db
 sqlite3 "$WALDB" "PRAGMA journal_mode=wal; CREATE TABLE w (x); INSERT INTO w VALUES (1);" >/dev/null
