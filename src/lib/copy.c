@@ -1032,9 +1032,14 @@ static strata_code schema_phase(run *r, strata_error *err)
             continue;
         buf b;
         buf_init(&b);
-        if (t->version_table)
-            sqlgen_create_table(&b, DIALECT_POSTGRES, t->dst);
-        else
+        if (t->version_table) {
+            buf qt;
+            buf_init(&qt);
+            buf_add_ident(&qt, t->dst);
+            sqlgen_create_table(&b, DIALECT_POSTGRES, qt.data ? qt.data : "");
+            b.oom |= qt.oom;
+            buf_release(&qt);
+        } else
             ddl_create_table(t, &b);
         char what[300];
         snprintf(what, sizeof(what), "cannot create table \"%s\"", t->dst);

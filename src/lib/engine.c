@@ -138,6 +138,7 @@ void strata_close(strata *db)
     if (db->d)
         db->ops->close(db->d);
     free(db->table);
+    free(db->qtable);
     url_release(&db->u);
     free(db);
 }
@@ -161,6 +162,28 @@ static strata_code q(strata *db, const char *sql, int n, const char *const *p, s
 }
 
 /* A row of vt_select: full, or without applied_at and duration_ms. */
+/* Resolves db->qtable, the version table's name as SQL (drv_ops.vt_locate),
+   once; and with exists != NULL tells whether the table exists now. */
+static strata_code vt_table(strata *db, int *exists, strata_error *err)
+{
+    if (db->ops->vt_locate)
+        return db->ops->vt_locate(db->d, db->table, &db->qtable, exists, err);
+    if (!db->qtable) {
+        buf b;
+        buf_init(&b);
+        buf_add_ident(&b, db->table);
+        if (!(db->qtable = buf_detach(&b)))
+            return err_set(err, STRATA_NOMEM, "out of memory");
+    }
+    return exists ? db->ops->table_exists(db->d, db->table, exists, err) : STRATA_OK;
+}
+
+strata_code engine_lock(strata *db, strata_error *err)
+{
+    strata_code rc = vt_table(db, NULL, err);
+    return rc ? rc : db->ops->lock(db->d, db->table, db->lock_timeout, err);
+}
+
 static int add_rec(void *ud, int n, char **v)
 {
     recs *r = ud;
@@ -215,7 +238,7 @@ static strata_code read_recs_now(strata *db, recs *r, int full, strata_error *er
     int exists = 0;
     memset(r, 0, sizeof(*r));
     r->full = full;
-    strata_code rc = db->ops->table_exists(db->d, db->table, &exists, err);
+    strata_code rc = vt_table(db, &exists, err);
     if (rc || !exists) {
         r->table = rc ? TABLE_UNKNOWN : TABLE_ABSENT;
         return rc;
@@ -225,7 +248,7 @@ static strata_code read_recs_now(strata *db, recs *r, int full, strata_error *er
         buf b;
         strata_error e2;
         buf_init(&b);
-        vt_select(&b, db->ops->dialect, db->table, with_up, full);
+        vt_select(&b, db->ops->dialect, db->qtable, with_up, full);
         rc = db->ops->query(db->d, b.data, 0, NULL, add_rec, r, with_up ? &e2 : err);
         buf_release(&b);
         if (rc == STRATA_OK) {
@@ -300,14 +323,13 @@ static strata_code ensure_table(strata *db, const recs *known, strata_error *err
     if (have == TABLE_CURRENT)
         return STRATA_OK;
     int exists = have == TABLE_OLD_COLUMNS;
-    strata_code rc =
-        have == TABLE_UNKNOWN ? db->ops->table_exists(db->d, db->table, &exists, err) : STRATA_OK;
+    strata_code rc = have == TABLE_UNKNOWN ? vt_table(db, &exists, err) : vt_table(db, NULL, err);
     if (rc)
         return rc;
     buf b;
     buf_init(&b);
     if (!exists) {
-        vt_create(&b, db->ops->dialect, db->table);
+        vt_create(&b, db->ops->dialect, db->qtable);
         rc = q(db, b.data, 0, NULL, err);
         buf_release(&b);
         return rc;
@@ -316,7 +338,7 @@ static strata_code ensure_table(strata *db, const recs *known, strata_error *err
     for (size_t i = 0; !rc && i < sizeof(newer) / sizeof(*newer); i++) {
         strata_error probe;
         buf_reset(&b);
-        vt_probe_columns(&b, db->table, newer[i]);
+        vt_probe_columns(&b, db->qtable, newer[i]);
         if (q(db, b.data, 0, NULL, &probe) == STRATA_OK) {
             if (i == 0)
                 break; /* all there: the usual case, one query */
@@ -325,7 +347,7 @@ static strata_code ensure_table(strata *db, const recs *known, strata_error *err
         if (i == 0)
             continue;
         buf_reset(&b);
-        vt_add_column(&b, db->table, newer[i]);
+        vt_add_column(&b, db->qtable, newer[i]);
         rc = q(db, b.data, 0, NULL, err);
     }
     buf_release(&b);
@@ -419,7 +441,7 @@ static strata_code write_rec(strata *db, const migration *m, const char *state, 
     p[VT_UP_CHECKSUM] = up;
     buf b;
     buf_init(&b);
-    vt_insert(&b, db->ops->dialect, db->table, NULL);
+    vt_insert(&b, db->ops->dialect, db->qtable, NULL);
     rc = b.oom ? err_set(err, STRATA_NOMEM, "out of memory") : q(db, b.data, VT_NVALS, p, err);
     buf_release(&b);
     return rc;
@@ -429,7 +451,7 @@ static strata_code delete_rec(strata *db, const char *version, strata_error *err
 {
     buf b;
     buf_init(&b);
-    vt_delete(&b, db->table, NULL);
+    vt_delete(&b, db->qtable, NULL);
     const char *p[1] = {version};
     strata_code rc = q(db, b.data, 1, p, err);
     buf_release(&b);
@@ -448,7 +470,7 @@ static strata_code rec_state_now(strata *db, const char *version, char out[16], 
 {
     buf b;
     buf_init(&b);
-    vt_state(&b, db->table);
+    vt_state(&b, db->qtable);
     const char *p[1] = {version};
     out[0] = 0;
     strata_code rc = db->ops->query(db->d, b.data, 1, p, read_state, out, err);
@@ -1042,7 +1064,7 @@ static strata_code run(strata *db, const strata_migset *set, const strata_run_op
         for (size_t i = 0; i < p.n * (mode == RUN_REDO ? 2 : 1); i++) {
             int dir = mode == RUN_REDO ? i == 0 : down;
             buf_reset(&b);
-            sqlgen_step(&b, p.v[i % p.n], db->ops->dialect, db->table, dir);
+            sqlgen_step(&b, p.v[i % p.n], db->ops->dialect, db->qtable, dir);
             emit(db, STRATA_EV_SQL, dir, b.data ? b.data : "", 0);
             result_add(res, p.v[i % p.n], dir, 0);
         }
@@ -1053,7 +1075,7 @@ static strata_code run(strata *db, const strata_migset *set, const strata_run_op
         rc = err_set(err, STRATA_USAGE, "the database was opened read-only");
         goto out;
     }
-    if ((rc = db->ops->lock(db->d, db->table, db->lock_timeout, err)))
+    if ((rc = engine_lock(db, err)))
         goto out;
     locked = 1;
     if ((rc = read_recs(db, &r, 0, err)))
@@ -1163,7 +1185,7 @@ static strata_code stamp_run(strata *db, const strata_migset *set, const char *t
         }
         upto = m->version;
     }
-    if ((rc = db->ops->lock(db->d, db->table, db->lock_timeout, err)))
+    if ((rc = engine_lock(db, err)))
         return rc;
     if ((rc = ensure_table(db, NULL, err)) || (rc = db->ops->begin(db->d, db->lock_timeout, err)))
         goto out;
@@ -1233,7 +1255,7 @@ static strata_code accept_run(strata *db, const strata_migset *set, const char *
     }
     if (db->readonly)
         return err_set(err, STRATA_USAGE, "the database was opened read-only");
-    if ((rc = db->ops->lock(db->d, db->table, db->lock_timeout, err)))
+    if ((rc = engine_lock(db, err)))
         return rc;
     if ((rc = ensure_table(db, NULL, err)) || (rc = db->ops->begin(db->d, db->lock_timeout, err)))
         goto out;
@@ -1284,7 +1306,7 @@ static strata_code accept_run(strata *db, const strata_migset *set, const char *
              res.up_changed > 0   ? "; up SQL changed (forced)"
              : res.up_changed < 0 ? "; forced"
                                   : "");
-    vt_accept(&b, db->table);
+    vt_accept(&b, db->qtable);
     const char *p[4] = {m->checksum, now_up, note.data ? note.data : "", m->version};
     rc = b.oom || note.oom ? err_set(err, STRATA_NOMEM, "out of memory") : q(db, b.data, 4, p, err);
     buf_release(&b);
@@ -1641,7 +1663,7 @@ strata_code engine_record_applied(strata *db, const strata_migset *set, const ch
     if (!dry_run && db->readonly)
         return err_set(err, STRATA_USAGE, "the database was opened read-only");
     if (!dry_run) {
-        if ((rc = db->ops->lock(db->d, db->table, db->lock_timeout, err)))
+        if ((rc = engine_lock(db, err)))
             return rc;
         if ((rc = ensure_table(db, NULL, err)) || (rc = db->ops->begin(db->d, db->lock_timeout, err)))
             goto out;

@@ -344,6 +344,15 @@ typedef struct drv_ops {
     void (*unlock)(drv *d, const char *key);
     strata_code (*begin)(drv *d, double timeout, strata_error *err);
     strata_code (*table_exists)(drv *d, const char *table, int *exists, strata_error *err);
+    /* Optional (engines with schemas): the version table's name as SQL,
+       schema-qualified, so that a migration's own SET search_path (or one
+       left on a pooled server connection) cannot move strata's bookkeeping.
+       *qname NULL: resolves it (malloc'd into *qname; the caller frees it)
+       and tells whether the table exists; *qname set: only tells whether it
+       exists. exists may be NULL: resolve only (no query once resolved).
+       The lock's table behind a pooler (lock()) goes in the same schema.
+       NULL: the engine quotes the name and asks table_exists. */
+    strata_code (*vt_locate)(drv *d, const char *table, char **qname, int *exists, strata_error *err);
     /* Optional. Marks of the database's state: equal marks taken at two
        moments mean that no connection (this one included) committed any
        change in between. NULL: the engine cannot tell (PostgreSQL, whose
@@ -415,6 +424,7 @@ struct strata {
     drv *d;
     const drv_ops *ops;
     char *table;
+    char *qtable; /* the version table's name as SQL, once resolved (vt_locate) */
     double lock_timeout;
     int readonly;
     strata_event_fn on_event;
@@ -479,6 +489,9 @@ const drv_ops *engine_by_dialect(int dialect);
 /* ---- engine.c: what the operations (reset.c) need of an open handle */
 const db_url *engine_url(const strata *db); /* the URL as opened, parsed */
 double engine_lock_timeout(const strata *db);
+/* Takes the migration lock (drv_ops.lock) once the version table's name is
+   resolved, so that the lock's own table goes where the version table is. */
+strata_code engine_lock(strata *db, strata_error *err);
 /* A public lock timeout as the drivers take it: 0, <0 or NaN -> 60 s,
    STRATA_NO_WAIT -> 0 (try once), else itself. */
 double lock_timeout_norm(double t);

@@ -114,7 +114,7 @@ static strata_code reset_run(strata *db, const strata_migset *set, int flags, st
         return rc;
     /* the migration lock spans drop and up: nobody migrates in between (the
        lock nests: strata_up takes it again) */
-    if ((rc = d->ops->lock(d, db_table(db), engine_lock_timeout(db), err))) {
+    if ((rc = engine_lock(db, err))) {
         strata_objects_free(what);
         return rc;
     }

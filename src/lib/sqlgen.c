@@ -15,9 +15,9 @@
 #include <time.h>
 #include <unistd.h>
 
-void sqlgen_create_table(buf *b, int dialect, const char *table)
+void sqlgen_create_table(buf *b, int dialect, const char *qtable)
 {
-    vt_create(b, dialect, table);
+    vt_create(b, dialect, qtable);
 }
 
 struct emit_ctx {
@@ -66,7 +66,7 @@ void sqlgen_statements(buf *b, const char *sql, int dialect)
  * run at the same time waits for the first and then fails; SQLite (one
  * writer at a time): a row for a temporary table whose CHECK fails.
  */
-static void expect_state(buf *b, int dialect, const char *table, const migration *m, int applied,
+static void expect_state(buf *b, int dialect, const char *qtable, const migration *m, int applied,
                          const char *what)
 {
     buf msg, body;
@@ -75,7 +75,7 @@ static void expect_state(buf *b, int dialect, const char *table, const migration
     buf_addf(&msg, "strata: migration %s is %s (%s)", m->id, applied ? "not applied" : "on record", what);
     if (dialect == DIALECT_POSTGRES) {
         buf_adds(&body, "BEGIN PERFORM 1 FROM ");
-        buf_add_ident(&body, table);
+        buf_adds(&body, qtable);
         buf_adds(&body, " WHERE version = ");
         buf_add_sqlstr(&body, m->version);
         buf_adds(&body, applied ? " AND state = 'applied' FOR UPDATE; IF NOT FOUND" : "; IF FOUND");
@@ -93,7 +93,7 @@ static void expect_state(buf *b, int dialect, const char *table, const migration
         buf_adds(b, "INSERT INTO strata_expect SELECT ");
         buf_add_sqlstr(b, msg.data ? msg.data : "");
         buf_adds(b, applied ? ", count(*) FROM " : ", count(*) = 0 FROM ");
-        buf_add_ident(b, table);
+        buf_adds(b, qtable);
         buf_adds(b, " WHERE version = ");
         buf_add_sqlstr(b, m->version);
         buf_adds(b, applied ? " AND state = 'applied';\n" : ";\n");
@@ -257,7 +257,7 @@ static int emit_verify(void *ud, const sql_stmt *st)
 
 /* The INSERT of m's record (state "applied" or "failed" with error) as up
    writes it: the checksums of this dialect's sections, applied_at = now. */
-static void record(buf *b, const migration *m, const section *up, int dialect, const char *table,
+static void record(buf *b, const migration *m, const section *up, int dialect, const char *qtable,
                    const char *state, const char *error)
 {
     char upsum[65];
@@ -270,14 +270,14 @@ static void record(buf *b, const migration *m, const section *up, int dialect, c
     vals[VT_STATE] = state;
     vals[VT_ERROR] = error;
     vals[VT_UP_CHECKSUM] = upsum;
-    vt_insert(b, dialect, table, vals);
+    vt_insert(b, dialect, qtable, vals);
     buf_adds(b, ";\n");
 }
 
-static void forget(buf *b, const migration *m, const char *table)
+static void forget(buf *b, const migration *m, const char *qtable)
 {
     const char *vals[1] = {m->version};
-    vt_delete(b, table, vals);
+    vt_delete(b, qtable, vals);
     buf_adds(b, ";\n");
 }
 
@@ -292,7 +292,7 @@ static void forget(buf *b, const migration *m, const char *table)
  * script stopped in between leaves the same "failed" record as up, which
  * status shows and up refuses until --retry-failed.
  */
-void sqlgen_step(buf *b, const migration *m, int dialect, const char *table, int down)
+void sqlgen_step(buf *b, const migration *m, int dialect, const char *qtable, int down)
 {
     const section *s = mig_section(m, down ? SEC_DOWN : SEC_UP, dialect);
     const section *up = down ? mig_section(m, SEC_UP, dialect) : s;
@@ -301,17 +301,17 @@ void sqlgen_step(buf *b, const migration *m, int dialect, const char *table, int
     if (notx) {
         if (down) {
             buf_adds(b, "BEGIN;\n");
-            expect_state(b, dialect, table, m, 1, "this script reverts it");
-            forget(b, m, table);
-            record(b, m, up, dialect, table, "failed", "down interrupted before completion");
+            expect_state(b, dialect, qtable, m, 1, "this script reverts it");
+            forget(b, m, qtable);
+            record(b, m, up, dialect, qtable, "failed", "down interrupted before completion");
             buf_adds(b, "COMMIT;\n");
         } else {
-            record(b, m, up, dialect, table, "failed", "interrupted before completion");
+            record(b, m, up, dialect, qtable, "failed", "interrupted before completion");
         }
     } else {
         buf_adds(b, "BEGIN;\n");
         if (down)
-            expect_state(b, dialect, table, m, 1, "this script reverts it");
+            expect_state(b, dialect, qtable, m, 1, "this script reverts it");
     }
     if (s)
         sqlgen_statements(b, s->sql, dialect);
@@ -326,9 +326,9 @@ void sqlgen_step(buf *b, const migration *m, int dialect, const char *table, int
     if (notx)
         buf_adds(b, "BEGIN;\n");
     if (down || notx)
-        forget(b, m, table);
+        forget(b, m, qtable);
     if (!down)
-        record(b, m, up, dialect, table, "applied", NULL);
+        record(b, m, up, dialect, qtable, "applied", NULL);
     buf_adds(b, "COMMIT;\n\n");
 }
 
@@ -346,15 +346,9 @@ static long resolve(const strata_migset *set, const char *target, int def_head)
     return m ? (long)(m - set->migs) : -2;
 }
 
-strata_code strata_sql_render(const strata_migset *set, const char *dialect_name, const char *table,
-                              const char *from, const char *to, int down, char **out, strata_error *err)
+static strata_code render(const strata_migset *set, const char *dialect_name, int dialect, const char *qtable,
+                          const char *from, const char *to, int down, char **out, strata_error *err)
 {
-    *out = NULL;
-    int dialect = dialect_of_engine(dialect_name ? dialect_name : "postgres");
-    if (dialect <= 0)
-        return err_set(err, STRATA_USAGE, "unknown dialect '%s' (expected postgres or sqlite)", dialect_name);
-    if (!table)
-        table = "strata_migrations";
     strata_code rc = strata_migset_check(set, err);
     if (rc)
         return rc;
@@ -388,18 +382,19 @@ strata_code strata_sql_render(const strata_migset *set, const char *dialect_name
         buf_adds(&o, "-- strata sql: run with sqlite3 DB < FILE; .bail on stops it at the first error\n"
                      ".bail on\n");
     }
-    sqlgen_create_table(&o, dialect, table);
+    sqlgen_create_table(&o, dialect, qtable);
     buf_adds(&o, ";\n\n");
     if (!down && a >= 0) {
         /* on a database below --from the script would leave a hole */
         buf_addf(&o, "-- this script starts after %s\n", set->migs[a].id);
-        expect_state(&o, dialect, table, &set->migs[a], 1, "this script starts after it");
+        expect_state(&o, dialect, qtable, &set->migs[a], 1, "this script starts after it");
         buf_adds(&o, "\n");
     }
     if (down && a + 1 < (long)set->count) {
         /* on a database above --from the script would leave a hole */
         buf_addf(&o, "-- this script reverts what is below %s\n", set->migs[a + 1].id);
-        expect_state(&o, dialect, table, &set->migs[a + 1], 0, "this script reverts the migrations below it");
+        expect_state(&o, dialect, qtable, &set->migs[a + 1], 0,
+                     "this script reverts the migrations below it");
         buf_adds(&o, "\n");
     }
     if (!down) {
@@ -411,7 +406,7 @@ strata_code strata_sql_render(const strata_migset *set, const char *dialect_name
                 err_where(err, m->path, 1);
                 return STRATA_PARSE_ERROR;
             }
-            sqlgen_step(&o, m, dialect, table, 0);
+            sqlgen_step(&o, m, dialect, qtable, 0);
         }
     } else {
         for (long i = a; i > b; i--) {
@@ -423,11 +418,27 @@ strata_code strata_sql_render(const strata_migset *set, const char *dialect_name
                 err_where(err, m->path, 0);
                 return STRATA_IRREVERSIBLE;
             }
-            sqlgen_step(&o, m, dialect, table, 1);
+            sqlgen_step(&o, m, dialect, qtable, 1);
         }
     }
     *out = buf_detach(&o);
     return *out ? STRATA_OK : err_set(err, STRATA_NOMEM, "out of memory");
+}
+
+strata_code strata_sql_render(const strata_migset *set, const char *dialect_name, const char *table,
+                              const char *from, const char *to, int down, char **out, strata_error *err)
+{
+    *out = NULL;
+    int dialect = dialect_of_engine(dialect_name ? dialect_name : "postgres");
+    if (dialect <= 0)
+        return err_set(err, STRATA_USAGE, "unknown dialect '%s' (expected postgres or sqlite)", dialect_name);
+    buf qt;
+    buf_init(&qt);
+    buf_add_ident(&qt, table ? table : "strata_migrations");
+    strata_code rc = qt.oom ? err_set(err, STRATA_NOMEM, "out of memory")
+                            : render(set, dialect_name, dialect, qt.data, from, to, down, out, err);
+    buf_release(&qt);
+    return rc;
 }
 
 /* Adds one to a digit string in place (it has room for one more digit). */

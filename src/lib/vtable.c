@@ -5,11 +5,11 @@
 
 #include <string.h>
 
-void vt_create(buf *b, int dialect, const char *table)
+void vt_create(buf *b, int dialect, const char *qtable)
 {
     int pg = dialect == DIALECT_POSTGRES;
     buf_adds(b, "CREATE TABLE IF NOT EXISTS ");
-    buf_add_ident(b, table);
+    buf_adds(b, qtable);
     buf_adds(b, " (version text PRIMARY KEY, name text NOT NULL DEFAULT '', "
                 "checksum text NOT NULL DEFAULT '', ");
     buf_adds(b, pg ? "applied_at timestamptz NOT NULL DEFAULT now(), duration_ms bigint NOT NULL DEFAULT 0, "
@@ -17,14 +17,14 @@ void vt_create(buf *b, int dialect, const char *table)
     buf_adds(b, "state text NOT NULL DEFAULT 'applied', error text, up_checksum text, note text)");
 }
 
-void vt_add_column(buf *b, const char *table, const char *column)
+void vt_add_column(buf *b, const char *qtable, const char *column)
 {
     buf_adds(b, "ALTER TABLE ");
-    buf_add_ident(b, table);
+    buf_adds(b, qtable);
     buf_addf(b, " ADD COLUMN %s text", column);
 }
 
-void vt_select(buf *b, int dialect, const char *table, int with_up_checksum, int full)
+void vt_select(buf *b, int dialect, const char *qtable, int with_up_checksum, int full)
 {
     buf_adds(b, "SELECT version, name, checksum, ");
     if (full) {
@@ -37,13 +37,13 @@ void vt_select(buf *b, int dialect, const char *table, int with_up_checksum, int
     if (with_up_checksum)
         buf_adds(b, full ? ", up_checksum, note" : ", up_checksum");
     buf_adds(b, " FROM ");
-    buf_add_ident(b, table);
+    buf_adds(b, qtable);
 }
 
-void vt_probe_columns(buf *b, const char *table, const char *columns)
+void vt_probe_columns(buf *b, const char *qtable, const char *columns)
 {
     buf_addf(b, "SELECT %s FROM ", columns);
-    buf_add_ident(b, table);
+    buf_adds(b, qtable);
     buf_adds(b, " WHERE 1 = 0");
 }
 
@@ -69,12 +69,12 @@ static void value(buf *b, const char *const *vals, int i, int n)
 static const char *const columns[VT_NVALS] = {"version", "name",  "checksum",   "duration_ms",
                                               "state",   "error", "up_checksum"};
 
-void vt_insert(buf *b, int dialect, const char *table, const char *const *vals)
+void vt_insert(buf *b, int dialect, const char *qtable, const char *const *vals)
 {
     /* literals: a NULL value's column is left out (its default is NULL) */
     const char *now = dialect == DIALECT_POSTGRES ? "now()" : "strftime('%Y-%m-%dT%H:%M:%SZ', 'now')";
     buf_adds(b, "INSERT INTO ");
-    buf_add_ident(b, table);
+    buf_adds(b, qtable);
     for (int pass = 0; pass < 2; pass++) {
         buf_adds(b, pass ? ") VALUES (" : " (");
         for (int i = 0, first = 1; i < VT_NVALS; i++) {
@@ -95,24 +95,24 @@ void vt_insert(buf *b, int dialect, const char *table, const char *const *vals)
     buf_adds(b, ")");
 }
 
-void vt_delete(buf *b, const char *table, const char *const *vals)
+void vt_delete(buf *b, const char *qtable, const char *const *vals)
 {
     buf_adds(b, "DELETE FROM ");
-    buf_add_ident(b, table);
+    buf_adds(b, qtable);
     buf_adds(b, " WHERE version = ");
     value(b, vals, 0, 1);
 }
 
-void vt_state(buf *b, const char *table)
+void vt_state(buf *b, const char *qtable)
 {
     buf_adds(b, "SELECT state FROM ");
-    buf_add_ident(b, table);
+    buf_adds(b, qtable);
     buf_adds(b, " WHERE version = $1");
 }
 
-void vt_accept(buf *b, const char *table)
+void vt_accept(buf *b, const char *qtable)
 {
     buf_adds(b, "UPDATE ");
-    buf_add_ident(b, table);
+    buf_adds(b, qtable);
     buf_adds(b, " SET checksum = $1, up_checksum = $2, note = $3 WHERE version = $4");
 }

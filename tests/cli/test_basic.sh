@@ -46,7 +46,7 @@ expect_rc 3 "status --exit-code with pending"
 st --dir "$D" up --dry-run
 expect_rc 0 "up --dry-run"
 contains "$OUT" "CREATE TABLE products" "dry run prints the SQL"
-contains "$OUT" "INSERT INTO \"strata_migrations\"" "dry run prints the bookkeeping"
+contains "$OUT" "INSERT INTO $([ "$ENGINE" = postgres ] && echo "public.")\"strata_migrations\"" "dry run prints the bookkeeping (schema-qualified on PostgreSQL)"
 eq "$(table_exists products)" "0" "dry run created nothing"
 
 # up +1, then up to a version, then head

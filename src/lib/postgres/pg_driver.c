@@ -31,6 +31,7 @@ typedef struct pg {
     int advisory;      /* times the session advisory lock is held (it nests) */
     int lease;         /* times the lease row is held (behind a pooler; nests) */
     char *lock_table;  /* quoted name of the lease table */
+    char *schema;      /* quoted schema of the version table, once vt_locate resolved it */
     char owner[96];    /* this process's lease owner id */
     double lease_ms;   /* lease length */
     double next_renew; /* clock_ms() when the heartbeat renews the lease */
@@ -57,6 +58,7 @@ static void pg_close(drv *d)
     pq.PQfinish(p->c);
     pq.PQfinish(p->hb);
     free(p->lock_table);
+    free(p->schema);
     free(p);
 }
 
@@ -369,6 +371,10 @@ static strata_code lease_table(pg *p, const char *key, strata_error *err)
         buf_adds(&b, "_lock");
         char *name = buf_detach(&b);
         buf_init(&b);
+        if (p->schema) {
+            buf_adds(&b, p->schema);
+            buf_adds(&b, ".");
+        }
         buf_add_ident(&b, name ? name : "");
         free(name);
         if (!(p->lock_table = buf_detach(&b)))
@@ -639,6 +645,96 @@ static strata_code pg_table_exists(drv *d, const char *table, int *exists, strat
     return rc;
 }
 
+/*
+ * drv_ops.vt_locate: the version table's schema is looked up under the
+ * search_path the session started with (its reset value: the server's,
+ * database's, role's or URL's setting), not under one a migration SET or a
+ * pooled server connection kept: where the table stands, else the schema a
+ * CREATE TABLE would use. One round trip: the SET LOCAL lasts only for the
+ * read-only transaction around the lookup.
+ */
+static strata_code pg_vt_locate(drv *d, const char *table, char **qname, int *exists, strata_error *err)
+{
+    pg *p = (pg *)d;
+    if (!*qname && strchr(table, '.')) {
+        /* --table schema.table: qualified already (the lease table too) */
+        buf q;
+        buf_init(&q);
+        buf_add_ident(&q, table);
+        if (!(*qname = buf_detach(&q)))
+            return err_set(err, STRATA_NOMEM, "out of memory");
+    }
+    if (*qname) {
+        if (!exists)
+            return STRATA_OK;
+        const char *params[1] = {*qname};
+        *exists = 0;
+        return pg_query(d, "SELECT to_regclass($1) IS NOT NULL", 1, params, got_true, exists, err);
+    }
+    buf id, b;
+    buf_init(&id);
+    buf_add_ident(&id, table);
+    buf_init(&b);
+    int tx = pq.PQtransactionStatus(p->c) == PQTRANS_IDLE;
+    if (tx)
+        buf_adds(&b, "BEGIN READ ONLY; SELECT set_config('search_path', reset_val, true) FROM pg_settings "
+                     "WHERE name = 'search_path'; ");
+    buf_adds(&b, "SELECT (SELECT quote_ident(nspname) FROM pg_namespace WHERE oid = coalesce((SELECT "
+                 "relnamespace FROM pg_class WHERE oid = to_regclass(");
+    buf_add_sqlstr(&b, id.data ? id.data : "");
+    buf_adds(&b, ")), (SELECT oid FROM pg_namespace WHERE nspname = current_schema()))), to_regclass(");
+    buf_add_sqlstr(&b, id.data ? id.data : "");
+    buf_adds(&b, ") IS NOT NULL, current_setting('search_path')");
+    if (tx)
+        buf_adds(&b, "; COMMIT");
+    PGresult *r, *keep = NULL, *fail = NULL;
+    if (!b.oom && !id.oom && pq.PQsendQuery(p->c, b.data)) {
+        while ((r = pq.PQgetResult(p->c))) {
+            ExecStatusType st = pq.PQresultStatus(r);
+            if (st == PGRES_FATAL_ERROR && !fail) {
+                fail = r;
+            } else if (st == PGRES_TUPLES_OK && pq.PQnfields(r) == 3 && pq.PQntuples(r) == 1) {
+                pq.PQclear(keep);
+                keep = r;
+            } else {
+                pq.PQclear(r);
+            }
+        }
+    }
+    strata_code rc = STRATA_OK;
+    if (b.oom || id.oom) {
+        rc = err_set(err, STRATA_NOMEM, "out of memory");
+    } else if (fail || !keep) {
+        rc = pg_fail(fail, p->c, STRATA_DB_ERROR, NULL, 0, NULL, 0, err);
+        if (tx && pq.PQtransactionStatus(p->c) != PQTRANS_IDLE)
+            pq.PQclear(pq.PQexec(p->c, "ROLLBACK"));
+    } else if (pq.PQgetisnull(keep, 0, 0)) {
+        rc = err_set(err, STRATA_DB_ERROR,
+                     "no schema to keep the version table %s in: the search_path (%s) "
+                     "names no schema that exists",
+                     id.data, pq.PQgetvalue(keep, 0, 2));
+        err_hint(err, "set one for the role (ALTER ROLE ... SET search_path = public) or in the URL "
+                      "(?options=-csearch_path%%3Dpublic)");
+    } else {
+        free(p->schema);
+        p->schema = xstrdup(pq.PQgetvalue(keep, 0, 0));
+        buf_release(&b);
+        buf_init(&b);
+        buf_adds(&b, p->schema ? p->schema : "");
+        buf_adds(&b, ".");
+        buf_adds(&b, id.data);
+        if (!p->schema || !(*qname = buf_detach(&b)))
+            rc = err_set(err, STRATA_NOMEM, "out of memory");
+        else if (exists)
+            *exists = !strcmp(pq.PQgetvalue(keep, 0, 1), "t");
+    }
+    pq.PQclear(fail);
+    pq.PQclear(keep);
+    buf_release(&b);
+    buf_release(&id);
+    return rc;
+}
+
 const drv_ops drv_postgres_ops = {
     .engine = "postgres",
     .dialect = DIALECT_POSTGRES,
@@ -652,6 +748,7 @@ const drv_ops drv_postgres_ops = {
     .unlock = pg_unlock,
     .begin = pg_begin,
     .table_exists = pg_table_exists,
+    .vt_locate = pg_vt_locate,
     .schema_dump = schema_dump_pg,
     .held = pg_held,
     .recover = pg_recover,
