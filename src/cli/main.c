@@ -283,13 +283,17 @@ static void set_opt(parsed *p, const cmdopt *o, const char *name, const char *va
     }
     if (o->type == CMDOPT_STR || o->type == CMDOPT_LIST) {
         /* --url "" has its own error (no database nobody named) */
-        if (!*val && is_shared(o) && o->dst != (void *)&cli_state.url)
+        if (!*val && (is_shared(o) || o->type == CMDOPT_LIST) && o->dst != (void *)&cli_state.url)
             BAD(p, "option '%s' needs a value, not an empty string", name);
         *(const char **)o->dst = val;
         return;
     }
+    /* plain decimals only: strtod would also take 0x10, 1e3 and " 5" */
+    size_t digits = strspn(val + (val[0] == '-'), "0123456789.");
+    const char *dot = strchr(val, '.');
+    int plain = val[(val[0] == '-') + digits] == 0 && digits > 0 && (!dot || !strchr(dot + 1, '.'));
     char *end;
-    double d = strtod(val, &end);
+    double d = plain ? strtod(val, &end) : (end = (char *)val, 0);
     if (o->type == CMDOPT_SECS) {
         /* nan would time out at once, inf or 1e999 wait forever */
         if (*end || end == val || !isfinite(d) || d < 0 || d > MAX_SECONDS) {
@@ -395,14 +399,17 @@ static void set_command(parsed *p, const char *name)
 {
     p->cmdname = name;
     p->cmd = find_command(name);
-    if (!p->cmd && strcmp(name, "help") != 0) {
+    /* after an unknown option (--ur URL) the "command" is likely its value:
+       the option is the error to name */
+    if (!p->cmd && strcmp(name, "help") != 0 && strncmp(p->bad, "unknown option", 14) != 0) {
         snprintf(p->bad, sizeof(p->bad), "unknown command '%s'", name);
         p->hint = habit_cmd_hint(name);
     }
 }
 
 /* Reads argv into cli_state and p. Errors do not stop it: the first is
-   kept in p->bad (an unknown command name wins), for after --help. */
+   kept in p->bad (an unknown command name wins, unless an unknown option
+   came first), for after --help. */
 static void parse_args(int argc, char **argv, cli *c, parsed *p)
 {
     for (int i = 1; i < argc; i++) {

@@ -685,7 +685,21 @@ static int run_step(strata *db, const migration *m, int down, int in_tx, int rep
         if ((rc = db->ops->begin(db->d, db->lock_timeout, err)))
             return rc;
         rc = down ? delete_rec(db, m->version, err) : write_rec(db, m, "applied", ms, NULL, 1, err);
-        if (rc || (rc = commit(db, err))) {
+        if (!rc && (rc = commit(db, err)) == STRATA_LOCK_LOST) {
+            /* the section ran to completion while a statement outlived the
+               lease: its record says so all the same (a process that took
+               the lock over found it 'failed' and stopped), and nothing
+               after it runs */
+            strata_error e2;
+            if (q(db, "COMMIT", 0, NULL, &e2) == STRATA_OK)
+                err_hint(
+                    err,
+                    "%s ran to completion and is recorded %s, but the migration lock's lease ran out "
+                    "while it ran (see STRATA_LEASE_SECONDS); nothing after it ran: run 'strata up' again",
+                    m->id, down ? "reverted" : "applied");
+            return rc;
+        }
+        if (rc) {
             rollback(db);
             return rc;
         }

@@ -10,7 +10,7 @@ new_db
 D=$WORK/m
 mig_a "$D"
 
-for v in nan NaN inf -inf 1e999 -1 abc 2000000; do
+for v in nan NaN inf -inf 1e999 -1 abc 2000000 0x10 1e3 " 5" 1.2.3 .; do
     st --dir "$D" --lock-timeout "$v" up
     expect_rc 2 "--lock-timeout $v"
     contains "$ERR" "--lock-timeout" "--lock-timeout $v: names the option"
@@ -25,6 +25,16 @@ for v in nan inf 1e999; do
     raw copy --jobs "$v" "$URL" "postgresql://u@h/db"
     expect_rc 2 "copy --jobs $v"
 done
+for v in 5 0.5 .5; do
+    st --dir "$D" --lock-timeout "$v" status
+    expect_rc 0 "--lock-timeout $v is a plain decimal"
+done
+raw --ur "$URL" current
+expect_rc 2 "--ur URL current"
+contains "$ERR" "unknown option '--ur'" "a misspelt option before the command is named, not its value"
+raw copy --tables '' "$URL" "postgresql://u@h/db"
+expect_rc 2 "copy --tables ''"
+contains "$ERR" "--tables" "copy --tables '': names the option"
 st --dir "$D" --table '' up
 expect_rc 2 "--table ''"
 contains "$ERR" "--table" "--table '': names the option"

@@ -22,6 +22,7 @@ typedef struct pg {
     drv base;
     PGconn *c;
     PGconn *hb;      /* heartbeat connection of the lease; opened on first need */
+    int hb_busy;     /* a renewal sent on hb awaits its answer */
     const db_url *t; /* the parsed URL, the handle's (password inside: never printed) */
     strata_event_fn on_event;
     void *ud;
@@ -188,6 +189,7 @@ static int is_false(const char *v)
 }
 
 static void lease_renew(pg *p);
+static void hb_read(pg *p);
 
 /*
  * PQexec that keeps the lease alive: while the statement runs (an index
@@ -205,8 +207,10 @@ static PGresult *exec_alive(pg *p, const char *sql)
             lease_renew(p);
             continue;
         }
-        struct pollfd pf = {sock, POLLIN, 0};
-        poll(&pf, 1, (int)wait + 1);
+        struct pollfd pf[2] = {{sock, POLLIN, 0}, {p->hb && p->hb_busy ? pq.PQsocket(p->hb) : -1, POLLIN, 0}};
+        poll(pf, 2, (int)wait + 1);
+        if (pf[1].revents)
+            hb_read(p);
     }
     PGresult *last = NULL, *r;
     while ((r = pq.PQgetResult(p->c))) {
@@ -457,10 +461,42 @@ static void lease_extend_sql(const pg *p, buf *b, char ms[32], const char *param
     buf_addf(b, "UPDATE %s SET expires_at = now() + $2::interval WHERE id = 1 AND owner = $1", p->lock_table);
 }
 
-/* Renews the lease from the heartbeat connection (the main one is busy). */
+/* Reads what arrived on the heartbeat connection, without waiting. */
+static void hb_read(pg *p)
+{
+    if (!p->hb || !p->hb_busy)
+        return;
+    if (!pq.PQconsumeInput(p->hb)) {
+        pq.PQfinish(p->hb); /* reconnected at the next renewal */
+        p->hb = NULL;
+        p->hb_busy = 0;
+        return;
+    }
+    while (!pq.PQisBusy(p->hb)) {
+        PGresult *r = pq.PQgetResult(p->hb);
+        if (!r) {
+            p->hb_busy = 0;
+            return;
+        }
+        if (pq.PQresultStatus(r) == PGRES_COMMAND_OK && !strcmp(pq.PQcmdTuples(r), "0"))
+            notify(p, STRATA_EV_WARNING, "warning: the migration lock's lease was lost to another process");
+        pq.PQclear(r);
+    }
+}
+
+/*
+ * Renews the lease from the heartbeat connection (the main one is busy),
+ * without waiting for the answer: behind a small pool the renewal may queue
+ * for a server connection, and the statement it keeps alive must not wait
+ * for it. exec_alive reads the answer when it comes; a renewal still
+ * waiting when the next is due is not sent twice.
+ */
 static void lease_renew(pg *p)
 {
     p->next_renew = clock_ms() + p->lease_ms / 6;
+    hb_read(p);
+    if (p->hb_busy)
+        return;
     if (!p->hb || pq.PQstatus(p->hb) != CONNECTION_OK) {
         pq.PQfinish(p->hb);
         p->hb = NULL;
@@ -475,11 +511,8 @@ static void lease_renew(pg *p)
     const char *params[2];
     buf b;
     lease_extend_sql(p, &b, ms, params);
-    PGresult *r = b.oom ? NULL : pq.PQexecParams(p->hb, b.data, 2, NULL, params, NULL, NULL, 0);
+    p->hb_busy = !b.oom && pq.PQsendQueryParams(p->hb, b.data, 2, NULL, params, NULL, NULL, 0);
     buf_release(&b);
-    if (pq.PQresultStatus(r) == PGRES_COMMAND_OK && !strcmp(pq.PQcmdTuples(r), "0"))
-        notify(p, STRATA_EV_WARNING, "warning: the migration lock's lease was lost to another process");
-    pq.PQclear(r);
 }
 
 static strata_code lease_held(pg *p, strata_error *err)
@@ -509,6 +542,28 @@ static strata_code pg_held(drv *d, strata_error *err)
     return p->lease ? lease_held(p, err) : STRATA_OK;
 }
 
+/* A new connection for a waiter that let go of its own, retrying passing
+   failures (the pooler's queue, a restart) until deadline, or for 10 s
+   when the lock's deadline is nearer (the last attempt needs one too). */
+static strata_code reconnect(pg *p, double deadline, strata_error *err)
+{
+    double delay = 100;
+    if (deadline < clock_ms() + 10000)
+        deadline = clock_ms() + 10000;
+    for (;;) {
+        int retry = 0;
+        strata_code rc = pg_connect_url(p->t, NULL, 0, &p->c, &retry, err);
+        if (rc == STRATA_OK) {
+            pq.PQsetNoticeReceiver(p->c, pg_notice, p);
+            return STRATA_OK;
+        }
+        double now = clock_ms();
+        if (!retry || now >= deadline)
+            return rc;
+        backoff_sleep(&delay, 2, 1000, 1, now, deadline);
+    }
+}
+
 static strata_code pg_lock(drv *d, const char *key, double timeout, strata_error *err)
 {
     pg *p = (pg *)d;
@@ -527,6 +582,19 @@ static strata_code pg_lock(drv *d, const char *key, double timeout, strata_error
         rc = p->pooled
                  ? lease_try(p, &got, err)
                  : pg_query(d, "SELECT pg_try_advisory_lock($1::bigint)", 1, params, got_true, &got, err);
+        /* the pooler dropped us while we queued for a server connection
+           (query_wait_timeout, a restart): a waiter goes on waiting */
+        if (rc && p->pooled && pq.PQstatus(p->c) != CONNECTION_OK && clock_ms() < deadline)
+            rc = STRATA_OK;
+        /* the holder keeps the lease row locked until its step commits: a
+           role's lock_timeout or statement_timeout may stop the attempt
+           waiting for that row -- the lock is taken, wait on */
+        if (rc && p->pooled && err &&
+            (!strcmp(err->sqlstate, "55P03") || !strcmp(err->sqlstate, "57014") ||
+             !strcmp(err->sqlstate, "40P01")))
+            rc = STRATA_OK;
+        if (rc == STRATA_OK)
+            strata_error_clear(err);
         if (rc)
             return rc;
         if (got) {
@@ -538,7 +606,16 @@ static strata_code pg_lock(drv *d, const char *key, double timeout, strata_error
             break;
         if (!waited++)
             notify(p, STRATA_EV_LOCK_WAIT, "waiting for another strata process to finish");
+        /* behind a session pooler a waiter's connection holds a server
+           connection that the holder's heartbeat may need (a pool of two
+           or three): waiters let go of theirs between attempts */
+        if (p->pooled) {
+            pq.PQfinish(p->c);
+            p->c = NULL;
+        }
         backoff_sleep(&delay, 1.5, 1000, 1, now, deadline);
+        if (!p->c)
+            rc = reconnect(p, deadline, err);
     }
     if (rc)
         return rc;
@@ -591,6 +668,7 @@ static void pg_unlock(drv *d, const char *key)
     }
     pq.PQfinish(p->hb);
     p->hb = NULL;
+    p->hb_busy = 0;
     if (!released)
         notify(p, STRATA_EV_WARNING,
                "warning: the migration lock was no longer held when strata released it");

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Replicas behind a small PgBouncer pool (1-3 server connections) while one
+# no-transaction statement outlives the migration lock's lease
+# (STRATA_LEASE_SECONDS=3, a 7 s statement), with the database's
+# lock_timeout at 100 ms: six `strata up` at once all exit 0, each migration
+# runs once and is recorded applied. What makes it hold: waiters let go of
+# their server connection between attempts (a session pool has room for the
+# holder's heartbeat), the heartbeat never blocks the statement it keeps
+# alive, and a waiter stopped by lock_timeout on the lease row waits on.
+# A transaction pool of one cannot renew a lease during a statement (nothing
+# else reaches the server); docs/operations.md says so.
+. "$(dirname "$0")/lib.sh"
+if [ "$ENGINE" != postgres ]; then
+    echo "ok [$ENGINE] $TEST_NAME (PostgreSQL only)"
+    exit 0
+fi
+. "$(dirname "$0")/pgbouncer_lib.sh"
+
+D=$WORK/m
+mig "$D" 0001_a.sql <<'SQL'
+-- strata:up
+CREATE TABLE runs (migration text NOT NULL);
+INSERT INTO runs VALUES ('0001');
+SQL
+mig "$D" 0002_slow.sql <<'SQL'
+-- strata:up no-transaction
+INSERT INTO runs VALUES ('0002');
+SELECT pg_sleep(7);
+SQL
+mig "$D" 0003_b.sql <<'SQL'
+-- strata:up
+INSERT INTO runs VALUES ('0003');
+SQL
+export STRATA_LEASE_SECONDS=3
+for case in session:1 session:2 session:3 transaction:2 transaction:3; do
+    mode=${case%:*} size=${case#*:}
+    PGB_POOL_SIZE=$size pgb_start "$mode"
+    new_db
+    q "ALTER DATABASE $DBNAME SET lock_timeout = '100ms'" >/dev/null
+    PURL=$(pgb_url "$DBNAME")
+    pids=()
+    for i in $(seq 1 6); do
+        "$STRATA" --url "$PURL" --dir "$D" -q up >"$WORK/c$i.out" 2>"$WORK/c$i.err" &
+        pids+=($!)
+    done
+    i=0
+    for p in "${pids[@]}"; do
+        i=$((i + 1))
+        wait "$p"
+        rc=$?
+        [ "$rc" != 0 ] && fail "$mode pool $size: process $i exited $rc: $(cat "$WORK/c$i.err")"
+    done
+    eq "$(q "SELECT string_agg(migration, ',' ORDER BY migration) FROM runs")" "0001,0002,0003" \
+        "$mode pool $size: each migration ran once"
+    eq "$(q "SELECT string_agg(version || ':' || state, ',' ORDER BY version) FROM strata_migrations")" \
+        "0001:applied,0002:applied,0003:applied" "$mode pool $size: all recorded applied"
+    eq "$(q "SELECT count(*) FROM strata_migrations_lock")" "0" "$mode pool $size: the lease row is gone"
+    pgb_stop
+done
+finish
