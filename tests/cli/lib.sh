@@ -157,6 +157,27 @@ json_get() {
     python3 -c 'import json,sys; j=json.loads(sys.argv[1]); print(eval(sys.argv[2]))' "$1" "$2"
 }
 
+# postgres_only: a PostgreSQL-only test file passes at once on other engines
+postgres_only() {
+    if [ "$ENGINE" != postgres ]; then
+        echo "ok [$ENGINE] $TEST_NAME (PostgreSQL only)"
+        exit 0
+    fi
+}
+
+# wait_all LABEL ERRPREFIX PID...: each process must exit 0; a failure shows
+# its stderr, $WORK/ERRPREFIX<n>.err (n counts from 1 in PID order)
+wait_all() {
+    local label=$1 pre=$2 i=0 p rc
+    shift 2
+    for p in "$@"; do
+        i=$((i + 1))
+        wait "$p"
+        rc=$?
+        [ "$rc" = 0 ] || fail "${label}process $i exited $rc: $(cat "$WORK/$pre$i.err")"
+    done
+}
+
 finish() {
     if [ -s "$WORK/.not-found" ]; then
         TESTS_FAILED=$((TESTS_FAILED + $(wc -l <"$WORK/.not-found")))

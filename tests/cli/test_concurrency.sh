@@ -35,13 +35,7 @@ for i in 1 2 3; do
     "$APP" "$URL" "$D" >"$WORK/p$((N + i)).out" 2>"$WORK/p$((N + i)).err" &
     pids+=($!)
 done
-i=0
-for p in "${pids[@]}"; do
-    i=$((i + 1))
-    wait "$p"
-    rc=$?
-    [ "$rc" = 0 ] || fail "process $i exited $rc: $(cat "$WORK/p$i.err")"
-done
+wait_all "" p "${pids[@]}"
 eq "$(q 'SELECT count(*) FROM runs')" "20" "each migration ran exactly once"
 eq "$(q 'SELECT count(DISTINCT migration) FROM runs')" "20" "no migration ran twice"
 eq "$(q 'SELECT count(*) FROM strata_migrations')" "20" "twenty version rows"

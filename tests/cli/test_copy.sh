@@ -7,10 +7,7 @@
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 . "$(dirname "$0")/lib.sh"
 
-if [ "$ENGINE" != postgres ]; then
-    echo "ok [$ENGINE] $TEST_NAME (PostgreSQL only)"
-    exit 0
-fi
+postgres_only
 
 # pq SQL: one value from the current PostgreSQL database
 pq() { psql -X -q -A -t -v ON_ERROR_STOP=1 -d "$DBNAME" -c "$1"; }

@@ -4,10 +4,7 @@
 # rerun must end in an exact, verified copy (never doubled rows, never a
 # half-loaded table reported as done). PostgreSQL only (copy's target).
 . "$(dirname "$0")/lib.sh"
-if [ "$ENGINE" != postgres ]; then
-    echo "ok [$ENGINE] $TEST_NAME (PostgreSQL only)"
-    exit 0
-fi
+postgres_only
 KILLS=${KILLS:-50}
 SRC=$WORK/shop.sqlite3
 sqlite3 "$SRC" <<'SQL'

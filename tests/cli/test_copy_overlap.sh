@@ -8,10 +8,7 @@
 #      run with one error and exit 1, and a rerun after the fix completes.
 # PostgreSQL only (copy's target).
 . "$(dirname "$0")/lib.sh"
-if [ "$ENGINE" != postgres ]; then
-    echo "ok [$ENGINE] $TEST_NAME (PostgreSQL only)"
-    exit 0
-fi
+postgres_only
 
 SRC=$WORK/shop.sqlite3
 sqlite3 "$SRC" <<'SQL'

@@ -8,10 +8,7 @@
 # Also: a role's statement_timeout, connection limits, a server that is not
 # up yet, and the lease of a killed holder behind a pooler.
 . "$(dirname "$0")/lib.sh"
-if [ "$ENGINE" != postgres ]; then
-    echo "ok [$ENGINE] $TEST_NAME (PostgreSQL only)"
-    exit 0
-fi
+postgres_only
 . "$(dirname "$0")/pgbouncer_lib.sh"
 
 D=$WORK/m

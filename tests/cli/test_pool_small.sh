@@ -10,10 +10,7 @@
 # A transaction pool of one cannot renew a lease during a statement (nothing
 # else reaches the server); docs/operations.md says so.
 . "$(dirname "$0")/lib.sh"
-if [ "$ENGINE" != postgres ]; then
-    echo "ok [$ENGINE] $TEST_NAME (PostgreSQL only)"
-    exit 0
-fi
+postgres_only
 . "$(dirname "$0")/pgbouncer_lib.sh"
 
 D=$WORK/m
@@ -43,13 +40,7 @@ for case in session:1 session:2 session:3 transaction:2 transaction:3; do
         "$STRATA" --url "$PURL" --dir "$D" -q up >"$WORK/c$i.out" 2>"$WORK/c$i.err" &
         pids+=($!)
     done
-    i=0
-    for p in "${pids[@]}"; do
-        i=$((i + 1))
-        wait "$p"
-        rc=$?
-        [ "$rc" != 0 ] && fail "$mode pool $size: process $i exited $rc: $(cat "$WORK/c$i.err")"
-    done
+    wait_all "$mode pool $size: " c "${pids[@]}"
     eq "$(q "SELECT string_agg(migration, ',' ORDER BY migration) FROM runs")" "0001,0002,0003" \
         "$mode pool $size: each migration ran once"
     eq "$(q "SELECT string_agg(version || ':' || state, ',' ORDER BY version) FROM strata_migrations")" \

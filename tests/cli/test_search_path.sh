@@ -6,10 +6,7 @@
 # left behind on a pooled server connection by another client. A search_path
 # that names no schema is a clear error, not a wrong status.
 . "$(dirname "$0")/lib.sh"
-if [ "$ENGINE" != postgres ]; then
-    echo "ok [$ENGINE] $TEST_NAME (PostgreSQL only)"
-    exit 0
-fi
+postgres_only
 . "$(dirname "$0")/pgbouncer_lib.sh"
 
 D=$WORK/m
