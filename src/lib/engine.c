@@ -180,8 +180,18 @@ static strata_code vt_table(strata *db, int *exists, strata_error *err)
 
 strata_code engine_lock(strata *db, strata_error *err)
 {
-    strata_code rc = vt_table(db, NULL, err);
-    return rc ? rc : db->ops->lock(db->d, db->table, db->lock_timeout, err);
+    /* a connection lost before the lock is held (a pooler dropping a client
+       that queued, a role's idle_session_timeout) holds nothing: a new one
+       goes on, within the lock's timeout */
+    double deadline = clock_ms() + db->lock_timeout * 1000.0;
+    for (;;) {
+        strata_code rc = vt_table(db, NULL, err);
+        if (!rc)
+            rc = db->ops->lock(db->d, db->table, db->lock_timeout, err);
+        if (!rc || clock_ms() >= deadline || !db->ops->recover || db->ops->recover(db->d) != 1)
+            return rc;
+        strata_error_clear(err);
+    }
 }
 
 static int add_rec(void *ud, int n, char **v)

@@ -368,8 +368,9 @@ typedef struct drv_ops {
        LOCK_LOST when another process has taken it over. */
     strata_code (*held)(drv *d, strata_error *err);
     /* Optional. After a failure: reconnects if the connection was lost, so
-       that the failure can be recorded; 0 when the connection is usable. The
-       lock held before may be gone: only the failure record may be written. */
+       that the failure can be recorded: 1 when it reconnected, 0 when the
+       connection was usable, -1 when it is lost. The lock held before may be
+       gone: only the failure record may be written. */
     int (*recover)(drv *d);
     /* Optional. Appends "schema.index\n" for each INVALID index (a failed or
        interrupted CREATE INDEX CONCURRENTLY, or one still being built) in the

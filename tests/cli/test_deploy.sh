@@ -174,6 +174,28 @@ contains "$ERR" "statement_timeout" "statement_timeout: the hint names the setti
 q "DROP OWNED BY $ROLE" >/dev/null
 rm "$T/0004_too_slow.sql"
 
+# ---- idle_session_timeout ends a waiter's connection while it sleeps
+# between attempts: it goes on waiting on a new one (directly, and through
+# a pooler, where the pooler's server connection is the one that ends)
+for via in direct pooled; do
+    new_db
+    q "ALTER DATABASE $DBNAME SET idle_session_timeout = '300ms'" >/dev/null
+    U=$URL
+    if [ $via = pooled ]; then
+        pgb_start transaction
+        U=$(pgb_url "$DBNAME")
+    fi
+    pids=()
+    for i in 1 2 3 4; do
+        STRATA_LEASE_SECONDS=5 "$STRATA" --url "$U" --dir "$T" -q up >"$WORK/i$i.out" 2>"$WORK/i$i.err" &
+        pids+=($!)
+    done
+    wait_all "idle_session_timeout ($via): " i "${pids[@]}"
+    eq "$(q "SELECT count(*) FROM strata_migrations WHERE state = 'applied'")" "3" \
+        "idle_session_timeout ($via): all applied once"
+    [ $via = pooled ] && pgb_stop
+done
+
 # ---- connection limits: passing failures are retried
 new_db
 LROLE=lim_$RANDOM

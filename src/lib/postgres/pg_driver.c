@@ -582,9 +582,13 @@ static strata_code pg_lock(drv *d, const char *key, double timeout, strata_error
         rc = p->pooled
                  ? lease_try(p, &got, err)
                  : pg_query(d, "SELECT pg_try_advisory_lock($1::bigint)", 1, params, got_true, &got, err);
-        /* the pooler dropped us while we queued for a server connection
-           (query_wait_timeout, a restart): a waiter goes on waiting */
-        if (rc && p->pooled && pq.PQstatus(p->c) != CONNECTION_OK && clock_ms() < deadline)
+        /* the connection was lost while this process held nothing: the
+           pooler dropped it while it queued for a server connection
+           (query_wait_timeout, a restart), or the server ended it (a role's
+           idle_session_timeout while the waiter slept): a waiter goes on
+           waiting on a new one */
+        int lost = rc && pq.PQstatus(p->c) != CONNECTION_OK && !p->advisory && !p->lease;
+        if (lost && clock_ms() < deadline)
             rc = STRATA_OK;
         /* the holder keeps the lease row locked until its step commits: a
            role's lock_timeout or statement_timeout may stop the attempt
@@ -609,7 +613,7 @@ static strata_code pg_lock(drv *d, const char *key, double timeout, strata_error
         /* behind a session pooler a waiter's connection holds a server
            connection that the holder's heartbeat may need (a pool of two
            or three): waiters let go of theirs between attempts */
-        if (p->pooled) {
+        if (p->pooled || lost) {
             pq.PQfinish(p->c);
             p->c = NULL;
         }
@@ -685,12 +689,14 @@ static int pg_recover(drv *d)
     pg *p = (pg *)d;
     if (pq.PQstatus(p->c) == CONNECTION_OK)
         return 0;
+    if (!p->c)
+        return -1;
     pq.PQreset(p->c);
     p->advisory = 0; /* the session that held it is gone; a lease row stays ours */
     if (pq.PQstatus(p->c) != CONNECTION_OK)
         return -1;
     pq.PQsetNoticeReceiver(p->c, pg_notice, p);
-    return 0;
+    return 1;
 }
 
 static int add_line(void *ud, int n, char **v)
