@@ -48,4 +48,25 @@ for case in session:1 session:2 session:3 transaction:2 transaction:3; do
     eq "$(q "SELECT count(*) FROM strata_migrations_lock")" "0" "$mode pool $size: the lease row is gone"
     pgb_stop
 done
+# the lease row held for a moment by someone else (a waiter's attempt) when
+# the holder renews it before its COMMIT: with lock_timeout at 100 ms the
+# renewal waits all the same (before: 55P03, the step rolled back, exit 1)
+new_db
+q "ALTER DATABASE $DBNAME SET lock_timeout = '100ms'" >/dev/null
+mig "$WORK/h" 0001_held.sql <<'SQL'
+-- strata:up
+SELECT pg_sleep(1.5);
+CREATE TABLE held_t (id integer);
+SQL
+STRATA_ASSUME_POOLER=1 "$STRATA" --url "$URL" --dir "$WORK/h" -q up >"$WORK/h1.out" 2>"$WORK/h1.err" &
+holder=$!
+for _ in $(seq 100); do
+    [ "$(q "SELECT count(*) FROM strata_migrations_lock" 2>/dev/null)" = 1 ] && break
+    sleep 0.05
+done
+q "BEGIN; SELECT 1 FROM strata_migrations_lock FOR UPDATE; SELECT pg_sleep(2.5); COMMIT" >/dev/null ||
+    fail "lease row: the other session's row lock"
+wait_all "lease row held at renewal: " h "$holder"
+eq "$(q "SELECT string_agg(version || ':' || state, ',') FROM strata_migrations")" "0001:applied" \
+    "lease row held at renewal: applied"
 finish

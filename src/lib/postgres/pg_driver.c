@@ -410,9 +410,13 @@ static strata_code lease_table(pg *p, const char *key, strata_error *err)
     const char *state = r ? pq.PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
     /* two CREATE TABLE IF NOT EXISTS at the same moment: the loser fails on
        the catalog's unique index (23505), on the table (42P07) or on its row
-       type (42710, "type ... already exists") */
+       type (42710, "type ... already exists"); or a role's lock_timeout or
+       statement_timeout stops it while it waits for the other's commit
+       (55P03, 57014): that one made it (lease_try finds it, or fails on it
+       with the server's own message) */
     if (pq.PQresultStatus(r) == PGRES_COMMAND_OK ||
-        (state && (!strcmp(state, "23505") || !strcmp(state, "42P07") || !strcmp(state, "42710")))) {
+        (state && (!strcmp(state, "23505") || !strcmp(state, "42P07") || !strcmp(state, "42710") ||
+                   !strcmp(state, "55P03") || !strcmp(state, "57014")))) {
         pq.PQclear(r); /* made by us, or by another process at the same moment */
         return STRATA_OK;
     }
@@ -515,13 +519,24 @@ static void lease_renew(pg *p)
     buf_release(&b);
 }
 
+/* In the step's transaction, its last statement before COMMIT: the role's
+   lock_timeout or statement_timeout may not stop it while a waiter's
+   attempt holds the lease row for a moment (SET LOCAL: only COMMIT follows;
+   one round trip). */
 static strata_code lease_held(pg *p, strata_error *err)
 {
     char ms[32];
-    const char *params[2];
+    snprintf(ms, sizeof(ms), "%.0f milliseconds", p->lease_ms);
     buf b;
-    lease_extend_sql(p, &b, ms, params);
-    PGresult *r = b.oom ? NULL : exec1(p->c, b.data, 2, params, err);
+    buf_init(&b);
+    buf_addf(
+        &b,
+        "SET LOCAL lock_timeout = 0; SET LOCAL statement_timeout = 0; UPDATE %s SET expires_at = now() + ",
+        p->lock_table);
+    buf_add_sqlstr(&b, ms);
+    buf_adds(&b, "::interval WHERE id = 1 AND owner = ");
+    buf_add_sqlstr(&b, p->owner);
+    PGresult *r = b.oom ? NULL : exec1(p->c, b.data, 0, NULL, err);
     buf_release(&b);
     if (!r)
         return err && err->code ? err->code : STRATA_NOMEM;
