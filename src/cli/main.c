@@ -288,12 +288,13 @@ static void set_opt(parsed *p, const cmdopt *o, const char *name, const char *va
         *(const char **)o->dst = val;
         return;
     }
-    /* plain decimals only: strtod would also take 0x10, 1e3 and " 5" */
-    size_t digits = strspn(val + (val[0] == '-'), "0123456789.");
-    const char *dot = strchr(val, '.');
-    int plain = val[(val[0] == '-') + digits] == 0 && digits > 0 && (!dot || !strchr(dot + 1, '.'));
+    /* plain decimals only: strtod would also take 0x10, 1e3 and " 5"
+       (a second '.' is left over by strtod, reported below) */
+    const char *num = val + (val[0] == '-');
     char *end;
-    double d = plain ? strtod(val, &end) : (end = (char *)val, 0);
+    double d = strtod(val, &end);
+    if (num[strspn(num, "0123456789.")])
+        end = (char *)val; /* not a plain decimal */
     if (o->type == CMDOPT_SECS) {
         /* nan would time out at once, inf or 1e999 wait forever */
         if (*end || end == val || !isfinite(d) || d < 0 || d > MAX_SECONDS) {

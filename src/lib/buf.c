@@ -102,6 +102,14 @@ void buf_add_ident(buf *b, const char *s)
     buf_add(b, "\"", 1);
 }
 
+char *ident_dup(const char *s)
+{
+    buf b;
+    buf_init(&b);
+    buf_add_ident(&b, s);
+    return buf_detach(&b);
+}
+
 char *buf_detach(buf *b)
 {
     char *p = b->oom ? NULL : b->data;

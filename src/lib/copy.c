@@ -1033,12 +1033,10 @@ static strata_code schema_phase(run *r, strata_error *err)
         buf b;
         buf_init(&b);
         if (t->version_table) {
-            buf qt;
-            buf_init(&qt);
-            buf_add_ident(&qt, t->dst);
-            sqlgen_create_table(&b, DIALECT_POSTGRES, qt.data ? qt.data : "");
-            b.oom |= qt.oom;
-            buf_release(&qt);
+            char *qtable = ident_dup(t->dst);
+            sqlgen_create_table(&b, DIALECT_POSTGRES, qtable ? qtable : "");
+            b.oom |= !qtable;
+            free(qtable);
         } else
             ddl_create_table(t, &b);
         char what[300];

@@ -161,20 +161,14 @@ static strata_code q(strata *db, const char *sql, int n, const char *const *p, s
     return db->ops->query(db->d, sql, n, p, NULL, NULL, err);
 }
 
-/* A row of vt_select: full, or without applied_at and duration_ms. */
 /* Resolves db->qtable, the version table's name as SQL (drv_ops.vt_locate),
    once; and with exists != NULL tells whether the table exists now. */
 static strata_code vt_table(strata *db, int *exists, strata_error *err)
 {
     if (db->ops->vt_locate)
         return db->ops->vt_locate(db->d, db->table, &db->qtable, exists, err);
-    if (!db->qtable) {
-        buf b;
-        buf_init(&b);
-        buf_add_ident(&b, db->table);
-        if (!(db->qtable = buf_detach(&b)))
-            return err_set(err, STRATA_NOMEM, "out of memory");
-    }
+    if (!db->qtable && !(db->qtable = ident_dup(db->table)))
+        return err_set(err, STRATA_NOMEM, "out of memory");
     return exists ? db->ops->table_exists(db->d, db->table, exists, err) : STRATA_OK;
 }
 
@@ -194,6 +188,7 @@ strata_code engine_lock(strata *db, strata_error *err)
     }
 }
 
+/* A row of vt_select: full, or without applied_at and duration_ms. */
 static int add_rec(void *ud, int n, char **v)
 {
     recs *r = ud;
@@ -333,7 +328,7 @@ static strata_code ensure_table(strata *db, const recs *known, strata_error *err
     if (have == TABLE_CURRENT)
         return STRATA_OK;
     int exists = have == TABLE_OLD_COLUMNS;
-    strata_code rc = have == TABLE_UNKNOWN ? vt_table(db, &exists, err) : vt_table(db, NULL, err);
+    strata_code rc = vt_table(db, have == TABLE_UNKNOWN ? &exists : NULL, err);
     if (rc)
         return rc;
     buf b;

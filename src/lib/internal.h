@@ -42,6 +42,8 @@ void buf_add_ident(buf *b, const char *s);
 void buf_add_quoted_ident(buf *b, const char *s);
 /* Returns the storage (caller frees) and resets b; NULL if an append failed. */
 char *buf_detach(buf *b);
+/* s as buf_add_ident appends it, malloc'd (caller frees); NULL when out of memory. */
+char *ident_dup(const char *s);
 
 /* The lines of a NUL-terminated text (p may be NULL): returns the line at *p,
    its length without the '\n' in *n, and moves *p past it; NULL at the end.

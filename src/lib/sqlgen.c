@@ -432,12 +432,10 @@ strata_code strata_sql_render(const strata_migset *set, const char *dialect_name
     int dialect = dialect_of_engine(dialect_name ? dialect_name : "postgres");
     if (dialect <= 0)
         return err_set(err, STRATA_USAGE, "unknown dialect '%s' (expected postgres or sqlite)", dialect_name);
-    buf qt;
-    buf_init(&qt);
-    buf_add_ident(&qt, table ? table : "strata_migrations");
-    strata_code rc = qt.oom ? err_set(err, STRATA_NOMEM, "out of memory")
-                            : render(set, dialect_name, dialect, qt.data, from, to, down, out, err);
-    buf_release(&qt);
+    char *qtable = ident_dup(table ? table : "strata_migrations");
+    strata_code rc = qtable ? render(set, dialect_name, dialect, qtable, from, to, down, out, err)
+                            : err_set(err, STRATA_NOMEM, "out of memory");
+    free(qtable);
     return rc;
 }
 

@@ -333,6 +333,15 @@ static int got_true(void *ud, int n, char **v)
     return 1;
 }
 
+/* Whether the relation sqlname (SQL text: quoted, maybe schema-qualified)
+   exists, as the search path resolves it. */
+static strata_code regclass_exists(pg *p, const char *sqlname, int *exists, strata_error *err)
+{
+    const char *params[1] = {sqlname};
+    *exists = 0;
+    return pg_query(&p->base, "SELECT to_regclass($1) IS NOT NULL", 1, params, got_true, exists, err);
+}
+
 /* ------------------------------------------------------------------ lock */
 
 /*
@@ -393,10 +402,8 @@ static strata_code lease_table(pg *p, const char *key, strata_error *err)
             r[0] ^= (unsigned)(uintptr_t)p; /* the pid and the clock still set processes apart */
         snprintf(p->owner, sizeof(p->owner), "%.60s:%d:%08x%08x", host, (int)getpid(), r[0], r[1]);
     }
-    const char *params[1] = {p->lock_table};
-    int exists = 0;
-    strata_code rc =
-        pg_query(&p->base, "SELECT to_regclass($1) IS NOT NULL", 1, params, got_true, &exists, err);
+    int exists;
+    strata_code rc = regclass_exists(p, p->lock_table, &exists, err);
     if (rc || exists)
         return rc;
     buf b;
@@ -734,13 +741,10 @@ static strata_code pg_invalid_indexes(drv *d, buf *out, strata_error *err)
 
 static strata_code pg_table_exists(drv *d, const char *table, int *exists, strata_error *err)
 {
-    buf b;
-    buf_init(&b);
-    buf_add_ident(&b, table);
-    const char *params[1] = {b.data};
-    *exists = 0;
-    strata_code rc = pg_query(d, "SELECT to_regclass($1) IS NOT NULL", 1, params, got_true, exists, err);
-    buf_release(&b);
+    char *name = ident_dup(table);
+    strata_code rc =
+        name ? regclass_exists((pg *)d, name, exists, err) : err_set(err, STRATA_NOMEM, "out of memory");
+    free(name);
     return rc;
 }
 
@@ -755,24 +759,15 @@ static strata_code pg_table_exists(drv *d, const char *table, int *exists, strat
 static strata_code pg_vt_locate(drv *d, const char *table, char **qname, int *exists, strata_error *err)
 {
     pg *p = (pg *)d;
-    if (!*qname && strchr(table, '.')) {
-        /* --table schema.table: qualified already (the lease table too) */
-        buf q;
-        buf_init(&q);
-        buf_add_ident(&q, table);
-        if (!(*qname = buf_detach(&q)))
-            return err_set(err, STRATA_NOMEM, "out of memory");
-    }
-    if (*qname) {
-        if (!exists)
-            return STRATA_OK;
-        const char *params[1] = {*qname};
-        *exists = 0;
-        return pg_query(d, "SELECT to_regclass($1) IS NOT NULL", 1, params, got_true, exists, err);
-    }
-    buf id, b;
-    buf_init(&id);
-    buf_add_ident(&id, table);
+    /* --table schema.table: qualified already (the lease table too) */
+    if (!*qname && strchr(table, '.') && !(*qname = ident_dup(table)))
+        return err_set(err, STRATA_NOMEM, "out of memory");
+    if (*qname)
+        return exists ? regclass_exists(p, *qname, exists, err) : STRATA_OK;
+    char *id = ident_dup(table);
+    if (!id)
+        return err_set(err, STRATA_NOMEM, "out of memory");
+    buf b;
     buf_init(&b);
     int tx = pq.PQtransactionStatus(p->c) == PQTRANS_IDLE;
     if (tx)
@@ -780,14 +775,14 @@ static strata_code pg_vt_locate(drv *d, const char *table, char **qname, int *ex
                      "WHERE name = 'search_path'; ");
     buf_adds(&b, "SELECT (SELECT quote_ident(nspname) FROM pg_namespace WHERE oid = coalesce((SELECT "
                  "relnamespace FROM pg_class WHERE oid = to_regclass(");
-    buf_add_sqlstr(&b, id.data ? id.data : "");
+    buf_add_sqlstr(&b, id);
     buf_adds(&b, ")), (SELECT oid FROM pg_namespace WHERE nspname = current_schema()))), to_regclass(");
-    buf_add_sqlstr(&b, id.data ? id.data : "");
+    buf_add_sqlstr(&b, id);
     buf_adds(&b, ") IS NOT NULL, current_setting('search_path')");
     if (tx)
         buf_adds(&b, "; COMMIT");
     PGresult *r, *keep = NULL, *fail = NULL;
-    if (!b.oom && !id.oom && pq.PQsendQuery(p->c, b.data)) {
+    if (!b.oom && pq.PQsendQuery(p->c, b.data)) {
         while ((r = pq.PQgetResult(p->c))) {
             ExecStatusType st = pq.PQresultStatus(r);
             if (st == PGRES_FATAL_ERROR && !fail) {
@@ -801,7 +796,7 @@ static strata_code pg_vt_locate(drv *d, const char *table, char **qname, int *ex
         }
     }
     strata_code rc = STRATA_OK;
-    if (b.oom || id.oom) {
+    if (b.oom) {
         rc = err_set(err, STRATA_NOMEM, "out of memory");
     } else if (fail || !keep) {
         rc = pg_fail(fail, p->c, STRATA_DB_ERROR, NULL, 0, NULL, 0, err);
@@ -811,7 +806,7 @@ static strata_code pg_vt_locate(drv *d, const char *table, char **qname, int *ex
         rc = err_set(err, STRATA_DB_ERROR,
                      "no schema to keep the version table %s in: the search_path (%s) "
                      "names no schema that exists",
-                     id.data, pq.PQgetvalue(keep, 0, 2));
+                     id, pq.PQgetvalue(keep, 0, 2));
         err_hint(err, "set one for the role (ALTER ROLE ... SET search_path = public) or in the URL "
                       "(?options=-csearch_path%%3Dpublic)");
     } else {
@@ -821,7 +816,7 @@ static strata_code pg_vt_locate(drv *d, const char *table, char **qname, int *ex
         buf_init(&b);
         buf_adds(&b, p->schema ? p->schema : "");
         buf_adds(&b, ".");
-        buf_adds(&b, id.data);
+        buf_adds(&b, id);
         if (!p->schema || !(*qname = buf_detach(&b)))
             rc = err_set(err, STRATA_NOMEM, "out of memory");
         else if (exists)
@@ -830,7 +825,7 @@ static strata_code pg_vt_locate(drv *d, const char *table, char **qname, int *ex
     pq.PQclear(fail);
     pq.PQclear(keep);
     buf_release(&b);
-    buf_release(&id);
+    free(id);
     return rc;
 }
 
