@@ -177,14 +177,16 @@ strata_code engine_lock(strata *db, strata_error *err)
     /* a connection lost before the lock is held (a pooler dropping a client
        that queued, a role's idle_session_timeout) holds nothing: a new one
        goes on, within the lock's timeout */
-    double deadline = clock_ms() + db->lock_timeout * 1000.0;
+    double deadline = clock_ms() + db->lock_timeout * 1000.0, timeout = db->lock_timeout;
     for (;;) {
         strata_code rc = vt_table(db, NULL, err);
         if (!rc)
-            rc = db->ops->lock(db->d, db->table, db->lock_timeout, err);
-        if (!rc || clock_ms() >= deadline || !db->ops->recover || db->ops->recover(db->d) != 1)
+            rc = db->ops->lock(db->d, db->table, timeout, err);
+        double now = clock_ms();
+        if (!rc || now >= deadline || !db->ops->recover || db->ops->recover(db->d) != 1)
             return rc;
         strata_error_clear(err);
+        timeout = (deadline - clock_ms()) / 1000.0; /* what is left of --lock-timeout */
     }
 }
 
