@@ -371,6 +371,55 @@ static void renames_free(gen_rename *r, size_t n)
     free(r);
 }
 
+/* SQLite names are case-insensitive: a --rename written in another case
+   than the schema's (users.name for "Users"."Name") takes the schema's
+   spelling, from the start for the old name and from the desired schema for
+   the new one. An exact spelling is kept. */
+static void fold_name(char **name, const char *hit)
+{
+    char *c = hit && strcmp(hit, *name) ? xstrdup(hit) : NULL;
+    if (c) {
+        free(*name);
+        *name = c;
+    }
+}
+
+static void fold_table(char **name, const gen_model *m)
+{
+    const char *hit = NULL;
+    for (size_t i = 0; i < m->nt && !(hit && !strcmp(hit, *name)); i++)
+        if (!strcasecmp(m->t[i].name, *name))
+            hit = m->t[i].name;
+    fold_name(name, hit);
+}
+
+static void fold_col(char **name, const gen_table *t)
+{
+    const char *hit = NULL;
+    for (size_t i = 0; t && i < t->ncols && !(hit && !strcmp(hit, *name)); i++)
+        if (!strcasecmp(t->cols[i].name, *name))
+            hit = t->cols[i].name;
+    fold_name(name, hit);
+}
+
+static void renames_fold(gen_rename *r, size_t n, const gen_model *from, const gen_model *to)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (!r[i].table) {
+            fold_table(&r[i].from, from);
+            fold_table(&r[i].to, to);
+            continue;
+        }
+        fold_table(&r[i].table, from);
+        fold_col(&r[i].from, gen_find_table(from, r[i].table));
+        const char *nt = r[i].table;
+        for (size_t k = 0; k < n; k++)
+            if (!r[k].table && !strcasecmp(r[k].from, r[i].table))
+                nt = r[k].to;
+        fold_col(&r[i].to, gen_find_table(to, nt));
+    }
+}
+
 /* The renames of the way back: new names to old ones. */
 static gen_rename *renames_reverse(const gen_rename *r, size_t n)
 {
@@ -1037,6 +1086,9 @@ strata_code strata_diff(const strata_diff_opts *o, strata_diff_result **out, str
         r->difference = d.data ? buf_detach(&d) : NULL;
         buf_release(&d);
     }
+
+    if (!strcmp(r->engine, "sqlite"))
+        renames_fold(ren, nren, &m_from, &m_to);
 
     /* the up */
     gen_opts go = {0, o->no_concurrently, ren, nren};

@@ -432,6 +432,20 @@ st --dir "$QD" down
 expect_rc 0 "swap: down"
 eq "$(q "SELECT x FROM a") $(q "SELECT y FROM b")" "1 one" "swap: and back"
 
+# SQLite names are case-insensitive, and so is --rename on SQLite: the
+# table and column named in another case than the schema's (before: "the
+# start has no such column", exit 2)
+pair rencase 'CREATE TABLE Users (id INTEGER PRIMARY KEY, Name TEXT);' 'CREATE TABLE People (id INTEGER PRIMARY KEY, Full_Name TEXT);' --rename users:PEOPLE,users.name:full_name
+expect_rc 0 "rencase: diff with the names in another case"
+lacks "$OUT" "DROP COLUMN" "rencase: a rename, not a drop"
+q "INSERT INTO Users VALUES (1, 'Ada')" >/dev/null
+st --dir "$QD" up
+expect_rc 0 "rencase: up"
+eq "$(q "SELECT id || ':' || Full_Name FROM People")" "1:Ada" "rencase: the rows under the new names"
+st --dir "$QD" down
+expect_rc 0 "rencase: down"
+eq "$(q "SELECT id || ':' || Name FROM Users")" "1:Ada" "rencase: and back"
+
 # a column renamed to the name of one that goes: that one's values are
 # lost, which is destructive (the copy named the column twice, silently)
 pair colname 'CREATE TABLE t (id INTEGER PRIMARY KEY, a INT, b INT);' 'CREATE TABLE t (id INTEGER PRIMARY KEY, b INT);' --rename t.a:b

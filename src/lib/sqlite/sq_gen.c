@@ -881,37 +881,17 @@ strata_code sq_gen_plan(const gen_model *from, const gen_model *to, const gen_op
     /* renames of tables and columns */
     for (size_t r = 0; r < o->nrenames; r++) {
         const gen_rename *rn = &o->renames[r];
-        buf a, b;
-        buf_init(&a);
-        buf_init(&b);
-        buf_add_quoted_ident(&a, rn->from);
-        buf_add_quoted_ident(&b, rn->to);
-        if (rn->table) {
-            const gen_table *ft = gen_find_table(from, rn->table);
-            if (!ft || !gen_find_col(ft, rn->from)) {
-                buf_release(&a);
-                buf_release(&b);
-                free(add_only);
-                free(vdrop);
-                free(c.rebuilt);
-                buf_release(&c.fk_tables);
-                buf_release(&c.fk_tables);
-                return err_set(err, STRATA_USAGE, "--rename %s.%s:%s: the start has no such column",
-                               rn->table, rn->from, rn->to);
-            }
-        } else if (!gen_find_table(from, rn->from)) {
-            buf_release(&a);
-            buf_release(&b);
-            free(add_only);
-            free(vdrop);
-            free(c.rebuilt);
-            buf_release(&c.fk_tables);
-            return err_set(err, STRATA_USAGE, "--rename %s:%s: the start has no such table", rn->from,
-                           rn->to);
-        }
-        /* a renamed table is rebuilt under its new name (below) */
-        buf_release(&a);
-        buf_release(&b);
+        const gen_table *ft = gen_find_table(from, rn->table ? rn->table : rn->from);
+        if (ft && (!rn->table || gen_find_col(ft, rn->from)))
+            continue; /* a renamed table is rebuilt under its new name (below) */
+        free(add_only);
+        free(vdrop);
+        free(c.rebuilt);
+        buf_release(&c.fk_tables);
+        if (rn->table)
+            return err_set(err, STRATA_USAGE, "--rename %s.%s:%s: the start has no such column", rn->table,
+                           rn->from, rn->to);
+        return err_set(err, STRATA_USAGE, "--rename %s:%s: the start has no such table", rn->from, rn->to);
     }
 
     /* dropped tables */
