@@ -362,7 +362,9 @@ typedef struct strata strata;
 typedef enum strata_event_kind {
     STRATA_EV_LOCK_WAIT,     /* waiting for another process's lock */
     STRATA_EV_MIGRATE_START, /* about to apply/revert migration (text: id) */
-    STRATA_EV_MIGRATE_DONE,  /* applied/reverted (text: id, duration_ms set) */
+    STRATA_EV_MIGRATE_DONE,  /* applied/reverted (text: id, duration_ms set); with
+                                STRATA_SINGLE_TRANSACTION, each sent once the
+                                whole run has committed, none when it failed */
     STRATA_EV_SQL,           /* dry run: SQL that would run (text: SQL) */
     STRATA_EV_NOTICE,        /* a server notice or informational line */
     STRATA_EV_WARNING        /* strata's own warning or progress note (text ends

@@ -12,6 +12,8 @@
 #include "vtable.h"
 
 #include <ctype.h>
+#include <errno.h>
+#include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -757,7 +759,8 @@ static int run_step(strata *db, const migration *m, int down, int in_tx, int rep
             rollback(db);
         return rc;
     }
-    emit(db, STRATA_EV_MIGRATE_DONE, down, m->id, ms);
+    if (!in_tx) /* in one transaction for all: reported once it commits */
+        emit(db, STRATA_EV_MIGRATE_DONE, down, m->id, ms);
     return result_add(res, m, down, ms);
 }
 
@@ -777,13 +780,21 @@ static int plan_add(plan *p, const migration *m)
     return 0;
 }
 
+/* "+N" / "-N": a sign, then decimal digits only (strtol would also take
+   blanks and a second sign: "- 2", "-+1"); a count past LONG_MAX is
+   LONG_MAX, more than any directory holds. */
 static int is_plus_n(const char *t, long *n)
 {
     if (!t || (t[0] != '+' && t[0] != '-') || !t[1])
         return 0;
-    char *end;
-    long v = strtol(t + 1, &end, 10);
-    if (*end || v <= 0)
+    for (const char *d = t + 1; *d; d++)
+        if (*d < '0' || *d > '9')
+            return 0;
+    errno = 0;
+    long v = strtol(t + 1, NULL, 10);
+    if (errno == ERANGE)
+        v = LONG_MAX;
+    if (v <= 0)
         return 0;
     *n = v;
     return 1;
@@ -935,7 +946,7 @@ static strata_code plan_up(strata *db, const strata_migset *set, const recs *r, 
     }
     if (limit > 0 && (long)p->n < limit) {
         /* +N is a count: fewer is a mistake, not "as many as there are" */
-        err_set(err, STRATA_TARGET_NOT_FOUND, "up %s asks for %ld migration%s; %zu %s pending", t, limit,
+        err_set(err, STRATA_TARGET_NOT_FOUND, "up %s asks for %s migration%s; %zu %s pending", t, t + 1,
                 limit == 1 ? "" : "s", p->n, p->n == 1 ? "is" : "are");
         err_hint(err, "nothing was applied; 'strata up' applies every pending migration");
         return STRATA_TARGET_NOT_FOUND;
@@ -999,8 +1010,8 @@ static strata_code plan_down(strata *db, const strata_migset *set, const recs *r
     }
     if (t && t[0] == '-' && (long)p->n < steps) {
         /* -N is a count: a typo (-10 for -1) must not revert everything */
-        err_set(err, STRATA_TARGET_NOT_FOUND, "down %s asks for %ld step%s; %zu migration%s applied", t,
-                steps, steps == 1 ? "" : "s", p->n, p->n == 1 ? " is" : "s are");
+        err_set(err, STRATA_TARGET_NOT_FOUND, "down %s asks for %s step%s; %zu migration%s applied", t, t + 1,
+                steps == 1 ? "" : "s", p->n, p->n == 1 ? " is" : "s are");
         err_hint(err, "nothing was reverted; 'strata down base' reverts every applied migration");
         return STRATA_TARGET_NOT_FOUND;
     }
@@ -1063,6 +1074,8 @@ static strata_code run(strata *db, const strata_migset *set, const strata_run_op
     recs r = {0};
     plan p = {0};
     int locked = 0, in_tx = 0, have_recs = 0;
+    const migration **ran = NULL; /* single transaction: the steps to report after COMMIT */
+    size_t nran = 0, capran = 0;
     strata_code rc;
     if (!o)
         o = &none;
@@ -1123,15 +1136,26 @@ static strata_code run(strata *db, const strata_migset *set, const strata_run_op
                 other_tool_hint(db, err);
             goto out;
         }
+        if (in_tx) {
+            if (ARR_GROW(ran, capran, nran + 1)) {
+                rc = err_set(err, STRATA_NOMEM, "out of memory");
+                goto out;
+            }
+            ran[nran++] = m;
+        }
     }
     if (in_tx) {
         if ((rc = commit(db, err)))
             goto out; /* rolled back below, and no step reported */
         in_tx = 0;
+        for (size_t i = 0; i < nran && i < res->count; i++)
+            emit(db, STRATA_EV_MIGRATE_DONE, res->steps[i].down, ran[i]->id, res->steps[i].duration_ms);
     }
 out:
     if (in_tx) {
         rollback(db);
+        if (rc && err && !err->hint[0])
+            err_hint(err, "--single-transaction: the whole run was rolled back; the database is as it was");
         /* nothing of the run is committed */
         for (size_t i = 0; i < res->count; i++) {
             free(res->steps[i].version);
@@ -1152,6 +1176,7 @@ out:
         db->ops->unlock(db->d, db->table);
     if (!(o->flags & STRATA_DRY_RUN))
         engine_discard_new(db, rc);
+    free(ran);
     recs_release(&r);
     free(p.v);
     if (out)
@@ -1545,6 +1570,16 @@ strata_code strata_validate(strata *db, const strata_migset *set, strata_problem
             snprintf(msg, sizeof(msg), "pending migration %s is older than the newest applied %s", m->id,
                      newest);
             problem_add(p, STRATA_OUT_OF_ORDER, m->version, m->path, 0, msg);
+        }
+    }
+    /* what up would refuse: a pending migration with nothing to run here */
+    for (size_t i = 0; i < set->count; i++) {
+        const migration *m = &set->migs[i];
+        if (!mig_section(m, SEC_UP, db->ops->dialect) && !find_rec(&r, m->version)) {
+            snprintf(msg, sizeof(msg),
+                     "migration %s has no up section for %s (add one without dialect, or with dialect=%s)",
+                     m->id, db->ops->engine, db->ops->engine);
+            problem_add(p, STRATA_PARSE_ERROR, m->version, m->path, 1, msg);
         }
     }
     recs_release(&r);

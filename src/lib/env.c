@@ -22,9 +22,12 @@
 #include "internal.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 typedef struct scan {
     const char *s;
@@ -244,12 +247,29 @@ strata_code env_file_lookup(const char *path, const char *name, char **value, st
 {
     enum { MAX_ENV_FILE = 1 << 20 };
     *value = NULL;
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        if (errno == ENOENT)
+    /* non-blocking, so that a FIFO cannot hang the open; fstat looks at
+       what was opened */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0) {
+        int e = errno;
+        if (fd >= 0)
+            close(fd);
+        if (e == ENOENT)
             return STRATA_OK;
-        err_set(err, STRATA_CONFIG_ERROR, "cannot read env file '%s': %s", path, strerror(errno));
+        err_set(err, STRATA_CONFIG_ERROR, "cannot read env file '%s': %s", path, strerror(e));
         return STRATA_CONFIG_ERROR;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        err_set(err, STRATA_FILE_NOT_REGULAR, "cannot read env file '%s': it is %s, not a regular file", path,
+                file_kind(st.st_mode));
+        return STRATA_FILE_NOT_REGULAR;
+    }
+    FILE *f = fdopen(fd, "rb");
+    if (!f) {
+        close(fd);
+        return err_set(err, STRATA_NOMEM, "out of memory");
     }
     buf b;
     char chunk[8192];

@@ -531,8 +531,10 @@ size_t sql_tokenize(const char *sql, sql_tok **out);
 /* Appends t[0..n) on one line: single spaces, no space inside parentheses or
    before commas, unquoted words and plain quoted identifiers lower-cased. */
 void sql_norm(const sql_tok *t, size_t n, buf *out);
-/* sha256 (hex) of sql's canonical rendering: comments, blank space and the
-   case of unquoted words do not change it. The "up checksum" of a migration. */
+/* sha256 (hex) of sql's canonical rendering: comments, blank space, the
+   case of unquoted words and needless quotes around a lower-case name do
+   not change it; strings (also E'...' and $tag$...$tag$ bodies, as written)
+   and quoted names in any other case do. The "up checksum" of a migration. */
 void sql_norm_checksum(const char *sql, char out[65]);
 int tok_is(const sql_tok *t, const char *word); /* a word, any case */
 int tok_punct(const sql_tok *t, char c);

@@ -24,6 +24,12 @@ static int is_ident_char(unsigned char c)
     return isalnum(c) || c == '_' || c == '$' || c >= 0x80;
 }
 
+/* A PostgreSQL dollar quote's tag character ($tag$: no '$', no digit first). */
+static int is_tag_char(unsigned char c)
+{
+    return isalnum(c) || c == '_' || c >= 0x80;
+}
+
 /* Length of the token starting at s (never 0 unless *s is NUL); sets kind. */
 static size_t lex_one(const char *s, int *kind)
 {
@@ -31,6 +37,36 @@ static size_t lex_one(const char *s, int *kind)
     size_t i = 1;
     if ((c == 'x' || c == 'X') && s[1] == '\'') /* blob literal */
         return 1 + lex_one(s + 1, kind);
+    if ((c == 'e' || c == 'E') && s[1] == '\'') {
+        /* PostgreSQL's escape string: \' is a quote inside it */
+        for (i = 2; s[i]; i++) {
+            if (s[i] == '\\' && s[i + 1]) {
+                i++;
+            } else if (s[i] == '\'') {
+                if (s[i + 1] != '\'') {
+                    i++;
+                    break;
+                }
+                i++;
+            }
+        }
+        *kind = TOK_STRING;
+        return i;
+    }
+    if (c == '$' && (s[1] == '$' || (is_tag_char((unsigned char)s[1]) && !isdigit((unsigned char)s[1])))) {
+        /* $tag$ ... $tag$: one string, its body as written */
+        size_t t = 1;
+        while (is_tag_char((unsigned char)s[t]))
+            t++;
+        if (s[t] == '$') {
+            size_t tag = t + 1;
+            const char *e = s + tag;
+            while (*e && strncmp(e, s, tag))
+                e++;
+            *kind = TOK_STRING;
+            return *e ? (size_t)(e - s) + tag : strlen(s);
+        }
+    }
     if (c == '\'') {
         for (;;) {
             if (!s[i])
@@ -148,15 +184,22 @@ static int spaced_before_paren(const sql_tok *t)
     return 0;
 }
 
-/* A quoted identifier whose content is a plain identifier renders bare. */
-static void add_qident(buf *out, const sql_tok *t)
+/* A quoted identifier whose content is a plain identifier renders bare
+   (strict: only when it is in lower case already, so that "Users", a name
+   of its own on PostgreSQL and a string in SQLite's VALUES("Users"), stays
+   as written). */
+static void add_qident(buf *out, const sql_tok *t, int strict)
 {
     char close = t->s[0] == '[' ? ']' : t->s[0];
     const char *s = t->s + 1;
     size_t n = t->n >= 2 && t->s[t->n - 1] == close ? t->n - 2 : t->n - 1;
     int plain = n > 0 && is_ident_start((unsigned char)s[0]);
     for (size_t i = 0; plain && i < n; i++)
-        plain = is_ident_char((unsigned char)s[i]);
+        plain = is_ident_char((unsigned char)s[i]) && (!strict || tolower((unsigned char)s[i]) == s[i]);
+    if (!plain && strict) {
+        buf_add(out, t->s, t->n);
+        return;
+    }
     if (plain) {
         for (size_t i = 0; i < n; i++) {
             char c = (char)tolower((unsigned char)s[i]);
@@ -175,7 +218,7 @@ static void add_qident(buf *out, const sql_tok *t)
     buf_adds(out, "\"");
 }
 
-void sql_norm(const sql_tok *t, size_t n, buf *out)
+static void norm(const sql_tok *t, size_t n, buf *out, int strict)
 {
     for (size_t i = 0; i < n; i++) {
         if (i > 0) {
@@ -195,11 +238,16 @@ void sql_norm(const sql_tok *t, size_t n, buf *out)
                 buf_add(out, &c, 1);
             }
         } else if (t[i].kind == TOK_QIDENT) {
-            add_qident(out, &t[i]);
+            add_qident(out, &t[i], strict);
         } else {
             buf_add(out, t[i].s, t[i].n);
         }
     }
+}
+
+void sql_norm(const sql_tok *t, size_t n, buf *out)
+{
+    norm(t, n, out, 0);
 }
 
 size_t tok_match_paren(const sql_tok *t, size_t n, size_t open)
@@ -221,7 +269,7 @@ void sql_norm_checksum(const char *sql, char out[65])
     buf b;
     buf_init(&b);
     if (n != (size_t)-1)
-        sql_norm(t, n, &b);
+        norm(t, n, &b, 1);
     checksum_text(b.data ? b.data : "", b.len, out);
     buf_release(&b);
     free(t);

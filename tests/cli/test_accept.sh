@@ -100,4 +100,55 @@ st --dir "$WORK/o" up
 expect_rc 0 "up on the upgraded version table"
 eq "$(q "SELECT count(*) FROM strata_migrations WHERE up_checksum IS NOT NULL")" "1" "the up checksum is recorded"
 
+
+# what the database sees differently is a change of the up SQL, however
+# small: a quoted name's case, a string (SQLite's "Hello" in VALUES is
+# one), a dollar-quoted body, an escape string (before: "up SQL
+# unchanged", accepted without --force)
+new_db
+D=$WORK/u
+if [ "$ENGINE" = postgres ]; then
+    pairs=('CREATE TABLE "A" (x int);@@CREATE TABLE "a" (x int);'
+        'CREATE TABLE v (x text); INSERT INTO v VALUES ($$Hello$$);@@CREATE TABLE v (x text); INSERT INTO v VALUES ($$hello$$);'
+        'CREATE TABLE v (x text); INSERT INTO v VALUES ($$a -- b$$);@@CREATE TABLE v (x text); INSERT INTO v VALUES ($$a -- c$$);'
+        "CREATE TABLE v (x text); INSERT INTO v VALUES (E'a\\'' || 'B');@@CREATE TABLE v (x text); INSERT INTO v VALUES (E'a\\'' || 'b');")
+else
+    pairs=('CREATE TABLE v (x); INSERT INTO v VALUES("Hello");@@CREATE TABLE v (x); INSERT INTO v VALUES("hello");'
+        'CREATE TABLE [T] (x);@@CREATE TABLE [t] (x);')
+fi
+k=0
+for pair in "${pairs[@]}"; do
+    k=$((k + 1))
+    rm -rf "$D"
+    new_db
+    printf -- '-- strata:up\n%s\n' "${pair%%@@*}" >"$D.sql"
+    mkdir -p "$D" && mv "$D.sql" "$D/0001_x.sql"
+    st --dir "$D" up
+    expect_rc 0 "changed up $k: up"
+    printf -- '-- strata:up\n%s\n' "${pair#*@@}" >"$D/0001_x.sql"
+    st --dir "$D" accept 0001
+    expect_rc 1 "changed up $k: accept refused"
+    contains "$ERR" "UP_SQL_CHANGED" "changed up $k: ${pair#*@@}"
+done
+# while blanks, comments, the case of keywords and needless quotes around a
+# lower-case name stay no change
+rm -rf "$D"
+new_db
+mig "$D" 0001_x.sql <<'SQL'
+-- strata:up
+CREATE TABLE "items" (id integer, "name" text);
+INSERT INTO items VALUES (1, 'Tea');
+SQL
+st --dir "$D" up
+expect_rc 0 "same up: up"
+cat >"$D/0001_x.sql" <<'SQL'
+-- strata:up
+-- the shop's items
+create table items (ID integer,  name TEXT);
+insert into ITEMS values (1, 'Tea');
+SQL
+st --dir "$D" accept 0001
+expect_rc 0 "same up: accepted"
+contains "$OUT" "up SQL unchanged" "same up: says so"
+
 finish

@@ -167,6 +167,45 @@ expect_rc 0 "down base after stamp"
 st --dir "$D" up --single-transaction --json
 expect_rc 0 "up --single-transaction"
 eq "$(json_get "$OUT" 'len(j["applied"])')" "3" "single transaction applied all"
+# a single-transaction run that fails reports no step as applied or
+# reverted (before: "reverted 0003_seed" above the error, though the whole
+# run was rolled back), and says that nothing changed
+mkdir -p "$WORK/st"
+cp "$D"/*.sql "$WORK/st/"
+mig "$WORK/st" 0004_breaks_down.sql <<'SQL'
+-- strata:up
+CREATE TABLE st_ok (id integer);
+-- strata:down
+DROP TABLE st_missing_table;
+SQL
+mig "$WORK/st" 0005_after.sql <<'SQL'
+-- strata:up
+CREATE TABLE st_after (id integer);
+-- strata:down
+DROP TABLE st_after;
+SQL
+st --dir "$WORK/st" up
+expect_rc 0 "single transaction: up to 0005"
+st --dir "$WORK/st" down base --single-transaction
+expect_rc 1 "single transaction: down base fails on 0004's down"
+lacks "$OUT" "reverted" "single transaction: no step reported reverted"
+contains "$ERR" "the whole run was rolled back" "single transaction: says nothing changed"
+eq "$(q "SELECT count(*) FROM strata_migrations")" 5 "single transaction: nothing reverted"
+q "DROP TABLE st_ok" >/dev/null
+q "DROP TABLE st_after" >/dev/null
+q "DELETE FROM strata_migrations WHERE version IN ('0004', '0005')" >/dev/null
+mig "$WORK/st" 0004_breaks_down.sql <<'SQL'
+-- strata:up
+CREATE TABLE st_ok (id integer);
+CREATE TABLE st_ok (id integer);
+SQL
+st --dir "$WORK/st" down 0002 --single-transaction
+expect_rc 0 "single transaction: down to 0002"
+contains "$OUT" "reverted 0003_seed" "single transaction: steps reported after the commit"
+st --dir "$WORK/st" up --single-transaction
+expect_rc 1 "single transaction: up fails at 0004"
+lacks "$OUT" "applied" "single transaction: no step reported applied"
+eq "$(q "SELECT count(*) FROM strata_migrations")" 2 "single transaction: nothing applied"
 
 # sql: offline, no connection at all
 raw --url "postgresql://nobody:secret@127.0.0.1:1/none" --dir "$D" sql

@@ -96,4 +96,14 @@ raw --dir "$WORK/none" embed
 expect_rc 2 "embed of a missing directory"
 contains "$ERR" "[DIR_NOT_FOUND]" "missing directory code"
 
+
+# a directory whose name holds "*/" (it ended the header comment: the file
+# did not compile, and the rest of the name was code)
+mkdir -p "$WORK/d*/sub"
+cp "$POS"/*.sql "$WORK/d*/sub/"
+raw --dir "$WORK/d*/sub" embed --name starry -o "$WORK/starry.c"
+expect_rc 0 "embed from a directory named with */"
+cc -std=c99 -Wall -Werror -I"$ROOT/include" -c "$WORK/starry.c" -o "$WORK/starry.o" 2>"$WORK/cc.err" ||
+    fail "the embedded file from a */ directory does not compile: $(cat "$WORK/cc.err")"
+
 finish

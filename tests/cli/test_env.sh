@@ -387,4 +387,18 @@ rm "$D/0003_bad.sql"
 DATABASE_URL=$ALT "$APP" "$D" >"$WORK/app.out" 2>&1
 eq "$?" "0" "app_startup with DATABASE_URL from the environment"
 
+
+# a FIFO named .env (or given with --env-file): refused at once, never
+# waited on for a writer (before: every command hung)
+mkdir -p "$WORK/fifoenv" && cd "$WORK/fifoenv"
+mkfifo .env
+timeout 10 "$STRATA" --dir "$D" current >"$WORK/out" 2>"$WORK/err"
+RC=$? ERR=$(cat "$WORK/err")
+expect_rc 2 "a FIFO named .env (124: it hung)"
+contains "$ERR" "cannot read env file '.env': it is a FIFO, not a regular file [FILE_NOT_REGULAR]" "FIFO .env: the message"
+timeout 10 "$STRATA" --env-file .env --dir "$D" current >"$WORK/out" 2>"$WORK/err"
+RC=$?
+expect_rc 2 "--env-file naming a FIFO (124: it hung)"
+cd "$WORK/proj"
+
 finish

@@ -310,4 +310,21 @@ if [ "$ENGINE" = postgres ]; then
     lacks "$ERR" "$PGPASSWORD" "no password"
 fi
 
+
+# a migration with no up section for this engine: validate reports what up
+# refuses (before: "ok", then up failed with PARSE_ERROR)
+if [ "$ENGINE" = sqlite ]; then other=postgres; else other=sqlite; fi
+VD=$WORK/vd
+mig "$VD" 0001_only_other.sql <<SQL
+-- strata:up dialect=$other
+CREATE TABLE only_other (x int);
+SQL
+new_db
+st --dir "$VD" validate
+expect_rc 3 "validate: no up section for this engine"
+contains "$OUT" "PARSE_ERROR" "validate: the code"
+contains "$OUT" "0001_only_other has no up section for $ENGINE" "validate: names the migration and the engine"
+st --dir "$VD" up
+expect_rc 2 "up: the same migration refused"
+
 finish

@@ -205,4 +205,23 @@ contains "$OUT" "#compdef strata" "zsh completion"
 raw completion fish
 expect_rc 2 "completion for an unknown shell"
 
+
+# counts: a sign, then digits only (strtol took blanks and a second sign:
+# "- 2" and "-+1" reverted, "++1" applied); a huge count is named as given
+st --dir "$D" up
+expect_rc 0 "counts: up"
+before=$(applied_versions)
+for t in '-+1' '- 2' '-  +1' '--1'; do
+    st --dir "$D" down -- "$t"
+    expect_rc 2 "down '$t' refused"
+done
+for t in '++1' '+ 1' '+-1'; do
+    st --dir "$D" up -- "$t"
+    expect_rc 2 "up '$t' refused"
+done
+eq "$(applied_versions)" "$before" "counts: the refused ones changed nothing"
+st --dir "$D" down -- -99999999999999999999
+expect_rc 2 "down with a count past LONG_MAX"
+contains "$ERR" "asks for 99999999999999999999 steps" "the count named as given"
+
 finish

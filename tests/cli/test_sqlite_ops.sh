@@ -264,4 +264,54 @@ chmod 555 "$RD"
 readonly_cmds "WAL, directory 555, empty -wal, no -shm" 0002
 chmod 755 "$RD"
 
+
+# ------------------------------------ a device or FIFO named as the database
+# /dev/null read as an empty database: drop removed the device node (as
+# root: the system's /dev/null), a FIFO hung every command. Now each is
+# FILE_NOT_REGULAR at once, and the node stays.
+mknod -m 666 "$WORK/nul" c 1 3 2>/dev/null || cp -a /dev/null "$WORK/nul" 2>/dev/null || true
+mkfifo "$WORK/ff.db"
+for node in "$WORK/nul" "$WORK/ff.db"; do
+    [ -e "$node" ] || continue
+    for cmd in drop create current status backup wait up "reset --yes"; do
+        timeout 10 "$STRATA" --url "sqlite:///$node" --dir "$D" $cmd >"$WORK/out" 2>"$WORK/err"
+        RC=$? ERR=$(cat "$WORK/err")
+        expect_rc 2 "$cmd on $(basename "$node") (124: it hung)"
+        contains "$ERR" "not a SQLite database file [FILE_NOT_REGULAR]" "$cmd on $(basename "$node"): the message"
+    done
+    [ -e "$node" ] || fail "a command removed $(basename "$node")"
+done
+[ -c "$WORK/nul" ] || [ ! -e "$WORK/nul" ] || fail "the device node is no longer a device"
+
+# restore of the database onto itself (or through a link to it): USAGE at
+# once, not a wait of --lock-timeout blamed on "another process"
+new_db
+st --dir "$D" up
+ln -sf "$DBFILE" "$WORK/self.db"
+for b in "$DBFILE" "$WORK/self.db"; do
+    timeout 20 "$STRATA" --url "$URL" --lock-timeout 10 restore "$b" >"$WORK/out" 2>"$WORK/err"
+    RC=$? ERR=$(cat "$WORK/err")
+    expect_rc 2 "restore of the database onto itself ($b)"
+    contains "$ERR" "into itself" "restore onto itself: says so"
+done
+eq "$(q "SELECT count(*) FROM strata_migrations")" 2 "restore onto itself changed nothing"
+
+# --table main.x is the file's own schema: status and down see what up
+# recorded (before: up applied, status said pending, down had nothing to
+# revert); another schema is refused before anything runs
+new_db
+st --dir "$D" --table main.x up
+expect_rc 0 "--table main.x: up"
+st --dir "$D" --table main.x status
+expect_rc 0 "--table main.x: status"
+lacks "$OUT" "pending" "--table main.x: status sees the applied migrations"
+st --dir "$D" --table main.x down
+expect_rc 0 "--table main.x: down"
+contains "$OUT" "reverted 0002_b" "--table main.x: down reverts"
+new_db
+st --dir "$D" --table temp.x up
+expect_rc 2 "--table temp.x refused"
+contains "$ERR" "on SQLite the version table is in the database file itself" "--table temp.x: says why"
+eq "$(q "SELECT count(*) FROM sqlite_master WHERE name IN ('a', 'b', 'x')")" 0 "--table temp.x: nothing applied"
+
 finish

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static void lookup_is(const char *file, int line, const char *path, const char *name,
                       const char *want)
@@ -122,9 +123,19 @@ static void file_shapes(void)
     p = path_join(d, "dir.env");
     CHECK_INT(mkdir(p, 0700), 0);
     v = (char *)1;
-    CHECK_INT(env_file_lookup(p, "A", &v, &e), STRATA_CONFIG_ERROR);
+    CHECK_INT(env_file_lookup(p, "A", &v, &e), STRATA_FILE_NOT_REGULAR);
     CHECK(v == NULL);
     CHECK_HAS(e.message, "dir.env");
+    CHECK_HAS(e.message, "a directory");
+    free(p);
+    /* nor is a FIFO: refused at once, never waited on for a writer */
+    p = path_join(d, "fifo.env");
+    CHECK_INT(mkfifo(p, 0600), 0);
+    v = (char *)1;
+    CHECK_INT(env_file_lookup(p, "A", &v, &e), STRATA_FILE_NOT_REGULAR);
+    CHECK(v == NULL);
+    CHECK_HAS(e.message, "a FIFO");
+    unlink(p);
     free(p);
     tmpdir_free(d);
 }

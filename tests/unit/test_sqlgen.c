@@ -152,6 +152,37 @@ static void render(void)
     CHECK_STR(again, up3);
     sql_norm_checksum("INSERT INTO a VALUES (1); INSERT INTO a VALUES (3)", again);
     CHECK(strcmp(again, up3) != 0);
+    /* what the database sees differently always counts: quoted names in
+       another case, dollar-quoted bodies (blanks and "comments" inside
+       them too), escape strings, SQLite's double-quoted strings; needless
+       quotes around a lower-case name do not */
+    static const char *const differ[][2] = {
+        {"CREATE TABLE \"A\" (x int)", "CREATE TABLE \"a\" (x int)"},
+        {"INSERT INTO a VALUES ($$Hello$$)", "INSERT INTO a VALUES ($$hello$$)"},
+        {"INSERT INTO a VALUES ($$a -- b$$)", "INSERT INTO a VALUES ($$a -- c$$)"},
+        {"INSERT INTO a VALUES ($q$A  B$q$)", "INSERT INTO a VALUES ($q$A B$q$)"},
+        {"INSERT INTO a VALUES (E'a\\'' || 'B')", "INSERT INTO a VALUES (E'a\\'' || 'b')"},
+        {"INSERT INTO a VALUES(\"Hello\")", "INSERT INTO a VALUES(\"hello\")"},
+        {"SELECT [Users] FROM t", "SELECT [users] FROM t"},
+    };
+    for (size_t i = 0; i < sizeof(differ) / sizeof(differ[0]); i++) {
+        char a[65], b[65];
+        sql_norm_checksum(differ[i][0], a);
+        sql_norm_checksum(differ[i][1], b);
+        CHECK(strcmp(a, b) != 0);
+    }
+    static const char *const same[][2] = {
+        {"CREATE TABLE \"users\" (x int)", "create table users (X INT)"},
+        {"CREATE FUNCTION f() RETURNS int AS $$ SELECT 1 $$ LANGUAGE sql; -- x",
+         "CREATE  FUNCTION f() RETURNS int AS $$ SELECT 1 $$ LANGUAGE sql;"},
+        {"SELECT $1, a$b FROM t", "select $1,  A$B from T"},
+    };
+    for (size_t i = 0; i < sizeof(same) / sizeof(same[0]); i++) {
+        char a[65], b[65];
+        sql_norm_checksum(same[i][0], a);
+        sql_norm_checksum(same[i][1], b);
+        CHECK_STR(a, b);
+    }
 
     /* base to head on postgres, exactly */
     CHECK_INT(strata_sql_render(set, "postgres", NULL, NULL, NULL, 0, &out, &e), STRATA_OK);

@@ -63,6 +63,9 @@ static void wal_side_clean(const wal_side *w)
 static strata_code sq_open_existing(const char *path, double timeout, sqlite3 **db, strata_error *err)
 {
     char magic[16];
+    strata_code reg = sq_regular(path, err);
+    if (reg)
+        return reg;
     if (access(path, F_OK) != 0 && errno == ENOENT) {
         err_set(err, STRATA_CONNECT_FAILED, "SQLite database '%s' does not exist", path);
         err_hint(err, "check the URL; 'strata up' creates the database");
@@ -236,9 +239,20 @@ static strata_code sq_restore_file(const char *dst_path, const char *path, doubl
         err_set(err, STRATA_USAGE, "restoring into an in-memory database would be lost at once");
         return STRATA_USAGE;
     }
+    strata_code rc = sq_regular(dst_path, err);
+    if (rc)
+        return rc;
+    /* the backup's own file (or a link to it): its read lock would stop
+       the restore's writes until --lock-timeout, then blame another process */
+    struct stat a, b;
+    if (stat(path, &a) == 0 && stat(dst_path, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino) {
+        err_set(err, STRATA_USAGE, "cannot restore '%s' into itself: the backup is the database", path);
+        err_hint(err, "name a backup file made with 'strata backup'; nothing was changed");
+        return STRATA_USAGE;
+    }
     wal_side side;
     wal_side_note(&side, path);
-    strata_code rc = sq_open_backup(path, timeout, &src, err);
+    rc = sq_open_backup(path, timeout, &src, err);
     if (rc)
         return rc;
     int r = sqlite3_open_v2(dst_path, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);

@@ -3,6 +3,7 @@
  * drop (the file and its -journal, -wal, -shm) and wait (open it once).
  */
 #include "ops.h"
+#include "sq_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -127,7 +128,9 @@ strata_code sq_db_create_or_drop(const db_url *u, const strata_create_opts *o, i
         err_hint(err, "use a URL without ?mode=ro");
         return STRATA_USAGE;
     }
-    strata_code rc = drop ? sqlite_drop(u->path, flag, err) : sqlite_create(u->path, flag, err);
+    strata_code rc = sq_regular(u->path, err);
+    if (!rc)
+        rc = drop ? sqlite_drop(u->path, flag, err) : sqlite_create(u->path, flag, err);
     if (!rc && name && !(*name = xstrdup(u->path)))
         rc = err_set(err, STRATA_NOMEM, "out of memory");
     return rc;

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -124,6 +125,17 @@ strata_code sq_err_wal_pending(strata_error *err, const char *path)
     return STRATA_CONNECT_FAILED;
 }
 
+strata_code sq_regular(const char *path, strata_error *err)
+{
+    struct stat st;
+    if (!strcmp(path, ":memory:") || stat(path, &st) != 0 || S_ISREG(st.st_mode))
+        return STRATA_OK;
+    err_set(err, STRATA_FILE_NOT_REGULAR, "'%s' is %s, not a SQLite database file", path,
+            file_kind(st.st_mode));
+    err_hint(err, "check the path in the URL; nothing was changed");
+    return STRATA_FILE_NOT_REGULAR;
+}
+
 long long sq_wal_size(const char *path)
 {
     char p[4200];
@@ -198,6 +210,9 @@ strata_code sqlite_open_read(const char *path, int may_write, double timeout_s, 
                              strata_error *err)
 {
     *db = NULL;
+    strata_code reg = sq_regular(path, err);
+    if (reg)
+        return reg;
     int rc = open_read_probe(db, path, SQLITE_OPEN_READONLY, timeout_s);
     long long wal = -1;
     if (rc == SQLITE_READONLY_ROLLBACK && may_write && access(path, W_OK) == 0) {
@@ -259,10 +274,15 @@ static strata_code sq_open(drv **out, const db_url *u, const strata_config *cfg,
         path = ":memory:";
         memory = 1;
     }
+    strata_code reg = sq_regular(path, err);
+    if (reg) {
+        sq_close(&s->base);
+        return reg;
+    }
     if (ro && !memory) {
-        if (sqlite_open_read(path, !u->readonly, cfg->lock_timeout, &s->db, err)) {
+        if ((reg = sqlite_open_read(path, !u->readonly, cfg->lock_timeout, &s->db, err))) {
             sq_close(&s->base);
-            return STRATA_CONNECT_FAILED;
+            return reg;
         }
     } else {
         int rc = open_read_probe(&s->db, path, flags, cfg->lock_timeout);
@@ -628,8 +648,21 @@ static void table_meta_find(void)
 
 static strata_code sq_table_exists(drv *d, const char *table, int *exists, strata_error *err)
 {
-    const char *p[1] = {table};
     *exists = 0;
+    /* --table main.x: the file's own schema, as the name "main"."x" that
+       the statements use; any other (temp: gone when the connection
+       closes, and up would apply everything again) is refused */
+    const char *dot = strchr(table, '.');
+    if (dot) {
+        if (dot - table != 4 || strncasecmp(table, "main", 4)) {
+            err_set(err, STRATA_USAGE,
+                    "--table '%s': on SQLite the version table is in the database file itself", table);
+            err_hint(err, "name it without a schema, or as main.%s", dot + 1);
+            return STRATA_USAGE;
+        }
+        table = dot + 1;
+    }
+    const char *p[1] = {table};
     /* from the schema SQLite has in memory: the query below scans
        sqlite_master, a millisecond with thousands of tables. That schema
        may be stale (another connection created or dropped the table since

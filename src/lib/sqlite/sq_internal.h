@@ -15,6 +15,10 @@ char *sq_file_uri(const char *path, const char *param);
 strata_code sq_err_wal_pending(strata_error *err, const char *path);
 /* Size of path's -wal file; -1 when there is none. */
 long long sq_wal_size(const char *path);
+/* FILE_NOT_REGULAR when path exists and is not a regular file (a FIFO would
+   block the open, a device such as /dev/null reads as an empty database and
+   drop would remove it); STRATA_OK otherwise, also for ":memory:". */
+strata_code sq_regular(const char *path, strata_error *err);
 /* Whether this user may create files (-wal, -shm, -journal) next to path. */
 int sq_dir_writable(const char *path);
 
