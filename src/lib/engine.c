@@ -1047,6 +1047,18 @@ static void other_tool_hint(strata *db, strata_error *err)
 static strata_code plan_redo(strata *db, const strata_migset *set, const recs *r, const strata_run_opts *o,
                              plan *p, strata_error *err)
 {
+    /* the newest record a failed no-transaction run: its up would run
+       again after the down, which only --retry-failed may ask for */
+    if (r->n && !strcmp(r->v[r->n - 1].state, "failed")) {
+        const rec *x = &r->v[r->n - 1];
+        err_set(err, STRATA_FAILED_MIGRATION, "migration %s_%s failed earlier: %s", x->version, x->name,
+                x->error ? x->error : "");
+        err_hint(err,
+                 "nothing was reverted; resolve it first: 'strata up --retry-failed', 'strata stamp %s' if "
+                 "it is done, or 'strata down' to run its down section",
+                 x->version);
+        return STRATA_FAILED_MIGRATION;
+    }
     strata_run_opts d = {NULL, o->flags};
     strata_code rc = plan_down(db, set, r, &d, p, err);
     if (rc || !p->n)

@@ -56,6 +56,15 @@ eq "$(table_exists later)" "0" "and runs nothing"
 st --dir "$D" validate
 expect_rc 3 "validate reports it"
 contains "$OUT$ERR" "no_such_table" "validate shows the recorded error too"
+# redo of the failed migration: refused before its down half (before: it
+# ran the down, then the up again, as only --retry-failed may)
+st --dir "$D" redo
+expect_rc 1 "redo of a failed migration refused"
+contains "$ERR" "FAILED_MIGRATION" "redo: the code"
+contains "$ERR" "nothing was reverted" "redo: says nothing changed"
+eq "$(table_exists after_index)" "1" "redo ran no down section"
+st --dir "$D" status --json
+eq "$(json_get "$OUT" '[m["state"] for m in j["migrations"]]')" "['applied', 'failed', 'pending']" "redo left the record"
 
 # fix the file, retry: runs it again (statements must be re-runnable)
 if [ "$ENGINE" = postgres ]; then
