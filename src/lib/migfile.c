@@ -213,6 +213,11 @@ static int parse_marker(const char *l, size_t n, int *kind, int *dialect, int *n
                 snprintf(msg, msgsz, "unknown dialect '%s' (expected postgres or sqlite)", d);
                 return -1;
             }
+            if (*dialect != DIALECT_ANY && *dialect != dl) {
+                /* the last one would win silently */
+                snprintf(msg, msgsz, "two dialects on one marker (write a section for each)");
+                return -1;
+            }
             *dialect = dl;
         } else {
             snprintf(msg, msgsz, "unknown marker option '%.*s' (expected no-transaction or dialect=...)",

@@ -210,6 +210,9 @@ static void errors(void)
                  "unknown dialect 'mysql'");
     EXPECT_ERROR("-- strata:up\nSELECT 1;\n-- strata:down dialect=\n", 3,
                  "unknown marker option 'dialect='");
+    /* two dialects: the last one won without a word */
+    EXPECT_ERROR("-- strata:up\nSELECT 1;\n-- strata:down dialect=sqlite dialect=postgres\nSELECT 2;\n", 3,
+                 "two dialects on one marker");
     /* a malformed first marker: its SQL then sits before the first marker */
     parsed p;
     parse(&p, "-- strata:up dialect=mysql\n\nSELECT 1;\n");
