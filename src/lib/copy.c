@@ -1023,6 +1023,10 @@ static strata_code schema_phase(run *r, strata_error *err)
                 if (!r->s.t[i].oid && !r->s.t[i].version_table && (rc = widen_columns(r, &r->s.t[i], err)))
                     goto out;
     }
+    if (copy_names(r)) {
+        rc = err_set(err, STRATA_NOMEM, "out of memory");
+        goto out;
+    }
     /* create what is missing, in one transaction */
     if ((rc = copy_exec(r->ctl, "BEGIN", "cannot create the tables", err)))
         goto out;
@@ -1098,6 +1102,25 @@ static int col_named(const ctable *t, const char *name)
     return 0;
 }
 
+/* CONFIG_ERROR when the target name of a source object would be cut by
+   PostgreSQL (63 bytes); 0 otherwise. */
+static int too_long(run *r, const char *what, const char *table, const char *name, strata_error *err)
+{
+    char *dst = copy_name(name, r->o->keep_case);
+    int bad = dst && strlen(dst) > 63;
+    free(dst);
+    if (!bad)
+        return 0;
+    if (table)
+        err_set(err, STRATA_CONFIG_ERROR, "%s name \"%s\" (on \"%s\") is longer than PostgreSQL's 63 bytes",
+                what, name, table);
+    else
+        err_set(err, STRATA_CONFIG_ERROR, "%s name \"%s\" is longer than PostgreSQL's 63 bytes", what, name);
+    err_hint(err, "PostgreSQL would cut it (two names could become one); rename it in the SQLite file first; "
+                  "nothing was changed");
+    return 1;
+}
+
 static strata_code select_tables(run *r, strata_error *err)
 {
     const strata_copy_opts *o = r->o;
@@ -1151,7 +1174,21 @@ static strata_code select_tables(run *r, strata_error *err)
                 return err_set(err, STRATA_CONFIG_ERROR,
                                "column name \"%s\".\"%s\" is longer than PostgreSQL's 63 bytes", t->src,
                                t->cols[c].src);
+        /* cut, two indexes could become one (CREATE INDEX IF NOT EXISTS
+           skipped the second), a constraint fail as "already exists" */
+        for (int x = 0; x < t->nidx; x++)
+            if (t->idx[x].origin == 'c' && too_long(r, "index", t->src, t->idx[x].name, err))
+                return err->code;
+        for (int x = 0; x < t->nchecks; x++)
+            if (t->checks[x].name && too_long(r, "CHECK constraint", t->src, t->checks[x].name, err))
+                return err->code;
+        for (int x = 0; x < t->nfks; x++)
+            if (t->fks[x].name && too_long(r, "foreign key", t->src, t->fks[x].name, err))
+                return err->code;
     }
+    for (int i = 0; i < r->s.nviews; i++)
+        if (too_long(r, "view", NULL, r->s.views[2 * i], err))
+            return err->code;
     return STRATA_OK;
 }
 

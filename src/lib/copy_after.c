@@ -339,15 +339,18 @@ static char *name_choose(names *s, const char *base, const char *label)
 }
 
 /*
- * Names the primary keys (t_pkey) and unique constraints (t_col_key) as
- * PostgreSQL would. Their indexes share one namespace with tables and the
- * user's own indexes, and the user's names win: a made-up name already in use
- * -- a table "users_pkey", a SQLite index named "users_email_key" -- gets a
- * number, as PostgreSQL's ChooseRelationName does (users_pkey1). The same
- * source gives the same names, so a rerun finds what an earlier run built.
- * -1 when out of memory.
+ * Names the primary keys (t_pkey), unique constraints (t_col_key) and
+ * identity sequences (t_col_seq) as PostgreSQL would. They share one
+ * namespace with tables, views and the user's own indexes, and the user's
+ * names win: a made-up name already in use -- a table "users_pkey" or
+ * "users_id_seq", a SQLite index named "users_email_key" -- gets a number,
+ * as PostgreSQL's ChooseRelationName does (users_pkey1). Left to the server,
+ * a sequence made with its table took the name of a table created after it
+ * (that creation failed) or of an index built later (CREATE INDEX IF NOT
+ * EXISTS then skipped it). The same source gives the same names, so a rerun
+ * finds what an earlier run built. -1 when out of memory.
  */
-static int copy_names(run *r)
+int copy_names(run *r)
 {
     names s = {0};
     for (int i = 0; i < r->s.n; i++) {
@@ -357,6 +360,8 @@ static int copy_names(run *r)
             if (t->idx[k].origin == 'c')
                 name_take(&s, copy_name(t->idx[k].name, r->o->keep_case));
     }
+    for (int i = 0; i < r->s.nviews; i++)
+        name_take(&s, copy_name(r->s.views[2 * i], r->o->keep_case));
     for (int i = 0; i < r->s.n && !s.oom; i++) {
         ctable *t = &r->s.t[i];
         int npk = 0;
@@ -382,6 +387,20 @@ static int copy_names(run *r)
             x->cname = nm.oom ? NULL : name_choose(&s, t->dst, nm.data);
             s.oom |= !x->cname;
             buf_release(&nm);
+        }
+    }
+    for (int i = 0; i < r->s.n && !s.oom; i++) {
+        ctable *t = &r->s.t[i];
+        for (int j = 0; j < t->ncols; j++) {
+            ccol *c = &t->cols[j];
+            free(c->seqname);
+            c->seqname = NULL;
+            if (!c->identity)
+                continue;
+            char *base = pg_name(t->dst, c->dst);
+            c->seqname = base ? name_choose(&s, base, "seq") : NULL;
+            s.oom |= !c->seqname;
+            free(base);
         }
     }
     int rc = s.oom ? -1 : 0;
@@ -1044,7 +1063,7 @@ strata_code copy_move(run *r, const int *load, strata_error *err)
     int oom = !L.load || !L.finish;
     for (int i = 0; !oom && i < r->s.n; i++)
         L.load[i] = L.finish[i] = -1;
-    oom = oom || copy_names(r) != 0;
+    oom = oom || copy_names(r) != 0; /* again: widen_columns may have dropped an identity */
     /* the loads first: when foreign keys make a cycle, the pool runs the
        first waiting task */
     oom = oom || add_loads(r, &L, load);

@@ -238,6 +238,7 @@ typedef struct ccol {
     char *dflt;      /* SQLite default expression, NULL when none */
     int pk;          /* 1-based position in the primary key, 0 */
     int identity;    /* rowid alias: identity column */
+    char *seqname;   /* identity: its sequence's name (copy_names), NULL before */
     int generated;   /* generated column in SQLite */
     int nocase;      /* COLLATE NOCASE */
     int widen;       /* --on-bad-value=text: 1 -> text, 2 -> bytea */
@@ -517,6 +518,11 @@ strata_code load_task(worker *w, ctable *t, strata_error *err);
  * ready; the largest table's work first. Then views (default mode). What
  * cannot be carried over is a warning; the first error stops the copy.
  */
+/* The names strata makes up in the target (primary keys, unique
+   constraints, identity sequences), clear of the source's own: ctable's
+   pkname, cidx's cname, ccol's seqname. Before the tables are created. -1
+   when out of memory. */
+int copy_names(run *r);
 strata_code copy_move(run *r, const int *load, strata_error *err);
 
 #endif

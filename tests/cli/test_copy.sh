@@ -260,6 +260,46 @@ raw copy "sqlite:///$NM" "$URL" --jobs 1
 expect_rc 0 "rerun with numbered names"
 lacks "$ERR" "warning" "rerun: no warning"
 
+# identity sequences too: PostgreSQL named t's sequence t_id_seq, which a
+# table of the source created after it could not take (every run failed
+# with DB_ERROR) and an index of that name was skipped without a word
+SQ=$WORK/seq_names.db
+sqlite3 "$SQ" <<'SQL'
+CREATE TABLE t (id INTEGER PRIMARY KEY, v INT);
+CREATE TABLE t_id_seq (x INT);
+CREATE TABLE u (id INTEGER PRIMARY KEY, k INT);
+CREATE INDEX u_id_seq ON t (v);
+INSERT INTO t (v) VALUES (1), (2);
+INSERT INTO t_id_seq VALUES (7);
+INSERT INTO u (k) VALUES (5);
+SQL
+new_db
+raw copy "sqlite:///$SQ" "$URL"
+expect_rc 0 "copy with source names like identity sequences"
+eq "$(pq "SELECT x FROM t_id_seq")" "7" "the table named t_id_seq is copied"
+eq "$(pq "SELECT indrelid::regclass FROM pg_index WHERE indexrelid = 'u_id_seq'::regclass")" "t" "the index named u_id_seq is built"
+eq "$(pq "SELECT pg_get_serial_sequence('t', 'id')")" "public.t_id_seq1" "t's sequence takes the next free name"
+eq "$(pq "INSERT INTO t (v) VALUES (3) RETURNING id")" "3" "t's identity goes on after the copied ids"
+eq "$(pq "INSERT INTO u (k) VALUES (6) RETURNING id")" "2" "u's identity goes on after the copied ids"
+raw copy "sqlite:///$SQ" "$URL"
+expect_rc 0 "rerun with those names"
+
+# a source name PostgreSQL would cut at 63 bytes: an index or view (two
+# such indexes became one, exit 0), refused like table and column names,
+# before anything is created
+L60=$(printf 'a%.0s' $(seq 60))
+LN=$WORK/long_names.db
+sqlite3 "$LN" "CREATE TABLE t (id INTEGER PRIMARY KEY, j INT, k INT); CREATE INDEX ${L60}_idx_1 ON t (j); CREATE INDEX ${L60}_idx_2 ON t (k);"
+new_db
+raw copy "sqlite:///$LN" "$URL"
+expect_rc 2 "an index name over 63 bytes"
+contains "$ERR" "index name \"${L60}_idx_1\" (on \"t\") is longer than PostgreSQL's 63 bytes [CONFIG_ERROR]" "the long index name: the message"
+eq "$(pq "SELECT count(*) FROM pg_class WHERE relnamespace = 'public'::regnamespace")" "0" "the long index name: nothing created"
+sqlite3 "$WORK/long_view.db" "CREATE TABLE t (id INTEGER PRIMARY KEY); CREATE VIEW ${L60}_view AS SELECT id FROM t;"
+raw copy "sqlite:///$WORK/long_view.db" "$URL"
+expect_rc 2 "a view name over 63 bytes"
+contains "$ERR" "view name \"${L60}_view\" is longer than PostgreSQL's 63 bytes" "the long view name: the message"
+
 # a table whose name holds a comma, picked with a quoted name
 sqlite3 "$SRC" 'CREATE TABLE "a,b" (id INTEGER PRIMARY KEY, v TEXT); INSERT INTO "a,b" VALUES (1, '"'"'x'"'"');'
 new_db
