@@ -1343,6 +1343,10 @@ static void plan_columns(ctx *c, const gen_table *ft, const gen_table *tt)
             if (!tc->identity) {
                 /* dropped before the new sequences */
             } else if (!fc->identity) {
+                /* PostgreSQL adds an identity only to a NOT NULL column */
+                if (!fc->notnull)
+                    gen_emit(p, GEN_PART_TX, "alter column", NULL,
+                             "ALTER TABLE %s ALTER COLUMN %s SET NOT NULL", tt->q, tc->q);
                 /* the identity's sequence starts at 1: past the rows' values */
                 gen_emit(p, GEN_PART_TX, "alter column", NULL,
                          "ALTER TABLE %s ALTER COLUMN %s ADD GENERATED %s AS IDENTITY", tt->q, tc->q,
