@@ -933,6 +933,18 @@ static int tr_cast(xctx *x, int open, int close, buf *out)
     return 0;
 }
 
+/* A translated argument that is a plain whole number (digits only): as a
+   substr() start or length it means the same in SQLite and PostgreSQL. */
+static int plain_count(const char *v)
+{
+    if (!v || !*v)
+        return 0;
+    for (; *v; v++)
+        if (*v < '0' || *v > '9')
+            return 0;
+    return 1;
+}
+
 /* A function call: name at i, parentheses at i + 1 and close. */
 static int tr_call(xctx *x, int a, int i, int close, int b, buf *out)
 {
@@ -966,13 +978,15 @@ static int tr_call(xctx *x, int a, int i, int close, int b, buf *out)
     for (int k = 0; renamed[k].sqlite && !same_fn; k++)
         if (!strcmp(fn, renamed[k].sqlite))
             same_fn = renamed[k].pg;
-    if ((!strcmp(fn, "max") || !strcmp(fn, "min")) && nargs >= 1)
-        same_fn = nargs >= 2 ? (fn[1] == 'a' ? "greatest" : "least") : fn;
+    if ((!strcmp(fn, "max") || !strcmp(fn, "min")) && nargs == 1)
+        same_fn = fn; /* the aggregate */
+    if (!strcmp(fn, "substr") || !strcmp(fn, "substring"))
+        same_fn = NULL; /* below: SQLite counts a negative start from the end */
 
     /* the arguments, translated; a leading DISTINCT is kept apart */
     buf av[MAXARGS];
     int distinct = nargs >= 1 && ctok_is(&tk->v[st[0]], "DISTINCT");
-    int rc = -1, done = 0;
+    int rc = -1, done = 0, refused = 0;
     for (int k = 0; k < nargs; k++) {
         if (tr_to(x, st[k] + (k == 0 && distinct), en[k], &av[k])) {
             for (int j = 0; j <= k; j++)
@@ -988,6 +1002,43 @@ static int tr_call(xctx *x, int a, int i, int close, int b, buf *out)
             buf_addf(out, "%s%s", k ? ", " : "", av[k].data);
         buf_adds(out, ")");
         done = 1;
+    } else if ((!strcmp(fn, "max") || !strcmp(fn, "min")) && nargs >= 2) {
+        /* SQLite's scalar max/min is NULL when an argument is; greatest
+           and least skip NULLs */
+        buf_adds(out, "(CASE WHEN ");
+        for (int k = 0; k < nargs; k++)
+            buf_addf(out, "%s(%s) IS NULL", k ? " OR " : "", av[k].data);
+        buf_addf(out, " THEN NULL ELSE %s(", fn[1] == 'a' ? "greatest" : "least");
+        for (int k = 0; k < nargs; k++)
+            buf_addf(out, "%s%s", k ? ", " : "", av[k].data);
+        buf_adds(out, ") END)");
+        done = 1;
+    } else if ((!strcmp(fn, "substr") || !strcmp(fn, "substring")) && (nargs == 2 || nargs == 3)) {
+        /* SQLite: a negative start counts from the end, a negative length
+           takes the characters before the start; PostgreSQL counts a
+           start below 1 as positions before the string and refuses a
+           negative length. A start or length written as a plain number
+           0 or more means the same in both. */
+        const char *sv = av[0].data, *pv = av[1].data, *nv = nargs == 3 ? av[2].data : NULL;
+        buf start;
+        buf_init(&start);
+        if (plain_count(pv))
+            buf_adds(&start, pv);
+        else
+            buf_addf(&start, "(CASE WHEN (%s) < 0 THEN length(%s) + (%s) + 1 ELSE (%s) END)::int", pv, sv, pv,
+                     pv);
+        const char *st0 = start.data ? start.data : "";
+        if (!nv)
+            buf_addf(out, "substr(%s, %s)", sv, st0);
+        else if (plain_count(nv))
+            buf_addf(out, "substr(%s, %s, %s)", sv, st0, nv);
+        else
+            buf_addf(out,
+                     "(CASE WHEN (%s) >= 0 THEN substr(%s, %s, (%s)::int) ELSE substr(%s, %s + (%s)::int, "
+                     "-(%s)::int) END)",
+                     nv, sv, st0, nv, sv, st0, nv, nv);
+        buf_release(&start);
+        done = 1;
     } else if (!strcmp(fn, "iif") && nargs == 3) {
         buf_addf(out, "(CASE WHEN %s THEN %s ELSE %s END)", av[0].data, av[1].data, av[2].data);
         done = 1;
@@ -997,18 +1048,32 @@ static int tr_call(xctx *x, int a, int i, int close, int b, buf *out)
     } else if (!strcmp(fn, "likelihood") && nargs == 2) {
         buf_addf(out, "(%s)", av[0].data);
         done = 1;
+    } else if (!strcmp(fn, "length") && nargs == 1 && c0 &&
+               (c0->t.kind == K_FLOAT4 || c0->t.kind == K_FLOAT8 || c0->t.kind == K_NUMERIC)) {
+        /* SQLite writes 3.0 and 12.5 where PostgreSQL writes 3 and 12.50 */
+        refused =
+            xfail(x,
+                  "SQLite function length() of the real or numeric column \"%s\" is not translated (SQLite "
+                  "measures the number's text, which PostgreSQL writes differently)",
+                  c0->dst);
     } else if (!strcmp(fn, "length") && nargs == 1) {
-        /* SQLite measures a number as its text */
-        if (c0 && !is_text_kind(c0->t.kind) && c0->t.kind != K_BYTEA)
+        /* SQLite measures a number as its text (a boolean is stored as 0
+           or 1) */
+        if (c0 && c0->t.kind == K_BOOL)
+            buf_addf(out, "length(((%s)::int)::text)", av[0].data);
+        else if (c0 && !is_text_kind(c0->t.kind) && c0->t.kind != K_BYTEA)
             buf_addf(out, "length((%s)::text)", av[0].data);
         else
             buf_addf(out, "length(%s)", av[0].data);
         done = 1;
     } else if (!strcmp(fn, "round") && (nargs == 1 || nargs == 2)) {
-        if (nargs == 2) /* PostgreSQL rounds to n places only a numeric */
+        /* PostgreSQL rounds to n places only a numeric, and rounds a
+           double's halves to even (2.5 -> 2) where SQLite and numeric
+           round away from zero (3) */
+        if (nargs == 2)
             buf_addf(out, "round((%s)::numeric, %s)", av[0].data, av[1].data);
         else
-            buf_addf(out, "round(%s)", av[0].data);
+            buf_addf(out, "round((%s)::numeric)", av[0].data);
         done = 1;
     } else if (!strcmp(fn, "avg") && nargs == 1) {
         /* SQLite's avg() is always a real */
@@ -1043,6 +1108,8 @@ static int tr_call(xctx *x, int a, int i, int close, int b, buf *out)
     }
     if (done)
         rc = 0;
+    else if (refused)
+        rc = -1; /* the reason is set */
     else if (!strcmp(fn, "typeof"))
         rc = xfail(x, "SQLite function typeof() of an expression is not translated");
     else

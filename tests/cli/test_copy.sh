@@ -446,6 +446,29 @@ eq "$(pq "SELECT product FROM v_named WHERE stars = 5")" "AB-1" "a view's column
 eq "$(pq "SELECT id || ':' || days FROM v_days ORDER BY id" | tr '\n' ' ')" "1:60 3:245 " "julianday() differences"
 eq "$(sqlite3 "$SRC" "SELECT id || ':' || days FROM v_days ORDER BY id" | tr '\n' ' ')" "1:60.0 3:245.0 " "the same in SQLite"
 
+# functions whose PostgreSQL namesakes differ: substr with a negative start
+# or length, scalar max/min with a NULL, round of a half, length of a
+# boolean -- each view returns SQLite's rows (before: the tail of the
+# string, 5 for max(NULL, 5), round(2.5) = 2, or an error when read);
+# length of a real, which PostgreSQL writes differently, is named instead
+FN=$WORK/functions.db
+sqlite3 "$FN" <<'SQL'
+CREATE TABLE w (id INTEGER PRIMARY KEY, s TEXT, n INTEGER, r REAL, b BOOLEAN);
+INSERT INTO w VALUES (1, 'hello', 7, 2.5, 1), (2, 'abc', -7, -2.5, 0), (3, NULL, NULL, NULL, NULL),
+ (4, 'x', 3, 3.0, 1), (5, 'hello world', 2, 0.5, 0), (6, 'abcdef', -2, 1.5, 1);
+CREATE VIEW v_fn AS SELECT id, substr(s, -1) AS last1, substr(s, -3, 2) AS mid, substr(s, 4, -2) AS before,
+  substr(s, n) AS sn, substr(s, 2, n) AS s2n, substring(s, 2, 3) AS s23, max(n, 5) AS mx, min(r, 0) AS mn,
+  CAST(round(r) AS INTEGER) AS rr, length(n) AS ln, length(b) AS lb FROM w;
+CREATE VIEW v_lenreal AS SELECT id, length(r) AS lr FROM w;
+SQL
+new_db
+raw copy "sqlite:///$FN" "$URL"
+expect_rc 0 "copy of views with substr, max/min, round, length"
+eq "$(pq "SELECT * FROM v_fn ORDER BY 1" | tr '\n' ' ')" "$(sqlite3 "$FN" "SELECT * FROM v_fn ORDER BY 1" | tr '\n' ' ')" \
+    "view v_fn returns SQLite's rows"
+contains "$ERR" 'view "v_lenreal" not created: SQLite function length() of the real or numeric column "r" is not translated' \
+    "length() of a real column: named, not translated"
+
 # ------------------------------- CHAR(n) is not padded; numbers in dates
 # SQLite never pads CHAR(n): it becomes varchar(n), values come back as
 # they went in (trailing blanks too); one longer than n is a bad value.

@@ -168,8 +168,25 @@ static void test_translate(void)
               "string_agg(DISTINCT (\"status\")::text, ',') FROM \"t\"");
     CHECK_STR(xl(&s, NULL, "SELECT group_concat(name, '; ') FROM u"),
               "SELECT string_agg((\"name\")::text, '; ') FROM \"u\"");
+    /* SQLite's scalar max/min is NULL when an argument is (greatest skips NULLs) */
     CHECK_STR(xl(&s, NULL, "SELECT count(*), max(id, 3), row_number() OVER (ORDER BY id) FROM t"),
-              "SELECT count(*), greatest(\"id\", 3), row_number() OVER (ORDER BY \"id\") FROM \"t\"");
+              "SELECT count(*), (CASE WHEN (\"id\") IS NULL OR (3) IS NULL THEN NULL ELSE greatest(\"id\", 3) END), "
+              "row_number() OVER (ORDER BY \"id\") FROM \"t\"");
+    /* substr: plain whole numbers as they are; a start that may be negative
+       counts from the end, a length that may be negative takes what is
+       before the start */
+    CHECK_STR(xl(&s, "t", "substr(status, 2, 3) <> ''"), "substr(\"status\", 2, 3) <> ''");
+    CHECK_STR(xl(&s, "t", "substr(status, -1) <> ''"),
+              "substr(\"status\", (CASE WHEN (- 1) < 0 THEN length(\"status\") + (- 1) + 1 ELSE (- 1) END)::int) <> ''");
+    CHECK_STR(xl(&s, "t", "substring(status, 1, rating) <> ''"),
+              "(CASE WHEN (\"rating\") >= 0 THEN substr(\"status\", 1, (\"rating\")::int) ELSE substr(\"status\", 1 + "
+              "(\"rating\")::int, -(\"rating\")::int) END) <> ''");
+    /* round: away from zero as SQLite (a double's round goes to even) */
+    CHECK_STR(xl(&s, "t", "round(price) > 0"), "round((\"price\")::numeric) > 0");
+    /* length of a real: SQLite's text of it is not PostgreSQL's */
+    CHECK_STR(xl(&s, "t", "length(price) > 0"),
+              "(untranslated: SQLite function length() of the real or numeric column \"price\" is not translated "
+              "(SQLite measures the number's text, which PostgreSQL writes differently))");
     CHECK_STR(xl(&s, "t", "printf('%d', rating) <> ''"), "(untranslated: SQLite function printf() is not translated)");
     CHECK_STR(xl(&s, "t", "json_extract(d, '$.a') = 1"), "(untranslated: SQLite function json_extract() is not translated)");
     /* LIKE: no escape character in SQLite; GLOB becomes an anchored regular expression */
