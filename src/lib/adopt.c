@@ -170,7 +170,7 @@ static cand *find_orig(adopt_ctx *x, const char *v)
 static strata_code no_file(adopt_ctx *x, const char *v, strata_error *err)
 {
     err_set(err, STRATA_ADOPT_MISMATCH,
-            "%s version %s is applied on the database (%s) but no migration in '%s' was imported from it",
+            "%s version '%s' is applied on the database (%s) but no migration in '%s' was imported from it",
             x->tool, v, x->table, x->set->dir);
     err_hint(err, "import the %s directory that this database was migrated with: strata import --from %s SRC",
              x->tool, x->tool);

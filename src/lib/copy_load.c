@@ -489,6 +489,18 @@ strata_code load_task(worker *w, ctable *t, strata_error *err)
     while ((res = pq.PQgetResult(c)) != NULL) {
         if (!rc && pq.PQresultStatus(res) != PGRES_COMMAND_OK) {
             rc = copy_pg_error(err, STRATA_DB_ERROR, c, res, what);
+            if (!strncmp(err->sqlstate, "22", 2) &&
+                strcmp(err->sqlstate, "22P03")) { /* 22P03: strata's encoding */
+                /* a data exception: PostgreSQL's own input function refused
+                   a value (an enum label, a domain, a type strata passes
+                   as text), which no rerun changes */
+                err->code = rc = STRATA_BAD_VALUE;
+                if (!err->hint[0])
+                    err_hint(err,
+                             "the target column's type refused the value (the COPY line counts the rows "
+                             "in rowid or primary-key order); fix it in the SQLite file, or the column in "
+                             "PostgreSQL; the table was rolled back");
+            }
             if (!strcmp(err->sqlstate, "23503") && !err->hint[0])
                 /* --data-only into the target's own foreign keys */
                 err_hint(err,

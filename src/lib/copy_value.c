@@ -593,8 +593,10 @@ static int conv_int(cconv *c, const ctype *t, sqlite3_value *v, int flags)
         x = sqlite3_value_int64(v);
     } else if (st == SQLITE_FLOAT) {
         double d = sqlite3_value_double(v);
-        if (!(d >= -9223372036854775808.0 && d < 9223372036854775808.0) || d != floor(d))
+        if (d != floor(d))
             return bad(c, "a real number that is not an integer");
+        if (!(d >= -9223372036854775808.0 && d < 9223372036854775808.0))
+            return bad(c, "a real number out of range for bigint");
         x = (int64_t)d;
     } else if (st == SQLITE_TEXT) {
         if (parse_int64((const char *)sqlite3_value_text(v), (size_t)sqlite3_value_bytes(v), &x))

@@ -999,6 +999,15 @@ expect_rc 1 "data-only: a value longer than the target's varchar"
 contains "$ERR" "6 characters do not fit varchar(3) [BAD_VALUE]" "data-only bad value named"
 contains "$ERR" "widen the target column, or choose --on-bad-value=null" "data-only hint"
 lacks "$ERR" "on-bad-value=text" "no text policy offered with --data-only"
+# a value the target's own type refuses (an enum label): BAD_VALUE, as a
+# value strata refuses is (before: DB_ERROR, which says a rerun may finish)
+sqlite3 "$SRC" "CREATE TABLE en (id INTEGER PRIMARY KEY, m TEXT); INSERT INTO en VALUES (1, 'happy'), (2, 'bogus');"
+pq "CREATE TYPE mood AS ENUM ('happy', 'sad'); CREATE TABLE en (id bigint PRIMARY KEY, m mood)" >/dev/null
+raw copy "sqlite:///$SRC" "$URL" --data-only --tables en
+expect_rc 1 "data-only: an enum label the target does not have"
+contains "$ERR" 'invalid input value for enum mood: "bogus"' "enum label: the server's message"
+contains "$ERR" "[BAD_VALUE]" "enum label: BAD_VALUE"
+eq "$(pq "SELECT count(*) FROM en")" "0" "enum label: the table rolled back"
 
 # -------------------------------------------- verification catches a change
 SRC=$WORK/verify.db

@@ -269,6 +269,14 @@ void test_copy(void)
     CHECK_STR(ok(&i8, "3.0"), "3");
     CHECK_STR(ok(&i8, "' 42 '"), "42");
     CHECK(bad(&i8, "3.5"));
+    /* each says why: a fraction, or a whole number past bigint */
+    const char *why8;
+    conv(&i8, "3.5", &why8);
+    CHECK_HAS(why8, "a real number that is not an integer");
+    conv(&i8, "1e20", &why8);
+    CHECK_HAS(why8, "a real number out of range for bigint");
+    conv(&i8, "9e999", &why8);
+    CHECK_HAS(why8, "out of range for bigint");
     CHECK(bad(&i8, "'five'"));
     CHECK(bad(&i8, "x'01'"));
     CHECK(bad(&i2, "40000"));
