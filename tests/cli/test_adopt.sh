@@ -428,7 +428,7 @@ q "CREATE TABLE schema_migrations (version bigint NOT NULL PRIMARY KEY, dirty bo
 q "INSERT INTO schema_migrations (version, dirty) VALUES (7, $F)"
 st --dir "$M" adopt --from golang-migrate
 expect_rc 1 "applied version without a file"
-contains "$ERR" "golang-migrate version 7 is applied" "the version is named"
+contains "$ERR" "golang-migrate version '7' is applied" "the version is named"
 eq "$(strata_rows)" none "nothing changed"
 
 # dbmate keeps versions as strings: '001' and '1' are two versions
