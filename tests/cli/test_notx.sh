@@ -107,4 +107,21 @@ expect_rc 2 "single transaction with a no-transaction section"
 contains "$ERR" "SINGLE_TRANSACTION_REFUSED" "refusal code"
 eq "$(table_exists t)" "0" "nothing ran"
 
+
+# SQLite: VACUUM in a transactional section fails with a hint to give it a
+# no-transaction section of its own
+if [ "$ENGINE" = sqlite ]; then
+    VD=$WORK/vac
+    mig "$VD" 0001_vacuum.sql <<'SQL'
+-- strata:up
+CREATE TABLE vac (id integer);
+VACUUM;
+SQL
+    new_db
+    st --dir "$VD" up
+    expect_rc 1 "VACUUM in a transaction"
+    contains "$ERR" "cannot VACUUM from within a transaction" "VACUUM: SQLite's message"
+    contains "$ERR" "'-- strata:up no-transaction'" "VACUUM: the hint names the section"
+fi
+
 finish

@@ -353,6 +353,10 @@ static strata_code sq_fail(sq *s, strata_code code, const char *sql, const char 
                      : "the database file (or its directory, for the journal) is not writable by this user");
     else if ((ext & 0xff) == SQLITE_FULL)
         err_hint(err, "the disk or the file size limit is full; nothing of this migration was kept");
+    else if (strstr(sqlite3_errmsg(s->db), "within a transaction"))
+        /* VACUUM, and PRAGMAs such as journal_mode = WAL */
+        err_hint(err, "this statement cannot run inside a transaction: put it in a section of its own, "
+                      "'-- strata:up no-transaction'");
     else if ((ext & 0xff) == SQLITE_CONSTRAINT && strstr(sqlite3_errmsg(s->db), "__strata_new"))
         /* the table rebuild strata diff writes (docs/diff.md) */
         err_hint(err, "this table rebuild copies the table's rows into its new definition, and a row "
