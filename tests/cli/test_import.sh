@@ -166,6 +166,28 @@ eq "$(table_exists pg_only)" 0 "pg_only gone"
 raw --dir "$WORK/pop_sq_out" import --from pop "$WORK/pop_pg" --dialect sqlite
 expect_rc 0 "import a postgres-only pop version for sqlite only"
 lacks "$(cat "$WORK/pop_sq_out/20240104000000_d.sql")" "CREATE TABLE pg_only" "no postgres SQL in a sqlite-only import"
+# pop's dialect synonyms: a .pg. or .pgx. file is pop's postgres file, a
+# .sqlite. file its sqlite3 one (before: the .pg. file was left out as "for
+# other databases", and postgres ran the generic SQL)
+mkdir -p "$WORK/pop_syn"
+echo "CREATE TABLE syn (x integer);" >"$WORK/pop_syn/20240101000000_a.up.sql"
+echo "CREATE TABLE syn (x integer, pg_col integer);" >"$WORK/pop_syn/20240101000000_a.pg.up.sql"
+echo "CREATE TABLE syn (x integer, sq_col integer);" >"$WORK/pop_syn/20240101000000_a.sqlite.up.sql"
+echo "DROP TABLE syn;" >"$WORK/pop_syn/20240101000000_a.down.sql"
+echo "CREATE TABLE syn2 (x integer);" >"$WORK/pop_syn/20240102000000_b.pgx.up.sql"
+raw --dir "$WORK/pop_syn_out" import --from pop "$WORK/pop_syn"
+expect_rc 0 "import pop files named with dialect synonyms"
+lacks "$(cat "$WORK/pop_syn_out/20240101000000_a.sql")" "not imported" "no synonym file left out"
+new_db
+st --dir "$WORK/pop_syn_out" up
+expect_rc 0 "pop synonyms: up on $ENGINE"
+if [ "$ENGINE" = postgres ]; then
+    eq "$(columns syn)" "x,pg_col" "pop synonyms: the .pg. file ran on postgres"
+    eq "$(table_exists syn2)" 1 "pop synonyms: the .pgx. file ran on postgres"
+else
+    eq "$(columns syn)" "x,sq_col" "pop synonyms: the .sqlite. file ran on sqlite"
+    eq "$(table_exists syn2)" 0 "pop synonyms: the .pgx. file did not run on sqlite"
+fi
 
 # ------------------------------------------------------------------ sqitch
 imp sqitch

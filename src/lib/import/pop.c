@@ -5,7 +5,8 @@
  * without a dialect serves every database ("all"); a file for the connected
  * database replaces it for that direction, exactly as a strata dialect
  * section replaces the generic one. So one version becomes one strata file
- * with a generic section and postgres / sqlite (pop's sqlite3) sections.
+ * with a generic section and postgres / sqlite (pop's sqlite3) sections;
+ * pop's synonyms name them too (postgresql, pg, pgx; sqlite).
  * Files for other databases (mysql, cockroach...) are left out when a
  * generic file of the same version and direction exists (named in a comment
  * of the imported file), and refused by name otherwise. A version with
@@ -42,7 +43,9 @@ static const char *strata_dialect(const char *pop)
 {
     if (!*pop)
         return NULL;
-    if (!strcmp(pop, "postgres") || !strcmp(pop, "postgresql"))
+    /* pop's dialect synonyms (CanonicalDialect): postgresql, pg and pgx
+       are postgres, sqlite is sqlite3 */
+    if (!strcmp(pop, "postgres") || !strcmp(pop, "postgresql") || !strcmp(pop, "pg") || !strcmp(pop, "pgx"))
         return "postgres";
     if (!strcmp(pop, "sqlite3") || !strcmp(pop, "sqlite"))
         return "sqlite";
