@@ -679,6 +679,11 @@ static int run_step(strata *db, const migration *m, int down, int in_tx, int rep
                server's own message, over a new connection if it was lost */
             if (db->ops->recover)
                 db->ops->recover(db->d);
+            /* a transaction of the section's own (BEGIN ... COMMIT, as
+               imported files hold) stopped by the error: rolled back, as
+               psql or sqlite3 would when they stop; the record and the
+               lock's release then run on a clean session */
+            rollback(db);
             if (db->ops->begin(db->d, db->lock_timeout, &e3) == STRATA_OK) {
                 wrc = write_rec(db, m, "failed", ms, err->message, 1, &e3);
                 if (wrc || q(db, "COMMIT", 0, NULL, &e3))

@@ -124,4 +124,27 @@ SQL
     contains "$ERR" "'-- strata:up no-transaction'" "VACUUM: the hint names the section"
 fi
 
+
+# a no-transaction section with a transaction of its own (as imported
+# golang-migrate, flyway and sqitch files have) that fails inside it: the
+# record keeps the server's error (before: "interrupted before
+# completion", and on PostgreSQL a warning that the lock was lost), and
+# the section's own transaction is rolled back
+OD=$WORK/owntx
+mig "$OD" 0001_own.sql <<'SQL'
+-- strata:up no-transaction
+BEGIN;
+CREATE TABLE own_a (x integer);
+INSERT INTO own_nosuch VALUES (1);
+COMMIT;
+SQL
+new_db
+st --dir "$OD" up
+expect_rc 1 "own transaction failing inside a no-transaction section"
+lacks "$ERR" "no longer held" "own transaction: no lost-lock warning"
+contains "$(q "SELECT error FROM strata_migrations WHERE version = '0001'")" "own_nosuch" "own transaction: the server's error is recorded"
+eq "$(table_exists own_a)" 0 "own transaction: rolled back"
+st --dir "$OD" status
+contains "$OUT" "own_nosuch" "own transaction: status shows the error"
+
 finish
