@@ -181,6 +181,14 @@ typedef struct sql_token {
 int sql_token_next(const char *s, size_t len, size_t *pos, int *line, int dialect, int comments,
                    sql_token *tok);
 
+/* ---- lint.c */
+/* 1 when sql holds a statement that fails inside a transaction block on
+   either engine (CREATE INDEX CONCURRENTLY, VACUUM, ...: the lint rules
+   concurrently-in-transaction and cannot-run-in-transaction), 0 when not,
+   -1 when out of memory. For import: a tool that runs such a file outside
+   a transaction becomes a no-transaction section. */
+int lint_needs_notx(const char *sql);
+
 /* ---- migfile.c */
 enum { SEC_UP = 0, SEC_DOWN = 1, SEC_VERIFY = 2 };
 

@@ -1299,6 +1299,39 @@ void strata_lint_report_free(strata_lint_report *r)
     free(r);
 }
 
+int lint_needs_notx(const char *sql)
+{
+    lint L;
+    memset(&L, 0, sizeof(L));
+    engine_state es[2];
+    memset(es, 0, sizeof(es));
+    es[0].dialect = DIALECT_POSTGRES;
+    es[1].dialect = DIALECT_SQLITE;
+    section sec;
+    memset(&sec, 0, sizeof(sec));
+    sec.kind = SEC_UP;
+    sec.dialect = DIALECT_ANY;
+    sec.sql = (char *)(sql ? sql : "");
+    sec.line = 1;
+    for (int e = 0; e < 2 && !L.oom; e++)
+        check_section(&L, &es[e], &sec, SEC_UP);
+    int need = 0;
+    for (size_t i = 0; i < L.nfound; i++) {
+        need |= L.found[i].rule == R_CONCURRENTLY_IN_TX || L.found[i].rule == R_CANNOT_RUN_IN_TX;
+        free(L.found[i].msg);
+    }
+    for (int e = 0; e < 2; e++) {
+        set_release(&es[e].known);
+        free(es[e].checks);
+    }
+    set_release(&L.created);
+    set_release(&L.notvalid);
+    free(L.found);
+    free(L.dirs);
+    free(L.t);
+    return L.oom ? -1 : need;
+}
+
 strata_code strata_lint(const strata_migset *set, const char *dialect, strata_lint_report **out,
                         strata_error *err)
 {

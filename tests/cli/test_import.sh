@@ -166,6 +166,33 @@ eq "$(table_exists pg_only)" 0 "pg_only gone"
 raw --dir "$WORK/pop_sq_out" import --from pop "$WORK/pop_pg" --dialect sqlite
 expect_rc 0 "import a postgres-only pop version for sqlite only"
 lacks "$(cat "$WORK/pop_sq_out/20240104000000_d.sql")" "CREATE TABLE pg_only" "no postgres SQL in a sqlite-only import"
+# a file the tool runs outside a transaction (golang-migrate always;
+# Flyway when a statement cannot run in one): a no-transaction section, so
+# that strata runs it too (before: "validate: ok", then up failed with
+# "cannot VACUUM from within a transaction" / 25001)
+mkdir -p "$WORK/gm_vac" "$WORK/fw_conc"
+echo "CREATE TABLE vt (x integer);" >"$WORK/gm_vac/1_t.up.sql"
+echo "DROP TABLE vt;" >"$WORK/gm_vac/1_t.down.sql"
+echo "VACUUM;" >"$WORK/gm_vac/2_v.up.sql"
+raw --dir "$WORK/gm_vac_out" import --from golang-migrate "$WORK/gm_vac"
+expect_rc 0 "import a golang-migrate VACUUM"
+contains "$(cat "$WORK/gm_vac_out/2_v.sql")" "-- strata:up no-transaction" "VACUUM: a no-transaction section"
+new_db
+st --dir "$WORK/gm_vac_out" up
+expect_rc 0 "VACUUM imported from golang-migrate runs on $ENGINE"
+echo "CREATE TABLE ct (x integer);" >"$WORK/fw_conc/V1__t.sql"
+if [ "$ENGINE" = postgres ]; then
+    echo "CREATE INDEX CONCURRENTLY ct_x ON ct (x);" >"$WORK/fw_conc/V2__i.sql"
+else
+    echo "CREATE INDEX ct_x ON ct (x); VACUUM;" >"$WORK/fw_conc/V2__i.sql"
+fi
+raw --dir "$WORK/fw_conc_out" import --from flyway "$WORK/fw_conc"
+expect_rc 0 "import a Flyway migration that runs outside a transaction"
+contains "$(cat "$WORK/fw_conc_out/2_i.sql")" "-- strata:up no-transaction" "Flyway: a no-transaction section"
+new_db
+st --dir "$WORK/fw_conc_out" up
+expect_rc 0 "the Flyway migration runs on $ENGINE"
+
 # pop's dialect synonyms: a .pg. or .pgx. file is pop's postgres file, a
 # .sqlite. file its sqlite3 one (before: the .pg. file was left out as "for
 # other databases", and postgres ran the generic SQL)

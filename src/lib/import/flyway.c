@@ -193,7 +193,9 @@ strata_code import_flyway(const char *src, const strata_import_opts *o, import_s
         if (!rc)
             rc = read_conf(src, f, &notx, err);
         if (!rc) {
-            notx = notx || import_has_txn_control(text);
+            /* Flyway runs a migration holding a statement that cannot run in
+               a transaction (CREATE INDEX CONCURRENTLY, VACUUM) without one */
+            notx = notx || import_has_txn_control(text) || lint_needs_notx(text) > 0;
             if (base[0] == 'U') {
                 m.down = text;
                 m.has_down = 1;

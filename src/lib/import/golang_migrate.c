@@ -6,8 +6,10 @@
  *
  * golang-migrate runs a file as it is, in no transaction of its own: a file
  * that opens and commits its own transaction becomes a no-transaction
- * section (strata refuses BEGIN/COMMIT inside a transactional one); any
- * other becomes a transactional section.
+ * section (strata refuses BEGIN/COMMIT inside a transactional one), and so
+ * does one holding a statement that fails in a transaction (CREATE INDEX
+ * CONCURRENTLY, VACUUM: it runs in golang-migrate); any other becomes a
+ * transactional section.
  */
 #include "import/import.h"
 
@@ -85,10 +87,10 @@ strata_code import_golang_migrate(const char *src, const strata_import_opts *o, 
         if (down) {
             m.down = text;
             m.has_down = 1;
-            m.down_notx = import_has_txn_control(text);
+            m.down_notx = import_has_txn_control(text) || lint_needs_notx(text) > 0;
         } else {
             m.up = text;
-            m.up_notx = import_has_txn_control(text);
+            m.up_notx = import_has_txn_control(text) || lint_needs_notx(text) > 0;
         }
         if ((rc = import_add(down ? &downs : out, &m)))
             err_set(err, rc, "out of memory");
