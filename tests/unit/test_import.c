@@ -202,6 +202,18 @@ static void test_flyway(void)
         CHECK_STR(s.v[1].version, "1.10");
     }
     import_set_release(&s);
+    /* an undo at the baseline's own version takes back that version alone,
+       not all that the baseline stands for: named, not the baseline's down */
+    write_file(d, "U1.1__one_one.sql", "drop table one_one;\n");
+    CHECK_INT(read_with(import_flyway, d, NULL, &s, &err), STRATA_OK);
+    if (s.n >= 1) {
+        CHECK_INT(s.v[0].has_down, 0);
+        CHECK_HAS(s.v[0].up, "U1.1__one_one.sql");
+    }
+    import_set_release(&s);
+    char *u11 = path_join(d, "U1.1__one_one.sql");
+    remove(u11);
+    free(u11);
     write_file(d, "V1.0__dup.sql", "select 1;\n");
     CHECK_INT(read_with(import_flyway, d, NULL, &s, &err), STRATA_DUPLICATE_VERSION);
     import_set_release(&s);

@@ -10,7 +10,7 @@
  * applies only the versioned migrations above it; a database migrated
  * before keeps its versioned history. strata has one history, the fresh
  * database's: the newest baseline becomes the first migration, and the
- * versioned files at or below its version (and older baselines) are not
+ * versioned and undo files at or below its version (and older baselines) are not
  * imported but named in a comment of the baseline's file.
  *
  * Refused by name: repeatable R__ migrations (no version: Flyway runs them
@@ -234,7 +234,7 @@ strata_code import_flyway(const char *src, const strata_import_opts *o, import_s
             buf_addf(&replaced, "%s%s", replaced.len ? ", " : "", bs.v[i].file);
         for (size_t i = 0; i < vs.n && fw_cmp(vs.v[i].version, b->version) <= 0; i++)
             buf_addf(&replaced, "%s%s", replaced.len ? ", " : "", vs.v[i].file);
-        for (size_t i = 0; i < us.n && fw_cmp(us.v[i].version, b->version) < 0; i++)
+        for (size_t i = 0; i < us.n && fw_cmp(us.v[i].version, b->version) <= 0; i++)
             buf_addf(&replaced, "%s%s", replaced.len ? ", " : "", us.v[i].file);
         import_mig bm = *b;
         buf up;
@@ -256,13 +256,15 @@ strata_code import_flyway(const char *src, const strata_import_opts *o, import_s
     /* undo files become the downs of their versions */
     for (size_t i = 0; !rc && i < us.n; i++) {
         import_mig *u = &us.v[i], *t = NULL;
+        /* at or under the baseline: an undo of version V takes back V alone,
+           the baseline stands for every version up to its own (named in its
+           comment, and the baseline has no down) */
+        if (b && fw_cmp(u->version, b->version) <= 0)
+            continue;
         for (size_t j = 0; j < out->n && !t; j++)
             if (!fw_cmp(out->v[j].version, u->version))
                 t = &out->v[j];
         if (!t) {
-            int gone = b && fw_cmp(u->version, b->version) < 0;
-            if (gone)
-                continue; /* under the baseline: named in its comment */
             rc = import_refuse(err, "Flyway undo migration '%s/%s' has no versioned migration %s", src,
                                u->file, u->version);
             break;
