@@ -113,7 +113,8 @@ static int run(cli *c)
             printf("%s%s%s %s", color(c, tc.ok ? "\033[32m" : "\033[31m"), tc.ok ? "ok  " : "FAIL",
                    color(c, "\033[0m"), term_str(tc.file));
             if (tc.ok)
-                printf(" (%d steps, %d expectations, %ld ms)\n", tc.steps, tc.expectations, tc.duration_ms);
+                printf(" (%d step%s, %d expectation%s, %ld ms)\n", tc.steps, tc.steps == 1 ? "" : "s",
+                       tc.expectations, tc.expectations == 1 ? "" : "s", tc.duration_ms);
             else
                 printf("\n     %s\n", tc.message ? term_str(tc.message) : "failed");
         }
