@@ -287,6 +287,26 @@ if [ "$ENGINE" = postgres ]; then
     dropdb strata_check_by_hand
 fi
 
+# a partitioned table is part of the schema (it was left out, so a down
+# that leaves one behind passed, and diff said "no difference")
+if [ "$ENGINE" = postgres ]; then
+    mig "$WORK/parted" 0001_p.sql <<'SQL'
+-- strata:up
+CREATE TABLE events (id bigint NOT NULL, at date NOT NULL) PARTITION BY RANGE (at);
+CREATE TABLE events_2024 PARTITION OF events FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+-- strata:down
+DROP TABLE events_2024;
+SQL
+    chk "$WORK/parted"
+    expect_rc 1 "check: a down that leaves a partitioned table"
+    contains "$OUT" "down left: table events partitioned by RANGE (at)" "check names the partitioned table left"
+    new_db
+    st --dir "$WORK/parted" up
+    st schema
+    contains "$OUT" "table events partitioned by RANGE (at)" "schema shows the partitioned table"
+    contains "$OUT" "table events_2024 partition of events FOR VALUES FROM ('2024-01-01') TO ('2025-01-01')" "schema shows the partition"
+fi
+
 # a migration with no up section for the scratch engine: a parse error
 # (SPEC section 2), exit 2, nothing run
 mig "$WORK/pgonly" 0001_a.sql <<'SQL'

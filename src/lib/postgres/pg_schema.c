@@ -37,7 +37,10 @@ static const char dump_sql[] =
     "  FROM pg_class c JOIN nm ON nm.oid = c.relnamespace"
     "  WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')"
     "    AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass"
-    "                    AND d.objid = c.oid AND d.deptype IN ('e', 'i'))"
+    "                    AND d.objid = c.oid AND (d.deptype = 'e' OR (d.deptype = 'i'"
+    /* a partitioned table depends internally on itself (its partition
+       key): that is no sign of an object that is part of another */
+    "                    AND NOT (d.refclassid = 'pg_class'::regclass AND d.refobjid = c.oid))))"
     "    AND NOT (c.relname::text IN ($2::text, $2::text || '_lock') AND"
     "             CASE WHEN $1::text = '' THEN nm.first ELSE nm.nspname::text = $1::text END)),"
     " typ AS ("
