@@ -740,6 +740,8 @@ out:
 strata_code strata_adopt(strata *db, const strata_migset *set, const char *format, const strata_adopt_opts *o,
                          strata_adopt_report **out, strata_error *err)
 {
+    if (!db || !set)
+        return api_null(err, __func__, "db and set");
     static const strata_adopt_opts none = {0, NULL};
     if (!o)
         o = &none;

@@ -105,6 +105,8 @@ static void utc_now(char out[32])
 
 strata_code strata_open(const char *url, const strata_config *cfg, strata **out, strata_error *err)
 {
+    if (!out)
+        return api_null(err, __func__, "out");
     static const strata_config defaults = {0};
     strata_config c = cfg ? *cfg : defaults;
     *out = NULL;
@@ -1206,18 +1208,24 @@ out:
 strata_code strata_up(strata *db, const strata_migset *set, const strata_run_opts *o, strata_result **out,
                       strata_error *err)
 {
+    if (!db || !set)
+        return api_null(err, __func__, "db and set");
     return run(db, set, o, RUN_UP, out, err);
 }
 
 strata_code strata_down(strata *db, const strata_migset *set, const strata_run_opts *o, strata_result **out,
                         strata_error *err)
 {
+    if (!db || !set)
+        return api_null(err, __func__, "db and set");
     return run(db, set, o, RUN_DOWN, out, err);
 }
 
 strata_code strata_redo(strata *db, const strata_migset *set, const strata_run_opts *o, strata_result **out,
                         strata_error *err)
 {
+    if (!db || !set)
+        return api_null(err, __func__, "db and set");
     strata_run_opts r = {NULL, o ? o->flags : 0};
     return run(db, set, &r, RUN_REDO, out, err);
 }
@@ -1280,6 +1288,8 @@ out:
 
 strata_code strata_stamp(strata *db, const strata_migset *set, const char *target, strata_error *err)
 {
+    if (!db || !set)
+        return api_null(err, __func__, "db and set");
     return engine_discard_new(db, stamp_run(db, set, target, err));
 }
 
@@ -1393,6 +1403,8 @@ out:
 strata_code strata_accept(strata *db, const strata_migset *set, const char *target, int force,
                           strata_accept_result *out, strata_error *err)
 {
+    if (!db || !set)
+        return api_null(err, __func__, "db and set");
     return engine_discard_new(db, accept_run(db, set, target, force, out, err));
 }
 
@@ -1436,6 +1448,8 @@ void strata_status_free(strata_status *st)
 
 strata_code strata_status_get(strata *db, const strata_migset *set, strata_status **out, strata_error *err)
 {
+    if (!db || !set || !out)
+        return api_null(err, __func__, "db, set and out");
     recs r;
     *out = NULL;
     strata_code rc = read_recs(db, &r, 1, err);
@@ -1486,6 +1500,8 @@ strata_code strata_status_get(strata *db, const strata_migset *set, strata_statu
 
 strata_code strata_history_get(strata *db, strata_status **out, strata_error *err)
 {
+    if (!db || !out)
+        return api_null(err, __func__, "db and out");
     recs r;
     *out = NULL;
     strata_code rc = read_recs(db, &r, 1, err);
@@ -1508,6 +1524,8 @@ strata_code strata_history_get(strata *db, strata_status **out, strata_error *er
 
 strata_code strata_current_get(strata *db, char **version, strata_error *err)
 {
+    if (!db || !version)
+        return api_null(err, __func__, "db and version");
     recs r;
     *version = NULL;
     strata_code rc = read_recs(db, &r, 0, err);
@@ -1548,6 +1566,8 @@ void strata_problems_free(strata_problems *p)
 
 strata_code strata_validate(strata *db, const strata_migset *set, strata_problems **out, strata_error *err)
 {
+    if (!db || !set || !out)
+        return api_null(err, __func__, "db, set and out");
     recs r;
     char msg[1200];
     *out = NULL;
@@ -1647,6 +1667,8 @@ static strata_code startup_url(const char *url, strata_error *err)
 strata_code strata_startup_set(const char *url, const strata_migset *set, const char *table,
                                strata_error *err)
 {
+    if (!set)
+        return api_null(err, __func__, "set");
     if (skip_migrations())
         return STRATA_OK;
     strata_code urc = startup_url(url, err);
@@ -1663,6 +1685,8 @@ strata_code strata_startup_set(const char *url, const strata_migset *set, const 
 
 strata_code strata_startup(const char *url, const char *dir, const char *table, strata_error *err)
 {
+    if (!dir)
+        return api_null(err, __func__, "dir");
     if (skip_migrations())
         return STRATA_OK;
     strata_code urc = startup_url(url, err);

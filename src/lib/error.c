@@ -88,3 +88,9 @@ void err_set_code(strata_error *err, strata_code code)
     if (err)
         err->code = code;
 }
+
+strata_code api_null(strata_error *err, const char *fn, const char *args)
+{
+    err_set(err, STRATA_USAGE, "%s: %s must not be NULL", fn, args);
+    return STRATA_USAGE;
+}

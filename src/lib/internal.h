@@ -181,6 +181,12 @@ typedef struct sql_token {
 int sql_token_next(const char *s, size_t len, size_t *pos, int *line, int dialect, int comments,
                    sql_token *tok);
 
+/* ---- error.c */
+/* USAGE for a public function called with a required pointer NULL: "fn:
+   args must not be NULL" (the library returns an error, never crashes on
+   one). */
+strata_code api_null(strata_error *err, const char *fn, const char *args);
+
 /* ---- lint.c */
 /* 1 when sql holds a statement that fails inside a transaction block on
    either engine (CREATE INDEX CONCURRENTLY, VACUUM, ...: the lint rules

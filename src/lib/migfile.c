@@ -1440,6 +1440,8 @@ strata_code strata_migset_load_finish(strata_migset_loader *l, strata_migset **o
 
 strata_code strata_migset_load(const char *dir, strata_migset **out, strata_error *err)
 {
+    if (!dir || !out)
+        return api_null(err, __func__, "dir and out");
     strata_migset_loader *l;
     strata_code rc = strata_migset_load_start(dir, NULL, &l, err);
     if (rc) {

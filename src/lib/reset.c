@@ -80,6 +80,8 @@ int row_collect(void *ud, int n, char **v)
 
 strata_code strata_reset_list(strata *db, strata_objects **out, strata_error *err)
 {
+    if (!db || !out)
+        return api_null(err, __func__, "db and out");
     *out = NULL;
     strata_objects *o = calloc(1, sizeof(object_list));
     if (!o)
@@ -135,5 +137,7 @@ static strata_code reset_run(strata *db, const strata_migset *set, int flags, st
 strata_code strata_reset(strata *db, const strata_migset *set, int flags, strata_result **out,
                          strata_error *err)
 {
+    if (!db || !set)
+        return api_null(err, __func__, "db and set");
     return engine_discard_new(db, reset_run(db, set, flags, out, err));
 }

@@ -14,6 +14,8 @@
 
 strata_code strata_schema_dump(strata *db, char **out, strata_error *err)
 {
+    if (!db || !out)
+        return api_null(err, __func__, "db and out");
     buf b;
     *out = NULL;
     if (!db)

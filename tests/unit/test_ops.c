@@ -345,8 +345,41 @@ static void test_global_init(void)
     }
 }
 
+/* A required pointer left NULL is a USAGE error naming the function and
+   the argument, never a crash. */
+static void test_null_arguments(void)
+{
+    strata_error e;
+    strata *db = NULL;
+    strata_migset *set = NULL;
+    CHECK_INT(strata_open("sqlite::memory:", NULL, &db, &e), STRATA_OK);
+    CHECK_INT(strata_migset_from_array(NULL, 0, &set, &e), STRATA_OK);
+    CHECK_INT(strata_up(db, NULL, NULL, NULL, &e), STRATA_USAGE);
+    CHECK_HAS(e.message, "strata_up: db and set must not be NULL");
+    CHECK_INT(strata_up(NULL, set, NULL, NULL, &e), STRATA_USAGE);
+    CHECK_INT(strata_down(db, NULL, NULL, NULL, NULL), STRATA_USAGE); /* and no err at all */
+    CHECK_INT(strata_status_get(db, set, NULL, &e), STRATA_USAGE);
+    CHECK_HAS(e.message, "strata_status_get: db, set and out must not be NULL");
+    CHECK_INT(strata_history_get(db, NULL, &e), STRATA_USAGE);
+    CHECK_INT(strata_current_get(NULL, NULL, &e), STRATA_USAGE);
+    CHECK_INT(strata_validate(db, set, NULL, &e), STRATA_USAGE);
+    CHECK_INT(strata_stamp(db, NULL, "0001", &e), STRATA_USAGE);
+    CHECK_INT(strata_accept(db, NULL, "0001", 0, NULL, &e), STRATA_USAGE);
+    CHECK_INT(strata_schema_dump(db, NULL, &e), STRATA_USAGE);
+    CHECK_INT(strata_reset(db, NULL, 0, NULL, &e), STRATA_USAGE);
+    CHECK_INT(strata_reset_list(db, NULL, &e), STRATA_USAGE);
+    CHECK_INT(strata_migset_load(NULL, &set, &e), STRATA_USAGE);
+    CHECK_INT(strata_migset_load("migrations", NULL, &e), STRATA_USAGE);
+    CHECK_INT(strata_startup("sqlite::memory:", NULL, NULL, &e), STRATA_USAGE);
+    CHECK_INT(strata_startup_set("sqlite::memory:", NULL, NULL, &e), STRATA_USAGE);
+    CHECK_INT(strata_open("sqlite::memory:", NULL, NULL, &e), STRATA_USAGE);
+    strata_migset_free(set);
+    strata_close(db);
+}
+
 void test_ops(void)
 {
+    test_null_arguments();
     test_sqlite_run_lock();
     test_zero_config_waits();
     test_sqlite_read_ahead();
