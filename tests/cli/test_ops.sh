@@ -96,6 +96,15 @@ else
     eq "$(sqlite3 "$WORK/$NAME" 'PRAGMA integrity_check')" "ok" "created file is a SQLite database"
     eq "$(head -c 15 "$WORK/$NAME")" "SQLite format 3" "created file has a SQLite header"
 fi
+if [ "$ENGINE" = postgres ]; then
+    # a name PostgreSQL would cut at 63 bytes: refused, not reported
+    # "created" under a name the database does not have
+    LONG=ops_long_$(printf 'x%.0s' $(seq 60))
+    r --url "$(url_for "$LONG")" create
+    expect_rc 2 "create with a name over 63 bytes"
+    contains "$ERR" "longer than PostgreSQL's 63 bytes" "the long name: says why"
+    eq "$(pg_db_exists "${LONG:0:63}")" "0" "the long name: nothing created"
+fi
 r --url "$U" drop --json
 expect_rc 0 "drop"
 eq "$(json_get "$OUT" 'j["dropped"]')" "True" "drop dropped"

@@ -277,6 +277,12 @@ strata_code pg_db_create_or_drop(const db_url *t, const strata_create_opts *o, i
                                  char **name, strata_error *err)
 {
     strata_code rc = need_dbname(t, err);
+    if (!rc && strlen(t->dbname) > 63) {
+        /* PostgreSQL would cut it, and strata would report a name that is
+           not the database's */
+        rc = err_set(err, STRATA_USAGE, "database name '%s' is longer than PostgreSQL's 63 bytes", t->dbname);
+        err_hint(err, "PostgreSQL would cut it at 63 bytes; choose a shorter name; nothing was changed");
+    }
     if (!rc)
         rc = drop ? pg_drop(t, flags, flag, err) : pg_create(t, o, flag, err);
     if (!rc && name && !(*name = xstrdup(t->dbname)))
