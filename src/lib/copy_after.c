@@ -1063,7 +1063,6 @@ strata_code copy_move(run *r, const int *load, strata_error *err)
     int oom = !L.load || !L.finish;
     for (int i = 0; !oom && i < r->s.n; i++)
         L.load[i] = L.finish[i] = -1;
-    oom = oom || copy_names(r) != 0; /* again: widen_columns may have dropped an identity */
     /* the loads first: when foreign keys make a cycle, the pool runs the
        first waiting task */
     oom = oom || add_loads(r, &L, load);

@@ -520,8 +520,8 @@ strata_code load_task(worker *w, ctable *t, strata_error *err);
  */
 /* The names strata makes up in the target (primary keys, unique
    constraints, identity sequences), clear of the source's own: ctable's
-   pkname, cidx's cname, ccol's seqname. Before the tables are created. -1
-   when out of memory. */
+   pkname, cidx's cname, ccol's seqname. Once, in the schema phase, after
+   widen_columns and before the tables are created. -1 when out of memory. */
 int copy_names(run *r);
 strata_code copy_move(run *r, const int *load, strata_error *err);
 

@@ -1859,16 +1859,15 @@ void ddl_create_table(const ctable *t, buf *b)
             /* PostgreSQL would name it table_column_seq, unless taken when
                the table is created: a name a later table, index or view of
                the source has would then clash (copy_names chose another) */
-            char *dflt = c->seqname ? pg_name(t->dst, c->dst) : NULL;
-            char *dseq = dflt ? pg_name(dflt, "seq") : NULL;
-            if (c->seqname &&
-                (!dseq || strlen(t->dst) + strlen(c->dst) + 5 > 63 || strcmp(dseq, c->seqname))) {
+            buf dflt;
+            buf_init(&dflt);
+            buf_addf(&dflt, "%s_%s_seq", t->dst, c->dst);
+            if (c->seqname && (!dflt.data || dflt.len > 63 || strcmp(dflt.data, c->seqname))) {
                 buf_adds(b, " (SEQUENCE NAME ");
                 buf_add_quoted_ident(b, c->seqname);
                 buf_adds(b, ")");
             }
-            free(dflt);
-            free(dseq);
+            buf_release(&dflt);
         }
         if (c->notnull || c->identity)
             buf_adds(b, " NOT NULL");

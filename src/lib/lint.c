@@ -1299,6 +1299,22 @@ void strata_lint_report_free(strata_lint_report *r)
     free(r);
 }
 
+/* Frees what a walk with L and the engines' states es[0..n) holds. */
+static void lint_release(lint *L, engine_state *es, int n)
+{
+    for (int e = 0; e < n; e++) {
+        set_release(&es[e].known);
+        free(es[e].checks);
+    }
+    set_release(&L->created);
+    set_release(&L->notvalid);
+    for (size_t i = 0; i < L->nfound; i++)
+        free(L->found[i].msg);
+    free(L->found);
+    free(L->dirs);
+    free(L->t);
+}
+
 int lint_needs_notx(const char *sql)
 {
     lint L;
@@ -1316,20 +1332,11 @@ int lint_needs_notx(const char *sql)
     for (int e = 0; e < 2 && !L.oom; e++)
         check_section(&L, &es[e], &sec, SEC_UP);
     int need = 0;
-    for (size_t i = 0; i < L.nfound; i++) {
+    for (size_t i = 0; i < L.nfound; i++)
         need |= L.found[i].rule == R_CONCURRENTLY_IN_TX || L.found[i].rule == R_CANNOT_RUN_IN_TX;
-        free(L.found[i].msg);
-    }
-    for (int e = 0; e < 2; e++) {
-        set_release(&es[e].known);
-        free(es[e].checks);
-    }
-    set_release(&L.created);
-    set_release(&L.notvalid);
-    free(L.found);
-    free(L.dirs);
-    free(L.t);
-    return L.oom ? -1 : need;
+    int oom = L.oom;
+    lint_release(&L, es, 2);
+    return oom ? -1 : need;
 }
 
 strata_code strata_lint(const strata_migset *set, const char *dialect, strata_lint_report **out,
@@ -1391,17 +1398,7 @@ strata_code strata_lint(const strata_migset *set, const char *dialect, strata_li
         publish(&L, rep);
     }
 
-    for (int e = 0; e < 2; e++) {
-        set_release(&es[e].known);
-        free(es[e].checks);
-    }
-    set_release(&L.created);
-    set_release(&L.notvalid);
-    for (size_t i = 0; i < L.nfound; i++)
-        free(L.found[i].msg);
-    free(L.found);
-    free(L.dirs);
-    free(L.t);
+    lint_release(&L, es, 2);
     if (L.oom) {
         strata_lint_report_free(rep);
         return err_set(err, STRATA_NOMEM, "out of memory");

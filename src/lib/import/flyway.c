@@ -195,7 +195,7 @@ strata_code import_flyway(const char *src, const strata_import_opts *o, import_s
         if (!rc) {
             /* Flyway runs a migration holding a statement that cannot run in
                a transaction (CREATE INDEX CONCURRENTLY, VACUUM) without one */
-            notx = notx || import_has_txn_control(text) || lint_needs_notx(text) > 0;
+            notx = notx || import_runs_outside_tx(text);
             if (base[0] == 'U') {
                 m.down = text;
                 m.has_down = 1;

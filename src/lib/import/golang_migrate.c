@@ -87,10 +87,10 @@ strata_code import_golang_migrate(const char *src, const strata_import_opts *o, 
         if (down) {
             m.down = text;
             m.has_down = 1;
-            m.down_notx = import_has_txn_control(text) || lint_needs_notx(text) > 0;
+            m.down_notx = import_runs_outside_tx(text);
         } else {
             m.up = text;
-            m.up_notx = import_has_txn_control(text) || lint_needs_notx(text) > 0;
+            m.up_notx = import_runs_outside_tx(text);
         }
         if ((rc = import_add(down ? &downs : out, &m)))
             err_set(err, rc, "out of memory");

@@ -260,6 +260,11 @@ int import_has_txn_control(const char *sql)
     return sql && sql_split(sql, strlen(sql), DIALECT_POSTGRES, txn_fn, NULL) != 0;
 }
 
+int import_runs_outside_tx(const char *sql)
+{
+    return import_has_txn_control(sql) || lint_needs_notx(sql) > 0;
+}
+
 /* ------------------------------------------------------------ header */
 
 static void add_encoded(buf *b, const char *s)

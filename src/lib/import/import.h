@@ -76,6 +76,10 @@ int import_file_exists(const char *dir, const char *name);
 /* 1 when sql holds a top-level BEGIN/COMMIT/ROLLBACK/START TRANSACTION/END/
    ABORT statement (the SQL manages its own transaction). */
 int import_has_txn_control(const char *sql);
+/* 1 when a tool that runs files as they are (golang-migrate; Flyway, which
+   detects it) runs sql outside a transaction: it manages its own, or holds
+   a statement that fails in one (CREATE INDEX CONCURRENTLY, VACUUM). */
+int import_runs_outside_tx(const char *sql);
 /* 1 when every character of s (non-empty) is a digit. */
 int import_all_digits(const char *s);
 /* Sets err to IMPORT_UNSUPPORTED with the message; returns the code. */

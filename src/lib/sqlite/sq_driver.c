@@ -274,16 +274,15 @@ static strata_code sq_open(drv **out, const db_url *u, const strata_config *cfg,
         path = ":memory:";
         memory = 1;
     }
-    strata_code reg = sq_regular(path, err);
-    if (reg) {
-        sq_close(&s->base);
-        return reg;
-    }
+    strata_code reg;
     if (ro && !memory) {
         if ((reg = sqlite_open_read(path, !u->readonly, cfg->lock_timeout, &s->db, err))) {
             sq_close(&s->base);
             return reg;
         }
+    } else if ((reg = sq_regular(path, err))) {
+        sq_close(&s->base);
+        return reg;
     } else {
         int rc = open_read_probe(&s->db, path, flags, cfg->lock_timeout);
         if (rc == SQLITE_OK && ro)
