@@ -29,8 +29,9 @@
 #              default reads them as years and loses that table) -- so it
 #              loads every row (Debian package; installed here when missing
 #              and we are root)
-# Targets: strata at least 1.0x the \copy reference, at least 3x pgloader;
-# strata's peak RSS under 64 MiB.
+# Targets (issue 14): the whole move at most 1.5x the \copy reference (the
+# load alone), at least 6x faster than pgloader; strata's peak RSS under
+# 64 MiB. The rows phase against \copy is shown for information.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -262,20 +263,20 @@ echo "strata copy: $TOTAL rows (SQLite $(($(stat -c %s "$DB") / 1048576)) MiB), 
 echo "ratios: median of per-run ratios (runs interleaved)"
 printf '  %-46s %8s s  %10s rows/s\n' "strata copy, rows: read, check, COPY, verify" "$(secs "$lm")" "$lrate"
 printf '  %-46s %8s s  %10s rows/s\n' "strata copy, all (+ keys, indexes, FKs)" "$(secs "$sm")" "$rate"
-printf '  %-46s %8s s  %10s rows/s   rows = %sx (target >= 1.0), all = %sx\n' "psql \\copy of exported CSV (load alone)" \
+printf '  %-46s %8s s  %10s rows/s   rows = %sx, all = %sx\n' "psql \\copy of exported CSV (load alone)" \
     "$(secs "$rm_")" "$(awk -v n="$TOTAL" -v u="$rm_" 'BEGIN {printf "%d", n / (u / 1e6)}')" "$ref_ratio" "$all_ratio"
-awk -v r="$ref_ratio" 'BEGIN {exit !(r >= 1.0)}' || ok=0
+awk -v r="$(pratio s_t r_t)" 'BEGIN {exit !(r <= 1.5)}' || ok=0
 if [ "$HAVE_PGLOADER" = 1 ]; then
     pm=$(median "${p_t[@]}")
     # rows/s against rows/s: pgloader may load fewer rows than it was given
     p_rate=$(awk -v n="$p_rows" -v u="$pm" 'BEGIN {printf "%d", n / (u / 1e6)}')
     p_tratio=$(pratio p_t s_t)
     p_ratio=$(awk -v t="$p_tratio" -v a="$TOTAL" -v b="$p_rows" 'BEGIN {printf "%.2f", (b > 0 ? t * a / b : 0)}')
-    printf '  %-46s %8s s  %10s rows/s   strata all = %sx rows/s (target >= 3.0), %sx time\n' \
+    printf '  %-46s %8s s  %10s rows/s   strata all = %sx rows/s, %sx time (target >= 6.0)\n' \
         "pgloader $(pgloader --version 2>/dev/null | head -1 | awk '{print $3}' | tr -d '"')" \
         "$(secs "$pm")" "$p_rate" "$p_ratio" "$p_tratio"
     [ "$p_rows" = "$TOTAL" ] || echo "  pgloader loaded $p_rows of $TOTAL rows ($(grep -m1 -o 'ERROR.*' "$WORK/p.log" | cut -c1-120))"
-    awk -v r="$p_ratio" 'BEGIN {exit !(r >= 3.0)}' || ok=0
+    awk -v r="$p_tratio" 'BEGIN {exit !(r >= 6.0)}' || ok=0
 fi
 printf '  %-46s %8s MiB (target < 64)\n' "strata peak RSS" "$maxrss"
 # what the machine's cores allow: the move's CPU time (strata and the
