@@ -605,6 +605,39 @@ static strata_code write_whole(const char *dir, const char *path, const char *te
     return rc;
 }
 
+/* The timestamp one second after ver (YYYYMMDDHHMMSS, UTC) into out: the
+   next version when the newest file is at or after the clock, a real time
+   (235959 is followed by the next day's 000000, not 235960); -1 when ver is
+   not such a timestamp. */
+static int ts_after(const char *ver, char *out, size_t outsz)
+{
+    if (strlen(ver) != 14 || strspn(ver, "0123456789") != 14)
+        return -1;
+    int f[6], w[6] = {4, 2, 2, 2, 2, 2};
+    for (int i = 0, at = 0; i < 6; at += w[i++]) {
+        f[i] = 0;
+        for (int k = 0; k < w[i]; k++)
+            f[i] = f[i] * 10 + (ver[at + k] - '0');
+    }
+    struct tm tm;
+    memset(&tm, 0, sizeof(tm));
+    tm.tm_year = f[0] - 1900;
+    tm.tm_mon = f[1] - 1;
+    tm.tm_mday = f[2];
+    tm.tm_hour = f[3];
+    tm.tm_min = f[4];
+    tm.tm_sec = f[5];
+    if (f[1] < 1 || f[1] > 12 || f[2] < 1 || f[2] > 31 || f[3] > 23 || f[4] > 59 || f[5] > 59)
+        return -1;
+    time_t t = timegm(&tm);
+    if (t == (time_t)-1)
+        return -1;
+    t += 1;
+    if (!gmtime_r(&t, &tm) || tm.tm_year + 1900 > 9999)
+        return -1;
+    return strftime(out, outsz, "%Y%m%d%H%M%S", &tm) == 14 ? 0 : -1;
+}
+
 strata_code strata_new_migration(const char *dir, const char *name, int use_timestamp, char **path_out,
                                  strata_error *err)
 {
@@ -641,7 +674,7 @@ strata_code strata_write_migration(const char *dir, const char *name, int use_ti
         struct tm tm;
         gmtime_r(&now, &tm);
         strftime(next, sizeof(next), "%Y%m%d%H%M%S", &tm);
-        if (version_cmp(next, ver) <= 0) {
+        if (version_cmp(next, ver) <= 0 && ts_after(ver, next, sizeof(next)) != 0) {
             snprintf(next, sizeof(next), "%s", ver);
             digits_inc(next);
         }

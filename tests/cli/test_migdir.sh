@@ -282,6 +282,16 @@ raw --dir "$M" new
 expect_rc 2 "no name"
 contains "$ERR" "needs the migration's name" "no name"
 eq "$(ls "$M" | wc -l)" "1" "the refused runs wrote nothing"
+# a timestamped directory whose newest file is ahead of the clock: the next
+# version is one real second later (the next day's 000000), never second 60
+T=$WORK/ts_future
+mkdir -p "$T"
+printf -- '-- strata:up\nSELECT 1;\n' >"$T/20991231235959_last.sql"
+raw --dir "$T" new next
+expect_rc 0 "new after a future timestamp"
+eq "$OUT" "$T/21000101000000_next.sql" "the second after 23:59:59 is the next day's 00:00:00"
+raw --dir "$T" new again
+eq "$OUT" "$T/21000101000001_again.sql" "then one second more"
 tst --dir "$N" validate
 expect_rc 0 "every new file is a valid migration"
 contains "$OUT" "ok: 6 migrations" "all six loaded"
