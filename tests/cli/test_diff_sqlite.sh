@@ -138,6 +138,21 @@ contains "$ERR" "hint: this table rebuild copies the table's rows into its new d
 eq "$(q "SELECT count(*) FROM users")" 2 "breaks: the rows are as before"
 eq "$(q "SELECT count(*) FROM sqlite_master WHERE name LIKE '%strata_new%'")" 0 "breaks: no new table left"
 
+# a conflict rule of the new definition's own (ON CONFLICT REPLACE on a
+# UNIQUE, IGNORE on a NOT NULL) must not delete or skip rows in the copy:
+# it fails and rolls back like any other row that breaks the definition
+pair conflict 'CREATE TABLE t (id INTEGER PRIMARY KEY, email TEXT, nick TEXT);' \
+    'CREATE TABLE t (id INTEGER PRIMARY KEY, email TEXT UNIQUE ON CONFLICT REPLACE, nick TEXT NOT NULL ON CONFLICT IGNORE);'
+expect_rc 0 "conflict: diff"
+q "INSERT INTO t VALUES (1, 'a@x', 'n1'), (2, 'a@x', 'n2'), (3, 'b@x', NULL), (4, 'c@x', 'n4')" >/dev/null
+st --dir "$QD" up
+expect_rc 1 "conflict: up fails on the rows the new rules would drop"
+eq "$(q "SELECT count(*) FROM t")" 4 "conflict: every row kept"
+q "DELETE FROM t WHERE id IN (1, 3)" >/dev/null
+st --dir "$QD" up
+expect_rc 0 "conflict: up once the rows fit"
+eq "$(q "SELECT group_concat(id) FROM t")" "2,4" "conflict: the rows that fit, all of them"
+
 # ------------------------------------------------ names that need quoting
 # SQLite keywords (any of them, not only the common ones), spaces, quotes
 KW='CREATE TABLE "limit" (id INTEGER PRIMARY KEY, "case" TEXT, "desc" TEXT, "having" INT, "a b" TEXT, "q""x" TEXT);

@@ -660,8 +660,8 @@ static void rebuild_copy(ctx *c, const gen_table *ft, const gen_table *tt)
     }
     tdef_release(&t);
     if (cols.len)
-        gen_emit(p, GEN_PART_TX, "rebuild table", NULL, "INSERT INTO %s (%s) SELECT %s FROM %s", tmp.data,
-                 cols.data, sel.data, ft->q);
+        gen_emit(p, GEN_PART_TX, "rebuild table", NULL, "INSERT OR ABORT INTO %s (%s) SELECT %s FROM %s",
+                 tmp.data, cols.data, sel.data, ft->q);
     if (gen_mentions(ft->sql, "AUTOINCREMENT") && gen_mentions(tt->sql, "AUTOINCREMENT")) {
         /* the old table's sqlite_sequence row goes with it: the new one
            carries its value (ids of deleted rows are never used again);
