@@ -286,6 +286,24 @@ raw --dir "$WORK/dbmate_bom_out" import --from dbmate "$DB"
 expect_rc 0 "a dbmate file with a byte order mark"
 eq "$(sed -n 2,3p "$WORK/dbmate_bom_out/20240107000000_b.sql")" "-- strata:up
 CREATE TABLE t_b (id integer);" "the mark is skipped"
+# the same for every format: a mark left in would land mid-file, after the
+# header, where PostgreSQL reads it as part of the first statement
+BM=$WORK/bom_src
+mkdir -p "$BM/fw" "$BM/gm" "$BM/pop" "$BM/sq/deploy" "$BM/sq/revert"
+printf '\357\273\277SELECT 1;\n' >"$BM/fw/V1__bom.sql"
+printf '\357\273\277SELECT 1;\n' >"$BM/gm/1_bom.up.sql"
+printf '\357\273\277SELECT 1;\n' >"$BM/pop/1_bom.up.sql"
+printf '\357\273\277%%syntax-version=1.0.0\n%%project=p\n\nbom 2024-01-01T00:00:00Z a <a@x> # b\n' >"$BM/sq/sqitch.plan"
+printf '\357\273\277SELECT 1;\n' >"$BM/sq/deploy/bom.sql"
+printf '\357\273\277SELECT 2;\n' >"$BM/sq/revert/bom.sql"
+for fmt in flyway:fw golang-migrate:gm pop:pop sqitch:sq; do
+    raw --dir "$BM/out_${fmt#*:}" import --from "${fmt%%:*}" "$BM/${fmt#*:}"
+    expect_rc 0 "${fmt%%:*}: a file with a byte order mark"
+    if grep -rl $'\xef\xbb\xbf' "$BM/out_${fmt#*:}" >/dev/null 2>&1; then
+        fail "${fmt%%:*}: the byte order mark was carried into the strata file"
+    fi
+    contains "$(cat "$BM/out_${fmt#*:}"/*.sql)" "SELECT 1;" "${fmt%%:*}: the SQL is there"
+done
 
 # ------------------------------------------------------------------ the CLI
 raw --dir "$WORK/x" import --from liquibase "$FX/dbmate"

@@ -138,7 +138,6 @@ strata_code import_dbmate(const char *src, const strata_import_opts *o, import_s
         size_t len = 0;
         if ((rc = import_read(src, f, &text, &len, err)))
             break;
-        size_t bom = len >= 3 && !memcmp(text, "\xEF\xBB\xBF", 3) ? 3 : 0;
         import_mig m = {0};
         char *version = xstrndup(f, d);
         const char *rest = f + d;
@@ -148,7 +147,7 @@ strata_code import_dbmate(const char *src, const strata_import_opts *o, import_s
         m.version = version;
         m.name = name;
         m.file = (char *)f;
-        rc = parse(src, f, text + bom, len - bom, &m, err);
+        rc = parse(src, f, text, len, &m, err);
         if (!rc)
             rc = import_add(out, &m);
         if (rc == STRATA_NOMEM && !err->code)

@@ -232,6 +232,12 @@ strata_code import_read(const char *dir, const char *name, char **text, size_t *
         buf_release(&b);
         return import_refuse(err, "'%s' holds a NUL byte: not a SQL file", path);
     }
+    /* a byte order mark is not SQL: carried, it would land after the
+       header, mid-file, where PostgreSQL reads it as part of a statement */
+    if (b.len >= 3 && !memcmp(b.data, "\xEF\xBB\xBF", 3)) {
+        memmove(b.data, b.data + 3, b.len - 3 + 1);
+        b.len -= 3;
+    }
     size_t l = b.len;
     *text = buf_detach(&b);
     if (!*text)

@@ -69,7 +69,8 @@ int import_sort(import_set *s, int (*cmp)(const import_mig *, const import_mig *
    recursive set, files of subdirectories too, as "sub/name". */
 strata_code import_list(const char *dir, int recursive, char ***names, size_t *n, strata_error *err);
 void import_names_free(char **names);
-/* The whole file dir/name, NUL-terminated (malloc'd); IO_ERROR naming it. */
+/* The whole file dir/name, NUL-terminated (malloc'd), a leading UTF-8 byte
+   order mark left out; IO_ERROR naming it. */
 strata_code import_read(const char *dir, const char *name, char **text, size_t *len, strata_error *err);
 /* 1 when path exists as a regular file. */
 int import_file_exists(const char *dir, const char *name);
