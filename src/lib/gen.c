@@ -315,6 +315,8 @@ static void note_renames(gen_plan *p, const gen_model *from, const gen_model *to
     }
 }
 
+static void renames_free(gen_rename *r, size_t n);
+
 /* "t.old:new,old:new" */
 static strata_code parse_renames(const char *spec, gen_rename **out, size_t *n, strata_error *err)
 {
@@ -357,6 +359,31 @@ static strata_code parse_renames(const char *spec, gen_rename **out, size_t *n, 
         x->to = xstrdup(colon + 1);
         free(one);
         p += len + (e ? 1 : 0);
+    }
+    /* one rename per name, each to another name: a second one for the same
+       name was ignored, and a rename to itself planned nothing it said */
+    for (size_t i = 0; i < *n; i++) {
+        const gen_rename *a = &r[i];
+        const char *what = NULL;
+        if (a->from && a->to && !strcmp(a->from, a->to))
+            what = "renames it to itself";
+        for (size_t j = 0; !what && j < i; j++) {
+            const gen_rename *b = &r[j];
+            if (!a->table != !b->table || (a->table && b->table && strcmp(a->table, b->table)))
+                continue;
+            if (a->from && b->from && !strcmp(a->from, b->from))
+                what = "renames it twice";
+            else if (a->to && b->to && !strcmp(a->to, b->to))
+                what = "gives its new name to two of them";
+        }
+        if (what) {
+            strata_code rc = err_set(err, STRATA_USAGE, "--rename %s%s%s:%s %s", a->table ? a->table : "",
+                                     a->table ? "." : "", a->from ? a->from : "", a->to ? a->to : "", what);
+            err_hint(err, "give each table or column one --rename OLD:NEW, to a name of its own");
+            renames_free(r, *n);
+            *n = 0;
+            return rc;
+        }
     }
     *out = r;
     return STRATA_OK;

@@ -292,6 +292,13 @@ diff_in "$R" --to "$WORK/v3base.sql" --rename nope
 expect_rc 2 "a malformed --rename"
 diff_in "$R" --to "$WORK/v3base.sql" --rename ghost.a:b --allow-destructive
 expect_rc 2 "a --rename of a column that does not exist"
+# one rename per name, to a name of its own: a second one was ignored
+for bad in "people.email:mail,people.email:mail2|renames it twice" "people:a,people:b|renames it twice" \
+    "people.email:email|renames it to itself" "people.email:x,people.name:x|gives its new name to two of them"; do
+    diff_in "$R" --to "$WORK/v3.sql" --print --rename "${bad%%|*}"
+    expect_rc 2 "--rename ${bad%%|*}"
+    contains "$ERR" "${bad#*|}" "--rename ${bad%%|*}: says why"
+done
 # an engine strata does not know: the same message and hint as every
 # other command, and never the password
 "$STRATA" --url 'mysql://app:pw-SECRET@db/app' --dir "$R" diff --to "$WORK/v3.sql" >"$WORK/out" 2>"$WORK/err"
