@@ -166,6 +166,26 @@ eq "$(table_exists pg_only)" 0 "pg_only gone"
 raw --dir "$WORK/pop_sq_out" import --from pop "$WORK/pop_pg" --dialect sqlite
 expect_rc 0 "import a postgres-only pop version for sqlite only"
 lacks "$(cat "$WORK/pop_sq_out/20240104000000_d.sql")" "CREATE TABLE pg_only" "no postgres SQL in a sqlite-only import"
+# ups per database beside one generic down: pop pairs that down with each
+# of them (its up and down lists are apart); it was refused as "no up file"
+mkdir -p "$WORK/pop_gd"
+echo "CREATE TABLE gd (id integer);" >"$WORK/pop_gd/1_gd.postgres.up.sql"
+echo "CREATE TABLE gd (id INTEGER);" >"$WORK/pop_gd/1_gd.sqlite3.up.sql"
+echo "DROP TABLE gd;" >"$WORK/pop_gd/1_gd.down.sql"
+echo "CREATE TABLE gp (id integer);" >"$WORK/pop_gd/2_gp.postgres.up.sql"
+echo "DROP TABLE gp;" >"$WORK/pop_gd/2_gp.down.sql"
+raw --dir "$WORK/pop_gd_out" import --from pop "$WORK/pop_gd"
+expect_rc 0 "pop: ups per database and a generic down"
+lacks "$(cat "$WORK/pop_gd_out/1_gd.sql")" $'-- strata:up\n' "no empty generic up section"
+new_db
+st --dir "$WORK/pop_gd_out" up
+expect_rc 0 "pop: ups per database and a generic down, up on $ENGINE"
+eq "$(table_exists gd)" 1 "gd made by this database's up"
+eq "$(table_exists gp)" "$([ "$ENGINE" = postgres ] && echo 1 || echo 0)" "gp only on postgres"
+st --dir "$WORK/pop_gd_out" down base
+expect_rc 0 "pop: the generic down on $ENGINE"
+eq "$(table_exists gd)" 0 "gd dropped by the generic down"
+eq "$(table_exists gp)" 0 "gp gone"
 # a file the tool runs outside a transaction (golang-migrate always;
 # Flyway when a statement cannot run in one): a no-transaction section, so
 # that strata runs it too (before: "validate: ok", then up failed with

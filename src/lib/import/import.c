@@ -441,7 +441,7 @@ static char *render(const char *tool, const import_set *s, const group *g)
     buf_adds(&b, "\n");
     for (size_t i = 0; i < g->n; i++) {
         const import_mig *m = &s->v[g->first + i];
-        if (m->up || !m->dialect) /* a dialect without its own up uses the generic one */
+        if (m->up || (!m->dialect && !m->has_down)) /* a dialect without its own up uses the generic one */
             add_section(&b, "up", m->dialect, m->up_notx, m->up);
         if (m->verify)
             add_section(&b, "verify", m->dialect, 0, m->verify);

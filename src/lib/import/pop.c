@@ -144,11 +144,13 @@ strata_code import_pop(const char *src, const strata_import_opts *o, import_set 
         size_t j = i;
         while (j < np && !strcmp(pf[j].version, pf[i].version))
             j++;
-        int generic[2] = {0, 0};
+        int generic[2] = {0, 0}, any_up = 0;
         size_t before = out->n;
-        for (size_t k = i; k < j; k++)
+        for (size_t k = i; k < j; k++) {
             if (!*pf[k].dialect)
                 generic[pf[k].down] = 1;
+            any_up |= !pf[k].down;
+        }
         buf skipped;
         buf_init(&skipped);
         for (size_t k = i; !rc && k < j; k++) {
@@ -190,7 +192,9 @@ strata_code import_pop(const char *src, const strata_import_opts *o, import_set 
                 else
                     up = text;
             }
-            if (!rc && !up && (!sd || !generic[0]))
+            /* a generic down beside ups for some databases only: pop
+               pairs it with each of them (its up and down lists are apart) */
+            if (!rc && !up && (sd ? !generic[0] : !any_up))
                 rc = import_refuse(err, "pop file '%s/%s' has no up file for its version", src, pf[k].file);
             if (!rc) {
                 if (!sd && skipped.len)
