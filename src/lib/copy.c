@@ -609,7 +609,7 @@ static strata_code match_target(run *r, ctable *t, strata_error *err)
     PGresult *res = copy_query(r->ctl,
                                "SELECT a.attname, format_type(a.atttypid, a.atttypmod), "
                                "CASE WHEN ty.typtype = 'd' THEN '' ELSE ty.typname END, a.atttypmod, "
-                               "a.attnotnull, a.attgenerated <> '' "
+                               "a.attnotnull, a.attgenerated <> '', a.atthasdef OR a.attidentity <> '' "
                                "FROM pg_attribute a JOIN pg_type ty ON ty.oid = a.atttypid "
                                "WHERE a.attrelid = $1::oid AND a.attnum > 0 AND NOT a.attisdropped "
                                "ORDER BY a.attnum",
@@ -623,6 +623,7 @@ static strata_code match_target(run *r, ctable *t, strata_error *err)
         return err_set(err, STRATA_NOMEM, "out of memory");
     }
     int *used = calloc((size_t)(t->ncols ? t->ncols : 1), sizeof(int));
+    int dflt_missing = 0; /* 1 + the first NOT NULL target column with no value to take */
     for (int i = 0; i < n; i++) {
         ccol *c = &cols[i];
         c->dst = xstrdup(pq.PQgetvalue(res, i, 0));
@@ -656,10 +657,21 @@ static strata_code match_target(run *r, ctable *t, strata_error *err)
         }
         if (c->srcidx >= 0 && c->t.kind == K_OTHER)
             t->text_copy = 1;
+        if (c->srcidx < 0 && c->notnull && pq.PQgetvalue(res, i, 6)[0] != 't' && !dflt_missing)
+            dflt_missing = i + 1;
+    }
+    strata_code rc = STRATA_OK;
+    if (dflt_missing) {
+        /* every row would fail the COPY: said before anything changes */
+        rc = err_set(err, STRATA_CONFIG_ERROR,
+                     "column \"%s\" of target table \"%s\" is NOT NULL with no default, and SQLite table "
+                     "\"%s\" has no column for it",
+                     pq.PQgetvalue(res, dflt_missing - 1, 0), t->dst, t->src);
+        err_hint(err, "give the target column a default or allow NULL in it, or add the column to the SQLite "
+                      "table; nothing was changed");
     }
     pq.PQclear(res);
-    strata_code rc = STRATA_OK;
-    for (int k = 0; used && k < t->ncols; k++) {
+    for (int k = 0; !rc && used && k < t->ncols; k++) {
         if (used[k])
             continue;
         int target_generated = 0;
@@ -685,8 +697,14 @@ static strata_code match_target(run *r, ctable *t, strata_error *err)
         rc = err_set(err, STRATA_CONFIG_ERROR,
                      "column \"%s\" of SQLite table \"%s\" has no column in target table \"%s\"",
                      t->cols[k].src, t->src, t->dst);
-        err_hint(err, "bring the target schema up to date (strata up), or leave the table out with "
-                      "--exclude; strata copy never drops a column's data silently");
+        if (r->data_only)
+            err_hint(err, "bring the target schema up to date (strata up), or leave the table out with "
+                          "--exclude; strata copy never drops a column's data silently");
+        else
+            err_hint(err, "the SQLite table has gained a column since an earlier copy created the target "
+                          "table: add the column to it, or drop it so that the copy creates it again, or "
+                          "leave the table out with --exclude; strata copy never drops a column's data "
+                          "silently");
         break;
     }
     free(used);
@@ -1067,15 +1085,17 @@ static strata_code schema_phase(run *r, strata_error *err)
         if ((rc = lookup_oid(r, t, err)))
             goto fail;
     }
-    if ((rc = copy_exec(r->ctl, "COMMIT", "cannot create the tables", err)))
-        goto out;
+    /* the existing tables matched before the new ones commit: a mismatch
+       leaves the target as it was */
     for (int i = 0; i < r->s.n; i++) {
         ctable *t = &r->s.t[i];
         if ((r->data_only || t->from_target) && (rc = match_target(r, t, err)))
-            goto out;
+            goto fail;
         if (r->data_only)
             t->from_target = 1;
     }
+    if ((rc = copy_exec(r->ctl, "COMMIT", "cannot create the tables", err)))
+        goto out;
     goto out;
 fail:
     copy_rollback(r->ctl);
@@ -1323,29 +1343,42 @@ static strata_code clear_phase(run *r, int *load, strata_error *err)
         buf_release(&b);
         goto out;
     }
-    if (b.len) {
-        buf_adds(&b, "; UPDATE " STATE_TABLE " SET checksum = NULL WHERE kind = 'table' AND name IN (");
-        int first = 1;
-        for (int i = 0; i < r->s.n; i++)
-            if (load[i] && (r->s.t[i].referenced || r->s.t[i].ndeps)) {
-                if (!first)
-                    buf_adds(&b, ", ");
-                buf_add_sqlstr(&b, r->s.t[i].dst);
-                first = 0;
-            }
-        buf_adds(&b, ")");
+    /* default mode: without the keys that link them, each table is emptied
+       in its own load transaction, so a load that fails rolls back its
+       table alone, earlier rows kept. --data-only keeps the target's keys:
+       the linked tables are emptied together, so every value is checked
+       first -- a bad one stops the copy before anything changes */
+    int together = b.len && !drops.len;
+    for (int i = 0; together && !rc && i < r->s.n; i++)
+        if (load[i] && (r->s.t[i].referenced || r->s.t[i].ndeps))
+            rc = validate_table(r, &r->s.t[i], err);
+    if (b.len && !rc) {
         buf q;
         buf_init(&q);
         buf_adds(&q, "BEGIN; ");
         if (drops.len)
             cbuf_add(&q, drops.data, drops.len);
-        cbuf_add(&q, b.data, b.len);
-        buf_adds(&q, "; COMMIT");
+        if (together) {
+            cbuf_add(&q, b.data, b.len);
+            buf_adds(&q, "; ");
+        }
+        buf_adds(&q, "UPDATE " STATE_TABLE " SET checksum = NULL WHERE kind = 'table' AND name IN (");
+        int first = 1;
+        for (int i = 0; i < r->s.n; i++)
+            if (load[i] && (r->s.t[i].referenced || r->s.t[i].ndeps)) {
+                if (!first)
+                    buf_adds(&q, ", ");
+                buf_add_sqlstr(&q, r->s.t[i].dst);
+                first = 0;
+            }
+        buf_adds(&q, "); COMMIT");
         rc = q.oom ? err_set(err, STRATA_NOMEM, "out of memory")
                    : copy_exec(r->ctl, q.data, "cannot empty the tables to reload", err);
         if (rc)
             copy_rollback(r->ctl);
         buf_release(&q);
+        if (!rc && together) /* named in the hint of a load that fails */
+            snprintf(r->cleared, sizeof(r->cleared), "%s", b.data + strlen("TRUNCATE "));
         /* without those keys the loads need no order and may freeze */
         if (!rc && drops.len)
             rc = read_target_fks(r, ext, err);
@@ -1502,6 +1535,17 @@ strata_code strata_copy(const char *src_url, const char *dst_url, const strata_c
     }
     r.load_t0 = r.load_end = copy_now();
     rc = copy_move(&r, want, err);
+    if (rc && r.cleared[0]) {
+        char was[sizeof(err->hint)];
+        snprintf(was, sizeof(was), "%s", err->hint);
+        char *nc = strstr(was, "; the table was not changed");
+        if (nc)
+            *nc = 0;
+        err_hint(err,
+                 "%s%s%s were emptied together before loading (--data-only: foreign keys link them); "
+                 "a rerun after the fix loads them",
+                 was, was[0] ? "; " : "", r.cleared);
+    }
     r.load_s = r.load_end - r.load_t0;
     r.after_s = copy_now() - r.load_end;
     if (rc)

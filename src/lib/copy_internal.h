@@ -388,7 +388,8 @@ typedef struct run {
     sqlite3 **readers;
     unsigned char *busy;
     int nreaders;
-    int loads_left; /* load tasks not yet done: at 0, copy_source_done */
+    int loads_left;    /* load tasks not yet done: at 0, copy_source_done */
+    char cleared[256]; /* --data-only: the linked tables emptied together (clear_phase), "" none */
     const char *vtable;
     int data_only, schema_only;
     int jobs;
@@ -501,6 +502,7 @@ strata_code hash_probe(run *r, strata_error *err);
 /* --on-bad-value=text: scans t and makes the columns whose values do not
    fit text (or bytea), with a warning each. */
 strata_code widen_columns(run *r, ctable *t, strata_error *err);
+strata_code validate_table(run *r, ctable *t, strata_error *err);
 /* Rerun: marks t unchanged when source and target still match the recorded
    checksum, else redo. */
 strata_code check_task(worker *w, ctable *t, strata_error *err);

@@ -143,7 +143,7 @@ strata_code hash_probe(run *r, strata_error *err)
 
 /* ----------------------------------------------------- reading the source */
 
-enum { SCAN_CHECK = 0, SCAN_LOAD_BINARY = 1, SCAN_LOAD_TEXT = 2, SCAN_WIDEN = 3 };
+enum { SCAN_CHECK = 0, SCAN_LOAD_BINARY = 1, SCAN_LOAD_TEXT = 2, SCAN_WIDEN = 3, SCAN_VALIDATE = 4 };
 
 static strata_code flush_out(worker *w, ctable *t, strata_error *err)
 {
@@ -197,7 +197,8 @@ static void text_escape(buf *b, const char *s, size_t n)
  * Reads every row of t from SQLite, converts each copied column, hashes the
  * column hashes (w->sum, w->rows) and, for the load modes, writes COPY data.
  * SCAN_CHECK returns STRATA_BAD_VALUE quietly on a bad value (the table is
- * then reloaded, which reports it); SCAN_WIDEN marks columns to widen.
+ * then reloaded, which reports it); SCAN_WIDEN marks columns to widen;
+ * SCAN_VALIDATE reports the first bad value as a load would, writing nothing.
  */
 static strata_code scan(worker *w, ctable *t, int mode, strata_error *err)
 {
@@ -278,7 +279,7 @@ static strata_code scan(worker *w, ctable *t, int mode, strata_error *err)
                 rc = STRATA_BAD_VALUE;
                 goto out;
             }
-            if (to_null && mode == SCAN_CHECK) {
+            if (to_null && (mode == SCAN_CHECK || mode == SCAN_VALIDATE)) {
                 /* the checksum a load under the same policy recorded:
                    an unchanged table is skipped, not reloaded and re-warned */
                 isnull = 1;
@@ -561,6 +562,24 @@ fail:
     t->verified = 0;
 out:
     buf_release(&b);
+    return rc;
+}
+
+/* Every value of t checked as its load would check it (BAD_VALUE naming
+   the row and column), nothing written: before tables linked by foreign
+   keys are emptied together (--data-only), where a load failing afterwards
+   could no longer roll back its table alone. */
+strata_code validate_table(run *r, ctable *t, strata_error *err)
+{
+    worker w;
+    memset(&w, 0, sizeof(w));
+    w.r = r;
+    cconv_init(&w.cv);
+    buf_init(&w.out);
+    w.db = r->sdb;
+    strata_code rc = scan(&w, t, SCAN_VALIDATE, err);
+    cconv_release(&w.cv);
+    buf_release(&w.out);
     return rc;
 }
 
