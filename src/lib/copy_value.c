@@ -650,16 +650,35 @@ static int conv_float(cconv *c, const ctype *t, sqlite3_value *v, int flags)
         } else {
             tmp[0] = 0;
         }
-        if (!strcmp(tmp, "Infinity") || !strcmp(tmp, "inf"))
+        /* float8in's spellings, in any case */
+        if (!strcasecmp(tmp, "Infinity") || !strcasecmp(tmp, "+Infinity") || !strcasecmp(tmp, "inf") ||
+            !strcasecmp(tmp, "+inf"))
             d = INFINITY;
-        else if (!strcmp(tmp, "-Infinity") || !strcmp(tmp, "-inf"))
+        else if (!strcasecmp(tmp, "-Infinity") || !strcasecmp(tmp, "-inf"))
             d = -INFINITY;
-        else if (!strcmp(tmp, "NaN"))
+        else if (!strcasecmp(tmp, "NaN") || !strcasecmp(tmp, "+NaN") || !strcasecmp(tmp, "-NaN"))
             d = NAN;
         else if (!tmp[0] || dec_parse(s, n, &x))
             return bad(c, "text that is not a number");
-        else
+        else {
+            errno = 0;
             d = strtod(tmp, NULL);
+            /* past the range, or so small it became 0: PostgreSQL refuses
+               both rather than store Infinity or 0 */
+            if (errno == ERANGE && (d == 0.0 || isinf(d)))
+                return bad(c, "out of range for double precision");
+            /* an integer written as text is exact, or refused, as an
+               integer value is (9007199254740993 is not a double) */
+            const char *dg = tmp + (tmp[0] == '-' || tmp[0] == '+');
+            if (*dg && strspn(dg, "0123456789") == strlen(dg)) {
+                while (dg[0] == '0' && dg[1])
+                    dg++;
+                char back[400];
+                snprintf(back, sizeof(back), "%.0f", fabs(d));
+                if (strcmp(back, dg) != 0)
+                    return bad(c, "integer not exactly representable as a double");
+            }
+        }
     } else {
         return bad(c, "a blob is not a number");
     }

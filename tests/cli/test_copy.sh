@@ -895,6 +895,28 @@ expect_rc 0 "linked rerun after the fix"
 eq "$(pq "SELECT n FROM parent")" 2 "linked rerun: the new value"
 eq "$(pq "SELECT count(*) FROM pg_constraint WHERE contype = 'f'")" 1 "linked rerun: the foreign key back"
 
+# text into a double precision column: out of range, underflow to 0, and
+# an integer that a double cannot hold are refused (they were stored as
+# Infinity, 0 and 9007199254740992, verified); float8in's spellings pass
+FT=$WORK/ftext.db
+for v in 1e400 1e-400 9007199254740993 nan NaN -Infinity 0.1 9007199254740992; do
+    rm -f "$FT"
+    sqlite3 "$FT" "CREATE TABLE v (id INTEGER PRIMARY KEY, s TEXT); INSERT INTO v (s) VALUES ('$v')"
+    new_db
+    pq "CREATE TABLE v (id bigint PRIMARY KEY, s double precision)"
+    raw copy "sqlite:///$FT" "$URL" --data-only -q
+    case $v in
+    1e400 | 1e-400 | 9007199254740993)
+        expect_rc 1 "text '$v' into double precision: refused"
+        contains "$ERR" "[BAD_VALUE]" "text '$v': BAD_VALUE"
+        ;;
+    *)
+        expect_rc 0 "text '$v' into double precision"
+        eq "$(pq "SELECT s = '$v'::float8 FROM v")" t "text '$v' stored as PostgreSQL reads it"
+        ;;
+    esac
+done
+
 # data-only into enum, uuid, jsonb and timestamptz columns (text COPY for enums)
 PD=$ROOT/examples/payments/migrations
 SRC=$WORK/pay.db
