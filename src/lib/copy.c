@@ -595,7 +595,7 @@ static int pg_kind(const char *typname, int typmod, ctype *t)
     }
     if ((t->kind == K_TIME || t->kind == K_TIMESTAMP || t->kind == K_TIMESTAMPTZ) && typmod >= 0 &&
         typmod < 6)
-        t->kind = K_OTHER; /* time(p) rounds: let PostgreSQL say if it fits */
+        t->prec = typmod; /* time(p) rounds: a value with more digits is refused (copy_value.c) */
     return t->kind;
 }
 

@@ -999,11 +999,32 @@ static int conv_bool(cconv *c, sqlite3_value *v, int flags)
     return CV_OK;
 }
 
+/* 0 when the microseconds us keep to p fractional digits (time(p),
+   timestamp(p): PostgreSQL would round the others, and a copy never
+   rounds); p < 0 or p >= 6: any. */
+static int frac_fits(cconv *c, const ctype *t, int64_t us)
+{
+    if (t->prec < 0 || t->prec >= 6)
+        return 0;
+    int64_t unit = 1;
+    for (int i = t->prec; i < 6; i++)
+        unit *= 10;
+    if (us % unit == 0)
+        return 0;
+    return bad(c, "more fractional digits of a second than %s(%d) keeps; PostgreSQL would round it",
+               t->kind == K_TIME          ? "time"
+               : t->kind == K_TIMESTAMPTZ ? "timestamptz"
+                                          : "timestamp",
+               t->prec);
+}
+
 static int conv_date(cconv *c, const ctype *t, sqlite3_value *v, int flags)
 {
     int64_t us;
     int r = value_ts(c, v, &us);
     if (r)
+        return r;
+    if (t->kind != K_DATE && (r = frac_fits(c, t, us)))
         return r;
     if (t->kind == K_DATE) {
         if (us % US_PER_DAY)
@@ -1031,7 +1052,7 @@ static int conv_date(cconv *c, const ctype *t, sqlite3_value *v, int flags)
     return CV_OK;
 }
 
-static int conv_time(cconv *c, sqlite3_value *v, int flags)
+static int conv_time(cconv *c, const ctype *t, sqlite3_value *v, int flags)
 {
     if (sqlite3_value_type(v) != SQLITE_TEXT)
         return bad(c, "not a time of day (HH:MM[:SS[.fff]])");
@@ -1043,6 +1064,8 @@ static int conv_time(cconv *c, sqlite3_value *v, int flags)
         return CV_BAD;
     if (i != n)
         return bad(c, "unexpected text after the time of day");
+    if (frac_fits(c, t, us))
+        return CV_BAD;
     put64(&c->bin, (uint64_t)us);
     c->hk = HK_I64;
     c->hv = (uint64_t)us;
@@ -1154,7 +1177,7 @@ int conv_value(cconv *c, const ctype *t, sqlite3_value *v, int flags, int *isnul
         r = conv_date(c, t, v, flags);
         break;
     case K_TIME:
-        r = conv_time(c, v, flags);
+        r = conv_time(c, t, v, flags);
         break;
     case K_UUID:
         r = conv_uuid(c, v, flags);

@@ -917,6 +917,24 @@ for v in 1e400 1e-400 9007199254740993 nan NaN -Infinity 0.1 9007199254740992; d
     esac
 done
 
+# time(p) / timestamp(p) targets: a value with more fractional digits is
+# BAD_VALUE naming it (PostgreSQL rounded it: COPY_MISMATCH, or with
+# --no-verify a rounded value); one that fits is stored as it is
+TP=$WORK/tprec.db
+sqlite3 "$TP" "CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT, b TEXT, c TEXT);
+INSERT INTO t VALUES (1, '2024-01-02 03:04:05', '2024-01-02 03:04:05.123', '10:00:01.5')"
+new_db
+pq "CREATE TABLE t (id bigint PRIMARY KEY, a timestamp(0), b timestamptz(3), c time(1))"
+raw copy "sqlite:///$TP" "$URL" --data-only -q
+expect_rc 0 "timestamp(p) values that fit"
+eq "$(pq "SELECT a || '|' || b || '|' || c FROM t")" "2024-01-02 03:04:05|2024-01-02 03:04:05.123+00|10:00:01.5" \
+    "timestamp(p) values stored as they are"
+sqlite3 "$TP" "UPDATE t SET a = '2024-01-02 03:04:05.7'"
+raw copy "sqlite:///$TP" "$URL" --data-only --no-verify -q
+expect_rc 1 "timestamp(0) with a fraction, even with --no-verify"
+contains "$ERR" "more fractional digits of a second than timestamp(0) keeps" "the value is named"
+eq "$(pq "SELECT a FROM t")" "2024-01-02 03:04:05" "the table as it was"
+
 # data-only into enum, uuid, jsonb and timestamptz columns (text COPY for enums)
 PD=$ROOT/examples/payments/migrations
 SRC=$WORK/pay.db
