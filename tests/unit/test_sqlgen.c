@@ -98,7 +98,7 @@ static void new_migration(void)
     memcpy(v, rel, 14);
     v[14] = 0;
     CHECK_INT(version_cmp(v, "20240101000000"), 1);
-    /* a timestamp in the future: the next version is one real second later 
+    /* a timestamp in the future: the next version is one real second later */
     write_file(d3, "29991231235959_future.sql", "-- strata:up\n");
     NEW_MIG(d3, "later", 0, rel);
     CHECK_STR(rel, "30000101000000_later.sql");
