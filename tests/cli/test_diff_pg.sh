@@ -172,6 +172,19 @@ eq "$(q "SELECT id, coalesce(s::text, 'null'), m FROM t ORDER BY id" | tr '\n' '
     "the value that went is NULL, or left out of the array"
 st --dir "$QD" down
 expect_rc 0 "enum value removed: down"
+# the same on a NOT NULL column: the value that goes takes the column's new
+# default (NULL failed the up on the first row holding it); the down maps
+# the added value back to the old default
+pair enum_gone_notnull "CREATE TYPE st AS ENUM ('new', 'old', 'gone'); CREATE TABLE o (id int PRIMARY KEY, s st NOT NULL DEFAULT 'gone');" \
+    "CREATE TYPE st AS ENUM ('new', 'old', 'fresh'); CREATE TABLE o (id int PRIMARY KEY, s st NOT NULL DEFAULT 'fresh');" --allow-destructive
+expect_rc 0 "an enum value removed from a NOT NULL column"
+q "INSERT INTO o VALUES (1, 'new'), (2, 'gone')" >/dev/null
+st --dir "$QD" up
+expect_rc 0 "enum value removed, NOT NULL: up on rows holding it"
+eq "$(q "SELECT string_agg(id || ':' || s, ' ' ORDER BY id) FROM o")" "1:new 2:fresh" "the value that went takes the new default"
+st --dir "$QD" down
+expect_rc 0 "enum value removed, NOT NULL: down"
+eq "$(q "SELECT string_agg(id || ':' || s, ' ' ORDER BY id) FROM o")" "1:new 2:gone" "and back to the old default"
 # a column a generated column reads changes type: the generated column
 # (no data of its own) and its index are dropped first and built again after
 pair generated_reads 'CREATE TABLE t (id int PRIMARY KEY, price int, qty int, total int GENERATED ALWAYS AS (price * qty) STORED); CREATE INDEX ix_total ON t (total);' \

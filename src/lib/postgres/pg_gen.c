@@ -695,8 +695,17 @@ static int col_uses_type(const gen_col *col, const gen_obj *e)
    text. The values e lacks become NULL, or are left out of an array (arr
    "[]"): a cast of them would fail the migration on the rows holding them. */
 static void enum_cast(gen_plan *p, const gen_table *ft, const gen_col *col, const gen_obj *e, const char *arr,
-                      const gen_obj *f)
+                      const gen_obj *f, const gen_col *tc)
 {
+    /* a NOT NULL column cannot take NULL: its values that go take the
+       desired column's default when that is one of the new values (else
+       the up fails on a row holding one, rolled back whole) */
+    const char *to = "NULL";
+    for (size_t k = 0; col->notnull && tc && tc->dflt && k < e->nvals; k++) {
+        size_t l = strlen(e->vals[k]);
+        if (!strncmp(tc->dflt, e->vals[k], l) && (!tc->dflt[l] || !strncmp(tc->dflt + l, "::", 2)))
+            to = e->vals[k];
+    }
     buf gone, u;
     buf_init(&gone);
     buf_init(&u);
@@ -715,8 +724,8 @@ static void enum_cast(gen_plan *p, const gen_table *ft, const gen_col *col, cons
                 buf_addf(&u, ", %s)", f->vals[k]);
         buf_addf(&u, "::%s[]", e->q);
     } else {
-        buf_addf(&u, "CASE WHEN %s::text IN (%s) THEN NULL ELSE %s::text::%s END", col->q, gone.data, col->q,
-                 e->q);
+        buf_addf(&u, "CASE WHEN %s::text IN (%s) THEN %s ELSE %s::text END::%s", col->q, gone.data, to,
+                 col->q, e->q);
     }
     gen_emit(p, GEN_PART_TX, "rebuild type", NULL, "ALTER TABLE %s ALTER COLUMN %s TYPE %s%s USING %s", ft->q,
              col->q, e->q, arr, u.data ? u.data : "");
@@ -769,7 +778,10 @@ static void plan_enums(ctx *c)
         if (lost.len) {
             buf lb;
             buf_init(&lb);
-            buf_addf(&lb, "the values %s of enum %s (NULL, or left out of arrays)", lost.data, e->name);
+            buf_addf(&lb,
+                     "the values %s of enum %s (NULL, or the column's new default when it is NOT NULL, or "
+                     "left out of arrays)",
+                     lost.data, e->name);
             loses = buf_detach(&lb);
         }
         buf vals;
@@ -796,7 +808,7 @@ static void plan_enums(ctx *c)
                 if (col->dflt)
                     gen_emit(p, GEN_PART_TX, "rebuild type", NULL,
                              "ALTER TABLE %s ALTER COLUMN %s DROP DEFAULT", ft->q, col->q);
-                enum_cast(p, ft, col, e, enum_use(col, f), f);
+                enum_cast(p, ft, col, e, enum_use(col, f), f, tc);
                 if (col->dflt && tc->dflt && streq(col->dflt, tc->dflt))
                     gen_emit(p, GEN_PART_TX, "rebuild type", NULL,
                              "ALTER TABLE %s ALTER COLUMN %s SET DEFAULT %s", ft->q, col->q, tc->dflt);
