@@ -1160,29 +1160,51 @@ static const gen_obj *seq_from(const ctx *c, const gen_obj *s)
     return f;
 }
 
-/* A new sequence owned by a column of a table that already has rows (a
-   serial column given back by a down): it starts past the column's values. */
+/* setval of new sequence s past the values of column col of kept table tt
+   (a descending sequence goes on below the smallest value). */
+static void seq_setval(ctx *c, const gen_obj *s, const gen_table *tt, const char *col)
+{
+    const char *inc = strstr(s->def, "INCREMENT BY ");
+    int down = inc && strtoll(inc + 13, NULL, 10) < 0;
+    const char *bound = strstr(s->def, down ? "MAXVALUE " : "MINVALUE ");
+    long long lim = bound ? strtoll(bound + 9, NULL, 10) : down ? -1 : 1;
+    buf lit;
+    buf_init(&lit);
+    buf_add_sqlstr(&lit, s->q);
+    gen_emit(c->p, GEN_PART_TX, "set sequence start", NULL,
+             "SELECT setval(%s, %s(%s)) FROM %s HAVING %s(%s) %s %lld", lit.data ? lit.data : "",
+             down ? "min" : "max", col, tt->q, down ? "min" : "max", col, down ? "<=" : ">=", lim);
+    buf_release(&lit);
+}
+
+/* A new sequence that columns of tables which already have rows draw from:
+   one owned by its column (a serial given back by a down), or a standalone
+   one that their defaults name (nextval('s'::regclass)): it starts past
+   their values, so the next row does not take a key already used. */
 static void seq_past_rows(ctx *c, const gen_obj *s)
 {
+    buf nv;
+    buf_init(&nv);
+    buf_adds(&nv, "nextval(");
+    buf_add_sqlstr(&nv, s->q);
+    buf_adds(&nv, "::regclass)");
     for (size_t t = 0; t < c->to->nt; t++) {
         const gen_table *tt = &c->to->t[t];
-        size_t l = strlen(tt->q);
-        if (strncmp(s->owned, tt->q, l) || s->owned[l] != '.' || !from_table(c, tt->name))
+        if (!from_table(c, tt->name))
             continue;
-        const char *col = s->owned + l + 1, *inc = strstr(s->def, "INCREMENT BY ");
-        /* a descending sequence goes on below the smallest value */
-        int down = inc && strtoll(inc + 13, NULL, 10) < 0;
-        const char *bound = strstr(s->def, down ? "MAXVALUE " : "MINVALUE ");
-        long long lim = bound ? strtoll(bound + 9, NULL, 10) : down ? -1 : 1;
-        buf lit;
-        buf_init(&lit);
-        buf_add_sqlstr(&lit, s->q);
-        gen_emit(c->p, GEN_PART_TX, "set sequence start", NULL,
-                 "SELECT setval(%s, %s(%s)) FROM %s HAVING %s(%s) %s %lld", lit.data ? lit.data : "",
-                 down ? "min" : "max", col, tt->q, down ? "min" : "max", col, down ? "<=" : ">=", lim);
-        buf_release(&lit);
-        return;
+        if (s->owned) {
+            size_t l = strlen(tt->q);
+            if (!strncmp(s->owned, tt->q, l) && s->owned[l] == '.') {
+                seq_setval(c, s, tt, s->owned + l + 1);
+                break;
+            }
+            continue;
+        }
+        for (size_t k = 0; nv.data && k < tt->ncols; k++)
+            if (tt->cols[k].dflt && strstr(tt->cols[k].dflt, nv.data))
+                seq_setval(c, s, tt, tt->cols[k].q);
     }
+    buf_release(&nv);
 }
 
 /* The function name of a function's identity ("name(types)"), unquoted,
@@ -1806,7 +1828,7 @@ strata_code pg_gen_plan(const gen_model *from, const gen_model *to, const gen_op
         if (!(f && seq_renamed_to(&c, f) == s) && !streq(f ? f->owned : NULL, s->owned))
             gen_emit(p, GEN_PART_TX, "alter sequence", NULL, "ALTER SEQUENCE %s OWNED BY %s", s->q,
                      s->owned ? s->owned : "NONE");
-        if (!f && s->owned)
+        if (!f)
             seq_past_rows(&c, s);
     }
     /* dropped sequences, once no default uses them (owned ones go with their
@@ -1816,8 +1838,13 @@ strata_code pg_gen_plan(const gen_model *from, const gen_model *to, const gen_op
         const gen_table *ot;
         const gen_col *oc;
         if (s->kind == 's' && !gen_find_obj(to, 's', s->name) && !seq_owner(&c, s, &ot, &oc) &&
-            !seq_renamed_to(&c, s))
-            gen_emit(p, GEN_PART_TX, "drop sequence", NULL, "DROP SEQUENCE %s", s->q);
+            !seq_renamed_to(&c, s)) {
+            /* a standalone sequence holds state of its own: where its
+               numbering is (a down makes it again past the values drawn) */
+            char what[600];
+            snprintf(what, sizeof(what), "the position of sequence %s", s->name);
+            gen_emit(p, GEN_PART_TX, "drop sequence", what, "DROP SEQUENCE %s", s->q);
+        }
     }
 
     /* constraints of kept tables, indexes, then every new foreign key */
