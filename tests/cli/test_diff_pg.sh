@@ -208,6 +208,22 @@ pair generated_reads 'CREATE TABLE t (id int PRIMARY KEY, price int, qty int, to
     'CREATE TABLE t (id int PRIMARY KEY, price bigint, qty int, total bigint GENERATED ALWAYS AS (price * qty) STORED); CREATE INDEX ix_total ON t (total);'
 expect_rc 0 "a type change under a generated column"
 up_with_rows generated_reads "INSERT INTO t (id, price, qty) VALUES (1, 2, 3)"
+# a column made generated while a column it reads changes type (and back,
+# in the down): the generated column is added after the type change, and
+# dropped before it ("cannot alter type of a column used by a generated
+# column" made every such diff fail its proof)
+pair gen_made 'CREATE TABLE g (id int PRIMARY KEY, a int, c text);' \
+    "CREATE TABLE g (id int PRIMARY KEY, a bigint, c text GENERATED ALWAYS AS ('x' || a::text) STORED);"
+expect_rc 1 "a plain column made generated: destructive"
+contains "$ERR" "the values of column g.c" "names the column"
+pair gen_made 'CREATE TABLE g (id int PRIMARY KEY, a int, c text);' \
+    "CREATE TABLE g (id int PRIMARY KEY, a bigint, c text GENERATED ALWAYS AS ('x' || a::text) STORED);" --allow-destructive
+expect_rc 0 "a column made generated while the column it reads changes type"
+up_with_rows gen_made "INSERT INTO g VALUES (1, 2, 'y')"
+pair gen_plain "CREATE TABLE g (id int PRIMARY KEY, a bigint, c text GENERATED ALWAYS AS ('x' || a::text) STORED);" \
+    'CREATE TABLE g (id int PRIMARY KEY, a int, c text);' --allow-destructive
+expect_rc 0 "a generated column made plain while the column it reads changes type"
+up_with_rows gen_plain "INSERT INTO g (id, a) VALUES (1, 2)"
 # its expression changes: the index on it is built again too
 pair generated_expr 'CREATE TABLE t (id int PRIMARY KEY, a int, g int GENERATED ALWAYS AS (a + 1) STORED); CREATE INDEX ix_g ON t (g);' \
     'CREATE TABLE t (id int PRIMARY KEY, a int, g int GENERATED ALWAYS AS (a + 2) STORED); CREATE INDEX ix_g ON t (g);'

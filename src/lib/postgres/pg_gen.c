@@ -1310,7 +1310,9 @@ static void plan_columns(ctx *c, const gen_table *ft, const gen_table *tt)
         const char *nn = col_to_name(c, ft->name, fc->name);
         if (nn == displaced_name)
             continue; /* dropped before the renames */
-        if (gen_rebuilt(c, ft, tt, fc, gen_find_col(tt, nn))) {
+        const gen_col *ntc = gen_find_col(tt, nn);
+        /* rebuilt, or made plain: gone before the columns it reads change */
+        if (gen_rebuilt(c, ft, tt, fc, ntc) || (fc->gen && ntc && !ntc->gen)) {
             gen_emit(p, GEN_PART_TX, "drop column", NULL, "ALTER TABLE %s DROP COLUMN %s", tt->q, fc->q);
             touch(c, tt->name);
         } else if (!gen_find_col(tt, nn)) {
@@ -1335,14 +1337,19 @@ static void plan_columns(ctx *c, const gen_table *ft, const gen_table *tt)
         if (gen_rebuilt(c, ft, tt, fc, tc))
             continue; /* dropped above, added after the columns it reads */
         if (!streq(fc->gen, tc->gen)) {
-            /* a column made generated or plain: drop and add */
-            buf b;
-            buf_init(&b);
-            col_def(&b, tc);
-            gen_emit(p, GEN_PART_TX, "drop column", fc->gen ? NULL : "the values of the column",
-                     "ALTER TABLE %s DROP COLUMN %s", tt->q, tc->q);
-            gen_emit(p, GEN_PART_TX, "add column", NULL, "ALTER TABLE %s ADD COLUMN %s", tt->q, b.data);
-            buf_release(&b);
+            /* a column made plain (dropped above) or generated (added
+               after the columns it reads, below): drop and add */
+            if (fc->gen) {
+                buf b;
+                buf_init(&b);
+                col_def(&b, tc);
+                gen_emit(p, GEN_PART_TX, "add column", NULL, "ALTER TABLE %s ADD COLUMN %s", tt->q, b.data);
+                buf_release(&b);
+            } else {
+                char what[512];
+                snprintf(what, sizeof(what), "the values of column %s.%s", tt->name, tc->name);
+                gen_emit(p, GEN_PART_TX, "drop column", what, "ALTER TABLE %s DROP COLUMN %s", tt->q, tc->q);
+            }
             touch(c, tt->name);
             continue;
         }
@@ -1432,7 +1439,7 @@ static void plan_columns(ctx *c, const gen_table *ft, const gen_table *tt)
     for (size_t k = 0; k < tt->ncols; k++) {
         const gen_col *tc = &tt->cols[k];
         const gen_col *fc = from_col(c, ft, tc->name);
-        if (fc && gen_rebuilt(c, ft, tt, fc, tc)) {
+        if (fc && (gen_rebuilt(c, ft, tt, fc, tc) || (!fc->gen && tc->gen))) {
             buf b;
             buf_init(&b);
             col_def(&b, tc);
