@@ -325,6 +325,23 @@ for fmt in flyway:fw golang-migrate:gm pop:pop sqitch:sq; do
     contains "$(cat "$BM/out_${fmt#*:}"/*.sql)" "SELECT 1;" "${fmt%%:*}: the SQL is there"
 done
 
+# a marker-like line inside a multi-line string is SQL text, as strata's
+# loader reads it (it was refused); one outside any string is refused
+MK=$WORK/marker_src
+mkdir -p "$MK"
+printf "CREATE TABLE mk (s text);\nINSERT INTO mk VALUES ('line1\n-- strata:down\n');\n" >"$MK/1_s.up.sql"
+raw --dir "$WORK/marker_out" import --from golang-migrate "$MK"
+expect_rc 0 "a marker-like line inside a string"
+new_db
+st --dir "$WORK/marker_out" up
+expect_rc 0 "its up on $ENGINE"
+eq "$(q "SELECT s FROM mk")" "line1
+-- strata:down" "the string stored whole"
+printf -- "SELECT 1;\n-- strata:down\nSELECT 2;\n" >"$MK/2_m.up.sql"
+raw --dir "$WORK/marker_out2" import --from golang-migrate "$MK"
+expect_rc 2 "a marker line outside any string"
+contains "$ERR" "line 2 of its up SQL" "refused by line"
+
 # ------------------------------------------------------------------ the CLI
 raw --dir "$WORK/x" import --from liquibase "$FX/dbmate"
 expect_rc 2 "unknown format"

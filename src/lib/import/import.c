@@ -352,18 +352,26 @@ static void slug_of(const char *name, char *out, size_t cap)
         snprintf(out, cap, "migration");
 }
 
-/* 1 when a line of sql would read as a strata section marker. */
+/* 1 when a line of sql would read as a strata section marker: one that
+   starts outside any string, dollar quote or comment, as strata's loader
+   reads it (a line of a multi-line string is text). */
 static int has_marker_line(const char *sql, int *line)
 {
-    int ln = 1;
-    const char *p = sql, *l;
-    size_t n;
-    for (; (l = line_next(&p, &n)) != NULL; ln++) {
-        size_t w = 0, i = marker_word(l, n, &w);
-        if (i && !(i - w == 11 && !strncmp(l + w, "lint-ignore", 11))) {
-            *line = ln;
-            return 1;
+    sql_lines lx = {DIALECT_POSTGRES, 0};
+    size_t len = strlen(sql), pos = 0, next = 0, open_at = (size_t)-1;
+    for (int ln = 1; pos < len; ln++) {
+        size_t eol = pos;
+        while (eol < len && sql[eol] != '\n')
+            eol++;
+        if (pos >= next) {
+            size_t w = 0, i = marker_word(sql + pos, eol - pos, &w);
+            if (i && !(i - w == 11 && !strncmp(sql + pos + w, "lint-ignore", 11))) {
+                *line = ln;
+                return 1;
+            }
+            next = sql_next_line(sql, len, pos, &lx, &open_at);
         }
+        pos = eol + 1;
     }
     return 0;
 }
