@@ -659,6 +659,12 @@ static strata_code match_target(run *r, ctable *t, strata_error *err)
             t->text_copy = 1;
         if (c->srcidx < 0 && c->notnull && pq.PQgetvalue(res, i, 6)[0] != 't' && !dflt_missing)
             dflt_missing = i + 1;
+        else if (c->srcidx < 0 && !r->data_only)
+            /* a table an earlier copy created: the source lost a column */
+            copy_warn(r,
+                      "column \"%s\" of target table \"%s\" has no column in SQLite table \"%s\" (gone "
+                      "since an earlier copy?): its rows get its default",
+                      c->dst, t->dst, t->src);
     }
     strata_code rc = STRATA_OK;
     if (dflt_missing) {
@@ -906,16 +912,25 @@ static strata_code read_state(run *r, strata_error *err)
         return err->code;
     for (int i = 0; i < pq.PQntuples(res); i++) {
         const char *name = pq.PQgetvalue(res, i, 0);
+        int found = 0;
         for (int k = 0; k < r->s.n; k++) {
             ctable *t = &r->s.t[k];
             if (strcmp(t->dst, name) != 0)
                 continue;
+            found = 1;
             t->rec_exists = 1;
             if (!pq.PQgetisnull(res, i, 2)) {
                 t->rec_sum = xstrdup(pq.PQgetvalue(res, i, 2));
                 t->rec_rows = atoll(pq.PQgetvalue(res, i, 1));
             }
         }
+        /* an earlier run copied it, and the source no longer has it (with
+           --tables or --exclude, it may only be left out of this run) */
+        if (!found && !r->o->ntables && !r->o->nexclude)
+            copy_warn(r,
+                      "table \"%s\" was copied by an earlier run, and the source no longer has it: it is "
+                      "left as it was (drop it in the target if it should go)",
+                      name);
     }
     pq.PQclear(res);
     return STRATA_OK;

@@ -894,6 +894,15 @@ raw copy "sqlite:///$LK" "$URL" -q
 expect_rc 0 "linked rerun after the fix"
 eq "$(pq "SELECT n FROM parent")" 2 "linked rerun: the new value"
 eq "$(pq "SELECT count(*) FROM pg_constraint WHERE contype = 'f'")" 1 "linked rerun: the foreign key back"
+# a table or a column the source no longer has: the rerun says so
+sqlite3 "$LK" "CREATE TABLE extra (id INTEGER PRIMARY KEY); INSERT INTO extra VALUES (1)"
+raw copy "sqlite:///$LK" "$URL" -q
+expect_rc 0 "a rerun with a new table"
+sqlite3 "$LK" "DROP TABLE extra; ALTER TABLE parent DROP COLUMN name"
+raw copy "sqlite:///$LK" "$URL"
+expect_rc 0 "a rerun after a table and a column left the source"
+contains "$ERR" 'table "extra" was copied by an earlier run, and the source no longer has it' "the table gone is named"
+contains "$ERR" 'column "name" of target table "parent" has no column in SQLite table' "the column gone is named"
 
 # text into a double precision column: out of range, underflow to 0, and
 # an integer that a double cannot hold are refused (they were stored as
