@@ -1204,11 +1204,27 @@ static strata_code select_tables(run *r, strata_error *err)
         if (strlen(t->dst) > 63)
             return err_set(err, STRATA_CONFIG_ERROR, "table name \"%s\" is longer than PostgreSQL's 63 bytes",
                            t->src);
-        for (int c = 0; c < t->ncols; c++)
-            if (strlen(t->cols[c].dst) > 63)
+        for (int c = 0; c < t->ncols; c++) {
+            static const char *const sys[] = {"tableoid", "xmin", "cmin", "xmax", "cmax", "ctid", NULL};
+            const char *d = t->cols[c].dst;
+            if (strlen(d) > 63)
                 return err_set(err, STRATA_CONFIG_ERROR,
                                "column name \"%s\".\"%s\" is longer than PostgreSQL's 63 bytes", t->src,
                                t->cols[c].src);
+            int taken = !*d;
+            for (int y = 0; !taken && sys[y]; y++)
+                taken = !strcmp(d, sys[y]);
+            if (taken) {
+                /* CREATE TABLE would fail half-way through the schema */
+                err_set(err, STRATA_CONFIG_ERROR,
+                        *d ? "column \"%s\".\"%s\" has the name of a PostgreSQL system column (%s)"
+                           : "column \"%s\".\"%s\" has an empty name, which PostgreSQL does not allow%s",
+                        t->src, t->cols[c].src, d);
+                err_hint(err, "rename the column in the source (ALTER TABLE ... RENAME COLUMN), or leave the "
+                              "table out with --exclude");
+                return err->code;
+            }
+        }
         /* cut, two indexes could become one (CREATE INDEX IF NOT EXISTS
            skipped the second), a constraint fail as "already exists" */
         for (int x = 0; x < t->nidx; x++)

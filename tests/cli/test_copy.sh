@@ -300,6 +300,18 @@ raw copy "sqlite:///$WORK/long_view.db" "$URL"
 expect_rc 2 "a view name over 63 bytes"
 contains "$ERR" "view name \"${L60}_view\" is longer than PostgreSQL's 63 bytes" "the long view name: the message"
 
+# a column named like a PostgreSQL system column, or with an empty name:
+# CONFIG_ERROR before anything is created (CREATE TABLE failed half-way)
+for col in xmin CTID '""'; do
+    rm -f "$WORK/syscol.db"
+    sqlite3 "$WORK/syscol.db" "CREATE TABLE t (id INTEGER PRIMARY KEY, $col INT); CREATE TABLE u (id INTEGER PRIMARY KEY)"
+    new_db
+    raw copy "sqlite:///$WORK/syscol.db" "$URL"
+    expect_rc 2 "a column named $col"
+    contains "$ERR" "[CONFIG_ERROR]" "a column named $col: CONFIG_ERROR"
+    eq "$(pq "SELECT count(*) FROM pg_class WHERE relnamespace = 'public'::regnamespace")" "0" "a column named $col: nothing created"
+done
+
 # a table whose name holds a comma, picked with a quoted name
 sqlite3 "$SRC" 'CREATE TABLE "a,b" (id INTEGER PRIMARY KEY, v TEXT); INSERT INTO "a,b" VALUES (1, '"'"'x'"'"');'
 new_db
