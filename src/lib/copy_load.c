@@ -316,6 +316,15 @@ static strata_code scan(worker *w, ctable *t, int mode, strata_error *err)
                 else if (r->data_only)
                     err_hint(err, "fix the row in the source, widen the target column, or choose "
                                   "--on-bad-value=null (write NULL); the table was not changed");
+                else if (t->from_target)
+                    /* --on-bad-value=text widens the tables it creates, and
+                       an earlier run created this one */
+                    err_hint(
+                        err,
+                        "fix the row in the source, or choose --on-bad-value=null (write NULL); "
+                        "--on-bad-value=text makes columns text only in tables it creates, and an earlier "
+                        "run created \"%s\": drop it in the target first; the table was not changed",
+                        t->dst);
                 else
                     err_hint(err, "fix the row in the source, or choose --on-bad-value=null (write NULL) "
                                   "or --on-bad-value=text (make the column text); the table was not changed");

@@ -312,6 +312,21 @@ for col in xmin CTID '""'; do
     eq "$(pq "SELECT count(*) FROM pg_class WHERE relnamespace = 'public'::regnamespace")" "0" "a column named $col: nothing created"
 done
 
+# --on-bad-value=text after a run that created the table and failed: the
+# hint says to drop the table first (it said to use the policy, which then
+# failed the same way), and after the drop the policy works
+rm -f "$WORK/utf.db"
+sqlite3 "$WORK/utf.db" "CREATE TABLE s (id INTEGER PRIMARY KEY, t TEXT); INSERT INTO s VALUES (1, CAST(x'c328' AS TEXT))"
+new_db
+raw copy "sqlite:///$WORK/utf.db" "$URL"
+expect_rc 1 "invalid UTF-8: the first run"
+raw copy "sqlite:///$WORK/utf.db" "$URL" --on-bad-value=text
+expect_rc 1 "--on-bad-value=text on the table the first run created"
+contains "$ERR" 'an earlier run created "s": drop it in the target first' "the hint says what to do"
+pq "DROP TABLE s"
+raw copy "sqlite:///$WORK/utf.db" "$URL" --on-bad-value=text -q
+expect_rc 0 "--on-bad-value=text after the drop"
+
 # a table whose name holds a comma, picked with a quoted name
 sqlite3 "$SRC" 'CREATE TABLE "a,b" (id INTEGER PRIMARY KEY, v TEXT); INSERT INTO "a,b" VALUES (1, '"'"'x'"'"');'
 new_db
