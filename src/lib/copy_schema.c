@@ -536,6 +536,47 @@ static int match_paren(const toks *tk, int open, int end)
     return -1;
 }
 
+/* The end (exclusive) of the operand that starts at token j: signs, then a
+   name (qualified, or a call with its parentheses), a literal, a
+   parenthesized expression or a CASE ... END; -1 when it is none of these.
+   The right operand of a '/' or '%' (they bind tighter than + and -). */
+static int operand_end(const toks *tk, int j, int b)
+{
+    while (j < b && (ctok_punct(&tk->v[j], "-") || ctok_punct(&tk->v[j], "+") || ctok_punct(&tk->v[j], "~")))
+        j++;
+    if (j >= b)
+        return -1;
+    const tok *t = &tk->v[j];
+    if (ctok_punct(t, "(")) {
+        int cl = match_paren(tk, j, b);
+        return cl < 0 ? -1 : cl + 1;
+    }
+    if (ctok_is(t, "CASE")) {
+        int depth = 0;
+        for (int k = j; k < b; k++) {
+            if (ctok_is(&tk->v[k], "CASE"))
+                depth++;
+            else if (ctok_is(&tk->v[k], "END") && --depth == 0)
+                return k + 1;
+        }
+        return -1;
+    }
+    if (t->type == TK_WORD || t->type == TK_QID) {
+        int k = j + 1;
+        while (k + 1 < b && ctok_punct(&tk->v[k], ".") &&
+               (tk->v[k + 1].type == TK_WORD || tk->v[k + 1].type == TK_QID))
+            k += 2;
+        if (k < b && ctok_punct(&tk->v[k], "(")) {
+            int cl = match_paren(tk, k, b);
+            return cl < 0 ? -1 : cl + 1;
+        }
+        return k;
+    }
+    if (t->type == TK_NUM || t->type == TK_STR)
+        return j + 1;
+    return -1;
+}
+
 /* Top-level arguments of the call whose parentheses are at open and close:
    [st[k], en[k]). 0 for "()", -1 for more than max. */
 static int split_args(const toks *tk, int open, int close, int *st, int *en, int max)
@@ -1376,6 +1417,18 @@ static int tr_level(xctx *x, int a, int b, int flags, buf *out)
                 buf_adds(out, "=");
             } else if (ctok_punct(c, "->") || ctok_punct(c, "->>")) {
                 return xfail(x, "JSON operator %.*s is not translated", (int)c->n, c->p);
+            } else if ((ctok_punct(c, "/") || ctok_punct(c, "%")) && operand_end(tk, i + 1, b) > i + 1 &&
+                       !(operand_end(tk, i + 1, b) == i + 2 && tk->v[i + 1].type == TK_NUM &&
+                         strtod(tk->v[i + 1].p, NULL) != 0)) {
+                /* SQLite gives NULL for x / 0 and x % 0, where PostgreSQL
+                   stops the query: every SELECT of such a view failed */
+                int e = operand_end(tk, i + 1, b);
+                buf_add(out, c->p, c->n);
+                buf_adds(out, " NULLIF(");
+                if (tr(x, i + 1, e, 0, out))
+                    return -1;
+                buf_adds(out, ", 0)");
+                i = e - 1;
             } else {
                 buf_add(out, c->p, c->n);
             }

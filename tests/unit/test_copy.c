@@ -220,6 +220,13 @@ static void test_translate(void)
     CHECK_STR(xl(&s, "t", "julianday(at) - julianday(born) < 30"),
               "((extract(epoch FROM (\"at\")::timestamp) / 86400.0 + 2440587.5)::double precision) - "
               "((extract(epoch FROM (\"born\")::timestamp) / 86400.0 + 2440587.5)::double precision) < 30");
+    /* x / 0 and x % 0 are NULL in SQLite, an error in PostgreSQL: the
+       divisor goes through NULLIF, a nonzero literal as it is */
+    CHECK_STR(xl(&s, "t", "rating / 2 > 1"), "\"rating\" / 2 > 1");
+    CHECK_STR(xl(&s, "t", "rating / t.rating + 1 > 1"), "\"rating\" / NULLIF(\"t\".\"rating\", 0) + 1 > 1");
+    CHECK_STR(xl(&s, "t", "rating % (rating - 1) = 0"), "\"rating\" % NULLIF((\"rating\" - 1), 0) = 0");
+    CHECK_STR(xl(&s, "t", "rating / abs(-rating) < 0"), "\"rating\" / NULLIF(abs(- \"rating\"), 0) < 0");
+    CHECK_STR(xl(&s, "t", "rating / 0 IS NULL"), "\"rating\" / NULLIF(0, 0) IS NULL");
     /* a column named like a keyword */
     CHECK_STR(xl(&s, "t", "date <> ''"), "\"date\" <> ''");
     /* nesting: deep enough for any real schema, bounded for a hostile one */
