@@ -327,6 +327,17 @@ pq "DROP TABLE s"
 raw copy "sqlite:///$WORK/utf.db" "$URL" --on-bad-value=text -q
 expect_rc 0 "--on-bad-value=text after the drop"
 
+# a view dividing by zero: NULL, as in SQLite (PostgreSQL stopped every
+# SELECT of the view with "division by zero")
+rm -f "$WORK/div.db"
+sqlite3 "$WORK/div.db" "CREATE TABLE t (id INTEGER PRIMARY KEY, qty INT, price REAL); INSERT INTO t VALUES (1, 0, 2.5);
+CREATE VIEW v AS SELECT id, price / qty AS per, 7 % qty AS m, 7 / 2 AS h FROM t;"
+new_db
+raw copy "sqlite:///$WORK/div.db" "$URL" -q
+expect_rc 0 "a view that divides"
+eq "$(pq "SELECT coalesce(per::text, 'null') || ' ' || coalesce(m::text, 'null') || ' ' || h FROM v")" "null null 3" \
+    "division by zero in a view: NULL, as in SQLite"
+
 # a table whose name holds a comma, picked with a quoted name
 sqlite3 "$SRC" 'CREATE TABLE "a,b" (id INTEGER PRIMARY KEY, v TEXT); INSERT INTO "a,b" VALUES (1, '"'"'x'"'"');'
 new_db
