@@ -419,6 +419,8 @@ typedef struct worker {
     buf out;
     __int128 sum;
     long long rows;
+    __int128 *colsum; /* per copied column, the sum of its hashes (load_task, to name the column of a
+                         mismatch); NULL when not kept */
 } worker;
 
 typedef strata_code (*task_fn)(worker *w, ctable *t, strata_error *err);

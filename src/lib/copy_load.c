@@ -40,6 +40,20 @@ static void sum_text(__int128 v, char out[48])
  * rows' hashes, each the XOR of its column hashes (see conv_hash in
  * copy_internal.h); scan() computes the same from the source.
  */
+/* The hash of copied column c, the k-th, as the checksum takes it. */
+static void col_hash_sql(buf *b, const ccol *c, int k)
+{
+    buf q;
+    buf_init(&q);
+    qname(&q, c->dst);
+    if (!c->notnull)
+        buf_adds(b, "coalesce(");
+    hash_sql(b, &c->t, q.data ? q.data : "\"\"", (uint64_t)k + 1);
+    if (!c->notnull)
+        buf_addf(b, ", %llu)", (unsigned long long)null_mark(k));
+    buf_release(&q);
+}
+
 static void checksum_sql(ctable *t, buf *b)
 {
     buf_adds(b, "SELECT count(*), coalesce(sum(");
@@ -48,23 +62,54 @@ static void checksum_sql(ctable *t, buf *b)
         ccol *c = &t->cols[i];
         if (c->srcidx < 0)
             continue;
-        buf q;
-        buf_init(&q);
-        qname(&q, c->dst);
         if (k)
             buf_adds(b, " # ");
-        if (!c->notnull)
-            buf_adds(b, "coalesce(");
-        hash_sql(b, &c->t, q.data ? q.data : "\"\"", (uint64_t)k + 1);
-        if (!c->notnull)
-            buf_addf(b, ", %llu)", (unsigned long long)null_mark(k));
-        buf_release(&q);
+        col_hash_sql(b, c, k);
         k++;
     }
     if (!k)
         buf_adds(b, "0::int8");
     buf_adds(b, "), 0)::text FROM ");
     qname(b, t->dst);
+}
+
+/* After a checksum mismatch with equal row counts: the first copied column
+   whose hashes sum differently on the two sides (w->colsum), into col (""
+   when none can be told). */
+static void mismatch_column(worker *w, ctable *t, char *col, size_t colsz)
+{
+    col[0] = 0;
+    if (!w->colsum)
+        return;
+    buf b;
+    buf_init(&b);
+    buf_adds(&b, "SELECT ");
+    int k = 0;
+    for (int i = 0; i < t->ncols; i++) {
+        if (t->cols[i].srcidx < 0)
+            continue;
+        buf_adds(&b, k ? ", coalesce(sum(" : "coalesce(sum(");
+        col_hash_sql(&b, &t->cols[i], k);
+        buf_adds(&b, "), 0)::text");
+        k++;
+    }
+    buf_adds(&b, " FROM ");
+    qname(&b, t->dst);
+    PGresult *res = k && !b.oom ? pq.PQexec(w->pg, b.data) : NULL;
+    buf_release(&b);
+    if (res && pq.PQresultStatus(res) == PGRES_TUPLES_OK && pq.PQntuples(res) == 1) {
+        k = 0;
+        for (int i = 0; i < t->ncols && !col[0]; i++) {
+            if (t->cols[i].srcidx < 0)
+                continue;
+            char mine[48];
+            sum_text(w->colsum[k], mine);
+            if (strcmp(mine, pq.PQgetvalue(res, 0, k)) != 0)
+                snprintf(col, colsz, "%s", t->cols[i].dst);
+            k++;
+        }
+    }
+    pq.PQclear(res);
 }
 
 /* Reads the target's count and checksum of t. */
@@ -336,7 +381,10 @@ static strata_code scan(worker *w, ctable *t, int mode, strata_error *err)
                 col++;
                 continue;
             }
-            rh ^= isnull ? null_mark(col) : conv_hash(&w->cv, (uint64_t)col + 1);
+            uint64_t ch = isnull ? null_mark(col) : conv_hash(&w->cv, (uint64_t)col + 1);
+            rh ^= ch;
+            if (w->colsum)
+                w->colsum[col] += (int64_t)ch;
             if (mode == SCAN_LOAD_BINARY) {
                 if (isnull) {
                     put_be32(&w->out, 0xFFFFFFFFu);
@@ -488,6 +536,8 @@ strata_code load_task(worker *w, ctable *t, strata_error *err)
     for (int i = 0; i < t->ncols; i++)
         t->cols[i].nnull = 0;
     t->rows_done = 0;
+    free(w->colsum);
+    w->colsum = r->o->no_verify ? NULL : calloc((size_t)t->ncols + 1, sizeof(*w->colsum));
     rc = scan(w, t, t->text_copy ? SCAN_LOAD_TEXT : SCAN_LOAD_BINARY, err);
     if (!rc && !t->text_copy)
         cbuf_add(&w->out, "\377\377", 2);
@@ -535,11 +585,33 @@ strata_code load_task(worker *w, ctable *t, strata_error *err)
         if ((rc = copy_tune(r, c, what, err)) || (rc = target_sum(c, t, &trows, tsum, err)))
             goto fail;
         if (trows != w->rows || strcmp(tsum, sum) != 0) {
-            rc = err_set(err, STRATA_COPY_MISMATCH,
-                         "table \"%s\": the target does not match the source after loading "
-                         "(rows %lld vs %lld, checksum %s vs %s)",
-                         t->dst, trows, w->rows, tsum, sum);
-            err_hint(err, "the table was rolled back; rerun the copy, and report this if it persists");
+            char col[200] = "";
+            if (trows == w->rows)
+                mismatch_column(w, t, col, sizeof(col));
+            const ccol *cc = NULL;
+            for (int i = 0; col[0] && i < t->ncols; i++)
+                if (!strcmp(t->cols[i].dst, col))
+                    cc = &t->cols[i];
+            if (cc)
+                rc = err_set(
+                    err, STRATA_COPY_MISMATCH,
+                    "table \"%s\", column \"%s\" (%s): the target does not hold the values the source "
+                    "sent (checksum %s vs %s)",
+                    t->dst, cc->dst, cc->pgtype ? cc->pgtype : "?", tsum, sum);
+            else
+                rc = err_set(err, STRATA_COPY_MISMATCH,
+                             "table \"%s\": the target does not match the source after loading "
+                             "(rows %lld vs %lld, checksum %s vs %s)",
+                             t->dst, trows, w->rows, tsum, sum);
+            if (cc && cc->t.kind == K_OTHER)
+                err_hint(err,
+                         "strata passes %s values as the source's text, and PostgreSQL reads them into "
+                         "its own form, which differs from the text sent: write the values in that form in "
+                         "the source, or copy with --no-verify if the conversion is what you want; the table "
+                         "was rolled back",
+                         cc->pgtype ? cc->pgtype : "text-passed");
+            else
+                err_hint(err, "the table was rolled back; rerun the copy, and report this if it persists");
             goto fail;
         }
         t->verified = 1;
@@ -570,6 +642,8 @@ fail:
     copy_rollback(c);
     t->verified = 0;
 out:
+    free(w->colsum);
+    w->colsum = NULL;
     buf_release(&b);
     return rc;
 }

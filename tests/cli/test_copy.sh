@@ -338,6 +338,19 @@ expect_rc 0 "a view that divides"
 eq "$(pq "SELECT coalesce(per::text, 'null') || ' ' || coalesce(m::text, 'null') || ' ' || h FROM v")" "null null 3" \
     "division by zero in a view: NULL, as in SQLite"
 
+# a type passed as text that PostgreSQL rewrites ('24 hours' is read as
+# 24:00:00): the mismatch names the column and says why (it named nothing
+# and advised a rerun)
+rm -f "$WORK/iv.db"
+sqlite3 "$WORK/iv.db" "CREATE TABLE e (id INTEGER PRIMARY KEY, iv TEXT, n INT); INSERT INTO e VALUES (1, '24 hours', 1)"
+new_db
+pq "CREATE TABLE e (id bigint PRIMARY KEY, iv interval, n int)"
+raw copy "sqlite:///$WORK/iv.db" "$URL" --data-only
+expect_rc 1 "an interval written otherwise than PostgreSQL writes it"
+contains "$ERR" 'table "e", column "iv" (interval): the target does not hold the values the source sent' "the column is named"
+contains "$ERR" "reads them into its own form" "the hint says why"
+eq "$(pq "SELECT count(*) FROM e")" 0 "rolled back"
+
 # a table whose name holds a comma, picked with a quoted name
 sqlite3 "$SRC" 'CREATE TABLE "a,b" (id INTEGER PRIMARY KEY, v TEXT); INSERT INTO "a,b" VALUES (1, '"'"'x'"'"');'
 new_db
@@ -1144,7 +1157,7 @@ CREATE FUNCTION meddle() RETURNS trigger LANGUAGE plpgsql AS \$\$ BEGIN NEW.s :=
 CREATE TRIGGER meddle BEFORE INSERT ON v FOR EACH ROW EXECUTE FUNCTION meddle();" >/dev/null
 raw copy "sqlite:///$SRC" "$URL" --data-only
 expect_rc 1 "verification mismatch"
-contains "$ERR" 'table "v": the target does not match the source' "mismatch names the table"
+contains "$ERR" 'table "v", column "s" (text): the target does not hold the values the source sent' "mismatch names the table and the column"
 contains "$ERR" "[COPY_MISMATCH]" "mismatch code"
 eq "$(pq "SELECT count(*) FROM v")" "0" "mismatching table rolled back"
 
