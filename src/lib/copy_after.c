@@ -205,7 +205,26 @@ static int index_sql(run *r, ctable *t, cidx *x, buf *out, char *why, size_t why
             return -1;
         }
         buf_adds(out, " WHERE ");
-        cbuf_add(out, tr.data ? tr.data : "", tr.len);
+        /* SQLite's "WHERE active" on a 0/1 integer flag: PostgreSQL wants a
+           boolean there (the unique index was lost) */
+        const char *pd = tr.data ? tr.data : "";
+        int neg = !strncmp(pd, "NOT ", 4);
+        const char *id = neg ? pd + 4 : pd;
+        const ccol *flag = NULL;
+        size_t il = strlen(id);
+        for (int i = 0; il > 2 && id[0] == '"' && id[il - 1] == '"' && i < t->ncols; i++) {
+            buf qc;
+            buf_init(&qc);
+            qname(&qc, t->cols[i].dst);
+            if (qc.data && !strcmp(qc.data, id) &&
+                (t->cols[i].t.kind == K_INT2 || t->cols[i].t.kind == K_INT4 || t->cols[i].t.kind == K_INT8))
+                flag = &t->cols[i];
+            buf_release(&qc);
+        }
+        if (flag)
+            buf_addf(out, "%s(%s <> 0)", neg ? "NOT " : "", id);
+        else
+            cbuf_add(out, pd, tr.len);
         buf_release(&tr);
     }
     return 0;

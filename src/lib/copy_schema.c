@@ -1326,6 +1326,8 @@ static int tr_level(xctx *x, int a, int b, int flags, buf *out)
                 } else {
                     buf_adds(out, "IS NOT DISTINCT FROM");
                 }
+                if (pb == 1)
+                    prev_bool = 2; /* "flag IS NOT 1": 0 and 1 are FALSE and TRUE */
             } else if (ctok_punct(nx, "(") && (!is_keyword(c) || ctok_is(c, "DATE") || ctok_is(c, "CHAR"))) {
                 int close = match_paren(tk, i + 1, b);
                 if (close < 0)

@@ -351,6 +351,18 @@ contains "$ERR" 'table "e", column "iv" (interval): the target does not hold the
 contains "$ERR" "reads them into its own form" "the hint says why"
 eq "$(pq "SELECT count(*) FROM e")" 0 "rolled back"
 
+# partial unique indexes on 0/1 flags: an INTEGER flag as the whole
+# predicate, and IS NOT 1 on a BOOLEAN column (both were lost, warned)
+rm -f "$WORK/flags.db"
+sqlite3 "$WORK/flags.db" "CREATE TABLE u (id INTEGER PRIMARY KEY, email TEXT, active INTEGER, deleted BOOLEAN);
+CREATE UNIQUE INDEX ux_active ON u (email) WHERE active; CREATE UNIQUE INDEX ux_live ON u (email) WHERE deleted IS NOT 1;
+INSERT INTO u VALUES (1, 'a', 1, 0), (2, 'a', 0, 1)"
+new_db
+raw copy "sqlite:///$WORK/flags.db" "$URL"
+expect_rc 0 "partial indexes on flags"
+lacks "$ERR" "not created" "partial indexes on flags: none lost"
+eq "$(pq "SELECT count(*) FROM pg_indexes WHERE tablename = 'u' AND indexname IN ('ux_active', 'ux_live')")" 2 "both partial indexes made"
+
 # a table whose name holds a comma, picked with a quoted name
 sqlite3 "$SRC" 'CREATE TABLE "a,b" (id INTEGER PRIMARY KEY, v TEXT); INSERT INTO "a,b" VALUES (1, '"'"'x'"'"');'
 new_db

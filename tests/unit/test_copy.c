@@ -220,6 +220,9 @@ static void test_translate(void)
     CHECK_STR(xl(&s, "t", "julianday(at) - julianday(born) < 30"),
               "((extract(epoch FROM (\"at\")::timestamp) / 86400.0 + 2440587.5)::double precision) - "
               "((extract(epoch FROM (\"born\")::timestamp) / 86400.0 + 2440587.5)::double precision) < 30");
+    /* IS / IS NOT with 0 or 1 after a boolean column */
+    CHECK_STR(xl(&s, "t", "active IS NOT 1"), "\"active\" IS DISTINCT FROM TRUE");
+    CHECK_STR(xl(&s, "t", "active IS 0"), "\"active\" IS NOT DISTINCT FROM FALSE");
     /* x / 0 and x % 0 are NULL in SQLite, an error in PostgreSQL: the
        divisor goes through NULLIF, a nonzero literal as it is */
     CHECK_STR(xl(&s, "t", "rating / 2 > 1"), "\"rating\" / 2 > 1");
