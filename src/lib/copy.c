@@ -1520,8 +1520,12 @@ strata_code strata_copy(const char *src_url, const char *dst_url, const strata_c
         goto done;
     }
     if (access(r.su.path, R_OK) != 0) {
+        int e = errno;
         rc = err_set(err, STRATA_CONNECT_FAILED, "cannot open SQLite database '%s': %s", r.su.path,
-                     errno == ENOENT ? "no such file" : strerror(errno));
+                     e == ENOENT ? "no such file" : strerror(e));
+        char abs_hint[sizeof(err->hint)];
+        if (e == ENOENT && sqlite_abs_hint(r.su.path, abs_hint, sizeof(abs_hint)))
+            err_hint(err, "%s", abs_hint);
         goto done;
     }
     /* a file that is not a database fails here, not in the schema phase */

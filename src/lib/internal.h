@@ -242,6 +242,9 @@ struct strata_migset {
    and returns the index just after it; 0 when the line is not such a marker.
    Shared by migration files and test files. */
 size_t marker_word(const char *l, size_t n, size_t *word);
+/* A hint when a relative SQLite path was probably meant as absolute
+   (sqlite:///tmp/x.db): out, or NULL (url.c). */
+const char *sqlite_abs_hint(const char *path, char *out, size_t n);
 /* The section of a migration for (kind, engine dialect), or NULL if none.
    Reads a lazy migration first (see mig_materialize; a failure leaves it
    broken, without sections). */

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static int ambiguous_at(const char *url);
@@ -849,4 +850,28 @@ strata_code strata_url_resolve(const strata_url_opts *o, char **out, strata_url_
     if (source)
         *source = src;
     return STRATA_OK;
+}
+
+/* A hint for a SQLite path that could not be opened and was probably meant
+   as absolute: sqlite:///tmp/x.db names tmp/x.db in the current directory
+   (the SQLAlchemy rule), but no ./tmp exists while /tmp does. NULL when
+   that is not the case; else out. */
+const char *sqlite_abs_hint(const char *path, char *out, size_t n)
+{
+    if (!path || !*path || path[0] == '/' || !strcmp(path, ":memory:"))
+        return NULL;
+    const char *sl = strchr(path, '/');
+    if (!sl || sl == path)
+        return NULL;
+    char first[512], root[514];
+    snprintf(first, sizeof(first), "%.*s", (int)(sl - path), path);
+    snprintf(root, sizeof(root), "/%s", first);
+    struct stat st;
+    if (stat(first, &st) == 0 || stat(root, &st) != 0 || !S_ISDIR(st.st_mode))
+        return NULL;
+    snprintf(out, n,
+             "sqlite:///%s names '%s' relative to the current directory, which has no '%s'; for the "
+             "absolute path /%s write four slashes: sqlite:////%s",
+             path, path, first, path, path);
+    return out;
 }

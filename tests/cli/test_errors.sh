@@ -229,6 +229,11 @@ raw -v --url "postgresql://u:hunter2@127.0.0.1:1/db" --dir "$D" status
 lacks "$ERR$OUT" "hunter2" "password hidden in verbose output"
 raw --url "sqlite:///$WORK/no/such/dir/x.db" --dir "$D" up
 expect_rc 4 "sqlite file in a missing directory"
+# three slashes and a path meant as absolute (sqlite:///tmp/x.db names
+# tmp/x.db here): the hint says to write four
+raw --url "sqlite://$WORK/no/such/dir/x.db" --dir "$D" up
+expect_rc 4 "a relative sqlite path meant as absolute"
+contains "$ERR" "write four slashes: sqlite:///$WORK/no/such/dir/x.db" "the four-slash hint"
 echo "this is not a database, just text that is long enough to fill a header page..........." >"$WORK/notadb.sqlite3"
 raw --url "sqlite:///$WORK/notadb.sqlite3" --dir "$D" status
 expect_rc 4 "not a database"

@@ -175,7 +175,10 @@ static strata_code open_failed(strata_error *err, const char *path, sqlite3 *db,
         return sq_err_wal_pending(err, path);
     err_set(err, STRATA_CONNECT_FAILED, "cannot open SQLite database '%s': %s", path,
             db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
-    if ((rc & 0xff) == SQLITE_CANTOPEN)
+    char abs_hint[sizeof(err->hint)];
+    if ((rc & 0xff) == SQLITE_CANTOPEN && sqlite_abs_hint(path, abs_hint, sizeof(abs_hint)))
+        err_hint(err, "%s", abs_hint);
+    else if ((rc & 0xff) == SQLITE_CANTOPEN)
         err_hint(err, ro ? "check that the file exists and is readable by this user"
                          : "check that the directory exists and is writable");
     else if ((rc & 0xff) == SQLITE_NOTADB)
