@@ -652,7 +652,8 @@ out:
    the row and column), nothing written: before tables linked by foreign
    keys are emptied together (--data-only), where a load failing afterwards
    could no longer roll back its table alone. */
-strata_code validate_table(run *r, ctable *t, strata_error *err)
+/* A scan of t on the run's own source connection, outside the pool. */
+static strata_code scan_alone(run *r, ctable *t, int mode, strata_error *err)
 {
     worker w;
     memset(&w, 0, sizeof(w));
@@ -660,25 +661,22 @@ strata_code validate_table(run *r, ctable *t, strata_error *err)
     cconv_init(&w.cv);
     buf_init(&w.out);
     w.db = r->sdb;
-    strata_code rc = scan(&w, t, SCAN_VALIDATE, err);
+    strata_code rc = scan(&w, t, mode, err);
     cconv_release(&w.cv);
     buf_release(&w.out);
     return rc;
+}
+
+strata_code validate_table(run *r, ctable *t, strata_error *err)
+{
+    return scan_alone(r, t, SCAN_VALIDATE, err);
 }
 
 /* --------------------------------------------- widening (--on-bad-value=text) */
 
 strata_code widen_columns(run *r, ctable *t, strata_error *err)
 {
-    worker w;
-    memset(&w, 0, sizeof(w));
-    w.r = r;
-    cconv_init(&w.cv);
-    buf_init(&w.out);
-    w.db = r->sdb;
-    strata_code rc = scan(&w, t, SCAN_WIDEN, err);
-    cconv_release(&w.cv);
-    buf_release(&w.out);
+    strata_code rc = scan_alone(r, t, SCAN_WIDEN, err);
     for (int i = 0; !rc && i < t->ncols; i++) {
         ccol *c = &t->cols[i];
         if (!c->widen)
