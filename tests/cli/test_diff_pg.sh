@@ -202,6 +202,17 @@ st --dir "$QD" down
 expect_rc 0 "standalone sequence: down"
 q "INSERT INTO c (n) VALUES (9)" >/dev/null 2>"$WORK/qerr" || fail "standalone sequence: a row after the down: $(cat "$WORK/qerr")"
 eq "$(q "SELECT max(id) FROM c")" 4 "the sequence goes on past the rows"
+# two tables drawing from one standalone sequence: it goes on past both
+# (a setval per table set it back to the smaller one's values)
+pair seq_two "CREATE SEQUENCE ids; CREATE TABLE a (id bigint PRIMARY KEY DEFAULT nextval('ids')); CREATE TABLE b (id bigint PRIMARY KEY DEFAULT nextval('ids'));" \
+    "CREATE TABLE a (id bigint PRIMARY KEY); CREATE TABLE b (id bigint PRIMARY KEY);" --allow-destructive
+expect_rc 0 "a standalone sequence two tables draw from, dropped"
+q "INSERT INTO a SELECT nextval('ids') FROM generate_series(1, 5); INSERT INTO b SELECT nextval('ids') FROM generate_series(1, 2); INSERT INTO a SELECT nextval('ids') + 100 FROM generate_series(1, 1)" >/dev/null
+st --dir "$QD" up
+expect_rc 0 "two tables: up"
+st --dir "$QD" down
+expect_rc 0 "two tables: down"
+eq "$(q "SELECT nextval('ids')")" 109 "the sequence goes on past both tables' values"
 # a column a generated column reads changes type: the generated column
 # (no data of its own) and its index are dropped first and built again after
 pair generated_reads 'CREATE TABLE t (id int PRIMARY KEY, price int, qty int, total int GENERATED ALWAYS AS (price * qty) STORED); CREATE INDEX ix_total ON t (total);' \

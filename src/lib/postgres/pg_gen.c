@@ -1160,9 +1160,9 @@ static const gen_obj *seq_from(const ctx *c, const gen_obj *s)
     return f;
 }
 
-/* setval of new sequence s past the values of column col of kept table tt
-   (a descending sequence goes on below the smallest value). */
-static void seq_setval(ctx *c, const gen_obj *s, const gen_table *tt, const char *col)
+/* setval of new sequence s past the values col takes in from (a table, or
+   a subquery); a descending sequence goes on below the smallest value. */
+static void seq_setval(ctx *c, const gen_obj *s, const char *from, const char *col)
 {
     const char *inc = strstr(s->def, "INCREMENT BY ");
     int down = inc && strtoll(inc + 13, NULL, 10) < 0;
@@ -1173,21 +1173,28 @@ static void seq_setval(ctx *c, const gen_obj *s, const gen_table *tt, const char
     buf_add_sqlstr(&lit, s->q);
     gen_emit(c->p, GEN_PART_TX, "set sequence start", NULL,
              "SELECT setval(%s, %s(%s)) FROM %s HAVING %s(%s) %s %lld", lit.data ? lit.data : "",
-             down ? "min" : "max", col, tt->q, down ? "min" : "max", col, down ? "<=" : ">=", lim);
+             down ? "min" : "max", col, from, down ? "min" : "max", col, down ? "<=" : ">=", lim);
     buf_release(&lit);
 }
 
 /* A new sequence that columns of tables which already have rows draw from:
    one owned by its column (a serial given back by a down), or a standalone
    one that their defaults name (nextval('s'::regclass)): it starts past
-   their values, so the next row does not take a key already used. */
+   their values, so the next row does not take a key already used -- past
+   all of them at once when several columns draw from it. */
 static void seq_past_rows(ctx *c, const gen_obj *s)
 {
-    buf nv;
+    const char *inc = strstr(s->def, "INCREMENT BY ");
+    const char *agg = inc && strtoll(inc + 13, NULL, 10) < 0 ? "min" : "max";
+    buf nv, from;
     buf_init(&nv);
+    buf_init(&from);
     buf_adds(&nv, "nextval(");
     buf_add_sqlstr(&nv, s->q);
     buf_adds(&nv, "::regclass)");
+    const gen_table *one = NULL;
+    const char *onecol = NULL;
+    int n = 0;
     for (size_t t = 0; t < c->to->nt; t++) {
         const gen_table *tt = &c->to->t[t];
         if (!from_table(c, tt->name))
@@ -1195,16 +1202,26 @@ static void seq_past_rows(ctx *c, const gen_obj *s)
         if (s->owned) {
             size_t l = strlen(tt->q);
             if (!strncmp(s->owned, tt->q, l) && s->owned[l] == '.') {
-                seq_setval(c, s, tt, s->owned + l + 1);
+                one = tt, onecol = s->owned + l + 1, n = 1;
                 break;
             }
             continue;
         }
         for (size_t k = 0; nv.data && k < tt->ncols; k++)
-            if (tt->cols[k].dflt && strstr(tt->cols[k].dflt, nv.data))
-                seq_setval(c, s, tt, tt->cols[k].q);
+            if (tt->cols[k].dflt && strstr(tt->cols[k].dflt, nv.data)) {
+                one = tt, onecol = tt->cols[k].q;
+                buf_addf(&from, "%sSELECT %s(%s) AS v FROM %s", n++ ? " UNION ALL " : "(", agg, onecol,
+                         tt->q);
+            }
+    }
+    if (n == 1)
+        seq_setval(c, s, one->q, onecol);
+    else if (n > 1 && from.data) {
+        buf_adds(&from, ") AS drawn");
+        seq_setval(c, s, from.data, "v");
     }
     buf_release(&nv);
+    buf_release(&from);
 }
 
 /* The function name of a function's identity ("name(types)"), unquoted,
