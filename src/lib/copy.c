@@ -1109,8 +1109,7 @@ static strata_code schema_phase(run *r, strata_error *err)
         if (r->data_only)
             t->from_target = 1;
     }
-    if ((rc = copy_exec(r->ctl, "COMMIT", "cannot create the tables", err)))
-        goto out;
+    rc = copy_exec(r->ctl, "COMMIT", "cannot create the tables", err);
     goto out;
 fail:
     copy_rollback(r->ctl);
@@ -1216,10 +1215,14 @@ static strata_code select_tables(run *r, strata_error *err)
                 taken = !strcmp(d, sys[y]);
             if (taken) {
                 /* CREATE TABLE would fail half-way through the schema */
-                err_set(err, STRATA_CONFIG_ERROR,
-                        *d ? "column \"%s\".\"%s\" has the name of a PostgreSQL system column (%s)"
-                           : "column \"%s\".\"%s\" has an empty name, which PostgreSQL does not allow%s",
-                        t->src, t->cols[c].src, d);
+                if (*d)
+                    err_set(err, STRATA_CONFIG_ERROR,
+                            "column \"%s\".\"%s\" has the name of a PostgreSQL system column (%s)", t->src,
+                            t->cols[c].src, d);
+                else
+                    err_set(err, STRATA_CONFIG_ERROR,
+                            "column \"%s\".\"%s\" has an empty name, which PostgreSQL does not allow", t->src,
+                            t->cols[c].src);
                 err_hint(err, "rename the column in the source (ALTER TABLE ... RENAME COLUMN), or leave the "
                               "table out with --exclude");
                 return err->code;
@@ -1571,11 +1574,11 @@ strata_code strata_copy(const char *src_url, const char *dst_url, const strata_c
     r.load_t0 = r.load_end = copy_now();
     rc = copy_move(&r, want, err);
     if (rc && r.cleared[0]) {
+        /* the cleared tables' values were checked before they were
+           emptied: what failed is the server refusing a row, or another
+           table, whose own hint stands */
         char was[sizeof(err->hint)];
         snprintf(was, sizeof(was), "%s", err->hint);
-        char *nc = strstr(was, "; the table was not changed");
-        if (nc)
-            *nc = 0;
         err_hint(err,
                  "%s%s%s were emptied together before loading (--data-only: foreign keys link them); "
                  "a rerun after the fix loads them",

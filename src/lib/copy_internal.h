@@ -419,8 +419,8 @@ typedef struct worker {
     buf out;
     __int128 sum;
     long long rows;
-    __int128 *colsum; /* per copied column, the sum of its hashes (load_task, to name the column of a
-                         mismatch); NULL when not kept */
+    __int128 *colsum; /* per copied column, the sum of its hashes: kept by scan() when set (to name the
+                         column of a verification mismatch), else NULL */
 } worker;
 
 typedef strata_code (*task_fn)(worker *w, ctable *t, strata_error *err);
@@ -504,6 +504,10 @@ strata_code hash_probe(run *r, strata_error *err);
 /* --on-bad-value=text: scans t and makes the columns whose values do not
    fit text (or bytea), with a warning each. */
 strata_code widen_columns(run *r, ctable *t, strata_error *err);
+/* Every value of t checked as its load would check it (BAD_VALUE naming
+   the row and column), nothing written: before tables linked by foreign
+   keys are emptied together (--data-only), where a load failing afterwards
+   could no longer roll back its table alone. */
 strata_code validate_table(run *r, ctable *t, strata_error *err);
 /* Rerun: marks t unchanged when source and target still match the recorded
    checksum, else redo. */

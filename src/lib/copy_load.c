@@ -35,11 +35,6 @@ static void sum_text(__int128 v, char out[48])
     out[k] = 0;
 }
 
-/*
- * The target-side checksum query of t: the row count and the sum of the
- * rows' hashes, each the XOR of its column hashes (see conv_hash in
- * copy_internal.h); scan() computes the same from the source.
- */
 /* The hash of copied column c, the k-th, as the checksum takes it. */
 static void col_hash_sql(buf *b, const ccol *c, int k)
 {
@@ -54,6 +49,11 @@ static void col_hash_sql(buf *b, const ccol *c, int k)
     buf_release(&q);
 }
 
+/*
+ * The target-side checksum query of t: the row count and the sum of the
+ * rows' hashes, each the XOR of its column hashes (see conv_hash in
+ * copy_internal.h); scan() computes the same from the source.
+ */
 static void checksum_sql(ctable *t, buf *b)
 {
     buf_adds(b, "SELECT count(*), coalesce(sum(");
@@ -71,45 +71,6 @@ static void checksum_sql(ctable *t, buf *b)
         buf_adds(b, "0::int8");
     buf_adds(b, "), 0)::text FROM ");
     qname(b, t->dst);
-}
-
-/* After a checksum mismatch with equal row counts: the first copied column
-   whose hashes sum differently on the two sides (w->colsum), into col (""
-   when none can be told). */
-static void mismatch_column(worker *w, ctable *t, char *col, size_t colsz)
-{
-    col[0] = 0;
-    if (!w->colsum)
-        return;
-    buf b;
-    buf_init(&b);
-    buf_adds(&b, "SELECT ");
-    int k = 0;
-    for (int i = 0; i < t->ncols; i++) {
-        if (t->cols[i].srcidx < 0)
-            continue;
-        buf_adds(&b, k ? ", coalesce(sum(" : "coalesce(sum(");
-        col_hash_sql(&b, &t->cols[i], k);
-        buf_adds(&b, "), 0)::text");
-        k++;
-    }
-    buf_adds(&b, " FROM ");
-    qname(&b, t->dst);
-    PGresult *res = k && !b.oom ? pq.PQexec(w->pg, b.data) : NULL;
-    buf_release(&b);
-    if (res && pq.PQresultStatus(res) == PGRES_TUPLES_OK && pq.PQntuples(res) == 1) {
-        k = 0;
-        for (int i = 0; i < t->ncols && !col[0]; i++) {
-            if (t->cols[i].srcidx < 0)
-                continue;
-            char mine[48];
-            sum_text(w->colsum[k], mine);
-            if (strcmp(mine, pq.PQgetvalue(res, 0, k)) != 0)
-                snprintf(col, colsz, "%s", t->cols[i].dst);
-            k++;
-        }
-    }
-    pq.PQclear(res);
 }
 
 /* Reads the target's count and checksum of t. */
@@ -450,6 +411,50 @@ out:
     return rc;
 }
 
+/* After a checksum mismatch with equal row counts: the first copied column
+   whose hashes sum differently on the two sides, or NULL. The source's
+   sums come from a second read of t (w->colsum), on this failure path
+   only. */
+static const ccol *mismatch_column(worker *w, ctable *t)
+{
+    int n = 0;
+    for (int i = 0; i < t->ncols; i++)
+        n += t->cols[i].srcidx >= 0;
+    if (!n || !(w->colsum = calloc((size_t)n, sizeof(*w->colsum))))
+        return NULL;
+    strata_error e;
+    strata_error_clear(&e);
+    const ccol *found = NULL;
+    buf b;
+    buf_init(&b);
+    buf_adds(&b, "SELECT ");
+    for (int i = 0, k = 0; i < t->ncols; i++) {
+        if (t->cols[i].srcidx < 0)
+            continue;
+        buf_adds(&b, k ? ", coalesce(sum(" : "coalesce(sum(");
+        col_hash_sql(&b, &t->cols[i], k++);
+        buf_adds(&b, "), 0)::text");
+    }
+    buf_adds(&b, " FROM ");
+    qname(&b, t->dst);
+    PGresult *res = !b.oom && scan(w, t, SCAN_CHECK, &e) == STRATA_OK ? pq.PQexec(w->pg, b.data) : NULL;
+    buf_release(&b);
+    if (res && pq.PQresultStatus(res) == PGRES_TUPLES_OK && pq.PQntuples(res) == 1) {
+        for (int i = 0, k = 0; i < t->ncols && !found; i++) {
+            if (t->cols[i].srcidx < 0)
+                continue;
+            char mine[48];
+            sum_text(w->colsum[k], mine);
+            if (strcmp(mine, pq.PQgetvalue(res, 0, k++)) != 0)
+                found = &t->cols[i];
+        }
+    }
+    pq.PQclear(res);
+    free(w->colsum);
+    w->colsum = NULL;
+    return found;
+}
+
 /* -------------------------------------------------------- check (rerun) */
 
 strata_code check_task(worker *w, ctable *t, strata_error *err)
@@ -536,8 +541,6 @@ strata_code load_task(worker *w, ctable *t, strata_error *err)
     for (int i = 0; i < t->ncols; i++)
         t->cols[i].nnull = 0;
     t->rows_done = 0;
-    free(w->colsum);
-    w->colsum = r->o->no_verify ? NULL : calloc((size_t)t->ncols + 1, sizeof(*w->colsum));
     rc = scan(w, t, t->text_copy ? SCAN_LOAD_TEXT : SCAN_LOAD_BINARY, err);
     if (!rc && !t->text_copy)
         cbuf_add(&w->out, "\377\377", 2);
@@ -585,13 +588,7 @@ strata_code load_task(worker *w, ctable *t, strata_error *err)
         if ((rc = copy_tune(r, c, what, err)) || (rc = target_sum(c, t, &trows, tsum, err)))
             goto fail;
         if (trows != w->rows || strcmp(tsum, sum) != 0) {
-            char col[200] = "";
-            if (trows == w->rows)
-                mismatch_column(w, t, col, sizeof(col));
-            const ccol *cc = NULL;
-            for (int i = 0; col[0] && i < t->ncols; i++)
-                if (!strcmp(t->cols[i].dst, col))
-                    cc = &t->cols[i];
+            const ccol *cc = trows == w->rows ? mismatch_column(w, t) : NULL;
             if (cc)
                 rc = err_set(
                     err, STRATA_COPY_MISMATCH,
@@ -642,16 +639,10 @@ fail:
     copy_rollback(c);
     t->verified = 0;
 out:
-    free(w->colsum);
-    w->colsum = NULL;
     buf_release(&b);
     return rc;
 }
 
-/* Every value of t checked as its load would check it (BAD_VALUE naming
-   the row and column), nothing written: before tables linked by foreign
-   keys are emptied together (--data-only), where a load failing afterwards
-   could no longer roll back its table alone. */
 /* A scan of t on the run's own source connection, outside the pool. */
 static strata_code scan_alone(run *r, ctable *t, int mode, strata_error *err)
 {
