@@ -577,6 +577,19 @@ static int operand_end(const toks *tk, int j, int b)
     return -1;
 }
 
+/* When token i is a '/' or '%' whose divisor could be 0: the end of the
+   divisor (operand_end), to be wrapped in NULLIF; else -1 (a nonzero
+   number needs nothing). */
+static int divisor_end(const toks *tk, int i, int b)
+{
+    if (!ctok_punct(&tk->v[i], "/") && !ctok_punct(&tk->v[i], "%"))
+        return -1;
+    int e = operand_end(tk, i + 1, b);
+    if (e <= i + 1 || (e == i + 2 && tk->v[i + 1].type == TK_NUM && strtod(tk->v[i + 1].p, NULL) != 0))
+        return -1;
+    return e;
+}
+
 /* Top-level arguments of the call whose parentheses are at open and close:
    [st[k], en[k]). 0 for "()", -1 for more than max. */
 static int split_args(const toks *tk, int open, int close, int *st, int *en, int max)
@@ -1269,7 +1282,7 @@ static int tr_level(xctx *x, int a, int b, int flags, buf *out)
             const ccol *cc = tok_col(x, i, b);
             case_bool = cc && cc->t.kind == K_BOOL && !ctok_punct(nx, ".") ? 1 : 0;
         }
-        int pb = prev_bool, bl = bool_list;
+        int pb = prev_bool, bl = bool_list, dend;
         prev_bool = 0;
         bool_list = 0;
         emit_space(out, c);
@@ -1419,18 +1432,15 @@ static int tr_level(xctx *x, int a, int b, int flags, buf *out)
                 buf_adds(out, "=");
             } else if (ctok_punct(c, "->") || ctok_punct(c, "->>")) {
                 return xfail(x, "JSON operator %.*s is not translated", (int)c->n, c->p);
-            } else if ((ctok_punct(c, "/") || ctok_punct(c, "%")) && operand_end(tk, i + 1, b) > i + 1 &&
-                       !(operand_end(tk, i + 1, b) == i + 2 && tk->v[i + 1].type == TK_NUM &&
-                         strtod(tk->v[i + 1].p, NULL) != 0)) {
+            } else if ((dend = divisor_end(tk, i, b)) > 0) {
                 /* SQLite gives NULL for x / 0 and x % 0, where PostgreSQL
                    stops the query: every SELECT of such a view failed */
-                int e = operand_end(tk, i + 1, b);
                 buf_add(out, c->p, c->n);
                 buf_adds(out, " NULLIF(");
-                if (tr(x, i + 1, e, 0, out))
+                if (tr(x, i + 1, dend, 0, out))
                     return -1;
                 buf_adds(out, ", 0)");
-                i = e - 1;
+                i = dend - 1;
             } else {
                 buf_add(out, c->p, c->n);
             }
