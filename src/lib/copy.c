@@ -1084,6 +1084,20 @@ static strata_code schema_phase(run *r, strata_error *err)
             goto fail;
         if (!t->version_table)
             set_defaults(r, t, &cv);
+        for (int n = 0; n < t->nchecks && !t->version_table; n++) {
+            buf cb;
+            char *cname, why[600];
+            int k = check_sql(r, t, n, &cb, &cname, why, sizeof(why))
+                        ? -1
+                        : copy_try_sql(r, r->ctl, cb.data, why, sizeof(why));
+            buf_release(&cb);
+            free(cname);
+            if (k == -2) { /* not the CHECK's fault: the connection, a timeout */
+                rc = run_error(r, err);
+                goto fail;
+            }
+            /* -1: finish_table tries again after the rows, and warns */
+        }
         const char *params[1] = {t->dst};
         PGresult *res = copy_query(r->ctl,
                                    "INSERT INTO " STATE_TABLE " (kind, name) VALUES ('table', $1) "

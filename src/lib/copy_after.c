@@ -725,42 +725,59 @@ static strata_code table_sequences(run *r, PGconn *c, ctable *t, strata_error *e
     return rc;
 }
 
-/* A table's last task: its keys attached, its CHECKs added, what does not
-   carry over named, its sequences set. */
+int check_sql(run *r, const ctable *t, int n, buf *b, char **cname, char *why, size_t whysz)
+{
+    const ccheck *ck = &t->checks[n];
+    char suffix[64];
+    snprintf(suffix, sizeof(suffix), "check%d", n + 1);
+    *cname = ck->name ? copy_name(ck->name, r->o->keep_case) : pg_name(t->dst, suffix);
+    buf_init(b);
+    if (!*cname) {
+        snprintf(why, whysz, "out of memory");
+        return -1;
+    }
+    buf tr;
+    buf_init(&tr);
+    int bad = expr_translate(ck->expr, strlen(ck->expr), &r->s, t, -1, r->o->keep_case, &tr, why, whysz);
+    if (!bad) {
+        buf_adds(b, "ALTER TABLE ");
+        qname(b, t->dst);
+        buf_adds(b, " ADD CONSTRAINT ");
+        qname(b, *cname);
+        buf_adds(b, " CHECK (");
+        cbuf_add(b, tr.data ? tr.data : "", tr.len);
+        buf_adds(b, ")");
+        if (b->oom) {
+            snprintf(why, whysz, "out of memory");
+            bad = 1;
+        }
+    }
+    buf_release(&tr);
+    return bad ? -1 : 0;
+}
+
+/* A table's last task: its keys attached, its CHECKs added (those the
+   schema phase could not add to the empty table, or a load dropped), what
+   does not carry over named, its sequences set. */
 static void finish_table(run *r, PGconn *c, ctable *t)
 {
     char why[600];
-    buf b;
-    buf_init(&b);
     attach_keys(r, c, t);
     for (int n = 0; n < t->nchecks; n++) {
-        ccheck *ck = &t->checks[n];
-        char suffix[64];
-        snprintf(suffix, sizeof(suffix), "check%d", n + 1);
-        char *cname = ck->name ? copy_name(ck->name, r->o->keep_case) : pg_name(t->dst, suffix);
-        if (!cname || constraint_exists(c, t->oid, cname)) {
+        buf b;
+        char *cname;
+        int ok = !check_sql(r, t, n, &b, &cname, why, sizeof(why));
+        if (cname && constraint_exists(c, t->oid, cname)) {
+            buf_release(&b);
             free(cname);
             continue;
         }
-        buf tr;
-        buf_init(&tr);
-        buf_reset(&b);
-        int ok =
-            !expr_translate(ck->expr, strlen(ck->expr), &r->s, t, -1, r->o->keep_case, &tr, why, sizeof(why));
-        if (ok) {
-            buf_adds(&b, "ALTER TABLE ");
-            qname(&b, t->dst);
-            buf_adds(&b, " ADD CONSTRAINT ");
-            qname(&b, cname);
-            buf_adds(&b, " CHECK (");
-            cbuf_add(&b, tr.data ? tr.data : "", tr.len);
-            buf_adds(&b, ")");
+        if (ok)
             ok = copy_try_sql(r, c, b.data ? b.data : "", why, sizeof(why)) != -1; /* -2: stopped */
-        }
         if (!ok)
-            copy_warn(r, "CHECK constraint %s on \"%s\" not carried over: CHECK (%s): %s", cname, t->dst,
-                      ck->expr, why);
-        buf_release(&tr);
+            copy_warn(r, "CHECK constraint %s on \"%s\" not carried over: CHECK (%s): %s",
+                      cname ? cname : "?", t->dst, t->checks[n].expr, why);
+        buf_release(&b);
         free(cname);
     }
     for (int j = 0; j < t->ncols; j++) {
@@ -775,7 +792,6 @@ static void finish_table(run *r, PGconn *c, ctable *t)
                       "copied values",
                       t->dst, t->cols[j].dst);
     }
-    buf_release(&b);
 }
 
 /* A foreign key: added NOT VALID (unless an earlier run did), then

@@ -531,6 +531,15 @@ strata_code load_task(worker *w, ctable *t, strata_error *err);
    pkname, cidx's cname, ccol's seqname. Once, in the schema phase, after
    widen_columns and before the tables are created. -1 when out of memory. */
 int copy_names(run *r);
+/* The ALTER TABLE that adds t's n-th CHECK (translated into b, which the
+   caller releases either way) and its name (*cname, the caller frees; NULL
+   when out of memory). 0, or -1 with why (the expression does not
+   translate). The schema phase adds the CHECKs to each table it creates,
+   before the rows: COPY then checks each row as it goes, instead of a scan
+   of the whole table afterwards under an exclusive lock. A CHECK the rows
+   break is dropped by the load and added again after it, which fails and
+   warns (finish_table). */
+int check_sql(run *r, const ctable *t, int n, buf *b, char **cname, char *why, size_t whysz);
 strata_code copy_move(run *r, const int *load, strata_error *err);
 
 #endif

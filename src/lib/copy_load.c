@@ -487,7 +487,25 @@ strata_code check_task(worker *w, ctable *t, strata_error *err)
 
 /* -------------------------------------------------------------- loading */
 
-strata_code load_task(worker *w, ctable *t, strata_error *err)
+/* 1 when name is one of t's CHECKs, as the schema phase named it. */
+static int own_check(run *r, const ctable *t, const char *name)
+{
+    int found = 0;
+    for (int n = 0; n < t->nchecks && !found; n++) {
+        buf b;
+        char *cname, why[600];
+        check_sql(r, t, n, &b, &cname, why, sizeof(why));
+        found = cname && !strcmp(cname, name);
+        buf_release(&b);
+        free(cname);
+    }
+    return found;
+}
+
+/* load_task's one attempt. A row that breaks one of the CHECKs the schema
+   phase gave the table (a translation that reads the row otherwise than
+   SQLite did): its name in broke, for load_task to drop it and retry. */
+static strata_code load_once(worker *w, ctable *t, char *broke, size_t brokesz, strata_error *err)
 {
     run *r = w->r;
     PGconn *c = w->pg;
@@ -551,6 +569,10 @@ strata_code load_task(worker *w, ctable *t, strata_error *err)
     buf_reset(&w->out);
     while ((res = pq.PQgetResult(c)) != NULL) {
         if (!rc && pq.PQresultStatus(res) != PGRES_COMMAND_OK) {
+            const char *st = pq.PQresultErrorField(res, PG_DIAG_SQLSTATE);
+            const char *cn = pq.PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME);
+            if (st && !strcmp(st, "23514") && cn && !r->data_only && own_check(r, t, cn))
+                snprintf(broke, brokesz, "%s", cn);
             rc = copy_pg_error(err, STRATA_DB_ERROR, c, res, what);
             if (!strncmp(err->sqlstate, "22", 2) &&
                 strcmp(err->sqlstate, "22P03")) { /* 22P03: strata's encoding */
@@ -641,6 +663,34 @@ fail:
 out:
     buf_release(&b);
     return rc;
+}
+
+strata_code load_task(worker *w, ctable *t, strata_error *err)
+{
+    for (;;) {
+        char broke[128] = "";
+        strata_code rc = load_once(w, t, broke, sizeof(broke), err);
+        if (!rc || !broke[0])
+            return rc;
+        /* each round drops another of the table's CHECKs: it ends */
+        buf b;
+        buf_init(&b);
+        buf_adds(&b, "ALTER TABLE ");
+        qname(&b, t->dst);
+        buf_adds(&b, " DROP CONSTRAINT ");
+        qname(&b, broke);
+        char what[300];
+        snprintf(what, sizeof(what), "cannot load table \"%s\"", t->dst);
+        rc = b.oom ? err_set(err, STRATA_NOMEM, "out of memory") : copy_exec(w->pg, b.data, what, err);
+        buf_release(&b);
+        if (rc)
+            return rc;
+        strata_error_clear(err);
+        pthread_mutex_lock(&w->r->mu);
+        w->r->rows_done -= t->rows_done; /* the progress counts them again */
+        t->rows_done = 0;
+        pthread_mutex_unlock(&w->r->mu);
+    }
 }
 
 /* A scan of t on the run's own source connection, outside the pool. */
