@@ -168,7 +168,11 @@ int copy_try_sql(run *r, PGconn *c, const char *sql, char *why, size_t whysz)
     int ok = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK, out = 0;
     if (!ok) {
         const char *m = pq.PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
-        snprintf(why, whysz, "%s", m ? m : pq.PQerrorMessage(c));
+        /* the server's detail names the rows: the duplicated key, the key
+           that points at nothing */
+        const char *d = pq.PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL);
+        snprintf(why, whysz, "%s%s%.300s%s", m ? m : pq.PQerrorMessage(c), d ? " (" : "", d ? d : "",
+                 d ? (strlen(d) > 300 ? "...)" : ")") : "");
         out = -1;
         if (!statement_failure(pq.PQresultErrorField(res, PG_DIAG_SQLSTATE))) {
             /* not the statement's fault: the copy stops, a rerun finishes it */
@@ -727,6 +731,7 @@ static strata_code match_target(run *r, ctable *t, strata_error *err)
         cols[i].identity = sc->identity;
         cols[i].pk = sc->pk;
         cols[i].nocase = sc->nocase;
+        cols[i].rtrim = sc->rtrim;
         cols[i].generated = sc->generated;
         free(cols[i].src);
         cols[i].src = xstrdup(sc->src);

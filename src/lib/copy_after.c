@@ -485,6 +485,11 @@ static void attach_keys(run *r, PGconn *c, ctable *t)
                           "unique constraint %s on \"%s\" compares case-sensitively in PostgreSQL "
                           "(COLLATE NOCASE in SQLite)",
                           cname, t->dst);
+            else if (!tried && x->rtrim)
+                copy_warn(r,
+                          "unique constraint %s on \"%s\" counts trailing spaces in PostgreSQL "
+                          "(COLLATE RTRIM in SQLite: 'a' and 'a ' were the same key)",
+                          cname, t->dst);
         }
         free(cname);
     }
@@ -785,6 +790,11 @@ static void finish_table(run *r, PGconn *c, ctable *t)
             copy_warn(r,
                       "column \"%s\".\"%s\" has COLLATE NOCASE in SQLite; PostgreSQL compares it "
                       "case-sensitively (consider citext)",
+                      t->dst, t->cols[j].dst);
+        if (t->cols[j].rtrim)
+            copy_warn(r,
+                      "column \"%s\".\"%s\" has COLLATE RTRIM in SQLite; PostgreSQL counts trailing spaces "
+                      "when it compares it ('a' = 'a ' is false)",
                       t->dst, t->cols[j].dst);
         if (t->cols[j].generated)
             copy_warn(r,

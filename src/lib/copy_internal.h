@@ -241,6 +241,7 @@ typedef struct ccol {
     char *seqname;   /* identity: its sequence's name (copy_names), NULL before */
     int generated;   /* generated column in SQLite */
     int nocase;      /* COLLATE NOCASE */
+    int rtrim;       /* COLLATE RTRIM */
     int widen;       /* --on-bad-value=text: 1 -> text, 2 -> bytea */
     int srcidx;      /* index of the matching source column, -1 when none */
     long long nnull; /* values written as NULL by --on-bad-value=null */
@@ -265,6 +266,7 @@ typedef struct cidx {
     int *desc;
     int partial;
     int nocase;
+    int rtrim;               /* a key column compares without trailing spaces (COLLATE RTRIM) */
     char *cname;             /* origin 'u': its unique constraint's target name (copy_names) */
     size_t capcols, capdesc; /* ARR_GROW capacities */
 } cidx;

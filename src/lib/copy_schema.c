@@ -1616,11 +1616,13 @@ static void parse_create(ctable *t)
                     cname = NULL;
                 }
                 k = close;
-            } else if (ctok_is(&tk.v[k], "COLLATE") && k + 1 < end && ctok_is(&tk.v[k + 1], "NOCASE") &&
-                       col) {
+            } else if (ctok_is(&tk.v[k], "COLLATE") && k + 1 < end &&
+                       (ctok_is(&tk.v[k + 1], "NOCASE") || ctok_is(&tk.v[k + 1], "RTRIM")) && col) {
                 int ci = table_col(t, col);
-                if (ci >= 0)
+                if (ci >= 0 && ctok_is(&tk.v[k + 1], "NOCASE"))
                     t->cols[ci].nocase = 1;
+                else if (ci >= 0)
+                    t->cols[ci].rtrim = 1;
             } else if (ctok_is(&tk.v[k], "PRIMARY") || ctok_is(&tk.v[k], "UNIQUE") ||
                        ctok_is(&tk.v[k], "REFERENCES") || ctok_is(&tk.v[k], "FOREIGN") ||
                        ctok_is(&tk.v[k], "DEFAULT") || ctok_is(&tk.v[k], "NOT")) {
@@ -1821,6 +1823,8 @@ static strata_code read_table(sqlite3 *db, ctable *t, int keep_case, strata_erro
             const char *coll = (const char *)sqlite3_column_text(st, 3);
             if (coll && !strcasecmp(coll, "NOCASE"))
                 x->nocase = 1;
+            else if (coll && !strcasecmp(coll, "RTRIM"))
+                x->rtrim = 1;
             x->ncols++;
         }
         sqlite3_finalize(st);

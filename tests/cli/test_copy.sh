@@ -429,6 +429,27 @@ eq "$(pq "SELECT string_agg(conname, ',') FROM pg_constraint WHERE contype = 'c'
     "stock_check2" "the CHECK the rows keep is in PostgreSQL, the broken one is not"
 eq "$(json_get "$OUT" 'j["tables"][0]["verified"]')" "True" "the table reloaded and verified"
 
+# ------------------------------------------- collations, duplicates PostgreSQL sees
+# COLLATE NOCASE and RTRIM compare otherwise in PostgreSQL: each column and
+# its unique constraint named. Two spellings of one instant are two keys in
+# SQLite and one in PostgreSQL: the unique index that fails names the key.
+SRC=$WORK/collate.db
+sqlite3 "$SRC" <<'SQL'
+CREATE TABLE people (id INTEGER PRIMARY KEY, email TEXT COLLATE NOCASE UNIQUE, code TEXT COLLATE RTRIM UNIQUE);
+INSERT INTO people (email, code) VALUES ('a@x.org', 'A1'), ('b@x.org', 'B1');
+CREATE TABLE slots (id INTEGER PRIMARY KEY, at DATETIME UNIQUE);
+INSERT INTO slots (at) VALUES ('2024-01-01 10:00:00'), ('2024-01-01T10:00:00');
+SQL
+new_db
+raw copy "sqlite:///$SRC" "$URL" --json
+expect_rc 0 "copy of collations and of keys PostgreSQL sees as duplicates"
+W=$(json_get "$OUT" 'j["warnings"]')
+contains "$W" 'column "people"."email" has COLLATE NOCASE' "NOCASE column named"
+contains "$W" 'column "people"."code" has COLLATE RTRIM' "RTRIM column named"
+contains "$W" 'unique constraint people_code_key on "people" counts trailing spaces' "RTRIM unique constraint named"
+contains "$W" 'Key (at)=(2024-01-01 10:00:00) is duplicated' "the failed unique index names the duplicated key"
+eq "$(pq "SELECT count(*) FROM slots")" "2" "both rows arrived"
+
 # ------------------------------------------- CHECKs and views, translated
 # Keywords before '(' are syntax, not functions: IN (...), BETWEEN, NOT (...),
 # EXISTS (SELECT ...), CASE WHEN (...), FROM (subquery). Each CHECK is
