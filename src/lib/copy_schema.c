@@ -1253,6 +1253,53 @@ static void emit_name(xctx *x, const tok *t, int *prev_bool, buf *out)
     free(name);
 }
 
+/* 1 when the AND at k (in a..b) is the one of "x BETWEEN lo AND hi". */
+static int between_and(const toks *tk, int a, int k)
+{
+    int depth = 0;
+    for (int j = k - 1; j >= a; j--) {
+        const tok *t = &tk->v[j];
+        if (ctok_punct(t, ")"))
+            depth++;
+        else if (ctok_punct(t, "("))
+            depth--;
+        if (depth < 0)
+            return 0;
+        if (depth)
+            continue;
+        if (ctok_is(t, "BETWEEN"))
+            return 1;
+        if (ctok_is(t, "AND") || ctok_is(t, "OR"))
+            return 0;
+    }
+    return 0;
+}
+
+static int logic_word(const toks *tk, int a, int k)
+{
+    return ctok_is(&tk->v[k], "OR") ||
+           (ctok_is(&tk->v[k], "NOT") && !(k > a && ctok_is(&tk->v[k - 1], "IS"))) || /* IS NOT x */
+           (ctok_is(&tk->v[k], "AND") && !between_and(tk, a, k));
+}
+
+/* The column at i (in a..b) when it stands alone as an operand of AND, OR
+   or NOT and holds numbers: SQLite reads any non-zero number as true,
+   PostgreSQL wants a boolean there ("WHERE active AND qty > 0" on a 0/1
+   integer flag). */
+static const ccol *number_as_truth(xctx *x, int a, int b, int i)
+{
+    const toks *tk = x->tk;
+    int before = i == a ? 0 : logic_word(tk, a, i - 1) ? 1 : -1;
+    int after = i + 1 == b ? 0 : ctok_is(&tk->v[i + 1], "OR") || ctok_is(&tk->v[i + 1], "AND") ? 1 : -1;
+    if (before < 0 || after < 0 || before + after == 0)
+        return NULL;
+    const ccol *c = tok_col(x, i, b);
+    if (!c || (c->t.kind != K_INT2 && c->t.kind != K_INT4 && c->t.kind != K_INT8 && c->t.kind != K_NUMERIC &&
+               c->t.kind != K_FLOAT4 && c->t.kind != K_FLOAT8))
+        return NULL;
+    return c;
+}
+
 static int tr_level(xctx *x, int a, int b, int flags, buf *out);
 
 static int tr(xctx *x, int a, int b, int flags, buf *out)
@@ -1376,12 +1423,20 @@ static int tr_level(xctx *x, int a, int b, int flags, buf *out)
                     case_bool = 0;
                 if (ctok_is(c, "IN") && pb == 1)
                     bool_list = 1;
+            } else if (number_as_truth(x, a, b, i)) {
+                buf_adds(out, "(");
+                emit_name(x, c, &prev_bool, out);
+                buf_adds(out, " <> 0)");
             } else {
                 emit_name(x, c, &prev_bool, out);
             }
             break;
         case TK_QID:
+            if (number_as_truth(x, a, b, i))
+                buf_adds(out, "(");
             emit_name(x, c, &prev_bool, out);
+            if (number_as_truth(x, a, b, i))
+                buf_adds(out, " <> 0)");
             break;
         case TK_STR:
             buf_add(out, c->p, c->n);

@@ -450,6 +450,22 @@ contains "$W" 'unique constraint people_code_key on "people" counts trailing spa
 contains "$W" 'Key (at)=(2024-01-01 10:00:00) is duplicated' "the failed unique index names the duplicated key"
 eq "$(pq "SELECT count(*) FROM slots")" "2" "both rows arrived"
 
+# a 0/1 integer flag beside AND, OR, NOT in a CHECK and a partial index
+SRC=$WORK/flags.db
+sqlite3 "$SRC" <<'SQL'
+CREATE TABLE flags (id INTEGER PRIMARY KEY, live INTEGER NOT NULL DEFAULT 1, qty INTEGER,
+    CONSTRAINT live_has_qty CHECK (NOT live OR qty > 0));
+CREATE UNIQUE INDEX flags_one_live ON flags (qty) WHERE live AND qty > 0;
+INSERT INTO flags (live, qty) VALUES (1, 5), (0, 0), (0, 5);
+SQL
+new_db
+raw copy "sqlite:///$SRC" "$URL" --json
+expect_rc 0 "copy of a flag in a CHECK and a partial index"
+lacks "$(json_get "$OUT" 'j["warnings"]')" "flags" "the CHECK and the partial index carried over"
+pq "INSERT INTO flags (live, qty) VALUES (1, 0)" >/dev/null 2>&1 && fail "NOT live OR qty > 0 not enforced"
+pq "INSERT INTO flags (live, qty) VALUES (1, 5)" >/dev/null 2>&1 && fail "the partial unique index not enforced"
+pq "INSERT INTO flags (live, qty) VALUES (0, 5)" >/dev/null || fail "a row outside the partial index refused"
+
 # ------------------------------------------- CHECKs and views, translated
 # Keywords before '(' are syntax, not functions: IN (...), BETWEEN, NOT (...),
 # EXISTS (SELECT ...), CASE WHEN (...), FROM (subquery). Each CHECK is

@@ -230,6 +230,18 @@ static void test_translate(void)
     CHECK_STR(xl(&s, "t", "rating % (rating - 1) = 0"), "\"rating\" % NULLIF((\"rating\" - 1), 0) = 0");
     CHECK_STR(xl(&s, "t", "rating / abs(-rating) < 0"), "\"rating\" / NULLIF(abs(- \"rating\"), 0) < 0");
     CHECK_STR(xl(&s, "t", "rating / 0 IS NULL"), "\"rating\" / NULLIF(0, 0) IS NULL");
+    /* a number standing alone beside AND, OR, NOT is true when not 0 */
+    CHECK_STR(xl(&s, "t", "rating AND price > 0"), "(\"rating\" <> 0) AND \"price\" > 0");
+    CHECK_STR(xl(&s, "t", "price > 0 OR NOT rating"), "\"price\" > 0 OR NOT (\"rating\" <> 0)");
+    CHECK_STR(xl(&s, "t", "active AND rating"), "\"active\" AND (\"rating\" <> 0)");
+    CHECK_STR(xl(&s, "t", "price BETWEEN 0 AND rating AND rating"),
+              "\"price\" BETWEEN 0 AND \"rating\" AND (\"rating\" <> 0)");
+    CHECK_STR(xl(&s, "t", "price BETWEEN rating AND 9"), "\"price\" BETWEEN \"rating\" AND 9");
+    CHECK_STR(xl(&s, "t", "rating = 1 AND price IS NOT rating"),
+              "\"rating\" = 1 AND \"price\" IS DISTINCT FROM \"rating\"");
+    CHECK_STR(xl(&s, "t", "NOT rating = 1 AND status <> ''"), "NOT \"rating\" = 1 AND \"status\" <> ''");
+    CHECK_STR(xl(&s, "t", "status AND rating > 0"), "\"status\" AND \"rating\" > 0");
+    CHECK_STR(xl(&s, "t", "rating + 1"), "\"rating\" + 1");
     /* a column named like a keyword */
     CHECK_STR(xl(&s, "t", "date <> ''"), "\"date\" <> ''");
     /* nesting: deep enough for any real schema, bounded for a hostile one */
