@@ -206,6 +206,51 @@ static void text_escape(buf *b, const char *s, size_t n)
  * then reloaded, which reports it); SCAN_WIDEN marks columns to widen;
  * SCAN_VALIDATE reports the first bad value as a load would, writing nothing.
  */
+/* How messages name the row st is on: its rowid; in a WITHOUT ROWID table
+   its primary key ("key (a, b) = (1, 'x')"); else its position n. */
+static void row_name(buf *o, const ctable *t, sqlite3_stmt *st, long long n)
+{
+    if (t->rowid[0]) {
+        buf_addf(o, "rowid %lld", (long long)sqlite3_column_int64(st, 0));
+        return;
+    }
+    int npk = 0;
+    for (int i = 0; i < t->ncols; i++)
+        if (t->cols[i].srcidx >= 0 && t->cols[i].pk > npk)
+            npk = t->cols[i].pk;
+    if (!npk) {
+        buf_addf(o, "row %lld", n);
+        return;
+    }
+    buf vals;
+    buf_init(&vals);
+    buf_adds(o, "key (");
+    for (int k = 1; k <= npk; k++) {
+        int sel = 1; /* the SELECT's column: the rowid (or NULL) first */
+        for (int i = 0; i < t->ncols; i++) {
+            if (t->cols[i].srcidx < 0)
+                continue;
+            if (t->cols[i].pk == k) {
+                buf_adds(o, k > 1 ? ", " : "");
+                buf_adds(o, t->cols[i].dst);
+                buf_adds(&vals, k > 1 ? ", " : "");
+                sqlite3_value *v = sqlite3_column_value(st, sel);
+                if (sqlite3_value_type(v) == SQLITE_INTEGER)
+                    buf_addf(&vals, "%lld", (long long)sqlite3_value_int64(v));
+                else if (sqlite3_value_type(v) == SQLITE_FLOAT)
+                    buf_addf(&vals, "%.17g", sqlite3_value_double(v));
+                else
+                    conv_show(&vals, v); /* text quoted as SQL, a blob as x'..' */
+            }
+            sel++;
+        }
+    }
+    buf_adds(o, ") = (");
+    cbuf_add(o, vals.data ? vals.data : "", vals.len);
+    buf_adds(o, ")");
+    buf_release(&vals);
+}
+
 static strata_code scan(worker *w, ctable *t, int mode, strata_error *err)
 {
     run *r = w->r;
@@ -269,10 +314,12 @@ static strata_code scan(worker *w, ctable *t, int mode, strata_error *err)
                    table): named here, by rowid, not as the server's COPY
                    error; no policy turns it into a value */
                 if (mode != SCAN_CHECK) {
-                    err_set(err, STRATA_BAD_VALUE, "table \"%s\", %s %lld, column \"%s\" (%s NOT NULL): NULL",
-                            t->src, t->rowid[0] ? "rowid" : "row",
-                            t->rowid[0] ? (long long)sqlite3_column_int64(st, 0) : w->rows + 1, c->dst,
-                            c->pgtype);
+                    buf rn;
+                    buf_init(&rn);
+                    row_name(&rn, t, st, w->rows + 1);
+                    err_set(err, STRATA_BAD_VALUE, "table \"%s\", %s, column \"%s\" (%s NOT NULL): NULL",
+                            t->src, rn.data ? rn.data : "?", c->dst, c->pgtype);
+                    buf_release(&rn);
                     err_hint(err,
                              "give the row a value in the source, or allow NULL in the target column; the "
                              "table was not changed");
@@ -292,27 +339,29 @@ static strata_code scan(worker *w, ctable *t, int mode, strata_error *err)
                 cr = 0;
             } else if (to_null) {
                 if (c->nnull < 5) {
-                    buf shown;
+                    buf shown, rn;
                     buf_init(&shown);
+                    buf_init(&rn);
                     conv_show(&shown, v);
-                    copy_warn(r, "table \"%s\", %s %lld, column \"%s\": %s written as NULL (%s)", t->dst,
-                              t->rowid[0] ? "rowid" : "row",
-                              t->rowid[0] ? (long long)sqlite3_column_int64(st, 0) : w->rows + 1, c->dst,
-                              shown.data ? shown.data : "?", w->cv.why);
+                    row_name(&rn, t, st, w->rows + 1);
+                    copy_warn(r, "table \"%s\", %s, column \"%s\": %s written as NULL (%s)", t->dst,
+                              rn.data ? rn.data : "?", c->dst, shown.data ? shown.data : "?", w->cv.why);
                     buf_release(&shown);
+                    buf_release(&rn);
                 }
                 c->nnull++;
                 isnull = 1;
                 cr = 0;
             }
             if (cr) {
-                buf shown;
+                buf shown, rn;
                 buf_init(&shown);
+                buf_init(&rn);
                 conv_show(&shown, v);
-                err_set(err, STRATA_BAD_VALUE, "table \"%s\", %s %lld, column \"%s\" (%s): %s: %s", t->src,
-                        t->rowid[0] ? "rowid" : "row",
-                        t->rowid[0] ? (long long)sqlite3_column_int64(st, 0) : w->rows + 1, c->dst, c->pgtype,
-                        shown.data ? shown.data : "?", w->cv.why);
+                row_name(&rn, t, st, w->rows + 1);
+                err_set(err, STRATA_BAD_VALUE, "table \"%s\", %s, column \"%s\" (%s): %s: %s", t->src,
+                        rn.data ? rn.data : "?", c->dst, c->pgtype, shown.data ? shown.data : "?", w->cv.why);
+                buf_release(&rn);
                 /* --on-bad-value=text widens columns it creates: not with --data-only */
                 if (r->o->on_bad_value == STRATA_BAD_VALUE_NULL)
                     err_hint(err,

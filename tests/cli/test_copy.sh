@@ -668,6 +668,13 @@ contains "$ERR" "'five'" "error shows the value"
 contains "$ERR" "[BAD_VALUE]" "error code"
 eq "$(pq "SELECT count(*) FROM m")" "0" "the failing table is unchanged"
 eq "$(pq "SELECT count(*) FROM strata_copy_state WHERE name = 'm' AND checksum IS NOT NULL")" "0" "and not marked done"
+# a WITHOUT ROWID table's row is named by its primary key
+sqlite3 "$WORK/bad_nr.db" "CREATE TABLE pairs (a TEXT, b INTEGER, qty INTEGER, PRIMARY KEY (a, b)) WITHOUT ROWID;
+    INSERT INTO pairs VALUES ('x', 1, 5), ('y''s', 2, 'five');"
+raw copy "sqlite:///$WORK/bad_nr.db" "$URL"
+expect_rc 1 "a value that does not fit, WITHOUT ROWID"
+contains "$ERR" "table \"pairs\", key (a, b) = ('y''s', 2), column \"qty\" (bigint)" \
+    "a WITHOUT ROWID row named by its primary key"
 raw --json copy "sqlite:///$SRC" "$URL"
 expect_rc 1 "bad value, --json"
 eq "$(json_get "$ERR" 'j["code"]')" "BAD_VALUE" "JSON error code"
