@@ -94,6 +94,14 @@ contains "$ERR" "00005_env.sql', line 2: ENVSUB" "ENVSUB named"
 IMPORT_TABLE=audit raw --dir "$WORK/out_env" import --from goose --expand-env "$WORK/goose_go"
 expect_rc 0 "ENVSUB with --expand-env"
 contains "$(cat "$WORK/out_env/00005_env.sql")" "CREATE TABLE audit (id int);" "variable expanded"
+# version 0: goose refuses it (its table's initial row is version 0)
+mkdir -p "$WORK/goose_zero" && printf -- '-- +goose Up
+CREATE TABLE z (id int);
+' >"$WORK/goose_zero/00000_zero.sql"
+raw --dir "$WORK/out_zero" import --from goose "$WORK/goose_zero"
+expect_rc 2 "goose version 0"
+contains "$ERR" "00000_zero.sql': version 0" "version 0 refused by name"
+[ -e "$WORK/out_zero" ] && [ -n "$(ls -A "$WORK/out_zero")" ] && fail "version 0: nothing written"
 
 # ------------------------------------------------------------------ golang-migrate
 imp golang-migrate
