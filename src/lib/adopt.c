@@ -283,6 +283,17 @@ static strata_code read_migrate(adopt_ctx *x, strata_error *err)
     select_from(&b, "version, dirty", table, "");
     strata_code rc = read_table(x, table, b.data, err);
     buf_release(&b);
+    if (!rc && x->nrows > 1) {
+        /* golang-migrate replaces its one row on every change and reads
+           whichever row comes first: which version it sees is not known */
+        err_set(err, STRATA_ADOPT_MISMATCH,
+                "golang-migrate's %s has %zu rows; golang-migrate keeps one (the current version)", table,
+                x->nrows);
+        err_hint(err,
+                 "'migrate version' shows the version golang-migrate reads: keep that row and delete the "
+                 "others, then adopt again (a table of many versions is dbmate's: --from dbmate)");
+        return STRATA_ADOPT_MISMATCH;
+    }
     for (size_t i = 0; !rc && i < x->nrows; i++) {
         const char *v = cell(x, i, 0);
         if (!v)

@@ -421,6 +421,14 @@ st --dir "$M" adopt --from golang-migrate
 expect_rc 0 "golang-migrate adopt"
 eq "$(strata_rows)" "1 2" "golang-migrate: every version up to the row"
 eq "$(q "SELECT version FROM schema_migrations")" 2 "golang-migrate's row untouched"
+# two rows: golang-migrate reads whichever comes first; refused, not guessed
+new_db
+q "CREATE TABLE schema_migrations (version bigint NOT NULL PRIMARY KEY, dirty boolean NOT NULL)"
+q "INSERT INTO schema_migrations (version, dirty) VALUES (1, $F), (3, $F)"
+st --dir "$M" adopt --from golang-migrate
+expect_rc 1 "golang-migrate table with two rows"
+contains "$ERR" "schema_migrations has 2 rows; golang-migrate keeps one" "two rows named"
+eq "$(strata_rows)" none "nothing recorded from an ambiguous table"
 
 # an applied version with no imported file
 new_db

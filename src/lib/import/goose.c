@@ -274,7 +274,8 @@ strata_code import_goose(const char *src, const strata_import_opts *o, import_se
             /* goose's own rule (NumericComponent): version 0 is its table's
                initial row, not a migration */
             rc = err_set(err, STRATA_PARSE_ERROR,
-                         "goose file '%s/%s': version 0; goose migration versions are greater than zero", src, f);
+                         "goose file '%s/%s': version 0; goose migration versions are greater than zero", src,
+                         f);
             err_hint(err, "goose itself refuses this file: renumber it (1 or above) before importing");
             break;
         }
