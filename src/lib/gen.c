@@ -447,6 +447,60 @@ static void renames_fold(gen_rename *r, size_t n, const gen_model *from, const g
     }
 }
 
+static int rename_listed(const gen_rename *r, size_t n, const char *table, const char *from)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(r[i].from, from) && (table ? r[i].table && !strcmp(r[i].table, table) : !r[i].table))
+            return 1;
+    return 0;
+}
+
+static int rename_add(gen_rename **r, size_t *n, const char *table, const char *from, const char *to)
+{
+    gen_rename *g = realloc(*r, (*n + 1) * sizeof(*g));
+    if (!g)
+        return -1;
+    *r = g;
+    g[*n].table = table ? xstrdup(table) : NULL;
+    g[*n].from = xstrdup(from);
+    g[*n].to = xstrdup(to);
+    (*n)++;
+    return 0;
+}
+
+/* SQLite: a table or column whose name changes only in case is the same
+   one (SQLite's names ignore ASCII case), renamed, never a drop and an add
+   (which lost the column's values, or could not be planned at all). */
+static int case_renames(gen_rename **r, size_t *n, const gen_model *from, const gen_model *to)
+{
+    for (size_t i = 0; i < from->nt; i++) {
+        const gen_table *ft = &from->t[i];
+        const gen_table *tt = gen_find_table(to, ft->name);
+        for (size_t k = 0; !tt && k < to->nt; k++)
+            if (!strcasecmp(to->t[k].name, ft->name) && !gen_find_table(from, to->t[k].name) &&
+                !rename_listed(*r, *n, NULL, ft->name)) {
+                tt = &to->t[k];
+                if (rename_add(r, n, NULL, ft->name, tt->name))
+                    return -1;
+            }
+        for (size_t x = 0; !tt && x < *n; x++)
+            if (!(*r)[x].table && !strcmp((*r)[x].from, ft->name))
+                tt = gen_find_table(to, (*r)[x].to);
+        for (size_t c = 0; tt && c < ft->ncols; c++) {
+            const gen_col *fc = &ft->cols[c];
+            if (gen_find_col(tt, fc->name) || rename_listed(*r, *n, ft->name, fc->name))
+                continue;
+            for (size_t k = 0; k < tt->ncols; k++)
+                if (!strcasecmp(tt->cols[k].name, fc->name) && !gen_find_col(ft, tt->cols[k].name)) {
+                    if (rename_add(r, n, ft->name, fc->name, tt->cols[k].name))
+                        return -1;
+                    break;
+                }
+        }
+    }
+    return 0;
+}
+
 /* The renames of the way back: new names to old ones. */
 static gen_rename *renames_reverse(const gen_rename *r, size_t n)
 {
@@ -1114,11 +1168,16 @@ strata_code strata_diff(const strata_diff_opts *o, strata_diff_result **out, str
         buf_release(&d);
     }
 
-    if (!strcmp(r->engine, "sqlite"))
+    if (!strcmp(r->engine, "sqlite")) {
         renames_fold(ren, nren, &m_from, &m_to);
+        if (case_renames(&ren, &nren, &m_from, &m_to)) {
+            rc = err_set(err, STRATA_NOMEM, "out of memory");
+            goto done;
+        }
+    }
 
     /* the up */
-    gen_opts go = {0, o->no_concurrently, ren, nren};
+    gen_opts go = {.down = 0, .no_concurrently = o->no_concurrently, .renames = ren, .nrenames = nren};
     if ((rc = plan(work.db, &m_from, &m_to, &go, &up, err)))
         goto done;
     note_renames(&up, &m_from, &m_to, &go);
@@ -1197,22 +1256,54 @@ strata_code strata_diff(const strata_diff_opts *o, strata_diff_result **out, str
     }
     for (int k = nparts - 1; k >= 0; k--) {
         /* renames run in the transactional part */
-        gen_opts bo = {1, 1, parts[k] == GEN_PART_TX ? rev : NULL, parts[k] == GEN_PART_TX ? nren : 0};
-        gen_plan_release(&back);
-        if ((rc = plan(work.db, &mid[k + 1], &mid[k], &bo, &back, err)))
-            goto done;
-        /* enum values added back (ALTER TYPE ... ADD VALUE) make the down a
-           no-transaction section: those first, then the rest, one by one */
+        gen_opts bo = {.down = 1,
+                       .no_concurrently = 1,
+                       .enum_rebuild = 1,
+                       .renames = parts[k] == GEN_PART_TX ? rev : NULL,
+                       .nrenames = parts[k] == GEN_PART_TX ? nren : 0};
         int down_notx = 0;
-        for (size_t i = 0; i < back.n; i++)
-            down_notx |= back.s[i].part == GEN_PART_PRE;
-        if (down_notx)
+        for (int attempt = 0;; attempt++) {
+            gen_plan_release(&back);
+            if ((rc = plan(work.db, &mid[k + 1], &mid[k], &bo, &back, err)))
+                goto done;
+            /* enum values added back: first by rebuilding the type, in the
+               down's one transaction (the values usable at once by the
+               defaults, indexes and views made again after them). When
+               that cannot be done (a function takes the type), with
+               ALTER TYPE ... ADD VALUE, which makes the down a
+               no-transaction section: those first, then the rest, one by
+               one */
+            down_notx = 0;
             for (size_t i = 0; i < back.n; i++)
-                back.s[i].part = back.s[i].part == GEN_PART_PRE ? GEN_PART_PRE : GEN_PART_TX;
-        int dline = 1; /* the section holds the PRE statements, then the others */
-        if ((rc = run_part_at(work.db, &back, GEN_PART_PRE, 1, "generated down", &failed, &dline, err)) ||
-            (rc = run_part_at(work.db, &back, GEN_PART_TX, down_notx, "generated down", &failed, &dline,
-                              err))) {
+                down_notx |= back.s[i].part == GEN_PART_PRE;
+            if (down_notx)
+                for (size_t i = 0; i < back.n; i++)
+                    back.s[i].part = back.s[i].part == GEN_PART_PRE ? GEN_PART_PRE : GEN_PART_TX;
+            int dline = 1; /* the section holds the PRE statements, then the others */
+            if (!(rc =
+                      run_part_at(work.db, &back, GEN_PART_PRE, 1, "generated down", &failed, &dline, err)) &&
+                !(rc = run_part_at(work.db, &back, GEN_PART_TX, down_notx, "generated down", &failed, &dline,
+                                   err)))
+                break;
+            if (attempt == 0 && !down_notx && rc != STRATA_NOMEM) {
+                /* transactional: rolled back; again the other way, if
+                   there is one */
+                gen_plan alt = {0};
+                gen_opts ao = bo;
+                ao.enum_rebuild = 0;
+                int other = 0;
+                strata_error ae;
+                strata_error_clear(&ae);
+                if (!plan(work.db, &mid[k + 1], &mid[k], &ao, &alt, &ae))
+                    for (size_t i = 0; i < alt.n; i++)
+                        other |= alt.s[i].part == GEN_PART_PRE;
+                gen_plan_release(&alt);
+                if (other) {
+                    strata_error_clear(err);
+                    bo.enum_rebuild = 0;
+                    continue;
+                }
+            }
             rc = proof_failed(r, &back, failed, rc, err);
             goto done;
         }

@@ -98,6 +98,8 @@ typedef struct gen_rename {
 typedef struct gen_opts {
     int down;            /* writing a down: one transactional part, no CONCURRENTLY */
     int no_concurrently; /* PostgreSQL: plain CREATE INDEX on existing tables */
+    int enum_rebuild;    /* down, PostgreSQL: enum values added back by rebuilding the type (one
+                            transaction, the values usable at once), not ADD VALUE */
     const gen_rename *renames;
     size_t nrenames;
 } gen_opts;

@@ -71,9 +71,17 @@ q "INSERT INTO o VALUES (1, 'new'), (2, 'shipped')" >/dev/null
 st --dir "$QD" up
 expect_rc 0 "enum under a partial index: up"
 q "INSERT INTO o VALUES (3, 'packed')" >/dev/null
+# the down takes 'packed' away: a row holding it stops the down (rolled
+# back), never made NULL behind the user's back
+st --dir "$QD" down
+expect_rc 1 "enum down with a row holding the value it takes away"
+contains "$ERR" '"packed"' "the value is named"
+eq "$(q "SELECT id || ':' || coalesce(s::text, '-') FROM o ORDER BY id" | tr '\n' ' ')" "1:new 2:shipped 3:packed " \
+    "enum down refused: rows as they were"
+q "UPDATE o SET s = 'new' WHERE id = 3" >/dev/null
 st --dir "$QD" down
 expect_rc 0 "enum under a partial index: down"
-eq "$(q "SELECT id || ':' || coalesce(s::text, '-') FROM o ORDER BY id" | tr '\n' ' ')" "1:new 2:shipped 3:- " "enum down: rows kept, the value gone is NULL"
+eq "$(q "SELECT id || ':' || coalesce(s::text, '-') FROM o ORDER BY id" | tr '\n' ' ')" "1:new 2:shipped 3:new " "enum down: rows kept"
 eq "$(q "SELECT pg_get_indexdef('o_open'::regclass) LIKE '%WHERE (s <> ''shipped''::st)'")" "t" "enum down: the partial index made again"
 
 # an identity added to a nullable column: NOT NULL first, as PostgreSQL
@@ -117,6 +125,48 @@ expect_rc 0 "collation: up with rows"
 eq "$(q "SELECT x || y FROM t")" "ab" "collation: the rows are kept"
 st --dir "$QD" down
 expect_rc 0 "collation: down with rows"
+
+# a widening's down narrows: a value too long for the old type stops it
+# (rolled back), never cut to fit (an explicit cast to varchar(n) cuts)
+pair widen_down 'CREATE TABLE t (id int PRIMARY KEY, name varchar(5));' 'CREATE TABLE t (id int PRIMARY KEY, name text);'
+expect_rc 0 "varchar(5) widened to text"
+lacks "$(cat "$QD"/*step.sql)" "USING name::character varying(5)" "the down's type change has no cutting cast"
+st --dir "$QD" up
+expect_rc 0 "widen: up"
+q "INSERT INTO t VALUES (1, 'abcdefgh'), (2, 'ab')" >/dev/null
+st --dir "$QD" down
+expect_rc 1 "widen: the down with a value too long for varchar(5)"
+contains "$ERR" "value too long for type character varying(5)" "the server's reason"
+eq "$(q "SELECT string_agg(name, ',' ORDER BY id) FROM t")" "abcdefgh,ab" "widen: the value is whole"
+q "UPDATE t SET name = 'abc' WHERE id = 1" >/dev/null
+st --dir "$QD" down
+expect_rc 0 "widen: the down once the value fits"
+
+# a down that adds back an enum value the up took away, beside other
+# changes: one transaction (the type rebuilt, not ALTER TYPE ... ADD VALUE
+# in a no-transaction section), so a down that fails part way changes nothing
+pair enum_back "CREATE TYPE st AS ENUM ('new', 'paid', 'gone'); CREATE TABLE c (id int PRIMARY KEY, score int);
+CREATE TABLE o (id int PRIMARY KEY, cid int REFERENCES c (id) ON DELETE CASCADE, s st NOT NULL DEFAULT 'new');
+CREATE VIEW v AS SELECT o.id, c.score FROM o JOIN c ON c.id = o.cid WHERE o.s <> 'gone';" \
+    "CREATE TYPE st AS ENUM ('new', 'paid'); CREATE TABLE c (id int PRIMARY KEY, score bigint);
+CREATE TABLE o (id int PRIMARY KEY, cid int REFERENCES c (id) ON DELETE SET NULL, s st NOT NULL DEFAULT 'new');
+CREATE VIEW v AS SELECT o.id, c.score FROM o JOIN c ON c.id = o.cid;" --allow-destructive
+expect_rc 0 "an enum value removed beside other changes"
+st --dir "$QD" up
+expect_rc 0 "enum_back: up"
+lacks "$(sed -n '/strata:down/,$p' "$QD"/*_step.sql)" "no-transaction" "the down is one transaction"
+q "INSERT INTO c VALUES (1, 10000000000); INSERT INTO o VALUES (1, 1, 'paid')" >/dev/null
+n=$(ls "$QD" | grep -c step)
+st --dir "$QD" down "-$n"
+expect_rc 1 "enum_back: a down that fails on a row (score out of integer range)"
+eq "$(q "SELECT count(*) FROM pg_views WHERE viewname = 'v'")|$(q "SELECT confdeltype FROM pg_constraint WHERE conname = 'o_cid_fkey'")|$(q "SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = 'c'::regclass AND attname = 'score'")" \
+    "1|n|bigint" "the failed down changed nothing: the view, the foreign key and the type as after the up"
+st --dir "$QD" status
+lacks "$OUT" "failed" "the migration is not left failed"
+q "UPDATE c SET score = 1" >/dev/null
+st --dir "$QD" down 0001
+expect_rc 0 "enum_back: the down once the row fits"
+eq "$(q "SELECT enum_range(NULL::st)::text")" "{new,paid,gone}" "the value is back, in its place"
 
 # up_with_rows NAME SEED: rows SEED on the database at the base, then every
 # generated step up and down again; the schema comes back
@@ -173,8 +223,9 @@ eq "$(q "SELECT id, coalesce(s::text, 'null'), m FROM t ORDER BY id" | tr '\n' '
 st --dir "$QD" down
 expect_rc 0 "enum value removed: down"
 # the same on a NOT NULL column: the value that goes takes the column's new
-# default (NULL failed the up on the first row holding it); the down maps
-# the added value back to the old default
+# default (NULL failed the up on the first row holding it); the down, which
+# takes the added value away, stops on a row holding it (rolled back) and
+# goes once that row is changed
 pair enum_gone_notnull "CREATE TYPE st AS ENUM ('new', 'old', 'gone'); CREATE TABLE o (id int PRIMARY KEY, s st NOT NULL DEFAULT 'gone');" \
     "CREATE TYPE st AS ENUM ('new', 'old', 'fresh'); CREATE TABLE o (id int PRIMARY KEY, s st NOT NULL DEFAULT 'fresh');" --allow-destructive
 expect_rc 0 "an enum value removed from a NOT NULL column"
@@ -183,8 +234,12 @@ st --dir "$QD" up
 expect_rc 0 "enum value removed, NOT NULL: up on rows holding it"
 eq "$(q "SELECT string_agg(id || ':' || s, ' ' ORDER BY id) FROM o")" "1:new 2:fresh" "the value that went takes the new default"
 st --dir "$QD" down
+expect_rc 1 "enum value removed, NOT NULL: down with a row holding the added value"
+eq "$(q "SELECT string_agg(id || ':' || s, ' ' ORDER BY id) FROM o")" "1:new 2:fresh" "the down refused: rows as they were"
+q "UPDATE o SET s = 'old' WHERE id = 2" >/dev/null
+st --dir "$QD" down
 expect_rc 0 "enum value removed, NOT NULL: down"
-eq "$(q "SELECT string_agg(id || ':' || s, ' ' ORDER BY id) FROM o")" "1:new 2:gone" "and back to the old default"
+eq "$(q "SELECT string_agg(id || ':' || s, ' ' ORDER BY id) FROM o")" "1:new 2:old" "the down kept the rows"
 # a standalone sequence that goes holds state (its position): destructive;
 # the down makes it again past the values drawn, so the next row gets a
 # new key (it started again at 1: duplicate key)

@@ -137,6 +137,37 @@ contains "$ERR" "0002_step.sql:9: NOT NULL constraint failed" "breaks: the state
 contains "$ERR" "hint: this table rebuild copies the table's rows into its new definition, and a row breaks it" "breaks: the hint"
 eq "$(q "SELECT count(*) FROM users")" 2 "breaks: the rows are as before"
 eq "$(q "SELECT count(*) FROM sqlite_master WHERE name LIKE '%strata_new%'")" 0 "breaks: no new table left"
+# a name that changes only in case is the same table or column in SQLite:
+# renamed (the column's values kept), not a drop and an add with a note
+# telling to pass --rename
+pair case_col 'CREATE TABLE t (id INTEGER PRIMARY KEY, email TEXT);' 'CREATE TABLE t (id INTEGER PRIMARY KEY, Email TEXT);'
+expect_rc 0 "a column name changed in case"
+lacks "$ERR" "--rename" "case_col: no rename note"
+q "INSERT INTO t VALUES (1, 'a@x')" >/dev/null
+st --dir "$QD" up
+expect_rc 0 "case_col: up"
+eq "$(q "SELECT Email FROM t")" "a@x" "case_col: the values kept"
+contains "$(q "SELECT sql FROM sqlite_master WHERE name = 't'")" "Email TEXT" "case_col: the new spelling"
+pair case_table 'CREATE TABLE t (id INTEGER PRIMARY KEY, email TEXT);' 'CREATE TABLE T (id INTEGER PRIMARY KEY, email TEXT);'
+expect_rc 0 "a table name changed in case"
+lacks "$ERR" "--rename" "case_table: no rename note"
+q "INSERT INTO t VALUES (1, 'q')" >/dev/null
+st --dir "$QD" up
+expect_rc 0 "case_table: up"
+eq "$(q "SELECT name FROM sqlite_master WHERE type = 'table' AND name <> 'strata_migrations'")|$(q "SELECT email FROM T")" "T|q" \
+    "case_table: the new spelling, the rows kept"
+st --dir "$QD" down
+expect_rc 0 "case_table: down"
+
+# a new CHECK: SQLite's message names no table; the hint still comes
+pair breaks_check 'CREATE TABLE t (id INTEGER PRIMARY KEY, n INT);' 'CREATE TABLE t (id INTEGER PRIMARY KEY, n INT CHECK (n >= 0));'
+expect_rc 0 "breaks_check: diff"
+q "INSERT INTO t VALUES (1, 1), (2, -1)" >/dev/null
+st --dir "$QD" up
+expect_rc 1 "breaks_check: up fails on a row the CHECK refuses"
+contains "$ERR" "CHECK constraint failed" "breaks_check: SQLite's message"
+contains "$ERR" "hint: this table rebuild copies the table's rows into its new definition, and a row breaks it" \
+    "breaks_check: the hint"
 
 # a conflict rule of the new definition's own (ON CONFLICT REPLACE on a
 # UNIQUE, IGNORE on a NOT NULL) must not delete or skip rows in the copy:

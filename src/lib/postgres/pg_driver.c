@@ -64,32 +64,41 @@ static void pg_close(drv *d)
 }
 
 /*
- * Connects, retrying failures that pass (too many connections, the server
- * starting up, connection refused) until cfg->connect_timeout, with backoff.
+ * Connects p->c (its notices to the caller's events), retrying failures
+ * that pass (too many connections, the server starting up, connection
+ * refused, a pooler's queue) with backoff of up to max_delay ms until
+ * deadline. tell: each retry is announced as a warning, and giving up says
+ * how long it tried (the first connect, under --connect-timeout); a waiter
+ * reconnecting (pg_lock) retries quietly.
  */
-static strata_code connect_retrying(pg *p, const strata_config *cfg, strata_error *err)
+static strata_code connect_until(pg *p, double deadline, double max_delay, int tell, strata_error *err)
 {
     double start = clock_ms(), delay = 100;
-    double deadline = start + (cfg->connect_timeout > 0 ? cfg->connect_timeout * 1000.0 : 0);
     for (int attempt = 1;; attempt++) {
         int retry = 0;
         strata_code rc = pg_connect_url(p->t, NULL, 0, &p->c, &retry, err);
-        if (rc == STRATA_OK && attempt > 1)
-            strata_error_clear(err);
-        if (rc == STRATA_OK || !retry)
+        if (rc == STRATA_OK) {
+            if (attempt > 1)
+                strata_error_clear(err);
+            pq.PQsetNoticeReceiver(p->c, pg_notice, p);
+            return STRATA_OK;
+        }
+        if (!retry)
             return rc;
         double now = clock_ms();
         if (now >= deadline) {
-            if (attempt > 1 && err)
+            if (tell && attempt > 1 && err)
                 err_hint(err, "gave up after %.0f s and %d attempts (--connect-timeout)",
                          (now - start) / 1000.0, attempt);
             return rc;
         }
-        char msg[sizeof(err->message) + 80];
-        snprintf(msg, sizeof(msg), "database not ready (attempt %d), retrying: %s", attempt,
-                 err ? err->message : "");
-        notify(p, STRATA_EV_WARNING, msg);
-        backoff_sleep(&delay, 2, 2000, 1, now, deadline);
+        if (tell) {
+            char msg[sizeof(err->message) + 80];
+            snprintf(msg, sizeof(msg), "database not ready (attempt %d), retrying: %s", attempt,
+                     err ? err->message : "");
+            notify(p, STRATA_EV_WARNING, msg);
+        }
+        backoff_sleep(&delay, 2, max_delay, 1, now, deadline);
     }
 }
 
@@ -106,11 +115,11 @@ static strata_code pg_open(drv **out, const db_url *u, const strata_config *cfg,
     p->ud = cfg->userdata;
     p->readonly = cfg->readonly;
     p->t = u;
-    if ((rc = connect_retrying(p, cfg, err))) {
+    if ((rc = connect_until(p, clock_ms() + (cfg->connect_timeout > 0 ? cfg->connect_timeout * 1000.0 : 0),
+                            2000, 1, err))) {
         pg_close(&p->base);
         return rc;
     }
-    pq.PQsetNoticeReceiver(p->c, pg_notice, p);
     p->pooled = -1;
     *out = &p->base;
     return STRATA_OK;
@@ -564,28 +573,6 @@ static strata_code pg_held(drv *d, strata_error *err)
     return p->lease ? lease_held(p, err) : STRATA_OK;
 }
 
-/* A new connection for a waiter that let go of its own, retrying passing
-   failures (the pooler's queue, a restart) until deadline, or for 10 s
-   when the lock's deadline is nearer (the last attempt needs one too). */
-static strata_code reconnect(pg *p, double deadline, strata_error *err)
-{
-    double delay = 100;
-    if (deadline < clock_ms() + 10000)
-        deadline = clock_ms() + 10000;
-    for (;;) {
-        int retry = 0;
-        strata_code rc = pg_connect_url(p->t, NULL, 0, &p->c, &retry, err);
-        if (rc == STRATA_OK) {
-            pq.PQsetNoticeReceiver(p->c, pg_notice, p);
-            return STRATA_OK;
-        }
-        double now = clock_ms();
-        if (!retry || now >= deadline)
-            return rc;
-        backoff_sleep(&delay, 2, 1000, 1, now, deadline);
-    }
-}
-
 static strata_code pg_lock(drv *d, const char *key, double timeout, strata_error *err)
 {
     pg *p = (pg *)d;
@@ -640,8 +627,11 @@ static strata_code pg_lock(drv *d, const char *key, double timeout, strata_error
             p->c = NULL;
         }
         backoff_sleep(&delay, 1.5, 1000, 1, now, deadline);
+        /* a new connection until the lock's deadline, or for 10 s when
+           that is nearer (the last attempt needs one too) */
         if (!p->c)
-            rc = reconnect(p, deadline, err);
+            rc =
+                connect_until(p, deadline < clock_ms() + 10000 ? clock_ms() + 10000 : deadline, 1000, 0, err);
     }
     if (rc)
         return rc;

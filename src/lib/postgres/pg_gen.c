@@ -622,6 +622,19 @@ static int no_rewrite(const char *a, const char *b)
     return !strncmp(a, "numeric(", 8) && !strcmp(b, "numeric");
 }
 
+/* 1 for a type with a length that an explicit cast cuts values to without
+   a word (varchar(n), char(n), bit(n), varbit(n)): a change to it goes
+   without USING, so that PostgreSQL's assignment cast (which every type
+   has to a string type) refuses a value too long instead. */
+static int cut_by_cast(const char *t)
+{
+    static const char *const cut[] = {"character varying(", "character(", "bit(", "bit varying("};
+    for (size_t i = 0; i < sizeof(cut) / sizeof(cut[0]); i++)
+        if (!strncmp(t, cut[i], strlen(cut[i])))
+            return 1;
+    return 0;
+}
+
 /* Widening type changes that keep every value (some rewrite the table). */
 static int widening(const char *a, const char *b)
 {
@@ -692,10 +705,14 @@ static int col_uses_type(const gen_col *col, const gen_obj *e)
 }
 
 /* Column col of ft moved to the rebuilt enum e (f the old type) through
-   text. The values e lacks become NULL, or are left out of an array (arr
-   "[]"): a cast of them would fail the migration on the rows holding them. */
+   text. In an up (destructive, --allow-destructive) the values e lacks
+   become NULL, or are left out of an array (arr "[]"): a cast of them
+   would fail the migration on the rows holding them. In a down (strict:
+   the undoing of values added, which nobody was asked about) the cast
+   does fail there, and the down rolls back: rows that use a value the
+   down takes away are not changed behind the user's back. */
 static void enum_cast(gen_plan *p, const gen_table *ft, const gen_col *col, const gen_obj *e, const char *arr,
-                      const gen_obj *f, const gen_col *tc)
+                      const gen_obj *f, const gen_col *tc, int strict)
 {
     /* a NOT NULL column cannot take NULL: its values that go take the
        desired column's default when that is one of the new values (else
@@ -713,7 +730,7 @@ static void enum_cast(gen_plan *p, const gen_table *ft, const gen_col *col, cons
     for (size_t k = 0; k < f->nvals; k++)
         if (!has_val(e, f->vals[k]))
             buf_addf(&gone, "%s%s", n++ ? ", " : "", f->vals[k]);
-    if (!n) {
+    if (!n || strict) {
         buf_addf(&u, "%s::text%s::%s%s", col->q, arr, e->q, arr);
     } else if (*arr) {
         for (size_t k = 0; k < n; k++)
@@ -754,7 +771,7 @@ static void plan_enums(ctx *c)
         }
         if (enum_same(f, e))
             continue;
-        if (enum_adds_only(f, e)) {
+        if (enum_adds_only(f, e) && !(c->o->down && c->o->enum_rebuild)) {
             for (size_t k = 0; k < e->nvals; k++) {
                 if (has_val(f, e->vals[k]))
                     continue;
@@ -775,7 +792,7 @@ static void plan_enums(ctx *c)
             if (!has_val(e, f->vals[k]))
                 buf_addf(&lost, "%s%s", lost.len ? ", " : "", f->vals[k]);
         char *loses = NULL;
-        if (lost.len) {
+        if (lost.len && !c->o->down) {
             buf lb;
             buf_init(&lb);
             buf_addf(&lb,
@@ -808,7 +825,7 @@ static void plan_enums(ctx *c)
                 if (col->dflt)
                     gen_emit(p, GEN_PART_TX, "rebuild type", NULL,
                              "ALTER TABLE %s ALTER COLUMN %s DROP DEFAULT", ft->q, col->q);
-                enum_cast(p, ft, col, e, enum_use(col, f), f, tc);
+                enum_cast(p, ft, col, e, enum_use(col, f), f, tc, c->o->down);
                 if (col->dflt && tc->dflt && streq(col->dflt, tc->dflt))
                     gen_emit(p, GEN_PART_TX, "rebuild type", NULL,
                              "ALTER TABLE %s ALTER COLUMN %s SET DEFAULT %s", ft->q, col->q, tc->dflt);
@@ -1385,9 +1402,17 @@ static void plan_columns(ctx *c, const gen_table *ft, const gen_table *tt)
             /* a collation keeps every value: only the type can lose some */
             int safe = !strcmp(fc->type, tc->type) || widening(fc->type, tc->type);
             const char *cast = te && !fe ? "::text::" : "::";
-            gen_emit(p, GEN_PART_TX, "alter column type", safe ? NULL : what,
-                     "ALTER TABLE %s ALTER COLUMN %s TYPE %s%s%s USING %s%s%s", tt->q, tc->q, tc->type,
-                     tc->collate ? " COLLATE " : "", tc->collate ? tc->collate : "", tc->q, cast, tc->type);
+            if (cut_by_cast(tc->type) && !te) {
+                /* loses nothing (but trailing blanks, as PostgreSQL's
+                   assignment does): a longer value stops the migration */
+                gen_emit(p, GEN_PART_TX, "alter column type", NULL,
+                         "ALTER TABLE %s ALTER COLUMN %s TYPE %s%s%s", tt->q, tc->q, tc->type,
+                         tc->collate ? " COLLATE " : "", tc->collate ? tc->collate : "");
+            } else
+                gen_emit(p, GEN_PART_TX, "alter column type", safe ? NULL : what,
+                         "ALTER TABLE %s ALTER COLUMN %s TYPE %s%s%s USING %s%s%s", tt->q, tc->q, tc->type,
+                         tc->collate ? " COLLATE " : "", tc->collate ? tc->collate : "", tc->q, cast,
+                         tc->type);
             if (!p->oom && !tc->collate && !fc->collate && no_rewrite(fc->type, tc->type))
                 p->s[p->n - 1].lint_ignore = "alter-column-type -- a longer limit: no table rewrite";
             if (tc->dflt)

@@ -331,6 +331,16 @@ static size_t first_token(const char *s)
     }
 }
 
+/* 1 when the statement at st is the copy of a table rebuild strata diff
+   writes (INSERT OR ABORT INTO "t__strata_new" ...): a CHECK it breaks is named by
+   SQLite without the table. */
+static int rebuild_copy(const char *st)
+{
+    char head[256];
+    snprintf(head, sizeof(head), "%.*s", (int)sizeof(head) - 1, st + first_token(st));
+    return !strncasecmp(head, "INSERT ", 7) && strstr(head, "__strata_new") != NULL;
+}
+
 static strata_code sq_fail(sq *s, strata_code code, const char *sql, const char *stmt_start, const char *file,
                            int line, strata_error *err)
 {
@@ -359,7 +369,8 @@ static strata_code sq_fail(sq *s, strata_code code, const char *sql, const char 
         /* VACUUM, and PRAGMAs such as journal_mode = WAL */
         err_hint(err, "this statement cannot run inside a transaction: put it in a section of its own, "
                       "'-- strata:up no-transaction'");
-    else if ((ext & 0xff) == SQLITE_CONSTRAINT && strstr(sqlite3_errmsg(s->db), "__strata_new"))
+    else if ((ext & 0xff) == SQLITE_CONSTRAINT &&
+             (strstr(sqlite3_errmsg(s->db), "__strata_new") || rebuild_copy(stmt_start)))
         /* the table rebuild strata diff writes (docs/diff.md) */
         err_hint(err, "this table rebuild copies the table's rows into its new definition, and a row "
                       "breaks it (NOT NULL, UNIQUE, CHECK): fix or delete those rows first, in an "
