@@ -1794,8 +1794,18 @@ static strata_code read_table(sqlite3 *db, ctable *t, int keep_case, strata_erro
     /* the rowid alias: the one column SQLite fills itself */
     if (npk == 1 && !strcasecmp(t->cols[pkcol].decl, "INTEGER") && t->rowid[0])
         t->cols[pkcol].identity = 1;
+    /* a STRICT table's ANY column keeps every value as it was given (in
+       other tables ANY is a type name of NUMERIC affinity): as typeless */
+    int strict = 0;
+    if (sqlite3_prepare_v2(db, "SELECT \"strict\" FROM pragma_table_list WHERE name = ?1", -1, &st, NULL) ==
+        SQLITE_OK) {
+        sqlite3_bind_text(st, 1, t->src, -1, SQLITE_STATIC);
+        strict = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0);
+    }
+    sqlite3_finalize(st);
+    st = NULL;
     for (int k = 0; k < t->ncols; k++)
-        if (!t->cols[k].decl[0] && !t->cols[k].identity)
+        if ((!t->cols[k].decl[0] || (strict && !strcasecmp(t->cols[k].decl, "ANY"))) && !t->cols[k].identity)
             refine_typeless(db, t, &t->cols[k]);
     /* AUTOINCREMENT counter */
     if (sqlite3_prepare_v2(db, "SELECT seq FROM sqlite_sequence WHERE name = ?1", -1, &st, NULL) ==

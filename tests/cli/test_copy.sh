@@ -450,6 +450,20 @@ contains "$W" 'unique constraint people_code_key on "people" counts trailing spa
 contains "$W" 'Key (at)=(2024-01-01 10:00:00) is duplicated' "the failed unique index names the duplicated key"
 eq "$(pq "SELECT count(*) FROM slots")" "2" "both rows arrived"
 
+# ANY in a STRICT table keeps values as given (no affinity): typed from its
+# values (here text), never made numeric ('0012' stays '0012'); elsewhere
+# ANY is a name of NUMERIC affinity, and SQLite itself stored 12
+SRC=$WORK/strict_any.db
+sqlite3 "$SRC" "CREATE TABLE st (id INTEGER PRIMARY KEY, b ANY) STRICT;
+    INSERT INTO st (b) VALUES ('0012'), ('1.50'), ('+7'), (' 8 '), (12);
+    CREATE TABLE ns (id INTEGER PRIMARY KEY, b ANY); INSERT INTO ns (b) VALUES ('0012');"
+new_db
+raw copy "sqlite:///$SRC" "$URL"
+expect_rc 0 "copy of a STRICT table's ANY column"
+eq "$(pq "SELECT string_agg(b, '|' ORDER BY id) FROM st")" "0012|1.50|+7| 8 |12" "STRICT ANY: every value as it was"
+eq "$(pq "SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = 'st'::regclass AND attname = 'b'")|$(pq "SELECT b FROM ns")" \
+    "text|12" "STRICT ANY is text here; ANY elsewhere numeric, as SQLite stored it"
+
 # a 0/1 integer flag beside AND, OR, NOT in a CHECK and a partial index
 SRC=$WORK/flags.db
 sqlite3 "$SRC" <<'SQL'
