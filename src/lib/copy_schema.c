@@ -978,6 +978,13 @@ static int tr_cast(xctx *x, int open, int close, buf *out)
         return -1;
     }
     const ccol *c = range_col(x, open + 1, as);
+    if ((t.kind == K_TEXT || t.kind == K_VARCHAR) && c && (c->t.kind == K_FLOAT8 || c->t.kind == K_FLOAT4)) {
+        buf_release(&e);
+        free(pgtype);
+        return xfail(x, "CAST of the real column \"%s\" to text is not translated (SQLite writes 3.0 where "
+                        "PostgreSQL writes 3)",
+                     c->dst);
+    }
     if (t.kind == K_INT8 && c && (c->t.kind == K_FLOAT8 || c->t.kind == K_FLOAT4 || c->t.kind == K_NUMERIC))
         buf_addf(out, "CAST(trunc(%s) AS %s)", e.data, pgtype ? pgtype : "text");
     else
@@ -1300,6 +1307,24 @@ static const ccol *number_as_truth(xctx *x, int a, int b, int i)
     return c;
 }
 
+static int is_real_col(const ccol *c)
+{
+    return c && (c->t.kind == K_FLOAT8 || c->t.kind == K_FLOAT4);
+}
+
+/* A whole-number operand for SQLite's integer division: a NUMERIC or
+   integer column, or an integer literal. */
+static int int_like(xctx *x, int k, int b)
+{
+    if (k < 0 || k >= b)
+        return 0;
+    const tok *t = &x->tk->v[k];
+    if (t->type == TK_NUM)
+        return !memchr(t->p, '.', t->n) && !memchr(t->p, 'e', t->n) && !memchr(t->p, 'E', t->n);
+    const ccol *c = tok_col(x, k, b);
+    return c && (c->t.kind == K_NUMERIC || c->t.kind == K_INT2 || c->t.kind == K_INT4 || c->t.kind == K_INT8);
+}
+
 static int tr_level(xctx *x, int a, int b, int flags, buf *out);
 
 static int tr(xctx *x, int a, int b, int flags, buf *out)
@@ -1321,9 +1346,37 @@ static int tr_level(xctx *x, int a, int b, int flags, buf *out)
     int bool_list = 0; /* the next "(...)" is the list of "<boolean column> IN" */
     int in_with = 0;   /* between WITH and its SELECT: "name(columns) AS" */
     int case_bool = 0; /* in "CASE <boolean column> WHEN 1 ...": 0 and 1 are FALSE, TRUE */
+    int in_order = 0;  /* in ORDER BY's items at this level: 2 after DESC, |4 after NULLS */
     for (int i = a; i < b; i++) {
         const tok *c = &tk->v[i];
         const tok *nx = i + 1 < b ? &tk->v[i + 1] : &none;
+        if (in_order && (ctok_punct(c, ",") || ctok_is(c, "LIMIT") || ctok_is(c, "OFFSET") ||
+                         ctok_is(c, "UNION") || ctok_is(c, "INTERSECT") || ctok_is(c, "EXCEPT") ||
+                         ctok_is(c, "WINDOW"))) {
+            /* SQLite sorts NULL first, PostgreSQL last */
+            if (!(in_order & 4))
+                buf_adds(out, in_order & 2 ? " NULLS LAST" : " NULLS FIRST");
+            in_order = ctok_punct(c, ",") ? 1 : 0;
+        } else if (in_order && ctok_is(c, "DESC")) {
+            in_order |= 2;
+        } else if (in_order && ctok_is(c, "NULLS")) {
+            in_order |= 4;
+        }
+        if (ctok_is(c, "BY") && i > a && ctok_is(&tk->v[i - 1], "ORDER"))
+            in_order = 1;
+        if (ctok_is(c, "LIMIT") && ctok_punct(nx, "-") && i + 2 < b && tk->v[i + 2].type == TK_NUM) {
+            emit_space(out, c);
+            buf_adds(out, "LIMIT ALL"); /* SQLite: a negative limit is none */
+            i += 2;
+            continue;
+        }
+        if (ctok_punct(c, "||") && (is_real_col(tok_col(x, i - 1, b)) || is_real_col(tok_col(x, i + 1, b))))
+            return xfail(x, "|| of a real column is not translated (SQLite writes 3.0 where PostgreSQL writes 3)");
+        if (ctok_punct(c, "/") && i > a && int_like(x, i - 1, b) && int_like(x, i + 1, b) &&
+            ((tok_col(x, i - 1, b) && tok_col(x, i - 1, b)->t.kind == K_NUMERIC) ||
+             (tok_col(x, i + 1, b) && tok_col(x, i + 1, b)->t.kind == K_NUMERIC)))
+            return xfail(x, "division of a NUMERIC column is not translated (SQLite divides the whole numbers "
+                            "it holds as integers: 50 / 100 is 0, in PostgreSQL 0.5)");
         if (case_bool == -1 && !ctok_is(c, "CASE")) {
             /* the token after CASE: a boolean column makes the WHENs booleans */
             const ccol *cc = tok_col(x, i, b);
@@ -1505,6 +1558,8 @@ static int tr_level(xctx *x, int a, int b, int flags, buf *out)
             break;
         }
     }
+    if (in_order && !(in_order & 4))
+        buf_adds(out, in_order & 2 ? " NULLS LAST" : " NULLS FIRST");
     return 0;
 }
 

@@ -171,7 +171,7 @@ static void test_translate(void)
     /* SQLite's scalar max/min is NULL when an argument is (greatest skips NULLs) */
     CHECK_STR(xl(&s, NULL, "SELECT count(*), max(id, 3), row_number() OVER (ORDER BY id) FROM t"),
               "SELECT count(*), (CASE WHEN (\"id\") IS NULL OR (3) IS NULL THEN NULL ELSE greatest(\"id\", 3) END), "
-              "row_number() OVER (ORDER BY \"id\") FROM \"t\"");
+              "row_number() OVER (ORDER BY \"id\" NULLS FIRST) FROM \"t\"");
     /* substr: plain whole numbers as they are; a start that may be negative
        counts from the end, a length that may be negative takes what is
        before the start */
@@ -230,6 +230,23 @@ static void test_translate(void)
     CHECK_STR(xl(&s, "t", "rating % (rating - 1) = 0"), "\"rating\" % NULLIF((\"rating\" - 1), 0) = 0");
     CHECK_STR(xl(&s, "t", "rating / abs(-rating) < 0"), "\"rating\" / NULLIF(abs(- \"rating\"), 0) < 0");
     CHECK_STR(xl(&s, "t", "rating / 0 IS NULL"), "\"rating\" / NULLIF(0, 0) IS NULL");
+    /* SQLite sorts NULL first (ascending), PostgreSQL last; LIMIT -1 is none */
+    CHECK_STR(xl(&s, NULL, "SELECT Status FROM t ORDER BY rating, price DESC, amt NULLS LAST LIMIT 2"),
+              "SELECT \"status\" FROM \"t\" ORDER BY \"rating\" NULLS FIRST, \"price\" DESC NULLS LAST, \"amt\" NULLS LAST "
+              "LIMIT 2");
+    CHECK_STR(xl(&s, NULL, "SELECT Status FROM t LIMIT -1 OFFSET 1"), "SELECT \"status\" FROM \"t\" LIMIT ALL OFFSET 1");
+    /* what SQLite computes otherwise is refused, by name */
+    CHECK_STR(xl(&s, "t", "CAST(price AS TEXT) <> '1'"),
+              "(untranslated: CAST of the real column \"price\" to text is not translated (SQLite writes 3.0 where "
+              "PostgreSQL writes 3))");
+    CHECK_STR(xl(&s, "t", "status || price <> ''"),
+              "(untranslated: || of a real column is not translated (SQLite writes 3.0 where PostgreSQL writes 3))");
+    CHECK_STR(xl(&s, "t", "amt / 100 = 0"),
+              "(untranslated: division of a NUMERIC column is not translated (SQLite divides the whole numbers it "
+              "holds as integers: 50 / 100 is 0, in PostgreSQL 0.5))");
+    CHECK_STR(xl(&s, "t", "amt / 100.0 < 1"), "\"amt\" / 100.0 < 1");
+    CHECK_STR(xl(&s, "t", "rating / 2 > 1 AND CAST(rating AS TEXT) <> ''"),
+              "\"rating\" / 2 > 1 AND CAST(\"rating\" AS text) <> ''");
     /* a number standing alone beside AND, OR, NOT is true when not 0 */
     CHECK_STR(xl(&s, "t", "rating AND price > 0"), "(\"rating\" <> 0) AND \"price\" > 0");
     CHECK_STR(xl(&s, "t", "price > 0 OR NOT rating"), "\"price\" > 0 OR NOT (\"rating\" <> 0)");
