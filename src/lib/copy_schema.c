@@ -981,8 +981,9 @@ static int tr_cast(xctx *x, int open, int close, buf *out)
     if ((t.kind == K_TEXT || t.kind == K_VARCHAR) && c && (c->t.kind == K_FLOAT8 || c->t.kind == K_FLOAT4)) {
         buf_release(&e);
         free(pgtype);
-        return xfail(x, "CAST of the real column \"%s\" to text is not translated (SQLite writes 3.0 where "
-                        "PostgreSQL writes 3)",
+        return xfail(x,
+                     "CAST of the real column \"%s\" to text is not translated (SQLite writes 3.0 where "
+                     "PostgreSQL writes 3)",
                      c->dst);
     }
     if (t.kind == K_INT8 && c && (c->t.kind == K_FLOAT8 || c->t.kind == K_FLOAT4 || c->t.kind == K_NUMERIC))
@@ -1350,9 +1351,9 @@ static int tr_level(xctx *x, int a, int b, int flags, buf *out)
     for (int i = a; i < b; i++) {
         const tok *c = &tk->v[i];
         const tok *nx = i + 1 < b ? &tk->v[i + 1] : &none;
-        if (in_order && (ctok_punct(c, ",") || ctok_is(c, "LIMIT") || ctok_is(c, "OFFSET") ||
-                         ctok_is(c, "UNION") || ctok_is(c, "INTERSECT") || ctok_is(c, "EXCEPT") ||
-                         ctok_is(c, "WINDOW"))) {
+        if (in_order &&
+            (ctok_punct(c, ",") || ctok_is(c, "LIMIT") || ctok_is(c, "OFFSET") || ctok_is(c, "UNION") ||
+             ctok_is(c, "INTERSECT") || ctok_is(c, "EXCEPT") || ctok_is(c, "WINDOW"))) {
             /* SQLite sorts NULL first, PostgreSQL last */
             if (!(in_order & 4))
                 buf_adds(out, in_order & 2 ? " NULLS LAST" : " NULLS FIRST");
@@ -1371,12 +1372,14 @@ static int tr_level(xctx *x, int a, int b, int flags, buf *out)
             continue;
         }
         if (ctok_punct(c, "||") && (is_real_col(tok_col(x, i - 1, b)) || is_real_col(tok_col(x, i + 1, b))))
-            return xfail(x, "|| of a real column is not translated (SQLite writes 3.0 where PostgreSQL writes 3)");
+            return xfail(
+                x, "|| of a real column is not translated (SQLite writes 3.0 where PostgreSQL writes 3)");
         if (ctok_punct(c, "/") && i > a && int_like(x, i - 1, b) && int_like(x, i + 1, b) &&
             ((tok_col(x, i - 1, b) && tok_col(x, i - 1, b)->t.kind == K_NUMERIC) ||
              (tok_col(x, i + 1, b) && tok_col(x, i + 1, b)->t.kind == K_NUMERIC)))
-            return xfail(x, "division of a NUMERIC column is not translated (SQLite divides the whole numbers "
-                            "it holds as integers: 50 / 100 is 0, in PostgreSQL 0.5)");
+            return xfail(x,
+                         "division of a NUMERIC column is not translated (SQLite divides the whole numbers "
+                         "it holds as integers: 50 / 100 is 0, in PostgreSQL 0.5)");
         if (case_bool == -1 && !ctok_is(c, "CASE")) {
             /* the token after CASE: a boolean column makes the WHENs booleans */
             const ccol *cc = tok_col(x, i, b);
