@@ -929,6 +929,24 @@ static strata_code read_state(run *r, strata_error *err)
                 t->rec_rows = atoll(pq.PQgetvalue(res, i, 1));
             }
         }
+        /* an earlier run named the tables the other way (with or without
+           --keep-case): this one would copy each again beside them */
+        for (int k = 0; !found && k < r->s.n; k++) {
+            char *other = copy_name(r->s.t[k].src, !r->o->keep_case);
+            int same = other && !strcmp(other, name);
+            free(other);
+            if (!same)
+                continue;
+            err_set(err, STRATA_CONFIG_ERROR,
+                    "an earlier run copied table \"%s\" as \"%s\"%s; this run would copy it again beside it, "
+                    "as \"%s\"",
+                    r->s.t[k].src, name, r->o->keep_case ? " (without --keep-case)" : " (with --keep-case)",
+                    r->s.t[k].dst);
+            err_hint(err, "run it %s --keep-case, as the earlier run did, or drop the tables it made first",
+                     r->o->keep_case ? "without" : "with");
+            pq.PQclear(res);
+            return STRATA_CONFIG_ERROR;
+        }
         /* an earlier run copied it, and the source no longer has it (with
            --tables or --exclude, it may only be left out of this run) */
         if (!found && !r->o->ntables && !r->o->nexclude)
@@ -1064,6 +1082,30 @@ static strata_code schema_phase(run *r, strata_error *err)
     if (copy_names(r)) {
         rc = err_set(err, STRATA_NOMEM, "out of memory");
         goto out;
+    }
+    /* --schema-only: a primary key on empty tables is always made, and the
+       rows copied later could not come in; a normal copy finds them and
+       keeps a unique index instead, and so does this one */
+    for (int i = 0; r->schema_only && i < r->s.n; i++) {
+        ctable *t = &r->s.t[i];
+        for (int k = 0; !t->version_table && !t->pk_null && k < t->ncols; k++) {
+            const ccol *c = &t->cols[k];
+            if (!c->pk || c->identity || c->srcidx < 0)
+                continue;
+            buf q;
+            buf_init(&q);
+            buf_adds(&q, "SELECT 1 FROM ");
+            buf_add_quoted_ident(&q, t->src);
+            buf_adds(&q, " WHERE ");
+            buf_add_quoted_ident(&q, c->src);
+            buf_adds(&q, " IS NULL LIMIT 1");
+            sqlite3_stmt *st = NULL;
+            if (q.data && sqlite3_prepare_v2(r->sdb, q.data, -1, &st, NULL) == SQLITE_OK &&
+                sqlite3_step(st) == SQLITE_ROW)
+                t->pk_null = xstrdup(c->dst);
+            sqlite3_finalize(st);
+            buf_release(&q);
+        }
     }
     /* create what is missing, in one transaction */
     if ((rc = copy_exec(r->ctl, "BEGIN", "cannot create the tables", err)))

@@ -452,7 +452,12 @@ static void attach_keys(run *r, PGconn *c, ctable *t)
     buf b;
     buf_init(&b);
     char *pk = t->pkname ? xstrdup(t->pkname) : NULL; /* copy_names: set when it has one */
-    if (pk && !pk_exists(c, t->oid) && relation_exists(c, pk)) {
+    if (pk && t->pk_null && !pk_exists(c, t->oid)) {
+        /* --schema-only: the rows that come later would break it */
+        copy_warn(r, "primary key of \"%s\" not created (a unique index stays): the source holds NULL in its "
+                     "column \"%s\"",
+                  t->dst, t->pk_null);
+    } else if (pk && !pk_exists(c, t->oid) && relation_exists(c, pk)) {
         buf_adds(&b, "ALTER TABLE ");
         qname(&b, t->dst);
         buf_adds(&b, " ADD CONSTRAINT ");

@@ -299,6 +299,7 @@ typedef struct ctable {
     int text_copy;     /* some column has no binary encoder */
     unsigned oid;      /* target relation oid (after creation/lookup) */
     int referenced;    /* some target foreign key references it */
+    char *pk_null;     /* --schema-only: a key column the source holds NULL in (no primary key) */
     int *deps;         /* tables (indexes) it references in the target */
     int ndeps;
     int skip_data; /* data-only: version table already matches */

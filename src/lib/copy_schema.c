@@ -1626,6 +1626,7 @@ void ccols_free(ccol *v, int n)
 
 void table_release(ctable *t)
 {
+    free(t->pk_null);
     ccols_free(t->cols, t->ncols);
     ccols_free(t->scols, t->nscols);
     for (int k = 0; k < t->nfks; k++) {
@@ -1849,8 +1850,19 @@ static strata_code read_table(sqlite3 *db, ctable *t, int keep_case, strata_erro
             npk++;
             pkcol = k;
         }
-    /* the rowid alias: the one column SQLite fills itself */
-    if (npk == 1 && !strcasecmp(t->cols[pkcol].decl, "INTEGER") && t->rowid[0])
+    /* the rowid alias: the one column SQLite fills itself. Not when the key
+       has an index of its own (origin 'pk'): "INTEGER PRIMARY KEY DESC" in
+       a column's definition is an ordinary column, NULLs and all */
+    int pk_index = 0;
+    if (npk == 1 &&
+        sqlite3_prepare_v2(db, "SELECT 1 FROM pragma_index_list(?1) WHERE origin = 'pk'", -1, &st, NULL) ==
+            SQLITE_OK) {
+        sqlite3_bind_text(st, 1, t->src, -1, SQLITE_STATIC);
+        pk_index = sqlite3_step(st) == SQLITE_ROW;
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    if (npk == 1 && !strcasecmp(t->cols[pkcol].decl, "INTEGER") && t->rowid[0] && !pk_index)
         t->cols[pkcol].identity = 1;
     /* a STRICT table's ANY column keeps every value as it was given (in
        other tables ANY is a type name of NUMERIC affinity): as typeless */

@@ -488,6 +488,28 @@ contains "$W" 'view "half" not created: division of a NUMERIC column is not tran
 contains "$W" 'view "rtext" not created: CAST of the real column "r" to text is not translated' "real-to-text CAST named"
 contains "$W" 'CHECK constraint q_check1 on "q" not carried over' "a CHECK with NUMERIC division named"
 
+# "INTEGER PRIMARY KEY DESC" in a column's definition is no rowid alias in
+# SQLite (NULLs and all): an ordinary column, not an identity that refused
+# the NULL; --schema-only makes no primary key the source's NULLs would
+# break; a rerun that names the tables otherwise (--keep-case) is refused
+SRC=$WORK/keys.db
+sqlite3 "$SRC" "CREATE TABLE descpk (id INTEGER PRIMARY KEY DESC, x TEXT); INSERT INTO descpk (x) VALUES ('a');
+    INSERT INTO descpk VALUES (5, 'b'); CREATE TABLE nullpk (id INT PRIMARY KEY, x TEXT);
+    INSERT INTO nullpk VALUES (NULL, 'a'), (1, 'c'); CREATE TABLE \"Group\" (id INTEGER PRIMARY KEY);"
+new_db
+raw copy "sqlite:///$SRC" "$URL" --schema-only
+expect_rc 0 "--schema-only of keys the source holds NULL in"
+contains "$ERR" 'primary key of "nullpk" not created (a unique index stays): the source holds NULL in its column "id"' \
+    "--schema-only: the primary key left out, by name"
+raw copy "sqlite:///$SRC" "$URL"
+expect_rc 0 "the rows after --schema-only"
+eq "$(pq "SELECT count(*) FROM nullpk WHERE id IS NULL")|$(pq "SELECT string_agg(coalesce(id::text, '-') || x, ',' ORDER BY x) FROM descpk")" \
+    "1|-a,5b" "NULL keys arrived; INTEGER PRIMARY KEY DESC is an ordinary column"
+raw copy "sqlite:///$SRC" "$URL" --keep-case
+expect_rc 2 "a rerun with --keep-case after one without"
+contains "$ERR" 'an earlier run copied table "Group" as "group" (without --keep-case)' "the naming change named"
+eq "$(pq "SELECT count(*) FROM pg_class WHERE relname = 'Group'")" "0" "no second copy"
+
 # a 0/1 integer flag beside AND, OR, NOT in a CHECK and a partial index
 SRC=$WORK/flags.db
 sqlite3 "$SRC" <<'SQL'
