@@ -454,8 +454,9 @@ static void attach_keys(run *r, PGconn *c, ctable *t)
     char *pk = t->pkname ? xstrdup(t->pkname) : NULL; /* copy_names: set when it has one */
     if (pk && t->pk_null && !pk_exists(c, t->oid)) {
         /* --schema-only: the rows that come later would break it */
-        copy_warn(r, "primary key of \"%s\" not created (a unique index stays): the source holds NULL in its "
-                     "column \"%s\"",
+        copy_warn(r,
+                  "primary key of \"%s\" not created (a unique index stays): the source holds NULL in its "
+                  "column \"%s\"",
                   t->dst, t->pk_null);
     } else if (pk && !pk_exists(c, t->oid) && relation_exists(c, pk)) {
         buf_adds(&b, "ALTER TABLE ");

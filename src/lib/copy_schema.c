@@ -148,6 +148,17 @@ void map_decl_type(const char *decl, ctype *t, char **pgtype)
         base[--bl] = 0;
     if (par && sscanf(par, "(%d ,%d", &a1, &a2) < 1)
         a1 = -1;
+    /* "TIMESTAMP(3) WITH TIME ZONE": the words after the precision count */
+    const char *close = par ? strchr(par, ')') : NULL;
+    if (close && !strcmp(base, "TIMESTAMP")) {
+        const char *w = close + 1;
+        while (isspace((unsigned char)*w))
+            w++;
+        if (!strcmp(w, "WITH TIME ZONE") || !strcmp(w, "WITHOUT TIME ZONE")) {
+            snprintf(base + bl, sizeof(base) - bl, " %s", w);
+            bl = strlen(base);
+        }
+    }
     t->len = t->prec = t->scale = -1;
 
     if (!strcmp(base, "BOOLEAN") || !strcmp(base, "BOOL"))
@@ -1854,9 +1865,8 @@ static strata_code read_table(sqlite3 *db, ctable *t, int keep_case, strata_erro
        has an index of its own (origin 'pk'): "INTEGER PRIMARY KEY DESC" in
        a column's definition is an ordinary column, NULLs and all */
     int pk_index = 0;
-    if (npk == 1 &&
-        sqlite3_prepare_v2(db, "SELECT 1 FROM pragma_index_list(?1) WHERE origin = 'pk'", -1, &st, NULL) ==
-            SQLITE_OK) {
+    if (npk == 1 && sqlite3_prepare_v2(db, "SELECT 1 FROM pragma_index_list(?1) WHERE origin = 'pk'", -1, &st,
+                                       NULL) == SQLITE_OK) {
         sqlite3_bind_text(st, 1, t->src, -1, SQLITE_STATIC);
         pk_index = sqlite3_step(st) == SQLITE_ROW;
     }

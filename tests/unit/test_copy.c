@@ -549,6 +549,13 @@ void test_copy(void)
     map_decl_type("DATETIME", &t, &pt);
     CHECK_STR(pt, "timestamp");
     free(pt);
+    /* the words after a precision count: with time zone stays with it */
+    map_decl_type("timestamp(3) with time zone", &t, &pt);
+    CHECK_STR(pt, "timestamptz");
+    free(pt);
+    map_decl_type("TIMESTAMP(6) WITHOUT TIME ZONE", &t, &pt);
+    CHECK_STR(pt, "timestamp");
+    free(pt);
     map_decl_type("CHAR(8)", &t, &pt);
     CHECK_STR(pt, "varchar(8)");
     free(pt);
