@@ -87,6 +87,8 @@ void cli_print_help(FILE *f, const command *cmd);
 
 /* output.c: the only place that prints errors */
 int out_error(const cli *c, const strata_error *err); /* prints, returns exit code */
+/* The same, with one more string field (key: val) in the JSON form. */
+int out_error_with(const cli *c, const strata_error *err, const char *key, const char *val);
 int out_usage_error(const cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* A JSON string literal, or null; always valid UTF-8 JSON (output.c explains). */
 void json_str(FILE *f, const char *s);

@@ -247,6 +247,7 @@ static int run(cli *c)
     char *text[NSUF] = {0};
     char **paths = NULL;
     size_t npaths = 0, cap_paths = 0;
+    const char *remaining = NULL; /* a failed proof's difference (owned by res) */
     int rc = 0, want[ND] = {0}, both = 0;
 
     if (opt_to_url && (c->to || opt_to_sqlite || opt_to_postgres))
@@ -336,6 +337,7 @@ static int run(cli *c)
         };
         strata_code code = strata_diff(&o, &res[d], &err);
         if (code) {
+            remaining = res[d] ? res[d]->remaining : NULL;
             if (res[d] && res[d]->remaining && !c->json) {
                 fflush(stdout);
                 for (const char *p = res[d]->remaining; *p;) {
@@ -432,7 +434,8 @@ static int run(cli *c)
     goto out;
 
 fail:
-    rc = out_error(c, &err);
+    /* --json: the difference a failed proof leaves, as the text shows it */
+    rc = out_error_with(c, &err, "remaining", remaining);
 out:
     for (size_t i = 0; i < npaths; i++)
         free(paths[i]);

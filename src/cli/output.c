@@ -136,6 +136,11 @@ const char *color(const cli *c, const char *code)
 
 int out_error(const cli *c, const strata_error *err)
 {
+    return out_error_with(c, err, NULL, NULL);
+}
+
+int out_error_with(const cli *c, const strata_error *err, const char *key, const char *val)
+{
     if (c->json) {
         jw w;
         jw_init(&w, stderr);
@@ -151,6 +156,8 @@ int out_error(const cli *c, const strata_error *err)
         }
         if (err->sqlstate[0])
             jw_kstr(&w, "sqlstate", err->sqlstate);
+        if (key && val)
+            jw_kstr(&w, key, val);
         jw_obj_end(&w);
         jw_end(&w);
     } else {

@@ -510,6 +510,10 @@ ALTER SEQUENCE t_id_seq OWNED BY t.id;" 'CREATE TABLE t (id integer PRIMARY KEY,
     contains "$ERR" "DIFF_NOT_PROVEN" "a proof that fails"
     contains "$ERR" "the statement that failed (generated up:7):" "shows the statement"
     contains "$ERR" "      x other.pos" "with its text"
+    diff_in "$QD" --to "$WORK/qa_want.sql" -m step --json
+    expect_rc 1 "a statement of the up fails, --json"
+    eq "$(json_get "$ERR" 'j["code"]')" "DIFF_NOT_PROVEN" "--json: the code"
+    contains "$(json_get "$ERR" 'j["remaining"]')" "x other.pos" "--json: the statement that failed, as the text shows it"
 
     # --json: the lint names the files as written, after the directory's own
     pair lintnames 'CREATE TABLE a (id int PRIMARY KEY, k text); CREATE TABLE b (id int);' \

@@ -168,6 +168,24 @@ st --dir "$QD" down 0001
 expect_rc 0 "enum_back: the down once the row fits"
 eq "$(q "SELECT enum_range(NULL::st)::text")" "{new,paid,gone}" "the value is back, in its place"
 
+# a table renamed while a new one takes its old name (--rename
+# users:users_old): the serial's sequence goes with the renamed table and the
+# new table gets one of its own; the down drops the new table before the
+# old one takes its name back
+pair rename_free "CREATE TABLE users (id serial PRIMARY KEY, name text); CREATE TABLE posts (id serial PRIMARY KEY, uid int REFERENCES users (id));" \
+    "CREATE TABLE users_old (id serial PRIMARY KEY, name text); CREATE TABLE users (id serial PRIMARY KEY, email text);
+CREATE TABLE posts (id serial PRIMARY KEY, uid int REFERENCES users_old (id));" --rename users:users_old
+expect_rc 0 "a table renamed beside a new table of its old name"
+q "INSERT INTO users (name) VALUES ('a'), ('b'); INSERT INTO posts (uid) VALUES (1), (2)" >/dev/null
+st --dir "$QD" up
+expect_rc 0 "rename_free: up"
+eq "$(q "INSERT INTO users_old (name) VALUES ('c') RETURNING id")|$(q "INSERT INTO users (email) VALUES ('x') RETURNING id")" \
+    "3|1" "rename_free: the renamed table draws on past its rows, the new one from 1"
+st --dir "$QD" down
+expect_rc 0 "rename_free: down"
+eq "$(q "SELECT string_agg(name, ',' ORDER BY id) FROM users")|$(q "INSERT INTO users (name) VALUES ('d') RETURNING id")" \
+    "a,b,c|4" "rename_free: the rows back under the old name, its sequence with them"
+
 # up_with_rows NAME SEED: rows SEED on the database at the base, then every
 # generated step up and down again; the schema comes back
 up_with_rows() {

@@ -524,13 +524,32 @@ static int streq(const char *a, const char *b)
     return !strcmp(a, b);
 }
 
-static const char *to_name(const ctx *c, const char *name)
+/* What col_to_name and to_name give a displaced column or table: nothing
+   has this name. */
+static const char displaced_name[] = "\001strata: displaced";
+
+/* 1 when table name of the start is not renamed and a table rename
+   (--rename A:NAME) takes its name (the down of "users renamed to
+   users_old beside a new users"): it is dropped before the renames
+   (destructive). */
+static int table_displaced(const ctx *c, const char *name)
 {
-    return gen_new_name(c->o, NULL, name);
+    if (!gen_find_table(c->from, name) || gen_rename_of(c->o, NULL, name))
+        return 0;
+    for (size_t r = 0; r < c->o->nrenames; r++) {
+        const gen_rename *rn = &c->o->renames[r];
+        if (!rn->table && !strcmp(rn->to, name) && strcmp(rn->from, name))
+            return 1;
+    }
+    return 0;
 }
 
-/* What col_to_name gives a displaced column: no column has this name. */
-static const char displaced_name[] = "\001strata: displaced";
+static const char *to_name(const ctx *c, const char *name)
+{
+    if (table_displaced(c, name))
+        return displaced_name;
+    return gen_new_name(c->o, NULL, name);
+}
 
 /* 1 when column name of table (the start's) is not renamed and a column
    rename (--rename T.A:NAME) takes its name: it is dropped before the
@@ -1114,23 +1133,43 @@ static int seq_owner(const ctx *c, const gen_obj *s, const gen_table **ft, const
     return 0;
 }
 
+/* 1 when sequence x is owned by column tc of table tt. */
+static int seq_owned_by(const gen_obj *x, const gen_table *tt, const gen_col *tc)
+{
+    size_t l = strlen(tt->q);
+    return x->owned && !strncmp(x->owned, tt->q, l) && x->owned[l] == '.' && !strcmp(x->owned + l + 1, tc->q);
+}
+
 /* The sequence of `to` that sequence s of `from` becomes under another name:
-   s is not in `to`, the other is not in `from`, and both are owned by the
-   same column (a serial column of a renamed table or column). */
+   the other is not in `from`, both are owned by the same column (a serial
+   column of a renamed table or column), and s's name in `to`, if any, is
+   another column's sequence (users renamed to users_old beside a new
+   users: users_id_seq goes with users_old, the new table's is a new one). */
+static int seq_displaced(const ctx *c, const gen_obj *s)
+{
+    const gen_table *ft;
+    const gen_col *fc;
+    return s && s->kind == 's' && seq_owner(c, s, &ft, &fc) && table_displaced(c, ft->name);
+}
+
 static const gen_obj *seq_renamed_to(const ctx *c, const gen_obj *s)
 {
     const gen_table *ft;
     const gen_col *fc;
-    if (s->kind != 's' || gen_find_obj(c->to, 's', s->name) || !seq_owner(c, s, &ft, &fc))
+    if (s->kind != 's' || !seq_owner(c, s, &ft, &fc))
         return NULL;
     const gen_table *tt = gen_find_table(c->to, to_name(c, ft->name));
     const gen_col *tc = tt ? gen_find_col(tt, col_to_name(c, ft->name, fc->name)) : NULL;
     if (!tc)
         return NULL;
+    const gen_obj *same = gen_find_obj(c->to, 's', s->name);
+    if (same && (!same->owned || seq_owned_by(same, tt, tc)))
+        return NULL;
     size_t l = strlen(tt->q);
     for (size_t i = 0; i < c->to->no; i++) {
         const gen_obj *x = &c->to->o[i];
-        if (x->kind == 's' && x->owned && !gen_find_obj(c->from, 's', x->name) &&
+        if (x->kind == 's' && x->owned &&
+            (!gen_find_obj(c->from, 's', x->name) || seq_displaced(c, gen_find_obj(c->from, 's', x->name))) &&
             !strncmp(x->owned, tt->q, l) && x->owned[l] == '.' && !strcmp(x->owned + l + 1, tc->q))
             return x;
     }
@@ -1171,6 +1210,8 @@ static int dflt_same(const ctx *c, const char *fd, const char *td)
 static const gen_obj *seq_from(const ctx *c, const gen_obj *s)
 {
     const gen_obj *f = gen_find_obj(c->from, 's', s->name);
+    if (f && (seq_renamed_to(c, f) || seq_displaced(c, f)))
+        f = NULL; /* renamed away, or gone with its table: s is a new one of the same name */
     for (size_t i = 0; !f && i < c->from->no; i++)
         if (c->from->o[i].kind == 's' && seq_renamed_to(c, &c->from->o[i]) == s)
             f = &c->from->o[i];
@@ -1618,7 +1659,8 @@ static void drop_tables(ctx *c)
     buf_init(&b);
     buf_init(&lost);
     for (size_t i = 0; i < c->from->nt; i++)
-        if (!gen_find_table(c->to, to_name(c, c->from->t[i].name))) {
+        if (!gen_find_table(c->to, to_name(c, c->from->t[i].name)) &&
+            !table_displaced(c, c->from->t[i].name)) {
             buf_addf(&b, "%s%s", b.len ? ", " : "", c->from->t[i].q);
             buf_addf(&lost, "%s%s", lost.len ? ", " : "", c->from->t[i].name);
         }
@@ -1677,6 +1719,12 @@ strata_code pg_gen_plan(const gen_model *from, const gen_model *to, const gen_op
                 buf_release(&t);
                 return err_set(err, STRATA_USAGE, "--rename %s:%s: the start has no such table", r->from,
                                r->to);
+            }
+            if (table_displaced(&c, r->to)) {
+                char what[512];
+                snprintf(what, sizeof(what), "every row of %s (--rename %s:%s takes its name)", r->to,
+                         r->from, r->to);
+                gen_emit(p, GEN_PART_TX, "drop table", what, "DROP TABLE %s", b.data);
             }
             gen_emit(p, GEN_PART_TX, "rename table", NULL, "ALTER TABLE %s RENAME TO %s", a.data, b.data);
             touch(&c, r->to);
