@@ -100,6 +100,22 @@ else
     expect_rc 0 "import when the driver cannot import alembic"
     diff -r "$WORK/amig_each" "$WORK/amig_nosite" >/dev/null || fail "the fallback's import differs"
 
+    # SRC may be the ini file itself, under another name (alembic -c custom.ini)
+    cp -r "$FIX/alembic" "$WORK/alembic_ini" && mv "$WORK/alembic_ini/alembic.ini" "$WORK/alembic_ini/custom.ini"
+    raw --dir "$WORK/amig_ini" import --from alembic "$WORK/alembic_ini/custom.ini" --dialect "$ENGINE"
+    expect_rc 0 "import --from alembic of an ini file with another name"
+    eq "$(ls "$WORK/amig_ini" | wc -l | tr -d ' ')" "$(ls "$WORK/amig" | wc -l | tr -d ' ')" "the same files from the ini"
+    # a revision Python cannot compile: the file and line of the error
+    cp -r "$FIX/alembic" "$WORK/alembic_bad"
+    bad=$(ls "$WORK/alembic_bad/versions/"*.py 2>/dev/null | head -1)
+    [ -n "$bad" ] || bad=$(find "$WORK/alembic_bad" -path '*versions/*.py' | head -1)
+    printf '\n\ndef broken(:\n    pass\n' >>"$bad"
+    raw --dir "$WORK/amig_bad" import --from alembic "$WORK/alembic_bad" --dialect "$ENGINE"
+    expect_rc 1 "import --from alembic with a syntax error"
+    contains "$ERR" "SyntaxError" "the error"
+    contains "$ERR" "$(basename "$bad"):" "the revision file that holds it"
+    contains "$ERR" "[TOOL_FAILED]" "the code"
+
     # a database migrated online by alembic to one branch only: its ancestors
     # are applied, the other branch (0002) is not, even though it comes first
     new_db

@@ -113,6 +113,48 @@ static void last_line(const char *text, char *out, size_t cap)
         snprintf(out, cap, "no error message");
 }
 
+/* Where Python's traceback in text says the error is: the last
+   `File "PATH", line N` outside Python's own libraries (a SyntaxError's
+   file, or the innermost frame of the project), else the last one. 0 when
+   there is none. */
+static int py_where(const char *text, char *path, size_t cap, int *line)
+{
+    const char *at = NULL, *any = NULL;
+    for (const char *p = text; (p = strstr(p, "File \"")) != NULL; p++) {
+        const char *q = strchr(p + 6, '"');
+        size_t n = q ? (size_t)(q - p) : strlen(p);
+        any = p;
+        if (!memmem(p, n, "-packages/", 10) && !memmem(p, n, "/lib/python", 11))
+            at = p;
+    }
+    if (!at)
+        at = any;
+    if (!at)
+        return 0;
+    at += 6;
+    const char *q = strchr(at, '"');
+    if (!q || strncmp(q, "\", line ", 8))
+        return 0;
+    snprintf(path, cap, "%.*s", (int)(q - at), at);
+    *line = atoi(q + 8);
+    return *line > 0;
+}
+
+/* err_where from the traceback in text, else fallback (line 0); the
+   message gets " (PATH:LINE)" when the traceback names a place. */
+static void tool_where(strata_error *err, const char *text, const char *fallback)
+{
+    char path[PATH_MAX];
+    int line = 0;
+    if (text && py_where(text, path, sizeof(path), &line)) {
+        size_t l = strlen(err->message);
+        snprintf(err->message + l, sizeof(err->message) - l, " (%s:%d)", path, line);
+        err_where(err, path, line);
+    } else if (fallback) {
+        err_where(err, fallback, 0);
+    }
+}
+
 /*
  * Runs prog with args in ctx->inidir, without a shell; the child's
  * environment is ours plus DATABASE_URL=url when url is given (an env.py
@@ -761,7 +803,7 @@ static strata_code revision_sql(actx *c, const arev *r, size_t job, const char *
                  "Alembic's --sql mode must run the revision without a database (no reads, no "
                  "bind parameters); fix the revision or leave %s out with --dialect",
                  dialect);
-        err_where(err, r->path, 0);
+        tool_where(err, errout, r->path);
         goto out;
     }
     const char *start, *body, *end;
@@ -991,7 +1033,7 @@ strata_code import_alembic(const char *src, const strata_import_opts *o, import_
         char why[600];
         last_line(hist_err, why, sizeof(why));
         rc = err_set(err, STRATA_TOOL_FAILED, "'alembic history' failed: %s", why);
-        err_where(err, real, 0);
+        tool_where(err, hist_err, real);
         goto out;
     }
     if ((rc = parse_history(&c, hist, err)))

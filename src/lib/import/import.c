@@ -580,7 +580,9 @@ strata_code strata_import(const char *format, const char *src, const char *dir, 
     if (rc)
         return rc;
     struct stat ss, ds;
-    if (stat(src, &ss) != 0 || !S_ISDIR(ss.st_mode))
+    /* Alembic's SRC may be its ini file itself (alembic -c custom.ini) */
+    int ini_ok = !strcmp(tool, "alembic") && stat(src, &ss) == 0 && S_ISREG(ss.st_mode);
+    if (!ini_ok && (stat(src, &ss) != 0 || !S_ISDIR(ss.st_mode)))
         return err_set(err, STRATA_DIR_NOT_FOUND, "cannot open %s directory '%s': %s", tool, src,
                        stat(src, &ss) != 0 ? strerror(errno) : "not a directory");
     if (stat(dir, &ds) == 0 && ds.st_dev == ss.st_dev && ds.st_ino == ss.st_ino)
