@@ -198,6 +198,11 @@ int lint_needs_notx(const char *sql);
 /* ---- migfile.c */
 enum { SEC_UP = 0, SEC_DOWN = 1, SEC_VERIFY = 2 };
 
+/* 1 when a verify query's first column, as text, fails the migration: NULL,
+   f or false (any case), or a decimal number whose digits are all zero
+   ("0", "0.00", "-0.0", "0e5") -- the same on both engines. */
+int verify_false(const char *v);
+
 typedef struct section {
     int kind;
     int dialect; /* DIALECT_ANY, _POSTGRES, _SQLITE */

@@ -75,6 +75,40 @@ static void sum_hex(const unsigned char md[32], char out[65])
     out[64] = 0;
 }
 
+int verify_false(const char *v)
+{
+    if (!v)
+        return 1;
+    while (*v == ' ' || *v == '\t' || *v == '\n' || *v == '\r')
+        v++;
+    size_t n = strlen(v);
+    while (n && (v[n - 1] == ' ' || v[n - 1] == '\t' || v[n - 1] == '\n' || v[n - 1] == '\r'))
+        n--;
+    if ((n == 1 && (*v == 'f' || *v == 'F')) || (n == 5 && !strncasecmp(v, "false", 5)))
+        return 1;
+    size_t i = 0;
+    int digits = 0, nonzero = 0;
+    if (i < n && (v[i] == '+' || v[i] == '-'))
+        i++;
+    for (; i < n && isdigit((unsigned char)v[i]); i++, digits++)
+        nonzero |= v[i] != '0';
+    if (i < n && v[i] == '.')
+        for (i++; i < n && isdigit((unsigned char)v[i]); i++, digits++)
+            nonzero |= v[i] != '0';
+    if (!digits)
+        return 0;
+    if (i < n && (v[i] == 'e' || v[i] == 'E')) {
+        i++;
+        if (i < n && (v[i] == '+' || v[i] == '-'))
+            i++;
+        if (i >= n || !isdigit((unsigned char)v[i]))
+            return 0;
+        while (i < n && isdigit((unsigned char)v[i]))
+            i++;
+    }
+    return i == n && !nonzero;
+}
+
 int checksum_text(const char *text, size_t len, char out[65])
 {
     unsigned char md[32];

@@ -228,10 +228,12 @@ static int emit_verify(void *ud, const sql_stmt *st)
         char tag[40] = "$strata_verify$";
         for (int k = 1; memmem(st->text, n, tag, strlen(tag)); k++)
             snprintf(tag, sizeof(tag), "$strata_verify%d$", k);
-        buf_addf(c->b,
-                 "DO %s BEGIN IF NOT coalesce((SELECT NOT (value IS NULL OR value IN ('f', '0', '0.0') "
-                 "OR lower(value) = 'false') FROM json_each_text((SELECT row_to_json(strata_q) FROM (\n",
-                 tag);
+        buf_addf(
+            c->b,
+            "DO %s BEGIN IF NOT coalesce((SELECT NOT (value IS NULL OR lower(btrim(value)) IN ('f', 'false') "
+            "OR value ~ '^\\s*[-+]?(0+\\.?0*|\\.0+)([eE][-+]?[0-9]+)?\\s*$') "
+            "FROM json_each_text((SELECT row_to_json(strata_q) FROM (\n",
+            tag);
         buf_add(c->b, st->text, n);
         buf_adds(c->b, "\n) strata_q LIMIT 1)) LIMIT 1), false) THEN RAISE EXCEPTION USING MESSAGE = ");
         buf_add_sqlstr(c->b, msg.data ? msg.data : "");
@@ -243,9 +245,9 @@ static int emit_verify(void *ud, const sql_stmt *st)
         buf_addf(c->b, "-- %s:%d\n", c->m->path, line);
         buf_adds(c->b, "INSERT INTO strata_verify SELECT ");
         buf_add_sqlstr(c->b, msg.data ? msg.data : "");
-        buf_adds(
-            c->b,
-            ", NOT (v IS NULL OR v IN ('0', '0.0') OR lower(v) IN ('false', 'f')) FROM (SELECT CAST((\n");
+        buf_adds(c->b, ", NOT (v IS NULL OR lower(trim(v)) IN ('false', 'f') OR (CAST(v AS REAL) = 0 AND "
+                       "trim(v) <> '' AND "
+                       "trim(v) NOT GLOB '*[^0-9.eE+-]*' AND trim(v) GLOB '*[0-9]*')) FROM (SELECT CAST((\n");
         buf_add(c->b, st->text, n);
         buf_adds(c->b, "\n) AS TEXT) AS v);\n");
     }

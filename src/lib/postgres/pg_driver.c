@@ -194,7 +194,7 @@ struct run_ctx {
 
 static int is_false(const char *v)
 {
-    return !strcmp(v, "f") || !strcmp(v, "0") || !strcasecmp(v, "false") || !strcmp(v, "0.0");
+    return verify_false(v);
 }
 
 static void lease_renew(pg *p);

@@ -399,8 +399,8 @@ static strata_code run_sql(sq *s, const char *sql, const char *file, int line, i
             if (rc == SQLITE_ROW) {
                 int t = sqlite3_column_type(st, 0);
                 const char *v = (const char *)sqlite3_column_text(st, 0);
-                ok = t != SQLITE_NULL && v && strcmp(v, "0") && strcasecmp(v, "false") &&
-                     strcasecmp(v, "f") && strcmp(v, "0.0");
+                ok = t != SQLITE_NULL && v && !verify_false(v) &&
+                     !((t == SQLITE_INTEGER || t == SQLITE_FLOAT) && sqlite3_column_double(st, 0) == 0);
             }
             if (rc == SQLITE_ROW || rc == SQLITE_DONE) {
                 if (!ok) {
