@@ -104,4 +104,27 @@ SQL
     eq "$lost" "0" "8 replicas creating the lease table at once, 20 rounds: $(grep -m1 "error" "$WORK/lease.err")"
 fi
 
+# SQLite, a new file, a migration that fails: replicas starting together.
+# The run that created the file removes it when it fails; the others have
+# it open and are told so -- never "attempt to write a readonly database"
+# with a hint about file permissions
+if [ "$ENGINE" = sqlite ]; then
+    F=$WORK/fails
+    mkdir -p "$F"
+    printf -- '-- strata:up\nCREATE TABLE log (m text);\nSELECT nofunc(1);\n' >"$F/0001_a.sql"
+    : >"$WORK/race.err"
+    for round in 1 2 3 4 5 6; do
+        rm -f "$WORK/race.db" "$WORK/race.db-journal"
+        pids=()
+        for j in 1 2 3 4 5 6; do
+            "$STRATA" --url "sqlite:///$WORK/race.db" --dir "$F" -q up 2>>"$WORK/race.err" &
+            pids+=($!)
+        done
+        for pid in "${pids[@]}"; do wait "$pid"; done
+    done
+    lacks "$(cat "$WORK/race.err")" "readonly database" "no run blames the file's permissions"
+    lacks "$(cat "$WORK/race.err")" "not writable by this user" "nor hints at them"
+    contains "$(cat "$WORK/race.err")" "no such function: nofunc" "the migration's own error is said"
+fi
+
 finish

@@ -331,6 +331,24 @@ static size_t first_token(const char *s)
     }
 }
 
+/* 1, with the error said, when the file strata has open is no longer the
+   one at its path: a concurrent run that created it failed and removed it
+   when it held nothing (sq_discard_if_new); SQLite then refuses every
+   write with "attempt to write a readonly database" or an I/O error. */
+static int file_moved(sq *s, strata_error *err)
+{
+    int moved = 0;
+    if (!s->path || sqlite3_file_control(s->db, "main", SQLITE_FCNTL_HAS_MOVED, &moved) != SQLITE_OK ||
+        !moved)
+        return 0;
+    err_set(err, STRATA_DB_ERROR,
+            "the database file '%s' was removed while strata had it open (another run that created it "
+            "failed and removed it)",
+            s->path);
+    err_hint(err, "nothing was written; run the command again");
+    return 1;
+}
+
 /* 1 when the statement at st is the copy of a table rebuild strata diff
    writes (INSERT OR ABORT INTO "t__strata_new" ...): a CHECK it breaks is named by
    SQLite without the table. */
@@ -348,6 +366,8 @@ static strata_code sq_fail(sq *s, strata_code code, const char *sql, const char 
     size_t at = off >= 0 ? (size_t)off : first_token(stmt_start);
     int l = line + count_lines(sql, (size_t)(stmt_start - sql)) + count_lines(stmt_start, at);
     int ext = sqlite3_extended_errcode(s->db);
+    if (((ext & 0xff) == SQLITE_READONLY || (ext & 0xff) == SQLITE_IOERR) && file_moved(s, err))
+        return STRATA_DB_ERROR; /* the race sq_lock's check can lose */
     if (file)
         err_set(err, code, "%s:%d: %s", file, l, sqlite3_errmsg(s->db));
     else
@@ -567,16 +587,8 @@ static strata_code sq_lock(drv *d, const char *key, double timeout, strata_error
        failed removes it when it holds nothing (sq_discard_if_new), and
        SQLite then refuses every write here with "disk I/O error". Said as
        what it is, before anything runs. */
-    int moved = 0;
-    if (s->path && sqlite3_file_control(s->db, "main", SQLITE_FCNTL_HAS_MOVED, &moved) == SQLITE_OK &&
-        moved) {
-        err_set(err, STRATA_DB_ERROR,
-                "the database file '%s' was removed while strata had it open (another run that created it "
-                "failed and removed it)",
-                s->path);
-        err_hint(err, "nothing was written; run the command again");
+    if (file_moved(s, err))
         return STRATA_DB_ERROR;
-    }
     s->want_excl = 1;
     s->run_tx = 0;
     return STRATA_OK;
