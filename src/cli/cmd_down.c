@@ -20,7 +20,10 @@ int run_migrate(cli *c, int down)
         o.flags |= c->ignore_missing ? STRATA_IGNORE_MISSING : 0;
         o.flags |= c->allow_ooo ? STRATA_ALLOW_OUT_OF_ORDER : 0;
         o.flags |= c->retry_failed ? STRATA_RETRY_FAILED : 0;
-        if ((down ? strata_down : strata_up)(db, set, &o, &res, &err) == STRATA_OK)
+        /* --json: what ran before a failure is on stdout too (the human
+           form printed it as it went) */
+        if ((down ? strata_down : strata_up)(db, set, &o, &res, &err) == STRATA_OK ||
+            (c->json && res && res->count))
             print_result(c, res, c->dry_run);
     }
     if (err.code)

@@ -21,10 +21,10 @@ static int run(cli *c)
                 jw_kstr(&w, "name", e->name);
                 jw_kstr(&w, "applied_at", e->applied_at);
                 jw_kint(&w, "duration_ms", e->duration_ms);
-                if (e->state != STRATA_STATE_APPLIED) {
-                    jw_kstr(&w, "state", strata_state_name(e->state));
+                /* every row has its state; a failed one its error */
+                jw_kstr(&w, "state", strata_state_name(e->state));
+                if (e->state != STRATA_STATE_APPLIED)
                     jw_kstr(&w, "error", e->error);
-                }
                 jw_obj_end(&w);
             }
             jw_arr_end(&w);

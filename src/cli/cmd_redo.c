@@ -12,8 +12,8 @@ static int run(cli *c)
         strata_run_opts o = {NULL, (c->ignore_checksums ? STRATA_IGNORE_CHECKSUMS : 0) |
                                        (c->ignore_missing ? STRATA_IGNORE_MISSING : 0) |
                                        (c->allow_ooo ? STRATA_ALLOW_OUT_OF_ORDER : 0)};
-        if (strata_redo(db, set, &o, &res, &err) == STRATA_OK)
-            print_result(c, res, 0);
+        if (strata_redo(db, set, &o, &res, &err) == STRATA_OK || (c->json && res && res->count))
+            print_result(c, res, 0); /* --json: the half that ran before a failure, too */
     }
     if (err.code)
         rc = out_error(c, &err);

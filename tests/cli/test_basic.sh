@@ -78,6 +78,21 @@ st --dir "$D" history --json
 expect_rc 0 history
 eq "$(json_get "$OUT" '[m["version"] for m in j["migrations"]]')" "['0001', '0002', '0003']" "history lists applied"
 eq "$(json_get "$OUT" 'all("duration_ms" in m and m["applied_at"].endswith("Z") for m in j["migrations"])')" "True" "history fields"
+eq "$(json_get "$OUT" '[m["state"] for m in j["migrations"]]')" "['applied', 'applied', 'applied']" \
+    "history --json: every row has its state"
+
+# --json: what ran before a failure is on stdout, the error on stderr
+P=$WORK/partial
+mkdir -p "$P"
+printf -- '-- strata:up\nCREATE TABLE pa (x int);\n-- strata:down\nDROP TABLE pa;\n' >"$P/0001_a.sql"
+printf -- '-- strata:up\nCREATE TABLE pb (x int);\nSELECT * FROM no_such_table;\n' >"$P/0002_b.sql"
+raw --json --url "$URL" --table partial_versions --dir "$P" up
+expect_rc 1 "up --json that fails at its second migration"
+eq "$(json_get "$OUT" '[a["version"] for a in j["applied"]]')|$(json_get "$OUT" 'j["current"]')" "['0001']|0001" \
+    "up --json: the migration applied before the failure, on stdout"
+eq "$(json_get "$ERR" 'j["code"]')" "MIGRATION_FAILED" "up --json: the error on stderr"
+q "DROP TABLE pa" >/dev/null
+q "DROP TABLE partial_versions" >/dev/null
 
 st --dir "$D" validate --json
 expect_rc 0 validate

@@ -295,4 +295,10 @@ if [ "$ENGINE" = sqlite ]; then
     eq "$n" "$(($(echo "$codes" | wc -l) - 1))" "docs/errors.md has no row for a code strata.h lacks"
 fi
 
+# --table with two dots: a usage error on both engines (PostgreSQL sent it
+# to the server: DB_ERROR "cross-database references are not implemented")
+raw --url "$URL" --dir "$D" --table a.b.c status
+expect_rc 2 "--table a.b.c"
+contains "$ERR" "[USAGE]" "--table a.b.c: USAGE"
+
 finish

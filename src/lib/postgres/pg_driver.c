@@ -749,6 +749,19 @@ static strata_code pg_table_exists(drv *d, const char *table, int *exists, strat
 static strata_code pg_vt_locate(drv *d, const char *table, char **qname, int *exists, strata_error *err)
 {
     pg *p = (pg *)d;
+    /* a.b.c (dots outside double quotes): a database name PostgreSQL
+       refuses ("cross-database references"), a usage error here */
+    int dots = 0, quoted = 0;
+    for (const char *t = table; *t; t++) {
+        quoted ^= *t == '"';
+        dots += !quoted && *t == '.';
+    }
+    if (dots > 1) {
+        err_set(err, STRATA_USAGE, "--table '%s': name it TABLE or SCHEMA.TABLE", table);
+        err_hint(err,
+                 "the version table is in the database of the URL; quote a name holding a dot: '\"a.b\"'");
+        return STRATA_USAGE;
+    }
     /* --table schema.table: qualified already (the lease table too) */
     if (!*qname && strchr(table, '.') && !(*qname = ident_dup(table)))
         return err_set(err, STRATA_NOMEM, "out of memory");
