@@ -757,8 +757,24 @@ static int run_step(strata *db, const migration *m, int down, int in_tx, int rep
         }
     }
     ms = (long)(clock_ms() - t0);
-    if (!rc)
+    if (!rc) {
         rc = down ? delete_rec(db, m->version, err) : write_rec(db, m, "applied", ms, NULL, replace, err);
+        if (rc && rc != STRATA_NOMEM) {
+            /* the row is written in the migration's own transaction, as the
+               role (and with the settings) the migration left in effect */
+            char msg[sizeof(err->message)];
+            snprintf(msg, sizeof(msg), "%s", err->message);
+            snprintf(err->message, sizeof(err->message), "%.300s: cannot %s %.200s in %.200s: %.300s",
+                     m->path, down ? "remove" : "record", m->id, db->table, msg);
+            err_where(err, m->path, 0);
+            if (!strcmp(err->sqlstate, "42501") && !err->hint[0])
+                err_hint(err,
+                         "the migration's transaction writes the version table as the role in effect at its "
+                         "end: a SET ROLE or SET LOCAL ROLE in it needs a RESET ROLE at the end, or that "
+                         "role needs write access to %s; nothing of the migration was kept",
+                         db->table);
+        }
+    }
     if (!rc && !in_tx)
         rc = commit(db, err);
     if (rc) {

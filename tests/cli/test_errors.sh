@@ -301,4 +301,20 @@ raw --url "$URL" --dir "$D" --table a.b.c status
 expect_rc 2 "--table a.b.c"
 contains "$ERR" "[USAGE]" "--table a.b.c: USAGE"
 
+# a migration that leaves another role in effect: the version-table write
+# fails as that role; the error names the migration and says why
+if [ "$ENGINE" = postgres ]; then
+    q "DO \$\$BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'strata_test_owner') THEN
+        CREATE ROLE strata_test_owner; END IF; END\$\$; GRANT CREATE ON SCHEMA public TO strata_test_owner" >/dev/null
+    R=$WORK/role
+    mkdir -p "$R"
+    printf -- '-- strata:up\nSET LOCAL ROLE strata_test_owner;\nCREATE TABLE owned (x int);\n-- strata:down\nDROP TABLE owned;\n' \
+        >"$R/0001_owned.sql"
+    raw --url "$URL" --dir "$R" --table role_versions up
+    expect_rc 1 "a migration that leaves another role in effect"
+    contains "$ERR" "0001_owned.sql: cannot record 0001_owned in role_versions: permission denied" "the migration named"
+    contains "$ERR" "RESET ROLE" "the hint says what to do"
+    eq "$(table_exists owned)" "0" "nothing of it kept"
+fi
+
 finish
