@@ -1169,6 +1169,10 @@ static strata_code run(strata *db, const strata_migset *set, const strata_run_op
             rc = (strata_code)step;
             if (!down && rc == STRATA_MIGRATION_FAILED && r.n == 0 && res->count == 0)
                 other_tool_hint(db, err);
+            if (mode == RUN_REDO && i >= p.n && !in_tx && err && !err->hint[0])
+                err_hint(err,
+                         "redo's down half committed: %s is reverted (pending); fix it, then 'strata up'",
+                         m->id);
             goto out;
         }
         if (in_tx) {

@@ -91,7 +91,14 @@ expect_rc 1 "up --json that fails at its second migration"
 eq "$(json_get "$OUT" '[a["version"] for a in j["applied"]]')|$(json_get "$OUT" 'j["current"]')" "['0001']|0001" \
     "up --json: the migration applied before the failure, on stdout"
 eq "$(json_get "$ERR" 'j["code"]')" "MIGRATION_FAILED" "up --json: the error on stderr"
-q "DROP TABLE pa" >/dev/null
+# redo whose up half fails: the down half committed, and the hint says so
+st --dir "$P" --table partial_versions redo
+expect_rc 0 "redo of 0001"
+printf -- '-- strata:up\nCREATE TABLE pa (x int);\nSELECT * FROM no_such_table;\n-- strata:down\nDROP TABLE pa;\n' >"$P/0001_a.sql"
+raw --url "$URL" --table partial_versions --dir "$P" redo --ignore-checksums
+expect_rc 1 "redo whose up half fails"
+contains "$ERR" "redo's down half committed: 0001_a is reverted (pending)" "the hint says what is left"
+eq "$(table_exists pa)" "0" "the down half stands"
 q "DROP TABLE partial_versions" >/dev/null
 
 st --dir "$D" validate --json
