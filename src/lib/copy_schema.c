@@ -1296,7 +1296,7 @@ static int between_and(const toks *tk, int a, int k)
 
 static int logic_word(const toks *tk, int a, int k)
 {
-    return ctok_is(&tk->v[k], "OR") ||
+    return ctok_is(&tk->v[k], "OR") || ctok_is(&tk->v[k], "WHERE") || ctok_is(&tk->v[k], "HAVING") ||
            (ctok_is(&tk->v[k], "NOT") && !(k > a && ctok_is(&tk->v[k - 1], "IS"))) || /* IS NOT x */
            (ctok_is(&tk->v[k], "AND") && !between_and(tk, a, k));
 }
@@ -1309,7 +1309,15 @@ static const ccol *number_as_truth(xctx *x, int a, int b, int i)
 {
     const toks *tk = x->tk;
     int before = i == a ? 0 : logic_word(tk, a, i - 1) ? 1 : -1;
-    int after = i + 1 == b ? 0 : ctok_is(&tk->v[i + 1], "OR") || ctok_is(&tk->v[i + 1], "AND") ? 1 : -1;
+    const tok *nx = i + 1 < b ? &tk->v[i + 1] : NULL;
+    /* the end of a WHERE or HAVING: the level's end, or the next clause */
+    int after = !nx                                       ? 0
+                : ctok_is(nx, "OR") || ctok_is(nx, "AND") ? 1
+                : ctok_is(nx, "GROUP") || ctok_is(nx, "ORDER") || ctok_is(nx, "LIMIT") ||
+                        ctok_is(nx, "OFFSET") || ctok_is(nx, "UNION") || ctok_is(nx, "INTERSECT") ||
+                        ctok_is(nx, "EXCEPT") || ctok_is(nx, "WINDOW")
+                    ? 0
+                    : -1;
     if (before < 0 || after < 0 || before + after == 0)
         return NULL;
     const ccol *c = tok_col(x, i, b);

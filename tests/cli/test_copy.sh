@@ -517,6 +517,7 @@ CREATE TABLE flags (id INTEGER PRIMARY KEY, live INTEGER NOT NULL DEFAULT 1, qty
     CONSTRAINT live_has_qty CHECK (NOT live OR qty > 0));
 CREATE UNIQUE INDEX flags_one_live ON flags (qty) WHERE live AND qty > 0;
 INSERT INTO flags (live, qty) VALUES (1, 5), (0, 0), (0, 5);
+CREATE VIEW live_ones AS SELECT id FROM flags WHERE live ORDER BY id;
 SQL
 new_db
 raw copy "sqlite:///$SRC" "$URL" --json
@@ -525,6 +526,7 @@ lacks "$(json_get "$OUT" 'j["warnings"]')" "flags" "the CHECK and the partial in
 pq "INSERT INTO flags (live, qty) VALUES (1, 0)" >/dev/null 2>&1 && fail "NOT live OR qty > 0 not enforced"
 pq "INSERT INTO flags (live, qty) VALUES (1, 5)" >/dev/null 2>&1 && fail "the partial unique index not enforced"
 pq "INSERT INTO flags (live, qty) VALUES (0, 5)" >/dev/null || fail "a row outside the partial index refused"
+eq "$(pq "SELECT string_agg(id::text, ',') FROM live_ones")" "1" "a view's WHERE on a flag: SQLite's rows"
 
 # ------------------------------------------- CHECKs and views, translated
 # Keywords before '(' are syntax, not functions: IN (...), BETWEEN, NOT (...),

@@ -259,6 +259,11 @@ static void test_translate(void)
     CHECK_STR(xl(&s, "t", "NOT rating = 1 AND status <> ''"), "NOT \"rating\" = 1 AND \"status\" <> ''");
     CHECK_STR(xl(&s, "t", "status AND rating > 0"), "\"status\" AND \"rating\" > 0");
     CHECK_STR(xl(&s, "t", "rating + 1"), "\"rating\" + 1");
+    CHECK_STR(xl(&s, NULL, "SELECT id FROM t WHERE rating ORDER BY id"),
+              "SELECT \"id\" FROM \"t\" WHERE (\"rating\" <> 0) ORDER BY \"id\" NULLS FIRST");
+    CHECK_STR(xl(&s, NULL, "SELECT rating FROM t GROUP BY rating HAVING rating"),
+              "SELECT \"rating\" FROM \"t\" GROUP BY \"rating\" HAVING (\"rating\" <> 0)");
+    CHECK_STR(xl(&s, NULL, "SELECT rating FROM t WHERE rating > 0"), "SELECT \"rating\" FROM \"t\" WHERE \"rating\" > 0");
     /* a column named like a keyword */
     CHECK_STR(xl(&s, "t", "date <> ''"), "\"date\" <> ''");
     /* nesting: deep enough for any real schema, bounded for a hostile one */
