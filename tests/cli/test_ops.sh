@@ -393,6 +393,17 @@ o backup -o "$WORK/b1"
 expect_rc 1 "backup over an existing file"
 contains "$ERR" "FILE_EXISTS" "existing file: code"
 cmp -s "$WORK/b1" "$WORK/b1.copy" || fail "backup overwrote an existing file"
+# PostgreSQL: the database's own settings are not in a pg_dump without
+# --create; the backup says so instead of leaving them out unseen
+if [ "$ENGINE" = postgres ]; then
+    q "ALTER DATABASE \"$DBNAME\" SET statement_timeout = '5s'"
+    o backup -o "$WORK/b_settings"
+    expect_rc 0 "backup of a database with settings of its own"
+    contains "$ERR" "the database's own settings are not in the backup" "the settings left out are named"
+    contains "$ERR" "statement_timeout=5s" "with their values"
+    q "ALTER DATABASE \"$DBNAME\" RESET statement_timeout"
+    rm -f "$WORK/b_settings"
+fi
 
 # -------------------------------------------------- change, then restore
 q "UPDATE users SET note = 'changed' WHERE id = 1"

@@ -337,7 +337,23 @@ static strata_code pick_tool(const char *tool, int server_major, int check_versi
    pg_dump and pg_restore set session settings (search_path = '', ...) that a
    transaction-mode pooler would hand to the application's next queries:
    through a pooler they are refused, POOLER_UNSUPPORTED, nothing run. */
-static strata_code pg_probe(const db_url *t, const char *tool, int *server_major, char **dbname,
+/* What pg_dump leaves out of a backup without --create: the database's own
+   settings (ALTER DATABASE ... SET) and comment, as one line; NULL when it
+   has none. */
+static char *db_own_settings(PGconn *c)
+{
+    PGresult *res = pq.PQexec(c, "SELECT concat_ws('; ', nullif(array_to_string((SELECT setconfig FROM "
+                                 "pg_db_role_setting WHERE setdatabase = d.oid AND setrole = 0), ', '), ''), "
+                                 "'comment ' || quote_literal(shobj_description(d.oid, 'pg_database'))) "
+                                 "FROM pg_database d WHERE datname = current_database()");
+    char *out = NULL;
+    if (pq.PQresultStatus(res) == PGRES_TUPLES_OK && pq.PQntuples(res) == 1 && pq.PQgetvalue(res, 0, 0)[0])
+        out = xstrdup(pq.PQgetvalue(res, 0, 0));
+    pq.PQclear(res);
+    return out;
+}
+
+static strata_code pg_probe(const db_url *t, const char *tool, int *server_major, char **dbname, char **dbset,
                             strata_error *err)
 {
     PGconn *c = NULL;
@@ -358,6 +374,8 @@ static strata_code pg_probe(const db_url *t, const char *tool, int *server_major
     *server_major = pg_major(pq.PQserverVersion(c));
     if (dbname && !(*dbname = xstrdup(pq.PQdb(c))))
         rc = err_set(err, STRATA_NOMEM, "out of memory");
+    if (dbset)
+        *dbset = db_own_settings(c);
     pq.PQfinish(c);
     return rc;
 }
@@ -372,7 +390,8 @@ strata_code pg_backup(const db_url *t, const char *path, const strata_config *cf
     tool_run r;
     memset(&r, 0, sizeof(r));
     strata_code rc;
-    if ((rc = pg_probe(t, "backup", &server_major, &dbname, err)) ||
+    char *dbset = NULL;
+    if ((rc = pg_probe(t, "backup", &server_major, &dbname, &dbset, err)) ||
         (rc = pick_tool("pg_dump", server_major, 1, &tool, err)))
         goto out;
     target = path ? xstrdup(path) : backup_default_name(dbname, ".dump");
@@ -406,6 +425,15 @@ strata_code pg_backup(const db_url *t, const char *path, const strata_config *cf
     free(tmp);
     tmp = NULL;
     tool_notices(cfg, &r, url);
+    if (dbset && cfg && cfg->on_event) {
+        char line[1200];
+        snprintf(line, sizeof(line),
+                 "the database's own settings are not in the backup (pg_dump keeps them only with "
+                 "--create): %.900s; restored into a new database, set them again (ALTER DATABASE ... SET)",
+                 dbset);
+        strata_event ev = {STRATA_EV_WARNING, 0, line, 0};
+        cfg->on_event(cfg->userdata, &ev);
+    }
     if (path_out) {
         *path_out = target;
         target = NULL;
@@ -422,6 +450,7 @@ out:
     free(target);
     free(tool);
     free(dbname);
+    free(dbset);
     return rc;
 }
 
@@ -484,7 +513,7 @@ strata_code pg_restore(const db_url *t, const char *path, int flags, const strat
     int server_major = 0;
     tool_run r;
     memset(&r, 0, sizeof(r));
-    if ((rc = pg_probe(t, "restore", &server_major, NULL, err)) ||
+    if ((rc = pg_probe(t, "restore", &server_major, NULL, NULL, err)) ||
         (rc = pick_tool("pg_restore", server_major, 0, &tool, err)))
         goto out;
     ci = tool_conninfo(t);
