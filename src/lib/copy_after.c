@@ -200,31 +200,14 @@ static int index_sql(run *r, ctable *t, cidx *x, buf *out, char *why, size_t why
         size_t wl = strlen(wh + 5);
         while (wl && (wh[5 + wl - 1] == ';' || wh[5 + wl - 1] == ' ' || wh[5 + wl - 1] == '\n'))
             wl--;
-        if (expr_translate(wh + 5, wl, &r->s, t, -1, r->o->keep_case, &tr, why, whysz)) {
+        /* SQLite's "WHERE active" on a 0/1 integer flag: PostgreSQL wants a
+           boolean there (the unique index was lost) */
+        if (expr_translate_pred(wh + 5, wl, &r->s, t, r->o->keep_case, &tr, why, whysz)) {
             buf_release(&tr);
             return -1;
         }
         buf_adds(out, " WHERE ");
-        /* SQLite's "WHERE active" on a 0/1 integer flag: PostgreSQL wants a
-           boolean there (the unique index was lost) */
-        const char *pd = tr.data ? tr.data : "";
-        int neg = !strncmp(pd, "NOT ", 4);
-        const char *id = neg ? pd + 4 : pd;
-        const ccol *flag = NULL;
-        size_t il = strlen(id);
-        for (int i = 0; il > 2 && id[0] == '"' && id[il - 1] == '"' && i < t->ncols; i++) {
-            buf qc;
-            buf_init(&qc);
-            qname(&qc, t->cols[i].dst);
-            if (qc.data && !strcmp(qc.data, id) &&
-                (t->cols[i].t.kind == K_INT2 || t->cols[i].t.kind == K_INT4 || t->cols[i].t.kind == K_INT8))
-                flag = &t->cols[i];
-            buf_release(&qc);
-        }
-        if (flag)
-            buf_addf(out, "%s(%s <> 0)", neg ? "NOT " : "", id);
-        else
-            cbuf_add(out, pd, tr.len);
+        cbuf_add(out, tr.data ? tr.data : "", tr.len);
         buf_release(&tr);
     }
     return 0;
@@ -736,12 +719,18 @@ static strata_code table_sequences(run *r, PGconn *c, ctable *t, strata_error *e
     return rc;
 }
 
-int check_sql(run *r, const ctable *t, int n, buf *b, char **cname, char *why, size_t whysz)
+char *check_name(run *r, const ctable *t, int n)
 {
     const ccheck *ck = &t->checks[n];
     char suffix[64];
     snprintf(suffix, sizeof(suffix), "check%d", n + 1);
-    *cname = ck->name ? copy_name(ck->name, r->o->keep_case) : pg_name(t->dst, suffix);
+    return ck->name ? copy_name(ck->name, r->o->keep_case) : pg_name(t->dst, suffix);
+}
+
+int check_sql(run *r, const ctable *t, int n, buf *b, char **cname, char *why, size_t whysz)
+{
+    const ccheck *ck = &t->checks[n];
+    *cname = check_name(r, t, n);
     buf_init(b);
     if (!*cname) {
         snprintf(why, whysz, "out of memory");

@@ -363,6 +363,10 @@ int table_col(const ctable *t, const char *src);
  */
 int expr_translate(const char *sql, size_t len, const cschema *s, const ctable *t, int kind_hint,
                    int keep_case, buf *out, char *why, size_t whysz);
+/* The same for a whole predicate (a partial index's WHERE): a number
+   column standing alone there is read as SQLite reads it, (col <> 0). */
+int expr_translate_pred(const char *sql, size_t len, const cschema *s, const ctable *t, int keep_case,
+                        buf *out, char *why, size_t whysz);
 
 /* CREATE TABLE for a mapped table (columns only; no constraints). */
 void ddl_create_table(const ctable *t, buf *b);
@@ -543,6 +547,9 @@ int copy_names(run *r);
    break is dropped by the load and added again after it, which fails and
    warns (finish_table). */
 int check_sql(run *r, const ctable *t, int n, buf *b, char **cname, char *why, size_t whysz);
+/* The target name of t's n-th CHECK (the caller frees; NULL when out of
+   memory): its own, or TABLE_checkN. */
+char *check_name(run *r, const ctable *t, int n);
 strata_code copy_move(run *r, const int *load, strata_error *err);
 
 #endif

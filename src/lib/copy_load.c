@@ -199,13 +199,6 @@ static void text_escape(buf *b, const char *s, size_t n)
     cbuf_add(b, s + st, n - st);
 }
 
-/*
- * Reads every row of t from SQLite, converts each copied column, hashes the
- * column hashes (w->sum, w->rows) and, for the load modes, writes COPY data.
- * SCAN_CHECK returns STRATA_BAD_VALUE quietly on a bad value (the table is
- * then reloaded, which reports it); SCAN_WIDEN marks columns to widen;
- * SCAN_VALIDATE reports the first bad value as a load would, writing nothing.
- */
 /* How messages name the row st is on: its rowid; in a WITHOUT ROWID table
    its primary key ("key (a, b) = (1, 'x')"); else its position n. */
 static void row_name(buf *o, const ctable *t, sqlite3_stmt *st, long long n)
@@ -251,6 +244,13 @@ static void row_name(buf *o, const ctable *t, sqlite3_stmt *st, long long n)
     buf_release(&vals);
 }
 
+/*
+ * Reads every row of t from SQLite, converts each copied column, hashes the
+ * column hashes (w->sum, w->rows) and, for the load modes, writes COPY data.
+ * SCAN_CHECK returns STRATA_BAD_VALUE quietly on a bad value (the table is
+ * then reloaded, which reports it); SCAN_WIDEN marks columns to widen;
+ * SCAN_VALIDATE reports the first bad value as a load would, writing nothing.
+ */
 static strata_code scan(worker *w, ctable *t, int mode, strata_error *err)
 {
     run *r = w->r;
@@ -541,11 +541,8 @@ static int own_check(run *r, const ctable *t, const char *name)
 {
     int found = 0;
     for (int n = 0; n < t->nchecks && !found; n++) {
-        buf b;
-        char *cname, why[600];
-        check_sql(r, t, n, &b, &cname, why, sizeof(why));
+        char *cname = check_name(r, t, n);
         found = cname && !strcmp(cname, name);
-        buf_release(&b);
         free(cname);
     }
     return found;

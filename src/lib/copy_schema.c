@@ -502,6 +502,7 @@ typedef struct xctx {
     size_t whysz;
     int nsub;  /* subqueries in FROM given an alias */
     int depth; /* nesting of tr(): a hostile schema must not exhaust the stack */
+    int pred;  /* the whole expression is a predicate (a partial index's WHERE) */
 } xctx;
 
 /* far deeper than real schemas nest; bounds the stack (worker threads too) */
@@ -958,6 +959,11 @@ out:
 
 /* CAST(expr AS type): the type is mapped as a column's declared type is. An
    integer cast of a real truncates in SQLite and rounds in PostgreSQL. */
+static int is_real_col(const ccol *c)
+{
+    return c && (c->t.kind == K_FLOAT8 || c->t.kind == K_FLOAT4);
+}
+
 static int tr_cast(xctx *x, int open, int close, buf *out)
 {
     const toks *tk = x->tk;
@@ -989,7 +995,7 @@ static int tr_cast(xctx *x, int open, int close, buf *out)
         return -1;
     }
     const ccol *c = range_col(x, open + 1, as);
-    if ((t.kind == K_TEXT || t.kind == K_VARCHAR) && c && (c->t.kind == K_FLOAT8 || c->t.kind == K_FLOAT4)) {
+    if ((t.kind == K_TEXT || t.kind == K_VARCHAR) && is_real_col(c)) {
         buf_release(&e);
         free(pgtype);
         return xfail(x,
@@ -1302,9 +1308,10 @@ static int logic_word(const toks *tk, int a, int k)
 }
 
 /* The column at i (in a..b) when it stands alone as an operand of AND, OR
-   or NOT and holds numbers: SQLite reads any non-zero number as true,
-   PostgreSQL wants a boolean there ("WHERE active AND qty > 0" on a 0/1
-   integer flag). */
+   or NOT, as a whole WHERE or HAVING, or as a whole predicate (x->pred),
+   and holds numbers: SQLite reads any non-zero number as true, PostgreSQL
+   wants a boolean there ("WHERE active AND qty > 0" on a 0/1 integer
+   flag). */
 static const ccol *number_as_truth(xctx *x, int a, int b, int i)
 {
     const toks *tk = x->tk;
@@ -1318,7 +1325,7 @@ static const ccol *number_as_truth(xctx *x, int a, int b, int i)
                         ctok_is(nx, "EXCEPT") || ctok_is(nx, "WINDOW")
                     ? 0
                     : -1;
-    if (before < 0 || after < 0 || before + after == 0)
+    if (before < 0 || after < 0 || (before + after == 0 && !(x->pred && x->depth == 1)))
         return NULL;
     const ccol *c = tok_col(x, i, b);
     if (!c || (c->t.kind != K_INT2 && c->t.kind != K_INT4 && c->t.kind != K_INT8 && c->t.kind != K_NUMERIC &&
@@ -1327,9 +1334,13 @@ static const ccol *number_as_truth(xctx *x, int a, int b, int i)
     return c;
 }
 
-static int is_real_col(const ccol *c)
+/* A name at i: "(col <> 0)" where number_as_truth says so. */
+static void emit_operand(xctx *x, int a, int b, int i, int *prev_bool, buf *out)
 {
-    return c && (c->t.kind == K_FLOAT8 || c->t.kind == K_FLOAT4);
+    int truth = number_as_truth(x, a, b, i) != NULL;
+    buf_adds(out, truth ? "(" : "");
+    emit_name(x, &x->tk->v[i], prev_bool, out);
+    buf_adds(out, truth ? " <> 0)" : "");
 }
 
 /* A whole-number operand for SQLite's integer division: a NUMERIC or
@@ -1393,12 +1404,12 @@ static int tr_level(xctx *x, int a, int b, int flags, buf *out)
         if (ctok_punct(c, "||") && (is_real_col(tok_col(x, i - 1, b)) || is_real_col(tok_col(x, i + 1, b))))
             return xfail(
                 x, "|| of a real column is not translated (SQLite writes 3.0 where PostgreSQL writes 3)");
-        if (ctok_punct(c, "/") && i > a && int_like(x, i - 1, b) && int_like(x, i + 1, b) &&
-            ((tok_col(x, i - 1, b) && tok_col(x, i - 1, b)->t.kind == K_NUMERIC) ||
-             (tok_col(x, i + 1, b) && tok_col(x, i + 1, b)->t.kind == K_NUMERIC)))
-            return xfail(x,
-                         "division of a NUMERIC column is not translated (SQLite divides the whole numbers "
-                         "it holds as integers: 50 / 100 is 0, in PostgreSQL 0.5)");
+        if (ctok_punct(c, "/") && i > a && int_like(x, i - 1, b) && int_like(x, i + 1, b)) {
+            const ccol *l = tok_col(x, i - 1, b), *rt = tok_col(x, i + 1, b);
+            if ((l && l->t.kind == K_NUMERIC) || (rt && rt->t.kind == K_NUMERIC))
+                return xfail(x, "division of a NUMERIC column is not translated (SQLite divides the whole "
+                                "numbers it holds as integers: 50 / 100 is 0, in PostgreSQL 0.5)");
+        }
         if (case_bool == -1 && !ctok_is(c, "CASE")) {
             /* the token after CASE: a boolean column makes the WHENs booleans */
             const ccol *cc = tok_col(x, i, b);
@@ -1498,20 +1509,12 @@ static int tr_level(xctx *x, int a, int b, int flags, buf *out)
                     case_bool = 0;
                 if (ctok_is(c, "IN") && pb == 1)
                     bool_list = 1;
-            } else if (number_as_truth(x, a, b, i)) {
-                buf_adds(out, "(");
-                emit_name(x, c, &prev_bool, out);
-                buf_adds(out, " <> 0)");
             } else {
-                emit_name(x, c, &prev_bool, out);
+                emit_operand(x, a, b, i, &prev_bool, out);
             }
             break;
         case TK_QID:
-            if (number_as_truth(x, a, b, i))
-                buf_adds(out, "(");
-            emit_name(x, c, &prev_bool, out);
-            if (number_as_truth(x, a, b, i))
-                buf_adds(out, " <> 0)");
+            emit_operand(x, a, b, i, &prev_bool, out);
             break;
         case TK_STR:
             buf_add(out, c->p, c->n);
@@ -1585,8 +1588,8 @@ static int tr_level(xctx *x, int a, int b, int flags, buf *out)
     return 0;
 }
 
-int expr_translate(const char *sql, size_t len, const cschema *s, const ctable *t, int kind_hint,
-                   int keep_case, buf *out, char *why, size_t whysz)
+static int translate(const char *sql, size_t len, const cschema *s, const ctable *t, int kind_hint,
+                     int keep_case, int pred, buf *out, char *why, size_t whysz)
 {
     toks tk = {0};
     int rc = -1;
@@ -1595,7 +1598,7 @@ int expr_translate(const char *sql, size_t len, const cschema *s, const ctable *
         free(tk.v);
         return -1;
     }
-    xctx x = {&tk, s, t, kind_hint, keep_case, why, whysz, 0, 0};
+    xctx x = {&tk, s, t, kind_hint, keep_case, why, whysz, 0, 0, pred};
     rc = tr(&x, 0, tk.n - 1, 0, out);
     if (!rc && out->oom) {
         rc = -1;
@@ -1603,6 +1606,18 @@ int expr_translate(const char *sql, size_t len, const cschema *s, const ctable *
     }
     free(tk.v);
     return rc;
+}
+
+int expr_translate(const char *sql, size_t len, const cschema *s, const ctable *t, int kind_hint,
+                   int keep_case, buf *out, char *why, size_t whysz)
+{
+    return translate(sql, len, s, t, kind_hint, keep_case, 0, out, why, whysz);
+}
+
+int expr_translate_pred(const char *sql, size_t len, const cschema *s, const ctable *t, int keep_case,
+                        buf *out, char *why, size_t whysz)
+{
+    return translate(sql, len, s, t, -1, keep_case, 1, out, why, whysz);
 }
 
 /* ------------------------------------------------------------ reading */

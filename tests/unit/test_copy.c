@@ -264,6 +264,24 @@ static void test_translate(void)
     CHECK_STR(xl(&s, NULL, "SELECT rating FROM t GROUP BY rating HAVING rating"),
               "SELECT \"rating\" FROM \"t\" GROUP BY \"rating\" HAVING (\"rating\" <> 0)");
     CHECK_STR(xl(&s, NULL, "SELECT rating FROM t WHERE rating > 0"), "SELECT \"rating\" FROM \"t\" WHERE \"rating\" > 0");
+    /* a whole predicate (a partial index's WHERE): the flag alone too */
+    {
+        const char *pe[][2] = {{"rating", "(\"rating\" <> 0)"},
+                               {"NOT rating", "NOT (\"rating\" <> 0)"},
+                               {"rating > 0", "\"rating\" > 0"},
+                               {"active", "\"active\""}};
+        for (size_t k = 0; k < sizeof(pe) / sizeof(pe[0]); k++) {
+            buf pb;
+            char pwhy[300];
+            buf_init(&pb);
+            CHECK_INT(expr_translate_pred(pe[k][0], strlen(pe[k][0]), &s, &s.t[schema_find(&s, "t")], 0, &pb, pwhy,
+                                          sizeof(pwhy)),
+                      0);
+            CHECK_STR(pb.data ? pb.data : "", pe[k][1]);
+            buf_release(&pb);
+        }
+    }
+    CHECK_STR(xl(&s, "t", "rating"), "\"rating\"");
     /* a column named like a keyword */
     CHECK_STR(xl(&s, "t", "date <> ''"), "\"date\" <> ''");
     /* nesting: deep enough for any real schema, bounded for a hostile one */

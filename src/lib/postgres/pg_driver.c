@@ -192,11 +192,6 @@ struct run_ctx {
     buf sql;
 };
 
-static int is_false(const char *v)
-{
-    return verify_false(v);
-}
-
 static void lease_renew(pg *p);
 static void hb_read(pg *p);
 
@@ -252,7 +247,7 @@ static int run_stmt(void *ud, const sql_stmt *st)
         return 1;
     }
     if (x->verify && s == PGRES_TUPLES_OK &&
-        (pq.PQntuples(r) == 0 || pq.PQgetisnull(r, 0, 0) || is_false(pq.PQgetvalue(r, 0, 0)))) {
+        (pq.PQntuples(r) == 0 || pq.PQgetisnull(r, 0, 0) || verify_false(pq.PQgetvalue(r, 0, 0)))) {
         x->rc = err_set(x->err, STRATA_VERIFY_FAILED, "%s:%d: verify query returned %s", x->file, line,
                         pq.PQntuples(r) == 0 ? "no rows" : "false");
         err_where(x->err, x->file, line);

@@ -1140,11 +1140,8 @@ static int seq_owned_by(const gen_obj *x, const gen_table *tt, const gen_col *tc
     return x->owned && !strncmp(x->owned, tt->q, l) && x->owned[l] == '.' && !strcmp(x->owned + l + 1, tc->q);
 }
 
-/* The sequence of `to` that sequence s of `from` becomes under another name:
-   the other is not in `from`, both are owned by the same column (a serial
-   column of a renamed table or column), and s's name in `to`, if any, is
-   another column's sequence (users renamed to users_old beside a new
-   users: users_id_seq goes with users_old, the new table's is a new one). */
+/* 1 when sequence s of `from` is owned by a displaced table: it goes with
+   that table's DROP TABLE, and its name is free. */
 static int seq_displaced(const ctx *c, const gen_obj *s)
 {
     const gen_table *ft;
@@ -1152,6 +1149,12 @@ static int seq_displaced(const ctx *c, const gen_obj *s)
     return s && s->kind == 's' && seq_owner(c, s, &ft, &fc) && table_displaced(c, ft->name);
 }
 
+/* The sequence of `to` that sequence s of `from` becomes under another name:
+   the other is not in `from` (or goes with a displaced table), both are
+   owned by the same column (a serial column of a renamed table or column),
+   and s's name in `to`, if any, is another column's sequence (users
+   renamed to users_old beside a new users: users_id_seq goes with
+   users_old, the new table's is a new one). */
 static const gen_obj *seq_renamed_to(const ctx *c, const gen_obj *s)
 {
     const gen_table *ft;
@@ -1165,12 +1168,10 @@ static const gen_obj *seq_renamed_to(const ctx *c, const gen_obj *s)
     const gen_obj *same = gen_find_obj(c->to, 's', s->name);
     if (same && (!same->owned || seq_owned_by(same, tt, tc)))
         return NULL;
-    size_t l = strlen(tt->q);
     for (size_t i = 0; i < c->to->no; i++) {
         const gen_obj *x = &c->to->o[i];
-        if (x->kind == 's' && x->owned &&
-            (!gen_find_obj(c->from, 's', x->name) || seq_displaced(c, gen_find_obj(c->from, 's', x->name))) &&
-            !strncmp(x->owned, tt->q, l) && x->owned[l] == '.' && !strcmp(x->owned + l + 1, tc->q))
+        const gen_obj *taken = x->kind == 's' ? gen_find_obj(c->from, 's', x->name) : NULL;
+        if (x->kind == 's' && seq_owned_by(x, tt, tc) && (!taken || seq_displaced(c, taken)))
             return x;
     }
     return NULL;
