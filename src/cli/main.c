@@ -14,6 +14,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -558,6 +559,35 @@ static int finish_output(const cli *c, int rc)
     return rc ? rc : out;
 }
 
+/*
+ * SIGINT and SIGTERM (Ctrl-C, a deploy's stop): the first asks the library
+ * to stop (strata_interrupt: the server cancels the running statement, a
+ * transaction rolls back, the run ends with INTERRUPTED and says so); a
+ * second one kills as usual. SIGPIPE is ignored: a reader that goes away
+ * (`strata up | head -1`) must not stop a run halfway.
+ */
+static volatile sig_atomic_t got_signal;
+static void on_stop(int sig)
+{
+    got_signal = sig;
+    strata_interrupt();
+}
+static void signals_init(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_stop;
+    sa.sa_flags = SA_RESETHAND;
+    sigemptyset(&sa.sa_mask);
+    struct sigaction old;
+    /* a background job of a shell without job control starts with SIGINT
+       ignored; that choice stays */
+    if (sigaction(SIGINT, NULL, &old) == 0 && old.sa_handler != SIG_IGN)
+        sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
+
 int main(int argc, char **argv)
 {
     cli *c = &cli_state;
@@ -574,6 +604,7 @@ int main(int argc, char **argv)
         c->lock_timeout = STRATA_NO_WAIT; /* --lock-timeout 0: the library's 0 is its default */
     const char *nc = getenv("NO_COLOR");
     c->color = !c->no_color && !(nc && *nc) && isatty(1) && !c->json;
+    signals_init();
     int rc = dispatch(c, &p);
     for (int i = 0; i < p.njoined; i++)
         free(p.joined[i]);

@@ -47,7 +47,10 @@ strata_code copy_pg_error(strata_error *err, strata_code code, PGconn *c, PGresu
 {
     char prefix[512];
     snprintf(prefix, sizeof(prefix), "%s: ", what);
-    return pg_error_set(err, code, c, res, prefix, 1);
+    code = pg_error_set(err, code, c, res, prefix, 1);
+    if (code == STRATA_INTERRUPTED)
+        err_hint(err, "the copy stopped; run the same command again to finish it");
+    return code;
 }
 
 /* Runs a command; DB_ERROR with what on failure. */
@@ -181,7 +184,7 @@ int copy_try_sql(run *r, PGconn *c, const char *sql, char *why, size_t whysz)
             strata_error e;
             strata_error_clear(&e);
             pg_error_set(&e, STRATA_DB_ERROR, c, res, prefix, 0);
-            if (!e.hint[0])
+            if (!e.hint[0] || e.code == STRATA_INTERRUPTED)
                 err_hint(&e, "the copy stopped; run the same command again to finish it");
             pthread_mutex_lock(&r->mu);
             run_fail(r, e.code, &e);
@@ -214,8 +217,22 @@ static strata_code pg_connect(run *r, PGconn **out, strata_error *err)
                 red ? red : "the target");
         err_hint(err, "point the target URL at PostgreSQL itself (its own host and port), not at PgBouncer");
         free(red);
-        pq.PQfinish(c);
+        pg_finish(c);
         return STRATA_POOLER_UNSUPPORTED;
+    }
+    /* SQLite text is UTF-8, and the checksum hashes the bytes the server
+       keeps: a database in another encoding would hold other bytes (and
+       not every character) -- refused before anything changes. SQL_ASCII
+       keeps the bytes it is given */
+    const char *enc = pq.PQparameterStatus(c, "server_encoding");
+    if (enc && strcmp(enc, "UTF8") && strcmp(enc, "SQL_ASCII")) {
+        err_set(err, STRATA_CONFIG_ERROR, "the target database's encoding is %s; strata copy needs a UTF8 database",
+                enc);
+        err_hint(err, "SQLite text is UTF-8: create the target with 'createdb -E UTF8 -T template0 NAME' (or "
+                      "CREATE DATABASE NAME ENCODING 'UTF8' TEMPLATE template0) and copy into it; nothing was "
+                      "changed");
+        pg_finish(c);
+        return STRATA_CONFIG_ERROR;
     }
     /* a role's or database's timeouts must not cut the copy's own long
        statements, or its waits on its own locks (two validations of one
@@ -244,7 +261,7 @@ static strata_code pg_connect(run *r, PGconn **out, strata_error *err)
                        "SET lock_timeout = 0; SET idle_in_transaction_session_timeout = 0",
                        "cannot set up the session", err);
     if (rc) {
-        pq.PQfinish(c);
+        pg_finish(c);
         return rc;
     }
     *out = c;
@@ -403,7 +420,7 @@ static void worker_close(worker *w)
 {
     run *r = w->r;
     if (w->pg)
-        pq.PQfinish(w->pg);
+        pg_finish(w->pg);
     if (w->db) {
         pthread_mutex_lock(&r->mu);
         r->busy[w->reader] = 0;
@@ -427,6 +444,12 @@ static void *pool_thread(void *arg)
     if (rc)
         run_fail(r, rc, &err);
     while (!r->stop) {
+        if (intr_requested()) {
+            intr_error(&err, NULL);
+            err_hint(&err, "the copy stopped; run the same command again to finish it");
+            run_fail(r, STRATA_INTERRUPTED, &err);
+            break;
+        }
         int pick = -1, waiting = 0, running = 0;
         long long best = 0;
         for (int i = 0; i < p->n; i++) {
@@ -1660,7 +1683,7 @@ done:
     }
     free(want);
     if (r.ctl)
-        pq.PQfinish(r.ctl); /* ends the session: releases the advisory lock */
+        pg_finish(r.ctl); /* ends the session: releases the advisory lock */
     close_snapshot(&r);
     sqlite3_close_v2(r.sdb);
     schema_release(&r.s);

@@ -433,6 +433,11 @@ static strata_code scan(worker *w, ctable *t, int mode, strata_error *err)
             int stop = r->stop;
             pthread_mutex_unlock(&r->mu);
             since = 0;
+            if (!stop && intr_requested()) {
+                rc = intr_error(err, NULL);
+                err_hint(err, "the copy stopped; run the same command again to finish it");
+                goto out;
+            }
             if (stop) {
                 rc = err_set(err, STRATA_INTERNAL, "stopped");
                 goto out;

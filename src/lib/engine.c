@@ -1162,9 +1162,17 @@ static strata_code run(strata *db, const strata_migset *set, const strata_run_op
         const migration *m = p.v[i % p.n];
         int dir = mode == RUN_REDO ? i == 0 : down; /* redo: down, then up */
         const rec *x = mode == RUN_REDO ? NULL : find_rec(&r, m->version);
+        if (intr_requested()) {
+            char at[300];
+            snprintf(at, sizeof(at), "before %s %s", dir ? "reverting" : "applying", m->id);
+            rc = intr_error(err, at);
+            goto out;
+        }
         int step = run_step(db, m, dir, in_tx, x != NULL, res, err);
         if (step == STEP_SKIPPED)
             continue;
+        if (!step && db->ops->session_reset)
+            db->ops->session_reset(db->d);
         if (step) {
             rc = (strata_code)step;
             if (!down && rc == STRATA_MIGRATION_FAILED && r.n == 0 && res->count == 0)
@@ -1184,6 +1192,10 @@ static strata_code run(strata *db, const strata_migset *set, const strata_run_op
         }
     }
     if (in_tx) {
+        if (intr_requested()) {
+            rc = intr_error(err, "before the run's commit");
+            goto out;
+        }
         if ((rc = commit(db, err)))
             goto out; /* rolled back below, and no step reported */
         in_tx = 0;

@@ -97,6 +97,17 @@ void sleep_ms(double ms);
    now is the current one), then grows *delay_ms by factor, to max_ms. */
 void backoff_sleep(double *delay_ms, double factor, double max_ms, int jitter, double now, double deadline);
 
+/* Interrupts (interrupt.c): a connection is tracked from open to close
+   with h, which stop(h) stops (from another thread, at any time, after
+   strata_interrupt) and release(h) frees when untracked. intr_requested()
+   is true once strata_interrupt was called; intr_error sets INTERRUPTED
+   with what ("before ...") appended. */
+typedef void (*intr_fn)(void *h);
+void intr_track(const void *key, void *h, intr_fn stop, intr_fn release);
+void intr_untrack(const void *key);
+int intr_requested(void);
+strata_code intr_error(strata_error *err, const char *what);
+
 char *xstrdup(const char *s); /* NULL-safe strdup */
 char *xstrndup(const char *s, size_t n);
 
@@ -400,6 +411,12 @@ typedef struct drv_ops {
        interrupted CREATE INDEX CONCURRENTLY, or one still being built) in the
        schemas on the search path. */
     strata_code (*invalid_indexes)(drv *d, buf *out, strata_error *err);
+    /* Optional. Between two migrations of a run: the session's settings as
+       they were when it opened, so that a migration's session-level SET
+       (a pg_dump header's set_config('search_path', '', false)) cannot
+       reach the next one -- each migration runs alike whether it runs alone
+       or after others. */
+    void (*session_reset)(drv *d);
     /* Optional. After a failed run: removes the database if this handle
        created it and it holds nothing but an empty version table (no empty
        SQLite file left behind by a typo). */

@@ -19,6 +19,11 @@
  */
 strata_code pg_connect_url(const db_url *u, const char *dbname, double deadline, PGconn **out, int *retry,
                            strata_error *err);
+/* Every connection pg_connect_url opens is tracked by interrupt.c
+   (strata_interrupt cancels what it runs): pg_finish closes one and
+   untracks it; pg_track tracks c again after a PQreset (a new backend). */
+void pg_finish(PGconn *c);
+void pg_track(PGconn *c);
 
 /*
  * Opens the existing SQLite file path for reading (the SQLite driver's

@@ -22,7 +22,8 @@
     X(PQdb)                                                                                        \
     X(PQputCopyData) X(PQputCopyEnd) X(PQgetResult) X(PQcmdTuples)                                 \
     X(PQbackendPID) X(PQsendQuery) X(PQsendQueryParams) X(PQconsumeInput) X(PQisBusy)              \
-    X(PQtransactionStatus) X(PQreset) X(PQparameterStatus)
+    X(PQtransactionStatus) X(PQreset) X(PQparameterStatus)                               \
+    X(PQgetCancel) X(PQcancel) X(PQfreeCancel)
 /* clang-format on */
 
 struct pq_api {

@@ -368,7 +368,7 @@ static strata_code pg_probe(const db_url *t, const char *tool, int *server_major
                 red ? red : "the database", tool);
         err_hint(err, "point the URL at PostgreSQL itself (its own host and port), not at PgBouncer");
         free(red);
-        pq.PQfinish(c);
+        pg_finish(c);
         return STRATA_POOLER_UNSUPPORTED;
     }
     *server_major = pg_major(pq.PQserverVersion(c));
@@ -376,7 +376,7 @@ static strata_code pg_probe(const db_url *t, const char *tool, int *server_major
         rc = err_set(err, STRATA_NOMEM, "out of memory");
     if (dbset)
         *dbset = db_own_settings(c);
-    pq.PQfinish(c);
+    pg_finish(c);
     return rc;
 }
 
@@ -582,7 +582,7 @@ strata_code pg_restore(const db_url *t, const char *path, int flags, const strat
     tool_notices(cfg, &r, url);
 out:
     if (watch.c)
-        pq.PQfinish(watch.c);
+        pg_finish(watch.c);
     tool_run_release(&r);
     tool_env_free(env, pw);
     free(ci);

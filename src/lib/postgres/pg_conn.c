@@ -59,15 +59,48 @@ static void quiet_notice(void *arg, const PGresult *res)
     (void)arg, (void)res;
 }
 
+/* what interrupt.c calls to stop and to free a connection's cancel handle */
+static void cancel_send(void *h)
+{
+    char msg[256];
+    pq.PQcancel(h, msg, sizeof(msg));
+}
+static void cancel_free(void *h)
+{
+    pq.PQfreeCancel(h);
+}
+void pg_track(PGconn *c)
+{
+    intr_untrack(c);
+    if (c)
+        intr_track(c, pq.PQgetCancel(c), cancel_send, cancel_free);
+}
+void pg_finish(PGconn *c)
+{
+    intr_untrack(c);
+    pq.PQfinish(c);
+}
+
 strata_code pg_connect_url(const db_url *t, const char *dbname, double deadline, PGconn **out, int *retry,
                            strata_error *err)
 {
     /* "dbname" is expanded as a connection string the first time only; a
        second "dbname" then replaces just the database name */
-    const char *keys[] = {"connect_timeout", "fallback_application_name", "dbname", "dbname", NULL};
-    const char *vals[] = {"2", "strata", t->conninfo, dbname, NULL};
-    if (!dbname)
-        keys[3] = vals[3] = NULL;
+    /* client_encoding last: it overrides the URL's and PGCLIENTENCODING.
+       Migration files, SQLite text and what strata prints are UTF-8; the
+       server converts to the database's encoding (or refuses what it
+       cannot hold) -- under another client encoding it would store UTF-8
+       bytes read as LATIN1, say, as different characters */
+    const char *keys[6] = {"connect_timeout", "fallback_application_name", "dbname"};
+    const char *vals[6] = {"2", "strata", t->conninfo};
+    int nk = 3;
+    if (dbname) {
+        keys[nk] = "dbname";
+        vals[nk++] = dbname;
+    }
+    keys[nk] = "client_encoding";
+    vals[nk++] = "UTF8";
+    keys[nk] = vals[nk] = NULL;
     *out = NULL;
     if (retry)
         *retry = 0;
@@ -98,6 +131,7 @@ strata_code pg_connect_url(const db_url *t, const char *dbname, double deadline,
             st = pq.PQconnectPoll(c);
     }
     if (!timed_out && pq.PQstatus(c) == CONNECTION_OK) {
+        pg_track(c);
         *out = c;
         return STRATA_OK;
     }
@@ -135,6 +169,10 @@ strata_code pg_error_set(strata_error *err, strata_code code, PGconn *c, const P
     const char *state = r ? pq.PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
     if (!primary)
         primary = pq.PQerrorMessage(c);
+    /* our own cancel request (strata_interrupt): a signal, not a failure */
+    int stopped = state && !strcmp(state, "57014") && intr_requested();
+    if (stopped)
+        code = STRATA_INTERRUPTED;
     err_set(err, code, "%s%s%s%s%s%s%s%s%s%s%s", prefix ? prefix : "", primary, detail ? " (" : "",
             detail ? detail : "", detail ? ")" : "", ctx ? "; " : "", ctx ? ctx : "",
             state ? " [SQLSTATE " : "", state ? state : "", state ? "]" : "", "");
@@ -143,6 +181,9 @@ strata_code pg_error_set(strata_error *err, strata_code code, PGconn *c, const P
     snprintf(err->sqlstate, sizeof(err->sqlstate), "%s", state ? state : "");
     if (hint)
         err_hint(err, "%s", hint);
+    else if (stopped)
+        err_hint(err, "strata was told to stop (SIGINT or SIGTERM): the server cancelled the statement, and "
+                      "what ran in its transaction was rolled back");
     return code;
 }
 

@@ -201,7 +201,7 @@ static strata_code pg_create(const db_url *t, const strata_create_opts *o, int *
             err_hint(err, "pick a UTF-8 locale the server has, e.g. --locale C.UTF-8 or en_US.UTF-8");
     }
 out:
-    pq.PQfinish(c);
+    pg_finish(c);
     return rc;
 }
 /* Lists the other sessions connected to the database, for DATABASE_IN_USE. */
@@ -270,7 +270,7 @@ static strata_code pg_drop(const db_url *t, int flags, int *missing, strata_erro
             err_hint(err, "only the owner of the database (or a superuser) may drop it");
     }
 out:
-    pq.PQfinish(c);
+    pg_finish(c);
     return rc;
 }
 strata_code pg_db_create_or_drop(const db_url *t, const strata_create_opts *o, int drop, int flags, int *flag,
@@ -313,7 +313,7 @@ strata_code pg_wait(const db_url *t, double timeout, const strata_config *cfg, i
            a first try with --timeout 0 must still be able to connect */
         double d = deadline - clock_ms() < 1000 ? clock_ms() + 1000 : deadline;
         rc = pg_connect_url(t, NULL, d, &c, &retry, &last);
-        pq.PQfinish(c);
+        pg_finish(c);
         if (rc == STRATA_OK || (!retry && refused)) {
             if (rc && err)
                 *err = last;
@@ -340,6 +340,10 @@ strata_code pg_wait(const db_url *t, double timeout, const strata_config *cfg, i
         snprintf(msg, sizeof(msg), "not ready (attempt %d): %s\n", *attempts, last.message);
         notice(cfg, msg);
         backoff_sleep(&delay, 2, 1000, 0, now, deadline);
+        if (intr_requested()) {
+            rc = intr_error(err, "while waiting for the database");
+            break;
+        }
     }
     return rc;
 }

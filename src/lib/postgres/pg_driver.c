@@ -56,8 +56,8 @@ static void pg_close(drv *d)
     pg *p = (pg *)d;
     if (!p)
         return;
-    pq.PQfinish(p->c);
-    pq.PQfinish(p->hb);
+    pg_finish(p->c);
+    pg_finish(p->hb);
     free(p->lock_table);
     free(p->schema);
     free(p);
@@ -99,6 +99,8 @@ static strata_code connect_until(pg *p, double deadline, double max_delay, int t
             notify(p, STRATA_EV_WARNING, msg);
         }
         backoff_sleep(&delay, 2, max_delay, 1, now, deadline);
+        if (intr_requested())
+            return intr_error(err, "while waiting for the database");
     }
 }
 
@@ -162,7 +164,7 @@ static strata_code pg_fail(PGresult *r, PGconn *c, strata_code code, const char 
     char where[1100] = "";
     if (file)
         snprintf(where, sizeof(where), "%s:%d: ", file, line);
-    pg_error_set(err, code, c, r, where, 0);
+    code = pg_error_set(err, code, c, r, where, 0);
     if (!err)
         return code;
     if (err->hint[0]) {
@@ -231,6 +233,12 @@ static PGresult *exec_alive(pg *p, const char *sql)
 static int run_stmt(void *ud, const sql_stmt *st)
 {
     struct run_ctx *x = ud;
+    if (intr_requested()) {
+        char at[300];
+        snprintf(at, sizeof(at), "before %s:%d", x->file ? x->file : "the statement", x->line + st->line - 1);
+        x->rc = intr_error(x->err, at);
+        return 1;
+    }
     buf_reset(&x->sql);
     buf_add(&x->sql, st->text, st->len);
     if (x->sql.oom) {
@@ -243,6 +251,7 @@ static int run_stmt(void *ud, const sql_stmt *st)
     if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK && s != PGRES_EMPTY_QUERY) {
         x->rc = pg_fail(r, x->p->c, x->verify ? STRATA_VERIFY_FAILED : STRATA_MIGRATION_FAILED, x->file, line,
                         st->text, st->len, x->err);
+
         pq.PQclear(r);
         return 1;
     }
@@ -482,7 +491,7 @@ static void hb_read(pg *p)
     if (!p->hb || !p->hb_busy)
         return;
     if (!pq.PQconsumeInput(p->hb)) {
-        pq.PQfinish(p->hb); /* reconnected at the next renewal */
+        pg_finish(p->hb); /* reconnected at the next renewal */
         p->hb = NULL;
         p->hb_busy = 0;
         return;
@@ -513,7 +522,7 @@ static void lease_renew(pg *p)
     if (p->hb_busy)
         return;
     if (!p->hb || pq.PQstatus(p->hb) != CONNECTION_OK) {
-        pq.PQfinish(p->hb);
+        pg_finish(p->hb);
         p->hb = NULL;
         int retry;
         strata_error e;
@@ -618,10 +627,12 @@ static strata_code pg_lock(drv *d, const char *key, double timeout, strata_error
            connection that the holder's heartbeat may need (a pool of two
            or three): waiters let go of theirs between attempts */
         if (p->pooled || lost) {
-            pq.PQfinish(p->c);
+            pg_finish(p->c);
             p->c = NULL;
         }
         backoff_sleep(&delay, 1.5, 1000, 1, now, deadline);
+        if (intr_requested())
+            return intr_error(err, "while waiting for the migration lock");
         /* a new connection until the lock's deadline, or for 10 s when
            that is nearer (the last attempt needs one too) */
         if (!p->c)
@@ -677,7 +688,7 @@ static void pg_unlock(drv *d, const char *key)
     } else {
         return;
     }
-    pq.PQfinish(p->hb);
+    pg_finish(p->hb);
     p->hb = NULL;
     p->hb_busy = 0;
     if (!released)
@@ -699,11 +710,20 @@ static int pg_recover(drv *d)
     if (!p->c)
         return -1;
     pq.PQreset(p->c);
+    pg_track(p->c);
     p->advisory = 0; /* the session that held it is gone; a lease row stays ours */
     if (pq.PQstatus(p->c) != CONNECTION_OK)
         return -1;
     pq.PQsetNoticeReceiver(p->c, pg_notice, p);
     return 1;
+}
+
+static void pg_session_reset(drv *d)
+{
+    pg *p = (pg *)d;
+    /* RESET ALL leaves the role (SET ROLE) and the transaction's own
+       settings; inside a --single-transaction run it is part of it */
+    pq.PQclear(pq.PQexec(p->c, "RESET ALL"));
 }
 
 static int add_line(void *ud, int n, char **v)
@@ -844,6 +864,7 @@ const drv_ops drv_postgres_ops = {
     .schema_dump = schema_dump_pg,
     .held = pg_held,
     .recover = pg_recover,
+    .session_reset = pg_session_reset,
     .invalid_indexes = pg_invalid_indexes,
     .reset_list = pg_reset_list,
     .reset_drop = pg_reset_drop,

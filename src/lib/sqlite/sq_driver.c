@@ -35,11 +35,18 @@ typedef struct sq {
     int excl;      /* locking_mode=EXCLUSIVE set for the current run */
 } sq;
 
+/* what strata_interrupt calls (interrupt.c): the running statement stops */
+static void sq_stop(void *h)
+{
+    sqlite3_interrupt(h);
+}
+
 static void sq_close(drv *d)
 {
     sq *s = (sq *)d;
     if (!s)
         return;
+    intr_untrack(s);
     sqlite3_close_v2(s->db);
     if (s->discard && s->path) {
         static const char *const sfx[] = {"-journal", "-wal", "-shm"};
@@ -299,6 +306,7 @@ static strata_code sq_open(drv **out, const db_url *u, const strata_config *cfg,
     s->created = created && access(path, F_OK) == 0;
     if (!ro)
         commit_sync_level(s); /* also for the version table's creation, before any BEGIN */
+    intr_track(s, s->db, sq_stop, NULL);
     *out = &s->base;
     return STRATA_OK;
 }
@@ -403,6 +411,12 @@ static strata_code run_sql(sq *s, const char *sql, const char *file, int line, i
 {
     const char *p = sql;
     while (*p) {
+        if (intr_requested()) {
+            char at[300];
+            snprintf(at, sizeof(at), "before %s:%d", file ? file : "the statement",
+                     line + count_lines(sql, (size_t)(p - sql)));
+            return intr_error(err, at);
+        }
         sqlite3_stmt *st = NULL;
         const char *tail = NULL;
         int rc = sqlite3_prepare_v2(s->db, p, -1, &st, &tail);
@@ -441,6 +455,10 @@ static strata_code run_sql(sq *s, const char *sql, const char *file, int line, i
         if (rc != SQLITE_DONE) {
             strata_code c =
                 sq_fail(s, verify ? STRATA_VERIFY_FAILED : STRATA_MIGRATION_FAILED, sql, p, file, line, err);
+            if ((rc & 0xff) == SQLITE_INTERRUPT && intr_requested()) {
+                c = STRATA_INTERRUPTED; /* strata_interrupt stopped it */
+                err_set_code(err, c);
+            }
             sqlite3_finalize(st);
             return c;
         }
