@@ -99,7 +99,7 @@ extern "C" {
     X(DIFF_DESTRUCTIVE, 1, "the migration would lose data")                                \
     X(DIFF_NOT_PROVEN, 1, "the generated migration does not give the desired schema")      \
     X(DIFF_INPUT_INVALID, 2, "the desired schema file cannot be read or does not run")     \
-    X(DIFF_UNSUPPORTED, 2, "the schema holds an object strata diff does not plan")                   \
+    X(DIFF_UNSUPPORTED, 2, "the schema holds an object strata diff does not plan")         \
     X(INTERRUPTED, 1, "stopped by a signal")
 
 typedef enum strata_code {
@@ -136,9 +136,13 @@ STRATA_API void strata_global_init(void);
  * so that what runs in a transaction rolls back and its locks go, and the
  * loops that wait (for the migration lock, for a server) and the runners
  * stop at their next step with STRATA_INTERRUPTED. Async-signal-safe: meant
- * for a SIGINT/SIGTERM handler. Process-wide and not undone.
+ * for a SIGINT/SIGTERM handler. Process-wide and not undone. The cancel
+ * requests need strata_interrupt_init, called once before (it starts the
+ * one thread that sends them); without it the runs and waits still stop
+ * at their next step, but a statement runs to its end.
  */
 STRATA_API void strata_interrupt(void);
+STRATA_API void strata_interrupt_init(void);
 
 /* "LOCK_TIMEOUT" for STRATA_LOCK_TIMEOUT; "INTERNAL" for an unknown code. */
 STRATA_API const char *strata_code_name(strata_code code);

@@ -574,16 +574,15 @@ static void on_stop(int sig)
 }
 static void signals_init(void)
 {
+    strata_interrupt_init();
     struct sigaction sa;
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_stop;
     sa.sa_flags = SA_RESETHAND;
     sigemptyset(&sa.sa_mask);
-    struct sigaction old;
-    /* a background job of a shell without job control starts with SIGINT
-       ignored; that choice stays */
-    if (sigaction(SIGINT, NULL, &old) == 0 && old.sa_handler != SIG_IGN)
-        sigaction(SIGINT, &sa, NULL);
+    /* also when SIGINT came ignored (a background job of a script): a
+       `kill -INT` should still stop it, as it stops strata check */
+    sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
 }

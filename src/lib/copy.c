@@ -226,11 +226,12 @@ static strata_code pg_connect(run *r, PGconn **out, strata_error *err)
        keeps the bytes it is given */
     const char *enc = pq.PQparameterStatus(c, "server_encoding");
     if (enc && strcmp(enc, "UTF8") && strcmp(enc, "SQL_ASCII")) {
-        err_set(err, STRATA_CONFIG_ERROR, "the target database's encoding is %s; strata copy needs a UTF8 database",
-                enc);
-        err_hint(err, "SQLite text is UTF-8: create the target with 'createdb -E UTF8 -T template0 NAME' (or "
-                      "CREATE DATABASE NAME ENCODING 'UTF8' TEMPLATE template0) and copy into it; nothing was "
-                      "changed");
+        err_set(err, STRATA_CONFIG_ERROR,
+                "the target database's encoding is %s; strata copy needs a UTF8 database", enc);
+        err_hint(err,
+                 "SQLite text is UTF-8: create the target with 'createdb -E UTF8 -T template0 NAME' (or "
+                 "CREATE DATABASE NAME ENCODING 'UTF8' TEMPLATE template0) and copy into it; nothing was "
+                 "changed");
         pg_finish(c);
         return STRATA_CONFIG_ERROR;
     }

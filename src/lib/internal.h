@@ -99,13 +99,15 @@ void backoff_sleep(double *delay_ms, double factor, double max_ms, int jitter, d
 
 /* Interrupts (interrupt.c): a connection is tracked from open to close
    with h, which stop(h) stops (from another thread, at any time, after
-   strata_interrupt) and release(h) frees when untracked. intr_requested()
+   strata_interrupt) and release(h) frees when untracked (at once, when
+   strata_interrupt_init was not called). intr_requested()
    is true once strata_interrupt was called; intr_error sets INTERRUPTED
    with what ("before ...") appended. */
 typedef void (*intr_fn)(void *h);
 void intr_track(const void *key, void *h, intr_fn stop, intr_fn release);
 void intr_untrack(const void *key);
 int intr_requested(void);
+int intr_ready(void); /* strata_interrupt_init ran: tracking is worth it */
 strata_code intr_error(strata_error *err, const char *what);
 
 char *xstrdup(const char *s); /* NULL-safe strdup */

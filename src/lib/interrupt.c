@@ -8,7 +8,8 @@
  * connection is tracked here with a way to stop it (a PostgreSQL cancel
  * request, sqlite3_interrupt), and strata_interrupt wakes a thread that
  * sends them -- a signal handler itself may only set a flag and post a
- * semaphore. The loops that wait (for the lock, for a server) and the
+ * semaphore. The thread exists only in a program that asked for it
+ * (strata_interrupt_init); a library user that never did has none. The loops that wait (for the lock, for a server) and the
  * statement runners ask intr_requested() and stop.
  */
 #include "internal.h"
@@ -22,10 +23,10 @@
 #define SLOTS 64
 
 static struct {
-    const void *key;  /* the connection */
-    void *h;          /* what stops it */
-    intr_fn stop;     /* stop(h): from the canceller thread */
-    intr_fn release;  /* release(h): when untracked */
+    const void *key; /* the connection */
+    void *h;         /* what stops it */
+    intr_fn stop;    /* stop(h): from the canceller thread */
+    intr_fn release; /* release(h): when untracked */
 } slot[SLOTS];
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
@@ -63,11 +64,20 @@ static void start(void)
     pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
 
+void strata_interrupt_init(void)
+{
+    pthread_once(&once, start);
+}
+
 void intr_track(const void *key, void *h, intr_fn stop, intr_fn release)
 {
     if (!key || !h)
         return;
-    pthread_once(&once, start);
+    if (!ready) { /* strata_interrupt_init was not called (or failed) */
+        if (release)
+            release(h);
+        return;
+    }
     pthread_mutex_lock(&mu);
     int i = 0;
     while (i < SLOTS && slot[i].key)
@@ -101,6 +111,11 @@ void intr_untrack(const void *key)
     pthread_mutex_unlock(&mu);
     if (h && release)
         release(h);
+}
+
+int intr_ready(void)
+{
+    return ready != 0;
 }
 
 int intr_requested(void)

@@ -72,7 +72,7 @@ static void cancel_free(void *h)
 void pg_track(PGconn *c)
 {
     intr_untrack(c);
-    if (c)
+    if (c && intr_ready())
         intr_track(c, pq.PQgetCancel(c), cancel_send, cancel_free);
 }
 void pg_finish(PGconn *c)

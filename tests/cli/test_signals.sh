@@ -1,0 +1,190 @@
+#!/usr/bin/env bash
+# Ctrl-C and SIGTERM stop strata cleanly: the server cancels the running
+# statement (nothing keeps running, or holding locks, after strata exits),
+# the transaction rolls back, the exit is INTERRUPTED; a waiter for the
+# lock stops at once; a reader that closes the pipe does not stop a run.
+# Also: every migration starts with the session strata opened (a pg_dump
+# header's set_config does not reach the next one), and text reaches a
+# non-UTF8 PostgreSQL database as the characters it is.
+. "$(dirname "$0")/lib.sh"
+
+# sig_after SECS SIG ARGS...: runs strata ARGS, sends SIG after SECS; sets
+# OUT, ERR, RC
+sig_after() {
+    local secs=$1 sig=$2
+    shift 2
+    "$STRATA" "$@" >"$WORK/out" 2>"$WORK/err" &
+    local pid=$!
+    sleep "$secs"
+    kill -"$sig" "$pid"
+    wait "$pid"
+    RC=$?
+    OUT=$(cat "$WORK/out")
+    ERR=$(cat "$WORK/err")
+}
+
+new_db
+D=$WORK/m
+mig "$D" 0001_base.sql <<'SQL'
+-- strata:up
+CREATE TABLE base (id integer PRIMARY KEY);
+-- strata:down
+DROP TABLE base;
+SQL
+if [ "$ENGINE" = postgres ]; then
+    mig "$D" 0002_slow.sql <<'SQL'
+-- strata:up
+CREATE TABLE big (id integer PRIMARY KEY);
+LOCK TABLE base IN ACCESS EXCLUSIVE MODE;
+SELECT pg_sleep(30);
+-- strata:down
+DROP TABLE big;
+SQL
+else
+    mig "$D" 0002_slow.sql <<'SQL'
+-- strata:up
+CREATE TABLE big (id integer PRIMARY KEY, v text);
+WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 50000000)
+INSERT INTO big SELECT x, hex(randomblob(16)) FROM c;
+-- strata:down
+DROP TABLE big;
+SQL
+fi
+st --dir "$D" up 0001
+expect_rc 0 "first migration"
+
+for sig in INT TERM; do
+    t0=$(date +%s%N)
+    sig_after 1 "$sig" --url "$URL" --dir "$D" up
+    ms=$((($(date +%s%N) - t0) / 1000000))
+    expect_rc 1 "SIG$sig during a long statement"
+    contains "$ERR" "[INTERRUPTED]" "SIG$sig: the error says it was stopped"
+    [ "$ms" -lt 8000 ] || fail "SIG$sig: strata took $ms ms to stop (the statement runs 30 s)"
+    st --dir "$D" current
+    eq "$OUT" "0001" "SIG$sig: the interrupted migration is not recorded"
+    eq "$(table_exists big)" "0" "SIG$sig: the interrupted migration rolled back"
+    if [ "$ENGINE" = postgres ]; then
+        # the server no longer runs it: base is free at once
+        eq "$(q "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND query LIKE '%pg_sleep%'")" 0 \
+            "SIG$sig: the statement was cancelled on the server"
+        eq "$(q "SET lock_timeout = '2s'; SELECT count(*) FROM base")" 0 "SIG$sig: the table lock went with it"
+    fi
+done
+
+if [ "$ENGINE" = postgres ]; then
+    # a waiter for the migration lock stops at once, without waiting out
+    # --lock-timeout
+    "$STRATA" --url "$URL" --dir "$D" up -q >/dev/null 2>&1 &
+    holder=$!
+    sleep 1
+    t0=$(date +%s%N)
+    sig_after 1 INT --url "$URL" --dir "$D" up --lock-timeout 60
+    ms=$((($(date +%s%N) - t0) / 1000000))
+    expect_rc 1 "SIGINT while waiting for the lock"
+    contains "$ERR" "while waiting for the migration lock" "the waiter says what it was doing"
+    [ "$ms" -lt 6000 ] || fail "the waiter took $ms ms to stop"
+    kill -TERM "$holder"
+    wait "$holder"
+    eq "$?" 1 "the holder, stopped too, exits 1"
+fi
+
+# a second signal kills as usual
+"$STRATA" --url "$URL" --dir "$D" up >/dev/null 2>&1 &
+pid=$!
+sleep 1
+kill -INT "$pid"
+kill -INT "$pid"
+wait "$pid"
+rc=$?
+[ "$rc" = 1 ] || [ "$rc" = 130 ] || fail "two SIGINTs: exit $rc"
+
+# a reader that goes away does not stop the run halfway
+new_db
+K=$WORK/k
+k_history "$K" 3
+"$STRATA" --url "$URL" --dir "$K" up | true
+eq "${PIPESTATUS[0]}" 0 "up into a closed pipe exits 0"
+eq "$(applied_versions | tr '\n' ' ')" "0001 0002 0003 " "up into a closed pipe applies every migration"
+
+if [ "$ENGINE" = postgres ]; then
+    # a migration's session-level settings stay in it: the same directory
+    # in one run and in two runs gives the same result
+    new_db
+    H=$WORK/h
+    mig "$H" 0001_hdr.sql <<'SQL'
+-- strata:up
+SET statement_timeout = 0;
+SELECT pg_catalog.set_config('search_path', '', false);
+CREATE TABLE public.hdr (a integer);
+-- strata:down
+DROP TABLE public.hdr;
+SQL
+    mig "$H" 0002_plain.sql <<'SQL'
+-- strata:up
+CREATE TABLE plain (a integer);
+-- strata:down
+DROP TABLE plain;
+SQL
+    st --dir "$H" up
+    expect_rc 0 "a pg_dump header's search_path does not reach the next migration"
+    eq "$(table_exists plain)" 1 "the next migration created its table in public"
+    st --dir "$H" down base
+    st --dir "$H" up --single-transaction
+    expect_rc 0 "the same in one transaction"
+
+    # text arrives as the characters it is, whatever the database's or the
+    # client's encoding
+    L="l_$(date +%s%N | tail -c 10)_$RANDOM"
+    createdb -E LATIN1 -T template0 --locale=C "$L"
+    DBS+=("$L")
+    LURL="postgresql://$PGUSER:$PGPASSWORD@${PGHOST:-localhost}:$PGPORT/$L"
+    E=$WORK/e
+    mig "$E" 0001_t.sql <<'SQL'
+-- strata:up
+CREATE TABLE t (s text);
+INSERT INTO t VALUES ('café');
+-- strata:down
+DROP TABLE t;
+SQL
+    PGCLIENTENCODING=LATIN1 raw --url "$LURL" --dir "$E" up
+    expect_rc 0 "up on a LATIN1 database"
+    eq "$(PGCLIENTENCODING=UTF8 psql -X -A -t -d "$L" -c "SELECT s || ' ' || length(s) FROM t")" "café 4" \
+        "UTF-8 text is stored as its characters on a LATIN1 database"
+    mig "$E" 0002_cup.sql <<'SQL'
+-- strata:up
+INSERT INTO t VALUES ('☕');
+-- strata:down
+DELETE FROM t;
+SQL
+    raw --url "$LURL?client_encoding=LATIN1" --dir "$E" up
+    expect_rc 1 "a character LATIN1 cannot hold"
+    contains "$ERR" "22P05" "the server refuses it by its code"
+    # strata copy into it: refused before anything changes
+    sqlite3 "$WORK/enc.db" "CREATE TABLE people (id INTEGER PRIMARY KEY, name TEXT); INSERT INTO people (name) VALUES ('café')"
+    raw copy "sqlite:///$WORK/enc.db" "$LURL"
+    expect_rc 2 "copy into a LATIN1 database"
+    contains "$ERR" "CONFIG_ERROR" "copy names the encoding problem"
+    contains "$ERR" "UTF8" "copy says what it needs"
+    eq "$(psql -X -A -t -d "$L" -c "SELECT count(*) FROM pg_tables WHERE tablename IN ('people', 'strata_copy_state')")" 0 \
+        "a refused copy creates nothing"
+
+    # strata copy stopped by SIGTERM: nothing runs on after it, a rerun finishes
+    new_db
+    sqlite3 "$WORK/big.db" "CREATE TABLE r (id INTEGER PRIMARY KEY, v TEXT);
+      WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 2000000)
+      INSERT INTO r SELECT x, hex(randomblob(8)) FROM c;
+      CREATE TABLE s (id INTEGER PRIMARY KEY, v TEXT);
+      WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 1000000)
+      INSERT INTO s SELECT x, hex(randomblob(8)) FROM c;"
+    sig_after 0.7 TERM copy "sqlite:///$WORK/big.db" "$URL"
+    expect_rc 1 "copy stopped by SIGTERM"
+    contains "$ERR" "[INTERRUPTED]" "the copy says it was stopped"
+    contains "$ERR" "run the same command again" "and how to finish it"
+    sleep 0.3
+    eq "$(q "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")" 0 \
+        "nothing of the copy runs on after it"
+    raw copy -q "sqlite:///$WORK/big.db" "$URL"
+    expect_rc 0 "the rerun finishes the copy"
+    eq "$(q "SELECT (SELECT count(*) FROM r) + (SELECT count(*) FROM s)")" 3000000 "every row copied"
+fi
+finish
