@@ -343,6 +343,14 @@ static strata_code ensure_table(strata *db, const recs *known, strata_error *err
         vt_create(&b, db->ops->dialect, db->qtable);
         rc = q(db, b.data, 0, NULL, err);
         buf_release(&b);
+        if (rc && err) {
+            /* say what strata was doing: the first write of a new database */
+            err_prefix(err, "cannot create the version table %s: ", db->qtable);
+            if (!strcmp(err->sqlstate, "42501") && !err->hint[0])
+                err_hint(err, "the role needs CREATE on that schema (PostgreSQL 15 no longer grants it on "
+                              "public to everyone): GRANT CREATE ON SCHEMA ... TO the role, or name a schema "
+                              "it owns with --table SCHEMA.TABLE");
+        }
         return rc;
     }
     static const char *const newer[] = {"up_checksum, note", "up_checksum", "note"};

@@ -64,6 +64,25 @@ strata_code err_set(strata_error *err, strata_code code, const char *fmt, ...)
     return code;
 }
 
+void err_prefix(strata_error *err, const char *fmt, ...)
+{
+    if (!err)
+        return;
+    char p[sizeof(err->message)];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(p, sizeof(p), fmt, ap);
+    va_end(ap);
+    size_t pl = n < 0 ? 0 : (size_t)n >= sizeof(p) ? sizeof(p) - 1 : (size_t)n;
+    size_t ml = strlen(err->message);
+    if (pl + ml >= sizeof(err->message))
+        ml = sizeof(err->message) - 1 - pl; /* the message's end is cut */
+    memmove(err->message + pl, err->message, ml);
+    memcpy(err->message, p, pl);
+    err->message[pl + ml] = 0;
+    one_line(err->message);
+}
+
 void err_hint(strata_error *err, const char *fmt, ...)
 {
     va_list ap;

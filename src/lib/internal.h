@@ -16,6 +16,9 @@
 /* ---- error.c: format the message where it fails */
 /* Sets err (if non-NULL) to code with a printf-style message; returns code. */
 strata_code err_set(strata_error *err, strata_code code, const char *fmt, ...) ATTR_PRINTF(3, 4);
+/* Puts a printf-style text before the message of an already set error
+   (what strata was doing), cutting the message's end if it must. */
+void err_prefix(strata_error *err, const char *fmt, ...) ATTR_PRINTF(2, 3);
 /* Sets the hint of an already set error. */
 void err_hint(strata_error *err, const char *fmt, ...) ATTR_PRINTF(2, 3);
 /* Changes the code of an already set error, keeping its message. */

@@ -117,4 +117,43 @@ STRATA_ASSUME_POOLER=1 "$STRATA" --url "$URL" --dir "$WORK/m2" --table app.v2 up
 eq "$(q "SELECT string_agg(schemaname || '.' || tablename, ',' ORDER BY tablename) FROM pg_tables WHERE tablename LIKE 'v2%'")" \
     "app.v2,app.v2_lock" "pooled: --table app.v2 keeps its lease table in app"
 pgb_stop
+
+# --table names a schema that does not exist (a typo, another case): an
+# error, never a status that reads "nothing applied" or an up that replays
+# the history into a second version table
+new_db
+K=$WORK/kt
+k_history "$K" 2
+st --dir "$K" up -q
+expect_rc 0 "up into public"
+for t in nosuch.strata_migrations PUBLIC.strata_migrations; do
+    st --dir "$K" --table "$t" status
+    expect_rc 2 "status --table $t"
+    contains "$ERR" "CONFIG_ERROR" "--table $t: a configuration error"
+    contains "$ERR" "does not exist" "--table $t: says the schema is missing"
+    st --dir "$K" --table "$t" up
+    expect_rc 2 "up --table $t"
+done
+eq "$(q "SELECT count(*) FROM pg_tables WHERE tablename = 'strata_migrations'")" 1 "no second version table"
+# a quoted part holds blanks, capitals or dots
+q 'CREATE SCHEMA "My App"' >/dev/null
+st --dir "$K" --table '"My App".v13' stamp 0002
+expect_rc 0 "stamp --table '\"My App\".v13'"
+eq "$(q "SELECT count(*) FROM \"My App\".v13")" 2 "the quoted schema holds the version table"
+st --dir "$K" --table '"My App".v13' status --exit-code
+expect_rc 0 "status through the quoted name"
+
+# PostgreSQL 15: a role that does not own the database has no CREATE on
+# public; the first up says what it was doing and what to grant
+R="r_$(date +%s%N | tail -c 8)_$RANDOM"
+psql -X -q -c "CREATE ROLE $R LOGIN PASSWORD 'rpw'"
+new_db
+RURL="postgresql://$R:rpw@${PGHOST:-localhost}:$PGPORT/$DBNAME"
+raw --url "$RURL" --dir "$K" up
+expect_rc 1 "up as a role without CREATE on public"
+contains "$ERR" "cannot create the version table" "the error says what strata was doing"
+contains "$ERR" "GRANT CREATE ON SCHEMA" "the hint says what to grant"
+psql -X -q -c "DROP OWNED BY $R" -d "$DBNAME" >/dev/null 2>&1
+dropdb --if-exists --force "$DBNAME"
+psql -X -q -c "DROP ROLE $R"
 finish

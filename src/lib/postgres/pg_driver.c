@@ -754,6 +754,67 @@ static strata_code pg_table_exists(drv *d, const char *table, int *exists, strat
 }
 
 /*
+ * --table as SQL: each part (split at dots outside double quotes) taken
+ * literally, case and all; a part in double quotes may hold dots, and ""
+ * for a quote. Malloc'd, NULL on OOM.
+ */
+static char *table_ident(const char *table)
+{
+    buf b;
+    buf_init(&b);
+    buf_add(&b, "\"", 1);
+    int quoted = 0;
+    for (const char *t = table; *t; t++) {
+        if (*t == '"') {
+            if (quoted && t[1] == '"') {
+                buf_adds(&b, "\"\"");
+                t++;
+            } else {
+                quoted = !quoted;
+            }
+        } else if (*t == '.' && !quoted) {
+            buf_adds(&b, "\".\"");
+        } else {
+            buf_add(&b, t, 1);
+        }
+    }
+    buf_add(&b, "\"", 1);
+    return buf_detach(&b);
+}
+
+/*
+ * A --table SCHEMA.TABLE whose table is missing: its schema must exist, or
+ * a misspelt (or differently cased) schema would read as a database where
+ * nothing was applied -- status "pending", up replaying the history.
+ */
+static strata_code schema_exists(pg *p, const char *table, const char *qname, strata_error *err)
+{
+    int quoted = 0;
+    const char *dot = NULL;
+    for (const char *t = qname; *t && !dot; t++) {
+        quoted ^= *t == '"';
+        if (!quoted && *t == '.')
+            dot = t;
+    }
+    if (!dot)
+        return STRATA_OK;
+    char *schema = xstrndup(qname, (size_t)(dot - qname));
+    if (!schema)
+        return err_set(err, STRATA_NOMEM, "out of memory");
+    int there = 0;
+    const char *params[1] = {schema};
+    strata_code rc =
+        pg_query(&p->base, "SELECT to_regnamespace($1) IS NOT NULL", 1, params, got_true, &there, err);
+    if (!rc && !there) {
+        rc = err_set(err, STRATA_CONFIG_ERROR, "--table %s: the schema %s does not exist", table, schema);
+        err_hint(err, "create it first (CREATE SCHEMA ...), or fix the name: strata takes each part of "
+                      "--table literally, case and all (as \\dn and \\dt show them; PUBLIC is not public)");
+    }
+    free(schema);
+    return rc;
+}
+
+/*
  * drv_ops.vt_locate: the version table's schema is looked up under the
  * search_path the session started with (its reset value: the server's,
  * database's, role's or URL's setting), not under one a migration SET or a
@@ -778,11 +839,15 @@ static strata_code pg_vt_locate(drv *d, const char *table, char **qname, int *ex
         return STRATA_USAGE;
     }
     /* --table schema.table: qualified already (the lease table too) */
-    if (!*qname && strchr(table, '.') && !(*qname = ident_dup(table)))
+    if (!*qname && dots && !(*qname = table_ident(table)))
         return err_set(err, STRATA_NOMEM, "out of memory");
-    if (*qname)
-        return exists ? regclass_exists(p, *qname, exists, err) : STRATA_OK;
-    char *id = ident_dup(table);
+    if (*qname) {
+        if (!exists)
+            return STRATA_OK;
+        strata_code rc = regclass_exists(p, *qname, exists, err);
+        return rc || *exists ? rc : schema_exists(p, table, *qname, err);
+    }
+    char *id = table_ident(table);
     if (!id)
         return err_set(err, STRATA_NOMEM, "out of memory");
     buf b;
