@@ -19,6 +19,9 @@
  */
 strata_code pg_connect_url(const db_url *u, const char *dbname, double deadline, PGconn **out, int *retry,
                            strata_error *err);
+/* How long one connection attempt may take, in ms: the URL's
+   connect_timeout, else PGCONNECT_TIMEOUT, else 10 s. */
+double pg_attempt_ms(const db_url *u);
 /* Every connection pg_connect_url opens is tracked by interrupt.c
    (strata_interrupt cancels what it runs): pg_finish closes one and
    untracks it; pg_track tracks c again after a PQreset (a new backend). */

@@ -317,4 +317,27 @@ if [ "$ENGINE" = postgres ]; then
     eq "$(table_exists owned)" "0" "nothing of it kept"
 fi
 
+if [ "$ENGINE" = postgres ]; then
+    # a statement that cannot run in a transaction, in a transactional
+    # section: the hint names the no-transaction marker
+    new_db
+    C=$WORK/cic
+    mig "$C" 0001_c.sql <<'SQL'
+-- strata:up
+CREATE TABLE c (a integer);
+CREATE INDEX CONCURRENTLY c_a ON c (a);
+-- strata:down
+DROP TABLE c;
+SQL
+    st --dir "$C" up
+    expect_rc 1 "CREATE INDEX CONCURRENTLY in a transaction"
+    contains "$ERR" "no-transaction" "25001: the hint names the no-transaction section"
+    eq "$(table_exists c)" 0 "25001: the migration rolled back"
+    # a read-only database (default_transaction_read_only): the hint names it
+    new_db
+    q "ALTER DATABASE $DBNAME SET default_transaction_read_only = on" >/dev/null
+    st --dir "$C" up
+    expect_rc 1 "up on a read-only database"
+    contains "$ERR" "default_transaction_read_only" "25006: the hint names the setting"
+fi
 finish

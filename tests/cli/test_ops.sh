@@ -245,13 +245,43 @@ if [ "$ENGINE" = postgres ]; then
         t1=$(now_ms)
         expect_rc 4 "wait with sslmode=require on a server without SSL"
         contains "$ERR" "CONNECT_FAILED" "an SSL mismatch is not waited for"
-        contains "$ERR" "hint: the server and the URL's sslmode" "an SSL mismatch: hint"
+        contains "$ERR" "hint: the server and the sslmode" "an SSL mismatch: hint"
         [ $((t1 - t0)) -le 6000 ] || fail "wait retried an SSL mismatch ($((t1 - t0)) ms)"
         r --url "$SSLURL" --dir "$D" status
         expect_rc 4 "status with sslmode=require on a server without SSL"
     else
         echo "note [$ENGINE] $TEST_NAME: the server has SSL; the sslmode=require mismatch is not tested"
     fi
+    # something else listens at the port (a web server): said so, not an
+    # SSL problem
+    NP=$((40000 + RANDOM % 9000))
+    python3 "$(dirname "$0")/notpg.py" "$NP" &
+    np=$!
+    sleep 0.5
+    for sm in prefer disable; do
+        r --url "postgresql://u:p@127.0.0.1:$NP/x?sslmode=$sm" --dir "$D" status
+        expect_rc 4 "status against a web server (sslmode=$sm)"
+        contains "$ERR" "not as PostgreSQL would: check the port" "a web server at the port (sslmode=$sm): hint"
+    done
+    kill "$np"
+    wait "$np" 2>/dev/null
+    # a listener that never answers: PGCONNECT_TIMEOUT (libpq's variable)
+    # and --connect-timeout bound the wait
+    python3 "$(dirname "$0")/notpg.py" "$NP" silent &
+    np=$!
+    sleep 0.5
+    t0=$(now_ms)
+    PGCONNECT_TIMEOUT=2 r --url "postgresql://u:p@127.0.0.1:$NP/x" --dir "$D" status
+    t1=$(now_ms)
+    expect_rc 4 "status against a silent listener"
+    [ $((t1 - t0)) -lt 6000 ] || fail "PGCONNECT_TIMEOUT=2 waited $((t1 - t0)) ms"
+    t0=$(now_ms)
+    r --url "postgresql://u:p@127.0.0.1:$NP/x" --dir "$D" up --connect-timeout 2
+    t1=$(now_ms)
+    expect_rc 4 "up --connect-timeout 2 against a silent listener"
+    [ $((t1 - t0)) -lt 6000 ] || fail "--connect-timeout 2 waited $((t1 - t0)) ms"
+    kill "$np"
+    wait "$np" 2>/dev/null
     if ! PGPASSWORD=wrong psql -X -h "${PGHOST:-localhost}" -d postgres -c "SELECT 1" >/dev/null 2>&1; then
         t0=$(now_ms)
         r --url "postgresql://$PGUSER:$SECRET_PW@${PGHOST:-localhost}:$PGPORT/postgres" wait --timeout 20

@@ -31,8 +31,11 @@ static void connect_hint(strata_error *err, const char *m)
         err_hint(err, "is PostgreSQL running and reachable at that host and port?");
     else if (strstr(m, "does not exist") && strstr(m, "database"))
         err_hint(err, "create it with 'strata create' (same URL), or fix the database name in the URL");
+    else if (strstr(m, "invalid response to SSL negotiation") || strstr(m, "expected authentication request"))
+        err_hint(err,
+                 "something answered at that host and port, but not as PostgreSQL would: check the port");
     else if (strstr(m, "SSL") || strstr(m, "certificate"))
-        err_hint(err, "the server and the URL's sslmode (and sslrootcert) disagree: enable SSL on the "
+        err_hint(err, "the server and the sslmode (the URL's, or PGSSLMODE) disagree: enable SSL on the "
                       "server, or choose an sslmode it supports");
 }
 /* Not worth waiting for: the server answered and refused us. The
@@ -81,6 +84,16 @@ void pg_finish(PGconn *c)
     pq.PQfinish(c);
 }
 
+double pg_attempt_ms(const db_url *t)
+{
+    /* libpq's own rule: the URL's connect_timeout, else PGCONNECT_TIMEOUT */
+    const char *ct = url_pg_opt(t, "connect_timeout");
+    if (!ct)
+        ct = getenv("PGCONNECT_TIMEOUT");
+    double secs = ct ? atof(ct) : 10;
+    return (secs > 0 ? secs : 10) * 1000.0;
+}
+
 strata_code pg_connect_url(const db_url *t, const char *dbname, double deadline, PGconn **out, int *retry,
                            strata_error *err)
 {
@@ -104,11 +117,8 @@ strata_code pg_connect_url(const db_url *t, const char *dbname, double deadline,
     *out = NULL;
     if (retry)
         *retry = 0;
-    if (deadline <= 0) {
-        const char *ct = url_pg_opt(t, "connect_timeout");
-        double secs = ct ? atof(ct) : 10;
-        deadline = clock_ms() + (secs > 0 ? secs : 10) * 1000.0;
-    }
+    if (deadline <= 0)
+        deadline = clock_ms() + pg_attempt_ms(t);
     PGconn *c = pq.PQconnectStartParams(keys, vals, 1);
     if (!c)
         return err_set(err, STRATA_NOMEM, "out of memory");

@@ -76,7 +76,13 @@ static strata_code connect_until(pg *p, double deadline, double max_delay, int t
     double start = clock_ms(), delay = 100;
     for (int attempt = 1;; attempt++) {
         int retry = 0;
-        strata_code rc = pg_connect_url(p->t, NULL, 0, &p->c, &retry, err);
+        /* one attempt takes no longer than what is left of the whole wait
+           (--connect-timeout 3 gives up after 3 s, not after the 10 s of
+           an attempt), but the first has its full time */
+        double now0 = clock_ms(), until = now0 + pg_attempt_ms(p->t);
+        if (deadline > now0 && deadline < until)
+            until = deadline;
+        strata_code rc = pg_connect_url(p->t, NULL, until, &p->c, &retry, err);
         if (rc == STRATA_OK) {
             if (attempt > 1)
                 strata_error_clear(err);
@@ -177,6 +183,15 @@ static strata_code pg_fail(PGresult *r, PGconn *c, strata_code code, const char 
                       "another session; raise it with SET LOCAL lock_timeout = '...' in the section");
     else if (strstr(primary, "idle-in-transaction"))
         err_hint(err, "the server's idle_in_transaction_session_timeout ended the session");
+    else if (state && !strcmp(state, "25001") && file)
+        err_hint(err, "this statement cannot run in a transaction (CREATE INDEX CONCURRENTLY, VACUUM, ALTER "
+                      "TYPE ... ADD VALUE before PostgreSQL 12): put it in a section of its own marked "
+                      "'-- strata:up no-transaction' (see docs/migrations.md)");
+    else if (state && !strcmp(state, "25006"))
+        err_hint(err,
+                 "the session is read-only: default_transaction_read_only is on for this role or "
+                 "database (ALTER ROLE ... SET), or the server is a standby; migrate through the primary "
+                 "as a role that may write");
     if (file)
         err_where(err, file, line);
     if (pq.PQstatus(c) == CONNECTION_BAD && !err->hint[0])

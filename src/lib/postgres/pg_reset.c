@@ -157,7 +157,12 @@ strata_code pg_reset_drop(drv *d, const char *table, double timeout, strata_erro
     return STRATA_OK;
 fail:
     d->ops->query(d, "ROLLBACK", 0, NULL, NULL, NULL, &e2);
-    if (err && !strcmp(err->sqlstate, "42501"))
+    if (err && !strcmp(err->sqlstate, "42501") && strstr(err->message, "for database"))
+        err_hint(err,
+                 "resetting re-creates schema '%s', which needs CREATE on the database: GRANT CREATE ON "
+                 "DATABASE ... TO the user (or run reset as the database's owner)",
+                 schema);
+    else if (err && !strcmp(err->sqlstate, "42501"))
         err_hint(err,
                  "resetting drops and re-creates schema '%s': the user must own it (or be a member "
                  "of its owner role)",
