@@ -137,9 +137,10 @@ STRATA_API void strata_global_init(void);
  * loops that wait (for the migration lock, for a server) and the runners
  * stop at their next step with STRATA_INTERRUPTED. Async-signal-safe: meant
  * for a SIGINT/SIGTERM handler. Process-wide and not undone. The cancel
- * requests need strata_interrupt_init, called once before (it starts the
- * one thread that sends them); without it the runs and waits still stop
- * at their next step, but a statement runs to its end.
+ * requests need strata_interrupt_init, called once before any connection
+ * (the one thread that sends them then starts with the first connection);
+ * without it the runs and waits still stop at their next step, but a
+ * statement runs to its end.
  */
 STRATA_API void strata_interrupt(void);
 STRATA_API void strata_interrupt_init(void);

@@ -9,8 +9,9 @@
  * request, sqlite3_interrupt), and strata_interrupt wakes a thread that
  * sends them -- a signal handler itself may only set a flag and post a
  * semaphore. The thread exists only in a program that asked for it
- * (strata_interrupt_init); a library user that never did has none. The loops that wait (for the lock, for a server) and the
- * statement runners ask intr_requested() and stop.
+ * (strata_interrupt_init), from its first connection on; a library user
+ * that never asked has none. The loops that wait (for the lock, for a
+ * server) and the statement runners ask intr_requested() and stop.
  */
 #include "internal.h"
 
@@ -31,7 +32,7 @@ static struct {
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static sem_t wake;
-static volatile sig_atomic_t ready, requested;
+static volatile sig_atomic_t enabled, ready, requested;
 
 static void *canceller(void *arg)
 {
@@ -66,13 +67,17 @@ static void start(void)
 
 void strata_interrupt_init(void)
 {
-    pthread_once(&once, start);
+    /* the thread starts with the first connection: a process that forks
+       first (strata check's child does the work) has it where it connects */
+    enabled = 1;
 }
 
 void intr_track(const void *key, void *h, intr_fn stop, intr_fn release)
 {
     if (!key || !h)
         return;
+    if (enabled)
+        pthread_once(&once, start);
     if (!ready) { /* strata_interrupt_init was not called (or failed) */
         if (release)
             release(h);
@@ -115,7 +120,7 @@ void intr_untrack(const void *key)
 
 int intr_ready(void)
 {
-    return ready != 0;
+    return enabled != 0;
 }
 
 int intr_requested(void)

@@ -198,7 +198,9 @@ size_t marker_word(const char *l, size_t n, size_t *word)
     i += 2;
     while (i < n && (l[i] == ' ' || l[i] == '\t'))
         i++;
-    if (n - i < 7 || strncmp(l + i, "strata:", 7) != 0)
+    /* any case: "-- STRATA:UP" is a marker written wrongly (parse_marker
+       says so), never a comment that would merge two sections */
+    if (n - i < 7 || strncasecmp(l + i, "strata:", 7) != 0)
         return 0;
     i += 7;
     *word = i;
@@ -213,6 +215,16 @@ static int parse_marker(const char *l, size_t n, int *kind, int *dialect, int *n
     if (!i)
         return 0;
     size_t wl = i - w;
+    /* the right word in the wrong case (or "STRATA:"): an error naming
+       the marker as it must be written */
+    static const char *const kinds[] = {"up", "down", "verify"};
+    for (int k = 0; k < 3; k++)
+        if (wl == strlen(kinds[k]) && !strncasecmp(l + w, kinds[k], wl) &&
+            (strncmp(l + w, kinds[k], wl) || strncmp(l + w - 7, "strata:", 7))) {
+            snprintf(msg, msgsz, "marker '%.*s' is not in lower case (write '-- strata:%s')", (int)(wl + 7),
+                     l + w - 7, kinds[k]);
+            return -1;
+        }
     if (wl == 2 && !strncmp(l + w, "up", 2))
         *kind = SEC_UP;
     else if (wl == 4 && !strncmp(l + w, "down", 4))
@@ -264,6 +276,52 @@ static int parse_marker(const char *l, size_t n, int *kind, int *dialect, int *n
         return -1;
     }
     return 1;
+}
+
+/*
+ * A "-- strata:..." comment after SQL on line l (which starts outside any
+ * string): 1. Not a marker -- a marker stands alone on its line -- so the
+ * SQL after it would silently join this section ("CREATE TABLE a (x);
+ * -- strata:down" then "DROP TABLE a;" runs both as the up). The scan
+ * follows '...' and "..." and block comments within the line, and gives up
+ * (0) at anything it does not follow there (a dollar quote, a backslash).
+ */
+static int inline_marker(const char *l, size_t n)
+{
+    size_t i = 0;
+    while (i < n && (l[i] == ' ' || l[i] == '\t'))
+        i++;
+    size_t first = i;
+    while (i < n) {
+        char c = l[i];
+        if (c == '\'' || c == '"') {
+            size_t e = i + 1;
+            while (e < n && l[e] != c && l[e] != '\\')
+                e++;
+            if (e >= n || l[e] == '\\')
+                return 0;
+            i = e + 1;
+        } else if (c == '/' && i + 1 < n && l[i + 1] == '*') {
+            size_t e = i + 2;
+            while (e + 1 < n && !(l[e] == '*' && l[e + 1] == '/'))
+                e++;
+            if (e + 1 >= n)
+                return 0;
+            i = e + 2;
+        } else if (c == '-' && i + 1 < n && l[i + 1] == '-') {
+            /* a section marker (any case); "-- strata:lint-ignore" after
+               a statement is a lint directive for it */
+            size_t w = 0, e = i > first ? marker_word(l + i, n - i, &w) : 0;
+            return e && ((e - w == 2 && !strncasecmp(l + i + w, "up", 2)) ||
+                         (e - w == 4 && !strncasecmp(l + i + w, "down", 4)) ||
+                         (e - w == 6 && !strncasecmp(l + i + w, "verify", 6)));
+        } else if (c == '$' || c == '\\' || c == '[' || c == '`') {
+            return 0;
+        } else {
+            i++;
+        }
+    }
+    return 0;
 }
 
 static const char *kind_name(int k)
@@ -374,6 +432,13 @@ int mig_parse(migration *m, const char *text, size_t len, strata_migset *set)
         int kind, dialect, notx, r = 0;
         if (pos >= lex_next) {
             r = parse_marker(text + pos, eol - pos, &kind, &dialect, &notx, msg, sizeof(msg));
+            if (r == 0 && inline_marker(text + pos, eol - pos)) {
+                migset_add_problem(set, STRATA_PARSE_ERROR, m->version, file, lineno,
+                                   "a '-- strata:' marker after SQL on the same line is a comment, not a "
+                                   "marker: the lines after it would run in this section (put the marker "
+                                   "on a line of its own)");
+                ok = 0;
+            }
             if (r == 0)
                 lex_next = sql_next_line(text, len, pos, &lx, &open_at);
         } else if (!hidden && parse_marker(text + pos, eol - pos, &kind, &dialect, &notx, msg, sizeof(msg))) {
@@ -1587,8 +1652,9 @@ strata_code strata_migset_check(const strata_migset *set, strata_error *err)
         err_hint(err, "strata runs each migration in its own transaction: remove the statement, or put "
                       "the SQL in a '-- strata:up no-transaction' section");
     else if (strstr(p->detail, "psql meta-command") || strstr(p->detail, "sqlite3 shell command"))
-        err_hint(err, "remove it: each migration runs on the database of --url, and a file to include "
-                      "belongs in a migration of its own");
+        err_hint(err, "remove it: strata stops at the first error and sends SQL only; each migration "
+                      "runs on the database of --url, and a file to include belongs in a migration of its "
+                      "own");
     else if (strstr(p->detail, "psql streams those rows"))
         err_hint(err, "load the rows with INSERT ... VALUES, or COPY ... FROM a file the server can read "
                       "(COPY ... TO STDOUT has nothing to print to)");

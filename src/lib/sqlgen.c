@@ -299,7 +299,11 @@ void sqlgen_step(buf *b, const migration *m, int dialect, const char *qtable, in
     const section *s = mig_section(m, down ? SEC_DOWN : SEC_UP, dialect);
     const section *up = down ? mig_section(m, SEC_UP, dialect) : s;
     int notx = s && s->notx;
-    buf_addf(b, "-- %s (%s%s)\n", m->id, down ? "down" : "up", notx ? ", no-transaction" : "");
+    /* SQLite: foreign keys off before each transaction, as strata up's
+       sq_begin does -- a no-transaction section that turned them on must
+       not make a later migration's DROP TABLE cascade to child rows */
+    const char *fk_off = dialect == DIALECT_SQLITE ? "PRAGMA foreign_keys = OFF;\n" : "";
+    buf_addf(b, "-- %s (%s%s)\n%s", m->id, down ? "down" : "up", notx ? ", no-transaction" : "", fk_off);
     if (notx) {
         if (down) {
             buf_adds(b, "BEGIN;\n");
@@ -326,7 +330,7 @@ void sqlgen_step(buf *b, const migration *m, int dialect, const char *qtable, in
                          : "ROLLBACK TO SAVEPOINT strata_verify;\nRELEASE SAVEPOINT strata_verify;\n");
     }
     if (notx)
-        buf_adds(b, "BEGIN;\n");
+        buf_addf(b, "%sBEGIN;\n", fk_off);
     if (down || notx)
         forget(b, m, qtable);
     if (!down)

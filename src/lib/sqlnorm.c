@@ -144,8 +144,7 @@ size_t sql_tokenize(const char *sql, sql_tok **out)
         }
         int kind;
         size_t len = lex_one(p, &kind);
-        if (strlen(p) < len)
-            len = strlen(p);
+        len = strnlen(p, len); /* never past the end (strlen here made it quadratic) */
         v[n].s = p;
         v[n].n = len;
         v[n].kind = kind;

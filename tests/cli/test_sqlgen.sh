@@ -102,6 +102,41 @@ for ex in payments pos studying_light; do
     same_as_strata "$ex: head down to base" "$d" head down base -- --down
 done
 
+# ------------------------- SQLite: foreign keys on, left by a migration
+# a no-transaction section that turns foreign keys on (the last step of
+# SQLite's table-rebuild recipe) must not make a later rebuild's DROP TABLE
+# cascade to child rows -- in the script as in strata up
+if [ "$ENGINE" = sqlite ]; then
+    F=$WORK/fk/migrations
+    mig "$F" 0001_init.sql <<'SQL'
+-- strata:up
+CREATE TABLE parent (id INTEGER PRIMARY KEY);
+CREATE TABLE child (id INTEGER PRIMARY KEY, parent_id INTEGER REFERENCES parent (id) ON DELETE CASCADE);
+INSERT INTO parent VALUES (1);
+INSERT INTO child VALUES (10, 1);
+-- strata:down
+DROP TABLE child;
+DROP TABLE parent;
+SQL
+    mig "$F" 0002_fk_on.sql <<'SQL'
+-- strata:up no-transaction
+PRAGMA foreign_keys = ON;
+-- strata:down
+SELECT 1;
+SQL
+    mig "$F" 0003_rebuild.sql <<'SQL'
+-- strata:up
+CREATE TABLE new_parent (id INTEGER PRIMARY KEY, note TEXT);
+INSERT INTO new_parent (id) SELECT id FROM parent;
+DROP TABLE parent;
+ALTER TABLE new_parent RENAME TO parent;
+-- strata:down
+SELECT 1;
+SQL
+    same_as_strata "foreign keys on: base to head" "$F" base up --
+    eq "$(q "SELECT count(*) FROM child")" 1 "foreign keys on: the script kept the child row"
+fi
+
 # ------------------------------- quotes in paths, names and the table name
 # a directory and file names with quotes, a version table named with a
 # quote, a dollar-quoted function (a trigger body on SQLite), seed rows with
