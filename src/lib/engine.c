@@ -876,8 +876,12 @@ static strata_code check_recs(strata *db, const strata_migset *set, const recs *
 
 static strata_code need_section(const strata *db, const migration *m, int kind, strata_error *err)
 {
-    if (mig_section(m, kind, db->ops->dialect))
-        return STRATA_OK;
+    const section *s = mig_section(m, kind, db->ops->dialect);
+    if (s) {
+        strata_code rc = mig_section_check(m, s, db->ops->dialect, err);
+        const section *v = kind == SEC_UP ? mig_section(m, SEC_VERIFY, db->ops->dialect) : NULL;
+        return rc ? rc : mig_section_check(m, v, db->ops->dialect, err);
+    }
     if (kind == SEC_DOWN) {
         err_set(err, STRATA_IRREVERSIBLE, "migration %s has no down section%s; it cannot be reverted", m->id,
                 mig_section(m, SEC_DOWN, DIALECT_POSTGRES) || mig_section(m, SEC_DOWN, DIALECT_SQLITE)
@@ -1657,6 +1661,21 @@ strata_code strata_validate(strata *db, const strata_migset *set, strata_problem
                      "migration %s has no up section for %s (add one without dialect, or with dialect=%s)",
                      m->id, db->ops->engine, db->ops->engine);
             problem_add(p, STRATA_PARSE_ERROR, m->version, m->path, 1, msg);
+        }
+        /* a section without dialect, read with this engine's lexing */
+        static const int kinds[] = {SEC_UP, SEC_VERIFY, SEC_DOWN};
+        for (int k = 0; k < 3; k++) {
+            strata_error e;
+            strata_error_clear(&e);
+            if (mig_section_check(m, mig_section(m, kinds[k], db->ops->dialect), db->ops->dialect, &e)) {
+                /* the problem's own file and line, not again in its text */
+                char at[1100];
+                snprintf(at, sizeof(at), "%s:%d: ", e.file, e.line);
+                size_t al = strlen(at);
+                problem_add(p, e.code, m->version, e.file, e.line,
+                            strncmp(e.message, at, al) ? e.message : e.message + al);
+                break;
+            }
         }
     }
     recs_release(&r);

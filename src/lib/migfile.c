@@ -355,6 +355,39 @@ static int txcheck_fn(void *ud, const sql_stmt *st)
     return 0;
 }
 
+/*
+ * A section without a dialect was checked when the file was read with
+ * PostgreSQL's lexing. SQLite reads comments and quotes otherwise (no
+ * nested block comments; [..] and `..` names): a block comment that holds
+ * a second opening sequence (a path ending in a star, say) runs to the end
+ * of the section under PostgreSQL's rules, hiding a COMMIT that SQLite
+ * runs. Before such a section runs on SQLite, the same check again with
+ * SQLite's rules.
+ */
+strata_code mig_section_check(const migration *m, const section *s, int dialect, strata_error *err)
+{
+    if (!s || s->dialect != DIALECT_ANY || dialect != DIALECT_SQLITE || !s->sql)
+        return STRATA_OK;
+    struct txcheck t = {!s->notx && s->kind != SEC_VERIFY, DIALECT_SQLITE, 0, 0, "", ""};
+    if (!sql_split(s->sql, strlen(s->sql), DIALECT_SQLITE, txcheck_fn, &t))
+        return STRATA_OK;
+    const char *file = m->path ? m->path : m->id;
+    int line = s->line + t.found_line - 1;
+    if (t.client)
+        err_set(err, STRATA_PARSE_ERROR, "%s:%d: '%s' in the %s section is not SQL", file, line, t.what,
+                kind_name(s->kind));
+    else
+        err_set(err, STRATA_PARSE_ERROR,
+                "%s:%d: '%s' statement in a transactional %s section (it would end the migration's own "
+                "transaction)",
+                file, line, t.word, kind_name(s->kind));
+    err_where(err, file, line);
+    err_hint(err, "SQLite reads this section's comments and quotes differently from PostgreSQL (no nested "
+                  "/* comments; [..] and `..` names), and so sees a statement the check when the file was "
+                  "read did not: fix the comment or quote, or mark the section dialect=sqlite");
+    return STRATA_PARSE_ERROR;
+}
+
 /* The 1-based line of the first thing in s that is not a blank, a line
    comment or a block comment; 0 when there is none. */
 static int first_sql_line(const char *s, size_t n)

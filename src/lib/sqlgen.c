@@ -412,6 +412,13 @@ static strata_code render(const strata_migset *set, const char *dialect_name, in
                 err_where(err, m->path, 1);
                 return STRATA_PARSE_ERROR;
             }
+            strata_code sc = mig_section_check(m, mig_section(m, SEC_UP, dialect), dialect, err);
+            if (!sc)
+                sc = mig_section_check(m, mig_section(m, SEC_VERIFY, dialect), dialect, err);
+            if (sc) {
+                buf_release(&o);
+                return sc;
+            }
             sqlgen_step(&o, m, dialect, qtable, 0);
         }
     } else {
@@ -423,6 +430,11 @@ static strata_code render(const strata_migset *set, const char *dialect_name, in
                 err_hint(err, "add a '-- strata:down' section (an empty one is a valid no-op)");
                 err_where(err, m->path, 0);
                 return STRATA_IRREVERSIBLE;
+            }
+            strata_code sc = mig_section_check(m, mig_section(m, SEC_DOWN, dialect), dialect, err);
+            if (sc) {
+                buf_release(&o);
+                return sc;
             }
             sqlgen_step(&o, m, dialect, qtable, 1);
         }

@@ -259,4 +259,26 @@ if [ "$ENGINE" = sqlite ]; then
     eq "$(q "SELECT (SELECT count(*) FROM many) + (SELECT count(*) FROM one)")" 400000 "every row inserted"
 fi
 
+# a section without dialect is checked again with SQLite's lexing before it
+# runs there: a block comment with a second opening sequence in it (or a
+# quote in a [..] or `..` name) hides a COMMIT from PostgreSQL's rules,
+# which SQLite would run, leaving half a migration behind
+if [ "$ENGINE" = sqlite ]; then
+    for body in '/* purge files under /tmp/* and reset */
+CREATE TABLE a (x);' 'CREATE TABLE a (`x--y` TEXT, [c/*d] INT);'; do
+        new_db
+        H=$WORK/hidden_$RANDOM
+        mkdir -p "$H"
+        printf -- '-- strata:up\n%s\nCOMMIT;\nCREATE TABLE b (x);\nINSERT INTO nosuch VALUES (1);\n' "$body" >"$H/0001_x.sql"
+        st --dir "$H" up
+        expect_rc 2 "a COMMIT only SQLite's lexing sees"
+        contains "$ERR" "'COMMIT' statement in a transactional up section" "names the COMMIT"
+        eq "$(table_exists a)$(table_exists b)" 00 "nothing of it ran"
+        st --dir "$H" validate
+        expect_rc 3 "validate on SQLite sees it"
+        raw --dir "$H" sql --dialect sqlite
+        expect_rc 2 "strata sql --dialect sqlite refuses it"
+    done
+fi
+
 finish
