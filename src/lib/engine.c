@@ -695,11 +695,21 @@ static int run_step(strata *db, const migration *m, int down, int in_tx, int rep
                lock's release then run on a clean session */
             rollback(db);
             if (db->ops->begin(db->d, db->lock_timeout, &e3) == STRATA_OK) {
-                wrc = write_rec(db, m, "failed", ms, err->message, 1, &e3);
+                /* a failed down says so in the record (status, the next up) */
+                char why[sizeof(err->message) + 8];
+                snprintf(why, sizeof(why), "%s%s", down ? "down: " : "", err->message);
+                wrc = write_rec(db, m, "failed", ms, why, 1, &e3);
                 if (wrc || q(db, "COMMIT", 0, NULL, &e3))
                     rollback(db);
             }
-            if (!err->hint[0])
+            if (!err->hint[0] && down)
+                err_hint(
+                    err,
+                    "the no-transaction down section may have partly run: %s is half reverted; fix the "
+                    "database (or make the section safe to repeat: DROP ... IF EXISTS), then run the same "
+                    "'strata down' again (or 'strata stamp' the migration before it, if it is done)",
+                    m->id);
+            else if (!err->hint[0])
                 err_hint(err,
                          "the no-transaction section may have partly run; fix the database, then "
                          "'strata up --retry-failed' (or 'strata stamp %s' if it is done)",
@@ -852,12 +862,20 @@ static strata_code check_recs(strata *db, const strata_migset *set, const recs *
         if (!strcmp(x->state, "failed")) {
             if (flags & STRATA_RETRY_FAILED)
                 continue;
-            err_set(err, STRATA_FAILED_MIGRATION, "migration %s failed earlier and may be partly applied: %s",
-                    m->id, x->error ? x->error : "unknown error");
-            err_hint(err,
-                     "fix the database by hand, then run 'strata up --retry-failed', or 'strata stamp %s' "
-                     "if the change is complete",
-                     m->version);
+            int was_down = x->error && !strncmp(x->error, "down", 4);
+            err_set(err, STRATA_FAILED_MIGRATION, "migration %s failed earlier and may be partly %s: %s",
+                    m->id, was_down ? "reverted" : "applied", x->error ? x->error : "unknown error");
+            if (was_down)
+                err_hint(err,
+                         "its no-transaction down section failed: fix the database, then finish it with "
+                         "'strata down' again, or apply it again with 'strata up --retry-failed' if its up "
+                         "can run on what is left");
+            else
+                err_hint(
+                    err,
+                    "fix the database by hand, then run 'strata up --retry-failed', or 'strata stamp %s' "
+                    "if the change is complete",
+                    m->version);
             err_where(err, m->path, 0);
             return STRATA_FAILED_MIGRATION;
         }

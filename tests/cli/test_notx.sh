@@ -147,4 +147,29 @@ eq "$(table_exists own_a)" 0 "own transaction: rolled back"
 st --dir "$OD" status
 contains "$OUT" "own_nosuch" "own transaction: status shows the error"
 
+# a failed no-transaction down: recorded as a down, and the hints point
+# back to down (not to up --retry-failed, which would run the up)
+new_db
+ND=$WORK/nd
+mig "$ND" 0001_a.sql <<'SQL'
+-- strata:up
+CREATE TABLE t1 (x integer);
+CREATE TABLE t2 (x integer);
+-- strata:down no-transaction
+DROP TABLE t2;
+DROP TABLE nosuch;
+DROP TABLE t1;
+SQL
+st --dir "$ND" up -q
+st --dir "$ND" down
+expect_rc 1 "a failing no-transaction down"
+contains "$ERR" "half reverted" "the failure says the migration is half reverted"
+contains "$ERR" "'strata down' again" "and to run down again"
+lacks "$ERR" "retry-failed" "not up --retry-failed"
+st --dir "$ND" status
+contains "$OUT" "(down: " "status shows the failure was a down"
+st --dir "$ND" up
+expect_rc 1 "up after a failed down"
+contains "$ERR" "partly reverted" "up says the migration is partly reverted"
+
 finish
