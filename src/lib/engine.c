@@ -1138,7 +1138,7 @@ static strata_code run(strata *db, const strata_migset *set, const strata_run_op
     strata_result *res = calloc(1, sizeof(result_list));
     recs r = {0};
     plan p = {0};
-    int locked = 0, in_tx = 0, have_recs = 0;
+    int locked = 0, in_tx = 0, have_recs = 0, skipped = 0;
     const migration **ran = NULL; /* single transaction: the steps to report after COMMIT */
     size_t nran = 0, capran = 0;
     strata_code rc;
@@ -1199,8 +1199,10 @@ static strata_code run(strata *db, const strata_migset *set, const strata_run_op
             goto out;
         }
         int step = run_step(db, m, dir, in_tx, x != NULL, res, err);
-        if (step == STEP_SKIPPED)
+        if (step == STEP_SKIPPED) {
+            skipped = 1; /* another process ran it: what was read is old */
             continue;
+        }
         if (!step && db->ops->session_reset)
             db->ops->session_reset(db->d);
         if (step) {
@@ -1244,7 +1246,7 @@ out:
         }
         res->count = 0;
     }
-    if (have_recs && res->count == 0) {
+    if (have_recs && res->count == 0 && !skipped) {
         /* nothing ran (no-op up, dry run): what was read is still current */
         res->current = current_of(&r);
     } else {

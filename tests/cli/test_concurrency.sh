@@ -127,4 +127,39 @@ if [ "$ENGINE" = sqlite ]; then
     contains "$(cat "$WORK/race.err")" "no such function: nofunc" "the migration's own error is said"
 fi
 
+# the waiters report where the database is when they end, not where it was
+# when they started: after waiting out a slow migration another process
+# applied, every process says current = the head
+new_db
+W=$WORK/w
+mig_a "$W"
+if [ "$ENGINE" = postgres ]; then
+    slow="SELECT pg_sleep(1.5);"
+else
+    slow="WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 1500000) INSERT INTO slow SELECT i FROM c;"
+fi
+mig "$W" 0002_slow.sql <<SQL
+-- strata:up
+CREATE TABLE slow (i integer);
+$slow
+-- strata:down
+DROP TABLE slow;
+SQL
+mig "$W" 0003_c.sql <<'SQL'
+-- strata:up
+CREATE TABLE c (x integer);
+-- strata:down
+DROP TABLE c;
+SQL
+st --dir "$W" up 0001
+pids=()
+for i in 1 2 3; do
+    "$STRATA" --url "$URL" --dir "$W" up --json >"$WORK/w$i.out" 2>"$WORK/w$i.err" &
+    pids+=($!)
+done
+wait_all "waiters: " w "${pids[@]}"
+for i in 1 2 3; do
+    eq "$(json_get "$(cat "$WORK/w$i.out")" 'j["current"]')" "0003" "process $i reports the current version at its end"
+done
+
 finish
