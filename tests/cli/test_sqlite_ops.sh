@@ -314,4 +314,22 @@ expect_rc 2 "--table temp.x refused"
 contains "$ERR" "on SQLite the version table is in the database file itself" "--table temp.x: says why"
 eq "$(q "SELECT count(*) FROM sqlite_master WHERE name IN ('a', 'b', 'x')")" 0 "--table temp.x: nothing applied"
 
+# another process holds an EXCLUSIVE lock (even readers wait): a lock
+# timeout with its hint, not "cannot open"
+new_db
+st --dir "$D" up 0001
+(printf 'BEGIN EXCLUSIVE;\nSELECT 1;\n'; sleep 4; printf 'COMMIT;\n') | sqlite3 "$DBFILE" >/dev/null &
+holder=$!
+sleep 0.5
+st --dir "$D" up --lock-timeout 1 --json
+expect_rc 4 "up behind an EXCLUSIVE lock"
+eq "$(json_get "$ERR" 'j["code"]')" "LOCK_TIMEOUT" "an EXCLUSIVE lock held elsewhere is a lock timeout"
+contains "$ERR" "--lock-timeout" "the hint names --lock-timeout"
+st --dir "$D" status --lock-timeout 1
+expect_rc 4 "status behind an EXCLUSIVE lock"
+contains "$ERR" "LOCK_TIMEOUT" "status: a lock timeout"
+wait "$holder"
+st --dir "$D" up
+expect_rc 0 "up once the lock is gone"
+
 finish

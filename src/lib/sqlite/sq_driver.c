@@ -174,12 +174,22 @@ int sq_dir_writable(const char *path)
 static void commit_sync_level(sq *s);
 
 /* CONNECT_FAILED for a failed open of path (rc an extended code; wal the
-   size of its -wal file when the fallback looked, else -1). */
+   size of its -wal file when the fallback looked, else -1); LOCK_TIMEOUT
+   when another process's lock outlasted the busy timeout (an EXCLUSIVE
+   lock keeps even readers out of a rollback-journal database). */
 static strata_code open_failed(strata_error *err, const char *path, sqlite3 *db, int rc, int ro,
                                long long wal)
 {
     if (wal > 0)
         return sq_err_wal_pending(err, path);
+    if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED) {
+        err_set(err, STRATA_LOCK_TIMEOUT,
+                "timed out waiting to read SQLite database '%s': another process holds it locked", path);
+        err_hint(err,
+                 "a long write, or an EXCLUSIVE lock (BEGIN EXCLUSIVE, PRAGMA locking_mode=EXCLUSIVE); let "
+                 "it finish, or raise --lock-timeout to wait longer");
+        return STRATA_LOCK_TIMEOUT;
+    }
     err_set(err, STRATA_CONNECT_FAILED, "cannot open SQLite database '%s': %s", path,
             db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
     char abs_hint[sizeof(err->hint)];
@@ -236,10 +246,10 @@ strata_code sqlite_open_read(const char *path, int may_write, double timeout_s, 
     if (rc == SQLITE_OK)
         rc = sqlite3_exec(*db, "PRAGMA query_only = ON", NULL, NULL, NULL);
     if (rc != SQLITE_OK) {
-        open_failed(err, path, *db, rc, 1, wal);
+        strata_code code = open_failed(err, path, *db, rc, 1, wal);
         sqlite3_close_v2(*db);
         *db = NULL;
-        return STRATA_CONNECT_FAILED;
+        return code;
     }
     return STRATA_OK;
 }
@@ -298,9 +308,9 @@ static strata_code sq_open(drv **out, const db_url *u, const strata_config *cfg,
         if (rc == SQLITE_OK && ro)
             rc = sqlite3_exec(s->db, "PRAGMA query_only = ON", NULL, NULL, NULL);
         if (rc != SQLITE_OK) {
-            open_failed(err, u->path, s->db, rc, ro, -1);
+            strata_code code = open_failed(err, u->path, s->db, rc, ro, -1);
             sq_close(&s->base);
-            return STRATA_CONNECT_FAILED;
+            return code;
         }
     }
     s->created = created && access(path, F_OK) == 0;
