@@ -332,4 +332,50 @@ wait "$holder"
 st --dir "$D" up
 expect_rc 0 "up once the lock is gone"
 
+# PRAGMA foreign_key_check and integrity_check mean what they say: in a
+# verify section foreign_key_check passes when it finds nothing (not "no
+# rows") and fails on a violation (not "a true first value"); in an up
+# section, SQLite's table-rebuild recipe, a violation fails the migration
+new_db
+FK=$WORK/fkcheck
+mig "$FK" 0001_x.sql <<'SQL'
+-- strata:up
+CREATE TABLE p (id INTEGER PRIMARY KEY);
+CREATE TABLE c (id INTEGER PRIMARY KEY, p INT REFERENCES p (id));
+INSERT INTO c VALUES (1, 99);
+-- strata:verify
+PRAGMA foreign_key_check;
+-- strata:down
+DROP TABLE c;
+DROP TABLE p;
+SQL
+st --dir "$FK" up
+expect_rc 1 "verify: foreign_key_check finds an orphan"
+contains "$ERR" 'a row of table "c" (rowid 1) refers to a missing row of "p"' "names the orphan"
+eq "$(table_exists c)" 0 "the migration rolled back"
+sed -i 's/INSERT INTO c VALUES (1, 99);/INSERT INTO p VALUES (99); INSERT INTO c VALUES (1, 99);/' "$FK/0001_x.sql"
+st --dir "$FK" up
+expect_rc 0 "verify: foreign_key_check finds nothing, passes"
+new_db
+FU=$WORK/fkup
+mig "$FU" 0001_x.sql <<'SQL'
+-- strata:up
+CREATE TABLE p (id INTEGER PRIMARY KEY);
+CREATE TABLE c (id INTEGER PRIMARY KEY, p INT REFERENCES p (id));
+INSERT INTO c VALUES (1, 99);
+PRAGMA main.foreign_key_check(c);
+-- strata:verify
+PRAGMA integrity_check;
+-- strata:down
+DROP TABLE c;
+DROP TABLE p;
+SQL
+st --dir "$FU" up
+expect_rc 1 "up: foreign_key_check finds an orphan"
+contains "$ERR" "0001_x.sql:5" "at the PRAGMA's line"
+eq "$(table_exists c)" 0 "up: the migration rolled back"
+sed -i 's/INSERT INTO c VALUES (1, 99);/INSERT INTO p VALUES (99); INSERT INTO c VALUES (1, 99);/' "$FU/0001_x.sql"
+st --dir "$FU" up
+expect_rc 0 "up: no orphan, and integrity_check says ok"
+
 finish

@@ -416,6 +416,36 @@ static strata_code sq_fail(sq *s, strata_code code, const char *sql, const char 
     return code;
 }
 
+/*
+ * The checking PRAGMAs, read as what they mean rather than as a verify's
+ * first value: foreign_key_check reports violations as rows (none: all is
+ * well -- a verify would read that as "no rows", a failure, and pass on a
+ * violation's table name); integrity_check and quick_check say "ok". 1 for
+ * foreign_key_check, 2 for the others, 0 for any other statement.
+ */
+static int check_pragma(sqlite3_stmt *st)
+{
+    const char *q = sqlite3_sql(st);
+    if (!q)
+        return 0;
+    while (*q == ' ' || *q == '\t' || *q == '\n' || *q == '\r')
+        q++;
+    if (strncasecmp(q, "PRAGMA", 6))
+        return 0;
+    const char *w = q + 6;
+    while (*w == ' ' || *w == '\t' || *w == '\n' || *w == '\r')
+        w++;
+    /* "PRAGMA main.foreign_key_check(t)": the name after any schema */
+    size_t wl = strcspn(w, " \t\r\n(=;");
+    const char *dot = memchr(w, '.', wl);
+    const char *name = dot ? dot + 1 : w;
+    if (!strncasecmp(name, "foreign_key_check", 17))
+        return 1;
+    if (!strncasecmp(name, "integrity_check", 15) || !strncasecmp(name, "quick_check", 11))
+        return 2;
+    return 0;
+}
+
 /* Runs every statement of sql; with verify set, checks their first values. */
 static strata_code run_sql(sq *s, const char *sql, const char *file, int line, int verify, strata_error *err)
 {
@@ -438,7 +468,39 @@ static strata_code run_sql(sq *s, const char *sql, const char *file, int line, i
             continue;
         }
         rc = sqlite3_step(st);
-        if (verify && sqlite3_column_count(st) > 0) {
+        int chk = check_pragma(st);
+        if (chk && (rc == SQLITE_ROW || rc == SQLITE_DONE)) {
+            /* a check that found something fails the section, in up or
+               verify alike: its rows are what is wrong */
+            int bad = chk == 1 ? rc == SQLITE_ROW
+                               : rc != SQLITE_ROW || !sqlite3_column_text(st, 0) ||
+                                     strcmp((const char *)sqlite3_column_text(st, 0), "ok");
+            if (bad) {
+                size_t at = first_token(p);
+                int l = line + count_lines(sql, (size_t)(p - sql)) + count_lines(p, at);
+                if (chk == 1)
+                    err_set(err, verify ? STRATA_VERIFY_FAILED : STRATA_MIGRATION_FAILED,
+                            "%s:%d: foreign_key_check: a row of table \"%s\" (rowid %s) refers to a missing "
+                            "row of \"%s\"",
+                            file, l, (const char *)sqlite3_column_text(st, 0),
+                            sqlite3_column_text(st, 1) ? (const char *)sqlite3_column_text(st, 1) : "NULL",
+                            (const char *)sqlite3_column_text(st, 2));
+                else
+                    err_set(err, verify ? STRATA_VERIFY_FAILED : STRATA_MIGRATION_FAILED,
+                            "%s:%d: integrity check: %s", file, l,
+                            rc == SQLITE_ROW && sqlite3_column_text(st, 0)
+                                ? (const char *)sqlite3_column_text(st, 0)
+                                : "no answer");
+                err_where(err, file, l);
+                if (chk == 1)
+                    err_hint(err, "the migration was rolled back; fix or delete the rows that refer to "
+                                  "nothing (PRAGMA foreign_key_check lists them all), then run it again");
+                sqlite3_finalize(st);
+                return verify ? STRATA_VERIFY_FAILED : STRATA_MIGRATION_FAILED;
+            }
+            while (rc == SQLITE_ROW)
+                rc = sqlite3_step(st);
+        } else if (verify && sqlite3_column_count(st) > 0) {
             int ok = 0;
             if (rc == SQLITE_ROW) {
                 int t = sqlite3_column_type(st, 0);
