@@ -271,6 +271,17 @@ static strata_code read_recs_now(strata *db, recs *r, int full, strata_error *er
     }
     if (rc) {
         recs_release(r);
+        if (err && (!strcmp(err->sqlstate, "42703") || strstr(err->message, "no such column"))) {
+            /* a table of that name that is not strata's: never written to */
+            char what[sizeof(err->message)];
+            snprintf(what, sizeof(what), "%s", err->message);
+            rc = err_set(err, STRATA_CONFIG_ERROR, "table %s is not a strata version table (%s)", db->qtable,
+                         what);
+            err_hint(err,
+                     "is it another tool's (dbmate and golang-migrate use schema_migrations, goose "
+                     "goose_db_version, Alembic alembic_version)? To switch to strata: strata import, then "
+                     "strata adopt (docs/adopting.md); else name another table with --table");
+        }
         return rc;
     }
     /* the primary key's order is version order when versions have one width */

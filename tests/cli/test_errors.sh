@@ -340,4 +340,19 @@ SQL
     expect_rc 1 "up on a read-only database"
     contains "$ERR" "default_transaction_read_only" "25006: the hint names the setting"
 fi
+# --table naming another tool's table: said so, and that table unchanged
+new_db
+q "CREATE TABLE schema_migrations (version varchar(128) PRIMARY KEY)" >/dev/null
+q "INSERT INTO schema_migrations VALUES ('20240101000000')" >/dev/null
+OT=$WORK/other_tool
+mig_a "$OT"
+for c in status up; do
+    st --dir "$OT" --table schema_migrations $c
+    expect_rc 2 "$c --table schema_migrations (dbmate's)"
+    contains "$ERR" "is not a strata version table" "$c: says whose table it is not"
+    contains "$ERR" "strata adopt" "$c: points to adopt"
+done
+eq "$(q "SELECT count(*) FROM schema_migrations")" 1 "the other tool's table is unchanged"
+eq "$(table_exists a)" 0 "nothing applied"
+
 finish
