@@ -325,6 +325,7 @@ typedef struct db_url {
     /* sqlite */
     char *path;   /* file path or ":memory:" */
     int readonly; /* the URL says ?mode=ro */
+    int nocreate; /* the URL says ?mode=rw: the file must exist (SQLite's meaning) */
     /* postgres */
     char *conninfo;                    /* the URL with the driver suffix removed */
     struct _PQconninfoOption *pg_opts; /* libpq's parse of conninfo */

@@ -80,8 +80,9 @@ const char *url_pg_opt(const db_url *u, const char *kw)
 static const char *const sqlite_app_only[] = {"check_same_thread", "cached_statements", "detect_types", "uri",
                                               NULL};
 
-/* A SQLite URL's query: mode=ro opens the file read-only, mode=rw and
-   mode=rwc are the default, the application's driver parameters above are
+/* A SQLite URL's query: mode=ro opens the file read-only, mode=rw
+   read-write without creating it (as SQLite reads it), mode=rwc is the
+   default; the application's driver parameters above are
    left out; any other parameter is refused by name rather than silently
    ignored. */
 static strata_code sqlite_params(const char *q, db_url *out, strata_error *err)
@@ -91,6 +92,8 @@ static strata_code sqlite_params(const char *q, db_url *out, strata_error *err)
         size_t n = strcspn(q, "&#");
         if (n == 7 && !strncmp(q, "mode=ro", 7)) {
             out->readonly = 1;
+        } else if (n == 7 && !strncmp(q, "mode=rw", 7)) {
+            out->nocreate = 1;
         } else if (n && !(n == 7 && !strncmp(q, "mode=rw", 7)) && !(n == 8 && !strncmp(q, "mode=rwc", 8)) &&
                    !in_list(sqlite_app_only, q, strcspn(q, "=&#"))) {
             /* named, but never its value, nor anything that is not a plain

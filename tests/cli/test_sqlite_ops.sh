@@ -378,4 +378,15 @@ sed -i 's/INSERT INTO c VALUES (1, 99);/INSERT INTO p VALUES (99); INSERT INTO c
 st --dir "$FU" up
 expect_rc 0 "up: no orphan, and integrity_check says ok"
 
+# ?mode=rw means what it means to SQLite: read-write, never create
+new_db
+st --dir "$D" --url "$URL?mode=rw" up
+expect_rc 4 "up with ?mode=rw on a missing file"
+contains "$ERR" "never creates the file" "?mode=rw: says why"
+[ -e "$DBFILE" ] && fail "?mode=rw created the file"
+st --dir "$D" --url "$URL?mode=rwc" up -q
+expect_rc 0 "?mode=rwc creates it"
+st --dir "$D" --url "$URL?mode=rw" status
+expect_rc 0 "?mode=rw on the file that now exists"
+
 finish
