@@ -465,7 +465,8 @@ int mig_parse(migration *m, const char *text, size_t len, strata_migset *set)
         int kind, dialect, notx, r = 0;
         if (pos >= lex_next) {
             r = parse_marker(text + pos, eol - pos, &kind, &dialect, &notx, msg, sizeof(msg));
-            if (r == 0 && inline_marker(text + pos, eol - pos)) {
+            /* before the first section, "SQL before the first marker" says it */
+            if (r == 0 && cur >= 0 && inline_marker(text + pos, eol - pos)) {
                 migset_add_problem(set, STRATA_PARSE_ERROR, m->version, file, lineno,
                                    "a '-- strata:' marker after SQL on the same line is a comment, not a "
                                    "marker: the lines after it would run in this section (put the marker "

@@ -231,7 +231,7 @@ static void render(void)
     /* sqlite: the dialect=sqlite section, in a transaction; sqlite's clock */
     CHECK_INT(strata_sql_render(set, "sqlite", NULL, "0001", "0002", 0, &out, &e), STRATA_OK);
     CHECK_HAS(out, "applied_at text NOT NULL");
-    CHECK_HAS(out, "-- 0002_index (up)\nBEGIN;\nCREATE INDEX ia ON a (id);\nINSERT INTO");
+    CHECK_HAS(out, "-- 0002_index (up)\nPRAGMA foreign_keys = OFF;\nBEGIN;\nCREATE INDEX ia ON a (id);\nINSERT INTO");
     CHECK_HAS(out, "strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), 0, 'applied', '");
     CHECK_LACKS(out, "CONCURRENTLY");
     CHECK_LACKS(out, "now(),");
@@ -311,7 +311,8 @@ static void render(void)
     CHECK_INT(strata_sql_render(set, "sqlite", NULL, NULL, "0003", 1, &out, &e), STRATA_OK);
     CHECK_HAS(out, "-- strata sql: run with sqlite3 DB < FILE; .bail on stops it at the first error\n"
                    ".bail on\nCREATE TABLE IF NOT EXISTS");
-    CHECK_HAS(out, "-- 0004_pg_only (down)\nBEGIN;\nCREATE TEMP TABLE IF NOT EXISTS strata_expect (");
+    CHECK_HAS(out, "-- 0004_pg_only (down)\nPRAGMA foreign_keys = OFF;\nBEGIN;\nCREATE TEMP TABLE IF NOT EXISTS "
+                   "strata_expect (");
     CHECK_HAS(out, "CHECK (ok = 1));\nINSERT INTO strata_expect SELECT 'strata: migration 0004_pg_only is not "
                    "applied (this script reverts it)', count(*) FROM \"strata_migrations\" WHERE version = "
                    "'0004' AND state = 'applied';\nDELETE FROM");

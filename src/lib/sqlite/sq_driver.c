@@ -285,8 +285,9 @@ static strata_code sq_open(drv **out, const db_url *u, const strata_config *cfg,
     int created = !ro && !memory && access(path, F_OK) != 0;
     if (u->nocreate && !memory && access(path, F_OK) != 0) {
         err_set(err, STRATA_CONNECT_FAILED, "SQLite database '%s' does not exist", u->path);
-        err_hint(err, "the URL says ?mode=rw, which never creates the file (SQLite's meaning; ?mode=rwc or no "
-                      "mode creates it); check the path");
+        err_hint(err,
+                 "the URL says ?mode=rw, which never creates the file (SQLite's meaning; ?mode=rwc or no "
+                 "mode creates it); check the path");
         sq_close(&s->base);
         return STRATA_CONNECT_FAILED;
     }
