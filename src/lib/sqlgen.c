@@ -331,11 +331,20 @@ void sqlgen_step(buf *b, const migration *m, int dialect, const char *qtable, in
     }
     if (notx)
         buf_addf(b, "%sBEGIN;\n", fk_off);
+    /* PostgreSQL: the record is written under the session's own
+       search_path, whatever the migration SET (a pg_dump header empties
+       it), as strata up finds its table; SET LOCAL, so only until COMMIT */
+    if (dialect != DIALECT_SQLITE && s && s->sql && strcasestr(s->sql, "search_path"))
+        buf_adds(b, "DO 'BEGIN PERFORM set_config(''search_path'', reset_val, true) FROM pg_settings WHERE "
+                    "name = ''search_path''; END';\n");
     if (down || notx)
         forget(b, m, qtable);
     if (!down)
         record(b, m, up, dialect, qtable, "applied", NULL);
-    buf_adds(b, "COMMIT;\n\n");
+    /* PostgreSQL: the next migration starts with the session as it was,
+       as strata up's RESET ALL gives it (a migration's session-level SET
+       stays in that migration) */
+    buf_adds(b, dialect == DIALECT_SQLITE ? "COMMIT;\n\n" : "COMMIT;\nRESET ALL;\n\n");
 }
 
 /* Index of the migration named by target; -1 for "base", count-1 for

@@ -137,6 +137,29 @@ SQL
     eq "$(q "SELECT count(*) FROM child")" 1 "foreign keys on: the script kept the child row"
 fi
 
+# ------------- PostgreSQL: a migration's session-level SET stays in it
+# (a pg_dump header's set_config): up resets the session between
+# migrations, and so does the script
+if [ "$ENGINE" = postgres ]; then
+    H=$WORK/hdr/migrations
+    mig "$H" 0001_hdr.sql <<'SQL'
+-- strata:up
+SELECT pg_catalog.set_config('search_path', '', false);
+CREATE TABLE public.hdr (a integer);
+-- strata:down
+SELECT pg_catalog.set_config('search_path', '', false);
+DROP TABLE public.hdr;
+SQL
+    mig "$H" 0002_plain.sql <<'SQL'
+-- strata:up
+CREATE TABLE plain (a integer);
+-- strata:down
+DROP TABLE plain;
+SQL
+    same_as_strata "session settings: base to head" "$H" base up --
+    same_as_strata "session settings: head to base" "$H" head down base -- --down
+fi
+
 # ------------------------------- quotes in paths, names and the table name
 # a directory and file names with quotes, a version table named with a
 # quote, a dollar-quoted function (a trigger body on SQLite), seed rows with
