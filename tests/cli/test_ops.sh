@@ -265,6 +265,11 @@ if [ "$ENGINE" = postgres ]; then
     done
     kill "$np"
     wait "$np" 2>/dev/null
+    # a libpq variable with a value libpq refuses: configuration, at once
+    PGSSLMODE=bogus r --url "postgresql://$PGUSER:$PGPASSWORD@${PGHOST:-localhost}:$PGPORT/postgres" --dir "$D" status
+    expect_rc 2 "PGSSLMODE=bogus"
+    contains "$ERR" "CONFIG_ERROR" "PGSSLMODE=bogus: a configuration error"
+    contains "$ERR" "PGSSLMODE" "PGSSLMODE=bogus: the hint names the variables"
     # a listener that never answers: PGCONNECT_TIMEOUT (libpq's variable)
     # and --connect-timeout bound the wait
     python3 "$(dirname "$0")/notpg.py" "$NP" silent &

@@ -146,12 +146,24 @@ strata_code pg_connect_url(const db_url *t, const char *dbname, double deadline,
         return STRATA_OK;
     }
     const char *m = timed_out ? "timeout expired" : pq.PQerrorMessage(c);
+    /* libpq refused an option's value before connecting: the URL's were
+       checked when it was parsed, so it came from the environment
+       (PGSSLMODE=bogus) -- configuration, not a server to wait for */
+    int bad_opt = !strncmp(m, "invalid ", 8) && strstr(m, " value: ");
     char *red = strata_url_redact(t->url);
-    err_set(err, STRATA_CONNECT_FAILED, "cannot connect to %s%s%s%s: %s", red ? red : "PostgreSQL",
-            dbname ? " (database '" : "", dbname ? dbname : "", dbname ? "')" : "", m);
+    err_set(err, bad_opt ? STRATA_CONFIG_ERROR : STRATA_CONNECT_FAILED, "cannot connect to %s%s%s%s: %s",
+            red ? red : "PostgreSQL", dbname ? " (database '" : "", dbname ? dbname : "", dbname ? "')" : "", m);
     if (err)
         url_scrub(err->message, sizeof(err->message), t->url);
     free(red);
+    if (bad_opt) {
+        err_hint(err, "check libpq's environment variables (PGSSLMODE, PGTARGETSESSIONATTRS, PGOPTIONS, ...): "
+                      "one holds a value libpq does not take");
+        if (retry)
+            *retry = 0;
+        pq.PQfinish(c);
+        return STRATA_CONFIG_ERROR;
+    }
     connect_hint(err, m);
     if (retry)
         *retry = timed_out || worth_retry(keys, vals, m);
