@@ -136,11 +136,11 @@ STRATA_API void strata_global_init(void);
  * so that what runs in a transaction rolls back and its locks go, and the
  * loops that wait (for the migration lock, for a server) and the runners
  * stop at their next step with STRATA_INTERRUPTED. Async-signal-safe: meant
- * for a SIGINT/SIGTERM handler. Process-wide and not undone. The cancel
- * requests need strata_interrupt_init, called once before any connection
- * (the one thread that sends them then starts with the first connection);
- * without it the runs and waits still stop at their next step, but a
- * statement runs to its end.
+ * for a SIGINT/SIGTERM handler (the cancel requests are sent from it, as
+ * libpq allows). Process-wide and not undone. The cancel requests need
+ * strata_interrupt_init, called once before any connection (from then on
+ * each connection keeps what cancels it); without it the runs and waits
+ * still stop at their next step, but a statement runs to its end.
  */
 STRATA_API void strata_interrupt(void);
 STRATA_API void strata_interrupt_init(void);

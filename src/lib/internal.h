@@ -101,9 +101,9 @@ void sleep_ms(double ms);
 void backoff_sleep(double *delay_ms, double factor, double max_ms, int jitter, double now, double deadline);
 
 /* Interrupts (interrupt.c): a connection is tracked from open to close
-   with h, which stop(h) stops (from another thread, at any time, after
-   strata_interrupt) and release(h) frees when untracked (at once, when
-   strata_interrupt_init was not called). intr_requested()
+   with h, which stop(h) stops (from a signal handler, on any thread, at any
+   time: it must be async-signal-safe) and release(h) frees when untracked
+   (at once, when strata_interrupt_init was not called). intr_requested()
    is true once strata_interrupt was called; intr_error sets INTERRUPTED
    with what ("before ...") appended. */
 typedef void (*intr_fn)(void *h);

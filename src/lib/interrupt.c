@@ -5,122 +5,114 @@
  * A process that dies leaves its statement running on a PostgreSQL server,
  * with its locks, until the statement ends: a Ctrl-C or a SIGTERM during a
  * long migration would keep the application locked out. So every open
- * connection is tracked here with a way to stop it (a PostgreSQL cancel
- * request, sqlite3_interrupt), and strata_interrupt wakes a thread that
- * sends them -- a signal handler itself may only set a flag and post a
- * semaphore. The thread exists only in a program that asked for it
- * (strata_interrupt_init), from its first connection on; a library user
- * that never asked has none. The loops that wait (for the lock, for a
- * server) and the statement runners ask intr_requested() and stop.
+ * connection is tracked here with a way to stop it -- a PostgreSQL cancel
+ * request (PQcancel, which libpq makes safe in a signal handler) or
+ * sqlite3_interrupt (a flag) -- and strata_interrupt sends them all from
+ * the handler itself. The loops that wait (for the lock, for a server) and
+ * the statement runners ask intr_requested() and stop.
+ *
+ * The registry is read by a handler that may run on any thread at any
+ * moment, so it takes no lock there: each slot holds a pointer to an
+ * immutable record, swapped atomically; a handler counts itself in while it
+ * reads (in_handler), and a record untracked meanwhile is freed only once
+ * no handler is in (until then it waits in the grave). Sequentially
+ * consistent atomics make "the handler saw the record" imply "untrack sees
+ * the handler in".
  */
 #include "internal.h"
 
-#include <errno.h>
 #include <pthread.h>
-#include <semaphore.h>
 #include <signal.h>
-#include <string.h>
+#include <stdatomic.h>
+#include <stdlib.h>
 
 #define SLOTS 64
 
-static struct {
+typedef struct rec {
     const void *key; /* the connection */
     void *h;         /* what stops it */
-    intr_fn stop;    /* stop(h): from the canceller thread */
-    intr_fn release; /* release(h): when untracked */
-} slot[SLOTS];
-static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_once_t once = PTHREAD_ONCE_INIT;
-static sem_t wake;
-static volatile sig_atomic_t enabled, ready, requested;
+    intr_fn stop;    /* stop(h): from a signal handler, any thread */
+    intr_fn release; /* release(h): when untracked, outside any handler */
+} rec;
 
-static void *canceller(void *arg)
+static _Atomic(rec *) slot[SLOTS];
+static atomic_int in_handler;
+static volatile sig_atomic_t enabled, requested;
+/* writers (track, untrack) under mu; the grave too */
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static rec *grave[SLOTS];
+static int ngrave;
+
+static void rec_free(rec *r)
 {
-    (void)arg;
-    for (;;) {
-        while (sem_wait(&wake) != 0 && errno == EINTR)
-            ;
-        pthread_mutex_lock(&mu);
-        for (int i = 0; i < SLOTS; i++)
-            if (slot[i].key)
-                slot[i].stop(slot[i].h);
-        pthread_mutex_unlock(&mu);
-    }
-    return NULL;
+    if (r->release)
+        r->release(r->h);
+    free(r);
 }
 
-static void start(void)
+/* Under mu: frees what waited for the handlers to leave, once none is in. */
+static void bury(void)
 {
-    if (sem_init(&wake, 0, 0) != 0)
+    if (!ngrave || atomic_load(&in_handler))
         return;
-    /* the thread takes no signal meant for the program */
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    pthread_t t;
-    if (pthread_create(&t, NULL, canceller, NULL) == 0) {
-        pthread_detach(t);
-        ready = 1;
-    }
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    for (int i = 0; i < ngrave; i++)
+        rec_free(grave[i]);
+    ngrave = 0;
 }
 
 void strata_interrupt_init(void)
 {
-    /* the thread starts with the first connection: a process that forks
-       first (strata check's child does the work) has it where it connects */
     enabled = 1;
+}
+
+int intr_ready(void)
+{
+    return enabled != 0;
 }
 
 void intr_track(const void *key, void *h, intr_fn stop, intr_fn release)
 {
     if (!key || !h)
         return;
-    if (enabled)
-        pthread_once(&once, start);
-    if (!ready) { /* strata_interrupt_init was not called (or failed) */
+    rec *r = enabled ? malloc(sizeof(*r)) : NULL;
+    if (!r) { /* strata_interrupt_init was not called (or no memory) */
         if (release)
             release(h);
         return;
     }
+    *r = (rec){key, h, stop, release};
     pthread_mutex_lock(&mu);
+    bury();
     int i = 0;
-    while (i < SLOTS && slot[i].key)
+    while (i < SLOTS && atomic_load(&slot[i]))
         i++;
-    if (i < SLOTS) {
-        slot[i].key = key;
-        slot[i].h = h;
-        slot[i].stop = stop;
-        slot[i].release = release;
-        h = NULL;
-    }
+    if (i < SLOTS)
+        atomic_store(&slot[i], r);
     pthread_mutex_unlock(&mu);
-    if (h && release) /* no slot left: this connection cannot be stopped */
-        release(h);
+    if (i == SLOTS) /* no slot left: this connection cannot be stopped */
+        rec_free(r);
 }
 
 void intr_untrack(const void *key)
 {
-    if (!key)
+    if (!key || !enabled)
         return;
-    void *h = NULL;
-    intr_fn release = NULL;
     pthread_mutex_lock(&mu);
-    for (int i = 0; i < SLOTS; i++)
-        if (slot[i].key == key) {
-            h = slot[i].h;
-            release = slot[i].release;
-            memset(&slot[i], 0, sizeof(slot[i]));
-            break;
-        }
+    for (int i = 0; i < SLOTS; i++) {
+        rec *r = atomic_load(&slot[i]);
+        if (!r || r->key != key)
+            continue;
+        atomic_store(&slot[i], NULL);
+        if (atomic_load(&in_handler) && ngrave < SLOTS)
+            grave[ngrave++] = r; /* a handler may be using it */
+        else if (!atomic_load(&in_handler))
+            rec_free(r);
+        /* else: a full grave while a handler runs -- kept (a leak of one
+           small record beats freeing what a handler reads) */
+        break;
+    }
+    bury();
     pthread_mutex_unlock(&mu);
-    if (h && release)
-        release(h);
-}
-
-int intr_ready(void)
-{
-    return enabled != 0;
 }
 
 int intr_requested(void)
@@ -130,10 +122,15 @@ int intr_requested(void)
 
 void strata_interrupt(void)
 {
-    /* async-signal-safe: a flag and sem_post */
+    /* async-signal-safe: a flag, atomics, PQcancel, sqlite3_interrupt */
     requested = 1;
-    if (ready)
-        sem_post(&wake);
+    atomic_fetch_add(&in_handler, 1);
+    for (int i = 0; i < SLOTS; i++) {
+        rec *r = atomic_load(&slot[i]);
+        if (r)
+            r->stop(r->h);
+    }
+    atomic_fetch_sub(&in_handler, 1);
 }
 
 strata_code intr_error(strata_error *err, const char *what)

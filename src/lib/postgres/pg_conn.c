@@ -152,13 +152,15 @@ strata_code pg_connect_url(const db_url *t, const char *dbname, double deadline,
     int bad_opt = !strncmp(m, "invalid ", 8) && strstr(m, " value: ");
     char *red = strata_url_redact(t->url);
     err_set(err, bad_opt ? STRATA_CONFIG_ERROR : STRATA_CONNECT_FAILED, "cannot connect to %s%s%s%s: %s",
-            red ? red : "PostgreSQL", dbname ? " (database '" : "", dbname ? dbname : "", dbname ? "')" : "", m);
+            red ? red : "PostgreSQL", dbname ? " (database '" : "", dbname ? dbname : "", dbname ? "')" : "",
+            m);
     if (err)
         url_scrub(err->message, sizeof(err->message), t->url);
     free(red);
     if (bad_opt) {
-        err_hint(err, "check libpq's environment variables (PGSSLMODE, PGTARGETSESSIONATTRS, PGOPTIONS, ...): "
-                      "one holds a value libpq does not take");
+        err_hint(err,
+                 "check libpq's environment variables (PGSSLMODE, PGTARGETSESSIONATTRS, PGOPTIONS, ...): "
+                 "one holds a value libpq does not take");
         if (retry)
             *retry = 0;
         pq.PQfinish(c);
