@@ -752,7 +752,8 @@ STRATA_API void strata_check_report_free(strata_check_report *r);
  */
 typedef struct strata_diff_opts {
     const char *server_url;   /* engine and server of the scratch databases (NULL: SQLite) */
-    const strata_migset *set; /* start: what this directory builds (when from_url is NULL) */
+    const strata_migset *set; /* start: what this directory builds (when from_url is NULL); with
+                                 from_url (may be NULL): a database it migrates must be at its head */
     const char *from_url;     /* start: this database's schema (read only) */
     const char *to_sql;       /* desired: this DDL, run on a scratch database */
     const char *to_label;     /* its file name, for errors */

@@ -295,18 +295,17 @@ static int run(cli *c)
                                "scratch databases");
     }
 
-    /* the start: the directory (a missing one is an empty history) */
-    if (!opt_from_url) {
-        strata_migset_load(cli_dir(c), &set, &err);
-        if (err.code == STRATA_DIR_NOT_FOUND) {
-            strata_error_clear(&err);
-            strata_migset_free(set);
-            set = NULL;
-            if (strata_migset_from_array(NULL, 0, &set, &err))
-                goto fail;
-        } else if (err.code || strata_migset_check(set, &err)) {
+    /* the start: the directory (a missing one is an empty history); with
+       --from-url the database, which must then be at the directory's head */
+    strata_migset_load(cli_dir(c), &set, &err);
+    if (err.code == STRATA_DIR_NOT_FOUND) {
+        strata_error_clear(&err);
+        strata_migset_free(set);
+        set = NULL;
+        if (!opt_from_url && strata_migset_from_array(NULL, 0, &set, &err))
             goto fail;
-        }
+    } else if (err.code || strata_migset_check(set, &err)) {
+        goto fail;
     }
 
     for (int d = 0; d < ND; d++) {

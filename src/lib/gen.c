@@ -651,6 +651,42 @@ static strata_code side_url(const strata_diff_opts *o, const char *url, const ch
     return strata_open(url, &cfg, &s->db, err);
 }
 
+/*
+ * --from-url with the directory: a database strata migrates that is behind
+ * the directory (a migration pending) would give a diff that does again
+ * what the pending migration does -- a file whose up then fails on what
+ * the other created. Refused, like Alembic's "Target database is not up to
+ * date". A database strata has recorded nothing on (another tool's, before
+ * adopt) is read as it is.
+ */
+static strata_code from_url_at_head(const strata_diff_opts *o, strata *db, strata_error *err)
+{
+    if (!o->set)
+        return STRATA_OK;
+    strata_status *st = NULL;
+    strata_code rc = strata_status_get(db, o->set, &st, err);
+    if (rc)
+        return rc;
+    const char *pending = NULL;
+    int applied = 0;
+    for (size_t i = 0; i < st->count; i++) {
+        if (st->entries[i].state == STRATA_STATE_APPLIED || st->entries[i].state == STRATA_STATE_MODIFIED)
+            applied = 1;
+        else if (st->entries[i].state == STRATA_STATE_PENDING && !pending)
+            pending = st->entries[i].version;
+    }
+    if (applied && pending) {
+        rc = err_set(err, STRATA_CONFIG_ERROR,
+                     "--from-url is at %s, behind the migration directory (%s is pending): the diff would "
+                     "repeat what the pending migrations do",
+                     st->current, pending);
+        err_hint(err, "apply them first (strata up on that database), or diff from the directory itself "
+                      "(without --from-url)");
+    }
+    strata_status_free(st);
+    return rc;
+}
+
 static strata_code read_state(strata *db, gen_model *m, char **dump, strata_error *err)
 {
     drv *d = db_driver(db);
@@ -1083,7 +1119,7 @@ strata_code strata_diff(const strata_diff_opts *o, strata_diff_result **out, str
     r->engine = strata_engine(work.db);
     if (o->from_url) {
         if ((rc = side_url(o, o->from_url, "--from-url", &start, err)) ||
-            (rc = read_state(start.db, &m_from, &d_from, err)))
+            (rc = from_url_at_head(o, start.db, err)) || (rc = read_state(start.db, &m_from, &d_from, err)))
             goto done;
         if (strcmp(strata_engine(start.db), r->engine)) {
             rc = err_set(err, STRATA_USAGE, "--from-url is a %s database; the diff is for %s",
@@ -1136,7 +1172,7 @@ strata_code strata_diff(const strata_diff_opts *o, strata_diff_result **out, str
         }
         rc = d->ops->exec_script(d, sql, label, 1, err);
         free(sql);
-        if (rc && rc != STRATA_NOMEM && rc != STRATA_CONNECT_FAILED) {
+        if (rc && rc != STRATA_NOMEM && rc != STRATA_CONNECT_FAILED && rc != STRATA_INTERRUPTED) {
             /* the input is wrong, not a migration: FILE:LINE in the message */
             err->code = rc = STRATA_DIFF_INPUT_INVALID;
             if (!err->hint[0])

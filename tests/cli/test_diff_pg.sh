@@ -432,4 +432,42 @@ pair nn_nodefault 'CREATE TABLE t (id int PRIMARY KEY, nick text);' 'CREATE TABL
 expect_rc 0 "nn_nodefault: made NOT NULL"
 lacks "$OUT" "UPDATE" "nn_nodefault: no fill"
 
+# --from-url a database behind the directory (a migration pending): refused,
+# never a file that repeats the pending migration
+new_db
+FU=$WORK/fromurl
+mig "$FU" 0001_a.sql <<'SQL'
+-- strata:up
+CREATE TABLE t (id int PRIMARY KEY);
+-- strata:down
+DROP TABLE t;
+SQL
+st --dir "$FU" up -q
+mig "$FU" 0002_extra.sql <<'SQL'
+-- strata:up
+ALTER TABLE t ADD COLUMN extra integer;
+-- strata:down
+ALTER TABLE t DROP COLUMN extra;
+SQL
+printf 'CREATE TABLE t (id int PRIMARY KEY, extra integer);\n' >"$WORK/fu.sql"
+st --dir "$FU" diff --from-url "$URL" --to "$WORK/fu.sql" -m again
+expect_rc 2 "--from-url behind the directory"
+contains "$ERR" "0002 is pending" "names the pending migration"
+eq "$(ls "$FU" | wc -l)" 2 "no file written"
+st --dir "$FU" up -q
+st --dir "$FU" diff --from-url "$URL" --to "$WORK/fu.sql" --exit-code
+expect_rc 0 "--from-url at the head: no difference"
+
+# diff stopped by a signal: INTERRUPTED, not "the desired schema is wrong"
+printf 'CREATE TABLE a (id int);\nSELECT pg_sleep(20);\n' >"$WORK/slow.sql"
+"$STRATA" --url "$URL" --dir "$FU" diff --to "$WORK/slow.sql" --print >"$WORK/out" 2>"$WORK/err" &
+pid=$!
+sleep 2
+kill -TERM "$pid"
+wait "$pid"
+RC=$?
+ERR=$(cat "$WORK/err")
+expect_rc 1 "diff stopped by SIGTERM"
+contains "$ERR" "INTERRUPTED" "diff stopped by SIGTERM: INTERRUPTED"
+
 finish
