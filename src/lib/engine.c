@@ -667,10 +667,43 @@ static int run_step(strata *db, const migration *m, int down, int in_tx, int rep
         if ((rc = db->ops->begin(db->d, db->lock_timeout, err)))
             return rc;
         char st[16];
-        if (!db->ops->session_lock && (rc = rec_state_now(db, m->version, st, err)) == STRATA_OK &&
-            (down ? strcmp(st, "") == 0 : strcmp(st, "applied") == 0)) {
+        rc = db->ops->session_lock ? STRATA_OK : rec_state_now(db, m->version, st, err);
+        /* SQLite (a lock per transaction): a 'failed' row that was not
+           there when this run was planned is another process's, written
+           before it runs the section outside any transaction -- running
+           it too would apply it twice. Wait (the write lock let go between
+           looks) until it is applied or fails, or --lock-timeout passes */
+        double deadline = clock_ms() + db->lock_timeout * 1000.0, delay = 50;
+        for (int waited = 0; !rc && !db->ops->session_lock && !down && !replace && !strcmp(st, "running");) {
+            rollback(db);
+            if (!waited++)
+                emit(db, STRATA_EV_LOCK_WAIT, 0, "waiting for another strata process to finish", 0);
+            if (intr_requested())
+                return intr_error(err, "while waiting for another process applying a migration");
+            double now = clock_ms();
+            if (now >= deadline) {
+                err_set(err, STRATA_LOCK_TIMEOUT,
+                        "timed out after %gs waiting for another process applying %s (no-transaction)",
+                        db->lock_timeout, m->id);
+                err_hint(err, "raise --lock-timeout to wait longer; if no other strata process runs, it was "
+                              "killed while applying it: 'strata status' shows it failed");
+                return STRATA_LOCK_TIMEOUT;
+            }
+            backoff_sleep(&delay, 1.5, 1000, 1, now, deadline);
+            if ((rc = db->ops->begin(db->d, db->lock_timeout, err)))
+                return rc;
+            rc = rec_state_now(db, m->version, st, err);
+        }
+        if (!rc && !db->ops->session_lock && (down ? strcmp(st, "") == 0 : strcmp(st, "applied") == 0)) {
             rollback(db);
             return STEP_SKIPPED;
+        }
+        if (!rc && !db->ops->session_lock && !down && !replace && !strcmp(st, "failed")) {
+            rollback(db);
+            err_set(err, STRATA_FAILED_MIGRATION, "migration %s failed in another strata process just now",
+                    m->id);
+            err_hint(err, "'strata status' shows its error; fix it, then 'strata up --retry-failed'");
+            return STRATA_FAILED_MIGRATION;
         }
         if (rc ||
             (rc = write_rec(db, m, "failed", 0,

@@ -687,6 +687,19 @@ static strata_code from_url_at_head(const strata_diff_opts *o, strata *db, strat
     return rc;
 }
 
+/* One "comment on ..." line for what the schema text leaves out (docs/
+   schema.md: no comments) but diff plans: a comment-only change is a
+   difference, and the proof checks it. Newlines shown as \n. */
+static void comment_line(buf *b, const char *what, const char *name, const char *col, const char *text)
+{
+    buf_addf(b, "comment on %s %s%s%s: ", what, name, col ? "." : "", col ? col : "");
+    for (const char *p = text; *p; p++)
+        buf_adds(b, *p == '\n' ? "\\n" : (char[2]){*p, 0});
+    buf_adds(b, "\n");
+}
+
+static strata_code add_comments(const gen_model *m, char **dump, strata_error *err);
+
 static strata_code read_state(strata *db, gen_model *m, char **dump, strata_error *err)
 {
     drv *d = db_driver(db);
@@ -696,7 +709,49 @@ static strata_code read_state(strata *db, gen_model *m, char **dump, strata_erro
     strata_code rc = d->ops->gen_read(d, db_table(db), m, err);
     if (!rc && dump)
         rc = strata_schema_dump(db, dump, err);
+    if (rc || !dump)
+        return rc;
+    return add_comments(m, dump, err);
+}
+
+/* The schema text of db with its comment lines, as read_state gives it:
+   what the proof compares. */
+static strata_code dump_state(strata *db, char **dump, strata_error *err)
+{
+    gen_model m;
+    *dump = NULL;
+    strata_code rc = read_state(db, &m, dump, err);
+    gen_model_release(&m);
     return rc;
+}
+
+static strata_code add_comments(const gen_model *m, char **dump, strata_error *err)
+{
+    buf b;
+    buf_init(&b);
+    for (size_t i = 0; i < m->nt; i++) {
+        const gen_table *t = &m->t[i];
+        if (t->comment)
+            comment_line(&b, "table", t->name, NULL, t->comment);
+        for (size_t k = 0; k < t->ncols; k++)
+            if (t->cols[k].comment)
+                comment_line(&b, "column", t->name, t->cols[k].name, t->cols[k].comment);
+    }
+    if (b.len) {
+        buf all;
+        buf_init(&all);
+        buf_adds(&all, *dump);
+        buf_add(&all, b.data, b.len);
+        if (all.oom) {
+            buf_release(&all);
+            buf_release(&b);
+            return err_set(err, STRATA_NOMEM, "out of memory");
+        }
+        free(*dump);
+        *dump = buf_detach(&all);
+    }
+    buf_release(&b);
+    return STRATA_OK;
 }
 
 static int has_str(char *const *v, size_t n, const char *s)
@@ -1135,7 +1190,7 @@ strata_code strata_diff(const strata_diff_opts *o, strata_diff_result **out, str
         if (rc)
             goto done;
         char *got = NULL;
-        if ((rc = strata_schema_dump(work.db, &got, err)))
+        if ((rc = dump_state(work.db, &got, err)))
             goto done;
         if (strcmp(got, d_from)) {
             rc = not_proven(r, d_from, got, "the start database", "rebuilt on a scratch database",
@@ -1344,7 +1399,7 @@ strata_code strata_diff(const strata_diff_opts *o, strata_diff_result **out, str
             goto done;
         }
         char *got = NULL;
-        if ((rc = strata_schema_dump(work.db, &got, err)))
+        if ((rc = dump_state(work.db, &got, err)))
             goto done;
         if (!dumps_equal(r, dumps[k], got, "after the down", "the start", &innotes)) {
             rc = not_proven(r, dumps[k], got, "before the up", "after the generated down",

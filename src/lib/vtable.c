@@ -105,7 +105,9 @@ void vt_delete(buf *b, const char *qtable, const char *const *vals)
 
 void vt_state(buf *b, const char *qtable)
 {
-    buf_adds(b, "SELECT state FROM ");
+    /* the state, and whether it is the mark of a section under way */
+    buf_adds(b, "SELECT CASE WHEN state = 'failed' AND error IN ('interrupted before completion', "
+                "'down interrupted before completion') THEN 'running' ELSE state END FROM ");
     buf_adds(b, qtable);
     buf_adds(b, " WHERE version = $1");
 }

@@ -162,4 +162,53 @@ for i in 1 2 3; do
     eq "$(json_get "$(cat "$WORK/w$i.out")" 'j["current"]')" "0003" "process $i reports the current version at its end"
 done
 
+# SQLite in WAL mode (no exclusive locking mode there): a no-transaction
+# section that another process is running is waited for, never run twice
+if [ "$ENGINE" = sqlite ]; then
+    new_db
+    sqlite3 "$DBFILE" "PRAGMA journal_mode = wal" >/dev/null
+    NW=$WORK/walnt
+    mig "$NW" 0001_t.sql <<'SQL'
+-- strata:up
+CREATE TABLE t (id integer PRIMARY KEY, v text);
+CREATE TABLE cnt (n int);
+INSERT INTO cnt VALUES (0);
+-- strata:down
+DROP TABLE cnt;
+DROP TABLE t;
+SQL
+    mig "$NW" 0002_slow.sql <<'SQL'
+-- strata:up
+WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 1500000)
+INSERT INTO t SELECT x, hex(randomblob(16)) FROM c;
+-- strata:down
+DELETE FROM t;
+SQL
+    mig "$NW" 0003_nt.sql <<'SQL'
+-- strata:up no-transaction
+UPDATE cnt SET n = n + 1;
+CREATE INDEX IF NOT EXISTS t_v ON t (v);
+CREATE TABLE IF NOT EXISTS t3 (id int);
+INSERT INTO t3 VALUES (3);
+-- strata:down no-transaction
+DROP TABLE t3;
+DROP INDEX t_v;
+SQL
+    mig "$NW" 0004_s.sql <<'SQL'
+-- strata:up
+INSERT INTO t3 VALUES (4);
+-- strata:down
+DELETE FROM t3 WHERE id = 4;
+SQL
+    pids=()
+    for i in 1 2 3 4 5 6; do
+        "$STRATA" --url "$URL" --dir "$NW" up -q >"$WORK/nw$i.out" 2>"$WORK/nw$i.err" &
+        pids+=($!)
+    done
+    wait_all "WAL no-transaction: " nw "${pids[@]}"
+    eq "$(q "SELECT n FROM cnt")" 1 "WAL: the no-transaction section ran once"
+    eq "$(q "SELECT count(*) FROM t3")" 2 "WAL: its rows once, and the next migration's"
+    eq "$(applied_versions | tr '\n' ' ')" "0001 0002 0003 0004 " "WAL: every migration applied"
+fi
+
 finish

@@ -470,4 +470,38 @@ ERR=$(cat "$WORK/err")
 expect_rc 1 "diff stopped by SIGTERM"
 contains "$ERR" "INTERRUPTED" "diff stopped by SIGTERM: INTERRUPTED"
 
+# a comment-only change is a difference: written, proven both ways
+CM=$WORK/comments
+printf "CREATE TABLE t (id int PRIMARY KEY, total numeric); COMMENT ON COLUMN t.total IS 'in EUR'; COMMENT ON TABLE t IS 'orders';\n" >"$WORK/c1.sql"
+sed 's/EUR/USD/' "$WORK/c1.sql" >"$WORK/c2.sql"
+printf "CREATE TABLE t (id int PRIMARY KEY, total numeric);\n" >"$WORK/c3.sql"
+diff_in "$CM" --to "$WORK/c1.sql" -m init
+expect_rc 0 "comments: the first file"
+diff_in "$CM" --to "$WORK/c2.sql" -m usd --exit-code
+expect_rc 3 "a changed column comment is a difference"
+contains "$(cat "$CM"/0002_usd.sql)" "COMMENT ON COLUMN t.total IS 'in EUR'" "its down gives the old comment back"
+diff_in "$CM" --to "$WORK/c3.sql" -m none --exit-code
+expect_rc 3 "comments removed are a difference"
+diff_in "$CM" --to "$WORK/c3.sql" --exit-code
+expect_rc 0 "then no difference"
+
+# a table in another schema that differs: refused by name, never "no difference"
+OS=$WORK/otherschema
+mig "$OS" 0001_init.sql <<'SQL'
+-- strata:up
+CREATE SCHEMA audit;
+CREATE TABLE audit.log (id int);
+CREATE TABLE t (id int PRIMARY KEY);
+-- strata:down
+DROP TABLE t;
+DROP SCHEMA audit CASCADE;
+SQL
+printf 'CREATE SCHEMA audit; CREATE TABLE audit.log (id int, extra text); CREATE TABLE t (id int PRIMARY KEY);\n' >"$WORK/os.sql"
+diff_in "$OS" --to "$WORK/os.sql" --exit-code
+expect_rc 2 "a table of another schema differs"
+contains "$ERR" "table audit.log (another schema)" "named"
+printf 'CREATE SCHEMA audit; CREATE TABLE audit.log (id int); CREATE TABLE t (id int PRIMARY KEY, x int);\n' >"$WORK/os2.sql"
+diff_in "$OS" --to "$WORK/os2.sql" --print
+expect_rc 0 "the same table in another schema is no obstacle"
+
 finish
