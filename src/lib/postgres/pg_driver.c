@@ -403,7 +403,9 @@ static void lock_key(const char *key, char out[32])
     snprintf(out, 32, "%lld", (long long)(int64_t)h);
 }
 
-static strata_code lease_table(pg *p, const char *key, strata_error *err)
+/* The lease table's name (p->lock_table) and this process's owner tag,
+   once. */
+static strata_code lease_name(pg *p, const char *key, strata_error *err)
 {
     if (!p->lock_table) {
         buf b;
@@ -430,8 +432,16 @@ static strata_code lease_table(pg *p, const char *key, strata_error *err)
             r[0] ^= (unsigned)(uintptr_t)p; /* the pid and the clock still set processes apart */
         snprintf(p->owner, sizeof(p->owner), "%.60s:%d:%08x%08x", host, (int)getpid(), r[0], r[1]);
     }
+    return STRATA_OK;
+}
+
+static strata_code lease_table(pg *p, const char *key, strata_error *err)
+{
+    strata_code rc = lease_name(p, key, err);
+    if (rc)
+        return rc;
     int exists;
-    strata_code rc = regclass_exists(p, p->lock_table, &exists, err);
+    rc = regclass_exists(p, p->lock_table, &exists, err);
     if (rc || exists)
         return rc;
     buf b;
@@ -592,6 +602,47 @@ static strata_code pg_held(drv *d, strata_error *err)
     return p->lease ? lease_held(p, err) : STRATA_OK;
 }
 
+/*
+ * The two ways of holding the lock exclude each other: a process connected
+ * directly (advisory lock) and one through a pooler (lease row) on the same
+ * database -- a migration job beside replicas behind PgBouncer. Each takes
+ * its own kind first and then looks for the other kind held; seeing it, it
+ * lets its own go and waits. Whichever looks second sees the first.
+ */
+static strata_code lease_live(pg *p, const char *key, int *live, strata_error *err)
+{
+    *live = 0;
+    int exists = 0;
+    strata_code rc = lease_name(p, key, err);
+    if (!rc)
+        rc = regclass_exists(p, p->lock_table, &exists, err);
+    if (rc || !exists)
+        return rc;
+    buf b;
+    buf_init(&b);
+    buf_addf(&b, "SELECT EXISTS (SELECT 1 FROM %s WHERE id = 1 AND expires_at > now())", p->lock_table);
+    rc = b.oom ? err_set(err, STRATA_NOMEM, "out of memory")
+               : pg_query(&p->base, b.data, 0, NULL, got_true, live, err);
+    buf_release(&b);
+    return rc;
+}
+
+static strata_code advisory_held(pg *p, const char *k, int *held, strata_error *err)
+{
+    /* a bigint advisory key: classid its high 32 bits, objid its low */
+    uint64_t u = (uint64_t)(int64_t)strtoll(k, NULL, 10);
+    char hi[16], lo[16];
+    snprintf(hi, sizeof(hi), "%u", (unsigned)(u >> 32));
+    snprintf(lo, sizeof(lo), "%u", (unsigned)(u & 0xffffffffu));
+    const char *params[2] = {hi, lo};
+    *held = 0;
+    return pg_query(&p->base,
+                    "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND "
+                    "objsubid = 1 AND database = (SELECT oid FROM pg_database WHERE datname = "
+                    "current_database()) AND classid = $1::oid AND objid = $2::oid)",
+                    2, params, got_true, held, err);
+}
+
 static strata_code pg_lock(drv *d, const char *key, double timeout, strata_error *err)
 {
     pg *p = (pg *)d;
@@ -629,6 +680,35 @@ static strata_code pg_lock(drv *d, const char *key, double timeout, strata_error
             strata_error_clear(err);
         if (rc)
             return rc;
+        if (got && !p->pooled && !p->advisory) {
+            /* a holder through a pooler? then let go, and wait */
+            int live = 0;
+            if ((rc = lease_live(p, key, &live, err)))
+                return rc;
+            if (live) {
+                strata_error ignore;
+                int released = 0;
+                pg_query(d, "SELECT pg_advisory_unlock($1::bigint)", 1, params, got_true, &released, &ignore);
+                got = 0;
+            }
+        } else if (got && p->pooled && p->lease == 1) {
+            /* a holder connected directly? then give the lease back, and wait */
+            int held = 0;
+            if ((rc = advisory_held(p, k, &held, err)))
+                return rc;
+            if (held) {
+                buf b;
+                buf_init(&b);
+                buf_addf(&b, "DELETE FROM %s WHERE id = 1 AND owner = $1", p->lock_table);
+                const char *own[1] = {p->owner};
+                strata_error ignore;
+                PGresult *r = b.oom ? NULL : exec1(p->c, b.data, 1, own, &ignore);
+                pq.PQclear(r);
+                buf_release(&b);
+                p->lease = 0;
+                got = 0;
+            }
+        }
         if (got) {
             p->advisory += !p->pooled;
             return STRATA_OK;
