@@ -8,14 +8,34 @@
  * lock, so each migration is applied exactly once and every replica goes on.
  * Set STRATA_SKIP_MIGRATIONS=1 to skip (development setups that migrate by
  * hand). With DATABASE_URL unset the call fails with DATABASE_URL_REQUIRED.
+ *
+ * A rolling restart sends SIGTERM: strata_interrupt() from the handler
+ * cancels the migration's statement on the server (its transaction rolls
+ * back, its locks go) instead of leaving it running there after the process
+ * has gone; the call then returns STRATA_INTERRUPTED.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strata.h>
 
+static void on_stop(int sig)
+{
+    (void)sig;
+    strata_interrupt();
+}
+
 int main(int argc, char **argv)
 {
+    strata_interrupt_init();
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_stop;
+    sa.sa_flags = SA_RESETHAND; /* a second signal stops the process as usual */
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+
     if (argc != 2 && argc != 3) {
         fprintf(stderr, "usage: %s [DATABASE_URL] MIGRATIONS_DIR\n", argv[0]);
         return 2;

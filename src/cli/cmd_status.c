@@ -64,8 +64,9 @@ static int run(cli *c)
                     break;
             }
             fprintf(stderr,
-                    "hint: DROP INDEX CONCURRENTLY it, then 'strata up --retry-failed' builds it again "
-                    "(docs/operations.md, \"Recovering a failed no-transaction migration\")\n");
+                    "hint: unless a strata process is building it now, DROP INDEX CONCURRENTLY it, then "
+                    "'strata up --retry-failed' builds it again (docs/operations.md, \"Recovering a failed "
+                    "no-transaction migration\")\n");
         }
         if (st->other_tool && !c->json && !c->quiet) {
             fprintf(stderr,

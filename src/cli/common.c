@@ -256,7 +256,10 @@ void print_status_entry(const cli *c, const strata_status_entry *e, int show_sta
     if (!show_state)
         printf(" %5ld ms", e->duration_ms);
     if (e->error && show_state)
-        printf("  (%s)", term_str(e->error));
+        printf("  (%s%s)", term_str(e->error),
+               /* the mark written before a no-transaction section runs */
+               strstr(e->error, "interrupted before completion") ? ", or running now in another process"
+                                                                 : "");
     printf("\n");
 }
 

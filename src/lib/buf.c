@@ -182,7 +182,8 @@ void sleep_ms(double ms)
     if (ms <= 0)
         return;
     struct timespec ts = {(time_t)(ms / 1000.0), (long)((ms - (double)(long)(ms / 1000.0) * 1000.0) * 1e6)};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+    /* again after a signal, unless it told strata to stop */
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR && !intr_requested())
         ;
 }
 

@@ -1702,7 +1702,13 @@ strata_code strata_validate(strata *db, const strata_migset *set, strata_problem
                      x->name);
             problem_add(p, STRATA_MISSING_MIGRATION, x->version, "", 0, msg);
         } else if (!strcmp(x->state, "failed")) {
-            snprintf(msg, sizeof(msg), "migration %s failed earlier: %s", m->id, x->error ? x->error : "");
+            /* the mark written before a no-transaction section runs: it
+               may be running right now in another process */
+            int mark = x->error && (!strcmp(x->error, "interrupted before completion") ||
+                                    !strcmp(x->error, "down interrupted before completion"));
+            snprintf(msg, sizeof(msg), "migration %s failed earlier%s: %s", m->id,
+                     mark ? ", or is being applied right now by another strata process" : "",
+                     x->error ? x->error : "");
             problem_add(p, STRATA_FAILED_MIGRATION, x->version, m->path, 0, msg);
         } else if (strcmp(x->checksum, m->checksum) != 0) {
             snprintf(msg, sizeof(msg), "migration %s was modified after it was applied", m->id);
@@ -1749,7 +1755,8 @@ strata_code strata_validate(strata *db, const strata_migset *set, strata_problem
     for (char *q = bad, *line; (line = line_cut(&q)) != NULL;) {
         snprintf(msg, sizeof(msg),
                  "index %s is INVALID (a CREATE INDEX CONCURRENTLY failed or was interrupted, or is "
-                 "running now): DROP INDEX CONCURRENTLY %s, then rebuild it (strata up --retry-failed)",
+                 "running now): unless a strata process is building it now, DROP INDEX CONCURRENTLY %s, "
+                 "then rebuild it (strata up --retry-failed)",
                  line, line);
         problem_add(p, STRATA_INVALID_INDEX, "", "", 0, msg);
     }

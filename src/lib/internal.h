@@ -91,7 +91,7 @@ int fd_write_all(int fd, const void *p, size_t n);
 int mkdir_p(const char *dir, unsigned mode, char *failed, size_t failedsz);
 
 /* The one clock: milliseconds on the monotonic clock, and a sleep that
-   restarts after signals. */
+   restarts after signals (but ends after strata_interrupt). */
 double clock_ms(void);
 void sleep_ms(double ms);
 /* One step of a retry loop's backoff: sleeps *delay_ms -- scaled by a

@@ -206,8 +206,9 @@ strata_code pg_error_set(strata_error *err, strata_code code, PGconn *c, const P
     if (hint)
         err_hint(err, "%s", hint);
     else if (stopped)
-        err_hint(err, "strata was told to stop (SIGINT or SIGTERM): the server cancelled the statement, and "
-                      "what ran in its transaction was rolled back");
+        err_hint(err,
+                 "strata was told to stop (SIGINT or SIGTERM): the server cancelled the statement; a "
+                 "migration's transaction was rolled back (a no-transaction section is recorded failed)");
     return code;
 }
 
