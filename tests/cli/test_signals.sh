@@ -88,6 +88,23 @@ if [ "$ENGINE" = postgres ]; then
     eq "$?" 1 "the holder, stopped too, exits 1"
 fi
 
+# the sample application (the library's strata_startup) does the same
+if [ "$ENGINE" = postgres ] && [ -x "$APP" ]; then
+    t0=$(date +%s%N)
+    DATABASE_URL=$URL "$APP" "$D" >"$WORK/app.out" 2>"$WORK/app.err" &
+    pid=$!
+    sleep 1
+    kill -TERM "$pid"
+    wait "$pid"
+    rc=$?
+    ms=$((($(date +%s%N) - t0) / 1000000))
+    [ "$rc" = 1 ] || fail "app_startup stopped by SIGTERM: exit $rc"
+    contains "$(cat "$WORK/app.err")" "INTERRUPTED" "app_startup: the library says it was stopped"
+    [ "$ms" -lt 8000 ] || fail "app_startup took $ms ms to stop"
+    eq "$(q "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND query LIKE '%pg_sleep%'")" 0 \
+        "app_startup: the statement was cancelled on the server"
+fi
+
 # a second signal kills as usual
 "$STRATA" --url "$URL" --dir "$D" up >/dev/null 2>&1 &
 pid=$!
