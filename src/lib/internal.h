@@ -602,12 +602,20 @@ typedef struct schema_delta {
     buf missing; /* objects only in expected */
     buf changed; /* objects in both that differ */
     buf kept;    /* enum values only in actual that were tolerated */
+    buf moved;   /* tables whose columns were tolerated in another order */
 } schema_delta;
 void schema_delta_release(schema_delta *d);
-/* 1 when actual matches expected. With tolerate_enum_values, an enum type of
-   actual that holds expected's values in the same order plus others still
-   matches (PostgreSQL cannot drop enum values); those go to d->kept. */
-int schema_compare(const char *expected, const char *actual, int tolerate_enum_values, schema_delta *d);
+enum {
+    /* an enum type of actual that holds expected's values in the same order
+       plus others still matches (PostgreSQL cannot drop enum values); those
+       go to d->kept */
+    SCHEMA_TOLERATE_ENUM_VALUES = 1,
+    /* a table of actual whose columns are expected's in another order still
+       matches (PostgreSQL adds a column back only at the end); to d->moved */
+    SCHEMA_TOLERATE_COLUMN_ORDER = 2,
+};
+/* 1 when actual matches expected, with what the flags tolerate. */
+int schema_compare(const char *expected, const char *actual, int tolerate, schema_delta *d);
 
 /* ---- engine.c: adopt.c's write */
 /*

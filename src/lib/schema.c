@@ -300,9 +300,10 @@ void schema_delta_release(schema_delta *d)
     buf_release(&d->missing);
     buf_release(&d->changed);
     buf_release(&d->kept);
+    buf_release(&d->moved);
 }
 
-int schema_compare(const char *expected, const char *actual, int tolerate_enum_values, schema_delta *d)
+int schema_compare(const char *expected, const char *actual, int tolerate, schema_delta *d)
 {
     sobjs e, a;
     size_t nx = 0, nm = 0, nc = 0;
@@ -310,6 +311,7 @@ int schema_compare(const char *expected, const char *actual, int tolerate_enum_v
     buf_init(&d->missing);
     buf_init(&d->changed);
     buf_init(&d->kept);
+    buf_init(&d->moved);
     if (!strcmp(expected ? expected : "", actual ? actual : ""))
         return 1;
     parse_objs(expected, &e);
@@ -320,7 +322,7 @@ int schema_compare(const char *expected, const char *actual, int tolerate_enum_v
             add_obj(&d->extra, ao, &nx);
             continue;
         }
-        if (tolerate_enum_values && ao->hdr.n > 5 && !strncmp(ao->hdr.s, "enum ", 5) &&
+        if ((tolerate & SCHEMA_TOLERATE_ENUM_VALUES) && ao->hdr.n > 5 && !strncmp(ao->hdr.s, "enum ", 5) &&
             enum_superset(eo, ao, &d->kept))
             continue;
         size_t before = nx + nm + nc;
@@ -339,7 +341,12 @@ int schema_compare(const char *expected, const char *actual, int tolerate_enum_v
         for (size_t j = 0; j < eo->nbody; j++)
             if (!has_key(ao, item_key(eo->body[j])))
                 add_item(&d->missing, eo, eo->body[j], &nm);
-        if (nx + nm + nc == before && !same_body(eo, ao)) {
+        if (nx + nm + nc == before && !same_body(eo, ao) && (tolerate & SCHEMA_TOLERATE_COLUMN_ORDER) &&
+            ao->hdr.n > 6 && !strncmp(ao->hdr.s, "table ", 6)) {
+            if (d->moved.len)
+                buf_adds(&d->moved, ", ");
+            buf_add(&d->moved, ao->hdr.s + 6, ao->hdr.n - 6);
+        } else if (nx + nm + nc == before && !same_body(eo, ao)) {
             /* the same items in another order: columns, enum values */
             if (nc++ < 8) {
                 if (d->changed.len)
@@ -356,7 +363,7 @@ int schema_compare(const char *expected, const char *actual, int tolerate_enum_v
     add_more(&d->missing, nm);
     add_more(&d->changed, nc);
     int oom = e.oom || a.oom;
-    if (!oom && nx + nm + nc == 0 && (e.n != a.n || !d->kept.len)) {
+    if (!oom && nx + nm + nc == 0 && (e.n != a.n || (!d->kept.len && !d->moved.len))) {
         /* differs only in layout (never from strata's own dumps) */
         buf_adds(&d->changed, "the layout of the schema text");
         nc++;

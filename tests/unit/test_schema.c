@@ -258,6 +258,19 @@ static void test_compare(void)
     CHECK(!schema_compare("table t\n  column a int\n  column b int\n", "table t\n  column b int\n  column a int\n", 0, &d));
     CHECK_STR(d.changed.data, "order in table t");
     schema_delta_release(&d);
+    /* tolerated on request (PostgreSQL's down adds a column back last);
+       never for an enum's values, nor for a column that differs */
+    CHECK(schema_compare("table t\n  column a int\n  column b int\n", "table t\n  column b int\n  column a int\n",
+                         SCHEMA_TOLERATE_COLUMN_ORDER, &d));
+    CHECK_STR(d.moved.data, "t");
+    schema_delta_release(&d);
+    CHECK(!schema_compare("enum mood\n  value 'a'\n  value 'b'\n", "enum mood\n  value 'b'\n  value 'a'\n",
+                          SCHEMA_TOLERATE_COLUMN_ORDER | SCHEMA_TOLERATE_ENUM_VALUES, &d));
+    schema_delta_release(&d);
+    CHECK(!schema_compare("table t\n  column a int\n  column b int\n", "table t\n  column b text\n  column a int\n",
+                          SCHEMA_TOLERATE_COLUMN_ORDER, &d));
+    CHECK_STR(d.changed.data, "column t.b");
+    schema_delta_release(&d);
     CHECK(!schema_compare("table t\n\ntable u\n", "table t\ntable u\n", 0, &d));
     CHECK_STR(d.changed.data, "the layout of the schema text");
     schema_delta_release(&d);
