@@ -473,6 +473,22 @@ static strata_code lease_table(pg *p, const char *key, strata_error *err)
     return rc;
 }
 
+/* Deletes this process's lease row: 1 when it was there. */
+static int lease_drop(pg *p)
+{
+    strata_error ignore;
+    buf b;
+    buf_init(&b);
+    buf_addf(&b, "DELETE FROM %s WHERE id = 1 AND owner = $1", p->lock_table);
+    const char *params[1] = {p->owner};
+    PGresult *r = b.oom ? NULL : exec1(p->c, b.data, 1, params, &ignore);
+    int dropped = r && strcmp(pq.PQcmdTuples(r), "0") != 0;
+    pq.PQclear(r);
+    buf_release(&b);
+    p->lease = 0;
+    return dropped;
+}
+
 static strata_code lease_try(pg *p, int *got, strata_error *err)
 {
     char ms[32];
@@ -697,15 +713,7 @@ static strata_code pg_lock(drv *d, const char *key, double timeout, strata_error
             if ((rc = advisory_held(p, k, &held, err)))
                 return rc;
             if (held) {
-                buf b;
-                buf_init(&b);
-                buf_addf(&b, "DELETE FROM %s WHERE id = 1 AND owner = $1", p->lock_table);
-                const char *own[1] = {p->owner};
-                strata_error ignore;
-                PGresult *r = b.oom ? NULL : exec1(p->c, b.data, 1, own, &ignore);
-                pq.PQclear(r);
-                buf_release(&b);
-                p->lease = 0;
+                lease_drop(p);
                 got = 0;
             }
         }
@@ -764,15 +772,7 @@ static void pg_unlock(drv *d, const char *key)
         return;
     }
     if (p->lease) {
-        buf b;
-        buf_init(&b);
-        buf_addf(&b, "DELETE FROM %s WHERE id = 1 AND owner = $1", p->lock_table);
-        const char *params[1] = {p->owner};
-        PGresult *r = b.oom ? NULL : exec1(p->c, b.data, 1, params, &ignore);
-        released = r && strcmp(pq.PQcmdTuples(r), "0") != 0;
-        pq.PQclear(r);
-        buf_release(&b);
-        p->lease = 0;
+        released = lease_drop(p);
     } else if (p->advisory) {
         char k[32];
         lock_key(key, k);
