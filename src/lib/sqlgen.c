@@ -344,7 +344,7 @@ void sqlgen_step(buf *b, const migration *m, int dialect, const char *qtable, in
     /* PostgreSQL: the next migration starts with the session as it was,
        as strata up's RESET ALL gives it (a migration's session-level SET
        stays in that migration) */
-    buf_adds(b, dialect == DIALECT_SQLITE ? "COMMIT;\n\n" : "COMMIT;\nRESET ALL;\n\n");
+    buf_adds(b, dialect == DIALECT_SQLITE ? "COMMIT;\n\n" : "COMMIT;\nRESET ALL;\nSET client_encoding = 'UTF8';\n\n");
 }
 
 /* Index of the migration named by target; -1 for "base", count-1 for
@@ -392,7 +392,9 @@ static strata_code render(const strata_migset *set, const char *dialect_name, in
        failed migration's transaction (SQLite keeps it open) and run the
        migrations after it: the script is for a client that stops */
     if (dialect == DIALECT_POSTGRES) {
-        buf_adds(&o, "-- strata sql: run with psql -v ON_ERROR_STOP=1 -f FILE (stop at the first error)\n");
+        /* the file is UTF-8, whatever PGCLIENTENCODING the client runs with */
+        buf_adds(&o, "-- strata sql: run with psql -v ON_ERROR_STOP=1 -f FILE (stop at the first error)\n"
+                     "SET client_encoding = 'UTF8';\n");
     } else {
         buf_adds(&o, "-- strata sql: run with sqlite3 DB < FILE; .bail on stops it at the first error\n"
                      ".bail on\n");

@@ -54,6 +54,31 @@ for mode in transaction session; do
         eq "$(q "SELECT bal FROM acct")" 101 "$mode/$first: each migration ran once"
         eq "$(applied_versions | tr '\n' ' ')" "0001 0002 0003 " "$mode/$first: all applied"
     done
+    # every migration of a run keeps UTF-8 through the pooler, also after
+    # the session reset between migrations (RESET ALL went back to the
+    # pooled server connection's LATIN1: the second migration's text was
+    # stored as other characters)
+    L="l_$(date +%s%N | tail -c 10)_$RANDOM"
+    createdb -E LATIN1 -T template0 --locale=C "$L"
+    DBS+=("$L")
+    E=$WORK/enc_$mode
+    mig "$E" 0001_a.sql <<'SQL'
+-- strata:up
+CREATE TABLE enc (n int, s text);
+INSERT INTO enc VALUES (1, 'café');
+-- strata:down
+DROP TABLE enc;
+SQL
+    mig "$E" 0002_b.sql <<'SQL'
+-- strata:up
+INSERT INTO enc VALUES (2, 'café');
+-- strata:down
+DELETE FROM enc WHERE n = 2;
+SQL
+    raw --url "$(pgb_url "$L")" --dir "$E" up
+    expect_rc 0 "$mode: up on a LATIN1 database through the pooler"
+    eq "$(PGCLIENTENCODING=UTF8 psql -X -A -t -d "$L" -c "SELECT string_agg(n || ':' || s || ':' || length(s), ' ' ORDER BY n) FROM enc")" \
+        "1:café:4 2:café:4" "$mode: both migrations stored the text as its characters"
     pgb_stop
 done
 finish

@@ -117,6 +117,7 @@ static const char M3[] = "-- strata:up\nINSERT INTO a VALUES (1); -- seed\nINSER
 
 static const char PG_TABLE[] =
     "-- strata sql: run with psql -v ON_ERROR_STOP=1 -f FILE (stop at the first error)\n"
+    "SET client_encoding = 'UTF8';\n"
     "CREATE TABLE IF NOT EXISTS \"strata_migrations\" (version text PRIMARY KEY, name text NOT "
     "NULL DEFAULT '', checksum text NOT NULL DEFAULT '', applied_at timestamptz NOT NULL DEFAULT "
     "now(), duration_ms bigint NOT NULL DEFAULT 0, state text NOT NULL DEFAULT 'applied', error "
@@ -190,7 +191,7 @@ static void render(void)
              "%s"
              "-- 0001_create (up)\nBEGIN;\nCREATE TABLE a (id int);\n"
              "INSERT INTO \"strata_migrations\" (version, name, checksum, applied_at, duration_ms, "
-             "state, up_checksum) VALUES ('0001', 'create', '%s', now(), 0, 'applied', '%s');\nCOMMIT;\nRESET ALL;\n\n"
+             "state, up_checksum) VALUES ('0001', 'create', '%s', now(), 0, 'applied', '%s');\nCOMMIT;\nRESET ALL;\nSET client_encoding = 'UTF8';\n\n"
              "-- 0002_index (up, no-transaction)\n"
              "INSERT INTO \"strata_migrations\" (version, name, checksum, applied_at, duration_ms, "
              "state, error, up_checksum) VALUES ('0002', 'index', '%s', now(), 0, 'failed', "
@@ -198,10 +199,10 @@ static void render(void)
              "CREATE INDEX CONCURRENTLY ia ON a (id);\nBEGIN;\n"
              "DELETE FROM \"strata_migrations\" WHERE version = '0002';\n"
              "INSERT INTO \"strata_migrations\" (version, name, checksum, applied_at, duration_ms, "
-             "state, up_checksum) VALUES ('0002', 'index', '%s', now(), 0, 'applied', '%s');\nCOMMIT;\nRESET ALL;\n\n"
+             "state, up_checksum) VALUES ('0002', 'index', '%s', now(), 0, 'applied', '%s');\nCOMMIT;\nRESET ALL;\nSET client_encoding = 'UTF8';\n\n"
              "-- 0003_seed (up)\nBEGIN;\nINSERT INTO a VALUES (1);\nINSERT INTO a VALUES (2);\n"
              "INSERT INTO \"strata_migrations\" (version, name, checksum, applied_at, duration_ms, "
-             "state, up_checksum) VALUES ('0003', 'seed', '%s', now(), 0, 'applied', '%s');\nCOMMIT;\nRESET ALL;\n\n",
+             "state, up_checksum) VALUES ('0003', 'seed', '%s', now(), 0, 'applied', '%s');\nCOMMIT;\nRESET ALL;\nSET client_encoding = 'UTF8';\n\n",
              PG_TABLE, sum1, up1, sum2, up2, sum2, up2, sum3, up3);
     CHECK_STR(out, want);
     free(out);
@@ -261,10 +262,10 @@ static void render(void)
              "%s%s"
              "-- 0002_index (down)\nBEGIN;\n%s"
              "DROP INDEX ia;\n"
-             "DELETE FROM \"strata_migrations\" WHERE version = '0002';\nCOMMIT;\nRESET ALL;\n\n"
+             "DELETE FROM \"strata_migrations\" WHERE version = '0002';\nCOMMIT;\nRESET ALL;\nSET client_encoding = 'UTF8';\n\n"
              "-- 0001_create (down)\nBEGIN;\n%s"
              "DROP TABLE a;\n"
-             "DELETE FROM \"strata_migrations\" WHERE version = '0001';\nCOMMIT;\nRESET ALL;\n\n",
+             "DELETE FROM \"strata_migrations\" WHERE version = '0001';\nCOMMIT;\nRESET ALL;\nSET client_encoding = 'UTF8';\n\n",
              PG_TABLE, expect3, expect2, expect1);
     CHECK_STR(out, want);
     free(out);

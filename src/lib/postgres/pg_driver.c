@@ -817,8 +817,10 @@ static void pg_session_reset(drv *d)
 {
     pg *p = (pg *)d;
     /* RESET ALL leaves the role (SET ROLE) and the transaction's own
-       settings; inside a --single-transaction run it is part of it */
-    pq.PQclear(pq.PQexec(p->c, "RESET ALL"));
+       settings; inside a --single-transaction run it is part of it. It
+       also resets client_encoding -- to the server connection's own value
+       behind a pooler, not the UTF8 strata connected with: set again */
+    pq.PQclear(pq.PQexec(p->c, "RESET ALL; SET client_encoding = 'UTF8'"));
 }
 
 static int add_line(void *ud, int n, char **v)
