@@ -344,7 +344,8 @@ void sqlgen_step(buf *b, const migration *m, int dialect, const char *qtable, in
     /* PostgreSQL: the next migration starts with the session as it was,
        as strata up's RESET ALL gives it (a migration's session-level SET
        stays in that migration) */
-    buf_adds(b, dialect == DIALECT_SQLITE ? "COMMIT;\n\n" : "COMMIT;\nRESET ALL;\nSET client_encoding = 'UTF8';\n\n");
+    buf_adds(b, dialect == DIALECT_SQLITE ? "COMMIT;\n\n"
+                                          : "COMMIT;\nRESET ALL;\nSET client_encoding = 'UTF8';\n\n");
 }
 
 /* Index of the migration named by target; -1 for "base", count-1 for

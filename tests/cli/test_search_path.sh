@@ -143,6 +143,22 @@ eq "$(q "SELECT count(*) FROM \"My App\".v13")" 2 "the quoted schema holds the v
 st --dir "$K" --table '"My App".v13' status --exit-code
 expect_rc 0 "status through the quoted name"
 
+# a quoted schema holding a dot: the version table and, behind a pooler,
+# its lease table beside it; malformed names are usage errors
+new_db
+q 'CREATE SCHEMA "a.b"' >/dev/null
+st --dir "$K" --table '"a.b".v' up -q
+expect_rc 0 "up --table '\"a.b\".v'"
+STRATA_ASSUME_POOLER=1 st --dir "$K" --table '"a.b".w' stamp 0002
+expect_rc 0 "stamp --table '\"a.b\".w' with the lease"
+eq "$(q "SELECT string_agg(tablename, ',' ORDER BY tablename) FROM pg_tables WHERE schemaname = 'a.b'")" "v,w,w_lock" \
+    "the version and lease tables are in schema a.b"
+for t in '""' '"My App.versions' 'a..b' '.x' 'x.'; do
+    st --dir "$K" --table "$t" status
+    expect_rc 2 "--table '$t'"
+    contains "$ERR" "USAGE" "--table '$t': a usage error"
+done
+
 # PostgreSQL 15: a role that does not own the database has no CREATE on
 # public; the first up says what it was doing and what to grant
 R="r_$(date +%s%N | tail -c 8)_$RANDOM"

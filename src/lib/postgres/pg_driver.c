@@ -405,23 +405,28 @@ static void lock_key(const char *key, char out[32])
 
 /* The lease table's name (p->lock_table) and this process's owner tag,
    once. */
+static char *table_ident(const char *table);
+
 static strata_code lease_name(pg *p, const char *key, strata_error *err)
 {
     if (!p->lock_table) {
+        /* <table>_lock beside the version table: its last part gains the
+           suffix inside its quotes ("a.b".v gives "a.b"."v_lock") */
+        char *id = table_ident(key);
         buf b;
         buf_init(&b);
-        buf_adds(&b, key);
-        buf_adds(&b, "_lock");
-        char *name = buf_detach(&b);
-        buf_init(&b);
-        if (p->schema) {
+        if (id && !strstr(id, "\".\"") && p->schema) {
             buf_adds(&b, p->schema);
             buf_adds(&b, ".");
         }
-        buf_add_ident(&b, name ? name : "");
-        free(name);
-        if (!(p->lock_table = buf_detach(&b)))
+        if (id)
+            buf_add(&b, id, strlen(id) - 1); /* without its closing quote */
+        buf_adds(&b, "_lock\"");
+        free(id);
+        if (!id || !(p->lock_table = buf_detach(&b))) {
+            buf_release(&b);
             return err_set(err, STRATA_NOMEM, "out of memory");
+        }
         p->lease_ms = env_seconds("STRATA_LEASE_SECONDS", 30, 1e7) * 1000.0;
         if (p->lease_ms < 2000)
             p->lease_ms = 2000;
@@ -924,10 +929,26 @@ static strata_code pg_vt_locate(drv *d, const char *table, char **qname, int *ex
     pg *p = (pg *)d;
     /* a.b.c (dots outside double quotes): a database name PostgreSQL
        refuses ("cross-database references"), a usage error here */
-    int dots = 0, quoted = 0;
+    int dots = 0, quoted = 0, empty = 0;
+    size_t part = 0; /* characters of the current part, quotes included */
     for (const char *t = table; *t; t++) {
         quoted ^= *t == '"';
-        dots += !quoted && *t == '.';
+        if (!quoted && *t == '.') {
+            dots++;
+            empty |= part == 0;
+            part = 0;
+        } else {
+            part++;
+            /* "" alone as a part: an empty name */
+            empty |= part == 2 && !quoted && t[0] == '"' && t[-1] == '"' && (t[1] == '.' || !t[1]);
+        }
+    }
+    empty |= part == 0;
+    if (quoted || empty) {
+        err_set(err, STRATA_USAGE, "--table '%s': %s", table,
+                quoted ? "a double quote is not closed" : "a part of the name is empty");
+        err_hint(err, "name it TABLE or SCHEMA.TABLE; a part in double quotes may hold blanks or dots");
+        return STRATA_USAGE;
     }
     if (dots > 1) {
         err_set(err, STRATA_USAGE, "--table '%s': name it TABLE or SCHEMA.TABLE", table);
