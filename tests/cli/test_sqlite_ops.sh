@@ -377,6 +377,17 @@ eq "$(table_exists c)" 0 "up: the migration rolled back"
 sed -i 's/INSERT INTO c VALUES (1, 99);/INSERT INTO p VALUES (99); INSERT INTO c VALUES (1, 99);/' "$FU/0001_x.sql"
 st --dir "$FU" up
 expect_rc 0 "up: no orphan, and integrity_check says ok"
+# however it is written: after a comment, with a comment inside, quoted
+for form in '-- orphans?
+PRAGMA foreign_key_check;' '/* c */ PRAGMA foreign_key_check;' 'PRAGMA /* x */ foreign_key_check;' \
+    'PRAGMA "foreign_key_check";' 'PRAGMA main . foreign_key_check;'; do
+    new_db
+    FW=$WORK/fkform_$RANDOM
+    mkdir -p "$FW"
+    printf -- '-- strata:up\nCREATE TABLE p (id INTEGER PRIMARY KEY);\nCREATE TABLE c (id INTEGER PRIMARY KEY, p INT REFERENCES p (id));\nINSERT INTO c VALUES (1, 99);\n%s\n-- strata:down\nDROP TABLE c;\nDROP TABLE p;\n' "$form" >"$FW/0001_x.sql"
+    st --dir "$FW" up
+    expect_rc 1 "foreign_key_check written as: $form"
+done
 
 # ?mode=rw means what it means to SQLite: read-write, never create
 new_db

@@ -10,6 +10,7 @@
 #include "internal.h"
 #include "sq_internal.h"
 
+#include <ctype.h>
 #include <dlfcn.h>
 #include <pthread.h>
 #include <sqlite3.h>
@@ -431,25 +432,58 @@ static strata_code sq_fail(sq *s, strata_code code, const char *sql, const char 
  * violation's table name); integrity_check and quick_check say "ok". 1 for
  * foreign_key_check, 2 for the others, 0 for any other statement.
  */
+/* Past blanks and comments. */
+static const char *skip_blank(const char *q)
+{
+    for (;;) {
+        while (*q == ' ' || *q == '\t' || *q == '\n' || *q == '\r' || *q == '\f')
+            q++;
+        if (q[0] == '-' && q[1] == '-') {
+            while (*q && *q != '\n')
+                q++;
+        } else if (q[0] == '/' && q[1] == '*') {
+            const char *e = strstr(q + 2, "*/");
+            q = e ? e + 2 : q + strlen(q);
+        } else {
+            return q;
+        }
+    }
+}
+
+/* A name token at q, quotes ("x", [x], `x`) taken off, into out. */
+static const char *pragma_word(const char *q, char *out, size_t n)
+{
+    char close = *q == '"' ? '"' : *q == '[' ? ']' : *q == '`' ? '`' : 0;
+    size_t k = 0;
+    if (close)
+        q++;
+    while (*q && (close ? *q != close : (isalnum((unsigned char)*q) || *q == '_'))) {
+        if (k + 1 < n)
+            out[k++] = *q;
+        q++;
+    }
+    if (close && *q)
+        q++;
+    out[k] = 0;
+    return q;
+}
+
 static int check_pragma(sqlite3_stmt *st)
 {
     const char *q = sqlite3_sql(st);
     if (!q)
         return 0;
-    while (*q == ' ' || *q == '\t' || *q == '\n' || *q == '\r')
-        q++;
-    if (strncasecmp(q, "PRAGMA", 6))
+    q = skip_blank(q);
+    if (strncasecmp(q, "PRAGMA", 6) || isalnum((unsigned char)q[6]) || q[6] == '_')
         return 0;
-    const char *w = q + 6;
-    while (*w == ' ' || *w == '\t' || *w == '\n' || *w == '\r')
-        w++;
-    /* "PRAGMA main.foreign_key_check(t)": the name after any schema */
-    size_t wl = strcspn(w, " \t\r\n(=;");
-    const char *dot = memchr(w, '.', wl);
-    const char *name = dot ? dot + 1 : w;
-    if (!strncasecmp(name, "foreign_key_check", 17))
+    /* "PRAGMA main . foreign_key_check(t)": the name after any schema */
+    char name[64];
+    q = skip_blank(pragma_word(skip_blank(q + 6), name, sizeof(name)));
+    if (*q == '.')
+        pragma_word(skip_blank(q + 1), name, sizeof(name));
+    if (!strcasecmp(name, "foreign_key_check"))
         return 1;
-    if (!strncasecmp(name, "integrity_check", 15) || !strncasecmp(name, "quick_check", 11))
+    if (!strcasecmp(name, "integrity_check") || !strcasecmp(name, "quick_check"))
         return 2;
     return 0;
 }
