@@ -88,6 +88,21 @@ if [ "$ENGINE" = postgres ]; then
     eq "$?" 1 "the holder, stopped too, exits 1"
 fi
 
+if [ "$ENGINE" = sqlite ]; then
+    # a waiter for another process's write lock stops at once too
+    "$STRATA" --url "$URL" --dir "$D" up -q >/dev/null 2>&1 &
+    holder=$!
+    sleep 1
+    t0=$(date +%s%N)
+    sig_after 1 TERM --url "$URL" --dir "$D" up --lock-timeout 60
+    ms=$((($(date +%s%N) - t0) / 1000000))
+    expect_rc 1 "SIGTERM while waiting for the SQLite write lock"
+    contains "$ERR" "INTERRUPTED" "the SQLite waiter says it was stopped"
+    [ "$ms" -lt 6000 ] || fail "the SQLite waiter took $ms ms to stop"
+    kill -TERM "$holder"
+    wait "$holder"
+fi
+
 # the sample application (the library's strata_startup) does the same
 if [ "$ENGINE" = postgres ] && [ -x "$APP" ]; then
     t0=$(date +%s%N)

@@ -212,7 +212,7 @@ static strata_code sq_open_backup(const char *path, double timeout, sqlite3 **db
     int rc = sqlite3_open_v2(path, db, SQLITE_OPEN_READONLY, NULL);
     char *check = NULL;
     if (rc == SQLITE_OK) {
-        sqlite3_busy_timeout(*db, (int)(timeout * 1000.0 > 2e9 ? 2e9 : timeout * 1000.0));
+        sq_busy_timeout(*db, timeout * 1000.0);
         rc = sqlite3_exec(*db, "PRAGMA quick_check(1)", first_row, &check, NULL);
     }
     if (rc != SQLITE_OK || !check || strcmp(check, "ok") != 0) {
@@ -260,7 +260,7 @@ static strata_code sq_restore_file(const char *dst_path, const char *path, doubl
         rc = sq_err(err, STRATA_CONNECT_FAILED, "cannot open SQLite database", dst_path, dst, r);
         goto out;
     }
-    sqlite3_busy_timeout(dst, (int)(timeout * 1000.0 > 2e9 ? 2e9 : timeout * 1000.0));
+    sq_busy_timeout(dst, timeout * 1000.0);
     rc = sq_copy(dst, src, timeout, "cannot restore into", dst_path, err);
 out:
     sqlite3_close(dst);

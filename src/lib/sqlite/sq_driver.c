@@ -84,7 +84,7 @@ static void sq_discard_if_new(drv *d, const char *table)
         return;
     /* under the write lock, without waiting for it: another process that
        opened the same new file and is writing keeps it */
-    sqlite3_busy_timeout(s->db, 0);
+    sq_busy_timeout(s->db, 0);
     if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
         return;
     long others = count_of(s->db, "SELECT count(*) FROM sqlite_master WHERE tbl_name <> ?1", table);
@@ -102,8 +102,32 @@ static void sq_discard_if_new(drv *d, const char *table)
     if (others == 0 && tables >= 0 && rows == 0 && unlink(s->path) == 0)
         s->discard = 1;
     sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-    double ms = s->timeout * 1000.0;
-    sqlite3_busy_timeout(s->db, ms > 2147483647.0 ? 2147483647 : (int)ms);
+    sq_busy_timeout(s->db, s->timeout * 1000.0);
+}
+
+/* The start of the current wait of this thread: a thread waits for one
+   lock at a time, and SQLite calls with count 0 when a wait begins. */
+static _Thread_local double busy_since;
+
+static int busy_wait(void *arg, int count)
+{
+    double limit = (double)(intptr_t)arg, now = clock_ms();
+    if (count == 0)
+        busy_since = now;
+    if (intr_requested() || now - busy_since >= limit)
+        return 0;
+    /* SQLite's own steps: short first, then 25 ms at most */
+    double step = count < 3 ? 1 + count * 4 : count < 8 ? 10 : 25;
+    sleep_ms(step < limit - (now - busy_since) ? step : limit - (now - busy_since));
+    return 1;
+}
+
+void sq_busy_timeout(sqlite3 *db, double ms)
+{
+    if (ms <= 0)
+        sqlite3_busy_handler(db, NULL, NULL);
+    else
+        sqlite3_busy_handler(db, busy_wait, (void *)(intptr_t)(ms > 2147483647.0 ? 2147483647.0 : ms));
 }
 
 /* "file:" URI of path with param, for sqlite3_open_v2 with SQLITE_OPEN_URI */
@@ -183,6 +207,8 @@ static strata_code open_failed(strata_error *err, const char *path, sqlite3 *db,
 {
     if (wal > 0)
         return sq_err_wal_pending(err, path);
+    if (((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED) && intr_requested())
+        return intr_error(err, "while waiting for another process's lock on the SQLite database");
     if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED) {
         err_set(err, STRATA_LOCK_TIMEOUT,
                 "timed out waiting to read SQLite database '%s': another process holds it locked", path);
@@ -223,7 +249,7 @@ static int open_read_probe(sqlite3 **db, const char *name, int flags, double tim
     sqlite3_extended_result_codes(*db, 1);
     double ms = timeout_s * 1000.0;
     /* the busy timeout first: another writer may hold the lock right now */
-    sqlite3_busy_timeout(*db, ms > 2147483647.0 ? 2147483647 : (int)ms);
+    sq_busy_timeout(*db, ms);
     return sqlite3_exec(*db, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL);
 }
 
@@ -764,6 +790,8 @@ static strata_code sq_begin(drv *d, double timeout, strata_error *err)
             s->excl = 1;
         return STRATA_OK;
     }
+    if (((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED) && intr_requested())
+        return intr_error(err, "while waiting for the write lock");
     if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED) {
         err_set(err, STRATA_LOCK_TIMEOUT, "timed out after %gs waiting for the write lock on '%s'", timeout,
                 s->path);

@@ -7,6 +7,8 @@
 
 #include "strata.h"
 
+#include <sqlite3.h>
+
 /* "file:" URI of path with param ("immutable=1"), for SQLITE_OPEN_URI;
    malloc'd, NULL when out of memory. */
 char *sq_file_uri(const char *path, const char *param);
@@ -21,5 +23,8 @@ long long sq_wal_size(const char *path);
 strata_code sq_regular(const char *path, strata_error *err);
 /* Whether this user may create files (-wal, -shm, -journal) next to path. */
 int sq_dir_writable(const char *path);
+/* sqlite3_busy_timeout(db, ms), but a wait that strata_interrupt ends too
+   (SQLite's own busy loop does not look at sqlite3_interrupt). */
+void sq_busy_timeout(sqlite3 *db, double ms);
 
 #endif
