@@ -200,6 +200,15 @@ SQL
     eq "$(psql -X -A -t -d "$L" -c "SELECT count(*) FROM pg_tables WHERE tablename IN ('people', 'strata_copy_state')")" 0 \
         "a refused copy creates nothing"
 
+    # strata backup stopped by SIGTERM to strata alone (a container's PID 1):
+    # pg_dump is stopped too, no file is left
+    new_db
+    q "CREATE TABLE big AS SELECT g AS id, md5(g::text) AS v FROM generate_series(1, 1500000) g" >/dev/null
+    sig_after 0.3 TERM --url "$URL" backup -o "$WORK/b.dump"
+    expect_rc 1 "backup stopped by SIGTERM"
+    contains "$ERR" "INTERRUPTED" "backup: says it was stopped"
+    ls "$WORK"/b.dump* >/dev/null 2>&1 && fail "backup stopped by SIGTERM left a file: $(ls "$WORK"/b.dump*)"
+
     # strata copy stopped by SIGTERM: nothing runs on after it, a rerun finishes
     new_db
     sqlite3 "$WORK/big.db" "CREATE TABLE r (id INTEGER PRIMARY KEY, v TEXT);

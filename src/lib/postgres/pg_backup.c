@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -132,9 +133,16 @@ static strata_code run_tool(const char *path, char *const argv[], char *const en
         return err_set(err, STRATA_IO_ERROR, "cannot run %s: %s", path, strerror(rc));
     }
     struct pollfd fds[2] = {{pe[0], POLLIN, 0}, {po[0], POLLIN, 0}};
-    int open_fds = po[0] >= 0 ? 2 : 1;
+    int open_fds = po[0] >= 0 ? 2 : 1, stopped = 0;
     while (fds[0].fd >= 0 || (open_fds == 2 && fds[1].fd >= 0)) {
-        if (poll(fds, (nfds_t)open_fds, tick ? 200 : -1) < 0) {
+        /* strata was told to stop (a SIGTERM to strata alone, as a
+           container's PID 1 gets it): the tool is stopped as well, and the
+           caller's cleanup runs (no file published, a restore rolled back) */
+        if (intr_requested() && !stopped) {
+            kill(pid, SIGTERM);
+            stopped = 1;
+        }
+        if (poll(fds, (nfds_t)open_fds, tick || !stopped ? 200 : -1) < 0) {
             if (errno == EINTR)
                 continue;
             break;
@@ -166,6 +174,8 @@ static strata_code run_tool(const char *path, char *const argv[], char *const en
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
         ;
     r->status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    if (intr_requested())
+        return intr_error(err, NULL);
     return STRATA_OK;
 }
 
