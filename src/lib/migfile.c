@@ -295,12 +295,31 @@ static int inline_marker(const char *l, size_t n)
     while (i < n) {
         char c = l[i];
         if (c == '\'' || c == '"') {
+            /* E'...' strings take backslash escapes; elsewhere a backslash
+               is a character (standard_conforming_strings, SQLite) */
+            int esc = c == '\'' && i > 0 && (l[i - 1] == 'E' || l[i - 1] == 'e') &&
+                      (i == 1 || !(isalnum((unsigned char)l[i - 2]) || l[i - 2] == '_'));
             size_t e = i + 1;
-            while (e < n && l[e] != c && l[e] != '\\')
-                e++;
-            if (e >= n || l[e] == '\\')
-                return 0;
+            while (e < n && l[e] != c)
+                e += esc && l[e] == '\\' ? 2 : 1;
+            if (e >= n)
+                return 0; /* runs on to the next line */
             i = e + 1;
+        } else if (c == '$' && i + 1 < n && isdigit((unsigned char)l[i + 1])) {
+            i += 2; /* a parameter, $1 */
+        } else if (c == '$') {
+            /* a dollar quote $tag$ ... $tag$ closed on this line */
+            size_t t = i + 1;
+            while (t < n && (isalnum((unsigned char)l[t]) || l[t] == '_'))
+                t++;
+            if (t >= n || l[t] != '$')
+                return 0;
+            size_t tl = t + 1 - i, e = t + 1;
+            while (e + tl <= n && memcmp(l + e, l + i, tl))
+                e++;
+            if (e + tl > n)
+                return 0;
+            i = e + tl;
         } else if (c == '/' && i + 1 < n && l[i + 1] == '*') {
             size_t e = i + 2;
             while (e + 1 < n && !(l[e] == '*' && l[e + 1] == '/'))
@@ -315,7 +334,7 @@ static int inline_marker(const char *l, size_t n)
             return e && ((e - w == 2 && !strncasecmp(l + i + w, "up", 2)) ||
                          (e - w == 4 && !strncasecmp(l + i + w, "down", 4)) ||
                          (e - w == 6 && !strncasecmp(l + i + w, "verify", 6)));
-        } else if (c == '$' || c == '\\' || c == '[' || c == '`') {
+        } else if (c == '\\' || c == '[' || c == '`') {
             return 0;
         } else {
             i++;

@@ -207,6 +207,13 @@ expect_rc 2 "a marker after SQL on its line"
 contains "$ERR" "0001_a.sql:2" "the error names the line"
 contains "$ERR" "line of its own" "and says what to do"
 eq "$(table_exists a)" 0 "nothing ran"
+# the same after a dollar quote, a parameter, an E'' string or a backslash
+for line in 'SELECT $$a$$; -- strata:down' 'SELECT $t$a$t$; -- strata:down' 'SELECT $1; -- strata:down' \
+    "SELECT E'a\\''; -- strata:down" "SELECT 'a\\'; -- strata:down"; do
+    printf -- '-- strata:up\n%s\nDROP TABLE a;\n' "$line" >"$I/0001_a.sql"
+    st --dir "$I" validate
+    expect_rc 3 "a marker after: $line"
+done
 mig "$I" 0001_a.sql <<'SQL'
 -- STRATA:UP
 CREATE TABLE a (x integer);
