@@ -18,7 +18,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <time.h>
+#include <unistd.h>
 
 typedef struct rec {
     char *version, *name, *checksum, *applied_at, *state, *error;
@@ -496,6 +498,25 @@ static int read_state(void *ud, int n, char **v)
 }
 
 /* The state column of version, "" when there is no row. */
+/*
+ * The process running a no-transaction section now, by its record's mark
+ * ("interrupted before completion (pid N)", written by an engine with a
+ * lock per transaction): N when that process is alive on this host (a
+ * SQLite file is local), else 0 -- a killed run's mark, or one without a
+ * pid (strata sql's scripts).
+ */
+static long running_pid(const rec *x)
+{
+    const char *p =
+        x->state && !strcmp(x->state, "failed") && x->error ? strstr(x->error, "completion (pid ") : NULL;
+    if (!p || (strncmp(x->error, "interrupted", 11) && strncmp(x->error, "down interrupted", 16)))
+        return 0;
+    long pid = strtol(p + 16, NULL, 10);
+    if (pid <= 0 || pid == (long)getpid())
+        return 0;
+    return kill((pid_t)pid, 0) == 0 || errno == EPERM ? pid : 0;
+}
+
 static strata_code rec_state_now(strata *db, const char *version, char out[16], strata_error *err)
 {
     buf b;
@@ -705,11 +726,13 @@ static int run_step(strata *db, const migration *m, int down, int in_tx, int rep
             err_hint(err, "'strata status' shows its error; fix it, then 'strata up --retry-failed'");
             return STRATA_FAILED_MIGRATION;
         }
-        if (rc ||
-            (rc = write_rec(db, m, "failed", 0,
-                            down ? "down interrupted before completion" : "interrupted before completion", 1,
-                            err)) ||
-            (rc = commit(db, err))) {
+        /* the mark says which process runs the section: on SQLite (a local
+           file) another up can tell a running section from a killed one */
+        char mark[96];
+        snprintf(mark, sizeof(mark), "%sinterrupted before completion", down ? "down " : "");
+        if (!db->ops->session_lock)
+            snprintf(mark + strlen(mark), sizeof(mark) - strlen(mark), " (pid %ld)", (long)getpid());
+        if (rc || (rc = write_rec(db, m, "failed", 0, mark, 1, err)) || (rc = commit(db, err))) {
             rollback(db);
             return rc;
         }
@@ -1223,6 +1246,37 @@ static strata_code run(strata *db, const strata_migset *set, const strata_run_op
     locked = 1;
     if ((rc = read_recs(db, &r, 0, err)))
         goto out;
+    /* SQLite: a no-transaction section another process is running now
+       (its mark, its process alive) is waited for, as PostgreSQL's lock
+       waits -- not reported as a failure, and never run again */
+    for (double deadline = clock_ms() + db->lock_timeout * 1000.0, delay = 50; !db->ops->session_lock;) {
+        long pid = 0;
+        const rec *busy = NULL;
+        for (size_t i = 0; i < r.n && !pid; i++)
+            if ((pid = running_pid(&r.v[i])))
+                busy = &r.v[i];
+        if (!pid)
+            break;
+        double now = clock_ms();
+        if (now >= deadline) {
+            rc = err_set(
+                err, STRATA_LOCK_TIMEOUT,
+                "timed out after %gs waiting for process %ld, which is applying %s_%s (no-transaction)",
+                db->lock_timeout, pid, busy->version, busy->name);
+            err_hint(err, "raise --lock-timeout to wait longer");
+            goto out;
+        }
+        if (delay == 50)
+            emit(db, STRATA_EV_LOCK_WAIT, 0, "waiting for another strata process to finish", 0);
+        backoff_sleep(&delay, 1.5, 1000, 1, now, deadline);
+        if (intr_requested()) {
+            rc = intr_error(err, "while waiting for another process applying a migration");
+            goto out;
+        }
+        recs_release(&r);
+        if ((rc = read_recs(db, &r, 0, err)))
+            goto out;
+    }
     have_recs = 1;
     /* the version table only once the plan holds: a refused run creates nothing */
     if ((rc = plan_fn(db, set, &r, o, &p, err)) || (rc = ensure_table(db, &r, err)))
@@ -1704,8 +1758,8 @@ strata_code strata_validate(strata *db, const strata_migset *set, strata_problem
         } else if (!strcmp(x->state, "failed")) {
             /* the mark written before a no-transaction section runs: it
                may be running right now in another process */
-            int mark = x->error && (!strcmp(x->error, "interrupted before completion") ||
-                                    !strcmp(x->error, "down interrupted before completion"));
+            int mark = x->error && (!strncmp(x->error, "interrupted before completion", 29) ||
+                                    !strncmp(x->error, "down interrupted before completion", 34));
             snprintf(msg, sizeof(msg), "migration %s failed earlier%s: %s", m->id,
                      mark ? ", or is being applied right now by another strata process" : "",
                      x->error ? x->error : "");

@@ -211,4 +211,55 @@ SQL
     eq "$(applied_versions | tr '\n' ' ')" "0001 0002 0003 0004 " "WAL: every migration applied"
 fi
 
+# SQLite, default journal mode, processes started one after another while
+# a no-transaction section runs: they wait for it (its mark names a live
+# process), all exit 0, it runs once; after a kill -9 of that process the
+# next up does not wait for it (FAILED_MIGRATION at once)
+if [ "$ENGINE" = sqlite ]; then
+    new_db
+    NS=$WORK/ntseq
+    mig "$NS" 0001_a.sql <<'SQL'
+-- strata:up
+CREATE TABLE runlog (v text);
+-- strata:down
+DROP TABLE runlog;
+SQL
+    mig "$NS" 0002_nt.sql <<'SQL'
+-- strata:up no-transaction
+INSERT INTO runlog (v) VALUES ('2');
+WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 6000000) SELECT count(*) FROM c;
+INSERT INTO runlog (v) VALUES ('2-end');
+-- strata:down
+SELECT 1;
+SQL
+    mig "$NS" 0003_c.sql <<'SQL'
+-- strata:up
+INSERT INTO runlog (v) VALUES ('3');
+-- strata:down
+SELECT 1;
+SQL
+    st --dir "$NS" up 0001
+    pids=()
+    for i in 1 2 3 4 5; do
+        "$STRATA" --url "$URL" --dir "$NS" up -q >"$WORK/ns$i.out" 2>"$WORK/ns$i.err" &
+        pids+=($!)
+        sleep 0.15
+    done
+    wait_all "no-transaction, one after another: " ns "${pids[@]}"
+    eq "$(q "SELECT group_concat(v, ',') FROM runlog")" "2,2-end,3" "the section ran once, then the next migration"
+    new_db
+    st --dir "$NS" up 0001
+    "$STRATA" --url "$URL" --dir "$NS" up -q >/dev/null 2>&1 &
+    pid=$!
+    sleep 0.5
+    kill -9 "$pid"
+    wait "$pid" 2>/dev/null
+    t0=$(date +%s%N)
+    st --dir "$NS" up --lock-timeout 30
+    ms=$((($(date +%s%N) - t0) / 1000000))
+    expect_rc 1 "up after a kill -9 in a no-transaction section"
+    contains "$ERR" "FAILED_MIGRATION" "the killed section is a failure"
+    [ "$ms" -lt 10000 ] || fail "up waited $ms ms for a process that was gone"
+fi
+
 finish
