@@ -1300,6 +1300,10 @@ strata_code strata_diff(const strata_diff_opts *o, strata_diff_result **out, str
                     what.data);
             if (up.notes.len)
                 err_hint(err, "%.*s", (int)strcspn(up.notes.data, "\n"), up.notes.data);
+            else if (strstr(what.data ? what.data : "", " of enum "))
+                err_hint(err, "a value renamed rather than removed keeps its rows with ALTER TYPE ... RENAME "
+                              "VALUE 'old' TO 'new' (write it by hand); else pass --allow-destructive when "
+                              "losing that data is intended");
             else
                 err_hint(err, "pass --allow-destructive when losing that data is intended");
             buf_release(&what);

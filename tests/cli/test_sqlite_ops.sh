@@ -395,6 +395,13 @@ st --dir "$D" --url "$URL?mode=rw" up
 expect_rc 4 "up with ?mode=rw on a missing file"
 contains "$ERR" "never creates the file" "?mode=rw: says why"
 [ -e "$DBFILE" ] && fail "?mode=rw created the file"
+sqlite3 "$WORK/src.db" "CREATE TABLE s (x int)"
+st --url "$URL?mode=rw" backup -o "$WORK/rw.backup"
+expect_rc 4 "backup with ?mode=rw of a missing file"
+"$STRATA" --url "sqlite:///$WORK/src.db" backup -o "$WORK/src.backup" >/dev/null 2>&1
+st --url "$URL?mode=rw" restore "$WORK/src.backup"
+expect_rc 4 "restore with ?mode=rw into a missing file"
+[ -e "$DBFILE" ] && fail "restore with ?mode=rw created the file"
 st --dir "$D" --url "$URL?mode=rwc" up -q
 expect_rc 0 "?mode=rwc creates it"
 st --dir "$D" --url "$URL?mode=rw" status
