@@ -49,8 +49,15 @@ strata_code copy_pg_error(strata_error *err, strata_code code, PGconn *c, PGresu
     snprintf(prefix, sizeof(prefix), "%s: ", what);
     code = pg_error_set(err, code, c, res, prefix, 1);
     if (code == STRATA_INTERRUPTED)
-        err_hint(err, "the copy stopped; run the same command again to finish it");
+        err_hint(err, COPY_RERUN_HINT);
     return code;
+}
+
+strata_code copy_stopped(strata_error *err)
+{
+    intr_error(err, NULL);
+    err_hint(err, COPY_RERUN_HINT);
+    return STRATA_INTERRUPTED;
 }
 
 /* Runs a command; DB_ERROR with what on failure. */
@@ -185,7 +192,7 @@ int copy_try_sql(run *r, PGconn *c, const char *sql, char *why, size_t whysz)
             strata_error_clear(&e);
             pg_error_set(&e, STRATA_DB_ERROR, c, res, prefix, 0);
             if (!e.hint[0] || e.code == STRATA_INTERRUPTED)
-                err_hint(&e, "the copy stopped; run the same command again to finish it");
+                err_hint(&e, COPY_RERUN_HINT);
             pthread_mutex_lock(&r->mu);
             run_fail(r, e.code, &e);
             pthread_mutex_unlock(&r->mu);
@@ -446,9 +453,7 @@ static void *pool_thread(void *arg)
         run_fail(r, rc, &err);
     while (!r->stop) {
         if (intr_requested()) {
-            intr_error(&err, NULL);
-            err_hint(&err, "the copy stopped; run the same command again to finish it");
-            run_fail(r, STRATA_INTERRUPTED, &err);
+            run_fail(r, copy_stopped(&err), &err);
             break;
         }
         int pick = -1, waiting = 0, running = 0;

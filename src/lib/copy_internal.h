@@ -467,6 +467,10 @@ static inline void qname(buf *b, const char *name)
 
 /* Seconds on strata's monotonic clock. */
 double copy_now(void);
+/* INTERRUPTED (strata_interrupt) with what a copy stopped midway says:
+   a rerun finishes it. */
+strata_code copy_stopped(strata_error *err);
+#define COPY_RERUN_HINT "the copy stopped; run the same command again to finish it"
 /* Sets err to code with the server's message, prefixed with "what: "; returns code. */
 strata_code copy_pg_error(strata_error *err, strata_code code, PGconn *c, PGresult *res, const char *what);
 /* Runs a command; DB_ERROR with what on failure. */

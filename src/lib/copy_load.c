@@ -434,8 +434,7 @@ static strata_code scan(worker *w, ctable *t, int mode, strata_error *err)
             pthread_mutex_unlock(&r->mu);
             since = 0;
             if (!stop && intr_requested()) {
-                rc = intr_error(err, NULL);
-                err_hint(err, "the copy stopped; run the same command again to finish it");
+                rc = copy_stopped(err);
                 goto out;
             }
             if (stop) {

@@ -497,26 +497,52 @@ static int read_state(void *ud, int n, char **v)
     return 1;
 }
 
-/* The state column of version, "" when there is no row. */
+/* 1 when error is the mark a no-transaction section's record carries while
+   the section runs: "[down ]interrupted before completion[ (pid N)]". */
+static int run_mark(const char *error)
+{
+    return error && (!strncmp(error, "interrupted before completion", 29) ||
+                     !strncmp(error, "down interrupted before completion", 34));
+}
+
 /*
  * The process running a no-transaction section now, by its record's mark
- * ("interrupted before completion (pid N)", written by an engine with a
- * lock per transaction): N when that process is alive on this host (a
- * SQLite file is local), else 0 -- a killed run's mark, or one without a
- * pid (strata sql's scripts).
+ * (with " (pid N)" when written by an engine with a lock per transaction):
+ * N when that process is alive on this host (a SQLite file is local), else
+ * 0 -- a killed run's mark, or one without a pid (strata sql's scripts).
  */
 static long running_pid(const rec *x)
 {
-    const char *p =
-        x->state && !strcmp(x->state, "failed") && x->error ? strstr(x->error, "completion (pid ") : NULL;
-    if (!p || (strncmp(x->error, "interrupted", 11) && strncmp(x->error, "down interrupted", 16)))
-        return 0;
-    long pid = strtol(p + 16, NULL, 10);
+    const char *p = x->state && !strcmp(x->state, "failed") && run_mark(x->error)
+                        ? strstr(x->error, "completion (pid ")
+                        : NULL;
+    long pid = p ? strtol(p + 16, NULL, 10) : 0;
     if (pid <= 0 || pid == (long)getpid())
         return 0;
     return kill((pid_t)pid, 0) == 0 || errno == EPERM ? pid : 0;
 }
 
+/* One pause of a wait for another process (SQLite: a no-transaction
+   section it runs): the first says so; LOCK_TIMEOUT saying what and hint
+   once deadline has passed, INTERRUPTED after a signal. */
+static strata_code wait_turn(strata *db, int *waited, double *delay, double deadline, const char *what,
+                             const char *hint, strata_error *err)
+{
+    if (!(*waited)++)
+        emit(db, STRATA_EV_LOCK_WAIT, 0, "waiting for another strata process to finish", 0);
+    if (intr_requested())
+        return intr_error(err, "while waiting for another process applying a migration");
+    double now = clock_ms();
+    if (now >= deadline) {
+        err_set(err, STRATA_LOCK_TIMEOUT, "timed out after %gs waiting for %s", db->lock_timeout, what);
+        err_hint(err, "%s", hint);
+        return STRATA_LOCK_TIMEOUT;
+    }
+    backoff_sleep(delay, 1.5, 1000, 1, now, deadline);
+    return STRATA_OK;
+}
+
+/* The state column of version, "" when there is no row. */
 static strata_code rec_state_now(strata *db, const char *version, char out[16], strata_error *err)
 {
     buf b;
@@ -687,44 +713,40 @@ static int run_step(strata *db, const migration *m, int down, int in_tx, int rep
         /* mark first, so that a kill or failure leaves a visible record */
         if ((rc = db->ops->begin(db->d, db->lock_timeout, err)))
             return rc;
-        char st[16];
-        rc = db->ops->session_lock ? STRATA_OK : rec_state_now(db, m->version, st, err);
-        /* SQLite (a lock per transaction): a 'failed' row that was not
-           there when this run was planned is another process's, written
-           before it runs the section outside any transaction -- running
-           it too would apply it twice. Wait (the write lock let go between
-           looks) until it is applied or fails, or --lock-timeout passes */
-        double deadline = clock_ms() + db->lock_timeout * 1000.0, delay = 50;
-        for (int waited = 0; !rc && !db->ops->session_lock && !down && !replace && !strcmp(st, "running");) {
-            rollback(db);
-            if (!waited++)
-                emit(db, STRATA_EV_LOCK_WAIT, 0, "waiting for another strata process to finish", 0);
-            if (intr_requested())
-                return intr_error(err, "while waiting for another process applying a migration");
-            double now = clock_ms();
-            if (now >= deadline) {
-                err_set(err, STRATA_LOCK_TIMEOUT,
-                        "timed out after %gs waiting for another process applying %s (no-transaction)",
-                        db->lock_timeout, m->id);
-                err_hint(err, "raise --lock-timeout to wait longer; if no other strata process runs, it was "
-                              "killed while applying it: 'strata status' shows it failed");
-                return STRATA_LOCK_TIMEOUT;
-            }
-            backoff_sleep(&delay, 1.5, 1000, 1, now, deadline);
-            if ((rc = db->ops->begin(db->d, db->lock_timeout, err)))
-                return rc;
+        if (!db->ops->session_lock) {
+            /* SQLite (a lock per transaction): a 'failed' row that was not
+               there when this run was planned is another process's, written
+               before it runs the section outside any transaction -- running
+               it too would apply it twice. Wait (the write lock let go
+               between looks) until it is applied or fails, or --lock-timeout
+               passes */
+            char st[16], what[300];
+            double deadline = clock_ms() + db->lock_timeout * 1000.0, delay = 50;
+            int waited = 0;
+            snprintf(what, sizeof(what), "another process applying %s (no-transaction)", m->id);
             rc = rec_state_now(db, m->version, st, err);
-        }
-        if (!rc && !db->ops->session_lock && (down ? strcmp(st, "") == 0 : strcmp(st, "applied") == 0)) {
-            rollback(db);
-            return STEP_SKIPPED;
-        }
-        if (!rc && !db->ops->session_lock && !down && !replace && !strcmp(st, "failed")) {
-            rollback(db);
-            err_set(err, STRATA_FAILED_MIGRATION, "migration %s failed in another strata process just now",
-                    m->id);
-            err_hint(err, "'strata status' shows its error; fix it, then 'strata up --retry-failed'");
-            return STRATA_FAILED_MIGRATION;
+            while (!rc && !down && !replace && !strcmp(st, "running")) {
+                rollback(db);
+                if ((rc =
+                         wait_turn(db, &waited, &delay, deadline, what,
+                                   "raise --lock-timeout to wait longer; if no other strata process runs, it "
+                                   "was killed while applying it: 'strata status' shows it failed",
+                                   err)) ||
+                    (rc = db->ops->begin(db->d, db->lock_timeout, err)))
+                    return rc;
+                rc = rec_state_now(db, m->version, st, err);
+            }
+            if (!rc && (down ? strcmp(st, "") == 0 : strcmp(st, "applied") == 0)) {
+                rollback(db);
+                return STEP_SKIPPED;
+            }
+            if (!rc && !down && !replace && !strcmp(st, "failed")) {
+                rollback(db);
+                err_set(err, STRATA_FAILED_MIGRATION,
+                        "migration %s failed in another strata process just now", m->id);
+                err_hint(err, "'strata status' shows its error; fix it, then 'strata up --retry-failed'");
+                return STRATA_FAILED_MIGRATION;
+            }
         }
         /* the mark says which process runs the section: on SQLite (a local
            file) another up can tell a running section from a killed one */
@@ -847,10 +869,8 @@ static int run_step(strata *db, const migration *m, int down, int in_tx, int rep
         if (rc && rc != STRATA_NOMEM) {
             /* the row is written in the migration's own transaction, as the
                role (and with the settings) the migration left in effect */
-            char msg[sizeof(err->message)];
-            snprintf(msg, sizeof(msg), "%s", err->message);
-            snprintf(err->message, sizeof(err->message), "%.300s: cannot %s %.200s in %.200s: %.300s",
-                     m->path, down ? "remove" : "record", m->id, db->table, msg);
+            err_prefix(err, "%.300s: cannot %s %.200s in %.200s: ", m->path, down ? "remove" : "record",
+                       m->id, db->table);
             err_where(err, m->path, 0);
             if (!strcmp(err->sqlstate, "42501") && !err->hint[0])
                 err_hint(err,
@@ -961,12 +981,8 @@ static strata_code check_recs(strata *db, const strata_migset *set, const recs *
 
 static strata_code need_section(const strata *db, const migration *m, int kind, strata_error *err)
 {
-    const section *s = mig_section(m, kind, db->ops->dialect);
-    if (s) {
-        strata_code rc = mig_section_check(m, s, db->ops->dialect, err);
-        const section *v = kind == SEC_UP ? mig_section(m, SEC_VERIFY, db->ops->dialect) : NULL;
-        return rc ? rc : mig_section_check(m, v, db->ops->dialect, err);
-    }
+    if (mig_section(m, kind, db->ops->dialect))
+        return mig_section_check(m, kind, db->ops->dialect, err);
     if (kind == SEC_DOWN) {
         err_set(err, STRATA_IRREVERSIBLE, "migration %s has no down section%s; it cannot be reverted", m->id,
                 mig_section(m, SEC_DOWN, DIALECT_POSTGRES) || mig_section(m, SEC_DOWN, DIALECT_SQLITE)
@@ -1249,7 +1265,8 @@ static strata_code run(strata *db, const strata_migset *set, const strata_run_op
     /* SQLite: a no-transaction section another process is running now
        (its mark, its process alive) is waited for, as PostgreSQL's lock
        waits -- not reported as a failure, and never run again */
-    for (double deadline = clock_ms() + db->lock_timeout * 1000.0, delay = 50; !db->ops->session_lock;) {
+    double deadline = clock_ms() + db->lock_timeout * 1000.0, delay = 50;
+    for (int waited = 0; !db->ops->session_lock;) {
         long pid = 0;
         const rec *busy = NULL;
         for (size_t i = 0; i < r.n && !pid; i++)
@@ -1257,22 +1274,11 @@ static strata_code run(strata *db, const strata_migset *set, const strata_run_op
                 busy = &r.v[i];
         if (!pid)
             break;
-        double now = clock_ms();
-        if (now >= deadline) {
-            rc = err_set(
-                err, STRATA_LOCK_TIMEOUT,
-                "timed out after %gs waiting for process %ld, which is applying %s_%s (no-transaction)",
-                db->lock_timeout, pid, busy->version, busy->name);
-            err_hint(err, "raise --lock-timeout to wait longer");
+        char what[300];
+        snprintf(what, sizeof(what), "process %ld, which is applying %s_%s (no-transaction)", pid,
+                 busy->version, busy->name);
+        if ((rc = wait_turn(db, &waited, &delay, deadline, what, "raise --lock-timeout to wait longer", err)))
             goto out;
-        }
-        if (delay == 50)
-            emit(db, STRATA_EV_LOCK_WAIT, 0, "waiting for another strata process to finish", 0);
-        backoff_sleep(&delay, 1.5, 1000, 1, now, deadline);
-        if (intr_requested()) {
-            rc = intr_error(err, "while waiting for another process applying a migration");
-            goto out;
-        }
         recs_release(&r);
         if ((rc = read_recs(db, &r, 0, err)))
             goto out;
@@ -1758,10 +1764,8 @@ strata_code strata_validate(strata *db, const strata_migset *set, strata_problem
         } else if (!strcmp(x->state, "failed")) {
             /* the mark written before a no-transaction section runs: it
                may be running right now in another process */
-            int mark = x->error && (!strncmp(x->error, "interrupted before completion", 29) ||
-                                    !strncmp(x->error, "down interrupted before completion", 34));
             snprintf(msg, sizeof(msg), "migration %s failed earlier%s: %s", m->id,
-                     mark ? ", or is being applied right now by another strata process" : "",
+                     run_mark(x->error) ? ", or is being applied right now by another strata process" : "",
                      x->error ? x->error : "");
             problem_add(p, STRATA_FAILED_MIGRATION, x->version, m->path, 0, msg);
         } else if (strcmp(x->checksum, m->checksum) != 0) {
@@ -1787,11 +1791,11 @@ strata_code strata_validate(strata *db, const strata_migset *set, strata_problem
             problem_add(p, STRATA_PARSE_ERROR, m->version, m->path, 1, msg);
         }
         /* a section without dialect, read with this engine's lexing */
-        static const int kinds[] = {SEC_UP, SEC_VERIFY, SEC_DOWN};
-        for (int k = 0; k < 3; k++) {
+        static const int kinds[] = {SEC_UP, SEC_DOWN};
+        for (int k = 0; k < 2; k++) {
             strata_error e;
             strata_error_clear(&e);
-            if (mig_section_check(m, mig_section(m, kinds[k], db->ops->dialect), db->ops->dialect, &e)) {
+            if (mig_section_check(m, kinds[k], db->ops->dialect, &e)) {
                 /* the problem's own file and line, not again in its text */
                 char at[1100];
                 snprintf(at, sizeof(at), "%s:%d: ", e.file, e.line);

@@ -698,7 +698,33 @@ static void comment_line(buf *b, const char *what, const char *name, const char 
     buf_adds(b, "\n");
 }
 
-static strata_code add_comments(const gen_model *m, char **dump, strata_error *err);
+/* Appends the comment lines of m to *dump (the schema text of m's
+   database), reallocated when there are any. */
+static strata_code add_comments(const gen_model *m, char **dump, strata_error *err)
+{
+    buf b;
+    buf_init(&b);
+    buf_adds(&b, *dump);
+    size_t base = b.len;
+    for (size_t i = 0; i < m->nt; i++) {
+        const gen_table *t = &m->t[i];
+        if (t->comment)
+            comment_line(&b, "table", t->name, NULL, t->comment);
+        for (size_t k = 0; k < t->ncols; k++)
+            if (t->cols[k].comment)
+                comment_line(&b, "column", t->name, t->cols[k].name, t->cols[k].comment);
+    }
+    if (b.oom) {
+        buf_release(&b);
+        return err_set(err, STRATA_NOMEM, "out of memory");
+    }
+    if (b.len > base) {
+        free(*dump);
+        *dump = buf_detach(&b);
+    }
+    buf_release(&b);
+    return STRATA_OK;
+}
 
 static strata_code read_state(strata *db, gen_model *m, char **dump, strata_error *err)
 {
@@ -723,35 +749,6 @@ static strata_code dump_state(strata *db, char **dump, strata_error *err)
     strata_code rc = read_state(db, &m, dump, err);
     gen_model_release(&m);
     return rc;
-}
-
-static strata_code add_comments(const gen_model *m, char **dump, strata_error *err)
-{
-    buf b;
-    buf_init(&b);
-    for (size_t i = 0; i < m->nt; i++) {
-        const gen_table *t = &m->t[i];
-        if (t->comment)
-            comment_line(&b, "table", t->name, NULL, t->comment);
-        for (size_t k = 0; k < t->ncols; k++)
-            if (t->cols[k].comment)
-                comment_line(&b, "column", t->name, t->cols[k].name, t->cols[k].comment);
-    }
-    if (b.len) {
-        buf all;
-        buf_init(&all);
-        buf_adds(&all, *dump);
-        buf_add(&all, b.data, b.len);
-        if (all.oom) {
-            buf_release(&all);
-            buf_release(&b);
-            return err_set(err, STRATA_NOMEM, "out of memory");
-        }
-        free(*dump);
-        *dump = buf_detach(&all);
-    }
-    buf_release(&b);
-    return STRATA_OK;
 }
 
 static int has_str(char *const *v, size_t n, const char *s)

@@ -270,10 +270,11 @@ const char *sqlite_abs_hint(const char *path, char *out, size_t n);
    Reads a lazy migration first (see mig_materialize; a failure leaves it
    broken, without sections). */
 const section *mig_section(const migration *m, int kind, int dialect);
-/* PARSE_ERROR when section s of m, without a dialect, holds transaction
-   control or a client command under the lexing of dialect (it was checked
-   with PostgreSQL's when read); STRATA_OK otherwise. */
-strata_code mig_section_check(const migration *m, const section *s, int dialect, strata_error *err);
+/* PARSE_ERROR when m's section of kind for dialect (and, for SEC_UP, its
+   verify section), without a dialect, holds transaction control or a
+   client command under the lexing of dialect (it was checked with
+   PostgreSQL's when read); STRATA_OK otherwise. */
+strata_code mig_section_check(const migration *m, int kind, int dialect, strata_error *err);
 /* Reads, checks and parses the file of a migration whose checksum came
    from the cache (a no-op otherwise): an error when it cannot be read, or
    no longer matches the checksum the cache gave (it changed meanwhile). */

@@ -209,6 +209,17 @@ size_t marker_word(const char *l, size_t n, size_t *word)
     return i;
 }
 
+static const char *const section_words[] = {"up", "down", "verify"};
+
+/* The index in section_words of the wl bytes at w, in any case; -1. */
+static int section_word(const char *w, size_t wl)
+{
+    for (int k = 0; k < 3; k++)
+        if (wl == strlen(section_words[k]) && !strncasecmp(w, section_words[k], wl))
+            return k;
+    return -1;
+}
+
 static int parse_marker(const char *l, size_t n, int *kind, int *dialect, int *notx, char *msg, size_t msgsz)
 {
     size_t w = 0, i = marker_word(l, n, &w);
@@ -217,14 +228,12 @@ static int parse_marker(const char *l, size_t n, int *kind, int *dialect, int *n
     size_t wl = i - w;
     /* the right word in the wrong case (or "STRATA:"): an error naming
        the marker as it must be written */
-    static const char *const kinds[] = {"up", "down", "verify"};
-    for (int k = 0; k < 3; k++)
-        if (wl == strlen(kinds[k]) && !strncasecmp(l + w, kinds[k], wl) &&
-            (strncmp(l + w, kinds[k], wl) || strncmp(l + w - 7, "strata:", 7))) {
-            snprintf(msg, msgsz, "marker '%.*s' is not in lower case (write '-- strata:%s')", (int)(wl + 7),
-                     l + w - 7, kinds[k]);
-            return -1;
-        }
+    int k = section_word(l + w, wl);
+    if (k >= 0 && (strncmp(l + w, section_words[k], wl) || strncmp(l + w - 7, "strata:", 7))) {
+        snprintf(msg, msgsz, "marker '%.*s' is not in lower case (write '-- strata:%s')", (int)(wl + 7),
+                 l + w - 7, section_words[k]);
+        return -1;
+    }
     if (wl == 2 && !strncmp(l + w, "up", 2))
         *kind = SEC_UP;
     else if (wl == 4 && !strncmp(l + w, "down", 4))
@@ -331,9 +340,7 @@ static int inline_marker(const char *l, size_t n)
             /* a section marker (any case); "-- strata:lint-ignore" after
                a statement is a lint directive for it */
             size_t w = 0, e = i > first ? marker_word(l + i, n - i, &w) : 0;
-            return e && ((e - w == 2 && !strncasecmp(l + i + w, "up", 2)) ||
-                         (e - w == 4 && !strncasecmp(l + i + w, "down", 4)) ||
-                         (e - w == 6 && !strncasecmp(l + i + w, "verify", 6)));
+            return e && section_word(l + i + w, e - w) >= 0;
         } else if (c == '\\' || c == '[' || c == '`') {
             return 0;
         } else {
@@ -383,7 +390,7 @@ static int txcheck_fn(void *ud, const sql_stmt *st)
  * runs. Before such a section runs on SQLite, the same check again with
  * SQLite's rules.
  */
-strata_code mig_section_check(const migration *m, const section *s, int dialect, strata_error *err)
+static strata_code section_check(const migration *m, const section *s, int dialect, strata_error *err)
 {
     if (!s || s->dialect != DIALECT_ANY || dialect != DIALECT_SQLITE || !s->sql)
         return STRATA_OK;
@@ -405,6 +412,12 @@ strata_code mig_section_check(const migration *m, const section *s, int dialect,
                   "/* comments; [..] and `..` names), and so sees a statement the check when the file was "
                   "read did not: fix the comment or quote, or mark the section dialect=sqlite");
     return STRATA_PARSE_ERROR;
+}
+
+strata_code mig_section_check(const migration *m, int kind, int dialect, strata_error *err)
+{
+    strata_code rc = section_check(m, mig_section(m, kind, dialect), dialect, err);
+    return rc || kind != SEC_UP ? rc : section_check(m, mig_section(m, SEC_VERIFY, dialect), dialect, err);
 }
 
 /* The 1-based line of the first thing in s that is not a blank, a line

@@ -424,9 +424,7 @@ static strata_code render(const strata_migset *set, const char *dialect_name, in
                 err_where(err, m->path, 1);
                 return STRATA_PARSE_ERROR;
             }
-            strata_code sc = mig_section_check(m, mig_section(m, SEC_UP, dialect), dialect, err);
-            if (!sc)
-                sc = mig_section_check(m, mig_section(m, SEC_VERIFY, dialect), dialect, err);
+            strata_code sc = mig_section_check(m, SEC_UP, dialect, err);
             if (sc) {
                 buf_release(&o);
                 return sc;
@@ -443,7 +441,7 @@ static strata_code render(const strata_migset *set, const char *dialect_name, in
                 err_where(err, m->path, 0);
                 return STRATA_IRREVERSIBLE;
             }
-            strata_code sc = mig_section_check(m, mig_section(m, SEC_DOWN, dialect), dialect, err);
+            strata_code sc = mig_section_check(m, SEC_DOWN, dialect, err);
             if (sc) {
                 buf_release(&o);
                 return sc;

@@ -342,11 +342,6 @@ static strata_code pick_tool(const char *tool, int server_major, int check_versi
 
 /* ------------------------------------------------------------ PostgreSQL */
 
-/* Connects once: checks the URL works, gives the server version and name. */
-/* The server's major version (and the database's name) before a tool runs.
-   pg_dump and pg_restore set session settings (search_path = '', ...) that a
-   transaction-mode pooler would hand to the application's next queries:
-   through a pooler they are refused, POOLER_UNSUPPORTED, nothing run. */
 /* What pg_dump leaves out of a backup without --create: the database's own
    settings (ALTER DATABASE ... SET) and comment, as one line; NULL when it
    has none. */
@@ -363,6 +358,11 @@ static char *db_own_settings(PGconn *c)
     return out;
 }
 
+/* Connects once before a tool runs: checks the URL works, gives the
+   server's major version, the database's name and (dbset, may be NULL)
+   db_own_settings. pg_dump and pg_restore set session settings (search_path = '', ...) that a
+   transaction-mode pooler would hand to the application's next queries:
+   through a pooler they are refused, POOLER_UNSUPPORTED, nothing run. */
 static strata_code pg_probe(const db_url *t, const char *tool, int *server_major, char **dbname, char **dbset,
                             strata_error *err)
 {

@@ -157,20 +157,16 @@ strata_code pg_connect_url(const db_url *t, const char *dbname, double deadline,
     if (err)
         url_scrub(err->message, sizeof(err->message), t->url);
     free(red);
-    if (bad_opt) {
+    if (bad_opt)
         err_hint(err,
                  "check libpq's environment variables (PGSSLMODE, PGTARGETSESSIONATTRS, PGOPTIONS, ...): "
                  "one holds a value libpq does not take");
-        if (retry)
-            *retry = 0;
-        pq.PQfinish(c);
-        return STRATA_CONFIG_ERROR;
-    }
-    connect_hint(err, m);
+    else
+        connect_hint(err, m);
     if (retry)
-        *retry = timed_out || worth_retry(keys, vals, m);
+        *retry = !bad_opt && (timed_out || worth_retry(keys, vals, m));
     pq.PQfinish(c);
-    return STRATA_CONNECT_FAILED;
+    return bad_opt ? STRATA_CONFIG_ERROR : STRATA_CONNECT_FAILED;
 }
 int pg_is_pooled(PGconn *c)
 {

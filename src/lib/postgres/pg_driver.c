@@ -266,7 +266,6 @@ static int run_stmt(void *ud, const sql_stmt *st)
     if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK && s != PGRES_EMPTY_QUERY) {
         x->rc = pg_fail(r, x->p->c, x->verify ? STRATA_VERIFY_FAILED : STRATA_MIGRATION_FAILED, x->file, line,
                         st->text, st->len, x->err);
-
         pq.PQclear(r);
         return 1;
     }
@@ -476,6 +475,18 @@ static strata_code lease_table(pg *p, const char *key, strata_error *err)
         err,
         "behind a connection pooler strata keeps its lock in a table; the role needs CREATE on the schema");
     return rc;
+}
+
+/* Releases the advisory lock of key once: 1 when it was held. */
+static int advisory_unlock(pg *p, const char *key)
+{
+    char k[32];
+    lock_key(key, k);
+    const char *params[1] = {k};
+    int released = 0;
+    strata_error ignore;
+    pg_query(&p->base, "SELECT pg_advisory_unlock($1::bigint)", 1, params, got_true, &released, &ignore);
+    return released;
 }
 
 /* Deletes this process's lease row: 1 when it was there. */
@@ -707,9 +718,7 @@ static strata_code pg_lock(drv *d, const char *key, double timeout, strata_error
             if ((rc = lease_live(p, key, &live, err)))
                 return rc;
             if (live) {
-                strata_error ignore;
-                int released = 0;
-                pg_query(d, "SELECT pg_advisory_unlock($1::bigint)", 1, params, got_true, &released, &ignore);
+                advisory_unlock(p, key);
                 got = 0;
             }
         } else if (got && p->pooled && p->lease == 1) {
@@ -758,18 +767,13 @@ static void pg_unlock(drv *d, const char *key)
 {
     pg *p = (pg *)d;
     int released = 1;
-    strata_error ignore;
     /* nested (reset runs up under its own lock): the outer hold stays */
     if (p->lease > 1) {
         p->lease--;
         return;
     }
     if (p->advisory > 1) {
-        char k[32];
-        lock_key(key, k);
-        const char *params[1] = {k};
-        released = 0;
-        pg_query(d, "SELECT pg_advisory_unlock($1::bigint)", 1, params, got_true, &released, &ignore);
+        released = advisory_unlock(p, key);
         p->advisory--;
         if (!released)
             notify(p, STRATA_EV_WARNING,
@@ -779,11 +783,7 @@ static void pg_unlock(drv *d, const char *key)
     if (p->lease) {
         released = lease_drop(p);
     } else if (p->advisory) {
-        char k[32];
-        lock_key(key, k);
-        const char *params[1] = {k};
-        released = 0;
-        pg_query(d, "SELECT pg_advisory_unlock($1::bigint)", 1, params, got_true, &released, &ignore);
+        released = advisory_unlock(p, key);
         p->advisory = 0;
     } else {
         return;

@@ -172,87 +172,77 @@ static const char q_sequences[] =
     " AND s.seqmax = CASE s.seqtypid WHEN 'int2'::regtype THEN 32767 WHEN 'int4'::regtype THEN 2147483647" \
     " ELSE 9223372036854775807 END"
 #define UNSUPPORTED_MORE(comp)                                                                               \
-    " UNION ALL SELECT 'table ' || quote_ident(n.nspname) || '.' || quote_ident(c.relname) || ' (another "   \
-    "schema)',"                                                                                              \
-    "  c.relkind::text || ' ' || coalesce((SELECT string_agg(a.attname || ' ' || format_type(a.atttypid, "   \
-    "a.atttypmod)"                                                                                           \
-    "  || CASE WHEN a.attnotnull THEN ' not null' ELSE '' END, ', ' ORDER BY a.attnum) FROM pg_attribute a"  \
-    "  WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped), '')"                               \
-    "  || coalesce(' ' || (SELECT string_agg(pg_get_constraintdef(k.oid), '; ' ORDER BY 1)"                  \
-    "  FROM pg_constraint k WHERE k.conrelid = c.oid), '')"                                                  \
-    "  || coalesce(' ' || (SELECT string_agg(pg_get_indexdef(x.indexrelid), '; ' ORDER BY 1)"                \
+    " UNION ALL SELECT 'storage parameters of table ' || quote_ident(c.relname),"                            \
+    "  array_to_string(c.reloptions, ', ')"                                                                  \
+    " FROM pg_class c" IN_SCHEMA_C " AND c.relkind IN ('r', 'p') AND c.reloptions IS NOT NULL"               \
+    " UNION ALL SELECT 'storage parameters of index ' || quote_ident(c.relname),"                            \
+    "  array_to_string(c.reloptions, ', ')"                                                                  \
+    " FROM pg_class c" IN_SCHEMA_C " AND c.relkind IN ('i', 'I') AND c.reloptions IS NOT NULL"               \
+    "  AND EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = c.oid AND k.contype IN ('p', 'u', 'x'))" \
+    " UNION ALL SELECT 'replica identity of table ' || quote_ident(c.relname), c.relreplident::text"         \
+    " FROM pg_class c" IN_SCHEMA_C " AND c.relkind IN ('r', 'p') AND c.relreplident <> 'd'"                  \
+    " UNION ALL SELECT 'clustered index ' || quote_ident(i.relname) || ' on ' || quote_ident(c.relname), ''" \
+    " FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class c ON c.oid = "                   \
+    "x.indrelid" IN_SCHEMA_C " AND x.indisclustered"                                                         \
+    " UNION ALL SELECT 'materialized view ' || quote_ident(c.relname),"                                      \
+    "  pg_get_viewdef(c.oid) || coalesce((SELECT string_agg(pg_get_indexdef(x.indexrelid), '; ' ORDER BY 1)" \
     "  FROM pg_index x WHERE x.indrelid = c.oid), '')"                                                       \
-    "  || CASE WHEN c.relkind IN ('v', 'm') THEN ' ' || pg_get_viewdef(c.oid) ELSE '' END"                   \
-    " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname <> current_schema()"     \
-    "  AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_toast%'"       \
-    "  AND n.nspname NOT LIKE 'pg\\_temp\\_%' AND c.relkind IN ('r', 'p', 'v', 'm', 'f')"                    \
-    "  AND c.relname::text NOT IN ($1::text, $1::text || '_lock')" NOT_EXTENSION(                            \
-        "pg_class",                                                                                          \
-        "c.oid") " UNION ALL SELECT 'storage parameters of table ' || quote_ident(c.relname),"               \
-                 "  array_to_string(c.reloptions, ', ')"                                                     \
-                 " FROM pg_class c" IN_SCHEMA_C " AND c.relkind IN ('r', 'p') AND c.reloptions IS NOT NULL"  \
-                 " UNION ALL SELECT 'storage parameters of index ' || quote_ident(c.relname),"               \
-                 "  array_to_string(c.reloptions, ', ')"                                                     \
-                 " FROM pg_class c" IN_SCHEMA_C " AND c.relkind IN ('i', 'I') AND c.reloptions IS NOT NULL"  \
-                 "  AND EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = c.oid AND k.contype IN "    \
-                 "('p', 'u', 'x'))"                                                                          \
-                 " UNION ALL SELECT 'replica identity of table ' || quote_ident(c.relname), "                \
-                 "c.relreplident::text"                                                                      \
-                 " FROM pg_class c" IN_SCHEMA_C " AND c.relkind IN ('r', 'p') AND c.relreplident <> 'd'"     \
-                 " UNION ALL SELECT 'clustered index ' || quote_ident(i.relname) || ' on ' || "              \
-                 "quote_ident(c.relname), ''"                                                                \
-                 " FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class c ON c.oid = "      \
-                 "x.indrelid" IN_SCHEMA_C " AND x.indisclustered"                                            \
-                 " UNION ALL SELECT 'materialized view ' || quote_ident(c.relname),"                         \
-                 "  pg_get_viewdef(c.oid) || coalesce((SELECT string_agg(pg_get_indexdef(x.indexrelid), '; " \
-                 "' ORDER BY 1)"                                                                             \
-                 "  FROM pg_index x WHERE x.indrelid = c.oid), '')"                                          \
-                 " FROM pg_class c" IN_SCHEMA_C " AND c.relkind = 'm'"                                       \
-                 " UNION ALL SELECT CASE a.attidentity WHEN '' THEN '' ELSE 'identity options of ' END"      \
-                 "  || CASE WHEN a.attidentity <> '' THEN '' WHEN a.attstorage <> t.typstorage THEN "        \
-                 "'storage of '"                                                                             \
-                 "  WHEN " comp " <> '' THEN 'compression of ' ELSE 'statistics target of ' END"             \
-                 "  || quote_ident(c.relname) || '.' || quote_ident(a.attname),"                             \
-                 "  concat_ws(' ', a.attidentity, a.attstorage, " comp ", a.attstattarget,"                  \
-                 "  (SELECT concat_ws(' ', s.seqstart, s.seqincrement, s.seqmin, s.seqmax, s.seqcache, "     \
-                 "s.seqcycle)"                                                                               \
-                 "   FROM pg_sequence s WHERE s.seqrelid = pg_get_serial_sequence(quote_ident(c.relname),"   \
-                 "   a.attname)::regclass AND a.attidentity <> '' AND NOT (" IDENTITY_DEFAULT ")))"          \
-                 " FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT "      \
-                 "a.attisdropped"                                                                            \
-                 " JOIN pg_type t ON t.oid = a.atttypid" IN_SCHEMA_C " AND c.relkind IN ('r', 'p')"          \
-                 "  AND (a.attstorage <> t.typstorage OR " comp " <> '' OR a.attstattarget >= 0"             \
-                 "  OR EXISTS (SELECT 1 FROM pg_sequence s WHERE a.attidentity <> ''"                        \
-                 "   AND s.seqrelid = pg_get_serial_sequence(quote_ident(c.relname), a.attname)::regclass"   \
-                 "   AND NOT (" IDENTITY_DEFAULT ")))"                                                       \
-                 " UNION ALL SELECT CASE t.typtype WHEN 'd' THEN 'domain ' WHEN 'c' THEN 'composite type '"  \
-                 "  ELSE 'range type ' END || quote_ident(t.typname),"                                       \
-                 "  concat_ws(' ', format_type(t.typbasetype, t.typtypmod), t.typnotnull, t.typdefault,"     \
-                 "  (SELECT string_agg(k.conname || ' ' || pg_get_constraintdef(k.oid), ', ' ORDER BY 1)"    \
-                 "   FROM pg_constraint k WHERE k.contypid = t.oid),"                                        \
-                 "  (SELECT string_agg(a.attname || ' ' || format_type(a.atttypid, a.atttypmod), ', ' "      \
-                 "ORDER BY a.attnum)"                                                                        \
-                 "   FROM pg_attribute a WHERE a.attrelid = t.typrelid AND a.attnum > 0 AND NOT "            \
-                 "a.attisdropped),"                                                                          \
-                 "  (SELECT format_type(r.rngsubtype, NULL) FROM pg_range r WHERE r.rngtypid = t.oid))"      \
-                 " FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace WHERE n.nspname = "          \
-                 "current_schema()"                                                                          \
-                 "  AND (t.typtype IN ('d', 'r') OR (t.typtype = 'c' AND (SELECT relkind FROM pg_class "     \
-                 "WHERE oid ="                                                                               \
-                 "  t.typrelid) = 'c'))" NOT_EXTENSION(                                                      \
-                     "pg_type",                                                                              \
-                     "t.oid") " UNION ALL SELECT 'comment on ' || CASE WHEN d.classoid = "                   \
-                              "'pg_type'::regclass"                                                          \
-                              "  THEN 'type ' || format_type(d.objoid, NULL) ELSE 'function ' || "           \
-                              "d.objoid::regprocedure::text END,"                                            \
-                              "  d.description"                                                              \
-                              " FROM pg_description d WHERE (d.classoid = 'pg_type'::regclass AND EXISTS "   \
-                              "(SELECT 1 FROM pg_type t"                                                     \
-                              "  JOIN pg_namespace n ON n.oid = t.typnamespace WHERE t.oid = d.objoid AND "  \
-                              "n.nspname = current_schema()))"                                               \
-                              "  OR (d.classoid = 'pg_proc'::regclass AND EXISTS (SELECT 1 FROM pg_proc p"   \
-                              "  JOIN pg_namespace n ON n.oid = p.pronamespace WHERE p.oid = d.objoid AND "  \
-                              "n.nspname = current_schema()))"
+    " FROM pg_class c" IN_SCHEMA_C " AND c.relkind = 'm'"                                                    \
+    " UNION ALL SELECT CASE a.attidentity WHEN '' THEN '' ELSE 'identity options of ' END"                   \
+    "  || CASE WHEN a.attidentity <> '' THEN '' WHEN a.attstorage <> t.typstorage THEN 'storage of '"        \
+    "  WHEN " comp " <> '' THEN 'compression of ' ELSE 'statistics target of ' END"                          \
+    "  || quote_ident(c.relname) || '.' || quote_ident(a.attname),"                                          \
+    "  concat_ws(' ', a.attidentity, a.attstorage, " comp ", a.attstattarget,"                               \
+    "  (SELECT concat_ws(' ', s.seqstart, s.seqincrement, s.seqmin, s.seqmax, s.seqcache, s.seqcycle)"       \
+    "   FROM pg_sequence s WHERE s.seqrelid = pg_get_serial_sequence(quote_ident(c.relname),"                \
+    "   a.attname)::regclass AND a.attidentity <> '' AND NOT (" IDENTITY_DEFAULT ")))"                       \
+    " FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped"     \
+    " JOIN pg_type t ON t.oid = a.atttypid" IN_SCHEMA_C " AND c.relkind IN ('r', 'p')"                       \
+    "  AND (a.attstorage <> t.typstorage OR " comp " <> '' OR a.attstattarget >= 0"                          \
+    "  OR EXISTS (SELECT 1 FROM pg_sequence s WHERE a.attidentity <> ''"                                     \
+    "   AND s.seqrelid = pg_get_serial_sequence(quote_ident(c.relname), a.attname)::regclass"                \
+    "   AND NOT (" IDENTITY_DEFAULT ")))"                                                                    \
+    " UNION ALL SELECT CASE t.typtype WHEN 'd' THEN 'domain ' WHEN 'c' THEN 'composite type '"               \
+    "  ELSE 'range type ' END || quote_ident(t.typname),"                                                    \
+    "  concat_ws(' ', format_type(t.typbasetype, t.typtypmod), t.typnotnull, t.typdefault,"                  \
+    "  (SELECT string_agg(k.conname || ' ' || pg_get_constraintdef(k.oid), ', ' ORDER BY 1)"                 \
+    "   FROM pg_constraint k WHERE k.contypid = t.oid),"                                                     \
+    "  (SELECT string_agg(a.attname || ' ' || format_type(a.atttypid, a.atttypmod), ', ' ORDER BY a.attnum)" \
+    "   FROM pg_attribute a WHERE a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped),"         \
+    "  (SELECT format_type(r.rngsubtype, NULL) FROM pg_range r WHERE r.rngtypid = t.oid))"                   \
+    " FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace WHERE n.nspname = current_schema()"       \
+    "  AND (t.typtype IN ('d', 'r') OR (t.typtype = 'c' AND (SELECT relkind FROM pg_class WHERE oid ="       \
+    "  t.typrelid) = 'c'))" NOT_EXTENSION(                                                                   \
+        "pg_type", "t.oid") " UNION ALL SELECT 'comment on ' || CASE WHEN d.classoid = 'pg_type'::regclass"  \
+                            "  THEN 'type ' || format_type(d.objoid, NULL) ELSE 'function ' || "             \
+                            "d.objoid::regprocedure::text END,"                                              \
+                            "  d.description"                                                                \
+                            " FROM pg_description d WHERE (d.classoid = 'pg_type'::regclass AND EXISTS "     \
+                            "(SELECT 1 FROM pg_type t"                                                       \
+                            "  JOIN pg_namespace n ON n.oid = t.typnamespace WHERE t.oid = d.objoid AND "    \
+                            "n.nspname = current_schema()))"                                                 \
+                            "  OR (d.classoid = 'pg_proc'::regclass AND EXISTS (SELECT 1 FROM pg_proc p"     \
+                            "  JOIN pg_namespace n ON n.oid = p.pronamespace WHERE p.oid = d.objoid AND "    \
+                            "n.nspname = current_schema()))"
+/* Tables and views of the other schemas, by their columns, constraints,
+   indexes and definitions: the plan covers the first schema of the search
+   path only, and a difference there must never read as none. */
+#define UNSUPPORTED_OTHER_SCHEMAS                                                                           \
+    " UNION ALL SELECT 'table ' || quote_ident(n.nspname) || '.' || quote_ident(c.relname) || ' (another "  \
+    "schema)',"                                                                                             \
+    "  c.relkind::text || ' ' || coalesce((SELECT string_agg(a.attname || ' ' || format_type(a.atttypid, "  \
+    "a.atttypmod)"                                                                                          \
+    "  || CASE WHEN a.attnotnull THEN ' not null' ELSE '' END, ', ' ORDER BY a.attnum) FROM pg_attribute a" \
+    "  WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped), '')"                              \
+    "  || coalesce(' ' || (SELECT string_agg(pg_get_constraintdef(k.oid), '; ' ORDER BY 1)"                 \
+    "  FROM pg_constraint k WHERE k.conrelid = c.oid), '')"                                                 \
+    "  || coalesce(' ' || (SELECT string_agg(pg_get_indexdef(x.indexrelid), '; ' ORDER BY 1)"               \
+    "  FROM pg_index x WHERE x.indrelid = c.oid), '')"                                                      \
+    "  || CASE WHEN c.relkind IN ('v', 'm') THEN ' ' || pg_get_viewdef(c.oid) ELSE '' END"                  \
+    " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname <> current_schema()"    \
+    "  AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_toast%'"      \
+    "  AND n.nspname NOT LIKE 'pg\\_temp\\_%' AND c.relkind IN ('r', 'p', 'v', 'm', 'f')"                   \
+    "  AND c.relname::text NOT IN ($1::text, $1::text || '_lock')" NOT_EXTENSION("pg_class", "c.oid")
 #define Q_UNSUPPORTED(comp, icu)                                                                             \
     "SELECT what, key FROM ("                                                                                \
     " SELECT 'rule ' || quote_ident(r.rulename) || ' on ' || quote_ident(c.relname) AS what,"                \
@@ -297,8 +287,8 @@ static const char q_sequences[] =
         "o.oid") " UNION ALL SELECT 'collation ' || quote_ident(co.collname),"                               \
                  "  concat_ws(' ', co.collprovider, co.collcollate, co.collctype, " icu ")"                  \
                  " FROM pg_collation co JOIN pg_namespace n ON n.oid = co.collnamespace WHERE n.nspname = "  \
-                 "current_schema()" NOT_EXTENSION("pg_collation", "co.oid")                                  \
-                     UNSUPPORTED_MORE(comp) ") x ORDER BY 1, 2"
+                 "current_schema()" NOT_EXTENSION("pg_collation", "co.oid") UNSUPPORTED_MORE(comp)           \
+                     UNSUPPORTED_OTHER_SCHEMAS ") x ORDER BY 1, 2"
 /* by server version: pg_attribute.attcompression is PostgreSQL 14's,
    pg_collation.colliculocale 15's (colllocale from 17 on) */
 static const char q_unsupported_pg17[] = Q_UNSUPPORTED("a.attcompression::text", "co.colllocale");

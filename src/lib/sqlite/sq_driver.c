@@ -207,9 +207,9 @@ static strata_code open_failed(strata_error *err, const char *path, sqlite3 *db,
 {
     if (wal > 0)
         return sq_err_wal_pending(err, path);
-    if (((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED) && intr_requested())
-        return intr_error(err, "while waiting for another process's lock on the SQLite database");
     if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED) {
+        if (intr_requested())
+            return intr_error(err, "while waiting for another process's lock on the SQLite database");
         err_set(err, STRATA_LOCK_TIMEOUT,
                 "timed out waiting to read SQLite database '%s': another process holds it locked", path);
         err_hint(err,
@@ -384,6 +384,13 @@ static size_t first_token(const char *s)
     }
 }
 
+/* The file line of the statement at p of sql, a section starting at line:
+   its first token's, past blanks and comments. */
+static int stmt_line(const char *sql, const char *p, int line)
+{
+    return line + count_lines(sql, (size_t)(p - sql)) + count_lines(p, first_token(p));
+}
+
 /* 1, with the error said, when the file strata has open is no longer the
    one at its path: a concurrent run that created it failed and removed it
    when it held nothing (sq_discard_if_new); SQLite then refuses every
@@ -451,29 +458,10 @@ static strata_code sq_fail(sq *s, strata_code code, const char *sql, const char 
     return code;
 }
 
-/*
- * The checking PRAGMAs, read as what they mean rather than as a verify's
- * first value: foreign_key_check reports violations as rows (none: all is
- * well -- a verify would read that as "no rows", a failure, and pass on a
- * violation's table name); integrity_check and quick_check say "ok". 1 for
- * foreign_key_check, 2 for the others, 0 for any other statement.
- */
-/* Past blanks and comments. */
+/* q past blanks and comments */
 static const char *skip_blank(const char *q)
 {
-    for (;;) {
-        while (*q == ' ' || *q == '\t' || *q == '\n' || *q == '\r' || *q == '\f')
-            q++;
-        if (q[0] == '-' && q[1] == '-') {
-            while (*q && *q != '\n')
-                q++;
-        } else if (q[0] == '/' && q[1] == '*') {
-            const char *e = strstr(q + 2, "*/");
-            q = e ? e + 2 : q + strlen(q);
-        } else {
-            return q;
-        }
-    }
+    return q + first_token(q);
 }
 
 /* A name token at q, quotes ("x", [x], `x`) taken off, into out. */
@@ -494,6 +482,13 @@ static const char *pragma_word(const char *q, char *out, size_t n)
     return q;
 }
 
+/*
+ * The checking PRAGMAs, read as what they mean rather than as a verify's
+ * first value: foreign_key_check reports violations as rows (none: all is
+ * well -- a verify would read that as "no rows", a failure, and pass on a
+ * violation's table name); integrity_check and quick_check say "ok". 1 for
+ * foreign_key_check, 2 for the others, 0 for any other statement.
+ */
 static int check_pragma(sqlite3_stmt *st)
 {
     const char *q = sqlite3_sql(st);
@@ -521,8 +516,7 @@ static strata_code run_sql(sq *s, const char *sql, const char *file, int line, i
     while (*p) {
         if (intr_requested()) {
             char at[300];
-            snprintf(at, sizeof(at), "before %s:%d", file ? file : "the statement",
-                     line + count_lines(sql, (size_t)(p - sql)));
+            snprintf(at, sizeof(at), "before %s:%d", file ? file : "the statement", stmt_line(sql, p, line));
             return intr_error(err, at);
         }
         sqlite3_stmt *st = NULL;
@@ -544,8 +538,7 @@ static strata_code run_sql(sq *s, const char *sql, const char *file, int line, i
                                : rc != SQLITE_ROW || !sqlite3_column_text(st, 0) ||
                                      strcmp((const char *)sqlite3_column_text(st, 0), "ok");
             if (bad) {
-                size_t at = first_token(p);
-                int l = line + count_lines(sql, (size_t)(p - sql)) + count_lines(p, at);
+                int l = stmt_line(sql, p, line);
                 if (chk == 1)
                     err_set(err, verify ? STRATA_VERIFY_FAILED : STRATA_MIGRATION_FAILED,
                             "%s:%d: foreign_key_check: a row of table \"%s\" (rowid %s) refers to a missing "
@@ -578,8 +571,7 @@ static strata_code run_sql(sq *s, const char *sql, const char *file, int line, i
             }
             if (rc == SQLITE_ROW || rc == SQLITE_DONE) {
                 if (!ok) {
-                    size_t at = first_token(p);
-                    int l = line + count_lines(sql, (size_t)(p - sql)) + count_lines(p, at);
+                    int l = stmt_line(sql, p, line);
                     err_set(err, STRATA_VERIFY_FAILED, "%s:%d: verify query returned %s", file, l,
                             rc == SQLITE_DONE ? "no rows" : "false");
                     err_where(err, file, l);
@@ -790,9 +782,9 @@ static strata_code sq_begin(drv *d, double timeout, strata_error *err)
             s->excl = 1;
         return STRATA_OK;
     }
-    if (((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED) && intr_requested())
-        return intr_error(err, "while waiting for the write lock");
     if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED) {
+        if (intr_requested())
+            return intr_error(err, "while waiting for the write lock");
         err_set(err, STRATA_LOCK_TIMEOUT, "timed out after %gs waiting for the write lock on '%s'", timeout,
                 s->path);
         err_hint(err, "another process is writing to the database; raise --lock-timeout to wait longer");
