@@ -71,37 +71,22 @@ for sig in INT TERM; do
     fi
 done
 
-if [ "$ENGINE" = postgres ]; then
-    # a waiter for the migration lock stops at once, without waiting out
-    # --lock-timeout
-    "$STRATA" --url "$URL" --dir "$D" up -q >/dev/null 2>&1 &
-    holder=$!
-    sleep 1
-    t0=$(date +%s%N)
-    sig_after 1 INT --url "$URL" --dir "$D" up --lock-timeout 60
-    ms=$((($(date +%s%N) - t0) / 1000000))
-    expect_rc 1 "SIGINT while waiting for the lock"
-    contains "$ERR" "while waiting for the migration lock" "the waiter says what it was doing"
-    [ "$ms" -lt 6000 ] || fail "the waiter took $ms ms to stop"
-    kill -TERM "$holder"
-    wait "$holder"
-    eq "$?" 1 "the holder, stopped too, exits 1"
-fi
-
-if [ "$ENGINE" = sqlite ]; then
-    # a waiter for another process's write lock stops at once too
-    "$STRATA" --url "$URL" --dir "$D" up -q >/dev/null 2>&1 &
-    holder=$!
-    sleep 1
-    t0=$(date +%s%N)
-    sig_after 1 TERM --url "$URL" --dir "$D" up --lock-timeout 60
-    ms=$((($(date +%s%N) - t0) / 1000000))
-    expect_rc 1 "SIGTERM while waiting for the SQLite write lock"
-    contains "$ERR" "INTERRUPTED" "the SQLite waiter says it was stopped"
-    [ "$ms" -lt 6000 ] || fail "the SQLite waiter took $ms ms to stop"
-    kill -TERM "$holder"
-    wait "$holder"
-fi
+# a waiter for the lock (PostgreSQL's migration lock, SQLite's write lock)
+# stops at once, without waiting out --lock-timeout
+if [ "$ENGINE" = postgres ]; then wsig=INT; else wsig=TERM; fi
+"$STRATA" --url "$URL" --dir "$D" up -q >/dev/null 2>&1 &
+holder=$!
+sleep 1
+t0=$(date +%s%N)
+sig_after 1 "$wsig" --url "$URL" --dir "$D" up --lock-timeout 60
+ms=$((($(date +%s%N) - t0) / 1000000))
+expect_rc 1 "SIG$wsig while waiting for the lock"
+contains "$ERR" "INTERRUPTED" "the waiter says it was stopped"
+[ "$ENGINE" = postgres ] && contains "$ERR" "while waiting for the migration lock" "the waiter says what it was doing"
+[ "$ms" -lt 6000 ] || fail "the waiter took $ms ms to stop"
+kill -TERM "$holder"
+wait "$holder"
+eq "$?" 1 "the holder, stopped too, exits 1"
 
 # the sample application (the library's strata_startup) does the same
 if [ "$ENGINE" = postgres ] && [ -x "$APP" ]; then
