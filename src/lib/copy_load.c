@@ -35,16 +35,20 @@ static void sum_text(__int128 v, char out[48])
     out[k] = 0;
 }
 
-/* The hash of copied column c, the k-th, as the checksum takes it. */
+/* The hash of copied column c, the k-th, as the checksum takes it: a
+   column that cannot hold NULL (NOT NULL, or the rowid alias, which the
+   target holds as an identity column) needs no coalesce -- the same sum,
+   without a call per row. */
 static void col_hash_sql(buf *b, const ccol *c, int k)
 {
     buf q;
     buf_init(&q);
     qname(&q, c->dst);
-    if (!c->notnull)
+    int nullable = !c->notnull && !c->identity;
+    if (nullable)
         buf_adds(b, "coalesce(");
     hash_sql(b, &c->t, q.data ? q.data : "\"\"", (uint64_t)k + 1);
-    if (!c->notnull)
+    if (nullable)
         buf_addf(b, ", %llu)", (unsigned long long)null_mark(k));
     buf_release(&q);
 }

@@ -761,23 +761,29 @@ static void numeric_fixed_text(cconv *c, int sc, int neg, const char *dg, int n,
 static int numeric_fixed(cconv *c, const ctype *t, int neg, uint64_t u, int flags)
 {
     int sc = t->scale;
-    char dg[24];
-    int n = 0;
-    uint64_t w = u;
-    do {
-        dg[n++] = (char)('0' + (int)(w % 10));
-        w /= 10;
-    } while (w);
-    /* dg holds the digits least significant first */
-    int intd = u ? (n > sc ? n - sc : 0) : 0;
-    if (intd > t->prec - sc)
-        return bad(c, "more than %d digit%s before the decimal point", t->prec - sc,
-                   t->prec - sc == 1 ? "" : "s");
+    /* more than prec - sc digits before the point: u (the value times
+       10^sc, below 2^62) reaches 10^prec */
+    if (t->prec < 19) {
+        uint64_t lim = 1;
+        for (int i = 0; i < t->prec; i++)
+            lim *= 10;
+        if (u >= lim)
+            return bad(c, "more than %d digit%s before the decimal point", t->prec - sc,
+                       t->prec - sc == 1 ? "" : "s");
+    }
     if (!u)
         neg = 0;
     c->hk = HK_NUM;
-    if (flags & (CV_WANT_TEXT | CV_WANT_CANON))
+    if (flags & (CV_WANT_TEXT | CV_WANT_CANON)) {
+        char dg[24]; /* the digits, least significant first */
+        int n = 0;
+        uint64_t w = u;
+        do {
+            dg[n++] = (char)('0' + (int)(w % 10));
+            w /= 10;
+        } while (w);
         numeric_fixed_text(c, sc, neg, dg, n, flags);
+    }
     /* binary */
     uint64_t ip = u / pow10u[sc], fp = u % pow10u[sc];
     int nfrac = (sc + 3) / 4;
