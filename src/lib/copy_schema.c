@@ -146,7 +146,8 @@ void map_decl_type(const char *decl, ctype *t, char **pgtype)
     size_t bl = strlen(base);
     while (bl && isspace((unsigned char)base[bl - 1]))
         base[--bl] = 0;
-    if (par && sscanf(par, "(%d ,%d", &a1, &a2) < 1)
+    int nargs = par ? sscanf(par, "(%d ,%d", &a1, &a2) : 0;
+    if (nargs < 1)
         a1 = -1;
     /* "TIMESTAMP(3) WITH TIME ZONE": the words after the precision count */
     const char *close = par ? strchr(par, ')') : NULL;
@@ -181,9 +182,12 @@ void map_decl_type(const char *decl, ctype *t, char **pgtype)
         t->kind = K_INT8;
     else if (!strcmp(base, "NUMERIC") || !strcmp(base, "DECIMAL")) {
         t->kind = K_NUMERIC;
-        if (a1 >= 1 && a1 <= 1000) {
+        /* NUMERIC(p) is numeric(p,0); a scale below 0 or above p (which
+           PostgreSQL before 15 refuses) is plain numeric: no value is
+           refused that the SQLite column holds, on every server */
+        if (a1 >= 1 && a1 <= 1000 && (nargs == 1 || (a2 >= 0 && a2 <= a1))) {
             t->prec = a1;
-            t->scale = a2 >= 0 && a2 <= a1 ? a2 : 0;
+            t->scale = nargs == 1 ? 0 : a2;
         }
     } else if ((!strcmp(base, "VARCHAR") || !strcmp(base, "CHARACTER VARYING") || !strcmp(base, "NVARCHAR") ||
                 !strcmp(base, "VARYING CHARACTER") || !strcmp(base, "NATIVE CHARACTER VARYING")) &&

@@ -560,6 +560,17 @@ void test_copy(void)
     map_decl_type("DECIMAL(10, 2)", &t, &pt);
     CHECK_STR(pt, "numeric(10,2)");
     free(pt);
+    map_decl_type("NUMERIC(5)", &t, &pt);
+    CHECK_STR(pt, "numeric(5,0)");
+    free(pt);
+    /* a scale above the precision or below 0 (PostgreSQL 15 only): plain
+       numeric, not numeric(p,0), which would refuse 0.00012 */
+    map_decl_type("NUMERIC(2,5)", &t, &pt);
+    CHECK_STR(pt, "numeric");
+    free(pt);
+    map_decl_type("DECIMAL(5,-1)", &t, &pt);
+    CHECK_STR(pt, "numeric");
+    free(pt);
     map_decl_type("varchar(255)", &t, &pt);
     CHECK_STR(pt, "varchar(255)");
     free(pt);
