@@ -406,6 +406,53 @@ static void close_snapshot(run *r)
     r->nreaders = 0;
 }
 
+/* Opens up to n target sessions for the workers, one after the other, while
+   the main thread goes on with the schema phase (a session costs a server
+   process and the password exchange: here they overlap the schema phase's
+   round trips, not the loads). A failure stops it quietly: a worker then
+   connects itself and reports it. */
+static void *preconnect_thread(void *arg)
+{
+    run *r = arg;
+    int n = r->nspare; /* how many to open, set by preconnect */
+    pthread_mutex_lock(&r->mu);
+    r->nspare = 0;
+    pthread_mutex_unlock(&r->mu);
+    for (int i = 0; i < n && !intr_requested(); i++) {
+        strata_error e;
+        strata_error_clear(&e);
+        PGconn *c = NULL;
+        if (pg_connect(r, &c, &e))
+            break;
+        pthread_mutex_lock(&r->mu);
+        r->spare[r->nspare++] = c;
+        pthread_mutex_unlock(&r->mu);
+    }
+    return NULL;
+}
+
+static void preconnect(run *r, int n)
+{
+    if (n > r->jobs)
+        n = r->jobs;
+    if (n < 1 || !(r->spare = calloc((size_t)r->jobs, sizeof(*r->spare))))
+        return;
+    r->nspare = n;
+    if (pthread_create(&r->pre, NULL, preconnect_thread, r) == 0)
+        r->pre_running = 1;
+    else
+        r->nspare = 0;
+}
+
+/* Waits for the preconnect thread (main thread only). */
+static void preconnect_join(run *r)
+{
+    if (r->pre_running) {
+        pthread_join(r->pre, NULL);
+        r->pre_running = 0;
+    }
+}
+
 static strata_code worker_open(worker *w, strata_error *err)
 {
     run *r = w->r;
@@ -418,17 +465,30 @@ static strata_code worker_open(worker *w, strata_error *err)
             w->db = r->readers[i];
             w->reader = i;
         }
+    if (w->db && r->nspare)
+        w->pg = r->spare[--r->nspare];
     pthread_mutex_unlock(&r->mu);
     if (!w->db)
         return err_set(err, STRATA_INTERNAL, "no free source connection");
-    return pg_connect(r, &w->pg, err);
+    return w->pg ? STRATA_OK : pg_connect(r, &w->pg, err);
 }
 
 static void worker_close(worker *w)
 {
     run *r = w->r;
-    if (w->pg)
-        pg_finish(w->pg);
+    if (w->pg) {
+        /* an idle, healthy session waits for the next pool's worker */
+        int keep = 0;
+        pthread_mutex_lock(&r->mu);
+        if (!r->stop && r->spare && r->nspare < r->jobs && pq.PQstatus(w->pg) == CONNECTION_OK &&
+            pq.PQtransactionStatus(w->pg) == PQTRANS_IDLE) {
+            r->spare[r->nspare++] = w->pg;
+            keep = 1;
+        }
+        pthread_mutex_unlock(&r->mu);
+        if (!keep)
+            pg_finish(w->pg);
+    }
     if (w->db) {
         pthread_mutex_lock(&r->mu);
         r->busy[w->reader] = 0;
@@ -525,6 +585,7 @@ strata_code pool_run(pool *p, strata_error *err)
     if (!n)
         return STRATA_OK;
     int jobs = r->jobs < n ? r->jobs : n;
+    preconnect_join(r);
     pthread_t *th = calloc((size_t)jobs, sizeof(*th));
     if (!th)
         return err_set(err, STRATA_NOMEM, "out of memory");
@@ -1629,9 +1690,10 @@ strata_code strata_copy(const char *src_url, const char *dst_url, const strata_c
     r.phase = "schema";
     if ((rc = hash_probe(&r, err)) || (rc = take_lock(&r, err)) || (rc = open_snapshot(&r, err)))
         goto done;
-    if ((rc = schema_read(r.sdb, r.o->keep_case, r.vtable, &r.s, &r.w, err)) ||
-        (rc = select_tables(&r, err)) || (rc = count_rows(&r, err)) || (rc = read_state(&r, err)) ||
-        (rc = schema_phase(&r, err)))
+    if ((rc = schema_read(r.sdb, r.o->keep_case, r.vtable, &r.s, &r.w, err)) || (rc = select_tables(&r, err)))
+        goto done;
+    preconnect(&r, r.schema_only ? 0 : r.s.n);
+    if ((rc = count_rows(&r, err)) || (rc = read_state(&r, err)) || (rc = schema_phase(&r, err)))
         goto done;
     if ((rc = run_error(&r, err))) /* a statement of the schema phase failed for a reason not its own */
         goto done;
@@ -1688,6 +1750,10 @@ done:
         *out = rep;
     }
     free(want);
+    preconnect_join(&r);
+    for (int i = 0; i < r.nspare; i++)
+        pg_finish(r.spare[i]);
+    free(r.spare);
     if (r.ctl)
         pg_finish(r.ctl); /* ends the session: releases the advisory lock */
     close_snapshot(&r);

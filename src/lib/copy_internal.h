@@ -400,6 +400,13 @@ typedef struct run {
     const char *vtable;
     int data_only, schema_only;
     int jobs;
+    /* target sessions ready for workers (under mu): opened ahead by the
+       preconnect thread while the schema phase runs, and handed back by
+       workers between pools; at most jobs */
+    PGconn **spare;
+    int nspare;
+    pthread_t pre;
+    int pre_running;
     pthread_mutex_t fkmu; /* one foreign key added at a time (their locks) */
     pthread_mutex_t mu;
     pthread_cond_t cv;
