@@ -30,6 +30,12 @@
  *   - Option structs are meant to be zero-initialised ("= {0}"): a zero
  *     field means its default.
  *   - Passwords never appear in messages: URLs are reported redacted.
+ *   - Threads: a strata handle is used by one thread at a time; different
+ *     handles may be used by different threads at once. A strata_migset is
+ *     only read: one set may be shared by any number of threads and handles
+ *     at once (a set loaded through the checksum cache reads a file's SQL
+ *     the first time it is needed, under a lock). strata_interrupt may be
+ *     called from any thread or signal handler.
  */
 #ifndef STRATA_H
 #define STRATA_H

@@ -172,8 +172,7 @@ void migset_add_warning(strata_migset *set, const char *version, const char *fil
 const section *mig_section(const migration *m, int kind, int dialect)
 {
     const section *generic = NULL;
-    if (m->lazy)
-        mig_materialize(m, NULL);
+    mig_materialize(m, NULL); /* a no-op unless the set came through the cache */
     for (int i = 0; i < m->nsecs; i++) {
         const section *s = &m->secs[i];
         if (s->kind != kind)
@@ -1069,17 +1068,37 @@ static void load_one(strata_migset *set, int dirfd, size_t skip, migration *m, r
     }
 }
 
+/*
+ * A set is only read, by any number of threads at once (strata.h), and a
+ * lazy migration is filled in the first time its SQL is needed: under this
+ * lock, parsed into a copy, its sections published before lazy is cleared
+ * (release; the fast path reads lazy with acquire). The checksum pointer
+ * never changes: other threads may be reading it.
+ */
+static pthread_mutex_t materialize_mu = PTHREAD_MUTEX_INITIALIZER;
+
 strata_code mig_materialize(const migration *cm, strata_error *err)
 {
     migration *m = (migration *)cm;
-    if (!m->lazy)
+    if (!__atomic_load_n(&m->lazy, __ATOMIC_ACQUIRE))
         return STRATA_OK;
-    m->lazy = 0;
+    pthread_mutex_lock(&materialize_mu);
+    if (!m->lazy) { /* another thread did it meanwhile */
+        pthread_mutex_unlock(&materialize_mu);
+        return STRATA_OK;
+    }
     rbuf b = {NULL, 0};
     size_t len;
     const char *kind;
     struct stat st;
     strata_code rc = STRATA_OK;
+    migration t = *m;
+    t.secs = NULL;
+    t.nsecs = 0;
+    t.capsecs = 0;
+    t.header = NULL;
+    t.checksum = NULL;
+    t.broken = 0;
     int r = read_into(AT_FDCWD, m->path, &b, &len, &kind, &st);
     if (r != READ_OK) {
         char msg[1024];
@@ -1089,13 +1108,11 @@ strata_code mig_materialize(const migration *cm, strata_error *err)
     if (!rc) {
         strata_migset tmp;
         memset(&tmp, 0, sizeof(tmp));
-        char *was = m->checksum;
-        m->checksum = NULL;
-        if (!load_text(&tmp, m, b.p, len) && !tmp.nproblems && !tmp.nwarnings)
+        if (!load_text(&tmp, &t, b.p, len) && !tmp.nproblems && !tmp.nwarnings)
             rc = err_set(err, STRATA_NOMEM, "out of memory");
         else if (tmp.nproblems)
             rc = strata_migset_check(&tmp, err); /* says where */
-        else if (!m->checksum || !was || strcmp(m->checksum, was)) {
+        else if (!t.checksum || !m->checksum || strcmp(t.checksum, m->checksum)) {
             rc = err_set(err, STRATA_IO_ERROR, "'%s' changed while strata was reading the migrations",
                          m->path);
             err_hint(err, "run the command again");
@@ -1103,26 +1120,26 @@ strata_code mig_materialize(const migration *cm, strata_error *err)
         }
         problems_release(tmp.problems, tmp.nproblems);
         problems_release(tmp.warnings, tmp.nwarnings);
-        if (rc) {
-            free(m->checksum);
-            m->checksum = was;
-        } else {
-            free(was);
-        }
-        m->pub.checksum = m->checksum;
     }
     free(b.p);
+    free(t.checksum);
     if (rc) {
         /* nothing of a file that failed is ever run */
-        for (int i = 0; i < m->nsecs; i++)
-            free(m->secs[i].sql);
-        m->nsecs = 0;
-        free(m->header);
-        m->header = NULL;
+        for (int i = 0; i < t.nsecs; i++)
+            free(t.secs[i].sql);
+        free(t.secs);
+        free(t.header);
         m->broken = 1;
         if (r != READ_OK)
             err_where(err, m->path, 0);
+    } else {
+        m->secs = t.secs;
+        m->nsecs = t.nsecs;
+        m->capsecs = t.capsecs;
+        m->header = t.header;
     }
+    __atomic_store_n(&m->lazy, 0, __ATOMIC_RELEASE);
+    pthread_mutex_unlock(&materialize_mu);
     return rc;
 }
 

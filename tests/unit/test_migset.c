@@ -3,6 +3,7 @@
 #include "unit.h"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -567,6 +568,74 @@ static void checksum_cache(void)
     migcache_margin_ns = margin;
 }
 
+/* One set, loaded through the cache (its SQL read when first needed),
+   shared by threads that each apply it to their own database: the header
+   allows it. Before the lazy read took a lock, 6 of 8 threads failed
+   ("has no up section") in 4 runs of 5. */
+typedef struct {
+    const strata_migset *set;
+    strata_code rc;
+    char msg[1024];
+} share_arg;
+
+static void *share_up(void *p)
+{
+    share_arg *a = p;
+    strata *db = NULL;
+    strata_error e;
+    a->rc = strata_open("sqlite::memory:", NULL, &db, &e);
+    if (!a->rc)
+        a->rc = strata_up(db, a->set, NULL, NULL, &e);
+    if (a->rc)
+        snprintf(a->msg, sizeof(a->msg), "%s", e.message);
+    strata_close(db);
+    return NULL;
+}
+
+static void cache_shared_by_threads(void)
+{
+    int64_t margin = migcache_margin_ns;
+    migcache_margin_ns = 0;
+    char *d = tmpdir_new(), *c = tmpdir_new();
+    for (int i = 1; i <= 40; i++) {
+        char name[32], text[256];
+        snprintf(name, sizeof(name), "%d_t%d.sql", i, i);
+        snprintf(text, sizeof(text),
+                 "-- strata:up\nCREATE TABLE t%d (id int);\nINSERT INTO t%d VALUES (%d);\n"
+                 "-- strata:down\nDROP TABLE t%d;\n",
+                 i, i, i, i);
+        write_file(d, name, text);
+    }
+    for (int round = 0; round < 5; round++) {
+        strata_migset *set = load_cached(d, c);
+        CHECK(round == 0 || lazy_count(set) == 40);
+        enum { N = 8 };
+        share_arg a[N];
+        pthread_t th[N];
+        for (int i = 0; i < N; i++) {
+            a[i].set = set;
+            a[i].rc = STRATA_INTERNAL;
+            a[i].msg[0] = 0;
+            CHECK_INT(pthread_create(&th[i], NULL, share_up, &a[i]), 0);
+        }
+        int failed = 0;
+        for (int i = 0; i < N; i++) {
+            pthread_join(th[i], NULL);
+            if (a[i].rc) {
+                if (!failed)
+                    fprintf(stderr, "  thread %d: %s\n", i, a[i].msg);
+                failed++;
+            }
+        }
+        CHECK_INT(failed, 0);
+        CHECK_INT(lazy_count(set), 0);
+        strata_migset_free(set);
+    }
+    migcache_margin_ns = margin;
+    tmpdir_free(d);
+    tmpdir_free(c);
+}
+
 void test_migset(void)
 {
     ordering();
@@ -575,4 +644,5 @@ void test_migset(void)
     files_and_warnings();
     from_array();
     checksum_cache();
+    cache_shared_by_threads();
 }
