@@ -17,12 +17,11 @@
  *     the optional event callback of strata_config.
  *   - Every pointer returned through an out-parameter is owned by the caller
  *     and released with the matching *_free function; every *_free and
- *     strata_close accepts NULL. The handle, the migration set and the
- *     out-parameters of the main calls (open, migset_load, up, down, redo,
- *     stamp, accept, status_get, history_get, current_get, validate,
- *     schema_dump, reset, reset_list, adopt, startup) are required: NULL is
- *     STRATA_USAGE ("strata_up: db and set must not be NULL"), not a crash;
- *     an out-parameter documented as "may be NULL" may be.
+ *     strata_close accepts NULL. The handle, the migration set, the
+ *     out-parameters and the paths and texts a call works on are required:
+ *     NULL is STRATA_USAGE ("strata_up: db and set must not be NULL"), not a
+ *     crash; what is documented as "may be NULL" (or NULL for a default)
+ *     may be.
  *   - What a call takes (URLs, paths, strata_config and the other option
  *     structs) is read or copied during the call, never kept: it may be freed
  *     as soon as the call returns. A strata_migset is only read; it must

@@ -66,6 +66,8 @@ static void random_suffix(char out[13])
    engine); a server URL: a new database on that server. */
 strata_code strata_scratch_create(const char *server_url, strata_scratch **out, strata_error *err)
 {
+    if (!out)
+        return api_null(err, __func__, "out");
     *out = NULL;
     db_url u = {0};
     const drv_ops *e = engine_by_dialect(DIALECT_SQLITE);
@@ -493,6 +495,8 @@ strata_code strata_check_run(const char *url, const strata_migset *set, const st
     strata_error local;
     if (!err)
         err = &local; /* the walk reads err->code */
+    if (!url || !set || !out)
+        return api_null(err, __func__, "url, set and out");
     *out = NULL;
     strata_code rc = strata_migset_check(set, err);
     if (rc)
@@ -556,6 +560,8 @@ strata_code strata_check(const char *server_url, const strata_migset *set, const
                          strata_check_report **out, strata_error *err)
 {
     strata_scratch *s = NULL;
+    if (!set || !out)
+        return api_null(err, __func__, "set and out");
     *out = NULL;
     strata_code rc = strata_migset_check(set, err);
     if (!rc)

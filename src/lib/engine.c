@@ -317,6 +317,8 @@ static strata_code read_recs(strata *db, recs *r, int full, strata_error *err)
 
 strata_code strata_read_ahead(strata *db, unsigned flags, strata_error *err)
 {
+    if (!db)
+        return api_null(err, __func__, "db");
     if (!db->ops->changes)
         return STRATA_OK;
     recs_free(db->ahead);

@@ -1342,6 +1342,8 @@ int lint_needs_notx(const char *sql)
 strata_code strata_lint(const strata_migset *set, const char *dialect, strata_lint_report **out,
                         strata_error *err)
 {
+    if (!out)
+        return api_null(err, __func__, "out");
     engine_state es[2];
     int nes = 0;
     *out = NULL;

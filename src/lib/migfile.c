@@ -1532,6 +1532,8 @@ static int start_first(strata_migset_loader *l)
 strata_code strata_migset_load_start(const char *dir, const char *cache_dir, strata_migset_loader **out,
                                      strata_error *err)
 {
+    if (!dir || !out)
+        return api_null(err, __func__, "dir and out");
     *out = NULL;
     DIR *d = opendir(dir);
     if (!d) {
@@ -1636,6 +1638,8 @@ strata_code strata_migset_load(const char *dir, strata_migset **out, strata_erro
 strata_code strata_migset_from_array(const strata_migration_src *v, size_t n, strata_migset **out,
                                      strata_error *err)
 {
+    if (!out || (!v && n))
+        return api_null(err, __func__, "v and out");
     *out = NULL;
     strata_migset *set = calloc(1, sizeof(*set));
     size_t cap = 0;

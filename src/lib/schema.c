@@ -36,6 +36,8 @@ strata_code strata_schema_dump(strata *db, char **out, strata_error *err)
 strata_code strata_text_diff(const char *a, const char *b, const char *a_label, const char *b_label,
                              char **out, strata_error *err)
 {
+    if (!a || !b || !out)
+        return api_null(err, __func__, "a, b and out");
     buf d;
     *out = NULL;
     buf_init(&d);

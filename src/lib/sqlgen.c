@@ -456,6 +456,8 @@ static strata_code render(const strata_migset *set, const char *dialect_name, in
 strata_code strata_sql_render(const strata_migset *set, const char *dialect_name, const char *table,
                               const char *from, const char *to, int down, char **out, strata_error *err)
 {
+    if (!set || !out)
+        return api_null(err, __func__, "set and out");
     *out = NULL;
     int dialect = dialect_of_engine(dialect_name ? dialect_name : "postgres");
     if (dialect <= 0)
@@ -669,12 +671,16 @@ static int ts_after(const char *ver, char *out, size_t outsz)
 strata_code strata_new_migration(const char *dir, const char *name, int use_timestamp, char **path_out,
                                  strata_error *err)
 {
+    if (!dir || !path_out)
+        return api_null(err, __func__, "dir and path_out");
     return strata_write_migration(dir, name, use_timestamp, template_text, path_out, err);
 }
 
 strata_code strata_write_migration(const char *dir, const char *name, int use_timestamp, const char *text,
                                    char **path_out, strata_error *err)
 {
+    if (!dir || !text || !path_out)
+        return api_null(err, __func__, "dir, text and path_out");
     *path_out = NULL;
     char slug[200];
     size_t n = make_slug(name ? name : "", slug, sizeof(slug));

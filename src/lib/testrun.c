@@ -182,6 +182,8 @@ static void case_fail(strata_test_case *tc, const strata_error *e)
 strata_code strata_test_file(const char *server_url, const strata_migset *set, const char *path,
                              strata_test_case *tc, strata_error *err)
 {
+    if (!set || !path || !tc)
+        return api_null(err, __func__, "set, path and tc");
     memset(tc, 0, sizeof(*tc));
     tc->file = xstrdup(path);
     strata_code rc = strata_migset_check(set, err);

@@ -759,6 +759,8 @@ strata_code strata_url_resolve(const strata_url_opts *o, char **out, strata_url_
                                strata_error *err)
 {
     static const strata_url_opts none = {0};
+    if (!out)
+        return api_null(err, __func__, "out");
     if (!o)
         o = &none;
     const char *name = o->url_env ? o->url_env : "DATABASE_URL";

@@ -373,6 +373,35 @@ static void test_null_arguments(void)
     CHECK_INT(strata_startup("sqlite::memory:", NULL, NULL, &e), STRATA_USAGE);
     CHECK_INT(strata_startup_set("sqlite::memory:", NULL, NULL, &e), STRATA_USAGE);
     CHECK_INT(strata_open("sqlite::memory:", NULL, NULL, &e), STRATA_USAGE);
+    /* the other calls with required pointers (a tester's 12 crashes) */
+    strata_migset *none = NULL;
+    strata_migset_loader *l = NULL;
+    char *s = NULL;
+    strata_scratch *sc = NULL;
+    strata_check_report *cr = NULL;
+    strata_lint_report *lr = NULL;
+    strata_test_case tc;
+    CHECK_INT(strata_migset_from_array(NULL, 3, &none, &e), STRATA_USAGE);
+    CHECK_HAS(e.message, "strata_migset_from_array: v and out must not be NULL");
+    CHECK_INT(strata_migset_load_start("migrations", NULL, NULL, &e), STRATA_USAGE);
+    CHECK_INT(strata_migset_load_start(NULL, NULL, &l, &e), STRATA_USAGE);
+    CHECK_INT(strata_url_resolve(NULL, NULL, NULL, &e), STRATA_USAGE);
+    CHECK_INT(strata_new_migration("x", "x", 0, NULL, &e), STRATA_USAGE);
+    CHECK_INT(strata_new_migration(NULL, "x", 0, &s, &e), STRATA_USAGE);
+    CHECK_HAS(e.message, "strata_new_migration: dir and path_out must not be NULL");
+    CHECK_INT(strata_write_migration("x", "y", 0, NULL, &s, &e), STRATA_USAGE);
+    CHECK_INT(strata_sql_render(NULL, "postgres", NULL, NULL, NULL, 0, &s, &e), STRATA_USAGE);
+    CHECK_INT(strata_sql_render(set, "postgres", NULL, NULL, NULL, 0, NULL, &e), STRATA_USAGE);
+    CHECK_INT(strata_read_ahead(NULL, 0, &e), STRATA_USAGE);
+    CHECK_INT(strata_text_diff("a", "b", "x", "y", NULL, &e), STRATA_USAGE);
+    CHECK_INT(strata_text_diff(NULL, "b", "x", "y", &s, &e), STRATA_USAGE);
+    CHECK_INT(strata_scratch_create(NULL, NULL, &e), STRATA_USAGE);
+    CHECK_INT(strata_check_run("sqlite::memory:", set, NULL, NULL, &e), STRATA_USAGE);
+    CHECK_INT(strata_check_run(NULL, set, NULL, &cr, &e), STRATA_USAGE);
+    CHECK_INT(strata_check(NULL, NULL, NULL, &cr, &e), STRATA_USAGE);
+    CHECK_INT(strata_lint(set, NULL, NULL, &e), STRATA_USAGE);
+    CHECK_INT(strata_test_file(NULL, NULL, NULL, &tc, &e), STRATA_USAGE);
+    CHECK(!none && !l && !s && !sc && !cr && !lr);
     strata_migset_free(set);
     strata_close(db);
 }
