@@ -417,7 +417,7 @@ typedef void (*strata_event_fn)(void *userdata, const strata_event *ev);
 
 typedef struct strata_config {
     const char *table;   /* version table, NULL = "strata_migrations" */
-    double lock_timeout; /* seconds to wait for the lock; 0 (or <0) = default 60;
+    double lock_timeout; /* seconds to wait for the lock; 0 (or <0, NaN) = default 60;
                             STRATA_NO_WAIT = try once */
     int readonly;        /* connect read-only (status, dry runs): never writes */
     strata_event_fn on_event;
@@ -867,7 +867,7 @@ STRATA_API strata_code strata_db_drop(const char *url, int flags, int *missing, 
 
 /*
  * Waits until the database accepts connections, trying again with a backoff
- * of 100 ms doubling up to 1 s, for at most timeout seconds (<= 0: one try).
+ * of 100 ms doubling up to 1 s, for at most timeout seconds (<= 0 or NaN: one try).
  * Retried: no answer from the server (connection refused, no socket yet,
  * host name not resolvable yet, network timeout), a server that is starting
  * up, shutting down or in recovery, and "too many connections". Not retried

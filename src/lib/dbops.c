@@ -76,7 +76,7 @@ strata_code strata_wait(const char *url, double timeout, const strata_config *cf
     if (!attempts)
         attempts = &dummy;
     *attempts = 0;
-    if (timeout < 0)
+    if (!(timeout >= 0)) /* below 0, or NaN: one try */
         timeout = 0;
     db_url u;
     strata_code rc = url_parse(url, &u, err);

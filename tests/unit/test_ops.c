@@ -3,6 +3,7 @@
 #include "internal.h"
 #include "unit.h"
 
+#include <math.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -402,6 +403,14 @@ static void test_null_arguments(void)
     CHECK_INT(strata_lint(set, NULL, NULL, &e), STRATA_USAGE);
     CHECK_INT(strata_test_file(NULL, NULL, NULL, &tc, &e), STRATA_USAGE);
     CHECK(!none && !l && !s && !sc && !cr && !lr);
+    /* a NaN timeout is one try (it waited forever), and a NaN lock timeout
+       the default */
+    int attempts = 0;
+    time_t t0 = time(NULL);
+    CHECK(strata_wait("postgresql://u:p@127.0.0.1:1/db", NAN, NULL, &attempts, &e) != STRATA_OK);
+    CHECK(time(NULL) - t0 < 5);
+    CHECK_INT(attempts, 1);
+    CHECK(lock_timeout_norm(NAN) == 60);
     strata_migset_free(set);
     strata_close(db);
 }
