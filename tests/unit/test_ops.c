@@ -293,6 +293,10 @@ static void test_sqlite_removed_under(void)
     CHECK(access(path, F_OK) != 0); /* a failed run on a file it created */
     CHECK_INT(strata_up(b, set, NULL, NULL, &err), STRATA_DB_ERROR);
     CHECK(strstr(err.message, "was removed while strata had it open") != NULL);
+    /* the handle whose run removed it says so, not "another run" */
+    CHECK_INT(strata_up(a, set, NULL, NULL, &err), STRATA_DB_ERROR);
+    CHECK_HAS(err.message, "removed by this handle's failed first run");
+    CHECK_HAS(err.hint, "open the database again");
     strata_close(b);
     strata_close(a);
     CHECK_INT(strata_open(url, NULL, &b, &err), STRATA_OK);

@@ -401,6 +401,16 @@ static int file_moved(sq *s, strata_error *err)
     if (!s->path || sqlite3_file_control(s->db, "main", SQLITE_FCNTL_HAS_MOVED, &moved) != SQLITE_OK ||
         !moved)
         return 0;
+    if (s->discard) {
+        /* this handle's own first run failed and removed the file it had
+           created (the database is as before: no file) */
+        err_set(err, STRATA_DB_ERROR,
+                "the database file '%s' was removed by this handle's failed first run (a new file that "
+                "failed is not left behind)",
+                s->path);
+        err_hint(err, "nothing was written; open the database again (strata_open) to run on a new file");
+        return 1;
+    }
     err_set(err, STRATA_DB_ERROR,
             "the database file '%s' was removed while strata had it open (another run that created it "
             "failed and removed it)",
