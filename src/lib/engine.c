@@ -1786,6 +1786,8 @@ strata_code strata_validate(strata *db, const strata_migset *set, strata_problem
     /* what up would refuse: a pending migration with nothing to run here */
     for (size_t i = 0; i < set->count; i++) {
         const migration *m = &set->migs[i];
+        if (m->broken) /* its parse problem is listed already, once */
+            continue;
         if (!mig_section(m, SEC_UP, db->ops->dialect) && !find_rec(&r, m->version)) {
             snprintf(msg, sizeof(msg),
                      "migration %s has no up section for %s (add one without dialect, or with dialect=%s)",

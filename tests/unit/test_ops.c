@@ -308,6 +308,29 @@ static void test_sqlite_removed_under(void)
     sqfix_free(&f);
 }
 
+/* validate lists each parse problem once (it listed the set's problem, then
+   the same file again as "no up section" or "is not SQL") */
+static void test_validate_once(void)
+{
+    static const char nul[] = "-- strata:up\nCREATE TABLE a(id int);\0\n-- strata:down\nDROP TABLE a;\n";
+    strata_migration_src v[2] = {
+        {"0001_nul.sql", nul, sizeof(nul) - 1},
+        {"0002_copy.sql", "-- strata:up\nCREATE TABLE cp(a int);\nCOPY cp (a) FROM stdin;\n1\n\\.\n"
+                          "-- strata:down\nDROP TABLE cp;\n", 0}};
+    strata_migset *set = NULL;
+    strata *db = NULL;
+    strata_problems *p = NULL;
+    strata_error e;
+    CHECK_INT(strata_migset_from_array(v, 2, &set, &e), STRATA_OK);
+    CHECK_INT(strata_migset_problem_count(set), 2);
+    CHECK_INT(strata_open("sqlite::memory:", NULL, &db, &e), STRATA_OK);
+    CHECK_INT(strata_validate(db, set, &p, &e), STRATA_OK);
+    CHECK(p && p->count == 2);
+    strata_problems_free(p);
+    strata_close(db);
+    strata_migset_free(set);
+}
+
 /*
  * strata_global_init, in a fresh process (test_unit run again with
  * "--global-init-child"): SQLite's memory statistics count nothing after
@@ -426,6 +449,7 @@ void test_ops(void)
     test_zero_config_waits();
     test_sqlite_read_ahead();
     test_sqlite_removed_under();
+    test_validate_once();
     test_global_init();
 
     const char *keep[3] = {getenv("PGHOST"), getenv("PGHOSTADDR"), getenv("PGSERVICE")};
