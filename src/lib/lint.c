@@ -322,7 +322,8 @@ typedef struct nncheck {
 /* What one engine's walk through the set remembers. */
 typedef struct engine_state {
     int dialect;
-    strset known; /* tables that up sections of earlier migrations created */
+    strset known;       /* tables that up sections of earlier migrations created */
+    strset partitioned; /* tables created with PARTITION BY in this history */
     nncheck *checks;
     size_t nchecks, capchecks;
 } engine_state;
@@ -588,8 +589,11 @@ static void check_create(lint *L)
             i += 3;
         read_name(L, i, name, sizeof(name));
         /* IF NOT EXISTS creates nothing when an earlier migration made it */
-        if (name[0] && !(ifne && set_has(&L->es->known, name) && existing(L, name)))
+        if (name[0] && !(ifne && set_has(&L->es->known, name) && existing(L, name))) {
             note_created(L, name);
+            if (has_words(L, i, L->n, "PARTITION", "BY") && set_add(&L->es->partitioned, name) < 0)
+                L->oom = 1;
+        }
         return;
     }
     if (is_word(L, i, "UNIQUE"))
@@ -613,7 +617,11 @@ static void check_create(lint *L)
         if (conc && !L->sec->notx)
             finding(L, R_CONCURRENTLY_IN_TX,
                     "CREATE INDEX CONCURRENTLY cannot run inside a transaction block");
-        else if (!conc && !only && table[0] && existing(L, table))
+        /* ON ONLY a partitioned table builds nothing (its partitions'
+           indexes are built and attached one by one); on a table this
+           history made without PARTITION BY it builds the whole index */
+        else if (!conc && table[0] && existing(L, table) &&
+                 (!only || (set_has(&L->es->known, table) && !set_has(&L->es->partitioned, table))))
             finding(L, R_INDEX_NOT_CONCURRENT,
                     "CREATE INDEX on existing table '%s' without CONCURRENTLY blocks writes to it "
                     "while the index builds",
@@ -1304,6 +1312,7 @@ static void lint_release(lint *L, engine_state *es, int n)
 {
     for (int e = 0; e < n; e++) {
         set_release(&es[e].known);
+        set_release(&es[e].partitioned);
         free(es[e].checks);
     }
     set_release(&L->created);

@@ -158,6 +158,18 @@ static void index_rules(void)
     char *got = lint_files("postgres", files, NULL);
     CHECK_STR(got, "0002:index-not-concurrent@2 0003:index-not-concurrent@3");
     free(got);
+    /* ON ONLY: nothing on a table made with PARTITION BY; the whole index
+       on one made without (a tester's; it passed) */
+    const char *only[] = {
+        "0001_a.sql",
+        "-- strata:up\nCREATE TABLE plain (id int);\nCREATE TABLE m (id int) PARTITION BY RANGE (id);\n"
+        "-- strata:down\n",
+        "0002_b.sql", "-- strata:up\nCREATE INDEX i ON ONLY plain (id);\nCREATE INDEX j ON ONLY m (id);\n"
+        "-- strata:down\n",
+        NULL};
+    got = lint_files("postgres", only, NULL);
+    CHECK_STR(got, "0002:index-not-concurrent@2");
+    free(got);
 }
 
 static void transaction_rules(void)
