@@ -255,7 +255,7 @@ const strata_lint_rule *strata_lint_rule_find(const char *id)
 
 const char *strata_lint_severity_name(strata_lint_severity s)
 {
-    return s == STRATA_LINT_ERROR ? "error" : "warning";
+    return s == STRATA_LINT_ERROR ? "error" : s == STRATA_LINT_WARNING ? "warning" : "unknown";
 }
 
 /* ------------------------------------------------------------ small sets */
