@@ -123,6 +123,27 @@ k_history "$K" 3
 eq "${PIPESTATUS[0]}" 0 "up into a closed pipe exits 0"
 eq "$(applied_versions | tr '\n' ' ')" "0001 0002 0003 " "up into a closed pipe applies every migration"
 
+if [ "$ENGINE" = sqlite ]; then
+    # restore waiting for the write lock, stopped by SIGTERM, changes
+    # nothing (it went on after the holder finished, replaced the database
+    # and exited 0: a tester's data loss)
+    new_db
+    sqlite3 "$DBFILE" "CREATE TABLE orders (id INTEGER PRIMARY KEY, v TEXT); INSERT INTO orders (v) VALUES ('live-1'), ('live-2')"
+    sqlite3 "$WORK/old.db" "CREATE TABLE orders (id INTEGER PRIMARY KEY, v TEXT); INSERT INTO orders (v) VALUES ('old')"
+    python3 -c "
+import sqlite3, time
+c = sqlite3.connect('$DBFILE', isolation_level=None)
+c.execute('BEGIN IMMEDIATE'); c.execute(\"INSERT INTO orders (v) VALUES ('live-3')\"); time.sleep(3); c.execute('COMMIT')" &
+holder=$!
+sleep 0.5
+sig_after 1 TERM restore "$WORK/old.db" --url "$URL" --lock-timeout 30
+expect_rc 1 "restore stopped by SIGTERM while waiting for the lock"
+contains "$ERR" "INTERRUPTED" "restore: says it was stopped"
+wait "$holder"
+eq "$(sqlite3 "$DBFILE" "SELECT group_concat(v, ' ') FROM orders")" "live-1 live-2 live-3" \
+    "the database keeps its rows, the holder's included"
+fi
+
 if [ "$ENGINE" = postgres ]; then
     # a migration's session-level settings stay in it: the same directory
     # in one run and in two runs gives the same result

@@ -84,21 +84,35 @@ static strata_code sq_open_existing(const char *path, double timeout, sqlite3 **
     return sqlite_open_read(path, 1, timeout, db, err);
 }
 
-/* Copies every page of src into dst in one step, waiting out locks. */
-static strata_code sq_copy(sqlite3 *dst, sqlite3 *src, double timeout, const char *what, const char *path,
-                           strata_error *err)
+/*
+ * Copies every page of src into dst, waiting out locks; a signal (strata_interrupt)
+ * stops it with nothing changed. pages: -1 copies all in one step, under
+ * one read lock of src (a backup of a live database: a snapshot); a restore
+ * from a backup file copies in steps of that many pages, so that a signal
+ * is seen between them -- the destination's write transaction spans every
+ * step, and sqlite3_backup_finish before the end rolls it back.
+ */
+static strata_code sq_copy(sqlite3 *dst, sqlite3 *src, int pages, double timeout, const char *what,
+                           const char *path, strata_error *err)
 {
     sqlite3_backup *bk = sqlite3_backup_init(dst, "main", src, "main");
     if (!bk)
         return sq_err(err, STRATA_DB_ERROR, what, path, dst, SQLITE_ERROR);
     double deadline = clock_ms() + timeout * 1000.0;
-    int rc;
-    while ((rc = sqlite3_backup_step(bk, -1)) == SQLITE_BUSY || rc == SQLITE_LOCKED) {
-        if (clock_ms() >= deadline)
+    int rc, stopped = 0;
+    for (;;) {
+        if ((stopped = intr_requested()))
+            break;
+        rc = sqlite3_backup_step(bk, pages);
+        if (rc == SQLITE_OK) /* more pages to go */
+            continue;
+        if ((rc != SQLITE_BUSY && rc != SQLITE_LOCKED) || clock_ms() >= deadline)
             break;
         sleep_ms(20);
     }
-    sqlite3_backup_finish(bk);
+    sqlite3_backup_finish(bk); /* before the end: the destination is rolled back */
+    if (stopped)
+        return intr_error(err, "before anything was changed");
     if (rc == SQLITE_DONE)
         return STRATA_OK;
     if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) {
@@ -108,7 +122,10 @@ static strata_code sq_copy(sqlite3 *dst, sqlite3 *src, double timeout, const cha
         return STRATA_LOCK_TIMEOUT;
     }
     err_set(err, STRATA_DB_ERROR, "%s '%s': %s", what, path, sqlite3_errstr(rc));
-    if (rc == SQLITE_READONLY)
+    if (rc == SQLITE_READONLY && access(path, W_OK) != 0)
+        err_hint(err, "the database file is not writable by this user (%s); nothing was changed",
+                 strerror(errno));
+    else if (rc == SQLITE_READONLY)
         err_hint(err, "the database is in WAL mode with another page size than the backup; "
                       "switch it to journal_mode=DELETE first, or drop it and restore into a new file");
     return STRATA_DB_ERROR;
@@ -155,7 +172,7 @@ static strata_code sq_backup_file(const char *src_path, const char *path, double
         rc = sq_err(err, STRATA_IO_ERROR, "cannot write", tmp, dst, orc);
         goto out;
     }
-    if ((rc = sq_copy(dst, src, timeout, "cannot back up", src_path, err)))
+    if ((rc = sq_copy(dst, src, -1, timeout, "cannot back up", src_path, err)))
         goto out;
     if (sqlite3_close(dst) != SQLITE_OK) {
         rc = err_set(err, STRATA_IO_ERROR, "cannot finish '%s'", tmp);
@@ -180,6 +197,12 @@ out:
     }
     free(target);
     return rc;
+}
+
+/* what strata_interrupt calls for a connection of this file (interrupt.c) */
+static void stop_db(void *h)
+{
+    sqlite3_interrupt(h);
 }
 
 static int first_row(void *ud, int n, char **v, char **names)
@@ -213,7 +236,16 @@ static strata_code sq_open_backup(const char *path, double timeout, sqlite3 **db
     char *check = NULL;
     if (rc == SQLITE_OK) {
         sq_busy_timeout(*db, timeout * 1000.0);
-        rc = sqlite3_exec(*db, "PRAGMA quick_check(1)", first_row, &check, NULL);
+        intr_track(*db, *db, stop_db, NULL); /* a large file's check takes seconds */
+        rc = intr_requested() ? SQLITE_INTERRUPT
+                              : sqlite3_exec(*db, "PRAGMA quick_check(1)", first_row, &check, NULL);
+        intr_untrack(*db);
+    }
+    if (rc == SQLITE_INTERRUPT || intr_requested()) {
+        free(check);
+        sqlite3_close(*db);
+        *db = NULL;
+        return intr_error(err, "before anything was changed");
     }
     if (rc != SQLITE_OK || !check || strcmp(check, "ok") != 0) {
         if (rc != SQLITE_OK)
@@ -261,7 +293,7 @@ static strata_code sq_restore_file(const char *dst_path, const char *path, doubl
         goto out;
     }
     sq_busy_timeout(dst, timeout * 1000.0);
-    rc = sq_copy(dst, src, timeout, "cannot restore into", dst_path, err);
+    rc = sq_copy(dst, src, 4096, timeout, "cannot restore into", dst_path, err);
 out:
     sqlite3_close(dst);
     sqlite3_close(src);
