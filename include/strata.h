@@ -105,7 +105,8 @@ extern "C" {
     X(DIFF_NOT_PROVEN, 1, "the generated migration does not give the desired schema")      \
     X(DIFF_INPUT_INVALID, 2, "the desired schema file cannot be read or does not run")     \
     X(DIFF_UNSUPPORTED, 2, "the schema holds an object strata diff does not plan")         \
-    X(INTERRUPTED, 1, "stopped by a signal")
+    X(INTERRUPTED, 1, "stopped by a signal")                                               \
+    X(RESET_CHANGED, 1, "the database changed since reset listed what it would drop")
 
 typedef enum strata_code {
 #define STRATA_X_ENUM(name, exit, msg) STRATA_##name,
@@ -910,7 +911,14 @@ STRATA_API void strata_objects_free(strata_objects *o);
  * privileges, comment and default privileges. SQLite: drops every table,
  * view and trigger with foreign keys off, in one transaction.
  * Refuses a database that is not local (NOT_LOCAL) unless flags has
- * STRATA_ALLOW_REMOTE. *out (may be NULL) is up's result.
+ * STRATA_ALLOW_REMOTE. *out (may be NULL) is up's result, also when up
+ * fails after the drop (then the database was reset: nothing of the
+ * old schema is left).
+ * After strata_reset_list on the same handle, it drops exactly what that
+ * list showed: when the database holds other objects by the time the drop
+ * runs (a table created since, one gone), it is RESET_CHANGED and nothing
+ * was changed. The drop waits for table locks at most the handle's lock
+ * timeout (LOCK_TIMEOUT, nothing changed).
  */
 STRATA_API strata_code strata_reset(strata *db, const strata_migset *set, int flags, strata_result **out,
                                     strata_error *err);

@@ -26,6 +26,7 @@ typedef struct cli {
     char *dry_sql;
     size_t dry_len, dry_cap;
     int said_default;       /* the embedded-default notice was printed */
+    int said_url;           /* -v: the database line was printed */
     int use_cache;          /* cli_open loads through the checksum cache (up, status) */
     int read_times;         /* cli_open reads ahead the times too (STRATA_READ_TIMES: status) */
     const char *cmd_name;   /* the command being run (usage errors point at its --help) */

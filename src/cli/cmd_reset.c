@@ -95,8 +95,13 @@ static int run(cli *c)
         rc = 1;
         goto out;
     }
-    if (strata_reset(db, set, force ? STRATA_ALLOW_REMOTE : 0, &res, &err) != STRATA_OK)
+    if (strata_reset(db, set, force ? STRATA_ALLOW_REMOTE : 0, &res, &err) != STRATA_OK) {
+        /* up failed after the drop (res set): what was dropped and applied
+           is the document, as up --json gives it on a failure */
+        if (res && c->json)
+            print_json(objs, res);
         goto out;
+    }
     if (c->json)
         print_json(objs, res);
     else if (!c->quiet)
@@ -122,7 +127,10 @@ const command cmd_reset = {
              "Drops every object of the target schema and runs 'up' to head again: a\n"
              "fresh development database in one command. First lists what it will drop\n"
              "(on stderr; with --json in the document on stdout); on a terminal it then\n"
-             "asks before going on, unless --yes.\n"
+             "asks before going on, unless --yes. It drops exactly that list: when the\n"
+             "database holds other objects by the time the drop runs, it stops with\n"
+             "RESET_CHANGED and changes nothing. Table locks held by other sessions are\n"
+             "waited for at most --lock-timeout (LOCK_TIMEOUT, nothing changed).\n"
              "\n"
              "Refuses, before connecting, a database that is not local: only a SQLite\n"
              "file, or a PostgreSQL server on a Unix socket or a loopback address\n"

@@ -48,8 +48,10 @@ static void on_event(void *ud, const strata_event *ev)
         }
         break;
     case STRATA_EV_NOTICE:
-        if (c->verbose && !c->json)
-            fprintf(stderr, "strata: server: %s", ev->text);
+        if (c->verbose && !c->json) {
+            size_t n = strlen(ev->text); /* the server's end with a newline, strata's own do not */
+            fprintf(stderr, "strata: server: %s%s", ev->text, n && ev->text[n - 1] == '\n' ? "" : "\n");
+        }
         break;
     case STRATA_EV_WARNING:
         if (!c->quiet && !c->json)
@@ -71,7 +73,8 @@ int cli_url(cli *c, char **url, int writing, strata_error *err)
                 term_str(*url));
         c->said_default = 1;
     }
-    if (c->verbose && !c->json) {
+    if (c->verbose && !c->json && !c->said_url) {
+        c->said_url = 1; /* once, though a command may resolve it twice */
         char *red = strata_url_redact(*url);
         static const char *from[] = {"--url", "environment", "env file", "embedded default"};
         fprintf(stderr, "strata: database %s (from %s)\n", red ? term_str(red) : "?", from[src]);

@@ -141,6 +141,7 @@ void strata_close(strata *db)
     if (!db)
         return;
     recs_free(db->ahead);
+    strata_objects_free(db->reset_seen);
     if (db->d)
         db->ops->close(db->d);
     free(db->table);

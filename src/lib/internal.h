@@ -434,9 +434,12 @@ typedef struct drv_ops {
     void (*discard_if_new)(drv *d, const char *table);
     /* strata reset: lists what reset_drop would drop (o->schema: its target,
        "main" for SQLite), then drops it all, the version table too, under
-       the caller's lock. */
+       the caller's lock, waiting at most timeout for table locks. expect
+       (may be NULL): the list the user saw; the drop lists again in its
+       transaction and refuses (reset_changed) when the two differ. */
     strata_code (*reset_list)(drv *d, const char *table, strata_objects *o, strata_error *err);
-    strata_code (*reset_drop)(drv *d, const char *table, double timeout, strata_error *err);
+    strata_code (*reset_drop)(drv *d, const char *table, double timeout, const strata_objects *expect,
+                              strata_error *err);
 
     /* ---- the database as a whole, by its parsed URL (no open handle) */
     /* create (drop = 0) or drop the database the URL names; *flag: it
@@ -482,9 +485,10 @@ struct strata {
     int readonly;
     strata_event_fn on_event;
     void *ud;
-    db_url u;             /* the URL as opened, parsed (password inside: never printed) */
-    struct recs *ahead;   /* the version table as strata_read_ahead read it, or NULL */
-    uint64_t ahead_at[3]; /* ops->changes before it was read */
+    db_url u;                   /* the URL as opened, parsed (password inside: never printed) */
+    struct recs *ahead;         /* the version table as strata_read_ahead read it, or NULL */
+    strata_objects *reset_seen; /* what the last strata_reset_list listed: what reset drops */
+    uint64_t ahead_at[3];       /* ops->changes before it was read */
 };
 
 extern const drv_ops drv_sqlite_ops;
@@ -501,9 +505,15 @@ int row_collect(void *ud, int n, char **v);
 
 /* ---- the engines' reset ops (postgres/pg_reset.c, sqlite/sq_reset.c) */
 strata_code pg_reset_list(drv *d, const char *table, strata_objects *o, strata_error *err);
-strata_code pg_reset_drop(drv *d, const char *table, double timeout, strata_error *err);
+strata_code pg_reset_drop(drv *d, const char *table, double timeout, const strata_objects *expect,
+                          strata_error *err);
 strata_code sq_reset_list(drv *d, const char *table, strata_objects *o, strata_error *err);
-strata_code sq_reset_drop(drv *d, const char *table, double timeout, strata_error *err);
+strata_code sq_reset_drop(drv *d, const char *table, double timeout, const strata_objects *expect,
+                          strata_error *err);
+/* RESET_CHANGED when the objects reset_drop found in its transaction (now,
+   listed by list) differ from expect (NULL: no expectation): says the first
+   difference. */
+strata_code reset_check_same(drv *d, const char *table, const strata_objects *expect, strata_error *err);
 /* the engines' whole-database ops (postgres/pg_dbops.c, sqlite/sq_dbops.c) */
 strata_code pg_db_create_or_drop(const db_url *u, const strata_create_opts *o, int drop, int flags, int *flag,
                                  char **name, strata_error *err);

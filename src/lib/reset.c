@@ -76,6 +76,80 @@ int row_collect(void *ud, int n, char **v)
     return b->oom;
 }
 
+/* A new list of d's objects now, or NULL with err set. */
+static strata_objects *list_now(drv *d, const char *table, strata_error *err)
+{
+    strata_objects *o = calloc(1, sizeof(object_list));
+    if (!o) {
+        err_set(err, STRATA_NOMEM, "out of memory");
+        return NULL;
+    }
+    if (d->ops->reset_list(d, table, o, err)) {
+        strata_objects_free(o);
+        return NULL;
+    }
+    return o;
+}
+
+static int same_object(const strata_object *a, const strata_object *b)
+{
+    return !strcmp(a->kind, b->kind) && !strcmp(a->name, b->name);
+}
+
+static const strata_object *missing_from(const strata_objects *a, const strata_objects *b)
+{
+    for (size_t i = 0; i < a->count; i++) {
+        size_t k = 0;
+        while (k < b->count && !same_object(&a->items[i], &b->items[k]))
+            k++;
+        if (k == b->count)
+            return &a->items[i];
+    }
+    return NULL;
+}
+
+strata_code reset_check_same(drv *d, const char *table, const strata_objects *expect, strata_error *err)
+{
+    if (!expect)
+        return STRATA_OK;
+    strata_objects *now = list_now(d, table, err);
+    if (!now)
+        return err->code;
+    const strata_object *added = missing_from(now, expect), *gone = added ? NULL : missing_from(expect, now);
+    strata_code rc = STRATA_OK;
+    if (added || gone || now->count != expect->count) {
+        const strata_object *x = added ? added : gone;
+        if (x)
+            err_set(err, STRATA_RESET_CHANGED,
+                    "the database changed since reset listed what it would drop: %s %s %s", x->kind, x->name,
+                    added ? "was created since" : "is gone");
+        else
+            err_set(err, STRATA_RESET_CHANGED,
+                    "the database changed since reset listed what it would drop (%zu objects, now %zu)",
+                    expect->count, now->count);
+        err_hint(err, "nothing was changed; run reset again to see what it drops now");
+        rc = STRATA_RESET_CHANGED;
+    }
+    strata_objects_free(now);
+    return rc;
+}
+
+static strata_objects *objects_copy(const strata_objects *o)
+{
+    object_list *c = calloc(1, sizeof(*c));
+    if (!c)
+        return NULL;
+    c->pub.schema = o->schema ? xstrdup(o->schema) : NULL;
+    for (size_t i = 0; i < o->count; i++) {
+        char *v[2] = {o->items[i].kind, o->items[i].name};
+        if (row_add_object(&c->pub, 2, v)) {
+            strata_objects_free(&c->pub);
+            return NULL;
+        }
+    }
+    return &c->pub;
+}
+
 /* ------------------------------------------------------------------ API */
 
 strata_code strata_reset_list(strata *db, strata_objects **out, strata_error *err)
@@ -83,15 +157,18 @@ strata_code strata_reset_list(strata *db, strata_objects **out, strata_error *er
     if (!db || !out)
         return api_null(err, __func__, "db and out");
     *out = NULL;
-    strata_objects *o = calloc(1, sizeof(object_list));
-    if (!o)
-        return err_set(err, STRATA_NOMEM, "out of memory");
     drv *d = db_driver(db);
-    strata_code rc = d->ops->reset_list(d, db_table(db), o, err);
-    if (rc) {
+    strata_objects *o = list_now(d, db_table(db), err);
+    if (!o)
+        return err->code ? err->code : STRATA_NOMEM;
+    /* what strata_reset will drop, and nothing else */
+    strata_objects *seen = objects_copy(o);
+    if (!seen) {
         strata_objects_free(o);
-        return rc;
+        return err_set(err, STRATA_NOMEM, "out of memory");
     }
+    strata_objects_free(db->reset_seen);
+    db->reset_seen = seen;
     *out = o;
     return STRATA_OK;
 }
@@ -111,25 +188,38 @@ static strata_code reset_run(strata *db, const strata_migset *set, int flags, st
     if (!(flags & STRATA_ALLOW_REMOTE) && (rc = engine_url(db)->ops->check_local(engine_url(db), err)))
         return rc;
     drv *d = db_driver(db);
-    strata_objects *what = NULL;
-    if ((rc = strata_reset_list(db, &what, err)))
-        return rc;
     /* the migration lock spans drop and up: nobody migrates in between (the
-       lock nests: strata_up takes it again) */
-    if ((rc = engine_lock(db, err))) {
-        strata_objects_free(what);
+       lock nests: strata_up takes it again); taken before anything is
+       listed, so that a run that was going on has finished */
+    if ((rc = engine_lock(db, err)))
         return rc;
-    }
+    const strata_objects *seen = db->reset_seen;
     buf msg;
     buf_init(&msg);
-    buf_addf(&msg, "dropping every object of %s", what->schema ? what->schema : "the database");
+    buf_addf(&msg, "dropping every object of %s", seen && seen->schema ? seen->schema : "the database");
     if (msg.data)
         engine_event(db, STRATA_EV_NOTICE, msg.data);
     buf_release(&msg);
-    strata_objects_free(what);
-    rc = d->ops->reset_drop(d, db_table(db), engine_lock_timeout(db), err);
-    if (!rc)
-        rc = strata_up(db, set, NULL, out, err);
+    rc = d->ops->reset_drop(d, db_table(db), engine_lock_timeout(db), seen, err);
+    if (!rc) {
+        strata_objects_free(db->reset_seen); /* dropped: a next reset lists again */
+        db->reset_seen = NULL;
+        strata_result *res = NULL;
+        rc = strata_up(db, set, NULL, &res, err);
+        if (rc) {
+            char was[sizeof(err->hint)];
+            snprintf(was, sizeof(was), "%s", err->hint);
+            err_hint(err,
+                     "%s%sthe database was reset: every object was dropped, then %zu migration%s applied "
+                     "before this failure; fix it and run reset (or up) again",
+                     was, was[0] ? "; " : "", res ? res->count : 0,
+                     res && res->count == 1 ? " was" : "s were");
+        }
+        if (out)
+            *out = res;
+        else
+            strata_result_free(res);
+    }
     d->ops->unlock(d, db_table(db));
     return rc;
 }

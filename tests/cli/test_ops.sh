@@ -397,6 +397,65 @@ o --dir "$D" reset
 expect_rc 2 "reset with a broken migration file"
 eq "$(q 'SELECT count(*) FROM orders')" "1" "nothing dropped when the migrations cannot run"
 rm -f "$D/0004_broken.sql"
+# a migration that fails after the drop: --json still gives the document
+# (it printed nothing), and the error says the database was reset
+mig "$D" 0004_fails.sql <<'SQL'
+-- strata:up
+CREATE TABLE later (x integer);
+SELECT * FROM no_such_table;
+-- strata:down
+DROP TABLE later;
+SQL
+o --dir "$D" reset --json
+expect_rc 1 "reset whose migration fails"
+eq "$(json_get "$OUT" '[a["version"] for a in j["applied"]]')" "['0001', '0002', '0003']" \
+    "reset --json after a failure: what was applied"
+eq "$(json_get "$OUT" '"orders" in " ".join(d["name"] for d in j["dropped"])')" "True" \
+    "reset --json after a failure: what was dropped"
+contains "$ERR" "the database was reset" "the error says the database was reset"
+rm -f "$D/0004_fails.sql"
+o --dir "$D" up
+
+if [ "$ENGINE" = postgres ]; then
+    # reset drops exactly what it listed: a table made between the list and
+    # the drop (here while it waits for a running up) stops it, nothing
+    # changed (it dropped the table, unlisted, with its rows)
+    SL=$WORK/slow
+    mkdir -p "$SL"
+    cp "$D"/*.sql "$SL"/
+    mig "$SL" 0009_slow.sql <<'SQL'
+-- strata:up
+SELECT pg_sleep(2);
+CREATE TABLE slow_made (x integer);
+-- strata:down
+DROP TABLE slow_made;
+SQL
+    "$STRATA" --url "$URL" --dir "$SL" up -q >/dev/null 2>&1 &
+    upper=$!
+    sleep 0.5
+    "$STRATA" --url "$URL" --dir "$SL" reset --json >"$WORK/rs.out" 2>"$WORK/rs.err" &
+    resetter=$!
+    sleep 0.5
+    q "CREATE TABLE made_meanwhile (x integer); INSERT INTO made_meanwhile VALUES (1)"
+    wait "$upper"
+    wait "$resetter"
+    eq "$?" 1 "reset after the database changed under it"
+    contains "$(cat "$WORK/rs.err")" "RESET_CHANGED" "reset says the database changed"
+    eq "$(q 'SELECT count(*) FROM made_meanwhile')" "1" "the table made meanwhile keeps its row"
+    eq "$(table_exists slow_made)" "1" "the up that ran meanwhile is intact"
+    # a table lock another session holds: LOCK_TIMEOUT after --lock-timeout
+    psql -X -q -d "$DBNAME" -c "BEGIN; LOCK TABLE orders IN ACCESS SHARE MODE; SELECT pg_sleep(6); COMMIT" >/dev/null 2>&1 &
+    locker=$!
+    sleep 0.7
+    t0=$(now_ms)
+    o --dir "$SL" reset --yes --lock-timeout 1
+    t1=$(now_ms)
+    expect_rc 4 "reset waiting for a table lock"
+    contains "$ERR" "LOCK_TIMEOUT" "reset: a table lock is LOCK_TIMEOUT"
+    [ $((t1 - t0)) -lt 4500 ] || fail "reset waited $((t1 - t0)) ms for a table lock (--lock-timeout 1)"
+    eq "$(table_exists slow_made)" "1" "nothing dropped after the lock timeout"
+    wait "$locker"
+fi
 
 # ------------------------------------------------------------------ backup
 new_db

@@ -108,9 +108,9 @@ strata_code pg_reset_list(drv *d, const char *table, strata_objects *o, strata_e
     return rc;
 }
 
-strata_code pg_reset_drop(drv *d, const char *table, double timeout, strata_error *err)
+strata_code pg_reset_drop(drv *d, const char *table, double timeout, const strata_objects *expect,
+                          strata_error *err)
 {
-    (void)timeout;
     char *schema = NULL;
     strata_code rc0 = pg_schema(d, &schema, err);
     if (rc0)
@@ -125,7 +125,14 @@ strata_code pg_reset_drop(drv *d, const char *table, double timeout, strata_erro
         free(schema);
         return rc;
     }
-    if ((rc = d->ops->query(d, pg_recreate_sql, 1, p, row_collect, &stmts, err)))
+    /* a table lock held by another session stops the drop after the lock
+       timeout (the DROP's exclusive lock request would block every new
+       query on that table while it waits); 0 would mean for ever */
+    char lt[64];
+    snprintf(lt, sizeof(lt), "SET LOCAL lock_timeout = '%.0fms'", timeout > 0 ? timeout * 1000.0 + 0.5 : 1.0);
+    if ((rc = d->ops->query(d, lt, 0, NULL, NULL, NULL, err)) ||
+        (rc = reset_check_same(d, table, expect, err)) ||
+        (rc = d->ops->query(d, pg_recreate_sql, 1, p, row_collect, &stmts, err)))
         goto fail;
     buf_adds(&b, "DROP SCHEMA ");
     buf_add_quoted_ident(&b, schema);
@@ -157,7 +164,12 @@ strata_code pg_reset_drop(drv *d, const char *table, double timeout, strata_erro
     return STRATA_OK;
 fail:
     d->ops->query(d, "ROLLBACK", 0, NULL, NULL, NULL, &e2);
-    if (err && !strcmp(err->sqlstate, "42501") && strstr(err->message, "for database"))
+    if (err && !strcmp(err->sqlstate, "55P03")) {
+        err_set(err, STRATA_LOCK_TIMEOUT,
+                "reset stopped after waiting %gs for a table lock another session holds in schema '%s'",
+                timeout, schema);
+        err_hint(err, "nothing was changed; stop what uses the tables, or raise --lock-timeout");
+    } else if (err && !strcmp(err->sqlstate, "42501") && strstr(err->message, "for database"))
         err_hint(err,
                  "resetting re-creates schema '%s', which needs CREATE on the database: GRANT CREATE ON "
                  "DATABASE ... TO the user (or run reset as the database's owner)",

@@ -42,9 +42,9 @@ static strata_code sq_drop_each(drv *d, const char *kind, const char *select, st
     return rc;
 }
 
-strata_code sq_reset_drop(drv *d, const char *table, double timeout, strata_error *err)
+strata_code sq_reset_drop(drv *d, const char *table, double timeout, const strata_objects *expect,
+                          strata_error *err)
 {
-    (void)table;
     char *fk = NULL;
     strata_error e2;
     strata_code rc = d->ops->query(d, "PRAGMA foreign_keys", 0, NULL, row_first_value, &fk, err);
@@ -54,8 +54,11 @@ strata_code sq_reset_drop(drv *d, const char *table, double timeout, strata_erro
         free(fk);
         return rc;
     }
-    /* virtual tables before tables: their shadow tables go with them */
-    if (!(rc = sq_drop_each(d, "TRIGGER", "SELECT name FROM sqlite_master WHERE type = 'trigger'", err)) &&
+    /* under the write lock nobody else changes the schema: what is checked
+       is what is dropped. Virtual tables before tables: their shadow tables
+       go with them */
+    if (!(rc = reset_check_same(d, table, expect, err)) &&
+        !(rc = sq_drop_each(d, "TRIGGER", "SELECT name FROM sqlite_master WHERE type = 'trigger'", err)) &&
         !(rc = sq_drop_each(d, "VIEW", "SELECT name FROM sqlite_master WHERE type = 'view'", err)) &&
         !(rc = sq_drop_each(d, "TABLE",
                             "SELECT name FROM sqlite_master WHERE type = 'table' "
