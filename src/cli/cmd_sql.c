@@ -1,7 +1,9 @@
 /* cmd_sql.c -- strata sql: offline SQL rendering */
 #include "cli.h"
 
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 static int run(cli *c)
 {
@@ -11,17 +13,24 @@ static int run(cli *c)
     int rc = 0;
     const char *dialect = c->dialect;
     if (!dialect) {
-        /* the engine of the URL, without connecting */
-        strata_url_opts uo = {c->url, c->url_env, c->env_file, 0};
-        strata_error ignore;
+        /* the engine of the URL, without connecting: resolved as every
+           command resolves it (an empty --url, an unset --url-env variable
+           or --require-url without one are errors, not a guessed dialect) */
+        strata_url_opts uo = {c->url, c->url_env, c->env_file, c->require_url};
         char *url = NULL;
-        if (strata_url_resolve(&uo, &url, NULL, &ignore) == STRATA_OK)
-            dialect = strata_url_engine(url);
+        if (strata_url_resolve(&uo, &url, NULL, &err) == STRATA_OK && !(dialect = strata_url_engine(url))) {
+            err.code = STRATA_URL_INVALID;
+            snprintf(err.message, sizeof(err.message), "cannot tell the engine of the URL");
+        }
         free(url);
-        if (!dialect)
-            dialect = "postgres";
+        if (err.code) {
+            static const char alt[] = "--dialect postgres|sqlite renders without a URL";
+            size_t n = strlen(err.hint);
+            if (n + sizeof(alt) + 6 < sizeof(err.hint))
+                snprintf(err.hint + n, sizeof(err.hint) - n, "%s%s", n ? "; or " : "", alt);
+        }
     }
-    if (cli_load(c, &set, &err) == STRATA_OK &&
+    if (!err.code && cli_load(c, &set, &err) == STRATA_OK &&
         strata_sql_render(set, dialect, c->table, c->from, c->to, c->down, &sql, &err) == STRATA_OK) {
         if (c->json) {
             jw w;
@@ -64,6 +73,10 @@ const command cmd_sql = {
              "DBAs who apply SQL by hand. Run it with a client that stops at the first\n"
              "error: 'psql -v ON_ERROR_STOP=1 -f FILE', or 'sqlite3 DB < FILE' (the\n"
              "script says '.bail on'). It stops before changing anything when run twice\n"
-             "or on a database that is not at --from (docs/migrations.md).\n",
+             "or on a database that is not at --from (docs/migrations.md).\n"
+             "\n"
+             "Without --dialect, the engine is the URL's, resolved as every command\n"
+             "resolves it (no URL at all: the embedded SQLite default); an empty --url,\n"
+             "an unset --url-env variable or --require-url without a URL is an error.\n",
     .options = options,
 };

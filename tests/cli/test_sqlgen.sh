@@ -489,4 +489,35 @@ SQL
     done
 fi
 
+# the dialect comes from the URL as every command resolves it: a URL that is
+# required, empty or named by an unset variable is an error (sql printed a
+# script for a guessed engine, exit 0)
+SQ=$WORK/sqdir
+mig "$SQ" 0001_a.sql <<'SQL'
+-- strata:up
+CREATE TABLE a (x integer);
+-- strata:down
+DROP TABLE a;
+SQL
+nourl() { # nourl ARGS...: strata ARGS in $WORK without DATABASE_URL
+    (cd "$WORK" && env -u DATABASE_URL "$@" >"$WORK/out" 2>"$WORK/err")
+    RC=$?
+    OUT=$(cat "$WORK/out")
+    ERR=$(cat "$WORK/err")
+}
+nourl "$STRATA" --dir "$SQ" sql --require-url
+expect_rc 2 "sql --require-url without a URL"
+contains "$ERR" "DATABASE_URL_REQUIRED" "sql --require-url: code"
+contains "$ERR" "--dialect" "sql: the hint names --dialect"
+nourl env STRATA_REQUIRE_URL=1 "$STRATA" --dir "$SQ" sql
+expect_rc 2 "sql with STRATA_REQUIRE_URL=1 and no URL"
+nourl "$STRATA" --dir "$SQ" --url "" sql
+expect_rc 2 "sql --url ''"
+contains "$ERR" "URL_INVALID" "sql --url '': code"
+nourl "$STRATA" --dir "$SQ" --url-env STRATA_NO_SUCH_VAR sql
+expect_rc 2 "sql --url-env naming an unset variable"
+nourl "$STRATA" --dir "$SQ" sql --require-url --dialect postgres
+expect_rc 0 "sql --dialect needs no URL"
+contains "$OUT" "ON_ERROR_STOP" "sql --dialect postgres: a psql script"
+
 finish
