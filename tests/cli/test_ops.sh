@@ -220,6 +220,17 @@ o wait --timeout 5 --json
 expect_rc 0 "wait on a running database"
 eq "$(json_get "$OUT" 'j["ready"]')" "True" "wait: ready"
 eq "$(json_get "$OUT" 'j["attempts"]')" "1" "wait: one attempt"
+if [ "$ENGINE" = sqlite ]; then
+    # a file up cannot create is not ready (wait said ready, and up failed)
+    r --url "sqlite:///$WORK/no/such/dir/app.db" wait
+    expect_rc 4 "wait on a SQLite file in a missing directory"
+    contains "$ERR" "does not exist" "wait: the missing directory named"
+    r --url "sqlite:///$WORK/missing.db?mode=rw" wait
+    expect_rc 4 "wait on a missing SQLite file with ?mode=rw"
+    r --url "sqlite:///$WORK/missing.db" wait
+    expect_rc 0 "wait on a missing SQLite file up would create"
+    [ ! -e "$WORK/missing.db" ] || fail "wait created the SQLite file"
+fi
 
 t0=$(now_ms)
 r --url "postgresql://app:$SECRET_PW@127.0.0.1:1/app" wait --timeout 2
