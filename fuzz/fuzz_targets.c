@@ -160,14 +160,27 @@ static size_t occurrences(const char *hay, const char *needle)
     return n;
 }
 
+/* 1 when needle, at h in msg, only begins a URL scheme ("postgres" in
+   "postgresql://"): the URL's public part, which url_scrub leaves. */
+static int begins_scheme(const char *msg, const char *h, size_t n)
+{
+    if ((h > msg && isalnum((unsigned char)h[-1])) || !isalnum((unsigned char)h[n]))
+        return 0;
+    const char *p = h + n;
+    while (isalnum((unsigned char)*p) || *p == '+' || *p == '.' || *p == '-')
+        p++;
+    return !strncmp(p, "://", 3);
+}
+
 /* needle stands in msg where url_scrub would have masked it: anywhere when
    it has 8 bytes or more, else between characters that are not letters or
-   digits. */
+   digits; not where it only begins a URL's scheme. */
 static int stands_in(const char *msg, const char *needle)
 {
     size_t n = strlen(needle);
     for (const char *h = msg; n && (h = strstr(h, needle)) != NULL; h++)
-        if (n >= 8 || ((h == msg || !isalnum((unsigned char)h[-1])) && !isalnum((unsigned char)h[n])))
+        if ((n >= 8 || ((h == msg || !isalnum((unsigned char)h[-1])) && !isalnum((unsigned char)h[n]))) &&
+            !begins_scheme(msg, h, n))
             return 1;
     return 0;
 }

@@ -620,18 +620,33 @@ static int find_secrets(const char *url, secrets *s)
     return 0;
 }
 
+/* 1 when the n bytes at hit begin a URL scheme and are not all of it
+   ("postgres" in "postgresql://"): the scheme is the URL's public part. */
+static int scheme_prefix(const char *msg, const char *hit, size_t n)
+{
+    if ((hit > msg && isalnum((unsigned char)hit[-1])) || !isalnum((unsigned char)hit[n]))
+        return 0;
+    const char *p = hit + n;
+    while (isalnum((unsigned char)*p) || *p == '+' || *p == '.' || *p == '-')
+        p++;
+    return !strncmp(p, "://", 3);
+}
+
 /* Replaces every occurrence of secret (n bytes) in msg by ****; when the
    message has no room to grow, it is cut at the secret. A short secret
    (under 8 bytes) is replaced only where it stands as a word of its own --
    between characters that are not letters or digits, as in a URL's
-   ":pw@" -- so that a password like "a" does not garble "database". */
+   ":pw@" -- so that a password like "a" does not garble "database"; and
+   none where it only begins a URL's scheme (the stock "postgres:postgres"
+   left "****ql://"). */
 static void scrub_one(char *msg, size_t cap, const char *secret, size_t n)
 {
     char *from = msg, *hit;
     if (!n)
         return;
     while ((hit = memmem(from, strlen(from), secret, n)) != NULL) {
-        if (n < 8 && ((hit > msg && isalnum((unsigned char)hit[-1])) || isalnum((unsigned char)hit[n]))) {
+        if ((n < 8 && ((hit > msg && isalnum((unsigned char)hit[-1])) || isalnum((unsigned char)hit[n]))) ||
+            scheme_prefix(msg, hit, n)) {
             from = hit + 1;
             continue;
         }

@@ -353,6 +353,12 @@ static void scrub(void)
     char small[16] = "xxxxxxxxxxxx ab";
     url_scrub(small, sizeof(small), "postgres://u:ab@h/db");
     CHECK_STR(small, "xxxxxxxxxxxx **");
+    /* the stock "postgres:postgres": the scheme keeps its name (it read
+       "****ql://"); the user and database named like the password are
+       masked with it */
+    strcpy(m, "cannot connect to postgresql://postgres:postgres@localhost:1/postgres: user \"postgres\"");
+    url_scrub(m, sizeof(m), "postgresql://postgres:postgres@localhost:1/postgres");
+    CHECK_STR(m, "cannot connect to postgresql://****:****@localhost:1/****: user \"****\"");
     /* a short password is masked where it stands alone, not inside words */
     strcpy(m, "database \"a\" failed for postgresql://u:a@h/data: a");
     url_scrub(m, sizeof(m), "postgresql://u:a@h/data");
