@@ -206,6 +206,17 @@ SQL
     eq "$(psql -X -A -t -d "$L" -c "SELECT count(*) FROM pg_tables WHERE tablename IN ('people', 'strata_copy_state')")" 0 \
         "a refused copy creates nothing"
 
+    # drop waiting for another session to leave, stopped by Ctrl-C: the
+    # cancelled statement is INTERRUPTED (it was DB_ERROR)
+    new_db
+    psql -X -q -d "$DBNAME" -c "SELECT pg_sleep(5)" >/dev/null 2>&1 &
+    sleeper=$!
+    sleep 0.5
+    sig_after 1 INT --url "$URL" drop
+    expect_rc 1 "drop stopped by SIGINT"
+    contains "$ERR" "INTERRUPTED" "drop: says it was stopped"
+    wait "$sleeper"
+
     # strata backup stopped by SIGTERM to strata alone (a container's PID 1):
     # pg_dump is stopped too, no file is left
     new_db

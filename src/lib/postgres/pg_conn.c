@@ -222,7 +222,7 @@ strata_code pg_run(PGconn *c, const char *url, strata_code code, const char *sql
             pq.PQclear(r);
         return STRATA_OK;
     }
-    pg_error_set(err, code, c, r, NULL, 0);
+    code = pg_error_set(err, code, c, r, NULL, 0); /* INTERRUPTED when a signal cancelled it */
     if (err)
         url_scrub(err->message, sizeof(err->message), url);
     pq.PQclear(r);
