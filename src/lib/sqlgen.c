@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <sys/file.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -676,6 +677,9 @@ strata_code strata_new_migration(const char *dir, const char *name, int use_time
     return strata_write_migration(dir, name, use_timestamp, template_text, path_out, err);
 }
 
+static strata_code write_next(const char *dir, const char *slug, int use_timestamp, const char *text,
+                              char **path_out, strata_error *err);
+
 strata_code strata_write_migration(const char *dir, const char *name, int use_timestamp, const char *text,
                                    char **path_out, strata_error *err)
 {
@@ -688,6 +692,23 @@ strata_code strata_write_migration(const char *dir, const char *name, int use_ti
         return err_set(err, STRATA_USAGE, "migration name '%s' has no letters or digits", name ? name : "");
     if (mkdir_p(dir, 0755, NULL, 0) < 0)
         return err_set(err, STRATA_IO_ERROR, "cannot create directory '%s': %s", dir, strerror(errno));
+    /* two at once (a script, two developers' terminals on one checkout)
+       would both take the next version: the directory is locked from
+       reading it to writing the file */
+    int lk = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (lk >= 0)
+        while (flock(lk, LOCK_EX) != 0 && errno == EINTR && !intr_requested())
+            ;
+    strata_code rc = write_next(dir, slug, use_timestamp, text, path_out, err);
+    if (lk >= 0)
+        close(lk); /* releases the lock */
+    return rc;
+}
+
+/* strata_write_migration under the directory's lock. */
+static strata_code write_next(const char *dir, const char *slug, int use_timestamp, const char *text,
+                              char **path_out, strata_error *err)
+{
     strata_migset *set = NULL;
     strata_code rc = strata_migset_load(dir, &set, err);
     if (rc)

@@ -267,6 +267,12 @@ for pair in "Add Ünïcode name|0001_add_unicode_name.sql" "Straße Größe|0002
     expect_rc 0 "new ${pair%%|*}"
     eq "$OUT" "$N/${pair#*|}" "slug of '${pair%%|*}'"
 done
+# several at once take one version each (two took the same, a tester's)
+P=$WORK/parallel_new
+for i in 1 2 3 4 5 6 7 8; do "$STRATA" --dir "$P" new "p$i" >/dev/null 2>&1 & done
+wait
+eq "$(ls "$P" | wc -l | tr -d ' ')" "8" "8 new at once: 8 files"
+eq "$(ls "$P" | cut -d_ -f1 | sort -u | wc -l | tr -d ' ')" "8" "8 new at once: 8 versions"
 raw --dir "$N" new $'\xff\xfe'
 expect_rc 2 "a name with no letters"
 contains "$ERR" "[USAGE]" "no letters: usage error"
