@@ -422,8 +422,15 @@ static void *preconnect_thread(void *arg)
         strata_error e;
         strata_error_clear(&e);
         PGconn *c = NULL;
-        if (pg_connect(r, &c, &e))
+        if (pg_connect(r, &c, &e)) {
+            if (strstr(e.message, "too many connections") ||
+                strstr(e.message, "remaining connection slots") || strstr(e.message, "too many clients")) {
+                pthread_mutex_lock(&r->mu);
+                r->pre_limited = 1;
+                pthread_mutex_unlock(&r->mu);
+            }
             break;
+        }
         pthread_mutex_lock(&r->mu);
         r->spare[r->nspare++] = c;
         pthread_mutex_unlock(&r->mu);
@@ -584,8 +591,17 @@ strata_code pool_run(pool *p, strata_error *err)
         }
     if (!n)
         return STRATA_OK;
-    int jobs = r->jobs < n ? r->jobs : n;
     preconnect_join(r);
+    if (r->pre_limited && r->nspare > 0 && r->nspare < r->jobs) {
+        /* a role's or database's connection limit: fewer jobs, not a failure */
+        copy_warn(r,
+                  "the target's connection limit allows %d session%s besides strata's own: copying with "
+                  "%d job%s instead of %d",
+                  r->nspare, r->nspare == 1 ? "" : "s", r->nspare, r->nspare == 1 ? "" : "s", r->jobs);
+        r->jobs = r->nspare;
+    }
+    r->pre_limited = 0;
+    int jobs = r->jobs < n ? r->jobs : n;
     pthread_t *th = calloc((size_t)jobs, sizeof(*th));
     if (!th)
         return err_set(err, STRATA_NOMEM, "out of memory");

@@ -407,6 +407,7 @@ typedef struct run {
     int nspare;
     pthread_t pre;
     int pre_running;
+    int pre_limited;      /* a connection limit refused one of them */
     pthread_mutex_t fkmu; /* one foreign key added at a time (their locks) */
     pthread_mutex_t mu;
     pthread_cond_t cv;

@@ -1344,6 +1344,29 @@ expect_rc 2 "bad policy"
 raw copy --help
 contains "$OUT" "usage: strata copy" "copy --help"
 
+# ------------------------------------ a role's connection limit: fewer jobs
+# (a limit of 2 failed the copy: it needs --jobs + 1 sessions)
+LIMROLE="lim_$(date +%s%N | tail -c 8)_$RANDOM"
+psql -X -q -d postgres -c "CREATE ROLE $LIMROLE LOGIN PASSWORD 'lim-pw' CONNECTION LIMIT 2" >/dev/null
+new_db
+q "ALTER DATABASE \"$DBNAME\" OWNER TO $LIMROLE; ALTER SCHEMA public OWNER TO $LIMROLE" >/dev/null
+SRC=$WORK/limit.db
+sqlite3 "$SRC" "CREATE TABLE a (id INTEGER PRIMARY KEY, v TEXT); INSERT INTO a (v) VALUES ('x'), ('y');
+CREATE TABLE b (id INTEGER PRIMARY KEY, a_id INTEGER REFERENCES a (id)); INSERT INTO b (a_id) VALUES (1), (2);"
+LURL="postgresql://$LIMROLE:lim-pw@${PGHOST:-localhost}:$PGPORT/$DBNAME"
+raw copy --jobs 2 "sqlite:///$SRC" "$LURL"
+expect_rc 0 "copy under a role's connection limit of 2"
+contains "$ERR" "copying with 1 job instead of 2" "the copy says it uses fewer jobs"
+eq "$(q 'SELECT count(*) FROM b')" "2" "every row copied under the limit"
+psql -X -q -d postgres -c "ALTER ROLE $LIMROLE CONNECTION LIMIT 1" >/dev/null
+q "DROP TABLE b, a, strata_copy_state" >/dev/null
+raw copy "sqlite:///$SRC" "$LURL"
+expect_rc 4 "copy with room for no worker session"
+contains "$ERR" "CONNECTION LIMIT" "the hint names the connection limit"
+q "ALTER DATABASE \"$DBNAME\" OWNER TO CURRENT_USER" >/dev/null
+dropdb --if-exists --force "$DBNAME" 2>/dev/null
+psql -X -q -d postgres -c "DROP ROLE $LIMROLE" >/dev/null
+
 # ------------------------------------------- memory does not grow with rows
 PLAIN=$ROOT/build/strata
 if [ -x "$PLAIN" ]; then

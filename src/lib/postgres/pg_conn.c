@@ -34,6 +34,10 @@ static void connect_hint(strata_error *err, const char *m)
     else if (strstr(m, "invalid response to SSL negotiation") || strstr(m, "expected authentication request"))
         err_hint(err,
                  "something answered at that host and port, but not as PostgreSQL would: check the port");
+    else if (strstr(m, "too many connections for role") || strstr(m, "too many connections for database"))
+        err_hint(err,
+                 "the role's or database's CONNECTION LIMIT is reached: close other sessions or raise it "
+                 "(strata copy needs --jobs + 1 sessions)");
     else if (strstr(m, "SSL") || strstr(m, "certificate"))
         err_hint(err, "the server and the sslmode (the URL's, or PGSSLMODE) disagree: enable SSL on the "
                       "server, or choose an sslmode it supports");
