@@ -206,6 +206,30 @@ SQL
     eq "$(psql -X -A -t -d "$L" -c "SELECT count(*) FROM pg_tables WHERE tablename IN ('people', 'strata_copy_state')")" 0 \
         "a refused copy creates nothing"
 
+    # a connection to a host that accepts and never answers, stopped by
+    # Ctrl-C: at once (it waited out the attempt's 10 s)
+    python3 -c "
+import socket, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(('127.0.0.1', 0)); s.listen(5)
+open('$WORK/silent.port', 'w').write(str(s.getsockname()[1]))
+held = []
+s.settimeout(0.5)
+end = time.time() + 12
+while time.time() < end:
+    try: held.append(s.accept())
+    except Exception: pass" &
+    silent=$!
+    for _ in 1 2 3 4 5 6 7 8 9 10; do [ -s "$WORK/silent.port" ] && break; sleep 0.2; done
+    t0=$(date +%s%N)
+    sig_after 1 INT --dir "$D" --url "postgresql://u:p@127.0.0.1:$(cat "$WORK/silent.port")/db" status
+    ms=$((($(date +%s%N) - t0) / 1000000))
+    expect_rc 1 "a connection attempt stopped by SIGINT"
+    contains "$ERR" "INTERRUPTED" "the connect says it was stopped"
+    [ "$ms" -lt 4000 ] || fail "the connect took $ms ms to stop"
+    kill "$silent" 2>/dev/null
+    wait "$silent" 2>/dev/null
+
     # drop waiting for another session to leave, stopped by Ctrl-C: the
     # cancelled statement is INTERRUPTED (it was DB_ERROR)
     new_db

@@ -135,8 +135,13 @@ strata_code pg_connect_url(const db_url *t, const char *dbname, double deadline,
             timed_out = 1;
             break;
         }
+        if (intr_requested()) { /* a signal: no waiting out a silent host */
+            pq.PQfinish(c);
+            return intr_error(err, "while connecting");
+        }
+        /* in slices, so that a signal (on any thread) is seen soon */
         struct pollfd p = {pq.PQsocket(c), st == PGRES_POLLING_READING ? POLLIN : POLLOUT, 0};
-        int n = poll(&p, 1, left > 2147483647.0 ? 2147483647 : (int)left + 1);
+        int n = poll(&p, 1, left > 100 ? 100 : (int)left + 1);
         if (n < 0 && errno != EINTR) {
             timed_out = 1;
             break;
