@@ -497,6 +497,8 @@ typedef struct strata_status {
 /*
  * Every migration of set and every applied record, merged in version order.
  * Never creates the version table. *out is freed with strata_status_free.
+ * A set with problems (strata_migset_check) is that error: with two files
+ * of one version, an applied row cannot be given to either.
  */
 STRATA_API strata_code strata_status_get(strata *db, const strata_migset *set, strata_status **out,
                                          strata_error *err);

@@ -1623,7 +1623,13 @@ strata_code strata_status_get(strata *db, const strata_migset *set, strata_statu
         return api_null(err, __func__, "db, set and out");
     recs r;
     *out = NULL;
-    strata_code rc = read_recs(db, &r, 1, err);
+    /* a set with problems (two files of one version, a file that is not
+       one) has no true status: which file an applied row belongs to, or
+       whether a FIFO is pending, cannot be said */
+    strata_code rc = strata_migset_check(set, err);
+    if (rc)
+        return rc;
+    rc = read_recs(db, &r, 1, err);
     if (rc)
         return rc;
     strata_status *st = calloc(1, sizeof(status_list));

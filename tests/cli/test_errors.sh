@@ -184,7 +184,18 @@ SQL
 st --dir "$B" up
 expect_rc 2 "duplicate versions"
 contains "$ERR" "DUPLICATE_VERSION" "duplicate code"
+# status too: it gave an applied row to one of the two files and exited 0
+st --dir "$B" status --exit-code
+expect_rc 2 "status with duplicate versions"
+contains "$ERR" "DUPLICATE_VERSION" "status: duplicate code"
 rm "$B/02_dup.sql" "$B/2_dup_again.sql"
+# a FIFO named like a migration: status refuses it as up does (it listed it
+# pending, and --exit-code said 3)
+mkfifo "$B/0009_fifo.sql"
+st --dir "$B" status --exit-code
+expect_rc 2 "status with a FIFO migration"
+contains "$ERR" "FILE_NOT_REGULAR" "status: FIFO code"
+rm "$B/0009_fifo.sql"
 
 mig "$B" 0002_pg_only.sql <<'SQL'
 -- strata:up dialect=postgres
