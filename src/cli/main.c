@@ -490,10 +490,8 @@ static int dispatch(cli *c, const parsed *p)
 {
     const command *cmd = p->cmd;
     c->cmd_name = cmd ? cmd->name : NULL;
-    if (c->version) {
-        printf("strata %s\n", STRATA_VERSION);
-        return 0;
-    }
+    if (c->version) /* --version, -V: the version command, --json included */
+        return cmd_version.run(c);
     if (p->cmdname && !strcmp(p->cmdname, "help")) {
         const command *h = c->nargs ? find_command(c->args[0]) : NULL;
         if (c->nargs && !h) {
@@ -518,7 +516,10 @@ static int dispatch(cli *c, const parsed *p)
         return out_usage_error(c, "%s", p->bad);
     }
     if (!cmd) {
-        /* no command: usage on stderr, like any usage error */
+        /* no command: usage on stderr, like any usage error; with --json
+           the error document a script reads */
+        if (c->json)
+            return out_usage_error(c, "no command given (strata --help lists them)");
         print_global_help(stderr);
         return 2;
     }

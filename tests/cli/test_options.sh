@@ -96,6 +96,15 @@ raw --version
 eq "$OUT" "$v" "--version"
 raw --json version
 contains "$OUT" '"version"' "version --json"
+jv=$OUT
+raw --version --json
+eq "$OUT" "$jv" "--version --json: the same document"
+raw -V --json
+eq "$OUT" "$jv" "-V --json: the same document"
+# no command with --json: the error document, not the usage text
+raw --json
+expect_rc 2 "--json without a command"
+eq "$(json_get "$ERR" 'j["code"]')" "USAGE" "--json without a command: a JSON error"
 
 # completion scripts come from the command table
 raw completion bash
