@@ -206,14 +206,22 @@ static int add_rec(void *ud, int n, char **v)
         return 1;
     if (ARR_GROW(r->v, r->cap, r->n + 1))
         return 1;
+    /* a state strata never writes (a row edited by hand: 'APPLIED', 'done')
+       reads as failed, with why, in every command: one reading, and never
+       "pending, run it again" */
+    const char *state = v[3 + t] ? v[3 + t] : "applied", *error = v[4 + t];
+    char why[200];
+    if (strcmp(state, "applied") && strcmp(state, "failed")) {
+        snprintf(why, sizeof(why),
+                 "the version table records state '%.60s', which strata does not write (edited by hand?)",
+                 state);
+        state = "failed";
+        error = why;
+    }
     /* the strings of a record together, version first */
-    const char *in[7] = {v[0] ? v[0] : "",
-                         v[1] ? v[1] : "",
-                         v[2] ? v[2] : "",
-                         t && v[3] ? v[3] : "",
-                         v[3 + t] ? v[3 + t] : "applied",
-                         v[4 + t],
-                         n > 5 + t ? v[5 + t] : NULL};
+    const char *in[7] = {
+        v[0] ? v[0] : "",           v[1] ? v[1] : "", v[2] ? v[2] : "", t && v[3] ? v[3] : "", state, error,
+        n > 5 + t ? v[5 + t] : NULL};
     size_t len[7], total = 0;
     for (int i = 0; i < 7; i++)
         total += in[i] ? (len[i] = strlen(in[i])) + 1 : 0;

@@ -366,4 +366,39 @@ done
 eq "$(q "SELECT count(*) FROM schema_migrations")" 1 "the other tool's table is unchanged"
 eq "$(table_exists a)" 0 "nothing applied"
 
+# a state strata never writes (a row edited by hand) reads as failed in
+# every command: status said applied, up said pending-out-of-order, and
+# --allow-out-of-order applied it a second time
+new_db
+HS=$WORK/hand_state
+mig "$HS" 0001_t.sql <<'SQL'
+-- strata:up
+CREATE TABLE ledger (amount integer);
+-- strata:down
+DROP TABLE ledger;
+SQL
+mig "$HS" 0002_seed.sql <<'SQL'
+-- strata:up
+INSERT INTO ledger VALUES (100);
+-- strata:down
+DELETE FROM ledger;
+SQL
+mig "$HS" 0003_t3.sql <<'SQL'
+-- strata:up
+CREATE TABLE t3 (x integer);
+-- strata:down
+DROP TABLE t3;
+SQL
+st --dir "$HS" up
+expect_rc 0 "up before the hand edit"
+q "UPDATE strata_migrations SET state = 'APPLIED' WHERE version = '0002'"
+st --dir "$HS" --json status
+contains "$OUT" '"state": "failed"' "status: a hand-edited state reads as failed"
+st --dir "$HS" validate
+expect_rc 3 "validate: a hand-edited state is a problem"
+st --dir "$HS" up --allow-out-of-order
+expect_rc 1 "up: a hand-edited state stops it"
+contains "$ERR" "FAILED_MIGRATION" "up: as a failed migration"
+eq "$(q 'SELECT count(*) FROM ledger')" "1" "the seed ran once"
+
 finish
