@@ -179,6 +179,22 @@ static void case_fail(strata_test_case *tc, const strata_error *e)
     tc->line = e->line;
 }
 
+/* The first statement of an expect step that would end its transaction. */
+struct txfind {
+    int line;
+    char word[16];
+};
+
+static int txfind_fn(void *ud, const sql_stmt *st)
+{
+    struct txfind *t = ud;
+    if (!sql_is_txn_control(st))
+        return 0;
+    t->line = st->line;
+    memcpy(t->word, st->first, sizeof(t->word));
+    return 1;
+}
+
 strata_code strata_test_file(const char *server_url, const strata_migset *set, const char *path,
                              strata_test_case *tc, strata_error *err)
 {
@@ -230,9 +246,20 @@ strata_code strata_test_file(const char *server_url, const strata_migset *set, c
         }
         if (!r && st->kind == ST_EXPECT) {
             /* like a verify section: in a transaction always rolled back,
-               so an expectation cannot change what the next one sees */
+               so an expectation cannot change what the next one sees --
+               and, as in a verify section, no statement may end it */
             strata_error ignore;
-            r = db->ops->begin(db->d, 60, &e);
+            struct txfind tf = {0, ""};
+            if (sql_split(st->sql, strlen(st->sql), db->ops->dialect, txfind_fn, &tf)) {
+                r = err_set(&e, STRATA_PARSE_ERROR,
+                            "%s:%d: '%s' in an expect step would end its transaction (an expectation runs "
+                            "in one that is always rolled back)",
+                            path, st->line + tf.line - 1, tf.word);
+                err_where(&e, path, st->line + tf.line - 1);
+                err_hint(&e, "leave transaction control out of expectations: they only read");
+            } else {
+                r = db->ops->begin(db->d, 60, &e);
+            }
             if (!r) {
                 r = db->ops->verify(db->d, st->sql, path, st->line, &e);
                 db->ops->query(db->d, "ROLLBACK", 0, NULL, NULL, NULL, &ignore);

@@ -59,6 +59,21 @@ SELECT count(*) = 1 FROM users WHERE id = 3;
 SQL
 st --dir "$D" test "$WORK/expect_rw.sql"
 expect_rc 0 "an expectation's DELETE is rolled back"
+# ... nor end that transaction: a COMMIT in it is refused (its DELETE
+# persisted and the next expectation failed)
+cat >"$WORK/expect_commit.sql" <<'SQL'
+-- strata:at 0013
+INSERT INTO users (id, email, password_hash) VALUES (3, 'rw@example.com', 'x');
+-- strata:expect
+COMMIT;
+DELETE FROM users;
+SELECT true;
+-- strata:expect
+SELECT count(*) = 1 FROM users WHERE id = 3;
+SQL
+st --dir "$D" test "$WORK/expect_commit.sql"
+expect_rc 1 "a COMMIT in an expectation"
+contains "$OUT" "expect_commit.sql:4: 'COMMIT' in an expect step" "the COMMIT is named with its line"
 
 # a malformed file among others: reported, the others still run, exit 2
 printf -- '-- strata:att 0013\n' >"$WORK/malformed.sql"
