@@ -1133,7 +1133,12 @@ static strata_code plan_down(strata *db, const strata_migset *set, const recs *r
             err_hint(err, "restore the file to revert it");
             return STRATA_MISSING_MIGRATION;
         }
-        if (strcmp(x->checksum, m->checksum) != 0 && !(o->flags & STRATA_IGNORE_CHECKSUMS)) {
+        /* a failed no-transaction down is finished by running down again
+           after making its statements safe to repeat: that edit is the
+           fix, not a change to what was applied (as up --retry-failed
+           takes an edited failed up) */
+        int down_failed = !strcmp(x->state, "failed") && x->error && !strncmp(x->error, "down", 4);
+        if (strcmp(x->checksum, m->checksum) != 0 && !(o->flags & STRATA_IGNORE_CHECKSUMS) && !down_failed) {
             err_set(err, STRATA_CHECKSUM_MISMATCH, "migration %s was modified after it was applied", m->id);
             err_hint(err,
                      "restore the applied version of '%s'; if the edit is deliberate and changes nothing "

@@ -171,5 +171,20 @@ contains "$OUT" "(down: " "status shows the failure was a down"
 st --dir "$ND" up
 expect_rc 1 "up after a failed down"
 contains "$ERR" "partly reverted" "up says the migration is partly reverted"
+# the hint's way out: make the down safe to repeat, run down again (the
+# edit made it CHECKSUM_MISMATCH, and accept refused a failed migration)
+mig "$ND" 0001_a.sql <<'SQL'
+-- strata:up
+CREATE TABLE t1 (x integer);
+CREATE TABLE t2 (x integer);
+-- strata:down no-transaction
+DROP TABLE IF EXISTS t2;
+DROP TABLE IF EXISTS nosuch;
+DROP TABLE t1;
+SQL
+st --dir "$ND" down
+expect_rc 0 "down again after making it safe to repeat"
+eq "$(table_exists t1)" 0 "the down finished"
+eq "$(applied_versions | wc -l | tr -d ' ')" 0 "nothing recorded after the finished down"
 
 finish
