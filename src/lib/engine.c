@@ -948,6 +948,17 @@ static strata_code check_recs(strata *db, const strata_migset *set, const recs *
     for (size_t i = 0; i < r->n; i++) {
         const rec *x = &r->v[i];
         const migration *m = find_mig_next(set, x->version, &at);
+        if (!m && !strcmp(x->state, "failed")) {
+            /* a failed run stays a failure without its file: going past a
+               partly applied migration is what FAILED_MIGRATION stops */
+            err_set(err, STRATA_FAILED_MIGRATION,
+                    "migration %s_%s failed earlier and may be partly applied, and its file is missing "
+                    "from '%s': %s",
+                    x->version, x->name, set->dir, x->error ? x->error : "unknown error");
+            err_hint(err, "restore the file, fix the database, then 'strata up --retry-failed'; or, if what "
+                          "it did is undone, 'strata stamp' the migration before it");
+            return STRATA_FAILED_MIGRATION;
+        }
         if (!m) {
             if (flags & STRATA_IGNORE_MISSING)
                 continue;
@@ -1421,6 +1432,9 @@ strata_code engine_discard_new(strata *db, strata_code rc)
     return rc;
 }
 
+static strata_code commit_stamp(strata *db, const strata_migset *set, const recs *rr, const char *upto,
+                                strata_error *err);
+
 static strata_code stamp_run(strata *db, const strata_migset *set, const char *target, strata_error *err)
 {
     recs r = {0};
@@ -1449,17 +1463,7 @@ static strata_code stamp_run(strata *db, const strata_migset *set, const char *t
     for (size_t i = 0; i < r.n; i++)
         if ((!upto || version_cmp(r.v[i].version, upto) > 0) && (rc = delete_rec(db, r.v[i].version, err)))
             goto fail;
-    for (size_t i = 0; upto && i < set->count; i++) {
-        const migration *m = &set->migs[i];
-        if (version_cmp(m->version, upto) > 0)
-            break;
-        const rec *x = find_rec(&r, m->version);
-        if (rec_applied(x))
-            continue;
-        if ((rc = write_rec(db, m, "applied", 0, NULL, x != NULL, err)))
-            goto fail;
-    }
-    rc = commit(db, err);
+    rc = commit_stamp(db, set, &r, upto, err);
     if (!rc)
         goto out;
 fail:
@@ -1468,6 +1472,40 @@ out:
     db->ops->unlock(db->d, db->table);
     recs_release(&r);
     return rc;
+}
+
+/* stamp_run's writes up to upto, and the commit; then says which failed
+   runs it discarded (silently, a partly applied migration stopped being
+   recorded anywhere). */
+static strata_code commit_stamp(strata *db, const strata_migset *set, const recs *rr, const char *upto,
+                                strata_error *err)
+{
+    const recs r = *rr;
+    strata_code rc = STRATA_OK;
+    for (size_t i = 0; upto && i < set->count; i++) {
+        const migration *m = &set->migs[i];
+        if (version_cmp(m->version, upto) > 0)
+            break;
+        const rec *x = find_rec(&r, m->version);
+        if (rec_applied(x))
+            continue;
+        if ((rc = write_rec(db, m, "applied", 0, NULL, x != NULL, err)))
+            return rc;
+    }
+    if ((rc = commit(db, err)))
+        return rc;
+    for (size_t i = 0; i < r.n; i++) {
+        const rec *x = &r.v[i];
+        if (strcmp(x->state, "failed") || (upto && version_cmp(x->version, upto) <= 0))
+            continue;
+        char msg[1200];
+        snprintf(msg, sizeof(msg),
+                 "stamp removed the record of %s_%s, which failed earlier (%s): what it did before failing "
+                 "stays in the database",
+                 x->version, x->name, x->error ? x->error : "unknown error");
+        engine_event(db, STRATA_EV_WARNING, msg);
+    }
+    return STRATA_OK;
 }
 
 strata_code strata_stamp(strata *db, const strata_migset *set, const char *target, strata_error *err)
@@ -1779,7 +1817,11 @@ strata_code strata_validate(strata *db, const strata_migset *set, strata_problem
         const migration *m = find_mig(set, x->version);
         if (rec_applied(x))
             newest = x->version;
-        if (!m) {
+        if (!m && !strcmp(x->state, "failed")) {
+            snprintf(msg, sizeof(msg), "migration %s_%s failed earlier and its file is missing: %s",
+                     x->version, x->name, x->error ? x->error : "");
+            problem_add(p, STRATA_FAILED_MIGRATION, x->version, "", 0, msg);
+        } else if (!m) {
             snprintf(msg, sizeof(msg), "migration %s_%s is applied but its file is missing", x->version,
                      x->name);
             problem_add(p, STRATA_MISSING_MIGRATION, x->version, "", 0, msg);

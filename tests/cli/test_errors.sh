@@ -401,4 +401,42 @@ expect_rc 1 "up: a hand-edited state stops it"
 contains "$ERR" "FAILED_MIGRATION" "up: as a failed migration"
 eq "$(q 'SELECT count(*) FROM ledger')" "1" "the seed ran once"
 
+# a failed migration whose file is then removed stays a failure: up (even
+# with --ignore-missing) does not go past it, validate says failed, and
+# stamp says which failed record it removes (it said "is applied", skipped
+# it, and erased it without a word)
+new_db
+FM=$WORK/failed_missing
+mig "$FM" 0001_a.sql <<'SQL'
+-- strata:up
+CREATE TABLE a (x integer);
+-- strata:down
+DROP TABLE a;
+SQL
+mig "$FM" 0002_fail.sql <<'SQL'
+-- strata:up no-transaction
+CREATE TABLE b (x integer);
+SELECT * FROM no_such_table_here;
+-- strata:down
+DROP TABLE b;
+SQL
+st --dir "$FM" up
+expect_rc 1 "the no-transaction migration fails"
+rm "$FM/0002_fail.sql"
+mig "$FM" 0003_c.sql <<'SQL'
+-- strata:up
+CREATE TABLE c (x integer);
+-- strata:down
+DROP TABLE c;
+SQL
+st --dir "$FM" up --ignore-missing
+expect_rc 1 "up past a failed migration whose file is missing"
+contains "$ERR" "FAILED_MIGRATION" "a failure, not a missing file"
+eq "$(table_exists c)" 0 "nothing applied past it"
+st --dir "$FM" validate
+contains "$OUT$ERR" "failed earlier and its file is missing" "validate says it failed"
+st --dir "$FM" stamp 0001
+expect_rc 0 "stamp below the failed migration"
+contains "$ERR" "stamp removed the record of 0002_fail, which failed earlier" "stamp says what it discards"
+
 finish
