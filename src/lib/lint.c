@@ -125,6 +125,13 @@ static const struct rule_def {
       "CONSTRAINT c PRIMARY KEY (or UNIQUE) USING INDEX that_index"},
      D_PG,
      S_UP},
+    {{"exclude-constraint", E, "postgres",
+      "ADD ... EXCLUDE on an existing table builds its index under an ACCESS EXCLUSIVE lock, and "
+      "has no concurrent form",
+      "run it when the table is small or the application can wait (a maintenance window), or "
+      "make the table with the constraint: copy the rows into a new table and swap names"},
+     D_PG,
+     S_UP},
     {{"drop-table", E, "postgres",
       "DROP TABLE breaks the application version that is still running during a rolling "
       "deploy, and the data is gone",
@@ -210,6 +217,7 @@ enum {
     R_CHECK_NOT_VALID,
     R_VALIDATE_SAME_TX,
     R_UNIQUE_NO_INDEX,
+    R_EXCLUDE,
     R_DROP_TABLE,
     R_DROP_COLUMN,
     R_RENAME_TABLE,
@@ -807,6 +815,8 @@ static void check_add_column(lint *L, const char *table, size_t i, size_t end)
                 identity = 1;
             else if (has_words(L, as, end, "STORED", NULL))
                 stored = 1; /* VIRTUAL is the default of SQLite and PostgreSQL 18 */
+        } else if (is_word(L, k, "AS") && is_punct(L, k + 1, '(') && has_words(L, k, end, "STORED", NULL)) {
+            stored = 1; /* SQLite's short form: [GENERATED ALWAYS] AS (expr) STORED */
         } else if (is_word(L, k, "DEFAULT") && !has_default) {
             has_default = 1;
             d0 = k + 1;
@@ -935,6 +945,11 @@ static void check_add_constraint(lint *L, const char *table, const char *name, s
         if (old && !has_words(L, i, end, "USING", "INDEX"))
             finding(L, R_UNIQUE_NO_INDEX, "adding %s to '%s' builds its index under an ACCESS EXCLUSIVE lock",
                     is_word(L, i, "PRIMARY") ? "a PRIMARY KEY" : "a UNIQUE constraint", table);
+    } else if (is_word(L, i, "EXCLUDE")) {
+        if (old)
+            finding(L, R_EXCLUDE,
+                    "adding an EXCLUDE constraint to '%s' builds its index under an ACCESS EXCLUSIVE lock",
+                    table);
     } else if (is_word(L, i, "FOREIGN")) {
         if (old && !not_valid)
             finding(L, R_FK_NOT_VALID,
