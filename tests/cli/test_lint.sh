@@ -127,10 +127,10 @@ raw --help
 contains "$OUT" "lint" "global help lists lint"
 raw lint --list-rules
 expect_rc 0 "--list-rules"
-eq "$(wc -l <<<"$OUT")" "23" "one line per rule"
+eq "$(wc -l <<<"$OUT")" "24" "one line per rule"
 contains "$OUT" "index-not-concurrent" "rule list"
 raw lint --list-rules --json
-eq "$(json_get "$OUT" 'len(j["rules"])')" "23" "json rule list"
+eq "$(json_get "$OUT" 'len(j["rules"])')" "24" "json rule list"
 eq "$(json_get "$OUT" 'sorted(j["rules"][0].keys())')" "['dialects', 'hint', 'rule', 'severity', 'summary']" "rule fields"
 # every rule is documented
 for r in $(json_get "$OUT" '" ".join(x["rule"] for x in j["rules"])'); do
