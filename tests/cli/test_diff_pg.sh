@@ -469,6 +469,10 @@ RC=$?
 ERR=$(cat "$WORK/err")
 expect_rc 1 "diff stopped by SIGTERM"
 contains "$ERR" "INTERRUPTED" "diff stopped by SIGTERM: INTERRUPTED"
+# ... and its scratch databases are dropped all the same (the cleanup's
+# connections must not take the stop for their own)
+eq "$(psql -X -A -t -d postgres -c "SELECT count(*) FROM pg_database WHERE datname LIKE 'strata\_check\_%'")" 0 \
+    "diff stopped by SIGTERM: no scratch database left"
 
 # a comment-only change is a difference: written, proven both ways
 CM=$WORK/comments

@@ -129,13 +129,16 @@ strata_code pg_connect_url(const db_url *t, const char *dbname, double deadline,
     pq.PQsetNoticeReceiver(c, quiet_notice, NULL);
     PostgresPollingStatusType st = PGRES_POLLING_WRITING;
     int timed_out = 0;
+    /* a signal during this attempt stops it; one from before lets it be:
+       the cleanup after a stop connects too (dropping a scratch database) */
+    const int stopped_before = intr_requested();
     while (pq.PQstatus(c) != CONNECTION_BAD && st != PGRES_POLLING_OK && st != PGRES_POLLING_FAILED) {
         double left = deadline - clock_ms();
         if (left <= 0) {
             timed_out = 1;
             break;
         }
-        if (intr_requested()) { /* a signal: no waiting out a silent host */
+        if (!stopped_before && intr_requested()) { /* a signal: no waiting out a silent host */
             pq.PQfinish(c);
             return intr_error(err, "while connecting");
         }
