@@ -59,7 +59,8 @@ void sqlgen_statements(buf *b, const char *sql, int dialect)
 
 /*
  * A statement that fails unless the version table records m as applied
- * (applied = 1) or holds no row of m at all (applied = 0); what says why
+ * (applied = 1; 2: applied or failed, a down that finishes or reverts a
+ * failed run, as strata down does) or holds no row of m at all (applied = 0); what says why
  * the script needs it. A script that a client runs to the first error
  * (psql -v ON_ERROR_STOP=1, sqlite3 with .bail on) then stops before it
  * changes anything: run twice, on a database at another version, or next
@@ -79,7 +80,9 @@ static void expect_state(buf *b, int dialect, const char *qtable, const migratio
         buf_adds(&body, qtable);
         buf_adds(&body, " WHERE version = ");
         buf_add_sqlstr(&body, m->version);
-        buf_adds(&body, applied ? " AND state = 'applied' FOR UPDATE; IF NOT FOUND" : "; IF FOUND");
+        buf_adds(&body, applied == 2 ? " AND state IN ('applied', 'failed') FOR UPDATE; IF NOT FOUND"
+                        : applied    ? " AND state = 'applied' FOR UPDATE; IF NOT FOUND"
+                                     : "; IF FOUND");
         buf_adds(&body, " THEN RAISE EXCEPTION USING MESSAGE = ");
         buf_add_sqlstr(&body, msg.data ? msg.data : "");
         buf_adds(&body,
@@ -97,7 +100,9 @@ static void expect_state(buf *b, int dialect, const char *qtable, const migratio
         buf_adds(b, qtable);
         buf_adds(b, " WHERE version = ");
         buf_add_sqlstr(b, m->version);
-        buf_adds(b, applied ? " AND state = 'applied';\n" : ";\n");
+        buf_adds(b, applied == 2 ? " AND state IN ('applied', 'failed');\n"
+                    : applied    ? " AND state = 'applied';\n"
+                                 : ";\n");
     }
     if (msg.oom || body.oom)
         b->oom = 1;
@@ -308,7 +313,7 @@ void sqlgen_step(buf *b, const migration *m, int dialect, const char *qtable, in
     if (notx) {
         if (down) {
             buf_adds(b, "BEGIN;\n");
-            expect_state(b, dialect, qtable, m, 1, "this script reverts it");
+            expect_state(b, dialect, qtable, m, 2, "this script reverts it");
             forget(b, m, qtable);
             record(b, m, up, dialect, qtable, "failed", "down interrupted before completion");
             buf_adds(b, "COMMIT;\n");
@@ -318,7 +323,7 @@ void sqlgen_step(buf *b, const migration *m, int dialect, const char *qtable, in
     } else {
         buf_adds(b, "BEGIN;\n");
         if (down)
-            expect_state(b, dialect, qtable, m, 1, "this script reverts it");
+            expect_state(b, dialect, qtable, m, 2, "this script reverts it");
     }
     if (s)
         sqlgen_statements(b, s->sql, dialect);

@@ -239,15 +239,16 @@ static void render(void)
     free(out);
 
     /* down from 0002 to base: newest first, each step stops unless its
-       migration is applied (the row locked), version rows deleted */
+       migration is on record, applied or failed as strata down takes it
+       (the row locked), version rows deleted */
     const char *expect2 =
-        "DO 'BEGIN PERFORM 1 FROM \"strata_migrations\" WHERE version = ''0002'' AND state = "
-        "''applied'' FOR UPDATE; IF NOT FOUND THEN RAISE EXCEPTION USING MESSAGE = ''strata: "
+        "DO 'BEGIN PERFORM 1 FROM \"strata_migrations\" WHERE version = ''0002'' AND state IN "
+        "(''applied'', ''failed'') FOR UPDATE; IF NOT FOUND THEN RAISE EXCEPTION USING MESSAGE = ''strata: "
         "migration 0002_index is not applied (this script reverts it)'', HINT = ''check strata "
         "status; render the script again with the right --from''; END IF; END';\n";
     const char *expect1 =
-        "DO 'BEGIN PERFORM 1 FROM \"strata_migrations\" WHERE version = ''0001'' AND state = "
-        "''applied'' FOR UPDATE; IF NOT FOUND THEN RAISE EXCEPTION USING MESSAGE = ''strata: "
+        "DO 'BEGIN PERFORM 1 FROM \"strata_migrations\" WHERE version = ''0001'' AND state IN "
+        "(''applied'', ''failed'') FOR UPDATE; IF NOT FOUND THEN RAISE EXCEPTION USING MESSAGE = ''strata: "
         "migration 0001_create is not applied (this script reverts it)'', HINT = ''check strata "
         "status; render the script again with the right --from''; END IF; END';\n";
     /* ... after checking that nothing above 0002 is on record */
@@ -316,7 +317,7 @@ static void render(void)
                    "strata_expect (");
     CHECK_HAS(out, "CHECK (ok = 1));\nINSERT INTO strata_expect SELECT 'strata: migration 0004_pg_only is not "
                    "applied (this script reverts it)', count(*) FROM \"strata_migrations\" WHERE version = "
-                   "'0004' AND state = 'applied';\nDELETE FROM");
+                   "'0004' AND state IN ('applied', 'failed');\nDELETE FROM");
     free(out);
     strata_migset_free(set);
 
