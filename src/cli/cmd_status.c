@@ -73,10 +73,15 @@ static int run(cli *c)
                     "strata: warning: strata has recorded nothing here, but the database has the version "
                     "table %s of %s: it was migrated by that tool\n",
                     term_str(st->other_tool_table), term_str(st->other_tool));
-            fprintf(stderr,
-                    "hint: before 'strata up', record what it applied: strata import --from %s SRC, then "
-                    "strata adopt --from %s (docs/adopting.md)\n",
-                    term_str(st->other_tool), term_str(st->other_tool));
+            if (!strcmp(st->other_tool, "rails"))
+                fprintf(stderr, "hint: Rails' migrations are Ruby, which strata cannot import: make strata's "
+                                "first migration the schema as it is now (db/structure.sql, or 'strata "
+                                "schema'), then 'strata stamp' it (docs/adopting.md)\n");
+            else
+                fprintf(stderr,
+                        "hint: before 'strata up', record what it applied: strata import --from %s SRC, then "
+                        "strata adopt --from %s (docs/adopting.md)\n",
+                        term_str(st->other_tool), term_str(st->other_tool));
         }
         if (c->exit_code && pending)
             rc = 3;

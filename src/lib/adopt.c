@@ -609,6 +609,11 @@ int adopt_other_tool(strata *db, const char **tool, const char **table)
                has its dirty flag */
             if (!strcmp(*tool, "dbmate") && has_column(d, *table, "dirty"))
                 *tool = "golang-migrate";
+            /* and Rails' (ActiveRecord) has its metadata table beside it */
+            int rails = 0;
+            if (!strcmp(*tool, "dbmate") &&
+                d->ops->table_exists(d, "ar_internal_metadata", &rails, &ignore) == STRATA_OK && rails)
+                *tool = "rails";
             return 1;
         }
     }

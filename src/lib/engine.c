@@ -1194,6 +1194,15 @@ static void other_tool_hint(strata *db, strata_error *err)
     const char *tool, *table;
     if (!err || err->hint[0] || !adopt_other_tool(db, &tool, &table))
         return;
+    if (!strcmp(tool, "rails")) {
+        err_hint(err,
+                 "this database has Rails' version table %s (and ar_internal_metadata): it was migrated "
+                 "by Rails, whose migrations are Ruby that strata cannot import. Make strata's first "
+                 "migration the schema as it is now (db/structure.sql, or 'strata schema'), then "
+                 "'strata stamp' it (docs/adopting.md)",
+                 table);
+        return;
+    }
     err_hint(err,
              "this database has %s's version table %s: it was migrated by %s. Record what it applied "
              "instead of running it again: strata import --from %s, then strata adopt --from %s%s "

@@ -648,6 +648,18 @@ st --dir "$WORK/fresh" up
 expect_rc 1 "up on a database golang-migrate migrated"
 contains "$ERR" "strata import --from golang-migrate, then strata adopt --from golang-migrate" \
     "the hint names golang-migrate"
+# Rails' schema_migrations has ar_internal_metadata beside it: named Rails,
+# and the hint does not send the user to an import that does not exist
+new_db
+q "CREATE TABLE schema_migrations (version varchar NOT NULL PRIMARY KEY); CREATE TABLE ar_internal_metadata (key varchar NOT NULL PRIMARY KEY, value varchar); CREATE TABLE a (id integer);" >/dev/null
+st --dir "$WORK/fresh" --json status
+eq "$(json_get "$OUT" 'j["other_tool"]')" "{'tool': 'rails', 'table': 'schema_migrations'}" "status --json: Rails' table"
+st --dir "$WORK/fresh" status
+contains "$ERR" "strata cannot import" "status: Rails' migrations cannot be imported"
+lacks "$ERR" "import --from rails" "status: no import of Rails"
+st --dir "$WORK/fresh" up
+expect_rc 1 "up on a database Rails migrated"
+contains "$ERR" "migrated by Rails" "the up hint names Rails"
 # dbmate's (no dirty column) still names dbmate
 new_db
 q "CREATE TABLE schema_migrations (version varchar(128) NOT NULL PRIMARY KEY); CREATE TABLE a (id integer);" >/dev/null
