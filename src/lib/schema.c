@@ -172,6 +172,18 @@ static span item_key(span l)
             return k;
         }
     }
+    /* one of its kind in an object (a sequence's options, its owner, a
+       domain's default, a table's replica identity): a change of it is a
+       change, not one line left and another removed */
+    static const char *single[] = {"as ", "owned by ", "default ", "replica identity ", "row level security",
+                                   NULL};
+    for (int i = 0; single[i]; i++) {
+        size_t w = strlen(single[i]);
+        if (k.n >= w && !strncmp(k.s, single[i], w)) {
+            k.n = single[i][w - 1] == ' ' ? w - 1 : w;
+            return k;
+        }
+    }
     return k;
 }
 
@@ -185,6 +197,16 @@ static void add_item(buf *b, const sobj *o, span l, size_t *count)
         buf_adds(b, ", ");
     if (key.n == 1 && key.s[0] == '|') {
         buf_adds(b, "definition of ");
+        buf_add(b, o->hdr.s, o->hdr.n);
+    } else if (key.n == 2 && !strncmp(key.s, "as", 2)) {
+        buf_adds(b, "options of ");
+        buf_add(b, o->hdr.s, o->hdr.n);
+    } else if ((key.n == 8 && !strncmp(key.s, "owned by", 8)) ||
+               (key.n == 7 && !strncmp(key.s, "default", 7)) ||
+               (key.n == 16 && !strncmp(key.s, "replica identity", 16)) ||
+               (key.n == 18 && !strncmp(key.s, "row level security", 18))) {
+        buf_add(b, key.s, key.n);
+        buf_adds(b, " of ");
         buf_add(b, o->hdr.s, o->hdr.n);
     } else if (key.n > 7 && !strncmp(key.s, "column ", 7)) {
         buf_adds(b, "column ");

@@ -216,6 +216,12 @@ static void test_compare(void)
     schema_delta_release(&d);
     CHECK(schema_compare("", "", 0, &d));
     schema_delta_release(&d);
+    /* a sequence's options changed: changed, not one line left and one removed */
+    CHECK(!schema_compare("sequence s\n  as bigint start 1 increment 1 minvalue 1 maxvalue 9 cache 1\n",
+                          "sequence s\n  as bigint start 1 increment 5 minvalue 1 maxvalue 9 cache 1\n", 0, &d));
+    CHECK_STR(d.changed.data ? d.changed.data : "", "options of sequence s");
+    CHECK(!d.extra.len && !d.missing.len);
+    schema_delta_release(&d);
 
     CHECK(!schema_compare("table t\n  column id int\n",
                           "table t\n  column id int\n  column total int\n  index t_idx btree (id)\n\n"
