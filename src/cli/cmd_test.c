@@ -86,8 +86,10 @@ static int run(cli *c)
     for (size_t i = 0; i < nfiles && !interrupted; i++) {
         strata_test_case tc;
         strata_code r = strata_test_file(server, set, files[i], &tc, &err);
-        if (r == STRATA_PARSE_ERROR) {
-            /* a malformed file is reported, and the others still run */
+        if (r == STRATA_PARSE_ERROR || r == STRATA_IO_ERROR || r == STRATA_FILE_NOT_REGULAR ||
+            r == STRATA_FILE_TOO_LARGE) {
+            /* a malformed (or unreadable) file is reported, and the others
+               still run; exit 2 as for no test files */
             out_error(c, &err);
             memset(&err, 0, sizeof(err));
             broken++;

@@ -75,6 +75,11 @@ st --dir "$D" test "$WORK/expect_commit.sql"
 expect_rc 1 "a COMMIT in an expectation"
 contains "$OUT" "expect_commit.sql:4: 'COMMIT' in an expect step" "the COMMIT is named with its line"
 
+# a test file that cannot be read: reported as a malformed one, exit 2 (it
+# was IO_ERROR, exit 1, where the docs say 2)
+st --dir "$D" test "$WORK/no_such_test.sql"
+expect_rc 2 "a test file that does not exist"
+contains "$ERR" "cannot read test file" "the unreadable file is named"
 # a malformed file among others: reported, the others still run, exit 2
 printf -- '-- strata:att 0013\n' >"$WORK/malformed.sql"
 st --dir "$D" test "$WORK/malformed.sql" "$D/tests/0014_backfill_requested_at.sql"
