@@ -273,9 +273,10 @@ strata_code strata_test_file(const char *server_url, const strata_migset *set, c
         } else if (!r && !is_blank(st->sql, strlen(st->sql))) {
             r = db->ops->exec_script(db->d, st->sql, path, st->line, &e);
         }
-        if (r && st->kind != ST_EXPECT && st->kind != ST_RUN && !e.file[0]) {
-            /* a marker's migration step failed (no such version, ...):
-               point at the marker in the test file */
+        if (r && st->kind != ST_EXPECT && st->kind != ST_RUN && strncmp(e.message, path, strlen(path))) {
+            /* a marker's migration step failed (no such version, an
+               irreversible or failing migration, whose own file:line may
+               follow): point at the marker in the test file first */
             char where[300];
             int wn = snprintf(where, sizeof(where), "%s:%d: ", path, st->line > 1 ? st->line - 1 : 1);
             size_t w = wn > 0 && (size_t)wn < sizeof(where) ? (size_t)wn : 0, ml = strlen(e.message);
@@ -284,6 +285,7 @@ strata_code strata_test_file(const char *server_url, const strata_migset *set, c
             memmove(e.message + w, e.message, ml);
             memcpy(e.message, where, w);
             e.message[w + ml] = 0;
+            snprintf(e.file, sizeof(e.file), "%s", path);
             e.line = st->line > 1 ? st->line - 1 : 1;
         }
         if (r)
