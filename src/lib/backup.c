@@ -43,8 +43,28 @@ char *backup_default_name(const char *name, const char *ext)
     buf_init(&b);
     for (const char *p = *name ? name : "database"; *p; p++)
         buf_add(&b, *p == '/' || *p == '\\' || (unsigned char)*p < 0x20 ? "_" : p, 1);
-    buf_addf(&b, "-%s%s", ts, ext);
-    return buf_detach(&b);
+    buf_addf(&b, "-%s", ts);
+    char *stem = buf_detach(&b);
+    if (!stem)
+        return NULL;
+    /* a second backup in the same second: -2, -3, ... (the name given with
+       -o is never changed: an existing file is refused) */
+    char *out = NULL;
+    for (int k = 1; k < 1000; k++) {
+        buf n;
+        buf_init(&n);
+        if (k == 1)
+            buf_addf(&n, "%s%s", stem, ext);
+        else
+            buf_addf(&n, "%s-%d%s", stem, k, ext);
+        out = buf_detach(&n);
+        if (!out || access(out, F_OK) != 0)
+            break;
+        free(out);
+        out = NULL;
+    }
+    free(stem);
+    return out;
 }
 
 /* Creates PATH.tmp-XXXXXX (mode 0600) for a backup to path. */

@@ -488,6 +488,11 @@ case "$BK" in
 *) fail "default backup name: $BK" ;;
 esac
 eq "$(stat -c %a "$WORK/bk/$BK")" "600" "backup file mode 0600 even with umask 000"
+# two more in the same second take -2, -3 (the second was FILE_EXISTS)
+(cd "$WORK/bk" && "$STRATA" --url "$URL" backup -q && "$STRATA" --url "$URL" backup -q) ||
+    fail "default-named backups in quick succession"
+[ "$(ls "$WORK/bk" | wc -l)" -ge 3 ] || fail "three default-named backups: $(ls "$WORK/bk")"
+for f in "$WORK/bk"/*; do [ "$f" = "$WORK/bk/$BK" ] || rm -f "$f"; done
 eq "$(ls "$WORK/bk" | wc -l)" "1" "no temporary file left"
 o backup -o "$WORK/b1" --json
 expect_rc 0 "backup -o"
