@@ -268,6 +268,11 @@ static strata_code pg_connect(run *r, PGconn **out, strata_error *err)
                        "SET extra_float_digits = 3; SET client_min_messages = warning; "
                        "SET lock_timeout = 0; SET idle_in_transaction_session_timeout = 0",
                        "cannot set up the session", err);
+    /* a role's idle_session_timeout (PostgreSQL 14) would end a session
+       that waits its turn: the copy's own while the workers load, a
+       worker's while the schema is read */
+    if (!rc && pq.PQserverVersion(c) >= 140000)
+        rc = copy_exec(c, "SET idle_session_timeout = 0", "cannot set up the session", err);
     if (rc) {
         pg_finish(c);
         return rc;
@@ -1322,6 +1327,33 @@ static int too_long(run *r, const char *what, const char *table, const char *nam
     return 1;
 }
 
+/* 1, with err set, when name is not UTF-8 (PostgreSQL refuses it half-way
+   through the schema, as an unnamed "invalid byte sequence"): named, its
+   other bytes as \xNN. */
+static int bad_utf8(const char *what, const char *table, const char *name, strata_error *err)
+{
+    size_t at;
+    if (!name || utf8_check((const unsigned char *)name, strlen(name), &at) >= 0)
+        return 0;
+    buf shown;
+    buf_init(&shown);
+    for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+        if (*p < 0x20 || *p >= 0x80)
+            buf_addf(&shown, "\\x%02x", *p);
+        else
+            buf_add(&shown, (const char *)p, 1);
+    if (table)
+        err_set(err, STRATA_CONFIG_ERROR, "%s name \"%s\" (on \"%s\") is not valid UTF-8", what,
+                shown.data ? shown.data : "?", table);
+    else
+        err_set(err, STRATA_CONFIG_ERROR, "%s name \"%s\" is not valid UTF-8", what,
+                shown.data ? shown.data : "?");
+    err_hint(err, "PostgreSQL names are text in the database's encoding: rename it in the SQLite file first "
+                  "(ALTER TABLE ... RENAME); nothing was changed");
+    buf_release(&shown);
+    return 1;
+}
+
 static strata_code select_tables(run *r, strata_error *err)
 {
     const strata_copy_opts *o = r->o;
@@ -1364,9 +1396,23 @@ static strata_code select_tables(run *r, strata_error *err)
         table_release(t);
     }
     r->s.n = k;
-    /* names that PostgreSQL would cut */
+    /* names that PostgreSQL would refuse or cut */
     for (int i = 0; i < r->s.n; i++) {
         ctable *t = &r->s.t[i];
+        if (bad_utf8("table", NULL, t->src, err))
+            return err->code;
+        for (int c = 0; c < t->ncols; c++)
+            if (bad_utf8("column", t->src, t->cols[c].src, err))
+                return err->code;
+        for (int x = 0; x < t->nidx; x++)
+            if (bad_utf8("index", t->src, t->idx[x].name, err))
+                return err->code;
+        for (int x = 0; x < t->nchecks; x++)
+            if (bad_utf8("CHECK constraint", t->src, t->checks[x].name, err))
+                return err->code;
+        for (int x = 0; x < t->nfks; x++)
+            if (bad_utf8("foreign key", t->src, t->fks[x].name, err))
+                return err->code;
         if (strlen(t->dst) > 63)
             return err_set(err, STRATA_CONFIG_ERROR, "table name \"%s\" is longer than PostgreSQL's 63 bytes",
                            t->src);
@@ -1408,7 +1454,8 @@ static strata_code select_tables(run *r, strata_error *err)
                 return err->code;
     }
     for (int i = 0; i < r->s.nviews; i++)
-        if (too_long(r, "view", NULL, r->s.views[2 * i], err))
+        if (bad_utf8("view", NULL, r->s.views[2 * i], err) ||
+            too_long(r, "view", NULL, r->s.views[2 * i], err))
             return err->code;
     return STRATA_OK;
 }
@@ -1709,7 +1756,22 @@ strata_code strata_copy(const char *src_url, const char *dst_url, const strata_c
     if ((rc = schema_read(r.sdb, r.o->keep_case, r.vtable, &r.s, &r.w, err)) || (rc = select_tables(&r, err)))
         goto done;
     preconnect(&r, r.schema_only ? 0 : r.s.n);
-    if ((rc = count_rows(&r, err)) || (rc = read_state(&r, err)) || (rc = schema_phase(&r, err)))
+    if ((rc = count_rows(&r, err)))
+        goto done;
+    /* a connection limit that leaves no session for a job: said before the
+       target changes (it created the tables, then failed) */
+    preconnect_join(&r);
+    if (r.pre_limited && !r.nspare) {
+        PGconn *c = NULL;
+        if ((rc = pg_connect(&r, &c, err))) {
+            char was[sizeof(err->hint)];
+            snprintf(was, sizeof(was), "%s", err->hint);
+            err_hint(err, "%s%snothing was changed", was, was[0] ? "; " : "");
+            goto done;
+        }
+        r.spare[r.nspare++] = c; /* one became free meanwhile */
+    }
+    if ((rc = read_state(&r, err)) || (rc = schema_phase(&r, err)))
         goto done;
     if ((rc = run_error(&r, err))) /* a statement of the schema phase failed for a reason not its own */
         goto done;

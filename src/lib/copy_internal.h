@@ -145,6 +145,10 @@ uint64_t null_mark(int k);
 /* Appends the SQL of the column hash of non-NULL column expression q. */
 void hash_sql(buf *b, const ctype *t, const char *q, uint64_t seed);
 
+/* The number of characters of the n bytes at s when they are UTF-8; -1
+   when not (*at: the first bad byte), -2 for a NUL byte. */
+long utf8_check(const unsigned char *s, size_t n, size_t *at);
+
 /* A short, printable rendering of a SQLite value for error messages. */
 void conv_show(buf *out, sqlite3_value *v);
 

@@ -107,7 +107,7 @@ void fmt_double(double d, char out[32])
 /* Checks UTF-8 as PostgreSQL does (no overlongs, no surrogates, <= U+10FFFF)
    and rejects NUL. Returns the number of characters, or -1 with *at set to
    the offset of the first bad byte. */
-static long utf8_check(const unsigned char *s, size_t n, size_t *at)
+long utf8_check(const unsigned char *s, size_t n, size_t *at)
 {
     long chars = 0;
     size_t i = 0;

@@ -1360,12 +1360,41 @@ contains "$ERR" "copying with 1 job instead of 2" "the copy says it uses fewer j
 eq "$(q 'SELECT count(*) FROM b')" "2" "every row copied under the limit"
 psql -X -q -d postgres -c "ALTER ROLE $LIMROLE CONNECTION LIMIT 1" >/dev/null
 q "DROP TABLE b, a, strata_copy_state" >/dev/null
-raw copy "sqlite:///$SRC" "$LURL"
+raw copy -j 4 "sqlite:///$SRC" "$LURL"
 expect_rc 4 "copy with room for no worker session"
 contains "$ERR" "CONNECTION LIMIT" "the hint names the connection limit"
+contains "$ERR" "at least 2" "the hint says how many sessions are needed"
+eq "$(q "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")" "0" \
+    "no room for a job: refused before any table is made"
+# a role's idle_session_timeout does not end the copy's waiting sessions
+# (a worker waiting for its next task was terminated: DB_ERROR, and the
+# rerun failed the same way)
+psql -X -q -d postgres -c "ALTER ROLE $LIMROLE CONNECTION LIMIT 5; ALTER ROLE $LIMROLE SET idle_session_timeout = '100ms'" >/dev/null
+sqlite3 "$SRC" "CREATE TABLE c (id INTEGER PRIMARY KEY, b_id INTEGER REFERENCES b (id), v TEXT);
+WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 200000)
+INSERT INTO c (b_id, v) SELECT 1 + x % 2, 'row ' || x FROM n;"
+raw copy -j 4 "sqlite:///$SRC" "$LURL"
+expect_rc 0 "copy under a role's idle_session_timeout"
+eq "$(q 'SELECT count(*) FROM c')" "200000" "every row copied under idle_session_timeout"
+raw copy -j 4 "sqlite:///$SRC" "$LURL"
+expect_rc 0 "the rerun under idle_session_timeout changes nothing"
 q "ALTER DATABASE \"$DBNAME\" OWNER TO CURRENT_USER" >/dev/null
 dropdb --if-exists --force "$DBNAME" 2>/dev/null
 psql -X -q -d postgres -c "DROP ROLE $LIMROLE" >/dev/null
+
+# ------------------- a name that is not UTF-8: refused by name, nothing made
+# (an unnamed DB_ERROR after the bookkeeping table was created)
+new_db
+SRC=$WORK/badname.db
+printf 'CREATE TABLE "bad\xff" (id INTEGER PRIMARY KEY, v TEXT); CREATE TABLE fine (id INTEGER PRIMARY KEY);' | sqlite3 "$SRC"
+raw copy "sqlite:///$SRC" "$URL"
+expect_rc 2 "a table name that is not UTF-8"
+contains "$ERR" 'table name "bad\xff" is not valid UTF-8' "the bad name is named"
+eq "$(q "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")" "0" "a bad name: nothing made"
+printf 'CREATE TABLE t (id INTEGER PRIMARY KEY, "c\xff" TEXT);' | sqlite3 "$WORK/badcol.db"
+raw copy "sqlite:///$WORK/badcol.db" "$URL"
+expect_rc 2 "a column name that is not UTF-8"
+contains "$ERR" "is not valid UTF-8" "the bad column is named"
 
 # ------------------------------------------- memory does not grow with rows
 PLAIN=$ROOT/build/strata

@@ -37,7 +37,10 @@ static void connect_hint(strata_error *err, const char *m)
     else if (strstr(m, "too many connections for role") || strstr(m, "too many connections for database"))
         err_hint(err,
                  "the role's or database's CONNECTION LIMIT is reached: close other sessions or raise it "
-                 "(strata copy needs --jobs + 1 sessions)");
+                 "(strata copy needs at least 2: its own and one job's)");
+    else if (strstr(m, "remaining connection slots") || strstr(m, "too many clients"))
+        err_hint(err, "the server's max_connections is reached: close other sessions, or raise it (strata "
+                      "copy needs at least 2: its own and one job's)");
     else if (strstr(m, "SSL") || strstr(m, "certificate"))
         err_hint(err, "the server and the sslmode (the URL's, or PGSSLMODE) disagree: enable SSL on the "
                       "server, or choose an sslmode it supports");
