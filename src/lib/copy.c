@@ -419,17 +419,12 @@ static void close_snapshot(run *r)
 static void *preconnect_thread(void *arg)
 {
     run *r = arg;
-    int n = r->nspare; /* how many to open, set by preconnect */
-    pthread_mutex_lock(&r->mu);
-    r->nspare = 0;
-    pthread_mutex_unlock(&r->mu);
-    for (int i = 0; i < n && !intr_requested(); i++) {
+    for (int i = 0; i < r->pre_want && !intr_requested(); i++) {
         strata_error e;
         strata_error_clear(&e);
         PGconn *c = NULL;
         if (pg_connect(r, &c, &e)) {
-            if (strstr(e.message, "too many connections") ||
-                strstr(e.message, "remaining connection slots") || strstr(e.message, "too many clients")) {
+            if (pg_conn_full(e.message)) {
                 pthread_mutex_lock(&r->mu);
                 r->pre_limited = 1;
                 pthread_mutex_unlock(&r->mu);
@@ -449,11 +444,8 @@ static void preconnect(run *r, int n)
         n = r->jobs;
     if (n < 1 || !(r->spare = calloc((size_t)r->jobs, sizeof(*r->spare))))
         return;
-    r->nspare = n;
-    if (pthread_create(&r->pre, NULL, preconnect_thread, r) == 0)
-        r->pre_running = 1;
-    else
-        r->nspare = 0;
+    r->pre_want = n;
+    r->pre_running = pthread_create(&r->pre, NULL, preconnect_thread, r) == 0;
 }
 
 /* Waits for the preconnect thread (main thread only). */
@@ -1764,9 +1756,7 @@ strata_code strata_copy(const char *src_url, const char *dst_url, const strata_c
     if (r.pre_limited && !r.nspare) {
         PGconn *c = NULL;
         if ((rc = pg_connect(&r, &c, err))) {
-            char was[sizeof(err->hint)];
-            snprintf(was, sizeof(was), "%s", err->hint);
-            err_hint(err, "%s%snothing was changed", was, was[0] ? "; " : "");
+            err_hint_more(err, "nothing was changed");
             goto done;
         }
         r.spare[r.nspare++] = c; /* one became free meanwhile */
@@ -1807,12 +1797,10 @@ strata_code strata_copy(const char *src_url, const char *dst_url, const strata_c
         /* the cleared tables' values were checked before they were
            emptied: what failed is the server refusing a row, or another
            table, whose own hint stands */
-        char was[sizeof(err->hint)];
-        snprintf(was, sizeof(was), "%s", err->hint);
-        err_hint(err,
-                 "%s%s%s were emptied together before loading (--data-only: foreign keys link them); "
-                 "a rerun after the fix loads them",
-                 was, was[0] ? "; " : "", r.cleared);
+        err_hint_more(err,
+                      "%s were emptied together before loading (--data-only: foreign keys link them); "
+                      "a rerun after the fix loads them",
+                      r.cleared);
     }
     r.load_s = r.load_end - r.load_t0;
     r.after_s = copy_now() - r.load_end;

@@ -410,6 +410,7 @@ typedef struct run {
     PGconn **spare;
     int nspare;
     pthread_t pre;
+    int pre_want; /* how many sessions the preconnect thread opens */
     int pre_running;
     int pre_limited;      /* a connection limit refused one of them */
     pthread_mutex_t fkmu; /* one foreign key added at a time (their locks) */

@@ -1441,8 +1441,22 @@ strata_code engine_discard_new(strata *db, strata_code rc)
     return rc;
 }
 
-static strata_code commit_stamp(strata *db, const strata_migset *set, const recs *rr, const char *upto,
-                                strata_error *err);
+/* After a stamp: the failed runs whose records it removed (silently, a
+   partly applied migration stopped being recorded anywhere). */
+static void stamp_warn_failed(strata *db, const recs *r, const char *upto)
+{
+    for (size_t i = 0; i < r->n; i++) {
+        const rec *x = &r->v[i];
+        if (strcmp(x->state, "failed") || (upto && version_cmp(x->version, upto) <= 0))
+            continue;
+        char msg[1200];
+        snprintf(msg, sizeof(msg),
+                 "stamp removed the record of %s_%s, which failed earlier (%s): what it did before failing "
+                 "stays in the database",
+                 x->version, x->name, x->error ? x->error : "unknown error");
+        engine_event(db, STRATA_EV_WARNING, msg);
+    }
+}
 
 static strata_code stamp_run(strata *db, const strata_migset *set, const char *target, strata_error *err)
 {
@@ -1472,25 +1486,6 @@ static strata_code stamp_run(strata *db, const strata_migset *set, const char *t
     for (size_t i = 0; i < r.n; i++)
         if ((!upto || version_cmp(r.v[i].version, upto) > 0) && (rc = delete_rec(db, r.v[i].version, err)))
             goto fail;
-    rc = commit_stamp(db, set, &r, upto, err);
-    if (!rc)
-        goto out;
-fail:
-    rollback(db);
-out:
-    db->ops->unlock(db->d, db->table);
-    recs_release(&r);
-    return rc;
-}
-
-/* stamp_run's writes up to upto, and the commit; then says which failed
-   runs it discarded (silently, a partly applied migration stopped being
-   recorded anywhere). */
-static strata_code commit_stamp(strata *db, const strata_migset *set, const recs *rr, const char *upto,
-                                strata_error *err)
-{
-    const recs r = *rr;
-    strata_code rc = STRATA_OK;
     for (size_t i = 0; upto && i < set->count; i++) {
         const migration *m = &set->migs[i];
         if (version_cmp(m->version, upto) > 0)
@@ -1499,22 +1494,19 @@ static strata_code commit_stamp(strata *db, const strata_migset *set, const recs
         if (rec_applied(x))
             continue;
         if ((rc = write_rec(db, m, "applied", 0, NULL, x != NULL, err)))
-            return rc;
+            goto fail;
     }
-    if ((rc = commit(db, err)))
-        return rc;
-    for (size_t i = 0; i < r.n; i++) {
-        const rec *x = &r.v[i];
-        if (strcmp(x->state, "failed") || (upto && version_cmp(x->version, upto) <= 0))
-            continue;
-        char msg[1200];
-        snprintf(msg, sizeof(msg),
-                 "stamp removed the record of %s_%s, which failed earlier (%s): what it did before failing "
-                 "stays in the database",
-                 x->version, x->name, x->error ? x->error : "unknown error");
-        engine_event(db, STRATA_EV_WARNING, msg);
+    rc = commit(db, err);
+    if (!rc) {
+        stamp_warn_failed(db, &r, upto);
+        goto out;
     }
-    return STRATA_OK;
+fail:
+    rollback(db);
+out:
+    db->ops->unlock(db->d, db->table);
+    recs_release(&r);
+    return rc;
 }
 
 strata_code strata_stamp(strata *db, const strata_migset *set, const char *target, strata_error *err)

@@ -94,6 +94,22 @@ void err_hint(strata_error *err, const char *fmt, ...)
     one_line(err->hint);
 }
 
+void err_hint_more(strata_error *err, const char *fmt, ...)
+{
+    va_list ap;
+    if (!err)
+        return;
+    size_t n = strlen(err->hint);
+    if (n && n + 2 < sizeof(err->hint)) {
+        memcpy(err->hint + n, "; ", 3);
+        n += 2;
+    }
+    va_start(ap, fmt);
+    vsnprintf(err->hint + n, sizeof(err->hint) - n, fmt, ap);
+    va_end(ap);
+    one_line(err->hint);
+}
+
 void err_where(strata_error *err, const char *file, int line)
 {
     if (!err)

@@ -21,6 +21,8 @@ strata_code err_set(strata_error *err, strata_code code, const char *fmt, ...) A
 void err_prefix(strata_error *err, const char *fmt, ...) ATTR_PRINTF(2, 3);
 /* Sets the hint of an already set error. */
 void err_hint(strata_error *err, const char *fmt, ...) ATTR_PRINTF(2, 3);
+/* Adds to the hint of an already set error, after "; " when it has one. */
+void err_hint_more(strata_error *err, const char *fmt, ...) ATTR_PRINTF(2, 3);
 /* Changes the code of an already set error, keeping its message. */
 void err_set_code(strata_error *err, strata_code code);
 /* Sets the file and line of an already set error. */

@@ -19,6 +19,9 @@
  */
 strata_code pg_connect_url(const db_url *u, const char *dbname, double deadline, PGconn **out, int *retry,
                            strata_error *err);
+/* 1 when a connection failure's message says the server, the role or the
+   database has no session to spare (max_connections, CONNECTION LIMIT). */
+int pg_conn_full(const char *msg);
 /* How long one connection attempt may take, in ms: the URL's
    connect_timeout, else PGCONNECT_TIMEOUT, else 10 s. */
 double pg_attempt_ms(const db_url *u);

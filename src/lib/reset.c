@@ -206,15 +206,11 @@ static strata_code reset_run(strata *db, const strata_migset *set, int flags, st
         db->reset_seen = NULL;
         strata_result *res = NULL;
         rc = strata_up(db, set, NULL, &res, err);
-        if (rc) {
-            char was[sizeof(err->hint)];
-            snprintf(was, sizeof(was), "%s", err->hint);
-            err_hint(err,
-                     "%s%sthe database was reset: every object was dropped, then %zu migration%s applied "
-                     "before this failure; fix it and run reset (or up) again",
-                     was, was[0] ? "; " : "", res ? res->count : 0,
-                     res && res->count == 1 ? " was" : "s were");
-        }
+        if (rc)
+            err_hint_more(err,
+                          "the database was reset: every object was dropped, then %zu migration%s applied "
+                          "before this failure; fix it and run reset (or up) again",
+                          res ? res->count : 0, res && res->count == 1 ? " was" : "s were");
         if (out)
             *out = res;
         else

@@ -45,14 +45,19 @@ static void connect_hint(strata_error *err, const char *m)
         err_hint(err, "the server and the sslmode (the URL's, or PGSSLMODE) disagree: enable SSL on the "
                       "server, or choose an sslmode it supports");
 }
+int pg_conn_full(const char *msg)
+{
+    return strstr(msg, "too many clients") || strstr(msg, "remaining connection slots") ||
+           strstr(msg, "too many connections");
+}
+
 /* Not worth waiting for: the server answered and refused us. The
    exceptions: too many connections, and a server starting up, shutting
    down or in recovery (PQping says PQPING_REJECT for those, but only while
    it lasts: the text catches a server that became ready in between). */
 static int worth_retry(const char *const *keys, const char *const *vals, const char *msg)
 {
-    if (strstr(msg, "too many clients") || strstr(msg, "remaining connection slots") ||
-        strstr(msg, "too many connections") || strstr(msg, "the database system is"))
+    if (pg_conn_full(msg) || strstr(msg, "the database system is"))
         return 1;
     /* an SSL or certificate mismatch is a settled answer, not a server on
        its way up (PQping reports no response for it) */

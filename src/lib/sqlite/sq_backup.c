@@ -317,9 +317,7 @@ strata_code sq_restore(const db_url *u, const char *path, int flags, const strat
         err_hint(err, "use a URL without ?mode=ro");
         rc = STRATA_USAGE;
     } else if (u->nocreate && access(u->path, F_OK) != 0) {
-        err_set(err, STRATA_CONNECT_FAILED, "SQLite database '%s' does not exist", u->path);
-        err_hint(err, "the URL says ?mode=rw, which never creates the file (?mode=rwc or no mode does)");
-        rc = STRATA_CONNECT_FAILED;
+        rc = sq_err_nocreate(err, u->path);
     } else {
         rc = sq_restore_file(u->path, path, lock_timeout_norm(cfg ? cfg->lock_timeout : 0), err);
     }

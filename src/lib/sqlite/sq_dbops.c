@@ -147,18 +147,12 @@ strata_code sq_wait(const db_url *u, double timeout, const strata_config *cfg, i
     /* a missing file is ready when up can create it: not in a directory
        that is not there, nor with ?mode=rw (it said ready, and up failed) */
     if (strcmp(u->path, ":memory:") && access(u->path, F_OK) != 0 && errno == ENOENT) {
-        char *dir = xstrdup(u->path);
-        char *slash = dir ? strrchr(dir, '/') : NULL;
-        if (slash)
-            *(slash == dir ? slash + 1 : slash) = 0;
-        const char *d = slash ? dir : ".";
+        if (u->nocreate)
+            return sq_err_nocreate(err, u->path);
+        char *d = sq_dir_of(u->path);
         struct stat st;
         strata_code rc = STRATA_OK;
-        if (u->nocreate) {
-            err_set(err, STRATA_CONNECT_FAILED, "SQLite database '%s' does not exist", u->path);
-            err_hint(err, "the URL says ?mode=rw, which never creates the file (?mode=rwc or no mode does)");
-            rc = STRATA_CONNECT_FAILED;
-        } else if (stat(d, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        if (d && (stat(d, &st) != 0 || !S_ISDIR(st.st_mode))) {
             err_set(err, STRATA_CONNECT_FAILED,
                     "SQLite database '%s' does not exist, and its directory '%s' does not either", u->path,
                     d);
@@ -169,7 +163,7 @@ strata_code sq_wait(const db_url *u, double timeout, const strata_config *cfg, i
                 err_hint(err, "create the directory, or fix the path in the URL");
             rc = STRATA_CONNECT_FAILED;
         }
-        free(dir);
+        free(d);
         if (rc)
             return rc;
     }

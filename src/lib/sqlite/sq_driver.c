@@ -176,24 +176,27 @@ long long sq_wal_size(const char *path)
     return stat(p, &st) == 0 ? (long long)st.st_size : -1;
 }
 
+char *sq_dir_of(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    return !slash ? xstrdup(".") : slash == path ? xstrdup("/") : xstrndup(path, (size_t)(slash - path));
+}
+
 /* Whether this user may create files (-wal, -shm, -journal) next to path. */
 int sq_dir_writable(const char *path)
 {
-    char *d = xstrdup(path);
-    if (!d)
-        return 1;
-    char *slash = strrchr(d, '/');
-    int ok;
-    if (!slash)
-        ok = access(".", W_OK) == 0;
-    else if (slash == d)
-        ok = access("/", W_OK) == 0;
-    else {
-        *slash = 0;
-        ok = access(d, W_OK) == 0;
-    }
+    char *d = sq_dir_of(path);
+    int ok = !d || access(d, W_OK) == 0;
     free(d);
     return ok;
+}
+
+strata_code sq_err_nocreate(strata_error *err, const char *path)
+{
+    err_set(err, STRATA_CONNECT_FAILED, "SQLite database '%s' does not exist", path);
+    err_hint(err, "the URL says ?mode=rw, which never creates the file (SQLite's meaning; ?mode=rwc or no "
+                  "mode creates it); check the path");
+    return STRATA_CONNECT_FAILED;
 }
 
 static void commit_sync_level(sq *s);
@@ -311,12 +314,8 @@ static strata_code sq_open(drv **out, const db_url *u, const strata_config *cfg,
     int flags = ro ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
     int created = !ro && !memory && access(path, F_OK) != 0;
     if (u->nocreate && !memory && access(path, F_OK) != 0) {
-        err_set(err, STRATA_CONNECT_FAILED, "SQLite database '%s' does not exist", u->path);
-        err_hint(err,
-                 "the URL says ?mode=rw, which never creates the file (SQLite's meaning; ?mode=rwc or no "
-                 "mode creates it); check the path");
         sq_close(&s->base);
-        return STRATA_CONNECT_FAILED;
+        return sq_err_nocreate(err, u->path);
     }
     if (ro && !memory && access(path, F_OK) != 0) {
         if (u->readonly) {

@@ -21,8 +21,14 @@ long long sq_wal_size(const char *path);
    block the open, a device such as /dev/null reads as an empty database and
    drop would remove it); STRATA_OK otherwise, also for ":memory:". */
 strata_code sq_regular(const char *path, strata_error *err);
+/* The directory of path ("." for a bare name), malloc'd; NULL when out of
+   memory. */
+char *sq_dir_of(const char *path);
 /* Whether this user may create files (-wal, -shm, -journal) next to path. */
 int sq_dir_writable(const char *path);
+/* CONNECT_FAILED: path does not exist, and the URL's ?mode=rw never
+   creates it. */
+strata_code sq_err_nocreate(strata_error *err, const char *path);
 /* sqlite3_busy_timeout(db, ms), but a wait that strata_interrupt ends too
    (SQLite's own busy loop does not look at sqlite3_interrupt). */
 void sq_busy_timeout(sqlite3 *db, double ms);
