@@ -106,7 +106,8 @@ extern "C" {
     X(DIFF_INPUT_INVALID, 2, "the desired schema file cannot be read or does not run")     \
     X(DIFF_UNSUPPORTED, 2, "the schema holds an object strata diff does not plan")         \
     X(INTERRUPTED, 1, "stopped by a signal")                                               \
-    X(RESET_CHANGED, 1, "the database changed since reset listed what it would drop")
+    X(RESET_CHANGED, 1, "the database changed since reset listed what it would drop")      \
+    X(NOT_ADOPTED, 1, "another tool applied these migrations; adopt them first")
 
 typedef enum strata_code {
 #define STRATA_X_ENUM(name, exit, msg) STRATA_##name,
@@ -543,7 +544,9 @@ typedef struct strata_result {
  * Applies pending migrations up to the target, each in its own transaction
  * together with its version-table row, under the migration lock. Validates
  * first (CHECKSUM_MISMATCH, MISSING_MIGRATION, OUT_OF_ORDER, FAILED_MIGRATION
- * unless overridden by flags); on any error nothing more runs and the
+ * unless overridden by flags, and NOT_ADOPTED when strata has recorded
+ * nothing and strata_adopt would record some of set's imported migrations
+ * from another tool's version table); on any error nothing more runs and the
  * database stays at the last fully applied migration. *out (may be NULL) lists
  * what ran, also on error. The version table is created once the plan holds
  * (a refused --single-transaction run creates nothing). When a run fails on a

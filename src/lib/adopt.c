@@ -753,6 +753,12 @@ out:
     return rc;
 }
 
+strata_code adopt_dry_run(strata *db, const strata_migset *set, const char *format, strata_adopt_report **out,
+                          strata_error *err)
+{
+    return adopt_run(db, set, format, NULL, 1, out, err);
+}
+
 strata_code strata_adopt(strata *db, const strata_migset *set, const char *format, const strata_adopt_opts *o,
                          strata_adopt_report **out, strata_error *err)
 {

@@ -1211,6 +1211,38 @@ static void other_tool_hint(strata *db, strata_error *err)
 }
 
 /*
+ * The first up on a database another tool migrated, with files imported
+ * from that tool: when adopt would record some of them as applied, running
+ * them would apply them a second time -- seed rows twice, or a failure half
+ * way through the history after the idempotent part ran. Refused before
+ * anything runs. A table of the other tool that the files do not match
+ * (another application's history in the same database) is not in the way.
+ */
+static strata_code check_adopted(strata *db, const strata_migset *set, strata_error *err)
+{
+    const char *tool, *table;
+    strata_adopt_report *rep = NULL;
+    strata_error ignore;
+    if (!adopt_other_tool(db, &tool, &table) || !strcmp(tool, "rails") ||
+        adopt_dry_run(db, set, tool, &rep, &ignore) || !rep->count) {
+        strata_adopt_report_free(rep);
+        return STRATA_OK;
+    }
+    const strata_adopt_entry *e = &rep->entries[rep->count - 1];
+    err_set(err, STRATA_NOT_ADOPTED,
+            "this database was migrated by %s (%s applies up to %s): %zu of these migrations are applied "
+            "there, up to %s_%s, and %s records none",
+            tool, rep->table, e->original, rep->count, e->version, e->name, db->table);
+    err_hint(err,
+             "nothing was run: running them again would apply them twice. Record them as applied with "
+             "'strata adopt --from %s' (same --url and --dir), then 'strata up' runs only what is new "
+             "(docs/adopting.md)",
+             tool);
+    strata_adopt_report_free(rep);
+    return STRATA_NOT_ADOPTED;
+}
+
+/*
  * redo: the newest applied migration, down then up. Both halves are checked
  * before anything runs -- the up's checks (modified, missing, failed, out of
  * order) on the records as they will be after the down -- so a refused redo
@@ -1275,7 +1307,8 @@ static strata_code run(strata *db, const strata_migset *set, const strata_run_op
         if ((rc = read_recs(db, &r, 0, err)))
             goto out;
         have_recs = 1;
-        if ((rc = plan_fn(db, set, &r, o, &p, err)))
+        if ((rc = plan_fn(db, set, &r, o, &p, err)) ||
+            (mode == RUN_UP && !r.n && p.n && (rc = check_adopted(db, set, err))))
             goto out;
         buf b;
         buf_init(&b);
@@ -1321,7 +1354,9 @@ static strata_code run(strata *db, const strata_migset *set, const strata_run_op
     }
     have_recs = 1;
     /* the version table only once the plan holds: a refused run creates nothing */
-    if ((rc = plan_fn(db, set, &r, o, &p, err)) || (rc = ensure_table(db, &r, err)))
+    if ((rc = plan_fn(db, set, &r, o, &p, err)) ||
+        (mode == RUN_UP && !r.n && p.n && (rc = check_adopted(db, set, err))) ||
+        (rc = ensure_table(db, &r, err)))
         goto out;
     if ((o->flags & STRATA_SINGLE_TRANSACTION) && p.n) {
         if ((rc = db->ops->begin(db->d, db->lock_timeout, err)))

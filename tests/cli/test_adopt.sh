@@ -675,4 +675,69 @@ lacks "$ERR" "hint:" "no adopt hint without another tool's table"
 st --dir "$WORK/fresh" --json status
 eq "$(json_get "$OUT" '"other_tool" in j')" "False" "no other_tool without another tool's table"
 
+# deploy day, adopt forgotten: the first `up` on a database goose migrated,
+# with the files imported from goose, would run them all again -- here the
+# idempotent first one would seed its admin row a second time. Refused,
+# nothing run, the hint is adopt; after adopt only the new one runs.
+new_db
+U="$WORK/umig"
+mig "$U" 00001_seed.sql <<'EOF2'
+-- import: tool=goose version=1 file=00001_seed.sql
+-- strata:up
+CREATE TABLE IF NOT EXISTS t_seed (id integer, name text);
+INSERT INTO t_seed (id, name) VALUES (1, 'admin');
+
+-- strata:down
+DROP TABLE t_seed;
+EOF2
+imp "$U" 00002 two goose 2
+imp "$U" 00003 three goose 3
+goose_table() {
+    if [ "$ENGINE" = postgres ]; then
+        q "CREATE TABLE goose_db_version (id serial NOT NULL, version_id bigint NOT NULL, is_applied boolean NOT NULL, tstamp timestamp NULL default now(), PRIMARY KEY(id))"
+    else
+        q "CREATE TABLE goose_db_version (id INTEGER PRIMARY KEY AUTOINCREMENT, version_id INTEGER NOT NULL, is_applied INTEGER NOT NULL, tstamp TIMESTAMP DEFAULT (datetime('now')))"
+    fi
+}
+goose_table
+q "INSERT INTO goose_db_version (version_id, is_applied) VALUES (0, $T), (1, $T), (2, $T)"
+q "CREATE TABLE t_seed (id integer, name text); INSERT INTO t_seed VALUES (1, 'admin'); CREATE TABLE t_two (id integer PRIMARY KEY)"
+before=$("$STRATA" --url "$URL" schema)
+st --dir "$U" up
+expect_rc 1 "up before adopt on a database goose migrated"
+contains "$ERR" "NOT_ADOPTED" "the error code"
+contains "$ERR" "migrated by goose" "the tool is named"
+contains "$ERR" "2 of these migrations are applied there, up to 00002_two" "what adopt would record"
+contains "$ERR" "strata adopt --from goose" "the hint is adopt"
+eq "$(q "SELECT count(*) FROM t_seed")" "1" "the seed row was not inserted again"
+eq "$(strata_rows)" "none" "strata's table not created"
+eq "$("$STRATA" --url "$URL" schema)" "$before" "the database is as it was"
+st --dir "$U" --json up
+expect_rc 1 "up --json before adopt"
+eq "$(json_get "$ERR" 'j["code"]')" "NOT_ADOPTED" "--json: the code"
+st --dir "$U" up --dry-run
+expect_rc 1 "the dry run says the same"
+contains "$ERR" "NOT_ADOPTED" "dry run: the code"
+st --dir "$U" adopt --from goose
+expect_rc 0 "adopt"
+st --dir "$U" --json up
+expect_rc 0 "up after adopt"
+eq "$(json_get "$OUT" '[a["version"] for a in j["applied"]]')" "['00003']" "only the new one ran"
+eq "$(q "SELECT count(*) FROM t_seed")" "1" "the seed row once"
+# goose's table with nothing applied (only its version 0): nothing to adopt
+new_db
+goose_table
+q "INSERT INTO goose_db_version (version_id, is_applied) VALUES (0, $T)"
+st --dir "$U" up
+expect_rc 0 "up where goose applied nothing"
+eq "$(strata_rows)" "00001 00002 00003" "all applied by strata"
+# goose's table of another application (versions these files do not have):
+# not this history, not in the way
+new_db
+goose_table
+q "INSERT INTO goose_db_version (version_id, is_applied) VALUES (0, $T), (20240101, $T)"
+st --dir "$U" up
+expect_rc 0 "up beside another application's goose table"
+eq "$(q "SELECT count(*) FROM t_seed")" "1" "the seed migration ran once"
+
 finish
