@@ -3,8 +3,9 @@
  * engines' backup/restore ops (postgres/pg_backup.c, sqlite/sq_backup.c) do
  * the work; the file helpers they share are here.
  *
- * PostgreSQL goes through pg_dump and pg_restore, started with posix_spawn:
- * no shell, an argv array, stdin from /dev/null. Their connection string is
+ * PostgreSQL goes through pg_dump and pg_restore, started with fork and
+ * execve: no shell, an argv array, stdin from /dev/null, and (Linux) the
+ * child dies with strata. Their connection string is
  * the URL's options without the password; the password travels in the
  * child's environment (PGPASSWORD), so it is in no argv that ps shows.
  * Their stderr is captured, scrubbed and returned, never printed here.

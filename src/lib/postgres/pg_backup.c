@@ -1,7 +1,8 @@
 /*
  * postgres/pg_backup.c -- backup and restore of PostgreSQL through pg_dump
- * and pg_restore, started with posix_spawn: no shell, an argv array, stdin
- * from /dev/null. Their connection string is the URL's options without the
+ * and pg_restore, started with fork and execve: no shell, an argv array,
+ * stdin from /dev/null, and (Linux) the child dies with the thread that
+ * started it. Their connection string is the URL's options without the
  * password; the password travels in the child's environment (PGPASSWORD),
  * so it is in no argv that ps shows. Their stderr is captured, scrubbed and
  * returned, never printed here.
@@ -12,7 +13,9 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,7 +94,6 @@ static strata_code run_tool(const char *path, char *const argv[], char *const en
                             void (*tick)(void *), void *ud, strata_error *err)
 {
     int po[2] = {-1, -1}, pe[2] = {-1, -1};
-    posix_spawn_file_actions_t fa;
     pid_t pid;
     memset(r, 0, sizeof(*r));
     buf_init(&r->out);
@@ -115,12 +117,37 @@ static strata_code run_tool(const char *path, char *const argv[], char *const en
                 close(fds[i]);
         return err_set(err, STRATA_IO_ERROR, "cannot create a pipe: %s", strerror(e));
     }
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_adddup2(&fa, out_fd >= 0 ? out_fd : po[1], 1);
-    posix_spawn_file_actions_adddup2(&fa, pe[1], 2);
-    int rc = posix_spawn(&pid, path, &fa, NULL, argv, envp);
-    posix_spawn_file_actions_destroy(&fa);
+    int child_out = out_fd >= 0 ? out_fd : po[1];
+    pid_t parent = getpid();
+    pid = fork();
+    if (pid == 0) {
+        /* only async-signal-safe calls until execve (the caller may have
+           threads). The tool dies with strata: a strata killed with
+           SIGKILL (a deploy's timeout) must not leave pg_restore restoring
+           behind the next attempt's back, or pg_dump writing a file nobody
+           publishes -- SIGTERM, and pg_restore's single transaction rolls
+           back. Signals strata blocks or handles are the tool's own again. */
+#ifdef __linux__
+        prctl(PR_SET_PDEATHSIG, SIGTERM);
+#endif
+        if (getppid() != parent)
+            _exit(127);
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        struct sigaction dfl;
+        memset(&dfl, 0, sizeof(dfl));
+        dfl.sa_handler = SIG_DFL;
+        sigaction(SIGTERM, &dfl, NULL);
+        sigaction(SIGINT, &dfl, NULL);
+        sigaction(SIGPIPE, &dfl, NULL);
+        int nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        if (nul < 0 || dup2(nul, 0) < 0 || dup2(child_out, 1) < 0 || dup2(pe[1], 2) < 0)
+            _exit(127);
+        execve(path, argv, envp);
+        _exit(127);
+    }
+    int rc = pid < 0 ? errno : 0;
     if (dup_out >= 0)
         close(dup_out);
     if (po[1] >= 0)
