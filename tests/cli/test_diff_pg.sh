@@ -114,6 +114,20 @@ st --dir "$QD" up
 expect_rc 0 "up of the column of a domain"
 
 # ------------------------------------------------------ planned, with rows
+# to text from a type whose text form is the whole value: not destructive
+# (the values read back alike); text to integer is
+pair to_text 'CREATE TABLE t (id int PRIMARY KEY, n bigint, f double precision, b boolean, d numeric(6,2), s varchar(5));' \
+    'CREATE TABLE t (id int PRIMARY KEY, n text, f text, b text, d character varying, s text);'
+expect_rc 0 "widening to text without --allow-destructive: $ERR"
+q "INSERT INTO t VALUES (1, -9007199254740993, 0.1, true, 12.50, 'abc')" >/dev/null
+st --dir "$QD" up
+expect_rc 0 "to text: up with rows"
+eq "$(q "SELECT n || '|' || f || '|' || b || '|' || d || '|' || s FROM t")" "-9007199254740993|0.1|true|12.50|abc" \
+    "to text: every value kept"
+pair text_to_int 'CREATE TABLE t (id int PRIMARY KEY, n text);' 'CREATE TABLE t (id int PRIMARY KEY, n integer);'
+expect_rc 1 "text to integer: destructive"
+contains "$ERR" "DIFF_DESTRUCTIVE" "text to integer: the code"
+
 # a collation changed alone keeps every value: not destructive
 pair collation 'CREATE TABLE t (id int PRIMARY KEY, x text, y varchar(10) COLLATE "C");' \
     'CREATE TABLE t (id int PRIMARY KEY, x text COLLATE "C", y varchar(10) COLLATE "POSIX");'

@@ -690,6 +690,21 @@ static int widening(const char *a, const char *b)
     for (size_t i = 0; i < sizeof(chain) / sizeof(chain[0]); i++)
         if (!strcmp(a, chain[i][0]) && !strcmp(b, chain[i][1]))
             return 1;
+    /* to text: types whose text form is the whole value (it casts back to
+       the same value; floats print their shortest exact form). Not
+       character(n), whose trailing blanks the cast drops */
+    if (!strcmp(b, "text") || !strcmp(b, "character varying")) {
+        static const char *whole[] = {
+            "smallint", "integer", "bigint", "numeric", "real", "double precision", "boolean", "date",
+            "uuid",     "json",    "jsonb",  "inet",    "cidr", "macaddr",          "interval"};
+        for (size_t i = 0; i < sizeof(whole) / sizeof(whole[0]); i++)
+            if (!strcmp(a, whole[i]))
+                return 1;
+        static const char *prefix[] = {"numeric(", "character varying", "timestamp", "time", "bit"};
+        for (size_t i = 0; i < sizeof(prefix) / sizeof(prefix[0]); i++)
+            if (!strncmp(a, prefix[i], strlen(prefix[i])))
+                return 1;
+    }
     /* numeric(p,s): no fewer digits before the point, no fewer after */
     int p1, s1, p2, s2;
     if (sscanf(a, "numeric(%d,%d)", &p1, &s1) == 2 && sscanf(b, "numeric(%d,%d)", &p2, &s2) == 2)
