@@ -374,6 +374,20 @@ q "INSERT INTO t (id, b) VALUES (1, 21)" >/dev/null
 st --dir "$QD" up
 expect_rc 0 "gen2plain: up"
 eq "$(q "SELECT c FROM t")" 42 "gen2plain: the computed values are kept"
+# INTEGER to TEXT, NUMERIC or BLOB keeps every value: not destructive; REAL
+# to TEXT (15 digits) and TEXT to INTEGER ('007') are
+pair int_text 'CREATE TABLE t (id INTEGER PRIMARY KEY, a INTEGER, b INT, c BIGINT);' \
+    'CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT, b NUMERIC, c BLOB);'
+expect_rc 0 "int to text/numeric/blob without --allow-destructive: $ERR"
+q "INSERT INTO t VALUES (1, 9007199254740993, 7, 8)"
+st --dir "$QD" up
+expect_rc 0 "int_text: up with rows"
+eq "$(q "SELECT a || '|' || typeof(a) || '|' || b || '|' || c FROM t")" "9007199254740993|text|7|8" "int_text: values kept"
+pair real_text 'CREATE TABLE t (id INTEGER PRIMARY KEY, a REAL);' 'CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT);'
+expect_rc 1 "real to text: destructive"
+pair text_int 'CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT);' 'CREATE TABLE t (id INTEGER PRIMARY KEY, a INTEGER);'
+expect_rc 1 "text to integer: destructive"
+
 # plain -> generated: its own values are replaced, which is destructive
 pair plain2gen 'CREATE TABLE t (id INTEGER PRIMARY KEY, b INT, c INT);' \
     'CREATE TABLE t (id INTEGER PRIMARY KEY, b INT, c INT AS (b * 2) STORED);'
