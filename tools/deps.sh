@@ -17,6 +17,8 @@ if [ "$what" = test ]; then
     #   (dbmate for that test comes from npm, when npm is there)
     pkgs+=(postgresql-15 postgresql-client-15 postgresql-common python3 valgrind pgbouncer groff-base)
     pkgs+=(alembic python3-alembic python3-psycopg2)
+    # python3-dotenv: test_env.sh asks python-dotenv what a .env's ${VAR} means
+    pkgs+=(python3-dotenv)
     # strace: test_sqlite_sync.sh counts the fsyncs of a commit; procps
     #   (pgrep): test_killops.sh waits for the pg_restore a killed strata left
     pkgs+=(strace procps)

@@ -14,7 +14,15 @@
  *     backslash stays as written
  *   - quoted values may span lines; after the closing quote only blanks
  *     and a comment may follow
- *   - the last definition of a name wins; no ${VAR} expansion
+ *   - the last definition of a name wins
+ *   - ${NAME} and ${NAME:-default} are expanded as python-dotenv's
+ *     load_dotenv does (single-quoted values too): the real environment
+ *     first, then the file's earlier definitions; the default when neither
+ *     has NAME. Backquotes keep '${' as written (npm dotenv's quotes;
+ *     python-dotenv has none), and $NAME without braces is literal. A
+ *     reference that nothing defines, or a malformed one, is an error when
+ *     it is in the value asked for (python-dotenv would make it empty, and
+ *     an empty piece of a URL names another database)
  * Anything else (an unterminated quote, a line that is not NAME=VALUE, text
  * after a closing quote, a NUL byte, a UTF-16 file) is an error naming the
  * file and line: a value that swallows the lines after it must not be used.
@@ -157,11 +165,98 @@ static void unquoted(scan *c, buf *b, int blank)
     buf_add(b, c->s + start, n);
 }
 
+/* One definition of the file so far, for ${NAME} in the ones after it;
+   unset: the first reference in it that nothing defined (malloc'd). */
+typedef struct envdef {
+    char *name, *value, *unset;
+} envdef;
+
+typedef struct envdefs {
+    envdef *v;
+    size_t n, cap;
+} envdefs;
+
+static void envdefs_release(envdefs *d)
+{
+    for (size_t i = 0; i < d->n; i++)
+        free(d->v[i].name), free(d->v[i].value), free(d->v[i].unset);
+    free(d->v);
+}
+
+/* The value of NAME (n bytes) for a reference: the environment's, else the
+   last definition's; NULL when neither has it. *unset gets the definition's
+   own unresolved reference, if any. */
+static const char *env_ref(const envdefs *d, const char *name, size_t n, const char **unset)
+{
+    char key[256];
+    *unset = NULL;
+    if (n >= sizeof(key))
+        return NULL;
+    memcpy(key, name, n);
+    key[n] = 0;
+    const char *v = getenv(key);
+    if (v)
+        return v;
+    for (size_t i = d->n; i-- > 0;)
+        if (!strcmp(d->v[i].name, key)) {
+            *unset = d->v[i].unset;
+            return d->v[i].value;
+        }
+    return NULL;
+}
+
+/* The value in, len bytes, with its ${NAME} and ${NAME:-default} expanded
+   into out; *unset (malloc'd) the first reference that nothing defined, or
+   a malformed one ("${" without its "}"), which expands to nothing. */
+static void env_expand(const envdefs *d, const char *in, size_t len, buf *out, char **unset)
+{
+    *unset = NULL;
+    for (size_t i = 0; i < len;) {
+        if (in[i] != '$' || i + 1 >= len || in[i + 1] != '{') {
+            buf_add(out, in + i, 1);
+            i++;
+            continue;
+        }
+        size_t k = i + 2;
+        while (k < len && name_char(in[k]))
+            k++;
+        size_t name = i + 2, nlen = k - name;
+        const char *dflt = NULL;
+        size_t dlen = 0;
+        if (k + 1 < len && in[k] == ':' && in[k + 1] == '-') {
+            dflt = in + k + 2;
+            const char *close = memchr(dflt, '}', len - (k + 2));
+            dlen = close ? (size_t)(close - dflt) : 0;
+            k = close ? (size_t)(close - in) : len;
+        }
+        if (k >= len || in[k] != '}' || !nlen) {
+            const char *close = memchr(in + i, '}', len - i);
+            size_t end = close ? (size_t)(close - in) + 1 : len;
+            if (!*unset)
+                *unset = xstrndup(in + i, end - i);
+            i = end;
+            continue;
+        }
+        const char *inner = NULL;
+        const char *v = env_ref(d, in + name, nlen, &inner);
+        if (v)
+            buf_adds(out, v);
+        else if (dflt)
+            buf_add(out, dflt, dlen);
+        if (!*unset && (inner || (!v && !dflt)))
+            *unset = inner ? xstrdup(inner) : xstrndup(in + i, k + 1 - i);
+        i = k + 1;
+    }
+}
+
 strata_code env_text_lookup(const char *text, size_t len, const char *name, char **value, const char *file,
                             strata_error *err)
 {
     scan c = {text, len, 0, 1};
-    buf b;
+    buf b, x;
+    envdefs defs = {0};
+    char *unset = NULL; /* the value asked for: its unresolved reference */
+    int vline = 0;
     strata_code rc = STRATA_OK;
     *value = NULL;
     if (len >= 2 && ((text[0] == '\xff' && text[1] == '\xfe') || (text[0] == '\xfe' && text[1] == '\xff')))
@@ -177,6 +272,7 @@ strata_code env_text_lookup(const char *text, size_t len, const char *name, char
     if (len >= 3 && !memcmp(text, "\xef\xbb\xbf", 3))
         c.pos = 3;
     buf_init(&b);
+    buf_init(&x);
     while (!at_end(&c)) {
         skip_blanks(&c);
         if (end_of_line(&c))
@@ -215,27 +311,68 @@ strata_code env_text_lookup(const char *text, size_t len, const char *name, char
         }
         c.pos++;
         size_t before = c.pos;
+        int line = c.line;
         skip_blanks(&c);
         buf_reset(&b);
-        if (peek(&c) == '"' || peek(&c) == '\'' || peek(&c) == '`') {
+        char q = peek(&c);
+        if (q == '"' || q == '\'' || q == '`') {
             if ((rc = quoted(&c, &b, file, err)))
                 goto out;
         } else {
             unquoted(&c, &b, c.pos > before);
         }
+        char *u = NULL;
+        buf_reset(&x);
+        if (q == '`')
+            buf_add(&x, b.data ? b.data : "", b.len);
+        else
+            env_expand(&defs, b.data ? b.data : "", b.len, &x, &u);
+        if (ARR_GROW(defs.v, defs.cap, defs.n + 1)) {
+            free(u);
+            rc = err_set(err, STRATA_NOMEM, "out of memory");
+            goto out;
+        }
+        envdef *e = &defs.v[defs.n++];
+        e->name = xstrndup(text + key, klen);
+        e->value = xstrndup(x.data ? x.data : "", x.len);
+        e->unset = u;
+        if (!e->name || !e->value) {
+            rc = err_set(err, STRATA_NOMEM, "out of memory");
+            goto out;
+        }
         if (mine) {
             free(*value);
-            *value = xstrndup(b.data ? b.data : "", b.len);
-            if (!*value) {
+            free(unset);
+            *value = xstrdup(e->value);
+            unset = u ? xstrdup(u) : NULL;
+            vline = line;
+            if (!*value || (u && !unset)) {
                 rc = err_set(err, STRATA_NOMEM, "out of memory");
                 goto out;
             }
         }
     }
+    if (unset) {
+        /* ${NAME} that nothing defines, or something else after "${" */
+        size_t k = 2, n = strlen(unset);
+        while (k < n && name_char(unset[k]))
+            k++;
+        int plain = k > 2 && k + 1 == n && unset[k] == '}';
+        char what[400];
+        snprintf(what, sizeof(what),
+                 plain ? "%.*s%s is not set (in the environment or earlier in the file)"
+                       : "%.*s%s is not a variable reference strata can expand (${NAME} or ${NAME:-default})",
+                 200, unset, n > 200 ? "..." : "");
+        rc = syntax(err, file, vline, what,
+                    "set it, or give it a default: ${NAME:-value} (backquotes keep '${' as written)");
+    }
 out:
-    if (b.oom && !rc)
+    if ((b.oom || x.oom) && !rc)
         rc = err_set(err, STRATA_NOMEM, "out of memory");
     buf_release(&b);
+    buf_release(&x);
+    envdefs_release(&defs);
+    free(unset);
     if (rc) {
         free(*value);
         *value = NULL;

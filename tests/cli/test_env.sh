@@ -338,6 +338,58 @@ DATABASE_URL=$ALT raw --dir "$D" current
 eq "$OUT" "0001" "the environment wins over a broken .env"
 rm -f .env .env.local custom.env
 [ -z "$(ls -A)" ] || fail ".env errors left files: $(ls -A)"
+# ${VAR} as python-dotenv's load_dotenv expands it (the application's own
+# reading of the same file is the authority): each file's URL, resolved by
+# strata (-v names it) and by python-dotenv, with N in the environment or not
+PYDOTENV=""
+for p in /usr/bin/python3 python3; do
+    if "$p" -c 'import dotenv' 2>/dev/null; then PYDOTENV=$p; break; fi
+done
+[ -n "$PYDOTENV" ] || fail "python-dotenv is not installed (apt-get install python3-dotenv)"
+n=0
+while IFS= read -r f; do
+    printf '%b\n' "$f" >.env
+    for envn in "" "N=from_env"; do
+        want=$(env -u DATABASE_URL -u N $envn "$PYDOTENV" -c \
+            'import os, dotenv; dotenv.load_dotenv(".env"); print(os.environ["DATABASE_URL"])')
+        got=$(env -u DATABASE_URL -u N $envn "$STRATA" -v --dir "$D" current 2>&1 >/dev/null |
+            sed -n 's/^strata: database \(.*\) (from env file)$/\1/p')
+        eq "$got" "$want" ".env [$f] with [$envn]: as python-dotenv reads it"
+        n=$((n + 1))
+    done
+done <<'CASES'
+N=app\nDATABASE_URL=sqlite:///./${N}.db
+N=app\nDATABASE_URL="sqlite:///./${N}.db"
+N=app\nDATABASE_URL='sqlite:///./${N}.db'
+N=app\nDATABASE_URL=sqlite:///./$N.db
+E=\nDATABASE_URL=sqlite:///./a${E:-d}.db
+A=x\nB=${A}y\nDATABASE_URL=sqlite:///./${B}.db
+N=app\nDATABASE_URL=sqlite:///./${N:-z}_${M:-w}.db
+export N=app\nDATABASE_URL=sqlite:///./${N}-${N}.db # comment
+N=one\nN=two\nDATABASE_URL=sqlite:///./${N}.db
+CASES
+[ "$n" = 18 ] || fail "python-dotenv cases: $n of 18 ran"
+rm -f ./*.db
+# what python-dotenv would make empty is an error at the URL's line
+printf 'A=1\nDATABASE_URL=sqlite:///./${DB_NAME}.db\n' >.env
+raw --dir "$D" up
+expect_rc 2 "an unset \${DB_NAME} in the URL"
+contains "$ERR" ".env:2: \${DB_NAME} is not set (in the environment or earlier in the file) [CONFIG_ERROR]" \
+    "unset reference: the line and the name"
+printf 'H=${NOPE}\nDATABASE_URL=sqlite:///./${H}x.db\n' >.env
+raw --dir "$D" up
+expect_rc 2 "a URL built from a definition with an unset reference"
+contains "$ERR" "\${NOPE} is not set" "the unset reference at the root is named"
+printf 'DATABASE_URL=sqlite:///./${DB?required}.db\n' >.env
+raw --dir "$D" up
+expect_rc 2 "a reference strata cannot expand"
+contains "$ERR" "\${DB?required} is not a variable reference strata can expand" "malformed reference"
+# backquotes keep it as written; another variable's unset reference is not in the way
+printf 'OTHER=${UNSET_ELSEWHERE}\nDATABASE_URL=`sqlite:///./${N}.db`\n' >.env
+raw -v --dir "$D" current
+contains "$ERR" 'strata: database sqlite:///./${N}.db (from env file)' "backquotes: literal"
+[ -z "$(ls -A | grep -v '^\.env$')" ] || fail ".env expansion errors left files: $(ls -A)"
+rm -f .env
 cd "$WORK/proj"
 
 # strict mode reads env files and the environment but has no default
