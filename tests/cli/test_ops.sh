@@ -693,6 +693,27 @@ if [ "$ENGINE" = postgres ]; then
     eq "$(psql -X -A -t -d "$OWNED" -c "SELECT total FROM orders")" "1.25" "restored as the owner"
     r --url "$RURL" restore "$WORK/owned.dump" --no-owner
     expect_rc 0 "restore --no-owner"
+    # another owner's backup: into this role's own database the owners
+    # cannot be given back (--no-owner is the way, and the hint says so);
+    # over tables another user owns, only that owner may drop them
+    # (--no-owner would not help, and the hint does not offer it)
+    SU_DB="ops_su_$RANDOM"
+    DBS+=("$SU_DB")
+    createdb "$SU_DB"
+    psql -X -q -d "$SU_DB" -c "CREATE TABLE su_t (id int PRIMARY KEY); INSERT INTO su_t VALUES (7)"
+    r --url "postgresql://$PGUSER:$PGPASSWORD@${PGHOST:-localhost}:$PGPORT/$SU_DB" backup -o "$WORK/su.dump"
+    expect_rc 0 "backup of a superuser's database"
+    r --url "$RURL" restore "$WORK/su.dump"
+    expect_rc 1 "restore of another owner's backup"
+    contains "$ERR" "--no-owner makes this user own everything" "the hint offers --no-owner"
+    r --url "$RURL" restore "$WORK/su.dump" --no-owner
+    expect_rc 0 "restore --no-owner of another owner's backup"
+    eq "$(psql -X -A -t -d "$OWNED" -c "SELECT pg_get_userbyid(relowner) || ' ' || (SELECT id FROM su_t) FROM pg_class WHERE relname = 'su_t'")" \
+        "$ROLE 7" "--no-owner: the restoring role owns the table"
+    r --url "postgresql://$ROLE:$ENC@${PGHOST:-localhost}:$PGPORT/$SU_DB" restore "$WORK/su.dump" --no-owner --force
+    expect_rc 1 "restore over tables another user owns"
+    contains "$ERR" "only their owner (or a superuser) may drop them" "the hint names the owner"
+    lacks "$ERR" "--no-owner makes" "no --no-owner hint where it cannot help"
     lacks "$(cat "$ALL")" "$RPW" "the owner's password in some output"
     lacks "$(cat "$ALL")" "$ENC" "the owner's encoded password in some output"
     r --url "$RURL" drop
