@@ -130,7 +130,10 @@ if [ "$ENGINE" = postgres ]; then
     r --url "$(url_for "$BAD")" create --locale xx_NOPE.UTF-8
     expect_rc 1 "create with an unknown locale"
     contains "$ERR" "DB_ERROR" "unknown locale: code"
-    contains "$ERR" "hint:" "unknown locale: hint"
+    contains "$ERR" "hint: pick a UTF-8 locale the server has: " "unknown locale: hint"
+    loc=$(psql -X -A -t -d postgres -c "SELECT min(collcollate) FROM pg_collation WHERE collprovider = 'c' AND collencoding IN (-1, 6) AND collcollate ~* 'utf-?8'")
+    contains "$ERR" "$loc" "unknown locale: the hint names a locale the server has"
+    lacks "$(printf '%s\n' "$ERR" | grep '^hint:')" "xx_NOPE" "unknown locale: the failed one is not suggested"
     r --url "postgresql://$PGUSER:$PGPASSWORD@${PGHOST:-localhost}:$PGPORT" create
     expect_rc 2 "create without a database name"
     contains "$ERR" "names no database" "create without a database name: message"

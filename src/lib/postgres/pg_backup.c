@@ -609,12 +609,14 @@ strata_code pg_restore(const db_url *t, const char *path, int flags, const strat
         else if (strstr(r.err.data ? r.err.data : "", "depend on it"))
             err_hint(err, "objects made after the backup depend on objects of the backup; nothing was "
                           "changed: restore into a new database (strata drop; strata create), or drop them");
-        else if (!(flags & STRATA_NO_OWNER) && (strstr(r.err.data ? r.err.data : "", "must be member of role") ||
-                                                 strstr(r.err.data ? r.err.data : "", "OWNER TO")))
+        else if (!(flags & STRATA_NO_OWNER) &&
+                 (strstr(r.err.data ? r.err.data : "", "must be member of role") ||
+                  strstr(r.err.data ? r.err.data : "", "OWNER TO")))
             /* giving an object to the backup's owner, whom this user may not
                act as: --no-owner keeps everything this user's */
-            err_hint(err, "nothing was changed; restoring as another user than the one who owned the objects: "
-                          "--no-owner makes this user own everything instead");
+            err_hint(err,
+                     "nothing was changed; restoring as another user than the one who owned the objects: "
+                     "--no-owner makes this user own everything instead");
         else if (strstr(r.err.data ? r.err.data : "", "must be owner"))
             /* --clean drops what the backup replaces: only its owner may */
             err_hint(err, "nothing was changed; the backup replaces objects that another user owns, and only "

@@ -197,8 +197,26 @@ static strata_code pg_create(const db_url *t, const strata_create_opts *o, int *
         err_set(err, STRATA_DB_ERROR, "cannot create database '%s': %s", t->dbname, m);
         if (strstr(m, "42501"))
             err_hint(err, "the user needs the CREATEDB privilege (ALTER ROLE ... CREATEDB)");
-        else if (strstr(m, "22023") || strstr(m, "locale") || strstr(m, "encoding"))
-            err_hint(err, "pick a UTF-8 locale the server has, e.g. --locale C.UTF-8 or en_US.UTF-8");
+        else if (strstr(m, "22023") || strstr(m, "locale") || strstr(m, "encoding")) {
+            /* the UTF-8 locales this server has (initdb imported them as
+               collations), not a guess that may be the one that failed */
+            PGresult *r;
+            strata_error ignore;
+            buf l;
+            buf_init(&l);
+            if (!pg_run(c, t->url, STRATA_DB_ERROR,
+                        "SELECT DISTINCT collcollate FROM pg_collation WHERE collprovider = 'c' AND "
+                        "collencoding IN (-1, pg_char_to_encoding('UTF8')) AND collcollate ~* 'utf-?8' "
+                        "ORDER BY 1 LIMIT 6",
+                        0, NULL, &r, &ignore)) {
+                for (int i = 0; i < pq.PQntuples(r); i++)
+                    buf_addf(&l, "%s%s", i ? ", " : "", pq.PQgetvalue(r, i, 0));
+                pq.PQclear(r);
+            }
+            err_hint(err, "pick a UTF-8 locale the server has: %s (or leave out --locale)",
+                     l.len ? l.data : "C.UTF-8");
+            buf_release(&l);
+        }
     }
 out:
     pg_finish(c);
