@@ -116,6 +116,54 @@ else
     contains "$ERR" "$(basename "$bad"):" "the revision file that holds it"
     contains "$ERR" "[TOOL_FAILED]" "the code"
 
+    # revision ids that say what they do (alembic revision --rev-id 0011 -m
+    # ..., file named by the id alone): strata keeps the number and the
+    # words, so the runbook's `downgrade 0011_create_purchases_tables` is
+    # `strata down 0011_create_purchases_tables`; adopt maps the full ids
+    mkdir -p "$WORK/alembic_ids"
+    cp "$FIX/alembic/alembic.ini" "$FIX/alembic/env.py" "$WORK/alembic_ids/"
+    mkdir -p "$WORK/alembic_ids/versions"
+    for r in "0011_create_purchases_tables None purchases" "0012_seed_admin_user 0011_create_purchases_tables admins"; do
+        set -- $r
+        down=$2; [ "$down" = None ] || down="\"$down\""
+        cat >"$WORK/alembic_ids/versions/$1.py" <<PY
+"""$1
+
+Revision ID: $1
+"""
+from alembic import op
+import sqlalchemy as sa
+
+revision = "$1"
+down_revision = $down
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.create_table("$3", sa.Column("id", sa.Integer, primary_key=True))
+
+
+def downgrade():
+    op.drop_table("$3")
+PY
+    done
+    raw --dir "$WORK/amig_ids" import --from alembic "$WORK/alembic_ids" --dialect "$ENGINE"
+    expect_rc 0 "import of descriptive revision ids"
+    eq "$(ls "$WORK/amig_ids" | tr '\n' ' ')" "0011_create_purchases_tables.sql 0012_seed_admin_user.sql " \
+        "descriptive ids: the number and the words kept"
+    eq "$(head -1 "$WORK/amig_ids/0011_create_purchases_tables.sql")" \
+        "-- import: tool=alembic version=0011_create_purchases_tables file=0011_create_purchases_tables.py" \
+        "descriptive ids: the header keeps the whole id"
+    new_db
+    (cd "$WORK/alembic_ids" && alembic -x url="$URL" upgrade head) >/dev/null 2>&1 || fail "alembic upgrade head (ids)"
+    st --dir "$WORK/amig_ids" adopt --from alembic
+    expect_rc 0 "adopt of descriptive ids"
+    eq "$(strata_rows)" "0011 0012" "descriptive ids: adopted"
+    st --dir "$WORK/amig_ids" down 0011_create_purchases_tables
+    expect_rc 0 "down to the runbook's revision name"
+    eq "$(table_exists admins) $(table_exists purchases)" "0 1" "down 0011_create_purchases_tables reverted 0012 only"
+
     # a database migrated online by alembic to one branch only: its ancestors
     # are applied, the other branch (0002) is not, even though it comes first
     new_db

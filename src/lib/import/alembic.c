@@ -900,9 +900,21 @@ static char *resolve_depends(actx *c, const char *ini, const char *url, const ch
 }
 
 /* The file name without its directory and ".py"; the slug is what follows
-   the revision id in it ("0a1b2c3d4e5f_create_users" -> "create_users"). */
-static void names_of(const arev *r, char *file, size_t fcap, char *slug, size_t scap)
+   the revision id in it ("0a1b2c3d4e5f_create_users" -> "create_users").
+   A file named by its revision id alone takes the slug from the id: the
+   part after its leading digits ("0011_create_purchases" -> "create_purchases",
+   and number "0011": strata's version when every id has one, in order, so
+   that `strata down 0011_create_purchases` names what `alembic downgrade
+   0011_create_purchases` did), or the whole id ("create_users"). number
+   (ncap bytes) is "" when the id does not start with digits and '_' or '-'. */
+static void names_of(const arev *r, char *file, size_t fcap, char *slug, size_t scap, char *number,
+                     size_t ncap)
 {
+    size_t d = 0;
+    while (isdigit((unsigned char)r->id[d]))
+        d++;
+    int numbered = d && d < ncap && (r->id[d] == '_' || r->id[d] == '-') && r->id[d + 1];
+    snprintf(number, ncap, "%.*s", numbered ? (int)d : 0, r->id);
     const char *base = strrchr(r->path, '/');
     base = base ? base + 1 : r->path;
     snprintf(file, fcap, "%s", base);
@@ -915,7 +927,7 @@ static void names_of(const arev *r, char *file, size_t fcap, char *slug, size_t 
     if (s && (s[strlen(r->id)] == '_' || s[strlen(r->id)] == '-'))
         s += strlen(r->id) + 1;
     else if (s && !s[strlen(r->id)])
-        s = "revision";
+        s = numbered ? r->id + d + 1 : r->id;
     else
         s = stem;
     size_t k = 0;
@@ -1046,8 +1058,8 @@ strata_code import_alembic(const char *src, const strata_import_opts *o, import_
     run_batch(&c, inis, dialects, nd);
     for (size_t i = 0; i < c.nrevs && !rc; i++) {
         const arev *r = &c.revs[i];
-        char file[512], slug[256];
-        names_of(r, file, sizeof(file), slug, sizeof(slug));
+        char file[512], slug[256], number[32];
+        names_of(r, file, sizeof(file), slug, sizeof(slug), number, sizeof(number));
         char *deps = resolve_depends(&c, inis[0], dialect_url(dialects[0]), r->depends);
         if (r->depends && !deps) {
             rc = err_set(err, STRATA_NOMEM, "out of memory");
@@ -1057,6 +1069,7 @@ strata_code import_alembic(const char *src, const strata_import_opts *o, import_
             import_mig m;
             memset(&m, 0, sizeof(m));
             m.version = r->id;
+            m.number = number[0] ? number : NULL;
             m.name = slug;
             m.file = file;
             m.dialect = (char *)dialects[d];

@@ -35,6 +35,7 @@ strata_code import_add(import_set *s, const import_mig *m)
     import_mig *d = &s->v[s->n];
     memset(d, 0, sizeof(*d));
     d->version = xstrdup(m->version);
+    d->number = xstrdup(m->number);
     d->name = xstrdup(m->name);
     d->file = xstrdup(m->file);
     d->up = xstrdup(m->up);
@@ -47,9 +48,9 @@ strata_code import_add(import_set *s, const import_mig *m)
     d->down_notx = m->down_notx;
     d->has_down = m->has_down;
     s->n++;
-    if ((m->version && !d->version) || (m->name && !d->name) || (m->file && !d->file) || (m->up && !d->up) ||
-        (m->down && !d->down) || (m->verify && !d->verify) || (m->dialect && !d->dialect) ||
-        (m->depends && !d->depends) || (m->project && !d->project))
+    if ((m->version && !d->version) || (m->number && !d->number) || (m->name && !d->name) ||
+        (m->file && !d->file) || (m->up && !d->up) || (m->down && !d->down) || (m->verify && !d->verify) ||
+        (m->dialect && !d->dialect) || (m->depends && !d->depends) || (m->project && !d->project))
         return STRATA_NOMEM;
     return STRATA_OK;
 }
@@ -57,6 +58,7 @@ strata_code import_add(import_set *s, const import_mig *m)
 static void mig_release(import_mig *m)
 {
     free(m->version);
+    free(m->number);
     free(m->name);
     free(m->file);
     free(m->up);
@@ -110,6 +112,12 @@ strata_code import_refuse(strata_error *err, const char *fmt, ...)
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
     return err_set(err, STRATA_IMPORT_UNSUPPORTED, "%s", msg);
+}
+
+/* What orders m among strata's versions: its number, else its version. */
+static const char *key_of(const import_mig *m)
+{
+    return m->number ? m->number : m->version;
 }
 
 int import_all_digits(const char *s)
@@ -628,8 +636,8 @@ strata_code strata_import(const char *format, const char *src, const char *dir, 
     }
     int keep = 1;
     for (size_t g = 0; g < ng && keep; g++) {
-        const char *v = set.v[groups[g].first].version;
-        keep = import_all_digits(v) && (!g || version_cmp(set.v[groups[g - 1].first].version, v) < 0);
+        const char *v = key_of(&set.v[groups[g].first]);
+        keep = import_all_digits(v) && (!g || version_cmp(key_of(&set.v[groups[g - 1].first]), v) < 0);
     }
     size_t width = 4, lim = 10000;
     while (ng >= lim)
@@ -639,7 +647,7 @@ strata_code strata_import(const char *format, const char *src, const char *dir, 
         const import_mig *m = &set.v[groups[g].first];
         slug_of(m->name, slug, sizeof(slug));
         if (keep)
-            snprintf(fname, sizeof(fname), "%s_%s.sql", m->version, slug);
+            snprintf(fname, sizeof(fname), "%s_%s.sql", key_of(m), slug);
         else
             snprintf(fname, sizeof(fname), "%0*zu_%s.sql", (int)width, g + 1, slug);
         if (!(groups[g].fname = strdup(fname))) {

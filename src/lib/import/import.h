@@ -13,6 +13,9 @@
 
 typedef struct import_mig {
     char *version; /* original, as the tool writes it */
+    char *number;  /* NULL, or strata's version when the original is not
+                      digits but starts with them (an Alembic revision id
+                      "0011_create_purchases"): kept like a version of digits */
     char *name;
     char *file; /* original file name(s), comma separated */
     char *up, *down, *verify;
