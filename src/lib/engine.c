@@ -501,10 +501,16 @@ static strata_code delete_rec(strata *db, const char *version, strata_error *err
     return rc;
 }
 
+typedef struct state_row {
+    char state[16];
+    char error[128]; /* enough for a mark: "... completion (pid N)" */
+} state_row;
+
 static int read_state(void *ud, int n, char **v)
 {
-    char *out = ud;
-    snprintf(out, 16, "%s", n > 0 && v[0] ? v[0] : "");
+    state_row *out = ud;
+    snprintf(out->state, sizeof(out->state), "%s", n > 0 && v[0] ? v[0] : "");
+    snprintf(out->error, sizeof(out->error), "%s", n > 1 && v[1] ? v[1] : "");
     return 1;
 }
 
@@ -553,16 +559,31 @@ static strata_code wait_turn(strata *db, int *waited, double *delay, double dead
     return STRATA_OK;
 }
 
-/* The state column of version, "" when there is no row. */
-static strata_code rec_state_now(strata *db, const char *version, char out[16], strata_error *err)
+/* The state of version's row now, "" when there is none: "running" while
+   the process whose mark is on it (a no-transaction section under way) is
+   alive, "killed" (its pid in *pid) once it is gone. */
+static strata_code rec_state_now(strata *db, const char *version, char out[16], long *pid, strata_error *err)
 {
     buf b;
     buf_init(&b);
     vt_state(&b, db->qtable);
     const char *p[1] = {version};
-    out[0] = 0;
-    strata_code rc = db->ops->query(db->d, b.data, 1, p, read_state, out, err);
+    state_row row = {"", ""};
+    strata_code rc = db->ops->query(db->d, b.data, 1, p, read_state, &row, err);
     buf_release(&b);
+    snprintf(out, 16, "%s", row.state);
+    if (pid)
+        *pid = 0;
+    if (!rc && !strcmp(row.state, "failed") && run_mark(row.error)) {
+        rec x = {0};
+        x.state = row.state;
+        x.error = row.error;
+        long alive = running_pid(&x);
+        const char *at = strstr(row.error, "completion (pid ");
+        if (pid)
+            *pid = at ? strtol(at + 16, NULL, 10) : 0;
+        snprintf(out, 16, "%s", alive ? "running" : "killed");
+    }
     return rc;
 }
 
@@ -735,7 +756,8 @@ static int run_step(strata *db, const migration *m, int down, int in_tx, int rep
             double deadline = clock_ms() + db->lock_timeout * 1000.0, delay = 50;
             int waited = 0;
             snprintf(what, sizeof(what), "another process applying %s (no-transaction)", m->id);
-            rc = rec_state_now(db, m->version, st, err);
+            long gone = 0;
+            rc = rec_state_now(db, m->version, st, &gone, err);
             while (!rc && !down && !replace && !strcmp(st, "running")) {
                 rollback(db);
                 if ((rc =
@@ -745,7 +767,20 @@ static int run_step(strata *db, const migration *m, int down, int in_tx, int rep
                                    err)) ||
                     (rc = db->ops->begin(db->d, db->lock_timeout, err)))
                     return rc;
-                rc = rec_state_now(db, m->version, st, err);
+                rc = rec_state_now(db, m->version, st, &gone, err);
+            }
+            if (!rc && !down && !replace && !strcmp(st, "killed")) {
+                /* the process that marked it is gone (killed while it ran
+                   the section, or before): failed, as the next up says */
+                rollback(db);
+                err_set(err, STRATA_FAILED_MIGRATION,
+                        "migration %s was left unfinished: process %ld, which was applying it, is gone",
+                        m->id, gone);
+                err_hint(err,
+                         "it was killed part way: check what its no-transaction section did, then 'strata "
+                         "up --retry-failed' (make it safe to repeat), 'strata stamp' it if it is done, "
+                         "or 'strata down'");
+                return STRATA_FAILED_MIGRATION;
             }
             if (!rc && (down ? strcmp(st, "") == 0 : strcmp(st, "applied") == 0)) {
                 rollback(db);
@@ -847,7 +882,7 @@ static int run_step(strata *db, const migration *m, int down, int in_tx, int rep
         if (!db->ops->session_lock) {
             /* another process may have done it while we waited for the lock */
             char st[16];
-            if ((rc = rec_state_now(db, m->version, st, err))) {
+            if ((rc = rec_state_now(db, m->version, st, NULL, err))) {
                 rollback(db);
                 return rc;
             }

@@ -105,9 +105,8 @@ void vt_delete(buf *b, const char *qtable, const char *const *vals)
 
 void vt_state(buf *b, const char *qtable)
 {
-    /* the state, and whether it is the mark of a section under way */
-    buf_adds(b, "SELECT CASE WHEN state = 'failed' AND (error LIKE 'interrupted before completion%' OR error "
-                "LIKE 'down interrupted before completion%') THEN 'running' ELSE state END FROM ");
+    /* the state, and the error that may be the mark of a section under way */
+    buf_adds(b, "SELECT state, error FROM ");
     buf_adds(b, qtable);
     buf_adds(b, " WHERE version = $1");
 }

@@ -32,8 +32,8 @@ void vt_probe_columns(buf *b, const char *qtable, const char *columns);
 void vt_insert(buf *b, int dialect, const char *qtable, const char *const *vals);
 /* DELETE of one version ($1 or vals[0]). */
 void vt_delete(buf *b, const char *qtable, const char *const *vals);
-/* SELECT state of one version ($1): "running" for a 'failed' row that is
-   the mark written before a no-transaction section runs. */
+/* SELECT state, error of one version ($1) (the error may be the mark
+   written before a no-transaction section runs). */
 void vt_state(buf *b, const char *qtable);
 /* UPDATE checksum, up_checksum, note of one version ($1..$4: checksum,
    up_checksum, note, version). */

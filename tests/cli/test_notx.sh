@@ -125,6 +125,58 @@ SQL
 fi
 
 
+# SQLite replicas: two `up` at once, the one running a long no-transaction
+# section killed with SIGKILL; the other, which planned before the mark was
+# written and then waits for the section, fails at once (FAILED_MIGRATION)
+# instead of waiting out --lock-timeout for a process that is gone
+if [ "$ENGINE" = sqlite ]; then
+    KD=$WORK/killwait
+    mig "$KD" 0001_big.sql <<'SQL'
+-- strata:up
+CREATE TABLE big AS WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 400000) SELECT x FROM c;
+-- strata:down
+DROP TABLE big;
+SQL
+    mig "$KD" 0002_slow.sql <<'SQL'
+-- strata:up no-transaction
+WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 200000000) SELECT count(*) FROM c;
+-- strata:down
+SELECT 1;
+SQL
+    caught=0
+    for round in 1 2 3 4; do
+        new_db
+        sqlite3 "$DBFILE" "PRAGMA journal_mode=wal" >/dev/null
+        "$STRATA" --url "$URL" --dir "$KD" --lock-timeout 60 up >"$WORK/ka.out" 2>&1 &
+        pa=$!
+        "$STRATA" --url "$URL" --dir "$KD" --lock-timeout 60 up >"$WORK/kb.out" 2>&1 &
+        pb=$!
+        runner=""
+        for _ in $(seq 1 200); do
+            runner=$(sqlite3 "$DBFILE" "SELECT error FROM strata_migrations WHERE version = '0002'" 2>/dev/null |
+                sed -n 's/.*completion (pid \([0-9]*\)).*/\1/p')
+            [ -n "$runner" ] && break
+            sleep 0.05
+        done
+        [ -n "$runner" ] || { fail "round $round: no process marked 0002"; kill -9 $pa $pb 2>/dev/null; break; }
+        if [ "$runner" = "$pa" ]; then other=$pb; out=$WORK/kb.out; else other=$pa; out=$WORK/ka.out; fi
+        sleep 0.3
+        kill -9 "$runner"
+        wait "$runner" 2>/dev/null
+        t0=$(date +%s%N)
+        wait "$other"
+        rc=$?
+        ms=$((($(date +%s%N) - t0) / 1000000))
+        # the other either planned after the mark (fails at once in its
+        # plan), or waited in the step (the case this is about)
+        grep -q "waiting for another strata process" "$out" && caught=$((caught + 1))
+        eq "$rc" "1" "round $round: the other replica's exit: $(cat "$out")"
+        contains "$(cat "$out")" "FAILED_MIGRATION" "round $round: the other replica's code"
+        [ "$ms" -lt 5000 ] || fail "round $round: the other replica waited $ms ms for a killed process"
+    done
+    echo "# $caught of 4 rounds had the other replica waiting in the step when the runner was killed"
+fi
+
 # a no-transaction section with a transaction of its own (as imported
 # golang-migrate, flyway and sqitch files have) that fails inside it: the
 # record keeps the server's error (before: "interrupted before
