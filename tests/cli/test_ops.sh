@@ -180,10 +180,11 @@ if [ "$ENGINE" = postgres ]; then
     psql -X -q -d "$BUSY" -c "SELECT pg_sleep(60)" >/dev/null 2>&1 &
     SLEEPER=$!
     for _ in $(seq 50); do
-        [ "$(psql -X -A -t -d postgres -c "SELECT count(*) FROM pg_stat_activity WHERE datname = '$BUSY'")" = 1 ] && break
+        [ "$(psql -X -A -t -d postgres -c "SELECT count(*) FROM pg_stat_activity WHERE datname = '$BUSY' AND backend_type = 'client backend'")" = 1 ] && break
         sleep 0.1
     done
-    SPID=$(psql -X -A -t -d postgres -c "SELECT pid FROM pg_stat_activity WHERE datname = '$BUSY'")
+    # the sleeper's session (an autovacuum worker may visit the new database too)
+    SPID=$(psql -X -A -t -d postgres -c "SELECT pid FROM pg_stat_activity WHERE datname = '$BUSY' AND backend_type = 'client backend'")
     r --url "$(url_for "$BUSY")" drop
     expect_rc 1 "drop with an open session"
     contains "$ERR" "DATABASE_IN_USE" "drop with an open session: code"
