@@ -21,8 +21,10 @@
  */
 #include "ops.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,13 +70,58 @@ char *backup_default_name(const char *name, const char *ext)
     return out;
 }
 
-/* Creates PATH.tmp-XXXXXX (mode 0600) for a backup to path. */
+/*
+ * Removes what killed backups to path left (a SIGKILL stops the cleanup):
+ * PATH.tmp-PID-XXXXXX, and its -journal and -wal, when process PID is gone
+ * and the file has not changed for a minute (a backup under way writes to
+ * its file all the time; the minute covers a PID of another PID namespace
+ * sharing the directory). Best effort: what cannot be read or removed stays.
+ */
+static void sweep_killed(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    char dir[4096];
+    snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - path) + (slash == path) : 1, slash ? path : ".");
+    const char *base = slash ? slash + 1 : path;
+    size_t bl = strlen(base);
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    time_t now = time(NULL);
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        const char *n = e->d_name;
+        if (strncmp(n, base, bl) || strncmp(n + bl, ".tmp-", 5))
+            continue;
+        char *end;
+        long pid = strtol(n + bl + 5, &end, 10);
+        if (pid <= 0 || end == n + bl + 5 || *end != '-' || strlen(end + 1) < 6)
+            continue;
+        /* the file itself, or its -journal / -wal: judged by the file */
+        char own[4096], f[8192];
+        snprintf(own, sizeof(own), "%.*s", (int)(end + 7 - n), n);
+        if (strcmp(n, own) && strcmp(n + strlen(own), "-journal") && strcmp(n + strlen(own), "-wal"))
+            continue;
+        struct stat st;
+        snprintf(f, sizeof(f), "%s/%s", dir, own);
+        int gone = kill((pid_t)pid, 0) != 0 && errno == ESRCH;
+        if (!gone || (lstat(f, &st) == 0 && (!S_ISREG(st.st_mode) || now - st.st_mtime < 60)))
+            continue;
+        snprintf(f, sizeof(f), "%s/%s", dir, n);
+        unlink(f);
+    }
+    closedir(d);
+}
+
+/* Creates PATH.tmp-PID-XXXXXX (mode 0600) for a backup to path, after
+   removing what killed backups to path left. */
 int backup_temp_next_to(const char *path, char **tmp, strata_error *err)
 {
+    sweep_killed(path);
     buf b;
     buf_init(&b);
     buf_adds(&b, path);
-    buf_adds(&b, ".tmp-XXXXXX");
+    buf_addf(&b, ".tmp-%ld-XXXXXX", (long)getpid());
     *tmp = buf_detach(&b);
     if (!*tmp) {
         err_set(err, STRATA_NOMEM, "out of memory");

@@ -498,6 +498,24 @@ eq "$(stat -c %a "$WORK/bk/$BK")" "600" "backup file mode 0600 even with umask 0
 [ "$(ls "$WORK/bk" | wc -l)" -ge 3 ] || fail "three default-named backups: $(ls "$WORK/bk")"
 for f in "$WORK/bk"/*; do [ "$f" = "$WORK/bk/$BK" ] || rm -f "$f"; done
 eq "$(ls "$WORK/bk" | wc -l)" "1" "no temporary file left"
+# what killed backups left (SIGKILL stops the cleanup) goes with the next
+# backup to the same file: a dead process's temporary file (and journal)
+# untouched for a minute; a live process's, a fresh one and other files stay
+sh -c 'exit 0' &
+deadpid=$!
+wait "$deadpid"
+mkdir -p "$WORK/sweep"
+for f in "b.tmp-$deadpid-AbC123" "b.tmp-$deadpid-AbC123-journal" "b.tmp-$$-LiVe12" "b.tmp-$deadpid-FrEsH1" \
+    "other.tmp-$deadpid-AbC123" "b.tmp-x"; do
+    head -c 1000 /dev/zero >"$WORK/sweep/$f"
+done
+touch -d '-2 min' "$WORK/sweep/b.tmp-$deadpid-AbC123" "$WORK/sweep/b.tmp-$deadpid-AbC123-journal" \
+    "$WORK/sweep/b.tmp-$$-LiVe12" "$WORK/sweep/other.tmp-$deadpid-AbC123"
+o backup -o "$WORK/sweep/b"
+expect_rc 0 "backup beside killed backups' files"
+eq "$(ls "$WORK/sweep" | LC_ALL=C sort | tr '\n' ' ')" \
+    "$(printf '%s\n' b "b.tmp-$$-LiVe12" "b.tmp-$deadpid-FrEsH1" b.tmp-x "other.tmp-$deadpid-AbC123" | LC_ALL=C sort | tr '\n' ' ')" \
+    "the killed backup's files removed, nothing else"
 o backup -o "$WORK/b1" --json
 expect_rc 0 "backup -o"
 eq "$(json_get "$OUT" 'j["file"]')" "$WORK/b1" "backup JSON names the file"
