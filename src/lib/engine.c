@@ -926,8 +926,18 @@ static int run_step(strata *db, const migration *m, int down, int in_tx, int rep
                          db->table);
         }
     }
-    if (!rc && !in_tx)
-        rc = commit(db, err);
+    if (!rc && !in_tx && (rc = commit(db, err)) &&
+        (rc == STRATA_DB_ERROR || rc == STRATA_LOCK_TIMEOUT || rc == STRATA_MIGRATION_FAILED)) {
+        /* the COMMIT itself failed (a full disk, a deferred constraint, a
+           SQLite reader that the commit must wait out): the migration
+           failed, and the message says which */
+        err_prefix(err, "%.300s: cannot commit %.200s: ", m->path, m->id);
+        err_where(err, m->path, 0);
+        if (rc == STRATA_DB_ERROR) {
+            err_set_code(err, STRATA_MIGRATION_FAILED);
+            rc = STRATA_MIGRATION_FAILED;
+        }
+    }
     if (rc) {
         if (!in_tx)
             rollback(db);

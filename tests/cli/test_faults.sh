@@ -112,6 +112,55 @@ SQL
     st --dir "$D" up
     expect_rc 0 "up once there is room"
     rm "$D/0002_big.sql"
+    # ... found by the COMMIT (the statements fit in memory, the file may not
+    # grow): the migration is named all the same, MIGRATION_FAILED
+    new_db
+    st --dir "$D" up
+    sqlite3 "$DBFILE" "CREATE TABLE pad (v text); WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 2000) INSERT INTO pad SELECT hex(randomblob(100)) FROM c"
+    mig "$D" 0002_small.sql <<'SQL'
+-- strata:up
+CREATE TABLE small (id integer PRIMARY KEY, v text);
+INSERT INTO small VALUES (1, hex(randomblob(3000)));
+-- strata:down
+DROP TABLE small;
+SQL
+    size=$(stat -c %s "$DBFILE")
+    (trap '' XFSZ; ulimit -f $((size / 1024)); exec "$STRATA" --url "$URL" --dir "$D" up) >"$WORK/t.out" 2>"$WORK/t.err"
+    RC=$?
+    ERR=$(cat "$WORK/t.err")
+    expect_rc 1 "disk full at the commit"
+    contains "$ERR" "0002_small.sql: cannot commit 0002_small: " "the commit names the migration"
+    contains "$ERR" "[MIGRATION_FAILED]" "the commit's failure code"
+    contains "$ERR" "nothing of this migration was kept" "the commit's hint"
+    eq "$(sqlite3 "$DBFILE" 'PRAGMA integrity_check')" "ok" "intact after a failed commit"
+    st --dir "$D" current
+    eq "$OUT" "0001" "still at the previous version after a failed commit"
+    rm "$D/0002_small.sql"
+    # a reader's open transaction (rollback journal) that the commit must wait out
+    new_db
+    st --dir "$D" up
+    mig "$D" 0002_small.sql <<'SQL'
+-- strata:up
+CREATE TABLE small (id integer PRIMARY KEY);
+-- strata:down
+DROP TABLE small;
+SQL
+    python3 -c '
+import sqlite3, sys, time
+c = sqlite3.connect(sys.argv[1], isolation_level=None)
+c.execute("BEGIN"); c.execute("SELECT count(*) FROM sqlite_master").fetchone()
+print("reading", flush=True); time.sleep(4); c.execute("COMMIT")' "$DBFILE" >"$WORK/reader.out" &
+rpid=$!
+    for _ in $(seq 50); do grep -q reading "$WORK/reader.out" && break; sleep 0.1; done
+    st --dir "$D" --lock-timeout 1 up
+    expect_rc 4 "a reader holding the commit off"
+    contains "$ERR" "0002_small.sql: cannot commit 0002_small: database is locked [LOCK_TIMEOUT]" \
+        "the reader's lock: the migration named"
+    contains "$ERR" "a read transaction that a commit must wait out" "the reader's lock: the hint names readers"
+    wait "$rpid"
+    st --dir "$D" up
+    expect_rc 0 "up once the reader is done"
+    rm "$D/0002_small.sql"
 fi
 
 # a migrations directory that cannot be read

@@ -444,7 +444,9 @@ static strata_code sq_fail(sq *s, strata_code code, const char *sql, const char 
     err_where(err, file, file ? l : 0);
     if ((ext & 0xff) == SQLITE_BUSY) {
         err_set_code(err, STRATA_LOCK_TIMEOUT);
-        err_hint(err, "another process holds the database's write lock; raise --lock-timeout to wait longer");
+        err_hint(err, "another connection holds a lock on the database: a write, or (journal_mode other than "
+                      "WAL) a read transaction that a commit must wait out; nothing of this migration was "
+                      "kept; raise --lock-timeout to wait longer");
         return STRATA_LOCK_TIMEOUT;
     }
     if ((ext & 0xff) == SQLITE_READONLY)
@@ -454,6 +456,9 @@ static strata_code sq_fail(sq *s, strata_code code, const char *sql, const char 
                      : "the database file (or its directory, for the journal) is not writable by this user");
     else if ((ext & 0xff) == SQLITE_FULL)
         err_hint(err, "the disk or the file size limit is full; nothing of this migration was kept");
+    else if (ext == SQLITE_IOERR_WRITE || ext == SQLITE_IOERR_FSYNC || ext == SQLITE_IOERR_TRUNCATE)
+        err_hint(err, "writing the database file failed (a full disk, the file size limit, a failing disk); "
+                      "nothing of this migration was kept");
     else if (strstr(sqlite3_errmsg(s->db), "within a transaction"))
         /* VACUUM, and PRAGMAs such as journal_mode = WAL */
         err_hint(err, "this statement cannot run inside a transaction: put it in a section of its own, "
