@@ -114,6 +114,24 @@ st --dir "$QD" up
 expect_rc 0 "up of the column of a domain"
 
 # ------------------------------------------------------ planned, with rows
+# a key another table's foreign key does not use: its foreign key stays as
+# it is (the down of an added UNIQUE dropped and added b's unrelated foreign
+# key on a's primary key, validating it again under locks); the key it uses
+# (the set of its columns, in any order) still takes it along
+pair fk_other_key 'CREATE TABLE a (id int PRIMARY KEY, code text, x int, y int); CREATE UNIQUE INDEX ux ON a (x, y);
+CREATE TABLE b (id int PRIMARY KEY, a_id int REFERENCES a(id), cx int, cy int, FOREIGN KEY (cy, cx) REFERENCES a (y, x));' \
+    'CREATE TABLE a (id int PRIMARY KEY, code text UNIQUE, x int, y int, CONSTRAINT a_xy UNIQUE (y, x));
+CREATE TABLE b (id int PRIMARY KEY, a_id int REFERENCES a(id), cx int, cy int, FOREIGN KEY (cy, cx) REFERENCES a (y, x));'
+expect_rc 0 "keys change under foreign keys: $ERR"
+step=$(cat "$QD"/0002_step*.sql)
+lacks "$step" "b_a_id_fkey" "the foreign key on a's primary key is not touched"
+contains "$step" "DROP CONSTRAINT b_cy_cx_fkey" "the foreign key on (y, x) goes with its key"
+q "INSERT INTO a VALUES (1, 'c', 1, 2); INSERT INTO b VALUES (1, 1, 1, 2)" >/dev/null
+st --dir "$QD" up
+expect_rc 0 "keys change under foreign keys: up with rows"
+st --dir "$QD" down
+expect_rc 0 "keys change under foreign keys: down with rows"
+
 # to text from a type whose text form is the whole value: not destructive
 # (the values read back alike); text to integer is
 pair to_text 'CREATE TABLE t (id int PRIMARY KEY, n bigint, f double precision, b boolean, d numeric(6,2), s varchar(5));' \

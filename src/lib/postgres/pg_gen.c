@@ -1118,17 +1118,70 @@ static const gen_table *fk_target(const gen_model *m, const gen_item *it)
     return NULL;
 }
 
-/* 1 when a key of table ft of `from` that a foreign key may use (primary
-   key, unique constraint, unique index) goes or changes. */
-static int keys_change(const ctx *c, const gen_table *ft)
+/* The column list in the parentheses at p ("(y, x)"), its names sorted and
+   joined by ',' into out: a key's columns as a set. 0 when p holds no such
+   list (an expression: nested parentheses), or it does not fit. */
+static int col_set(const char *p, char *out, size_t cap)
+{
+    if (!p || *p != '(')
+        return 0;
+    const char *end = strchr(p, ')');
+    if (!end || memchr(p + 1, '(', (size_t)(end - p - 1)))
+        return 0;
+    char names[32][128];
+    size_t n = 0;
+    for (const char *q = p + 1; q < end && n < 32;) {
+        while (q < end && *q == ' ')
+            q++;
+        const char *e = q;
+        while (e < end && *e != ',')
+            e++;
+        size_t l = (size_t)(e - q);
+        while (l && q[l - 1] == ' ')
+            l--;
+        if (!l || l >= sizeof(names[0]))
+            return 0;
+        snprintf(names[n++], sizeof(names[0]), "%.*s", (int)l, q);
+        q = e < end ? e + 1 : end;
+    }
+    qsort(names, n, sizeof(names[0]), (int (*)(const void *, const void *))strcmp);
+    size_t k = 0;
+    out[0] = 0;
+    for (size_t i = 0; i < n; i++) {
+        int w = snprintf(out + k, cap - k, "%s%s", i ? "," : "", names[i]);
+        if (w < 0 || (size_t)w >= cap - k)
+            return 0;
+        k += (size_t)w;
+    }
+    return n > 0;
+}
+
+/* 1 when a key of table ft of `from` that foreign key fk (of any table) may
+   use goes or changes: a primary key, unique constraint or unique index
+   (not partial) on the columns fk references, as a set -- PostgreSQL ties
+   a foreign key to such an index, and no other. */
+static int keys_change(const ctx *c, const gen_table *ft, const gen_item *fk)
 {
     const gen_table *tt = gen_find_table(c->to, to_name(c, ft->name));
+    char want[4096], have[4096];
+    const char *r = strstr(fk->def, " REFERENCES ");
+    int known = r && col_set(strchr(r, '('), want, sizeof(want));
     for (size_t k = 0; k < ft->nitems; k++) {
         const gen_item *it = &ft->items[k];
         int key =
             it->kind == 'p' || it->kind == 'u' || (it->kind == 'i' && !strncmp(it->def, "CREATE UNIQUE", 13));
         if (!key || renamed_from(c, it))
             continue;
+        if (known) {
+            /* another key than the one it uses: not in its way (a key
+               whose columns cannot be read is taken to be it) */
+            const char *cols = it->kind == 'i' ? strstr(it->def, " USING ") : it->def;
+            cols = cols ? strchr(cols, '(') : NULL;
+            if (it->kind == 'i' && strstr(it->def, " WHERE "))
+                continue; /* partial: no foreign key uses it */
+            if (col_set(cols, have, sizeof(have)) && strcmp(have, want))
+                continue;
+        }
         const gen_item *ti = to_item(tt, it);
         if (!ti || !same_def(c, ft->name, it, ti))
             return 1;
@@ -1143,7 +1196,7 @@ static int keys_change(const ctx *c, const gen_table *ft)
 static int fk_rebuilt(const ctx *c, const gen_item *it)
 {
     const gen_table *rt = it->kind == 'f' ? fk_target(c->from, it) : NULL;
-    return rt && keys_change(c, rt);
+    return rt && keys_change(c, rt, it);
 }
 
 /* The table and column of `from` that sequence s is owned by (s->owned is
