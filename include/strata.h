@@ -544,9 +544,10 @@ typedef struct strata_result {
  * Applies pending migrations up to the target, each in its own transaction
  * together with its version-table row, under the migration lock. Validates
  * first (CHECKSUM_MISMATCH, MISSING_MIGRATION, OUT_OF_ORDER, FAILED_MIGRATION
- * unless overridden by flags, and NOT_ADOPTED when strata has recorded
- * nothing and strata_adopt would record some of set's imported migrations
- * from another tool's version table); on any error nothing more runs and the
+ * unless overridden by flags, and NOT_ADOPTED when strata's version table
+ * is not there yet and strata_adopt would record some of set's imported
+ * migrations from another tool's version table); on any error nothing more
+ * runs and the
  * database stays at the last fully applied migration. *out (may be NULL) lists
  * what ran, also on error. The version table is created once the plan holds
  * (a refused --single-transaction run creates nothing). When a run fails on a

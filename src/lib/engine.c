@@ -1256,8 +1256,10 @@ static void other_tool_hint(strata *db, strata_error *err)
 }
 
 /*
- * The first up on a database another tool migrated, with files imported
- * from that tool: when adopt would record some of them as applied, running
+ * The first up on a database another tool migrated (strata's version table
+ * not there: once it is, after adopt, or after a down to base, strata keeps
+ * the record), with files imported from that tool: when adopt would record
+ * some of them as applied, running
  * them would apply them a second time -- seed rows twice, or a failure half
  * way through the history after the idempotent part ran. Refused before
  * anything runs. A table of the other tool that the files do not match
@@ -1353,7 +1355,7 @@ static strata_code run(strata *db, const strata_migset *set, const strata_run_op
             goto out;
         have_recs = 1;
         if ((rc = plan_fn(db, set, &r, o, &p, err)) ||
-            (mode == RUN_UP && !r.n && p.n && (rc = check_adopted(db, set, err))))
+            (mode == RUN_UP && r.table == TABLE_ABSENT && p.n && (rc = check_adopted(db, set, err))))
             goto out;
         buf b;
         buf_init(&b);
@@ -1400,7 +1402,7 @@ static strata_code run(strata *db, const strata_migset *set, const strata_run_op
     have_recs = 1;
     /* the version table only once the plan holds: a refused run creates nothing */
     if ((rc = plan_fn(db, set, &r, o, &p, err)) ||
-        (mode == RUN_UP && !r.n && p.n && (rc = check_adopted(db, set, err))) ||
+        (mode == RUN_UP && r.table == TABLE_ABSENT && p.n && (rc = check_adopted(db, set, err))) ||
         (rc = ensure_table(db, &r, err)))
         goto out;
     if ((o->flags & STRATA_SINGLE_TRANSACTION) && p.n) {

@@ -772,6 +772,14 @@ st --dir "$U" --json up
 expect_rc 0 "up after adopt"
 eq "$(json_get "$OUT" '[a["version"] for a in j["applied"]]')" "['00003']" "only the new one ran"
 eq "$(q "SELECT count(*) FROM t_seed")" "1" "the seed row once"
+# reverted to base with strata (goose's table keeps its stale rows): strata's
+# record stands, and up applies everything again -- no NOT_ADOPTED, whose
+# hint (adopt) would now record migrations whose tables are gone
+st --dir "$U" down base
+expect_rc 0 "down base after adopt"
+st --dir "$U" up
+expect_rc 0 "up after down base: $ERR"
+eq "$(q "SELECT count(*) FROM t_seed")" "1" "up after down base: the seed row once"
 # goose's table with nothing applied (only its version 0): nothing to adopt
 new_db
 goose_table
