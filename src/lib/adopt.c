@@ -40,6 +40,8 @@ typedef struct adopt_ctx {
     char **rows;
     size_t nrows, cap;
     int oom;
+    int stuck; /* the other tool's state is dirty or failed at a version
+                  one of the files was imported from */
 } adopt_ctx;
 
 enum { NCOL = 4 };
@@ -299,6 +301,7 @@ static strata_code read_migrate(adopt_ctx *x, strata_error *err)
         if (!v)
             continue;
         if (truthy(cell(x, i, 1))) {
+            x->stuck = find_orig(x, v) != NULL;
             err_set(err, STRATA_ADOPT_MISMATCH,
                     "golang-migrate's %s is dirty at version %s: "
                     "that migration failed part way",
@@ -372,6 +375,7 @@ static strata_code read_flyway(adopt_ctx *x, strata_error *err)
     for (size_t i = 0; !rc && i < x->nrows; i++) {
         const char *v = cell(x, i, 0), *script = cell(x, i, 1), *type = cell(x, i, 3);
         if (!truthy(cell(x, i, 2))) {
+            x->stuck = v && find_orig(x, v) != NULL;
             err_set(err, STRATA_ADOPT_MISMATCH, "%s records a failed migration: %s%s(%s)", table, v ? v : "",
                     v ? " " : "", script ? script : "?");
             err_hint(err,
@@ -636,7 +640,7 @@ void strata_adopt_report_free(strata_adopt_report *r)
 }
 
 static strata_code adopt_run(strata *db, const strata_migset *set, const char *format, const char *table,
-                             int dry_run, strata_adopt_report **out, strata_error *err)
+                             int dry_run, strata_adopt_report **out, int *stuck, strata_error *err)
 {
     adopt_ctx x;
     memset(&x, 0, sizeof(x));
@@ -734,6 +738,8 @@ static strata_code adopt_run(strata *db, const strata_migset *set, const char *f
         e->recorded = already[i];
     }
 out:
+    if (stuck)
+        *stuck = x.stuck;
     for (size_t i = 0; i < x.n; i++) {
         free(x.c[i].orig);
         for (size_t p = 0; p < x.c[i].nparents; p++)
@@ -754,9 +760,9 @@ out:
 }
 
 strata_code adopt_dry_run(strata *db, const strata_migset *set, const char *format, strata_adopt_report **out,
-                          strata_error *err)
+                          int *stuck, strata_error *err)
 {
-    return adopt_run(db, set, format, NULL, 1, out, err);
+    return adopt_run(db, set, format, NULL, 1, out, stuck, err);
 }
 
 strata_code strata_adopt(strata *db, const strata_migset *set, const char *format, const strata_adopt_opts *o,
@@ -767,6 +773,6 @@ strata_code strata_adopt(strata *db, const strata_migset *set, const char *forma
     static const strata_adopt_opts none = {0, NULL};
     if (!o)
         o = &none;
-    strata_code rc = adopt_run(db, set, format, o->table, o->dry_run, out, err);
+    strata_code rc = adopt_run(db, set, format, o->table, o->dry_run, out, NULL, err);
     return o->dry_run ? rc : engine_discard_new(db, rc);
 }

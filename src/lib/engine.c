@@ -1269,9 +1269,31 @@ static strata_code check_adopted(strata *db, const strata_migset *set, strata_er
 {
     const char *tool, *table;
     strata_adopt_report *rep = NULL;
-    strata_error ignore;
-    if (!adopt_other_tool(db, &tool, &table) || !strcmp(tool, "rails") ||
-        adopt_dry_run(db, set, tool, &rep, &ignore) || !rep->count) {
+    strata_error why;
+    int stuck = 0;
+    if (!adopt_other_tool(db, &tool, &table) || !strcmp(tool, "rails"))
+        return STRATA_OK;
+    if (adopt_dry_run(db, set, tool, &rep, &stuck, &why)) {
+        if (!stuck)
+            return STRATA_OK; /* not this history (or unreadable): not in the way */
+        /* this history, left dirty or failed by the other tool: what it
+           applied would run again all the same */
+        err_set(err, STRATA_NOT_ADOPTED,
+                "this database was migrated by %s, from which these migrations were "
+                "imported, and strata records none of them: %s",
+                tool, why.message);
+        if (why.hint[0])
+            err_hint(err,
+                     "nothing was run (it would apply again what %s applied): %s (strata adopt --from %s)",
+                     tool, why.hint, tool);
+        else
+            err_hint(err,
+                     "nothing was run (it would apply again what %s applied): repair its failed "
+                     "migration, then 'strata adopt --from %s'",
+                     tool, tool);
+        return STRATA_NOT_ADOPTED;
+    }
+    if (!rep->count) {
         strata_adopt_report_free(rep);
         return STRATA_OK;
     }

@@ -659,8 +659,10 @@ strata_code engine_discard_new(strata *db, strata_code rc);
    schema_migrations, which golang-migrate uses too) and *table, static
    strings, and returns 1; else 0. */
 int adopt_other_tool(strata *db, const char **tool, const char **table);
-/* strata_adopt's dry run from format (no lock taken, nothing written). */
+/* strata_adopt's dry run from format (no lock taken, nothing written).
+   *stuck: 1 when it refused because the other tool's state is dirty or
+   failed at a version one of set's files was imported from. */
 strata_code adopt_dry_run(strata *db, const strata_migset *set, const char *format, strata_adopt_report **out,
-                          strata_error *err);
+                          int *stuck, strata_error *err);
 
 #endif

@@ -780,6 +780,31 @@ expect_rc 0 "down base after adopt"
 st --dir "$U" up
 expect_rc 0 "up after down base: $ERR"
 eq "$(q "SELECT count(*) FROM t_seed")" "1" "up after down base: the seed row once"
+# golang-migrate left dirty at a version these files have: adopt refuses
+# until it is repaired, and up must not run what golang-migrate applied
+new_db
+GM="$WORK/gmdirty"
+mig "$GM" 1_seed.sql <<'EOF2'
+-- import: tool=golang-migrate version=1 file=1_seed.up.sql
+-- strata:up
+CREATE TABLE IF NOT EXISTS t_seed (id integer, name text);
+INSERT INTO t_seed (id, name) VALUES (1, 'admin');
+
+-- strata:down
+DROP TABLE t_seed;
+EOF2
+imp "$GM" 2 two golang-migrate 2
+q "CREATE TABLE schema_migrations (version bigint NOT NULL PRIMARY KEY, dirty boolean NOT NULL)"
+q "INSERT INTO schema_migrations VALUES (2, $T)"
+q "CREATE TABLE t_seed (id integer, name text); INSERT INTO t_seed VALUES (1, 'admin')"
+st --dir "$GM" up
+expect_rc 1 "up on a database golang-migrate left dirty"
+contains "$ERR" "[NOT_ADOPTED]" "dirty: the code"
+contains "$ERR" "is dirty at version 2" "dirty: adopt's reason"
+contains "$ERR" "migrate force VERSION" "dirty: the other tool's repair"
+eq "$(q "SELECT count(*) FROM t_seed")" "1" "dirty: the seed row not inserted again"
+eq "$(strata_rows)" "none" "dirty: strata's table not created"
+
 # goose's table with nothing applied (only its version 0): nothing to adopt
 new_db
 goose_table
