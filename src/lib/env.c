@@ -186,7 +186,8 @@ static void envdefs_release(envdefs *d)
 /* The value of NAME (n bytes) for a reference: the environment's, else the
    last definition's; NULL when neither has it. *unset gets the definition's
    own unresolved reference, if any. */
-static const char *env_ref(const envdefs *d, const char *name, size_t n, const char **unset)
+static const char *env_ref(const envdefs *prior, const envdefs *d, const char *name, size_t n,
+                           const char **unset)
 {
     char key[256];
     *unset = NULL;
@@ -197,20 +198,26 @@ static const char *env_ref(const envdefs *d, const char *name, size_t n, const c
     const char *v = getenv(key);
     if (v)
         return v;
-    for (size_t i = d->n; i-- > 0;)
-        if (!strcmp(d->v[i].name, key)) {
-            *unset = d->v[i].unset;
-            return d->v[i].value;
-        }
+    /* a file read before this one (.env.local before .env) is in the
+       environment by now, for python-dotenv's load_dotenv */
+    for (const envdefs *l = prior ? prior : d; l; l = l == prior ? d : NULL)
+        for (size_t i = l->n; i-- > 0;)
+            if (!strcmp(l->v[i].name, key)) {
+                *unset = l->v[i].unset;
+                return l->v[i].value;
+            }
     return NULL;
 }
 
 /* The value in, len bytes, with its ${NAME} and ${NAME:-default} expanded
    into out; *unset (malloc'd) the first reference that nothing defined, or
-   a malformed one ("${" without its "}"), which expands to nothing. */
-static void env_expand(const envdefs *d, const char *in, size_t len, buf *out, char **unset)
+   a malformed one ("${a b}"), which expands to nothing, and *at its offset
+   in in. A "${" without a "}" after it stays as written (python-dotenv). */
+static void env_expand(const envdefs *prior, const envdefs *d, const char *in, size_t len, buf *out,
+                       char **unset, size_t *at)
 {
     *unset = NULL;
+    *at = 0;
     for (size_t i = 0; i < len;) {
         if (in[i] != '$' || i + 1 >= len || in[i + 1] != '{') {
             buf_add(out, in + i, 1);
@@ -229,34 +236,45 @@ static void env_expand(const envdefs *d, const char *in, size_t len, buf *out, c
             dlen = close ? (size_t)(close - dflt) : 0;
             k = close ? (size_t)(close - in) : len;
         }
+        const char *close = memchr(in + i, '}', len - i);
+        if (!close) { /* no reference: kept as written */
+            buf_add(out, in + i, 2);
+            i += 2;
+            continue;
+        }
         if (k >= len || in[k] != '}' || !nlen) {
-            const char *close = memchr(in + i, '}', len - i);
-            size_t end = close ? (size_t)(close - in) + 1 : len;
-            if (!*unset)
+            size_t end = (size_t)(close - in) + 1;
+            if (!*unset) {
                 *unset = xstrndup(in + i, end - i);
+                *at = i;
+            }
             i = end;
             continue;
         }
         const char *inner = NULL;
-        const char *v = env_ref(d, in + name, nlen, &inner);
+        const char *v = env_ref(prior, d, in + name, nlen, &inner);
         if (v)
             buf_adds(out, v);
         else if (dflt)
             buf_add(out, dflt, dlen);
-        if (!*unset && (inner || (!v && !dflt)))
+        if (!*unset && (inner || (!v && !dflt))) {
             *unset = inner ? xstrdup(inner) : xstrndup(in + i, k + 1 - i);
+            *at = i;
+        }
         i = k + 1;
     }
 }
 
-strata_code env_text_lookup(const char *text, size_t len, const char *name, char **value, const char *file,
-                            strata_error *err)
+/* env_text_lookup, with the definitions of a file read before (prior, may
+   be NULL) seen by references; keep (may be NULL) takes this file's. */
+static strata_code env_scan(const char *text, size_t len, const char *name, char **value, const char *file,
+                            const envdefs *prior, envdefs *keep, strata_error *err)
 {
     scan c = {text, len, 0, 1};
     buf b, x;
     envdefs defs = {0};
     char *unset = NULL; /* the value asked for: its unresolved reference */
-    int vline = 0;
+    int vline = 0, hidden = 0;
     strata_code rc = STRATA_OK;
     *value = NULL;
     if (len >= 2 && ((text[0] == '\xff' && text[1] == '\xfe') || (text[0] == '\xfe' && text[1] == '\xff')))
@@ -322,11 +340,12 @@ strata_code env_text_lookup(const char *text, size_t len, const char *name, char
             unquoted(&c, &b, c.pos > before);
         }
         char *u = NULL;
+        size_t at = 0;
         buf_reset(&x);
         if (q == '`')
             buf_add(&x, b.data ? b.data : "", b.len);
         else
-            env_expand(&defs, b.data ? b.data : "", b.len, &x, &u);
+            env_expand(prior, &defs, b.data ? b.data : "", b.len, &x, &u, &at);
         if (ARR_GROW(defs.v, defs.cap, defs.n + 1)) {
             free(u);
             rc = err_set(err, STRATA_NOMEM, "out of memory");
@@ -346,6 +365,9 @@ strata_code env_text_lookup(const char *text, size_t len, const char *name, char
             *value = xstrdup(e->value);
             unset = u ? xstrdup(u) : NULL;
             vline = line;
+            /* in a URL's user or password part: the error must not show it */
+            const char *sep = b.data && u ? memmem(b.data, b.len, "://", 3) : NULL;
+            hidden = sep && (size_t)(sep - b.data) + 3 <= at && memchr(b.data + at, '@', b.len - at);
             if (!*value || (u && !unset)) {
                 rc = err_set(err, STRATA_NOMEM, "out of memory");
                 goto out;
@@ -359,18 +381,29 @@ strata_code env_text_lookup(const char *text, size_t len, const char *name, char
             k++;
         int plain = k > 2 && k + 1 == n && unset[k] == '}';
         char what[400];
-        snprintf(what, sizeof(what),
-                 plain ? "%.*s%s is not set (in the environment or earlier in the file)"
-                       : "%.*s%s is not a variable reference strata can expand (${NAME} or ${NAME:-default})",
-                 200, unset, n > 200 ? "..." : "");
+        if (hidden) /* never a piece of a password in a message */
+            snprintf(what, sizeof(what), "a ${...} reference in the URL's user or password part is %s",
+                     plain ? "not set (in the environment or earlier in the file)"
+                           : "not one strata can expand (${NAME} or ${NAME:-default})");
+        else
+            snprintf(
+                what, sizeof(what),
+                plain ? "%.*s%s is not set (in the environment or earlier in the file)"
+                      : "%.*s%s is not a variable reference strata can expand (${NAME} or ${NAME:-default})",
+                200, unset, n > 200 ? "..." : "");
         rc = syntax(err, file, vline, what,
-                    "set it, or give it a default: ${NAME:-value} (backquotes keep '${' as written)");
+                    "set it, or give it a default: ${NAME:-value}; a '$' that belongs to the value is %24 in "
+                    "a URL (backquotes also keep '${' as written)");
     }
 out:
     if ((b.oom || x.oom) && !rc)
         rc = err_set(err, STRATA_NOMEM, "out of memory");
     buf_release(&b);
     buf_release(&x);
+    if (keep && !rc) {
+        *keep = defs;
+        defs.v = NULL, defs.n = defs.cap = 0;
+    }
     envdefs_release(&defs);
     free(unset);
     if (rc) {
@@ -380,7 +413,14 @@ out:
     return rc;
 }
 
-strata_code env_file_lookup(const char *path, const char *name, char **value, strata_error *err)
+strata_code env_text_lookup(const char *text, size_t len, const char *name, char **value, const char *file,
+                            strata_error *err)
+{
+    return env_scan(text, len, name, value, file, NULL, NULL, err);
+}
+
+static strata_code env_file_scan(const char *path, const char *name, char **value, const envdefs *prior,
+                                 envdefs *keep, strata_error *err)
 {
     enum { MAX_ENV_FILE = 1 << 20 };
     *value = NULL;
@@ -424,8 +464,27 @@ strata_code env_file_lookup(const char *path, const char *name, char **value, st
     else if (b.len > MAX_ENV_FILE)
         rc = err_set(err, STRATA_CONFIG_ERROR, "env file '%s' is larger than 1 MiB", path);
     else
-        rc = env_text_lookup(b.data ? b.data : "", b.len, name, value, path, err);
+        rc = env_scan(b.data ? b.data : "", b.len, name, value, path, prior, keep, err);
     buf_release(&b);
+    return rc;
+}
+
+strata_code env_file_lookup(const char *path, const char *name, char **value, strata_error *err)
+{
+    return env_file_scan(path, name, value, NULL, NULL, err);
+}
+
+strata_code env_files_lookup(const char *first, const char *second, const char *name, char **value,
+                             const char **found, strata_error *err)
+{
+    envdefs prior = {0};
+    *found = first;
+    strata_code rc = env_file_scan(first, name, value, NULL, &prior, err);
+    if (!rc && !*value) {
+        *found = second;
+        rc = env_file_scan(second, name, value, &prior, NULL, err);
+    }
+    envdefs_release(&prior);
     return rc;
 }
 

@@ -358,6 +358,12 @@ double env_seconds(const char *name, double def, double max);
    the file cannot be read or has a syntax error (message "path:line: ...",
    err->file and err->line set); *value is then NULL. */
 strata_code env_file_lookup(const char *path, const char *name, char **value, strata_error *err);
+/* Looks name up in first, then in second, whose ${NAME} references also
+   see first's definitions (after the environment, before second's own), as
+   python-dotenv's load_dotenv(first) then load_dotenv(second) would. *found
+   names the file the value came from (or the last one read). */
+strata_code env_files_lookup(const char *first, const char *second, const char *name, char **value,
+                             const char **found, strata_error *err);
 /* The same on text in memory; file (may be NULL) names it in errors. */
 strata_code env_text_lookup(const char *text, size_t len, const char *name, char **value, const char *file,
                             strata_error *err);

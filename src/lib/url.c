@@ -813,15 +813,10 @@ strata_code strata_url_resolve(const strata_url_opts *o, char **out, strata_url_
                 return STRATA_CONFIG_ERROR;
             }
         } else {
-            /* .env.local overrides .env, as in dotenv-flow and Vite */
-            file = ".env.local";
-            if ((rc = env_file_lookup(file, name, &url, err)))
+            /* .env.local overrides .env, as in dotenv-flow and Vite (and
+               its variables are seen by .env's ${NAME}) */
+            if ((rc = env_files_lookup(".env.local", ".env", name, &url, &file, err)))
                 return rc;
-            if (!url) {
-                file = ".env";
-                if ((rc = env_file_lookup(file, name, &url, err)))
-                    return rc;
-            }
         }
         if (url && !*url) {
             free(url);

@@ -367,9 +367,21 @@ A=x\nB=${A}y\nDATABASE_URL=sqlite:///./${B}.db
 N=app\nDATABASE_URL=sqlite:///./${N:-z}_${M:-w}.db
 export N=app\nDATABASE_URL=sqlite:///./${N}-${N}.db # comment
 N=one\nN=two\nDATABASE_URL=sqlite:///./${N}.db
+DATABASE_URL=sqlite:///./a${b.db
 CASES
-[ "$n" = 18 ] || fail "python-dotenv cases: $n of 18 ran"
-rm -f ./*.db
+[ "$n" = 20 ] || fail "python-dotenv cases: $n of 20 ran"
+# .env.local beside .env: a variable .env.local sets is what .env's URL
+# refers to, as the application's load_dotenv(".env.local") then
+# load_dotenv(".env") reads it
+printf 'DB_FILE=shared_copy\nDATABASE_URL=sqlite:///./${DB_FILE}.db\n' >.env
+printf 'DB_FILE=my_local\n' >.env.local
+want=$(env -u DATABASE_URL -u DB_FILE "$PYDOTENV" -c \
+    'import os, dotenv; dotenv.load_dotenv(".env.local"); dotenv.load_dotenv(".env"); print(os.environ["DATABASE_URL"])')
+got=$(env -u DATABASE_URL -u DB_FILE "$STRATA" -v --dir "$D" current 2>&1 >/dev/null |
+    sed -n 's/^strata: database \(.*\) (from env file)$/\1/p')
+eq "$got" "$want" ".env's URL built from a variable of .env.local"
+eq "$got" "sqlite:///./my_local.db" ".env.local's variable wins"
+rm -f .env.local ./*.db
 # what python-dotenv would make empty is an error at the URL's line
 printf 'A=1\nDATABASE_URL=sqlite:///./${DB_NAME}.db\n' >.env
 raw --dir "$D" up
@@ -380,6 +392,14 @@ printf 'H=${NOPE}\nDATABASE_URL=sqlite:///./${H}x.db\n' >.env
 raw --dir "$D" up
 expect_rc 2 "a URL built from a definition with an unset reference"
 contains "$ERR" "\${NOPE} is not set" "the unset reference at the root is named"
+# in the URL's user or password part, the reference is not shown (it may
+# be a piece of a password that only looks like one)
+printf 'DATABASE_URL=postgresql://app:Xk9${Qv7secret}Tail@localhost:1/app\n' >.env
+raw --dir "$D" up
+expect_rc 2 "an unset reference in the password"
+contains "$ERR" "a \${...} reference in the URL's user or password part is not set" "password part: said"
+lacks "$ERR" "Qv7secret" "password part: the reference is not shown"
+lacks "$ERR" "Xk9" "password part: nothing of the password"
 printf 'DATABASE_URL=sqlite:///./${DB?required}.db\n' >.env
 raw --dir "$D" up
 expect_rc 2 "a reference strata cannot expand"
