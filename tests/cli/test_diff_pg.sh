@@ -134,14 +134,20 @@ expect_rc 0 "keys change under foreign keys: down with rows"
 
 # to text from a type whose text form is the whole value: not destructive
 # (the values read back alike); text to integer is
-pair to_text 'CREATE TABLE t (id int PRIMARY KEY, n bigint, f double precision, b boolean, d numeric(6,2), s varchar(5));' \
-    'CREATE TABLE t (id int PRIMARY KEY, n text, f text, b text, d character varying, s text);'
+pair to_text 'CREATE TABLE t (id int PRIMARY KEY, n bigint, u uuid, b boolean, d numeric(6,2), s varchar(5));' \
+    'CREATE TABLE t (id int PRIMARY KEY, n text, u text, b text, d character varying, s text);'
 expect_rc 0 "widening to text without --allow-destructive: $ERR"
-q "INSERT INTO t VALUES (1, -9007199254740993, 0.1, true, 12.50, 'abc')" >/dev/null
+q "INSERT INTO t VALUES (1, -9007199254740993, 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', true, 12.50, 'abc')" >/dev/null
 st --dir "$QD" up
 expect_rc 0 "to text: up with rows"
-eq "$(q "SELECT n || '|' || f || '|' || b || '|' || d || '|' || s FROM t")" "-9007199254740993|0.1|true|12.50|abc" \
-    "to text: every value kept"
+eq "$(q "SELECT n || '|' || u || '|' || b || '|' || d || '|' || s FROM t")" \
+    "-9007199254740993|a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11|true|12.50|abc" "to text: every value kept"
+# whose text depends on the session (extra_float_digits, DateStyle and
+# TimeZone, IntervalStyle): destructive
+for ty in "double precision" "timestamp with time zone" "date" "interval"; do
+    pair to_text_session "CREATE TABLE t (id int PRIMARY KEY, v $ty);" 'CREATE TABLE t (id int PRIMARY KEY, v text);'
+    expect_rc 1 "$ty to text: destructive (its text depends on the session)"
+done
 pair text_to_int 'CREATE TABLE t (id int PRIMARY KEY, n text);' 'CREATE TABLE t (id int PRIMARY KEY, n integer);'
 expect_rc 1 "text to integer: destructive"
 contains "$ERR" "DIFF_DESTRUCTIVE" "text to integer: the code"

@@ -374,15 +374,19 @@ q "INSERT INTO t (id, b) VALUES (1, 21)" >/dev/null
 st --dir "$QD" up
 expect_rc 0 "gen2plain: up"
 eq "$(q "SELECT c FROM t")" 42 "gen2plain: the computed values are kept"
-# INTEGER to TEXT, NUMERIC or BLOB keeps every value: not destructive; REAL
-# to TEXT (15 digits) and TEXT to INTEGER ('007') are
-pair int_text 'CREATE TABLE t (id INTEGER PRIMARY KEY, a INTEGER, b INT, c BIGINT);' \
-    'CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT, b NUMERIC, c BLOB);'
-expect_rc 0 "int to text/numeric/blob without --allow-destructive: $ERR"
-q "INSERT INTO t VALUES (1, 9007199254740993, 7, 8)"
+# INTEGER to NUMERIC or BLOB keeps every value (the reals an INTEGER column
+# holds too): not destructive; INTEGER or REAL to TEXT (a real keeps 15
+# digits) and TEXT to INTEGER ('007') are
+pair int_num 'CREATE TABLE t (id INTEGER PRIMARY KEY, b INT, c BIGINT);' \
+    'CREATE TABLE t (id INTEGER PRIMARY KEY, b NUMERIC, c BLOB);'
+expect_rc 0 "int to numeric/blob without --allow-destructive: $ERR"
+q "INSERT INTO t VALUES (1, 0.1 + 0.2, 9007199254740993)"
 st --dir "$QD" up
-expect_rc 0 "int_text: up with rows"
-eq "$(q "SELECT a || '|' || typeof(a) || '|' || b || '|' || c FROM t")" "9007199254740993|text|7|8" "int_text: values kept"
+expect_rc 0 "int_num: up with rows"
+eq "$(q "SELECT typeof(b) || '|' || c FROM t")" "real|9007199254740993" "int_num: values kept"
+eq "$(q "SELECT b = 0.1 + 0.2 FROM t")" "1" "int_num: the real kept bit for bit"
+pair int_text 'CREATE TABLE t (id INTEGER PRIMARY KEY, a INTEGER);' 'CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT);'
+expect_rc 1 "integer to text: destructive (the reals it holds)"
 pair real_text 'CREATE TABLE t (id INTEGER PRIMARY KEY, a REAL);' 'CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT);'
 expect_rc 1 "real to text: destructive"
 pair text_int 'CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT);' 'CREATE TABLE t (id INTEGER PRIMARY KEY, a INTEGER);'

@@ -690,17 +690,18 @@ static int widening(const char *a, const char *b)
     for (size_t i = 0; i < sizeof(chain) / sizeof(chain[0]); i++)
         if (!strcmp(a, chain[i][0]) && !strcmp(b, chain[i][1]))
             return 1;
-    /* to text: types whose text form is the whole value (it casts back to
-       the same value; floats print their shortest exact form). Not
-       character(n), whose trailing blanks the cast drops */
+    /* to text: types whose text form is the whole value, whatever the
+       session's settings (it casts back to the same value). Not floats
+       (extra_float_digits), dates, times and intervals (DateStyle, TimeZone,
+       IntervalStyle), character(n) (its trailing blanks), bit strings (no
+       cast back in the down) */
     if (!strcmp(b, "text") || !strcmp(b, "character varying")) {
-        static const char *whole[] = {
-            "smallint", "integer", "bigint", "numeric", "real", "double precision", "boolean", "date",
-            "uuid",     "json",    "jsonb",  "inet",    "cidr", "macaddr",          "interval"};
+        static const char *whole[] = {"smallint", "integer", "bigint", "numeric", "boolean", "uuid",
+                                      "json",     "jsonb",   "inet",   "cidr",    "macaddr"};
         for (size_t i = 0; i < sizeof(whole) / sizeof(whole[0]); i++)
             if (!strcmp(a, whole[i]))
                 return 1;
-        static const char *prefix[] = {"numeric(", "character varying", "timestamp", "time", "bit"};
+        static const char *prefix[] = {"numeric(", "character varying"};
         for (size_t i = 0; i < sizeof(prefix) / sizeof(prefix[0]); i++)
             if (!strncmp(a, prefix[i], strlen(prefix[i])))
                 return 1;

@@ -635,12 +635,13 @@ static void rebuild_copy(ctx *c, const gen_table *ft, const gen_table *tt)
         }
         /* the same affinity stores every value as it was (INT -> INTEGER,
            TEXT -> VARCHAR(10): SQLite enforces no length); so do BLOB (no
-           conversion at all), and TEXT or NUMERIC from INTEGER (5 becomes
-           '5', or stays 5). A real made text keeps 15 digits, a text made
-           a number loses its leading zeros, an integer made REAL its low
-           bits past 2^53 */
+           conversion at all), and NUMERIC from INTEGER (both keep integers
+           and the reals they hold as they are). A real made text keeps 15
+           digits (an INTEGER column holds reals too: 0.1 + 0.2), a text
+           made a number loses its leading zeros, an integer made REAL its
+           low bits past 2^53 */
         char fa = affinity(fc->type), ta = affinity(tc->type);
-        if (fa != ta && ta != 'b' && !(fa == 'i' && (ta == 't' || ta == 'n')))
+        if (fa != ta && ta != 'b' && !(fa == 'i' && ta == 'n'))
             buf_addf(&lost, "%svalues of %s.%s converted from %s to %s", lost.len ? ", " : "", tt->name,
                      tc->name, fc->type[0] ? fc->type : "(no type)", tc->type[0] ? tc->type : "(no type)");
         buf_addf(&cols, "%s%s", cols.len ? ", " : "", tc->q);
