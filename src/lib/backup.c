@@ -21,6 +21,7 @@
  */
 #include "ops.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -94,6 +95,8 @@ static void sweep_killed(const char *path)
         if (strncmp(n, base, bl) || strncmp(n + bl, ".tmp-", 5))
             continue;
         char *end;
+        if (!isdigit((unsigned char)n[bl + 5]))
+            continue; /* strtol would take " 12" and "+12", names strata never writes */
         long pid = strtol(n + bl + 5, &end, 10);
         if (pid <= 0 || end == n + bl + 5 || *end != '-' || strlen(end + 1) < 6)
             continue;

@@ -1302,11 +1302,12 @@ static strata_code check_adopted(strata *db, const strata_migset *set, strata_er
             "this database was migrated by %s (%s applies up to %s): %zu of these migrations are applied "
             "there, up to %s_%s, and %s records none",
             tool, rep->table, e->original, rep->count, e->version, e->name, db->table);
+    int own = strcmp(db->table, "strata_migrations") != 0; /* --table: adopt needs it too */
     err_hint(err,
              "nothing was run: running them again would apply them twice. Record them as applied with "
-             "'strata adopt --from %s' (same --url and --dir), then 'strata up' runs only what is new "
+             "'strata adopt --from %s' (same --url and --dir%s%s), then 'strata up' runs only what is new "
              "(docs/adopting.md)",
-             tool);
+             tool, own ? ", and --table " : "", own ? db->table : "");
     strata_adopt_report_free(rep);
     return STRATA_NOT_ADOPTED;
 }

@@ -506,15 +506,15 @@ deadpid=$!
 wait "$deadpid"
 mkdir -p "$WORK/sweep"
 for f in "b.tmp-$deadpid-AbC123" "b.tmp-$deadpid-AbC123-journal" "b.tmp-$$-LiVe12" "b.tmp-$deadpid-FrEsH1" \
-    "other.tmp-$deadpid-AbC123" "b.tmp-x"; do
+    "other.tmp-$deadpid-AbC123" "b.tmp-x" "b.tmp-+$deadpid-AbC123"; do
     head -c 1000 /dev/zero >"$WORK/sweep/$f"
 done
 touch -d '-2 min' "$WORK/sweep/b.tmp-$deadpid-AbC123" "$WORK/sweep/b.tmp-$deadpid-AbC123-journal" \
-    "$WORK/sweep/b.tmp-$$-LiVe12" "$WORK/sweep/other.tmp-$deadpid-AbC123"
+    "$WORK/sweep/b.tmp-$$-LiVe12" "$WORK/sweep/other.tmp-$deadpid-AbC123" "$WORK/sweep/b.tmp-+$deadpid-AbC123"
 o backup -o "$WORK/sweep/b"
 expect_rc 0 "backup beside killed backups' files"
 eq "$(ls "$WORK/sweep" | LC_ALL=C sort | tr '\n' ' ')" \
-    "$(printf '%s\n' b "b.tmp-$$-LiVe12" "b.tmp-$deadpid-FrEsH1" b.tmp-x "other.tmp-$deadpid-AbC123" | LC_ALL=C sort | tr '\n' ' ')" \
+    "$(printf '%s\n' b "b.tmp-$$-LiVe12" "b.tmp-$deadpid-FrEsH1" b.tmp-x "other.tmp-$deadpid-AbC123" "b.tmp-+$deadpid-AbC123" | LC_ALL=C sort | tr '\n' ' ')" \
     "the killed backup's files removed, nothing else"
 o backup -o "$WORK/b1" --json
 expect_rc 0 "backup -o"
