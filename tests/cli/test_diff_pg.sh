@@ -114,6 +114,23 @@ st --dir "$QD" up
 expect_rc 0 "up of the column of a domain"
 
 # ------------------------------------------------------ planned, with rows
+# timestamp <-> timestamptz at UTC, whatever the database's TimeZone (the
+# session's zone moved the values by its offset, and the proof's scratch
+# database has another): not destructive, and the down gives them back
+pair zone 'CREATE TABLE t (id int PRIMARY KEY, ts timestamp, tz timestamp(3) with time zone);' \
+    'CREATE TABLE t (id int PRIMARY KEY, ts timestamptz, tz timestamp(3));'
+expect_rc 0 "timestamp zone changes without --allow-destructive: $ERR"
+q "ALTER DATABASE \"$DBNAME\" SET TimeZone = 'Asia/Kolkata'" >/dev/null
+q "INSERT INTO t VALUES (1, '2024-01-01 12:00:00', '2024-01-01 12:00:00.123+00')" >/dev/null
+st --dir "$QD" up
+expect_rc 0 "zone: up under another TimeZone"
+eq "$(q "SET TimeZone = 'UTC'; SELECT ts || '|' || tz FROM t")" "2024-01-01 12:00:00+00|2024-01-01 12:00:00.123" \
+    "zone: the values read at UTC"
+st --dir "$QD" down
+expect_rc 0 "zone: down"
+eq "$(q "SET TimeZone = 'UTC'; SELECT ts || '|' || tz FROM t")" "2024-01-01 12:00:00|2024-01-01 12:00:00.123+00" \
+    "zone: the down gives them back"
+
 # a key another table's foreign key does not use: its foreign key stays as
 # it is (the down of an added UNIQUE dropped and added b's unrelated foreign
 # key on a's primary key, validating it again under locks); the key it uses

@@ -673,19 +673,47 @@ static int cut_by_cast(const char *t)
     return 0;
 }
 
+/* The fractional-second digits of a timestamp type, with zone (1) or
+   without (0) in *tz; -1 when t is not a timestamp. */
+static int ts_digits(const char *t, int *tz)
+{
+    int d = 6;
+    if (strncmp(t, "timestamp", 9))
+        return -1;
+    const char *r = t + 9;
+    if (*r == '(') {
+        d = atoi(r + 1);
+        r = strchr(r, ')');
+        if (!r)
+            return -1;
+        r++;
+    }
+    if (!strcmp(r, " with time zone"))
+        *tz = 1;
+    else if (!strcmp(r, " without time zone"))
+        *tz = 0;
+    else
+        return -1;
+    return d;
+}
+
+/* 1 when a to b adds or drops the time zone of a timestamp (no fewer
+   fractional digits): done at UTC, whatever the session's TimeZone, so
+   that the values are the same on every database (the proof's scratch one
+   included) and the down gives back the up's start. */
+static int zone_change(const char *a, const char *b)
+{
+    int ta = 0, tb = 0, da = ts_digits(a, &ta), db = ts_digits(b, &tb);
+    return da >= 0 && db >= da && ta != tb;
+}
+
 /* Widening type changes that keep every value (some rewrite the table). */
 static int widening(const char *a, const char *b)
 {
     static const char *chain[][2] = {
-        {"smallint", "integer"},
-        {"smallint", "bigint"},
-        {"integer", "bigint"},
-        {"smallint", "numeric"},
-        {"integer", "numeric"},
-        {"bigint", "numeric"},
-        {"real", "double precision"},
-        {"character", "text"},
-        {"timestamp without time zone", "timestamp with time zone"},
+        {"smallint", "integer"},      {"smallint", "bigint"}, {"integer", "bigint"},
+        {"smallint", "numeric"},      {"integer", "numeric"}, {"bigint", "numeric"},
+        {"real", "double precision"}, {"character", "text"},
     };
     for (size_t i = 0; i < sizeof(chain) / sizeof(chain[0]); i++)
         if (!strcmp(a, chain[i][0]) && !strcmp(b, chain[i][1]))
@@ -1530,9 +1558,17 @@ static void plan_columns(ctx *c, const gen_table *ft, const gen_table *tt)
             char what[512];
             snprintf(what, sizeof(what), "values of %s.%s that do not fit %s", tt->name, tc->name, tc->type);
             /* a collation keeps every value: only the type can lose some */
-            int safe = !strcmp(fc->type, tc->type) || widening(fc->type, tc->type);
+            int safe = !strcmp(fc->type, tc->type) || widening(fc->type, tc->type) ||
+                       zone_change(fc->type, tc->type);
             const char *cast = te && !fe ? "::text::" : "::";
-            if (cut_by_cast(tc->type) && !te) {
+            if (zone_change(fc->type, tc->type)) {
+                /* timestamp <-> timestamptz at UTC: not in the session's
+                   TimeZone, which differs between databases */
+                gen_emit(p, GEN_PART_TX, "alter column type", NULL,
+                         "ALTER TABLE %s ALTER COLUMN %s TYPE %s%s%s USING %s AT TIME ZONE 'UTC'", tt->q,
+                         tc->q, tc->type, tc->collate ? " COLLATE " : "", tc->collate ? tc->collate : "",
+                         tc->q);
+            } else if (cut_by_cast(tc->type) && !te) {
                 /* loses nothing (but trailing blanks, as PostgreSQL's
                    assignment does): a longer value stops the migration */
                 gen_emit(p, GEN_PART_TX, "alter column type", NULL,
