@@ -1393,24 +1393,14 @@ static strata_code select_tables(run *r, strata_error *err)
         ctable *t = &r->s.t[i];
         if (bad_utf8("table", NULL, t->src, err))
             return err->code;
-        for (int c = 0; c < t->ncols; c++)
-            if (bad_utf8("column", t->src, t->cols[c].src, err))
-                return err->code;
-        for (int x = 0; x < t->nidx; x++)
-            if (bad_utf8("index", t->src, t->idx[x].name, err))
-                return err->code;
-        for (int x = 0; x < t->nchecks; x++)
-            if (bad_utf8("CHECK constraint", t->src, t->checks[x].name, err))
-                return err->code;
-        for (int x = 0; x < t->nfks; x++)
-            if (bad_utf8("foreign key", t->src, t->fks[x].name, err))
-                return err->code;
         if (strlen(t->dst) > 63)
             return err_set(err, STRATA_CONFIG_ERROR, "table name \"%s\" is longer than PostgreSQL's 63 bytes",
                            t->src);
         for (int c = 0; c < t->ncols; c++) {
             static const char *const sys[] = {"tableoid", "xmin", "cmin", "xmax", "cmax", "ctid", NULL};
             const char *d = t->cols[c].dst;
+            if (bad_utf8("column", t->src, t->cols[c].src, err))
+                return err->code;
             if (strlen(d) > 63)
                 return err_set(err, STRATA_CONFIG_ERROR,
                                "column name \"%s\".\"%s\" is longer than PostgreSQL's 63 bytes", t->src,
@@ -1436,13 +1426,16 @@ static strata_code select_tables(run *r, strata_error *err)
         /* cut, two indexes could become one (CREATE INDEX IF NOT EXISTS
            skipped the second), a constraint fail as "already exists" */
         for (int x = 0; x < t->nidx; x++)
-            if (t->idx[x].origin == 'c' && too_long(r, "index", t->src, t->idx[x].name, err))
+            if (bad_utf8("index", t->src, t->idx[x].name, err) ||
+                (t->idx[x].origin == 'c' && too_long(r, "index", t->src, t->idx[x].name, err)))
                 return err->code;
         for (int x = 0; x < t->nchecks; x++)
-            if (t->checks[x].name && too_long(r, "CHECK constraint", t->src, t->checks[x].name, err))
+            if (bad_utf8("CHECK constraint", t->src, t->checks[x].name, err) ||
+                (t->checks[x].name && too_long(r, "CHECK constraint", t->src, t->checks[x].name, err)))
                 return err->code;
         for (int x = 0; x < t->nfks; x++)
-            if (t->fks[x].name && too_long(r, "foreign key", t->src, t->fks[x].name, err))
+            if (bad_utf8("foreign key", t->src, t->fks[x].name, err) ||
+                (t->fks[x].name && too_long(r, "foreign key", t->src, t->fks[x].name, err)))
                 return err->code;
     }
     for (int i = 0; i < r->s.nviews; i++)

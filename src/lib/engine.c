@@ -525,18 +525,28 @@ static int run_mark(const char *error)
 /*
  * The process running a no-transaction section now, by its record's mark
  * (with " (pid N)" when written by an engine with a lock per transaction):
- * N when that process is alive on this host (a SQLite file is local), else
- * 0 -- a killed run's mark, or one without a pid (strata sql's scripts).
+ * running_pid is N when that process is alive on this host (a SQLite file is
+ * local), else 0 -- a killed run's mark, or one without a pid (strata sql's
+ * scripts). mark_pid is N, alive or not (0 without a mark).
  */
-static long running_pid(const rec *x)
+static long mark_pid(const char *state, const char *error)
 {
-    const char *p = x->state && !strcmp(x->state, "failed") && run_mark(x->error)
-                        ? strstr(x->error, "completion (pid ")
-                        : NULL;
-    long pid = p ? strtol(p + 16, NULL, 10) : 0;
+    const char *p =
+        state && !strcmp(state, "failed") && run_mark(error) ? strstr(error, "completion (pid ") : NULL;
+    return p ? strtol(p + 16, NULL, 10) : 0;
+}
+
+/* pid when it is another process alive on this host, else 0. */
+static long alive_pid(long pid)
+{
     if (pid <= 0 || pid == (long)getpid())
         return 0;
     return kill((pid_t)pid, 0) == 0 || errno == EPERM ? pid : 0;
+}
+
+static long running_pid(const rec *x)
+{
+    return alive_pid(mark_pid(x->state, x->error));
 }
 
 /* One pause of a wait for another process (SQLite: a no-transaction
@@ -575,14 +585,10 @@ static strata_code rec_state_now(strata *db, const char *version, char out[16], 
     if (pid)
         *pid = 0;
     if (!rc && !strcmp(row.state, "failed") && run_mark(row.error)) {
-        rec x = {0};
-        x.state = row.state;
-        x.error = row.error;
-        long alive = running_pid(&x);
-        const char *at = strstr(row.error, "completion (pid ");
+        long marked = mark_pid(row.state, row.error);
         if (pid)
-            *pid = at ? strtol(at + 16, NULL, 10) : 0;
-        snprintf(out, 16, "%s", alive ? "running" : "killed");
+            *pid = marked;
+        snprintf(out, 16, "%s", alive_pid(marked) ? "running" : "killed");
     }
     return rc;
 }
@@ -1255,23 +1261,28 @@ static void other_tool_hint(strata *db, strata_error *err)
              tool, table, tool, tool, tool, !strcmp(tool, "dbmate") ? " (or golang-migrate)" : "");
 }
 
+enum { RUN_UP, RUN_DOWN, RUN_REDO }; /* what run() does */
+
 /*
- * The first up on a database another tool migrated (strata's version table
- * not there: once it is, after adopt, or after a down to base, strata keeps
- * the record), with files imported from that tool: when adopt would record
- * some of them as applied, running
- * them would apply them a second time -- seed rows twice, or a failure half
- * way through the history after the idempotent part ran. Refused before
- * anything runs. A table of the other tool that the files do not match
- * (another application's history in the same database) is not in the way.
+ * The first up (mode RUN_UP, planned migrations to run) on a database
+ * another tool migrated (strata's version table not there, r: once it is,
+ * after adopt, or after a down to base, strata keeps the record), with
+ * files imported from that tool: when adopt would record some of them as
+ * applied, running them would apply them a second time -- seed rows twice,
+ * or a failure half way through the history after the idempotent part ran.
+ * Refused before anything runs. A table of the other tool that the files
+ * do not match (another application's history in the same database) is
+ * not in the way.
  */
-static strata_code check_adopted(strata *db, const strata_migset *set, strata_error *err)
+static strata_code check_adopted(strata *db, const strata_migset *set, int mode, const recs *r,
+                                 size_t planned, strata_error *err)
 {
     const char *tool, *table;
     strata_adopt_report *rep = NULL;
     strata_error why;
     int stuck = 0;
-    if (!adopt_other_tool(db, &tool, &table) || !strcmp(tool, "rails"))
+    if (mode != RUN_UP || r->table != TABLE_ABSENT || !planned || !adopt_other_tool(db, &tool, &table) ||
+        !strcmp(tool, "rails"))
         return STRATA_OK;
     if (adopt_dry_run(db, set, tool, &rep, &stuck, &why)) {
         if (!stuck)
@@ -1349,8 +1360,6 @@ static strata_code plan_redo(strata *db, const strata_migset *set, const recs *r
 typedef strata_code (*planner)(strata *, const strata_migset *, const recs *, const strata_run_opts *, plan *,
                                strata_error *);
 
-enum { RUN_UP, RUN_DOWN, RUN_REDO };
-
 static strata_code run(strata *db, const strata_migset *set, const strata_run_opts *o, int mode,
                        strata_result **out, strata_error *err)
 {
@@ -1377,8 +1386,7 @@ static strata_code run(strata *db, const strata_migset *set, const strata_run_op
         if ((rc = read_recs(db, &r, 0, err)))
             goto out;
         have_recs = 1;
-        if ((rc = plan_fn(db, set, &r, o, &p, err)) ||
-            (mode == RUN_UP && r.table == TABLE_ABSENT && p.n && (rc = check_adopted(db, set, err))))
+        if ((rc = plan_fn(db, set, &r, o, &p, err)) || (rc = check_adopted(db, set, mode, &r, p.n, err)))
             goto out;
         buf b;
         buf_init(&b);
@@ -1424,8 +1432,7 @@ static strata_code run(strata *db, const strata_migset *set, const strata_run_op
     }
     have_recs = 1;
     /* the version table only once the plan holds: a refused run creates nothing */
-    if ((rc = plan_fn(db, set, &r, o, &p, err)) ||
-        (mode == RUN_UP && r.table == TABLE_ABSENT && p.n && (rc = check_adopted(db, set, err))) ||
+    if ((rc = plan_fn(db, set, &r, o, &p, err)) || (rc = check_adopted(db, set, mode, &r, p.n, err)) ||
         (rc = ensure_table(db, &r, err)))
         goto out;
     if ((o->flags & STRATA_SINGLE_TRANSACTION) && p.n) {

@@ -224,31 +224,31 @@ static void env_expand(const envdefs *prior, const envdefs *d, const char *in, s
             i++;
             continue;
         }
-        size_t k = i + 2;
-        while (k < len && name_char(in[k]))
-            k++;
-        size_t name = i + 2, nlen = k - name;
-        const char *dflt = NULL;
-        size_t dlen = 0;
-        if (k + 1 < len && in[k] == ':' && in[k + 1] == '-') {
-            dflt = in + k + 2;
-            const char *close = memchr(dflt, '}', len - (k + 2));
-            dlen = close ? (size_t)(close - dflt) : 0;
-            k = close ? (size_t)(close - in) : len;
-        }
         const char *close = memchr(in + i, '}', len - i);
         if (!close) { /* no reference: kept as written */
             buf_add(out, in + i, 2);
             i += 2;
             continue;
         }
-        if (k >= len || in[k] != '}' || !nlen) {
-            size_t end = (size_t)(close - in) + 1;
+        /* ${NAME} or ${NAME:-default}: names hold no '}', so the first one
+           ends the reference */
+        size_t end = (size_t)(close - in), k = i + 2;
+        while (k < end && name_char(in[k]))
+            k++;
+        size_t name = i + 2, nlen = k - name;
+        const char *dflt = NULL;
+        size_t dlen = 0;
+        if (k + 1 < end && in[k] == ':' && in[k + 1] == '-') {
+            dflt = in + k + 2;
+            dlen = end - (k + 2);
+            k = end;
+        }
+        if (k != end || !nlen) {
             if (!*unset) {
-                *unset = xstrndup(in + i, end - i);
+                *unset = xstrndup(in + i, end + 1 - i);
                 *at = i;
             }
-            i = end;
+            i = end + 1;
             continue;
         }
         const char *inner = NULL;

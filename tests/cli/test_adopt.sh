@@ -40,6 +40,20 @@ DROP TABLE t_$3;
 EOF
 }
 
+# seed DIR FILE TOOL VERSION ORIGFILE: an imported first migration that is
+# safe to run twice but seeds a row each time (what running it again shows)
+seed() {
+    mig "$1" "$2" <<EOF2
+-- import: tool=$3 version=$4 file=$5
+-- strata:up
+CREATE TABLE IF NOT EXISTS t_seed (id integer, name text);
+INSERT INTO t_seed (id, name) VALUES (1, 'admin');
+
+-- strata:down
+DROP TABLE t_seed;
+EOF2
+}
+
 bool() { if [ "$ENGINE" = postgres ]; then echo "$1"; else [ "$1" = true ] && echo 1 || echo 0; fi; }
 
 # ------------------------------------------------------------------ alembic
@@ -729,15 +743,7 @@ eq "$(json_get "$OUT" '"other_tool" in j')" "False" "no other_tool without anoth
 # nothing run, the hint is adopt; after adopt only the new one runs.
 new_db
 U="$WORK/umig"
-mig "$U" 00001_seed.sql <<'EOF2'
--- import: tool=goose version=1 file=00001_seed.sql
--- strata:up
-CREATE TABLE IF NOT EXISTS t_seed (id integer, name text);
-INSERT INTO t_seed (id, name) VALUES (1, 'admin');
-
--- strata:down
-DROP TABLE t_seed;
-EOF2
+seed "$U" 00001_seed.sql goose 1 00001_seed.sql
 imp "$U" 00002 two goose 2
 imp "$U" 00003 three goose 3
 goose_table() {
@@ -787,15 +793,7 @@ eq "$(q "SELECT count(*) FROM t_seed")" "1" "up after down base: the seed row on
 # until it is repaired, and up must not run what golang-migrate applied
 new_db
 GM="$WORK/gmdirty"
-mig "$GM" 1_seed.sql <<'EOF2'
--- import: tool=golang-migrate version=1 file=1_seed.up.sql
--- strata:up
-CREATE TABLE IF NOT EXISTS t_seed (id integer, name text);
-INSERT INTO t_seed (id, name) VALUES (1, 'admin');
-
--- strata:down
-DROP TABLE t_seed;
-EOF2
+seed "$GM" 1_seed.sql golang-migrate 1 1_seed.up.sql
 imp "$GM" 2 two golang-migrate 2
 q "CREATE TABLE schema_migrations (version bigint NOT NULL PRIMARY KEY, dirty boolean NOT NULL)"
 q "INSERT INTO schema_migrations VALUES (2, $T)"

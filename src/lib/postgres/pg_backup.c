@@ -598,31 +598,31 @@ strata_code pg_restore(const db_url *t, const char *path, int flags, const strat
         goto out;
     if (r.status != 0) {
         rc = tool_failed(err, "pg_restore", &r, url);
+        const char *said = r.err.data ? r.err.data : ""; /* pg_restore's stderr */
         if (watch.cancelled) {
             rc = err_set(err, STRATA_LOCK_TIMEOUT,
                          "restore stopped after waiting %gs for a table lock another session holds",
                          watch.timeout_ms / 1000.0);
             err_hint(err, "the restore ran in one transaction: nothing was changed; stop the application's "
                           "sessions, or raise --lock-timeout");
-        } else if (strstr(r.err.data ? r.err.data : "", "unsupported version"))
+        } else if (strstr(said, "unsupported version"))
             err_hint(err, "the archive was written by a newer pg_dump: use a pg_restore at least as new");
-        else if (strstr(r.err.data ? r.err.data : "", "depend on it"))
+        else if (strstr(said, "depend on it"))
             err_hint(err, "objects made after the backup depend on objects of the backup; nothing was "
                           "changed: restore into a new database (strata drop; strata create), or drop them");
         else if (!(flags & STRATA_NO_OWNER) &&
-                 (strstr(r.err.data ? r.err.data : "", "must be member of role") ||
-                  strstr(r.err.data ? r.err.data : "", "OWNER TO")))
+                 (strstr(said, "must be member of role") || strstr(said, "OWNER TO")))
             /* giving an object to the backup's owner, whom this user may not
                act as: --no-owner keeps everything this user's */
             err_hint(err,
                      "nothing was changed; restoring as another user than the one who owned the objects: "
                      "--no-owner makes this user own everything instead");
-        else if (strstr(r.err.data ? r.err.data : "", "must be owner"))
+        else if (strstr(said, "must be owner"))
             /* --clean drops what the backup replaces: only its owner may */
             err_hint(err, "nothing was changed; the backup replaces objects that another user owns, and only "
                           "their owner (or a superuser) may drop them: restore as that user, or into a new "
                           "database (strata drop; strata create)");
-        else if (strstr(r.err.data ? r.err.data : "", "permission denied"))
+        else if (strstr(said, "permission denied"))
             err_hint(err, "nothing was changed; this user lacks a privilege the backup needs (named above): "
                           "restore as the objects' owner or a superuser, or grant it");
         else

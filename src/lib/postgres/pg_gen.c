@@ -1147,6 +1147,11 @@ static const gen_table *fk_target(const gen_model *m, const gen_item *it)
     return NULL;
 }
 
+static int name_cmp(const void *a, const void *b)
+{
+    return strcmp(a, b);
+}
+
 /* The column list in the parentheses at p ("(y, x)"), its names sorted and
    joined by ',' into out: a key's columns as a set. 0 when p holds no such
    list (an expression: nested parentheses), or it does not fit. */
@@ -1173,7 +1178,7 @@ static int col_set(const char *p, char *out, size_t cap)
         snprintf(names[n++], sizeof(names[0]), "%.*s", (int)l, q);
         q = e < end ? e + 1 : end;
     }
-    qsort(names, n, sizeof(names[0]), (int (*)(const void *, const void *))strcmp);
+    qsort(names, n, sizeof(names[0]), name_cmp);
     size_t k = 0;
     out[0] = 0;
     for (size_t i = 0; i < n; i++) {
@@ -1558,27 +1563,29 @@ static void plan_columns(ctx *c, const gen_table *ft, const gen_table *tt)
             char what[512];
             snprintf(what, sizeof(what), "values of %s.%s that do not fit %s", tt->name, tc->name, tc->type);
             /* a collation keeps every value: only the type can lose some */
-            int safe = !strcmp(fc->type, tc->type) || widening(fc->type, tc->type) ||
-                       zone_change(fc->type, tc->type);
-            const char *cast = te && !fe ? "::text::" : "::";
+            int safe = !strcmp(fc->type, tc->type) || widening(fc->type, tc->type);
+            buf use;
+            buf_init(&use);
             if (zone_change(fc->type, tc->type)) {
                 /* timestamp <-> timestamptz at UTC: not in the session's
                    TimeZone, which differs between databases */
-                gen_emit(p, GEN_PART_TX, "alter column type", NULL,
-                         "ALTER TABLE %s ALTER COLUMN %s TYPE %s%s%s USING %s AT TIME ZONE 'UTC'", tt->q,
-                         tc->q, tc->type, tc->collate ? " COLLATE " : "", tc->collate ? tc->collate : "",
-                         tc->q);
+                buf_addf(&use, " USING %s AT TIME ZONE 'UTC'", tc->q);
+                safe = 1;
             } else if (cut_by_cast(tc->type) && !te) {
-                /* loses nothing (but trailing blanks, as PostgreSQL's
-                   assignment does): a longer value stops the migration */
-                gen_emit(p, GEN_PART_TX, "alter column type", NULL,
-                         "ALTER TABLE %s ALTER COLUMN %s TYPE %s%s%s", tt->q, tc->q, tc->type,
-                         tc->collate ? " COLLATE " : "", tc->collate ? tc->collate : "");
-            } else
-                gen_emit(p, GEN_PART_TX, "alter column type", safe ? NULL : what,
-                         "ALTER TABLE %s ALTER COLUMN %s TYPE %s%s%s USING %s%s%s", tt->q, tc->q, tc->type,
-                         tc->collate ? " COLLATE " : "", tc->collate ? tc->collate : "", tc->q, cast,
-                         tc->type);
+                /* no USING: loses nothing (but trailing blanks, as
+                   PostgreSQL's assignment does): a longer value stops the
+                   migration */
+                safe = 1;
+            } else {
+                buf_addf(&use, " USING %s%s%s", tc->q, te && !fe ? "::text::" : "::", tc->type);
+            }
+            if (use.oom)
+                p->oom = 1;
+            gen_emit(p, GEN_PART_TX, "alter column type", safe ? NULL : what,
+                     "ALTER TABLE %s ALTER COLUMN %s TYPE %s%s%s%s", tt->q, tc->q, tc->type,
+                     tc->collate ? " COLLATE " : "", tc->collate ? tc->collate : "",
+                     use.data ? use.data : "");
+            buf_release(&use);
             if (!p->oom && !tc->collate && !fc->collate && no_rewrite(fc->type, tc->type))
                 p->s[p->n - 1].lint_ignore = "alter-column-type -- a longer limit: no table rewrite";
             if (tc->dflt)
