@@ -177,6 +177,8 @@ typedef enum strata_url_source {
 } strata_url_source;
 
 #define STRATA_DEFAULT_URL "sqlite:///./dev.sqlite3"
+/* the version table when none is named (--table, STRATA_TABLE) */
+#define STRATA_DEFAULT_TABLE "strata_migrations"
 
 /*
  * Resolves the database URL: opts->url, then the environment variable, then
@@ -418,7 +420,7 @@ typedef void (*strata_event_fn)(void *userdata, const strata_event *ev);
 #define STRATA_NO_WAIT 1e-9
 
 typedef struct strata_config {
-    const char *table;   /* version table, NULL = "strata_migrations" */
+    const char *table;   /* version table, NULL = STRATA_DEFAULT_TABLE */
     double lock_timeout; /* seconds to wait for the lock; 0 (or <0, NaN) = default 60;
                             STRATA_NO_WAIT = try once */
     int readonly;        /* connect read-only (status, dry runs): never writes */
@@ -730,7 +732,7 @@ typedef struct strata_check_report {
 } strata_check_report;
 
 typedef struct strata_check_opts {
-    const char *table;   /* version table, NULL = "strata_migrations" */
+    const char *table;   /* version table, NULL = STRATA_DEFAULT_TABLE */
     double lock_timeout; /* 0 (or <0) = default 60; STRATA_NO_WAIT = try once */
 } strata_check_opts;
 
@@ -770,7 +772,7 @@ typedef struct strata_diff_opts {
     const char *to_sql;       /* desired: this DDL, run on a scratch database */
     const char *to_label;     /* its file name, for errors */
     const char *to_url;       /* desired: this database's schema (read only) */
-    const char *table;        /* version table, NULL = "strata_migrations" */
+    const char *table;        /* version table, NULL = STRATA_DEFAULT_TABLE */
     const char *renames;      /* "table.old:new,old_table:new_table", or NULL */
     int allow_destructive;    /* else DIFF_DESTRUCTIVE when a step loses data */
     int no_concurrently;      /* PostgreSQL: plain CREATE INDEX on existing tables */
@@ -998,7 +1000,7 @@ typedef struct strata_copy_opts {
     int on_bad_value;                 /* STRATA_BAD_VALUE_* */
     int no_verify;                    /* skip the read-back comparison */
     int keep_case;                    /* keep names' case instead of folding ASCII to lower */
-    const char *table;                /* version table, NULL = "strata_migrations" */
+    const char *table;                /* version table, NULL = STRATA_DEFAULT_TABLE */
     double lock_timeout;              /* seconds to wait for another copy; 0 (or <0): 60;
                                          STRATA_NO_WAIT: try once */
     strata_copy_progress_fn progress; /* may be NULL */

@@ -15,7 +15,7 @@ static struct {
 static const cmdopt options[] = {
     {"--output", "-o", CMDOPT_STR, &o.out, "FILE",
      "write FILE (replaced whole, at the end) instead of stdout"},
-    {"--name", NULL, CMDOPT_STR, &o.name, "NAME", "the array's name (default strata_migrations)"},
+    {"--name", NULL, CMDOPT_STR, &o.name, "NAME", "the array's name (default " STRATA_DEFAULT_TABLE ")"},
     {NULL, NULL, 0, NULL, NULL, NULL},
 };
 
@@ -91,13 +91,13 @@ static int c_keyword(const char *s)
 
 static int run(cli *c)
 {
-    const char *name = o.name ? o.name : "strata_migrations";
+    const char *name = o.name ? o.name : STRATA_DEFAULT_TABLE;
     if (!valid_ident(name))
         return out_usage_error(c, "--name must be a C identifier, not '%s'", name);
     if (c_keyword(name))
         return out_usage_error(c, "--name '%s' is a C keyword or a reserved identifier", name);
     /* the library's namespace: strata_migset_from_array and friends */
-    if (!strncmp(name, "strata_", 7) && strcmp(name, "strata_migrations") != 0)
+    if (!strncmp(name, "strata_", 7) && strcmp(name, STRATA_DEFAULT_TABLE) != 0)
         return out_usage_error(c, "--name '%s' is in the library's namespace (strata_*); pick another name",
                                name);
     strata_migset *set = NULL;

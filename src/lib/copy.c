@@ -1706,7 +1706,7 @@ strata_code strata_copy(const char *src_url, const char *dst_url, const strata_c
                      "--on-bad-value=text changes column types; it cannot be used with --data-only");
         goto done;
     }
-    r.vtable = r.o->table && *r.o->table ? r.o->table : "strata_migrations";
+    r.vtable = r.o->table && *r.o->table ? r.o->table : STRATA_DEFAULT_TABLE;
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     r.jobs = r.o->jobs > 0 ? r.o->jobs : cores > 0 ? (int)cores : 2;
     if (r.jobs > 64)

@@ -122,7 +122,7 @@ strata_code strata_open(const char *url, const strata_config *cfg, strata **out,
         return rc;
     }
     db->ops = db->u.ops;
-    db->table = xstrdup(c.table && *c.table ? c.table : "strata_migrations");
+    db->table = xstrdup(c.table && *c.table ? c.table : STRATA_DEFAULT_TABLE);
     db->lock_timeout = c.lock_timeout;
     db->readonly = c.readonly;
     db->on_event = c.on_event;
@@ -1313,7 +1313,7 @@ static strata_code check_adopted(strata *db, const strata_migset *set, int mode,
             "this database was migrated by %s (%s applies up to %s): %zu of these migrations are applied "
             "there, up to %s_%s, and %s records none",
             tool, rep->table, e->original, rep->count, e->version, e->name, db->table);
-    int own = strcmp(db->table, "strata_migrations") != 0; /* --table: adopt needs it too */
+    int own = strcmp(db->table, STRATA_DEFAULT_TABLE) != 0; /* --table: adopt needs it too */
     err_hint(err,
              "nothing was run: running them again would apply them twice. Record them as applied with "
              "'strata adopt --from %s' (same --url and --dir%s%s), then 'strata up' runs only what is new "
