@@ -19,6 +19,9 @@ if [ "$what" = test ]; then
     pkgs+=(alembic python3-alembic python3-psycopg2)
     # python3-dotenv: test_env.sh asks python-dotenv what a .env's ${VAR} means
     pkgs+=(python3-dotenv)
+    # sqitch, libdbd-pg-perl, libdbd-sqlite3-perl: test_adopt.sh has sqitch itself
+    #   deploy the project strata imports and adopts
+    pkgs+=(sqitch libdbd-pg-perl libdbd-sqlite3-perl)
     # strace: test_sqlite_sync.sh counts the fsyncs of a commit; procps
     #   (pgrep): test_killops.sh waits for the pg_restore a killed strata left
     pkgs+=(strace procps)

@@ -114,7 +114,8 @@ static int run(cli *c)
 static const cmdopt options[] = {
     {"--from", NULL, CMDOPT_STR, &cli_state.from, "FORMAT", "the tool the database was migrated with"},
     {"--from-table", NULL, CMDOPT_STR, &opt_table, "NAME",
-     "that tool's version table, when it was renamed (a table on\nthe search path; not for sqitch)"},
+     "that tool's version table, when it was renamed (a table on\nthe search path); sqitch: its registry "
+     "(--registry)"},
     {"--dry-run", NULL, CMDOPT_FLAG, &cli_state.dry_run, NULL,
      "print what would be recorded; change nothing"},
     {NULL, NULL, 0, NULL, NULL, NULL},
@@ -137,10 +138,12 @@ const command cmd_adopt = {
              "  goose           goose_db_version: the latest row of each version_id\n"
              "  flyway          flyway_schema_history (BASELINE, SQL, UNDO_SQL rows)\n"
              "  alembic         alembic_version: each revision and its ancestors\n"
-             "  sqitch          sqitch.changes (PostgreSQL), sqitch.db's changes (SQLite)\n"
+             "  sqitch          the registry's changes: schema sqitch (PostgreSQL), the file\n"
+             "                  sqitch.EXT next to the database (SQLite: app.db -> sqitch.db)\n"
              "  pop             schema_migration (version)\n"
              "A tool set to another table name (dbmate --migrations-table, goose -table,\n"
-             "flyway.table, Alembic's version_table, ...) is read with --from-table NAME.\n"
+             "flyway.table, Alembic's version_table, ...) is read with --from-table NAME;\n"
+             "for sqitch, NAME is the registry as sqitch's --registry names it.\n"
              "\n"
              "Refuses with nothing changed (ADOPT_MISMATCH) when the other tool's state\n"
              "is dirty or failed, an applied version has no imported migration, or\n"

@@ -34,6 +34,7 @@ typedef struct adopt_ctx {
     const char *table;         /* the other tool's table, for messages */
     const char *table_given;   /* the table the caller named, NULL: the default */
     const char *table_default; /* the tool's own name for it (formats[]) */
+    char where[4096];          /* sqitch: the registry read (table points here) */
     cand *c;
     size_t n;
     /* rows read from the other tool's table: up to 4 text columns each */
@@ -238,9 +239,13 @@ static strata_code read_table(adopt_ctx *x, const char *table, const char *sql, 
     x->table = table;
     if (!exists) {
         err_set(err, STRATA_ADOPT_MISMATCH, "the database has no %s version table '%s'", x->tool, table);
-        err_hint(err, x->table_given ? "check --from-table (a table on the search path) and --url"
-                                     : "--from names the tool that migrated this database; check --url, "
-                                       "and --from-table if the tool was set to another table name");
+        if (!strcmp(x->tool, "sqitch"))
+            err_hint(err, "sqitch's registry is the schema 'sqitch' unless its registry setting (or "
+                          "--registry) named another: pass that name as --from-table; check --url");
+        else
+            err_hint(err, x->table_given ? "check --from-table (a table on the search path) and --url"
+                                         : "--from names the tool that migrated this database; check --url, "
+                                           "and --from-table if the tool was set to another table name");
         return STRATA_ADOPT_MISMATCH;
     }
     if (!sql)
@@ -478,39 +483,100 @@ static strata_code read_alembic(adopt_ctx *x, strata_error *err)
     return STRATA_OK;
 }
 
-/* sqitch's deployed changes in deploy order (planned_at orders two rows
-   committed in the same second: a rework is planned after its original) */
-#define SQITCH_ROWS "SELECT change, project FROM sqitch.changes ORDER BY committed_at, planned_at"
+/*
+ * The registry sqitch keeps for this database, named reg (sqitch's
+ * --registry and registry= setting; "sqitch" by default): PostgreSQL, the
+ * schema reg; SQLite, a file found by sqitch's rule (its sqlite engine's
+ * registry_uri): an absolute reg as it is; a reg holding a dot in the
+ * database file's directory; any other reg there with the database file's
+ * extension added ("app.sqlite3" -> "sqitch.sqlite3", "dev.db" ->
+ * "sqitch.db", "data" -> "sqitch"). Into out; 0, or -1 for a SQLite
+ * database without a file (in memory).
+ */
+static int sqitch_registry(strata *db, const char *reg, char *out, size_t cap)
+{
+    if (db_driver(db)->ops->dialect == DIALECT_POSTGRES) {
+        snprintf(out, cap, "%s", reg);
+        return 0;
+    }
+    const db_url *u = engine_url(db);
+    if (!u->path || !strcmp(u->path, ":memory:") || !*u->path)
+        return -1;
+    if (reg[0] == '/') {
+        snprintf(out, cap, "%s", reg);
+        return 0;
+    }
+    const char *slash = strrchr(u->path, '/');
+    const char *base = slash ? slash + 1 : u->path;
+    const char *dot = strrchr(base, '.');
+    int dirlen = slash ? (int)(slash - u->path) : 0;
+    const char *ext = strchr(reg, '.') || !dot || dot == base ? "" : dot;
+    if (slash)
+        snprintf(out, cap, "%.*s/%s%s", dirlen, u->path, reg, ext);
+    else
+        snprintf(out, cap, "%s%s", reg, ext);
+    return 0;
+}
+
+/* 1 when the database has sqitch's default registry: PostgreSQL's schema
+   sqitch with its changes table, SQLite's registry file next to it. */
+static int sqitch_present(strata *db)
+{
+    drv *d = db_driver(db);
+    int exists = 0;
+    strata_error ignore;
+    if (d->ops->dialect == DIALECT_POSTGRES)
+        return d->ops->table_exists(d, "sqitch.changes", &exists, &ignore) == STRATA_OK && exists;
+    char reg[4096];
+    struct stat sb;
+    return !sqitch_registry(db, "sqitch", reg, sizeof(reg)) && stat(reg, &sb) == 0 && S_ISREG(sb.st_mode);
+}
 
 /* sqitch: the registry's changes table holds the deployed changes (a
-   reverted change's row is deleted); only rows of the plan's %project
-   count. PostgreSQL: sqitch.changes; SQLite:
-   the registry file sqitch.db next to the database file, attached for the
-   read and detached after it. */
+   reverted change's row is deleted), read in deploy order (planned_at
+   orders two rows committed in the same second: a rework is planned after
+   its original); only rows of the plan's %project count. PostgreSQL: the
+   registry schema's changes table; SQLite: the registry file, attached for
+   the read and detached after it. */
 static strata_code read_sqitch(adopt_ctx *x, strata_error *err)
 {
     drv *d = db_driver(x->db);
+    const char *regname = x->table_given ? x->table_given : "sqitch";
+    char reg[4096];
+    buf sql;
     strata_code rc;
+    buf_init(&sql);
     if (d->ops->dialect == DIALECT_POSTGRES) {
-        rc = read_table(x, "sqitch.changes", SQITCH_ROWS, err);
+        snprintf(x->where, sizeof(x->where), "%s.changes", regname);
+        buf_addf(&sql, "SELECT change, project FROM ");
+        buf_add_ident(&sql, x->where);
+        buf_adds(&sql, " ORDER BY committed_at, planned_at");
+        rc = read_table(x, x->where, sql.oom ? NULL : sql.data, err);
+    } else if (sqitch_registry(x->db, regname, reg, sizeof(reg))) {
+        snprintf(x->where, sizeof(x->where), "%s", regname);
+        x->table = x->where;
+        rc = err_set(err, STRATA_ADOPT_MISMATCH, "an in-memory database has no sqitch registry");
     } else {
-        const db_url *u = engine_url(x->db);
-        char reg[4096];
-        const char *slash = u->path ? strrchr(u->path, '/') : NULL;
-        if (slash)
-            snprintf(reg, sizeof(reg), "%.*s/sqitch.db", (int)(slash - u->path), u->path);
-        else
-            snprintf(reg, sizeof(reg), "sqitch.db");
+        snprintf(x->where, sizeof(x->where), "%s", reg);
+        x->table = x->where;
         struct stat sb;
-        x->table = "sqitch.db";
         if (stat(reg, &sb) != 0) {
+            buf_release(&sql);
             err_set(err, STRATA_ADOPT_MISMATCH, "no sqitch registry '%s' next to the database", reg);
-            err_hint(err, "sqitch keeps a SQLite database's registry in sqitch.db in the same directory");
+            err_hint(
+                err,
+                x->table_given
+                    ? "--from-table names the registry as sqitch's --registry does: a file name in the "
+                      "database's directory (the database's extension added when it has no dot), or a path"
+                    : "sqitch keeps a SQLite database's registry next to it, named sqitch plus the "
+                      "database file's extension; --from-table names another (sqitch's --registry)");
             return STRATA_ADOPT_MISMATCH;
         }
         const char *p[1] = {reg};
-        if ((rc = d->ops->query(d, "ATTACH DATABASE $1 AS sqitch", 1, p, NULL, NULL, err)))
+        if ((rc = d->ops->query(d, "ATTACH DATABASE $1 AS sqitch", 1, p, NULL, NULL, err))) {
+            buf_release(&sql);
             return rc;
+        }
         strata_error e2;
         int exists = 0;
         rc = d->ops->query(d, "SELECT 1 FROM sqitch.sqlite_master WHERE type = 'table' AND name = 'changes'",
@@ -522,11 +588,14 @@ static strata_code read_sqitch(adopt_ctx *x, strata_error *err)
         if (!rc && !exists)
             rc = err_set(err, STRATA_ADOPT_MISMATCH, "the sqitch registry '%s' has no changes table", reg);
         if (!rc)
-            rc = d->ops->query(d, SQITCH_ROWS, 0, NULL, add_row, x, err);
+            rc = d->ops->query(d,
+                               "SELECT change, project FROM sqitch.changes ORDER BY committed_at, planned_at",
+                               0, NULL, add_row, x, err);
         d->ops->query(d, "DETACH DATABASE sqitch", 0, NULL, NULL, NULL, &e2);
         if (!rc && x->oom)
             rc = err_set(err, STRATA_NOMEM, "out of memory");
     }
+    buf_release(&sql);
     if (rc)
         return rc;
     /* the plan's project, from the headers (imports before it had none) */
@@ -603,9 +672,15 @@ int adopt_other_tool(strata *db, const char **tool, const char **table)
     for (size_t k = 0; k < sizeof(formats) / sizeof(*formats); k++) {
         int exists = 0;
         strata_error ignore;
-        if (!formats[k].table ||
-            (k && formats[k - 1].table && !strcmp(formats[k - 1].table, formats[k].table)))
-            continue; /* no table, or the one just asked about */
+        if (!formats[k].table) { /* sqitch: a registry */
+            if (!sqitch_present(db))
+                continue;
+            *tool = formats[k].name;
+            *table = "sqitch.changes";
+            return 1;
+        }
+        if (k && formats[k - 1].table && !strcmp(formats[k - 1].table, formats[k].table))
+            continue; /* the one just asked about */
         if (d->ops->table_exists(d, formats[k].table, &exists, &ignore) == STRATA_OK && exists) {
             *tool = formats[k].name;
             *table = formats[k].table;
@@ -659,12 +734,9 @@ static strata_code adopt_run(strata *db, const strata_migset *set, const char *f
         err_hint(err, "adopt reads: dbmate, golang-migrate, goose, flyway, alembic, sqitch, pop");
         return STRATA_USAGE;
     }
-    if (table && (!*table || !strcmp(formats[k].name, "sqitch"))) {
-        err_set(err, STRATA_USAGE,
-                *table ? "sqitch keeps its registry in a schema (or a file), not in one table"
-                       : "the other tool's table name is empty");
-        err_hint(err,
-                 *table ? "leave out --from-table for sqitch" : "name the table, or leave out --from-table");
+    if (table && !*table) {
+        err_set(err, STRATA_USAGE, "the other tool's table name is empty");
+        err_hint(err, "name the table, or leave out --from-table");
         return STRATA_USAGE;
     }
     if ((rc = strata_migset_check(set, err)))

@@ -661,9 +661,10 @@ strata_code engine_record_applied(strata *db, const strata_migset *set, const ch
 strata_code engine_discard_new(strata *db, strata_code rc);
 
 /* adopt.c: when db holds the version table of a tool strata adopts from
-   (under its default name), sets *tool (its --from name; "dbmate" for
-   schema_migrations, which golang-migrate uses too) and *table, static
-   strings, and returns 1; else 0. */
+   (under its default name; sqitch: its default registry, "sqitch.changes"),
+   sets *tool (its --from name; "dbmate" for schema_migrations, which
+   golang-migrate uses too) and *table, static strings, and returns 1;
+   else 0. */
 int adopt_other_tool(strata *db, const char **tool, const char **table);
 /* strata_adopt's dry run from format (no lock taken, nothing written).
    *stuck: 1 when it refused because the other tool's state is dirty or

@@ -476,9 +476,6 @@ eq "$(strata_rows)" "00001 00002" "goose: the renamed table read"
 st --dir "$G" adopt --from goose --from-table nosuch
 expect_rc 1 "a --from-table that is not there"
 contains "$ERR" "no goose version table 'nosuch'" "the given table is named"
-st --dir "$G" adopt --from sqitch --from-table x
-expect_rc 2 "--from-table with sqitch"
-contains "$ERR" "sqitch keeps its registry in a schema" "sqitch: usage error"
 
 # golang-migrate: one row (version, dirty); every file version up to it
 new_db
@@ -607,7 +604,8 @@ st --dir "$P" adopt --from pop
 expect_rc 0 "pop adopt"
 eq "$(strata_rows)" "20190101120000" "pop rows"
 
-# sqitch: the registry's changes (PostgreSQL: schema sqitch; SQLite: sqitch.db)
+# sqitch: the registry's changes (PostgreSQL: schema sqitch; SQLite: the file
+# sqitch.EXT next to the database, EXT the database's: sqitch.sqlite3 here)
 new_db
 S="$WORK/smig"
 imp "$S" 0001 users sqitch users
@@ -617,12 +615,20 @@ SROW="INSERT INTO changes (change_id, change, project, committer_name, committer
 if [ "$ENGINE" = postgres ]; then
     q "CREATE SCHEMA sqitch; SET search_path = sqitch; $SDDL; $SROW"
 else
-    sqlite3 "$(dirname "$DBFILE")/sqitch.db" "$SDDL; $SROW"
+    sqlite3 "$(dirname "$DBFILE")/sqitch.sqlite3" "$SDDL; $SROW"
 fi
 st --dir "$S" adopt --from sqitch
 expect_rc 0 "sqitch adopt"
 eq "$(strata_rows)" "0001" "sqitch changes"
-[ "$ENGINE" = sqlite ] && rm -f "$(dirname "$DBFILE")/sqitch.db"
+# for sqitch, --from-table names the registry (sqitch's --registry)
+st --dir "$S" adopt --from sqitch --from-table x
+expect_rc 1 "--from-table with sqitch: a registry that is not there"
+if [ "$ENGINE" = postgres ]; then
+    contains "$ERR" "no sqitch version table 'x.changes'" "sqitch: the registry schema named"
+else
+    contains "$ERR" "no sqitch registry '$(dirname "$DBFILE")/x.sqlite3'" "sqitch: the registry file named"
+fi
+[ "$ENGINE" = sqlite ] && rm -f "$(dirname "$DBFILE")/sqitch.sqlite3"
 
 # sqitch: a reworked change is deployed once per instance; its k-th row is
 # its k-th instance in the plan; rows of another project are not this one's
@@ -663,7 +669,7 @@ SROWS="INSERT INTO changes (change_id, change, project, committer_name, committe
 if [ "$ENGINE" = postgres ]; then
     q "CREATE SCHEMA sqitch; SET search_path = sqitch; $SDDL; $SROWS"
 else
-    sqlite3 "$(dirname "$DBFILE")/sqitch.db" "$SDDL; $SROWS"
+    sqlite3 "$(dirname "$DBFILE")/sqitch.sqlite3" "$SDDL; $SROWS"
 fi
 st --dir "$WORK/smig2" adopt --from sqitch
 expect_rc 0 "adopt a reworked sqitch change"
@@ -671,7 +677,7 @@ eq "$(strata_rows)" "0001 0002 0003" "the first instance of the reworked change 
 st --dir "$WORK/smig2" --json up
 expect_rc 0 "up after adopting a reworked change"
 eq "$(json_get "$OUT" '[a["version"] for a in j["applied"]]')" "['0004']" "up applies the rework"
-[ "$ENGINE" = sqlite ] && rm -f "$(dirname "$DBFILE")/sqitch.db"
+[ "$ENGINE" = sqlite ] && rm -f "$(dirname "$DBFILE")/sqitch.sqlite3"
 
 # usage
 st --dir "$P" adopt --from liquibase
@@ -821,5 +827,118 @@ q "INSERT INTO goose_db_version (version_id, is_applied) VALUES (0, $T), (202401
 st --dir "$U" up
 expect_rc 0 "up beside another application's goose table"
 eq "$(q "SELECT count(*) FROM t_seed")" "1" "the seed migration ran once"
+
+# ------------------------------------------------------------- real sqitch
+# sqitch itself (Debian package) deploys a project made by `sqitch init`;
+# strata imports it, refuses `up` before adopt, adopts what sqitch reports
+# deployed, and runs only what is new.
+if ! command -v sqitch >/dev/null; then
+    echo "note [$ENGINE] $TEST_NAME: sqitch is not installed (apt-get install sqitch libdbd-pg-perl libdbd-sqlite3-perl): real sqitch cases skipped" >&2
+else
+    export SQITCH_FULLNAME=Tester SQITCH_EMAIL=tester@example.com
+    RS="$WORK/realsqitch"
+    mkdir -p "$RS"
+    new_db
+    if [ "$ENGINE" = postgres ]; then
+        SENG=pg
+        STARGET="db:pg://$PGUSER:$PGPASSWORD@${PGHOST:-localhost}:$PGPORT/$DBNAME"
+    else
+        SENG=sqlite
+        # app.db: sqitch's registry is sqitch.db beside it; a decoy database
+        # with another extension beside it has its own registry, sqitch.sqlite3
+        SDB="$WORK/rs/app.db"
+        mkdir -p "$WORK/rs"
+        URL="sqlite:///$SDB"
+        DBFILE=$SDB
+        STARGET="db:sqlite:$SDB"
+    fi
+    (cd "$RS" && sqitch init shop --engine "$SENG" >/dev/null) || fail "sqitch init"
+    # the sqitch.conf `sqitch init` wrote (its layout keys commented out) is kept
+    grep -q "# top_dir" "$RS/sqitch.conf" || fail "sqitch init wrote no commented top_dir"
+    (cd "$RS" && sqitch add settings -n settings >/dev/null && sqitch add widgets -n widgets >/dev/null &&
+        sqitch add widget_idx -r widgets -n index >/dev/null) || fail "sqitch add"
+    # sqitch's own templates hold BEGIN/COMMIT; a seed row shows a second run
+    printf 'BEGIN;\nCREATE TABLE settings (k text, v text);\nINSERT INTO settings VALUES (%s);\nCOMMIT;\n' \
+        "'mode', 'on'" >"$RS/deploy/settings.sql"
+    printf 'BEGIN;\nDROP TABLE settings;\nCOMMIT;\n' >"$RS/revert/settings.sql"
+    printf 'CREATE TABLE widgets (id integer PRIMARY KEY, name text);\n' >"$RS/deploy/widgets.sql"
+    printf 'DROP TABLE widgets;\n' >"$RS/revert/widgets.sql"
+    if [ "$ENGINE" = postgres ]; then
+        # psql runs it in autocommit: CONCURRENTLY works under sqitch
+        printf 'CREATE INDEX CONCURRENTLY widgets_name ON widgets (name);\n' >"$RS/deploy/widget_idx.sql"
+        printf 'DROP INDEX CONCURRENTLY widgets_name;\n' >"$RS/revert/widget_idx.sql"
+    else
+        printf 'CREATE INDEX widgets_name ON widgets (name);\n' >"$RS/deploy/widget_idx.sql"
+        printf 'DROP INDEX widgets_name;\n' >"$RS/revert/widget_idx.sql"
+    fi
+    printf 'SELECT k FROM settings WHERE FALSE;\n' >"$RS/verify/settings.sql"
+    printf 'SELECT id, name FROM widgets WHERE FALSE;\n' >"$RS/verify/widgets.sql"
+    printf 'SELECT 1;\n' >"$RS/verify/widget_idx.sql"
+    (cd "$RS" && sqitch deploy --to widgets "$STARGET" >/dev/null 2>&1) || fail "sqitch deploy --to widgets"
+    if [ "$ENGINE" = sqlite ]; then
+        [ -f "$WORK/rs/sqitch.db" ] || fail "sqitch's registry of app.db is sqitch.db"
+        # a decoy: another database of the directory, deployed whole, with
+        # its own registry (sqitch.sqlite3)
+        (cd "$RS" && sqitch deploy "db:sqlite:$WORK/rs/other.sqlite3" >/dev/null 2>&1) || fail "sqitch deploy decoy"
+        [ -f "$WORK/rs/sqitch.sqlite3" ] || fail "sqitch's registry of other.sqlite3 is sqitch.sqlite3"
+    fi
+    raw --dir "$WORK/rsmig" import --from sqitch "$RS"
+    expect_rc 0 "import the project sqitch init made"
+    eq "$(ls "$WORK/rsmig" | tr '\n' ' ')" "0001_settings.sql 0002_widgets.sql 0003_widget_idx.sql " "the plan's changes"
+    if [ "$ENGINE" = postgres ]; then
+        contains "$(cat "$WORK/rsmig/0003_widget_idx.sql")" "-- strata:up no-transaction" "CONCURRENTLY outside a transaction, as psql ran it"
+    fi
+    # before adopt: status warns, up refuses and runs nothing
+    st --dir "$WORK/rsmig" status
+    expect_rc 0 "status on a database sqitch deployed"
+    contains "$ERR" "of sqitch: it was migrated by that tool" "status names sqitch"
+    st --dir "$WORK/rsmig" up
+    expect_rc 1 "up before adopting sqitch's changes"
+    contains "$ERR" "[NOT_ADOPTED]" "sqitch: NOT_ADOPTED"
+    eq "$(q "SELECT count(*) FROM settings")" "1" "the seed row not inserted again"
+    eq "$(strata_rows)" "none" "strata's table not created"
+    st --dir "$WORK/rsmig" adopt --from sqitch
+    expect_rc 0 "adopt what sqitch deployed"
+    eq "$(strata_rows)" "0001 0002" "what sqitch status reports deployed"
+    st --dir "$WORK/rsmig" --json up
+    expect_rc 0 "up after adopting sqitch's changes"
+    eq "$(json_get "$OUT" '[a["version"] for a in j["applied"]]')" "['0003']" "up runs only the new change"
+    eq "$(q "SELECT count(*) FROM settings")" "1" "the seed row once"
+    # sqitch's registry is untouched: sqitch itself still sees two changes
+    (cd "$RS" && sqitch status "$STARGET" 2>&1) | grep -q "widget_idx" ||
+        fail "sqitch status: widget_idx still undeployed for sqitch"
+    # a registry of another name (sqitch deploy --registry): --from-table
+    new_db
+    if [ "$ENGINE" = postgres ]; then
+        STARGET="db:pg://$PGUSER:$PGPASSWORD@${PGHOST:-localhost}:$PGPORT/$DBNAME"
+        REG=shopreg
+        REGFILE=
+    else
+        SDB="$WORK/rs2/app"
+        mkdir -p "$WORK/rs2"
+        URL="sqlite:///$SDB"
+        DBFILE=$SDB
+        STARGET="db:sqlite:$SDB"
+        REG=shopreg
+        REGFILE="$WORK/rs2/shopreg"
+    fi
+    (cd "$RS" && sqitch deploy --registry "$REG" --to settings "$STARGET" >/dev/null 2>&1) ||
+        fail "sqitch deploy --registry"
+    [ -z "$REGFILE" ] || [ -f "$REGFILE" ] || fail "sqitch's registry file $REGFILE (no extension: none added)"
+    st --dir "$WORK/rsmig" adopt --from sqitch
+    expect_rc 1 "adopt without naming sqitch's registry"
+    contains "$ERR" "--from-table" "the hint names --from-table"
+    st --dir "$WORK/rsmig" adopt --from sqitch --from-table "$REG"
+    expect_rc 0 "adopt --from-table REGISTRY"
+    eq "$(strata_rows)" "0001" "the named registry read"
+    # what strata cannot express is refused at import, before anything is written
+    cp -r "$RS" "$WORK/rs3"
+    printf 'COMMENT ON TABLE widgets IS :%s;\n' "'registry'" >>"$WORK/rs3/deploy/widgets.sql"
+    raw --dir "$WORK/rs3mig" import --from sqitch "$WORK/rs3"
+    expect_rc 2 "a psql variable in a sqitch script"
+    contains "$ERR" "psql variable :'registry'" "the variable named"
+    [ ! -e "$WORK/rs3mig" ] || fail "nothing written for a refused import"
+    rm -f "$WORK"/rs/sqitch.* "$WORK"/rs2/shopreg
+fi
 
 finish

@@ -306,8 +306,58 @@ static void test_sqitch(void)
         CHECK(strstr(okdo.v[0].verify, "count(*)") == NULL);
     import_set_release(&okdo);
     import_set_release(&s);
-    write_file(d, "sqitch.conf", "[core]\n\ttop_dir = db\n");
+    /* the sqitch.conf that `sqitch init` writes: the layout keys commented
+       out; a value that merely holds a key's name is no setting */
+    write_file(d, "sqitch.conf",
+               "[core]\n\tengine = pg\n\t# plan_file = sqitch.plan\n\t# top_dir = .\n"
+               "[engine \"pg\"]\n\t# target = db:pg:\n\tclient = /opt/pg-extension/bin/psql ; extension\n");
+    CHECK_INT(read_with(import_sqitch, d, NULL, &s, &err), STRATA_OK);
+    CHECK_INT(s.n, 3);
+    import_set_release(&s);
+    /* [core]'s layout is followed: top_dir, a deploy_dir of its own, an extension */
+    write_file(d, "sqitch.conf", "[core]\n\ttop_dir = \"db\"  # moved\n\tdeploy_dir = up\n\textension = psql\n");
+    sub(d, "db");
+    sub(d, "up");
+    sub(d, "db/revert");
+    write_file(d, "db/sqitch.plan", "%project=t\n\nc 2024-01-01T00:00:00Z A <a@x>\n");
+    write_file(d, "up/c.psql", "create table c (x int);\ncreate index concurrently c_x on c (x);\n");
+    write_file(d, "db/revert/c.psql", "drop table c;\n");
+    CHECK_INT(read_with(import_sqitch, d, NULL, &s, &err), STRATA_OK);
+    CHECK_INT(s.n, 1);
+    if (s.n == 1) {
+        CHECK_STR(s.v[0].file, "up/c.psql,db/revert/c.psql");
+        CHECK_INT(s.v[0].up_notx, 1); /* psql ran it outside a transaction: CONCURRENTLY works */
+        CHECK_INT(s.v[0].down_notx, 0);
+    }
+    import_set_release(&s);
+    /* a layout of one engine or target only, an absolute path: refused */
+    write_file(d, "sqitch.conf", "[engine \"pg\"]\n\ttop_dir = other\n");
     CHECK_INT(read_with(import_sqitch, d, NULL, &s, &err), STRATA_IMPORT_UNSUPPORTED);
+    CHECK_HAS(err.message, "[engine \"pg\"]");
+    import_set_release(&s);
+    write_file(d, "sqitch.conf", "[core]\n\tdeploy_dir = /srv/deploy\n");
+    CHECK_INT(read_with(import_sqitch, d, NULL, &s, &err), STRATA_IMPORT_UNSUPPORTED);
+    CHECK_HAS(err.message, "absolute path");
+    import_set_release(&s);
+    /* psql variables: psql replaces them, strata would send them as written */
+    write_file(d, "sqitch.conf", "[core]\n\ttop_dir = db\n\tdeploy_dir = up\n\textension = psql\n"
+                                 "[deploy \"variables\"]\n\towner = app\n");
+    static const char *const vars[] = {"alter table c owner to :\"owner\";\n", "comment on table c is :'registry';\n",
+                                       "alter table c owner to :owner;\n", "select :registry;\n"};
+    for (size_t k = 0; k < sizeof(vars) / sizeof(vars[0]); k++) {
+        write_file(d, "up/c.psql", vars[k]);
+        CHECK_INT(read_with(import_sqitch, d, NULL, &s, &err), STRATA_IMPORT_UNSUPPORTED);
+        CHECK_HAS(err.message, "psql variable :");
+        import_set_release(&s);
+    }
+    /* not variables: a cast, a slice bound, ':' in strings and comments */
+    write_file(d, "up/c.psql", "select '1'::int, (array[1,2])[1:other], ':''registry''' -- :'x'\n;\n");
+    CHECK_INT(read_with(import_sqitch, d, NULL, &s, &err), STRATA_OK);
+    import_set_release(&s);
+    /* a dependency on another project's change */
+    write_file(d, "db/sqitch.plan", "%project=t\n\nc [billing:accounts] 2024-01-01T00:00:00Z A <a@x>\n");
+    CHECK_INT(read_with(import_sqitch, d, NULL, &s, &err), STRATA_IMPORT_UNSUPPORTED);
+    CHECK_HAS(err.message, "'billing:accounts'");
     import_set_release(&s);
     tmpdir_free(d);
 }

@@ -5,9 +5,11 @@
  * is the change's name, "name@tag" for an earlier instance of a reworked
  * change, whose scripts are deploy/<name>@<tag>.sql as sqitch names them.
  *
- * sqitch runs scripts as they are (they usually hold their own BEGIN and
- * COMMIT): a deploy or revert script with its own transaction becomes a
- * no-transaction section. A verify script becomes the verify section, which
+ * Where they are comes from sqitch.conf's [core] (read_conf). sqitch runs
+ * scripts through psql as they are (they usually hold their own BEGIN and
+ * COMMIT): a deploy or revert script with its own transaction, or with a
+ * statement no transaction may hold, becomes a no-transaction section; a
+ * psql variable, which psql replaces, is refused. A verify script becomes the verify section, which
  * strata runs in a savepoint it always rolls back: a BEGIN, ROLLBACK or
  * COMMIT alone on its line (sqitch's template) is turned into a comment.
  * strata's verify fails on an error, like sqitch's, and also on a query
@@ -28,6 +30,24 @@ typedef struct change {
     size_t ntags, captags;
     int line;
 } change;
+
+/* Where the project keeps its files, from sqitch.conf's [core] (sqitch's
+   defaults otherwise), as paths relative to the project directory; and the
+   names of the psql variables its scripts may use (:name, :'name'). */
+typedef struct layout {
+    char plan[1024];
+    char deploy[1024], revert[1024], verify[1024];
+    char ext[64];
+    char **vars;
+    size_t nvars, capvars;
+} layout;
+
+static void layout_release(layout *l)
+{
+    for (size_t i = 0; i < l->nvars; i++)
+        free(l->vars[i]);
+    free(l->vars);
+}
 
 static void changes_free(change *c, size_t n)
 {
@@ -62,14 +82,17 @@ static char *project_pragma(const char *l, size_t n)
     return e > i ? xstrndup(l + i, e - i) : NULL;
 }
 
-static strata_code read_plan(const char *src, change **out, size_t *nout, char **project, strata_error *err)
+static strata_code read_plan(const char *src, const char *plan, change **out, size_t *nout, char **project,
+                             strata_error *err)
 {
     char *text = NULL;
     size_t len = 0, n = 0, cap = 0;
     change *v = NULL;
-    if (!import_file_exists(src, "sqitch.plan"))
-        return err_set(err, STRATA_DIR_NOT_FOUND, "no sqitch.plan in '%s'", src);
-    strata_code rc = import_read(src, "sqitch.plan", &text, &len, err);
+    if (!import_file_exists(src, plan))
+        return strcmp(plan, "sqitch.plan")
+                   ? err_set(err, STRATA_DIR_NOT_FOUND, "no sqitch plan '%s/%s'", src, plan)
+                   : err_set(err, STRATA_DIR_NOT_FOUND, "no sqitch.plan in '%s'", src);
+    strata_code rc = import_read(src, plan, &text, &len, err);
     size_t pos = 0, eol;
     int line = 0;
     while (!rc && pos < len) {
@@ -85,9 +108,8 @@ static strata_code read_plan(const char *src, change **out, size_t *nout, char *
         if (i == eol || text[i] == '#' || text[i] == '%')
             continue;
         if (text[i] == '-') {
-            rc = import_refuse(err,
-                               "'%s/sqitch.plan', line %d: a change marked for revert ('-') is not supported",
-                               src, line);
+            rc = import_refuse(err, "'%s/%s', line %d: a change marked for revert ('-') is not supported",
+                               src, plan, line);
             break;
         }
         if (text[i] == '+')
@@ -102,8 +124,8 @@ static strata_code read_plan(const char *src, change **out, size_t *nout, char *
         if (word[0] == '@') {
             if (!n) {
                 free(word);
-                rc = err_set(err, STRATA_PARSE_ERROR, "'%s/sqitch.plan', line %d: a tag before any change",
-                             src, line);
+                rc = err_set(err, STRATA_PARSE_ERROR, "'%s/%s', line %d: a tag before any change", src, plan,
+                             line);
                 break;
             }
             change *c = &v[n - 1];
@@ -117,8 +139,8 @@ static strata_code read_plan(const char *src, change **out, size_t *nout, char *
         }
         if (!*word || strstr(word, "..") || word[0] == '/') {
             free(word);
-            rc = err_set(err, STRATA_PARSE_ERROR, "'%s/sqitch.plan', line %d: cannot read this change line",
-                         src, line);
+            rc = err_set(err, STRATA_PARSE_ERROR, "'%s/%s', line %d: cannot read this change line", src, plan,
+                         line);
             break;
         }
         if (ARR_GROW(v, cap, n + 1)) {
@@ -130,6 +152,30 @@ static strata_code read_plan(const char *src, change **out, size_t *nout, char *
         v[n].name = word;
         v[n].line = line;
         n++;
+        /* dependencies, "[a !b proj:c]" after the name: the plan's order
+           satisfies those of this project; one on another project's change
+           is a promise strata's one history cannot keep */
+        while (i < eol && (text[i] == ' ' || text[i] == '\t'))
+            i++;
+        if (i < eol && text[i] == '[') {
+            size_t e = i + 1;
+            while (e < eol && text[e] != ']')
+                e++;
+            for (size_t a = i + 1; a < e && !rc;) {
+                while (a < e && isspace((unsigned char)text[a]))
+                    a++;
+                size_t b = a;
+                while (b < e && !isspace((unsigned char)text[b]))
+                    b++;
+                if (memchr(text + a, ':', b - a))
+                    rc =
+                        import_refuse(err,
+                                      "'%s/%s', line %d: change '%s' depends on '%.*s', a change of another "
+                                      "sqitch project: one strata history cannot order two projects' changes",
+                                      src, plan, line, word, (int)(b - a), text + a);
+                a = b;
+            }
+        }
     }
     free(text);
     if (rc) {
@@ -145,8 +191,8 @@ static strata_code read_plan(const char *src, change **out, size_t *nout, char *
    instance of a reworked change name@tag.sql with the tag sqitch picks (the
    first of the rework tags whose deploy script exists). *suffix gets "@tag"
    or "". */
-static strata_code script_of(const char *src, const change *v, size_t n, size_t i, char *suffix, size_t cap,
-                             strata_error *err)
+static strata_code script_of(const char *src, const layout *lay, const change *v, size_t n, size_t i,
+                             char *suffix, size_t cap, strata_error *err)
 {
     suffix[0] = 0;
     size_t j = i + 1;
@@ -160,7 +206,7 @@ static strata_code script_of(const char *src, const change *v, size_t n, size_t 
             if (k == i)
                 continue;
             char path[4096];
-            snprintf(path, sizeof(path), "deploy/%s%s.sql", v[i].name, v[k].tags[t]);
+            snprintf(path, sizeof(path), "%s/%s%s.%s", lay->deploy, v[i].name, v[k].tags[t], lay->ext);
             if (!first)
                 first = v[k].tags[t];
             if (import_file_exists(src, path)) {
@@ -171,7 +217,7 @@ static strata_code script_of(const char *src, const change *v, size_t n, size_t 
     }
     for (size_t t = 0; t < v[i].ntags; t++) {
         char path[4096];
-        snprintf(path, sizeof(path), "deploy/%s%s.sql", v[i].name, v[i].tags[t]);
+        snprintf(path, sizeof(path), "%s/%s%s.%s", lay->deploy, v[i].name, v[i].tags[t], lay->ext);
         if (!first)
             first = v[i].tags[t];
         if (import_file_exists(src, path)) {
@@ -181,7 +227,7 @@ static strata_code script_of(const char *src, const change *v, size_t n, size_t 
     }
     if (!first)
         return err_set(err, STRATA_PARSE_ERROR,
-                       "'%s/sqitch.plan', line %d: change '%s' is reworked without a tag between", src,
+                       "'%s/%s', line %d: change '%s' is reworked without a tag between", src, lay->plan,
                        v[i].line, v[i].name);
     snprintf(suffix, cap, "%s", first);
     return STRATA_OK;
@@ -264,22 +310,226 @@ static char *wrap_queries(const char *text)
     return buf_detach(&b);
 }
 
-static strata_code check_conf(const char *src, strata_error *err)
+/* ------------------------------------------------------------ sqitch.conf */
+
+/* The value of a git-config "key = value" line, from p (after the '=') to
+   e: blanks around it, double quotes, backslash escapes and a trailing
+   '#' or ';' comment taken off. */
+static void conf_value(const char *p, const char *e, char *val, size_t cap)
 {
-    if (!import_file_exists(src, "sqitch.conf"))
-        return STRATA_OK;
+    size_t n = 0;
+    int quoted = 0;
+    while (p < e && isspace((unsigned char)*p))
+        p++;
+    for (; p < e && n + 1 < cap; p++) {
+        if (*p == '"') {
+            quoted = !quoted;
+        } else if (*p == '\\' && p + 1 < e) {
+            p++;
+            val[n++] = *p == 'n' ? '\n' : *p == 't' ? '\t' : *p;
+        } else if (!quoted && (*p == '#' || *p == ';')) {
+            break;
+        } else {
+            val[n++] = *p;
+        }
+    }
+    while (n && isspace((unsigned char)val[n - 1]))
+        n--;
+    val[n] = 0;
+}
+
+/* a under top ("." leaves it as it is) */
+static void join_path(char *out, size_t cap, const char *top, const char *a)
+{
+    if (!strcmp(top, ".") || !*top)
+        snprintf(out, cap, "%s", a);
+    else
+        snprintf(out, cap, "%.*s/%s", (int)(strlen(top) - (top[strlen(top) - 1] == '/')), top, a);
+}
+
+enum { L_TOP, L_PLAN, L_DEPLOY, L_REVERT, L_VERIFY, L_EXT, L_REWORKED, NLAYOUT };
+static const char *const layout_keys[NLAYOUT] = {"top_dir",    "plan_file", "deploy_dir",  "revert_dir",
+                                                 "verify_dir", "extension", "reworked_dir"};
+
+/*
+ * sqitch.conf (git-config syntax; absent: sqitch's defaults): [core]'s
+ * top_dir, plan_file, deploy_dir, revert_dir, verify_dir and extension say
+ * where the files are, each relative to the project directory as sqitch
+ * reads them there. An [engine "X"] or [target "X"] section that moves them
+ * elsewhere, or a reworked_dir apart from top_dir, is refused by name:
+ * strata imports one layout. The keys of every "variables" section
+ * ([deploy "variables"], [core "variables"], [engine "pg.variables"] ...)
+ * are psql variables a script may use.
+ */
+static strata_code read_conf(const char *src, layout *lay, strata_error *err)
+{
+    char core[NLAYOUT][1024], other[NLAYOUT][1024], where[NLAYOUT][300];
+    memset(core, 0, sizeof(core));
+    memset(other, 0, sizeof(other));
     char *text = NULL;
-    strata_code rc = import_read(src, "sqitch.conf", &text, NULL, err);
-    static const char *const keys[] = {"top_dir",    "plan_file",    "deploy_dir", "revert_dir",
-                                       "verify_dir", "reworked_dir", "extension"};
-    for (size_t k = 0; !rc && k < sizeof(keys) / sizeof(keys[0]); k++)
-        if (strstr(text, keys[k]))
-            rc = import_refuse(err,
-                               "'%s/sqitch.conf' sets %s: only sqitch's default layout (sqitch.plan, "
-                               "deploy/, revert/, verify/ with .sql scripts) is supported",
-                               src, keys[k]);
+    size_t len = 0;
+    strata_code rc = STRATA_OK;
+    if (import_file_exists(src, "sqitch.conf") && (rc = import_read(src, "sqitch.conf", &text, &len, err)))
+        return rc;
+    char sec[64] = "", sub[256] = "";
+    size_t pos = 0, eol;
+    int line = 0;
+    while (!rc && text && pos < len) {
+        size_t next = import_line(text, len, pos, &eol);
+        const char *p = text + pos, *e = text + eol;
+        pos = next;
+        line++;
+        while (p < e && isspace((unsigned char)*p))
+            p++;
+        if (p == e || *p == '#' || *p == ';')
+            continue;
+        if (*p == '[') { /* [section] or [section "sub"] (or [section.sub]) */
+            const char *q = ++p;
+            while (q < e && *q != ']' && *q != '"' && !isspace((unsigned char)*q))
+                q++;
+            size_t sn = (size_t)(q - p) < sizeof(sec) ? (size_t)(q - p) : sizeof(sec) - 1;
+            for (size_t i = 0; i < sn; i++)
+                sec[i] = (char)tolower((unsigned char)p[i]);
+            sec[sn] = 0;
+            sub[0] = 0;
+            char *dot = strchr(sec, '.');
+            if (dot) {
+                snprintf(sub, sizeof(sub), "%s", dot + 1);
+                *dot = 0;
+            }
+            while (q < e && isspace((unsigned char)*q))
+                q++;
+            if (q < e && *q == '"') {
+                const char *z = ++q;
+                while (z < e && *z != '"')
+                    z++;
+                snprintf(sub, sizeof(sub), "%.*s", (int)(z - q), q);
+            }
+            continue;
+        }
+        const char *k = p;
+        while (p < e && (isalnum((unsigned char)*p) || *p == '-' || *p == '_'))
+            p++;
+        char key[128];
+        snprintf(key, sizeof(key), "%.*s", (int)(p - k), k);
+        while (p < e && isspace((unsigned char)*p))
+            p++;
+        char val[1024] = "true"; /* a key alone is a boolean */
+        if (p < e && *p == '=')
+            conf_value(p + 1, e, val, sizeof(val));
+        size_t sl = strlen(sub);
+        if (!strcmp(sub, "variables") || (sl > 10 && !strcmp(sub + sl - 10, ".variables"))) {
+            if (*key && !ARR_GROW(lay->vars, lay->capvars, lay->nvars + 1))
+                if ((lay->vars[lay->nvars] = xstrdup(key)))
+                    lay->nvars++;
+            continue;
+        }
+        for (int i = 0; i < NLAYOUT; i++) {
+            if (strcasecmp(key, layout_keys[i]))
+                continue;
+            if (!strcmp(sec, "core") && !sub[0]) {
+                snprintf(core[i], sizeof(core[i]), "%s", val);
+            } else if ((!strcmp(sec, "engine") || !strcmp(sec, "target")) && sub[0]) {
+                snprintf(other[i], sizeof(other[i]), "%s", val);
+                snprintf(where[i], sizeof(where[i]), "[%s \"%s\"], line %d", sec, sub, line);
+            }
+            if (val[0] == '/')
+                rc = import_refuse(
+                    err,
+                    "'%s/sqitch.conf', line %d: %s is the absolute path '%s': give it relative to "
+                    "the project directory, as sqitch reads it there",
+                    src, line, layout_keys[i], val);
+        }
+    }
     free(text);
-    return rc;
+    if (rc)
+        return rc;
+    /* the effective layout: sqitch's defaults under top_dir */
+    const char *top = core[L_TOP][0] ? core[L_TOP] : ".";
+    char def[NLAYOUT][1024];
+    snprintf(def[L_TOP], sizeof(def[L_TOP]), "%s", top);
+    join_path(def[L_PLAN], sizeof(def[L_PLAN]), top, "sqitch.plan");
+    join_path(def[L_DEPLOY], sizeof(def[L_DEPLOY]), top, "deploy");
+    join_path(def[L_REVERT], sizeof(def[L_REVERT]), top, "revert");
+    join_path(def[L_VERIFY], sizeof(def[L_VERIFY]), top, "verify");
+    snprintf(def[L_EXT], sizeof(def[L_EXT]), "sql");
+    snprintf(def[L_REWORKED], sizeof(def[L_REWORKED]), "%s", top);
+    for (int i = 0; i < NLAYOUT; i++)
+        if (core[i][0])
+            snprintf(def[i], sizeof(def[i]), "%.1000s", core[i]);
+    for (int i = 0; i < NLAYOUT; i++)
+        if (other[i][0] && strcmp(other[i], def[i]))
+            return import_refuse(err,
+                                 "'%s/sqitch.conf' sets %s = %s in %s: strata imports the one layout of "
+                                 "[core] (%s = %s)",
+                                 src, layout_keys[i], other[i], where[i], layout_keys[i], def[i]);
+    if (strcmp(def[L_REWORKED], top))
+        return import_refuse(
+            err,
+            "'%s/sqitch.conf' sets reworked_dir = %s: reworked changes' scripts kept apart from "
+            "top_dir are not supported",
+            src, def[L_REWORKED]);
+    snprintf(lay->plan, sizeof(lay->plan), "%s", def[L_PLAN]);
+    snprintf(lay->deploy, sizeof(lay->deploy), "%s", def[L_DEPLOY]);
+    snprintf(lay->revert, sizeof(lay->revert), "%s", def[L_REVERT]);
+    snprintf(lay->verify, sizeof(lay->verify), "%s", def[L_VERIFY]);
+    snprintf(lay->ext, sizeof(lay->ext), "%.60s", def[L_EXT]);
+    return STRATA_OK;
+}
+
+/* 1 when name (n bytes) is a psql variable sqitch sets: its own "registry",
+   or one of sqitch.conf's variables. */
+static int known_var(const layout *lay, const char *name, size_t n)
+{
+    if (n == 8 && !strncmp(name, "registry", 8))
+        return 1;
+    for (size_t i = 0; i < lay->nvars; i++)
+        if (strlen(lay->vars[i]) == n && !strncasecmp(lay->vars[i], name, n))
+            return 1;
+    return 0;
+}
+
+/*
+ * The first psql variable of a script that sqitch runs with psql, which
+ * replaces it before the server sees the statement: :'name' and :"name"
+ * (psql's syntax, never the server's), and :name for a variable sqitch sets.
+ * Strings, quoted names, dollar quotes and comments are skipped as psql
+ * skips them; "::" is a cast. Its line, 0 when there is none; the reference
+ * in what.
+ */
+static int psql_var(const char *sql, const layout *lay, char *what, size_t cap)
+{
+    size_t len = strlen(sql), pos = 0;
+    int line = 1;
+    sql_token t, u;
+    while (sql_token_next(sql, len, &pos, &line, DIALECT_POSTGRES, 0, &t) != SQLTOK_END) {
+        if (t.kind != SQLTOK_PUNCT || t.len != 1 || t.text[0] != ':')
+            continue;
+        size_t at = pos;
+        int l2 = line;
+        if (sql_token_next(sql, len, &at, &l2, DIALECT_POSTGRES, 0, &u) == SQLTOK_END || u.text != t.text + 1)
+            continue;
+        if ((u.kind == SQLTOK_STRING && u.text[0] == '\'') || u.kind == SQLTOK_QUOTED ||
+            (u.kind == SQLTOK_WORD && known_var(lay, u.text, u.len))) {
+            snprintf(what, cap, ":%.*s", (int)(u.len > 60 ? 60 : u.len), u.text);
+            return t.line;
+        }
+    }
+    return 0;
+}
+
+/* A script that names a psql variable cannot run without psql: refused. */
+static strata_code check_vars(const char *src, const char *file, const char *sql, const layout *lay,
+                              strata_error *err)
+{
+    char what[80];
+    int line = sql ? psql_var(sql, lay, what, sizeof(what)) : 0;
+    if (!line)
+        return STRATA_OK;
+    return import_refuse(err,
+                         "'%s/%s', line %d: psql variable %s: sqitch has psql replace it when it runs the "
+                         "script, strata sends the SQL as written",
+                         src, file, line, what);
 }
 
 strata_code import_sqitch(const char *src, const strata_import_opts *o, import_set *out, strata_error *err)
@@ -288,17 +538,19 @@ strata_code import_sqitch(const char *src, const strata_import_opts *o, import_s
     change *v = NULL;
     size_t n = 0;
     char *project = NULL;
-    strata_code rc = check_conf(src, err);
+    layout lay;
+    memset(&lay, 0, sizeof(lay));
+    strata_code rc = read_conf(src, &lay, err);
     if (!rc)
-        rc = read_plan(src, &v, &n, &project, err);
+        rc = read_plan(src, lay.plan, &v, &n, &project, err);
     for (size_t i = 0; !rc && i < n; i++) {
         char suffix[256], version[1024], dep[4096], rev[4096], ver[4096];
-        if ((rc = script_of(src, v, n, i, suffix, sizeof(suffix), err)))
+        if ((rc = script_of(src, &lay, v, n, i, suffix, sizeof(suffix), err)))
             break;
         snprintf(version, sizeof(version), "%s%s", v[i].name, suffix);
-        snprintf(dep, sizeof(dep), "deploy/%s.sql", version);
-        snprintf(rev, sizeof(rev), "revert/%s.sql", version);
-        snprintf(ver, sizeof(ver), "verify/%s.sql", version);
+        snprintf(dep, sizeof(dep), "%s/%s.%s", lay.deploy, version, lay.ext);
+        snprintf(rev, sizeof(rev), "%s/%s.%s", lay.revert, version, lay.ext);
+        snprintf(ver, sizeof(ver), "%s/%s.%s", lay.verify, version, lay.ext);
         import_mig m = {0};
         char *up = NULL, *down = NULL, *check = NULL, *vt = NULL;
         buf files;
@@ -309,15 +561,17 @@ strata_code import_sqitch(const char *src, const strata_import_opts *o, import_s
                          src, dep);
             goto next;
         }
-        if ((rc = import_read(src, dep, &up, NULL, err)))
+        if ((rc = import_read(src, dep, &up, NULL, err)) || (rc = check_vars(src, dep, up, &lay, err)))
             goto next;
         if (import_file_exists(src, rev)) {
-            if ((rc = import_read(src, rev, &down, NULL, err)))
+            if ((rc = import_read(src, rev, &down, NULL, err)) ||
+                (rc = check_vars(src, rev, down, &lay, err)))
                 goto next;
             buf_addf(&files, ",%s", rev);
         }
         if (import_file_exists(src, ver)) {
-            if ((rc = import_read(src, ver, &check, NULL, err)))
+            if ((rc = import_read(src, ver, &check, NULL, err)) ||
+                (rc = check_vars(src, ver, check, &lay, err)))
                 goto next;
             buf_addf(&files, ",%s", ver);
             char *commented = verify_text(check);
@@ -332,10 +586,14 @@ strata_code import_sqitch(const char *src, const strata_import_opts *o, import_s
         m.name = v[i].name;
         m.file = files.data;
         m.up = up;
-        m.up_notx = import_has_txn_control(up);
+        /* psql runs a script statement by statement (autocommit) unless
+           it opens its own transaction: one with its own, or with a
+           statement no transaction may hold (CREATE INDEX CONCURRENTLY),
+           runs outside strata's */
+        m.up_notx = import_runs_outside_tx(up);
         m.down = down;
         m.has_down = down != NULL;
-        m.down_notx = import_has_txn_control(down);
+        m.down_notx = down && import_runs_outside_tx(down);
         m.verify = vt;
         m.project = project;
         if (files.oom || (rc = import_add(out, &m)))
@@ -349,5 +607,6 @@ strata_code import_sqitch(const char *src, const strata_import_opts *o, import_s
     }
     changes_free(v, n);
     free(project);
+    layout_release(&lay);
     return rc;
 }
