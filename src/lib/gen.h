@@ -136,6 +136,7 @@ void gen_views_create(gen_plan *p, const gen_model *m, int *need, int as_query);
 strata_code pg_gen_read(drv *d, const char *table, gen_model *m, strata_error *err);
 strata_code pg_gen_plan(const gen_model *from, const gen_model *to, const gen_opts *o, gen_plan *p,
                         strata_error *err);
+strata_code pg_gen_canon(drv *d, const char *table, const char *def, char **out, strata_error *err);
 strata_code sq_gen_read(drv *d, const char *table, gen_model *m, strata_error *err);
 strata_code sq_gen_plan(const gen_model *from, const gen_model *to, const gen_opts *o, gen_plan *p,
                         strata_error *err);

@@ -476,6 +476,11 @@ typedef struct drv_ops {
     strata_code (*gen_read)(drv *d, const char *table, struct gen_model *m, strata_error *err);
     strata_code (*gen_plan)(const struct gen_model *from, const struct gen_model *to,
                             const struct gen_opts *o, struct gen_plan *p, strata_error *err);
+    /* optional: the form in which table's constraint def (as gen_read
+       gives it) prints once it is created from that text again, and again,
+       until the printing holds (malloc'd into *out, NULL when it is def
+       already or cannot be asked); nothing is left changed */
+    strata_code (*gen_canon)(drv *d, const char *table, const char *def, char **out, strata_error *err);
 } drv_ops;
 
 struct drv {

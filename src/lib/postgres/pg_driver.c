@@ -1060,4 +1060,5 @@ const drv_ops drv_postgres_ops = {
     .scratch_drop = pg_scratch_drop,
     .gen_read = pg_gen_read,
     .gen_plan = pg_gen_plan,
+    .gen_canon = pg_gen_canon,
 };

@@ -518,6 +518,71 @@ strata_code pg_gen_read(drv *d, const char *table, gen_model *m, strata_error *e
     return STRATA_OK;
 }
 
+/* The printed definition of the temporary table's constraint into *(char **)ud */
+static int on_def(void *ud, int n, char **v)
+{
+    char **out = ud;
+    free(*out);
+    *out = n > 0 && v[0] ? xstrdup(v[0]) : NULL;
+    return 0;
+}
+
+/*
+ * PostgreSQL prints some CHECK expressions in a form that prints otherwise
+ * once it runs again: an IN list on a varchar column, written
+ * ((ARRAY['a'::character varying, ...])::text[]), comes back as
+ * ARRAY[('a'::character varying)::text, ...], which then holds. The def is
+ * run on a temporary copy of table's columns (LIKE) in a transaction rolled
+ * back, until it prints the same; a def with no cast in it is taken as it
+ * is. Errors are not the caller's: *out stays NULL (a read-only session).
+ */
+strata_code pg_gen_canon(drv *d, const char *table, const char *def, char **out, strata_error *err)
+{
+    (void)err;
+    *out = NULL;
+    if (!strstr(def, "::"))
+        return STRATA_OK;
+    strata_error ignore;
+    buf q;
+    buf_init(&q);
+    buf_addf(&q, "CREATE TEMP TABLE strata_canon (LIKE %s)", table);
+    char *cur = xstrdup(def), *got = NULL;
+    int ok = cur && !q.oom && !d->ops->query(d, "BEGIN", 0, NULL, NULL, NULL, &ignore);
+    int began = ok;
+    if (ok)
+        ok = !d->ops->query(d, q.data, 0, NULL, NULL, NULL, &ignore);
+    for (int round = 0; ok && round < 4; round++) {
+        buf_reset(&q);
+        buf_addf(&q, "ALTER TABLE strata_canon ADD CONSTRAINT strata_canon %s", cur);
+        ok = !q.oom && !d->ops->query(d, q.data, 0, NULL, NULL, NULL, &ignore) &&
+             !d->ops->query(
+                 d,
+                 "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = 'strata_canon' "
+                 "AND conrelid = 'strata_canon'::regclass",
+                 0, NULL, on_def, &got, &ignore) &&
+             got &&
+             !d->ops->query(d, "ALTER TABLE strata_canon DROP CONSTRAINT strata_canon", 0, NULL, NULL, NULL,
+                            &ignore);
+        if (!ok)
+            break;
+        int same = !strcmp(got, cur);
+        free(cur);
+        cur = got;
+        got = NULL;
+        if (same)
+            break;
+    }
+    if (began)
+        d->ops->query(d, "ROLLBACK", 0, NULL, NULL, NULL, &ignore);
+    buf_release(&q);
+    free(got);
+    if (ok && strcmp(cur, def))
+        *out = cur;
+    else
+        free(cur);
+    return STRATA_OK;
+}
+
 /* --------------------------------------------------------------- planning */
 
 typedef struct ctx {
@@ -1340,21 +1405,57 @@ static const gen_obj *seq_from(const ctx *c, const gen_obj *s)
     return f;
 }
 
+/*
+ * A column whose sequence is replaced (a serial's by an identity, or back)
+ * keeps the old sequence's position: the last value it gave, or none, is
+ * kept in a transaction-local setting named after the column (keep_position)
+ * before the old sequence goes, and the new one starts past both it and the
+ * rows' values (position_expr). Rows deleted from the end keep their keys
+ * used, as they were.
+ */
+static void position_name(char *out, size_t n, const ctx *c, const gen_table *tt, const gen_col *tc)
+{
+    snprintf(out, n, "strata.position_%zu_%zu", (size_t)(tt - c->to->t), (size_t)(tc - tt->cols));
+}
+
+/* seq: an SQL expression giving the old sequence's regclass */
+static void keep_position(ctx *c, const gen_table *tt, const gen_col *tc, const char *seq)
+{
+    char name[64];
+    position_name(name, sizeof(name), c, tt, tc);
+    gen_emit(c->p, GEN_PART_TX, "keep sequence position", NULL,
+             "SELECT set_config('%s', coalesce(pg_sequence_last_value(%s)::text, ''), true)", name, seq);
+}
+
+/* agg(col), or with the kept position: greatest (least) of both */
+static void position_expr(buf *b, const char *name, int down, const char *col)
+{
+    if (name)
+        buf_addf(b, "%s(%s(%s), nullif(current_setting('%s', true), '')::bigint)",
+                 down ? "least" : "greatest", down ? "min" : "max", col, name);
+    else
+        buf_addf(b, "%s(%s)", down ? "min" : "max", col);
+}
+
 /* setval of new sequence s past the values col takes in from (a table, or
-   a subquery); a descending sequence goes on below the smallest value. */
-static void seq_setval(ctx *c, const gen_obj *s, const char *from, const char *col)
+   a subquery), and past the position kept in setting pos (or NULL); a
+   descending sequence goes on below the smallest value. */
+static void seq_setval(ctx *c, const gen_obj *s, const char *from, const char *col, const char *pos)
 {
     const char *inc = strstr(s->def, "INCREMENT BY ");
     int down = inc && strtoll(inc + 13, NULL, 10) < 0;
     const char *bound = strstr(s->def, down ? "MAXVALUE " : "MINVALUE ");
     long long lim = bound ? strtoll(bound + 9, NULL, 10) : down ? -1 : 1;
-    buf lit;
+    buf lit, e;
     buf_init(&lit);
+    buf_init(&e);
     buf_add_sqlstr(&lit, s->q);
-    gen_emit(c->p, GEN_PART_TX, "set sequence start", NULL,
-             "SELECT setval(%s, %s(%s)) FROM %s HAVING %s(%s) %s %lld", lit.data ? lit.data : "",
-             down ? "min" : "max", col, from, down ? "min" : "max", col, down ? "<=" : ">=", lim);
+    position_expr(&e, pos, down, col);
+    gen_emit(c->p, GEN_PART_TX, "set sequence start", NULL, "SELECT setval(%s, %s) FROM %s HAVING %s %s %lld",
+             lit.data ? lit.data : "", e.data ? e.data : "", from, e.data ? e.data : "",
+             down ? "<=" : ">=", lim);
     buf_release(&lit);
+    buf_release(&e);
 }
 
 /* A new sequence that columns of tables which already have rows draw from:
@@ -1394,11 +1495,24 @@ static void seq_past_rows(ctx *c, const gen_obj *s)
                          tt->q);
             }
     }
-    if (n == 1)
-        seq_setval(c, s, one->q, onecol);
-    else if (n > 1 && from.data) {
+    if (n == 1) {
+        /* a serial given back to a column whose identity went: past the
+           identity's position too (kept before DROP IDENTITY) */
+        char pos[64];
+        const gen_table *ft = from_table(c, one->name);
+        const gen_col *tc = NULL, *fc = NULL;
+        for (size_t k = 0; k < one->ncols && !tc; k++)
+            if (!strcmp(one->cols[k].q, onecol))
+                tc = &one->cols[k];
+        if (tc && ft)
+            fc = from_col(c, ft, tc->name);
+        int kept = fc && fc->identity && !tc->identity && streq(fc->gen, tc->gen);
+        if (kept)
+            position_name(pos, sizeof(pos), c, one, tc);
+        seq_setval(c, s, one->q, onecol, kept ? pos : NULL);
+    } else if (n > 1 && from.data) {
         buf_adds(&from, ") AS drawn");
-        seq_setval(c, s, from.data, "v");
+        seq_setval(c, s, from.data, "v", NULL);
     }
     buf_release(&nv);
     buf_release(&from);
@@ -1600,6 +1714,7 @@ static void plan_columns(ctx *c, const gen_table *ft, const gen_table *tt)
                 gen_emit(p, GEN_PART_TX, "alter column", NULL, "ALTER TABLE %s ALTER COLUMN %s DROP DEFAULT",
                          tt->q, tc->q);
         }
+        int carried = 0; /* its position kept (keep_position) */
         /* a serial's sequence that goes, now that no default uses it (before an
            identity is added: pg_get_serial_sequence would find it) */
         for (size_t i = 0; i < c->from->no; i++) {
@@ -1607,8 +1722,18 @@ static void plan_columns(ctx *c, const gen_table *ft, const gen_table *tt)
             const gen_table *ot;
             const gen_col *oc;
             if (s->kind == 's' && seq_owner(c, s, &ot, &oc) && ot == ft && oc == fc &&
-                !gen_find_obj(c->to, 's', s->name) && !seq_renamed_to(c, s))
+                !gen_find_obj(c->to, 's', s->name) && !seq_renamed_to(c, s)) {
+                if (tc->identity && !fc->identity) { /* the identity taking over goes on from it */
+                    buf rc;
+                    buf_init(&rc);
+                    buf_add_sqlstr(&rc, s->q);
+                    buf_adds(&rc, "::regclass");
+                    keep_position(c, tt, tc, rc.data ? rc.data : "NULL");
+                    buf_release(&rc);
+                    carried = 1;
+                }
                 gen_emit(p, GEN_PART_TX, "drop sequence", NULL, "DROP SEQUENCE %s", s->q);
+            }
         }
         if (fc->identity != tc->identity) {
             if (!tc->identity) {
@@ -1627,10 +1752,17 @@ static void plan_columns(ctx *c, const gen_table *ft, const gen_table *tt)
                 buf_add_sqlstr(&lit, tt->q);
                 buf_adds(&lit, ", ");
                 buf_add_sqlstr(&lit, tc->q);
+                char pos[64];
+                buf e;
+                buf_init(&e);
+                if (carried)
+                    position_name(pos, sizeof(pos), c, tt, tc);
+                position_expr(&e, carried ? pos : NULL, 0, tc->q);
                 gen_emit(p, GEN_PART_TX, "set identity start", NULL,
-                         "SELECT setval(pg_get_serial_sequence(%s), max(%s)) FROM %s HAVING max(%s) >= 1",
-                         lit.data ? lit.data : "", tc->q, tt->q, tc->q);
+                         "SELECT setval(pg_get_serial_sequence(%s), %s) FROM %s HAVING %s >= 1",
+                         lit.data ? lit.data : "", e.data ? e.data : "", tt->q, e.data ? e.data : "");
                 buf_release(&lit);
+                buf_release(&e);
             } else
                 gen_emit(p, GEN_PART_TX, "alter column", NULL,
                          "ALTER TABLE %s ALTER COLUMN %s SET GENERATED %s", tt->q, tc->q,
@@ -2004,9 +2136,20 @@ strata_code pg_gen_plan(const gen_model *from, const gen_model *to, const gen_op
         const gen_table *ft = from_table(&c, tt->name);
         for (size_t k = 0; ft && k < tt->ncols; k++) {
             const gen_col *fc = from_col(&c, ft, tt->cols[k].name);
-            if (fc && fc->identity && !tt->cols[k].identity && streq(fc->gen, tt->cols[k].gen))
+            if (fc && fc->identity && !tt->cols[k].identity && streq(fc->gen, tt->cols[k].gen)) {
+                /* a serial taking over goes on from its position (seq_past_rows) */
+                buf rc;
+                buf_init(&rc);
+                buf_adds(&rc, "pg_get_serial_sequence(");
+                buf_add_sqlstr(&rc, tt->q);
+                buf_adds(&rc, ", ");
+                buf_add_sqlstr(&rc, tt->cols[k].q);
+                buf_adds(&rc, ")::regclass");
+                keep_position(&c, tt, &tt->cols[k], rc.data ? rc.data : "NULL");
+                buf_release(&rc);
                 gen_emit(p, GEN_PART_TX, "alter column", NULL, "ALTER TABLE %s ALTER COLUMN %s DROP IDENTITY",
                          tt->q, tt->cols[k].q);
+            }
         }
     }
 
