@@ -1525,6 +1525,35 @@ static strata_code drop_fks_sql(run *r, const int *load, buf *b, strata_error *e
     return b->oom ? err_set(err, STRATA_NOMEM, "out of memory") : STRATA_OK;
 }
 
+/* A list "a, b, c, ..." (names quoted as qname does) for a hint, whose
+   room is small: whole names up to about 160 bytes, then how many more
+   ("a, b and 10 more tables"). */
+static void short_list(char *out, size_t cap, const char *list)
+{
+    size_t n = 0, used = 0, total = 1, len = strlen(list);
+    for (size_t i = 0; i + 1 < len; i++)
+        total += list[i] == ',' && list[i + 1] == ' ';
+    const char *p = list;
+    out[0] = 0;
+    while (*p) {
+        const char *e = strstr(p, ", ");
+        size_t l = e ? (size_t)(e - p) : strlen(p);
+        if (n && used + l + 2 > 160)
+            break;
+        if (used + l + 3 >= cap)
+            break;
+        if (n)
+            memcpy(out + used, ", ", 2), used += 2;
+        memcpy(out + used, p, l);
+        used += l;
+        out[used] = 0;
+        n++;
+        p = e ? e + 2 : p + l;
+    }
+    if (n < total)
+        snprintf(out + used, cap - used, " and %zu more table%s", total - n, total - n == 1 ? "" : "s");
+}
+
 /* Clears the tables to reload that are referenced by foreign keys (others
    are truncated in their own load transaction): the set is closed under
    "referenced by", then truncated in one statement -- in default mode after
@@ -1611,7 +1640,7 @@ static strata_code clear_phase(run *r, int *load, strata_error *err)
             copy_rollback(r->ctl);
         buf_release(&q);
         if (!rc && together) /* named in the hint of a load that fails */
-            snprintf(r->cleared, sizeof(r->cleared), "%s", b.data + strlen("TRUNCATE "));
+            short_list(r->cleared, sizeof(r->cleared), b.data + strlen("TRUNCATE "));
         /* without those keys the loads need no order and may freeze */
         if (!rc && drops.len)
             rc = read_target_fks(r, ext, err);

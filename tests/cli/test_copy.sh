@@ -1396,6 +1396,30 @@ raw copy "sqlite:///$WORK/badcol.db" "$URL"
 expect_rc 2 "a column name that is not UTF-8"
 contains "$ERR" "is not valid UTF-8" "the bad column is named"
 
+# ------------------------------------- --data-only into the app's own types
+# an inet column (Django's GenericIPAddressField on PostgreSQL) verifies: the
+# read-back takes inet's output form (192.168.0.1), not its text cast (/32)
+SRC=$WORK/inet.db
+sqlite3 "$SRC" "CREATE TABLE hosts (id integer PRIMARY KEY, ip char(39));
+INSERT INTO hosts VALUES (1, '192.168.0.1'), (2, '2001:db8::1'), (3, '10.0.0.0/8');"
+new_db
+q "CREATE TABLE hosts (id integer PRIMARY KEY, ip inet)" >/dev/null
+raw copy --data-only "sqlite:///$SRC" "$URL"
+expect_rc 0 "--data-only into an inet column"
+eq "$(q "SELECT string_agg(ip::text, ' ' ORDER BY id) FROM hosts")" "192.168.0.1/32 2001:db8::1/128 10.0.0.0/8" "inet values"
+# tables emptied together, named in a hint that keeps its end (it was cut
+# at 511 bytes, inside the list)
+SRC=$WORK/many.db
+DDL="CREATE TABLE parent_table_with_a_longish_name (id integer PRIMARY KEY, d interval);"
+for i in $(seq 1 12); do DDL="$DDL CREATE TABLE child_table_with_a_longish_name_$i (id integer PRIMARY KEY, p integer REFERENCES parent_table_with_a_longish_name (id));"; done
+new_db
+q "$DDL" >/dev/null
+sqlite3 "$SRC" "${DDL// interval/ text} INSERT INTO parent_table_with_a_longish_name VALUES (1, 'not an interval');"
+raw copy --data-only "sqlite:///$SRC" "$URL"
+expect_rc 1 "a value the target's type refuses"
+contains "$ERR" "and 9 more tables were emptied together before loading" "the emptied tables counted"
+contains "$ERR" "a rerun after the fix loads them" "the hint's end kept"
+
 # ------------------------------------------- memory does not grow with rows
 PLAIN=$ROOT/build/strata
 if [ -x "$PLAIN" ]; then
