@@ -1074,6 +1074,8 @@ static int add_fks(run *r, tasklist *L)
                     buf_addf(&b, " ON DELETE %s", f->on_delete);
                 if (f->on_update && strcasecmp(f->on_update, "NO ACTION"))
                     buf_addf(&b, " ON UPDATE %s", f->on_update);
+                if (f->deferrable)
+                    buf_adds(&b, f->deferrable == 2 ? " DEFERRABLE INITIALLY DEFERRED" : " DEFERRABLE");
                 buf_adds(&b, " NOT VALID");
                 if (b.oom) {
                     free(cname);

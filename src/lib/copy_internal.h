@@ -257,6 +257,7 @@ typedef struct cfk {
     int n;
     char **from, **to; /* SQLite column names; to[i] NULL = parent's primary key */
     char *on_update, *on_delete;
+    int deferrable;        /* 1 DEFERRABLE, 2 DEFERRABLE INITIALLY DEFERRED (the CREATE TABLE text) */
     size_t capfrom, capto; /* ARR_GROW capacities */
 } cfk;
 

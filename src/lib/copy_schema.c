@@ -1718,7 +1718,50 @@ static char *col_text(sqlite3_stmt *st, int i)
     return p ? xstrdup((const char *)p) : NULL;
 }
 
-/* CHECK constraints and COLLATE NOCASE from the CREATE TABLE text. */
+/* DEFERRABLE [INITIALLY DEFERRED] of the foreign key whose REFERENCES is
+   token k of the item st..end of the CREATE TABLE text (col: the column the
+   item defines, NULL for a table constraint's FOREIGN KEY (...)), onto t's
+   foreign key of the same columns and parent: pragma_foreign_key_list does
+   not tell it, and Django declares every key so. */
+static void fk_deferrable(ctable *t, const toks *tk, int st, int k, int end, const char *col)
+{
+    int defer = 0;
+    for (int j = k + 2; j < end && !ctok_is(&tk->v[j], "REFERENCES"); j++)
+        if (ctok_is(&tk->v[j], "DEFERRABLE"))
+            defer = ctok_is(&tk->v[j - 1], "NOT") ? 0
+                    : j + 2 < end && ctok_is(&tk->v[j + 1], "INITIALLY") && ctok_is(&tk->v[j + 2], "DEFERRED")
+                        ? 2
+                        : 1;
+    if (!defer)
+        return;
+    char *parent = tok_name(&tk->v[k + 1]);
+    char *from[32];
+    int n = 0;
+    if (col) {
+        from[n++] = xstrdup(col);
+    } else { /* FOREIGN KEY (a, b) */
+        int j = st;
+        while (j < k && !ctok_punct(&tk->v[j], "("))
+            j++;
+        for (j++; j < k && n < 32 && !ctok_punct(&tk->v[j], ")"); j++)
+            if (!ctok_punct(&tk->v[j], ","))
+                from[n++] = tok_name(&tk->v[j]);
+    }
+    for (int i = 0; parent && i < t->nfks; i++) {
+        cfk *f = &t->fks[i];
+        int same = f->n == n && f->parent && !strcasecmp(f->parent, parent);
+        for (int c = 0; same && c < n; c++)
+            same = f->from[c] && from[c] && !strcasecmp(f->from[c], from[c]);
+        if (same)
+            f->deferrable = defer;
+    }
+    for (int c = 0; c < n; c++)
+        free(from[c]);
+    free(parent);
+}
+
+/* CHECK constraints, COLLATE NOCASE and the foreign keys' DEFERRABLE from
+   the CREATE TABLE text. */
 static void parse_create(ctable *t)
 {
     toks tk = {0};
@@ -1775,9 +1818,13 @@ static void parse_create(ctable *t)
                     t->cols[ci].nocase = 1;
                 else if (ci >= 0)
                     t->cols[ci].rtrim = 1;
+            } else if (ctok_is(&tk.v[k], "REFERENCES") && k + 1 < end) {
+                free(cname);
+                cname = NULL;
+                fk_deferrable(t, &tk, st, k, end, col);
             } else if (ctok_is(&tk.v[k], "PRIMARY") || ctok_is(&tk.v[k], "UNIQUE") ||
-                       ctok_is(&tk.v[k], "REFERENCES") || ctok_is(&tk.v[k], "FOREIGN") ||
-                       ctok_is(&tk.v[k], "DEFAULT") || ctok_is(&tk.v[k], "NOT")) {
+                       ctok_is(&tk.v[k], "FOREIGN") || ctok_is(&tk.v[k], "DEFAULT") ||
+                       ctok_is(&tk.v[k], "NOT")) {
                 free(cname);
                 cname = NULL;
             }

@@ -1396,6 +1396,25 @@ raw copy "sqlite:///$WORK/badcol.db" "$URL"
 expect_rc 2 "a column name that is not UTF-8"
 contains "$ERR" "is not valid UTF-8" "the bad column is named"
 
+# ------------------------------------------- deferrable foreign keys (Django)
+# Django declares every key DEFERRABLE INITIALLY DEFERRED; its apps save a
+# child before its parent inside a transaction: the keys keep that
+SRC=$WORK/dj.db
+sqlite3 "$SRC" 'CREATE TABLE "app_parent" ("id" integer NOT NULL PRIMARY KEY AUTOINCREMENT, "n" text);
+CREATE TABLE "app_child" ("id" integer NOT NULL PRIMARY KEY AUTOINCREMENT,
+  "parent_id" bigint NOT NULL REFERENCES "app_parent" ("id") DEFERRABLE INITIALLY DEFERRED,
+  "p2" integer REFERENCES app_parent (id) DEFERRABLE, "p3" integer REFERENCES app_parent (id) NOT DEFERRABLE,
+  a int, b int, CONSTRAINT fk FOREIGN KEY (a, b) REFERENCES pair (x, y) DEFERRABLE INITIALLY DEFERRED);
+CREATE TABLE pair (x int, y int, PRIMARY KEY (x, y));
+INSERT INTO app_parent VALUES (1, 1); INSERT INTO app_child VALUES (1, 1, 1, 1, NULL, NULL);'
+new_db
+raw copy "sqlite:///$SRC" "$URL"
+expect_rc 0 "copy of deferrable foreign keys"
+eq "$(q "SELECT string_agg(conname || ':' || condeferrable::int || condeferred::int, ' ' ORDER BY conname) FROM pg_constraint WHERE contype = 'f'")" \
+    "app_child_a_b_fkey:11 app_child_p2_fkey:10 app_child_p3_fkey:00 app_child_parent_id_fkey:11" "DEFERRABLE and INITIALLY DEFERRED carried"
+q "BEGIN; INSERT INTO app_child (parent_id) VALUES (2); INSERT INTO app_parent (id, n) VALUES (2, 'late'); COMMIT" >/dev/null 2>&1 ||
+    fail "a child saved before its parent in one transaction (deferred key)"
+
 # ------------------------------------- --data-only into the app's own types
 # an inet column (Django's GenericIPAddressField on PostgreSQL) verifies: the
 # read-back takes inet's output form (192.168.0.1), not its text cast (/32)
