@@ -107,7 +107,8 @@ extern "C" {
     X(DIFF_UNSUPPORTED, 2, "the schema holds an object strata diff does not plan")         \
     X(INTERRUPTED, 1, "stopped by a signal")                                               \
     X(RESET_CHANGED, 1, "the database changed since reset listed what it would drop")      \
-    X(NOT_ADOPTED, 1, "another tool applied these migrations; adopt them first")
+    X(NOT_ADOPTED, 1, "another tool applied these migrations; adopt them first")           \
+    X(TARGET_CHANGED, 1, "the target changed since strata copied into it")
 
 typedef enum strata_code {
 #define STRATA_X_ENUM(name, exit, msg) STRATA_##name,
@@ -1005,6 +1006,8 @@ typedef struct strata_copy_opts {
                                          STRATA_NO_WAIT: try once */
     strata_copy_progress_fn progress; /* may be NULL */
     void *userdata;
+    int overwrite; /* a table whose rows changed in the target since an earlier copy
+                      is loaded again, those changes lost; 0: TARGET_CHANGED */
 } strata_copy_opts;
 
 typedef struct strata_copy_table {

@@ -8,7 +8,7 @@
 #define JOBS_UNSET (-1e300)
 
 static struct {
-    int schema_only, data_only, no_verify, keep_case;
+    int schema_only, data_only, no_verify, keep_case, overwrite;
     const char *tables, *exclude, *on_bad, *from_env, *to_env;
     double jobs; /* JOBS_UNSET unless --jobs was given */
 } o = {.jobs = JOBS_UNSET};
@@ -250,6 +250,7 @@ static int run(cli *c)
                               : STRATA_COPY_ALL;
     opts.jobs = o.jobs == JOBS_UNSET ? 0 : (int)o.jobs; /* 0: one per core */
     opts.no_verify = o.no_verify;
+    opts.overwrite = o.overwrite;
     opts.keep_case = o.keep_case;
     opts.table = c->table;
     opts.lock_timeout = c->lock_timeout;
@@ -326,6 +327,9 @@ static const cmdopt options[] = {
      "  null  write NULL and list it as a warning\n"
      "  text  create such columns as text (bytea for bytes)"},
     {"--no-verify", NULL, CMDOPT_FLAG, &o.no_verify, NULL, "skip the read-back comparison"},
+    {"--overwrite", NULL, CMDOPT_FLAG, &o.overwrite, NULL,
+     "copy again into tables whose rows changed in the target since\nan earlier copy (those changes are "
+     "lost)"},
     {"--keep-case", NULL, CMDOPT_FLAG, &o.keep_case, NULL,
      "keep names as written (default: ASCII letters to lower case)"},
     {"--from-env", NULL, CMDOPT_STR, &o.from_env, "NAME",

@@ -1554,6 +1554,39 @@ static void short_list(char *out, size_t cap, const char *list)
         snprintf(out + used, cap - used, " and %zu more table%s", total - n, total - n == 1 ? "" : "s");
 }
 
+/* Tables whose rows changed in the target since the earlier copy loaded
+   them: refused (TARGET_CHANGED) before any table's rows change, unless
+   --overwrite. After the switch the application writes there, and a copy
+   run again would put the source's rows back over its writes. */
+static strata_code target_changed(run *r, strata_error *err)
+{
+    int n = 0;
+    const ctable *first = NULL;
+    for (int i = 0; i < r->s.n; i++)
+        if (r->s.t[i].target_changed && !n++)
+            first = &r->s.t[i];
+    if (!n || r->o->overwrite)
+        return STRATA_OK;
+    err_set(err, STRATA_TARGET_CHANGED,
+            "table \"%s\"%s changed in the target since strata copied it: copying again would replace "
+            "those rows with the source's",
+            first->dst, n > 1 ? " and others" : "");
+    if (n > 1) {
+        char more[32];
+        snprintf(more, sizeof(more), "%d tables", n);
+        err_hint(err,
+                 "%s changed; if the application writes to PostgreSQL now, the move is done: do not copy "
+                 "again. To discard those changes and copy the source again, pass --overwrite; no rows were "
+                 "changed",
+                 more);
+    } else {
+        err_hint(err,
+                 "if the application writes to PostgreSQL now, the move is done: do not copy again. To "
+                 "discard those changes and copy the source again, pass --overwrite; no rows were changed");
+    }
+    return STRATA_TARGET_CHANGED;
+}
+
 /* Clears the tables to reload that are referenced by foreign keys (others
    are truncated in their own load transaction): the set is closed under
    "referenced by", then truncated in one statement -- in default mode after
@@ -1802,7 +1835,7 @@ strata_code strata_copy(const char *src_url, const char *dst_url, const strata_c
         /* which earlier loads still hold */
         for (int i = 0; i < r.s.n; i++)
             want[i] = r.s.t[i].rec_sum != NULL && !r.s.t[i].skip_data;
-        if ((rc = run_pool(&r, "check", check_task, want, err)))
+        if ((rc = run_pool(&r, "check", check_task, want, err)) || (rc = target_changed(&r, err)))
             goto done;
         for (int i = 0; i < r.s.n; i++)
             want[i] = !r.s.t[i].unchanged && !r.s.t[i].skip_data;

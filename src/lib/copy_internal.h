@@ -313,6 +313,7 @@ typedef struct ctable {
     /* run state */
     int redo;
     int unchanged;
+    int target_changed; /* its rows in the target differ from what the earlier copy recorded */
     long long rows_done;
     long long bytes;
     double seconds;

@@ -526,14 +526,18 @@ strata_code check_task(worker *w, ctable *t, strata_error *err)
     char sum[48], tsum[48];
     sum_text(w->sum, sum);
     if (w->rows != t->rec_rows || strcmp(sum, t->rec_sum) != 0) {
-        t->redo = 1; /* the source changed since the earlier copy */
+        t->redo = 1; /* the source changed since the earlier copy: it wins (a live move's catch-up) */
         return STRATA_OK;
     }
     long long trows;
     if ((rc = target_sum(w->pg, t, &trows, tsum, err)))
         return rc;
     if (trows != w->rows || strcmp(tsum, sum) != 0) {
-        t->redo = 1; /* the target was changed since */
+        /* the source as the earlier copy loaded (and verified) it, the
+           target not: someone wrote to the target since -- the
+           application, after the switch -- which a new load would undo */
+        t->target_changed = 1;
+        t->redo = 1;
         return STRATA_OK;
     }
     t->unchanged = 1;

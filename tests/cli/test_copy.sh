@@ -91,18 +91,28 @@ eq "$(json_get "$OUT" '[(t["table"], t["skipped"]) for t in j["tables"]]')" "[('
     "only the changed table reloads"
 eq "$(pq "SELECT tx FROM t WHERE id = 3")" "changed" "the change arrived"
 # the checksum binds values to their rows: swapping two rows' integers (same
-# multiset of values per column) or timestamps in the target is caught, and
-# the rerun puts the table back
+# multiset of values per column) or timestamps in the target is caught. A
+# target changed since the copy (the application writing after the switch)
+# is not overwritten without --overwrite (TARGET_CHANGED, no rows changed);
+# with it, the rerun puts the table back
 pq "UPDATE t SET i = CASE id WHEN 4 THEN 2 ELSE 1 END WHERE id IN (4, 5)" >/dev/null
 raw copy "sqlite:///$SRC" "$URL" --json
-expect_rc 0 "rerun after two rows' values were swapped in the target"
+expect_rc 1 "rerun after two rows' values were swapped in the target"
+contains "$ERR" '"code": "TARGET_CHANGED"' "a swap of values between rows is detected"
+contains "$ERR" 'table \"t\" changed in the target since strata copied it' "the changed table named"
+contains "$ERR" "--overwrite" "the hint names --overwrite"
+eq "$(pq "SELECT string_agg(i::text, ',' ORDER BY id) FROM t WHERE id IN (4, 5)")" "2,1" "the target's change kept"
+raw copy "sqlite:///$SRC" "$URL" --json --overwrite
+expect_rc 0 "rerun with --overwrite"
 eq "$(json_get "$OUT" '[(t["table"], t["skipped"]) for t in j["tables"]]')" "[('big', True), ('t', False)]" \
-    "a swap of values between rows is detected"
+    "--overwrite loads the changed table again"
 eq "$(pq "SELECT string_agg(i::text, ',' ORDER BY id) FROM t WHERE id IN (4, 5)")" "1,2" "the swap was undone"
 pq "UPDATE t SET ts = ts + interval '1 microsecond' WHERE id = 2" >/dev/null
 raw copy "sqlite:///$SRC" "$URL" --json
+expect_rc 1 "a one-microsecond change in the target is detected"
+raw copy "sqlite:///$SRC" "$URL" --json --overwrite
 eq "$(json_get "$OUT" '[(t["table"], t["skipped"]) for t in j["tables"]]')" "[('big', True), ('t', False)]" \
-    "a one-microsecond change in the target is detected"
+    "a one-microsecond change in the target: loaded again with --overwrite"
 
 # ------------------------------------------------- names, keys, sequences
 SRC=$WORK/names.db
@@ -282,6 +292,10 @@ eq "$(pq "SELECT pg_get_serial_sequence('t', 'id')")" "public.t_id_seq1" "t's se
 eq "$(pq "INSERT INTO t (v) VALUES (3) RETURNING id")" "3" "t's identity goes on after the copied ids"
 eq "$(pq "INSERT INTO u (k) VALUES (6) RETURNING id")" "2" "u's identity goes on after the copied ids"
 raw copy "sqlite:///$SQ" "$URL"
+expect_rc 1 "rerun after rows were added in the target"
+contains "$ERR" "[TARGET_CHANGED]" "rows added in the target: TARGET_CHANGED"
+eq "$(pq "SELECT count(*) FROM t")" "3" "the target's rows kept"
+raw copy "sqlite:///$SQ" "$URL" --overwrite
 expect_rc 0 "rerun with those names"
 
 # a source name PostgreSQL would cut at 63 bytes: an index or view (two
