@@ -99,6 +99,24 @@ st --dir "$QD" down
 expect_rc 0 "serial to identity: down"
 eq "$(q "INSERT INTO ev (x) VALUES ('n') RETURNING id" | head -1)" "9" "identity to serial: past the identity's position"
 
+# a unique constraint added to a table with rows: its index built
+# CONCURRENTLY, then attached (USING INDEX), as lint asks; a new foreign key
+# on it waits for it in the no-transaction file
+pair unique_late 'CREATE TABLE users (id int PRIMARY KEY, email varchar(50)); CREATE TABLE ref (id int PRIMARY KEY, email varchar(50));' \
+    'CREATE TABLE users (id int PRIMARY KEY, email varchar(50), CONSTRAINT uq_users_email UNIQUE (email)); CREATE TABLE ref (id int PRIMARY KEY, email varchar(50) REFERENCES users (email));'
+expect_rc 0 "a unique constraint on an existing table"
+contains "$(cat "$QD"/*step*.sql)" "CREATE UNIQUE INDEX CONCURRENTLY uq_users_email ON users (email)" "built CONCURRENTLY"
+contains "$(cat "$QD"/*step*.sql)" "ADD CONSTRAINT uq_users_email UNIQUE USING INDEX uq_users_email" "attached USING INDEX"
+st --dir "$QD" lint
+expect_rc 0 "the generated files pass strata's own lint"
+q "INSERT INTO users VALUES (1, 'a@x'), (2, 'b@x'); INSERT INTO ref VALUES (1, 'a@x')" >/dev/null
+st --dir "$QD" up
+expect_rc 0 "unique_late: up with rows"
+eq "$(q "SELECT string_agg(conname || ':' || convalidated::int, ' ' ORDER BY conname) FROM pg_constraint WHERE contype IN ('u', 'f') AND connamespace = 'public'::regnamespace")" \
+    "ref_email_fkey:1 uq_users_email:1" "the constraint and the key on it, valid"
+st --dir "$QD" down
+expect_rc 0 "unique_late: down"
+
 # a CHECK that PostgreSQL prints otherwise once it runs again: an IN list on
 # a varchar column (SQLAlchemy's Enum(native_enum=False)); added, and with
 # a value added, and from a database built with it (--from-url)

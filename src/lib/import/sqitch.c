@@ -363,7 +363,7 @@ static const char *const layout_keys[NLAYOUT] = {"top_dir",    "plan_file", "dep
  */
 static strata_code read_conf(const char *src, layout *lay, strata_error *err)
 {
-    char core[NLAYOUT][1024], other[NLAYOUT][1024], where[NLAYOUT][300];
+    char core[NLAYOUT][1024], other[NLAYOUT][1024], where[NLAYOUT][400];
     memset(core, 0, sizeof(core));
     memset(other, 0, sizeof(other));
     char *text = NULL;

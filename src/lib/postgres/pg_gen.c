@@ -1857,8 +1857,37 @@ static void plan_comments(ctx *c)
 /* A CHECK or FOREIGN KEY on a table that has rows: added NOT VALID in the
    transaction (a short lock), validated in the no-transaction part after it
    (VALIDATE takes a lock that lets writes go on). */
+/* A unique constraint added to a table that has rows, in the plain form an
+   index can carry, "UNIQUE [NULLS NOT DISTINCT] (cols)" (*cols points at
+   the list): its index is built CONCURRENTLY in the no-transaction part and
+   then attached (ADD CONSTRAINT ... UNIQUE USING INDEX), as lint asks, not
+   built under the table's lock in the transaction. */
+static int unique_late(const ctx *c, const gen_item *it, const char **cols, int *nnd)
+{
+    if (it->kind != 'u' || c->o->down || c->o->no_concurrently || strncmp(it->def, "UNIQUE ", 7))
+        return 0;
+    const char *d = it->def + 7;
+    *nnd = !strncmp(d, "NULLS NOT DISTINCT ", 19);
+    if (*nnd)
+        d += 19;
+    const char *e = strchr(d, ')');
+    if (*d != '(' || !e || e[1]) /* INCLUDE, WITH, DEFERRABLE ...: as it is, in the transaction */
+        return 0;
+    *cols = d;
+    return 1;
+}
+
 static void add_constraint(ctx *c, const gen_table *tt, const gen_item *it, const char *kind, int existing)
 {
+    const char *cols;
+    int nnd;
+    if (existing && unique_late(c, it, &cols, &nnd)) {
+        gen_emit(c->p, GEN_PART_POST, "create index", NULL, "CREATE UNIQUE INDEX CONCURRENTLY %s ON %s %s%s",
+                 it->q, tt->q, cols, nnd ? " NULLS NOT DISTINCT" : "");
+        gen_emit(c->p, GEN_PART_POST, kind, NULL, "ALTER TABLE %s ADD CONSTRAINT %s UNIQUE USING INDEX %s",
+                 tt->q, it->q, it->q);
+        return;
+    }
     size_t l = strlen(it->def);
     int not_valid = l >= 9 && !strcmp(it->def + l - 9, "NOT VALID");
     /* --no-concurrently: nothing else goes in a no-transaction file, so no
@@ -1886,7 +1915,11 @@ static int fk_waits_for_index(const ctx *c, const gen_item *it)
         return 0;
     for (size_t k = 0; k < rt->nitems; k++) {
         const gen_item *ix = &rt->items[k];
-        if (ix->kind == 'i' && !strncmp(ix->def, "CREATE UNIQUE", 13) && item_new(c, rf, ix))
+        const char *cols;
+        int nnd;
+        if (((ix->kind == 'i' && !strncmp(ix->def, "CREATE UNIQUE", 13)) ||
+             unique_late(c, ix, &cols, &nnd)) &&
+            item_new(c, rf, ix))
             return 1;
     }
     return 0;
