@@ -99,16 +99,20 @@ static void print_human(const cli *c, const strata_lint_report *r, size_t nmig, 
     print_lint_findings(c, r);
     if (c->quiet)
         return;
-    /* with no URL, both engines' rules: say so where a PostgreSQL rule
-       found something (a SQLite-only project lints with --dialect sqlite) */
-    for (size_t i = 0; both && i < r->count; i++) {
-        const strata_lint_rule *rule = strata_lint_rule_find(r->findings[i].rule);
-        if (rule && !strcmp(rule->dialects, "postgres")) {
-            fprintf(stderr, "strata: note: no database URL, so the rules of both engines apply; "
-                            "for migrations that run only on SQLite: strata lint --dialect sqlite\n");
-            break;
+    /* with no URL, both engines' rules: say so where one engine's rule
+       found something (a project for one engine lints with --dialect) */
+    static const char *const engines[2][2] = {{"postgres", "SQLite"}, {"sqlite", "PostgreSQL"}};
+    for (int e = 0; both && e < 2; e++)
+        for (size_t i = 0; i < r->count; i++) {
+            const strata_lint_rule *rule = strata_lint_rule_find(r->findings[i].rule);
+            if (rule && !strcmp(rule->dialects, engines[e][0])) {
+                fprintf(stderr,
+                        "strata: note: no database URL, so the rules of both engines apply; for migrations "
+                        "that run only on %s: strata lint --dialect %s\n",
+                        engines[e][1], e ? "postgres" : "sqlite");
+                break;
+            }
         }
-    }
     if (!r->count)
         printf("ok: %zu migration%s, no findings\n", nmig, nmig == 1 ? "" : "s");
     else

@@ -403,6 +403,17 @@ contains "$ERR" "strata: note: no database URL, so the rules of both engines app
 (cd "$WORK" && env -u DATABASE_URL "$STRATA" --dir "$P" lint --dialect postgres >"$WORK/out" 2>"$WORK/err")
 lacks "$(cat "$WORK/err")" "note:" "--dialect postgres: no note"
 rm "$P/0003_ix.sql"
+# and the same for a SQLite rule (a PostgreSQL-only file strata diff wrote)
+mig "$P" 0003_alter.sql <<'SQL'
+-- strata:up
+ALTER TABLE t ALTER COLUMN a TYPE bigint;
+-- strata:down
+ALTER TABLE t ALTER COLUMN a TYPE integer;
+SQL
+(cd "$WORK" && env -u DATABASE_URL "$STRATA" --dir "$P" lint >"$WORK/out" 2>"$WORK/err")
+contains "$(cat "$WORK/out")" "sqlite-alter-column" "no URL: the SQLite rule fires"
+contains "$(cat "$WORK/err")" "for migrations that run only on PostgreSQL: strata lint --dialect postgres" "no URL: the note for a SQLite rule"
+rm "$P/0003_alter.sql"
 if [ "$ENGINE" = postgres ]; then
     raw --dir "$P" --url "$URL" check
     expect_rc 0 "check of a PostgreSQL history on PostgreSQL"
