@@ -1350,9 +1350,18 @@ strata_code strata_diff(const strata_diff_opts *o, strata_diff_result **out, str
         if (n) {
             err_set(err, STRATA_DIFF_DESTRUCTIVE, "%zu destructive step%s: %s", n, n == 1 ? "" : "s",
                     what.data);
-            if (up.notes.len)
-                err_hint(err, "%.*s", (int)strcspn(up.notes.data, "\n"), up.notes.data);
-            else if (strstr(what.data ? what.data : "", " of enum "))
+            if (up.notes.len) {
+                /* each note a line (a rename suspected of a table, of a
+                   column...): the first, and how many more are printed */
+                int more = -1;
+                for (const char *l = up.notes.data; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL)
+                    more++;
+                if (more > 0)
+                    err_hint(err, "%.*s (and %d more in the notes above)", (int)strcspn(up.notes.data, "\n"),
+                             up.notes.data, more);
+                else
+                    err_hint(err, "%.*s", (int)strcspn(up.notes.data, "\n"), up.notes.data);
+            } else if (strstr(what.data ? what.data : "", " of enum "))
                 err_hint(err, "a value renamed rather than removed keeps its rows with ALTER TYPE ... RENAME "
                               "VALUE 'old' TO 'new' (write it by hand); else pass --allow-destructive when "
                               "losing that data is intended");

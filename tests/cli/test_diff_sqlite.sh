@@ -137,6 +137,15 @@ contains "$ERR" "0002_step.sql:9: NOT NULL constraint failed" "breaks: the state
 contains "$ERR" "hint: this table rebuild copies the table's rows into its new definition, and a row breaks it" "breaks: the hint"
 eq "$(q "SELECT count(*) FROM users")" 2 "breaks: the rows are as before"
 eq "$(q "SELECT count(*) FROM sqlite_master WHERE name LIKE '%strata_new%'")" 0 "breaks: no new table left"
+# two suspected renames, a table's and a column's: the destructive error's
+# hint gives the first and says more are in the notes (it named only one)
+pair two_renames 'CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT); CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT);' \
+    'CREATE TABLE people (id INTEGER PRIMARY KEY, name TEXT); CREATE TABLE t (id INTEGER PRIMARY KEY, b TEXT);'
+expect_rc 1 "two suspected renames: destructive"
+contains "$ERR" "pass --rename users:people" "the table's rename noted"
+contains "$ERR" "pass --rename t.a:b" "the column's rename noted"
+contains "$ERR" "(and 1 more in the notes above)" "the hint counts the other note"
+
 # a name that changes only in case is the same table or column in SQLite:
 # renamed (the column's values kept), not a drop and an add with a note
 # telling to pass --rename
