@@ -850,11 +850,29 @@ static int run_step(strata *db, const migration *m, int down, int in_tx, int rep
                     "database (or make the section safe to repeat: DROP ... IF EXISTS), then run the same "
                     "'strata down' again (or 'strata stamp' the migration before it, if it is done)",
                     m->id);
-            else if (!err->hint[0])
-                err_hint(err,
-                         "the no-transaction section may have partly run; fix the database, then "
-                         "'strata up --retry-failed' (or 'strata stamp %s' if it is done)",
-                         m->version);
+            else if (!err->hint[0]) {
+                /* a failed CREATE INDEX CONCURRENTLY leaves its index
+                   INVALID, in the way of the retry: named with the way out */
+                char *bad = NULL, *p, *line;
+                const char *hit = NULL;
+                strata_error e4;
+                invalid_indexes(db, &bad, &e4);
+                for (p = bad; !hit && (line = line_cut(&p)) != NULL;)
+                    if (sql_mentions(s->sql, line))
+                        hit = line;
+                if (hit)
+                    err_hint(
+                        err,
+                        "it left index %s INVALID: once the cause is fixed, run 'DROP INDEX CONCURRENTLY "
+                        "%s;', then 'strata up --retry-failed' builds it again",
+                        hit, hit);
+                else
+                    err_hint(err,
+                             "the no-transaction section may have partly run; fix the database, then "
+                             "'strata up --retry-failed' (or 'strata stamp %s' if it is done)",
+                             m->version);
+                free(bad);
+            }
             return rc;
         }
         if ((rc = db->ops->begin(db->d, db->lock_timeout, err)))

@@ -99,6 +99,39 @@ expect_rc 0 "stamp marks it applied"
 st --dir "$D" status --json
 eq "$(json_get "$OUT" 'j["migrations"][-1]["state"]')" "applied" "resolved by stamp"
 
+# a failed CREATE UNIQUE INDEX CONCURRENTLY: the hint names the INVALID index
+# it left in the way of the retry, and how to clear it (it gave only the
+# generic hint, and the retry then failed on "already exists")
+if [ "$ENGINE" = postgres ]; then
+    KEEP_URL=$URL
+    new_db
+    U="$WORK/uniq"
+    mig "$U" 0001_t.sql <<'SQL'
+-- strata:up
+CREATE TABLE dup (id integer, email text);
+INSERT INTO dup VALUES (1, 'a'), (2, 'a');
+-- strata:down
+DROP TABLE dup;
+SQL
+    mig "$U" 0002_uq.sql <<'SQL'
+-- strata:up no-transaction
+CREATE UNIQUE INDEX CONCURRENTLY dup_email ON dup (email);
+-- strata:down no-transaction
+DROP INDEX CONCURRENTLY dup_email;
+SQL
+    st --dir "$U" up
+    expect_rc 1 "a unique index over duplicates"
+    contains "$ERR" "it left index public.dup_email INVALID" "the INVALID index named"
+    contains "$ERR" "DROP INDEX CONCURRENTLY public.dup_email;" "the way to clear it"
+    q "DELETE FROM dup WHERE id = 2" >/dev/null
+    q "DROP INDEX CONCURRENTLY public.dup_email" >/dev/null
+    st --dir "$U" up --retry-failed
+    expect_rc 0 "the retry after following the hint"
+    st --dir "$U" down base
+    expect_rc 0 "down base of the unique index history"
+    URL=$KEEP_URL
+fi
+
 # --single-transaction refuses no-transaction sections before running anything
 st --dir "$D" down base
 expect_rc 0 "down base"
