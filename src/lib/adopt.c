@@ -545,12 +545,14 @@ static strata_code read_sqitch(adopt_ctx *x, strata_error *err)
     char reg[4096];
     buf sql;
     strata_code rc;
+    int pg = d->ops->dialect == DIALECT_POSTGRES;
+    /* PostgreSQL: the registry schema's table; SQLite: the attached file's */
+    snprintf(x->where, sizeof(x->where), "%s.changes", pg ? regname : "sqitch");
     buf_init(&sql);
-    if (d->ops->dialect == DIALECT_POSTGRES) {
-        snprintf(x->where, sizeof(x->where), "%s.changes", regname);
-        buf_addf(&sql, "SELECT change, project FROM ");
-        buf_add_ident(&sql, x->where);
-        buf_adds(&sql, " ORDER BY committed_at, planned_at");
+    buf_addf(&sql, "SELECT change, project FROM ");
+    buf_add_ident(&sql, x->where);
+    buf_adds(&sql, " ORDER BY committed_at, planned_at");
+    if (pg) {
         rc = read_table(x, x->where, sql.oom ? NULL : sql.data, err);
     } else if (sqitch_registry(x->db, regname, reg, sizeof(reg))) {
         snprintf(x->where, sizeof(x->where), "%s", regname);
@@ -588,9 +590,8 @@ static strata_code read_sqitch(adopt_ctx *x, strata_error *err)
         if (!rc && !exists)
             rc = err_set(err, STRATA_ADOPT_MISMATCH, "the sqitch registry '%s' has no changes table", reg);
         if (!rc)
-            rc = d->ops->query(d,
-                               "SELECT change, project FROM sqitch.changes ORDER BY committed_at, planned_at",
-                               0, NULL, add_row, x, err);
+            rc = sql.oom ? err_set(err, STRATA_NOMEM, "out of memory")
+                         : d->ops->query(d, sql.data, 0, NULL, add_row, x, err);
         d->ops->query(d, "DETACH DATABASE sqitch", 0, NULL, NULL, NULL, &e2);
         if (!rc && x->oom)
             rc = err_set(err, STRATA_NOMEM, "out of memory");

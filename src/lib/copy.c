@@ -1571,19 +1571,13 @@ static strata_code target_changed(run *r, strata_error *err)
             "table \"%s\"%s changed in the target since strata copied it: copying again would replace "
             "those rows with the source's",
             first->dst, n > 1 ? " and others" : "");
-    if (n > 1) {
-        char more[32];
-        snprintf(more, sizeof(more), "%d tables", n);
-        err_hint(err,
-                 "%s changed; if the application writes to PostgreSQL now, the move is done: do not copy "
-                 "again. To discard those changes and copy the source again, pass --overwrite; no rows were "
-                 "changed",
-                 more);
-    } else {
-        err_hint(err,
-                 "if the application writes to PostgreSQL now, the move is done: do not copy again. To "
-                 "discard those changes and copy the source again, pass --overwrite; no rows were changed");
-    }
+    char more[48] = "";
+    if (n > 1)
+        snprintf(more, sizeof(more), "%d tables changed; ", n);
+    err_hint(err,
+             "%sif the application writes to PostgreSQL now, the move is done: do not copy again. To discard "
+             "those changes and copy the source again, pass --overwrite; no rows were changed",
+             more);
     return STRATA_TARGET_CHANGED;
 }
 

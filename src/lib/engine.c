@@ -648,24 +648,37 @@ static strata_code invalid_indexes(strata *db, char **out, strata_error *err)
     return rc;
 }
 
-/* INVALID_INDEX when an index the section mentions is INVALID: a failed or
-   interrupted CREATE INDEX CONCURRENTLY leaves one behind, and IF NOT
-   EXISTS on a retry would then skip it. */
+/* The first INVALID index that section s mentions -- a failed or
+   interrupted CREATE INDEX CONCURRENTLY leaves one behind -- into *hit,
+   pointing into *bad (malloc'd, the caller frees it), or NULL. */
+static strata_code invalid_index_of(strata *db, const section *s, char **bad, const char **hit,
+                                    strata_error *err)
+{
+    char *p, *line;
+    *hit = NULL;
+    strata_code rc = invalid_indexes(db, bad, err);
+    for (p = *bad; !rc && !*hit && (line = line_cut(&p)) != NULL;)
+        if (sql_mentions(s->sql, line))
+            *hit = line;
+    return rc;
+}
+
+#define INVALID_INDEX_WAY "run 'DROP INDEX CONCURRENTLY %s;', then 'strata up --retry-failed' builds it again"
+
+/* INVALID_INDEX when an index the section mentions is INVALID: IF NOT
+   EXISTS on a retry would skip it. */
 static strata_code check_invalid_indexes(strata *db, const migration *m, const section *s, strata_error *err)
 {
-    char *bad;
-    strata_code rc = invalid_indexes(db, &bad, err);
-    for (char *p = bad, *line; !rc && (line = line_cut(&p)) != NULL;) {
-        if (sql_mentions(s->sql, line)) {
-            rc = err_set(err, STRATA_INVALID_INDEX,
-                         "migration %s left index %s INVALID (a CREATE INDEX CONCURRENTLY failed or was "
-                         "interrupted; IF NOT EXISTS does not rebuild it)",
-                         m->id, line);
-            err_hint(err,
-                     "run 'DROP INDEX CONCURRENTLY %s;', then 'strata up --retry-failed' builds it again",
-                     line);
-            err_where(err, m->path, s->line);
-        }
+    char *bad = NULL;
+    const char *hit;
+    strata_code rc = invalid_index_of(db, s, &bad, &hit, err);
+    if (!rc && hit) {
+        rc = err_set(err, STRATA_INVALID_INDEX,
+                     "migration %s left index %s INVALID (a CREATE INDEX CONCURRENTLY failed or was "
+                     "interrupted; IF NOT EXISTS does not rebuild it)",
+                     m->id, hit);
+        err_hint(err, INVALID_INDEX_WAY, hit);
+        err_where(err, m->path, s->line);
     }
     free(bad);
     return rc;
@@ -853,19 +866,13 @@ static int run_step(strata *db, const migration *m, int down, int in_tx, int rep
             else if (!err->hint[0]) {
                 /* a failed CREATE INDEX CONCURRENTLY leaves its index
                    INVALID, in the way of the retry: named with the way out */
-                char *bad = NULL, *p, *line;
-                const char *hit = NULL;
+                char *bad = NULL;
+                const char *hit;
                 strata_error e4;
-                invalid_indexes(db, &bad, &e4);
-                for (p = bad; !hit && (line = line_cut(&p)) != NULL;)
-                    if (sql_mentions(s->sql, line))
-                        hit = line;
+                invalid_index_of(db, s, &bad, &hit, &e4);
                 if (hit)
-                    err_hint(
-                        err,
-                        "it left index %s INVALID: once the cause is fixed, run 'DROP INDEX CONCURRENTLY "
-                        "%s;', then 'strata up --retry-failed' builds it again",
-                        hit, hit);
+                    err_hint(err, "it left index %s INVALID: once the cause is fixed, " INVALID_INDEX_WAY,
+                             hit, hit);
                 else
                     err_hint(err,
                              "the no-transaction section may have partly run; fix the database, then "

@@ -1356,11 +1356,10 @@ strata_code strata_diff(const strata_diff_opts *o, strata_diff_result **out, str
                 int more = -1;
                 for (const char *l = up.notes.data; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL)
                     more++;
+                char tail[48] = "";
                 if (more > 0)
-                    err_hint(err, "%.*s (and %d more in the notes above)", (int)strcspn(up.notes.data, "\n"),
-                             up.notes.data, more);
-                else
-                    err_hint(err, "%.*s", (int)strcspn(up.notes.data, "\n"), up.notes.data);
+                    snprintf(tail, sizeof(tail), " (and %d more in the notes above)", more);
+                err_hint(err, "%.*s%s", (int)strcspn(up.notes.data, "\n"), up.notes.data, tail);
             } else if (strstr(what.data ? what.data : "", " of enum "))
                 err_hint(err, "a value renamed rather than removed keeps its rows with ALTER TYPE ... RENAME "
                               "VALUE 'old' TO 'new' (write it by hand); else pass --allow-destructive when "

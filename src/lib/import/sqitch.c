@@ -9,12 +9,13 @@
  * scripts through psql as they are (they usually hold their own BEGIN and
  * COMMIT): a deploy or revert script with its own transaction, or with a
  * statement no transaction may hold, becomes a no-transaction section; a
- * psql variable, which psql replaces, is refused. A verify script becomes the verify section, which
- * strata runs in a savepoint it always rolls back: a BEGIN, ROLLBACK or
- * COMMIT alone on its line (sqitch's template) is turned into a comment.
- * strata's verify fails on an error, like sqitch's, and also on a query
- * that returns no row or false: each query is wrapped (wrap_queries) so that
- * only an error fails it, as in sqitch ("SELECT ... WHERE FALSE" passes).
+ * psql variable, which psql replaces, is refused. A verify script becomes
+ * the verify section, which strata runs in a savepoint it always rolls
+ * back: a BEGIN, ROLLBACK or COMMIT alone on its line (sqitch's template)
+ * is turned into a comment. strata's verify fails on an error, like
+ * sqitch's, and also on a query that returns no row or false: each query
+ * is wrapped (wrap_queries) so that only an error fails it, as in sqitch
+ * ("SELECT ... WHERE FALSE" passes).
  */
 #include "import/import.h"
 

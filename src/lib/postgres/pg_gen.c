@@ -1405,6 +1405,13 @@ static const gen_obj *seq_from(const ctx *c, const gen_obj *s)
     return f;
 }
 
+/* 1 when column fc loses its identity in tc (a generated column's change
+   drops and adds the column instead) */
+static int identity_dropped(const gen_col *fc, const gen_col *tc)
+{
+    return fc->identity && !tc->identity && streq(fc->gen, tc->gen);
+}
+
 /*
  * A column whose sequence is replaced (a serial's by an identity, or back)
  * keeps the old sequence's position: the last value it gave, or none, is
@@ -1506,7 +1513,7 @@ static void seq_past_rows(ctx *c, const gen_obj *s)
                 tc = &one->cols[k];
         if (tc && ft)
             fc = from_col(c, ft, tc->name);
-        int kept = fc && fc->identity && !tc->identity && streq(fc->gen, tc->gen);
+        int kept = fc && identity_dropped(fc, tc);
         if (kept)
             position_name(pos, sizeof(pos), c, one, tc);
         seq_setval(c, s, one->q, onecol, kept ? pos : NULL);
@@ -1854,9 +1861,6 @@ static void plan_comments(ctx *c)
     }
 }
 
-/* A CHECK or FOREIGN KEY on a table that has rows: added NOT VALID in the
-   transaction (a short lock), validated in the no-transaction part after it
-   (VALIDATE takes a lock that lets writes go on). */
 /* A unique constraint added to a table that has rows, in the plain form an
    index can carry, "UNIQUE [NULLS NOT DISTINCT] (cols)" (*cols points at
    the list): its index is built CONCURRENTLY in the no-transaction part and
@@ -1877,6 +1881,9 @@ static int unique_late(const ctx *c, const gen_item *it, const char **cols, int 
     return 1;
 }
 
+/* A CHECK or FOREIGN KEY on a table that has rows: added NOT VALID in the
+   transaction (a short lock), validated in the no-transaction part after it
+   (VALIDATE takes a lock that lets writes go on). */
 static void add_constraint(ctx *c, const gen_table *tt, const gen_item *it, const char *kind, int existing)
 {
     const char *cols;
@@ -2169,7 +2176,7 @@ strata_code pg_gen_plan(const gen_model *from, const gen_model *to, const gen_op
         const gen_table *ft = from_table(&c, tt->name);
         for (size_t k = 0; ft && k < tt->ncols; k++) {
             const gen_col *fc = from_col(&c, ft, tt->cols[k].name);
-            if (fc && fc->identity && !tt->cols[k].identity && streq(fc->gen, tt->cols[k].gen)) {
+            if (fc && identity_dropped(fc, &tt->cols[k])) {
                 /* a serial taking over goes on from its position (seq_past_rows) */
                 buf rc;
                 buf_init(&rc);
