@@ -141,6 +141,18 @@ int conv_value(cconv *c, const ctype *t, sqlite3_value *v, int flags, int *isnul
  * computes it from the source values (conv_hash).
  */
 uint64_t conv_hash(const cconv *c, uint64_t seed);
+
+/*
+ * The common cases of conv_value, for a load's hot loop, without its
+ * buffers: an integer into bigint, a real into double precision, an integer
+ * or a short-decimal real into numeric(p,s) with s <= 8, valid UTF-8 text
+ * into text or varchar(n). Appends the value's binary COPY field (length
+ * and payload) to out (unless NULL), sets *h to its conv_hash with seed, and
+ * returns 1; returns 0, touching nothing, for every other value -- NULL,
+ * other types and storage classes, a value that does not fit -- which then
+ * goes through conv_value (and its error message).
+ */
+int conv_fast(const ctype *t, sqlite3_value *v, uint64_t seed, buf *out, uint64_t *h);
 uint64_t null_mark(int k);
 /* Appends the SQL of the column hash of non-NULL column expression q. */
 void hash_sql(buf *b, const ctype *t, const char *q, uint64_t seed);

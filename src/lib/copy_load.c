@@ -284,6 +284,9 @@ static strata_code scan(worker *w, ctable *t, int mode, strata_error *err)
     w->sum = 0;
     w->rows = 0;
     int text = mode == SCAN_LOAD_TEXT;
+    /* the common values skip conv_value's buffers (not when widening: that
+       asks which values do not fit, and text COPY wants their text) */
+    int fast = mode == SCAN_LOAD_BINARY || mode == SCAN_CHECK || mode == SCAN_VALIDATE;
     long long since = 0;
     int step;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
@@ -300,6 +303,15 @@ static strata_code scan(worker *w, ctable *t, int mode, strata_error *err)
             if (c->srcidx < 0)
                 continue;
             sqlite3_value *v = sqlite3_column_value(st, col + 1);
+            uint64_t fh;
+            if (fast &&
+                conv_fast(&c->t, v, (uint64_t)col + 1, mode == SCAN_LOAD_BINARY ? &w->out : NULL, &fh)) {
+                rh ^= fh;
+                if (w->colsum)
+                    w->colsum[col] += (int64_t)fh;
+                col++;
+                continue;
+            }
             int isnull = 0;
             int cr = conv_value(&w->cv, &c->t, v, text ? CV_WANT_TEXT : 0, &isnull);
             if (cr && mode == SCAN_WIDEN) {

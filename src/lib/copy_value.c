@@ -19,6 +19,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -280,7 +281,7 @@ typedef struct hstate {
     uint32_t a, b, c;
 } hstate;
 
-static inline void hash_start(hstate *h, size_t len, uint64_t seed)
+static void hash_start_slow(hstate *h, size_t len, uint64_t seed)
 {
     h->a = h->b = h->c = 0x9e3779b9u + (uint32_t)len + 3923095u;
     if (seed) {
@@ -288,6 +289,33 @@ static inline void hash_start(hstate *h, size_t len, uint64_t seed)
         h->a += (uint32_t)(seed >> 32);
         h->b += (uint32_t)seed;
         MIX(h->a, h->b, h->c);
+    }
+}
+
+/* The start states of the common (seed, length) pairs -- a copy hashes
+   column k with seed k + 1, most values in under 48 bytes -- so that a
+   value's hash skips the seed's mix: worked out once, read-only after. */
+enum { SEEDS_CACHED = 64, LENS_CACHED = 48 };
+static hstate seeded[SEEDS_CACHED][LENS_CACHED];
+static pthread_once_t seeded_once = PTHREAD_ONCE_INIT;
+static atomic_int seeded_ready;
+
+static void seeded_init(void)
+{
+    for (int s = 0; s < SEEDS_CACHED; s++)
+        for (int n = 0; n < LENS_CACHED; n++)
+            hash_start_slow(&seeded[s][n], (size_t)n, (uint64_t)s);
+    atomic_store_explicit(&seeded_ready, 1, memory_order_release);
+}
+
+static inline void hash_start(hstate *h, size_t len, uint64_t seed)
+{
+    if (seed < SEEDS_CACHED && len < LENS_CACHED) {
+        if (!atomic_load_explicit(&seeded_ready, memory_order_acquire))
+            pthread_once(&seeded_once, seeded_init);
+        *h = seeded[seed][len];
+    } else {
+        hash_start_slow(h, len, seed);
     }
 }
 
@@ -345,16 +373,11 @@ static uint64_t pg_hash64_hex(const unsigned char *p, size_t n, uint64_t seed)
 
 uint64_t pg_hash_u32(uint32_t k, uint64_t seed)
 {
-    uint32_t a, b, c;
-    a = b = c = 0x9e3779b9u + 4u + 3923095u;
-    if (seed) {
-        a += (uint32_t)(seed >> 32);
-        b += (uint32_t)seed;
-        MIX(a, b, c);
-    }
-    a += k;
-    FINAL(a, b, c);
-    return ((uint64_t)b << 32) | c;
+    hstate h;
+    hash_start(&h, 4, seed);
+    h.a += k;
+    FINAL(h.a, h.b, h.c);
+    return ((uint64_t)h.b << 32) | h.c;
 }
 
 /*
@@ -726,7 +749,12 @@ static int conv_float(cconv *c, const ctype *t, sqlite3_value *v, int flags)
  * money column take this way). Base-10000 groups are aligned on the point;
  * zero groups at either end are fine, the server strips them.
  */
-static const uint64_t pow10u[] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000};
+/* clang-format off */
+static const uint64_t pow10u[19] = {
+    1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000, 1000000000, 10000000000,
+    100000000000, 1000000000000, 10000000000000, 100000000000000, 1000000000000000,
+    10000000000000000, 100000000000000000, 1000000000000000000};
+/* clang-format on */
 
 /* Numerics whose typmod fixes the display scale are hashed natively
    (HK_NUM); the others as their text, where the scale shows. */
@@ -758,19 +786,53 @@ static void numeric_fixed_text(cconv *c, int sc, int neg, const char *dg, int n,
         cbuf_add(&c->text, txt, (size_t)k);
 }
 
+/* The binary numeric payload of (neg ? -1 : 1) * u / 10^sc (u below 2^62,
+   sc <= 8) into p (at least NUMERIC_FIXED_MAX bytes); returns its length. */
+enum { NUMERIC_FIXED_MAX = 8 + 2 * 7 };
+static size_t numeric_fixed_bin(unsigned char *p, int neg, uint64_t u, int sc)
+{
+    uint64_t ip = u / pow10u[sc], fp = u % pow10u[sc];
+    int nfrac = (sc + 3) / 4;
+    uint64_t fps = fp * pow10u[4 * nfrac - sc];
+    int g[8], ni = 0, nd;
+    for (uint64_t q = ip; q; q /= 10000)
+        g[ni++] = (int)(q % 10000);
+    if (!u) {
+        nd = 0;
+        ni = 1; /* weight 0 */
+        neg = 0;
+        nfrac = 0;
+    } else {
+        nd = ni + nfrac;
+    }
+    size_t k = 0;
+#define P16(v) (p[k] = (unsigned char)((unsigned)(v) >> 8), p[k + 1] = (unsigned char)(v), k += 2)
+    P16(nd);
+    P16(ni - 1);
+    P16(neg ? 0x4000 : 0);
+    P16(sc);
+    if (u) {
+        for (int i = ni - 1; i >= 0; i--)
+            P16(g[i]);
+        if (nfrac == 2) {
+            P16(fps / 10000);
+            P16(fps % 10000);
+        } else if (nfrac == 1) {
+            P16(fps);
+        }
+    }
+#undef P16
+    return k;
+}
+
 static int numeric_fixed(cconv *c, const ctype *t, int neg, uint64_t u, int flags)
 {
     int sc = t->scale;
     /* more than prec - sc digits before the point: u (the value times
        10^sc, below 2^62) reaches 10^prec */
-    if (t->prec < 19) {
-        uint64_t lim = 1;
-        for (int i = 0; i < t->prec; i++)
-            lim *= 10;
-        if (u >= lim)
-            return bad(c, "more than %d digit%s before the decimal point", t->prec - sc,
-                       t->prec - sc == 1 ? "" : "s");
-    }
+    if (t->prec < 19 && u >= pow10u[t->prec])
+        return bad(c, "more than %d digit%s before the decimal point", t->prec - sc,
+                   t->prec - sc == 1 ? "" : "s");
     if (!u)
         neg = 0;
     c->hk = HK_NUM;
@@ -784,33 +846,40 @@ static int numeric_fixed(cconv *c, const ctype *t, int neg, uint64_t u, int flag
         } while (w);
         numeric_fixed_text(c, sc, neg, dg, n, flags);
     }
-    /* binary */
-    uint64_t ip = u / pow10u[sc], fp = u % pow10u[sc];
-    int nfrac = (sc + 3) / 4;
-    uint64_t fps = fp * pow10u[4 * nfrac - sc];
-    int g[8], ni = 0;
-    for (uint64_t q = ip; q; q /= 10000)
-        g[ni++] = (int)(q % 10000);
-    if (!u) {
-        put16(&c->bin, 0);
-        put16(&c->bin, 0);
-        put16(&c->bin, 0);
-        put16(&c->bin, sc);
-        return CV_OK;
-    }
-    put16(&c->bin, ni + nfrac);
-    put16(&c->bin, ni - 1);
-    put16(&c->bin, neg ? 0x4000 : 0);
-    put16(&c->bin, sc);
-    for (int i = ni - 1; i >= 0; i--)
-        put16(&c->bin, g[i]);
-    if (nfrac == 2) {
-        put16(&c->bin, (int)(fps / 10000));
-        put16(&c->bin, (int)(fps % 10000));
-    } else if (nfrac == 1) {
-        put16(&c->bin, (int)fps);
-    }
+    unsigned char p[NUMERIC_FIXED_MAX];
+    cbuf_add(&c->bin, p, numeric_fixed_bin(p, neg, u, sc));
     return CV_OK;
+}
+
+/* The exact fixed-point form of an integer or real value for numeric(p,s)
+   with s <= 8 (*neg, *u = |value| * 10^s): 1, or 0 when the value takes
+   the general path (text, a real with more digits, too large). */
+static int numeric_fixed_of(const ctype *t, int st, sqlite3_value *v, int *neg, uint64_t *u)
+{
+    int sc = t->scale;
+    if (st == SQLITE_INTEGER) {
+        int64_t i = sqlite3_value_int64(v);
+        uint64_t m = i < 0 ? (uint64_t)0 - (uint64_t)i : (uint64_t)i;
+        if (m > (UINT64_C(1) << 62) / pow10u[sc])
+            return 0;
+        *neg = i < 0;
+        *u = m * pow10u[sc];
+        return 1;
+    }
+    if (st != SQLITE_FLOAT)
+        return 0;
+    /* a real that is exactly the nearest double of a decimal with at most
+       `scale` digits after the point (12.34 in a numeric(12,2) column) --
+       k / 10^s is correctly rounded, so the comparison is exact; only below
+       2^53 / 10^s, where that decimal is unique */
+    double d = sqlite3_value_double(v);
+    double p = (double)pow10u[sc]; /* exact: at most 10^8 */
+    double kd = nearbyint(d * p);
+    if (!(fabs(kd) < 9007199254740992.0 / p && kd / p == d))
+        return 0;
+    *neg = kd < 0;
+    *u = (uint64_t)fabs(kd);
+    return 1;
 }
 
 static int conv_numeric(cconv *c, const ctype *t, sqlite3_value *v, int flags)
@@ -818,13 +887,10 @@ static int conv_numeric(cconv *c, const ctype *t, sqlite3_value *v, int flags)
     int st = sqlite3_value_type(v);
     dec x;
     char tmp[32];
-    int fixed = t->prec > 0 && t->scale >= 0 && t->scale <= 8;
-    if (st == SQLITE_INTEGER && fixed) {
-        int64_t i = sqlite3_value_int64(v);
-        uint64_t u = i < 0 ? (uint64_t)0 - (uint64_t)i : (uint64_t)i;
-        if (u <= (UINT64_C(1) << 62) / pow10u[t->scale])
-            return numeric_fixed(c, t, i < 0, u * pow10u[t->scale], flags);
-    }
+    int neg;
+    uint64_t u;
+    if (t->prec > 0 && t->scale >= 0 && t->scale <= 8 && numeric_fixed_of(t, st, v, &neg, &u))
+        return numeric_fixed(c, t, neg, u, flags);
     if (st == SQLITE_INTEGER) {
         size_t l = i64_text(sqlite3_value_int64(v), tmp);
         dec_parse(tmp, l, &x);
@@ -832,16 +898,6 @@ static int conv_numeric(cconv *c, const ctype *t, sqlite3_value *v, int flags)
         double d = sqlite3_value_double(v);
         if (!isfinite(d))
             return bad(c, "infinity does not fit numeric");
-        /* fast path: a real that is exactly the nearest double of a decimal
-           with at most `scale` digits after the point (12.34 in a
-           numeric(12,2) column) -- k / 10^s is correctly rounded, so the
-           comparison is exact; only below 2^53 / 10^s, where that decimal
-           is unique */
-        int sc = fixed ? t->scale : -1;
-        double p = sc >= 0 ? (double)pow10u[sc] : 1; /* exact: at most 10^8 */
-        double kd = sc >= 0 ? nearbyint(d * p) : 0;
-        if (sc >= 0 && fabs(kd) < 9007199254740992.0 / p && kd / p == d)
-            return numeric_fixed(c, t, kd < 0, (uint64_t)fabs(kd), flags);
         fmt_double(d, tmp);
         if (dec_parse(tmp, strlen(tmp), &x))
             return bad(c, "number out of range for numeric");
@@ -1236,6 +1292,92 @@ void conv_show(buf *out, sqlite3_value *v)
         buf_addf(out, " (%zu bytes)", n);
 }
 
+/* hashfloat8extended: the seed for either zero (the SQL adds 1 for -0, see
+   hash_sql), one NaN for all, else the double's bytes */
+static uint64_t hash_f8(double d, uint64_t seed)
+{
+    if (d == 0)
+        return seed ^ (uint64_t)(signbit(d) != 0);
+    if (isnan(d))
+        d = NAN;
+    return pg_hash64(&d, sizeof(d), seed);
+}
+
+static inline void be32_at(unsigned char *p, uint32_t v)
+{
+    p[0] = (unsigned char)(v >> 24);
+    p[1] = (unsigned char)(v >> 16);
+    p[2] = (unsigned char)(v >> 8);
+    p[3] = (unsigned char)v;
+}
+
+int conv_fast(const ctype *t, sqlite3_value *v, uint64_t seed, buf *out, uint64_t *h)
+{
+    int st = sqlite3_value_type(v);
+    unsigned char f[4 + NUMERIC_FIXED_MAX];
+    size_t n;
+    switch (t->kind) {
+    case K_INT8: {
+        if (st != SQLITE_INTEGER)
+            return 0;
+        int64_t x = sqlite3_value_int64(v);
+        be32_at(f, 8);
+        be32_at(f + 4, (uint32_t)((uint64_t)x >> 32));
+        be32_at(f + 8, (uint32_t)(uint64_t)x);
+        n = 12;
+        *h = pg_hash_i64(x, seed);
+        break;
+    }
+    case K_FLOAT8: {
+        if (st != SQLITE_FLOAT)
+            return 0;
+        double d = sqlite3_value_double(v);
+        uint64_t u;
+        memcpy(&u, &d, 8);
+        be32_at(f, 8);
+        be32_at(f + 4, (uint32_t)(u >> 32));
+        be32_at(f + 8, (uint32_t)u);
+        n = 12;
+        *h = hash_f8(d, seed);
+        break;
+    }
+    case K_NUMERIC: {
+        int neg;
+        uint64_t u;
+        if (!(t->prec > 0 && t->scale >= 0 && t->scale <= 8) || !numeric_fixed_of(t, st, v, &neg, &u) ||
+            (t->prec < 19 && u >= pow10u[t->prec]))
+            return 0; /* conv_value says what does not fit */
+        n = numeric_fixed_bin(f + 4, neg, u, t->scale);
+        be32_at(f, (uint32_t)n);
+        *h = pg_hash_numeric(f + 4, n, seed);
+        n += 4;
+        break;
+    }
+    case K_TEXT:
+    case K_VARCHAR: {
+        if (st != SQLITE_TEXT)
+            return 0;
+        const unsigned char *s = sqlite3_value_text(v);
+        size_t len = (size_t)sqlite3_value_bytes(v), at;
+        long chars = s ? utf8_check(s, len, &at) : -1;
+        if (chars < 0 || (t->kind == K_VARCHAR && t->len >= 0 && chars > t->len) || len > INT32_MAX)
+            return 0;
+        *h = pg_hash64(s, len, seed);
+        if (out) {
+            be32_at(f, (uint32_t)len);
+            cbuf_add(out, f, 4);
+            cbuf_add(out, s, len);
+        }
+        return 1;
+    }
+    default:
+        return 0;
+    }
+    if (out)
+        cbuf_add(out, f, n);
+    return 1;
+}
+
 uint64_t conv_hash(const cconv *c, uint64_t seed)
 {
     switch (c->hk) {
@@ -1250,15 +1392,9 @@ uint64_t conv_hash(const cconv *c, uint64_t seed)
     case HK_NUM:
         return pg_hash_numeric((const unsigned char *)(c->bin.data ? c->bin.data : ""), c->bin.len, seed);
     case HK_F8: {
-        /* hashfloat8extended: the seed for either zero (the SQL adds 1 for
-           -0, see hash_sql), one NaN for all, else the double's bytes */
         double d;
         memcpy(&d, &c->hv, 8);
-        if (d == 0)
-            return seed ^ (uint64_t)(signbit(d) != 0);
-        if (isnan(d))
-            d = NAN;
-        return pg_hash64(&d, sizeof(d), seed);
+        return hash_f8(d, seed);
     }
     default:
         return pg_hash64(c->canon.data ? c->canon.data : "", c->canon.len, seed);

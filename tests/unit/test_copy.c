@@ -67,6 +67,42 @@ static const char *binhex(const ctype *t, const char *expr)
     return out;
 }
 
+/* conv_fast of expr to t against conv_value: 1 when it took the value and
+   wrote the same length-prefixed field with the same hash, 0 when it
+   declined (conv_value's way then), -1 when the two disagree. */
+static int fast_same(const ctype *t, const char *expr)
+{
+    char sql[600];
+    sqlite3_stmt *st = NULL;
+    snprintf(sql, sizeof(sql), "SELECT %s", expr);
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW) {
+        sqlite3_finalize(st);
+        return -1;
+    }
+    sqlite3_value *v = sqlite3_column_value(st, 0);
+    buf out;
+    buf_init(&out);
+    uint64_t h = 0, h0 = 0;
+    int r = conv_fast(t, v, 5, &out, &h), took = r;
+    if (r && (conv_fast(t, v, 5, NULL, &h0) != 1 || h0 != h))
+        r = -1; /* the same without the output */
+    if (r == 1) {
+        cconv c;
+        cconv_init(&c);
+        int isnull;
+        if (conv_value(&c, t, v, 0, &isnull) != CV_OK || isnull || conv_hash(&c, 5) != h || out.len != 4 + c.bin.len ||
+            (unsigned char)out.data[0] != (c.bin.len >> 24 & 255) || (unsigned char)out.data[3] != (c.bin.len & 255) ||
+            memcmp(out.data + 4, c.bin.data ? c.bin.data : "", c.bin.len))
+            r = -1;
+        cconv_release(&c);
+    } else if (!took && out.len) {
+        r = -1; /* declined, yet wrote */
+    }
+    buf_release(&out);
+    sqlite3_finalize(st);
+    return r;
+}
+
 static const char *ok(const ctype *t, const char *expr)
 {
     const char *c;
@@ -496,6 +532,43 @@ void test_copy(void)
             hex[2 * len] = 0;
             snprintf(expr, sizeof(expr), "x'%s'", hex);
             CHECK_INT(hashof(&byh, expr, 5), (int64_t)pg_hash64(hex, 2 * (size_t)len, 5));
+        }
+    }
+    /* conv_fast, the load's shortcut, writes what conv_value writes and
+       hashes as conv_hash does, or declines the value: every kind it takes,
+       at the edges of each */
+    {
+        ctype n52 = {K_NUMERIC, -1, 5, 2, 0}, n188 = {K_NUMERIC, -1, 18, 8, 0}, n200 = {K_NUMERIC, -1, 20, 0, 0};
+        ctype vc4 = {K_VARCHAR, 4, -1, -1, 0};
+        const char *taken[][2] = {
+            {"i8", "0"}, {"i8", "-1"}, {"i8", "9223372036854775807"}, {"i8", "-9223372036854775808"},
+            {"i8", "4294967296"}, {"f8", "1.5"}, {"f8", "-0.0"}, {"f8", "0.0"}, {"f8", "1e308"},
+            {"f8", "9e999"}, {"f8", "-2.5e-300"}, {"n122", "12.34"}, {"n122", "-12.34"}, {"n122", "0"},
+            {"n122", "0.0"}, {"n122", "-0.0"}, {"n122", "9999999999.99"}, {"n122", "-7"}, {"n122", "0.01"},
+            {"n122", "10000"}, {"n122", "123456.7"}, {"n52", "999.99"}, {"n188", "0.12345678"}, {"n188", "12345"},
+            {"n188", "0.00000001"}, {"n200", "1234567890123456789"}, {"n200", "-4611686018427387904"},
+            {"tx", "''"}, {"tx", "'abc'"}, {"tx", "'h\xc3\xa9llo wörld, a longer text than forty-eight bytes'"},
+            {"vc4", "'abcd'"}, {"vc4", "'äöüß'"}};
+        const char *declined[][2] = {
+            {"i8", "NULL"},     {"i8", "'42'"},          {"i8", "3.0"},           {"f8", "NULL"},
+            {"f8", "3"},        {"f8", "'1.5'"},         {"n122", "NULL"},        {"n122", "12.345"},
+            {"n122", "'12.34'"}, {"n122", "10000000000"}, {"n122", "1e300"},       {"n52", "1000"},
+            {"n", "1.5"},       {"tx", "NULL"},          {"tx", "x'00'"},         {"tx", "x'ff'"},
+            {"tx", "5"},        {"tx", "CAST(x'6100' AS TEXT)"}, {"tx", "CAST(x'ff' AS TEXT)"}, {"vc4", "'abcde'"},
+            {"vc3", "'abcd'"},  {"ch3", "'ab'"},         {"bo", "1"},             {"ts", "'2024-01-01'"}};
+        const ctype *types[] = {&i8, &f8, &n122, &n52, &n188, &n200, &tx, &vc4, &vc3, &ch3, &bo, &ts, &n};
+        const char *names[] = {"i8", "f8", "n122", "n52", "n188", "n200", "tx", "vc4", "vc3", "ch3", "bo", "ts", "n"};
+        for (size_t k = 0; k < sizeof(taken) / sizeof(taken[0]) + sizeof(declined) / sizeof(declined[0]); k++) {
+            int want = k < sizeof(taken) / sizeof(taken[0]);
+            const char **tv = want ? taken[k] : declined[k - sizeof(taken) / sizeof(taken[0])];
+            const ctype *t = NULL;
+            for (size_t j = 0; j < sizeof(names) / sizeof(names[0]); j++)
+                if (!strcmp(names[j], tv[0]))
+                    t = types[j];
+            int got = fast_same(t, tv[1]);
+            if (got != want)
+                printf("  conv_fast %s %s: %d, want %d\n", tv[0], tv[1], got, want);
+            CHECK(got == want);
         }
     }
     ctype i4h = {K_INT4, -1, -1, -1, 0};
