@@ -411,31 +411,37 @@ static void close_snapshot(run *r)
     r->nreaders = 0;
 }
 
-/* Opens up to n target sessions for the workers, one after the other, while
-   the main thread goes on with the schema phase (a session costs a server
-   process and the password exchange: here they overlap the schema phase's
-   round trips, not the loads). A failure stops it quietly: a worker then
-   connects itself and reports it. */
+/* Opens target sessions for the workers while the main thread goes on with
+   the schema (a session costs a server process and the password exchange:
+   here they overlap the schema's reading, not the loads). Up to
+   PRECONNECT_MAX of these threads run at once, each opening sessions until
+   r->pre_want are open or being opened. A failure stops that thread
+   quietly: a worker then connects itself and reports it. */
 static void *preconnect_thread(void *arg)
 {
     run *r = arg;
-    for (int i = 0; i < r->pre_want && !intr_requested(); i++) {
+    for (;;) {
+        pthread_mutex_lock(&r->mu);
+        int go = r->pre_taken < r->pre_want && !r->pre_limited;
+        r->pre_taken += go;
+        pthread_mutex_unlock(&r->mu);
+        if (!go || intr_requested())
+            return NULL;
         strata_error e;
         strata_error_clear(&e);
         PGconn *c = NULL;
-        if (pg_connect(r, &c, &e)) {
-            if (pg_conn_full(e.message)) {
-                pthread_mutex_lock(&r->mu);
-                r->pre_limited = 1;
-                pthread_mutex_unlock(&r->mu);
-            }
-            break;
-        }
+        int rc = pg_connect(r, &c, &e);
         pthread_mutex_lock(&r->mu);
-        r->spare[r->nspare++] = c;
+        if (!rc)
+            r->spare[r->nspare++] = c;
+        else if (pg_conn_full(e.message))
+            r->pre_limited = 1;
+        r->pre_tried++;
+        pthread_cond_broadcast(&r->cv);
         pthread_mutex_unlock(&r->mu);
+        if (rc)
+            return NULL;
     }
-    return NULL;
 }
 
 static void preconnect(run *r, int n)
@@ -445,16 +451,31 @@ static void preconnect(run *r, int n)
     if (n < 1 || !(r->spare = calloc((size_t)r->jobs, sizeof(*r->spare))))
         return;
     r->pre_want = n;
-    r->pre_running = pthread_create(&r->pre, NULL, preconnect_thread, r) == 0;
+    r->pre_taken = r->pre_tried = 0;
+    for (r->npre = 0; r->npre < n && r->npre < PRECONNECT_MAX; r->npre++)
+        if (pthread_create(&r->pre[r->npre], NULL, preconnect_thread, r) != 0)
+            break;
 }
 
-/* Waits for the preconnect thread (main thread only). */
+/* Waits for the preconnect threads (main thread only). */
 static void preconnect_join(run *r)
 {
-    if (r->pre_running) {
-        pthread_join(r->pre, NULL);
-        r->pre_running = 0;
-    }
+    for (int i = 0; i < r->npre; i++)
+        pthread_join(r->pre[i], NULL);
+    r->npre = 0;
+}
+
+/* Waits until a preconnected session is ready, or every attempt is over
+   (main thread only): the schema phase needs to know that a job will have
+   a session, not all of them. */
+static void preconnect_first(run *r)
+{
+    pthread_mutex_lock(&r->mu);
+    while (r->npre && !r->nspare && r->pre_tried < r->pre_want && !r->pre_limited)
+        pthread_cond_wait(&r->cv, &r->mu);
+    pthread_mutex_unlock(&r->mu);
+    if (r->pre_limited)
+        preconnect_join(r); /* the others' attempts too: how many fit */
 }
 
 static strata_code worker_open(worker *w, strata_error *err)
@@ -1445,19 +1466,21 @@ static strata_code select_tables(run *r, strata_error *err)
     return STRATA_OK;
 }
 
-static strata_code count_rows(run *r, strata_error *err)
+/* The row count of every table (the pools' weights, the progress totals),
+   read on db in the snapshot. */
+static strata_code count_rows(run *r, sqlite3 *db, strata_error *err)
 {
-    for (int i = 0; i < r->s.n; i++) {
+    for (int i = 0; i < r->s.n && !intr_requested(); i++) {
         ctable *t = &r->s.t[i];
         buf q;
         buf_init(&q);
         buf_adds(&q, "SELECT count(*) FROM ");
         qname(&q, t->src);
         sqlite3_stmt *st = NULL;
-        if (q.oom || sqlite3_prepare_v2(r->sdb, q.data, -1, &st, NULL) != SQLITE_OK ||
+        if (q.oom || sqlite3_prepare_v2(db, q.data, -1, &st, NULL) != SQLITE_OK ||
             sqlite3_step(st) != SQLITE_ROW) {
             strata_code rc = err_set(err, STRATA_DB_ERROR, "cannot count the rows of \"%s\": %s", t->src,
-                                     sqlite3_errmsg(r->sdb));
+                                     sqlite3_errmsg(db));
             sqlite3_finalize(st);
             buf_release(&q);
             return rc;
@@ -1467,6 +1490,35 @@ static strata_code count_rows(run *r, strata_error *err)
         buf_release(&q);
     }
     return STRATA_OK;
+}
+
+/* The counting runs beside the schema phase, on the first reader (unused
+   until the pools start): a large table's count reads megabytes. Nothing
+   reads a table's total before count_join. */
+static void *count_thread(void *arg)
+{
+    run *r = arg;
+    r->count_rc = count_rows(r, r->readers[0], &r->count_err);
+    return NULL;
+}
+
+static void count_start(run *r)
+{
+    r->counting = pthread_create(&r->counter, NULL, count_thread, r) == 0;
+    if (!r->counting)
+        r->count_rc = count_rows(r, r->readers[0], &r->count_err);
+}
+
+/* Waits for the count; its error, if any, into err. */
+static strata_code count_join(run *r, strata_error *err)
+{
+    if (r->counting) {
+        pthread_join(r->counter, NULL);
+        r->counting = 0;
+    }
+    if (r->count_rc && err && !err->code)
+        *err = r->count_err;
+    return r->count_rc;
 }
 
 static strata_code take_lock(run *r, strata_error *err)
@@ -1797,11 +1849,10 @@ strata_code strata_copy(const char *src_url, const char *dst_url, const strata_c
     if ((rc = schema_read(r.sdb, r.o->keep_case, r.vtable, &r.s, &r.w, err)) || (rc = select_tables(&r, err)))
         goto done;
     preconnect(&r, r.schema_only ? 0 : r.s.n);
-    if ((rc = count_rows(&r, err)))
-        goto done;
+    count_start(&r);
     /* a connection limit that leaves no session for a job: said before the
        target changes (it created the tables, then failed) */
-    preconnect_join(&r);
+    preconnect_first(&r);
     if (r.pre_limited && !r.nspare) {
         PGconn *c = NULL;
         if ((rc = pg_connect(&r, &c, err))) {
@@ -1813,6 +1864,9 @@ strata_code strata_copy(const char *src_url, const char *dst_url, const strata_c
     if ((rc = read_state(&r, err)) || (rc = schema_phase(&r, err)))
         goto done;
     if ((rc = run_error(&r, err))) /* a statement of the schema phase failed for a reason not its own */
+        goto done;
+    preconnect_join(&r);
+    if ((rc = count_join(&r, err)))
         goto done;
     if (!r.version)
         for (int i = 0; i < r.s.n; i++)
@@ -1860,12 +1914,13 @@ strata_code strata_copy(const char *src_url, const char *dst_url, const strata_c
     copy_progress(&r, NULL, 1);
     pthread_mutex_unlock(&r.mu);
 done:
+    preconnect_join(&r);
+    count_join(&r, NULL); /* before the report reads the totals */
     if (out && (rep = calloc(1, sizeof(*rep))) != NULL) {
         report_fill(&r, rep);
         *out = rep;
     }
     free(want);
-    preconnect_join(&r);
     for (int i = 0; i < r.nspare; i++)
         pg_finish(r.spare[i]);
     free(r.spare);

@@ -144,13 +144,14 @@ uint64_t conv_hash(const cconv *c, uint64_t seed);
 
 /*
  * The common cases of conv_value, for a load's hot loop, without its
- * buffers: an integer into bigint, a real into double precision, an integer
- * or a short-decimal real into numeric(p,s) with s <= 8, valid UTF-8 text
- * into text or varchar(n). Appends the value's binary COPY field (length
- * and payload) to out (unless NULL), sets *h to its conv_hash with seed, and
- * returns 1; returns 0, touching nothing, for every other value -- NULL,
- * other types and storage classes, a value that does not fit -- which then
- * goes through conv_value (and its error message).
+ * buffers: an integer into bigint, a real into double precision, an
+ * integer or a short-decimal real into numeric(p,s) with s <= 8, 0 or 1
+ * into boolean, valid UTF-8 text into text or varchar(n). Appends the
+ * value's binary COPY field (length and payload) to out (unless NULL), sets
+ * *h to its conv_hash with seed, and returns 1; returns 0, touching
+ * nothing, for every other value -- NULL, other types and storage classes,
+ * a value that does not fit -- which then goes through conv_value (and its
+ * error message).
  */
 int conv_fast(const ctype *t, sqlite3_value *v, uint64_t seed, buf *out, uint64_t *h);
 uint64_t null_mark(int k);
@@ -398,6 +399,9 @@ char *pg_name(const char *base, const char *suffix);
 
 #define STATE_TABLE "strata_copy_state"
 
+/* Sessions opened at once while the schema is read (copy.c, preconnect). */
+enum { PRECONNECT_MAX = 4 };
+
 /* One strata_copy(). The fields below mu are guarded by it once worker
    threads run. */
 typedef struct run {
@@ -419,14 +423,18 @@ typedef struct run {
     int data_only, schema_only;
     int jobs;
     /* target sessions ready for workers (under mu): opened ahead by the
-       preconnect thread while the schema phase runs, and handed back by
+       preconnect threads while the schema is read, and handed back by
        workers between pools; at most jobs */
     PGconn **spare;
     int nspare;
-    pthread_t pre;
-    int pre_want; /* how many sessions the preconnect thread opens */
-    int pre_running;
-    int pre_limited;      /* a connection limit refused one of them */
+    pthread_t pre[PRECONNECT_MAX]; /* the preconnect threads */
+    int npre;
+    int pre_want, pre_taken, pre_tried; /* sessions to open; opened or being opened; attempts over */
+    int pre_limited;                    /* a connection limit refused one of them */
+    pthread_t counter;                  /* count_rows beside the schema phase (copy.c) */
+    int counting;
+    strata_code count_rc;
+    strata_error count_err;
     pthread_mutex_t fkmu; /* one foreign key added at a time (their locks) */
     pthread_mutex_t mu;
     pthread_cond_t cv;

@@ -371,13 +371,18 @@ static uint64_t pg_hash64_hex(const unsigned char *p, size_t n, uint64_t seed)
     }
 }
 
-uint64_t pg_hash_u32(uint32_t k, uint64_t seed)
+static inline uint64_t hash_u32(uint32_t k, uint64_t seed)
 {
     hstate h;
     hash_start(&h, 4, seed);
     h.a += k;
     FINAL(h.a, h.b, h.c);
     return ((uint64_t)h.b << 32) | h.c;
+}
+
+uint64_t pg_hash_u32(uint32_t k, uint64_t seed)
+{
+    return hash_u32(k, seed);
 }
 
 /*
@@ -420,11 +425,11 @@ static uint64_t pg_hash_numeric(const unsigned char *p, size_t n, uint64_t seed)
 }
 
 /* hashint8extended(): int8, int4, int2, timestamp and time all hash this way */
-static uint64_t pg_hash_i64(int64_t v, uint64_t seed)
+static inline uint64_t pg_hash_i64(int64_t v, uint64_t seed)
 {
     uint32_t lo = (uint32_t)(uint64_t)v, hi = (uint32_t)((uint64_t)v >> 32);
     lo ^= v >= 0 ? hi : ~hi;
-    return pg_hash_u32(lo, seed);
+    return hash_u32(lo, seed);
 }
 
 /* ------------------------------------------------------------ numeric */
@@ -1351,6 +1356,16 @@ int conv_fast(const ctype *t, sqlite3_value *v, uint64_t seed, buf *out, uint64_
         be32_at(f, (uint32_t)n);
         *h = pg_hash_numeric(f + 4, n, seed);
         n += 4;
+        break;
+    }
+    case K_BOOL: {
+        int64_t x;
+        if (st != SQLITE_INTEGER || ((x = sqlite3_value_int64(v)) != 0 && x != 1))
+            return 0;
+        be32_at(f, 1);
+        f[4] = (unsigned char)x;
+        n = 5;
+        *h = hash_u32((uint32_t)x, seed);
         break;
     }
     case K_TEXT:
