@@ -879,8 +879,13 @@ static int numeric_fixed_of(const ctype *t, int st, sqlite3_value *v, int *neg, 
        2^53 / 10^s, where that decimal is unique */
     double d = sqlite3_value_double(v);
     double p = (double)pow10u[sc]; /* exact: at most 10^8 */
-    double kd = nearbyint(d * p);
-    if (!(fabs(kd) < 9007199254740992.0 / p && kd / p == d))
+    double x = d * p;
+    if (!(fabs(x) < 9007199254740992.0 / p)) /* NaN and infinities too */
+        return 0;
+    /* the nearest integer, by hand (nearbyint is a libm call here); a
+       half-way x is no such decimal either way, which the test below sees */
+    double kd = (double)(int64_t)(x + (x < 0 ? -0.5 : 0.5));
+    if (kd / p != d)
         return 0;
     *neg = kd < 0;
     *u = (uint64_t)fabs(kd);
