@@ -142,6 +142,10 @@ int conv_value(cconv *c, const ctype *t, sqlite3_value *v, int flags, int *isnul
  */
 uint64_t conv_hash(const cconv *c, uint64_t seed);
 
+/* Added to a column's seed to hash a negative numeric(p,s) (PostgreSQL's
+   numeric hash leaves the sign out): far from every column's seed. */
+#define NUM_NEG_SEED (UINT64_C(1) << 62)
+
 /*
  * The common cases of conv_value, for a load's hot loop, without its
  * buffers: an integer into bigint, a real into double precision, an

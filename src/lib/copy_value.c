@@ -391,8 +391,8 @@ uint64_t pg_hash_u32(uint32_t k, uint64_t seed)
  * as the server computes it from its stored form: leading and trailing zero
  * digits left out, the weight XORed in, NaN and infinities the seed, zero
  * the seed - 1. The server's hash leaves out the sign and the display
- * scale: hash_sql folds the sign in with "# (x < 0)::int4", done here too,
- * and uses this only where the column's typmod fixes the scale.
+ * scale: hash_sql hashes a negative value with seed + NUM_NEG_SEED, done
+ * here too, and uses this only where the column's typmod fixes the scale.
  */
 static uint64_t pg_hash_numeric(const unsigned char *p, size_t n, uint64_t seed)
 {
@@ -409,7 +409,9 @@ static uint64_t pg_hash_numeric(const unsigned char *p, size_t n, uint64_t seed)
         weight--;
     }
     if (from == nd)
-        return seed - 1;
+        return seed - 1; /* zero: never negative on the server */
+    if (sign)
+        seed += NUM_NEG_SEED;
     while (!d[2 * (to - 1)] && !d[2 * (to - 1) + 1])
         to--;
     /* the digits as the server holds them: int16 in its (little-endian,
@@ -420,8 +422,7 @@ static uint64_t pg_hash_numeric(const unsigned char *p, size_t n, uint64_t seed)
         le[2 * i] = d[2 * (from + i) + 1];
         le[2 * i + 1] = d[2 * (from + i)];
     }
-    uint64_t h = pg_hash64(le, 2 * (size_t)len, seed) ^ (uint64_t)(int64_t)weight;
-    return sign ? h ^ 1 : h;
+    return pg_hash64(le, 2 * (size_t)len, seed) ^ (uint64_t)(int64_t)weight;
 }
 
 /* hashint8extended(): int8, int4, int2, timestamp and time all hash this way */
@@ -1302,8 +1303,8 @@ void conv_show(buf *out, sqlite3_value *v)
         buf_addf(out, " (%zu bytes)", n);
 }
 
-/* hashfloat8extended: the seed for either zero (the SQL adds 1 for -0, see
-   hash_sql), one NaN for all, else the double's bytes */
+/* hashfloat8extended: the seed for either zero (the SQL's seed for -0 is
+   the seed XOR 1, see hash_sql), one NaN for all, else the double's bytes */
 static uint64_t hash_f8(double d, uint64_t seed)
 {
     if (d == 0)
@@ -1454,17 +1455,19 @@ void hash_sql(buf *b, const ctype *t, const char *q, uint64_t seed)
         break;
     case K_FLOAT4:
     case K_FLOAT8:
-        /* hashfloat*extended hash both zeros alike: the sign of a zero is
-           added, asked of zeros only (atan2(-0, -1) is -pi; cheaper than
-           float8send, and many columns are mostly zeros) */
-        buf_addf(
-            b,
-            "(hashfloat%cextended(%s, %llu) # (CASE WHEN %s = 0 THEN (atan2(%s, -1) < 0)::int4 ELSE 0 END))",
-            t->kind == K_FLOAT4 ? '4' : '8', q, s, q, q);
+        /* hashfloat*extended hash both zeros alike, to the seed: -0 takes
+           the seed XOR 1, asked of zeros only (atan2(-0, -1) is -pi;
+           cheaper than float8send, and many columns are mostly zeros) --
+           the seed, not an XOR after, picks it: one call less a row */
+        buf_addf(b, "hashfloat%cextended(%s, CASE WHEN %s = 0 AND atan2(%s, -1) < 0 THEN %llu ELSE %llu END)",
+                 t->kind == K_FLOAT4 ? '4' : '8', q, q, q, s ^ 1, s);
         break;
     case K_NUMERIC:
         if (num_hashed(t)) {
-            buf_addf(b, "(hash_numeric_extended(%s, %llu) # (%s < 0)::int4)", q, s, q);
+            /* the hash leaves the sign out: a negative value is hashed
+               with a seed of its own (NUM_NEG_SEED) */
+            buf_addf(b, "hash_numeric_extended(%s, CASE WHEN %s < 0 THEN %llu ELSE %llu END)", q, q,
+                     s + NUM_NEG_SEED, s);
             break;
         }
         /* fall through */
