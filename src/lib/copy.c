@@ -467,15 +467,19 @@ static void preconnect_join(run *r)
 
 /* Waits until a preconnected session is ready, or every attempt is over
    (main thread only): the schema phase needs to know that a job will have
-   a session, not all of them. */
-static void preconnect_first(run *r)
+   a session, not all of them. Returns 1 when a connection limit refused
+   them all (the threads are then joined, and r->spare is the caller's). */
+static int preconnect_first(run *r)
 {
     pthread_mutex_lock(&r->mu);
     while (r->npre && !r->nspare && r->pre_tried < r->pre_want && !r->pre_limited)
         pthread_cond_wait(&r->cv, &r->mu);
+    int limited = r->pre_limited;
     pthread_mutex_unlock(&r->mu);
-    if (r->pre_limited)
-        preconnect_join(r); /* the others' attempts too: how many fit */
+    if (!limited)
+        return 0;
+    preconnect_join(r); /* the others' attempts too: how many fit */
+    return !r->nspare;
 }
 
 static strata_code worker_open(worker *w, strata_error *err)
@@ -1852,8 +1856,7 @@ strata_code strata_copy(const char *src_url, const char *dst_url, const strata_c
     count_start(&r);
     /* a connection limit that leaves no session for a job: said before the
        target changes (it created the tables, then failed) */
-    preconnect_first(&r);
-    if (r.pre_limited && !r.nspare) {
+    if (preconnect_first(&r)) {
         PGconn *c = NULL;
         if ((rc = pg_connect(&r, &c, err))) {
             err_hint_more(err, "nothing was changed");
