@@ -482,6 +482,23 @@ static int preconnect_first(run *r)
     return !r->nspare;
 }
 
+/* Whether a job will have a target session: a preconnected one, or one
+   more try when a connection limit refused them all (one may have become
+   free meanwhile). Asked before the schema phase commits. */
+static strata_code session_check(run *r, strata_error *err)
+{
+    if (!preconnect_first(r))
+        return STRATA_OK;
+    PGconn *c = NULL;
+    strata_code rc = pg_connect(r, &c, err);
+    if (rc) {
+        err_hint_more(err, "nothing was changed");
+        return rc;
+    }
+    r->spare[r->nspare++] = c;
+    return STRATA_OK;
+}
+
 static strata_code worker_open(worker *w, strata_error *err)
 {
     run *r = w->r;
@@ -1028,19 +1045,25 @@ static void set_defaults(run *r, ctable *t, cconv *cv)
     }
 }
 
+#define STATE_TABLE_DDL                                                                    \
+    "CREATE TABLE IF NOT EXISTS " STATE_TABLE " (kind text NOT NULL, name text NOT NULL, " \
+    "source_rows bigint, checksum text, loaded_at timestamptz, PRIMARY KEY (kind, name))"
+
+/* The bookkeeping of earlier runs, when there is any (the table is made in
+   the schema phase's transaction: a run refused before it commits leaves
+   the target as it was). */
 static strata_code read_state(run *r, strata_error *err)
 {
-    strata_code rc =
-        copy_exec(r->ctl,
-                  "CREATE TABLE IF NOT EXISTS " STATE_TABLE " (kind text NOT NULL, name text NOT NULL, "
-                  "source_rows bigint, checksum text, loaded_at timestamptz, "
-                  "PRIMARY KEY (kind, name))",
-                  "cannot create the bookkeeping table " STATE_TABLE, err);
-    if (rc)
-        return rc;
-    PGresult *res =
-        copy_query(r->ctl, "SELECT name, source_rows, checksum FROM " STATE_TABLE " WHERE kind = 'table'", 0,
-                   NULL, "cannot read " STATE_TABLE, err);
+    PGresult *res = copy_query(r->ctl, "SELECT to_regclass('" STATE_TABLE "') IS NOT NULL", 0, NULL,
+                               "cannot read " STATE_TABLE, err);
+    if (!res)
+        return err->code;
+    int exists = !strcmp(pq.PQgetvalue(res, 0, 0), "t");
+    pq.PQclear(res);
+    if (!exists)
+        return STRATA_OK;
+    res = copy_query(r->ctl, "SELECT name, source_rows, checksum FROM " STATE_TABLE " WHERE kind = 'table'",
+                     0, NULL, "cannot read " STATE_TABLE, err);
     if (!res)
         return err->code;
     for (int i = 0; i < pq.PQntuples(res); i++) {
@@ -1238,6 +1261,8 @@ static strata_code schema_phase(run *r, strata_error *err)
     /* create what is missing, in one transaction */
     if ((rc = copy_exec(r->ctl, "BEGIN", "cannot create the tables", err)))
         goto out;
+    if ((rc = copy_exec(r->ctl, STATE_TABLE_DDL, "cannot create the bookkeeping table " STATE_TABLE, err)))
+        goto fail;
     for (int i = 0; i < r->s.n; i++) {
         ctable *t = &r->s.t[i];
         if (t->oid)
@@ -1298,6 +1323,10 @@ static strata_code schema_phase(run *r, strata_error *err)
         if (r->data_only)
             t->from_target = 1;
     }
+    /* a connection limit that leaves no session for a job: said before the
+       target changes (it created the tables, then failed) */
+    if ((rc = session_check(r, err)))
+        goto fail;
     rc = copy_exec(r->ctl, "COMMIT", "cannot create the tables", err);
     goto out;
 fail:
@@ -1854,16 +1883,6 @@ strata_code strata_copy(const char *src_url, const char *dst_url, const strata_c
         goto done;
     preconnect(&r, r.schema_only ? 0 : r.s.n);
     count_start(&r);
-    /* a connection limit that leaves no session for a job: said before the
-       target changes (it created the tables, then failed) */
-    if (preconnect_first(&r)) {
-        PGconn *c = NULL;
-        if ((rc = pg_connect(&r, &c, err))) {
-            err_hint_more(err, "nothing was changed");
-            goto done;
-        }
-        r.spare[r.nspare++] = c; /* one became free meanwhile */
-    }
     if ((rc = read_state(&r, err)) || (rc = schema_phase(&r, err)))
         goto done;
     if ((rc = run_error(&r, err))) /* a statement of the schema phase failed for a reason not its own */
