@@ -59,10 +59,18 @@ static inline void put16(buf *b, int v)
     cbuf_add(b, (char *)x, 2);
 }
 
+static inline void be32_at(unsigned char *p, uint32_t v)
+{
+    p[0] = (unsigned char)(v >> 24);
+    p[1] = (unsigned char)(v >> 16);
+    p[2] = (unsigned char)(v >> 8);
+    p[3] = (unsigned char)v;
+}
+
 static inline void put32(buf *b, uint32_t v)
 {
-    unsigned char x[4] = {(unsigned char)(v >> 24), (unsigned char)(v >> 16), (unsigned char)(v >> 8),
-                          (unsigned char)v};
+    unsigned char x[4];
+    be32_at(x, v);
     cbuf_add(b, (char *)x, 4);
 }
 
@@ -831,12 +839,17 @@ static size_t numeric_fixed_bin(unsigned char *p, int neg, uint64_t u, int sc)
     return k;
 }
 
+/* More than prec - scale digits before the point: u (the value times
+   10^scale, below 2^62) reaches 10^prec. */
+static int fixed_too_long(const ctype *t, uint64_t u)
+{
+    return t->prec < 19 && u >= pow10u[t->prec];
+}
+
 static int numeric_fixed(cconv *c, const ctype *t, int neg, uint64_t u, int flags)
 {
     int sc = t->scale;
-    /* more than prec - sc digits before the point: u (the value times
-       10^sc, below 2^62) reaches 10^prec */
-    if (t->prec < 19 && u >= pow10u[t->prec])
+    if (fixed_too_long(t, u))
         return bad(c, "more than %d digit%s before the decimal point", t->prec - sc,
                    t->prec - sc == 1 ? "" : "s");
     if (!u)
@@ -859,10 +872,13 @@ static int numeric_fixed(cconv *c, const ctype *t, int neg, uint64_t u, int flag
 
 /* The exact fixed-point form of an integer or real value for numeric(p,s)
    with s <= 8 (*neg, *u = |value| * 10^s): 1, or 0 when the value takes
-   the general path (text, a real with more digits, too large). */
+   the general path (another type, text, a real with more digits, too
+   large). */
 static int numeric_fixed_of(const ctype *t, int st, sqlite3_value *v, int *neg, uint64_t *u)
 {
     int sc = t->scale;
+    if (!(t->prec > 0 && sc >= 0 && sc <= 8))
+        return 0;
     if (st == SQLITE_INTEGER) {
         int64_t i = sqlite3_value_int64(v);
         uint64_t m = i < 0 ? (uint64_t)0 - (uint64_t)i : (uint64_t)i;
@@ -900,7 +916,7 @@ static int conv_numeric(cconv *c, const ctype *t, sqlite3_value *v, int flags)
     char tmp[32];
     int neg;
     uint64_t u;
-    if (t->prec > 0 && t->scale >= 0 && t->scale <= 8 && numeric_fixed_of(t, st, v, &neg, &u))
+    if (numeric_fixed_of(t, st, v, &neg, &u))
         return numeric_fixed(c, t, neg, u, flags);
     if (st == SQLITE_INTEGER) {
         size_t l = i64_text(sqlite3_value_int64(v), tmp);
@@ -1314,14 +1330,6 @@ static uint64_t hash_f8(double d, uint64_t seed)
     return pg_hash64(&d, sizeof(d), seed);
 }
 
-static inline void be32_at(unsigned char *p, uint32_t v)
-{
-    p[0] = (unsigned char)(v >> 24);
-    p[1] = (unsigned char)(v >> 16);
-    p[2] = (unsigned char)(v >> 8);
-    p[3] = (unsigned char)v;
-}
-
 int conv_fast(const ctype *t, sqlite3_value *v, uint64_t seed, buf *out, uint64_t *h)
 {
     int st = sqlite3_value_type(v);
@@ -1355,8 +1363,7 @@ int conv_fast(const ctype *t, sqlite3_value *v, uint64_t seed, buf *out, uint64_
     case K_NUMERIC: {
         int neg;
         uint64_t u;
-        if (!(t->prec > 0 && t->scale >= 0 && t->scale <= 8) || !numeric_fixed_of(t, st, v, &neg, &u) ||
-            (t->prec < 19 && u >= pow10u[t->prec]))
+        if (!numeric_fixed_of(t, st, v, &neg, &u) || fixed_too_long(t, u))
             return 0; /* conv_value says what does not fit */
         n = numeric_fixed_bin(f + 4, neg, u, t->scale);
         be32_at(f, (uint32_t)n);
