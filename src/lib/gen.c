@@ -726,6 +726,26 @@ static strata_code add_comments(const gen_model *m, char **dump, strata_error *e
     return STRATA_OK;
 }
 
+/* The first was in *s replaced by now (*s reallocated); unchanged when
+   was is not there or memory runs out. */
+static void replace_once(char **s, const char *was, const char *now)
+{
+    char *at = strstr(*s, was);
+    if (!at)
+        return;
+    buf nd;
+    buf_init(&nd);
+    buf_add(&nd, *s, (size_t)(at - *s));
+    buf_adds(&nd, now);
+    buf_adds(&nd, at + strlen(was));
+    if (nd.oom) {
+        buf_release(&nd);
+        return;
+    }
+    free(*s);
+    *s = buf_detach(&nd);
+}
+
 /*
  * Each CHECK constraint of m in the form that holds when it is created from
  * its own text (the engine's gen_canon, asked on db, which has m's tables),
@@ -751,20 +771,8 @@ static strata_code canon_state(strata *db, gen_model *m, char **dump, strata_err
                 buf_init(&now);
                 buf_addf(&was, "  constraint %s %s\n", it->q, it->def);
                 buf_addf(&now, "  constraint %s %s\n", it->q, c);
-                char *at = was.data ? strstr(*dump, was.data) : NULL;
-                if (at && now.data) {
-                    buf nd;
-                    buf_init(&nd);
-                    buf_add(&nd, *dump, (size_t)(at - *dump));
-                    buf_adds(&nd, now.data);
-                    buf_adds(&nd, at + was.len);
-                    if (nd.oom) {
-                        buf_release(&nd);
-                    } else {
-                        free(*dump);
-                        *dump = buf_detach(&nd);
-                    }
-                }
+                if (was.data && now.data)
+                    replace_once(dump, was.data, now.data);
                 buf_release(&was);
                 buf_release(&now);
             }
