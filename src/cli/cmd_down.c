@@ -41,7 +41,7 @@ static int run(cli *c)
 
 static const cmdopt options[] = {
     {"--dry-run", NULL, CMDOPT_FLAG, &cli_state.dry_run, NULL,
-     "connect read-only, print the SQL that would run"},
+     "connect read-only, print the SQL that would run; fail as the run would (no CREATE, read-only)"},
     {"--single-transaction", NULL, CMDOPT_FLAG, &cli_state.single_tx, NULL,
      "revert all selected migrations in one transaction"},
     {"--ignore-checksums", NULL, CMDOPT_FLAG, &cli_state.ignore_checksums, NULL,

@@ -348,6 +348,21 @@ strata_code strata_read_ahead(strata *db, unsigned flags, strata_error *err)
     return STRATA_OK;
 }
 
+/* The version table could not be created (err set by the engine): say what
+   strata was doing, the first write of a new database, and what the role
+   lacks. Returns err's code. */
+static strata_code create_failed(strata *db, strata_error *err)
+{
+    if (!err)
+        return STRATA_DB_ERROR;
+    err_prefix(err, "cannot create the version table %s: ", db->qtable);
+    if (!strcmp(err->sqlstate, "42501") && !err->hint[0])
+        err_hint(err, "the role needs CREATE on that schema (PostgreSQL 15 no longer grants it on public to "
+                      "everyone): GRANT CREATE ON SCHEMA ... TO the role, or name a schema it owns with "
+                      "--table SCHEMA.TABLE");
+    return err->code;
+}
+
 /* Creates the version table, or adds the columns a table made by an older
    strata lacks (up_checksum, note). Under the lock, outside a transaction.
    known (may be NULL): records just read under the same lock, which already
@@ -367,15 +382,7 @@ static strata_code ensure_table(strata *db, const recs *known, strata_error *err
         vt_create(&b, db->ops->dialect, db->qtable);
         rc = q(db, b.data, 0, NULL, err);
         buf_release(&b);
-        if (rc && err) {
-            /* say what strata was doing: the first write of a new database */
-            err_prefix(err, "cannot create the version table %s: ", db->qtable);
-            if (!strcmp(err->sqlstate, "42501") && !err->hint[0])
-                err_hint(err, "the role needs CREATE on that schema (PostgreSQL 15 no longer grants it on "
-                              "public to everyone): GRANT CREATE ON SCHEMA ... TO the role, or name a schema "
-                              "it owns with --table SCHEMA.TABLE");
-        }
-        return rc;
+        return rc ? create_failed(db, err) : rc;
     }
     static const char *const newer[] = {"up_checksum, note", "up_checksum", "note"};
     for (size_t i = 0; !rc && i < sizeof(newer) / sizeof(*newer); i++) {
@@ -1423,6 +1430,13 @@ static strata_code run(strata *db, const strata_migset *set, const strata_run_op
             result_add(res, p.v[i % p.n], dir, 0);
         }
         buf_release(&b);
+        /* what the real run would meet before its first step (the plan is
+           shown all the same): a session that may not write, a version
+           table it may not create */
+        int create = r.table == TABLE_ABSENT;
+        if (p.n && db->ops->may_write && (rc = db->ops->may_write(db->d, db->qtable, create, err)) &&
+            create && err && !strcmp(err->sqlstate, "42501"))
+            create_failed(db, err);
         goto out;
     }
     if (db->readonly) {

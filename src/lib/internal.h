@@ -481,6 +481,12 @@ typedef struct drv_ops {
        until the printing holds (malloc'd into *out, NULL when it is def
        already or cannot be asked); nothing is left changed */
     strata_code (*gen_canon)(drv *d, const char *table, const char *def, char **out, strata_error *err);
+    /* optional: whether a run that writes could start here, asked without
+       changing anything (the dry runs of up, down and redo): the session
+       may write, and when create is set the version table qtable (missing
+       now) could be created. STRATA_OK, or the failure the real run would
+       meet first (its code, a message naming what is missing, a hint). */
+    strata_code (*may_write)(drv *d, const char *qtable, int create, strata_error *err);
 } drv_ops;
 
 struct drv {

@@ -165,10 +165,24 @@ R="r_$(date +%s%N | tail -c 8)_$RANDOM"
 psql -X -q -c "CREATE ROLE $R LOGIN PASSWORD 'rpw'"
 new_db
 RURL="postgresql://$R:rpw@${PGHOST:-localhost}:$PGPORT/$DBNAME"
+raw --url "$RURL" --dir "$K" up --dry-run
+expect_rc 1 "up --dry-run as a role without CREATE on public: the real run would fail"
+contains "$OUT" "BEGIN" "up --dry-run shows the plan all the same"
+contains "$ERR" "GRANT CREATE ON SCHEMA" "up --dry-run: the hint says what to grant"
 raw --url "$RURL" --dir "$K" up
 expect_rc 1 "up as a role without CREATE on public"
 contains "$ERR" "cannot create the version table" "the error says what strata was doing"
 contains "$ERR" "GRANT CREATE ON SCHEMA" "the hint says what to grant"
+# with CREATE granted the dry run passes; a read-only role fails it
+psql -X -q -d "$DBNAME" -c "GRANT CREATE ON SCHEMA public TO $R"
+raw --url "$RURL" --dir "$K" up --dry-run
+expect_rc 0 "up --dry-run once CREATE is granted"
+psql -X -q -c "ALTER ROLE $R SET default_transaction_read_only = on"
+raw --url "$RURL" --dir "$K" up --dry-run
+expect_rc 1 "up --dry-run as a role whose sessions are read-only"
+contains "$ERR" "default_transaction_read_only" "up --dry-run names the setting"
+eq "$(q "SELECT to_regclass('public.strata_migrations') IS NULL")" "t" "the dry runs created nothing"
+psql -X -q -c "ALTER ROLE $R RESET default_transaction_read_only"
 psql -X -q -c "DROP OWNED BY $R" -d "$DBNAME" >/dev/null 2>&1
 dropdb --if-exists --force "$DBNAME"
 psql -X -q -c "DROP ROLE $R"

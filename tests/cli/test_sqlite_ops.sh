@@ -192,9 +192,17 @@ readonly_cmds() { # readonly_cmds LABEL WANT_CURRENT
     nb schema
     expect_rc 0 "$1: schema"
     contains "$OUT" "table a" "$1: schema shows table a"
+    # a dry run shows what would run, and fails as the real run would
+    # (the directory is not writable: SQLite cannot make its -wal/-shm)
     nb up --dry-run
-    expect_rc 0 "$1: up --dry-run"
-    lacks "$ERR" "readonly" "$1: up --dry-run"
+    if [ "$2" = 0001 ]; then
+        expect_rc 4 "$1: up --dry-run, 0002 pending"
+        contains "$OUT" "0002_b" "$1: up --dry-run shows the plan"
+        contains "$ERR" "not writable by this user" "$1: up --dry-run says why the run would fail"
+    else
+        expect_rc 0 "$1: up --dry-run, nothing pending"
+    fi
+    lacks "$ERR" "readonly database" "$1: up --dry-run"
     # a backup reads the same snapshot (into a directory nobody may write)
     rm -f "$BK/b.db"
     nb backup -o "$BK/b.db"
@@ -215,6 +223,26 @@ contains "$ERR" "hint:" "up in a read-only directory: hint"
 as_nobody "$STRATA" --url "sqlite:///$RD/none.db" --dir "$D" status >"$WORK/out" 2>"$WORK/err"
 eq "$?" "0" "status on a missing file in a read-only directory"
 [ -e "$RD/none.db" ] && fail "status created the file"
+# a dry run fails where the real run would: no file to create there
+as_nobody "$STRATA" --url "sqlite:///$RD/none.db" --dir "$D" up --dry-run >"$WORK/out" 2>"$WORK/err"
+eq "$?" "4" "up --dry-run: a missing file in a read-only directory"
+contains "$(cat "$WORK/out")" "0001_a" "up --dry-run shows the plan all the same"
+contains "$(cat "$WORK/err")" "directory is not writable" "up --dry-run says why up would fail"
+[ -e "$RD/none.db" ] && fail "up --dry-run created the file"
+# a rollback-journal file this user may not write, in a directory it may
+RJ=$WORK/rj
+mkdir "$RJ" && chmod 777 "$RJ"
+"$STRATA" --url "sqlite:///$RJ/r.db" --dir "$D" up 0001 >/dev/null 2>&1 || fail "setup up 0001 (rj)"
+chmod 644 "$RJ/r.db"
+as_nobody "$STRATA" --url "sqlite:///$RJ/r.db" --dir "$D" up --dry-run >"$WORK/out" 2>"$WORK/err"
+eq "$?" "1" "up --dry-run: a file this user may not write"
+contains "$(cat "$WORK/err")" "the file is not writable" "up --dry-run: names the file"
+as_nobody "$STRATA" --url "sqlite:///$RJ/r.db" --dir "$D" up >"$WORK/out" 2>"$WORK/err"
+eq "$?" "1" "up: the same file fails the real run the same way"
+chmod 666 "$RJ/r.db"
+as_nobody "$STRATA" --url "sqlite:///$RJ/r.db" --dir "$D" up --dry-run >"$WORK/out" 2>"$WORK/err"
+eq "$?" "0" "up --dry-run: the file made writable"
+eq "$(sqlite3 "$RJ/r.db" "SELECT max(version) FROM strata_migrations")" "0001" "the dry runs changed nothing"
 
 # -wal (with a committed migration in it) and -shm left by a writer that is
 # gone: the migration in the -wal file is seen
@@ -406,5 +434,8 @@ st --dir "$D" --url "$URL?mode=rwc" up -q
 expect_rc 0 "?mode=rwc creates it"
 st --dir "$D" --url "$URL?mode=rw" status
 expect_rc 0 "?mode=rw on the file that now exists"
+st --dir "$D" --url "$URL?mode=ro" down --dry-run
+expect_rc 1 "down --dry-run with ?mode=ro: the real run could not write"
+contains "$ERR" "read-only" "down --dry-run with ?mode=ro: says why"
 
 finish

@@ -157,6 +157,12 @@ static int count_lines(const char *s, size_t n)
 }
 
 /* Fills err from a failed result; line is the statement's first line. */
+/* why a write fails with 25006, and what to do (a migration's statement, or
+   a dry run that asked first) */
+static const char readonly_hint[] = "the session is read-only: default_transaction_read_only is on for this "
+                                    "role or database (ALTER ROLE ... SET), or the server is a standby; "
+                                    "migrate through the primary as a role that may write";
+
 static strata_code pg_fail(PGresult *r, PGconn *c, strata_code code, const char *file, int line,
                            const char *stmt, size_t stmtlen, strata_error *err)
 {
@@ -188,10 +194,7 @@ static strata_code pg_fail(PGresult *r, PGconn *c, strata_code code, const char 
                       "TYPE ... ADD VALUE before PostgreSQL 12): put it in a section of its own marked "
                       "'-- strata:up no-transaction' (see docs/migrations.md)");
     else if (state && !strcmp(state, "25006"))
-        err_hint(err,
-                 "the session is read-only: default_transaction_read_only is on for this role or "
-                 "database (ALTER ROLE ... SET), or the server is a standby; migrate through the primary "
-                 "as a role that may write");
+        err_hint(err, "%s", readonly_hint);
     if (file)
         err_where(err, file, line);
     if (pq.PQstatus(c) == CONNECTION_BAD && !err->hint[0])
@@ -367,6 +370,56 @@ static strata_code regclass_exists(pg *p, const char *sqlname, int *exists, stra
     const char *params[1] = {sqlname};
     *exists = 0;
     return pg_query(&p->base, "SELECT to_regclass($1) IS NOT NULL", 1, params, got_true, exists, err);
+}
+
+struct may_write {
+    int standby, readonly, create;
+    char schema[200];
+};
+
+static int got_may_write(void *ud, int n, char **v)
+{
+    struct may_write *w = ud;
+    if (n == 4) {
+        w->standby = v[0] && !strcmp(v[0], "t");
+        w->readonly = v[1] && !strcmp(v[1], "on");
+        w->create = !v[2] || strcmp(v[2], "f") != 0; /* NULL: not asked, or no such schema (vt_locate's) */
+        snprintf(w->schema, sizeof(w->schema), "%s", v[3] ? v[3] : "");
+    }
+    return 1;
+}
+
+/* A writing run meets, in this order: a standby or a read-only session (its
+   first write fails with 25006), then the version table's creation, which
+   needs CREATE on its schema (PostgreSQL 15 no longer grants that on
+   public to every role). Privileges on an existing version table are left
+   to the real run. */
+static strata_code pg_may_write(drv *d, const char *qtable, int create, strata_error *err)
+{
+    pg *p = (pg *)d;
+    struct may_write w = {0};
+    const char *params[2] = {qtable, create ? "t" : "f"};
+    strata_code rc = pg_query(&p->base,
+                              "SELECT pg_is_in_recovery(), current_setting('default_transaction_read_only'), "
+                              "CASE WHEN $2::bool THEN (SELECT has_schema_privilege(oid, 'CREATE') FROM "
+                              "pg_namespace WHERE nspname = (parse_ident($1))[1]) END, (parse_ident($1))[1]",
+                              2, params, got_may_write, &w, err);
+    if (rc)
+        return rc;
+    if (w.standby || w.readonly) {
+        err_set(err, STRATA_DB_ERROR, "the run would fail: %s",
+                w.standby ? "the server is a standby (in recovery)"
+                          : "default_transaction_read_only is on for this session");
+        err_hint(err, "%s", readonly_hint);
+        return STRATA_DB_ERROR;
+    }
+    if (!w.create) {
+        err_set(err, STRATA_DB_ERROR, "permission denied for schema %s [SQLSTATE 42501]", w.schema);
+        if (err)
+            memcpy(err->sqlstate, "42501", 6);
+        return STRATA_DB_ERROR;
+    }
+    return STRATA_OK;
 }
 
 /* ------------------------------------------------------------------ lock */
@@ -1061,4 +1114,5 @@ const drv_ops drv_postgres_ops = {
     .gen_read = pg_gen_read,
     .gen_plan = pg_gen_plan,
     .gen_canon = pg_gen_canon,
+    .may_write = pg_may_write,
 };

@@ -841,6 +841,70 @@ static void table_meta_find(void)
     *(void **)&table_meta = dlsym(RTLD_DEFAULT, "sqlite3_table_column_metadata");
 }
 
+/* Whether path's -wal and -shm files both exist and this user may write them. */
+static int wal_files_writable(const char *path)
+{
+    static const char *const sfx[] = {"-wal", "-shm"};
+    int ok = 1;
+    for (size_t i = 0; ok && i < 2; i++) {
+        char *side = malloc(strlen(path) + 5);
+        if (!side)
+            return 0;
+        sprintf(side, "%s%s", path, sfx[i]);
+        ok = access(side, W_OK) == 0;
+        free(side);
+    }
+    return ok;
+}
+
+/* A writing run needs: a URL without ?mode=ro; when the file is missing,
+   a directory to create it in; else the file writable, and its directory
+   for the journal (or, in WAL mode, -wal and -shm files already there and
+   writable). Asked with access(), as the real run's open would meet it. */
+static strata_code sq_may_write(drv *d, const char *qtable, int create, strata_error *err)
+{
+    sq *s = (sq *)d;
+    (void)qtable;
+    (void)create; /* the version table needs nothing more than any write */
+    if (!strcmp(s->path, ":memory:"))
+        return STRATA_OK;
+    if (s->url_ro) {
+        err_set(err, STRATA_DB_ERROR, "cannot write SQLite database '%s': the URL opens it read-only",
+                s->path);
+        err_hint(err, "the URL opens the database read-only (?mode=ro); use a URL without it to write");
+        return STRATA_DB_ERROR;
+    }
+    if (access(s->path, F_OK) != 0) {
+        if (sq_dir_writable(s->path))
+            return STRATA_OK;
+        err_set(err, STRATA_CONNECT_FAILED,
+                "cannot create SQLite database '%s': its directory is not writable by this user", s->path);
+        err_hint(err, "check that the directory exists and is writable");
+        return STRATA_CONNECT_FAILED;
+    }
+    /* WAL mode from the file's header (write and read versions 2 at bytes
+       18-19): a connection opened immutable=1 reports its own mode */
+    int wal = 0;
+    unsigned char hdr[20];
+    FILE *f = fopen(s->path, "rb");
+    if (f) {
+        wal = fread(hdr, 1, sizeof(hdr), f) == sizeof(hdr) && hdr[18] == 2 && hdr[19] == 2;
+        fclose(f);
+    }
+    int file = access(s->path, W_OK) == 0, dir = sq_dir_writable(s->path);
+    if (file && (dir || (wal && wal_files_writable(s->path))))
+        return STRATA_OK;
+    /* as the real run meets it: in WAL mode its read-write open fails
+       (CONNECT_FAILED), else its first write (DB_ERROR) */
+    strata_code code = wal && !dir ? STRATA_CONNECT_FAILED : STRATA_DB_ERROR;
+    err_set(err, code, "cannot write SQLite database '%s': %s not writable by this user", s->path,
+            !file ? "the file is"
+            : wal ? "its directory (for the -wal and -shm files) or those files are"
+                  : "its directory (for the journal) is");
+    err_hint(err, "run as a user who may write the database file and its directory");
+    return code;
+}
+
 static strata_code sq_table_exists(drv *d, const char *table, int *exists, strata_error *err)
 {
     *exists = 0;
@@ -903,4 +967,5 @@ const drv_ops drv_sqlite_ops = {
     .scratch_drop = sq_scratch_drop,
     .gen_read = sq_gen_read,
     .gen_plan = sq_gen_plan,
+    .may_write = sq_may_write,
 };
