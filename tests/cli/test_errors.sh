@@ -259,6 +259,16 @@ if [ "$ENGINE" = postgres ]; then
     raw --url "postgresql://$PGUSER:$PGPASSWORD@${PGHOST:-localhost}:$PGPORT/no_such_db" --dir "$D" status
     expect_rc 4 "missing database"
     lacks "$ERR" "$PGPASSWORD" "password hidden"
+    # the Unix socket, where pg_virtualenv's pg_hba.conf says peer: this
+    # OS user is not the role, and the hint says what to do instead
+    SOCK=$(psql -X -A -t -c "SELECT split_part(current_setting('unix_socket_directories'), ',', 1)")
+    if [ -n "$SOCK" ] && [ "$(id -un)" != "$PGUSER" ] &&
+        grep -q '^local.*peer' "$(psql -X -A -t -c 'SHOW hba_file')" 2>/dev/null; then
+        raw --url "postgresql:///postgres?host=$SOCK&port=$PGPORT&user=$PGUSER&password=peer-pw-LEAK" --dir "$D" status
+        expect_rc 4 "peer authentication on the socket"
+        contains "$ERR" "connect over TCP" "the peer hint"
+        lacks "$ERR" "peer-pw-LEAK" "password hidden"
+    fi
 fi
 
 # strict mode

@@ -26,6 +26,13 @@ static void connect_hint(strata_error *err, const char *m)
 {
     if (strstr(m, "password authentication failed") || strstr(m, "no password supplied"))
         err_hint(err, "check the user name and password in the URL (PGPASSWORD and ~/.pgpass also apply)");
+    else if (strstr(m, "Peer authentication failed") || strstr(m, "Ident authentication failed"))
+        err_hint(err, "the server's pg_hba.conf checks the operating-system user on this connection "
+                      "(peer/ident): connect over TCP (host=localhost in the URL), or run as the OS user "
+                      "of that name");
+    else if (strstr(m, "no pg_hba.conf entry"))
+        err_hint(err, "the server's pg_hba.conf has no line for this host, user and database (or SSL "
+                      "setting): ask its administrator to add one, or check the URL's host and sslmode");
     else if (strstr(m, "Connection refused") || strstr(m, "could not translate host name") ||
              strstr(m, "timeout expired") || strstr(m, "No such file or directory"))
         err_hint(err, "is PostgreSQL running and reachable at that host and port?");
