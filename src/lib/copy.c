@@ -1230,10 +1230,8 @@ static strata_code schema_phase(run *r, strata_error *err)
                 if (!r->s.t[i].oid && !r->s.t[i].version_table && (rc = widen_columns(r, &r->s.t[i], err)))
                     goto out;
     }
-    if (copy_names(r)) {
-        rc = err_set(err, STRATA_NOMEM, "out of memory");
+    if ((rc = copy_names(r, err)))
         goto out;
-    }
     /* --schema-only: a primary key on empty tables is always made, and the
        rows copied later could not come in; a normal copy finds them and
        keeps a unique index instead, and so does this one */
@@ -1666,6 +1664,30 @@ static strata_code target_changed(run *r, strata_error *err)
     return STRATA_TARGET_CHANGED;
 }
 
+/* CONFIG_ERROR: t, about to be emptied, is referenced by a foreign key of
+   a table that is not copied -- named, with the key, as the target says. */
+static strata_code external_fk_error(run *r, const ctable *t, strata_error *err)
+{
+    char oid[16], from[400] = "a table that is not copied";
+    snprintf(oid, sizeof(oid), "%u", t->oid);
+    const char *p[1] = {oid};
+    PGresult *res =
+        pq.PQexecParams(r->ctl,
+                        "SELECT conrelid::oid, conrelid::regclass::text, conname FROM pg_constraint "
+                        "WHERE contype = 'f' AND confrelid = $1::oid ORDER BY 2, 3",
+                        1, NULL, p, NULL, NULL, 0);
+    for (int i = 0; pq.PQresultStatus(res) == PGRES_TUPLES_OK && i < pq.PQntuples(res); i++)
+        if (find_oid(r, (unsigned)strtoul(pq.PQgetvalue(res, i, 0), NULL, 10)) < 0) {
+            snprintf(from, sizeof(from), "table %s, which is not copied (foreign key \"%s\")",
+                     pq.PQgetvalue(res, i, 1), pq.PQgetvalue(res, i, 2));
+            break;
+        }
+    pq.PQclear(res);
+    err_set(err, STRATA_CONFIG_ERROR, "table \"%s\" is referenced by a foreign key of %s", t->dst, from);
+    err_hint(err, "include the referencing table in the copy, or drop that foreign key");
+    return STRATA_CONFIG_ERROR;
+}
+
 /* Clears the tables to reload that are referenced by foreign keys (others
    are truncated in their own load transaction): the set is closed under
    "referenced by", then truncated in one statement -- in default mode after
@@ -1702,9 +1724,7 @@ static strata_code clear_phase(run *r, int *load, strata_error *err)
         if (!load[i] || (!t->referenced && !t->ndeps))
             continue;
         if (ext[i]) {
-            rc = err_set(err, STRATA_CONFIG_ERROR,
-                         "table \"%s\" is referenced by a foreign key of a table that is not copied", t->dst);
-            err_hint(err, "include the referencing table in the copy, or drop that foreign key");
+            rc = external_fk_error(r, t, err);
             buf_release(&b);
             goto out;
         }

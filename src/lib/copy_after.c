@@ -340,6 +340,84 @@ static char *name_choose(names *s, const char *base, const char *label)
     return copy;
 }
 
+/* One of the copied tables, by its target name. */
+static int copied_table(const run *r, const char *name)
+{
+    for (int i = 0; i < r->s.n; i++)
+        if (!strcmp(r->s.t[i].dst, name))
+            return 1;
+    return 0;
+}
+
+/*
+ * Takes into s the names of the target schema's relations that belong to
+ * none of the copied tables: another table and its indexes and sequences, a
+ * view or sequence of its own. A copied table's own indexes and sequences
+ * (a rerun's) are not taken, so the same names come out again. The first
+ * source index (CREATE INDEX, a name the user chose) whose name is taken
+ * that way is CONFIG_ERROR, before anything is created.
+ */
+static strata_code foreign_names(run *r, names *s, strata_error *err)
+{
+    PGresult *res = copy_query(
+        r->ctl,
+        "SELECT c.relname, c.relkind, coalesce(it.relname, dt.relname) FROM pg_class c "
+        "LEFT JOIN pg_index i ON i.indexrelid = c.oid LEFT JOIN pg_class it ON it.oid = i.indrelid "
+        "LEFT JOIN pg_depend d ON c.relkind = 'S' AND d.classid = 'pg_class'::regclass AND d.objid = c.oid "
+        "AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i') "
+        "LEFT JOIN pg_class dt ON dt.oid = d.refobjid "
+        "WHERE c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema())",
+        0, NULL, "cannot list the target's relations", err);
+    if (!res)
+        return err->code;
+    for (int i = 0; i < pq.PQntuples(res) && !s->oom; i++) {
+        const char *name = pq.PQgetvalue(res, i, 0), *owner = pq.PQgetvalue(res, i, 2);
+        int owned = !pq.PQgetisnull(res, i, 2);
+        if (owned ? copied_table(r, owner) : copied_table(r, name))
+            continue;
+        int view = 0;
+        for (int v = 0; v < r->s.nviews && !view; v++) {
+            char *vn = copy_name(r->s.views[2 * v], r->o->keep_case);
+            view = vn && !strcmp(vn, name);
+            free(vn);
+        }
+        if (view && !owned)
+            continue; /* a view of the source, made by an earlier run */
+        name_take(s, xstrdup(name));
+    }
+    strata_code rc = s->oom ? err_set(err, STRATA_NOMEM, "out of memory") : STRATA_OK;
+    for (int i = 0; i < r->s.n && !rc; i++) {
+        ctable *t = &r->s.t[i];
+        for (int k = 0; k < t->nidx && !rc; k++) {
+            char *nm = t->idx[k].origin == 'c' ? copy_name(t->idx[k].name, r->o->keep_case) : NULL;
+            for (int j = 0; nm && j < pq.PQntuples(res); j++) {
+                if (strcmp(pq.PQgetvalue(res, j, 0), nm) || !name_taken(s, nm))
+                    continue;
+                char kind = pq.PQgetvalue(res, j, 1)[0];
+                const char *owner = pq.PQgetvalue(res, j, 2);
+                err_set(
+                    err, STRATA_CONFIG_ERROR,
+                    "index \"%s\" of table \"%s\" cannot be created: the target already has %s \"%s\"%s%s%s",
+                    nm, t->dst,
+                    kind == 'i' || kind == 'I'   ? "an index"
+                    : kind == 'S'                ? "a sequence"
+                    : kind == 'v' || kind == 'm' ? "a view"
+                                                 : "a relation",
+                    nm, owner[0] ? " (of table \"" : "", owner, owner[0] ? "\")" : "");
+                err_hint(err,
+                         "rename or drop it in the target (ALTER INDEX ... RENAME TO ...), or leave table "
+                         "\"%s\" out with --exclude",
+                         t->dst);
+                rc = STRATA_CONFIG_ERROR;
+                break;
+            }
+            free(nm);
+        }
+    }
+    pq.PQclear(res);
+    return rc;
+}
+
 /*
  * Names the primary keys (t_pkey), unique constraints (t_col_key) and
  * identity sequences (t_col_seq) as PostgreSQL would. They share one
@@ -349,12 +427,20 @@ static char *name_choose(names *s, const char *base, const char *label)
  * as PostgreSQL's ChooseRelationName does (users_pkey1). Left to the server,
  * a sequence made with its table took the name of a table created after it
  * (that creation failed) or of an index built later (CREATE INDEX IF NOT
- * EXISTS then skipped it). The same source gives the same names, so a rerun
- * finds what an earlier run built. -1 when out of memory.
+ * EXISTS then skipped it). So do the names of the target's relations that
+ * are not the copied tables' (foreign_names). The same source and target
+ * give the same names, so a rerun finds what an earlier run built.
  */
-int copy_names(run *r)
+strata_code copy_names(run *r, strata_error *err)
 {
     names s = {0};
+    strata_code frc = r->data_only ? STRATA_OK : foreign_names(r, &s, err);
+    if (frc) {
+        for (size_t i = 0; i < s.n; i++)
+            free(s.v[i]);
+        free(s.v);
+        return frc;
+    }
     for (int i = 0; i < r->s.n; i++) {
         ctable *t = &r->s.t[i];
         name_take(&s, xstrdup(t->dst));
@@ -405,7 +491,7 @@ int copy_names(run *r)
             free(base);
         }
     }
-    int rc = s.oom ? -1 : 0;
+    strata_code rc = s.oom ? err_set(err, STRATA_NOMEM, "out of memory") : STRATA_OK;
     for (size_t i = 0; i < s.n; i++)
         free(s.v[i]);
     free(s.v);
@@ -632,11 +718,10 @@ static strata_code task_begin(run *r, PGconn *c, const char *what, strata_error 
  * (and after SQLite's AUTOINCREMENT counter). That is every sequence a
  * column of t draws from: its identity or serial (pg_get_serial_sequence),
  * and any sequence its default names with nextval(), owned or not (a
- * document number, a sequence several tables share). A sequence that is
- * this column's alone is set to the column's largest value; one that other
- * columns also draw from, or that belongs to something else, is only ever
- * raised, under a lock per sequence, since the other tables' tasks set it
- * too, in any order.
+ * document number, a sequence several tables share). Each is only ever
+ * raised, never lowered (a rerun after the application drew ids); one that
+ * other columns also draw from, or that belongs to something else, under a
+ * lock per sequence, since the other tables' tasks set it too, in any order.
  */
 static strata_code table_sequences(run *r, PGconn *c, ctable *t, strata_error *err)
 {
@@ -688,14 +773,12 @@ static strata_code table_sequences(run *r, PGconn *c, ctable *t, strata_error *e
         buf_init(&b);
         char hs[32];
         snprintf(hs, sizeof(hs), "%lld", hint);
-        /* the column's own: exactly its largest value, or the start when
-           it is empty; shared: raised, never lowered */
-        buf_adds(&b,
-                 shared ? "SELECT CASE WHEN m >= 1 AND m > coalesce(pg_sequence_last_value($1), 0) "
-                          "THEN setval($1, m, true) END, "
-                        : "SELECT CASE WHEN m >= 1 THEN setval($1, m, true) "
-                          "ELSE setval($1, (SELECT seqstart FROM pg_sequence WHERE seqrelid = $1::regclass), "
-                          "false) END, ");
+        /* raised to the largest value, never lowered: after a copy the
+           application may have drawn ids that it deleted since, and a
+           rerun must not hand them out again (a sequence never drawn from
+           is at its start, which an empty table keeps) */
+        buf_adds(&b, "SELECT CASE WHEN m >= 1 AND m > coalesce(pg_sequence_last_value($1), 0) "
+                     "THEN setval($1, m, true) END, ");
         buf_adds(&b, "m >= (SELECT seqmax FROM pg_sequence WHERE seqrelid = $1::regclass) "
                      "FROM (SELECT greatest(coalesce(max(");
         qname(&b, col);

@@ -577,10 +577,14 @@ strata_code load_task(worker *w, ctable *t, strata_error *err);
  * cannot be carried over is a warning; the first error stops the copy.
  */
 /* The names strata makes up in the target (primary keys, unique
-   constraints, identity sequences), clear of the source's own: ctable's
-   pkname, cidx's cname, ccol's seqname. Once, in the schema phase, after
-   widen_columns and before the tables are created. -1 when out of memory. */
-int copy_names(run *r);
+   constraints, identity sequences), clear of the source's own and of the
+   target's relations that belong to none of the copied tables (an older
+   "users_old" keeps its "users_pkey"): ctable's pkname, cidx's cname,
+   ccol's seqname. A source index whose name such a relation holds is
+   CONFIG_ERROR (CREATE INDEX IF NOT EXISTS would skip it, and a later
+   migration's DROP INDEX would find the other table's). Once, in the schema
+   phase, after widen_columns and before the tables are created. */
+strata_code copy_names(run *r, strata_error *err);
 /* The ALTER TABLE that adds t's n-th CHECK (translated into b, which the
    caller releases either way) and its name (*cname, the caller frees; NULL
    when out of memory). 0, or -1 with why (the expression does not

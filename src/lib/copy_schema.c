@@ -1914,6 +1914,7 @@ static strata_code read_table(sqlite3 *db, ctable *t, int keep_case, strata_erro
         map_decl_type(c->decl, &c->t, &c->pgtype);
     }
     sqlite3_finalize(st);
+    st = NULL; /* finalized again below when no rowid name is free to ask */
     /* rowid access and rowid alias */
     static const char *const rid[] = {"rowid", "_rowid_", "oid"};
     for (int k = 0; k < 3 && !t->rowid[0]; k++) {

@@ -1453,6 +1453,73 @@ expect_rc 1 "a value the target's type refuses"
 contains "$ERR" "and 9 more tables were emptied together before loading" "the emptied tables counted"
 contains "$ERR" "a rerun after the fix loads them" "the hint's end kept"
 
+# ------------------------------- a target that is not empty, and reruns
+# every name SQLite may use for the rowid is a column: the table has no
+# rowid to read by, and the copy goes on (it crashed reading the schema)
+SRC=$WORK/aliases.db
+sqlite3 "$SRC" "CREATE TABLE r (_rowid_ TEXT, oid TEXT, rowid TEXT, v INT); INSERT INTO r VALUES ('a', 'b', 'c', 1);
+CREATE TABLE other (id INTEGER PRIMARY KEY); INSERT INTO other VALUES (1);"
+new_db
+raw copy "sqlite:///$SRC" "$URL"
+expect_rc 0 "a table whose rowid names are all columns"
+eq "$(pq "SELECT _rowid_ || oid || rowid || v FROM r")" "abc1" "its row"
+
+# a rerun after the application drew ids (and deleted the rows) never
+# hands them out again: sequences are raised, not set back
+SRC=$WORK/rerun_seq.db
+sqlite3 "$SRC" "CREATE TABLE invoices (id INTEGER PRIMARY KEY AUTOINCREMENT, v TEXT); INSERT INTO invoices (v) VALUES ('a'), ('b');
+CREATE TABLE notes (id INTEGER PRIMARY KEY, v TEXT); INSERT INTO notes (v) VALUES ('a');"
+new_db
+raw copy "sqlite:///$SRC" "$URL"
+expect_rc 0 "copy before the application writes"
+eq "$(pq "INSERT INTO invoices (v) VALUES ('app') RETURNING id")" "3" "the application's first id"
+pq "INSERT INTO notes (v) VALUES ('app') RETURNING id" >/dev/null
+pq "DELETE FROM invoices WHERE v = 'app'; DELETE FROM notes WHERE v = 'app'" >/dev/null
+raw copy "sqlite:///$SRC" "$URL"
+expect_rc 0 "the rerun"
+eq "$(pq "INSERT INTO invoices (v) VALUES ('app2') RETURNING id")" "4" "after the rerun, id 3 is not handed out again"
+eq "$(pq "INSERT INTO notes (v) VALUES ('app2') RETURNING id")" "3" "nor id 2 of a table without AUTOINCREMENT"
+
+# the target keeps an older table's names (a "users" renamed "users_old"):
+# made-up names get a number, as PostgreSQL numbers its own; an index the
+# user named is refused before anything changes (IF NOT EXISTS skipped it,
+# and a later DROP INDEX would take the other table's)
+SRC=$WORK/taken.db
+sqlite3 "$SRC" "CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT UNIQUE, name TEXT);
+INSERT INTO users VALUES (1, 'a@x', 'a'), (2, 'b@x', 'b');"
+new_db
+pq "CREATE TABLE users (id bigint PRIMARY KEY, email text UNIQUE, name text);
+CREATE INDEX users_name_idx ON users (name); ALTER TABLE users RENAME TO users_old" >/dev/null
+raw copy "sqlite:///$SRC" "$URL"
+expect_rc 0 "copy beside an older table holding users_pkey and users_email_key"
+lacks "$ERR" "not created" "no key left out"
+eq "$(pq "SELECT string_agg(conname || ':' || contype::text, ',' ORDER BY conname) FROM pg_constraint WHERE conrelid = 'users'::regclass")" \
+    "users_email_key1:u,users_pkey1:p" "the new table's keys, numbered"
+pq "INSERT INTO users (id, email) VALUES (1, 'dup')" >/dev/null 2>&1 && fail "a duplicate id was accepted"
+raw copy "sqlite:///$SRC" "$URL"
+expect_rc 0 "its rerun"
+eq "$(pq "SELECT count(*) FROM pg_indexes WHERE tablename = 'users'")" "2" "the rerun builds no second index"
+sqlite3 "$SRC" "CREATE INDEX users_name_idx ON users (name)"
+new_db
+pq "CREATE TABLE users (id bigint PRIMARY KEY, name text); CREATE INDEX users_name_idx ON users (name);
+ALTER TABLE users RENAME TO users_old" >/dev/null
+raw copy "sqlite:///$SRC" "$URL"
+expect_rc 2 "a source index whose name an index of another table holds"
+contains "$ERR" 'index "users_name_idx" of table "users" cannot be created' "names the index"
+contains "$ERR" 'of table "users_old"' "names the table holding the name"
+eq "$(pq "SELECT to_regclass('users') IS NULL")" "t" "nothing was created"
+
+# --data-only: a target table that references a copied one is named
+SRC=$WORK/books.db
+sqlite3 "$SRC" "CREATE TABLE books (id INTEGER PRIMARY KEY, title TEXT); INSERT INTO books VALUES (1, 't');"
+new_db
+pq "CREATE TABLE books (id bigint PRIMARY KEY, title text);
+CREATE TABLE audit_reviews (id int PRIMARY KEY, book_id bigint REFERENCES books (id))" >/dev/null
+raw copy --data-only "sqlite:///$SRC" "$URL"
+expect_rc 2 "--data-only: a table that is not copied references one that is"
+contains "$ERR" 'audit_reviews' "names the referencing table"
+contains "$ERR" 'audit_reviews_book_id_fkey' "names its foreign key"
+
 # ------------------------------------------- memory does not grow with rows
 PLAIN=$ROOT/build/strata
 if [ -x "$PLAIN" ]; then
