@@ -34,7 +34,7 @@ static const cmdopt options[] = {
      "allow steps that lose data (drop a table or a column, narrow\na type, remove enum values)"},
     {"--rename", NULL, CMDOPT_LIST, &opt_rename, "T.OLD:NEW",
      "a column rename (T.OLD:NEW) or a table rename (OLD:NEW);\ncomma separated or repeated; renames are "
-     "never guessed"},
+     "never guessed;\na name holding . : or , in double quotes"},
     {"--no-concurrently", NULL, CMDOPT_FLAG, &opt_no_conc, NULL,
      "PostgreSQL: build indexes on existing tables in the\ntransaction, not CONCURRENTLY in a no-transaction "
      "file"},

@@ -268,6 +268,24 @@ void gen_views_create(gen_plan *p, const gen_model *m, int *need, int as_query)
         }
 }
 
+/* name as a --rename argument takes it: in double quotes when it holds
+   '.', ':', ',' or a quote (each quote doubled). */
+static const char *rename_arg(const char *name, char out[200])
+{
+    if (!strpbrk(name, ".:,\""))
+        return name;
+    size_t n = 0;
+    out[n++] = '"';
+    for (const char *c = name; *c && n < 196; c++) {
+        if (*c == '"')
+            out[n++] = '"';
+        out[n++] = *c;
+    }
+    out[n++] = '"';
+    out[n] = 0;
+    return out;
+}
+
 /* A dropped table and a new one with the same columns; a dropped column
    and a new one of the same type in one table: probably renames. */
 static void note_renames(gen_plan *p, const gen_model *from, const gen_model *to, const gen_opts *o)
@@ -288,11 +306,12 @@ static void note_renames(gen_plan *p, const gen_model *from, const gen_model *to
                 for (size_t c = 0; same && c < nt->ncols; c++)
                     same = !strcmp(nt->cols[c].name, ft->cols[c].name) &&
                            !strcasecmp(nt->cols[c].type, ft->cols[c].type);
+                char a1[200], a2[200];
                 if (same)
                     gen_note(p,
                              "table %s is dropped and %s of the same shape is created: if it is a rename, "
                              "pass --rename %s:%s",
-                             ft->name, nt->name, ft->name, nt->name);
+                             ft->name, nt->name, rename_arg(ft->name, a1), rename_arg(nt->name, a2));
             }
             continue;
         }
@@ -305,11 +324,13 @@ static void note_renames(gen_plan *p, const gen_model *from, const gen_model *to
                 int fresh = !gen_find_col(ft, tc->name);
                 for (size_t x = 0; fresh && x < o->nrenames; x++)
                     fresh = !o->renames[x].table || strcmp(o->renames[x].to, tc->name);
+                char a1[200], a2[200], a3[200];
                 if (fresh && !strcasecmp(tc->type, fc->type))
                     gen_note(p,
                              "column %s.%s is dropped and %s of the same type is added: if it is a rename, "
                              "pass --rename %s.%s:%s",
-                             ft->name, fc->name, tc->name, ft->name, fc->name, tc->name);
+                             ft->name, fc->name, tc->name, rename_arg(ft->name, a1), rename_arg(fc->name, a2),
+                             rename_arg(tc->name, a3));
             }
         }
     }
@@ -317,7 +338,42 @@ static void note_renames(gen_plan *p, const gen_model *from, const gen_model *to
 
 static void renames_free(gen_rename *r, size_t n);
 
-/* "t.old:new,old:new" */
+/* One name of a --rename at *p: a run up to '.', ':' or ',' -- or a name in
+   double quotes ("" for a quote inside), which may hold those. malloc'd;
+   NULL when empty, unclosed or out of memory (*oom set for the last). */
+static char *rename_name(const char **p, int *oom)
+{
+    const char *s = *p;
+    buf b;
+    buf_init(&b);
+    if (*s == '"') {
+        for (s++;; s++) {
+            if (!*s) {
+                buf_release(&b);
+                return NULL;
+            }
+            if (*s == '"' && s[1] != '"')
+                break;
+            s += *s == '"';
+            buf_add(&b, s, 1);
+        }
+        s++;
+    } else {
+        while (*s && *s != '.' && *s != ':' && *s != ',')
+            buf_add(&b, s++, 1);
+    }
+    *p = s;
+    if (b.oom)
+        *oom = 1;
+    if (b.oom || !b.len) {
+        buf_release(&b);
+        return NULL;
+    }
+    return b.data;
+}
+
+/* "t.old:new,old:new"; a name in double quotes may hold '.', ':' or ','
+   ('"my.table"."a:b":c') */
 static strata_code parse_renames(const char *spec, gen_rename **out, size_t *n, strata_error *err)
 {
     *out = NULL;
@@ -332,33 +388,40 @@ static strata_code parse_renames(const char *spec, gen_rename **out, size_t *n, 
         return err_set(err, STRATA_NOMEM, "out of memory");
     const char *p = spec;
     while (*p) {
-        const char *e = strchr(p, ',');
-        size_t len = e ? (size_t)(e - p) : strlen(p);
-        char *one = xstrndup(p, len);
-        char *colon = one ? strchr(one, ':') : NULL;
-        if (!one || !colon || colon == one || !colon[1]) {
-            for (size_t i = 0; i < *n; i++)
-                free(r[i].table), free(r[i].from), free(r[i].to);
-            free(r);
-            strata_code rc =
-                one ? err_set(err, STRATA_USAGE, "--rename '%s': expected TABLE.OLD:NEW or OLD:NEW", one)
-                    : err_set(err, STRATA_NOMEM, "out of memory");
-            free(one);
-            return rc;
+        const char *start = p;
+        int oom = 0;
+        char *a = rename_name(&p, &oom), *b = NULL, *c = NULL;
+        int dotted = a && *p == '.';
+        if (dotted) {
+            p++;
+            b = rename_name(&p, &oom);
         }
-        *colon = 0;
-        char *dot = strchr(one, '.');
+        if (a && (!dotted || b) && *p == ':') {
+            p++;
+            c = rename_name(&p, &oom);
+        }
+        int ok = c && (*p == ',' || !*p);
+        if (!ok) {
+            free(a), free(b), free(c);
+            renames_free(r, *n);
+            *n = 0;
+            if (oom)
+                return err_set(err, STRATA_NOMEM, "out of memory");
+            const char *e = strchr(start, ',');
+            int len = e ? (int)(e - start) : (int)strlen(start);
+            err_set(err, STRATA_USAGE, "--rename '%.*s': expected TABLE.OLD:NEW or OLD:NEW", len, start);
+            err_hint(err, "a name holding '.', ':' or ',' goes in double quotes: '\"my.table\".old:new'");
+            return STRATA_USAGE;
+        }
         gen_rename *x = &r[(*n)++];
-        if (dot) {
-            *dot = 0;
-            x->table = xstrdup(one);
-            x->from = xstrdup(dot + 1);
+        if (b) {
+            x->table = a;
+            x->from = b;
         } else {
-            x->from = xstrdup(one);
+            x->from = a;
         }
-        x->to = xstrdup(colon + 1);
-        free(one);
-        p += len + (e ? 1 : 0);
+        x->to = c;
+        p += *p == ',';
     }
     /* one rename per name, each to another name: a second one for the same
        name was ignored, and a rename to itself planned nothing it said */

@@ -223,6 +223,30 @@ q "INSERT INTO people (id, email) VALUES (1, 'kept@x')" >/dev/null
 st --dir "$R" up
 expect_rc 0 "up of the rename"
 eq "$(q "SELECT mail FROM people")" "kept@x" "a renamed column keeps its values"
+# names holding '.', ':' or ',' go in double quotes, in the hint and in
+# the option
+QR=$WORK/qrename
+mkdir -p "$QR"
+printf 'CREATE TABLE "my.t" (id integer PRIMARY KEY, "a:b" text);\n' >"$WORK/q1.sql"
+printf 'CREATE TABLE "my.t" (id integer PRIMARY KEY, "c,d" text);\n' >"$WORK/q2.sql"
+diff_in "$QR" --to "$WORK/q1.sql" -m init
+expect_rc 0 "diff base of the quoted rename"
+diff_in "$QR" --to "$WORK/q2.sql" -m qren
+expect_rc 1 "the quoted rename is not guessed"
+contains "$ERR" "--rename \"my.t\".\"a:b\":\"c,d\"" "the hint quotes the names"
+diff_in "$QR" --to "$WORK/q2.sql" -m qren --rename '"my.t"."a:b":"c,d"'
+expect_rc 0 "--rename with quoted names"
+new_db
+st --dir "$QR" up 1
+q "INSERT INTO \"my.t\" (id, \"a:b\") VALUES (1, 'q@x')" >/dev/null
+st --dir "$QR" up
+expect_rc 0 "up of the quoted rename"
+eq "$(q "SELECT \"c,d\" FROM \"my.t\"")" "q@x" "the quoted column renamed, its value kept"
+for bad in '"my.t' 'a.:b' '"x"y:z' 't.a:' ':b'; do
+    diff_in "$QR" --to "$WORK/q2.sql" -m bad --rename "$bad"
+    expect_rc 2 "a malformed --rename: $bad"
+done
+
 # a table and one of its columns renamed together, --rename given twice
 # (the column is named by the start's table)
 TR=$WORK/trename
