@@ -533,6 +533,25 @@ st --dir "$QD" up
 expect_rc 0 "colname: up"
 eq "$(q "SELECT * FROM t")" "1|100" "colname: b holds a's values"
 
+# ---------------------------- a foreign key's names in another ASCII case
+# SQLite resolves REFERENCES Users (ID) to users (id): the same key, no
+# difference (the schema text compared them as written, and no diff could
+# be proven); a table renamed only in case, with a child pointing at it
+pair fkcase 'CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT);
+CREATE TABLE posts (id INTEGER PRIMARY KEY, uid INT REFERENCES Users (ID));' \
+    'CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT);
+CREATE TABLE posts (id INTEGER PRIMARY KEY, uid INT REFERENCES users (id));' --exit-code
+expect_rc 0 "fkcase: the same key in another case is no difference"
+pair fkcase_rename 'CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT);
+CREATE TABLE posts (id INTEGER PRIMARY KEY, uid INT REFERENCES users (id));' \
+    'CREATE TABLE Users (id INTEGER PRIMARY KEY, email TEXT);
+CREATE TABLE posts (id INTEGER PRIMARY KEY, uid INT REFERENCES Users (id));'
+expect_rc 0 "fkcase_rename: a case-only rename under a foreign key is proven"
+q "INSERT INTO users VALUES (1, 'a@x'); INSERT INTO posts VALUES (1, 1)" >/dev/null
+st --dir "$QD" up
+expect_rc 0 "fkcase_rename: up"
+eq "$(q "SELECT email FROM Users JOIN posts ON posts.uid = Users.id")" "a@x" "fkcase_rename: rows kept"
+
 # ------------------------------------------- made NOT NULL with a default
 # An ORM model's column made nullable=False with a server_default: the
 # rebuild's copy gives the rows holding NULL the default (the INSERT would
