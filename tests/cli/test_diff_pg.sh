@@ -238,11 +238,31 @@ expect_rc 0 "widen: up"
 q "INSERT INTO t VALUES (1, 'abcdefgh'), (2, 'ab')" >/dev/null
 st --dir "$QD" down
 expect_rc 1 "widen: the down with a value too long for varchar(5)"
-contains "$ERR" "value too long for type character varying(5)" "the server's reason"
+contains "$ERR" "do not fit character varying(5)" "the reason"
 eq "$(q "SELECT string_agg(name, ',' ORDER BY id) FROM t")" "abcdefgh,ab" "widen: the value is whole"
+# PostgreSQL's assignment cuts a value whose excess is blanks, without a
+# word: the guard stops that too
+q "UPDATE t SET name = 'abc       ' WHERE id = 1" >/dev/null
+st --dir "$QD" down
+expect_rc 1 "widen: the down with a value whose excess is blanks"
+eq "$(q "SELECT '[' || name || ']' FROM t WHERE id = 1")" "[abc       ]" "widen: its blanks are kept"
 q "UPDATE t SET name = 'abc' WHERE id = 1" >/dev/null
 st --dir "$QD" down
 expect_rc 0 "widen: the down once the value fits"
+
+# into character(n): a value ending in blanks would lose them (it drops
+# them when read): the migration stops, the values kept
+pair to_char 'CREATE TABLE t (id int PRIMARY KEY, w varchar(10));' 'CREATE TABLE t (id int PRIMARY KEY, w char(10));'
+expect_rc 0 "varchar(10) to char(10)"
+q "INSERT INTO t VALUES (1, 'abc  '), (2, 'z')" >/dev/null
+st --dir "$QD" up
+expect_rc 1 "to_char: up with a value ending in blanks"
+contains "$ERR" "ending in blanks" "to_char: says why"
+eq "$(q "SELECT '[' || w || ']' FROM t WHERE id = 1")" "[abc  ]" "to_char: the value is whole"
+q "UPDATE t SET w = 'abc' WHERE id = 1" >/dev/null
+st --dir "$QD" up
+expect_rc 0 "to_char: up once no value ends in blanks"
+eq "$(q "SELECT string_agg(w::text, ',' ORDER BY id) FROM t")" "abc,z" "to_char: values kept"
 
 # a down that adds back an enum value the up took away, beside other
 # changes: one transaction (the type rebuilt, not ALTER TYPE ... ADD VALUE

@@ -738,6 +738,47 @@ static int cut_by_cast(const char *t)
     return 0;
 }
 
+/* Before a text column becomes character varying(n) or character(n): a
+   statement that stops the migration when a value would lose trailing
+   blanks -- cut past n by the assignment (which cuts only blanks, without
+   a word), or, into character(n), blanks that no longer count (its values
+   are read back without them). Nothing for other types: character(m)
+   never kept them, and a number or a date has none. */
+static void blank_guard(gen_plan *p, const gen_col *fc, const gen_col *tc, const gen_table *tt)
+{
+    int n = 0, bpchar = sscanf(tc->type, "character(%d)", &n) == 1;
+    if (!bpchar && sscanf(tc->type, "character varying(%d)", &n) != 1)
+        return;
+    if (strcmp(fc->type, "text") && strncmp(fc->type, "character varying", 17))
+        return;
+    buf w;
+    buf_init(&w);
+    /* the column by its name at this step (a rename came first) */
+    buf_addf(&w, "char_length(%s) > %d", tc->q, n);
+    if (bpchar)
+        buf_addf(&w, " OR %s LIKE '%% '", tc->q);
+    char msg[600];
+    snprintf(msg, sizeof(msg), "strata: values of %s.%s do not fit %s as they are (%s); change them first",
+             tt->name, tc->name, tc->type,
+             bpchar ? "longer, or ending in blanks, which it drops" : "longer: trailing blanks would be cut");
+    buf esc, lit; /* RAISE reads % as a placeholder */
+    buf_init(&esc);
+    buf_init(&lit);
+    for (const char *m = msg; *m; m++)
+        buf_add(&esc, *m == '%' ? "%%" : m, *m == '%' ? 2 : 1);
+    buf_add_sqlstr(&lit, esc.data ? esc.data : "");
+    buf_release(&esc);
+    if (w.oom || lit.oom)
+        p->oom = 1;
+    else
+        gen_emit(p, GEN_PART_TX, "check values", NULL,
+                 "DO $strata$ BEGIN IF EXISTS (SELECT FROM %s WHERE %s) THEN RAISE EXCEPTION %s; END IF; END "
+                 "$strata$",
+                 tt->q, w.data, lit.data);
+    buf_release(&w);
+    buf_release(&lit);
+}
+
 /* The fractional-second digits of a timestamp type, with zone (1) or
    without (0) in *tz; -1 when t is not a timestamp. */
 static int ts_digits(const char *t, int *tz)
@@ -1693,9 +1734,11 @@ static void plan_columns(ctx *c, const gen_table *ft, const gen_table *tt)
                 buf_addf(&use, " USING %s AT TIME ZONE 'UTC'", tc->q);
                 safe = 1;
             } else if (cut_by_cast(tc->type) && !te) {
-                /* no USING: loses nothing (but trailing blanks, as
-                   PostgreSQL's assignment does): a longer value stops the
-                   migration */
+                /* no USING: PostgreSQL's assignment stops at a longer
+                   value -- but cuts one whose excess is blanks, and
+                   character(n) drops every value's trailing blanks: the
+                   guard stops the migration on those instead */
+                blank_guard(p, fc, tc, tt);
                 safe = 1;
             } else {
                 buf_addf(&use, " USING %s%s%s", tc->q, te && !fe ? "::text::" : "::", tc->type);

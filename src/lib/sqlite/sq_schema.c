@@ -530,14 +530,15 @@ static strata_code table_constraints(drv *d, const char *name, const lines *cons
     /* names as the tables have them: SQLite resolves a key's table and
        columns without regard to ASCII case, so REFERENCES Users (ID) is
        the key to users (id) -- the text alone would make them differ */
-    rc = fetch(d,
-               "SELECT id, coalesce(pt.name, f.\"table\"), coalesce((SELECT c.name FROM pragma_table_info($1) c "
-               "WHERE c.name = f.\"from\" COLLATE NOCASE), f.\"from\"), CASE WHEN f.\"to\" IS NOT NULL THEN "
-               "coalesce((SELECT c.name FROM pragma_table_info(pt.name) c WHERE c.name = f.\"to\" COLLATE NOCASE), "
-               "f.\"to\") END, on_update, on_delete FROM pragma_foreign_key_list($1) f "
-               "LEFT JOIN sqlite_schema pt ON pt.type = 'table' AND pt.name = f.\"table\" COLLATE NOCASE "
-               "ORDER BY id, seq",
-               name, &fk, err);
+    rc = fetch(
+        d,
+        "SELECT id, coalesce(pt.name, f.\"table\"), coalesce((SELECT c.name FROM pragma_table_info($1) c "
+        "WHERE c.name = f.\"from\" COLLATE NOCASE), f.\"from\"), CASE WHEN f.\"to\" IS NOT NULL THEN "
+        "coalesce((SELECT c.name FROM pragma_table_info(pt.name) c WHERE c.name = f.\"to\" COLLATE NOCASE), "
+        "f.\"to\") END, on_update, on_delete FROM pragma_foreign_key_list($1) f "
+        "LEFT JOIN sqlite_schema pt ON pt.type = 'table' AND pt.name = f.\"table\" COLLATE NOCASE "
+        "ORDER BY id, seq",
+        name, &fk, err);
     if (rc)
         return rc;
     long nfk = 0, nf = 0;
