@@ -378,6 +378,23 @@ out:
     return ok;
 }
 
+/* A schema dump of an empty database: nothing, or only lines naming
+   schemas off the search path (a fresh database's public when the URL's
+   search_path is app), which strata works outside of. */
+static int dump_empty(const char *dump)
+{
+    static const char off[] = " (not on the search path)";
+    for (const char *l = dump; *l;) {
+        const char *e = strchr(l, '\n');
+        size_t n = e ? (size_t)(e - l) : strlen(l);
+        if (n && (strncmp(l, "schema ", 7) || n < sizeof(off) - 1 ||
+                  memcmp(l + n - (sizeof(off) - 1), off, sizeof(off) - 1)))
+            return 0;
+        l += n + (e ? 1 : 0);
+    }
+    return 1;
+}
+
 static strata_code run_walk(walk *w, strata_error *err)
 {
     const strata_migset *set = w->set;
@@ -396,7 +413,7 @@ static strata_code run_walk(walk *w, strata_error *err)
         goto out;
     int applied = strcmp(hist->current, "base") != 0;
     strata_status_free(hist);
-    if (S[0][0] || applied) {
+    if (!dump_empty(S[0]) || applied) {
         rc = err_set(err, STRATA_CONFIG_ERROR, "refusing to check on a database that is not empty");
         err_hint(err, "strata check runs on a scratch database it creates itself");
         goto out;

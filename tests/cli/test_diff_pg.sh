@@ -630,4 +630,39 @@ printf 'CREATE SCHEMA audit; CREATE TABLE audit.log (id int); CREATE TABLE t (id
 diff_in "$OS" --to "$WORK/os2.sql" --print
 expect_rc 0 "the same table in another schema is no obstacle"
 
+# an application in schema app: the role's search_path is app, public and
+# the first migration makes app, so the version table went to public
+R="r_$(date +%s%N | tail -c 8)_$RANDOM"
+psql -X -q -c "CREATE ROLE $R LOGIN PASSWORD 'rpw' CREATEDB; ALTER ROLE $R SET search_path = app, public"
+new_db
+psql -X -q -c "ALTER DATABASE $DBNAME OWNER TO $R"
+RURL="postgresql://$R:rpw@${PGHOST:-localhost}:$PGPORT/$DBNAME"
+AP=$WORK/appschema
+mkdir -p "$AP"
+printf -- '-- strata:up\nCREATE SCHEMA IF NOT EXISTS app;\nCREATE TABLE app.users (id serial PRIMARY KEY, email text);\n-- strata:down\nDROP TABLE app.users;\nDROP SCHEMA app;\n' >"$AP/0001_init.sql"
+printf 'CREATE SCHEMA IF NOT EXISTS app; CREATE TABLE app.users (id serial PRIMARY KEY, email text);\n' >"$WORK/ap_same.sql"
+printf 'CREATE SCHEMA IF NOT EXISTS app; CREATE TABLE app.users (id serial PRIMARY KEY, email text, name text);\n' >"$WORK/ap_add.sql"
+"$STRATA" --url "$RURL" --dir "$AP" up -q || fail "app schema: up"
+raw --url "$RURL" --dir "$AP" schema
+lacks "$OUT" "strata_migrations" "schema leaves out the version table wherever the search path finds it"
+raw --url "$RURL" --dir "$AP" diff --to "$WORK/ap_same.sql" --exit-code
+expect_rc 0 "app schema: no difference"
+raw --url "$RURL" --dir "$AP" diff --to "$WORK/ap_add.sql" --exit-code
+expect_rc 3 "app schema: a column added is a difference, proven"
+# the URL's search_path names a schema made by hand on the database: the
+# scratch databases get it too
+new_db
+q "CREATE SCHEMA app" >/dev/null
+SURL="$URL?options=-csearch_path%3Dapp"
+SP=$WORK/sp
+mkdir -p "$SP"
+printf -- '-- strata:up\nCREATE TABLE users (id serial PRIMARY KEY, email text);\n-- strata:down\nDROP TABLE users;\n' >"$SP/0001_init.sql"
+printf 'CREATE TABLE users (id serial PRIMARY KEY, email text);\n' >"$WORK/sp_same.sql"
+"$STRATA" --url "$SURL" --dir "$SP" up -q || fail "search_path app: up"
+raw --url "$SURL" --dir "$SP" diff --to "$WORK/sp_same.sql" --exit-code
+expect_rc 0 "search_path=app in the URL: no difference"
+raw --url "$SURL" --dir "$SP" check
+expect_rc 0 "search_path=app in the URL: check"
+psql -X -q -c "DROP OWNED BY $R" -d postgres >/dev/null 2>&1
+
 finish

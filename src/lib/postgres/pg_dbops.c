@@ -470,6 +470,67 @@ static void sweep_stale_scratch(strata *db)
 
 /* A scratch database: CREATE DATABASE name on the server of server_url;
    stale scratch databases of killed runs are dropped on the way. */
+static int got_path(void *ud, int n, char **v)
+{
+    if (n == 1 && v[0])
+        *(char **)ud = xstrdup(v[0]);
+    return 1;
+}
+
+/*
+ * A fresh scratch database has only public: when the URL's search_path
+ * (?options=-csearch_path=app) names no schema that exists there, the first
+ * one it names is created, as it exists in the database being compared (its
+ * version table could not have been made otherwise). "$user" is passed
+ * over, as PostgreSQL passes it over when missing. Best effort: a failure
+ * shows when the version table is made.
+ */
+static void scratch_search_path(const char *url)
+{
+    strata *db = NULL;
+    strata_config cfg = {.lock_timeout = 10};
+    if (strata_open(url, &cfg, &db, NULL))
+        return;
+    drv *d = db_driver(db);
+    char *path = NULL;
+    d->ops->query(d, "SELECT current_setting('search_path') WHERE current_schema() IS NULL", 0, NULL,
+                  got_path, &path, NULL);
+    for (const char *p = path; p && *p;) {
+        buf one;
+        buf_init(&one);
+        while (*p == ' ' || *p == ',')
+            p++;
+        if (*p == '"') {
+            for (p++; *p && !(*p == '"' && p[1] != '"'); p++) {
+                p += *p == '"';
+                buf_add(&one, p, 1);
+            }
+            p += *p == '"';
+        } else {
+            for (; *p && *p != ',' && *p != ' '; p++) {
+                char c = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
+                buf_add(&one, &c, 1);
+            }
+        }
+        while (*p && *p != ',')
+            p++;
+        if (one.data && one.len && strcmp(one.data, "$user")) {
+            buf sql;
+            buf_init(&sql);
+            buf_adds(&sql, "CREATE SCHEMA IF NOT EXISTS ");
+            buf_add_quoted_ident(&sql, one.data);
+            if (sql.data)
+                exec(db, sql.data, 0, NULL, NULL);
+            buf_release(&sql);
+            buf_release(&one);
+            break;
+        }
+        buf_release(&one);
+    }
+    free(path);
+    strata_close(db);
+}
+
 strata_code pg_scratch_create(const db_url *server, const char *name, char **url, char **dbname,
                               char **admin_url, strata_error *err)
 {
@@ -496,6 +557,8 @@ strata_code pg_scratch_create(const db_url *server, const char *name, char **url
     strata_close(db);
     if (!rc && !(*url = url_with_db(server_url, name)))
         rc = err_set(err, STRATA_NOMEM, "out of memory");
+    if (!rc)
+        scratch_search_path(*url);
     if (rc) {
         if (*admin_url && *url) {
             strata_error ignore;

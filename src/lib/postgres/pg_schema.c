@@ -14,7 +14,8 @@
  * Other user schemas are named on a line of their own, without contents.
  * Objects that belong to an extension are represented by the extension.
  * The version table and its lease table (<table>_lock, made only behind a
- * connection pooler) are strata's own and left out.
+ * connection pooler) are strata's own and left out, in the first schema or
+ * wherever the search path finds the version table.
  * Needs PostgreSQL 12 or newer (attgenerated).
  */
 #include "internal.h"
@@ -43,7 +44,12 @@ static const char dump_sql[] =
        key): that is no sign of an object that is part of another */
     "                    AND NOT (d.refclassid = 'pg_class'::regclass AND d.refobjid = c.oid))))"
     "    AND NOT (c.relname::text IN ($2::text, $2::text || '_lock') AND"
-    "             CASE WHEN $1::text = '' THEN nm.first ELSE nm.nspname::text = $1::text END)),"
+    /* unqualified: where the search path finds it, which is not the first
+       schema when that one was made after the version table (a migration's
+       CREATE SCHEMA app with search_path app, public) */
+    "             CASE WHEN $1::text = '' THEN nm.first OR c.relnamespace = (SELECT relnamespace FROM "
+    "pg_class"
+    "               WHERE oid = to_regclass(quote_ident($2::text))) ELSE nm.nspname::text = $1::text END)),"
     " typ AS ("
     "  SELECT t.oid, t.typtype, t.typrelid, t.typbasetype, t.typtypmod, t.typnotnull, t.typdefault,"
     "         nm.pfx || quote_ident(t.typname) AS name"
