@@ -334,6 +334,60 @@ EOF
     contains "$ERR" "revision 4e5f60718293" "refusal names the revision"
     contains "$ERR" "'NoneType' object has no attribute 'fetchall'" "refusal quotes Alembic's error"
     [ -e "$WORK/amig_bad" ] && fail "nothing written when a revision is refused"
+
+    # an autocommit_block(): the statements after it commit together, as
+    # under Alembic (the BEGIN and COMMIT Alembic prints around them stay)
+    if [ "$ENGINE" = postgres ]; then
+        rm -rf "$WORK/alembic_ac"
+        cp -r "$FIX/alembic" "$WORK/alembic_ac"
+        rm -f "$WORK/alembic_ac/versions"/*.py
+        cat >"$WORK/alembic_ac/versions/0001_t.py" <<'EOF'
+from alembic import op
+revision = '0001'
+down_revision = None
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.execute("CREATE TABLE t (id int PRIMARY KEY, s text)")
+
+
+def downgrade():
+    op.execute("DROP TABLE t")
+EOF
+        cat >"$WORK/alembic_ac/versions/0002_ac.py" <<'EOF'
+from alembic import op
+revision = '0002'
+down_revision = '0001'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.execute("INSERT INTO t VALUES (1, 'before')")
+    with op.get_context().autocommit_block():
+        op.execute("CREATE INDEX CONCURRENTLY t_s ON t (s)")
+    op.execute("INSERT INTO t VALUES (3, 'x')")
+    op.execute("INSERT INTO t VALUES (3, 'dup')")
+
+
+def downgrade():
+    op.execute("DELETE FROM t WHERE id IN (1, 3)")
+EOF
+        raw --dir "$WORK/amig_ac" import --from alembic "$WORK/alembic_ac" --dialect postgres
+        expect_rc 0 "import of an autocommit_block()"
+        ac=$(cat "$WORK/amig_ac"/0002_*.sql)
+        contains "$ac" "no-transaction" "autocommit_block: a no-transaction section"
+        contains "$ac" "BEGIN;
+
+INSERT INTO t VALUES (3, 'x');" "autocommit_block: the statements after it in a transaction"
+        new_db
+        st --dir "$WORK/amig_ac" up
+        expect_rc 1 "autocommit_block: the second INSERT fails"
+        eq "$(q "SELECT string_agg(id::text, ',' ORDER BY id) FROM t")" "1" \
+            "autocommit_block: the INSERTs after the block rolled back together (as under Alembic)"
+    fi
 fi
 
 # ------------------------------------------------------------------- dbmate

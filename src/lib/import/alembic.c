@@ -705,24 +705,18 @@ typedef struct strip_ctx {
     const char *vt; /* the version table */
     size_t from;    /* copied up to here */
     buf *out;
-    int committed; /* a COMMIT was seen */
-    int notx;      /* SQL after a COMMIT: an autocommit_block() */
+    int committed;  /* a COMMIT was seen */
+    int notx;       /* SQL after a COMMIT: an autocommit_block() */
+    int keep_txn;   /* drop only the bookkeeping; BEGIN and COMMIT stay */
+    int pairs;      /* drop only a BEGIN followed at once by its COMMIT */
+    size_t begin_s; /* that BEGIN's start + 1; 0 when the last statement was not one */
 } strip_ctx;
 
-static int strip_stmt(void *ud, const sql_stmt *st)
+/* The end of st in x->base past its ';', the rest of its line and one blank
+   line after it (Alembic ends each statement with ";\n\n"). */
+static size_t stmt_end(const strip_ctx *x, const sql_stmt *st)
 {
-    strip_ctx *x = ud;
-    int txn = sql_is_txn_control(st);
-    if (!txn && !is_bookkeeping(st, x->vt)) {
-        if (x->committed)
-            x->notx = 1;
-        return 0;
-    }
-    if (txn && !strcmp(st->first, "COMMIT"))
-        x->committed = 1;
-    /* drop the statement, its ';' and the rest of its line, and one blank
-       line after it (Alembic ends each statement with ";\n\n") */
-    size_t s = (size_t)(st->text - x->base), e = s + st->len;
+    size_t e = (size_t)(st->text - x->base) + st->len;
     if (x->base[e] == ';')
         e++;
     while (x->base[e] && is_blank(x->base[e]))
@@ -734,31 +728,95 @@ static int strip_stmt(void *ud, const sql_stmt *st)
         b++;
     if (x->base[b] == '\n')
         e = b + 1;
+    return e;
+}
+
+/* Leaves base[s, e) out of the output. */
+static void strip_range(strip_ctx *x, size_t s, size_t e)
+{
     buf_add(x->out, x->base + x->from, s - x->from);
     x->from = e;
+}
+
+static int strip_stmt(void *ud, const sql_stmt *st)
+{
+    strip_ctx *x = ud;
+    int txn = sql_is_txn_control(st);
+    size_t s = (size_t)(st->text - x->base);
+    if (x->pairs) {
+        if (txn && !strcmp(st->first, "COMMIT") && x->begin_s)
+            strip_range(x, x->begin_s - 1, stmt_end(x, st));
+        x->begin_s = txn && (!strcmp(st->first, "BEGIN") || !strcmp(st->first, "START")) ? s + 1 : 0;
+        return 0;
+    }
+    if (!txn && !is_bookkeeping(st, x->vt)) {
+        if (x->committed)
+            x->notx = 1;
+        return 0;
+    }
+    if (txn && !strcmp(st->first, "COMMIT"))
+        x->committed = 1;
+    if (txn && x->keep_txn)
+        return 0;
+    strip_range(x, s, stmt_end(x, st));
     return 0;
 }
 
+/* x's text with what strip_stmt leaves out left out. */
+static char *strip_pass(const char *text, int dialect, strip_ctx *x)
+{
+    buf out;
+    buf_init(&out);
+    x->base = text;
+    x->from = 0;
+    x->out = &out;
+    sql_split(text, strlen(text), dialect, strip_stmt, x);
+    buf_adds(&out, text + x->from);
+    return buf_detach(&out);
+}
+
 /* The step's SQL without Alembic's bookkeeping; the marker line is kept
-   first. Blank lines at the end are trimmed to one newline. */
+   first. Without an autocommit_block() its BEGIN and COMMIT go too (strata
+   runs the section in a transaction of its own); with one (*notx: SQL after
+   a COMMIT), they stay, so the statements before and after the block each
+   commit together as under Alembic -- only a BEGIN left with nothing before
+   its COMMIT goes. Blank lines at the end are trimmed to one newline. */
 static char *strip_step(const char *marker, const char *body, const char *end, int dialect, int *notx)
 {
     char *text = xstrndup(body, (size_t)(end - body));
     if (!text)
         return NULL;
+    char vt[256];
+    version_table_of(text, vt, sizeof(vt));
+    strip_ctx x = {.vt = vt};
+    char *sql = strip_pass(text, dialect, &x);
+    *notx = x.notx;
+    if (sql && x.notx) {
+        free(sql);
+        /* the step starts inside the transaction Alembic opened before its
+           marker line: a BEGIN of strata's own opens it again */
+        strip_ctx k = {.vt = vt, .keep_txn = 1};
+        char *kept = strip_pass(text, dialect, &k);
+        buf open;
+        buf_init(&open);
+        buf_adds(&open, "BEGIN;\n\n");
+        buf_adds(&open, kept ? kept : "");
+        strip_ctx pr = {.vt = vt, .pairs = 1};
+        sql = kept && !open.oom ? strip_pass(open.data, dialect, &pr) : NULL;
+        free(kept);
+        buf_release(&open);
+    }
+    free(text);
+    if (!sql)
+        return NULL;
     buf out;
     buf_init(&out);
     buf_add(&out, marker, (size_t)(body - marker));
-    char vt[256];
-    version_table_of(text, vt, sizeof(vt));
-    strip_ctx x = {text, vt, 0, &out, 0, 0};
-    sql_split(text, strlen(text), dialect, strip_stmt, &x);
-    buf_adds(&out, text + x.from);
-    free(text);
+    buf_adds(&out, sql);
+    free(sql);
     while (out.len && (out.data[out.len - 1] == '\n' || is_blank(out.data[out.len - 1])))
         out.data[--out.len] = 0;
     buf_adds(&out, "\n");
-    *notx = x.notx;
     return buf_detach(&out);
 }
 

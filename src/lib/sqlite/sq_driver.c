@@ -466,10 +466,11 @@ static strata_code sq_fail(sq *s, strata_code code, const char *sql, const char 
     else if ((ext & 0xff) == SQLITE_CONSTRAINT &&
              (strstr(sqlite3_errmsg(s->db), "__strata_new") || rebuild_copy(stmt_start)))
         /* the table rebuild strata diff writes (docs/diff.md) */
-        err_hint(err, "this table rebuild copies the table's rows into its new definition, and a row "
-                      "breaks it (NOT NULL, UNIQUE, CHECK; or a primary key holding NULL, which SQLite "
-                      "allows but for INTEGER PRIMARY KEY, where it takes a new id that may be taken): fix or "
-                      "delete those rows first, in an earlier migration");
+        err_hint(err,
+                 "this table rebuild copies the table's rows into its new definition, and a row "
+                 "breaks it (NOT NULL, UNIQUE, CHECK; or a primary key holding NULL, which SQLite "
+                 "allows but for INTEGER PRIMARY KEY, where it takes a new id that may be taken): fix or "
+                 "delete those rows first, in an earlier migration");
     return code;
 }
 
