@@ -292,6 +292,16 @@ if [ "$ENGINE" = postgres ]; then
     st --dir "$WORK/sq4out" up
     expect_rc 1 "sqitch's 1/count(*) on an empty table fails the verify"
     contains "$ERR" "division by zero" "the verify's own error"
+    # TABLE t (a query) and SELECT ... INTO (a new table, no row) pass, as
+    # in sqitch, whatever their values
+    printf 'TABLE sq_users;\nSELECT * INTO TEMP sq_copy FROM sq_users;\n' >"$WORK/sq3/verify/users.sql"
+    printf 'BEGIN;\nCREATE TABLE sq_users (id integer, name text);\nINSERT INTO sq_users VALUES (0, NULL);\nCOMMIT;\n' \
+        >"$WORK/sq3/deploy/users.sql"
+    raw --dir "$WORK/sq5out" import --from sqitch "$WORK/sq3"
+    expect_rc 0 "import of TABLE and SELECT ... INTO in a verify"
+    new_db
+    st --dir "$WORK/sq5out" up
+    expect_rc 0 "TABLE t with a first value 0 and SELECT ... INTO pass, as in sqitch"
 fi
 
 # two dbmate files of one version: refused before anything is written;

@@ -273,7 +273,8 @@ static char *verify_text(const char *text)
 
 /* sqitch's verify passes unless a statement fails; strata's also fails a
    query that returns no row or a false first value. Each query of the
-   script (SELECT, WITH, VALUES) is therefore wrapped so that it returns one
+   script (SELECT, WITH, VALUES, TABLE; not SELECT ... INTO) is therefore
+   wrapped so that it returns one
    true row -- and still runs whole, so that its errors (a missing table or
    column, a division by zero) fail the verify as in sqitch. (MATERIALIZED:
    PostgreSQL 12, SQLite 3.35.) */
@@ -283,10 +284,31 @@ typedef struct wrapctx {
     buf *out;
 } wrapctx;
 
+/* 1 for SELECT ... INTO t (the select list, then INTO at the top level):
+   it makes a table and returns no row, and a CTE cannot hold it. */
+static int select_into(const sql_stmt *st)
+{
+    size_t pos = 0;
+    int line = 1, depth = 0;
+    sql_token t;
+    while (sql_token_next(st->text, st->len, &pos, &line, DIALECT_POSTGRES, 0, &t) != SQLTOK_END) {
+        if (t.kind == SQLTOK_PUNCT && (t.text[0] == '(' || t.text[0] == ')'))
+            depth += t.text[0] == '(' ? 1 : -1;
+        else if (t.kind == SQLTOK_WORD && !depth && t.len == 4 && !strncasecmp(t.text, "FROM", 4))
+            return 0;
+        else if (t.kind == SQLTOK_WORD && !depth && t.len == 4 && !strncasecmp(t.text, "INTO", 4))
+            return 1;
+    }
+    return 0;
+}
+
 static int wrap_query(void *ud, const sql_stmt *st)
 {
     wrapctx *w = ud;
-    if (strcmp(st->first, "SELECT") && strcmp(st->first, "WITH") && strcmp(st->first, "VALUES"))
+    if (strcmp(st->first, "SELECT") && strcmp(st->first, "WITH") && strcmp(st->first, "VALUES") &&
+        strcmp(st->first, "TABLE"))
+        return 0;
+    if (!strcmp(st->first, "SELECT") && select_into(st))
         return 0;
     size_t at = (size_t)(st->text - w->src);
     buf_add(w->out, w->src + w->done, at - w->done);
