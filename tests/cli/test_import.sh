@@ -94,6 +94,19 @@ contains "$ERR" "00005_env.sql', line 2: ENVSUB" "ENVSUB named"
 IMPORT_TABLE=audit raw --dir "$WORK/out_env" import --from goose --expand-env "$WORK/goose_go"
 expect_rc 0 "ENVSUB with --expand-env"
 contains "$(cat "$WORK/out_env/00005_env.sql")" "CREATE TABLE audit (id int);" "variable expanded"
+# a StatementBegin left open (at Down, or at the end) or a StatementEnd
+# without one: goose refuses the file, and so does the import
+for body in '-- +goose Up\n-- +goose StatementBegin\nCREATE TABLE b (id int);\n-- +goose Down\nDROP TABLE b;\n' \
+    '-- +goose Up\n-- +goose StatementBegin\nCREATE TABLE b (id int);\n' \
+    '-- +goose Up\nCREATE TABLE b (id int);\n-- +goose StatementEnd\n'; do
+    rm -rf "$WORK/goose_blk" "$WORK/out_blk"
+    mkdir -p "$WORK/goose_blk" && printf -- "$body" >"$WORK/goose_blk/00001_b.sql"
+    raw --dir "$WORK/out_blk" import --from goose "$WORK/goose_blk"
+    expect_rc 2 "goose: an unmatched StatementBegin/End"
+    contains "$ERR" "[PARSE_ERROR]" "goose: an unmatched StatementBegin/End is PARSE_ERROR"
+    [ -e "$WORK/out_blk" ] && fail "goose: nothing written for an unmatched StatementBegin/End"
+done
+
 # version 0: goose refuses it (its table's initial row is version 0)
 mkdir -p "$WORK/goose_zero" && printf -- '-- +goose Up
 CREATE TABLE z (id int);

@@ -151,7 +151,8 @@ static strata_code parse(const char *src, const char *f, const char *text, size_
     buf part[2]; /* up (with what stands before the Up annotation), down */
     buf_init(&part[0]);
     buf_init(&part[1]);
-    int cur = -1, notx = 0, env = 0, line = 0, has_down = 0;
+    int cur = -1, notx = 0, env = 0, line = 0, has_down = 0,
+        block = 0; /* block: line of an open StatementBegin */
     strata_code rc = STRATA_OK;
     char where[4096];
     snprintf(where, sizeof(where), "%s/%s", src, f);
@@ -162,6 +163,22 @@ static strata_code parse(const char *src, const char *f, const char *text, size_
         line++;
         int a = annotation(text + pos, eol - pos);
         buf *b = &part[cur == 1 ? 1 : 0];
+        /* goose refuses a StatementBegin left open (at Up, Down or the end)
+           and a StatementEnd or a second StatementBegin out of turn */
+        if (block && (a == A_UP || a == A_DOWN || a == A_BEGIN)) {
+            rc = err_set(err, STRATA_PARSE_ERROR,
+                         "goose file '%s', line %d: the '-- +goose StatementBegin' of line %d has no "
+                         "'-- +goose StatementEnd'",
+                         where, line, block);
+            break;
+        }
+        if (a == A_END && !block) {
+            rc = err_set(err, STRATA_PARSE_ERROR,
+                         "goose file '%s', line %d: '-- +goose StatementEnd' without a StatementBegin", where,
+                         line);
+            break;
+        }
+        block = a == A_BEGIN ? line : a == A_END ? 0 : block;
         switch (a) {
         case A_UP:
             if (cur != -1)
@@ -220,6 +237,11 @@ static strata_code parse(const char *src, const char *f, const char *text, size_
     }
     if (!rc && cur == -1)
         rc = err_set(err, STRATA_PARSE_ERROR, "goose file '%s' has no '-- +goose Up' annotation", where);
+    if (!rc && block)
+        rc = err_set(
+            err, STRATA_PARSE_ERROR,
+            "goose file '%s': the '-- +goose StatementBegin' of line %d has no '-- +goose StatementEnd'",
+            where, block);
     if (!rc) {
         m->up = buf_detach(&part[0]);
         m->down = buf_detach(&part[1]);
