@@ -61,6 +61,28 @@ expect_rc 1 "import into a directory with .sql files"
 contains "$ERR" "[FILE_EXISTS]" "FILE_EXISTS"
 imp dbmate --force
 expect_rc 0 "--force overwrites"
+# a re-import whose numbers moved: --force removes the earlier import's
+# files it does not write again, and leaves files strata did not import
+RN=$WORK/dbmate_rn
+mkdir -p "$RN"
+printf -- '-- migrate:up\nCREATE TABLE a (id int);\n-- migrate:down\nDROP TABLE a;\n' >"$RN/001_a.sql"
+printf -- '-- migrate:up\nCREATE TABLE b (id int);\n-- migrate:down\nDROP TABLE b;\n' >"$RN/10_b.sql"
+printf -- '-- migrate:up\nCREATE TABLE d (id int);\n-- migrate:down\nDROP TABLE d;\n' >"$RN/1_d.sql"
+raw --dir "$WORK/rn_out" import --from dbmate "$RN"
+expect_rc 0 "renumbered import"
+printf -- '-- strata:up\nCREATE TABLE mine (id int);\n-- strata:down\nDROP TABLE mine;\n' >"$WORK/rn_out/0009_mine.sql"
+printf -- '-- migrate:up\nCREATE TABLE c (id int);\n-- migrate:down\nDROP TABLE c;\n' >"$RN/02_c.sql"
+raw --dir "$WORK/rn_out" import --from dbmate "$RN" --force
+expect_rc 0 "re-import of the renumbered history with --force"
+eq "$(ls "$WORK/rn_out" | tr '\n' ' ')" "0001_a.sql 0002_c.sql 0003_b.sql 0004_d.sql 0009_mine.sql " \
+    "--force: the old numbers gone, the file strata did not import kept"
+# a psql meta-command: refused by name before anything is written
+printf -- '-- migrate:up\nSELECT 1\n\\gexec\n-- migrate:down\n' >"$RN/04_meta.sql"
+raw --dir "$WORK/rn_meta" import --from dbmate "$RN"
+expect_rc 2 "a psql meta-command in a dbmate file"
+contains "$ERR" "IMPORT_UNSUPPORTED" "refused by name"
+contains "$ERR" "gexec" "names the command"
+[ -e "$WORK/rn_meta" ] && fail "nothing written for a psql meta-command"
 
 # ------------------------------------------------------------------ goose
 imp goose

@@ -404,19 +404,42 @@ typedef struct group {
     char *fname;     /* the strata file name */
 } group;
 
+typedef struct client_cmd {
+    int dialect;
+    int line;
+    char what[80];
+} client_cmd;
+
+static int find_client_cmd(void *ud, const sql_stmt *st)
+{
+    client_cmd *c = ud;
+    c->line = sql_client_command(st, c->dialect, c->what, sizeof(c->what));
+    return c->line != 0;
+}
+
 static strata_code check_sql(const char *tool, const import_mig *m, strata_error *err)
 {
     const char *parts[3] = {m->up, m->down, m->verify};
+    static const char *const part_name[3] = {"up", "down", "verify"};
+    /* a psql meta-command (\gexec, \set), a sqlite3 dot-command or COPY
+       ... FROM STDIN: the tool ran the script through that client, strata
+       sends SQL as written -- refused here, before anything is written */
+    for (int k = 0; k < 3; k++) {
+        client_cmd c = {m->dialect && !strcmp(m->dialect, "sqlite") ? DIALECT_SQLITE : DIALECT_POSTGRES, 0,
+                        ""};
+        if (parts[k] && sql_split(parts[k], strlen(parts[k]), c.dialect, find_client_cmd, &c))
+            return import_refuse(err,
+                                 "%s file '%s': line %d of its %s SQL is '%s', which only a client program "
+                                 "(psql, sqlite3) runs; strata sends SQL as written",
+                                 tool, m->file, c.line, part_name[k], c.what);
+    }
     for (int k = 0; k < 3; k++) {
         int line;
         if (parts[k] && has_marker_line(parts[k], &line))
             return import_refuse(err,
                                  "%s file '%s' has a line that reads as a strata marker "
                                  "('-- strata:...', line %d of its %s SQL)",
-                                 tool, m->file, line,
-                                 k == 0   ? "up"
-                                 : k == 1 ? "down"
-                                          : "verify");
+                                 tool, m->file, line, part_name[k]);
     }
     if (m->verify && import_has_txn_control(m->verify))
         return import_refuse(err,
@@ -481,6 +504,44 @@ static int dir_has_sql(const char *dir, int *exists)
     }
     closedir(d);
     return found;
+}
+
+/* --force: removes the .sql files of dir that an earlier import from tool
+   wrote (their first line is its "-- import: tool=TOOL " header) and that
+   this one does not write again -- a renumbered history leaves none of the
+   old numbers beside the new ones. Files without that header are kept. */
+static strata_code remove_stale(const char *dir, const char *tool, const group *groups, size_t ng,
+                                strata_error *err)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return STRATA_OK;
+    char head[300];
+    snprintf(head, sizeof(head), "-- import: tool=%s ", tool);
+    strata_code rc = STRATA_OK;
+    struct dirent *e;
+    while (!rc && (e = readdir(d))) {
+        size_t l = strlen(e->d_name);
+        if (l <= 4 || strcmp(e->d_name + l - 4, ".sql"))
+            continue;
+        int again = 0;
+        for (size_t g = 0; g < ng && !again; g++)
+            again = groups[g].fname && !strcmp(groups[g].fname, e->d_name);
+        if (again)
+            continue;
+        char path[4096], first[300] = "";
+        snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+        FILE *f = fopen(path, "r");
+        if (!f)
+            continue;
+        int ours = fgets(first, sizeof(first), f) && !strncmp(first, head, strlen(head));
+        fclose(f);
+        if (ours && unlink(path) != 0)
+            rc = err_set(err, STRATA_IO_ERROR, "cannot remove '%s' (an earlier import's): %s", path,
+                         strerror(errno));
+    }
+    closedir(d);
+    return rc;
 }
 
 static strata_code make_dirs(const char *dir, strata_error *err)
@@ -662,6 +723,8 @@ strata_code strata_import(const char *format, const char *src, const char *dir, 
         goto out;
     }
     if (!exists && (rc = make_dirs(dir, err)))
+        goto out;
+    if (exists && o->force && (rc = remove_stale(dir, tool, groups, ng, err)))
         goto out;
     rep = calloc(1, sizeof(*rep));
     if (!rep || !(rep->files = calloc(ng, sizeof(char *)))) {
