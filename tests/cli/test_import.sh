@@ -76,6 +76,13 @@ raw --dir "$WORK/rn_out" import --from dbmate "$RN" --force
 expect_rc 0 "re-import of the renumbered history with --force"
 eq "$(ls "$WORK/rn_out" | tr '\n' ' ')" "0001_a.sql 0002_c.sql 0003_b.sql 0004_d.sql 0009_mine.sql " \
     "--force: the old numbers gone, the file strata did not import kept"
+# "-- Migrate:Up" is a comment to dbmate: the refusal says so
+MC=$WORK/dbmate_case
+mkdir -p "$MC"
+printf -- '-- Migrate:Up\nCREATE TABLE a (id int);\n-- migrate:down\nDROP TABLE a;\n' >"$MC/001_a.sql"
+raw --dir "$WORK/mc_out" import --from dbmate "$MC"
+expect_rc 2 "a dbmate marker in another case"
+contains "$ERR" "line 1 is a marker in another case" "the hint names the line"
 # a psql meta-command: refused by name before anything is written
 printf -- '-- migrate:up\nSELECT 1\n\\gexec\n-- migrate:down\n' >"$RN/04_meta.sql"
 raw --dir "$WORK/rn_meta" import --from dbmate "$RN"

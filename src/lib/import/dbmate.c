@@ -42,6 +42,33 @@ static int directive(const char *l, size_t n, const char *word, int *notx)
     return 1;
 }
 
+/* A line that reads "-- migrate:up" or "-- migrate:down" but for ASCII
+   case ("-- Migrate:Up"): no directive to dbmate, which refuses the file. */
+static int directive_in_other_case(const char *l, size_t n)
+{
+    size_t i = 2;
+    if (n < 2 || l[0] != '-' || l[1] != '-')
+        return 0;
+    while (i < n && isspace((unsigned char)l[i]))
+        i++;
+    if (n - i < 10 || strncasecmp(l + i, "migrate:", 8))
+        return 0;
+    i += 8;
+    size_t w = n - i >= 4 && !strncasecmp(l + i, "down", 4) ? 4 : !strncasecmp(l + i, "up", 2) ? 2 : 0;
+    return w && (i + w == n || isspace((unsigned char)l[i + w]));
+}
+
+/* rc, with a hint naming line odd (when not 0): a marker in another case. */
+static strata_code odd_hint(strata_code rc, int odd, strata_error *err)
+{
+    if (odd)
+        err_hint(err,
+                 "line %d is a marker in another case, which dbmate reads as a comment: its markers are "
+                 "lower case ('-- migrate:up', '-- migrate:down')",
+                 odd);
+    return rc;
+}
+
 static int blank_or_comment(const char *l, size_t n)
 {
     size_t i = 0;
@@ -54,7 +81,7 @@ static strata_code parse(const char *src, const char *fname, const char *text, s
                          strata_error *err)
 {
     size_t pos = 0, eol, up_at = 0, up_end = 0, down_at = 0, down_end = 0;
-    int ups = 0, downs = 0, notx, up_notx = 0, down_notx = 0, line = 0, stray = 0;
+    int ups = 0, downs = 0, notx, up_notx = 0, down_notx = 0, line = 0, stray = 0, odd = 0;
     while (pos <= len) {
         size_t next = import_line(text, len, pos, &eol);
         line++;
@@ -71,17 +98,26 @@ static strata_code parse(const char *src, const char *fname, const char *text, s
                 down_notx = notx;
             }
             if (!ups)
-                return err_set(err, STRATA_PARSE_ERROR,
-                               "dbmate file '%s/%s', line %d: '-- migrate:down' before '-- migrate:up'", src,
-                               fname, line);
+                return odd_hint(
+                    err_set(err, STRATA_PARSE_ERROR,
+                            "dbmate file '%s/%s', line %d: '-- migrate:down' before '-- migrate:up'", src,
+                            fname, line),
+                    odd, err);
+        } else if (!odd && directive_in_other_case(text + pos, eol - pos)) {
+            odd = line; /* a comment to dbmate: named if the file fails for want of a marker */
         } else if (!ups && !stray && !blank_or_comment(text + pos, eol - pos)) {
             stray = line;
         }
         pos = next;
     }
     if (!ups)
-        return err_set(err, STRATA_PARSE_ERROR, "dbmate file '%s/%s' has no '-- migrate:up' block", src,
-                       fname);
+        return odd_hint(
+            err_set(err, STRATA_PARSE_ERROR, "dbmate file '%s/%s' has no '-- migrate:up' block", src, fname),
+            odd, err);
+    if (!downs && odd)
+        return odd_hint(err_set(err, STRATA_PARSE_ERROR, "dbmate file '%s/%s' has no '-- migrate:down' block",
+                                src, fname),
+                        odd, err);
     if (stray)
         return err_set(err, STRATA_PARSE_ERROR,
                        "dbmate file '%s/%s', line %d: a statement before '-- migrate:up'", src, fname, stray);
