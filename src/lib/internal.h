@@ -375,6 +375,13 @@ struct gen_opts;
 struct gen_plan;
 typedef int (*row_fn)(void *ud, int ncols, char **vals);
 
+/* A schema a migration's up section makes (CREATE SCHEMA): for reset. */
+typedef struct made_schema {
+    char *name;     /* as PostgreSQL names it: folded unless quoted */
+    const char *by; /* the migration's id */
+    int if_not_exists;
+} made_schema;
+
 typedef struct drv_ops {
     const char *engine;
     int dialect;
@@ -446,6 +453,11 @@ typedef struct drv_ops {
        (may be NULL): the list the user saw; the drop lists again in its
        transaction and refuses (reset_changed) when the two differ. */
     strata_code (*reset_list)(drv *d, const char *table, strata_objects *o, strata_error *err);
+    /* optional, before reset_drop: CONFIG_ERROR, naming it, when a schema
+       that a migration makes (made, n; reset.c reads them from the up
+       sections) exists beside the one reset drops and would stop up: made
+       without IF NOT EXISTS, or holding objects. */
+    strata_code (*reset_made)(drv *d, const struct made_schema *made, size_t n, strata_error *err);
     strata_code (*reset_drop)(drv *d, const char *table, double timeout, const strata_objects *expect,
                               strata_error *err);
 
@@ -524,6 +536,7 @@ int row_collect(void *ud, int n, char **v);
 
 /* ---- the engines' reset ops (postgres/pg_reset.c, sqlite/sq_reset.c) */
 strata_code pg_reset_list(drv *d, const char *table, strata_objects *o, strata_error *err);
+strata_code pg_reset_made(drv *d, const made_schema *made, size_t n, strata_error *err);
 strata_code pg_reset_drop(drv *d, const char *table, double timeout, const strata_objects *expect,
                           strata_error *err);
 strata_code sq_reset_list(drv *d, const char *table, strata_objects *o, strata_error *err);

@@ -173,6 +173,74 @@ strata_code strata_reset_list(strata *db, strata_objects **out, strata_error *er
     return STRATA_OK;
 }
 
+typedef struct made_list {
+    made_schema *v;
+    size_t n, cap;
+    const char *by;
+    int oom;
+} made_list;
+
+/* CREATE SCHEMA [IF NOT EXISTS] name, or CREATE SCHEMA AUTHORIZATION role
+   (named after the role): the schema's name, as PostgreSQL folds it. */
+static int made_stmt(void *ud, const sql_stmt *st)
+{
+    made_list *l = ud;
+    if (strcmp(st->first, "CREATE") || strcmp(st->second, "SCHEMA"))
+        return 0;
+    size_t pos = 0;
+    int line = 1, k = 0, ifne = 0;
+    sql_token t;
+    while (sql_token_next(st->text, st->len, &pos, &line, DIALECT_POSTGRES, 0, &t) != SQLTOK_END) {
+        if (k++ < 2)
+            continue; /* CREATE SCHEMA */
+        if (t.kind == SQLTOK_WORD && ((t.len == 2 && !strncasecmp(t.text, "IF", 2)) ||
+                                      (t.len == 3 && !strncasecmp(t.text, "NOT", 3)) ||
+                                      (t.len == 6 && !strncasecmp(t.text, "EXISTS", 6)) ||
+                                      (t.len == 13 && !strncasecmp(t.text, "AUTHORIZATION", 13)))) {
+            ifne |= t.len == 6;
+            continue;
+        }
+        if (t.kind != SQLTOK_WORD && t.kind != SQLTOK_QUOTED)
+            return 0;
+        buf name;
+        buf_init(&name);
+        if (t.kind == SQLTOK_QUOTED) {
+            for (size_t i = 1; i + 1 < t.len; i++) {
+                buf_add(&name, t.text + i, 1);
+                i += t.text[i] == '"';
+            }
+        } else {
+            for (size_t i = 0; i < t.len; i++) {
+                char c = (char)(t.text[i] >= 'A' && t.text[i] <= 'Z' ? t.text[i] + 32 : t.text[i]);
+                buf_add(&name, &c, 1);
+            }
+        }
+        if (name.oom || !name.data || ARR_GROW(l->v, l->cap, l->n + 1)) {
+            buf_release(&name);
+            l->oom = 1;
+            return 1;
+        }
+        l->v[l->n++] = (made_schema){buf_detach(&name), l->by, ifne};
+        return 0;
+    }
+    return 0;
+}
+
+/* The schemas the up sections of set make on the engine of dialect; the
+   caller frees each name and v. */
+static made_list schemas_made(const strata_migset *set, int dialect)
+{
+    made_list l = {0};
+    for (size_t i = 0; i < set->count && !l.oom; i++) {
+        const migration *m = &set->migs[i];
+        const section *s = mig_section(m, SEC_UP, dialect);
+        l.by = m->id;
+        if (s && s->sql)
+            sql_split(s->sql, strlen(s->sql), dialect, made_stmt, &l);
+    }
+    return l;
+}
+
 static strata_code reset_run(strata *db, const strata_migset *set, int flags, strata_result **out,
                              strata_error *err)
 {
@@ -193,6 +261,20 @@ static strata_code reset_run(strata *db, const strata_migset *set, int flags, st
        listed, so that a run that was going on has finished */
     if ((rc = engine_lock(db, err)))
         return rc;
+    /* a schema a migration makes, left standing beside the one dropped,
+       would stop the up half way: refused before anything is dropped */
+    if (d->ops->reset_made) {
+        made_list made = schemas_made(set, d->ops->dialect);
+        rc = made.oom ? err_set(err, STRATA_NOMEM, "out of memory")
+                      : d->ops->reset_made(d, made.v, made.n, err);
+        for (size_t i = 0; i < made.n; i++)
+            free(made.v[i].name);
+        free(made.v);
+        if (rc) {
+            d->ops->unlock(d, db_table(db));
+            return rc;
+        }
+    }
     const strata_objects *seen = db->reset_seen;
     buf msg;
     buf_init(&msg);
@@ -200,6 +282,9 @@ static strata_code reset_run(strata *db, const strata_migset *set, int flags, st
     if (msg.data)
         engine_event(db, STRATA_EV_NOTICE, msg.data);
     buf_release(&msg);
+    char seen_schema[200] = "";
+    if (seen && seen->schema)
+        snprintf(seen_schema, sizeof(seen_schema), "schema %s", seen->schema);
     rc = d->ops->reset_drop(d, db_table(db), engine_lock_timeout(db), seen, err);
     if (!rc) {
         strata_objects_free(db->reset_seen); /* dropped: a next reset lists again */
@@ -208,9 +293,10 @@ static strata_code reset_run(strata *db, const strata_migset *set, int flags, st
         rc = strata_up(db, set, NULL, &res, err);
         if (rc)
             err_hint_more(err,
-                          "the database was reset: every object was dropped, then %zu migration%s applied "
-                          "before this failure; fix it and run reset (or up) again",
-                          res ? res->count : 0, res && res->count == 1 ? " was" : "s were");
+                          "the database was reset: every object of %s was dropped, then %zu migration%s "
+                          "applied before this failure; fix it and run reset (or up) again",
+                          seen_schema[0] ? seen_schema : "the database", res ? res->count : 0,
+                          res && res->count == 1 ? " was" : "s were");
         if (out)
             *out = res;
         else

@@ -432,6 +432,37 @@ rm -f "$D/0004_fails.sql"
 o --dir "$D" up
 
 if [ "$ENGINE" = postgres ]; then
+    # a migration that makes a schema of its own: reset drops public only,
+    # so with that schema standing the up would fail half way -- refused
+    # before anything is dropped
+    MS=$WORK/madeschema
+    mkdir -p "$MS"
+    mig "$MS" 0001_s.sql <<'SQL'
+-- strata:up
+CREATE SCHEMA billing;
+CREATE TABLE billing.invoices (id int);
+CREATE TABLE customers (id int);
+-- strata:down
+DROP TABLE customers;
+DROP SCHEMA billing CASCADE;
+SQL
+    KEEP_URL=$URL KEEP_DB=$DBNAME
+    new_db
+    o --dir "$MS" up
+    q "INSERT INTO billing.invoices VALUES (1); INSERT INTO customers VALUES (1)" >/dev/null
+    o --dir "$MS" reset
+    expect_rc 2 "reset beside a schema a migration makes"
+    contains "$ERR" 'migration 0001_s makes schema "billing"' "names the migration and the schema"
+    contains "$ERR" "DROP SCHEMA" "the hint says what to drop"
+    eq "$(q 'SELECT count(*) FROM customers')" "1" "nothing dropped"
+    q "DROP SCHEMA billing CASCADE" >/dev/null
+    o --dir "$MS" reset
+    expect_rc 0 "reset once that schema is gone"
+    eq "$(q 'SELECT count(*) FROM billing.invoices')" "0" "the migration made it again"
+    URL=$KEEP_URL DBNAME=$KEEP_DB
+fi
+
+if [ "$ENGINE" = postgres ]; then
     # reset drops exactly what it listed: a table made between the list and
     # the drop (here while it waits for a running up) stops it, nothing
     # changed (it dropped the table, unlisted, with its rows)

@@ -1103,6 +1103,7 @@ const drv_ops drv_postgres_ops = {
     .session_reset = pg_session_reset,
     .invalid_indexes = pg_invalid_indexes,
     .reset_list = pg_reset_list,
+    .reset_made = pg_reset_made,
     .reset_drop = pg_reset_drop,
     .db_create_or_drop = pg_db_create_or_drop,
     .wait = pg_wait,

@@ -108,6 +108,42 @@ strata_code pg_reset_list(drv *d, const char *table, strata_objects *o, strata_e
     return rc;
 }
 
+/* holds objects, and whether it is the schema reset drops */
+static int got_schema_state(void *ud, int n, char **v)
+{
+    int *st = ud;
+    st[0] = n == 2 && v[0] && !strcmp(v[0], "t");
+    st[1] = n == 2 && v[1] && !strcmp(v[1], "t");
+    return 1;
+}
+
+strata_code pg_reset_made(drv *d, const made_schema *made, size_t n, strata_error *err)
+{
+    for (size_t i = 0; i < n; i++) {
+        const char *p[1] = {made[i].name};
+        int st[2] = {-1, 0}; /* holds objects (-1: no such schema), is the target */
+        strata_code rc = d->ops->query(
+            d,
+            "SELECT EXISTS (SELECT FROM pg_class WHERE relnamespace = n.oid) OR EXISTS (SELECT FROM pg_type "
+            "WHERE typnamespace = n.oid AND typtype <> 'c' AND typelem = 0) OR EXISTS (SELECT FROM pg_proc "
+            "WHERE pronamespace = n.oid), n.nspname = current_schema() FROM pg_namespace n WHERE n.nspname = "
+            "$1",
+            1, p, got_schema_state, st, err);
+        if (rc)
+            return rc;
+        if (st[0] < 0 || st[1] || (made[i].if_not_exists && !st[0]))
+            continue;
+        err_set(err, STRATA_CONFIG_ERROR,
+                "migration %s makes schema \"%s\", which exists%s beside the schema reset drops: up would "
+                "fail on it after the drop",
+                made[i].by, made[i].name, st[0] ? " and holds objects" : "");
+        err_hint(err, "nothing was changed; drop it first (DROP SCHEMA \"%s\" CASCADE), then reset again",
+                 made[i].name);
+        return STRATA_CONFIG_ERROR;
+    }
+    return STRATA_OK;
+}
+
 strata_code pg_reset_drop(drv *d, const char *table, double timeout, const strata_objects *expect,
                           strata_error *err)
 {
