@@ -270,4 +270,16 @@ while time.time() < end:
     expect_rc 0 "the rerun finishes the copy"
     eq "$(q "SELECT (SELECT count(*) FROM r) + (SELECT count(*) FROM s)")" 3000000 "every row copied"
 fi
+# SQLite backup stopped by SIGTERM: it copies in steps and sees the signal
+# between them (one step of the whole file ran to the end, exit 0); no file
+if [ "$ENGINE" = sqlite ]; then
+    sqlite3 "$WORK/bk.db" "CREATE TABLE b (i INTEGER PRIMARY KEY, v BLOB);
+      WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 50000)
+      INSERT INTO b SELECT x, randomblob(8000) FROM c;"
+    sig_after 0.2 TERM --url "sqlite:///$WORK/bk.db" backup -o "$WORK/bk.backup"
+    expect_rc 1 "SQLite backup stopped by SIGTERM"
+    contains "$ERR" "INTERRUPTED" "SQLite backup: says it was stopped"
+    ls "$WORK"/bk.backup* >/dev/null 2>&1 && fail "SQLite backup stopped by SIGTERM left a file"
+    rm -f "$WORK/bk.db"
+fi
 finish

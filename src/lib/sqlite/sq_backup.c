@@ -87,10 +87,11 @@ static strata_code sq_open_existing(const char *path, double timeout, sqlite3 **
 /*
  * Copies every page of src into dst, waiting out locks; a signal (strata_interrupt)
  * stops it with nothing changed. pages: -1 copies all in one step, under
- * one read lock of src (a backup of a live database: a snapshot); a restore
- * from a backup file copies in steps of that many pages, so that a signal
- * is seen between them -- the destination's write transaction spans every
- * step, and sqlite3_backup_finish before the end rolls it back.
+ * one read lock of src; otherwise in steps of that many pages, so that a
+ * signal is seen between them -- a backup holds a read transaction of src
+ * across them (one snapshot), and a restore's write transaction on the
+ * destination spans every step (sqlite3_backup_finish before the end rolls
+ * it back).
  */
 static strata_code sq_copy(sqlite3 *dst, sqlite3 *src, int pages, double timeout, const char *what,
                            const char *path, strata_error *err)
@@ -172,7 +173,15 @@ static strata_code sq_backup_file(const char *src_path, const char *path, double
         rc = sq_err(err, STRATA_IO_ERROR, "cannot write", tmp, dst, orc);
         goto out;
     }
-    if ((rc = sq_copy(dst, src, -1, timeout, "cannot back up", src_path, err)))
+    /* one snapshot in steps, so that a signal is seen between them: a read
+       transaction of src held from the first page to the last (writers
+       wait for it, as for one step; in WAL mode they go on beside it). If
+       it cannot be had now, one step, which waits for the lock itself. */
+    int snap = sqlite3_exec(src, "BEGIN; SELECT count(*) FROM sqlite_schema", NULL, NULL, NULL) == SQLITE_OK;
+    rc = sq_copy(dst, src, snap ? 4096 : -1, timeout, "cannot back up", src_path, err);
+    if (snap)
+        sqlite3_exec(src, "COMMIT", NULL, NULL, NULL);
+    if (rc)
         goto out;
     if (sqlite3_close(dst) != SQLITE_OK) {
         rc = err_set(err, STRATA_IO_ERROR, "cannot finish '%s'", tmp);
