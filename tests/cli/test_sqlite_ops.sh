@@ -229,6 +229,17 @@ eq "$?" "4" "up --dry-run: a missing file in a read-only directory"
 contains "$(cat "$WORK/out")" "0001_a" "up --dry-run shows the plan all the same"
 contains "$(cat "$WORK/err")" "directory is not writable" "up --dry-run says why up would fail"
 [ -e "$RD/none.db" ] && fail "up --dry-run created the file"
+# a backup of a WAL database is one too: restored from a directory this
+# user may not write (a read-only backup volume), it is read as the
+# read-only commands read it (it was "damaged or cut short")
+WB=$WORK/walbk
+mkdir -p "$WB/backups" "$WB/app"
+sqlite3 "$WB/src.db" "PRAGMA journal_mode=wal; CREATE TABLE t (x); INSERT INTO t VALUES (1), (2);" >/dev/null
+"$STRATA" --url "sqlite:///$WB/src.db" backup -o "$WB/backups/b.db" >/dev/null 2>&1 || fail "setup: WAL backup"
+chmod 755 "$WB" "$WB/backups" && chmod 644 "$WB/backups/b.db" && chmod 777 "$WB/app"
+as_nobody "$STRATA" --url "sqlite:///$WB/app/t.db" restore "$WB/backups/b.db" >"$WORK/out" 2>"$WORK/err"
+eq "$?" "0" "restore of a WAL backup from a read-only directory: $(cat "$WORK/err")"
+eq "$(sqlite3 "$WB/app/t.db" "SELECT count(*) FROM t")" "2" "the restored rows"
 # a rollback-journal file this user may not write, in a directory it may
 RJ=$WORK/rj
 mkdir "$RJ" && chmod 777 "$RJ"

@@ -241,7 +241,24 @@ static strata_code sq_open_backup(const char *path, double timeout, sqlite3 **db
                           : "check the file name; nothing was changed");
         return STRATA_USAGE;
     }
-    int rc = sqlite3_open_v2(path, db, SQLITE_OPEN_READONLY, NULL);
+    /* as the read-only commands open a file: a backup of a WAL database is
+       one too, read from a directory this user may not write (a read-only
+       backup volume) with immutable=1 when it has no -wal content */
+    strata_error oe;
+    strata_code oc = sqlite_open_read(path, 0, timeout, db, &oe);
+    if (oc == STRATA_LOCK_TIMEOUT || oc == STRATA_INTERRUPTED) {
+        if (err)
+            *err = oe;
+        return oc;
+    }
+    if (oc) {
+        const char *why = strstr(oe.message, "': ");
+        err_set(err, STRATA_USAGE, "'%s' is not a usable SQLite backup: %s", path,
+                why ? why + 3 : oe.message);
+        err_hint(err, "%s", oe.hint[0] ? oe.hint : "the backup is damaged or cut short; nothing was changed");
+        return STRATA_USAGE;
+    }
+    int rc = SQLITE_OK;
     char *check = NULL;
     if (rc == SQLITE_OK) {
         sq_busy_timeout(*db, timeout * 1000.0);
