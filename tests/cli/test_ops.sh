@@ -163,8 +163,9 @@ if [ "$ENGINE" = postgres ]; then
     createdb "$RACE"
     : >"$WORK/race.err"
     pids=()
+    rm -f "$WORK"/drace.*
     for j in 1 2 3 4 5 6; do
-        "$STRATA" --url "$(url_for "$RACE")" -q drop 2>>"$WORK/race.err" &
+        "$STRATA" --url "$(url_for "$RACE")" --json drop >"$WORK/drace.$j" 2>>"$WORK/race.err" &
         pids+=($!)
     done
     lost=0
@@ -172,6 +173,7 @@ if [ "$ENGINE" = postgres ]; then
     eq "$lost" "0" "6 drops of one database at once"
     eq "$(cat "$WORK/race.err")" "" "no server notice on stderr"
     eq "$(pg_db_exists "$RACE")" "0" "dropped"
+    eq "$(cat "$WORK"/drace.* | grep -c '"dropped": true')" "1" "exactly one drop says it dropped the database"
 
     # drop while another session is connected: a clear error naming it
     BUSY="ops_busy_$RANDOM"

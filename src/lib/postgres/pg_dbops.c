@@ -262,16 +262,26 @@ static strata_code pg_drop(const db_url *t, int flags, int *missing, strata_erro
     }
     buf b;
     buf_init(&b);
-    buf_adds(&b, "DROP DATABASE IF EXISTS ");
+    /* no IF EXISTS: of several drops at once, the one the server dropped
+       it for says so; the others find it gone (3D000), as when it was
+       missing from the start */
+    buf_adds(&b, "DROP DATABASE ");
     buf_add_quoted_ident(&b, t->dbname);
     if (force)
         buf_adds(&b, " WITH (FORCE)");
+    strata_error e;
     rc = b.oom ? err_set(err, STRATA_NOMEM, "out of memory")
-               : pg_run(c, t->url, STRATA_DB_ERROR, b.data, 0, NULL, NULL, err);
+               : pg_run(c, t->url, STRATA_DB_ERROR, b.data, 0, NULL, NULL, &e);
     buf_release(&b);
-    if (rc && !strcmp(err->sqlstate, "55006")) {
-        char m[sizeof(err->message)];
-        snprintf(m, sizeof(m), "%s", err->message);
+    if (rc && !strcmp(e.sqlstate, "3D000")) {
+        *missing = 1;
+        rc = STRATA_OK;
+    } else if (rc && err) {
+        *err = e;
+    }
+    if (rc && !strcmp(e.sqlstate, "55006")) {
+        char m[sizeof(e.message)];
+        snprintf(m, sizeof(m), "%s", e.message);
         buf_init(&b);
         describe_sessions(c, t, &b);
         err_set(err, STRATA_DATABASE_IN_USE, "cannot drop database '%s': it has open connections%s (%s)",
@@ -281,8 +291,8 @@ static strata_code pg_drop(const db_url *t, int flags, int *missing, strata_erro
         if (err)
             url_scrub(err->message, sizeof(err->message), t->url);
     } else if (rc) {
-        char m[sizeof(err->message)];
-        snprintf(m, sizeof(m), "%s", err->message);
+        char m[sizeof(e.message)];
+        snprintf(m, sizeof(m), "%s", e.message);
         err_set(err, rc, "cannot drop database '%s': %s", t->dbname, m);
         if (strstr(m, "42501"))
             err_hint(err, "only the owner of the database (or a superuser) may drop it");
