@@ -1103,26 +1103,26 @@ static strata_code need_section(const strata *db, const migration *m, int kind, 
     return STRATA_PARSE_ERROR;
 }
 
-/*
- * TARGET_NOT_FOUND for target t, with a hint drawn from the user's own
- * directory (its newest migration as the example) and, for a count in the
- * wrong direction, the command that takes it.
- */
-static strata_code target_not_found(const strata_migset *set, const char *t, int down, strata_error *err)
+strata_code target_not_found(const strata_migset *set, const char *t, int kind, strata_error *err)
 {
+    int down = kind == TARGET_DOWN, up = kind == TARGET_UP;
     err_set(err, STRATA_TARGET_NOT_FOUND, "no migration '%s' in '%s'", t, set->dir);
     size_t digits = strncmp(t, "head-", 5) ? 0 : strspn(t + 5, "0123456789");
-    if (!down && !strcmp(t, "heads"))
+    if (up && !strcmp(t, "heads"))
         err_hint(err, "strata's history has one head: 'strata up head' (or no target)");
     else if (digits && !t[5 + digits])
         err_hint(err, "Alembic's %s is 'strata down -%s'", t, t + 5);
-    else if (!down && t[0] == '-')
+    else if (up && t[0] == '-')
         err_hint(err, "'strata down %s' reverts; up takes head, a version or +N", t);
     else if (down && t[0] == '+')
         err_hint(err, "'strata up %s' applies; down takes -N, a version or base", t);
     else if (set->count)
         err_hint(err, "name a migration by its version (%s) or id (%s)%s", set->migs[set->count - 1].version,
-                 set->migs[set->count - 1].id, down ? ", or base" : ", or head");
+                 set->migs[set->count - 1].id,
+                 kind == TARGET_DOWN     ? ", or base"
+                 : kind == TARGET_UP     ? ", or head"
+                 : kind == TARGET_ACCEPT ? ""
+                                         : ", or head or base");
     else
         err_hint(err, "'%s' holds no migrations", set->dir);
     return STRATA_TARGET_NOT_FOUND;
@@ -1146,7 +1146,7 @@ static strata_code plan_up(strata *db, const strata_migset *set, const recs *r, 
         } else {
             const migration *m = migset_find(set, t);
             if (!m)
-                return target_not_found(set, t, 0, err);
+                return target_not_found(set, t, TARGET_UP, err);
             upto = m->version;
         }
     }
@@ -1211,7 +1211,7 @@ static strata_code plan_down(strata *db, const strata_migset *set, const recs *r
         const migration *m = migset_find(set, t);
         const rec *x = m ? NULL : find_rec(r, t);
         if (!m && !x)
-            return target_not_found(set, t, 1, err);
+            return target_not_found(set, t, TARGET_DOWN, err);
         keep = m ? m->version : x->version;
     }
     for (size_t i = r->n; i-- > 0;) {
@@ -1622,10 +1622,8 @@ static strata_code stamp_run(strata *db, const strata_migset *set, const char *t
         upto = set->count ? set->migs[set->count - 1].version : NULL;
     } else if (strcmp(target, "base") != 0) {
         const migration *m = migset_find(set, target);
-        if (!m) {
-            err_set(err, STRATA_TARGET_NOT_FOUND, "no migration '%s' in '%s'", target, set->dir);
-            return STRATA_TARGET_NOT_FOUND;
-        }
+        if (!m)
+            return target_not_found(set, target, TARGET_STAMP, err);
         upto = m->version;
     }
     if ((rc = engine_lock(db, err)))
@@ -1691,10 +1689,8 @@ static strata_code accept_run(strata *db, const strata_migset *set, const char *
     if (!target || !*target)
         return err_set(err, STRATA_USAGE, "accept needs the migration to accept (a version or id)");
     const migration *m = migset_find(set, target);
-    if (!m) {
-        err_set(err, STRATA_TARGET_NOT_FOUND, "no migration '%s' in '%s'", target, set->dir);
-        return STRATA_TARGET_NOT_FOUND;
-    }
+    if (!m)
+        return target_not_found(set, target, TARGET_ACCEPT, err);
     if (m->broken) {
         err_set(err, STRATA_PARSE_ERROR, "migration %s does not parse; fix it before accepting it", m->id);
         err_where(err, m->path, 0);

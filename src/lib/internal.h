@@ -268,6 +268,11 @@ size_t marker_word(const char *l, size_t n, size_t *word);
 /* A hint when a relative SQLite path was probably meant as absolute
    (sqlite:///tmp/x.db): out, or NULL (url.c). */
 const char *sqlite_abs_hint(const char *path, char *out, size_t n);
+/* TARGET_NOT_FOUND for target t of a command of kind, with a hint drawn
+   from the directory (its newest migration as the example) and, for a
+   count in the wrong direction, the command that takes it (engine.c). */
+enum { TARGET_UP, TARGET_DOWN, TARGET_STAMP, TARGET_ACCEPT, TARGET_RANGE };
+strata_code target_not_found(const strata_migset *set, const char *t, int kind, strata_error *err);
 /* The section of a migration for (kind, engine dialect), or NULL if none.
    Reads a lazy migration first (see mig_materialize; a failure leaves it
    broken, without sections). */

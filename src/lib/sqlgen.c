@@ -375,10 +375,8 @@ static strata_code render(const strata_migset *set, const char *dialect_name, in
     if (rc)
         return rc;
     long a = resolve(set, from, down), b = resolve(set, to, !down);
-    if (a == -2 || b == -2) {
-        err_set(err, STRATA_TARGET_NOT_FOUND, "no migration '%s' in '%s'", a == -2 ? from : to, set->dir);
-        return STRATA_TARGET_NOT_FOUND;
-    }
+    if (a == -2 || b == -2)
+        return target_not_found(set, a == -2 ? from : to, TARGET_RANGE, err);
     if (down ? b > a : a > b) {
         /* a range backwards renders nothing: say so rather than print an empty script */
         err_set(err, STRATA_USAGE, "--from %s is %s --to %s: the range is empty",

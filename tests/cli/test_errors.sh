@@ -125,6 +125,12 @@ expect_rc 2 "unknown target"
 contains "$ERR" "TARGET_NOT_FOUND" "target code"
 st --dir "$D" down 0099_nothing
 expect_rc 2 "unknown down target"
+# stamp, accept and sql name the newest migration in their hint too
+for cmd in "stamp 0099" "accept 0099" "sql --from 0099"; do
+    st --dir "$D" $cmd
+    expect_rc 2 "unknown target: $cmd"
+    contains "$ERR" "hint: name a migration by its version (0003) or id" "$cmd: the hint"
+done
 
 # malformed files: each names file and line, exit 2, nothing runs
 B=$WORK/bad
