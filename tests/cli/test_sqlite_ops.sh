@@ -428,6 +428,14 @@ PRAGMA foreign_key_check;' '/* c */ PRAGMA foreign_key_check;' 'PRAGMA /* x */ f
     expect_rc 1 "foreign_key_check written as: $form"
 done
 
+# an in-memory database has nothing to create or drop (create said it
+# existed, drop that it did not, both exit 0)
+for cmd in create drop; do
+    raw --url "sqlite::memory:" "$cmd"
+    expect_rc 2 "$cmd of an in-memory database"
+    contains "$ERR" "in-memory database" "$cmd of an in-memory database: says why"
+done
+
 # ?mode=rw means what it means to SQLite: read-write, never create
 new_db
 st --dir "$D" --url "$URL?mode=rw" up

@@ -128,6 +128,13 @@ strata_code sq_db_create_or_drop(const db_url *u, const strata_create_opts *o, i
         err_hint(err, "use a URL without ?mode=ro");
         return STRATA_USAGE;
     }
+    if (!strcmp(u->path, ":memory:")) {
+        /* it lives as long as a connection: nothing to create or drop */
+        err_set(err, STRATA_USAGE, "an in-memory database (%s) cannot be %s",
+                u->url ? u->url : ":memory:", drop ? "dropped" : "created");
+        err_hint(err, "name a file: sqlite:///app.db");
+        return STRATA_USAGE;
+    }
     strata_code rc = sq_regular(u->path, err);
     if (!rc)
         rc = drop ? sqlite_drop(u->path, flag, err) : sqlite_create(u->path, flag, err);
