@@ -50,6 +50,37 @@ static void col_list(buf *b, ctable *t, char **cols, int n)
     buf_adds(b, ")");
 }
 
+/* A unique constraint over exactly these columns, in this order, is on t
+   already -- under whatever name an earlier run gave it (users_email_key1
+   beside an older table's users_email_key, which may be gone by now). */
+static int unique_on(PGconn *c, ctable *t, char **cols, int n)
+{
+    char oid[16];
+    snprintf(oid, sizeof(oid), "%u", t->oid);
+    buf q;
+    buf_init(&q);
+    buf_adds(&q,
+             "SELECT 1 FROM pg_constraint WHERE conrelid = $1::oid AND contype = 'u' AND conkey = ARRAY[");
+    for (int i = 0; i < n; i++) {
+        int k = cols[i] ? table_col(t, cols[i]) : -1;
+        if (k < 0) {
+            buf_release(&q);
+            return 0;
+        }
+        buf_adds(&q, i ? ", " : "");
+        buf_adds(&q, "(SELECT attnum FROM pg_attribute WHERE attrelid = $1::oid AND attname = ");
+        buf_add_sqlstr(&q, t->cols[k].dst);
+        buf_adds(&q, ")");
+    }
+    buf_adds(&q, "]::int2[]");
+    const char *p[1] = {oid};
+    PGresult *res = q.oom ? NULL : pq.PQexecParams(c, q.data, 1, NULL, p, NULL, NULL, 0);
+    int has = pq.PQresultStatus(res) == PGRES_TUPLES_OK && pq.PQntuples(res) > 0;
+    pq.PQclear(res);
+    buf_release(&q);
+    return has;
+}
+
 static void join_names(buf *b, ctable *t, char **cols, int n)
 {
     for (int i = 0; i < n; i++) {
@@ -775,16 +806,21 @@ static strata_code table_sequences(run *r, PGconn *c, ctable *t, strata_error *e
         snprintf(hs, sizeof(hs), "%lld", hint);
         /* raised to the largest value, never lowered: after a copy the
            application may have drawn ids that it deleted since, and a
-           rerun must not hand them out again (a sequence never drawn from
-           is at its start, which an empty table keeps) */
-        buf_adds(&b, "SELECT CASE WHEN m >= 1 AND m > coalesce(pg_sequence_last_value($1), 0) "
-                     "THEN setval($1, m, true) END, ");
+           rerun must not hand them out again; a sequence nobody drew from
+           hands out its last_value next (its start, or a RESTART WITH) --
+           read from the sequence itself, whose name seq holds as SQL (a
+           regclass's text). A descending sequence is left alone. */
+        buf_adds(&b, "SELECT CASE WHEN m >= 1 AND q.inc > 0 AND m > q.cur THEN setval($1, m, true) END, ");
         buf_adds(&b, "m >= (SELECT seqmax FROM pg_sequence WHERE seqrelid = $1::regclass) "
                      "FROM (SELECT greatest(coalesce(max(");
         qname(&b, col);
         buf_adds(&b, ")::bigint, 0), $2::bigint) AS m FROM ");
         qname(&b, t->dst);
-        buf_adds(&b, ") s");
+        buf_adds(
+            &b,
+            ") s, (SELECT CASE WHEN is_called THEN last_value ELSE last_value - inc END AS cur, inc FROM ");
+        buf_adds(&b, seq);
+        buf_adds(&b, ", (SELECT seqincrement AS inc FROM pg_sequence WHERE seqrelid = $1::regclass) i) q");
         const char *p2[2] = {seq, hs};
         PGresult *res = b.oom ? NULL : copy_query(c, b.data, 2, p2, "cannot set a sequence", err);
         if (!res)
@@ -984,7 +1020,8 @@ static strata_code atask_fn(worker *w, pool *p, int i, strata_error *err)
         buf_adds(&b, ")");
         if (copy_try_sql(r, c, b.data ? b.data : "", why, sizeof(why)) == -1)
             copy_warn(r, "primary key of \"%s\" not created: %s", t->dst, why);
-    } else if (k->kind == AT_UNIQUE && !constraint_exists(c, t->oid, k->name)) {
+    } else if (k->kind == AT_UNIQUE && !constraint_exists(c, t->oid, k->name) &&
+               !unique_on(c, t, t->idx[k->item].cols, t->idx[k->item].ncols)) {
         cidx *x = &t->idx[k->item];
         buf_adds(&b, "CREATE UNIQUE INDEX IF NOT EXISTS ");
         qname(&b, k->name);
