@@ -461,10 +461,14 @@ typedef struct drv_ops {
     /* optional, before reset_drop: CONFIG_ERROR, naming it, when a schema
        that a migration makes (made, n; reset.c reads them from the up
        sections) exists beside the one reset drops and would stop up: made
-       without IF NOT EXISTS, or holding objects. */
-    strata_code (*reset_made)(drv *d, const struct made_schema *made, size_t n, strata_error *err);
-    strata_code (*reset_drop)(drv *d, const char *table, double timeout, const strata_objects *expect,
+       without IF NOT EXISTS, or holding objects. *target_made: a migration
+       makes the schema reset drops, without IF NOT EXISTS -- reset_drop
+       must then leave it dropped (recreate 0), for that migration to make. */
+    strata_code (*reset_made)(drv *d, const struct made_schema *made, size_t n, int *target_made,
                               strata_error *err);
+    /* recreate: make the dropped schema again (PostgreSQL; SQLite has none) */
+    strata_code (*reset_drop)(drv *d, const char *table, double timeout, const strata_objects *expect,
+                              int recreate, strata_error *err);
 
     /* ---- the database as a whole, by its parsed URL (no open handle) */
     /* create (drop = 0) or drop the database the URL names; *flag: it
@@ -541,12 +545,12 @@ int row_collect(void *ud, int n, char **v);
 
 /* ---- the engines' reset ops (postgres/pg_reset.c, sqlite/sq_reset.c) */
 strata_code pg_reset_list(drv *d, const char *table, strata_objects *o, strata_error *err);
-strata_code pg_reset_made(drv *d, const made_schema *made, size_t n, strata_error *err);
+strata_code pg_reset_made(drv *d, const made_schema *made, size_t n, int *target_made, strata_error *err);
 strata_code pg_reset_drop(drv *d, const char *table, double timeout, const strata_objects *expect,
-                          strata_error *err);
+                          int recreate, strata_error *err);
 strata_code sq_reset_list(drv *d, const char *table, strata_objects *o, strata_error *err);
 strata_code sq_reset_drop(drv *d, const char *table, double timeout, const strata_objects *expect,
-                          strata_error *err);
+                          int recreate, strata_error *err);
 /* RESET_CHANGED when the objects reset_drop found in its transaction (now,
    listed by list) differ from expect (NULL: no expectation): says the first
    difference. */

@@ -263,10 +263,11 @@ static strata_code reset_run(strata *db, const strata_migset *set, int flags, st
         return rc;
     /* a schema a migration makes, left standing beside the one dropped,
        would stop the up half way: refused before anything is dropped */
+    int target_made = 0; /* a migration makes the schema dropped: not made again here */
     if (d->ops->reset_made) {
         made_list made = schemas_made(set, d->ops->dialect);
         rc = made.oom ? err_set(err, STRATA_NOMEM, "out of memory")
-                      : d->ops->reset_made(d, made.v, made.n, err);
+                      : d->ops->reset_made(d, made.v, made.n, &target_made, err);
         for (size_t i = 0; i < made.n; i++)
             free(made.v[i].name);
         free(made.v);
@@ -285,7 +286,7 @@ static strata_code reset_run(strata *db, const strata_migset *set, int flags, st
     char seen_schema[200] = "";
     if (seen && seen->schema)
         snprintf(seen_schema, sizeof(seen_schema), "schema %s", seen->schema);
-    rc = d->ops->reset_drop(d, db_table(db), engine_lock_timeout(db), seen, err);
+    rc = d->ops->reset_drop(d, db_table(db), engine_lock_timeout(db), seen, !target_made, err);
     if (!rc) {
         strata_objects_free(db->reset_seen); /* dropped: a next reset lists again */
         db->reset_seen = NULL;

@@ -461,6 +461,25 @@ SQL
     o --dir "$MS" reset
     expect_rc 0 "reset once that schema is gone"
     eq "$(q 'SELECT count(*) FROM billing.invoices')" "0" "the migration made it again"
+    # the schema reset empties is the one a migration makes (search path
+    # app, public): it is left dropped for that migration to make again
+    TS=$WORK/targetschema
+    mkdir -p "$TS"
+    mig "$TS" 0001_a.sql <<'SQL'
+-- strata:up
+CREATE SCHEMA app;
+CREATE TABLE app.t (id int);
+-- strata:down
+DROP SCHEMA app CASCADE;
+SQL
+    new_db
+    AURL="$URL?options=-csearch_path%3Dapp,public"
+    raw --url "$AURL" --dir "$TS" up
+    expect_rc 0 "up: the migration makes the schema first on the path"
+    q "INSERT INTO app.t VALUES (1)" >/dev/null
+    raw --url "$AURL" --dir "$TS" reset --yes
+    expect_rc 0 "reset of the schema a migration makes"
+    eq "$(q 'SELECT count(*) FROM app.t')" "0" "app made again, empty"
     URL=$KEEP_URL DBNAME=$KEEP_DB
 fi
 

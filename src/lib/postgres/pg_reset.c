@@ -117,8 +117,9 @@ static int got_schema_state(void *ud, int n, char **v)
     return 1;
 }
 
-strata_code pg_reset_made(drv *d, const made_schema *made, size_t n, strata_error *err)
+strata_code pg_reset_made(drv *d, const made_schema *made, size_t n, int *target_made, strata_error *err)
 {
+    *target_made = 0;
     for (size_t i = 0; i < n; i++) {
         const char *p[1] = {made[i].name};
         int st[2] = {-1, 0}; /* holds objects (-1: no such schema), is the target */
@@ -131,7 +132,11 @@ strata_code pg_reset_made(drv *d, const made_schema *made, size_t n, strata_erro
             1, p, got_schema_state, st, err);
         if (rc)
             return rc;
-        if (st[0] < 0 || st[1] || (made[i].if_not_exists && !st[0]))
+        if (st[1]) { /* the schema reset drops: made again by the migration */
+            *target_made |= !made[i].if_not_exists;
+            continue;
+        }
+        if (st[0] < 0 || (made[i].if_not_exists && !st[0]))
             continue;
         err_set(err, STRATA_CONFIG_ERROR,
                 "migration %s makes schema \"%s\", which exists%s beside the schema reset drops: up would "
@@ -145,7 +150,7 @@ strata_code pg_reset_made(drv *d, const made_schema *made, size_t n, strata_erro
 }
 
 strata_code pg_reset_drop(drv *d, const char *table, double timeout, const strata_objects *expect,
-                          strata_error *err)
+                          int recreate, strata_error *err)
 {
     char *schema = NULL;
     strata_code rc0 = pg_schema(d, &schema, err);
@@ -179,7 +184,7 @@ strata_code pg_reset_drop(drv *d, const char *table, double timeout, const strat
     }
     if ((rc = d->ops->query(d, b.data, 0, NULL, NULL, NULL, err)))
         goto fail;
-    for (size_t off = 0; off < stmts.len; off += strlen(stmts.data + off) + 1)
+    for (size_t off = 0; recreate && off < stmts.len; off += strlen(stmts.data + off) + 1)
         if ((rc = d->ops->query(d, stmts.data + off, 0, NULL, NULL, NULL, err)))
             goto fail;
     buf_reset(&b);

@@ -43,8 +43,9 @@ static strata_code sq_drop_each(drv *d, const char *kind, const char *select, st
 }
 
 strata_code sq_reset_drop(drv *d, const char *table, double timeout, const strata_objects *expect,
-                          strata_error *err)
+                          int recreate, strata_error *err)
 {
+    (void)recreate; /* no schemas */
     char *fk = NULL;
     strata_error e2;
     strata_code rc = d->ops->query(d, "PRAGMA foreign_keys", 0, NULL, row_first_value, &fk, err);
