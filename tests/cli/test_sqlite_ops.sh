@@ -254,6 +254,13 @@ chmod 666 "$RJ/r.db"
 as_nobody "$STRATA" --url "sqlite:///$RJ/r.db" --dir "$D" up --dry-run >"$WORK/out" 2>"$WORK/err"
 eq "$?" "0" "up --dry-run: the file made writable"
 eq "$(sqlite3 "$RJ/r.db" "SELECT max(version) FROM strata_migrations")" "0001" "the dry runs changed nothing"
+# a symbolic link in a directory this user may not write, to a file in one
+# it may: SQLite writes the journal beside the file the link names
+chmod 755 "$RD"
+ln -s "$RJ/r.db" "$RD/link.db"
+chmod 555 "$RD"
+as_nobody "$STRATA" --url "sqlite:///$RD/link.db" --dir "$D" up --dry-run >"$WORK/out" 2>"$WORK/err"
+eq "$?" "0" "up --dry-run through a link to a writable directory: $(cat "$WORK/err")"
 
 # -wal (with a committed migration in it) and -shm left by a writer that is
 # gone: the migration in the -wal file is seen

@@ -863,24 +863,15 @@ static int wal_files_writable(const char *path)
    a directory to create it in; else the file writable, and its directory
    for the journal (or, in WAL mode, -wal and -shm files already there and
    writable). Asked with access(), as the real run's open would meet it. */
-static strata_code sq_may_write(drv *d, const char *qtable, int create, strata_error *err)
+/* sq_may_write for the file path (symbolic links resolved: SQLite writes
+   the journal beside the file a link names), shown by its URL's path. */
+static strata_code may_write_file(const char *path, const char *shown, strata_error *err)
 {
-    sq *s = (sq *)d;
-    (void)qtable;
-    (void)create; /* the version table needs nothing more than any write */
-    if (!strcmp(s->path, ":memory:"))
-        return STRATA_OK;
-    if (s->url_ro) {
-        err_set(err, STRATA_DB_ERROR, "cannot write SQLite database '%s': the URL opens it read-only",
-                s->path);
-        err_hint(err, "the URL opens the database read-only (?mode=ro); use a URL without it to write");
-        return STRATA_DB_ERROR;
-    }
-    if (access(s->path, F_OK) != 0) {
-        if (sq_dir_writable(s->path))
+    if (access(path, F_OK) != 0) {
+        if (sq_dir_writable(path))
             return STRATA_OK;
         err_set(err, STRATA_CONNECT_FAILED,
-                "cannot create SQLite database '%s': its directory is not writable by this user", s->path);
+                "cannot create SQLite database '%s': its directory is not writable by this user", shown);
         err_hint(err, "check that the directory exists and is writable");
         return STRATA_CONNECT_FAILED;
     }
@@ -888,23 +879,43 @@ static strata_code sq_may_write(drv *d, const char *qtable, int create, strata_e
        18-19): a connection opened immutable=1 reports its own mode */
     int wal = 0;
     unsigned char hdr[20];
-    FILE *f = fopen(s->path, "rb");
+    FILE *f = fopen(path, "rb");
     if (f) {
         wal = fread(hdr, 1, sizeof(hdr), f) == sizeof(hdr) && hdr[18] == 2 && hdr[19] == 2;
         fclose(f);
     }
-    int file = access(s->path, W_OK) == 0, dir = sq_dir_writable(s->path);
-    if (file && (dir || (wal && wal_files_writable(s->path))))
+    int file = access(path, W_OK) == 0, dir = sq_dir_writable(path);
+    if (file && (dir || (wal && wal_files_writable(path))))
         return STRATA_OK;
     /* as the real run meets it: in WAL mode its read-write open fails
        (CONNECT_FAILED), else its first write (DB_ERROR) */
     strata_code code = wal && !dir ? STRATA_CONNECT_FAILED : STRATA_DB_ERROR;
-    err_set(err, code, "cannot write SQLite database '%s': %s not writable by this user", s->path,
+    err_set(err, code, "cannot write SQLite database '%s': %s not writable by this user", shown,
             !file ? "the file is"
             : wal ? "its directory (for the -wal and -shm files) or those files are"
                   : "its directory (for the journal) is");
     err_hint(err, "run as a user who may write the database file and its directory");
     return code;
+}
+
+static strata_code sq_may_write(drv *d, const char *qtable, int create, strata_error *err)
+{
+    sq *s = (sq *)d;
+    (void)qtable;
+    (void)create; /* the version table needs nothing more than any write */
+    if (s->url_ro) {
+        err_set(err, STRATA_DB_ERROR, "cannot write SQLite database '%s': the URL opens it read-only",
+                s->path);
+        err_hint(err, "the URL opens the database read-only (?mode=ro); use a URL without it to write");
+        return STRATA_DB_ERROR;
+    }
+    /* in memory, or a "file:" URI that SQLite reads itself: nothing to ask */
+    if (!strcmp(s->path, ":memory:") || !strncmp(s->path, "file:", 5))
+        return STRATA_OK;
+    char *real = realpath(s->path, NULL);
+    strata_code rc = may_write_file(real ? real : s->path, s->path, err);
+    free(real);
+    return rc;
 }
 
 static strata_code sq_table_exists(drv *d, const char *table, int *exists, strata_error *err)
