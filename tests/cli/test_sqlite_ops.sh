@@ -261,6 +261,7 @@ ln -s "$RJ/r.db" "$RD/link.db"
 chmod 555 "$RD"
 as_nobody "$STRATA" --url "sqlite:///$RD/link.db" --dir "$D" up --dry-run >"$WORK/out" 2>"$WORK/err"
 eq "$?" "0" "up --dry-run through a link to a writable directory: $(cat "$WORK/err")"
+chmod 755 "$RD" && rm -f "$RD/link.db" && chmod 555 "$RD"
 
 # -wal (with a committed migration in it) and -shm left by a writer that is
 # gone: the migration in the -wal file is seen
