@@ -663,6 +663,15 @@ raw --url "$SURL" --dir "$SP" diff --to "$WORK/sp_same.sql" --exit-code
 expect_rc 0 "search_path=app in the URL: no difference"
 raw --url "$SURL" --dir "$SP" check
 expect_rc 0 "search_path=app in the URL: check"
+# "$user": the role's own schema, made in the scratch databases as well
+new_db
+q "CREATE SCHEMA \"$PGUSER\"" >/dev/null
+UURL="$URL?options=-csearch_path%3D%22%24user%22"
+"$STRATA" --url "$UURL" --dir "$SP" up -q || fail "search_path \$user: up"
+raw --url "$UURL" --dir "$SP" diff --to "$WORK/sp_same.sql" --exit-code
+expect_rc 0 "search_path=\$user in the URL: no difference"
+raw --url "$UURL" --dir "$SP" check
+expect_rc 0 "search_path=\$user in the URL: check"
 psql -X -q -c "DROP OWNED BY $R" -d postgres >/dev/null 2>&1
 
 finish

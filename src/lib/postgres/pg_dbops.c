@@ -491,9 +491,9 @@ static int got_path(void *ud, int n, char **v)
  * A fresh scratch database has only public: when the URL's search_path
  * (?options=-csearch_path=app) names no schema that exists there, the first
  * one it names is created, as it exists in the database being compared (its
- * version table could not have been made otherwise). "$user" is passed
- * over, as PostgreSQL passes it over when missing. Best effort: a failure
- * shows when the version table is made.
+ * version table could not have been made otherwise); "$user" is the
+ * role's own schema. Best effort: a failure shows when the version table is
+ * made.
  */
 static void scratch_search_path(const char *url)
 {
@@ -503,9 +503,15 @@ static void scratch_search_path(const char *url)
         return;
     drv *d = db_driver(db);
     char *path = NULL;
-    d->ops->query(d, "SELECT current_setting('search_path') WHERE current_schema() IS NULL", 0, NULL,
-                  got_path, &path, NULL);
-    for (const char *p = path; p && *p;) {
+    /* "$user" is the role's own schema: current_user, before a tab (no
+       search_path element holds one unquoted) */
+    d->ops->query(
+        d, "SELECT current_user || chr(9) || current_setting('search_path') WHERE current_schema() IS NULL",
+        0, NULL, got_path, &path, NULL);
+    char *user = path, *tab = path ? strchr(path, '\t') : NULL;
+    if (tab)
+        *tab = 0;
+    for (const char *p = tab ? tab + 1 : NULL; p && *p;) {
         buf one;
         buf_init(&one);
         while (*p == ' ' || *p == ',')
@@ -524,11 +530,11 @@ static void scratch_search_path(const char *url)
         }
         while (*p && *p != ',')
             p++;
-        if (one.data && one.len && strcmp(one.data, "$user")) {
+        if (one.data && one.len) {
             buf sql;
             buf_init(&sql);
             buf_adds(&sql, "CREATE SCHEMA IF NOT EXISTS ");
-            buf_add_quoted_ident(&sql, one.data);
+            buf_add_quoted_ident(&sql, strcmp(one.data, "$user") ? one.data : user);
             if (sql.data)
                 exec(db, sql.data, 0, NULL, NULL);
             buf_release(&sql);
