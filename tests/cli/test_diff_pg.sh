@@ -250,6 +250,11 @@ q "UPDATE t SET name = 'abc' WHERE id = 1" >/dev/null
 st --dir "$QD" down
 expect_rc 0 "widen: the down once the value fits"
 
+# the guard's dollar quote is one the names do not hold
+pair dollar 'CREATE TABLE t (id int PRIMARY KEY, "a$strata$b" text);' 'CREATE TABLE t (id int PRIMARY KEY, "a$strata$b" varchar(3));'
+expect_rc 0 "a column named with \$strata\$ narrowed to varchar(3)"
+contains "$(cat "$QD"/*step.sql)" 'DO $strata1$' "the guard takes another tag"
+
 # into character(n): a value ending in blanks would lose them (it drops
 # them when read): the migration stops, the values kept
 pair to_char 'CREATE TABLE t (id int PRIMARY KEY, w varchar(10));' 'CREATE TABLE t (id int PRIMARY KEY, w char(10));'

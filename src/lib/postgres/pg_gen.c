@@ -768,15 +768,21 @@ static void blank_guard(gen_plan *p, const gen_col *fc, const gen_col *tc, const
         buf_add(&esc, *m == '%' ? "%%" : m, *m == '%' ? 2 : 1);
     buf_add_sqlstr(&lit, esc.data ? esc.data : "");
     buf_release(&esc);
-    if (w.oom || lit.oom)
+    buf body;
+    buf_init(&body);
+    buf_addf(&body, "BEGIN IF EXISTS (SELECT FROM %s WHERE %s) THEN RAISE EXCEPTION %s; END IF; END", tt->q,
+             w.data ? w.data : "", lit.data ? lit.data : "");
+    /* a dollar-quote tag that the body (a name in it) does not hold */
+    char tag[32] = "$strata$";
+    for (int k = 1; body.data && strstr(body.data, tag) && k < 1000; k++)
+        snprintf(tag, sizeof(tag), "$strata%d$", k);
+    if (w.oom || lit.oom || body.oom)
         p->oom = 1;
     else
-        gen_emit(p, GEN_PART_TX, "check values", NULL,
-                 "DO $strata$ BEGIN IF EXISTS (SELECT FROM %s WHERE %s) THEN RAISE EXCEPTION %s; END IF; END "
-                 "$strata$",
-                 tt->q, w.data, lit.data);
+        gen_emit(p, GEN_PART_TX, "check values", NULL, "DO %s %s %s", tag, body.data, tag);
     buf_release(&w);
     buf_release(&lit);
+    buf_release(&body);
 }
 
 /* The fractional-second digits of a timestamp type, with zone (1) or
