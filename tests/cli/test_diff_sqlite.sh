@@ -542,6 +542,9 @@ CREATE TABLE posts (id INTEGER PRIMARY KEY, uid INT REFERENCES Users (ID));' \
     'CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT);
 CREATE TABLE posts (id INTEGER PRIMARY KEY, uid INT REFERENCES users (id));' --exit-code
 expect_rc 0 "fkcase: the same key in another case is no difference"
+pair fkcase_missing 'CREATE TABLE t (id INTEGER PRIMARY KEY, x INT REFERENCES Missing (Q));' \
+    'CREATE TABLE t (id INTEGER PRIMARY KEY, x INT REFERENCES missing (q));' --exit-code
+expect_rc 0 "fkcase: a key to no table, in another case, is no difference"
 pair fkcase_rename 'CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT);
 CREATE TABLE posts (id INTEGER PRIMARY KEY, uid INT REFERENCES users (id));' \
     'CREATE TABLE Users (id INTEGER PRIMARY KEY, email TEXT);

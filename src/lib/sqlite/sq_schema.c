@@ -527,16 +527,19 @@ static strata_code table_constraints(drv *d, const char *name, const lines *cons
     rows_release(&ix);
     if (rc)
         return rc;
-    /* names as the tables have them: SQLite resolves a key's table and
-       columns without regard to ASCII case, so REFERENCES Users (ID) is
-       the key to users (id) -- the text alone would make them differ */
+    /* names as the tables (or views) have them: SQLite resolves a key's
+       table and columns without regard to ASCII case, so REFERENCES Users
+       (ID) is the key to users (id) -- the text alone would make them
+       differ; a key to nothing that exists is shown in lower case (SQLite's
+       lower() folds ASCII only, as its name matching does) */
     rc = fetch(
         d,
-        "SELECT id, coalesce(pt.name, f.\"table\"), coalesce((SELECT c.name FROM pragma_table_info($1) c "
+        "SELECT id, coalesce(pt.name, lower(f.\"table\")), coalesce((SELECT c.name FROM "
+        "pragma_table_info($1) c "
         "WHERE c.name = f.\"from\" COLLATE NOCASE), f.\"from\"), CASE WHEN f.\"to\" IS NOT NULL THEN "
         "coalesce((SELECT c.name FROM pragma_table_info(pt.name) c WHERE c.name = f.\"to\" COLLATE NOCASE), "
-        "f.\"to\") END, on_update, on_delete FROM pragma_foreign_key_list($1) f "
-        "LEFT JOIN sqlite_schema pt ON pt.type = 'table' AND pt.name = f.\"table\" COLLATE NOCASE "
+        "lower(f.\"to\")) END, on_update, on_delete FROM pragma_foreign_key_list($1) f "
+        "LEFT JOIN sqlite_schema pt ON pt.type IN ('table', 'view') AND pt.name = f.\"table\" COLLATE NOCASE "
         "ORDER BY id, seq",
         name, &fk, err);
     if (rc)
