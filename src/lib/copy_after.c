@@ -811,7 +811,7 @@ static strata_code table_sequences(run *r, PGconn *c, ctable *t, strata_error *e
            read from the sequence itself, whose name seq holds as SQL (a
            regclass's text). A descending sequence is left alone. */
         buf_adds(&b, "SELECT CASE WHEN m >= 1 AND q.inc > 0 AND m > q.cur THEN setval($1, m, true) END, ");
-        buf_adds(&b, "m >= (SELECT seqmax FROM pg_sequence WHERE seqrelid = $1::regclass) "
+        buf_adds(&b, "q.inc > 0 AND m >= (SELECT seqmax FROM pg_sequence WHERE seqrelid = $1::regclass) "
                      "FROM (SELECT greatest(coalesce(max(");
         qname(&b, col);
         buf_adds(&b, ")::bigint, 0), $2::bigint) AS m FROM ");
