@@ -50,7 +50,7 @@ static void col_list(buf *b, ctable *t, char **cols, int n)
     buf_adds(b, ")");
 }
 
-/* A unique constraint over exactly these columns, in this order, is on t
+/* A unique constraint over exactly these columns (in any order) is on t
    already -- under whatever name an earlier run gave it (users_email_key1
    beside an older table's users_email_key, which may be gone by now). */
 static int unique_on(PGconn *c, ctable *t, char **cols, int n)
@@ -59,8 +59,11 @@ static int unique_on(PGconn *c, ctable *t, char **cols, int n)
     snprintf(oid, sizeof(oid), "%u", t->oid);
     buf q;
     buf_init(&q);
+    /* the same columns in any order: (a, b) and (b, a) allow the same rows */
     buf_adds(&q,
-             "SELECT 1 FROM pg_constraint WHERE conrelid = $1::oid AND contype = 'u' AND conkey = ARRAY[");
+             "SELECT 1 FROM pg_constraint WHERE conrelid = $1::oid AND contype = 'u' AND "
+             "(SELECT array_agg(k ORDER BY k) FROM unnest(conkey) k) = (SELECT array_agg(k ORDER BY k) FROM "
+             "unnest(ARRAY[");
     for (int i = 0; i < n; i++) {
         int k = cols[i] ? table_col(t, cols[i]) : -1;
         if (k < 0) {
@@ -72,7 +75,7 @@ static int unique_on(PGconn *c, ctable *t, char **cols, int n)
         buf_add_sqlstr(&q, t->cols[k].dst);
         buf_adds(&q, ")");
     }
-    buf_adds(&q, "]::int2[]");
+    buf_adds(&q, "]::int2[]) k)");
     const char *p[1] = {oid};
     PGresult *res = q.oom ? NULL : pq.PQexecParams(c, q.data, 1, NULL, p, NULL, NULL, 0);
     int has = pq.PQresultStatus(res) == PGRES_TUPLES_OK && pq.PQntuples(res) > 0;
@@ -436,8 +439,15 @@ static strata_code foreign_names(run *r, names *s, strata_error *err)
                                                  : "a relation",
                     nm, owner[0] ? " (of table \"" : "", owner, owner[0] ? "\")" : "");
                 err_hint(err,
-                         "rename or drop it in the target (ALTER INDEX ... RENAME TO ...), or leave table "
+                         "rename or drop it in the target (ALTER %s ... RENAME TO ...), or leave table "
                          "\"%s\" out with --exclude",
+                         kind == 'i' || kind == 'I' ? "INDEX"
+                         : kind == 'S'              ? "SEQUENCE"
+                         : kind == 'v'              ? "VIEW"
+                         : kind == 'm'              ? "MATERIALIZED VIEW"
+                         : kind == 'c'              ? "TYPE"
+                         : kind == 'f'              ? "FOREIGN TABLE"
+                                                    : "TABLE",
                          t->dst);
                 rc = STRATA_CONFIG_ERROR;
                 break;

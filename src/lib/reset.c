@@ -178,13 +178,63 @@ typedef struct made_list {
     size_t n, cap;
     const char *by;
     int oom;
+    buf dropped; /* schemas a DROP SCHEMA of the migrations removes first, each NUL-ended */
 } made_list;
+
+/* A name token as PostgreSQL names it: folded unless quoted. */
+static void token_name(const sql_token *t, buf *name)
+{
+    if (t->kind == SQLTOK_QUOTED) {
+        for (size_t i = 1; i + 1 < t->len; i++) {
+            buf_add(name, t->text + i, 1);
+            i += t->text[i] == '"';
+        }
+        return;
+    }
+    for (size_t i = 0; i < t->len; i++) {
+        char c = (char)(t->text[i] >= 'A' && t->text[i] <= 'Z' ? t->text[i] + 32 : t->text[i]);
+        buf_add(name, &c, 1);
+    }
+}
+
+static int was_dropped(const made_list *l, const char *name)
+{
+    for (size_t off = 0; l->dropped.data && off < l->dropped.len; off += strlen(l->dropped.data + off) + 1)
+        if (!strcmp(l->dropped.data + off, name))
+            return 1;
+    return 0;
+}
+
+/* DROP SCHEMA [IF EXISTS] a, b [CASCADE]: the up removes these itself */
+static void dropped_stmt(made_list *l, const sql_stmt *st)
+{
+    size_t pos = 0;
+    int line = 1, k = 0;
+    sql_token t;
+    while (sql_token_next(st->text, st->len, &pos, &line, DIALECT_POSTGRES, 0, &t) != SQLTOK_END) {
+        if (k++ < 2 || t.kind == SQLTOK_PUNCT)
+            continue; /* DROP SCHEMA, commas */
+        if (t.kind == SQLTOK_WORD && ((t.len == 2 && !strncasecmp(t.text, "IF", 2)) ||
+                                      (t.len == 6 && !strncasecmp(t.text, "EXISTS", 6)) ||
+                                      (t.len == 7 && !strncasecmp(t.text, "CASCADE", 7)) ||
+                                      (t.len == 8 && !strncasecmp(t.text, "RESTRICT", 8))))
+            continue;
+        if (t.kind != SQLTOK_WORD && t.kind != SQLTOK_QUOTED)
+            return;
+        token_name(&t, &l->dropped);
+        buf_add(&l->dropped, "", 1);
+    }
+}
 
 /* CREATE SCHEMA [IF NOT EXISTS] name, or CREATE SCHEMA AUTHORIZATION role
    (named after the role): the schema's name, as PostgreSQL folds it. */
 static int made_stmt(void *ud, const sql_stmt *st)
 {
     made_list *l = ud;
+    if (!strcmp(st->first, "DROP") && !strcmp(st->second, "SCHEMA")) {
+        dropped_stmt(l, st);
+        return 0;
+    }
     if (strcmp(st->first, "CREATE") || strcmp(st->second, "SCHEMA"))
         return 0;
     size_t pos = 0;
@@ -204,16 +254,10 @@ static int made_stmt(void *ud, const sql_stmt *st)
             return 0;
         buf name;
         buf_init(&name);
-        if (t.kind == SQLTOK_QUOTED) {
-            for (size_t i = 1; i + 1 < t.len; i++) {
-                buf_add(&name, t.text + i, 1);
-                i += t.text[i] == '"';
-            }
-        } else {
-            for (size_t i = 0; i < t.len; i++) {
-                char c = (char)(t.text[i] >= 'A' && t.text[i] <= 'Z' ? t.text[i] + 32 : t.text[i]);
-                buf_add(&name, &c, 1);
-            }
+        token_name(&t, &name);
+        if (name.data && was_dropped(l, name.data)) {
+            buf_release(&name); /* the up drops it before it makes it */
+            return 0;
         }
         if (name.oom || !name.data || ARR_GROW(l->v, l->cap, l->n + 1)) {
             buf_release(&name);
@@ -266,11 +310,12 @@ static strata_code reset_run(strata *db, const strata_migset *set, int flags, st
     int target_made = 0; /* a migration makes the schema dropped: not made again here */
     if (d->ops->reset_made) {
         made_list made = schemas_made(set, d->ops->dialect);
-        rc = made.oom ? err_set(err, STRATA_NOMEM, "out of memory")
-                      : d->ops->reset_made(d, made.v, made.n, &target_made, err);
+        rc = made.oom || made.dropped.oom ? err_set(err, STRATA_NOMEM, "out of memory")
+                                          : d->ops->reset_made(d, made.v, made.n, &target_made, err);
         for (size_t i = 0; i < made.n; i++)
             free(made.v[i].name);
         free(made.v);
+        buf_release(&made.dropped);
         if (rc) {
             d->ops->unlock(d, db_table(db));
             return rc;

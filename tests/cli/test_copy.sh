@@ -1515,6 +1515,18 @@ raw copy "sqlite:///$SRC" "$URL"
 expect_rc 0 "rerun after the older table is gone"
 eq "$(pq "SELECT string_agg(conname || ':' || contype::text, ',' ORDER BY conname) FROM pg_constraint WHERE conrelid = 'users'::regclass")" \
     "users_email_key1:u,users_pkey1:p" "the keys once each, under the names the first run gave them"
+# a unique key whose columns the source now lists in another order is the
+# same key: not added a second time
+SRC2=$WORK/uorder.db
+sqlite3 "$SRC2" "CREATE TABLE u (id INTEGER PRIMARY KEY, a TEXT, b TEXT, UNIQUE (a, b)); INSERT INTO u VALUES (1, 'x', 'y');"
+new_db
+raw copy "sqlite:///$SRC2" "$URL"
+expect_rc 0 "copy of a two-column unique key"
+rm -f "$SRC2"
+sqlite3 "$SRC2" "CREATE TABLE u (id INTEGER PRIMARY KEY, a TEXT, b TEXT, UNIQUE (b, a)); INSERT INTO u VALUES (1, 'x', 'y'), (2, 'z', 'y');"
+raw copy "sqlite:///$SRC2" "$URL"
+expect_rc 0 "rerun with the key's columns reordered"
+eq "$(pq "SELECT count(*) FROM pg_constraint WHERE conrelid = 'u'::regclass AND contype = 'u'")" "1" "one unique key"
 sqlite3 "$SRC" "CREATE INDEX users_name_idx ON users (name)"
 new_db
 pq "CREATE TABLE users (id bigint PRIMARY KEY, name text); CREATE INDEX users_name_idx ON users (name);

@@ -480,6 +480,23 @@ SQL
     raw --url "$AURL" --dir "$TS" reset --yes
     expect_rc 0 "reset of the schema a migration makes"
     eq "$(q 'SELECT count(*) FROM app.t')" "0" "app made again, empty"
+    # a migration that drops the schema itself before making it: no refusal
+    DS=$WORK/dropfirst
+    mkdir -p "$DS"
+    mig "$DS" 0001_b.sql <<'SQL'
+-- strata:up
+DROP SCHEMA IF EXISTS billing CASCADE;
+CREATE SCHEMA billing;
+CREATE TABLE billing.invoice (i int);
+-- strata:down
+DROP SCHEMA billing CASCADE;
+SQL
+    new_db
+    o --dir "$DS" up
+    q "INSERT INTO billing.invoice VALUES (1)" >/dev/null
+    o --dir "$DS" reset --yes
+    expect_rc 0 "reset: the migration drops its schema before making it"
+    eq "$(q 'SELECT count(*) FROM billing.invoice')" "0" "billing made again, empty"
     URL=$KEEP_URL DBNAME=$KEEP_DB
 fi
 
