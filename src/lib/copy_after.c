@@ -820,7 +820,12 @@ static strata_code table_sequences(run *r, PGconn *c, ctable *t, strata_error *e
            hands out its last_value next (its start, or a RESTART WITH) --
            read from the sequence itself, whose name seq holds as SQL (a
            regclass's text). A descending sequence is left alone. */
-        buf_adds(&b, "SELECT CASE WHEN m >= 1 AND q.inc > 0 AND m > q.cur THEN setval($1, m, true) END, ");
+        /* past the sequence's maximum (a --data-only target's MAXVALUE):
+           setval would fail with the rows loaded; left, with the warning */
+        buf_adds(
+            &b,
+            "SELECT CASE WHEN m >= 1 AND q.inc > 0 AND m > q.cur AND m <= (SELECT seqmax FROM pg_sequence "
+            "WHERE seqrelid = $1::regclass) THEN setval($1, m, true) END, ");
         buf_adds(&b, "q.inc > 0 AND m >= (SELECT seqmax FROM pg_sequence WHERE seqrelid = $1::regclass) "
                      "FROM (SELECT greatest(coalesce(max(");
         qname(&b, col);
@@ -836,11 +841,12 @@ static strata_code table_sequences(run *r, PGconn *c, ctable *t, strata_error *e
         if (!res)
             rc = b.oom ? err_set(err, STRATA_NOMEM, "out of memory") : err->code;
         else if (pq.PQntuples(res) == 1 && pq.PQgetvalue(res, 0, 1)[0] == 't')
-            copy_warn(r,
-                      "table \"%s\", column \"%s\": the largest value is its sequence's maximum, so a new "
-                      "row without a value fails (SQLite picks a free rowid at random there); renumber, or "
-                      "give new rows their id",
-                      t->dst, col);
+            copy_warn(
+                r,
+                "table \"%s\", column \"%s\": the largest value reaches its sequence's maximum, so a new "
+                "row without a value fails (SQLite picks a free rowid at random there); renumber, or "
+                "give new rows their id",
+                t->dst, col);
         pq.PQclear(res);
         buf_release(&b);
     }
