@@ -170,6 +170,10 @@ size_t sql_next_line(const char *s, size_t len, size_t i, sql_lines *lx, size_t 
  * from st->line) with the command as written, cut short, in what.
  */
 int sql_client_command(const sql_stmt *st, int dialect, char *what, size_t whatsz);
+/* Appends the name an identifier token (n bytes at s) stands for, as
+   PostgreSQL reads it: a quoted one without its quotes ("" as one), any
+   other with ASCII letters folded to lower case. */
+void sql_ident_append(buf *out, const char *s, size_t n);
 /* 1 when the statement is a top-level transaction control statement. */
 int sql_is_txn_control(const sql_stmt *st);
 

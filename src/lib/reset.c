@@ -181,22 +181,6 @@ typedef struct made_list {
     buf dropped; /* schemas a DROP SCHEMA of the migrations removes first, each NUL-ended */
 } made_list;
 
-/* A name token as PostgreSQL names it: folded unless quoted. */
-static void token_name(const sql_token *t, buf *name)
-{
-    if (t->kind == SQLTOK_QUOTED) {
-        for (size_t i = 1; i + 1 < t->len; i++) {
-            buf_add(name, t->text + i, 1);
-            i += t->text[i] == '"';
-        }
-        return;
-    }
-    for (size_t i = 0; i < t->len; i++) {
-        char c = (char)(t->text[i] >= 'A' && t->text[i] <= 'Z' ? t->text[i] + 32 : t->text[i]);
-        buf_add(name, &c, 1);
-    }
-}
-
 static int was_dropped(const made_list *l, const char *name)
 {
     for (size_t off = 0; l->dropped.data && off < l->dropped.len; off += strlen(l->dropped.data + off) + 1)
@@ -221,7 +205,7 @@ static void dropped_stmt(made_list *l, const sql_stmt *st)
             continue;
         if (t.kind != SQLTOK_WORD && t.kind != SQLTOK_QUOTED)
             return;
-        token_name(&t, &l->dropped);
+        sql_ident_append(&l->dropped, t.text, t.len);
         buf_add(&l->dropped, "", 1);
     }
 }
@@ -254,7 +238,7 @@ static int made_stmt(void *ud, const sql_stmt *st)
             return 0;
         buf name;
         buf_init(&name);
-        token_name(&t, &name);
+        sql_ident_append(&name, t.text, t.len);
         if (name.data && was_dropped(l, name.data)) {
             buf_release(&name); /* the up drops it before it makes it */
             return 0;

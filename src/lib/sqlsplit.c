@@ -536,6 +536,21 @@ int sql_client_command(const sql_stmt *st, int dialect, char *what, size_t whats
     return 0;
 }
 
+void sql_ident_append(buf *out, const char *s, size_t n)
+{
+    if (n >= 2 && s[0] == '"') {
+        for (size_t i = 1; i + 1 < n; i++) {
+            buf_add(out, s + i, 1);
+            i += s[i] == '"';
+        }
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        char c = (char)(s[i] >= 'A' && s[i] <= 'Z' ? s[i] + 32 : s[i]);
+        buf_add(out, &c, 1);
+    }
+}
+
 int sql_is_txn_control(const sql_stmt *st)
 {
     const char *f = st->first, *s = st->second;

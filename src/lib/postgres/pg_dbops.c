@@ -516,18 +516,16 @@ static void scratch_search_path(const char *url)
         buf_init(&one);
         while (*p == ' ' || *p == ',')
             p++;
+        const char *s = p;
         if (*p == '"') {
-            for (p++; *p && !(*p == '"' && p[1] != '"'); p++) {
+            for (p++; *p && !(*p == '"' && p[1] != '"'); p++)
                 p += *p == '"';
-                buf_add(&one, p, 1);
-            }
             p += *p == '"';
         } else {
-            for (; *p && *p != ',' && *p != ' '; p++) {
-                char c = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
-                buf_add(&one, &c, 1);
-            }
+            while (*p && *p != ',' && *p != ' ')
+                p++;
         }
+        sql_ident_append(&one, s, (size_t)(p - s));
         while (*p && *p != ',')
             p++;
         if (one.data && one.len) {
