@@ -378,8 +378,27 @@ static void txn_control(void)
     CHECK_INT(txn("BEGINNING;"), 0);
 }
 
+static void ident(const char *in, const char *want)
+{
+    buf b;
+    buf_init(&b);
+    sql_ident_append(&b, in, strlen(in));
+    CHECK_STR(b.data ? b.data : "", want);
+    buf_release(&b);
+}
+
+static void idents(void)
+{
+    ident("Billing", "billing");
+    ident("\"Billing\"", "Billing");
+    ident("\"a\"\"b\"", "a\"b");
+    ident("\"My App\"", "My App");
+    ident("ÜBER", "Über"); /* ASCII letters only, as PostgreSQL folds in UTF-8 */
+}
+
 void test_sqlsplit(void)
 {
+    idents();
     plain();
     quotes_and_comments();
     dollar_quotes();
