@@ -389,6 +389,7 @@ typedef struct made_schema {
     char *name;     /* as PostgreSQL names it: folded unless quoted */
     const char *by; /* the migration's id */
     int if_not_exists;
+    int dropped_first; /* a DROP SCHEMA without CASCADE comes before it */
 } made_schema;
 
 typedef struct drv_ops {
@@ -465,11 +466,12 @@ typedef struct drv_ops {
     /* optional, before reset_drop: CONFIG_ERROR, naming it, when a schema
        that a migration makes (made, n; reset.c reads them from the up
        sections) exists beside the one reset drops and would stop up: made
-       without IF NOT EXISTS, or holding objects. *target_made: a migration
+       without IF NOT EXISTS, or holding objects (but for the version table
+       table and its lease table, which reset drops). *target_made: a migration
        makes the schema reset drops, without IF NOT EXISTS -- reset_drop
        must then leave it dropped (recreate 0), for that migration to make. */
-    strata_code (*reset_made)(drv *d, const struct made_schema *made, size_t n, int *target_made,
-                              strata_error *err);
+    strata_code (*reset_made)(drv *d, const char *table, const struct made_schema *made, size_t n,
+                              int *target_made, strata_error *err);
     /* recreate: make the dropped schema again (PostgreSQL; SQLite has none) */
     strata_code (*reset_drop)(drv *d, const char *table, double timeout, const strata_objects *expect,
                               int recreate, strata_error *err);
@@ -549,7 +551,8 @@ int row_collect(void *ud, int n, char **v);
 
 /* ---- the engines' reset ops (postgres/pg_reset.c, sqlite/sq_reset.c) */
 strata_code pg_reset_list(drv *d, const char *table, strata_objects *o, strata_error *err);
-strata_code pg_reset_made(drv *d, const made_schema *made, size_t n, int *target_made, strata_error *err);
+strata_code pg_reset_made(drv *d, const char *table, const made_schema *made, size_t n, int *target_made,
+                          strata_error *err);
 strata_code pg_reset_drop(drv *d, const char *table, double timeout, const strata_objects *expect,
                           int recreate, strata_error *err);
 strata_code sq_reset_list(drv *d, const char *table, strata_objects *o, strata_error *err);

@@ -178,36 +178,52 @@ typedef struct made_list {
     size_t n, cap;
     const char *by;
     int oom;
-    buf dropped; /* schemas a DROP SCHEMA of the migrations removes first, each NUL-ended */
+    /* schemas a DROP SCHEMA of the migrations removes first: each a flag
+       ('c' CASCADE, 'p' without: only an empty one goes), then the name,
+       NUL-ended */
+    buf dropped;
 } made_list;
 
-static int was_dropped(const made_list *l, const char *name)
+/* 'c', 'p' (see made_list.dropped), or 0 when no DROP SCHEMA came first. */
+static char was_dropped(const made_list *l, const char *name)
 {
+    char how = 0;
     for (size_t off = 0; l->dropped.data && off < l->dropped.len; off += strlen(l->dropped.data + off) + 1)
-        if (!strcmp(l->dropped.data + off, name))
-            return 1;
-    return 0;
+        if (!strcmp(l->dropped.data + off + 1, name) && how != 'c')
+            how = l->dropped.data[off];
+    return how;
 }
 
 /* DROP SCHEMA [IF EXISTS] a, b [CASCADE]: the up removes these itself */
 static void dropped_stmt(made_list *l, const sql_stmt *st)
 {
     size_t pos = 0;
-    int line = 1, k = 0;
+    int line = 1, k = 0, cascade = 0;
     sql_token t;
+    buf names; /* NUL-ended */
+    buf_init(&names);
     while (sql_token_next(st->text, st->len, &pos, &line, DIALECT_POSTGRES, 0, &t) != SQLTOK_END) {
         if (k++ < 2 || t.kind == SQLTOK_PUNCT)
             continue; /* DROP SCHEMA, commas */
         if (t.kind == SQLTOK_WORD && ((t.len == 2 && !strncasecmp(t.text, "IF", 2)) ||
                                       (t.len == 6 && !strncasecmp(t.text, "EXISTS", 6)) ||
                                       (t.len == 7 && !strncasecmp(t.text, "CASCADE", 7)) ||
-                                      (t.len == 8 && !strncasecmp(t.text, "RESTRICT", 8))))
+                                      (t.len == 8 && !strncasecmp(t.text, "RESTRICT", 8)))) {
+            cascade |= t.len == 7;
             continue;
+        }
         if (t.kind != SQLTOK_WORD && t.kind != SQLTOK_QUOTED)
-            return;
-        sql_ident_append(&l->dropped, t.text, t.len);
+            break;
+        sql_ident_append(&names, t.text, t.len);
+        buf_add(&names, "", 1);
+    }
+    for (size_t off = 0; names.data && off < names.len; off += strlen(names.data + off) + 1) {
+        buf_add(&l->dropped, cascade ? "c" : "p", 1);
+        buf_adds(&l->dropped, names.data + off);
         buf_add(&l->dropped, "", 1);
     }
+    l->oom |= names.oom;
+    buf_release(&names);
 }
 
 /* CREATE SCHEMA [IF NOT EXISTS] name, or CREATE SCHEMA AUTHORIZATION role
@@ -239,8 +255,9 @@ static int made_stmt(void *ud, const sql_stmt *st)
         buf name;
         buf_init(&name);
         sql_ident_append(&name, t.text, t.len);
-        if (name.data && was_dropped(l, name.data)) {
-            buf_release(&name); /* the up drops it before it makes it */
+        char how = name.data ? was_dropped(l, name.data) : 0;
+        if (how == 'c') {
+            buf_release(&name); /* the up drops it, whatever it holds, before it makes it */
             return 0;
         }
         if (name.oom || !name.data || ARR_GROW(l->v, l->cap, l->n + 1)) {
@@ -248,7 +265,7 @@ static int made_stmt(void *ud, const sql_stmt *st)
             l->oom = 1;
             return 1;
         }
-        l->v[l->n++] = (made_schema){buf_detach(&name), l->by, ifne};
+        l->v[l->n++] = (made_schema){buf_detach(&name), l->by, ifne, how == 'p'};
         return 0;
     }
     return 0;
@@ -294,8 +311,9 @@ static strata_code reset_run(strata *db, const strata_migset *set, int flags, st
     int target_made = 0; /* a migration makes the schema dropped: not made again here */
     if (d->ops->reset_made) {
         made_list made = schemas_made(set, d->ops->dialect);
-        rc = made.oom || made.dropped.oom ? err_set(err, STRATA_NOMEM, "out of memory")
-                                          : d->ops->reset_made(d, made.v, made.n, &target_made, err);
+        rc = made.oom || made.dropped.oom
+                 ? err_set(err, STRATA_NOMEM, "out of memory")
+                 : d->ops->reset_made(d, db_table(db), made.v, made.n, &target_made, err);
         for (size_t i = 0; i < made.n; i++)
             free(made.v[i].name);
         free(made.v);

@@ -336,7 +336,7 @@ if [ "$ENGINE" = postgres ]; then
     contains "$ERR" "division by zero" "the verify's own error"
     # TABLE t (a query) and SELECT ... INTO (a new table, no row) pass, as
     # in sqitch, whatever their values
-    printf 'TABLE sq_users;\nSELECT * INTO TEMP sq_copy FROM sq_users;\n' >"$WORK/sq3/verify/users.sql"
+    printf 'TABLE sq_users;\nSELECT * INTO TEMP sq_copy FROM sq_users;\nWITH q AS (SELECT 1) SELECT * INTO TEMP sq_q FROM q;\n' >"$WORK/sq3/verify/users.sql"
     printf 'BEGIN;\nCREATE TABLE sq_users (id integer, name text);\nINSERT INTO sq_users VALUES (0, NULL);\nCOMMIT;\n' \
         >"$WORK/sq3/deploy/users.sql"
     raw --dir "$WORK/sq5out" import --from sqitch "$WORK/sq3"

@@ -497,6 +497,23 @@ SQL
     o --dir "$DS" reset --yes
     expect_rc 0 "reset: the migration drops its schema before making it"
     eq "$(q 'SELECT count(*) FROM billing.invoice')" "0" "billing made again, empty"
+    # --table app.versions, and a migration making app IF NOT EXISTS: app
+    # holds only the version table, which reset drops itself
+    VS=$WORK/vtschema
+    mkdir -p "$VS"
+    mig "$VS" 0001_s.sql <<'SQL'
+-- strata:up
+CREATE SCHEMA IF NOT EXISTS app;
+CREATE TABLE t (id int);
+-- strata:down
+DROP TABLE t;
+SQL
+    new_db
+    q "CREATE SCHEMA app" >/dev/null
+    raw --url "$URL" --dir "$VS" --table app.versions up
+    expect_rc 0 "up with the version table in app"
+    raw --url "$URL" --dir "$VS" --table app.versions reset --yes
+    expect_rc 0 "reset: app holds only the version table"
     URL=$KEEP_URL DBNAME=$KEEP_DB
 fi
 

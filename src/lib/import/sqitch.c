@@ -284,8 +284,9 @@ typedef struct wrapctx {
     buf *out;
 } wrapctx;
 
-/* 1 for SELECT ... INTO t (the select list, then INTO at the top level):
-   it makes a table and returns no row, and a CTE cannot hold it. */
+/* 1 for SELECT ... INTO t (the select list, then INTO at the top level;
+   after a WITH's queries too): it makes a table and returns no row, and a
+   CTE cannot hold it. So is WITH ... INSERT INTO, a write. */
 static int select_into(const sql_stmt *st)
 {
     size_t pos = 0;
@@ -308,7 +309,7 @@ static int wrap_query(void *ud, const sql_stmt *st)
     if (strcmp(st->first, "SELECT") && strcmp(st->first, "WITH") && strcmp(st->first, "VALUES") &&
         strcmp(st->first, "TABLE"))
         return 0;
-    if (!strcmp(st->first, "SELECT") && select_into(st))
+    if ((!strcmp(st->first, "SELECT") || !strcmp(st->first, "WITH")) && select_into(st))
         return 0;
     size_t at = (size_t)(st->text - w->src);
     buf_add(w->out, w->src + w->done, at - w->done);

@@ -117,26 +117,45 @@ static int got_schema_state(void *ud, int n, char **v)
     return 1;
 }
 
-strata_code pg_reset_made(drv *d, const made_schema *made, size_t n, int *target_made, strata_error *err)
+strata_code pg_reset_made(drv *d, const char *table, const made_schema *made, size_t n, int *target_made,
+                          strata_error *err)
 {
     *target_made = 0;
+    /* the version table as the search path finds it (SQL text) */
+    char *qt = NULL;
+    int exists = 0;
+    strata_code vrc = d->ops->vt_locate(d, table, &qt, &exists, err);
+    if (vrc)
+        return vrc;
     for (size_t i = 0; i < n; i++) {
-        const char *p[1] = {made[i].name};
+        const char *p[2] = {made[i].name, qt ? qt : ""};
         int st[2] = {-1, 0}; /* holds objects (-1: no such schema), is the target */
         strata_code rc = d->ops->query(
             d,
-            "SELECT EXISTS (SELECT FROM pg_class WHERE relnamespace = n.oid) OR EXISTS (SELECT FROM pg_type "
-            "WHERE typnamespace = n.oid AND typtype <> 'c' AND typelem = 0) OR EXISTS (SELECT FROM pg_proc "
-            "WHERE pronamespace = n.oid), n.nspname = current_schema() FROM pg_namespace n WHERE n.nspname = "
-            "$1",
-            1, p, got_schema_state, st, err);
-        if (rc)
+            /* holds objects: relations but for the version table and its
+               lease table (reset drops them), indexes and owned sequences
+               (they go with their tables); types; routines */
+            "SELECT EXISTS (SELECT FROM pg_class c WHERE c.relnamespace = n.oid"
+            " AND c.oid IS DISTINCT FROM to_regclass($2)"
+            " AND NOT EXISTS (SELECT FROM pg_class v WHERE v.oid = to_regclass($2)"
+            "  AND v.relnamespace = c.relnamespace AND v.relname || '_lock' = c.relname)"
+            " AND c.relkind NOT IN ('i', 'I')"
+            " AND NOT (c.relkind = 'S' AND EXISTS (SELECT FROM pg_depend d WHERE d.classid = "
+            "'pg_class'::regclass"
+            "  AND d.objid = c.oid AND d.deptype IN ('a', 'i'))))"
+            " OR EXISTS (SELECT FROM pg_type WHERE typnamespace = n.oid AND typtype <> 'c' AND typelem = 0)"
+            " OR EXISTS (SELECT FROM pg_proc WHERE pronamespace = n.oid), n.nspname = current_schema()"
+            " FROM pg_namespace n WHERE n.nspname = $1",
+            2, p, got_schema_state, st, err);
+        if (rc) {
+            free(qt);
             return rc;
+        }
         if (st[1]) { /* the schema reset drops: made again by the migration */
             *target_made |= !made[i].if_not_exists;
             continue;
         }
-        if (st[0] < 0 || (made[i].if_not_exists && !st[0]))
+        if (st[0] < 0 || ((made[i].if_not_exists || made[i].dropped_first) && !st[0]))
             continue;
         err_set(err, STRATA_CONFIG_ERROR,
                 "migration %s makes schema \"%s\", which exists%s beside the schema reset drops: up would "
@@ -144,8 +163,10 @@ strata_code pg_reset_made(drv *d, const made_schema *made, size_t n, int *target
                 made[i].by, made[i].name, st[0] ? " and holds objects" : "");
         err_hint(err, "nothing was changed; drop it first (DROP SCHEMA \"%s\" CASCADE), then reset again",
                  made[i].name);
+        free(qt);
         return STRATA_CONFIG_ERROR;
     }
+    free(qt);
     return STRATA_OK;
 }
 
