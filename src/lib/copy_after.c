@@ -820,13 +820,10 @@ static strata_code table_sequences(run *r, PGconn *c, ctable *t, strata_error *e
            hands out its last_value next (its start, or a RESTART WITH) --
            read from the sequence itself, whose name seq holds as SQL (a
            regclass's text). A descending sequence is left alone. */
-        /* past the sequence's maximum (a --data-only target's MAXVALUE),
-           setval(m) would fail with the rows loaded: set to the maximum,
-           so that a new row without a value fails (the warning), never
-           takes a value already used */
-        buf_adds(
-            &b, "SELECT CASE WHEN m >= 1 AND q.inc > 0 AND m > q.cur THEN setval($1, least(m, (SELECT seqmax "
-                "FROM pg_sequence WHERE seqrelid = $1::regclass)), true) END, ");
+        /* past the sequence's maximum (a target's MAXVALUE below the
+           copied ids), setval fails: DB_ERROR naming the step, the table
+           not marked done, and a rerun after the fix finishes it */
+        buf_adds(&b, "SELECT CASE WHEN m >= 1 AND q.inc > 0 AND m > q.cur THEN setval($1, m, true) END, ");
         buf_adds(&b, "q.inc > 0 AND m >= (SELECT seqmax FROM pg_sequence WHERE seqrelid = $1::regclass) "
                      "FROM (SELECT greatest(coalesce(max(");
         qname(&b, col);
