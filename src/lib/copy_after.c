@@ -358,6 +358,13 @@ static void name_take(names *s, char *x)
     s->v[s->n++] = x;
 }
 
+static void names_release(names *s)
+{
+    for (size_t i = 0; i < s->n; i++)
+        free(s->v[i]);
+    free(s->v);
+}
+
 /* base_label, else base_label1, base_label2, ... -- the first one free,
    taken; a copy of it (malloc'd) or NULL. */
 static char *name_choose(names *s, const char *base, const char *label)
@@ -372,6 +379,26 @@ static char *name_choose(names *s, const char *base, const char *label)
     char *copy = x ? xstrdup(x) : NULL;
     name_take(s, x);
     return copy;
+}
+
+/* How to name a relation of pg_class.relkind kind in a message, and in
+   the ALTER that renames it. */
+static void relkind_words(char kind, const char **noun, const char **alter)
+{
+    static const struct {
+        char kind;
+        const char *noun, *alter;
+    } words[] = {{'i', "an index", "INDEX"},           {'I', "an index", "INDEX"},
+                 {'S', "a sequence", "SEQUENCE"},      {'v', "a view", "VIEW"},
+                 {'m', "a view", "MATERIALIZED VIEW"}, {'c', "a relation", "TYPE"},
+                 {'f', "a relation", "FOREIGN TABLE"}};
+    *noun = "a relation";
+    *alter = "TABLE";
+    for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+        if (words[i].kind == kind) {
+            *noun = words[i].noun;
+            *alter = words[i].alter;
+        }
 }
 
 /* One of the copied tables, by its target name. */
@@ -428,27 +455,16 @@ static strata_code foreign_names(run *r, names *s, strata_error *err)
                 if (strcmp(pq.PQgetvalue(res, j, 0), nm) || !name_taken(s, nm))
                     continue;
                 char kind = pq.PQgetvalue(res, j, 1)[0];
-                const char *owner = pq.PQgetvalue(res, j, 2);
+                const char *owner = pq.PQgetvalue(res, j, 2), *noun, *alter;
+                relkind_words(kind, &noun, &alter);
                 err_set(
                     err, STRATA_CONFIG_ERROR,
                     "index \"%s\" of table \"%s\" cannot be created: the target already has %s \"%s\"%s%s%s",
-                    nm, t->dst,
-                    kind == 'i' || kind == 'I'   ? "an index"
-                    : kind == 'S'                ? "a sequence"
-                    : kind == 'v' || kind == 'm' ? "a view"
-                                                 : "a relation",
-                    nm, owner[0] ? " (of table \"" : "", owner, owner[0] ? "\")" : "");
+                    nm, t->dst, noun, nm, owner[0] ? " (of table \"" : "", owner, owner[0] ? "\")" : "");
                 err_hint(err,
                          "rename or drop it in the target (ALTER %s ... RENAME TO ...), or leave table "
                          "\"%s\" out with --exclude",
-                         kind == 'i' || kind == 'I' ? "INDEX"
-                         : kind == 'S'              ? "SEQUENCE"
-                         : kind == 'v'              ? "VIEW"
-                         : kind == 'm'              ? "MATERIALIZED VIEW"
-                         : kind == 'c'              ? "TYPE"
-                         : kind == 'f'              ? "FOREIGN TABLE"
-                                                    : "TABLE",
-                         t->dst);
+                         alter, t->dst);
                 rc = STRATA_CONFIG_ERROR;
                 break;
             }
@@ -477,9 +493,7 @@ strata_code copy_names(run *r, strata_error *err)
     names s = {0};
     strata_code frc = r->data_only ? STRATA_OK : foreign_names(r, &s, err);
     if (frc) {
-        for (size_t i = 0; i < s.n; i++)
-            free(s.v[i]);
-        free(s.v);
+        names_release(&s);
         return frc;
     }
     for (int i = 0; i < r->s.n; i++) {
@@ -533,9 +547,7 @@ strata_code copy_names(run *r, strata_error *err)
         }
     }
     strata_code rc = s.oom ? err_set(err, STRATA_NOMEM, "out of memory") : STRATA_OK;
-    for (size_t i = 0; i < s.n; i++)
-        free(s.v[i]);
-    free(s.v);
+    names_release(&s);
     return rc;
 }
 
@@ -819,21 +831,21 @@ static strata_code table_sequences(run *r, PGconn *c, ctable *t, strata_error *e
            rerun must not hand them out again; a sequence nobody drew from
            hands out its last_value next (its start, or a RESTART WITH) --
            read from the sequence itself, whose name seq holds as SQL (a
-           regclass's text). A descending sequence is left alone. */
-        /* past the sequence's maximum (a target's MAXVALUE below the
-           copied ids), setval fails: DB_ERROR naming the step, the table
-           not marked done, and a rerun after the fix finishes it */
-        buf_adds(&b, "SELECT CASE WHEN m >= 1 AND q.inc > 0 AND m > q.cur THEN setval($1, m, true) END, ");
-        buf_adds(&b, "q.inc > 0 AND m >= (SELECT seqmax FROM pg_sequence WHERE seqrelid = $1::regclass) "
-                     "FROM (SELECT greatest(coalesce(max(");
+           regclass's text). A descending sequence is left alone. Past the
+           sequence's maximum (a target's MAXVALUE below the copied ids)
+           setval fails: DB_ERROR naming the step, the table not marked
+           done, and a rerun after the fix finishes it. */
+        buf_adds(&b, "SELECT CASE WHEN m >= 1 AND q.inc > 0 AND m > q.cur THEN setval($1, m, true) END, "
+                     "q.inc > 0 AND m >= q.mx FROM (SELECT greatest(coalesce(max(");
         qname(&b, col);
         buf_adds(&b, ")::bigint, 0), $2::bigint) AS m FROM ");
         qname(&b, t->dst);
-        buf_adds(
-            &b,
-            ") s, (SELECT CASE WHEN is_called THEN last_value ELSE last_value - inc END AS cur, inc FROM ");
+        buf_adds(&b, ") s, (SELECT CASE WHEN is_called THEN last_value ELSE last_value - inc END AS cur, "
+                     "inc, mx FROM ");
         buf_adds(&b, seq);
-        buf_adds(&b, ", (SELECT seqincrement AS inc FROM pg_sequence WHERE seqrelid = $1::regclass) i) q");
+        buf_adds(
+            &b, ", (SELECT seqincrement AS inc, seqmax AS mx FROM pg_sequence WHERE seqrelid = $1::regclass) "
+                "i) q");
         const char *p2[2] = {seq, hs};
         PGresult *res = b.oom ? NULL : copy_query(c, b.data, 2, p2, "cannot set a sequence", err);
         if (!res)

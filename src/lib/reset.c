@@ -205,11 +205,10 @@ static void dropped_stmt(made_list *l, const sql_stmt *st)
     while (sql_token_next(st->text, st->len, &pos, &line, DIALECT_POSTGRES, 0, &t) != SQLTOK_END) {
         if (k++ < 2 || t.kind == SQLTOK_PUNCT)
             continue; /* DROP SCHEMA, commas */
-        if (t.kind == SQLTOK_WORD && ((t.len == 2 && !strncasecmp(t.text, "IF", 2)) ||
-                                      (t.len == 6 && !strncasecmp(t.text, "EXISTS", 6)) ||
-                                      (t.len == 7 && !strncasecmp(t.text, "CASCADE", 7)) ||
-                                      (t.len == 8 && !strncasecmp(t.text, "RESTRICT", 8)))) {
-            cascade |= t.len == 7;
+        if (t.kind == SQLTOK_WORD &&
+            (sql_word_is(t.text, t.len, "IF") || sql_word_is(t.text, t.len, "EXISTS") ||
+             sql_word_is(t.text, t.len, "CASCADE") || sql_word_is(t.text, t.len, "RESTRICT"))) {
+            cascade |= sql_word_is(t.text, t.len, "CASCADE");
             continue;
         }
         if (t.kind != SQLTOK_WORD && t.kind != SQLTOK_QUOTED)
@@ -243,11 +242,10 @@ static int made_stmt(void *ud, const sql_stmt *st)
     while (sql_token_next(st->text, st->len, &pos, &line, DIALECT_POSTGRES, 0, &t) != SQLTOK_END) {
         if (k++ < 2)
             continue; /* CREATE SCHEMA */
-        if (t.kind == SQLTOK_WORD && ((t.len == 2 && !strncasecmp(t.text, "IF", 2)) ||
-                                      (t.len == 3 && !strncasecmp(t.text, "NOT", 3)) ||
-                                      (t.len == 6 && !strncasecmp(t.text, "EXISTS", 6)) ||
-                                      (t.len == 13 && !strncasecmp(t.text, "AUTHORIZATION", 13)))) {
-            ifne |= t.len == 6;
+        if (t.kind == SQLTOK_WORD &&
+            (sql_word_is(t.text, t.len, "IF") || sql_word_is(t.text, t.len, "NOT") ||
+             sql_word_is(t.text, t.len, "EXISTS") || sql_word_is(t.text, t.len, "AUTHORIZATION"))) {
+            ifne |= sql_word_is(t.text, t.len, "EXISTS");
             continue;
         }
         if (t.kind != SQLTOK_WORD && t.kind != SQLTOK_QUOTED)

@@ -60,7 +60,7 @@ static size_t skip_quoted(const char *s, size_t i, size_t len, char q, int backs
     return skip_quoted_open(s, i, len, q, backslash, line, NULL);
 }
 
-static int word_is(const char *w, size_t n, const char *kw)
+int sql_word_is(const char *w, size_t n, const char *kw)
 {
     return strlen(kw) == n && strncasecmp(w, kw, n) == 0;
 }
@@ -279,18 +279,18 @@ static int nonstd_after(const sql_stmt *st, int cur, int initial)
         n++;
     int k = 1;
     if (k < n && t[k].kind == SQLTOK_WORD &&
-        (word_is(t[k].text, t[k].len, "SESSION") || word_is(t[k].text, t[k].len, "LOCAL")))
+        (sql_word_is(t[k].text, t[k].len, "SESSION") || sql_word_is(t[k].text, t[k].len, "LOCAL")))
         k++;
     if (!strcmp(st->first, "RESET"))
         return n == 2 && t[1].kind == SQLTOK_WORD &&
-                       (word_is(t[1].text, t[1].len, "ALL") ||
-                        word_is(t[1].text, t[1].len, "standard_conforming_strings"))
+                       (sql_word_is(t[1].text, t[1].len, "ALL") ||
+                        sql_word_is(t[1].text, t[1].len, "standard_conforming_strings"))
                    ? initial
                    : cur;
     if (k + 2 >= n || t[k].kind != SQLTOK_WORD ||
-        !word_is(t[k].text, t[k].len, "standard_conforming_strings") ||
+        !sql_word_is(t[k].text, t[k].len, "standard_conforming_strings") ||
         !((t[k + 1].kind == SQLTOK_PUNCT && t[k + 1].text[0] == '=') ||
-          (t[k + 1].kind == SQLTOK_WORD && word_is(t[k + 1].text, t[k + 1].len, "TO"))))
+          (t[k + 1].kind == SQLTOK_WORD && sql_word_is(t[k + 1].text, t[k + 1].len, "TO"))))
         return cur;
     const sql_token *v = &t[k + 2];
     const char *w = v->text;
@@ -299,11 +299,13 @@ static int nonstd_after(const sql_stmt *st, int cur, int initial)
         w++;
         wl -= 2;
     }
-    if (word_is(w, wl, "off") || word_is(w, wl, "false") || word_is(w, wl, "no") || word_is(w, wl, "0"))
+    if (sql_word_is(w, wl, "off") || sql_word_is(w, wl, "false") || sql_word_is(w, wl, "no") ||
+        sql_word_is(w, wl, "0"))
         return 1;
-    if (word_is(w, wl, "on") || word_is(w, wl, "true") || word_is(w, wl, "yes") || word_is(w, wl, "1"))
+    if (sql_word_is(w, wl, "on") || sql_word_is(w, wl, "true") || sql_word_is(w, wl, "yes") ||
+        sql_word_is(w, wl, "1"))
         return 0;
-    if (word_is(w, wl, "DEFAULT"))
+    if (sql_word_is(w, wl, "DEFAULT"))
         return initial;
     return cur;
 }
@@ -431,20 +433,21 @@ int sql_split(const char *s, size_t len, int dialect, sql_stmt_fn fn, void *ud)
                CASE, END count only outside parentheses, so a column or
                parameter named begin opens nothing */
             if (create && paren == 0) {
-                if (word_is(w, n, "FUNCTION") || word_is(w, n, "PROCEDURE") || word_is(w, n, "TRIGGER"))
+                if (sql_word_is(w, n, "FUNCTION") || sql_word_is(w, n, "PROCEDURE") ||
+                    sql_word_is(w, n, "TRIGGER"))
                     routine = 1;
-                if (ntok > 1 && !word_is(w, n, "OR") && !word_is(w, n, "REPLACE") && !word_is(w, n, "TEMP") &&
-                    !word_is(w, n, "TEMPORARY"))
+                if (ntok > 1 && !sql_word_is(w, n, "OR") && !sql_word_is(w, n, "REPLACE") &&
+                    !sql_word_is(w, n, "TEMP") && !sql_word_is(w, n, "TEMPORARY"))
                     create = 0;
             }
-            if (ntok == 1 && word_is(w, n, "CREATE"))
+            if (ntok == 1 && sql_word_is(w, n, "CREATE"))
                 create = 1;
             if (routine && paren == 0) {
-                if (word_is(w, n, "BEGIN"))
+                if (sql_word_is(w, n, "BEGIN"))
                     depth++;
-                else if (depth > 0 && word_is(w, n, "CASE"))
+                else if (depth > 0 && sql_word_is(w, n, "CASE"))
                     depth++;
-                else if (depth > 0 && word_is(w, n, "END"))
+                else if (depth > 0 && sql_word_is(w, n, "END"))
                     depth--;
             }
             i = j;
@@ -523,15 +526,16 @@ int sql_client_command(const sql_stmt *st, int dialect, char *what, size_t whats
         else if (t.kind == SQLTOK_PUNCT && t.text[0] == ')' && paren > 0)
             paren--;
         if (ntok == 1)
-            copy = t.kind == SQLTOK_WORD && word_is(t.text, t.len, "COPY");
+            copy = t.kind == SQLTOK_WORD && sql_word_is(t.text, t.len, "COPY");
         if (!copy || paren || t.kind != SQLTOK_WORD)
             continue;
-        if ((prev_from && word_is(t.text, t.len, "STDIN")) || (prev_to && word_is(t.text, t.len, "STDOUT"))) {
+        if ((prev_from && sql_word_is(t.text, t.len, "STDIN")) ||
+            (prev_to && sql_word_is(t.text, t.len, "STDOUT"))) {
             snprintf(what, whatsz, "COPY ... %s", prev_from ? "FROM STDIN" : "TO STDOUT");
             return st->line;
         }
-        prev_from = word_is(t.text, t.len, "FROM");
-        prev_to = word_is(t.text, t.len, "TO");
+        prev_from = sql_word_is(t.text, t.len, "FROM");
+        prev_to = sql_word_is(t.text, t.len, "TO");
     }
     return 0;
 }

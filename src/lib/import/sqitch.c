@@ -295,9 +295,9 @@ static int select_into(const sql_stmt *st)
     while (sql_token_next(st->text, st->len, &pos, &line, DIALECT_POSTGRES, 0, &t) != SQLTOK_END) {
         if (t.kind == SQLTOK_PUNCT && (t.text[0] == '(' || t.text[0] == ')'))
             depth += t.text[0] == '(' ? 1 : -1;
-        else if (t.kind == SQLTOK_WORD && !depth && t.len == 4 && !strncasecmp(t.text, "FROM", 4))
+        else if (t.kind == SQLTOK_WORD && !depth && sql_word_is(t.text, t.len, "FROM"))
             return 0;
-        else if (t.kind == SQLTOK_WORD && !depth && t.len == 4 && !strncasecmp(t.text, "INTO", 4))
+        else if (t.kind == SQLTOK_WORD && !depth && sql_word_is(t.text, t.len, "INTO"))
             return 1;
     }
     return 0;

@@ -478,15 +478,6 @@ static void sweep_stale_scratch(strata *db)
     buf_release(&sql);
 }
 
-/* A scratch database: CREATE DATABASE name on the server of server_url;
-   stale scratch databases of killed runs are dropped on the way. */
-static int got_path(void *ud, int n, char **v)
-{
-    if (n == 1 && v[0])
-        *(char **)ud = xstrdup(v[0]);
-    return 1;
-}
-
 /*
  * A fresh scratch database has only public: when the URL's search_path
  * (?options=-csearch_path=app) names no schema that exists there, the first
@@ -507,7 +498,7 @@ static void scratch_search_path(const char *url)
        search_path element holds one unquoted) */
     d->ops->query(
         d, "SELECT current_user || chr(9) || current_setting('search_path') WHERE current_schema() IS NULL",
-        0, NULL, got_path, &path, NULL);
+        0, NULL, row_first_value, &path, NULL);
     char *user = path, *tab = path ? strchr(path, '\t') : NULL;
     if (tab)
         *tab = 0;
@@ -545,6 +536,8 @@ static void scratch_search_path(const char *url)
     strata_close(db);
 }
 
+/* A scratch database: CREATE DATABASE name on the server of server_url;
+   stale scratch databases of killed runs are dropped on the way. */
 strata_code pg_scratch_create(const db_url *server, const char *name, char **url, char **dbname,
                               char **admin_url, strata_error *err)
 {

@@ -156,13 +156,13 @@ static int count_lines(const char *s, size_t n)
     return l;
 }
 
-/* Fills err from a failed result; line is the statement's first line. */
 /* why a write fails with 25006, and what to do (a migration's statement, or
    a dry run that asked first) */
 static const char readonly_hint[] = "the session is read-only: default_transaction_read_only is on for this "
                                     "role or database (ALTER ROLE ... SET), or the server is a standby; "
                                     "migrate through the primary as a role that may write";
 
+/* Fills err from a failed result; line is the statement's first line. */
 static strata_code pg_fail(PGresult *r, PGconn *c, strata_code code, const char *file, int line,
                            const char *stmt, size_t stmtlen, strata_error *err)
 {

@@ -258,15 +258,12 @@ static strata_code sq_open_backup(const char *path, double timeout, sqlite3 **db
         err_hint(err, "%s", oe.hint[0] ? oe.hint : "the backup is damaged or cut short; nothing was changed");
         return STRATA_USAGE;
     }
-    int rc = SQLITE_OK;
+    /* (sqlite_open_read set the busy timeout) */
     char *check = NULL;
-    if (rc == SQLITE_OK) {
-        sq_busy_timeout(*db, timeout * 1000.0);
-        intr_track(*db, *db, stop_db, NULL); /* a large file's check takes seconds */
-        rc = intr_requested() ? SQLITE_INTERRUPT
+    intr_track(*db, *db, stop_db, NULL); /* a large file's check takes seconds */
+    int rc = intr_requested() ? SQLITE_INTERRUPT
                               : sqlite3_exec(*db, "PRAGMA quick_check(1)", first_row, &check, NULL);
-        intr_untrack(*db);
-    }
+    intr_untrack(*db);
     if (rc == SQLITE_INTERRUPT || intr_requested()) {
         free(check);
         sqlite3_close(*db);

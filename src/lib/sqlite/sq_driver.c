@@ -846,23 +846,14 @@ static void table_meta_find(void)
 /* Whether path's -wal and -shm files both exist and this user may write them. */
 static int wal_files_writable(const char *path)
 {
-    static const char *const sfx[] = {"-wal", "-shm"};
-    int ok = 1;
-    for (size_t i = 0; ok && i < 2; i++) {
-        char *side = malloc(strlen(path) + 5);
-        if (!side)
-            return 0;
-        sprintf(side, "%s%s", path, sfx[i]);
-        ok = access(side, W_OK) == 0;
-        free(side);
-    }
-    return ok;
+    char p[4200]; /* as sq_wal_size names the -wal file */
+    snprintf(p, sizeof(p), "%s-wal", path);
+    if (access(p, W_OK) != 0)
+        return 0;
+    snprintf(p, sizeof(p), "%s-shm", path);
+    return access(p, W_OK) == 0;
 }
 
-/* A writing run needs: a URL without ?mode=ro; when the file is missing,
-   a directory to create it in; else the file writable, and its directory
-   for the journal (or, in WAL mode, -wal and -shm files already there and
-   writable). Asked with access(), as the real run's open would meet it. */
 /* sq_may_write for the file path (symbolic links resolved: SQLite writes
    the journal beside the file a link names), shown by its URL's path. */
 static strata_code may_write_file(const char *path, const char *shown, strata_error *err)
@@ -898,6 +889,10 @@ static strata_code may_write_file(const char *path, const char *shown, strata_er
     return code;
 }
 
+/* A writing run needs: a URL without ?mode=ro; when the file is missing,
+   a directory to create it in; else the file writable, and its directory
+   for the journal (or, in WAL mode, -wal and -shm files already there and
+   writable). Asked with access(), as the real run's open would meet it. */
 static strata_code sq_may_write(drv *d, const char *qtable, int create, strata_error *err)
 {
     sq *s = (sq *)d;
