@@ -317,7 +317,9 @@ static int run(cli *c)
             sigaction(forwarded[i], &old[i], NULL);
         int sig = got_signal ? got_signal : WIFSIGNALED(status) ? WTERMSIG(status) : 0;
         if (sig) {
-            err.code = STRATA_CHECK_FAILED;
+            /* stopped by us: INTERRUPTED like any command; a child killed
+               by a signal of its own (a crash) failed the check */
+            err.code = got_signal ? STRATA_INTERRUPTED : STRATA_CHECK_FAILED;
             snprintf(err.message, sizeof(err.message), "check %s by signal %d (%s); the scratch database %s",
                      got_signal ? "interrupted" : "killed", sig, strsignal(sig),
                      opt_keep    ? "was kept"

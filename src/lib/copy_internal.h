@@ -44,6 +44,22 @@ static inline void cbuf_add(buf *b, const void *s, size_t n)
     }
 }
 
+/* v as 4 bytes, most significant first (COPY BINARY's integers). */
+static inline void be32_at(unsigned char *p, uint32_t v)
+{
+    p[0] = (unsigned char)(v >> 24);
+    p[1] = (unsigned char)(v >> 16);
+    p[2] = (unsigned char)(v >> 8);
+    p[3] = (unsigned char)v;
+}
+
+static inline void put32(buf *b, uint32_t v)
+{
+    unsigned char x[4];
+    be32_at(x, v);
+    cbuf_add(b, (char *)x, 4);
+}
+
 /* Target type kinds. K_OTHER is any type strata has no encoder for (enums,
    domains, citext...): such a table is loaded with text COPY. */
 enum {

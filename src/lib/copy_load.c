@@ -168,13 +168,6 @@ static strata_code flush_out(worker *w, ctable *t, strata_error *err)
     return STRATA_OK;
 }
 
-static void put_be32(buf *b, uint32_t v)
-{
-    unsigned char x[4] = {(unsigned char)(v >> 24), (unsigned char)(v >> 16), (unsigned char)(v >> 8),
-                          (unsigned char)v};
-    cbuf_add(b, (char *)x, 4);
-}
-
 static void text_escape(buf *b, const char *s, size_t n)
 {
     size_t st = 0;
@@ -413,9 +406,9 @@ static strata_code scan(worker *w, ctable *t, int mode, strata_error *err)
                 w->colsum[col] += (int64_t)ch;
             if (mode == SCAN_LOAD_BINARY) {
                 if (isnull) {
-                    put_be32(&w->out, 0xFFFFFFFFu);
+                    put32(&w->out, 0xFFFFFFFFu);
                 } else {
-                    put_be32(&w->out, (uint32_t)w->cv.bin.len);
+                    put32(&w->out, (uint32_t)w->cv.bin.len);
                     cbuf_add(&w->out, w->cv.bin.data ? w->cv.bin.data : "", w->cv.bin.len);
                 }
             } else if (mode == SCAN_LOAD_TEXT) {
@@ -623,8 +616,8 @@ static strata_code load_once(worker *w, ctable *t, char *broke, size_t brokesz, 
     buf_reset(&w->out);
     if (!t->text_copy) {
         cbuf_add(&w->out, "PGCOPY\n\377\r\n\0", 11);
-        put_be32(&w->out, 0);
-        put_be32(&w->out, 0);
+        put32(&w->out, 0);
+        put32(&w->out, 0);
     }
     for (int i = 0; i < t->ncols; i++)
         t->cols[i].nnull = 0;

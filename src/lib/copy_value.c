@@ -59,21 +59,6 @@ static inline void put16(buf *b, int v)
     cbuf_add(b, (char *)x, 2);
 }
 
-static inline void be32_at(unsigned char *p, uint32_t v)
-{
-    p[0] = (unsigned char)(v >> 24);
-    p[1] = (unsigned char)(v >> 16);
-    p[2] = (unsigned char)(v >> 8);
-    p[3] = (unsigned char)v;
-}
-
-static inline void put32(buf *b, uint32_t v)
-{
-    unsigned char x[4];
-    be32_at(x, v);
-    cbuf_add(b, (char *)x, 4);
-}
-
 static inline void put64(buf *b, uint64_t v)
 {
     put32(b, (uint32_t)(v >> 32));

@@ -234,7 +234,9 @@ WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 2000000
 DROP TABLE slow;
 SQL
 for sig in INT TERM; do
-    "$STRATA" --url "$SERVER_URL" --dir "$B" check >"$WORK/out" 2>"$WORK/err" &
+    json=
+    [ "$sig" = TERM ] && json=--json
+    "$STRATA" $json --url "$SERVER_URL" --dir "$B" check >"$WORK/out" 2>"$WORK/err" &
     pid=$!
     for _ in $(seq 200); do
         [ "$(scratch_left)" != "0" ] && break
@@ -257,6 +259,7 @@ for sig in INT TERM; do
     [ "$sig" = INT ] && expect_rc 130 "check after SIGINT" || expect_rc 143 "check after SIGTERM"
     contains "$ERR" "interrupted by signal" "SIG$sig: said"
     contains "$ERR" "the scratch database was dropped" "SIG$sig: cleanup said"
+    [ -n "$json" ] && contains "$ERR" '"code": "INTERRUPTED"' "SIG$sig: the code is INTERRUPTED"
     untouched "after SIG$sig"
 done
 
