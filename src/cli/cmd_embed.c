@@ -14,7 +14,8 @@ static struct {
 
 static const cmdopt options[] = {
     {"--output", "-o", CMDOPT_STR, &o.out, "FILE",
-     "write FILE (replaced whole, at the end) instead of stdout"},
+     "write FILE (replaced whole, at the end) instead of stdout; with --json, the JSON tells what was "
+     "written"},
     {"--name", NULL, CMDOPT_STR, &o.name, "NAME", "the array's name (default " STRATA_DEFAULT_TABLE ")"},
     {NULL, NULL, 0, NULL, NULL, NULL},
 };
@@ -100,6 +101,10 @@ static int run(cli *c)
     if (!strncmp(name, "strata_", 7) && strcmp(name, STRATA_DEFAULT_TABLE) != 0)
         return out_usage_error(c, "--name '%s' is in the library's namespace (strata_*); pick another name",
                                name);
+    int to_file = o.out && strcmp(o.out, "-") != 0;
+    if (c->json && !to_file)
+        return out_usage_error(c, "with --json, embed needs -o FILE: the C source goes to the file, "
+                                  "what was written to standard output as JSON");
     strata_migset *set = NULL;
     strata_error err;
     strata_error_clear(&err);
@@ -111,7 +116,6 @@ static int run(cli *c)
        a source file behind */
     cli_replace rp = {0};
     FILE *f = stdout;
-    int to_file = o.out && strcmp(o.out, "-") != 0;
     if (to_file) {
         if (cli_replace_open(&rp, o.out, &err)) {
             strata_migset_free(set);
@@ -155,7 +159,16 @@ static int run(cli *c)
     }
     if (err.code)
         return out_error(c, &err);
-    if (to_file && !c->quiet)
+    if (c->json) {
+        jw w;
+        jw_init(&w, stdout);
+        jw_obj(&w);
+        jw_kstr(&w, "file", o.out);
+        jw_kstr(&w, "name", name);
+        jw_kint(&w, "migrations", (long long)n);
+        jw_obj_end(&w);
+        jw_end(&w);
+    } else if (to_file && !c->quiet)
         fprintf(stderr, "wrote %s: %zu migration%s as %s[] and %s_count\n", o.out, n, n == 1 ? "" : "s", name,
                 name);
     return 0;

@@ -549,8 +549,8 @@ static int finish_output(const cli *c, int rc)
     errno = 0;
     if (fflush(stdout) == 0 && !ferror(stdout))
         return rc;
-    if (errno == EPIPE)
-        return rc;
+    if (errno == EPIPE || rc)
+        return rc; /* a failed command has said what went wrong already */
     strata_error err;
     memset(&err, 0, sizeof(err));
     err.code = STRATA_IO_ERROR;

@@ -74,6 +74,17 @@ fi
 raw --dir "$D" embed
 expect_rc 0 "embed to stdout"
 contains "$OUT" "const size_t strata_migrations_count = 2;" "default array name"
+# --json: the C goes to the file, the summary is one JSON document
+raw --json --dir "$D" embed
+expect_rc 2 "embed --json without -o"
+contains "$ERR" '"code": "USAGE"' "embed --json without -o: a usage error"
+[ -z "$OUT" ] || fail "embed --json without -o printed: $OUT"
+raw --json --dir "$D" embed -o "$WORK/j.c"
+expect_rc 0 "embed --json -o"
+eq "$(json_get "$OUT" 'j["migrations"]')" "2" "embed --json counts the migrations"
+eq "$(json_get "$OUT" 'j["file"]')" "$WORK/j.c" "embed --json names the file"
+cmp -s "$WORK/j.c" "$WORK/mig.c" && fail "--name differs: the files should differ"
+grep -q "strata_migrations_count = 2;" "$WORK/j.c" || fail "embed --json -o wrote no C"
 
 # a directory with a problem is refused, and -o is not written
 mig "$D" 0003_broken.sql <<'SQL'

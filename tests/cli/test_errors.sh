@@ -299,6 +299,10 @@ if [ -w /dev/full ]; then
     "$STRATA" --url "$URL" --dir "$WORK/full" --json status >/dev/full 2>"$WORK/err"
     eq "$?" "1" "status --json into a full disk"
     contains "$(cat "$WORK/err")" '"code": "IO_ERROR"' "--json: the error as JSON on stderr"
+    # a command that reports the failed write itself is not reported twice
+    "$STRATA" --dir "$WORK/full" embed >/dev/full 2>"$WORK/err"
+    eq "$?" "1" "embed into a full disk"
+    eq "$(wc -l <"$WORK/err")" "1" "one error for one failed write"
     # a reader that goes away is not an error
     (
         trap '' PIPE
