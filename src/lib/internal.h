@@ -170,6 +170,8 @@ size_t sql_next_line(const char *s, size_t len, size_t i, sql_lines *lx, size_t 
  * from st->line) with the command as written, cut short, in what.
  */
 int sql_client_command(const sql_stmt *st, int dialect, char *what, size_t whatsz);
+/* The first such command in the SQL text s: its line (from 1), or 0. */
+int sql_find_client_command(const char *s, int dialect, char *what, size_t whatsz);
 /* 1 when the n bytes at w are the keyword kw, in any ASCII case. */
 int sql_word_is(const char *w, size_t n, const char *kw);
 /* Appends the name an identifier token (n bytes at s) stands for, as

@@ -540,6 +540,26 @@ int sql_client_command(const sql_stmt *st, int dialect, char *what, size_t whats
     return 0;
 }
 
+struct client_find {
+    int dialect, line;
+    char *what;
+    size_t whatsz;
+};
+
+static int client_find_fn(void *ud, const sql_stmt *st)
+{
+    struct client_find *f = ud;
+    f->line = sql_client_command(st, f->dialect, f->what, f->whatsz);
+    return f->line != 0;
+}
+
+int sql_find_client_command(const char *s, int dialect, char *what, size_t whatsz)
+{
+    struct client_find f = {dialect, 0, what, whatsz};
+    sql_split(s, strlen(s), dialect, client_find_fn, &f);
+    return f.line;
+}
+
 void sql_ident_append(buf *out, const char *s, size_t n)
 {
     if (n >= 2 && s[0] == '"') {

@@ -404,19 +404,6 @@ typedef struct group {
     char *fname;     /* the strata file name */
 } group;
 
-typedef struct client_cmd {
-    int dialect;
-    int line;
-    char what[80];
-} client_cmd;
-
-static int find_client_cmd(void *ud, const sql_stmt *st)
-{
-    client_cmd *c = ud;
-    c->line = sql_client_command(st, c->dialect, c->what, sizeof(c->what));
-    return c->line != 0;
-}
-
 static strata_code check_sql(const char *tool, const import_mig *m, strata_error *err)
 {
     const char *parts[3] = {m->up, m->down, m->verify};
@@ -425,13 +412,14 @@ static strata_code check_sql(const char *tool, const import_mig *m, strata_error
        ... FROM STDIN: the tool ran the script through that client, strata
        sends SQL as written -- refused here, before anything is written */
     for (int k = 0; k < 3; k++) {
-        client_cmd c = {m->dialect && !strcmp(m->dialect, "sqlite") ? DIALECT_SQLITE : DIALECT_POSTGRES, 0,
-                        ""};
-        if (parts[k] && sql_split(parts[k], strlen(parts[k]), c.dialect, find_client_cmd, &c))
+        char what[80];
+        int dialect = m->dialect && !strcmp(m->dialect, "sqlite") ? DIALECT_SQLITE : DIALECT_POSTGRES;
+        int line = parts[k] ? sql_find_client_command(parts[k], dialect, what, sizeof(what)) : 0;
+        if (line)
             return import_refuse(err,
                                  "%s file '%s': line %d of its %s SQL is '%s', which only a client program "
                                  "(psql, sqlite3) runs; strata sends SQL as written",
-                                 tool, m->file, c.line, part_name[k], c.what);
+                                 tool, m->file, line, part_name[k], what);
     }
     for (int k = 0; k < 3; k++) {
         int line;
