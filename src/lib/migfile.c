@@ -1738,6 +1738,10 @@ strata_code strata_migset_check(const strata_migset *set, strata_error *err)
     else if (strstr(p->detail, "statement in a transactional"))
         err_hint(err, "strata runs each migration in its own transaction: remove the statement, or put "
                       "the SQL in a '-- strata:up no-transaction' section");
+    else if (strstr(p->detail, "meta-command '\\restrict") || strstr(p->detail, "meta-command '\\unrestrict"))
+        err_hint(err, "pg_dump since its August 2025 releases (17.6, 16.10, 15.14, 14.19, 13.22) writes "
+                      "'\\restrict KEY' and '\\unrestrict KEY' "
+                      "for psql alone: delete both lines");
     else if (strstr(p->detail, "psql meta-command") || strstr(p->detail, "sqlite3 shell command"))
         err_hint(err, "remove it: strata stops at the first error and sends SQL only; each migration "
                       "runs on the database of --url, and a file to include belongs in a migration of its "

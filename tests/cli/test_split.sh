@@ -159,6 +159,16 @@ st --dir "$D" up
 expect_rc 2 "psql meta-command"
 contains "$ERR" "0002_meta.sql:3: psql meta-command '\\connect other' in the up section" "names it"
 eq "$(table_exists a)" "0" "nothing ran"
+# a pg_dump of August 2025 or later: its \restrict line gets its own hint
+mig "$D" 0002_meta.sql <<'SQL'
+-- strata:up
+\restrict f00ba4
+CREATE TABLE b (id integer);
+\unrestrict f00ba4
+SQL
+st --dir "$D" up
+expect_rc 2 "pg_dump's \\restrict"
+contains "$ERR" "hint: pg_dump since its August 2025 releases" "the hint names pg_dump"
 mig "$D" 0002_meta.sql <<'SQL'
 -- strata:up
 CREATE TABLE b (id integer, v text);
