@@ -75,8 +75,10 @@ o += [".SH ENVIRONMENT", ".TP", ".B DATABASE_URL",
 o += [".SH EXIT STATUS", ".TP", ".B 0", "success", ".TP", ".B 1",
       "the operation failed (SQL error, verification failed, data mismatch)", ".TP", ".B 2",
       "usage or configuration error", ".TP", ".B 3",
-      "status \\-\\-exit\\-code: migrations pending; validate: problems found", ".TP", ".B 4",
-      "could not connect, or lock timeout"]
+      "not an error: status \\-\\-exit\\-code: migrations pending; validate: problems found; "
+      "schema \\-\\-check: the schema drifted; diff \\-\\-exit\\-code: a difference", ".TP", ".B 4",
+      "could not connect, or lock timeout", ".TP", ".B 128+N",
+      "check stopped by signal N (130 for Ctrl\\-C; test exits 130 when interrupted), the scratch database dropped"]
 o += [".SH FILES", ".TP", ".I ./migrations/", "Migration files \\fI<version>_<slug>.sql\\fR.",
       ".TP", ".I ~/.cache/strata/migrations\\-*", "The checksum cache of each migration directory (see STRATA_CACHE_DIR).",
       ".TP", ".I .env, .env.local", "dotenv files read for the URL."]

@@ -174,7 +174,9 @@ static void print_global_help(FILE *f)
           "and not in .env.local or .env), strata uses " STRATA_DEFAULT_URL ", and a\n"
           "command that writes says so on stderr (not with -q or --json). A URL that is\n"
           "given but empty, or a SQLite URL without a file (sqlite:///), is an error.\n"
-          "Exit codes: 0 ok, 1 failed, 2 usage or configuration, 3 pending/problems, 4 connect or lock.\n",
+          "Exit codes: 0 ok, 1 failed, 2 usage or configuration, 3 pending/problems/drift/difference\n"
+          "(status/validate/schema --check/diff --exit-code), 4 connect or lock; 128+N: check stopped by\n"
+          "signal N (test: 130).\n",
           f);
 }
 

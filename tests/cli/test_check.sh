@@ -51,7 +51,7 @@ untouched() { # untouched WHEN
 }
 
 # ------------------------------------------------------------- the samples
-for s in pos payments; do
+for s in pos payments studying_light; do
     chk "$ROOT/examples/$s/migrations"
     expect_rc 0 "check $s"
     contains "$OUT" "check passed" "check $s passes"

@@ -55,6 +55,15 @@ raw --env-file .env --dir "$D" current
 eq "$OUT" "0001" "--env-file picks one file"
 raw --env-file missing.env --dir "$D" current
 expect_rc 2 "--env-file that does not exist"
+# the first file that names the variable decides: .env is not read then
+printf 'DATABASE_URL=x\nY="unterminated\n' >.env
+raw --dir "$D" current
+expect_rc 0 ".env.local names it: .env unread"
+eq "$OUT" "base" ".env.local's database"
+rm -f .env.local
+raw --dir "$D" current
+expect_rc 2 "the same .env read: its error reported"
+contains "$ERR" ".env:2: unterminated double-quoted value" "the error named at its line"
 rm -f .env .env.local
 
 # the URL an application's Python driver or ORM takes, pasted as is: the

@@ -243,7 +243,10 @@ r --url "postgresql://app:$SECRET_PW@127.0.0.1:1/app" wait --timeout 2
 t1=$(now_ms)
 expect_rc 4 "wait on a closed port"
 contains "$ERR" "WAIT_TIMEOUT" "wait timeout: code"
-contains "$ERR" "gave up after 2 s" "wait timeout: message"
+contains "$ERR" "gave up after 2." "wait timeout: message"
+r --url "postgresql://app:$SECRET_PW@127.0.0.1:1/app" wait --timeout 0.5
+expect_rc 4 "wait --timeout 0.5"
+contains "$ERR" "gave up after 0.5 s" "a short wait is not rounded up"
 contains "$ERR" "Connection refused" "wait timeout: last error"
 contains "$ERR" "hint:" "wait timeout: hint"
 [ $((t1 - t0)) -ge 1900 ] || fail "wait gave up too early ($((t1 - t0)) ms)"

@@ -9,6 +9,7 @@ CREATE TABLE audit_log (
     created_at timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP
 );
 ALTER TABLE password_reset_requests ADD COLUMN requested_at timestamp;
+-- strata:lint-ignore foreign-key-without-not-valid -- a new column: every row is NULL, and both tables are small
 ALTER TABLE password_reset_requests ADD COLUMN processed_by_admin_id integer REFERENCES users (id);
 UPDATE password_reset_requests SET requested_at = created_at WHERE requested_at IS NULL;
 

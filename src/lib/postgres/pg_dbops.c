@@ -357,8 +357,9 @@ strata_code pg_wait(const db_url *t, double timeout, const strata_config *cfg, i
         double now = clock_ms();
         if (now >= deadline) {
             err_set(err, STRATA_WAIT_TIMEOUT,
-                    "gave up after %.0f s waiting for the database (%d attempt%s): %s",
-                    (now - start) / 1000.0, *attempts, *attempts == 1 ? "" : "s", last.message);
+                    "gave up after %.*f s waiting for the database (%d attempt%s): %s",
+                    now - start < 9950 ? 1 : 0, (now - start) / 1000.0, *attempts, *attempts == 1 ? "" : "s",
+                    last.message);
             err_hint(err, "%s%sraise --timeout to wait longer%s", last.hint[0] ? last.hint : "",
                      last.hint[0] ? " (" : "", last.hint[0] ? ")" : "");
             rc = STRATA_WAIT_TIMEOUT;

@@ -94,8 +94,8 @@ static strata_code connect_until(pg *p, double deadline, double max_delay, int t
         double now = clock_ms();
         if (now >= deadline) {
             if (tell && attempt > 1 && err)
-                err_hint(err, "gave up after %.0f s and %d attempts (--connect-timeout)",
-                         (now - start) / 1000.0, attempt);
+                err_hint(err, "gave up after %.*f s and %d attempts (--connect-timeout)",
+                         now - start < 9950 ? 1 : 0, (now - start) / 1000.0, attempt);
             return rc;
         }
         if (tell) {
