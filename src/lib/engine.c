@@ -753,12 +753,65 @@ static char *current_of(const recs *r)
 enum { STEP_DONE = 0, STEP_SKIPPED = -1 };
 
 /*
+ * SQLite takes its lock per transaction, so another process may commit
+ * between two steps of a run. Each step goes on only if what the run
+ * planned from still holds for it: an up whose older migrations another
+ * process reverted meanwhile, or a down under a migration another process
+ * applied meanwhile, would leave an applied migration above a pending one.
+ * PostgreSQL's session lock keeps others out for the whole run: no guard.
+ */
+typedef struct guard {
+    const recs *planned; /* what the plan was made from */
+    uint64_t seen;       /* data_version when last known unchanged by others */
+    int on;
+} guard;
+
+static strata_code step_guard(strata *db, const migration *m, int down, guard *g, strata_error *err)
+{
+    uint64_t now[3];
+    if (!g || !g->on || db->ops->changes(db->d, now) != 0 || now[0] == g->seen)
+        return STRATA_OK; /* nobody else committed since the plan */
+    recs r;
+    strata_code rc = read_recs_now(db, &r, 0, err);
+    if (rc)
+        return rc;
+    const rec *bad = NULL;
+    if (down) {
+        for (size_t i = r.n; i-- > 0 && !bad;)
+            if (rec_applied(&r.v[i]) && version_cmp(r.v[i].version, m->version) > 0)
+                bad = &r.v[i];
+    } else {
+        for (size_t i = 0; i < g->planned->n && !bad; i++) {
+            const rec *x = &g->planned->v[i], *y;
+            if (version_cmp(x->version, m->version) >= 0)
+                break;
+            if (rec_applied(x) && (!(y = find_rec(&r, x->version)) || !rec_applied(y)))
+                bad = x;
+        }
+    }
+    if (bad) {
+        err_set(
+            err, STRATA_OUT_OF_ORDER, "another process %s %s_%s while this run went on: stopped before %s %s",
+            down ? "applied" : "reverted", bad->version, bad->name, down ? "reverting" : "applying", m->id);
+        err_hint(err,
+                 "%s would leave an applied migration above a pending one; what this run did so far is "
+                 "committed: run 'strata %s' again once the other process is done",
+                 down ? "reverting it" : "applying it", down ? "down" : "up");
+        rc = STRATA_OUT_OF_ORDER;
+    } else {
+        g->seen = now[0];
+    }
+    recs_release(&r);
+    return rc;
+}
+
+/*
  * Applies (or reverts) m. in_tx: the caller holds an open transaction
  * (single-transaction mode). Returns STRATA_OK, STEP_SKIPPED when another
  * process did it first (sqlite), or an error code.
  */
-static int run_step(strata *db, const migration *m, int down, int in_tx, int replace, strata_result *res,
-                    strata_error *err)
+static int run_step(strata *db, const migration *m, int down, int in_tx, int replace, guard *g,
+                    strata_result *res, strata_error *err)
 {
     int dialect = db->ops->dialect;
     const section *s = mig_section(m, down ? SEC_DOWN : SEC_UP, dialect);
@@ -819,6 +872,10 @@ static int run_step(strata *db, const migration *m, int down, int in_tx, int rep
                 err_hint(err, "'strata status' shows its error; fix it, then 'strata up --retry-failed'");
                 return STRATA_FAILED_MIGRATION;
             }
+        }
+        if (!rc && !db->ops->session_lock && (rc = step_guard(db, m, down, g, err))) {
+            rollback(db);
+            return rc;
         }
         /* the mark says which process runs the section: on SQLite (a local
            file) another up can tell a running section from a killed one */
@@ -927,6 +984,10 @@ static int run_step(strata *db, const migration *m, int down, int in_tx, int rep
             if (down ? strcmp(st, "") == 0 : strcmp(st, "applied") == 0) {
                 rollback(db);
                 return STEP_SKIPPED;
+            }
+            if ((rc = step_guard(db, m, down, g, err))) {
+                rollback(db);
+                return rc;
             }
             if (!down && st[0])
                 replace = 1;
@@ -1446,6 +1507,11 @@ static strata_code run(strata *db, const strata_migset *set, const strata_run_op
     if ((rc = engine_lock(db, err)))
         goto out;
     locked = 1;
+    guard g = {&r, 0, 0};
+    uint64_t mark[3];
+    /* taken before the records are read: a commit in between is seen */
+    g.on = !db->ops->session_lock && db->ops->changes && db->ops->changes(db->d, mark) == 0;
+    g.seen = g.on ? mark[0] : 0;
     if ((rc = read_recs(db, &r, 0, err)))
         goto out;
     /* SQLite: a no-transaction section another process is running now
@@ -1489,7 +1555,7 @@ static strata_code run(strata *db, const strata_migset *set, const strata_run_op
             rc = intr_error(err, at);
             goto out;
         }
-        int step = run_step(db, m, dir, in_tx, x != NULL, res, err);
+        int step = run_step(db, m, dir, in_tx, x != NULL, &g, res, err);
         if (step == STEP_SKIPPED) {
             skipped = 1; /* another process ran it: what was read is old */
             continue;

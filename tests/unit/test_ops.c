@@ -308,6 +308,70 @@ static void test_sqlite_removed_under(void)
     sqfix_free(&f);
 }
 
+/* Another handle's run between two steps of a run on SQLite (its lock is
+   taken per transaction): the run stops rather than leave an applied
+   migration above a pending one. The other run happens inside the first
+   one's MIGRATE_DONE event (after that step's commit). */
+struct cutin {
+    strata *other;
+    const strata_migset *set;
+    const char *after; /* the step whose event runs it */
+    int down, fired;   /* the other run: down to base, or up to head */
+    strata_code rc;
+};
+
+static void cutin_event(void *ud, const strata_event *ev)
+{
+    struct cutin *c = ud;
+    if (ev->kind != STRATA_EV_MIGRATE_DONE || c->fired || strcmp(ev->text, c->after) != 0)
+        return;
+    c->fired = 1;
+    strata_error e;
+    strata_run_opts o = {"base", 0};
+    c->rc = c->down ? strata_down(c->other, c->set, &o, NULL, &e) : strata_up(c->other, c->set, NULL, NULL, &e);
+}
+
+static void test_sqlite_interleaved(void)
+{
+    for (int down = 1; down >= 0; down--) {
+        sqfix f;
+        sqfix_init(&f, "i.db", 3);
+        strata_error err;
+        strata *b = NULL, *a = NULL;
+        CHECK_INT(strata_open(f.url, NULL, &b, &err), STRATA_OK);
+        /* down: all applied, a reverts 3, 2 and b applies them again before
+           a reverts 1; up: 1 applied, a applies 2 and b reverts 2, 1 before
+           a applies 3 */
+        strata_run_opts to = {down ? NULL : "0001", 0};
+        CHECK_INT(strata_up(b, f.set, &to, NULL, &err), STRATA_OK);
+        struct cutin c = {b, f.set, down ? "0002_t" : "0002_t", !down, 0, STRATA_INTERNAL};
+        strata_config cfg = {NULL, 5, 0, cutin_event, &c, 0};
+        CHECK_INT(strata_open(f.url, &cfg, &a, &err), STRATA_OK);
+        strata_run_opts base = {"base", 0};
+        strata_code rc = down ? strata_down(a, f.set, &base, NULL, &err) : strata_up(a, f.set, NULL, NULL, &err);
+        CHECK(c.fired);
+        CHECK_INT(c.rc, STRATA_OK);
+        CHECK_INT(rc, STRATA_OUT_OF_ORDER);
+        CHECK_HAS(err.message, down ? "another process applied 0003_t" : "another process reverted 0001_t");
+        CHECK_HAS(err.message, down ? "stopped before reverting 0001_t" : "stopped before applying 0003_t");
+        /* no applied migration above a pending one: all applied, or none */
+        char *cur = NULL;
+        CHECK_INT(strata_current_get(b, &cur, &err), STRATA_OK);
+        CHECK_STR(cur, down ? "0003" : "base");
+        free(cur);
+        strata_problems *pr = NULL;
+        CHECK_INT(strata_validate(b, f.set, &pr, &err), STRATA_OK);
+        CHECK(pr && pr->count == 0);
+        strata_problems_free(pr);
+        /* and a run of its own goes on as usual */
+        CHECK_INT(down ? strata_down(a, f.set, &base, NULL, &err) : strata_up(a, f.set, NULL, NULL, &err),
+                  STRATA_OK);
+        strata_close(a);
+        strata_close(b);
+        sqfix_free(&f);
+    }
+}
+
 /* validate lists each parse problem once (it listed the set's problem, then
    the same file again as "no up section" or "is not SQL") */
 static void test_validate_once(void)
@@ -449,6 +513,7 @@ void test_ops(void)
     test_zero_config_waits();
     test_sqlite_read_ahead();
     test_sqlite_removed_under();
+    test_sqlite_interleaved();
     test_validate_once();
     test_global_init();
 
