@@ -295,7 +295,8 @@ STRATA_API const strata_problem *strata_migset_problem(const strata_migset *set,
  */
 STRATA_API size_t strata_migset_warning_count(const strata_migset *set);
 STRATA_API const strata_problem *strata_migset_warning(const strata_migset *set, size_t i);
-/* STRATA_OK when the set has no problems, else the first problem as an error. */
+/* STRATA_OK when the set has no problems, else the first problem as an error
+   (a NULL set is USAGE). */
 STRATA_API strata_code strata_migset_check(const strata_migset *set, strata_error *err);
 
 /*
@@ -316,10 +317,12 @@ STRATA_API strata_code strata_write_migration(const char *dir, const char *name,
 
 /*
  * Renders, without any connection, the SQL that up (or down) would run on the
- * given dialect ("postgres" or "sqlite") between from (exclusive, NULL = base
- * for up, head for down) and to (inclusive for up; for down, the version that
- * stays applied; NULL = head for up, base for down), bookkeeping included.
- * *out is malloc'd.
+ * given dialect ("postgres" or "sqlite"; NULL: "postgres") between from
+ * (exclusive, NULL = base for up, head for down) and to (inclusive for up;
+ * for down, the version that stays applied; NULL = head for up, base for
+ * down), bookkeeping included; table NULL or "" is strata_migrations, as in
+ * strata_open. from equal to to renders an empty range (the bookkeeping
+ * only); a range that runs backwards is USAGE. *out is malloc'd.
  */
 STRATA_API strata_code strata_sql_render(const strata_migset *set, const char *dialect, const char *table,
                                          const char *from, const char *to, int down, char **out,
@@ -992,10 +995,12 @@ typedef struct strata_copy_progress {
 typedef void (*strata_copy_progress_fn)(void *userdata, const strata_copy_progress *p);
 
 typedef struct strata_copy_opts {
-    int mode;                  /* STRATA_COPY_* */
-    const char *const *tables; /* only these SQLite tables (any case); NULL: all */
+    int mode; /* STRATA_COPY_* */
+    /* only these SQLite tables (any case), ntables names, none NULL (else
+       USAGE); ntables 0: all */
+    const char *const *tables;
     size_t ntables;
-    const char *const *exclude; /* never these */
+    const char *const *exclude; /* never these: nexclude names, as tables */
     size_t nexclude;
     int jobs;                         /* tables loaded in parallel; <= 0: one per core */
     int on_bad_value;                 /* STRATA_BAD_VALUE_* */

@@ -1860,6 +1860,18 @@ strata_code strata_copy(const char *src_url, const char *dst_url, const strata_c
         rc = err_set(err, STRATA_USAGE, "invalid copy options");
         goto done;
     }
+    /* a count needs its list, and each name must be there */
+    for (int l = 0; l < 2; l++) {
+        const char *const *v = l ? r.o->exclude : r.o->tables;
+        size_t n = l ? r.o->nexclude : r.o->ntables;
+        for (size_t i = 0; i < n && (rc = !v || !v[i] ? STRATA_USAGE : STRATA_OK) == STRATA_OK; i++)
+            ;
+        if (rc) {
+            err_set(err, STRATA_USAGE, "invalid copy options: %s is NULL or holds NULL (n%s = %zu)",
+                    l ? "exclude" : "tables", l ? "exclude" : "tables", n);
+            goto done;
+        }
+    }
     r.data_only = r.o->mode == STRATA_COPY_DATA_ONLY;
     r.schema_only = r.o->mode == STRATA_COPY_SCHEMA_ONLY;
     if (r.data_only && r.o->on_bad_value == STRATA_BAD_VALUE_TEXT) {

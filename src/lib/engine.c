@@ -181,6 +181,8 @@ static strata_code vt_table(strata *db, int *exists, strata_error *err)
 
 strata_code engine_lock(strata *db, strata_error *err)
 {
+    if (db->readonly) /* every writer takes the lock first */
+        return err_set(err, STRATA_USAGE, "the database was opened read-only");
     /* a connection lost before the lock is held (a pooler dropping a client
        that queued, a role's idle_session_timeout) holds nothing: a new one
        goes on, within the lock's timeout */

@@ -1265,6 +1265,8 @@ static strata_code result_stmts(strata_diff_result *r, const gen_plan *p, const 
 
 strata_code strata_diff(const strata_diff_opts *o, strata_diff_result **out, strata_error *err)
 {
+    if (!out)
+        return api_null(err, __func__, "out");
     *out = NULL;
     if (!o || (!o->to_sql == !o->to_url) || (!o->set && !o->from_url))
         return err_set(err, STRATA_USAGE,

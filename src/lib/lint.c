@@ -1366,8 +1366,11 @@ int lint_needs_notx(const char *sql)
 strata_code strata_lint(const strata_migset *set, const char *dialect, strata_lint_report **out,
                         strata_error *err)
 {
-    if (!out)
-        return api_null(err, __func__, "out");
+    if (!set || !out) {
+        if (out)
+            *out = NULL;
+        return api_null(err, __func__, "set and out");
+    }
     engine_state es[2];
     int nes = 0;
     *out = NULL;

@@ -1724,7 +1724,9 @@ const strata_problem *strata_migset_warning(const strata_migset *set, size_t i)
 
 strata_code strata_migset_check(const strata_migset *set, strata_error *err)
 {
-    if (!set || !set->nproblems)
+    if (!set)
+        return api_null(err, __func__, "set");
+    if (!set->nproblems)
         return STRATA_OK;
     const strata_problem *p = &set->problems[0];
     /* where, in front, when the detail does not say it already */

@@ -466,7 +466,7 @@ strata_code strata_sql_render(const strata_migset *set, const char *dialect_name
     int dialect = dialect_of_engine(dialect_name ? dialect_name : "postgres");
     if (dialect <= 0)
         return err_set(err, STRATA_USAGE, "unknown dialect '%s' (expected postgres or sqlite)", dialect_name);
-    char *qtable = ident_dup(table ? table : STRATA_DEFAULT_TABLE);
+    char *qtable = ident_dup(table && *table ? table : STRATA_DEFAULT_TABLE); /* as strata_open */
     strata_code rc = qtable ? render(set, dialect_name, dialect, qtable, from, to, down, out, err)
                             : err_set(err, STRATA_NOMEM, "out of memory");
     free(qtable);

@@ -372,6 +372,39 @@ static void test_sqlite_interleaved(void)
     }
 }
 
+/* A handle opened read-only refuses every writer alike, before it writes:
+   stamp and reset tried and failed on the database (DB_ERROR with a hint
+   about the file's or the role's permissions); table "" is the default
+   table in strata_sql_render as in strata_open. */
+static void test_readonly_handle(void)
+{
+    sqfix f;
+    sqfix_init(&f, "ro.db", 2);
+    strata_error err;
+    strata *w = NULL, *ro = NULL;
+    CHECK_INT(strata_open(f.url, NULL, &w, &err), STRATA_OK);
+    CHECK_INT(strata_up(w, f.set, NULL, NULL, &err), STRATA_OK);
+    strata_config cfg = {0};
+    cfg.readonly = 1;
+    CHECK_INT(strata_open(f.url, &cfg, &ro, &err), STRATA_OK);
+    CHECK_INT(strata_stamp(ro, f.set, "0001", &err), STRATA_USAGE);
+    CHECK_HAS(err.message, "opened read-only");
+    CHECK_INT(strata_reset(ro, f.set, 0, NULL, &err), STRATA_USAGE);
+    CHECK_HAS(err.message, "opened read-only");
+    CHECK_INT(strata_accept(ro, f.set, "0001", 0, NULL, &err), STRATA_USAGE);
+    char *cur = NULL;
+    CHECK_INT(strata_current_get(w, &cur, &err), STRATA_OK);
+    CHECK_STR(cur, "0002"); /* nothing was changed */
+    free(cur);
+    char *sql = NULL;
+    CHECK_INT(strata_sql_render(f.set, "sqlite", "", NULL, NULL, 0, &sql, &err), STRATA_OK);
+    CHECK_HAS(sql, "CREATE TABLE IF NOT EXISTS \"strata_migrations\"");
+    free(sql);
+    strata_close(ro);
+    strata_close(w);
+    sqfix_free(&f);
+}
+
 /* validate lists each parse problem once (it listed the set's problem, then
    the same file again as "no up section" or "is not SQL") */
 static void test_validate_once(void)
@@ -493,6 +526,17 @@ static void test_null_arguments(void)
     CHECK_INT(strata_check(NULL, NULL, NULL, &cr, &e), STRATA_USAGE);
     CHECK_INT(strata_lint(set, NULL, NULL, &e), STRATA_USAGE);
     CHECK_INT(strata_test_file(NULL, NULL, NULL, &tc, &e), STRATA_USAGE);
+    CHECK_INT(strata_lint(NULL, NULL, &lr, &e), STRATA_USAGE);
+    CHECK_INT(strata_migset_check(NULL, &e), STRATA_USAGE);
+    CHECK_INT(strata_diff(NULL, NULL, &e), STRATA_USAGE); /* was a NULL store */
+    strata_copy_opts co = {0};
+    co.ntables = 1; /* and no list: was a NULL load */
+    CHECK_INT(strata_copy("sqlite::memory:", "postgresql://u@127.0.0.1:1/x", &co, NULL, &e), STRATA_USAGE);
+    CHECK_HAS(e.message, "tables is NULL or holds NULL");
+    const char *holes[2] = {"a", NULL};
+    co.ntables = 0, co.exclude = holes, co.nexclude = 2;
+    CHECK_INT(strata_copy("sqlite::memory:", "postgresql://u@127.0.0.1:1/x", &co, NULL, &e), STRATA_USAGE);
+    CHECK_HAS(e.message, "exclude is NULL or holds NULL");
     CHECK(!none && !l && !s && !sc && !cr && !lr);
     /* a NaN timeout is one try (it waited forever), and a NaN lock timeout
        the default */
@@ -514,6 +558,7 @@ void test_ops(void)
     test_sqlite_read_ahead();
     test_sqlite_removed_under();
     test_sqlite_interleaved();
+    test_readonly_handle();
     test_validate_once();
     test_global_init();
 
