@@ -148,7 +148,9 @@ STRATA_API void strata_global_init(void);
  * libpq allows). Process-wide and not undone. The cancel requests need
  * strata_interrupt_init, called once before any connection (from then on
  * each connection keeps what cancels it); without it the runs and waits
- * still stop at their next step, but a statement runs to its end.
+ * still stop at their next step, but a statement runs to its end (then its
+ * migration's transaction is rolled back, not committed; a no-transaction
+ * section that ran to its end is recorded as applied).
  */
 STRATA_API void strata_interrupt(void);
 STRATA_API void strata_interrupt_init(void);

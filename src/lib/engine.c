@@ -1011,6 +1011,14 @@ static int run_step(strata *db, const migration *m, int down, int in_tx, int rep
         }
     }
     ms = (long)(clock_ms() - t0);
+    if (!rc && !in_tx && intr_requested()) {
+        /* asked to stop while the section ran to its end (no cancel request
+           reached it: strata_interrupt_init was not called, or it came
+           between statements): not committed, as a cancelled one is not */
+        char at[300];
+        snprintf(at, sizeof(at), "before committing %s", m->id);
+        rc = intr_error(err, at);
+    }
     if (!rc) {
         rc = down ? delete_rec(db, m->version, err) : write_rec(db, m, "applied", ms, NULL, replace, err);
         if (rc && rc != STRATA_NOMEM) {
