@@ -58,6 +58,78 @@ SQL
     st --dir "$D" up
     expect_rc 0 "up once the fault is gone"
     rm "$D/0002_slow.sql"
+
+    # a library handle whose connection the server ended between calls: the
+    # read says what happened without blaming a migration, and the next up
+    # reconnects without telling of another process it waits for
+    LIB=$(dirname "$STRATA")/libstrata.a
+    SAN=
+    case "$STRATA" in *asan*) SAN="-fsanitize=address,undefined" ;; esac
+    cat >"$WORK/lost.c" <<'C'
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strata.h>
+static int waits;
+static void ev(void *ud, const strata_event *e)
+{
+    (void)ud;
+    waits += e->kind == STRATA_EV_LOCK_WAIT;
+}
+int main(int argc, char **argv)
+{
+    strata *db;
+    strata_migset *set;
+    strata_error err;
+    strata_config cfg = {0};
+    char *v = NULL, line[16];
+    cfg.on_event = ev;
+    if (argc != 3 || strata_open(argv[1], &cfg, &db, &err) || strata_migset_load(argv[2], &set, &err) ||
+        strata_current_get(db, &v, &err))
+        return 9;
+    free(v);
+    printf("ready\n");
+    fflush(stdout);
+    if (!fgets(line, sizeof(line), stdin)) /* the connection is ended now */
+        return 9;
+    strata_code rc = strata_current_get(db, &v, &err);
+    printf("read: %s hint: %s\n", strata_code_name(rc), err.hint);
+    free(v);
+    rc = strata_up(db, set, NULL, NULL, &err);
+    printf("up: %s waits: %d\n", strata_code_name(rc), waits);
+    strata_migset_free(set);
+    strata_close(db);
+    return 0;
+}
+C
+    if ${CC:-cc} -std=c11 $SAN -I"$(cd "$(dirname "$0")/../.." && pwd)/include" -o "$WORK/lost" "$WORK/lost.c" "$LIB" \
+        $(pkg-config --libs sqlite3 2>/dev/null || echo -lsqlite3) -ldl -pthread -lm 2>"$WORK/cc.err"; then
+        new_db
+        DL=$WORK/lost_m
+        mig "$DL" 0001_l.sql <<'SQL'
+-- strata:up
+CREATE TABLE l (id integer);
+SQL
+        mkfifo "$WORK/lost.in"
+        "$WORK/lost" "$URL" "$DL" <"$WORK/lost.in" >"$WORK/lost.out" 2>&1 &
+        pid=$!
+        exec 7>"$WORK/lost.in"
+        for _ in $(seq 1 100); do
+            grep -q ready "$WORK/lost.out" && break
+            sleep 0.1
+        done
+        contains "$(cat "$WORK/lost.out")" "ready" "the program read the database"
+        q "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'" >/dev/null
+        echo go >&7
+        exec 7>&-
+        wait "$pid"
+        out=$(cat "$WORK/lost.out")
+        contains "$out" "read: DB_ERROR hint: the connection to the server was lost (" "a lost connection, said as such"
+        lacks "$out" "migration's transaction" "no migration is blamed"
+        contains "$out" "up: OK waits: 0" "up reconnects, and waits for no other process"
+    else
+        fail "cannot build the test program: $(cat "$WORK/cc.err")"
+    fi
 else
     # a database file that is not writable
     if [ "$can_drop" = 1 ]; then

@@ -197,8 +197,15 @@ static strata_code pg_fail(PGresult *r, PGconn *c, strata_code code, const char 
         err_hint(err, "%s", readonly_hint);
     if (file)
         err_where(err, file, line);
-    if (pq.PQstatus(c) == CONNECTION_BAD && !err->hint[0])
-        err_hint(err, "the connection to the server was lost; the migration's transaction was rolled back");
+    if (pq.PQstatus(c) == CONNECTION_BAD && !err->hint[0]) {
+        if (file)
+            err_hint(err,
+                     "the connection to the server was lost; the migration's transaction was rolled back");
+        else
+            err_hint(err,
+                     "the connection to the server was lost (a restart, a pooler, pg_terminate_backend); "
+                     "what ran in a transaction was rolled back: run it again");
+    }
     return code;
 }
 
@@ -791,7 +798,7 @@ static strata_code pg_lock(drv *d, const char *key, double timeout, strata_error
         double now = clock_ms();
         if (now >= deadline)
             break;
-        if (!waited++)
+        if (!lost && !waited++) /* a lost connection is no other process */
             notify(p, STRATA_EV_LOCK_WAIT, "waiting for another strata process to finish");
         /* behind a session pooler a waiter's connection holds a server
            connection that the holder's heartbeat may need (a pool of two
