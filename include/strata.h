@@ -675,8 +675,9 @@ STRATA_API strata_code strata_schema_dump(strata *db, char **out, strata_error *
 /*
  * A line diff of a and b in unified style: "--- a_label", "+++ b_label",
  * then "@@" hunks with three lines of context, '-' for lines only in a and
- * '+' for lines only in b. *out is NULL when the texts are equal, else a
- * malloc'd string the caller frees.
+ * '+' for lines only in b. *out is NULL when the texts have the same lines
+ * (a missing final newline is no difference), else a malloc'd string the
+ * caller frees.
  */
 STRATA_API strata_code strata_text_diff(const char *a, const char *b, const char *a_label,
                                         const char *b_label, char **out, strata_error *err);
@@ -692,9 +693,10 @@ typedef struct strata_scratch strata_scratch;
 
 /*
  * Creates a scratch database: on the server of server_url when it is a
- * PostgreSQL URL (the user needs the CREATEDB privilege), else a temporary
- * SQLite file in $TMPDIR (or /tmp). *out is released with
- * strata_scratch_free, which does not drop the database.
+ * PostgreSQL URL (the user needs the CREATEDB privilege), else (NULL, or a
+ * SQLite URL) a temporary SQLite file in $TMPDIR (or /tmp); an empty URL is
+ * URL_INVALID, as everywhere. *out is released with strata_scratch_free,
+ * which does not drop the database.
  */
 STRATA_API strata_code strata_scratch_create(const char *server_url, strata_scratch **out, strata_error *err);
 /* The URL of the scratch database (holds the server URL's password). */

@@ -46,6 +46,36 @@ static void one_line(char *s)
     *w = 0;
 }
 
+/*
+ * Copies the n bytes of src into dst (cap bytes, NUL included). When they
+ * do not fit, the text is cut before its closing tag -- " [SQLSTATE 23505]",
+ * " [CODE]", up to 40 bytes at the very end -- which is kept, the cut marked
+ * "...": a long server message must not lose the SQLSTATE the header
+ * promises is in the message.
+ */
+static void fit_keep_tag(char *dst, size_t cap, const char *src, size_t n)
+{
+    if (n < cap) {
+        memmove(dst, src, n);
+        dst[n] = 0;
+        return;
+    }
+    size_t tag = 0;
+    if (n > 2 && src[n - 1] == ']')
+        for (size_t i = n - 1; i-- > 0 && n - i <= 40;)
+            if (src[i] == ' ' && src[i + 1] == '[') {
+                tag = n - i;
+                break;
+            }
+    size_t head = cap - 1 - tag - (tag ? 3 : 0);
+    memmove(dst, src, head);
+    if (tag) {
+        memcpy(dst + head, "...", 3);
+        memmove(dst + head + 3, src + n - tag, tag);
+    }
+    dst[cap - 1] = 0;
+}
+
 strata_code err_set(strata_error *err, strata_code code, const char *fmt, ...)
 {
     va_list ap;
@@ -53,9 +83,12 @@ strata_code err_set(strata_error *err, strata_code code, const char *fmt, ...)
         return code;
     strata_error_clear(err);
     err->code = code;
+    char big[4 * sizeof(err->message)];
     va_start(ap, fmt);
-    vsnprintf(err->message, sizeof(err->message), fmt, ap);
+    int len = vsnprintf(big, sizeof(big), fmt, ap);
     va_end(ap);
+    size_t bl = len < 0 ? 0 : (size_t)len >= sizeof(big) ? sizeof(big) - 1 : (size_t)len;
+    fit_keep_tag(err->message, sizeof(err->message), big, bl);
     /* trim trailing blanks left by server messages */
     size_t n = strlen(err->message);
     while (n && (err->message[n - 1] == '\n' || err->message[n - 1] == ' '))
@@ -74,12 +107,11 @@ void err_prefix(strata_error *err, const char *fmt, ...)
     int n = vsnprintf(p, sizeof(p), fmt, ap);
     va_end(ap);
     size_t pl = n < 0 ? 0 : (size_t)n >= sizeof(p) ? sizeof(p) - 1 : (size_t)n;
+    char both[2 * sizeof(err->message)];
     size_t ml = strlen(err->message);
-    if (pl + ml >= sizeof(err->message))
-        ml = sizeof(err->message) - 1 - pl; /* the message's end is cut */
-    memmove(err->message + pl, err->message, ml);
-    memcpy(err->message, p, pl);
-    err->message[pl + ml] = 0;
+    memcpy(both, p, pl);
+    memcpy(both + pl, err->message, ml);
+    fit_keep_tag(err->message, sizeof(err->message), both, pl + ml); /* the message's middle is cut */
     one_line(err->message);
 }
 

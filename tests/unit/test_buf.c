@@ -69,6 +69,19 @@ void test_buf(void)
     CHECK_INT(e.code, STRATA_OK);
     CHECK_STR(e.message, "");
     CHECK_INT(err_set(NULL, STRATA_USAGE, "x"), STRATA_USAGE);
+    /* a long message keeps its closing SQLSTATE tag, through a prefix too */
+    char lng[3000];
+    memset(lng, 'x', sizeof(lng) - 1);
+    lng[sizeof(lng) - 1] = 0;
+    err_set(&e, STRATA_DB_ERROR, "%s [SQLSTATE P0001]", lng);
+    CHECK_INT((int)strlen(e.message), (int)sizeof(e.message) - 1);
+    CHECK(strstr(e.message, "xxx... [SQLSTATE P0001]") != NULL);
+    err_set(&e, STRATA_DB_ERROR, "%.1000s [SQLSTATE 23505]", lng);
+    err_prefix(&e, "0002_x.sql:4: ");
+    CHECK(strncmp(e.message, "0002_x.sql:4: xxx", 17) == 0);
+    CHECK(strstr(e.message, "xxx... [SQLSTATE 23505]") != NULL);
+    err_set(&e, STRATA_DB_ERROR, "%s", lng); /* no tag: the end is cut */
+    CHECK(e.message[sizeof(e.message) - 2] == 'x');
 }
 
 /* arr_grow / ARR_GROW: doubling from 8, contents kept, a no-op when there
