@@ -402,7 +402,8 @@ typedef enum strata_event_kind {
                                 STRATA_SINGLE_TRANSACTION, each sent once the
                                 whole run has committed, none when it failed */
     STRATA_EV_SQL,           /* dry run: SQL that would run (text: SQL) */
-    STRATA_EV_NOTICE,        /* a server notice or informational line */
+    STRATA_EV_NOTICE,        /* a server notice or informational line (no
+                                final newline) */
     STRATA_EV_WARNING        /* strata's own warning or progress note (text ends
                                 without a newline): retrying a connection, a
                                 lock lost or already released */
@@ -441,8 +442,10 @@ typedef struct strata_config {
 
 /*
  * Opens the database named by url (see strata_url_engine). A SQLite file is
- * created by a read-write open; a read-only open of a missing file sees an
- * empty database and creates nothing. A SQLite URL without a file
+ * created by a read-write open; a read-only open (cfg->readonly) of a
+ * missing file sees an empty database and creates nothing, while a URL that
+ * asks for the file read-only (?mode=ro) needs it to exist (CONNECT_FAILED,
+ * as SQLite's own open). A SQLite URL without a file
  * ("sqlite:///") is URL_INVALID; "sqlite::memory:" is the in-memory one.
  * Errors: URL_INVALID, CONNECT_FAILED.
  */
@@ -989,9 +992,9 @@ typedef struct strata_copy_progress {
     long long table_total; /* its rows in the source */
     long long rows;        /* rows loaded by this run, all tables */
     long long total_rows;  /* rows this run will load */
-    int tables_done;
-    int tables_total;
-    double elapsed; /* seconds since the copy started */
+    int tables_done;       /* of the phase's work: tables in "load", a table's */
+    int tables_total;      /* keys and indexes in "constraints" */
+    double elapsed;        /* seconds since the copy started */
 } strata_copy_progress;
 
 /* Called from the copy's threads, one call at a time, at most about ten

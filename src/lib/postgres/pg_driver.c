@@ -48,7 +48,14 @@ static void notify(pg *p, strata_event_kind k, const char *text)
 
 static void pg_notice(void *arg, const PGresult *res)
 {
-    notify(arg, STRATA_EV_NOTICE, pq.PQresultErrorMessage(res));
+    /* without libpq's final newline, as every event's text */
+    const char *m = pq.PQresultErrorMessage(res);
+    size_t n = strlen(m);
+    while (n && (m[n - 1] == '\n' || m[n - 1] == ' '))
+        n--;
+    char line[2048];
+    snprintf(line, sizeof(line), "%.*s", (int)n, m);
+    notify(arg, STRATA_EV_NOTICE, line);
 }
 
 static void pg_close(drv *d)
