@@ -564,8 +564,14 @@ static long running_pid(const rec *x)
 static strata_code wait_turn(strata *db, int *waited, double *delay, double deadline, const char *what,
                              const char *hint, strata_error *err)
 {
-    if (!(*waited)++)
+    if (!(*waited)++) {
         emit(db, STRATA_EV_LOCK_WAIT, 0, "waiting for another strata process to finish", 0);
+        /* SQLite: a long run may hold the write lock between transactions
+           (locking_mode=EXCLUSIVE, even after a ROLLBACK); the process it
+           waits for needs it to finish -- let it go for the rest of the run */
+        if (!db->ops->session_lock)
+            db->ops->unlock(db->d, db->table);
+    }
     if (intr_requested())
         return intr_error(err, "while waiting for another process applying a migration");
     double now = clock_ms();

@@ -262,4 +262,44 @@ SQL
     [ "$ms" -lt 10000 ] || fail "up waited $ms ms for a process that was gone"
 fi
 
+# SQLite, rollback journal: a waiter for another process's no-transaction
+# section begins a transaction at each look; after 16 of them the run went
+# to locking_mode=EXCLUSIVE and kept the write lock through its ROLLBACK
+# while it waited -- the lock the section's own INSERT needed: both stopped
+# at --lock-timeout. Now a run that waits lets the lock go.
+if [ "$ENGINE" = sqlite ]; then
+    new_db
+    NL=$WORK/notx_long
+    # 0001 holds the write lock for a while in its transaction: the second
+    # up plans (reads) meanwhile, so it meets 0002 as a step of its run
+    mig "$NL" 0001_gate.sql <<'SQL'
+-- strata:up
+CREATE TABLE gate (x integer);
+WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 6000000) INSERT INTO gate SELECT count(*) FROM c;
+SQL
+    mig "$NL" 0002_slow.sql <<'SQL'
+-- strata:up no-transaction
+CREATE TABLE big (x integer);
+WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 90000000) SELECT count(*) FROM c;
+INSERT INTO big VALUES (1);
+SQL
+    mig "$NL" 0003_after.sql <<'SQL'
+-- strata:up
+CREATE TABLE after_slow (x integer);
+SQL
+    "$STRATA" --url "$URL" --dir "$NL" up -q --lock-timeout 40 >"$WORK/a.out" 2>&1 &
+    a=$!
+    sleep 0.3
+    "$STRATA" --url "$URL" --dir "$NL" up -q --lock-timeout 40 >"$WORK/b.out" 2>&1 &
+    b=$!
+    wait "$a"
+    ra=$?
+    wait "$b"
+    rb=$?
+    eq "$ra:$rb" "0:0" "the section's owner and its long waiter both finish ($(cat "$WORK/a.out" "$WORK/b.out"))"
+    eq "$(q "SELECT count(*) FROM big")" "1" "the section ran once"
+    st --dir "$NL" current
+    eq "$OUT" "0003" "and the next migration after it"
+fi
+
 finish
