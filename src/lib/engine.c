@@ -769,8 +769,9 @@ enum { STEP_DONE = 0, STEP_SKIPPED = -1 };
  * PostgreSQL's session lock keeps others out for the whole run: no guard.
  */
 typedef struct guard {
-    const recs *planned; /* what the plan was made from */
-    uint64_t seen;       /* data_version when last known unchanged by others */
+    const recs *planned;       /* what the plan was made from */
+    const strata_result *done; /* the steps this run committed */
+    uint64_t seen;             /* data_version when last known unchanged by others */
     int on;
 } guard;
 
@@ -797,10 +798,20 @@ static strata_code step_guard(strata *db, const migration *m, int down, guard *g
                 bad = x;
         }
     }
-    if (bad) {
-        err_set(
-            err, STRATA_OUT_OF_ORDER, "another process %s %s_%s while this run went on: stopped before %s %s",
-            down ? "applied" : "reverted", bad->version, bad->name, down ? "reverting" : "applying", m->id);
+    /* an up's own steps too (reverted by a down, or a restore of an older
+       backup, meanwhile) */
+    const strata_step *gone = NULL;
+    for (size_t i = 0; !down && !bad && g->done && i < g->done->count && !gone; i++) {
+        const strata_step *st = &g->done->steps[i];
+        const rec *y = st->down ? NULL : find_rec(&r, st->version);
+        if (!st->down && (!y || !rec_applied(y)))
+            gone = st;
+    }
+    if (bad || gone) {
+        err_set(err, STRATA_OUT_OF_ORDER,
+                "another process %s %s_%s while this run went on: stopped before %s %s",
+                down ? "applied" : "reverted", bad ? bad->version : gone->version,
+                bad ? bad->name : gone->name, down ? "reverting" : "applying", m->id);
         err_hint(err,
                  "%s would leave an applied migration above a pending one; what this run did so far is "
                  "committed: run 'strata %s' again once the other process is done",
@@ -1523,7 +1534,7 @@ static strata_code run(strata *db, const strata_migset *set, const strata_run_op
     if ((rc = engine_lock(db, err)))
         goto out;
     locked = 1;
-    guard g = {&r, 0, 0};
+    guard g = {&r, res, 0, 0};
     uint64_t mark[3];
     /* taken before the records are read: a commit in between is seen */
     g.on = !db->ops->session_lock && db->ops->changes && db->ops->changes(db->d, mark) == 0;
