@@ -1539,6 +1539,15 @@ static strata_code run(strata *db, const strata_migset *set, const strata_run_op
     /* taken before the records are read: a commit in between is seen */
     g.on = !db->ops->session_lock && db->ops->changes && db->ops->changes(db->d, mark) == 0;
     g.seen = g.on ? mark[0] : 0;
+    /* SQLite, one transaction for the whole run: planned inside it (the
+       write lock held from the read on), or concurrent runs would each plan
+       from the same state and all but one fail on what the first applied */
+    int early = (o->flags & STRATA_SINGLE_TRANSACTION) && !db->ops->session_lock;
+    if (early) {
+        if ((rc = db->ops->begin(db->d, db->lock_timeout, err)))
+            goto out;
+        in_tx = 1;
+    }
     if ((rc = read_recs(db, &r, 0, err)))
         goto out;
     /* SQLite: a no-transaction section another process is running now
@@ -1556,8 +1565,17 @@ static strata_code run(strata *db, const strata_migset *set, const strata_run_op
         char what[300];
         snprintf(what, sizeof(what), "process %ld, which is applying %s_%s (no-transaction)", pid,
                  busy->version, busy->name);
+        if (in_tx) { /* the section's owner needs the write lock to finish */
+            rollback(db);
+            in_tx = 0;
+        }
         if ((rc = wait_turn(db, &waited, &delay, deadline, what, "raise --lock-timeout to wait longer", err)))
             goto out;
+        if (early) {
+            if ((rc = db->ops->begin(db->d, db->lock_timeout, err)))
+                goto out;
+            in_tx = 1;
+        }
         recs_release(&r);
         if ((rc = read_recs(db, &r, 0, err)))
             goto out;
@@ -1567,7 +1585,7 @@ static strata_code run(strata *db, const strata_migset *set, const strata_run_op
     if ((rc = plan_fn(db, set, &r, o, &p, err)) || (rc = check_adopted(db, set, mode, &r, p.n, err)) ||
         (rc = ensure_table(db, &r, err)))
         goto out;
-    if ((o->flags & STRATA_SINGLE_TRANSACTION) && p.n) {
+    if ((o->flags & STRATA_SINGLE_TRANSACTION) && p.n && !in_tx) {
         if ((rc = db->ops->begin(db->d, db->lock_timeout, err)))
             goto out;
         in_tx = 1;
