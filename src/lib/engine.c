@@ -545,17 +545,83 @@ static long mark_pid(const char *state, const char *error)
     return p ? strtol(p + 16, NULL, 10) : 0;
 }
 
-/* pid when it is another process alive on this host, else 0. */
-static long alive_pid(long pid)
+/* A number after key in s ("pidns 4026531836"), 0 without one. */
+static unsigned long long mark_num(const char *s, const char *key)
 {
-    if (pid <= 0 || pid == (long)getpid())
-        return 0;
-    return kill((pid_t)pid, 0) == 0 || errno == EPERM ? pid : 0;
+    const char *p = s ? strstr(s, key) : NULL;
+    return p ? strtoull(p + strlen(key), NULL, 10) : 0;
 }
 
-static long running_pid(const rec *x)
+/* The PID namespace of this process (Linux: the inode of /proc/self/ns/pid),
+   0 when it cannot be read. */
+static unsigned long long self_pidns(void)
 {
-    return alive_pid(mark_pid(x->state, x->error));
+    char l[64];
+    ssize_t n = readlink("/proc/self/ns/pid", l, sizeof(l) - 1);
+    if (n <= 0)
+        return 0;
+    l[n] = 0;
+    return mark_num(l, "[");
+}
+
+/* When process pid started (clock ticks since boot, field 22 of
+   /proc/PID/stat), 0 when it cannot be read: with the namespace, what tells
+   a pid reused by another process from the one that wrote a mark. */
+static unsigned long long proc_start(long pid)
+{
+    char path[64], b[1024];
+    snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    size_t n = fread(b, 1, sizeof(b) - 1, f);
+    fclose(f);
+    b[n] = 0;
+    const char *p = strrchr(b, ')'); /* the command name may hold anything */
+    for (int field = 2; p && field < 22; field++)
+        p = strchr(p + 1, ' ');
+    return p ? strtoull(p + 1, NULL, 10) : 0;
+}
+
+/* What a mark written now adds after "completion": " (pid N, pidns I, start T)". */
+static void mark_self(char *out, size_t n)
+{
+    long pid = (long)getpid();
+    snprintf(out, n, " (pid %ld, pidns %llu, start %llu)", pid, self_pidns(), proc_start(pid));
+}
+
+/*
+ * pid when the process that wrote the mark may still run, else 0 (killed).
+ * Alive means: in this PID namespace, the pid exists and, when the mark
+ * says when its writer started, started then (not a reused pid). A mark
+ * written in another PID namespace (another container sharing the file)
+ * cannot be checked from here: it counts as alive (*foreign set), so that
+ * nobody runs the section a second time beside it.
+ */
+static long mark_alive(const char *state, const char *error, int *foreign)
+{
+    long pid = mark_pid(state, error);
+    if (foreign)
+        *foreign = 0;
+    if (pid <= 0)
+        return 0;
+    unsigned long long ns = mark_num(error, ", pidns "), self = self_pidns();
+    if (ns && self && ns != self) {
+        if (foreign)
+            *foreign = 1;
+        return pid;
+    }
+    if (pid == (long)getpid())
+        return 0;
+    if (kill((pid_t)pid, 0) != 0 && errno != EPERM)
+        return 0;
+    unsigned long long start = mark_num(error, ", start "), now = start ? proc_start(pid) : 0;
+    return start && now && now != start ? 0 : pid;
+}
+
+static long running_pid(const rec *x, int *foreign)
+{
+    return mark_alive(x->state, x->error, foreign);
 }
 
 /* One pause of a wait for another process (SQLite: a no-transaction
@@ -603,7 +669,7 @@ static strata_code rec_state_now(strata *db, const char *version, char out[16], 
         long marked = mark_pid(row.state, row.error);
         if (pid)
             *pid = marked;
-        snprintf(out, 16, "%s", alive_pid(marked) ? "running" : "killed");
+        snprintf(out, 16, "%s", mark_alive(row.state, row.error, NULL) ? "running" : "killed");
     }
     return rc;
 }
@@ -898,10 +964,10 @@ static int run_step(strata *db, const migration *m, int down, int in_tx, int rep
         }
         /* the mark says which process runs the section: on SQLite (a local
            file) another up can tell a running section from a killed one */
-        char mark[96];
+        char mark[160];
         snprintf(mark, sizeof(mark), "%sinterrupted before completion", down ? "down " : "");
         if (!db->ops->session_lock)
-            snprintf(mark + strlen(mark), sizeof(mark) - strlen(mark), " (pid %ld)", (long)getpid());
+            mark_self(mark + strlen(mark), sizeof(mark) - strlen(mark));
         if (rc || (rc = write_rec(db, m, "failed", 0, mark, 1, err)) || (rc = commit(db, err))) {
             rollback(db);
             return rc;
@@ -1556,20 +1622,33 @@ static strata_code run(strata *db, const strata_migset *set, const strata_run_op
     double deadline = clock_ms() + db->lock_timeout * 1000.0, delay = 50;
     for (int waited = 0; !db->ops->session_lock;) {
         long pid = 0;
+        int foreign = 0;
         const rec *busy = NULL;
         for (size_t i = 0; i < r.n && !pid; i++)
-            if ((pid = running_pid(&r.v[i])))
+            /* --retry-failed: the user says a mark of another namespace,
+               which cannot be checked from here, is a killed run's */
+            if ((pid = running_pid(&r.v[i], &foreign)) && foreign && !down &&
+                (o->flags & STRATA_RETRY_FAILED))
+                pid = 0;
+            else if (pid)
                 busy = &r.v[i];
         if (!pid)
             break;
         char what[300];
-        snprintf(what, sizeof(what), "process %ld, which is applying %s_%s (no-transaction)", pid,
-                 busy->version, busy->name);
+        snprintf(what, sizeof(what), "process %ld%s, which is applying %s_%s (no-transaction)", pid,
+                 foreign ? " of another PID namespace (a container sharing the file?)" : "", busy->version,
+                 busy->name);
         if (in_tx) { /* the section's owner needs the write lock to finish */
             rollback(db);
             in_tx = 0;
         }
-        if ((rc = wait_turn(db, &waited, &delay, deadline, what, "raise --lock-timeout to wait longer", err)))
+        if ((rc = wait_turn(db, &waited, &delay, deadline, what,
+                            foreign ? "strata cannot see the processes of another PID namespace: raise "
+                                      "--lock-timeout to wait longer; if no strata process runs in any "
+                                      "container sharing this file, that run was killed while applying it: "
+                                      "check what its section did, then 'strata up --retry-failed'"
+                                    : "raise --lock-timeout to wait longer",
+                            err)))
             goto out;
         if (early) {
             if ((rc = db->ops->begin(db->d, db->lock_timeout, err)))

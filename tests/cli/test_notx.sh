@@ -187,7 +187,7 @@ SQL
         runner=""
         for _ in $(seq 1 200); do
             runner=$(sqlite3 "$DBFILE" "SELECT error FROM strata_migrations WHERE version = '0002'" 2>/dev/null |
-                sed -n 's/.*completion (pid \([0-9]*\)).*/\1/p')
+                sed -n 's/.*completion (pid \([0-9]*\)[,)].*/\1/p')
             [ -n "$runner" ] && break
             sleep 0.05
         done
@@ -208,6 +208,41 @@ SQL
         [ "$ms" -lt 5000 ] || fail "round $round: the other replica waited $ms ms for a killed process"
     done
     echo "# $caught of 4 rounds had the other replica waiting in the step when the runner was killed"
+fi
+
+# SQLite: marks a pid alone cannot judge. One written in another PID
+# namespace (a container sharing the file: its pid 1 is not ours) was taken
+# as a killed run's, so a second container ran the section beside the
+# first; one whose pid now belongs to a process started at another time
+# (pid reuse, or pid 1 on the host) was waited for to --lock-timeout.
+if [ "$ENGINE" = sqlite ]; then
+    new_db
+    MD=$WORK/marks
+    mig "$MD" 0001_n.sql <<'SQL'
+-- strata:up no-transaction
+CREATE TABLE IF NOT EXISTS marked (x integer);
+INSERT INTO marked VALUES (1);
+SQL
+    st --dir "$MD" up --lock-timeout 1
+    expect_rc 0 "the marks' migration applied"
+    sqlite3 "$DBFILE" "UPDATE strata_migrations SET state = 'failed', error = 'interrupted before completion (pid 1, pidns 1, start 5)' WHERE version = '0001'"
+    st --dir "$MD" up --lock-timeout 1
+    expect_rc 4 "a mark of another PID namespace is waited for"
+    contains "$ERR" "of another PID namespace" "the wait says why it cannot tell"
+    contains "$ERR" "'strata up --retry-failed'" "and the way out"
+    st --dir "$MD" up --lock-timeout 1 --retry-failed
+    expect_rc 0 "--retry-failed takes it as a killed run's"
+    eq "$(q "SELECT state FROM strata_migrations WHERE version = '0001'")" "applied" "then applied"
+    sleep 30 &
+    alive=$!
+    sqlite3 "$DBFILE" "UPDATE strata_migrations SET state = 'failed', error = 'interrupted before completion (pid $alive, pidns 0, start 1)' WHERE version = '0001'"
+    t0=$(date +%s%N)
+    st --dir "$MD" up --lock-timeout 10
+    ms=$((($(date +%s%N) - t0) / 1000000))
+    kill "$alive"
+    expect_rc 1 "a reused pid (started at another time) is no running section"
+    contains "$ERR" "FAILED_MIGRATION" "the mark is a killed run's"
+    [ "$ms" -lt 5000 ] || fail "up waited $ms ms for a pid that another process reuses"
 fi
 
 # a no-transaction section with a transaction of its own (as imported
