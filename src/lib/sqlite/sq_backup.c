@@ -245,7 +245,26 @@ static strata_code sq_open_backup(const char *path, double timeout, sqlite3 **db
        one too, read from a directory this user may not write (a read-only
        backup volume) with immutable=1 when it has no -wal content */
     strata_error oe;
-    strata_code oc = sqlite_open_read(path, 0, timeout, db, &oe);
+    strata_code oc = STRATA_DB_ERROR;
+    /* a backup of a WAL database keeps WAL in its header: opened as such it
+       would leave a -shm and a -wal file beside the backup. With neither
+       there (no connection has it open, nothing is left in a -wal), every
+       page is in the file: read it as a file nobody writes (immutable=1) */
+    char *shm = NULL;
+    if (asprintf(&shm, "%s-shm", path) > 0 && access(shm, F_OK) != 0 && sq_wal_size(path) <= 0) {
+        char *uri = sq_file_uri(path, "immutable=1");
+        if (uri && sqlite3_open_v2(uri, db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL) == SQLITE_OK &&
+            sqlite3_exec(*db, "PRAGMA query_only = ON", NULL, NULL, NULL) == SQLITE_OK)
+            oc = STRATA_OK;
+        else if (*db) {
+            sqlite3_close(*db);
+            *db = NULL;
+        }
+        free(uri);
+    }
+    free(shm);
+    if (oc)
+        oc = sqlite_open_read(path, 0, timeout, db, &oe);
     if (oc == STRATA_LOCK_TIMEOUT || oc == STRATA_INTERRUPTED) {
         if (err)
             *err = oe;
