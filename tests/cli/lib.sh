@@ -167,6 +167,18 @@ postgres_only() {
 
 # wait_all LABEL ERRPREFIX PID...: each process must exit 0; a failure shows
 # its stderr, $WORK/ERRPREFIX<n>.err (n counts from 1 in PID order)
+# lib_program OUT SRC: builds the C program SRC against the library beside
+# $STRATA (a sanitizer build's with its flags); fails, the compiler's words
+# in $WORK/cc.err, when it cannot
+lib_program() {
+    local lib san=
+    lib=$(dirname "$STRATA")/libstrata.a
+    case "$STRATA" in *asan*) san="-fsanitize=address,undefined" ;; esac
+    [ -f "$lib" ] || { echo "no $lib" >"$WORK/cc.err"; return 1; }
+    ${CC:-cc} -std=c11 $san -I"$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/include" -o "$1" "$2" "$lib" \
+        $(pkg-config --libs sqlite3 2>/dev/null || echo -lsqlite3) -ldl -pthread -lm 2>"$WORK/cc.err"
+}
+
 wait_all() {
     local label=$1 pre=$2 i=0 p rc
     shift 2

@@ -62,9 +62,6 @@ SQL
     # a library handle whose connection the server ended between calls: the
     # read says what happened without blaming a migration, and the next up
     # reconnects without telling of another process it waits for
-    LIB=$(dirname "$STRATA")/libstrata.a
-    SAN=
-    case "$STRATA" in *asan*) SAN="-fsanitize=address,undefined" ;; esac
     cat >"$WORK/lost.c" <<'C'
 #include <stdio.h>
 #include <stdlib.h>
@@ -102,8 +99,7 @@ int main(int argc, char **argv)
     return 0;
 }
 C
-    if ${CC:-cc} -std=c11 $SAN -I"$(cd "$(dirname "$0")/../.." && pwd)/include" -o "$WORK/lost" "$WORK/lost.c" "$LIB" \
-        $(pkg-config --libs sqlite3 2>/dev/null || echo -lsqlite3) -ldl -pthread -lm 2>"$WORK/cc.err"; then
+    if lib_program "$WORK/lost" "$WORK/lost.c"; then
         new_db
         DL=$WORK/lost_m
         mig "$DL" 0001_l.sql <<'SQL'

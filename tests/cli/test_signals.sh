@@ -274,10 +274,7 @@ fi
 # cancel request reaches the server, the statement runs to its end -- and
 # the migration is then rolled back, not committed (it was committed, and
 # strata_up returned OK, on PostgreSQL)
-LIB=$(dirname "$STRATA")/libstrata.a
-if [ -f "$LIB" ] && command -v "${CC:-cc}" >/dev/null; then
-    SAN=
-    case "$STRATA" in *asan*) SAN="-fsanitize=address,undefined" ;; esac
+if command -v "${CC:-cc}" >/dev/null; then
     cat >"$WORK/noinit.c" <<'C'
 #include <pthread.h>
 #include <stdio.h>
@@ -307,8 +304,7 @@ int main(int argc, char **argv)
     return 0;
 }
 C
-    if ${CC:-cc} -std=c11 $SAN -I"$(cd "$(dirname "$0")/../.." && pwd)/include" -o "$WORK/noinit" "$WORK/noinit.c" "$LIB" \
-        $(pkg-config --libs sqlite3 2>/dev/null || echo -lsqlite3) -ldl -pthread -lm 2>"$WORK/cc.err"; then
+    if lib_program "$WORK/noinit" "$WORK/noinit.c"; then
         new_db
         D2=$WORK/noinit_m
         if [ "$ENGINE" = postgres ]; then slow="SELECT pg_sleep(1.5);"; else
