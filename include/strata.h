@@ -821,6 +821,11 @@ typedef struct strata_diff_result {
  * the downs and checks that the start comes back. *out is set on success
  * and on DIFF_NOT_PROVEN and DIFF_DESTRUCTIVE (for the report); freed with
  * strata_diff_result_free. Scratch databases are dropped before returning.
+ * On DIFF_DESTRUCTIVE nothing was proven or made into files: nfiles is 0,
+ * and stmts (each with what it loses), notes and difference say what the
+ * migration would do; on DIFF_NOT_PROVEN stmts hold the up that failed its
+ * proof and remaining what differed (files are not to be written: nfiles
+ * may be 0 or count parts whose downs were not all made).
  */
 STRATA_API strata_code strata_diff(const strata_diff_opts *o, strata_diff_result **out, strata_error *err);
 STRATA_API void strata_diff_result_free(strata_diff_result *r);
