@@ -13,6 +13,11 @@
  *     is complete on its own (it already names file:line where there is
  *     one, and the SQLSTATE): print it, and use the other fields for
  *     machines, not in front of it. Read it only when the call failed.
+ *     Messages and hints name settings by the command line's options, which
+ *     map to fields here: --lock-timeout is strata_config.lock_timeout,
+ *     --connect-timeout connect_timeout, --table table; --retry-failed,
+ *     --allow-out-of-order and --force (STRATA_ALLOW_REMOTE) are the
+ *     STRATA_* flags of the call.
  *   - The library never prints and never exits. Progress is reported through
  *     the optional event callback of strata_config.
  *   - Every pointer returned through an out-parameter is owned by the caller
