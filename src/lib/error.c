@@ -2,6 +2,7 @@
 #include "internal.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const struct {
@@ -68,12 +69,16 @@ static void fit_keep_tag(char *dst, size_t cap, const char *src, size_t n)
                 break;
             }
     size_t head = cap - 1 - tag - (tag ? 3 : 0);
+    while (head > 0 && ((unsigned char)src[head] & 0xC0) == 0x80)
+        head--; /* not inside a UTF-8 character */
     memmove(dst, src, head);
     if (tag) {
         memcpy(dst + head, "...", 3);
         memmove(dst + head + 3, src + n - tag, tag);
+        dst[head + 3 + tag] = 0;
+    } else {
+        dst[head] = 0;
     }
-    dst[cap - 1] = 0;
 }
 
 strata_code err_set(strata_error *err, strata_code code, const char *fmt, ...)
@@ -83,12 +88,22 @@ strata_code err_set(strata_error *err, strata_code code, const char *fmt, ...)
         return code;
     strata_error_clear(err);
     err->code = code;
-    char big[4 * sizeof(err->message)];
+    char small[4 * sizeof(err->message)], *big = small;
     va_start(ap, fmt);
-    int len = vsnprintf(big, sizeof(big), fmt, ap);
+    int len = vsnprintf(small, sizeof(small), fmt, ap);
     va_end(ap);
-    size_t bl = len < 0 ? 0 : (size_t)len >= sizeof(big) ? sizeof(big) - 1 : (size_t)len;
-    fit_keep_tag(err->message, sizeof(err->message), big, bl);
+    if (len >= (int)sizeof(small) && (big = malloc((size_t)len + 1)) != NULL) {
+        /* a server message of any length keeps its tag */
+        va_start(ap, fmt);
+        vsnprintf(big, (size_t)len + 1, fmt, ap);
+        va_end(ap);
+    } else if (len >= (int)sizeof(small)) {
+        big = small;
+        len = (int)sizeof(small) - 1;
+    }
+    fit_keep_tag(err->message, sizeof(err->message), big, len < 0 ? 0 : (size_t)len);
+    if (big != small)
+        free(big);
     /* trim trailing blanks left by server messages */
     size_t n = strlen(err->message);
     while (n && (err->message[n - 1] == '\n' || err->message[n - 1] == ' '))

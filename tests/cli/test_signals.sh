@@ -320,6 +320,25 @@ SQL
         st --dir "$D2" current
         eq "$OUT" "base" "and the migration is not committed"
         eq "$(table_exists noinit)" "0" "its table rolled back"
+        # a no-transaction section whose last statement ran to its end is
+        # whole: applied, and the run stops before the next (SQLite marked
+        # it failed, "may have partly run")
+        new_db
+        D3=$WORK/noinit_notx
+        mig "$D3" 0001_slow.sql <<SQL
+-- strata:up no-transaction
+CREATE TABLE noinit (id integer);
+$slow
+SQL
+        mig "$D3" 0002_next.sql <<'SQL'
+-- strata:up
+CREATE TABLE noinit_next (id integer);
+SQL
+        out=$("$WORK/noinit" "$URL" "$D3")
+        contains "$out" "INTERRUPTED" "a no-transaction section: the run stops"
+        st --dir "$D3" current
+        eq "$OUT" "0001" "the section that ran to its end is applied"
+        eq "$(table_exists noinit_next)" "0" "the next one did not run"
     else
         fail "cannot build the test program: $(cat "$WORK/cc.err")"
     fi

@@ -82,6 +82,14 @@ void test_buf(void)
     CHECK(strstr(e.message, "xxx... [SQLSTATE 23505]") != NULL);
     err_set(&e, STRATA_DB_ERROR, "%s", lng); /* no tag: the end is cut */
     CHECK(e.message[sizeof(e.message) - 2] == 'x');
+    /* longer than any buffer of err_set's own, and cut between characters */
+    char huge[9000];
+    for (size_t i = 0; i + 3 < sizeof(huge); i += 3)
+        memcpy(huge + i, "\xe2\x82\xac", 3); /* the euro sign */
+    huge[(sizeof(huge) - 1) / 3 * 3] = 0;
+    err_set(&e, STRATA_DB_ERROR, "%s [SQLSTATE P0001]", huge);
+    CHECK(strstr(e.message, "\xe2\x82\xac... [SQLSTATE P0001]") != NULL);
+    CHECK(strlen(e.message) % 3 == strlen("... [SQLSTATE P0001]") % 3);
 }
 
 /* arr_grow / ARR_GROW: doubling from 8, contents kept, a no-op when there

@@ -530,11 +530,6 @@ static strata_code run_sql(sq *s, const char *sql, const char *file, int line, i
 {
     const char *p = sql;
     while (*p) {
-        if (intr_requested()) {
-            char at[300];
-            snprintf(at, sizeof(at), "before %s:%d", file ? file : "the statement", stmt_line(sql, p, line));
-            return intr_error(err, at);
-        }
         sqlite3_stmt *st = NULL;
         const char *tail = NULL;
         int rc = sqlite3_prepare_v2(s->db, p, -1, &st, &tail);
@@ -544,6 +539,14 @@ static strata_code run_sql(sq *s, const char *sql, const char *file, int line, i
         if (!st) { /* only blanks or comments left */
             p = tail;
             continue;
+        }
+        if (intr_requested()) {
+            /* asked to stop: before the next statement -- never after the
+               last, so that a section that ran to its end is whole */
+            sqlite3_finalize(st);
+            char at[300];
+            snprintf(at, sizeof(at), "before %s:%d", file ? file : "the statement", stmt_line(sql, p, line));
+            return intr_error(err, at);
         }
         rc = sqlite3_step(st);
         int chk = check_pragma(st);
