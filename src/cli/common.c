@@ -363,6 +363,19 @@ int cli_replace_open(cli_replace *r, const char *path, strata_error *err)
     r->target = lstat(path, &st) == 0 && S_ISLNK(st.st_mode) ? realpath(path, NULL) : strdup(path);
     if (!r->target)
         return replace_fail(err, path);
+    if (stat(r->target, &st) == 0 && !S_ISREG(st.st_mode)) {
+        /* a device, a FIFO, a directory: renaming over it would replace
+           it (as root, /dev/null itself) */
+        free(r->target);
+        r->target = NULL;
+        err->code = STRATA_FILE_NOT_REGULAR;
+        snprintf(err->message, sizeof(err->message),
+                 "'%s' is not a regular file (a device, a FIFO or a directory): nothing was written", path);
+        snprintf(err->hint, sizeof(err->hint),
+                 "the output is written to a new file that then replaces the "
+                 "old one: name a regular file");
+        return -1;
+    }
     size_t n = strlen(r->target) + 16;
     if (!(r->tmp = malloc(n))) {
         free(r->target);

@@ -326,6 +326,20 @@ static strata_code read_recs(strata *db, recs *r, int full, strata_error *err)
     return read_recs_now(db, r, full, err);
 }
 
+/* read_recs for the reading calls (status, history, current, validate),
+   outside any transaction: a connection the server ended since the last
+   call (a restart, pg_terminate_backend, a pooler) is made again and the
+   read tried once more -- reading twice changes nothing. */
+static strata_code read_recs_anew(strata *db, recs *r, int full, strata_error *err)
+{
+    strata_code rc = read_recs(db, r, full, err);
+    if (rc && db->ops->recover && db->ops->recover(db->d) == 1) {
+        strata_error_clear(err);
+        rc = read_recs(db, r, full, err);
+    }
+    return rc;
+}
+
 strata_code strata_read_ahead(strata *db, unsigned flags, strata_error *err)
 {
     if (!db)
@@ -973,6 +987,18 @@ static int run_step(strata *db, const migration *m, int down, int in_tx, int rep
             return rc;
         }
         emit(db, STRATA_EV_MIGRATE_START, down, m->id, 0);
+        if (intr_requested() && !down && !replace) {
+            /* asked to stop before the section's first statement: nothing
+               ran, so it is pending again rather than failed */
+            strata_error e2;
+            if (db->ops->begin(db->d, db->lock_timeout, &e2) == STRATA_OK) {
+                if (delete_rec(db, m->version, &e2) || commit(db, &e2))
+                    rollback(db);
+            }
+            char at[300];
+            snprintf(at, sizeof(at), "before applying %s", m->id);
+            return intr_error(err, at);
+        }
         t0 = clock_ms();
         rc = db->ops->exec_script(db->d, s->sql, m->path, s->line, err);
         if (!rc && v) {
@@ -997,6 +1023,10 @@ static int run_step(strata *db, const migration *m, int down, int in_tx, int rep
                psql or sqlite3 would when they stop; the record and the
                lock's release then run on a clean session */
             rollback(db);
+            /* a lost connection's hint speaks of a transaction rolled back:
+               this section had none, and what it did stays */
+            if (!strncmp(err->hint, "the connection to the server was lost", 37))
+                err->hint[0] = 0;
             if (db->ops->begin(db->d, db->lock_timeout, &e3) == STRATA_OK) {
                 /* a failed down says so in the record (status, the next up) */
                 char why[sizeof(err->message) + 8];
@@ -2018,7 +2048,7 @@ strata_code strata_status_get(strata *db, const strata_migset *set, strata_statu
     strata_code rc = strata_migset_check(set, err);
     if (rc)
         return rc;
-    rc = read_recs(db, &r, 1, err);
+    rc = read_recs_anew(db, &r, 1, err);
     if (rc)
         return rc;
     strata_status *st = calloc(1, sizeof(status_list));
@@ -2070,7 +2100,7 @@ strata_code strata_history_get(strata *db, strata_status **out, strata_error *er
         return api_null(err, __func__, "db and out");
     recs r;
     *out = NULL;
-    strata_code rc = read_recs(db, &r, 1, err);
+    strata_code rc = read_recs_anew(db, &r, 1, err);
     if (rc)
         return rc;
     strata_status *st = calloc(1, sizeof(status_list));
@@ -2094,7 +2124,7 @@ strata_code strata_current_get(strata *db, char **version, strata_error *err)
         return api_null(err, __func__, "db and version");
     recs r;
     *version = NULL;
-    strata_code rc = read_recs(db, &r, 0, err);
+    strata_code rc = read_recs_anew(db, &r, 0, err);
     if (rc)
         return rc;
     *version = current_of(&r);
@@ -2137,7 +2167,7 @@ strata_code strata_validate(strata *db, const strata_migset *set, strata_problem
     recs r;
     char msg[1200];
     *out = NULL;
-    strata_code rc = read_recs(db, &r, 0, err);
+    strata_code rc = read_recs_anew(db, &r, 0, err);
     if (rc)
         return rc;
     strata_problems *p = calloc(1, sizeof(problem_list));

@@ -361,5 +361,8 @@ rc=$?
 eq "$rc" "1" "up whose connection was terminated"
 contains "$(q "SELECT error FROM strata_migrations WHERE version = '0003'")" "terminating connection" \
     "the server's error is stored with the failed row"
+# and the hint is the no-transaction one: nothing was rolled back there
+contains "$(cat "$WORK/k.err")" "may have partly run" "the hint says the section may have partly run"
+lacks "$(cat "$WORK/k.err")" "transaction was rolled back" "not that a transaction was rolled back"
 
 finish

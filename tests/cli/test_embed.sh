@@ -74,6 +74,13 @@ fi
 raw --dir "$D" embed
 expect_rc 0 "embed to stdout"
 contains "$OUT" "const size_t strata_migrations_count = 2;" "default array name"
+# -o naming a FIFO or a device: refused, never renamed over (as root,
+# `embed -o /dev/null` replaced /dev/null with a file)
+mkfifo "$WORK/fifo"
+raw --dir "$D" embed -o "$WORK/fifo"
+expect_rc 2 "embed -o FIFO"
+contains "$ERR" "[FILE_NOT_REGULAR]" "embed -o FIFO: the code"
+[ -p "$WORK/fifo" ] || fail "embed -o replaced the FIFO"
 # --json: the C goes to the file, the summary is one JSON document
 raw --json --dir "$D" embed
 expect_rc 2 "embed --json without -o"

@@ -278,8 +278,11 @@ if command -v "${CC:-cc}" >/dev/null; then
     cat >"$WORK/noinit.c" <<'C'
 #include <pthread.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 #include <strata.h>
+/* noinit URL DIR: strata_interrupt() 0.7 s into the run; noinit URL DIR ID:
+   from the event that migration ID starts */
 static void *stop_later(void *x)
 {
     (void)x;
@@ -287,17 +290,27 @@ static void *stop_later(void *x)
     strata_interrupt();
     return NULL;
 }
+static void at_start(void *ud, const strata_event *e)
+{
+    if (e->kind == STRATA_EV_MIGRATE_START && !strcmp(e->text, (const char *)ud))
+        strata_interrupt();
+}
 int main(int argc, char **argv)
 {
     strata *db;
     strata_migset *set;
     strata_error err;
+    strata_config cfg = {0};
     pthread_t t;
-    if (argc != 3 || strata_open(argv[1], NULL, &db, &err) || strata_migset_load(argv[2], &set, &err))
+    cfg.on_event = at_start;
+    cfg.userdata = argc == 4 ? argv[3] : (char *)"";
+    if (argc < 3 || strata_open(argv[1], &cfg, &db, &err) || strata_migset_load(argv[2], &set, &err))
         return 9;
-    pthread_create(&t, NULL, stop_later, NULL);
+    if (argc == 3)
+        pthread_create(&t, NULL, stop_later, NULL);
     strata_code rc = strata_up(db, set, NULL, NULL, &err);
-    pthread_join(t, NULL);
+    if (argc == 3)
+        pthread_join(t, NULL);
     printf("%s %s\n", strata_code_name(rc), err.message);
     strata_migset_free(set);
     strata_close(db);
@@ -339,6 +352,16 @@ SQL
         st --dir "$D3" current
         eq "$OUT" "0001" "the section that ran to its end is applied"
         eq "$(table_exists noinit_next)" "0" "the next one did not run"
+        # stopped as the section starts, before its first statement: nothing
+        # ran, so it is pending again, not failed
+        new_db
+        out=$("$WORK/noinit" "$URL" "$D3" 0001_slow)
+        contains "$out" "INTERRUPTED" "stopped as the no-transaction section starts"
+        st --dir "$D3" status
+        eq "$(table_exists noinit)" "0" "nothing of it ran"
+        lacks "$OUT" "failed" "and it is not recorded failed"
+        st --dir "$D3" up
+        expect_rc 0 "the next up applies it"
     else
         fail "cannot build the test program: $(cat "$WORK/cc.err")"
     fi
