@@ -581,9 +581,10 @@ static unsigned long long self_pidns(void)
 /* When process pid started (clock ticks since boot, field 22 of
    /proc/PID/stat), 0 when it cannot be read: with the namespace, what tells
    a pid reused by another process from the one that wrote a mark. */
-static unsigned long long proc_start(long pid)
+static unsigned long long proc_start_state(long pid, char *state)
 {
     char path[64], b[1024];
+    *state = 0;
     snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
     FILE *f = fopen(path, "r");
     if (!f)
@@ -592,9 +593,17 @@ static unsigned long long proc_start(long pid)
     fclose(f);
     b[n] = 0;
     const char *p = strrchr(b, ')'); /* the command name may hold anything */
+    if (p && p[1] == ' ')
+        *state = p[2]; /* field 3: R, S, D, Z (a zombie), X ... */
     for (int field = 2; p && field < 22; field++)
         p = strchr(p + 1, ' ');
     return p ? strtoull(p + 1, NULL, 10) : 0;
+}
+
+static unsigned long long proc_start(long pid)
+{
+    char state;
+    return proc_start_state(pid, &state);
 }
 
 /* What a mark written now adds after "completion": " (pid N, pidns I, start T)". */
@@ -629,7 +638,10 @@ static long mark_alive(const char *state, const char *error, int *foreign)
         return 0;
     if (kill((pid_t)pid, 0) != 0 && errno != EPERM)
         return 0;
-    unsigned long long start = mark_num(error, ", start "), now = start ? proc_start(pid) : 0;
+    char st = 0;
+    unsigned long long start = mark_num(error, ", start "), now = proc_start_state(pid, &st);
+    if (st == 'Z' || st == 'X')
+        return 0; /* killed, not yet reaped by its parent */
     return start && now && now != start ? 0 : pid;
 }
 
@@ -851,7 +863,9 @@ enum { STEP_DONE = 0, STEP_SKIPPED = -1 };
 typedef struct guard {
     const recs *planned;       /* what the plan was made from */
     const strata_result *done; /* the steps this run committed */
-    uint64_t seen;             /* data_version when last known unchanged by others */
+    const char **skipped;      /* versions an up found applied by another process */
+    size_t nskipped, capskipped;
+    uint64_t seen; /* data_version when last known unchanged by others */
     int on;
 } guard;
 
@@ -866,9 +880,13 @@ static strata_code step_guard(strata *db, const migration *m, int down, guard *g
         return rc;
     const rec *bad = NULL;
     if (down) {
-        for (size_t i = r.n; i-- > 0 && !bad;)
-            if (rec_applied(&r.v[i]) && version_cmp(r.v[i].version, m->version) > 0)
+        /* applied above it, or being applied now by another process (its
+           no-transaction mark: at m itself too) */
+        for (size_t i = r.n; i-- > 0 && !bad;) {
+            int c = version_cmp(r.v[i].version, m->version);
+            if ((c > 0 && rec_applied(&r.v[i])) || (c >= 0 && mark_alive(r.v[i].state, r.v[i].error, NULL)))
                 bad = &r.v[i];
+        }
     } else {
         for (size_t i = 0; i < g->planned->n && !bad; i++) {
             const rec *x = &g->planned->v[i], *y;
@@ -887,11 +905,30 @@ static strata_code step_guard(strata *db, const migration *m, int down, guard *g
         if (!st->down && (!y || !rec_applied(y)))
             gone = st;
     }
+    /* and the steps it skipped, applied by another process then */
+    const char *gone_skipped = NULL;
+    for (size_t i = 0; !down && !bad && !gone && i < g->nskipped && !gone_skipped; i++) {
+        const rec *y = find_rec(&r, g->skipped[i]);
+        if (!y || !rec_applied(y))
+            gone_skipped = g->skipped[i];
+    }
+    if (gone_skipped && !bad && !gone) {
+        err_set(err, STRATA_OUT_OF_ORDER,
+                "another process reverted %s while this run went on: stopped before applying %s",
+                gone_skipped, m->id);
+        err_hint(err, "applying it would leave an applied migration above a pending one; what this run did "
+                      "so far is committed: run 'strata up' again once the other process is done");
+        recs_release(&r);
+        return STRATA_OUT_OF_ORDER;
+    }
     if (bad || gone) {
         err_set(err, STRATA_OUT_OF_ORDER,
                 "another process %s %s_%s while this run went on: stopped before %s %s",
-                down ? "applied" : "reverted", bad ? bad->version : gone->version,
-                bad ? bad->name : gone->name, down ? "reverting" : "applying", m->id);
+                !down                                             ? "reverted"
+                : bad && mark_alive(bad->state, bad->error, NULL) ? "is applying"
+                                                                  : "applied",
+                bad ? bad->version : gone->version, bad ? bad->name : gone->name,
+                down ? "reverting" : "applying", m->id);
         err_hint(err,
                  "%s would leave an applied migration above a pending one; what this run did so far is "
                  "committed: run 'strata %s' again once the other process is done",
@@ -1063,6 +1100,21 @@ static int run_step(strata *db, const migration *m, int down, int in_tx, int rep
         }
         if ((rc = db->ops->begin(db->d, db->lock_timeout, err)))
             return rc;
+        if (!db->ops->session_lock && (rc = step_guard(db, m, down, g, err))) {
+            /* the section ran to its end while another process undid what
+               it stands on (a down, a restore): recorded failed, saying so,
+               never applied above a pending migration */
+            char why[sizeof(err->message) + 64];
+            snprintf(why, sizeof(why), "%s%s (its section ran to its end)", down ? "down: " : "",
+                     err->message);
+            strata_error e2;
+            if (write_rec(db, m, "failed", ms, why, 1, &e2) || commit(db, &e2))
+                rollback(db);
+            err_hint(err, "its section ran to its end, so it is recorded failed: see what the other process "
+                          "did, then 'strata up --retry-failed' (make the section safe to repeat) or 'strata "
+                          "stamp'");
+            return rc;
+        }
         rc = down ? delete_rec(db, m->version, err) : write_rec(db, m, "applied", ms, NULL, 1, err);
         if (!rc && (rc = commit(db, err)) == STRATA_LOCK_LOST) {
             /* the section ran to completion while a statement outlived the
@@ -1585,6 +1637,7 @@ static strata_code run(strata *db, const strata_migset *set, const strata_run_op
     recs r = {0};
     plan p = {0};
     int locked = 0, in_tx = 0, have_recs = 0, skipped = 0;
+    guard g = {0};                /* SQLite: that the plan still holds at each step */
     const migration **ran = NULL; /* single transaction: the steps to report after COMMIT */
     size_t nran = 0, capran = 0;
     strata_code rc;
@@ -1630,7 +1683,8 @@ static strata_code run(strata *db, const strata_migset *set, const strata_run_op
     if ((rc = engine_lock(db, err)))
         goto out;
     locked = 1;
-    guard g = {&r, res, 0, 0};
+    g.planned = &r;
+    g.done = res;
     uint64_t mark[3];
     /* taken before the records are read: a commit in between is seen */
     g.on = !db->ops->session_lock && db->ops->changes && db->ops->changes(db->d, mark) == 0;
@@ -1712,6 +1766,8 @@ static strata_code run(strata *db, const strata_migset *set, const strata_run_op
         int step = run_step(db, m, dir, in_tx, x != NULL, &g, res, err);
         if (step == STEP_SKIPPED) {
             skipped = 1; /* another process ran it: what was read is old */
+            if (!dir && !ARR_GROW(g.skipped, g.capskipped, g.nskipped + 1))
+                g.skipped[g.nskipped++] = m->version;
             continue;
         }
         if (!step && db->ops->session_reset)
@@ -1771,6 +1827,7 @@ out:
     if (!(o->flags & STRATA_DRY_RUN))
         engine_discard_new(db, rc);
     free(ran);
+    free(g.skipped);
     recs_release(&r);
     free(p.v);
     if (out)

@@ -11,6 +11,9 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <time.h>
+#include <sys/wait.h>
+#include <signal.h>
 
 static void local(const char *file, int line, const char *url, strata_code want)
 {
@@ -382,6 +385,88 @@ static void test_sqlite_interleaved(void)
     }
 }
 
+/* Writes a no-transaction mark of process pid on version v of f's file. */
+static void put_mark(const char *path, const char *v, long pid)
+{
+    sqlite3 *o = NULL;
+    char sql[512];
+    snprintf(sql, sizeof(sql),
+             "INSERT OR REPLACE INTO strata_migrations (version, name, checksum, applied_at, state, error) "
+             "VALUES ('%s', 't', '', '2026-12-07', 'failed', 'interrupted before completion (pid %ld)')",
+             v, pid);
+    CHECK_INT(sqlite3_open(path, &o), SQLITE_OK);
+    sqlite3_busy_timeout(o, 5000);
+    CHECK_INT(sqlite3_exec(o, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(o);
+}
+
+struct marker {
+    const char *path, *after;
+    long pid;
+    int fired;
+};
+
+static void mark_event(void *ud, const strata_event *ev)
+{
+    struct marker *k = ud;
+    if (ev->kind == STRATA_EV_MIGRATE_DONE && !k->fired && !strcmp(ev->text, k->after)) {
+        k->fired = 1;
+        put_mark(k->path, "0003", k->pid);
+    }
+}
+
+/* A down meets another process's no-transaction section under way above
+   (or at) its next step -- a redo's up half, say: it stops (it reverted
+   beneath the running section, which then recorded itself applied above a
+   pending migration). A mark whose process was killed but not yet reaped
+   (a zombie: a container's pid 1 that does not reap) is a killed run's, not
+   a live one to wait for. */
+static void test_sqlite_marks(void)
+{
+    sqfix f;
+    sqfix_init(&f, "mk.db", 3);
+    strata_error err;
+    strata *a = NULL;
+    pid_t live = fork();
+    if (live == 0) {
+        pause();
+        _exit(0);
+    }
+    struct marker k = {f.path, "0003_t", (long)live, 1};
+    strata_config cfg = {NULL, 5, 0, mark_event, &k, 0};
+    CHECK_INT(strata_open(f.url, &cfg, &a, &err), STRATA_OK);
+    CHECK_INT(strata_up(a, f.set, NULL, NULL, &err), STRATA_OK);
+    k.fired = 0; /* from the down's first step on */
+    strata_run_opts to = {"0001", 0};
+    CHECK_INT(strata_down(a, f.set, &to, NULL, &err), STRATA_OUT_OF_ORDER);
+    CHECK_HAS(err.message, "another process is applying 0003_t");
+    char *cur = NULL;
+    CHECK_INT(strata_current_get(a, &cur, &err), STRATA_OK);
+    CHECK_STR(cur, "0002"); /* 0002 was not reverted under it */
+    free(cur);
+    kill(live, SIGKILL);
+    waitpid(live, NULL, 0);
+    strata_close(a);
+    sqfix_free(&f);
+
+    sqfix_init(&f, "zb.db", 3);
+    pid_t z = fork();
+    if (z == 0)
+        _exit(0); /* not waited for: a zombie */
+    usleep(100 * 1000);
+    strata_config quick = {NULL, 3, 0, NULL, NULL, 0};
+    CHECK_INT(strata_open(f.url, &quick, &a, &err), STRATA_OK);
+    strata_run_opts two = {"0002", 0};
+    CHECK_INT(strata_up(a, f.set, &two, NULL, &err), STRATA_OK);
+    put_mark(f.path, "0003", (long)z);
+    time_t t0 = time(NULL);
+    CHECK_INT(strata_up(a, f.set, NULL, NULL, &err), STRATA_FAILED_MIGRATION);
+    CHECK(time(NULL) - t0 < 2); /* not waited for */
+    waitpid(z, NULL, 0);
+    strata_close(a);
+    sqfix_free(&f);
+}
+
 /* A handle opened read-only refuses every writer alike, before it writes:
    stamp and reset tried and failed on the database (DB_ERROR with a hint
    about the file's or the role's permissions); table "" is the default
@@ -569,6 +654,7 @@ void test_ops(void)
     test_sqlite_removed_under();
     test_sqlite_interleaved();
     test_readonly_handle();
+    test_sqlite_marks();
     test_validate_once();
     test_global_init();
 
