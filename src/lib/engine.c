@@ -1625,6 +1625,73 @@ static strata_code plan_redo(strata *db, const strata_migset *set, const recs *r
     return rc;
 }
 
+/*
+ * SQLite: a no-transaction section another process is running now (its
+ * mark, its process alive) is waited for, as PostgreSQL's lock waits -- not
+ * reported as a failure, and never run again. r holds the records and is
+ * read again after each wait; take_foreign: a mark of another PID namespace,
+ * which cannot be checked from here, is a killed run's (--retry-failed).
+ * *in_tx: a transaction of the caller's, let go while waiting (the
+ * section's owner needs the write lock to finish) and begun again after
+ * when early is set.
+ */
+static strata_code wait_sections(strata *db, recs *r, int take_foreign, int early, int *in_tx,
+                                 strata_error *err)
+{
+    strata_code rc = STRATA_OK;
+    double deadline = clock_ms() + db->lock_timeout * 1000.0, delay = 50;
+    for (int waited = 0; !db->ops->session_lock;) {
+        long pid = 0;
+        int foreign = 0;
+        const rec *busy = NULL;
+        for (size_t i = 0; i < r->n && !pid; i++)
+            if ((pid = running_pid(&r->v[i], &foreign)) && foreign && take_foreign)
+                pid = 0;
+            else if (pid)
+                busy = &r->v[i];
+        if (!pid)
+            break;
+        char what[300];
+        snprintf(what, sizeof(what), "process %ld%s, which is applying %s_%s (no-transaction)", pid,
+                 foreign ? " of another PID namespace (a container sharing the file?)" : "", busy->version,
+                 busy->name);
+        if (*in_tx) {
+            rollback(db);
+            *in_tx = 0;
+        }
+        if ((rc = wait_turn(db, &waited, &delay, deadline, what,
+                            foreign ? "strata cannot see the processes of another PID namespace: raise "
+                                      "--lock-timeout to wait longer; if no strata process runs in any "
+                                      "container sharing this file, that run was killed while applying it: "
+                                      "check what its section did, then 'strata up --retry-failed'"
+                                    : "raise --lock-timeout to wait longer",
+                            err)))
+            return rc;
+        if (early) {
+            if ((rc = db->ops->begin(db->d, db->lock_timeout, err)))
+                return rc;
+            *in_tx = 1;
+        }
+        recs_release(r);
+        if ((rc = read_recs(db, r, 0, err)))
+            return rc;
+    }
+    return rc;
+}
+
+strata_code engine_wait_sections(strata *db, strata_error *err)
+{
+    if (db->ops->session_lock)
+        return STRATA_OK;
+    recs r;
+    int in_tx = 0;
+    strata_code rc = read_recs_now(db, &r, 0, err);
+    if (!rc)
+        rc = wait_sections(db, &r, 0, 0, &in_tx, err);
+    recs_release(&r);
+    return rc;
+}
+
 typedef strata_code (*planner)(strata *, const strata_migset *, const recs *, const strata_run_opts *, plan *,
                                strata_error *);
 
@@ -1700,49 +1767,8 @@ static strata_code run(strata *db, const strata_migset *set, const strata_run_op
     }
     if ((rc = read_recs(db, &r, 0, err)))
         goto out;
-    /* SQLite: a no-transaction section another process is running now
-       (its mark, its process alive) is waited for, as PostgreSQL's lock
-       waits -- not reported as a failure, and never run again */
-    double deadline = clock_ms() + db->lock_timeout * 1000.0, delay = 50;
-    for (int waited = 0; !db->ops->session_lock;) {
-        long pid = 0;
-        int foreign = 0;
-        const rec *busy = NULL;
-        for (size_t i = 0; i < r.n && !pid; i++)
-            /* --retry-failed: the user says a mark of another namespace,
-               which cannot be checked from here, is a killed run's */
-            if ((pid = running_pid(&r.v[i], &foreign)) && foreign && !down &&
-                (o->flags & STRATA_RETRY_FAILED))
-                pid = 0;
-            else if (pid)
-                busy = &r.v[i];
-        if (!pid)
-            break;
-        char what[300];
-        snprintf(what, sizeof(what), "process %ld%s, which is applying %s_%s (no-transaction)", pid,
-                 foreign ? " of another PID namespace (a container sharing the file?)" : "", busy->version,
-                 busy->name);
-        if (in_tx) { /* the section's owner needs the write lock to finish */
-            rollback(db);
-            in_tx = 0;
-        }
-        if ((rc = wait_turn(db, &waited, &delay, deadline, what,
-                            foreign ? "strata cannot see the processes of another PID namespace: raise "
-                                      "--lock-timeout to wait longer; if no strata process runs in any "
-                                      "container sharing this file, that run was killed while applying it: "
-                                      "check what its section did, then 'strata up --retry-failed'"
-                                    : "raise --lock-timeout to wait longer",
-                            err)))
-            goto out;
-        if (early) {
-            if ((rc = db->ops->begin(db->d, db->lock_timeout, err)))
-                goto out;
-            in_tx = 1;
-        }
-        recs_release(&r);
-        if ((rc = read_recs(db, &r, 0, err)))
-            goto out;
-    }
+    if ((rc = wait_sections(db, &r, !down && (o->flags & STRATA_RETRY_FAILED), early, &in_tx, err)))
+        goto out;
     have_recs = 1;
     /* the version table only once the plan holds: a refused run creates nothing */
     if ((rc = plan_fn(db, set, &r, o, &p, err)) || (rc = check_adopted(db, set, mode, &r, p.n, err)) ||

@@ -607,6 +607,9 @@ double engine_lock_timeout(const strata *db);
 /* Takes the migration lock (drv_ops.lock) once the version table's name is
    resolved, so that the lock's own table goes where the version table is. */
 strata_code engine_lock(strata *db, strata_error *err);
+/* SQLite: waits (up to the lock timeout) until no other process runs a
+   no-transaction section; at once on an engine with a session lock. */
+strata_code engine_wait_sections(strata *db, strata_error *err);
 /* A public lock timeout as the drivers take it: 0, <0 or NaN -> 60 s,
    STRATA_NO_WAIT -> 0 (try once), else itself. */
 double lock_timeout_norm(double t);

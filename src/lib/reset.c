@@ -304,6 +304,12 @@ static strata_code reset_run(strata *db, const strata_migset *set, int flags, st
        listed, so that a run that was going on has finished */
     if ((rc = engine_lock(db, err)))
         return rc;
+    /* a no-transaction section another process runs (SQLite): dropping
+       under it and applying it again would run it twice at once */
+    if ((rc = engine_wait_sections(db, err))) {
+        d->ops->unlock(d, db_table(db));
+        return rc;
+    }
     /* a schema a migration makes, left standing beside the one dropped,
        would stop the up half way: refused before anything is dropped */
     int target_made = 0; /* a migration makes the schema dropped: not made again here */

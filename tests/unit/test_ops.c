@@ -444,6 +444,17 @@ static void test_sqlite_marks(void)
     CHECK_INT(strata_current_get(a, &cur, &err), STRATA_OK);
     CHECK_STR(cur, "0002"); /* 0002 was not reverted under it */
     free(cur);
+    /* reset waits for the section too (it dropped everything under it and
+       ran the section a second time beside it): here until its timeout */
+    strata *rs = NULL;
+    strata_config one = {NULL, 1, 0, NULL, NULL, 0};
+    CHECK_INT(strata_open(f.url, &one, &rs, &err), STRATA_OK);
+    CHECK_INT(strata_reset(rs, f.set, 0, NULL, &err), STRATA_LOCK_TIMEOUT);
+    CHECK_HAS(err.message, "which is applying 0003_t");
+    CHECK_INT(strata_current_get(rs, &cur, &err), STRATA_OK);
+    CHECK_STR(cur, "0002"); /* nothing dropped */
+    free(cur);
+    strata_close(rs);
     kill(live, SIGKILL);
     waitpid(live, NULL, 0);
     strata_close(a);
