@@ -678,7 +678,8 @@ static strata_code wait_turn(strata *db, int *waited, double *delay, double dead
 
 /* The state of version's row now, "" when there is none: "running" while
    the process whose mark is on it (a no-transaction section under way) is
-   alive, "killed" (its pid in *pid) once it is gone. */
+   alive ("running-ns" when it is of another PID namespace, which cannot be
+   checked), "killed" (its pid in *pid) once it is gone. */
 static strata_code rec_state_now(strata *db, const char *version, char out[16], long *pid, strata_error *err)
 {
     buf b;
@@ -695,7 +696,11 @@ static strata_code rec_state_now(strata *db, const char *version, char out[16], 
         long marked = mark_pid(row.state, row.error);
         if (pid)
             *pid = marked;
-        snprintf(out, 16, "%s", mark_alive(row.state, row.error, NULL) ? "running" : "killed");
+        int foreign = 0;
+        snprintf(out, 16, "%s",
+                 !mark_alive(row.state, row.error, &foreign) ? "killed"
+                 : foreign                                   ? "running-ns"
+                                                             : "running");
     }
     return rc;
 }
@@ -973,13 +978,24 @@ static int run_step(strata *db, const migration *m, int down, int in_tx, int rep
             snprintf(what, sizeof(what), "another process applying %s (no-transaction)", m->id);
             long gone = 0;
             rc = rec_state_now(db, m->version, st, &gone, err);
-            while (!rc && !down && !replace && !strcmp(st, "running")) {
+            while (!rc && !down && !replace && !strncmp(st, "running", 7)) {
                 rollback(db);
-                if ((rc =
-                         wait_turn(db, &waited, &delay, deadline, what,
-                                   "raise --lock-timeout to wait longer; if no other strata process runs, it "
-                                   "was killed while applying it: 'strata status' shows it failed",
-                                   err)) ||
+                int ns = !strcmp(st, "running-ns");
+                if (ns)
+                    snprintf(what, sizeof(what),
+                             "another process (of another PID namespace: a container sharing the file?) "
+                             "applying %s (no-transaction)",
+                             m->id);
+                if ((rc = wait_turn(
+                         db, &waited, &delay, deadline, what,
+                         ns ? "strata cannot see the processes of another PID namespace: raise "
+                              "--lock-timeout "
+                              "to wait longer; if no strata process runs in any container sharing this file, "
+                              "that run was killed while applying it: check what its section did, then "
+                              "'strata up --retry-failed'"
+                            : "raise --lock-timeout to wait longer; if no other strata process runs, it "
+                              "was killed while applying it: 'strata status' shows it failed",
+                         err)) ||
                     (rc = db->ops->begin(db->d, db->lock_timeout, err)))
                     return rc;
                 rc = rec_state_now(db, m->version, st, &gone, err);
