@@ -323,4 +323,76 @@ SQL
     eq "$OUT" "0003" "and the next migration after it"
 fi
 
+# SQLite: an up that skipped a migration another process applied, which a
+# third process then reverts before the up's next step: the up went on
+# above it. The interleaving is forced by a preloaded shim that holds the
+# up before the Nth BEGIN IMMEDIATE until a file exists.
+if [ "$ENGINE" = sqlite ] && command -v "${CC:-cc}" >/dev/null; then
+    cat >"$WORK/shim.c" <<'C'
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <sqlite3.h>
+static int count;
+static void hold(const char *sql)
+{
+    const char *d = getenv("SHIM_DIR"), *at = getenv("SHIM_AT");
+    char f[600], me[32], list[128];
+    struct stat st;
+    if (!d || !at || !sql || strncmp(sql, "BEGIN IMMEDIATE", 15) != 0)
+        return;
+    count++;
+    snprintf(list, sizeof(list), ",%s,", at);
+    snprintf(me, sizeof(me), ",%d,", count);
+    if (!strstr(list, me))
+        return;
+    snprintf(f, sizeof(f), "%s/hit.%d", d, count);
+    fclose(fopen(f, "w"));
+    snprintf(f, sizeof(f), "%s/go.%d", d, count);
+    while (stat(f, &st) != 0)
+        usleep(10000);
+}
+int sqlite3_exec(sqlite3 *db, const char *sql, int (*cb)(void *, int, char **, char **), void *a, char **e)
+{
+    static int (*real)(sqlite3 *, const char *, int (*)(void *, int, char **, char **), void *, char **);
+    if (!real)
+        real = (int (*)(sqlite3 *, const char *, int (*)(void *, int, char **, char **), void *, char **))dlsym(RTLD_NEXT, "sqlite3_exec");
+    hold(sql);
+    return real(db, sql, cb, a, e);
+}
+C
+    if ${CC:-cc} -shared -fPIC -o "$WORK/shim.so" "$WORK/shim.c" -ldl 2>"$WORK/cc.err"; then
+        new_db
+        SK=$WORK/skip_m
+        mkdir -p "$SK"
+        for i in 1 2 3 4; do
+            printf -- '-- strata:up\nCREATE TABLE sk%d (x integer);\n-- strata:down\nDROP TABLE sk%d;\n' "$i" "$i" >"$SK/000${i}_s.sql"
+        done
+        st --dir "$SK" up 0001
+        mkdir -p "$WORK/shim"
+        # the up holds before its 1st step's BEGIN (0002) and its 2nd (0003)
+        SHIM_DIR=$WORK/shim SHIM_AT=1,2 ASAN_OPTIONS=verify_asan_link_order=0 LD_PRELOAD=$WORK/shim.so \
+            "$STRATA" --url "$URL" --dir "$SK" up >"$WORK/sk.out" 2>"$WORK/sk.err" &
+        upid=$!
+        for _ in $(seq 500); do [ -e "$WORK/shim/hit.1" ] && break; sleep 0.01; done
+        st --dir "$SK" up 0002 # another process applies 0002: the up skips it
+        touch "$WORK/shim/go.1"
+        for _ in $(seq 500); do [ -e "$WORK/shim/hit.2" ] && break; sleep 0.01; done
+        st --dir "$SK" down # a third reverts 0002 before the up's next step
+        touch "$WORK/shim/go.2"
+        wait "$upid"
+        rc=$?
+        eq "$rc" "1" "the up stops: $(cat "$WORK/sk.err")"
+        contains "$(cat "$WORK/sk.err")" "another process reverted 0002 while this run went on" "and says why"
+        st --dir "$SK" validate
+        expect_rc 0 "no applied migration above a pending one"
+    else
+        fail "cannot build the shim: $(cat "$WORK/cc.err")"
+    fi
+fi
+
 finish
