@@ -1864,11 +1864,12 @@ strata_code strata_copy(const char *src_url, const char *dst_url, const strata_c
     for (int l = 0; l < 2; l++) {
         const char *const *v = l ? r.o->exclude : r.o->tables;
         size_t n = l ? r.o->nexclude : r.o->ntables;
-        for (size_t i = 0; i < n && (rc = !v || !v[i] ? STRATA_USAGE : STRATA_OK) == STRATA_OK; i++)
-            ;
-        if (rc) {
-            err_set(err, STRATA_USAGE, "invalid copy options: %s is NULL or holds NULL (n%s = %zu)",
-                    l ? "exclude" : "tables", l ? "exclude" : "tables", n);
+        int bad = n && !v;
+        for (size_t i = 0; !bad && i < n; i++)
+            bad = !v[i];
+        if (bad) {
+            rc = err_set(err, STRATA_USAGE, "invalid copy options: %s is NULL or holds NULL (n%s = %zu)",
+                         l ? "exclude" : "tables", l ? "exclude" : "tables", n);
             goto done;
         }
     }

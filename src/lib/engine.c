@@ -645,6 +645,12 @@ static long mark_alive(const char *state, const char *error, int *foreign)
     return start && now && now != start ? 0 : pid;
 }
 
+/* The way out of a wait for a mark of another PID namespace. */
+#define FOREIGN_MARK_HINT                                                                                   \
+    "strata cannot see the processes of another PID namespace: raise --lock-timeout to wait longer; if no " \
+    "strata process runs in any container sharing this file, that run was killed while applying it: check " \
+    "what its section did, then 'strata up --retry-failed'"
+
 static long running_pid(const rec *x, int *foreign)
 {
     return mark_alive(x->state, x->error, foreign);
@@ -883,57 +889,49 @@ static strata_code step_guard(strata *db, const migration *m, int down, guard *g
     strata_code rc = read_recs_now(db, &r, 0, err);
     if (rc)
         return rc;
-    const rec *bad = NULL;
+    /* what stands in the way, named: version_name (a skipped one: its version) */
+    char who[300] = "";
+    int running = 0;
     if (down) {
         /* applied above it, or being applied now by another process (its
            no-transaction mark: at m itself too) */
-        for (size_t i = r.n; i-- > 0 && !bad;) {
-            int c = version_cmp(r.v[i].version, m->version);
-            if ((c > 0 && rec_applied(&r.v[i])) || (c >= 0 && mark_alive(r.v[i].state, r.v[i].error, NULL)))
-                bad = &r.v[i];
+        for (size_t i = r.n; i-- > 0 && !who[0];) {
+            const rec *x = &r.v[i];
+            int c = version_cmp(x->version, m->version);
+            running = c >= 0 && mark_alive(x->state, x->error, NULL);
+            if (running || (c > 0 && rec_applied(x)))
+                snprintf(who, sizeof(who), "%s_%s", x->version, x->name);
         }
     } else {
-        for (size_t i = 0; i < g->planned->n && !bad; i++) {
+        /* what was applied when it planned, what it applied itself (a down or
+           a restore of an older backup may have undone either), and what it
+           skipped as applied by another process then */
+        for (size_t i = 0; i < g->planned->n && !who[0]; i++) {
             const rec *x = &g->planned->v[i], *y;
             if (version_cmp(x->version, m->version) >= 0)
                 break;
             if (rec_applied(x) && (!(y = find_rec(&r, x->version)) || !rec_applied(y)))
-                bad = x;
+                snprintf(who, sizeof(who), "%s_%s", x->version, x->name);
+        }
+        for (size_t i = 0; g->done && i < g->done->count && !who[0]; i++) {
+            const strata_step *st = &g->done->steps[i];
+            const rec *x = st->down ? NULL : find_rec(&r, st->version);
+            if (!st->down && (!x || !rec_applied(x)))
+                snprintf(who, sizeof(who), "%s_%s", st->version, st->name);
+        }
+        for (size_t i = 0; i < g->nskipped && !who[0]; i++) {
+            const rec *x = find_rec(&r, g->skipped[i]);
+            if (!x || !rec_applied(x))
+                snprintf(who, sizeof(who), "%s", g->skipped[i]);
         }
     }
-    /* an up's own steps too (reverted by a down, or a restore of an older
-       backup, meanwhile) */
-    const strata_step *gone = NULL;
-    for (size_t i = 0; !down && !bad && g->done && i < g->done->count && !gone; i++) {
-        const strata_step *st = &g->done->steps[i];
-        const rec *y = st->down ? NULL : find_rec(&r, st->version);
-        if (!st->down && (!y || !rec_applied(y)))
-            gone = st;
-    }
-    /* and the steps it skipped, applied by another process then */
-    const char *gone_skipped = NULL;
-    for (size_t i = 0; !down && !bad && !gone && i < g->nskipped && !gone_skipped; i++) {
-        const rec *y = find_rec(&r, g->skipped[i]);
-        if (!y || !rec_applied(y))
-            gone_skipped = g->skipped[i];
-    }
-    if (gone_skipped && !bad && !gone) {
+    if (who[0]) {
         err_set(err, STRATA_OUT_OF_ORDER,
-                "another process reverted %s while this run went on: stopped before applying %s",
-                gone_skipped, m->id);
-        err_hint(err, "applying it would leave an applied migration above a pending one; what this run did "
-                      "so far is committed: run 'strata up' again once the other process is done");
-        recs_release(&r);
-        return STRATA_OUT_OF_ORDER;
-    }
-    if (bad || gone) {
-        err_set(err, STRATA_OUT_OF_ORDER,
-                "another process %s %s_%s while this run went on: stopped before %s %s",
-                !down                                             ? "reverted"
-                : bad && mark_alive(bad->state, bad->error, NULL) ? "is applying"
-                                                                  : "applied",
-                bad ? bad->version : gone->version, bad ? bad->name : gone->name,
-                down ? "reverting" : "applying", m->id);
+                "another process %s %s while this run went on: stopped before %s %s",
+                !down     ? "reverted"
+                : running ? "is applying"
+                          : "applied",
+                who, down ? "reverting" : "applying", m->id);
         err_hint(err,
                  "%s would leave an applied migration above a pending one; what this run did so far is "
                  "committed: run 'strata %s' again once the other process is done",
@@ -988,11 +986,7 @@ static int run_step(strata *db, const migration *m, int down, int in_tx, int rep
                              m->id);
                 if ((rc = wait_turn(
                          db, &waited, &delay, deadline, what,
-                         ns ? "strata cannot see the processes of another PID namespace: raise "
-                              "--lock-timeout "
-                              "to wait longer; if no strata process runs in any container sharing this file, "
-                              "that run was killed while applying it: check what its section did, then "
-                              "'strata up --retry-failed'"
+                         ns ? FOREIGN_MARK_HINT
                             : "raise --lock-timeout to wait longer; if no other strata process runs, it "
                               "was killed while applying it: 'strata status' shows it failed",
                          err)) ||
@@ -1078,7 +1072,7 @@ static int run_step(strata *db, const migration *m, int down, int in_tx, int rep
             rollback(db);
             /* a lost connection's hint speaks of a transaction rolled back:
                this section had none, and what it did stays */
-            if (!strncmp(err->hint, "the connection to the server was lost", 37))
+            if (!strncmp(err->hint, HINT_CONNECTION_LOST, strlen(HINT_CONNECTION_LOST)))
                 err->hint[0] = 0;
             if (db->ops->begin(db->d, db->lock_timeout, &e3) == STRATA_OK) {
                 /* a failed down says so in the record (status, the next up) */
@@ -1676,12 +1670,7 @@ static strata_code wait_sections(strata *db, recs *r, int take_foreign, int earl
             *in_tx = 0;
         }
         if ((rc = wait_turn(db, &waited, &delay, deadline, what,
-                            foreign ? "strata cannot see the processes of another PID namespace: raise "
-                                      "--lock-timeout to wait longer; if no strata process runs in any "
-                                      "container sharing this file, that run was killed while applying it: "
-                                      "check what its section did, then 'strata up --retry-failed'"
-                                    : "raise --lock-timeout to wait longer",
-                            err)))
+                            foreign ? FOREIGN_MARK_HINT : "raise --lock-timeout to wait longer", err)))
             return rc;
         if (early) {
             if ((rc = db->ops->begin(db->d, db->lock_timeout, err)))

@@ -92,14 +92,16 @@ strata_code err_set(strata_error *err, strata_code code, const char *fmt, ...)
     va_start(ap, fmt);
     int len = vsnprintf(small, sizeof(small), fmt, ap);
     va_end(ap);
-    if (len >= (int)sizeof(small) && (big = malloc((size_t)len + 1)) != NULL) {
+    if (len >= (int)sizeof(small)) {
         /* a server message of any length keeps its tag */
-        va_start(ap, fmt);
-        vsnprintf(big, (size_t)len + 1, fmt, ap);
-        va_end(ap);
-    } else if (len >= (int)sizeof(small)) {
-        big = small;
-        len = (int)sizeof(small) - 1;
+        if ((big = malloc((size_t)len + 1)) != NULL) {
+            va_start(ap, fmt);
+            vsnprintf(big, (size_t)len + 1, fmt, ap);
+            va_end(ap);
+        } else {
+            big = small;
+            len = (int)sizeof(small) - 1;
+        }
     }
     fit_keep_tag(err->message, sizeof(err->message), big, len < 0 ? 0 : (size_t)len);
     if (big != small)

@@ -606,6 +606,9 @@ const db_url *engine_url(const strata *db); /* the URL as opened, parsed */
 double engine_lock_timeout(const strata *db);
 /* Takes the migration lock (drv_ops.lock) once the version table's name is
    resolved, so that the lock's own table goes where the version table is. */
+/* How an engine's hint for a connection the server ended begins (the
+   runner replaces it where it does not fit: a no-transaction section). */
+#define HINT_CONNECTION_LOST "the connection to the server was lost"
 strata_code engine_lock(strata *db, strata_error *err);
 /* SQLite: waits (up to the lock timeout) until no other process runs a
    no-transaction section; at once on an engine with a session lock. */

@@ -206,12 +206,10 @@ static strata_code pg_fail(PGresult *r, PGconn *c, strata_code code, const char 
         err_where(err, file, line);
     if (pq.PQstatus(c) == CONNECTION_BAD && !err->hint[0]) {
         if (file)
-            err_hint(err,
-                     "the connection to the server was lost; the migration's transaction was rolled back");
+            err_hint(err, HINT_CONNECTION_LOST "; the migration's transaction was rolled back");
         else
-            err_hint(err,
-                     "the connection to the server was lost (a restart, a pooler, pg_terminate_backend); "
-                     "what ran in a transaction was rolled back: run it again");
+            err_hint(err, HINT_CONNECTION_LOST " (a restart, a pooler, pg_terminate_backend); what ran in a "
+                                               "transaction was rolled back: run it again");
     }
     return code;
 }

@@ -253,7 +253,8 @@ static strata_code sq_open_backup(const char *path, double timeout, sqlite3 **db
     char *shm = NULL;
     if (asprintf(&shm, "%s-shm", path) > 0 && access(shm, F_OK) != 0 && sq_wal_size(path) <= 0) {
         char *uri = sq_file_uri(path, "immutable=1");
-        if (uri && sqlite3_open_v2(uri, db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL) == SQLITE_OK &&
+        if (uri &&
+            sq_open_read_probe(db, uri, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, timeout) == SQLITE_OK &&
             sqlite3_exec(*db, "PRAGMA query_only = ON", NULL, NULL, NULL) == SQLITE_OK)
             oc = STRATA_OK;
         else if (*db) {
@@ -277,7 +278,7 @@ static strata_code sq_open_backup(const char *path, double timeout, sqlite3 **db
         err_hint(err, "%s", oe.hint[0] ? oe.hint : "the backup is damaged or cut short; nothing was changed");
         return STRATA_USAGE;
     }
-    /* (sqlite_open_read set the busy timeout) */
+    /* (the busy timeout is set by either open) */
     char *check = NULL;
     intr_track(*db, *db, stop_db, NULL); /* a large file's check takes seconds */
     int rc = intr_requested() ? SQLITE_INTERRUPT

@@ -238,9 +238,7 @@ static strata_code open_failed(strata_error *err, const char *path, sqlite3 *db,
     return STRATA_CONNECT_FAILED;
 }
 
-/* Opens name with flags into *db and reads the schema once; SQLITE_OK or
-   an extended code (*db then still open, for its message). */
-static int open_read_probe(sqlite3 **db, const char *name, int flags, double timeout_s)
+int sq_open_read_probe(sqlite3 **db, const char *name, int flags, double timeout_s)
 {
     if (*db) {
         sqlite3_close_v2(*db);
@@ -263,14 +261,15 @@ strata_code sqlite_open_read(const char *path, int may_write, double timeout_s, 
     strata_code reg = sq_regular(path, err);
     if (reg)
         return reg;
-    int rc = open_read_probe(db, path, SQLITE_OPEN_READONLY, timeout_s);
+    int rc = sq_open_read_probe(db, path, SQLITE_OPEN_READONLY, timeout_s);
     long long wal = -1;
     if (rc == SQLITE_READONLY_ROLLBACK && may_write && access(path, W_OK) == 0) {
-        rc = open_read_probe(db, path, SQLITE_OPEN_READWRITE, timeout_s);
+        rc = sq_open_read_probe(db, path, SQLITE_OPEN_READWRITE, timeout_s);
     } else if ((rc == SQLITE_READONLY_DIRECTORY || (rc & 0xff) == SQLITE_CANTOPEN) &&
                access(path, R_OK) == 0 && !sq_dir_writable(path) && (wal = sq_wal_size(path)) <= 0) {
         char *uri = sq_file_uri(path, "immutable=1");
-        rc = uri ? open_read_probe(db, uri, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, timeout_s) : SQLITE_NOMEM;
+        rc = uri ? sq_open_read_probe(db, uri, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, timeout_s)
+                 : SQLITE_NOMEM;
         free(uri);
     }
     if (rc == SQLITE_OK)
@@ -338,7 +337,7 @@ static strata_code sq_open(drv **out, const db_url *u, const strata_config *cfg,
         sq_close(&s->base);
         return reg;
     } else {
-        int rc = open_read_probe(&s->db, path, flags, cfg->lock_timeout);
+        int rc = sq_open_read_probe(&s->db, path, flags, cfg->lock_timeout);
         if (rc == SQLITE_OK && ro)
             rc = sqlite3_exec(s->db, "PRAGMA query_only = ON", NULL, NULL, NULL);
         if (rc != SQLITE_OK) {
