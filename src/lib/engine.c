@@ -192,7 +192,9 @@ strata_code engine_lock(strata *db, strata_error *err)
         if (!rc)
             rc = db->ops->lock(db->d, db->table, timeout, err);
         double now = clock_ms();
-        if (!rc || now >= deadline || !db->ops->recover || db->ops->recover(db->d) != 1)
+        /* a pool in statement mode closed the connection on purpose */
+        if (!rc || rc == STRATA_POOLER_UNSUPPORTED || now >= deadline || !db->ops->recover ||
+            db->ops->recover(db->d) != 1)
             return rc;
         strata_error_clear(err);
         timeout = (deadline - clock_ms()) / 1000.0; /* what is left of --lock-timeout */

@@ -66,6 +66,13 @@ strata_code pg_run(PGconn *c, const char *url, strata_code code, const char *sql
    process id of its own making, so the server's pg_backend_pid() differs.
    0 when connected directly (or when the query fails). */
 int pg_is_pooled(PGconn *c);
+/* 1 when that pooler runs in statement mode, where no transaction can run
+   (PgBouncer refuses a BEGIN and closes the connection: c is then dead).
+   Asked with BEGIN and ROLLBACK; changes nothing. */
+int pg_statement_pooled(PGconn *c);
+/* Sets POOLER_UNSUPPORTED for a statement-mode pool, message after prefix
+   (may be NULL), with the hint; returns the code. */
+strata_code pg_statement_pool_error(strata_error *err, const char *prefix);
 
 /* The major version of a server_version_num, comparable across the change
    of numbering in 10: 1500 for 150004, 906 for 90624. */

@@ -206,6 +206,34 @@ int pg_is_pooled(PGconn *c)
     pq.PQclear(r);
     return pooled;
 }
+
+/* PgBouncer's words when a pool in statement mode meets a transaction (it
+   then closes the client's connection) */
+static int statement_pool_msg(const char *m)
+{
+    return m && strstr(m, "statement pooling mode") != NULL;
+}
+
+int pg_statement_pooled(PGconn *c)
+{
+    PGresult *r = pq.PQexec(c, "BEGIN");
+    int refused = pq.PQresultStatus(r) != PGRES_COMMAND_OK && statement_pool_msg(pq.PQerrorMessage(c));
+    pq.PQclear(r);
+    if (!refused && pq.PQstatus(c) == CONNECTION_OK)
+        pq.PQclear(pq.PQexec(c, "ROLLBACK"));
+    return refused;
+}
+
+strata_code pg_statement_pool_error(strata_error *err, const char *prefix)
+{
+    err_set(err, STRATA_POOLER_UNSUPPORTED,
+            "%sa connection pooler in statement pooling mode stands between strata and the server; "
+            "strata needs transactions (PgBouncer: transaction blocks not allowed in statement pooling mode)",
+            prefix ? prefix : "");
+    err_hint(err, "point the URL at a pool in transaction or session mode (PgBouncer's pool_mode) or at "
+                  "PostgreSQL itself");
+    return STRATA_POOLER_UNSUPPORTED;
+}
 strata_code pg_error_set(strata_error *err, strata_code code, PGconn *c, const PGresult *r,
                          const char *prefix, int with_context)
 {
@@ -216,6 +244,8 @@ strata_code pg_error_set(strata_error *err, strata_code code, PGconn *c, const P
     const char *state = r ? pq.PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
     if (!primary)
         primary = pq.PQerrorMessage(c);
+    if (statement_pool_msg(primary))
+        return pg_statement_pool_error(err, prefix);
     /* our own cancel request (strata_interrupt): a signal, not a failure */
     int stopped = state && !strcmp(state, "57014") && intr_requested();
     if (stopped)

@@ -28,7 +28,8 @@ typedef struct pg {
     void *ud;
     int readonly;      /* every query in a READ ONLY transaction of its own */
     int pooled;        /* a connection pooler stands between us and the server;
-                          -1 until the first lock asks (read-only commands never do) */
+                          -1 until the first lock asks (read-only commands never do);
+                          2: a pool in statement mode, where strata cannot run */
     int advisory;      /* times the session advisory lock is held (it nests) */
     int lease;         /* times the lease row is held (behind a pooler; nests) */
     char *lock_table;  /* quoted name of the lease table */
@@ -337,10 +338,15 @@ static strata_code pg_query(drv *d, const char *sql, int nparams, const char *co
     pg *p = (pg *)d;
     /* read-only commands: a READ ONLY transaction per query, never a
        session setting that would outlive us on a pooled connection */
+    if (p->pooled == 2) /* a pool in statement mode closed the connection */
+        return pg_statement_pool_error(err, NULL);
     int wrap = p->readonly && pq.PQtransactionStatus(p->c) == PQTRANS_IDLE;
     PGresult *r;
-    if (wrap && !(r = exec1(p->c, "BEGIN READ ONLY", 0, NULL, err)))
+    if (wrap && !(r = exec1(p->c, "BEGIN READ ONLY", 0, NULL, err))) {
+        if (err && err->code == STRATA_POOLER_UNSUPPORTED)
+            p->pooled = 2; /* a caller going on after this failure meets it again */
         return err ? err->code : STRATA_DB_ERROR;
+    }
     if (wrap)
         pq.PQclear(r);
     r = exec1(p->c, sql, nparams, params, err);
@@ -748,8 +754,14 @@ static strata_code pg_lock(drv *d, const char *key, double timeout, strata_error
     const char *params[1] = {k};
     /* session state cannot be trusted to last behind a pooler: ask once,
        here, where it matters, not at every connect */
-    if (p->pooled < 0)
+    if (p->pooled < 0) {
         p->pooled = pg_is_pooled(p->c);
+        /* before the lease row: nothing to leave behind */
+        if (p->pooled && pg_statement_pooled(p->c))
+            p->pooled = 2;
+    }
+    if (p->pooled == 2)
+        return pg_statement_pool_error(err, NULL);
     strata_code rc = p->pooled ? lease_table(p, key, err) : STRATA_OK;
     double deadline = clock_ms() + (timeout > 0 ? timeout * 1000.0 : 0), delay = 50;
     int waited = 0;
