@@ -205,6 +205,31 @@ int copy_try_sql(run *r, PGconn *c, const char *sql, char *why, size_t whysz)
     return out;
 }
 
+static strata_code replication_role(PGconn *c, strata_error *err)
+{
+    PGresult *res = pq.PQexec(c, "SELECT current_setting('session_replication_role')");
+    int origin = pq.PQresultStatus(res) != PGRES_TUPLES_OK || pq.PQntuples(res) != 1 ||
+                 !strcmp(pq.PQgetvalue(res, 0, 0), "origin");
+    char was[32];
+    snprintf(was, sizeof(was), "%s", origin ? "origin" : pq.PQgetvalue(res, 0, 0));
+    pq.PQclear(res);
+    if (origin)
+        return STRATA_OK;
+    res = pq.PQexec(c, "SET session_replication_role = origin");
+    int ok = pq.PQresultStatus(res) == PGRES_COMMAND_OK;
+    pq.PQclear(res);
+    if (ok)
+        return STRATA_OK;
+    err_set(
+        err, STRATA_CONFIG_ERROR,
+        "session_replication_role is '%s' for this session, and this role may not set it back: foreign keys "
+        "and triggers would not check the copied rows",
+        was);
+    err_hint(err, "ALTER ROLE ... RESET session_replication_role (or ALTER DATABASE), or copy as a role that "
+                  "may set it; nothing was changed");
+    return STRATA_CONFIG_ERROR;
+}
+
 static strata_code pg_connect(run *r, PGconn **out, strata_error *err)
 {
     /* the one connect of strata (postgres/pg_conn.c): its error formatting,
@@ -266,8 +291,15 @@ static strata_code pg_connect(run *r, PGconn **out, strata_error *err)
                        "SET client_encoding = 'UTF8'; SET DateStyle = 'ISO, YMD'; "
                        "SET TimeZone = 'UTC'; SET IntervalStyle = 'postgres'; "
                        "SET extra_float_digits = 3; SET client_min_messages = warning; "
+                       "SET standard_conforming_strings = on; SET bytea_output = 'hex'; "
+                       "SET default_transaction_isolation = 'read committed'; "
                        "SET lock_timeout = 0; SET idle_in_transaction_session_timeout = 0",
                        "cannot set up the session", err);
+    /* session_replication_role = replica (set for the role or database)
+       turns off the foreign keys' and triggers' checks of every row: put
+       back where the role may, else refused before anything changes */
+    if (!rc)
+        rc = replication_role(c, err);
     /* a role's idle_session_timeout (PostgreSQL 14) would end a session
        that waits its turn: the copy's own while the workers load, a
        worker's while the schema is read */

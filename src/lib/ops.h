@@ -74,6 +74,21 @@ int pg_statement_pooled(PGconn *c);
    (may be NULL), with the hint; returns the code. */
 strata_code pg_statement_pool_error(strata_error *err, const char *prefix);
 
+/* The session settings that shape how the server prints values and
+   expressions (pg_get_expr, pg_get_constraintdef, ...), fixed so that
+   schema, diff and check print the same text whatever a role or database
+   sets: ISO dates, UTC, standard strings, hex bytea. */
+#define PG_PIN_SETTINGS                                                                                    \
+    "SET LOCAL DateStyle = 'ISO, YMD'; SET LOCAL IntervalStyle = 'postgres'; SET LOCAL TimeZone = 'UTC'; " \
+    "SET LOCAL bytea_output = 'hex'; SET LOCAL standard_conforming_strings = on; "                         \
+    "SET LOCAL extra_float_digits = 1"
+/* Opens a transaction with PG_PIN_SETTINGS on d (READ COMMITTED; READ ONLY
+   unless write and the handle may write): 1 when it did, 0 when d was in a
+   transaction already (its settings stand), -1 with err set on failure.
+   pg_pin_end(d, that value) rolls back what pg_pin_begin opened. */
+int pg_pin_begin(drv *d, int write, strata_error *err);
+void pg_pin_end(drv *d, int began);
+
 /* The major version of a server_version_num, comparable across the change
    of numbering in 10: 1500 for 150004, 906 for 90624. */
 int pg_major(int server_version_num);

@@ -332,6 +332,13 @@ static PGresult *exec1(PGconn *c, const char *sql, int nparams, const char *cons
     return NULL;
 }
 
+/* strata's transactions run at READ COMMITTED whatever the role's or the
+   database's default_transaction_isolation says: a repeatable-read step
+   would fail on the lease row its own heartbeat renewed, and a read-only
+   transaction under serializable + default_transaction_deferrable waits
+   for every serializable writer (docs/operations.md) */
+#define BEGIN_READ "BEGIN ISOLATION LEVEL READ COMMITTED, READ ONLY"
+
 static strata_code pg_query(drv *d, const char *sql, int nparams, const char *const *params, row_fn fn,
                             void *ud, strata_error *err)
 {
@@ -342,7 +349,7 @@ static strata_code pg_query(drv *d, const char *sql, int nparams, const char *co
         return pg_statement_pool_error(err, NULL);
     int wrap = p->readonly && pq.PQtransactionStatus(p->c) == PQTRANS_IDLE;
     PGresult *r;
-    if (wrap && !(r = exec1(p->c, "BEGIN READ ONLY", 0, NULL, err))) {
+    if (wrap && !(r = exec1(p->c, BEGIN_READ, 0, NULL, err))) {
         if (err && err->code == STRATA_POOLER_UNSUPPORTED)
             p->pooled = 2; /* a caller going on after this failure meets it again */
         return err ? err->code : STRATA_DB_ERROR;
@@ -873,10 +880,39 @@ static void pg_unlock(drv *d, const char *key)
                "warning: the migration lock was no longer held when strata released it");
 }
 
+int pg_pin_begin(drv *d, int write, strata_error *err)
+{
+    pg *p = (pg *)d;
+    if (p->pooled == 2) {
+        pg_statement_pool_error(err, NULL);
+        return -1;
+    }
+    if (pq.PQtransactionStatus(p->c) != PQTRANS_IDLE)
+        return 0;
+    char sql[400];
+    snprintf(sql, sizeof(sql), "%s; " PG_PIN_SETTINGS,
+             write && !p->readonly ? "BEGIN ISOLATION LEVEL READ COMMITTED" : BEGIN_READ);
+    PGresult *r = exec1(p->c, sql, 0, NULL, err);
+    if (!r) {
+        if (pq.PQtransactionStatus(p->c) != PQTRANS_IDLE)
+            pq.PQclear(pq.PQexec(p->c, "ROLLBACK"));
+        return -1;
+    }
+    pq.PQclear(r);
+    return 1;
+}
+
+void pg_pin_end(drv *d, int began)
+{
+    pg *p = (pg *)d;
+    if (began == 1)
+        pq.PQclear(pq.PQexec(p->c, "ROLLBACK"));
+}
+
 static strata_code pg_begin(drv *d, double timeout, strata_error *err)
 {
     (void)timeout;
-    return pg_query(d, "BEGIN", 0, NULL, NULL, NULL, err);
+    return pg_query(d, "BEGIN ISOLATION LEVEL READ COMMITTED", 0, NULL, NULL, NULL, err);
 }
 
 static int pg_recover(drv *d)
@@ -1049,8 +1085,8 @@ static strata_code pg_vt_locate(drv *d, const char *table, char **qname, int *ex
     buf_init(&b);
     int tx = pq.PQtransactionStatus(p->c) == PQTRANS_IDLE;
     if (tx)
-        buf_adds(&b, "BEGIN READ ONLY; SELECT set_config('search_path', reset_val, true) FROM pg_settings "
-                     "WHERE name = 'search_path'; ");
+        buf_adds(&b, BEGIN_READ "; SELECT set_config('search_path', reset_val, true) FROM pg_settings "
+                                "WHERE name = 'search_path'; ");
     buf_adds(&b, "SELECT (SELECT quote_ident(nspname) FROM pg_namespace WHERE oid = coalesce((SELECT "
                  "relnamespace FROM pg_class WHERE oid = to_regclass(");
     buf_add_sqlstr(&b, id);

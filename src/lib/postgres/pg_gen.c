@@ -19,6 +19,7 @@
  * last, indexes on existing tables built CONCURRENTLY (no-transaction).
  */
 #include "gen.h"
+#include "ops.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -494,6 +495,9 @@ strata_code pg_gen_read(drv *d, const char *table, gen_model *m, strata_error *e
     rd r = {m, 0};
     const char *params[1] = {table};
     int version = 0;
+    int pin = pg_pin_begin(d, 0, err);
+    if (pin < 0)
+        return err ? err->code : STRATA_DB_ERROR;
     strata_code urc =
         d->ops->query(d, "SELECT current_setting('server_version_num') WHERE $1::text IS NOT NULL", 1, params,
                       on_version, &version, err);
@@ -506,16 +510,13 @@ strata_code pg_gen_read(drv *d, const char *table, gen_model *m, strata_error *e
                             1, params, on_unsupported, m, err);
     if (!urc && m->oom)
         urc = err_set(err, STRATA_NOMEM, "out of memory");
-    if (urc)
-        return urc;
-    for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
-        strata_code rc = d->ops->query(d, steps[i].sql, 1, params, steps[i].fn, &r, err);
+    for (size_t i = 0; !urc && i < sizeof(steps) / sizeof(steps[0]); i++) {
+        urc = d->ops->query(d, steps[i].sql, 1, params, steps[i].fn, &r, err);
         if (r.oom)
-            return err_set(err, STRATA_NOMEM, "out of memory");
-        if (rc)
-            return rc;
+            urc = err_set(err, STRATA_NOMEM, "out of memory");
     }
-    return STRATA_OK;
+    pg_pin_end(d, pin);
+    return urc;
 }
 
 /* The printed definition of the temporary table's constraint into *(char **)ud */
@@ -547,7 +548,7 @@ strata_code pg_gen_canon(drv *d, const char *table, const char *def, char **out,
     buf_init(&q);
     buf_addf(&q, "CREATE TEMP TABLE strata_canon (LIKE %s)", table);
     char *cur = xstrdup(def), *got = NULL;
-    int ok = cur && !q.oom && !d->ops->query(d, "BEGIN", 0, NULL, NULL, NULL, &ignore);
+    int ok = cur && !q.oom && pg_pin_begin(d, 1, &ignore) == 1;
     int began = ok;
     if (ok)
         ok = !d->ops->query(d, q.data, 0, NULL, NULL, NULL, &ignore);

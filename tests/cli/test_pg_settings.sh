@@ -1,0 +1,148 @@
+#!/usr/bin/env bash
+# Settings a role or database carries in production (ALTER ROLE/DATABASE ...
+# SET), each of which broke strata before:
+# - default_transaction_isolation 'repeatable read' behind a pooler: every
+#   step longer than the lease's heartbeat failed on its own lease row
+#   (40001 at COMMIT, never succeeding); strata's transactions now run at
+#   READ COMMITTED whatever the default;
+# - serializable + default_transaction_deferrable: every command (status,
+#   a no-op up) waited in BEGIN READ ONLY for the application's serializable
+#   writers to end;
+# - DateStyle, TimeZone, IntervalStyle, bytea_output,
+#   standard_conforming_strings: `schema` printed other text (schema --check
+#   failed on an unchanged schema) and `diff` wrote literals that mean
+#   another value on a database with the defaults (a date default 2024-03-04
+#   written '04/03/2024');
+# - copy under standard_conforming_strings = off changed a default's and a
+#   view's backslashes; under session_replication_role = replica it loaded
+#   rows that break a foreign key and said "verified".
+. "$(dirname "$0")/lib.sh"
+postgres_only
+
+# -------------------------------------------- repeatable read, behind a pooler
+D=$WORK/rr
+mig "$D" 0001_a.sql <<'SQL'
+-- strata:up
+CREATE TABLE runs (migration text NOT NULL);
+INSERT INTO runs VALUES ('0001');
+SQL
+mig "$D" 0002_slow.sql <<'SQL'
+-- strata:up
+SELECT pg_sleep(2);
+INSERT INTO runs VALUES ('0002');
+SQL
+for iso in "repeatable read" serializable; do
+    new_db
+    q "ALTER DATABASE $DBNAME SET default_transaction_isolation = '$iso'" >/dev/null
+    STRATA_ASSUME_POOLER=1 STRATA_LEASE_SECONDS=1 st --dir "$D" up
+    expect_rc 0 "$iso, behind a pooler: up with a step longer than the heartbeat"
+    eq "$(q "SELECT string_agg(migration, ',' ORDER BY migration) FROM runs")" "0001,0002" "$iso: each ran once"
+done
+
+# ------------------------------------------- serializable + deferrable readers
+new_db
+D=$WORK/def
+mig "$D" 0001_a.sql <<'SQL'
+-- strata:up
+CREATE TABLE runs (v text);
+SQL
+st --dir "$D" -q up
+expect_rc 0 "deferrable: up"
+q "ALTER DATABASE $DBNAME SET default_transaction_isolation = 'serializable'" >/dev/null
+q "ALTER DATABASE $DBNAME SET default_transaction_deferrable = on" >/dev/null
+psql -X -q -d "$DBNAME" -c "BEGIN" -c "SELECT count(*) FROM runs" -c "INSERT INTO runs VALUES ('app')" \
+    -c "SELECT pg_sleep(8)" -c "COMMIT" >/dev/null 2>&1 &
+writer=$!
+sleep 1
+for cmd in status "up --lock-timeout 2" current schema; do
+    t0=$(date +%s%N)
+    # shellcheck disable=SC2086
+    st --dir "$D" $cmd
+    t1=$(date +%s%N)
+    expect_rc 0 "deferrable: $cmd"
+    [ $(((t1 - t0) / 1000000)) -lt 4000 ] ||
+        fail "deferrable: $cmd waited $(((t1 - t0) / 1000000)) ms for a serializable writer"
+done
+wait "$writer"
+
+# ------------------------------------------------------ output settings
+new_db
+D=$WORK/outs
+mig "$D" 0001_t.sql <<'SQL'
+-- strata:up
+CREATE TABLE ev (id int PRIMARY KEY, starts timestamptz DEFAULT '2024-01-02 03:04:05+00',
+  d date DEFAULT '2024-03-04', iv interval DEFAULT '1 day 02:00:00', b bytea DEFAULT '\x00ff',
+  p text DEFAULT 'C:\temp');
+SQL
+st --dir "$D" -q up
+expect_rc 0 "output: up"
+st --dir "$D" schema -o "$WORK/schema.txt"
+expect_rc 0 "output: schema -o"
+contains "$(cat "$WORK/schema.txt")" "2024-03-04" "output: the date as ISO"
+for set in "TimeZone = 'America/New_York'" "DateStyle = 'SQL, DMY'" "IntervalStyle = 'sql_standard'" \
+    "bytea_output = 'escape'" "standard_conforming_strings = off"; do
+    q "ALTER DATABASE $DBNAME SET $set" >/dev/null
+done
+st --dir "$D" schema --check "$WORK/schema.txt"
+expect_rc 0 "output: schema --check of an unchanged schema under other DateStyle, TimeZone, ..."
+# diff by an author whose role prints dates as 'SQL, DMY' in New York: the
+# migration it writes, applied on a database with the defaults, gives the
+# values the desired schema says
+D2=$WORK/out2
+mig "$D2" 0001_t.sql <<'SQL'
+-- strata:up
+CREATE TABLE ev (id int PRIMARY KEY);
+-- strata:down
+DROP TABLE ev;
+SQL
+cat >"$WORK/want.sql" <<'SQL'
+CREATE TABLE ev (id int PRIMARY KEY, d date DEFAULT '2024-03-04',
+  starts timestamptz DEFAULT '2024-01-02 03:04:05+00');
+SQL
+author="author_$DBNAME"
+q "CREATE ROLE $author LOGIN CREATEDB PASSWORD 'pw'" >/dev/null
+q "ALTER ROLE $author SET DateStyle = 'SQL, DMY'" >/dev/null
+q "ALTER ROLE $author SET TimeZone = 'America/New_York'" >/dev/null
+"$STRATA" --url "postgresql://$author:pw@${PGHOST:-localhost}:$PGPORT/$DBNAME" --dir "$D2" \
+    diff --to "$WORK/want.sql" -m next >"$WORK/out" 2>"$WORK/err"
+RC=$? OUT=$(cat "$WORK/out") ERR=$(cat "$WORK/err")
+expect_rc 0 "output: diff by the author"
+new_db
+st --dir "$D2" -q up
+expect_rc 0 "output: the diff applied on a database with the defaults"
+eq "$(q "SELECT (SELECT pg_get_expr(adbin, adrelid) FROM pg_attrdef WHERE adrelid = 'ev'::regclass AND adnum = 2)")" \
+    "'2024-03-04'::date" "output: the date default as the desired schema says"
+eq "$(q "SET TimeZone = 'UTC'; SELECT (SELECT pg_get_expr(adbin, adrelid) FROM pg_attrdef WHERE adrelid = 'ev'::regclass AND adnum = 3)")" \
+    "'2024-01-02 03:04:05+00'::timestamp with time zone" "output: the timestamptz default as the desired schema says"
+q "DROP ROLE $author" >/dev/null
+
+# ------------------------------------------------------------------- copy
+SRC=$WORK/src.db
+sqlite3 "$SRC" "CREATE TABLE parent (id INTEGER PRIMARY KEY, name TEXT DEFAULT 'C:\temp\new');
+CREATE TABLE child (id INTEGER PRIMARY KEY, pid INTEGER REFERENCES parent (id));
+CREATE VIEW v AS SELECT id FROM parent WHERE name = 'C:\temp\new';
+INSERT INTO parent (id) VALUES (1); INSERT INTO child VALUES (10, 1), (11, 99);"
+new_db
+q "ALTER DATABASE $DBNAME SET standard_conforming_strings = off" >/dev/null
+raw copy "sqlite:///$SRC" "$URL" --exclude child
+expect_rc 0 "copy under standard_conforming_strings = off"
+eq "$(q "SELECT count(*) FROM v")" "1" "copy: the view's backslashes kept"
+eq "$(psql -X -q -A -t -d "$DBNAME" -c "SET standard_conforming_strings = on" -c "SELECT name FROM parent")" \
+    'C:\temp\new' "copy: the row's value"
+q "INSERT INTO parent (id) VALUES (2)" >/dev/null
+eq "$(psql -X -q -A -t -d "$DBNAME" -c "SET standard_conforming_strings = on" -c "SELECT name FROM parent WHERE id = 2")" \
+    'C:\temp\new' "copy: the default's backslashes kept"
+new_db
+D=$WORK/fk
+mig "$D" 0001_init.sql <<'SQL'
+-- strata:up
+CREATE TABLE parent (id bigint PRIMARY KEY, name text);
+CREATE TABLE child (id bigint PRIMARY KEY, pid bigint REFERENCES parent (id));
+SQL
+st --dir "$D" -q up
+q "ALTER DATABASE $DBNAME SET session_replication_role = 'replica'" >/dev/null
+raw copy --data-only "sqlite:///$SRC" "$URL"
+[ "$RC" != 0 ] || fail "copy --data-only under session_replication_role = replica: exit 0 with an orphan row"
+eq "$(q "SELECT count(*) FROM child c WHERE NOT EXISTS (SELECT 1 FROM parent p WHERE p.id = c.pid)")" "0" \
+    "copy under session_replication_role = replica: no orphan row loaded"
+finish
