@@ -145,4 +145,13 @@ raw copy --data-only "sqlite:///$SRC" "$URL"
 [ "$RC" != 0 ] || fail "copy --data-only under session_replication_role = replica: exit 0 with an orphan row"
 eq "$(q "SELECT count(*) FROM child c WHERE NOT EXISTS (SELECT 1 FROM parent p WHERE p.id = c.pid)")" "0" \
     "copy under session_replication_role = replica: no orphan row loaded"
+# a role without CREATE on public (PostgreSQL 15's default): the hint says so
+new_db
+weak="weak_$DBNAME"
+q "CREATE ROLE $weak LOGIN PASSWORD 'pw'" >/dev/null
+raw copy "sqlite:///$SRC" "postgresql://$weak:pw@${PGHOST:-localhost}:$PGPORT/$DBNAME"
+expect_rc 1 "copy without CREATE on public"
+contains "$ERR" "GRANT CREATE ON SCHEMA public" "copy without CREATE on public: the hint"
+eq "$(q "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")" "0" "copy without CREATE: nothing made"
+q "DROP ROLE $weak" >/dev/null
 finish
