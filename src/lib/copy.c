@@ -1293,9 +1293,10 @@ static strata_code schema_phase(run *r, strata_error *err)
         goto out;
     if ((rc = copy_exec(r->ctl, STATE_TABLE_DDL, "cannot create the bookkeeping table " STATE_TABLE, err))) {
         if (err && !strcmp(err->sqlstate, "42501") && !err->hint[0])
-            err_hint(err, "the copy creates its tables in the target's first schema on the search path: the role "
-                          "needs CREATE on it (PostgreSQL 15 no longer grants CREATE on public to every role: "
-                          "GRANT CREATE ON SCHEMA public TO ...); nothing was changed");
+            err_hint(err,
+                     "the copy creates its tables in the target's first schema on the search path: the role "
+                     "needs CREATE on it (PostgreSQL 15 no longer grants CREATE on public to every role: "
+                     "GRANT CREATE ON SCHEMA public TO ...); nothing was changed");
         goto fail;
     }
     for (int i = 0; i < r->s.n; i++) {

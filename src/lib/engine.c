@@ -1064,9 +1064,13 @@ static int run_step(strata *db, const migration *m, int down, int in_tx, int rep
         strata_code wrc;
         if (rc) {
             /* keep the failure on record for status and the next up: the
-               server's own message, over a new connection if it was lost */
-            if (db->ops->recover)
-                db->ops->recover(db->d);
+               server's own message, over a new connection if it was lost
+               (a pooler restarting takes a moment: tried for 10 s) */
+            if (db->ops->recover) {
+                double until = clock_ms() + 10000, delay = 100;
+                while (db->ops->recover(db->d) < 0 && clock_ms() < until && !intr_requested())
+                    backoff_sleep(&delay, 1.5, 1000, 1, clock_ms(), until);
+            }
             /* a transaction of the section's own (BEGIN ... COMMIT, as
                imported files hold) stopped by the error: rolled back, as
                psql or sqlite3 would when they stop; the record and the

@@ -1,8 +1,10 @@
 # pgbouncer_lib.sh -- a real PgBouncer (Debian package pgbouncer) in front of
 # the test server. Sourced by tests that need one, after lib.sh.
 #
-#   pgb_start MODE   starts PgBouncer in pool_mode MODE (session|transaction)
-#                    on a free port; sets PGB_PORT and PGB_PID
+#   pgb_start MODE   starts PgBouncer in pool_mode MODE (session|transaction|
+#                    statement) on a free port (PGB_FIXED_PORT: that one);
+#                    sets PGB_PORT and PGB_PID. PGB_EXTRA: more lines for
+#                    its [pgbouncer] section; PGB_AUTH: auth_type (plain)
 #   pgb_url DBNAME   the URL of DBNAME through it
 #   pgb_stop         stops it (also done at exit)
 
@@ -17,7 +19,7 @@ pgb_start() {
         finish
     fi
     mkdir -p "$dir"
-    PGB_PORT=$(free_port)
+    PGB_PORT=${PGB_FIXED_PORT:-$(free_port)}
     cat >"$dir/pgbouncer.ini" <<INI
 [databases]
 * = host=${PGHOST:-localhost} port=$PGPORT
@@ -25,13 +27,15 @@ pgb_start() {
 listen_addr = 127.0.0.1
 listen_port = $PGB_PORT
 unix_socket_dir =
-auth_type = plain
+auth_type = ${PGB_AUTH:-plain}
 auth_file = $dir/users.txt
 pool_mode = $mode
 default_pool_size = ${PGB_POOL_SIZE:-8}
 max_client_conn = 500
 server_reset_query = DISCARD ALL
 ignore_startup_parameters = extra_float_digits
+admin_users = $PGUSER
+${PGB_EXTRA:-}
 INI
     printf '"%s" "%s"\n"%s" "%s"\n' "$PGUSER" "$PGPASSWORD" "${PGB_USER2:-nobody_}" "${PGB_PASS2:-x}" >"$dir/users.txt"
     chmod 755 "$WORK"

@@ -24,7 +24,8 @@ void pg_major_str(int major, char out[16])
 }
 static void connect_hint(strata_error *err, const char *m)
 {
-    if (strstr(m, "password authentication failed") || strstr(m, "no password supplied"))
+    if (strstr(m, "password authentication failed") || strstr(m, "no password supplied") ||
+        strstr(m, "SASL authentication failed"))
         err_hint(err, "check the user name and password in the URL (PGPASSWORD and ~/.pgpass also apply)");
     else if (strstr(m, "Peer authentication failed") || strstr(m, "Ident authentication failed"))
         err_hint(err, "the server's pg_hba.conf checks the operating-system user on this connection "
@@ -45,6 +46,9 @@ static void connect_hint(strata_error *err, const char *m)
         err_hint(err,
                  "the role's or database's CONNECTION LIMIT is reached: close other sessions or raise it "
                  "(strata copy needs at least 2: its own and one job's)");
+    else if (strstr(m, "no more connections allowed"))
+        err_hint(err, "the connection pooler in front of the server (PgBouncer's max_client_conn) takes no "
+                      "more clients: close other clients, or raise it");
     else if (strstr(m, "remaining connection slots") || strstr(m, "too many clients"))
         err_hint(err, "the server's max_connections is reached: close other sessions, or raise it (strata "
                       "copy needs at least 2: its own and one job's)");
@@ -54,8 +58,9 @@ static void connect_hint(strata_error *err, const char *m)
 }
 int pg_conn_full(const char *msg)
 {
+    /* the last: PgBouncer's max_client_conn */
     return strstr(msg, "too many clients") || strstr(msg, "remaining connection slots") ||
-           strstr(msg, "too many connections");
+           strstr(msg, "too many connections") || strstr(msg, "no more connections allowed");
 }
 
 /* Not worth waiting for: the server answered and refused us. The
@@ -246,6 +251,11 @@ strata_code pg_error_set(strata_error *err, strata_code code, PGconn *c, const P
         primary = pq.PQerrorMessage(c);
     if (statement_pool_msg(primary))
         return pg_statement_pool_error(err, prefix);
+    /* PgBouncer found no server connection for this client in time: the
+       statement never reached the server */
+    int pool_wait = !strcmp(primary, "query_wait_timeout");
+    if (pool_wait)
+        code = STRATA_CONNECT_FAILED;
     /* our own cancel request (strata_interrupt): a signal, not a failure */
     int stopped = state && !strcmp(state, "57014") && intr_requested();
     if (stopped)
@@ -258,6 +268,10 @@ strata_code pg_error_set(strata_error *err, strata_code code, PGconn *c, const P
     snprintf(err->sqlstate, sizeof(err->sqlstate), "%s", state ? state : "");
     if (hint)
         err_hint(err, "%s", hint);
+    else if (pool_wait)
+        err_hint(err, "the connection pooler (PgBouncer) had no free server connection for strata within its "
+                      "query_wait_timeout (the pool is full or paused); the statement did not run: raise the "
+                      "pool's size or query_wait_timeout, or run again when it has room");
     else if (stopped)
         err_hint(err,
                  "strata was told to stop (SIGINT or SIGTERM): the server cancelled the statement; a "

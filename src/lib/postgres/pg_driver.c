@@ -195,6 +195,12 @@ static strata_code pg_fail(PGresult *r, PGconn *c, strata_code code, const char 
     else if (state && !strcmp(state, "55P03"))
         err_hint(err, "the server's lock_timeout stopped it while it waited for a table lock held by "
                       "another session; raise it with SET LOCAL lock_timeout = '...' in the section");
+    else if (state && !strcmp(state, "08P01") && !strcmp(primary, "query timeout"))
+        err_hint(err,
+                 "the connection pooler's query_timeout (PgBouncer) closed strata's connection while the "
+                 "statement ran: the server may still be running it (pg_stat_activity), so wait for it "
+                 "to end and look before you act; raise query_timeout for strata's pool, or migrate "
+                 "over a direct connection");
     else if (strstr(primary, "idle-in-transaction"))
         err_hint(err, "the server's idle_in_transaction_session_timeout ended the session");
     else if (state && !strcmp(state, "25001") && file)
@@ -864,8 +870,19 @@ static void pg_unlock(drv *d, const char *key)
                    "warning: the migration lock was no longer held when strata released it");
         return;
     }
+    int unreachable = 0;
     if (p->lease) {
-        released = lease_drop(p);
+        /* the connection was lost (a pooler's query_timeout, KILL or
+           restart): the lease row is still this process's, and waiters
+           would sit out its time -- a new connection deletes it */
+        if (!p->c || pq.PQstatus(p->c) != CONNECTION_OK) {
+            strata_error e;
+            pg_finish(p->c);
+            p->c = NULL;
+            unreachable = connect_until(p, clock_ms() + 10000, 1000, 0, &e) != STRATA_OK;
+        }
+        released = unreachable ? 0 : lease_drop(p);
+        p->lease = 0;
     } else if (p->advisory) {
         released = advisory_unlock(p, key);
         p->advisory = 0;
@@ -875,7 +892,14 @@ static void pg_unlock(drv *d, const char *key)
     pg_finish(p->hb);
     p->hb = NULL;
     p->hb_busy = 0;
-    if (!released)
+    if (unreachable) {
+        char msg[300];
+        snprintf(msg, sizeof(msg),
+                 "warning: the connection was lost and a new one failed: the migration lock (a row of %s) "
+                 "stays until it expires, at most %.0f s from now",
+                 p->lock_table ? p->lock_table : "the lease table", p->lease_ms / 1000.0);
+        notify(p, STRATA_EV_WARNING, msg);
+    } else if (!released)
         notify(p, STRATA_EV_WARNING,
                "warning: the migration lock was no longer held when strata released it");
 }

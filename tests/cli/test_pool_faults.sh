@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# PgBouncer cutting strata off the way production pools do, each of which
+# went wrong before:
+# - query_timeout (or KILL, a restart) ending a transactional step: the
+#   lease row stayed behind, and the next `up` sat out its 30 s, then
+#   LOCK_TIMEOUT "another strata process is migrating" (now the lock's
+#   release reconnects and deletes it); the hint said "rolled back, run it
+#   again" while the server still ran the statement (now it names
+#   query_timeout and says the statement may still run);
+# - a PgBouncer restart during a no-transaction section: the record stayed
+#   "interrupted before completion" and the lease row stayed (the failure's
+#   record now reconnects for 10 s);
+# - SCRAM authentication failing through PgBouncer: no hint;
+# - max_client_conn reached: not retried (now as "too many connections");
+# - no server connection within query_wait_timeout (a paused or full pool):
+#   exit 1 DB_ERROR "run it again" (now CONNECT_FAILED, exit 4, naming it).
+. "$(dirname "$0")/lib.sh"
+postgres_only
+. "$(dirname "$0")/pgbouncer_lib.sh"
+
+runs() { q "SELECT count(*) FROM runs"; }
+
+# ---------------------------------------- query_timeout in a transactional step
+PGB_EXTRA="query_timeout = 2" pgb_start transaction
+new_db
+q "CREATE TABLE runs (v text)" >/dev/null
+PURL=$(pgb_url "$DBNAME")
+mig "$WORK/qt" 0001_slow.sql <<'SQL'
+-- strata:up
+INSERT INTO runs VALUES ('1');
+SELECT pg_sleep(4);
+SQL
+"$STRATA" --url "$PURL" --dir "$WORK/qt" up >"$WORK/o" 2>"$WORK/e"
+RC=$? ERR=$(cat "$WORK/e")
+expect_rc 1 "query_timeout: the step fails"
+contains "$ERR" "query_timeout" "query_timeout: the hint names it"
+contains "$ERR" "may still be running" "query_timeout: the statement may still run"
+lacks "$ERR" "run it again" "query_timeout: no advice to repeat"
+lacks "$ERR" "no longer held" "query_timeout: no false word on the lock"
+eq "$(q "SELECT count(*) FROM strata_migrations_lock")" "0" "query_timeout: no lease row left"
+sleep 2.5 # the server's statement ends (it rolls back)
+mig "$WORK/qt2" 0001_quick.sql <<'SQL'
+-- strata:up
+INSERT INTO runs VALUES ('2');
+SQL
+"$STRATA" --url "$PURL" --dir "$WORK/qt2" --lock-timeout 3 -q up >"$WORK/o" 2>"$WORK/e" ||
+    fail "query_timeout: the next up: $(cat "$WORK/e")"
+eq "$(runs)" "1" "query_timeout: the next up ran, the cut step rolled back"
+pgb_stop
+
+# ------------------------------ a PgBouncer restart in a no-transaction section
+PGB_FIXED_PORT=$(free_port) pgb_start transaction
+new_db
+q "CREATE TABLE runs (v text)" >/dev/null
+PURL=$(pgb_url "$DBNAME")
+mig "$WORK/rs" 0001_slow.sql <<'SQL'
+-- strata:up no-transaction
+INSERT INTO runs VALUES ('1');
+SELECT pg_sleep(4);
+SQL
+"$STRATA" --url "$PURL" --dir "$WORK/rs" up >"$WORK/o" 2>"$WORK/e" &
+holder=$!
+sleep 1.5
+pgb_stop
+sleep 0.5
+PGB_FIXED_PORT=$PGB_PORT pgb_start transaction
+wait "$holder"
+RC=$? ERR=$(cat "$WORK/e")
+expect_rc 1 "restart: the holder fails"
+eq "$(q "SELECT count(*) FROM strata_migrations_lock")" "0" "restart: no lease row left"
+rec=$(q "SELECT state || ': ' || error FROM strata_migrations")
+lacks "$rec" "interrupted before completion" "restart: the failure recorded, not the placeholder"
+contains "$rec" "failed: " "restart: recorded failed"
+t0=$(date +%s%N)
+"$STRATA" --url "$PURL" --dir "$WORK/rs" --lock-timeout 5 up >"$WORK/o" 2>"$WORK/e"
+RC=$? ERR=$(cat "$WORK/e")
+t1=$(date +%s%N)
+contains "$ERR" "[FAILED_MIGRATION]" "restart: the next up stops on the failed migration"
+[ $(((t1 - t0) / 1000000)) -lt 3000 ] || fail "restart: the next up waited $(((t1 - t0) / 1000000)) ms"
+pgb_stop
+
+# ------------------------------------------------------------- SCRAM, wrong password
+PGB_AUTH=scram-sha-256 pgb_start transaction
+new_db
+mig "$WORK/a" 0001_a.sql <<'SQL'
+-- strata:up
+SELECT 1;
+SQL
+"$STRATA" --url "postgresql://$PGUSER:WrongPw123@127.0.0.1:$PGB_PORT/$DBNAME" --dir "$WORK/a" up \
+    >"$WORK/o" 2>"$WORK/e"
+RC=$? ERR=$(cat "$WORK/e")
+expect_rc 4 "scram: wrong password"
+contains "$ERR" "hint: check the user name and password" "scram: the hint"
+lacks "$ERR" "WrongPw123" "scram: no password"
+pgb_stop
+
+# ----------------------------------------------------------------- max_client_conn
+PGB_EXTRA="max_client_conn = 2" pgb_start transaction
+new_db
+q "CREATE TABLE runs (v text)" >/dev/null
+PURL=$(pgb_url "$DBNAME")
+mig "$WORK/mc" 0001_a.sql <<'SQL'
+-- strata:up
+INSERT INTO runs VALUES ('1');
+SELECT pg_sleep(1);
+SQL
+pids=()
+for i in 1 2 3 4; do
+    "$STRATA" --url "$PURL" --dir "$WORK/mc" -q up >"$WORK/m$i.out" 2>"$WORK/m$i.err" &
+    pids+=($!)
+done
+wait_all "max_client_conn: " m "${pids[@]}"
+eq "$(runs)" "1" "max_client_conn: applied once"
+pgb_stop
+
+# -------------------------------------------------------------- query_wait_timeout
+PGB_EXTRA="query_wait_timeout = 2" pgb_start transaction
+new_db
+PURL=$(pgb_url "$DBNAME")
+psql -X -q -h 127.0.0.1 -p "$PGB_PORT" -d "$DBNAME" -c "SELECT 1" >/dev/null
+psql -X -q -h 127.0.0.1 -p "$PGB_PORT" -d pgbouncer -c "PAUSE $DBNAME" >/dev/null
+"$STRATA" --url "$PURL" --dir "$WORK/a" --lock-timeout 5 --connect-timeout 5 up >"$WORK/o" 2>"$WORK/e"
+RC=$? ERR=$(cat "$WORK/e")
+psql -X -q -h 127.0.0.1 -p "$PGB_PORT" -d pgbouncer -c "RESUME $DBNAME" >/dev/null
+expect_rc 4 "query_wait_timeout: exit"
+contains "$ERR" "[CONNECT_FAILED]" "query_wait_timeout: code"
+contains "$ERR" "query_wait_timeout" "query_wait_timeout: named"
+lacks "$ERR" "run it again" "query_wait_timeout: no 'run it again'"
+finish
