@@ -618,11 +618,16 @@ cmp -s "$WORK/b1" "$WORK/b1.copy" || fail "backup overwrote an existing file"
 # --create; the backup says so instead of leaving them out unseen
 if [ "$ENGINE" = postgres ]; then
     q "ALTER DATABASE \"$DBNAME\" SET statement_timeout = '5s'"
+    q "ALTER DATABASE \"$DBNAME\" SET DateStyle = 'SQL, DMY'"
+    q "ALTER ROLE $PGUSER IN DATABASE \"$DBNAME\" SET lock_timeout = '3s'"
     o backup -o "$WORK/b_settings"
     expect_rc 0 "backup of a database with settings of its own"
     contains "$ERR" "the database's own settings are not in the backup" "the settings left out are named"
-    contains "$ERR" "statement_timeout=5s" "with their values"
+    contains "$ERR" "statement_timeout=5s; DateStyle=SQL, DMY" "with their values, one by one"
+    contains "$ERR" "for role $PGUSER: lock_timeout=3s" "a role's settings in this database"
     q "ALTER DATABASE \"$DBNAME\" RESET statement_timeout"
+    q "ALTER DATABASE \"$DBNAME\" RESET DateStyle"
+    q "ALTER ROLE $PGUSER IN DATABASE \"$DBNAME\" RESET lock_timeout"
     rm -f "$WORK/b_settings"
 fi
 

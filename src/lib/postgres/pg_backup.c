@@ -374,10 +374,17 @@ static strata_code pick_tool(const char *tool, int server_major, int check_versi
    has none. */
 static char *db_own_settings(PGconn *c)
 {
-    PGresult *res = pq.PQexec(c, "SELECT concat_ws('; ', nullif(array_to_string((SELECT setconfig FROM "
-                                 "pg_db_role_setting WHERE setdatabase = d.oid AND setrole = 0), ', '), ''), "
-                                 "'comment ' || quote_literal(shobj_description(d.oid, 'pg_database'))) "
-                                 "FROM pg_database d WHERE datname = current_database()");
+    /* each setting its own item ('DateStyle=SQL, DMY' holds a comma), and
+       the settings of a role in this database (ALTER ROLE ... IN DATABASE
+       ... SET), which pg_dump leaves out too */
+    PGresult *res =
+        pq.PQexec(c, "SELECT concat_ws('; ', nullif(array_to_string((SELECT setconfig FROM "
+                     "pg_db_role_setting WHERE setdatabase = d.oid AND setrole = 0), '; '), ''), "
+                     "(SELECT string_agg('for role ' || quote_ident(r.rolname) || ': ' || "
+                     "array_to_string(s.setconfig, '; '), '; ' ORDER BY r.rolname) FROM pg_db_role_setting s "
+                     "JOIN pg_roles r ON r.oid = s.setrole WHERE s.setdatabase = d.oid), "
+                     "'comment ' || quote_literal(shobj_description(d.oid, 'pg_database'))) "
+                     "FROM pg_database d WHERE datname = current_database()");
     char *out = NULL;
     if (pq.PQresultStatus(res) == PGRES_TUPLES_OK && pq.PQntuples(res) == 1 && pq.PQgetvalue(res, 0, 0)[0])
         out = xstrdup(pq.PQgetvalue(res, 0, 0));
