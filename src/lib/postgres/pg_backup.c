@@ -14,6 +14,7 @@
 #include <poll.h>
 #include <signal.h>
 #ifdef __linux__
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #endif
 #include <stdio.h>
@@ -207,19 +208,22 @@ static strata_code run_tool(const char *path, char *const argv[], char *const en
 }
 
 /* The environment for a child: ours, with PGPASSWORD set to password when
-   the URL has one. The array and the PGPASSWORD string are malloc'd. */
-static char **tool_env(const char *password, char **pwvar)
+   the URL has one, and PGSERVICEFILE naming svc_fd when it is >= 0 (see
+   tool_conninfo). The array and the strings it adds (*pwvar, *svcvar) are
+   malloc'd. */
+static char **tool_env(const char *password, int svc_fd, char **pwvar, char **svcvar)
 {
     size_t n = 0;
     while (environ[n])
         n++;
-    char **env = calloc(n + 2, sizeof(char *));
-    *pwvar = NULL;
+    char **env = calloc(n + 3, sizeof(char *));
+    *pwvar = *svcvar = NULL;
     if (!env)
         return NULL;
     size_t j = 0;
     for (size_t i = 0; i < n; i++)
-        if (!password || strncmp(environ[i], "PGPASSWORD=", 11) != 0)
+        if ((!password || strncmp(environ[i], "PGPASSWORD=", 11) != 0) &&
+            (svc_fd < 0 || strncmp(environ[i], "PGSERVICEFILE=", 14) != 0))
             env[j++] = environ[i];
     if (password) {
         buf b;
@@ -232,26 +236,62 @@ static char **tool_env(const char *password, char **pwvar)
         }
         env[j++] = *pwvar;
     }
+    if (svc_fd >= 0) {
+        char v[64];
+        snprintf(v, sizeof(v), "PGSERVICEFILE=/dev/fd/%d", svc_fd);
+        if (!(*svcvar = xstrdup(v))) {
+            free(env);
+            return NULL;
+        }
+        env[j++] = *svcvar;
+    }
     return env;
 }
 
-static void tool_env_free(char **env, char *pwvar)
+static void tool_env_free(char **env, char *pwvar, char *svcvar)
 {
     if (pwvar) {
         explicit_bzero(pwvar, strlen(pwvar));
         free(pwvar);
     }
+    free(svcvar);
     free(env);
 }
 
-/* The URL's libpq options as a keyword='value' string, without the password. */
-static char *tool_conninfo(const db_url *t)
+static int sslpassword_in(const db_url *t)
+{
+    for (const PQconninfoOption *o = t->pg_opts; o && o->keyword; o++)
+        if (!strcmp(o->keyword, "sslpassword") && o->val && *o->val)
+            return 1;
+    return 0;
+}
+
+/*
+ * The URL's libpq options as a keyword='value' string for a child tool
+ * (pg_dump, pg_restore), without the password (PGPASSWORD carries it, see
+ * tool_env) and without the client key's passphrase (sslpassword), which
+ * has no variable of its own: it goes in a service file only the child can
+ * read -- an anonymous memory file (Linux memfd), named to it as
+ * /dev/fd/N, never on disk -- and the string says service=strata. Neither
+ * is ever in an argv that ps shows. *svc_fd: that file (the caller closes
+ * it once the child is done), or -1. NULL when out of memory or the file
+ * cannot be made.
+ */
+static char *tool_conninfo(const db_url *t, int *svc_fd)
 {
     buf b;
     buf_init(&b);
+    const char *sslpassword = NULL;
+    *svc_fd = -1;
     for (const PQconninfoOption *o = t->pg_opts; o && o->keyword; o++) {
         if (!o->val || !*o->val || !strcmp(o->keyword, "password"))
             continue;
+        if (!strcmp(o->keyword, "sslpassword")) {
+            sslpassword = o->val;
+            continue;
+        }
+        if (!strcmp(o->keyword, "service") && sslpassword_in(t))
+            continue; /* ours takes its place */
         buf_addf(&b, "%s%s='", b.len ? " " : "", o->keyword);
         for (const char *v = o->val; *v; v++) {
             if (*v == '\'' || *v == '\\')
@@ -259,6 +299,26 @@ static char *tool_conninfo(const db_url *t)
             buf_add(&b, v, 1);
         }
         buf_add(&b, "'", 1);
+    }
+    if (sslpassword) {
+        int fd = memfd_create("strata-service", 0);
+        buf f;
+        buf_init(&f);
+        buf_adds(&f, "[strata]\nsslpassword=");
+        buf_adds(&f, sslpassword);
+        buf_adds(&f, "\n");
+        int ok = fd >= 0 && !f.oom && write(fd, f.data, f.len) == (ssize_t)f.len;
+        if (f.data)
+            explicit_bzero(f.data, f.len);
+        buf_release(&f);
+        if (!ok) {
+            if (fd >= 0)
+                close(fd);
+            buf_release(&b);
+            return NULL;
+        }
+        *svc_fd = fd;
+        buf_adds(&b, b.len ? " service='strata'" : "service='strata'");
     }
     return buf_detach(&b);
 }
@@ -428,7 +488,8 @@ strata_code pg_backup(const db_url *t, const char *path, const strata_config *cf
                       strata_error *err)
 {
     const char *url = t->url;
-    char *dbname = NULL, *tool = NULL, *target = NULL, *tmp = NULL, *ci = NULL, *pw = NULL;
+    char *dbname = NULL, *tool = NULL, *target = NULL, *tmp = NULL, *ci = NULL, *pw = NULL, *svc = NULL;
+    int svc_fd = -1;
     char **env = NULL;
     int server_major = 0, fd = -1;
     tool_run r;
@@ -439,8 +500,8 @@ strata_code pg_backup(const db_url *t, const char *path, const strata_config *cf
         (rc = pick_tool("pg_dump", server_major, 1, &tool, err)))
         goto out;
     target = path ? xstrdup(path) : backup_default_name(dbname, ".dump");
-    ci = tool_conninfo(t);
-    env = tool_env(t->password, &pw);
+    ci = tool_conninfo(t, &svc_fd);
+    env = tool_env(t->password, svc_fd, &pw, &svc);
     if (!target || !ci || !env) {
         rc = err_set(err, STRATA_NOMEM, "out of memory");
         goto out;
@@ -488,7 +549,9 @@ out:
     if (tmp)
         unlink(tmp);
     tool_run_release(&r);
-    tool_env_free(env, pw);
+    tool_env_free(env, pw, svc);
+    if (svc_fd >= 0)
+        close(svc_fd);
     free(tmp);
     free(ci);
     free(target);
@@ -552,7 +615,8 @@ strata_code pg_restore(const db_url *t, const char *path, int flags, const strat
     }
     char app[64];
     lock_watch watch = {0};
-    char *tool = NULL, *ci = NULL, *pw = NULL;
+    char *tool = NULL, *ci = NULL, *pw = NULL, *svc = NULL;
+    int svc_fd = -1;
     char **env = NULL;
     int server_major = 0;
     tool_run r;
@@ -560,8 +624,8 @@ strata_code pg_restore(const db_url *t, const char *path, int flags, const strat
     if ((rc = pg_probe(t, "restore", &server_major, NULL, NULL, err)) ||
         (rc = pick_tool("pg_restore", server_major, 0, &tool, err)))
         goto out;
-    ci = tool_conninfo(t);
-    env = tool_env(t->password, &pw);
+    ci = tool_conninfo(t, &svc_fd);
+    env = tool_env(t->password, svc_fd, &pw, &svc);
     if (!ci || !env) {
         rc = err_set(err, STRATA_NOMEM, "out of memory");
         goto out;
@@ -641,7 +705,9 @@ out:
     if (watch.c)
         pg_finish(watch.c);
     tool_run_release(&r);
-    tool_env_free(env, pw);
+    tool_env_free(env, pw, svc);
+    if (svc_fd >= 0)
+        close(svc_fd);
     free(ci);
     free(tool);
     return rc;

@@ -52,9 +52,28 @@ static void connect_hint(strata_error *err, const char *m)
     else if (strstr(m, "remaining connection slots") || strstr(m, "too many clients"))
         err_hint(err, "the server's max_connections is reached: close other sessions, or raise it (strata "
                       "copy needs at least 2: its own and one job's)");
-    else if (strstr(m, "SSL") || strstr(m, "certificate"))
+    else if (strstr(m, "certificate verify failed") || strstr(m, "root certificate file"))
+        err_hint(err, "the server's certificate could not be checked: give the CA that signed it as "
+                      "sslrootcert= in the URL (or PGSSLROOTCERT, ~/.postgresql/root.crt)");
+    else if (strstr(m, "does not match host name"))
+        err_hint(err, "connect by a name the server's certificate holds (the URL's host), or use "
+                      "sslmode=verify-ca, which checks the CA but not the name");
+    else if (strstr(m, "requires a valid client certificate") || strstr(m, "certificate file"))
+        err_hint(err, "the server wants a client certificate: give it as sslcert= and its key as sslkey= in "
+                      "the URL (or ~/.postgresql/postgresql.crt and .key)");
+    else if (strstr(m, "private key file") && strstr(m, "group or world access"))
+        err_hint(err, "libpq uses a client key only when no one else may read it: chmod 600 the sslkey file");
+    else if (strstr(m, "private key"))
+        err_hint(err, "the client key (sslkey) could not be read: if it is encrypted, give its passphrase as "
+                      "sslpassword= in the URL (strata never asks on the terminal)");
+    else if (strstr(m, "no encryption"))
+        err_hint(err, "the server's pg_hba.conf takes only SSL connections here: set sslmode=require (or "
+                      "verify-full) in the URL");
+    else if (strstr(m, "server does not support SSL"))
         err_hint(err, "the server and the sslmode (the URL's, or PGSSLMODE) disagree: enable SSL on the "
                       "server, or choose an sslmode it supports");
+    else if (strstr(m, "SSL") || strstr(m, "certificate"))
+        err_hint(err, "the SSL connection failed: check the URL's sslmode, sslrootcert, sslcert and sslkey");
 }
 int pg_conn_full(const char *msg)
 {
@@ -72,8 +91,10 @@ static int worth_retry(const char *const *keys, const char *const *vals, const c
     if (pg_conn_full(msg) || strstr(msg, "the database system is"))
         return 1;
     /* an SSL or certificate mismatch is a settled answer, not a server on
-       its way up (PQping reports no response for it) */
-    if (strstr(msg, "SSL") || strstr(msg, "certificate"))
+       its way up (PQping reports no response for it); so is a client key
+       that cannot be read, or a pg_hba.conf line that wants SSL */
+    if (strstr(msg, "SSL") || strstr(msg, "certificate") || strstr(msg, "private key") ||
+        strstr(msg, "no encryption"))
         return 0;
     PGPing p = pq.PQpingParams(keys, vals, 1);
     return p == PQPING_NO_RESPONSE || p == PQPING_REJECT;
@@ -182,14 +203,34 @@ strata_code pg_connect_url(const db_url *t, const char *dbname, double deadline,
        checked when it was parsed, so it came from the environment
        (PGSSLMODE=bogus) -- configuration, not a server to wait for */
     int bad_opt = !strncmp(m, "invalid ", 8) && strstr(m, " value: ");
+    /* ... unless the URL itself gave that option (?channel_binding=bogus:
+       only sslmode is checked when the URL is parsed) */
+    char opt[64] = "";
+    if (bad_opt) {
+        const char *e = strstr(m, " value: ");
+        size_t n = (size_t)(e - (m + 8));
+        if (n < sizeof(opt))
+            snprintf(opt, sizeof(opt), "%.*s", (int)n, m + 8);
+        int in_url = 0;
+        for (const PQconninfoOption *o = t->pg_opts; opt[0] && o && o->keyword; o++)
+            in_url |= !strcmp(o->keyword, opt) && o->val && *o->val;
+        if (in_url)
+            bad_opt = 2;
+    }
+    strata_code bad_code = bad_opt == 2 ? STRATA_URL_INVALID : STRATA_CONFIG_ERROR;
     char *red = strata_url_redact(t->url);
-    err_set(err, bad_opt ? STRATA_CONFIG_ERROR : STRATA_CONNECT_FAILED, "cannot connect to %s%s%s%s: %s",
+    err_set(err, bad_opt ? bad_code : STRATA_CONNECT_FAILED, "cannot connect to %s%s%s%s: %s",
             red ? red : "PostgreSQL", dbname ? " (database '" : "", dbname ? dbname : "", dbname ? "')" : "",
             m);
     if (err)
         url_scrub(err->message, sizeof(err->message), t->url);
     free(red);
-    if (bad_opt)
+    if (bad_opt == 2)
+        err_hint(err,
+                 "the URL's %s parameter has a value libpq does not take (see libpq's connection "
+                 "parameters)",
+                 opt);
+    else if (bad_opt)
         err_hint(err,
                  "check libpq's environment variables (PGSSLMODE, PGTARGETSESSIONATTRS, PGOPTIONS, ...): "
                  "one holds a value libpq does not take");
@@ -198,7 +239,7 @@ strata_code pg_connect_url(const db_url *t, const char *dbname, double deadline,
     if (retry)
         *retry = !bad_opt && (timed_out || worth_retry(keys, vals, m));
     pq.PQfinish(c);
-    return bad_opt ? STRATA_CONFIG_ERROR : STRATA_CONNECT_FAILED;
+    return bad_opt ? bad_code : STRATA_CONNECT_FAILED;
 }
 int pg_is_pooled(PGconn *c)
 {
