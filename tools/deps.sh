@@ -25,6 +25,8 @@ if [ "$what" = test ]; then
     # strace: test_sqlite_sync.sh counts the fsyncs of a commit; procps
     #   (pgrep): test_killops.sh waits for the pg_restore a killed strata left
     pkgs+=(strace procps)
+    # openssl: test_tls.sh makes a CA, a server and a client certificate
+    pkgs+=(openssl)
 fi
 need=()
 for p in "${pkgs[@]}"; do

@@ -124,6 +124,7 @@ strata_code strata_open(const char *url, const strata_config *cfg, strata **out,
     db->ops = db->u.ops;
     db->table = xstrdup(c.table && *c.table ? c.table : STRATA_DEFAULT_TABLE);
     db->lock_timeout = c.lock_timeout;
+    db->reconnect_ms = c.connect_timeout > 0 ? (c.connect_timeout < 10 ? c.connect_timeout : 10) * 1000.0 : 0;
     db->readonly = c.readonly;
     db->on_event = c.on_event;
     db->ud = c.userdata;
@@ -1065,9 +1066,10 @@ static int run_step(strata *db, const migration *m, int down, int in_tx, int rep
         if (rc) {
             /* keep the failure on record for status and the next up: the
                server's own message, over a new connection if it was lost
-               (a pooler restarting takes a moment: tried for 10 s) */
-            if (db->ops->recover) {
-                double until = clock_ms() + 10000, delay = 100;
+               (a pooler restarting takes a moment: tried for
+               --connect-timeout, at most 10 s; not after a signal) */
+            if (db->ops->recover && !intr_requested()) {
+                double until = clock_ms() + db->reconnect_ms, delay = 100;
                 while (db->ops->recover(db->d) < 0 && clock_ms() < until && !intr_requested())
                     backoff_sleep(&delay, 1.5, 1000, 1, clock_ms(), until);
             }

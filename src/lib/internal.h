@@ -532,6 +532,7 @@ struct strata {
     char *table;
     char *qtable; /* the version table's name as SQL, once resolved (vt_locate) */
     double lock_timeout;
+    double reconnect_ms; /* how long a lost connection is made again: --connect-timeout, at most 10 s */
     int readonly;
     strata_event_fn on_event;
     void *ud;

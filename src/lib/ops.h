@@ -77,16 +77,19 @@ strata_code pg_statement_pool_error(strata_error *err, const char *prefix);
 /* The session settings that shape how the server prints values and
    expressions (pg_get_expr, pg_get_constraintdef, ...), fixed so that
    schema, diff and check print the same text whatever a role or database
-   sets: ISO dates, UTC, standard strings, hex bytea. */
+   sets: ISO dates, UTC, hex bytea -- and, for schema's text only
+   (PG_PIN_STRINGS), standard strings: diff's SQL runs on sessions with the
+   role's own standard_conforming_strings, so it is written in that form. */
 #define PG_PIN_SETTINGS                                                                                    \
     "SET LOCAL DateStyle = 'ISO, YMD'; SET LOCAL IntervalStyle = 'postgres'; SET LOCAL TimeZone = 'UTC'; " \
-    "SET LOCAL bytea_output = 'hex'; SET LOCAL standard_conforming_strings = on; "                         \
-    "SET LOCAL extra_float_digits = 1"
+    "SET LOCAL bytea_output = 'hex'; SET LOCAL extra_float_digits = 1"
+enum { PG_PIN_WRITE = 1, PG_PIN_STRINGS = 2 };
 /* Opens a transaction with PG_PIN_SETTINGS on d (READ COMMITTED; READ ONLY
-   unless write and the handle may write): 1 when it did, 0 when d was in a
-   transaction already (its settings stand), -1 with err set on failure.
-   pg_pin_end(d, that value) rolls back what pg_pin_begin opened. */
-int pg_pin_begin(drv *d, int write, strata_error *err);
+   unless flags has PG_PIN_WRITE and the handle may write): 1 when it did, 0
+   when d was in a transaction already (its settings stand), -1 with err
+   set on failure. pg_pin_end(d, that value) rolls back what pg_pin_begin
+   opened. */
+int pg_pin_begin(drv *d, int flags, strata_error *err);
 void pg_pin_end(drv *d, int began);
 
 /* The major version of a server_version_num, comparable across the change

@@ -39,6 +39,39 @@ for iso in "repeatable read" serializable; do
     eq "$(q "SELECT string_agg(migration, ',' ORDER BY migration) FROM runs")" "0001,0002" "$iso: each ran once"
 done
 
+# a waiter behind a pooler under repeatable read: the holder keeps the lease
+# row locked through a 3 s COMMIT (a deferred trigger); the waiter's
+# attempt met 40001 and failed (now it waits on)
+new_db
+q "ALTER DATABASE $DBNAME SET default_transaction_isolation = 'repeatable read'" >/dev/null
+mig "$WORK/rw" 0001_a.sql <<'SQL'
+-- strata:up
+CREATE TABLE t (id int);
+CREATE FUNCTION slow() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(3); RETURN NULL; END $$;
+CREATE CONSTRAINT TRIGGER slow AFTER INSERT ON t DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION slow();
+INSERT INTO t VALUES (1);
+SQL
+STRATA_ASSUME_POOLER=1 "$STRATA" --url "$URL" --dir "$WORK/rw" -q up >"$WORK/w1.out" 2>"$WORK/w1.err" &
+w1=$!
+sleep 1
+STRATA_ASSUME_POOLER=1 "$STRATA" --url "$URL" --dir "$WORK/rw" -q up >"$WORK/w2.out" 2>"$WORK/w2.err" &
+w2=$!
+wait_all "repeatable read, a waiter behind a pooler: " w "$w1" "$w2"
+eq "$(q "SELECT count(*) FROM t")" "1" "repeatable read waiter: applied once"
+
+# SET TRANSACTION not first: the hint says where it goes (it said "put it
+# in a no-transaction section", where it does nothing)
+new_db
+mig "$WORK/stx" 0001_a.sql <<'SQL'
+-- strata:up
+CREATE TABLE a (id int);
+SET TRANSACTION ISOLATION LEVEL SERIALIZABLE;
+SQL
+st --dir "$WORK/stx" up
+expect_rc 1 "SET TRANSACTION not first"
+contains "$ERR" "must be the first statement" "SET TRANSACTION not first: the hint"
+lacks "$ERR" "no-transaction" "SET TRANSACTION not first: not sent to a no-transaction section"
+
 # ------------------------------------------- serializable + deferrable readers
 new_db
 D=$WORK/def
@@ -115,6 +148,25 @@ eq "$(q "SELECT (SELECT pg_get_expr(adbin, adrelid) FROM pg_attrdef WHERE adreli
 eq "$(q "SET TimeZone = 'UTC'; SELECT (SELECT pg_get_expr(adbin, adrelid) FROM pg_attrdef WHERE adrelid = 'ev'::regclass AND adnum = 3)")" \
     "'2024-01-02 03:04:05+00'::timestamp with time zone" "output: the timestamptz default as the desired schema says"
 q "DROP ROLE $author" >/dev/null
+
+# diff between two equal databases as a role with standard_conforming_strings
+# off: "no difference" (the pinned read made it DIFF_NOT_PROVEN)
+odd="odd_$DBNAME"
+q "CREATE ROLE $odd LOGIN CREATEDB PASSWORD 'pw'" >/dev/null
+q "ALTER ROLE $odd SET standard_conforming_strings = off" >/dev/null
+for side in a b; do
+    createdb -O "$odd" "${DBNAME}_$side"
+    DBS+=("${DBNAME}_$side")
+    PGOPTIONS="-c standard_conforming_strings=on" psql -X -q -d "${DBNAME}_$side" \
+        -c "SET ROLE $odd" -c "CREATE TABLE p (id int PRIMARY KEY, dir text DEFAULT 'C:\temp')" >/dev/null
+done
+ODD="postgresql://$odd:pw@${PGHOST:-localhost}:$PGPORT"
+"$STRATA" --url "$ODD/${DBNAME}_a" diff --from-url "$ODD/${DBNAME}_a" --to-url "$ODD/${DBNAME}_b" --print \
+    >"$WORK/o" 2>"$WORK/e"
+RC=$? OUT=$(cat "$WORK/o") ERR=$(cat "$WORK/e")
+expect_rc 0 "diff of equal databases, standard_conforming_strings off"
+for side in a b; do dropdb --force "${DBNAME}_$side"; done
+q "DROP ROLE $odd" >/dev/null
 
 # ------------------------------------------------------------------- copy
 SRC=$WORK/src.db

@@ -31,7 +31,7 @@ INSERT INTO runs VALUES ('1');
 SELECT pg_sleep(4);
 SQL
 "$STRATA" --url "$PURL" --dir "$WORK/qt" up >"$WORK/o" 2>"$WORK/e"
-RC=$? ERR=$(cat "$WORK/e")
+RC=$? OUT=$(cat "$WORK/o") ERR=$(cat "$WORK/e")
 expect_rc 1 "query_timeout: the step fails"
 contains "$ERR" "query_timeout" "query_timeout: the hint names it"
 contains "$ERR" "may still be running" "query_timeout: the statement may still run"
@@ -65,7 +65,7 @@ pgb_stop
 sleep 0.5
 PGB_FIXED_PORT=$PGB_PORT pgb_start transaction
 wait "$holder"
-RC=$? ERR=$(cat "$WORK/e")
+RC=$? OUT=$(cat "$WORK/o") ERR=$(cat "$WORK/e")
 expect_rc 1 "restart: the holder fails"
 eq "$(q "SELECT count(*) FROM strata_migrations_lock")" "0" "restart: no lease row left"
 rec=$(q "SELECT state || ': ' || error FROM strata_migrations")
@@ -73,11 +73,54 @@ lacks "$rec" "interrupted before completion" "restart: the failure recorded, not
 contains "$rec" "failed: " "restart: recorded failed"
 t0=$(date +%s%N)
 "$STRATA" --url "$PURL" --dir "$WORK/rs" --lock-timeout 5 up >"$WORK/o" 2>"$WORK/e"
-RC=$? ERR=$(cat "$WORK/e")
+RC=$? OUT=$(cat "$WORK/o") ERR=$(cat "$WORK/e")
 t1=$(date +%s%N)
 contains "$ERR" "[FAILED_MIGRATION]" "restart: the next up stops on the failed migration"
 [ $(((t1 - t0) / 1000000)) -lt 3000 ] || fail "restart: the next up waited $(((t1 - t0) / 1000000)) ms"
 pgb_stop
+
+# a no-transaction section whose next statement finds the pool paused
+# (query_wait_timeout): the section partly ran -- MIGRATION_FAILED with the
+# runner's hint (it said CONNECT_FAILED, "the statement did not run")
+PGB_EXTRA="query_wait_timeout = 2" pgb_start transaction
+new_db
+PURL=$(pgb_url "$DBNAME")
+mig "$WORK/qw" 0001_a.sql <<'SQL'
+-- strata:up no-transaction
+CREATE TABLE nt1 (id int);
+SELECT pg_sleep(2);
+CREATE TABLE nt2 (id int);
+SQL
+"$STRATA" --url "$PURL" --dir "$WORK/qw" up >"$WORK/o" 2>"$WORK/e" &
+holder=$!
+sleep 1
+psql -X -q -h 127.0.0.1 -p "$PGB_PORT" -d pgbouncer -c "PAUSE $DBNAME" >/dev/null 2>&1 &
+pauser=$!
+wait "$holder"
+RC=$? OUT=$(cat "$WORK/o") ERR=$(cat "$WORK/e")
+wait "$pauser"
+psql -X -q -h 127.0.0.1 -p "$PGB_PORT" -d pgbouncer -c "RESUME $DBNAME" >/dev/null
+expect_rc 1 "paused mid-section: exit"
+contains "$ERR" "[MIGRATION_FAILED]" "paused mid-section: the migration failed"
+contains "$ERR" "may have partly run" "paused mid-section: the runner's hint"
+lacks "$ERR" "did not run" "paused mid-section: not 'did not run'"
+lacks "$ERR" "no longer held" "paused mid-section: no false word on the lock"
+pgb_stop
+
+# the pooler gone for good, --connect-timeout 0: one attempt, no waiting
+PGB_FIXED_PORT=$(free_port) pgb_start transaction
+new_db
+PURL=$(pgb_url "$DBNAME")
+"$STRATA" --url "$PURL" --dir "$WORK/rs" --connect-timeout 0 up >"$WORK/o" 2>"$WORK/e" &
+holder=$!
+sleep 1.5
+pgb_stop
+t0=$(date +%s%N)
+wait "$holder"
+RC=$? OUT= ERR=
+t1=$(date +%s%N)
+expect_rc 1 "pooler gone: exit"
+[ $(((t1 - t0) / 1000000)) -lt 3000 ] || fail "pooler gone, --connect-timeout 0: exited $(((t1 - t0) / 1000000)) ms later"
 
 # ------------------------------------------------------------- SCRAM, wrong password
 PGB_AUTH=scram-sha-256 pgb_start transaction
@@ -88,7 +131,7 @@ SELECT 1;
 SQL
 "$STRATA" --url "postgresql://$PGUSER:WrongPw123@127.0.0.1:$PGB_PORT/$DBNAME" --dir "$WORK/a" up \
     >"$WORK/o" 2>"$WORK/e"
-RC=$? ERR=$(cat "$WORK/e")
+RC=$? OUT=$(cat "$WORK/o") ERR=$(cat "$WORK/e")
 expect_rc 4 "scram: wrong password"
 contains "$ERR" "hint: check the user name and password" "scram: the hint"
 lacks "$ERR" "WrongPw123" "scram: no password"
@@ -120,7 +163,7 @@ PURL=$(pgb_url "$DBNAME")
 psql -X -q -h 127.0.0.1 -p "$PGB_PORT" -d "$DBNAME" -c "SELECT 1" >/dev/null
 psql -X -q -h 127.0.0.1 -p "$PGB_PORT" -d pgbouncer -c "PAUSE $DBNAME" >/dev/null
 "$STRATA" --url "$PURL" --dir "$WORK/a" --lock-timeout 5 --connect-timeout 5 up >"$WORK/o" 2>"$WORK/e"
-RC=$? ERR=$(cat "$WORK/e")
+RC=$? OUT=$(cat "$WORK/o") ERR=$(cat "$WORK/e")
 psql -X -q -h 127.0.0.1 -p "$PGB_PORT" -d pgbouncer -c "RESUME $DBNAME" >/dev/null
 expect_rc 4 "query_wait_timeout: exit"
 contains "$ERR" "[CONNECT_FAILED]" "query_wait_timeout: code"

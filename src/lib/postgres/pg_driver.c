@@ -26,17 +26,19 @@ typedef struct pg {
     const db_url *t; /* the parsed URL, the handle's (password inside: never printed) */
     strata_event_fn on_event;
     void *ud;
-    int readonly;      /* every query in a READ ONLY transaction of its own */
-    int pooled;        /* a connection pooler stands between us and the server;
+    int readonly;        /* every query in a READ ONLY transaction of its own */
+    int pooled;          /* a connection pooler stands between us and the server;
                           -1 until the first lock asks (read-only commands never do);
                           2: a pool in statement mode, where strata cannot run */
-    int advisory;      /* times the session advisory lock is held (it nests) */
-    int lease;         /* times the lease row is held (behind a pooler; nests) */
-    char *lock_table;  /* quoted name of the lease table */
-    char *schema;      /* quoted schema of the version table, once vt_locate resolved it */
-    char owner[96];    /* this process's lease owner id */
-    double lease_ms;   /* lease length */
-    double next_renew; /* clock_ms() when the heartbeat renews the lease */
+    int advisory;        /* times the session advisory lock is held (it nests) */
+    int lease;           /* times the lease row is held (behind a pooler; nests) */
+    char *lock_table;    /* quoted name of the lease table */
+    char *schema;        /* quoted schema of the version table, once vt_locate resolved it */
+    char owner[96];      /* this process's lease owner id */
+    double lease_ms;     /* lease length */
+    double next_renew;   /* clock_ms() when the heartbeat renews the lease */
+    double reconnect_ms; /* how long a lost connection is made again: --connect-timeout, at most 10 s */
+    int gave_up;         /* the last pg_recover failed */
 } pg;
 
 static void notify(pg *p, strata_event_kind k, const char *text)
@@ -131,6 +133,8 @@ static strata_code pg_open(drv **out, const db_url *u, const strata_config *cfg,
     p->ud = cfg->userdata;
     p->readonly = cfg->readonly;
     p->t = u;
+    p->reconnect_ms =
+        cfg->connect_timeout > 0 ? (cfg->connect_timeout < 10 ? cfg->connect_timeout : 10) * 1000.0 : 0;
     if ((rc = connect_until(p, clock_ms() + (cfg->connect_timeout > 0 ? cfg->connect_timeout * 1000.0 : 0),
                             2000, 1, err))) {
         pg_close(&p->base);
@@ -184,9 +188,17 @@ static strata_code pg_fail(PGresult *r, PGconn *c, strata_code code, const char 
     char where[1100] = "";
     if (file)
         snprintf(where, sizeof(where), "%s:%d: ", file, line);
+    strata_code asked = code;
     code = pg_error_set(err, code, c, r, where, 0);
     if (!err)
         return code;
+    /* a pool with no server connection for a no-transaction section's next
+       statement: the section may have partly run -- the migration's
+       failure, with the runner's hint, not "the statement did not run" */
+    if (file && code == STRATA_CONNECT_FAILED && !strcmp(primary, "query_wait_timeout")) {
+        code = err->code = asked;
+        err->hint[0] = 0;
+    }
     if (err->hint[0]) {
         /* the server's own hint stands */
     } else if (state && !strcmp(state, "57014") && strstr(primary, "statement timeout"))
@@ -203,6 +215,10 @@ static strata_code pg_fail(PGresult *r, PGconn *c, strata_code code, const char 
                  "over a direct connection");
     else if (strstr(primary, "idle-in-transaction"))
         err_hint(err, "the server's idle_in_transaction_session_timeout ended the session");
+    else if (state && !strcmp(state, "25001") && file && strstr(primary, "before any query"))
+        err_hint(err,
+                 "SET TRANSACTION must be the first statement of the migration's transaction: put it "
+                 "first in the section (with --single-transaction, only the first migration can set it)");
     else if (state && !strcmp(state, "25001") && file)
         err_hint(err, "this statement cannot run in a transaction (CREATE INDEX CONCURRENTLY, VACUUM, ALTER "
                       "TYPE ... ADD VALUE before PostgreSQL 12): put it in a section of its own marked "
@@ -573,7 +589,8 @@ static int advisory_unlock(pg *p, const char *key)
     return released;
 }
 
-/* Deletes this process's lease row: 1 when it was there. */
+/* Deletes this process's lease row: 1 when it was there, 0 when it was
+   not, -1 when the delete failed. */
 static int lease_drop(pg *p)
 {
     strata_error ignore;
@@ -582,7 +599,7 @@ static int lease_drop(pg *p)
     buf_addf(&b, "DELETE FROM %s WHERE id = 1 AND owner = $1", p->lock_table);
     const char *params[1] = {p->owner};
     PGresult *r = b.oom ? NULL : exec1(p->c, b.data, 1, params, &ignore);
-    int dropped = r && strcmp(pq.PQcmdTuples(r), "0") != 0;
+    int dropped = !r ? -1 : strcmp(pq.PQcmdTuples(r), "0") != 0;
     pq.PQclear(r);
     buf_release(&b);
     p->lease = 0;
@@ -796,7 +813,7 @@ static strata_code pg_lock(drv *d, const char *key, double timeout, strata_error
            waiting for that row -- the lock is taken, wait on */
         if (rc && p->pooled && err &&
             (!strcmp(err->sqlstate, "55P03") || !strcmp(err->sqlstate, "57014") ||
-             !strcmp(err->sqlstate, "40P01")))
+             !strcmp(err->sqlstate, "40001") || !strcmp(err->sqlstate, "40P01")))
             rc = STRATA_OK;
         if (rc == STRATA_OK)
             strata_error_clear(err);
@@ -876,12 +893,17 @@ static void pg_unlock(drv *d, const char *key)
            restart): the lease row is still this process's, and waiters
            would sit out its time -- a new connection deletes it */
         if (!p->c || pq.PQstatus(p->c) != CONNECTION_OK) {
+            /* not after a signal (stop now), nor when a reconnect just
+               gave up (the failure's record tried for as long) */
             strata_error e;
             pg_finish(p->c);
             p->c = NULL;
-            unreachable = connect_until(p, clock_ms() + 10000, 1000, 0, &e) != STRATA_OK;
+            unreachable = intr_requested() || p->gave_up ||
+                          connect_until(p, clock_ms() + p->reconnect_ms, 1000, 0, &e) != STRATA_OK;
         }
         released = unreachable ? 0 : lease_drop(p);
+        if (released < 0)
+            unreachable = 1;
         p->lease = 0;
     } else if (p->advisory) {
         released = advisory_unlock(p, key);
@@ -895,8 +917,8 @@ static void pg_unlock(drv *d, const char *key)
     if (unreachable) {
         char msg[300];
         snprintf(msg, sizeof(msg),
-                 "warning: the connection was lost and a new one failed: the migration lock (a row of %s) "
-                 "stays until it expires, at most %.0f s from now",
+                 "warning: the migration lock could not be released (the connection was lost): its row "
+                 "in %s stays until it expires, at most %.0f s from now",
                  p->lock_table ? p->lock_table : "the lease table", p->lease_ms / 1000.0);
         notify(p, STRATA_EV_WARNING, msg);
     } else if (!released)
@@ -904,7 +926,7 @@ static void pg_unlock(drv *d, const char *key)
                "warning: the migration lock was no longer held when strata released it");
 }
 
-int pg_pin_begin(drv *d, int write, strata_error *err)
+int pg_pin_begin(drv *d, int flags, strata_error *err)
 {
     pg *p = (pg *)d;
     if (p->pooled == 2) {
@@ -914,8 +936,9 @@ int pg_pin_begin(drv *d, int write, strata_error *err)
     if (pq.PQtransactionStatus(p->c) != PQTRANS_IDLE)
         return 0;
     char sql[400];
-    snprintf(sql, sizeof(sql), "%s; " PG_PIN_SETTINGS,
-             write && !p->readonly ? "BEGIN ISOLATION LEVEL READ COMMITTED" : BEGIN_READ);
+    snprintf(sql, sizeof(sql), "%s; " PG_PIN_SETTINGS "%s",
+             (flags & PG_PIN_WRITE) && !p->readonly ? "BEGIN ISOLATION LEVEL READ COMMITTED" : BEGIN_READ,
+             flags & PG_PIN_STRINGS ? "; SET LOCAL standard_conforming_strings = on" : "");
     PGresult *r = exec1(p->c, sql, 0, NULL, err);
     if (!r) {
         if (pq.PQtransactionStatus(p->c) != PQTRANS_IDLE)
@@ -949,7 +972,8 @@ static int pg_recover(drv *d)
     pq.PQreset(p->c);
     pg_track(p->c);
     p->advisory = 0; /* the session that held it is gone; a lease row stays ours */
-    if (pq.PQstatus(p->c) != CONNECTION_OK)
+    p->gave_up = pq.PQstatus(p->c) != CONNECTION_OK;
+    if (p->gave_up)
         return -1;
     pq.PQsetNoticeReceiver(p->c, pg_notice, p);
     return 1;

@@ -548,7 +548,7 @@ strata_code pg_gen_canon(drv *d, const char *table, const char *def, char **out,
     buf_init(&q);
     buf_addf(&q, "CREATE TEMP TABLE strata_canon (LIKE %s)", table);
     char *cur = xstrdup(def), *got = NULL;
-    int ok = cur && !q.oom && pg_pin_begin(d, 1, &ignore) == 1;
+    int ok = cur && !q.oom && pg_pin_begin(d, PG_PIN_WRITE, &ignore) == 1;
     int began = ok;
     if (ok)
         ok = !d->ops->query(d, q.data, 0, NULL, NULL, NULL, &ignore);

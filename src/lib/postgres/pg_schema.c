@@ -290,7 +290,7 @@ strata_code schema_dump_pg(drv *d, const char *table, buf *out, strata_error *er
     if (!schema)
         return err_set(err, STRATA_NOMEM, "out of memory");
     const char *params[2] = {schema, dot ? dot + 1 : table};
-    int pin = pg_pin_begin(d, 0, err);
+    int pin = pg_pin_begin(d, PG_PIN_STRINGS, err);
     strata_code rc = pin < 0 ? (err ? err->code : STRATA_DB_ERROR)
                              : d->ops->query(d, dump_sql, 2, params, dump_row, &x, err);
     pg_pin_end(d, pin);
