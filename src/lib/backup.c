@@ -6,8 +6,10 @@
  * PostgreSQL goes through pg_dump and pg_restore, started with fork and
  * execve: no shell, an argv array, stdin from /dev/null, and (Linux) the
  * child dies with strata. Their connection string is
- * the URL's options without the password; the password travels in the
- * child's environment (PGPASSWORD), so it is in no argv that ps shows.
+ * the URL's options without the password and the key's passphrase; the
+ * password travels in the child's environment (PGPASSWORD), the passphrase
+ * in a memory file the child reads as its service file, so neither is in
+ * an argv that ps shows.
  * Their stderr is captured, scrubbed and returned, never printed here.
  *
  * SQLite uses the online backup API in both directions: one step over all
