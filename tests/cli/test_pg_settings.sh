@@ -206,4 +206,17 @@ expect_rc 1 "copy without CREATE on public"
 contains "$ERR" "GRANT CREATE ON SCHEMA public" "copy without CREATE on public: the hint"
 eq "$(q "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")" "0" "copy without CREATE: nothing made"
 q "DROP ROLE $weak" >/dev/null
+# row-level security on a --data-only target: a hint strata's user can take
+# (the server's was "Use INSERT statements instead")
+new_db
+rls="rls_$DBNAME"
+q "CREATE TABLE parent (id bigint PRIMARY KEY, name text); ALTER TABLE parent ENABLE ROW LEVEL SECURITY;
+   CREATE TABLE child (id bigint PRIMARY KEY, pid bigint); CREATE ROLE $rls LOGIN PASSWORD 'pw';
+   GRANT ALL ON parent, child TO $rls; GRANT CREATE ON SCHEMA public TO $rls" >/dev/null
+raw copy --data-only "sqlite:///$SRC" "postgresql://$rls:pw@${PGHOST:-localhost}:$PGPORT/$DBNAME"
+expect_rc 1 "copy into a table with row-level security"
+contains "$ERR" "BYPASSRLS" "row-level security: the hint"
+lacks "$ERR" "Use INSERT statements" "row-level security: not the server's hint"
+eq "$(q "SELECT count(*) FROM parent")" "0" "row-level security: nothing loaded"
+q "DROP OWNED BY $rls; DROP ROLE $rls" >/dev/null
 finish
