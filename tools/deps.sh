@@ -27,6 +27,8 @@ if [ "$what" = test ]; then
     pkgs+=(strace procps)
     # openssl: test_tls.sh makes a CA, a server and a client certificate
     pkgs+=(openssl)
+    # pgpool2: pgpool-II in front of the test server (test_pgpool.sh)
+    pkgs+=(pgpool2)
 fi
 need=()
 for p in "${pkgs[@]}"; do

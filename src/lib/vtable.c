@@ -24,8 +24,15 @@ void vt_add_column(buf *b, const char *qtable, const char *column)
     buf_addf(b, " ADD COLUMN %s text", column);
 }
 
+/* pgpool-II's query cache would answer a version-table read with what it
+   read before, blind to writes made around it (over a direct connection):
+   its comment keeps these reads out of the cache (a comment elsewhere) */
+#define NO_QUERY_CACHE "/*NO QUERY CACHE*/ "
+
 void vt_select(buf *b, int dialect, const char *qtable, int with_up_checksum, int full)
 {
+    if (dialect == DIALECT_POSTGRES)
+        buf_adds(b, NO_QUERY_CACHE);
     buf_adds(b, "SELECT version, name, checksum, ");
     if (full) {
         buf_adds(b, dialect == DIALECT_POSTGRES
@@ -106,7 +113,7 @@ void vt_delete(buf *b, const char *qtable, const char *const *vals)
 void vt_state(buf *b, const char *qtable)
 {
     /* the state, and the error that may be the mark of a section under way */
-    buf_adds(b, "SELECT state, error FROM ");
+    buf_adds(b, NO_QUERY_CACHE "SELECT state, error FROM ");
     buf_adds(b, qtable);
     buf_adds(b, " WHERE version = $1");
 }

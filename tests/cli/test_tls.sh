@@ -135,6 +135,49 @@ case "$ERR" in *"hint:"*sslmode=require*) ;; *) bad "SSL-only pg_hba: no sslmode
 for e in "$W/err"; do
     grep -q KeyPass7Secret "$e" && bad "the passphrase printed"
 done
+# a service in the URL beside sslpassword, and other defaults in the
+# environment: pg_dump dumps the database the service names (it dumped
+# PGDATABASE's, exit 0)
+psql -X -q -c "CREATE DATABASE other_db" -c "CREATE TABLE IF NOT EXISTS only_other (x int)" >/dev/null 2>&1
+psql -X -q -d other_db -c "CREATE TABLE only_other (x int)" >/dev/null 2>&1
+cat >"$W/svc.conf" <<EOS
+[mysvc]
+host=localhost
+port=$PGPORT
+dbname=tlsdb
+user=tlsapp
+password=App%Pw9/secret
+sslmode=verify-full
+sslrootcert=$P/ca.crt
+sslcert=$P/app.crt
+sslkey=$P/app.key
+EOS
+PGSERVICEFILE="$W/svc.conf" PGDATABASE=other_db PGHOST=localhost \
+    run svc "postgresql:///?service=mysvc&sslpassword=KeyPass7Secret" backup -o "$W/svc.dump"
+[ "$RC" = 0 ] || bad "backup through a service: exit $RC: $ERR"
+/usr/lib/postgresql/15/bin/pg_restore -l "$W/svc.dump" 2>/dev/null | grep -q only_other &&
+    bad "backup through a service dumped PGDATABASE's database"
+/usr/lib/postgresql/15/bin/pg_restore -l "$W/svc.dump" 2>/dev/null | grep -q ' TABLE public t ' ||
+    bad "backup through a service: not the service's database"
+# the URL in DATABASE_URL: not in the child's environment
+printf '#!/bin/sh\ncat /proc/$$/environ | tr "\\0" "\\n" >"%s/child.env"\nexec /usr/lib/postgresql/15/bin/pg_dump "$@"\n' "$W" >"$W/bin/pg_dump"
+DATABASE_URL="$GOOD" PATH="$W/bin:$PATH" "$STRATA" --dir "$W/m" backup -o "$W/env.dump" </dev/null >"$W/out" 2>"$W/err" ||
+    bad "backup from DATABASE_URL: $(cat "$W/err")"
+grep -q KeyPass7Secret "$W/child.env" && bad "the passphrase is in pg_dump's environment"
+grep -q '^DATABASE_URL=' "$W/child.env" && bad "DATABASE_URL (with the secrets) handed to pg_dump"
+# what libpq cannot be given outside a command line is refused, clearly
+openssl pkey -in "$P/app.plain.key" -aes256 -passout 'pass:Trail ' -out "$W/trail.key" 2>/dev/null
+chmod 600 "$W/trail.key"
+run trail "$B?$TLS&sslkey=$W/trail.key&sslpassword=Trail%20" backup -o "$W/trail.dump"
+[ "$RC" = 2 ] || bad "a passphrase ending in a blank: backup exit $RC, expected 2: $ERR"
+case "$ERR" in *"[CONFIG_ERROR]"*) ;; *) bad "a passphrase ending in a blank: not CONFIG_ERROR: $ERR" ;; esac
+# the key: wrong passphrase, missing file
+run badpass "$B?$TLS&sslkey=$P/app.key&sslpassword=Wrong" status
+case "$ERR" in *"does not open the key"*) ;; *) bad "wrong passphrase: hint: $ERR" ;; esac
+run nokey "$B?$TLS&sslkey=$W/no-such.key&sslpassword=KeyPass7Secret" status
+case "$ERR" in *"does not exist"*) ;; *) bad "missing key file: hint: $ERR" ;; esac
+run ka "$GOOD&keepalives=abc" status
+case "$ERR" in *"[URL_INVALID]"*) ;; *) bad "keepalives=abc: not URL_INVALID: $ERR" ;; esac
 run cb "$GOOD&channel_binding=bogus" status
 [ "$RC" = 2 ] || bad "channel_binding=bogus: exit $RC"
 case "$ERR" in *"[URL_INVALID]"*"channel_binding"*) ;; *) bad "channel_binding=bogus: not URL_INVALID naming it: $ERR" ;; esac

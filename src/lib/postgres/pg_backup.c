@@ -5,7 +5,7 @@
  * started it. Their connection string is the URL's options without the
  * password and the key's passphrase; the password travels in the child's
  * environment (PGPASSWORD), the passphrase in a memory file the child reads
- * as its service file (tool_conninfo), so neither is in an argv that ps
+ * as its service file (tool_target), so neither is in an argv that ps
  * shows. Their stderr is captured, scrubbed and
  * returned, never printed here.
  */
@@ -88,13 +88,14 @@ static int above_stdio(int fd)
 }
 
 /*
- * Runs path with argv and envp; stdout goes to out_fd, or into r->out when
+ * Runs path with argv and envp, keep_fd (>= 0) open in the child across
+ * its execve; stdout goes to out_fd, or into r->out when
  * out_fd < 0; stderr into r->err. tick (may be NULL) is called with ud about
  * five times a second while it runs. Returns IO_ERROR only when the program
  * could not be started; its exit status is r->status.
  */
-static strata_code run_tool(const char *path, char *const argv[], char *const envp[], int out_fd, tool_run *r,
-                            void (*tick)(void *), void *ud, strata_error *err)
+static strata_code run_tool(const char *path, char *const argv[], char *const envp[], int keep_fd, int out_fd,
+                            tool_run *r, void (*tick)(void *), void *ud, strata_error *err)
 {
     int po[2] = {-1, -1}, pe[2] = {-1, -1};
     pid_t pid;
@@ -144,6 +145,10 @@ static strata_code run_tool(const char *path, char *const argv[], char *const en
         sigaction(SIGTERM, &dfl, NULL);
         sigaction(SIGINT, &dfl, NULL);
         sigaction(SIGPIPE, &dfl, NULL);
+        /* the key's memory file is the child's alone (close-on-exec in
+           strata, so no other child of any thread inherits it) */
+        if (keep_fd >= 0 && fcntl(keep_fd, F_SETFD, 0) < 0)
+            _exit(127);
         int nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
         if (nul < 0 || dup2(nul, 0) < 0 || dup2(child_out, 1) < 0 || dup2(pe[1], 2) < 0)
             _exit(127);
@@ -209,91 +214,75 @@ static strata_code run_tool(const char *path, char *const argv[], char *const en
     return STRATA_OK;
 }
 
-/* The environment for a child: ours, with PGPASSWORD set to password when
-   the URL has one, and PGSERVICEFILE naming svc_fd when it is >= 0 (see
-   tool_conninfo). The array and the strings it adds (*pwvar, *svcvar) are
-   malloc'd. */
-static char **tool_env(const char *password, int svc_fd, char **pwvar, char **svcvar)
+/* What a child tool (pg_dump, pg_restore) connects with: the probe's own
+   connection settings (tool_target). */
+typedef struct tool_conn {
+    char *ci;          /* keyword='value' ..., no secret in it */
+    char *password;    /* for PGPASSWORD, or NULL */
+    char *sslpassword; /* the client key's passphrase, or NULL (never in ci) */
+    int svc_fd;        /* the memory file holding it (close-on-exec), or -1 */
+    char *pwvar, *svcvar;
+    char **env;
+} tool_conn;
+
+static void tool_conn_release(tool_conn *tc)
 {
-    size_t n = 0;
-    while (environ[n])
-        n++;
-    char **env = calloc(n + 3, sizeof(char *));
-    *pwvar = *svcvar = NULL;
-    if (!env)
-        return NULL;
-    size_t j = 0;
-    for (size_t i = 0; i < n; i++)
-        if ((!password || strncmp(environ[i], "PGPASSWORD=", 11) != 0) &&
-            (svc_fd < 0 || strncmp(environ[i], "PGSERVICEFILE=", 14) != 0))
-            env[j++] = environ[i];
-    if (password) {
-        buf b;
-        buf_init(&b);
-        buf_adds(&b, "PGPASSWORD=");
-        buf_adds(&b, password);
-        if (!(*pwvar = buf_detach(&b))) {
-            free(env);
-            return NULL;
+    if (tc->svc_fd >= 0)
+        close(tc->svc_fd);
+    char *secrets[] = {tc->password, tc->sslpassword, tc->pwvar};
+    for (size_t i = 0; i < sizeof(secrets) / sizeof(secrets[0]); i++)
+        if (secrets[i]) {
+            explicit_bzero(secrets[i], strlen(secrets[i]));
+            free(secrets[i]);
         }
-        env[j++] = *pwvar;
-    }
-    if (svc_fd >= 0) {
-        char v[64];
-        snprintf(v, sizeof(v), "PGSERVICEFILE=/dev/fd/%d", svc_fd);
-        if (!(*svcvar = xstrdup(v))) {
-            free(env);
-            return NULL;
-        }
-        env[j++] = *svcvar;
-    }
-    return env;
+    free(tc->svcvar);
+    free(tc->env);
+    free(tc->ci);
+    memset(tc, 0, sizeof(*tc));
+    tc->svc_fd = -1;
 }
 
-static void tool_env_free(char **env, char *pwvar, char *svcvar)
+/* 1 when an environment entry holds one of the secrets (a DATABASE_URL, or
+   the variable --url-env named): not handed to the child */
+static int holds_secret(const char *entry, const tool_conn *tc, const char *url)
 {
-    if (pwvar) {
-        explicit_bzero(pwvar, strlen(pwvar));
-        free(pwvar);
-    }
-    free(svcvar);
-    free(env);
-}
-
-static int sslpassword_in(const db_url *t)
-{
-    for (const PQconninfoOption *o = t->pg_opts; o && o->keyword; o++)
-        if (!strcmp(o->keyword, "sslpassword") && o->val && *o->val)
-            return 1;
-    return 0;
+    const char *v = strchr(entry, '=');
+    if (!v)
+        return 0;
+    v++;
+    return (tc->password && *tc->password && strstr(v, tc->password)) ||
+           (tc->sslpassword && *tc->sslpassword && strstr(v, tc->sslpassword)) ||
+           (url && *url && strstr(v, url));
 }
 
 /*
- * The URL's libpq options as a keyword='value' string for a child tool
- * (pg_dump, pg_restore), without the password (PGPASSWORD carries it, see
+ * The settings of c, a connection the probe made, as a child tool takes
+ * them: every option libpq used, whether it came from the URL, a service
+ * file or the environment -- so the child connects where the probe did --
+ * as keyword='value' in tc->ci, without the password (PGPASSWORD, see
  * tool_env) and without the client key's passphrase (sslpassword), which
  * has no variable of its own: it goes in a service file only the child can
  * read -- an anonymous memory file (Linux memfd), named to it as
- * /dev/fd/N, never on disk -- and the string says service=strata. Neither
- * is ever in an argv that ps shows. *svc_fd: that file (the caller closes
- * it once the child is done), or -1. NULL when out of memory or the file
- * cannot be made.
+ * /dev/fd/N, never on disk -- and ci says service=strata. Neither is ever
+ * in an argv that ps shows.
  */
-static char *tool_conninfo(const db_url *t, int *svc_fd)
+static strata_code tool_target(PGconn *c, tool_conn *tc, strata_error *err)
 {
     buf b;
     buf_init(&b);
-    const char *sslpassword = NULL;
-    *svc_fd = -1;
-    for (const PQconninfoOption *o = t->pg_opts; o && o->keyword; o++) {
-        if (!o->val || !*o->val || !strcmp(o->keyword, "password"))
+    tc->svc_fd = -1;
+    PQconninfoOption *opts = pq.PQconninfo(c);
+    if (!opts)
+        return err_set(err, STRATA_NOMEM, "out of memory");
+    for (const PQconninfoOption *o = opts; o->keyword; o++) {
+        if (!o->val || !*o->val || !strcmp(o->keyword, "service") || !strcmp(o->keyword, "servicefile"))
             continue;
-        if (!strcmp(o->keyword, "sslpassword")) {
-            sslpassword = o->val;
+        if (!strcmp(o->keyword, "password") || !strcmp(o->keyword, "sslpassword")) {
+            char **to = o->keyword[0] == 'p' ? &tc->password : &tc->sslpassword;
+            free(*to);
+            *to = xstrdup(o->val);
             continue;
         }
-        if (!strcmp(o->keyword, "service") && sslpassword_in(t))
-            continue; /* ours takes its place */
         buf_addf(&b, "%s%s='", b.len ? " " : "", o->keyword);
         for (const char *v = o->val; *v; v++) {
             if (*v == '\'' || *v == '\\')
@@ -302,14 +291,30 @@ static char *tool_conninfo(const db_url *t, int *svc_fd)
         }
         buf_add(&b, "'", 1);
     }
-    if (sslpassword) {
-        int fd = memfd_create("strata-service", 0);
+    pq.PQconninfoFree(opts);
+    const char *kp = tc->sslpassword;
+    size_t kn = kp ? strlen(kp) : 0;
+    if (kn && (strchr(" \t\r\n\f\v", kp[kn - 1]) || kn > 1000 || strchr(kp, '\n'))) {
+        /* a service file's line: libpq cuts it at 1024 bytes and trims its end */
+        buf_release(&b);
+        err_set(err, STRATA_CONFIG_ERROR,
+                "the client key's passphrase (sslpassword) %s: strata cannot hand it to %s without "
+                "putting it on a command line",
+                kn > 1000 ? "is over 1000 bytes" : "ends in a blank or holds a line break",
+                "pg_dump and pg_restore");
+        err_hint(err, "give the key a passphrase without trailing blanks, of at most 1000 bytes "
+                      "(openssl pkey -in KEY -aes256 -out NEW)");
+        return STRATA_CONFIG_ERROR;
+    }
+    if (kn) {
+        int fd = memfd_create("strata-service", MFD_CLOEXEC);
         buf f;
         buf_init(&f);
         buf_adds(&f, "[strata]\nsslpassword=");
-        buf_adds(&f, sslpassword);
+        buf_adds(&f, kp);
         buf_adds(&f, "\n");
         int ok = fd >= 0 && !f.oom && write(fd, f.data, f.len) == (ssize_t)f.len;
+        int e = errno;
         if (f.data)
             explicit_bzero(f.data, f.len);
         buf_release(&f);
@@ -317,12 +322,50 @@ static char *tool_conninfo(const db_url *t, int *svc_fd)
             if (fd >= 0)
                 close(fd);
             buf_release(&b);
-            return NULL;
+            return err_set(err, STRATA_IO_ERROR, "cannot make the service file for the client key: %s",
+                           strerror(e));
         }
-        *svc_fd = fd;
+        tc->svc_fd = fd;
         buf_adds(&b, b.len ? " service='strata'" : "service='strata'");
     }
-    return buf_detach(&b);
+    if (b.oom || !(tc->ci = buf_detach(&b)))
+        return err_set(err, STRATA_NOMEM, "out of memory");
+    return STRATA_OK;
+}
+
+/* The environment for a child: ours, with PGPASSWORD set to the password
+   when there is one and PGSERVICEFILE naming the key's memory file; the
+   entries that hold a secret or the URL itself (DATABASE_URL) left out. */
+static strata_code tool_env(tool_conn *tc, const char *url, strata_error *err)
+{
+    size_t n = 0;
+    while (environ[n])
+        n++;
+    tc->env = calloc(n + 3, sizeof(char *));
+    if (!tc->env)
+        return err_set(err, STRATA_NOMEM, "out of memory");
+    size_t j = 0;
+    for (size_t i = 0; i < n; i++)
+        if (strncmp(environ[i], "PGPASSWORD=", 11) && strncmp(environ[i], "PGSERVICEFILE=", 14) &&
+            strncmp(environ[i], "PGSERVICE=", 10) && !holds_secret(environ[i], tc, url))
+            tc->env[j++] = environ[i];
+    if (tc->password) {
+        buf b;
+        buf_init(&b);
+        buf_adds(&b, "PGPASSWORD=");
+        buf_adds(&b, tc->password);
+        if (!(tc->pwvar = buf_detach(&b)))
+            return err_set(err, STRATA_NOMEM, "out of memory");
+        tc->env[j++] = tc->pwvar;
+    }
+    if (tc->svc_fd >= 0) {
+        char v[64];
+        snprintf(v, sizeof(v), "PGSERVICEFILE=/dev/fd/%d", tc->svc_fd);
+        if (!(tc->svcvar = xstrdup(v)))
+            return err_set(err, STRATA_NOMEM, "out of memory");
+        tc->env[j++] = tc->svcvar;
+    }
+    return STRATA_OK;
 }
 
 /* Puts the last lines of a child's stderr in the message of err. */
@@ -404,7 +447,7 @@ static strata_code pick_tool(const char *tool, int server_major, int check_versi
         return STRATA_OK;
     char *argv[] = {(char *)tool, "--version", NULL};
     tool_run r;
-    strata_code rc = run_tool(*path, argv, environ, -1, &r, NULL, NULL, err);
+    strata_code rc = run_tool(*path, argv, environ, -1, -1, &r, NULL, NULL, err);
     int major = rc ? 0 : tool_major(r.out.data);
     if (!rc && (r.status != 0 || !major)) {
         err_set(err, STRATA_TOOL_FAILED, "cannot tell the version of %s: '%s --version' %s", *path, tool,
@@ -460,7 +503,7 @@ static char *db_own_settings(PGconn *c)
    transaction-mode pooler would hand to the application's next queries:
    through a pooler they are refused, POOLER_UNSUPPORTED, nothing run. */
 static strata_code pg_probe(const db_url *t, const char *tool, int *server_major, char **dbname, char **dbset,
-                            strata_error *err)
+                            tool_conn *tc, strata_error *err)
 {
     PGconn *c = NULL;
     strata_code rc = pg_connect_url(t, NULL, 0, &c, NULL, err);
@@ -482,7 +525,11 @@ static strata_code pg_probe(const db_url *t, const char *tool, int *server_major
         rc = err_set(err, STRATA_NOMEM, "out of memory");
     if (dbset)
         *dbset = db_own_settings(c);
+    if (!rc)
+        rc = tool_target(c, tc, err);
     pg_finish(c);
+    if (!rc)
+        rc = tool_env(tc, t->url, err);
     return rc;
 }
 
@@ -490,21 +537,18 @@ strata_code pg_backup(const db_url *t, const char *path, const strata_config *cf
                       strata_error *err)
 {
     const char *url = t->url;
-    char *dbname = NULL, *tool = NULL, *target = NULL, *tmp = NULL, *ci = NULL, *pw = NULL, *svc = NULL;
-    int svc_fd = -1;
-    char **env = NULL;
+    char *dbname = NULL, *tool = NULL, *target = NULL, *tmp = NULL;
+    tool_conn tc = {.svc_fd = -1};
     int server_major = 0, fd = -1;
     tool_run r;
     memset(&r, 0, sizeof(r));
     strata_code rc;
     char *dbset = NULL;
-    if ((rc = pg_probe(t, "backup", &server_major, &dbname, &dbset, err)) ||
+    if ((rc = pg_probe(t, "backup", &server_major, &dbname, &dbset, &tc, err)) ||
         (rc = pick_tool("pg_dump", server_major, 1, &tool, err)))
         goto out;
     target = path ? xstrdup(path) : backup_default_name(dbname, ".dump");
-    ci = tool_conninfo(t, &svc_fd);
-    env = tool_env(t->password, svc_fd, &pw, &svc);
-    if (!target || !ci || !env) {
+    if (!target) {
         rc = err_set(err, STRATA_NOMEM, "out of memory");
         goto out;
     }
@@ -514,8 +558,8 @@ strata_code pg_backup(const db_url *t, const char *path, const strata_config *cf
         rc = err->code;
         goto out;
     }
-    char *argv[] = {"pg_dump", "--format=custom", "--no-password", "--dbname", ci, NULL};
-    if ((rc = run_tool(tool, argv, env, fd, &r, NULL, NULL, err)))
+    char *argv[] = {"pg_dump", "--format=custom", "--no-password", "--dbname", tc.ci, NULL};
+    if ((rc = run_tool(tool, argv, tc.env, tc.svc_fd, fd, &r, NULL, NULL, err)))
         goto out;
     if (r.status != 0) {
         rc = tool_failed(err, "pg_dump", &r, url);
@@ -551,11 +595,8 @@ out:
     if (tmp)
         unlink(tmp);
     tool_run_release(&r);
-    tool_env_free(env, pw, svc);
-    if (svc_fd >= 0)
-        close(svc_fd);
+    tool_conn_release(&tc);
     free(tmp);
-    free(ci);
     free(target);
     free(tool);
     free(dbname);
@@ -617,18 +658,16 @@ strata_code pg_restore(const db_url *t, const char *path, int flags, const strat
     }
     char app[64];
     lock_watch watch = {0};
-    char *tool = NULL, *ci = NULL, *pw = NULL, *svc = NULL;
-    int svc_fd = -1;
-    char **env = NULL;
+    char *tool = NULL, *ci = NULL;
+    tool_conn tc = {.svc_fd = -1};
     int server_major = 0;
     tool_run r;
     memset(&r, 0, sizeof(r));
-    if ((rc = pg_probe(t, "restore", &server_major, NULL, NULL, err)) ||
+    if ((rc = pg_probe(t, "restore", &server_major, NULL, NULL, &tc, err)) ||
         (rc = pick_tool("pg_restore", server_major, 0, &tool, err)))
         goto out;
-    ci = tool_conninfo(t, &svc_fd);
-    env = tool_env(t->password, svc_fd, &pw, &svc);
-    if (!ci || !env) {
+    ci = xstrdup(tc.ci);
+    if (!ci) {
         rc = err_set(err, STRATA_NOMEM, "out of memory");
         goto out;
     }
@@ -667,7 +706,7 @@ strata_code pg_restore(const db_url *t, const char *path, int flags, const strat
     argv[n++] = "--";
     argv[n++] = (char *)path;
     argv[n] = NULL;
-    if ((rc = run_tool(tool, argv, env, -1, &r, lock_watch_tick, &watch, err)))
+    if ((rc = run_tool(tool, argv, tc.env, tc.svc_fd, -1, &r, lock_watch_tick, &watch, err)))
         goto out;
     if (r.status != 0) {
         rc = tool_failed(err, "pg_restore", &r, url);
@@ -707,9 +746,7 @@ out:
     if (watch.c)
         pg_finish(watch.c);
     tool_run_release(&r);
-    tool_env_free(env, pw, svc);
-    if (svc_fd >= 0)
-        close(svc_fd);
+    tool_conn_release(&tc);
     free(ci);
     free(tool);
     return rc;

@@ -22,10 +22,20 @@ void pg_major_str(int major, char out[16])
     else
         snprintf(out, 16, "%d.%d", major / 100, major % 100);
 }
-static void connect_hint(strata_error *err, const char *m)
+/* 1 when the URL gives libpq option key a value */
+static int has_opt(const db_url *t, const char *key)
+{
+    for (const PQconninfoOption *o = t->pg_opts; o && o->keyword; o++)
+        if (!strcmp(o->keyword, key) && o->val && *o->val)
+            return 1;
+    return 0;
+}
+
+static void connect_hint(strata_error *err, const char *m, int sslpass)
 {
     if (strstr(m, "password authentication failed") || strstr(m, "no password supplied") ||
-        strstr(m, "SASL authentication failed"))
+        strstr(m, "SASL authentication failed") || strstr(m, "password does not exist in backend") ||
+        strstr(m, "failed to authenticate with backend"))
         err_hint(err, "check the user name and password in the URL (PGPASSWORD and ~/.pgpass also apply)");
     else if (strstr(m, "Peer authentication failed") || strstr(m, "Ident authentication failed"))
         err_hint(err, "the server's pg_hba.conf checks the operating-system user on this connection "
@@ -61,6 +71,12 @@ static void connect_hint(strata_error *err, const char *m)
     else if (strstr(m, "requires a valid client certificate") || strstr(m, "certificate file"))
         err_hint(err, "the server wants a client certificate: give it as sslcert= and its key as sslkey= in "
                       "the URL (or ~/.postgresql/postgresql.crt and .key)");
+    else if (strstr(m, "bad decrypt") && sslpass)
+        err_hint(err, "the client key's passphrase (sslpassword in the URL) does not open the key (sslkey)");
+    else if (strstr(m, "but not private key file") ||
+             (strstr(m, "private key file") && strstr(m, "No such file")))
+        err_hint(err, "the client key file (sslkey= in the URL, else ~/.postgresql/postgresql.key) does not "
+                      "exist");
     else if (strstr(m, "private key file") && strstr(m, "group or world access"))
         err_hint(err, "libpq uses a client key only when no one else may read it: chmod 600 the sslkey file");
     else if (strstr(m, "private key"))
@@ -202,19 +218,20 @@ strata_code pg_connect_url(const db_url *t, const char *dbname, double deadline,
     /* libpq refused an option's value before connecting: the URL's were
        checked when it was parsed, so it came from the environment
        (PGSSLMODE=bogus) -- configuration, not a server to wait for */
-    int bad_opt = !strncmp(m, "invalid ", 8) && strstr(m, " value: ");
+    /* "invalid sslmode value: ..." and "invalid integer value "abc" for
+       connection option "keepalives"" */
+    const char *io = strstr(m, "for connection option \"");
+    int bad_opt = (!strncmp(m, "invalid ", 8) && strstr(m, " value: ")) || (io && strstr(m, "invalid "));
     /* ... unless the URL itself gave that option (?channel_binding=bogus:
        only sslmode is checked when the URL is parsed) */
     char opt[64] = "";
     if (bad_opt) {
-        const char *e = strstr(m, " value: ");
-        size_t n = (size_t)(e - (m + 8));
+        const char *from = io ? io + strlen("for connection option \"") : m + 8;
+        const char *e = io ? strchr(from, '"') : strstr(m, " value: ");
+        size_t n = e ? (size_t)(e - from) : 0;
         if (n < sizeof(opt))
-            snprintf(opt, sizeof(opt), "%.*s", (int)n, m + 8);
-        int in_url = 0;
-        for (const PQconninfoOption *o = t->pg_opts; opt[0] && o && o->keyword; o++)
-            in_url |= !strcmp(o->keyword, opt) && o->val && *o->val;
-        if (in_url)
+            snprintf(opt, sizeof(opt), "%.*s", (int)n, from);
+        if (opt[0] && has_opt(t, opt))
             bad_opt = 2;
     }
     strata_code bad_code = bad_opt == 2 ? STRATA_URL_INVALID : STRATA_CONFIG_ERROR;
@@ -230,12 +247,15 @@ strata_code pg_connect_url(const db_url *t, const char *dbname, double deadline,
                  "the URL's %s parameter has a value libpq does not take (see libpq's connection "
                  "parameters)",
                  opt);
+    else if (bad_opt && (has_opt(t, "service") || getenv("PGSERVICE")))
+        err_hint(err, "check the service file of the URL's service (or PGSERVICE), and libpq's environment "
+                      "variables (PGSSLMODE, PGOPTIONS, ...): one holds a value libpq does not take");
     else if (bad_opt)
         err_hint(err,
                  "check libpq's environment variables (PGSSLMODE, PGTARGETSESSIONATTRS, PGOPTIONS, ...): "
                  "one holds a value libpq does not take");
     else
-        connect_hint(err, m);
+        connect_hint(err, m, has_opt(t, "sslpassword"));
     if (retry)
         *retry = !bad_opt && (timed_out || worth_retry(keys, vals, m));
     pq.PQfinish(c);
