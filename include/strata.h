@@ -144,6 +144,17 @@ typedef struct strata_error {
 STRATA_API void strata_global_init(void);
 
 /*
+ * PostgreSQL, process-wide, without a call: libpq is loaded on first use,
+ * and then, unless the program already set one, strata sets libpq's SSL
+ * key-passphrase hook (PQsetSSLKeyPassHook_OpenSSL) to one that answers
+ * with the connection's sslpassword, or with none: libpq's default would
+ * let OpenSSL prompt on the terminal. A program that wants its own hook
+ * sets it before its first strata call on a PostgreSQL URL. strata's
+ * transactions run at READ COMMITTED whatever default_transaction_isolation
+ * says (docs/migrations.md).
+ */
+
+/*
  * Tells strata to stop: the statements its open connections run are
  * cancelled on the server (a PostgreSQL cancel request, sqlite3_interrupt),
  * so that what runs in a transaction rolls back and its locks go, and the
