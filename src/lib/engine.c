@@ -1873,6 +1873,14 @@ out:
         *out = res;
     else
         strata_result_free(res);
+    /* a run stopped by a signal says so, whatever failed as it stopped (a
+       pooler that does not pass the cancel on lets the statement fail its
+       own way, a pool's query_wait_timeout): INTERRUPTED, what failed kept
+       in the message, and the hint on what ran */
+    if (rc && rc != STRATA_INTERRUPTED && intr_requested() && err) {
+        err_prefix(err, "interrupted (a signal told strata to stop): ");
+        err->code = rc = STRATA_INTERRUPTED;
+    }
     return rc;
 }
 

@@ -107,6 +107,26 @@ lacks "$ERR" "did not run" "paused mid-section: not 'did not run'"
 lacks "$ERR" "no longer held" "paused mid-section: no false word on the lock"
 pgb_stop
 
+# the same, with a SIGTERM while the paused pool holds the statement back
+# (PgBouncer does not pass the cancel on): the run says INTERRUPTED, not a
+# plain migration failure
+PGB_EXTRA="query_wait_timeout = 2" pgb_start transaction
+new_db
+PURL=$(pgb_url "$DBNAME")
+"$STRATA" --url "$PURL" --dir "$WORK/qw" up >"$WORK/o" 2>"$WORK/e" &
+holder=$!
+sleep 1
+psql -X -q -h 127.0.0.1 -p "$PGB_PORT" -d pgbouncer -c "PAUSE $DBNAME" >/dev/null 2>&1 &
+pauser=$!
+sleep 1.5
+kill -TERM "$holder"
+wait "$holder"
+RC=$? OUT=$(cat "$WORK/o") ERR=$(cat "$WORK/e")
+wait "$pauser"
+psql -X -q -h 127.0.0.1 -p "$PGB_PORT" -d pgbouncer -c "RESUME $DBNAME" >/dev/null
+contains "$ERR" "[INTERRUPTED]" "SIGTERM while the pool holds the statement: INTERRUPTED"
+pgb_stop
+
 # the pooler gone for good, --connect-timeout 0: one attempt, no waiting
 PGB_FIXED_PORT=$(free_port) pgb_start transaction
 new_db
