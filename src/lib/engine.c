@@ -124,7 +124,7 @@ strata_code strata_open(const char *url, const strata_config *cfg, strata **out,
     db->ops = db->u.ops;
     db->table = xstrdup(c.table && *c.table ? c.table : STRATA_DEFAULT_TABLE);
     db->lock_timeout = c.lock_timeout;
-    db->reconnect_ms = c.connect_timeout > 0 ? (c.connect_timeout < 10 ? c.connect_timeout : 10) * 1000.0 : 0;
+    db->reconnect_ms = reconnect_ms(c.connect_timeout);
     db->readonly = c.readonly;
     db->on_event = c.on_event;
     db->ud = c.userdata;

@@ -532,7 +532,7 @@ struct strata {
     char *table;
     char *qtable; /* the version table's name as SQL, once resolved (vt_locate) */
     double lock_timeout;
-    double reconnect_ms; /* how long a lost connection is made again: --connect-timeout, at most 10 s */
+    double reconnect_ms; /* reconnect_ms(--connect-timeout) */
     int readonly;
     strata_event_fn on_event;
     void *ud;
@@ -605,11 +605,18 @@ const drv_ops *engine_by_dialect(int dialect);
 /* ---- engine.c: what the operations (reset.c) need of an open handle */
 const db_url *engine_url(const strata *db); /* the URL as opened, parsed */
 double engine_lock_timeout(const strata *db);
-/* Takes the migration lock (drv_ops.lock) once the version table's name is
-   resolved, so that the lock's own table goes where the version table is. */
 /* How an engine's hint for a connection the server ended begins (the
    runner replaces it where it does not fit: a no-transaction section). */
 #define HINT_CONNECTION_LOST "the connection to the server was lost"
+/* How long a lost connection is made again (a pooler restarting, the
+   failure's record, the lock's release): --connect-timeout, at most 10 s;
+   0 (one attempt) when it is 0. In ms. */
+static inline double reconnect_ms(double connect_timeout)
+{
+    return connect_timeout > 0 ? (connect_timeout < 10 ? connect_timeout : 10) * 1000.0 : 0;
+}
+/* Takes the migration lock (drv_ops.lock) once the version table's name is
+   resolved, so that the lock's own table goes where the version table is. */
 strata_code engine_lock(strata *db, strata_error *err);
 /* SQLite: waits (up to the lock timeout) until no other process runs a
    no-transaction section; at once on an engine with a session lock. */

@@ -17,7 +17,7 @@
     X(PQconnectdbParams) X(PQstatus) X(PQerrorMessage) X(PQfinish) X(PQsetNoticeReceiver)          \
     X(PQexec) X(PQexecParams) X(PQresultStatus) X(PQresultErrorField) X(PQresultErrorMessage)      \
     X(PQclear) X(PQntuples) X(PQnfields) X(PQgetvalue) X(PQgetisnull) X(PQconninfoParse)           \
-    X(PQconninfoFree) X(PQfreemem) X(PQconninfo)                                                               \
+    X(PQconninfoFree) X(PQfreemem) X(PQconninfo)                                                   \
     X(PQconnectStartParams) X(PQconnectPoll) X(PQsocket) X(PQpingParams) X(PQserverVersion)        \
     X(PQdb)                                                                                        \
     X(PQputCopyData) X(PQputCopyEnd) X(PQgetResult) X(PQcmdTuples)                                 \

@@ -307,7 +307,13 @@ static strata_code tool_target(PGconn *c, tool_conn *tc, strata_error *err)
         return STRATA_CONFIG_ERROR;
     }
     if (kn) {
+#ifdef __linux__
         int fd = memfd_create("strata-service", MFD_CLOEXEC);
+#else
+        /* no anonymous memory file: refused rather than on a command line */
+        int fd = -1;
+        errno = ENOSYS;
+#endif
         buf f;
         buf_init(&f);
         buf_adds(&f, "[strata]\nsslpassword=");

@@ -37,7 +37,7 @@ typedef struct pg {
     char owner[96];      /* this process's lease owner id */
     double lease_ms;     /* lease length */
     double next_renew;   /* clock_ms() when the heartbeat renews the lease */
-    double reconnect_ms; /* how long a lost connection is made again: --connect-timeout, at most 10 s */
+    double reconnect_ms; /* reconnect_ms(--connect-timeout) */
     int gave_up;         /* the last pg_recover failed */
 } pg;
 
@@ -133,8 +133,7 @@ static strata_code pg_open(drv **out, const db_url *u, const strata_config *cfg,
     p->ud = cfg->userdata;
     p->readonly = cfg->readonly;
     p->t = u;
-    p->reconnect_ms =
-        cfg->connect_timeout > 0 ? (cfg->connect_timeout < 10 ? cfg->connect_timeout : 10) * 1000.0 : 0;
+    p->reconnect_ms = reconnect_ms(cfg->connect_timeout);
     if ((rc = connect_until(p, clock_ms() + (cfg->connect_timeout > 0 ? cfg->connect_timeout * 1000.0 : 0),
                             2000, 1, err))) {
         pg_close(&p->base);
@@ -359,7 +358,8 @@ static PGresult *exec1(PGconn *c, const char *sql, int nparams, const char *cons
    would fail on the lease row its own heartbeat renewed, and a read-only
    transaction under serializable + default_transaction_deferrable waits
    for every serializable writer (docs/operations.md) */
-#define BEGIN_READ "BEGIN ISOLATION LEVEL READ COMMITTED, READ ONLY"
+#define BEGIN_WRITE "BEGIN ISOLATION LEVEL READ COMMITTED"
+#define BEGIN_READ BEGIN_WRITE ", READ ONLY"
 
 static strata_code pg_query(drv *d, const char *sql, int nparams, const char *const *params, row_fn fn,
                             void *ud, strata_error *err)
@@ -937,7 +937,7 @@ int pg_pin_begin(drv *d, int flags, strata_error *err)
         return 0;
     char sql[400];
     snprintf(sql, sizeof(sql), "%s; " PG_PIN_SETTINGS "%s",
-             (flags & PG_PIN_WRITE) && !p->readonly ? "BEGIN ISOLATION LEVEL READ COMMITTED" : BEGIN_READ,
+             (flags & PG_PIN_WRITE) && !p->readonly ? BEGIN_WRITE : BEGIN_READ,
              flags & PG_PIN_STRINGS ? "; SET LOCAL standard_conforming_strings = on" : "");
     PGresult *r = exec1(p->c, sql, 0, NULL, err);
     if (!r) {
@@ -959,7 +959,7 @@ void pg_pin_end(drv *d, int began)
 static strata_code pg_begin(drv *d, double timeout, strata_error *err)
 {
     (void)timeout;
-    return pg_query(d, "BEGIN ISOLATION LEVEL READ COMMITTED", 0, NULL, NULL, NULL, err);
+    return pg_query(d, BEGIN_WRITE, 0, NULL, NULL, NULL, err);
 }
 
 static int pg_recover(drv *d)

@@ -9,12 +9,12 @@
 
 #include <sqlite3.h>
 
-/* "file:" URI of path with param ("immutable=1"), for SQLITE_OPEN_URI;
-   malloc'd, NULL when out of memory. */
 /* Opens name with flags into *db (closing what *db held), the busy timeout
    set, and reads the schema once; SQLITE_OK or an extended code (*db then
    still open, for its message). */
 int sq_open_read_probe(sqlite3 **db, const char *name, int flags, double timeout_s);
+/* "file:" URI of path with param ("immutable=1"), for SQLITE_OPEN_URI;
+   malloc'd, NULL when out of memory. */
 char *sq_file_uri(const char *path, const char *param);
 /* CONNECT_FAILED: a WAL database in a directory this user cannot write,
    whose -wal file holds changes that cannot be read without a -shm. */
