@@ -12,18 +12,28 @@
  * A rolling restart sends SIGTERM: strata_interrupt() from the handler
  * cancels the migration's statement on the server (its transaction rolls
  * back, its locks go) instead of leaving it running there after the process
- * has gone; the call then returns STRATA_INTERRUPTED.
+ * has gone; the call then returns STRATA_INTERRUPTED. A server that does not
+ * answer the cancel (a paused PgBouncer holding the statement back) gets
+ * its connection closed 5 s later: strata_interrupt_force() from SIGALRM.
  */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strata.h>
+#include <unistd.h>
 
 static void on_stop(int sig)
 {
     (void)sig;
     strata_interrupt();
+    alarm(5);
+}
+
+static void on_grace_over(int sig)
+{
+    (void)sig;
+    strata_interrupt_force();
 }
 
 int main(int argc, char **argv)
@@ -31,6 +41,9 @@ int main(int argc, char **argv)
     strata_interrupt_init();
     struct sigaction sa;
     memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_grace_over;
+    sa.sa_flags = SA_RESTART;
+    sigaction(SIGALRM, &sa, NULL);
     sa.sa_handler = on_stop;
     sa.sa_flags = SA_RESETHAND; /* a second signal stops the process as usual */
     sigaction(SIGTERM, &sa, NULL);

@@ -170,6 +170,22 @@ STRATA_API void strata_global_init(void);
  */
 STRATA_API void strata_interrupt(void);
 STRATA_API void strata_interrupt_init(void);
+/*
+ * When a cancel request gets no answer -- a connection pooler that holds the
+ * statement in its queue (a paused or full PgBouncer does not pass the
+ * cancel on), a network gone quiet -- strata_interrupt_force, called some
+ * seconds after strata_interrupt (the CLI waits 5 s), shuts down the
+ * sockets of strata's open PostgreSQL connections: every wait on a server
+ * ends at once and the run stops with STRATA_INTERRUPTED. The server rolls
+ * back what such a connection had in a transaction; a statement a pooler
+ * still held never runs; one the server already runs (outside a
+ * transaction) may go on until it ends -- the hint says so, and a
+ * no-transaction section is left recorded as interrupted. The connections
+ * cannot be used again. Async-signal-safe, process-wide, not undone;
+ * implies strata_interrupt's flag (not its cancel requests). SQLite
+ * connections are not affected (strata_interrupt stops them at once).
+ */
+STRATA_API void strata_interrupt_force(void);
 
 /* "LOCK_TIMEOUT" for STRATA_LOCK_TIMEOUT; "INTERNAL" for an unknown code. */
 STRATA_API const char *strata_code_name(strata_code code);

@@ -567,23 +567,39 @@ static int finish_output(const cli *c, int rc)
  * SIGINT and SIGTERM (Ctrl-C, a deploy's stop): the first asks the library
  * to stop (strata_interrupt: the server cancels the running statement, a
  * transaction rolls back, the run ends with INTERRUPTED and says so); a
- * second one kills as usual. SIGPIPE is ignored: a reader that goes away
- * (`strata up | head -1`) must not stop a run halfway.
+ * second one kills as usual. A server that has not answered the cancel
+ * STOP_GRACE seconds later -- a paused or full PgBouncer holds the
+ * statement in its queue and does not pass the cancel on, for up to its
+ * query_wait_timeout (120 s), longer than a deploy's stop waits before its
+ * SIGKILL -- gets its connection closed (strata_interrupt_force, from
+ * SIGALRM), so the run still ends with INTERRUPTED and its message.
+ * SIGPIPE is ignored: a reader that goes away (`strata up | head -1`) must
+ * not stop a run halfway.
  */
+#define STOP_GRACE 5
 static volatile sig_atomic_t got_signal;
 static void on_stop(int sig)
 {
     got_signal = sig;
     strata_interrupt();
+    alarm(STOP_GRACE);
+}
+static void on_grace_over(int sig)
+{
+    (void)sig;
+    strata_interrupt_force();
 }
 static void signals_init(void)
 {
     strata_interrupt_init();
     struct sigaction sa;
     memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_grace_over;
+    sa.sa_flags = SA_RESTART; /* the shut sockets end the waits that matter */
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGALRM, &sa, NULL);
     sa.sa_handler = on_stop;
     sa.sa_flags = SA_RESETHAND;
-    sigemptyset(&sa.sa_mask);
     /* also when SIGINT came ignored (a background job of a script): a
        `kill -INT` should still stop it, as it stops strata check */
     sigaction(SIGINT, &sa, NULL);

@@ -1080,7 +1080,8 @@ static int run_step(strata *db, const migration *m, int down, int in_tx, int rep
             rollback(db);
             /* a lost connection's hint speaks of a transaction rolled back:
                this section had none, and what it did stays */
-            if (!strncmp(err->hint, HINT_CONNECTION_LOST, strlen(HINT_CONNECTION_LOST)))
+            if (!strncmp(err->hint, HINT_CONNECTION_LOST, strlen(HINT_CONNECTION_LOST)) ||
+                !strncmp(err->hint, HINT_STOP_CUT, strlen(HINT_STOP_CUT)))
                 err->hint[0] = 0;
             if (db->ops->begin(db->d, db->lock_timeout, &e3) == STRATA_OK) {
                 /* a failed down says so in the record (status, the next up) */

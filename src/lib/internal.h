@@ -105,13 +105,16 @@ void backoff_sleep(double *delay_ms, double factor, double max_ms, int jitter, d
 /* Interrupts (interrupt.c): a connection is tracked from open to close
    with h, which stop(h) stops (from a signal handler, on any thread, at any
    time: it must be async-signal-safe) and release(h) frees when untracked
-   (at once, when strata_interrupt_init was not called). intr_requested()
-   is true once strata_interrupt was called; intr_error sets INTERRUPTED
-   with what ("before ...") appended. */
+   (at once, when strata_interrupt_init was not called); fd is its socket,
+   which strata_interrupt_force shuts down (-1: none). intr_requested() is
+   true once strata_interrupt (or _force) was called, intr_forced() once
+   strata_interrupt_force was; intr_error sets INTERRUPTED with what
+   ("before ...") appended. */
 typedef void (*intr_fn)(void *h);
-void intr_track(const void *key, void *h, intr_fn stop, intr_fn release);
+void intr_track(const void *key, void *h, intr_fn stop, intr_fn release, int fd);
 void intr_untrack(const void *key);
 int intr_requested(void);
+int intr_forced(void);
 int intr_ready(void); /* strata_interrupt_init ran: tracking is worth it */
 strata_code intr_error(strata_error *err, const char *what);
 
@@ -608,6 +611,9 @@ double engine_lock_timeout(const strata *db);
 /* How an engine's hint for a connection the server ended begins (the
    runner replaces it where it does not fit: a no-transaction section). */
 #define HINT_CONNECTION_LOST "the connection to the server was lost"
+/* How the hint begins when strata_interrupt_force closed the connection
+   (the runner replaces it in a no-transaction section too). */
+#define HINT_STOP_CUT "strata was told to stop (SIGINT or SIGTERM) and the server did not answer"
 /* How long a lost connection is made again (a pooler restarting, the
    failure's record, the lock's release): --connect-timeout, at most 10 s;
    0 (one attempt) when it is 0. In ms. */

@@ -25,6 +25,7 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <sys/socket.h>
 
 #define SLOTS 64
 
@@ -33,11 +34,12 @@ typedef struct rec {
     void *h;         /* what stops it */
     intr_fn stop;    /* stop(h): from a signal handler, any thread */
     intr_fn release; /* release(h): when untracked, outside any handler */
+    int fd;          /* its socket, which strata_interrupt_force shuts; or -1 */
 } rec;
 
 static _Atomic(rec *) slot[SLOTS];
 static atomic_int in_handler;
-static volatile sig_atomic_t enabled, requested;
+static volatile sig_atomic_t enabled, requested, forced;
 /* writers (track, untrack) under mu; the grave too */
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static rec *grave[SLOTS];
@@ -70,7 +72,7 @@ int intr_ready(void)
     return enabled != 0;
 }
 
-void intr_track(const void *key, void *h, intr_fn stop, intr_fn release)
+void intr_track(const void *key, void *h, intr_fn stop, intr_fn release, int fd)
 {
     if (!key || !h)
         return;
@@ -80,7 +82,7 @@ void intr_track(const void *key, void *h, intr_fn stop, intr_fn release)
             release(h);
         return;
     }
-    *r = (rec){key, h, stop, release};
+    *r = (rec){key, h, stop, release, fd};
     pthread_mutex_lock(&mu);
     bury();
     int i = 0;
@@ -129,6 +131,27 @@ void strata_interrupt(void)
         rec *r = atomic_load(&slot[i]);
         if (r)
             r->stop(r->h);
+    }
+    atomic_fetch_sub(&in_handler, 1);
+}
+
+int intr_forced(void)
+{
+    return forced != 0;
+}
+
+void strata_interrupt_force(void)
+{
+    /* async-signal-safe: a flag, atomics, shutdown(2). A socket number
+       reused after its connection was untracked here in the meantime is at
+       worst another of strata's connections (stopping anyway) or not a
+       socket at all (ENOTSOCK): never someone else's stream cut short */
+    requested = forced = 1;
+    atomic_fetch_add(&in_handler, 1);
+    for (int i = 0; i < SLOTS; i++) {
+        rec *r = atomic_load(&slot[i]);
+        if (r && r->fd >= 0)
+            shutdown(r->fd, SHUT_RDWR);
     }
     atomic_fetch_sub(&in_handler, 1);
 }

@@ -127,6 +127,100 @@ psql -X -q -h 127.0.0.1 -p "$PGB_PORT" -d pgbouncer -c "RESUME $DBNAME" >/dev/nu
 contains "$ERR" "[INTERRUPTED]" "SIGTERM while the pool holds the statement: INTERRUPTED"
 pgb_stop
 
+# the same with the pool's query_wait_timeout long (PgBouncer's default is
+# 120 s, longer than a deploy's stop waits before its SIGKILL): strata
+# waited it out; now 5 s after the SIGTERM it closes its connections and
+# ends INTERRUPTED, and the statement the pool held never runs
+PGB_EXTRA="query_wait_timeout = 60" pgb_start transaction
+new_db
+PURL=$(pgb_url "$DBNAME")
+"$STRATA" --url "$PURL" --dir "$WORK/qw" up >"$WORK/o" 2>"$WORK/e" &
+holder=$!
+sleep 1
+psql -X -q -h 127.0.0.1 -p "$PGB_PORT" -d pgbouncer -c "PAUSE $DBNAME" >/dev/null 2>&1 &
+pauser=$!
+sleep 1.5
+t0=$(date +%s%N)
+kill -TERM "$holder"
+wait "$holder"
+RC=$? OUT=$(cat "$WORK/o") ERR=$(cat "$WORK/e")
+t1=$(date +%s%N)
+wait "$pauser"
+psql -X -q -h 127.0.0.1 -p "$PGB_PORT" -d pgbouncer -c "RESUME $DBNAME" >/dev/null
+expect_rc 1 "long query_wait_timeout, SIGTERM: exit"
+contains "$ERR" "[INTERRUPTED]" "long query_wait_timeout, SIGTERM: INTERRUPTED"
+contains "$ERR" "cancel request got no answer" "long query_wait_timeout, SIGTERM: says why"
+contains "$ERR" "pooler holding the statement" "long query_wait_timeout, SIGTERM: names the pooler"
+contains "$ERR" "may have partly run" "long query_wait_timeout, SIGTERM: the runner's hint (no transaction)"
+lacks "$ERR" "server closed the connection" "long query_wait_timeout, SIGTERM: not the server's doing"
+ms=$(((t1 - t0) / 1000000))
+[ "$ms" -lt 12000 ] || fail "long query_wait_timeout, SIGTERM: strata took $ms ms to stop"
+[ "$ms" -ge 4000 ] || fail "long query_wait_timeout, SIGTERM: closed after $ms ms, before the grace"
+sleep 1 # the pool resumed: a statement it still held would run now
+eq "$(q "SELECT count(*) FROM pg_tables WHERE tablename = 'nt2'")" "0" \
+    "long query_wait_timeout, SIGTERM: the held statement never ran"
+eq "$(q "SELECT state FROM strata_migrations")" "failed" "long query_wait_timeout, SIGTERM: recorded failed"
+# the library's way (examples/app_startup.c: strata_interrupt_force from
+# SIGALRM, 5 s after the SIGTERM's strata_interrupt)
+new_db
+PURL=$(pgb_url "$DBNAME")
+"$APP" "$PURL" "$WORK/qw" >"$WORK/o" 2>"$WORK/e" &
+holder=$!
+sleep 1
+psql -X -q -h 127.0.0.1 -p "$PGB_PORT" -d pgbouncer -c "PAUSE $DBNAME" >/dev/null 2>&1 &
+pauser=$!
+sleep 1.5
+t0=$(date +%s%N)
+kill -TERM "$holder"
+wait "$holder"
+RC=$? OUT=$(cat "$WORK/o") ERR=$(cat "$WORK/e")
+t1=$(date +%s%N)
+wait "$pauser"
+psql -X -q -h 127.0.0.1 -p "$PGB_PORT" -d pgbouncer -c "RESUME $DBNAME" >/dev/null
+contains "$ERR$OUT" "INTERRUPTED" "app_startup, paused pool, SIGTERM: INTERRUPTED"
+ms=$(((t1 - t0) / 1000000))
+[ "$ms" -lt 12000 ] || fail "app_startup, paused pool, SIGTERM: it took $ms ms to stop"
+pgb_stop
+
+# the same between two transactional migrations: the next one's BEGIN waits
+# in the paused pool; closed after the grace, it never runs
+PGB_EXTRA="query_wait_timeout = 60" pgb_start transaction
+new_db
+q "CREATE TABLE runs (v text)" >/dev/null
+PURL=$(pgb_url "$DBNAME")
+mig "$WORK/qt3" 0001_slow.sql <<'SQL'
+-- strata:up
+INSERT INTO runs VALUES ('1');
+SELECT pg_sleep(2);
+SQL
+mig "$WORK/qt3" 0002_next.sql <<'SQL'
+-- strata:up
+INSERT INTO runs VALUES ('2');
+SQL
+"$STRATA" --url "$PURL" --dir "$WORK/qt3" up >"$WORK/o" 2>"$WORK/e" &
+holder=$!
+sleep 1
+psql -X -q -h 127.0.0.1 -p "$PGB_PORT" -d pgbouncer -c "PAUSE $DBNAME" >/dev/null 2>&1 &
+pauser=$!
+sleep 2.5
+t0=$(date +%s%N)
+kill -TERM "$holder"
+wait "$holder"
+RC=$? OUT=$(cat "$WORK/o") ERR=$(cat "$WORK/e")
+t1=$(date +%s%N)
+wait "$pauser"
+psql -X -q -h 127.0.0.1 -p "$PGB_PORT" -d pgbouncer -c "RESUME $DBNAME" >/dev/null
+expect_rc 1 "paused before a transaction, SIGTERM: exit"
+contains "$ERR" "[INTERRUPTED]" "paused before a transaction, SIGTERM: INTERRUPTED"
+contains "$ERR" "before applying 0002_next" "paused before a transaction, SIGTERM: names the next"
+ms=$(((t1 - t0) / 1000000))
+[ "$ms" -lt 12000 ] || fail "paused before a transaction, SIGTERM: strata took $ms ms to stop"
+sleep 1
+eq "$(q "SELECT string_agg(v, ',' ORDER BY v) FROM runs")" "1" "paused before a transaction: 0002 never ran"
+eq "$(q "SELECT string_agg(version || ':' || state, ',') FROM strata_migrations")" "0001:applied" \
+    "paused before a transaction: 0001 applied, 0002 not recorded"
+pgb_stop
+
 # the pooler gone for good, --connect-timeout 0: one attempt, no waiting
 PGB_FIXED_PORT=$(free_port) pgb_start transaction
 new_db

@@ -137,7 +137,7 @@ void pg_track(PGconn *c)
 {
     intr_untrack(c);
     if (c && intr_ready())
-        intr_track(c, pq.PQgetCancel(c), cancel_send, cancel_free);
+        intr_track(c, pq.PQgetCancel(c), cancel_send, cancel_free, pq.PQsocket(c));
 }
 void pg_finish(PGconn *c)
 {
@@ -319,7 +319,15 @@ strata_code pg_error_set(strata_error *err, strata_code code, PGconn *c, const P
         code = STRATA_CONNECT_FAILED;
     /* our own cancel request (strata_interrupt): a signal, not a failure */
     int stopped = state && !strcmp(state, "57014") && intr_requested();
-    if (stopped)
+    /* strata_interrupt_force shut the socket: strata ended it, not the
+       server (libpq says "server closed the connection unexpectedly") */
+    int cut = intr_forced() && pq.PQstatus(c) == CONNECTION_BAD;
+    if (cut) {
+        primary = "strata closed the connection: its cancel request got no answer in time (a pooler "
+                  "holding the statement in its queue, or a network gone quiet)";
+        detail = ctx = hint = state = NULL;
+    }
+    if (stopped || cut)
         code = STRATA_INTERRUPTED;
     err_set(err, code, "%s%s%s%s%s%s%s%s%s%s%s", prefix ? prefix : "", primary, detail ? " (" : "",
             detail ? detail : "", detail ? ")" : "", ctx ? "; " : "", ctx ? ctx : "",
@@ -333,6 +341,12 @@ strata_code pg_error_set(strata_error *err, strata_code code, PGconn *c, const P
         err_hint(err, "the connection pooler (PgBouncer) had no free server connection for strata within its "
                       "query_wait_timeout (the pool is full or paused); the statement did not run: raise the "
                       "pool's size or query_wait_timeout, or run again when it has room");
+    else if (cut)
+        err_hint(err, HINT_STOP_CUT
+                 " (a paused or full PgBouncer does not pass a cancel on): the server "
+                 "rolls back that connection's transaction; a statement still queued in a pooler "
+                 "never runs; one the server was already running outside a transaction may go on "
+                 "until it ends (pg_stat_activity)");
     else if (stopped)
         err_hint(err,
                  "strata was told to stop (SIGINT or SIGTERM): the server cancelled the statement; a "

@@ -280,7 +280,7 @@ static strata_code sq_open_backup(const char *path, double timeout, sqlite3 **db
     }
     /* (the busy timeout is set by either open) */
     char *check = NULL;
-    intr_track(*db, *db, stop_db, NULL); /* a large file's check takes seconds */
+    intr_track(*db, *db, stop_db, NULL, -1); /* a large file's check takes seconds */
     int rc = intr_requested() ? SQLITE_INTERRUPT
                               : sqlite3_exec(*db, "PRAGMA quick_check(1)", first_row, &check, NULL);
     intr_untrack(*db);

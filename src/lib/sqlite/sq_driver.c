@@ -349,7 +349,7 @@ static strata_code sq_open(drv **out, const db_url *u, const strata_config *cfg,
     s->created = created && access(path, F_OK) == 0;
     if (!ro)
         commit_sync_level(s); /* also for the version table's creation, before any BEGIN */
-    intr_track(s, s->db, sq_stop, NULL);
+    intr_track(s, s->db, sq_stop, NULL, -1);
     *out = &s->base;
     return STRATA_OK;
 }
