@@ -20,6 +20,28 @@ postgres_only
 
 runs() { q "SELECT count(*) FROM runs"; }
 
+# stopped_while_paused DELAY CMD...: runs CMD in the background, PAUSEs the
+# test database in PgBouncer 1 s later, sends CMD a SIGTERM DELAY s after
+# that; sets RC, OUT, ERR and MS (from the signal to the exit), then RESUMEs
+stopped_while_paused() {
+    local delay=$1 holder pauser t0 t1
+    shift
+    "$@" >"$WORK/o" 2>"$WORK/e" &
+    holder=$!
+    sleep 1
+    psql -X -q -h 127.0.0.1 -p "$PGB_PORT" -d pgbouncer -c "PAUSE $DBNAME" >/dev/null 2>&1 &
+    pauser=$!
+    sleep "$delay"
+    t0=$(date +%s%N)
+    kill -TERM "$holder"
+    wait "$holder"
+    RC=$?
+    t1=$(date +%s%N)
+    OUT=$(cat "$WORK/o") ERR=$(cat "$WORK/e") MS=$(((t1 - t0) / 1000000))
+    wait "$pauser"
+    psql -X -q -h 127.0.0.1 -p "$PGB_PORT" -d pgbouncer -c "RESUME $DBNAME" >/dev/null
+}
+
 # ---------------------------------------- query_timeout in a transactional step
 PGB_EXTRA="query_timeout = 2" pgb_start transaction
 new_db
@@ -113,17 +135,7 @@ pgb_stop
 PGB_EXTRA="query_wait_timeout = 2" pgb_start transaction
 new_db
 PURL=$(pgb_url "$DBNAME")
-"$STRATA" --url "$PURL" --dir "$WORK/qw" up >"$WORK/o" 2>"$WORK/e" &
-holder=$!
-sleep 1
-psql -X -q -h 127.0.0.1 -p "$PGB_PORT" -d pgbouncer -c "PAUSE $DBNAME" >/dev/null 2>&1 &
-pauser=$!
-sleep 1.5
-kill -TERM "$holder"
-wait "$holder"
-RC=$? OUT=$(cat "$WORK/o") ERR=$(cat "$WORK/e")
-wait "$pauser"
-psql -X -q -h 127.0.0.1 -p "$PGB_PORT" -d pgbouncer -c "RESUME $DBNAME" >/dev/null
+stopped_while_paused 1.5 "$STRATA" --url "$PURL" --dir "$WORK/qw" up
 contains "$ERR" "[INTERRUPTED]" "SIGTERM while the pool holds the statement: INTERRUPTED"
 pgb_stop
 
@@ -134,28 +146,15 @@ pgb_stop
 PGB_EXTRA="query_wait_timeout = 60" pgb_start transaction
 new_db
 PURL=$(pgb_url "$DBNAME")
-"$STRATA" --url "$PURL" --dir "$WORK/qw" up >"$WORK/o" 2>"$WORK/e" &
-holder=$!
-sleep 1
-psql -X -q -h 127.0.0.1 -p "$PGB_PORT" -d pgbouncer -c "PAUSE $DBNAME" >/dev/null 2>&1 &
-pauser=$!
-sleep 1.5
-t0=$(date +%s%N)
-kill -TERM "$holder"
-wait "$holder"
-RC=$? OUT=$(cat "$WORK/o") ERR=$(cat "$WORK/e")
-t1=$(date +%s%N)
-wait "$pauser"
-psql -X -q -h 127.0.0.1 -p "$PGB_PORT" -d pgbouncer -c "RESUME $DBNAME" >/dev/null
+stopped_while_paused 1.5 "$STRATA" --url "$PURL" --dir "$WORK/qw" up
 expect_rc 1 "long query_wait_timeout, SIGTERM: exit"
 contains "$ERR" "[INTERRUPTED]" "long query_wait_timeout, SIGTERM: INTERRUPTED"
 contains "$ERR" "cancel request got no answer" "long query_wait_timeout, SIGTERM: says why"
 contains "$ERR" "pooler holding the statement" "long query_wait_timeout, SIGTERM: names the pooler"
 contains "$ERR" "may have partly run" "long query_wait_timeout, SIGTERM: the runner's hint (no transaction)"
 lacks "$ERR" "server closed the connection" "long query_wait_timeout, SIGTERM: not the server's doing"
-ms=$(((t1 - t0) / 1000000))
-[ "$ms" -lt 12000 ] || fail "long query_wait_timeout, SIGTERM: strata took $ms ms to stop"
-[ "$ms" -ge 4000 ] || fail "long query_wait_timeout, SIGTERM: closed after $ms ms, before the grace"
+[ "$MS" -lt 12000 ] || fail "long query_wait_timeout, SIGTERM: strata took $MS ms to stop"
+[ "$MS" -ge 4000 ] || fail "long query_wait_timeout, SIGTERM: closed after $MS ms, before the grace"
 sleep 1 # the pool resumed: a statement it still held would run now
 eq "$(q "SELECT count(*) FROM pg_tables WHERE tablename = 'nt2'")" "0" \
     "long query_wait_timeout, SIGTERM: the held statement never ran"
@@ -164,22 +163,9 @@ eq "$(q "SELECT state FROM strata_migrations")" "failed" "long query_wait_timeou
 # SIGALRM, 5 s after the SIGTERM's strata_interrupt)
 new_db
 PURL=$(pgb_url "$DBNAME")
-"$APP" "$PURL" "$WORK/qw" >"$WORK/o" 2>"$WORK/e" &
-holder=$!
-sleep 1
-psql -X -q -h 127.0.0.1 -p "$PGB_PORT" -d pgbouncer -c "PAUSE $DBNAME" >/dev/null 2>&1 &
-pauser=$!
-sleep 1.5
-t0=$(date +%s%N)
-kill -TERM "$holder"
-wait "$holder"
-RC=$? OUT=$(cat "$WORK/o") ERR=$(cat "$WORK/e")
-t1=$(date +%s%N)
-wait "$pauser"
-psql -X -q -h 127.0.0.1 -p "$PGB_PORT" -d pgbouncer -c "RESUME $DBNAME" >/dev/null
+stopped_while_paused 1.5 "$APP" "$PURL" "$WORK/qw"
 contains "$ERR$OUT" "INTERRUPTED" "app_startup, paused pool, SIGTERM: INTERRUPTED"
-ms=$(((t1 - t0) / 1000000))
-[ "$ms" -lt 12000 ] || fail "app_startup, paused pool, SIGTERM: it took $ms ms to stop"
+[ "$MS" -lt 12000 ] || fail "app_startup, paused pool, SIGTERM: it took $MS ms to stop"
 pgb_stop
 
 # the same between two transactional migrations: the next one's BEGIN waits
@@ -197,24 +183,11 @@ mig "$WORK/qt3" 0002_next.sql <<'SQL'
 -- strata:up
 INSERT INTO runs VALUES ('2');
 SQL
-"$STRATA" --url "$PURL" --dir "$WORK/qt3" up >"$WORK/o" 2>"$WORK/e" &
-holder=$!
-sleep 1
-psql -X -q -h 127.0.0.1 -p "$PGB_PORT" -d pgbouncer -c "PAUSE $DBNAME" >/dev/null 2>&1 &
-pauser=$!
-sleep 2.5
-t0=$(date +%s%N)
-kill -TERM "$holder"
-wait "$holder"
-RC=$? OUT=$(cat "$WORK/o") ERR=$(cat "$WORK/e")
-t1=$(date +%s%N)
-wait "$pauser"
-psql -X -q -h 127.0.0.1 -p "$PGB_PORT" -d pgbouncer -c "RESUME $DBNAME" >/dev/null
+stopped_while_paused 2.5 "$STRATA" --url "$PURL" --dir "$WORK/qt3" up
 expect_rc 1 "paused before a transaction, SIGTERM: exit"
 contains "$ERR" "[INTERRUPTED]" "paused before a transaction, SIGTERM: INTERRUPTED"
 contains "$ERR" "before applying 0002_next" "paused before a transaction, SIGTERM: names the next"
-ms=$(((t1 - t0) / 1000000))
-[ "$ms" -lt 12000 ] || fail "paused before a transaction, SIGTERM: strata took $ms ms to stop"
+[ "$MS" -lt 12000 ] || fail "paused before a transaction, SIGTERM: strata took $MS ms to stop"
 sleep 1
 eq "$(q "SELECT string_agg(v, ',' ORDER BY v) FROM runs")" "1" "paused before a transaction: 0002 never ran"
 eq "$(q "SELECT string_agg(version || ':' || state, ',') FROM strata_migrations")" "0001:applied" \
