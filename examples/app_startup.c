@@ -26,8 +26,8 @@
 static void on_stop(int sig)
 {
     (void)sig;
-    strata_interrupt();
     alarm(5);
+    strata_interrupt();
 }
 
 static void on_grace_over(int sig)

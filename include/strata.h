@@ -160,11 +160,14 @@ STRATA_API void strata_global_init(void);
  * so that what runs in a transaction rolls back and its locks go, and the
  * loops that wait (for the migration lock, for a server) and the runners
  * stop at their next step with STRATA_INTERRUPTED. Async-signal-safe: meant
- * for a SIGINT/SIGTERM handler (the cancel requests are sent from it, as
- * libpq allows). Process-wide and not undone. The cancel requests need
- * strata_interrupt_init, called once before any connection (from then on
- * each connection keeps what cancels it); without it the runs and waits
- * still stop at their next step, but a statement runs to its end (then its
+ * for a SIGINT/SIGTERM handler, which it does not hold up: the cancel
+ * requests go out from a thread that strata_interrupt_init starts (every
+ * signal blocked in it), since libpq's cancel request waits for the server
+ * without a time limit (in a forked child, which has no such thread, the
+ * handler sends them itself). Process-wide and not undone. The cancel
+ * requests need strata_interrupt_init, called once before any connection
+ * (from then on each connection keeps what cancels it); without it the
+ * runs and waits still stop at their next step, but a statement runs to its end (then its
  * migration's transaction is rolled back, not committed; a no-transaction
  * section that ran to its end is recorded as applied).
  */

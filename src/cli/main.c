@@ -567,7 +567,7 @@ static int finish_output(const cli *c, int rc)
  * SIGINT and SIGTERM (Ctrl-C, a deploy's stop): the first asks the library
  * to stop (strata_interrupt: the server cancels the running statement, a
  * transaction rolls back, the run ends with INTERRUPTED and says so); a
- * second one kills as usual. A server that has not answered the cancel
+ * second one, of either kind, kills as usual. A server that has not answered the cancel
  * STOP_GRACE seconds later -- a paused or full PgBouncer holds the
  * statement in its queue and does not pass the cancel on, for up to its
  * query_wait_timeout (120 s), longer than a deploy's stop waits before its
@@ -580,9 +580,14 @@ static int finish_output(const cli *c, int rc)
 static volatile sig_atomic_t got_signal;
 static void on_stop(int sig)
 {
+    if (got_signal) { /* the second, of the other kind (SA_RESETHAND took the same) */
+        signal(sig, SIG_DFL);
+        raise(sig);
+        return;
+    }
     got_signal = sig;
-    strata_interrupt();
     alarm(STOP_GRACE);
+    strata_interrupt();
 }
 static void on_grace_over(int sig)
 {

@@ -11,6 +11,17 @@
  * the handler itself. The loops that wait (for the lock, for a server) and
  * the statement runners ask intr_requested() and stop.
  *
+ * The cancel requests go out from a thread of their own, started by
+ * strata_interrupt_init: libpq's PQcancel waits for the server to close the
+ * cancel connection, without a time limit (a network gone quiet, a paused
+ * pooler), and inside the handler that wait would hold the handler -- the
+ * grace's strata_interrupt_force could not end the run, a second signal
+ * would stay masked. The handler posts a semaphore (async-signal-safe) and
+ * returns; the thread sends them. Where there is no such thread (it could
+ * not be started; a forked child, which threads do not follow) the
+ * handler sends them itself. sqlite3_interrupt, a flag, is always set
+ * from the handler.
+ *
  * The registry is read by a handler that may run on any thread at any
  * moment, so it takes no lock there: each slot holds a pointer to an
  * immutable record, swapped atomically; a handler counts itself in while it
@@ -22,10 +33,12 @@
 #include "internal.h"
 
 #include <pthread.h>
+#include <semaphore.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #define SLOTS 64
 
@@ -62,9 +75,53 @@ static void bury(void)
     ngrave = 0;
 }
 
+/* the cancel sender (see above); canceller_pid: the process that has it */
+static sem_t wake;
+static volatile pid_t canceller_pid;
+
+/* Calls stop on the records whose stop may block (slow) or on the others,
+   counted in as a handler. */
+static void stop_all(int slow)
+{
+    atomic_fetch_add(&in_handler, 1);
+    for (int i = 0; i < SLOTS; i++) {
+        rec *r = atomic_load(&slot[i]);
+        if (r && (r->fd >= 0) == slow)
+            r->stop(r->h);
+    }
+    atomic_fetch_sub(&in_handler, 1);
+}
+
+static void *canceller(void *arg)
+{
+    (void)arg;
+    for (;;) {
+        if (sem_wait(&wake) == 0)
+            stop_all(1);
+    }
+    return NULL;
+}
+
 void strata_interrupt_init(void)
 {
+    static pthread_mutex_t once = PTHREAD_MUTEX_INITIALIZER;
+    pthread_mutex_lock(&once);
+    if (!enabled && sem_init(&wake, 0, 0) == 0) {
+        /* every signal blocked in the thread: the handlers run elsewhere */
+        sigset_t all, old;
+        sigfillset(&all);
+        pthread_sigmask(SIG_SETMASK, &all, &old);
+        pthread_t t;
+        pthread_attr_t a;
+        pthread_attr_init(&a);
+        pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+        if (pthread_create(&t, &a, canceller, NULL) == 0)
+            canceller_pid = getpid();
+        pthread_attr_destroy(&a);
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+    }
     enabled = 1;
+    pthread_mutex_unlock(&once);
 }
 
 int intr_ready(void)
@@ -124,15 +181,14 @@ int intr_requested(void)
 
 void strata_interrupt(void)
 {
-    /* async-signal-safe: a flag, atomics, PQcancel, sqlite3_interrupt */
+    /* async-signal-safe: a flag, atomics, sem_post, getpid, PQcancel,
+       sqlite3_interrupt */
     requested = 1;
-    atomic_fetch_add(&in_handler, 1);
-    for (int i = 0; i < SLOTS; i++) {
-        rec *r = atomic_load(&slot[i]);
-        if (r)
-            r->stop(r->h);
-    }
-    atomic_fetch_sub(&in_handler, 1);
+    stop_all(0);
+    if (canceller_pid && canceller_pid == getpid())
+        sem_post(&wake);
+    else
+        stop_all(1);
 }
 
 int intr_forced(void)

@@ -323,6 +323,7 @@ strata_code pg_error_set(strata_error *err, strata_code code, PGconn *c, const P
        server (libpq says "server closed the connection unexpectedly") */
     int cut = intr_forced() && pq.PQstatus(c) == CONNECTION_BAD;
     if (cut) {
+        pool_wait = 0;
         primary = "strata closed the connection: its cancel request got no answer in time (a pooler "
                   "holding the statement in its queue, or a network gone quiet)";
         detail = ctx = hint = state = NULL;

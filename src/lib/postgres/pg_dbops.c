@@ -342,6 +342,10 @@ strata_code pg_wait(const db_url *t, double timeout, const strata_config *cfg, i
         double d = deadline - clock_ms() < 1000 ? clock_ms() + 1000 : deadline;
         rc = pg_connect_url(t, NULL, d, &c, &retry, &last);
         pg_finish(c);
+        if (rc == STRATA_INTERRUPTED || intr_requested()) { /* a signal, during or before it */
+            rc = intr_error(err, "while waiting for the database");
+            break;
+        }
         if (rc == STRATA_OK || (!retry && refused)) {
             if (rc && err)
                 *err = last;

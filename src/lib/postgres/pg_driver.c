@@ -577,7 +577,9 @@ static strata_code lease_table(pg *p, const char *key, strata_error *err)
     return rc;
 }
 
-/* Releases the advisory lock of key once: 1 when it was held. */
+/* Releases the advisory lock of key once: 1 when it was held, 0 when it
+   was not; 1 too when the connection is gone (its session's end released
+   it: no "no longer held" warning for a lost or cut connection). */
 static int advisory_unlock(pg *p, const char *key)
 {
     char k[32];
@@ -585,7 +587,10 @@ static int advisory_unlock(pg *p, const char *key)
     const char *params[1] = {k};
     int released = 0;
     strata_error ignore;
-    pg_query(&p->base, "SELECT pg_advisory_unlock($1::bigint)", 1, params, got_true, &released, &ignore);
+    if (pg_query(&p->base, "SELECT pg_advisory_unlock($1::bigint)", 1, params, got_true, &released,
+                 &ignore) &&
+        pq.PQstatus(p->c) != CONNECTION_OK)
+        return 1;
     return released;
 }
 
@@ -969,6 +974,10 @@ static int pg_recover(drv *d)
         return 0;
     if (!p->c)
         return -1;
+    if (intr_requested()) { /* told to stop: no new connection (PQreset would wait on the server) */
+        p->gave_up = 1;
+        return -1;
+    }
     pq.PQreset(p->c);
     pg_track(p->c);
     p->advisory = 0; /* the session that held it is gone; a lease row stays ours */

@@ -1,0 +1,172 @@
+#!/usr/bin/env bash
+# A stop that the server does not answer. strata cancels on the first
+# SIGINT/SIGTERM; when nothing answers the cancel 5 s later it closes its
+# connections and exits INTERRUPTED. Each case went wrong before:
+# - a network gone quiet (here: PgBouncer stopped with SIGSTOP, which still
+#   accepts connections in the kernel; or a PostgreSQL backend stopped): the
+#   cancel request itself waited forever inside the signal handler -- no
+#   grace, and a second SIGTERM stayed masked;
+# - a SIGTERM before the lock, behind a paused pool: after the close strata
+#   reconnected and queued again (125 s), and `status` exited 0;
+# - `strata wait` on a host that never answers ran its whole --timeout;
+# - SIGINT then SIGTERM: not killed at once, the grace pushed back;
+# - "the migration lock was no longer held" after strata closed its own
+#   connection (the session's end released it).
+. "$(dirname "$0")/lib.sh"
+postgres_only
+. "$(dirname "$0")/pgbouncer_lib.sh"
+
+# reap PID: waits for PID to exit, at most 20 s (then kills it: a test
+# must not hang on the defect it looks for); sets RC
+reap() {
+    local i
+    for i in $(seq 200); do
+        kill -0 "$1" 2>/dev/null || break
+        sleep 0.1
+    done
+    if kill -0 "$1" 2>/dev/null; then
+        fail "pid $1 still ran 20 s after the signal"
+        kill -9 "$1"
+    fi
+    wait "$1"
+    RC=$?
+}
+
+# stop_after SECS CMD...: runs CMD, SIGTERMs it SECS later, waits; sets RC,
+# OUT, ERR and MS (from the signal to the exit)
+stop_after() {
+    local secs=$1 pid t0 t1
+    shift
+    "$@" >"$WORK/o" 2>"$WORK/e" &
+    pid=$!
+    sleep "$secs"
+    t0=$(date +%s%N)
+    kill -TERM "$pid"
+    reap "$pid"
+    t1=$(date +%s%N)
+    OUT=$(cat "$WORK/o") ERR=$(cat "$WORK/e") MS=$(((t1 - t0) / 1000000))
+}
+within() { # within MS LIMIT WHAT
+    [ "$1" -lt "$2" ] || fail "$3: took $1 ms after the signal (limit $2)"
+}
+
+mig "$WORK/slow" 0001_slow.sql <<'SQL'
+-- strata:up
+CREATE TABLE a (x int);
+SELECT pg_sleep(20);
+SQL
+
+# ------------------------------------------- PgBouncer gone quiet mid-statement
+pgb_start transaction
+new_db
+PURL=$(pgb_url "$DBNAME")
+"$STRATA" --url "$PURL" --dir "$WORK/slow" up >"$WORK/o" 2>"$WORK/e" &
+pid=$!
+sleep 2
+kill -STOP "$PGB_PID"
+sleep 0.5
+t0=$(date +%s%N)
+kill -TERM "$pid"
+reap "$pid"
+OUT=$(cat "$WORK/o") ERR=$(cat "$WORK/e") MS=$((($(date +%s%N) - t0) / 1000000))
+kill -CONT "$PGB_PID"
+expect_rc 1 "quiet pooler: exit"
+contains "$ERR" "[INTERRUPTED]" "quiet pooler: INTERRUPTED"
+contains "$ERR" "cancel request got no answer" "quiet pooler: says why"
+within "$MS" 9000 "quiet pooler"
+# and a second SIGTERM there kills at once (it stayed masked in the handler)
+new_db
+PURL=$(pgb_url "$DBNAME")
+"$STRATA" --url "$PURL" --dir "$WORK/slow" --lock-timeout 60 up >"$WORK/o" 2>"$WORK/e" &
+pid=$!
+sleep 2
+kill -STOP "$PGB_PID"
+sleep 0.5
+kill -TERM "$pid"
+sleep 0.5
+t0=$(date +%s%N)
+kill -TERM "$pid"
+reap "$pid"
+MS=$((($(date +%s%N) - t0) / 1000000))
+kill -CONT "$PGB_PID"
+eq "$RC" "143" "quiet pooler, second SIGTERM: killed by it"
+within "$MS" 2000 "quiet pooler, second SIGTERM"
+pgb_stop
+
+# -------------------------------- a SIGTERM before the lock, behind a paused pool
+# (on a database strata has migrated before: its lock then reconnected)
+PGB_EXTRA="query_wait_timeout = 120" pgb_start transaction
+new_db
+PURL=$(pgb_url "$DBNAME")
+mig "$WORK/two" 0001_q.sql <<'SQL'
+-- strata:up
+CREATE TABLE q (x int);
+SQL
+"$STRATA" --url "$PURL" --dir "$WORK/two" -q up || fail "the first up"
+cp "$WORK/slow/0001_slow.sql" "$WORK/two/0002_slow.sql"
+psql -X -q -h 127.0.0.1 -p "$PGB_PORT" -d pgbouncer -c "PAUSE $DBNAME" >/dev/null
+stop_after 1.5 "$STRATA" --url "$PURL" --dir "$WORK/two" up
+psql -X -q -h 127.0.0.1 -p "$PGB_PORT" -d pgbouncer -c "RESUME $DBNAME" >/dev/null
+expect_rc 1 "paused before the lock: exit"
+contains "$ERR" "[INTERRUPTED]" "paused before the lock: INTERRUPTED"
+lacks "$ERR" "query_wait_timeout" "paused before the lock: no word of the pool's timeout"
+within "$MS" 9000 "paused before the lock"
+sleep 1 # resumed: what strata had queued would run now
+eq "$(q "SELECT count(*) FROM pg_tables WHERE tablename = 'a'")" "0" "paused before the lock: 0002 never ran"
+eq "$(q "SELECT count(*) FROM strata_migrations")" "1" "paused before the lock: 0001 alone recorded"
+eq "$(q "SELECT count(*) FROM strata_migrations_lock")" "0" "paused before the lock: no lease row"
+psql -X -q -h 127.0.0.1 -p "$PGB_PORT" -d pgbouncer -c "PAUSE $DBNAME" >/dev/null
+stop_after 1.5 "$STRATA" --url "$PURL" --dir "$WORK/slow" status
+psql -X -q -h 127.0.0.1 -p "$PGB_PORT" -d pgbouncer -c "RESUME $DBNAME" >/dev/null
+expect_rc 1 "paused status: exit"
+contains "$ERR" "[INTERRUPTED]" "paused status: INTERRUPTED"
+within "$MS" 9000 "paused status"
+
+# ------------------------------------------------ strata wait on a silent host
+kill -STOP "$PGB_PID"
+stop_after 1 "$STRATA" --url "$PURL" wait --timeout 30
+kill -CONT "$PGB_PID"
+expect_rc 1 "wait, silent host: exit"
+contains "$ERR" "[INTERRUPTED]" "wait, silent host: INTERRUPTED"
+within "$MS" 3000 "wait, silent host"
+pgb_stop
+
+# ------------------------------------- SIGINT then SIGTERM: the second kills
+new_db
+"$STRATA" --url "$URL" --dir "$WORK/slow" up >"$WORK/o" 2>"$WORK/e" &
+pid=$!
+sleep 1.5
+bpid=$(q "SELECT pid FROM pg_stat_activity WHERE query LIKE '%pg_sleep(20)%' AND pid <> pg_backend_pid() AND datname = current_database()")
+[ -n "$bpid" ] || fail "no backend runs the migration"
+kill -STOP "$bpid" # a server that does not answer the cancel
+kill -INT "$pid"
+sleep 0.5
+t0=$(date +%s%N)
+kill -TERM "$pid"
+reap "$pid"
+MS=$((($(date +%s%N) - t0) / 1000000))
+kill -CONT "$bpid"
+eq "$RC" "143" "SIGINT then SIGTERM: killed by the second"
+within "$MS" 2000 "SIGINT then SIGTERM"
+q "SELECT pg_terminate_backend($bpid)" >/dev/null 2>&1
+
+# ------------- a backend that does not answer, direct: no false word on the lock
+new_db
+"$STRATA" --url "$URL" --dir "$WORK/slow" up >"$WORK/o" 2>"$WORK/e" &
+pid=$!
+sleep 1.5
+bpid=$(q "SELECT pid FROM pg_stat_activity WHERE query LIKE '%pg_sleep(20)%' AND pid <> pg_backend_pid() AND datname = current_database()")
+kill -STOP "$bpid"
+t0=$(date +%s%N)
+kill -TERM "$pid"
+reap "$pid"
+OUT=$(cat "$WORK/o") ERR=$(cat "$WORK/e") MS=$((($(date +%s%N) - t0) / 1000000))
+kill -CONT "$bpid"
+expect_rc 1 "stopped backend: exit"
+contains "$ERR" "[INTERRUPTED]" "stopped backend: INTERRUPTED"
+lacks "$ERR" "no longer held" "stopped backend: no false word on the lock"
+within "$MS" 9000 "stopped backend"
+sleep 0.5
+eq "$(q "SELECT count(*) FROM strata_migrations")" "0" "stopped backend: nothing recorded"
+
+finish
