@@ -1786,6 +1786,7 @@ static strata_code run(strata *db, const strata_migset *set, const strata_run_op
     have_recs = 1;
     /* the version table only once the plan holds: a refused run creates nothing */
     if ((rc = plan_fn(db, set, &r, o, &p, err)) || (rc = check_adopted(db, set, mode, &r, p.n, err)) ||
+        (p.n && db->ops->writable && (rc = db->ops->writable(db->d, err))) ||
         (rc = ensure_table(db, &r, err)))
         goto out;
     if ((o->flags & STRATA_SINGLE_TRANSACTION) && p.n && !in_tx) {

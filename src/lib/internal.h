@@ -521,6 +521,11 @@ typedef struct drv_ops {
        now) could be created. STRATA_OK, or the failure the real run would
        meet first (its code, a message naming what is missing, a hint). */
     strata_code (*may_write)(drv *d, const char *qtable, int create, strata_error *err);
+    /* optional: asked by a run with steps to take, before its first one --
+       STRATA_OK, or the failure of a server that takes no writes at all (a
+       standby, a read-only session), so that the run stops there instead
+       of blaming its first migration's statement */
+    strata_code (*writable)(drv *d, strata_error *err);
 } drv_ops;
 
 struct drv {

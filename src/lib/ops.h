@@ -47,9 +47,14 @@ strata_code sqlite_open_read(const char *path, int may_write, double timeout_s, 
 /*
  * The one formatter of a server error: err gets code and "PREFIX" +
  * primary + " (detail)" + "; context" (with_context) + " [SQLSTATE x]",
- * the SQLSTATE and the server's hint. r may be NULL (then libpq's message).
- * Returns code.
+ * the SQLSTATE and the server's hint, else strata's for what it knows (a
+ * read-only session or standby: PG_READONLY_HINT). r may be NULL (then
+ * libpq's message). Returns code.
  */
+#define PG_READONLY_HINT                                                                                   \
+    "the session is read-only: default_transaction_read_only is on for this role or database (ALTER ROLE " \
+    "... SET), or the server is a standby; write through the primary as a role that may write"
+
 strata_code pg_error_set(strata_error *err, strata_code code, PGconn *c, const PGresult *r,
                          const char *prefix, int with_context);
 

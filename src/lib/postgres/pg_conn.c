@@ -31,11 +31,25 @@ static int has_opt(const db_url *t, const char *key)
     return 0;
 }
 
+/* libpq's words for a server whose role target_session_attrs refuses */
+static int wrong_role(const char *m)
+{
+    return strstr(m, "session is read-only") || strstr(m, "server is in hot standby mode") ||
+           strstr(m, "session is not read-only") || strstr(m, "server is not in hot standby mode");
+}
+
 static void connect_hint(strata_error *err, const char *m, int sslpass)
 {
-    if (strstr(m, "password authentication failed") || strstr(m, "no password supplied") ||
-        strstr(m, "SASL authentication failed") || strstr(m, "password does not exist in backend") ||
-        strstr(m, "failed to authenticate with backend"))
+    /* first: with several hosts, the others' refusals come along */
+    if (strstr(m, "session is read-only") || strstr(m, "server is in hot standby mode"))
+        err_hint(err, "no server in the URL takes writes (target_session_attrs): a standby not promoted yet "
+                      "-- a failover under way: 'strata wait' and --connect-timeout wait for it -- or a URL "
+                      "that names only standbys");
+    else if (wrong_role(m))
+        err_hint(err, "no server in the URL is the standby target_session_attrs asks for");
+    else if (strstr(m, "password authentication failed") || strstr(m, "no password supplied") ||
+             strstr(m, "SASL authentication failed") || strstr(m, "password does not exist in backend") ||
+             strstr(m, "failed to authenticate with backend"))
         err_hint(err, "check the user name and password in the URL (PGPASSWORD and ~/.pgpass also apply)");
     else if (strstr(m, "Peer authentication failed") || strstr(m, "Ident authentication failed"))
         err_hint(err, "the server's pg_hba.conf checks the operating-system user on this connection "
@@ -99,12 +113,17 @@ int pg_conn_full(const char *msg)
 }
 
 /* Not worth waiting for: the server answered and refused us. The
-   exceptions: too many connections, and a server starting up, shutting
+   exceptions: too many connections, servers that target_session_attrs
+   refuses (a failover promotes one), and a server starting up, shutting
    down or in recovery (PQping says PQPING_REJECT for those, but only while
    it lasts: the text catches a server that became ready in between). */
 static int worth_retry(const char *const *keys, const char *const *vals, const char *msg)
 {
     if (pg_conn_full(msg) || strstr(msg, "the database system is"))
+        return 1;
+    /* target_session_attrs refused every server: a failover (a standby
+       being promoted) changes that */
+    if (wrong_role(msg))
         return 1;
     /* an SSL or certificate mismatch is a settled answer, not a server on
        its way up (PQping reports no response for it); so is a client key
@@ -342,6 +361,8 @@ strata_code pg_error_set(strata_error *err, strata_code code, PGconn *c, const P
         err_hint(err, "the connection pooler (PgBouncer) had no free server connection for strata within its "
                       "query_wait_timeout (the pool is full or paused); the statement did not run: raise the "
                       "pool's size or query_wait_timeout, or run again when it has room");
+    else if (state && !strcmp(state, "25006"))
+        err_hint(err, "%s", PG_READONLY_HINT);
     else if (cut)
         err_hint(err, HINT_STOP_CUT
                  " (a paused or full PgBouncer does not pass a cancel on): the server "

@@ -167,12 +167,6 @@ static int count_lines(const char *s, size_t n)
     return l;
 }
 
-/* why a write fails with 25006, and what to do (a migration's statement, or
-   a dry run that asked first) */
-static const char readonly_hint[] = "the session is read-only: default_transaction_read_only is on for this "
-                                    "role or database (ALTER ROLE ... SET), or the server is a standby; "
-                                    "migrate through the primary as a role that may write";
-
 /* Fills err from a failed result; line is the statement's first line. */
 static strata_code pg_fail(PGresult *r, PGconn *c, strata_code code, const char *file, int line,
                            const char *stmt, size_t stmtlen, strata_error *err)
@@ -222,8 +216,6 @@ static strata_code pg_fail(PGresult *r, PGconn *c, strata_code code, const char 
         err_hint(err, "this statement cannot run in a transaction (CREATE INDEX CONCURRENTLY, VACUUM, ALTER "
                       "TYPE ... ADD VALUE before PostgreSQL 12): put it in a section of its own marked "
                       "'-- strata:up no-transaction' (see docs/migrations.md)");
-    else if (state && !strcmp(state, "25006"))
-        err_hint(err, "%s", readonly_hint);
     if (file)
         err_where(err, file, line);
     if (pq.PQstatus(c) == CONNECTION_BAD && !err->hint[0]) {
@@ -454,10 +446,12 @@ static strata_code pg_may_write(drv *d, const char *qtable, int create, strata_e
     if (rc)
         return rc;
     if (w.standby || w.readonly) {
-        err_set(err, STRATA_DB_ERROR, "the run would fail: %s",
+        err_set(err, STRATA_DB_ERROR, "cannot write to this database: %s",
                 w.standby ? "the server is a standby (in recovery)"
                           : "default_transaction_read_only is on for this session");
-        err_hint(err, "%s", readonly_hint);
+        if (err)
+            memcpy(err->sqlstate, "25006", 6);
+        err_hint(err, "%s", PG_READONLY_HINT);
         return STRATA_DB_ERROR;
     }
     if (!w.create) {
@@ -467,6 +461,11 @@ static strata_code pg_may_write(drv *d, const char *qtable, int create, strata_e
         return STRATA_DB_ERROR;
     }
     return STRATA_OK;
+}
+
+static strata_code pg_writable(drv *d, strata_error *err)
+{
+    return pg_may_write(d, NULL, 0, err);
 }
 
 /* ------------------------------------------------------------------ lock */
@@ -1233,4 +1232,5 @@ const drv_ops drv_postgres_ops = {
     .gen_plan = pg_gen_plan,
     .gen_canon = pg_gen_canon,
     .may_write = pg_may_write,
+    .writable = pg_writable,
 };

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# A database that takes no writes, as a deploy meets it: a standby named by
+# mistake, or the moment of a failover when no server of a multi-host URL
+# is the primary yet. Here the server is made read-only for the database
+# (default_transaction_read_only, what libpq's target_session_attrs and a
+# standby both answer to). Each went wrong before:
+# - `up` blamed its first pending migration's statement (MIGRATION_FAILED
+#   at 0002_x.sql:2) where the dry run said DB_ERROR: now both stop before
+#   the first step with the same code and message;
+# - `copy` and `create` on it failed without a hint;
+# - `wait` and `--connect-timeout` with target_session_attrs=read-write
+#   gave up at once ("session is read-only" counted as a final answer),
+#   with a hint about a server not running.
+. "$(dirname "$0")/lib.sh"
+postgres_only
+
+admin() { psql -X -q -v ON_ERROR_STOP=1 -d postgres -c "$1" >/dev/null; }
+
+new_db
+mig "$WORK/m" 0001_a.sql <<'SQL'
+-- strata:up
+CREATE TABLE a (x int);
+SQL
+st --dir "$WORK/m" up -q
+expect_rc 0 "the first up"
+mig "$WORK/m" 0002_b.sql <<'SQL'
+-- strata:up
+CREATE TABLE b (x int);
+SQL
+admin "ALTER DATABASE \"$DBNAME\" SET default_transaction_read_only = on"
+
+st --dir "$WORK/m" up
+expect_rc 1 "read-only: up fails"
+contains "$ERR" "cannot write to this database: default_transaction_read_only is on" "read-only: up says why"
+contains "$ERR" "[DB_ERROR]" "read-only: DB_ERROR"
+lacks "$ERR" "0002_b.sql" "read-only: no migration blamed"
+contains "$ERR" "hint: the session is read-only" "read-only: the hint"
+st --dir "$WORK/m" up --dry-run
+expect_rc 1 "read-only: the dry run fails"
+contains "$ERR" "cannot write to this database: default_transaction_read_only is on" "read-only: the dry run says the same"
+st --dir "$WORK/m" down
+expect_rc 1 "read-only: down fails"
+lacks "$ERR" "0001_a.sql" "read-only: down blames no migration"
+
+# copy and create: the server's refusal gets its hint
+SRC=$WORK/src.db
+sqlite3 "$SRC" "CREATE TABLE t (id integer PRIMARY KEY, v text); INSERT INTO t VALUES (1, 'x');"
+raw copy "sqlite:///$SRC" "$URL"
+expect_rc 1 "read-only: copy fails"
+contains "$ERR" "hint: the session is read-only" "read-only: copy's hint"
+
+# target_session_attrs=read-write: no server takes writes until the
+# "failover" (the setting reset) -- wait waits for it
+RW="$URL?target_session_attrs=read-write"
+raw --url "$RW" --dir "$WORK/m" --connect-timeout 0 status
+expect_rc 4 "read-write wanted, none: CONNECT_FAILED"
+contains "$ERR" "no server in the URL takes writes" "read-write wanted, none: the hint"
+lacks "$ERR" "is PostgreSQL running" "read-write wanted, none: not 'is it running'"
+"$STRATA" --url "$RW" wait --timeout 20 >"$WORK/o" 2>"$WORK/e" &
+waiter=$!
+sleep 2
+kill -0 "$waiter" 2>/dev/null || fail "wait gave up while no server took writes: $(cat "$WORK/e")"
+admin "ALTER DATABASE \"$DBNAME\" RESET default_transaction_read_only"
+wait "$waiter" || fail "wait after the failover: $(cat "$WORK/e")"
+raw --url "$RW" --dir "$WORK/m" up
+expect_rc 0 "after the failover: up"
+eq "$(q "SELECT string_agg(version, ',' ORDER BY version) FROM strata_migrations")" "0001,0002" \
+    "after the failover: both applied"
+
+finish
