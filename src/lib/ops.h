@@ -23,7 +23,8 @@ strata_code pg_connect_url(const db_url *u, const char *dbname, double deadline,
    database has no session to spare (max_connections, CONNECTION LIMIT). */
 int pg_conn_full(const char *msg);
 /* How long one connection attempt may take, in ms: the URL's
-   connect_timeout, else PGCONNECT_TIMEOUT, else 10 s. */
+   connect_timeout, else PGCONNECT_TIMEOUT, else 10 s -- for each host of a
+   multi-host URL, as libpq gives them. */
 double pg_attempt_ms(const db_url *u);
 /* Every connection pg_connect_url opens is tracked by interrupt.c
    (strata_interrupt cancels what it runs): pg_finish closes one and

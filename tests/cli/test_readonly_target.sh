@@ -10,7 +10,11 @@
 # - `copy` and `create` on it failed without a hint;
 # - `wait` and `--connect-timeout` with target_session_attrs=read-write
 #   gave up at once ("session is read-only" counted as a final answer),
-#   with a hint about a server not running.
+#   with a hint about a server not running;
+# - a multi-host URL whose first host takes the connection and never
+#   answers (a frozen or powered-off primary): strata never tried the next
+#   host (libpq gives each host connect_timeout only in its blocking
+#   connect), where psql does.
 . "$(dirname "$0")/lib.sh"
 postgres_only
 
@@ -66,5 +70,27 @@ raw --url "$RW" --dir "$WORK/m" up
 expect_rc 0 "after the failover: up"
 eq "$(q "SELECT string_agg(version, ',' ORDER BY version) FROM strata_migrations")" "0001,0002" \
     "after the failover: both applied"
+
+# a first host that accepts and never answers; the second is the server
+python3 -c 'import socket, sys
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(50); print(s.getsockname()[1]); sys.stdout.flush()
+c = []
+while True: c.append(s.accept())' >"$WORK/silent.port" &
+silent=$!
+for _ in $(seq 50); do [ -s "$WORK/silent.port" ] && break; sleep 0.1; done
+SP=$(cat "$WORK/silent.port")
+MH="postgresql://$PGUSER:$PGPASSWORD@127.0.0.1:$SP,127.0.0.1:$PGPORT/$DBNAME?target_session_attrs=read-write&connect_timeout=2"
+t0=$(date +%s%N)
+raw --url "$MH" --dir "$WORK/m" status
+ms=$((($(date +%s%N) - t0) / 1000000))
+expect_rc 0 "silent first host: the second one answers"
+[ "$ms" -lt 6000 ] || fail "silent first host: took $ms ms"
+raw --url "$MH" wait --timeout 10
+expect_rc 0 "silent first host: wait"
+MH2="postgresql://$PGUSER:$PGPASSWORD@127.0.0.1:$SP,127.0.0.1:$SP/$DBNAME?connect_timeout=1"
+raw --url "$MH2" --dir "$WORK/m" --connect-timeout 0 status
+expect_rc 4 "silent hosts only: CONNECT_FAILED"
+contains "$ERR" "port $SP: timeout expired; connection to server" "silent hosts only: each named"
+kill "$silent"
 
 finish

@@ -164,14 +164,119 @@ void pg_finish(PGconn *c)
     pq.PQfinish(c);
 }
 
-double pg_attempt_ms(const db_url *t)
+static int list_len(const char *v);
+
+/* one host's time: libpq's own rule, the URL's connect_timeout, else
+   PGCONNECT_TIMEOUT (else 10 s) */
+static double host_ms(const db_url *t)
 {
-    /* libpq's own rule: the URL's connect_timeout, else PGCONNECT_TIMEOUT */
     const char *ct = url_pg_opt(t, "connect_timeout");
     if (!ct)
         ct = getenv("PGCONNECT_TIMEOUT");
     double secs = ct ? atof(ct) : 10;
     return (secs > 0 ? secs : 10) * 1000.0;
+}
+
+double pg_attempt_ms(const db_url *t)
+{
+    const char *h = url_pg_opt(t, "host"), *a = url_pg_opt(t, "hostaddr");
+    int hosts = list_len(h) > list_len(a) ? list_len(h) : list_len(a);
+    return host_ms(t) * (hosts > 1 ? hosts : 1);
+}
+
+/* Entries of a libpq host, hostaddr or port list: how many, and the i-th
+   (from 0) copied into out ("" past the end). */
+static int list_len(const char *v)
+{
+    int n = v && *v ? 1 : 0;
+    for (; v && *v; v++)
+        n += *v == ',';
+    return n;
+}
+static void list_at(const char *v, int i, char *out, size_t size)
+{
+    for (; v && i > 0; i--)
+        if ((v = strchr(v, ',')))
+            v++;
+    size_t n = v ? strcspn(v, ",") : 0;
+    snprintf(out, size, "%.*s", (int)(n < size ? n : size - 1), v ? v : "");
+}
+
+/*
+ * libpq gives each host of a multi-host URL connect_timeout of its own and
+ * then tries the next -- but only in its blocking connect; driven through
+ * PQconnectPoll, as here (a signal must stop the wait), a host that takes
+ * the connection and never answers (a powered-off primary behind a
+ * router, a frozen server) would hold the whole attempt. So when the host
+ * being tried has had host_ms, the attempt starts again from the host
+ * after it: *c is replaced by a connection with the same options and the
+ * hosts from there on (a port list of one entry, shared by every host,
+ * stays). *from is where the search for the current host in the list
+ * starts (hosts are tried in order). Returns 1 when restarted, 0 when
+ * this was the last host (or the options cannot be read).
+ */
+static int next_host(PGconn **c, int *from, char *skipped, size_t size)
+{
+    PQconninfoOption *o = pq.PQconninfo(*c);
+    if (!o)
+        return 0;
+    const char *host = NULL, *addr = NULL, *port = NULL;
+    int n = 0;
+    for (PQconninfoOption *x = o; x->keyword; x++) {
+        if (!strcmp(x->keyword, "host"))
+            host = x->val;
+        else if (!strcmp(x->keyword, "hostaddr"))
+            addr = x->val;
+        else if (!strcmp(x->keyword, "port"))
+            port = x->val;
+        n++;
+    }
+    int hosts = list_len(host) > list_len(addr) ? list_len(host) : list_len(addr);
+    int shared_port = list_len(port) <= 1;
+    /* the current one: the first from *from whose host (or address) and
+       port are the ones libpq reports */
+    const char *ch = pq.PQhost(*c), *cp = pq.PQport(*c);
+    int cur = -1;
+    for (int i = *from; i < hosts && cur < 0; i++) {
+        char h[256], a[256], pt[32];
+        list_at(host, i, h, sizeof(h));
+        list_at(addr, i, a, sizeof(a));
+        list_at(port, shared_port ? 0 : i, pt, sizeof(pt));
+        if (ch && (!strcmp(ch, h) || !strcmp(ch, a)) && (!cp || !*pt || !strcmp(cp, pt)))
+            cur = i;
+    }
+    if (cur < 0 || cur + 1 >= hosts) {
+        pq.PQconninfoFree(o);
+        return 0;
+    }
+    size_t len = strlen(skipped);
+    snprintf(skipped + len, size - len, "connection to server at \"%s\", port %s: timeout expired; ", ch,
+             cp ? cp : "");
+    const char **keys = calloc((size_t)n + 1, sizeof(*keys)), **vals = calloc((size_t)n + 1, sizeof(*vals));
+    int k = 0;
+    for (PQconninfoOption *x = o; keys && vals && x->keyword; x++) {
+        if (!x->val)
+            continue;
+        const char *v = x->val;
+        if (x->val == host || x->val == addr || (x->val == port && !shared_port)) {
+            for (int i = 0; v && i <= cur; i++) /* past the current host's entry */
+                if ((v = strchr(v, ',')))
+                    v++;
+            v = v ? v : "";
+        }
+        keys[k] = x->keyword;
+        vals[k++] = v;
+    }
+    PGconn *nc = keys && vals ? pq.PQconnectStartParams(keys, vals, 0) : NULL;
+    free(keys);
+    free(vals);
+    pq.PQconninfoFree(o);
+    if (!nc)
+        return 0;
+    pq.PQfinish(*c);
+    *c = nc;
+    *from = 0; /* the list now starts at the next host */
+    return 1;
 }
 
 strata_code pg_connect_url(const db_url *t, const char *dbname, double deadline, PGconn **out, int *retry,
@@ -208,11 +313,27 @@ strata_code pg_connect_url(const db_url *t, const char *dbname, double deadline,
     /* a signal during this attempt stops it; one from before lets it be:
        the cleanup after a stop connects too (dropping a scratch database) */
     const int stopped_before = intr_requested();
+    /* each host of a multi-host URL gets connect_timeout (next_host) */
+    const double per_host = host_ms(t);
+    double host_since = clock_ms();
+    char cur[300] = "", skipped[600] = "";
+    int host_from = 0;
     while (pq.PQstatus(c) != CONNECTION_BAD && st != PGRES_POLLING_OK && st != PGRES_POLLING_FAILED) {
-        double left = deadline - clock_ms();
+        double now = clock_ms(), left = deadline - now;
         if (left <= 0) {
             timed_out = 1;
             break;
+        }
+        char id[300];
+        snprintf(id, sizeof(id), "%s:%s", pq.PQhost(c) ? pq.PQhost(c) : "", pq.PQport(c) ? pq.PQport(c) : "");
+        if (strcmp(id, cur)) {
+            snprintf(cur, sizeof(cur), "%s", id);
+            host_since = now;
+        } else if (now - host_since >= per_host && next_host(&c, &host_from, skipped, sizeof(skipped))) {
+            pq.PQsetNoticeReceiver(c, quiet_notice, NULL);
+            st = PGRES_POLLING_WRITING;
+            cur[0] = 0;
+            continue;
         }
         if (!stopped_before && intr_requested()) { /* a signal: no waiting out a silent host */
             pq.PQfinish(c);
@@ -233,7 +354,13 @@ strata_code pg_connect_url(const db_url *t, const char *dbname, double deadline,
         *out = c;
         return STRATA_OK;
     }
-    const char *m = timed_out ? "timeout expired" : pq.PQerrorMessage(c);
+    char mb[1400];
+    if (timed_out && skipped[0]) /* name the last host too */
+        snprintf(mb, sizeof(mb), "%sconnection to server at \"%s\", port %s: timeout expired", skipped,
+                 pq.PQhost(c) ? pq.PQhost(c) : "", pq.PQport(c) ? pq.PQport(c) : "");
+    else
+        snprintf(mb, sizeof(mb), "%s%s", skipped, timed_out ? "timeout expired" : pq.PQerrorMessage(c));
+    const char *m = mb;
     /* libpq refused an option's value before connecting: the URL's were
        checked when it was parsed, so it came from the environment
        (PGSSLMODE=bogus) -- configuration, not a server to wait for */
