@@ -32,19 +32,36 @@ reap() {
     RC=$?
 }
 
-# stop_after SECS CMD...: runs CMD, SIGTERMs it SECS later, waits; sets RC,
-# OUT, ERR and MS (from the signal to the exit)
+# stop_after SECS CMD...: runs CMD, SIGTERMs it SECS later (signal_reap)
 stop_after() {
-    local secs=$1 pid t0 t1
+    local secs=$1
     shift
     "$@" >"$WORK/o" 2>"$WORK/e" &
     pid=$!
     sleep "$secs"
-    t0=$(date +%s%N)
-    kill -TERM "$pid"
+    signal_reap TERM
+}
+# start_slow URL: `up` of the slow migration in the background (sets pid)
+start_slow() {
+    "$STRATA" --url "$1" --dir "$WORK/slow" --lock-timeout 60 up >"$WORK/o" 2>"$WORK/e" &
+    pid=$!
+}
+# slow_backend: the server process that runs it
+slow_backend() {
+    q "SELECT pid FROM pg_stat_activity WHERE query LIKE '%pg_sleep(20)%' AND pid <> pg_backend_pid()
+       AND datname = current_database()"
+}
+# signal_reap SIG...: sends the signals to pid, 0.5 s apart, and reaps it;
+# sets RC, OUT, ERR and MS (from the last signal to the exit)
+signal_reap() {
+    local t0= s
+    for s in "$@"; do
+        [ -z "$t0" ] || sleep 0.5
+        t0=$(date +%s%N)
+        kill -"$s" "$pid"
+    done
     reap "$pid"
-    t1=$(date +%s%N)
-    OUT=$(cat "$WORK/o") ERR=$(cat "$WORK/e") MS=$(((t1 - t0) / 1000000))
+    OUT=$(cat "$WORK/o") ERR=$(cat "$WORK/e") MS=$((($(date +%s%N) - t0) / 1000000))
 }
 within() { # within MS LIMIT WHAT
     [ "$1" -lt "$2" ] || fail "$3: took $1 ms after the signal (limit $2)"
@@ -60,15 +77,11 @@ SQL
 pgb_start transaction
 new_db
 PURL=$(pgb_url "$DBNAME")
-"$STRATA" --url "$PURL" --dir "$WORK/slow" up >"$WORK/o" 2>"$WORK/e" &
-pid=$!
+start_slow "$PURL"
 sleep 2
 kill -STOP "$PGB_PID"
 sleep 0.5
-t0=$(date +%s%N)
-kill -TERM "$pid"
-reap "$pid"
-OUT=$(cat "$WORK/o") ERR=$(cat "$WORK/e") MS=$((($(date +%s%N) - t0) / 1000000))
+signal_reap TERM
 kill -CONT "$PGB_PID"
 expect_rc 1 "quiet pooler: exit"
 contains "$ERR" "[INTERRUPTED]" "quiet pooler: INTERRUPTED"
@@ -77,17 +90,11 @@ within "$MS" 9000 "quiet pooler"
 # and a second SIGTERM there kills at once (it stayed masked in the handler)
 new_db
 PURL=$(pgb_url "$DBNAME")
-"$STRATA" --url "$PURL" --dir "$WORK/slow" --lock-timeout 60 up >"$WORK/o" 2>"$WORK/e" &
-pid=$!
+start_slow "$PURL"
 sleep 2
 kill -STOP "$PGB_PID"
 sleep 0.5
-kill -TERM "$pid"
-sleep 0.5
-t0=$(date +%s%N)
-kill -TERM "$pid"
-reap "$pid"
-MS=$((($(date +%s%N) - t0) / 1000000))
+signal_reap TERM TERM
 kill -CONT "$PGB_PID"
 eq "$RC" "143" "quiet pooler, second SIGTERM: killed by it"
 within "$MS" 2000 "quiet pooler, second SIGTERM"
@@ -133,18 +140,12 @@ pgb_stop
 
 # ------------------------------------- SIGINT then SIGTERM: the second kills
 new_db
-"$STRATA" --url "$URL" --dir "$WORK/slow" up >"$WORK/o" 2>"$WORK/e" &
-pid=$!
+start_slow "$URL"
 sleep 1.5
-bpid=$(q "SELECT pid FROM pg_stat_activity WHERE query LIKE '%pg_sleep(20)%' AND pid <> pg_backend_pid() AND datname = current_database()")
+bpid=$(slow_backend)
 [ -n "$bpid" ] || fail "no backend runs the migration"
 kill -STOP "$bpid" # a server that does not answer the cancel
-kill -INT "$pid"
-sleep 0.5
-t0=$(date +%s%N)
-kill -TERM "$pid"
-reap "$pid"
-MS=$((($(date +%s%N) - t0) / 1000000))
+signal_reap INT TERM
 kill -CONT "$bpid"
 eq "$RC" "143" "SIGINT then SIGTERM: killed by the second"
 within "$MS" 2000 "SIGINT then SIGTERM"
@@ -152,15 +153,11 @@ q "SELECT pg_terminate_backend($bpid)" >/dev/null 2>&1
 
 # ------------- a backend that does not answer, direct: no false word on the lock
 new_db
-"$STRATA" --url "$URL" --dir "$WORK/slow" up >"$WORK/o" 2>"$WORK/e" &
-pid=$!
+start_slow "$URL"
 sleep 1.5
-bpid=$(q "SELECT pid FROM pg_stat_activity WHERE query LIKE '%pg_sleep(20)%' AND pid <> pg_backend_pid() AND datname = current_database()")
+bpid=$(slow_backend)
 kill -STOP "$bpid"
-t0=$(date +%s%N)
-kill -TERM "$pid"
-reap "$pid"
-OUT=$(cat "$WORK/o") ERR=$(cat "$WORK/e") MS=$((($(date +%s%N) - t0) / 1000000))
+signal_reap TERM
 kill -CONT "$bpid"
 expect_rc 1 "stopped backend: exit"
 contains "$ERR" "[INTERRUPTED]" "stopped backend: INTERRUPTED"
