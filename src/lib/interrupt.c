@@ -75,9 +75,15 @@ static void bury(void)
     ngrave = 0;
 }
 
-/* the cancel sender (see above); canceller_pid: the process that has it */
+/* the cancel sender (see above); canceller_pid: the process that has it.
+   Around a fork it is stopped and started again (pthread_atfork): the
+   child starts without it (its handler sends the cancels itself), and a
+   child with a thread it does not have would trouble tools that walk the
+   threads at exit (LeakSanitizer). */
 static sem_t wake;
 static volatile pid_t canceller_pid;
+static pthread_t canceller_thread;
+static volatile int canceller_quit;
 
 /* Calls stop on the records whose stop may block (slow) or on the others,
    counted in as a handler. */
@@ -96,10 +102,45 @@ static void *canceller(void *arg)
 {
     (void)arg;
     for (;;) {
-        if (sem_wait(&wake) == 0)
-            stop_all(1);
+        if (sem_wait(&wake) != 0)
+            continue;
+        if (canceller_quit)
+            return NULL;
+        stop_all(1);
     }
-    return NULL;
+}
+
+static void canceller_start(void)
+{
+    /* every signal blocked in the thread: the handlers run elsewhere */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    canceller_quit = 0;
+    if (pthread_create(&canceller_thread, NULL, canceller, NULL) == 0)
+        canceller_pid = getpid();
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+static void before_fork(void)
+{
+    /* not once a signal came: the thread may be in a cancel request that
+       waits for a silent server */
+    if (canceller_pid != getpid() || requested)
+        return;
+    canceller_quit = 1;
+    sem_post(&wake);
+    pthread_join(canceller_thread, NULL);
+    canceller_pid = 0;
+}
+static void after_fork_parent(void)
+{
+    if (!canceller_pid && !requested)
+        canceller_start();
+}
+static void after_fork_child(void)
+{
+    canceller_pid = 0;
 }
 
 void strata_interrupt_init(void)
@@ -107,18 +148,8 @@ void strata_interrupt_init(void)
     static pthread_mutex_t once = PTHREAD_MUTEX_INITIALIZER;
     pthread_mutex_lock(&once);
     if (!enabled && sem_init(&wake, 0, 0) == 0) {
-        /* every signal blocked in the thread: the handlers run elsewhere */
-        sigset_t all, old;
-        sigfillset(&all);
-        pthread_sigmask(SIG_SETMASK, &all, &old);
-        pthread_t t;
-        pthread_attr_t a;
-        pthread_attr_init(&a);
-        pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
-        if (pthread_create(&t, &a, canceller, NULL) == 0)
-            canceller_pid = getpid();
-        pthread_attr_destroy(&a);
-        pthread_sigmask(SIG_SETMASK, &old, NULL);
+        canceller_start();
+        pthread_atfork(before_fork, after_fork_parent, after_fork_child);
     }
     enabled = 1;
     pthread_mutex_unlock(&once);
