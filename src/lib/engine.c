@@ -1954,7 +1954,8 @@ static strata_code stamp_run(strata *db, const strata_migset *set, const char *t
     }
     if ((rc = engine_lock(db, err)))
         return rc;
-    if ((rc = ensure_table(db, NULL, err)) || (rc = db->ops->begin(db->d, db->lock_timeout, err)))
+    if ((db->ops->writable && (rc = db->ops->writable(db->d, err))) || (rc = ensure_table(db, NULL, err)) ||
+        (rc = db->ops->begin(db->d, db->lock_timeout, err)))
         goto out;
     if ((rc = read_recs(db, &r, 0, err)))
         goto fail;

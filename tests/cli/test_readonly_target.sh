@@ -42,6 +42,16 @@ contains "$ERR" "hint: the session is read-only" "read-only: the hint"
 st --dir "$WORK/m" up --dry-run
 expect_rc 1 "read-only: the dry run fails"
 contains "$ERR" "cannot write to this database: default_transaction_read_only is on" "read-only: the dry run says the same"
+st --dir "$WORK/m" stamp 0002
+expect_rc 1 "read-only: stamp fails"
+contains "$ERR" "cannot write to this database" "read-only: stamp says why"
+# behind a pooler (the lock is a row in a table): the read-only hint, not
+# "the role needs CREATE on the schema"
+STRATA_ASSUME_POOLER=1 "$STRATA" --url "$URL" --dir "$WORK/m" up >"$WORK/o" 2>"$WORK/e"
+RC=$? OUT=$(cat "$WORK/o") ERR=$(cat "$WORK/e")
+expect_rc 1 "read-only, pooled: up fails"
+contains "$ERR" "hint: the session is read-only" "read-only, pooled: the hint"
+lacks "$ERR" "needs CREATE" "read-only, pooled: no word of CREATE"
 st --dir "$WORK/m" down
 expect_rc 1 "read-only: down fails"
 lacks "$ERR" "0001_a.sql" "read-only: down blames no migration"
@@ -91,6 +101,14 @@ MH2="postgresql://$PGUSER:$PGPASSWORD@127.0.0.1:$SP,127.0.0.1:$SP/$DBNAME?connec
 raw --url "$MH2" --dir "$WORK/m" --connect-timeout 0 status
 expect_rc 4 "silent hosts only: CONNECT_FAILED"
 contains "$ERR" "port $SP: timeout expired; connection to server" "silent hosts only: each named"
+# the host list from libpq's variables instead of the URL
+t0=$(date +%s%N)
+PGHOST=127.0.0.1,127.0.0.1 PGPORT=$SP,$PGPORT PGCONNECT_TIMEOUT=2 \
+    "$STRATA" --url "postgresql:///$DBNAME" --dir "$WORK/m" status >"$WORK/o" 2>"$WORK/e"
+RC=$? OUT=$(cat "$WORK/o") ERR=$(cat "$WORK/e")
+ms=$((($(date +%s%N) - t0) / 1000000))
+expect_rc 0 "silent first host from PGHOST: the second one answers"
+[ "$ms" -lt 6000 ] || fail "silent first host from PGHOST: took $ms ms"
 kill "$silent"
 
 finish

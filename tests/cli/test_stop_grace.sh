@@ -86,7 +86,7 @@ kill -CONT "$PGB_PID"
 expect_rc 1 "quiet pooler: exit"
 contains "$ERR" "[INTERRUPTED]" "quiet pooler: INTERRUPTED"
 contains "$ERR" "cancel request got no answer" "quiet pooler: says why"
-within "$MS" 9000 "quiet pooler"
+within "$MS" 7500 "quiet pooler"
 # and a second SIGTERM there kills at once (it stayed masked in the handler)
 new_db
 PURL=$(pgb_url "$DBNAME")

@@ -172,12 +172,18 @@ static strata_code run_tool(const char *path, char *const argv[], char *const en
     while (fds[0].fd >= 0 || (open_fds == 2 && fds[1].fd >= 0)) {
         /* strata was told to stop (a SIGTERM to strata alone, as a
            container's PID 1 gets it): the tool is stopped as well, and the
-           caller's cleanup runs (no file published, a restore rolled back) */
+           caller's cleanup runs (no file published, a restore rolled back);
+           once the grace is over (strata_interrupt_force) it is killed --
+           its own cancel request may wait on a server gone quiet */
         if (intr_requested() && !stopped) {
             kill(pid, SIGTERM);
             stopped = 1;
         }
-        if (poll(fds, (nfds_t)open_fds, tick || !stopped ? 200 : -1) < 0) {
+        if (intr_forced() && stopped == 1) {
+            kill(pid, SIGKILL);
+            stopped = 2;
+        }
+        if (poll(fds, (nfds_t)open_fds, tick || stopped == 1 || !stopped ? 200 : -1) < 0) {
             if (errno == EINTR)
                 continue;
             break;

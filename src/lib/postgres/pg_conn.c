@@ -179,7 +179,13 @@ static double host_ms(const db_url *t)
 
 double pg_attempt_ms(const db_url *t)
 {
+    /* the hosts: the URL's, else libpq's variables (a service file's
+       list is not counted: its hosts share one attempt's time) */
     const char *h = url_pg_opt(t, "host"), *a = url_pg_opt(t, "hostaddr");
+    if ((!h || !*h) && (!a || !*a)) {
+        h = getenv("PGHOST");
+        a = getenv("PGHOSTADDR");
+    }
     int hosts = list_len(h) > list_len(a) ? list_len(h) : list_len(a);
     return host_ms(t) * (hosts > 1 ? hosts : 1);
 }

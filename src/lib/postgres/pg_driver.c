@@ -570,9 +570,9 @@ static strata_code lease_table(pg *p, const char *key, strata_error *err)
     }
     rc = pg_fail(r, p->c, STRATA_DB_ERROR, NULL, 0, NULL, 0, err);
     pq.PQclear(r);
-    err_hint(
-        err,
-        "behind a connection pooler strata keeps its lock in a table; the role needs CREATE on the schema");
+    if (err && strcmp(err->sqlstate, "25006")) /* a standby: the read-only hint stands */
+        err_hint(err, "behind a connection pooler strata keeps its lock in a table; the role needs CREATE on "
+                      "the schema");
     return rc;
 }
 
@@ -680,6 +680,8 @@ static void hb_read(pg *p)
 static void lease_renew(pg *p)
 {
     p->next_renew = clock_ms() + p->lease_ms / 6;
+    if (intr_requested()) /* stopping: no new connection to wait on (the grace is 5 s) */
+        return;
     hb_read(p);
     if (p->hb_busy)
         return;
