@@ -164,7 +164,23 @@ void pg_finish(PGconn *c)
     pq.PQfinish(c);
 }
 
-static int list_len(const char *v);
+/* Entries of a libpq host, hostaddr or port list: how many, and the i-th
+   (from 0) copied into out ("" past the end). */
+static int list_len(const char *v)
+{
+    int n = v && *v ? 1 : 0;
+    for (; v && *v; v++)
+        n += *v == ',';
+    return n;
+}
+static void list_at(const char *v, int i, char *out, size_t size)
+{
+    for (; v && i > 0; i--)
+        if ((v = strchr(v, ',')))
+            v++;
+    size_t n = v ? strcspn(v, ",") : 0;
+    snprintf(out, size, "%.*s", (int)(n < size ? n : size - 1), v ? v : "");
+}
 
 /* one host's time: libpq's own rule, the URL's connect_timeout, else
    PGCONNECT_TIMEOUT (else 10 s) */
@@ -188,24 +204,6 @@ double pg_attempt_ms(const db_url *t)
     }
     int hosts = list_len(h) > list_len(a) ? list_len(h) : list_len(a);
     return host_ms(t) * (hosts > 1 ? hosts : 1);
-}
-
-/* Entries of a libpq host, hostaddr or port list: how many, and the i-th
-   (from 0) copied into out ("" past the end). */
-static int list_len(const char *v)
-{
-    int n = v && *v ? 1 : 0;
-    for (; v && *v; v++)
-        n += *v == ',';
-    return n;
-}
-static void list_at(const char *v, int i, char *out, size_t size)
-{
-    for (; v && i > 0; i--)
-        if ((v = strchr(v, ',')))
-            v++;
-    size_t n = v ? strcspn(v, ",") : 0;
-    snprintf(out, size, "%.*s", (int)(n < size ? n : size - 1), v ? v : "");
 }
 
 /*
