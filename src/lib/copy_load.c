@@ -159,8 +159,13 @@ static strata_code flush_out(worker *w, ctable *t, strata_error *err)
 {
     if (!w->out.len)
         return STRATA_OK;
-    if (pq.PQputCopyData(w->pg, w->out.data, (int)w->out.len) != 1)
-        return err_set(err, STRATA_DB_ERROR, "COPY into \"%s\" failed: %s", t->dst, pq.PQerrorMessage(w->pg));
+    if (pq.PQputCopyData(w->pg, w->out.data, (int)w->out.len) != 1) {
+        char what[300];
+        snprintf(what, sizeof(what), "COPY into \"%s\" failed", t->dst);
+        /* the one formatter: a connection strata closed after its stop's
+           grace is INTERRUPTED, as everywhere */
+        return copy_pg_error(err, STRATA_DB_ERROR, w->pg, NULL, what);
+    }
     t->bytes += (long long)w->out.len;
     buf_reset(&w->out);
     if (w->out.cap > 4 * 1024 * 1024)

@@ -12,6 +12,8 @@
 # - SIGINT then SIGTERM: not killed at once, the grace pushed back;
 # - "the migration lock was no longer held" after strata closed its own
 #   connection (the session's end released it).
+# Also checked (it held): a copy whose COPY's backend does not answer stops
+# INTERRUPTED within the grace, and the rerun finishes it.
 . "$(dirname "$0")/lib.sh"
 postgres_only
 . "$(dirname "$0")/pgbouncer_lib.sh"
@@ -165,5 +167,31 @@ lacks "$ERR" "no longer held" "stopped backend: no false word on the lock"
 within "$MS" 9000 "stopped backend"
 sleep 0.5
 eq "$(q "SELECT count(*) FROM strata_migrations")" "0" "stopped backend: nothing recorded"
+
+# ---------------------- a copy whose COPY's backend does not answer the cancel
+new_db
+SRC=$WORK/big.db
+sqlite3 "$SRC" "CREATE TABLE big (id integer PRIMARY KEY, v text);
+WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1500000)
+INSERT INTO big SELECT i, printf('row %d of the big table', i) FROM n;"
+"$STRATA" copy "sqlite:///$SRC" "$URL" >"$WORK/o" 2>"$WORK/e" &
+pid=$!
+bpid=
+for _ in $(seq 100); do
+    bpid=$(q "SELECT pid FROM pg_stat_activity WHERE query LIKE 'COPY%big%' AND datname = current_database()")
+    [ -n "$bpid" ] && break
+    sleep 0.05
+done
+[ -n "$bpid" ] || fail "copy: no backend ran the COPY"
+kill -STOP "$bpid"
+sleep 0.3
+signal_reap TERM
+kill -CONT "$bpid"
+expect_rc 1 "copy, stopped backend: exit"
+contains "$ERR" "[INTERRUPTED]" "copy, stopped backend: INTERRUPTED"
+within "$MS" 9000 "copy, stopped backend"
+raw copy "sqlite:///$SRC" "$URL"
+expect_rc 0 "copy, stopped backend: the rerun finishes it"
+eq "$(q "SELECT count(*) FROM big")" "1500000" "copy, stopped backend: every row after the rerun"
 
 finish
