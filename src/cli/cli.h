@@ -83,6 +83,10 @@ typedef struct command {
 /* The command line being run (main.c); commands get it as their cli *c. */
 extern cli cli_state;
 
+/* Seconds a stop signal leaves the servers to answer strata's cancel before
+   strata closes their connections (main.c installs the SIGALRM handler). */
+#define STOP_GRACE 5
+
 /* main.c: prints cmd's --help (usage, options, notes) to f. */
 void cli_print_help(FILE *f, const command *cmd);
 

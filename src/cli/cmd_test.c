@@ -41,6 +41,28 @@ static char **list_tests(const char *dir, size_t *n)
     return v;
 }
 
+/*
+ * Signals while the files run (SIGINT, SIGTERM, SIGHUP): the first lets the
+ * current file finish -- its scratch database dropped -- and the run stops
+ * after it; a second stops the file itself (strata_interrupt: its statement
+ * is cancelled and the file ends INTERRUPTED, its scratch database still
+ * dropped; a server that does not answer the cancel gets its connection
+ * closed STOP_GRACE seconds later, by main's SIGALRM handler); a third
+ * kills, as the default action would.
+ */
+static volatile sig_atomic_t test_signals;
+static void on_test_signal(int sig)
+{
+    int n = ++test_signals;
+    if (n == 2) {
+        alarm(STOP_GRACE);
+        strata_interrupt();
+    } else if (n > 2) {
+        signal(sig, SIG_DFL);
+        raise(sig); /* delivered, and kills, when this handler returns */
+    }
+}
+
 static int run(cli *c)
 {
     strata_migset *set = NULL;
@@ -70,12 +92,16 @@ static int run(cli *c)
         goto out;
     }
     /* Ctrl-C waits for the current file, whose scratch database is dropped */
-    sigset_t block, old, pending;
-    sigemptyset(&block);
-    sigaddset(&block, SIGINT);
-    sigaddset(&block, SIGTERM);
-    sigaddset(&block, SIGHUP);
-    sigprocmask(SIG_BLOCK, &block, &old);
+    static const int stops[] = {SIGINT, SIGTERM, SIGHUP};
+    struct sigaction sa, saved[3];
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_test_signal;
+    sa.sa_flags = SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    for (int i = 0; i < 3; i++)
+        sigaddset(&sa.sa_mask, stops[i]);
+    for (int i = 0; i < 3; i++)
+        sigaction(stops[i], &sa, &saved[i]);
     jw w;
     jw_init(&w, stdout);
     if (c->json) {
@@ -83,7 +109,7 @@ static int run(cli *c)
         jw_key(&w, "tests");
         jw_arr(&w);
     }
-    for (size_t i = 0; i < nfiles && !interrupted; i++) {
+    for (size_t i = 0; i < nfiles && !(interrupted = test_signals > 0); i++) {
         strata_test_case tc;
         strata_code r = strata_test_file(server, set, files[i], &tc, &err);
         if (r == STRATA_PARSE_ERROR || r == STRATA_IO_ERROR || r == STRATA_FILE_NOT_REGULAR ||
@@ -122,10 +148,8 @@ static int run(cli *c)
         }
         fflush(stdout);
         strata_test_case_release(&tc);
-        sigpending(&pending);
-        interrupted =
-            sigismember(&pending, SIGINT) || sigismember(&pending, SIGTERM) || sigismember(&pending, SIGHUP);
     }
+    interrupted = interrupted || test_signals > 0;
     if (c->json) {
         jw_arr_end(&w);
         jw_kbool(&w, "ok", !(failed || broken || err.code || interrupted));
@@ -141,11 +165,12 @@ static int run(cli *c)
     rc = broken ? 2 : failed ? 1 : 0;
     if (interrupted) {
         rc = 130;
-        signal(SIGINT, SIG_IGN);
-        signal(SIGTERM, SIG_IGN);
-        signal(SIGHUP, SIG_IGN);
+        /* the run is over: what is left is its summary (the handler stays:
+           a third signal still kills) */
+    } else {
+        for (int i = 0; i < 3; i++)
+            sigaction(stops[i], &saved[i], NULL);
     }
-    sigprocmask(SIG_SETMASK, &old, NULL);
 out:
     if (err.code)
         rc = out_error(c, &err);
@@ -178,5 +203,6 @@ const command cmd_test = {
              "Each marker takes dialect=postgres|sqlite.\n"
              "\n"
              "Exit 0 when every test passes, 1 when one fails, 2 for a bad test file.\n"
-             "Ctrl-C stops after the current file (its scratch database is dropped).\n",
+             "Ctrl-C stops after the current file (its scratch database is dropped); a second\n"
+             "Ctrl-C stops that file too (its scratch database still dropped); a third kills.\n",
 };

@@ -567,16 +567,16 @@ static int finish_output(const cli *c, int rc)
  * SIGINT and SIGTERM (Ctrl-C, a deploy's stop): the first asks the library
  * to stop (strata_interrupt: the server cancels the running statement, a
  * transaction rolls back, the run ends with INTERRUPTED and says so); a
- * second one, of either kind, kills as usual. A server that has not answered the cancel
- * STOP_GRACE seconds later -- a paused or full PgBouncer holds the
- * statement in its queue and does not pass the cancel on, for up to its
- * query_wait_timeout (120 s), longer than a deploy's stop waits before its
- * SIGKILL -- gets its connection closed (strata_interrupt_force, from
- * SIGALRM), so the run still ends with INTERRUPTED and its message.
- * SIGPIPE is ignored: a reader that goes away (`strata up | head -1`) must
- * not stop a run halfway.
+ * second one, of either kind, kills as usual. A server that has not
+ * answered the cancel STOP_GRACE seconds later -- a paused or full
+ * PgBouncer holds the statement in its queue and does not pass the cancel
+ * on, for up to its query_wait_timeout (120 s), longer than a deploy's stop
+ * waits before its SIGKILL -- gets its connection closed
+ * (strata_interrupt_force, from SIGALRM), so the run still ends with
+ * INTERRUPTED and its message. SIGPIPE is ignored: a reader that goes away
+ * (`strata up | head -1`) must not stop a run halfway. strata test installs
+ * its own handler while its files run (cmd_test.c).
  */
-#define STOP_GRACE 5
 static volatile sig_atomic_t got_signal;
 static void on_stop(int sig)
 {

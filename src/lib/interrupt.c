@@ -79,21 +79,31 @@ static void bury(void)
    Around a fork it is stopped and started again (pthread_atfork): the
    child starts without it (its handler sends the cancels itself), and a
    child with a thread it does not have would trouble tools that walk the
-   threads at exit (LeakSanitizer). */
+   threads at exit (LeakSanitizer). A child needs nothing done: canceller_pid
+   is not its pid, so its handler sends the cancels itself. */
 static sem_t wake;
 static volatile pid_t canceller_pid;
 static pthread_t canceller_thread;
 static volatile int canceller_quit;
 
-/* Calls stop on the records whose stop may block (slow) or on the others,
-   counted in as a handler. */
-static void stop_all(int slow)
+/* The one walk over the registry, counted in as a handler. STOP_FAST and
+   STOP_SLOW call stop on the records whose stop never blocks (no socket)
+   or may block (a cancel request over a socket); STOP_CUT shuts the
+   sockets down. */
+enum { STOP_FAST, STOP_SLOW, STOP_CUT };
+static void stop_all(int how)
 {
     atomic_fetch_add(&in_handler, 1);
     for (int i = 0; i < SLOTS; i++) {
         rec *r = atomic_load(&slot[i]);
-        if (r && (r->fd >= 0) == slow)
+        if (!r)
+            continue;
+        if (how == STOP_CUT) {
+            if (r->fd >= 0)
+                shutdown(r->fd, SHUT_RDWR);
+        } else if ((r->fd >= 0) == (how == STOP_SLOW)) {
             r->stop(r->h);
+        }
     }
     atomic_fetch_sub(&in_handler, 1);
 }
@@ -106,7 +116,7 @@ static void *canceller(void *arg)
             continue;
         if (canceller_quit)
             return NULL;
-        stop_all(1);
+        stop_all(STOP_SLOW);
     }
 }
 
@@ -138,10 +148,6 @@ static void after_fork_parent(void)
     if (!canceller_pid && !requested)
         canceller_start();
 }
-static void after_fork_child(void)
-{
-    canceller_pid = 0;
-}
 
 void strata_interrupt_init(void)
 {
@@ -149,7 +155,7 @@ void strata_interrupt_init(void)
     pthread_mutex_lock(&once);
     if (!enabled && sem_init(&wake, 0, 0) == 0) {
         canceller_start();
-        pthread_atfork(before_fork, after_fork_parent, after_fork_child);
+        pthread_atfork(before_fork, after_fork_parent, NULL);
     }
     enabled = 1;
     pthread_mutex_unlock(&once);
@@ -215,11 +221,11 @@ void strata_interrupt(void)
     /* async-signal-safe: a flag, atomics, sem_post, getpid, PQcancel,
        sqlite3_interrupt */
     requested = 1;
-    stop_all(0);
+    stop_all(STOP_FAST);
     if (canceller_pid && canceller_pid == getpid())
         sem_post(&wake);
     else
-        stop_all(1);
+        stop_all(STOP_SLOW);
 }
 
 int intr_forced(void)
@@ -234,13 +240,7 @@ void strata_interrupt_force(void)
        worst another of strata's connections (stopping anyway) or not a
        socket at all (ENOTSOCK): never someone else's stream cut short */
     requested = forced = 1;
-    atomic_fetch_add(&in_handler, 1);
-    for (int i = 0; i < SLOTS; i++) {
-        rec *r = atomic_load(&slot[i]);
-        if (r && r->fd >= 0)
-            shutdown(r->fd, SHUT_RDWR);
-    }
-    atomic_fetch_sub(&in_handler, 1);
+    stop_all(STOP_CUT);
 }
 
 strata_code intr_error(strata_error *err, const char *what)

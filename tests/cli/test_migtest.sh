@@ -127,4 +127,30 @@ rc=$?
 eq "$rc" "130" "interrupted run exits 130"
 contains "$(cat "$WORK/int.out")" "(interrupted)" "says it was interrupted"
 eq "$(scratch_left)" "0" "scratch database removed after Ctrl-C"
+
+# a second Ctrl-C stops the file itself (a file that would run for minutes),
+# and its scratch database is still dropped
+if [ "$ENGINE" = postgres ]; then
+    printf -- '-- strata:at 0001\n-- strata:run\nSELECT pg_sleep(120);\n' >"$WORK/endless.sql"
+else
+    printf -- '-- strata:at 0001\n-- strata:run\nWITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 4000000000) SELECT count(*) FROM c;\n' >"$WORK/endless.sql"
+fi
+"$STRATA" --url "$URL" --dir "$D" test "$WORK/endless.sql" >"$WORK/int2.out" 2>&1 &
+pid=$!
+sleep 1
+kill -INT "$pid"
+sleep 0.5
+kill -0 "$pid" 2>/dev/null && running=yes || running=no
+eq "$running" "yes" "the first Ctrl-C lets the file go on"
+kill -INT "$pid"
+# watchdog: a regression would run for minutes
+( sleep 20; kill -9 "$pid" 2>/dev/null ) &
+dog=$!
+wait "$pid"
+rc=$?
+kill "$dog" 2>/dev/null
+wait "$dog" 2>/dev/null
+eq "$rc" "130" "the second Ctrl-C stops the file: exit 130"
+contains "$(cat "$WORK/int2.out")" "(interrupted)" "says it was interrupted"
+eq "$(scratch_left)" "0" "scratch database removed after the second Ctrl-C"
 finish

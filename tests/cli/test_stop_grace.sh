@@ -75,29 +75,41 @@ CREATE TABLE a (x int);
 SELECT pg_sleep(20);
 SQL
 
+# quiet_pooler SIG...: the slow migration on a new database through the
+# pooler, the pooler stopped (SIGSTOP) mid-statement, then the signals
+quiet_pooler() {
+    new_db
+    PURL=$(pgb_url "$DBNAME")
+    start_slow "$PURL"
+    sleep 2
+    kill -STOP "$PGB_PID"
+    sleep 0.5
+    signal_reap "$@"
+    kill -CONT "$PGB_PID"
+}
+# stopped_backend SIG...: the slow migration on a new database, directly,
+# its backend stopped (SIGSTOP) mid-statement, then the signals; the
+# backend is left stopped-then-continued in $bpid
+stopped_backend() {
+    new_db
+    start_slow "$URL"
+    sleep 1.5
+    bpid=$(slow_backend)
+    [ -n "$bpid" ] || fail "no backend runs the migration"
+    kill -STOP "$bpid" # a server that does not answer the cancel
+    signal_reap "$@"
+    kill -CONT "$bpid"
+}
+
 # ------------------------------------------- PgBouncer gone quiet mid-statement
 pgb_start transaction
-new_db
-PURL=$(pgb_url "$DBNAME")
-start_slow "$PURL"
-sleep 2
-kill -STOP "$PGB_PID"
-sleep 0.5
-signal_reap TERM
-kill -CONT "$PGB_PID"
+quiet_pooler TERM
 expect_rc 1 "quiet pooler: exit"
 contains "$ERR" "[INTERRUPTED]" "quiet pooler: INTERRUPTED"
 contains "$ERR" "cancel request got no answer" "quiet pooler: says why"
 within "$MS" 7500 "quiet pooler"
 # and a second SIGTERM there kills at once (it stayed masked in the handler)
-new_db
-PURL=$(pgb_url "$DBNAME")
-start_slow "$PURL"
-sleep 2
-kill -STOP "$PGB_PID"
-sleep 0.5
-signal_reap TERM TERM
-kill -CONT "$PGB_PID"
+quiet_pooler TERM TERM
 eq "$RC" "143" "quiet pooler, second SIGTERM: killed by it"
 within "$MS" 2000 "quiet pooler, second SIGTERM"
 pgb_stop
@@ -141,26 +153,13 @@ within "$MS" 3000 "wait, silent host"
 pgb_stop
 
 # ------------------------------------- SIGINT then SIGTERM: the second kills
-new_db
-start_slow "$URL"
-sleep 1.5
-bpid=$(slow_backend)
-[ -n "$bpid" ] || fail "no backend runs the migration"
-kill -STOP "$bpid" # a server that does not answer the cancel
-signal_reap INT TERM
-kill -CONT "$bpid"
+stopped_backend INT TERM
 eq "$RC" "143" "SIGINT then SIGTERM: killed by the second"
 within "$MS" 2000 "SIGINT then SIGTERM"
 q "SELECT pg_terminate_backend($bpid)" >/dev/null 2>&1
 
 # ------------- a backend that does not answer, direct: no false word on the lock
-new_db
-start_slow "$URL"
-sleep 1.5
-bpid=$(slow_backend)
-kill -STOP "$bpid"
-signal_reap TERM
-kill -CONT "$bpid"
+stopped_backend TERM
 expect_rc 1 "stopped backend: exit"
 contains "$ERR" "[INTERRUPTED]" "stopped backend: INTERRUPTED"
 lacks "$ERR" "no longer held" "stopped backend: no false word on the lock"
