@@ -12,6 +12,9 @@
 # - SIGINT then SIGTERM: not killed at once, the grace pushed back;
 # - "the migration lock was no longer held" after strata closed its own
 #   connection (the session's end released it).
+# - `backup` behind a pooler gone quiet: pg_dump, given SIGTERM, waited in
+#   its own cancel request (pg_dump's handler sends one) and kept strata
+#   running (now SIGKILLed once the grace is over).
 # Also checked (it held): a copy whose COPY's backend does not answer stops
 # INTERRUPTED within the grace, and the rerun finishes it.
 . "$(dirname "$0")/lib.sh"
@@ -192,5 +195,44 @@ within "$MS" 9000 "copy, stopped backend"
 raw copy "sqlite:///$SRC" "$URL"
 expect_rc 0 "copy, stopped backend: the rerun finishes it"
 eq "$(q "SELECT count(*) FROM big")" "1500000" "copy, stopped backend: every row after the rerun"
+
+# -------------------- backup: pg_dump mid-dump, the network goes quiet
+# (backup refuses a pooler: a TCP forwarder stopped with SIGSTOP is the quiet
+# network here)
+new_db
+q "CREATE TABLE bulk AS SELECT i, repeat('x', 200) AS pad FROM generate_series(1, 400000) AS i" >/dev/null
+FWD_PORT=$(free_port)
+python3 "$(dirname "$0")/tcpfwd.py" "$FWD_PORT" "${PGHOST:-localhost}" "$PGPORT" &
+fwd=$!
+for _ in $(seq 50); do
+    pg_isready -q -h 127.0.0.1 -p "$FWD_PORT" && break
+    sleep 0.1
+done
+"$STRATA" --url "postgresql://$PGUSER:$PGPASSWORD@127.0.0.1:$FWD_PORT/$DBNAME" backup -o "$WORK/b.dump" \
+    >"$WORK/o" 2>"$WORK/e" &
+pid=$!
+dpid=
+for _ in $(seq 300); do
+    dpid=$(q "SELECT pid FROM pg_stat_activity WHERE application_name = 'pg_dump' AND datname = current_database()")
+    [ -n "$dpid" ] && break
+    sleep 0.02
+done
+[ -n "$dpid" ] || fail "backup: pg_dump never connected"
+kill -STOP "$fwd"
+sleep 0.3
+dumper=$(pgrep -P "$pid" pg_dump)
+[ -n "$dumper" ] || fail "backup: no pg_dump under strata"
+signal_reap TERM
+kill -CONT "$fwd"
+expect_rc 1 "backup, quiet network: exit"
+contains "$ERR" "[INTERRUPTED]" "backup, quiet network: INTERRUPTED"
+within "$MS" 9000 "backup, quiet network"
+[ ! -e "$WORK/b.dump" ] || fail "backup, quiet network: a backup file was left"
+sleep 0.2
+if [ -n "$dumper" ] && kill -0 "$dumper" 2>/dev/null; then
+    fail "backup, quiet network: pg_dump ($dumper) still runs"
+fi
+kill "$fwd" 2>/dev/null
+wait "$fwd" 2>/dev/null
 
 finish
