@@ -29,19 +29,37 @@ if [ "$what" = test ]; then
     pkgs+=(openssl)
     # pgpool2: pgpool-II in front of the test server (test_pgpool.sh)
     pkgs+=(pgpool2)
+    # locales: test_server_lang.sh runs the server in German (de_DE.UTF-8,
+    #   generated below, before any test server starts)
+    pkgs+=(locales)
 fi
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO=sudo
+# the locale a test server speaks in test_server_lang.sh
+ensure_locale() {
+    [ "$what" = test ] || return 0
+    locale -a 2>/dev/null | grep -qix 'de_DE.utf8' && return 0
+    if [ "${STRATA_NO_APT:-}" = 1 ] || ! command -v localedef >/dev/null; then
+        echo "deps.sh: missing locale de_DE.UTF-8 (localedef -i de_DE -f UTF-8 de_DE.UTF-8)" >&2
+        return 1
+    fi
+    echo "deps.sh: generating the locale de_DE.UTF-8" >&2
+    $SUDO localedef -i de_DE -f UTF-8 de_DE.UTF-8
+}
 need=()
 for p in "${pkgs[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
 done
-[ ${#need[@]} -eq 0 ] && exit 0
+if [ ${#need[@]} -eq 0 ]; then
+    ensure_locale
+    exit 0
+fi
 if [ "${STRATA_NO_APT:-}" = 1 ] || ! command -v apt-get >/dev/null; then
     echo "deps.sh: missing packages: ${need[*]} (install them with apt-get)" >&2
     exit 1
 fi
 echo "deps.sh: installing ${need[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
-SUDO=""
-[ "$(id -u)" -ne 0 ] && SUDO=sudo
 $SUDO apt-get update -q
 $SUDO apt-get install -y -q "${need[@]}"
+ensure_locale

@@ -475,7 +475,7 @@ static void *preconnect_thread(void *arg)
         pthread_mutex_lock(&r->mu);
         if (!rc)
             r->spare[r->nspare++] = c;
-        else if (pg_conn_full(e.message))
+        else if (pg_conn_full(e.message, e.sqlstate))
             r->pre_limited = 1;
         r->pre_tried++;
         pthread_cond_broadcast(&r->cv);

@@ -232,9 +232,11 @@ static void row_name(buf *o, const ctable *t, sqlite3_stmt *st, long long n)
                 sqlite3_value *v = sqlite3_column_value(st, sel);
                 if (sqlite3_value_type(v) == SQLITE_INTEGER)
                     buf_addf(&vals, "%lld", (long long)sqlite3_value_int64(v));
-                else if (sqlite3_value_type(v) == SQLITE_FLOAT)
-                    buf_addf(&vals, "%.17g", sqlite3_value_double(v));
-                else
+                else if (sqlite3_value_type(v) == SQLITE_FLOAT) {
+                    char num[40];
+                    c_fmt_double(num, sizeof(num), 17, sqlite3_value_double(v));
+                    buf_adds(&vals, num);
+                } else
                     conv_show(&vals, v); /* text quoted as SQL, a blob as x'..' */
             }
             sel++;

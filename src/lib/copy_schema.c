@@ -601,7 +601,7 @@ static int divisor_end(const toks *tk, int i, int b)
     if (!ctok_punct(&tk->v[i], "/") && !ctok_punct(&tk->v[i], "%"))
         return -1;
     int e = operand_end(tk, i + 1, b);
-    if (e <= i + 1 || (e == i + 2 && tk->v[i + 1].type == TK_NUM && strtod(tk->v[i + 1].p, NULL) != 0))
+    if (e <= i + 1 || (e == i + 2 && tk->v[i + 1].type == TK_NUM && c_strtod(tk->v[i + 1].p, NULL) != 0))
         return -1;
     return e;
 }

@@ -92,8 +92,8 @@ void fmt_double(double d, char out[32])
         return;
     }
     for (int p = 15; p <= 17; p++) {
-        snprintf(out, 32, "%.*g", p, d);
-        if (strtod(out, NULL) == d)
+        c_fmt_double(out, 32, p, d);
+        if (c_strtod(out, NULL) == d)
             return;
     }
 }
@@ -579,7 +579,7 @@ static int value_ts(cconv *c, sqlite3_value *v, int64_t *us)
             if (epoch_us_int(iv, us))
                 return bad(c, "a number that is not a plausible time: " EPOCH_RULE);
         } else if (!dec_parse(s, n, &x)) {
-            double r = strtod(s, NULL);
+            double r = c_strtod(s, NULL);
             if (!isfinite(r) || epoch_us_real(r, us))
                 return bad(c, "a number that is not a plausible time: " EPOCH_RULE);
         } else if (parse_datetime_text(s, n, us, c->why, sizeof(c->why))) {
@@ -684,7 +684,7 @@ static int conv_float(cconv *c, const ctype *t, sqlite3_value *v, int flags)
             return bad(c, "text that is not a number");
         else {
             errno = 0;
-            d = strtod(tmp, NULL);
+            d = c_strtod(tmp, NULL);
             /* past the range, or so small it became 0: PostgreSQL refuses
                both rather than store Infinity or 0 */
             if (errno == ERANGE && (d == 0.0 || isinf(d)))
@@ -733,7 +733,7 @@ static int conv_float(cconv *c, const ctype *t, sqlite3_value *v, int flags)
     memcpy(&c->hv, &d, 8);
     if (flags & CV_WANT_TEXT) {
         if (t->kind == K_FLOAT4)
-            snprintf(txt, sizeof(txt), "%.9g", d);
+            c_fmt_double(txt, sizeof(txt), 9, d);
         else
             fmt_double(d, txt);
         buf_adds(&c->text, txt);

@@ -494,6 +494,6 @@ double env_seconds(const char *name, double def, double max)
     char *end;
     if (!v || !*v)
         return def;
-    double x = strtod(v, &end);
+    double x = c_strtod(v, &end);
     return *end || !(x >= 0 && x <= max) ? def : x;
 }

@@ -92,6 +92,15 @@ int fd_write_all(int fd, const void *p, size_t n);
    NULL, the path that could not be made in failed. */
 int mkdir_p(const char *dir, unsigned mode, char *failed, size_t failedsz);
 
+/* Numbers as SQL, SQLite and the environment write them ('.' as the
+   decimal point), whatever locale the program embedding the library set
+   with setlocale (a German LC_NUMERIC makes strtod stop at the '.' of
+   "1.5", and printf write "1,5"). c_strtod is strtod in the "C" locale;
+   c_fmt_double writes d with printf's %.*g in the "C" locale into out
+   (outsz bytes, NUL-terminated). Thread-safe. */
+double c_strtod(const char *s, char **end);
+void c_fmt_double(char *out, size_t outsz, int prec, double d);
+
 /* The one clock: milliseconds on the monotonic clock, and a sleep that
    restarts after signals (but ends after strata_interrupt). */
 double clock_ms(void);

@@ -19,9 +19,11 @@
  */
 strata_code pg_connect_url(const db_url *u, const char *dbname, double deadline, PGconn **out, int *retry,
                            strata_error *err);
-/* 1 when a connection failure's message says the server, the role or the
-   database has no session to spare (max_connections, CONNECTION LIMIT). */
-int pg_conn_full(const char *msg);
+/* 1 when a connection failure (its message, and its SQLSTATE or the codes
+   of its refusals: the server's words are in its language) says the server,
+   the role or the database has no session to spare (max_connections,
+   CONNECTION LIMIT; PgBouncer's max_client_conn). */
+int pg_conn_full(const char *msg, const char *codes);
 /* How long one connection attempt may take, in ms: the URL's
    connect_timeout, else PGCONNECT_TIMEOUT, else 10 s -- for each host of a
    multi-host URL, as libpq gives them. */

@@ -23,7 +23,7 @@
     X(PQputCopyData) X(PQputCopyEnd) X(PQgetResult) X(PQcmdTuples)                                 \
     X(PQbackendPID) X(PQsendQuery) X(PQsendQueryParams) X(PQconsumeInput) X(PQisBusy)              \
     X(PQtransactionStatus) X(PQreset) X(PQparameterStatus)                               \
-    X(PQgetCancel) X(PQcancel) X(PQfreeCancel)
+    X(PQgetCancel) X(PQcancel) X(PQfreeCancel) X(PQsetErrorVerbosity) X(PQlibVersion)
 /* clang-format on */
 
 struct pq_api {

@@ -6,6 +6,7 @@
 #include "ops.h"
 
 #include <errno.h>
+#include <libintl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,24 +32,121 @@ static int has_opt(const db_url *t, const char *key)
     return 0;
 }
 
-/* libpq's words for a server whose role target_session_attrs refuses */
-static int wrong_role(const char *m)
+/* 1 when m holds libpq's message msgid (given without its newline) in
+   English or in the language libpq prints it in: a program that calls
+   setlocale gets libpq's own messages translated (its text domain
+   "libpq5-MAJOR"; PostgreSQL 15's message ids end in a newline, 16's do
+   not). The server's messages are another matter: see conn_codes. */
+static int libpq_says(const char *m, const char *msgid)
 {
-    return strstr(m, "session is read-only") || strstr(m, "server is in hot standby mode") ||
-           strstr(m, "session is not read-only") || strstr(m, "server is not in hot standby mode");
+    if (strstr(m, msgid))
+        return 1;
+    char dom[32], id[160], tr[320];
+    snprintf(dom, sizeof(dom), "libpq5-%d", pq.PQlibVersion() / 10000);
+    for (int nl = 1; nl >= 0; nl--) {
+        snprintf(id, sizeof(id), "%s%s", msgid, nl ? "\n" : "");
+        const char *t = dgettext(dom, id);
+        if (!t || t == id || !strcmp(t, id))
+            continue;
+        snprintf(tr, sizeof(tr), "%s", t);
+        tr[strcspn(tr, "\n")] = 0;
+        if (tr[0] && strstr(m, tr))
+            return 1;
+    }
+    return 0;
 }
 
-static void connect_hint(strata_error *err, const char *m, int sslpass)
+/* libpq's words for a server that target_session_attrs refuses because
+   it takes writes (w: the URL wants a standby or a read-only session) or
+   because it does not (!w) */
+static int refused_as(const char *m, int w)
+{
+    return w ? libpq_says(m, "session is not read-only") || libpq_says(m, "server is not in hot standby mode")
+             : libpq_says(m, "session is read-only") || libpq_says(m, "server is in hot standby mode");
+}
+static int wrong_role(const char *m)
+{
+    return refused_as(m, 0) || refused_as(m, 1);
+}
+
+/*
+ * A server refuses a connection in its own language (lc_messages), so
+ * strata does not read its words for what to do: every attempt asks libpq
+ * for verbose errors (PQERRORS_VERBOSE), whose refusals carry the SQLSTATE
+ * ("FATAL:  53300: sorry, too many clients already"). conn_codes copies
+ * the message into out as libpq's default verbosity writes it (without the
+ * code and the LOCATION line) and lists the codes found in codes
+ * ("53300 57P03 ", one per refusal: a multi-host URL has one per host).
+ */
+static int state_char(char ch)
+{
+    return (ch >= '0' && ch <= '9') || (ch >= 'A' && ch <= 'Z');
+}
+/* "LOCATION:  InitPostgres, postinit.c:842" (its label may be translated) */
+static int location_line(const char *l, size_t len)
+{
+    while (len && (l[len - 1] == '\n' || l[len - 1] == '\r'))
+        len--;
+    size_t d = 0;
+    while (d < len && l[len - 1 - d] >= '0' && l[len - 1 - d] <= '9')
+        d++;
+    if (!d || len < d + 3 || l[len - 1 - d] != ':' || memcmp(l + len - d - 3, ".c", 2))
+        return 0;
+    for (size_t i = 0; i + 3 < len; i++)
+        if (l[i] == ':' && l[i + 1] == ' ' && l[i + 2] == ' ')
+            return memchr(l + i, ',', len - i) != NULL;
+    return 0;
+}
+static void conn_codes(const char *m, char *out, size_t outsz, char *codes, size_t codesz)
+{
+    size_t o = 0, cl = 0;
+    codes[0] = 0;
+    while (*m && o + 1 < outsz) {
+        const char *nl = strchr(m, '\n');
+        size_t len = nl ? (size_t)(nl - m) + 1 : strlen(m);
+        if (location_line(m, len)) {
+            m += len;
+            continue;
+        }
+        for (size_t i = 0; i < len && o + 1 < outsz; i++) {
+            int code = i + 10 <= len && m[i] == ':' && m[i + 1] == ' ' && m[i + 2] == ' ' &&
+                       m[i + 8] == ':' && m[i + 9] == ' ';
+            for (size_t k = 3; code && k < 8; k++)
+                code = state_char(m[i + k]);
+            if (!code) {
+                out[o++] = m[i];
+                continue;
+            }
+            if (cl + 7 < codesz) {
+                memcpy(codes + cl, m + i + 3, 5);
+                codes[cl + 5] = ' ';
+                codes[cl += 6] = 0;
+            }
+            for (int k = 0; k < 3 && o + 1 < outsz; k++)
+                out[o++] = m[i + (size_t)k];
+            i += 9;
+        }
+        m += len;
+    }
+    out[o] = 0;
+}
+static int has_code(const char *codes, const char *state)
+{
+    return codes && strstr(codes, state) != NULL;
+}
+
+static void connect_hint(strata_error *err, const char *m, const char *codes, int sslpass)
 {
     /* first: with several hosts, the others' refusals come along */
-    if (strstr(m, "session is read-only") || strstr(m, "server is in hot standby mode"))
+    if (refused_as(m, 0))
         err_hint(err, "no server in the URL takes writes (target_session_attrs): a standby not promoted yet "
                       "-- a failover under way: 'strata wait' and --connect-timeout wait for it -- or a URL "
                       "that names only standbys");
     else if (wrong_role(m))
         err_hint(err, "no server in the URL is the standby target_session_attrs asks for");
-    else if (strstr(m, "password authentication failed") || strstr(m, "no password supplied") ||
-             strstr(m, "SASL authentication failed") || strstr(m, "password does not exist in backend") ||
+    else if (has_code(codes, "28P01") || strstr(m, "password authentication failed") ||
+             strstr(m, "no password supplied") || strstr(m, "SASL authentication failed") ||
+             strstr(m, "password does not exist in backend") ||
              strstr(m, "failed to authenticate with backend"))
         err_hint(err, "check the user name and password in the URL (PGPASSWORD and ~/.pgpass also apply)");
     else if (strstr(m, "Peer authentication failed") || strstr(m, "Ident authentication failed"))
@@ -61,7 +159,7 @@ static void connect_hint(strata_error *err, const char *m, int sslpass)
     else if (strstr(m, "Connection refused") || strstr(m, "could not translate host name") ||
              strstr(m, "timeout expired") || strstr(m, "No such file or directory"))
         err_hint(err, "is PostgreSQL running and reachable at that host and port?");
-    else if (strstr(m, "does not exist") && strstr(m, "database"))
+    else if (has_code(codes, "3D000") || (strstr(m, "does not exist") && strstr(m, "database")))
         err_hint(err, "create it with 'strata create' (same URL), or fix the database name in the URL");
     else if (strstr(m, "invalid response to SSL negotiation") || strstr(m, "expected authentication request"))
         err_hint(err,
@@ -76,6 +174,16 @@ static void connect_hint(strata_error *err, const char *m, int sslpass)
     else if (strstr(m, "remaining connection slots") || strstr(m, "too many clients"))
         err_hint(err, "the server's max_connections is reached: close other sessions, or raise it (strata "
                       "copy needs at least 2: its own and one job's)");
+    else if (has_code(codes, "53300")) /* the same, in the server's language */
+        err_hint(err, "the server's max_connections, or the role's or database's CONNECTION LIMIT, is "
+                      "reached: close other sessions or raise it (strata copy needs at least 2: its own and "
+                      "one job's)");
+    else if (has_code(codes, "57P03"))
+        err_hint(err, "the server is starting up, shutting down or recovering: 'strata wait' (or "
+                      "--connect-timeout) waits for it");
+    else if (has_code(codes, "28000"))
+        err_hint(err, "the server's pg_hba.conf refused this user, database or host (or its authentication "
+                      "method): check the URL, or ask the server's administrator");
     else if (strstr(m, "certificate verify failed") || strstr(m, "root certificate file"))
         err_hint(err, "the server's certificate could not be checked: give the CA that signed it as "
                       "sslrootcert= in the URL (or PGSSLROOTCERT, ~/.postgresql/root.crt)");
@@ -105,11 +213,12 @@ static void connect_hint(strata_error *err, const char *m, int sslpass)
     else if (strstr(m, "SSL") || strstr(m, "certificate"))
         err_hint(err, "the SSL connection failed: check the URL's sslmode, sslrootcert, sslcert and sslkey");
 }
-int pg_conn_full(const char *msg)
+int pg_conn_full(const char *msg, const char *codes)
 {
-    /* the last: PgBouncer's max_client_conn */
-    return strstr(msg, "too many clients") || strstr(msg, "remaining connection slots") ||
-           strstr(msg, "too many connections") || strstr(msg, "no more connections allowed");
+    /* the last: PgBouncer's max_client_conn (PgBouncer speaks English) */
+    return has_code(codes, "53300") || strstr(msg, "too many clients") ||
+           strstr(msg, "remaining connection slots") || strstr(msg, "too many connections") ||
+           strstr(msg, "no more connections allowed");
 }
 
 /* Not worth waiting for: the server answered and refused us. The
@@ -117,9 +226,9 @@ int pg_conn_full(const char *msg)
    refuses (a failover promotes one), and a server starting up, shutting
    down or in recovery (PQping says PQPING_REJECT for those, but only while
    it lasts: the text catches a server that became ready in between). */
-static int worth_retry(const char *const *keys, const char *const *vals, const char *msg)
+static int worth_retry(const char *const *keys, const char *const *vals, const char *msg, const char *codes)
 {
-    if (pg_conn_full(msg) || strstr(msg, "the database system is"))
+    if (pg_conn_full(msg, codes) || has_code(codes, "57P03") || strstr(msg, "the database system is"))
         return 1;
     /* target_session_attrs refused every server: a failover (a standby
        being promoted) changes that */
@@ -189,7 +298,7 @@ static double host_ms(const db_url *t)
     const char *ct = url_pg_opt(t, "connect_timeout");
     if (!ct)
         ct = getenv("PGCONNECT_TIMEOUT");
-    double secs = ct ? atof(ct) : 10;
+    double secs = ct ? c_strtod(ct, NULL) : 10;
     return (secs > 0 ? secs : 10) * 1000.0;
 }
 
@@ -277,6 +386,7 @@ static int next_host(PGconn **c, int *from, char *skipped, size_t size)
     pq.PQconninfoFree(o);
     if (!nc)
         return 0;
+    pq.PQsetErrorVerbosity(nc, PQERRORS_VERBOSE); /* conn_codes */
     pq.PQfinish(*c);
     *c = nc;
     *from = 0; /* the list now starts at the next host */
@@ -311,6 +421,7 @@ strata_code pg_connect_url(const db_url *t, const char *dbname, double deadline,
     PGconn *c = pq.PQconnectStartParams(keys, vals, 1);
     if (!c)
         return err_set(err, STRATA_NOMEM, "out of memory");
+    pq.PQsetErrorVerbosity(c, PQERRORS_VERBOSE); /* conn_codes */
     pq.PQsetNoticeReceiver(c, quiet_notice, NULL);
     PostgresPollingStatusType st = PGRES_POLLING_WRITING;
     int timed_out = 0;
@@ -364,7 +475,9 @@ strata_code pg_connect_url(const db_url *t, const char *dbname, double deadline,
                  pq.PQhost(c) ? pq.PQhost(c) : "", pq.PQport(c) ? pq.PQport(c) : "");
     else
         snprintf(mb, sizeof(mb), "%s%s", skipped, timed_out ? "timeout expired" : pq.PQerrorMessage(c));
-    const char *m = mb;
+    char clean[1400], codes[64];
+    conn_codes(mb, clean, sizeof(clean), codes, sizeof(codes));
+    const char *m = clean;
     /* libpq refused an option's value before connecting: the URL's were
        checked when it was parsed, so it came from the environment
        (PGSSLMODE=bogus) -- configuration, not a server to wait for */
@@ -389,8 +502,11 @@ strata_code pg_connect_url(const db_url *t, const char *dbname, double deadline,
     err_set(err, bad_opt ? bad_code : STRATA_CONNECT_FAILED, "cannot connect to %s%s%s%s: %s",
             red ? red : "PostgreSQL", dbname ? " (database '" : "", dbname ? dbname : "", dbname ? "')" : "",
             m);
-    if (err)
+    if (err) {
         url_scrub(err->message, sizeof(err->message), t->url);
+        if (codes[0])
+            snprintf(err->sqlstate, sizeof(err->sqlstate), "%.5s", codes);
+    }
     free(red);
     if (bad_opt == 2)
         err_hint(err,
@@ -405,9 +521,9 @@ strata_code pg_connect_url(const db_url *t, const char *dbname, double deadline,
                  "check libpq's environment variables (PGSSLMODE, PGTARGETSESSIONATTRS, PGOPTIONS, ...): "
                  "one holds a value libpq does not take");
     else
-        connect_hint(err, m, has_opt(t, "sslpassword"));
+        connect_hint(err, m, codes, has_opt(t, "sslpassword"));
     if (retry)
-        *retry = !bad_opt && (timed_out || worth_retry(keys, vals, m));
+        *retry = !bad_opt && (timed_out || worth_retry(keys, vals, m, codes));
     pq.PQfinish(c);
     return bad_opt ? bad_code : STRATA_CONNECT_FAILED;
 }
