@@ -533,7 +533,10 @@ typedef struct drv_ops {
     /* optional: asked by a run with steps to take, before its first one --
        STRATA_OK, or the failure of a server that takes no writes at all (a
        standby, a read-only session), so that the run stops there instead
-       of blaming its first migration's statement */
+       of blaming its first migration's statement; or CONFIG_ERROR for a
+       session whose writes the database would not check (PostgreSQL's
+       session_replication_role other than origin: no foreign keys, no
+       triggers) */
     strata_code (*writable)(drv *d, strata_error *err);
 } drv_ops;
 

@@ -15,7 +15,9 @@
 #   written '04/03/2024');
 # - copy under standard_conforming_strings = off changed a default's and a
 #   view's backslashes; under session_replication_role = replica it loaded
-#   rows that break a foreign key and said "verified".
+#   rows that break a foreign key and said "verified";
+# - up under session_replication_role = replica applied a migration that
+#   inserts an orphan row (foreign keys and triggers off), exit 0.
 . "$(dirname "$0")/lib.sh"
 postgres_only
 
@@ -197,6 +199,35 @@ raw copy --data-only "sqlite:///$SRC" "$URL"
 [ "$RC" != 0 ] || fail "copy --data-only under session_replication_role = replica: exit 0 with an orphan row"
 eq "$(q "SELECT count(*) FROM child c WHERE NOT EXISTS (SELECT 1 FROM parent p WHERE p.id = c.pid)")" "0" \
     "copy under session_replication_role = replica: no orphan row loaded"
+# up under session_replication_role = replica: a migration's orphan row and
+# its own trigger went unchecked, exit 0 (strata check on a plain database
+# failed the same migration)
+new_db
+D=$WORK/srr
+mig "$D" 0001_init.sql <<'SQL'
+-- strata:up
+CREATE TABLE parent (id bigint PRIMARY KEY);
+CREATE TABLE child (id bigint PRIMARY KEY, pid bigint REFERENCES parent (id));
+SQL
+mig "$D" 0002_orphan.sql <<'SQL'
+-- strata:up
+INSERT INTO child VALUES (1, 42);
+SQL
+st --dir "$D" -q up 0001
+expect_rc 0 "up to 0001"
+q "ALTER DATABASE $DBNAME SET session_replication_role = 'replica'" >/dev/null
+st --dir "$D" up
+expect_rc 2 "up under session_replication_role = replica"
+contains "$ERR" "[CONFIG_ERROR]" "up under replica: CONFIG_ERROR"
+contains "$ERR" "session_replication_role" "up under replica: names the setting"
+eq "$(q "SELECT count(*) FROM child")" "0" "up under replica: no orphan row"
+eq "$(q "SELECT count(*) FROM strata_migrations")" "1" "up under replica: 0002 not recorded"
+st --dir "$D" status
+expect_rc 0 "status under replica still reads"
+q "ALTER DATABASE $DBNAME RESET session_replication_role" >/dev/null
+st --dir "$D" up
+expect_rc 1 "up after the reset: the orphan row fails as everywhere"
+contains "$ERR" "23503" "up after the reset: the foreign key refuses it"
 # a role without CREATE on public (PostgreSQL 15's default): the hint says so
 new_db
 weak="weak_$DBNAME"

@@ -414,16 +414,18 @@ static strata_code regclass_exists(pg *p, const char *sqlname, int *exists, stra
 struct may_write {
     int standby, readonly, create;
     char schema[200];
+    char replication_role[32];
 };
 
 static int got_may_write(void *ud, int n, char **v)
 {
     struct may_write *w = ud;
-    if (n == 4) {
+    if (n == 5) {
         w->standby = v[0] && !strcmp(v[0], "t");
         w->readonly = v[1] && !strcmp(v[1], "on");
         w->create = !v[2] || strcmp(v[2], "f") != 0; /* NULL: not asked, or no such schema (vt_locate's) */
         snprintf(w->schema, sizeof(w->schema), "%s", v[3] ? v[3] : "");
+        snprintf(w->replication_role, sizeof(w->replication_role), "%s", v[4] ? v[4] : "origin");
     }
     return 1;
 }
@@ -433,7 +435,7 @@ static int got_may_write(void *ud, int n, char **v)
    needs CREATE on its schema (PostgreSQL 15 no longer grants that on
    public to every role). Privileges on an existing version table are left
    to the real run. */
-static strata_code pg_may_write(drv *d, const char *qtable, int create, strata_error *err)
+static strata_code may_write(drv *d, const char *qtable, int create, int checked, strata_error *err)
 {
     pg *p = (pg *)d;
     struct may_write w = {0};
@@ -441,7 +443,8 @@ static strata_code pg_may_write(drv *d, const char *qtable, int create, strata_e
     strata_code rc = pg_query(&p->base,
                               "SELECT pg_is_in_recovery(), current_setting('default_transaction_read_only'), "
                               "CASE WHEN $2::bool THEN (SELECT has_schema_privilege(oid, 'CREATE') FROM "
-                              "pg_namespace WHERE nspname = (parse_ident($1))[1]) END, (parse_ident($1))[1]",
+                              "pg_namespace WHERE nspname = (parse_ident($1))[1]) END, (parse_ident($1))[1], "
+                              "current_setting('session_replication_role')",
                               2, params, got_may_write, &w, err);
     if (rc)
         return rc;
@@ -460,12 +463,33 @@ static strata_code pg_may_write(drv *d, const char *qtable, int create, strata_e
             memcpy(err->sqlstate, "42501", 6);
         return STRATA_DB_ERROR;
     }
+    if (checked && strcmp(w.replication_role, "origin")) {
+        err_set(err, STRATA_CONFIG_ERROR,
+                "session_replication_role is '%s' for this session: foreign keys and triggers would not check "
+                "what the migrations write",
+                w.replication_role);
+        err_hint(err, "ALTER ROLE ... RESET session_replication_role (or ALTER DATABASE ...); a migration that "
+                      "needs it sets it itself (SET LOCAL session_replication_role = replica); nothing was "
+                      "changed");
+        return STRATA_CONFIG_ERROR;
+    }
     return STRATA_OK;
 }
+static strata_code pg_may_write(drv *d, const char *qtable, int create, strata_error *err)
+{
+    return may_write(d, qtable, create, 0, err);
+}
 
+/* Before a run's first step (and stamp): a session that may write, and one
+   in which the database checks what the migrations write --
+   session_replication_role 'replica' (left on a role or database, say
+   after a replication set-up) turns off foreign keys and ordinary
+   triggers, so a migration inserting an orphan row would pass here and
+   fail everywhere else. Refused rather than set back: only a superuser
+   may set it, and a session-level SET would stay on a pooled connection. */
 static strata_code pg_writable(drv *d, strata_error *err)
 {
-    return pg_may_write(d, NULL, 0, err);
+    return may_write(d, NULL, 0, 1, err);
 }
 
 /* ------------------------------------------------------------------ lock */
