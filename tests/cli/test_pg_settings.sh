@@ -224,6 +224,10 @@ eq "$(q "SELECT count(*) FROM child")" "0" "up under replica: no orphan row"
 eq "$(q "SELECT count(*) FROM strata_migrations")" "1" "up under replica: 0002 not recorded"
 st --dir "$D" status
 expect_rc 0 "status under replica still reads"
+q "INSERT INTO parent VALUES (7)" >/dev/null
+st --dir "$D" reset --force
+expect_rc 2 "reset under replica: refused"
+eq "$(q "SELECT count(*) FROM parent")" "1" "reset under replica: refused before dropping anything"
 q "ALTER DATABASE $DBNAME RESET session_replication_role" >/dev/null
 st --dir "$D" up
 expect_rc 1 "up after the reset: the orphan row fails as everywhere"
