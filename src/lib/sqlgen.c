@@ -230,14 +230,16 @@ static int emit_verify(void *ud, const sql_stmt *st)
     buf_init(&msg);
     buf_addf(&msg, "strata: %s:%d: verify query returned false or no rows", c->m->path, line);
     if (c->dialect == DIALECT_POSTGRES) {
-        /* a dollar-quote tag the statement does not hold */
+        /* a dollar-quote tag the statement does not hold; the pattern has
+           no backslash, so it means the same under standard_conforming_strings
+           off (a role's or database's setting) */
         char tag[40] = "$strata_verify$";
         for (int k = 1; memmem(st->text, n, tag, strlen(tag)); k++)
             snprintf(tag, sizeof(tag), "$strata_verify%d$", k);
         buf_addf(
             c->b,
             "DO %s BEGIN IF NOT coalesce((SELECT NOT (value IS NULL OR lower(btrim(value)) IN ('f', 'false') "
-            "OR value ~ '^\\s*[-+]?(0+\\.?0*|\\.0+)([eE][-+]?[0-9]+)?\\s*$') "
+            "OR value ~ '^[[:space:]]*[-+]?(0+[.]?0*|[.]0+)([eE][-+]?[0-9]+)?[[:space:]]*$') "
             "FROM json_each_text((SELECT row_to_json(strata_q) FROM (\n",
             tag);
         buf_add(c->b, st->text, n);

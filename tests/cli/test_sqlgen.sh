@@ -404,6 +404,26 @@ else
         "the script says which verify query it cannot check"
 fi
 
+# a verify whose value is 10, on a database with standard_conforming_strings
+# off: the script's zero pattern lost its backslashes there and read "10" as
+# a zero (psql stopped, "verify query returned false"), where up applied it
+if [ "$ENGINE" = postgres ]; then
+    mig "$WORK/ten" 0001_ten.sql <<'SQL'
+-- strata:up
+CREATE TABLE ten (x integer);
+INSERT INTO ten SELECT generate_series(1, 10);
+-- strata:verify
+SELECT count(*) FROM ten
+SQL
+    new_db
+    q "ALTER DATABASE $DBNAME SET standard_conforming_strings = off" >/dev/null
+    raw --dir "$WORK/ten" sql --dialect postgres
+    printf '%s\n' "$OUT" >"$WORK/ten.sql"
+    apply "$WORK/ten.sql"
+    expect_rc 0 "a verify of 10 under standard_conforming_strings = off"
+    eq "$(q 'SELECT count(*) FROM ten')" "10" "the script applied it"
+fi
+
 # ------------------------------ a no-transaction section that fails
 # leaves the same record as up: status shows it failed, up refuses it
 N=$WORK/notx
