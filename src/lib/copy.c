@@ -1445,6 +1445,14 @@ static int bad_utf8(const char *what, const char *table, const char *name, strat
     return 1;
 }
 
+/* the table is copied: named by --tables (or none given; strata's version
+   table always), not by --exclude */
+static int table_kept(const strata_copy_opts *o, const ctable *t)
+{
+    return (!o->ntables || name_listed(t->src, o->tables, o->ntables) || t->version_table) &&
+           !name_listed(t->src, o->exclude, o->nexclude);
+}
+
 static strata_code select_tables(run *r, strata_error *err)
 {
     const strata_copy_opts *o = r->o;
@@ -1454,12 +1462,13 @@ static strata_code select_tables(run *r, strata_error *err)
     for (size_t i = 0; i < o->nexclude; i++)
         if (schema_find(&r->s, o->exclude[i]) < 0)
             return err_set(err, STRATA_USAGE, "--exclude: the source has no table '%s'", o->exclude[i]);
-    int k = 0;
+    /* checked first, moved after: a refusal half-way through the moves
+       would leave two slots holding one table (freed twice) */
     for (int i = 0; i < r->s.n; i++) {
         ctable *t = &r->s.t[i];
-        int keep = (!o->ntables || name_listed(t->src, o->tables, o->ntables) || t->version_table) &&
-                   !name_listed(t->src, o->exclude, o->nexclude);
-        if (keep && !strcmp(t->dst, STATE_TABLE)) {
+        if (!table_kept(o, t))
+            continue;
+        if (!strcmp(t->dst, STATE_TABLE)) {
             /* the user's table would meet copy's bookkeeping in the target:
                refused by name, never skipped */
             err_set(err, STRATA_CONFIG_ERROR,
@@ -1469,7 +1478,7 @@ static strata_code select_tables(run *r, strata_error *err)
             err_hint(err, "rename it in the source, or leave it out with --exclude \"%s\"", t->src);
             return err->code;
         }
-        if (keep && t->version_table && !(col_named(t, "version") && col_named(t, "checksum"))) {
+        if (t->version_table && !(col_named(t, "version") && col_named(t, "checksum"))) {
             /* copied as strata's bookkeeping it would fail half-way: said now */
             err_set(err, STRATA_CONFIG_ERROR,
                     "the source table \"%s\" has the name of strata's version table but not its columns "
@@ -1478,13 +1487,17 @@ static strata_code select_tables(run *r, strata_error *err)
             err_hint(err, "rename it in the source, or leave it out with --exclude \"%s\"", t->src);
             return err->code;
         }
-        if (keep) {
-            if (k != i)
-                r->s.t[k] = *t;
-            k++;
+    }
+    int k = 0;
+    for (int i = 0; i < r->s.n; i++) {
+        ctable *t = &r->s.t[i];
+        if (!table_kept(o, t)) {
+            table_release(t);
             continue;
         }
-        table_release(t);
+        if (k != i)
+            r->s.t[k] = *t;
+        k++;
     }
     r->s.n = k;
     /* names that PostgreSQL would refuse or cut */

@@ -464,13 +464,15 @@ static strata_code may_write(drv *d, const char *qtable, int create, int checked
         return STRATA_DB_ERROR;
     }
     if (checked && strcmp(w.replication_role, "origin")) {
-        err_set(err, STRATA_CONFIG_ERROR,
-                "session_replication_role is '%s' for this session: foreign keys and triggers would not check "
-                "what the migrations write",
-                w.replication_role);
-        err_hint(err, "ALTER ROLE ... RESET session_replication_role (or ALTER DATABASE ...); a migration that "
-                      "needs it sets it itself (SET LOCAL session_replication_role = replica); nothing was "
-                      "changed");
+        err_set(
+            err, STRATA_CONFIG_ERROR,
+            "session_replication_role is '%s' for this session: foreign keys and triggers would not check "
+            "what the migrations write",
+            w.replication_role);
+        err_hint(err,
+                 "ALTER ROLE ... RESET session_replication_role (or ALTER DATABASE ...); a migration that "
+                 "needs it sets it itself (SET LOCAL session_replication_role = replica); nothing was "
+                 "changed");
         return STRATA_CONFIG_ERROR;
     }
     return STRATA_OK;
