@@ -1061,7 +1061,7 @@ static void set_defaults(run *r, ctable *t, cconv *cv)
         int is_string, is_null;
         int ok;
         if (!literal_default(c->dflt, lit, sizeof(lit), &is_string, &is_null)) {
-            ok = !conv_literal(cv, &c->t, lit, is_string, is_null, &e);
+            ok = !conv_literal(cv, &c->t, c->decl, lit, is_string, is_null, &e);
             if (!ok)
                 snprintf(why, sizeof(why), "%s", cv->why[0] ? cv->why : "not a valid literal");
         } else {

@@ -190,8 +190,11 @@ void conv_show(buf *out, sqlite3_value *v);
 void canon_sql(buf *b, const ctype *t, const char *quoted_col);
 
 /* Literal SQL (quoted) for a default value given as a SQLite literal token
-   text; 0 on success. */
-int conv_literal(cconv *c, const ctype *t, const char *lit, int is_string, int is_null, buf *out);
+   text, as SQLite stores it in a column of declared type decl (its
+   affinity applied: a real 1.0 in a TEXT column is '1.0'; decl NULL or ""
+   for none); 0 on success. */
+int conv_literal(cconv *c, const ctype *t, const char *decl, const char *lit, int is_string, int is_null,
+                 buf *out);
 
 /* PostgreSQL's hash_bytes_extended(data, len, seed) -- hashtextextended()
    for text -- and hash_bytes_uint32_extended(k, seed), as computed on a

@@ -473,7 +473,7 @@ static const char *now_expr(int what, int k)
         return NULL;
     case 2:
         if (k == K_TIME)
-            return "((now() AT TIME ZONE 'UTC')::time(0))";
+            return "(date_trunc('second', now() AT TIME ZONE 'UTC')::time(0))"; /* cut, as SQLite */
         if (k == K_TEXT || k == K_VARCHAR)
             return "to_char(now() AT TIME ZONE 'UTC', 'HH24:MI:SS')";
         return NULL;
@@ -923,7 +923,7 @@ static int tr_datefn(xctx *x, const char *fn, int a, int i, int close, int b, co
         break;
     case 2:
         if (kind == K_TIME)
-            buf_addf(out, "(%s)::time(0)", e.data);
+            buf_addf(out, "date_trunc('second', %s)::time(0)", e.data);
         else
             buf_addf(out, "to_char(%s, 'HH24:MI:SS')", e.data);
         break;

@@ -1495,7 +1495,8 @@ void canon_sql(buf *b, const ctype *t, const char *q)
     }
 }
 
-int conv_literal(cconv *c, const ctype *t, const char *lit, int is_string, int is_null, buf *out)
+int conv_literal(cconv *c, const ctype *t, const char *decl, const char *lit, int is_string, int is_null,
+                 buf *out)
 {
     sqlite3_value *v = NULL;
     /* build a value of the literal's storage class through SQLite itself */
@@ -1508,13 +1509,34 @@ int conv_literal(cconv *c, const ctype *t, const char *lit, int is_string, int i
     }
     if (sqlite3_open(":memory:", &db) != SQLITE_OK)
         goto out;
+    /* the value SQLite stores for the default: the literal through the
+       column's affinity (a real 1.0 in a TEXT column is the text '1.0', in
+       an INTEGER column the integer 1), by SQLite itself; a declared type
+       an ordinary table does not take (STRICT's ANY keeps values as
+       given) reads the bare literal */
     buf q;
     buf_init(&q);
-    buf_adds(&q, "SELECT ");
+    buf_adds(&q, "CREATE TABLE d (c ");
+    buf_adds(&q, decl ? decl : "");
+    buf_adds(&q, " DEFAULT ");
     if (is_string)
         buf_add_sqlstr(&q, lit);
     else
         buf_adds(&q, lit);
+    buf_adds(&q, "); INSERT INTO d DEFAULT VALUES;");
+    int typed = decl && *decl && strcasecmp(decl, "ANY") != 0 && q.data &&
+                sqlite3_exec(db, q.data, NULL, NULL, NULL) == SQLITE_OK;
+    buf_release(&q);
+    buf_init(&q);
+    if (typed) {
+        buf_adds(&q, "SELECT c FROM d");
+    } else {
+        buf_adds(&q, "SELECT ");
+        if (is_string)
+            buf_add_sqlstr(&q, lit);
+        else
+            buf_adds(&q, lit);
+    }
     int prc = q.data ? sqlite3_prepare_v2(db, q.data, -1, &st, NULL) : SQLITE_ERROR;
     buf_release(&q);
     if (prc != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW)

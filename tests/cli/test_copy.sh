@@ -1563,6 +1563,24 @@ expect_rc 2 "--data-only: a table that is not copied references one that is"
 contains "$ERR" 'audit_reviews' "names the referencing table"
 contains "$ERR" 'audit_reviews_book_id_fkey' "names its foreign key"
 
+# ------------------------------------ defaults as SQLite stores them
+# a real literal in a TEXT column is SQLite's text of it ('1.0', not '1');
+# CURRENT_TIME cuts to the second (::time(0) rounded: a second ahead, and
+# 24:00:00 just before midnight)
+sqlite3 "$WORK/dflt.db" "CREATE TABLE d (id INTEGER PRIMARY KEY, a TEXT DEFAULT 1.0, b TEXT DEFAULT 1e3,
+  c VARCHAR(10) DEFAULT 2.50, e REAL DEFAULT -0.0, f INTEGER DEFAULT 2.0, tm TIME DEFAULT CURRENT_TIME);
+  INSERT INTO d (id) VALUES (1);"
+new_db
+raw copy "sqlite:///$WORK/dflt.db" "$URL"
+expect_rc 0 "copy of literal defaults"
+pq "INSERT INTO d (id) VALUES (2)" >/dev/null
+eq "$(pq "SELECT a || '|' || b || '|' || c || '|' || e::text || '|' || f FROM d WHERE id = 2")" "$(sqlite3 "$WORK/dflt.db" "SELECT a || '|' || b || '|' || c || '|0|' || f FROM d WHERE id = 1")" \
+    "new rows get SQLite's defaults"
+eq "$(pq "SELECT count(*) FROM d WHERE tm = date_trunc('second', tm::interval)::time")" "2" \
+    "CURRENT_TIME default is whole seconds"
+eq "$(pq "SELECT pg_get_expr(adbin, adrelid) LIKE '%date_trunc(''second''%' FROM pg_attrdef WHERE adrelid = 'd'::regclass AND adnum = 7")" \
+    "t" "CURRENT_TIME default cuts, never rounds"
+
 # ------------------------------------------- memory does not grow with rows
 PLAIN=$ROOT/build/strata
 if [ -x "$PLAIN" ]; then
