@@ -643,9 +643,13 @@ static strata_code load_once(worker *w, ctable *t, char *broke, size_t brokesz, 
             const char *cn = pq.PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME);
             if (st && !strcmp(st, "23514") && cn && !r->data_only && own_check(r, t, cn))
                 snprintf(broke, brokesz, "%s", cn);
+            /* a domain's CHECK (23514 with the domain's name as the data
+               type): the column's type refused the value */
+            const char *dt = pq.PQresultErrorField(res, PG_DIAG_DATATYPE_NAME);
+            int domain_check = st && !strcmp(st, "23514") && dt && *dt;
             rc = copy_pg_error(err, STRATA_DB_ERROR, c, res, what);
-            if (!strncmp(err->sqlstate, "22", 2) &&
-                strcmp(err->sqlstate, "22P03")) { /* 22P03: strata's encoding */
+            if ((!strncmp(err->sqlstate, "22", 2) && strcmp(err->sqlstate, "22P03")) || /* 22P03: strata's */
+                domain_check) {
                 /* a data exception: PostgreSQL's own input function refused
                    a value (an enum label, a domain, a type strata passes
                    as text), which no rerun changes */

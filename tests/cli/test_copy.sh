@@ -1315,6 +1315,14 @@ expect_rc 1 "data-only: an enum label the target does not have"
 contains "$ERR" 'invalid input value for enum mood: "bogus"' "enum label: the server's message"
 contains "$ERR" "[BAD_VALUE]" "enum label: BAD_VALUE"
 eq "$(pq "SELECT count(*) FROM en")" "0" "enum label: the table rolled back"
+# and a domain's CHECK (23514: was DB_ERROR without a hint)
+sqlite3 "$SRC" "CREATE TABLE dom (id INTEGER PRIMARY KEY, p INTEGER); INSERT INTO dom VALUES (1, 1), (2, -2);"
+pq "CREATE DOMAIN posint AS int CHECK (VALUE > 0); CREATE TABLE dom (id bigint PRIMARY KEY, p posint)" >/dev/null
+raw copy "sqlite:///$SRC" "$URL" --data-only --tables dom
+expect_rc 1 "data-only: a domain's CHECK refuses a value"
+contains "$ERR" "[BAD_VALUE]" "domain CHECK: BAD_VALUE"
+contains "$ERR" "the target column's type refused the value" "domain CHECK: the hint"
+eq "$(pq "SELECT count(*) FROM dom")" "0" "domain CHECK: the table rolled back"
 
 # -------------------------------------------- verification catches a change
 SRC=$WORK/verify.db
