@@ -52,12 +52,10 @@ strata_code copy_pg_error(strata_error *err, strata_code code, PGconn *c, PGresu
         err_hint(err, COPY_RERUN_HINT);
     else if (err && strstr(err->message, "not supported with row-level security")) {
         /* the server's hint ("Use INSERT statements instead") is not a way
-           strata can take */
+           strata can take (the load's COPY also checks its SQLSTATE, for a
+           server speaking another language) */
         err->hint[0] = 0;
-        err_hint(err,
-                 "row-level security applies to this role on the target table: copy as its owner "
-                 "or a role with BYPASSRLS (or ALTER TABLE ... NO FORCE ROW LEVEL SECURITY for the copy); "
-                 "the table was not changed");
+        err_hint(err, COPY_RLS_HINT);
     }
     return code;
 }

@@ -529,6 +529,10 @@ double copy_now(void);
    a rerun finishes it. */
 strata_code copy_stopped(strata_error *err);
 #define COPY_RERUN_HINT "the copy stopped; run the same command again to finish it"
+/* the hint for a COPY that row-level security refuses (0A000) */
+#define COPY_RLS_HINT                                                                                \
+    "row-level security applies to this role on the target table: copy as its owner or a role with " \
+    "BYPASSRLS (or ALTER TABLE ... NO FORCE ROW LEVEL SECURITY for the copy); the table was not changed"
 /* Sets err to code with the server's message, prefixed with "what: "; returns code. */
 strata_code copy_pg_error(strata_error *err, strata_code code, PGconn *c, PGresult *res, const char *what);
 /* Runs a command; DB_ERROR with what on failure. */

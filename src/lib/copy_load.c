@@ -616,6 +616,10 @@ static strata_code load_once(worker *w, ctable *t, char *broke, size_t brokesz, 
     PGresult *res = pq.PQexec(c, b.data);
     if (pq.PQresultStatus(res) != PGRES_COPY_IN) {
         rc = copy_pg_error(err, STRATA_DB_ERROR, c, res, what);
+        if (!strcmp(err->sqlstate, "0A000")) { /* COPY FROM under row-level security, in any language */
+            err->hint[0] = 0;
+            err_hint(err, COPY_RLS_HINT);
+        }
         pq.PQclear(res);
         goto fail;
     }

@@ -109,6 +109,40 @@ expect_rc 4 "copy with one slot"
 contains "$ERR" "nothing was changed" "copy with one slot: says nothing changed"
 eq "$(q "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")" "0" "copy with one slot: no table created"
 
+# ------------- hints after the connection: a role's or database's language
+# (ALTER DATABASE ... SET lc_messages): each was missing or wrong in German
+new_db
+q "ALTER DATABASE $DBNAME SET lc_messages = 'de_DE.UTF-8'" >/dev/null
+mig "$WORK/to" 0001_slow.sql <<'SQL'
+-- strata:up
+SET LOCAL statement_timeout = '100ms';
+SELECT pg_sleep(2);
+SQL
+raw --url "$URL" --dir "$WORK/to" up
+expect_rc 1 "a statement timeout in German"
+contains "$ERR" "57014" "statement timeout: the SQLSTATE"
+contains "$ERR" "statement_timeout" "statement timeout: the hint names the setting"
+# row-level security: the server's hint ("use INSERT") replaced by one strata's user can take
+sqlite3 "$WORK/rls.db" "CREATE TABLE r (id INTEGER PRIMARY KEY, v TEXT); INSERT INTO r VALUES (1, 'a');"
+q "CREATE TABLE r (id bigint PRIMARY KEY, v text); ALTER TABLE r ENABLE ROW LEVEL SECURITY;
+   GRANT ALL ON r TO lang_app; GRANT CREATE ON SCHEMA public TO lang_app" >/dev/null
+psql -X -q -c "ALTER ROLE lang_app CONNECTION LIMIT -1" >/dev/null
+raw copy --data-only "sqlite:///$WORK/rls.db" "postgresql://lang_app:pw@${PGHOST:-localhost}:$PGPORT/$DBNAME"
+expect_rc 1 "copy under row-level security in German"
+contains "$ERR" "BYPASSRLS" "row-level security: strata's hint"
+q "REVOKE ALL ON r FROM lang_app; REVOKE CREATE ON SCHEMA public FROM lang_app; DROP TABLE r" >/dev/null
+# reset by the schema's owner without CREATE on the database: the hint said
+# "the user must own it" -- which it does
+new_db
+q "ALTER DATABASE $DBNAME SET lc_messages = 'de_DE.UTF-8'" >/dev/null
+q "ALTER SCHEMA public OWNER TO lang_app" >/dev/null
+raw --url "postgresql://lang_app:pw@${PGHOST:-localhost}:$PGPORT/$DBNAME" --dir "$WORK/m" up
+expect_rc 0 "up as the schema's owner"
+raw --url "postgresql://lang_app:pw@${PGHOST:-localhost}:$PGPORT/$DBNAME" --dir "$WORK/m" reset --force
+expect_rc 1 "reset without CREATE on the database"
+contains "$ERR" "GRANT CREATE ON DATABASE" "reset: the hint names CREATE on the database"
+eq "$(q "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")" "2" "reset: nothing dropped"
+
 # ------------------ a program that calls setlocale (the library embedded)
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cat >"$WORK/loc.c" <<'C'

@@ -197,6 +197,10 @@ static strata_code pg_fail(PGresult *r, PGconn *c, strata_code code, const char 
     } else if (state && !strcmp(state, "57014") && strstr(primary, "statement timeout"))
         err_hint(err, "the server's statement_timeout stopped it (set for the role or database?); "
                       "raise it for this migration with SET LOCAL statement_timeout = '...' in the section");
+    else if (state && !strcmp(state, "57014")) /* the same in another language, or a cancel */
+        err_hint(err, "the server cancelled it: its statement_timeout (set for the role or database?) or "
+                      "another session's pg_cancel_backend; raise the timeout for this migration with SET "
+                      "LOCAL statement_timeout = '...' in the section");
     else if (state && !strcmp(state, "55P03"))
         err_hint(err, "the server's lock_timeout stopped it while it waited for a table lock held by "
                       "another session; raise it with SET LOCAL lock_timeout = '...' in the section");
@@ -206,7 +210,7 @@ static strata_code pg_fail(PGresult *r, PGconn *c, strata_code code, const char 
                  "statement ran: the server may still be running it (pg_stat_activity), so wait for it "
                  "to end and look before you act; raise query_timeout for strata's pool, or migrate "
                  "over a direct connection");
-    else if (strstr(primary, "idle-in-transaction"))
+    else if ((state && !strcmp(state, "25P03")) || strstr(primary, "idle-in-transaction"))
         err_hint(err, "the server's idle_in_transaction_session_timeout ended the session");
     else if (state && !strcmp(state, "25001") && file && strstr(primary, "before any query"))
         err_hint(err,

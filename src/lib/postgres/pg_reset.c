@@ -182,6 +182,7 @@ strata_code pg_reset_drop(drv *d, const char *table, double timeout, const strat
     buf_init(&b);
     const char *p[1] = {schema};
     strata_error e2;
+    int recreating = 0;
     strata_code rc = d->ops->query(d, "BEGIN", 0, NULL, NULL, NULL, err);
     if (rc) {
         free(schema);
@@ -205,6 +206,7 @@ strata_code pg_reset_drop(drv *d, const char *table, double timeout, const strat
     }
     if ((rc = d->ops->query(d, b.data, 0, NULL, NULL, NULL, err)))
         goto fail;
+    recreating = 1; /* a 42501 from here on: CREATE SCHEMA, which needs CREATE on the database */
     for (size_t off = 0; recreate && off < stmts.len; off += strlen(stmts.data + off) + 1)
         if ((rc = d->ops->query(d, stmts.data + off, 0, NULL, NULL, NULL, err)))
             goto fail;
@@ -231,7 +233,7 @@ fail:
                 "reset stopped after waiting %gs for a table lock another session holds in schema '%s'",
                 timeout, schema);
         err_hint(err, "nothing was changed; stop what uses the tables, or raise --lock-timeout");
-    } else if (err && !strcmp(err->sqlstate, "42501") && strstr(err->message, "for database"))
+    } else if (err && !strcmp(err->sqlstate, "42501") && (recreating || strstr(err->message, "for database")))
         err_hint(err,
                  "resetting re-creates schema '%s', which needs CREATE on the database: GRANT CREATE ON "
                  "DATABASE ... TO the user (or run reset as the database's owner)",
