@@ -1306,23 +1306,25 @@ expect_rc 1 "data-only: a value longer than the target's varchar"
 contains "$ERR" "6 characters do not fit varchar(3) [BAD_VALUE]" "data-only bad value named"
 contains "$ERR" "widen the target column, or choose --on-bad-value=null" "data-only hint"
 lacks "$ERR" "on-bad-value=text" "no text policy offered with --data-only"
-# a value the target's own type refuses (an enum label): BAD_VALUE, as a
-# value strata refuses is (before: DB_ERROR, which says a rerun may finish)
-sqlite3 "$SRC" "CREATE TABLE en (id INTEGER PRIMARY KEY, m TEXT); INSERT INTO en VALUES (1, 'happy'), (2, 'bogus');"
-pq "CREATE TYPE mood AS ENUM ('happy', 'sad'); CREATE TABLE en (id bigint PRIMARY KEY, m mood)" >/dev/null
-raw copy "sqlite:///$SRC" "$URL" --data-only --tables en
-expect_rc 1 "data-only: an enum label the target does not have"
+# a value the target's own type refuses (an enum label, a domain's CHECK):
+# BAD_VALUE, as a value strata refuses is (before: DB_ERROR, which says a
+# rerun may finish)
+# type_refuses TABLE WHAT SQLITE_VALUES PG_DDL: a two-row table whose second
+# value the target's column type refuses
+type_refuses() {
+    sqlite3 "$SRC" "CREATE TABLE $1 (id INTEGER PRIMARY KEY, m); INSERT INTO $1 VALUES $3;"
+    pq "$4" >/dev/null
+    raw copy "sqlite:///$SRC" "$URL" --data-only --tables "$1"
+    expect_rc 1 "data-only: $2"
+    contains "$ERR" "[BAD_VALUE]" "$2: BAD_VALUE"
+    contains "$ERR" "the target column's type refused the value" "$2: the hint"
+    eq "$(pq "SELECT count(*) FROM $1")" "0" "$2: the table rolled back"
+}
+type_refuses en "an enum label the target does not have" "(1, 'happy'), (2, 'bogus')" \
+    "CREATE TYPE mood AS ENUM ('happy', 'sad'); CREATE TABLE en (id bigint PRIMARY KEY, m mood)"
 contains "$ERR" 'invalid input value for enum mood: "bogus"' "enum label: the server's message"
-contains "$ERR" "[BAD_VALUE]" "enum label: BAD_VALUE"
-eq "$(pq "SELECT count(*) FROM en")" "0" "enum label: the table rolled back"
-# and a domain's CHECK (23514: was DB_ERROR without a hint)
-sqlite3 "$SRC" "CREATE TABLE dom (id INTEGER PRIMARY KEY, p INTEGER); INSERT INTO dom VALUES (1, 1), (2, -2);"
-pq "CREATE DOMAIN posint AS int CHECK (VALUE > 0); CREATE TABLE dom (id bigint PRIMARY KEY, p posint)" >/dev/null
-raw copy "sqlite:///$SRC" "$URL" --data-only --tables dom
-expect_rc 1 "data-only: a domain's CHECK refuses a value"
-contains "$ERR" "[BAD_VALUE]" "domain CHECK: BAD_VALUE"
-contains "$ERR" "the target column's type refused the value" "domain CHECK: the hint"
-eq "$(pq "SELECT count(*) FROM dom")" "0" "domain CHECK: the table rolled back"
+type_refuses dom "a domain's CHECK refuses a value" "(1, 1), (2, -2)" \
+    "CREATE DOMAIN posint AS int CHECK (VALUE > 0); CREATE TABLE dom (id bigint PRIMARY KEY, m posint)"
 
 # -------------------------------------------- verification catches a change
 SRC=$WORK/verify.db

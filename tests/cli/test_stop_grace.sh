@@ -68,6 +68,17 @@ signal_reap() {
     reap "$pid"
     OUT=$(cat "$WORK/o") ERR=$(cat "$WORK/e") MS=$((($(date +%s%N) - t0) / 1000000))
 }
+# find_backend COND: the pid of the current database's backend matching the
+# pg_stat_activity condition COND, waiting up to 6 s for it (empty if none)
+find_backend() {
+    local b= i
+    for i in $(seq 120); do
+        b=$(q "SELECT pid FROM pg_stat_activity WHERE $1 AND datname = current_database() LIMIT 1")
+        [ -n "$b" ] && break
+        sleep 0.05
+    done
+    echo "$b"
+}
 within() { # within MS LIMIT WHAT
     [ "$1" -lt "$2" ] || fail "$3: took $1 ms after the signal (limit $2)"
 }
@@ -178,12 +189,7 @@ WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1500000
 INSERT INTO big SELECT i, printf('row %d of the big table', i) FROM n;"
 "$STRATA" copy "sqlite:///$SRC" "$URL" >"$WORK/o" 2>"$WORK/e" &
 pid=$!
-bpid=
-for _ in $(seq 100); do
-    bpid=$(q "SELECT pid FROM pg_stat_activity WHERE query LIKE 'COPY%big%' AND datname = current_database()")
-    [ -n "$bpid" ] && break
-    sleep 0.05
-done
+bpid=$(find_backend "query LIKE 'COPY%big%'")
 [ -n "$bpid" ] || fail "copy: no backend ran the COPY"
 kill -STOP "$bpid"
 sleep 0.3
@@ -211,12 +217,7 @@ done
 "$STRATA" --url "postgresql://$PGUSER:$PGPASSWORD@127.0.0.1:$FWD_PORT/$DBNAME" backup -o "$WORK/b.dump" \
     >"$WORK/o" 2>"$WORK/e" &
 pid=$!
-dpid=
-for _ in $(seq 300); do
-    dpid=$(q "SELECT pid FROM pg_stat_activity WHERE application_name = 'pg_dump' AND datname = current_database()")
-    [ -n "$dpid" ] && break
-    sleep 0.02
-done
+dpid=$(find_backend "application_name = 'pg_dump'")
 [ -n "$dpid" ] || fail "backup: pg_dump never connected"
 kill -STOP "$fwd"
 sleep 0.3

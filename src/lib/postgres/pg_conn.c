@@ -174,16 +174,6 @@ static void connect_hint(strata_error *err, const char *m, const char *codes, in
     else if (strstr(m, "remaining connection slots") || strstr(m, "too many clients"))
         err_hint(err, "the server's max_connections is reached: close other sessions, or raise it (strata "
                       "copy needs at least 2: its own and one job's)");
-    else if (has_code(codes, "53300")) /* the same, in the server's language */
-        err_hint(err, "the server's max_connections, or the role's or database's CONNECTION LIMIT, is "
-                      "reached: close other sessions or raise it (strata copy needs at least 2: its own and "
-                      "one job's)");
-    else if (has_code(codes, "57P03"))
-        err_hint(err, "the server is starting up, shutting down or recovering: 'strata wait' (or "
-                      "--connect-timeout) waits for it");
-    else if (has_code(codes, "28000"))
-        err_hint(err, "the server's pg_hba.conf refused this user, database or host (or its authentication "
-                      "method): check the URL, or ask the server's administrator");
     else if (strstr(m, "certificate verify failed") || strstr(m, "root certificate file"))
         err_hint(err, "the server's certificate could not be checked: give the CA that signed it as "
                       "sslrootcert= in the URL (or PGSSLROOTCERT, ~/.postgresql/root.crt)");
@@ -212,6 +202,18 @@ static void connect_hint(strata_error *err, const char *m, const char *codes, in
                       "server, or choose an sslmode it supports");
     else if (strstr(m, "SSL") || strstr(m, "certificate"))
         err_hint(err, "the SSL connection failed: check the URL's sslmode, sslrootcert, sslcert and sslkey");
+    /* last: the refusals above by their code alone, for a server speaking
+       another language (its words matched nothing above) */
+    else if (has_code(codes, "53300"))
+        err_hint(err, "the server's max_connections, or the role's or database's CONNECTION LIMIT, is "
+                      "reached: close other sessions or raise it (strata copy needs at least 2: its own and "
+                      "one job's)");
+    else if (has_code(codes, "57P03"))
+        err_hint(err, "the server is starting up, shutting down or recovering: 'strata wait' (or "
+                      "--connect-timeout) waits for it");
+    else if (has_code(codes, "28000"))
+        err_hint(err, "the server's pg_hba.conf refused this user, database or host (or its authentication "
+                      "method): check the URL, or ask the server's administrator");
 }
 int pg_conn_full(const char *msg, const char *codes)
 {
