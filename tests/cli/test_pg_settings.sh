@@ -254,4 +254,12 @@ contains "$ERR" "BYPASSRLS" "row-level security: the hint"
 lacks "$ERR" "Use INSERT statements" "row-level security: not the server's hint"
 eq "$(q "SELECT count(*) FROM parent")" "0" "row-level security: nothing loaded"
 q "DROP OWNED BY $rls; DROP ROLE $rls" >/dev/null
+# a SQL_ASCII database whose default holds a byte that is not UTF-8:
+# schema failed with the bare 22021, naming nothing
+SA="sa_$RANDOM$RANDOM"
+createdb -E SQL_ASCII -T template0 --lc-collate=C --lc-ctype=C "$SA" && DBS+=("$SA")
+printf "CREATE TABLE t (s text DEFAULT 'caf\xe9');" | psql -X -q -d "$SA"
+raw --url "postgresql://$PGUSER:$PGPASSWORD@${PGHOST:-localhost}:$PGPORT/$SA" schema
+expect_rc 1 "schema of a SQL_ASCII database with a byte that is not UTF-8"
+contains "$ERR" "not UTF-8" "SQL_ASCII: the hint says what is wrong"
 finish

@@ -296,6 +296,12 @@ strata_code schema_dump_pg(drv *d, const char *table, buf *out, strata_error *er
     pg_pin_end(d, pin);
     free(x.last);
     free(schema);
+    if (rc && err && !strcmp(err->sqlstate, "22021") && !err->hint[0])
+        /* a SQL_ASCII database stores any bytes; strata reads its
+           definitions as UTF-8 (the form every output is in) */
+        err_hint(err, "a definition in the database (a default, a view, a function, a comment...) holds "
+                      "bytes that are not UTF-8 -- a SQL_ASCII database takes any: find it with pg_dump "
+                      "--schema-only and rewrite it in UTF-8");
     if (!rc && out->oom)
         rc = err_set(err, STRATA_NOMEM, "out of memory");
     return rc;
