@@ -128,9 +128,12 @@ static strata_code sqlite_params(const char *q, db_url *out, strata_error *err)
  * Dropped: those that tune only that driver -- statement caches, pools,
  * the timeout of the application's own queries, Prisma's pgbouncer flag
  * (strata detects a pooler itself). asyncpg's ssl=MODE is libpq's
- * sslmode=MODE (ssl=true stays: libpq reads it). Prisma's schema=NAME is
- * refused with the libpq spelling: strata does not guess where to work.
- * Anything else libpq does not know stays, and libpq refuses it.
+ * sslmode=MODE (ssl=true stays: libpq reads it). search_path=LIST (dbmate's
+ * documented form: Go's lib/pq and pgx send a parameter they do not know to
+ * the server as a setting) is libpq's options=-csearch_path=LIST, the same
+ * session setting. Prisma's schema=NAME is refused with the libpq
+ * spelling: strata does not guess where to work. Anything else libpq does
+ * not know stays, and libpq refuses it.
  */
 static const char *const pg_app_only[] = {
     "prepared_statement_cache_size",
@@ -143,6 +146,12 @@ static const char *const pg_app_only[] = {
     "connection_limit",
     "pool_timeout",
     "socket_timeout", /* Prisma */
+    "pool_max_conns",
+    "pool_min_conns",
+    "pool_max_conn_lifetime",
+    "pool_max_conn_lifetime_jitter",
+    "pool_max_conn_idle_time",
+    "pool_health_check_period", /* pgx's pool (Go) */
     NULL,
 };
 static const char *const pg_sslmodes[] = {"disable",   "allow",       "prefer", "require",
@@ -185,12 +194,14 @@ static strata_code pg_app_params(db_url *u, const char *url, strata_error *err)
     const char *sslmode = query_value(q + 1, "sslmode", &sslmode_n);
     const char *ssl = query_value(q + 1, "ssl", &ssl_n);
     int ssl_mode = ssl && in_list(pg_sslmodes, ssl, ssl_n);
-    size_t schema_n = 0;
+    size_t schema_n = 0, sp_n = 0, opt_n = 0;
+    const char *sp = query_value(q + 1, "search_path", &sp_n);
+    int sp_clash = sp && query_value(q + 1, "options", &opt_n);
     int clash = ssl_mode && sslmode && (ssl_n != sslmode_n || strncmp(ssl, sslmode, ssl_n));
     /* libpq refuses an unknown sslmode only when connecting, as a
        connection failure */
     int bad_mode = sslmode && !in_list(pg_sslmodes, sslmode, sslmode_n);
-    if (bad_mode || clash || query_value(q + 1, "schema", &schema_n)) {
+    if (bad_mode || clash || sp_clash || query_value(q + 1, "schema", &schema_n)) {
         char *red = strata_url_redact(url);
         if (bad_mode)
             err_set(err, STRATA_URL_INVALID, "PostgreSQL URL '%s': sslmode=%.*s is not one of libpq's modes",
@@ -198,14 +209,18 @@ static strata_code pg_app_params(db_url *u, const char *url, strata_error *err)
         else if (clash)
             err_set(err, STRATA_URL_INVALID, "PostgreSQL URL '%s' has ssl=%.*s and sslmode=%.*s",
                     red ? red : "", (int)ssl_n, ssl, (int)sslmode_n, sslmode);
+        else if (sp_clash)
+            err_set(err, STRATA_URL_INVALID, "PostgreSQL URL '%s' has both search_path and options",
+                    red ? red : "");
         else
             err_set(err, STRATA_URL_INVALID,
                     "PostgreSQL URL '%s': 'schema' (Prisma's) is not a libpq parameter", red ? red : "");
         if (err)
             url_scrub(err->message, sizeof(err->message), url);
         err_hint(err, bad_mode ? "sslmode is one of disable, allow, prefer, require, verify-ca, verify-full"
-                      : clash
-                          ? "keep one of them: asyncpg's ssl=MODE is libpq's sslmode=MODE"
+                      : clash  ? "keep one of them: asyncpg's ssl=MODE is libpq's sslmode=MODE"
+                      : sp_clash
+                          ? "write the search path into options: ?options=-csearch_path%%3DLIST%%20..."
                           : "strata works in the schemas of the server's search_path; to choose one, write "
                             "?options=-csearch_path%%3DNAME");
         free(red);
@@ -217,14 +232,28 @@ static strata_code pg_app_params(db_url *u, const char *url, strata_error *err)
     int first = 1;
     for (const char *p = q + 1; *p; p += *p == '&') {
         size_t len = strcspn(p, "&"), k = strcspn(p, "=&");
+        int is_sp = k == 11 && !strncmp(p, "search_path", 11);
         if (len && !in_list(pg_app_only, p, k) && !(ssl_mode && k == 3 && !strncmp(p, "ssl", 3) && sslmode)) {
             buf_adds(&b, first ? "?" : "&");
             first = 0;
             if (ssl_mode && k == 3 && !strncmp(p, "ssl", 3))
                 buf_adds(&b, "sslmode");
+            else if (is_sp)
+                buf_adds(&b, "options=-csearch_path");
             else
                 buf_add(&b, p, k);
-            buf_add(&b, p + k, len - k);
+            if (is_sp && len > k) {
+                /* "=LIST", percent-encoded as given: libpq decodes it, then
+                   splits options at blanks, so a blank gets its backslash */
+                buf_adds(&b, "%3D");
+                for (const char *v = p + k + 1; v < p + len; v++) {
+                    if (*v == '+' || (v + 2 < p + len && !strncmp(v, "%20", 3)))
+                        buf_adds(&b, "%5C");
+                    buf_add(&b, v, 1);
+                }
+            } else {
+                buf_add(&b, p + k, len - k);
+            }
         }
         p += len;
     }

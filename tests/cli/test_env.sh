@@ -102,6 +102,19 @@ else
     lacks "$ERR" "$PGPASSWORD" "Prisma's ?schema=: no password"
     raw --url "$PGA?frobnicate=1" --dir "$D" current
     expect_rc 2 "a parameter nobody knows is still refused"
+    # dbmate's ?search_path= (Go drivers send it as a setting): the session's
+    # search path, so the version table lands in its first schema; pgx's
+    # pool parameters are left out
+    new_db
+    PGA="postgresql+asyncpg://$PGUSER:$PGPASSWORD@${PGHOST:-localhost}:$PGPORT/$DBNAME"
+    q "CREATE SCHEMA sp_app" >/dev/null
+    raw --url "$PGA?search_path=sp_app%2C%20public&pool_max_conns=4" --dir "$D" up
+    expect_rc 0 "dbmate's ?search_path= with a blank in the list"
+    eq "$(q "SELECT count(*) FROM pg_tables WHERE schemaname = 'sp_app' AND tablename = 'strata_migrations'")" "1" \
+        "?search_path=: the version table in its first schema"
+    raw --url "$PGA?search_path=sp_app&options=-cwork_mem%3D8MB" --dir "$D" current
+    expect_rc 2 "search_path beside options"
+    contains "$ERR" "options=-csearch_path" "search_path beside options: the hint"
     rm -f .env
 fi
 
