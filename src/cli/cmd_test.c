@@ -126,19 +126,29 @@ static int run(cli *c)
             strata_test_case_release(&tc);
             break;
         }
-        ran++;
-        failed += !tc.ok;
+        /* a file the second signal stopped did not fail: it was stopped */
+        int stopped = !tc.ok && test_signals >= 2;
+        ran += !stopped;
+        failed += !tc.ok && !stopped;
         if (c->json) {
             jw_obj(&w);
             jw_kstr(&w, "file", tc.file);
             jw_kbool(&w, "ok", tc.ok);
+            if (stopped)
+                jw_kbool(&w, "interrupted", 1);
             jw_kint(&w, "steps", tc.steps);
             jw_kint(&w, "expectations", tc.expectations);
             jw_kint(&w, "duration_ms", tc.duration_ms);
             jw_kstr(&w, "message", tc.message);
             jw_obj_end(&w);
         } else if (!c->quiet || !tc.ok) {
-            printf("%s%s%s %s", color(c, tc.ok ? "\033[32m" : "\033[31m"), tc.ok ? "ok  " : "FAIL",
+            printf("%s%s%s %s",
+                   color(c, tc.ok     ? "\033[32m"
+                            : stopped ? "\033[33m"
+                                      : "\033[31m"),
+                   tc.ok     ? "ok  "
+                   : stopped ? "STOP"
+                             : "FAIL",
                    color(c, "\033[0m"), term_str(tc.file));
             if (tc.ok)
                 printf(" (%d step%s, %d expectation%s, %ld ms)\n", tc.steps, tc.steps == 1 ? "" : "s",

@@ -152,5 +152,7 @@ kill "$dog" 2>/dev/null
 wait "$dog" 2>/dev/null
 eq "$rc" "130" "the second Ctrl-C stops the file: exit 130"
 contains "$(cat "$WORK/int2.out")" "(interrupted)" "says it was interrupted"
+contains "$(cat "$WORK/int2.out")" "STOP" "the stopped file is reported stopped"
+contains "$(cat "$WORK/int2.out")" "0 failed" "a stopped file is not counted as failed"
 eq "$(scratch_left)" "0" "scratch database removed after the second Ctrl-C"
 finish
