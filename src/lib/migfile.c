@@ -372,6 +372,13 @@ static int txcheck_fn(void *ud, const sql_stmt *st)
         t->client = 1;
         return 1;
     }
+    if (t->dialect != DIALECT_SQLITE && !strcmp(st->first, "PREPARE") && !strcmp(st->second, "TRANSACTION")) {
+        /* in any section: the prepared transaction outlives the migration */
+        t->found_line = st->line;
+        t->client = 1;
+        snprintf(t->what, sizeof(t->what), "PREPARE TRANSACTION");
+        return 1;
+    }
     if (t->txn && sql_is_txn_control(st)) {
         t->found_line = st->line;
         memcpy(t->word, st->first, sizeof(t->word));
@@ -550,6 +557,19 @@ int mig_parse(migration *m, const char *text, size_t len, strata_migset *set)
                            "%s opened here is never closed: line %d is inside it, not a marker",
                            token_kind(text + open_at, len - open_at, what, sizeof(what)), hidden);
         ok = 0;
+    } else if (open_at != (size_t)-1 && text[open_at] == '/' &&
+               (lx.dialect & ~SQL_NONSTD_STRINGS) != DIALECT_SQLITE) {
+        /* a block comment that runs to the end of the file: SQLite ends it
+           there, PostgreSQL refuses the text (its comments nest, so one
+           that looks closed may not be) -- what it holds would not run */
+        int open_line = 1;
+        for (size_t i = 0; i < open_at; i++)
+            open_line += text[i] == '\n';
+        migset_add_problem(
+            set, STRATA_PARSE_ERROR, m->version, file, open_line,
+            "/* comment opened here is never closed (PostgreSQL nests /* */ comments): the rest "
+            "of the file is inside it");
+        ok = 0;
     }
 
     int has_up = 0;
@@ -586,6 +606,12 @@ int mig_parse(migration *m, const char *text, size_t len, strata_migset *set)
                                "sqlite3 shell command '%s' in the %s section: strata sends SQL to the "
                                "database and cannot run the shell's dot-commands",
                                t.what, kind_name(s->kind));
+        else if (!strcmp(t.what, "PREPARE TRANSACTION"))
+            migset_add_problem(set, STRATA_PARSE_ERROR, m->version, file, line,
+                               "'PREPARE TRANSACTION' in the %s section: a prepared transaction outlives the "
+                               "migration, holding its locks until someone commits or rolls it back, and "
+                               "strata could not record what it did",
+                               kind_name(s->kind));
         else
             migset_add_problem(set, STRATA_PARSE_ERROR, m->version, file, line,
                                "'%s' in the %s section: psql streams those rows to or from the "

@@ -121,6 +121,16 @@ static size_t skip_block_comment_open(const char *s, size_t len, size_t i, int d
     return i;
 }
 
+/* The end of a "--" comment that starts at i: its newline -- or, for
+   PostgreSQL, a carriage return too (its lexer's non_newline is [^\n\r]:
+   "-- x\rINSERT ..." runs the INSERT); SQLite's ends at a newline only. */
+static size_t line_comment_end(const char *s, size_t len, size_t i, int dialect)
+{
+    while (i < len && s[i] != '\n' && (dialect == DIALECT_SQLITE || s[i] != '\r'))
+        i++;
+    return i;
+}
+
 static size_t skip_block_comment(const char *s, size_t len, size_t i, int dialect, int *line)
 {
     return skip_block_comment_open(s, len, i, dialect, line, NULL);
@@ -148,8 +158,7 @@ int sql_token_next(const char *s, size_t len, size_t *pos, int *line, int dialec
         size_t start = i;
         int start_line = *line;
         if (s[i] == '-' && i + 1 < len && s[i + 1] == '-') {
-            while (i < len && s[i] != '\n')
-                i++;
+            i = line_comment_end(s, len, i, dialect);
         } else if (s[i] == '/' && i + 1 < len && s[i + 1] == '*') {
             i = skip_block_comment(s, len, i, dialect, line);
         } else {
@@ -225,9 +234,10 @@ size_t sql_next_line(const char *s, size_t len, size_t i, sql_lines *lx, size_t 
         unsigned char c = (unsigned char)s[i];
         size_t start = i, j;
         if (c == '-' && i + 1 < len && s[i + 1] == '-') {
-            while (i < len && s[i] != '\n')
-                i++;
-            break;
+            i = line_comment_end(s, len, i, dialect);
+            if (i >= len || s[i] == '\n')
+                break;
+            i++; /* a carriage return ended it (PostgreSQL): the line goes on */
         } else if (c == '/' && i + 1 < len && s[i + 1] == '*') {
             i = skip_block_comment_open(s, len, i, dialect, &line, &open);
         } else if (c == '\'' || c == '"') {
@@ -352,8 +362,7 @@ int sql_split(const char *s, size_t len, int dialect, sql_stmt_fn fn, void *ud)
             continue;
         }
         if (c == '-' && i + 1 < len && s[i + 1] == '-') {
-            while (i < len && s[i] != '\n')
-                i++;
+            i = line_comment_end(s, len, i, dialect);
             continue;
         }
         if (c == '/' && i + 1 < len && s[i + 1] == '*') {
@@ -529,9 +538,11 @@ int sql_client_command(const sql_stmt *st, int dialect, char *what, size_t whats
             copy = t.kind == SQLTOK_WORD && sql_word_is(t.text, t.len, "COPY");
         if (!copy || paren || t.kind != SQLTOK_WORD)
             continue;
-        if ((prev_from && sql_word_is(t.text, t.len, "STDIN")) ||
-            (prev_to && sql_word_is(t.text, t.len, "STDOUT"))) {
-            snprintf(what, whatsz, "COPY ... %s", prev_from ? "FROM STDIN" : "TO STDOUT");
+        /* PostgreSQL's grammar takes STDIN and STDOUT alike on both sides:
+           the client's stream either way */
+        int in = sql_word_is(t.text, t.len, "STDIN"), out = sql_word_is(t.text, t.len, "STDOUT");
+        if ((prev_from || prev_to) && (in || out)) {
+            snprintf(what, whatsz, "COPY ... %s %s", prev_from ? "FROM" : "TO", in ? "STDIN" : "STDOUT");
             return st->line;
         }
         prev_from = sql_word_is(t.text, t.len, "FROM");
