@@ -947,6 +947,37 @@ static strata_code step_guard(strata *db, const migration *m, int down, guard *g
     return rc;
 }
 
+struct open_tx {
+    int line; /* of the last BEGIN / START TRANSACTION */
+};
+static int find_begin(void *ud, const sql_stmt *st)
+{
+    if (sql_is_txn_control(st) && (!strcmp(st->first, "BEGIN") || !strcmp(st->first, "START")))
+        ((struct open_tx *)ud)->line = st->line;
+    return 0;
+}
+
+/* A no-transaction section that ended inside a transaction it began (a
+   BEGIN without its COMMIT: a file cut short): rolled back, as psql and
+   sqlite3 do at the end of a file, and the migration failed at that BEGIN
+   -- never committed by strata's own bookkeeping. */
+static strata_code open_tx_error(strata *db, const migration *m, const section *s, strata_error *err)
+{
+    rollback(db);
+    struct open_tx o = {0};
+    sql_split(s->sql, strlen(s->sql), db->ops->dialect, find_begin, &o);
+    int line = o.line ? s->line + o.line - 1 : s->line;
+    const char *file = m->path ? m->path : m->id;
+    err_set(err, STRATA_MIGRATION_FAILED,
+            "%s:%d: the no-transaction section ended inside the transaction begun here (no COMMIT after "
+            "it): strata rolled it back",
+            file, line);
+    err_where(err, file, line);
+    err_hint(err, "end the section's transaction with COMMIT (what ran before its BEGIN stays applied: the "
+                  "migration is recorded failed)");
+    return STRATA_MIGRATION_FAILED;
+}
+
 /*
  * Applies (or reverts) m. in_tx: the caller holds an open transaction
  * (single-transaction mode). Returns STRATA_OK, STEP_SKIPPED when another
@@ -1051,6 +1082,8 @@ static int run_step(strata *db, const migration *m, int down, int in_tx, int rep
         }
         t0 = clock_ms();
         rc = db->ops->exec_script(db->d, s->sql, m->path, s->line, err);
+        if (!rc && db->ops->in_tx && db->ops->in_tx(db->d))
+            rc = open_tx_error(db, m, s, err);
         if (!rc && v) {
             strata_error e2;
             if (!(rc = db->ops->begin(db->d, db->lock_timeout, err))) {
@@ -1060,6 +1093,11 @@ static int run_step(strata *db, const migration *m, int down, int in_tx, int rep
         }
         if (!rc && !down)
             rc = check_invalid_indexes(db, m, s, err);
+        /* the section's session settings end with it (its own SET
+           default_transaction_read_only = on must not refuse the record
+           written next); the run does the same between migrations */
+        if (!rc && db->ops->session_reset)
+            db->ops->session_reset(db->d);
         ms = (long)(clock_ms() - t0);
         strata_error e3;
         strata_code wrc;

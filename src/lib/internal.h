@@ -469,6 +469,9 @@ typedef struct drv_ops {
        reach the next one -- each migration runs alike whether it runs alone
        or after others. */
     void (*session_reset)(drv *d);
+    /* Optional. 1 when the connection is inside a transaction (after a
+       no-transaction section: one it began and did not end) */
+    int (*in_tx)(drv *d);
     /* Optional. After a failed run: removes the database if this handle
        created it and it holds nothing but an empty version table (no empty
        SQLite file left behind by a typo). */

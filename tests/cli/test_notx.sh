@@ -307,4 +307,43 @@ expect_rc 0 "down again after making it safe to repeat"
 eq "$(table_exists t1)" 0 "the down finished"
 eq "$(applied_versions | wc -l | tr -d ' ')" 0 "nothing recorded after the finished down"
 
+# a no-transaction section that ends inside a transaction it began (a file
+# cut short): rolled back, failed at its BEGIN (PostgreSQL: strata's record
+# committed it, "applied"; SQLite: DB_ERROR without a line)
+new_db
+OT=$WORK/opentx
+mig "$OT" 0001_open.sql <<'SQL'
+-- strata:up no-transaction
+CREATE TABLE before_begin (id integer);
+BEGIN;
+CREATE TABLE z_open (id integer);
+-- strata:down no-transaction
+DROP TABLE IF EXISTS z_open;
+DROP TABLE IF EXISTS before_begin;
+SQL
+st --dir "$OT" up
+expect_rc 1 "a section that ends inside its own transaction"
+contains "$ERR" "0001_open.sql:3: the no-transaction section ended inside the transaction begun here" \
+    "names the BEGIN's line"
+contains "$ERR" "[MIGRATION_FAILED]" "MIGRATION_FAILED"
+eq "$(table_exists z_open)" "0" "the open transaction rolled back"
+eq "$(table_exists before_begin)" "1" "what ran before it stays"
+eq "$(q "SELECT state FROM strata_migrations")" "failed" "recorded failed"
+if [ "$ENGINE" = postgres ]; then
+    # a section that sets the session read-only: its statements ran, and the
+    # record is still written (it failed, "cannot execute DELETE in a
+    # read-only transaction", and the migration stayed failed)
+    new_db
+    RO=$WORK/ro
+    mig "$RO" 0001_ro.sql <<'SQL'
+-- strata:up no-transaction
+CREATE TABLE made (id integer);
+SET default_transaction_read_only = on;
+SELECT count(*) FROM made;
+SQL
+    st --dir "$RO" up
+    expect_rc 0 "a section that sets the session read-only"
+    eq "$(q "SELECT state FROM strata_migrations")" "applied" "recorded applied"
+fi
+
 finish

@@ -1029,6 +1029,12 @@ static void pg_session_reset(drv *d)
     pq.PQclear(pq.PQexec(p->c, "RESET ALL; SET client_encoding = 'UTF8'"));
 }
 
+static int pg_in_tx(drv *d)
+{
+    PGTransactionStatusType t = pq.PQtransactionStatus(((pg *)d)->c);
+    return t == PQTRANS_INTRANS || t == PQTRANS_INERROR;
+}
+
 static int add_line(void *ud, int n, char **v)
 {
     if (n > 0 && v[0]) {
@@ -1249,6 +1255,7 @@ const drv_ops drv_postgres_ops = {
     .held = pg_held,
     .recover = pg_recover,
     .session_reset = pg_session_reset,
+    .in_tx = pg_in_tx,
     .invalid_indexes = pg_invalid_indexes,
     .reset_list = pg_reset_list,
     .reset_made = pg_reset_made,

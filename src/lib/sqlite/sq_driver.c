@@ -782,6 +782,11 @@ static void sq_unlock(drv *d, const char *key)
     release_excl((sq *)d);
 }
 
+static int sq_in_tx(drv *d)
+{
+    return !sqlite3_get_autocommit(((sq *)d)->db);
+}
+
 static strata_code sq_begin(drv *d, double timeout, strata_error *err)
 {
     sq *s = (sq *)d;
@@ -962,6 +967,7 @@ const drv_ops drv_sqlite_ops = {
     .lock = sq_lock,
     .unlock = sq_unlock,
     .begin = sq_begin,
+    .in_tx = sq_in_tx,
     .table_exists = sq_table_exists,
     .changes = sq_changes,
     .schema_dump = schema_dump_sqlite,
