@@ -986,7 +986,7 @@ static strata_code read_target_fks(run *r, int *external, strata_error *err)
 
 /* ------------------------------------------------ schema (default mode) */
 
-/* A literal default (number, string, NULL, TRUE/FALSE, blob), possibly
+/* A literal default (number, string, NULL, TRUE/FALSE, blob X'..'), possibly
    signed or in parentheses: the SQLite text of the literal, else NULL. */
 static int literal_default(const char *d, char *out, size_t outsz, int *is_string, int *is_null)
 {
@@ -1028,6 +1028,18 @@ static int literal_default(const char *d, char *out, size_t outsz, int *is_strin
         }
         out[k] = 0;
         *is_string = 1;
+        return 0;
+    }
+    if (n >= 3 && (s[0] == 'x' || s[0] == 'X') && s[1] == '\'' && s[n - 1] == '\'') {
+        /* a blob: converted as a value of the column's type is (a blob
+           fits bytea, not text), as its rows are */
+        for (size_t k = 2; k + 1 < n; k++)
+            if (!isxdigit((unsigned char)s[k]))
+                return -1;
+        if (n >= outsz)
+            return -1;
+        memcpy(out, s, n);
+        out[n] = 0;
         return 0;
     }
     size_t i = 0;

@@ -1590,6 +1590,17 @@ eq "$(pq "SELECT count(*) FROM d WHERE tm = date_trunc('second', tm::interval)::
     "CURRENT_TIME default is whole seconds"
 eq "$(pq "SELECT pg_get_expr(adbin, adrelid) LIKE '%date_trunc(''second''%' FROM pg_attrdef WHERE adrelid = 'd'::regclass AND adnum = 7")" \
     "t" "CURRENT_TIME default cuts, never rounds"
+# a blob default on a text column: a warning, as for a blob in its rows (it
+# became the text '\x4142'); on an untyped (bytea) column it is carried
+sqlite3 "$WORK/dflt2.db" "CREATE TABLE b (id INTEGER PRIMARY KEY, f text DEFAULT x'4142', g BLOB DEFAULT x'4142');"
+new_db
+raw copy "sqlite:///$WORK/dflt2.db" "$URL"
+expect_rc 0 "copy of blob defaults"
+contains "$ERR" "default of \"b\".\"f\" not carried over: DEFAULT x'4142' (a blob in a text column)" \
+    "a blob default on a text column is named, not changed"
+eq "$(pq "SELECT count(*) FROM pg_attrdef WHERE adrelid = 'b'::regclass AND adnum = 2")" "0" "no default on the text column"
+eq "$(pq "SELECT pg_get_expr(adbin, adrelid) FROM pg_attrdef WHERE adrelid = 'b'::regclass AND adnum = 3")" \
+    "'\\x4142'::bytea" "the blob default on the bytea column"
 
 # ------------------------------------------- memory does not grow with rows
 PLAIN=$ROOT/build/strata
