@@ -1591,7 +1591,7 @@ eq "$(pq "SELECT count(*) FROM d WHERE tm = date_trunc('second', tm::interval)::
 eq "$(pq "SELECT pg_get_expr(adbin, adrelid) LIKE '%date_trunc(''second''%' FROM pg_attrdef WHERE adrelid = 'd'::regclass AND adnum = 7")" \
     "t" "CURRENT_TIME default cuts, never rounds"
 # a blob default on a text column: a warning, as for a blob in its rows (it
-# became the text '\x4142'); on an untyped (bytea) column it is carried
+# became the text '\x4142'); on a BLOB (bytea) column it is carried
 sqlite3 "$WORK/dflt2.db" "CREATE TABLE b (id INTEGER PRIMARY KEY, f text DEFAULT x'4142', g BLOB DEFAULT x'4142');"
 new_db
 raw copy "sqlite:///$WORK/dflt2.db" "$URL"

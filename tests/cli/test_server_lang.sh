@@ -109,6 +109,19 @@ expect_rc 4 "copy with one slot"
 contains "$ERR" "nothing was changed" "copy with one slot: says nothing changed"
 eq "$(q "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")" "0" "copy with one slot: no table created"
 
+# the verbose errors are for the connection's refusals only: a notice shown
+# by -v afterwards has no SQLSTATE and no LOCATION line (it had both)
+new_db
+mig "$WORK/nt" 0001_notice.sql <<'SQL'
+-- strata:up
+DO $$ BEGIN RAISE NOTICE 'hello %', 42; END $$;
+SQL
+raw -v --url "$URL" --dir "$WORK/nt" up
+expect_rc 0 "up -v of a migration with a notice"
+contains "$ERR" "hello 42" "the notice is shown"
+lacks "$ERR" "00000:" "the notice has no SQLSTATE prefix"
+lacks "$ERR" "LOCATION" "the notice has no LOCATION line"
+
 # ------------- hints after the connection: a role's or database's language
 # (ALTER DATABASE ... SET lc_messages): each was missing or wrong in German
 new_db

@@ -467,6 +467,10 @@ strata_code pg_connect_url(const db_url *t, const char *dbname, double deadline,
             st = pq.PQconnectPoll(c);
     }
     if (!timed_out && pq.PQstatus(c) == CONNECTION_OK) {
+        /* verbose only for the connection's refusals (conn_codes): its
+           notices and errors from here on are read field by field, and
+           printed as libpq's default form */
+        pq.PQsetErrorVerbosity(c, PQERRORS_DEFAULT);
         pg_track(c);
         *out = c;
         return STRATA_OK;
