@@ -122,6 +122,16 @@ static int run(cli *c)
             strata_test_case_release(&tc);
             continue;
         }
+        if (r && test_signals >= 2 && tc.file) {
+            /* the second signal stopped the file before its steps (making
+               or opening its scratch database): reported stopped, as one
+               stopped mid-step is */
+            tc.ok = 0;
+            if (!tc.message)
+                tc.message = strdup(err.message);
+            memset(&err, 0, sizeof(err));
+            r = STRATA_OK;
+        }
         if (r) {
             strata_test_case_release(&tc);
             break;

@@ -295,6 +295,8 @@ strata_code strata_test_file(const char *server_url, const strata_migset *set, c
     if (scratch) {
         strata_error e2;
         strata_code drc = strata_scratch_drop(scratch, &e2);
+        if (drc == STRATA_INTERRUPTED) /* the signal cancelled the drop itself: a new one is not */
+            drc = strata_scratch_drop(scratch, &e2);
         if (!rc && drc) {
             if (err)
                 *err = e2;
