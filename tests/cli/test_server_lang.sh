@@ -181,7 +181,7 @@ int main(int argc, char **argv)
         return 2;
     }
     if (rc != STRATA_OK) {
-        fprintf(stderr, "%s [%s]\n", err.message, strata_code_name(err.code));
+        fprintf(stderr, "%s [%s]\nhint: %s\n", err.message, strata_code_name(err.code), err.hint);
         return 1;
     }
     return 0;
@@ -206,6 +206,13 @@ if cc -std=c99 -I"$ROOT/include" "$WORK/loc.c" "$ROOT/build/libstrata.a" -lsqlit
     wait "$flip"
     eq "$RC" "0" "setlocale program: the failover is waited for ($(cat "$WORK/e"))"
     eq "$(q "SELECT count(*) FROM strata_migrations")" "1" "setlocale program: 0001 applied"
+
+    # libpq's own words in German: a bad option from the environment is
+    # configuration (exit 2), a refused connection gets its hint
+    PGSSLMODE=bogus STRATA_CONNECT_TIMEOUT=0 "$WORK/loc" startup "$URL" "$WORK/m" >"$WORK/o" 2>"$WORK/e"
+    contains "$(cat "$WORK/e")" "[CONFIG_ERROR]" "setlocale program: PGSSLMODE=bogus is CONFIG_ERROR"
+    STRATA_CONNECT_TIMEOUT=0 "$WORK/loc" startup "postgresql://u:p@127.0.0.1:1/x" "$WORK/m" >"$WORK/o" 2>"$WORK/e"
+    contains "$(cat "$WORK/e")" "is PostgreSQL running" "setlocale program: a refused connection's hint"
 
     # numbers with '.' whatever LC_NUMERIC says
     sqlite3 "$WORK/num.db" "CREATE TABLE m (id integer PRIMARY KEY, price decimal(10,2), r real, note);

@@ -32,25 +32,51 @@ static int has_opt(const db_url *t, const char *key)
     return 0;
 }
 
-/* 1 when m holds libpq's message msgid (given without its newline) in
-   English or in the language libpq prints it in: a program that calls
-   setlocale gets libpq's own messages translated (its text domain
-   "libpq5-MAJOR"; PostgreSQL 15's message ids end in a newline, 16's do
-   not). The server's messages are another matter: see conn_codes. */
+/* 1 when m holds the message fmt: its literal pieces, between its
+   conversions (%s, %d...), in this order */
+static int holds_format(const char *m, const char *fmt)
+{
+    char piece[200];
+    const char *at = m;
+    int pieces = 0;
+    while (*fmt) {
+        size_t n = 0;
+        while (*fmt && !(fmt[0] == '%' && fmt[1] && fmt[1] != '%') && *fmt != '\n' && n + 1 < sizeof(piece)) {
+            piece[n++] = *fmt;
+            fmt += fmt[0] == '%' ? 2 : 1; /* %% is a % */
+        }
+        piece[n] = 0;
+        if (*fmt == '%') /* a conversion: skip it */
+            fmt += 2;
+        else if (*fmt == '\n')
+            fmt++;
+        if (!n)
+            continue;
+        const char *f = strstr(at, piece);
+        if (!f)
+            return 0;
+        at = f + n;
+        pieces++;
+    }
+    return pieces > 0;
+}
+
+/* 1 when m holds libpq's message msgid (as libpq writes it, without its
+   newline; conversions such as %s match any text) in English or in the
+   language libpq prints it in: a program that calls setlocale gets libpq's
+   own messages translated (its text domain "libpq5-MAJOR"; PostgreSQL
+   15's message ids end in a newline, 16's do not). The server's messages
+   are another matter: see conn_codes. */
 static int libpq_says(const char *m, const char *msgid)
 {
-    if (strstr(m, msgid))
+    if (holds_format(m, msgid))
         return 1;
-    char dom[32], id[160], tr[320];
+    char dom[32], id[200];
     snprintf(dom, sizeof(dom), "libpq5-%d", pq.PQlibVersion() / 10000);
     for (int nl = 1; nl >= 0; nl--) {
         snprintf(id, sizeof(id), "%s%s", msgid, nl ? "\n" : "");
         const char *t = dgettext(dom, id);
-        if (!t || t == id || !strcmp(t, id))
-            continue;
-        snprintf(tr, sizeof(tr), "%s", t);
-        tr[strcspn(tr, "\n")] = 0;
-        if (tr[0] && strstr(m, tr))
+        if (t && t != id && strcmp(t, id) && holds_format(m, t))
             return 1;
     }
     return 0;
@@ -156,8 +182,10 @@ static void connect_hint(strata_error *err, const char *m, const char *codes, in
     else if (strstr(m, "no pg_hba.conf entry"))
         err_hint(err, "the server's pg_hba.conf has no line for this host, user and database (or SSL "
                       "setting): ask its administrator to add one, or check the URL's host and sslmode");
-    else if (strstr(m, "Connection refused") || strstr(m, "could not translate host name") ||
-             strstr(m, "timeout expired") || strstr(m, "No such file or directory"))
+    else if (strstr(m, "Connection refused") || strstr(m, strerror(ECONNREFUSED)) ||
+             libpq_says(m, "could not translate host name \"%s\" to address: %s") ||
+             libpq_says(m, "timeout expired") || strstr(m, "No such file or directory") ||
+             strstr(m, strerror(ENOENT)))
         err_hint(err, "is PostgreSQL running and reachable at that host and port?");
     else if (has_code(codes, "3D000") || (strstr(m, "does not exist") && strstr(m, "database")))
         err_hint(err, "create it with 'strata create' (same URL), or fix the database name in the URL");
@@ -490,7 +518,9 @@ strata_code pg_connect_url(const db_url *t, const char *dbname, double deadline,
     /* "invalid sslmode value: ..." and "invalid integer value "abc" for
        connection option "keepalives"" */
     const char *io = strstr(m, "for connection option \"");
-    int bad_opt = (!strncmp(m, "invalid ", 8) && strstr(m, " value: ")) || (io && strstr(m, "invalid "));
+    int bad_opt = (!strncmp(m, "invalid ", 8) && strstr(m, " value: ")) || (io && strstr(m, "invalid ")) ||
+                  libpq_says(m, "invalid %s value: \"%s\"") ||
+                  libpq_says(m, "invalid integer value \"%s\" for connection option \"%s\"");
     /* ... unless the URL itself gave that option (?channel_binding=bogus:
        only sslmode is checked when the URL is parsed) */
     char opt[64] = "";
