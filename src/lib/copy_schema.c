@@ -855,7 +855,7 @@ static int tr_datefn(xctx *x, const char *fn, int a, int i, int close, int b, co
         }
         char *mod = str_text(&tk->v[st[m]]);
         char unit[16] = "";
-        double num;
+        char *after = NULL;
         int used = 0;
         for (char *p = mod; p && *p; p++)
             *p = (char)tolower((unsigned char)*p);
@@ -867,8 +867,9 @@ static int tr_datefn(xctx *x, const char *fn, int a, int i, int close, int b, co
         if (trunc) {
             buf_init(&f);
             buf_addf(&f, "date_trunc('%s', %s)", trunc, e.data);
-        } else if (mod && sscanf(mod, " %lf %15[a-z] %n", &num, unit, &used) == 2 && !mod[used] &&
-                   strspn(mod, " +-0123456789.") > 0) {
+        } else if (mod && (c_strtod(mod, &after), after != mod) &&
+                   sscanf(after, " %15[a-z] %n", unit, &used) == 1 && !after[used] &&
+                   strspn(mod, " +-0123456789.") > 0) { /* the number in the C locale, as SQLite reads it */
             size_t ul = strlen(unit);
             if (ul > 1 && unit[ul - 1] == 's')
                 unit[--ul] = 0;

@@ -216,13 +216,16 @@ if cc -std=c99 -I"$ROOT/include" "$WORK/loc.c" "$ROOT/build/libstrata.a" -lsqlit
 
     # numbers with '.' whatever LC_NUMERIC says
     sqlite3 "$WORK/num.db" "CREATE TABLE m (id integer PRIMARY KEY, price decimal(10,2), r real, note);
-    INSERT INTO m VALUES (1, 0.5, 1.5, 'x'), (2, 12.25, -0.1, 0.1);"
+    INSERT INTO m VALUES (1, 0.5, 1.5, 'x'), (2, 12.25, -0.1, 0.1);
+    CREATE TABLE w (id integer PRIMARY KEY, at DATETIME DEFAULT (datetime('now', '+1.5 hours')));"
     new_db
     "$WORK/loc" copy "sqlite:///$WORK/num.db" "$URL" >"$WORK/o" 2>"$WORK/e"
     eq "$?" "0" "setlocale program: copy of reals into numeric ($(cat "$WORK/e"))"
     eq "$(q "SELECT string_agg(price::text || '/' || r::text || '/' || note, ' ' ORDER BY id) FROM m")" \
         "0.50/1.5/x 12.25/-0.1/0.1" \
         "setlocale program: the numbers arrived exactly"
+    eq "$(q "SELECT count(*) FROM pg_attrdef WHERE adrelid = 'w'::regclass")" "1" \
+        "setlocale program: a default with '+1.5 hours' carried over"
 else
     fail "cannot build a program against build/libstrata.a: $(cat "$WORK/cc.err")"
 fi
