@@ -423,6 +423,16 @@ static strata_code run_walk(walk *w, strata_error *err)
     for (size_t i = 0; i < n; i++) {
         const migration *m = &set->migs[i];
         if (step(w, 0, &e)) {
+            if (e.code == STRATA_CONFIG_ERROR || e.code == STRATA_CONNECT_FAILED ||
+                e.code == STRATA_INTERRUPTED) {
+                /* the scratch session, not the migration (a role's
+                   session_replication_role, a lost server, a signal): the
+                   check itself fails with it */
+                if (err)
+                    *err = e;
+                rc = e.code;
+                goto out;
+            }
             entry_msg(&r->migrations[i], STRATA_CHECK_FAIL, "up", e.code, "up failed: %s", e.message);
             skip_range(r, i + 1, n, "not applied: the up of", m->id, " failed");
             skip_range(r, 0, i, "not round-tripped: the up of", m->id, " failed");

@@ -232,6 +232,17 @@ q "ALTER DATABASE $DBNAME RESET session_replication_role" >/dev/null
 st --dir "$D" up
 expect_rc 1 "up after the reset: the orphan row fails as everywhere"
 contains "$ERR" "23503" "up after the reset: the foreign key refuses it"
+# check under a role whose sessions are replicas: the scratch database's
+# session, not the first migration (it said "FAIL 0001 ... up failed", exit 1)
+rr="rr_$DBNAME"
+q "CREATE ROLE $rr LOGIN CREATEDB PASSWORD 'pw'; ALTER ROLE $rr SET session_replication_role = replica" >/dev/null
+raw --url "postgresql://$rr:pw@${PGHOST:-localhost}:$PGPORT/$DBNAME" --dir "$D" check
+expect_rc 2 "check under a role with session_replication_role = replica"
+contains "$ERR" "session_replication_role" "check under replica: names the setting"
+lacks "$OUT" "FAIL" "check under replica: no migration blamed"
+eq "$(psql -X -A -t -d postgres -c "SELECT count(*) FROM pg_database WHERE datname LIKE 'strata\_check\_%'")" "0" \
+    "check under replica: the scratch database dropped"
+q "DROP ROLE $rr" >/dev/null
 # a role without CREATE on public (PostgreSQL 15's default): the hint says so
 new_db
 weak="weak_$DBNAME"
