@@ -134,8 +134,10 @@ static void conn_codes(const char *m, char *out, size_t outsz, char *codes, size
             m += len;
             continue;
         }
+        int found = 0; /* one code per line: the first, after the severity (a quoted name later on
+                          the line may hold anything) */
         for (size_t i = 0; i < len && o + 1 < outsz; i++) {
-            int code = i + 10 <= len && m[i] == ':' && m[i + 1] == ' ' && m[i + 2] == ' ' &&
+            int code = !found && i + 10 <= len && m[i] == ':' && m[i + 1] == ' ' && m[i + 2] == ' ' &&
                        m[i + 8] == ':' && m[i + 9] == ' ';
             for (size_t k = 3; code && k < 8; k++)
                 code = state_char(m[i + k]);
@@ -151,6 +153,7 @@ static void conn_codes(const char *m, char *out, size_t outsz, char *codes, size
             for (int k = 0; k < 3 && o + 1 < outsz; k++)
                 out[o++] = m[i + (size_t)k];
             i += 9;
+            found = 1;
         }
         m += len;
     }
@@ -240,8 +243,9 @@ static void connect_hint(strata_error *err, const char *m, const char *codes, in
         err_hint(err, "the server is starting up, shutting down or recovering: 'strata wait' (or "
                       "--connect-timeout) waits for it");
     else if (has_code(codes, "28000"))
-        err_hint(err, "the server's pg_hba.conf refused this user, database or host (or its authentication "
-                      "method): check the URL, or ask the server's administrator");
+        err_hint(err,
+                 "the server refused this user here (its pg_hba.conf, its authentication method, or a role "
+                 "that may not log in): check the URL, or ask the server's administrator");
 }
 int pg_conn_full(const char *msg, const char *codes)
 {
