@@ -231,6 +231,27 @@ contains "$ERR$OUT" "0002_z.sql:3:" "the comment's line"
 contains "$ERR$OUT" "never closed" "says it is never closed"
 rm -f "$D/0002_z.sql"
 
+# sqlite3's .dump of an FTS5 table writes sqlite_schema itself (PRAGMA
+# writable_schema = ON): the next migration of the same run must see the
+# table, as it does when run alone (it failed: no such table)
+if [ "$ENGINE" = sqlite ] && sqlite3 "$WORK/fts.db" "CREATE VIRTUAL TABLE docs USING fts5(title, body)" 2>/dev/null; then
+    new_db
+    FD=$WORK/ftsdump
+    mkdir -p "$FD"
+    {
+        echo '-- strata:up'
+        sqlite3 "$WORK/fts.db" .dump | grep -v '^BEGIN TRANSACTION;$\|^COMMIT;$'
+        echo '-- strata:down'
+        echo 'DROP TABLE docs;'
+    } >"$FD/0001_dump.sql"
+    printf -- "-- strata:up\nINSERT INTO docs VALUES ('t', 'b');\n-- strata:down\nDELETE FROM docs;\n" >"$FD/0002_use.sql"
+    st --dir "$FD" up
+    expect_rc 0 "a .dump with writable_schema, then a migration using its table, in one run"
+    eq "$(q "SELECT count(*) FROM docs")" "1" "the FTS5 table took the row"
+    st --dir "$FD" check
+    expect_rc 0 "check of the .dump migrations"
+fi
+
 # CRLF, a byte order mark, ;; and no newline at the end
 new_db
 D=$WORK/crlf

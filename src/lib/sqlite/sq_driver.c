@@ -629,7 +629,20 @@ static strata_code sq_exec_script(drv *d, const char *sql, const char *file, int
        locks per transaction */
     if (s->want_excl && sqlite3_get_autocommit(s->db))
         release_excl(s);
-    return run_sql(s, sql, file, line, 0, err);
+    strata_code rc = run_sql(s, sql, file, line, 0, err);
+    if (!rc && strcasestr(sql, "writable_schema")) {
+        /* a script that wrote sqlite_schema itself (sqlite3's .dump of a
+           virtual table: PRAGMA writable_schema = ON, INSERT INTO
+           sqlite_schema): this connection reads its schema again, as a
+           new one would -- a later migration of the same run must see the
+           table, as it does when run alone */
+        char *msg = NULL;
+        if (sqlite3_exec(s->db, "PRAGMA writable_schema = RESET", NULL, NULL, &msg) != SQLITE_OK)
+            rc = err_set(err, STRATA_MIGRATION_FAILED, "%s:%d: the schema it wrote does not read back: %s",
+                         file ? file : "the migration", line, msg ? msg : "?");
+        sqlite3_free(msg);
+    }
+    return rc;
 }
 
 static strata_code sq_verify(drv *d, const char *sql, const char *file, int line, strata_error *err)
