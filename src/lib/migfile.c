@@ -590,8 +590,13 @@ int mig_parse(migration *m, const char *text, size_t len, strata_migset *set)
         if (!t.client)
             migset_add_problem(set, STRATA_PARSE_ERROR, m->version, file, line,
                                "'%s' statement in a transactional %s section (it would end "
-                               "the migration's own transaction)",
-                               t.word, kind_name(s->kind));
+                               "the migration's own transaction)%s",
+                               t.word, kind_name(s->kind),
+                               s->dialect == DIALECT_ANY && (strchr(s->sql, '[') || strchr(s->sql, '`'))
+                                   ? "; a section without a dialect is read as PostgreSQL reads it, where "
+                                     "[..] and `..` are no names: if this is SQLite's, mark the section "
+                                     "dialect=sqlite"
+                                   : "");
         else if (t.what[0] == '\\')
             migset_add_problem(
                 set, STRATA_PARSE_ERROR, m->version, file, line,
