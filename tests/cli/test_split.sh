@@ -252,6 +252,16 @@ if [ "$ENGINE" = sqlite ] && sqlite3 "$WORK/fts.db" "CREATE VIRTUAL TABLE docs U
     expect_rc 0 "check of the .dump migrations"
 fi
 
+# a SQLite trigger naming a column [end] in a section without a dialect: read
+# as PostgreSQL reads it, END ends the statement -- the message says why
+TG=$WORK/trig
+mkdir -p "$TG"
+printf -- '-- strata:up\nCREATE TABLE t (id INTEGER PRIMARY KEY, [end] INT);\nCREATE TRIGGER tr AFTER INSERT ON t BEGIN UPDATE t SET [end] = 1 WHERE id = new.id; END;\n' \
+    >"$TG/0001_t.sql"
+st --dir "$TG" validate
+expect_rc 3 "a SQLite trigger with [end] in a section without a dialect"
+contains "$ERR$OUT" "mark the section dialect=sqlite" "the message says how to mark it"
+
 # CRLF, a byte order mark, ;; and no newline at the end
 new_db
 D=$WORK/crlf
