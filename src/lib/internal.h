@@ -147,6 +147,7 @@ typedef struct sql_stmt {
     char first[16];   /* first keyword, upper-cased ("" if none) */
     char second[16];  /* second keyword, upper-cased */
     int nonstd;       /* lexed with standard_conforming_strings off */
+    int sqlite;       /* lexed as SQLite lexes (a -- comment runs to a newline only) */
 } sql_stmt;
 
 typedef int (*sql_stmt_fn)(void *ud, const sql_stmt *st);

@@ -437,7 +437,8 @@ static int first_sql_line(const char *s, size_t n)
         if (isspace((unsigned char)s[i]))
             continue;
         if (s[i] == '-' && i + 1 < n && s[i + 1] == '-') {
-            while (i + 1 < n && s[i + 1] != '\n')
+            /* a carriage return ends it too, as PostgreSQL reads it */
+            while (i + 1 < n && s[i + 1] != '\n' && s[i + 1] != '\r')
                 i++;
             continue;
         }

@@ -127,7 +127,10 @@ size_t sql_tokenize(const char *sql, sql_tok **out)
         while (*p && isspace((unsigned char)*p))
             p++;
         if (p[0] == '-' && p[1] == '-') {
-            while (*p && *p != '\n')
+            /* to a newline, or a carriage return as PostgreSQL ends it (for
+               SQLite, where the comment runs on, the code after a CR then
+               counts as SQL: a change there is never taken for none) */
+            while (*p && *p != '\n' && *p != '\r')
                 p++;
             continue;
         }

@@ -340,6 +340,7 @@ int sql_split(const char *s, size_t len, int dialect, sql_stmt_fn fn, void *ud)
                 st.len = i - start;
                 st.line = start_line;
                 st.nonstd = nonstd;
+                st.sqlite = dialect == DIALECT_SQLITE;
                 int rc = fn(ud, &st);
                 if (rc)
                     return rc;
@@ -482,8 +483,7 @@ static void nth_word(const sql_stmt *st, int n, char *out, size_t outsz)
         if (isspace((unsigned char)s[i])) {
             i++;
         } else if (s[i] == '-' && i + 1 < len && s[i + 1] == '-') {
-            while (i < len && s[i] != '\n')
-                i++;
+            i = line_comment_end(s, len, i, st->sqlite ? DIALECT_SQLITE : DIALECT_POSTGRES);
         } else if (s[i] == '/' && i + 1 < len && s[i + 1] == '*') {
             i += 2;
             while (i < len && !(s[i] == '*' && i + 1 < len && s[i + 1] == '/'))

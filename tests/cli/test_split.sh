@@ -222,6 +222,27 @@ if [ "$ENGINE" = postgres ]; then
 else
     eq "$(q 'SELECT group_concat(x) FROM a')" "2" "SQLite's comment runs to the newline (as sqlite3)"
 fi
+# every reader of the file agrees on that comment's end: the checksum's
+# tokens (an edit after the CR was "up SQL unchanged" to accept), the
+# statement's words (ROLLBACK ... TO SAVEPOINT after a CR was refused as a
+# ROLLBACK), the text before the first marker (SQL after a CR passed)
+if [ "$ENGINE" = postgres ]; then
+    sed -i 's/VALUES (3)/VALUES (4)/' "$D/0001_a.sql"
+    st --dir "$D" accept 0001
+    expect_rc 1 "accept of an edit after a CR-ended comment"
+    contains "$ERR" "UP_SQL_CHANGED" "the edit after the CR is a change"
+    sed -i 's/VALUES (4)/VALUES (3)/' "$D/0001_a.sql"
+    printf -- '-- strata:up\nCREATE TABLE sp (x integer);\nSAVEPOINT s;\nINSERT INTO sp VALUES (1);\nROLLBACK TRANSACTION -- c\rTO SAVEPOINT s;\nINSERT INTO sp VALUES (2);\n' \
+        >"$D/0002_sp.sql"
+    st --dir "$D" up
+    expect_rc 0 "ROLLBACK TRANSACTION -- c<CR> TO SAVEPOINT s"
+    eq "$(q 'SELECT string_agg(x::text, $$,$$) FROM sp')" "2" "the savepoint rolled back, the migration went on"
+fi
+printf -- '-- header\rDROP TABLE important;\n-- strata:up\nSELECT 1;\n' >"$WORK/hdr_0001_h.sql"
+mkdir -p "$WORK/hdr" && mv "$WORK/hdr_0001_h.sql" "$WORK/hdr/0001_h.sql"
+st --dir "$WORK/hdr" validate
+expect_rc 3 "SQL after a CR before the first marker"
+contains "$ERR$OUT" "SQL before the first '-- strata:up' marker" "named as SQL before the marker"
 # a /* comment never closed: PostgreSQL (nested comments) refuses the file,
 # strata ran the part before it and recorded it applied
 printf -- '-- strata:up\nCREATE TABLE z (x integer);\n/* off /* see 12 */\nCREATE TABLE y (x integer);\n' >"$D/0002_z.sql"
