@@ -1114,8 +1114,12 @@ static int run_step(strata *db, const migration *m, int down, int in_tx, int rep
             /* a transaction of the section's own (BEGIN ... COMMIT, as
                imported files hold) stopped by the error: rolled back, as
                psql or sqlite3 would when they stop; the record and the
-               lock's release then run on a clean session */
+               lock's release then run on a clean session -- its settings
+               too (a SET default_transaction_read_only = on of its own would
+               refuse the record of its failure) */
             rollback(db);
+            if (db->ops->session_reset)
+                db->ops->session_reset(db->d);
             /* a lost connection's hint speaks of a transaction rolled back:
                this section had none, and what it did stays */
             if (!strncmp(err->hint, HINT_CONNECTION_LOST, strlen(HINT_CONNECTION_LOST)) ||

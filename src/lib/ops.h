@@ -56,7 +56,8 @@ strata_code sqlite_open_read(const char *path, int may_write, double timeout_s, 
  */
 #define PG_READONLY_HINT                                                                                   \
     "the session is read-only: default_transaction_read_only is on for this role or database (ALTER ROLE " \
-    "... SET), or the server is a standby; write through the primary as a role that may write"
+    "... SET) or by a SET of the migration itself, or the server is a standby; write through the primary " \
+    "as a role that may write"
 
 strata_code pg_error_set(strata_error *err, strata_code code, PGconn *c, const PGresult *r,
                          const char *prefix, int with_context);

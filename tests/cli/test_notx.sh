@@ -344,6 +344,31 @@ SQL
     st --dir "$RO" up
     expect_rc 0 "a section that sets the session read-only"
     eq "$(q "SELECT state FROM strata_migrations")" "applied" "recorded applied"
+    # and one that fails after that SET: its own error is on record (it was
+    # "interrupted before completion": the record could not be written)
+    new_db
+    mig "$RO" 0001_ro.sql <<'SQL'
+-- strata:up no-transaction
+SET default_transaction_read_only = on;
+SELECT nosuch FROM pg_class;
+SQL
+    st --dir "$RO" up
+    expect_rc 1 "a section that sets the session read-only, then fails"
+    contains "$(q "SELECT error FROM strata_migrations")" 'column "nosuch" does not exist' \
+        "the section's own error is on record"
+else
+    # SQLite: a section that ends with PRAGMA query_only = 1 (its record
+    # failed, "attempt to write a readonly database", and it stayed failed)
+    new_db
+    RO=$WORK/ro
+    mig "$RO" 0001_ro.sql <<'SQL'
+-- strata:up no-transaction
+CREATE TABLE made (id integer);
+PRAGMA query_only = 1;
+SQL
+    st --dir "$RO" up
+    expect_rc 0 "a section that ends with PRAGMA query_only = 1"
+    eq "$(q "SELECT state FROM strata_migrations")" "applied" "recorded applied"
 fi
 
 finish

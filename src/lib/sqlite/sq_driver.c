@@ -795,6 +795,15 @@ static void sq_unlock(drv *d, const char *key)
     release_excl((sq *)d);
 }
 
+/* Between migrations, and after a no-transaction section before its
+   record: a connection setting of the migration's own that would refuse
+   strata's writes is set back (PRAGMA query_only; foreign_keys is set back
+   by sq_begin) */
+static void sq_session_reset(drv *d)
+{
+    sqlite3_exec(((sq *)d)->db, "PRAGMA query_only = 0", NULL, NULL, NULL);
+}
+
 static int sq_in_tx(drv *d)
 {
     return !sqlite3_get_autocommit(((sq *)d)->db);
@@ -981,6 +990,7 @@ const drv_ops drv_sqlite_ops = {
     .unlock = sq_unlock,
     .begin = sq_begin,
     .in_tx = sq_in_tx,
+    .session_reset = sq_session_reset,
     .table_exists = sq_table_exists,
     .changes = sq_changes,
     .schema_dump = schema_dump_sqlite,
