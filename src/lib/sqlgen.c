@@ -302,6 +302,16 @@ static void forget(buf *b, const migration *m, const char *qtable)
  * script stopped in between leaves the same "failed" record as up, which
  * status shows and up refuses until --retry-failed.
  */
+struct last_begin {
+    int line; /* of the last BEGIN / START TRANSACTION */
+};
+static int last_begin_fn(void *ud, const sql_stmt *st)
+{
+    if (sql_is_txn_control(st) && (!strcmp(st->first, "BEGIN") || !strcmp(st->first, "START")))
+        ((struct last_begin *)ud)->line = st->line;
+    return 0;
+}
+
 void sqlgen_step(buf *b, const migration *m, int dialect, const char *qtable, int down)
 {
     const section *s = mig_section(m, down ? SEC_DOWN : SEC_UP, dialect);
@@ -329,6 +339,33 @@ void sqlgen_step(buf *b, const migration *m, int dialect, const char *qtable, in
     }
     if (s)
         sqlgen_statements(b, s->sql, dialect);
+    /* SQLite: a section that wrote sqlite_schema itself (a .dump of a
+       virtual table) has the schema read again, as strata up does */
+    if (dialect == DIALECT_SQLITE && s && s->sql && strcasestr(s->sql, "writable_schema"))
+        buf_adds(b, "PRAGMA writable_schema = RESET;\n");
+    /* PostgreSQL: a no-transaction section that ended inside a transaction
+       it began (BEGIN without COMMIT) stops the script there, as strata up
+       stops -- the record's COMMIT would commit it -- and its settings end
+       with it before the record, as up resets them */
+    if (notx && dialect != DIALECT_SQLITE && s && s->sql) {
+        struct last_begin lb = {0};
+        sql_split(s->sql, strlen(s->sql), dialect, last_begin_fn, &lb);
+        if (lb.line) {
+            buf msg;
+            buf_init(&msg);
+            buf_addf(&msg,
+                     "strata: %s:%d: the no-transaction section ended inside the transaction begun here (no "
+                     "COMMIT after it)",
+                     m->path, s->line + lb.line - 1);
+            buf_adds(b,
+                     "DO $strata_open$ BEGIN IF txid_current_if_assigned() IS NOT NULL THEN RAISE EXCEPTION "
+                     "USING MESSAGE = ");
+            buf_add_sqlstr(b, msg.data ? msg.data : "");
+            buf_adds(b, "; END IF; END $strata_open$;\n");
+            buf_release(&msg);
+        }
+        buf_adds(b, "RESET ALL;\nSET client_encoding = 'UTF8';\n");
+    }
     const section *v = down ? NULL : mig_section(m, SEC_VERIFY, dialect);
     if (v) {
         buf_adds(b, notx ? "BEGIN; -- verify\n" : "SAVEPOINT strata_verify;\n");

@@ -424,6 +424,41 @@ SQL
     eq "$(q 'SELECT count(*) FROM ten')" "10" "the script applied it"
 fi
 
+# a no-transaction section that ends inside its own BEGIN: the script stops
+# there as up does (its record's COMMIT committed the section's rows)
+if [ "$ENGINE" = postgres ]; then
+    mig "$WORK/openb" 0001_a.sql <<'SQL'
+-- strata:up no-transaction
+CREATE TABLE ob (x integer);
+BEGIN;
+INSERT INTO ob VALUES (1);
+SQL
+    new_db
+    raw --dir "$WORK/openb" sql --dialect postgres
+    printf '%s\n' "$OUT" >"$WORK/openb.sql"
+    apply "$WORK/openb.sql"
+    [ "$RC" != 0 ] || fail "a script whose no-transaction section leaves its BEGIN open exits 0"
+    contains "$OUT" "0001_a.sql:3: the no-transaction section ended inside the transaction begun here" \
+        "the script names the BEGIN"
+    eq "$(q 'SELECT count(*) FROM ob')" "0" "the section's open transaction is not committed"
+fi
+# SQLite: a .dump that wrote sqlite_schema itself (FTS5), then a migration
+# using the table: the script reads the schema again, as up does
+if [ "$ENGINE" = sqlite ] && sqlite3 "$WORK/fts.db" "CREATE VIRTUAL TABLE docs USING fts5(t)" 2>/dev/null; then
+    mkdir -p "$WORK/ftsg"
+    {
+        echo '-- strata:up'
+        sqlite3 "$WORK/fts.db" .dump | grep -v '^BEGIN TRANSACTION;$\|^COMMIT;$'
+    } >"$WORK/ftsg/0001_dump.sql"
+    printf -- "-- strata:up\nINSERT INTO docs VALUES ('x');\n" >"$WORK/ftsg/0002_use.sql"
+    new_db
+    raw --dir "$WORK/ftsg" sql --dialect sqlite
+    printf '%s\n' "$OUT" >"$WORK/ftsg.sql"
+    apply "$WORK/ftsg.sql"
+    expect_rc 0 "the script of a writable_schema .dump and a migration using its table"
+    eq "$(q 'SELECT count(*) FROM docs')" "1" "the script's second migration saw the table"
+fi
+
 # ------------------------------ a no-transaction section that fails
 # leaves the same record as up: status shows it failed, up refuses it
 N=$WORK/notx
