@@ -948,12 +948,30 @@ static strata_code step_guard(strata *db, const migration *m, int down, guard *g
 }
 
 struct open_tx {
-    int line; /* of the last BEGIN / START TRANSACTION */
+    int sqlite;
+    int open, by_savepoint;
+    int line; /* of the statement that opened the transaction still open */
 };
+/* Follows the section's transaction statements: BEGIN or START
+   TRANSACTION opens one; on SQLite so does a SAVEPOINT outside any (and
+   its RELEASE ends it); COMMIT, END, ABORT or a ROLLBACK ends it. */
 static int find_begin(void *ud, const sql_stmt *st)
 {
-    if (sql_is_txn_control(st) && (!strcmp(st->first, "BEGIN") || !strcmp(st->first, "START")))
-        ((struct open_tx *)ud)->line = st->line;
+    struct open_tx *o = ud;
+    int txn = sql_is_txn_control(st);
+    if (txn && (!strcmp(st->first, "BEGIN") || !strcmp(st->first, "START"))) {
+        if (!o->open)
+            o->line = st->line;
+        o->open = 1;
+        o->by_savepoint = 0;
+    } else if (txn) {
+        o->open = 0;
+    } else if (o->sqlite && !strcmp(st->first, "SAVEPOINT") && !o->open) {
+        o->open = o->by_savepoint = 1;
+        o->line = st->line;
+    } else if (o->sqlite && !strcmp(st->first, "RELEASE") && o->by_savepoint) {
+        o->open = 0; /* the outermost one, as a file cut short would not release */
+    }
     return 0;
 }
 
@@ -964,7 +982,7 @@ static int find_begin(void *ud, const sql_stmt *st)
 static strata_code open_tx_error(strata *db, const migration *m, const section *s, strata_error *err)
 {
     rollback(db);
-    struct open_tx o = {0};
+    struct open_tx o = {db->ops->dialect == DIALECT_SQLITE, 0, 0, 0};
     sql_split(s->sql, strlen(s->sql), db->ops->dialect, find_begin, &o);
     int line = o.line ? s->line + o.line - 1 : s->line;
     const char *file = m->path ? m->path : m->id;
@@ -973,8 +991,10 @@ static strata_code open_tx_error(strata *db, const migration *m, const section *
             "it): strata rolled it back",
             file, line);
     err_where(err, file, line);
-    err_hint(err, "end the section's transaction with COMMIT (what ran before its BEGIN stays applied: the "
-                  "migration is recorded failed)");
+    err_hint(err,
+             "end the section's transaction with COMMIT%s (what ran before it stays applied: the "
+             "migration is recorded failed)",
+             o.by_savepoint ? " (or RELEASE of that savepoint)" : "");
     return STRATA_MIGRATION_FAILED;
 }
 

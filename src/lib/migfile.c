@@ -363,6 +363,19 @@ struct txcheck {
     char what[64];
 };
 
+/* PREPARE TRANSACTION 'id' -- not PREPARE transaction AS ..., a prepared
+   statement named "transaction" */
+static int third_is_string(const sql_stmt *st)
+{
+    size_t pos = 0;
+    int line = 0, n = 0, kind = SQLTOK_END;
+    sql_token t;
+    while (n < 3 &&
+           (kind = sql_token_next(st->text, st->len, &pos, &line, DIALECT_POSTGRES, 0, &t)) != SQLTOK_END)
+        n++;
+    return n == 3 && kind == SQLTOK_STRING;
+}
+
 static int txcheck_fn(void *ud, const sql_stmt *st)
 {
     struct txcheck *t = ud;
@@ -372,7 +385,8 @@ static int txcheck_fn(void *ud, const sql_stmt *st)
         t->client = 1;
         return 1;
     }
-    if (t->dialect != DIALECT_SQLITE && !strcmp(st->first, "PREPARE") && !strcmp(st->second, "TRANSACTION")) {
+    if (t->dialect != DIALECT_SQLITE && !strcmp(st->first, "PREPARE") && !strcmp(st->second, "TRANSACTION") &&
+        third_is_string(st)) {
         /* in any section: the prepared transaction outlives the migration */
         t->found_line = st->line;
         t->client = 1;

@@ -345,8 +345,7 @@ void sqlgen_step(buf *b, const migration *m, int dialect, const char *qtable, in
         buf_adds(b, "PRAGMA writable_schema = RESET;\n");
     /* PostgreSQL: a no-transaction section that ended inside a transaction
        it began (BEGIN without COMMIT) stops the script there, as strata up
-       stops -- the record's COMMIT would commit it -- and its settings end
-       with it before the record, as up resets them */
+       stops -- the record's COMMIT would commit it */
     if (notx && dialect != DIALECT_SQLITE && s && s->sql) {
         struct last_begin lb = {0};
         sql_split(s->sql, strlen(s->sql), dialect, last_begin_fn, &lb);
@@ -364,7 +363,6 @@ void sqlgen_step(buf *b, const migration *m, int dialect, const char *qtable, in
             buf_adds(b, "; END IF; END $strata_open$;\n");
             buf_release(&msg);
         }
-        buf_adds(b, "RESET ALL;\nSET client_encoding = 'UTF8';\n");
     }
     const section *v = down ? NULL : mig_section(m, SEC_VERIFY, dialect);
     if (v) {
@@ -374,6 +372,8 @@ void sqlgen_step(buf *b, const migration *m, int dialect, const char *qtable, in
         buf_adds(b, notx ? "ROLLBACK;\n"
                          : "ROLLBACK TO SAVEPOINT strata_verify;\nRELEASE SAVEPOINT strata_verify;\n");
     }
+    if (notx && dialect != DIALECT_SQLITE) /* its settings end before its record, as with up */
+        buf_adds(b, "RESET ALL;\nSET client_encoding = 'UTF8';\n");
     if (notx)
         buf_addf(b, "%sBEGIN;\n", fk_off);
     /* PostgreSQL: the record is written under the session's own

@@ -244,12 +244,23 @@ static strata_code pg_app_params(db_url *u, const char *url, strata_error *err)
                 buf_add(&b, p, k);
             if (is_sp && len > k) {
                 /* "=LIST", percent-encoded as given: libpq decodes it, then
-                   splits options at blanks, so a blank gets its backslash */
+                   reads options with backslash escapes and splits them at
+                   blanks, so a blank and a backslash get a backslash; a
+                   '+' is a blank, as Go's drivers (dbmate's) decode it */
                 buf_adds(&b, "%3D");
                 for (const char *v = p + k + 1; v < p + len; v++) {
-                    if (*v == '+' || (v + 2 < p + len && !strncmp(v, "%20", 3)))
+                    size_t left = (size_t)(p + len - v);
+                    if (*v == '+') {
+                        buf_adds(&b, "%5C%20");
+                    } else if (left >= 3 && (!strncmp(v, "%20", 3) || !strncasecmp(v, "%5C", 3))) {
                         buf_adds(&b, "%5C");
-                    buf_add(&b, v, 1);
+                        buf_add(&b, v, 3);
+                        v += 2;
+                    } else if (*v == '\\') {
+                        buf_adds(&b, "%5C%5C");
+                    } else {
+                        buf_add(&b, v, 1);
+                    }
                 }
             } else {
                 buf_add(&b, p + k, len - k);

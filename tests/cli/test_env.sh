@@ -112,6 +112,9 @@ else
     expect_rc 0 "dbmate's ?search_path= with a blank in the list"
     eq "$(q "SELECT count(*) FROM pg_tables WHERE schemaname = 'sp_app' AND tablename = 'strata_migrations'")" "1" \
         "?search_path=: the version table in its first schema"
+    # '+' is a blank as Go decodes it, a backslash stays one
+    raw --url "$PGA?search_path=sp_app,+public" --dir "$D" current
+    expect_rc 0 "?search_path= with a '+'"
     raw --url "$PGA?search_path=sp_app&options=-cwork_mem%3D8MB" --dir "$D" current
     expect_rc 2 "search_path beside options"
     contains "$ERR" "options=-csearch_path" "search_path beside options: the hint"

@@ -284,6 +284,8 @@ if [ "$ENGINE" = postgres ]; then
         "text search configuration cfg1 (parser \"default\")"
     differ "create table t(a int, b int); create statistics s1 (dependencies) on a, b from t" \
         "create table t(a int, b int)" "  statistics s1 (dependencies) ON a, b FROM t"
+    differ "create table t(a int, b int); create statistics \"my stats\" on a, b from t" \
+        "create table t(a int, b int)" '  statistics "my stats" ON a, b FROM t'
     differ "create function f(int, text) returns bool language sql immutable as 'select true';
             create operator === (leftarg = int, rightarg = text, function = f)" \
         "create function f(int, text) returns bool language sql immutable as 'select true'" \

@@ -196,7 +196,7 @@ static void render(void)
              "INSERT INTO \"strata_migrations\" (version, name, checksum, applied_at, duration_ms, "
              "state, error, up_checksum) VALUES ('0002', 'index', '%s', now(), 0, 'failed', "
              "'interrupted before completion', '%s');\n"
-             "CREATE INDEX CONCURRENTLY ia ON a (id);\nBEGIN;\n"
+             "CREATE INDEX CONCURRENTLY ia ON a (id);\nRESET ALL;\nSET client_encoding = 'UTF8';\nBEGIN;\n"
              "DELETE FROM \"strata_migrations\" WHERE version = '0002';\n"
              "INSERT INTO \"strata_migrations\" (version, name, checksum, applied_at, duration_ms, "
              "state, up_checksum) VALUES ('0002', 'index', '%s', now(), 0, 'applied', '%s');\nCOMMIT;\nRESET ALL;\nSET client_encoding = 'UTF8';\n\n"
@@ -224,8 +224,8 @@ static void render(void)
        the primary key), the index outside any transaction, then applied */
     CHECK_HAS(out, "-- 0002_index (up, no-transaction)\nINSERT INTO \"app\".\"migs\" (");
     CHECK_HAS(out, "'failed', 'interrupted before completion', '");
-    CHECK_HAS(out, "');\nCREATE INDEX CONCURRENTLY ia ON a (id);\nBEGIN;\nDELETE FROM \"app\".\"migs\" WHERE "
-                   "version = '0002';\nINSERT INTO \"app\".\"migs\" (");
+    CHECK_HAS(out, "');\nCREATE INDEX CONCURRENTLY ia ON a (id);\nRESET ALL;\nSET client_encoding = 'UTF8';\nBEGIN;\n"
+                   "DELETE FROM \"app\".\"migs\" WHERE version = '0002';\nINSERT INTO \"app\".\"migs\" (");
     CHECK_LACKS(out, "0003_seed");
     free(out);
 

@@ -227,9 +227,20 @@ static const char dump_sql[] =
     "  FROM fn f"
     "  UNION ALL SELECT 7, f.name, 1, '', pg_get_functiondef(f.oid), 1 FROM fn f WHERE f.prokind <> 'a'"
     /* extended statistics, with their table */
-    "  UNION ALL SELECT 4, r.name, 6, st.stxname::text, '  statistics ' || quote_ident(st.stxname) || ' '"
-    "         || regexp_replace(pg_get_statisticsobjdef(st.oid), '^CREATE STATISTICS \\S+ ', ''), 0"
+    /* its name (its schema's prefix as for the tables) and the rest of
+       the server's definition, after CREATE STATISTICS and the name as the
+       server wrote it (quoted, maybe qualified) */
+    "  UNION ALL SELECT 4, r.name, 6, st.stxname::text, '  statistics '"
+    "         || coalesce(sn.pfx, quote_ident(n.nspname) || '.') || quote_ident(st.stxname)"
+    "         || substr(g.def, length('CREATE STATISTICS ') + length(g.qname) + 1), 0"
     "  FROM pg_statistic_ext st JOIN rel r ON r.oid = st.stxrelid"
+    "  JOIN pg_namespace n ON n.oid = st.stxnamespace LEFT JOIN nm sn ON sn.oid = st.stxnamespace"
+    "  CROSS JOIN LATERAL (SELECT pg_get_statisticsobjdef(st.oid) AS def,"
+    "         CASE WHEN left(pg_get_statisticsobjdef(st.oid), length('CREATE STATISTICS '"
+    "              || quote_ident(n.nspname) || '.' || quote_ident(st.stxname)))"
+    "              = 'CREATE STATISTICS ' || quote_ident(n.nspname) || '.' || quote_ident(st.stxname)"
+    "           THEN quote_ident(n.nspname) || '.' || quote_ident(st.stxname)"
+    "           ELSE quote_ident(st.stxname) END AS qname) g"
     /* collations (the locale column is named by version: read by name) */
     "  UNION ALL SELECT 8, nm.pfx || quote_ident(co.collname), 0, '',"
     "         'collation ' || nm.pfx || quote_ident(co.collname) || ' (provider '"
