@@ -34,7 +34,11 @@ for w in 'CREATE TABLE t (id int) WITH (fillfactor = 70);|storage parameters of 
     'CREATE TYPE pair AS (a int, b text);|composite type pair' \
     'CREATE TYPE fr AS RANGE (subtype = float8);|range type fr' \
     'CREATE TYPE e AS ENUM ($$a$$); COMMENT ON TYPE e IS $$x$$;|comment on type e' \
-    'CREATE FUNCTION f() RETURNS int LANGUAGE sql AS $$SELECT 1$$; COMMENT ON FUNCTION f() IS $$x$$;|comment on function f()'; do
+    'CREATE FUNCTION f() RETURNS int LANGUAGE sql AS $$SELECT 1$$; COMMENT ON FUNCTION f() IS $$x$$;|comment on function f()' \
+    'CREATE TABLE t (a int, b int); CREATE STATISTICS st ON a, b FROM t;|statistics st on t' \
+    'CREATE TEXT SEARCH DICTIONARY d1 (TEMPLATE = simple);|text search dictionary d1' \
+    'CREATE TEXT SEARCH CONFIGURATION c1 (COPY = simple);|text search configuration c1' \
+    'CREATE TABLE e (a int); CREATE FUNCTION ei(e) RETURNS int LANGUAGE sql AS $$SELECT 1$$; CREATE CAST (e AS int) WITH FUNCTION ei(e);|cast (e as integer)'; do
     pair unsupported 'CREATE TABLE t0 (id int);' "CREATE TABLE t0 (id int); ${w%%|*}"
     expect_rc 2 "${w#*|}: refused"
     contains "$ERR" "strata diff does not plan changes to ${w#*|}" "${w#*|}: named"

@@ -180,51 +180,98 @@ static const char q_sequences[] =
     "  array_to_string(c.reloptions, ', ')"                                                                  \
     " FROM pg_class c" IN_SCHEMA_C " AND c.relkind IN ('i', 'I') AND c.reloptions IS NOT NULL"               \
     "  AND EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = c.oid AND k.contype IN ('p', 'u', 'x'))" \
-    " UNION ALL SELECT 'replica identity of table ' || quote_ident(c.relname), c.relreplident::text"         \
-    " FROM pg_class c" IN_SCHEMA_C " AND c.relkind IN ('r', 'p') AND c.relreplident <> 'd'"                  \
-    " UNION ALL SELECT 'clustered index ' || quote_ident(i.relname) || ' on ' || quote_ident(c.relname), ''" \
-    " FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class c ON c.oid = "                   \
-    "x.indrelid" IN_SCHEMA_C " AND x.indisclustered"                                                         \
-    " UNION ALL SELECT 'materialized view ' || quote_ident(c.relname),"                                      \
-    "  pg_get_viewdef(c.oid) || coalesce((SELECT string_agg(pg_get_indexdef(x.indexrelid), '; ' ORDER BY 1)" \
-    "  FROM pg_index x WHERE x.indrelid = c.oid), '')"                                                       \
-    " FROM pg_class c" IN_SCHEMA_C " AND c.relkind = 'm'"                                                    \
-    " UNION ALL SELECT CASE a.attidentity WHEN '' THEN '' ELSE 'identity options of ' END"                   \
-    "  || CASE WHEN a.attidentity <> '' THEN '' WHEN a.attstorage <> t.typstorage THEN 'storage of '"        \
-    "  WHEN " comp " <> '' THEN 'compression of ' ELSE 'statistics target of ' END"                          \
-    "  || quote_ident(c.relname) || '.' || quote_ident(a.attname),"                                          \
-    "  concat_ws(' ', a.attidentity, a.attstorage, " comp ", a.attstattarget,"                               \
-    "  (SELECT concat_ws(' ', s.seqstart, s.seqincrement, s.seqmin, s.seqmax, s.seqcache, s.seqcycle)"       \
-    "   FROM pg_sequence s WHERE s.seqrelid = pg_get_serial_sequence(quote_ident(c.relname),"                \
-    "   a.attname)::regclass AND a.attidentity <> '' AND NOT (" IDENTITY_DEFAULT ")))"                       \
-    " FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped"     \
-    " JOIN pg_type t ON t.oid = a.atttypid" IN_SCHEMA_C " AND c.relkind IN ('r', 'p')"                       \
-    "  AND (a.attstorage <> t.typstorage OR " comp " <> '' OR a.attstattarget >= 0"                          \
-    "  OR EXISTS (SELECT 1 FROM pg_sequence s WHERE a.attidentity <> ''"                                     \
-    "   AND s.seqrelid = pg_get_serial_sequence(quote_ident(c.relname), a.attname)::regclass"                \
-    "   AND NOT (" IDENTITY_DEFAULT ")))"                                                                    \
-    " UNION ALL SELECT CASE t.typtype WHEN 'd' THEN 'domain ' WHEN 'c' THEN 'composite type '"               \
-    "  ELSE 'range type ' END || quote_ident(t.typname),"                                                    \
-    "  concat_ws(' ', format_type(t.typbasetype, t.typtypmod), t.typnotnull, t.typdefault,"                  \
-    "  (SELECT string_agg(k.conname || ' ' || pg_get_constraintdef(k.oid), ', ' ORDER BY 1)"                 \
-    "   FROM pg_constraint k WHERE k.contypid = t.oid),"                                                     \
-    "  (SELECT string_agg(a.attname || ' ' || format_type(a.atttypid, a.atttypmod), ', ' ORDER BY a.attnum)" \
-    "   FROM pg_attribute a WHERE a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped),"         \
-    "  (SELECT format_type(r.rngsubtype, NULL) FROM pg_range r WHERE r.rngtypid = t.oid))"                   \
-    " FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace WHERE n.nspname = current_schema()"       \
-    "  AND (t.typtype IN ('d', 'r') OR (t.typtype = 'c' AND (SELECT relkind FROM pg_class WHERE oid ="       \
-    "  t.typrelid) = 'c'))" NOT_EXTENSION(                                                                   \
-        "pg_type", "t.oid") " UNION ALL SELECT 'comment on ' || CASE WHEN d.classoid = 'pg_type'::regclass"  \
-                            "  THEN 'type ' || format_type(d.objoid, NULL) ELSE 'function ' || "             \
-                            "d.objoid::regprocedure::text END,"                                              \
-                            "  d.description"                                                                \
-                            " FROM pg_description d WHERE (d.classoid = 'pg_type'::regclass AND EXISTS "     \
-                            "(SELECT 1 FROM pg_type t"                                                       \
-                            "  JOIN pg_namespace n ON n.oid = t.typnamespace WHERE t.oid = d.objoid AND "    \
-                            "n.nspname = current_schema()))"                                                 \
-                            "  OR (d.classoid = 'pg_proc'::regclass AND EXISTS (SELECT 1 FROM pg_proc p"     \
-                            "  JOIN pg_namespace n ON n.oid = p.pronamespace WHERE p.oid = d.objoid AND "    \
-                            "n.nspname = current_schema()))"
+    " UNION ALL SELECT 'statistics ' || quote_ident(st.stxname) || ' on ' || quote_ident(c.relname),"        \
+    "  pg_get_statisticsobjdef(st.oid)"                                                                      \
+    " FROM pg_statistic_ext st JOIN pg_class c ON c.oid = st.stxrelid" IN_SCHEMA_C                           \
+    " UNION ALL SELECT 'text search configuration ' || quote_ident(t.cfgname), t.cfgparser::text"            \
+    " FROM pg_ts_config t JOIN pg_namespace n ON n.oid = t.cfgnamespace WHERE n.nspname = "                  \
+    "current_schema()" NOT_EXTENSION(                                                                        \
+        "pg_ts_config",                                                                                      \
+        "t.oid") " UNION ALL SELECT 'text search dictionary ' || quote_ident(t.dictname), "                  \
+                 "t.dicttemplate::text"                                                                      \
+                 " FROM pg_ts_dict t JOIN pg_namespace n ON n.oid = t.dictnamespace WHERE n.nspname = "      \
+                 "current_schema()" NOT_EXTENSION(                                                           \
+                     "pg_ts_dict",                                                                           \
+                     "t.oid") " UNION ALL SELECT 'cast (' || format_type(k.castsource, NULL) || ' as ' || "  \
+                              "format_type(k.casttarget, "                                                   \
+                              "NULL) || ')', k.castfunc::text FROM pg_cast k WHERE k.oid >= 16384"           \
+                              " AND NOT EXISTS (SELECT 1 FROM pg_depend x WHERE x.classid = "                \
+                              "'pg_cast'::regclass AND x.objid = k.oid"                                      \
+                              " AND x.deptype IN ('e', 'i'))"                                                \
+                              " UNION ALL SELECT 'replica identity of table ' || quote_ident(c.relname), "   \
+                              "c.relreplident::text"                                                         \
+                              " FROM pg_class c" IN_SCHEMA_C                                                 \
+                              " AND c.relkind IN ('r', 'p') AND c.relreplident <> 'd'"                       \
+                              " UNION ALL SELECT 'clustered index ' || quote_ident(i.relname) || ' on ' || " \
+                              "quote_ident(c.relname), ''"                                                   \
+                              " FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class c ON " \
+                              "c.oid = "                                                                     \
+                              "x.indrelid" IN_SCHEMA_C " AND x.indisclustered"                               \
+                              " UNION ALL SELECT 'materialized view ' || quote_ident(c.relname),"            \
+                              "  pg_get_viewdef(c.oid) || coalesce((SELECT "                                 \
+                              "string_agg(pg_get_indexdef(x.indexrelid), '; ' ORDER BY 1)"                   \
+                              "  FROM pg_index x WHERE x.indrelid = c.oid), '')"                             \
+                              " FROM pg_class c" IN_SCHEMA_C " AND c.relkind = 'm'"                          \
+                              " UNION ALL SELECT CASE a.attidentity WHEN '' THEN '' ELSE 'identity options " \
+                              "of ' END"                                                                     \
+                              "  || CASE WHEN a.attidentity <> '' THEN '' WHEN a.attstorage <> "             \
+                              "t.typstorage THEN 'storage of '"                                              \
+                              "  WHEN " comp                                                                 \
+                              " <> '' THEN 'compression of ' ELSE 'statistics target of ' END"               \
+                              "  || quote_ident(c.relname) || '.' || quote_ident(a.attname),"                \
+                              "  concat_ws(' ', a.attidentity, a.attstorage, " comp ", a.attstattarget,"     \
+                              "  (SELECT concat_ws(' ', s.seqstart, s.seqincrement, s.seqmin, s.seqmax, "    \
+                              "s.seqcache, s.seqcycle)"                                                      \
+                              "   FROM pg_sequence s WHERE s.seqrelid = "                                    \
+                              "pg_get_serial_sequence(quote_ident(c.relname),"                               \
+                              "   a.attname)::regclass AND a.attidentity <> '' AND NOT (" IDENTITY_DEFAULT   \
+                              ")))"                                                                          \
+                              " FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 " \
+                              "AND NOT a.attisdropped"                                                       \
+                              " JOIN pg_type t ON t.oid = a.atttypid" IN_SCHEMA_C                            \
+                              " AND c.relkind IN ('r', 'p')"                                                 \
+                              "  AND (a.attstorage <> t.typstorage OR " comp                                 \
+                              " <> '' OR a.attstattarget >= 0"                                               \
+                              "  OR EXISTS (SELECT 1 FROM pg_sequence s WHERE a.attidentity <> ''"           \
+                              "   AND s.seqrelid = pg_get_serial_sequence(quote_ident(c.relname), "          \
+                              "a.attname)::regclass"                                                         \
+                              "   AND NOT (" IDENTITY_DEFAULT ")))"                                          \
+                              " UNION ALL SELECT CASE t.typtype WHEN 'd' THEN 'domain ' WHEN 'c' THEN "      \
+                              "'composite type '"                                                            \
+                              "  ELSE 'range type ' END || quote_ident(t.typname),"                          \
+                              "  concat_ws(' ', format_type(t.typbasetype, t.typtypmod), t.typnotnull, "     \
+                              "t.typdefault,"                                                                \
+                              "  (SELECT string_agg(k.conname || ' ' || pg_get_constraintdef(k.oid), ', ' "  \
+                              "ORDER BY 1)"                                                                  \
+                              "   FROM pg_constraint k WHERE k.contypid = t.oid),"                           \
+                              "  (SELECT string_agg(a.attname || ' ' || format_type(a.atttypid, "            \
+                              "a.atttypmod), ', ' ORDER BY a.attnum)"                                        \
+                              "   FROM pg_attribute a WHERE a.attrelid = t.typrelid AND a.attnum > 0 AND "   \
+                              "NOT a.attisdropped),"                                                         \
+                              "  (SELECT format_type(r.rngsubtype, NULL) FROM pg_range r WHERE r.rngtypid "  \
+                              "= t.oid))"                                                                    \
+                              " FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace WHERE "         \
+                              "n.nspname = current_schema()"                                                 \
+                              "  AND (t.typtype IN ('d', 'r') OR (t.typtype = 'c' AND (SELECT relkind FROM " \
+                              "pg_class WHERE oid ="                                                         \
+                              "  t.typrelid) = 'c'))" NOT_EXTENSION(                                         \
+                                  "pg_type", "t.oid") " UNION ALL SELECT 'comment on ' || CASE WHEN "        \
+                                                      "d.classoid = 'pg_type'::regclass"                     \
+                                                      "  THEN 'type ' || format_type(d.objoid, NULL) ELSE "  \
+                                                      "'function ' || "                                      \
+                                                      "d.objoid::regprocedure::text END,"                    \
+                                                      "  d.description"                                      \
+                                                      " FROM pg_description d WHERE (d.classoid = "          \
+                                                      "'pg_type'::regclass AND EXISTS "                      \
+                                                      "(SELECT 1 FROM pg_type t"                             \
+                                                      "  JOIN pg_namespace n ON n.oid = t.typnamespace "     \
+                                                      "WHERE t.oid = d.objoid AND "                          \
+                                                      "n.nspname = current_schema()))"                       \
+                                                      "  OR (d.classoid = 'pg_proc'::regclass AND EXISTS "   \
+                                                      "(SELECT 1 FROM pg_proc p"                             \
+                                                      "  JOIN pg_namespace n ON n.oid = p.pronamespace "     \
+                                                      "WHERE p.oid = d.objoid AND "                          \
+                                                      "n.nspname = current_schema()))"
 /* Tables and views of the other schemas, by their columns, constraints,
    indexes and definitions: the plan covers the first schema of the search
    path only, and a difference there must never read as none. */
