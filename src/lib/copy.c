@@ -1036,20 +1036,16 @@ static int literal_default(const char *d, char *out, size_t outsz, int *is_strin
         for (size_t k = 2; k + 1 < n; k++)
             if (!isxdigit((unsigned char)s[k]))
                 return -1;
-        if (n >= outsz)
+    } else { /* a number */
+        size_t i = 0;
+        if (i < n && (s[i] == '-' || s[i] == '+'))
+            i++;
+        if (i == n)
             return -1;
-        memcpy(out, s, n);
-        out[n] = 0;
-        return 0;
+        for (size_t k = i; k < n; k++)
+            if (!strchr("0123456789.eE+-", s[k]))
+                return -1;
     }
-    size_t i = 0;
-    if (i < n && (s[i] == '-' || s[i] == '+'))
-        i++;
-    if (i == n)
-        return -1;
-    for (size_t k = i; k < n; k++)
-        if (!strchr("0123456789.eE+-", s[k]))
-            return -1;
     if (n >= outsz)
         return -1;
     memcpy(out, s, n);
