@@ -247,7 +247,9 @@ typedef struct section {
     int dialect; /* DIALECT_ANY, _POSTGRES, _SQLITE */
     int notx;
     char *sql;
-    int line; /* 1-based line in the file of the first body line */
+    int line;         /* 1-based line in the file of the first body line */
+    int open_comment; /* a section without a dialect: the line of a comment it leaves open to the end
+                         of the file, which SQLite closes there and PostgreSQL refuses; 0 */
 } section;
 
 /* What the checksum cache (migfile.c) keeps of a file: its identity, as

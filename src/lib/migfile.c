@@ -412,6 +412,18 @@ static int txcheck_fn(void *ud, const sql_stmt *st)
  */
 static strata_code section_check(const migration *m, const section *s, int dialect, strata_error *err)
 {
+    if (s && s->open_comment && dialect != DIALECT_SQLITE) {
+        const char *file = m->path ? m->path : m->id;
+        err_set(
+            err, STRATA_PARSE_ERROR,
+            "%s:%d: /* comment opened here is never closed (PostgreSQL nests /* */ comments): the rest of "
+            "the file is inside it",
+            file, s->open_comment);
+        err_where(err, file, s->open_comment);
+        err_hint(err, "a section without a dialect is read on PostgreSQL as PostgreSQL reads it: close the "
+                      "comment (a '/*' inside it opens another), or mark the section dialect=sqlite");
+        return STRATA_PARSE_ERROR;
+    }
     if (!s || s->dialect != DIALECT_ANY || dialect != DIALECT_SQLITE || !s->sql)
         return STRATA_OK;
     struct txcheck t = {!s->notx && s->kind != SEC_VERIFY, DIALECT_SQLITE, 0, 0, "", ""};
@@ -572,19 +584,25 @@ int mig_parse(migration *m, const char *text, size_t len, strata_migset *set)
                            "%s opened here is never closed: line %d is inside it, not a marker",
                            token_kind(text + open_at, len - open_at, what, sizeof(what)), hidden);
         ok = 0;
-    } else if (open_at != (size_t)-1 && text[open_at] == '/' &&
-               (lx.dialect & ~SQL_NONSTD_STRINGS) != DIALECT_SQLITE) {
+    } else if (open_at != (size_t)-1 && text[open_at] == '/' && cur >= 0 &&
+               m->secs[cur].dialect != DIALECT_SQLITE) {
         /* a block comment that runs to the end of the file: SQLite ends it
            there, PostgreSQL refuses the text (its comments nest, so one
-           that looks closed may not be) -- what it holds would not run */
+           that looks closed may not be) -- what it holds would not run.
+           A PostgreSQL section is refused now; one without a dialect when
+           it is about to run on PostgreSQL (mig_section_check) */
         int open_line = 1;
         for (size_t i = 0; i < open_at; i++)
             open_line += text[i] == '\n';
-        migset_add_problem(
-            set, STRATA_PARSE_ERROR, m->version, file, open_line,
-            "/* comment opened here is never closed (PostgreSQL nests /* */ comments): the rest "
-            "of the file is inside it");
-        ok = 0;
+        if (m->secs[cur].dialect == DIALECT_ANY) {
+            m->secs[cur].open_comment = open_line;
+        } else {
+            migset_add_problem(
+                set, STRATA_PARSE_ERROR, m->version, file, open_line,
+                "/* comment opened here is never closed (PostgreSQL nests /* */ comments): the "
+                "rest of the file is inside it");
+            ok = 0;
+        }
     }
 
     int has_up = 0;

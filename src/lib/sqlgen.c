@@ -372,8 +372,9 @@ void sqlgen_step(buf *b, const migration *m, int dialect, const char *qtable, in
         buf_adds(b, notx ? "ROLLBACK;\n"
                          : "ROLLBACK TO SAVEPOINT strata_verify;\nRELEASE SAVEPOINT strata_verify;\n");
     }
-    if (notx && dialect != DIALECT_SQLITE) /* its settings end before its record, as with up */
-        buf_adds(b, "RESET ALL;\nSET client_encoding = 'UTF8';\n");
+    if (notx) /* its settings end before its record, as with up */
+        buf_adds(b, dialect == DIALECT_SQLITE ? "PRAGMA query_only = 0;\n"
+                                              : "RESET ALL;\nSET client_encoding = 'UTF8';\n");
     if (notx)
         buf_addf(b, "%sBEGIN;\n", fk_off);
     /* PostgreSQL: the record is written under the session's own

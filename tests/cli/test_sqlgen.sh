@@ -459,6 +459,23 @@ if [ "$ENGINE" = sqlite ] && sqlite3 "$WORK/fts.db" "CREATE VIRTUAL TABLE docs U
     eq "$(q 'SELECT count(*) FROM docs')" "1" "the script's second migration saw the table"
 fi
 
+# SQLite: a no-transaction section that ends with PRAGMA query_only = 1: the
+# script sets it back before the record, as up does (its record failed,
+# "attempt to write a readonly database")
+if [ "$ENGINE" = sqlite ]; then
+    mig "$WORK/qo" 0001_a.sql <<'SQL'
+-- strata:up no-transaction
+CREATE TABLE qo (x integer);
+PRAGMA query_only = 1;
+SQL
+    new_db
+    raw --dir "$WORK/qo" sql --dialect sqlite
+    printf '%s\n' "$OUT" >"$WORK/qo.sql"
+    apply "$WORK/qo.sql"
+    expect_rc 0 "the script of a section that ends with PRAGMA query_only = 1"
+    eq "$(q "SELECT state FROM strata_migrations")" "applied" "the script recorded it applied"
+fi
+
 # ------------------------------ a no-transaction section that fails
 # leaves the same record as up: status shows it failed, up refuses it
 N=$WORK/notx
