@@ -356,6 +356,18 @@ SQL
     expect_rc 1 "a section that sets the session read-only, then fails"
     contains "$(q "SELECT error FROM strata_migrations")" 'column "nosuch" does not exist' \
         "the section's own error is on record"
+    # a statement timeout: the hint's SET is the one that works there (SET
+    # LOCAL does nothing outside a transaction)
+    for mode in notx tx; do
+        new_db
+        TO=$WORK/to_$mode
+        if [ "$mode" = notx ]; then marker=' no-transaction' set=SET; else marker='' set='SET LOCAL'; fi
+        printf -- "-- strata:up%s\n%s statement_timeout = '100ms';\nSELECT pg_sleep(2);\n" "$marker" "$set" |
+            mig "$TO" 0001_to.sql
+        st --dir "$TO" up
+        expect_rc 1 "a statement timeout ($mode)"
+        contains "$ERR" "with $set statement_timeout" "a statement timeout ($mode): the hint says $set"
+    done
 else
     # SQLite: a section that ends with PRAGMA query_only = 1 (its record
     # failed, "attempt to write a readonly database", and it stayed failed)

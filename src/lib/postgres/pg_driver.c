@@ -192,18 +192,27 @@ static strata_code pg_fail(PGresult *r, PGconn *c, strata_code code, const char 
         code = err->code = asked;
         err->hint[0] = 0;
     }
+    /* outside a transaction (a no-transaction section) SET LOCAL does
+       nothing: the section sets it for the session (strata resets it after) */
+    const char *set = pq.PQtransactionStatus(c) == PQTRANS_IDLE ? "SET" : "SET LOCAL";
     if (err->hint[0]) {
         /* the server's own hint stands */
     } else if (state && !strcmp(state, "57014") && strstr(primary, "statement timeout"))
-        err_hint(err, "the server's statement_timeout stopped it (set for the role or database?); "
-                      "raise it for this migration with SET LOCAL statement_timeout = '...' in the section");
+        err_hint(err,
+                 "the server's statement_timeout stopped it (set for the role or database, or by the "
+                 "migration?); raise it for this migration with %s statement_timeout = '...' in the section",
+                 set);
     else if (state && !strcmp(state, "57014")) /* the same in another language, or a cancel */
-        err_hint(err, "the server cancelled it: its statement_timeout (set for the role or database?) or "
-                      "another session's pg_cancel_backend; raise the timeout for this migration with SET "
-                      "LOCAL statement_timeout = '...' in the section");
+        err_hint(err,
+                 "the server cancelled it: its statement_timeout (set for the role or database?) or "
+                 "another session's pg_cancel_backend; raise the timeout for this migration with %s "
+                 "statement_timeout = '...' in the section",
+                 set);
     else if (state && !strcmp(state, "55P03"))
-        err_hint(err, "the server's lock_timeout stopped it while it waited for a table lock held by "
-                      "another session; raise it with SET LOCAL lock_timeout = '...' in the section");
+        err_hint(err,
+                 "the server's lock_timeout stopped it while it waited for a table lock held by "
+                 "another session; raise it with %s lock_timeout = '...' in the section",
+                 set);
     else if (state && !strcmp(state, "08P01") && !strcmp(primary, "query timeout"))
         err_hint(err,
                  "the connection pooler's query_timeout (PgBouncer) closed strata's connection while the "
