@@ -109,7 +109,7 @@ static int run(cli *c)
         jw_key(&w, "tests");
         jw_arr(&w);
     }
-    for (size_t i = 0; i < nfiles && !(interrupted = test_signals > 0); i++) {
+    for (size_t i = 0; i < nfiles && !test_signals; i++) {
         strata_test_case tc;
         strata_code r = strata_test_file(server, set, files[i], &tc, &err);
         if (r == STRATA_PARSE_ERROR || r == STRATA_IO_ERROR || r == STRATA_FILE_NOT_REGULAR ||
@@ -169,7 +169,7 @@ static int run(cli *c)
         fflush(stdout);
         strata_test_case_release(&tc);
     }
-    interrupted = interrupted || test_signals > 0;
+    interrupted = test_signals > 0;
     if (c->json) {
         jw_arr_end(&w);
         jw_kbool(&w, "ok", !(failed || broken || err.code || interrupted));

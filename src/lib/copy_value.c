@@ -1514,29 +1514,23 @@ int conv_literal(cconv *c, const ctype *t, const char *decl, const char *lit, in
        an INTEGER column the integer 1), by SQLite itself; a declared type
        an ordinary table does not take (STRICT's ANY keeps values as
        given) reads the bare literal */
-    buf q;
+    buf q, l;
     buf_init(&q);
-    buf_adds(&q, "CREATE TABLE d (c ");
-    buf_adds(&q, decl ? decl : "");
-    buf_adds(&q, " DEFAULT ");
+    buf_init(&l);
     if (is_string)
-        buf_add_sqlstr(&q, lit);
+        buf_add_sqlstr(&l, lit);
     else
-        buf_adds(&q, lit);
-    buf_adds(&q, "); INSERT INTO d DEFAULT VALUES;");
-    int typed = decl && *decl && strcasecmp(decl, "ANY") != 0 && q.data &&
+        buf_adds(&l, lit);
+    buf_addf(&q, "CREATE TABLE d (c %s DEFAULT %s); INSERT INTO d DEFAULT VALUES;", decl ? decl : "",
+             l.data ? l.data : "");
+    int typed = decl && *decl && strcasecmp(decl, "ANY") != 0 && q.data && l.data &&
                 sqlite3_exec(db, q.data, NULL, NULL, NULL) == SQLITE_OK;
-    buf_release(&q);
-    buf_init(&q);
-    if (typed) {
+    buf_reset(&q);
+    if (typed)
         buf_adds(&q, "SELECT c FROM d");
-    } else {
-        buf_adds(&q, "SELECT ");
-        if (is_string)
-            buf_add_sqlstr(&q, lit);
-        else
-            buf_adds(&q, lit);
-    }
+    else
+        buf_addf(&q, "SELECT %s", l.data ? l.data : "");
+    buf_release(&l);
     int prc = q.data ? sqlite3_prepare_v2(db, q.data, -1, &st, NULL) : SQLITE_ERROR;
     buf_release(&q);
     if (prc != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW)

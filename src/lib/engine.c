@@ -947,34 +947,6 @@ static strata_code step_guard(strata *db, const migration *m, int down, guard *g
     return rc;
 }
 
-struct open_tx {
-    int sqlite;
-    int open, by_savepoint;
-    int line; /* of the statement that opened the transaction still open */
-};
-/* Follows the section's transaction statements: BEGIN or START
-   TRANSACTION opens one; on SQLite so does a SAVEPOINT outside any (and
-   its RELEASE ends it); COMMIT, END, ABORT or a ROLLBACK ends it. */
-static int find_begin(void *ud, const sql_stmt *st)
-{
-    struct open_tx *o = ud;
-    int txn = sql_is_txn_control(st);
-    if (txn && (!strcmp(st->first, "BEGIN") || !strcmp(st->first, "START"))) {
-        if (!o->open)
-            o->line = st->line;
-        o->open = 1;
-        o->by_savepoint = 0;
-    } else if (txn) {
-        o->open = 0;
-    } else if (o->sqlite && !strcmp(st->first, "SAVEPOINT") && !o->open) {
-        o->open = o->by_savepoint = 1;
-        o->line = st->line;
-    } else if (o->sqlite && !strcmp(st->first, "RELEASE") && o->by_savepoint) {
-        o->open = 0; /* the outermost one, as a file cut short would not release */
-    }
-    return 0;
-}
-
 /* A no-transaction section that ended inside a transaction it began (a
    BEGIN without its COMMIT: a file cut short): rolled back, as psql and
    sqlite3 do at the end of a file, and the migration failed at that BEGIN
@@ -982,9 +954,8 @@ static int find_begin(void *ud, const sql_stmt *st)
 static strata_code open_tx_error(strata *db, const migration *m, const section *s, strata_error *err)
 {
     rollback(db);
-    struct open_tx o = {db->ops->dialect == DIALECT_SQLITE, 0, 0, 0};
-    sql_split(s->sql, strlen(s->sql), db->ops->dialect, find_begin, &o);
-    int line = o.line ? s->line + o.line - 1 : s->line;
+    int by_savepoint = 0, at = sql_tx_opener(s->sql, db->ops->dialect, &by_savepoint);
+    int line = at ? s->line + at - 1 : s->line;
     const char *file = m->path ? m->path : m->id;
     err_set(err, STRATA_MIGRATION_FAILED,
             "%s:%d: the no-transaction section ended inside the transaction begun here (no COMMIT after "
@@ -994,7 +965,7 @@ static strata_code open_tx_error(strata *db, const migration *m, const section *
     err_hint(err,
              "end the section's transaction with COMMIT%s (what ran before it stays applied: the "
              "migration is recorded failed)",
-             o.by_savepoint ? " (or RELEASE of that savepoint)" : "");
+             by_savepoint ? " (or RELEASE of that savepoint)" : "");
     return STRATA_MIGRATION_FAILED;
 }
 
@@ -1755,6 +1726,11 @@ static strata_code wait_sections(strata *db, recs *r, int take_foreign, int earl
     return rc;
 }
 
+strata_code engine_writable(strata *db, strata_error *err)
+{
+    return db->ops->writable ? db->ops->writable(db->d, err) : STRATA_OK;
+}
+
 strata_code engine_wait_sections(strata *db, strata_error *err)
 {
     if (db->ops->session_lock)
@@ -1848,8 +1824,7 @@ static strata_code run(strata *db, const strata_migset *set, const strata_run_op
     have_recs = 1;
     /* the version table only once the plan holds: a refused run creates nothing */
     if ((rc = plan_fn(db, set, &r, o, &p, err)) || (rc = check_adopted(db, set, mode, &r, p.n, err)) ||
-        (p.n && db->ops->writable && (rc = db->ops->writable(db->d, err))) ||
-        (rc = ensure_table(db, &r, err)))
+        (p.n && (rc = engine_writable(db, err))) || (rc = ensure_table(db, &r, err)))
         goto out;
     if ((o->flags & STRATA_SINGLE_TRANSACTION) && p.n && !in_tx) {
         if ((rc = db->ops->begin(db->d, db->lock_timeout, err)))
@@ -1873,7 +1848,10 @@ static strata_code run(strata *db, const strata_migset *set, const strata_run_op
                 g.skipped[g.nskipped++] = m->version;
             continue;
         }
-        if (!step && db->ops->session_reset)
+        /* the next migration starts with the session as it opened (a
+           no-transaction section's was reset already, before its record) */
+        const section *sec = mig_section(m, dir ? SEC_DOWN : SEC_UP, db->ops->dialect);
+        if (!step && db->ops->session_reset && !(sec && sec->notx))
             db->ops->session_reset(db->d);
         if (step) {
             rc = (strata_code)step;
@@ -2016,7 +1994,7 @@ static strata_code stamp_run(strata *db, const strata_migset *set, const char *t
     }
     if ((rc = engine_lock(db, err)))
         return rc;
-    if ((db->ops->writable && (rc = db->ops->writable(db->d, err))) || (rc = ensure_table(db, NULL, err)) ||
+    if ((rc = engine_writable(db, err)) || (rc = ensure_table(db, NULL, err)) ||
         (rc = db->ops->begin(db->d, db->lock_timeout, err)))
         goto out;
     if ((rc = read_recs(db, &r, 0, err)))

@@ -193,6 +193,13 @@ int sql_word_is(const char *w, size_t n, const char *kw);
 void sql_ident_append(buf *out, const char *s, size_t n);
 /* 1 when the statement is a top-level transaction control statement. */
 int sql_is_txn_control(const sql_stmt *st);
+/* The transaction statements of sql (split in dialect), followed in order:
+   BEGIN or START TRANSACTION opens one, and on SQLite so does a SAVEPOINT
+   outside any (its RELEASE then ends it); COMMIT, END, ABORT or a ROLLBACK
+   ends it. Returns the 1-based line within sql of the statement that
+   opened the last one (0: none), and sets *by_savepoint (may be NULL) to
+   whether a SAVEPOINT opened it. */
+int sql_tx_opener(const char *sql, int dialect, int *by_savepoint);
 
 /* Tokens of one statement, for the linter: the same lexing as sql_split, so
    keywords inside strings, comments and dollar-quoted bodies are never words. */
@@ -650,6 +657,9 @@ strata_code engine_lock(strata *db, strata_error *err);
 /* SQLite: waits (up to the lock timeout) until no other process runs a
    no-transaction section; at once on an engine with a session lock. */
 strata_code engine_wait_sections(strata *db, strata_error *err);
+/* Before a writing run's first step: drv_ops.writable where the engine has
+   it (a standby, a read-only session, session_replication_role), else OK. */
+strata_code engine_writable(strata *db, strata_error *err);
 /* A public lock timeout as the drivers take it: 0, <0 or NaN -> 60 s,
    STRATA_NO_WAIT -> 0 (try once), else itself. */
 double lock_timeout_norm(double t);

@@ -76,11 +76,11 @@ static void bury(void)
 }
 
 /* the cancel sender (see above); canceller_pid: the process that has it.
-   Around a fork it is stopped and started again (pthread_atfork): the
-   child starts without it (its handler sends the cancels itself), and a
-   child with a thread it does not have would trouble tools that walk the
-   threads at exit (LeakSanitizer). A child needs nothing done: canceller_pid
-   is not its pid, so its handler sends the cancels itself. */
+   Around a fork it is stopped, and started again in the parent
+   (pthread_atfork): a child with a thread it does not have would trouble
+   tools that walk the threads at exit (LeakSanitizer). The child needs
+   nothing done: canceller_pid is not its pid, so its handler sends the
+   cancels itself. */
 static sem_t wake;
 static volatile pid_t canceller_pid;
 static pthread_t canceller_thread;

@@ -401,6 +401,11 @@ static int txcheck_fn(void *ud, const sql_stmt *st)
     return 0;
 }
 
+/* a block comment that runs to the end of the file, as PostgreSQL reads it */
+#define OPEN_COMMENT_MSG                                                                                 \
+    "/* comment opened here is never closed (PostgreSQL nests /* */ comments): the rest of the file is " \
+    "inside it"
+
 /*
  * A section without a dialect was checked when the file was read with
  * PostgreSQL's lexing. SQLite reads comments and quotes otherwise (no
@@ -414,11 +419,7 @@ static strata_code section_check(const migration *m, const section *s, int diale
 {
     if (s && s->open_comment && dialect != DIALECT_SQLITE) {
         const char *file = m->path ? m->path : m->id;
-        err_set(
-            err, STRATA_PARSE_ERROR,
-            "%s:%d: /* comment opened here is never closed (PostgreSQL nests /* */ comments): the rest of "
-            "the file is inside it",
-            file, s->open_comment);
+        err_set(err, STRATA_PARSE_ERROR, "%s:%d: " OPEN_COMMENT_MSG, file, s->open_comment);
         err_where(err, file, s->open_comment);
         err_hint(err, "a section without a dialect is read on PostgreSQL as PostgreSQL reads it: close the "
                       "comment (a '/*' inside it opens another), or mark the section dialect=sqlite");
@@ -597,10 +598,7 @@ int mig_parse(migration *m, const char *text, size_t len, strata_migset *set)
         if (m->secs[cur].dialect == DIALECT_ANY) {
             m->secs[cur].open_comment = open_line;
         } else {
-            migset_add_problem(
-                set, STRATA_PARSE_ERROR, m->version, file, open_line,
-                "/* comment opened here is never closed (PostgreSQL nests /* */ comments): the "
-                "rest of the file is inside it");
+            migset_add_problem(set, STRATA_PARSE_ERROR, m->version, file, open_line, OPEN_COMMENT_MSG);
             ok = 0;
         }
     }

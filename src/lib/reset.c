@@ -308,7 +308,7 @@ static strata_code reset_run(strata *db, const strata_migset *set, int flags, st
        under it and applying it again would run it twice at once; and a
        session the up half would refuse (a standby, session_replication_role
        replica) is refused before anything is dropped */
-    if ((rc = engine_wait_sections(db, err)) || (d->ops->writable && (rc = d->ops->writable(d, err)))) {
+    if ((rc = engine_wait_sections(db, err)) || (rc = engine_writable(db, err))) {
         d->ops->unlock(d, db_table(db));
         return rc;
     }

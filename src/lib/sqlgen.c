@@ -291,6 +291,10 @@ static void forget(buf *b, const migration *m, const char *qtable)
     buf_adds(b, ";\n");
 }
 
+/* the session as it opened, as strata up's session_reset gives it (RESET
+   ALL sets client_encoding back too) */
+#define PG_SCRIPT_RESET "RESET ALL;\nSET client_encoding = 'UTF8';\n"
+
 /*
  * The records are written as run_step (engine.c) writes them. A
  * transactional section: one transaction with its record; a second run
@@ -302,16 +306,6 @@ static void forget(buf *b, const migration *m, const char *qtable)
  * script stopped in between leaves the same "failed" record as up, which
  * status shows and up refuses until --retry-failed.
  */
-struct last_begin {
-    int line; /* of the last BEGIN / START TRANSACTION */
-};
-static int last_begin_fn(void *ud, const sql_stmt *st)
-{
-    if (sql_is_txn_control(st) && (!strcmp(st->first, "BEGIN") || !strcmp(st->first, "START")))
-        ((struct last_begin *)ud)->line = st->line;
-    return 0;
-}
-
 void sqlgen_step(buf *b, const migration *m, int dialect, const char *qtable, int down)
 {
     const section *s = mig_section(m, down ? SEC_DOWN : SEC_UP, dialect);
@@ -347,15 +341,14 @@ void sqlgen_step(buf *b, const migration *m, int dialect, const char *qtable, in
        it began (BEGIN without COMMIT) stops the script there, as strata up
        stops -- the record's COMMIT would commit it */
     if (notx && dialect != DIALECT_SQLITE && s && s->sql) {
-        struct last_begin lb = {0};
-        sql_split(s->sql, strlen(s->sql), dialect, last_begin_fn, &lb);
-        if (lb.line) {
+        int at = sql_tx_opener(s->sql, dialect, NULL);
+        if (at) {
             buf msg;
             buf_init(&msg);
             buf_addf(&msg,
                      "strata: %s:%d: the no-transaction section ended inside the transaction begun here (no "
                      "COMMIT after it)",
-                     m->path, s->line + lb.line - 1);
+                     m->path, s->line + at - 1);
             buf_adds(b,
                      "DO $strata_open$ BEGIN IF txid_current_if_assigned() IS NOT NULL THEN RAISE EXCEPTION "
                      "USING MESSAGE = ");
@@ -373,8 +366,7 @@ void sqlgen_step(buf *b, const migration *m, int dialect, const char *qtable, in
                          : "ROLLBACK TO SAVEPOINT strata_verify;\nRELEASE SAVEPOINT strata_verify;\n");
     }
     if (notx) /* its settings end before its record, as with up */
-        buf_adds(b, dialect == DIALECT_SQLITE ? "PRAGMA query_only = 0;\n"
-                                              : "RESET ALL;\nSET client_encoding = 'UTF8';\n");
+        buf_adds(b, dialect == DIALECT_SQLITE ? "PRAGMA query_only = 0;\n" : PG_SCRIPT_RESET);
     if (notx)
         buf_addf(b, "%sBEGIN;\n", fk_off);
     /* PostgreSQL: the record is written under the session's own
@@ -390,8 +382,7 @@ void sqlgen_step(buf *b, const migration *m, int dialect, const char *qtable, in
     /* PostgreSQL: the next migration starts with the session as it was,
        as strata up's RESET ALL gives it (a migration's session-level SET
        stays in that migration) */
-    buf_adds(b, dialect == DIALECT_SQLITE ? "COMMIT;\n\n"
-                                          : "COMMIT;\nRESET ALL;\nSET client_encoding = 'UTF8';\n\n");
+    buf_adds(b, dialect == DIALECT_SQLITE ? "COMMIT;\n\n" : "COMMIT;\n" PG_SCRIPT_RESET "\n");
 }
 
 /* Index of the migration named by target; -1 for "base", count-1 for

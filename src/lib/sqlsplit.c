@@ -604,3 +604,35 @@ int sql_is_txn_control(const sql_stmt *st)
         return !strcmp(s, "TRANSACTION");
     return 0;
 }
+
+struct tx_follow {
+    int sqlite, open, by_savepoint, line;
+};
+static int tx_follow_fn(void *ud, const sql_stmt *st)
+{
+    struct tx_follow *o = ud;
+    int txn = sql_is_txn_control(st);
+    if (txn && (!strcmp(st->first, "BEGIN") || !strcmp(st->first, "START"))) {
+        if (!o->open)
+            o->line = st->line;
+        o->open = 1;
+        o->by_savepoint = 0;
+    } else if (txn) {
+        o->open = 0;
+    } else if (o->sqlite && !strcmp(st->first, "SAVEPOINT") && !o->open) {
+        o->open = o->by_savepoint = 1;
+        o->line = st->line;
+    } else if (o->sqlite && !strcmp(st->first, "RELEASE") && o->by_savepoint) {
+        o->open = 0; /* the outermost one, as a file cut short would not release */
+    }
+    return 0;
+}
+
+int sql_tx_opener(const char *sql, int dialect, int *by_savepoint)
+{
+    struct tx_follow o = {(dialect & ~SQL_NONSTD_STRINGS) == DIALECT_SQLITE, 0, 0, 0};
+    sql_split(sql, strlen(sql), dialect, tx_follow_fn, &o);
+    if (by_savepoint)
+        *by_savepoint = o.by_savepoint;
+    return o.line;
+}

@@ -3,7 +3,8 @@
  *
  * One catalog query renders every line and sorts them on the server with
  * the "C" collation: by section (extensions, types, sequences, tables, views,
- * materialized views, routines), object name, part (header, columns or
+ * materialized views, routines, collations, text search configurations and
+ * dictionaries, operators, casts), object name, part (header, columns or
  * values, constraints, indexes, triggers, policies) and name within the part.
  * Definitions come from the server's own deparsers (pg_get_constraintdef,
  * pg_get_indexdef, pg_get_viewdef, pg_get_functiondef, format_type), so
@@ -226,21 +227,19 @@ static const char dump_sql[] =
     "           THEN coalesce(' returns ' || pg_get_function_result(f.oid), '') ELSE '' END, 0"
     "  FROM fn f"
     "  UNION ALL SELECT 7, f.name, 1, '', pg_get_functiondef(f.oid), 1 FROM fn f WHERE f.prokind <> 'a'"
-    /* extended statistics, with their table */
-    /* its name (its schema's prefix as for the tables) and the rest of
-       the server's definition, after CREATE STATISTICS and the name as the
-       server wrote it (quoted, maybe qualified) */
+    /* extended statistics, with their table: the name (its schema's
+       prefix as for the tables), then the server's definition past CREATE
+       STATISTICS and the name as the server wrote it (quoted, maybe
+       qualified) */
     "  UNION ALL SELECT 4, r.name, 6, st.stxname::text, '  statistics '"
     "         || coalesce(sn.pfx, quote_ident(n.nspname) || '.') || quote_ident(st.stxname)"
-    "         || substr(g.def, length('CREATE STATISTICS ') + length(g.qname) + 1), 0"
+    "         || substr(g.def, length(CASE WHEN left(g.def, length(g.qualified)) = g.qualified"
+    "              THEN g.qualified ELSE g.bare END) + 1), 0"
     "  FROM pg_statistic_ext st JOIN rel r ON r.oid = st.stxrelid"
     "  JOIN pg_namespace n ON n.oid = st.stxnamespace LEFT JOIN nm sn ON sn.oid = st.stxnamespace"
     "  CROSS JOIN LATERAL (SELECT pg_get_statisticsobjdef(st.oid) AS def,"
-    "         CASE WHEN left(pg_get_statisticsobjdef(st.oid), length('CREATE STATISTICS '"
-    "              || quote_ident(n.nspname) || '.' || quote_ident(st.stxname)))"
-    "              = 'CREATE STATISTICS ' || quote_ident(n.nspname) || '.' || quote_ident(st.stxname)"
-    "           THEN quote_ident(n.nspname) || '.' || quote_ident(st.stxname)"
-    "           ELSE quote_ident(st.stxname) END AS qname) g"
+    "         'CREATE STATISTICS ' || quote_ident(n.nspname) || '.' || quote_ident(st.stxname) AS qualified,"
+    "         'CREATE STATISTICS ' || quote_ident(st.stxname) AS bare) g"
     /* collations (the locale column is named by version: read by name) */
     "  UNION ALL SELECT 8, nm.pfx || quote_ident(co.collname), 0, '',"
     "         'collation ' || nm.pfx || quote_ident(co.collname) || ' (provider '"
@@ -277,23 +276,23 @@ static const char dump_sql[] =
     "  WHERE NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_ts_dict'::regclass"
     "                    AND d.objid = t.oid AND d.deptype = 'e')"
     /* operators; casts (of the database, not of a schema) that a user made */
-    "  UNION ALL SELECT 11, nm.pfx || o.oprname || '(' || coalesce(format_type(o.oprleft, NULL), 'none')"
-    "         || ', ' || coalesce(format_type(o.oprright, NULL), 'none') || ')', 0, '',"
-    "         'operator ' || nm.pfx || o.oprname || '(' || coalesce(format_type(o.oprleft, NULL), 'none')"
-    "         || ', ' || coalesce(format_type(o.oprright, NULL), 'none') || ') returns '"
+    "  UNION ALL SELECT 11, g.sig, 0, '', 'operator ' || g.sig || ' returns '"
     "         || format_type(o.oprresult, NULL) || ' function ' || o.oprcode::regprocedure::text, 0"
     "  FROM pg_operator o JOIN nm ON nm.oid = o.oprnamespace"
+    "  CROSS JOIN LATERAL (SELECT nm.pfx || o.oprname || '('"
+    "         || coalesce(format_type(o.oprleft, NULL), 'none') || ', '"
+    "         || coalesce(format_type(o.oprright, NULL), 'none') || ')' AS sig) g"
     "  WHERE NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_operator'::regclass"
     "                    AND d.objid = o.oid AND d.deptype = 'e')"
-    "  UNION ALL SELECT 12, format_type(c.castsource, NULL) || ' as ' || format_type(c.casttarget, NULL), 0, "
-    "'',"
-    "         'cast (' || format_type(c.castsource, NULL) || ' as ' || format_type(c.casttarget, NULL) || ') "
-    "'"
+    "  UNION ALL SELECT 12, g.pair, 0, '', 'cast (' || g.pair || ') '"
     "         || CASE c.castmethod WHEN 'f' THEN 'with function ' || c.castfunc::regprocedure::text"
     "              WHEN 'i' THEN 'with inout' ELSE 'without function' END"
-    "         || CASE c.castcontext WHEN 'a' THEN ' as assignment' WHEN 'i' THEN ' as implicit' ELSE '' END, "
-    "0"
-    "  FROM pg_cast c WHERE c.oid >= 16384"
+    "         || CASE c.castcontext WHEN 'a' THEN ' as assignment' WHEN 'i' THEN ' as implicit'"
+    "              ELSE '' END, 0"
+    "  FROM pg_cast c"
+    "  CROSS JOIN LATERAL (SELECT format_type(c.castsource, NULL) || ' as '"
+    "         || format_type(c.casttarget, NULL) AS pair) g"
+    "  WHERE c.oid >= 16384"
     "    AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_cast'::regclass"
     "                    AND d.objid = c.oid AND d.deptype IN ('e', 'i'))"
     ") x ORDER BY sec, obj COLLATE \"C\", cat, ord COLLATE \"C\", line COLLATE \"C\"";
