@@ -23,6 +23,15 @@ apply() {
     OUT=$(cat "$WORK/apply.out")
 }
 
+# write_script FILE DIR ARGS...: the script of `strata --dir DIR sql ARGS`
+# into FILE (RC is strata's)
+write_script() {
+    local file=$1 dir=$2
+    shift 2
+    raw --dir "$dir" sql "$@"
+    printf '%s\n' "$OUT" >"$file"
+}
+
 # vq SQL: like q, with the version table's name in place of @T
 vq() {
     local t=${TABLE//\"/\"\"}
@@ -259,8 +268,7 @@ CREATE TABLE c (id integer);
 DROP TABLE c;
 SQL
 new_db
-raw --dir "$F" sql --dialect "$ENGINE"
-printf '%s\n' "$OUT" >"$WORK/fail.sql"
+write_script "$WORK/fail.sql" "$F" --dialect "$ENGINE"
 apply "$WORK/fail.sql"
 [ "$RC" != 0 ] || fail "a failing script exits 0"
 eq "$(table_exists half)" "0" "the failed migration's first statement is rolled back"
@@ -297,8 +305,7 @@ UPDATE counter SET n = n - 1;
 SQL
 new_db
 st --dir "$T2" up 0001
-raw --dir "$T2" sql --dialect "$ENGINE" --from 0001
-printf '%s\n' "$OUT" >"$WORK/up.sql"
+write_script "$WORK/up.sql" "$T2" --dialect "$ENGINE" --from 0001
 apply "$WORK/up.sql"
 expect_rc 0 "up script, first run"
 apply "$WORK/up.sql"
@@ -306,8 +313,7 @@ apply "$WORK/up.sql"
 eq "$(q 'SELECT count(*) FROM log')" "1" "second run of a no-transaction insert"
 eq "$(q 'SELECT n FROM counter')" "11" "second run of an update"
 eq "$(applied_versions | tr '\n' ' ')" "0001 0002 0003 " "second up run: the version rows"
-raw --dir "$T2" sql --dialect "$ENGINE" --down --to 0001
-printf '%s\n' "$OUT" >"$WORK/down.sql"
+write_script "$WORK/down.sql" "$T2" --dialect "$ENGINE" --down --to 0001
 apply "$WORK/down.sql"
 expect_rc 0 "down script, first run"
 eq "$(q 'SELECT n FROM counter')" "10" "down script reverts the update"
@@ -318,8 +324,7 @@ eq "$(applied_versions)" "0001" "second down run: the version rows"
 # a script that starts from a version the database is not at: refused
 # before anything runs (up would otherwise leave a hole below)
 new_db
-raw --dir "$T2" sql --dialect "$ENGINE" --from 0002
-printf '%s\n' "$OUT" >"$WORK/from.sql"
+write_script "$WORK/from.sql" "$T2" --dialect "$ENGINE" --from 0002
 st --dir "$T2" up 0001
 apply "$WORK/from.sql"
 [ "$RC" != 0 ] || fail "a script from 0002 on a database at 0001 exits 0"
@@ -329,8 +334,7 @@ eq "$(applied_versions)" "0001" "a script from the wrong version records nothing
 # anything runs (it would revert 0002 under an applied 0003)
 new_db
 st --dir "$T2" up
-raw --dir "$T2" sql --dialect "$ENGINE" --down --from 0002 --to base
-printf '%s\n' "$OUT" >"$WORK/downfrom.sql"
+write_script "$WORK/downfrom.sql" "$T2" --dialect "$ENGINE" --down --from 0002 --to base
 apply "$WORK/downfrom.sql"
 [ "$RC" != 0 ] || fail "a down script from 0002 on a database at 0003 exits 0"
 eq "$(q 'SELECT n FROM counter')" "11" "a down script from below head changes nothing"
@@ -367,8 +371,7 @@ for upto in 0001 0002; do
     rc_up=$RC
     snapshot "$WORK/want"
     new_db
-    raw --dir "$V" sql --dialect "$ENGINE" --to "$upto"
-    printf '%s\n' "$OUT" >"$WORK/verify.sql"
+    write_script "$WORK/verify.sql" "$V" --dialect "$ENGINE" --to "$upto"
     apply "$WORK/verify.sql"
     if [ "$rc_up" = 0 ]; then
         expect_rc 0 "a script whose verify queries hold (to $upto)"
@@ -392,8 +395,7 @@ UPDATE t SET v = 0;
 SQL
 new_db
 st --dir "$V" up 0001
-raw --dir "$V" sql --dialect "$ENGINE" --from 0001
-printf '%s\n' "$OUT" >"$WORK/verify2.sql"
+write_script "$WORK/verify2.sql" "$V" --dialect "$ENGINE" --from 0001
 apply "$WORK/verify2.sql"
 if [ "$ENGINE" = postgres ]; then
     [ "$RC" != 0 ] || fail "a verify query of two columns whose first is false exits 0"
@@ -417,8 +419,7 @@ SELECT count(*) FROM ten
 SQL
     new_db
     q "ALTER DATABASE $DBNAME SET standard_conforming_strings = off" >/dev/null
-    raw --dir "$WORK/ten" sql --dialect postgres
-    printf '%s\n' "$OUT" >"$WORK/ten.sql"
+    write_script "$WORK/ten.sql" "$WORK/ten" --dialect postgres
     apply "$WORK/ten.sql"
     expect_rc 0 "a verify of 10 under standard_conforming_strings = off"
     eq "$(q 'SELECT count(*) FROM ten')" "10" "the script applied it"
@@ -434,8 +435,7 @@ BEGIN;
 INSERT INTO ob VALUES (1);
 SQL
     new_db
-    raw --dir "$WORK/openb" sql --dialect postgres
-    printf '%s\n' "$OUT" >"$WORK/openb.sql"
+    write_script "$WORK/openb.sql" "$WORK/openb" --dialect postgres
     apply "$WORK/openb.sql"
     [ "$RC" != 0 ] || fail "a script whose no-transaction section leaves its BEGIN open exits 0"
     contains "$OUT" "0001_a.sql:3: the no-transaction section ended inside the transaction begun here" \
@@ -452,8 +452,7 @@ if [ "$ENGINE" = sqlite ] && sqlite3 "$WORK/fts.db" "CREATE VIRTUAL TABLE docs U
     } >"$WORK/ftsg/0001_dump.sql"
     printf -- "-- strata:up\nINSERT INTO docs VALUES ('x');\n" >"$WORK/ftsg/0002_use.sql"
     new_db
-    raw --dir "$WORK/ftsg" sql --dialect sqlite
-    printf '%s\n' "$OUT" >"$WORK/ftsg.sql"
+    write_script "$WORK/ftsg.sql" "$WORK/ftsg" --dialect sqlite
     apply "$WORK/ftsg.sql"
     expect_rc 0 "the script of a writable_schema .dump and a migration using its table"
     eq "$(q 'SELECT count(*) FROM docs')" "1" "the script's second migration saw the table"
@@ -469,8 +468,7 @@ CREATE TABLE qo (x integer);
 PRAGMA query_only = 1;
 SQL
     new_db
-    raw --dir "$WORK/qo" sql --dialect sqlite
-    printf '%s\n' "$OUT" >"$WORK/qo.sql"
+    write_script "$WORK/qo.sql" "$WORK/qo" --dialect sqlite
     apply "$WORK/qo.sql"
     expect_rc 0 "the script of a section that ends with PRAGMA query_only = 1"
     eq "$(q "SELECT state FROM strata_migrations")" "applied" "the script recorded it applied"
@@ -498,8 +496,7 @@ expect_rc 1 "strata up of a failing no-transaction section"
 snapshot "$WORK/want"
 vq "SELECT version, state FROM @T ORDER BY version" >"$WORK/want_rows"
 new_db
-raw --dir "$N" sql --dialect "$ENGINE"
-printf '%s\n' "$OUT" >"$WORK/notx.sql"
+write_script "$WORK/notx.sql" "$N" --dialect "$ENGINE"
 apply "$WORK/notx.sql"
 [ "$RC" != 0 ] || fail "a failing no-transaction script exits 0"
 vq "SELECT version, state FROM @T ORDER BY version" >"$WORK/got_rows"
@@ -541,8 +538,7 @@ SQL
             new_db
             st --dir "$C" up 0001
             [ "$from" = 0002 ] && st --dir "$C" up 0002
-            raw --dir "$C" sql --dialect postgres --from "$from"
-            printf '%s\n' "$OUT" >"$WORK/conc.sql"
+            write_script "$WORK/conc.sql" "$C" --dialect postgres --from "$from"
             if [ "$first" = script ]; then
                 apply "$WORK/conc.sql" &
                 sleep 0.5
