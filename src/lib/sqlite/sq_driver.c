@@ -637,9 +637,18 @@ static strata_code sq_exec_script(drv *d, const char *sql, const char *file, int
            new one would -- a later migration of the same run must see the
            table, as it does when run alone */
         char *msg = NULL;
-        if (sqlite3_exec(s->db, "PRAGMA writable_schema = RESET", NULL, NULL, &msg) != SQLITE_OK)
+        if (sqlite3_exec(s->db, "PRAGMA writable_schema = RESET; SELECT count(*) FROM sqlite_schema", NULL,
+                         NULL, &msg) != SQLITE_OK) {
             rc = err_set(err, STRATA_MIGRATION_FAILED, "%s:%d: the schema it wrote does not read back: %s",
                          file ? file : "the migration", line, msg ? msg : "?");
+            err_where(err, file, line);
+            err_hint(
+                err,
+                sqlite3_get_autocommit(s->db)
+                    ? "a row it wrote into sqlite_schema is not valid SQL, and a no-transaction section "
+                      "is not rolled back: restore the database from a backup"
+                    : "the migration was rolled back; a row it wrote into sqlite_schema is not valid SQL");
+        }
         sqlite3_free(msg);
     }
     return rc;
