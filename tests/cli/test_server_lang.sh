@@ -211,6 +211,12 @@ if cc -std=c99 -I"$ROOT/include" "$WORK/loc.c" "$ROOT/build/libstrata.a" -lsqlit
     # configuration (exit 2), a refused connection gets its hint
     PGSSLMODE=bogus STRATA_CONNECT_TIMEOUT=0 "$WORK/loc" startup "$URL" "$WORK/m" >"$WORK/o" 2>"$WORK/e"
     contains "$(cat "$WORK/e")" "[CONFIG_ERROR]" "setlocale program: PGSSLMODE=bogus is CONFIG_ERROR"
+    # ... and one the URL gave is the URL's (it was CONFIG_ERROR in German)
+    for bad in channel_binding=bogus keepalives=abc; do
+        STRATA_CONNECT_TIMEOUT=0 "$WORK/loc" startup "$URL?$bad" "$WORK/m" >"$WORK/o" 2>"$WORK/e"
+        contains "$(cat "$WORK/e")" "[URL_INVALID]" "setlocale program: ?$bad is URL_INVALID"
+        contains "$(cat "$WORK/e")" "the URL's ${bad%%=*} parameter" "setlocale program: ?$bad named in the hint"
+    done
     STRATA_CONNECT_TIMEOUT=0 "$WORK/loc" startup "postgresql://u:p@127.0.0.1:1/x" "$WORK/m" >"$WORK/o" 2>"$WORK/e"
     contains "$(cat "$WORK/e")" "is PostgreSQL running" "setlocale program: a refused connection's hint"
 

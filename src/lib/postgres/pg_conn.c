@@ -5,6 +5,7 @@
  */
 #include "ops.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <libintl.h>
 #include <poll.h>
@@ -28,6 +29,17 @@ static int has_opt(const db_url *t, const char *key)
 {
     for (const PQconninfoOption *o = t->pg_opts; o && o->keyword; o++)
         if (!strcmp(o->keyword, key) && o->val && *o->val)
+            return 1;
+    return 0;
+}
+
+/* 1 when m holds w as a word of its own (not inside a longer name) */
+static int has_word(const char *m, const char *w)
+{
+    size_t n = strlen(w);
+    for (const char *p = m; (p = strstr(p, w)); p++)
+        if ((p == m || !(isalnum((unsigned char)p[-1]) || p[-1] == '_')) &&
+            !(isalnum((unsigned char)p[n]) || p[n] == '_'))
             return 1;
     return 0;
 }
@@ -536,6 +548,14 @@ strata_code pg_connect_url(const db_url *t, const char *dbname, double deadline,
             snprintf(opt, sizeof(opt), "%.*s", (int)n, from);
         if (opt[0] && has_opt(t, opt))
             bad_opt = 2;
+        /* libpq's words translated (a program that called setlocale): the
+           URL's option whose name and value the message both hold */
+        for (const PQconninfoOption *o = t->pg_opts; bad_opt == 1 && !opt[0] && o && o->keyword; o++)
+            if (o->val && *o->val && !has_word("host hostaddr port dbname user password", o->keyword) &&
+                has_word(m, o->keyword) && strstr(m, o->val)) {
+                snprintf(opt, sizeof(opt), "%s", o->keyword);
+                bad_opt = 2;
+            }
     }
     strata_code bad_code = bad_opt == 2 ? STRATA_URL_INVALID : STRATA_CONFIG_ERROR;
     char *red = strata_url_redact(t->url);
