@@ -32,6 +32,8 @@ if [ "$what" = test ]; then
     # locales: test_server_lang.sh runs the server in German (de_DE.UTF-8,
     #   generated below, before any test server starts)
     pkgs+=(locales)
+    # libnss-wrapper: test_readonly_target.sh gives a host name two addresses
+    pkgs+=(libnss-wrapper)
 fi
 SUDO=""
 [ "$(id -u)" -ne 0 ] && SUDO=sudo

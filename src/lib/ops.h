@@ -10,24 +10,22 @@
 
 /*
  * Connects to the PostgreSQL database of u, to database dbname instead of
- * the URL's when dbname is not NULL, giving up at deadline (clock_ms()
- * value; 0 = the URL's connect_timeout, else 10 s). On failure:
+ * the URL's when dbname is not NULL. Each address of each host gets the
+ * URL's connect_timeout (else PGCONNECT_TIMEOUT, else 10 s), as libpq's
+ * blocking connect gives it, and the attempt ends with the last one's, or
+ * at cap (a clock_ms() value; 0 = none) when that comes first. On failure:
  * CONNECT_FAILED with the server's message (password scrubbed) and a hint;
  * *retry (may be NULL) is set to 1 when the server did not answer or was not
  * ready (worth trying again), 0 when it answered and refused (credentials,
  * database, pg_hba.conf) or the options are invalid.
  */
-strata_code pg_connect_url(const db_url *u, const char *dbname, double deadline, PGconn **out, int *retry,
+strata_code pg_connect_url(const db_url *u, const char *dbname, double cap, PGconn **out, int *retry,
                            strata_error *err);
 /* 1 when a connection failure (its message, and its SQLSTATE or the codes
    of its refusals: the server's words are in its language) says the server,
    the role or the database has no session to spare (max_connections,
    CONNECTION LIMIT; PgBouncer's max_client_conn). */
 int pg_conn_full(const char *msg, const char *codes);
-/* How long one connection attempt may take, in ms: the URL's
-   connect_timeout, else PGCONNECT_TIMEOUT, else 10 s -- for each host of a
-   multi-host URL, as libpq gives them. */
-double pg_attempt_ms(const db_url *u);
 /* Every connection pg_connect_url opens is tracked by interrupt.c
    (strata_interrupt cancels what it runs): pg_finish closes one and
    untracks it; pg_track tracks c again after a PQreset (a new backend). */

@@ -19,7 +19,7 @@
     X(PQclear) X(PQntuples) X(PQnfields) X(PQgetvalue) X(PQgetisnull) X(PQconninfoParse)           \
     X(PQconninfoFree) X(PQfreemem) X(PQconninfo)                                                   \
     X(PQconnectStartParams) X(PQconnectPoll) X(PQsocket) X(PQpingParams) X(PQserverVersion)        \
-    X(PQdb) X(PQhost) X(PQport)                                                                    \
+    X(PQdb) X(PQhost) X(PQhostaddr) X(PQport)                                                              \
     X(PQputCopyData) X(PQputCopyEnd) X(PQgetResult) X(PQcmdTuples)                                 \
     X(PQbackendPID) X(PQsendQuery) X(PQsendQueryParams) X(PQconsumeInput) X(PQisBusy)              \
     X(PQtransactionStatus) X(PQreset) X(PQparameterStatus)                               \

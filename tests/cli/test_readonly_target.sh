@@ -111,4 +111,47 @@ expect_rc 0 "silent first host from PGHOST: the second one answers"
 [ "$ms" -lt 6000 ] || fail "silent first host from PGHOST: took $ms ms"
 kill "$silent"
 
+# a host name with several addresses, the first silent (one dead pod of
+# several behind a name): libpq gives each address connect_timeout, and so
+# does strata (it waited on the first address until the attempt ended, so
+# it never connected where psql did). nss_wrapper gives the name its two
+# addresses; the silent one listens on 127.0.0.2 at the server's port.
+NSSW=$(ls /usr/lib/*/libnss_wrapper.so 2>/dev/null | head -1)
+if [ -z "$NSSW" ]; then
+    fail "libnss_wrapper.so is missing (Debian libnss-wrapper; tools/deps.sh installs it)"
+else
+    python3 -c 'import socket, sys, time
+ss = []
+for a in sys.argv[2:]:
+    s = socket.socket(); s.bind((a, int(sys.argv[1]))); s.listen(50); ss.append(s)
+print("up"); sys.stdout.flush()
+time.sleep(600)' "$PGPORT" 127.0.0.2 127.0.0.3 >"$WORK/silent2" &
+    silent=$!
+    for _ in $(seq 50); do [ -s "$WORK/silent2" ] && break; sleep 0.1; done
+    printf '127.0.0.2 strata-pods\n127.0.0.1 strata-pods\n127.0.0.2 strata-dead\n127.0.0.3 strata-dead\n' \
+        >"$WORK/hosts"
+    named() { # named HOST ARGS...: strata with the test's host names
+        local h=$1
+        shift
+        NSS_WRAPPER_HOSTS=$WORK/hosts LD_PRELOAD=$NSSW ASAN_OPTIONS=$ASAN_OPTIONS:verify_asan_link_order=0 \
+            "$STRATA" --url "postgresql://$PGUSER:$PGPASSWORD@$h/$DBNAME?connect_timeout=2" "$@" \
+            >"$WORK/o" 2>"$WORK/e"
+        RC=$? OUT=$(cat "$WORK/o") ERR=$(cat "$WORK/e")
+    }
+    t0=$(date +%s%N)
+    named "strata-pods:$PGPORT" --dir "$WORK/m" status
+    ms=$((($(date +%s%N) - t0) / 1000000))
+    expect_rc 0 "a name whose first address is silent: its second address answers"
+    [ "$ms" -ge 1500 ] && [ "$ms" -lt 6000 ] || fail "a name whose first address is silent: took $ms ms"
+    named "strata-pods:$PGPORT" wait --timeout 10
+    expect_rc 0 "a name whose first address is silent: wait"
+    named "strata-dead:$PGPORT" --dir "$WORK/m" --connect-timeout 0 status
+    expect_rc 4 "a name whose addresses are all silent: CONNECT_FAILED"
+    contains "$ERR" "\"strata-dead\" (127.0.0.2), port $PGPORT: timeout expired; connection to server at \"strata-dead\" (127.0.0.3)" \
+        "a name whose addresses are all silent: each address named"
+    named "strata-dead:$PGPORT,strata-pods:$PGPORT" --dir "$WORK/m" status
+    expect_rc 0 "a silent name, then a name whose second address answers"
+    kill "$silent"
+fi
+
 finish

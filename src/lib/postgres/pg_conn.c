@@ -8,10 +8,12 @@
 #include <ctype.h>
 #include <errno.h>
 #include <libintl.h>
+#include <netdb.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 int pg_major(int v)
 {
@@ -348,31 +350,90 @@ static double host_ms(const db_url *t)
     return (secs > 0 ? secs : 10) * 1000.0;
 }
 
-double pg_attempt_ms(const db_url *t)
+/*
+ * The addresses of host name `name` after `now` (the one being tried, as
+ * libpq writes it: numeric), resolved as libpq resolves them (any family,
+ * stream sockets), comma-separated into out. How many; 0 when there are
+ * none after it, or `now` is not among them.
+ */
+static int addrs_after(const char *name, const char *port, const char *now, buf *out)
 {
-    /* the hosts: the URL's, else libpq's variables (a service file's
-       list is not counted: its hosts share one attempt's time) */
-    const char *h = url_pg_opt(t, "host"), *a = url_pg_opt(t, "hostaddr");
-    if ((!h || !*h) && (!a || !*a)) {
-        h = getenv("PGHOST");
-        a = getenv("PGHOSTADDR");
+    struct addrinfo hint, *res = NULL;
+    memset(&hint, 0, sizeof(hint));
+    hint.ai_family = AF_UNSPEC;
+    hint.ai_socktype = SOCK_STREAM;
+    if (!name[0] || name[0] == '/' || name[0] == '@' || !now || !now[0] ||
+        getaddrinfo(name, port && *port ? port : NULL, &hint, &res))
+        return 0;
+    int seen = 0, n = 0;
+    for (struct addrinfo *a = res; a; a = a->ai_next) {
+        char ip[NI_MAXHOST];
+        if (getnameinfo(a->ai_addr, a->ai_addrlen, ip, sizeof(ip), NULL, 0, NI_NUMERICHOST))
+            continue;
+        if (seen) {
+            buf_addf(out, "%s%s", n++ ? "," : "", ip);
+        } else {
+            seen = !strcmp(ip, now);
+        }
     }
-    int hosts = list_len(h) > list_len(a) ? list_len(h) : list_len(a);
-    return host_ms(t) * (hosts > 1 ? hosts : 1);
+    freeaddrinfo(res);
+    return n;
+}
+
+/* "connection to server at "HOST" (ADDRESS), port PORT: timeout expired",
+   libpq's words for the address c is trying, into out */
+static const char *host_timeout(PGconn *c, char *out, size_t size)
+{
+    const char *h = pq.PQhost(c) ? pq.PQhost(c) : "", *a = pq.PQhostaddr(c), *p = pq.PQport(c);
+    if (a && *a && strcmp(a, h))
+        snprintf(out, size, "connection to server at \"%s\" (%s), port %s: timeout expired", h, a,
+                 p ? p : "");
+    else
+        snprintf(out, size, "connection to server at \"%s\", port %s: timeout expired", h, p ? p : "");
+    return out;
+}
+
+/* list v past its first skip entries ("" when none are left) */
+static const char *list_rest(const char *v, int skip)
+{
+    for (int i = 0; v && i < skip; i++)
+        if ((v = strchr(v, ',')))
+            v++;
+    return v ? v : "";
+}
+
+/* b gets `rep`, then the entries of list v after its first skip ones, the
+   r entries left of `total` (empty ones when v is not given at all) */
+static void list_splice(buf *b, const char *rep, const char *v, int skip, int total)
+{
+    int r = total - skip;
+    buf_adds(b, rep);
+    if (r <= 0)
+        return;
+    buf_adds(b, ",");
+    if (list_len(v))
+        buf_adds(b, list_rest(v, skip));
+    else
+        for (int i = 1; i < r; i++)
+            buf_adds(b, ",");
 }
 
 /*
- * libpq gives each host of a multi-host URL connect_timeout of its own and
- * then tries the next -- but only in its blocking connect; driven through
- * PQconnectPoll, as here (a signal must stop the wait), a host that takes
- * the connection and never answers (a powered-off primary behind a
- * router, a frozen server) would hold the whole attempt. So when the host
- * being tried has had host_ms, the attempt starts again from the host
- * after it: *c is replaced by a connection with the same options and the
- * hosts from there on (a port list of one entry, shared by every host,
- * stays). *from is where the search for the current host in the list
- * starts (hosts are tried in order). Returns 1 when restarted, 0 when
- * this was the last host (or the options cannot be read).
+ * libpq gives each host of a multi-host URL, and each address of a host
+ * name, connect_timeout of its own and then tries the next -- but only in
+ * its blocking connect; driven through PQconnectPoll, as here (a signal
+ * must stop the wait), a host that takes the connection and never answers
+ * (a powered-off primary behind a router, a frozen server, one dead pod of
+ * several behind a name) would hold the whole attempt. So when the address
+ * being tried has had host_ms, the attempt starts again from the one after
+ * it: *c is replaced by a connection with the same options from there on.
+ * The name's next addresses, when it has more, come first, each given to
+ * libpq as a hostaddr beside the name (which libpq still uses for TLS and
+ * the password file); then the hosts after it (a port list of one entry,
+ * shared by every host, stays). *from is where the search for the current
+ * host in the list starts (hosts are tried in order). Returns 1 when
+ * restarted, 0 when this was the last address (or the options cannot be
+ * read).
  */
 static int next_host(PGconn **c, int *from, char *skipped, size_t size)
 {
@@ -394,52 +455,87 @@ static int next_host(PGconn **c, int *from, char *skipped, size_t size)
     int shared_port = list_len(port) <= 1;
     /* the current one: the first from *from whose host (or address) and
        port are the ones libpq reports */
-    const char *ch = pq.PQhost(*c), *cp = pq.PQport(*c);
+    const char *ch = pq.PQhost(*c), *cp = pq.PQport(*c), *ca = pq.PQhostaddr(*c);
     int cur = -1;
+    char h[256] = "", a[256] = "", pt[32] = "";
     for (int i = *from; i < hosts && cur < 0; i++) {
-        char h[256], a[256], pt[32];
         list_at(host, i, h, sizeof(h));
         list_at(addr, i, a, sizeof(a));
         list_at(port, shared_port ? 0 : i, pt, sizeof(pt));
         if (ch && (!strcmp(ch, h) || !strcmp(ch, a)) && (!cp || !*pt || !strcmp(cp, pt)))
             cur = i;
     }
-    if (cur < 0 || cur + 1 >= hosts) {
-        pq.PQconninfoFree(o);
-        return 0;
-    }
+    /* a name without an address of its own in the list: more addresses? */
+    buf more, nh, na, np;
+    buf_init(&more);
+    buf_init(&nh);
+    buf_init(&na);
+    buf_init(&np);
+    int k = cur >= 0 && !a[0] ? addrs_after(h, cp, ca, &more) : 0, rc = 0;
+    if (cur < 0 || (!k && cur + 1 >= hosts))
+        goto out;
+    char said[600];
     size_t len = strlen(skipped);
-    snprintf(skipped + len, size - len, "connection to server at \"%s\", port %s: timeout expired; ", ch,
-             cp ? cp : "");
+    snprintf(skipped + len, size - len, "%s; ", host_timeout(*c, said, sizeof(said)));
+    /* the lists from the name's next address (the name, and its port,
+       once for each) or from the next host */
+    if (k) {
+        buf rep;
+        buf_init(&rep);
+        for (int i = 0; i < k; i++)
+            buf_addf(&rep, "%s%s", i ? "," : "", h);
+        list_splice(&nh, rep.data, host, cur + 1, hosts);
+        buf_reset(&rep);
+        for (int i = 0; i < k; i++)
+            buf_addf(&rep, "%s%s", i ? "," : "", pt);
+        list_splice(&np, rep.data, port, cur + 1, hosts);
+        buf_release(&rep);
+        list_splice(&na, more.data, addr, cur + 1, hosts);
+    } else {
+        buf_adds(&nh, list_rest(host, cur + 1));
+        buf_adds(&na, list_rest(addr, cur + 1));
+        buf_adds(&np, list_rest(port, cur + 1));
+    }
     const char **keys = calloc((size_t)n + 1, sizeof(*keys)), **vals = calloc((size_t)n + 1, sizeof(*vals));
-    int k = 0;
-    for (PQconninfoOption *x = o; keys && vals && x->keyword; x++) {
-        if (!x->val)
-            continue;
+    int nk = 0;
+    for (PQconninfoOption *x = o; keys && vals && !nh.oom && !na.oom && !np.oom && x->keyword; x++) {
         const char *v = x->val;
-        if (x->val == host || x->val == addr || (x->val == port && !shared_port)) {
-            for (int i = 0; v && i <= cur; i++) /* past the current host's entry */
-                if ((v = strchr(v, ',')))
-                    v++;
-            v = v ? v : "";
-        }
-        keys[k] = x->keyword;
-        vals[k++] = v;
+        if (!strcmp(x->keyword, "host") && host)
+            v = nh.data ? nh.data : "";
+        else if (!strcmp(x->keyword, "hostaddr") && (addr || k))
+            v = na.data ? na.data : "";
+        else if (!strcmp(x->keyword, "port") && port && !shared_port)
+            v = np.data ? np.data : "";
+        if (!v)
+            continue;
+        keys[nk] = x->keyword;
+        vals[nk++] = v;
+    }
+    if (nh.oom || na.oom || np.oom) {
+        free(keys);
+        free(vals);
+        goto out;
     }
     PGconn *nc = keys && vals ? pq.PQconnectStartParams(keys, vals, 0) : NULL;
     free(keys);
     free(vals);
+    if (nc) {
+        pq.PQsetErrorVerbosity(nc, PQERRORS_VERBOSE); /* conn_codes */
+        pq.PQfinish(*c);
+        *c = nc;
+        *from = 0; /* the list now starts at the next address or host */
+        rc = 1;
+    }
+out:
+    buf_release(&more);
+    buf_release(&nh);
+    buf_release(&na);
+    buf_release(&np);
     pq.PQconninfoFree(o);
-    if (!nc)
-        return 0;
-    pq.PQsetErrorVerbosity(nc, PQERRORS_VERBOSE); /* conn_codes */
-    pq.PQfinish(*c);
-    *c = nc;
-    *from = 0; /* the list now starts at the next host */
-    return 1;
+    return rc;
 }
 
-strata_code pg_connect_url(const db_url *t, const char *dbname, double deadline, PGconn **out, int *retry,
+strata_code pg_connect_url(const db_url *t, const char *dbname, double cap, PGconn **out, int *retry,
                            strata_error *err)
 {
     /* "dbname" is expanded as a connection string the first time only; a
@@ -462,8 +558,6 @@ strata_code pg_connect_url(const db_url *t, const char *dbname, double deadline,
     *out = NULL;
     if (retry)
         *retry = 0;
-    if (deadline <= 0)
-        deadline = clock_ms() + pg_attempt_ms(t);
     PGconn *c = pq.PQconnectStartParams(keys, vals, 1);
     if (!c)
         return err_set(err, STRATA_NOMEM, "out of memory");
@@ -474,19 +568,19 @@ strata_code pg_connect_url(const db_url *t, const char *dbname, double deadline,
     /* a signal during this attempt stops it; one from before lets it be:
        the cleanup after a stop connects too (dropping a scratch database) */
     const int stopped_before = intr_requested();
-    /* each host of a multi-host URL gets connect_timeout (next_host) */
+    /* each address of each host gets connect_timeout, as libpq gives it
+       (next_host moves on), never past the caller's cap */
     const double per_host = host_ms(t);
     double host_since = clock_ms();
     char cur[300] = "", skipped[600] = "";
     int host_from = 0;
     while (pq.PQstatus(c) != CONNECTION_BAD && st != PGRES_POLLING_OK && st != PGRES_POLLING_FAILED) {
-        double now = clock_ms(), left = deadline - now;
-        if (left <= 0) {
-            timed_out = 1;
-            break;
-        }
+        double now = clock_ms();
+        /* the address being tried: libpq moving on by itself (a refusal)
+           starts its time afresh */
         char id[300];
-        snprintf(id, sizeof(id), "%s:%s", pq.PQhost(c) ? pq.PQhost(c) : "", pq.PQport(c) ? pq.PQport(c) : "");
+        snprintf(id, sizeof(id), "%s/%s:%s", pq.PQhost(c) ? pq.PQhost(c) : "",
+                 pq.PQhostaddr(c) ? pq.PQhostaddr(c) : "", pq.PQport(c) ? pq.PQport(c) : "");
         if (strcmp(id, cur)) {
             snprintf(cur, sizeof(cur), "%s", id);
             host_since = now;
@@ -495,6 +589,11 @@ strata_code pg_connect_url(const db_url *t, const char *dbname, double deadline,
             st = PGRES_POLLING_WRITING;
             cur[0] = 0;
             continue;
+        }
+        double until = host_since + per_host, left = (cap > 0 && cap < until ? cap : until) - now;
+        if (left <= 0) {
+            timed_out = 1;
+            break;
         }
         if (!stopped_before && intr_requested()) { /* a signal: no waiting out a silent host */
             pq.PQfinish(c);
@@ -519,10 +618,9 @@ strata_code pg_connect_url(const db_url *t, const char *dbname, double deadline,
         *out = c;
         return STRATA_OK;
     }
-    char mb[1400];
+    char mb[1400], last[600];
     if (timed_out && skipped[0]) /* name the last host too */
-        snprintf(mb, sizeof(mb), "%sconnection to server at \"%s\", port %s: timeout expired", skipped,
-                 pq.PQhost(c) ? pq.PQhost(c) : "", pq.PQport(c) ? pq.PQport(c) : "");
+        snprintf(mb, sizeof(mb), "%s%s", skipped, host_timeout(c, last, sizeof(last)));
     else
         snprintf(mb, sizeof(mb), "%s%s", skipped, timed_out ? "timeout expired" : pq.PQerrorMessage(c));
     char clean[1400], codes[64];

@@ -337,8 +337,9 @@ strata_code pg_wait(const db_url *t, double timeout, const strata_config *cfg, i
         PGconn *c = NULL;
         int retry = 0;
         ++*attempts;
-        /* an attempt may use the whole remaining time, but at least 1 s:
-           a first try with --timeout 0 must still be able to connect */
+        /* an attempt ends with its own time or the remaining time, but
+           has at least 1 s: a first try with --timeout 0 must still be
+           able to connect */
         double d = deadline - clock_ms() < 1000 ? clock_ms() + 1000 : deadline;
         rc = pg_connect_url(t, NULL, d, &c, &retry, &last);
         pg_finish(c);

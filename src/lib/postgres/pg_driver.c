@@ -89,10 +89,8 @@ static strata_code connect_until(pg *p, double deadline, double max_delay, int t
         /* one attempt takes no longer than what is left of the whole wait
            (--connect-timeout 3 gives up after 3 s, not after the 10 s of
            an attempt), but the first has its full time */
-        double now0 = clock_ms(), until = now0 + pg_attempt_ms(p->t);
-        if (deadline > now0 && deadline < until)
-            until = deadline;
-        strata_code rc = pg_connect_url(p->t, NULL, until, &p->c, &retry, err);
+        double now0 = clock_ms();
+        strata_code rc = pg_connect_url(p->t, NULL, deadline > now0 ? deadline : 0, &p->c, &retry, err);
         if (rc == STRATA_OK) {
             if (attempt > 1)
                 strata_error_clear(err);
