@@ -670,6 +670,9 @@ strata_code pg_restore(const db_url *t, const char *path, int flags, const strat
     }
     char app[64];
     lock_watch watch = {0};
+    drv *lk = NULL;
+    int locked = 0;
+    const char *lock_table = cfg && cfg->table && *cfg->table ? cfg->table : STRATA_DEFAULT_TABLE;
     char *tool = NULL, *ci = NULL;
     tool_conn tc = {.svc_fd = -1};
     int server_major = 0;
@@ -678,6 +681,20 @@ strata_code pg_restore(const db_url *t, const char *path, int flags, const strat
     if ((rc = pg_probe(t, "restore", &server_major, NULL, NULL, &tc, err)) ||
         (rc = pick_tool("pg_restore", server_major, 0, &tool, err)))
         goto out;
+    /* under the migration lock: an up running now finishes first, and one
+       starting later waits and then plans from the restored version table
+       (pg_restore replacing it under a running up left that up applying
+       its old plan over the restored database) */
+    {
+        strata_config lc;
+        memset(&lc, 0, sizeof(lc));
+        if (cfg)
+            lc = *cfg;
+        if ((rc = drv_postgres_ops.open(&lk, t, &lc, err)) ||
+            (rc = drv_postgres_ops.lock(lk, lock_table, lock_timeout_norm(lc.lock_timeout), err)))
+            goto out;
+        locked = 1;
+    }
     ci = xstrdup(tc.ci);
     if (!ci) {
         rc = err_set(err, STRATA_NOMEM, "out of memory");
@@ -757,6 +774,11 @@ strata_code pg_restore(const db_url *t, const char *path, int flags, const strat
 out:
     if (watch.c)
         pg_finish(watch.c);
+    if (lk) {
+        if (locked)
+            drv_postgres_ops.unlock(lk, lock_table);
+        drv_postgres_ops.close(lk);
+    }
     tool_run_release(&r);
     tool_conn_release(&tc);
     free(ci);
