@@ -331,6 +331,17 @@ fi
 raw --url "$URL" --dir "$D" --table a.b.c status
 expect_rc 2 "--table a.b.c"
 contains "$ERR" "[USAGE]" "--table a.b.c: USAGE"
+# PostgreSQL: a name it would cut at 63 bytes, its lock table cut into the
+# same name (the first up worked, every later run failed "column id does
+# not exist")
+if [ "$ENGINE" = postgres ]; then
+    raw --url "$URL" --dir "$D" --table "$(printf 'v%.0s' $(seq 64))" up
+    expect_rc 2 "--table of 64 bytes on PostgreSQL"
+    contains "$ERR" "longer than 58 bytes" "--table of 64 bytes: why"
+    eq "$(q "SELECT count(*) FROM pg_tables WHERE tablename LIKE 'vvvv%'")" "0" "--table of 64 bytes: nothing made"
+    raw --url "$URL" --dir "$D" --table "$(printf 'w%.0s' $(seq 58))" status
+    expect_rc 0 "--table of 58 bytes on PostgreSQL"
+fi
 
 # a migration that leaves another role in effect: the version-table write
 # fails as that role; the error names the migration and says why

@@ -1144,15 +1144,19 @@ static strata_code pg_vt_locate(drv *d, const char *table, char **qname, int *ex
     /* a.b.c (dots outside double quotes): a database name PostgreSQL
        refuses ("cross-database references"), a usage error here */
     int dots = 0, quoted = 0, empty = 0;
-    size_t part = 0; /* characters of the current part, quotes included */
+    size_t part = 0, bytes = 0,
+           longest = 0; /* characters of the current part, quotes included; bytes of its name */
     for (const char *t = table; *t; t++) {
         quoted ^= *t == '"';
         if (!quoted && *t == '.') {
             dots++;
             empty |= part == 0;
             part = 0;
+            longest = bytes > longest ? bytes : longest;
+            bytes = 0;
         } else {
             part++;
+            bytes += *t != '"';
             /* "" alone as a part: an empty name */
             empty |= part == 2 && !quoted && t[0] == '"' && t[-1] == '"' && (t[1] == '.' || !t[1]);
         }
@@ -1162,6 +1166,16 @@ static strata_code pg_vt_locate(drv *d, const char *table, char **qname, int *ex
         err_set(err, STRATA_USAGE, "--table '%s': %s", table,
                 quoted ? "a double quote is not closed" : "a part of the name is empty");
         err_hint(err, "name it TABLE or SCHEMA.TABLE; a part in double quotes may hold blanks or dots");
+        return STRATA_USAGE;
+    }
+    /* PostgreSQL cuts a longer name to 63 bytes, and the lock table's
+       <table>_lock (behind a pooler) must not be cut into the version
+       table's own name */
+    if (bytes > 58 || longest > 63) {
+        err_set(err, STRATA_USAGE, "--table '%s': the %s is longer than %d bytes", table,
+                bytes > 58 ? "table's name" : "schema's name", bytes > 58 ? 58 : 63);
+        err_hint(err, "PostgreSQL cuts names at 63 bytes, and strata's lock table beside it adds \"_lock\": "
+                      "choose a shorter name");
         return STRATA_USAGE;
     }
     if (dots > 1) {
