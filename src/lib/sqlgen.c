@@ -747,17 +747,25 @@ static strata_code write_next(const char *dir, const char *slug, int use_timesta
     strata_code rc = strata_migset_load(dir, &set, err);
     if (rc)
         return rc;
-    char ver[64] = "0";
+    char ver[300] = "0";
     int ts = use_timestamp;
     for (size_t i = 0; i < set->count; i++) {
         const char *v = set->migs[i].version;
         if (strlen(v) >= 14)
             ts = 1;
-        if (strlen(v) < sizeof(ver) - 2 && version_cmp(v, ver) > 0)
+        if (version_cmp(v, ver) > 0) {
+            if (strlen(v) >= sizeof(ver) - 2) { /* a file name holds no more */
+                err_set(err, STRATA_USAGE,
+                        "the newest version in '%s' has %zu digits: strata new writes at most %zu", dir,
+                        strlen(v), sizeof(ver) - 3);
+                strata_migset_free(set);
+                return STRATA_USAGE;
+            }
             snprintf(ver, sizeof(ver), "%s", v);
+        }
     }
     strata_migset_free(set);
-    char next[64];
+    char next[300];
     if (ts) {
         time_t now = time(NULL);
         struct tm tm;

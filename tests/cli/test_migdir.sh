@@ -273,6 +273,15 @@ for i in 1 2 3 4 5 6 7 8; do "$STRATA" --dir "$P" new "p$i" >/dev/null 2>&1 & do
 wait
 eq "$(ls "$P" | wc -l | tr -d ' ')" "8" "8 new at once: 8 files"
 eq "$(ls "$P" | cut -d_ -f1 | sort -u | wc -l | tr -d ' ')" "8" "8 new at once: 8 versions"
+# a newest version of 70 digits: new writes the next one (it skipped
+# versions over 61 digits and wrote one that sorts before them)
+LV=$WORK/longver
+mkdir -p "$LV"
+long=1$(printf '0%.0s' $(seq 70))
+printf -- '-- strata:up\nSELECT 1;\n' >"$LV/${long}_a.sql"
+raw --dir "$LV" new b
+expect_rc 0 "new after a 71-digit version"
+eq "$OUT" "$LV/${long%0}1_b.sql" "new after a 71-digit version: the next one"
 raw --dir "$N" new $'\xff\xfe'
 expect_rc 2 "a name with no letters"
 contains "$ERR" "[USAGE]" "no letters: usage error"
