@@ -1754,6 +1754,69 @@ static strata_code external_fk_error(run *r, const ctable *t, strata_error *err)
     return STRATA_CONFIG_ERROR;
 }
 
+/* Depth-first from table i along the target's foreign keys among the
+   tables to load: 1 when it comes back to a table on the path (a cycle,
+   whose tables path[from..] then are), 0 when not. */
+static int fk_cycle_from(run *r, const int *load, int i, char *state, int *path, int *depth, int *from)
+{
+    state[i] = 1; /* on the path */
+    path[(*depth)++] = i;
+    ctable *t = &r->s.t[i];
+    for (int k = 0; k < t->ndeps; k++) {
+        int p = t->deps[k];
+        if (!load[p] || state[p] == 2)
+            continue;
+        if (state[p] == 1) {
+            for (*from = *depth - 1; *from > 0 && path[*from] != p; --*from)
+                ;
+            return 1;
+        }
+        if (fk_cycle_from(r, load, p, state, path, depth, from))
+            return 1;
+    }
+    state[i] = 2;
+    --*depth;
+    return 0;
+}
+
+/* --data-only keeps the target's foreign keys and loads each table in a
+   transaction of its own, parents first: tables whose keys form a cycle
+   (teams.owner_id -> users, users.team_id -> teams) have no such order --
+   the first load fails on a key, after the linked tables were emptied. So
+   refused before anything changes, naming the cycle. */
+static strata_code fk_cycle_error(run *r, const int *load, strata_error *err)
+{
+    char *state = calloc((size_t)r->s.n + 1, 1);
+    int *path = calloc((size_t)r->s.n + 1, sizeof(int)), depth = 0, from = 0, found = 0;
+    if (!state || !path) {
+        free(state);
+        free(path);
+        return err_set(err, STRATA_NOMEM, "out of memory");
+    }
+    for (int i = 0; i < r->s.n && !found; i++)
+        if (load[i] && !state[i])
+            found = fk_cycle_from(r, load, i, state, path, &depth, &from);
+    strata_code rc = STRATA_OK;
+    if (found) {
+        buf b;
+        buf_init(&b);
+        for (int k = from; k < depth; k++)
+            buf_addf(&b, "\"%s\" -> ", r->s.t[path[k]].dst);
+        buf_addf(&b, "\"%s\"", r->s.t[path[from]].dst);
+        rc = err_set(err, STRATA_CONFIG_ERROR,
+                     "--data-only: the target's foreign keys link tables in a cycle (%s): they cannot be "
+                     "loaded one after the other",
+                     b.data ? b.data : "?");
+        err_hint(err,
+                 "no table was changed; copy into an empty database without --data-only (strata adds the "
+                 "keys after the rows), or drop one of those foreign keys, copy, and add it again");
+        buf_release(&b);
+    }
+    free(state);
+    free(path);
+    return rc;
+}
+
 /* Clears the tables to reload that are referenced by foreign keys (others
    are truncated in their own load transaction): the set is closed under
    "referenced by", then truncated in one statement -- in default mode after
@@ -1783,6 +1846,8 @@ static strata_code clear_phase(run *r, int *load, strata_error *err)
                 }
         }
     }
+    if (r->data_only && (rc = fk_cycle_error(r, load, err)))
+        goto out;
     buf b;
     buf_init(&b);
     for (int i = 0; i < r->s.n; i++) {
