@@ -791,12 +791,13 @@ static strata_code table_sequences(run *r, PGconn *c, ctable *t, strata_error *e
         "OR EXISTS (SELECT 1 FROM pg_depend u JOIN pg_attrdef ud ON ud.oid = u.objid "
         "  WHERE u.classid = 'pg_attrdef'::regclass AND u.refclassid = 'pg_class'::regclass "
         "  AND u.refobjid = s.oid AND (ud.adrelid, ud.adnum) <> (a.attrelid, a.attnum)) "
-        "FROM pg_attribute a JOIN pg_class s ON s.relkind = 'S' "
-        "AND (s.oid = pg_get_serial_sequence($1, a.attname)::regclass "
-        "  OR s.oid IN (SELECT d.refobjid FROM pg_attrdef ad JOIN pg_depend d "
+        "FROM pg_attribute a CROSS JOIN LATERAL ("
+        "  SELECT pg_get_serial_sequence($1, a.attname)::regclass::oid AS seq "
+        "  UNION SELECT d.refobjid FROM pg_attrdef ad JOIN pg_depend d "
         "    ON d.classid = 'pg_attrdef'::regclass AND d.objid = ad.oid AND d.refclassid = "
         "'pg_class'::regclass "
-        "    WHERE ad.adrelid = a.attrelid AND ad.adnum = a.attnum)) "
+        "    WHERE ad.adrelid = a.attrelid AND ad.adnum = a.attnum) q "
+        "JOIN pg_class s ON s.oid = q.seq AND s.relkind = 'S' "
         "WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum, 2",
         1, p, "cannot look up a sequence", err);
     buf_release(&tn);
