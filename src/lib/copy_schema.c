@@ -2006,9 +2006,8 @@ static strata_code read_table(sqlite3 *db, ctable *t, int keep_case, strata_erro
     st = NULL;
     /* indexes */
     if (sqlite3_prepare_v2(db,
-                           "SELECT l.name, l.\"unique\", l.origin, l.partial, m.sql "
-                           "FROM pragma_index_list(?1) l LEFT JOIN sqlite_master m "
-                           "ON m.type = 'index' AND m.name = l.name ORDER BY l.seq DESC",
+                           "SELECT l.name, l.\"unique\", l.origin, l.partial "
+                           "FROM pragma_index_list(?1) l ORDER BY l.seq DESC",
                            -1, &st, NULL) != SQLITE_OK)
         return sq_fail(db, err, "indexes");
     sqlite3_bind_text(st, 1, t->src, -1, SQLITE_STATIC);
@@ -2022,10 +2021,29 @@ static strata_code read_table(sqlite3 *db, ctable *t, int keep_case, strata_erro
         const char *o = (const char *)sqlite3_column_text(st, 2);
         x->origin = o && !strcmp(o, "pk") ? 'p' : o && !strcmp(o, "u") ? 'u' : 'c';
         x->partial = sqlite3_column_int(st, 3);
-        x->sql = col_text(st, 4);
     }
     sqlite3_finalize(st);
     st = NULL;
+    /* their SQL: one pass over the table's rows of sqlite_master (a join
+       by name scanned it once per index: quadratic in the indexes) */
+    if (t->nidx) {
+        if (sqlite3_prepare_v2(db,
+                               "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ?1 "
+                               "COLLATE NOCASE",
+                               -1, &st, NULL) != SQLITE_OK)
+            return sq_fail(db, err, "indexes");
+        sqlite3_bind_text(st, 1, t->src, -1, SQLITE_STATIC);
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            const char *name = (const char *)sqlite3_column_text(st, 0);
+            for (int k = 0; name && k < t->nidx; k++)
+                if (!t->idx[k].sql && t->idx[k].name && !strcmp(t->idx[k].name, name)) {
+                    t->idx[k].sql = col_text(st, 1);
+                    break;
+                }
+        }
+        sqlite3_finalize(st);
+        st = NULL;
+    }
     for (int k = 0; k < t->nidx; k++) {
         cidx *x = &t->idx[k];
         if (sqlite3_prepare_v2(db,
