@@ -113,7 +113,8 @@ extern "C" {
     X(INTERRUPTED, 1, "stopped by a signal")                                               \
     X(RESET_CHANGED, 1, "the database changed since reset listed what it would drop")      \
     X(NOT_ADOPTED, 1, "another tool applied these migrations; adopt them first")           \
-    X(TARGET_CHANGED, 1, "the target changed since strata copied into it")
+    X(TARGET_CHANGED, 1, "the target changed since strata copied into it")                 \
+    X(DIR_CHANGED, 1, "the migration directory changed while the migration was made")
 
 typedef enum strata_code {
 #define STRATA_X_ENUM(name, exit, msg) STRATA_##name,
@@ -351,6 +352,16 @@ STRATA_API strata_code strata_new_migration(const char *dir, const char *name, i
  */
 STRATA_API strata_code strata_write_migration(const char *dir, const char *name, int use_timestamp,
                                               const char *text, char **path_out, strata_error *err);
+/*
+ * The same, for a migration made from what dir held: written only when the
+ * newest version in dir is still `after` ("" for a directory without
+ * migrations; NULL: no check), checked under the lock that orders writers.
+ * Otherwise DIR_CHANGED and nothing is written (another strata diff or
+ * strata new wrote a file meanwhile, which would run before this one).
+ */
+STRATA_API strata_code strata_write_migration_after(const char *dir, const char *name, int use_timestamp,
+                                                    const char *text, const char *after, char **path_out,
+                                                    strata_error *err);
 
 /*
  * Renders, without any connection, the SQL that up (or down) would run on the

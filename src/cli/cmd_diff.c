@@ -362,6 +362,12 @@ static int run(cli *c)
             goto fail;
         }
     if (differs && opt_name) {
+        /* written only onto the directory it was made from: each file after
+           the newest version the start held, then after the one before it */
+        char after[300] = "";
+        size_t nset = set ? strata_migset_count(set) : 0;
+        if (nset)
+            snprintf(after, sizeof(after), "%s", strata_migset_get(set, nset - 1)->version);
         for (int s = 0; s < NSUF; s++) {
             if (!text[s])
                 continue;
@@ -372,9 +378,12 @@ static int run(cli *c)
                 snprintf(err.message, sizeof(err.message), "out of memory");
                 goto fail;
             }
-            if (strata_write_migration(cli_dir(c), name, c->timestamp, text[s], &path, &err))
+            if (strata_write_migration_after(cli_dir(c), name, c->timestamp, text[s], after, &path, &err))
                 goto fail;
             paths[npaths++] = path;
+            /* the version just written: the file name's digits */
+            const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+            snprintf(after, sizeof(after), "%.*s", (int)strspn(base, "0123456789"), base);
         }
     }
     /* the lint names the files as written (or as -m would write them) */

@@ -712,10 +712,17 @@ strata_code strata_new_migration(const char *dir, const char *name, int use_time
 }
 
 static strata_code write_next(const char *dir, const char *slug, int use_timestamp, const char *text,
-                              char **path_out, strata_error *err);
+                              const char *after, char **path_out, strata_error *err);
 
 strata_code strata_write_migration(const char *dir, const char *name, int use_timestamp, const char *text,
                                    char **path_out, strata_error *err)
+{
+    return strata_write_migration_after(dir, name, use_timestamp, text, NULL, path_out, err);
+}
+
+strata_code strata_write_migration_after(const char *dir, const char *name, int use_timestamp,
+                                         const char *text, const char *after, char **path_out,
+                                         strata_error *err)
 {
     if (!dir || !text || !path_out)
         return api_null(err, __func__, "dir, text and path_out");
@@ -733,7 +740,7 @@ strata_code strata_write_migration(const char *dir, const char *name, int use_ti
     if (lk >= 0)
         while (flock(lk, LOCK_EX) != 0 && errno == EINTR && !intr_requested())
             ;
-    strata_code rc = write_next(dir, slug, use_timestamp, text, path_out, err);
+    strata_code rc = write_next(dir, slug, use_timestamp, text, after, path_out, err);
     if (lk >= 0)
         close(lk); /* releases the lock */
     return rc;
@@ -741,7 +748,7 @@ strata_code strata_write_migration(const char *dir, const char *name, int use_ti
 
 /* strata_write_migration under the directory's lock. */
 static strata_code write_next(const char *dir, const char *slug, int use_timestamp, const char *text,
-                              char **path_out, strata_error *err)
+                              const char *after, char **path_out, strata_error *err)
 {
     strata_migset *set = NULL;
     strata_code rc = strata_migset_load(dir, &set, err);
@@ -764,7 +771,33 @@ static strata_code write_next(const char *dir, const char *slug, int use_timesta
             snprintf(ver, sizeof(ver), "%s", v);
         }
     }
+    /* written from what the directory held (strata diff): a file that came
+       in since (another diff, a strata new) would run before it */
+    const char *newest = NULL;
+    for (size_t i = 0; after && i < set->count; i++)
+        if (!newest || version_cmp(set->migs[i].version, newest) > 0)
+            newest = set->migs[i].version;
+    size_t set_count = set->count;
+    int changed = after && strcmp(newest ? newest : "", after) != 0;
+    char held[300];
+    snprintf(held, sizeof(held), "%s", newest ? newest : "");
     strata_migset_free(set);
+    if (changed) {
+        if (set_count)
+            err_set(err, STRATA_DIR_CHANGED,
+                    "the migration directory '%s' changed while the migration was made: its newest version "
+                    "is now %s, not %s",
+                    dir, held, after[0] ? after : "none");
+        else
+            err_set(
+                err, STRATA_DIR_CHANGED,
+                "the migration directory '%s' changed while the migration was made: it holds no migration "
+                "now",
+                dir);
+        err_hint(err,
+                 "nothing was written; run the command again to make it from the directory as it is now");
+        return STRATA_DIR_CHANGED;
+    }
     char next[300];
     if (ts) {
         time_t now = time(NULL);

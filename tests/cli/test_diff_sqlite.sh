@@ -571,4 +571,32 @@ eq "$(q "SELECT id || '|' || nick || '|' || score || '|' || (substr(at, 1, 4) >=
 st --dir "$QD" down
 expect_rc 0 "nn_default: down"
 
+# two diff -m at once from the same directory: one migration for the
+# change, never two (both were written, the second failing at up with
+# "table t9 already exists"); the other one wrote nothing (DIR_CHANGED, or
+# no difference when it started after the first had written)
+TW=$WORK/twice
+mkdir -p "$TW"
+printf -- '-- strata:up\nCREATE TABLE t1 (id integer PRIMARY KEY);\n-- strata:down\nDROP TABLE t1;\n' >"$TW/0001_t1.sql"
+WANT9=$(sqlfile "CREATE TABLE t1 (id integer PRIMARY KEY);
+CREATE TABLE t9 (id integer PRIMARY KEY, w text);")
+for round in 1 2 3; do
+    rm -f "$TW"/0002_* "$TW"/0003_*
+    "$STRATA" --dir "$TW" diff --to "$WANT9" --dialect sqlite -m add_t9 >"$WORK/d1.out" 2>"$WORK/d1.err" &
+    p1=$!
+    "$STRATA" --dir "$TW" diff --to "$WANT9" --dialect sqlite -m add_t9 >"$WORK/d2.out" 2>"$WORK/d2.err" &
+    p2=$!
+    wait "$p1"
+    r1=$?
+    wait "$p2"
+    r2=$?
+    eq "$(ls "$TW" | grep -c add_t9)" "1" "two diff -m at once, round $round: one file ($r1/$r2: $(cat "$WORK/d1.err" "$WORK/d2.err" | tr '\n' ' '))"
+    for k in 1 2; do
+        r=$r1
+        [ $k = 2 ] && r=$r2
+        [ "$r" = 0 ] || grep -q "\[DIR_CHANGED\]" "$WORK/d$k.err" ||
+            fail "two diff -m at once, round $round: exit $r without DIR_CHANGED: $(cat "$WORK/d$k.err")"
+    done
+done
+
 finish

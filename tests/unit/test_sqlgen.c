@@ -374,6 +374,22 @@ static void write_migration(void)
     CHECK_INT(strata_write_migration(d, "again", 0, "-- strata:up\n", &path, &e), STRATA_OK);
     CHECK(path && strstr(path, "/0002_again.sql"));
     free(path);
+    /* made from the directory as it held 0001: 0002 came in since */
+    path = NULL;
+    CHECK_INT(strata_write_migration_after(d, "stale", 0, "-- strata:up\n", "0001", &path, &e), STRATA_DIR_CHANGED);
+    CHECK(path == NULL);
+    CHECK(strstr(e.message, "its newest version is now 0002, not 0001") != NULL);
+    CHECK_INT(strata_write_migration_after(d, "stale", 0, "-- strata:up\n", "", &path, &e), STRATA_DIR_CHANGED);
+    CHECK(strstr(e.message, "not none") != NULL);
+    CHECK_INT(strata_write_migration_after(d, "fresh", 0, "-- strata:up\n", "0002", &path, &e), STRATA_OK);
+    CHECK(path && strstr(path, "/0003_fresh.sql"));
+    free(path);
+    path = NULL;
+    char *d2 = tmpdir_new();
+    CHECK_INT(strata_write_migration_after(d2, "first", 0, "-- strata:up\n", "", &path, &e), STRATA_OK);
+    CHECK(path && strstr(path, "/0001_first.sql"));
+    free(path);
+    tmpdir_free(d2);
     DIR *dh = opendir(d);
     int files = 0, temps = 0;
     for (struct dirent *de; dh && (de = readdir(dh));) {
@@ -384,7 +400,7 @@ static void write_migration(void)
     }
     if (dh)
         closedir(dh);
-    CHECK_INT(files, 2);
+    CHECK_INT(files, 3);
     CHECK_INT(temps, 0);
     tmpdir_free(d);
 }
