@@ -1219,6 +1219,54 @@ static int dumps_equal(const strata_diff_result *r, const char *want, const char
     return 1;
 }
 
+/* the start database's schema changed while diff read it */
+static void start_changed_hint(strata_error *err)
+{
+    err_hint(err,
+             "nothing was written; a migration or another session changed its schema meanwhile: run diff "
+             "again once it is quiet");
+}
+
+/*
+ * The start database's model and schema text (read_state), read while its
+ * schema holds still: its schema text before and after equal to the one
+ * read with the model (a migration committing between two of the reads
+ * made the model and the text disagree, and the rebuild then failed as a
+ * "limit of diff"). A few tries, then an error that says so.
+ */
+static strata_code read_start(strata *db, gen_model *m, char **dump, strata_error *err)
+{
+    strata_code rc = STRATA_OK;
+    for (int attempt = 0; attempt < 4; attempt++) {
+        char *before = NULL, *after = NULL;
+        *dump = NULL;
+        memset(m, 0, sizeof(*m));
+        if (!(rc = dump_state(db, &before, err)) && !(rc = read_state(db, m, dump, err)))
+            rc = dump_state(db, &after, err);
+        int still = !rc && !strcmp(before, *dump) && !strcmp(after, *dump);
+        free(before);
+        free(after);
+        if (still)
+            return STRATA_OK;
+        gen_model_release(m);
+        free(*dump);
+        *dump = NULL;
+        /* an object gone between two catalog reads: dropped meanwhile */
+        if (rc && !(err && (!strcmp(err->sqlstate, "XX000") || !strcmp(err->sqlstate, "42P01") ||
+                            !strcmp(err->sqlstate, "42704"))))
+            return rc;
+        if (intr_requested())
+            return intr_error(err, "while reading the start database");
+        sleep_ms(50 << attempt);
+    }
+    if (!rc)
+        rc = err_set(err, STRATA_DIFF_NOT_PROVEN,
+                     "the start database (--from-url) changed while strata diff "
+                     "read it");
+    start_changed_hint(err);
+    return rc;
+}
+
 static strata_code not_proven(strata_diff_result *r, const char *expected, const char *actual, const char *le,
                               const char *la, const char *what, strata_error *err)
 {
@@ -1297,7 +1345,9 @@ strata_code strata_diff(const strata_diff_opts *o, strata_diff_result **out, str
     r->engine = strata_engine(work.db);
     if (o->from_url) {
         if ((rc = side_url(o, o->from_url, "--from-url", &start, err)) ||
-            (rc = from_url_at_head(o, start.db, err)) || (rc = read_state(start.db, &m_from, &d_from, err)))
+            (rc = from_url_at_head(o, start.db, err)))
+            goto done;
+        if ((rc = read_start(start.db, &m_from, &d_from, err)))
             goto done;
         if (strcmp(strata_engine(start.db), r->engine)) {
             rc = err_set(err, STRATA_USAGE, "--from-url is a %s database; the diff is for %s",
