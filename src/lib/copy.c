@@ -1618,27 +1618,39 @@ static strata_code count_join(run *r, strata_error *err)
     return r->count_rc;
 }
 
+/* The copy lock (one copy into a database at a time), then the migration
+   lock of the version table it writes (an up on the target waits for the
+   copy, and the copy for a running up), both held by the control session
+   until it ends. */
 static strata_code take_lock(run *r, strata_error *err)
 {
     double timeout = lock_timeout_norm(r->o->lock_timeout);
     double t0 = copy_now();
+    int copy_lock = 0, mig_lock = 0;
     for (;;) {
-        PGresult *res = copy_query(r->ctl, "SELECT pg_try_advisory_lock(hashtext('strata:copy'))", 0, NULL,
-                                   "cannot take the copy lock", err);
-        if (!res)
-            return err->code;
-        int got = pq.PQgetvalue(res, 0, 0)[0] == 't';
-        pq.PQclear(res);
-        if (got)
+        if (!copy_lock) {
+            PGresult *res = copy_query(r->ctl, "SELECT pg_try_advisory_lock(hashtext('strata:copy'))", 0,
+                                       NULL, "cannot take the copy lock", err);
+            if (!res)
+                return err->code;
+            copy_lock = pq.PQgetvalue(res, 0, 0)[0] == 't';
+            pq.PQclear(res);
+        }
+        strata_code rc = copy_lock ? pg_migration_try_lock(r->ctl, r->vtable, &mig_lock, err) : STRATA_OK;
+        if (rc)
+            return rc;
+        if (mig_lock)
             return STRATA_OK;
         if (copy_now() - t0 >= timeout) {
-            err_set(err, STRATA_LOCK_TIMEOUT,
-                    "timed out after %gs waiting for another strata copy "
-                    "into the same database",
-                    timeout);
+            err_set(err, STRATA_LOCK_TIMEOUT, "timed out after %gs waiting for %s", timeout,
+                    copy_lock
+                        ? "the migration lock: a strata command (up, down, ...) is migrating that database"
+                        : "another strata copy into the same database");
             err_hint(err, "wait for it to finish, or raise --lock-timeout");
             return STRATA_LOCK_TIMEOUT;
         }
+        if (intr_requested())
+            return intr_error(err, "while waiting for a lock");
         usleep(100000);
     }
 }

@@ -26,6 +26,12 @@ strata_code pg_connect_url(const db_url *u, const char *dbname, double cap, PGco
    the role or the database has no session to spare (max_connections,
    CONNECTION LIMIT; PgBouncer's max_client_conn). */
 int pg_conn_full(const char *msg, const char *codes);
+/* The migration lock of version table `table` (what up takes directly: a
+   session advisory lock) tried once on c, for a command that holds its own
+   session (copy writes the version table): *got 1 when held, until c's
+   session ends; 0 when another process holds it, directly or as a live
+   lease behind a pooler. */
+strata_code pg_migration_try_lock(PGconn *c, const char *table, int *got, strata_error *err);
 /* Every connection pg_connect_url opens is tracked by interrupt.c
    (strata_interrupt cancels what it runs): pg_finish closes one and
    untracks it; pg_track tracks c again after a PQreset (a new backend). */

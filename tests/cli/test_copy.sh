@@ -1065,6 +1065,42 @@ eq "$(pq "SELECT unit_price || ' ' || is_active || ' ' || updated_at FROM produc
 eq "$(pq "SELECT count(*) FROM users")" "$(sqlite3 "$SRC" "SELECT count(*) FROM users")" "seed rows not doubled"
 st --dir "$D" status --exit-code
 expect_rc 0 "strata status on the target is clean"
+# copy and up exclude each other (copy writes the version table): a copy
+# waits for a running up's migration lock, an up for a running copy's (they
+# ran at once: the copy reported the version it had read, a raw catalog
+# error when both created tables)
+SLOWD=$WORK/pos_slow
+mkdir -p "$SLOWD"
+cp "$D"/*.sql "$SLOWD/"
+printf -- '-- strata:up\nCREATE TABLE slow_copy (id int);\nSELECT pg_sleep(2);\n-- strata:down\nDROP TABLE slow_copy;\n' \
+    >"$SLOWD/9990_slow.sql"
+"$STRATA" --url "$URL" --dir "$SLOWD" -q up >"$WORK/up.out" 2>"$WORK/up.err" &
+upper=$!
+sleep 0.7
+raw copy "sqlite:///$SRC" "$URL" --data-only --lock-timeout 1
+expect_rc 4 "copy during an up, --lock-timeout 1"
+contains "$ERR" "waiting for the migration lock" "copy during an up: it waited for the migration lock"
+wait "$upper" || fail "the up beside the copy: $(cat "$WORK/up.err")"
+pq "DELETE FROM strata_migrations WHERE version = '9990'; DROP TABLE slow_copy"
+# (the copy held up by an application's lock on one of its tables)
+psql -X -q -d "$DBNAME" -c "BEGIN; LOCK TABLE customers IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(3); COMMIT" \
+    >/dev/null 2>&1 &
+holder=$!
+sleep 0.3
+raw copy "sqlite:///$SRC" "$URL" --data-only -q &
+copier=$!
+for _ in $(seq 50); do
+    [ "$(pq "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted")" -ge 2 ] && break
+    sleep 0.05
+done
+st --dir "$SLOWD" up
+expect_rc 0 "up during a copy"
+contains "$ERR" "waiting for another strata process" "up during a copy: it waited for the copy"
+wait "$copier" || fail "the copy beside the up"
+wait "$holder"
+eq "$(pq "SELECT count(*) FROM strata_migrations WHERE version = '9990'")" "1" \
+    "the up came after the copy (which replaced the version table's rows)"
+pq "DELETE FROM strata_migrations WHERE version = '9990'; DROP TABLE slow_copy"
 # a row that points at nothing (SQLite let it in) against the target's own
 # foreign key: the hint says how to find such rows
 sqlite3 "$SRC" "INSERT INTO products (id, sku, name, category_id, unit_price, tax_rate, is_active, created_at, updated_at) VALUES (11, 'SKU-11', 'Ghost', 99, 1, 0, 1, '2024-05-01', 1714557600)"

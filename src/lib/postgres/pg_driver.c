@@ -819,6 +819,61 @@ static strata_code advisory_held(pg *p, const char *k, int *held, strata_error *
                     2, params, got_true, held, err);
 }
 
+strata_code pg_migration_try_lock(PGconn *c, const char *table, int *got, strata_error *err)
+{
+    char k[32];
+    lock_key(table, k);
+    const char *params[1] = {k};
+    *got = 0;
+    PGresult *res =
+        pq.PQexecParams(c, "SELECT pg_try_advisory_lock($1::bigint)", 1, NULL, params, NULL, NULL, 0);
+    if (pq.PQresultStatus(res) != PGRES_TUPLES_OK) {
+        strata_code rc = pg_fail(res, c, STRATA_DB_ERROR, NULL, 0, NULL, 0, err);
+        pq.PQclear(res);
+        return rc;
+    }
+    int mine = pq.PQgetvalue(res, 0, 0)[0] == 't';
+    pq.PQclear(res);
+    if (!mine)
+        return STRATA_OK;
+    /* a holder behind a pooler: its lease row (lease_name's table, by the
+       search_path) still running */
+    char *id = table_ident(table);
+    buf q;
+    buf_init(&q);
+    if (id) {
+        buf_add(&q, id, strlen(id) - 1);
+        buf_adds(&q, "_lock\"");
+    }
+    free(id);
+    const char *lp[1] = {q.data};
+    res =
+        q.data ? pq.PQexecParams(c, "SELECT to_regclass($1) IS NOT NULL", 1, NULL, lp, NULL, NULL, 0) : NULL;
+    int exists = pq.PQresultStatus(res) == PGRES_TUPLES_OK && pq.PQgetvalue(res, 0, 0)[0] == 't', live = 0;
+    if (exists) { /* q.data is a quoted name (table_ident) */
+        pq.PQclear(res);
+        buf sq;
+        buf_init(&sq);
+        buf_addf(&sq, "SELECT EXISTS (SELECT 1 FROM %s WHERE id = 1 AND expires_at > now())", q.data);
+        res = sq.oom ? NULL : pq.PQexec(c, sq.data);
+        buf_release(&sq);
+        live = pq.PQresultStatus(res) == PGRES_TUPLES_OK && pq.PQgetvalue(res, 0, 0)[0] == 't';
+    }
+    strata_code rc = STRATA_OK;
+    if (pq.PQresultStatus(res) != PGRES_TUPLES_OK)
+        rc = res ? pg_fail(res, c, STRATA_DB_ERROR, NULL, 0, NULL, 0, err)
+                 : err_set(err, STRATA_NOMEM, "out of memory");
+    pq.PQclear(res);
+    buf_release(&q);
+    if (rc || live) {
+        res = pq.PQexecParams(c, "SELECT pg_advisory_unlock($1::bigint)", 1, NULL, params, NULL, NULL, 0);
+        pq.PQclear(res);
+        return rc;
+    }
+    *got = 1;
+    return STRATA_OK;
+}
+
 static strata_code pg_lock(drv *d, const char *key, double timeout, strata_error *err)
 {
     pg *p = (pg *)d;
