@@ -659,12 +659,17 @@ if [ "$ENGINE" = postgres ]; then
     psql -X -q -d "$DBNAME" -c "BEGIN; LOCK TABLE users IN ACCESS SHARE MODE; SELECT pg_sleep(8); COMMIT;" >/dev/null 2>&1 &
     holder=$!
     sleep 0.5
-    t0=$(now_ms)
-    o --lock-timeout 1 restore "$WORK/b1"
-    t1=$(now_ms)
-    expect_rc 4 "restore while the application holds a lock"
-    contains "$ERR" "LOCK_TIMEOUT" "restore behind a lock: code"
-    [ $((t1 - t0)) -le 6000 ] || fail "restore waited past --lock-timeout ($((t1 - t0)) ms)"
+    # restore_gives_up WHAT MS: restore --lock-timeout 1 stops within MS ms
+    restore_gives_up() {
+        local t0 t1
+        t0=$(now_ms)
+        o --lock-timeout 1 restore "$WORK/b1"
+        t1=$(now_ms)
+        expect_rc 4 "restore $1, --lock-timeout 1"
+        contains "$ERR" "LOCK_TIMEOUT" "restore $1: code"
+        [ $((t1 - t0)) -le "$2" ] || fail "restore $1 waited past --lock-timeout ($((t1 - t0)) ms)"
+    }
+    restore_gives_up "while the application holds a lock" 6000
     kill "$holder" 2>/dev/null
     wait "$holder" 2>/dev/null
     eq "$(q "SELECT note FROM users WHERE id = 1")" "held" "a restore stopped by a lock changed nothing"
@@ -699,12 +704,7 @@ if [ "$ENGINE" = postgres ]; then
     "$STRATA" --url "$URL" --dir "$SLOW" up >"$WORK/up.out" 2>"$WORK/up.err" &
     upper=$!
     sleep 0.8
-    t0=$(now_ms)
-    o --lock-timeout 1 restore "$WORK/b1"
-    t1=$(now_ms)
-    expect_rc 4 "restore during an up, --lock-timeout 1"
-    contains "$ERR" "LOCK_TIMEOUT" "restore during an up: code"
-    [ $((t1 - t0)) -le 2500 ] || fail "restore during an up waited past --lock-timeout ($((t1 - t0)) ms)"
+    restore_gives_up "during an up" 2500
     wait "$upper"
     eq "$?" "0" "the up the restore gave way to ($(cat "$WORK/up.err"))"
     eq "$(q "SELECT string_agg(version, ',' ORDER BY version) FROM strata_migrations")" "0001,0002,0003,0004,0005" \
