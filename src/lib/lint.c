@@ -268,17 +268,53 @@ const char *strata_lint_severity_name(strata_lint_severity s)
 
 /* ------------------------------------------------------------ small sets */
 
+/* A set of names: open addressing over a power-of-two table (a history of
+   tens of thousands of tables is looked up once per statement). */
 typedef struct strset {
-    char **v;
-    size_t n, cap;
+    char **v;      /* slots: NULL empty, GONE a deleted name, else a name */
+    size_t n, cap; /* names held; slots */
+    size_t used;   /* slots not NULL (names and GONE) */
 } strset;
+
+static char gone_mark;
+#define GONE (&gone_mark)
+
+static size_t set_slot(const strset *s, const char *x)
+{
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+    for (const char *p = x; *p; p++)
+        h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+    return (size_t)h & (s->cap - 1);
+}
+
+/* the slot holding x, or (size_t)-1 */
+static size_t set_find(const strset *s, const char *x)
+{
+    if (!s->cap)
+        return (size_t)-1;
+    for (size_t i = set_slot(s, x), k = 0; k < s->cap; i = (i + 1) & (s->cap - 1), k++) {
+        if (!s->v[i])
+            return (size_t)-1;
+        if (s->v[i] != GONE && !strcmp(s->v[i], x))
+            return i;
+    }
+    return (size_t)-1;
+}
 
 static int set_has(const strset *s, const char *x)
 {
-    for (size_t i = 0; i < s->n; i++)
-        if (!strcmp(s->v[i], x))
-            return 1;
-    return 0;
+    return set_find(s, x) != (size_t)-1;
+}
+
+/* x (owned) into a table with room, at its first free slot */
+static void set_put(strset *s, char *x)
+{
+    size_t i = set_slot(s, x);
+    while (s->v[i] && s->v[i] != GONE)
+        i = (i + 1) & (s->cap - 1);
+    s->used += !s->v[i];
+    s->v[i] = x;
+    s->n++;
 }
 
 /* 0 ok, -1 out of memory */
@@ -286,29 +322,47 @@ static int set_add(strset *s, const char *x)
 {
     if (!*x || set_has(s, x))
         return 0;
-    if (ARR_GROW(s->v, s->cap, s->n + 1))
+    if ((s->used + 1) * 2 > s->cap) { /* at most half full: grow (and drop the GONE marks) */
+        size_t cap = s->cap ? s->cap * 2 : 16;
+        while (cap < (s->n + 1) * 4)
+            cap *= 2;
+        char **old = s->v, **v = calloc(cap, sizeof(*v));
+        if (!v)
+            return -1;
+        size_t oldcap = s->cap;
+        s->v = v;
+        s->cap = cap;
+        s->n = s->used = 0;
+        for (size_t i = 0; i < oldcap; i++)
+            if (old[i] && old[i] != GONE)
+                set_put(s, old[i]);
+        free(old);
+    }
+    char *d = xstrdup(x);
+    if (!d)
         return -1;
-    if (!(s->v[s->n] = xstrdup(x)))
-        return -1;
-    s->n++;
+    set_put(s, d);
     return 0;
 }
 
 static void set_del(strset *s, const char *x)
 {
-    for (size_t i = 0; i < s->n; i++)
-        if (!strcmp(s->v[i], x)) {
-            free(s->v[i]);
-            s->v[i] = s->v[--s->n];
-            return;
-        }
+    size_t i = set_find(s, x);
+    if (i == (size_t)-1)
+        return;
+    free(s->v[i]);
+    s->v[i] = GONE;
+    s->n--;
 }
 
 static void set_clear(strset *s)
 {
-    for (size_t i = 0; i < s->n; i++)
-        free(s->v[i]);
-    s->n = 0;
+    for (size_t i = 0; i < s->cap; i++) {
+        if (s->v[i] != GONE)
+            free(s->v[i]);
+        s->v[i] = NULL;
+    }
+    s->n = s->used = 0;
 }
 
 static void set_release(strset *s)
