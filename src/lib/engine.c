@@ -1994,8 +1994,10 @@ static strata_code stamp_run(strata *db, const strata_migset *set, const char *t
     }
     if ((rc = engine_lock(db, err)))
         return rc;
-    if ((rc = engine_writable(db, err)) || (rc = ensure_table(db, NULL, err)) ||
-        (rc = db->ops->begin(db->d, db->lock_timeout, err)))
+    /* a no-transaction section another process runs (SQLite): its record is
+       that run's, not one to overwrite as "failed earlier" */
+    if ((rc = engine_wait_sections(db, err)) || (rc = engine_writable(db, err)) ||
+        (rc = ensure_table(db, NULL, err)) || (rc = db->ops->begin(db->d, db->lock_timeout, err)))
         goto out;
     if ((rc = read_recs(db, &r, 0, err)))
         goto fail;

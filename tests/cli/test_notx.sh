@@ -208,6 +208,25 @@ SQL
         [ "$ms" -lt 5000 ] || fail "round $round: the other replica waited $ms ms for a killed process"
     done
     echo "# $caught of 4 rounds had the other replica waiting in the step when the runner was killed"
+
+    # stamp while another process runs a no-transaction section: it waits
+    # for that run (it took the run's mark for a failed run's, removed it
+    # and exited 0, "which failed earlier")
+    new_db
+    "$STRATA" --url "$URL" --dir "$KD" up >"$WORK/ka.out" 2>&1 &
+    pa=$!
+    for _ in $(seq 1 200); do
+        sqlite3 "$DBFILE" "SELECT error FROM strata_migrations WHERE version = '0002'" 2>/dev/null |
+            grep -q "completion (pid $pa" && break
+        sleep 0.05
+    done
+    st --dir "$KD" --lock-timeout 1 stamp 0002
+    expect_rc 4 "stamp beside a running no-transaction section"
+    contains "$ERR" "LOCK_TIMEOUT" "stamp beside a running section: LOCK_TIMEOUT"
+    contains "$(q "SELECT error FROM strata_migrations WHERE version = '0002'")" "completion (pid $pa" \
+        "the running section's mark stays"
+    kill -9 "$pa"
+    wait "$pa" 2>/dev/null
 fi
 
 # SQLite: marks a pid alone cannot judge. One written in another PID
