@@ -410,8 +410,8 @@ static int file_moved(sq *s, strata_error *err)
         return 1;
     }
     err_set(err, STRATA_DB_ERROR,
-            "the database file '%s' was removed while strata had it open (another run that created it "
-            "failed and removed it)",
+            "the database file '%s' was removed while strata had it open (by 'strata drop', or by another "
+            "run that created it, failed and removed it)",
             s->path);
     err_hint(err, "nothing was written; run the command again");
     return 1;
