@@ -11,6 +11,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char *opt_from_url, *opt_to_url, *opt_to_sqlite, *opt_to_postgres, *opt_name, *opt_rename;
 static int opt_print, opt_destructive, opt_no_conc;
@@ -378,8 +379,12 @@ static int run(cli *c)
                 snprintf(err.message, sizeof(err.message), "out of memory");
                 goto fail;
             }
-            if (strata_write_migration_after(cli_dir(c), name, c->timestamp, text[s], after, &path, &err))
+            if (strata_write_migration_after(cli_dir(c), name, c->timestamp, text[s], after, &path, &err)) {
+                /* all of the change or none: the files already written go */
+                for (size_t i = 0; i < npaths; i++)
+                    unlink(paths[i]);
                 goto fail;
+            }
             paths[npaths++] = path;
             /* the version just written: the file name's digits */
             const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;

@@ -2038,6 +2038,14 @@ strata_code strata_copy(const char *src_url, const char *dst_url, const strata_c
         rc = err_set(err, STRATA_USAGE, "copy needs a SQLite file, not an in-memory database");
         goto done;
     }
+    /* the version table's name as every other command takes it on
+       PostgreSQL (a copied history under a longer name could not be used) */
+    if (strlen(r.vtable) > 58) {
+        rc = err_set(err, STRATA_USAGE, "--table '%s': the table's name is longer than 58 bytes", r.vtable);
+        err_hint(err, "PostgreSQL cuts names at 63 bytes, and strata's lock table beside it adds \"_lock\": "
+                      "choose a shorter name");
+        goto done;
+    }
     if (access(r.su.path, R_OK) != 0) {
         int e = errno;
         rc = err_set(err, STRATA_CONNECT_FAILED, "cannot open SQLite database '%s': %s", r.su.path,

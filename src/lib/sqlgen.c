@@ -815,6 +815,12 @@ static strata_code write_next(const char *dir, const char *slug, int use_timesta
         memset(next, '0', pad);
         memcpy(next + pad, ver, vl + 1);
     }
+    /* a file name holds 255 bytes */
+    if (strlen(next) + 1 + strlen(slug) + 4 > 255)
+        return err_set(
+            err, STRATA_USAGE,
+            "the next version (%zu digits) and the name '%s' make a file name longer than 255 bytes",
+            strlen(next), slug);
     buf p;
     buf_init(&p);
     buf_addf(&p, "%s/%s_%s.sql", dir, next, slug);

@@ -341,6 +341,14 @@ if [ "$ENGINE" = postgres ]; then
     eq "$(q "SELECT count(*) FROM pg_tables WHERE tablename LIKE 'vvvv%'")" "0" "--table of 64 bytes: nothing made"
     raw --url "$URL" --dir "$D" --table "$(printf 'w%.0s' $(seq 58))" status
     expect_rc 0 "--table of 58 bytes on PostgreSQL"
+    # "" inside quotes is one byte of the name (it counted as none)
+    raw --url "$URL" --dir "$D" --table "\"$(printf 'x%.0s' $(seq 53))$(printf '""%.0s' $(seq 10))\"" up
+    expect_rc 2 "--table of 63 bytes spelt with escaped quotes"
+    contains "$ERR" "longer than 58 bytes" "--table with escaped quotes: why"
+    eq "$(q "SELECT count(*) FROM pg_tables WHERE tablename LIKE 'xxxx%'")" "0" "--table with escaped quotes: nothing made"
+    raw copy "sqlite:///$WORK/none.db" "$URL" --table "$(printf 'w%.0s' $(seq 60))"
+    expect_rc 2 "copy --table of 60 bytes"
+    contains "$ERR" "longer than 58 bytes" "copy --table of 60 bytes: why"
 fi
 
 # a migration that leaves another role in effect: the version-table write

@@ -151,6 +151,17 @@ time.sleep(600)' "$PGPORT" 127.0.0.2 127.0.0.3 >"$WORK/silent2" &
         "a name whose addresses are all silent: each address named"
     named "strata-dead:$PGPORT,strata-pods:$PGPORT" --dir "$WORK/m" status
     expect_rc 0 "a silent name, then a name whose second address answers"
+    # a refusing address before two silent ones: each silent one tried once
+    # (strata took the entry libpq had moved past for the current one, and
+    # tried a silent address again)
+    t0=$(date +%s%N)
+    raw --url "postgresql://$PGUSER:$PGPASSWORD@/$DBNAME?host=localhost,localhost,localhost&hostaddr=127.0.0.5,127.0.0.2,127.0.0.3&port=$PGPORT&connect_timeout=2" \
+        --dir "$WORK/m" --connect-timeout 0 status
+    ms=$((($(date +%s%N) - t0) / 1000000))
+    expect_rc 4 "a refused address, then two silent ones"
+    eq "$(grep -o '(127.0.0.2)' <<<"$ERR" | wc -l | tr -d ' ') $(grep -o '(127.0.0.3)' <<<"$ERR" | wc -l | tr -d ' ')" \
+        "1 1" "each silent address named once ($ERR)"
+    [ "$ms" -lt 5500 ] || fail "a refused address, then two silent ones: took $ms ms"
     kill "$silent"
 fi
 

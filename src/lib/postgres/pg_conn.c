@@ -462,7 +462,10 @@ static int next_host(PGconn **c, int *from, char *skipped, size_t size)
         list_at(host, i, h, sizeof(h));
         list_at(addr, i, a, sizeof(a));
         list_at(port, shared_port ? 0 : i, pt, sizeof(pt));
-        if (ch && (!strcmp(ch, h) || !strcmp(ch, a)) && (!cp || !*pt || !strcmp(cp, pt)))
+        /* an entry with an address of its own by that address (a name
+           strata split into its addresses repeats the name), else by name */
+        int same = a[0] ? (ca && !strcmp(ca, a)) || (ch && !strcmp(ch, a)) : ch && !strcmp(ch, h);
+        if (same && (!cp || !*pt || !strcmp(cp, pt)))
             cur = i;
     }
     /* a name without an address of its own in the list: more addresses? */
@@ -475,8 +478,11 @@ static int next_host(PGconn **c, int *from, char *skipped, size_t size)
     if (cur < 0 || (!k && cur + 1 >= hosts))
         goto out;
     char said[600];
-    size_t len = strlen(skipped);
-    snprintf(skipped + len, size - len, "%s; ", host_timeout(*c, said, sizeof(said)));
+    size_t len = strlen(skipped), saidlen = strlen(host_timeout(*c, said, sizeof(said)));
+    if (len + saidlen + 8 < size) /* else the list ends with "...; " once */
+        snprintf(skipped + len, size - len, "%s; ", said);
+    else if (len < 5 || strcmp(skipped + len - 5, "...; "))
+        snprintf(skipped + len, size - len, "...; ");
     /* the lists from the name's next address (the name, and its port,
        once for each) or from the next host */
     if (k) {
@@ -572,7 +578,7 @@ strata_code pg_connect_url(const db_url *t, const char *dbname, double cap, PGco
        (next_host moves on), never past the caller's cap */
     const double per_host = host_ms(t);
     double host_since = clock_ms();
-    char cur[300] = "", skipped[600] = "";
+    char cur[300] = "", skipped[1200] = "";
     int host_from = 0;
     while (pq.PQstatus(c) != CONNECTION_BAD && st != PGRES_POLLING_OK && st != PGRES_POLLING_FAILED) {
         double now = clock_ms();
@@ -618,12 +624,12 @@ strata_code pg_connect_url(const db_url *t, const char *dbname, double cap, PGco
         *out = c;
         return STRATA_OK;
     }
-    char mb[1400], last[600];
-    if (timed_out && skipped[0]) /* name the last host too */
+    char mb[2000], last[600];
+    if (timed_out && pq.PQhost(c) && *pq.PQhost(c)) /* name the address (the last one, after the others) */
         snprintf(mb, sizeof(mb), "%s%s", skipped, host_timeout(c, last, sizeof(last)));
     else
         snprintf(mb, sizeof(mb), "%s%s", skipped, timed_out ? "timeout expired" : pq.PQerrorMessage(c));
-    char clean[1400], codes[64];
+    char clean[2000], codes[64];
     conn_codes(mb, clean, sizeof(clean), codes, sizeof(codes));
     const char *m = clean;
     /* libpq refused an option's value before connecting: the URL's were

@@ -1202,6 +1202,7 @@ static strata_code pg_vt_locate(drv *d, const char *table, char **qname, int *ex
     size_t part = 0, bytes = 0,
            longest = 0; /* characters of the current part, quotes included; bytes of its name */
     for (const char *t = table; *t; t++) {
+        bytes += quoted && t[0] == '"' && t[1] == '"'; /* "" inside quotes: one " of the name */
         quoted ^= *t == '"';
         if (!quoted && *t == '.') {
             dots++;

@@ -639,6 +639,12 @@ static strata_code sq_exec_script(drv *d, const char *sql, const char *file, int
         char *msg = NULL;
         if (sqlite3_exec(s->db, "PRAGMA writable_schema = RESET; SELECT count(*) FROM sqlite_schema", NULL,
                          NULL, &msg) != SQLITE_OK) {
+            /* at the first statement naming the schema table it wrote */
+            const char *at = strcasestr(sql, "sqlite_schema"), *m2 = strcasestr(sql, "sqlite_master");
+            if (!at || (m2 && m2 < at))
+                at = m2;
+            for (const char *p = sql; at && p < at; p++)
+                line += *p == '\n';
             rc = err_set(err, STRATA_MIGRATION_FAILED, "%s:%d: the schema it wrote does not read back: %s",
                          file ? file : "the migration", line, msg ? msg : "?");
             err_where(err, file, line);
