@@ -13,6 +13,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <signal.h>
 #include <stdint.h>
@@ -610,12 +611,32 @@ static void signals_init(void)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
+    /* past a file size limit (ulimit -f) a write fails with EFBIG, which is
+       reported (IO_ERROR, temporary files removed), instead of the signal
+       killing strata without a word */
+    signal(SIGXFSZ, SIG_IGN);
+}
+
+/* Descriptors 0-2 closed by the caller (`2>&-`, a daemon's child) would be
+   taken by the first files and sockets strata opens, and a message for
+   stderr would land in a database connection: each gets /dev/null. */
+static void std_fds_init(void)
+{
+    for (int fd = 0; fd <= 2; fd++)
+        if (fcntl(fd, F_GETFD) < 0 && errno == EBADF) {
+            int n = open("/dev/null", fd ? O_WRONLY : O_RDONLY);
+            if (n >= 0 && n != fd) { /* a lower one was free first: cannot happen, 0-2 taken in order */
+                dup2(n, fd);
+                close(n);
+            }
+        }
 }
 
 int main(int argc, char **argv)
 {
     cli *c = &cli_state;
     parsed p;
+    std_fds_init();
     strata_global_init(); /* a program may: see strata.h */
     memset(&p, 0, sizeof(p));
     c->lock_timeout = 60;
@@ -626,8 +647,8 @@ int main(int argc, char **argv)
     parse_args(argc, argv, c, &p);
     if (c->lock_timeout == 0)
         c->lock_timeout = STRATA_NO_WAIT; /* --lock-timeout 0: the library's 0 is its default */
-    const char *nc = getenv("NO_COLOR");
-    c->color = !c->no_color && !(nc && *nc) && isatty(1) && !c->json;
+    const char *nc = getenv("NO_COLOR"), *term = getenv("TERM");
+    c->color = !c->no_color && !(nc && *nc) && !(term && !strcmp(term, "dumb")) && isatty(1) && !c->json;
     signals_init();
     int rc = dispatch(c, &p);
     for (int i = 0; i < p.njoined; i++)

@@ -157,7 +157,8 @@ SQL
         st --dir "$D" down
     fi
 
-    # disk full while writing the SQLite file (RLIMIT_FSIZE; SIGXFSZ ignored)
+    # disk full while writing the SQLite file (RLIMIT_FSIZE: strata ignores
+    # SIGXFSZ itself -- the signal killed it without a word, exit 153)
     new_db
     st --dir "$D" up
     mig "$D" 0002_big.sql <<'SQL'
@@ -169,7 +170,7 @@ INSERT INTO big SELECT x, hex(randomblob(64)) FROM c;
 DROP TABLE big;
 SQL
     size=$(stat -c %s "$DBFILE")
-    (trap '' XFSZ; ulimit -f $((size / 1024 + 200)); exec "$STRATA" --url "$URL" --dir "$D" up) >"$WORK/t.out" 2>"$WORK/t.err"
+    (ulimit -f $((size / 1024 + 200)); exec "$STRATA" --url "$URL" --dir "$D" up) >"$WORK/t.out" 2>"$WORK/t.err"
     RC=$?
     ERR=$(cat "$WORK/t.err")
     expect_rc 1 "disk full"
@@ -182,6 +183,15 @@ SQL
     st --dir "$D" up
     expect_rc 0 "up once there is room"
     rm "$D/0002_big.sql"
+    # a backup past the file size limit: IO_ERROR, no temporary file left
+    # (killed by SIGXFSZ, it left its temporary file and journal)
+    mkdir -p "$WORK/bk"
+    (ulimit -f 100; exec "$STRATA" --url "$URL" backup -o "$WORK/bk/b.db") >"$WORK/t.out" 2>"$WORK/t.err"
+    RC=$?
+    ERR=$(cat "$WORK/t.err")
+    expect_rc 1 "backup past the file size limit"
+    contains "$ERR" "[IO_ERROR]" "backup past the file size limit: IO_ERROR"
+    eq "$(ls -A "$WORK/bk" | wc -l | tr -d ' ')" "0" "backup past the file size limit: no file left"
     # ... found by the COMMIT (the statements fit in memory, the file may not
     # grow): the migration is named all the same, MIGRATION_FAILED
     new_db
@@ -195,7 +205,7 @@ INSERT INTO small VALUES (1, hex(randomblob(3000)));
 DROP TABLE small;
 SQL
     size=$(stat -c %s "$DBFILE")
-    (trap '' XFSZ; ulimit -f $((size / 1024)); exec "$STRATA" --url "$URL" --dir "$D" up) >"$WORK/t.out" 2>"$WORK/t.err"
+    (ulimit -f $((size / 1024)); exec "$STRATA" --url "$URL" --dir "$D" up) >"$WORK/t.out" 2>"$WORK/t.err"
     RC=$?
     ERR=$(cat "$WORK/t.err")
     expect_rc 1 "disk full at the commit"
@@ -247,6 +257,33 @@ if [ "$can_drop" = 1 ]; then
     chmod 755 "$D"
     st --dir "$D" up
     expect_rc 0 "up once readable"
+fi
+
+# standard descriptors closed by the caller (`2>&-`): /dev/null takes them,
+# not the files and connections strata opens (the database connection took
+# fd 2, where a message for stderr would have gone into it)
+FD=$WORK/fds
+mkdir -p "$FD"
+if [ "$ENGINE" = postgres ]; then
+    printf -- '-- strata:up\nSELECT pg_sleep(2);\n' >"$FD/0001_slow.sql"
+else
+    printf -- '-- strata:up\nWITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 30000000) SELECT count(*) FROM c;\n' \
+        >"$FD/0001_slow.sql"
+fi
+new_db
+"$STRATA" --url "$URL" --dir "$FD" up </dev/null >/dev/null 2>&- &
+slow=$!
+sleep 0.8
+eq "$(readlink /proc/$slow/fd/2)" "/dev/null" "a closed stderr is /dev/null, not a file or connection of strata's"
+wait "$slow"
+eq "$?" "0" "up with stderr closed"
+
+# TERM=dumb: no colors on a terminal
+if command -v script >/dev/null; then
+    TERM=dumb script -qec "'$STRATA' --url '$URL' --dir '$FD' status" /dev/null </dev/null >"$WORK/tty.out" 2>&1
+    if grep -q $'\033\[' "$WORK/tty.out"; then fail "TERM=dumb: colors printed"; fi
+    TERM=xterm script -qec "'$STRATA' --url '$URL' --dir '$FD' status" /dev/null </dev/null >"$WORK/tty.out" 2>&1
+    grep -q $'\033\[' "$WORK/tty.out" || fail "TERM=xterm on a terminal: colors expected"
 fi
 
 # a database locked by another writer is in test_concurrency.sh (LOCK_TIMEOUT),

@@ -122,6 +122,13 @@ static strata_code sq_copy(sqlite3 *dst, sqlite3 *src, int pages, double timeout
         err_hint(err, "another process holds the database; raise --lock-timeout to wait longer");
         return STRATA_LOCK_TIMEOUT;
     }
+    /* the file system's refusal (a full disk, a file size limit): its words */
+    int sys = sqlite3_system_errno(dst);
+    if ((rc & 0xff) == SQLITE_FULL || ((rc & 0xff) == SQLITE_IOERR && (sys == EFBIG || sys == ENOSPC))) {
+        err_set(err, STRATA_IO_ERROR, "%s '%s': %s", what, path, sys ? strerror(sys) : sqlite3_errstr(rc));
+        err_hint(err, "nothing was changed; make room (or raise the file size limit) and run it again");
+        return STRATA_IO_ERROR;
+    }
     err_set(err, STRATA_DB_ERROR, "%s '%s': %s", what, path, sqlite3_errstr(rc));
     if (rc == SQLITE_READONLY && access(path, W_OK) != 0)
         err_hint(err, "the database file is not writable by this user (%s); nothing was changed",
@@ -200,8 +207,14 @@ static strata_code sq_backup_file(const char *src_path, const char *path, double
 out:
     sqlite3_close(dst);
     sqlite3_close(src);
-    if (tmp) {
+    if (tmp) { /* and the journal a failed write left beside it */
         unlink(tmp);
+        buf j;
+        buf_init(&j);
+        buf_addf(&j, "%s-journal", tmp);
+        if (j.data)
+            unlink(j.data);
+        buf_release(&j);
         free(tmp);
     }
     free(target);
