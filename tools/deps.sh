@@ -37,16 +37,20 @@ if [ "$what" = test ]; then
 fi
 SUDO=""
 [ "$(id -u)" -ne 0 ] && SUDO=sudo
-# the locale a test server speaks in test_server_lang.sh
+# the locales of test_server_lang.sh: a test server speaking German, and
+# programs embedding the library under German and Turkish locales
 ensure_locale() {
     [ "$what" = test ] || return 0
-    locale -a 2>/dev/null | grep -qix 'de_DE.utf8' && return 0
-    if [ "${STRATA_NO_APT:-}" = 1 ] || ! command -v localedef >/dev/null; then
-        echo "deps.sh: missing locale de_DE.UTF-8 (localedef -i de_DE -f UTF-8 de_DE.UTF-8)" >&2
-        return 1
-    fi
-    echo "deps.sh: generating the locale de_DE.UTF-8" >&2
-    $SUDO localedef -i de_DE -f UTF-8 de_DE.UTF-8
+    local l
+    for l in de_DE tr_TR; do
+        locale -a 2>/dev/null | grep -qix "$l.utf8" && continue
+        if [ "${STRATA_NO_APT:-}" = 1 ] || ! command -v localedef >/dev/null; then
+            echo "deps.sh: missing locale $l.UTF-8 (localedef -i $l -f UTF-8 $l.UTF-8)" >&2
+            return 1
+        fi
+        echo "deps.sh: generating the locale $l.UTF-8" >&2
+        $SUDO localedef -i "$l" -f UTF-8 "$l.UTF-8"
+    done
 }
 need=()
 for p in "${pkgs[@]}"; do

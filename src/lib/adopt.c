@@ -210,7 +210,7 @@ static const char *cell(const adopt_ctx *x, size_t row, int col)
 
 static int truthy(const char *v)
 {
-    return v && (!strcasecmp(v, "t") || !strcasecmp(v, "true") || !strcmp(v, "1"));
+    return v && (!c_strcasecmp(v, "t") || !c_strcasecmp(v, "true") || !strcmp(v, "1"));
 }
 
 /* The table to read: the one the caller named, or the tool's default. */

@@ -834,7 +834,7 @@ static strata_code match_target(run *r, ctable *t, strata_error *err)
                 char *m = pass == 1 ? copy_name(t->cols[k].src, r->o->keep_case) : NULL;
                 int hit = pass == 0   ? !strcmp(t->cols[k].src, c->dst)
                           : pass == 1 ? (m && !strcmp(m, c->dst))
-                                      : !strcasecmp(t->cols[k].src, c->dst);
+                                      : !c_strcasecmp(t->cols[k].src, c->dst);
                 free(m);
                 if (hit) {
                     c->srcidx = k;
@@ -870,7 +870,7 @@ static strata_code match_target(run *r, ctable *t, strata_error *err)
             continue;
         int target_generated = 0;
         for (int i = 0; i < n; i++)
-            target_generated |= cols[i].generated && !strcasecmp(cols[i].dst, t->cols[k].src);
+            target_generated |= cols[i].generated && !c_strcasecmp(cols[i].dst, t->cols[k].src);
         if (t->cols[k].generated) {
             /* derived values: PostgreSQL computes its own, or there is nothing to hold them */
             if (!target_generated)
@@ -1001,15 +1001,15 @@ static int literal_default(const char *d, char *out, size_t outsz, int *is_strin
     while (n && s[n - 1] == ' ')
         n--;
     *is_string = *is_null = 0;
-    if (n == 4 && !strncasecmp(s, "NULL", 4)) {
+    if (n == 4 && !c_strncasecmp(s, "NULL", 4)) {
         *is_null = 1;
         return 0;
     }
-    if (n == 4 && !strncasecmp(s, "TRUE", 4)) {
+    if (n == 4 && !c_strncasecmp(s, "TRUE", 4)) {
         snprintf(out, outsz, "1");
         return 0;
     }
-    if (n == 5 && !strncasecmp(s, "FALSE", 5)) {
+    if (n == 5 && !c_strncasecmp(s, "FALSE", 5)) {
         snprintf(out, outsz, "0");
         return 0;
     }
@@ -1392,7 +1392,7 @@ out:
 static int name_listed(const char *name, const char *const *list, size_t n)
 {
     for (size_t i = 0; i < n; i++)
-        if (list[i] && !strcasecmp(list[i], name))
+        if (list[i] && !c_strcasecmp(list[i], name))
             return 1;
     return 0;
 }

@@ -100,7 +100,7 @@ static int index_sql(run *r, ctable *t, cidx *x, buf *out, char *why, size_t why
     const char *on = NULL;
     for (const char *p = s; *p; p++) {
         if ((p == s || p[-1] == ' ' || p[-1] == '\n' || p[-1] == '\t' || p[-1] == '"' || p[-1] == ']') &&
-            !strncasecmp(p, "ON", 2) &&
+            !c_strncasecmp(p, "ON", 2) &&
             (p[2] == ' ' || p[2] == '\n' || p[2] == '\t' || p[2] == '"' || p[2] == '[' || p[2] == '`')) {
             on = p;
             break;
@@ -181,22 +181,22 @@ static int index_sql(run *r, ctable *t, cidx *x, buf *out, char *why, size_t why
             size_t l = strlen(seg);
             while (l && (seg[l - 1] == ' ' || seg[l - 1] == '\n' || seg[l - 1] == '\t'))
                 seg[--l] = 0;
-            if (l > 4 && !strcasecmp(seg + l - 4, " ASC")) {
+            if (l > 4 && !c_strcasecmp(seg + l - 4, " ASC")) {
                 seg[l - 4] = 0;
-            } else if (l > 5 && !strcasecmp(seg + l - 5, " DESC")) {
+            } else if (l > 5 && !c_strcasecmp(seg + l - 5, " DESC")) {
                 seg[l - 5] = 0;
                 dir = " DESC";
             } else {
                 char *co = NULL;
-                for (char *p = seg; (p = strcasestr(p, "COLLATE")) != NULL; p++)
+                for (char *p = seg; (p = c_strcasestr(p, "COLLATE")) != NULL; p++)
                     co = p;
                 if (co && (co == seg || co[-1] == ' ')) {
                     const char *cn = co + 7;
                     while (*cn == ' ')
                         cn++;
-                    if (!strcasecmp(cn, "NOCASE") || !strcasecmp(cn, "\"NOCASE\"")) {
+                    if (!c_strcasecmp(cn, "NOCASE") || !c_strcasecmp(cn, "\"NOCASE\"")) {
                         nocase = 1;
-                    } else if (strcasecmp(cn, "BINARY") != 0) {
+                    } else if (c_strcasecmp(cn, "BINARY") != 0) {
                         snprintf(why, whysz, "collation %s has no PostgreSQL equivalent", cn);
                         return -1;
                     }
@@ -228,7 +228,7 @@ static int index_sql(run *r, ctable *t, cidx *x, buf *out, char *why, size_t why
     const char *wh = rp + 1;
     while (*wh == ' ' || *wh == '\n' || *wh == '\t')
         wh++;
-    if (!strncasecmp(wh, "WHERE", 5)) {
+    if (!c_strncasecmp(wh, "WHERE", 5)) {
         buf tr;
         buf_init(&tr);
         size_t wl = strlen(wh + 5);
@@ -632,7 +632,7 @@ static int fk_indexed(ctable *t, cfk *f)
         cidx *x = &t->idx[i];
         int ok = !x->partial && x->ncols >= f->n;
         for (int j = 0; ok && j < f->n; j++)
-            ok = x->cols[j] && !strcasecmp(x->cols[j], f->from[j]);
+            ok = x->cols[j] && !c_strcasecmp(x->cols[j], f->from[j]);
         if (ok)
             return 1;
     }
@@ -644,7 +644,7 @@ static int fk_indexed(ctable *t, cfk *f)
     for (int j = 0; j < f->n; j++) {
         int hit = 0;
         for (int c = 0; c < t->ncols && !hit; c++)
-            hit = t->cols[c].pk == j + 1 && !strcasecmp(t->cols[c].src, f->from[j]);
+            hit = t->cols[c].pk == j + 1 && !c_strcasecmp(t->cols[c].src, f->from[j]);
         if (!hit)
             return 0;
     }
@@ -660,7 +660,7 @@ static int create_view(run *r, int i, char *why, size_t whysz)
     const char *as = NULL;
     for (const char *p = sql; *p; p++)
         if (p > sql && (p[-1] == ' ' || p[-1] == '\n' || p[-1] == '"' || p[-1] == ']' || p[-1] == ')') &&
-            !strncasecmp(p, "AS", 2) && (p[2] == ' ' || p[2] == '\n' || p[2] == '\t' || p[2] == '(')) {
+            !c_strncasecmp(p, "AS", 2) && (p[2] == ' ' || p[2] == '\n' || p[2] == '\t' || p[2] == '(')) {
             as = p + 2;
             break;
         }
@@ -1217,9 +1217,9 @@ static int add_fks(run *r, tasklist *L)
                     cbuf_add(&b, " ", 1);
                     col_list(&b, p, f->to, f->n);
                 }
-                if (f->on_delete && strcasecmp(f->on_delete, "NO ACTION"))
+                if (f->on_delete && c_strcasecmp(f->on_delete, "NO ACTION"))
                     buf_addf(&b, " ON DELETE %s", f->on_delete);
-                if (f->on_update && strcasecmp(f->on_update, "NO ACTION"))
+                if (f->on_update && c_strcasecmp(f->on_update, "NO ACTION"))
                     buf_addf(&b, " ON UPDATE %s", f->on_update);
                 if (f->deferrable)
                     buf_adds(&b, f->deferrable == 2 ? " DEFERRABLE INITIALLY DEFERRED" : " DEFERRABLE");

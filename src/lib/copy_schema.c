@@ -139,7 +139,7 @@ void map_decl_type(const char *decl, ctype *t, char **pgtype)
     int a1 = -1, a2 = -1;
     size_t n = 0;
     for (const char *p = decl ? decl : ""; *p && n + 1 < sizeof(u); p++)
-        u[n++] = (char)toupper((unsigned char)*p);
+        u[n++] = (char)c_toupper((unsigned char)*p);
     u[n] = 0;
     char *par = strchr(u, '(');
     snprintf(base, sizeof(base), "%.*s", par ? (int)(par - u) : (int)n, u);
@@ -377,7 +377,7 @@ static char *tok_name(const tok *t)
 
 static int ctok_is(const tok *t, const char *word)
 {
-    return t->type == TK_WORD && strlen(word) == t->n && !strncasecmp(t->p, word, t->n);
+    return t->type == TK_WORD && strlen(word) == t->n && !c_strncasecmp(t->p, word, t->n);
 }
 
 static int ctok_punct(const tok *t, const char *p)
@@ -443,7 +443,7 @@ static int call_args(const toks *tk, int i, int *close)
 
 static int str_is(const tok *t, const char *s)
 {
-    return t->type == TK_STR && t->n == strlen(s) + 2 && !strncasecmp(t->p + 1, s, strlen(s));
+    return t->type == TK_STR && t->n == strlen(s) + 2 && !c_strncasecmp(t->p + 1, s, strlen(s));
 }
 
 /* Replacement for "the current time" in a default of a column of kind k. */
@@ -858,7 +858,7 @@ static int tr_datefn(xctx *x, const char *fn, int a, int i, int close, int b, co
         char *after = NULL;
         int used = 0;
         for (char *p = mod; p && *p; p++)
-            *p = (char)tolower((unsigned char)*p);
+            *p = (char)c_tolower((unsigned char)*p);
         const char *trunc = !mod                             ? NULL
                             : !strcmp(mod, "start of day")   ? "day"
                             : !strcmp(mod, "start of month") ? "month"
@@ -1039,7 +1039,7 @@ static int tr_call(xctx *x, int a, int i, int close, int b, buf *out)
     char fn[64];
     snprintf(fn, sizeof(fn), "%.*s", (int)(tk->v[i].n < 63 ? tk->v[i].n : 63), tk->v[i].p);
     for (char *p = fn; *p; p++)
-        *p = (char)tolower((unsigned char)*p);
+        *p = (char)c_tolower((unsigned char)*p);
     if (nargs < 0)
         return xfail(x, "SQLite function %s() has too many arguments", fn);
     if (!strcmp(fn, "date") || !strcmp(fn, "time") || !strcmp(fn, "datetime") || !strcmp(fn, "julianday") ||
@@ -1492,7 +1492,7 @@ static int tr_level(xctx *x, int a, int b, int flags, buf *out)
                 i = close;
             } else if (is_keyword(c) && !(is_soft_keyword(c) && tok_col(x, i, b))) {
                 for (size_t k = 0; k < c->n; k++)
-                    buf_addf(out, "%c", toupper((unsigned char)c->p[k]));
+                    buf_addf(out, "%c", c_toupper((unsigned char)c->p[k]));
                 if (ctok_is(c, "WITH"))
                     in_with = 1;
                 else if (ctok_is(c, "SELECT"))
@@ -1630,7 +1630,7 @@ int expr_translate_pred(const char *sql, size_t len, const cschema *s, const cta
 int table_col(const ctable *t, const char *src)
 {
     for (int i = 0; i < t->ncols; i++)
-        if (!strcasecmp(t->cols[i].src, src))
+        if (!c_strcasecmp(t->cols[i].src, src))
             return i;
     return -1;
 }
@@ -1638,7 +1638,7 @@ int table_col(const ctable *t, const char *src)
 int schema_find(const cschema *s, const char *src)
 {
     for (int i = 0; i < s->n; i++)
-        if (!strcasecmp(s->t[i].src, src))
+        if (!c_strcasecmp(s->t[i].src, src))
             return i;
     return -1;
 }
@@ -1750,9 +1750,9 @@ static void fk_deferrable(ctable *t, const toks *tk, int st, int k, int end, con
     }
     for (int i = 0; parent && i < t->nfks; i++) {
         cfk *f = &t->fks[i];
-        int same = f->n == n && f->parent && !strcasecmp(f->parent, parent);
+        int same = f->n == n && f->parent && !c_strcasecmp(f->parent, parent);
         for (int c = 0; same && c < n; c++)
-            same = f->from[c] && from[c] && !strcasecmp(f->from[c], from[c]);
+            same = f->from[c] && from[c] && !c_strcasecmp(f->from[c], from[c]);
         if (same)
             f->deferrable = defer;
     }
@@ -1948,7 +1948,7 @@ static strata_code read_table(sqlite3 *db, ctable *t, int keep_case, strata_erro
     }
     sqlite3_finalize(st);
     st = NULL;
-    if (npk == 1 && !strcasecmp(t->cols[pkcol].decl, "INTEGER") && t->rowid[0] && !pk_index)
+    if (npk == 1 && !c_strcasecmp(t->cols[pkcol].decl, "INTEGER") && t->rowid[0] && !pk_index)
         t->cols[pkcol].identity = 1;
     /* a STRICT table's ANY column keeps every value as it was given (in
        other tables ANY is a type name of NUMERIC affinity): as typeless */
@@ -1961,7 +1961,8 @@ static strata_code read_table(sqlite3 *db, ctable *t, int keep_case, strata_erro
     sqlite3_finalize(st);
     st = NULL;
     for (int k = 0; k < t->ncols; k++)
-        if ((!t->cols[k].decl[0] || (strict && !strcasecmp(t->cols[k].decl, "ANY"))) && !t->cols[k].identity)
+        if ((!t->cols[k].decl[0] || (strict && !c_strcasecmp(t->cols[k].decl, "ANY"))) &&
+            !t->cols[k].identity)
             refine_typeless(db, t, &t->cols[k]);
     /* AUTOINCREMENT counter */
     if (sqlite3_prepare_v2(db, "SELECT seq FROM sqlite_sequence WHERE name = ?1", -1, &st, NULL) ==
@@ -2060,9 +2061,9 @@ static strata_code read_table(sqlite3 *db, ctable *t, int keep_case, strata_erro
             x->cols[x->ncols] = cid == -2 ? NULL : cid == -1 ? xstrdup(t->rowid) : col_text(st, 1);
             x->desc[x->ncols] = sqlite3_column_int(st, 2);
             const char *coll = (const char *)sqlite3_column_text(st, 3);
-            if (coll && !strcasecmp(coll, "NOCASE"))
+            if (coll && !c_strcasecmp(coll, "NOCASE"))
                 x->nocase = 1;
-            else if (coll && !strcasecmp(coll, "RTRIM"))
+            else if (coll && !c_strcasecmp(coll, "RTRIM"))
                 x->rtrim = 1;
             x->ncols++;
         }
@@ -2109,7 +2110,7 @@ strata_code schema_read(sqlite3 *db, int keep_case, const char *version_table, c
         }
         if (!strncmp(name, "sqlite_", 7))
             continue;
-        if (sql && !strncasecmp(sql, "CREATE VIRTUAL", 14)) {
+        if (sql && !c_strncasecmp(sql, "CREATE VIRTUAL", 14)) {
             cwarn_add(w, "virtual table \"%s\" not copied (a SQLite module; rebuild it in PostgreSQL)", name);
             if (!ARR_GROW(virt, capvirt, (size_t)nvirt + 1))
                 virt[nvirt++] = xstrdup(name);
@@ -2132,7 +2133,7 @@ strata_code schema_read(sqlite3 *db, int keep_case, const char *version_table, c
     for (int i = 0; i < s->n; i++) {
         for (int v = 0; v < nvirt; v++) {
             size_t l = strlen(virt[v]);
-            if (!strncasecmp(s->t[i].src, virt[v], l) && s->t[i].src[l] == '_') {
+            if (!c_strncasecmp(s->t[i].src, virt[v], l) && s->t[i].src[l] == '_') {
                 table_release(&s->t[i]);
                 memmove(&s->t[i], &s->t[i + 1], (size_t)(s->n - i - 1) * sizeof(ctable));
                 s->n--;

@@ -673,12 +673,12 @@ static int conv_float(cconv *c, const ctype *t, sqlite3_value *v, int flags)
             tmp[0] = 0;
         }
         /* float8in's spellings, in any case */
-        if (!strcasecmp(tmp, "Infinity") || !strcasecmp(tmp, "+Infinity") || !strcasecmp(tmp, "inf") ||
-            !strcasecmp(tmp, "+inf"))
+        if (!c_strcasecmp(tmp, "Infinity") || !c_strcasecmp(tmp, "+Infinity") || !c_strcasecmp(tmp, "inf") ||
+            !c_strcasecmp(tmp, "+inf"))
             d = INFINITY;
-        else if (!strcasecmp(tmp, "-Infinity") || !strcasecmp(tmp, "-inf"))
+        else if (!c_strcasecmp(tmp, "-Infinity") || !c_strcasecmp(tmp, "-inf"))
             d = -INFINITY;
-        else if (!strcasecmp(tmp, "NaN") || !strcasecmp(tmp, "+NaN") || !strcasecmp(tmp, "-NaN"))
+        else if (!c_strcasecmp(tmp, "NaN") || !c_strcasecmp(tmp, "+NaN") || !c_strcasecmp(tmp, "-NaN"))
             d = NAN;
         else if (!tmp[0] || dec_parse(s, n, &x))
             return bad(c, "text that is not a number");
@@ -1055,9 +1055,9 @@ static int conv_bool(cconv *c, sqlite3_value *v, int flags)
         static const char *yes[] = {"1", "t", "true", "y", "yes", "on"};
         static const char *no[] = {"0", "f", "false", "n", "no", "off"};
         for (int i = 0; i < 6 && b < 0; i++) {
-            if (n == strlen(yes[i]) && !strncasecmp(s, yes[i], n))
+            if (n == strlen(yes[i]) && !c_strncasecmp(s, yes[i], n))
                 b = 1;
-            else if (n == strlen(no[i]) && !strncasecmp(s, no[i], n))
+            else if (n == strlen(no[i]) && !c_strncasecmp(s, no[i], n))
                 b = 0;
         }
     }
@@ -1523,7 +1523,7 @@ int conv_literal(cconv *c, const ctype *t, const char *decl, const char *lit, in
         buf_adds(&l, lit);
     buf_addf(&q, "CREATE TABLE d (c %s DEFAULT %s); INSERT INTO d DEFAULT VALUES;", decl ? decl : "",
              l.data ? l.data : "");
-    int typed = decl && *decl && strcasecmp(decl, "ANY") != 0 && q.data && l.data &&
+    int typed = decl && *decl && c_strcasecmp(decl, "ANY") != 0 && q.data && l.data &&
                 sqlite3_exec(db, q.data, NULL, NULL, NULL) == SQLITE_OK;
     buf_reset(&q);
     if (typed)

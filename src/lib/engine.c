@@ -742,7 +742,7 @@ static int sql_mentions(const char *sql, const char *qualified)
     bare[n] = 0;
     if (!n)
         return 0;
-    for (const char *p = sql; (p = strcasestr(p, bare)); p++) {
+    for (const char *p = sql; (p = c_strcasestr(p, bare)); p++) {
         unsigned char before = p > sql ? (unsigned char)p[-1] : ' ';
         unsigned char after = (unsigned char)p[n];
         int wb = !(isalnum(before) || before == '_' || before >= 0x80);
@@ -2411,7 +2411,7 @@ strata_code strata_validate(strata *db, const strata_migset *set, strata_problem
 static int skip_migrations(void)
 {
     const char *skip = getenv("STRATA_SKIP_MIGRATIONS");
-    return skip && (!strcmp(skip, "1") || !strcasecmp(skip, "true"));
+    return skip && (!strcmp(skip, "1") || !c_strcasecmp(skip, "true"));
 }
 
 static strata_config startup_config(const char *table)

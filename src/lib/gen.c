@@ -195,7 +195,7 @@ int gen_mentions(const char *text, const char *name)
     if (!text || !n)
         return 0;
     for (const char *p = text; *p; p++) {
-        if (strncasecmp(p, name, n))
+        if (c_strncasecmp(p, name, n))
             continue;
         if (p > text && ident_char(p[-1]))
             continue;
@@ -305,7 +305,7 @@ static void note_renames(gen_plan *p, const gen_model *from, const gen_model *to
                 int same = 1;
                 for (size_t c = 0; same && c < nt->ncols; c++)
                     same = !strcmp(nt->cols[c].name, ft->cols[c].name) &&
-                           !strcasecmp(nt->cols[c].type, ft->cols[c].type);
+                           !c_strcasecmp(nt->cols[c].type, ft->cols[c].type);
                 char a1[200], a2[200];
                 if (same)
                     gen_note(p,
@@ -325,7 +325,7 @@ static void note_renames(gen_plan *p, const gen_model *from, const gen_model *to
                 for (size_t x = 0; fresh && x < o->nrenames; x++)
                     fresh = !o->renames[x].table || strcmp(o->renames[x].to, tc->name);
                 char a1[200], a2[200], a3[200];
-                if (fresh && !strcasecmp(tc->type, fc->type))
+                if (fresh && !c_strcasecmp(tc->type, fc->type))
                     gen_note(p,
                              "column %s.%s is dropped and %s of the same type is added: if it is a rename, "
                              "pass --rename %s.%s:%s",
@@ -478,7 +478,7 @@ static void fold_table(char **name, const gen_model *m)
 {
     const char *hit = NULL;
     for (size_t i = 0; i < m->nt && !(hit && !strcmp(hit, *name)); i++)
-        if (!strcasecmp(m->t[i].name, *name))
+        if (!c_strcasecmp(m->t[i].name, *name))
             hit = m->t[i].name;
     fold_name(name, hit);
 }
@@ -487,7 +487,7 @@ static void fold_col(char **name, const gen_table *t)
 {
     const char *hit = NULL;
     for (size_t i = 0; t && i < t->ncols && !(hit && !strcmp(hit, *name)); i++)
-        if (!strcasecmp(t->cols[i].name, *name))
+        if (!c_strcasecmp(t->cols[i].name, *name))
             hit = t->cols[i].name;
     fold_name(name, hit);
 }
@@ -504,7 +504,7 @@ static void renames_fold(gen_rename *r, size_t n, const gen_model *from, const g
         fold_col(&r[i].from, gen_find_table(from, r[i].table));
         const char *nt = r[i].table;
         for (size_t k = 0; k < n; k++)
-            if (!r[k].table && !strcasecmp(r[k].from, r[i].table))
+            if (!r[k].table && !c_strcasecmp(r[k].from, r[i].table))
                 nt = r[k].to;
         fold_col(&r[i].to, gen_find_table(to, nt));
     }
@@ -540,7 +540,7 @@ static int case_renames(gen_rename **r, size_t *n, const gen_model *from, const 
         const gen_table *ft = &from->t[i];
         const gen_table *tt = gen_find_table(to, ft->name);
         for (size_t k = 0; !tt && k < to->nt; k++)
-            if (!strcasecmp(to->t[k].name, ft->name) && !gen_find_table(from, to->t[k].name) &&
+            if (!c_strcasecmp(to->t[k].name, ft->name) && !gen_find_table(from, to->t[k].name) &&
                 !rename_listed(*r, *n, NULL, ft->name)) {
                 tt = &to->t[k];
                 if (rename_add(r, n, NULL, ft->name, tt->name))
@@ -554,7 +554,7 @@ static int case_renames(gen_rename **r, size_t *n, const gen_model *from, const 
             if (gen_find_col(tt, fc->name) || rename_listed(*r, *n, ft->name, fc->name))
                 continue;
             for (size_t k = 0; k < tt->ncols; k++)
-                if (!strcasecmp(tt->cols[k].name, fc->name) && !gen_find_col(ft, tt->cols[k].name)) {
+                if (!c_strcasecmp(tt->cols[k].name, fc->name) && !gen_find_col(ft, tt->cols[k].name)) {
                     if (rename_add(r, n, ft->name, fc->name, tt->cols[k].name))
                         return -1;
                     break;
@@ -637,7 +637,7 @@ static int blank_sqlite_internal(void *ud, const sql_stmt *st)
         k += 2;
     if (n != (size_t)-1 && k < n) {
         const char *name = t[k].s + (t[k].kind == TOK_WORD ? 0 : 1);
-        if (!strncasecmp(name, "sqlite_", 7)) {
+        if (!c_strncasecmp(name, "sqlite_", 7)) {
             size_t at = (size_t)(st->text - x->sql);
             buf_addf(x->notes, "%s:%d: CREATE TABLE %.*s skipped: SQLite makes its own tables\n", x->label,
                      st->line, (int)(t[k].n > 40 ? 40 : t[k].n), t[k].s);

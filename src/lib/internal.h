@@ -100,6 +100,14 @@ int mkdir_p(const char *dir, unsigned mode, char *failed, size_t failedsz);
    (outsz bytes, NUL-terminated). Thread-safe. */
 double c_strtod(const char *s, char **end);
 void c_fmt_double(char *out, size_t outsz, int prec, double d);
+/* Case mapping and case-insensitive comparison of ASCII letters, whatever
+   the locale (under tr_TR c_tolower('I') is not 'i'): what the library uses
+   instead of tolower, toupper, strcasecmp, strncasecmp and strcasestr. */
+int c_tolower(int c);
+int c_toupper(int c);
+int c_strcasecmp(const char *a, const char *b);
+int c_strncasecmp(const char *a, const char *b, size_t n);
+char *c_strcasestr(const char *hay, const char *needle);
 
 /* The one clock: milliseconds on the monotonic clock, and a sleep that
    restarts after signals (but ends after strata_interrupt). */

@@ -545,7 +545,7 @@ static void scan_directives(lint *L, const char *sql, int dialect, int first_lin
 static int is_word(const lint *L, size_t i, const char *w)
 {
     return i < L->n && L->t[i].kind == SQLTOK_WORD && L->t[i].len == strlen(w) &&
-           strncasecmp(L->t[i].text, w, L->t[i].len) == 0;
+           c_strncasecmp(L->t[i].text, w, L->t[i].len) == 0;
 }
 
 static int is_punct(const lint *L, size_t i, char c)
@@ -568,7 +568,7 @@ static void name_of(const lint *L, size_t i, char *out, size_t outsz)
             out[k++] = t->text[j];
     } else {
         for (size_t j = 0; j < t->len && k + 1 < outsz; j++)
-            out[k++] = (char)tolower((unsigned char)t->text[j]);
+            out[k++] = (char)c_tolower((unsigned char)t->text[j]);
     }
     out[k] = 0;
 }

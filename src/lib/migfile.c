@@ -84,7 +84,7 @@ int verify_false(const char *v)
     size_t n = strlen(v);
     while (n && (v[n - 1] == ' ' || v[n - 1] == '\t' || v[n - 1] == '\n' || v[n - 1] == '\r'))
         n--;
-    if ((n == 1 && (*v == 'f' || *v == 'F')) || (n == 5 && !strncasecmp(v, "false", 5)))
+    if ((n == 1 && (*v == 'f' || *v == 'F')) || (n == 5 && !c_strncasecmp(v, "false", 5)))
         return 1;
     size_t i = 0;
     int digits = 0, nonzero = 0;
@@ -199,7 +199,7 @@ size_t marker_word(const char *l, size_t n, size_t *word)
         i++;
     /* any case: "-- STRATA:UP" is a marker written wrongly (parse_marker
        says so), never a comment that would merge two sections */
-    if (n - i < 7 || strncasecmp(l + i, "strata:", 7) != 0)
+    if (n - i < 7 || c_strncasecmp(l + i, "strata:", 7) != 0)
         return 0;
     i += 7;
     *word = i;
@@ -214,7 +214,7 @@ static const char *const section_words[] = {"up", "down", "verify"};
 static int section_word(const char *w, size_t wl)
 {
     for (int k = 0; k < 3; k++)
-        if (wl == strlen(section_words[k]) && !strncasecmp(w, section_words[k], wl))
+        if (wl == strlen(section_words[k]) && !c_strncasecmp(w, section_words[k], wl))
             return k;
     return -1;
 }
@@ -1290,7 +1290,7 @@ static int migration_name(const char *fn)
 static int skipped_sql_name(const char *fn)
 {
     size_t fl = strlen(fn);
-    return fn[0] != '.' && fl >= 4 && strcasecmp(fn + fl - 4, ".sql") == 0 && !migration_name(fn);
+    return fn[0] != '.' && fl >= 4 && c_strcasecmp(fn + fl - 4, ".sql") == 0 && !migration_name(fn);
 }
 
 /*

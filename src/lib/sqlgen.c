@@ -335,7 +335,7 @@ void sqlgen_step(buf *b, const migration *m, int dialect, const char *qtable, in
         sqlgen_statements(b, s->sql, dialect);
     /* SQLite: a section that wrote sqlite_schema itself (a .dump of a
        virtual table) has the schema read again, as strata up does */
-    if (dialect == DIALECT_SQLITE && s && s->sql && strcasestr(s->sql, "writable_schema"))
+    if (dialect == DIALECT_SQLITE && s && s->sql && c_strcasestr(s->sql, "writable_schema"))
         buf_adds(b, "PRAGMA writable_schema = RESET;\n");
     /* PostgreSQL: a no-transaction section that ended inside a transaction
        it began (BEGIN without COMMIT) stops the script there, as strata up
@@ -372,7 +372,7 @@ void sqlgen_step(buf *b, const migration *m, int dialect, const char *qtable, in
     /* PostgreSQL: the record is written under the session's own
        search_path, whatever the migration SET (a pg_dump header empties
        it), as strata up finds its table; SET LOCAL, so only until COMMIT */
-    if (dialect != DIALECT_SQLITE && s && s->sql && strcasestr(s->sql, "search_path"))
+    if (dialect != DIALECT_SQLITE && s && s->sql && c_strcasestr(s->sql, "search_path"))
         buf_adds(b, "DO 'BEGIN PERFORM set_config(''search_path'', reset_val, true) FROM pg_settings WHERE "
                     "name = ''search_path''; END';\n");
     if (down || notx)
@@ -590,7 +590,7 @@ static size_t make_slug(const char *name, char *out, size_t cap)
             len = 1; /* a byte that is not UTF-8: a separator */
         } else if (c < 0x80) {
             if (isalnum((int)c))
-                piece[pl++] = (char)tolower((int)c);
+                piece[pl++] = (char)c_tolower((int)c);
         } else if (c >= 0x300 && c <= 0x36f) {
             p += len; /* a combining accent: "u" + U+0308 is "u" */
             continue;

@@ -160,7 +160,7 @@ size_t sql_tokenize(const char *sql, sql_tok **out)
 
 int tok_is(const sql_tok *t, const char *word)
 {
-    return t->kind == TOK_WORD && strlen(word) == t->n && !strncasecmp(t->s, word, t->n);
+    return t->kind == TOK_WORD && strlen(word) == t->n && !c_strncasecmp(t->s, word, t->n);
 }
 
 int tok_punct(const sql_tok *t, char c)
@@ -197,14 +197,14 @@ static void add_qident(buf *out, const sql_tok *t, int strict)
     size_t n = t->n >= 2 && t->s[t->n - 1] == close ? t->n - 2 : t->n - 1;
     int plain = n > 0 && is_ident_start((unsigned char)s[0]);
     for (size_t i = 0; plain && i < n; i++)
-        plain = is_ident_char((unsigned char)s[i]) && (!strict || tolower((unsigned char)s[i]) == s[i]);
+        plain = is_ident_char((unsigned char)s[i]) && (!strict || c_tolower((unsigned char)s[i]) == s[i]);
     if (!plain && strict) {
         buf_add(out, t->s, t->n);
         return;
     }
     if (plain) {
         for (size_t i = 0; i < n; i++) {
-            char c = (char)tolower((unsigned char)s[i]);
+            char c = (char)c_tolower((unsigned char)s[i]);
             buf_add(out, &c, 1);
         }
         return;
@@ -236,7 +236,7 @@ static void norm(const sql_tok *t, size_t n, buf *out, int strict)
         }
         if (t[i].kind == TOK_WORD) {
             for (size_t k = 0; k < t[i].n; k++) {
-                char c = (char)tolower((unsigned char)t[i].s[k]);
+                char c = (char)c_tolower((unsigned char)t[i].s[k]);
                 buf_add(out, &c, 1);
             }
         } else if (t[i].kind == TOK_QIDENT) {

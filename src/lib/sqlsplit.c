@@ -62,7 +62,7 @@ static size_t skip_quoted(const char *s, size_t i, size_t len, char q, int backs
 
 int sql_word_is(const char *w, size_t n, const char *kw)
 {
-    return strlen(kw) == n && strncasecmp(w, kw, n) == 0;
+    return strlen(kw) == n && c_strncasecmp(w, kw, n) == 0;
 }
 
 /* The end of a dollar quote opened at s[i] ('$'), or 0 when s[i] does not open
@@ -435,7 +435,7 @@ int sql_split(const char *s, size_t len, int dialect, sql_stmt_fn fn, void *ud)
                 char *dst = ntok == 1 ? st.first : st.second;
                 size_t k;
                 for (k = 0; k < n && k < sizeof(st.first) - 1; k++)
-                    dst[k] = (char)toupper((unsigned char)w[k]);
+                    dst[k] = (char)c_toupper((unsigned char)w[k]);
                 dst[k] = 0;
             }
             /* psql's rule: a body only in CREATE [OR REPLACE] FUNCTION or
@@ -496,7 +496,7 @@ static void nth_word(const sql_stmt *st, int n, char *out, size_t outsz)
             if (--n == 0) {
                 size_t k;
                 for (k = 0; k < j - i && k + 1 < outsz; k++)
-                    out[k] = (char)toupper((unsigned char)s[i + k]);
+                    out[k] = (char)c_toupper((unsigned char)s[i + k]);
                 out[k] = 0;
                 return;
             }

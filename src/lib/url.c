@@ -26,7 +26,7 @@ static int scheme_of(const char *url, char *base, size_t basesz)
         return -1;
     int j = 0;
     while (j < i && url[j] != '+' && (size_t)j + 1 < basesz) {
-        base[j] = (char)tolower((unsigned char)url[j]);
+        base[j] = (char)c_tolower((unsigned char)url[j]);
         j++;
     }
     base[j] = 0;
@@ -252,7 +252,7 @@ static strata_code pg_app_params(db_url *u, const char *url, strata_error *err)
                     size_t left = (size_t)(p + len - v);
                     if (*v == '+') {
                         buf_adds(&b, "%5C%20");
-                    } else if (left >= 3 && (!strncmp(v, "%20", 3) || !strncasecmp(v, "%5C", 3))) {
+                    } else if (left >= 3 && (!strncmp(v, "%20", 3) || !c_strncasecmp(v, "%5C", 3))) {
                         buf_adds(&b, "%5C");
                         buf_add(&b, v, 3);
                         v += 2;
@@ -335,7 +335,7 @@ strata_code url_parse(const char *url, db_url *out, strata_error *err)
         /* redaction only understands scheme://user:password@...; anything
            else that may hold a password (a libpq "host=... password=..."
            string) is not echoed */
-        int secret = !strstr(url, "://") && (strchr(url, '@') || strcasestr(url, "password"));
+        int secret = !strstr(url, "://") && (strchr(url, '@') || c_strcasestr(url, "password"));
         char *red = secret ? NULL : strata_url_redact(url);
         int has = scheme_of(url, base, sizeof(base)) >= 0;
         err_set(err, STRATA_URL_INVALID, "unsupported database URL%s%s%s%s%s%s", secret ? "" : " '",
@@ -507,7 +507,7 @@ static int hexval(int c)
 {
     if (c >= '0' && c <= '9')
         return c - '0';
-    c = tolower(c);
+    c = c_tolower(c);
     return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
@@ -602,7 +602,7 @@ static int find_secrets(const char *url, secrets *s)
         char *key = pct_decode(url + k, klen);
         if (!key)
             return -1;
-        int hit = !strcasecmp(key, "password") || !strcasecmp(key, "sslpassword");
+        int hit = !c_strcasecmp(key, "password") || !c_strcasecmp(key, "sslpassword");
         free(key);
         if (hit) {
             size_t v = k + klen + 1;
@@ -623,9 +623,9 @@ static int find_secrets(const char *url, secrets *s)
                 add_span(s, colon, at, 1);
         }
         for (size_t i = 0; i + 8 < len; i++) {
-            size_t kl = !strncasecmp(url + i, "sslpassword", 11) ? 11
-                        : !strncasecmp(url + i, "password", 8)   ? 8
-                                                                 : 0;
+            size_t kl = !c_strncasecmp(url + i, "sslpassword", 11) ? 11
+                        : !c_strncasecmp(url + i, "password", 8)   ? 8
+                                                                   : 0;
             if (!kl || (i && !isspace((unsigned char)url[i - 1])))
                 continue;
             size_t v = i + kl;
@@ -891,7 +891,7 @@ strata_code strata_url_resolve(const strata_url_opts *o, char **out, strata_url_
     }
     if (!url) {
         const char *strict = getenv("STRATA_REQUIRE_URL");
-        if (o->require_url || (strict && (!strcmp(strict, "1") || !strcasecmp(strict, "true")))) {
+        if (o->require_url || (strict && (!strcmp(strict, "1") || !c_strcasecmp(strict, "true")))) {
             err_set(err, STRATA_DATABASE_URL_REQUIRED, "%s is required", name);
             err_hint(err, "pass --url or set %s in the environment or in .env", name);
             return STRATA_DATABASE_URL_REQUIRED;

@@ -992,7 +992,7 @@ static void names_of(const arev *r, char *file, size_t fcap, char *slug, size_t 
     for (; *s && k + 1 < scap; s++) {
         unsigned char ch = (unsigned char)*s;
         if (isalnum(ch))
-            slug[k++] = (char)tolower(ch);
+            slug[k++] = (char)c_tolower(ch);
         else if (k && slug[k - 1] != '_')
             slug[k++] = '_';
     }

@@ -51,10 +51,10 @@ static int directive_in_other_case(const char *l, size_t n)
         return 0;
     while (i < n && isspace((unsigned char)l[i]))
         i++;
-    if (n - i < 10 || strncasecmp(l + i, "migrate:", 8))
+    if (n - i < 10 || c_strncasecmp(l + i, "migrate:", 8))
         return 0;
     i += 8;
-    size_t w = n - i >= 4 && !strncasecmp(l + i, "down", 4) ? 4 : !strncasecmp(l + i, "up", 2) ? 2 : 0;
+    size_t w = n - i >= 4 && !c_strncasecmp(l + i, "down", 4) ? 4 : !c_strncasecmp(l + i, "up", 2) ? 2 : 0;
     return w && (i + w == n || isspace((unsigned char)l[i + w]));
 }
 

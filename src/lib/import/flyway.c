@@ -105,9 +105,9 @@ static strata_code read_conf(const char *src, const char *f, int *notx, strata_e
         pos = next;
         if (!k || l[0] == '#')
             continue;
-        if (!strcasecmp(l, "executeInTransaction=false"))
+        if (!c_strcasecmp(l, "executeInTransaction=false"))
             *notx = 1;
-        else if (!strcasecmp(l, "executeInTransaction=true") || !strcasecmp(l, "encoding=UTF-8"))
+        else if (!c_strcasecmp(l, "executeInTransaction=true") || !c_strcasecmp(l, "encoding=UTF-8"))
             ;
         else
             rc = import_refuse(err, "'%s/%s', line %d: the Flyway script setting '%s' is not supported", src,

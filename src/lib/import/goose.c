@@ -68,7 +68,7 @@ static int annotation(const char *l, size_t n)
                  {"ENVSUB ON", A_ENV_ON},
                  {"ENVSUB OFF", A_ENV_OFF}};
     for (size_t k = 0; k < sizeof(known) / sizeof(known[0]); k++)
-        if (!strcasecmp(s, known[k].w))
+        if (!c_strcasecmp(s, known[k].w))
             return known[k].a;
     return A_BAD;
 }

@@ -244,7 +244,7 @@ static int is_txn_line(const char *l, size_t n)
     while (n && isspace((unsigned char)*l))
         l++, n--;
     for (size_t k = 0; k < sizeof(words) / sizeof(words[0]); k++)
-        if (strlen(words[k]) == n && !strncasecmp(l, words[k], n))
+        if (strlen(words[k]) == n && !c_strncasecmp(l, words[k], n))
             return 1;
     return 0;
 }
@@ -413,7 +413,7 @@ static strata_code read_conf(const char *src, layout *lay, strata_error *err)
                 q++;
             size_t sn = (size_t)(q - p) < sizeof(sec) ? (size_t)(q - p) : sizeof(sec) - 1;
             for (size_t i = 0; i < sn; i++)
-                sec[i] = (char)tolower((unsigned char)p[i]);
+                sec[i] = (char)c_tolower((unsigned char)p[i]);
             sec[sn] = 0;
             sub[0] = 0;
             char *dot = strchr(sec, '.');
@@ -449,7 +449,7 @@ static strata_code read_conf(const char *src, layout *lay, strata_error *err)
             continue;
         }
         for (int i = 0; i < NLAYOUT; i++) {
-            if (strcasecmp(key, layout_keys[i]))
+            if (c_strcasecmp(key, layout_keys[i]))
                 continue;
             if (!strcmp(sec, "core") && !sub[0]) {
                 snprintf(core[i], sizeof(core[i]), "%s", val);
@@ -508,7 +508,7 @@ static int known_var(const layout *lay, const char *name, size_t n)
     if (n == 8 && !strncmp(name, "registry", 8))
         return 1;
     for (size_t i = 0; i < lay->nvars; i++)
-        if (strlen(lay->vars[i]) == n && !strncasecmp(lay->vars[i], name, n))
+        if (strlen(lay->vars[i]) == n && !c_strncasecmp(lay->vars[i], name, n))
             return 1;
     return 0;
 }

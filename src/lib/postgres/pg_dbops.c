@@ -27,7 +27,7 @@ static int host_is_local(const char *h, size_t n)
         return 0;
     memcpy(a, h, n);
     a[n] = 0;
-    if (!strcasecmp(a, "localhost") || !strcasecmp(a, "localhost."))
+    if (!c_strcasecmp(a, "localhost") || !c_strcasecmp(a, "localhost."))
         return 1;
     unsigned char ip[16];
     if (inet_pton(AF_INET, a, ip) == 1)

@@ -424,7 +424,7 @@ static int rebuild_copy(const char *st)
 {
     char head[256];
     snprintf(head, sizeof(head), "%.*s", (int)sizeof(head) - 1, st + first_token(st));
-    return !strncasecmp(head, "INSERT ", 7) && strstr(head, "__strata_new") != NULL;
+    return !c_strncasecmp(head, "INSERT ", 7) && strstr(head, "__strata_new") != NULL;
 }
 
 static strata_code sq_fail(sq *s, strata_code code, const char *sql, const char *stmt_start, const char *file,
@@ -510,16 +510,16 @@ static int check_pragma(sqlite3_stmt *st)
     if (!q)
         return 0;
     q = skip_blank(q);
-    if (strncasecmp(q, "PRAGMA", 6) || isalnum((unsigned char)q[6]) || q[6] == '_')
+    if (c_strncasecmp(q, "PRAGMA", 6) || isalnum((unsigned char)q[6]) || q[6] == '_')
         return 0;
     /* "PRAGMA main . foreign_key_check(t)": the name after any schema */
     char name[64];
     q = skip_blank(pragma_word(skip_blank(q + 6), name, sizeof(name)));
     if (*q == '.')
         pragma_word(skip_blank(q + 1), name, sizeof(name));
-    if (!strcasecmp(name, "foreign_key_check"))
+    if (!c_strcasecmp(name, "foreign_key_check"))
         return 1;
-    if (!strcasecmp(name, "integrity_check") || !strcasecmp(name, "quick_check"))
+    if (!c_strcasecmp(name, "integrity_check") || !c_strcasecmp(name, "quick_check"))
         return 2;
     return 0;
 }
@@ -630,7 +630,7 @@ static strata_code sq_exec_script(drv *d, const char *sql, const char *file, int
     if (s->want_excl && sqlite3_get_autocommit(s->db))
         release_excl(s);
     strata_code rc = run_sql(s, sql, file, line, 0, err);
-    if (!rc && strcasestr(sql, "writable_schema")) {
+    if (!rc && c_strcasestr(sql, "writable_schema")) {
         /* a script that wrote sqlite_schema itself (sqlite3's .dump of a
            virtual table: PRAGMA writable_schema = ON, INSERT INTO
            sqlite_schema): this connection reads its schema again, as a
@@ -640,7 +640,7 @@ static strata_code sq_exec_script(drv *d, const char *sql, const char *file, int
         if (sqlite3_exec(s->db, "PRAGMA writable_schema = RESET; SELECT count(*) FROM sqlite_schema", NULL,
                          NULL, &msg) != SQLITE_OK) {
             /* at the first statement naming the schema table it wrote */
-            const char *at = strcasestr(sql, "sqlite_schema"), *m2 = strcasestr(sql, "sqlite_master");
+            const char *at = c_strcasestr(sql, "sqlite_schema"), *m2 = c_strcasestr(sql, "sqlite_master");
             if (!at || (m2 && m2 < at))
                 at = m2;
             for (const char *p = sql; at && p < at; p++)
@@ -965,7 +965,7 @@ static strata_code sq_table_exists(drv *d, const char *table, int *exists, strat
        closes, and up would apply everything again) is refused */
     const char *dot = strchr(table, '.');
     if (dot) {
-        if (dot - table != 4 || strncasecmp(table, "main", 4)) {
+        if (dot - table != 4 || c_strncasecmp(table, "main", 4)) {
             err_set(err, STRATA_USAGE,
                     "--table '%s': on SQLite the version table is in the database file itself", table);
             err_hint(err, "name it without a schema, or as main.%s", dot + 1);

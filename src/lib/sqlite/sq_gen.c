@@ -315,7 +315,7 @@ typedef struct ctx {
 
 static int name_eq(const char *a, const char *b)
 {
-    return !strcasecmp(a, b);
+    return !c_strcasecmp(a, b);
 }
 
 static const char *to_name(const ctx *c, const char *name)
@@ -467,7 +467,7 @@ static char affinity(const char *type)
     char up[256];
     size_t n = 0;
     for (; type[n] && n + 1 < sizeof(up); n++)
-        up[n] = (char)toupper((unsigned char)type[n]);
+        up[n] = (char)c_toupper((unsigned char)type[n]);
     up[n] = 0;
     if (strstr(up, "INT"))
         return 'i';
@@ -759,7 +759,7 @@ static void view_triggers_create(ctx *c, const int *made)
 /* A virtual table (CREATE VIRTUAL TABLE: FTS5, R*Tree, ...). */
 static int is_virtual(const gen_table *t)
 {
-    return t->sql && !strncasecmp(t->sql, "CREATE VIRTUAL TABLE", 20);
+    return t->sql && !c_strncasecmp(t->sql, "CREATE VIRTUAL TABLE", 20);
 }
 
 /* A virtual table cannot be rebuilt (its module keeps the rows) nor altered:

@@ -320,7 +320,7 @@ static const char *conflict_of(const lines *cons, char kind, const char *cols)
     size_t n = strlen(cols);
     for (size_t i = 0; i < cons->n; i++) {
         const char *c = cons->v[i];
-        if (c[0] == kind && !strncasecmp(c + 1, cols, n) && c[1 + n] == '\x1f')
+        if (c[0] == kind && !c_strncasecmp(c + 1, cols, n) && c[1 + n] == '\x1f')
             return c + 2 + n;
     }
     return NULL;
@@ -398,7 +398,7 @@ static void add_key_collation(buf *b, const rows *keys, const char *col)
     for (size_t k = 0; k < keys->n; k++)
         if (cell(keys, k, 0) && !strcmp(cell(keys, k, 0), col)) {
             const char *coll = cell(keys, k, 1);
-            if (coll && strcasecmp(coll, "BINARY") != 0) {
+            if (coll && c_strcasecmp(coll, "BINARY") != 0) {
                 buf_adds(b, " collate ");
                 add_norm(b, coll);
             }
@@ -574,7 +574,7 @@ static strata_code table_constraints(drv *d, const char *name, const lines *cons
         static const char *what[2] = {" on update ", " on delete "};
         for (int a = 0; a < 2; a++) {
             const char *act = cell(&fk, i, 4 + (size_t)a);
-            if (act && strcasecmp(act, "NO ACTION") != 0) {
+            if (act && c_strcasecmp(act, "NO ACTION") != 0) {
                 buf_adds(&b, what[a]);
                 add_norm(&b, act);
             }
@@ -643,7 +643,7 @@ static void dependents(const rows *objs, const char *owner, buf *out)
     for (int pass = 0; pass < 2; pass++)
         for (size_t i = 0; i < objs->n; i++) {
             const char *type = cell(objs, i, O_TYPE), *tbl = cell(objs, i, O_TBL);
-            if (!tbl || strcasecmp(tbl, owner) != 0)
+            if (!tbl || c_strcasecmp(tbl, owner) != 0)
                 continue;
             if (pass == 0 && !strcmp(type, "index"))
                 index_line(cell(objs, i, O_NAME), cell(objs, i, O_SQL), out);
@@ -670,7 +670,7 @@ strata_code schema_dump_sqlite(drv *d, const char *table, buf *out, strata_error
         for (size_t i = 0; !rc && i < objs.n; i++) {
             const char *type = cell(&objs, i, O_TYPE), *name = cell(&objs, i, O_NAME);
             const char *sql = cell(&objs, i, O_SQL);
-            if (strcmp(type, pass ? "view" : "table") != 0 || !strcasecmp(name, vt))
+            if (strcmp(type, pass ? "view" : "table") != 0 || !c_strcasecmp(name, vt))
                 continue;
             if (!first)
                 buf_adds(out, "\n");
@@ -683,7 +683,7 @@ strata_code schema_dump_sqlite(drv *d, const char *table, buf *out, strata_error
                 dependents(&objs, name, out);
                 continue;
             }
-            if (!strncasecmp(sql, "CREATE VIRTUAL TABLE", 20)) {
+            if (!c_strncasecmp(sql, "CREATE VIRTUAL TABLE", 20)) {
                 buf_adds(out, "virtual table ");
                 add_name(out, name);
                 buf_adds(out, "\n");
