@@ -150,7 +150,8 @@ strata_code cli_load(const cli *c, strata_migset **set, strata_error *err);
 /* Resolves the URL, loads the directory (cli_load) and opens the database. */
 int cli_open(cli *c, int readonly, strata **db, strata_migset **set, strata_error *err);
 /* Where the checksum cache lives: $STRATA_CACHE_DIR ("" for none), else
-   $XDG_CACHE_HOME/strata, else $HOME/.cache/strata; NULL for none. */
+   $XDG_CACHE_HOME/strata, else $HOME/.cache/strata when HOME exists (a
+   HOME=/nonexistent is not created); NULL for none. */
 const char *cli_cache_dir(void);
 /* Resolves the URL (malloc'd into *url); says where from with -v. A command
    that will write (writing=1) says so once when it uses the embedded default

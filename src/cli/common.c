@@ -130,9 +130,12 @@ const char *cli_cache_dir(void)
     const char *e = getenv("STRATA_CACHE_DIR"), *x = getenv("XDG_CACHE_HOME"), *h = getenv("HOME");
     if (e)
         return *e ? e : NULL; /* empty: no cache */
+    /* XDG_CACHE_HOME is made when missing (the XDG rule); HOME is not: a
+       system user's HOME=/nonexistent is not made into a directory */
+    struct stat st;
     if (x && x[0] == '/')
         snprintf(dir, sizeof(dir), "%s/strata", x);
-    else if (h && h[0] == '/')
+    else if (h && h[0] == '/' && stat(h, &st) == 0 && S_ISDIR(st.st_mode))
         snprintf(dir, sizeof(dir), "%s/.cache/strata", h);
     else
         return NULL;

@@ -22,6 +22,9 @@ CREATE TABLE t$v (id integer);
 DROP TABLE t$v;
 SQL
 done
+ND=$WORK/m_nohome # for the home that does not exist, at the end
+mkdir -p "$ND"
+cp "$D"/*.sql "$ND/"
 sleep 11
 before=$(ls -A "$D")
 
@@ -152,5 +155,12 @@ if command -v taskset >/dev/null; then
 else
     echo "# taskset not found (util-linux): the one-core checks are skipped"
 fi
+
+# a home that does not exist (a system user's HOME=/nonexistent): no cache,
+# and nothing made there (it was created as a directory tree)
+env -u XDG_CACHE_HOME -u STRATA_CACHE_DIR HOME="$WORK/nohome" "$STRATA" --url "$URL" --dir "$ND" status \
+    >"$WORK/o" 2>"$WORK/e"
+eq "$?" "0" "status with a home that does not exist ($(cat "$WORK/e"))"
+[ -e "$WORK/nohome" ] && fail "a home that did not exist was made: $(find "$WORK/nohome" | head -3)"
 
 finish
