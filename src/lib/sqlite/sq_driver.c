@@ -14,6 +14,7 @@
 #include <dlfcn.h>
 #include <pthread.h>
 #include <sqlite3.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -223,7 +224,10 @@ static strata_code open_failed(strata_error *err, const char *path, sqlite3 *db,
     err_set(err, STRATA_CONNECT_FAILED, "cannot open SQLite database '%s': %s", path,
             db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
     char abs_hint[sizeof(err->hint)];
-    if ((rc & 0xff) == SQLITE_CANTOPEN && sqlite_abs_hint(path, abs_hint, sizeof(abs_hint)))
+    int sys = db ? sqlite3_system_errno(db) : 0;
+    if ((rc & 0xff) == SQLITE_CANTOPEN && (sys == EMFILE || sys == ENFILE))
+        err_hint(err, "%s: the process may open no more files (ulimit -n)", strerror(sys));
+    else if ((rc & 0xff) == SQLITE_CANTOPEN && sqlite_abs_hint(path, abs_hint, sizeof(abs_hint)))
         err_hint(err, "%s", abs_hint);
     else if ((rc & 0xff) == SQLITE_CANTOPEN)
         err_hint(err, ro ? "check that the file exists and is readable by this user"
