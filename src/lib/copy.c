@@ -2040,10 +2040,8 @@ strata_code strata_copy(const char *src_url, const char *dst_url, const strata_c
     }
     /* the version table's name as every other command takes it on
        PostgreSQL (a copied history under a longer name could not be used) */
-    if (strlen(r.vtable) > 58) {
-        rc = err_set(err, STRATA_USAGE, "--table '%s': the table's name is longer than 58 bytes", r.vtable);
-        err_hint(err, "PostgreSQL cuts names at 63 bytes, and strata's lock table beside it adds \"_lock\": "
-                      "choose a shorter name");
+    if (strlen(r.vtable) > PG_TABLE_MAX) {
+        rc = pg_table_too_long(r.vtable, 1, err);
         goto done;
     }
     if (access(r.su.path, R_OK) != 0) {

@@ -109,6 +109,16 @@ int c_strcasecmp(const char *a, const char *b);
 int c_strncasecmp(const char *a, const char *b, size_t n);
 char *c_strcasestr(const char *hay, const char *needle);
 
+/* FNV-1a of the string s, continuing from h (FNV1A_START for a new one):
+   a stable 64-bit hash (the migration lock's key, lint's name sets). */
+#define FNV1A_START 1469598103934665603ULL
+static inline uint64_t fnv1a(uint64_t h, const char *s)
+{
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
 /* The one clock: milliseconds on the monotonic clock, and a sleep that
    restarts after signals (but ends after strata_interrupt). */
 double clock_ms(void);

@@ -281,10 +281,7 @@ static char gone_mark;
 
 static size_t set_slot(const strset *s, const char *x)
 {
-    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-    for (const char *p = x; *p; p++)
-        h = (h ^ (unsigned char)*p) * 1099511628211ULL;
-    return (size_t)h & (s->cap - 1);
+    return (size_t)fnv1a(FNV1A_START, x) & (s->cap - 1);
 }
 
 /* the slot holding x, or (size_t)-1 */

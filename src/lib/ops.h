@@ -26,6 +26,12 @@ strata_code pg_connect_url(const db_url *u, const char *dbname, double cap, PGco
    the role or the database has no session to spare (max_connections,
    CONNECTION LIMIT; PgBouncer's max_client_conn). */
 int pg_conn_full(const char *msg, const char *codes);
+/* The longest version table name (its last part, in bytes) on PostgreSQL:
+   63, less the "_lock" of its lock table beside it. pg_table_too_long sets
+   the USAGE error for --table `table` whose table part (table_part 1) or
+   schema part (0, over 63) is longer. */
+#define PG_TABLE_MAX 58
+strata_code pg_table_too_long(const char *table, int table_part, strata_error *err);
 /* The migration lock of version table `table` (what up takes directly: a
    session advisory lock) tried once on c, for a command that holds its own
    session (copy writes the version table): *got 1 when held, until c's

@@ -760,34 +760,19 @@ static strata_code write_next(const char *dir, const char *slug, int use_timesta
         const char *v = set->migs[i].version;
         if (strlen(v) >= 14)
             ts = 1;
-        if (version_cmp(v, ver) > 0) {
-            if (strlen(v) >= sizeof(ver) - 2) { /* a file name holds no more */
-                err_set(err, STRATA_USAGE,
-                        "the newest version in '%s' has %zu digits: strata new writes at most %zu", dir,
-                        strlen(v), sizeof(ver) - 3);
-                strata_migset_free(set);
-                return STRATA_USAGE;
-            }
+        if (version_cmp(v, ver) > 0) /* a file name (255 bytes at most) fits */
             snprintf(ver, sizeof(ver), "%s", v);
-        }
     }
     /* written from what the directory held (strata diff): a file that came
-       in since (another diff, a strata new) would run before it */
-    const char *newest = NULL;
-    for (size_t i = 0; after && i < set->count; i++)
-        if (!newest || version_cmp(set->migs[i].version, newest) > 0)
-            newest = set->migs[i].version;
-    size_t set_count = set->count;
-    int changed = after && strcmp(newest ? newest : "", after) != 0;
-    char held[300];
-    snprintf(held, sizeof(held), "%s", newest ? newest : "");
-    strata_migset_free(set);
-    if (changed) {
-        if (set_count)
+       in since (another diff, a strata new) would run before it. The set is
+       in version order: its newest is its last. */
+    const char *newest = set->count ? set->migs[set->count - 1].version : "";
+    if (after && strcmp(newest, after) != 0) {
+        if (newest[0])
             err_set(err, STRATA_DIR_CHANGED,
                     "the migration directory '%s' changed while the migration was made: its newest version "
                     "is now %s, not %s",
-                    dir, held, after[0] ? after : "none");
+                    dir, newest, after[0] ? after : "none");
         else
             err_set(
                 err, STRATA_DIR_CHANGED,
@@ -796,8 +781,10 @@ static strata_code write_next(const char *dir, const char *slug, int use_timesta
                 dir);
         err_hint(err,
                  "nothing was written; run the command again to make it from the directory as it is now");
+        strata_migset_free(set);
         return STRATA_DIR_CHANGED;
     }
+    strata_migset_free(set);
     char next[300];
     if (ts) {
         time_t now = time(NULL);

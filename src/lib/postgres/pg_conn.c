@@ -330,13 +330,20 @@ static int list_len(const char *v)
         n += *v == ',';
     return n;
 }
-static void list_at(const char *v, int i, char *out, size_t size)
+/* list v past its first skip entries ("" when none are left) */
+static const char *list_rest(const char *v, int skip)
 {
-    for (; v && i > 0; i--)
+    for (int i = 0; v && i < skip; i++)
         if ((v = strchr(v, ',')))
             v++;
-    size_t n = v ? strcspn(v, ",") : 0;
-    snprintf(out, size, "%.*s", (int)(n < size ? n : size - 1), v ? v : "");
+    return v ? v : "";
+}
+
+static void list_at(const char *v, int i, char *out, size_t size)
+{
+    v = list_rest(v, i);
+    size_t n = strcspn(v, ",");
+    snprintf(out, size, "%.*s", (int)(n < size ? n : size - 1), v);
 }
 
 /* one host's time: libpq's own rule, the URL's connect_timeout, else
@@ -391,15 +398,6 @@ static const char *host_timeout(PGconn *c, char *out, size_t size)
     else
         snprintf(out, size, "connection to server at \"%s\", port %s: timeout expired", h, p ? p : "");
     return out;
-}
-
-/* list v past its first skip entries ("" when none are left) */
-static const char *list_rest(const char *v, int skip)
-{
-    for (int i = 0; v && i < skip; i++)
-        if ((v = strchr(v, ',')))
-            v++;
-    return v ? v : "";
 }
 
 /* b gets `rep`, then the entries of list v after its first skip ones, the

@@ -530,11 +530,7 @@ static strata_code pg_writable(drv *d, strata_error *err)
 
 static void lock_key(const char *key, char out[32])
 {
-    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-    for (const char *k = "strata:"; *k; k++)
-        h = (h ^ (unsigned char)*k) * 1099511628211ULL;
-    for (; *key; key++)
-        h = (h ^ (unsigned char)*key) * 1099511628211ULL;
+    uint64_t h = fnv1a(fnv1a(FNV1A_START, "strata:"), key);
     snprintf(out, 32, "%lld", (long long)(int64_t)h);
 }
 
@@ -819,59 +815,35 @@ static strata_code advisory_held(pg *p, const char *k, int *held, strata_error *
                     2, params, got_true, held, err);
 }
 
+strata_code pg_table_too_long(const char *table, int table_part, strata_error *err)
+{
+    err_set(err, STRATA_USAGE, "--table '%s': the %s is longer than %d bytes", table,
+            table_part ? "table's name" : "schema's name", table_part ? PG_TABLE_MAX : 63);
+    err_hint(err, "PostgreSQL cuts names at 63 bytes, and strata's lock table beside it adds \"_lock\": "
+                  "choose a shorter name");
+    return STRATA_USAGE;
+}
+
 strata_code pg_migration_try_lock(PGconn *c, const char *table, int *got, strata_error *err)
 {
+    /* pg_lock's direct attempt, on the caller's session */
+    pg w = {.base.ops = &drv_postgres_ops, .c = c};
     char k[32];
     lock_key(table, k);
     const char *params[1] = {k};
     *got = 0;
-    PGresult *res =
-        pq.PQexecParams(c, "SELECT pg_try_advisory_lock($1::bigint)", 1, NULL, params, NULL, NULL, 0);
-    if (pq.PQresultStatus(res) != PGRES_TUPLES_OK) {
-        strata_code rc = pg_fail(res, c, STRATA_DB_ERROR, NULL, 0, NULL, 0, err);
-        pq.PQclear(res);
-        return rc;
+    int live = 0;
+    strata_code rc =
+        pg_query(&w.base, "SELECT pg_try_advisory_lock($1::bigint)", 1, params, got_true, got, err);
+    if (!rc && *got) { /* a holder behind a pooler: its lease still running */
+        rc = lease_live(&w, table, &live, err);
+        if (rc || live) {
+            advisory_unlock(&w, table);
+            *got = 0;
+        }
     }
-    int mine = pq.PQgetvalue(res, 0, 0)[0] == 't';
-    pq.PQclear(res);
-    if (!mine)
-        return STRATA_OK;
-    /* a holder behind a pooler: its lease row (lease_name's table, by the
-       search_path) still running */
-    char *id = table_ident(table);
-    buf q;
-    buf_init(&q);
-    if (id) {
-        buf_add(&q, id, strlen(id) - 1);
-        buf_adds(&q, "_lock\"");
-    }
-    free(id);
-    const char *lp[1] = {q.data};
-    res =
-        q.data ? pq.PQexecParams(c, "SELECT to_regclass($1) IS NOT NULL", 1, NULL, lp, NULL, NULL, 0) : NULL;
-    int exists = pq.PQresultStatus(res) == PGRES_TUPLES_OK && pq.PQgetvalue(res, 0, 0)[0] == 't', live = 0;
-    if (exists) { /* q.data is a quoted name (table_ident) */
-        pq.PQclear(res);
-        buf sq;
-        buf_init(&sq);
-        buf_addf(&sq, "SELECT EXISTS (SELECT 1 FROM %s WHERE id = 1 AND expires_at > now())", q.data);
-        res = sq.oom ? NULL : pq.PQexec(c, sq.data);
-        buf_release(&sq);
-        live = pq.PQresultStatus(res) == PGRES_TUPLES_OK && pq.PQgetvalue(res, 0, 0)[0] == 't';
-    }
-    strata_code rc = STRATA_OK;
-    if (pq.PQresultStatus(res) != PGRES_TUPLES_OK)
-        rc = res ? pg_fail(res, c, STRATA_DB_ERROR, NULL, 0, NULL, 0, err)
-                 : err_set(err, STRATA_NOMEM, "out of memory");
-    pq.PQclear(res);
-    buf_release(&q);
-    if (rc || live) {
-        res = pq.PQexecParams(c, "SELECT pg_advisory_unlock($1::bigint)", 1, NULL, params, NULL, NULL, 0);
-        pq.PQclear(res);
-        return rc;
-    }
-    *got = 1;
-    return STRATA_OK;
+    free(w.lock_table);
+    return rc;
 }
 
 static strata_code pg_lock(drv *d, const char *key, double timeout, strata_error *err)
@@ -1227,13 +1199,8 @@ static strata_code pg_vt_locate(drv *d, const char *table, char **qname, int *ex
     /* PostgreSQL cuts a longer name to 63 bytes, and the lock table's
        <table>_lock (behind a pooler) must not be cut into the version
        table's own name */
-    if (bytes > 58 || longest > 63) {
-        err_set(err, STRATA_USAGE, "--table '%s': the %s is longer than %d bytes", table,
-                bytes > 58 ? "table's name" : "schema's name", bytes > 58 ? 58 : 63);
-        err_hint(err, "PostgreSQL cuts names at 63 bytes, and strata's lock table beside it adds \"_lock\": "
-                      "choose a shorter name");
-        return STRATA_USAGE;
-    }
+    if (bytes > PG_TABLE_MAX || longest > 63)
+        return pg_table_too_long(table, bytes > PG_TABLE_MAX, err);
     if (dots > 1) {
         err_set(err, STRATA_USAGE, "--table '%s': name it TABLE or SCHEMA.TABLE", table);
         err_hint(err,
