@@ -188,7 +188,8 @@ void print_result(cli *c, const strata_result *r, int dry_run);
    "database 'name' NOTHING" (quiet: nothing). KEY is the verb: "created". */
 void print_db_change(cli *c, const char *url, const char *name, const char *key, int changed,
                      const char *nothing);
-void print_status_entry(const cli *c, const strata_status_entry *e, int show_state);
+/* running: strata_status_running's answer for e, -1 when not asked (history) */
+void print_status_entry(const cli *c, const strata_status_entry *e, int show_state, int running);
 
 /* cmd_lint.c: findings as `strata lint` prints them (check shares them) */
 void print_lint_findings(const cli *c, const strata_lint_report *r);

@@ -34,7 +34,7 @@ static int run(cli *c)
             if (!st->count)
                 printf("no migrations applied\n");
             for (size_t i = 0; i < st->count; i++)
-                print_status_entry(c, &st->entries[i], st->entries[i].state != STRATA_STATE_APPLIED);
+                print_status_entry(c, &st->entries[i], st->entries[i].state != STRATA_STATE_APPLIED, -1);
         }
     }
     if (err.code)

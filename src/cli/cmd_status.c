@@ -31,6 +31,8 @@ static int run(cli *c)
                 jw_kstr(&w, "applied_at", e->applied_at);
                 if (e->error)
                     jw_kstr(&w, "error", e->error);
+                if (strata_status_running(st, i))
+                    jw_kbool(&w, "running", 1);
                 jw_obj_end(&w);
             }
             jw_arr_end(&w);
@@ -50,7 +52,7 @@ static int run(cli *c)
         } else if (!c->quiet) {
             printf("current: %s\n", term_str(st->current));
             for (size_t i = 0; i < st->count; i++)
-                print_status_entry(c, &st->entries[i], 1);
+                print_status_entry(c, &st->entries[i], 1, strata_status_running(st, i));
         }
         if (st->invalid_indexes && !c->json && !c->quiet) {
             char *list = st->invalid_indexes;
@@ -111,8 +113,10 @@ const command cmd_status = {
              "Lists every migration with its state: applied (with the time), pending,\n"
              "modified (file changed since it was applied), missing (applied, no file)\n"
              "or failed (a no-transaction section that did not finish, with the\n"
-             "server's error). On PostgreSQL it warns about INVALID indexes (a failed or\n"
-             "interrupted CREATE INDEX CONCURRENTLY).\n"
+             "server's error). A no-transaction section that another strata process is\n"
+             "applying right now shows as running (--json: state failed, \"running\": true).\n"
+             "On PostgreSQL it warns about INVALID indexes (a failed or interrupted\n"
+             "CREATE INDEX CONCURRENTLY, or one being built now).\n"
              "Connects read-only and never creates anything.\n",
     .options = options,
 };

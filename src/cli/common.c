@@ -251,21 +251,26 @@ void print_result(cli *c, const strata_result *r, int dry_run)
     printf("current: %s%s\n", r->current ? term_str(r->current) : "base", dry_run ? " (unchanged)" : "");
 }
 
-void print_status_entry(const cli *c, const strata_status_entry *e, int show_state)
+void print_status_entry(const cli *c, const strata_status_entry *e, int show_state, int running)
 {
     static const char *colors[] = {"\033[32m", "\033[33m", "\033[31m", "\033[31m", "\033[31m"};
     printf("%-16s %-40s", term_str(e->version), term_str(e->name));
     if (show_state)
-        printf(" %s%-8s%s", color(c, colors[e->state]), strata_state_name(e->state), color(c, "\033[0m"));
+        printf(" %s%-8s%s", color(c, running == 1 ? "\033[33m" : colors[e->state]),
+               running == 1 ? "running" : strata_state_name(e->state), color(c, "\033[0m"));
     if (e->applied_at)
         printf(" %s", term_str(e->applied_at));
     if (!show_state)
         printf(" %5ld ms", e->duration_ms);
-    if (e->error && show_state)
+    /* the mark written before a no-transaction section runs */
+    int mark = e->error && strstr(e->error, "interrupted before completion");
+    if (running == 1)
+        printf("  (being applied now by another strata process)");
+    else if (e->error && show_state)
         printf("  (%s%s)", term_str(e->error),
-               /* the mark written before a no-transaction section runs */
-               strstr(e->error, "interrupted before completion") ? ", or running now in another process"
-                                                                 : "");
+               !mark          ? ""
+               : running == 0 ? ", and no strata process is applying it now"
+                              : ", or running now in another process");
     printf("\n");
 }
 

@@ -818,6 +818,7 @@ typedef struct result_list {
 typedef struct status_list {
     strata_status pub;
     size_t cap;
+    unsigned char *running; /* strata_status_running, per entry; may be NULL */
 } status_list;
 
 typedef struct problem_list {
@@ -2177,12 +2178,46 @@ void strata_status_free(strata_status *st)
         free(st->entries[i].applied_at);
         free(st->entries[i].error);
     }
+    free(((status_list *)st)->running);
     free(st->invalid_indexes);
     free(st->other_tool);
     free(st->other_tool_table);
     free(st->entries);
     free(st->current);
     free(st);
+}
+
+int strata_status_running(const strata_status *st, size_t i)
+{
+    const unsigned char *r = st ? ((const status_list *)st)->running : NULL;
+    return r && i < st->count && r[i];
+}
+
+/* Which failed entries carry the mark of a no-transaction section whose
+   run still goes on: SQLite, its writer alive (mark_alive); PostgreSQL,
+   whose marks name no process, some session holding the migration lock
+   (asked once). Best effort: a status without it is still a status. */
+static void status_running(strata *db, status_list *sl)
+{
+    int busy = -1;
+    for (size_t i = 0; i < sl->pub.count; i++) {
+        const strata_status_entry *e = &sl->pub.entries[i];
+        if (e->state != STRATA_STATE_FAILED || !run_mark(e->error))
+            continue;
+        int on = 0;
+        if (db->ops->lock_busy) {
+            strata_error ignore;
+            if (busy < 0 && db->ops->lock_busy(db->d, db->table, &busy, &ignore))
+                busy = 0;
+            on = busy;
+        } else {
+            on = mark_alive("failed", e->error, NULL) != 0;
+        }
+        if (on && !sl->running && !(sl->running = calloc(sl->pub.count, 1)))
+            return;
+        if (on)
+            sl->running[i] = 1;
+    }
 }
 
 strata_code strata_status_get(strata *db, const strata_migset *set, strata_status **out, strata_error *err)
@@ -2234,6 +2269,7 @@ strata_code strata_status_get(strata *db, const strata_migset *set, strata_statu
     }
     strata_error ignore; /* a status without the list is still a status */
     invalid_indexes(db, &st->invalid_indexes, &ignore);
+    status_running(db, (status_list *)st);
     const char *tool, *table;
     if (r_was_empty && adopt_other_tool(db, &tool, &table)) {
         st->other_tool = xstrdup(tool);

@@ -456,6 +456,10 @@ typedef struct drv_ops {
     strata_code (*query)(drv *d, const char *sql, int nparams, const char *const *params, row_fn fn, void *ud,
                          strata_error *err);
     strata_code (*lock)(drv *d, const char *key, double timeout, strata_error *err);
+    /* Optional (engines whose lock belongs to a session; SQLite's marks
+       carry their writer's pid instead): *busy 1 when some session holds
+       key's migration lock now, read only, nothing taken. */
+    strata_code (*lock_busy)(drv *d, const char *key, int *busy, strata_error *err);
     void (*unlock)(drv *d, const char *key);
     strata_code (*begin)(drv *d, double timeout, strata_error *err);
     strata_code (*table_exists)(drv *d, const char *table, int *exists, strata_error *err);

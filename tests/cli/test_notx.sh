@@ -245,6 +245,8 @@ SQL
     st --dir "$MD" up --lock-timeout 1
     expect_rc 0 "the marks' migration applied"
     sqlite3 "$DBFILE" "UPDATE strata_migrations SET state = 'failed', error = 'interrupted before completion (pid 1, pidns 1, start 5)' WHERE version = '0001'"
+    st --dir "$MD" status --json
+    eq "$(json_get "$OUT" 'j["migrations"][0].get("running")')" "True" "status: a mark that cannot be checked counts as running"
     st --dir "$MD" up --lock-timeout 1
     expect_rc 4 "a mark of another PID namespace is waited for"
     contains "$ERR" "of another PID namespace" "the wait says why it cannot tell"
@@ -255,6 +257,9 @@ SQL
     sleep 30 &
     alive=$!
     sqlite3 "$DBFILE" "UPDATE strata_migrations SET state = 'failed', error = 'interrupted before completion (pid $alive, pidns 0, start 1)' WHERE version = '0001'"
+    st --dir "$MD" status
+    contains "$OUT" "no strata process is applying it now" "status: a reused pid's mark is a killed run's"
+    lacks "$OUT" "running" "and not shown running"
     t0=$(date +%s%N)
     st --dir "$MD" up --lock-timeout 10
     ms=$((($(date +%s%N) - t0) / 1000000))
@@ -263,6 +268,45 @@ SQL
     contains "$ERR" "FAILED_MIGRATION" "the mark is a killed run's"
     [ "$ms" -lt 5000 ] || fail "up waited $ms ms for a pid that another process reuses"
 fi
+
+# status while another process applies a no-transaction section: the
+# section's mark ("interrupted before completion", written before it runs)
+# shows as running, not as failed (before: "failed" to everyone who
+# looked during a deploy); once the run is gone, as failed
+new_db
+RD=$WORK/running
+if [ "$ENGINE" = postgres ]; then
+    mig "$RD" 0001_slow.sql <<'SQL'
+-- strata:up no-transaction
+SELECT pg_sleep(3);
+SQL
+else
+    mig "$RD" 0001_slow.sql <<'SQL'
+-- strata:up no-transaction
+WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 20000000) SELECT count(*) FROM c;
+SQL
+fi
+"$STRATA" --url "$URL" --dir "$RD" up >"$WORK/slow.out" 2>&1 &
+slow=$!
+seen=
+for _ in $(seq 1 100); do
+    st --dir "$RD" status --json
+    if [ "$(json_get "$OUT" 'j["migrations"][0].get("running")')" = True ]; then
+        seen=1
+        break
+    fi
+    kill -0 "$slow" 2>/dev/null || break
+    sleep 0.1
+done
+[ -n "$seen" ] || fail "status never showed the section being applied as running: $OUT $ERR"
+eq "$(json_get "$OUT" 'j["migrations"][0]["state"]')" "failed" "--json keeps the state the contract names"
+st --dir "$RD" status
+contains "$OUT" "running" "status shows it running"
+contains "$OUT" "being applied now by another strata process" "and says by whom"
+wait "$slow"
+eq "$?" "0" "the slow section applied: $(cat "$WORK/slow.out")"
+st --dir "$RD" status --json
+eq "$(json_get "$OUT" 'all([m["state"], m.get("running")] == ["applied", None] for m in j["migrations"])')" "True" "then applied, not running"
 
 # a no-transaction section with a transaction of its own (as imported
 # golang-migrate, flyway and sqitch files have) that fails inside it: the

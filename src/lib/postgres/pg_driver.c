@@ -815,6 +815,15 @@ static strata_code advisory_held(pg *p, const char *k, int *held, strata_error *
                     2, params, got_true, held, err);
 }
 
+static strata_code pg_lock_busy(drv *d, const char *key, int *busy, strata_error *err)
+{
+    pg *p = (pg *)d;
+    char k[32];
+    lock_key(key, k);
+    strata_code rc = advisory_held(p, k, busy, err);
+    return rc || *busy ? rc : lease_live(p, key, busy, err);
+}
+
 strata_code pg_table_too_long(const char *table, int table_part, strata_error *err)
 {
     err_set(err, STRATA_USAGE, "--table '%s': the %s is longer than %d bytes", table,
@@ -1291,6 +1300,7 @@ const drv_ops drv_postgres_ops = {
     .verify = pg_verify,
     .query = pg_query,
     .lock = pg_lock,
+    .lock_busy = pg_lock_busy,
     .unlock = pg_unlock,
     .begin = pg_begin,
     .table_exists = pg_table_exists,
