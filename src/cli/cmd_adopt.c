@@ -41,20 +41,18 @@ static const char *opt_table;
  */
 static void warn_older_pending(const cli *c, const strata_migset *set, const strata_adopt_report *r)
 {
-    size_t n = strata_migset_count(set), newest = 0, older = 0;
+    size_t n = strata_migset_count(set), newest = 0, older = 0, k = 0, pending = 0;
     const char *first = NULL;
-    int any = 0;
-    for (size_t i = 0; i < n; i++)
-        for (size_t k = 0; k < r->count; k++)
-            if (!strcmp(strata_migset_get(set, i)->version, r->entries[k].version))
-                newest = i, any = 1;
-    for (size_t i = 0; any && i < newest; i++) {
+    /* r->entries are a subset of set, in the same (version) order: one walk */
+    for (size_t i = 0; i < n && k < r->count; i++) {
         const strata_migration *m = strata_migset_get(set, i);
-        int adopted = 0;
-        for (size_t k = 0; k < r->count && !adopted; k++)
-            adopted = !strcmp(m->version, r->entries[k].version);
-        if (!adopted && !older++)
+        if (!strcmp(m->version, r->entries[k].version)) {
+            k++;
+            newest = i;
+            older = pending; /* the ones not adopted below this one */
+        } else if (!pending++) {
             first = m->id;
+        }
     }
     if (!older)
         return;

@@ -43,6 +43,10 @@ typedef struct adopt_ctx {
     int oom;
     int stuck; /* the other tool's state is dirty or failed at a version
                   one of the files was imported from */
+    /* find_orig's index: c[i].orig's key (orig_key) at keys[i], and an
+       open-addressed table of i + 1 by key (nslot a power of two, 0: none) */
+    char **keys;
+    size_t *slot, nslot;
 } adopt_ctx;
 
 enum { NCOL = 4 };
@@ -162,12 +166,81 @@ static int orig_cmp(const adopt_ctx *x, const char *a, const char *b)
     return strcmp(a, b) != 0;
 }
 
+/* v in a form in which two versions are the same string exactly when
+   orig_cmp calls them equal (malloc'd; NULL: out of memory): Flyway's parts
+   joined by '.', numbers without leading zeros, trailing zero parts left
+   out; goose's and golang-migrate's numbers without leading zeros; the
+   others' versions as they are. */
+static char *orig_key(const adopt_ctx *x, const char *v)
+{
+    int flyway = !strcmp(x->tool, "flyway");
+    if (!flyway && !((!strcmp(x->tool, "goose") || !strcmp(x->tool, "golang-migrate")) && all_digits(v)))
+        return xstrdup(v);
+    if (!flyway) {
+        while (*v == '0' && v[1])
+            v++;
+        return xstrdup(v);
+    }
+    buf b;
+    buf_init(&b);
+    size_t keep = 0; /* b's length up to its last part that is not zero */
+    for (const char *p = v;;) {
+        size_t n = strcspn(p, "._");
+        char part[64]; /* flyway_cmp compares a part's first 63 bytes */
+        snprintf(part, sizeof(part), "%.*s", (int)n, p);
+        const char *q = part;
+        if (all_digits(part))
+            while (*q == '0' && q[1])
+                q++;
+        buf_addf(&b, "%s%s", b.len ? "." : "", *q ? q : "0");
+        if (strcmp(q, "0") && *q)
+            keep = b.len;
+        if (!p[n])
+            break;
+        p += n + 1;
+    }
+    char *k = b.oom ? NULL : xstrndup(b.data, keep);
+    buf_release(&b);
+    return k;
+}
+
+/* The index of find_orig; nonzero when out of memory. The first of two
+   files imported from one version is the one found, as before. */
+static int orig_index(adopt_ctx *x)
+{
+    x->keys = calloc(x->n + 1, sizeof(*x->keys));
+    for (x->nslot = 16; x->nslot < 2 * x->n; x->nslot *= 2)
+        ;
+    x->slot = calloc(x->nslot, sizeof(*x->slot));
+    if (!x->keys || !x->slot)
+        return 1;
+    for (size_t i = 0; i < x->n; i++) {
+        if (!(x->keys[i] = orig_key(x, x->c[i].orig)))
+            return 1;
+        size_t h = (size_t)fnv1a(FNV1A_START, x->keys[i]) & (x->nslot - 1);
+        while (x->slot[h] && strcmp(x->keys[x->slot[h] - 1], x->keys[i]))
+            h = (h + 1) & (x->nslot - 1);
+        if (!x->slot[h])
+            x->slot[h] = i + 1;
+    }
+    return 0;
+}
+
 static cand *find_orig(adopt_ctx *x, const char *v)
 {
-    for (size_t i = 0; i < x->n; i++)
-        if (!orig_cmp(x, x->c[i].orig, v))
-            return &x->c[i];
-    return NULL;
+    char *k = orig_key(x, v);
+    cand *hit = NULL;
+    if (!k) { /* out of memory: the slow way */
+        for (size_t i = 0; i < x->n && !hit; i++)
+            hit = orig_cmp(x, x->c[i].orig, v) ? NULL : &x->c[i];
+        return hit;
+    }
+    size_t h = (size_t)fnv1a(FNV1A_START, k) & (x->nslot - 1);
+    for (; x->slot[h] && !hit; h = (h + 1) & (x->nslot - 1))
+        if (!strcmp(x->keys[x->slot[h] - 1], k))
+            hit = &x->c[x->slot[h] - 1];
+    free(k);
+    return hit;
 }
 
 static strata_code no_file(adopt_ctx *x, const char *v, strata_error *err)
@@ -769,6 +842,10 @@ static strata_code adopt_run(strata *db, const strata_migset *set, const char *f
         err_hint(err, "write them first: strata import --from %s SRC --dir %s", x.tool, set->dir);
         goto out;
     }
+    if (orig_index(&x)) {
+        rc = err_set(err, STRATA_NOMEM, "out of memory");
+        goto out;
+    }
     if ((rc = formats[k].read(&x, err)))
         goto out;
 
@@ -820,6 +897,10 @@ out:
         free(x.c[i].parents);
     }
     free(x.c);
+    for (size_t i = 0; x.keys && i < x.n; i++)
+        free(x.keys[i]);
+    free(x.keys);
+    free(x.slot);
     for (size_t i = 0; i < x.nrows * NCOL; i++)
         free(x.rows[i]);
     free(x.rows);

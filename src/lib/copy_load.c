@@ -537,14 +537,23 @@ strata_code check_task(worker *w, ctable *t, strata_error *err)
         return rc;
     char sum[48], tsum[48];
     sum_text(w->sum, sum);
-    if (w->rows != t->rec_rows || strcmp(sum, t->rec_sum) != 0) {
-        t->redo = 1; /* the source changed since the earlier copy: it wins (a live move's catch-up) */
-        return STRATA_OK;
-    }
     long long trows;
     if ((rc = target_sum(w->pg, t, &trows, tsum, err)))
         return rc;
-    if (trows != w->rows || strcmp(tsum, sum) != 0) {
+    int same = trows == w->rows && !strcmp(tsum, sum);
+    if (!same && (w->rows != t->rec_rows || strcmp(sum, t->rec_sum) != 0)) {
+        /* the source changed since the earlier copy: it wins (a live
+           move's catch-up) -- provided the target is still as that copy
+           left it. Both changed (the application writing to PostgreSQL
+           after the switch while the source changed too; or a record an
+           older build hashed otherwise): a new load would undo the
+           target's writes -- refused below, as a target change, unless
+           --overwrite */
+        t->target_changed = trows != t->rec_rows || strcmp(tsum, t->rec_sum) != 0;
+        t->redo = 1;
+        return STRATA_OK;
+    }
+    if (!same) {
         /* the source as the earlier copy loaded (and verified) it, the
            target not: someone wrote to the target since -- the
            application, after the switch -- which a new load would undo */

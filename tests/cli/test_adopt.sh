@@ -600,6 +600,24 @@ q "INSERT INTO flyway_schema_history (installed_rank, version, description, type
 st --dir "$W" adopt --from flyway
 expect_rc 0 "flyway adopt"
 eq "$(strata_rows)" "0001 0002 0003" "flyway: baseline and SQL rows"
+# the versions as Flyway compares them (numbers, not strings; trailing zero
+# parts insignificant; '_' for '.'): '01.1.0' is the file of 1.1, '2_0'
+# that of 2 (adopt finds a version's file through an index since
+# 2026-12-07: a history of 40,000 took 20 s, now 0.4 s)
+new_db
+q "$FDDL"
+q "INSERT INTO flyway_schema_history (installed_rank, version, description, type, script, checksum, installed_by, execution_time, success) VALUES
+ (1, '1.0', 'base', 'SQL', 'V1__base.sql', 1, 'app', 5, $T),
+ (2, '01.1.0', 'one one', 'SQL', 'V1_1__one_one.sql', 2, 'app', 5, $T),
+ (3, '2_0', 'two', 'SQL', 'V2__two.sql', 3, 'app', 5, $T)"
+st --dir "$W" adopt --from flyway --dry-run --json
+expect_rc 0 "flyway versions in other spellings"
+eq "$(json_get "$OUT" '[(e["version"], e["original"]) for e in j["recorded"]]')" "[('0001', '1'), ('0002', '1.1'), ('0003', '2')]" "each found by Flyway's comparison"
+q "INSERT INTO flyway_schema_history (installed_rank, version, description, type, script, checksum, installed_by, execution_time, success) VALUES
+ (4, '1.1.1', 'x', 'SQL', 'V1_1_1__x.sql', 4, 'app', 5, $T)"
+st --dir "$W" adopt --from flyway --dry-run
+expect_rc 1 "1.1.1 is not 1.1"
+contains "$ERR" "version '1.1.1' is applied" "the version without a file named"
 new_db
 q "$FDDL"
 q "INSERT INTO flyway_schema_history (installed_rank, version, description, type, script, checksum, installed_by, execution_time, success) VALUES

@@ -113,6 +113,36 @@ expect_rc 1 "a one-microsecond change in the target is detected"
 raw copy "sqlite:///$SRC" "$URL" --json --overwrite
 eq "$(json_get "$OUT" '[(t["table"], t["skipped"]) for t in j["tables"]]')" "[('big', True), ('t', False)]" \
     "a one-microsecond change in the target: loaded again with --overwrite"
+# the source and the target both changed since the copy (the till wrote
+# to SQLite once more after the application had moved to PostgreSQL):
+# before, the source won and the target's writes were gone, exit 0
+sqlite3 "$SRC" "UPDATE t SET tx = 'till' WHERE id = 3"
+pq "UPDATE t SET tx = 'app' WHERE id = 2" >/dev/null
+raw copy "sqlite:///$SRC" "$URL" --json
+expect_rc 1 "both sides changed"
+contains "$ERR" '"code": "TARGET_CHANGED"' "both sides changed: TARGET_CHANGED"
+eq "$(pq "SELECT string_agg(coalesce(tx, '-'), ',' ORDER BY id) FROM t WHERE id IN (2, 3)")" "app,changed" \
+    "the target's write kept, nothing loaded"
+raw copy "sqlite:///$SRC" "$URL" --json --overwrite
+expect_rc 0 "both sides changed, --overwrite"
+eq "$(pq "SELECT tx FROM t WHERE id = 3")" "till" "--overwrite: the source's rows"
+# a record whose checksum an older build computed otherwise (its hash of a
+# negative numeric changed on 2026-12-06): with nothing changed, the two
+# sides still agree and nothing loads; with a write in the target, refused
+# (before: taken for a changed source, the target's writes loaded over)
+pq "UPDATE strata_copy_state SET checksum = '12345' WHERE name = 't'" >/dev/null
+raw copy "sqlite:///$SRC" "$URL" --json
+expect_rc 0 "a record of another hash, nothing changed"
+eq "$(json_get "$OUT" '[(t["table"], t["skipped"], t["verified"]) for t in j["tables"]]')" \
+    "[('big', True, True), ('t', True, True)]" "both sides agree: nothing loaded, verified"
+pq "UPDATE strata_copy_state SET checksum = '12345' WHERE name = 't'" >/dev/null
+pq "UPDATE t SET tx = 'app again' WHERE id = 2" >/dev/null
+raw copy "sqlite:///$SRC" "$URL" --json
+expect_rc 1 "a record of another hash and a write in the target"
+contains "$ERR" '"code": "TARGET_CHANGED"' "refused as a target change"
+eq "$(pq "SELECT tx FROM t WHERE id = 2")" "app again" "the write kept"
+raw copy "sqlite:///$SRC" "$URL" --overwrite
+expect_rc 0 "and put back with --overwrite"
 
 # ------------------------------------------------- names, keys, sequences
 SRC=$WORK/names.db

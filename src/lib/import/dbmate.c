@@ -142,12 +142,65 @@ static strata_code parse(const char *src, const char *fname, const char *text, s
     return m->up && m->down ? STRATA_OK : err_set(err, STRATA_NOMEM, "out of memory");
 }
 
+/* A dbmate file name's version: its leading digits (len 0: not one). */
+typedef struct dver {
+    const char *name;
+    size_t len, index;
+} dver;
+
+static int dver_cmp(const void *a, const void *b)
+{
+    const dver *x = a, *y = b;
+    size_t n = x->len < y->len ? x->len : y->len;
+    int c = memcmp(x->name, y->name, n);
+    if (!c)
+        c = x->len < y->len ? -1 : x->len > y->len;
+    return c ? c : x->index < y->index ? -1 : x->index > y->index;
+}
+
+/* Two .sql files of one version, refused before any file is read: the pair
+   whose later file comes first in dbmate's order (one sort, not a search
+   per file: a history of tens of thousands of files). */
+static strata_code dup_versions(char **names, size_t n, strata_error *err)
+{
+    dver *v = calloc(n + 1, sizeof(*v));
+    size_t nv = 0;
+    if (!v)
+        return err_set(err, STRATA_NOMEM, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        size_t l = strlen(names[i]), d = 0;
+        while (isdigit((unsigned char)names[i][d]))
+            d++;
+        if (l >= 4 && !strcmp(names[i] + l - 4, ".sql") && d)
+            v[nv++] = (dver){names[i], d, i};
+    }
+    qsort(v, nv, sizeof(*v), dver_cmp);
+    const dver *first = NULL, *second = NULL;
+    for (size_t i = 1; i < nv; i++)
+        if (v[i].len == v[i - 1].len && !memcmp(v[i].name, v[i - 1].name, v[i].len) &&
+            (i < 2 || v[i - 2].len != v[i].len || memcmp(v[i - 2].name, v[i].name, v[i].len)) &&
+            (!second || v[i].index < second->index)) {
+            first = &v[i - 1];
+            second = &v[i];
+        }
+    strata_code rc = STRATA_OK;
+    if (second) {
+        rc = err_set(err, STRATA_DUPLICATE_VERSION, "dbmate files '%s' and '%s' share version %.*s", first->name,
+                     second->name, (int)first->len, first->name);
+        err_hint(err, "dbmate records one row per version: give one of them another version");
+    }
+    free(v);
+    return rc;
+}
+
 strata_code import_dbmate(const char *src, const strata_import_opts *o, import_set *out, strata_error *err)
 {
     (void)o;
     char **names = NULL;
     size_t n = 0;
     strata_code rc = import_list(src, 0, &names, &n, err);
+    if (!rc)
+        rc = dup_versions(names, n, err);
     for (size_t i = 0; !rc && i < n; i++) {
         const char *f = names[i];
         size_t l = strlen(f);
@@ -161,15 +214,6 @@ strata_code import_dbmate(const char *src, const strata_import_opts *o, import_s
                                src, f);
             break;
         }
-        for (size_t k = 0; k < out->n; k++)
-            if (strlen(out->v[k].version) == d && !strncmp(out->v[k].version, f, d)) {
-                rc = err_set(err, STRATA_DUPLICATE_VERSION, "dbmate files '%s' and '%s' share version %s",
-                             out->v[k].file, f, out->v[k].version);
-                err_hint(err, "dbmate records one row per version: give one of them another version");
-                break;
-            }
-        if (rc)
-            break;
         char *text = NULL;
         size_t len = 0;
         if ((rc = import_read(src, f, &text, &len, err)))
