@@ -418,6 +418,17 @@ static strata_code ensure_table(strata *db, const recs *known, strata_error *err
         buf_reset(&b);
         vt_add_column(&b, db->qtable, newer[i]);
         rc = q(db, b.data, 0, NULL, err);
+        if (rc) {
+            /* another process added it meanwhile (SQLite: a lock per
+               transaction, so replicas upgrading an older table race from
+               the probe to the ALTER): there it is, which was the point */
+            buf_reset(&b);
+            vt_probe_columns(&b, db->qtable, newer[i]);
+            if (q(db, b.data, 0, NULL, &probe) == STRATA_OK) {
+                strata_error_clear(err);
+                rc = STRATA_OK;
+            }
+        }
     }
     buf_release(&b);
     return rc;

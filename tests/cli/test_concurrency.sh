@@ -148,6 +148,38 @@ if [ "$ENGINE" = sqlite ]; then
     contains "$(cat "$WORK/race.err")" "no such function: nofunc" "the migration's own error is said"
 fi
 
+# replicas of a new build starting together on a version table an older
+# strata made (no up_checksum, no note): each adds the missing columns
+# before it takes the lock (SQLite: a lock per transaction), and all but
+# one failed with "duplicate column name: up_checksum" (DB_ERROR). An
+# application writer holding the write lock lines them up.
+if [ "$ENGINE" = sqlite ]; then
+    O=$WORK/oldtable
+    mkdir -p "$O"
+    printf -- '-- strata:up\nCREATE TABLE a (id integer);\n' >"$O/0001_a.sql"
+    printf -- '-- strata:up\nCREATE TABLE b (id integer);\n' >"$O/0002_b.sql"
+    for round in 1 2 3; do
+        new_db
+        q "CREATE TABLE strata_migrations (version text PRIMARY KEY, name text NOT NULL DEFAULT '', checksum text NOT NULL DEFAULT '', applied_at text NOT NULL, duration_ms integer NOT NULL DEFAULT 0, state text NOT NULL DEFAULT 'applied', error text)"
+        "$STRATA" --url "$URL" --dir "$O" -q up 0001 || fail "round $round: the first migration"
+        q "CREATE TABLE strata_migrations_old AS SELECT version, name, checksum, applied_at, duration_ms, state, error FROM strata_migrations; DROP TABLE strata_migrations; ALTER TABLE strata_migrations_old RENAME TO strata_migrations"
+        (printf 'BEGIN IMMEDIATE;\nCREATE TABLE app_w (x);\n'; sleep 1; printf 'COMMIT;\n') | sqlite3 "$DBFILE" &
+        holder=$!
+        sleep 0.2
+        pids=()
+        for j in 1 2 3 4 5 6; do
+            "$STRATA" --url "$URL" --dir "$O" -q up 2>"$WORK/old_$j.err" &
+            pids+=($!)
+        done
+        for j in "${!pids[@]}"; do
+            wait "${pids[$j]}" || fail "round $round: replica $((j + 1)) on an older version table: $(cat "$WORK/old_$((j + 1)).err")"
+        done
+        wait "$holder"
+        eq "$(q "SELECT group_concat(version || ':' || state, ' ') FROM (SELECT * FROM strata_migrations ORDER BY version)")" \
+            "0001:applied 0002:applied" "round $round: each migration recorded once"
+    done
+fi
+
 # the waiters report where the database is when they end, not where it was
 # when they started: after waiting out a slow migration another process
 # applied, every process says current = the head
