@@ -2040,8 +2040,16 @@ strata_code strata_copy(const char *src_url, const char *dst_url, const strata_c
     }
     /* the version table's name as every other command takes it on
        PostgreSQL (a copied history under a longer name could not be used) */
-    if (strlen(r.vtable) > PG_TABLE_MAX) {
-        rc = pg_table_too_long(r.vtable, 1, err);
+    int vdots = 0;
+    if ((rc = pg_table_check(r.vtable, &vdots, err)))
+        goto done;
+    if (vdots || strchr(r.vtable, '"')) {
+        rc = err_set(err, STRATA_USAGE,
+                     "--table '%s': copy takes the version table's plain name (no schema, no quotes)",
+                     r.vtable);
+        err_hint(err,
+                 "the version table is created beside the copied tables, in the target's default schema, "
+                 "under the name --table gives it, case and all");
         goto done;
     }
     if (access(r.su.path, R_OK) != 0) {

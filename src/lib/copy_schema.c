@@ -2124,9 +2124,12 @@ strata_code schema_read(sqlite3 *db, int keep_case, const char *version_table, c
         ctable *t = &s->t[s->n++];
         memset(t, 0, sizeof(*t));
         t->src = xstrdup(name);
-        t->dst = copy_name(name, keep_case);
+        /* the version table (SQLite matches its name in any case) goes
+           under the name --table gives every other command on PostgreSQL,
+           case and all, whatever --keep-case says */
+        t->version_table = version_table && !c_strcasecmp(name, version_table);
+        t->dst = t->version_table ? xstrdup(version_table) : copy_name(name, keep_case);
         t->sql = xstrdup(sql ? sql : "");
-        t->version_table = version_table && !strcmp(name, version_table);
     }
     sqlite3_finalize(st);
     /* shadow tables of virtual tables (fts5: x_data, x_idx, ...) go with them */

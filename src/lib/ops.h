@@ -32,6 +32,11 @@ int pg_conn_full(const char *msg, const char *codes);
    schema part (0, over 63) is longer. */
 #define PG_TABLE_MAX 58
 strata_code pg_table_too_long(const char *table, int table_part, strata_error *err);
+/* --table `table` as every PostgreSQL command takes it (TABLE or
+   SCHEMA.TABLE, parts in double quotes may hold dots, within the lengths
+   above): USAGE, saying what is wrong, when it is not; *dots: 1 with a
+   schema part. No connection needed. */
+strata_code pg_table_check(const char *table, int *dots, strata_error *err);
 /* The migration lock of version table `table` (what up takes directly: a
    session advisory lock) tried once on c, for a command that holds its own
    session (copy writes the version table): *got 1 when held, until c's

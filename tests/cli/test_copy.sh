@@ -216,6 +216,22 @@ expect_rc 0 "--keep-case --tables"
 eq "$(pq "SELECT string_agg(tablename, ',' ORDER BY tablename) FROM pg_tables WHERE schemaname = 'public'")" \
     "Customers,strata_copy_state" "--keep-case and --tables"
 eq "$(pq "SELECT \"Email\" FROM \"Customers\" WHERE \"Id\" = 2")" "b@x" "--keep-case column names"
+# --table with capitals: the version table gets the name every other
+# command gives it on PostgreSQL, case and all (before: folded to
+# lower case, so status read "nothing applied" and up replayed the history)
+VS=$WORK/vt_case.db
+VM=$WORK/vt_case
+mkdir -p "$VM"
+printf -- '-- strata:up\nCREATE TABLE va (id integer);\n-- strata:down\nDROP TABLE va;\n' >"$VM/0001_va.sql"
+"$STRATA" --url "sqlite:///$VS" --dir "$VM" --table Versions -q up || fail "the source's history"
+for kc in "" --keep-case; do
+    new_db
+    raw copy "sqlite:///$VS" "$URL" --table Versions $kc
+    expect_rc 0 "copy --table Versions $kc"
+    raw --url "$URL" --dir "$VM" --table Versions status --exit-code
+    expect_rc 0 "copy --table Versions $kc: status finds the history"
+    contains "$OUT" "current: 0001" "copy --table Versions $kc: at 0001"
+done
 new_db
 raw copy "sqlite:///$SRC" "$URL" --schema-only --exclude pairs
 expect_rc 0 "--schema-only --exclude"

@@ -349,6 +349,21 @@ if [ "$ENGINE" = postgres ]; then
     raw copy "sqlite:///$WORK/none.db" "$URL" --table "$(printf 'w%.0s' $(seq 60))"
     expect_rc 2 "copy --table of 60 bytes"
     contains "$ERR" "longer than 58 bytes" "copy --table of 60 bytes: why"
+    # copy and restore check --table as every other command does (copy
+    # took '"unclosed'; both sent a.b.c to the server: DB_ERROR)
+    for bad in 'a.b.c' '"unclosed' 'sch.versions'; do
+        raw copy "sqlite:///$WORK/none.db" "$URL" --table "$bad"
+        expect_rc 2 "copy --table $bad"
+        contains "$ERR" "[USAGE]" "copy --table $bad: USAGE"
+    done
+    contains "$ERR" "copy takes the version table's plain name" "copy --table with a schema: why"
+    raw --url "$URL" backup -o "$WORK/tbl.dump" -q
+    expect_rc 0 "a backup to restore"
+    for bad in 'a.b.c' "$(printf 'w%.0s' $(seq 64))"; do
+        raw --url "$URL" --table "$bad" restore "$WORK/tbl.dump"
+        expect_rc 2 "restore --table $bad"
+        contains "$ERR" "[USAGE]" "restore --table: USAGE"
+    done
 fi
 
 # a migration that leaves another role in effect: the version-table write

@@ -185,8 +185,8 @@ static strata_code dup_versions(char **names, size_t n, strata_error *err)
         }
     strata_code rc = STRATA_OK;
     if (second) {
-        rc = err_set(err, STRATA_DUPLICATE_VERSION, "dbmate files '%s' and '%s' share version %.*s", first->name,
-                     second->name, (int)first->len, first->name);
+        rc = err_set(err, STRATA_DUPLICATE_VERSION, "dbmate files '%s' and '%s' share version %.*s",
+                     first->name, second->name, (int)first->len, first->name);
         err_hint(err, "dbmate records one row per version: give one of them another version");
     }
     free(v);

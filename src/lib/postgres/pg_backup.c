@@ -678,6 +678,9 @@ strata_code pg_restore(const db_url *t, const char *path, int flags, const strat
     int server_major = 0;
     tool_run r;
     memset(&r, 0, sizeof(r));
+    int dots = 0;
+    if ((rc = pg_table_check(lock_table, &dots, err)))
+        goto out;
     if ((rc = pg_probe(t, "restore", &server_major, NULL, NULL, &tc, err)) ||
         (rc = pick_tool("pg_restore", server_major, 0, &tool, err)))
         goto out;

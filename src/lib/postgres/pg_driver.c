@@ -824,6 +824,51 @@ static strata_code pg_lock_busy(drv *d, const char *key, int *busy, strata_error
     return rc || *busy ? rc : lease_live(p, key, busy, err);
 }
 
+strata_code pg_table_check(const char *table, int *dots, strata_error *err)
+{
+    /* a.b.c (dots outside double quotes): a database name PostgreSQL
+       refuses ("cross-database references"), a usage error here */
+    int quoted = 0, empty = 0;
+    *dots = 0;
+    size_t part = 0, bytes = 0,
+           longest = 0; /* characters of the current part, quotes included; bytes of its name */
+    for (const char *t = table; *t; t++) {
+        bytes += quoted && t[0] == '"' && t[1] == '"'; /* "" inside quotes: one " of the name */
+        quoted ^= *t == '"';
+        if (!quoted && *t == '.') {
+            (*dots)++;
+            empty |= part == 0;
+            part = 0;
+            longest = bytes > longest ? bytes : longest;
+            bytes = 0;
+        } else {
+            part++;
+            bytes += *t != '"';
+            /* "" alone as a part: an empty name */
+            empty |= part == 2 && !quoted && t[0] == '"' && t[-1] == '"' && (t[1] == '.' || !t[1]);
+        }
+    }
+    empty |= part == 0;
+    if (quoted || empty) {
+        err_set(err, STRATA_USAGE, "--table '%s': %s", table,
+                quoted ? "a double quote is not closed" : "a part of the name is empty");
+        err_hint(err, "name it TABLE or SCHEMA.TABLE; a part in double quotes may hold blanks or dots");
+        return STRATA_USAGE;
+    }
+    /* PostgreSQL cuts a longer name to 63 bytes, and the lock table's
+       <table>_lock (behind a pooler) must not be cut into the version
+       table's own name */
+    if (bytes > PG_TABLE_MAX || longest > 63)
+        return pg_table_too_long(table, bytes > PG_TABLE_MAX, err);
+    if (*dots > 1) {
+        err_set(err, STRATA_USAGE, "--table '%s': name it TABLE or SCHEMA.TABLE", table);
+        err_hint(err,
+                 "the version table is in the database of the URL; quote a name holding a dot: '\"a.b\"'");
+        return STRATA_USAGE;
+    }
+    return STRATA_OK;
+}
+
 strata_code pg_table_too_long(const char *table, int table_part, strata_error *err)
 {
     err_set(err, STRATA_USAGE, "--table '%s': the %s is longer than %d bytes", table,
@@ -1177,45 +1222,10 @@ static strata_code schema_exists(pg *p, const char *table, const char *qname, st
 static strata_code pg_vt_locate(drv *d, const char *table, char **qname, int *exists, strata_error *err)
 {
     pg *p = (pg *)d;
-    /* a.b.c (dots outside double quotes): a database name PostgreSQL
-       refuses ("cross-database references"), a usage error here */
-    int dots = 0, quoted = 0, empty = 0;
-    size_t part = 0, bytes = 0,
-           longest = 0; /* characters of the current part, quotes included; bytes of its name */
-    for (const char *t = table; *t; t++) {
-        bytes += quoted && t[0] == '"' && t[1] == '"'; /* "" inside quotes: one " of the name */
-        quoted ^= *t == '"';
-        if (!quoted && *t == '.') {
-            dots++;
-            empty |= part == 0;
-            part = 0;
-            longest = bytes > longest ? bytes : longest;
-            bytes = 0;
-        } else {
-            part++;
-            bytes += *t != '"';
-            /* "" alone as a part: an empty name */
-            empty |= part == 2 && !quoted && t[0] == '"' && t[-1] == '"' && (t[1] == '.' || !t[1]);
-        }
-    }
-    empty |= part == 0;
-    if (quoted || empty) {
-        err_set(err, STRATA_USAGE, "--table '%s': %s", table,
-                quoted ? "a double quote is not closed" : "a part of the name is empty");
-        err_hint(err, "name it TABLE or SCHEMA.TABLE; a part in double quotes may hold blanks or dots");
-        return STRATA_USAGE;
-    }
-    /* PostgreSQL cuts a longer name to 63 bytes, and the lock table's
-       <table>_lock (behind a pooler) must not be cut into the version
-       table's own name */
-    if (bytes > PG_TABLE_MAX || longest > 63)
-        return pg_table_too_long(table, bytes > PG_TABLE_MAX, err);
-    if (dots > 1) {
-        err_set(err, STRATA_USAGE, "--table '%s': name it TABLE or SCHEMA.TABLE", table);
-        err_hint(err,
-                 "the version table is in the database of the URL; quote a name holding a dot: '\"a.b\"'");
-        return STRATA_USAGE;
-    }
+    int dots = 0;
+    strata_code rc0 = pg_table_check(table, &dots, err);
+    if (rc0)
+        return rc0;
     /* --table schema.table: qualified already (the lease table too) */
     if (!*qname && dots && !(*qname = table_ident(table)))
         return err_set(err, STRATA_NOMEM, "out of memory");
