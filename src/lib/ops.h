@@ -21,6 +21,11 @@
  */
 strata_code pg_connect_url(const db_url *u, const char *dbname, double cap, PGconn **out, int *retry,
                            strata_error *err);
+/* Another connection with like's options to the very address like is
+   connected to (its host, hostaddr and port): a second session beside it
+   (the lease's heartbeat) that a silent address earlier in a host list, or
+   among a name's addresses, cannot hold up. Without like: pg_connect_url. */
+strata_code pg_connect_beside(const db_url *u, PGconn *like, double cap, PGconn **out, strata_error *err);
 /* 1 when a connection failure (its message, and its SQLSTATE or the codes
    of its refusals: the server's words are in its language) says the server,
    the role or the database has no session to spare (max_connections,

@@ -109,6 +109,35 @@ RC=$? OUT=$(cat "$WORK/o") ERR=$(cat "$WORK/e")
 ms=$((($(date +%s%N) - t0) / 1000000))
 expect_rc 0 "silent first host from PGHOST: the second one answers"
 [ "$ms" -lt 6000 ] || fail "silent first host from PGHOST: took $ms ms"
+# ... and from a service file, whose connect_timeout is the time each
+# address gets (it was ignored: 10 s each, where psql took 2)
+printf '[hosts]\nhost=127.0.0.1,127.0.0.1\nport=%s,%s\ndbname=%s\nconnect_timeout=2\n' "$SP" "$PGPORT" "$DBNAME" >"$WORK/svc.conf"
+t0=$(date +%s%N)
+PGSERVICEFILE=$WORK/svc.conf "$STRATA" --url "postgresql://$PGUSER:$PGPASSWORD@/?service=hosts" --dir "$WORK/m" \
+    status >"$WORK/o" 2>"$WORK/e"
+RC=$? OUT=$(cat "$WORK/o") ERR=$(cat "$WORK/e")
+ms=$((($(date +%s%N) - t0) / 1000000))
+expect_rc 0 "silent first host from a service file: the second one answers"
+[ "$ms" -lt 6000 ] || fail "silent first host from a service file: took $ms ms (its connect_timeout is 2 s)"
+# the lease's heartbeat (behind a pooler) connects to the address the run
+# is connected to: before, it began at the silent first host, whose
+# connect_timeout (3 s) outlasted the time a renewal has (a sixth of the
+# lease: 1 s), so it never renewed -- the lease ran out mid-migration and
+# another process took the lock over the running one
+new_db
+HB=$WORK/hb
+mkdir -p "$HB"
+printf -- '-- strata:up\nSELECT pg_sleep(9);\nCREATE TABLE hb_done (x int);\n' >"$HB/0001_slow.sql"
+MH3="postgresql://$PGUSER:$PGPASSWORD@127.0.0.1:$SP,127.0.0.1:$PGPORT/$DBNAME?connect_timeout=3"
+STRATA_ASSUME_POOLER=1 STRATA_LEASE_SECONDS=6 "$STRATA" --url "$MH3" --dir "$HB" up >"$WORK/hb.out" 2>"$WORK/hb.err" &
+hbpid=$!
+sleep 8 # the first run connects (3 s on the silent host), then the lease's 6 s run out unless renewed
+eq "$(q "SELECT count(*) FROM strata_migrations_lock WHERE expires_at > now()")" "1" "the lease is renewed through the address in use"
+STRATA_ASSUME_POOLER=1 STRATA_LEASE_SECONDS=6 "$STRATA" --url "$URL" --dir "$HB" up --lock-timeout 1 >"$WORK/hb2.out" 2>"$WORK/hb2.err"
+eq "$?" "4" "a second run waits for the lease, not takes it over: $(cat "$WORK/hb2.err")"
+wait "$hbpid"
+eq "$?" "0" "the first run ends well: $(cat "$WORK/hb.err")"
+lacks "$(cat "$WORK/hb.err")" "cannot reach the server to renew" "no renewal failed"
 kill "$silent"
 
 # a host name with several addresses, the first silent (one dead pod of

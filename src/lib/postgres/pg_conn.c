@@ -288,7 +288,13 @@ static int worth_retry(const char *const *keys, const char *const *vals, const c
     if (strstr(msg, "SSL") || strstr(msg, "certificate") || strstr(msg, "private key") ||
         strstr(msg, "no encryption"))
         return 0;
-    PGPing p = pq.PQpingParams(keys, vals, 1);
+    /* the ping waits 2 s for a silent server, unless the URL says otherwise */
+    const char *k[8] = {"connect_timeout"}, *v[8] = {"2"};
+    int n = 1;
+    for (int i = 0; keys[i] && n < 7; i++, n++)
+        k[n] = keys[i], v[n] = vals[i];
+    k[n] = v[n] = NULL;
+    PGPing p = pq.PQpingParams(k, v, 1);
     return p == PQPING_NO_RESPONSE || p == PQPING_REJECT;
 }
 /* The library never prints: libpq's default notice processor writes the
@@ -346,14 +352,16 @@ static void list_at(const char *v, int i, char *out, size_t size)
     snprintf(out, size, "%.*s", (int)(n < size ? n : size - 1), v);
 }
 
-/* one host's time: libpq's own rule, the URL's connect_timeout, else
-   PGCONNECT_TIMEOUT (else 10 s) */
-static double host_ms(const db_url *t)
+/* one address's time: connect_timeout as libpq settles it for c (the
+   URL's, else PGCONNECT_TIMEOUT, else the service file's), else 10 s */
+static double host_ms(PGconn *c)
 {
-    const char *ct = url_pg_opt(t, "connect_timeout");
-    if (!ct)
-        ct = getenv("PGCONNECT_TIMEOUT");
-    double secs = ct ? c_strtod(ct, NULL) : 10;
+    PQconninfoOption *o = pq.PQconninfo(c);
+    double secs = 0;
+    for (PQconninfoOption *x = o; x && x->keyword; x++)
+        if (!strcmp(x->keyword, "connect_timeout") && x->val && *x->val)
+            secs = c_strtod(x->val, NULL);
+    pq.PQconninfoFree(o);
     return (secs > 0 ? secs : 10) * 1000.0;
 }
 
@@ -539,6 +547,10 @@ out:
     return rc;
 }
 
+static strata_code connect_poll(const db_url *t, const char *dbname, const char *const *keys,
+                                const char *const *vals, PGconn *c, double cap, PGconn **out, int *retry,
+                                strata_error *err);
+
 strata_code pg_connect_url(const db_url *t, const char *dbname, double cap, PGconn **out, int *retry,
                            strata_error *err)
 {
@@ -549,9 +561,11 @@ strata_code pg_connect_url(const db_url *t, const char *dbname, double cap, PGco
        server converts to the database's encoding (or refuses what it
        cannot hold) -- under another client encoding it would store UTF-8
        bytes read as LATIN1, say, as different characters */
-    const char *keys[6] = {"connect_timeout", "fallback_application_name", "dbname"};
-    const char *vals[6] = {"2", "strata", t->conninfo};
-    int nk = 3;
+    /* no connect_timeout of strata's own: the service file's, when the
+       URL and PGCONNECT_TIMEOUT give none, is one libpq fills in */
+    const char *keys[6] = {"fallback_application_name", "dbname"};
+    const char *vals[6] = {"strata", t->conninfo};
+    int nk = 2;
     if (dbname) {
         keys[nk] = "dbname";
         vals[nk++] = dbname;
@@ -562,7 +576,50 @@ strata_code pg_connect_url(const db_url *t, const char *dbname, double cap, PGco
     *out = NULL;
     if (retry)
         *retry = 0;
-    PGconn *c = pq.PQconnectStartParams(keys, vals, 1);
+    return connect_poll(t, dbname, keys, vals, pq.PQconnectStartParams(keys, vals, 1), cap, out, retry, err);
+}
+
+strata_code pg_connect_beside(const db_url *t, PGconn *like, double cap, PGconn **out, strata_error *err)
+{
+    *out = NULL;
+    const char *h = like ? pq.PQhost(like) : NULL, *a = like ? pq.PQhostaddr(like) : NULL,
+               *pt = like ? pq.PQport(like) : NULL;
+    PQconninfoOption *o = h && *h ? pq.PQconninfo(like) : NULL;
+    if (!o)
+        return pg_connect_url(t, NULL, cap, out, NULL, err);
+    size_t n = 0;
+    for (PQconninfoOption *x = o; x->keyword; x++)
+        n++;
+    const char **keys = calloc(n + 1, sizeof(*keys)), **vals = calloc(n + 1, sizeof(*vals));
+    int nk = 0;
+    for (PQconninfoOption *x = o; keys && vals && x->keyword; x++) {
+        const char *v = x->val;
+        if (!strcmp(x->keyword, "host"))
+            v = h;
+        else if (!strcmp(x->keyword, "hostaddr"))
+            v = a && *a && strcmp(a, h) ? a : NULL; /* a socket directory has none */
+        else if (!strcmp(x->keyword, "port"))
+            v = pt;
+        if (!v)
+            continue;
+        keys[nk] = x->keyword;
+        vals[nk++] = v;
+    }
+    PGconn *c = keys && vals ? pq.PQconnectStartParams(keys, vals, 0) : NULL;
+    free(keys);
+    free(vals);
+    pq.PQconninfoFree(o);
+    return connect_poll(t, NULL, NULL, NULL, c, cap, out, NULL, err);
+}
+
+/* pg_connect_url's wait for c (just started; NULL: out of memory), to the
+   end: *out set, or c finished and err set. dbname (may be NULL) is named
+   in the error; keys and vals, c's options, are pinged for *retry (only
+   when retry is not NULL). */
+static strata_code connect_poll(const db_url *t, const char *dbname, const char *const *keys,
+                                const char *const *vals, PGconn *c, double cap, PGconn **out, int *retry,
+                                strata_error *err)
+{
     if (!c)
         return err_set(err, STRATA_NOMEM, "out of memory");
     pq.PQsetErrorVerbosity(c, PQERRORS_VERBOSE); /* conn_codes */
@@ -574,7 +631,7 @@ strata_code pg_connect_url(const db_url *t, const char *dbname, double cap, PGco
     const int stopped_before = intr_requested();
     /* each address of each host gets connect_timeout, as libpq gives it
        (next_host moves on), never past the caller's cap */
-    const double per_host = host_ms(t);
+    const double per_host = host_ms(c);
     double host_since = clock_ms();
     char cur[300] = "", skipped[1200] = "";
     int host_from = 0;

@@ -723,7 +723,11 @@ static void lease_renew(pg *p)
         p->hb = NULL;
         int retry;
         strata_error e;
-        if (pg_connect_url(p->t, NULL, clock_ms() + p->lease_ms / 6, &p->hb, &retry, &e)) {
+        /* to the address the main connection uses: a silent one before it
+           in the URL's list would take all of the time given here */
+        double cap = clock_ms() + p->lease_ms / 6;
+        if (pg_connect_beside(p->t, pq.PQstatus(p->c) == CONNECTION_OK ? p->c : NULL, cap, &p->hb, &e) &&
+            (clock_ms() >= cap || pg_connect_url(p->t, NULL, cap, &p->hb, &retry, &e))) {
             notify(p, STRATA_EV_WARNING, "warning: cannot reach the server to renew the migration lock");
             return;
         }
