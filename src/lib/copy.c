@@ -1107,6 +1107,7 @@ static strata_code read_state(run *r, strata_error *err)
         return err->code;
     int exists = !strcmp(pq.PQgetvalue(res, 0, 0), "t");
     pq.PQclear(res);
+    r->state_new = !exists;
     if (!exists)
         return STRATA_OK;
     res = copy_query(r->ctl, "SELECT name, source_rows, checksum FROM " STATE_TABLE " WHERE kind = 'table'",
@@ -1858,8 +1859,15 @@ static strata_code clear_phase(run *r, int *load, strata_error *err)
                 }
         }
     }
-    if (r->data_only && (rc = fk_cycle_error(r, load, err)))
+    if (r->data_only && (rc = fk_cycle_error(r, load, err))) {
+        /* refused before any row changed: a first run leaves no trace
+           (data-only, the schema phase made nothing but this table) */
+        if (r->state_new) {
+            PGresult *d = pq.PQexec(r->ctl, "DROP TABLE IF EXISTS " STATE_TABLE);
+            pq.PQclear(d);
+        }
         goto out;
+    }
     buf b;
     buf_init(&b);
     for (int i = 0; i < r->s.n; i++) {

@@ -444,6 +444,7 @@ typedef struct run {
     char cleared[256]; /* --data-only: the linked tables emptied together (clear_phase), "" none */
     const char *vtable;
     int data_only, schema_only;
+    int state_new; /* the bookkeeping table did not exist before this run */
     int jobs;
     /* target sessions ready for workers (under mu): opened ahead by the
        preconnect threads while the schema is read, and handed back by

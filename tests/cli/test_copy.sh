@@ -1194,6 +1194,7 @@ raw copy "sqlite:///$CY" "$URL" --data-only
 expect_rc 2 "--data-only into tables whose keys form a cycle"
 contains "$ERR" '("teams" -> "users" -> "teams")' "the cycle is named"
 eq "$(pq "SELECT count(*) FROM teams") $(pq "SELECT count(*) FROM users")" "1 1" "the cycle's tables kept their rows"
+eq "$(table_exists strata_copy_state)" "0" "and no bookkeeping table is left behind"
 new_db
 raw copy "sqlite:///$CY" "$URL" -q
 expect_rc 0 "the cycle without --data-only"
