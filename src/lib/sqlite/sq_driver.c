@@ -624,6 +624,23 @@ static strata_code run_sql(sq *s, const char *sql, const char *file, int line, i
 
 static void release_excl(sq *s);
 
+/* sql_split's callback: the line of the first statement that writes the
+   schema table (an INSERT, UPDATE, REPLACE or DELETE naming sqlite_schema
+   or sqlite_master), into *(int *)ud; stops there. */
+static int schema_writer(void *ud, const sql_stmt *st)
+{
+    static const char *const writes[] = {"INSERT", "UPDATE", "REPLACE", "DELETE", "WITH"};
+    int w = 0;
+    for (size_t i = 0; i < sizeof(writes) / sizeof(*writes); i++)
+        w |= !strcmp(st->first, writes[i]);
+    for (size_t i = 0; w && i + 13 <= st->len; i++)
+        if (!c_strncasecmp(st->text + i, "sqlite_schema", 13) || !c_strncasecmp(st->text + i, "sqlite_master", 13)) {
+            *(int *)ud = st->line;
+            return 1;
+        }
+    return 0;
+}
+
 static strata_code sq_exec_script(drv *d, const char *sql, const char *file, int line, strata_error *err)
 {
     sq *s = (sq *)d;
@@ -643,12 +660,10 @@ static strata_code sq_exec_script(drv *d, const char *sql, const char *file, int
         char *msg = NULL;
         if (sqlite3_exec(s->db, "PRAGMA writable_schema = RESET; SELECT count(*) FROM sqlite_schema", NULL,
                          NULL, &msg) != SQLITE_OK) {
-            /* at the first statement naming the schema table it wrote */
-            const char *at = c_strcasestr(sql, "sqlite_schema"), *m2 = c_strcasestr(sql, "sqlite_master");
-            if (!at || (m2 && m2 < at))
-                at = m2;
-            for (const char *p = sql; at && p < at; p++)
-                line += *p == '\n';
+            /* at the first statement that wrote the schema table */
+            int at = 0;
+            sql_split(sql, strlen(sql), DIALECT_SQLITE, schema_writer, &at);
+            line += at > 0 ? at - 1 : 0;
             rc = err_set(err, STRATA_MIGRATION_FAILED, "%s:%d: the schema it wrote does not read back: %s",
                          file ? file : "the migration", line, msg ? msg : "?");
             err_where(err, file, line);
