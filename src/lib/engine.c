@@ -1326,7 +1326,6 @@ static int is_plus_n(const char *t, long *n)
 static strata_code check_recs(strata *db, const strata_migset *set, const recs *r, int flags,
                               strata_error *err)
 {
-    (void)db;
     size_t at = 0;
     for (size_t i = 0; i < r->n; i++) {
         const rec *x = &r->v[i];
@@ -1362,6 +1361,15 @@ static strata_code check_recs(strata *db, const strata_migset *set, const recs *
                          "its no-transaction down section failed: fix the database, then finish it with "
                          "'strata down' again, or apply it again with 'strata up --retry-failed' if its up "
                          "can run on what is left");
+            else if (!db->ops->session_lock && run_mark(x->error) && !mark_pid(x->state, x->error))
+                /* SQLite: a mark without its writer's pid (an older strata,
+                   a 'strata sql' script): a run may still be applying it */
+                err_hint(err,
+                         "its mark names no process (an older strata build or a 'strata sql' script wrote it), "
+                         "so strata cannot tell whether that run still goes on: if one may, wait for it to "
+                         "end; then fix the database by hand and run 'strata up --retry-failed', or 'strata "
+                         "stamp %s' if the change is complete",
+                         m->version);
             else
                 err_hint(
                     err,

@@ -267,6 +267,15 @@ SQL
     expect_rc 1 "a reused pid (started at another time) is no running section"
     contains "$ERR" "FAILED_MIGRATION" "the mark is a killed run's"
     [ "$ms" -lt 5000 ] || fail "up waited $ms ms for a pid that another process reuses"
+    # a mark without a pid (an older strata build, a 'strata sql' script):
+    # whether its run goes on cannot be told -- the hint says so before it
+    # offers --retry-failed (which would run the section a second time
+    # beside a run still applying it)
+    sqlite3 "$DBFILE" "UPDATE strata_migrations SET state = 'failed', error = 'interrupted before completion' WHERE version = '0001'"
+    st --dir "$MD" up --lock-timeout 1
+    expect_rc 1 "a mark without a pid"
+    contains "$ERR" "its mark names no process" "the hint says whose mark it may be"
+    contains "$ERR" "wait for it to end" "and to wait for such a run first"
 fi
 
 # status while another process applies a no-transaction section: the
