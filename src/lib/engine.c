@@ -1364,12 +1364,13 @@ static strata_code check_recs(strata *db, const strata_migset *set, const recs *
             else if (!db->ops->session_lock && run_mark(x->error) && !mark_pid(x->state, x->error))
                 /* SQLite: a mark without its writer's pid (an older strata,
                    a 'strata sql' script): a run may still be applying it */
-                err_hint(err,
-                         "its mark names no process (an older strata build or a 'strata sql' script wrote it), "
-                         "so strata cannot tell whether that run still goes on: if one may, wait for it to "
-                         "end; then fix the database by hand and run 'strata up --retry-failed', or 'strata "
-                         "stamp %s' if the change is complete",
-                         m->version);
+                err_hint(
+                    err,
+                    "its mark names no process (an older strata build or a 'strata sql' script wrote it), "
+                    "so strata cannot tell whether that run still goes on: if one may, wait for it to "
+                    "end; then fix the database by hand and run 'strata up --retry-failed', or 'strata "
+                    "stamp %s' if the change is complete",
+                    m->version);
             else
                 err_hint(
                     err,

@@ -634,7 +634,8 @@ static int schema_writer(void *ud, const sql_stmt *st)
     for (size_t i = 0; i < sizeof(writes) / sizeof(*writes); i++)
         w |= !strcmp(st->first, writes[i]);
     for (size_t i = 0; w && i + 13 <= st->len; i++)
-        if (!c_strncasecmp(st->text + i, "sqlite_schema", 13) || !c_strncasecmp(st->text + i, "sqlite_master", 13)) {
+        if (!c_strncasecmp(st->text + i, "sqlite_schema", 13) ||
+            !c_strncasecmp(st->text + i, "sqlite_master", 13)) {
             *(int *)ud = st->line;
             return 1;
         }
