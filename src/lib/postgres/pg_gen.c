@@ -666,7 +666,7 @@ static const char displaced_name[] = "\001strata: displaced";
    (destructive). */
 static int table_displaced(const ctx *c, const char *name)
 {
-    if (!gen_find_table(c->from, name) || gen_rename_of(c->o, NULL, name))
+    if (!c->o->nrenames || !gen_find_table(c->from, name) || gen_rename_of(c->o, NULL, name))
         return 0;
     for (size_t r = 0; r < c->o->nrenames; r++) {
         const gen_rename *rn = &c->o->renames[r];
@@ -688,6 +688,8 @@ static const char *to_name(const ctx *c, const char *name)
    renames (destructive). */
 static int col_displaced(const ctx *c, const char *table, const char *name)
 {
+    if (!c->o->nrenames) /* only a rename displaces a column */
+        return 0;
     const gen_table *ft = gen_find_table(c->from, table);
     if (!ft || !gen_find_col(ft, name) || gen_rename_of(c->o, table, name))
         return 0;
@@ -709,6 +711,8 @@ static const char *col_to_name(const ctx *c, const char *table, const char *name
 /* The table of `from` that becomes `to`'s table name, or NULL. */
 static const gen_table *from_table(const ctx *c, const char *name)
 {
+    if (!c->o->nrenames) /* every table keeps its name: one look-up, not a rename per table */
+        return gen_find_table(c->from, name);
     for (size_t i = 0; i < c->from->nt; i++)
         if (!strcmp(to_name(c, c->from->t[i].name), name))
             return &c->from->t[i];
@@ -720,6 +724,8 @@ static const gen_table *from_table(const ctx *c, const char *name)
    also when the table is renamed too. */
 static const gen_col *from_col(const ctx *c, const gen_table *ft, const char *name)
 {
+    if (!c->o->nrenames)
+        return gen_find_col(ft, name);
     for (size_t i = 0; i < ft->ncols; i++)
         if (!strcmp(col_to_name(c, ft->name, ft->cols[i].name), name))
             return &ft->cols[i];
