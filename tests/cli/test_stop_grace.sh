@@ -236,4 +236,47 @@ fi
 kill "$fwd" 2>/dev/null
 wait "$fwd" 2>/dev/null
 
+# -------------------- a lost connection, then a server that takes new
+# connections and never answers, with no connect_timeout anywhere: the
+# reconnect (for the failure's record) gives up within its window, and a
+# SIGTERM during it stops strata within the grace (libpq's blocking
+# PQreset waited without end, deaf to SIGTERM, once strata no longer set
+# a connect_timeout of its own)
+new_db
+FWD_PORT=$(free_port)
+mig "$WORK/cut" 0001_cut.sql <<'SQL'
+-- strata:up no-transaction
+SELECT pg_sleep(20);
+SQL
+for stop in none TERM; do
+    python3 "$(dirname "$0")/tcpfwd.py" "$FWD_PORT" "${PGHOST:-localhost}" "$PGPORT" &
+    fwd=$!
+    for _ in $(seq 50); do
+        pg_isready -q -h 127.0.0.1 -p "$FWD_PORT" && break
+        sleep 0.1
+    done
+    "$STRATA" --url "postgresql://$PGUSER:$PGPASSWORD@127.0.0.1:$FWD_PORT/$DBNAME" --dir "$WORK/cut" up \
+        >"$WORK/o" 2>"$WORK/e" &
+    pid=$!
+    b=$(find_backend "query LIKE '%pg_sleep(20)%' AND pid <> pg_backend_pid()")
+    [ -n "$b" ] || fail "lost connection ($stop): the section never started"
+    kill -USR1 "$fwd" # the link cut; new connections taken, never answered
+    if [ "$stop" = TERM ]; then
+        sleep 1.5
+        signal_reap TERM
+        within "$MS" 9000 "lost connection, then SIGTERM while reconnecting"
+    else
+        t0=$(date +%s%N)
+        reap "$pid"
+        OUT=$(cat "$WORK/o") ERR=$(cat "$WORK/e") MS=$((($(date +%s%N) - t0) / 1000000))
+        within "$MS" 16000 "lost connection, a silent server: the reconnect gives up"
+    fi
+    expect_rc 1 "lost connection ($stop): exit"
+    kill "$fwd" 2>/dev/null
+    wait "$fwd" 2>/dev/null
+    q "SELECT pg_terminate_backend($b)" >/dev/null
+    sleep 0.5
+    q "DROP TABLE IF EXISTS strata_migrations" >/dev/null
+done
+
 finish

@@ -280,9 +280,11 @@ static strata_code tool_target(PGconn *c, tool_conn *tc, strata_error *err)
     PQconninfoOption *opts = pq.PQconninfo(c);
     if (!opts)
         return err_set(err, STRATA_NOMEM, "out of memory");
+    int timeout = 0;
     for (const PQconninfoOption *o = opts; o->keyword; o++) {
         if (!o->val || !*o->val || !strcmp(o->keyword, "service") || !strcmp(o->keyword, "servicefile"))
             continue;
+        timeout |= !strcmp(o->keyword, "connect_timeout");
         if (!strcmp(o->keyword, "password") || !strcmp(o->keyword, "sslpassword")) {
             char **to = o->keyword[0] == 'p' ? &tc->password : &tc->sslpassword;
             free(*to);
@@ -298,6 +300,11 @@ static strata_code tool_target(PGconn *c, tool_conn *tc, strata_error *err)
         buf_add(&b, "'", 1);
     }
     pq.PQconninfoFree(opts);
+    /* none set anywhere: strata's own 10 s for an address, not libpq's
+       wait without end on a server that takes the connection and never
+       answers */
+    if (!timeout)
+        buf_adds(&b, b.len ? " connect_timeout='10'" : "connect_timeout='10'");
     const char *kp = tc->sslpassword;
     size_t kn = kp ? strlen(kp) : 0;
     if (kn && (strchr(" \t\r\n\f\v", kp[kn - 1]) || kn > 1000 || strchr(kp, '\n'))) {

@@ -1101,14 +1101,16 @@ static int pg_recover(drv *d)
         p->gave_up = 1;
         return -1;
     }
-    pq.PQreset(p->c);
-    pg_track(p->c);
+    /* a new connection as pg_open made it, within the reconnect window:
+       PQreset, blocking, would wait without end on a server that takes the
+       connection and never answers when nothing sets a connect_timeout,
+       deaf to a signal */
     p->advisory = 0; /* the session that held it is gone; a lease row stays ours */
-    p->gave_up = pq.PQstatus(p->c) != CONNECTION_OK;
-    if (p->gave_up)
-        return -1;
-    pq.PQsetNoticeReceiver(p->c, pg_notice, p);
-    return 1;
+    pg_finish(p->c);
+    p->c = NULL;
+    strata_error e;
+    p->gave_up = connect_until(p, clock_ms() + p->reconnect_ms, 1000, 0, &e) != STRATA_OK;
+    return p->gave_up ? -1 : 1;
 }
 
 static void pg_session_reset(drv *d)
