@@ -560,12 +560,14 @@ typedef struct strata_status {
  */
 STRATA_API strata_code strata_status_get(strata *db, const strata_migset *set, strata_status **out,
                                          strata_error *err);
-/* 1 when entry i of st (strata_status_get) is failed with the mark that a
+/* For entry i of st (strata_status_get) failed with the mark that a
    no-transaction section writes before it runs ("interrupted before
-   completion") and that run still goes on: on SQLite the process that wrote
-   the mark is alive (or of another PID namespace, which cannot be checked),
-   on PostgreSQL some session holds the migration lock. 0 otherwise -- for a
-   mark, the run was killed: see docs/operations.md. */
+   completion"): 1 when that run still goes on (SQLite: the process that
+   wrote the mark is alive; PostgreSQL: some session holds the migration
+   lock), -1 when strata cannot tell (a mark without a pid, or of another
+   PID namespace; a standby, which does not see the primary's locks; the
+   lock could not be asked about), 0 when it has ended (killed: see
+   docs/operations.md) -- and 0 for every other entry. */
 STRATA_API int strata_status_running(const strata_status *st, size_t i);
 /* The applied records, and failed ones with their error (history), same shape. */
 STRATA_API strata_code strata_history_get(strata *db, strata_status **out, strata_error *err);

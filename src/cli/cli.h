@@ -188,7 +188,8 @@ void print_result(cli *c, const strata_result *r, int dry_run);
    "database 'name' NOTHING" (quiet: nothing). KEY is the verb: "created". */
 void print_db_change(cli *c, const char *url, const char *name, const char *key, int changed,
                      const char *nothing);
-/* running: strata_status_running's answer for e, -1 when not asked (history) */
+/* running: strata_status_running's answer for e (-1: cannot tell); -1 for
+   history, which does not ask */
 void print_status_entry(const cli *c, const strata_status_entry *e, int show_state, int running);
 
 /* cmd_lint.c: findings as `strata lint` prints them (check shares them) */

@@ -31,8 +31,13 @@ static int run(cli *c)
                 jw_kstr(&w, "applied_at", e->applied_at);
                 if (e->error)
                     jw_kstr(&w, "error", e->error);
-                if (strata_status_running(st, i))
+                int running = strata_status_running(st, i);
+                if (running > 0)
                     jw_kbool(&w, "running", 1);
+                else if (running < 0) { /* a mark whose run cannot be told */
+                    jw_key(&w, "running");
+                    jw_null(&w);
+                }
                 jw_obj_end(&w);
             }
             jw_arr_end(&w);

@@ -270,7 +270,7 @@ void print_status_entry(const cli *c, const strata_status_entry *e, int show_sta
         printf("  (%s%s)", term_str(e->error),
                !mark          ? ""
                : running == 0 ? ", and no strata process is applying it now"
-                              : ", or running now in another process");
+                              : ", or running now in another process: strata cannot tell");
     printf("\n");
 }
 

@@ -829,7 +829,7 @@ typedef struct result_list {
 typedef struct status_list {
     strata_status pub;
     size_t cap;
-    unsigned char *running; /* strata_status_running, per entry; may be NULL */
+    signed char *running; /* strata_status_running, per entry; may be NULL */
 } status_list;
 
 typedef struct problem_list {
@@ -2209,34 +2209,38 @@ void strata_status_free(strata_status *st)
 
 int strata_status_running(const strata_status *st, size_t i)
 {
-    const unsigned char *r = st ? ((const status_list *)st)->running : NULL;
-    return r && i < st->count && r[i];
+    const signed char *r = st ? ((const status_list *)st)->running : NULL;
+    return r && i < st->count ? r[i] : 0;
 }
 
 /* Which failed entries carry the mark of a no-transaction section whose
-   run still goes on: SQLite, its writer alive (mark_alive); PostgreSQL,
-   whose marks name no process, some session holding the migration lock
-   (asked once). Best effort: a status without it is still a status. */
+   run still goes on (1), has ended (0) or cannot be told (-1): SQLite, by
+   the mark's writer (mark_alive; a mark without a pid, or of another PID
+   namespace, cannot be told); PostgreSQL, whose marks name no process, by
+   whether some session holds the migration lock (asked once; a standby,
+   or a failure to ask, cannot tell). */
 static void status_running(strata *db, status_list *sl)
 {
-    int busy = -1;
+    int busy = -2;
     for (size_t i = 0; i < sl->pub.count; i++) {
         const strata_status_entry *e = &sl->pub.entries[i];
         if (e->state != STRATA_STATE_FAILED || !run_mark(e->error))
             continue;
-        int on = 0;
+        int on = 0, foreign = 0;
         if (db->ops->lock_busy) {
             strata_error ignore;
-            if (busy < 0 && db->ops->lock_busy(db->d, db->table, &busy, &ignore))
-                busy = 0;
+            if (busy == -2 && db->ops->lock_busy(db->d, db->table, &busy, &ignore))
+                busy = -1;
             on = busy;
+        } else if (!mark_pid("failed", e->error)) {
+            on = -1;
         } else {
-            on = mark_alive("failed", e->error, NULL) != 0;
+            on = mark_alive("failed", e->error, &foreign) ? (foreign ? -1 : 1) : 0;
         }
         if (on && !sl->running && !(sl->running = calloc(sl->pub.count, 1)))
             return;
         if (on)
-            sl->running[i] = 1;
+            sl->running[i] = (signed char)on;
     }
 }
 

@@ -458,7 +458,9 @@ typedef struct drv_ops {
     strata_code (*lock)(drv *d, const char *key, double timeout, strata_error *err);
     /* Optional (engines whose lock belongs to a session; SQLite's marks
        carry their writer's pid instead): *busy 1 when some session holds
-       key's migration lock now, read only, nothing taken. */
+       key's migration lock now, 0 when none does, -1 when this connection
+       cannot see (a standby, which does not see the primary's locks); read
+       only, nothing taken. An error: cannot tell either. */
     strata_code (*lock_busy)(drv *d, const char *key, int *busy, strata_error *err);
     void (*unlock)(drv *d, const char *key);
     strata_code (*begin)(drv *d, double timeout, strata_error *err);

@@ -246,7 +246,7 @@ SQL
     expect_rc 0 "the marks' migration applied"
     sqlite3 "$DBFILE" "UPDATE strata_migrations SET state = 'failed', error = 'interrupted before completion (pid 1, pidns 1, start 5)' WHERE version = '0001'"
     st --dir "$MD" status --json
-    eq "$(json_get "$OUT" 'j["migrations"][0].get("running")')" "True" "status: a mark that cannot be checked counts as running"
+    eq "$(json_get "$OUT" 'j["migrations"][0].get("running", "absent")')" "None" "status: a mark that cannot be checked: running null (cannot tell)"
     st --dir "$MD" up --lock-timeout 1
     expect_rc 4 "a mark of another PID namespace is waited for"
     contains "$ERR" "of another PID namespace" "the wait says why it cannot tell"
@@ -272,6 +272,8 @@ SQL
     # offers --retry-failed (which would run the section a second time
     # beside a run still applying it)
     sqlite3 "$DBFILE" "UPDATE strata_migrations SET state = 'failed', error = 'interrupted before completion' WHERE version = '0001'"
+    st --dir "$MD" status
+    contains "$OUT" "strata cannot tell" "status: a mark without a pid cannot be told (as up says)"
     st --dir "$MD" up --lock-timeout 1
     expect_rc 1 "a mark without a pid"
     contains "$ERR" "its mark names no process" "the hint says whose mark it may be"

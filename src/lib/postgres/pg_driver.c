@@ -824,7 +824,14 @@ static strata_code pg_lock_busy(drv *d, const char *key, int *busy, strata_error
     pg *p = (pg *)d;
     char k[32];
     lock_key(key, k);
-    strata_code rc = advisory_held(p, k, busy, err);
+    int standby = 0;
+    strata_code rc = pg_query(d, "SELECT pg_is_in_recovery()", 0, NULL, got_true, &standby, err);
+    if (!rc && standby) { /* the primary's locks are not seen here */
+        *busy = -1;
+        return STRATA_OK;
+    }
+    if (!rc)
+        rc = advisory_held(p, k, busy, err);
     return rc || *busy ? rc : lease_live(p, key, busy, err);
 }
 
