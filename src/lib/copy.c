@@ -1743,6 +1743,30 @@ static strata_code target_changed(run *r, strata_error *err)
     return STRATA_TARGET_CHANGED;
 }
 
+/* Tables whose two sides agree but not with the record: the record now
+   says what both hold (a later rerun would otherwise take a source change
+   for a change on both sides, or a target write that happens to restore
+   the old record for none). */
+static strata_code record_agreed(run *r, strata_error *err)
+{
+    for (int i = 0; i < r->s.n; i++) {
+        ctable *t = &r->s.t[i];
+        if (!t->rec_stale)
+            continue;
+        char rows[32];
+        snprintf(rows, sizeof(rows), "%lld", t->src_rows);
+        const char *params[3] = {t->dst, rows, t->now_sum};
+        PGresult *res = copy_query(r->ctl,
+                                   "UPDATE " STATE_TABLE " SET source_rows = $2, checksum = $3 "
+                                   "WHERE kind = 'table' AND name = $1",
+                                   3, params, "cannot update " STATE_TABLE, err);
+        if (!res)
+            return err->code;
+        pq.PQclear(res);
+    }
+    return STRATA_OK;
+}
+
 /* CONFIG_ERROR: t, about to be emptied, is referenced by a foreign key of
    a table that is not copied -- named, with the key, as the target says. */
 static strata_code external_fk_error(run *r, const ctable *t, strata_error *err)
@@ -2103,7 +2127,8 @@ strata_code strata_copy(const char *src_url, const char *dst_url, const strata_c
         /* which earlier loads still hold */
         for (int i = 0; i < r.s.n; i++)
             want[i] = r.s.t[i].rec_sum != NULL && !r.s.t[i].skip_data;
-        if ((rc = run_pool(&r, "check", check_task, want, err)) || (rc = target_changed(&r, err)))
+        if ((rc = run_pool(&r, "check", check_task, want, err)) || (rc = target_changed(&r, err)) ||
+            (rc = record_agreed(&r, err)))
             goto done;
         for (int i = 0; i < r.s.n; i++)
             want[i] = !r.s.t[i].unchanged && !r.s.t[i].skip_data;

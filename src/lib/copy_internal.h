@@ -350,6 +350,11 @@ typedef struct ctable {
     int redo;
     int unchanged;
     int target_changed; /* its rows in the target differ from what the earlier copy recorded */
+    /* the two sides agree, but not with the record (both changed alike, or
+       an older build's hash): the record to write, so that the next rerun
+       compares against what is there now */
+    int rec_stale;
+    char now_sum[48];
     long long rows_done;
     long long bytes;
     double seconds;

@@ -564,6 +564,10 @@ strata_code check_task(worker *w, ctable *t, strata_error *err)
     t->unchanged = 1;
     t->verified = 1;
     t->src_rows = w->rows;
+    if (w->rows != t->rec_rows || strcmp(sum, t->rec_sum) != 0) {
+        t->rec_stale = 1;
+        memcpy(t->now_sum, sum, sizeof(t->now_sum));
+    }
     return STRATA_OK;
 }
 

@@ -135,6 +135,13 @@ raw copy "sqlite:///$SRC" "$URL" --json
 expect_rc 0 "a record of another hash, nothing changed"
 eq "$(json_get "$OUT" '[(t["table"], t["skipped"], t["verified"]) for t in j["tables"]]')" \
     "[('big', True, True), ('t', True, True)]" "both sides agree: nothing loaded, verified"
+# ... and the record now says what both hold: a later change of the source
+# alone is a catch-up again (it was refused as a change on both sides)
+eq "$(pq "SELECT checksum <> '12345' FROM strata_copy_state WHERE name = 't'")" "t" "the record is written anew"
+sqlite3 "$SRC" "UPDATE t SET tx = 'till later' WHERE id = 3"
+raw copy "sqlite:///$SRC" "$URL" --json
+expect_rc 0 "after an agreeing rerun, a change of the source alone"
+eq "$(pq "SELECT tx FROM t WHERE id = 3")" "till later" "the source's change arrived"
 pq "UPDATE strata_copy_state SET checksum = '12345' WHERE name = 't'" >/dev/null
 pq "UPDATE t SET tx = 'app again' WHERE id = 2" >/dev/null
 raw copy "sqlite:///$SRC" "$URL" --json
