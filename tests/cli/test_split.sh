@@ -288,10 +288,10 @@ if [ "$ENGINE" = sqlite ] && sqlite3 "$WORK/fts.db" "CREATE VIRTUAL TABLE docs U
     # fails at its line, rolled back (it failed as DB_ERROR at the record)
     # (at the statement that wrote it, not at a read or a comment naming
     # sqlite_master before it)
-    printf -- "-- strata:up\n-- counts sqlite_master first\nSELECT count(*) FROM sqlite_master;\nPRAGMA writable_schema = ON;\nINSERT INTO sqlite_schema VALUES ('table', 'bad', 'bad', 0, 'CREATE TABLE bad(');\nPRAGMA writable_schema = OFF;\n" >"$FD/0003_bad.sql"
+    printf -- "-- strata:up\n-- counts sqlite_master first\nCREATE TABLE audit (n text);\nINSERT INTO audit SELECT name FROM sqlite_schema;\nPRAGMA writable_schema = ON;\nINSERT INTO sqlite_schema VALUES ('table', 'bad', 'bad', 0, 'CREATE TABLE bad(');\nPRAGMA writable_schema = OFF;\n" >"$FD/0003_bad.sql"
     st --dir "$FD" up
     expect_rc 1 "a migration writing a malformed sqlite_schema row"
-    contains "$ERR" "0003_bad.sql:5: the schema it wrote does not read back" "named with its file and line"
+    contains "$ERR" "0003_bad.sql:6: the schema it wrote does not read back" "named with its file and line"
     contains "$ERR" "MIGRATION_FAILED" "as a failed migration"
     contains "$ERR" "rolled back" "the hint says it was rolled back"
     eq "$(q "SELECT count(*) FROM sqlite_schema WHERE name = 'bad'")" "0" "the row is gone"

@@ -625,20 +625,23 @@ static strata_code run_sql(sq *s, const char *sql, const char *file, int line, i
 static void release_excl(sq *s);
 
 /* sql_split's callback: the line of the first statement that writes the
-   schema table (an INSERT, UPDATE, REPLACE or DELETE naming sqlite_schema
-   or sqlite_master), into *(int *)ud; stops there. */
+   schema table (an INSERT, UPDATE, REPLACE or DELETE whose target it is:
+   named before any SELECT in it, so "INSERT INTO audit SELECT ... FROM
+   sqlite_schema" only reads it), into *(int *)ud; stops there. */
 static int schema_writer(void *ud, const sql_stmt *st)
 {
-    static const char *const writes[] = {"INSERT", "UPDATE", "REPLACE", "DELETE", "WITH"};
+    static const char *const writes[] = {"INSERT", "UPDATE", "REPLACE", "DELETE"};
     int w = 0;
     for (size_t i = 0; i < sizeof(writes) / sizeof(*writes); i++)
         w |= !strcmp(st->first, writes[i]);
-    for (size_t i = 0; w && i + 13 <= st->len; i++)
-        if (!c_strncasecmp(st->text + i, "sqlite_schema", 13) ||
-            !c_strncasecmp(st->text + i, "sqlite_master", 13)) {
+    for (size_t i = 0; w && i + 13 <= st->len; i++) {
+        if (i + 6 <= st->len && !c_strncasecmp(st->text + i, "SELECT", 6))
+            return 0; /* read from, not written */
+        if (!c_strncasecmp(st->text + i, "sqlite_schema", 13) || !c_strncasecmp(st->text + i, "sqlite_master", 13)) {
             *(int *)ud = st->line;
             return 1;
         }
+    }
     return 0;
 }
 
