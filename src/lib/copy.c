@@ -1883,15 +1883,8 @@ static strata_code clear_phase(run *r, int *load, strata_error *err)
                 }
         }
     }
-    if (r->data_only && (rc = fk_cycle_error(r, load, err))) {
-        /* refused before any row changed: a first run leaves no trace
-           (data-only, the schema phase made nothing but this table) */
-        if (r->state_new) {
-            PGresult *d = pq.PQexec(r->ctl, "DROP TABLE IF EXISTS " STATE_TABLE);
-            pq.PQclear(d);
-        }
+    if (r->data_only && (rc = fk_cycle_error(r, load, err)))
         goto out;
-    }
     buf b;
     buf_init(&b);
     for (int i = 0; i < r->s.n; i++) {
@@ -2132,8 +2125,17 @@ strata_code strata_copy(const char *src_url, const char *dst_url, const strata_c
             goto done;
         for (int i = 0; i < r.s.n; i++)
             want[i] = !r.s.t[i].unchanged && !r.s.t[i].skip_data;
-        if ((rc = clear_phase(&r, want, err)))
+        if ((rc = clear_phase(&r, want, err))) {
+            /* refused before any table was emptied (a key cycle, a table
+               outside the copy referencing one, a value that does not
+               fit): a first data-only run, whose schema phase made nothing
+               but the bookkeeping table, leaves no trace */
+            if (r.data_only && r.state_new && !r.cleared[0]) {
+                PGresult *d = pq.PQexec(r.ctl, "DROP TABLE IF EXISTS " STATE_TABLE);
+                pq.PQclear(d);
+            }
             goto done;
+        }
         r.rows_total = 0;
         for (int i = 0; i < r.s.n; i++)
             if (want[i])

@@ -1682,6 +1682,7 @@ raw copy --data-only "sqlite:///$SRC" "$URL"
 expect_rc 2 "--data-only: a table that is not copied references one that is"
 contains "$ERR" 'audit_reviews' "names the referencing table"
 contains "$ERR" 'audit_reviews_book_id_fkey' "names its foreign key"
+eq "$(table_exists strata_copy_state)" "0" "--data-only refused so: no bookkeeping table left"
 
 # ------------------------------------ defaults as SQLite stores them
 # a real literal in a TEXT column is SQLite's text of it ('1.0', not '1');

@@ -637,7 +637,8 @@ static int schema_writer(void *ud, const sql_stmt *st)
     for (size_t i = 0; w && i + 13 <= st->len; i++) {
         if (i + 6 <= st->len && !c_strncasecmp(st->text + i, "SELECT", 6))
             return 0; /* read from, not written */
-        if (!c_strncasecmp(st->text + i, "sqlite_schema", 13) || !c_strncasecmp(st->text + i, "sqlite_master", 13)) {
+        if (!c_strncasecmp(st->text + i, "sqlite_schema", 13) ||
+            !c_strncasecmp(st->text + i, "sqlite_master", 13)) {
             *(int *)ud = st->line;
             return 1;
         }
