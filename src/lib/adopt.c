@@ -611,6 +611,13 @@ static int sqitch_present(strata *db)
    its original); only rows of the plan's %project count. PostgreSQL: the
    registry schema's changes table; SQLite: the registry file, attached for
    the read and detached after it. */
+/* 1 when o (a sqitch version: "name" or "name@tag") is an instance of the
+   change named by the nl bytes at name */
+static int same_change(const char *o, const char *name, size_t nl)
+{
+    return !strncmp(o, name, nl) && (o[nl] == 0 || o[nl] == '@');
+}
+
 static strata_code read_sqitch(adopt_ctx *x, strata_error *err)
 {
     drv *d = db_driver(x->db);
@@ -676,6 +683,35 @@ static strata_code read_sqitch(adopt_ctx *x, strata_error *err)
     char *project = NULL;
     for (size_t i = 0; i < x->n && !project; i++)
         project = header_value(x->c[i].m->header, "project");
+    /* the plan's instances of each change, in plan order: a chain per
+       name (orig up to its '@'), found through a table of names, with the
+       count of its rows read so far (a search per row took minutes on a
+       registry of tens of thousands) */
+    size_t ns = 16;
+    while (ns < 2 * x->n)
+        ns *= 2;
+    size_t *head = calloc(ns, sizeof(*head)), *tail = calloc(ns, sizeof(*tail)),
+           *seen = calloc(ns, sizeof(*seen)), *next = calloc(x->n + 1, sizeof(*next));
+    if (!head || !tail || !seen || !next)
+        rc = err_set(err, STRATA_NOMEM, "out of memory");
+    for (size_t c = 0; !rc && c < x->n; c++) { /* head/tail/next: index + 1, 0 none */
+        const char *o = x->c[c].orig;
+        size_t ol = strcspn(o, "@"), h = 0;
+        char *b = xstrndup(o, ol);
+        if (!b) {
+            rc = err_set(err, STRATA_NOMEM, "out of memory");
+            break;
+        }
+        h = (size_t)fnv1a(FNV1A_START, b) & (ns - 1);
+        free(b);
+        while (head[h] && !same_change(x->c[head[h] - 1].orig, o, ol))
+            h = (h + 1) & (ns - 1);
+        if (!head[h])
+            head[h] = c + 1;
+        else
+            next[tail[h] - 1] = c + 1;
+        tail[h] = c + 1;
+    }
     for (size_t i = 0; !rc && i < x->nrows; i++) {
         const char *name = cell(x, i, 0), *proj = cell(x, i, 1);
         if (!name || (project && (!proj || strcmp(proj, project))))
@@ -683,22 +719,25 @@ static strata_code read_sqitch(adopt_ctx *x, strata_error *err)
         /* a reworked change is deployed once per instance: its k-th row
            (in deploy order) is its k-th instance in the plan, whose header
            version is "name@tag" for all but the newest */
-        size_t k = 0, nl = strlen(name);
-        for (size_t j = 0; j < i; j++)
-            if (cell(x, j, 0) && !strcmp(cell(x, j, 0), name) &&
-                (!project || (cell(x, j, 1) && !strcmp(cell(x, j, 1), project))))
-                k++;
+        size_t nl = strlen(name), h = (size_t)fnv1a(FNV1A_START, name) & (ns - 1);
+        while (head[h] && !same_change(x->c[head[h] - 1].orig, name, nl))
+            h = (h + 1) & (ns - 1);
         cand *hit = NULL;
-        for (size_t c = 0; c < x->n && !hit; c++) {
-            const char *o = x->c[c].orig;
-            if (!strncmp(o, name, nl) && (o[nl] == 0 || o[nl] == '@') && !k--)
-                hit = &x->c[c];
+        if (head[h]) {
+            size_t at = head[h];
+            for (size_t k = seen[h]++; at && k; k--)
+                at = next[at - 1];
+            hit = at ? &x->c[at - 1] : NULL;
         }
         if (hit)
             hit->applied = 1;
         else
             rc = no_file(x, name, err);
     }
+    free(head);
+    free(tail);
+    free(seen);
+    free(next);
     free(project);
     return rc;
 }

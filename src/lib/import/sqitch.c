@@ -192,13 +192,35 @@ static strata_code read_plan(const char *src, const char *plan, change **out, si
    instance of a reworked change name@tag.sql with the tag sqitch picks (the
    first of the rework tags whose deploy script exists). *suffix gets "@tag"
    or "". */
+/* later[i]: the index of change i's next instance in the plan (a rework),
+   n when there is none -- one pass from the end, through a table of
+   names (malloc'd; NULL: out of memory). */
+static size_t *later_instances(const change *v, size_t n)
+{
+    size_t ns = 16;
+    while (ns < 2 * n)
+        ns *= 2;
+    size_t *later = calloc(n + 1, sizeof(*later)), *slot = calloc(ns, sizeof(*slot)); /* index + 1 */
+    if (!later || !slot) {
+        free(later);
+        free(slot);
+        return NULL;
+    }
+    for (size_t i = n; i-- > 0;) {
+        size_t h = (size_t)fnv1a(FNV1A_START, v[i].name) & (ns - 1);
+        while (slot[h] && strcmp(v[slot[h] - 1].name, v[i].name))
+            h = (h + 1) & (ns - 1);
+        later[i] = slot[h] ? slot[h] - 1 : n;
+        slot[h] = i + 1;
+    }
+    free(slot);
+    return later;
+}
+
 static strata_code script_of(const char *src, const layout *lay, const change *v, size_t n, size_t i,
-                             char *suffix, size_t cap, strata_error *err)
+                             size_t j, char *suffix, size_t cap, strata_error *err)
 {
     suffix[0] = 0;
-    size_t j = i + 1;
-    while (j < n && strcmp(v[j].name, v[i].name))
-        j++;
     if (j >= n)
         return STRATA_OK; /* the newest instance */
     const char *first = NULL;
@@ -567,9 +589,12 @@ strata_code import_sqitch(const char *src, const strata_import_opts *o, import_s
     strata_code rc = read_conf(src, &lay, err);
     if (!rc)
         rc = read_plan(src, lay.plan, &v, &n, &project, err);
+    size_t *later = rc ? NULL : later_instances(v, n);
+    if (!rc && !later)
+        rc = err_set(err, STRATA_NOMEM, "out of memory");
     for (size_t i = 0; !rc && i < n; i++) {
         char suffix[256], version[1024], dep[4096], rev[4096], ver[4096];
-        if ((rc = script_of(src, &lay, v, n, i, suffix, sizeof(suffix), err)))
+        if ((rc = script_of(src, &lay, v, n, i, later[i], suffix, sizeof(suffix), err)))
             break;
         snprintf(version, sizeof(version), "%s%s", v[i].name, suffix);
         snprintf(dep, sizeof(dep), "%s/%s.%s", lay.deploy, version, lay.ext);
@@ -629,6 +654,7 @@ strata_code import_sqitch(const char *src, const strata_import_opts *o, import_s
         free(check);
         free(vt);
     }
+    free(later);
     changes_free(v, n);
     free(project);
     layout_release(&lay);

@@ -700,9 +700,14 @@ strata_code pg_restore(const db_url *t, const char *path, int flags, const strat
         memset(&lc, 0, sizeof(lc));
         if (cfg)
             lc = *cfg;
+        char *qname = NULL; /* the version table's place: the lock's second key */
         if ((rc = drv_postgres_ops.open(&lk, t, &lc, err)) ||
-            (rc = drv_postgres_ops.lock(lk, lock_table, lock_timeout_norm(lc.lock_timeout), err)))
+            (rc = drv_postgres_ops.vt_locate(lk, lock_table, &qname, NULL, err)) ||
+            (rc = drv_postgres_ops.lock(lk, lock_table, lock_timeout_norm(lc.lock_timeout), err))) {
+            free(qname);
             goto out;
+        }
+        free(qname);
         locked = 1;
     }
     ci = xstrdup(tc.ci);

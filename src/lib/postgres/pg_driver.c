@@ -534,6 +534,59 @@ static void lock_key(const char *key, char out[32])
     snprintf(out, 32, "%lld", (long long)(int64_t)h);
 }
 
+/*
+ * The second key of the advisory lock: the version table as the server
+ * names it (its schema and its name, unquoted), so that two spellings of
+ * one table (--table public.strata_migrations beside the default
+ * strata_migrations) exclude each other. The first key stays the --table
+ * text as written, the one every build takes (older builds take it alone).
+ * out[0] is 0 when the schema is not known yet (no vt_locate).
+ */
+static void canon_key(const pg *p, const char *key, char out[32])
+{
+    buf parts[2];
+    buf_init(&parts[0]);
+    buf_init(&parts[1]);
+    int n = 0, quoted = 0;
+    for (const char *t = key; *t && n < 2; t++) {
+        if (*t == '"') {
+            if (quoted && t[1] == '"')
+                buf_add(&parts[n], t++, 1);
+            else
+                quoted = !quoted;
+        } else if (*t == '.' && !quoted) {
+            n++;
+        } else {
+            buf_add(&parts[n], t, 1);
+        }
+    }
+    out[0] = 0;
+    buf c;
+    buf_init(&c);
+    if (n == 1) {
+        buf_addf(&c, "canon:%s\037%s", parts[0].data ? parts[0].data : "", parts[1].data ? parts[1].data : "");
+    } else if (n == 0 && p->schema) {
+        /* quote_ident's form back to the name */
+        const char *s = p->schema;
+        size_t l = strlen(s);
+        buf_adds(&c, "canon:");
+        if (l >= 2 && s[0] == '"' && s[l - 1] == '"') {
+            for (size_t i = 1; i + 1 < l; i++) {
+                buf_add(&c, s + i, 1);
+                i += s[i] == '"' && s[i + 1] == '"';
+            }
+        } else {
+            buf_adds(&c, s);
+        }
+        buf_addf(&c, "\037%s", parts[0].data ? parts[0].data : "");
+    }
+    if (c.len && !c.oom)
+        lock_key(c.data, out);
+    buf_release(&c);
+    buf_release(&parts[0]);
+    buf_release(&parts[1]);
+}
+
 /* The lease table's name (p->lock_table) and this process's owner tag,
    once. */
 static char *table_ident(const char *table);
@@ -614,11 +667,17 @@ static strata_code lease_table(pg *p, const char *key, strata_error *err)
    it: no "no longer held" warning for a lost or cut connection). */
 static int advisory_unlock(pg *p, const char *key)
 {
-    char k[32];
+    char k[32], ck[32];
     lock_key(key, k);
+    canon_key(p, key, ck);
+    strata_error ignore;
+    if (ck[0]) {
+        const char *cp[1] = {ck};
+        int dummy = 0;
+        pg_query(&p->base, "SELECT pg_advisory_unlock($1::bigint)", 1, cp, got_true, &dummy, &ignore);
+    }
     const char *params[1] = {k};
     int released = 0;
-    strata_error ignore;
     if (pg_query(&p->base, "SELECT pg_advisory_unlock($1::bigint)", 1, params, got_true, &released,
                  &ignore) &&
         pq.PQstatus(p->c) != CONNECTION_OK)
@@ -819,11 +878,37 @@ static strata_code advisory_held(pg *p, const char *k, int *held, strata_error *
                     2, params, got_true, held, err);
 }
 
+/* Either key of table key's advisory lock held by some session. */
+static strata_code any_held(pg *p, const char *key, int *held, strata_error *err)
+{
+    char k[32], ck[32];
+    lock_key(key, k);
+    canon_key(p, key, ck);
+    strata_code rc = advisory_held(p, k, held, err);
+    return rc || *held || !ck[0] ? rc : advisory_held(p, ck, held, err);
+}
+
+/* One attempt at both keys of the advisory lock on p's session, at once:
+   *got 1 with both held; neither is kept otherwise. */
+static strata_code advisory_try(pg *p, const char *key, int *got, strata_error *err)
+{
+    char k[32], ck[32];
+    lock_key(key, k);
+    canon_key(p, key, ck);
+    const char *params[2] = {k, ck};
+    *got = 0;
+    if (!ck[0])
+        return pg_query(&p->base, "SELECT pg_try_advisory_lock($1::bigint)", 1, params, got_true, got, err);
+    return pg_query(&p->base,
+                    "SELECT CASE WHEN pg_try_advisory_lock($1::bigint) THEN CASE WHEN "
+                    "pg_try_advisory_lock($2::bigint) THEN true ELSE NOT pg_advisory_unlock($1::bigint) END "
+                    "ELSE false END",
+                    2, params, got_true, got, err);
+}
+
 static strata_code pg_lock_busy(drv *d, const char *key, int *busy, strata_error *err)
 {
     pg *p = (pg *)d;
-    char k[32];
-    lock_key(key, k);
     int standby = 0;
     strata_code rc = pg_query(d, "SELECT pg_is_in_recovery()", 0, NULL, got_true, &standby, err);
     if (!rc && standby) { /* the primary's locks are not seen here */
@@ -831,7 +916,7 @@ static strata_code pg_lock_busy(drv *d, const char *key, int *busy, strata_error
         return STRATA_OK;
     }
     if (!rc)
-        rc = advisory_held(p, k, busy, err);
+        rc = any_held(p, key, busy, err);
     return rc || *busy ? rc : lease_live(p, key, busy, err);
 }
 
@@ -889,17 +974,20 @@ strata_code pg_table_too_long(const char *table, int table_part, strata_error *e
     return STRATA_USAGE;
 }
 
+static strata_code pg_vt_locate(drv *d, const char *table, char **qname, int *exists, strata_error *err);
+
 strata_code pg_migration_try_lock(PGconn *c, const char *table, int *got, strata_error *err)
 {
     /* pg_lock's direct attempt, on the caller's session */
     pg w = {.base.ops = &drv_postgres_ops, .c = c};
-    char k[32];
-    lock_key(table, k);
-    const char *params[1] = {k};
     *got = 0;
     int live = 0;
-    strata_code rc =
-        pg_query(&w.base, "SELECT pg_try_advisory_lock($1::bigint)", 1, params, got_true, got, err);
+    char *qname = NULL;
+    /* where the version table is (its schema: the lock's second key) */
+    strata_code rc = pg_vt_locate(&w.base, table, &qname, NULL, err);
+    free(qname);
+    if (!rc)
+        rc = advisory_try(&w, table, got, err);
     if (!rc && *got) { /* a holder behind a pooler: its lease still running */
         rc = lease_live(&w, table, &live, err);
         if (rc || live) {
@@ -908,15 +996,13 @@ strata_code pg_migration_try_lock(PGconn *c, const char *table, int *got, strata
         }
     }
     free(w.lock_table);
+    free(w.schema);
     return rc;
 }
 
 static strata_code pg_lock(drv *d, const char *key, double timeout, strata_error *err)
 {
     pg *p = (pg *)d;
-    char k[32];
-    lock_key(key, k);
-    const char *params[1] = {k};
     /* session state cannot be trusted to last behind a pooler: ask once,
        here, where it matters, not at every connect */
     if (p->pooled < 0) {
@@ -932,9 +1018,7 @@ static strata_code pg_lock(drv *d, const char *key, double timeout, strata_error
     int waited = 0;
     while (rc == STRATA_OK) {
         int got = 0;
-        rc = p->pooled
-                 ? lease_try(p, &got, err)
-                 : pg_query(d, "SELECT pg_try_advisory_lock($1::bigint)", 1, params, got_true, &got, err);
+        rc = p->pooled ? lease_try(p, &got, err) : advisory_try(p, key, &got, err);
         /* the connection was lost while this process held nothing: the
            pooler dropped it while it queued for a server connection
            (query_wait_timeout, a restart), or the server ended it (a role's
@@ -966,7 +1050,7 @@ static strata_code pg_lock(drv *d, const char *key, double timeout, strata_error
         } else if (got && p->pooled && p->lease == 1) {
             /* a holder connected directly? then give the lease back, and wait */
             int held = 0;
-            if ((rc = advisory_held(p, k, &held, err)))
+            if ((rc = any_held(p, key, &held, err)))
                 return rc;
             if (held) {
                 lease_drop(p);
