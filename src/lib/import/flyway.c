@@ -261,6 +261,18 @@ strata_code import_flyway(const char *src, const strata_import_opts *o, import_s
            comment, and the baseline has no down) */
         if (b && fw_cmp(u->version, b->version) <= 0)
             continue;
+        /* out is in Flyway's order: a binary search, then (a version
+           whose parts order oddly) the whole list */
+        for (size_t lo = 0, hi = out->n; lo < hi && !t;) {
+            size_t mid = lo + (hi - lo) / 2;
+            int c = fw_cmp(out->v[mid].version, u->version);
+            if (!c)
+                t = &out->v[mid];
+            else if (c < 0)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
         for (size_t j = 0; j < out->n && !t; j++)
             if (!fw_cmp(out->v[j].version, u->version))
                 t = &out->v[j];
