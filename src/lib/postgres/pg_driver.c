@@ -564,7 +564,8 @@ static void canon_key(const pg *p, const char *key, char out[32])
     buf c;
     buf_init(&c);
     if (n == 1) {
-        buf_addf(&c, "canon:%s\037%s", parts[0].data ? parts[0].data : "", parts[1].data ? parts[1].data : "");
+        buf_addf(&c, "canon:%s\037%s", parts[0].data ? parts[0].data : "",
+                 parts[1].data ? parts[1].data : "");
     } else if (n == 0 && p->schema) {
         /* quote_ident's form back to the name */
         const char *s = p->schema;
