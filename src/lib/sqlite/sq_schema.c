@@ -534,12 +534,14 @@ static strata_code table_constraints(drv *d, const char *name, const lines *cons
        lower() folds ASCII only, as its name matching does) */
     rc = fetch(
         d,
-        "SELECT id, coalesce(pt.name, lower(f.\"table\")), coalesce((SELECT c.name FROM "
+        "SELECT id, coalesce(pt, lower(f.\"table\")), coalesce((SELECT c.name FROM "
         "pragma_table_info($1) c "
         "WHERE c.name = f.\"from\" COLLATE NOCASE), f.\"from\"), CASE WHEN f.\"to\" IS NOT NULL THEN "
-        "coalesce((SELECT c.name FROM pragma_table_info(pt.name) c WHERE c.name = f.\"to\" COLLATE NOCASE), "
-        "lower(f.\"to\")) END, on_update, on_delete FROM pragma_foreign_key_list($1) f "
-        "LEFT JOIN sqlite_schema pt ON pt.type IN ('table', 'view') AND pt.name = f.\"table\" COLLATE NOCASE "
+        "coalesce((SELECT c.name FROM pragma_table_info(pt) c WHERE c.name = f.\"to\" COLLATE NOCASE), "
+        "lower(f.\"to\")) END, on_update, on_delete FROM (SELECT k.*, (SELECT l.name FROM "
+        /* the referenced table or view by SQLite's own look-up (any ASCII
+           case), not a scan of sqlite_schema per key */
+        "pragma_table_list(k.\"table\") l WHERE l.schema = 'main') AS pt FROM pragma_foreign_key_list($1) k) f "
         "ORDER BY id, seq",
         name, &fk, err);
     if (rc)
