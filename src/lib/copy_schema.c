@@ -1953,8 +1953,9 @@ static strata_code read_table(sqlite3 *db, ctable *t, int keep_case, strata_erro
     /* a STRICT table's ANY column keeps every value as it was given (in
        other tables ANY is a type name of NUMERIC affinity): as typeless */
     int strict = 0;
-    if (sqlite3_prepare_v2(db, "SELECT \"strict\" FROM pragma_table_list WHERE name = ?1", -1, &st, NULL) ==
-        SQLITE_OK) {
+    /* the table's own row (SQLite's look-up), not the whole list per table */
+    if (sqlite3_prepare_v2(db, "SELECT \"strict\" FROM pragma_table_list(?1) WHERE schema = 'main'", -1, &st,
+                           NULL) == SQLITE_OK) {
         sqlite3_bind_text(st, 1, t->src, -1, SQLITE_STATIC);
         strict = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0);
     }

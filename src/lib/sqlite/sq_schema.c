@@ -532,17 +532,16 @@ static strata_code table_constraints(drv *d, const char *name, const lines *cons
        (ID) is the key to users (id) -- the text alone would make them
        differ; a key to nothing that exists is shown in lower case (SQLite's
        lower() folds ASCII only, as its name matching does) */
+    /* the referenced table or view by SQLite's own look-up (any ASCII
+       case: pragma_table_list(name)), not a scan of sqlite_schema per key */
     rc = fetch(
         d,
         "SELECT id, coalesce(pt, lower(f.\"table\")), coalesce((SELECT c.name FROM "
-        "pragma_table_info($1) c "
-        "WHERE c.name = f.\"from\" COLLATE NOCASE), f.\"from\"), CASE WHEN f.\"to\" IS NOT NULL THEN "
-        "coalesce((SELECT c.name FROM pragma_table_info(pt) c WHERE c.name = f.\"to\" COLLATE NOCASE), "
-        "lower(f.\"to\")) END, on_update, on_delete FROM (SELECT k.*, (SELECT l.name FROM "
-        /* the referenced table or view by SQLite's own look-up (any ASCII
-           case), not a scan of sqlite_schema per key */
-        "pragma_table_list(k.\"table\") l WHERE l.schema = 'main') AS pt FROM pragma_foreign_key_list($1) k) f "
-        "ORDER BY id, seq",
+        "pragma_table_info($1) c WHERE c.name = f.\"from\" COLLATE NOCASE), f.\"from\"), CASE WHEN "
+        "f.\"to\" IS NOT NULL THEN coalesce((SELECT c.name FROM pragma_table_info(pt) c WHERE c.name = "
+        "f.\"to\" COLLATE NOCASE), lower(f.\"to\")) END, on_update, on_delete FROM (SELECT k.*, (SELECT "
+        "l.name FROM pragma_table_list(k.\"table\") l WHERE l.schema = 'main') AS pt FROM "
+        "pragma_foreign_key_list($1) k) f ORDER BY id, seq",
         name, &fk, err);
     if (rc)
         return rc;
