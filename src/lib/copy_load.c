@@ -541,7 +541,8 @@ strata_code check_task(worker *w, ctable *t, strata_error *err)
     if ((rc = target_sum(w->pg, t, &trows, tsum, err)))
         return rc;
     int same = trows == w->rows && !strcmp(tsum, sum);
-    if (!same && (w->rows != t->rec_rows || strcmp(sum, t->rec_sum) != 0)) {
+    int src_moved = w->rows != t->rec_rows || strcmp(sum, t->rec_sum) != 0; /* from the record */
+    if (!same && src_moved) {
         /* the source changed since the earlier copy: it wins (a live
            move's catch-up) -- provided the target is still as that copy
            left it. Both changed (the application writing to PostgreSQL
@@ -564,7 +565,7 @@ strata_code check_task(worker *w, ctable *t, strata_error *err)
     t->unchanged = 1;
     t->verified = 1;
     t->src_rows = w->rows;
-    if (w->rows != t->rec_rows || strcmp(sum, t->rec_sum) != 0) {
+    if (src_moved) {
         t->rec_stale = 1;
         memcpy(t->now_sum, sum, sizeof(t->now_sum));
     }

@@ -79,6 +79,16 @@ find_backend() {
     done
     echo "$b"
 }
+# start_fwd: tcpfwd.py from 127.0.0.1:$FWD_PORT to the server, once it
+# answers (sets fwd)
+start_fwd() {
+    python3 "$(dirname "$0")/tcpfwd.py" "$FWD_PORT" "${PGHOST:-localhost}" "$PGPORT" &
+    fwd=$!
+    for _ in $(seq 50); do
+        pg_isready -q -h 127.0.0.1 -p "$FWD_PORT" && break
+        sleep 0.1
+    done
+}
 within() { # within MS LIMIT WHAT
     [ "$1" -lt "$2" ] || fail "$3: took $1 ms after the signal (limit $2)"
 }
@@ -208,12 +218,7 @@ eq "$(q "SELECT count(*) FROM big")" "1500000" "copy, stopped backend: every row
 new_db
 q "CREATE TABLE bulk AS SELECT i, repeat('x', 200) AS pad FROM generate_series(1, 400000) AS i" >/dev/null
 FWD_PORT=$(free_port)
-python3 "$(dirname "$0")/tcpfwd.py" "$FWD_PORT" "${PGHOST:-localhost}" "$PGPORT" &
-fwd=$!
-for _ in $(seq 50); do
-    pg_isready -q -h 127.0.0.1 -p "$FWD_PORT" && break
-    sleep 0.1
-done
+start_fwd
 "$STRATA" --url "postgresql://$PGUSER:$PGPASSWORD@127.0.0.1:$FWD_PORT/$DBNAME" backup -o "$WORK/b.dump" \
     >"$WORK/o" 2>"$WORK/e" &
 pid=$!
@@ -249,12 +254,7 @@ mig "$WORK/cut" 0001_cut.sql <<'SQL'
 SELECT pg_sleep(20);
 SQL
 for stop in none TERM; do
-    python3 "$(dirname "$0")/tcpfwd.py" "$FWD_PORT" "${PGHOST:-localhost}" "$PGPORT" &
-    fwd=$!
-    for _ in $(seq 50); do
-        pg_isready -q -h 127.0.0.1 -p "$FWD_PORT" && break
-        sleep 0.1
-    done
+    start_fwd
     "$STRATA" --url "postgresql://$PGUSER:$PGPASSWORD@127.0.0.1:$FWD_PORT/$DBNAME" --dir "$WORK/cut" up \
         >"$WORK/o" 2>"$WORK/e" &
     pid=$!

@@ -588,6 +588,13 @@ static void canon_key(const pg *p, const char *key, char out[32])
     buf_release(&parts[1]);
 }
 
+/* Both keys of table key's advisory lock (canon_key's out[0] 0: only the first). */
+static void lock_keys(const pg *p, const char *key, char k[32], char ck[32])
+{
+    lock_key(key, k);
+    canon_key(p, key, ck);
+}
+
 /* The lease table's name (p->lock_table) and this process's owner tag,
    once. */
 static char *table_ident(const char *table);
@@ -669,8 +676,7 @@ static strata_code lease_table(pg *p, const char *key, strata_error *err)
 static int advisory_unlock(pg *p, const char *key)
 {
     char k[32], ck[32];
-    lock_key(key, k);
-    canon_key(p, key, ck);
+    lock_keys(p, key, k, ck);
     strata_error ignore;
     if (ck[0]) {
         const char *cp[1] = {ck};
@@ -883,8 +889,7 @@ static strata_code advisory_held(pg *p, const char *k, int *held, strata_error *
 static strata_code any_held(pg *p, const char *key, int *held, strata_error *err)
 {
     char k[32], ck[32];
-    lock_key(key, k);
-    canon_key(p, key, ck);
+    lock_keys(p, key, k, ck);
     strata_code rc = advisory_held(p, k, held, err);
     return rc || *held || !ck[0] ? rc : advisory_held(p, ck, held, err);
 }
@@ -894,8 +899,7 @@ static strata_code any_held(pg *p, const char *key, int *held, strata_error *err
 static strata_code advisory_try(pg *p, const char *key, int *got, strata_error *err)
 {
     char k[32], ck[32];
-    lock_key(key, k);
-    canon_key(p, key, ck);
+    lock_keys(p, key, k, ck);
     const char *params[2] = {k, ck};
     *got = 0;
     if (!ck[0])
